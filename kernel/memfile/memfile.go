@@ -1,0 +1,178 @@
+// Package memfile is the memory file: one memfd that backs every page of
+// application memory (anonymous memory, tmpfs file contents, page tables of
+// the KVM platform). uk maps the whole file into its own address space once,
+// so copying to or from application memory is a plain memory copy.
+//
+// Pages are handed out by a simple allocator with per-page reference counts
+// (a page shared copy-on-write after fork has two references). A page whose
+// last reference goes is given back to the host with fallocate(PUNCH_HOLE),
+// which also guarantees it reads as zeros when it is handed out again.
+package memfile
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// File is the memory file. All methods are safe for concurrent use.
+type File struct {
+	fd   int
+	size int64
+	mem  []byte // uk's MAP_SHARED mapping of the whole file
+
+	mu   sync.Mutex
+	next int64   // first never-allocated offset (bump pointer); protected by mu
+	free []int64 // offsets of pages with no references; protected by mu
+	refs []int32 // reference count per page below next; protected by mu
+}
+
+// New creates a memory file of size bytes (rounded to pages); its pages cost
+// nothing until they are touched.
+func New(size int64) (*File, error) {
+	size = (size + arch.PageMask) &^ arch.PageMask
+	fd, err := unix.MemfdCreate("uk-memory", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, size); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("ftruncate memory file to %d bytes: %w", size, err)
+	}
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("map memory file: %w", err)
+	}
+	// Offset 0 is never handed out so that 0 can mean "no page".
+	return &File{fd: fd, size: size, mem: mem, next: arch.PageSize, refs: make([]int32, 1, 1024)}, nil
+}
+
+// FD is the host file descriptor of the memory file (platforms map it).
+func (f *File) FD() int { return f.fd }
+
+// Size is the file's size in bytes: the most memory the sandbox can use.
+func (f *File) Size() int64 { return f.size }
+
+// Bytes returns uk's view of [off, off+n). The slice aliases application
+// memory: writes are seen by the application.
+func (f *File) Bytes(off int64, n int) []byte { return f.mem[off : off+int64(n) : off+int64(n)] }
+
+// ErrNoMemory is returned when the file is exhausted.
+var ErrNoMemory = fmt.Errorf("memory file exhausted")
+
+// Allocate returns the offsets of n zeroed pages, each with one reference.
+// It prefers one contiguous run (so a platform can map it in one call).
+func (f *File) Allocate(n int) ([]int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]int64, 0, n)
+	// A fresh contiguous run from the bump pointer, when the free list
+	// cannot serve the whole request.
+	if len(f.free) < n && f.next+int64(n)*arch.PageSize <= f.size {
+		for i := 0; i < n; i++ {
+			out = append(out, f.bumpLocked())
+		}
+		return out, nil
+	}
+	for len(out) < n {
+		if k := len(f.free); k > 0 {
+			off := f.free[k-1]
+			f.free = f.free[:k-1]
+			f.refs[off>>arch.PageShift] = 1
+			out = append(out, off)
+			continue
+		}
+		if f.next+arch.PageSize > f.size {
+			for _, off := range out {
+				f.refs[off>>arch.PageShift] = 0
+				f.free = append(f.free, off)
+			}
+			return nil, ErrNoMemory
+		}
+		out = append(out, f.bumpLocked())
+	}
+	return out, nil
+}
+
+func (f *File) bumpLocked() int64 {
+	off := f.next
+	f.next += arch.PageSize
+	f.refs = append(f.refs, 1)
+	return off
+}
+
+// IncRef adds a reference to the page at off.
+func (f *File) IncRef(off int64) {
+	f.mu.Lock()
+	f.refs[off>>arch.PageShift]++
+	f.mu.Unlock()
+}
+
+// RefCount reports the references held on the page at off.
+func (f *File) RefCount(off int64) int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refs[off>>arch.PageShift]
+}
+
+// DecRef drops one reference from each page in offs; pages left without
+// references are punched out of the file and become free.
+func (f *File) DecRef(offs ...int64) {
+	var dead []int64
+	f.mu.Lock()
+	for _, off := range offs {
+		i := off >> arch.PageShift
+		f.refs[i]--
+		switch {
+		case f.refs[i] == 0:
+			dead = append(dead, off)
+		case f.refs[i] < 0:
+			f.mu.Unlock()
+			panic(fmt.Sprintf("memfile: page %#x released more often than referenced", off))
+		}
+	}
+	f.mu.Unlock()
+	if len(dead) == 0 {
+		return
+	}
+	f.punch(dead)
+	f.mu.Lock()
+	f.free = append(f.free, dead...)
+	f.mu.Unlock()
+}
+
+// punch gives the pages back to the host, one fallocate per contiguous run.
+func (f *File) punch(offs []int64) {
+	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+	start, end := offs[0], offs[0]+arch.PageSize
+	flush := func() {
+		// Failure leaves the data resident; later users still see zeros
+		// only if it worked, so fall back to clearing the bytes ourselves.
+		if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, start, end-start); err != nil {
+			clear(f.mem[start:end])
+		}
+	}
+	for _, off := range offs[1:] {
+		if off == end {
+			end += arch.PageSize
+			continue
+		}
+		flush()
+		start, end = off, off+arch.PageSize
+	}
+	flush()
+}
+
+// Zero clears [off, off+n) so a reused range reads as zeros.
+func (f *File) Zero(off int64, n int) { clear(f.mem[off : off+int64(n)]) }
+
+// Close unmaps and closes the file.
+func (f *File) Close() error {
+	unix.Munmap(f.mem)
+	return unix.Close(f.fd)
+}

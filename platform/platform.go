@@ -1,0 +1,119 @@
+// Package platform defines what uk asks of the thing that runs application
+// code: map ranges of the memory file into an address space, run a thread
+// until it traps, and say which trap it was. A platform knows nothing about
+// Linux semantics; the kernel decides what every trap means.
+//
+// Implementations: platform/ptrace (stub processes under PTRACE_SYSEMU) and,
+// where /dev/kvm works, platform/kvm.
+package platform
+
+import (
+	"errors"
+
+	"uk/arch"
+)
+
+// Access is a set of memory access rights (or, in a fault, the access that
+// faulted).
+type Access uint8
+
+// Access bits.
+const (
+	Read Access = 1 << iota
+	Write
+	Exec
+)
+
+// String renders an access set as "rwx" with dashes for missing rights.
+func (a Access) String() string {
+	b := []byte("---")
+	if a&Read != 0 {
+		b[0] = 'r'
+	}
+	if a&Write != 0 {
+		b[1] = 'w'
+	}
+	if a&Exec != 0 {
+		b[2] = 'x'
+	}
+	return string(b)
+}
+
+// TrapKind says why Context.Switch returned.
+type TrapKind int
+
+// Trap kinds.
+const (
+	// TrapSyscall: the thread executed a syscall instruction. Registers hold
+	// the number in OrigRax and the arguments; Rip points after the
+	// instruction.
+	TrapSyscall TrapKind = iota
+	// TrapFault: a memory access at Addr of kind Access had no (or not
+	// enough) mapping. Rip points at the faulting instruction.
+	TrapFault
+	// TrapSignal: the CPU raised another synchronous exception (SIGILL,
+	// SIGFPE, SIGTRAP, SIGBUS, or SIGSEGV not caused by a page fault, e.g. a
+	// general protection fault). Signo/Code/Addr are as Linux would report.
+	TrapSignal
+	// TrapInterrupt: Interrupt was called; the thread stopped at an
+	// arbitrary instruction boundary and may be resumed as is.
+	TrapInterrupt
+)
+
+// Trap describes one stop of an application thread.
+type Trap struct {
+	Kind   TrapKind
+	Addr   uint64 // fault address (TrapFault, TrapSignal)
+	Access Access // the faulting access (TrapFault)
+	Signo  int32  // host signal number (TrapSignal; SIGSEGV for TrapFault)
+	Code   int32  // si_code Linux would report
+}
+
+// Platform creates address spaces and execution contexts.
+type Platform interface {
+	// Name is "ptrace" or "kvm".
+	Name() string
+	// MaxUserAddress is the first address the application may not use;
+	// everything below it is available for mappings.
+	MaxUserAddress() uint64
+	// NewAddressSpace returns an empty address space.
+	NewAddressSpace() (AddressSpace, error)
+	// NewContext returns a context for one application thread. A context
+	// is used by one goroutine at a time, which must hold
+	// runtime.LockOSThread for the context's whole life.
+	NewContext() (Context, error)
+	// Close releases everything the platform holds.
+	Close() error
+}
+
+// AddressSpace is the set of mappings an application thread sees.
+//
+// Mappings only ever come from the memory file. A mapping may be installed
+// lazily (at the next Switch into this address space) but Unmap must be in
+// effect before any thread runs in the address space again: a stale mapping
+// would let the application reach memory uk gave to someone else.
+type AddressSpace interface {
+	// MapFile maps length bytes of the memory file at offset off to addr
+	// with the given rights, replacing whatever was mapped there. addr, off
+	// and length are page aligned.
+	MapFile(addr uint64, off int64, length uint64, access Access) error
+	// Unmap removes all mappings in [addr, addr+length).
+	Unmap(addr, length uint64) error
+	// Release frees the address space; it must not be used afterwards.
+	Release()
+}
+
+// Context runs one application thread.
+type Context interface {
+	// Switch loads st into the thread, runs it in as until it traps, and
+	// saves the thread's state back into st.
+	Switch(as AddressSpace, st *arch.State) (Trap, error)
+	// Interrupt makes a concurrent or the next Switch return TrapInterrupt
+	// promptly. It may be called from any goroutine.
+	Interrupt()
+	// Release frees the context.
+	Release()
+}
+
+// ErrUnavailable wraps the reason a platform cannot be used on this machine.
+var ErrUnavailable = errors.New("platform unavailable")
