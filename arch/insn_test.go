@@ -32,7 +32,7 @@ func TestInstructionWrites(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := InstructionWrites([]byte{0x0f, 0x0b + 0xff - 0xff, 0xff}[:1]); ok {
+	if _, ok := InstructionWrites(nil); ok {
 		t.Errorf("truncated instruction decoded")
 	}
 }
