@@ -116,4 +116,4 @@ type Context interface {
 }
 
 // ErrUnavailable wraps the reason a platform cannot be used on this machine.
-var ErrUnavailable = errors.New("platform unavailable")
+var ErrUnavailable = errors.New("unavailable")
