@@ -1,0 +1,57 @@
+package vfs
+
+// Context is what a file operation may ask of the task that calls it. The
+// kernel's task type implements it; tests use a small fake.
+type Context interface {
+	// Credentials are the caller's credentials. The result must not be
+	// modified; a task that changes its credentials installs a new value.
+	Credentials() *Credentials
+	// Umask is the caller's file mode creation mask (only the 0777 bits).
+	Umask() uint32
+	// Block waits until ch is closed or readable. It returns nil then, or
+	// unix.EINTR when a signal interrupts the wait (the syscall layer turns
+	// that into a restart or EINTR as Linux does).
+	Block(ch <-chan struct{}) error
+	// CopyIn reads len(dst) bytes of application memory at addr (EFAULT on a
+	// bad address). Used by ioctls that pass pointers.
+	CopyIn(addr uint64, dst []byte) error
+	// CopyOut writes src to application memory at addr (EFAULT on a bad
+	// address).
+	CopyOut(addr uint64, src []byte) error
+}
+
+// Credentials are the identities a task acts with. File access checks use
+// FSUID/FSGID and Groups; Privileged stands for the capabilities root holds
+// in the initial user namespace (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+// CAP_FOWNER, CAP_CHOWN, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN).
+type Credentials struct {
+	UID, EUID, SUID, FSUID uint32
+	GID, EGID, SGID, FSGID uint32
+	Groups                 []uint32
+	Privileged             bool
+}
+
+// RootCredentials are the credentials of uid 0 with all capabilities.
+func RootCredentials() *Credentials {
+	return &Credentials{Privileged: true}
+}
+
+// UserCredentials are the credentials of an unprivileged uid/gid with the
+// given supplementary groups.
+func UserCredentials(uid, gid uint32, groups ...uint32) *Credentials {
+	return &Credentials{UID: uid, EUID: uid, SUID: uid, FSUID: uid,
+		GID: gid, EGID: gid, SGID: gid, FSGID: gid, Groups: groups}
+}
+
+// InGroup reports whether gid is the filesystem gid or a supplementary group.
+func (c *Credentials) InGroup(gid uint32) bool {
+	if c.FSGID == gid {
+		return true
+	}
+	for _, g := range c.Groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,167 @@
+package vfs_test
+
+import (
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+)
+
+type countFile struct {
+	vfs.FileBase
+	released *int
+}
+
+func (c countFile) Release() { *c.released++ }
+
+func newCounted() (*vfs.FileDescription, *int) {
+	n := new(int)
+	return vfs.NewFileDescription(countFile{released: n}, unix.O_RDWR, vfs.Path{}, vfs.FileOptions{}), n
+}
+
+func TestFDTableSemantics(t *testing.T) {
+	tab := vfs.NewFDTable()
+	a, relA := newCounted()
+	b, relB := newCounted()
+	const lim = 16
+	mustInstall := func(fd *vfs.FileDescription, min int32, want int32) {
+		t.Helper()
+		n, err := tab.Install(fd, min, false, lim)
+		if err != nil || n != want {
+			t.Fatalf("Install(min %d) = %d, %v; want %d", min, n, err, want)
+		}
+	}
+	mustInstall(a, 0, 0)
+	mustInstall(b, 0, 1)
+	mustInstall(a, 5, 5)
+	// Lowest free.
+	if err := tab.Close(1); err != nil {
+		t.Fatal(err)
+	}
+	mustInstall(b, 0, 1)
+	// Closing a free number.
+	if err := tab.Close(7); err != unix.EBADF {
+		t.Fatalf("close free = %v", err)
+	}
+	// Dup, Dup2 to itself, Dup3 errors.
+	if n, err := tab.Dup(0, lim); err != nil || n != 2 {
+		t.Fatalf("Dup = %d %v", n, err)
+	}
+	if n, err := tab.Dup2(3, 3, lim); err != unix.EBADF {
+		t.Fatalf("Dup2 closed self = %d %v", n, err)
+	}
+	if n, err := tab.Dup2(1, 1, lim); err != nil || n != 1 {
+		t.Fatalf("Dup2 self = %d %v", n, err)
+	}
+	if _, err := tab.Dup3(1, 1, 0, lim); err != unix.EINVAL {
+		t.Fatalf("Dup3 self = %v", err)
+	}
+	if _, err := tab.Dup3(1, 4, unix.O_NONBLOCK, lim); err != unix.EINVAL {
+		t.Fatalf("Dup3 bad flags = %v", err)
+	}
+	if _, err := tab.Dup3(1, lim, 0, lim); err != unix.EBADF {
+		t.Fatalf("Dup3 beyond limit = %v", err)
+	}
+	// Dup3 over an open fd closes it; cloexec set.
+	if n, err := tab.Dup3(1, 5, unix.O_CLOEXEC, lim); err != nil || n != 5 {
+		t.Fatalf("Dup3 = %d %v", n, err)
+	}
+	if ce, _ := tab.Cloexec(5); !ce {
+		t.Fatal("Dup3 O_CLOEXEC not set")
+	}
+	if ce, _ := tab.Cloexec(2); ce {
+		t.Fatal("Dup set cloexec")
+	}
+	// F_DUPFD: min beyond limit EINVAL; lowest >= min.
+	if _, err := tab.DupFD(0, lim, false, lim); err != unix.EINVAL {
+		t.Fatalf("DupFD min=limit = %v", err)
+	}
+	if n, err := tab.DupFD(0, 3, true, lim); err != nil || n != 3 {
+		t.Fatalf("DupFD = %d %v", n, err)
+	}
+	// CloseOnExec closes 3 and 5.
+	tab.CloseOnExec()
+	if _, _, err := tab.Get(3); err != unix.EBADF {
+		t.Fatal("cloexec fd 3 survived exec")
+	}
+	if _, _, err := tab.Get(5); err != unix.EBADF {
+		t.Fatal("cloexec fd 5 survived exec")
+	}
+	if tab.Count() != 3 {
+		t.Fatalf("Count = %d", tab.Count())
+	}
+	// Fork shares descriptions; closing in the child does not release.
+	child := tab.Fork()
+	child.CloseAll()
+	if *relA != 0 || *relB != 0 {
+		t.Fatal("released while the parent still holds them")
+	}
+	// CloseRange with CLOEXEC flag marks; then real close.
+	if err := tab.CloseRange(0, 1, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	if ce, _ := tab.Cloexec(0); !ce {
+		t.Fatal("CLOSE_RANGE_CLOEXEC did not mark")
+	}
+	if err := tab.CloseRange(2, 1, 0); err != unix.EINVAL {
+		t.Fatal("CloseRange first>last accepted")
+	}
+	a.DecRef()
+	b.DecRef()
+	tab.CloseAll()
+	if *relA != 1 || *relB != 1 {
+		t.Fatalf("released a=%d b=%d, want 1 each", *relA, *relB)
+	}
+}
+
+func TestFDTableLimit(t *testing.T) {
+	tab := vfs.NewFDTable()
+	fd, _ := newCounted()
+	for i := 0; i < 3; i++ {
+		if _, err := tab.Install(fd, 0, false, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tab.Install(fd, 0, false, 3); err != unix.EMFILE {
+		t.Fatalf("over limit = %v, want EMFILE", err)
+	}
+	if _, err := tab.Dup(0, 3); err != unix.EMFILE {
+		t.Fatalf("dup over limit = %v", err)
+	}
+}
+
+func TestFDTableConcurrent(t *testing.T) {
+	tab := vfs.NewFDTable()
+	fd, rel := newCounted()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				n, err := tab.Install(fd, 0, false, 1024)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if f, _, err := tab.Get(n); err == nil {
+					f.DecRef()
+				}
+				if err := tab.Close(n); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if tab.Count() != 0 || *rel != 0 {
+		t.Fatalf("count %d released %d", tab.Count(), *rel)
+	}
+	fd.DecRef()
+	if *rel != 1 {
+		t.Fatal("not released")
+	}
+}
