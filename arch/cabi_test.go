@@ -16,6 +16,20 @@ import (
 // compiler's view of the Linux headers.
 func cValues(t *testing.T, name string) map[string]int64 {
 	t.Helper()
+	vals := map[string]int64{}
+	for k, s := range cOutput(t, name) {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("bad value %s %q", k, s)
+		}
+		vals[k] = v
+	}
+	return vals
+}
+
+// cOutput is cValues without the conversion to integers.
+func cOutput(t *testing.T, name string) map[string]string {
+	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		t.Skip("gcc not found; C ABI cross-check skipped")
@@ -29,18 +43,18 @@ func cValues(t *testing.T, name string) map[string]int64 {
 	if err != nil {
 		t.Fatalf("running %s: %v", bin, err)
 	}
-	vals := map[string]int64{}
+	vals := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
+		if len(f) == 1 {
+			f = append(f, "")
+		}
 		if len(f) != 2 {
 			t.Fatalf("bad line %q", sc.Text())
 		}
-		v, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil {
-			t.Fatalf("bad line %q", sc.Text())
-		}
-		vals[f[0]] = v
+		vals[f[0]] = f[1]
 	}
 	return vals
 }
