@@ -182,7 +182,10 @@ func (tk *Timekeeper) sample() hostSample {
 			s.real = now.UnixNano()
 		}
 	}
-	s.bootOff = clockNS(unix.CLOCK_BOOTTIME) - clockNS(unix.CLOCK_MONOTONIC)
+	m1 := clockNS(unix.CLOCK_MONOTONIC)
+	b := clockNS(unix.CLOCK_BOOTTIME)
+	m2 := clockNS(unix.CLOCK_MONOTONIC)
+	s.bootOff = b - m1/2 - m2/2
 	tai := clockNS(unix.CLOCK_TAI) - clockNS(unix.CLOCK_REALTIME)
 	s.taiOff = (tai + 5e8) / 1e9 * 1e9
 	return s
