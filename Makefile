@@ -1,0 +1,21 @@
+# The two commands of the README: `make boot` and `make test`.
+GO ?= go
+export CGO_ENABLED := 0
+
+.PHONY: build test vet boot bench
+
+build:
+	$(GO) build -o uk .
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | grep -v '^testdata/')" || { echo "gofmt needed:"; gofmt -l . ; exit 1; }
+
+# All tests: vet, formatting, the project rules (unsafe, static binary) and
+# every package's tests, including real programs run under uk on every
+# platform this machine has.
+test: vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 .

@@ -1,0 +1,104 @@
+// Package kernel is uk's Linux: tasks and thread groups, the syscall
+// dispatch loop, credentials and limits. Each application thread is a Task
+// running in its own goroutine, locked to its OS thread (the ptrace platform
+// binds a traced stub thread to the tracer thread). The loop of a task is:
+// switch into the application until it traps; a syscall goes through the
+// syscall table; a page fault goes to mm; anything else becomes a signal.
+//
+// Syscall handlers live in kernel/syscalls, one file per family; they reach
+// the kernel through Task's exported methods. The table is handed to
+// New, so this package does not import the handlers.
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"uk/kernel/memfile"
+	"uk/platform"
+)
+
+// Config is what a kernel is started with.
+type Config struct {
+	Platform platform.Platform
+	MemFile  *memfile.File
+	Table    *SyscallTable
+	// Hostname is the UTS nodename.
+	Hostname string
+	// Cmdline is the kernel command line (/proc/cmdline).
+	Cmdline string
+	// Strace, when non-nil, receives one line per syscall.
+	Strace io.Writer
+	// Debug receives diagnostics such as "not implemented" notes; nil
+	// discards them.
+	Debug io.Writer
+	// CrashLog receives the report of an application killed by a fault;
+	// nil means os.Stderr.
+	CrashLog io.Writer
+}
+
+// Kernel is one sandbox.
+type Kernel struct {
+	Config
+	// Boot is when the kernel started (CLOCK_BOOTTIME zero point).
+	Boot time.Time
+
+	mu      sync.Mutex
+	nextTID int32           // protected by mu
+	tasks   map[int32]*Task // live tasks by TID; protected by mu
+
+	// done receives the exit status of the init process.
+	done chan int
+
+	missingMu sync.Mutex
+	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu
+}
+
+// New creates a kernel.
+func New(c Config) *Kernel {
+	if c.Debug == nil {
+		c.Debug = io.Discard
+	}
+	if c.CrashLog == nil {
+		c.CrashLog = os.Stderr
+	}
+	if c.Hostname == "" {
+		c.Hostname = "uk"
+	}
+	return &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task),
+		done: make(chan int, 1), missing: make(map[uint64]bool)}
+}
+
+// allocTID hands out the next thread id and registers t under it.
+func (k *Kernel) allocTID(t *Task) int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tid := k.nextTID
+	k.nextTID++
+	k.tasks[tid] = t
+	return tid
+}
+
+func (k *Kernel) removeTask(t *Task) {
+	k.mu.Lock()
+	delete(k.tasks, t.tid)
+	k.mu.Unlock()
+}
+
+// Wait blocks until the init process exits and returns its wait status
+// converted to a shell-style exit code (128+signal when killed).
+func (k *Kernel) Wait() int { return <-k.done }
+
+// reportMissing logs an unimplemented syscall once per name.
+func (k *Kernel) reportMissing(nr uint64, name string) {
+	k.missingMu.Lock()
+	seen := k.missing[nr]
+	k.missing[nr] = true
+	k.missingMu.Unlock()
+	if !seen {
+		fmt.Fprintf(k.Debug, "uk: syscall %s (%d) is not implemented: ENOSYS\n", name, nr)
+	}
+}

@@ -1,0 +1,417 @@
+// Package mm is a process's memory: its virtual memory areas (VMAs), the
+// memory-file pages that back them, and the platform address space those
+// pages are mapped into.
+//
+// Pages are allocated on first touch (demand paging) in runs of up to
+// faultRun bytes, so one fault maps many pages with one platform call.
+// Private pages are shared copy-on-write between a process and the child it
+// forks: a page with more than one reference is mapped read-only, and the
+// first write copies it. uk itself reads and writes application memory
+// through the memory file (CopyIn/CopyOut), never through the platform.
+//
+// Invariants, all under MM.mu:
+//   - vmas are sorted, page aligned and non-overlapping;
+//   - every key of pages lies inside a private VMA, and the MM holds one
+//     memory-file reference per entry;
+//   - a page is mapped writable in the address space only if its VMA is
+//     writable and (for private pages) the MM holds its only reference.
+package mm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel/memfile"
+	"uk/platform"
+)
+
+// faultRun is how much memory one fault brings in at most.
+const faultRun = 64 << 10
+
+// Layout of the address space; fixed for a process at exec.
+type Layout struct {
+	// MaxAddr is the first address the application cannot use.
+	MaxAddr uint64
+	// MmapBase is where top-down mmap placement starts.
+	MmapBase uint64
+	// MinAddr is the lowest address mmap hands out (vm.mmap_min_addr).
+	MinAddr uint64
+	// StackTop is the address just above the initial stack.
+	StackTop uint64
+}
+
+// NewLayout places the stack at the top of [0, maxAddr) and starts mmap
+// placement below the stack's growth room, as Linux does for a process with
+// the default 8 MiB stack limit.
+func NewLayout(maxAddr uint64) Layout {
+	stackTop := arch.PageRoundDown(maxAddr - arch.PageSize)
+	const gap = 128<<20 + 8<<20
+	return Layout{MaxAddr: maxAddr, MmapBase: stackTop - gap, MinAddr: 0x10000, StackTop: stackTop}
+}
+
+// MM is one address space's memory. Threads of a process share one MM.
+type MM struct {
+	mf *memfile.File
+	as platform.AddressSpace
+
+	mu        sync.Mutex
+	layout    Layout                     // protected by mu
+	vmas      vmaSet                     // protected by mu
+	pages     map[uint64]int64           // private page address -> memory-file offset; protected by mu
+	brkStart  uint64                     // protected by mu
+	brk       uint64                     // protected by mu
+	users     int                        // address-space users (threads + fork references); protected by mu
+	lastFault struct{ rip, addr uint64 } // protected by mu; detects a repeating fault
+	// Executable name and argument/environment ranges for /proc.
+	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
+	Exe                                string
+}
+
+// New returns an empty MM over a fresh address space.
+func New(mf *memfile.File, as platform.AddressSpace, layout Layout) *MM {
+	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1}
+}
+
+// AddressSpace is the platform address space the MM's pages are mapped into.
+func (m *MM) AddressSpace() platform.AddressSpace { return m.as }
+
+// Layout returns the address-space layout.
+func (m *MM) Layout() Layout {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.layout
+}
+
+// IncUsers records another user of the MM (a thread sharing it).
+func (m *MM) IncUsers() {
+	m.mu.Lock()
+	m.users++
+	m.mu.Unlock()
+}
+
+// DecUsers drops a user; the last one releases every page and the address
+// space.
+func (m *MM) DecUsers() {
+	m.mu.Lock()
+	m.users--
+	last := m.users == 0
+	var offs []int64
+	if last {
+		offs = make([]int64, 0, len(m.pages))
+		for _, off := range m.pages {
+			offs = append(offs, off)
+		}
+		m.pages = nil
+		m.vmas = nil
+	}
+	m.mu.Unlock()
+	if last {
+		if len(offs) > 0 {
+			m.mf.DecRef(offs...)
+		}
+		m.as.Release()
+	}
+}
+
+// ErrFault is returned by CopyIn/CopyOut for an address the application may
+// not access; syscalls turn it into EFAULT.
+var ErrFault = unix.EFAULT
+
+// FaultResult says what HandleFault decided.
+type FaultResult int
+
+// Fault outcomes.
+const (
+	FaultHandled FaultResult = iota // mapped; resume the thread
+	FaultMapErr                     // no VMA: SIGSEGV with SEGV_MAPERR
+	FaultAccErr                     // VMA forbids the access: SIGSEGV with SEGV_ACCERR
+	FaultNoMem                      // out of memory: SIGBUS
+)
+
+// HandleFault resolves an application page fault at addr for the given
+// access, made by the instruction at rip.
+func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64) FaultResult {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	page := arch.PageRoundDown(addr)
+	i := m.vmas.find(page)
+	if i < 0 {
+		if !m.growStackLocked(page) {
+			return FaultMapErr
+		}
+		i = m.vmas.find(page)
+	}
+	v := m.vmas[i]
+	repeat := m.lastFault.rip == rip && m.lastFault.addr == addr
+	m.lastFault.rip, m.lastFault.addr = rip, addr
+	if access&platform.Write != 0 && v.Prot&platform.Write == 0 {
+		// The access decoder may call a read (e.g. the source of MOVS) a
+		// write; map the page readable once before deciding.
+		if v.Prot&platform.Read == 0 || repeat {
+			return FaultAccErr
+		}
+		access = platform.Read
+	}
+	if access&platform.Exec != 0 && v.Prot&platform.Exec == 0 {
+		return FaultAccErr
+	}
+	if v.Prot&(platform.Read|platform.Write|platform.Exec) == 0 {
+		return FaultAccErr
+	}
+	if err := m.populateLocked(v, page, access&platform.Write != 0); err != nil {
+		return FaultNoMem
+	}
+	return FaultHandled
+}
+
+// growStackLocked extends a MAP_GROWSDOWN VMA down to page if page lies
+// within the stack rlimit gap below it.
+func (m *MM) growStackLocked(page uint64) bool {
+	j := m.vmas.firstEndingAfter(page)
+	if j >= len(m.vmas) || !m.vmas[j].GrowsDown {
+		return false
+	}
+	v := m.vmas[j]
+	const maxGrow = 8 << 20 // matches the default RLIMIT_STACK
+	if v.Start-page > maxGrow || (j > 0 && m.vmas[j-1].End > page) {
+		return false
+	}
+	v.Start = page
+	return true
+}
+
+// populateLocked backs and maps the pages around page (inside v): the whole
+// fault run for anonymous memory, the single page for COW breaks.
+func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
+	start := page &^ (faultRun - 1)
+	end := start + faultRun
+	if start < v.Start {
+		start = v.Start
+	}
+	if end > v.End {
+		end = v.End
+	}
+	if v.GrowsDown {
+		// Stacks grow down: do not pull in pages above the fault that
+		// would be touched anyway, but neither below the VMA.
+		start = page
+		if page+faultRun < end {
+			end = page + faultRun
+		}
+	}
+	if v.Shared {
+		return m.mapSharedLocked(v, start, end)
+	}
+	// A write to a present page that is shared copy-on-write: copy it.
+	if off, ok := m.pages[page]; ok {
+		if write && m.mf.RefCount(off) > 1 {
+			n, err := m.mf.Allocate(1)
+			if err != nil {
+				return err
+			}
+			copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(off, arch.PageSize))
+			m.mf.DecRef(off)
+			m.pages[page] = n[0]
+			return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+		}
+		return m.mapPrivateLocked(v, page, page+arch.PageSize)
+	}
+	if v.Object != nil {
+		// Private file mapping: a read maps the file's page read-only;
+		// a write makes a private copy.
+		src, err := v.Object.PageAt(v.objectIndex(page))
+		if err != nil {
+			return err
+		}
+		if !write {
+			return m.as.MapFile(page, src, arch.PageSize, v.Prot&^platform.Write)
+		}
+		n, err := m.mf.Allocate(1)
+		if err != nil {
+			return err
+		}
+		copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(src, arch.PageSize))
+		m.pages[page] = n[0]
+		return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+	}
+	// Anonymous private memory: allocate every missing page of the run.
+	var missing []uint64
+	for a := start; a < end; a += arch.PageSize {
+		if _, ok := m.pages[a]; !ok {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		offs, err := m.mf.Allocate(len(missing))
+		if err != nil {
+			// Fall back to the one page that faulted.
+			offs, err = m.mf.Allocate(1)
+			if err != nil {
+				return err
+			}
+			missing = []uint64{page}
+		}
+		for i, a := range missing {
+			m.pages[a] = offs[i]
+		}
+	}
+	return m.mapPrivateLocked(v, start, end)
+}
+
+// mapPrivateLocked maps the present private pages of [start, end), merging
+// runs that are contiguous both in address and in the memory file.
+func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
+	var runAddr uint64
+	var runOff, runLen int64
+	var runProt platform.Access
+	flush := func() error {
+		if runLen == 0 {
+			return nil
+		}
+		err := m.as.MapFile(runAddr, runOff, uint64(runLen), runProt)
+		runLen = 0
+		return err
+	}
+	for a := start; a < end; a += arch.PageSize {
+		off, ok := m.pages[a]
+		if !ok {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		prot := v.Prot
+		if m.mf.RefCount(off) > 1 {
+			prot &^= platform.Write
+		}
+		if runLen > 0 && a == runAddr+uint64(runLen) && off == runOff+runLen && prot == runProt {
+			runLen += arch.PageSize
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		runAddr, runOff, runLen, runProt = a, off, arch.PageSize, prot
+	}
+	return flush()
+}
+
+// mapSharedLocked maps [start, end) of a shared VMA from its object.
+func (m *MM) mapSharedLocked(v *VMA, start, end uint64) error {
+	for a := start; a < end; a += arch.PageSize {
+		off, err := v.Object.PageAt(v.objectIndex(a))
+		if err != nil {
+			return err
+		}
+		if err := m.as.MapFile(a, off, arch.PageSize, v.Prot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNoVMA distinguishes "nothing mapped" inside translate.
+var errNoVMA = errors.New("no vma")
+
+// pageForKernelLocked returns the memory-file offset backing the page at
+// addr for a kernel access (write when write is true), faulting it in.
+func (m *MM) pageForKernelLocked(page uint64, write bool) (int64, error) {
+	i := m.vmas.find(page)
+	if i < 0 {
+		if !m.growStackLocked(page) {
+			return 0, errNoVMA
+		}
+		i = m.vmas.find(page)
+	}
+	v := m.vmas[i]
+	if write && v.Prot&platform.Write == 0 || !write && v.Prot&platform.Read == 0 {
+		return 0, ErrFault
+	}
+	if v.Shared {
+		return v.Object.PageAt(v.objectIndex(page))
+	}
+	if off, ok := m.pages[page]; ok && (!write || m.mf.RefCount(off) == 1) {
+		return off, nil
+	}
+	if !write && v.Object != nil {
+		return v.Object.PageAt(v.objectIndex(page))
+	}
+	if err := m.populateLocked(v, page, write); err != nil {
+		return 0, err
+	}
+	return m.pages[page], nil
+}
+
+// CopyIn reads len(dst) bytes of application memory at addr.
+func (m *MM) CopyIn(addr uint64, dst []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.copyLocked(addr, dst, false)
+}
+
+// CopyOut writes src into application memory at addr.
+func (m *MM) CopyOut(addr uint64, src []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.copyLocked(addr, src, true)
+}
+
+func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
+	if addr+uint64(len(buf)) < addr || addr+uint64(len(buf)) > m.layout.MaxAddr {
+		return ErrFault
+	}
+	for len(buf) > 0 {
+		page := arch.PageRoundDown(addr)
+		off, err := m.pageForKernelLocked(page, write)
+		if err != nil {
+			return ErrFault
+		}
+		in := int(addr - page)
+		n := min(len(buf), arch.PageSize-in)
+		mem := m.mf.Bytes(off+int64(in), n)
+		if write {
+			copy(mem, buf[:n])
+		} else {
+			copy(buf[:n], mem)
+		}
+		buf = buf[n:]
+		addr += uint64(n)
+	}
+	return nil
+}
+
+// CopyInString reads a NUL-terminated string of at most max bytes at addr.
+func (m *MM) CopyInString(addr uint64, max int) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []byte
+	for len(out) < max {
+		page := arch.PageRoundDown(addr)
+		off, err := m.pageForKernelLocked(page, false)
+		if err != nil {
+			return "", ErrFault
+		}
+		in := int(addr - page)
+		n := min(max-len(out), arch.PageSize-in)
+		mem := m.mf.Bytes(off+int64(in), n)
+		for i, c := range mem {
+			if c == 0 {
+				return string(append(out, mem[:i]...)), nil
+			}
+		}
+		out = append(out, mem...)
+		addr += uint64(n)
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// String describes the MM for debugging.
+func (m *MM) String() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return fmt.Sprintf("mm{%d vmas, %d private pages}", len(m.vmas), len(m.pages))
+}

@@ -1,0 +1,429 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// MmapOpts are the arguments of one mmap request, already validated for
+// flags the kernel does not support.
+type MmapOpts struct {
+	Addr, Length uint64
+	Prot         platform.Access
+	Fixed        bool // MAP_FIXED: replace what is there
+	NoReplace    bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
+	Shared       bool
+	GrowsDown    bool
+	Object       Mappable // nil for anonymous private memory
+	Pgoff        uint64
+	Name         string
+	Dev, Ino     uint64
+}
+
+// ProtFromLinux converts PROT_* bits. PROT_WRITE implies read on x86, and
+// readable memory is executable unless the CPU enforces NX — the platforms
+// do, so exec stays as asked.
+func ProtFromLinux(p uint64) platform.Access {
+	var a platform.Access
+	if p&unix.PROT_READ != 0 {
+		a |= platform.Read
+	}
+	if p&unix.PROT_WRITE != 0 {
+		a |= platform.Write | platform.Read
+	}
+	if p&unix.PROT_EXEC != 0 {
+		a |= platform.Exec | platform.Read
+	}
+	return a
+}
+
+// Mmap creates a mapping and returns its address.
+func (m *MM) Mmap(o MmapOpts) (uint64, error) {
+	length, ok := arch.PageRoundUp(o.Length)
+	if !ok || length == 0 {
+		return 0, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	addr := o.Addr
+	if o.Fixed || o.NoReplace {
+		if addr&arch.PageMask != 0 {
+			return 0, unix.EINVAL
+		}
+		if addr+length < addr || addr+length > m.layout.MaxAddr || addr < m.layout.MinAddr {
+			if o.NoReplace {
+				return 0, unix.ENOMEM
+			}
+			return 0, unix.ENOMEM
+		}
+		if o.NoReplace && m.overlapsLocked(addr, addr+length) {
+			return 0, unix.EEXIST
+		}
+		if o.Fixed {
+			m.unmapLocked(addr, addr+length)
+		}
+	} else {
+		a, err := m.findFreeLocked(arch.PageRoundDown(addr), length)
+		if err != nil {
+			return 0, err
+		}
+		addr = a
+	}
+	obj := o.Object
+	if o.Shared && obj == nil {
+		obj = NewAnonObject(m.mf, length>>arch.PageShift)
+	}
+	v := &VMA{Start: addr, End: addr + length, Prot: o.Prot, Shared: o.Shared, GrowsDown: o.GrowsDown,
+		Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino}
+	m.vmas.insert(v)
+	m.vmas.coalesce(v.Start, v.End)
+	return addr, nil
+}
+
+func (m *MM) overlapsLocked(start, end uint64) bool {
+	i := m.vmas.firstEndingAfter(start)
+	return i < len(m.vmas) && m.vmas[i].Start < end
+}
+
+// findFreeLocked picks an address for a mapping of length bytes: the hint if
+// it is free, else top-down from MmapBase, else bottom-up above it.
+func (m *MM) findFreeLocked(hint, length uint64) (uint64, error) {
+	if hint >= m.layout.MinAddr && hint+length > hint && hint+length <= m.layout.MaxAddr && !m.overlapsLocked(hint, hint+length) {
+		return hint, nil
+	}
+	// Top-down: the highest gap below MmapBase.
+	top := m.layout.MmapBase
+	i := m.vmas.firstEndingAfter(top)
+	for {
+		// Gap is [prevEnd, top) where prevEnd is the end of VMA i-1.
+		var prevEnd uint64 = m.layout.MinAddr
+		if i > 0 {
+			prevEnd = m.vmas[i-1].End
+		}
+		if i < len(m.vmas) && m.vmas[i].Start < top {
+			top = m.vmas[i].Start
+		}
+		if top >= prevEnd+length && top-length >= m.layout.MinAddr {
+			return top - length, nil
+		}
+		if i == 0 {
+			break
+		}
+		i--
+		top = m.vmas[i].Start
+	}
+	// Bottom-up above MmapBase.
+	start := m.layout.MmapBase
+	for j := m.vmas.firstEndingAfter(start); ; j++ {
+		end := m.layout.MaxAddr
+		if j < len(m.vmas) {
+			end = m.vmas[j].Start
+		}
+		if end >= start+length && start+length > start {
+			return start, nil
+		}
+		if j >= len(m.vmas) {
+			return 0, unix.ENOMEM
+		}
+		start = m.vmas[j].End
+	}
+}
+
+// Munmap removes mappings in [addr, addr+length).
+func (m *MM) Munmap(addr, length uint64) error {
+	if addr&arch.PageMask != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	length, ok := arch.PageRoundUp(length)
+	if !ok || addr+length < addr || addr+length > m.layout.MaxAddr {
+		return unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unmapLocked(addr, addr+length)
+	return nil
+}
+
+// unmapLocked drops VMAs, private pages and platform mappings in range.
+func (m *MM) unmapLocked(start, end uint64) {
+	if !m.overlapsLocked(start, end) {
+		return
+	}
+	m.vmas.remove(start, end)
+	m.dropPagesLocked(start, end)
+	m.as.Unmap(start, end-start)
+}
+
+// dropPagesLocked releases the private pages in [start, end).
+func (m *MM) dropPagesLocked(start, end uint64) {
+	var offs []int64
+	if uint64(len(m.pages)) < (end-start)>>arch.PageShift {
+		for a, off := range m.pages {
+			if a >= start && a < end {
+				offs = append(offs, off)
+				delete(m.pages, a)
+			}
+		}
+	} else {
+		for a := start; a < end; a += arch.PageSize {
+			if off, ok := m.pages[a]; ok {
+				offs = append(offs, off)
+				delete(m.pages, a)
+			}
+		}
+	}
+	if len(offs) > 0 {
+		m.mf.DecRef(offs...)
+	}
+}
+
+// Mprotect changes the rights of [addr, addr+length); every page in the
+// range must be mapped.
+func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool) error {
+	if addr&arch.PageMask != 0 {
+		return unix.EINVAL
+	}
+	length, ok := arch.PageRoundUp(length)
+	if !ok || addr+length < addr {
+		return unix.ENOMEM
+	}
+	if length == 0 {
+		return nil
+	}
+	end := addr + length
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if growsDown {
+		if i := m.vmas.find(addr); i >= 0 && m.vmas[i].GrowsDown {
+			addr = m.vmas[i].Start
+		}
+	}
+	// Every page must be covered.
+	for a := addr; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return unix.ENOMEM
+		}
+		a = m.vmas[i].End
+	}
+	m.vmas.splitAt(addr)
+	m.vmas.splitAt(end)
+	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		m.vmas[i].Prot = prot
+	}
+	m.vmas.coalesce(addr, end)
+	// Drop the platform mappings; the next touch maps with the new rights.
+	m.as.Unmap(addr, end-addr)
+	return nil
+}
+
+// SetBrkStart fixes where the heap begins (after the executable's data).
+func (m *MM) SetBrkStart(addr uint64) {
+	m.mu.Lock()
+	m.brkStart, m.brk = addr, addr
+	m.mu.Unlock()
+}
+
+// Brk moves the program break and returns the new one (the old one when
+// the request cannot be met, as Linux does).
+func (m *MM) Brk(addr uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr < m.brkStart {
+		return m.brk
+	}
+	oldEnd, _ := arch.PageRoundUp(m.brk)
+	newEnd, ok := arch.PageRoundUp(addr)
+	if !ok || newEnd > m.layout.MaxAddr {
+		return m.brk
+	}
+	switch {
+	case newEnd > oldEnd:
+		if m.overlapsLocked(oldEnd, newEnd) {
+			return m.brk
+		}
+		v := &VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write, Name: "[heap]"}
+		m.vmas.insert(v)
+		m.vmas.coalesce(oldEnd, newEnd)
+	case newEnd < oldEnd:
+		m.unmapLocked(newEnd, oldEnd)
+	}
+	m.brk = addr
+	return addr
+}
+
+// Mremap resizes or moves a mapping; it returns the new address.
+func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAddr uint64) (uint64, error) {
+	if oldAddr&arch.PageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	oldSize, _ = arch.PageRoundUp(oldSize)
+	newSize, ok := arch.PageRoundUp(newSize)
+	if !ok || newSize == 0 || (fixed && !mayMove) {
+		return 0, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.vmas.find(oldAddr)
+	if i < 0 || m.vmas[i].End < oldAddr+oldSize {
+		return 0, unix.EFAULT
+	}
+	v := m.vmas[i]
+	if fixed {
+		if newAddr&arch.PageMask != 0 || newAddr+newSize > m.layout.MaxAddr {
+			return 0, unix.EINVAL
+		}
+		if newAddr < oldAddr+oldSize && oldAddr < newAddr+newSize {
+			return 0, unix.EINVAL
+		}
+		m.unmapLocked(newAddr, newAddr+newSize)
+		return m.moveLocked(v, oldAddr, oldSize, newAddr, newSize)
+	}
+	if newSize <= oldSize {
+		m.unmapLocked(oldAddr+newSize, oldAddr+oldSize)
+		return oldAddr, nil
+	}
+	// Grow in place when the VMA ends here and the space after is free.
+	if v.End == oldAddr+oldSize && !m.overlapsLocked(v.End, oldAddr+newSize) && oldAddr+newSize <= m.layout.MaxAddr {
+		w := *v
+		w.Start, w.End = v.End, oldAddr+newSize
+		if w.Object != nil {
+			w.Pgoff = v.objectIndex(v.End)
+		}
+		m.vmas.insert(&w)
+		m.vmas.coalesce(w.Start, w.End)
+		return oldAddr, nil
+	}
+	if !mayMove {
+		return 0, unix.ENOMEM
+	}
+	dst, err := m.findFreeLocked(0, newSize)
+	if err != nil {
+		return 0, err
+	}
+	return m.moveLocked(v, oldAddr, oldSize, dst, newSize)
+}
+
+// moveLocked moves [oldAddr, +oldSize) of v to newAddr, sized newSize; the
+// private pages move with it without copying.
+func (m *MM) moveLocked(v *VMA, oldAddr, oldSize, newAddr, newSize uint64) (uint64, error) {
+	w := *v
+	w.Start, w.End = newAddr, newAddr+newSize
+	if w.Object != nil {
+		w.Pgoff = v.objectIndex(oldAddr)
+	}
+	moved := make(map[uint64]int64)
+	for a := oldAddr; a < oldAddr+oldSize; a += arch.PageSize {
+		if off, ok := m.pages[a]; ok {
+			delete(m.pages, a)
+			if a-oldAddr < newSize {
+				moved[newAddr+(a-oldAddr)] = off
+			} else {
+				m.mf.DecRef(off)
+			}
+		}
+	}
+	m.vmas.remove(oldAddr, oldAddr+oldSize)
+	m.as.Unmap(oldAddr, oldSize)
+	m.vmas.insert(&w)
+	for a, off := range moved {
+		m.pages[a] = off
+	}
+	m.vmas.coalesce(w.Start, w.End)
+	return newAddr, nil
+}
+
+// MadviseDontNeed drops private pages in range: the next touch sees zeros
+// (or the file's contents); the memory goes back to the host.
+func (m *MM) MadviseDontNeed(addr, length uint64) error {
+	if addr&arch.PageMask != 0 {
+		return unix.EINVAL
+	}
+	length, _ = arch.PageRoundUp(length)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := addr; a < addr+length; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return unix.ENOMEM
+		}
+		a = m.vmas[i].End
+	}
+	m.dropPagesLocked(addr, addr+length)
+	m.as.Unmap(addr, length)
+	return nil
+}
+
+// Mincore fills vec with one byte per page: 1 when the page is resident.
+func (m *MM) Mincore(addr uint64, vec []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range vec {
+		a := addr + uint64(i)<<arch.PageShift
+		j := m.vmas.find(a)
+		if j < 0 {
+			return unix.ENOMEM
+		}
+		_, ok := m.pages[a]
+		if m.vmas[j].Shared {
+			ok = true
+		}
+		vec[i] = 0
+		if ok {
+			vec[i] = 1
+		}
+	}
+	return nil
+}
+
+// Mapped reports whether every page of [addr, addr+length) is mapped (msync,
+// mlock and friends fail with ENOMEM otherwise).
+func (m *MM) Mapped(addr, length uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	end, _ := arch.PageRoundUp(addr + length)
+	for a := arch.PageRoundDown(addr); a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return false
+		}
+		a = m.vmas[i].End
+	}
+	return true
+}
+
+// VMAs returns a snapshot of the areas, for /proc/PID/maps.
+func (m *MM) VMAs() []VMA {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]VMA, len(m.vmas))
+	for i, v := range m.vmas {
+		out[i] = *v
+	}
+	return out
+}
+
+// Fork returns a copy of m over as: the same VMAs, private pages shared
+// copy-on-write. m's writable mappings are dropped from its address space
+// so that its next write faults and copies.
+func (m *MM) Fork(as platform.AddressSpace) *MM {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
+		brkStart: m.brkStart, brk: m.brk, users: 1,
+		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
+	for _, v := range m.vmas {
+		w := *v
+		c.vmas = append(c.vmas, &w)
+		if !v.Shared && v.Prot&platform.Write != 0 {
+			m.as.Unmap(v.Start, v.End-v.Start)
+		}
+	}
+	for a, off := range m.pages {
+		m.mf.IncRef(off)
+		c.pages[a] = off
+	}
+	return c
+}

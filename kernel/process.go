@@ -1,0 +1,90 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel/loader"
+	"uk/kernel/mm"
+)
+
+// Executable is a program file to start: its bytes and its name.
+type Executable struct {
+	// File reads the program; Size is its length.
+	File io.ReaderAt
+	Size int64
+	// Path is the name the program was started by (argv[0] default,
+	// AT_EXECFN, /proc/self/exe).
+	Path string
+}
+
+// InitOptions describe the first process.
+type InitOptions struct {
+	Exe        Executable
+	Argv, Envv []string
+	// Files is the initial descriptor table (stdin, stdout, stderr).
+	Files *FDTable
+	// OpenInterp opens a PT_INTERP path inside the sandbox; nil refuses
+	// dynamically linked programs.
+	OpenInterp func(path string) (io.ReaderAt, int64, error)
+}
+
+// StartInit creates PID 1 from opts and starts it. Errors are the user's
+// (not an ELF, unsupported format) or the host's (no memory); either way
+// nothing is left running.
+func (k *Kernel) StartInit(opts InitOptions) error {
+	e, err := loader.ParseELF(opts.Exe.File, opts.Exe.Size)
+	if err != nil {
+		return err
+	}
+	as, err := k.Platform.NewAddressSpace()
+	if err != nil {
+		return fmt.Errorf("new address space: %w", err)
+	}
+	m := mm.New(k.MemFile, as, mm.NewLayout(k.Platform.MaxUserAddress()))
+	m.Exe = opts.Exe.Path
+	creds := vfs.RootCredentials()
+	res, err := loader.Load(m, opts.Exe.File, e, loader.Args{
+		Argv: opts.Argv, Envv: opts.Envv, ExecFn: opts.Exe.Path,
+		UID: creds.UID, EUID: creds.EUID, GID: creds.GID, EGID: creds.EGID,
+		OpenInterp: opts.OpenInterp,
+	})
+	if err != nil {
+		m.DecUsers()
+		return err
+	}
+	tg := &ThreadGroup{rlimits: defaultRlimits()}
+	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, creds: creds, umask: 0022, comm: comm(opts.Exe.Path), interrupt: make(chan struct{}, 1)}
+	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
+	t.State.FP = arch.NewFPState()
+	t.State.FPDirty = true
+	t.tid = k.allocTID(t)
+	tg.pid = t.tid
+	tg.tasks = []*Task{t}
+	t.Start()
+	return nil
+}
+
+// comm is the task name Linux derives from a path: its last element, at
+// most 15 bytes.
+func comm(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			path = path[i+1:]
+			break
+		}
+	}
+	if len(path) > 15 {
+		path = path[:15]
+	}
+	return path
+}
+
+// Comm is the task's name (prctl PR_GET_NAME, /proc/PID/comm).
+func (t *Task) Comm() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.comm
+}

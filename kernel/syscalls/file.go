@@ -1,0 +1,358 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel"
+)
+
+// maxRW caps one read/write transfer, as Linux's MAX_RW_COUNT.
+const maxRW = 0x7ffff000
+
+// ioChunk is the largest buffer one read copies through at a time.
+const ioChunk = 1 << 20
+
+func registerFiles(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
+	r(arch.SysRead, "read", sysRead, fd, out, i)
+	r(arch.SysWrite, "write", sysWrite, fd, in, i)
+	r(arch.SysPread64, "pread64", sysPread64, fd, out, i, i)
+	r(arch.SysPwrite64, "pwrite64", sysPwrite64, fd, in, i, i)
+	r(arch.SysReadv, "readv", sysReadv, fd, x, i)
+	r(arch.SysWritev, "writev", sysWritev, fd, x, i)
+	r(arch.SysClose, "close", sysClose, fd)
+	r(arch.SysDup, "dup", sysDup, fd)
+	r(arch.SysDup2, "dup2", sysDup2, fd, fd)
+	r(arch.SysDup3, "dup3", sysDup3, fd, fd, x)
+	r(arch.SysFcntl, "fcntl", sysFcntl, fd, i, x)
+	r(arch.SysIoctl, "ioctl", sysIoctl, fd, x, x)
+	r(arch.SysFstat, "fstat", sysFstat, fd, x)
+	r(arch.SysLseek, "lseek", sysLseek, fd, i, i)
+	r(arch.SysReadlink, "readlink", sysReadlink, path, x, i)
+	r(arch.SysReadlinkat, "readlinkat", sysReadlinkat, fd, path, x, i)
+}
+
+func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.Read(t, b) })
+}
+
+func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	return readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.PRead(t, b, off) })
+}
+
+// readInto reads once through a kernel buffer and copies the bytes out.
+func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)) (uint64, error) {
+	if int64(count) < 0 {
+		return 0, unix.EINVAL
+	}
+	buf := make([]byte, min(count, ioChunk))
+	n, err := read(buf)
+	if n > 0 {
+		if cerr := t.CopyOut(addr, buf[:n]); cerr != nil {
+			return 0, cerr
+		}
+		return uint64(n), nil
+	}
+	return 0, err
+}
+
+func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return writeFrom(t, a[1], a[2], func(b []byte) (int, error) { return d.Write(t, b) })
+}
+
+func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	return writeFrom(t, a[1], a[2], func(b []byte) (int, error) {
+		n, err := d.PWrite(t, b, off)
+		off += int64(n)
+		return n, err
+	})
+}
+
+// writeFrom copies the application's buffer in chunk by chunk and writes
+// it; a short or failed write after some progress returns the progress.
+func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, error)) (uint64, error) {
+	if int64(count) < 0 {
+		return 0, unix.EINVAL
+	}
+	count = min(count, maxRW)
+	var done uint64
+	buf := make([]byte, min(count, ioChunk))
+	for done < count || count == 0 {
+		chunk := buf[:min(uint64(len(buf)), count-done)]
+		if err := t.CopyIn(addr+done, chunk); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		n, err := write(chunk)
+		done += uint64(n)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < len(chunk) || count == 0 {
+			break
+		}
+	}
+	return done, nil
+}
+
+// iovecs reads an iovec array.
+func iovecs(t *kernel.Task, addr uint64, cnt uint64) ([][2]uint64, error) {
+	if cnt > 1024 { // UIO_MAXIOV
+		return nil, unix.EINVAL
+	}
+	b := make([]byte, 16*cnt)
+	if err := t.CopyIn(addr, b); err != nil {
+		return nil, err
+	}
+	v := make([][2]uint64, cnt)
+	var total uint64
+	for i := range v {
+		v[i] = [2]uint64{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		if int64(v[i][1]) < 0 {
+			return nil, unix.EINVAL
+		}
+		total += v[i][1]
+		if int64(total) < 0 {
+			return nil, unix.EINVAL
+		}
+	}
+	return v, nil
+}
+
+func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	v, err := iovecs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	// One read into a buffer the size of the whole vector keeps readv
+	// atomic for streams, then scatter.
+	var total uint64
+	for _, iv := range v {
+		total += iv[1]
+	}
+	buf := make([]byte, min(total, ioChunk))
+	n, err := d.Read(t, buf)
+	if n <= 0 {
+		return 0, err
+	}
+	return scatter(t, v, buf[:n])
+}
+
+func scatter(t *kernel.Task, v [][2]uint64, data []byte) (uint64, error) {
+	var done uint64
+	for _, iv := range v {
+		if len(data) == 0 {
+			break
+		}
+		k := min(uint64(len(data)), iv[1])
+		if err := t.CopyOut(iv[0], data[:k]); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		data = data[k:]
+		done += k
+	}
+	return done, nil
+}
+
+func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	v, err := iovecs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	// Gather into one buffer so the write is one operation (atomic for
+	// pipes up to PIPE_BUF, one line on a terminal).
+	var data []byte
+	for _, iv := range v {
+		if uint64(len(data))+iv[1] > maxRW {
+			break
+		}
+		start := len(data)
+		data = append(data, make([]byte, iv[1])...)
+		if err := t.CopyIn(iv[0], data[start:]); err != nil {
+			if start > 0 {
+				data = data[:start]
+				break
+			}
+			return 0, err
+		}
+	}
+	n, err := d.Write(t, data)
+	if n > 0 {
+		return uint64(n), nil
+	}
+	return 0, err
+}
+
+func sysClose(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, t.Files.Close(int32(a[0]))
+}
+
+func sysDup(t *kernel.Task, a [6]uint64) (uint64, error) {
+	n, err := t.Files.Dup(int32(a[0]), t.NoFileLimit())
+	return uint64(n), err
+}
+
+func sysDup2(t *kernel.Task, a [6]uint64) (uint64, error) {
+	n, err := t.Files.Dup2(int32(a[0]), int32(a[1]), t.NoFileLimit())
+	return uint64(n), err
+}
+
+func sysDup3(t *kernel.Task, a [6]uint64) (uint64, error) {
+	n, err := t.Files.Dup3(int32(a[0]), int32(a[1]), int(a[2]), t.NoFileLimit())
+	return uint64(n), err
+}
+
+func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
+	n, cmd, arg := int32(a[0]), int(int32(a[1])), a[2]
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		if int32(arg) < 0 {
+			return 0, unix.EINVAL
+		}
+		nfd, err := t.Files.DupFD(n, int32(arg), cmd == unix.F_DUPFD_CLOEXEC, t.NoFileLimit())
+		return uint64(nfd), err
+	case unix.F_GETFD:
+		ce, err := t.Files.Cloexec(n)
+		if err != nil {
+			return 0, err
+		}
+		if ce {
+			return unix.FD_CLOEXEC, nil
+		}
+		return 0, nil
+	case unix.F_SETFD:
+		return 0, t.Files.SetCloexec(n, arg&unix.FD_CLOEXEC != 0)
+	}
+	d, err := t.FD(n)
+	if err != nil {
+		return 0, err
+	}
+	switch cmd {
+	case unix.F_GETFL:
+		return uint64(d.StatusFlags()), nil
+	case unix.F_SETFL:
+		d.SetStatusFlags(uint32(arg))
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.Ioctl(t, uint32(a[1]), a[2])
+	return uint64(n), err
+}
+
+func sysFstat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	st, err := d.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStat(&st))
+}
+
+func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	off, err := d.Seek(t, int64(a[1]), int(a[2]))
+	return uint64(off), err
+}
+
+func sysReadlink(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return readlinkAt(t, unix.AT_FDCWD, a[0], a[1], a[2])
+}
+
+func sysReadlinkat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return readlinkAt(t, int32(a[0]), a[1], a[2], a[3])
+}
+
+func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, buf, size uint64) (uint64, error) {
+	if int64(size) <= 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := t.CopyInString(pathAddr, unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	target, err := t.Readlink(dirfd, p)
+	if err != nil {
+		return 0, err
+	}
+	n := min(uint64(len(target)), size)
+	return n, t.CopyOut(buf, []byte(target[:n]))
+}
+
+// marshalStat encodes struct stat for x86-64.
+func marshalStat(s *vfs.Stat) []byte {
+	b := make([]byte, 144)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], s.Dev)
+	le.PutUint64(b[8:], s.Ino)
+	le.PutUint64(b[16:], uint64(s.Nlink))
+	le.PutUint32(b[24:], s.Mode)
+	le.PutUint32(b[28:], s.UID)
+	le.PutUint32(b[32:], s.GID)
+	le.PutUint64(b[40:], s.Rdev)
+	le.PutUint64(b[48:], uint64(s.Size))
+	le.PutUint64(b[56:], uint64(s.Blksize))
+	le.PutUint64(b[64:], uint64(s.Blocks))
+	le.PutUint64(b[72:], uint64(s.Atime.Sec))
+	le.PutUint64(b[80:], uint64(s.Atime.Nsec))
+	le.PutUint64(b[88:], uint64(s.Mtime.Sec))
+	le.PutUint64(b[96:], uint64(s.Mtime.Nsec))
+	le.PutUint64(b[104:], uint64(s.Ctime.Sec))
+	le.PutUint64(b[112:], uint64(s.Ctime.Nsec))
+	return b
+}

@@ -1,0 +1,146 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/kernel"
+)
+
+func sysGetuid(t *kernel.Task, a [6]uint64) (uint64, error) { return uint64(t.Credentials().UID), nil }
+func sysGeteuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return uint64(t.Credentials().EUID), nil
+}
+func sysGetgid(t *kernel.Task, a [6]uint64) (uint64, error) { return uint64(t.Credentials().GID), nil }
+func sysGetegid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return uint64(t.Credentials().EGID), nil
+}
+
+func sysGetresuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	c := t.Credentials()
+	return 0, putIDs(t, a, c.UID, c.EUID, c.SUID)
+}
+
+func sysGetresgid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	c := t.Credentials()
+	return 0, putIDs(t, a, c.GID, c.EGID, c.SGID)
+}
+
+func putIDs(t *kernel.Task, a [6]uint64, ids ...uint32) error {
+	for i, id := range ids {
+		if err := putUint32(t, a[i], id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noChange is (uid_t)-1: "leave this id as it is".
+const noChange = 0xffffffff
+
+// setIDs implements setresuid/setresgid: an unprivileged caller may only
+// move each id to one of its current real, effective or saved ids.
+func setIDs(t *kernel.Task, r, e, s uint32, group bool) error {
+	old := t.Credentials()
+	c := *old
+	c.Groups = append([]uint32(nil), old.Groups...)
+	cur := [3]*uint32{&c.UID, &c.EUID, &c.SUID}
+	fs := &c.FSUID
+	if group {
+		cur = [3]*uint32{&c.GID, &c.EGID, &c.SGID}
+		fs = &c.FSGID
+	}
+	allowed := func(id uint32) bool {
+		return old.Privileged || id == *cur[0] || id == *cur[1] || id == *cur[2]
+	}
+	want := [3]uint32{r, e, s}
+	for _, id := range want {
+		if id != noChange && !allowed(id) {
+			return unix.EPERM
+		}
+	}
+	for i, id := range want {
+		if id != noChange {
+			*cur[i] = id
+		}
+	}
+	*fs = *cur[1]
+	if !group {
+		// Root keeps its capabilities only while some uid is 0.
+		c.Privileged = c.EUID == 0
+	}
+	t.SetCredentials(&c)
+	return nil
+}
+
+func sysSetresuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), uint32(a[2]), false)
+}
+
+func sysSetresgid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), uint32(a[2]), true)
+}
+
+func sysSetreuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), noChange, false)
+}
+
+func sysSetregid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), noChange, true)
+}
+
+// setuid: privileged callers set all three ids, others only the effective.
+func sysSetuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if t.Credentials().Privileged {
+		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), false)
+	}
+	return 0, setIDs(t, noChange, uint32(a[0]), noChange, false)
+}
+
+func sysSetgid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if t.Credentials().Privileged {
+		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), true)
+	}
+	return 0, setIDs(t, noChange, uint32(a[0]), noChange, true)
+}
+
+func sysGetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
+	g := t.Credentials().Groups
+	n := int(int32(a[0]))
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	if n == 0 {
+		return uint64(len(g)), nil
+	}
+	if n < len(g) {
+		return 0, unix.EINVAL
+	}
+	for i, id := range g {
+		if err := putUint32(t, a[1]+uint64(4*i), id); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(len(g)), nil
+}
+
+func sysSetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
+	old := t.Credentials()
+	if !old.Privileged {
+		return 0, unix.EPERM
+	}
+	n := int(int32(a[0]))
+	if n < 0 || n > 65536 {
+		return 0, unix.EINVAL
+	}
+	buf := make([]byte, 4*n)
+	if err := t.CopyIn(a[1], buf); err != nil {
+		return 0, err
+	}
+	c := *old
+	c.Groups = make([]uint32, n)
+	for i := range c.Groups {
+		c.Groups[i] = uint32(buf[4*i]) | uint32(buf[4*i+1])<<8 | uint32(buf[4*i+2])<<16 | uint32(buf[4*i+3])<<24
+	}
+	t.SetCredentials(&c)
+	return 0, nil
+}

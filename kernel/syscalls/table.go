@@ -1,0 +1,90 @@
+// Package syscalls implements uk's Linux system calls, one file per family,
+// and builds the table from syscall number to handler (with the argument
+// kinds --strace uses to decode each call).
+package syscalls
+
+import (
+	"uk/arch"
+	"uk/kernel"
+)
+
+// Shorthands for argument kinds.
+const (
+	i    = kernel.ArgInt
+	x    = kernel.ArgHex
+	fd   = kernel.ArgFD
+	path = kernel.ArgPath
+	in   = kernel.ArgInBuf
+	out  = kernel.ArgOutBuf
+	oct  = kernel.ArgOct
+	sig  = kernel.ArgSignal
+)
+
+// Table returns the syscall table.
+func Table() *kernel.SyscallTable {
+	t := &kernel.SyscallTable{}
+	r := t.Register
+
+	// Processes and identity.
+	r(arch.SysExit, "exit", sysExit, i)
+	r(arch.SysExitGroup, "exit_group", sysExitGroup, i)
+	r(arch.SysGetpid, "getpid", sysGetpid)
+	r(arch.SysGettid, "gettid", sysGettid)
+	r(arch.SysGetppid, "getppid", sysGetppid)
+	r(arch.SysSetTidAddress, "set_tid_address", sysSetTidAddress, x)
+	r(arch.SysSetRobustList, "set_robust_list", sysSetRobustList, x, i)
+	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
+	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, x, x)
+	r(arch.SysUname, "uname", sysUname, x)
+	r(arch.SysGetuid, "getuid", sysGetuid)
+	r(arch.SysGeteuid, "geteuid", sysGeteuid)
+	r(arch.SysGetgid, "getgid", sysGetgid)
+	r(arch.SysGetegid, "getegid", sysGetegid)
+	r(arch.SysGetresuid, "getresuid", sysGetresuid, x, x, x)
+	r(arch.SysGetresgid, "getresgid", sysGetresgid, x, x, x)
+	r(arch.SysSetuid, "setuid", sysSetuid, i)
+	r(arch.SysSetgid, "setgid", sysSetgid, i)
+	r(arch.SysSetreuid, "setreuid", sysSetreuid, i, i)
+	r(arch.SysSetregid, "setregid", sysSetregid, i, i)
+	r(arch.SysSetresuid, "setresuid", sysSetresuid, i, i, i)
+	r(arch.SysSetresgid, "setresgid", sysSetresgid, i, i, i)
+	r(arch.SysGetgroups, "getgroups", sysGetgroups, i, x)
+	r(arch.SysSetgroups, "setgroups", sysSetgroups, i, x)
+	r(arch.SysPrlimit64, "prlimit64", sysPrlimit64, i, i, x, x)
+	r(arch.SysGetrlimit, "getrlimit", sysGetrlimit, i, x)
+	r(arch.SysSetrlimit, "setrlimit", sysSetrlimit, i, x)
+	r(arch.SysGetrandom, "getrandom", sysGetrandom, x, i, x)
+	r(arch.SysSchedGetaffinity, "sched_getaffinity", sysSchedGetaffinity, i, i, x)
+	r(arch.SysSchedSetaffinity, "sched_setaffinity", sysSchedSetaffinity, i, i, x)
+	r(arch.SysSchedYield, "sched_yield", sysSchedYield)
+
+	// Memory.
+	r(arch.SysMmap, "mmap", sysMmap, x, i, kernel.ArgProt, kernel.ArgMapFlags, fd, x).RetHex = true
+	r(arch.SysMunmap, "munmap", sysMunmap, x, i)
+	r(arch.SysMprotect, "mprotect", sysMprotect, x, i, kernel.ArgProt)
+	r(arch.SysBrk, "brk", sysBrk, x).RetHex = true
+	r(arch.SysMremap, "mremap", sysMremap, x, i, i, x, x).RetHex = true
+	r(arch.SysMadvise, "madvise", sysMadvise, x, i, i)
+	r(arch.SysMincore, "mincore", sysMincore, x, i, x)
+	r(arch.SysMsync, "msync", sysMsync, x, i, x)
+	r(arch.SysMlock, "mlock", sysMlock, x, i)
+	r(arch.SysMunlock, "munlock", sysMlock, x, i)
+	r(arch.SysMlockall, "mlockall", sysNop, x)
+	r(arch.SysMunlockall, "munlockall", sysNop)
+
+	// Time.
+	r(arch.SysClockGettime, "clock_gettime", sysClockGettime, i, x)
+	r(arch.SysClockGetres, "clock_getres", sysClockGetres, i, x)
+	r(arch.SysGettimeofday, "gettimeofday", sysGettimeofday, x, x)
+	r(arch.SysTime, "time", sysTime, x)
+	r(arch.SysNanosleep, "nanosleep", sysNanosleep, x, x)
+	r(arch.SysClockNanosleep, "clock_nanosleep", sysClockNanosleep, i, x, x, x)
+
+	// Signals (state only; delivery is the process issue's).
+	r(arch.SysRtSigaction, "rt_sigaction", sysRtSigaction, sig, x, x, i)
+	r(arch.SysRtSigprocmask, "rt_sigprocmask", sysRtSigprocmask, i, x, x, i)
+	r(arch.SysSigaltstack, "sigaltstack", sysSigaltstack, x, x)
+
+	registerFiles(r)
+	return t
+}

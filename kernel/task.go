@@ -1,0 +1,201 @@
+package kernel
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel/mm"
+)
+
+// SigAction is one entry of a process's signal handler table (struct
+// k_sigaction as rt_sigaction passes it).
+type SigAction struct {
+	Handler  uint64
+	Flags    uint64
+	Restorer uint64
+	Mask     uint64
+}
+
+// Rlimit is one resource limit.
+type Rlimit struct{ Cur, Max uint64 }
+
+// RlimInfinity is RLIM_INFINITY.
+const RlimInfinity = ^uint64(0)
+
+// ThreadGroup is a process: the tasks sharing a PID, signal handlers and
+// limits.
+type ThreadGroup struct {
+	pid int32
+
+	mu         sync.Mutex
+	sigactions [65]SigAction // indexed by signal number; protected by mu
+	rlimits    [16]Rlimit    // protected by mu
+	exiting    bool          // protected by mu
+	exitStatus int           // wait status once exiting; protected by mu
+	tasks      []*Task       // protected by mu
+	deadCPU    int64         // CPU time of exited tasks; protected by mu
+}
+
+// PID is the thread group id.
+func (tg *ThreadGroup) PID() int32 { return tg.pid }
+
+// Task is one application thread.
+type Task struct {
+	k   *Kernel
+	tid int32
+	tg  *ThreadGroup
+
+	// State is the thread's registers and FP state, valid while the task
+	// is in the kernel (between traps).
+	State arch.State
+	// MM is the task's memory.
+	MM *mm.MM
+	// Files is the task's file descriptor table.
+	Files *FDTable
+
+	creds *vfs.Credentials // replaced, never modified in place
+	umask uint32
+
+	mu            sync.Mutex
+	sigMask       uint64   // blocked signals; protected by mu
+	clearChildTID uint64   // set_tid_address; protected by mu
+	robustList    uint64   // set_robust_list head; protected by mu
+	exiting       bool     // task leaves its loop after the current trap; protected by mu
+	altStack      AltStack // protected by mu
+	userNS, sysNS int64    // CPU time used; protected by mu
+	// interrupt wakes a blocked syscall (a signal arrived).
+	interrupt chan struct{}
+	ppid      int32
+	comm      string
+}
+
+// Kernel returns the kernel t runs in.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// TID is the thread id; PID the thread group id; PPID the parent's PID.
+func (t *Task) TID() int32  { return t.tid }
+func (t *Task) PID() int32  { return t.tg.pid }
+func (t *Task) PPID() int32 { return t.ppid }
+
+// ThreadGroup returns the task's process.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// Credentials returns the task's credentials; callers must not modify them.
+func (t *Task) Credentials() *vfs.Credentials {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.creds
+}
+
+// SetCredentials installs new credentials.
+func (t *Task) SetCredentials(c *vfs.Credentials) {
+	t.mu.Lock()
+	t.creds = c
+	t.mu.Unlock()
+}
+
+// Umask is the file mode creation mask.
+func (t *Task) Umask() uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.umask
+}
+
+// SetUmask replaces the umask and returns the old one.
+func (t *Task) SetUmask(m uint32) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.umask
+	t.umask = m & 0777
+	return old
+}
+
+// CopyIn reads application memory.
+func (t *Task) CopyIn(addr uint64, dst []byte) error { return t.MM.CopyIn(addr, dst) }
+
+// CopyOut writes application memory.
+func (t *Task) CopyOut(addr uint64, src []byte) error { return t.MM.CopyOut(addr, src) }
+
+// CopyInString reads a NUL-terminated string (at most max bytes).
+func (t *Task) CopyInString(addr uint64, max int) (string, error) {
+	return t.MM.CopyInString(addr, max)
+}
+
+// SigMask returns the blocked-signal mask.
+func (t *Task) SigMask() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sigMask
+}
+
+// SetSigMask replaces the blocked-signal mask; SIGKILL and SIGSTOP are
+// never blocked.
+func (t *Task) SetSigMask(m uint64) {
+	m &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+	t.mu.Lock()
+	t.sigMask = m
+	t.mu.Unlock()
+}
+
+// SigAction returns the handler table entry for sig (1..64).
+func (tg *ThreadGroup) SigAction(sig int) SigAction {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.sigactions[sig]
+}
+
+// SetSigAction replaces the entry for sig.
+func (tg *ThreadGroup) SetSigAction(sig int, a SigAction) {
+	tg.mu.Lock()
+	tg.sigactions[sig] = a
+	tg.mu.Unlock()
+}
+
+// Rlimit returns resource limit r.
+func (tg *ThreadGroup) Rlimit(r int) Rlimit {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.rlimits[r]
+}
+
+// SetRlimit replaces resource limit r.
+func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
+	tg.mu.Lock()
+	tg.rlimits[r] = l
+	tg.mu.Unlock()
+}
+
+// SetClearChildTID records set_tid_address's pointer.
+func (t *Task) SetClearChildTID(addr uint64) {
+	t.mu.Lock()
+	t.clearChildTID = addr
+	t.mu.Unlock()
+}
+
+// SetRobustList records set_robust_list's head.
+func (t *Task) SetRobustList(addr uint64) {
+	t.mu.Lock()
+	t.robustList = addr
+	t.mu.Unlock()
+}
+
+// defaultRlimits are Linux's defaults for a process started by a shell.
+func defaultRlimits() [16]Rlimit {
+	var r [16]Rlimit
+	for i := range r {
+		r[i] = Rlimit{RlimInfinity, RlimInfinity}
+	}
+	r[unix.RLIMIT_STACK] = Rlimit{8 << 20, RlimInfinity}
+	r[unix.RLIMIT_CORE] = Rlimit{0, RlimInfinity}
+	r[unix.RLIMIT_NOFILE] = Rlimit{1024, 4096}
+	r[unix.RLIMIT_NPROC] = Rlimit{4096, 4096}
+	r[unix.RLIMIT_MEMLOCK] = Rlimit{8 << 20, 8 << 20}
+	r[unix.RLIMIT_SIGPENDING] = Rlimit{4096, 4096}
+	r[unix.RLIMIT_MSGQUEUE] = Rlimit{819200, 819200}
+	r[13] = Rlimit{0, 0} // RLIMIT_NICE
+	r[14] = Rlimit{0, 0} // RLIMIT_RTPRIO
+	return r
+}

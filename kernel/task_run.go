@@ -1,0 +1,143 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"uk/kernel/mm"
+	"uk/platform"
+)
+
+// Start runs the task in a new goroutine.
+func (t *Task) Start() { go t.run() }
+
+// run is the task's loop: into the application, back at the next trap.
+func (t *Task) run() {
+	// A ptrace tracee is bound to the thread that traces it; the context
+	// must always be used from this OS thread.
+	runtime.LockOSThread()
+	ctx, err := t.k.Platform.NewContext()
+	if err != nil {
+		fmt.Fprintf(t.k.CrashLog, "uk: cannot run task %d: %v\n", t.tid, err)
+		t.exitGroup(int(unix.SIGKILL))
+		t.exit()
+		return
+	}
+	defer ctx.Release()
+	for !t.isExiting() {
+		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
+		if err != nil {
+			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
+			t.exitGroup(int(unix.SIGKILL))
+			break
+		}
+		switch trap.Kind {
+		case platform.TrapSyscall:
+			t.doSyscall()
+		case platform.TrapFault:
+			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip) {
+			case mm.FaultHandled:
+			case mm.FaultMapErr:
+				t.forceSignal(int(unix.SIGSEGV), 1 /* SEGV_MAPERR */, trap.Addr)
+			case mm.FaultAccErr:
+				t.forceSignal(int(unix.SIGSEGV), 2 /* SEGV_ACCERR */, trap.Addr)
+			case mm.FaultNoMem:
+				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
+			}
+		case platform.TrapSignal:
+			t.forceSignal(int(trap.Signo), int(trap.Code), trap.Addr)
+		case platform.TrapInterrupt:
+		}
+	}
+	t.exit()
+}
+
+func (t *Task) isExiting() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.exiting
+}
+
+// forceSignal delivers a synchronous signal caused by the thread's own
+// instruction. Handlers are not run yet: the process dies with a crash
+// report, as Linux would kill a process that has no handler.
+func (t *Task) forceSignal(sig, code int, addr uint64) {
+	var insn [16]byte
+	n := len(insn)
+	for n > 0 && t.CopyIn(t.State.Regs.Rip, insn[:n]) != nil {
+		n--
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "uk: process %d (%s) killed by ", t.tg.pid, t.comm)
+	crashReport(&b, sig, code, addr, &t.State.Regs, insn[:n])
+	t.k.CrashLog.Write(b.Bytes())
+	t.exitGroup(sig)
+}
+
+// exitGroup ends every task of the process with the given wait status.
+func (t *Task) exitGroup(status int) {
+	tg := t.tg
+	tg.mu.Lock()
+	if !tg.exiting {
+		tg.exiting = true
+		tg.exitStatus = status
+	}
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, o := range tasks {
+		o.mu.Lock()
+		o.exiting = true
+		o.mu.Unlock()
+	}
+}
+
+// ExitGroup implements exit_group: the process exits with code.
+func (t *Task) ExitGroup(code int) { t.exitGroup((code & 0xff) << 8) }
+
+// Exit implements exit: only this thread ends; the process ends with its
+// last thread.
+func (t *Task) Exit(code int) {
+	t.tg.mu.Lock()
+	if !t.tg.exiting && len(t.tg.tasks) == 1 {
+		t.tg.exiting = true
+		t.tg.exitStatus = (code & 0xff) << 8
+	}
+	t.tg.mu.Unlock()
+	t.mu.Lock()
+	t.exiting = true
+	t.mu.Unlock()
+}
+
+// exit tears the task down once it has left its loop.
+func (t *Task) exit() {
+	tg := t.tg
+	tg.mu.Lock()
+	for i, o := range tg.tasks {
+		if o == t {
+			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
+			break
+		}
+	}
+	last := len(tg.tasks) == 0
+	status := tg.exitStatus
+	tg.mu.Unlock()
+	if t.Files != nil {
+		t.Files.CloseAll()
+	}
+	t.MM.DecUsers()
+	t.k.removeTask(t)
+	if last && tg.pid == 1 {
+		t.k.done <- shellStatus(status)
+	}
+}
+
+// shellStatus turns a wait status into the exit code a shell reports.
+func shellStatus(ws int) int {
+	if sig := ws & 0x7f; sig != 0 {
+		return 128 + sig
+	}
+	return (ws >> 8) & 0xff
+}

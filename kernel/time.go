@@ -1,0 +1,92 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// hostClock reads a host clock; uk's monotonic clocks are the host's, so
+// they never go back and agree with the vDSO's TSC-based reading.
+func hostClock(id int32) int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(id, &ts)
+	return ts.Nano()
+}
+
+// ClockNow returns the current value of clock id in nanoseconds as task t
+// sees it, or EINVAL for a clock uk does not have.
+func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE:
+		return time.Now().UnixNano(), nil
+	case unix.CLOCK_TAI:
+		return time.Now().UnixNano() + 37e9, nil
+	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW:
+		return hostClock(unix.CLOCK_MONOTONIC), nil
+	case unix.CLOCK_BOOTTIME:
+		return hostClock(unix.CLOCK_BOOTTIME), nil
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		return t.tg.cpuTime(), nil
+	case unix.CLOCK_THREAD_CPUTIME_ID:
+		return t.cpuTime(), nil
+	}
+	return 0, unix.EINVAL
+}
+
+// ClockRes is the resolution clock_getres reports.
+func (k *Kernel) ClockRes(id int32, t *Task) (int64, error) {
+	if _, err := k.ClockNow(id, t); err != nil {
+		return 0, err
+	}
+	switch id {
+	case unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE:
+		return 4e6, nil // one jiffy at HZ=250
+	}
+	return 1, nil
+}
+
+// cpuTime is the CPU time the task has used, in ns: time spent running
+// application code plus time spent in its syscalls.
+func (t *Task) cpuTime() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.userNS + t.sysNS
+}
+
+func (tg *ThreadGroup) cpuTime() int64 {
+	tg.mu.Lock()
+	tasks := append([]*Task(nil), tg.tasks...)
+	total := tg.deadCPU
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		total += t.cpuTime()
+	}
+	return total
+}
+
+// Sleep blocks the task for d, or until something interrupts it (a signal
+// to handle), in which case it returns EINTR.
+func (t *Task) Sleep(d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-t.interrupt:
+		return unix.EINTR
+	}
+}
+
+// Block waits until ch is ready or the task is interrupted (vfs.Context).
+func (t *Task) Block(ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-t.interrupt:
+		return unix.EINTR
+	}
+}

@@ -1,0 +1,247 @@
+// Command uk is a userspace application kernel: it runs Linux x86-64
+// programs on its own implementation of the Linux system-call ABI. A
+// platform (ptrace stubs, or KVM where it works) only runs the program's
+// instructions and hands every system call and fault back to uk.
+//
+//	uk run [flags] -- PROG [ARGS...]   run a static program from the host
+//	uk platforms                       say which platforms work here
+//	uk version                         print uk's version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/dev"
+	"uk/fs/vfs"
+	"uk/kernel"
+	"uk/kernel/loader"
+	"uk/kernel/memfile"
+	"uk/kernel/syscalls"
+)
+
+// version is uk's release, printed by `uk version`.
+const version = "0.1.0"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// usageError is a mistake on the command line; it is printed with a hint.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  uk run [flags] -- PROG [ARGS...]   run PROG (a static x86-64 ELF on the host) in a new sandbox
+  uk platforms                       list the platforms and whether they work here
+  uk version                         print the version
+
+run flags:
+`)
+}
+
+// run executes the command line and returns the process exit status.
+func run(args []string) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return 2
+	}
+	var err error
+	status := 0
+	switch args[0] {
+	case "run":
+		status, err = cmdRun(args[1:])
+	case "platforms":
+		err = cmdPlatforms(args[1:])
+	case "version", "--version":
+		fmt.Println("uk", version)
+	case "help", "-h", "--help":
+		usage(os.Stdout)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q (try: uk run, uk platforms, uk version)", args[0])}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "uk: %v\n", oneLine(err))
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		if errors.Is(err, unix.ENOENT) {
+			return 127
+		}
+		var fe *loader.FormatError
+		if errors.As(err, &fe) {
+			return 126
+		}
+		return 1
+	}
+	return status
+}
+
+// oneLine keeps an error message to a single line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// commonFlags are shared by run and boot.
+type commonFlags struct {
+	platform string
+	strace   bool
+	debug    bool
+	hostname string
+	mem      string
+	appendCL string
+	env      multiFlag
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.platform, "platform", "auto", "platform: auto, ptrace or kvm")
+	fs.BoolVar(&c.strace, "strace", false, "print every system call to stderr")
+	fs.BoolVar(&c.debug, "debug", false, "print diagnostics (platform choice, unimplemented syscalls)")
+	fs.StringVar(&c.hostname, "hostname", "uk", "the sandbox's hostname")
+	fs.StringVar(&c.mem, "mem", "4G", "most memory the sandbox may use (e.g. 512M, 4G)")
+	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
+	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
+}
+
+// parseSize reads "512M", "4G", "1048576".
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "G")
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}
+
+// defaultEnv is the clean environment a program starts with.
+var defaultEnv = []string{
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/",
+	"TERM=linux",
+}
+
+func cmdRun(args []string) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c commonFlags
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(os.Stdout)
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return 0, nil
+		}
+		return 0, usageError{err.Error()}
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return 0, usageError{"run: no program given (uk run [flags] -- PROG [ARGS...])"}
+	}
+	for _, kv := range c.env {
+		if !strings.Contains(kv, "=") {
+			return 0, usageError{fmt.Sprintf("--env %q: want K=V", kv)}
+		}
+	}
+	prog := rest[0]
+	f, err := os.Open(prog)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return 0, fmt.Errorf("%s: %w", prog, pe.Err)
+		}
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.IsDir() {
+		return 0, fmt.Errorf("%s: is a directory", prog)
+	}
+	// Refuse what cannot run before building a sandbox.
+	if _, err := loader.ParseELF(f, st.Size()); err != nil {
+		return 0, fmt.Errorf("%s: %w", prog, err)
+	}
+	k, err := newKernel(&c)
+	if err != nil {
+		return 0, err
+	}
+	files, err := stdioFiles()
+	if err != nil {
+		return 0, err
+	}
+	env := append(append([]string(nil), defaultEnv...), c.env...)
+	err = k.StartInit(kernel.InitOptions{
+		Exe:   kernel.Executable{File: f, Size: st.Size(), Path: prog},
+		Argv:  rest,
+		Envv:  env,
+		Files: files,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", prog, err)
+	}
+	return k.Wait(), nil
+}
+
+// newKernel builds the memory file, the platform and the kernel.
+func newKernel(c *commonFlags) (*kernel.Kernel, error) {
+	size, err := parseSize(c.mem)
+	if err != nil {
+		return nil, usageError{"--mem: " + err.Error()}
+	}
+	mf, err := memfile.New(size)
+	if err != nil {
+		return nil, err
+	}
+	p, err := choosePlatform(c.platform, mf, c.debug)
+	if err != nil {
+		return nil, err
+	}
+	cfg := kernel.Config{Platform: p, MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL}
+	if c.strace {
+		cfg.Strace = os.Stderr
+	}
+	if c.debug {
+		cfg.Debug = os.Stderr
+	}
+	return kernel.New(cfg), nil
+}
+
+// stdioFiles wires the program's fds 0, 1 and 2 to uk's own.
+func stdioFiles() (*kernel.FDTable, error) {
+	t := vfs.NewFDTable()
+	names := []string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
+	for fd := 0; fd < 3; fd++ {
+		s := dev.NewHostStream(fd, names[fd])
+		flags := uint32(unix.O_RDWR)
+		if err := t.InstallAt(int32(fd), s.NewDescription(flags), false); err != nil {
+			return nil, fmt.Errorf("install fd %d: %w", fd, err)
+		}
+	}
+	return t, nil
+}
