@@ -1,0 +1,193 @@
+package mm
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel/memfile"
+	"uk/platform"
+)
+
+// fakeAS records what the MM asks of the platform.
+type fakeAS struct {
+	mapped map[uint64]int64 // page -> memory-file offset
+	prot   map[uint64]platform.Access
+}
+
+func newFakeAS() *fakeAS {
+	return &fakeAS{mapped: map[uint64]int64{}, prot: map[uint64]platform.Access{}}
+}
+
+func (f *fakeAS) MapFile(addr uint64, off int64, length uint64, a platform.Access) error {
+	for i := uint64(0); i < length; i += arch.PageSize {
+		f.mapped[addr+i] = off + int64(i)
+		f.prot[addr+i] = a
+	}
+	return nil
+}
+
+func (f *fakeAS) Unmap(addr, length uint64) error {
+	for i := uint64(0); i < length; i += arch.PageSize {
+		delete(f.mapped, addr+i)
+		delete(f.prot, addr+i)
+	}
+	return nil
+}
+
+func (f *fakeAS) Release() {}
+
+func newMM(t *testing.T) (*MM, *fakeAS, *memfile.File) {
+	t.Helper()
+	mf, err := memfile.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	as := newFakeAS()
+	return New(mf, as, NewLayout(0x7fffffffe000)), as, mf
+}
+
+const rw = platform.Read | platform.Write
+
+func TestMmapPlacementAndFault(t *testing.T) {
+	m, as, _ := newMM(t)
+	a, err := m.Mmap(MmapOpts{Length: 3 * arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b+arch.PageSize != a {
+		t.Errorf("second mapping at %#x, want just below the first at %#x (top-down)", b, a)
+	}
+	if r := m.HandleFault(a+arch.PageSize+5, platform.Write, 0); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if _, ok := as.mapped[a+arch.PageSize]; !ok {
+		t.Errorf("faulting page not mapped")
+	}
+	if r := m.HandleFault(0x1000, platform.Read, 0); r != FaultMapErr {
+		t.Errorf("fault on unmapped = %v, want MapErr", r)
+	}
+	if err := m.Mprotect(a, arch.PageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(a, platform.Write, 1); r != FaultHandled {
+		t.Errorf("first write fault on read-only page = %v, want a readable mapping first", r)
+	}
+	if r := m.HandleFault(a, platform.Write, 1); r != FaultAccErr {
+		t.Errorf("repeated write fault on read-only page = %v, want AccErr", r)
+	}
+}
+
+func TestCopyAndMunmap(t *testing.T) {
+	m, as, _ := newMM(t)
+	a, _ := m.Mmap(MmapOpts{Length: 2 * arch.PageSize, Prot: rw})
+	msg := []byte("across a page boundary")
+	if err := m.CopyOut(a+arch.PageSize-5, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if err := m.CopyIn(a+arch.PageSize-5, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("CopyIn = %q, %v", got, err)
+	}
+	m.HandleFault(a, platform.Read, 0)
+	if err := m.Munmap(a, 2*arch.PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if len(as.mapped) != 0 {
+		t.Errorf("pages still mapped after munmap: %v", as.mapped)
+	}
+	if err := m.CopyIn(a, got); err != unix.EFAULT {
+		t.Errorf("CopyIn after munmap = %v, want EFAULT", err)
+	}
+}
+
+func TestForkCopyOnWrite(t *testing.T) {
+	parent, pas, mf := newMM(t)
+	a, _ := parent.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	parent.CopyOut(a, []byte("parent"))
+	child := parent.Fork(newFakeAS())
+	if _, ok := pas.mapped[a]; ok {
+		t.Errorf("parent's writable page still mapped after fork")
+	}
+	if r := child.HandleFault(a, platform.Read, 0); r != FaultHandled {
+		t.Fatal(r)
+	}
+	if cas := child.as.(*fakeAS); cas.prot[a]&platform.Write != 0 {
+		t.Errorf("shared COW page mapped writable in the child")
+	}
+	child.CopyOut(a, []byte("child!"))
+	got := make([]byte, 6)
+	parent.CopyIn(a, got)
+	if string(got) != "parent" {
+		t.Errorf("parent sees %q after the child wrote", got)
+	}
+	child.CopyIn(a, got)
+	if string(got) != "child!" {
+		t.Errorf("child sees %q", got)
+	}
+	off := parent.pages[a]
+	if n := mf.RefCount(off); n != 1 {
+		t.Errorf("parent's page has %d references after the child copied, want 1", n)
+	}
+}
+
+func TestMremapMovesPages(t *testing.T) {
+	m, _, _ := newMM(t)
+	a, _ := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	m.CopyOut(a, []byte("keep"))
+	// Block growth in place.
+	m.Mmap(MmapOpts{Addr: a + arch.PageSize, Length: arch.PageSize, Prot: rw, Fixed: true})
+	if _, err := m.Mremap(a, arch.PageSize, 2*arch.PageSize, false, false, 0); err != unix.ENOMEM {
+		t.Errorf("mremap grow without MAYMOVE into used space = %v, want ENOMEM", err)
+	}
+	b, err := m.Mremap(a, arch.PageSize, 4*arch.PageSize, true, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b == a {
+		t.Fatalf("mremap did not move")
+	}
+	got := make([]byte, 4)
+	if err := m.CopyIn(b, got); err != nil || string(got) != "keep" {
+		t.Errorf("moved contents = %q, %v", got, err)
+	}
+}
+
+func TestBrk(t *testing.T) {
+	m, _, _ := newMM(t)
+	m.SetBrkStart(0x600000)
+	if got := m.Brk(0x600000 + 10000); got != 0x600000+10000 {
+		t.Fatalf("brk = %#x", got)
+	}
+	if err := m.CopyOut(0x600000+9000, []byte{1}); err != nil {
+		t.Errorf("heap not writable: %v", err)
+	}
+	if got := m.Brk(0x500000); got != 0x600000+10000 {
+		t.Errorf("brk below start = %#x, want unchanged", got)
+	}
+	m.Brk(0x600000)
+	if err := m.CopyOut(0x600000+9000, []byte{1}); err != unix.EFAULT {
+		t.Errorf("shrunk heap still writable: %v", err)
+	}
+}
+
+func TestMadviseDontNeedZeroes(t *testing.T) {
+	m, _, _ := newMM(t)
+	a, _ := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	m.CopyOut(a, []byte{0xff})
+	if err := m.MadviseDontNeed(a, arch.PageSize); err != nil {
+		t.Fatal(err)
+	}
+	b := []byte{1}
+	m.CopyIn(a, b)
+	if b[0] != 0 {
+		t.Errorf("page not zero after MADV_DONTNEED")
+	}
+}
