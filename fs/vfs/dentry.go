@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,7 +18,7 @@ type Dentry struct {
 	isDir  bool
 	name   string  // protected by VFS.ns
 	parent *Dentry // nil at a filesystem root; protected by VFS.ns
-	dead   bool    // protected by VFS.ns
+	dead   atomic.Bool
 
 	mu       sync.Mutex
 	children map[string]*Dentry // protected by mu
@@ -27,6 +28,10 @@ type Dentry struct {
 
 // Inode returns the dentry's inode.
 func (d *Dentry) Inode() Inode { return d.inode }
+
+// IsDeleted reports whether the dentry was unlinked (or replaced by a
+// rename): readlink of /proc/self/fd then appends " (deleted)".
+func (d *Dentry) IsDeleted() bool { return d.dead.Load() }
 
 // Superblock returns the filesystem instance the dentry belongs to.
 func (d *Dentry) Superblock() *Superblock { return d.sb }

@@ -51,6 +51,10 @@ type FileImpl interface {
 	Release()
 }
 
+// OLargeFile is Linux's O_LARGEFILE on x86-64 (x/sys/unix says 0 there,
+// glibc's value); open on 64-bit Linux always sets it, so F_GETFL shows it.
+const OLargeFile = 0x8000
+
 // AppendOffset is the off an O_APPEND write of a seekable file receives.
 const AppendOffset = -1
 
@@ -90,7 +94,7 @@ const settableFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOAT
 func NewFileDescription(impl FileImpl, flags uint32, path Path, opts FileOptions) *FileDescription {
 	fd := &FileDescription{impl: impl, path: path, opts: opts}
 	fd.refs.Store(1)
-	keep := uint32(unix.O_ACCMODE | unix.O_PATH | unix.O_LARGEFILE | unix.O_SYNC | unix.O_DSYNC | settableFlags)
+	keep := uint32(unix.O_ACCMODE | unix.O_PATH | OLargeFile | unix.O_SYNC | unix.O_DSYNC | settableFlags)
 	fd.flags.Store(flags & keep)
 	return fd
 }

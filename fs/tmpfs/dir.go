@@ -1,0 +1,316 @@
+package tmpfs
+
+import (
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+)
+
+// bogoDirentSize is what Linux tmpfs adds to a directory's size per entry
+// (and twice for "." and ".."), so `ls -ld` shows the same sizes.
+const bogoDirentSize = 20
+
+// Dir is a tmpfs directory. Entries keep the offset they were given when
+// added, so getdents offsets stay valid while the directory changes.
+type Dir struct {
+	attrs
+	entries map[string]*entry // protected by mu
+	list    []*entry          // in offset order, may hold removed entries; protected by mu
+	removed int               // removed entries still in list; protected by mu
+	nextOff int64             // protected by mu
+}
+
+type entry struct {
+	name    string
+	ino     inode
+	off     int64
+	removed bool
+}
+
+func (fs *FS) newDir(o vfs.CreateOptions) *Dir {
+	d := &Dir{entries: make(map[string]*entry), nextOff: vfs.FirstDirentOffset}
+	fs.initAttrs(&d.attrs, o, 2)
+	return d
+}
+
+// Stat implements vfs.Inode.
+func (d *Dir) Stat(vfs.Context) (vfs.Stat, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.statLocked()
+	s.Size = int64(bogoDirentSize * (2 + len(d.entries)))
+	return s, nil
+}
+
+// SetStat implements vfs.Inode; a size change is EISDIR.
+func (d *Dir) SetStat(_ vfs.Context, req vfs.SetStat) error {
+	if req.Mask&unix.STATX_SIZE != 0 {
+		return unix.EISDIR
+	}
+	d.mu.Lock()
+	d.setAttrsLocked(req)
+	d.mu.Unlock()
+	return nil
+}
+
+// Open implements vfs.Inode (the VFS opens directories itself).
+func (d *Dir) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+	return nil, vfs.FileOptions{}, unix.EISDIR
+}
+
+func (d *Dir) dropped() {}
+
+// Lookup implements vfs.DirInode.
+func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.entries[name]
+	if !ok {
+		return nil, unix.ENOENT
+	}
+	return e.ino, nil
+}
+
+// addLocked adds name → ino and updates the directory times.
+func (d *Dir) addLocked(name string, ino inode) {
+	e := &entry{name: name, ino: ino, off: d.nextOff}
+	d.nextOff++
+	d.entries[name] = e
+	d.list = append(d.list, e)
+	t := now()
+	d.mtime, d.ctime = t, t
+}
+
+func (d *Dir) removeLocked(name string) {
+	e := d.entries[name]
+	delete(d.entries, name)
+	e.removed = true
+	d.removed++
+	if d.removed > 32 && d.removed > len(d.list)/2 {
+		live := d.list[:0]
+		for _, x := range d.list {
+			if !x.removed {
+				live = append(live, x)
+			}
+		}
+		clear(d.list[len(live):])
+		d.list, d.removed = live, 0
+	}
+	t := now()
+	d.mtime, d.ctime = t, t
+}
+
+// Create implements vfs.DirInode.
+func (d *Dir) Create(_ vfs.Context, name string, o vfs.CreateOptions) (vfs.Inode, error) {
+	fs := d.fs
+	if uint64(fs.inodes.Load()) >= fs.maxInodes {
+		return nil, unix.ENOSPC
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.entries[name]; ok {
+		return nil, unix.EEXIST
+	}
+	var ino inode
+	switch o.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		ino = fs.newDir(o)
+		d.nlink++
+	case unix.S_IFREG:
+		ino = fs.newRegular(o)
+	case unix.S_IFLNK:
+		ino = fs.newSymlink(o)
+	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO, unix.S_IFSOCK:
+		ino = fs.newNode(o)
+	default:
+		return nil, unix.EINVAL
+	}
+	d.addLocked(name, ino)
+	return ino, nil
+}
+
+// Link implements vfs.DirInode.
+func (d *Dir) Link(_ vfs.Context, name string, target vfs.Inode) error {
+	t, ok := target.(inode)
+	if !ok || t.base().fs != d.fs {
+		return unix.EXDEV
+	}
+	if _, ok := t.(*Dir); ok {
+		return unix.EPERM
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.entries[name]; ok {
+		return unix.EEXIST
+	}
+	t.base().changeLink(1)
+	d.addLocked(name, t)
+	return nil
+}
+
+// unlinkInode drops one link of ino, freeing it when it was the last.
+func unlinkInode(ino inode) {
+	if ino.base().changeLink(-1) == 0 {
+		ino.base().fs.inodes.Add(-1)
+		ino.dropped()
+	}
+}
+
+// Unlink implements vfs.DirInode.
+func (d *Dir) Unlink(_ vfs.Context, name string, child vfs.Inode) error {
+	d.mu.Lock()
+	e, ok := d.entries[name]
+	if !ok || e.ino != child {
+		d.mu.Unlock()
+		return unix.ENOENT
+	}
+	if _, isDir := e.ino.(*Dir); isDir {
+		d.mu.Unlock()
+		return unix.EISDIR
+	}
+	d.removeLocked(name)
+	d.mu.Unlock()
+	unlinkInode(e.ino)
+	return nil
+}
+
+// Rmdir implements vfs.DirInode.
+func (d *Dir) Rmdir(_ vfs.Context, name string, child vfs.Inode) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.entries[name]
+	if !ok || e.ino != child {
+		return unix.ENOENT
+	}
+	c, isDir := e.ino.(*Dir)
+	if !isDir {
+		return unix.ENOTDIR
+	}
+	c.mu.Lock()
+	if len(c.entries) > 0 {
+		c.mu.Unlock()
+		return unix.ENOTEMPTY
+	}
+	c.nlink = 0
+	c.ctime = now()
+	c.mu.Unlock()
+	d.removeLocked(name)
+	d.nlink--
+	d.fs.inodes.Add(-1)
+	return nil
+}
+
+// Rename implements vfs.DirInode.
+func (d *Dir) Rename(_ vfs.Context, oldName string, newParent vfs.DirInode, newName string, flags uint32) error {
+	nd, ok := newParent.(*Dir)
+	if !ok || nd.fs != d.fs {
+		return unix.EXDEV
+	}
+	// Lock both directories in a fixed order.
+	first, second := d, nd
+	if nd.ino < d.ino {
+		first, second = nd, d
+	}
+	first.mu.Lock()
+	defer first.mu.Unlock()
+	if second != first {
+		second.mu.Lock()
+		defer second.mu.Unlock()
+	}
+	oe, ok := d.entries[oldName]
+	if !ok {
+		return unix.ENOENT
+	}
+	ne := nd.entries[newName]
+	_, oIsDir := oe.ino.(*Dir)
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		if ne == nil {
+			return unix.ENOENT
+		}
+		_, nIsDir := ne.ino.(*Dir)
+		oe.ino, ne.ino = ne.ino, oe.ino
+		if d != nd && oIsDir != nIsDir {
+			if oIsDir { // a directory moved from d to nd
+				d.nlink--
+				nd.nlink++
+			} else {
+				d.nlink++
+				nd.nlink--
+			}
+		}
+		t := now()
+		d.mtime, d.ctime, nd.mtime, nd.ctime = t, t, t, t
+		oe.ino.base().touchCtime()
+		ne.ino.base().touchCtime()
+		return nil
+	}
+	if ne != nil {
+		if flags&unix.RENAME_NOREPLACE != 0 {
+			return unix.EEXIST
+		}
+		if nc, nIsDir := ne.ino.(*Dir); nIsDir {
+			if !oIsDir {
+				return unix.EISDIR
+			}
+			nc.mu.Lock()
+			empty := len(nc.entries) == 0
+			if empty {
+				nc.nlink = 0
+			}
+			nc.mu.Unlock()
+			if !empty {
+				return unix.ENOTEMPTY
+			}
+			nd.removeLocked(newName)
+			nd.nlink--
+			d.fs.inodes.Add(-1)
+		} else {
+			if oIsDir {
+				return unix.ENOTDIR
+			}
+			nd.removeLocked(newName)
+			defer unlinkInode(ne.ino)
+		}
+	}
+	d.removeLocked(oldName)
+	nd.addLocked(newName, oe.ino)
+	if oIsDir && d != nd {
+		d.nlink--
+		nd.nlink++
+	}
+	oe.ino.base().touchCtime()
+	return nil
+}
+
+// IterDirents implements vfs.DirInode.
+func (d *Dir) IterDirents(_ vfs.Context, off int64, emit func(vfs.Dirent) bool) error {
+	d.mu.Lock()
+	i := sort.Search(len(d.list), func(i int) bool { return d.list[i].off >= off })
+	var batch []*entry
+	for _, e := range d.list[i:] {
+		if !e.removed {
+			batch = append(batch, e)
+		}
+	}
+	d.atime = now()
+	d.mu.Unlock()
+	for _, e := range batch {
+		a := e.ino.base()
+		a.mu.Lock()
+		ino, mode := a.ino, a.mode
+		a.mu.Unlock()
+		if !emit(vfs.Dirent{Name: e.name, Ino: ino, Type: vfs.DirentType(mode), Next: e.off + 1}) {
+			break
+		}
+	}
+	return nil
+}
+
+// Len returns the number of entries.
+func (d *Dir) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.entries)
+}

@@ -1,0 +1,316 @@
+package tmpfs
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+)
+
+// Regular is a tmpfs regular file. Its contents are pages of the memory
+// file, indexed by page number; missing pages are holes that read as
+// zeros. The file holds one memfile reference on each page; the pages go
+// back when the file is truncated or when its last link and last open
+// description are gone.
+type Regular struct {
+	attrs
+	size  int64            // protected by mu
+	pages map[uint64]int64 // page index → memfile offset; protected by mu
+	opens int              // open descriptions; protected by mu
+}
+
+func (fs *FS) newRegular(o vfs.CreateOptions) *Regular {
+	r := &Regular{pages: make(map[uint64]int64)}
+	fs.initAttrs(&r.attrs, o, 1)
+	return r
+}
+
+// Stat implements vfs.Inode.
+func (r *Regular) Stat(vfs.Context) (vfs.Stat, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.statLocked()
+	s.Size = r.size
+	s.Blocks = int64(len(r.pages)) * (arch.PageSize / 512)
+	return s, nil
+}
+
+// Size returns the file size.
+func (r *Regular) Size() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.size
+}
+
+// SetStat implements vfs.Inode.
+func (r *Regular) SetStat(_ vfs.Context, req vfs.SetStat) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if req.Mask&unix.STATX_SIZE != 0 {
+		if req.Size != r.size {
+			r.truncateLocked(req.Size)
+			t := now()
+			r.mtime, r.ctime = t, t
+		}
+		if req.Mask == unix.STATX_SIZE {
+			return nil
+		}
+	}
+	r.setAttrsLocked(req)
+	return nil
+}
+
+// truncateLocked sets the size, giving back pages wholly past the end and
+// zeroing the tail of a partial last page (so a later extension reads
+// zeros there, as POSIX requires).
+func (r *Regular) truncateLocked(size int64) {
+	if size < r.size {
+		first := uint64((size + arch.PageMask) >> arch.PageShift)
+		var dead []int64
+		for idx, off := range r.pages {
+			if idx >= first {
+				dead = append(dead, off)
+				delete(r.pages, idx)
+			}
+		}
+		if len(dead) > 0 {
+			r.fs.mf.DecRef(dead...)
+			r.fs.usedPages.Add(-int64(len(dead)))
+		}
+		if in := size & arch.PageMask; in != 0 {
+			if off, ok := r.pages[uint64(size>>arch.PageShift)]; ok {
+				r.fs.mf.Zero(off+in, int(arch.PageSize-in))
+			}
+		}
+	}
+	r.size = size
+}
+
+// PageAt returns the memory-file offset of page index of the file, for
+// the kernel's mm to map. Without allocate a hole returns 0 (map the zero
+// page, or nothing). With allocate a missing page is allocated (ENOSPC at
+// the size limit, ENOMEM when the memory file is full). The caller takes
+// its own memfile reference (IncRef) if it keeps the page mapped.
+func (r *Regular) PageAt(index uint64, allocate bool) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if off, ok := r.pages[index]; ok {
+		return off, nil
+	}
+	if !allocate {
+		return 0, nil
+	}
+	if err := r.allocLocked([]uint64{index}); err != nil {
+		return 0, err
+	}
+	return r.pages[index], nil
+}
+
+// allocLocked gives each index a fresh zeroed page.
+func (r *Regular) allocLocked(idx []uint64) error {
+	if err := r.fs.reservePages(int64(len(idx))); err != nil {
+		return err
+	}
+	offs, err := r.fs.mf.Allocate(len(idx))
+	if err != nil {
+		r.fs.usedPages.Add(-int64(len(idx)))
+		return unix.ENOMEM
+	}
+	for i, x := range idx {
+		r.pages[x] = offs[i]
+	}
+	return nil
+}
+
+// readAt copies file contents at off into dst (up to the size).
+func (r *Regular) readAtLocked(dst []byte, off int64) int {
+	if off >= r.size {
+		return 0
+	}
+	if rem := r.size - off; int64(len(dst)) > rem {
+		dst = dst[:rem]
+	}
+	n := 0
+	for n < len(dst) {
+		pos := off + int64(n)
+		in := pos & arch.PageMask
+		chunk := int(arch.PageSize - in)
+		if chunk > len(dst)-n {
+			chunk = len(dst) - n
+		}
+		if p, ok := r.pages[uint64(pos>>arch.PageShift)]; ok {
+			copy(dst[n:n+chunk], r.fs.mf.Bytes(p+in, chunk))
+		} else {
+			clear(dst[n : n+chunk])
+		}
+		n += chunk
+	}
+	return n
+}
+
+// writeAtLocked writes src at off, allocating pages; on ENOSPC it writes
+// what fits (a short write) and reports the error only if nothing fit.
+func (r *Regular) writeAtLocked(src []byte, off int64) (int, error) {
+	if len(src) == 0 {
+		return 0, nil
+	}
+	end := off + int64(len(src))
+	if end < off || end > 1<<62 {
+		return 0, unix.EFBIG
+	}
+	var missing []uint64
+	for i := uint64(off >> arch.PageShift); i <= uint64((end-1)>>arch.PageShift); i++ {
+		if _, ok := r.pages[i]; !ok {
+			missing = append(missing, i)
+		}
+	}
+	var allocErr error
+	if len(missing) > 0 {
+		if err := r.allocLocked(missing); err != nil {
+			// Allocate what fits, page by page, for a short write.
+			allocErr = err
+			for _, i := range missing {
+				if r.allocLocked([]uint64{i}) != nil {
+					break
+				}
+			}
+		}
+	}
+	n := 0
+	for n < len(src) {
+		pos := off + int64(n)
+		in := pos & arch.PageMask
+		chunk := int(arch.PageSize - in)
+		if chunk > len(src)-n {
+			chunk = len(src) - n
+		}
+		p, ok := r.pages[uint64(pos>>arch.PageShift)]
+		if !ok {
+			break
+		}
+		copy(r.fs.mf.Bytes(p+in, chunk), src[n:n+chunk])
+		n += chunk
+	}
+	if n == 0 && allocErr != nil {
+		return 0, allocErr
+	}
+	if e := off + int64(n); e > r.size {
+		r.size = e
+	}
+	t := now()
+	r.mtime, r.ctime = t, t
+	return n, nil
+}
+
+// Open implements vfs.Inode.
+func (r *Regular) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+	r.mu.Lock()
+	r.opens++
+	r.mu.Unlock()
+	return &regularFile{r: r}, vfs.FileOptions{Seekable: true}, nil
+}
+
+// dropped frees the contents if no description has the file open.
+func (r *Regular) dropped() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.opens == 0 {
+		r.truncateLocked(0)
+	}
+}
+
+// regularFile is an open description of a Regular file.
+type regularFile struct {
+	vfs.FileBase
+	r *Regular
+}
+
+// Read implements vfs.FileImpl (atime as Linux's relatime).
+func (f *regularFile) Read(_ vfs.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	r := f.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.readAtLocked(dst, off)
+	if fd.StatusFlags()&unix.O_NOATIME == 0 {
+		t := now()
+		if tsLE(r.atime, r.mtime) || tsLE(r.atime, r.ctime) || t.Sec-r.atime.Sec >= 24*3600 {
+			r.atime = t
+		}
+	}
+	return n, nil
+}
+
+func tsLE(a, b unix.Timespec) bool { return a.Sec < b.Sec || (a.Sec == b.Sec && a.Nsec <= b.Nsec) }
+
+// Write implements vfs.FileImpl (off == vfs.AppendOffset appends).
+func (f *regularFile) Write(ctx vfs.Context, _ *vfs.FileDescription, src []byte, off int64) (int, error) {
+	r := f.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if off == vfs.AppendOffset {
+		off = r.size
+	}
+	n, err := r.writeAtLocked(src, off)
+	if n > 0 && r.mode&(unix.S_ISUID|unix.S_ISGID) != 0 && !ctx.Credentials().Privileged {
+		// An unprivileged write clears the set-id bits (file_remove_privs).
+		r.mode &^= unix.S_ISUID
+		if r.mode&unix.S_IXGRP != 0 {
+			r.mode &^= unix.S_ISGID
+		}
+	}
+	return n, err
+}
+
+// Seek implements vfs.FileImpl with holes: SEEK_DATA/SEEK_HOLE look at
+// which pages exist.
+func (f *regularFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64, whence int) (int64, error) {
+	r := f.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch whence {
+	case unix.SEEK_DATA, unix.SEEK_HOLE:
+		if off < 0 || off >= r.size {
+			return 0, unix.ENXIO
+		}
+		want := whence == unix.SEEK_DATA
+		for pos := off; pos < r.size; pos = (pos &^ arch.PageMask) + arch.PageSize {
+			if _, ok := r.pages[uint64(pos>>arch.PageShift)]; ok == want {
+				return pos, nil
+			}
+		}
+		if want {
+			return 0, unix.ENXIO
+		}
+		return r.size, nil
+	}
+	return vfs.GenericSeek(cur, off, whence, r.size)
+}
+
+// Truncate implements vfs.FileImpl.
+func (f *regularFile) Truncate(ctx vfs.Context, _ *vfs.FileDescription, size int64) error {
+	return f.r.SetStat(ctx, vfs.SetStat{Mask: unix.STATX_SIZE, Size: size})
+}
+
+// Fsync implements vfs.FileImpl: nothing to flush.
+func (f *regularFile) Fsync(vfs.Context, *vfs.FileDescription) error { return nil }
+
+// Release implements vfs.FileImpl: the last close of an unlinked file
+// frees its pages.
+func (f *regularFile) Release() {
+	r := f.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opens--
+	if r.opens == 0 && r.nlink == 0 {
+		r.truncateLocked(0)
+	}
+}
+
+// Regular returns the tmpfs file behind an open description, for mmap
+// (nil if fd is not a tmpfs regular file).
+func RegularOf(fd *vfs.FileDescription) *Regular {
+	if f, ok := fd.Impl().(*regularFile); ok {
+		return f.r
+	}
+	return nil
+}

@@ -1,0 +1,885 @@
+package vfs
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Flags of the *at operations (the AT_* values of Linux).
+const (
+	atSymlinkNofollow = unix.AT_SYMLINK_NOFOLLOW
+	atEmptyPath       = unix.AT_EMPTY_PATH
+	atStatxSyncType   = 0x6000 // AT_STATX_SYNC_TYPE: sync hints, meaningless for in-memory files
+)
+
+// resolve returns the file named by path from at, following a final
+// symlink if follow. With AT_EMPTY_PATH semantics (emptyOK) an empty path
+// names at.Dir itself.
+func (w *walker) resolve(at At, path string, follow, emptyOK bool) (Path, error) {
+	if path == "" {
+		if emptyOK {
+			return at.Dir, nil
+		}
+		return Path{}, unix.ENOENT
+	}
+	return w.walk(at.Dir, path, follow)
+}
+
+// Resolve returns the Path that path names (for chdir, chroot, execve,
+// statfs, inotify...). flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
+func (v *VFS) Resolve(ctx Context, at At, path string, flags int) (Path, error) {
+	if flags&^(atSymlinkNofollow|atEmptyPath|unix.AT_NO_AUTOMOUNT) != 0 {
+		return Path{}, unix.EINVAL
+	}
+	v.ns.RLock()
+	defer v.ns.RUnlock()
+	return v.newWalker(ctx, at).resolve(at, path, flags&atSymlinkNofollow == 0, flags&atEmptyPath != 0)
+}
+
+// CheckDir checks that p is a directory the caller may search, for chdir,
+// fchdir and chroot (ENOTDIR, EACCES).
+func (v *VFS) CheckDir(ctx Context, p Path) error {
+	if !p.Dentry.isDir {
+		return unix.ENOTDIR
+	}
+	st, err := p.Dentry.inode.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	return mayAccess(ctx.Credentials(), &st, MayExec)
+}
+
+// Permission checks want (MayRead|MayWrite|MayExec) on p for the caller,
+// e.g. execve's MayExec on the binary (a regular file with an x bit).
+func (v *VFS) Permission(ctx Context, p Path, want uint32) error {
+	st, err := p.Dentry.inode.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	if want&MayWrite != 0 && p.Mount.readOnly() {
+		return unix.EROFS
+	}
+	if want&MayExec != 0 && p.Mount.flags&unix.MS_NOEXEC != 0 && !st.IsDir() {
+		return unix.EACCES
+	}
+	return mayAccess(ctx.Credentials(), &st, want)
+}
+
+// StatAt is newfstatat/statx: flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH
+// (and AT_NO_AUTOMOUNT / AT_STATX_* which change nothing here).
+func (v *VFS) StatAt(ctx Context, at At, path string, flags int) (Stat, error) {
+	if flags&^(atSymlinkNofollow|atEmptyPath|unix.AT_NO_AUTOMOUNT|atStatxSyncType) != 0 {
+		return Stat{}, unix.EINVAL
+	}
+	v.ns.RLock()
+	p, err := v.newWalker(ctx, at).resolve(at, path, flags&atSymlinkNofollow == 0, flags&atEmptyPath != 0)
+	v.ns.RUnlock()
+	if err != nil {
+		return Stat{}, err
+	}
+	return p.Dentry.stat(ctx)
+}
+
+// StatPath reports the attributes of the file at p.
+func (v *VFS) StatPath(ctx Context, p Path) (Stat, error) { return p.Dentry.stat(ctx) }
+
+// ReadlinkAt is readlinkat(2); an empty path reads the symlink at.Dir
+// refers to (an O_PATH|O_NOFOLLOW descriptor). EINVAL for non-links.
+func (v *VFS) ReadlinkAt(ctx Context, at At, path string) (string, error) {
+	v.ns.RLock()
+	p, err := v.newWalker(ctx, at).resolve(at, path, false, true)
+	v.ns.RUnlock()
+	if err != nil {
+		return "", err
+	}
+	l, ok := p.Dentry.inode.(SymlinkInode)
+	if !ok {
+		if path == "" {
+			return "", unix.ENOENT
+		}
+		return "", unix.EINVAL
+	}
+	return l.Readlink(ctx)
+}
+
+// OpenAt is openat(2)/openat2 without resolve flags: flags are O_* open
+// flags, mode the creation mode (umask applied here). It returns a new
+// description with one reference.
+func (v *VFS) OpenAt(ctx Context, at At, path string, flags uint32, mode uint32) (*FileDescription, error) {
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		return nil, unix.EOPNOTSUPP
+	}
+	if flags&unix.O_PATH != 0 {
+		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	}
+	flags |= OLargeFile
+	var (
+		p       Path
+		err     error
+		created bool
+	)
+	if flags&unix.O_CREAT != 0 {
+		v.ns.Lock()
+		p, created, err = v.openCreateLocked(ctx, at, path, flags, mode)
+		v.ns.Unlock()
+	} else {
+		v.ns.RLock()
+		p, err = v.newWalker(ctx, at).resolve(at, path, flags&unix.O_NOFOLLOW == 0, false)
+		v.ns.RUnlock()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.openPath(ctx, p, flags, created)
+}
+
+// openCreateLocked resolves an O_CREAT open, creating the file if needed.
+func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint32) (Path, bool, error) {
+	w := v.newWalker(ctx, at)
+	start := at.Dir
+	for {
+		dir, name, trailing, err := w.walkParent(start, path)
+		if err != nil {
+			return Path{}, false, err
+		}
+		if name == "" || name == "." || name == ".." {
+			return Path{}, false, unix.EISDIR
+		}
+		c, err := w.step(dir, name)
+		if err == unix.ENOENT {
+			if trailing {
+				return Path{}, false, unix.EISDIR
+			}
+			if dir.Dentry.IsDeleted() {
+				return Path{}, false, unix.ENOENT
+			}
+			if err := w.mayCreate(dir); err != nil {
+				return Path{}, false, err
+			}
+			d, err := v.createLocked(ctx, dir, name, CreateOptions{Mode: unix.S_IFREG | mode&0o7777&^ctx.Umask()})
+			if err != nil {
+				return Path{}, false, err
+			}
+			return Path{dir.Mount, d}, true, nil
+		}
+		if err != nil {
+			return Path{}, false, err
+		}
+		if flags&unix.O_EXCL != 0 {
+			return Path{}, false, unix.EEXIST
+		}
+		if isSymlink(c.Dentry) {
+			if flags&unix.O_NOFOLLOW != 0 {
+				return Path{}, false, unix.ELOOP
+			}
+			np, rest, err := w.followLink(dir, c.Dentry, "")
+			if err != nil {
+				return Path{}, false, err
+			}
+			if rest == "" { // magic link
+				return np, false, nil
+			}
+			start, path = np, rest
+			if trailing {
+				path += "/"
+			}
+			continue
+		}
+		if c.Dentry.isDir {
+			return Path{}, false, unix.EISDIR
+		}
+		if trailing {
+			return Path{}, false, unix.ENOTDIR
+		}
+		return c, false, nil
+	}
+}
+
+// mayCreate checks that the caller may add or remove names in dir.
+func (w *walker) mayCreate(dir Path) error {
+	if dir.Mount.readOnly() {
+		return unix.EROFS
+	}
+	return w.permission(dir.Dentry, MayWrite|MayExec)
+}
+
+// createLocked makes a new child of dir with owner and setgid rules.
+func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOptions) (*Dentry, error) {
+	c := ctx.Credentials()
+	opts.UID, opts.GID = c.FSUID, c.FSGID
+	pst, err := dir.Dentry.inode.Stat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pst.Mode&unix.S_ISGID != 0 {
+		opts.GID = pst.GID
+		if opts.Mode&unix.S_IFMT == unix.S_IFDIR {
+			opts.Mode |= unix.S_ISGID
+		}
+	}
+	if opts.Mode&unix.S_IFMT != unix.S_IFDIR && opts.Mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP &&
+		!c.Privileged && !c.InGroup(opts.GID) {
+		opts.Mode &^= unix.S_ISGID
+	}
+	ino, err := dir.Dentry.inode.(DirInode).Create(ctx, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	d := newDentry(dir.Dentry.sb, dir.Dentry, name, ino)
+	dir.Dentry.cache(name, d)
+	return d, nil
+}
+
+// openPath opens the resolved file p.
+func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDescription, error) {
+	st, err := p.Dentry.stat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ := st.Mode & unix.S_IFMT
+	if flags&unix.O_DIRECTORY != 0 && typ != unix.S_IFDIR {
+		return nil, unix.ENOTDIR
+	}
+	if flags&unix.O_PATH != 0 {
+		return NewFileDescription(pathFile{}, flags, p, FileOptions{}), nil
+	}
+	if typ == unix.S_IFLNK {
+		return nil, unix.ELOOP
+	}
+	acc := flags & unix.O_ACCMODE
+	var want uint32
+	if acc == unix.O_RDONLY || acc == unix.O_RDWR || acc == unix.O_ACCMODE {
+		want |= MayRead
+	}
+	if acc == unix.O_WRONLY || acc == unix.O_RDWR || acc == unix.O_ACCMODE || flags&unix.O_TRUNC != 0 {
+		want |= MayWrite
+	}
+	if typ == unix.S_IFDIR && want&MayWrite != 0 {
+		return nil, unix.EISDIR
+	}
+	if !created {
+		if want&MayWrite != 0 && p.Mount.readOnly() && (typ == unix.S_IFREG || typ == unix.S_IFDIR) {
+			return nil, unix.EROFS
+		}
+		if err := mayAccess(ctx.Credentials(), &st, want); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		impl FileImpl
+		opts FileOptions
+	)
+	switch typ {
+	case unix.S_IFDIR:
+		impl, opts = &dirFile{v: v}, FileOptions{Seekable: true}
+	case unix.S_IFCHR, unix.S_IFBLK:
+		if p.Mount.flags&unix.MS_NODEV != 0 {
+			return nil, unix.EACCES
+		}
+		impl, opts, err = v.Devices.Open(ctx, st.Mode, st.Rdev, p, flags)
+	case unix.S_IFIFO:
+		if v.OpenFIFO == nil {
+			return nil, unix.ENXIO
+		}
+		impl, opts, err = v.OpenFIFO(ctx, p, flags)
+	case unix.S_IFSOCK:
+		return nil, unix.ENXIO
+	default:
+		if flags&unix.O_TRUNC != 0 && !created {
+			if err := p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE}); err != nil {
+				return nil, err
+			}
+		}
+		impl, opts, err = p.Dentry.inode.Open(ctx, flags)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewFileDescription(impl, flags, p, opts), nil
+}
+
+// OpenPath opens an already resolved file (execve opening its binary, the
+// kernel opening /dev/console). No permission check beyond the mode's.
+func (v *VFS) OpenPath(ctx Context, p Path, flags uint32) (*FileDescription, error) {
+	return v.openPath(ctx, p, flags|OLargeFile, false)
+}
+
+// MkdirAt is mkdirat(2).
+func (v *VFS) MkdirAt(ctx Context, at At, path string, mode uint32) error {
+	return v.mknod(ctx, at, path, unix.S_IFDIR|mode&0o7777&^ctx.Umask(), 0, "")
+}
+
+// MknodAt is mknodat(2): regular files (type 0 or S_IFREG), FIFOs,
+// sockets, and (privileged) character and block devices.
+func (v *VFS) MknodAt(ctx Context, at At, path string, mode uint32, rdev uint64) error {
+	typ := mode & unix.S_IFMT
+	switch typ {
+	case 0:
+		typ = unix.S_IFREG
+	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
+	case unix.S_IFCHR, unix.S_IFBLK:
+		if !ctx.Credentials().Privileged {
+			return unix.EPERM
+		}
+	case unix.S_IFDIR:
+		return unix.EPERM
+	default:
+		return unix.EINVAL
+	}
+	if typ != unix.S_IFCHR && typ != unix.S_IFBLK {
+		rdev = 0
+	}
+	return v.mknod(ctx, at, path, typ|mode&0o7777&^ctx.Umask(), rdev, "")
+}
+
+// SymlinkAt is symlinkat(2): a link at path whose contents are target.
+func (v *VFS) SymlinkAt(ctx Context, target string, at At, path string) error {
+	if target == "" {
+		return unix.ENOENT
+	}
+	if len(target) >= PathMax {
+		return unix.ENAMETOOLONG
+	}
+	return v.mknod(ctx, at, path, unix.S_IFLNK|0o777, 0, target)
+}
+
+func (v *VFS) mknod(ctx Context, at At, path string, mode uint32, rdev uint64, target string) error {
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	w := v.newWalker(ctx, at)
+	dir, name, trailing, err := w.walkParent(at.Dir, path)
+	if err != nil {
+		return err
+	}
+	if name == "" || name == "." || name == ".." {
+		return unix.EEXIST
+	}
+	if _, err := w.step(dir, name); err == nil {
+		return unix.EEXIST
+	} else if err != unix.ENOENT {
+		return err
+	}
+	if trailing && mode&unix.S_IFMT != unix.S_IFDIR {
+		return unix.ENOENT
+	}
+	if dir.Dentry.IsDeleted() {
+		return unix.ENOENT
+	}
+	if err := w.mayCreate(dir); err != nil {
+		return err
+	}
+	_, err = v.createLocked(ctx, dir, name, CreateOptions{Mode: mode, Rdev: rdev, Target: target})
+	return err
+}
+
+// LinkAt is linkat(2): flags AT_SYMLINK_FOLLOW, AT_EMPTY_PATH.
+func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath string, flags int) error {
+	if flags&^(unix.AT_SYMLINK_FOLLOW|atEmptyPath) != 0 {
+		return unix.EINVAL
+	}
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	w := v.newWalker(ctx, oldAt)
+	old, err := w.resolve(oldAt, oldPath, flags&unix.AT_SYMLINK_FOLLOW != 0, flags&atEmptyPath != 0)
+	if err != nil {
+		return err
+	}
+	w2 := v.newWalker(ctx, newAt)
+	dir, name, trailing, err := w2.walkParent(newAt.Dir, newPath)
+	if err != nil {
+		return err
+	}
+	if name == "" || name == "." || name == ".." {
+		return unix.EEXIST
+	}
+	if _, err := w2.step(dir, name); err == nil {
+		return unix.EEXIST
+	} else if err != unix.ENOENT {
+		return err
+	}
+	if trailing {
+		return unix.ENOENT
+	}
+	if dir.Mount != old.Mount {
+		return unix.EXDEV
+	}
+	if old.Dentry.isDir {
+		return unix.EPERM
+	}
+	if err := w2.mayCreate(dir); err != nil {
+		return err
+	}
+	if old.Dentry.IsDeleted() {
+		if st, err := old.Dentry.inode.Stat(ctx); err != nil || st.Nlink == 0 {
+			return unix.ENOENT
+		}
+	}
+	if err := dir.Dentry.inode.(DirInode).Link(ctx, name, old.Dentry.inode); err != nil {
+		return err
+	}
+	dir.Dentry.cache(name, newDentry(dir.Dentry.sb, dir.Dentry, name, old.Dentry.inode))
+	return nil
+}
+
+// isMountpoint reports whether anything is mounted on d (in any mount),
+// or d is the root of a mount.
+func (v *VFS) busyLocked(p Path) bool {
+	return p.Dentry.mounts > 0 || p.Dentry == p.Mount.root
+}
+
+// mayDelete checks the sticky-bit rule for removing child from dir.
+func (w *walker) mayDelete(dir Path, child *Dentry) error {
+	if err := w.mayCreate(dir); err != nil {
+		return err
+	}
+	if w.creds.Privileged {
+		return nil
+	}
+	dst, err := dir.Dentry.inode.Stat(w.ctx)
+	if err != nil {
+		return err
+	}
+	if dst.Mode&unix.S_ISVTX == 0 {
+		return nil
+	}
+	cst, err := child.inode.Stat(w.ctx)
+	if err != nil {
+		return err
+	}
+	if w.creds.FSUID == cst.UID || w.creds.FSUID == dst.UID {
+		return nil
+	}
+	return unix.EPERM
+}
+
+// UnlinkAt is unlinkat(2); flags may be AT_REMOVEDIR (rmdir).
+func (v *VFS) UnlinkAt(ctx Context, at At, path string, flags int) error {
+	if flags&^unix.AT_REMOVEDIR != 0 {
+		return unix.EINVAL
+	}
+	rmdir := flags&unix.AT_REMOVEDIR != 0
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	w := v.newWalker(ctx, at)
+	dir, name, trailing, err := w.walkParent(at.Dir, path)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case "":
+		if rmdir {
+			return unix.EBUSY
+		}
+		return unix.EISDIR
+	case ".":
+		if rmdir {
+			return unix.EINVAL
+		}
+		return unix.EISDIR
+	case "..":
+		if rmdir {
+			return unix.ENOTEMPTY
+		}
+		return unix.EISDIR
+	}
+	if err := w.permission(dir.Dentry, MayExec); err != nil {
+		return err
+	}
+	c, err := v.lookupChild(ctx, dir.Dentry, name)
+	if err != nil {
+		return err
+	}
+	if rmdir {
+		if !c.isDir {
+			return unix.ENOTDIR
+		}
+	} else {
+		if trailing {
+			if c.isDir {
+				return unix.EISDIR
+			}
+			return unix.ENOTDIR
+		}
+		if c.isDir {
+			return unix.EISDIR
+		}
+	}
+	if err := w.mayDelete(dir, c); err != nil {
+		return err
+	}
+	if c.mounts > 0 || (rmdir && (Path{dir.Mount, c}).same(at.Root)) {
+		return unix.EBUSY
+	}
+	di := dir.Dentry.inode.(DirInode)
+	if rmdir {
+		err = di.Rmdir(ctx, name, c.inode)
+	} else {
+		err = di.Unlink(ctx, name, c.inode)
+	}
+	if err != nil {
+		return err
+	}
+	dir.Dentry.uncache(name)
+	c.dead.Store(true)
+	return nil
+}
+
+// isAncestor reports whether a is d or an ancestor of d (same filesystem).
+func isAncestor(a, d *Dentry) bool {
+	for ; d != nil; d = d.parent {
+		if d == a {
+			return true
+		}
+	}
+	return false
+}
+
+// RenameAt2 is renameat2(2): flags RENAME_NOREPLACE, RENAME_EXCHANGE.
+func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath string, flags uint32) error {
+	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 ||
+		flags == unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE {
+		return unix.EINVAL
+	}
+	exchange := flags&unix.RENAME_EXCHANGE != 0
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	w := v.newWalker(ctx, oldAt)
+	odir, oname, otrail, err := w.walkParent(oldAt.Dir, oldPath)
+	if err != nil {
+		return err
+	}
+	w2 := v.newWalker(ctx, newAt)
+	ndir, nname, ntrail, err := w2.walkParent(newAt.Dir, newPath)
+	if err != nil {
+		return err
+	}
+	if odir.Mount != ndir.Mount {
+		return unix.EXDEV
+	}
+	if oname == "" || oname == "." || oname == ".." || nname == "" || nname == "." || nname == ".." {
+		return unix.EBUSY
+	}
+	if err := w.permission(odir.Dentry, MayExec); err != nil {
+		return err
+	}
+	if err := w.permission(ndir.Dentry, MayExec); err != nil {
+		return err
+	}
+	oc, err := v.lookupChild(ctx, odir.Dentry, oname)
+	if err != nil {
+		return err
+	}
+	nc, err := v.lookupChild(ctx, ndir.Dentry, nname)
+	switch {
+	case err == unix.ENOENT:
+		nc = nil
+		if exchange {
+			return unix.ENOENT
+		}
+	case err != nil:
+		return err
+	case flags&unix.RENAME_NOREPLACE != 0:
+		return unix.EEXIST
+	}
+	if (otrail && !oc.isDir) || (ntrail && nc != nil && !nc.isDir) {
+		return unix.ENOTDIR
+	}
+	if ntrail && nc == nil && !oc.isDir {
+		return unix.ENOTDIR
+	}
+	if nc == oc || (nc != nil && nc.inode == oc.inode) {
+		return nil // both names are the same file: nothing to do
+	}
+	if err := w.mayDelete(odir, oc); err != nil {
+		return err
+	}
+	if nc != nil {
+		if err := w2.mayDelete(ndir, nc); err != nil {
+			return err
+		}
+	} else if err := w2.mayCreate(ndir); err != nil {
+		return err
+	}
+	if !exchange && nc != nil {
+		if oc.isDir && !nc.isDir {
+			return unix.ENOTDIR
+		}
+		if !oc.isDir && nc.isDir {
+			return unix.EISDIR
+		}
+	}
+	// A directory may not move below itself; the target may not be an
+	// ancestor of the source.
+	if oc.isDir && isAncestor(oc, ndir.Dentry) {
+		return unix.EINVAL
+	}
+	if nc != nil && nc.isDir && isAncestor(nc, odir.Dentry) {
+		if exchange {
+			return unix.EINVAL
+		}
+		return unix.ENOTEMPTY
+	}
+	if oc.mounts > 0 || (nc != nil && nc.mounts > 0) {
+		return unix.EBUSY
+	}
+	// Moving a directory to a new parent rewrites its "..": needs write.
+	if odir.Dentry != ndir.Dentry && !w.creds.Privileged {
+		if oc.isDir {
+			if err := w.permission(oc, MayWrite); err != nil {
+				return err
+			}
+		}
+		if exchange && nc != nil && nc.isDir {
+			if err := w.permission(nc, MayWrite); err != nil {
+				return err
+			}
+		}
+	}
+	if err := odir.Dentry.inode.(DirInode).Rename(ctx, oname, ndir.Dentry.inode.(DirInode), nname, flags); err != nil {
+		return err
+	}
+	odir.Dentry.uncache(oname)
+	ndir.Dentry.uncache(nname)
+	if exchange {
+		nc.name, nc.parent = oname, odir.Dentry
+		odir.Dentry.cache(oname, nc)
+	} else if nc != nil {
+		nc.dead.Store(true)
+	}
+	oc.name, oc.parent = nname, ndir.Dentry
+	ndir.Dentry.cache(nname, oc)
+	return nil
+}
+
+// ChmodAt is fchmodat(2)/fchmod (AT_EMPTY_PATH); flags
+// AT_SYMLINK_NOFOLLOW (fchmodat2).
+func (v *VFS) ChmodAt(ctx Context, at At, path string, mode uint32, flags int) error {
+	p, st, err := v.setattrTarget(ctx, at, path, flags)
+	if err != nil {
+		return err
+	}
+	c := ctx.Credentials()
+	if !c.Privileged && c.FSUID != st.UID {
+		return unix.EPERM
+	}
+	if st.Type() == unix.S_IFLNK {
+		return unix.EOPNOTSUPP
+	}
+	mode &= 0o7777
+	if !c.Privileged && !c.InGroup(st.GID) {
+		mode &^= unix.S_ISGID
+	}
+	return p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_MODE, Mode: mode})
+}
+
+// setattrTarget resolves the file an attribute change applies to and
+// checks the mount is writable.
+func (v *VFS) setattrTarget(ctx Context, at At, path string, flags int) (Path, Stat, error) {
+	if flags&^(atSymlinkNofollow|atEmptyPath) != 0 {
+		return Path{}, Stat{}, unix.EINVAL
+	}
+	v.ns.RLock()
+	p, err := v.newWalker(ctx, at).resolve(at, path, flags&atSymlinkNofollow == 0, flags&atEmptyPath != 0)
+	v.ns.RUnlock()
+	if err != nil {
+		return Path{}, Stat{}, err
+	}
+	if p.Mount.readOnly() {
+		return Path{}, Stat{}, unix.EROFS
+	}
+	st, err := p.Dentry.inode.Stat(ctx)
+	return p, st, err
+}
+
+// ChownAt is fchownat(2)/fchown/lchown: uid or gid -1 leaves it. flags
+// AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
+func (v *VFS) ChownAt(ctx Context, at At, path string, uid, gid int64, flags int) error {
+	p, st, err := v.setattrTarget(ctx, at, path, flags)
+	if err != nil {
+		return err
+	}
+	c := ctx.Credentials()
+	req := SetStat{}
+	if uid != -1 && uint32(uid) != st.UID {
+		if !c.Privileged {
+			return unix.EPERM
+		}
+		req.Mask |= unix.STATX_UID
+		req.UID = uint32(uid)
+	}
+	if gid != -1 && uint32(gid) != st.GID {
+		if !c.Privileged && (c.FSUID != st.UID || !c.InGroup(uint32(gid))) {
+			return unix.EPERM
+		}
+		req.Mask |= unix.STATX_GID
+		req.GID = uint32(gid)
+	}
+	if (uid != -1 || gid != -1) && !c.Privileged && c.FSUID != st.UID {
+		return unix.EPERM
+	}
+	// Changing owner clears set-user-ID, and set-group-ID on group-executable files.
+	if st.Type() == unix.S_IFREG && (uid != -1 || gid != -1) {
+		m := st.Mode & 0o7777 &^ unix.S_ISUID
+		if m&unix.S_IXGRP != 0 {
+			m &^= unix.S_ISGID
+		}
+		if m != st.Mode&0o7777 {
+			req.Mask |= unix.STATX_MODE
+			req.Mode = m
+		}
+	}
+	if req.Mask == 0 {
+		return p.Dentry.inode.SetStat(ctx, SetStat{}) // still updates ctime
+	}
+	return p.Dentry.inode.SetStat(ctx, req)
+}
+
+// Special tv_nsec values of utimensat.
+const (
+	UtimeNow  = (1 << 30) - 1
+	UtimeOmit = (1 << 30) - 2
+)
+
+// UtimensAt is utimensat(2): times[0] is atime, times[1] mtime, each may
+// have Nsec UtimeNow or UtimeOmit; times == nil means both now. flags
+// AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
+func (v *VFS) UtimensAt(ctx Context, at At, path string, times *[2]unix.Timespec, flags int) error {
+	now := time.Now()
+	nowTS := unix.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+	t := [2]unix.Timespec{{Nsec: UtimeNow}, {Nsec: UtimeNow}}
+	if times != nil {
+		t = *times
+	}
+	for _, x := range t {
+		if x.Nsec != UtimeNow && x.Nsec != UtimeOmit && (x.Nsec < 0 || x.Nsec >= 1e9) {
+			return unix.EINVAL
+		}
+	}
+	if t[0].Nsec == UtimeOmit && t[1].Nsec == UtimeOmit {
+		return nil
+	}
+	p, st, err := v.setattrTarget(ctx, at, path, flags)
+	if err != nil {
+		return err
+	}
+	c := ctx.Credentials()
+	onlyNow := (t[0].Nsec == UtimeNow || t[0].Nsec == UtimeOmit) && (t[1].Nsec == UtimeNow || t[1].Nsec == UtimeOmit)
+	if !c.Privileged && c.FSUID != st.UID {
+		if !onlyNow {
+			return unix.EPERM
+		}
+		if err := mayAccess(c, &st, MayWrite); err != nil {
+			return err
+		}
+	}
+	req := SetStat{}
+	for i, x := range t {
+		if x.Nsec == UtimeOmit {
+			continue
+		}
+		if x.Nsec == UtimeNow {
+			x = nowTS
+		}
+		if i == 0 {
+			req.Mask |= unix.STATX_ATIME
+			req.Atime = x
+		} else {
+			req.Mask |= unix.STATX_MTIME
+			req.Mtime = x
+		}
+	}
+	return p.Dentry.inode.SetStat(ctx, req)
+}
+
+// TruncateAt is truncate(2) (follows symlinks; needs write permission).
+func (v *VFS) TruncateAt(ctx Context, at At, path string, size int64) error {
+	if size < 0 {
+		return unix.EINVAL
+	}
+	p, st, err := v.setattrTarget(ctx, at, path, 0)
+	if err != nil {
+		return err
+	}
+	switch st.Type() {
+	case unix.S_IFDIR:
+		return unix.EISDIR
+	case unix.S_IFREG:
+	default:
+		return unix.EINVAL
+	}
+	if err := mayAccess(ctx.Credentials(), &st, MayWrite); err != nil {
+		return err
+	}
+	return p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE, Size: size})
+}
+
+// AccessAt is faccessat2(2): mode F_OK or R_OK|W_OK|X_OK; flags
+// AT_EACCESS (use effective instead of real ids), AT_SYMLINK_NOFOLLOW,
+// AT_EMPTY_PATH.
+func (v *VFS) AccessAt(ctx Context, at At, path string, mode uint32, flags int) error {
+	if mode&^7 != 0 || flags&^(unix.AT_EACCESS|atSymlinkNofollow|atEmptyPath) != 0 {
+		return unix.EINVAL
+	}
+	v.ns.RLock()
+	p, err := v.newWalker(ctx, at).resolve(at, path, flags&atSymlinkNofollow == 0, flags&atEmptyPath != 0)
+	v.ns.RUnlock()
+	if err != nil {
+		return err
+	}
+	if mode == 0 {
+		return nil
+	}
+	st, err := p.Dentry.inode.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	c := ctx.Credentials()
+	if flags&unix.AT_EACCESS == 0 {
+		rc := *c
+		rc.FSUID, rc.FSGID = c.UID, c.GID
+		rc.Privileged = c.Privileged && c.UID == 0
+		c = &rc
+	}
+	if mode&MayWrite != 0 && p.Mount.readOnly() {
+		if t := st.Type(); t == unix.S_IFREG || t == unix.S_IFDIR || t == unix.S_IFLNK {
+			return unix.EROFS
+		}
+	}
+	return mayAccess(c, &st, mode)
+}
+
+// StatfsAt is statfs(2) (fstatfs with AT_EMPTY_PATH semantics: empty path
+// names at.Dir).
+func (v *VFS) StatfsAt(ctx Context, at At, path string) (Statfs, error) {
+	v.ns.RLock()
+	p, err := v.newWalker(ctx, at).resolve(at, path, true, path == "")
+	v.ns.RUnlock()
+	if err != nil {
+		return Statfs{}, err
+	}
+	return v.StatfsPath(ctx, p)
+}
+
+// StatfsPath reports statfs numbers for the filesystem holding p.
+func (v *VFS) StatfsPath(ctx Context, p Path) (Statfs, error) {
+	s, err := p.Dentry.sb.fs.Statfs(ctx)
+	if err != nil {
+		return s, err
+	}
+	f := p.Mount.Flags()
+	if f&unix.MS_RDONLY != 0 {
+		s.Flags |= unix.ST_RDONLY
+	}
+	if f&unix.MS_NOSUID != 0 {
+		s.Flags |= unix.ST_NOSUID
+	}
+	if f&unix.MS_NODEV != 0 {
+		s.Flags |= unix.ST_NODEV
+	}
+	if f&unix.MS_NOEXEC != 0 {
+		s.Flags |= unix.ST_NOEXEC
+	}
+	s.Flags |= 0x20 // ST_VALID: f_flags is meaningful
+	return s, nil
+}
