@@ -1,9 +1,11 @@
 #!/bin/sh
-# Builds vdso.so from src/vdso.c, src/vdso.lds and src/vdso.map (in src/
-# because the go command refuses C files in a package directory without cgo). Run by `go generate
-# ./kernel/vdso` (see generate.go) on a machine with gcc and binutils; the
-# output is committed, so building uk needs neither. CI does not run this; it
-# checks the committed image (vdso_test.go).
+# Builds vdso.so from src/vdso.c, src/vdso.lds and src/vdso.map. Run by
+# `go generate ./kernel/vdso` (see generate.go) on a machine with gcc and
+# binutils; the output is committed, so building uk needs neither. CI does
+# not run this: vdso_test.go checks the committed image, and
+# TestImageRebuild rebuilds it and says so if this toolchain's output
+# differs. The C sources live in src/ because the go command refuses C files
+# in a package directory when cgo is off.
 set -eu
 cd "$(dirname "$0")"
 CC=${CC:-gcc}
