@@ -2,7 +2,9 @@
  * Test harness for uk's vDSO (vdso_exec_test.go builds it with gcc -static).
  * It maps a parameter page file and vdso.so exactly as uk's loader does
  * (parameter page, image directly above), finds the exported functions
- * through the image's own dynamic section, and calls them natively.
+ * through the image's own dynamic section (by DT_HASH, and by DT_GNU_HASH
+ * with the LINUX_2.6 version check glibc and Go's runtime do), and calls
+ * them natively.
  *
  * usage: harness MODE PARAMFILE VDSO
  *   check   correctness against the host's clocks; exits 1 on a failure
@@ -67,6 +69,83 @@ static void *lookup(char *base, const char *name)
 	return NULL;
 }
 
+static uint32_t elf_hash(const char *s)
+{
+	uint32_t h = 0, g;
+	for (; *s; s++) {
+		h = (h << 4) + (unsigned char)*s;
+		g = h & 0xf0000000;
+		if (g)
+			h ^= g >> 24;
+		h &= ~g;
+	}
+	return h;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/*
+ * lookup_versioned finds name@LINUX_2.6 the way glibc's and Go's dynamic
+ * symbol lookups do: through DT_GNU_HASH, checking the symbol's version
+ * via DT_VERSYM/DT_VERDEF.
+ */
+static void *lookup_versioned(char *base, const char *name, const char *version)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)base;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(base + eh->e_phoff);
+	Elf64_Dyn *dyn = NULL;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_DYNAMIC)
+			dyn = (Elf64_Dyn *)(base + ph[i].p_vaddr);
+	Elf64_Sym *sym = NULL;
+	const char *str = NULL;
+	uint32_t *gh = NULL;
+	Elf64_Versym *versym = NULL;
+	Elf64_Verdef *verdef = NULL;
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: sym = (Elf64_Sym *)(base + dyn->d_un.d_ptr); break;
+		case DT_STRTAB: str = base + dyn->d_un.d_ptr; break;
+		case DT_GNU_HASH: gh = (uint32_t *)(base + dyn->d_un.d_ptr); break;
+		case DT_VERSYM: versym = (Elf64_Versym *)(base + dyn->d_un.d_ptr); break;
+		case DT_VERDEF: verdef = (Elf64_Verdef *)(base + dyn->d_un.d_ptr); break;
+		}
+	}
+	if (!sym || !str || !gh || !versym || !verdef)
+		return NULL;
+	uint32_t nbuckets = gh[0], symoffset = gh[1], bloom_size = gh[2];
+	uint64_t *bloom = (uint64_t *)&gh[4];
+	uint32_t *buckets = (uint32_t *)&bloom[bloom_size];
+	uint32_t *chain = &buckets[nbuckets];
+	uint32_t h = gnu_hash(name), vh = elf_hash(version);
+	uint64_t word = bloom[(h / 64) % bloom_size];
+	if (!((word >> (h % 64)) & (word >> ((h >> gh[3]) % 64)) & 1))
+		return NULL;
+	for (uint32_t i = buckets[h % nbuckets]; i >= symoffset; i++) {
+		uint32_t ch = chain[i - symoffset];
+		if ((ch | 1) == (h | 1) && strcmp(str + sym[i].st_name, name) == 0) {
+			int idx = versym[i] & 0x7fff;
+			for (Elf64_Verdef *d = verdef;; d = (Elf64_Verdef *)((char *)d + d->vd_next)) {
+				Elf64_Verdaux *aux = (Elf64_Verdaux *)((char *)d + d->vd_aux);
+				if (d->vd_ndx == idx && d->vd_hash == vh && strcmp(str + aux->vda_name, version) == 0)
+					return base + sym[i].st_value;
+				if (!d->vd_next)
+					break;
+			}
+			return NULL;
+		}
+		if (ch & 1)
+			break;
+	}
+	return NULL;
+}
+
 static void map_vdso(const char *paramfile, const char *vdsofile)
 {
 	int pfd = open(paramfile, O_RDONLY), vfd = open(vdsofile, O_RDONLY);
@@ -86,6 +165,19 @@ static void map_vdso(const char *paramfile, const char *vdsofile)
 	if (!v_clock_gettime || !v_gettimeofday || !v_time || !v_clock_getres || !v_getcpu ||
 	    lookup(img, "clock_gettime") != (void *)v_clock_gettime) {
 		fprintf(stderr, "symbol lookup failed\n"); exit(2);
+	}
+	const char *names[] = {"__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time", "__vdso_clock_getres", "__vdso_getcpu",
+			       "clock_gettime", "gettimeofday", "time", "clock_getres", "getcpu"};
+	for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
+		void *a = lookup(img, names[i]), *b = lookup_versioned(img, names[i], "LINUX_2.6");
+		if (!a || a != b) {
+			fprintf(stderr, "%s: DT_HASH lookup %p, DT_GNU_HASH+LINUX_2.6 lookup %p\n", names[i], a, b);
+			exit(2);
+		}
+	}
+	if (lookup_versioned(img, "__vdso_clock_gettime", "LINUX_2.5") || lookup_versioned(img, "__vdso_nosuch", "LINUX_2.6")) {
+		fprintf(stderr, "versioned lookup accepts a wrong version or name\n");
+		exit(2);
 	}
 }
 
