@@ -102,10 +102,10 @@ func TestPathWalk(t *testing.T) {
 		e.must(e.v.SymlinkAt(ctx, target, e.at(), "/c"+itoa(i)))
 	}
 	tests := []struct {
-		path   string
-		flags  int
-		want   uint32 // file type, or 0 when an error is expected
-		errno  unix.Errno
+		path  string
+		flags int
+		want  uint32 // file type, or 0 when an error is expected
+		errno unix.Errno
 	}{
 		{"/a/b/f", 0, unix.S_IFREG, 0},
 		{"a/b/f", 0, unix.S_IFREG, 0},
