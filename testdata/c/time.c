@@ -79,9 +79,9 @@ static void gettime(void) {
 	long long m = now(CLOCK_MONOTONIC), b = now(CLOCK_BOOTTIME);
 	CHECK("BOOTTIME >= MONOTONIC", b >= m);
 	long long c = now(CLOCK_MONOTONIC_COARSE), f = now(CLOCK_MONOTONIC);
-	CHECK("MONOTONIC_COARSE within 100 ms of MONOTONIC", llabs(f - c) < 100000000LL);
+	CHECK("MONOTONIC_COARSE within 1 s of MONOTONIC", llabs(f - c) < 1000000000LL);
 	c = now(CLOCK_REALTIME_COARSE), f = now(CLOCK_REALTIME);
-	CHECK("REALTIME_COARSE within 100 ms of REALTIME", llabs(f - c) < 100000000LL);
+	CHECK("REALTIME_COARSE within 1 s of REALTIME", llabs(f - c) < 1000000000LL);
 
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);

@@ -1,0 +1,69 @@
+package main
+
+// Benchmarks of uk against native Linux: the cost of one system call (the
+// program times its own loop, so process and sandbox start-up are excluded)
+// and the start-to-exit time of a whole program.
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// getpidLoop runs getpid_bench with b.N iterations through run and reports
+// the program's own measurement of the loop as ns/op.
+func getpidLoop(b *testing.B, run func(prog string, args []string) procResult) {
+	prog := cProgram(b, "getpid_bench")
+	r := run(prog, []string{strconv.Itoa(b.N)})
+	if r.Code != 0 {
+		b.Fatalf("getpid_bench exited %d\nstdout:\n%s\nstderr:\n%s", r.Code, clip(r.Stdout), clip(r.Stderr))
+	}
+	var ns, n int64
+	if _, err := fmt.Sscanf(r.Stdout, "ns_total %d iterations %d", &ns, &n); err != nil || n != int64(b.N) {
+		b.Fatalf("getpid_bench printed %q: %v", r.Stdout, err)
+	}
+	// Replaces the framework's ns/op, which would include start-up.
+	b.ReportMetric(float64(ns)/float64(b.N), "ns/op")
+}
+
+// BenchmarkGetpidNative is the floor: one getpid system call on the host.
+func BenchmarkGetpidNative(b *testing.B) {
+	getpidLoop(b, func(prog string, args []string) procResult {
+		return runNative(b, prog, args...)
+	})
+}
+
+// BenchmarkGetpidUK is one getpid handled by uk on the ptrace platform.
+func BenchmarkGetpidUK(b *testing.B) {
+	getpidLoop(b, func(prog string, args []string) procResult {
+		return runUK(b, "ptrace", prog, args)
+	})
+}
+
+// startToExit runs `busybox true` b.N times through run and reports the mean
+// wall time of one run in ms/op.
+func startToExit(b *testing.B, run func() procResult) {
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if r := run(); r.Code != 0 {
+			b.Fatalf("busybox true exited %d\nstderr:\n%s", r.Code, clip(r.Stderr))
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+// BenchmarkBusyboxTrueNative is `busybox true` started and reaped on the host.
+func BenchmarkBusyboxTrueNative(b *testing.B) {
+	startToExit(b, func() procResult { return runNative(b, busybox, "true") })
+}
+
+// BenchmarkBusyboxTrueUK is `uk run -- /bin/busybox true`: sandbox start-up,
+// platform choice, loading, running and exit.
+func BenchmarkBusyboxTrueUK(b *testing.B) {
+	needUK(b)
+	startToExit(b, func() procResult {
+		return runUKCommand(b, []string{"run", "--", busybox, "true"}, "")
+	})
+}

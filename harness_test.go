@@ -1,0 +1,496 @@
+package main
+
+// The integration harness: it builds the uk binary once per `go test` run,
+// compiles the C programs under testdata/c with gcc, and runs a program both
+// natively and under `uk run` on each platform the machine has, so tests can
+// require that the two runs agree byte for byte.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var ukBinaryFlag = flag.String("uk.binary", "", "run this uk binary instead of building one from the repository")
+
+// runTimeout bounds every single run of a program, native or under uk; a run
+// that takes longer is killed (its whole process group) and fails the test.
+// Natively every test program finishes in well under a second.
+var runTimeout = flag.Duration("uk.timeout", 30*time.Second, "kill and fail a program run that takes longer than this")
+
+// testPlatforms is the platform matrix: every test that runs programs runs
+// once per entry (see forEachPlatform).
+var testPlatforms = []string{"ptrace", "kvm"}
+
+// nativeEnv is what `uk run` promises a program as its environment; native
+// runs get exactly this, so that printing the environment compares equal.
+var nativeEnv = []string{
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/",
+	"TERM=linux",
+}
+
+// hostOnlyEnv is set in uk's own environment and must never reach the
+// program inside the sandbox.
+const hostOnlyEnv = "UK_TEST_HOST_ONLY=must-not-leak"
+
+var (
+	ukBin      string // path of the uk binary under test
+	ukBuildErr error  // why ukBin could not be built, if it could not
+	workDir    string // scratch directory for this run: uk binary and compiled programs
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "uk-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	workDir = dir
+
+	// Programs must start with only fds 0-2 (fd.c checks it), but os/exec
+	// passes on every fd not marked close-on-exec, including any that the
+	// shell running `go test` leaked to us.
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range ents {
+			if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+	}
+
+	// Native crashes must not leave core files (or wait for a core handler);
+	// children inherit the limit.
+	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+
+	if *ukBinaryFlag != "" {
+		ukBin, ukBuildErr = filepath.Abs(*ukBinaryFlag)
+	} else {
+		ukBin = filepath.Join(dir, "uk")
+		cmd := exec.Command("go", "build", "-o", ukBin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			ukBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	}
+	return m.Run()
+}
+
+// needUK fails the test when the uk binary could not be built.
+func needUK(tb testing.TB) {
+	tb.Helper()
+	if ukBuildErr != nil {
+		tb.Fatalf("uk binary unavailable: %v", ukBuildErr)
+	}
+}
+
+// procResult is the outcome of running one process.
+type procResult struct {
+	Stdout, Stderr string
+	// Code is the exit status, or 128+signal when the process was killed by
+	// a signal (the shell's convention, and what uk exits with when its
+	// program is killed).
+	Code int
+	// Signaled reports that the process itself was killed by a signal. For a
+	// native program that is how a crash ends; uk must never end this way.
+	Signaled bool
+	// TimedOut reports that the run exceeded runTimeout and was killed.
+	TimedOut bool
+	Elapsed  time.Duration
+}
+
+// runSpec says how to run a program beyond its path.
+type runSpec struct {
+	Args  []string // arguments after the program path
+	Env   []string // K=V added to the default environment
+	Stdin string   // fed through a pipe; stdin is always a pipe
+	Flags []string // extra `uk run` flags (ignored for native runs)
+}
+
+// runNative runs prog directly on the host with the default environment.
+func runNative(tb testing.TB, prog string, args ...string) procResult {
+	tb.Helper()
+	return runNativeSpec(tb, prog, runSpec{Args: args})
+}
+
+// runNativeSpec runs prog directly on the host as spec says.
+func runNativeSpec(tb testing.TB, prog string, spec runSpec) procResult {
+	tb.Helper()
+	env := append(append([]string(nil), nativeEnv...), spec.Env...)
+	r := runProcess(tb, prog, spec.Args, env, spec.Stdin)
+	if r.TimedOut {
+		tb.Fatalf("native run of %s %q: timed out after %v and was killed", prog, spec.Args, *runTimeout)
+	}
+	return r
+}
+
+// runUK runs prog under `uk run --platform=PLATFORM [flags] -- prog args`.
+func runUK(tb testing.TB, platform, prog string, args []string, flags ...string) procResult {
+	tb.Helper()
+	return runUKSpec(tb, platform, prog, runSpec{Args: args, Flags: flags})
+}
+
+// runUKSpec runs prog under uk as spec says; spec.Env becomes --env flags.
+// It fails the test if uk itself dies of a signal or prints a Go panic, and
+// fails it at once if uk cannot run even the smallest program on platform.
+func runUKSpec(tb testing.TB, platform, prog string, spec runSpec) procResult {
+	tb.Helper()
+	needUK(tb)
+	if platform != "" {
+		if err := ukSmoke(tb, platform); err != nil {
+			tb.Fatalf("not running this test: %v", err)
+		}
+	}
+	r := runUKArgs(tb, platform, prog, spec)
+	if r.TimedOut {
+		tb.Fatalf("uk run of %s %q: timed out after %v and was killed\nstdout:\n%s\nstderr:\n%s",
+			prog, spec.Args, *runTimeout, clip(r.Stdout), clip(r.Stderr))
+	}
+	return r
+}
+
+// runUKArgs runs `uk run` for spec and checks that uk itself did not crash.
+func runUKArgs(tb testing.TB, platform, prog string, spec runSpec) procResult {
+	tb.Helper()
+	r := runProcess(tb, ukBin, ukRunArgv(platform, prog, spec), append(os.Environ(), hostOnlyEnv), spec.Stdin)
+	if r.Signaled && !r.TimedOut {
+		tb.Errorf("uk itself was killed by signal %d (%s)\nstderr:\n%s", r.Code-128, syscall.Signal(r.Code-128), clip(r.Stderr))
+	}
+	if hasGoPanic(r.Stderr) {
+		tb.Errorf("uk panicked:\n%s", clip(r.Stderr))
+	}
+	return r
+}
+
+// ukRunArgv is the `uk run` command line that runs prog as spec says.
+func ukRunArgv(platform, prog string, spec runSpec) []string {
+	argv := []string{"run"}
+	if platform != "" {
+		argv = append(argv, "--platform="+platform)
+	}
+	argv = append(argv, spec.Flags...)
+	for _, kv := range spec.Env {
+		argv = append(argv, "--env", kv)
+	}
+	argv = append(argv, "--", prog)
+	return append(argv, spec.Args...)
+}
+
+// runUKCommand runs the uk binary with exactly argv (no "run" added), with
+// the host environment plus hostOnlyEnv.
+func runUKCommand(tb testing.TB, argv []string, stdin string) procResult {
+	tb.Helper()
+	needUK(tb)
+	r := runProcess(tb, ukBin, argv, append(os.Environ(), hostOnlyEnv), stdin)
+	if r.TimedOut {
+		tb.Fatalf("uk %q: timed out after %v and was killed\nstdout:\n%s\nstderr:\n%s",
+			argv, *runTimeout, clip(r.Stdout), clip(r.Stderr))
+	}
+	return r
+}
+
+var (
+	smokeMu   sync.Mutex
+	smokeErrs = map[string]*smokeResult{}
+)
+
+type smokeResult struct {
+	once sync.Once
+	err  error
+}
+
+// ukSmoke runs testdata/c/hi.c under uk once per platform and returns why it
+// failed, if it did. When uk cannot run that, every other run would fail too,
+// and, if uk hangs, each would take runTimeout: failing fast keeps the suite
+// short while the kernel is being brought up.
+func ukSmoke(tb testing.TB, platform string) error {
+	tb.Helper()
+	prog := cProgram(tb, "hi")
+	smokeMu.Lock()
+	s := smokeErrs[platform]
+	if s == nil {
+		s = &smokeResult{}
+		smokeErrs[platform] = s
+	}
+	smokeMu.Unlock()
+	s.once.Do(func() {
+		r := runProcess(tb, ukBin, ukRunArgv(platform, prog, runSpec{}), os.Environ(), "")
+		switch {
+		case r.TimedOut:
+			s.err = fmt.Errorf("uk cannot run the smallest program (testdata/c/hi.c) on %s: timed out after %v\nstderr:\n%s",
+				platform, *runTimeout, clip(r.Stderr))
+		case r.Code != 0 || r.Stdout != "hi\n":
+			s.err = fmt.Errorf("uk cannot run the smallest program (testdata/c/hi.c) on %s: exit %d, stdout %q\nstderr:\n%s",
+				platform, r.Code, r.Stdout, clip(r.Stderr))
+		}
+	})
+	return s.err
+}
+
+// runProcess runs path with args and env, stdin a pipe carrying stdin and
+// stdout/stderr captured through pipes. A run longer than runTimeout is
+// killed, with its process group, and reported as TimedOut.
+func runProcess(tb testing.TB, path string, args, env []string, stdin string) procResult {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), *runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = env
+	// A non-*os.File reader makes exec create a pipe, so stdin is never a
+	// terminal and positioned reads on it fail with ESPIPE.
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The group first, for children; then the process itself, in case
+		// it left the group.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return cmd.Process.Kill()
+	}
+	cmd.WaitDelay = 5 * time.Second
+
+	start := time.Now()
+	err := cmd.Run()
+	r := procResult{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
+	r.TimedOut = ctx.Err() == context.DeadlineExceeded
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			r.Signaled = true
+			r.Code = 128 + int(ws.Signal())
+		} else {
+			r.Code = ws.ExitStatus()
+		}
+	default:
+		tb.Fatalf("running %s %q: %v", path, args, err)
+	}
+	return r
+}
+
+// forEachPlatform runs fn as a subtest named after each platform of the
+// matrix. The kvm subtest skips, with the reason, when the machine has no
+// usable KVM; ptrace is the baseline and always runs.
+func forEachPlatform(t *testing.T, fn func(t *testing.T, platform string)) {
+	t.Helper()
+	for _, p := range testPlatforms {
+		t.Run(p, func(t *testing.T) {
+			if reason := platformUnavailable(t, p); reason != "" {
+				t.Skipf("platform %s unavailable: %s", p, reason)
+			}
+			fn(t, p)
+		})
+	}
+}
+
+var (
+	platformsOnce   sync.Once
+	platformsReport map[string]string // platform name -> "" if ok, else the reason
+	platformsErr    error
+)
+
+var platformLine = regexp.MustCompile(`^(\w+): (ok, .+|unavailable: (.+))$`)
+
+// ukPlatforms runs `uk platforms` once and parses its report.
+func ukPlatforms(tb testing.TB) (map[string]string, error) {
+	tb.Helper()
+	needUK(tb)
+	platformsOnce.Do(func() {
+		r := runUKCommand(tb, []string{"platforms"}, "")
+		if r.Code != 0 {
+			platformsErr = fmt.Errorf("uk platforms: exit %d: %s", r.Code, clip(r.Stderr))
+			return
+		}
+		platformsReport = map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			m := platformLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			platformsReport[m[1]] = m[3]
+		}
+	})
+	return platformsReport, platformsErr
+}
+
+// platformUnavailable returns why platform cannot run here, or "".
+func platformUnavailable(tb testing.TB, platform string) string {
+	tb.Helper()
+	if platform != "kvm" {
+		return ""
+	}
+	if _, err := os.Stat("/dev/kvm"); err != nil {
+		return "no /dev/kvm on this machine"
+	}
+	if ukBuildErr != nil {
+		return "" // the test itself reports the build failure
+	}
+	report, err := ukPlatforms(tb)
+	if err != nil {
+		return ""
+	}
+	reason, ok := report[platform]
+	if !ok {
+		return "`uk platforms` does not list it"
+	}
+	return reason
+}
+
+var (
+	compileMu    sync.Mutex
+	compileCache = map[string]*compiled{}
+)
+
+type compiled struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// cProgram compiles testdata/c/NAME.c with `gcc -static -O1` (once per test
+// run) and returns the binary's path. It skips the test if gcc is missing.
+func cProgram(tb testing.TB, name string) string {
+	tb.Helper()
+	return compileC(tb, name, true)
+}
+
+// cProgramDynamic compiles testdata/c/NAME.c as an ordinary dynamically
+// linked executable (it has a PT_INTERP).
+func cProgramDynamic(tb testing.TB, name string) string {
+	tb.Helper()
+	return compileC(tb, name, false)
+}
+
+func compileC(tb testing.TB, name string, static bool) string {
+	tb.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		tb.Skip("gcc not found in PATH: cannot build the C test programs (install gcc and the static glibc, e.g. Debian's libc6-dev)")
+	}
+	key := name
+	if !static {
+		key += ".dynamic"
+	}
+	compileMu.Lock()
+	c := compileCache[key]
+	if c == nil {
+		c = &compiled{}
+		compileCache[key] = c
+	}
+	compileMu.Unlock()
+	c.once.Do(func() {
+		src, err := filepath.Abs(filepath.Join("testdata", "c", name+".c"))
+		if err != nil {
+			c.err = err
+			return
+		}
+		dir := filepath.Join(workDir, "c")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			c.err = err
+			return
+		}
+		out := filepath.Join(dir, key)
+		args := []string{"-O1", "-o", out, src}
+		if static {
+			args = append([]string{"-static"}, args...)
+		}
+		if msg, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+			c.err = fmt.Errorf("gcc %s: %v\n%s", strings.Join(args, " "), err, msg)
+			return
+		}
+		c.path = out
+	})
+	if c.err != nil {
+		tb.Fatalf("compiling %s.c: %v", name, c.err)
+	}
+	return c.path
+}
+
+// hasGoPanic reports whether s looks like a Go panic or fatal error trace.
+func hasGoPanic(s string) bool {
+	return strings.Contains(s, "panic:") || strings.Contains(s, "goroutine ") ||
+		strings.Contains(s, "fatal error:")
+}
+
+// clip shortens s for a failure message.
+func clip(s string) string {
+	const max = 4000
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + fmt.Sprintf("\n... (%d more bytes)", len(s)-max)
+}
+
+// firstDiff describes where want and got first differ, line by line.
+func firstDiff(want, got string) string {
+	wl := strings.SplitAfter(want, "\n")
+	gl := strings.SplitAfter(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("first difference at line %d:\n  native: %s\n  uk:     %s", i+1, quoteLine(w), quoteLine(g))
+		}
+	}
+	return "no difference"
+}
+
+func quoteLine(s string) string {
+	if s == "" {
+		return "(end of output)"
+	}
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// sameAsNative fails the test unless the uk run printed the same stdout and
+// exited with the same status as the native run.
+func sameAsNative(t *testing.T, native, uk procResult) {
+	t.Helper()
+	if uk.Stdout != native.Stdout {
+		t.Errorf("stdout differs from native Linux; %s\nuk stderr:\n%s", firstDiff(native.Stdout, uk.Stdout), clip(uk.Stderr))
+	}
+	if uk.Code != native.Code {
+		t.Errorf("exit status %d under uk, %d natively\nuk stderr:\n%s", uk.Code, native.Code, clip(uk.Stderr))
+	}
+}
+
+// checkNative fails the test when a native run does not do what the test
+// program promises (it printed FAIL or exited with the wrong status): then
+// the program, not uk, is wrong, and comparing with it would mean nothing.
+func checkNative(t *testing.T, r procResult, wantCode int) {
+	t.Helper()
+	if strings.Contains(r.Stdout, "FAIL") || r.Code != wantCode {
+		t.Fatalf("the test program misbehaves natively (exit %d, want %d): fix the program first\nstdout:\n%s\nstderr:\n%s",
+			r.Code, wantCode, clip(r.Stdout), clip(r.Stderr))
+	}
+}

@@ -1,0 +1,409 @@
+package main
+
+// Integration tests of `uk run`: real static programs run natively and under
+// uk on every platform of the machine, and must print the same and exit the
+// same. Also the command line's handling of bad input, --strace, --hostname,
+// crash reports and `uk platforms`.
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// cCase is one run of a C test program from testdata/c.
+type cCase struct {
+	name     string // subtest name
+	prog     string // testdata/c/PROG.c
+	spec     runSpec
+	wantCode int // exit status natively, hence also under uk
+}
+
+var cCases = []cCase{
+	{name: "hi", prog: "hi"},
+	{name: "args/none", prog: "args"},
+	{name: "args/some", prog: "args", spec: runSpec{
+		Args: []string{"one", "two words", "", "ünïcødé", "--flag=x"},
+		Env:  []string{"FOO=bar", "EMPTY="},
+	}},
+	{name: "args/env-override", prog: "args", spec: runSpec{Env: []string{"HOME=/root", "TERM=xterm"}}},
+	{name: "stdio", prog: "stdio", spec: runSpec{Stdin: "line one\nline two\n"}},
+	{name: "proc", prog: "proc"},
+	{name: "random", prog: "random"},
+	{name: "time", prog: "time"},
+	{name: "signal", prog: "signal"},
+	{name: "fd", prog: "fd"},
+	{name: "mem", prog: "mem"},
+	{name: "enosys", prog: "enosys"},
+
+	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
+	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},
+	{name: "exit/exit-42", prog: "exit", spec: runSpec{Args: []string{"exit", "42"}}, wantCode: 42},
+	{name: "exit/exit-255", prog: "exit", spec: runSpec{Args: []string{"exit", "255"}}, wantCode: 255},
+	{name: "exit/exit-256", prog: "exit", spec: runSpec{Args: []string{"exit", "256"}}, wantCode: 0},
+	{name: "exit/exit-minus-1", prog: "exit", spec: runSpec{Args: []string{"exit", "-1"}}, wantCode: 255},
+	{name: "exit/return-9", prog: "exit", spec: runSpec{Args: []string{"return", "9"}}, wantCode: 9},
+	{name: "exit/exit_group-3", prog: "exit", spec: runSpec{Args: []string{"exit_group", "3"}}, wantCode: 3},
+	{name: "exit/sys_exit-7", prog: "exit", spec: runSpec{Args: []string{"sys_exit", "7"}}, wantCode: 7},
+
+	{name: "crash/null", prog: "crash", spec: runSpec{Args: []string{"null"}}, wantCode: 128 + 11},
+	{name: "crash/addr", prog: "crash", spec: runSpec{Args: []string{"addr"}}, wantCode: 128 + 11},
+	{name: "crash/munmap", prog: "crash", spec: runSpec{Args: []string{"munmap"}}, wantCode: 128 + 11},
+	{name: "crash/mprotect", prog: "crash", spec: runSpec{Args: []string{"mprotect"}}, wantCode: 128 + 11},
+	{name: "crash/ud2", prog: "crash", spec: runSpec{Args: []string{"ud2"}}, wantCode: 128 + 4},
+	{name: "crash/int3", prog: "crash", spec: runSpec{Args: []string{"int3"}}, wantCode: 128 + 5},
+	{name: "crash/div0", prog: "crash", spec: runSpec{Args: []string{"div0"}}, wantCode: 128 + 8},
+	{name: "crash/abort", prog: "crash", spec: runSpec{Args: []string{"abort"}}, wantCode: 128 + 6},
+}
+
+// otherCPrograms are the programs used by tests outside the cCases table.
+var otherCPrograms = []string{"getpid_bench"}
+
+// TestCPrograms runs each C program natively, checks that it does what it
+// promises there, and then requires the same stdout and exit status under uk.
+func TestCPrograms(t *testing.T) {
+	for _, tc := range cCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			prog := cProgram(t, tc.prog)
+			native := runNativeSpec(t, prog, tc.spec)
+			checkNative(t, native, tc.wantCode)
+			forEachPlatform(t, func(t *testing.T, platform string) {
+				uk := runUKSpec(t, platform, prog, tc.spec)
+				sameAsNative(t, native, uk)
+			})
+		})
+	}
+}
+
+// TestCProgramsAllUsed keeps the table honest: every program in testdata/c
+// is run by some test.
+func TestCProgramsAllUsed(t *testing.T) {
+	used := map[string]bool{}
+	for _, tc := range cCases {
+		used[tc.prog] = true
+	}
+	for _, p := range otherCPrograms {
+		used[p] = true
+	}
+	srcs, err := filepath.Glob(filepath.Join("testdata", "c", "*.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs {
+		name := strings.TrimSuffix(filepath.Base(s), ".c")
+		if !used[name] {
+			t.Errorf("testdata/c/%s.c is not run by any test; add it to cCases", name)
+		}
+		delete(used, name)
+	}
+	for name := range used {
+		t.Errorf("test refers to testdata/c/%s.c, which does not exist", name)
+	}
+}
+
+// TestHostnameFlag checks that --hostname sets what uname(2) reports.
+func TestHostnameFlag(t *testing.T) {
+	prog := cProgram(t, "proc")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, prog, []string{"nodename"}, "--hostname", "uk-test-host")
+		if r.Code != 0 || r.Stdout != "uk-test-host\n" {
+			t.Errorf("with --hostname uk-test-host: exit %d, stdout %q; want 0, %q\nstderr:\n%s",
+				r.Code, r.Stdout, "uk-test-host\n", clip(r.Stderr))
+		}
+		r = runUK(t, platform, prog, []string{"nodename"})
+		if name := strings.TrimSuffix(r.Stdout, "\n"); r.Code != 0 || name == "" || strings.ContainsAny(name, " \n") {
+			t.Errorf("default hostname: exit %d, stdout %q; want one non-empty word", r.Code, r.Stdout)
+		}
+	})
+}
+
+const busybox = "/bin/busybox"
+
+// needBusybox skips when the host has no static busybox (uk runs only static
+// programs).
+func needBusybox(t *testing.T) {
+	t.Helper()
+	f, err := elf.Open(busybox)
+	if err != nil {
+		t.Skipf("no usable %s: %v", busybox, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Skipf("%s is dynamically linked; the tests need a static busybox", busybox)
+		}
+	}
+}
+
+// TestBusybox runs busybox applets natively and under uk and compares.
+func TestBusybox(t *testing.T) {
+	needBusybox(t)
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"echo", []string{"echo", "hello", "world"}, 0},
+		{"true", []string{"true"}, 0},
+		{"false", []string{"false"}, 1},
+		{"sh-exit-7", []string{"sh", "-c", "exit 7"}, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			native := runNative(t, busybox, tc.args...)
+			if native.Code != tc.wantCode {
+				t.Fatalf("natively busybox %q exits %d, want %d", tc.args, native.Code, tc.wantCode)
+			}
+			forEachPlatform(t, func(t *testing.T, platform string) {
+				sameAsNative(t, native, runUK(t, platform, busybox, tc.args))
+			})
+		})
+	}
+}
+
+// TestBusyboxUname compares the fields of `uname -a` that must agree with the
+// host: the system name first, machine and operating system last. Node name,
+// release and version are uk's own.
+func TestBusyboxUname(t *testing.T) {
+	needBusybox(t)
+	native := runNative(t, busybox, "uname", "-a")
+	nf := strings.Fields(native.Stdout)
+	if native.Code != 0 || len(nf) < 5 {
+		t.Fatalf("native busybox uname -a: exit %d, %q", native.Code, native.Stdout)
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, busybox, []string{"uname", "-a"})
+		uf := strings.Fields(r.Stdout)
+		if r.Code != 0 || len(uf) < 5 {
+			t.Fatalf("busybox uname -a under uk: exit %d, stdout %q\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+		if uf[0] != nf[0] || uf[len(uf)-2] != nf[len(nf)-2] || uf[len(uf)-1] != nf[len(nf)-1] {
+			t.Errorf("uname -a: uk %q, native %q: sysname, machine and OS fields differ", r.Stdout, native.Stdout)
+		}
+		if !strings.HasSuffix(r.Stdout, "\n") || strings.Count(r.Stdout, "\n") != 1 {
+			t.Errorf("uname -a under uk is not one line: %q", r.Stdout)
+		}
+	})
+}
+
+// elfHeader builds a minimal ELF file with one PT_LOAD program header for the
+// given class and machine, carrying code at the entry point.
+func elfHeader(t *testing.T, class elf.Class, machine elf.Machine, code []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	ident := [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(class), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)}
+	const base = 0x400000
+	switch class {
+	case elf.ELFCLASS32:
+		hdr := elf.Header32{Ident: ident, Type: uint16(elf.ET_EXEC), Machine: uint16(machine),
+			Version: uint32(elf.EV_CURRENT), Entry: base + 52 + 32, Phoff: 52,
+			Ehsize: 52, Phentsize: 32, Phnum: 1}
+		size := uint32(52 + 32 + len(code))
+		ph := elf.Prog32{Type: uint32(elf.PT_LOAD), Vaddr: base, Paddr: base, Filesz: size, Memsz: size,
+			Flags: uint32(elf.PF_R | elf.PF_X), Align: 0x1000}
+		binary.Write(&b, binary.LittleEndian, hdr)
+		binary.Write(&b, binary.LittleEndian, ph)
+	case elf.ELFCLASS64:
+		hdr := elf.Header64{Ident: ident, Type: uint16(elf.ET_EXEC), Machine: uint16(machine),
+			Version: uint32(elf.EV_CURRENT), Entry: base + 64 + 56, Phoff: 64,
+			Ehsize: 64, Phentsize: 56, Phnum: 1}
+		size := uint64(64 + 56 + len(code))
+		ph := elf.Prog64{Type: uint32(elf.PT_LOAD), Vaddr: base, Paddr: base, Filesz: size, Memsz: size,
+			Flags: uint32(elf.PF_R | elf.PF_X), Align: 0x1000}
+		binary.Write(&b, binary.LittleEndian, hdr)
+		binary.Write(&b, binary.LittleEndian, ph)
+	}
+	b.Write(code)
+	return b.Bytes()
+}
+
+func writeExecutable(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestBadInput checks that uk refuses what it cannot run with one line on
+// stderr starting "uk: " and a non-zero exit, and never a Go panic.
+func TestBadInput(t *testing.T) {
+	needUK(t)
+	// exit(0) through int 0x80 and through syscall, for the crafted ELFs.
+	code32 := []byte{0xb8, 0x01, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80}
+	codeArm := []byte{0x00, 0x00, 0x80, 0xd2, 0xa8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4}
+
+	cases := []struct {
+		name string
+		argv func(t *testing.T) []string
+	}{
+		{"no program", func(t *testing.T) []string { return []string{"run", "--"} }},
+		{"no program no dashes", func(t *testing.T) []string { return []string{"run"} }},
+		{"missing file", func(t *testing.T) []string {
+			return []string{"run", "--", filepath.Join(t.TempDir(), "does-not-exist")}
+		}},
+		{"directory", func(t *testing.T) []string { return []string{"run", "--", t.TempDir()} }},
+		{"empty file", func(t *testing.T) []string {
+			return []string{"run", "--", writeExecutable(t, "empty", nil)}
+		}},
+		{"text file", func(t *testing.T) []string {
+			return []string{"run", "--", writeExecutable(t, "text", []byte("this is not a program\n"))}
+		}},
+		{"32-bit ELF", func(t *testing.T) []string {
+			return []string{"run", "--", writeExecutable(t, "elf32", elfHeader(t, elf.ELFCLASS32, elf.EM_386, code32))}
+		}},
+		{"aarch64 ELF", func(t *testing.T) []string {
+			return []string{"run", "--", writeExecutable(t, "arm64", elfHeader(t, elf.ELFCLASS64, elf.EM_AARCH64, codeArm))}
+		}},
+		{"truncated ELF", func(t *testing.T) []string {
+			data, err := os.ReadFile(cProgram(t, "hi"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{"run", "--", writeExecutable(t, "truncated", data[:100])}
+		}},
+		{"dynamic ELF", func(t *testing.T) []string { return []string{"run", "--", cProgramDynamic(t, "hi")} }},
+		{"unknown flag", func(t *testing.T) []string {
+			return []string{"run", "--no-such-flag", "--", cProgram(t, "hi")}
+		}},
+		{"unknown platform", func(t *testing.T) []string {
+			return []string{"run", "--platform=no-such-platform", "--", cProgram(t, "hi")}
+		}},
+		{"malformed --env", func(t *testing.T) []string {
+			return []string{"run", "--env", "NOEQUALS", "--", cProgram(t, "hi")}
+		}},
+		{"unknown command", func(t *testing.T) []string { return []string{"no-such-command"} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			argv := tc.argv(t)
+			r := runUKCommand(t, argv, "")
+			if r.Code == 0 {
+				t.Errorf("uk %q exited 0; want a non-zero status", argv)
+			}
+			if r.Signaled {
+				t.Errorf("uk %q was killed by a signal (status %d)", argv, r.Code)
+			}
+			if hasGoPanic(r.Stderr) {
+				t.Errorf("uk %q panicked:\n%s", argv, clip(r.Stderr))
+			}
+			if !strings.HasPrefix(r.Stderr, "uk: ") || !strings.HasSuffix(r.Stderr, "\n") || strings.Count(r.Stderr, "\n") != 1 {
+				t.Errorf("uk %q: stderr must be one line starting \"uk: \"; got %q", argv, r.Stderr)
+			}
+		})
+	}
+}
+
+// TestStrace checks --strace's format on the smallest program, and that
+// tracing does not change what the program prints.
+func TestStrace(t *testing.T) {
+	hi := cProgram(t, "hi")
+	stdio := cProgram(t, "stdio")
+	enosys := cProgram(t, "enosys")
+	stdin := "line one\nline two\n"
+	nativeStdio := runNativeSpec(t, stdio, runSpec{Stdin: stdin})
+	checkNative(t, nativeStdio, 0)
+
+	writeHi := regexp.MustCompile(`(?m)^\[\d+\] write\(1, "hi\\n", 3\) = 3$`)
+	exitGroup := regexp.MustCompile(`(?m)^\[\d+\] exit_group\(0\)`)
+	ebadf := regexp.MustCompile(`(?m)^\[\d+\] write\(99, "x", 1\) = -1 EBADF$`)
+	enosysLine := regexp.MustCompile(`(?m)^\[\d+\] \S+\(.*\) = -1 ENOSYS$`)
+
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, hi, nil, "--strace")
+		if r.Stdout != "hi\n" || r.Code != 0 {
+			t.Errorf("hi under --strace: exit %d, stdout %q; want 0, \"hi\\n\"", r.Code, r.Stdout)
+		}
+		if !writeHi.MatchString(r.Stderr) {
+			t.Errorf("--strace output lacks the line `[N] write(1, \"hi\\n\", 3) = 3`:\n%s", clip(r.Stderr))
+		}
+		if !exitGroup.MatchString(r.Stderr) {
+			t.Errorf("--strace output lacks `[N] exit_group(0`:\n%s", clip(r.Stderr))
+		}
+		if i, j := strings.Index(r.Stderr, `write(1, "hi`), strings.Index(r.Stderr, "exit_group(0"); i > j {
+			t.Errorf("--strace: write after exit_group:\n%s", clip(r.Stderr))
+		}
+
+		r = runUKSpec(t, platform, stdio, runSpec{Stdin: stdin, Flags: []string{"--strace"}})
+		sameAsNative(t, nativeStdio, r)
+		if !ebadf.MatchString(r.Stderr) {
+			t.Errorf("--strace output lacks `[N] write(99, \"x\", 1) = -1 EBADF`:\n%s", clip(r.Stderr))
+		}
+
+		r = runUK(t, platform, enosys, nil, "--strace")
+		if r.Code != 0 {
+			t.Errorf("enosys under --strace exits %d", r.Code)
+		}
+		if n := len(enosysLine.FindAllString(r.Stderr, -1)); n < 4 {
+			t.Errorf("--strace shows %d calls ending `= -1 ENOSYS`, want at least 4:\n%s", n, clip(r.Stderr))
+		}
+	})
+}
+
+// TestCrashReport checks what uk prints when its program dies of a fault.
+func TestCrashReport(t *testing.T) {
+	crash := cProgram(t, "crash")
+	cases := []struct {
+		mode     string
+		code     int
+		contains []string // case-insensitive
+	}{
+		{"null", 139, []string{"SIGSEGV", "rip"}},
+		{"addr", 139, []string{"SIGSEGV", "rip", "dead0000", "mov"}},
+		{"ud2", 132, []string{"SIGILL", "rip", "ud2"}},
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, tc := range cases {
+			r := runUK(t, platform, crash, []string{tc.mode})
+			if r.Code != tc.code {
+				t.Errorf("crash %s: exit %d, want %d", tc.mode, r.Code, tc.code)
+			}
+			if r.Stdout != "before "+tc.mode+"\n" {
+				t.Errorf("crash %s: stdout %q, want the line printed before the crash", tc.mode, r.Stdout)
+			}
+			lower := strings.ToLower(r.Stderr)
+			for _, s := range tc.contains {
+				if !strings.Contains(lower, strings.ToLower(s)) {
+					t.Errorf("crash %s: the report lacks %q:\n%s", tc.mode, s, clip(r.Stderr))
+				}
+			}
+		}
+	})
+}
+
+// TestPlatformsCommand checks the format of `uk platforms` and that it agrees
+// with what the machine has.
+func TestPlatformsCommand(t *testing.T) {
+	r := runUKCommand(t, []string{"platforms"}, "")
+	if r.Code != 0 {
+		t.Fatalf("uk platforms: exit %d\nstderr:\n%s", r.Code, clip(r.Stderr))
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(r.Stdout, "\n"), "\n") {
+		m := platformLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("uk platforms: line %q is neither `NAME: ok, ...` nor `NAME: unavailable: REASON`", line)
+			continue
+		}
+		got[m[1]] = m[2]
+	}
+	if s, ok := got["ptrace"]; !ok || !strings.HasPrefix(s, "ok, ") {
+		t.Errorf("uk platforms: ptrace is %q, want ok (ptrace works on every test machine)", s)
+	}
+	s, ok := got["kvm"]
+	if !ok {
+		t.Errorf("uk platforms does not list kvm")
+	}
+	if _, err := os.Stat("/dev/kvm"); err != nil && !strings.HasPrefix(s, "unavailable: ") {
+		t.Errorf("uk platforms: kvm is %q, but this machine has no /dev/kvm", s)
+	}
+}
