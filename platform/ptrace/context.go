@@ -1,0 +1,282 @@
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// Context runs one application thread. It binds to the OS thread of the
+// goroutine that first calls Switch, which must hold runtime.LockOSThread
+// from then on until after Release: its stub threads are traced by that OS
+// thread and are killed (with their whole address space) if it exits.
+type Context struct {
+	p *Platform
+
+	// Used only by the owning goroutine.
+	tracer  int                   // OS thread tid, 0 before the first Switch
+	cpu     int                   // CPU the tracer and its stub threads are pinned to, or -1
+	threads map[*AddressSpace]int // stub thread per address space
+	code    [16]byte              // scratch for the faulting instruction
+	last    int                   // stub thread that ran last: holds st's FP state
+
+	// running is pid<<32 | tid of the stub thread while Switch may be
+	// running application code, else 0. Read by Interrupt.
+	running atomic.Uint64
+	// interrupted is set by Interrupt and consumed by Switch.
+	interrupted atomic.Bool
+}
+
+var _ platform.Context = (*Context)(nil)
+
+// errWrongThread reports a contract violation by the caller.
+var errWrongThread = errors.New("ptrace: context used from a different OS thread (missing runtime.LockOSThread?)")
+
+// bind ties the context to the calling OS thread on first use.
+func (c *Context) bind() error {
+	tid := unix.Gettid()
+	if c.tracer == 0 {
+		c.tracer = tid
+		c.cpu = c.p.pickCPU()
+		if err := pinThread(0, c.cpu); err != nil {
+			return fmt.Errorf("ptrace: pin tracer thread: %w", err)
+		}
+		return nil
+	}
+	if c.tracer != tid {
+		return errWrongThread
+	}
+	return nil
+}
+
+// thread returns this context's stub thread in as, creating it on first use.
+func (c *Context) thread(as *AddressSpace) (int, error) {
+	if tid, ok := c.threads[as]; ok {
+		return tid, nil
+	}
+	if err := c.bind(); err != nil {
+		return 0, err
+	}
+	// A new address space usually means an old one was released (execve):
+	// forget stub threads that died with theirs.
+	for old := range c.threads {
+		old.mu.Lock()
+		gone := old.released
+		old.mu.Unlock()
+		if gone {
+			delete(c.threads, old)
+		}
+	}
+	tid, err := as.newThread(c.tracer, c.cpu)
+	if err != nil {
+		return 0, err
+	}
+	c.threads[as] = tid
+	return tid, nil
+}
+
+// Switch runs the thread described by st in address space as until it
+// traps, and stores its state back into st. At a TrapSyscall, st.Regs.Rax
+// holds the syscall number again (as OrigRax does), as on a host where the
+// kernel has not yet written a result.
+func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Trap, error) {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return platform.Trap{}, fmt.Errorf("ptrace: Switch into a %T", pas)
+	}
+	tid, err := c.thread(as)
+	if err != nil {
+		return platform.Trap{}, err
+	}
+	if c.tracer != unix.Gettid() {
+		return platform.Trap{}, errWrongThread
+	}
+
+	// Install queued mappings before the application can need them.
+	as.mu.Lock()
+	if as.released {
+		as.mu.Unlock()
+		return platform.Trap{}, errReleased
+	}
+	if len(as.pending) > 0 {
+		err = as.flushLocked(tid)
+	}
+	as.mu.Unlock()
+	if err != nil {
+		return platform.Trap{}, err
+	}
+
+	// Publish the running thread before looking at the flag, so that an
+	// Interrupt either sees it (and signals) or set the flag before we look.
+	c.running.Store(uint64(as.pid)<<32 | uint64(tid))
+	defer c.running.Store(0)
+	if c.interrupted.Swap(false) {
+		return platform.Trap{Kind: platform.TrapInterrupt}, nil
+	}
+
+	regs := st.Regs
+	// The kernel rejects other selectors, and a 64-bit process has no use
+	// for anything else. OrigRax -1: see injectRegs.
+	regs.Cs, regs.Ss = arch.UserCS, arch.UserDS
+	regs.Ds, regs.Es, regs.Fs, regs.Gs = 0, 0, 0, 0
+	regs.OrigRax = ^uint64(0)
+	if err := setRegs(tid, &regs); err != nil {
+		return platform.Trap{}, fmt.Errorf("ptrace: set registers: %w", err)
+	}
+	if len(st.FP) != arch.FPStateSize() {
+		st.FP = arch.NewFPState()
+		st.FPDirty = true
+	}
+	if st.FPDirty || tid != c.last {
+		// Another stub thread (another address space) has this thread's
+		// FP state, or the kernel changed it.
+		if err := setXState(tid, st.FP); err != nil {
+			return platform.Trap{}, fmt.Errorf("ptrace: set FP state: %w", err)
+		}
+		st.FPDirty = false
+		c.last = tid
+	}
+
+	for {
+		if err := resume(unix.PTRACE_SYSEMU, tid); err != nil {
+			return platform.Trap{}, fmt.Errorf("ptrace: sysemu: %w", err)
+		}
+		s, err := waitStop(tid)
+		if err != nil {
+			return platform.Trap{}, fmt.Errorf("ptrace: %w", err)
+		}
+		if s.exited {
+			delete(c.threads, as)
+			as.forgetThread(c.tracer)
+			return platform.Trap{}, fmt.Errorf("ptrace: stub thread %d died (status %#x)", tid, uint32(s.status))
+		}
+		trap, ok, err := c.classify(as, tid, s, st)
+		if err != nil || ok {
+			return trap, err
+		}
+		// A stop that means nothing to the application: resume as is.
+		if debugStops {
+			println("swallow", tid, s.sig, s.event, uint32(s.status))
+		}
+	}
+}
+
+// classify turns a stop into a trap. ok is false for stops to swallow
+// (group stops, event stops, signals from outside); then st is untouched.
+func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (platform.Trap, bool, error) {
+	if s.sig == int(unix.SIGTRAP)|0x80 {
+		if err := c.save(tid, st); err != nil {
+			return platform.Trap{}, false, err
+		}
+		st.Regs.Rax = st.Regs.OrigRax
+		return platform.Trap{Kind: platform.TrapSyscall}, true, nil
+	}
+	if s.event != 0 {
+		return platform.Trap{}, false, nil
+	}
+	var si siginfo
+	if err := getSiginfo(tid, &si); err != nil {
+		// EINVAL: a group-stop, not a signal-delivery-stop.
+		return platform.Trap{}, false, nil
+	}
+	sig := unix.Signal(s.sig)
+	switch sig {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+		if si.Code <= 0 {
+			break // sent by someone, not raised by the CPU
+		}
+		if err := c.save(tid, st); err != nil {
+			return platform.Trap{}, false, err
+		}
+		t := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: si.Code, Addr: si.addr()}
+		if sig == unix.SIGSEGV && si.Code != siKernel {
+			t.Kind = platform.TrapFault
+			t.Access = c.faultAccess(as.pid, st.Regs.Rip, t.Addr)
+		}
+		return t, true, nil
+	case interruptSignal:
+		if si.Code == siTkill && si.pid() == c.p.pid {
+			c.interrupted.Store(false)
+			if err := c.save(tid, st); err != nil {
+				return platform.Trap{}, false, err
+			}
+			return platform.Trap{Kind: platform.TrapInterrupt}, true, nil
+		}
+	}
+	return platform.Trap{}, false, nil
+}
+
+// save reads the thread's registers and FP state into st.
+func (c *Context) save(tid int, st *arch.State) error {
+	if err := getRegs(tid, &st.Regs); err != nil {
+		return fmt.Errorf("ptrace: get registers: %w", err)
+	}
+	if _, err := getXState(tid, st.FP); err != nil {
+		return fmt.Errorf("ptrace: get FP state: %w", err)
+	}
+	return nil
+}
+
+// faultAccess decides what kind of access faulted at addr: an instruction
+// fetch if addr is where the instruction is (or where its bytes run into an
+// unreadable page), else a write or read as the instruction at rip says.
+func (c *Context) faultAccess(pid int, rip, addr uint64) platform.Access {
+	if addr == rip {
+		return platform.Exec
+	}
+	n, _ := readMem(pid, rip, c.code[:15])
+	if addr > rip && addr < rip+15 && addr >= rip+uint64(n) {
+		return platform.Exec
+	}
+	if write, ok := arch.InstructionWrites(c.code[:n]); ok && write {
+		return platform.Write
+	}
+	return platform.Read
+}
+
+// Interrupt makes the running (or the next) Switch return TrapInterrupt.
+func (c *Context) Interrupt() {
+	c.interrupted.Store(true)
+	if r := c.running.Load(); r != 0 {
+		tgkill(int(r>>32), int(uint32(r)), interruptSignal)
+	}
+}
+
+// Release ends this context's stub threads. It must run on the context's
+// goroutine (the tracer thread); called elsewhere, the threads stay parked
+// until their address spaces are released.
+func (c *Context) Release() {
+	if c.tracer == 0 || c.tracer != unix.Gettid() {
+		c.threads = nil
+		return
+	}
+	for as, tid := range c.threads {
+		as.mu.Lock()
+		gone := as.released
+		as.mu.Unlock()
+		if !gone {
+			// exit(0) ends only this thread; the tracer reaps it.
+			regs := injectRegs(siteSyscall)
+			regs.Rax = unix.SYS_EXIT
+			if err := setRegs(tid, &regs); err == nil && resume(unix.PTRACE_CONT, tid) == nil {
+				for {
+					s, err := waitStop(tid)
+					if err != nil || s.exited {
+						break
+					}
+					if debugStops {
+						println("release swallow", tid, s.sig, s.event, uint32(s.status))
+					}
+					resume(unix.PTRACE_CONT, tid)
+				}
+			}
+			as.forgetThread(c.tracer)
+		}
+	}
+	c.threads = nil
+}

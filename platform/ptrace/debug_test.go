@@ -1,0 +1,3 @@
+package ptrace
+
+var debugStops = false

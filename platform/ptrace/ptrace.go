@@ -1,0 +1,253 @@
+// Package ptrace is uk's ptrace platform: application code runs natively in
+// stub processes that uk traces with PTRACE_SYSEMU, so every system call,
+// fault and synchronous signal of the application stops the stub and comes
+// back to uk instead of reaching the host kernel.
+//
+// # Stub processes
+//
+// Each AddressSpace is one stub process, started by exec'ing a tiny static
+// ELF image (stub.go, a few hundred bytes of hand-assembled code at the top
+// of the user address range) from a memfd. Nothing of uk is forked: the child
+// of syscall.ForkExec holds only the memory file as fd 3 and is traced from
+// its first instruction (PTRACE_TRACEME, then PTRACE_O_EXITKILL and
+// PTRACE_O_TRACESYSGOOD). uk then unmaps everything but the stub (stack, vDSO,
+// vvar), so the application sees an empty address space below
+// MaxUserAddress. Stubs die with uk: PTRACE_O_EXITKILL kills a tracee when
+// its tracer thread exits, and Pdeathsig kills the stub when the thread that
+// created it exits.
+//
+// Host system calls inside a stub (mmap of the memory file, munmap, clone of
+// a new stub thread) are injected: the tracer points RIP at a `syscall; int3`
+// site in the stub code, loads the registers and PTRACE_CONTs; the int3 hands
+// control back with the result in RAX. Mapping changes are batched: requests
+// are written to a request page that uk shares with the stub (read-only in
+// the stub), and one injection at the batch site runs them all.
+//
+// # Threads
+//
+// A tracee is bound to its tracer *thread*, so each piece of ptrace work runs
+// on the OS thread that traces the stub thread it touches:
+//
+//   - The platform owns one "factory" goroutine locked to an OS thread for the
+//     platform's life. It creates stub processes and traces each stub's main
+//     thread, which never runs application code: it serves injections
+//     requested from goroutines that are not tracers in that address space
+//     (creating new stub threads, synchronous Unmap).
+//   - A Context belongs to one goroutine that holds runtime.LockOSThread for
+//     the context's life. The first time it switches into an AddressSpace,
+//     the factory clones a new stub thread there (clone with the thread
+//     flags, at a site where the child parks in pause()), and the context's
+//     thread PTRACE_SEIZEs and PTRACE_INTERRUPTs it. That stub thread runs the
+//     application thread from then on. Several contexts can run in one
+//     address space at once; a context can use several address spaces
+//     (after execve).
+//   - With pinning on (the default), each context's OS thread and all its
+//     stub threads are pinned to one CPU, chosen round-robin: a ptrace round
+//     trip between CPUs costs up to three times as much.
+//
+// # Mappings and locking
+//
+// MapFile only queues a request. Every Switch flushes the address space's
+// queue (through its own stub thread) before it resumes the application, so
+// a mapping is in place before the thread that needs it runs. Unmap queues
+// and flushes at once: through the caller's own stub thread when the caller
+// is a context's goroutine with a stub thread in that address space,
+// otherwise through the factory and the main stub thread. munmap in the
+// shared host mm affects every stub thread at once, including ones running
+// application code right now, so no running thread has to be interrupted.
+//
+// Lock order: Platform.mu, then AddressSpace.mu. AddressSpace.mu is held
+// across a flush, including a flush that waits for the factory; the factory
+// never takes either lock, so this cannot deadlock. Context has no lock: only
+// its own goroutine uses it, except Interrupt, which uses atomics only.
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"uk/platform"
+)
+
+// Options tune the platform.
+type Options struct {
+	// NoPin leaves tracer and stub threads wherever the host scheduler puts
+	// them instead of pinning each pair to one CPU.
+	NoPin bool
+}
+
+// Platform is the ptrace platform. Create it with New.
+type Platform struct {
+	memFD int
+	exeFD int // memfd holding the stub image; exec'd as /proc/self/fd/exeFD
+	pid   int // uk's own pid: interrupts are signals sent by it
+	opts  Options
+	cpus  []int // CPUs this process may run on, for round-robin pinning
+	fac   *factory
+
+	nextCPU atomic.Uint32
+
+	mu     sync.Mutex
+	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
+	closed bool                       // protected by mu
+
+	zmu     sync.Mutex
+	zombies []int // killed stub threads not reaped yet; protected by zmu
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// New returns a ptrace platform whose address spaces map memFD, the memory
+// file. If ptrace cannot be used here, the error wraps
+// platform.ErrUnavailable with a one-line reason.
+func New(memFD int) (*Platform, error) { return NewWithOptions(memFD, Options{}) }
+
+// NewWithOptions is New with tuning options.
+func NewWithOptions(memFD int, opts Options) (*Platform, error) {
+	exe, err := unix.MemfdCreate("uk-stub", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("ptrace: memfd for the stub image: %w", err)
+	}
+	// Keep the image's fd out of the range that ForkExec rearranges
+	// (0..4) so that /proc/self/fd/N still names the image in the child.
+	hi, err := unix.FcntlInt(uintptr(exe), unix.F_DUPFD_CLOEXEC, 64)
+	unix.Close(exe)
+	if err != nil {
+		return nil, fmt.Errorf("ptrace: dup stub image fd: %w", err)
+	}
+	img := stubImage()
+	if n, err := unix.Pwrite(hi, img, 0); err != nil || n != len(img) {
+		unix.Close(hi)
+		return nil, fmt.Errorf("ptrace: write stub image: %v", err)
+	}
+	p := &Platform{
+		memFD:  memFD,
+		exeFD:  hi,
+		pid:    os.Getpid(),
+		opts:   opts,
+		spaces: make(map[*AddressSpace]struct{}),
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil {
+		for i := 0; i < 1024; i++ {
+			if set.IsSet(i) {
+				p.cpus = append(p.cpus, i)
+			}
+		}
+	}
+	p.fac = startFactory()
+	// Probe: one stub must start and take an injected syscall, or the
+	// platform is unavailable (seccomp, Yama, no CAP_SYS_PTRACE).
+	as, err := p.newAddressSpace()
+	if err != nil {
+		p.fac.stop()
+		unix.Close(hi)
+		return nil, fmt.Errorf("%w: ptrace: %v", platform.ErrUnavailable, err)
+	}
+	as.Release()
+	return p, nil
+}
+
+// Name returns "ptrace".
+func (p *Platform) Name() string { return "ptrace" }
+
+// MaxUserAddress is where the stub's code begins; the application owns
+// everything below.
+func (p *Platform) MaxUserAddress() uint64 { return stubBase }
+
+// NewAddressSpace starts a new stub process.
+func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	as, err := p.newAddressSpace()
+	if err != nil {
+		return nil, err
+	}
+	return as, nil
+}
+
+// NewContext returns a context; it binds to the OS thread of the goroutine
+// that first calls Switch on it.
+func (p *Platform) NewContext() (platform.Context, error) {
+	return &Context{p: p, threads: make(map[*AddressSpace]int)}, nil
+}
+
+// Close kills every stub process and stops the factory thread.
+func (p *Platform) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	var spaces []*AddressSpace
+	for as := range p.spaces {
+		spaces = append(spaces, as)
+	}
+	p.mu.Unlock()
+	for _, as := range spaces {
+		as.Release()
+	}
+	p.fac.stop()
+	return unix.Close(p.exeFD)
+}
+
+// errClosed is returned for operations on a closed platform.
+var errClosed = errors.New("ptrace: platform closed")
+
+// pickCPU returns the CPU for the next context, or -1 when not pinning.
+func (p *Platform) pickCPU() int {
+	if p.opts.NoPin || len(p.cpus) < 2 {
+		return -1
+	}
+	n := p.nextCPU.Add(1) - 1
+	return p.cpus[int(n)%len(p.cpus)]
+}
+
+// pinThread restricts host thread tid (0: the caller) to cpu.
+func pinThread(tid, cpu int) error {
+	if cpu < 0 {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(tid, &set)
+}
+
+// factory is a goroutine locked to one OS thread for the platform's life.
+// That thread creates stub processes (so Pdeathsig ties them to a thread
+// that stays alive) and traces their main threads.
+type factory struct {
+	reqs chan func()
+	done chan struct{}
+}
+
+func startFactory() *factory {
+	f := &factory{reqs: make(chan func()), done: make(chan struct{})}
+	go func() {
+		// Never unlocked: when this goroutine returns, its thread exits,
+		// and PTRACE_O_EXITKILL and Pdeathsig kill every stub it made.
+		runtime.LockOSThread()
+		defer close(f.done)
+		for fn := range f.reqs {
+			fn()
+		}
+	}()
+	return f
+}
+
+// do runs fn on the factory thread and waits for it.
+func (f *factory) do(fn func()) {
+	ch := make(chan struct{})
+	f.reqs <- func() { fn(); close(ch) }
+	<-ch
+}
+
+func (f *factory) stop() {
+	close(f.reqs)
+	<-f.done
+}

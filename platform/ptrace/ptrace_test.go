@@ -1,0 +1,330 @@
+package ptrace
+
+import (
+	"encoding/binary"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+func TestSyscallTrap(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{NoPin: os.Getenv("NOPIN") != ""})
+	as := e.newAS(t, cat(insSyscall, insInt3))
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	st.Regs.Rax = unix.SYS_GETPID
+	st.Regs.Rdi, st.Regs.Rsi, st.Regs.Rdx, st.Regs.R10, st.Regs.R8, st.Regs.R9 = 1, 2, 3, 4, 5, 6
+	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	if st.Regs.OrigRax != unix.SYS_GETPID || st.Regs.Rax != unix.SYS_GETPID {
+		t.Errorf("OrigRax %d Rax %d, want %d", st.Regs.OrigRax, st.Regs.Rax, unix.SYS_GETPID)
+	}
+	if got := st.Regs.SyscallArgs(); got != [6]uint64{1, 2, 3, 4, 5, 6} {
+		t.Errorf("args %v", got)
+	}
+	if st.Regs.Rip != codeAddr+2 {
+		t.Errorf("rip %#x, want %#x", st.Regs.Rip, codeAddr+2)
+	}
+	// The result uk writes is what the application sees.
+	st.Regs.Rax = 4242
+	trap := mustSwitch(t, c, as, st, platform.TrapSignal)
+	if trap.Signo != int32(unix.SIGTRAP) || st.Regs.Rax != 4242 || st.Regs.Rip != codeAddr+3 {
+		t.Errorf("after int3: trap %+v rax %d rip %#x", trap, st.Regs.Rax, st.Regs.Rip)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, tc := range []struct {
+		name   string
+		code   []byte
+		rip    uint64
+		addr   uint64
+		access platform.Access
+	}{
+		{"read", movRaxAbs(holeAddr + 8), codeAddr, holeAddr + 8, platform.Read},
+		{"write", movAbsRax(holeAddr + 16), codeAddr, holeAddr + 16, platform.Write},
+		{"write to read-only code", movAbsRax(codeAddr + 100), codeAddr, codeAddr + 100, platform.Write},
+		{"exec", insInt3, holeAddr, holeAddr, platform.Exec},
+		{"exec of data page", insInt3, dataAddr, dataAddr, platform.Exec},
+		{"push", []byte{0x50}, codeAddr, holeAddr - 8, platform.Write}, // push rax with rsp = holeAddr
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			locked(t)
+			c := e.newContext(t)
+			defer c.Release()
+			as := e.newAS(t, tc.code)
+			st := initState()
+			st.Regs.Rip = tc.rip
+			st.Regs.Rsp = holeAddr
+			trap := mustSwitch(t, c, as, st, platform.TrapFault)
+			if trap.Addr != tc.addr || trap.Access != tc.access || trap.Signo != int32(unix.SIGSEGV) {
+				t.Errorf("trap %+v, want addr %#x access %v", trap, tc.addr, tc.access)
+			}
+			if st.Regs.Rip != tc.rip {
+				t.Errorf("rip %#x, want %#x", st.Regs.Rip, tc.rip)
+			}
+		})
+	}
+}
+
+func TestSignals(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, tc := range []struct {
+		name  string
+		code  []byte
+		signo unix.Signal
+		code_ int32
+		addr  uint64
+	}{
+		{"int3", insInt3, unix.SIGTRAP, 0x80, 0},
+		{"ud2", insUD2, unix.SIGILL, 2 /* ILL_ILLOPN */, codeAddr},
+		// div rcx with rcx = 0
+		{"divide by zero", []byte{0x48, 0xf7, 0xf1}, unix.SIGFPE, 1 /* FPE_INTDIV */, codeAddr},
+		// hlt is privileged: #GP, SIGSEGV with SI_KERNEL
+		{"privileged", []byte{0xf4}, unix.SIGSEGV, 0x80, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			locked(t)
+			c := e.newContext(t)
+			defer c.Release()
+			as := e.newAS(t, tc.code)
+			st := initState()
+			trap := mustSwitch(t, c, as, st, platform.TrapSignal)
+			if trap.Signo != int32(tc.signo) || trap.Code != tc.code_ || trap.Addr != tc.addr {
+				t.Errorf("trap %+v, want signo %d code %d addr %#x", trap, tc.signo, tc.code_, tc.addr)
+			}
+		})
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	as := e.newAS(t, insJmpSelf)
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	for i := 0; i < 20; i++ {
+		done := make(chan struct{})
+		go func() {
+			time.Sleep(2 * time.Millisecond)
+			c.Interrupt()
+			close(done)
+		}()
+		mustSwitch(t, c, as, st, platform.TrapInterrupt)
+		<-done
+		if st.Regs.Rip != codeAddr {
+			t.Fatalf("rip %#x after interrupt", st.Regs.Rip)
+		}
+	}
+	// An Interrupt before Switch makes the next Switch return at once.
+	c.Interrupt()
+	mustSwitch(t, c, as, st, platform.TrapInterrupt)
+}
+
+func TestSharedMemoryAndStaleMapping(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	// rbx = [data]; [data+8] = rbx+1 ... via: mov rbx,[data]; inc rbx;
+	// mov [data+8], rbx; syscall; jmp back to start.
+	prog := cat(movRbxAbs(dataAddr), insIncRbx, movAbsRbx(dataAddr+8), insSyscall)
+	prog = append(prog, 0xeb, byte(-(len(prog) + 2))) // jmp codeAddr
+	as := e.newAS(t, prog)
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	mem := e.mf.Bytes(e.data, arch.PageSize)
+	for i := uint64(1); i <= 50; i++ {
+		binary.LittleEndian.PutUint64(mem, i*1000)
+		mustSwitch(t, c, as, st, platform.TrapSyscall)
+		if st.Regs.Rbx != i*1000+1 || binary.LittleEndian.Uint64(mem[8:]) != i*1000+1 {
+			t.Fatalf("round %d: rbx %d, [data+8] %d", i, st.Regs.Rbx, binary.LittleEndian.Uint64(mem[8:]))
+		}
+		// Unmap from this goroutine (through its own stub thread) on
+		// even rounds, from another goroutine (through the factory) on odd
+		// ones; the next touch must fault either way.
+		if i%2 == 0 {
+			if err := as.Unmap(dataAddr, arch.PageSize); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			errc := make(chan error)
+			go func() { errc <- as.Unmap(dataAddr, arch.PageSize) }()
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.Regs.Rip = codeAddr
+		trap := mustSwitch(t, c, as, st, platform.TrapFault)
+		if trap.Addr != dataAddr || trap.Access != platform.Read {
+			t.Fatalf("round %d: trap %+v", i, trap)
+		}
+		if err := as.MapFile(dataAddr, e.data, arch.PageSize, platform.Read|platform.Write); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUnmapWhileRunning unmaps the page another context is reading in a
+// loop right now; that context must fault promptly.
+func TestUnmapWhileRunning(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	prog := cat(movRbxAbs(dataAddr), []byte{0xeb, 0xf6}) // loop: mov rbx,[data]; jmp loop
+	as := e.newAS(t, prog)
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		as.Unmap(dataAddr, arch.PageSize)
+	}()
+	trap := mustSwitch(t, c, as, st, platform.TrapFault)
+	if trap.Addr != dataAddr {
+		t.Fatalf("trap %+v", trap)
+	}
+}
+
+func TestFPRoundTrip(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	prog := cat(movdquAbsXmm0(dataAddr+16), movdquXmm1Abs(dataAddr+32), insSyscall, insInt3)
+	as := e.newAS(t, prog)
+	c := e.newContext(t)
+	defer c.Release()
+	mem := e.mf.Bytes(e.data, arch.PageSize)
+	want := []byte("0123456789abcdef")
+	other := []byte("fedcba9876543210")
+	copy(mem[32:], other)
+	st := initState()
+	copy(st.FP[160:176], want) // XMM0 in the FXSAVE area
+	st.FPDirty = true
+	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	if st.FPDirty {
+		t.Error("FPDirty still set after Switch")
+	}
+	if got := mem[16:32]; string(got) != string(want) {
+		t.Errorf("xmm0 stored %q, want %q", got, want)
+	}
+	if got := st.FP[176:192]; string(got) != string(other) {
+		t.Errorf("xmm1 saved as %q, want %q", got, other)
+	}
+	if got := st.FP[160:176]; string(got) != string(want) {
+		t.Errorf("xmm0 saved as %q, want %q", got, want)
+	}
+}
+
+func TestTwoContextsOneAddressSpace(t *testing.T) {
+	e := newEnv(t, Options{})
+	prog := cat(insIncRbx, insSyscall, []byte{0xeb, 0xf9}) // loop: inc rbx; syscall; jmp loop
+	as := e.newAS(t, prog)
+	const n = 500
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for k := 0; k < 2; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			pc, _ := e.p.NewContext()
+			c := pc.(*Context)
+			defer c.Release()
+			st := initState()
+			st.Regs.Rbx = uint64(k) << 32
+			for i := 1; i <= n; i++ {
+				trap, err := c.Switch(as, st)
+				if err != nil || trap.Kind != platform.TrapSyscall {
+					errs <- err
+					return
+				}
+				if st.Regs.Rbx != uint64(k)<<32+uint64(i) {
+					errs <- errorf("context %d: rbx %#x at round %d", k, st.Regs.Rbx, i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestOneContextTwoAddressSpaces(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	prog := cat(movRbxAbs(dataAddr), insSyscall, []byte{0xeb, 0xf4}) // loop: mov rbx,[data]; syscall; jmp loop
+	as1 := e.newAS(t, prog)
+	as2 := e.newAS(t, prog)
+	// as2 sees a different data page.
+	offs, err := e.mf.Allocate(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as2.MapFile(dataAddr, offs[0], arch.PageSize, platform.Read|platform.Write); err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint64(e.mf.Bytes(e.data, 8), 111)
+	binary.LittleEndian.PutUint64(e.mf.Bytes(offs[0], 8), 222)
+	c := e.newContext(t)
+	defer c.Release()
+	st1, st2 := initState(), initState()
+	copy(st1.FP[160:176], "address space 1.")
+	copy(st2.FP[160:176], "address space 2.")
+	for i := 0; i < 20; i++ {
+		mustSwitch(t, c, as1, st1, platform.TrapSyscall)
+		mustSwitch(t, c, as2, st2, platform.TrapSyscall)
+		if st1.Regs.Rbx != 111 || st2.Regs.Rbx != 222 {
+			t.Fatalf("rbx %d / %d", st1.Regs.Rbx, st2.Regs.Rbx)
+		}
+		if string(st1.FP[160:176]) != "address space 1." || string(st2.FP[160:176]) != "address space 2." {
+			t.Fatalf("FP state mixed up: %q / %q", st1.FP[160:176], st2.FP[160:176])
+		}
+	}
+	// After release of as1 (an execve), the context keeps working in as2
+	// and in a fresh address space.
+	as1.Release()
+	mustSwitch(t, c, as2, st2, platform.TrapSyscall)
+	as3 := e.newAS(t, prog)
+	mustSwitch(t, c, as3, st1, platform.TrapSyscall)
+}
+
+func TestCleanAddressSpace(t *testing.T) {
+	e := newEnv(t, Options{})
+	pas, err := e.p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := pas.(*AddressSpace)
+	defer as.Release()
+	maps, err := readMaps(as.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range maps {
+		if m.start < stubBase && m.name != "[vsyscall]" {
+			t.Errorf("stub has a mapping below MaxUserAddress: %+v", m)
+		}
+	}
+	if len(maps) < 2 {
+		t.Errorf("maps %+v: want the stub code and request page", maps)
+	}
+	fds, err := listFDs(as.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fds) != 1 || fds[0] != 3 {
+		t.Errorf("stub fds %v, want [3]", fds)
+	}
+}

@@ -1,0 +1,141 @@
+package ptrace
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// Options every stub thread is traced with: kill it when its tracer thread
+// exits (a tracee left untraced would run application code with real host
+// system calls), and mark syscall stops with 0x80 so they cannot be confused
+// with a SIGTRAP from the application.
+const traceOptions = unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESYSGOOD
+
+// interruptSignal is what Context.Interrupt sends to a running stub thread.
+// SIGCHLD is ignored by default, so even if it were ever delivered it would
+// do nothing; a traced thread still stops for it.
+const interruptSignal = unix.SIGCHLD
+
+// siginfo is the kernel's siginfo_t (128 bytes). Only the fields uk reads
+// are named.
+type siginfo struct {
+	Signo int32
+	Errno int32
+	Code  int32
+	_     int32
+	// Fields is the union: si_addr for faults, {si_pid, si_uid} for
+	// signals sent with kill/tgkill.
+	Fields [14]uint64
+}
+
+// si_code values (asm-generic/siginfo.h).
+const (
+	siKernel = 0x80 // sent by the kernel (e.g. #GP, int3)
+	siTkill  = -6   // sent by tkill/tgkill
+)
+
+func (si *siginfo) addr() uint64 { return si.Fields[0] }
+func (si *siginfo) pid() int     { return int(int32(uint32(si.Fields[0]))) }
+
+// stop is a decoded wait4 status of a tracee.
+type stop struct {
+	exited bool // the thread is gone (exited or killed)
+	sig    int  // the stop signal (SIGTRAP|0x80 for a syscall stop)
+	event  int  // PTRACE_EVENT_* for event stops, else 0
+	status unix.WaitStatus
+}
+
+// waitStop waits for the next state change of tid (the caller must be its
+// tracer).
+func waitStop(tid int) (stop, error) {
+	_, ws, err := wait4(tid, 0)
+	if err != nil {
+		return stop{}, fmt.Errorf("wait4 %d: %w", tid, err)
+	}
+	if ws.Exited() || ws.Signaled() {
+		return stop{exited: true, status: ws}, nil
+	}
+	if !ws.Stopped() {
+		return stop{status: ws}, nil
+	}
+	return stop{sig: int(ws>>8) & 0xff, event: int(ws>>16) & 0xff, status: ws}, nil
+}
+
+// injectRegs returns a register set that runs the stub from rip with the
+// given syscall registers. Selectors are the user ones the kernel insists on;
+// OrigRax is -1 so that the kernel never treats the stop we resume from as
+// an interrupted syscall to restart (which would move RIP back).
+func injectRegs(rip uint64) arch.Registers {
+	return arch.Registers{
+		Rip:     rip,
+		Cs:      arch.UserCS,
+		Ss:      arch.UserDS,
+		Eflags:  0x202, // IF, and the always-one bit
+		OrigRax: ^uint64(0),
+	}
+}
+
+// runInjected loads regs into the stopped tracee tid, lets it run until the
+// int3 that ends every stub site, and returns the registers there. Stops for
+// other signals (a late interrupt, a stray signal from outside) are
+// swallowed; the tracee must end at trapRip (the address after the int3).
+//
+// Preconditions: the caller is tid's tracer and tid is in a ptrace-stop.
+func runInjected(tid int, regs *arch.Registers, trapRip uint64) error {
+	if err := setRegs(tid, regs); err != nil {
+		return fmt.Errorf("inject into %d: setregs: %w", tid, err)
+	}
+	for {
+		if err := resume(unix.PTRACE_CONT, tid); err != nil {
+			return fmt.Errorf("inject into %d: cont: %w", tid, err)
+		}
+		st, err := waitStop(tid)
+		if err != nil {
+			return err
+		}
+		if st.exited {
+			return fmt.Errorf("inject into %d: stub thread died (%#x)", tid, uint32(st.status))
+		}
+		if st.sig != int(unix.SIGTRAP) || st.event != 0 {
+			if debugStops {
+				println("inject swallow", tid, st.sig, st.event, uint32(st.status))
+			}
+			continue // not ours: suppress and go on
+		}
+		if err := getRegs(tid, regs); err != nil {
+			return fmt.Errorf("inject into %d: getregs: %w", tid, err)
+		}
+		if regs.Rip != trapRip {
+			return fmt.Errorf("inject into %d: stopped at %#x, want %#x", tid, regs.Rip, trapRip)
+		}
+		return nil
+	}
+}
+
+// injectSyscall runs one host system call in tid at the injection site and
+// returns its raw result (a negative errno on failure).
+//
+// Preconditions: the caller is tid's tracer and tid is in a ptrace-stop.
+func injectSyscall(tid int, nr uint64, args ...uint64) (uint64, error) {
+	regs := injectRegs(siteSyscall)
+	regs.Rax = nr
+	a := [6]*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
+	for i, v := range args {
+		*a[i] = v
+	}
+	if err := runInjected(tid, &regs, siteSyscall+3); err != nil {
+		return 0, err
+	}
+	return regs.Rax, nil
+}
+
+// errnoOf turns a raw negative syscall result into an error.
+func errnoOf(r uint64) error {
+	if int64(r) < 0 && int64(r) > -4096 {
+		return unix.Errno(-int64(r))
+	}
+	return nil
+}
