@@ -253,3 +253,30 @@ func TestStackTOnStack(t *testing.T) {
 		t.Error("disabled stack in use")
 	}
 }
+
+// FuzzSignalInfoDecode: any 128 bytes an application passes to
+// rt_sigqueueinfo decode without panicking, and re-encoding is stable.
+func FuzzSignalInfoDecode(f *testing.F) {
+	for _, i := range []SignalInfo{
+		{Signo: SIGUSR1, Code: SI_QUEUE, Pid: 1, Uid: 2, Value: 3},
+		{Signo: SIGCHLD, Code: CLD_EXITED, Pid: 1, Status: 2, Utime: 3, Stime: 4},
+		{Signo: SIGSEGV, Code: SEGV_BNDERR, Addr: 1, Lower: 2, Upper: 3},
+	} {
+		b, _ := i.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var i SignalInfo
+		if err := i.Decode(b); err != nil {
+			if len(b) >= SignalInfoSize {
+				t.Fatalf("rejected %d bytes: %v", len(b), err)
+			}
+			return
+		}
+		enc, _ := i.MarshalBinary()
+		var j SignalInfo
+		if err := j.Decode(enc); err != nil || j != i {
+			t.Fatalf("unstable: %+v -> %+v (%v)", i, j, err)
+		}
+	})
+}
