@@ -60,8 +60,10 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true
+	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
 	t.tid = k.allocTID(t)
 	tg.pid = t.tid
+	tg.pgid, tg.sid = tg.pid, tg.pid
 	tg.tasks = []*Task{t}
 	t.Start()
 	return nil

@@ -8,16 +8,11 @@ import (
 	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel/mm"
+	"uk/platform"
 )
 
-// SigAction is one entry of a process's signal handler table (struct
-// k_sigaction as rt_sigaction passes it).
-type SigAction struct {
-	Handler  uint64
-	Flags    uint64
-	Restorer uint64
-	Mask     uint64
-}
+// SigAction is one entry of a process's signal handler table.
+type SigAction = arch.SigAction
 
 // Rlimit is one resource limit.
 type Rlimit struct{ Cur, Max uint64 }
@@ -30,8 +25,11 @@ const RlimInfinity = ^uint64(0)
 type ThreadGroup struct {
 	pid int32
 
+	pgid, sid int32 // process group and session; protected by mu
+
 	mu         sync.Mutex
 	sigactions [65]SigAction // indexed by signal number; protected by mu
+	pending    sigQueue      // process-directed signals; protected by mu
 	rlimits    [16]Rlimit    // protected by mu
 	exiting    bool          // protected by mu
 	exitStatus int           // wait status once exiting; protected by mu
@@ -60,12 +58,15 @@ type Task struct {
 	umask uint32
 
 	mu            sync.Mutex
-	sigMask       uint64   // blocked signals; protected by mu
-	clearChildTID uint64   // set_tid_address; protected by mu
-	robustList    uint64   // set_robust_list head; protected by mu
-	exiting       bool     // task leaves its loop after the current trap; protected by mu
-	altStack      AltStack // protected by mu
-	userNS, sysNS int64    // CPU time used; protected by mu
+	sigMask       arch.SigSet      // blocked signals; protected by mu
+	savedMask     *arch.SigSet     // mask to restore after rt_sigsuspend's handler; protected by mu
+	pending       sigQueue         // thread-directed signals; protected by tg.mu
+	clearChildTID uint64           // set_tid_address; protected by mu
+	robustList    uint64           // set_robust_list head; protected by mu
+	exiting       bool             // task leaves its loop after the current trap; protected by mu
+	altStack      arch.StackT      // protected by mu
+	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
+	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt chan struct{}
 	ppid      int32
@@ -125,19 +126,20 @@ func (t *Task) CopyInString(addr uint64, max int) (string, error) {
 }
 
 // SigMask returns the blocked-signal mask.
-func (t *Task) SigMask() uint64 {
+func (t *Task) SigMask() arch.SigSet {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.sigMask
 }
 
 // SetSigMask replaces the blocked-signal mask; SIGKILL and SIGSTOP are
-// never blocked.
-func (t *Task) SetSigMask(m uint64) {
-	m &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+// never blocked. Signals the new mask unblocks may now be delivered.
+func (t *Task) SetSigMask(m arch.SigSet) {
+	m = m.Blockable()
 	t.mu.Lock()
 	t.sigMask = m
 	t.mu.Unlock()
+	t.wakeIfPending()
 }
 
 // SigAction returns the handler table entry for sig (1..64).

@@ -1,9 +1,9 @@
 package kernel
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,9 +26,22 @@ func (t *Task) run() {
 		t.exit()
 		return
 	}
-	defer ctx.Release()
+	t.mu.Lock()
+	t.ctx = ctx
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.ctx = nil
+		t.mu.Unlock()
+		ctx.Release()
+	}()
 	for !t.isExiting() {
+		start := time.Now()
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
+		inApp := time.Since(start)
+		t.mu.Lock()
+		t.userNS += int64(inApp)
+		t.mu.Unlock()
 		if err != nil {
 			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
 			t.exitGroup(int(unix.SIGKILL))
@@ -51,6 +64,7 @@ func (t *Task) run() {
 			t.forceSignal(int(trap.Signo), int(trap.Code), trap.Addr)
 		case platform.TrapInterrupt:
 		}
+		t.handleSignals()
 	}
 	t.exit()
 }
@@ -59,22 +73,6 @@ func (t *Task) isExiting() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.exiting
-}
-
-// forceSignal delivers a synchronous signal caused by the thread's own
-// instruction. Handlers are not run yet: the process dies with a crash
-// report, as Linux would kill a process that has no handler.
-func (t *Task) forceSignal(sig, code int, addr uint64) {
-	var insn [16]byte
-	n := len(insn)
-	for n > 0 && t.CopyIn(t.State.Regs.Rip, insn[:n]) != nil {
-		n--
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "uk: process %d (%s) killed by ", t.tg.pid, t.comm)
-	crashReport(&b, sig, code, addr, &t.State.Regs, insn[:n])
-	t.k.CrashLog.Write(b.Bytes())
-	t.exitGroup(sig)
 }
 
 // exitGroup ends every task of the process with the given wait status.

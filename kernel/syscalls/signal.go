@@ -1,46 +1,41 @@
 package syscalls
 
 import (
-	"encoding/binary"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/kernel"
 )
 
 // sigsetSize is the only sigset_t size the x86-64 rt_* calls accept.
 const sigsetSize = 8
 
-const (
-	sigKill = 9
-	sigStop = 19
-)
-
 func sysRtSigaction(t *kernel.Task, a [6]uint64) (uint64, error) {
 	sig, newAddr, oldAddr := int(a[0]), a[1], a[2]
-	if a[3] != sigsetSize || sig < 1 || sig > 64 {
+	if a[3] != sigsetSize || !arch.ValidSignal(sig) {
 		return 0, unix.EINVAL
 	}
 	tg := t.ThreadGroup()
 	old := tg.SigAction(sig)
 	if newAddr != 0 {
-		if sig == sigKill || sig == sigStop {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 			return 0, unix.EINVAL
 		}
-		var b [32]byte
+		var b [arch.SigActionSize]byte
 		if err := t.CopyIn(newAddr, b[:]); err != nil {
 			return 0, err
 		}
-		na := kernel.SigAction{
-			Handler:  binary.LittleEndian.Uint64(b[0:]),
-			Flags:    binary.LittleEndian.Uint64(b[8:]),
-			Restorer: binary.LittleEndian.Uint64(b[16:]),
-			Mask:     binary.LittleEndian.Uint64(b[24:]) &^ (1<<(sigKill-1) | 1<<(sigStop-1)),
-		}
+		var na arch.SigAction
+		na.Decode(b[:])
+		na.Mask = na.Mask.Blockable()
 		tg.SetSigAction(sig, na)
 	}
 	if oldAddr != 0 {
-		if err := t.CopyOut(oldAddr, words(old.Handler, old.Flags, old.Restorer, old.Mask)); err != nil {
+		var b [arch.SigActionSize]byte
+		old.Encode(b[:])
+		if err := t.CopyOut(oldAddr, b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -54,10 +49,11 @@ func sysRtSigprocmask(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	old := t.SigMask()
 	if setAddr != 0 {
-		set, err := getUint64(t, setAddr)
+		v, err := getUint64(t, setAddr)
 		if err != nil {
 			return 0, err
 		}
+		set := arch.SigSet(v)
 		switch how {
 		case unix.SIG_BLOCK:
 			t.SetSigMask(old | set)
@@ -70,7 +66,7 @@ func sysRtSigprocmask(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	if oldAddr != 0 {
-		if err := putUint64(t, oldAddr, old); err != nil {
+		if err := putUint64(t, oldAddr, uint64(old)); err != nil {
 			return 0, err
 		}
 	}
@@ -80,31 +76,146 @@ func sysRtSigprocmask(t *kernel.Task, a [6]uint64) (uint64, error) {
 func sysSigaltstack(t *kernel.Task, a [6]uint64) (uint64, error) {
 	newAddr, oldAddr := a[0], a[1]
 	old := t.AltStack()
-	if oldAddr != 0 {
-		if err := t.CopyOut(oldAddr, words(old.Sp, uint64(old.Flags), old.Size)); err != nil {
-			return 0, err
-		}
-	}
 	if newAddr != 0 {
-		var b [24]byte
+		var b [arch.StackTSize]byte
 		if err := t.CopyIn(newAddr, b[:]); err != nil {
 			return 0, err
 		}
-		ss := kernel.AltStack{Sp: binary.LittleEndian.Uint64(b[0:]), Flags: int32(binary.LittleEndian.Uint32(b[8:])), Size: binary.LittleEndian.Uint64(b[16:])}
-		if t.OnAltStack() {
+		var ss arch.StackT
+		ss.Decode(b[:])
+		if old.Flags&arch.SS_ONSTACK != 0 {
 			return 0, unix.EPERM
 		}
-		switch uint32(ss.Flags) &^ (1 << 31) { // SS_AUTODISARM
-		case 0:
-			if ss.Size < 2048 { // MINSIGSTKSZ
+		switch ss.Flags &^ arch.SS_AUTODISARM {
+		case 0, arch.SS_ONSTACK:
+			if ss.Size < arch.MINSIGSTKSZ {
 				return 0, unix.ENOMEM
 			}
-		case 2: // SS_DISABLE
-			ss = kernel.AltStack{Flags: 2}
+			ss.Flags &^= arch.SS_ONSTACK
+		case arch.SS_DISABLE:
+			ss = arch.StackT{Flags: arch.SS_DISABLE}
 		default:
 			return 0, unix.EINVAL
 		}
 		t.SetAltStack(ss)
 	}
+	if oldAddr != 0 {
+		var b [arch.StackTSize]byte
+		old.Encode(b[:])
+		if err := t.CopyOut(oldAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
 	return 0, nil
+}
+
+func sysRtSigreturn(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, t.Sigreturn() }
+
+func sysRtSigpending(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[1] > sigsetSize {
+		return 0, unix.EINVAL
+	}
+	return 0, putUint64(t, a[0], uint64(t.PendingSignals()&t.SigMask()))
+}
+
+func sysRtSigsuspend(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[1] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	v, err := getUint64(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.SigSuspend(arch.SigSet(v))
+}
+
+func sysPause(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, t.SigSuspend(t.SigMask())
+}
+
+func sysRtSigtimedwait(t *kernel.Task, a [6]uint64) (uint64, error) {
+	setAddr, infoAddr, tsAddr := a[0], a[1], a[2]
+	if a[3] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	v, err := getUint64(t, setAddr)
+	if err != nil {
+		return 0, err
+	}
+	set := arch.SigSet(v).Blockable()
+	timeout := time.Duration(-1)
+	if tsAddr != 0 {
+		ns, err := getTimespec(t, tsAddr)
+		if err != nil {
+			return 0, err
+		}
+		timeout = time.Duration(ns)
+	}
+	info, err := t.WaitSignal(set, timeout)
+	if err != nil {
+		return 0, err
+	}
+	if infoAddr != 0 {
+		var b [arch.SignalInfoSize]byte
+		info.Encode(b[:])
+		if err := t.CopyOut(infoAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(info.Signo), nil
+}
+
+func sysKill(t *kernel.Task, a [6]uint64) (uint64, error) {
+	pid, sig := int32(a[0]), int(a[1])
+	if sig != 0 && !arch.ValidSignal(sig) {
+		return 0, unix.EINVAL
+	}
+	info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_USER, Pid: t.PID(), Uid: t.Credentials().UID}
+	return 0, t.Kernel().Kill(t, pid, &info)
+}
+
+func sysTgkill(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return tkill(t, int32(a[0]), int32(a[1]), int(a[2]))
+}
+
+func sysTkill(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return tkill(t, -1, int32(a[0]), int(a[1]))
+}
+
+func tkill(t *kernel.Task, tgid, tid int32, sig int) (uint64, error) {
+	if tid <= 0 || tgid == 0 || tgid < -1 || sig != 0 && !arch.ValidSignal(sig) {
+		return 0, unix.EINVAL
+	}
+	info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_TKILL, Pid: t.PID(), Uid: t.Credentials().UID}
+	return 0, t.Kernel().Tkill(tgid, tid, &info)
+}
+
+func sysRtSigqueueinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sigqueue(t, -1, int32(a[0]), int(a[1]), a[2])
+}
+
+func sysRtTgsigqueueinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sigqueue(t, int32(a[0]), int32(a[1]), int(a[2]), a[3])
+}
+
+func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64, error) {
+	if !arch.ValidSignal(sig) {
+		return 0, unix.EINVAL
+	}
+	var b [arch.SignalInfoSize]byte
+	if err := t.CopyIn(infoAddr, b[:]); err != nil {
+		return 0, err
+	}
+	var info arch.SignalInfo
+	info.Decode(b[:])
+	info.Signo = int32(sig)
+	// Only the kernel may claim to be the kernel (si_code >= 0) when
+	// signalling someone else.
+	if (info.Code >= 0 || info.Code == arch.SI_TKILL) && id != t.PID() {
+		return 0, unix.EPERM
+	}
+	if tgid == -1 {
+		return 0, t.Kernel().Kill(t, id, &info)
+	}
+	return 0, t.Kernel().Tkill(tgid, id, &info)
 }

@@ -80,10 +80,20 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysNanosleep, "nanosleep", sysNanosleep, x, x)
 	r(arch.SysClockNanosleep, "clock_nanosleep", sysClockNanosleep, i, x, x, x)
 
-	// Signals (state only; delivery is the process issue's).
+	// Signals.
 	r(arch.SysRtSigaction, "rt_sigaction", sysRtSigaction, sig, x, x, i)
 	r(arch.SysRtSigprocmask, "rt_sigprocmask", sysRtSigprocmask, i, x, x, i)
 	r(arch.SysSigaltstack, "sigaltstack", sysSigaltstack, x, x)
+	r(arch.SysRtSigreturn, "rt_sigreturn", sysRtSigreturn)
+	r(arch.SysRtSigpending, "rt_sigpending", sysRtSigpending, x, i)
+	r(arch.SysRtSigsuspend, "rt_sigsuspend", sysRtSigsuspend, x, i)
+	r(arch.SysPause, "pause", sysPause)
+	r(arch.SysRtSigtimedwait, "rt_sigtimedwait", sysRtSigtimedwait, x, x, x, i)
+	r(arch.SysKill, "kill", sysKill, i, sig)
+	r(arch.SysTgkill, "tgkill", sysTgkill, i, i, sig)
+	r(arch.SysTkill, "tkill", sysTkill, i, sig)
+	r(arch.SysRtSigqueueinfo, "rt_sigqueueinfo", sysRtSigqueueinfo, i, sig, x)
+	r(arch.SysRtTgsigqueueinfo, "rt_tgsigqueueinfo", sysRtTgsigqueueinfo, i, i, sig, x)
 
 	registerFiles(r)
 	return t

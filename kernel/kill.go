@@ -1,0 +1,145 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// threadGroups returns the live processes.
+func (k *Kernel) threadGroups() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []*ThreadGroup
+	for tid, t := range k.tasks {
+		if t.tg.pid == tid {
+			out = append(out, t.tg)
+		}
+	}
+	return out
+}
+
+// ThreadGroupByPID returns the process with the given pid.
+func (k *Kernel) ThreadGroupByPID(pid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t, ok := k.tasks[pid]; ok && t.tg.pid == pid {
+		return t.tg
+	}
+	return nil
+}
+
+// TaskByTID returns the thread with the given id.
+func (k *Kernel) TaskByTID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
+// process group, -1 every process but init and the caller, < -1 the group
+// -pid. A zero signal only checks that the target exists.
+func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
+	var targets []*ThreadGroup
+	switch {
+	case pid > 0:
+		if tg := k.ThreadGroupByPID(pid); tg != nil {
+			targets = append(targets, tg)
+		}
+	case pid == -1:
+		for _, tg := range k.threadGroups() {
+			if tg.pid != 1 && tg != from.tg {
+				targets = append(targets, tg)
+			}
+		}
+		if len(targets) == 0 {
+			return unix.ESRCH
+		}
+	default:
+		pgid := -pid
+		if pid == 0 {
+			pgid = from.tg.ProcessGroup()
+		}
+		for _, tg := range k.threadGroups() {
+			if tg.ProcessGroup() == pgid {
+				targets = append(targets, tg)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return unix.ESRCH
+	}
+	if info.Signo == 0 {
+		return nil
+	}
+	for _, tg := range targets {
+		tg.SendSignal(info, nil)
+	}
+	return nil
+}
+
+// Tkill sends a signal to one thread (tgid -1: any process).
+func (k *Kernel) Tkill(tgid, tid int32, info *arch.SignalInfo) error {
+	t := k.TaskByTID(tid)
+	if t == nil || (tgid != -1 && t.tg.pid != tgid) {
+		return unix.ESRCH
+	}
+	if info.Signo != 0 {
+		t.tg.SendSignal(info, t)
+	}
+	return nil
+}
+
+// WaitSignal implements rt_sigtimedwait: take a pending signal in set,
+// waiting up to timeout (negative: forever).
+func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalInfo, error) {
+	var deadline <-chan time.Time
+	if timeout >= 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	// Signals in set are waited for, not delivered: unblock nothing, but
+	// let them wake the task.
+	for {
+		if info, ok := t.DequeueSignalIn(set); ok {
+			return info, nil
+		}
+		if t.hasDeliverable() {
+			return arch.SignalInfo{}, unix.EINTR
+		}
+		select {
+		case <-t.interrupt:
+		case <-deadline:
+			return arch.SignalInfo{}, unix.EAGAIN
+		}
+	}
+}
+
+// ProcessGroup is the process group id.
+func (tg *ThreadGroup) ProcessGroup() int32 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.pgid
+}
+
+// AltStack returns the task's alternate signal stack, with SS_ONSTACK set
+// while the task runs on it.
+func (t *Task) AltStack() arch.StackT {
+	t.mu.Lock()
+	s := t.altStack
+	t.mu.Unlock()
+	if s.OnStack(t.State.Regs.Rsp) {
+		s.Flags |= arch.SS_ONSTACK
+	}
+	return s
+}
+
+// SetAltStack replaces the alternate signal stack.
+func (t *Task) SetAltStack(s arch.StackT) {
+	t.mu.Lock()
+	t.altStack = s
+	t.mu.Unlock()
+}

@@ -1,0 +1,396 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// sigQueue holds pending signals: at most one instance of each standard
+// signal, any number of real-time ones, in arrival order.
+type sigQueue struct {
+	set   arch.SigSet
+	infos []arch.SignalInfo
+}
+
+// maxQueuedRT bounds queued real-time signals (RLIMIT_SIGPENDING's role).
+const maxQueuedRT = 4096
+
+func (q *sigQueue) enqueue(info *arch.SignalInfo) bool {
+	sig := int(info.Signo)
+	if sig < arch.SIGRTMIN && q.set.Has(sig) {
+		return false // standard signals do not queue
+	}
+	if len(q.infos) >= maxQueuedRT {
+		return false
+	}
+	q.set.Add(sig)
+	q.infos = append(q.infos, *info)
+	return true
+}
+
+// dequeue removes the signal to deliver next among those not in mask:
+// synchronous fault signals first, then the lowest number, as Linux.
+func (q *sigQueue) dequeue(mask arch.SigSet) (arch.SignalInfo, bool) {
+	ready := q.set &^ mask
+	if ready == 0 {
+		return arch.SignalInfo{}, false
+	}
+	const syncSignals = 1<<(unix.SIGSEGV-1) | 1<<(unix.SIGBUS-1) | 1<<(unix.SIGILL-1) |
+		1<<(unix.SIGTRAP-1) | 1<<(unix.SIGFPE-1) | 1<<(unix.SIGSYS-1)
+	pick := ready & syncSignals
+	if pick == 0 {
+		pick = ready
+	}
+	sig := pick.Next()
+	for i := range q.infos {
+		if int(q.infos[i].Signo) != sig {
+			continue
+		}
+		info := q.infos[i]
+		q.infos = append(q.infos[:i], q.infos[i+1:]...)
+		still := false
+		for j := range q.infos {
+			if int(q.infos[j].Signo) == sig {
+				still = true
+				break
+			}
+		}
+		if !still {
+			q.set.Remove(sig)
+		}
+		return info, true
+	}
+	q.set.Remove(sig)
+	return arch.SignalInfo{Signo: int32(sig)}, true
+}
+
+// remove drops every pending instance of the signals in set.
+func (q *sigQueue) remove(set arch.SigSet) {
+	q.set &^= set
+	kept := q.infos[:0]
+	for _, in := range q.infos {
+		if !set.Has(int(in.Signo)) {
+			kept = append(kept, in)
+		}
+	}
+	q.infos = kept
+}
+
+const (
+	sigDFL = 0
+	sigIGN = 1
+)
+
+// stopSignals and their counterpart SIGCONT cancel each other when sent.
+var stopSignals = arch.SigSetOf(int(unix.SIGSTOP), int(unix.SIGTSTP), int(unix.SIGTTIN), int(unix.SIGTTOU))
+
+// ignoredLocked reports whether sig would be discarded on delivery.
+// Preconditions: tg.mu held.
+func (tg *ThreadGroup) ignoredLocked(sig int) bool {
+	h := tg.sigactions[sig].Handler
+	if h == sigIGN {
+		return true
+	}
+	return h == sigDFL && arch.DefaultAction(sig) == arch.ActionIgnore
+}
+
+// SendSignal queues info for the process (target nil) or for one thread
+// of it, and wakes a thread that can take it.
+func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
+	sig := int(info.Signo)
+	tg.mu.Lock()
+	if tg.exiting {
+		tg.mu.Unlock()
+		return
+	}
+	switch {
+	case sig == int(unix.SIGKILL):
+		tg.mu.Unlock()
+		tg.kill(int(unix.SIGKILL))
+		return
+	case sig == int(unix.SIGCONT):
+		tg.pending.remove(stopSignals)
+		for _, t := range tg.tasks {
+			t.pending.remove(stopSignals)
+		}
+	case stopSignals.Has(sig):
+		tg.pending.remove(arch.SigSetOf(int(unix.SIGCONT)))
+	}
+	blocked := false
+	if target != nil {
+		blocked = target.SigMask().Has(sig)
+	}
+	if tg.ignoredLocked(sig) && !blocked {
+		tg.mu.Unlock()
+		return
+	}
+	if target != nil {
+		target.pending.enqueue(info)
+	} else {
+		tg.pending.enqueue(info)
+		// Prefer a thread that does not block the signal.
+		for _, t := range tg.tasks {
+			if !t.SigMask().Has(sig) {
+				target = t
+				break
+			}
+		}
+	}
+	tg.mu.Unlock()
+	if target != nil {
+		target.wake()
+	}
+}
+
+// kill ends the whole process as if by an uncatchable signal.
+func (tg *ThreadGroup) kill(sig int) {
+	tg.mu.Lock()
+	if !tg.exiting {
+		tg.exiting = true
+		tg.exitStatus = sig
+	}
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.mu.Lock()
+		t.exiting = true
+		t.mu.Unlock()
+		t.wake()
+	}
+}
+
+// wake interrupts whatever the task is doing so it looks at its signals:
+// a blocking syscall returns, application code traps.
+func (t *Task) wake() {
+	select {
+	case t.interrupt <- struct{}{}:
+	default:
+	}
+	t.mu.Lock()
+	ctx := t.ctx
+	t.mu.Unlock()
+	if ctx != nil {
+		ctx.Interrupt()
+	}
+}
+
+// wakeIfPending wakes the task if it has a deliverable signal.
+func (t *Task) wakeIfPending() {
+	if t.hasDeliverable() {
+		t.wake()
+	}
+}
+
+// hasDeliverable reports whether a signal is pending that the mask lets
+// through, or the task must exit.
+func (t *Task) hasDeliverable() bool {
+	mask := t.SigMask()
+	t.tg.mu.Lock()
+	ready := (t.pending.set|t.tg.pending.set)&^mask != 0
+	t.tg.mu.Unlock()
+	return ready || t.isExiting()
+}
+
+// PendingSignals returns the set of pending signals (rt_sigpending).
+func (t *Task) PendingSignals() arch.SigSet {
+	t.tg.mu.Lock()
+	defer t.tg.mu.Unlock()
+	return t.pending.set | t.tg.pending.set
+}
+
+// dequeueSignal takes the next deliverable signal.
+func (t *Task) dequeueSignal(mask arch.SigSet) (arch.SignalInfo, bool) {
+	t.tg.mu.Lock()
+	defer t.tg.mu.Unlock()
+	if info, ok := t.pending.dequeue(mask); ok {
+		return info, true
+	}
+	return t.tg.pending.dequeue(mask)
+}
+
+// DequeueSignalIn takes a pending signal that is in set (rt_sigtimedwait).
+func (t *Task) DequeueSignalIn(set arch.SigSet) (arch.SignalInfo, bool) {
+	return t.dequeueSignal(^set)
+}
+
+// handleSignals runs after every trap: it delivers at most one signal with
+// a handler (building its frame), performs default actions, and applies
+// Linux's syscall-restart rules.
+func (t *Task) handleSignals() {
+	for {
+		if t.isExiting() {
+			return
+		}
+		t.mu.Lock()
+		mask := t.sigMask
+		t.mu.Unlock()
+		info, ok := t.dequeueSignal(mask)
+		if !ok {
+			arch.RestartSyscall(&t.State.Regs, false, 0)
+			t.restoreSavedMask()
+			return
+		}
+		sig := int(info.Signo)
+		act := t.tg.SigAction(sig)
+		switch act.Handler {
+		case sigIGN:
+			continue
+		case sigDFL:
+			switch arch.DefaultAction(sig) {
+			case arch.ActionIgnore, arch.ActionContinue, arch.ActionStop:
+				// Job-control stops are not implemented yet: a stop
+				// signal is treated like SIGCONT, which is harmless.
+				continue
+			}
+			if t.tg.pid == 1 && info.Code <= 0 {
+				continue // init has no default actions for sent signals
+			}
+			status := sig
+			if arch.DefaultAction(sig) == arch.ActionCoreDump {
+				status |= 0x80
+			}
+			t.tg.kill(status)
+			return
+		}
+		if t.deliverToHandler(&info, act, mask) {
+			return
+		}
+	}
+}
+
+// restoreSavedMask puts back the mask rt_sigsuspend replaced, once no
+// handler ran.
+func (t *Task) restoreSavedMask() {
+	t.mu.Lock()
+	if t.savedMask != nil {
+		t.sigMask = *t.savedMask
+		t.savedMask = nil
+	}
+	t.mu.Unlock()
+}
+
+// deliverToHandler builds the signal frame and points the thread at the
+// handler. It returns false if the frame could not be written (the process
+// was then killed by SIGSEGV).
+func (t *Task) deliverToHandler(info *arch.SignalInfo, act SigAction, mask arch.SigSet) bool {
+	arch.RestartSyscall(&t.State.Regs, true, act.Flags)
+	t.mu.Lock()
+	restore := mask
+	if t.savedMask != nil {
+		restore = *t.savedMask
+		t.savedMask = nil
+	}
+	alt := t.altStack
+	t.mu.Unlock()
+	d := arch.SignalDelivery{Info: *info, Action: act, AltStack: alt, Mask: restore}
+	if info.Signo == int32(unix.SIGSEGV) || info.Signo == int32(unix.SIGBUS) {
+		d.Trapno, d.CR2 = 14, info.Addr
+	}
+	f, err := arch.BuildSignalFrame(&t.State, &d)
+	if err == nil {
+		err = t.CopyOut(f.Addr, f.Bytes)
+	}
+	if err != nil {
+		t.crash(int(unix.SIGSEGV), 0, t.State.Regs.Rsp, fmt.Sprintf("cannot write the frame for %s", arch.SignalName(int(info.Signo))))
+		return false
+	}
+	if f.DisarmAltStack {
+		t.mu.Lock()
+		t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
+		t.mu.Unlock()
+	}
+	f.EnterHandler(&t.State, int(info.Signo), act.Handler)
+	t.State.FPDirty = true
+	newMask := mask | act.Mask
+	if act.Flags&arch.SA_NODEFER == 0 {
+		newMask.Add(int(info.Signo))
+	}
+	t.mu.Lock()
+	t.sigMask = newMask.Blockable()
+	t.mu.Unlock()
+	if act.Flags&arch.SA_RESETHAND != 0 {
+		t.tg.SetSigAction(int(info.Signo), SigAction{})
+	}
+	return true
+}
+
+// Sigreturn implements rt_sigreturn: it restores the state the signal
+// frame at the stack pointer saved.
+func (t *Task) Sigreturn() error {
+	frameAddr := arch.SigreturnFrameAddr(t.State.Regs.Rsp)
+	buf := make([]byte, arch.SigreturnReadSize(len(t.State.FP)))
+	if err := t.CopyIn(frameAddr, buf); err != nil {
+		t.crash(int(unix.SIGSEGV), 0, frameAddr, "rt_sigreturn with a bad frame")
+		return ErrNoReturnValue
+	}
+	mask, stack, err := arch.RestoreSignalFrame(&t.State, frameAddr, buf, t.CopyIn)
+	if err != nil {
+		t.crash(int(unix.SIGSEGV), 0, frameAddr, "rt_sigreturn: "+err.Error())
+		return ErrNoReturnValue
+	}
+	t.State.FPDirty = true
+	t.State.Regs.OrigRax = ^uint64(0) // not a syscall: no restart
+	t.SetSigMask(mask)
+	if stack.Flags&arch.SS_DISABLE == 0 || stack.Size != 0 {
+		t.mu.Lock()
+		if !t.altStack.OnStack(t.State.Regs.Rsp) {
+			t.altStack = arch.StackT{Sp: stack.Sp, Flags: stack.Flags &^ arch.SS_ONSTACK, Size: stack.Size}
+		}
+		t.mu.Unlock()
+	}
+	return ErrNoReturnValue
+}
+
+// forceSignal delivers a synchronous signal caused by the thread's own
+// instruction (a fault). If the program handles it, the handler runs;
+// if the signal is blocked or ignored it cannot be, so the process dies
+// with a crash report, as Linux's force_sig does.
+func (t *Task) forceSignal(sig, code int, addr uint64) {
+	act := t.tg.SigAction(sig)
+	if act.Handler > sigIGN && !t.SigMask().Has(sig) {
+		info := arch.SignalInfo{Signo: int32(sig), Code: int32(code), Addr: addr}
+		t.State.Regs.OrigRax = ^uint64(0)
+		t.deliverToHandler(&info, act, t.SigMask())
+		return
+	}
+	t.crash(sig, code, addr, "")
+}
+
+// crash kills the process with sig and prints the report.
+func (t *Task) crash(sig, code int, addr uint64, why string) {
+	var insn [16]byte
+	n := len(insn)
+	for n > 0 && t.CopyIn(t.State.Regs.Rip, insn[:n]) != nil {
+		n--
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "uk: process %d (%s) killed by ", t.tg.pid, t.Comm())
+	crashReport(&b, sig, code, addr, &t.State.Regs, insn[:n])
+	if why != "" {
+		fmt.Fprintf(&b, "  (%s)\n", why)
+	}
+	t.k.CrashLog.Write(b.Bytes())
+	status := sig
+	if arch.DefaultAction(sig) == arch.ActionCoreDump {
+		status |= 0x80
+	}
+	t.tg.kill(status)
+}
+
+// SigSuspend implements rt_sigsuspend: wait with mask until a signal is
+// delivered; the old mask comes back after the handler.
+func (t *Task) SigSuspend(mask arch.SigSet) error {
+	t.mu.Lock()
+	old := t.sigMask
+	t.savedMask = &old
+	t.sigMask = mask.Blockable()
+	t.mu.Unlock()
+	for !t.hasDeliverable() {
+		<-t.interrupt
+	}
+	return arch.ERESTARTNOHAND
+}
