@@ -377,15 +377,24 @@ func RestoreSignalFrame(st *State, frameAddr uint64, frame []byte, readMem func(
 }
 
 // restoreFP returns the FP state rt_sigreturn loads from the user image at
-// fpAddr, validated the way XRSTOR/FXRSTOR would fault on it.
+// fpAddr, validated the way XRSTOR/FXRSTOR would fault on it. It reuses
+// cur's storage, which it touches only once every check has passed.
 func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMem func(uint64, []byte) error) ([]byte, error) {
 	size := len(cur)
 	if size < xsaveMinSize {
 		size = len(hostFP().init)
 	}
-	out := newFP(size)[:size]
+	// dest returns the result buffer set to the init state.
+	dest := func() []byte {
+		if len(cur) < xsaveMinSize {
+			return newFP(size)[:size]
+		}
+		clear(cur)
+		copy(cur, hostFP().init[:xsaveMinSize])
+		return cur
+	}
 	if fpAddr == 0 {
-		return out, nil // Linux: no FP context means the init state
+		return dest(), nil // Linux: no FP context means the init state
 	}
 	if fpAddr%16 != 0 {
 		return nil, fmt.Errorf("%w: fpstate %#x not 16-byte aligned", ErrBadSignalFrame, fpAddr)
@@ -433,6 +442,7 @@ func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMe
 	}
 	if !xsave {
 		// FXSAVE-only frame: x87 and SSE from the legacy area, the rest init.
+		out := dest()
 		copy(out[:fxswOffset], legacy[:fxswOffset])
 		le.PutUint32(out[mxcsrMaskOff:], mxcsrMask)
 		return out, nil
@@ -450,6 +460,7 @@ func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMe
 	}
 	// Components the frame does not claim (sw xfeatures) are initialized.
 	restore := le.Uint64(sw[8:]) & userXFeatures()
+	out := dest()
 	copy(out, img[:xsSize])
 	clear(out[fxswOffset : fxswOffset+fxswSize])
 	le.PutUint32(out[mxcsrMaskOff:], mxcsrMask)

@@ -452,3 +452,19 @@ func FuzzRestoreSignalFrame(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSignalDeliverAndReturn(b *testing.B) {
+	orig := testState()
+	st := orig.Clone()
+	d := SignalDelivery{Info: SignalInfo{Signo: SIGUSR1, Code: SI_TKILL}, Action: SigAction{Restorer: 0x403000}}
+	for b.Loop() {
+		f, err := BuildSignalFrame(&st, &d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.EnterHandler(&st, SIGUSR1, 0x402000)
+		if _, _, err := RestoreSignalFrame(&st, f.Addr, f.Bytes, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
