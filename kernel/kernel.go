@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"uk/kernel/memfile"
+	"uk/kernel/vdso"
 	"uk/platform"
 )
 
@@ -53,6 +54,9 @@ type Kernel struct {
 	// done receives the exit status of the init process.
 	done chan int
 
+	vdso       *vdsoPages
+	timekeeper *vdso.Timekeeper // nil when the TSC is unusable
+
 	missingMu sync.Mutex
 	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu
 }
@@ -68,8 +72,12 @@ func New(c Config) *Kernel {
 	if c.Hostname == "" {
 		c.Hostname = "uk"
 	}
-	return &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task),
+	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task),
 		done: make(chan int, 1), missing: make(map[uint64]bool)}
+	if err := k.setupVDSO(); err != nil {
+		fmt.Fprintf(k.Debug, "uk: no vdso: %v\n", err)
+	}
+	return k
 }
 
 // allocTID hands out the next thread id and registers t under it.

@@ -46,8 +46,14 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	m := mm.New(k.MemFile, as, mm.NewLayout(k.Platform.MaxUserAddress()))
 	m.Exe = opts.Exe.Path
 	creds := vfs.RootCredentials()
+	vdsoAddr, err := k.mapVDSO(m)
+	if err != nil {
+		m.DecUsers()
+		return err
+	}
 	res, err := loader.Load(m, opts.Exe.File, e, loader.Args{
-		Argv: opts.Argv, Envv: opts.Envv, ExecFn: opts.Exe.Path,
+		SysinfoEhdr: vdsoAddr,
+		Argv:        opts.Argv, Envv: opts.Envv, ExecFn: opts.Exe.Path,
 		UID: creds.UID, EUID: creds.EUID, GID: creds.GID, EGID: creds.EGID,
 		OpenInterp: opts.OpenInterp,
 	})

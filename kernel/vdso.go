@@ -1,0 +1,68 @@
+package kernel
+
+import (
+	"fmt"
+
+	"uk/arch"
+	"uk/kernel/mm"
+	"uk/kernel/vdso"
+	"uk/platform"
+)
+
+// vdsoPages is the vDSO as a mappable object: page 0 is the parameter page
+// the Timekeeper writes, page 1 the image. Every address space maps the
+// same two memory-file pages read-only.
+type vdsoPages struct {
+	offs [2]int64
+}
+
+// PageAt implements mm.Mappable.
+func (v *vdsoPages) PageAt(index uint64) (int64, error) {
+	if index >= uint64(len(v.offs)) {
+		return 0, fmt.Errorf("vdso has no page %d", index)
+	}
+	return v.offs[index], nil
+}
+
+// setupVDSO places the vDSO image and its parameter page in the memory
+// file and starts the timekeeper that keeps the parameters current.
+func (k *Kernel) setupVDSO() error {
+	offs, err := k.MemFile.Allocate(2)
+	if err != nil {
+		return err
+	}
+	copy(k.MemFile.Bytes(offs[1], arch.PageSize), vdso.Image)
+	tk, err := vdso.NewTimekeeper(k.MemFile.Bytes(offs[0], arch.PageSize), vdso.Options{})
+	if err != nil {
+		// No usable TSC: the parameter page says so and the vDSO falls
+		// back to syscalls; uk's clocks read the host's.
+		fmt.Fprintf(k.Debug, "uk: vdso timekeeping unavailable: %v\n", err)
+	} else {
+		tk.Start()
+	}
+	k.vdso = &vdsoPages{offs: [2]int64{offs[0], offs[1]}}
+	k.timekeeper = tk
+	return nil
+}
+
+// mapVDSO maps the parameter page and the image into m and returns the
+// image's address, for AT_SYSINFO_EHDR.
+func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
+	if k.vdso == nil {
+		return 0, nil
+	}
+	base, err := m.Mmap(mm.MmapOpts{Length: vdso.MapSize, Prot: platform.Read})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := m.Mmap(mm.MmapOpts{Addr: base, Length: vdso.ParamPageSize, Prot: platform.Read, Fixed: true,
+		Shared: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
+		return 0, err
+	}
+	img := base + vdso.ParamPageSize
+	if _, err := m.Mmap(mm.MmapOpts{Addr: img, Length: vdso.ImageSize, Prot: platform.Read | platform.Exec, Fixed: true,
+		Shared: true, Object: k.vdso, Pgoff: 1, Name: "[vdso]"}); err != nil {
+		return 0, err
+	}
+	return img, nil
+}
