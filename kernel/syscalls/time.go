@@ -52,7 +52,7 @@ func sysClockGetres(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 func sysGettimeofday(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if a[0] != 0 {
-		ns := time.Now().UnixNano()
+		ns, _ := t.Kernel().ClockNow(unix.CLOCK_REALTIME, t)
 		if err := t.CopyOut(a[0], words(uint64(ns/1e9), uint64(ns%1e9/1e3))); err != nil {
 			return 0, err
 		}
@@ -67,7 +67,8 @@ func sysGettimeofday(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysTime(t *kernel.Task, a [6]uint64) (uint64, error) {
-	now := uint64(time.Now().Unix())
+	ns, _ := t.Kernel().ClockNow(unix.CLOCK_REALTIME, t)
+	now := uint64(ns / 1e9)
 	if a[0] != 0 {
 		if err := putUint64(t, a[0], now); err != nil {
 			return 0, err
