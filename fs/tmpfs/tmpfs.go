@@ -258,3 +258,29 @@ func (a *attrs) base() *attrs { return a }
 
 // Ino returns the inode number.
 func (a *attrs) Ino() uint64 { return a.ino }
+
+// Release gives back the pages of every file still linked in the tree
+// (when the filesystem is torn down: after its last unmount, or at exit).
+// Files unlinked but still open free their pages at their last close.
+func (fs *FS) Release() {
+	var walk func(d *Dir)
+	walk = func(d *Dir) {
+		d.mu.Lock()
+		kids := make([]inode, 0, len(d.entries))
+		for _, e := range d.entries {
+			kids = append(kids, e.ino)
+		}
+		d.mu.Unlock()
+		for _, k := range kids {
+			switch k := k.(type) {
+			case *Dir:
+				walk(k)
+			case *Regular:
+				k.mu.Lock()
+				k.truncateLocked(0)
+				k.mu.Unlock()
+			}
+		}
+	}
+	walk(fs.root)
+}
