@@ -70,7 +70,7 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 		return nil, fmt.Errorf("ptrace: map request page: %w", err)
 	}
 	var pid int
-	p.fac.do(func() { pid, err = p.startStub(reqFD) })
+	p.fac.do(func() { pid, err = p.startStub(reqFD, req) })
 	if err != nil {
 		unix.Munmap(req)
 		return nil, err
@@ -92,7 +92,7 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 // unmapped, the request page mapped read-only, fd 4 closed.
 //
 // Preconditions: runs on the factory thread.
-func (p *Platform) startStub(reqFD int) (int, error) {
+func (p *Platform) startStub(reqFD int, req []byte) (int, error) {
 	var lastErr error
 	// The kernel places the initial stack at a random address below the
 	// top of the user range; in the rare case it lands on the stub's
@@ -117,7 +117,7 @@ func (p *Platform) startStub(reqFD int) (int, error) {
 			wait4(pid, 0)
 			return 0, fmt.Errorf("set ptrace options: %w", err)
 		}
-		if err := prepareStub(pid); err != nil {
+		if err := prepareStub(pid, req); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
 			wait4(pid, 0)
 			return 0, err
@@ -139,8 +139,24 @@ func (p *Platform) execStub(reqFD int) (int, error) {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
+	// Empty network, IPC and UTS namespaces where the host lets us make
+	// them: a stub that ever escaped uk's control would see no network.
+	// (Not a PID namespace: tids returned by an injected clone would then
+	// not be host tids.)
+	if !p.noNS.Load() {
+		attr.Sys.Cloneflags = unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
+	}
 	path := fmt.Sprintf("/proc/self/fd/%d", p.exeFD)
 	pid, err := syscall.ForkExec(path, []string{"uk-stub"}, attr)
+	if err == syscall.EPERM && attr.Sys.Cloneflags != 0 {
+		// Unprivileged: go without namespaces from now on.
+		p.noNS.Store(true)
+		attr.Sys.Cloneflags = 0
+		pid, err = syscall.ForkExec(path, []string{"uk-stub"}, attr)
+	}
+	if err == syscall.EPERM {
+		return 0, fmt.Errorf("start stub: PTRACE_TRACEME denied (seccomp, Yama ptrace_scope or no CAP_SYS_PTRACE): %w", err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("start stub: %w", err)
 	}
@@ -148,8 +164,9 @@ func (p *Platform) execStub(reqFD int) (int, error) {
 }
 
 // prepareStub empties a fresh stub's address space around the stub code and
-// maps the request page, and closes every fd but the memory file.
-func prepareStub(pid int) error {
+// maps the request page, closes every fd but the memory file, and installs
+// the stub's seccomp filter.
+func prepareStub(pid int, req []byte) error {
 	steps := []struct {
 		what string
 		nr   uint64
@@ -172,6 +189,9 @@ func prepareStub(pid int) error {
 		if err := errnoOf(r); err != nil {
 			return fmt.Errorf("prepare stub: %s: %w", s.what, err)
 		}
+	}
+	if err := installFilter(pid, req); err != nil {
+		return fmt.Errorf("prepare stub: %w", err)
 	}
 	return nil
 }
@@ -292,8 +312,7 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	as.p.fac.do(func() {
 		regs := injectRegs(siteClone)
 		regs.Rax = unix.SYS_CLONE
-		regs.Rdi = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
-			unix.CLONE_THREAD | unix.CLONE_SYSVSEM
+		regs.Rdi = cloneFlags
 		if err = runInjected(as.pid, &regs, siteClone+0x11); err != nil {
 			return
 		}

@@ -93,9 +93,6 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	if err != nil {
 		return platform.Trap{}, err
 	}
-	if c.tracer != unix.Gettid() {
-		return platform.Trap{}, errWrongThread
-	}
 
 	// Install queued mappings before the application can need them.
 	as.mu.Lock()
@@ -199,6 +196,20 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 			t.Access = c.faultAccess(as.pid, st.Regs.Rip, t.Addr)
 		}
 		return t, true, nil
+	case unix.SIGSYS:
+		// The stub's seccomp filter trapped a call into the vsyscall
+		// page. The host has already emulated the `ret`; undo it and
+		// report the fetch fault Linux without vsyscall would raise.
+		if si.Code != sysSeccomp || !isVsyscall(si.addr()) {
+			break
+		}
+		if err := c.save(tid, st); err != nil {
+			return platform.Trap{}, false, err
+		}
+		st.Regs.Rip = si.addr()
+		st.Regs.Rsp -= 8
+		return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: segvMapErr,
+			Addr: si.addr(), Access: platform.Exec}, true, nil
 	case interruptSignal:
 		if si.Code == siTkill && si.pid() == c.p.pid {
 			c.interrupted.Store(false)

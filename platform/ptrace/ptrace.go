@@ -92,6 +92,7 @@ type Platform struct {
 	fac   *factory
 
 	nextCPU atomic.Uint32
+	noNS    atomic.Bool // the host refused new namespaces for stubs
 
 	mu     sync.Mutex
 	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
@@ -148,7 +149,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	if err != nil {
 		p.fac.stop()
 		unix.Close(hi)
-		return nil, fmt.Errorf("%w: ptrace: %v", platform.ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
 	as.Release()
 	return p, nil

@@ -2,8 +2,10 @@ package ptrace
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -320,11 +322,60 @@ func TestCleanAddressSpace(t *testing.T) {
 	if len(maps) < 2 {
 		t.Errorf("maps %+v: want the stub code and request page", maps)
 	}
+	if self, err := os.Readlink("/proc/self/ns/net"); err == nil && os.Geteuid() == 0 {
+		stub, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", as.pid))
+		if stub == self {
+			t.Errorf("stub shares uk's network namespace %s", self)
+		}
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", as.pid))
+	if !strings.Contains(string(status), "Seccomp:\t2") {
+		t.Errorf("stub has no seccomp filter:\n%s", status)
+	}
 	fds, err := listFDs(as.pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fds) != 1 || fds[0] != 3 {
 		t.Errorf("stub fds %v, want [3]", fds)
+	}
+}
+
+// TestVsyscall: a call into the legacy vsyscall page must not run the
+// host's emulation; it arrives as an instruction fetch fault there.
+func TestVsyscall(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	// mov rax, 0xffffffffff600000 (gettimeofday); call rax
+	prog := cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, vsyscallAddr), []byte{0xff, 0xd0})
+	as := e.newAS(t, prog)
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	st.Regs.Rdi = 0 // gettimeofday(NULL, NULL) would succeed on the host
+	sp := st.Regs.Rsp
+	trap := mustSwitch(t, c, as, st, platform.TrapFault)
+	if trap.Addr != vsyscallAddr || trap.Access != platform.Exec || st.Regs.Rip != vsyscallAddr || st.Regs.Rsp != sp-8 {
+		t.Errorf("trap %+v rip %#x rsp %#x (want rsp %#x)", trap, st.Regs.Rip, st.Regs.Rsp, sp-8)
+	}
+	ret := binary.LittleEndian.Uint64(e.mf.Bytes(e.data, arch.PageSize)[arch.PageSize-8:])
+	if ret != codeAddr+uint64(len(prog)) {
+		t.Errorf("return address on the stack %#x, want %#x", ret, codeAddr+len(prog))
+	}
+}
+
+// TestStubFilterKills: a host syscall the filter does not list kills the
+// stub instead of running.
+func TestStubFilterKills(t *testing.T) {
+	e := newEnv(t, Options{})
+	pas, err := e.p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := pas.(*AddressSpace)
+	defer as.Release()
+	e.p.fac.do(func() { _, err = injectSyscall(as.pid, unix.SYS_GETPID) })
+	if err == nil {
+		t.Fatal("getpid injected into a stub ran; want the stub killed by its seccomp filter")
 	}
 }

@@ -35,6 +35,9 @@ type siginfo struct {
 const (
 	siKernel = 0x80 // sent by the kernel (e.g. #GP, int3)
 	siTkill  = -6   // sent by tkill/tgkill
+
+	sysSeccomp = 1 // SIGSYS from a seccomp SECCOMP_RET_TRAP
+	segvMapErr = 1 // SIGSEGV: no mapping at the address
 )
 
 func (si *siginfo) addr() uint64 { return si.Fields[0] }

@@ -1,0 +1,177 @@
+package ptrace
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// The stub's seccomp filter. Since Linux 4.8 seccomp runs after the ptrace
+// syscall-entry stop, and a PTRACE_SYSEMU stop skips the syscall before
+// seccomp is consulted, so the filter only ever judges syscalls uk injects at
+// the stub's sites. It allows exactly those and kills the stub for anything
+// else: defense in depth should the application ever manage to run a host
+// syscall in a stub.
+//
+// The one exception is the legacy vsyscall page, which the host kernel
+// emulates on an instruction fetch without a syscall instruction, and so
+// without a SYSEMU stop: the three vsyscall numbers return SECCOMP_RET_TRAP,
+// which turns such a call into a SIGSYS that uk reports as a fault at the
+// vsyscall address (see Context.classify), as Linux with vsyscall=none would.
+
+// Offsets into struct seccomp_data.
+const (
+	sdNr   = 0
+	sdArch = 4
+	sdArg0 = 16
+)
+
+// BPF opcodes and seccomp return values used below.
+const (
+	bpfLdW   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+	bpfJeqK  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	bpfRetK  = unix.BPF_RET | unix.BPF_K
+	retAllow = unix.SECCOMP_RET_ALLOW
+	retTrap  = unix.SECCOMP_RET_TRAP
+	retKill  = unix.SECCOMP_RET_KILL_PROCESS
+
+	auditArchX86_64 = 0xc000003e
+)
+
+// cloneFlags are the only flags the stub may clone with: a thread in the
+// same address space, file table and signal handlers.
+const cloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM
+
+// vsyscallAddr is the legacy vsyscall page, which cannot be unmapped.
+const vsyscallAddr = 0xffffffffff600000
+
+type bpfInsn struct {
+	code   uint16
+	jt, jf uint8
+	k      uint32
+}
+
+// stubFilter builds the filter program. Jump targets are computed from
+// labels so that the program can be edited without recounting offsets.
+func stubFilter() []bpfInsn {
+	type jump struct {
+		at    int
+		label string
+		isJt  bool
+	}
+	var prog []bpfInsn
+	labels := map[string]int{}
+	var jumps []jump
+	emit := func(code uint16, k uint32) { prog = append(prog, bpfInsn{code: code, k: k}) }
+	// jeq: if A == k goto label (else fall through).
+	jeq := func(k uint32, label string) {
+		jumps = append(jumps, jump{at: len(prog), label: label, isJt: true})
+		emit(bpfJeqK, k)
+	}
+	// jne: if A != k goto label.
+	jne := func(k uint32, label string) {
+		jumps = append(jumps, jump{at: len(prog), label: label})
+		emit(bpfJeqK, k)
+	}
+	label := func(name string) { labels[name] = len(prog) }
+	argLo := func(i int) uint32 { return uint32(sdArg0 + 8*i) }
+	argHi := func(i int) uint32 { return uint32(sdArg0 + 8*i + 4) }
+
+	emit(bpfLdW, sdArch)
+	jne(auditArchX86_64, "kill")
+	emit(bpfLdW, sdNr)
+	jeq(unix.SYS_MUNMAP, "allow")
+	jeq(unix.SYS_MPROTECT, "allow")
+	jeq(unix.SYS_PAUSE, "allow")
+	jeq(unix.SYS_EXIT, "allow")
+	jeq(unix.SYS_MMAP, "mmap")
+	jeq(unix.SYS_CLONE, "clone")
+	jeq(unix.SYS_GETTIMEOFDAY, "trap")
+	jeq(unix.SYS_TIME, "trap")
+	jeq(unix.SYS_GETCPU, "trap")
+	emit(bpfRetK, retKill)
+
+	// mmap: only MAP_SHARED|MAP_FIXED mappings of the memory file (fd 3).
+	label("mmap")
+	emit(bpfLdW, argLo(3))
+	jne(unix.MAP_SHARED|unix.MAP_FIXED, "kill")
+	emit(bpfLdW, argHi(3))
+	jne(0, "kill")
+	emit(bpfLdW, argLo(4))
+	jne(3, "kill")
+	emit(bpfLdW, argHi(4))
+	jne(0, "kill")
+	emit(bpfRetK, retAllow)
+
+	// clone: only a thread with exactly cloneFlags.
+	label("clone")
+	emit(bpfLdW, argLo(0))
+	jne(cloneFlags, "kill")
+	emit(bpfLdW, argHi(0))
+	jne(0, "kill")
+	emit(bpfRetK, retAllow)
+
+	// Shared exits; classic BPF only jumps forward, so they come last.
+	label("allow")
+	emit(bpfRetK, retAllow)
+	label("trap")
+	emit(bpfRetK, retTrap)
+	label("kill")
+	emit(bpfRetK, retKill)
+
+	for _, j := range jumps {
+		target, ok := labels[j.label]
+		if !ok || target <= j.at || target-j.at-1 > 255 {
+			panic(fmt.Sprintf("ptrace: bad BPF jump to %q", j.label))
+		}
+		off := uint8(target - j.at - 1)
+		if j.isJt {
+			prog[j.at].jt = off
+		} else {
+			prog[j.at].jf = off
+		}
+	}
+	return prog
+}
+
+// installFilter loads the stub filter into stub process pid, whose request
+// page (uk's view: req) carries the program for the duration of the call.
+//
+// Preconditions: runs on pid's tracer thread; pid is stopped.
+func installFilter(pid int, req []byte) error {
+	prog := stubFilter()
+	const progOff = 16 // struct sock_fprog first, the instructions after it
+	if progOff+8*len(prog) > len(req) {
+		return fmt.Errorf("seccomp filter too long")
+	}
+	le := binary.LittleEndian
+	le.PutUint16(req[0:], uint16(len(prog)))
+	le.PutUint64(req[8:], reqPage+progOff)
+	for i, in := range prog {
+		b := req[progOff+8*i:]
+		le.PutUint16(b[0:], in.code)
+		b[2], b[3] = in.jt, in.jf
+		le.PutUint32(b[4:], in.k)
+	}
+	defer clear(req[:progOff+8*len(prog)])
+	// No new privileges is required for an unprivileged filter and
+	// harmless otherwise.
+	if r, err := injectSyscall(pid, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil || errnoOf(r) != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %v %v", err, errnoOf(r))
+	}
+	r, err := injectSyscall(pid, unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, reqPage)
+	if err != nil {
+		return err
+	}
+	if err := errnoOf(r); err != nil {
+		return fmt.Errorf("seccomp(SET_MODE_FILTER): %w", err)
+	}
+	return nil
+}
+
+// isVsyscall reports whether addr is in the vsyscall page.
+func isVsyscall(addr uint64) bool { return arch.PageRoundDown(addr) == vsyscallAddr }
