@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -195,12 +196,18 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	env := append(append([]string(nil), defaultEnv...), c.env...)
+	env := mergeEnv(defaultEnv, c.env)
+	// /proc/self/exe names the program by an absolute path, as Linux does.
+	exePath, err := filepath.Abs(prog)
+	if err != nil {
+		exePath = prog
+	}
 	err = k.StartInit(kernel.InitOptions{
-		Exe:   kernel.Executable{File: f, Size: st.Size(), Path: prog},
-		Argv:  rest,
-		Envv:  env,
-		Files: files,
+		Exe:     kernel.Executable{File: f, Size: st.Size(), Path: prog},
+		Argv:    rest,
+		Envv:    env,
+		Files:   files,
+		AsChild: true,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", prog, err)
@@ -238,10 +245,36 @@ func stdioFiles() (*kernel.FDTable, error) {
 	names := []string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
 	for fd := 0; fd < 3; fd++ {
 		s := dev.NewHostStream(fd, names[fd])
-		flags := uint32(unix.O_RDWR)
+		// The description has the access mode of uk's own fd, so that a
+		// write to a read-only stdin fails with EBADF as it would natively.
+		hostFlags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err != nil {
+			return nil, fmt.Errorf("fd %d: %w (uk needs its stdin, stdout and stderr open)", fd, err)
+		}
+		flags := uint32(hostFlags) & (unix.O_ACCMODE | unix.O_APPEND)
 		if err := t.InstallAt(int32(fd), s.NewDescription(flags), false); err != nil {
 			return nil, fmt.Errorf("install fd %d: %w", fd, err)
 		}
 	}
 	return t, nil
+}
+
+// mergeEnv returns base with each K=V of extra added, replacing an entry
+// of base with the same K.
+func mergeEnv(base, extra []string) []string {
+	env := append([]string(nil), base...)
+	for _, kv := range extra {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if ok, _, _ := strings.Cut(old, "="); ok == k {
+				env[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

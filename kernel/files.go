@@ -10,7 +10,8 @@ import (
 // FDTable is a process's file descriptor table.
 type FDTable = vfs.FDTable
 
-// FD returns the open file description behind fd.
+// FD returns the open file description behind fd, with a reference the
+// caller must drop with DecRef.
 func (t *Task) FD(fd int32) (*vfs.FileDescription, error) {
 	d, _, err := t.Files.Get(fd)
 	if err != nil {
@@ -36,6 +37,7 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.DecRef()
 	if !d.Readable() || shared && write && !d.Writable() {
 		return nil, unix.EACCES
 	}

@@ -51,7 +51,9 @@ type Kernel struct {
 	nextTID int32           // protected by mu
 	tasks   map[int32]*Task // live tasks by TID; protected by mu
 
-	// done receives the exit status of the init process.
+	// mainTG is the process whose exit ends the sandbox.
+	mainTG *ThreadGroup
+	// done receives the exit status of mainTG.
 	done chan int
 
 	vdso       *vdsoPages

@@ -29,6 +29,10 @@ type InitOptions struct {
 	// OpenInterp opens a PT_INTERP path inside the sandbox; nil refuses
 	// dynamically linked programs.
 	OpenInterp func(path string) (io.ReaderAt, int64, error)
+	// AsChild makes the program PID 2, a child of a kernel-made PID 1,
+	// as a program started from a shell expects to be (a parent, default
+	// signal actions). Otherwise it is PID 1 itself (uk boot's /init).
+	AsChild bool
 }
 
 // StartInit creates PID 1 from opts and starts it. Errors are the user's
@@ -67,7 +71,16 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
+	if opts.AsChild {
+		k.mu.Lock()
+		if k.nextTID == 1 {
+			k.nextTID = 2 // PID 1 is the kernel's init
+		}
+		k.mu.Unlock()
+		t.ppid = 1
+	}
 	t.tid = k.allocTID(t)
+	k.mainTG = tg
 	tg.pid = t.tid
 	tg.pgid, tg.sid = tg.pid, tg.pid
 	tg.tasks = []*Task{t}

@@ -138,7 +138,7 @@ func (t *Task) straceExit(pre string, sc *Syscall, args [6]uint64, err error) {
 	case errors.Is(err, ErrNoReturnValue):
 		res = "?"
 	case int64(r.Rax) < 0 && int64(r.Rax) > -4096:
-		res = fmt.Sprintf("-1 %s (%s)", arch.ErrnoName(-r.Rax), unix.Errno(-r.Rax).Error())
+		res = "-1 " + arch.ErrnoName(-r.Rax)
 	case sc != nil && sc.RetHex:
 		res = fmt.Sprintf("%#x", r.Rax)
 	default:

@@ -127,7 +127,7 @@ func (t *Task) exit() {
 	}
 	t.MM.DecUsers()
 	t.k.removeTask(t)
-	if last && tg.pid == 1 {
+	if last && tg == t.k.mainTG {
 		t.k.done <- shellStatus(status)
 	}
 }

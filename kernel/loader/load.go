@@ -126,11 +126,8 @@ func Load(m *mm.MM, exe io.ReaderAt, e *ELF, a Args) (*Result, error) {
 	return &Result{Entry: entry, SP: sp, Base: bias}, nil
 }
 
-// hwcap is AT_HWCAP on x86-64: CPUID leaf 1 EDX, as Linux reports it.
-func hwcap() uint64 {
-	_, _, _, edx := arch.CPUID(1, 0)
-	return uint64(edx)
-}
+// hwcap is AT_HWCAP.
+func hwcap() uint64 { return arch.HWCAP() }
 
 func protOfSegment(p Prot) platform.Access {
 	return mm.ProtFromLinux(uint64(p))

@@ -40,6 +40,7 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	return readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.Read(t, b) })
 }
 
@@ -48,6 +49,7 @@ func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	off := int64(a[3])
 	if off < 0 {
 		return 0, unix.EINVAL
@@ -76,6 +78,7 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	return writeFrom(t, a[1], a[2], func(b []byte) (int, error) { return d.Write(t, b) })
 }
 
@@ -84,6 +87,7 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	off := int64(a[3])
 	if off < 0 {
 		return 0, unix.EINVAL
@@ -156,6 +160,7 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	v, err := iovecs(t, a[1], a[2])
 	if err != nil {
 		return 0, err
@@ -198,6 +203,7 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	v, err := iovecs(t, a[1], a[2])
 	if err != nil {
 		return 0, err
@@ -270,6 +276,7 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	switch cmd {
 	case unix.F_GETFL:
 		return uint64(d.StatusFlags()), nil
@@ -285,6 +292,7 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
 	return uint64(n), err
 }
@@ -294,6 +302,7 @@ func sysFstat(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	st, err := d.Stat(t)
 	if err != nil {
 		return 0, err
@@ -306,6 +315,7 @@ func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer d.DecRef()
 	off, err := d.Seek(t, int64(a[1]), int(a[2]))
 	return uint64(off), err
 }
