@@ -1,31 +1,46 @@
 // Package vfs is uk's virtual filesystem layer: what the kernel's syscall
 // handlers call to name, open and operate on files. Every operation is a
-// plain method that takes a Context (the calling task) and returns
+// plain method taking a Context (the calling task) and returning
 // unix.Errno values the syscall layer passes straight to the application.
 //
-// Core types:
+// Files and descriptors:
 //
-//   - Context: what an operation may ask of the calling task: Credentials,
-//     Umask, Block (interruptible wait, EINTR), CopyIn/CopyOut (ioctl args).
-//   - Credentials: uid/gid sets, fsuid/fsgid, groups, Privileged (root caps).
-//   - FileDescription: an open file description (status flags, offset and
-//     its lock, Path, refcount). Read/PRead/Write/PWrite/Seek/Stat/Getdents/
-//     Ioctl/Readiness/EventRegister/Truncate/Fsync check the access mode and
-//     call the FileImpl.
-//   - FileImpl: implemented by each file type; embed FileBase for Linux's
-//     defaults (EINVAL, ESPIPE, ENOTDIR, ENOTTY, always ready).
-//   - Waiter, Queue, EventMask: readiness notification for poll/epoll and
-//     blocking I/O (NewChannelWaiter + Context.Block).
-//   - FDTable: fd numbers → (description, FD_CLOEXEC): Install, InstallAt,
-//     Get, Remove, Close, Dup, DupFD, Dup2, Dup3, SetCloexec, Cloexec, Fork,
-//     CloseOnExec, CloseRange, CloseAll, ForEach, Count.
-//   - Stat/Statfs (with LinuxStat/Statx/LinuxStatfs converters), Dirent and
-//     AppendDirent64 for getdents64.
+//   - Context: Credentials(), Umask(), Block(ch) (interruptible wait →
+//     EINTR), CopyIn/CopyOut (ioctl arguments). vfstest.Ctx is a fake.
+//   - Credentials: UID/EUID/SUID/FSUID, GID/EGID/SGID/FSGID, Groups,
+//     Privileged (root's capabilities).
+//   - FileDescription (NewFileDescription(impl, flags, path, FileOptions)):
+//     Read, PRead, Write, PWrite, Seek, Stat, Getdents, Ioctl (FIONBIO and
+//     FIOASYNC handled here), Readiness, EventRegister/Unregister,
+//     Truncate, Fsync; StatusFlags/SetStatusFlags (F_GETFL/F_SETFL),
+//     IncRef/DecRef/TryIncRef, Path, Impl, Offset. Access-mode and O_PATH
+//     checks happen here, so FileImpls only implement behaviour.
+//   - FileImpl: the per-type interface; embed FileBase for Linux defaults.
+//     Seekable descriptions pass explicit offsets (AppendOffset for
+//     O_APPEND); streams get -1.
+//   - Waiter/Queue/EventMask/NewChannelWaiter: readiness for poll/epoll
+//     and blocking I/O.
+//   - FDTable: Install, InstallAt, Get (+ref), Remove, Close, Dup, DupFD,
+//     Dup2, Dup3, SetCloexec, Cloexec, Fork, CloseOnExec, CloseRange,
+//     CloseAll, ForEach, Count; RLIMIT_NOFILE passed per call.
+//   - Stat (LinuxStat, Statx), Statfs (LinuxStatfs), Dirent, AppendDirent64.
 //
-// The namespace (see vfs.go, walk.go, ops.go): VFS holds registered
-// FilesystemTypes, a DeviceRegistry, the mount tree and dentry cache.
-// Filesystems implement Inode / DirInode / SymlinkInode (+ MagicLink,
-// DynamicDir) and Filesystem; the VFS does path walks, permission checks,
-// mount crossing and Linux's error rules. A process's root and cwd live in
-// an FSContext; operations take an At (root + starting directory).
+// The namespace: VFS (New, RegisterType, Devices, OpenFIFO hook) holds the
+// mount tree and dentry cache. A process's root and cwd are an FSContext;
+// operations take an At{Root, Dir} built by FSContext.At(dirPath) (zero
+// Path = AT_FDCWD; a dirfd's description gives Path()). Operations:
+// OpenAt, OpenPath, MkdirAt, MknodAt, SymlinkAt, LinkAt, UnlinkAt,
+// RenameAt2, ReadlinkAt, StatAt, StatPath, ChmodAt, ChownAt, UtimensAt,
+// TruncateAt, AccessAt, StatfsAt, StatfsPath, Resolve, CheckDir,
+// Permission, Mount, Umount, MountRoot, MountFilesystem, NewFilesystem,
+// Mounts, PathName, RootPath. fd-based variants (fchmod, fchown, futimens,
+// fstatat(fd, "")) are the *At forms with AT_EMPTY_PATH and an empty path.
+//
+// Filesystems implement Inode / DirInode / SymlinkInode (+ MagicLink for
+// proc's fd links, DynamicDir for proc's changing directories),
+// Filesystem and FilesystemType; the VFS does path walks (symlinks, ELOOP
+// after 40, "..", mount crossing, trailing slashes), permission checks
+// (mode bits, groups, sticky directories, root) and Linux's error rules.
+// Inode values must be comparable (pointers). Devices are opened through a
+// DeviceRegistry keyed by (type, major, minor).
 package vfs

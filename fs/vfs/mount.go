@@ -1,5 +1,7 @@
 package vfs
 
+import "sync/atomic"
+
 // Path is a location in the mount tree: a dentry seen through a mount.
 // The zero Path means "none" (anonymous files).
 type Path struct {
@@ -16,9 +18,9 @@ type Mount struct {
 	id     int
 	sb     *Superblock
 	root   *Dentry
-	parent *Mount  // protected by VFS.ns
-	point  *Dentry // protected by VFS.ns
-	flags  uint64  // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, ...; protected by VFS.ns
+	parent *Mount        // protected by VFS.ns
+	point  *Dentry       // protected by VFS.ns
+	flags  atomic.Uint64 // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, ...
 }
 
 // ID is the mount's id (as /proc/self/mountinfo shows).

@@ -38,7 +38,8 @@ func (v *VFS) MountRoot(fs Filesystem, fstype, source string, flags uint64) Path
 	v.ns.Lock()
 	defer v.ns.Unlock()
 	sb := v.superblockFor(fs, fstype, source)
-	m := &Mount{id: v.nextID, sb: sb, root: sb.root, flags: flags}
+	m := &Mount{id: v.nextID, sb: sb, root: sb.root}
+	m.flags.Store(flags)
 	v.nextID++
 	v.root = m
 	v.allMnts[m] = struct{}{}
@@ -57,7 +58,8 @@ func (v *VFS) RootPath() Path {
 
 // attachLocked mounts root (of sb) on target.
 func (v *VFS) attachLocked(sb *Superblock, root *Dentry, target Path, flags uint64) *Mount {
-	m := &Mount{id: v.nextID, sb: sb, root: root, parent: target.Mount, point: target.Dentry, flags: flags}
+	m := &Mount{id: v.nextID, sb: sb, root: root, parent: target.Mount, point: target.Dentry}
+	m.flags.Store(flags)
 	v.nextID++
 	k := mountKey{target.Mount, target.Dentry}
 	v.mounts[k] = append(v.mounts[k], m)
@@ -112,7 +114,7 @@ func (v *VFS) Mount(ctx Context, at At, source, target, fstype string, flags uin
 		if tp.Dentry != tp.Mount.root {
 			return unix.EINVAL
 		}
-		tp.Mount.flags = flags & mountFlagsKept
+		tp.Mount.flags.Store(flags & mountFlagsKept)
 		return nil
 	case flags&unix.MS_MOVE != 0:
 		return unix.EINVAL
@@ -230,7 +232,7 @@ func (v *VFS) Mounts(root Path) []MountInfo {
 		}
 		r := dentryPath(m.root)
 		out = append(out, MountInfo{ID: m.id, ParentID: pid, Dev: m.sb.dev, Root: r, MountPoint: mp,
-			Type: m.sb.typ, Source: m.sb.source, Flags: m.flags})
+			Type: m.sb.typ, Source: m.sb.source, Flags: m.flags.Load()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -289,6 +291,6 @@ func join(rev []string) string {
 }
 
 // Flags returns the mount's MS_* flags.
-func (m *Mount) Flags() uint64 { return m.flags }
+func (m *Mount) Flags() uint64 { return m.flags.Load() }
 
-func (m *Mount) readOnly() bool { return m.flags&unix.MS_RDONLY != 0 }
+func (m *Mount) readOnly() bool { return m.flags.Load()&unix.MS_RDONLY != 0 }

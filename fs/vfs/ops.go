@@ -60,7 +60,7 @@ func (v *VFS) Permission(ctx Context, p Path, want uint32) error {
 	if want&MayWrite != 0 && p.Mount.readOnly() {
 		return unix.EROFS
 	}
-	if want&MayExec != 0 && p.Mount.flags&unix.MS_NOEXEC != 0 && !st.IsDir() {
+	if want&MayExec != 0 && p.Mount.Flags()&unix.MS_NOEXEC != 0 && !st.IsDir() {
 		return unix.EACCES
 	}
 	return mayAccess(ctx.Credentials(), &st, want)
@@ -274,7 +274,7 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	case unix.S_IFDIR:
 		impl, opts = &dirFile{v: v}, FileOptions{Seekable: true}
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if p.Mount.flags&unix.MS_NODEV != 0 {
+		if p.Mount.Flags()&unix.MS_NODEV != 0 {
 			return nil, unix.EACCES
 		}
 		impl, opts, err = v.Devices.Open(ctx, st.Mode, st.Rdev, p, flags)
