@@ -203,7 +203,7 @@ func cmdRun(args []string) (int, error) {
 		exePath = prog
 	}
 	err = k.StartInit(kernel.InitOptions{
-		Exe:     kernel.Executable{File: f, Size: st.Size(), Path: prog},
+		Exe:     kernel.Executable{File: f, Size: st.Size(), Path: exePath},
 		Argv:    rest,
 		Envv:    env,
 		Files:   files,
