@@ -144,3 +144,37 @@ func sysSetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
 	t.SetCredentials(&c)
 	return 0, nil
 }
+
+// setfs implements setfsuid/setfsgid: it always returns the old value and
+// changes it only to an id the caller already has (or anything for root).
+func setfs(t *kernel.Task, id uint32, group bool) uint64 {
+	old := t.Credentials()
+	cur, ids := old.FSUID, []uint32{old.UID, old.EUID, old.SUID, old.FSUID}
+	if group {
+		cur, ids = old.FSGID, []uint32{old.GID, old.EGID, old.SGID, old.FSGID}
+	}
+	if id == noChange {
+		return uint64(cur)
+	}
+	ok := old.Privileged
+	for _, have := range ids {
+		ok = ok || have == id
+	}
+	if ok {
+		c := *old
+		if group {
+			c.FSGID = id
+		} else {
+			c.FSUID = id
+		}
+		t.SetCredentials(&c)
+	}
+	return uint64(cur)
+}
+
+func sysSetfsuid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return setfs(t, uint32(a[0]), false), nil
+}
+func sysSetfsgid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return setfs(t, uint32(a[0]), true), nil
+}

@@ -48,6 +48,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSetregid, "setregid", sysSetregid, i, i)
 	r(arch.SysSetresuid, "setresuid", sysSetresuid, i, i, i)
 	r(arch.SysSetresgid, "setresgid", sysSetresgid, i, i, i)
+	r(arch.SysSetfsuid, "setfsuid", sysSetfsuid, i)
+	r(arch.SysSetfsgid, "setfsgid", sysSetfsgid, i)
 	r(arch.SysGetgroups, "getgroups", sysGetgroups, i, x)
 	r(arch.SysSetgroups, "setgroups", sysSetgroups, i, x)
 	r(arch.SysPrlimit64, "prlimit64", sysPrlimit64, i, i, x, x)
