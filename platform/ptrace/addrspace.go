@@ -70,7 +70,9 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 		return nil, fmt.Errorf("ptrace: map request page: %w", err)
 	}
 	var pid int
-	p.fac.do(func() { pid, err = p.startStub(reqFD, req) })
+	if ferr := p.fac.do(func() { pid, err = p.startStub(reqFD, req) }); ferr != nil {
+		err = ferr
+	}
 	if err != nil {
 		unix.Munmap(req)
 		return nil, err
@@ -260,7 +262,9 @@ func (as *AddressSpace) flushAnywhereLocked() error {
 		return as.flushLocked(tid)
 	}
 	var err error
-	as.p.fac.do(func() { err = as.flushLocked(as.pid) })
+	if ferr := as.p.fac.do(func() { err = as.flushLocked(as.pid) }); ferr != nil {
+		return ferr
+	}
 	return err
 }
 
@@ -309,7 +313,7 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	}
 	var tid int
 	var err error
-	as.p.fac.do(func() {
+	ferr := as.p.fac.do(func() {
 		regs := injectRegs(siteClone)
 		regs.Rax = unix.SYS_CLONE
 		regs.Rdi = cloneFlags
@@ -322,6 +326,9 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 		}
 		tid = int(regs.Rax)
 	})
+	if ferr != nil {
+		err = ferr
+	}
 	if err != nil {
 		return 0, fmt.Errorf("ptrace: new stub thread: %w", err)
 	}

@@ -69,6 +69,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -142,6 +143,10 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 			}
 		}
 	}
+	if err := quietStopNotifications(); err != nil {
+		unix.Close(hi)
+		return nil, fmt.Errorf("ptrace: SIGCHLD disposition: %w", err)
+	}
 	p.fac = startFactory()
 	// Probe: one stub must start and take an injected syscall, or the
 	// platform is unavailable (seccomp, Yama, no CAP_SYS_PTRACE).
@@ -193,6 +198,11 @@ func (p *Platform) Close() error {
 	for _, as := range spaces {
 		as.Release()
 	}
+	// Killed stubs exit promptly; give them a moment to be reaped so
+	// that none is left as a zombie of uk.
+	for deadline := time.Now().Add(time.Second); p.reap() > 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Microsecond)
+	}
 	p.fac.stop()
 	return unix.Close(p.exeFD)
 }
@@ -225,6 +235,9 @@ func pinThread(tid, cpu int) error {
 type factory struct {
 	reqs chan func()
 	done chan struct{}
+
+	mu      sync.Mutex
+	stopped bool // protected by mu; reqs is closed once set
 }
 
 func startFactory() *factory {
@@ -241,14 +254,29 @@ func startFactory() *factory {
 	return f
 }
 
-// do runs fn on the factory thread and waits for it.
-func (f *factory) do(fn func()) {
+// do runs fn on the factory thread and waits for it. It returns errClosed,
+// without running fn, once the platform is closed.
+func (f *factory) do(fn func()) error {
 	ch := make(chan struct{})
+	f.mu.Lock()
+	if f.stopped {
+		f.mu.Unlock()
+		return errClosed
+	}
+	// Sending under mu keeps stop from closing reqs meanwhile; the
+	// factory never takes mu, so it always receives.
 	f.reqs <- func() { fn(); close(ch) }
+	f.mu.Unlock()
 	<-ch
+	return nil
 }
 
 func (f *factory) stop() {
-	close(f.reqs)
+	f.mu.Lock()
+	if !f.stopped {
+		f.stopped = true
+		close(f.reqs)
+	}
+	f.mu.Unlock()
 	<-f.done
 }

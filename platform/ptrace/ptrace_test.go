@@ -374,8 +374,57 @@ func TestStubFilterKills(t *testing.T) {
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	e.p.fac.do(func() { _, err = injectSyscall(as.pid, unix.SYS_GETPID) })
+	if ferr := e.p.fac.do(func() { _, err = injectSyscall(as.pid, unix.SYS_GETPID) }); ferr != nil {
+		t.Fatal(ferr)
+	}
 	if err == nil {
 		t.Fatal("getpid injected into a stub ran; want the stub killed by its seccomp filter")
 	}
 }
+
+// TestLifecycle: released contexts end their stub threads, released address
+// spaces leave no zombies, and Close kills every stub.
+func TestLifecycle(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	as := e.newAS(t, syscallLoopForTest)
+	c := e.newContext(t)
+	st := initState()
+	st.Regs.Rax = unix.SYS_GETPID
+	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	tid := c.threads[as]
+	c.Release()
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.pid, tid)); err == nil {
+		t.Errorf("stub thread %d still exists after Context.Release", tid)
+	}
+	// A second address space stays alive until Close.
+	as2 := e.newAS(t, syscallLoopForTest)
+	as.Release()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		e.p.reap()
+		e.p.zmu.Lock()
+		left := len(e.p.zombies)
+		e.p.zmu.Unlock()
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stub threads never reaped", left)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", as.pid)); err == nil {
+		t.Errorf("released stub %d still exists", as.pid)
+	}
+	e.p.Close()
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", as2.pid)); err != nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Errorf("stub %d survived Platform.Close", as2.pid)
+}
+
+var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})

@@ -126,3 +126,32 @@ func readMem(pid int, addr uint64, buf []byte) (int, error) {
 func tgkill(pid, tid int, sig unix.Signal) error {
 	return unix.Tgkill(pid, tid, sig)
 }
+
+// kernelSigaction is the x86-64 kernel's struct sigaction for rt_sigaction.
+type kernelSigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+// quietStopNotifications adds SA_NOCLDSTOP to uk's SIGCHLD disposition,
+// keeping the handler the Go runtime installed. Without it every ptrace-stop
+// of every stub thread also sends uk a SIGCHLD, and the runtime's signal
+// handler runs once per application syscall for nothing; wait4 is woken
+// either way. Exit notifications, which os/exec relies on, are unaffected.
+func quietStopNotifications() error {
+	const saNoCldStop = 1
+	var sa kernelSigaction
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptr(unsafe.Pointer(&sa)), 8, 0, 0); e != 0 {
+		return e
+	}
+	if sa.flags&saNoCldStop != 0 {
+		return nil
+	}
+	sa.flags |= saNoCldStop
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0); e != 0 {
+		return e
+	}
+	return nil
+}

@@ -9,8 +9,9 @@ import (
 // reap collects killed stub threads. Any thread of uk may wait for any
 // tracee of any other uk thread, so this needs no particular OS thread. A
 // traced thread group leader cannot be reaped before its other threads are,
-// so what cannot be reaped yet is kept and retried on the next call.
-func (p *Platform) reap(tids ...int) {
+// so what cannot be reaped yet is kept and retried on the next call. It
+// returns how many are left.
+func (p *Platform) reap(tids ...int) int {
 	p.zmu.Lock()
 	defer p.zmu.Unlock()
 	p.zombies = append(p.zombies, tids...)
@@ -27,6 +28,7 @@ func (p *Platform) reap(tids ...int) {
 		}
 		p.zombies = keep
 	}
+	return len(p.zombies)
 }
 
 func putUint64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }

@@ -1,0 +1,75 @@
+package ptrace
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// runFilter interprets the classic BPF subset stubFilter uses over a
+// seccomp_data for (nr, args).
+func runFilter(t *testing.T, prog []bpfInsn, nr uint32, args [6]uint64) uint32 {
+	data := make([]byte, 64)
+	binary.LittleEndian.PutUint32(data[sdNr:], nr)
+	binary.LittleEndian.PutUint32(data[sdArch:], auditArchX86_64)
+	for i, a := range args {
+		binary.LittleEndian.PutUint64(data[sdArg0+8*i:], a)
+	}
+	var acc uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.code {
+		case bpfLdW:
+			acc = binary.LittleEndian.Uint32(data[in.k:])
+		case bpfJeqK:
+			if acc == in.k {
+				pc += int(in.jt)
+			} else {
+				pc += int(in.jf)
+			}
+		case bpfRetK:
+			return in.k
+		default:
+			t.Fatalf("unexpected BPF op %#x at %d", in.code, pc)
+		}
+	}
+	t.Fatal("filter fell off its end")
+	return 0
+}
+
+func TestStubFilterTable(t *testing.T) {
+	prog := stubFilter()
+	const shared = unix.MAP_SHARED | unix.MAP_FIXED
+	for _, tc := range []struct {
+		name string
+		nr   uint32
+		args [6]uint64
+		want uint32
+	}{
+		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 3, 0}, retAllow},
+		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 4, 0}, retKill},
+		{"anonymous mmap", unix.SYS_MMAP, [6]uint64{0, 4096, 3, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, retKill},
+		{"fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 1<<32 | 3, 0}, retKill},
+		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 4096}, retAllow},
+		{"mprotect", unix.SYS_MPROTECT, [6]uint64{0x400000, 4096, 1}, retAllow},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
+		{"fork-like clone", unix.SYS_CLONE, [6]uint64{uint64(unix.SIGCHLD)}, retKill},
+		{"clone sharing less", unix.SYS_CLONE, [6]uint64{cloneFlags &^ unix.CLONE_FILES}, retKill},
+		{"pause", unix.SYS_PAUSE, [6]uint64{}, retAllow},
+		{"exit", unix.SYS_EXIT, [6]uint64{}, retAllow},
+		{"exit_group", unix.SYS_EXIT_GROUP, [6]uint64{}, retKill},
+		{"vsyscall gettimeofday", unix.SYS_GETTIMEOFDAY, [6]uint64{}, retTrap},
+		{"vsyscall time", unix.SYS_TIME, [6]uint64{}, retTrap},
+		{"vsyscall getcpu", unix.SYS_GETCPU, [6]uint64{}, retTrap},
+		{"open", unix.SYS_OPEN, [6]uint64{}, retKill},
+		{"execve", unix.SYS_EXECVE, [6]uint64{}, retKill},
+		{"ptrace", unix.SYS_PTRACE, [6]uint64{}, retKill},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runFilter(t, prog, tc.nr, tc.args); got != tc.want {
+				t.Errorf("filter(%d, %#x) = %#x, want %#x", tc.nr, tc.args, got, tc.want)
+			}
+		})
+	}
+}
