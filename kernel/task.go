@@ -201,3 +201,10 @@ func defaultRlimits() [16]Rlimit {
 	r[14] = Rlimit{0, 0} // RLIMIT_RTPRIO
 	return r
 }
+
+// RobustList returns the set_robust_list head.
+func (t *Task) RobustList() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.robustList
+}

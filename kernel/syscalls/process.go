@@ -80,3 +80,18 @@ func sysUname(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	return 0, t.CopyOut(a[0], u[:])
 }
+
+func sysGetRobustList(t *kernel.Task, a [6]uint64) (uint64, error) {
+	pid := int32(a[0])
+	target := t
+	if pid != 0 {
+		target = t.Kernel().TaskByTID(pid)
+		if target == nil {
+			return 0, unix.ESRCH
+		}
+	}
+	if err := putUint64(t, a[1], target.RobustList()); err != nil {
+		return 0, err
+	}
+	return 0, putUint64(t, a[2], robustListHeadSize)
+}

@@ -33,6 +33,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysGetppid, "getppid", sysGetppid)
 	r(arch.SysSetTidAddress, "set_tid_address", sysSetTidAddress, x)
 	r(arch.SysSetRobustList, "set_robust_list", sysSetRobustList, x, i)
+	r(arch.SysGetRobustList, "get_robust_list", sysGetRobustList, i, x, x)
 	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, x, x)
 	r(arch.SysUname, "uname", sysUname, x)
