@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"uk/fs/vfs"
 	"uk/kernel/memfile"
 	"uk/kernel/vdso"
 	"uk/platform"
@@ -31,6 +32,8 @@ type Config struct {
 	Hostname string
 	// Cmdline is the kernel command line (/proc/cmdline).
 	Cmdline string
+	// VFS is the sandbox's filesystem namespace (nil: no filesystem yet).
+	VFS *vfs.VFS
 	// Strace, when non-nil, receives one line per syscall.
 	Strace io.Writer
 	// Debug receives diagnostics such as "not implemented" notes; nil

@@ -26,6 +26,8 @@ type InitOptions struct {
 	Argv, Envv []string
 	// Files is the initial descriptor table (stdin, stdout, stderr).
 	Files *FDTable
+	// FS is the initial root and working directory (nil without a VFS).
+	FS *vfs.FSContext
 	// OpenInterp opens a PT_INTERP path inside the sandbox; nil refuses
 	// dynamically linked programs.
 	OpenInterp func(path string) (io.ReaderAt, int64, error)
@@ -66,7 +68,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		return err
 	}
 	tg := &ThreadGroup{rlimits: defaultRlimits()}
-	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, creds: creds, umask: 0022, comm: comm(opts.Exe.Path), interrupt: make(chan struct{}, 1)}
+	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(opts.Exe.Path), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true

@@ -53,6 +53,9 @@ type Task struct {
 	MM *mm.MM
 	// Files is the task's file descriptor table.
 	Files *FDTable
+	// FS is the task's root and working directory (nil until the kernel
+	// has a filesystem).
+	FS *vfs.FSContext
 
 	creds *vfs.Credentials // replaced, never modified in place
 	umask uint32

@@ -99,5 +99,6 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRtTgsigqueueinfo, "rt_tgsigqueueinfo", sysRtTgsigqueueinfo, i, i, sig, x)
 
 	registerFiles(r)
+	registerFS(r)
 	return t
 }
