@@ -3,6 +3,7 @@ package ptrace
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -88,6 +89,59 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkPaired alternates blocks of Switch round trips and bare floor
+// round trips on the same stub thread, so that load from elsewhere on the
+// machine hits both alike; it reports both (switch-ns/op, floor-ns/op) and
+// their ratio.
+func BenchmarkPaired(b *testing.B) {
+	for _, pl := range placements() {
+		b.Run(pl.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := newEnv(b, pl.opts)
+			as := e.newAS(b, syscallLoop)
+			c := e.newContext(b)
+			defer c.Release()
+			st := initState()
+			st.Regs.Rax = unix.SYS_GETPID
+			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			tid := c.threads[as]
+			fp := make([]byte, arch.FPStateSize())
+			const block = 100
+			var sw, fl time.Duration
+			b.ResetTimer()
+			for done := 0; done < b.N; done += block {
+				t0 := time.Now()
+				for i := 0; i < block; i++ {
+					if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
+						b.Fatalf("trap %+v err %v", trap, err)
+					}
+				}
+				t1 := time.Now()
+				regs := st.Regs
+				for i := 0; i < block; i++ {
+					regs.Rax = regs.OrigRax
+					regs.OrigRax = ^uint64(0)
+					setRegs(tid, &regs)
+					resume(unix.PTRACE_SYSEMU, tid)
+					wait4(tid, 0)
+					getRegs(tid, &regs)
+					getXState(tid, fp)
+				}
+				t2 := time.Now()
+				sw += t1.Sub(t0)
+				fl += t2.Sub(t1)
+				st.Regs = regs
+				st.Regs.Rax = regs.OrigRax
+			}
+			n := float64((b.N + block - 1) / block * block)
+			b.ReportMetric(float64(sw.Nanoseconds())/n, "switch-ns/op")
+			b.ReportMetric(float64(fl.Nanoseconds())/n, "floor-ns/op")
+			b.ReportMetric(float64(sw)/float64(fl), "switch/floor")
 		})
 	}
 }

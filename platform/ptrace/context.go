@@ -157,9 +157,6 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 			return trap, err
 		}
 		// A stop that means nothing to the application: resume as is.
-		if debugStops {
-			println("swallow", tid, s.sig, s.event, uint32(s.status))
-		}
 	}
 }
 
@@ -279,9 +276,6 @@ func (c *Context) Release() {
 					s, err := waitStop(tid)
 					if err != nil || s.exited {
 						break
-					}
-					if debugStops {
-						println("release swallow", tid, s.sig, s.event, uint32(s.status))
 					}
 					resume(unix.PTRACE_CONT, tid)
 				}

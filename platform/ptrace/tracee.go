@@ -103,9 +103,6 @@ func runInjected(tid int, regs *arch.Registers, trapRip uint64) error {
 			return fmt.Errorf("inject into %d: stub thread died (%#x)", tid, uint32(st.status))
 		}
 		if st.sig != int(unix.SIGTRAP) || st.event != 0 {
-			if debugStops {
-				println("inject swallow", tid, st.sig, st.event, uint32(st.status))
-			}
 			continue // not ours: suppress and go on
 		}
 		if err := getRegs(tid, regs); err != nil {

@@ -1,3 +1,0 @@
-package ptrace
-
-var debugStops = false
