@@ -1,6 +1,7 @@
 package ptrace
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -142,6 +143,40 @@ func BenchmarkPaired(b *testing.B) {
 			b.ReportMetric(float64(sw.Nanoseconds())/n, "switch-ns/op")
 			b.ReportMetric(float64(fl.Nanoseconds())/n, "floor-ns/op")
 			b.ReportMetric(float64(sw)/float64(fl), "switch/floor")
+		})
+	}
+}
+
+// BenchmarkMapping measures mapping changes as the kernel's mm makes them:
+// k MapFile calls, then a Switch that installs them (one batched injection)
+// and runs to the next syscall, then an Unmap of the whole range (one more
+// injection, through the context's own stub thread). ns/op is per MapFile.
+func BenchmarkMapping(b *testing.B) {
+	for _, k := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("batch%d", k), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := newEnv(b, Options{})
+			as := e.newAS(b, syscallLoop)
+			c := e.newContext(b)
+			defer c.Release()
+			st := initState()
+			st.Regs.Rax = unix.SYS_GETPID
+			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			const base = 0x10000000
+			b.ResetTimer()
+			for done := 0; done < b.N; done += k {
+				for i := 0; i < k; i++ {
+					// Every other page, so the host cannot merge them.
+					if err := as.MapFile(base+uint64(2*i)*arch.PageSize, e.data, arch.PageSize, platform.Read|platform.Write); err != nil {
+						b.Fatal(err)
+					}
+				}
+				mustSwitch(b, c, as, st, platform.TrapSyscall)
+				if err := as.Unmap(base, uint64(2*k)*arch.PageSize); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -56,6 +56,36 @@
 // shared host mm affects every stub thread at once, including ones running
 // application code right now, so no running thread has to be interrupted.
 //
+// # Stops
+//
+// A switch is SETREGS (selectors forced to the user ones, FS base inside
+// the register set, OrigRax -1 so the host never "restarts" a syscall),
+// SETREGSET NT_X86_XSTATE only when st.FPDirty or the state lives in another
+// stub thread, PTRACE_SYSEMU, wait4, then GETREGS and GETREGSET into st. Stops
+// are classified as: SIGTRAP|0x80 = TrapSyscall (number in OrigRax, and
+// copied back into Rax); SIGSEGV raised by the CPU with a page-fault si_code
+// = TrapFault, the access decoded from the instruction at RIP with x86asm
+// (read from the stub with one process_vm_readv), Exec when the fault is at
+// RIP; other CPU-raised SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP = TrapSignal;
+// SIGCHLD sent by uk with tgkill = TrapInterrupt; anything else (group stops,
+// event stops, signals from outside) is suppressed and the thread resumed.
+// No signal is ever delivered to a stub thread. `int $0x80` also stops as
+// TrapSyscall: the kernel can tell it from `syscall` by the two bytes before
+// RIP (cd 80 versus 0f 05) in its own mapping of the memory file.
+//
+// # Confinement
+//
+// Stubs run in new network, IPC and UTS namespaces when the host allows it,
+// hold no fd but the memory file, and carry a seccomp filter (seccomp.go)
+// that only admits the host syscalls uk injects; PTRACE_SYSEMU stops skip
+// seccomp, so application syscalls never reach it. Calls into the legacy
+// vsyscall page, which the host would otherwise emulate, are trapped by the
+// same filter and reported as an instruction fetch fault at that page.
+//
+// New sets SA_NOCLDSTOP on uk's SIGCHLD handler: every ptrace-stop would
+// otherwise also deliver a SIGCHLD to uk, one Go signal handler run per
+// application syscall.
+//
 // Lock order: Platform.mu, then AddressSpace.mu. AddressSpace.mu is held
 // across a flush, including a flush that waits for the factory; the factory
 // never takes either lock, so this cannot deadlock. Context has no lock: only
