@@ -428,3 +428,37 @@ func TestLifecycle(t *testing.T) {
 }
 
 var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
+
+// TestNoHostSyscalls: syscalls the application makes in any form, including
+// by jumping into the stub's own injection site, stop in uk and never run
+// on the host.
+func TestNoHostSyscalls(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	as := e.newAS(t, cat([]byte{0xcd, 0x80}, insInt3)) // int $0x80
+	c := e.newContext(t)
+	defer c.Release()
+	for _, tc := range []struct {
+		name string
+		rip  uint64
+	}{
+		{"int 0x80", codeAddr},
+		{"stub injection site", siteSyscall},
+		{"stub batch site", siteBatch + 0x20},
+	} {
+		st := initState()
+		st.Regs.Rip = tc.rip
+		st.Regs.Rax = unix.SYS_EXIT_GROUP
+		trap, err := c.Switch(as, st)
+		if tc.rip == codeAddr && err == nil && trap.Kind == platform.TrapSignal && trap.Signo == int32(unix.SIGSEGV) {
+			continue // a host without IA-32 emulation: int $0x80 is a #GP
+		}
+		if err != nil || trap.Kind != platform.TrapSyscall || st.Regs.OrigRax != unix.SYS_EXIT_GROUP || st.Regs.Rip != tc.rip+2 {
+			t.Errorf("%s: trap %+v err %v orig_rax %d rip %#x", tc.name, trap, err, st.Regs.OrigRax, st.Regs.Rip)
+		}
+	}
+	// The stub is still alive: exit_group did not run.
+	st := initState()
+	st.Regs.Rip = codeAddr + 2
+	mustSwitch(t, c, as, st, platform.TrapSignal)
+}
