@@ -4,6 +4,10 @@ package main
 // compiles the C programs under testdata/c with gcc, and runs a program both
 // natively and under `uk run` on each platform the machine has, so tests can
 // require that the two runs agree byte for byte.
+//
+// Flags (after the package, e.g. `go test -run TestCPrograms . -uk.timeout=1m`):
+//   -uk.binary=PATH  test this uk binary instead of building one
+//   -uk.timeout=D    kill and fail any single run that takes longer (30s)
 
 import (
 	"bytes"

@@ -270,6 +270,7 @@ func TestBadInput(t *testing.T) {
 			}
 			return []string{"run", "--", writeExecutable(t, "truncated", data[:100])}
 		}},
+		// The current CLI contract: `uk run` takes static programs only.
 		{"dynamic ELF", func(t *testing.T) []string { return []string{"run", "--", cProgramDynamic(t, "hi")} }},
 		{"unknown flag", func(t *testing.T) []string {
 			return []string{"run", "--no-such-flag", "--", cProgram(t, "hi")}
