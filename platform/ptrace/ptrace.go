@@ -69,9 +69,11 @@
 // RIP; other CPU-raised SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP = TrapSignal;
 // SIGCHLD sent by uk with tgkill = TrapInterrupt; anything else (group stops,
 // event stops, signals from outside) is suppressed and the thread resumed.
-// No signal is ever delivered to a stub thread. `int $0x80` also stops as
-// TrapSyscall: the kernel can tell it from `syscall` by the two bytes before
-// RIP (cd 80 versus 0f 05) in its own mapping of the memory file.
+// No signal is ever delivered to a stub thread. On hosts with IA-32
+// emulation `int $0x80` also stops as TrapSyscall (elsewhere it is a #GP,
+// TrapSignal SIGSEGV): the kernel can tell it from `syscall` by the two
+// bytes before RIP (cd 80 versus 0f 05) in its own mapping of the memory
+// file.
 //
 // # Confinement
 //
