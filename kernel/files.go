@@ -3,6 +3,8 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
+	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 	"uk/kernel/mm"
 )
@@ -30,6 +32,20 @@ type MappedFile struct {
 	Dev, Ino uint64
 }
 
+// tmpfsMappable maps a tmpfs file's own pages: a shared mapping sees and
+// makes the file's contents, a private one starts from them. A page wholly
+// past the end of the file is an error, which mm turns into SIGBUS as
+// Linux does.
+type tmpfsMappable struct{ r *tmpfs.Regular }
+
+// PageAt implements mm.Mappable.
+func (m tmpfsMappable) PageAt(index uint64) (int64, error) {
+	if index >= uint64((m.r.Size()+arch.PageMask)>>arch.PageShift) {
+		return 0, unix.EFAULT
+	}
+	return m.r.PageAt(index, true)
+}
+
 // MappableFD returns the pages of the file behind fd for mmap, checking the
 // description's access mode against the mapping.
 func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
@@ -38,16 +54,30 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 		return nil, err
 	}
 	defer d.DecRef()
+	if d.IsPath() {
+		return nil, unix.EBADF
+	}
 	if !d.Readable() || shared && write && !d.Writable() {
 		return nil, unix.EACCES
 	}
-	mp, ok := d.Impl().(mm.Mappable)
-	if !ok {
+	var mp mm.Mappable
+	if r := tmpfs.RegularOf(d); r != nil {
+		mp = tmpfsMappable{r}
+	} else if m, ok := d.Impl().(mm.Mappable); ok {
+		mp = m
+	} else {
 		return nil, unix.ENODEV
 	}
 	st, err := d.Stat(t)
 	if err != nil {
 		return nil, err
 	}
-	return &MappedFile{Mappable: mp, Dev: st.Dev, Ino: st.Ino}, nil
+	mf := &MappedFile{Mappable: mp, Dev: st.Dev, Ino: st.Ino}
+	if name, ok := t.PathName(d.Path()); ok {
+		mf.Name = name
+		if p := d.Path(); p.Dentry.IsDeleted() {
+			mf.Name += " (deleted)"
+		}
+	}
+	return mf, nil
 }

@@ -51,8 +51,11 @@ type Kernel struct {
 	Boot time.Time
 
 	mu      sync.Mutex
-	nextTID int32           // protected by mu
-	tasks   map[int32]*Task // live tasks by TID; protected by mu
+	nextTID int32                  // protected by mu
+	tasks   map[int32]*Task        // live tasks by TID; protected by mu
+	tgs     map[int32]*ThreadGroup // processes by PID, zombies included; protected by mu
+	initTG  *ThreadGroup           // PID 1; protected by mu
+	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
 	mainTG *ThreadGroup
@@ -77,7 +80,7 @@ func New(c Config) *Kernel {
 	if c.Hostname == "" {
 		c.Hostname = "uk"
 	}
-	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task),
+	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
 		done: make(chan int, 1), missing: make(map[uint64]bool)}
 	if err := k.setupVDSO(); err != nil {
 		fmt.Fprintf(k.Debug, "uk: no vdso: %v\n", err)
@@ -89,6 +92,19 @@ func New(c Config) *Kernel {
 func (k *Kernel) allocTID(t *Task) int32 {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	return k.allocTIDLocked(t)
+}
+
+// pidMax is the largest PID handed out before wrapping (pid_max).
+const pidMax = 4194304
+
+func (k *Kernel) allocTIDLocked(t *Task) int32 {
+	for k.pidInUseLocked(k.nextTID) {
+		k.nextTID++
+		if k.nextTID > pidMax {
+			k.nextTID = 2
+		}
+	}
 	tid := k.nextTID
 	k.nextTID++
 	k.tasks[tid] = t

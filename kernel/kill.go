@@ -8,36 +8,6 @@ import (
 	"uk/arch"
 )
 
-// threadGroups returns the live processes.
-func (k *Kernel) threadGroups() []*ThreadGroup {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []*ThreadGroup
-	for tid, t := range k.tasks {
-		if t.tg.pid == tid {
-			out = append(out, t.tg)
-		}
-	}
-	return out
-}
-
-// ThreadGroupByPID returns the process with the given pid.
-func (k *Kernel) ThreadGroupByPID(pid int32) *ThreadGroup {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if t, ok := k.tasks[pid]; ok && t.tg.pid == pid {
-		return t.tg
-	}
-	return nil
-}
-
-// TaskByTID returns the thread with the given id.
-func (k *Kernel) TaskByTID(tid int32) *Task {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.tasks[tid]
-}
-
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
 // process group, -1 every process but init and the caller, < -1 the group
 // -pid. A zero signal only checks that the target exists.
@@ -116,13 +86,6 @@ func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalIn
 			return arch.SignalInfo{}, unix.EAGAIN
 		}
 	}
-}
-
-// ProcessGroup is the process group id.
-func (tg *ThreadGroup) ProcessGroup() int32 {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.pgid
 }
 
 // AltStack returns the task's alternate signal stack, with SS_ONSTACK set

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/sys/unix"
+
 	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel/loader"
@@ -67,24 +69,34 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		m.DecUsers()
 		return err
 	}
-	tg := &ThreadGroup{rlimits: defaultRlimits()}
+	tg := &ThreadGroup{k: k, rlimits: defaultRlimits()}
+	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(opts.Exe.Path), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
-	if opts.AsChild {
-		k.mu.Lock()
-		if k.nextTID == 1 {
-			k.nextTID = 2 // PID 1 is the kernel's init
-		}
-		k.mu.Unlock()
-		t.ppid = 1
+	k.mu.Lock()
+	if opts.AsChild && k.initTG == nil {
+		k.initTG = &ThreadGroup{k: k, pid: 1, isKernelInit: true, rlimits: defaultRlimits()}
+		k.initTG.proc.pgid, k.initTG.proc.sid = 1, 1
+		k.tgs[1] = k.initTG
+		k.nextTID = 2
 	}
-	t.tid = k.allocTID(t)
-	k.mainTG = tg
+	t.tid = k.allocTIDLocked(t)
 	tg.pid = t.tid
-	tg.pgid, tg.sid = tg.pid, tg.pid
+	tg.proc.pgid, tg.proc.sid = tg.pid, tg.pid
+	k.registerThreadGroupLocked(tg)
+	if k.initTG == nil {
+		k.initTG = tg
+	} else {
+		k.linkChildLocked(k.initTG, tg)
+	}
+	k.mainTG = tg
+	if opts.Files != nil {
+		k.fdUsers[opts.Files]++
+	}
+	k.mu.Unlock()
 	tg.tasks = []*Task{t}
 	t.Start()
 	return nil

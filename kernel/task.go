@@ -23,9 +23,14 @@ const RlimInfinity = ^uint64(0)
 // ThreadGroup is a process: the tasks sharing a PID, signal handlers and
 // limits.
 type ThreadGroup struct {
+	k   *Kernel
 	pid int32
+	// isKernelInit marks the PID 1 uk makes for `uk run`: it runs no code
+	// and reaps every orphan at once.
+	isKernelInit bool
 
-	pgid, sid int32 // process group and session; protected by mu
+	// proc is the process's place in the tree; protected by k.mu.
+	proc procState
 
 	mu         sync.Mutex
 	sigactions [65]SigAction // indexed by signal number; protected by mu
@@ -72,7 +77,6 @@ type Task struct {
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt chan struct{}
-	ppid      int32
 	comm      string
 }
 
@@ -82,7 +86,7 @@ func (t *Task) Kernel() *Kernel { return t.k }
 // TID is the thread id; PID the thread group id; PPID the parent's PID.
 func (t *Task) TID() int32  { return t.tid }
 func (t *Task) PID() int32  { return t.tg.pid }
-func (t *Task) PPID() int32 { return t.ppid }
+func (t *Task) PPID() int32 { return t.tg.ParentPID() }
 
 // ThreadGroup returns the task's process.
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }

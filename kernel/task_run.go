@@ -109,9 +109,13 @@ func (t *Task) Exit(code int) {
 	t.mu.Unlock()
 }
 
-// exit tears the task down once it has left its loop.
+// exit tears the task down once it has left its loop: the thread's exit
+// duties (clear_child_tid, robust futexes), its share of the process's
+// resources, and, for the last thread, the process's exit.
 func (t *Task) exit() {
+	t.exitThreadDuties()
 	tg := t.tg
+	cpu := t.cpuTime()
 	tg.mu.Lock()
 	for i, o := range tg.tasks {
 		if o == t {
@@ -121,14 +125,13 @@ func (t *Task) exit() {
 	}
 	last := len(tg.tasks) == 0
 	status := tg.exitStatus
+	tg.deadCPU += cpu
 	tg.mu.Unlock()
-	if t.Files != nil {
-		t.Files.CloseAll()
-	}
+	t.k.releaseFiles(t.Files)
 	t.MM.DecUsers()
 	t.k.removeTask(t)
-	if last && tg == t.k.mainTG {
-		t.k.done <- shellStatus(status)
+	if last {
+		t.k.exitThreadGroup(tg, status)
 	}
 }
 

@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/kernel"
 )
 
@@ -47,6 +48,162 @@ const (
 // canonical reports whether addr is a canonical user address, as Linux
 // requires of FS/GS bases.
 func canonical(addr uint64) bool { return addr < 1<<47 }
+
+func sysClone(t *kernel.Task, a [6]uint64) (uint64, error) {
+	// x86-64 argument order: flags, stack, parent_tid, child_tid, tls.
+	tid, err := t.Clone(kernel.CloneArgs{Flags: a[0] &^ 0xff, ExitSignal: int(a[0] & 0xff),
+		Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4]})
+	return uint64(tid), err
+}
+
+func sysFork(t *kernel.Task, a [6]uint64) (uint64, error) {
+	tid, err := t.Clone(kernel.CloneArgs{ExitSignal: int(unix.SIGCHLD)})
+	return uint64(tid), err
+}
+
+func sysVfork(t *kernel.Task, a [6]uint64) (uint64, error) {
+	tid, err := t.Clone(kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: int(unix.SIGCHLD)})
+	return uint64(tid), err
+}
+
+// cloneArgsSize0 is the first published size of struct clone_args.
+const cloneArgsSize0 = 64
+
+func sysClone3(t *kernel.Task, a [6]uint64) (uint64, error) {
+	size := a[1]
+	if size < cloneArgsSize0 || size > 4096 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, size)
+	if err := t.CopyIn(a[0], b); err != nil {
+		return 0, err
+	}
+	w := func(i int) uint64 { return le64(b[8*i:]) }
+	// Fields past the ones uk knows must be zero.
+	for i := 88; i < len(b); i++ {
+		if b[i] != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	if len(b) > 64 && (w(8) != 0 || w(9) != 0) { // set_tid, set_tid_size
+		return 0, unix.EINVAL
+	}
+	flags, exitSignal, stack, stackSize := w(0), w(4), w(5), w(6)
+	if exitSignal > 64 || flags&unix.CLONE_PIDFD != 0 {
+		return 0, unix.EINVAL
+	}
+	if stack == 0 && stackSize != 0 || stack != 0 && stackSize == 0 {
+		return 0, unix.EINVAL
+	}
+	sp := uint64(0)
+	if stack != 0 {
+		sp = stack + stackSize
+	}
+	tid, err := t.Clone(kernel.CloneArgs{Flags: flags, ExitSignal: int(exitSignal), Stack: sp,
+		ChildTID: w(2), ParentTID: w(3), TLS: w(7)})
+	return uint64(tid), err
+}
+
+func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
+	pid, statusAddr, options, rusageAddr := int32(a[0]), a[1], int(a[2]), a[3]
+	if options&^(0x1|0x2|0x8|0x20000000|0x40000000|0x80000000) != 0 {
+		return 0, unix.EINVAL
+	}
+	var sel kernel.WaitSelector
+	switch {
+	case pid > 0:
+		sel.Pid = pid
+	case pid == 0:
+		sel.PGID = t.ThreadGroup().ProcessGroup()
+	case pid < -1:
+		sel.PGID = -pid
+	}
+	r, err := t.Wait(sel, options|0x4 /* WEXITED */)
+	if err != nil || r.Pid == 0 {
+		return 0, err
+	}
+	if statusAddr != 0 {
+		if err := putUint32(t, statusAddr, uint32(r.Status)); err != nil {
+			return 0, err
+		}
+	}
+	if rusageAddr != 0 {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(r.Pid), nil
+}
+
+// rusage encodes struct rusage with user and system time (ns).
+func rusage(user, sys int64) []byte {
+	b := make([]byte, 144)
+	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3)))
+	return b
+}
+
+// idtypes of waitid.
+const (
+	pAll   = 0
+	pPid   = 1
+	pPgid  = 2
+	pPidfd = 3
+)
+
+func sysWaitid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	idtype, id, infoAddr, options, rusageAddr := a[0], int32(a[1]), a[2], int(a[3]), a[4]
+	if options&^(0x1|0x2|0x4|0x8|0x01000000|0x20000000|0x40000000|0x80000000) != 0 || options&(0x2|0x4|0x8) == 0 {
+		return 0, unix.EINVAL
+	}
+	var sel kernel.WaitSelector
+	switch idtype {
+	case pAll:
+	case pPid:
+		if id <= 0 {
+			return 0, unix.EINVAL
+		}
+		sel.Pid = id
+	case pPgid:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		sel.PGID = id
+		if id == 0 {
+			sel.PGID = t.ThreadGroup().ProcessGroup()
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	r, err := t.Wait(sel, options)
+	if err != nil {
+		return 0, err
+	}
+	if infoAddr != 0 {
+		info := arch.SignalInfo{}
+		if r.Pid != 0 {
+			info = arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: r.Pid, Uid: r.UID}
+			switch {
+			case r.Status&0x7f == 0:
+				info.Code, info.Status = arch.CLD_EXITED, int32(r.Status>>8&0xff)
+			case r.Status&0x80 != 0:
+				info.Code, info.Status = arch.CLD_DUMPED, int32(r.Status&0x7f)
+			default:
+				info.Code, info.Status = arch.CLD_KILLED, int32(r.Status&0x7f)
+			}
+		}
+		var b [arch.SignalInfoSize]byte
+		info.Encode(b[:])
+		if err := t.CopyOut(infoAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if rusageAddr != 0 && r.Pid != 0 {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
 
 func sysArchPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	r := &t.State.Regs

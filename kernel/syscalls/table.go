@@ -26,6 +26,12 @@ func Table() *kernel.SyscallTable {
 	r := t.Register
 
 	// Processes and identity.
+	r(arch.SysClone, "clone", sysClone, kernel.ArgCloneFlags, x, x, x, x)
+	r(arch.SysClone3, "clone3", sysClone3, x, i)
+	r(arch.SysFork, "fork", sysFork)
+	r(arch.SysVfork, "vfork", sysVfork)
+	r(arch.SysWait4, "wait4", sysWait4, i, x, x, x)
+	r(arch.SysWaitid, "waitid", sysWaitid, i, i, x, x, x)
 	r(arch.SysExit, "exit", sysExit, i)
 	r(arch.SysExitGroup, "exit_group", sysExitGroup, i)
 	r(arch.SysGetpid, "getpid", sysGetpid)

@@ -1,0 +1,153 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// CloneArgs are clone(2)/clone3(2)'s arguments, decoded.
+type CloneArgs struct {
+	Flags      uint64
+	ExitSignal int
+	Stack      uint64 // new stack pointer (0: the parent's)
+	TLS        uint64
+	ParentTID  uint64 // CLONE_PARENT_SETTID target, in the parent's memory
+	ChildTID   uint64 // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID target
+	PidFD      uint64 // CLONE_PIDFD target
+}
+
+// Flags uk accepts; namespaces and the rest are refused with EINVAL.
+const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
+	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO
+
+// Clone creates a thread or a process as clone(2) does and returns the new
+// thread's id. The child starts with the caller's registers, returning 0.
+func (t *Task) Clone(a CloneArgs) (int32, error) {
+	f := a.Flags
+	switch {
+	case f&^uint64(cloneSupported) != 0:
+		return 0, unix.EINVAL
+	case f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0,
+		f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0:
+		return 0, unix.EINVAL
+	case f&unix.CLONE_THREAD != 0 && a.ExitSignal != 0:
+		// Linux ignores the exit signal of a thread; keep it 0.
+		a.ExitSignal = 0
+	}
+	k := t.k
+	child := &Task{k: k, creds: t.Credentials(), umask: t.Umask(), interrupt: make(chan struct{}, 1)}
+	child.comm = t.Comm()
+	child.State = t.State.Clone()
+	child.State.Regs.Rax = 0
+	if a.Stack != 0 {
+		child.State.Regs.Rsp = a.Stack
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		if !canonical(a.TLS) {
+			return 0, unix.EPERM
+		}
+		child.State.Regs.FsBase = a.TLS
+	}
+	t.mu.Lock()
+	child.sigMask = t.sigMask
+	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
+		child.altStack = t.altStack
+	} else {
+		child.altStack = arch.StackT{Flags: arch.SS_DISABLE}
+	}
+	t.mu.Unlock()
+
+	// Memory.
+	if f&unix.CLONE_VM != 0 {
+		t.MM.IncUsers()
+		child.MM = t.MM
+	} else {
+		as, err := k.Platform.NewAddressSpace()
+		if err != nil {
+			return 0, unix.ENOMEM
+		}
+		child.MM = t.MM.Fork(as)
+	}
+	// Files and filesystem context.
+	if f&unix.CLONE_FILES != 0 {
+		child.Files = t.Files
+	} else if t.Files != nil {
+		child.Files = t.Files.Fork()
+	}
+	k.shareFiles(child.Files)
+	if f&unix.CLONE_FS != 0 || t.FS == nil {
+		child.FS = t.FS
+	} else {
+		child.FS = t.FS.Fork()
+	}
+
+	// Process.
+	var vforkDone chan struct{}
+	k.mu.Lock()
+	if f&unix.CLONE_THREAD != 0 {
+		child.tg = t.tg
+	} else {
+		tg := &ThreadGroup{k: k}
+		t.tg.mu.Lock()
+		tg.sigactions = t.tg.sigactions
+		tg.rlimits = t.tg.rlimits
+		t.tg.mu.Unlock()
+		tg.proc.exitSignal = a.ExitSignal
+		tg.proc.pgid, tg.proc.sid = t.tg.proc.pgid, t.tg.proc.sid
+		parent := t.tg
+		if f&unix.CLONE_PARENT != 0 && t.tg.proc.parent != nil {
+			parent = t.tg.proc.parent
+		}
+		if f&unix.CLONE_VFORK != 0 {
+			vforkDone = make(chan struct{})
+			tg.proc.vforkDone = vforkDone
+		}
+		child.tg = tg
+		k.linkChildLocked(parent, tg)
+	}
+	child.tid = k.allocTIDLocked(child)
+	if child.tg.pid == 0 {
+		child.tg.pid = child.tid
+		k.registerThreadGroupLocked(child.tg)
+	}
+	k.mu.Unlock()
+
+	tg := child.tg
+	tg.mu.Lock()
+	if tg.exiting {
+		tg.mu.Unlock()
+		return 0, unix.EAGAIN
+	}
+	tg.tasks = append(tg.tasks, child)
+	tg.mu.Unlock()
+
+	tid := child.tid
+	if f&unix.CLONE_PARENT_SETTID != 0 {
+		putTID(t, a.ParentTID, tid)
+	}
+	if f&unix.CLONE_CHILD_SETTID != 0 {
+		putTID(child, a.ChildTID, tid)
+	}
+	if f&unix.CLONE_CHILD_CLEARTID != 0 {
+		child.clearChildTID = a.ChildTID
+	}
+	child.Start()
+	if vforkDone != nil {
+		// The parent sleeps until the child execs or exits; a signal to
+		// the parent does not end the wait early (Linux's vfork is
+		// killable only).
+		<-vforkDone
+	}
+	return tid, nil
+}
+
+func putTID(t *Task, addr uint64, tid int32) {
+	b := []byte{byte(tid), byte(tid >> 8), byte(tid >> 16), byte(tid >> 24)}
+	t.CopyOut(addr, b)
+}
+
+// canonical reports whether addr is a canonical lower-half address.
+func canonical(addr uint64) bool { return addr < 1<<47 }

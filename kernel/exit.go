@@ -1,0 +1,123 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// releaseFiles drops a task's use of a descriptor table; the last user
+// closes every descriptor.
+func (k *Kernel) releaseFiles(f *FDTable) {
+	if f == nil {
+		return
+	}
+	k.mu.Lock()
+	k.fdUsers[f]--
+	last := k.fdUsers[f] <= 0
+	if last {
+		delete(k.fdUsers, f)
+	}
+	k.mu.Unlock()
+	if last {
+		f.CloseAll()
+	}
+}
+
+// shareFiles records another user of a descriptor table.
+func (k *Kernel) shareFiles(f *FDTable) {
+	k.mu.Lock()
+	k.fdUsers[f]++
+	k.mu.Unlock()
+}
+
+// exitThreadDuties does what Linux's mm_release and exit_robust_list do
+// for a thread that ends: walk its robust futex list, and clear and wake
+// the clear_child_tid word (how pthread_join learns a thread is gone).
+func (t *Task) exitThreadDuties() {
+	t.mu.Lock()
+	ctid, robust := t.clearChildTID, t.robustList
+	t.clearChildTID, t.robustList = 0, 0
+	t.mu.Unlock()
+	if robust != 0 {
+		t.k.futexExitRobustList(t, robust)
+	}
+	if ctid != 0 {
+		if t.CopyOut(ctid, []byte{0, 0, 0, 0}) == nil {
+			t.k.futexWake(t, ctid, false, 1)
+		}
+	}
+}
+
+// Wait options.
+const (
+	wNoHang    = 0x1
+	wUntraced  = 0x2
+	wExited    = 0x4
+	wContinued = 0x8
+	wNoWait    = 0x01000000
+	wNoThread  = 0x20000000
+	wAll       = 0x40000000
+	wClone     = 0x80000000
+)
+
+// WaitSelector says which children a wait call is for.
+type WaitSelector struct {
+	// Pid > 0: that child; 0: any child; PGID > 0: children in that group.
+	Pid, PGID int32
+}
+
+// WaitResult is a reaped (or observed) child.
+type WaitResult struct {
+	Pid    int32
+	UID    uint32
+	Status int // wait status
+	CPU    int64
+}
+
+// Wait implements wait4/waitid for children of t's process. It returns a
+// zero Pid with WNOHANG when no child has changed state.
+func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
+	k := t.k
+	for {
+		k.mu.Lock()
+		var found bool
+		var ready *ThreadGroup
+		for c := range t.tg.proc.children {
+			if sel.Pid > 0 && c.pid != sel.Pid || sel.PGID > 0 && c.proc.pgid != sel.PGID {
+				continue
+			}
+			found = true
+			if c.proc.zombie && options&wExited != 0 {
+				ready = c
+				break
+			}
+		}
+		if ready != nil {
+			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuTimeLocked()}
+			if options&wNoWait == 0 {
+				k.reapLocked(ready)
+			}
+			k.mu.Unlock()
+			return r, nil
+		}
+		if t.tg.proc.childEvent == nil {
+			t.tg.proc.childEvent = make(chan struct{})
+		}
+		ev := t.tg.proc.childEvent
+		k.mu.Unlock()
+		if !found {
+			return WaitResult{}, unix.ECHILD
+		}
+		if options&wNoHang != 0 {
+			return WaitResult{}, nil
+		}
+		select {
+		case <-ev:
+		case <-t.interrupt:
+			if t.hasDeliverable() {
+				return WaitResult{}, arch.ERESTARTSYS
+			}
+		}
+	}
+}

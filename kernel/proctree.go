@@ -1,0 +1,207 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// The process tree lives under Kernel.mu (Linux's tasklist_lock): the
+// PID table, parent and child links, process groups and sessions, and
+// zombies waiting to be reaped.
+
+// procState is a ThreadGroup's place in the process tree; all fields are
+// protected by Kernel.mu.
+type procState struct {
+	parent     *ThreadGroup
+	children   map[*ThreadGroup]struct{}
+	pgid, sid  int32
+	exitSignal int  // sent to the parent at exit (SIGCHLD, or clone's choice)
+	zombie     bool // every thread has exited; waiting for the parent
+	waitStatus int  // wait(2) status once a zombie
+	// childEvent is closed (and replaced) whenever a child changes state,
+	// waking the process's waiters.
+	childEvent chan struct{}
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
+	// ctty is the controlling terminal's id when the process is a session
+	// leader that acquired one.
+	ctty         bool
+	subreaper    bool
+	utime, stime int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
+}
+
+// allocPID registers tg's leader and the tg itself; the PID stays taken
+// until the zombie is reaped.
+func (k *Kernel) registerThreadGroupLocked(tg *ThreadGroup) {
+	k.tgs[tg.pid] = tg
+}
+
+// pidInUseLocked reports whether id names a live thread or an unreaped
+// process.
+func (k *Kernel) pidInUseLocked(id int32) bool {
+	_, t := k.tasks[id]
+	_, g := k.tgs[id]
+	return t || g
+}
+
+// threadGroups returns the live (non-zombie) processes.
+func (k *Kernel) threadGroups() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]*ThreadGroup, 0, len(k.tgs))
+	for _, tg := range k.tgs {
+		if !tg.proc.zombie {
+			out = append(out, tg)
+		}
+	}
+	return out
+}
+
+// ThreadGroupByPID returns the live process with the given pid.
+func (k *Kernel) ThreadGroupByPID(pid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg, ok := k.tgs[pid]; ok && !tg.proc.zombie {
+		return tg
+	}
+	return nil
+}
+
+// TaskByTID returns the thread with the given id.
+func (k *Kernel) TaskByTID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// ProcessGroup is the process group id.
+func (tg *ThreadGroup) ProcessGroup() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.pgid
+}
+
+// Session is the session id.
+func (tg *ThreadGroup) Session() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.sid
+}
+
+// Parent returns the parent process's pid (0 for init).
+func (tg *ThreadGroup) ParentPID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if tg.proc.parent == nil {
+		return 0
+	}
+	return tg.proc.parent.pid
+}
+
+// newChildLocked links child under parent.
+func (k *Kernel) linkChildLocked(parent, child *ThreadGroup) {
+	child.proc.parent = parent
+	if parent != nil {
+		if parent.proc.children == nil {
+			parent.proc.children = make(map[*ThreadGroup]struct{})
+		}
+		parent.proc.children[child] = struct{}{}
+	}
+}
+
+// notifyParentLocked wakes the parent's waiters.
+func (tg *ThreadGroup) notifyChildEventLocked() {
+	if tg.proc.childEvent != nil {
+		close(tg.proc.childEvent)
+	}
+	tg.proc.childEvent = make(chan struct{})
+}
+
+// reaperFor returns the process that adopts tg's orphans: the nearest
+// ancestor marked as a child subreaper, else init.
+func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
+	for p := tg.proc.parent; p != nil; p = p.proc.parent {
+		if p.proc.subreaper && !p.proc.zombie && p != tg {
+			return p
+		}
+	}
+	return k.initTG
+}
+
+// exitThreadGroup runs when the last thread of tg has exited: tg becomes a
+// zombie for its parent to reap (or is reaped at once when nobody will),
+// its children are adopted, and the parent is signalled.
+func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
+	k.mu.Lock()
+	tg.proc.zombie = true
+	tg.proc.waitStatus = status
+	reaper := k.reaperForLocked(tg)
+	for c := range tg.proc.children {
+		delete(tg.proc.children, c)
+		k.linkChildLocked(reaper, c)
+		if c.proc.zombie && reaper != nil {
+			reaper.notifyChildEventLocked()
+		}
+		if reaper != nil && reaper.isKernelInit {
+			k.reapAutoLocked(c)
+		}
+	}
+	if tg.proc.vforkDone != nil {
+		close(tg.proc.vforkDone)
+		tg.proc.vforkDone = nil
+	}
+	parent := tg.proc.parent
+	sig := tg.proc.exitSignal
+	autoReap := parent == nil || parent.isKernelInit
+	if parent != nil && !parent.isKernelInit && sig == int(unix.SIGCHLD) {
+		act := parent.SigAction(int(unix.SIGCHLD))
+		if act.Handler == sigIGN || act.Flags&arch.SA_NOCLDWAIT != 0 {
+			autoReap = true
+		}
+	}
+	if autoReap {
+		k.reapLocked(tg)
+	} else {
+		parent.notifyChildEventLocked()
+	}
+	k.mu.Unlock()
+
+	if parent != nil && !parent.isKernelInit && sig > 0 {
+		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid, Status: int32(status >> 8 & 0xff)}
+		switch {
+		case status&0x7f == 0:
+			info.Code = arch.CLD_EXITED
+		case status&0x80 != 0:
+			info.Code, info.Status = arch.CLD_DUMPED, int32(status&0x7f)
+		default:
+			info.Code, info.Status = arch.CLD_KILLED, int32(status&0x7f)
+		}
+		parent.SendSignal(&info, nil)
+	}
+	if tg == k.mainTG {
+		k.done <- shellStatus(status)
+	}
+}
+
+// reapAutoLocked reaps c if it already is a zombie (kernel init adopts it).
+func (k *Kernel) reapAutoLocked(c *ThreadGroup) {
+	if c.proc.zombie {
+		k.reapLocked(c)
+	}
+}
+
+// reapLocked removes a zombie from the tree and frees its PID.
+func (k *Kernel) reapLocked(tg *ThreadGroup) {
+	if p := tg.proc.parent; p != nil {
+		delete(p.proc.children, tg)
+		p.proc.utime += tg.cpuTimeLocked()
+	}
+	delete(k.tgs, tg.pid)
+}
+
+func (tg *ThreadGroup) cpuTimeLocked() int64 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.deadCPU
+}
