@@ -46,6 +46,9 @@ type Syscall struct {
 	Args []ArgKind
 	// RetHex shows the result in hex (addresses: mmap, brk).
 	RetHex bool
+	// SigpipeOnEPIPE: an EPIPE result also sends SIGPIPE to the thread,
+	// as writes to a pipe or socket with no reader do.
+	SigpipeOnEPIPE bool
 }
 
 // SyscallTable maps syscall numbers to their implementation.
@@ -86,6 +89,9 @@ func (t *Task) doSyscall() {
 	case errors.Is(err, ErrNoReturnValue):
 	default:
 		var e unix.Errno
+		if errors.As(err, &e) && e == unix.EPIPE && sc != nil && sc.SigpipeOnEPIPE {
+			t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.tg.pid}, t)
+		}
 		if !errors.As(err, &e) {
 			fmt.Fprintf(t.k.Debug, "uk: [%d] %s: %v\n", t.tid, arch.SyscallName(nr), err)
 			e = unix.EIO

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"uk/arch"
 )
 
 // hostClock reads a host clock; uk's monotonic clocks are the host's, so
@@ -79,22 +81,32 @@ func (t *Task) Sleep(d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
+	deadline := time.Now().Add(d)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return nil
 	case <-t.interrupt:
-		return unix.EINTR
+		if t.hasDeliverable() {
+			return unix.EINTR
+		}
+		return t.Sleep(time.Until(deadline))
 	}
 }
 
-// Block waits until ch is ready or the task is interrupted (vfs.Context).
+// Block waits until ch is ready or a signal must be handled (vfs.Context).
+// An interrupted wait returns ERESTARTSYS: the syscall then restarts or
+// fails with EINTR by Linux's rules once the signal is dealt with.
 func (t *Task) Block(ch <-chan struct{}) error {
-	select {
-	case <-ch:
-		return nil
-	case <-t.interrupt:
-		return unix.EINTR
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-t.interrupt:
+			if t.hasDeliverable() {
+				return arch.ERESTARTSYS
+			}
+		}
 	}
 }

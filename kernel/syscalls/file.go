@@ -283,6 +283,8 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	case unix.F_SETFL:
 		d.SetStatusFlags(uint32(arg))
 		return 0, nil
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		return pipeFcntl(t, d, cmd, arg)
 	}
 	return 0, unix.EINVAL
 }

@@ -105,6 +105,14 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRtTgsigqueueinfo, "rt_tgsigqueueinfo", sysRtTgsigqueueinfo, i, i, sig, x)
 
 	registerFiles(r)
+	r(arch.SysPipe, "pipe", sysPipe, x)
+	r(arch.SysPipe2, "pipe2", sysPipe2, x, x)
+	r(arch.SysEventfd, "eventfd", sysEventfd, i)
+	r(arch.SysEventfd2, "eventfd2", sysEventfd2, i, x)
+	for _, nr := range []int{arch.SysWrite, arch.SysWritev, arch.SysPwrite64, arch.SysPwritev, arch.SysPwritev2,
+		arch.SysSendto, arch.SysSendmsg, arch.SysSendmmsg, arch.SysSplice, arch.SysTee, arch.SysVmsplice} {
+		t.Entries[nr].SigpipeOnEPIPE = true
+	}
 	registerFS(r)
 	return t
 }
