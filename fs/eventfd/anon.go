@@ -10,8 +10,8 @@ import (
 
 // Anonymous-inode identity: Linux gives eventfd, timerfd, epoll (and
 // signalfd...) descriptions one shared inode of anon_inodefs, mode 0600
-// with no file type bits, owned by root. fs/timerfd and fs/epoll report the
-// same values (keep them in sync).
+// with no file type bits, owned by root. fs/timerfd and fs/epoll use
+// AnonStat too, so all three agree.
 var (
 	// AnonDev is anon_inodefs' device number (below the 0:17 where uk's
 	// mounted filesystems start).
@@ -22,7 +22,8 @@ var (
 	anonTime = unix.NsecToTimespec(time.Now().UnixNano())
 )
 
-func anonStat() vfs.Stat {
+// AnonStat is what fstat reports for a file on the shared anonymous inode.
+func AnonStat() vfs.Stat {
 	return vfs.Stat{
 		Mask: unix.STATX_BASIC_STATS,
 		Dev:  AnonDev, Ino: AnonIno, Mode: 0o600, Nlink: 1, Blksize: 4096,

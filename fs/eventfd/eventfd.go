@@ -164,7 +164,7 @@ func (f *File) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ int
 }
 
 // Stat implements vfs.FileImpl: the shared anonymous inode.
-func (f *File) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) { return anonStat(), nil }
+func (f *File) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) { return AnonStat(), nil }
 
 // Readiness implements vfs.FileImpl as Linux's eventfd_poll: IN while the
 // counter is non-zero, OUT while it is below Max, ERR at 2^64-1 (reached
