@@ -21,6 +21,29 @@
 // ended because its interrupt channel fired; the kernel turns it into
 // ERESTARTSYS (or a restart block for timed waits) as Linux does.
 //
+// Using it from the kernel (one Manager per Kernel, NewManager):
+//
+//   - futex(2): if TimeoutOf(op) is not NoTimeout and the pointer is not
+//     NULL, read the timespec (EFAULT) and convert it with
+//     TimespecDeadline (EINVAL), passing ClockNow of CLOCK_MONOTONIC or
+//     CLOCK_REALTIME for the absolute kinds; otherwise the fourth argument
+//     is Args.Val2. Then Manager.Futex(mem, Args{...}, t.interrupt).
+//   - futex_waitv(2): flags != 0, nr == 0, nr > WaitvMax or a NULL array
+//     are EINVAL; a timeout is absolute on clockid CLOCK_MONOTONIC or
+//     CLOCK_REALTIME (else EINVAL); read nr*WaitvEntrySize bytes (EFAULT),
+//     DecodeWaitv, then Manager.Waitv. Its result is the index.
+//   - set_robust_list(head, len): len != RobustListHeadSize is EINVAL;
+//     store head in the task. get_robust_list returns it with that size.
+//   - thread exit: Manager.ExitRobustList(mem, head, tid) before the
+//     CLONE_CHILD_CLEARTID store, whose wake is Manager.Wake(mem, addr,
+//     false, 1, BitsetMatchAny) (Linux wakes it as a shared futex).
+//   - ErrInterrupted: see its documentation for the restart rules.
+//
+// The interrupt channel is only a doorbell: a wait that is woken at the
+// same moment returns success even if it consumed the doorbell, so the
+// kernel must keep pending signals elsewhere (it does: the signal queue)
+// and check them on the way back to the application.
+//
 // Not implemented: priority-inheritance futexes (FUTEX_LOCK_PI,
 // FUTEX_LOCK_PI2, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_WAIT_REQUEUE_PI,
 // FUTEX_CMP_REQUEUE_PI) return ENOSYS, which glibc and musl treat as "no PI

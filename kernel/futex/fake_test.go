@@ -161,3 +161,8 @@ func pending(ch <-chan result) bool {
 		return true
 	}
 }
+
+var noDeadline time.Time
+
+func loadWord(w *uint32) uint32     { return atomic.LoadUint32(w) }
+func storeWord(w *uint32, v uint32) { atomic.StoreUint32(w, v) }

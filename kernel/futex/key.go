@@ -35,6 +35,8 @@ const (
 //     at the same address, as on Linux;
 //   - otherwise (MAP_SHARED memory, or a not yet copied page of a private
 //     file mapping): SharedKey(off), off being the word's memory-file offset.
+//     The page must be faulted in (allocated) to have an offset, as Linux's
+//     get_futex_key faults it in; an address with no mapping is EFAULT.
 //
 // A key holds the space value, so a queued waiter keeps it reachable; a
 // shared key names a page of the memory file, which the waiter's mapping

@@ -26,7 +26,6 @@ func (m *Manager) Wait(mem Memory, addr uint64, private bool, val, bitset uint32
 	if err != nil {
 		return err
 	}
-	w := &waiter{key: key, bitset: bitset, woken: make(chan struct{}, 1)}
 	b := m.bucketOf(key)
 	b.mu.Lock()
 	cur, err := mem.LoadUint32(addr)
@@ -38,6 +37,9 @@ func (m *Manager) Wait(mem Memory, addr uint64, private bool, val, bitset uint32
 		b.mu.Unlock()
 		return unix.EAGAIN
 	}
+	// Allocated here, not before the check: EAGAIN is a common result
+	// (a contended lock that was released meanwhile) and costs nothing.
+	w := &waiter{key: key, bitset: bitset, woken: make(chan struct{}, 1)}
 	b.enqueue(w)
 	b.mu.Unlock()
 	return w.sleep(deadline, interrupt)
