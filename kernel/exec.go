@@ -1,0 +1,177 @@
+package kernel
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel/loader"
+	"uk/kernel/mm"
+)
+
+// Limits of execve's arguments, as Linux: one string at most 32 pages
+// (MAX_ARG_STRLEN), all of them at most a quarter of the stack limit.
+const (
+	maxArgStrlen  = 32 * arch.PageSize
+	maxInterpLine = 256 // BINPRM_BUF_SIZE
+	maxInterpNest = 4
+)
+
+// Execve replaces the process's program, as execve(2). On success the task
+// continues in the new program and the caller must not touch the old
+// registers (the result is ErrNoReturnValue).
+func (t *Task) Execve(path string, argv, envv []string) error {
+	total := 0
+	for _, s := range append(append([]string(nil), argv...), envv...) {
+		if len(s)+1 > maxArgStrlen {
+			return unix.E2BIG
+		}
+		total += len(s) + 1 + 8
+	}
+	if uint64(total) > t.tg.Rlimit(unix.RLIMIT_STACK).Cur/4 {
+		return unix.E2BIG
+	}
+
+	// Resolve #! interpreters (at most four deep, as Linux).
+	var r io.ReaderAt
+	var size int64
+	var abs string
+	for depth := 0; ; depth++ {
+		var err error
+		r, size, abs, err = t.OpenExecutable(path)
+		if err != nil {
+			return err
+		}
+		head := make([]byte, maxInterpLine)
+		n, _ := r.ReadAt(head, 0)
+		head = head[:n]
+		if !bytes.HasPrefix(head, []byte("#!")) {
+			break
+		}
+		if depth == maxInterpNest {
+			return unix.ELOOP
+		}
+		line := head[2:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(string(line))
+		if len(fields) == 0 {
+			return unix.ENOEXEC
+		}
+		// "#!interp arg" passes the rest of the line as one argument.
+		interp := fields[0]
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp))
+		nargv := []string{interp}
+		if rest != "" {
+			nargv = append(nargv, rest)
+		}
+		nargv = append(nargv, path)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		argv, path = nargv, interp
+	}
+	e, err := loader.ParseELF(r, size)
+	if err != nil {
+		return unix.ENOEXEC
+	}
+
+	// Build the new memory before touching the old: until the switch
+	// below, a failure leaves the caller as it was.
+	as, err := t.k.Platform.NewAddressSpace()
+	if err != nil {
+		return unix.ENOMEM
+	}
+	m := mm.New(t.k.MemFile, as, mm.NewLayout(t.k.Platform.MaxUserAddress()))
+	m.Exe = abs
+	vdsoAddr, err := t.k.mapVDSO(m)
+	if err != nil {
+		m.DecUsers()
+		return unix.ENOMEM
+	}
+	c := t.Credentials()
+	res, err := loader.Load(m, r, e, loader.Args{
+		Argv: argv, Envv: envv, ExecFn: abs, SysinfoEhdr: vdsoAddr,
+		UID: c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID,
+		OpenInterp: func(p string) (io.ReaderAt, int64, error) {
+			ir, isize, _, err := t.OpenExecutable(p)
+			return ir, isize, err
+		},
+	})
+	if err != nil {
+		m.DecUsers()
+		return loader.Errno(err)
+	}
+
+	// Point of no return.
+	t.becomeSoleThread()
+	old := t.MM
+	t.MM = m
+	old.DecUsers()
+	if t.Files != nil {
+		t.Files.CloseOnExec()
+	}
+	t.tg.mu.Lock()
+	for i := range t.tg.sigactions {
+		if t.tg.sigactions[i].Handler != sigIGN {
+			t.tg.sigactions[i] = SigAction{}
+		}
+	}
+	t.tg.mu.Unlock()
+	t.mu.Lock()
+	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
+	t.comm = comm(abs)
+	t.robustList = 0
+	t.mu.Unlock()
+	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
+	t.State.FP = arch.NewFPState()
+	t.State.FPDirty = true
+	t.k.mu.Lock()
+	if done := t.tg.proc.vforkDone; done != nil {
+		close(done)
+		t.tg.proc.vforkDone = nil
+	}
+	t.k.mu.Unlock()
+	return ErrNoReturnValue
+}
+
+// becomeSoleThread ends every other thread of the process (execve's
+// de_thread) and, if needed, takes over the leader's thread id.
+func (t *Task) becomeSoleThread() {
+	tg := t.tg
+	tg.mu.Lock()
+	others := make([]*Task, 0, len(tg.tasks))
+	for _, o := range tg.tasks {
+		if o != t {
+			others = append(others, o)
+		}
+	}
+	tg.mu.Unlock()
+	for _, o := range others {
+		o.mu.Lock()
+		o.exiting = true
+		o.mu.Unlock()
+		o.wake()
+	}
+	for {
+		tg.mu.Lock()
+		n := len(tg.tasks)
+		tg.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	if t.tid != tg.pid {
+		t.k.mu.Lock()
+		delete(t.k.tasks, t.tid)
+		t.tid = tg.pid
+		t.k.tasks[t.tid] = t
+		t.k.mu.Unlock()
+	}
+}
