@@ -32,14 +32,15 @@ type ThreadGroup struct {
 	// proc is the process's place in the tree; protected by k.mu.
 	proc procState
 
-	mu         sync.Mutex
-	sigactions [65]SigAction // indexed by signal number; protected by mu
-	pending    sigQueue      // process-directed signals; protected by mu
-	rlimits    [16]Rlimit    // protected by mu
-	exiting    bool          // protected by mu
-	exitStatus int           // wait status once exiting; protected by mu
-	tasks      []*Task       // protected by mu
-	deadCPU    int64         // CPU time of exited tasks; protected by mu
+	mu          sync.Mutex
+	sigactions  [65]SigAction // indexed by signal number; protected by mu
+	pending     sigQueue      // process-directed signals; protected by mu
+	rlimits     [16]Rlimit    // protected by mu
+	exiting     bool          // protected by mu
+	exitStatus  int           // wait status once exiting; protected by mu
+	tasks       []*Task       // protected by mu
+	deadCPU     int64         // CPU time of exited tasks; protected by mu
+	notDumpable int           // protected by mu
 }
 
 // PID is the thread group id.
@@ -76,8 +77,10 @@ type Task struct {
 	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
-	interrupt chan struct{}
-	comm      string
+	interrupt  chan struct{}
+	pdeathSig  int  // protected by mu
+	noNewPrivs bool // protected by mu
+	comm       string
 }
 
 // Kernel returns the kernel t runs in.
@@ -214,4 +217,46 @@ func (t *Task) RobustList() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.robustList
+}
+
+// SetPdeathSignal records PR_SET_PDEATHSIG.
+func (t *Task) SetPdeathSignal(sig int) {
+	t.mu.Lock()
+	t.pdeathSig = sig
+	t.mu.Unlock()
+}
+
+// PdeathSignal returns PR_GET_PDEATHSIG.
+func (t *Task) PdeathSignal() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pdeathSig
+}
+
+// SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (it can never be cleared).
+func (t *Task) SetNoNewPrivs() {
+	t.mu.Lock()
+	t.noNewPrivs = true
+	t.mu.Unlock()
+}
+
+// NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
+func (t *Task) NoNewPrivs() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.noNewPrivs
+}
+
+// Dumpable returns PR_GET_DUMPABLE.
+func (tg *ThreadGroup) Dumpable() int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return 1 - tg.notDumpable
+}
+
+// SetDumpable sets PR_SET_DUMPABLE.
+func (tg *ThreadGroup) SetDumpable(v int) {
+	tg.mu.Lock()
+	tg.notDumpable = 1 - v
+	tg.mu.Unlock()
 }

@@ -1,0 +1,125 @@
+package kernel
+
+import "golang.org/x/sys/unix"
+
+// Setsid makes the process the leader of a new session and process group.
+func (tg *ThreadGroup) Setsid() (int32, error) {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, o := range k.tgs {
+		if o.proc.pgid == tg.pid && !o.proc.zombie {
+			return 0, unix.EPERM // already a group leader (or its id is in use as one)
+		}
+	}
+	tg.proc.sid, tg.proc.pgid = tg.pid, tg.pid
+	tg.proc.ctty = false
+	return tg.pid, nil
+}
+
+// Setpgid moves process pid (0: the caller) into group pgid (0: its own
+// pid), with Linux's rules: same session, target is the caller or its
+// child that has not exec'd, not a session leader.
+func (tg *ThreadGroup) Setpgid(pid, pgid int32) error {
+	k := tg.k
+	if pgid < 0 {
+		return unix.EINVAL
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	target := tg
+	if pid != 0 && pid != tg.pid {
+		target = k.tgs[pid]
+		if target == nil || target.proc.zombie || target.proc.parent != tg {
+			return unix.ESRCH
+		}
+		if target.proc.sid != tg.proc.sid {
+			return unix.EPERM
+		}
+	}
+	if target.proc.sid == target.pid {
+		return unix.EPERM
+	}
+	if pgid == 0 {
+		pgid = target.pid
+	}
+	if pgid != target.pid {
+		ok := false
+		for _, o := range k.tgs {
+			if o.proc.pgid == pgid && o.proc.sid == tg.proc.sid && !o.proc.zombie {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return unix.EPERM
+		}
+	}
+	target.proc.pgid = pgid
+	return nil
+}
+
+// GroupOf returns the process group (or session, if session is set) of
+// process pid (0: the caller).
+func (tg *ThreadGroup) GroupOf(pid int32, session bool) (int32, error) {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	target := tg
+	if pid != 0 {
+		target = k.tgs[pid]
+		if target == nil {
+			return 0, unix.ESRCH
+		}
+	}
+	if session {
+		return target.proc.sid, nil
+	}
+	return target.proc.pgid, nil
+}
+
+// SetChildSubreaper marks the process as a subreaper (PR_SET_CHILD_SUBREAPER).
+func (tg *ThreadGroup) SetChildSubreaper(on bool) {
+	tg.k.mu.Lock()
+	tg.proc.subreaper = on
+	tg.k.mu.Unlock()
+}
+
+// ChildSubreaper reports PR_GET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) ChildSubreaper() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.subreaper
+}
+
+// ChildrenCPU is the CPU time of reaped children (RUSAGE_CHILDREN), ns.
+func (tg *ThreadGroup) ChildrenCPU() int64 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.utime
+}
+
+// CPUTime is the CPU time the whole process has used, ns.
+func (tg *ThreadGroup) CPUTime() int64 { return tg.cpuTime() }
+
+// CPUTime is the CPU time the thread has used, ns.
+func (t *Task) CPUTime() int64 { return t.cpuTime() }
+
+// SetComm renames the thread (PR_SET_NAME).
+func (t *Task) SetComm(name string) {
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	t.mu.Lock()
+	t.comm = name
+	t.mu.Unlock()
+}
+
+// PowerOff ends the sandbox as reboot(2) does: status 0, every process
+// gone.
+func (k *Kernel) PowerOff() {
+	select {
+	case k.done <- 0:
+	default:
+	}
+}
