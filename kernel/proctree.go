@@ -137,7 +137,9 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	tg.proc.zombie = true
 	tg.proc.waitStatus = status
 	reaper := k.reaperForLocked(tg)
+	var orphans []*ThreadGroup
 	for c := range tg.proc.children {
+		orphans = append(orphans, c)
 		delete(tg.proc.children, c)
 		k.linkChildLocked(reaper, c)
 		if c.proc.zombie && reaper != nil {
@@ -179,8 +181,21 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 		}
 		parent.SendSignal(&info, nil)
 	}
+	for _, c := range orphans {
+		c.mu.Lock()
+		tasks := append([]*Task(nil), c.tasks...)
+		c.mu.Unlock()
+		for _, ct := range tasks {
+			if sig := ct.PdeathSignal(); sig != 0 {
+				c.SendSignal(&arch.SignalInfo{Signo: int32(sig), Code: arch.SI_USER}, ct)
+			}
+		}
+	}
 	if tg == k.mainTG {
-		k.done <- shellStatus(status)
+		select {
+		case k.done <- shellStatus(status):
+		default: // already powered off
+		}
 	}
 }
 
