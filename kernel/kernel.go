@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"uk/fs/vfs"
+	"uk/kernel/futex"
 	"uk/kernel/memfile"
 	"uk/kernel/vdso"
 	"uk/platform"
@@ -62,6 +63,7 @@ type Kernel struct {
 	// done receives the exit status of mainTG.
 	done chan int
 
+	futexes    *futex.Manager
 	vdso       *vdsoPages
 	timekeeper *vdso.Timekeeper // nil when the TSC is unusable
 
@@ -81,7 +83,7 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]bool)}
+		done: make(chan int, 1), missing: make(map[uint64]bool), futexes: futex.NewManager()}
 	if err := k.setupVDSO(); err != nil {
 		fmt.Fprintf(k.Debug, "uk: no vdso: %v\n", err)
 	}

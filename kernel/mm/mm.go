@@ -415,3 +415,42 @@ func (m *MM) String() string {
 	defer m.mu.Unlock()
 	return fmt.Sprintf("mm{%d vmas, %d private pages}", len(m.vmas), len(m.pages))
 }
+
+// KernelBytes returns uk's view of [addr, addr+n), which must not cross a
+// page, after faulting the page in for a read (or a write, breaking
+// copy-on-write). The slice aliases application memory; the futex code
+// uses it for atomic operations.
+func (m *MM) KernelBytes(addr uint64, n int, write bool) ([]byte, error) {
+	page := arch.PageRoundDown(addr)
+	if n <= 0 || addr+uint64(n) > page+arch.PageSize {
+		return nil, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off, err := m.pageForKernelLocked(page, write)
+	if err != nil {
+		return nil, ErrFault
+	}
+	return m.mf.Bytes(off+int64(addr-page), n), nil
+}
+
+// SharedOffset reports whether addr lies in a shared mapping and, if so,
+// the memory-file offset of the byte (the identity of a shared futex).
+func (m *MM) SharedOffset(addr uint64) (off int64, shared bool, err error) {
+	page := arch.PageRoundDown(addr)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.vmas.find(page)
+	if i < 0 {
+		return 0, false, ErrFault
+	}
+	v := m.vmas[i]
+	if !v.Shared {
+		return 0, false, nil
+	}
+	po, err := v.Object.PageAt(v.objectIndex(page))
+	if err != nil {
+		return 0, false, ErrFault
+	}
+	return po + int64(addr-page), true, nil
+}

@@ -51,6 +51,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSetTidAddress, "set_tid_address", sysSetTidAddress, x)
 	r(arch.SysSetRobustList, "set_robust_list", sysSetRobustList, x, i)
 	r(arch.SysGetRobustList, "get_robust_list", sysGetRobustList, i, x, x)
+	r(arch.SysFutex, "futex", sysFutex, x, i, i, x, x, i)
+	r(arch.SysFutexWaitv, "futex_waitv", sysFutexWaitv, x, i, x, x, i)
 	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, x, x)
 	r(arch.SysUname, "uname", sysUname, x)
