@@ -53,16 +53,18 @@ func (s *fakeSpace) Key(addr uint64, private bool) (Key, error) {
 }
 
 func (s *fakeSpace) Bytes(addr uint64, n int, write bool) ([]byte, error) {
-	if n < 1 || n > 8 || addr/pageSize != (addr+uint64(n)-1)/pageSize {
+	if n < 1 || n > 8 || addr+uint64(n) < addr || addr/pageSize != (addr+uint64(n)-1)/pageSize {
 		panic("Translator contract broken")
 	}
-	if addr >= s.privBase && addr+uint64(n) <= s.privBase+uint64(len(s.priv)) {
-		o := addr - s.privBase
+	// Offsets are computed before comparing so that addresses near 2^64
+	// cannot wrap past the checks.
+	if o := addr - s.privBase; addr >= s.privBase && o+uint64(n) <= uint64(len(s.priv)) {
 		return s.priv[o : o+uint64(n)], nil
 	}
-	if s.shared != nil && addr >= s.sharedBase && addr+uint64(n) <= s.sharedBase+uint64(len(s.shared.mem)) {
-		o := addr - s.sharedBase
-		return s.shared.mem[o : o+uint64(n)], nil
+	if s.shared != nil {
+		if o := addr - s.sharedBase; addr >= s.sharedBase && o+uint64(n) <= uint64(len(s.shared.mem)) {
+			return s.shared.mem[o : o+uint64(n)], nil
+		}
 	}
 	return nil, unix.EFAULT
 }

@@ -2,6 +2,7 @@ package futex
 
 import (
 	"encoding/binary"
+	"math"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +56,9 @@ func (m bytesMemory) word(addr uint64, write bool) (*uint32, error) {
 	if addr%4 != 0 {
 		return nil, unix.EINVAL
 	}
+	if addr > math.MaxUint64-4 {
+		return nil, unix.EFAULT // the last word would wrap
+	}
 	b, err := m.t.Bytes(addr, 4, write)
 	if err != nil {
 		return nil, err
@@ -89,6 +93,9 @@ func (m bytesMemory) CompareAndSwapUint32(addr uint64, old, new uint32) (uint32,
 }
 
 func (m bytesMemory) LoadUint64(addr uint64) (uint64, error) {
+	if addr > math.MaxUint64-8 {
+		return 0, unix.EFAULT // would wrap around the address space
+	}
 	var buf [8]byte
 	// Split at a page boundary: Translator ranges stay within a page.
 	first := 8
