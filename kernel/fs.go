@@ -2,10 +2,12 @@ package kernel
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 )
 
@@ -148,4 +150,103 @@ func (r *inodeReader) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// memfdState is a kernel's hidden tmpfs that memfd_create makes its files
+// in: a separate namespace, so that no path in the sandbox reaches them.
+type memfdState struct {
+	mu   sync.Mutex
+	v    *vfs.VFS
+	root vfs.Path
+}
+
+var (
+	memfdMu     sync.Mutex
+	memfdByKern = map[*Kernel]*memfdState{} // protected by memfdMu
+	memfdSeals  sync.Map                    // vfs.Inode → *Seals
+)
+
+// noUmask creates files with the exact mode asked (memfds are 0777).
+type noUmask struct{ vfs.Context }
+
+func (noUmask) Umask() uint32 { return 0 }
+
+// NewMemfd makes an anonymous tmpfs file for memfd_create: opened
+// read-write, already unlinked, named "memfd:NAME" in /proc/self/fd. With
+// allowSealing the file accepts F_ADD_SEALS; otherwise it carries
+// F_SEAL_SEAL from the start.
+func (t *Task) NewMemfd(name string, allowSealing bool) (*vfs.FileDescription, error) {
+	memfdMu.Lock()
+	st := memfdByKern[t.k]
+	if st == nil {
+		v := vfs.New()
+		v.RegisterType("tmpfs", tmpfs.Type{MF: t.k.MemFile})
+		st = &memfdState{v: v, root: v.MountRoot(tmpfs.New(t.k.MemFile, tmpfs.Options{}), "tmpfs", "memfd", 0)}
+		memfdByKern[t.k] = st
+	}
+	memfdMu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	at := vfs.At{Root: st.root, Dir: st.root}
+	fname := "memfd:" + strings.ReplaceAll(name, "/", "_")
+	ctx := noUmask{t}
+	d, err := st.v.OpenAt(ctx, at, fname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o777)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.v.UnlinkAt(ctx, at, fname, 0); err != nil {
+		d.DecRef()
+		return nil, err
+	}
+	s := &Seals{}
+	if !allowSealing {
+		s.seals = sealSeal
+	}
+	memfdSeals.Store(d.Path().Dentry.Inode(), s)
+	return d, nil
+}
+
+// sealSeal is F_SEAL_SEAL: no more seals may be added.
+const sealSeal = 0x1
+
+// Seals are a memfd's F_ADD_SEALS set. uk records seals and reports them
+// (F_GET_SEALS); it does not enforce write or resize seals yet.
+type Seals struct {
+	mu    sync.Mutex
+	seals uint32
+}
+
+// Get returns the seals.
+func (s *Seals) Get() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seals
+}
+
+// Add adds seals (EPERM once F_SEAL_SEAL is set, EINVAL for unknown bits).
+func (s *Seals) Add(n uint32) error {
+	if n&^0x3f != 0 {
+		return unix.EINVAL
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seals&sealSeal != 0 {
+		return unix.EPERM
+	}
+	s.seals |= n
+	return nil
+}
+
+// MemfdSeals returns the seals of the memfd behind d (ok false for other
+// files: F_ADD_SEALS is EINVAL there).
+func (t *Task) MemfdSeals(d *vfs.FileDescription) (*Seals, bool) {
+	p := d.Path()
+	if p.IsZero() {
+		return nil, false
+	}
+	s, ok := memfdSeals.Load(p.Dentry.Inode())
+	if !ok {
+		return nil, false
+	}
+	return s.(*Seals), true
 }

@@ -295,6 +295,9 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if r, err, ok := fsIoctl(t, int32(a[0]), d, uint32(a[1]), a[2]); ok {
+		return r, err
+	}
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
 	return uint64(n), err
 }

@@ -1,7 +1,103 @@
 package syscalls
 
-import "uk/kernel"
+import (
+	"uk/arch"
+	"uk/kernel"
+)
 
-// registerFS adds the filesystem syscalls (openat, stat, getdents, mkdir,
-// mount, ...). The VFS integration fills this in.
-func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {}
+// registerFS adds the filesystem syscalls: names (open, stat, mkdir,
+// link, rename...), attributes, directories, mounts, and the data movers
+// that work on files (sendfile, copy_file_range, fallocate).
+func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
+	const (
+		of = kernel.ArgOpenFlags
+		af = kernel.ArgAtFlags
+	)
+	// Opening.
+	r(arch.SysOpen, "open", sysOpen, path, of, oct)
+	r(arch.SysOpenat, "openat", sysOpenat, fd, path, of, oct)
+	r(arch.SysOpenat2, "openat2", sysOpenat2, fd, path, x, i)
+	r(arch.SysCreat, "creat", sysCreat, path, oct)
+	r(arch.SysCloseRange, "close_range", sysCloseRange, fd, fd, x)
+	r(arch.SysMemfdCreate, "memfd_create", sysMemfdCreate, path, x)
+
+	// Attributes.
+	r(arch.SysStat, "stat", sysStat, path, x)
+	r(arch.SysLstat, "lstat", sysLstat, path, x)
+	r(arch.SysNewfstatat, "newfstatat", sysNewfstatat, fd, path, x, af)
+	r(arch.SysStatx, "statx", sysStatx, fd, path, af, x, x)
+	r(arch.SysStatfs, "statfs", sysStatfs, path, x)
+	r(arch.SysFstatfs, "fstatfs", sysFstatfs, fd, x)
+	r(arch.SysChmod, "chmod", sysChmod, path, oct)
+	r(arch.SysFchmod, "fchmod", sysFchmod, fd, oct)
+	r(arch.SysFchmodat, "fchmodat", sysFchmodat, fd, path, oct)
+	r(arch.SysFchmodat2, "fchmodat2", sysFchmodat2, fd, path, oct, af)
+	r(arch.SysChown, "chown", sysChown, path, i, i)
+	r(arch.SysFchown, "fchown", sysFchown, fd, i, i)
+	r(arch.SysLchown, "lchown", sysLchown, path, i, i)
+	r(arch.SysFchownat, "fchownat", sysFchownat, fd, path, i, i, af)
+	r(arch.SysUtimensat, "utimensat", sysUtimensat, fd, path, x, af)
+	r(arch.SysUtime, "utime", sysUtime, path, x)
+	r(arch.SysUtimes, "utimes", sysUtimes, path, x)
+	r(arch.SysFutimesat, "futimesat", sysFutimesat, fd, path, x)
+	r(arch.SysTruncate, "truncate", sysTruncate, path, i)
+	r(arch.SysFtruncate, "ftruncate", sysFtruncate, fd, i)
+	r(arch.SysAccess, "access", sysAccess, path, oct)
+	r(arch.SysFaccessat, "faccessat", sysFaccessat, fd, path, oct)
+	r(arch.SysFaccessat2, "faccessat2", sysFaccessat2, fd, path, oct, af)
+	r(arch.SysUmask, "umask", sysUmask, oct)
+
+	// Directories and names.
+	r(arch.SysGetdents64, "getdents64", sysGetdents64, fd, x, i)
+	r(arch.SysGetdents, "getdents", sysGetdents, fd, x, i)
+	r(arch.SysMkdir, "mkdir", sysMkdir, path, oct)
+	r(arch.SysMkdirat, "mkdirat", sysMkdirat, fd, path, oct)
+	r(arch.SysMknod, "mknod", sysMknod, path, oct, x)
+	r(arch.SysMknodat, "mknodat", sysMknodat, fd, path, oct, x)
+	r(arch.SysRmdir, "rmdir", sysRmdir, path)
+	r(arch.SysUnlink, "unlink", sysUnlink, path)
+	r(arch.SysUnlinkat, "unlinkat", sysUnlinkat, fd, path, af)
+	r(arch.SysLink, "link", sysLink, path, path)
+	r(arch.SysLinkat, "linkat", sysLinkat, fd, path, fd, path, af)
+	r(arch.SysSymlink, "symlink", sysSymlink, path, path)
+	r(arch.SysSymlinkat, "symlinkat", sysSymlinkat, path, fd, path)
+	r(arch.SysRename, "rename", sysRename, path, path)
+	r(arch.SysRenameat, "renameat", sysRenameat, fd, path, fd, path)
+	r(arch.SysRenameat2, "renameat2", sysRenameat2, fd, path, fd, path, x)
+	r(arch.SysChdir, "chdir", sysChdir, path)
+	r(arch.SysFchdir, "fchdir", sysFchdir, fd)
+	r(arch.SysGetcwd, "getcwd", sysGetcwd, x, i)
+	r(arch.SysChroot, "chroot", sysChroot, path)
+
+	// Data and sync.
+	r(arch.SysFsync, "fsync", sysFsync, fd)
+	r(arch.SysFdatasync, "fdatasync", sysFsync, fd)
+	r(arch.SysSync, "sync", sysSync)
+	r(arch.SysSyncfs, "syncfs", sysSyncfs, fd)
+	r(arch.SysSyncFileRange, "sync_file_range", sysSyncFileRange, fd, i, i, x)
+	r(arch.SysFallocate, "fallocate", sysFallocate, fd, x, i, i)
+	r(arch.SysFadvise64, "fadvise64", sysFadvise64, fd, i, i, i)
+	r(arch.SysReadahead, "readahead", sysReadahead, fd, i, i)
+	r(arch.SysSendfile, "sendfile", sysSendfile, fd, fd, x, i)
+	r(arch.SysCopyFileRange, "copy_file_range", sysCopyFileRange, fd, x, fd, x, i, x)
+	r(arch.SysFlock, "flock", sysFlock, fd, x)
+
+	// Extended attributes: none kept.
+	r(arch.SysGetxattr, "getxattr", xattrPath(true), path, path, x, i)
+	r(arch.SysLgetxattr, "lgetxattr", xattrPath(false), path, path, x, i)
+	r(arch.SysFgetxattr, "fgetxattr", xattrFD, fd, path, x, i)
+	r(arch.SysSetxattr, "setxattr", xattrPath(true), path, path, x, i, x)
+	r(arch.SysLsetxattr, "lsetxattr", xattrPath(false), path, path, x, i, x)
+	r(arch.SysFsetxattr, "fsetxattr", xattrFD, fd, path, x, i, x)
+	r(arch.SysListxattr, "listxattr", listxattrPath(true), path, x, i)
+	r(arch.SysLlistxattr, "llistxattr", listxattrPath(false), path, x, i)
+	r(arch.SysFlistxattr, "flistxattr", flistxattr, fd, x, i)
+	r(arch.SysRemovexattr, "removexattr", xattrPath(true), path, path)
+	r(arch.SysLremovexattr, "lremovexattr", xattrPath(false), path, path)
+	r(arch.SysFremovexattr, "fremovexattr", xattrFD, fd, path)
+	r(arch.SysNameToHandleAt, "name_to_handle_at", sysNameToHandleAt, fd, path, x, x, af)
+
+	// Mounts.
+	r(arch.SysMount, "mount", sysMount, path, path, path, x, x)
+	r(arch.SysUmount2, "umount2", sysUmount2, path, x)
+}

@@ -1,0 +1,211 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+	"uk/kernel"
+)
+
+// direntBufMax bounds the kernel buffer of one getdents call; a larger
+// user buffer is filled up to this much (callers loop until 0 anyway).
+const direntBufMax = 256 << 10
+
+func sysGetdents64(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return getdents(t, int32(a[0]), a[1], a[2], vfs.AppendDirent64)
+}
+
+func sysGetdents(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return getdents(t, int32(a[0]), a[1], a[2], appendDirentOld)
+}
+
+// appendDirentOld appends d as the old struct linux_dirent: d_ino, d_off,
+// d_reclen, the name with its NUL, padding, and d_type in the last byte.
+func appendDirentOld(buf []byte, d vfs.Dirent) ([]byte, bool) {
+	reclen := (18 + len(d.Name) + 2 + 7) &^ 7
+	if cap(buf)-len(buf) < reclen {
+		return buf, false
+	}
+	n := len(buf)
+	buf = buf[:n+reclen]
+	rec := buf[n:]
+	clear(rec)
+	binary.LittleEndian.PutUint64(rec[0:], d.Ino)
+	binary.LittleEndian.PutUint64(rec[8:], uint64(d.Next))
+	binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
+	copy(rec[18:], d.Name)
+	rec[reclen-1] = d.Type
+	return buf, true
+}
+
+func getdents(t *kernel.Task, fdn int32, addr, count uint64, add func([]byte, vfs.Dirent) ([]byte, bool)) (uint64, error) {
+	d, err := t.FD(fdn)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if int(count) < 0 {
+		return 0, unix.EINVAL
+	}
+	buf := make([]byte, 0, min(count, direntBufMax))
+	full := false
+	err = d.Getdents(t, func(e vfs.Dirent) bool {
+		nb, ok := add(buf, e)
+		if !ok {
+			full = true
+			return false
+		}
+		buf = nb
+		return true
+	})
+	if len(buf) == 0 {
+		if err != nil {
+			return 0, err
+		}
+		if full {
+			return 0, unix.EINVAL // the buffer cannot hold one entry
+		}
+		return 0, nil
+	}
+	if cerr := t.CopyOut(addr, buf); cerr != nil {
+		return 0, cerr
+	}
+	return uint64(len(buf)), nil
+}
+
+func sysMkdir(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return mkdirAt(t, kernel.AtFDCWD, a[0], uint32(a[1]))
+}
+
+func sysMkdirat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return mkdirAt(t, int32(a[0]), a[1], uint32(a[2]))
+}
+
+func mkdirAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32) (uint64, error) {
+	p, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	v, at, err := t.At(dirfd, p)
+	if err != nil {
+		return 0, err
+	}
+	return 0, v.MkdirAt(t, at, p, mode)
+}
+
+func sysMknod(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return mknodAt(t, kernel.AtFDCWD, a[0], uint32(a[1]), a[2])
+}
+
+func sysMknodat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return mknodAt(t, int32(a[0]), a[1], uint32(a[2]), a[3])
+}
+
+func mknodAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
+	p, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	v, at, err := t.At(dirfd, p)
+	if err != nil {
+		return 0, err
+	}
+	// The syscall's dev is the old 32-bit encoding (new_decode_dev).
+	d32 := uint32(dev)
+	major := (d32 & 0xfff00) >> 8
+	minor := (d32 & 0xff) | ((d32 >> 12) & 0xfff00)
+	return 0, v.MknodAt(t, at, p, mode, unix.Mkdev(major, minor))
+}
+
+func sysRmdir(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return unlinkAt(t, kernel.AtFDCWD, a[0], unix.AT_REMOVEDIR)
+}
+
+func sysChdir(t *kernel.Task, a [6]uint64) (uint64, error) {
+	p, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	v, at, err := t.At(kernel.AtFDCWD, p)
+	if err != nil {
+		return 0, err
+	}
+	q, err := v.Resolve(t, at, p, 0)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.CheckDir(t, q); err != nil {
+		return 0, err
+	}
+	t.FS.SetCwd(q)
+	return 0, nil
+}
+
+func sysFchdir(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	q := d.Path()
+	d.DecRef()
+	v, fsc, err := t.VFS()
+	if err != nil {
+		return 0, err
+	}
+	if q.IsZero() {
+		return 0, unix.ENOTDIR
+	}
+	if err := v.CheckDir(t, q); err != nil {
+		return 0, err
+	}
+	fsc.SetCwd(q)
+	return 0, nil
+}
+
+func sysChroot(t *kernel.Task, a [6]uint64) (uint64, error) {
+	p, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	v, at, err := t.At(kernel.AtFDCWD, p)
+	if err != nil {
+		return 0, err
+	}
+	q, err := v.Resolve(t, at, p, 0)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.CheckDir(t, q); err != nil {
+		return 0, err
+	}
+	if !t.Credentials().Privileged {
+		return 0, unix.EPERM
+	}
+	t.FS.SetRoot(q)
+	return 0, nil
+}
+
+func sysGetcwd(t *kernel.Task, a [6]uint64) (uint64, error) {
+	v, fsc, err := t.VFS()
+	if err != nil {
+		return 0, err
+	}
+	cwd := fsc.Cwd()
+	if cwd.Dentry.IsDeleted() {
+		return 0, unix.ENOENT
+	}
+	name, ok := v.PathName(fsc.Root(), cwd)
+	if !ok {
+		name = "(unreachable)" + name
+	}
+	b := append([]byte(name), 0)
+	if uint64(len(b)) > a[1] {
+		return 0, unix.ERANGE
+	}
+	if err := t.CopyOut(a[0], b); err != nil {
+		return 0, err
+	}
+	return uint64(len(b)), nil
+}

@@ -1,0 +1,605 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
+	"uk/kernel"
+)
+
+func sysFsync(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return 0, d.Fsync(t)
+}
+
+func sysSync(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, nil }
+
+// sysSyncfs checks the descriptor; everything is in memory.
+func sysSyncfs(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	return 0, nil
+}
+
+func sysSyncFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
+	off, n, flags := int64(a[1]), int64(a[2]), a[3]
+	if flags&^7 != 0 || off < 0 || n < 0 || off+n < 0 {
+		return 0, unix.EINVAL
+	}
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	st, err := d.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	switch st.Type() {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK, unix.S_IFBLK:
+		return 0, nil
+	}
+	return 0, unix.ESPIPE
+}
+
+// Modes of fallocate(2).
+const (
+	fallocKeepSize  = 0x01
+	fallocPunchHole = 0x02
+	fallocZeroRange = 0x10
+)
+
+func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
+	mode, off, n := a[1], int64(a[2]), int64(a[3])
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if off < 0 || n <= 0 {
+		return 0, unix.EINVAL
+	}
+	if mode&^uint64(fallocKeepSize|fallocPunchHole|fallocZeroRange) != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	if mode&fallocPunchHole != 0 && (mode&fallocKeepSize == 0 || mode&fallocZeroRange != 0) {
+		return 0, unix.EOPNOTSUPP
+	}
+	if !d.Writable() {
+		return 0, unix.EBADF
+	}
+	if off+n < 0 || off+n > 1<<62 {
+		return 0, unix.EFBIG
+	}
+	st, err := d.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	switch st.Type() {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		return 0, unix.EISDIR
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		return 0, unix.ESPIPE
+	default:
+		return 0, unix.ENODEV
+	}
+	r := tmpfs.RegularOf(d)
+	if r == nil {
+		return 0, unix.EOPNOTSUPP
+	}
+	if d.StatusFlags()&unix.O_APPEND != 0 && mode&(fallocPunchHole|fallocZeroRange) != 0 {
+		return 0, unix.EPERM
+	}
+	size := r.Size()
+	if mode&(fallocPunchHole|fallocZeroRange) != 0 {
+		// Zero the range that exists; pages stay allocated (reads are
+		// what Linux promises, st_blocks may differ).
+		end := min(off+n, size)
+		if mode&fallocZeroRange != 0 {
+			end = off + n
+		}
+		zeros := make([]byte, 64<<10)
+		for p := off; p < end; {
+			k := min(int64(len(zeros)), end-p)
+			if p >= size && mode&fallocKeepSize != 0 {
+				break
+			}
+			if _, err := d.PWrite(t, zeros[:k], p); err != nil {
+				return 0, err
+			}
+			p += k
+		}
+		if mode&fallocKeepSize != 0 && r.Size() > size {
+			return 0, d.Truncate(t, size)
+		}
+		return 0, nil
+	}
+	const pageShift = 12
+	for idx := uint64(off >> pageShift); idx <= uint64((off+n-1)>>pageShift); idx++ {
+		if _, err := r.PageAt(idx, true); err != nil {
+			return 0, unix.ENOSPC
+		}
+	}
+	if mode&fallocKeepSize == 0 && off+n > size {
+		return 0, d.Truncate(t, off+n)
+	}
+	return 0, nil
+}
+
+func sysFadvise64(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	if !d.Options().Seekable {
+		return 0, unix.ESPIPE
+	}
+	if a[3] > 5 || int64(a[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+func sysReadahead(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if !d.Readable() {
+		return 0, unix.EBADF
+	}
+	if st, err := d.Stat(t); err != nil || st.Type() != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// Generic ioctls the fd table or the file type answers (x86-64 numbers).
+const (
+	ioctlFIONCLEX = 0x5450
+	ioctlFIOCLEX  = 0x5451
+	ioctlFIONREAD = 0x541b
+)
+
+// fsIoctl answers the ioctls that are about the descriptor or a regular
+// file rather than the device: handled is false for the rest.
+func fsIoctl(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd uint32, arg uint64) (r uint64, err error, handled bool) {
+	switch cmd {
+	case ioctlFIOCLEX, ioctlFIONCLEX:
+		return 0, t.Files.SetCloexec(fdn, cmd == ioctlFIOCLEX), true
+	case ioctlFIONREAD:
+		if d.IsPath() {
+			return 0, unix.EBADF, true
+		}
+		if r := tmpfs.RegularOf(d); r != nil {
+			n := r.Size() - d.Offset()
+			if n < 0 {
+				n = 0
+			}
+			return 0, putUint32(t, arg, uint32(n)), true
+		}
+	}
+	return 0, nil, false
+}
+
+// sendfile and copy_file_range move data through a kernel buffer of
+// this size at a time.
+const copyChunk = 128 << 10
+
+func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
+	outFD, inFD, offAddr, count := int32(a[0]), int32(a[1]), a[2], a[3]
+	in, err := t.FD(inFD)
+	if err != nil {
+		return 0, err
+	}
+	defer in.DecRef()
+	out, err := t.FD(outFD)
+	if err != nil {
+		return 0, err
+	}
+	defer out.DecRef()
+	if !in.Readable() || !out.Writable() {
+		return 0, unix.EBADF
+	}
+	if out.StatusFlags()&unix.O_APPEND != 0 {
+		return 0, unix.EINVAL
+	}
+	if st, err := in.Stat(t); err == nil && st.Type() == unix.S_IFDIR {
+		return 0, unix.EINVAL
+	}
+	var off int64 = -1
+	if offAddr != 0 {
+		v, err := getUint64(t, offAddr)
+		if err != nil {
+			return 0, err
+		}
+		off = int64(v)
+		if off < 0 {
+			return 0, unix.EINVAL
+		}
+		if !in.Options().Seekable {
+			return 0, unix.ESPIPE
+		}
+	}
+	count = min(count, maxRW)
+	var done uint64
+	buf := make([]byte, min(count, copyChunk))
+	for done < count {
+		chunk := buf[:min(uint64(len(buf)), count-done)]
+		var n int
+		if off >= 0 {
+			n, err = in.PRead(t, chunk, off+int64(done))
+		} else {
+			n, err = in.Read(t, chunk)
+		}
+		if n > 0 {
+			w, werr := out.Write(t, chunk[:n])
+			done += uint64(w)
+			if werr != nil || w < n {
+				if done == 0 {
+					return 0, werr
+				}
+				break
+			}
+		}
+		if err != nil {
+			if done == 0 {
+				return 0, err
+			}
+			break
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	if off >= 0 {
+		if err := putUint64(t, offAddr, uint64(off)+done); err != nil {
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
+	inFD, inOffAddr, outFD, outOffAddr, count, flags := int32(a[0]), a[1], int32(a[2]), a[3], a[4], a[5]
+	if flags != 0 {
+		return 0, unix.EINVAL
+	}
+	in, err := t.FD(inFD)
+	if err != nil {
+		return 0, err
+	}
+	defer in.DecRef()
+	out, err := t.FD(outFD)
+	if err != nil {
+		return 0, err
+	}
+	defer out.DecRef()
+	if !in.Readable() || !out.Writable() || out.StatusFlags()&unix.O_APPEND != 0 {
+		return 0, unix.EBADF
+	}
+	ist, err := in.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	ost, err := out.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	if ist.IsDir() || ost.IsDir() {
+		return 0, unix.EISDIR
+	}
+	if ist.Type() != unix.S_IFREG || ost.Type() != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
+	inOff, outOff := in.Offset(), out.Offset()
+	if inOffAddr != 0 {
+		v, err := getUint64(t, inOffAddr)
+		if err != nil {
+			return 0, err
+		}
+		inOff = int64(v)
+	}
+	if outOffAddr != 0 {
+		v, err := getUint64(t, outOffAddr)
+		if err != nil {
+			return 0, err
+		}
+		outOff = int64(v)
+	}
+	if inOff < 0 || outOff < 0 {
+		return 0, unix.EINVAL
+	}
+	count = min(count, maxRW)
+	if int64(count) < 0 || inOff+int64(count) < 0 || outOff+int64(count) < 0 {
+		return 0, unix.EOVERFLOW
+	}
+	if ist.Ino == ost.Ino && ist.Dev == ost.Dev && inOff < outOff+int64(count) && outOff < inOff+int64(count) {
+		return 0, unix.EINVAL
+	}
+	var done uint64
+	buf := make([]byte, min(count, copyChunk))
+	for done < count {
+		chunk := buf[:min(uint64(len(buf)), count-done)]
+		n, rerr := in.PRead(t, chunk, inOff+int64(done))
+		if n > 0 {
+			w, werr := out.PWrite(t, chunk[:n], outOff+int64(done))
+			done += uint64(w)
+			if werr != nil || w < n {
+				if done == 0 {
+					return 0, werr
+				}
+				break
+			}
+		}
+		if rerr != nil {
+			if done == 0 {
+				return 0, rerr
+			}
+			break
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	// Offsets passed by pointer are updated there; otherwise the files'
+	// own offsets advance.
+	if inOffAddr != 0 {
+		if err := putUint64(t, inOffAddr, uint64(inOff)+done); err != nil {
+			return 0, err
+		}
+	} else if _, err := in.Seek(t, inOff+int64(done), unix.SEEK_SET); err != nil {
+		return 0, err
+	}
+	if outOffAddr != 0 {
+		if err := putUint64(t, outOffAddr, uint64(outOff)+done); err != nil {
+			return 0, err
+		}
+	} else if _, err := out.Seek(t, outOff+int64(done), unix.SEEK_SET); err != nil {
+		return 0, err
+	}
+	return done, nil
+}
+
+// memfd_create flags.
+const (
+	mfdCloexec      = 0x1
+	mfdAllowSealing = 0x2
+	mfdHugetlb      = 0x4
+	mfdNoexecSeal   = 0x8
+	mfdExec         = 0x10
+)
+
+func sysMemfdCreate(t *kernel.Task, a [6]uint64) (uint64, error) {
+	flags := uint32(a[1])
+	if flags&^(mfdCloexec|mfdAllowSealing|mfdNoexecSeal|mfdExec) != 0 {
+		if flags&mfdHugetlb != 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.EINVAL
+	}
+	if flags&mfdNoexecSeal != 0 && flags&mfdExec != 0 {
+		return 0, unix.EINVAL
+	}
+	name, err := t.CopyInString(a[0], 250)
+	if err != nil {
+		if err == unix.ENAMETOOLONG {
+			return 0, unix.EINVAL
+		}
+		return 0, err
+	}
+	d, err := t.NewMemfd(name, flags&mfdAllowSealing != 0)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, flags&mfdCloexec != 0, t.NoFileLimit())
+	return uint64(n), err
+}
+
+// xattrs: tmpfs in uk keeps no extended attributes. The path is still
+// resolved so that missing files report ENOENT as on Linux.
+func xattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		p, err := copyPath(t, a[0])
+		if err != nil {
+			return 0, err
+		}
+		flags := 0
+		if !follow {
+			flags = unix.AT_SYMLINK_NOFOLLOW
+		}
+		if _, err := t.ResolveAt(kernel.AtFDCWD, p, flags); err != nil {
+			return 0, err
+		}
+		return 0, unix.EOPNOTSUPP
+	}
+}
+
+func xattrFD(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	return 0, unix.EOPNOTSUPP
+}
+
+// listxattr answers "no attributes": tools that copy attributes (cp -a,
+// tar) then have nothing to do.
+func listxattrPath(follow bool) kernel.SyscallFn {
+	get := xattrPath(follow)
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		if _, err := get(t, a); err != unix.EOPNOTSUPP {
+			return 0, err
+		}
+		return 0, nil
+	}
+}
+
+func flistxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if _, err := xattrFD(t, a); err != unix.EOPNOTSUPP {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// Record locks (fcntl F_GETLK/F_SETLK/F_SETLKW and the OFD variants) and
+// flock(2): uk validates the request and grants it; it keeps no lock
+// state, so F_GETLK always answers that nothing conflicts.
+const (
+	fOFDGetlk  = 36
+	fOFDSetlk  = 37
+	fOFDSetlkw = 38
+	fSetlease  = 1024
+	fGetlease  = 1025
+	fNotify    = 1026
+	fAddSeals  = 1033
+	fGetSeals  = 1034
+	fSealSeal  = 0x1
+)
+
+// fcntlFS handles the fcntl commands about locks, leases and seals;
+// handled is false for commands it does not know.
+func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uint64, err error, handled bool) {
+	switch cmd {
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetlk, fOFDSetlk, fOFDSetlkw:
+		if d.IsPath() {
+			return 0, unix.EBADF, true
+		}
+		var b [32]byte
+		if err := t.CopyIn(arg, b[:]); err != nil {
+			return 0, err, true
+		}
+		le := binary.LittleEndian
+		typ := int16(le.Uint16(b[0:]))
+		whence := int16(le.Uint16(b[2:]))
+		start := int64(le.Uint64(b[8:]))
+		length := int64(le.Uint64(b[16:]))
+		pid := int32(le.Uint32(b[24:]))
+		if cmd >= fOFDGetlk && pid != 0 {
+			return 0, unix.EINVAL, true
+		}
+		switch typ {
+		case unix.F_RDLCK, unix.F_WRLCK, unix.F_UNLCK:
+		default:
+			return 0, unix.EINVAL, true
+		}
+		var base int64
+		switch whence {
+		case unix.SEEK_SET:
+		case unix.SEEK_CUR:
+			base = d.Offset()
+		case unix.SEEK_END:
+			st, err := d.Stat(t)
+			if err != nil {
+				return 0, err, true
+			}
+			base = st.Size
+		default:
+			return 0, unix.EINVAL, true
+		}
+		s := base + start
+		if s < 0 || (length < 0 && s+length < 0) {
+			return 0, unix.EINVAL, true
+		}
+		if cmd == unix.F_GETLK || cmd == fOFDGetlk {
+			if typ == unix.F_UNLCK {
+				return 0, unix.EINVAL, true
+			}
+			le.PutUint16(b[0:], unix.F_UNLCK)
+			return 0, t.CopyOut(arg, b[:]), true
+		}
+		if typ == unix.F_RDLCK && !d.Readable() || typ == unix.F_WRLCK && !d.Writable() {
+			return 0, unix.EBADF, true
+		}
+		return 0, nil, true
+	case fGetlease:
+		return unix.F_UNLCK, nil, true
+	case fSetlease:
+		switch arg {
+		case unix.F_RDLCK, unix.F_WRLCK, unix.F_UNLCK:
+			return 0, nil, true
+		}
+		return 0, unix.EINVAL, true
+	case fNotify:
+		return 0, nil, true
+	case unix.F_GETOWN, unix.F_GETSIG:
+		return 0, nil, true
+	case unix.F_SETOWN, unix.F_SETSIG:
+		return 0, nil, true
+	case fGetSeals, fAddSeals:
+		seals, ok := t.MemfdSeals(d)
+		if !ok {
+			return 0, unix.EINVAL, true
+		}
+		if cmd == fGetSeals {
+			return uint64(seals.Get()), nil, true
+		}
+		if !d.Writable() {
+			return 0, unix.EPERM, true
+		}
+		return 0, seals.Add(uint32(arg)), true
+	}
+	return 0, nil, false
+}
+
+func sysFlock(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	switch a[1] &^ unix.LOCK_NB {
+	case unix.LOCK_SH, unix.LOCK_EX, unix.LOCK_UN:
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+func sysNameToHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {
+	p, err := copyPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	flags := int(a[4])
+	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	rf := unix.AT_SYMLINK_NOFOLLOW
+	if flags&unix.AT_SYMLINK_FOLLOW != 0 {
+		rf = 0
+	}
+	if _, err := t.ResolveAt(int32(a[0]), p, rf|flags&unix.AT_EMPTY_PATH); err != nil {
+		return 0, err
+	}
+	return 0, unix.EOPNOTSUPP
+}

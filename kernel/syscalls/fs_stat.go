@@ -1,0 +1,194 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+	"uk/kernel"
+)
+
+// statAt is what stat, lstat, newfstatat and statx share: the attributes
+// of the file path names relative to dirfd, and its mount id. An empty
+// path with AT_EMPTY_PATH and a descriptor stats the descriptor itself,
+// which may be an anonymous file (a pipe) the namespace does not know.
+func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (vfs.Stat, int, error) {
+	p, err := copyPath(t, pathAddr)
+	if err != nil {
+		return vfs.Stat{}, 0, err
+	}
+	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
+		d, err := t.FD(dirfd)
+		if err != nil {
+			return vfs.Stat{}, 0, err
+		}
+		defer d.DecRef()
+		st, err := d.Stat(t)
+		return st, mountID(d.Path()), err
+	}
+	v, at, err := t.At(dirfd, p)
+	if err != nil {
+		return vfs.Stat{}, 0, err
+	}
+	q, err := v.Resolve(t, at, p, flags)
+	if err != nil {
+		return vfs.Stat{}, 0, err
+	}
+	st, err := v.StatPath(t, q)
+	return st, mountID(q), err
+}
+
+func mountID(p vfs.Path) int {
+	if p.Mount == nil {
+		return 0
+	}
+	return p.Mount.ID()
+}
+
+func sysStat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	st, _, err := statAt(t, kernel.AtFDCWD, a[0], 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStat(&st))
+}
+
+func sysLstat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	st, _, err := statAt(t, kernel.AtFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStat(&st))
+}
+
+func sysNewfstatat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	flags := int(a[3])
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT) != 0 {
+		return 0, unix.EINVAL
+	}
+	st, _, err := statAt(t, int32(a[0]), a[1], flags)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[2], marshalStat(&st))
+}
+
+// statx flags and mask bits not in every x/sys/unix version.
+const (
+	statxMntID     = 0x1000
+	statxReserved  = 0x80000000
+	atStatxSyncAll = 0x6000
+)
+
+func sysStatx(t *kernel.Task, a [6]uint64) (uint64, error) {
+	dirfd, flags, mask, buf := int32(a[0]), int(a[2]), uint32(a[3]), a[4]
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT|atStatxSyncAll) != 0 ||
+		flags&atStatxSyncAll == atStatxSyncAll || mask&statxReserved != 0 {
+		return 0, unix.EINVAL
+	}
+	st, id, err := statAt(t, dirfd, a[1], flags&^atStatxSyncAll)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(buf, marshalStatx(&st, id))
+}
+
+// marshalStatx encodes struct statx (256 bytes).
+func marshalStatx(s *vfs.Stat, mntID int) []byte {
+	b := make([]byte, 256)
+	le := binary.LittleEndian
+	mask := s.Mask
+	if mask == 0 {
+		mask = unix.STATX_BASIC_STATS
+	}
+	le.PutUint32(b[0:], mask|statxMntID)
+	le.PutUint32(b[4:], uint32(s.Blksize))
+	le.PutUint32(b[16:], uint32(s.Nlink))
+	le.PutUint32(b[20:], s.UID)
+	le.PutUint32(b[24:], s.GID)
+	le.PutUint16(b[28:], uint16(s.Mode))
+	le.PutUint64(b[32:], s.Ino)
+	le.PutUint64(b[40:], uint64(s.Size))
+	le.PutUint64(b[48:], uint64(s.Blocks))
+	ts := func(off int, t unix.Timespec) {
+		le.PutUint64(b[off:], uint64(t.Sec))
+		le.PutUint32(b[off+8:], uint32(t.Nsec))
+	}
+	ts(64, s.Atime)
+	if mask&unix.STATX_BTIME != 0 {
+		ts(80, s.Btime)
+	}
+	ts(96, s.Ctime)
+	ts(112, s.Mtime)
+	le.PutUint32(b[128:], unix.Major(s.Rdev))
+	le.PutUint32(b[132:], unix.Minor(s.Rdev))
+	le.PutUint32(b[136:], unix.Major(s.Dev))
+	le.PutUint32(b[140:], unix.Minor(s.Dev))
+	le.PutUint64(b[144:], uint64(mntID))
+	return b
+}
+
+// pipefsMagic is what fstatfs reports for anonymous files (pipes, sockets).
+const pipefsMagic = 0x50495045
+
+// marshalStatfs encodes struct statfs for x86-64 (120 bytes).
+func marshalStatfs(s *vfs.Statfs, dev uint64) []byte {
+	b := make([]byte, 120)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(s.Type))
+	le.PutUint64(b[8:], uint64(s.Bsize))
+	le.PutUint64(b[16:], s.Blocks)
+	le.PutUint64(b[24:], s.Bfree)
+	le.PutUint64(b[32:], s.Bavail)
+	le.PutUint64(b[40:], s.Files)
+	le.PutUint64(b[48:], s.Ffree)
+	le.PutUint32(b[56:], uint32(dev))
+	le.PutUint32(b[60:], uint32(dev>>32))
+	le.PutUint64(b[64:], uint64(s.Namelen))
+	le.PutUint64(b[72:], uint64(s.Frsize))
+	le.PutUint64(b[80:], uint64(s.Flags))
+	return b
+}
+
+func sysStatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
+	p, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	v, at, err := t.At(kernel.AtFDCWD, p)
+	if err != nil {
+		return 0, err
+	}
+	q, err := v.Resolve(t, at, p, 0)
+	if err != nil {
+		return 0, err
+	}
+	s, err := v.StatfsPath(t, q)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStatfs(&s, q.Dentry.Superblock().Dev()))
+}
+
+func sysFstatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	p := d.Path()
+	if p.IsZero() {
+		s := vfs.Statfs{Type: pipefsMagic, Bsize: 4096, Frsize: 4096, Namelen: 255, Flags: 0x20}
+		return 0, t.CopyOut(a[1], marshalStatfs(&s, 0))
+	}
+	v, _, err := t.VFS()
+	if err != nil {
+		return 0, err
+	}
+	s, err := v.StatfsPath(t, p)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStatfs(&s, p.Dentry.Superblock().Dev()))
+}
