@@ -394,3 +394,13 @@ func (t *Task) SigSuspend(mask arch.SigSet) error {
 	}
 	return arch.ERESTARTNOHAND
 }
+
+// SetSavedSigMask arranges for mask to be restored after the next signal
+// handler returns (or at once if no handler runs): pselect, ppoll and
+// epoll_pwait wait with a temporary mask that must stay in force while
+// the handler that interrupted them runs.
+func (t *Task) SetSavedSigMask(mask arch.SigSet) {
+	t.mu.Lock()
+	t.savedMask = &mask
+	t.mu.Unlock()
+}
