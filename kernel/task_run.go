@@ -76,21 +76,7 @@ func (t *Task) isExiting() bool {
 }
 
 // exitGroup ends every task of the process with the given wait status.
-func (t *Task) exitGroup(status int) {
-	tg := t.tg
-	tg.mu.Lock()
-	if !tg.exiting {
-		tg.exiting = true
-		tg.exitStatus = status
-	}
-	tasks := append([]*Task(nil), tg.tasks...)
-	tg.mu.Unlock()
-	for _, o := range tasks {
-		o.mu.Lock()
-		o.exiting = true
-		o.mu.Unlock()
-	}
-}
+func (t *Task) exitGroup(status int) { t.tg.kill(status) }
 
 // ExitGroup implements exit_group: the process exits with code.
 func (t *Task) ExitGroup(code int) { t.exitGroup((code & 0xff) << 8) }
