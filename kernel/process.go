@@ -14,7 +14,8 @@ import (
 
 // Executable is a program file to start: its bytes and its name.
 type Executable struct {
-	// File reads the program; Size is its length.
+	// File reads the program; Size is its length. A nil File means Path
+	// names the program inside the sandbox's filesystem.
 	File io.ReaderAt
 	Size int64
 	// Path is the name the program was started by (argv[0] default,
@@ -43,6 +44,22 @@ type InitOptions struct {
 // (not an ELF, unsupported format) or the host's (no memory); either way
 // nothing is left running.
 func (k *Kernel) StartInit(opts InitOptions) error {
+	// A task that exists only to resolve paths with init's credentials
+	// and filesystem context.
+	resolver := &Task{k: k, FS: opts.FS, Files: opts.Files, creds: vfs.RootCredentials(), tg: &ThreadGroup{k: k}}
+	if opts.Exe.File == nil {
+		r, size, abs, err := resolver.OpenExecutable(opts.Exe.Path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.Exe.Path, err)
+		}
+		opts.Exe = Executable{File: r, Size: size, Path: abs}
+	}
+	if opts.OpenInterp == nil && opts.FS != nil {
+		opts.OpenInterp = func(p string) (io.ReaderAt, int64, error) {
+			r, size, _, err := resolver.OpenExecutable(p)
+			return r, size, err
+		}
+	}
 	e, err := loader.ParseELF(opts.Exe.File, opts.Exe.Size)
 	if err != nil {
 		return err
