@@ -92,6 +92,10 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 				ready = c
 				break
 			}
+			if st, ok := c.jobStatusLocked(options); ok {
+				k.mu.Unlock()
+				return WaitResult{Pid: c.pid, Status: st}, nil
+			}
 		}
 		if ready != nil {
 			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuTimeLocked()}

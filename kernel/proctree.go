@@ -26,9 +26,12 @@ type procState struct {
 	vforkDone chan struct{}
 	// ctty is the controlling terminal's id when the process is a session
 	// leader that acquired one.
-	ctty         bool
-	subreaper    bool
-	utime, stime int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
+	ctty      bool
+	subreaper bool
+	// stopReported and contReported: a stop or continue not yet
+	// collected by wait (WUNTRACED, WCONTINUED).
+	stopReported, contReported bool
+	utime, stime               int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
 }
 
 // allocPID registers tg's leader and the tg itself; the PID stays taken

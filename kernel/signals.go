@@ -117,6 +117,9 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 		for _, t := range tg.tasks {
 			t.pending.remove(stopSignals)
 		}
+		if tg.continueLocked() {
+			defer tg.reportContinued()
+		}
 	case stopSignals.Has(sig):
 		tg.pending.remove(arch.SigSetOf(int(unix.SIGCONT)))
 	}
@@ -221,6 +224,7 @@ func (t *Task) DequeueSignalIn(set arch.SigSet) (arch.SignalInfo, bool) {
 // a handler (building its frame), performs default actions, and applies
 // Linux's syscall-restart rules.
 func (t *Task) handleSignals() {
+	t.waitWhileStopped()
 	for {
 		if t.isExiting() {
 			return
@@ -241,9 +245,12 @@ func (t *Task) handleSignals() {
 			continue
 		case sigDFL:
 			switch arch.DefaultAction(sig) {
-			case arch.ActionIgnore, arch.ActionContinue, arch.ActionStop:
-				// Job-control stops are not implemented yet: a stop
-				// signal is treated like SIGCONT, which is harmless.
+			case arch.ActionIgnore, arch.ActionContinue:
+				continue
+			case arch.ActionStop:
+				if t.tg.pid != 1 {
+					t.groupStop(sig)
+				}
 				continue
 			}
 			if t.tg.pid == 1 && info.Code <= 0 {

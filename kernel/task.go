@@ -41,6 +41,8 @@ type ThreadGroup struct {
 	tasks       []*Task       // protected by mu
 	deadCPU     int64         // CPU time of exited tasks; protected by mu
 	notDumpable int           // protected by mu
+	stopSig     int           // the signal that stopped the process, 0 if running; protected by mu
+	contCh      chan struct{} // closed when a stopped process continues; protected by mu
 }
 
 // PID is the thread group id.

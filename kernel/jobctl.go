@@ -1,0 +1,113 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// Job control: a stop signal whose action is the default stops every
+// thread of the process until SIGCONT; the parent hears of both through
+// SIGCHLD (CLD_STOPPED, CLD_CONTINUED) and wait(WUNTRACED/WCONTINUED).
+
+// groupStop stops the process with sig; it returns once the process is
+// continued or killed.
+func (t *Task) groupStop(sig int) {
+	tg := t.tg
+	tg.mu.Lock()
+	if tg.exiting {
+		tg.mu.Unlock()
+		return
+	}
+	first := tg.stopSig == 0
+	if first {
+		tg.stopSig = sig
+		tg.contCh = make(chan struct{})
+	}
+	others := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	if first {
+		for _, o := range others {
+			if o != t {
+				o.wake()
+			}
+		}
+		tg.k.mu.Lock()
+		tg.proc.stopReported, tg.proc.contReported = false, false
+		parent := tg.proc.parent
+		if parent != nil {
+			parent.notifyChildEventLocked()
+		}
+		tg.k.mu.Unlock()
+		if parent != nil && !parent.isKernelInit && parent.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP == 0 {
+			parent.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_STOPPED, Pid: tg.pid, Status: int32(sig)}, nil)
+		}
+	}
+	t.waitWhileStopped()
+}
+
+// waitWhileStopped blocks the thread while its process is stopped.
+func (t *Task) waitWhileStopped() {
+	for {
+		t.tg.mu.Lock()
+		ch := t.tg.contCh
+		stopped := t.tg.stopSig != 0
+		t.tg.mu.Unlock()
+		if !stopped || t.isExiting() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.interrupt:
+		}
+	}
+}
+
+// continueLocked resumes a stopped process (SIGCONT was sent).
+// Preconditions: tg.mu held.
+func (tg *ThreadGroup) continueLocked() bool {
+	if tg.stopSig == 0 {
+		return false
+	}
+	tg.stopSig = 0
+	close(tg.contCh)
+	tg.contCh = nil
+	return true
+}
+
+// reportContinued tells the parent the process was continued.
+func (tg *ThreadGroup) reportContinued() {
+	tg.k.mu.Lock()
+	tg.proc.contReported = true
+	tg.proc.stopReported = false
+	parent := tg.proc.parent
+	if parent != nil {
+		parent.notifyChildEventLocked()
+	}
+	tg.k.mu.Unlock()
+	if parent != nil && !parent.isKernelInit && parent.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP == 0 {
+		parent.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_CONTINUED, Pid: tg.pid, Status: int32(unix.SIGCONT)}, nil)
+	}
+}
+
+// stopStatusLocked returns the wait status to report for a stopped or
+// continued child, if any (WUNTRACED, WCONTINUED). Preconditions: k.mu
+// held.
+func (tg *ThreadGroup) jobStatusLocked(options int) (int, bool) {
+	tg.mu.Lock()
+	sig := tg.stopSig
+	tg.mu.Unlock()
+	switch {
+	case options&wUntraced != 0 && sig != 0 && !tg.proc.stopReported:
+		if options&wNoWait == 0 {
+			tg.proc.stopReported = true
+		}
+		return sig<<8 | 0x7f, true
+	case options&wContinued != 0 && tg.proc.contReported:
+		if options&wNoWait == 0 {
+			tg.proc.contReported = false
+		}
+		return 0xffff, true
+	}
+	return 0, false
+}
