@@ -6,7 +6,8 @@
 // watched description must still close it (the other end of a pipe has to
 // see HUP). When a description is finally released its entries go away:
 // at once for file types that tell their waiters (uk's pipes, eventfds,
-// timerfds and epolls notify EventFree, Linux's POLLFREE, from Release);
+// timerfds and epolls notify EventFree, Linux's POLLFREE, from Release,
+// and the instance believes it once the description cannot be referenced);
 // for other types when the instance next meets the entry (its readiness is
 // checked in Wait or Readiness, or a sweep in Ctl ADD finds it) and sees
 // the description can no longer be referenced. A change in fs/vfs that
@@ -160,12 +161,20 @@ func (ep *Epoll) EventUnregister(w *vfs.Waiter) { ep.q.Unregister(w) }
 // callback is an entry's waiter: the file's readiness changed.
 func (e *entry) callback(ready vfs.EventMask) {
 	ep := e.ep
-	ep.mu.Lock()
 	if ready&EventFree != 0 {
-		ep.removeLocked(e)
-		ep.mu.Unlock()
-		return
+		// Trust it only if the description really is released (a
+		// notifier may have sent every bit for "anything changed").
+		if !e.file.TryIncRef() {
+			ep.mu.Lock()
+			ep.removeLocked(e)
+			ep.mu.Unlock()
+			return
+		}
+		// Not released: drop the reference outside the queue's lock (the
+		// last DecRef would call Release, which notifies this queue).
+		go e.file.DecRef()
 	}
+	ep.mu.Lock()
 	if e.dead || e.disabled || ready&vfs.EventMask(e.events&^flagBits) == 0 {
 		ep.mu.Unlock()
 		return

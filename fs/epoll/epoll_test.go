@@ -529,3 +529,18 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("%d entries left after closing everything", ep.Len())
 	}
 }
+
+// TestSpuriousFree: a file that notifies every bit (including EventFree's)
+// while alive does not lose its entry.
+func TestSpuriousFree(t *testing.T) {
+	_, ep := newEpoll(t)
+	f := &fakeFile{mode: unix.S_IFCHR}
+	fd := fakeFD(f)
+	defer fd.DecRef()
+	ctl(t, ep, unix.EPOLL_CTL_ADD, 3, fd, in, 3)
+	f.set(^vfs.EventMask(0))
+	if ep.Len() != 1 {
+		t.Fatal("entry dropped on a spurious EventFree")
+	}
+	expect(t, "all bits", poll0(t, ep), Event{in | unix.EPOLLERR | unix.EPOLLHUP, 3})
+}
