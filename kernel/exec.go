@@ -116,6 +116,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	if t.Files != nil {
 		t.Files.CloseOnExec()
 	}
+	t.tg.stopTimers(false)
 	t.tg.mu.Lock()
 	for i := range t.tg.sigactions {
 		if t.tg.sigactions[i].Handler != sigIGN {

@@ -136,6 +136,7 @@ func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
 // zombie for its parent to reap (or is reaped at once when nobody will),
 // its children are adopted, and the parent is signalled.
 func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
+	tg.stopTimers(true)
 	k.mu.Lock()
 	tg.proc.zombie = true
 	tg.proc.waitStatus = status

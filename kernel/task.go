@@ -33,16 +33,18 @@ type ThreadGroup struct {
 	proc procState
 
 	mu          sync.Mutex
-	sigactions  [65]SigAction // indexed by signal number; protected by mu
-	pending     sigQueue      // process-directed signals; protected by mu
-	rlimits     [16]Rlimit    // protected by mu
-	exiting     bool          // protected by mu
-	exitStatus  int           // wait status once exiting; protected by mu
-	tasks       []*Task       // protected by mu
-	deadCPU     int64         // CPU time of exited tasks; protected by mu
-	notDumpable int           // protected by mu
-	stopSig     int           // the signal that stopped the process, 0 if running; protected by mu
-	contCh      chan struct{} // closed when a stopped process continues; protected by mu
+	sigactions  [65]SigAction         // indexed by signal number; protected by mu
+	pending     sigQueue              // process-directed signals; protected by mu
+	rlimits     [16]Rlimit            // protected by mu
+	exiting     bool                  // protected by mu
+	exitStatus  int                   // wait status once exiting; protected by mu
+	tasks       []*Task               // protected by mu
+	deadCPU     int64                 // CPU time of exited tasks; protected by mu
+	notDumpable int                   // protected by mu
+	stopSig     int                   // the signal that stopped the process, 0 if running; protected by mu
+	contCh      chan struct{}         // closed when a stopped process continues; protected by mu
+	itimers     [3]*intervalTimer     // setitimer's timers; protected by mu
+	posixTimers map[int32]*PosixTimer // timer_create's timers; protected by mu
 }
 
 // PID is the thread group id.

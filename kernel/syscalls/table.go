@@ -102,6 +102,15 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysNanosleep, "nanosleep", sysNanosleep, x, x)
 	r(arch.SysClockNanosleep, "clock_nanosleep", sysClockNanosleep, i, x, x, x)
 
+	r(arch.SysSetitimer, "setitimer", sysSetitimer, i, x, x)
+	r(arch.SysGetitimer, "getitimer", sysGetitimer, i, x)
+	r(arch.SysAlarm, "alarm", sysAlarm, i)
+	r(arch.SysTimerCreate, "timer_create", sysTimerCreate, i, x, x)
+	r(arch.SysTimerSettime, "timer_settime", sysTimerSettime, i, x, x, x)
+	r(arch.SysTimerGettime, "timer_gettime", sysTimerGettime, i, x)
+	r(arch.SysTimerGetoverrun, "timer_getoverrun", sysTimerGetoverrun, i)
+	r(arch.SysTimerDelete, "timer_delete", sysTimerDelete, i)
+
 	// Signals.
 	r(arch.SysRtSigaction, "rt_sigaction", sysRtSigaction, sig, x, x, i)
 	r(arch.SysRtSigprocmask, "rt_sigprocmask", sysRtSigprocmask, i, x, x, i)

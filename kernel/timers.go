@@ -1,0 +1,243 @@
+package kernel
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// intervalTimer is one armed timer: ITIMER_REAL, or a POSIX timer. It
+// runs on a Go timer, so an idle sandbox with armed timers costs nothing
+// until one fires.
+type intervalTimer struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	deadline time.Time     // next expiry; zero when disarmed
+	interval time.Duration // 0: one shot
+	overrun  int           // expirations since the last delivery, minus one
+	fire     func()        // sends the signal
+}
+
+// set arms (value > 0) or disarms the timer and returns the old setting.
+func (it *intervalTimer) set(value, interval time.Duration) (oldValue, oldInterval time.Duration) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	oldValue, oldInterval = it.remainingLocked(), it.interval
+	if it.timer != nil {
+		it.timer.Stop()
+		it.timer = nil
+	}
+	it.deadline, it.interval, it.overrun = time.Time{}, interval, 0
+	if value > 0 {
+		it.deadline = time.Now().Add(value)
+		it.timer = time.AfterFunc(value, it.expire)
+	}
+	return oldValue, oldInterval
+}
+
+// get returns the time left and the interval.
+func (it *intervalTimer) get() (time.Duration, time.Duration) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return it.remainingLocked(), it.interval
+}
+
+func (it *intervalTimer) remainingLocked() time.Duration {
+	if it.deadline.IsZero() {
+		return 0
+	}
+	d := time.Until(it.deadline)
+	if d <= 0 {
+		d = time.Microsecond // due now: Linux reports a tiny positive value
+	}
+	return d
+}
+
+// expire fires the timer and re-arms a periodic one.
+func (it *intervalTimer) expire() {
+	it.mu.Lock()
+	if it.deadline.IsZero() {
+		it.mu.Unlock()
+		return
+	}
+	if it.interval > 0 {
+		next := it.deadline.Add(it.interval)
+		now := time.Now()
+		for !next.After(now) {
+			next = next.Add(it.interval)
+			it.overrun++
+		}
+		it.deadline = next
+		it.timer = time.AfterFunc(time.Until(next), it.expire)
+	} else {
+		it.deadline = time.Time{}
+	}
+	fire := it.fire
+	it.mu.Unlock()
+	fire()
+}
+
+// takeOverrun returns and resets the overrun count (timer_getoverrun).
+func (it *intervalTimer) takeOverrun() int {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	n := it.overrun
+	it.overrun = 0
+	return n
+}
+
+// Itimer kinds.
+const (
+	ItimerReal    = 0
+	ItimerVirtual = 1
+	ItimerProf    = 2
+)
+
+// itimer returns the process's timer of kind which (created on first use).
+// ITIMER_VIRTUAL and ITIMER_PROF count wall time here, not CPU time: uk
+// does not sample CPU use, so a CPU-bound program sees them fire on time
+// and an idle one sees them fire early.
+func (tg *ThreadGroup) itimer(which int) *intervalTimer {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.itimers[which] == nil {
+		sig := [3]unix.Signal{unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF}[which]
+		tg.itimers[which] = &intervalTimer{fire: func() {
+			tg.SendSignal(&arch.SignalInfo{Signo: int32(sig), Code: arch.SI_KERNEL}, nil)
+		}}
+	}
+	return tg.itimers[which]
+}
+
+// SetItimer implements setitimer; it returns the old value and interval.
+func (tg *ThreadGroup) SetItimer(which int, value, interval time.Duration) (time.Duration, time.Duration, error) {
+	if which < 0 || which > 2 {
+		return 0, 0, unix.EINVAL
+	}
+	v, i := tg.itimer(which).set(value, interval)
+	return v, i, nil
+}
+
+// GetItimer implements getitimer.
+func (tg *ThreadGroup) GetItimer(which int) (time.Duration, time.Duration, error) {
+	if which < 0 || which > 2 {
+		return 0, 0, unix.EINVAL
+	}
+	v, i := tg.itimer(which).get()
+	return v, i, nil
+}
+
+// PosixTimer is a timer_create(2) timer.
+type PosixTimer struct {
+	it     *intervalTimer
+	clock  int32
+	notify int // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
+}
+
+// TimerCreate implements timer_create: sig and value are what the timer
+// delivers; target is the thread for SIGEV_THREAD_ID (nil: the process).
+func (tg *ThreadGroup) TimerCreate(clock int32, notify, sig int, value uint64, target *Task) (int32, error) {
+	switch clock {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_PROCESS_CPUTIME_ID,
+		unix.CLOCK_THREAD_CPUTIME_ID, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM, unix.CLOCK_TAI:
+	default:
+		return 0, unix.EINVAL
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.posixTimers == nil {
+		tg.posixTimers = make(map[int32]*PosixTimer)
+	}
+	id := int32(0)
+	for tg.posixTimers[id] != nil {
+		id++
+	}
+	pt := &PosixTimer{clock: clock, notify: notify}
+	pt.it = &intervalTimer{}
+	pt.it.fire = func() {
+		if notify == sigevNone {
+			return
+		}
+		info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_TIMER, TimerID: id, Value: value}
+		info.Overrun = int32(pt.it.takeOverrun())
+		tg.SendSignal(&info, target)
+	}
+	tg.posixTimers[id] = pt
+	return id, nil
+}
+
+// SIGEV_* notification kinds.
+const (
+	sigevSignal   = 0
+	sigevNone     = 1
+	sigevThread   = 2
+	sigevThreadID = 4
+)
+
+// Timer returns the POSIX timer id.
+func (tg *ThreadGroup) Timer(id int32) (*PosixTimer, error) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if pt := tg.posixTimers[id]; pt != nil {
+		return pt, nil
+	}
+	return nil, unix.EINVAL
+}
+
+// TimerDelete implements timer_delete.
+func (tg *ThreadGroup) TimerDelete(id int32) error {
+	tg.mu.Lock()
+	pt := tg.posixTimers[id]
+	delete(tg.posixTimers, id)
+	tg.mu.Unlock()
+	if pt == nil {
+		return unix.EINVAL
+	}
+	pt.it.set(0, 0)
+	return nil
+}
+
+// Set arms the timer (value is relative) and returns the old setting.
+func (pt *PosixTimer) Set(value, interval time.Duration) (time.Duration, time.Duration) {
+	return pt.it.set(value, interval)
+}
+
+// Get returns the time left and the interval.
+func (pt *PosixTimer) Get() (time.Duration, time.Duration) { return pt.it.get() }
+
+// Overrun returns timer_getoverrun's count.
+func (pt *PosixTimer) Overrun() int {
+	pt.it.mu.Lock()
+	defer pt.it.mu.Unlock()
+	return pt.it.overrun
+}
+
+// Clock is the clock the timer measures.
+func (pt *PosixTimer) Clock() int32 { return pt.clock }
+
+// stopTimers disarms the POSIX timers of a process that exits or execs,
+// and its interval timers too when it exits (they survive exec).
+func (tg *ThreadGroup) stopTimers(exiting bool) {
+	tg.mu.Lock()
+	var its [3]*intervalTimer
+	if exiting {
+		its = tg.itimers
+	}
+	var pts []*PosixTimer
+	for _, pt := range tg.posixTimers {
+		pts = append(pts, pt)
+	}
+	tg.posixTimers = nil
+	tg.mu.Unlock()
+	for _, it := range its {
+		if it != nil {
+			it.set(0, 0)
+		}
+	}
+	for _, pt := range pts {
+		pt.it.set(0, 0)
+	}
+}
