@@ -40,6 +40,9 @@ var cCases = []cCase{
 	{name: "fd", prog: "fd"},
 	{name: "mem", prog: "mem"},
 	{name: "enosys", prog: "enosys"},
+	{name: "sigframe", prog: "sigframe"},
+	{name: "procs", prog: "procs"},
+	{name: "threads", prog: "threads"},
 
 	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
 	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},

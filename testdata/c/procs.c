@@ -1,0 +1,145 @@
+/* procs: fork, vfork, exec-less process life: wait statuses, zombies and
+ * reaping, orphans adopted by a subreaper, process groups and sessions,
+ * SIGCHLD, pipes between processes (EOF, EPIPE/SIGPIPE), and job-control
+ * stop/continue seen through waitpid. */
+#include "uktest.h"
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+static volatile int chld;
+static void on_chld(int sig) { chld++; }
+
+int main(void) {
+	int st;
+	pid_t c = fork();
+	if (c == 0)
+		_exit(7);
+	EXPECT_EQ(waitpid(c, &st, 0) == c, 1);
+	CHECK("child exit status 7", WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	EXPECT_ERR(waitpid(c, &st, 0), ECHILD);
+
+	c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	kill(c, SIGTERM);
+	waitpid(c, &st, 0);
+	CHECK("child killed by SIGTERM", WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+
+	/* WNOHANG on a running child. */
+	int p[2];
+	pipe(p);
+	c = fork();
+	if (c == 0) {
+		char b;
+		close(p[1]);
+		read(p[0], &b, 1); /* returns 0 at EOF when the parent closes */
+		_exit(3);
+	}
+	close(p[0]);
+	EXPECT_EQ(waitpid(c, &st, WNOHANG), 0);
+	close(p[1]);
+	waitpid(c, &st, 0);
+	CHECK("pipe EOF ended the child", WIFEXITED(st) && WEXITSTATUS(st) == 3);
+
+	/* vfork: the parent waits until the child exits; memory is shared. */
+	volatile int shared = 0;
+	c = vfork();
+	if (c == 0) {
+		shared = 1;
+		_exit(0);
+	}
+	CHECK("vfork child ran first and shared memory", shared == 1);
+	waitpid(c, &st, 0);
+
+	/* Orphans go to the nearest subreaper. */
+	EXPECT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+	int q[2];
+	pipe(q);
+	c = fork();
+	if (c == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			usleep(50000);
+			int ok = getppid() != getpid();
+			char r = 'n';
+			/* our parent is now the subreaper: getppid == its pid */
+			if (ok)
+				r = 'y';
+			pid_t pp = getppid();
+			write(q[1], &r, 1);
+			write(q[1], &pp, sizeof pp);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	char r;
+	pid_t pp;
+	read(q[0], &r, 1);
+	read(q[0], &pp, sizeof pp);
+	CHECK("orphan reparented to the subreaper", pp == getpid());
+	CHECK("subreaper reaps the orphan", wait(&st) > 0 && WIFEXITED(st));
+
+	/* SIGCHLD is sent on exit. */
+	struct sigaction sa = {.sa_handler = on_chld};
+	sigaction(SIGCHLD, &sa, NULL);
+	c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, &st, 0);
+	CHECK("SIGCHLD delivered", chld >= 1);
+
+	/* Sessions and groups. */
+	c = fork();
+	if (c == 0) {
+		int ok = setsid() == getpid() && getsid(0) == getpid() && getpgrp() == getpid();
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(c, &st, 0);
+	CHECK("setsid makes a new session and group", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT_OK(setpgid(c, c));
+	EXPECT_EQ(getpgid(c) == c, 1);
+	EXPECT_OK(kill(-c, SIGKILL));
+	waitpid(c, &st, 0);
+	CHECK("kill(-pgid) reached the group", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/* Stop and continue. */
+	c = fork();
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	kill(c, SIGSTOP);
+	EXPECT_EQ(waitpid(c, &st, WUNTRACED) == c, 1);
+	CHECK("WIFSTOPPED by SIGSTOP", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+	kill(c, SIGCONT);
+	EXPECT_EQ(waitpid(c, &st, WCONTINUED) == c, 1);
+	CHECK("WIFCONTINUED", WIFCONTINUED(st));
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+
+	/* Writing to a pipe without readers: EPIPE when SIGPIPE is ignored,
+	 * death by SIGPIPE otherwise. */
+	int w[2];
+	pipe(w);
+	close(w[0]);
+	signal(SIGPIPE, SIG_IGN);
+	EXPECT_ERR(write(w[1], "x", 1), EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	c = fork();
+	if (c == 0) {
+		write(w[1], "x", 1);
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	CHECK("killed by SIGPIPE", WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+	return ukt_exit();
+}
