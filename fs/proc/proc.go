@@ -1,0 +1,175 @@
+// Package proc is uk's procfs: /proc/self and /proc/[pid] (stat, status,
+// cmdline, environ, maps, fd/, fdinfo/, exe, cwd, root, mounts, mountinfo,
+// comm, task/, oom_score_adj...), the system files (cpuinfo, meminfo,
+// uptime, loadavg, stat, filesystems, cmdline, version, mounts) and
+// /proc/sys (kernel/hostname, osrelease, pid_max, random/boot_id,
+// random/uuid, fs/pipe-max-size, ...).
+//
+// proc knows nothing of the kernel's types: the kernel hands it a Kernel
+// (and Tasks through it), small interfaces that answer what the files
+// show. File contents are generated when a read starts at offset 0, as
+// Linux's seq_file does, so a reader that rewinds sees fresh values.
+// Directories whose entries follow the tasks (the root, fd/, task/) are
+// vfs.DynamicDir; everything else is built once.
+package proc
+
+import (
+	"crypto/rand"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+)
+
+// Kernel is what proc asks of the kernel.
+type Kernel interface {
+	// PIDs lists the live thread group ids, ascending.
+	PIDs() []int32
+	// Task returns the live task with thread id tid, or nil.
+	Task(tid int32) Task
+	// Hostname is the UTS nodename; Release and Version what uname shows.
+	Hostname() string
+	Release() string
+	Version() string
+	// Cmdline is the kernel command line (/proc/cmdline, without newline).
+	Cmdline() string
+	// Boot is when the kernel started.
+	Boot() time.Time
+	// MemTotal and MemFree are the sandbox memory in bytes.
+	MemTotal() uint64
+	MemFree() uint64
+	// NumCPU is the number of CPUs the sandbox shows.
+	NumCPU() int
+}
+
+// Task is one thread as proc shows it. Process-wide values (maps, fds,
+// cwd, cmdline) are those of its thread group.
+type Task interface {
+	TID() int32
+	// PID is the thread group id; PPID the parent's; PGID and SID the
+	// process group and session.
+	PID() int32
+	PPID() int32
+	PGID() int32
+	SID() int32
+	Comm() string
+	// State is the one-letter state /proc/PID/stat shows ('R', 'S', 'Z').
+	State() byte
+	// Threads lists the thread ids of the group, ascending.
+	Threads() []int32
+	// Cmdline and Environ are the argument and environment areas of the
+	// process's memory (NUL-separated).
+	Cmdline() []byte
+	Environ() []byte
+	Maps() []Mapping
+	// FDs lists the open descriptor numbers, ascending; FD returns one
+	// with a reference the caller drops (DecRef), and its FD_CLOEXEC.
+	FDs() []int32
+	FD(n int32) (*vfs.FileDescription, bool, error)
+	// FSContext is the root and cwd (nil without a filesystem).
+	FSContext() *vfs.FSContext
+	// Exe is the executable's absolute path inside the sandbox.
+	Exe() string
+	Credentials() *vfs.Credentials
+	Umask() uint32
+	Signals() Signals
+	// CPUTime is the user and system time used by the thread group.
+	CPUTime() (user, sys time.Duration)
+	// Memory reports virtual size and resident size in bytes.
+	Memory() (vsize, rss uint64)
+}
+
+// Signals are a task's signal masks as status shows them (bit n-1 is
+// signal n).
+type Signals struct {
+	Pending, SharedPending, Blocked, Ignored, Caught uint64
+}
+
+// Mapping is one line of /proc/PID/maps.
+type Mapping struct {
+	Start, End                uint64
+	Read, Write, Exec, Shared bool
+	Offset                    uint64
+	Dev, Ino                  uint64
+	Name                      string
+}
+
+// Options configure a proc filesystem.
+type Options struct {
+	// Filesystems lists the registered filesystem types for
+	// /proc/filesystems (all shown as "nodev").
+	Filesystems []string
+}
+
+// FS is a proc filesystem instance.
+type FS struct {
+	k      Kernel
+	v      *vfs.VFS
+	opts   Options
+	bootID string
+	ctime  unix.Timespec
+	root   *dir
+
+	mu     sync.Mutex
+	pids   map[int64]*dir  // cached /proc/[pid] and task/[tid] dirs; protected by mu
+	oomAdj map[int32]int64 // oom_score_adj per thread group; protected by mu
+}
+
+// New returns a proc filesystem showing k's tasks; v is the namespace the
+// magic links (exe, cwd, root, fd/N) resolve in.
+func New(k Kernel, v *vfs.VFS, opts Options) *FS {
+	t := time.Now()
+	fs := &FS{k: k, v: v, opts: opts, bootID: uuid(), pids: map[int64]*dir{}, oomAdj: map[int32]int64{},
+		ctime: unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}}
+	fs.root = fs.newRoot()
+	return fs
+}
+
+// Root implements vfs.Filesystem.
+func (fs *FS) Root() vfs.DirInode { return fs.root }
+
+// Statfs implements vfs.Filesystem.
+func (fs *FS) Statfs(vfs.Context) (vfs.Statfs, error) {
+	return vfs.Statfs{Type: unix.PROC_SUPER_MAGIC, Bsize: 4096, Frsize: 4096, Namelen: 255}, nil
+}
+
+// Type is the "proc" filesystem type. Every mount gets a new instance
+// over the same kernel.
+type Type struct {
+	Kernel Kernel
+	Opts   Options
+}
+
+// NewFilesystem implements vfs.FilesystemType.
+func (t *Type) NewFilesystem(_ vfs.Context, v *vfs.VFS, _ string, _ uint64, _ string) (vfs.Filesystem, error) {
+	return New(t.Kernel, v, t.Opts), nil
+}
+
+// uuid returns a random version-4 UUID string.
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// inoOf gives a stable inode number for a path inside proc.
+func inoOf(path string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	return h.Sum64()&(1<<40-1) | 1<<40
+}
+
+// caller returns the task making the request, or nil (kernel-internal
+// contexts).
+func (fs *FS) caller(ctx vfs.Context) Task {
+	if c, ok := ctx.(interface{ TID() int32 }); ok {
+		return fs.k.Task(c.TID())
+	}
+	return nil
+}

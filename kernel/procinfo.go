@@ -1,0 +1,182 @@
+package kernel
+
+import (
+	"runtime"
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/proc"
+	"uk/fs/vfs"
+	"uk/platform"
+)
+
+// ProcSource returns the view of k that /proc shows (proc.Kernel).
+func (k *Kernel) ProcSource() proc.Kernel { return procKernel{k} }
+
+// procKernel adapts a Kernel to proc.Kernel.
+type procKernel struct{ k *Kernel }
+
+func (p procKernel) PIDs() []int32 {
+	tgs := p.k.threadGroups()
+	out := make([]int32, 0, len(tgs))
+	for _, tg := range tgs {
+		out = append(out, tg.pid)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func (p procKernel) Task(tid int32) proc.Task {
+	t := p.k.TaskByTID(tid)
+	if t == nil {
+		return nil
+	}
+	return procTask{t}
+}
+
+func (p procKernel) Hostname() string { return p.k.Hostname }
+func (p procKernel) Release() string  { return Release }
+func (p procKernel) Version() string  { return Version }
+func (p procKernel) Cmdline() string  { return p.k.Cmdline }
+func (p procKernel) Boot() time.Time  { return p.k.Boot }
+func (p procKernel) NumCPU() int      { return runtime.NumCPU() }
+
+func (p procKernel) MemTotal() uint64 {
+	if p.k.MemFile == nil {
+		return 0
+	}
+	return uint64(p.k.MemFile.Size())
+}
+
+func (p procKernel) MemFree() uint64 { return p.MemTotal() }
+
+// procTask adapts a Task to proc.Task.
+type procTask struct{ t *Task }
+
+func (p procTask) TID() int32   { return p.t.TID() }
+func (p procTask) PID() int32   { return p.t.PID() }
+func (p procTask) PPID() int32  { return p.t.PPID() }
+func (p procTask) PGID() int32  { return p.t.tg.ProcessGroup() }
+func (p procTask) SID() int32   { return p.t.tg.Session() }
+func (p procTask) Comm() string { return p.t.Comm() }
+func (p procTask) State() byte  { return 'R' }
+
+func (p procTask) Threads() []int32 {
+	tg := p.t.tg
+	tg.mu.Lock()
+	out := make([]int32, 0, len(tg.tasks))
+	for _, t := range tg.tasks {
+		out = append(out, t.tid)
+	}
+	tg.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// memRange reads [start, end) of the task's memory (argv, envp areas).
+func (p procTask) memRange(start, end uint64) []byte {
+	m := p.t.MM
+	if m == nil || end <= start || end-start > 1<<20 {
+		return nil
+	}
+	b := make([]byte, end-start)
+	if m.CopyIn(start, b) != nil {
+		return nil
+	}
+	return b
+}
+
+func (p procTask) Cmdline() []byte {
+	if p.t.MM == nil {
+		return nil
+	}
+	return p.memRange(p.t.MM.ArgStart, p.t.MM.ArgEnd)
+}
+
+func (p procTask) Environ() []byte {
+	if p.t.MM == nil {
+		return nil
+	}
+	return p.memRange(p.t.MM.EnvStart, p.t.MM.EnvEnd)
+}
+
+func (p procTask) Maps() []proc.Mapping {
+	if p.t.MM == nil {
+		return nil
+	}
+	vmas := p.t.MM.VMAs()
+	out := make([]proc.Mapping, 0, len(vmas))
+	for _, v := range vmas {
+		m := proc.Mapping{Start: v.Start, End: v.End, Read: v.Prot&platform.Read != 0,
+			Write: v.Prot&platform.Write != 0, Exec: v.Prot&platform.Exec != 0, Shared: v.Shared,
+			Dev: v.Dev, Ino: v.Ino, Name: v.Name}
+		if v.Ino != 0 {
+			m.Offset = v.Pgoff << arch.PageShift
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (p procTask) FDs() []int32 {
+	if p.t.Files == nil {
+		return nil
+	}
+	var out []int32
+	p.t.Files.ForEach(func(n int32, _ *vfs.FileDescription, _ bool) { out = append(out, n) })
+	return out
+}
+
+func (p procTask) FD(n int32) (*vfs.FileDescription, bool, error) {
+	if p.t.Files == nil {
+		return nil, false, errNoFiles
+	}
+	return p.t.Files.Get(n)
+}
+
+func (p procTask) FSContext() *vfs.FSContext { return p.t.FS }
+
+func (p procTask) Exe() string {
+	if p.t.MM == nil {
+		return ""
+	}
+	return p.t.MM.Exe
+}
+
+func (p procTask) Credentials() *vfs.Credentials { return p.t.Credentials() }
+func (p procTask) Umask() uint32                 { return p.t.Umask() }
+
+func (p procTask) Signals() proc.Signals {
+	s := proc.Signals{Pending: uint64(p.t.PendingSignals()), Blocked: uint64(p.t.SigMask())}
+	for sig := 1; sig <= 64; sig++ {
+		a := p.t.tg.SigAction(sig)
+		switch a.Handler {
+		case 0: // SIG_DFL
+		case arch.SIG_IGN:
+			s.Ignored |= 1 << (sig - 1)
+		default:
+			s.Caught |= 1 << (sig - 1)
+		}
+	}
+	return s
+}
+
+func (p procTask) CPUTime() (user, sys time.Duration) {
+	return time.Duration(p.t.tg.CPUTime()), 0
+}
+
+func (p procTask) Memory() (vsize, rss uint64) {
+	if p.t.MM == nil {
+		return 0, 0
+	}
+	for _, v := range p.t.MM.VMAs() {
+		vsize += v.End - v.Start
+	}
+	return vsize, 0
+}
+
+// errNoFiles is returned for a task whose descriptor table is gone.
+var errNoFiles error = unix.EBADF

@@ -1,0 +1,240 @@
+package main
+
+// The sandbox's filesystem for `uk run`: a tmpfs root filled from
+// --rootfs (a host directory or a cpio image) or, without it, a small
+// tree holding the host program, with /proc, /dev, /sys and /tmp.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/dev"
+	"uk/fs/pipe"
+	"uk/fs/proc"
+	"uk/fs/sys"
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
+	"uk/initramfs"
+	"uk/kernel"
+	"uk/kernel/memfile"
+)
+
+// fsTypes are the filesystem types mount(2) knows, in /proc/filesystems order.
+var fsTypes = []string{"sysfs", "tmpfs", "devtmpfs", "proc", "devpts"}
+
+// setupCtx is the context the kernel's own filesystem setup runs with.
+type setupCtx struct{}
+
+func (setupCtx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
+func (setupCtx) Umask() uint32                 { return 0 }
+func (setupCtx) Block(<-chan struct{}) error   { return unix.EINTR }
+func (setupCtx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
+func (setupCtx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
+
+// devptsType is a stand-in for devpts until uk has pseudo-terminals: an
+// empty tmpfs that accepts devpts's mount options.
+type devptsType struct{ mf *memfile.File }
+
+func (t devptsType) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string) (vfs.Filesystem, error) {
+	return tmpfs.New(t.mf, tmpfs.Options{RootMode: 0o755, MaxBytes: 1 << 20}), nil
+}
+
+// newSandboxVFS makes k's namespace: the registered filesystem types and
+// devices, and an empty tmpfs root. It sets k.VFS.
+func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.VFS, vfs.Path) {
+	mf := k.MemFile
+	v := vfs.New()
+	v.RegisterType("tmpfs", tmpfs.Type{MF: mf})
+	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
+	v.RegisterType("proc", &proc.Type{Kernel: k.ProcSource(), Opts: proc.Options{Filesystems: fsTypes}})
+	v.RegisterType("sysfs", sys.Type{MF: mf, NumCPU: k.ProcSource().NumCPU()})
+	v.RegisterType("devpts", devptsType{mf})
+	dev.RegisterStandard(v.Devices, console)
+	v.OpenFIFO = pipe.NewFIFORegistry().Open
+	root := v.MountRoot(tmpfs.New(mf, tmpfs.Options{RootMode: 0o755}), "rootfs", "rootfs", 0)
+	k.VFS = v
+	return v, root
+}
+
+// buildRootFS makes the sandbox's filesystem and returns init's root and
+// working directory and the path of prog inside the sandbox.
+//
+// With rootfs (a directory, or a cpio archive, optionally gzipped) the
+// root is a copy of it and prog is a path inside it; /proc, /dev and /sys
+// are mounted where the tree has those directories. Without rootfs the
+// root holds /proc, /dev (devtmpfs, with /dev/shm and /dev/pts), /sys,
+// /tmp (mode 1777), /etc/passwd and /etc/group (root and nobody), and the
+// host file prog copied to /bin/<basename>, which is returned.
+func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream) (*vfs.FSContext, string, error) {
+	v, root := newSandboxVFS(k, console)
+	ctx := setupCtx{}
+	at := vfs.At{Root: root, Dir: root}
+	if rootfs != "" {
+		st, err := os.Stat(rootfs)
+		if err != nil {
+			return nil, "", fmt.Errorf("--rootfs: %w", err)
+		}
+		if st.IsDir() {
+			err = initramfs.CopyHostDir(v, root, rootfs)
+		} else {
+			err = initramfs.LoadFile(v, root, rootfs)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("--rootfs %s: %w", rootfs, err)
+		}
+		for _, m := range []struct{ dir, typ string }{{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"}} {
+			p, err := v.Resolve(ctx, at, m.dir, 0)
+			if err != nil || !p.Dentry.IsDir() {
+				continue
+			}
+			if err := mountOn(v, ctx, p, m.typ); err != nil {
+				return nil, "", err
+			}
+			if m.typ == "devtmpfs" {
+				if err := mountDevExtras(v, k.MemFile, root); err != nil {
+					return nil, "", err
+				}
+			}
+		}
+		if !path.IsAbs(prog) {
+			prog = "/" + prog
+		}
+		return vfs.NewFSContext(root), prog, nil
+	}
+
+	for _, d := range []struct {
+		name string
+		mode uint32
+	}{{"bin", 0o755}, {"dev", 0o755}, {"etc", 0o755}, {"proc", 0o555}, {"sys", 0o555}, {"tmp", 0o1777}, {"root", 0o700}} {
+		if err := v.MkdirAt(ctx, at, d.name, d.mode); err != nil {
+			return nil, "", fmt.Errorf("mkdir /%s: %w", d.name, err)
+		}
+	}
+	files := map[string]string{
+		"etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		"etc/group":    "root:x:0:\nnobody:x:65534:\n",
+		"etc/hostname": k.Hostname + "\n",
+	}
+	for name, content := range files {
+		if err := writeFile(v, ctx, at, name, 0o644, []byte(content)); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, m := range []struct{ dir, typ string }{{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"}} {
+		p, err := v.Resolve(ctx, at, m.dir, 0)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s: %w", m.dir, err)
+		}
+		if err := mountOn(v, ctx, p, m.typ); err != nil {
+			return nil, "", err
+		}
+		if m.typ == "devtmpfs" {
+			if err := mountDevExtras(v, k.MemFile, root); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	inside := "/bin/" + filepath.Base(prog)
+	if err := copyHostFile(v, ctx, at, prog, inside); err != nil {
+		return nil, "", err
+	}
+	return vfs.NewFSContext(root), inside, nil
+}
+
+// mountOn mounts a new filesystem of type typ on the directory p.
+func mountOn(v *vfs.VFS, ctx vfs.Context, p vfs.Path, typ string) error {
+	fs, err := v.NewFilesystem(ctx, typ, typ, 0, "")
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", typ, err)
+	}
+	flags := uint64(0)
+	switch typ {
+	case "proc", "sysfs":
+		flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	case "devtmpfs":
+		flags = unix.MS_NOSUID
+	}
+	if _, err := v.MountFilesystem(fs, typ, typ, p, flags); err != nil {
+		return fmt.Errorf("mount %s: %w", typ, err)
+	}
+	return nil
+}
+
+// mountDevExtras mounts /dev/shm (tmpfs) and /dev/pts (devpts stand-in)
+// below a freshly mounted /dev.
+func mountDevExtras(v *vfs.VFS, mf *memfile.File, root vfs.Path) error {
+	ctx := setupCtx{}
+	// A fresh walk crosses into the devtmpfs just mounted on /dev.
+	dev2, err := v.Resolve(ctx, vfs.At{Root: root, Dir: root}, "/dev", 0)
+	if err != nil {
+		return fmt.Errorf("resolve /dev: %w", err)
+	}
+	if err := dev.MountShm(v, mf, dev2); err != nil {
+		return err
+	}
+	pts, err := v.Resolve(ctx, vfs.At{Root: root, Dir: dev2}, "pts", 0)
+	if err != nil {
+		return fmt.Errorf("resolve /dev/pts: %w", err)
+	}
+	return mountOn(v, ctx, pts, "devpts")
+}
+
+// writeFile creates name (relative to at) with the given contents.
+func writeFile(v *vfs.VFS, ctx vfs.Context, at vfs.At, name string, mode uint32, data []byte) error {
+	d, err := v.OpenAt(ctx, at, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, mode)
+	if err != nil {
+		return fmt.Errorf("create /%s: %w", name, err)
+	}
+	defer d.DecRef()
+	if _, err := d.Write(ctx, data); err != nil {
+		return fmt.Errorf("write /%s: %w", name, err)
+	}
+	return nil
+}
+
+// copyHostFile copies the host file hostPath into the sandbox at name,
+// keeping its permission bits (and so its execute bits).
+func copyHostFile(v *vfs.VFS, ctx vfs.Context, at vfs.At, hostPath, name string) error {
+	f, err := os.Open(hostPath)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s: %w", hostPath, pe.Err)
+		}
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s: %w", hostPath, unix.EISDIR)
+	}
+	d, err := v.OpenAt(ctx, at, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, uint32(st.Mode().Perm()))
+	if err != nil {
+		return fmt.Errorf("copy %s to %s: %w", hostPath, name, err)
+	}
+	defer d.DecRef()
+	buf := make([]byte, 1<<20)
+	for {
+		n, rerr := f.Read(buf)
+		if n > 0 {
+			if _, err := d.Write(ctx, buf[:n]); err != nil {
+				return fmt.Errorf("copy %s to %s: %w", hostPath, name, err)
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("read %s: %w", hostPath, rerr)
+		}
+	}
+}
