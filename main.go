@@ -3,6 +3,7 @@
 // platform (ptrace stubs, or KVM where it works) only runs the program's
 // instructions and hands every system call and fault back to uk.
 //
+//	uk boot [flags] IMAGE.cpio[.gz]    boot an initramfs: its /init is PID 1
 //	uk run [flags] -- PROG [ARGS...]   run a static program from the host
 //	uk platforms                       say which platforms work here
 //	uk version                         print uk's version
@@ -41,6 +42,7 @@ func (e usageError) Error() string { return e.msg }
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
+  uk boot [flags] IMAGE.cpio[.gz]    boot an initramfs image: its /init runs as PID 1
   uk run [flags] -- PROG [ARGS...]   run PROG (a static x86-64 ELF on the host) in a new sandbox
   uk platforms                       list the platforms and whether they work here
   uk version                         print the version
@@ -60,6 +62,8 @@ func run(args []string) int {
 	switch args[0] {
 	case "run":
 		status, err = cmdRun(args[1:])
+	case "boot":
+		status, err = cmdBoot(args[1:])
 	case "platforms":
 		err = cmdPlatforms(args[1:])
 	case "version", "--version":
@@ -192,7 +196,7 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	files, err := stdioFiles()
+	files, err := stdioFiles(false)
 	if err != nil {
 		return 0, err
 	}
@@ -239,12 +243,20 @@ func newKernel(c *commonFlags) (*kernel.Kernel, error) {
 	return kernel.New(cfg), nil
 }
 
-// stdioFiles wires the program's fds 0, 1 and 2 to uk's own.
-func stdioFiles() (*kernel.FDTable, error) {
+// stdioFiles wires the program's fds 0, 1 and 2 to uk's own. With
+// terminal set, each also answers terminal ioctls (a booted init needs a
+// controlling terminal even when uk's stdio are pipes).
+func stdioFiles(terminal bool) (*kernel.FDTable, error) {
 	t := vfs.NewFDTable()
 	names := []string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
+	if terminal {
+		names = []string{"/dev/console", "/dev/console", "/dev/console"}
+	}
 	for fd := 0; fd < 3; fd++ {
 		s := dev.NewHostStream(fd, names[fd])
+		if terminal {
+			s.EmulateTerminal()
+		}
 		// The description has the access mode of uk's own fd, so that a
 		// write to a read-only stdin fails with EBADF as it would natively.
 		hostFlags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)

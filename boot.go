@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"uk/fs/dev"
+	"uk/fs/pipe"
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
+	"uk/initramfs"
+	"uk/kernel"
+)
+
+// cmdBoot boots an initramfs image: its /init (or rdinit=) runs as PID 1
+// on uk's console; reboot(2) or PID 1's exit ends uk.
+func cmdBoot(args []string) (int, error) {
+	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c commonFlags
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Println("usage: uk boot [flags] IMAGE.cpio[.gz]")
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return 0, nil
+		}
+		return 0, usageError{err.Error()}
+	}
+	if fs.NArg() != 1 {
+		return 0, usageError{"boot: want exactly one image (uk boot [flags] IMAGE.cpio[.gz])"}
+	}
+	image := fs.Arg(0)
+	if st, err := os.Stat(image); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return 0, fmt.Errorf("%s: %w", image, err)
+	} else if st.IsDir() {
+		return 0, fmt.Errorf("%s: is a directory, want a cpio image", image)
+	}
+	k, err := newKernel(&c)
+	if err != nil {
+		return 0, err
+	}
+	console := dev.NewHostStream(0, "/dev/console")
+	console.EmulateTerminal()
+	root, err := newRootFS(k, console)
+	if err != nil {
+		return 0, err
+	}
+	if err := initramfs.LoadFile(k.VFS, root.Root(), image); err != nil {
+		return 0, fmt.Errorf("%s: %w", image, err)
+	}
+	files, err := stdioFiles(true)
+	if err != nil {
+		return 0, err
+	}
+	init, env := bootCommandLine(c.appendCL)
+	err = k.StartInit(kernel.InitOptions{
+		Exe:   kernel.Executable{Path: init},
+		Argv:  []string{init},
+		Envv:  mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
+		Files: files,
+		FS:    root,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cannot start init: %w", err)
+	}
+	return k.Wait(), nil
+}
+
+// bootCommandLine reads the kernel command line as Linux does for init:
+// rdinit= names the program; other key=value words without a dot become
+// init's environment.
+func bootCommandLine(cmdline string) (init string, env []string) {
+	init = "/init"
+	for _, w := range strings.Fields(cmdline) {
+		k, v, ok := strings.Cut(w, "=")
+		switch {
+		case !ok:
+		case k == "rdinit":
+			init = v
+		case !strings.Contains(k, "."):
+			env = append(env, w)
+		}
+	}
+	return init, env
+}
+
+// newRootFS gives the kernel its filesystem namespace: a tmpfs root and
+// the filesystem types and devices programs may mount and open.
+func newRootFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.FSContext, error) {
+	v := vfs.New()
+	mf := k.MemFile
+	v.RegisterType("tmpfs", tmpfs.Type{MF: mf})
+	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
+	dev.RegisterStandard(v.Devices, console)
+	v.OpenFIFO = pipe.NewFIFORegistry().Open
+	rootFS := tmpfs.New(mf, tmpfs.Options{RootMode: 0o755})
+	root := v.MountRoot(rootFS, "rootfs", "rootfs", 0)
+	k.VFS = v
+	return vfs.NewFSContext(root), nil
+}
