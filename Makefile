@@ -2,7 +2,9 @@
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: build test vet boot bench
+.PHONY: build test vet boot bench image
+
+IMAGE ?= testdata/initramfs/out/uroot.cpio
 
 build:
 	$(GO) build -o uk .
@@ -16,6 +18,14 @@ vet:
 # platform this machine has.
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The default u-root image (built once from the pinned recipe, then cached).
+image:
+	scripts/build-initramfs.sh $(IMAGE)
+
+# Boot the default u-root initramfs to its shell inside uk.
+boot: build image
+	./uk boot $(IMAGE)
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 .
