@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 )
 
 // sigQueue holds pending signals: at most one instance of each standard
@@ -144,6 +145,7 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 		}
 	}
 	tg.mu.Unlock()
+	tg.sigNotify.Notify(vfs.EventIn)
 	if target != nil {
 		target.wake()
 	}

@@ -45,6 +45,8 @@ type ThreadGroup struct {
 	contCh      chan struct{}         // closed when a stopped process continues; protected by mu
 	itimers     [3]*intervalTimer     // setitimer's timers; protected by mu
 	posixTimers map[int32]*PosixTimer // timer_create's timers; protected by mu
+	// sigNotify tells signalfds that a signal was queued.
+	sigNotify vfs.Queue
 }
 
 // PID is the thread group id.

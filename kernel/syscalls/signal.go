@@ -219,3 +219,30 @@ func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64,
 	}
 	return 0, t.Kernel().Tkill(tgid, id, &info)
 }
+
+func sysSignalfd4(t *kernel.Task, a [6]uint64) (uint64, error) {
+	fd, maskAddr, size, flags := int32(a[0]), a[1], a[2], int(a[3])
+	if size != sigsetSize || flags&^(unix.SFD_CLOEXEC|unix.SFD_NONBLOCK) != 0 {
+		return 0, unix.EINVAL
+	}
+	v, err := getUint64(t, maskAddr)
+	if err != nil {
+		return 0, err
+	}
+	if fd != -1 {
+		d, err := t.FD(fd)
+		if err != nil {
+			return 0, err
+		}
+		defer d.DecRef()
+		return uint64(fd), kernel.SetSignalFDMask(d, arch.SigSet(v))
+	}
+	d := t.NewSignalFD(arch.SigSet(v), flags)
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, flags&unix.SFD_CLOEXEC != 0, t.NoFileLimit())
+	return uint64(n), err
+}
+
+func sysSignalfd(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sysSignalfd4(t, [6]uint64{a[0], a[1], a[2], 0})
+}

@@ -116,6 +116,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRtSigprocmask, "rt_sigprocmask", sysRtSigprocmask, i, x, x, i)
 	r(arch.SysSigaltstack, "sigaltstack", sysSigaltstack, x, x)
 	r(arch.SysRtSigreturn, "rt_sigreturn", sysRtSigreturn)
+	r(arch.SysSignalfd, "signalfd", sysSignalfd, fd, x, i)
+	r(arch.SysSignalfd4, "signalfd4", sysSignalfd4, fd, x, i, x)
 	r(arch.SysRtSigpending, "rt_sigpending", sysRtSigpending, x, i)
 	r(arch.SysRtSigsuspend, "rt_sigsuspend", sysRtSigsuspend, x, i)
 	r(arch.SysPause, "pause", sysPause)
