@@ -9,10 +9,6 @@ import (
 	"strings"
 
 	"uk/fs/dev"
-	"uk/fs/pipe"
-	"uk/fs/tmpfs"
-	"uk/fs/vfs"
-	"uk/initramfs"
 	"uk/kernel"
 )
 
@@ -51,18 +47,15 @@ func cmdBoot(args []string) (int, error) {
 	}
 	console := dev.NewHostStream(0, "/dev/console")
 	console.EmulateTerminal()
-	root, err := newRootFS(k, console)
+	init, env := bootCommandLine(c.appendCL)
+	root, init, err := buildRootFS(k, image, init, console)
 	if err != nil {
 		return 0, err
-	}
-	if err := initramfs.LoadFile(k.VFS, root.Root(), image); err != nil {
-		return 0, fmt.Errorf("%s: %w", image, err)
 	}
 	files, err := stdioFiles(true)
 	if err != nil {
 		return 0, err
 	}
-	init, env := bootCommandLine(c.appendCL)
 	err = k.StartInit(kernel.InitOptions{
 		Exe:   kernel.Executable{Path: init},
 		Argv:  []string{init},
@@ -92,19 +85,4 @@ func bootCommandLine(cmdline string) (init string, env []string) {
 		}
 	}
 	return init, env
-}
-
-// newRootFS gives the kernel its filesystem namespace: a tmpfs root and
-// the filesystem types and devices programs may mount and open.
-func newRootFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.FSContext, error) {
-	v := vfs.New()
-	mf := k.MemFile
-	v.RegisterType("tmpfs", tmpfs.Type{MF: mf})
-	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
-	dev.RegisterStandard(v.Devices, console)
-	v.OpenFIFO = pipe.NewFIFORegistry().Open
-	rootFS := tmpfs.New(mf, tmpfs.Options{RootMode: 0o755})
-	root := v.MountRoot(rootFS, "rootfs", "rootfs", 0)
-	k.VFS = v
-	return vfs.NewFSContext(root), nil
 }

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -111,6 +110,7 @@ type commonFlags struct {
 	mem      string
 	appendCL string
 	env      multiFlag
+	rootfs   string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -121,6 +121,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mem, "mem", "4G", "most memory the sandbox may use (e.g. 512M, 4G)")
 	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
+	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
 }
 
 // parseSize reads "512M", "4G", "1048576".
@@ -172,27 +173,18 @@ func cmdRun(args []string) (int, error) {
 		}
 	}
 	prog := rest[0]
-	f, err := os.Open(prog)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return 0, fmt.Errorf("%s: %w", prog, pe.Err)
+	if c.rootfs == "" {
+		// Refuse what cannot run before building a sandbox.
+		if err := checkHostProgram(prog); err != nil {
+			return 0, err
 		}
-		return 0, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	if st.IsDir() {
-		return 0, fmt.Errorf("%s: is a directory", prog)
-	}
-	// Refuse what cannot run before building a sandbox.
-	if _, err := loader.ParseELF(f, st.Size()); err != nil {
-		return 0, fmt.Errorf("%s: %w", prog, err)
 	}
 	k, err := newKernel(&c)
+	if err != nil {
+		return 0, err
+	}
+	console := dev.NewHostStream(0, "/dev/console")
+	root, inside, err := buildRootFS(k, c.rootfs, prog, console)
 	if err != nil {
 		return 0, err
 	}
@@ -200,23 +192,42 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	env := mergeEnv(defaultEnv, c.env)
-	// /proc/self/exe names the program by an absolute path, as Linux does.
-	exePath, err := filepath.Abs(prog)
-	if err != nil {
-		exePath = prog
-	}
 	err = k.StartInit(kernel.InitOptions{
-		Exe:     kernel.Executable{File: f, Size: st.Size(), Path: exePath},
+		Exe:     kernel.Executable{Path: inside},
 		Argv:    rest,
-		Envv:    env,
+		Envv:    mergeEnv(defaultEnv, c.env),
 		Files:   files,
+		FS:      root,
 		AsChild: true,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", prog, err)
+		return 0, err
 	}
 	return k.Wait(), nil
+}
+
+// checkHostProgram gives the one-line reason a host file cannot be run.
+func checkHostProgram(prog string) error {
+	f, err := os.Open(prog)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s: %w", prog, pe.Err)
+		}
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s: is a directory", prog)
+	}
+	if _, err := loader.ParseELF(f, st.Size()); err != nil {
+		return fmt.Errorf("%s: %w", prog, err)
+	}
+	return nil
 }
 
 // newKernel builds the memory file, the platform and the kernel.
