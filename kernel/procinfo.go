@@ -23,7 +23,11 @@ func (p procKernel) PIDs() []int32 {
 	tgs := p.k.threadGroups()
 	out := make([]int32, 0, len(tgs))
 	for _, tg := range tgs {
-		out = append(out, tg.pid)
+		// A group without a task (the kernel's own PID 1) has no
+		// directory to show.
+		if p.k.TaskByTID(tg.pid) != nil {
+			out = append(out, tg.pid)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out

@@ -286,6 +286,10 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, d, cmd, arg)
 	}
+	// Record locks, leases, seals (fs_misc.go).
+	if r, err, ok := fcntlFS(t, d, cmd, arg); ok {
+		return r, err
+	}
 	return 0, unix.EINVAL
 }
 

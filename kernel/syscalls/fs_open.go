@@ -99,6 +99,20 @@ func openAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags, mode uint32, re
 		}
 	}
 	d, err := v.OpenAt(t, at, p, flags, mode)
+	if err == unix.ENOTDIR && flags&unix.O_CREAT != 0 && strings.HasSuffix(p, "/") {
+		// Linux refuses O_CREAT of a name with a trailing slash with
+		// EISDIR once the parent resolves, whatever the name is.
+		if parent := strings.TrimRight(p, "/"); parent != "" {
+			if i := strings.LastIndexByte(parent, '/'); i >= 0 {
+				parent = parent[:i+1]
+			} else {
+				parent = "."
+			}
+			if q, perr := v.Resolve(t, at, parent, 0); perr == nil && q.Dentry.IsDir() {
+				err = unix.EISDIR
+			}
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
