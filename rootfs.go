@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -70,7 +71,8 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.VFS, vfs.Pat
 // are mounted where the tree has those directories. Without rootfs the
 // root holds /proc, /dev (devtmpfs, with /dev/shm and /dev/pts), /sys,
 // /tmp (mode 1777), /etc/passwd and /etc/group (root and nobody), and the
-// host file prog copied to /bin/<basename>, which is returned.
+// host file prog copied in at its absolute host path (returned) and
+// linked at /bin/<basename>.
 func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream) (*vfs.FSContext, string, error) {
 	v, root := newSandboxVFS(k, console)
 	ctx := setupCtx{}
@@ -140,11 +142,40 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 			}
 		}
 	}
-	inside := "/bin/" + filepath.Base(prog)
+	// The program keeps its host path inside the sandbox, so argv[0],
+	// AT_EXECFN and /proc/self/exe agree as they do natively and the
+	// program can exec itself by argv[0]; /bin/<basename> names it too.
+	inside, err := filepath.Abs(prog)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := mkdirAll(v, ctx, at, path.Dir(inside)); err != nil {
+		return nil, "", err
+	}
 	if err := copyHostFile(v, ctx, at, prog, inside); err != nil {
 		return nil, "", err
 	}
+	if alias := "/bin/" + filepath.Base(prog); alias != inside {
+		if err := v.LinkAt(ctx, at, inside, at, alias, 0); err != nil && err != unix.EEXIST {
+			return nil, "", fmt.Errorf("link %s: %w", alias, err)
+		}
+	}
 	return vfs.NewFSContext(root), inside, nil
+}
+
+// mkdirAll creates dir and its missing parents (mode 0755).
+func mkdirAll(v *vfs.VFS, ctx vfs.Context, at vfs.At, dir string) error {
+	cur := ""
+	for _, c := range strings.Split(strings.Trim(dir, "/"), "/") {
+		if c == "" {
+			continue
+		}
+		cur += "/" + c
+		if err := v.MkdirAt(ctx, at, cur, 0o755); err != nil && err != unix.EEXIST {
+			return fmt.Errorf("mkdir %s: %w", cur, err)
+		}
+	}
+	return nil
 }
 
 // mountOn mounts a new filesystem of type typ on the directory p.
