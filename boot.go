@@ -66,6 +66,7 @@ func cmdBoot(args []string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)
 	}
+	defer k.ForwardHostSignals()()
 	return k.Wait(), nil
 }
 

@@ -203,6 +203,7 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer k.ForwardHostSignals()()
 	return k.Wait(), nil
 }
 

@@ -36,6 +36,8 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		return unix.E2BIG
 	}
 
+	// AT_EXECFN is the filename as passed to execve.
+	execFn := path
 	// Resolve #! interpreters (at most four deep, as Linux).
 	var r io.ReaderAt
 	var size int64
@@ -96,7 +98,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	}
 	c := t.Credentials()
 	res, err := loader.Load(m, r, e, loader.Args{
-		Argv: argv, Envv: envv, ExecFn: abs, SysinfoEhdr: vdsoAddr,
+		Argv: argv, Envv: envv, ExecFn: execFn, SysinfoEhdr: vdsoAddr,
 		UID: c.UID, EUID: c.EUID, GID: c.GID, EGID: c.EGID,
 		OpenInterp: func(p string) (io.ReaderAt, int64, error) {
 			ir, isize, _, err := t.OpenExecutable(p)

@@ -47,6 +47,12 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	// A task that exists only to resolve paths with init's credentials
 	// and filesystem context.
 	resolver := &Task{k: k, FS: opts.FS, Files: opts.Files, creds: vfs.RootCredentials(), tg: &ThreadGroup{k: k}}
+	// AT_EXECFN is the name the program was started by, as execve's
+	// filename argument would be.
+	execFn := opts.Exe.Path
+	if len(opts.Argv) > 0 {
+		execFn = opts.Argv[0]
+	}
 	if opts.Exe.File == nil {
 		r, size, abs, err := resolver.OpenExecutable(opts.Exe.Path)
 		if err != nil {
@@ -78,7 +84,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	}
 	res, err := loader.Load(m, opts.Exe.File, e, loader.Args{
 		SysinfoEhdr: vdsoAddr,
-		Argv:        opts.Argv, Envv: opts.Envv, ExecFn: opts.Exe.Path,
+		Argv:        opts.Argv, Envv: opts.Envv, ExecFn: execFn,
 		UID: creds.UID, EUID: creds.EUID, GID: creds.GID, EGID: creds.EGID,
 		OpenInterp: opts.OpenInterp,
 	})
