@@ -43,6 +43,7 @@ var cCases = []cCase{
 	{name: "sigframe", prog: "sigframe"},
 	{name: "procs", prog: "procs"},
 	{name: "threads", prog: "threads"},
+	{name: "vdso", prog: "vdso"},
 
 	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
 	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},
