@@ -23,9 +23,9 @@ func (p procKernel) PIDs() []int32 {
 	tgs := p.k.threadGroups()
 	out := make([]int32, 0, len(tgs))
 	for _, tg := range tgs {
-		// A group without a task (the kernel's own PID 1) has no
-		// directory to show.
-		if p.k.TaskByTID(tg.pid) != nil {
+		// A group without a task (the kernel's own PID 1 under uk run)
+		// has no directory to show.
+		if anyTask(tg) != nil {
 			out = append(out, tg.pid)
 		}
 	}
@@ -36,9 +36,26 @@ func (p procKernel) PIDs() []int32 {
 func (p procKernel) Task(tid int32) proc.Task {
 	t := p.k.TaskByTID(tid)
 	if t == nil {
+		// A process whose leader thread is gone (it exec'd from another
+		// thread, or exited before the others) is still /proc/PID.
+		if tg := p.k.ThreadGroupByPID(tid); tg != nil {
+			t = anyTask(tg)
+		}
+	}
+	if t == nil {
 		return nil
 	}
 	return procTask{t}
+}
+
+// anyTask returns a live task of tg, or nil.
+func anyTask(tg *ThreadGroup) *Task {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if len(tg.tasks) == 0 {
+		return nil
+	}
+	return tg.tasks[0]
 }
 
 func (p procKernel) Hostname() string { return p.k.Hostname }
