@@ -1,0 +1,221 @@
+package proc
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
+	"uk/kernel/memfile"
+)
+
+// fakeKernel has one process (pid 7) whose single thread is the caller.
+type fakeKernel struct{ fsc *vfs.FSContext }
+
+func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
+func (k *fakeKernel) Task(tid int32) Task {
+	if tid == 7 {
+		return &fakeTask{k: k}
+	}
+	return nil
+}
+func (k *fakeKernel) Hostname() string { return "host" }
+func (k *fakeKernel) Release() string  { return "6.1.0" }
+func (k *fakeKernel) Version() string  { return "#1" }
+func (k *fakeKernel) Cmdline() string  { return "quiet" }
+func (k *fakeKernel) Boot() time.Time  { return time.Now().Add(-time.Minute) }
+func (k *fakeKernel) MemTotal() uint64 { return 1 << 30 }
+func (k *fakeKernel) MemFree() uint64  { return 1 << 29 }
+func (k *fakeKernel) NumCPU() int      { return 2 }
+
+type fakeTask struct{ k *fakeKernel }
+
+func (t *fakeTask) TID() int32                { return 7 }
+func (t *fakeTask) PID() int32                { return 7 }
+func (t *fakeTask) PPID() int32               { return 1 }
+func (t *fakeTask) PGID() int32               { return 7 }
+func (t *fakeTask) SID() int32                { return 7 }
+func (t *fakeTask) Comm() string              { return "prog" }
+func (t *fakeTask) State() byte               { return 'R' }
+func (t *fakeTask) Threads() []int32          { return []int32{7} }
+func (t *fakeTask) Cmdline() []byte           { return []byte("prog\x00arg\x00") }
+func (t *fakeTask) Environ() []byte           { return []byte("A=1\x00") }
+func (t *fakeTask) FDs() []int32              { return nil }
+func (t *fakeTask) FSContext() *vfs.FSContext { return t.k.fsc }
+func (t *fakeTask) Exe() string               { return "/prog" }
+func (t *fakeTask) Umask() uint32             { return 0o22 }
+func (t *fakeTask) Signals() Signals          { return Signals{Blocked: 1} }
+func (t *fakeTask) Credentials() *vfs.Credentials {
+	return vfs.RootCredentials()
+}
+func (t *fakeTask) CPUTime() (time.Duration, time.Duration) { return time.Second, 0 }
+func (t *fakeTask) Memory() (uint64, uint64)                { return 1 << 20, 0 }
+func (t *fakeTask) FD(int32) (*vfs.FileDescription, bool, error) {
+	return nil, false, unix.EBADF
+}
+func (t *fakeTask) Maps() []Mapping {
+	return []Mapping{{Start: 0x400000, End: 0x401000, Read: true, Exec: true, Name: "/prog"},
+		{Start: 0x7000, End: 0x8000, Read: true, Write: true}}
+}
+
+// ctx is the calling task (tid 7) as a vfs.Context.
+type ctx struct{}
+
+func (ctx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
+func (ctx) Umask() uint32                 { return 0 }
+func (ctx) Block(<-chan struct{}) error   { return unix.EINTR }
+func (ctx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
+func (ctx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
+func (ctx) TID() int32                    { return 7 }
+
+func setup(t *testing.T) (*vfs.VFS, vfs.At) {
+	mf, err := memfile.New(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	v := vfs.New()
+	root := v.MountRoot(tmpfs.New(mf, tmpfs.Options{}), "tmpfs", "root", 0)
+	at := vfs.At{Root: root, Dir: root}
+	for _, d := range []string{"proc", "prog"} {
+		if err := v.MkdirAt(ctx{}, at, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := &fakeKernel{fsc: vfs.NewFSContext(root)}
+	v.RegisterType("proc", &Type{Kernel: k, Opts: Options{Filesystems: []string{"proc", "tmpfs"}}})
+	if err := v.Mount(ctx{}, at, "proc", "/proc", "proc", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	return v, at
+}
+
+func read(t *testing.T, v *vfs.VFS, at vfs.At, path string) (string, error) {
+	d, err := v.OpenAt(ctx{}, at, path, unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer d.DecRef()
+	var b strings.Builder
+	buf := make([]byte, 7) // small reads exercise offsets
+	for {
+		n, err := d.Read(ctx{}, buf)
+		b.Write(buf[:n])
+		if err == io.EOF || (err == nil && n == 0) {
+			return b.String(), nil
+		}
+		if err != nil {
+			return b.String(), err
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	v, at := setup(t)
+	for _, tc := range []struct{ path, want string }{
+		{"/proc/self/comm", "prog\n"},
+		{"/proc/7/cmdline", "prog\x00arg\x00"},
+		{"/proc/self/stat", "7 (prog) R 1 7 7 0 -1 "},
+		{"/proc/self/status", "Name:\tprog\nUmask:\t0022\nState:\tR (running)\nTgid:\t7\n"},
+		{"/proc/self/maps", "00400000-00401000 r-xp 00000000 00:00 0                                  /prog\n00007000-00008000 rw-p 00000000 00:00 0 \n"},
+		{"/proc/self/mounts", "root / tmpfs rw,relatime 0 0\nproc /proc proc rw,relatime 0 0\n"},
+		{"/proc/cmdline", "quiet\n"},
+		{"/proc/filesystems", "nodev\tproc\nnodev\ttmpfs\n"},
+		{"/proc/sys/kernel/hostname", "host\n"},
+		{"/proc/sys/kernel/osrelease", "6.1.0\n"},
+		{"/proc/self/task/7/comm", "prog\n"},
+		{"/proc/7/oom_score_adj", "0\n"},
+	} {
+		got, err := read(t, v, at, tc.path)
+		if err != nil || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, %v; want prefix %q", tc.path, got, err, tc.want)
+		}
+	}
+	for _, p := range []string{"/proc/8/stat", "/proc/self/nope", "/proc/007/stat", "/proc/sys/nope", "/proc/self/task/8"} {
+		if _, err := read(t, v, at, p); err != unix.ENOENT {
+			t.Errorf("%s: %v, want ENOENT", p, err)
+		}
+	}
+	if l, err := v.ReadlinkAt(ctx{}, at, "/proc/self"); err != nil || l != "7" {
+		t.Errorf("readlink /proc/self: %q, %v", l, err)
+	}
+	if l, err := v.ReadlinkAt(ctx{}, at, "/proc/self/exe"); err != nil || l != "/prog" {
+		t.Errorf("readlink /proc/self/exe: %q, %v", l, err)
+	}
+	// exe is a magic link: it resolves to the file itself.
+	if st, err := v.StatAt(ctx{}, at, "/proc/self/exe", 0); err != nil || !st.IsDir() {
+		t.Errorf("stat /proc/self/exe: %v %v (want the /prog directory)", st.Mode, err)
+	}
+	if err := v.MkdirAt(ctx{}, at, "/proc/x", 0o755); err != unix.EPERM {
+		t.Errorf("mkdir in /proc: %v, want EPERM", err)
+	}
+	if _, err := v.OpenAt(ctx{}, at, "/proc/cpuinfo", unix.O_WRONLY, 0); err != unix.EACCES {
+		t.Errorf("open /proc/cpuinfo for writing: %v, want EACCES", err)
+	}
+}
+
+func TestOOMScoreAdj(t *testing.T) {
+	v, at := setup(t)
+	d, err := v.OpenAt(ctx{}, at, "/proc/self/oom_score_adj", unix.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Write(ctx{}, []byte("-500\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Write(ctx{}, []byte("2000")); err != unix.EINVAL {
+		t.Errorf("write 2000: %v, want EINVAL", err)
+	}
+	d.DecRef()
+	if got, _ := read(t, v, at, "/proc/7/oom_score_adj"); got != "-500\n" {
+		t.Errorf("oom_score_adj = %q", got)
+	}
+}
+
+func TestListing(t *testing.T) {
+	v, at := setup(t)
+	d, err := v.OpenAt(ctx{}, at, "/proc", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.DecRef()
+	var names []string
+	if err := d.Getdents(ctx{}, func(e vfs.Dirent) bool { names = append(names, e.Name); return true }); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(names, " ")
+	for _, want := range []string{". ", ".. ", "self", "cpuinfo", "sys", " 7"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("/proc listing %q lacks %q", all, want)
+		}
+	}
+}
+
+func TestParseNum(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		n  int32
+		ok bool
+	}{
+		{"0", 0, true}, {"7", 7, true}, {"2147483647", 2147483647, true},
+		{"", 0, false}, {"07", 0, false}, {"-1", 0, false}, {"1a", 0, false}, {"2147483648", 0, false}, {"99999999999", 0, false},
+	} {
+		n, ok := parseNum(tc.in)
+		if n != tc.n || ok != tc.ok {
+			t.Errorf("parseNum(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+func TestMountOptsEscape(t *testing.T) {
+	if got := mountOpts(unix.MS_RDONLY | unix.MS_NOSUID); got != "ro,nosuid,relatime" {
+		t.Errorf("mountOpts = %q", got)
+	}
+	if got := escape("a b\\c"); got != `a\040b\134c` {
+		t.Errorf("escape = %q", got)
+	}
+}
