@@ -141,7 +141,7 @@ type ptyPair struct {
 
 // newPair opens a pty (through the device functions) as pid 1, a session
 // leader, with O_NOCTTY.
-func newPair(t *testing.T) *ptyPair {
+func newPair(t testing.TB) *ptyPair {
 	t.Helper()
 	jc := newJC()
 	ctx := jc.proc(1, 1, 1, vfs.RootCredentials())
@@ -170,7 +170,7 @@ func newPair(t *testing.T) *ptyPair {
 	return pp
 }
 
-func unlock(t *testing.T, ctx *task, m *vfs.FileDescription) {
+func unlock(t testing.TB, ctx *task, m *vfs.FileDescription) {
 	t.Helper()
 	if err := ctx.CopyOut(0x100, []byte{0, 0, 0, 0}); err != nil {
 		t.Fatal(err)

@@ -300,3 +300,15 @@ func TestFlowControl(t *testing.T) {
 		t.Fatalf("^S/^Q must not be input: %q", got)
 	}
 }
+
+func TestUTF8Erase(t *testing.T) {
+	pp := newPair(t)
+	pp.setTermios(t, func(tio *Termios) { tio.Iflag |= iutf8 })
+	pp.type_(t, "aé\x7f\n")
+	if got := pp.masterOut(t); got != "aé\b \b\r\n" {
+		t.Errorf("echo %q", got)
+	}
+	if got := pp.mustRead(t, 10); got != "a\n" {
+		t.Errorf("read %q", got)
+	}
+}
