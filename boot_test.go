@@ -350,8 +350,6 @@ func TestBootInteractive(t *testing.T) {
 			t.Fatalf("starting uk boot: %v", err)
 		}
 		slave.Close() // uk holds the only other reference: EIO once it is gone
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
 		defer func() {
 			// Whatever happened, leave nothing running.
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -359,6 +357,7 @@ func TestBootInteractive(t *testing.T) {
 		}()
 
 		s := newPTYSession(t, master)
+		s.watch(cmd)
 		start := time.Now()
 		s.expect(freshPrompt, bootTimeout, "waiting for the first shell prompt")
 		t.Logf("first prompt after %v", time.Since(start))
@@ -384,8 +383,10 @@ func TestBootInteractive(t *testing.T) {
 		run("mount", `(?m)^proc /proc proc\b`)
 
 		// ^C must interrupt a foreground command and give the prompt back.
-		run("sleep 10")
-		// The marker was printed before sleep started: give it time to run.
+		// The marker comes first: it shows the line is running, and then
+		// sleep has two seconds to start.
+		s.sendLine(`echo "==$((2000+1))=="; sleep 10`)
+		s.expect(regexp.MustCompile(`(?m)^==2001==`), bootTimeout, "starting `sleep 10`")
 		time.Sleep(2 * time.Second)
 		s.markNow()
 		intr := time.Now()
@@ -397,34 +398,36 @@ func TestBootInteractive(t *testing.T) {
 		run("echo after-interrupt", `(?m)^after-interrupt\s*$`)
 
 		// exit: init runs the next shell it knows of (/bin/defaultsh, then
-		// /bin/sh) and then returns, which ends uk with init's status, 0.
-		for i := 0; ; i++ {
+		// /bin/sh; Linux hangs up the console when the first one exits, so
+		// there the second dies at once) and then returns, which ends uk with
+		// init's status, 0. A new shell shows itself by its terminal queries;
+		// input typed before its prompt may be eaten by the query reader.
+		for shells := 1; ; shells++ {
 			s.sendLine("exit")
-			if s.waitFor(freshPrompt, bootTimeout) {
-				if i == 3 {
-					t.Fatalf("a shell prompt came back after %d exits\n%s", i+1, s.transcript())
+			if !s.waitFor(regexp.MustCompile(regexp.QuoteMeta(cursorQuery)), bootTimeout, true) {
+				if !s.closed() {
+					t.Fatalf("after exit: neither another shell nor the end of uk within %v\n%s", bootTimeout, s.transcript())
 				}
-				continue // the next shell of init's list
+				break // uk closed the terminal
 			}
-			break
+			if shells == 3 {
+				t.Fatalf("a shell came back after %d exits\n%s", shells, s.transcript())
+			}
+			s.markAfter(cursorQuery)
+			s.expect(freshPrompt, bootTimeout, "waiting for the prompt of the next shell")
 		}
-		select {
-		case err := <-exited:
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-				if ws := ee.Sys().(syscall.WaitStatus); ws.Signaled() {
-					t.Fatalf("uk was killed by signal %v\n%s", ws.Signal(), s.transcript())
-				}
-			} else if err != nil {
-				t.Fatalf("waiting for uk: %v", err)
-			}
-			if code != 0 {
-				t.Errorf("uk exited %d after the last shell exited; want init's status 0\n%s", code, s.transcript())
-			}
-		case <-time.After(bootTimeout):
+		ok, err := s.exitedWithin(bootTimeout)
+		if !ok {
 			t.Fatalf("uk did not exit within %v after the shells exited\n%s", bootTimeout, s.transcript())
+		}
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled():
+			t.Fatalf("uk was killed by signal %v\n%s", ee.Sys().(syscall.WaitStatus).Signal(), s.transcript())
+		case errors.As(err, &ee):
+			t.Errorf("uk exited %d after the last shell exited; want init's status 0\n%s", ee.ExitCode(), s.transcript())
+		case err != nil:
+			t.Fatalf("waiting for uk: %v", err)
 		}
 		if tr := s.transcript(); hasGoPanic(tr) {
 			t.Errorf("a panic on the console\n%s", tr)
@@ -482,6 +485,52 @@ type ptySession struct {
 	done    bool          // the slave side is closed by everyone (EIO) or the master was closed
 	mark    int           // offset in raw where expect starts looking
 	queries int           // offset in raw up to which terminal queries were answered
+
+	exited  chan struct{} // closed when the watched process has been waited for
+	exitErr error         // what cmd.Wait returned
+}
+
+// watch waits for cmd in the background; failure messages then say how it
+// ended, and exitedWithin reports it.
+func (s *ptySession) watch(cmd *exec.Cmd) {
+	s.exited = make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		s.mu.Lock()
+		s.exitErr = err
+		s.mu.Unlock()
+		close(s.exited)
+	}()
+}
+
+// exitedWithin waits for the watched process and returns whether it ended
+// within timeout and what cmd.Wait returned.
+func (s *ptySession) exitedWithin(timeout time.Duration) (bool, error) {
+	select {
+	case <-s.exited:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return true, s.exitErr
+	case <-time.After(timeout):
+		return false, nil
+	}
+}
+
+// exitReport says how the watched process ended, waiting a little for it:
+// the terminal closes just before the process is reaped.
+func (s *ptySession) exitReport() string {
+	if s.exited == nil {
+		return ""
+	}
+	ok, err := s.exitedWithin(5 * time.Second)
+	switch {
+	case !ok:
+		return "\n(the process is still running)"
+	case err == nil:
+		return "\n(the process exited with status 0)"
+	default:
+		return fmt.Sprintf("\n(the process ended: %v)", err)
+	}
 }
 
 // newPTYSession starts reading master.
@@ -557,6 +606,15 @@ func (s *ptySession) markNow() {
 	s.mu.Unlock()
 }
 
+// markAfter moves the mark past the last occurrence of sub in the output.
+func (s *ptySession) markAfter(sub string) {
+	s.mu.Lock()
+	if i := strings.LastIndex(string(s.raw[s.mark:]), sub); i >= 0 {
+		s.mark += i + len(sub)
+	}
+	s.mu.Unlock()
+}
+
 // sendLine starts a new region for expect and types line and Enter (CR, as
 // a terminal in raw mode sends it).
 func (s *ptySession) sendLine(line string) {
@@ -580,7 +638,7 @@ func (s *ptySession) expect(re *regexp.Regexp, timeout time.Duration, what strin
 			return text
 		}
 		if done {
-			s.tb.Fatalf("%s: the terminal closed before output matching %q\n%s", what, re, s.transcript())
+			s.tb.Fatalf("%s: the terminal closed before output matching %q%s\n%s", what, re, s.exitReport(), s.transcript())
 		}
 		select {
 		case <-changed:
@@ -590,13 +648,17 @@ func (s *ptySession) expect(re *regexp.Regexp, timeout time.Duration, what strin
 	}
 }
 
-// waitFor waits until the text since the last sendLine matches re (true)
-// or the terminal closes or timeout passes (false).
-func (s *ptySession) waitFor(re *regexp.Regexp, timeout time.Duration) bool {
+// waitFor waits until the text since the mark matches re (true) or the
+// terminal closes or timeout passes (false). The text is cleaned of escape
+// sequences unless raw.
+func (s *ptySession) waitFor(re *regexp.Regexp, timeout time.Duration, raw bool) bool {
 	deadline := time.After(timeout)
 	for {
 		s.mu.Lock()
-		text := stripTerminal(string(s.raw[s.mark:]))
+		text := string(s.raw[s.mark:])
+		if !raw {
+			text = stripTerminal(text)
+		}
 		done, changed := s.done, s.changed
 		s.mu.Unlock()
 		if re.MatchString(text) {
@@ -613,29 +675,11 @@ func (s *ptySession) waitFor(re *regexp.Regexp, timeout time.Duration) bool {
 	}
 }
 
-// waitClosed waits until no process holds the slave side any more.
-func (s *ptySession) waitClosed(timeout time.Duration) bool {
-	deadline := time.After(timeout)
-	for {
-		s.mu.Lock()
-		done, changed := s.done, s.changed
-		s.mu.Unlock()
-		if done {
-			return true
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			return false
-		}
-	}
-}
-
-// since returns the text printed since the last sendLine, cleaned.
-func (s *ptySession) since() string {
+// closed reports whether no process holds the slave side any more.
+func (s *ptySession) closed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return stripTerminal(string(s.raw[s.mark:]))
+	return s.done
 }
 
 // transcript is the whole session so far, cleaned, for failure messages.
