@@ -227,3 +227,25 @@ func TestConsoleHangup(t *testing.T) {
 		t.Fatalf("TIOCSCTTY after hangup: %v", err)
 	}
 }
+
+func TestConsoleHostWriteError(t *testing.T) {
+	var in, out [2]int
+	unix.Pipe2(in[:], unix.O_CLOEXEC)
+	unix.Pipe2(out[:], unix.O_CLOEXEC)
+	defer unix.Close(in[1])
+	c, err := NewConsole(in[0], out[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer unix.Close(in[0])
+	unix.Close(out[0])
+	defer unix.Close(out[1])
+	fd := c.NewDescription(unix.O_RDWR)
+	defer fd.DecRef()
+	jc := newJC()
+	ctx := jc.proc(1, 1, 1, vfs.RootCredentials())
+	if _, err := fd.Write(ctx, []byte("x")); err != unix.EIO {
+		t.Fatalf("write to a closed host pipe: %v", err)
+	}
+}

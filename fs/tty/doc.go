@@ -24,6 +24,19 @@
 //     and how to send signals. The rules (who may acquire a terminal, who
 //     may set the foreground group, hangup) live here.
 //
+// Wiring (the kernel's part):
+//
+//	console, err := tty.NewConsole(0, 1)    // host stdin/stdout; raw mode if a terminal
+//	defer console.RestoreHost()             // and on every other exit path (idempotent)
+//	dev.RegisterStandard(v.Devices, nil)    // null, zero, ... (no HostStream console)
+//	ttys := tty.Register(v.Devices, console, jc) // 5:0, 5:1, 5:2, later 136:N
+//	v.RegisterType("devpts", ttys)
+//	fd0 := console.NewDescription(unix.O_RDWR) // init's fds 0-2 (share one, or one each)
+//
+// and, when a session leader exits, without holding kernel locks:
+// ttys.LeaderExited(sid, cttyOfThatSession). TIOCGPTPEER, which installs
+// an fd, is for the syscall layer: tty.OpenPeer(ctx, masterFD, flags).
+//
 // Locking: a Terminal's mutex is never held while calling JobControl or
 // the host; a pty's mutex is taken after (inside) its slave Terminal's.
 // JobControl implementations must not call back into this package while

@@ -220,7 +220,7 @@ func (f *ttyFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ 
 		}
 		if n > 0 {
 			written += n
-			t.unlock()
+			t.mu.Unlock() // nothing but output was queued: drain reports its errors
 			if err := t.drain(); err != nil {
 				if written-n > 0 {
 					return written - n, nil
