@@ -8,7 +8,10 @@ import (
 	"os"
 	"strings"
 
-	"uk/fs/dev"
+	"golang.org/x/sys/unix"
+
+	"uk/fs/tty"
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -45,16 +48,27 @@ func cmdBoot(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	console := dev.NewHostStream(0, "/dev/console")
-	console.EmulateTerminal()
+	// The console is a terminal with a line discipline over uk's stdin
+	// and stdout; a host terminal goes into raw mode until uk exits.
+	console, err := tty.NewConsole(0, 1)
+	if err != nil {
+		return 0, fmt.Errorf("console: %w", err)
+	}
+	defer console.RestoreHost()
 	init, env := bootCommandLine(c.appendCL)
-	root, init, err := buildRootFS(k, image, init, console)
+	root, init, err := buildRootFS(k, image, init, nil, console)
 	if err != nil {
 		return 0, err
 	}
-	files, err := stdioFiles(true)
-	if err != nil {
-		return 0, err
+	// init's fds 0, 1 and 2 are /dev/console, as the kernel gives them.
+	files := vfs.NewFDTable()
+	for fd := int32(0); fd < 3; fd++ {
+		d := console.NewDescription(unix.O_RDWR)
+		err := files.InstallAt(fd, d, false)
+		d.DecRef()
+		if err != nil {
+			return 0, err
+		}
 	}
 	err = k.StartInit(kernel.InitOptions{
 		Exe:   kernel.Executable{Path: init},

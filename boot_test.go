@@ -379,7 +379,8 @@ func TestBootInteractive(t *testing.T) {
 		run("ls /proc/self/", `(?m)^exe\s*$`, `(?m)^fd\s*$`)
 		run("cat /proc/cmdline", `(^|\s)uk\.test=interactive(\s|$)`)
 		run("echo hi > /tmp/f && cat /tmp/f", `(?m)^hi\s*$`)
-		run("ps", `PID`, `(?m)\binit\b`, `(?m)\bps\b`)
+		// Plain ps lists only the caller's session (init is in its own).
+		run("ps -e", `PID`, `(?m)\binit\b`, `(?m)\bps\b`)
 		run("mount", `(?m)^proc /proc proc\b`)
 
 		// ^C must interrupt a foreground command and give the prompt back.

@@ -184,7 +184,7 @@ func cmdRun(args []string) (int, error) {
 		return 0, err
 	}
 	console := dev.NewHostStream(0, "/dev/console")
-	root, inside, err := buildRootFS(k, c.rootfs, prog, console)
+	root, inside, err := buildRootFS(k, c.rootfs, prog, console, nil)
 	if err != nil {
 		return 0, err
 	}

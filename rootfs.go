@@ -20,6 +20,7 @@ import (
 	"uk/fs/proc"
 	"uk/fs/sys"
 	"uk/fs/tmpfs"
+	"uk/fs/tty"
 	"uk/fs/vfs"
 	"uk/initramfs"
 	"uk/kernel"
@@ -48,15 +49,25 @@ func (t devptsType) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string)
 
 // newSandboxVFS makes k's namespace: the registered filesystem types and
 // devices, and an empty tmpfs root. It sets k.VFS.
-func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.VFS, vfs.Path) {
+//
+// The console is uk's host stdio: a terminal with a line discipline and
+// ptys when term is set (uk boot), else the plain host stream (uk run).
+func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console) (*vfs.VFS, vfs.Path) {
 	mf := k.MemFile
 	v := vfs.New()
 	v.RegisterType("tmpfs", tmpfs.Type{MF: mf})
 	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
 	v.RegisterType("proc", &proc.Type{Kernel: k.ProcSource(), Opts: proc.Options{Filesystems: fsTypes}})
 	v.RegisterType("sysfs", sys.Type{MF: mf, NumCPU: k.ProcSource().NumCPU()})
-	v.RegisterType("devpts", devptsType{mf})
-	dev.RegisterStandard(v.Devices, console)
+	if term != nil {
+		dev.RegisterStandard(v.Devices, nil)
+		ttys := tty.Register(v.Devices, term, k.JobControl())
+		v.RegisterType("devpts", ttys)
+		k.SessionLeaderExited = ttys.LeaderExited
+	} else {
+		v.RegisterType("devpts", devptsType{mf})
+		dev.RegisterStandard(v.Devices, console)
+	}
 	v.OpenFIFO = pipe.NewFIFORegistry().Open
 	root := v.MountRoot(tmpfs.New(mf, tmpfs.Options{RootMode: 0o755}), "rootfs", "rootfs", 0)
 	k.VFS = v
@@ -73,8 +84,8 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream) (*vfs.VFS, vfs.Pat
 // /tmp (mode 1777), /etc/passwd and /etc/group (root and nobody), and the
 // host file prog copied in at its absolute host path (returned) and
 // linked at /bin/<basename>.
-func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream) (*vfs.FSContext, string, error) {
-	v, root := newSandboxVFS(k, console)
+func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream, term *tty.Console) (*vfs.FSContext, string, error) {
+	v, root := newSandboxVFS(k, console, term)
 	ctx := setupCtx{}
 	at := vfs.At{Root: root, Dir: root}
 	if rootfs != "" {

@@ -97,6 +97,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		t.tg.mu.Unlock()
 		tg.proc.exitSignal = a.ExitSignal
 		tg.proc.pgid, tg.proc.sid = t.tg.proc.pgid, t.tg.proc.sid
+		tg.proc.ctty = t.tg.proc.ctty
 		parent := t.tg
 		if f&unix.CLONE_PARENT != 0 && t.tg.proc.parent != nil {
 			parent = t.tg.proc.parent

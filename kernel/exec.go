@@ -128,7 +128,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.tg.mu.Unlock()
 	t.mu.Lock()
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
-	t.comm = comm(abs)
+	t.comm = comm(execFn)
 	t.robustList = 0
 	t.mu.Unlock()
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"uk/fs/tty"
 	"uk/fs/vfs"
 	"uk/kernel/futex"
 	"uk/kernel/memfile"
@@ -40,6 +41,9 @@ type Config struct {
 	// Debug receives diagnostics such as "not implemented" notes; nil
 	// discards them.
 	Debug io.Writer
+	// SessionLeaderExited, when set, is told that a session leader's
+	// process ended (its terminal hangs up); ctty may be nil.
+	SessionLeaderExited func(sid int32, ctty *tty.Terminal)
 	// CrashLog receives the report of an application killed by a fault;
 	// nil means os.Stderr.
 	CrashLog io.Writer

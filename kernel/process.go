@@ -94,7 +94,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	}
 	tg := &ThreadGroup{k: k, rlimits: defaultRlimits()}
 	tg.proc.exitSignal = int(unix.SIGCHLD)
-	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(opts.Exe.Path), interrupt: make(chan struct{}, 1)}
+	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/tty"
 )
 
 // The process tree lives under Kernel.mu (Linux's tasklist_lock): the
@@ -24,9 +25,9 @@ type procState struct {
 	childEvent chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
-	// ctty is the controlling terminal's id when the process is a session
-	// leader that acquired one.
-	ctty      bool
+	// ctty is the process's controlling terminal (nil: none); inherited
+	// at fork, dropped by setsid.
+	ctty      *tty.Terminal
 	subreaper bool
 	// stopReported and contReported: a stop or continue not yet
 	// collected by wait (WUNTRACED, WCONTINUED).
@@ -137,6 +138,12 @@ func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
 // its children are adopted, and the parent is signalled.
 func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	tg.stopTimers(true)
+	k.mu.Lock()
+	leader, sid, ctty := tg.proc.sid == tg.pid, tg.proc.sid, tg.proc.ctty
+	k.mu.Unlock()
+	if leader && k.SessionLeaderExited != nil {
+		k.SessionLeaderExited(sid, ctty)
+	}
 	k.mu.Lock()
 	tg.proc.zombie = true
 	tg.proc.waitStatus = status

@@ -13,7 +13,7 @@ func (tg *ThreadGroup) Setsid() (int32, error) {
 		}
 	}
 	tg.proc.sid, tg.proc.pgid = tg.pid, tg.pid
-	tg.proc.ctty = false
+	tg.proc.ctty = nil
 	return tg.pid, nil
 }
 
