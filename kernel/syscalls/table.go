@@ -151,5 +151,6 @@ func Table() *kernel.SyscallTable {
 		t.Entries[nr].SigpipeOnEPIPE = true
 	}
 	registerFS(r)
+	registerSockets(r)
 	return t
 }

@@ -1,0 +1,348 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel"
+	"uk/net/socket"
+	unixsock "uk/net/unix"
+)
+
+// registerSockets adds the socket family of system calls. It must run
+// after the table marks write-like calls SigpipeOnEPIPE: the send calls
+// registered here raise SIGPIPE themselves (MSG_NOSIGNAL and the socket
+// type decide).
+func registerSockets(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
+	r(arch.SysSocket, "socket", sysSocket, i, x, i)
+	r(arch.SysSocketpair, "socketpair", sysSocketpair, i, x, i, x)
+	r(arch.SysBind, "bind", sysBind, fd, x, i)
+	r(arch.SysListen, "listen", sysListen, fd, i)
+	r(arch.SysAccept, "accept", sysAccept, fd, x, x)
+	r(arch.SysAccept4, "accept4", sysAccept4, fd, x, x, x)
+	r(arch.SysConnect, "connect", sysConnect, fd, x, i)
+	r(arch.SysGetsockname, "getsockname", sysGetsockname, fd, x, x)
+	r(arch.SysGetpeername, "getpeername", sysGetpeername, fd, x, x)
+	r(arch.SysSendto, "sendto", sysSendto, fd, in, i, x, x, i)
+	r(arch.SysRecvfrom, "recvfrom", sysRecvfrom, fd, out, i, x, x, x)
+	r(arch.SysSendmsg, "sendmsg", sysSendmsg, fd, x, x)
+	r(arch.SysRecvmsg, "recvmsg", sysRecvmsg, fd, x, x)
+	r(arch.SysSendmmsg, "sendmmsg", sysSendmmsg, fd, x, i, x)
+	r(arch.SysRecvmmsg, "recvmmsg", sysRecvmmsg, fd, x, i, x, x)
+	r(arch.SysShutdown, "shutdown", sysShutdown, fd, i)
+	r(arch.SysGetsockopt, "getsockopt", sysGetsockopt, fd, i, i, x, x)
+	r(arch.SysSetsockopt, "setsockopt", sysSetsockopt, fd, i, i, x, i)
+}
+
+// sockCtx is a task seen as a socket.Context.
+type sockCtx struct{ *kernel.Task }
+
+// MknodSocket implements socket.Context.
+func (c sockCtx) MknodSocket(path string, mode uint32) (vfs.Inode, error) {
+	if path == "" {
+		return nil, unix.ENOENT
+	}
+	v, at, err := c.At(kernel.AtFDCWD, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.MknodAt(c.Task, at, path, unix.S_IFSOCK|mode, 0); err != nil {
+		return nil, err
+	}
+	p, err := v.Resolve(c.Task, at, path, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return nil, err
+	}
+	return p.Dentry.Inode(), nil
+}
+
+// LookupSocket implements socket.Context.
+func (c sockCtx) LookupSocket(path string) (vfs.Inode, uint32, error) {
+	if path == "" {
+		return nil, 0, unix.ENOENT
+	}
+	v, at, err := c.At(kernel.AtFDCWD, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := v.Resolve(c.Task, at, path, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := v.Permission(c.Task, p, vfs.MayWrite); err != nil {
+		return nil, 0, err
+	}
+	st, err := v.StatPath(c.Task, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	return p.Dentry.Inode(), st.Type(), nil
+}
+
+var unixNamespaces sync.Map // *kernel.Kernel → *unixsock.Namespace
+
+// unixNamespace returns the AF_UNIX namespace of the task's kernel.
+func unixNamespace(t *kernel.Task) *unixsock.Namespace {
+	if ns, ok := unixNamespaces.Load(t.Kernel()); ok {
+		return ns.(*unixsock.Namespace)
+	}
+	ns, _ := unixNamespaces.LoadOrStore(t.Kernel(), unixsock.NewNamespace())
+	return ns.(*unixsock.Namespace)
+}
+
+// provider returns the implementation of an address family.
+func provider(t *kernel.Task, family int) (socket.Provider, error) {
+	switch family {
+	case unix.AF_UNIX:
+		return unixNamespace(t), nil
+	case unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK, unix.AF_PACKET:
+		return nil, unix.EAFNOSUPPORT
+	}
+	if family < 0 || family >= unix.AF_MAX {
+		return nil, unix.EAFNOSUPPORT
+	}
+	return nil, unix.EAFNOSUPPORT
+}
+
+const sockFlagMask = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+
+func sysSocket(t *kernel.Task, a [6]uint64) (uint64, error) {
+	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
+	if typ&^(sockFlagMask|0xf) != 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := provider(t, family)
+	if err != nil {
+		return 0, err
+	}
+	d, err := p.Socket(sockCtx{t}, typ&0xf, proto, uint32(typ&unix.SOCK_NONBLOCK))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, typ&unix.SOCK_CLOEXEC != 0, t.NoFileLimit())
+	return uint64(n), err
+}
+
+func sysSocketpair(t *kernel.Task, a [6]uint64) (uint64, error) {
+	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
+	if typ&^(sockFlagMask|0xf) != 0 {
+		return 0, unix.EINVAL
+	}
+	if family != unix.AF_UNIX {
+		if _, err := provider(t, family); err != nil {
+			return 0, err
+		}
+		return 0, unix.EOPNOTSUPP
+	}
+	p, _ := provider(t, family)
+	x, y, err := p.Pair(sockCtx{t}, typ&0xf, proto, uint32(typ&unix.SOCK_NONBLOCK))
+	if err != nil {
+		return 0, err
+	}
+	return 0, installPair(t, x, y, typ&unix.SOCK_CLOEXEC != 0, a[3])
+}
+
+// sockFD returns the socket behind fd (EBADF, ENOTSOCK) and its
+// description, which the caller must DecRef.
+func sockFD(t *kernel.Task, n uint64) (socket.Socket, *vfs.FileDescription, error) {
+	d, err := t.FD(int32(n))
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := socket.Of(d)
+	if err != nil {
+		d.DecRef()
+		return nil, nil, err
+	}
+	return s, d, nil
+}
+
+// sockaddrMax is sizeof(struct sockaddr_storage).
+const sockaddrMax = 128
+
+// copyInAddr is move_addr_to_kernel.
+func copyInAddr(t *kernel.Task, addr, n uint64) ([]byte, error) {
+	if int32(n) < 0 || n > sockaddrMax {
+		return nil, unix.EINVAL
+	}
+	b := make([]byte, n)
+	if n > 0 {
+		if err := t.CopyIn(addr, b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// copyOutAddr is move_addr_to_user: it copies as much of sa as the
+// caller's length allows and stores the full length there.
+func copyOutAddr(t *kernel.Task, sa []byte, addr, lenAddr uint64) error {
+	var lb [4]byte
+	if err := t.CopyIn(lenAddr, lb[:]); err != nil {
+		return err
+	}
+	n := int32(binary.LittleEndian.Uint32(lb[:]))
+	if n < 0 {
+		return unix.EINVAL
+	}
+	if int(n) > len(sa) {
+		n = int32(len(sa))
+	}
+	if n > 0 {
+		if err := t.CopyOut(addr, sa[:n]); err != nil {
+			return err
+		}
+	}
+	return putUint32(t, lenAddr, uint32(len(sa)))
+}
+
+func sysBind(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	b, err := copyInAddr(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, s.Bind(sockCtx{t}, b)
+}
+
+func sysListen(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return 0, s.Listen(sockCtx{t}, int(int32(a[1])))
+}
+
+func sysAccept(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sysAccept4(t, [6]uint64{a[0], a[1], a[2], 0})
+}
+
+func sysAccept4(t *kernel.Task, a [6]uint64) (uint64, error) {
+	flags := int(int32(a[3]))
+	if flags&^sockFlagMask != 0 {
+		return 0, unix.EINVAL
+	}
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	nd, peer, err := s.Accept(sockCtx{t}, d.NonBlocking(), uint32(flags&unix.SOCK_NONBLOCK))
+	if err != nil {
+		return 0, err
+	}
+	defer nd.DecRef()
+	n, err := t.Files.Install(nd, 0, flags&unix.SOCK_CLOEXEC != 0, t.NoFileLimit())
+	if err != nil {
+		return 0, err
+	}
+	if a[1] != 0 {
+		if err := copyOutAddr(t, peer, a[1], a[2]); err != nil {
+			t.Files.Close(n)
+			return 0, err
+		}
+	}
+	return uint64(n), nil
+}
+
+func sysConnect(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	b, err := copyInAddr(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, s.Connect(sockCtx{t}, b, d.NonBlocking())
+}
+
+func sysGetsockname(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sockName(t, a, false)
+}
+
+func sysGetpeername(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return sockName(t, a, true)
+}
+
+func sockName(t *kernel.Task, a [6]uint64, peer bool) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	var sa []byte
+	if peer {
+		sa, err = s.PeerName(sockCtx{t})
+	} else {
+		sa, err = s.SockName(sockCtx{t})
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, copyOutAddr(t, sa, a[1], a[2])
+}
+
+func sysShutdown(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return 0, s.Shutdown(sockCtx{t}, int(int32(a[1])))
+}
+
+func sysGetsockopt(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	var lb [4]byte
+	if err := t.CopyIn(a[4], lb[:]); err != nil {
+		return 0, err
+	}
+	n := int32(binary.LittleEndian.Uint32(lb[:]))
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	v, err := s.GetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), int(n))
+	if err != nil {
+		return 0, err
+	}
+	if int(n) < len(v) {
+		v = v[:n]
+	}
+	if err := t.CopyOut(a[3], v); err != nil {
+		return 0, err
+	}
+	return 0, putUint32(t, a[4], uint32(len(v)))
+}
+
+func sysSetsockopt(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n := int32(a[4])
+	if n < 0 {
+		return 0, unix.EINVAL
+	}
+	v := make([]byte, min(int(n), 4096))
+	if err := t.CopyIn(a[3], v); err != nil {
+		return 0, err
+	}
+	return 0, s.SetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), v)
+}

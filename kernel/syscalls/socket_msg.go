@@ -1,0 +1,420 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel"
+	"uk/net/socket"
+)
+
+// Layout of struct msghdr, struct mmsghdr and struct cmsghdr on x86-64.
+const (
+	msghdrSize     = 56
+	mmsghdrSize    = 64
+	cmsghdrSize    = 16
+	msgNameOff     = 0
+	msgNamelenOff  = 8
+	msgIovOff      = 16
+	msgIovlenOff   = 24
+	msgControlOff  = 32
+	msgCtrllenOff  = 40
+	msgFlagsOff    = 48
+	mmsgLenOff     = 56
+	uioMaxIOV      = 1024
+	msgWaitForOne  = 0x10000
+	msgCmsgCloexec = unix.MSG_CMSG_CLOEXEC
+)
+
+func cmsgAlign(n int) int { return (n + 7) &^ 7 }
+
+// msghdr is a decoded struct msghdr.
+type msghdr struct {
+	name, namelen    uint64
+	iov, iovlen      uint64
+	control, ctrllen uint64
+}
+
+func readMsghdr(t *kernel.Task, addr uint64) (msghdr, error) {
+	var b [msghdrSize]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return msghdr{}, err
+	}
+	le := binary.LittleEndian
+	return msghdr{
+		name: le.Uint64(b[msgNameOff:]), namelen: uint64(le.Uint32(b[msgNamelenOff:])),
+		iov: le.Uint64(b[msgIovOff:]), iovlen: le.Uint64(b[msgIovlenOff:]),
+		control: le.Uint64(b[msgControlOff:]), ctrllen: le.Uint64(b[msgCtrllenOff:]),
+	}, nil
+}
+
+// gather copies an iovec array's bytes in (up to maxRW in all).
+func gather(t *kernel.Task, iov, cnt uint64) ([]byte, error) {
+	if cnt > uioMaxIOV {
+		return nil, unix.EMSGSIZE
+	}
+	v, err := iovecs(t, iov, cnt)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	for _, iv := range v {
+		if uint64(len(data))+iv[1] > maxRW {
+			return nil, unix.EINVAL
+		}
+		start := len(data)
+		data = append(data, make([]byte, iv[1])...)
+		if err := t.CopyIn(iv[0], data[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// parseControl decodes sendmsg's control messages (SOL_SOCKET's
+// SCM_RIGHTS and SCM_CREDENTIALS; other levels are skipped, other types
+// are EINVAL). On success the descriptions carry a reference each.
+func parseControl(t *kernel.Task, b []byte) (socket.Control, error) {
+	var c socket.Control
+	le := binary.LittleEndian
+	for off := 0; off+cmsghdrSize <= len(b); {
+		clen := le.Uint64(b[off:])
+		if clen < cmsghdrSize || clen > uint64(len(b)-off) {
+			c.Release()
+			return socket.Control{}, unix.EINVAL
+		}
+		level, typ := int32(le.Uint32(b[off+8:])), int32(le.Uint32(b[off+12:]))
+		data := b[off+cmsghdrSize : off+int(clen)]
+		off += cmsgAlign(int(clen))
+		if level != unix.SOL_SOCKET {
+			continue
+		}
+		switch typ {
+		case unix.SCM_RIGHTS:
+			n := len(data) / 4
+			if len(c.Rights)+n > 253 {
+				c.Release()
+				return socket.Control{}, unix.EINVAL
+			}
+			for i := 0; i < n; i++ {
+				d, err := t.FD(int32(le.Uint32(data[4*i:])))
+				if err != nil {
+					c.Release()
+					return socket.Control{}, err
+				}
+				c.Rights = append(c.Rights, d)
+			}
+		case unix.SCM_CREDENTIALS:
+			if len(data) != 12 {
+				c.Release()
+				return socket.Control{}, unix.EINVAL
+			}
+			c.Cred = &socket.Cred{PID: int32(le.Uint32(data)), UID: le.Uint32(data[4:]), GID: le.Uint32(data[8:])}
+		default:
+			c.Release()
+			return socket.Control{}, unix.EINVAL
+		}
+	}
+	return c, nil
+}
+
+// sendOne is the common part of sendto, sendmsg and sendmmsg. It raises
+// SIGPIPE itself for an EPIPE that calls for one, unless MSG_NOSIGNAL.
+func sendOne(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *socket.SendRequest) (int, error) {
+	req.NonBlock = d.NonBlocking() || req.Flags&unix.MSG_DONTWAIT != 0
+	n, err := s.SendMsg(sockCtx{t}, req)
+	if err != nil && req.Flags&unix.MSG_NOSIGNAL == 0 && socket.WantsSIGPIPE(err) {
+		t.ThreadGroup().SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.PID()}, t)
+	}
+	return n, err
+}
+
+func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if a[2] > maxRW {
+		a[2] = maxRW
+	}
+	data := make([]byte, a[2])
+	if err := t.CopyIn(a[1], data); err != nil {
+		return 0, err
+	}
+	req := &socket.SendRequest{Data: data, Flags: int(int32(a[3]))}
+	if a[4] != 0 && a[5] != 0 {
+		if req.To, err = copyInAddr(t, a[4], a[5]); err != nil {
+			return 0, err
+		}
+	}
+	n, err := sendOne(t, s, d, req)
+	return uint64(n), err
+}
+
+// sendMsg is sendmsg on an already resolved socket.
+func sendMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint64, flags int) (int, error) {
+	h, err := readMsghdr(t, addr)
+	if err != nil {
+		return 0, err
+	}
+	req := &socket.SendRequest{Flags: flags}
+	if h.name != 0 && h.namelen != 0 {
+		if req.To, err = copyInAddr(t, h.name, h.namelen); err != nil {
+			return 0, err
+		}
+	}
+	if req.Data, err = gather(t, h.iov, h.iovlen); err != nil {
+		return 0, err
+	}
+	if h.ctrllen > 1<<31-1 {
+		return 0, unix.ENOBUFS
+	}
+	if h.ctrllen >= cmsghdrSize {
+		if h.ctrllen > 1<<20 {
+			return 0, unix.ENOBUFS
+		}
+		b := make([]byte, h.ctrllen)
+		if err := t.CopyIn(h.control, b); err != nil {
+			return 0, err
+		}
+		if req.Control, err = parseControl(t, b); err != nil {
+			return 0, err
+		}
+	}
+	return sendOne(t, s, d, req)
+}
+
+func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := sendMsg(t, s, d, a[1], int(int32(a[2])))
+	return uint64(n), err
+}
+
+func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	vlen := min(a[2]&0xffffffff, uioMaxIOV)
+	flags := int(int32(a[3]))
+	var done uint64
+	for ; done < vlen; done++ {
+		h := a[1] + done*mmsghdrSize
+		n, err := sendMsg(t, s, d, h, flags)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if err := putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+func sysRecvfrom(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	flags := int(int32(a[3]))
+	req := &socket.RecvRequest{Len: int(min(a[2], maxRW)), Flags: flags,
+		NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0, WantAddr: a[4] != 0}
+	res, err := s.RecvMsg(sockCtx{t}, req)
+	if err != nil {
+		return 0, err
+	}
+	res.Control.Release()
+	if len(res.Data) > 0 {
+		if err := t.CopyOut(a[1], res.Data); err != nil {
+			return 0, err
+		}
+	}
+	if a[4] != 0 {
+		if err := copyOutAddr(t, res.From, a[4], a[5]); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(res.N), nil
+}
+
+// recvMsg is recvmsg on an already resolved socket.
+func recvMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint64, flags int) (int, error) {
+	h, err := readMsghdr(t, addr)
+	if err != nil {
+		return 0, err
+	}
+	if int32(h.namelen) < 0 {
+		return 0, unix.EINVAL
+	}
+	if h.iovlen > uioMaxIOV {
+		return 0, unix.EMSGSIZE
+	}
+	v, err := iovecs(t, h.iov, h.iovlen)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for _, iv := range v {
+		total += iv[1]
+	}
+	req := &socket.RecvRequest{Len: int(min(total, maxRW)), Flags: flags,
+		NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0, WantAddr: h.name != 0}
+	res, err := s.RecvMsg(sockCtx{t}, req)
+	if err != nil {
+		return 0, err
+	}
+	ctl, ctlFlags := buildControl(t, &res.Control, res.PassCred, h.control, h.ctrllen, flags&msgCmsgCloexec != 0)
+	if _, err := scatter(t, v, res.Data); err != nil {
+		return 0, err
+	}
+	if h.name != 0 {
+		n := min(int(min(h.namelen, sockaddrMax)), len(res.From))
+		if n > 0 {
+			if err := t.CopyOut(h.name, res.From[:n]); err != nil {
+				return 0, err
+			}
+		}
+		if err := putUint32(t, addr+msgNamelenOff, uint32(len(res.From))); err != nil {
+			return 0, err
+		}
+	}
+	if len(ctl) > 0 {
+		if err := t.CopyOut(h.control, ctl); err != nil {
+			return 0, err
+		}
+	}
+	if err := putUint64(t, addr+msgCtrllenOff, uint64(len(ctl))); err != nil {
+		return 0, err
+	}
+	outFlags := uint32(res.Flags|ctlFlags) | uint32(flags&msgCmsgCloexec)
+	if err := putUint32(t, addr+msgFlagsOff, outFlags); err != nil {
+		return 0, err
+	}
+	return res.N, nil
+}
+
+// buildControl is scm_recv: SCM_CREDENTIALS first (when the socket passes
+// credentials), then SCM_RIGHTS, installing as many descriptions as fit in
+// room bytes (MSG_CTRUNC for what does not; those are closed). It returns
+// the control bytes and MSG_CTRUNC if something was cut.
+func buildControl(t *kernel.Task, c *socket.Control, passCred bool, buf, room uint64, cloexec bool) ([]byte, int) {
+	defer c.Release()
+	if buf == 0 {
+		if passCred || len(c.Rights) > 0 {
+			return nil, unix.MSG_CTRUNC
+		}
+		return nil, 0
+	}
+	var out []byte
+	flags := 0
+	le := binary.LittleEndian
+	put := func(typ int32, data []byte) {
+		left := int(room) - len(out)
+		if left < cmsghdrSize {
+			flags |= unix.MSG_CTRUNC
+			return
+		}
+		clen := cmsghdrSize + len(data)
+		if left < clen {
+			flags |= unix.MSG_CTRUNC
+			clen = left
+		}
+		h := le.AppendUint64(nil, uint64(clen))
+		h = le.AppendUint32(h, unix.SOL_SOCKET)
+		h = le.AppendUint32(h, uint32(typ))
+		out = append(out, h...)
+		out = append(out, data[:clen-cmsghdrSize]...)
+		if pad := min(cmsgAlign(clen), left) - clen; pad > 0 {
+			out = append(out, make([]byte, pad)...)
+		}
+	}
+	if passCred && c.Cred != nil {
+		b := le.AppendUint32(nil, uint32(c.Cred.PID))
+		b = le.AppendUint32(b, c.Cred.UID)
+		put(unix.SCM_CREDENTIALS, le.AppendUint32(b, c.Cred.GID))
+	}
+	if len(c.Rights) > 0 {
+		left := int(room) - len(out)
+		fdmax := 0
+		if left > cmsghdrSize {
+			fdmax = (left - cmsghdrSize) / 4
+		}
+		var fds []byte
+		i := 0
+		for ; i < len(c.Rights) && i < fdmax; i++ {
+			n, err := t.Files.Install(c.Rights[i], 0, cloexec, t.NoFileLimit())
+			if err != nil {
+				break
+			}
+			fds = le.AppendUint32(fds, uint32(n))
+		}
+		if i > 0 {
+			put(unix.SCM_RIGHTS, fds)
+		}
+		if i < len(c.Rights) {
+			flags |= unix.MSG_CTRUNC
+		}
+	}
+	return out, flags
+}
+
+func sysRecvmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := recvMsg(t, s, d, a[1], int(int32(a[2])))
+	return uint64(n), err
+}
+
+// sysRecvmmsg receives up to vlen messages; MSG_WAITFORONE makes every
+// message after the first non-blocking. The timeout argument is not
+// honoured yet beyond that.
+func sysRecvmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	s, d, err := sockFD(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	vlen := min(a[2]&0xffffffff, uioMaxIOV)
+	flags := int(int32(a[3]))
+	var done uint64
+	for ; done < vlen; done++ {
+		f := flags &^ msgWaitForOne
+		if done > 0 && flags&msgWaitForOne != 0 {
+			f |= unix.MSG_DONTWAIT
+		}
+		h := a[1] + done*mmsghdrSize
+		n, err := recvMsg(t, s, d, h, f)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if err := putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}

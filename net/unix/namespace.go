@@ -1,0 +1,99 @@
+package unix
+
+import (
+	"fmt"
+	"sync"
+
+	linux "golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+	"uk/net/socket"
+)
+
+// MaxDgramQlen is /proc/sys/net/unix/max_dgram_qlen: how many datagrams a
+// socket's receive queue holds from senders it is not connected to.
+const MaxDgramQlen = 10
+
+// Somaxconn is net.core.somaxconn: the largest listen backlog.
+const Somaxconn = 4096
+
+// Namespace is one kernel's AF_UNIX world: the abstract names, the
+// sockets bound to filesystem inodes, and the lock that guards every
+// socket in it.
+type Namespace struct {
+	mu       sync.Mutex
+	abstract map[string]*Socket    // protected by mu
+	paths    map[vfs.Inode]*Socket // protected by mu
+	nextAuto uint32                // protected by mu
+
+	// Work to do once mu is released; protected by mu.
+	notes []note
+	drops []*vfs.FileDescription
+}
+
+type note struct {
+	q  *vfs.Queue
+	ev vfs.EventMask
+}
+
+// NewNamespace returns an empty namespace.
+func NewNamespace() *Namespace {
+	return &Namespace{abstract: map[string]*Socket{}, paths: map[vfs.Inode]*Socket{}}
+}
+
+func (ns *Namespace) lock() { ns.mu.Lock() }
+
+// unlock releases mu, then delivers the queued notifications and drops
+// the queued description references.
+func (ns *Namespace) unlock() {
+	notes, drops := ns.notes, ns.drops
+	ns.notes, ns.drops = nil, nil
+	ns.mu.Unlock()
+	for _, n := range notes {
+		n.q.Notify(n.ev)
+	}
+	for _, d := range drops {
+		d.DecRef()
+	}
+}
+
+// notifyLocked queues a notification of q for after the unlock.
+func (ns *Namespace) notifyLocked(q *vfs.Queue, ev vfs.EventMask) {
+	ns.notes = append(ns.notes, note{q, ev})
+}
+
+// dropLocked queues the release of a control's references.
+func (ns *Namespace) dropLocked(c *socket.Control) {
+	ns.drops = append(ns.drops, c.Rights...)
+	c.Rights = nil
+}
+
+// autobindLocked gives s a fresh abstract name of five hex digits, as
+// Linux's unix_autobind.
+func (ns *Namespace) autobindLocked(s *Socket) error {
+	for i := 0; i < 0x100000; i++ {
+		name := fmt.Sprintf("%05x", ns.nextAuto&0xfffff)
+		ns.nextAuto++
+		if _, ok := ns.abstract[name]; !ok {
+			s.addr = Address{Abstract: true, Name: name}
+			ns.abstract[name] = s
+			return nil
+		}
+	}
+	return linux.ENOSPC
+}
+
+// lookupLocked finds the socket bound to a (ECONNREFUSED if none). For a
+// path name ino is the inode the caller resolved.
+func (ns *Namespace) lookupLocked(a Address, ino vfs.Inode) (*Socket, error) {
+	var s *Socket
+	if a.Abstract {
+		s = ns.abstract[a.Name]
+	} else {
+		s = ns.paths[ino]
+	}
+	if s == nil || s.closed {
+		return nil, linux.ECONNREFUSED
+	}
+	return s, nil
+}
