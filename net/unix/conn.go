@@ -22,6 +22,13 @@ func (s *Socket) Bind(ctx socket.Context, b []byte) error {
 	ns.lock()
 	if !s.addr.Unnamed() || s.closed {
 		ns.unlock()
+		if !auto && !a.Abstract {
+			// Linux makes the node before it looks at the socket: a
+			// name in use wins over "already bound".
+			if _, _, err := ctx.LookupSocket(a.Name); err != linux.ENOENT && err != linux.ENOTDIR {
+				return linux.EADDRINUSE
+			}
+		}
 		return linux.EINVAL
 	}
 	switch {
@@ -133,15 +140,6 @@ func (s *Socket) Connect(ctx socket.Context, b []byte, nonblock bool) error {
 	bl := newBlocker(s.opts.SndTimeo)
 	defer bl.done()
 	for {
-		switch s.state {
-		case stateConnected:
-			return linux.EISCONN
-		case stateListening:
-			return linux.EINVAL
-		}
-		if s.closed {
-			return linux.EINVAL
-		}
 		if o.closed || o.state != stateListening || o.shut&shutRcv != 0 {
 			return linux.ECONNREFUSED
 		}
@@ -154,6 +152,12 @@ func (s *Socket) Connect(ctx socket.Context, b []byte, nonblock bool) error {
 		if err := bl.wait(ctx, ns, &o.spaceQ, writeEvents); err != nil {
 			return err
 		}
+	}
+	switch {
+	case s.state == stateConnected:
+		return linux.EISCONN
+	case s.state == stateListening || s.closed:
+		return linux.EINVAL
 	}
 	if s.opts.PassCred && s.addr.Unnamed() {
 		if err := ns.autobindLocked(s); err != nil {
