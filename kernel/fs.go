@@ -9,6 +9,7 @@ import (
 
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
+	"uk/kernel/mm"
 )
 
 // AtFDCWD is AT_FDCWD as the int32 a dirfd argument holds.
@@ -123,6 +124,15 @@ type inodeReader struct {
 	path vfs.Path
 
 	mu sync.Mutex
+}
+
+// Mappable returns the pages of a tmpfs file, for the loader to map
+// segments instead of copying them; nil for other files.
+func (r *inodeReader) Mappable() mm.Mappable {
+	if reg, ok := r.ino.(*tmpfs.Regular); ok {
+		return tmpfsMappable{reg}
+	}
+	return nil
 }
 
 // ReadAt implements io.ReaderAt.

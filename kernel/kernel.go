@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"uk/fs/tty"
@@ -69,7 +70,7 @@ type Kernel struct {
 
 	futexes    *futex.Manager
 	vdso       *vdsoPages
-	timekeeper *vdso.Timekeeper // nil when the TSC is unusable
+	timekeeper atomic.Pointer[vdso.Timekeeper] // nil until calibrated, or when the TSC is unusable
 
 	missingMu sync.Mutex
 	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu

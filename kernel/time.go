@@ -19,11 +19,11 @@ func hostClock(id int32) int64 {
 // ClockNow returns the current value of clock id in nanoseconds as task t
 // sees it, or EINVAL for a clock uk does not have.
 func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
-	if k.timekeeper != nil {
+	if tk := k.timekeeper.Load(); tk != nil {
 		// The same formula as the vDSO, so that reads through either
 		// agree and never go back relative to each other.
-		k.timekeeper.Refresh()
-		if ns, ok := k.timekeeper.Now(id); ok {
+		tk.Refresh()
+		if ns, ok := tk.Now(id); ok {
 			return ns, nil
 		}
 	}

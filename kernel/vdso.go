@@ -32,16 +32,21 @@ func (k *Kernel) setupVDSO() error {
 		return err
 	}
 	copy(k.MemFile.Bytes(offs[1], arch.PageSize), vdso.Image)
-	tk, err := vdso.NewTimekeeper(k.MemFile.Bytes(offs[0], arch.PageSize), vdso.Options{})
-	if err != nil {
-		// No usable TSC: the parameter page says so and the vDSO falls
-		// back to syscalls; uk's clocks read the host's.
-		fmt.Fprintf(k.Debug, "uk: vdso timekeeping unavailable: %v\n", err)
-	} else {
-		tk.Start()
-	}
 	k.vdso = &vdsoPages{offs: [2]int64{offs[0], offs[1]}}
-	k.timekeeper = tk
+	// Calibrating the TSC takes a few milliseconds; programs start in the
+	// meantime. Until the timekeeper publishes, the parameter page is all
+	// zeros, which tells the vDSO to make the real syscall, and uk's
+	// clocks read the host's: both agree with what follows.
+	page := k.MemFile.Bytes(offs[0], arch.PageSize)
+	go func() {
+		tk, err := vdso.NewTimekeeper(page, vdso.Options{})
+		if err != nil {
+			fmt.Fprintf(k.Debug, "uk: vdso timekeeping unavailable: %v\n", err)
+			return
+		}
+		tk.Start()
+		k.timekeeper.Store(tk)
+	}()
 	return nil
 }
 

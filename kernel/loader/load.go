@@ -133,15 +133,36 @@ func protOfSegment(p Prot) platform.Access {
 	return mm.ProtFromLinux(uint64(p))
 }
 
-// mapImage maps every PT_LOAD of e at bias and copies in the file's bytes.
-// It returns the end of the highest segment (where the heap starts).
+// MappableFile is implemented by executables whose pages live in the
+// memory file (tmpfs): their segments are mapped, not copied.
+type MappableFile interface {
+	Mappable() mm.Mappable
+}
+
+// mapImage maps every PT_LOAD of e at bias: private mappings of the file's
+// own pages when it has them (copied only when written, as Linux maps an
+// ELF), else anonymous memory the file's bytes are copied into. It returns
+// the end of the highest segment (where the heap starts).
 func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
+	var obj mm.Mappable
+	if mf, ok := r.(MappableFile); ok {
+		obj = mf.Mappable()
+	}
 	var end uint64
 	for i := range e.Segments {
 		s := &e.Segments[i]
 		start := arch.PageRoundDown(s.Vaddr + bias)
 		stop, _ := arch.PageRoundUp(s.Vaddr + bias + s.Memsz)
 		if stop == start {
+			continue
+		}
+		if stop > end {
+			end = stop
+		}
+		if obj != nil && s.Filesz > 0 && (s.Memsz == s.Filesz || s.Prot&ProtWrite != 0) {
+			if err := mapSegmentFromFile(m, obj, s, bias, start, stop); err != nil {
+				return 0, err
+			}
 			continue
 		}
 		// Mapped writable for the copy, then given its real rights.
@@ -160,11 +181,32 @@ func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
 		if err := m.Mprotect(start, stop-start, protOfSegment(s.Prot), false); err != nil {
 			return 0, err
 		}
-		if stop > end {
-			end = stop
-		}
 	}
 	return end, nil
+}
+
+// mapSegmentFromFile maps the file part of segment s privately from obj,
+// zeroes what follows the file data in its last page (the start of .bss,
+// which the private copy holds), and maps the rest of .bss anonymous.
+func mapSegmentFromFile(m *mm.MM, obj mm.Mappable, s *Segment, bias, start, stop uint64) error {
+	prot := protOfSegment(s.Prot)
+	fileEnd := s.Vaddr + bias + s.Filesz
+	fileStop, _ := arch.PageRoundUp(fileEnd)
+	if _, err := m.Mmap(mm.MmapOpts{Addr: start, Length: fileStop - start, Prot: prot, Fixed: true,
+		Object: obj, Pgoff: arch.PageRoundDown(s.Off) >> arch.PageShift}); err != nil {
+		return fmt.Errorf("map segment at %#x: %w", start, err)
+	}
+	if s.Memsz > s.Filesz && fileEnd < fileStop {
+		if err := m.CopyOut(fileEnd, make([]byte, fileStop-fileEnd)); err != nil {
+			return fmt.Errorf("clear .bss at %#x: %w", fileEnd, err)
+		}
+	}
+	if stop > fileStop {
+		if _, err := m.Mmap(mm.MmapOpts{Addr: fileStop, Length: stop - fileStop, Prot: prot, Fixed: true}); err != nil {
+			return fmt.Errorf("map .bss at %#x: %w", fileStop, err)
+		}
+	}
+	return nil
 }
 
 // stackSize is the initial size of the stack VMA; it grows down on faults.

@@ -223,12 +223,12 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	if v.Object != nil {
 		// Private file mapping: a read maps the file's page read-only;
 		// a write makes a private copy.
+		if !write {
+			return m.mapFileRunLocked(v, page, start, end)
+		}
 		src, err := v.Object.PageAt(v.objectIndex(page))
 		if err != nil {
 			return err
-		}
-		if !write {
-			return m.as.MapFile(page, src, arch.PageSize, v.Prot&^platform.Write)
 		}
 		n, err := m.mf.Allocate(1)
 		if err != nil {
@@ -260,6 +260,35 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		}
 	}
 	return m.mapPrivateLocked(v, start, end)
+}
+
+// mapFileRunLocked maps the run [start, end) of a private file mapping
+// for reading: the file's own pages read-only, and the process's private
+// copies where it has them. Only the faulting page must succeed; the run
+// stops at the end of the file.
+func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
+	for a := start; a < end; a += arch.PageSize {
+		if _, ok := m.pages[a]; ok {
+			if err := m.mapPrivateLocked(v, a, a+arch.PageSize); err != nil {
+				return err
+			}
+			continue
+		}
+		src, err := v.Object.PageAt(v.objectIndex(a))
+		if err != nil {
+			if a == page {
+				return err
+			}
+			if a > page {
+				break
+			}
+			continue
+		}
+		if err := m.as.MapFile(a, src, arch.PageSize, v.Prot&^platform.Write); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mapPrivateLocked maps the present private pages of [start, end), merging
