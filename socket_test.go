@@ -51,3 +51,15 @@ func TestUnixSockets(t *testing.T) {
 		})
 	}
 }
+
+// TestUnixHTTPGo runs testdata/go/unixhttp (net/http client and server over
+// a unix socket, on Go's netpoller) natively and under uk.
+func TestUnixHTTPGo(t *testing.T) {
+	prog := goProgram(t, "unixhttp")
+	native := runNativeSpec(t, prog, runSpec{Args: []string{t.TempDir()}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		uk := runUKSpec(t, platform, prog, runSpec{Args: []string{"/tmp"}})
+		sameAsNative(t, native, uk)
+	})
+}
