@@ -249,6 +249,9 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 		if len(s.pending) > 0 {
 			break
 		}
+		if s.shut&shutRcv != 0 {
+			return nil, nil, linux.EINVAL
+		}
 		if nonblock {
 			return nil, nil, linux.EAGAIN
 		}

@@ -299,7 +299,7 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 		target = max(req.Len, 1)
 	}
 	res := &socket.RecvResult{PassCred: s.opts.PassCred}
-	buf := make([]byte, 0, min(req.Len, 1<<20))
+	buf := make([]byte, 0, min(req.Len, max(s.rqBytes, 512)))
 	bl := newBlocker(s.opts.RcvTimeo)
 	defer bl.done()
 	var cred *socket.Cred
