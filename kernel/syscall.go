@@ -89,7 +89,9 @@ func (t *Task) doSyscall() {
 	case errors.Is(err, ErrNoReturnValue):
 	default:
 		var e unix.Errno
-		if errors.As(err, &e) && e == unix.EPIPE && sc != nil && sc.SigpipeOnEPIPE {
+		var quiet interface{ NoSIGPIPE() bool } // datagram sockets: EPIPE without SIGPIPE
+		if errors.As(err, &e) && e == unix.EPIPE && sc != nil && sc.SigpipeOnEPIPE &&
+			!(errors.As(err, &quiet) && quiet.NoSIGPIPE()) {
 			t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.tg.pid}, t)
 		}
 		if !errors.As(err, &e) {
