@@ -176,6 +176,10 @@ func (r *Regular) writeAtLocked(src []byte, off int64) (int, error) {
 			}
 		}
 	}
+	fresh := make(map[uint64]bool, len(missing))
+	for _, i := range missing {
+		fresh[i] = true
+	}
 	n := 0
 	for n < len(src) {
 		pos := off + int64(n)
@@ -184,9 +188,23 @@ func (r *Regular) writeAtLocked(src []byte, off int64) (int, error) {
 		if chunk > len(src)-n {
 			chunk = len(src) - n
 		}
-		p, ok := r.pages[uint64(pos>>arch.PageShift)]
+		idx := uint64(pos >> arch.PageShift)
+		p, ok := r.pages[idx]
 		if !ok {
 			break
+		}
+		if fresh[idx] {
+			// A page never touched through uk's mapping: let the host
+			// kernel fill it (one pwrite for the run of contiguous new
+			// pages) instead of faulting it in page by page.
+			run := chunk
+			for next := idx + 1; n+run < len(src) && fresh[next] && r.pages[next] == p+int64(next-idx)*arch.PageSize; next++ {
+				run = min(run+arch.PageSize, len(src)-n)
+			}
+			if err := r.fs.mf.WriteAt(src[n:n+run], p+in); err == nil {
+				n += run
+				continue
+			}
 		}
 		copy(r.fs.mf.Bytes(p+in, chunk), src[n:n+chunk])
 		n += chunk
