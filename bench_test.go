@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,4 +67,29 @@ func BenchmarkBusyboxTrueUK(b *testing.B) {
 	startToExit(b, func() procResult {
 		return runUKCommand(b, []string{"run", "--", busybox, "true"}, "")
 	})
+}
+
+// timeNowLoop runs testdata/go/timenow and reports its ns per time.Now.
+func timeNowLoop(b *testing.B, run func(prog string) procResult) {
+	prog := goProgram(b, "timenow")
+	var total float64
+	for i := 0; i < b.N; i++ {
+		r := run(prog)
+		ns, err := strconv.ParseFloat(strings.TrimSpace(r.Stdout), 64)
+		if r.Code != 0 || err != nil {
+			b.Fatalf("timenow: exit %d, stdout %q\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+		total += ns
+	}
+	b.ReportMetric(total/float64(b.N), "ns/op")
+}
+
+// BenchmarkTimeNowNative is a Go program's time.Now through the host vDSO.
+func BenchmarkTimeNowNative(b *testing.B) {
+	timeNowLoop(b, func(prog string) procResult { return runNative(b, prog) })
+}
+
+// BenchmarkTimeNowUK is the same program under uk, through uk's vDSO.
+func BenchmarkTimeNowUK(b *testing.B) {
+	timeNowLoop(b, func(prog string) procResult { return runUK(b, "ptrace", prog, nil) })
 }
