@@ -15,14 +15,20 @@ import (
 // getpidLoop runs getpid_bench with b.N iterations through run and reports
 // the program's own measurement of the loop as ns/op.
 func getpidLoop(b *testing.B, run func(prog string, args []string) procResult) {
-	prog := cProgram(b, "getpid_bench")
+	selfTimedLoop(b, "getpid_bench", run)
+}
+
+// selfTimedLoop runs a C program that times b.N iterations of its own loop
+// and reports that time as ns/op.
+func selfTimedLoop(b *testing.B, name string, run func(prog string, args []string) procResult) {
+	prog := cProgram(b, name)
 	r := run(prog, []string{strconv.Itoa(b.N)})
 	if r.Code != 0 {
-		b.Fatalf("getpid_bench exited %d\nstdout:\n%s\nstderr:\n%s", r.Code, clip(r.Stdout), clip(r.Stderr))
+		b.Fatalf("%s exited %d\nstdout:\n%s\nstderr:\n%s", name, r.Code, clip(r.Stdout), clip(r.Stderr))
 	}
 	var ns, n int64
 	if _, err := fmt.Sscanf(r.Stdout, "ns_total %d iterations %d", &ns, &n); err != nil || n != int64(b.N) {
-		b.Fatalf("getpid_bench printed %q: %v", r.Stdout, err)
+		b.Fatalf("%s printed %q: %v", name, r.Stdout, err)
 	}
 	// Replaces the framework's ns/op, which would include start-up.
 	b.ReportMetric(float64(ns)/float64(b.N), "ns/op")
@@ -92,4 +98,17 @@ func BenchmarkTimeNowNative(b *testing.B) {
 // BenchmarkTimeNowUK is the same program under uk, through uk's vDSO.
 func BenchmarkTimeNowUK(b *testing.B) {
 	timeNowLoop(b, func(prog string) procResult { return runUK(b, "ptrace", prog, nil) })
+}
+
+func init() { otherCPrograms = append(otherCPrograms, "signal_bench") }
+
+// BenchmarkSignalNative is one signal delivered to the calling thread and
+// returned from (raise, handler, rt_sigreturn) on the host.
+func BenchmarkSignalNative(b *testing.B) {
+	selfTimedLoop(b, "signal_bench", func(prog string, args []string) procResult { return runNative(b, prog, args...) })
+}
+
+// BenchmarkSignalUK is the same round trip under uk.
+func BenchmarkSignalUK(b *testing.B) {
+	selfTimedLoop(b, "signal_bench", func(prog string, args []string) procResult { return runUK(b, "ptrace", prog, args) })
 }

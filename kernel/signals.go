@@ -175,6 +175,11 @@ func (t *Task) wake() {
 	case t.interrupt <- struct{}{}:
 	default:
 	}
+	if !t.inApp.Load() {
+		// In the kernel: it looks at its signals before it returns to
+		// the application, so no platform interrupt is needed.
+		return
+	}
 	t.mu.Lock()
 	ctx := t.ctx
 	t.mu.Unlock()

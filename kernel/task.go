@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -81,6 +82,7 @@ type Task struct {
 	exiting       bool             // task leaves its loop after the current trap; protected by mu
 	altStack      arch.StackT      // protected by mu
 	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
+	inApp         atomic.Bool      // the task is (about to be) running application code
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}

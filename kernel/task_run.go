@@ -36,8 +36,18 @@ func (t *Task) run() {
 		ctx.Release()
 	}()
 	for !t.isExiting() {
+		// inApp tells wake whether the platform must interrupt the
+		// thread. A signal queued after this store sees it; one queued
+		// before it is seen by the check that follows.
+		t.inApp.Store(true)
+		if t.hasDeliverable() {
+			t.inApp.Store(false)
+			t.handleSignals()
+			continue
+		}
 		start := time.Now()
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
+		t.inApp.Store(false)
 		inApp := time.Since(start)
 		t.mu.Lock()
 		t.userNS += int64(inApp)
