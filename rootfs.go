@@ -264,6 +264,11 @@ func copyHostFile(v *vfs.VFS, ctx vfs.Context, at vfs.At, hostPath, name string)
 		return fmt.Errorf("copy %s to %s: %w", hostPath, name, err)
 	}
 	defer d.DecRef()
+	if reg := tmpfs.RegularOf(d); reg != nil {
+		if err := reg.FillFromHost(int(f.Fd()), st.Size()); err == nil {
+			return nil
+		}
+	}
 	buf := make([]byte, 1<<20)
 	for {
 		n, rerr := f.Read(buf)

@@ -332,3 +332,40 @@ func RegularOf(fd *vfs.FileDescription) *Regular {
 	}
 	return nil
 }
+
+// FillFromHost makes the (empty) file a copy of the first size bytes of
+// the host file src, letting the host kernel move the bytes straight
+// into the memory file (sendfile): no page of it passes through uk.
+func (r *Regular) FillFromHost(src int, size int64) error {
+	if size <= 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.size != 0 || len(r.pages) != 0 {
+		return unix.EINVAL
+	}
+	n := uint64((size + arch.PageMask) >> arch.PageShift)
+	idx := make([]uint64, n)
+	for i := range idx {
+		idx[i] = uint64(i)
+	}
+	if err := r.allocLocked(idx); err != nil {
+		return err
+	}
+	// One sendfile per run of contiguous memory-file pages.
+	for i := uint64(0); i < n; {
+		j := i + 1
+		for j < n && r.pages[j] == r.pages[i]+int64(j-i)*arch.PageSize {
+			j++
+		}
+		off := int64(i) << arch.PageShift
+		length := min(int64(j-i)<<arch.PageShift, size-off)
+		if err := r.fs.mf.CopyFromFile(r.pages[i], src, off, length); err != nil {
+			return err
+		}
+		i = j
+	}
+	r.size = size
+	return nil
+}

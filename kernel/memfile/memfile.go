@@ -25,6 +25,8 @@ type File struct {
 	size int64
 	mem  []byte // uk's MAP_SHARED mapping of the whole file
 
+	seekMu sync.Mutex // orders users of the file position (CopyFromFile)
+
 	mu   sync.Mutex
 	next int64   // first never-allocated offset (bump pointer); protected by mu
 	free []int64 // offsets of pages with no references; protected by mu
@@ -178,6 +180,28 @@ func (f *File) WriteAt(b []byte, off int64) error {
 			return fmt.Errorf("write memory file at %#x: %w", off, err)
 		}
 		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
+
+// CopyFromFile fills [off, off+n) of the file from the host file src at
+// srcOff with sendfile. sendfile writes at the memory file's file
+// position, which nothing else in uk uses; seekMu orders its users.
+func (f *File) CopyFromFile(off int64, src int, srcOff, n int64) error {
+	f.seekMu.Lock()
+	defer f.seekMu.Unlock()
+	if _, err := unix.Seek(f.fd, off, 0); err != nil {
+		return fmt.Errorf("seek memory file: %w", err)
+	}
+	for n > 0 {
+		w, err := unix.Sendfile(f.fd, src, &srcOff, int(min(n, 1<<30)))
+		if err != nil {
+			return fmt.Errorf("sendfile into memory file: %w", err)
+		}
+		if w == 0 {
+			return fmt.Errorf("sendfile into memory file: source ended early")
+		}
+		n -= int64(w)
 	}
 	return nil
 }
