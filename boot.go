@@ -44,7 +44,7 @@ func cmdBoot(args []string) (int, error) {
 	} else if st.IsDir() {
 		return 0, fmt.Errorf("%s: is a directory, want a cpio image", image)
 	}
-	k, err := newKernel(&c)
+	k, ps, err := newKernel(&c)
 	if err != nil {
 		return 0, err
 	}
@@ -57,6 +57,10 @@ func cmdBoot(args []string) (int, error) {
 	defer console.RestoreHost()
 	init, env := bootCommandLine(c.appendCL)
 	root, init, err := buildRootFS(k, image, init, nil, console)
+	if err != nil {
+		return 0, err
+	}
+	as, err := ps.wait(k)
 	if err != nil {
 		return 0, err
 	}
@@ -76,6 +80,7 @@ func cmdBoot(args []string) (int, error) {
 		Envv:  mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
 		Files: files,
 		FS:    root,
+		AS:    as,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)

@@ -25,6 +25,7 @@ import (
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
 	"uk/kernel/syscalls"
+	"uk/platform"
 )
 
 // version is uk's release, printed by `uk version`.
@@ -179,12 +180,16 @@ func cmdRun(args []string) (int, error) {
 			return 0, err
 		}
 	}
-	k, err := newKernel(&c)
+	k, ps, err := newKernel(&c)
 	if err != nil {
 		return 0, err
 	}
 	console := dev.NewHostStream(0, "/dev/console")
 	root, inside, err := buildRootFS(k, c.rootfs, prog, console, nil)
+	if err != nil {
+		return 0, err
+	}
+	as, err := ps.wait(k)
 	if err != nil {
 		return 0, err
 	}
@@ -199,6 +204,7 @@ func cmdRun(args []string) (int, error) {
 		Files:   files,
 		FS:      root,
 		AsChild: true,
+		AS:      as,
 	})
 	if err != nil {
 		return 0, err
@@ -231,28 +237,66 @@ func checkHostProgram(prog string) error {
 	return nil
 }
 
-// newKernel builds the memory file, the platform and the kernel.
-func newKernel(c *commonFlags) (*kernel.Kernel, error) {
+// newKernel builds the memory file and the kernel, and starts the platform
+// (and the first address space) in the background: creating stub
+// processes takes milliseconds that the filesystem setup can overlap. The
+// caller must call startPlatform's wait before starting a program.
+func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	size, err := parseSize(c.mem)
 	if err != nil {
-		return nil, usageError{"--mem: " + err.Error()}
+		return nil, nil, usageError{"--mem: " + err.Error()}
+	}
+	switch c.platform {
+	case "auto", "ptrace", "kvm":
+	default:
+		return nil, nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", c.platform)}
 	}
 	mf, err := memfile.New(size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p, err := choosePlatform(c.platform, mf, c.debug)
-	if err != nil {
-		return nil, err
-	}
-	cfg := kernel.Config{Platform: p, MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL}
+	ps := startPlatform(c.platform, mf, c.debug)
+	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL}
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}
 	if c.debug {
 		cfg.Debug = os.Stderr
 	}
-	return kernel.New(cfg), nil
+	return kernel.New(cfg), ps, nil
+}
+
+// platformStart is a platform being created in the background, with the
+// address space for the first program.
+type platformStart struct {
+	done chan struct{}
+	p    platform.Platform
+	as   platform.AddressSpace
+	err  error
+}
+
+func startPlatform(name string, mf *memfile.File, debug bool) *platformStart {
+	ps := &platformStart{done: make(chan struct{})}
+	go func() {
+		defer close(ps.done)
+		ps.p, ps.err = choosePlatform(name, mf, debug)
+		if ps.err == nil {
+			// A failure here is reported again when the program starts.
+			ps.as, _ = ps.p.NewAddressSpace()
+		}
+	}()
+	return ps
+}
+
+// wait installs the platform in k and returns the prepared address space
+// (nil if it could not be made ahead).
+func (ps *platformStart) wait(k *kernel.Kernel) (platform.AddressSpace, error) {
+	<-ps.done
+	if ps.err != nil {
+		return nil, ps.err
+	}
+	k.Platform = ps.p
+	return ps.as, nil
 }
 
 // stdioFiles wires the program's fds 0, 1 and 2 to uk's own. With

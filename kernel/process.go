@@ -10,6 +10,7 @@ import (
 	"uk/fs/vfs"
 	"uk/kernel/loader"
 	"uk/kernel/mm"
+	"uk/platform"
 )
 
 // Executable is a program file to start: its bytes and its name.
@@ -38,6 +39,8 @@ type InitOptions struct {
 	// as a program started from a shell expects to be (a parent, default
 	// signal actions). Otherwise it is PID 1 itself (uk boot's /init).
 	AsChild bool
+	// AS, if set, is an empty address space made ahead of time.
+	AS platform.AddressSpace
 }
 
 // StartInit creates PID 1 from opts and starts it. Errors are the user's
@@ -70,9 +73,11 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	if err != nil {
 		return err
 	}
-	as, err := k.Platform.NewAddressSpace()
-	if err != nil {
-		return fmt.Errorf("new address space: %w", err)
+	as := opts.AS
+	if as == nil {
+		if as, err = k.Platform.NewAddressSpace(); err != nil {
+			return fmt.Errorf("new address space: %w", err)
+		}
 	}
 	m := mm.New(k.MemFile, as, mm.NewLayout(k.Platform.MaxUserAddress()))
 	m.Exe = opts.Exe.Path
