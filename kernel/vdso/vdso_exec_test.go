@@ -122,9 +122,12 @@ func TestExecVDSOUpdates(t *testing.T) {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}()
+	stop := sync.OnceFunc(func() { close(done); wg.Wait() })
+	// The writer must stop before the page is unmapped, also when
+	// runHarness fails the test.
+	defer stop()
 	out := runHarness(t, bin, "stress", path)
-	close(done)
-	wg.Wait()
+	stop()
 	t.Logf("%d snapshots written during the run", n)
 	if !strings.Contains(out, "stress:") {
 		t.Fatal("no result")

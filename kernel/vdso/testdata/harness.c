@@ -276,7 +276,14 @@ static void stress(void)
 			if (ns(ts) < prev) { FAIL("MONOTONIC went back by %lld ns during updates", (long long)(prev - ns(ts))); return; }
 			prev = ns(ts);
 		}
-		int64_t h = sys_ns(CLOCK_MONOTONIC), d = prev > h ? prev - h : h - prev;
+		/* Bracket one vDSO read between two host reads, so that being
+		 * descheduled between the reads does not count as deviation. */
+		int64_t h1 = sys_ns(CLOCK_MONOTONIC);
+		v_clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t h2 = sys_ns(CLOCK_MONOTONIC), v = ns(ts);
+		int64_t d = v < h1 ? h1 - v : (v > h2 ? v - h2 : 0);
+		if (v < prev) { FAIL("MONOTONIC went back by %lld ns during updates", (long long)(prev - v)); return; }
+		prev = v;
 		if (d > maxdev) maxdev = d;
 	}
 	printf("stress: %lld reads, max |vdso-host| %lld ns\n", (long long)reads, (long long)maxdev);
