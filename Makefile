@@ -15,9 +15,11 @@ vet:
 
 # All tests: vet, formatting, the project rules (unsafe, static binary) and
 # every package's tests, including real programs run under uk on every
-# platform this machine has.
+# platform this machine has. Packages run one at a time (-p 1): several of
+# them time real things (clocks, preemption, a shell on a pty) and two
+# cores shared by parallel packages made those measurements noisy.
 test: vet
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -p 1 -timeout 20m ./...
 
 # The default u-root image (built once from the pinned recipe, then cached).
 image:
