@@ -112,6 +112,7 @@ type commonFlags struct {
 	appendCL string
 	env      multiFlag
 	rootfs   string
+	vdso     bool
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -122,6 +123,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mem, "mem", "4G", "most memory the sandbox may use (e.g. 512M, 4G)")
 	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
+	fs.BoolVar(&c.vdso, "vdso", true, "map uk's vDSO (false: every clock read is a syscall)")
 	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
 }
 
@@ -256,7 +258,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		return nil, nil, err
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
-	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL}
+	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso}
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}

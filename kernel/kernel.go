@@ -42,6 +42,9 @@ type Config struct {
 	// Debug receives diagnostics such as "not implemented" notes; nil
 	// discards them.
 	Debug io.Writer
+	// NoVDSO leaves the vDSO out of address spaces: every clock read is
+	// then a syscall (for comparisons and for learning what it saves).
+	NoVDSO bool
 	// SessionLeaderExited, when set, is told that a session leader's
 	// process ended (its terminal hangs up); ctty may be nil.
 	SessionLeaderExited func(sid int32, ctty *tty.Terminal)
@@ -89,6 +92,9 @@ func New(c Config) *Kernel {
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
 		done: make(chan int, 1), missing: make(map[uint64]bool), futexes: futex.NewManager()}
+	if c.NoVDSO {
+		return k
+	}
 	if err := k.setupVDSO(); err != nil {
 		fmt.Fprintf(k.Debug, "uk: no vdso: %v\n", err)
 	}
