@@ -72,6 +72,7 @@ type Kernel struct {
 	done chan int
 
 	futexes    *futex.Manager
+	halted     atomic.Bool // reboot(2) powered the sandbox off
 	vdso       *vdsoPages
 	timekeeper atomic.Pointer[vdso.Timekeeper] // nil until calibrated, or when the TSC is unusable
 

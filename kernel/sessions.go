@@ -117,9 +117,20 @@ func (t *Task) SetComm(name string) {
 
 // PowerOff ends the sandbox as reboot(2) does: status 0, every process
 // gone.
+//
+// The machine stops at once: no task runs application code or another
+// syscall afterwards, so nothing a process does after the caller's
+// reboot(2) reaches the console.
 func (k *Kernel) PowerOff() {
+	k.halted.Store(true)
 	select {
-	case k.done <- 0:
+	case k.done <- 0: // before the kills, whose exits must not set the status
 	default:
 	}
+	for _, tg := range k.threadGroups() {
+		tg.kill(int(unix.SIGKILL))
+	}
 }
+
+// Halted reports whether the sandbox was powered off.
+func (k *Kernel) Halted() bool { return k.halted.Load() }

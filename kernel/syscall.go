@@ -64,6 +64,13 @@ func (st *SyscallTable) Register(nr int, name string, fn SyscallFn, args ...ArgK
 
 // doSyscall runs the syscall the task trapped on and stores its result.
 func (t *Task) doSyscall() {
+	if t.k.halted.Load() {
+		// Powered off: nothing runs any more.
+		t.mu.Lock()
+		t.exiting = true
+		t.mu.Unlock()
+		return
+	}
 	r := &t.State.Regs
 	nr := r.OrigRax
 	args := r.SyscallArgs()

@@ -40,6 +40,9 @@ func (t *Task) run() {
 		// thread. A signal queued after this store sees it; one queued
 		// before it is seen by the check that follows.
 		t.inApp.Store(true)
+		if t.k.halted.Load() {
+			break
+		}
 		if t.hasDeliverable() {
 			t.inApp.Store(false)
 			t.handleSignals()
