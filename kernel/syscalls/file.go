@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"errors"
 
 	"golang.org/x/sys/unix"
 
@@ -120,6 +121,11 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 		done += uint64(n)
 		if err != nil {
 			if done > 0 {
+				if errors.Is(err, unix.EPIPE) {
+					// The readers went away mid-write: Linux returns
+					// the count and still sends SIGPIPE.
+					t.ThreadGroup().SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.PID()}, t)
+				}
 				return done, nil
 			}
 			return 0, err
