@@ -119,7 +119,13 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	tg := child.tg
 	tg.mu.Lock()
 	if tg.exiting {
+		// The process is exiting (exit_group raced with this clone):
+		// undo everything the child took, or its share of the fd table
+		// and memory would keep pipes open and pages alive forever.
 		tg.mu.Unlock()
+		t.k.removeTask(child)
+		t.k.releaseFiles(child.Files)
+		child.MM.DecUsers()
 		return 0, unix.EAGAIN
 	}
 	tg.tasks = append(tg.tasks, child)
