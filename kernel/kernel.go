@@ -102,16 +102,12 @@ func New(c Config) *Kernel {
 	return k
 }
 
-// allocTID hands out the next thread id and registers t under it.
-func (k *Kernel) allocTID(t *Task) int32 {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.allocTIDLocked(t)
-}
-
 // pidMax is the largest PID handed out before wrapping (pid_max).
 const pidMax = 4194304
 
+// allocTIDLocked hands out the next free thread id (skipping ids still
+// held by live tasks or unreaped processes) and registers t under it.
+// Preconditions: k.mu held.
 func (k *Kernel) allocTIDLocked(t *Task) int32 {
 	for k.pidInUseLocked(k.nextTID) {
 		k.nextTID++

@@ -32,7 +32,7 @@ type procState struct {
 	// stopReported and contReported: a stop or continue not yet
 	// collected by wait (WUNTRACED, WCONTINUED).
 	stopReported, contReported bool
-	utime, stime               int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
+	utime                      int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
 }
 
 // allocPID registers tg's leader and the tg itself; the PID stays taken

@@ -99,7 +99,7 @@ func (t *Task) doSyscall() {
 		var quiet interface{ NoSIGPIPE() bool } // datagram sockets: EPIPE without SIGPIPE
 		if errors.As(err, &e) && e == unix.EPIPE && sc != nil && sc.SigpipeOnEPIPE &&
 			!(errors.As(err, &quiet) && quiet.NoSIGPIPE()) {
-			t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.tg.pid}, t)
+			t.SendSIGPIPE()
 		}
 		if !errors.As(err, &e) {
 			fmt.Fprintf(t.k.Debug, "uk: [%d] %s: %v\n", t.tid, arch.SyscallName(nr), err)
@@ -226,4 +226,10 @@ func (t *Task) formatArg(k ArgKind, args [6]uint64, i int) string {
 		return arch.SignalName(int(v))
 	}
 	return fmt.Sprintf("%#x", v)
+}
+
+// SendSIGPIPE raises SIGPIPE on the thread, as a write to a pipe or stream
+// socket without readers does.
+func (t *Task) SendSIGPIPE() {
+	t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.tg.pid}, t)
 }

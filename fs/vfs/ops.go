@@ -422,12 +422,6 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	return nil
 }
 
-// isMountpoint reports whether anything is mounted on d (in any mount),
-// or d is the root of a mount.
-func (v *VFS) busyLocked(p Path) bool {
-	return p.Dentry.mounts > 0 || p.Dentry == p.Mount.root
-}
-
 // mayDelete checks the sticky-bit rule for removing child from dir.
 func (w *walker) mayDelete(dir Path, child *Dentry) error {
 	if err := w.mayCreate(dir); err != nil {

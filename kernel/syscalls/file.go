@@ -124,7 +124,7 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 				if errors.Is(err, unix.EPIPE) {
 					// The readers went away mid-write: Linux returns
 					// the count and still sends SIGPIPE.
-					t.ThreadGroup().SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.PID()}, t)
+					t.SendSIGPIPE()
 				}
 				return done, nil
 			}

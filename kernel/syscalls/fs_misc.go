@@ -244,35 +244,14 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	count = min(count, maxRW)
-	var done uint64
-	buf := make([]byte, min(count, copyChunk))
-	for done < count {
-		chunk := buf[:min(uint64(len(buf)), count-done)]
-		var n int
+	done, err := copyChunks(count, func(b []byte, done uint64) (int, error) {
 		if off >= 0 {
-			n, err = in.PRead(t, chunk, off+int64(done))
-		} else {
-			n, err = in.Read(t, chunk)
+			return in.PRead(t, b, off+int64(done))
 		}
-		if n > 0 {
-			w, werr := out.Write(t, chunk[:n])
-			done += uint64(w)
-			if werr != nil || w < n {
-				if done == 0 {
-					return 0, werr
-				}
-				break
-			}
-		}
-		if err != nil {
-			if done == 0 {
-				return 0, err
-			}
-			break
-		}
-		if n < len(chunk) {
-			break
-		}
+		return in.Read(t, b)
+	}, func(b []byte, _ uint64) (int, error) { return out.Write(t, b) })
+	if err != nil {
+		return 0, err
 	}
 	if off >= 0 {
 		if err := putUint64(t, offAddr, uint64(off)+done); err != nil {
@@ -339,30 +318,13 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if ist.Ino == ost.Ino && ist.Dev == ost.Dev && inOff < outOff+int64(count) && outOff < inOff+int64(count) {
 		return 0, unix.EINVAL
 	}
-	var done uint64
-	buf := make([]byte, min(count, copyChunk))
-	for done < count {
-		chunk := buf[:min(uint64(len(buf)), count-done)]
-		n, rerr := in.PRead(t, chunk, inOff+int64(done))
-		if n > 0 {
-			w, werr := out.PWrite(t, chunk[:n], outOff+int64(done))
-			done += uint64(w)
-			if werr != nil || w < n {
-				if done == 0 {
-					return 0, werr
-				}
-				break
-			}
-		}
-		if rerr != nil {
-			if done == 0 {
-				return 0, rerr
-			}
-			break
-		}
-		if n < len(chunk) {
-			break
-		}
+	done, err := copyChunks(count, func(b []byte, done uint64) (int, error) {
+		return in.PRead(t, b, inOff+int64(done))
+	}, func(b []byte, done uint64) (int, error) {
+		return out.PWrite(t, b, outOff+int64(done))
+	})
+	if err != nil {
+		return 0, err
 	}
 	// Offsets passed by pointer are updated there; otherwise the files'
 	// own offsets advance.
@@ -602,4 +564,37 @@ func sysNameToHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	return 0, unix.EOPNOTSUPP
+}
+
+// copyChunks moves up to count bytes through a kernel buffer, one chunk
+// at a time (sendfile, copy_file_range). read and write get the bytes
+// moved so far. It stops at a short read or write; an error after some
+// progress ends the copy with the progress, as Linux reports it.
+func copyChunks(count uint64, read, write func(b []byte, done uint64) (int, error)) (uint64, error) {
+	var done uint64
+	buf := make([]byte, min(count, copyChunk))
+	for done < count {
+		chunk := buf[:min(uint64(len(buf)), count-done)]
+		n, rerr := read(chunk, done)
+		if n > 0 {
+			w, werr := write(chunk[:n], done)
+			done += uint64(w)
+			if werr != nil || w < n {
+				if done == 0 {
+					return 0, werr
+				}
+				break
+			}
+		}
+		if rerr != nil {
+			if done == 0 {
+				return 0, rerr
+			}
+			break
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	return done, nil
 }

@@ -8,10 +8,6 @@ import (
 	"uk/kernel/mm"
 )
 
-// mmap flags uk accepts and ignores: hints without a semantic effect here.
-const mmapIgnored = unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | unix.MAP_NORESERVE | unix.MAP_POPULATE |
-	unix.MAP_NONBLOCK | unix.MAP_LOCKED | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_SYNC | unix.MAP_32BIT
-
 func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 	addr, length, prot, flags, fd, off := a[0], a[1], a[2], a[3], int32(a[4]), a[5]
 	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {

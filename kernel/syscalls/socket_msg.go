@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel"
 	"uk/net/socket"
@@ -127,7 +126,7 @@ func sendOne(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *socke
 	req.NonBlock = d.NonBlocking() || req.Flags&unix.MSG_DONTWAIT != 0
 	n, err := s.SendMsg(sockCtx{t}, req)
 	if err != nil && req.Flags&unix.MSG_NOSIGNAL == 0 && socket.WantsSIGPIPE(err) {
-		t.ThreadGroup().SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGPIPE), Code: arch.SI_USER, Pid: t.PID()}, t)
+		t.SendSIGPIPE()
 	}
 	return n, err
 }
