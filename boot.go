@@ -56,7 +56,7 @@ func cmdBoot(args []string) (int, error) {
 	}
 	defer console.RestoreHost()
 	init, env := bootCommandLine(c.appendCL)
-	root, init, err := buildRootFS(k, image, init, nil, console)
+	root, init, err := buildRootFS(k, image, init, nil, console, c.etc)
 	if err != nil {
 		return 0, err
 	}

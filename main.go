@@ -25,6 +25,7 @@ import (
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
 	"uk/kernel/syscalls"
+	"uk/net/netns"
 	"uk/platform"
 )
 
@@ -113,6 +114,10 @@ type commonFlags struct {
 	env      multiFlag
 	rootfs   string
 	vdso     bool
+	network  networkFlags
+	// etc are files for the sandbox's /etc implied by the flags (set by
+	// newKernel).
+	etc map[string]string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -125,6 +130,10 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
 	fs.BoolVar(&c.vdso, "vdso", true, "map uk's vDSO (false: every clock read is a syscall)")
 	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
+	fs.StringVar(&c.network.net, "net", "none", "network: none (loopback only) or tap:NAME (an existing TAP device, eth0 inside)")
+	fs.StringVar(&c.network.ip, "ip", "", "address/prefix for eth0, which is then up (e.g. 10.0.2.15/24)")
+	fs.StringVar(&c.network.gateway, "gateway", "", "default route's gateway")
+	fs.Var(&c.network.dns, "dns", "nameserver for /etc/resolv.conf (repeatable)")
 }
 
 // parseSize reads "512M", "4G", "1048576".
@@ -187,7 +196,7 @@ func cmdRun(args []string) (int, error) {
 		return 0, err
 	}
 	console := dev.NewHostStream(0, "/dev/console")
-	root, inside, err := buildRootFS(k, c.rootfs, prog, console, nil)
+	root, inside, err := buildRootFS(k, c.rootfs, prog, console, nil, c.etc)
 	if err != nil {
 		return 0, err
 	}
@@ -253,12 +262,18 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	default:
 		return nil, nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", c.platform)}
 	}
+	netCfg, etc, err := c.network.parse()
+	if err != nil {
+		return nil, nil, err
+	}
+	c.etc = etc
 	mf, err := memfile.New(size)
 	if err != nil {
 		return nil, nil, err
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
-	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso}
+	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
+		Network: netns.New(netCfg)}
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}

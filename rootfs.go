@@ -84,7 +84,7 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console)
 // /tmp (mode 1777), /etc/passwd and /etc/group (root and nobody), and the
 // host file prog copied in at its absolute host path (returned) and
 // linked at /bin/<basename>.
-func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream, term *tty.Console) (*vfs.FSContext, string, error) {
+func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream, term *tty.Console, etc map[string]string) (*vfs.FSContext, string, error) {
 	v, root := newSandboxVFS(k, console, term)
 	ctx := setupCtx{}
 	at := vfs.At{Root: root, Dir: root}
@@ -118,6 +118,9 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 		if !path.IsAbs(prog) {
 			prog = "/" + prog
 		}
+		if err := writeEtc(v, ctx, at, etc); err != nil {
+			return nil, "", err
+		}
 		return vfs.NewFSContext(root), prog, nil
 	}
 
@@ -133,6 +136,7 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 		"etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 		"etc/group":    "root:x:0:\nnobody:x:65534:\n",
 		"etc/hostname": k.Hostname + "\n",
+		"etc/hosts":    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 	}
 	for name, content := range files {
 		if err := writeFile(v, ctx, at, name, 0o644, []byte(content)); err != nil {
@@ -170,6 +174,9 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 		if err := v.LinkAt(ctx, at, inside, at, alias, 0); err != nil && err != unix.EEXIST {
 			return nil, "", fmt.Errorf("link %s: %w", alias, err)
 		}
+	}
+	if err := writeEtc(v, ctx, at, etc); err != nil {
+		return nil, "", err
 	}
 	return vfs.NewFSContext(root), inside, nil
 }
@@ -284,4 +291,22 @@ func copyHostFile(v *vfs.VFS, ctx vfs.Context, at vfs.At, hostPath, name string)
 			return fmt.Errorf("read %s: %w", hostPath, rerr)
 		}
 	}
+}
+
+// writeEtc writes files the command line asks for into /etc (creating it
+// if the image has none), over what the image holds: --dns's
+// resolv.conf.
+func writeEtc(v *vfs.VFS, ctx vfs.Context, at vfs.At, files map[string]string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	if err := v.MkdirAt(ctx, at, "etc", 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("mkdir /etc: %w", err)
+	}
+	for name, content := range files {
+		if err := writeFile(v, ctx, at, "etc/"+name, 0o644, []byte(content)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"uk/net/netdev"
+	"uk/net/socket"
 
 	"uk/fs/tty"
 	"uk/fs/vfs"
@@ -51,6 +53,19 @@ type Config struct {
 	// CrashLog receives the report of an application killed by a fault;
 	// nil means os.Stderr.
 	CrashLog io.Writer
+	// Network is the sandbox's network namespace (nil: AF_UNIX only).
+	Network Network
+}
+
+// Network is a sandbox's network namespace as the kernel sees it: the
+// socket families beyond AF_UNIX, and the interface table the SIOCGIF*
+// ioctls read. net/netns implements it.
+type Network interface {
+	// Provider returns the implementation of an address family
+	// (EAFNOSUPPORT when the namespace has none).
+	Provider(family int) (socket.Provider, error)
+	// Interfaces returns the interface table.
+	Interfaces() (netdev.Table, error)
 }
 
 // Kernel is one sandbox.

@@ -9,6 +9,7 @@ import (
 	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel"
+	"uk/net/socket"
 )
 
 // maxRW caps one read/write transfer, as Linux's MAX_RW_COUNT.
@@ -309,6 +310,11 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return r, err
 	}
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
+	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Kernel().Network != nil {
+		if _, serr := socket.Of(d); serr == nil {
+			return interfaceIoctl(t, uint32(a[1]), a[2])
+		}
+	}
 	return uint64(n), err
 }
 

@@ -94,18 +94,16 @@ func unixNamespace(t *kernel.Task) *unixsock.Namespace {
 	return ns.(*unixsock.Namespace)
 }
 
-// provider returns the implementation of an address family.
+// provider returns the implementation of an address family: AF_UNIX
+// lives here, the others in the kernel's network namespace.
 func provider(t *kernel.Task, family int) (socket.Provider, error) {
-	switch family {
-	case unix.AF_UNIX:
+	if family == unix.AF_UNIX {
 		return unixNamespace(t), nil
-	case unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK, unix.AF_PACKET:
+	}
+	if family < 0 || family >= unix.AF_MAX || t.Kernel().Network == nil {
 		return nil, unix.EAFNOSUPPORT
 	}
-	if family < 0 || family >= unix.AF_MAX {
-		return nil, unix.EAFNOSUPPORT
-	}
-	return nil, unix.EAFNOSUPPORT
+	return t.Kernel().Network.Provider(family)
 }
 
 const sockFlagMask = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
@@ -345,4 +343,18 @@ func sysSetsockopt(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	return 0, s.SetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), v)
+}
+
+// isInterfaceIoctl reports whether cmd is one of the SIOC* interface
+// ioctls (0x89xx) any socket answers from the interface table.
+func isInterfaceIoctl(cmd uint32) bool { return cmd&^0xff == 0x8900 }
+
+// interfaceIoctl answers an interface ioctl from the network namespace.
+func interfaceIoctl(t *kernel.Task, cmd uint32, arg uint64) (uint64, error) {
+	tbl, err := t.Kernel().Network.Interfaces()
+	if err != nil {
+		return 0, unix.ENODEV
+	}
+	_ = tbl // PENDING: netdev.Ioctl(tbl, t, cmd, arg) once net/netdev/ioctl.go lands
+	return 0, unix.ENOTTY
 }

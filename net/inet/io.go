@@ -1,0 +1,327 @@
+package inet
+
+import (
+	"bytes"
+	"time"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"uk/fs/vfs"
+	"uk/net/socket"
+)
+
+// Event sets blocking calls wait for.
+const (
+	readEvents  = vfs.EventIn | vfs.EventRdNorm
+	writeEvents = vfs.EventOut | vfs.EventWrNorm
+)
+
+// blocker is one blocking call's wait: a waiter on the socket's queue,
+// registered only once the call first finds it must wait (the call then
+// retries once before sleeping, so no wakeup is lost), and the call's
+// SO_RCVTIMEO/SO_SNDTIMEO deadline.
+type blocker struct {
+	s        *Socket
+	w        *vfs.Waiter
+	ch       chan struct{}
+	mask     vfs.EventMask
+	timeout  bool
+	deadline time.Time
+	timer    *time.Timer
+}
+
+func newBlocker(s *Socket, mask vfs.EventMask, timeo time.Duration) *blocker {
+	b := &blocker{s: s, mask: mask | vfs.EventErr | vfs.EventHUp}
+	if timeo > 0 {
+		b.timeout = true
+		b.deadline = time.Now().Add(timeo)
+	}
+	return b
+}
+
+// wait registers the waiter and returns at once the first time; later it
+// sleeps until an event, the deadline (EAGAIN) or a signal (the error of
+// ctx.Block, or EINTR when a timeout is in force, as Linux's
+// sock_intr_errno).
+func (b *blocker) wait(ctx vfs.Context) error {
+	if b.w == nil {
+		b.ch = make(chan struct{}, 1)
+		ch := b.ch
+		b.w = &vfs.Waiter{Mask: b.mask, Callback: func(vfs.EventMask) { poke(ch) }}
+		b.s.q.Register(b.w)
+		return nil
+	}
+	if b.timeout {
+		d := time.Until(b.deadline)
+		if d <= 0 {
+			return linux.EAGAIN
+		}
+		if b.timer == nil {
+			ch := b.ch
+			b.timer = time.AfterFunc(d, func() { poke(ch) })
+		}
+	}
+	if err := ctx.Block(b.ch); err != nil {
+		if b.timeout {
+			return linux.EINTR
+		}
+		return err
+	}
+	if b.timeout && !time.Now().Before(b.deadline) {
+		return linux.EAGAIN
+	}
+	return nil
+}
+
+// done unregisters the waiter and stops the timer.
+func (b *blocker) done() {
+	if b.w != nil {
+		b.s.q.Unregister(b.w)
+	}
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+}
+
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func wouldBlock(err tcpip.Error) bool {
+	_, ok := err.(*tcpip.ErrWouldBlock)
+	return ok
+}
+
+func (s *Socket) sndTimeo() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.SndTimeo
+}
+
+func (s *Socket) rcvTimeo() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.RcvTimeo
+}
+
+// send writes data to the connected peer or to (a datagram socket's
+// destination). A stream send blocks until everything is queued, and
+// returns the count so far when a signal or timeout interrupts it after
+// some data went.
+func (s *Socket) send(ctx vfs.Context, data []byte, to *tcpip.FullAddress, flags int, nonblock bool) (int, error) {
+	stream := s.typ == linux.SOCK_STREAM
+	if stream {
+		to = nil
+	}
+	opts := tcpip.WriteOptions{To: to, More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0}
+	var b *blocker
+	defer func() {
+		if b != nil {
+			b.done()
+		}
+	}()
+	total := 0
+	for {
+		r := bytes.NewReader(data[total:])
+		n, terr := s.ep.Write(r, opts)
+		total += int(n)
+		if terr == nil {
+			if !stream || total == len(data) {
+				return total, nil
+			}
+			continue
+		}
+		if !wouldBlock(terr) {
+			if total > 0 {
+				return total, nil
+			}
+			return 0, s.sendErr(terr)
+		}
+		if nonblock {
+			if total > 0 {
+				return total, nil
+			}
+			return 0, linux.EAGAIN
+		}
+		if b == nil {
+			b = newBlocker(s, writeEvents, s.sndTimeo())
+		}
+		if err := b.wait(ctx); err != nil {
+			if total > 0 {
+				return total, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// sendErr is the errno of a failed send: EPIPE raises SIGPIPE only on
+// stream sockets.
+func (s *Socket) sendErr(terr tcpip.Error) error {
+	e := errnoOf(terr)
+	if _, ok := terr.(*tcpip.ErrClosedForSend); ok && s.typ != linux.SOCK_STREAM {
+		return socket.ErrPipeNoSignal
+	}
+	if _, ok := terr.(*tcpip.ErrNotConnected); ok && s.typ == linux.SOCK_STREAM {
+		return linux.EPIPE
+	}
+	if _, ok := terr.(*tcpip.ErrClosedForReceive); ok {
+		return linux.EPIPE
+	}
+	return e
+}
+
+// truncWriter keeps the first len(buf) bytes written and counts the rest,
+// so that a datagram longer than the caller's buffer is truncated, not
+// refused.
+type truncWriter struct {
+	buf []byte
+	n   int
+}
+
+func (w *truncWriter) Write(p []byte) (int, error) {
+	if w.n < len(w.buf) {
+		copy(w.buf[w.n:], p)
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+// recvOnce is one receive attempt into dst.
+func (s *Socket) recvOnce(dst []byte, peek, wantAddr bool) (tcpip.ReadResult, tcpip.Error) {
+	opts := tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: wantAddr}
+	if s.typ == linux.SOCK_STREAM {
+		w := tcpip.SliceWriter(dst)
+		return s.ep.Read(&w, opts)
+	}
+	w := &truncWriter{buf: dst}
+	r, err := s.ep.Read(w, opts)
+	if r.Count > len(dst) {
+		r.Count = len(dst)
+	}
+	return r, err
+}
+
+// recv is recvmsg's core: it fills dst, blocking as flags and nonblock
+// say. It returns the bytes copied, the datagram's full length, and the
+// sender.
+func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr bool) (tcpip.ReadResult, error) {
+	peek := flags&linux.MSG_PEEK != 0
+	waitAll := flags&linux.MSG_WAITALL != 0 && s.typ == linux.SOCK_STREAM && !peek
+	if s.typ == linux.SOCK_STREAM && len(dst) == 0 && !peek {
+		return tcpip.ReadResult{}, nil
+	}
+	var b *blocker
+	defer func() {
+		if b != nil {
+			b.done()
+		}
+	}()
+	var got tcpip.ReadResult
+	for {
+		r, terr := s.recvOnce(dst[got.Count:], peek, wantAddr && got.Count == 0)
+		if terr == nil {
+			if got.Count == 0 {
+				got.RemoteAddr = r.RemoteAddr
+			}
+			got.Count += r.Count
+			got.Total += r.Total
+			if !waitAll || got.Count == len(dst) || r.Count == 0 {
+				return got, nil
+			}
+			continue
+		}
+		if _, ok := terr.(*tcpip.ErrClosedForReceive); ok {
+			return got, nil
+		}
+		if !wouldBlock(terr) {
+			if got.Count > 0 {
+				return got, nil
+			}
+			if _, ok := terr.(*tcpip.ErrBadBuffer); ok {
+				return got, nil
+			}
+			return got, errnoOf(terr)
+		}
+		if nonblock {
+			if got.Count > 0 {
+				return got, nil
+			}
+			return got, linux.EAGAIN
+		}
+		if b == nil {
+			b = newBlocker(s, readEvents, s.rcvTimeo())
+		}
+		if err := b.wait(ctx); err != nil {
+			if got.Count > 0 {
+				return got, nil
+			}
+			return got, err
+		}
+	}
+}
+
+// recvInto is read(2)'s form of recv.
+func (s *Socket) recvInto(ctx vfs.Context, dst []byte, flags int, nonblock bool, from *tcpip.FullAddress) (int, error) {
+	r, err := s.recv(ctx, dst, flags, nonblock, from != nil)
+	if err != nil {
+		return 0, err
+	}
+	if from != nil {
+		*from = r.RemoteAddr
+	}
+	return r.Count, nil
+}
+
+// SendMsg implements socket.Socket.
+func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, error) {
+	req.Control.Release()
+	var to *tcpip.FullAddress
+	if req.To != nil && s.typ != linux.SOCK_STREAM {
+		fa, af, err := parseAddr(s.family, req.To)
+		if err != nil {
+			return 0, err
+		}
+		if af == linux.AF_UNSPEC {
+			if s.family == linux.AF_INET6 {
+				return 0, linux.EAFNOSUPPORT
+			}
+		} else {
+			to = &fa
+		}
+	}
+	if s.typ == linux.SOCK_STREAM && req.Flags&linux.MSG_OOB != 0 {
+		return 0, linux.EOPNOTSUPP
+	}
+	return s.send(ctx, req.Data, to, req.Flags, req.NonBlock)
+}
+
+// RecvMsg implements socket.Socket.
+func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
+	if req.Flags&linux.MSG_OOB != 0 {
+		return nil, linux.EINVAL
+	}
+	if req.Flags&linux.MSG_ERRQUEUE != 0 {
+		return nil, linux.EAGAIN
+	}
+	buf := make([]byte, req.Len)
+	r, err := s.recv(ctx, buf, req.Flags, req.NonBlock, req.WantAddr)
+	if err != nil {
+		return nil, err
+	}
+	res := &socket.RecvResult{Data: buf[:r.Count], N: r.Count}
+	if s.typ != linux.SOCK_STREAM && r.Total > r.Count {
+		res.Flags |= linux.MSG_TRUNC
+		if req.Flags&linux.MSG_TRUNC != 0 {
+			res.N = r.Total
+		}
+	}
+	if req.WantAddr && s.typ != linux.SOCK_STREAM && r.RemoteAddr.Port|uint16(len(r.RemoteAddr.Addr.AsSlice())) != 0 {
+		res.From = encodeAddr(s.family, r.RemoteAddr)
+	}
+	return res, nil
+}

@@ -1,0 +1,564 @@
+package inet
+
+import (
+	"encoding/binary"
+	"time"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"uk/net/socket"
+)
+
+// GetSockOpt implements socket.Socket.
+func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]byte, error) {
+	switch level {
+	case linux.SOL_SOCKET:
+		return s.getSocketOpt(name)
+	case linux.SOL_TCP:
+		if s.typ != linux.SOCK_STREAM {
+			return nil, linux.EOPNOTSUPP
+		}
+		return s.getTCPOpt(name, optlen)
+	case linux.SOL_IP:
+		if s.family != linux.AF_INET {
+			return nil, linux.EOPNOTSUPP
+		}
+		return s.getIPOpt(name)
+	case linux.SOL_IPV6:
+		if s.family != linux.AF_INET6 {
+			return nil, linux.ENOPROTOOPT
+		}
+		return s.getIPv6Opt(name)
+	case linux.SOL_UDP, linux.SOL_RAW, linux.SOL_ICMPV6:
+		if v, ok := s.storedOpt(level, name); ok {
+			return v, nil
+		}
+	}
+	return nil, linux.ENOPROTOOPT
+}
+
+func (s *Socket) storedOpt(level, name int) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.stored[[2]int{level, name}]
+	return v, ok
+}
+
+func (s *Socket) store(level, name int, val []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stored == nil {
+		s.stored = make(map[[2]int][]byte)
+	}
+	s.stored[[2]int{level, name}] = append([]byte(nil), val...)
+}
+
+func (s *Socket) getSocketOpt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.SO_TYPE:
+		return socket.Int(int32(s.typ)), nil
+	case linux.SO_DOMAIN:
+		return socket.Int(int32(s.family)), nil
+	case linux.SO_PROTOCOL:
+		return socket.Int(int32(s.protocol)), nil
+	case linux.SO_ERROR:
+		if terr := s.ep.LastError(); terr != nil {
+			return socket.Int(int32(errnoOf(terr))), nil
+		}
+		return socket.Int(0), nil
+	case linux.SO_ACCEPTCONN:
+		return socket.Bool(so.GetAcceptConn()), nil
+	case linux.SO_BINDTODEVICE:
+		idx := so.GetBindToDevice()
+		if idx == 0 {
+			return nil, nil
+		}
+		for _, l := range s.st.Links() {
+			if l.Index == idx {
+				return append([]byte(l.Name), 0), nil
+			}
+		}
+		return nil, nil
+	case linux.SO_PEERCRED:
+		return nil, linux.ENOPROTOOPT
+	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK:
+		if v, ok := s.storedOpt(linux.SOL_SOCKET, name); ok {
+			return v, nil
+		}
+		return socket.Int(0), nil
+	}
+	s.mu.Lock()
+	v, ok := s.opts.Get(name)
+	s.mu.Unlock()
+	if !ok {
+		return nil, linux.ENOPROTOOPT
+	}
+	return v, nil
+}
+
+func (s *Socket) getTCPOpt(name, optlen int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.TCP_NODELAY:
+		return socket.Bool(!so.GetDelayOption()), nil
+	case linux.TCP_CORK:
+		return socket.Bool(so.GetCorkOption()), nil
+	case linux.TCP_QUICKACK:
+		return socket.Bool(so.GetQuickAck()), nil
+	case linux.TCP_MAXSEG:
+		v, terr := s.ep.GetSockOptInt(tcpip.MaxSegOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(v)), nil
+	case linux.TCP_KEEPIDLE:
+		var v tcpip.KeepaliveIdleOption
+		if terr := s.ep.GetSockOpt(&v); terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(time.Duration(v) / time.Second)), nil
+	case linux.TCP_KEEPINTVL:
+		var v tcpip.KeepaliveIntervalOption
+		if terr := s.ep.GetSockOpt(&v); terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(time.Duration(v) / time.Second)), nil
+	case linux.TCP_KEEPCNT:
+		v, terr := s.ep.GetSockOptInt(tcpip.KeepaliveCountOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(v)), nil
+	case linux.TCP_USER_TIMEOUT:
+		var v tcpip.TCPUserTimeoutOption
+		if terr := s.ep.GetSockOpt(&v); terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(time.Duration(v) / time.Millisecond)), nil
+	case linux.TCP_CONGESTION:
+		var v tcpip.CongestionControlOption
+		if terr := s.ep.GetSockOpt(&v); terr != nil {
+			return nil, errnoOf(terr)
+		}
+		b := make([]byte, 16)
+		copy(b, v)
+		return b, nil
+	case linux.TCP_INFO:
+		return s.tcpInfo(), nil
+	case linux.TCP_SYNCNT, linux.TCP_LINGER2, linux.TCP_DEFER_ACCEPT, linux.TCP_WINDOW_CLAMP:
+		if v, ok := s.storedOpt(linux.SOL_TCP, name); ok {
+			return v, nil
+		}
+		defaults := map[int]int32{linux.TCP_SYNCNT: 6, linux.TCP_LINGER2: 60, linux.TCP_DEFER_ACCEPT: 0, linux.TCP_WINDOW_CLAMP: 0}
+		return socket.Int(defaults[name]), nil
+	}
+	return nil, linux.ENOPROTOOPT
+}
+
+// tcpInfo is struct tcp_info as far as tcpip knows it: the state, the
+// RTO and RTT, the congestion window and the MSS. Fields it cannot know
+// are zero.
+func (s *Socket) tcpInfo() []byte {
+	b := make([]byte, 232)
+	var info tcpip.TCPInfoOption
+	if terr := s.ep.GetSockOpt(&info); terr != nil {
+		return b
+	}
+	b[0] = linuxTCPState(tcp.EndpointState(info.State))
+	b[1] = uint8(info.CcState)
+	binary.LittleEndian.PutUint32(b[8:], uint32(info.RTO/time.Microsecond))
+	mss, _ := s.ep.GetSockOptInt(tcpip.MaxSegOption)
+	binary.LittleEndian.PutUint32(b[16:], uint32(mss)) // tcpi_snd_mss
+	binary.LittleEndian.PutUint32(b[20:], uint32(mss)) // tcpi_rcv_mss
+	binary.LittleEndian.PutUint32(b[68:], uint32(info.RTT/time.Microsecond))
+	binary.LittleEndian.PutUint32(b[72:], uint32(info.RTTVar/time.Microsecond))
+	binary.LittleEndian.PutUint32(b[76:], info.SndSsthresh)
+	binary.LittleEndian.PutUint32(b[80:], info.SndCwnd)
+	return b
+}
+
+// linuxTCPState is Linux's TCP_* state number of a tcpip endpoint state.
+func linuxTCPState(st tcp.EndpointState) uint8 {
+	switch st {
+	case tcp.StateEstablished:
+		return linux.BPF_TCP_ESTABLISHED
+	case tcp.StateSynSent:
+		return linux.BPF_TCP_SYN_SENT
+	case tcp.StateSynRecv:
+		return linux.BPF_TCP_SYN_RECV
+	case tcp.StateFinWait1:
+		return linux.BPF_TCP_FIN_WAIT1
+	case tcp.StateFinWait2:
+		return linux.BPF_TCP_FIN_WAIT2
+	case tcp.StateTimeWait:
+		return linux.BPF_TCP_TIME_WAIT
+	case tcp.StateClose, tcp.StateInitial, tcp.StateBound, tcp.StateError:
+		return linux.BPF_TCP_CLOSE
+	case tcp.StateCloseWait:
+		return linux.BPF_TCP_CLOSE_WAIT
+	case tcp.StateLastAck:
+		return linux.BPF_TCP_LAST_ACK
+	case tcp.StateListen:
+		return linux.BPF_TCP_LISTEN
+	case tcp.StateClosing:
+		return linux.BPF_TCP_CLOSING
+	}
+	return linux.BPF_TCP_CLOSE
+}
+
+func (s *Socket) getIPOpt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.IP_TTL:
+		v, terr := s.ep.GetSockOptInt(tcpip.IPv4TTLOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		if v == 0 {
+			v = 64
+		}
+		return socket.Int(int32(v)), nil
+	case linux.IP_TOS:
+		v, terr := s.ep.GetSockOptInt(tcpip.IPv4TOSOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(v)), nil
+	case linux.IP_MULTICAST_TTL:
+		v, terr := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(v)), nil
+	case linux.IP_MULTICAST_LOOP:
+		return socket.Bool(so.GetMulticastLoop()), nil
+	case linux.IP_PKTINFO:
+		return socket.Bool(so.GetReceivePacketInfo()), nil
+	case linux.IP_RECVTOS:
+		return socket.Bool(so.GetReceiveTOS()), nil
+	case linux.IP_RECVTTL:
+		return socket.Bool(so.GetReceiveTTL()), nil
+	case linux.IP_RECVERR:
+		return socket.Bool(so.GetIPv4RecvError()), nil
+	case linux.IP_HDRINCL:
+		if s.typ != linux.SOCK_RAW {
+			return nil, linux.ENOPROTOOPT
+		}
+		return socket.Bool(so.GetHeaderIncluded()), nil
+	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT:
+		if v, ok := s.storedOpt(linux.SOL_IP, name); ok {
+			return v, nil
+		}
+		if name == linux.IP_MTU_DISCOVER && s.typ == linux.SOCK_STREAM {
+			return socket.Int(linux.IP_PMTUDISC_WANT), nil
+		}
+		return socket.Int(0), nil
+	}
+	return nil, linux.ENOPROTOOPT
+}
+
+func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.IPV6_V6ONLY:
+		return socket.Bool(so.GetV6Only()), nil
+	case linux.IPV6_UNICAST_HOPS:
+		v, terr := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		if v < 0 {
+			v = 64
+		}
+		return socket.Int(int32(v)), nil
+	case linux.IPV6_TCLASS:
+		v, terr := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
+		if terr != nil {
+			return nil, errnoOf(terr)
+		}
+		return socket.Int(int32(v)), nil
+	case linux.IPV6_RECVPKTINFO:
+		return socket.Bool(so.GetIPv6ReceivePacketInfo()), nil
+	case linux.IPV6_RECVERR:
+		return socket.Bool(so.GetIPv6RecvError()), nil
+	case linux.IPV6_MULTICAST_LOOP:
+		return socket.Bool(so.GetMulticastLoop()), nil
+	case linux.IPV6_MULTICAST_HOPS:
+		if v, ok := s.storedOpt(linux.SOL_IPV6, name); ok {
+			return v, nil
+		}
+		return socket.Int(1), nil
+	}
+	return nil, linux.ENOPROTOOPT
+}
+
+// SetSockOpt implements socket.Socket.
+func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	switch level {
+	case linux.SOL_SOCKET:
+		return s.setSocketOpt(ctx, name, val)
+	case linux.SOL_TCP:
+		if s.typ != linux.SOCK_STREAM {
+			return linux.EOPNOTSUPP
+		}
+		return s.setTCPOpt(name, val)
+	case linux.SOL_IP:
+		if s.family != linux.AF_INET {
+			return linux.ENOPROTOOPT
+		}
+		return s.setIPOpt(name, val)
+	case linux.SOL_IPV6:
+		if s.family != linux.AF_INET6 {
+			return linux.ENOPROTOOPT
+		}
+		return s.setIPv6Opt(name, val)
+	case linux.SOL_UDP, linux.SOL_RAW, linux.SOL_ICMPV6:
+		s.store(level, name, val)
+		return nil
+	}
+	return linux.ENOPROTOOPT
+}
+
+func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.SO_BINDTODEVICE:
+		n := len(val)
+		for i, c := range val {
+			if c == 0 {
+				n = i
+				break
+			}
+		}
+		if n == 0 {
+			so.SetBindToDevice(0)
+			return nil
+		}
+		for _, l := range s.st.Links() {
+			if l.Name == string(val[:n]) {
+				if terr := so.SetBindToDevice(l.Index); terr != nil {
+					return errnoOf(terr)
+				}
+				return nil
+			}
+		}
+		return linux.ENODEV
+	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK:
+		if _, err := socket.ParseInt(val); err != nil {
+			return err
+		}
+		s.store(linux.SOL_SOCKET, name, socket.Bool(val[0]|val[1]|val[2]|val[3] != 0))
+		return nil
+	case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ERROR, linux.SO_ACCEPTCONN, linux.SO_PEERCRED:
+		return linux.ENOPROTOOPT
+	}
+	s.mu.Lock()
+	ok, err := s.opts.Set(name, val, ctx.Credentials().Privileged)
+	o := s.opts
+	s.mu.Unlock()
+	if !ok {
+		return linux.ENOPROTOOPT
+	}
+	if err != nil {
+		return err
+	}
+	switch name {
+	case linux.SO_REUSEADDR:
+		so.SetReuseAddress(o.ReuseAddr)
+	case linux.SO_REUSEPORT:
+		so.SetReusePort(o.ReusePort)
+	case linux.SO_KEEPALIVE:
+		so.SetKeepAlive(o.KeepAlive)
+	case linux.SO_BROADCAST:
+		so.SetBroadcast(o.Broadcast)
+	case linux.SO_PASSCRED:
+		so.SetPassCred(o.PassCred)
+	case linux.SO_LINGER:
+		so.SetLinger(tcpip.LingerOption{Enabled: o.Linger[0] != 0, Timeout: time.Duration(o.Linger[1]) * time.Second})
+	case linux.SO_SNDBUF, linux.SO_SNDBUFFORCE:
+		so.SetSendBufferSize(int64(o.SndBuf), true)
+	case linux.SO_RCVBUF, linux.SO_RCVBUFFORCE:
+		so.SetReceiveBufferSize(int64(o.RcvBuf), true)
+	case linux.SO_RCVLOWAT:
+		so.SetRcvlowat(int32(o.RcvLowat))
+	}
+	return nil
+}
+
+func (s *Socket) setTCPOpt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	if name == linux.TCP_CONGESTION {
+		n := len(val)
+		for i, c := range val {
+			if c == 0 {
+				n = i
+				break
+			}
+		}
+		if terr := s.ep.SetSockOpt(ptrTo(tcpip.CongestionControlOption(val[:n]))); terr != nil {
+			return linux.ENOENT
+		}
+		return nil
+	}
+	v, err := socket.ParseInt(val)
+	if err != nil {
+		return err
+	}
+	var terr tcpip.Error
+	switch name {
+	case linux.TCP_NODELAY:
+		so.SetDelayOption(v == 0)
+	case linux.TCP_CORK:
+		so.SetCorkOption(v != 0)
+	case linux.TCP_QUICKACK:
+		so.SetQuickAck(v != 0)
+	case linux.TCP_MAXSEG:
+		terr = s.ep.SetSockOptInt(tcpip.MaxSegOption, int(v))
+	case linux.TCP_KEEPIDLE:
+		if v < 1 || v > 32767 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOpt(ptrTo(tcpip.KeepaliveIdleOption(time.Duration(v) * time.Second)))
+	case linux.TCP_KEEPINTVL:
+		if v < 1 || v > 32767 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOpt(ptrTo(tcpip.KeepaliveIntervalOption(time.Duration(v) * time.Second)))
+	case linux.TCP_KEEPCNT:
+		if v < 1 || v > 127 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, int(v))
+	case linux.TCP_USER_TIMEOUT:
+		if v < 0 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOpt(ptrTo(tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)))
+	case linux.TCP_SYNCNT, linux.TCP_LINGER2, linux.TCP_DEFER_ACCEPT, linux.TCP_WINDOW_CLAMP, linux.TCP_FASTOPEN, linux.TCP_NOTSENT_LOWAT:
+		s.store(linux.SOL_TCP, name, val[:4])
+	default:
+		return linux.ENOPROTOOPT
+	}
+	if terr != nil {
+		return errnoOf(terr)
+	}
+	return nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func (s *Socket) setIPOpt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	var v int32
+	if len(val) >= 4 {
+		v = int32(binary.LittleEndian.Uint32(val))
+	} else if len(val) >= 1 {
+		v = int32(val[0]) // Linux accepts a single byte for the boolean IP options
+	} else if name != linux.IP_ADD_MEMBERSHIP && name != linux.IP_DROP_MEMBERSHIP {
+		return linux.EINVAL
+	}
+	var terr tcpip.Error
+	switch name {
+	case linux.IP_TTL:
+		if v == -1 {
+			v = 0
+		}
+		if v < 0 || v > 255 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v))
+	case linux.IP_TOS:
+		terr = s.ep.SetSockOptInt(tcpip.IPv4TOSOption, int(v&0xff))
+	case linux.IP_MULTICAST_TTL:
+		if v == -1 {
+			v = 1
+		}
+		if v < 0 || v > 255 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v))
+	case linux.IP_MULTICAST_LOOP:
+		so.SetMulticastLoop(v != 0)
+	case linux.IP_PKTINFO:
+		so.SetReceivePacketInfo(v != 0)
+	case linux.IP_RECVTOS:
+		so.SetReceiveTOS(v != 0)
+	case linux.IP_RECVTTL:
+		so.SetReceiveTTL(v != 0)
+	case linux.IP_RECVERR:
+		so.SetIPv4RecvError(v != 0)
+	case linux.IP_HDRINCL:
+		if s.typ != linux.SOCK_RAW {
+			return linux.ENOPROTOOPT
+		}
+		so.SetHeaderIncluded(v != 0)
+	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT, linux.IP_MULTICAST_IF:
+		s.store(linux.SOL_IP, name, socket.Int(v))
+	case linux.IP_ADD_MEMBERSHIP, linux.IP_DROP_MEMBERSHIP:
+		if len(val) < 8 {
+			return linux.EINVAL
+		}
+		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom4Slice(val[0:4]), InterfaceAddr: tcpip.AddrFrom4Slice(val[4:8])}
+		if len(val) >= 12 {
+			m.NIC = tcpip.NICID(binary.LittleEndian.Uint32(val[8:]))
+			m.InterfaceAddr = tcpip.AddrFrom4Slice(val[4:8])
+		}
+		if name == linux.IP_ADD_MEMBERSHIP {
+			terr = s.ep.SetSockOpt(ptrTo(tcpip.AddMembershipOption(m)))
+		} else {
+			terr = s.ep.SetSockOpt(ptrTo(tcpip.RemoveMembershipOption(m)))
+		}
+	default:
+		return linux.ENOPROTOOPT
+	}
+	if terr != nil {
+		return errnoOf(terr)
+	}
+	return nil
+}
+
+func (s *Socket) setIPv6Opt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	v, err := socket.ParseInt(val)
+	if err != nil {
+		return err
+	}
+	var terr tcpip.Error
+	switch name {
+	case linux.IPV6_V6ONLY:
+		if _, e := s.ep.GetLocalAddress(); e == nil && s.ep.State() != uint32(tcp.StateInitial) && s.typ == linux.SOCK_STREAM {
+			return linux.EINVAL
+		}
+		so.SetV6Only(v != 0)
+	case linux.IPV6_UNICAST_HOPS:
+		if v < -1 || v > 255 {
+			return linux.EINVAL
+		}
+		terr = s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v))
+	case linux.IPV6_TCLASS:
+		if v < -1 || v > 255 {
+			return linux.EINVAL
+		}
+		if v == -1 {
+			v = 0
+		}
+		terr = s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v))
+	case linux.IPV6_RECVPKTINFO:
+		so.SetIPv6ReceivePacketInfo(v != 0)
+	case linux.IPV6_RECVERR:
+		so.SetIPv6RecvError(v != 0)
+	case linux.IPV6_MULTICAST_LOOP:
+		so.SetMulticastLoop(v != 0)
+	case linux.IPV6_MULTICAST_HOPS:
+		s.store(linux.SOL_IPV6, name, socket.Int(v))
+	default:
+		return linux.ENOPROTOOPT
+	}
+	if terr != nil {
+		return errnoOf(terr)
+	}
+	return nil
+}

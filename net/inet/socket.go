@@ -1,0 +1,240 @@
+package inet
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"uk/fs/vfs"
+	"uk/net/socket"
+)
+
+// sockfsDev is the device number sockets report in fstat (Linux's sockfs).
+var sockfsDev = linux.Mkdev(0, 8)
+
+// nextIno numbers socket inodes; it starts far above net/unix's numbers
+// so that the two families never show the same inode.
+var nextIno atomic.Uint64
+
+func init() { nextIno.Store(1 << 32) }
+
+// eventFree is Linux's POLLFREE: sent to waiters when the socket goes
+// away, so that epoll drops its entries.
+const eventFree = vfs.EventMask(0x4000)
+
+// Provider creates the sockets of one family (AF_INET or AF_INET6) on a
+// stack. It implements socket.Provider.
+type Provider struct {
+	st     *Stack
+	family int
+}
+
+// Provider returns the socket factory of family (AF_INET or AF_INET6).
+func (s *Stack) Provider(family int) *Provider {
+	return &Provider{st: s, family: family}
+}
+
+// Socket implements socket.Provider: socket(2) with Linux's checks, in
+// inet_create's order.
+func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (*vfs.FileDescription, error) {
+	if typ <= 0 || typ > linux.SOCK_PACKET || protocol < 0 || protocol >= 256 {
+		return nil, linux.EINVAL
+	}
+	netProto := tcpip.NetworkProtocolNumber(ipv4.ProtocolNumber)
+	icmpProto := linux.IPPROTO_ICMP
+	if p.family == linux.AF_INET6 {
+		netProto = ipv6.ProtocolNumber
+		icmpProto = linux.IPPROTO_ICMPV6
+	}
+	wq := &waiter.Queue{}
+	var ep tcpip.Endpoint
+	var terr tcpip.Error
+	switch typ {
+	case linux.SOCK_STREAM:
+		if protocol != 0 && protocol != linux.IPPROTO_TCP {
+			return nil, linux.EPROTONOSUPPORT
+		}
+		protocol = linux.IPPROTO_TCP
+		ep, terr = p.st.ts.NewEndpoint(tcp.ProtocolNumber, netProto, wq)
+	case linux.SOCK_DGRAM:
+		switch protocol {
+		case 0, linux.IPPROTO_UDP:
+			protocol = linux.IPPROTO_UDP
+			ep, terr = p.st.ts.NewEndpoint(udp.ProtocolNumber, netProto, wq)
+		case icmpProto:
+			ep, terr = p.st.ts.NewEndpoint(icmpTransport(p.family), netProto, wq)
+		default:
+			return nil, linux.EPROTONOSUPPORT
+		}
+	case linux.SOCK_RAW:
+		if protocol == 0 {
+			return nil, linux.EPROTONOSUPPORT
+		}
+		if !ctx.Credentials().Privileged {
+			return nil, linux.EPERM
+		}
+		ep, terr = p.st.ts.NewRawEndpoint(tcpip.TransportProtocolNumber(protocol), netProto, wq, protocol != linux.IPPROTO_RAW)
+	default:
+		return nil, linux.ESOCKTNOSUPPORT
+	}
+	if terr != nil {
+		return nil, errnoOf(terr)
+	}
+	s := newSocket(p.st, p.family, typ, protocol, ep, wq, ctx.Credentials())
+	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
+}
+
+// icmpTransport is the ICMP transport of a family (ping sockets).
+func icmpTransport(family int) tcpip.TransportProtocolNumber {
+	if family == linux.AF_INET6 {
+		return icmp.ProtocolNumber6
+	}
+	return icmp.ProtocolNumber4
+}
+
+// Pair implements socket.Provider: Internet sockets have no pairs.
+func (p *Provider) Pair(socket.Context, int, int, uint32) (*vfs.FileDescription, *vfs.FileDescription, error) {
+	return nil, nil, linux.EOPNOTSUPP
+}
+
+// Socket is one AF_INET or AF_INET6 socket: a tcpip endpoint and what
+// Linux keeps beside it. It implements vfs.FileImpl and socket.Socket.
+type Socket struct {
+	vfs.FileBase
+	st       *Stack
+	family   int
+	typ      int
+	protocol int
+	ep       tcpip.Endpoint
+	wq       *waiter.Queue
+	bridge   waiter.Entry
+	q        vfs.Queue
+	ino      uint64
+	uid, gid uint32
+	ctime    linux.Timespec
+
+	mu   sync.Mutex // guards opts and the fields below
+	opts socket.Options
+	// stored options tcpip has no place for, echoed back by getsockopt.
+	stored map[[2]int][]byte
+}
+
+// newSocket wraps a tcpip endpoint. The bridge entry forwards every
+// readiness change of the endpoint's queue to the description's queue,
+// where poll, epoll and blocking calls wait.
+func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, cred *vfs.Credentials) *Socket {
+	now := time.Now()
+	s := &Socket{st: st, family: family, typ: typ, protocol: protocol, ep: ep, wq: wq,
+		ino: nextIno.Add(1), opts: socket.NewOptions(),
+		ctime: linux.NsecToTimespec(now.UnixNano())}
+	if cred != nil {
+		s.uid, s.gid = cred.EUID, cred.EGID
+	}
+	s.bridge = waiter.NewFunctionEntry(waiter.EventMask(0xffffffff)&^waiter.EventInternal, func(m waiter.EventMask) {
+		s.q.Notify(vfs.EventMask(m.ToLinux()))
+	})
+	wq.EventRegister(&s.bridge)
+	if typ == linux.SOCK_STREAM {
+		// Linux's TCP sockets start with SO_SNDBUF/SO_RCVBUF of the tcp_wmem
+		// and tcp_rmem defaults, not the core defaults.
+		s.opts.SndBuf = 16384
+		s.opts.RcvBuf = 131072
+	}
+	return s
+}
+
+// Family implements socket.Socket.
+func (s *Socket) Family() int { return s.family }
+
+// Type implements socket.Socket.
+func (s *Socket) Type() int { return s.typ }
+
+// Protocol implements socket.Socket.
+func (s *Socket) Protocol() int { return s.protocol }
+
+// Stat implements vfs.FileImpl.
+func (s *Socket) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
+	return vfs.Stat{
+		Mask: linux.STATX_BASIC_STATS,
+		Dev:  sockfsDev, Ino: s.ino, Mode: linux.S_IFSOCK | 0o777, Nlink: 1,
+		UID: s.uid, GID: s.gid, Blksize: 4096,
+		Atime: s.ctime, Mtime: s.ctime, Ctime: s.ctime,
+	}, nil
+}
+
+// Read implements vfs.FileImpl: recv with no flags.
+func (s *Socket) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
+	return s.recvInto(ctx, dst, 0, fd.NonBlocking(), nil)
+}
+
+// Write implements vfs.FileImpl: send with no flags.
+func (s *Socket) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ int64) (int, error) {
+	return s.send(ctx, src, nil, 0, fd.NonBlocking())
+}
+
+// Readiness implements vfs.FileImpl.
+func (s *Socket) Readiness(mask vfs.EventMask) vfs.EventMask {
+	m := s.ep.Readiness(waiter.EventMaskFromLinux(uint32(mask)))
+	return vfs.EventMask(m.ToLinux()) & mask
+}
+
+// EventRegister implements vfs.FileImpl.
+func (s *Socket) EventRegister(w *vfs.Waiter) { s.q.Register(w) }
+
+// EventUnregister implements vfs.FileImpl.
+func (s *Socket) EventUnregister(w *vfs.Waiter) { s.q.Unregister(w) }
+
+// Release implements vfs.FileImpl: the endpoint closes (a TCP connection
+// then finishes in the background, or resets when SO_LINGER says 0), and
+// epoll hears POLLFREE.
+func (s *Socket) Release() {
+	s.wq.EventUnregister(&s.bridge)
+	s.ep.Close()
+	s.q.Notify(eventFree)
+}
+
+// Ioctl numbers of socket queues.
+const (
+	ioctlSIOCINQ  = 0x541B // FIONREAD
+	ioctlSIOCOUTQ = 0x5411 // TIOCOUTQ
+)
+
+// Ioctl implements vfs.FileImpl: SIOCINQ/FIONREAD and SIOCOUTQ. Interface
+// ioctls (SIOCGIF*) answer ENOTTY here; the syscall layer sends them to
+// netdev.Ioctl.
+func (s *Socket) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg uint64) (uintptr, error) {
+	var v int
+	var terr tcpip.Error
+	switch cmd {
+	case ioctlSIOCINQ:
+		if s.typ == linux.SOCK_STREAM && s.ep.State() == uint32(tcp.StateListen) {
+			return 0, linux.EINVAL
+		}
+		v, terr = s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	case ioctlSIOCOUTQ:
+		if s.typ == linux.SOCK_STREAM && s.ep.State() == uint32(tcp.StateListen) {
+			return 0, linux.EINVAL
+		}
+		v, terr = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
+	default:
+		return 0, linux.ENOTTY
+	}
+	if terr != nil {
+		return 0, errnoOf(terr)
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(v))
+	return 0, ctx.CopyOut(arg, b[:])
+}
+
+var _ socket.Socket = (*Socket)(nil)

@@ -1,0 +1,137 @@
+// Package netns is one sandbox's network namespace: the Internet stack
+// (net/inet) with its loopback and optional TAP link, configured from uk's
+// command line, and the socket families that live on it (AF_INET,
+// AF_INET6, AF_NETLINK). The stack is built on first use unless a TAP
+// device is attached, so a program that never touches the network pays
+// nothing for it at start.
+package netns
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+
+	linux "golang.org/x/sys/unix"
+
+	"uk/net/inet"
+	"uk/net/netdev"
+	"uk/net/socket"
+	"uk/net/tap"
+)
+
+// Config is the network the sandbox starts with.
+type Config struct {
+	// TAP, when set, becomes interface eth0; the namespace owns it.
+	TAP *tap.Device
+	// Addr, when valid, is assigned to eth0, which is then brought up.
+	Addr netip.Prefix
+	// Gateway, when valid, is the default route's next hop.
+	Gateway netip.Addr
+}
+
+// Namespace is a sandbox's network namespace. It is safe for concurrent
+// use.
+type Namespace struct {
+	cfg   Config
+	once  sync.Once
+	stack *inet.Stack
+	err   error
+}
+
+// New returns a namespace for c. With a TAP device the stack is built at
+// once, in the background, so that the sandbox answers ARP and ping
+// before its programs open a socket.
+func New(c Config) *Namespace {
+	n := &Namespace{cfg: c}
+	if c.TAP != nil {
+		go n.Stack()
+	}
+	return n
+}
+
+// Stack returns the Internet stack, building it on first use.
+func (n *Namespace) Stack() (*inet.Stack, error) {
+	n.once.Do(func() { n.stack, n.err = build(n.cfg) })
+	return n.stack, n.err
+}
+
+// build makes the stack and applies the configuration.
+func build(c Config) (*inet.Stack, error) {
+	st, err := inet.NewStack()
+	if err != nil {
+		return nil, fmt.Errorf("network stack: %w", err)
+	}
+	if c.TAP == nil {
+		return st, nil
+	}
+	ep, err := c.TAP.LinkEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	idx, err := st.AttachEthernet("eth0", ep, c.TAP.MAC)
+	if err != nil {
+		return nil, err
+	}
+	if c.Addr.IsValid() {
+		if err := st.AddAddr(netdev.Addr{LinkIndex: idx, Prefix: c.Addr, Broadcast: broadcastOf(c.Addr)}); err != nil {
+			return nil, fmt.Errorf("--ip %v: %w", c.Addr, err)
+		}
+		if err := st.SetLinkUp(idx, true); err != nil {
+			return nil, fmt.Errorf("eth0 up: %w", err)
+		}
+	}
+	if c.Gateway.IsValid() {
+		def := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if c.Gateway.Is6() {
+			def = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		r := netdev.Route{Dst: def, Gateway: c.Gateway, Protocol: linux.RTPROT_BOOT, Scope: linux.RT_SCOPE_UNIVERSE}
+		if err := st.AddRoute(r); err != nil {
+			return nil, fmt.Errorf("--gateway %v: %w", c.Gateway, err)
+		}
+	}
+	return st, nil
+}
+
+// broadcastOf is the IPv4 broadcast address of a prefix (invalid for IPv6
+// and for /31 and /32).
+func broadcastOf(p netip.Prefix) netip.Addr {
+	if !p.Addr().Is4() || p.Bits() >= 31 {
+		return netip.Addr{}
+	}
+	a := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// Provider returns the socket family's implementation (EAFNOSUPPORT for
+// families this namespace does not have).
+func (n *Namespace) Provider(family int) (socket.Provider, error) {
+	switch family {
+	case linux.AF_INET, linux.AF_INET6:
+		st, err := n.Stack()
+		if err != nil {
+			return nil, linux.ENOBUFS
+		}
+		return st.Provider(family), nil
+	}
+	return nil, linux.EAFNOSUPPORT
+}
+
+// Interfaces returns the interface table (for netlink and SIOCGIF*).
+func (n *Namespace) Interfaces() (netdev.Table, error) {
+	st, err := n.Stack()
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close stops the stack, if it was built.
+func (n *Namespace) Close() {
+	n.once.Do(func() { n.err = fmt.Errorf("closed") })
+	if n.stack != nil {
+		n.stack.Close()
+	}
+}
