@@ -86,7 +86,7 @@ func cmdBoot(args []string) (int, error) {
 		return 0, fmt.Errorf("cannot start init: %w", err)
 	}
 	defer k.ForwardHostSignals()()
-	return k.Wait(), nil
+	return c.finish(k.Wait()), nil
 }
 
 // bootCommandLine reads the kernel command line as Linux does for init:

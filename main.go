@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -115,9 +116,21 @@ type commonFlags struct {
 	rootfs   string
 	vdso     bool
 	network  networkFlags
-	// etc are files for the sandbox's /etc implied by the flags (set by
-	// newKernel).
+	// etc are files for the sandbox's /etc implied by the flags, and net
+	// the sandbox's network namespace (both set by newKernel).
 	etc map[string]string
+	net *netns.Namespace
+}
+
+// exitDrain is how long uk, once the sandbox has ended, keeps sending what
+// closed TCP connections still have queued.
+const exitDrain = 5 * time.Second
+
+// finish ends a sandbox run: closed connections finish sending, then the
+// exit status passes through.
+func (c *commonFlags) finish(status int) int {
+	c.net.Close(exitDrain)
+	return status
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -221,7 +234,7 @@ func cmdRun(args []string) (int, error) {
 		return 0, err
 	}
 	defer k.ForwardHostSignals()()
-	return k.Wait(), nil
+	return c.finish(k.Wait()), nil
 }
 
 // checkHostProgram gives the one-line reason a host file cannot be run.
@@ -267,13 +280,14 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		return nil, nil, err
 	}
 	c.etc = etc
+	c.net = netns.New(netCfg)
 	mf, err := memfile.New(size)
 	if err != nil {
 		return nil, nil, err
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
-		Network: netns.New(netCfg)}
+		Network: c.net}
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}

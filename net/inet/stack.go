@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"time"
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -405,4 +406,39 @@ func protoOf(a netip.Addr) tcpip.NetworkProtocolNumber {
 func (s *Stack) Close() {
 	s.ts.Close()
 	s.ts.Wait()
+}
+
+// Drain waits, at most until timeout, for closed TCP connections to
+// finish sending: Linux keeps sending a closed socket's queued data and
+// FIN after the program has gone, and uk must not cut that short when
+// the sandbox ends. It returns whether everything was delivered.
+func (s *Stack) Drain(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if !s.sending() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// sending reports whether a TCP endpoint still has a FIN (and the data
+// before it) unacknowledged.
+func (s *Stack) sending() bool {
+	for _, list := range [][]stack.TransportEndpoint{s.ts.RegisteredEndpoints(), s.ts.CleanupEndpoints()} {
+		for _, te := range list {
+			ep, ok := te.(*tcp.Endpoint)
+			if !ok {
+				continue
+			}
+			switch ep.EndpointState() {
+			case tcp.StateFinWait1, tcp.StateClosing, tcp.StateLastAck:
+				return true
+			}
+		}
+	}
+	return false
 }

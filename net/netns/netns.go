@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	linux "golang.org/x/sys/unix"
 
@@ -128,10 +129,13 @@ func (n *Namespace) Interfaces() (netdev.Table, error) {
 	return st, nil
 }
 
-// Close stops the stack, if it was built.
-func (n *Namespace) Close() {
+// Close lets closed TCP connections finish sending (for up to drain), as
+// Linux would after their programs exit, then stops the stack, if it was
+// built.
+func (n *Namespace) Close(drain time.Duration) {
 	n.once.Do(func() { n.err = fmt.Errorf("closed") })
 	if n.stack != nil {
+		n.stack.Drain(drain)
 		n.stack.Close()
 	}
 }
