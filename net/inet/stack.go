@@ -119,7 +119,8 @@ func (s *Stack) Links() []netdev.Link {
 		} else {
 			l.Flags |= linux.IFF_BROADCAST | linux.IFF_MULTICAST
 		}
-		if ni.Flags.Up {
+		// tcpip reports every NIC as up; enabled is what up means here.
+		if ni.Flags.Running {
 			l.Flags |= linux.IFF_UP | linux.IFF_RUNNING | linux.IFF_LOWER_UP
 		}
 		st := ni.Stats

@@ -1,0 +1,116 @@
+package inet
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+
+	"uk/net/netdev"
+)
+
+func newTestStack(t *testing.T) (*Stack, int32) {
+	t.Helper()
+	s, err := NewStack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	// A second loopback link stands in for an Ethernet device: the table
+	// logic does not look at the link type beyond loopback-ness.
+	idx, err := s.AttachEthernet("eth0", loopback.New(), []byte{2, 0, 0, 0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, idx
+}
+
+func TestStackStartsWithLoopback(t *testing.T) {
+	s, eth := newTestStack(t)
+	links := s.Links()
+	if len(links) != 2 || links[0].Name != "lo" || links[0].Index != LoopbackIndex || links[1].Index != eth {
+		t.Fatalf("links %+v", links)
+	}
+	if links[0].Flags&linux.IFF_UP == 0 || links[0].Flags&linux.IFF_LOOPBACK == 0 {
+		t.Errorf("lo flags %#x", links[0].Flags)
+	}
+	if links[1].Flags&linux.IFF_UP != 0 {
+		t.Errorf("eth0 starts up: %#x", links[1].Flags)
+	}
+	var got []string
+	for _, a := range s.Addrs() {
+		got = append(got, a.Prefix.String())
+	}
+	if len(got) != 2 || got[0] != "127.0.0.1/8" || got[1] != "::1/128" {
+		t.Errorf("addrs %v", got)
+	}
+	if r := s.Routes(); len(r) != 0 {
+		t.Errorf("main table starts with %+v, want empty (lo's routes live in the local table)", r)
+	}
+}
+
+func TestStackAddressesAndRoutes(t *testing.T) {
+	s, eth := newTestStack(t)
+	a := netdev.Addr{LinkIndex: eth, Prefix: netip.MustParsePrefix("10.0.2.15/24")}
+	if err := s.AddAddr(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddAddr(a); !errors.Is(err, linux.EEXIST) {
+		t.Errorf("second add: %v, want EEXIST", err)
+	}
+	if err := s.AddAddr(netdev.Addr{LinkIndex: 9, Prefix: a.Prefix}); !errors.Is(err, linux.ENODEV) {
+		t.Errorf("unknown link: %v, want ENODEV", err)
+	}
+	rs := s.Routes()
+	if len(rs) != 1 || rs[0].Dst.String() != "10.0.2.0/24" || rs[0].Protocol != linux.RTPROT_KERNEL || rs[0].Src.String() != "10.0.2.15" {
+		t.Fatalf("connected route %+v", rs)
+	}
+	def := netdev.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.0.2.2")}
+	if err := s.AddRoute(def); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRoute(def); !errors.Is(err, linux.EEXIST) {
+		t.Errorf("duplicate route: %v, want EEXIST", err)
+	}
+	far := netdev.Route{Dst: netip.MustParsePrefix("192.168.0.0/16"), Gateway: netip.MustParseAddr("172.16.0.1")}
+	if err := s.AddRoute(far); !errors.Is(err, linux.ENETUNREACH) {
+		t.Errorf("unreachable gateway: %v, want ENETUNREACH", err)
+	}
+	rs = s.Routes()
+	if len(rs) != 2 || rs[1].LinkIndex != eth {
+		t.Fatalf("routes %+v: the default route should resolve to eth0", rs)
+	}
+	if err := s.DelRoute(netdev.Route{Dst: netip.MustParsePrefix("0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DelRoute(netdev.Route{Dst: netip.MustParsePrefix("0.0.0.0/0")}); !errors.Is(err, linux.ESRCH) {
+		t.Errorf("second delete: %v, want ESRCH", err)
+	}
+	if err := s.DelAddr(a); err != nil {
+		t.Fatal(err)
+	}
+	if rs := s.Routes(); len(rs) != 0 {
+		t.Errorf("connected route outlived its address: %+v", rs)
+	}
+	if err := s.DelAddr(a); !errors.Is(err, linux.EADDRNOTAVAIL) {
+		t.Errorf("second delete: %v, want EADDRNOTAVAIL", err)
+	}
+}
+
+func TestStackLinkUpDown(t *testing.T) {
+	s, eth := newTestStack(t)
+	if err := s.SetLinkUp(eth, true); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := netdev.LinkByIndex(s, eth); l.Flags&linux.IFF_UP == 0 {
+		t.Errorf("eth0 not up: %#x", l.Flags)
+	}
+	if err := s.SetLinkUp(42, true); !errors.Is(err, linux.ENODEV) {
+		t.Errorf("unknown link: %v", err)
+	}
+	if err := s.SetLinkMTU(eth, 10); !errors.Is(err, linux.EINVAL) {
+		t.Errorf("tiny MTU: %v", err)
+	}
+}
