@@ -1,0 +1,149 @@
+package netlink
+
+import (
+	"encoding/binary"
+	"sort"
+
+	linux "golang.org/x/sys/unix"
+
+	"uk/net/socket"
+)
+
+// GetSockOpt implements socket.Socket: SOL_SOCKET options and
+// SOL_NETLINK's flags and NETLINK_LIST_MEMBERSHIPS; other levels are
+// ENOPROTOOPT, as netlink_getsockopt.
+func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch level {
+	case linux.SOL_SOCKET:
+		switch name {
+		case linux.SO_TYPE:
+			return socket.Int(int32(s.typ)), nil
+		case linux.SO_DOMAIN:
+			return socket.Int(linux.AF_NETLINK), nil
+		case linux.SO_PROTOCOL:
+			return socket.Int(int32(s.protocol)), nil
+		case linux.SO_ACCEPTCONN:
+			return socket.Int(0), nil
+		case linux.SO_ERROR:
+			e := s.err
+			s.err = 0
+			return socket.Int(int32(e)), nil
+		case linux.SO_PEERCRED:
+			b := binary.LittleEndian.AppendUint32(nil, 0)
+			b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
+			return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+		}
+		if v, ok := s.opts.Get(name); ok {
+			return v, nil
+		}
+		return nil, linux.ENOPROTOOPT
+	case linux.SOL_NETLINK:
+	default:
+		return nil, linux.ENOPROTOOPT
+	}
+	if optlen < 4 {
+		return nil, linux.EINVAL
+	}
+	f := &s.flags
+	switch name {
+	case linux.NETLINK_PKTINFO:
+		return socket.Bool(f.pktinfo), nil
+	case linux.NETLINK_BROADCAST_ERROR:
+		return socket.Bool(f.broadcastErr), nil
+	case linux.NETLINK_NO_ENOBUFS:
+		return socket.Bool(f.noENOBUFS), nil
+	case linux.NETLINK_LISTEN_ALL_NSID:
+		return socket.Bool(f.listenAllNSID), nil
+	case linux.NETLINK_CAP_ACK:
+		return socket.Bool(f.capAck), nil
+	case linux.NETLINK_EXT_ACK:
+		return socket.Bool(f.extAck), nil
+	case linux.NETLINK_GET_STRICT_CHK:
+		return socket.Bool(f.strictChk), nil
+	case linux.NETLINK_LIST_MEMBERSHIPS:
+		// One bit per group in 32-bit words; the syscall layer copies
+		// what fits and reports this full length, as Linux does.
+		words := make([]uint32, (groupsOf(s.protocol)+31)/32)
+		gs := make([]uint32, 0, len(s.groups))
+		for g := range s.groups {
+			gs = append(gs, g)
+		}
+		sort.Slice(gs, func(i, j int) bool { return gs[i] < gs[j] })
+		for _, g := range gs {
+			words[(g-1)/32] |= 1 << ((g - 1) % 32)
+		}
+		var b []byte
+		for _, w := range words {
+			b = binary.LittleEndian.AppendUint32(b, w)
+		}
+		return b, nil
+	}
+	return nil, linux.ENOPROTOOPT
+}
+
+// SetSockOpt implements socket.Socket: SOL_SOCKET options through
+// socket.Options, SOL_NETLINK flags and group membership.
+func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch level {
+	case linux.SOL_SOCKET:
+		switch name {
+		case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ACCEPTCONN,
+			linux.SO_ERROR, linux.SO_PEERCRED:
+			return linux.ENOPROTOOPT
+		}
+		ok, err := s.opts.Set(name, val, ctx.Credentials().Privileged)
+		if !ok {
+			return linux.ENOPROTOOPT
+		}
+		return err
+	case linux.SOL_NETLINK:
+	default:
+		return linux.ENOPROTOOPT
+	}
+	// netlink_setsockopt reads an int when one is given and uses 0
+	// otherwise.
+	var v uint32
+	if len(val) >= 4 {
+		v = binary.LittleEndian.Uint32(val)
+	}
+	on := v != 0
+	f := &s.flags
+	switch name {
+	case linux.NETLINK_PKTINFO:
+		f.pktinfo = on
+	case linux.NETLINK_ADD_MEMBERSHIP, linux.NETLINK_DROP_MEMBERSHIP:
+		if v == 0 || v > groupsOf(s.protocol) {
+			return linux.EINVAL
+		}
+		if name == linux.NETLINK_ADD_MEMBERSHIP {
+			s.groups[v] = struct{}{}
+		} else {
+			delete(s.groups, v)
+		}
+	case linux.NETLINK_BROADCAST_ERROR:
+		f.broadcastErr = on
+	case linux.NETLINK_NO_ENOBUFS:
+		f.noENOBUFS = on
+		if on {
+			s.err = 0
+		}
+	case linux.NETLINK_LISTEN_ALL_NSID:
+		if !ctx.Credentials().Privileged {
+			return linux.EPERM
+		}
+		f.listenAllNSID = on
+	case linux.NETLINK_CAP_ACK:
+		f.capAck = on
+	case linux.NETLINK_EXT_ACK:
+		f.extAck = on
+	case linux.NETLINK_GET_STRICT_CHK:
+		f.strictChk = on
+	default:
+		return linux.ENOPROTOOPT
+	}
+	return nil
+}
