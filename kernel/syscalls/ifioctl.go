@@ -1,0 +1,21 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/kernel"
+)
+
+// isInterfaceIoctl reports whether cmd is one of the SIOC* interface
+// ioctls (0x89xx) any socket answers from the interface table.
+func isInterfaceIoctl(cmd uint32) bool { return cmd&^0xff == 0x8900 }
+
+// interfaceIoctl answers an interface ioctl from the network namespace.
+func interfaceIoctl(t *kernel.Task, cmd uint32, arg uint64) (uint64, error) {
+	tbl, err := t.Kernel().Network.Interfaces()
+	if err != nil {
+		return 0, unix.ENODEV
+	}
+	_ = tbl // PENDING: netdev.Ioctl(tbl, t, cmd, arg) once net/netdev/ioctl.go lands
+	return 0, unix.ENOTTY
+}
