@@ -34,7 +34,10 @@ import (
 const version = "0.1.0"
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	stop := startProfile()
+	status := run(os.Args[1:])
+	stop()
+	os.Exit(status)
 }
 
 // usageError is a mistake on the command line; it is printed with a hint.
