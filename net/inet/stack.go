@@ -259,11 +259,24 @@ func (s *Stack) DelAddr(a netdev.Addr) error {
 	return linux.EADDRNOTAVAIL
 }
 
-// Routes implements netdev.Table.
+// Routes implements netdev.Table. The routes come in the order Linux's
+// FIB dump walks them: IPv4 before IPv6, then by destination address and
+// prefix length.
 func (s *Stack) Routes() []netdev.Route {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]netdev.Route(nil), s.routes...)
+	out := append([]netdev.Route(nil), s.routes...)
+	s.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Dst, out[j].Dst
+		if a.Addr().Is4() != b.Addr().Is4() {
+			return a.Addr().Is4()
+		}
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c < 0
+		}
+		return a.Bits() < b.Bits()
+	})
+	return out
 }
 
 // AddRoute implements netdev.Table.

@@ -79,8 +79,8 @@ func TestStackAddressesAndRoutes(t *testing.T) {
 		t.Errorf("unreachable gateway: %v, want ENETUNREACH", err)
 	}
 	rs = s.Routes()
-	if len(rs) != 2 || rs[1].LinkIndex != eth {
-		t.Fatalf("routes %+v: the default route should resolve to eth0", rs)
+	if len(rs) != 2 || rs[0].Dst.Bits() != 0 || rs[0].LinkIndex != eth || rs[1].Dst.Bits() != 24 {
+		t.Fatalf("routes %+v: want the default route first (FIB order), resolved to eth0", rs)
 	}
 	if err := s.DelRoute(netdev.Route{Dst: netip.MustParsePrefix("0.0.0.0/0")}); err != nil {
 		t.Fatal(err)
