@@ -16,6 +16,7 @@ import (
 
 	"uk/net/inet"
 	"uk/net/netdev"
+	"uk/net/netlink"
 	"uk/net/socket"
 	"uk/net/tap"
 )
@@ -37,6 +38,10 @@ type Namespace struct {
 	once  sync.Once
 	stack *inet.Stack
 	err   error
+	// nl is the AF_NETLINK family: one provider, so that port ids are
+	// unique across the namespace.
+	nlOnce sync.Once
+	nl     socket.Provider
 }
 
 // New returns a namespace for c. With a TAP device the stack is built at
@@ -116,6 +121,13 @@ func (n *Namespace) Provider(family int) (socket.Provider, error) {
 			return nil, linux.ENOBUFS
 		}
 		return st.Provider(family), nil
+	case linux.AF_NETLINK:
+		st, err := n.Stack()
+		if err != nil {
+			return nil, linux.ENOBUFS
+		}
+		n.nlOnce.Do(func() { n.nl = netlink.NewProvider(st) })
+		return n.nl, nil
 	}
 	return nil, linux.EAFNOSUPPORT
 }
