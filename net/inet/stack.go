@@ -416,9 +416,16 @@ func protoOf(a netip.Addr) tcpip.NetworkProtocolNumber {
 	return ipv6.ProtocolNumber
 }
 
-// Close stops the stack's goroutines and closes its links.
+// Close stops the stack: connections abort, and every link is removed,
+// which closes it (tcpip leaves stopping links to their owner).
 func (s *Stack) Close() {
 	s.ts.Close()
+	s.mu.Lock()
+	for idx := range s.links {
+		s.ts.RemoveNIC(tcpip.NICID(idx))
+	}
+	s.links = map[int32]*linkInfo{}
+	s.mu.Unlock()
 	s.ts.Wait()
 }
 
