@@ -55,10 +55,12 @@ func NewStack() (*Stack, error) {
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		RawFactory:         raw.EndpointFactory{},
 		HandleLocal:        true,
+		// AF_PACKET sockets send too (DHCP clients send before they have an address).
+		AllowPacketEndpointWrite: true,
 	})
 	tuneTCP(ts)
 	s := &Stack{ts: ts, links: make(map[int32]*linkInfo)}
-	if err := ts.CreateNICWithOptions(LoopbackIndex, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
+	if err := ts.CreateNICWithOptions(LoopbackIndex, loopback.New(), stack.NICOptions{Name: "lo", DeliverLinkPackets: true}); err != nil {
 		return nil, fmt.Errorf("creating lo: %s", err)
 	}
 	s.links[LoopbackIndex] = &linkInfo{name: "lo", typ: linux.ARPHRD_LOOPBACK, hwaddr: make([]byte, 6)}
@@ -95,7 +97,7 @@ func (s *Stack) AttachEthernet(name string, ep stack.LinkEndpoint, hwaddr []byte
 	for s.links[idx] != nil {
 		idx++
 	}
-	if err := s.ts.CreateNICWithOptions(tcpip.NICID(idx), ep, stack.NICOptions{Name: name, Disabled: true}); err != nil {
+	if err := s.ts.CreateNICWithOptions(tcpip.NICID(idx), ep, stack.NICOptions{Name: name, Disabled: true, DeliverLinkPackets: true}); err != nil {
 		return 0, fmt.Errorf("creating %s: %s", name, err)
 	}
 	s.links[idx] = &linkInfo{name: name, typ: linux.ARPHRD_ETHER, hwaddr: append([]byte(nil), hwaddr...)}

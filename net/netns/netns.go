@@ -121,6 +121,12 @@ func (n *Namespace) Provider(family int) (socket.Provider, error) {
 			return nil, linux.ENOBUFS
 		}
 		return st.Provider(family), nil
+	case linux.AF_PACKET:
+		st, err := n.Stack()
+		if err != nil {
+			return nil, linux.ENOBUFS
+		}
+		return st.PacketProvider(), nil
 	case linux.AF_NETLINK:
 		st, err := n.Stack()
 		if err != nil {
