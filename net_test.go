@@ -1,0 +1,739 @@
+package main
+
+// Acceptance tests and benchmarks of uk's networking (net/inet, net/tap,
+// net/netlink): real programs talk TCP, UDP and ICMP over uk's own network
+// stack, on loopback inside the sandbox and over a TAP device to the host.
+//
+// Topology. Each test that needs a link makes its own network namespace
+// "uk-<random>" and, inside it, the TAP device uktap0 with 10.99.0.1/24,
+// both it and lo up; uk runs in that namespace (`ip netns exec NS uk run
+// --net=tap:uktap0 --ip 10.99.0.2/24 --gateway 10.99.0.1 ...`) and so does
+// the host-side peer (`ip netns exec NS netperf ...`). The native
+// baseline of the same tests is a second namespace joined to the first by
+// a veth pair (10.98.0.1 <-> 10.98.0.2), standing where the sandbox
+// stands. Namespaces are removed at cleanup; nothing outside them is
+// touched. These tests skip, saying why in one line, on a machine without
+// root, /dev/net/tun or the `ip` command.
+//
+// The programs: testdata/go/netperf (both ends of TCP transfers checked by
+// SHA-256, an HTTP file server, loopback TCP/HTTP/UDP checks and the
+// benchmark loops) and testdata/c/inet.c (the socket system calls on
+// loopback, printed deterministically and compared with native Linux).
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func init() {
+	otherCPrograms = append(otherCPrograms, "inet")
+}
+
+// netTimeout bounds one program run of the networking tests: 100 MiB
+// through a sandboxed stack takes longer than the harness's default.
+var netTimeout = flag.Duration("uk.nettimeout", 120*time.Second, "kill and fail a networking test program that runs longer than this")
+
+// runscFlag names a runsc binary for the gVisor column of the benchmarks.
+var runscFlag = flag.String("uk.runsc", "", "run the networking benchmarks under this runsc binary too (gVisor)")
+
+// transferSize is what each direction of the TAP transfer test moves.
+const transferSize = 100 << 20
+
+// The addresses of the two topologies: the host side and the far side
+// (the sandbox over the TAP device, or the native peer namespace over
+// veth).
+const (
+	tapHostIP  = "10.99.0.1"
+	tapUKIP    = "10.99.0.2"
+	vethHostIP = "10.98.0.1"
+	vethPeerIP = "10.98.0.2"
+	tapName    = "uktap0"
+)
+
+// needNetRoot skips the test when the machine cannot make network
+// namespaces and TAP devices.
+func needNetRoot(tb testing.TB) {
+	tb.Helper()
+	switch {
+	case os.Geteuid() != 0:
+		tb.Skip("networking tests need root (they make network namespaces and TAP devices)")
+	case !fileExists("/dev/net/tun"):
+		tb.Skip("networking tests need /dev/net/tun, which this machine lacks")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		tb.Skip("networking tests need the `ip` command (iproute2), which is not in PATH")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// netNS is a network namespace made for one test.
+type netNS struct {
+	name string
+}
+
+// ipCmd runs `ip ARGS...` and fails the test on error.
+func ipCmd(tb testing.TB, args ...string) {
+	tb.Helper()
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// newNetNS makes a fresh namespace with lo up, removed at cleanup.
+func newNetNS(tb testing.TB) *netNS {
+	tb.Helper()
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	ns := &netNS{name: "uk-" + hex.EncodeToString(rnd[:])}
+	ipCmd(tb, "netns", "add", ns.name)
+	tb.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
+			tb.Errorf("removing network namespace %s: %v\n%s", ns.name, err, out)
+		}
+	})
+	ipCmd(tb, "-n", ns.name, "link", "set", "lo", "up")
+	return ns
+}
+
+// newTAPNetNS makes a namespace holding the TAP device uktap0 with the
+// host side's address, up, for uk to attach to.
+func newTAPNetNS(tb testing.TB) *netNS {
+	tb.Helper()
+	ns := newNetNS(tb)
+	ipCmd(tb, "-n", ns.name, "tuntap", "add", "dev", tapName, "mode", "tap")
+	ipCmd(tb, "-n", ns.name, "addr", "add", tapHostIP+"/24", "dev", tapName)
+	ipCmd(tb, "-n", ns.name, "link", "set", tapName, "up")
+	return ns
+}
+
+// newVethPair makes two namespaces, host and peer, joined by a veth pair:
+// the native stand-in for the sandbox on the far side of the TAP device.
+func newVethPair(tb testing.TB) (host, peer *netNS) {
+	tb.Helper()
+	host, peer = newNetNS(tb), newNetNS(tb)
+	ipCmd(tb, "-n", host.name, "link", "add", "ukveth0", "type", "veth", "peer", "name", "eth0", "netns", peer.name)
+	ipCmd(tb, "-n", host.name, "addr", "add", vethHostIP+"/24", "dev", "ukveth0")
+	ipCmd(tb, "-n", host.name, "link", "set", "ukveth0", "up")
+	ipCmd(tb, "-n", peer.name, "addr", "add", vethPeerIP+"/24", "dev", "eth0")
+	ipCmd(tb, "-n", peer.name, "link", "set", "eth0", "up")
+	ipCmd(tb, "-n", peer.name, "route", "add", "default", "via", vethHostIP)
+	return host, peer
+}
+
+// argv is `ip netns exec NS` followed by cmd.
+func (ns *netNS) argv(cmd ...string) []string {
+	return append([]string{"ip", "netns", "exec", ns.name}, cmd...)
+}
+
+// bgProc is a process running in the background of a test, its stdout
+// watched line by line.
+type bgProc struct {
+	tb   testing.TB
+	cmd  *exec.Cmd
+	desc string
+
+	mu      sync.Mutex
+	stdout  bytes.Buffer
+	stderr  bytes.Buffer
+	changed chan struct{} // closed and replaced when stdout grows or the process ends
+	done    bool
+	result  procResult
+	exited  chan struct{}
+}
+
+// lockedWriter appends to a buffer of a bgProc under its lock.
+type lockedWriter struct {
+	p   *bgProc
+	buf *bytes.Buffer
+}
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	w.buf.Write(b)
+	close(w.p.changed)
+	w.p.changed = make(chan struct{})
+	return len(b), nil
+}
+
+// startBG starts argv in its own process group; it is killed, with its
+// group, at cleanup if still running, and after timeout in any case.
+func startBG(tb testing.TB, timeout time.Duration, argv ...string) *bgProc {
+	tb.Helper()
+	p := &bgProc{tb: tb, desc: strings.Join(argv, " "), changed: make(chan struct{}), exited: make(chan struct{})}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), hostOnlyEnv)
+	p.cmd.Stdin = nil
+	p.cmd.Stdout = lockedWriter{p, &p.stdout}
+	p.cmd.Stderr = lockedWriter{p, &p.stderr}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatalf("starting %s: %v", p.desc, err)
+	}
+	timer := time.AfterFunc(timeout, func() {
+		p.mu.Lock()
+		p.result.TimedOut = true
+		p.mu.Unlock()
+		p.kill()
+	})
+	go func() {
+		err := p.cmd.Wait()
+		timer.Stop()
+		p.mu.Lock()
+		r := &p.result
+		r.Stdout, r.Stderr, r.Elapsed = p.stdout.String(), p.stderr.String(), time.Since(start)
+		if ee, ok := err.(*exec.ExitError); ok {
+			ws := ee.Sys().(syscall.WaitStatus)
+			if ws.Signaled() {
+				r.Signaled, r.Code = true, 128+int(ws.Signal())
+			} else {
+				r.Code = ws.ExitStatus()
+			}
+		} else if err != nil {
+			r.Code = -1
+			r.Stderr += "\n(wait: " + err.Error() + ")"
+		}
+		p.done = true
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() {
+		p.kill()
+		<-p.exited
+	})
+	return p
+}
+
+func (p *bgProc) kill() {
+	if p.cmd.Process != nil {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		p.cmd.Process.Kill()
+	}
+}
+
+// waitLine waits until stdout has a line matching re and returns it; it
+// fails the test if the process ends first or timeout passes.
+func (p *bgProc) waitLine(re *regexp.Regexp, timeout time.Duration) string {
+	p.tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		p.mu.Lock()
+		m := re.FindString(p.stdout.String())
+		done, changed := p.done, p.changed
+		out, errs := p.stdout.String(), p.stderr.String()
+		p.mu.Unlock()
+		if m != "" {
+			return m
+		}
+		if done {
+			p.tb.Fatalf("%s ended (%s) before printing a line matching %q\nstdout:\n%s\nstderr:\n%s",
+				p.desc, p.status(), re, clip(out), clip(errs))
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			p.tb.Fatalf("%s printed no line matching %q within %v\nstdout:\n%s\nstderr:\n%s",
+				p.desc, re, timeout, clip(out), clip(errs))
+		}
+	}
+}
+
+// status says how the process ended.
+func (p *bgProc) status() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.result
+	switch {
+	case !p.done:
+		return "still running"
+	case r.TimedOut:
+		return "timed out and killed"
+	case r.Signaled:
+		return fmt.Sprintf("killed by signal %d", r.Code-128)
+	}
+	return fmt.Sprintf("exit %d", r.Code)
+}
+
+// wait waits for the process to end (its own timeout bounds that) and
+// returns how it ended.
+func (p *bgProc) wait() procResult {
+	<-p.exited
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.result
+}
+
+// checkUKRun fails the test on what must never happen to uk: a crash of
+// uk itself or a Go panic on its stderr.
+func checkUKRun(tb testing.TB, what string, r procResult) {
+	tb.Helper()
+	if r.Signaled && !r.TimedOut {
+		tb.Errorf("%s: uk itself was killed by signal %d\nstderr:\n%s", what, r.Code-128, clip(r.Stderr))
+	}
+	if hasGoPanic(r.Stderr) {
+		tb.Errorf("%s: uk panicked:\n%s", what, clip(r.Stderr))
+	}
+}
+
+// farSide runs netperf on the far side of a link: under uk attached to
+// the TAP device, or natively in the peer namespace of a veth pair.
+type farSide struct {
+	name     string
+	hostNS   *netNS // where the host-side peer runs
+	hostIP   string
+	farIP    string
+	isUK     bool
+	platform string
+	peerNS   *netNS // native: the peer namespace
+}
+
+// argv is the command line that runs netperf ARGS on the far side.
+func (f *farSide) argv(netperf string, args ...string) []string {
+	if !f.isUK {
+		return f.peerNS.argv(append([]string{netperf}, args...)...)
+	}
+	uk := []string{ukBin, "run", "--platform=" + f.platform,
+		"--net=tap:" + tapName, "--ip", f.farIP + "/24", "--gateway", f.hostIP, "--", netperf}
+	return f.hostNS.argv(append(uk, args...)...)
+}
+
+// newFarSides returns the native (veth) far side and, per available
+// platform, uk's; each gets fresh namespaces when used through eachFarSide.
+func eachFarSide(t *testing.T, fn func(t *testing.T, f *farSide)) {
+	t.Run("native-veth", func(t *testing.T) {
+		host, peer := newVethPair(t)
+		fn(t, &farSide{name: "native", hostNS: host, peerNS: peer, hostIP: vethHostIP, farIP: vethPeerIP})
+	})
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		needUK(t)
+		if err := ukSmoke(t, platform); err != nil {
+			t.Fatalf("not running this test: %v", err)
+		}
+		ns := newTAPNetNS(t)
+		fn(t, &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: platform})
+	})
+}
+
+var (
+	streamSumOnce sync.Once
+	streamSum     string
+)
+
+// expectedStreamSum is the SHA-256 of the first transferSize bytes of
+// netperf's data stream, computed by a native `netperf gen`.
+func expectedStreamSum(tb testing.TB, netperf string) string {
+	tb.Helper()
+	streamSumOnce.Do(func() {
+		out, err := exec.Command(netperf, "gen", strconv.Itoa(transferSize), os.DevNull).Output()
+		if err != nil {
+			tb.Fatalf("netperf gen: %v\n%s", err, out)
+		}
+		f := strings.Fields(string(out))
+		if len(f) == 4 && f[0] == "size" && f[2] == "sha256" {
+			streamSum = f[3]
+		}
+	})
+	if streamSum == "" {
+		tb.Fatal("netperf gen printed no sha256")
+	}
+	return streamSum
+}
+
+// fieldLine finds the line of out that starts with key and returns its
+// fields.
+func fieldLine(out, key string) []string {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == key {
+			return f
+		}
+	}
+	return nil
+}
+
+// TestNetTAPTransfer moves transferSize bytes each way between a program
+// in the sandbox and one on the host side of the TAP device, with the
+// sandbox as the TCP server and as the client; every byte is checked by
+// SHA-256 at the receiver and acknowledged to the sender.
+func TestNetTAPTransfer(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	want := expectedStreamSum(t, netperf)
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		for i, tc := range []struct {
+			name      string
+			farServes bool
+			farSends  bool
+		}{
+			{"server-in-sandbox/host-sends", true, false},
+			{"server-in-sandbox/sandbox-sends", true, true},
+			{"client-in-sandbox/sandbox-sends", false, true},
+			{"client-in-sandbox/host-sends", false, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				farMode := []string{"recv"}
+				hostMode := []string{"send", strconv.Itoa(transferSize)}
+				if tc.farSends {
+					farMode, hostMode = hostMode, farMode
+				}
+				port := strconv.Itoa(5001 + i)
+				var farProc, hostProc *bgProc
+				if tc.farServes {
+					farProc = startBG(t, *netTimeout, f.argv(netperf, append([]string{"serve-tcp", f.farIP + ":" + port}, farMode...)...)...)
+					farProc.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+					hostProc = startBG(t, *netTimeout, f.hostNS.argv(append([]string{netperf, "client-tcp", f.farIP + ":" + port}, hostMode...)...)...)
+				} else {
+					hostProc = startBG(t, *netTimeout, f.hostNS.argv(append([]string{netperf, "serve-tcp", f.hostIP + ":" + port}, hostMode...)...)...)
+					hostProc.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+					farProc = startBG(t, *netTimeout, f.argv(netperf, append([]string{"client-tcp", f.hostIP + ":" + port}, farMode...)...)...)
+				}
+				far, host := farProc.wait(), hostProc.wait()
+				if f.isUK {
+					checkUKRun(t, "uk", far)
+				}
+				sender, receiver := host, far
+				if tc.farSends {
+					sender, receiver = far, host
+				}
+				report := fmt.Sprintf("\nfar side (%s):\n%s%s\nhost side:\n%s%s", farProc.status(),
+					clip(far.Stdout), clip(far.Stderr), clip(host.Stdout), clip(host.Stderr))
+				if far.TimedOut || host.TimedOut {
+					t.Fatalf("timed out after %v%s", *netTimeout, report)
+				}
+				if far.Code != 0 || host.Code != 0 {
+					t.Errorf("exit status: far side %d, host side %d; want 0 and 0%s", far.Code, host.Code, report)
+				}
+				n := strconv.Itoa(transferSize)
+				if got := fieldLine(sender.Stdout, "sent"); !slices.Equal(got, []string{"sent", n, "sha256", want}) {
+					t.Errorf("sender: %q, want sent %s sha256 %s%s", got, n, want, report)
+				}
+				if got := fieldLine(sender.Stdout, "ack"); !slices.Equal(got, []string{"ack", n, "sha256", want}) {
+					t.Errorf("sender's ack from the receiver: %q, want ack %s sha256 %s%s", got, n, want, report)
+				}
+				if got := fieldLine(receiver.Stdout, "received"); !slices.Equal(got, []string{"received", n, "sha256", want}) {
+					t.Errorf("receiver: %q, want received %s sha256 %s%s", got, n, want, report)
+				}
+				if s := fieldLine(sender.Stdout, "seconds"); len(s) == 4 {
+					t.Logf("%s: %s MiB/s (sender's view)", f.name, s[3])
+				}
+			})
+		}
+	})
+}
+
+// TestNetTAPErrors: a TAP device that does not exist, or that another
+// sandbox holds, is refused with one line naming it.
+func TestNetTAPErrors(t *testing.T) {
+	needNetRoot(t)
+	needUK(t)
+	netperf := goProgram(t, "netperf")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		ns := newTAPNetNS(t)
+		check := func(what string, r procResult, name string) {
+			t.Helper()
+			checkUKRun(t, what, r)
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			if r.Code == 0 || r.TimedOut || len(lines) != 1 || !strings.Contains(lines[0], name) {
+				t.Errorf("%s: exit %d (timed out %v), stderr %q; want a non-zero exit and one line naming %s",
+					what, r.Code, r.TimedOut, r.Stderr, name)
+			}
+		}
+		missing := startBG(t, 30*time.Second, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:uknosuchtap", "--", netperf, "sha256", "/dev/null")...)
+		check("missing TAP device", missing.wait(), "uknosuchtap")
+
+		holder := startBG(t, 60*time.Second, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:"+tapName,
+			"--ip", tapUKIP+"/24", "--", netperf, "serve-tcp", tapUKIP+":5100", "recv")...)
+		holder.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		busy := startBG(t, 30*time.Second, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:"+tapName, "--", netperf, "sha256", "/dev/null")...)
+		check("TAP device held by another sandbox", busy.wait(), tapName)
+	})
+}
+
+// TestNetDNSFlag: --dns becomes the nameserver of the sandbox's
+// /etc/resolv.conf, and --ip/--gateway need no action inside.
+func TestNetDNSFlag(t *testing.T) {
+	needNetRoot(t)
+	needUK(t)
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		ns := newTAPNetNS(t)
+		p := startBG(t, 30*time.Second, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:"+tapName,
+			"--ip", tapUKIP+"/24", "--gateway", tapHostIP, "--dns", tapHostIP, "--", busybox, "cat", "/etc/resolv.conf")...)
+		r := p.wait()
+		checkUKRun(t, "uk", r)
+		if r.Code != 0 || !regexp.MustCompile(`(?m)^nameserver 10\.99\.0\.1$`).MatchString(r.Stdout) {
+			t.Errorf("cat /etc/resolv.conf with --dns %s: exit %d, stdout %q; want a line \"nameserver %s\"\nstderr:\n%s",
+				tapHostIP, r.Code, r.Stdout, tapHostIP, clip(r.Stderr))
+		}
+	})
+}
+
+// TestNetLoopbackGo runs `netperf loopback` (TCP echo and bulk, net/http
+// client and server, UDP and a refused connect, over 127.0.0.1 and [::1])
+// natively and under uk with only loopback (--net=none).
+func TestNetLoopbackGo(t *testing.T) {
+	prog := goProgram(t, "netperf")
+	native := runNativeSpec(t, prog, runSpec{Args: []string{"loopback"}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		uk := runUKSpec(t, platform, prog, runSpec{Args: []string{"loopback"}, Flags: []string{"--net=none"}})
+		sameAsNative(t, native, uk)
+	})
+}
+
+// TestNetInetC runs testdata/c/inet.c (the socket system calls on
+// loopback) natively and under uk and compares.
+func TestNetInetC(t *testing.T) {
+	prog := cProgram(t, "inet")
+	native := runNative(t, prog)
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		uk := runUK(t, platform, prog, nil, "--net=none")
+		sameAsNative(t, native, uk)
+	})
+}
+
+// netBootImage is the image of TestNetBootUroot: the default commands,
+// netperf (for its sha256) and testdata/net/uinit.sh run by init.
+const netBootImage = "testdata/initramfs/out/uroot-net.cpio"
+
+// blobSize is the size of the file the booted image fetches with wget.
+const blobSize = 8 << 20
+
+// TestNetBootUroot boots a u-root image whose uinit script configures eth0
+// with u-root's ip, pings the host side, fetches a file from an HTTP
+// server there with wget and prints its SHA-256.
+func TestNetBootUroot(t *testing.T) {
+	needNetRoot(t)
+	skipUnlessUKBoots(t)
+	netperf := goProgram(t, "netperf")
+	// The image's inputs are hashed with the -files paths: a stable path
+	// keeps the cached image valid across test runs.
+	stable := filepath.Join("testdata", "initramfs", "out", "netperf")
+	if err := copyFile(netperf, stable); err != nil {
+		t.Fatal(err)
+	}
+	image := initramfsImage(t, netBootImage,
+		"-uinitcmd", "gosh /etc/uinit-net.sh",
+		"-files", "testdata/net/uinit.sh:etc/uinit-net.sh",
+		"-files", stable+":bin/netperf")
+
+	dir := t.TempDir()
+	out, err := exec.Command(netperf, "gen", strconv.Itoa(blobSize), filepath.Join(dir, "blob")).Output()
+	if err != nil {
+		t.Fatalf("netperf gen: %v", err)
+	}
+	want := strings.TrimSpace(string(out)) // "size N sha256 HEX"
+
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		ns := newTAPNetNS(t)
+		srv := startBG(t, 5*time.Minute, ns.argv(netperf, "http-serve", dir, tapHostIP+":8080")...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
+		boot := startBG(t, 2*bootTimeout, ns.argv(ukBin, "boot", "--platform="+platform, "--net=tap:"+tapName, image)...)
+		r := boot.wait()
+		checkUKRun(t, "uk boot", r)
+		console := r.Stdout + r.Stderr
+		report := fmt.Sprintf("\n---- console ----\n%s\n---- end ----", clipTail(console))
+		if r.TimedOut {
+			t.Fatalf("uk boot did not power off within %v%s", 2*bootTimeout, report)
+		}
+		if r.Code != 0 {
+			t.Errorf("uk boot exited %d; want 0 from the power-off%s", r.Code, report)
+		}
+		section := func(name string) string {
+			re := regexp.MustCompile(`(?s)NET: ` + name + `\n(.*?)(NET: |\z)`)
+			if m := re.FindStringSubmatch(console); m != nil {
+				return m[1]
+			}
+			t.Errorf("no %q section on the console", "NET: "+name)
+			return ""
+		}
+		if s := section("ip addr"); !strings.Contains(s, tapUKIP+"/24") {
+			t.Errorf("ip addr shows no %s/24 on eth0:\n%s%s", tapUKIP, s, report)
+		}
+		if s := section("ip route"); !regexp.MustCompile(`default via 10\.99\.0\.1`).MatchString(s) {
+			t.Errorf("ip route shows no default route via %s:\n%s%s", tapHostIP, s, report)
+		}
+		replies := regexp.MustCompile(`(?m)^\d+ bytes from 10\.99\.0\.1: icmp_seq=\d+ time=`).FindAllString(section("ping"), -1)
+		if len(replies) != 3 {
+			t.Errorf("ping -c 3 %s: %d replies, want 3%s", tapHostIP, len(replies), report)
+		}
+		if s := strings.TrimSpace(section("sha256")); s != want {
+			t.Errorf("the file wget fetched: %q, want %q%s", s, want, report)
+		}
+		if !strings.Contains(console, "NET: powering off") {
+			t.Errorf("the script did not reach its end%s", report)
+		}
+	})
+}
+
+// copyFile copies src to dst (mode 0755) unless dst already has the same
+// contents, so that its modification does not change needlessly.
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
+}
+
+// ---- benchmarks ----
+//
+// Each benchmark iteration runs one netperf measurement (which itself
+// takes thousands of samples and prints their median), natively, under
+// uk on ptrace and, with -uk.runsc, under gVisor; the reported metric is
+// the median of the iterations. `docs/bench/net.sh` runs them and prints
+// a table.
+
+// benchMetric runs measure b.N times and reports the median of what it
+// returns under unit.
+func benchMetric(b *testing.B, unit string, measure func() float64) {
+	b.Helper()
+	vals := make([]float64, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		vals = append(vals, measure())
+	}
+	slices.Sort(vals)
+	b.ReportMetric(vals[len(vals)/2], unit)
+	b.ReportMetric(0, "ns/op") // the framework's time includes start-up
+}
+
+// parseField runs argv, requires exit 0, and returns the number that
+// follows key on its output.
+func parseField(b *testing.B, argv []string, key string) float64 {
+	b.Helper()
+	p := startBG(b, *netTimeout, argv...)
+	r := p.wait()
+	if r.Code != 0 || r.TimedOut {
+		b.Fatalf("%s: %s\nstdout:\n%s\nstderr:\n%s", strings.Join(argv, " "), p.status(), clip(r.Stdout), clip(r.Stderr))
+	}
+	f := strings.Fields(r.Stdout)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == key {
+			v, err := strconv.ParseFloat(f[i+1], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	b.Fatalf("%s printed no %s:\n%s", strings.Join(argv, " "), key, r.Stdout)
+	return 0
+}
+
+// benchRuntimes are the ways a loopback benchmark program is run.
+func benchRuntimes(b *testing.B, prog string) map[string][]string {
+	rts := map[string][]string{"native": {prog}}
+	if ukBuildErr == nil {
+		rts["uk"] = []string{ukBin, "run", "--platform=ptrace", "--", prog}
+	}
+	if *runscFlag != "" {
+		rts["gvisor"] = []string{*runscFlag, "--network=sandbox", "do", prog}
+	}
+	return rts
+}
+
+func runtimeOrder(rts map[string][]string) []string {
+	var names []string
+	for _, n := range []string{"native", "uk", "gvisor"} {
+		if _, ok := rts[n]; ok {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// BenchmarkNetConnRate is one TCP connect+close on loopback (median).
+func BenchmarkNetConnRate(b *testing.B) {
+	prog := goProgram(b, "netperf")
+	rts := benchRuntimes(b, prog)
+	for _, name := range runtimeOrder(rts) {
+		b.Run(name, func(b *testing.B) {
+			benchMetric(b, "ns/connect", func() float64 {
+				return parseField(b, append(slices.Clone(rts[name]), "connrate", "127.0.0.1:0", "2000"), "median_ns")
+			})
+		})
+	}
+}
+
+// BenchmarkNetUDPRR is one 64-byte UDP round trip on loopback (median).
+func BenchmarkNetUDPRR(b *testing.B) {
+	prog := goProgram(b, "netperf")
+	rts := benchRuntimes(b, prog)
+	for _, name := range runtimeOrder(rts) {
+		b.Run(name, func(b *testing.B) {
+			benchMetric(b, "us/roundtrip", func() float64 {
+				return parseField(b, append(slices.Clone(rts[name]), "udprr", "127.0.0.1:0", "5000"), "median_us")
+			})
+		})
+	}
+}
+
+// BenchmarkNetLoopbackTput is TCP throughput over loopback inside one
+// program (MiB/s).
+func BenchmarkNetLoopbackTput(b *testing.B) {
+	prog := goProgram(b, "netperf")
+	rts := benchRuntimes(b, prog)
+	for _, name := range runtimeOrder(rts) {
+		b.Run(name, func(b *testing.B) {
+			benchMetric(b, "MiB/s", func() float64 {
+				return parseField(b, append(slices.Clone(rts[name]), "tput", "-local", "127.0.0.1:0", "3"), "mibps")
+			})
+		})
+	}
+}
+
+// BenchmarkNetTAPTput is TCP throughput between the far side of the link
+// and a tput-serve on the host side, both directions (MiB/s): uk over
+// the TAP device, natively a veth pair between namespaces.
+func BenchmarkNetTAPTput(b *testing.B) {
+	needNetRoot(b)
+	prog := goProgram(b, "netperf")
+	for _, side := range []string{"native-veth", "uk-tap"} {
+		for _, dir := range []string{"send", "recv"} {
+			b.Run(side+"/"+dir, func(b *testing.B) {
+				var f *farSide
+				if side == "uk-tap" {
+					needUK(b)
+					ns := newTAPNetNS(b)
+					f = &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: "ptrace"}
+				} else {
+					host, peer := newVethPair(b)
+					f = &farSide{name: "native", hostNS: host, peerNS: peer, hostIP: vethHostIP, farIP: vethPeerIP}
+				}
+				srv := startBG(b, time.Hour, f.hostNS.argv(prog, "tput-serve", f.hostIP+":5201")...)
+				srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
+				benchMetric(b, "MiB/s", func() float64 {
+					return parseField(b, f.argv(prog, "tput", f.hostIP+":5201", "3", dir), "mibps")
+				})
+			})
+		}
+	}
+}
