@@ -97,10 +97,15 @@ func ackMsg(r request, portid uint32, err error, capAck bool) []byte {
 	m := newMsg(linux.NLMSG_ERROR, flags, r.Seq, portid)
 	m.raw(binary.LittleEndian.AppendUint32(nil, uint32(e)))
 	m.raw(echo)
+	n := len(m.b)
 	for len(m.b)%4 != 0 {
 		m.b = append(m.b, 0)
 	}
-	return m.bytes()
+	b := m.bytes()
+	// nlmsg_put records the unpadded size; the padding still follows in
+	// the datagram (an echoed 17-byte rtgenmsg request gives 37).
+	binary.LittleEndian.PutUint32(b, uint32(n))
+	return b
 }
 
 // doneMsg is the NLMSG_DONE ending a dump: NLM_F_MULTI and a 4-byte 0.

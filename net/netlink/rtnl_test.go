@@ -636,4 +636,14 @@ func TestCapAckAndStrict(t *testing.T) {
 	if got, _ := errnoIn(t, ms[0]); got != linux.EINVAL {
 		t.Errorf("strict dump with a short header: %v", got)
 	}
+	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_CAP_ACK, []byte{0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	// The error echoes the 17-byte request: nlmsg_len 37, padded to 40
+	// in the datagram.
+	send(t, s, ctx, rtgen(linux.RTM_GETADDR, 4, 0))
+	d := drain(t, s, ctx, 1000)
+	if len(d) != 1 || len(d[0]) != 40 || le32(d[0]) != 37 {
+		t.Errorf("unaligned error reply: %x", d)
+	}
 }
