@@ -42,10 +42,28 @@ type Provider struct {
 	rover int32                      // next negative port id to try; protected by mu
 }
 
-// NewProvider returns the AF_NETLINK family over t.
+// NewProvider returns the AF_NETLINK family over t. A nil t stands for a
+// sandbox without network interfaces: dumps are empty and changes fail
+// with ENODEV.
 func NewProvider(t netdev.Table) socket.Provider {
+	if t == nil {
+		t = noInterfaces{}
+	}
 	return newProvider(t)
 }
+
+// noInterfaces is the table of a sandbox without a network stack.
+type noInterfaces struct{}
+
+func (noInterfaces) Links() []netdev.Link           { return nil }
+func (noInterfaces) SetLinkUp(int32, bool) error    { return linux.ENODEV }
+func (noInterfaces) SetLinkMTU(int32, uint32) error { return linux.ENODEV }
+func (noInterfaces) Addrs() []netdev.Addr           { return nil }
+func (noInterfaces) AddAddr(netdev.Addr) error      { return linux.ENODEV }
+func (noInterfaces) DelAddr(netdev.Addr) error      { return linux.EADDRNOTAVAIL }
+func (noInterfaces) Routes() []netdev.Route         { return nil }
+func (noInterfaces) AddRoute(netdev.Route) error    { return linux.ENETUNREACH }
+func (noInterfaces) DelRoute(netdev.Route) error    { return linux.ESRCH }
 
 func newProvider(t netdev.Table) *Provider {
 	return &Provider{table: t, boot: time.Now(), ports: map[int]map[uint32]*Socket{}, rover: -4097}

@@ -561,3 +561,22 @@ func TestConcurrentRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestNoTable(t *testing.T) {
+	p := NewProvider(nil)
+	ctx := rootCtx(1)
+	fd, err := p.Socket(ctx, linux.SOCK_RAW, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.DecRef()
+	s := fd.Impl().(*Socket)
+	ms := roundTrip(t, s, ctx, rtgen(linux.RTM_GETLINK, 1, 0))
+	if len(ms) != 1 || ms[0].Header.Type != linux.NLMSG_DONE {
+		t.Errorf("link dump without a table: %+v", ms)
+	}
+	ms = roundTrip(t, s, ctx, nlreq(linux.RTM_NEWLINK, linux.NLM_F_REQUEST, 2, ifinfomsgBytes(0, 1, linux.IFF_UP, linux.IFF_UP)))
+	if got, _ := errnoIn(t, ms[0]); got != linux.ENODEV {
+		t.Errorf("link up without a table: %v", got)
+	}
+}
