@@ -295,6 +295,33 @@ func lookup(rs []netdev.Route, dst netip.Addr, oif int32) (netdev.Route, bool) {
 	return netdev.Route{}, false
 }
 
+// withLocalRoutes adds, when the table keeps no RT_TABLE_LOCAL routes,
+// the ones Linux derives from the addresses (fib_add_ifaddr): a host route
+// of type local per address, and the whole prefix for an address on a
+// loopback interface, so lookups of the sandbox's own addresses resolve.
+func (c *call) withLocalRoutes(rs []netdev.Route) []netdev.Route {
+	for _, r := range rs {
+		if r.Table == linux.RT_TABLE_LOCAL {
+			return rs
+		}
+	}
+	loopback := map[int32]bool{}
+	for _, l := range c.p.table.Links() {
+		loopback[l.Index] = l.Flags&linux.IFF_LOOPBACK != 0
+	}
+	for _, a := range c.p.table.Addrs() {
+		ip := a.Prefix.Addr()
+		local := netdev.Route{Dst: netip.PrefixFrom(ip, ip.BitLen()), Src: ip, LinkIndex: a.LinkIndex,
+			Table: linux.RT_TABLE_LOCAL, Protocol: linux.RTPROT_KERNEL, Scope: linux.RT_SCOPE_HOST, Type: linux.RTN_LOCAL}
+		rs = append(rs, local)
+		if loopback[a.LinkIndex] && a.Prefix.Bits() < ip.BitLen() {
+			local.Dst = a.Prefix.Masked()
+			rs = append(rs, local)
+		}
+	}
+	return rs
+}
+
 // sourceFor picks the preferred source address of a route: its own
 // RTA_PREFSRC, else an address of the family on the output interface
 // (one whose subnet holds the next hop first).
@@ -326,7 +353,7 @@ func (c *call) getRoute() ([][]byte, error) {
 		return nil, err
 	}
 	h := in.h
-	r, ok := lookup(c.p.table.Routes(), in.dst, int32(in.oif))
+	r, ok := lookup(c.withLocalRoutes(c.p.table.Routes()), in.dst, int32(in.oif))
 	if !ok {
 		return nil, linux.ENETUNREACH
 	}

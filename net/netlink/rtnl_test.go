@@ -647,3 +647,43 @@ func TestCapAckAndStrict(t *testing.T) {
 		t.Errorf("unaligned error reply: %x", d)
 	}
 }
+
+// TestRouteGetDerivesLocalRoutes: a table that keeps only the main table
+// still resolves the sandbox's own addresses as local.
+func TestRouteGetDerivesLocalRoutes(t *testing.T) {
+	e := newEnv(t)
+	var main []netdev.Route
+	for _, r := range e.table.routes {
+		if r.Table == linux.RT_TABLE_MAIN {
+			main = append(main, r)
+		}
+	}
+	e.table.routes = main
+	ctx := userCtx(6)
+	s := e.open(ctx)
+	for _, tc := range []struct {
+		dst string
+		typ uint8
+		oif uint32
+	}{
+		{"127.0.0.9", linux.RTN_LOCAL, 1},
+		{"10.0.2.15", linux.RTN_LOCAL, 1},
+		{"::1", linux.RTN_LOCAL, 1},
+		{"10.0.2.9", linux.RTN_UNICAST, 2},
+	} {
+		a := netip.MustParseAddr(tc.dst)
+		fam := uint8(linux.AF_INET)
+		if a.Is6() {
+			fam = linux.AF_INET6
+		}
+		ms := roundTrip(t, s, ctx, nlreq(linux.RTM_GETROUTE, linux.NLM_F_REQUEST, 1,
+			rtmsgBytes(fam, uint8(a.BitLen()), 0, 0, 0, 0, 0), rattr{linux.RTA_DST, a.AsSlice()}))
+		if len(ms) != 1 || ms[0].Header.Type != linux.RTM_NEWROUTE {
+			t.Errorf("%s: %+v", tc.dst, ms)
+			continue
+		}
+		if ms[0].Data[7] != tc.typ || le32(attrsOf(t, ms[0])[linux.RTA_OIF]) != tc.oif {
+			t.Errorf("%s: type %d oif %d", tc.dst, ms[0].Data[7], le32(attrsOf(t, ms[0])[linux.RTA_OIF]))
+		}
+	}
+}
