@@ -66,6 +66,11 @@ type Socket struct {
 	spaceQ vfs.Queue // senders waiting for room in this socket's queue
 }
 
+var (
+	_ socket.Socket   = (*Socket)(nil)
+	_ socket.Provider = (*Provider)(nil)
+)
+
 // nlFlags are the boolean SOL_NETLINK options.
 type nlFlags struct {
 	pktinfo, broadcastErr, noENOBUFS, listenAllNSID, capAck, extAck, strictChk bool
