@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"time"
+	"uk/net/netdev"
 
 	"golang.org/x/sys/unix"
 
@@ -64,6 +65,18 @@ func (p procKernel) Version() string  { return Version }
 func (p procKernel) Cmdline() string  { return p.k.Cmdline }
 func (p procKernel) Boot() time.Time  { return p.k.Boot }
 func (p procKernel) NumCPU() int      { return runtime.NumCPU() }
+
+// Interfaces implements proc.Kernel.
+func (p procKernel) Interfaces() netdev.Table {
+	if p.k.Network == nil {
+		return nil
+	}
+	t, err := p.k.Network.Interfaces()
+	if err != nil {
+		return nil
+	}
+	return t
+}
 
 func (p procKernel) MemTotal() uint64 {
 	if p.k.MemFile == nil {

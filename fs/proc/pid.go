@@ -112,6 +112,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 			return vfs.Path{}, "", unix.ENOENT
 		}),
 		{"fd", func() vfs.Inode { return fs.fdDir(path, tid, owner, false) }},
+		{"net", func() vfs.Inode { return fs.netDir(path+"/net", owner) }},
 		{"fdinfo", func() vfs.Inode { return fs.fdDir(path, tid, owner, true) }},
 		{"oom_score_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_score_adj", tid, owner, false) }},
 		{"oom_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_adj", tid, owner, true) }},

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/net/netdev"
 )
 
 // Kernel is what proc asks of the kernel.
@@ -44,6 +45,9 @@ type Kernel interface {
 	MemFree() uint64
 	// NumCPU is the number of CPUs the sandbox shows.
 	NumCPU() int
+	// Interfaces is the network's interface table (nil when the sandbox
+	// has no network).
+	Interfaces() netdev.Table
 }
 
 // Task is one thread as proc shows it. Process-wide values (maps, fds,

@@ -11,10 +11,14 @@ import (
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 	"uk/kernel/memfile"
+	"uk/net/netdev"
 )
 
 // fakeKernel has one process (pid 7) whose single thread is the caller.
-type fakeKernel struct{ fsc *vfs.FSContext }
+type fakeKernel struct {
+	fsc *vfs.FSContext
+	net netdev.Table
+}
 
 func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
 func (k *fakeKernel) Task(tid int32) Task {
@@ -23,14 +27,15 @@ func (k *fakeKernel) Task(tid int32) Task {
 	}
 	return nil
 }
-func (k *fakeKernel) Hostname() string { return "host" }
-func (k *fakeKernel) Release() string  { return "6.1.0" }
-func (k *fakeKernel) Version() string  { return "#1" }
-func (k *fakeKernel) Cmdline() string  { return "quiet" }
-func (k *fakeKernel) Boot() time.Time  { return time.Now().Add(-time.Minute) }
-func (k *fakeKernel) MemTotal() uint64 { return 1 << 30 }
-func (k *fakeKernel) MemFree() uint64  { return 1 << 29 }
-func (k *fakeKernel) NumCPU() int      { return 2 }
+func (k *fakeKernel) Hostname() string         { return "host" }
+func (k *fakeKernel) Release() string          { return "6.1.0" }
+func (k *fakeKernel) Version() string          { return "#1" }
+func (k *fakeKernel) Cmdline() string          { return "quiet" }
+func (k *fakeKernel) Boot() time.Time          { return time.Now().Add(-time.Minute) }
+func (k *fakeKernel) MemTotal() uint64         { return 1 << 30 }
+func (k *fakeKernel) MemFree() uint64          { return 1 << 29 }
+func (k *fakeKernel) NumCPU() int              { return 2 }
+func (k *fakeKernel) Interfaces() netdev.Table { return k.net }
 
 type fakeTask struct{ k *fakeKernel }
 
@@ -86,7 +91,7 @@ func setup(t *testing.T) (*vfs.VFS, vfs.At) {
 			t.Fatal(err)
 		}
 	}
-	k := &fakeKernel{fsc: vfs.NewFSContext(root)}
+	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}}
 	v.RegisterType("proc", &Type{Kernel: k, Opts: Options{Filesystems: []string{"proc", "tmpfs"}}})
 	if err := v.Mount(ctx{}, at, "proc", "/proc", "proc", 0, ""); err != nil {
 		t.Fatal(err)

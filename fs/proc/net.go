@@ -1,0 +1,121 @@
+package proc
+
+import (
+	"fmt"
+	"strings"
+
+	"uk/fs/vfs"
+	"uk/net/netdev"
+)
+
+// netDir is /proc/PID/net (and /proc/net through the self link): the
+// interface counters, the IPv4 routing table and the IPv6 addresses, in
+// the formats ifconfig, route and netstat parse. Socket tables (tcp, udp,
+// unix) are not shown: their files are absent rather than wrong.
+func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
+	f := func(name string, g func() string) entry {
+		return entry{name, func() vfs.Inode {
+			n := fs.newFile(path+"/"+name, 0o444, text(func(vfs.Context) string { return g() }))
+			n.owner = owner
+			return n
+		}}
+	}
+	d := fs.newDir(path, 0o555, []entry{
+		f("dev", fs.netDev),
+		f("route", fs.netRoute),
+		f("if_inet6", fs.netIfInet6),
+	})
+	d.owner = owner
+	return d
+}
+
+// table is the kernel's interface table, or nil without a network.
+func (fs *FS) table() netdev.Table {
+	return fs.k.Interfaces()
+}
+
+// netDev is /proc/net/dev.
+func (fs *FS) netDev() string {
+	var b strings.Builder
+	b.WriteString("Inter-|   Receive                                                |  Transmit\n")
+	b.WriteString(" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
+	if t := fs.table(); t != nil {
+		for _, l := range t.Links() {
+			s := l.Stats
+			fmt.Fprintf(&b, "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d\n",
+				l.Name, s.RxBytes, s.RxPackets, s.RxErrors, s.RxDropped, 0, 0, 0, 0,
+				s.TxBytes, s.TxPackets, s.TxErrors, s.TxDropped, 0, 0, 0, 0)
+		}
+	}
+	return b.String()
+}
+
+// netRoute is /proc/net/route: the IPv4 main table, addresses in host
+// (little-endian) byte order as Linux prints them.
+func (fs *FS) netRoute() string {
+	var b strings.Builder
+	b.WriteString("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n")
+	t := fs.table()
+	if t == nil {
+		return b.String()
+	}
+	names := map[int32]string{}
+	for _, l := range t.Links() {
+		names[l.Index] = l.Name
+	}
+	for _, r := range t.Routes() {
+		if !r.Dst.Addr().Is4() {
+			continue
+		}
+		flags := 0x1 // RTF_UP
+		gw := uint32(0)
+		if r.Gateway.IsValid() {
+			flags |= 0x2 // RTF_GATEWAY
+			gw = le32(r.Gateway.As4())
+		}
+		if r.Dst.Bits() == 32 {
+			flags |= 0x4 // RTF_HOST
+		}
+		mask := uint32(0)
+		if r.Dst.Bits() > 0 {
+			m := ^uint32(0) << (32 - r.Dst.Bits())
+			mask = le32([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+		}
+		fmt.Fprintf(&b, "%s\t%08X\t%08X\t%04X\t%d\t%d\t%d\t%08X\t%d\t%d\t%d\n",
+			names[r.LinkIndex], le32(r.Dst.Addr().As4()), gw, flags, 0, 0, r.Metric, mask, 0, 0, 0)
+	}
+	return b.String()
+}
+
+func le32(a [4]byte) uint32 {
+	return uint32(a[0]) | uint32(a[1])<<8 | uint32(a[2])<<16 | uint32(a[3])<<24
+}
+
+// netIfInet6 is /proc/net/if_inet6: address, index, prefix, scope, flags,
+// name.
+func (fs *FS) netIfInet6() string {
+	var b strings.Builder
+	t := fs.table()
+	if t == nil {
+		return ""
+	}
+	names := map[int32]string{}
+	for _, l := range t.Links() {
+		names[l.Index] = l.Name
+	}
+	for _, a := range t.Addrs() {
+		if !a.Prefix.Addr().Is6() {
+			continue
+		}
+		raw := a.Prefix.Addr().As16()
+		scope := 0
+		switch {
+		case a.Prefix.Addr().IsLoopback():
+			scope = 0x10
+		case a.Prefix.Addr().IsLinkLocalUnicast():
+			scope = 0x20
+		}
+		fmt.Fprintf(&b, "%x %02x %02x %02x %02x %8s\n", raw[:], a.LinkIndex, a.Prefix.Bits(), scope, 0x80, names[a.LinkIndex])
+	}
+	return b.String()
+}
