@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/kernel"
+	"uk/net/netdev"
 )
 
 // isInterfaceIoctl reports whether cmd is one of the SIOC* interface
@@ -16,6 +17,6 @@ func interfaceIoctl(t *kernel.Task, cmd uint32, arg uint64) (uint64, error) {
 	if err != nil {
 		return 0, unix.ENODEV
 	}
-	_ = tbl // PENDING: netdev.Ioctl(tbl, t, cmd, arg) once net/netdev/ioctl.go lands
-	return 0, unix.ENOTTY
+	n, err := netdev.Ioctl(tbl, t, cmd, arg)
+	return uint64(n), err
 }
