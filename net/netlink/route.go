@@ -17,6 +17,13 @@ const ip6DefaultMetric = 1024
 // rtaCacheinfoLen is sizeof(struct rta_cacheinfo).
 const rtaCacheinfoLen = 32
 
+// Route cache flags (RTCF_*) Linux reports in the high bits of rtm_flags
+// of a route lookup.
+const (
+	rtcfLocal     = 0x80000000
+	rtcfBroadcast = 0x10000000
+)
+
 // rtmsg is the decoded struct rtmsg of a request.
 type rtmsg struct {
 	family, dstLen, srcLen, tos, table, protocol, scope, typ uint8
@@ -395,20 +402,38 @@ func (c *call) getRoute() ([][]byte, error) {
 	}
 	v6 := h.family == linux.AF_INET6
 	m := c.newMsg(linux.RTM_NEWROUTE, 0)
-	out := rtmsg{family: h.family, dstLen: 32, table: r.Table, typ: r.Type}
 	if v6 {
-		out.dstLen = 128
+		// rt6_fill_node: the matched route's table, protocol and
+		// type, with the flow's addresses as /128 destination and
+		// source (:: when none was given).
+		saddr := netip.IPv6Unspecified()
+		if in.hasSrc {
+			saddr = in.src
+		}
+		appendRtmsg(m, rtmsg{family: h.family, dstLen: 128, srcLen: 128, table: r.Table, protocol: r.Protocol, typ: r.Type})
+		m.u32(linux.RTA_TABLE, uint32(r.Table))
+		m.attr(linux.RTA_DST, in.dst.AsSlice())
+		m.attr(linux.RTA_SRC, saddr.AsSlice())
 	} else {
-		out.flags = linux.RTM_F_CLONED
-	}
-	if in.hasSrc {
-		out.srcLen = out.dstLen
-	}
-	appendRtmsg(m, out)
-	m.u32(linux.RTA_TABLE, uint32(r.Table))
-	m.attr(linux.RTA_DST, in.dst.AsSlice())
-	if in.hasSrc {
-		m.attr(linux.RTA_SRC, in.src.AsSlice())
+		// rt_fill_info: a cloned cache entry reported in the main
+		// table, its rt_flags' high bits telling local and broadcast
+		// destinations.
+		out := rtmsg{family: h.family, dstLen: 32, table: linux.RT_TABLE_MAIN, typ: r.Type, flags: linux.RTM_F_CLONED}
+		switch r.Type {
+		case linux.RTN_LOCAL:
+			out.flags |= rtcfLocal
+		case linux.RTN_BROADCAST:
+			out.flags |= rtcfBroadcast
+		}
+		if in.hasSrc {
+			out.srcLen = 32
+		}
+		appendRtmsg(m, out)
+		m.u32(linux.RTA_TABLE, linux.RT_TABLE_MAIN)
+		m.attr(linux.RTA_DST, in.dst.AsSlice())
+		if in.hasSrc {
+			m.attr(linux.RTA_SRC, in.src.AsSlice())
+		}
 	}
 	if v6 {
 		if hasSrc {

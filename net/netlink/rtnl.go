@@ -7,6 +7,7 @@ import (
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/net/netdev"
 )
 
 // Message kinds of rtnetlink types (rtnl_msgtype_kind: the low two bits of
@@ -202,9 +203,30 @@ func (c *call) dispatch() ([][]byte, *dump, error) {
 			return nil, nil, linux.EOPNOTSUPP
 		}
 		h = (*call).getRoute
+	case linux.RTM_GETNEIGH:
+		h = (*call).getNeigh
 	default:
 		return nil, nil, linux.EOPNOTSUPP
 	}
 	out, err := h(c)
 	return out, nil, err
+}
+
+// getNeigh is neigh_get: the sandbox keeps no neighbour entries the
+// configuration interfaces can see, so a well-formed lookup finds none.
+func (c *call) getNeigh() ([][]byte, error) {
+	const ndmsgLen = 12 // struct ndmsg
+	p := c.req.Payload
+	if len(p) < ndmsgLen {
+		return nil, linux.EINVAL
+	}
+	if _, ok := parseAttrs(p[ndmsgLen:])[linux.NDA_DST]; !ok {
+		return nil, linux.EINVAL
+	}
+	if index := int32(binary.LittleEndian.Uint32(p[4:])); index != 0 {
+		if _, ok := netdev.LinkByIndex(c.p.table, index); !ok {
+			return nil, linux.ENODEV
+		}
+	}
+	return nil, linux.ENOENT
 }

@@ -537,7 +537,7 @@ func TestRouteGet(t *testing.T) {
 	}
 	ms = get("10.0.2.15", 0)
 	as = attrsOf(t, ms[0])
-	if ms[0].Data[7] != linux.RTN_LOCAL || ms[0].Data[4] != linux.RT_TABLE_LOCAL || le32(as[linux.RTA_OIF]) != 1 {
+	if ms[0].Data[7] != linux.RTN_LOCAL || ms[0].Data[4] != linux.RT_TABLE_MAIN || le32(ms[0].Data[8:]) != linux.RTM_F_CLONED|rtcfLocal || le32(as[linux.RTA_OIF]) != 1 {
 		t.Errorf("10.0.2.15 (local): rtmsg %x attrs %v", ms[0].Data[:12], as)
 	}
 	ms = get("8.8.8.8", linux.RTM_F_FIB_MATCH)
@@ -549,8 +549,13 @@ func TestRouteGet(t *testing.T) {
 		t.Errorf("IPv6 without a default route: %v", got)
 	}
 	ms = get("fe80::1", 0)
-	if ms[0].Header.Type != linux.RTM_NEWROUTE || le32(attrsOf(t, ms[0])[linux.RTA_OIF]) != 2 {
-		t.Errorf("fe80::1: %+v", ms[0].Header)
+	as = attrsOf(t, ms[0])
+	// IPv6 reports the matched route's table and protocol, and the flow's
+	// source as a /128 (:: here).
+	if ms[0].Header.Type != linux.RTM_NEWROUTE || le32(as[linux.RTA_OIF]) != 2 ||
+		!bytes.Equal(ms[0].Data[:8], []byte{linux.AF_INET6, 128, 128, 0, linux.RT_TABLE_MAIN, linux.RTPROT_KERNEL, 0, linux.RTN_UNICAST}) ||
+		!bytes.Equal(as[linux.RTA_SRC], make([]byte, 16)) || le32(as[linux.RTA_PRIORITY]) != 256 {
+		t.Errorf("fe80::1: rtmsg %x attrs %v", ms[0].Data[:12], as)
 	}
 }
 
@@ -569,7 +574,9 @@ func TestControlAndUnknownMessages(t *testing.T) {
 		{"not a request", nlreq(linux.RTM_GETLINK, 0, 1, ifinfomsgBytes(0, 1, 0, 0)), 0, 0},
 		{"not a request, ack", nlreq(linux.RTM_GETLINK, linux.NLM_F_ACK, 1, ifinfomsgBytes(0, 1, 0, 0)), 1, 0},
 		{"type beyond RTM_MAX", nlreq(linux.RTM_MAX+1, linux.NLM_F_REQUEST, 1, []byte{0, 0, 0, 0}), 1, linux.EOPNOTSUPP},
-		{"no doit", nlreq(linux.RTM_GETNEIGH, linux.NLM_F_REQUEST, 1, []byte{0, 0, 0, 0}), 1, linux.EOPNOTSUPP},
+		{"no doit", nlreq(linux.RTM_GETANYCAST, linux.NLM_F_REQUEST, 1, []byte{0, 0, 0, 0}), 1, linux.EOPNOTSUPP},
+		{"neigh short", nlreq(linux.RTM_GETNEIGH, linux.NLM_F_REQUEST, 1, []byte{0, 0, 0, 0}), 1, linux.EINVAL},
+		{"neigh lookup", nlreq(linux.RTM_GETNEIGH, linux.NLM_F_REQUEST, 1, make([]byte, 12), rattr{linux.NDA_DST, []byte{10, 0, 2, 2}}), 1, linux.ENOENT},
 		{"no dump", nlreq(linux.RTM_NEWLINK, linux.NLM_F_REQUEST|linux.NLM_F_DUMP, 1, ifinfomsgBytes(0, 0, 0, 0)), 1, linux.ENODEV},
 		{"empty payload", nlreq(linux.RTM_GETLINK, linux.NLM_F_REQUEST, 1, nil), 0, 0},
 	} {
