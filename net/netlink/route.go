@@ -126,7 +126,7 @@ func (c *call) dumpRoutes() ([][]byte, error) {
 	} else if c.strict {
 		return nil, linux.EINVAL
 	}
-	rs := c.p.table.Routes()
+	rs := c.withLocalRoutes(c.p.table.Routes())
 	sortRoutes(rs)
 	var out [][]byte
 	for _, r := range rs {
@@ -303,9 +303,13 @@ func lookup(rs []netdev.Route, dst netip.Addr, oif int32) (netdev.Route, bool) {
 }
 
 // withLocalRoutes adds, when the table keeps no RT_TABLE_LOCAL routes,
-// the ones Linux derives from the addresses (fib_add_ifaddr): a host route
-// of type local per address, and the whole prefix for an address on a
-// loopback interface, so lookups of the sandbox's own addresses resolve.
+// the local table Linux derives from the addresses, so that dumps show it
+// and lookups of the sandbox's own addresses resolve. For IPv4
+// (fib_add_ifaddr): a local host route per address, the whole prefix as
+// local for an address on a loopback interface, and a broadcast route for
+// the address's broadcast address. For IPv6: a local host route per
+// address and the ff00::/8 multicast route of each interface with IPv6.
+// The derived routes go in address order, as Linux's trie walks them.
 func (c *call) withLocalRoutes(rs []netdev.Route) []netdev.Route {
 	for _, r := range rs {
 		if r.Table == linux.RT_TABLE_LOCAL {
@@ -316,17 +320,53 @@ func (c *call) withLocalRoutes(rs []netdev.Route) []netdev.Route {
 	for _, l := range c.p.table.Links() {
 		loopback[l.Index] = l.Flags&linux.IFF_LOOPBACK != 0
 	}
+	var local []netdev.Route
+	v6links := map[int32]bool{}
+	add := func(r netdev.Route) {
+		for _, o := range local {
+			if o.Dst == r.Dst && o.Type == r.Type && o.LinkIndex == r.LinkIndex {
+				return
+			}
+		}
+		r.Table, r.Protocol = linux.RT_TABLE_LOCAL, linux.RTPROT_KERNEL
+		local = append(local, r)
+	}
 	for _, a := range c.p.table.Addrs() {
 		ip := a.Prefix.Addr()
-		local := netdev.Route{Dst: netip.PrefixFrom(ip, ip.BitLen()), Src: ip, LinkIndex: a.LinkIndex,
-			Table: linux.RT_TABLE_LOCAL, Protocol: linux.RTPROT_KERNEL, Scope: linux.RT_SCOPE_HOST, Type: linux.RTN_LOCAL}
-		rs = append(rs, local)
-		if loopback[a.LinkIndex] && a.Prefix.Bits() < ip.BitLen() {
-			local.Dst = a.Prefix.Masked()
-			rs = append(rs, local)
+		if ip.Is6() {
+			add(netdev.Route{Dst: netip.PrefixFrom(ip, 128), LinkIndex: a.LinkIndex, Type: linux.RTN_LOCAL})
+			v6links[a.LinkIndex] = true
+			continue
+		}
+		r := netdev.Route{Dst: netip.PrefixFrom(ip, 32), Src: ip, LinkIndex: a.LinkIndex,
+			Scope: linux.RT_SCOPE_HOST, Type: linux.RTN_LOCAL}
+		add(r)
+		if loopback[a.LinkIndex] && a.Prefix.Bits() < 32 {
+			r.Dst = a.Prefix.Masked()
+			add(r)
+		}
+		if b := a.Broadcast; b.IsValid() && b != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			add(netdev.Route{Dst: netip.PrefixFrom(b, 32), Src: ip, LinkIndex: a.LinkIndex,
+				Scope: linux.RT_SCOPE_LINK, Type: linux.RTN_BROADCAST})
 		}
 	}
-	return rs
+	for _, l := range c.p.table.Links() {
+		if v6links[l.Index] && !loopback[l.Index] {
+			add(netdev.Route{Dst: netip.MustParsePrefix("ff00::/8"), LinkIndex: l.Index,
+				Type: linux.RTN_MULTICAST, Metric: 256})
+		}
+	}
+	sort.SliceStable(local, func(i, j int) bool {
+		a, b := local[i].Dst, local[j].Dst
+		if a.Addr().Is4() != b.Addr().Is4() {
+			return a.Addr().Is4()
+		}
+		if c := a.Masked().Addr().Compare(b.Masked().Addr()); c != 0 {
+			return c < 0
+		}
+		return a.Bits() < b.Bits()
+	})
+	return append(rs, local...)
 }
 
 // sourceFor picks the preferred source address of a route: its own

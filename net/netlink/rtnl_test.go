@@ -3,6 +3,8 @@ package netlink
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -692,5 +694,46 @@ func TestRouteGetDerivesLocalRoutes(t *testing.T) {
 		if ms[0].Data[7] != tc.typ || le32(attrsOf(t, ms[0])[linux.RTA_OIF]) != tc.oif {
 			t.Errorf("%s: type %d oif %d", tc.dst, ms[0].Data[7], le32(attrsOf(t, ms[0])[linux.RTA_OIF]))
 		}
+	}
+}
+
+// TestRouteDumpDerivesLocalTable: a table that keeps only the main table
+// dumps the local table Linux would have, in Linux's order.
+func TestRouteDumpDerivesLocalTable(t *testing.T) {
+	e := newEnv(t)
+	var main []netdev.Route
+	for _, r := range e.table.routes {
+		if r.Table == linux.RT_TABLE_MAIN {
+			main = append(main, r)
+		}
+	}
+	e.table.routes = main
+	ctx := userCtx(6)
+	s := e.open(ctx)
+	ms := roundTrip(t, s, ctx, nlreq(linux.RTM_GETROUTE, linux.NLM_F_REQUEST|linux.NLM_F_DUMP, 1, rtmsgBytes(0, 0, 0, 0, 0, 0, 0)))
+	var got []string
+	for _, m := range ms[:len(ms)-1] {
+		as := attrsOf(t, m)
+		d, ok := netip.AddrFromSlice(as[linux.RTA_DST])
+		if !ok {
+			d = netip.IPv4Unspecified()
+		}
+		got = append(got, fmt.Sprintf("%d %d %s dev %d src %x scope %d", m.Data[4], m.Data[7],
+			netip.PrefixFrom(d, int(m.Data[1])), le32(as[linux.RTA_OIF]), as[linux.RTA_PREFSRC], m.Data[6]))
+	}
+	want := []string{
+		"254 1 0.0.0.0/0 dev 2 src  scope 0",
+		"254 1 10.0.2.0/24 dev 2 src 0a00020f scope 253",
+		"255 2 10.0.2.15/32 dev 2 src 0a00020f scope 254",
+		"255 3 10.0.2.255/32 dev 2 src 0a00020f scope 253",
+		"255 2 127.0.0.0/8 dev 1 src 7f000001 scope 254",
+		"255 2 127.0.0.1/32 dev 1 src 7f000001 scope 254",
+		"254 1 fe80::/64 dev 2 src  scope 0",
+		"255 2 ::1/128 dev 1 src  scope 0",
+		"255 2 fe80::5054:ff:fe12:3456/128 dev 2 src  scope 0",
+		"255 5 ff00::/8 dev 2 src  scope 0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("dump:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
