@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 
