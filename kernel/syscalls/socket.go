@@ -108,10 +108,31 @@ func provider(t *kernel.Task, family int) (socket.Provider, error) {
 
 const sockFlagMask = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 
+// sockMax is Linux's SOCK_MAX: socket types at or above it are EINVAL
+// before any family sees them.
+const sockMax = 11
+
+// checkSocketArgs is the family-independent part of socket(2) and
+// socketpair(2), in __sys_socket's and __sock_create's order: flags
+// other than SOCK_NONBLOCK/SOCK_CLOEXEC, then the family's range, then
+// the type's.
+func checkSocketArgs(family, typ int) error {
+	if typ&^(sockFlagMask|0xf) != 0 {
+		return unix.EINVAL
+	}
+	if family < 0 || family >= unix.AF_MAX {
+		return unix.EAFNOSUPPORT
+	}
+	if typ&0xf >= sockMax {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 func sysSocket(t *kernel.Task, a [6]uint64) (uint64, error) {
 	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
-	if typ&^(sockFlagMask|0xf) != 0 {
-		return 0, unix.EINVAL
+	if err := checkSocketArgs(family, typ); err != nil {
+		return 0, err
 	}
 	p, err := provider(t, family)
 	if err != nil {
@@ -126,18 +147,27 @@ func sysSocket(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return uint64(n), err
 }
 
+// sysSocketpair creates the pair through the family. Families without
+// pairs still create one socket first, as Linux does before it asks the
+// protocol for the pair, so that a bad type or protocol reports the same
+// error socket(2) would rather than EOPNOTSUPP.
 func sysSocketpair(t *kernel.Task, a [6]uint64) (uint64, error) {
 	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
-	if typ&^(sockFlagMask|0xf) != 0 {
-		return 0, unix.EINVAL
+	if err := checkSocketArgs(family, typ); err != nil {
+		return 0, err
+	}
+	p, err := provider(t, family)
+	if err != nil {
+		return 0, err
 	}
 	if family != unix.AF_UNIX {
-		if _, err := provider(t, family); err != nil {
+		d, err := p.Socket(sockCtx{t}, typ&0xf, proto, 0)
+		if err != nil {
 			return 0, err
 		}
+		d.DecRef()
 		return 0, unix.EOPNOTSUPP
 	}
-	p, _ := provider(t, family)
 	x, y, err := p.Pair(sockCtx{t}, typ&0xf, proto, uint32(typ&unix.SOCK_NONBLOCK))
 	if err != nil {
 		return 0, err

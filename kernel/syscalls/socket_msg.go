@@ -2,6 +2,9 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"errors"
+	"math"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,6 +29,9 @@ const (
 	uioMaxIOV      = 1024
 	msgWaitForOne  = 0x10000
 	msgCmsgCloexec = unix.MSG_CMSG_CLOEXEC
+	// msgCmsgCompat is MSG_CMSG_COMPAT, the kernel's internal mark of a
+	// 32-bit caller: a flags argument with it is EINVAL.
+	msgCmsgCompat = 0x80000000
 )
 
 func cmsgAlign(n int) int { return (n + 7) &^ 7 }
@@ -188,6 +194,9 @@ func sendMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 }
 
 func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[2]&msgCmsgCompat != 0 {
+		return 0, unix.EINVAL
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
@@ -198,6 +207,9 @@ func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[3]&msgCmsgCompat != 0 {
+		return 0, unix.EINVAL
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
@@ -374,6 +386,9 @@ func buildControl(t *kernel.Task, c *socket.Control, passCred bool, buf, room ui
 }
 
 func sysRecvmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[2]&msgCmsgCompat != 0 {
+		return 0, unix.EINVAL
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
@@ -383,35 +398,98 @@ func sysRecvmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return uint64(n), err
 }
 
-// sysRecvmmsg receives up to vlen messages; MSG_WAITFORONE makes every
-// message after the first non-blocking. The timeout argument is not
-// honoured yet beyond that.
+// readRecvmmsgTimeout reads recvmmsg's struct timespec: EFAULT when it
+// cannot be read, EINVAL when it is not a valid time.
+func readRecvmmsgTimeout(t *kernel.Task, addr uint64) (time.Duration, error) {
+	var b [16]byte
+	if err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	sec := int64(binary.LittleEndian.Uint64(b[:]))
+	nsec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= int64(time.Second) {
+		return 0, unix.EINVAL
+	}
+	if sec >= int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64, nil
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
+}
+
+// sysRecvmmsg receives up to vlen messages, as Linux's do_recvmmsg: a
+// pending socket error is reported first; MSG_WAITFORONE makes every
+// message after the first non-blocking; the timeout is checked only
+// between messages (it never cuts a receive short: SO_RCVTIMEO does), and
+// what is left of it is written back. An error after some messages ends
+// the batch; it is kept as the socket's pending error, except EAGAIN.
 func sysRecvmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
+	flags := int(int32(a[3]))
+	if flags&msgCmsgCompat != 0 {
+		return 0, unix.EINVAL
+	}
+	var deadline time.Time
+	timed := a[4] != 0
+	if timed {
+		d, err := readRecvmmsgTimeout(t, a[4])
+		if err != nil {
+			return 0, err
+		}
+		// A zero timeout ends the batch after the first message.
+		if d > 0 {
+			deadline = time.Now().Add(d)
+		}
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	vlen := min(a[2]&0xffffffff, uioMaxIOV)
-	flags := int(int32(a[3]))
-	var done uint64
-	for ; done < vlen; done++ {
-		f := flags &^ msgWaitForOne
-		if done > 0 && flags&msgWaitForOne != 0 {
-			f |= unix.MSG_DONTWAIT
-		}
-		h := a[1] + done*mmsghdrSize
-		n, err := recvMsg(t, s, d, h, f)
-		if err != nil {
-			if done > 0 {
-				return done, nil
-			}
+	eh, _ := s.(socket.ErrorHolder)
+	if eh != nil && flags&unix.MSG_ERRQUEUE == 0 {
+		if err := eh.TakeError(); err != nil {
 			return 0, err
 		}
-		if err := putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
-			if done > 0 {
-				return done, nil
+	}
+	vlen := min(a[2]&0xffffffff, uioMaxIOV)
+	f := flags &^ msgWaitForOne
+	var done uint64
+	var left time.Duration
+	for done < vlen {
+		h := a[1] + done*mmsghdrSize
+		var n int
+		n, err = recvMsg(t, s, d, h, f)
+		if err != nil {
+			break
+		}
+		if err = putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
+			break
+		}
+		done++
+		if flags&msgWaitForOne != 0 {
+			f |= unix.MSG_DONTWAIT
+		}
+		if timed {
+			left = time.Until(deadline)
+			if left <= 0 {
+				left = 0
+				break
 			}
+		}
+	}
+	if err != nil {
+		if done == 0 {
+			return 0, err
+		}
+		var errno unix.Errno
+		if errors.As(err, &errno) && errno != unix.EAGAIN && errno < 512 && eh != nil {
+			eh.SetError(errno)
+		}
+	}
+	if timed {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
+		binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))
+		if err := t.CopyOut(a[4], b[:]); err != nil {
 			return 0, err
 		}
 	}

@@ -166,6 +166,10 @@ func (s *Socket) Connect(ctx socket.Context, addr []byte, nonblock bool) error {
 	if terr := s.ep.LastError(); terr != nil {
 		return errnoOf(terr)
 	}
+	// tcpip answers the first connect after the handshake with success
+	// (a non-blocking caller learns of the connection that way); this
+	// caller already has, so the next connect must say EISCONN.
+	s.ep.Connect(fa)
 	return nil
 }
 

@@ -212,9 +212,6 @@ func (s *Socket) recvOnce(dst []byte, peek, wantAddr bool) (tcpip.ReadResult, tc
 func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr bool) (tcpip.ReadResult, error) {
 	peek := flags&linux.MSG_PEEK != 0
 	waitAll := flags&linux.MSG_WAITALL != 0 && s.typ == linux.SOCK_STREAM && !peek
-	if s.typ == linux.SOCK_STREAM && len(dst) == 0 && !peek {
-		return tcpip.ReadResult{}, nil
-	}
 	var b *blocker
 	defer func() {
 		if b != nil {
@@ -280,6 +277,16 @@ func (s *Socket) recvInto(ctx vfs.Context, dst []byte, flags int, nonblock bool,
 // SendMsg implements socket.Socket.
 func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, error) {
 	req.Control.Release()
+	if s.typ != linux.SOCK_STREAM {
+		// udp_sendmsg's and raw_sendmsg's first checks: the IP length
+		// field's limit, then out-of-band data, which only TCP has.
+		if len(req.Data) > 0xffff {
+			return 0, linux.EMSGSIZE
+		}
+		if req.Flags&linux.MSG_OOB != 0 {
+			return 0, linux.EOPNOTSUPP
+		}
+	}
 	var to *tcpip.FullAddress
 	if req.To != nil && s.typ != linux.SOCK_STREAM {
 		fa, af, err := parseAddr(s.family, req.To)
@@ -294,19 +301,30 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 			to = &fa
 		}
 	}
-	if s.typ == linux.SOCK_STREAM && req.Flags&linux.MSG_OOB != 0 {
-		return 0, linux.EOPNOTSUPP
-	}
+	// TCP's urgent data has no place in tcpip: MSG_OOB data goes in
+	// band, which is what a receiver with SO_OOBINLINE would see.
 	return s.send(ctx, req.Data, to, req.Flags, req.NonBlock)
 }
 
 // RecvMsg implements socket.Socket.
 func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
-	if req.Flags&linux.MSG_OOB != 0 {
+	if req.Flags&linux.MSG_OOB != 0 && s.typ == linux.SOCK_STREAM {
+		// tcp_recv_urg: there is never urgent data to read (tcpip keeps
+		// none). Datagram sockets ignore the flag.
 		return nil, linux.EINVAL
 	}
 	if req.Flags&linux.MSG_ERRQUEUE != 0 {
 		return nil, linux.EAGAIN
+	}
+	if s.typ != linux.SOCK_STREAM {
+		// A datagram receive reports a pending error before any data.
+		s.mu.Lock()
+		e := s.pendingErr
+		s.pendingErr = 0
+		s.mu.Unlock()
+		if e != 0 {
+			return nil, e
+		}
 	}
 	buf := make([]byte, req.Len)
 	r, err := s.recv(ctx, buf, req.Flags, req.NonBlock, req.WantAddr)

@@ -11,32 +11,104 @@ import (
 	"uk/net/socket"
 )
 
-// GetSockOpt implements socket.Socket.
+// TakeError implements socket.ErrorHolder: the error recvmmsg left comes
+// first, then the endpoint's own (an ICMP error, a reset).
+func (s *Socket) TakeError() error {
+	s.mu.Lock()
+	e := s.pendingErr
+	s.pendingErr = 0
+	s.mu.Unlock()
+	if e != 0 {
+		return e
+	}
+	if terr := s.ep.LastError(); terr != nil {
+		return errnoOf(terr)
+	}
+	return nil
+}
+
+// SetError implements socket.ErrorHolder.
+func (s *Socket) SetError(e linux.Errno) {
+	s.mu.Lock()
+	s.pendingErr = e
+	s.mu.Unlock()
+}
+
+// GetSockOpt implements socket.Socket. Levels are tried as Linux's
+// protocol handlers chain them: SOL_SOCKET, then the transport's own level
+// (SOL_TCP, SOL_UDP, SOL_RAW), then the network layer's, which answers
+// any other level with EOPNOTSUPP (IPv4) or ENOPROTOOPT (IPv6).
 func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]byte, error) {
-	switch level {
-	case linux.SOL_SOCKET:
+	if level == linux.SOL_SOCKET {
 		return s.getSocketOpt(name)
-	case linux.SOL_TCP:
-		if s.typ != linux.SOCK_STREAM {
-			return nil, linux.EOPNOTSUPP
-		}
+	}
+	switch {
+	case level == linux.SOL_TCP && s.typ == linux.SOCK_STREAM:
 		return s.getTCPOpt(name, optlen)
-	case linux.SOL_IP:
-		if s.family != linux.AF_INET {
-			return nil, linux.EOPNOTSUPP
-		}
-		return s.getIPOpt(name)
-	case linux.SOL_IPV6:
-		if s.family != linux.AF_INET6 {
-			return nil, linux.ENOPROTOOPT
-		}
-		return s.getIPv6Opt(name)
-	case linux.SOL_UDP, linux.SOL_RAW, linux.SOL_ICMPV6:
+	case level == linux.SOL_UDP && s.isUDP():
+		return s.getUDPOpt(name)
+	case s.isRawLevel(level):
 		if v, ok := s.storedOpt(level, name); ok {
 			return v, nil
 		}
+		return nil, linux.ENOPROTOOPT
 	}
-	return nil, linux.ENOPROTOOPT
+	if s.family == linux.AF_INET6 {
+		switch {
+		case level == linux.SOL_IPV6:
+			return s.getIPv6Opt(name)
+		case level == linux.SOL_IP && s.typ != linux.SOCK_RAW:
+			return s.getIPOpt(name)
+		}
+		return nil, linux.ENOPROTOOPT
+	}
+	if level != linux.SOL_IP {
+		return nil, linux.EOPNOTSUPP
+	}
+	return s.getIPOpt(name)
+}
+
+// isUDP reports whether s is a UDP socket (not a ping socket).
+func (s *Socket) isUDP() bool {
+	return s.typ == linux.SOCK_DGRAM && s.protocol == linux.IPPROTO_UDP
+}
+
+// isRawLevel reports whether level is a raw socket's own: SOL_RAW, and
+// for IPv6 also SOL_ICMPV6 (the ICMPv6 filter).
+func (s *Socket) isRawLevel(level int) bool {
+	if s.typ != linux.SOCK_RAW {
+		return false
+	}
+	return level == linux.SOL_RAW || s.family == linux.AF_INET6 && level == linux.SOL_ICMPV6
+}
+
+// udpOptions are the SOL_UDP options Linux knows (udp_lib_setsockopt);
+// tcpip implements none of them, so they are stored and read back.
+var udpOptions = map[int]bool{
+	linux.UDP_CORK: true, linux.UDP_ENCAP: true, linux.UDP_NO_CHECK6_TX: true,
+	linux.UDP_NO_CHECK6_RX: true, linux.UDP_SEGMENT: true, linux.UDP_GRO: true,
+}
+
+func (s *Socket) getUDPOpt(name int) ([]byte, error) {
+	if !udpOptions[name] {
+		return nil, linux.ENOPROTOOPT
+	}
+	if v, ok := s.storedOpt(linux.SOL_UDP, name); ok {
+		return v, nil
+	}
+	return socket.Int(0), nil
+}
+
+func (s *Socket) setUDPOpt(name int, val []byte) error {
+	if !udpOptions[name] {
+		return linux.ENOPROTOOPT
+	}
+	v, err := socket.ParseInt(val)
+	if err != nil {
+		return err
+	}
+	s.store(linux.SOL_UDP, name, socket.Int(v))
+	return nil
 }
 
 func (s *Socket) storedOpt(level, name int) ([]byte, bool) {
@@ -65,8 +137,8 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 	case linux.SO_PROTOCOL:
 		return socket.Int(int32(s.protocol)), nil
 	case linux.SO_ERROR:
-		if terr := s.ep.LastError(); terr != nil {
-			return socket.Int(int32(errnoOf(terr))), nil
+		if err := s.TakeError(); err != nil {
+			return socket.Int(int32(err.(linux.Errno))), nil
 		}
 		return socket.Int(0), nil
 	case linux.SO_ACCEPTCONN:
@@ -295,29 +367,26 @@ func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 	return nil, linux.ENOPROTOOPT
 }
 
-// SetSockOpt implements socket.Socket.
+// SetSockOpt implements socket.Socket, with GetSockOpt's chain of
+// levels; the network layer answers unknown levels with ENOPROTOOPT.
 func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
-	switch level {
-	case linux.SOL_SOCKET:
+	if level == linux.SOL_SOCKET {
 		return s.setSocketOpt(ctx, name, val)
-	case linux.SOL_TCP:
-		if s.typ != linux.SOCK_STREAM {
-			return linux.EOPNOTSUPP
-		}
+	}
+	switch {
+	case level == linux.SOL_TCP && s.typ == linux.SOCK_STREAM:
 		return s.setTCPOpt(name, val)
-	case linux.SOL_IP:
-		if s.family != linux.AF_INET {
-			return linux.ENOPROTOOPT
-		}
-		return s.setIPOpt(name, val)
-	case linux.SOL_IPV6:
-		if s.family != linux.AF_INET6 {
-			return linux.ENOPROTOOPT
-		}
-		return s.setIPv6Opt(name, val)
-	case linux.SOL_UDP, linux.SOL_RAW, linux.SOL_ICMPV6:
+	case level == linux.SOL_UDP && s.isUDP():
+		return s.setUDPOpt(name, val)
+	case s.isRawLevel(level):
 		s.store(level, name, val)
 		return nil
+	}
+	switch {
+	case level == linux.SOL_IPV6 && s.family == linux.AF_INET6:
+		return s.setIPv6Opt(name, val)
+	case level == linux.SOL_IP && (s.family == linux.AF_INET || s.typ != linux.SOCK_RAW):
+		return s.setIPOpt(name, val)
 	}
 	return linux.ENOPROTOOPT
 }
@@ -463,11 +532,11 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 	var terr tcpip.Error
 	switch name {
 	case linux.IP_TTL:
-		if v == -1 {
-			v = 0
-		}
-		if v < 0 || v > 255 {
+		if v != -1 && (v < 1 || v > 255) {
 			return linux.EINVAL
+		}
+		if v == -1 {
+			v = 0 // tcpip's "use the default"
 		}
 		terr = s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v))
 	case linux.IP_TOS:

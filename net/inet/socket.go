@@ -44,10 +44,15 @@ func (s *Stack) Provider(family int) *Provider {
 	return &Provider{st: s, family: family}
 }
 
+// ipprotoMax is Linux's IPPROTO_MAX: protocols at or above it are EINVAL,
+// those below it that no transport serves EPROTONOSUPPORT.
+const ipprotoMax = 263
+
 // Socket implements socket.Provider: socket(2) with Linux's checks, in
-// inet_create's order.
+// inet_create's order (the syscall layer has already refused types at or
+// above SOCK_MAX).
 func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (*vfs.FileDescription, error) {
-	if typ <= 0 || typ > linux.SOCK_PACKET || protocol < 0 || protocol >= 256 {
+	if protocol < 0 || protocol >= ipprotoMax {
 		return nil, linux.EINVAL
 	}
 	netProto := tcpip.NetworkProtocolNumber(ipv4.ProtocolNumber)
@@ -66,6 +71,10 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 		}
 		protocol = linux.IPPROTO_TCP
 		ep, terr = p.st.ts.NewEndpoint(tcp.ProtocolNumber, netProto, wq)
+		if terr == nil {
+			// Nagle's algorithm is on until TCP_NODELAY, as in Linux.
+			ep.SocketOptions().SetDelayOption(true)
+		}
 	case linux.SOCK_DGRAM:
 		switch protocol {
 		case 0, linux.IPPROTO_UDP:
@@ -127,6 +136,9 @@ type Socket struct {
 	opts socket.Options
 	// stored options tcpip has no place for, echoed back by getsockopt.
 	stored map[[2]int][]byte
+	// pendingErr is an error recvmmsg left for the next call (Linux's
+	// sk_err); errors of the endpoint itself wait in tcpip.
+	pendingErr linux.Errno
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every
@@ -237,4 +249,7 @@ func (s *Socket) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg 
 	return 0, ctx.CopyOut(arg, b[:])
 }
 
-var _ socket.Socket = (*Socket)(nil)
+var (
+	_ socket.Socket      = (*Socket)(nil)
+	_ socket.ErrorHolder = (*Socket)(nil)
+)

@@ -181,3 +181,16 @@ func WantsSIGPIPE(err error) bool {
 	}
 	return errors.Is(err, unix.EPIPE)
 }
+
+// ErrorHolder is implemented by sockets that keep Linux's pending socket
+// error (sk_err): the error an asynchronous event (an ICMP message, a
+// reset) or a batch call that already had results to return left for
+// the next call to report. SO_ERROR reads and clears it; recvmmsg
+// reports it before receiving anything, and stores there the error it
+// met after receiving some messages.
+type ErrorHolder interface {
+	// TakeError returns the pending error and clears it (nil if none).
+	TakeError() error
+	// SetError makes e the pending error.
+	SetError(e unix.Errno)
+}

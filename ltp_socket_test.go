@@ -1,0 +1,23 @@
+package main
+
+// Integration test of the socket system calls' error paths and edge cases
+// that the Linux Test Project's socket tests check: testdata/c/ltp_socket.c
+// runs natively (socket files in a temporary directory) and under `uk run`
+// (in the sandbox's /tmp), and must print the same.
+
+import "testing"
+
+func init() {
+	otherCPrograms = append(otherCPrograms, "ltp_socket")
+}
+
+// TestLTPSocketCases compares every case of ltp_socket with native Linux.
+func TestLTPSocketCases(t *testing.T) {
+	prog := cProgram(t, "ltp_socket")
+	native := runNativeSpec(t, prog, runSpec{Args: []string{t.TempDir()}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		uk := runUKSpec(t, platform, prog, runSpec{Args: []string{"/tmp"}})
+		sameAsNative(t, native, uk)
+	})
+}

@@ -1,0 +1,1179 @@
+/*
+ * ltp_socket: the error paths and edge cases of the socket system calls
+ * that the Linux Test Project's socket tests check (socket, socketpair,
+ * bind, listen, connect, accept, getsockname, getpeername, send, sendto,
+ * sendmsg, sendmmsg, recv, recvfrom, recvmsg, recvmmsg, getsockopt,
+ * setsockopt), written afresh from the man pages: bad descriptors,
+ * non-sockets, bad addresses (EFAULT), bad lengths, wrong families,
+ * unconnected sockets, MSG_* flags, recvmmsg timeouts, SO_* options.
+ *
+ * A forked server accepts TCP connections on loopback (and AF_UNIX ones in
+ * a directory given as argv[1]), greets each with a line, and answers an
+ * 'R' on a unix connection with a descriptor passed by SCM_RIGHTS.
+ *
+ * Each case prints one line with what the call returned; a result that is
+ * not what Linux documents prints FAIL. Ports are never printed.
+ */
+#include "uktest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* ename names errno values, including the networking ones uktest.h's
+ * table lacks. */
+static const char *ename(int e) {
+	switch (e) {
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case EINPROGRESS: return "EINPROGRESS";
+	case EALREADY: return "EALREADY";
+	case EISCONN: return "EISCONN";
+	case ENOTCONN: return "ENOTCONN";
+	case ECONNRESET: return "ECONNRESET";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+	case EPROTOTYPE: return "EPROTOTYPE";
+	case ENOPROTOOPT: return "ENOPROTOOPT";
+	case EDESTADDRREQ: return "EDESTADDRREQ";
+	case ENOTSOCK: return "ENOTSOCK";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ENOBUFS: return "ENOBUFS";
+	case EDOM: return "EDOM";
+	case ENETUNREACH: return "ENETUNREACH";
+	}
+	return errname(e);
+}
+
+/* res formats a call's outcome: "ok", "=N" when asked for the value, or
+ * "-1 ENAME". */
+static const char *res(long r, int e, int showval) {
+	static char buf[64];
+	if (r == -1)
+		snprintf(buf, sizeof buf, "-1 %s", ename(e));
+	else if (showval)
+		snprintf(buf, sizeof buf, "=%ld", r);
+	else
+		snprintf(buf, sizeof buf, "ok");
+	return buf;
+}
+
+/* ERR requires expr to fail with E; OK requires success (any value); VAL
+ * requires the exact value. Each prints one line. */
+#define ERR(desc, expr, E) ({ errno = 0; long r_ = (long)(expr); int e_ = errno; \
+	int good_ = r_ == -1 && e_ == (E); \
+	printf("%s: %s%s\n", desc, res(r_, e_, 1), good_ ? "" : " FAIL"); \
+	if (!good_) { ukt_failures++; } r_; })
+#define OK(desc, expr) ({ errno = 0; long r_ = (long)(expr); int e_ = errno; \
+	printf("%s: %s%s\n", desc, res(r_, e_, 0), r_ != -1 ? "" : " FAIL"); \
+	if (r_ == -1) { ukt_failures++; } r_; })
+#define VAL(desc, expr, want) ({ errno = 0; long r_ = (long)(expr); int e_ = errno; \
+	printf("%s: %s%s\n", desc, res(r_, e_, 1), r_ == (long)(want) ? "" : " FAIL"); \
+	if (r_ != (long)(want)) { ukt_failures++; } r_; })
+/* SHOW prints the outcome whatever it is (for cases where Linux's answer
+ * is what we compare against, not a documented promise). */
+#define SHOW(desc, expr) ({ errno = 0; long r_ = (long)(expr); int e_ = errno; \
+	printf("%s: %s\n", desc, res(r_, e_, 1)); r_; })
+
+static void *bad_addr;		/* a PROT_NONE page */
+static struct sockaddr_in srv_in;	/* the server's TCP address (0.0.0.0:port) */
+static struct sockaddr_un srv_un;	/* the server's unix address */
+static pid_t server_pid;
+static char sock_dir[200];
+
+static const char greeting[] = "hello\n";
+
+/* pass_fd sends a descriptor of a fresh temporary file with a message. */
+static void pass_fd(int conn) {
+	char path[300];
+	snprintf(path, sizeof path, "%s/passed", sock_dir);
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (f < 0)
+		return;
+	unlink(path);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iv = {.iov_base = "rights", .iov_len = 6};
+	struct msghdr mh = {.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(c), &f, sizeof f);
+	sendmsg(conn, &mh, 0);
+	close(f);
+}
+
+/* serve is the server child: it accepts on both listeners forever. */
+static void serve(int lin, int lun) {
+	fd_set all;
+	FD_ZERO(&all);
+	FD_SET(lin, &all);
+	FD_SET(lun, &all);
+	int nfds = (lin > lun ? lin : lun) + 1;
+	for (;;) {
+		fd_set rd = all;
+		if (select(nfds, &rd, NULL, NULL, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (int fd = 0; fd < nfds; fd++) {
+			if (!FD_ISSET(fd, &rd))
+				continue;
+			if (fd == lin || fd == lun) {
+				int c = accept(fd, NULL, NULL);
+				if (c >= 0) {
+					FD_SET(c, &all);
+					if (c >= nfds)
+						nfds = c + 1;
+					if (fd == lin)
+						write(c, greeting, sizeof greeting - 1);
+				}
+				continue;
+			}
+			char b[1024];
+			ssize_t n = read(fd, b, sizeof b);
+			if (n > 0 && b[0] == 'R')
+				pass_fd(fd);
+			if (n == 0 || (n < 0 && errno != EINTR)) {
+				close(fd);
+				FD_CLR(fd, &all);
+			}
+		}
+	}
+}
+
+static void start_server(void) {
+	int lin = socket(AF_INET, SOCK_STREAM, 0);
+	srv_in.sin_family = AF_INET;
+	srv_in.sin_addr.s_addr = htonl(INADDR_ANY);
+	socklen_t len = sizeof srv_in;
+	if (lin < 0 || bind(lin, (struct sockaddr *)&srv_in, sizeof srv_in) || listen(lin, 10) ||
+	    getsockname(lin, (struct sockaddr *)&srv_in, &len)) {
+		printf("server setup: FAIL %s\n", ename(errno));
+		exit(1);
+	}
+	int lun = socket(AF_UNIX, SOCK_STREAM, 0);
+	srv_un.sun_family = AF_UNIX;
+	snprintf(srv_un.sun_path, sizeof srv_un.sun_path, "%s/srv", sock_dir);
+	unlink(srv_un.sun_path);
+	if (lun < 0 || bind(lun, (struct sockaddr *)&srv_un, sizeof srv_un) || listen(lun, 10)) {
+		printf("unix server setup: FAIL %s\n", ename(errno));
+		exit(1);
+	}
+	server_pid = fork();
+	if (server_pid == 0)
+		serve(lin, lun);
+	close(lin);
+	close(lun);
+}
+
+static void stop_server(void) {
+	kill(server_pid, SIGKILL);
+	waitpid(server_pid, NULL, 0);
+	unlink(srv_un.sun_path);
+}
+
+/* unused_port returns a TCP or UDP port nothing listens on (in network
+ * order): bind to port 0, read the port back, close. */
+static in_port_t unused_port(int type) {
+	int s = socket(AF_INET, type, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	socklen_t len = sizeof a;
+	bind(s, (struct sockaddr *)&a, sizeof a);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	close(s);
+	return a.sin_port;
+}
+
+/* connected returns a TCP socket connected to the server with its
+ * greeting waiting (select says readable within 2 s). */
+static int connected(void) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(s, (struct sockaddr *)&srv_in, sizeof srv_in) < 0) {
+		printf("connect to server: FAIL %s\n", ename(errno));
+		ukt_failures++;
+		return s;
+	}
+	fd_set rd;
+	FD_ZERO(&rd);
+	FD_SET(s, &rd);
+	struct timeval tv = {2, 0};
+	if (select(s + 1, &rd, NULL, NULL, &tv) != 1) {
+		printf("greeting: FAIL not readable\n");
+		ukt_failures++;
+	}
+	return s;
+}
+
+static int devnull(void) { return open("/dev/null", O_WRONLY); }
+
+static void test_socket(void) {
+	int s;
+	ERR("socket(0, STREAM)", s = socket(0, SOCK_STREAM, 0), EAFNOSUPPORT);
+	ERR("socket(INET, 75)", s = socket(AF_INET, 75, 0), EINVAL);
+	s = OK("socket(UNIX, DGRAM)", socket(AF_UNIX, SOCK_DGRAM, 0));
+	close(s);
+	ERR("socket(INET, RAW, 0)", socket(AF_INET, SOCK_RAW, 0), EPROTONOSUPPORT);
+	ERR("socket(INET6, RAW, 0)", socket(AF_INET6, SOCK_RAW, 0), EPROTONOSUPPORT);
+	s = OK("socket(INET, DGRAM, 17)", socket(AF_INET, SOCK_DGRAM, 17));
+	close(s);
+	ERR("socket(INET, STREAM, 17)", socket(AF_INET, SOCK_STREAM, 17), EPROTONOSUPPORT);
+	ERR("socket(INET, DGRAM, 6)", socket(AF_INET, SOCK_DGRAM, 6), EPROTONOSUPPORT);
+	s = OK("socket(INET, STREAM, 6)", socket(AF_INET, SOCK_STREAM, 6));
+	close(s);
+	ERR("socket(INET, STREAM, 1)", socket(AF_INET, SOCK_STREAM, 1), EPROTONOSUPPORT);
+	ERR("socket(INET, SEQPACKET, 0)", socket(AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
+	ERR("socket(INET, STREAM, -1)", socket(AF_INET, SOCK_STREAM, -1), EINVAL);
+	ERR("socket(INET, STREAM, 256)", socket(AF_INET, SOCK_STREAM, 256), EPROTONOSUPPORT);
+	ERR("socket(INET, 0, 0)", socket(AF_INET, 0, 0), ESOCKTNOSUPPORT);
+	ERR("socket(INET, -1, 0)", socket(AF_INET, -1, 0), EINVAL);
+	ERR("socket(-1, STREAM)", socket(-1, SOCK_STREAM, 0), EAFNOSUPPORT);
+	ERR("socket(1000, STREAM)", socket(1000, SOCK_STREAM, 0), EAFNOSUPPORT);
+	ERR("socket(UNIX, STREAM, 2)", socket(AF_UNIX, SOCK_STREAM, 2), EPROTONOSUPPORT);
+	s = OK("socket(UNIX, RAW, 0)", socket(AF_UNIX, SOCK_RAW, 0));
+	int ty = 0;
+	socklen_t tylen = sizeof ty;
+	getsockopt(s, SOL_SOCKET, SO_TYPE, &ty, &tylen);
+	VAL("  unix RAW is DGRAM", ty, SOCK_DGRAM);
+	close(s);
+
+	/* SOCK_CLOEXEC and SOCK_NONBLOCK. */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	VAL("plain F_GETFD", fcntl(s, F_GETFD), 0);
+	VAL("plain F_GETFL", fcntl(s, F_GETFL), O_RDWR);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	VAL("SOCK_CLOEXEC F_GETFD", fcntl(s, F_GETFD), FD_CLOEXEC);
+	close(s);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	VAL("SOCK_NONBLOCK F_GETFL", fcntl(s, F_GETFL), O_RDWR | O_NONBLOCK);
+	close(s);
+	s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	VAL("INET6 both F_GETFD", fcntl(s, F_GETFD), FD_CLOEXEC);
+	VAL("INET6 both F_GETFL", fcntl(s, F_GETFL), O_RDWR | O_NONBLOCK);
+	close(s);
+	ERR("socket(INET, STREAM|O_APPEND)", socket(AF_INET, SOCK_STREAM | O_APPEND, 0), EINVAL);
+}
+
+static void test_socketpair(void) {
+	int sv[2];
+	ERR("socketpair(INET, STREAM)", socketpair(AF_INET, SOCK_STREAM, 0, sv), EOPNOTSUPP);
+	ERR("socketpair(INET, DGRAM)", socketpair(AF_INET, SOCK_DGRAM, 0, sv), EOPNOTSUPP);
+	ERR("socketpair(INET6, STREAM)", socketpair(AF_INET6, SOCK_STREAM, 0, sv), EOPNOTSUPP);
+	ERR("socketpair(0, STREAM)", socketpair(0, SOCK_STREAM, 0, sv), EAFNOSUPPORT);
+	ERR("socketpair(UNIX, 75)", socketpair(AF_UNIX, 75, 0, sv), EINVAL);
+	ERR("socketpair(UNIX, STREAM, 6)", socketpair(AF_UNIX, SOCK_STREAM, 6, sv), EPROTONOSUPPORT);
+	ERR("socketpair(INET, STREAM, 17)", socketpair(AF_INET, SOCK_STREAM, 17, sv), EPROTONOSUPPORT);
+	ERR("socketpair(INET, DGRAM, 6)", socketpair(AF_INET, SOCK_DGRAM, 6, sv), EPROTONOSUPPORT);
+	ERR("socketpair(UNIX, STREAM, bad sv)", socketpair(AF_UNIX, SOCK_STREAM, 0, bad_addr), EFAULT);
+	ERR("socketpair(UNIX, STREAM, NULL sv)", socketpair(AF_UNIX, SOCK_STREAM, 0, NULL), EFAULT);
+	if (OK("socketpair(UNIX, STREAM|NONBLOCK|CLOEXEC)", socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv)) == 0) {
+		VAL("pair[0] F_GETFD", fcntl(sv[0], F_GETFD), FD_CLOEXEC);
+		VAL("pair[1] F_GETFL", fcntl(sv[1], F_GETFL), O_RDWR | O_NONBLOCK);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+
+static void test_bind(void) {
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int nul = devnull();
+	ERR("bind(400)", bind(400, (struct sockaddr *)&a, sizeof a), EBADF);
+	ERR("bind(-1)", bind(-1, (struct sockaddr *)&a, sizeof a), EBADF);
+	ERR("bind(/dev/null)", bind(nul, (struct sockaddr *)&a, sizeof a), ENOTSOCK);
+	close(nul);
+
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("bind(addr=-1)", bind(s, (struct sockaddr *)-1, sizeof a), EFAULT);
+	ERR("bind(bad page)", bind(s, bad_addr, sizeof a), EFAULT);
+	ERR("bind(len 3)", bind(s, (struct sockaddr *)&a, 3), EINVAL);
+	ERR("bind(len 0)", bind(s, (struct sockaddr *)&a, 0), EINVAL);
+	ERR("bind(len -1)", bind(s, (struct sockaddr *)&a, -1), EINVAL);
+	ERR("bind(len 129)", bind(s, (struct sockaddr *)&a, 129), EINVAL);
+	struct sockaddr_in nonlocal = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0AFFFEFD)};
+	ERR("bind(10.255.254.253)", bind(s, (struct sockaddr *)&nonlocal, sizeof nonlocal), EADDRNOTAVAIL);
+	struct sockaddr_in fam47 = {.sin_family = 47};
+	ERR("bind(family 47)", bind(s, (struct sockaddr *)&fam47, sizeof fam47), EAFNOSUPPORT);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	ERR("bind(AF_UNIX addr on INET)", bind(s, (struct sockaddr *)&un, sizeof un), EAFNOSUPPORT);
+	struct sockaddr_in unspec = {.sin_family = AF_UNSPEC, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	OK("bind(AF_UNSPEC, INADDR_ANY)", bind(s, (struct sockaddr *)&unspec, sizeof unspec));
+	ERR("bind again", bind(s, (struct sockaddr *)&a, sizeof a), EINVAL);
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = srv_in.sin_port};
+	ERR("bind(port in use)", bind(s, (struct sockaddr *)&lo, sizeof lo), EADDRINUSE);
+	struct sockaddr_in unspec_lo = {.sin_family = AF_UNSPEC, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ERR("bind(AF_UNSPEC, loopback)", bind(s, (struct sockaddr *)&unspec_lo, sizeof unspec_lo), EAFNOSUPPORT);
+	close(s);
+
+	/* A port below 1024 needs CAP_NET_BIND_SERVICE: as root it binds. */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in low = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(1023)};
+	SHOW("bind(UDP port 1023 as root)", bind(s, (struct sockaddr *)&low, sizeof low));
+	close(s);
+
+	/* bind on a UDP socket then getsockname. */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	OK("bind(UDP loopback:0)", bind(s, (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, sizeof a));
+	struct sockaddr_in got;
+	socklen_t len = sizeof got;
+	getsockname(s, (struct sockaddr *)&got, &len);
+	CHECK("bound UDP has a port and loopback address", got.sin_port != 0 && got.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && len == sizeof got);
+	close(s);
+
+	/* AF_INET6 sockets. */
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	ERR("INET6 bind(sockaddr_in len 16)", bind(s, (struct sockaddr *)&a, sizeof a), EINVAL);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	ERR("INET6 bind(len 23)", bind(s, (struct sockaddr *)&a6, 23), EINVAL);
+	OK("INET6 bind(any, len 24)", bind(s, (struct sockaddr *)&a6, 24));
+	close(s);
+
+	/* unix: path too long, EADDRINUSE, ENOENT directory. */
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ERR("unix bind(existing path)", bind(s, (struct sockaddr *)&srv_un, sizeof srv_un), EADDRINUSE);
+	struct sockaddr_un nodir = {.sun_family = AF_UNIX};
+	snprintf(nodir.sun_path, sizeof nodir.sun_path, "%s/nodir/sock", sock_dir);
+	ERR("unix bind(missing dir)", bind(s, (struct sockaddr *)&nodir, sizeof nodir), ENOENT);
+	ERR("unix bind(len 200)", bind(s, (struct sockaddr *)&nodir, 200), EINVAL);
+	close(s);
+}
+
+static void test_listen(void) {
+	int nul = devnull();
+	ERR("listen(400)", listen(400, 0), EBADF);
+	ERR("listen(/dev/null)", listen(nul, 0), ENOTSOCK);
+	close(nul);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	ERR("listen(UDP)", listen(s, 0), EOPNOTSUPP);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	OK("listen(unbound TCP)", listen(s, 5));
+	OK("listen twice", listen(s, -1));
+	int opt;
+	socklen_t len = sizeof opt;
+	getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &opt, &len);
+	VAL("SO_ACCEPTCONN of listener", opt, 1);
+	close(s);
+	s = connected();
+	ERR("listen(connected TCP)", listen(s, 5), EINVAL);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	shutdown(s, SHUT_RDWR);
+	SHOW("listen(after shutdown)", listen(s, 5));
+	close(s);
+}
+
+static void test_connect(void) {
+	int nul = devnull();
+	ERR("connect(400)", connect(400, (struct sockaddr *)&srv_in, sizeof srv_in), EBADF);
+	ERR("connect(/dev/null)", connect(nul, (struct sockaddr *)&srv_in, sizeof srv_in), ENOTSOCK);
+	close(nul);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("connect(addr=-1)", syscall(SYS_connect, s, (struct sockaddr *)-1, sizeof srv_in), EFAULT);
+	ERR("connect(len 3)", connect(s, (struct sockaddr *)&srv_in, 3), EINVAL);
+	ERR("connect(len -1)", connect(s, (struct sockaddr *)&srv_in, -1), EINVAL);
+	ERR("connect(len 1000)", connect(s, (struct sockaddr *)&srv_in, 1000), EINVAL);
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	OK("connect(0.0.0.0:server)", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in));
+	ERR("connect again (EISCONN)", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in), EISCONN);
+	struct sockaddr_in peer;
+	socklen_t len = sizeof peer;
+	getpeername(s, (struct sockaddr *)&peer, &len);
+	CHECK("peer of a 0.0.0.0 connect is 127.0.0.1", peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && peer.sin_port == srv_in.sin_port);
+	len = sizeof peer;
+	getsockname(s, (struct sockaddr *)&peer, &len);
+	CHECK("local address of it is 127.0.0.1", peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in refused = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = unused_port(SOCK_STREAM)};
+	ERR("connect(unused port)", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNREFUSED);
+	SHOW("connect after refusal", connect(s, (struct sockaddr *)&refused, sizeof refused));
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in fam47 = {.sin_family = 47, .sin_addr.s_addr = htonl(0x0AFFFEFD)};
+	ERR("connect(family 47)", connect(s, (struct sockaddr *)&fam47, sizeof fam47), EAFNOSUPPORT);
+	close(s);
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	OK("UDP connect(loopback)", connect(s, (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(9)}, sizeof(struct sockaddr_in)));
+	OK("UDP connect(AF_UNSPEC)", connect(s, (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_UNSPEC}, sizeof(struct sockaddr_in)));
+	len = sizeof peer;
+	ERR("UDP getpeername after AF_UNSPEC", getpeername(s, (struct sockaddr *)&peer, &len), ENOTCONN);
+	close(s);
+
+	/* Non-blocking connect to the server: EINPROGRESS or success, then
+	 * writable; a second connect says EISCONN. */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	errno = 0;
+	int r = connect(s, (struct sockaddr *)&srv_in, sizeof srv_in);
+	CHECK("non-blocking connect: 0 or EINPROGRESS", r == 0 || errno == EINPROGRESS);
+	struct pollfd p = {.fd = s, .events = POLLOUT};
+	VAL("poll for connect", poll(&p, 1, 2000), 1);
+	int err = -1;
+	len = sizeof err;
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+	VAL("SO_ERROR after connect", err, 0);
+	SHOW("connect again after non-blocking", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in));
+	ERR("and once more", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in), EISCONN);
+	close(s);
+
+	/* unix: EPROTOTYPE and EACCES (connect03). */
+	int dg = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ERR("unix DGRAM connect to STREAM listener", connect(dg, (struct sockaddr *)&srv_un, sizeof srv_un), EPROTOTYPE);
+	close(dg);
+	int us = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un missing = {.sun_family = AF_UNIX};
+	snprintf(missing.sun_path, sizeof missing.sun_path, "%s/missing", sock_dir);
+	ERR("unix connect(missing)", connect(us, (struct sockaddr *)&missing, sizeof missing), ENOENT);
+	close(us);
+}
+
+static void test_accept(void) {
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int nul = devnull();
+	ERR("accept(400)", accept(400, (struct sockaddr *)&a, &len), EBADF);
+	ERR("accept(/dev/null)", accept(nul, (struct sockaddr *)&a, &len), ENOTSOCK);
+	close(nul);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	ERR("accept(UDP)", accept(s, (struct sockaddr *)&a, &len), EOPNOTSUPP);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("accept(not listening)", accept(s, (struct sockaddr *)&a, &len), EINVAL);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bind(s, (struct sockaddr *)&lo, sizeof lo);
+	ERR("accept(bound, not listening)", accept(s, (struct sockaddr *)&a, &len), EINVAL);
+	listen(s, 5);
+	fcntl(s, F_SETFL, O_NONBLOCK);
+	ERR("accept(non-blocking, none pending)", accept(s, (struct sockaddr *)&a, &len), EAGAIN);
+	ERR("accept4(bad flags)", accept4(s, (struct sockaddr *)&a, &len, O_APPEND), EINVAL);
+	socklen_t l2 = sizeof lo;
+	getsockname(s, (struct sockaddr *)&lo, &l2);
+	/* Each case gets a fresh pending connection: Linux takes the
+	 * connection off the queue before it copies the address out, and a
+	 * failed copy loses it. */
+	int c[6];
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	for (int i = 0; i < 6; i++)
+		c[i] = -1;
+#define PENDING(i) do { c[i] = socket(AF_INET, SOCK_STREAM, 0); connect(c[i], (struct sockaddr *)&lo, sizeof lo); \
+	poll(&p, 1, 2000); } while (0)
+	PENDING(0);
+	len = sizeof a;
+	ERR("accept(bad addr)", accept(s, bad_addr, &len), EFAULT);
+	ERR("accept after the failed one", accept(s, NULL, NULL), EAGAIN);
+	PENDING(1);
+	len = (socklen_t)-1;
+	ERR("accept(addrlen -1)", accept(s, (struct sockaddr *)&a, &len), EINVAL);
+	SHOW("accept after addrlen -1", accept(s, NULL, NULL));
+	PENDING(2);
+	ERR("accept(bad addrlen ptr)", accept(s, (struct sockaddr *)&a, bad_addr), EFAULT);
+	SHOW("accept after bad addrlen ptr", accept(s, NULL, NULL));
+	PENDING(3);
+	ERR("accept(addr, NULL addrlen)", accept(s, (struct sockaddr *)&a, NULL), EFAULT);
+	SHOW("accept after NULL addrlen", accept(s, NULL, NULL));
+	PENDING(4);
+	len = 4;
+	int n = OK("accept4(CLOEXEC|NONBLOCK, addrlen 4)", accept4(s, (struct sockaddr *)&a, &len, SOCK_CLOEXEC | SOCK_NONBLOCK));
+	VAL("accepted addrlen", len, 16);
+	VAL("accepted F_GETFD", fcntl(n, F_GETFD), FD_CLOEXEC);
+	VAL("accepted F_GETFL", fcntl(n, F_GETFL), O_RDWR | O_NONBLOCK);
+	close(n);
+	PENDING(5);
+	n = OK("accept(NULL, NULL)", accept(s, NULL, NULL));
+	VAL("accepted (plain) F_GETFL", fcntl(n, F_GETFL), O_RDWR);
+	close(n);
+#undef PENDING
+	for (int i = 0; i < 6; i++)
+		close(c[i]);
+	close(s);
+}
+
+static void test_names(void) {
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	socklen_t neg = (socklen_t)-1;
+	int nul = devnull();
+	ERR("getsockname(400)", getsockname(400, (struct sockaddr *)&a, &len), EBADF);
+	ERR("getsockname(/dev/null)", getsockname(nul, (struct sockaddr *)&a, &len), ENOTSOCK);
+	ERR("getpeername(400)", getpeername(400, (struct sockaddr *)&a, &len), EBADF);
+	ERR("getpeername(-1)", getpeername(-1, (struct sockaddr *)&a, &len), EBADF);
+	ERR("getpeername(/dev/null)", getpeername(nul, (struct sockaddr *)&a, &len), ENOTSOCK);
+	close(nul);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	bind(s, (struct sockaddr *)&any, sizeof any);
+	ERR("getsockname(addr NULL)", getsockname(s, NULL, &len), EFAULT);
+	ERR("getsockname(len NULL)", getsockname(s, (struct sockaddr *)&a, NULL), EFAULT);
+	ERR("getsockname(len 1)", getsockname(s, (struct sockaddr *)&a, (socklen_t *)1), EFAULT);
+	ERR("getsockname(len -1)", getsockname(s, (struct sockaddr *)&a, &neg), EINVAL);
+	len = 0;
+	OK("getsockname(len 0)", getsockname(s, NULL, &len));
+	VAL("len after len 0", len, 16);
+	len = 4;
+	memset(&a, 0xee, sizeof a);
+	OK("getsockname(len 4)", getsockname(s, (struct sockaddr *)&a, &len));
+	VAL("len after len 4", len, 16);
+	VAL("bytes after the 4th untouched", ((unsigned char *)&a)[4], 0xee);
+	len = sizeof a;
+	ERR("getpeername(unconnected)", getpeername(s, (struct sockaddr *)&a, &len), ENOTCONN);
+	ERR("getpeername(unconnected, bad addr)", getpeername(s, bad_addr, &len), ENOTCONN);
+	close(s);
+
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	ERR("getpeername(pair, len -1)", getpeername(sv[0], (struct sockaddr *)&a, &neg), EINVAL);
+	len = sizeof a;
+	ERR("getpeername(pair, addr -1)", getpeername(sv[0], (struct sockaddr *)-1, &len), EFAULT);
+	ERR("getpeername(pair, len NULL)", getpeername(sv[0], (struct sockaddr *)&a, NULL), EFAULT);
+	ERR("getpeername(pair, len 1)", getpeername(sv[0], (struct sockaddr *)&a, (socklen_t *)1), EFAULT);
+	len = sizeof a;
+	OK("getpeername(pair)", getpeername(sv[0], (struct sockaddr *)&a, &len));
+	VAL("pair peer len", len, 2);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Unbound sockets report the any address and port 0. */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	len = sizeof a;
+	memset(&a, 0xee, sizeof a);
+	OK("getsockname(unbound UDP)", getsockname(s, (struct sockaddr *)&a, &len));
+	CHECK("unbound: AF_INET 0.0.0.0:0", len == 16 && a.sin_family == AF_INET && a.sin_port == 0 && a.sin_addr.s_addr == 0);
+	close(s);
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 a6;
+	len = sizeof a6;
+	OK("getsockname(unbound UDP6)", getsockname(s, (struct sockaddr *)&a6, &len));
+	VAL("UDP6 len", len, 28);
+	close(s);
+}
+
+static void test_recv(void) {
+	char buf[1024];
+	int nul = devnull();
+	ERR("recv(400)", recv(400, buf, sizeof buf, 0), EBADF);
+	ERR("recv(/dev/null)", recv(nul, buf, sizeof buf, 0), ENOTSOCK);
+	int s = connected();
+	ERR("recv(buf -1)", recv(s, (void *)-1, sizeof buf, 0), EFAULT);
+	close(s);
+	s = connected();
+	ERR("recv(MSG_OOB)", recv(s, buf, sizeof buf, MSG_OOB), EINVAL);
+	close(s);
+	s = connected();
+	ERR("recv(MSG_ERRQUEUE)", recv(s, buf, sizeof buf, MSG_ERRQUEUE), EAGAIN);
+	VAL("recv(MSG_PEEK)", recv(s, buf, sizeof buf, MSG_PEEK), 6);
+	VAL("recv(len 2)", recv(s, buf, 2, 0), 2);
+	VAL("recv rest", recv(s, buf, sizeof buf, 0), 4);
+	ERR("recv(MSG_DONTWAIT), empty", recv(s, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+	SHOW("recv(len 0, DONTWAIT)", recv(s, buf, 0, MSG_DONTWAIT));
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("recv(unconnected TCP)", recv(s, buf, sizeof buf, 0), ENOTCONN);
+	ERR("recv(unconnected TCP, DONTWAIT)", recv(s, buf, sizeof buf, MSG_DONTWAIT), ENOTCONN);
+	close(s);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	ERR("recv(unbound UDP, DONTWAIT)", recv(s, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+	SHOW("recv(UDP, MSG_OOB|DONTWAIT)", recv(s, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
+	struct timeval tv = {0, 100000};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ERR("recv(UDP, SO_RCVTIMEO 100ms)", recv(s, buf, sizeof buf, 0), EAGAIN);
+	close(s);
+	close(nul);
+}
+
+static void test_recvfrom(void) {
+	char buf[1024];
+	struct sockaddr_in from;
+	socklen_t fromlen = sizeof from;
+	int nul = devnull();
+	ERR("recvfrom(400)", recvfrom(400, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen), EBADF);
+	ERR("recvfrom(/dev/null)", recvfrom(nul, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen), ENOTSOCK);
+	close(nul);
+	int s = connected();
+	fromlen = sizeof from;
+	SHOW("recvfrom(TCP, from -1)", recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)-1, &fromlen));
+	VAL("fromlen after TCP recvfrom", fromlen, 0);
+	close(s);
+	s = connected();
+	fromlen = (socklen_t)-1;
+	ERR("recvfrom(fromlen -1)", recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen), EINVAL);
+	fromlen = sizeof from;
+	ERR("recvfrom after EINVAL: the data went", recvfrom(s, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen), EAGAIN);
+	close(s);
+	s = connected();
+	fromlen = sizeof from;
+	ERR("recvfrom(buf -1)", recvfrom(s, (void *)-1, sizeof buf, 0, (struct sockaddr *)&from, &fromlen), EFAULT);
+	close(s);
+	s = connected();
+	ERR("recvfrom(MSG_OOB)", recvfrom(s, buf, sizeof buf, MSG_OOB, (struct sockaddr *)&from, &fromlen), EINVAL);
+	ERR("recvfrom(MSG_ERRQUEUE)", recvfrom(s, buf, sizeof buf, MSG_ERRQUEUE, (struct sockaddr *)&from, &fromlen), EAGAIN);
+	close(s);
+
+	/* UDP: the sender's address; a bad address buffer faults after the
+	 * datagram is taken. */
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bind(r, (struct sockaddr *)&lo, sizeof lo);
+	socklen_t l = sizeof lo;
+	getsockname(r, (struct sockaddr *)&lo, &l);
+	int w = socket(AF_INET, SOCK_DGRAM, 0);
+	VAL("sendto(UDP 5 bytes)", sendto(w, "abcde", 5, 0, (struct sockaddr *)&lo, sizeof lo), 5);
+	VAL("sendto(UDP 3 bytes)", sendto(w, "xyz", 3, 0, (struct sockaddr *)&lo, sizeof lo), 3);
+	VAL("sendto(UDP 0 bytes)", sendto(w, "", 0, 0, (struct sockaddr *)&lo, sizeof lo), 0);
+	fromlen = 4;
+	memset(&from, 0xee, sizeof from);
+	VAL("recvfrom(UDP, MSG_PEEK, fromlen 4)", recvfrom(r, buf, sizeof buf, MSG_PEEK, (struct sockaddr *)&from, &fromlen), 5);
+	VAL("fromlen", fromlen, 16);
+	VAL("byte 4 untouched", ((unsigned char *)&from)[4], 0xee);
+	fromlen = sizeof from;
+	VAL("recvfrom(UDP, len 2, MSG_TRUNC)", recvfrom(r, buf, 2, MSG_TRUNC, (struct sockaddr *)&from, &fromlen), 5);
+	CHECK("from is the loopback sender", from.sin_family == AF_INET && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && from.sin_port != 0);
+	fromlen = sizeof from;
+	ERR("recvfrom(UDP, from bad)", recvfrom(r, buf, sizeof buf, 0, bad_addr, &fromlen), EFAULT);
+	SHOW("recvfrom(UDP) after the fault", recvfrom(r, buf, sizeof buf, MSG_DONTWAIT, NULL, NULL));
+	SHOW("recvfrom(UDP) empty datagram", recvfrom(r, buf, sizeof buf, MSG_DONTWAIT, NULL, NULL));
+	ERR("recvfrom(UDP) none left", recvfrom(r, buf, sizeof buf, MSG_DONTWAIT, NULL, NULL), EAGAIN);
+	close(r);
+	close(w);
+}
+
+static void test_recvmsg(void) {
+	char buf[1024], cbuf[1024];
+	struct sockaddr_in from;
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+	struct msghdr m;
+#define RESET(name, namelen, iovp, iovcnt, ctl, ctllen) do { memset(&m, 0, sizeof m); \
+	m.msg_name = (name); m.msg_namelen = (namelen); m.msg_iov = (iovp); m.msg_iovlen = (iovcnt); \
+	m.msg_control = (ctl); m.msg_controllen = (ctllen); } while (0)
+	int nul = devnull();
+	RESET(&from, sizeof from, &iov, 1, NULL, 0);
+	ERR("recvmsg(400)", recvmsg(400, &m, 0), EBADF);
+	ERR("recvmsg(/dev/null)", recvmsg(nul, &m, 0), ENOTSOCK);
+	close(nul);
+	int s = connected();
+	RESET((void *)-1, sizeof from, &iov, 1, NULL, 0);
+	VAL("recvmsg(TCP, name -1)", recvmsg(s, &m, 0), 6);
+	VAL("namelen after", m.msg_namelen, 0);
+	close(s);
+	s = connected();
+	RESET(&from, -1, &iov, 1, NULL, 0);
+	ERR("recvmsg(namelen -1, flags -1)", recvmsg(s, &m, -1), EINVAL);
+	RESET(&from, sizeof from, &iov, 1, NULL, 0);
+	ERR("recvmsg(flags MSG_CMSG_COMPAT)", recvmsg(s, &m, 0x80000000), EINVAL);
+	RESET(&from, -1, &iov, 1, NULL, 0);
+	ERR("recvmsg(namelen -1)", recvmsg(s, &m, 0), EINVAL);
+	close(s);
+	s = connected();
+	struct iovec badiov = {.iov_base = (void *)-1, .iov_len = sizeof buf};
+	RESET(&from, sizeof from, &badiov, 1, NULL, 0);
+	ERR("recvmsg(iov_base -1)", recvmsg(s, &m, 0), EFAULT);
+	close(s);
+	s = connected();
+	RESET(&from, sizeof from, NULL, 1, NULL, 0);
+	ERR("recvmsg(iov NULL)", recvmsg(s, &m, 0), EFAULT);
+	RESET(&from, sizeof from, &iov, (size_t)-1, NULL, 0);
+	ERR("recvmsg(iovlen -1)", recvmsg(s, &m, 0), EMSGSIZE);
+	RESET(&from, sizeof from, &iov, 1025, NULL, 0);
+	ERR("recvmsg(iovlen 1025)", recvmsg(s, &m, 0), EMSGSIZE);
+	ERR("recvmsg(msghdr bad)", recvmsg(s, bad_addr, 0), EFAULT);
+	RESET(&from, sizeof from, &iov, 1, NULL, 0);
+	ERR("recvmsg(MSG_OOB)", recvmsg(s, &m, MSG_OOB), EINVAL);
+	ERR("recvmsg(MSG_ERRQUEUE)", recvmsg(s, &m, MSG_ERRQUEUE), EAGAIN);
+	RESET(&from, sizeof from, &iov, 0, NULL, 0);
+	VAL("recvmsg(iovlen 0)", recvmsg(s, &m, 0), 0);
+	struct iovec two[2] = {{buf, 2}, {buf + 100, 100}};
+	RESET(&from, sizeof from, two, 2, NULL, 0);
+	VAL("recvmsg(two iovecs)", recvmsg(s, &m, 0), 6);
+	CHECK("scattered", memcmp(buf, "he", 2) == 0 && memcmp(buf + 100, "llo\n", 4) == 0);
+	VAL("msg_flags", m.msg_flags, 0);
+	close(s);
+
+	/* Rights over unix: cmsg buffer big, too small for a header, huge. */
+	const int lens[] = {sizeof cbuf, sizeof(struct cmsghdr) - 1, 128 * 1024, sizeof(struct cmsghdr) + 2};
+	const char *names[] = {"cmsg 1024", "cmsg 15", "cmsg 128K", "cmsg 18"};
+	for (int i = 0; i < 4; i++) {
+		char *cb = i == 2 ? malloc(128 * 1024) : cbuf;
+		int u = socket(AF_UNIX, SOCK_STREAM, 0);
+		connect(u, (struct sockaddr *)&srv_un, sizeof srv_un);
+		write(u, "R", 1);
+		struct pollfd p = {.fd = u, .events = POLLIN};
+		poll(&p, 1, 2000);
+		RESET(NULL, 0, &iov, 1, cb, lens[i]);
+		char desc[64];
+		snprintf(desc, sizeof desc, "recvmsg(rights, %s)", names[i]);
+		VAL(desc, recvmsg(u, &m, 0), 6);
+		snprintf(desc, sizeof desc, "  msg_flags (%s)", names[i]);
+		VAL(desc, m.msg_flags, i == 0 || i == 2 ? 0 : MSG_CTRUNC);
+		snprintf(desc, sizeof desc, "  controllen (%s)", names[i]);
+		VAL(desc, m.msg_controllen, i == 0 || i == 2 ? CMSG_SPACE(sizeof(int)) : 0);
+		if (i == 0 || i == 2) {
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+			int fd = -1;
+			if (c)
+				memcpy(&fd, CMSG_DATA(c), sizeof fd);
+			CHECK("  SCM_RIGHTS with a descriptor", c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && fcntl(fd, F_GETFD) == 0);
+			close(fd);
+		}
+		if (i == 2)
+			free(cb);
+		close(u);
+	}
+
+	/* UDP: MSG_TRUNC in msg_flags, the sender's name. */
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bind(r, (struct sockaddr *)&lo, sizeof lo);
+	socklen_t l = sizeof lo;
+	getsockname(r, (struct sockaddr *)&lo, &l);
+	int w = socket(AF_INET, SOCK_DGRAM, 0);
+	sendto(w, "0123456789", 10, 0, (struct sockaddr *)&lo, sizeof lo);
+	struct iovec small = {.iov_base = buf, .iov_len = 4};
+	RESET(&from, sizeof from, &small, 1, NULL, 0);
+	VAL("recvmsg(UDP, 4 of 10)", recvmsg(r, &m, 0), 4);
+	VAL("  msg_flags MSG_TRUNC", m.msg_flags, MSG_TRUNC);
+	VAL("  namelen", m.msg_namelen, 16);
+	sendto(w, "0123456789", 10, 0, (struct sockaddr *)&lo, sizeof lo);
+	RESET(NULL, 0, &small, 1, NULL, 0);
+	VAL("recvmsg(UDP, MSG_TRUNC flag)", recvmsg(r, &m, MSG_TRUNC), 10);
+	sendto(w, "0123456789", 10, 0, (struct sockaddr *)&lo, sizeof lo);
+	RESET(&from, sizeof from, &small, 1, (void *)-1, 100);
+	VAL("recvmsg(UDP, control -1 len 100)", recvmsg(r, &m, 0), 4);
+	VAL("  controllen", m.msg_controllen, 0);
+	close(r);
+	close(w);
+#undef RESET
+}
+
+static void test_send(void) {
+	char buf[1024];
+	static char big[128 * 1024];
+	memset(buf, 'x', sizeof buf);
+	int nul = devnull();
+	ERR("send(400)", send(400, buf, sizeof buf, 0), EBADF);
+	ERR("send(/dev/null)", send(nul, buf, sizeof buf, 0), ENOTSOCK);
+	ERR("sendto(400)", sendto(400, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, sizeof srv_in), EBADF);
+	ERR("sendto(/dev/null)", sendto(nul, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, sizeof srv_in), ENOTSOCK);
+	close(nul);
+
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	connect(s, (struct sockaddr *)&srv_in, sizeof srv_in);
+	ERR("sendto(UDP, buf -1)", sendto(s, (void *)-1, sizeof buf, 0, (struct sockaddr *)&srv_in, sizeof srv_in), EFAULT);
+	ERR("send(UDP, buf -1)", send(s, (void *)-1, sizeof buf, 0), EFAULT);
+	ERR("sendto(UDP, tolen -1)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, -1), EINVAL);
+	ERR("sendto(UDP, tolen 3)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, 3), EINVAL);
+	ERR("sendto(UDP, to -1)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)-1, sizeof srv_in), EFAULT);
+	ERR("sendto(UDP, 128K)", sendto(s, big, sizeof big, 0, (struct sockaddr *)&srv_in, sizeof srv_in), EMSGSIZE);
+	ERR("send(UDP, 65508)", send(s, big, 65508, 0), EMSGSIZE);
+	VAL("send(UDP, 65507)", send(s, big, 65507, 0), 65507);
+	ERR("sendto(UDP, MSG_OOB)", sendto(s, buf, sizeof buf, MSG_OOB, (struct sockaddr *)&srv_in, sizeof srv_in), EOPNOTSUPP);
+	struct sockaddr_in fam47 = {.sin_family = 47};
+	ERR("sendto(UDP, family 47)", sendto(s, buf, 1, 0, (struct sockaddr *)&fam47, sizeof fam47), EAFNOSUPPORT);
+	/* The 65507 bytes went to a port with no UDP socket: the ICMP error
+	 * comes back on the next call. */
+	SHOW("sendto(UDP, to NULL len 16)", sendto(s, buf, 1, 0, NULL, sizeof srv_in));
+	VAL("sendto(UDP, to NULL len 16) again", sendto(s, buf, 1, 0, NULL, sizeof srv_in), 1);
+	close(s);
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	ERR("send(unconnected UDP)", send(s, buf, 1, 0), EDESTADDRREQ);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
+	VAL("sendto(UDP, nobody listening)", sendto(s, buf, 1, 0, (struct sockaddr *)&lo, sizeof lo), 1);
+	close(s);
+
+	s = connected();
+	struct sockaddr_in zero = {0};
+	VAL("sendto(connected TCP, zero to)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)&zero, sizeof zero), sizeof buf);
+	VAL("sendto(connected TCP, tolen 3)", sendto(s, buf, 10, 0, (struct sockaddr *)&zero, 3), 10);
+	SHOW("sendto(connected TCP, to -1)", sendto(s, buf, 10, 0, (struct sockaddr *)-1, sizeof zero));
+	SHOW("sendto(connected TCP, tolen -1)", sendto(s, buf, 10, 0, (struct sockaddr *)&zero, -1));
+	VAL("send(TCP, MSG_OOB)", send(s, buf, 1, MSG_OOB), 1);
+	ERR("send(TCP, buf -1)", send(s, (void *)-1, 10, 0), EFAULT);
+	VAL("send(TCP, len 0)", send(s, buf, 0, 0), 0);
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("sendto(unconnected TCP)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, sizeof srv_in), EPIPE);
+	ERR("send(unconnected TCP)", send(s, buf, sizeof buf, MSG_NOSIGNAL), EPIPE);
+	ERR("send(unconnected TCP, len 0)", send(s, buf, 0, 0), EPIPE);
+	close(s);
+
+	s = connected();
+	shutdown(s, SHUT_WR);
+	ERR("sendto(after SHUT_WR)", sendto(s, buf, sizeof buf, 0, (struct sockaddr *)&srv_in, sizeof srv_in), EPIPE);
+	ERR("send(after SHUT_WR, NOSIGNAL)", send(s, buf, sizeof buf, MSG_NOSIGNAL), EPIPE);
+	close(s);
+
+	/* sendmsg. */
+	struct iovec iov = {.iov_base = buf, .iov_len = 10};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	ERR("sendmsg(400)", sendmsg(400, &m, 0), EBADF);
+	ERR("sendmsg(UDP unconnected, no name)", sendmsg(s, &m, 0), EDESTADDRREQ);
+	m.msg_name = &lo;
+	m.msg_namelen = sizeof lo;
+	VAL("sendmsg(UDP, name)", sendmsg(s, &m, 0), 10);
+	ERR("sendmsg(msghdr bad)", sendmsg(s, bad_addr, 0), EFAULT);
+	m.msg_namelen = -1;
+	ERR("sendmsg(namelen -1)", sendmsg(s, &m, 0), EINVAL);
+	m.msg_namelen = sizeof lo;
+	m.msg_name = (void *)-1;
+	ERR("sendmsg(name -1)", sendmsg(s, &m, 0), EFAULT);
+	m.msg_name = &lo;
+	m.msg_iov = NULL;
+	ERR("sendmsg(iov NULL)", sendmsg(s, &m, 0), EFAULT);
+	m.msg_iov = &iov;
+	m.msg_iovlen = (size_t)-1;
+	ERR("sendmsg(iovlen -1)", sendmsg(s, &m, 0), EMSGSIZE);
+	m.msg_iovlen = 1;
+	struct iovec biov = {.iov_base = (void *)-1, .iov_len = 10};
+	m.msg_iov = &biov;
+	ERR("sendmsg(iov_base -1)", sendmsg(s, &m, 0), EFAULT);
+	m.msg_iov = &iov;
+	m.msg_control = (void *)-1;
+	m.msg_controllen = 100;
+	ERR("sendmsg(control -1)", sendmsg(s, &m, 0), EFAULT);
+	char cbuf[64] = {0};
+	struct cmsghdr *c = (struct cmsghdr *)cbuf;
+	m.msg_control = cbuf;
+	c->cmsg_len = 8;
+	m.msg_controllen = sizeof(struct cmsghdr);
+	ERR("sendmsg(cmsg_len 8)", sendmsg(s, &m, 0), EINVAL);
+	c->cmsg_len = sizeof(struct cmsghdr) + 4;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	m.msg_controllen = CMSG_SPACE(4);
+	int one = 0;
+	memcpy(CMSG_DATA(c), &one, 4);
+	SHOW("sendmsg(UDP, SCM_RIGHTS)", sendmsg(s, &m, 0));
+	c->cmsg_level = SOL_IP;
+	c->cmsg_type = 12345;
+	SHOW("sendmsg(UDP, SOL_IP unknown type)", sendmsg(s, &m, 0));
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	ERR("sendmsg(UDP, MSG_OOB)", sendmsg(s, &m, MSG_OOB), EOPNOTSUPP);
+	m.msg_controllen = 10;
+	m.msg_control = cbuf;
+	VAL("sendmsg(controllen 10, under a header)", sendmsg(s, &m, 0), 10);
+	close(s);
+
+	/* sendmmsg/recvmmsg: two datagrams, truncation of the second. */
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in rl = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
+	OK("bind(UDP receiver)", bind(r, (struct sockaddr *)&rl, sizeof rl));
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	OK("connect(UDP sender)", connect(s, (struct sockaddr *)&rl, sizeof rl));
+	struct iovec s1[2] = {{"one", 3}, {"two", 3}}, s2 = {"three3", 6};
+	struct mmsghdr sm[2];
+	memset(sm, 0, sizeof sm);
+	sm[0].msg_hdr.msg_iov = s1;
+	sm[0].msg_hdr.msg_iovlen = 2;
+	sm[1].msg_hdr.msg_iov = &s2;
+	sm[1].msg_hdr.msg_iovlen = 1;
+	VAL("sendmmsg(2)", sendmmsg(s, sm, 2, 0), 2);
+	VAL("  msg_len[0]", sm[0].msg_len, 6);
+	VAL("  msg_len[1]", sm[1].msg_len, 6);
+	ERR("sendmmsg(bad fd)", sendmmsg(-1, sm, 2, 0), EBADF);
+	ERR("sendmmsg(bad vector)", sendmmsg(s, bad_addr, 2, 0), EFAULT);
+	VAL("sendmmsg(vlen 0)", sendmmsg(s, sm, 0, 0), 0);
+	char r1[6], r2[5];
+	struct iovec ri1 = {r1, 6}, ri2 = {r2, 5};
+	struct mmsghdr rm[2];
+	memset(rm, 0, sizeof rm);
+	rm[0].msg_hdr.msg_iov = &ri1;
+	rm[0].msg_hdr.msg_iovlen = 1;
+	rm[1].msg_hdr.msg_iov = &ri2;
+	rm[1].msg_hdr.msg_iovlen = 1;
+	struct timespec ts = {1, 0};
+	VAL("recvmmsg(2, 1s)", recvmmsg(r, rm, 2, 0, &ts), 2);
+	CHECK("  first is onetwo", memcmp(r1, "onetwo", 6) == 0 && rm[0].msg_len == 6);
+	CHECK("  second is three (truncated)", memcmp(r2, "three", 5) == 0 && rm[1].msg_len == 5);
+	VAL("  second msg_flags", rm[1].msg_hdr.msg_flags, MSG_TRUNC);
+	close(s);
+	close(r);
+}
+
+static long sys_recvmmsg(int fd, void *v, unsigned n, unsigned flags, void *ts) {
+	return syscall(SYS_recvmmsg, fd, v, n, flags, ts);
+}
+
+static void test_recvmmsg(void) {
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in rl = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
+	bind(r, (struct sockaddr *)&rl, sizeof rl);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	connect(s, (struct sockaddr *)&rl, sizeof rl);
+	char b[16];
+	struct iovec iv = {b, 1};
+	struct mmsghdr m;
+	memset(&m, 0, sizeof m);
+	m.msg_hdr.msg_iov = &iv;
+	m.msg_hdr.msg_iovlen = 1;
+	VAL("sendmmsg(1)", sendmmsg(s, &m, 1, 0), 1);
+	struct timespec zero = {0, 0}, negsec = {-1, 0}, bignsec = {1, 1000000001}, negnsec = {0, -1};
+	ERR("recvmmsg(-1)", sys_recvmmsg(-1, &m, 1, 0, &zero), EBADF);
+	ERR("recvmmsg(bad vector)", sys_recvmmsg(r, bad_addr, 1, 0, &zero), EFAULT);
+	ERR("recvmmsg(tv_sec -1)", sys_recvmmsg(r, &m, 1, 0, &negsec), EINVAL);
+	ERR("recvmmsg(tv_nsec 1000000001)", sys_recvmmsg(r, &m, 1, 0, &bignsec), EINVAL);
+	ERR("recvmmsg(tv_nsec -1)", sys_recvmmsg(r, &m, 1, 0, &negnsec), EINVAL);
+	ERR("recvmmsg(timeout bad)", sys_recvmmsg(r, &m, 1, 0, bad_addr), EFAULT);
+	ERR("recvmmsg(-1, bad timeout)", sys_recvmmsg(-1, &m, 1, 0, bad_addr), EFAULT);
+	ERR("recvmmsg(/dev/null... bad tv_sec)", sys_recvmmsg(-1, &m, 1, 0, &negsec), EINVAL);
+	ERR("recvmmsg(bad flags)", sys_recvmmsg(r, &m, 1, 0x80000000, &zero), EINVAL);
+	VAL("recvmmsg(vlen 0)", sys_recvmmsg(r, &m, 0, 0, &zero), 0);
+	VAL("recvmmsg(1, timeout 0)", sys_recvmmsg(r, &m, 1, 0, &zero), 1);
+	VAL("  msg_len", m.msg_len, 1);
+	/* Nothing queued: with MSG_DONTWAIT EAGAIN; with SO_RCVTIMEO the
+	 * first receive times out. */
+	ERR("recvmmsg(empty, DONTWAIT)", sys_recvmmsg(r, &m, 1, MSG_DONTWAIT, NULL), EAGAIN);
+	struct timeval tv = {0, 100000};
+	setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ERR("recvmmsg(empty, SO_RCVTIMEO 100ms)", sys_recvmmsg(r, &m, 1, 0, NULL), EAGAIN);
+	struct timespec t2 = {0, 100000000};
+	ERR("recvmmsg(empty, SO_RCVTIMEO, timeout 100ms)", sys_recvmmsg(r, &m, 1, 0, &t2), EAGAIN);
+	/* One queued, two asked for, SO_RCVTIMEO: one comes back after the
+	 * second receive times out. */
+	sendmmsg(s, &m, 1, 0);
+	struct mmsghdr two[2];
+	memset(two, 0, sizeof two);
+	two[0].msg_hdr.msg_iov = &iv;
+	two[0].msg_hdr.msg_iovlen = 1;
+	two[1].msg_hdr.msg_iov = &iv;
+	two[1].msg_hdr.msg_iovlen = 1;
+	VAL("recvmmsg(2, one queued, SO_RCVTIMEO)", sys_recvmmsg(r, two, 2, 0, NULL), 1);
+	sendmmsg(s, &m, 1, 0);
+	VAL("recvmmsg(2, one queued, WAITFORONE)", sys_recvmmsg(r, two, 2, MSG_WAITFORONE, NULL), 1);
+	sendmmsg(s, &m, 1, 0);
+	sendmmsg(s, &m, 1, 0);
+	/* A fault on the second header after one datagram: 1. */
+	struct mmsghdr *edge = (struct mmsghdr *)((char *)bad_addr - sizeof(struct mmsghdr));
+	memset(edge, 0, sizeof *edge);
+	edge->msg_hdr.msg_iov = &iv;
+	edge->msg_hdr.msg_iovlen = 1;
+	VAL("recvmmsg(2, second header faults)", sys_recvmmsg(r, edge, 2, 0, NULL), 1);
+	SHOW("recvmmsg then reports the fault?", sys_recvmmsg(r, &m, 1, MSG_DONTWAIT, NULL));
+	close(s);
+	close(r);
+}
+
+static void test_sockopt(void) {
+	int v = 1;
+	socklen_t len = sizeof v;
+	int nul = devnull();
+	ERR("setsockopt(400)", setsockopt(400, SOL_SOCKET, SO_OOBINLINE, &v, sizeof v), EBADF);
+	ERR("setsockopt(/dev/null)", setsockopt(nul, SOL_SOCKET, SO_OOBINLINE, &v, sizeof v), ENOTSOCK);
+	ERR("getsockopt(400)", getsockopt(400, SOL_SOCKET, SO_OOBINLINE, &v, &len), EBADF);
+	ERR("getsockopt(/dev/null)", getsockopt(nul, SOL_SOCKET, SO_OOBINLINE, &v, &len), ENOTSOCK);
+	close(nul);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = {.sin_family = AF_INET};
+	bind(s, (struct sockaddr *)&any, sizeof any);
+	ERR("setsockopt(optval NULL)", setsockopt(s, SOL_SOCKET, SO_OOBINLINE, NULL, sizeof v), EFAULT);
+	ERR("setsockopt(optval bad)", setsockopt(s, SOL_SOCKET, SO_OOBINLINE, bad_addr, sizeof v), EFAULT);
+	ERR("setsockopt(optlen 0)", setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, 0), EINVAL);
+	ERR("setsockopt(optlen -1)", setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, -1), EINVAL);
+	ERR("setsockopt(level 500)", setsockopt(s, 500, SO_OOBINLINE, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(IPPROTO_UDP on TCP)", setsockopt(s, IPPROTO_UDP, SO_OOBINLINE, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(IPPROTO_IP, -1)", setsockopt(s, IPPROTO_IP, -1, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(IPPROTO_TCP, -1)", setsockopt(s, IPPROTO_TCP, -1, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(SOL_SOCKET, -1)", setsockopt(s, SOL_SOCKET, -1, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(SOL_SOCKET, 1000)", setsockopt(s, SOL_SOCKET, 1000, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(IPPROTO_IPV6 on INET TCP)", setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v), ENOPROTOOPT);
+	OK("setsockopt(SO_OOBINLINE)", setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, sizeof v));
+	v = 0;
+	len = sizeof v;
+	OK("getsockopt(SO_OOBINLINE)", getsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, &len));
+	VAL("  value", v, 1);
+	VAL("  len", len, 4);
+	ERR("getsockopt(optval NULL)", getsockopt(s, SOL_SOCKET, SO_OOBINLINE, NULL, &len), EFAULT);
+	ERR("getsockopt(optlen NULL)", getsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, NULL), EFAULT);
+	ERR("getsockopt(optlen bad)", getsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, bad_addr), EFAULT);
+	len = -1;
+	ERR("getsockopt(optlen -1)", getsockopt(s, SOL_SOCKET, SO_OOBINLINE, &v, &len), EINVAL);
+	len = sizeof v;
+	ERR("getsockopt(level 500)", getsockopt(s, 500, SO_OOBINLINE, &v, &len), EOPNOTSUPP);
+	ERR("getsockopt(SOL_SOCKET, -1)", getsockopt(s, SOL_SOCKET, -1, &v, &len), ENOPROTOOPT);
+	ERR("getsockopt(IPPROTO_IP, -1)", getsockopt(s, IPPROTO_IP, -1, &v, &len), ENOPROTOOPT);
+	ERR("getsockopt(IPPROTO_TCP, -1)", getsockopt(s, IPPROTO_TCP, -1, &v, &len), ENOPROTOOPT);
+	SHOW("getsockopt(IPPROTO_UDP on TCP)", getsockopt(s, IPPROTO_UDP, 1, &v, &len));
+	len = 0;
+	OK("getsockopt(SO_TYPE, len 0)", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len));
+	VAL("  len", len, 0);
+	len = 2;
+	v = 0;
+	OK("getsockopt(SO_TYPE, len 2)", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len));
+	VAL("  len", len, 2);
+	VAL("  value", v, SOCK_STREAM);
+	len = 100;
+	OK("getsockopt(SO_TYPE, len 100)", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len));
+	VAL("  len", len, 4);
+	len = sizeof v;
+	getsockopt(s, SOL_SOCKET, SO_DOMAIN, &v, &len);
+	VAL("SO_DOMAIN", v, AF_INET);
+	getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &len);
+	VAL("SO_PROTOCOL", v, IPPROTO_TCP);
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &v, &len);
+	VAL("SO_ERROR", v, 0);
+	getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &v, &len);
+	VAL("SO_ACCEPTCONN", v, 0);
+	ERR("setsockopt(SO_TYPE)", setsockopt(s, SOL_SOCKET, SO_TYPE, &v, sizeof v), ENOPROTOOPT);
+	ERR("setsockopt(SO_ERROR)", setsockopt(s, SOL_SOCKET, SO_ERROR, &v, sizeof v), ENOPROTOOPT);
+
+	/* Booleans read back as 0/1. */
+	const struct { int level, name; const char *n; } bools[] = {
+		{SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"}, {SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"},
+		{SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST"}, {SOL_SOCKET, SO_DONTROUTE, "SO_DONTROUTE"},
+		{SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"}, {SOL_SOCKET, SO_TIMESTAMP, "SO_TIMESTAMP"},
+		{IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"}, {IPPROTO_TCP, TCP_CORK, "TCP_CORK"},
+		{IPPROTO_IP, IP_RECVTOS, "IP_RECVTOS"}, {IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO"},
+	};
+	for (unsigned i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+		char d[64];
+		int x = 0;
+		len = sizeof x;
+		getsockopt(s, bools[i].level, bools[i].name, &x, &len);
+		snprintf(d, sizeof d, "%s default", bools[i].n);
+		VAL(d, x, 0);
+		x = 7;
+		snprintf(d, sizeof d, "%s set 7", bools[i].n);
+		OK(d, setsockopt(s, bools[i].level, bools[i].name, &x, sizeof x));
+		len = sizeof x;
+		getsockopt(s, bools[i].level, bools[i].name, &x, &len);
+		snprintf(d, sizeof d, "%s reads", bools[i].n);
+		VAL(d, x, 1);
+	}
+
+	/* Buffer sizes double; tiny ones are raised to the minimum. */
+	v = 10000;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+	len = sizeof v;
+	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	VAL("SO_RCVBUF 10000 reads", v, 20000);
+	v = 1;
+	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	VAL("SO_SNDBUF 1 reads", v, 4608);
+	v = 1;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	VAL("SO_RCVBUF 1 reads", v, 2304);
+
+	/* SO_LINGER. */
+	struct linger lg = {1, 5}, lg2;
+	OK("SO_LINGER set", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+	len = sizeof lg2;
+	getsockopt(s, SOL_SOCKET, SO_LINGER, &lg2, &len);
+	CHECK("SO_LINGER reads {1,5}", lg2.l_onoff == 1 && lg2.l_linger == 5 && len == sizeof lg2);
+	ERR("SO_LINGER short", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, 4), EINVAL);
+
+	/* Timeouts. */
+	struct timeval tv = {1, 500000}, tv2;
+	OK("SO_RCVTIMEO set", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	len = sizeof tv2;
+	getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv2, &len);
+	CHECK("SO_RCVTIMEO reads 1.5s", tv2.tv_sec == 1 && tv2.tv_usec == 500000 && len == sizeof tv2);
+	tv.tv_usec = 1000000;
+	ERR("SO_RCVTIMEO usec 1000000", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), EDOM);
+	ERR("SO_SNDTIMEO short", setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, 8), EINVAL);
+	tv.tv_sec = -1;
+	tv.tv_usec = 0;
+	OK("SO_SNDTIMEO negative", setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+	len = sizeof tv2;
+	getsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv2, &len);
+	CHECK("SO_SNDTIMEO negative reads 0", tv2.tv_sec == 0 && tv2.tv_usec == 0);
+
+	/* TCP options. */
+	v = 0;
+	ERR("TCP_KEEPIDLE 0", setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof v), EINVAL);
+	v = 100;
+	OK("TCP_KEEPIDLE 100", setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof v));
+	len = sizeof v;
+	getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len);
+	VAL("TCP_KEEPIDLE reads", v, 100);
+	ERR("TCP_NODELAY optlen 2", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, 2), EINVAL);
+	v = 256;
+	ERR("IP_TTL 256", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v), EINVAL);
+	v = 0;
+	ERR("IP_TTL 0", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v), EINVAL);
+	v = 32;
+	OK("IP_TTL 32", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v));
+	len = sizeof v;
+	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
+	VAL("IP_TTL reads", v, 32);
+	v = -1;
+	OK("IP_TTL -1", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v));
+	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
+	VAL("IP_TTL default", v, 64);
+	close(s);
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	v = 1;
+	ERR("UDP setsockopt(IPPROTO_TCP, TCP_NODELAY)", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v), ENOPROTOOPT);
+	len = sizeof v;
+	ERR("UDP getsockopt(level 500)", getsockopt(s, 500, 1, &v, &len), EOPNOTSUPP);
+	ERR("UDP setsockopt(level 500)", setsockopt(s, 500, 1, &v, sizeof v), ENOPROTOOPT);
+	ERR("UDP getsockopt(IPPROTO_UDP, -1)", getsockopt(s, IPPROTO_UDP, -1, &v, &len), ENOPROTOOPT);
+	ERR("UDP setsockopt(IPPROTO_UDP, -1)", setsockopt(s, IPPROTO_UDP, -1, &v, sizeof v), ENOPROTOOPT);
+	len = sizeof v;
+	ERR("UDP getsockopt(IPPROTO_TCP, TCP_NODELAY)", getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &len), EOPNOTSUPP);
+	getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len);
+	VAL("UDP SO_TYPE", v, SOCK_DGRAM);
+	getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &len);
+	VAL("UDP SO_PROTOCOL", v, IPPROTO_UDP);
+	close(s);
+}
+
+int main(int argc, char **argv) {
+	if (argc < 2) {
+		fprintf(stderr, "usage: ltp_socket DIR\n");
+		return 2;
+	}
+	snprintf(sock_dir, sizeof sock_dir, "%s/ltpsock.%d", argv[1], 0);
+	mkdir(sock_dir, 0700);
+	signal(SIGPIPE, SIG_IGN);
+	bad_addr = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* A writable page right below the bad one, for vectors that run into it. */
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(two + 4096, 4096, PROT_NONE);
+	munmap(bad_addr, 4096);
+	bad_addr = two + 4096;
+	start_server();
+	test_socket();
+	test_socketpair();
+	test_bind();
+	test_listen();
+	test_connect();
+	test_accept();
+	test_names();
+	test_recv();
+	test_recvfrom();
+	test_recvmsg();
+	test_send();
+	test_recvmmsg();
+	test_sockopt();
+	stop_server();
+	rmdir(sock_dir);
+	return ukt_exit();
+}
