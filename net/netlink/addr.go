@@ -90,6 +90,9 @@ func (c *call) dumpAddrs() ([][]byte, error) {
 			return nil, linux.EINVAL
 		}
 		index = int32(binary.LittleEndian.Uint32(c.req.Payload[4:]))
+		if index != 0 {
+			c.answerFlags = linux.NLM_F_DUMP_FILTERED
+		}
 	}
 	addrs := c.p.table.Addrs()
 	sort.SliceStable(addrs, func(i, j int) bool { return addrs[i].LinkIndex < addrs[j].LinkIndex })
@@ -103,7 +106,7 @@ func (c *call) dumpAddrs() ([][]byte, error) {
 			if familyOf(a.Prefix.Addr()) != fam || (index != 0 && a.LinkIndex != index) {
 				continue
 			}
-			out = append(out, addrMsg(c, a, names[a.LinkIndex], linux.NLM_F_MULTI))
+			out = append(out, addrMsg(c, a, names[a.LinkIndex], c.multi()))
 		}
 	}
 	return out, nil

@@ -208,7 +208,7 @@ func (c *call) dumpLinks() ([][]byte, error) {
 	}
 	var out [][]byte
 	for _, l := range c.p.table.Links() {
-		out = append(out, linkMsg(c, l, linux.NLM_F_MULTI))
+		out = append(out, linkMsg(c, l, c.multi()))
 	}
 	return out, nil
 }

@@ -126,6 +126,9 @@ func (c *call) dumpRoutes() ([][]byte, error) {
 	} else if c.strict {
 		return nil, linux.EINVAL
 	}
+	if filter.table != 0 || filter.protocol != 0 || filter.typ != 0 || oif != 0 {
+		c.answerFlags = linux.NLM_F_DUMP_FILTERED
+	}
 	rs := c.withLocalRoutes(c.p.table.Routes())
 	sortRoutes(rs)
 	var out [][]byte
@@ -140,7 +143,7 @@ func (c *call) dumpRoutes() ([][]byte, error) {
 			(oif != 0 && uint32(r.LinkIndex) != oif) {
 			continue
 		}
-		out = append(out, routeMsg(c, r, linux.NLM_F_MULTI))
+		out = append(out, routeMsg(c, r, c.multi()))
 	}
 	return out, nil
 }

@@ -31,6 +31,9 @@ type call struct {
 	req    request
 	portid uint32 // the requester, which replies are addressed to
 	strict bool   // NETLINK_GET_STRICT_CHK
+	// answerFlags are added to every part of a dump and its NLMSG_DONE
+	// (NLM_F_DUMP_FILTERED when a strict request's filter applied).
+	answerFlags uint16
 }
 
 // newMsg starts a reply to the request: its sequence number echoed and
@@ -109,9 +112,12 @@ func ackMsg(r request, portid uint32, err error, capAck bool) []byte {
 	return b
 }
 
+// multi are the flags of a dump part.
+func (c *call) multi() uint16 { return linux.NLM_F_MULTI | c.answerFlags }
+
 // doneMsg is the NLMSG_DONE ending a dump: NLM_F_MULTI and a 4-byte 0.
 func (c *call) doneMsg() []byte {
-	m := c.newMsg(linux.NLMSG_DONE, linux.NLM_F_MULTI)
+	m := c.newMsg(linux.NLMSG_DONE, c.multi())
 	m.raw([]byte{0, 0, 0, 0})
 	return m.bytes()
 }

@@ -641,6 +641,17 @@ func TestCapAckAndStrict(t *testing.T) {
 	if len(ms) != 3 {
 		t.Errorf("strict address dump of eth0: %d messages, want 2 + DONE", len(ms))
 	}
+	for _, m := range ms {
+		if m.Header.Flags != linux.NLM_F_MULTI|linux.NLM_F_DUMP_FILTERED {
+			t.Errorf("filtered dump part flags %#x", m.Header.Flags)
+		}
+	}
+	ms = roundTrip(t, s, ctx, nlreq(linux.RTM_GETROUTE, linux.NLM_F_REQUEST|linux.NLM_F_DUMP, 5,
+		rtmsgBytes(linux.AF_INET, 0, linux.RT_TABLE_LOCAL, 0, 0, 0, 0)))
+	if len(ms) != 3 || ms[0].Data[4] != linux.RT_TABLE_LOCAL || ms[1].Data[4] != linux.RT_TABLE_LOCAL ||
+		ms[2].Header.Flags != linux.NLM_F_MULTI|linux.NLM_F_DUMP_FILTERED {
+		t.Errorf("strict local table dump: %d messages", len(ms))
+	}
 	ms = roundTrip(t, s, ctx, rtgen(linux.RTM_GETADDR, 3, 0))
 	if got, _ := errnoIn(t, ms[0]); got != linux.EINVAL {
 		t.Errorf("strict dump with a short header: %v", got)
