@@ -79,9 +79,10 @@ func gather(t *kernel.Task, iov, cnt uint64) ([]byte, error) {
 	return data, nil
 }
 
-// parseControl decodes sendmsg's control messages (SOL_SOCKET's
-// SCM_RIGHTS and SCM_CREDENTIALS; other levels are skipped, other types
-// are EINVAL). On success the descriptions carry a reference each.
+// parseControl decodes sendmsg's control messages: SOL_SOCKET's
+// SCM_RIGHTS and SCM_CREDENTIALS (other SOL_SOCKET types are EINVAL);
+// other levels go to the family in Control.Other. On success the
+// descriptions carry a reference each.
 func parseControl(t *kernel.Task, b []byte) (socket.Control, error) {
 	var c socket.Control
 	le := binary.LittleEndian
@@ -95,6 +96,7 @@ func parseControl(t *kernel.Task, b []byte) (socket.Control, error) {
 		data := b[off+cmsghdrSize : off+int(clen)]
 		off += cmsgAlign(int(clen))
 		if level != unix.SOL_SOCKET {
+			c.Other = append(c.Other, socket.Cmsg{Level: level, Type: typ, Data: data})
 			continue
 		}
 		switch typ {
@@ -167,8 +169,13 @@ func sendMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 		return 0, err
 	}
 	req := &socket.SendRequest{Flags: flags}
+	// __copy_msghdr: a negative name length is EINVAL, a longer one than
+	// a sockaddr_storage is cut to it.
+	if h.name != 0 && int32(h.namelen) < 0 {
+		return 0, unix.EINVAL
+	}
 	if h.name != 0 && h.namelen != 0 {
-		if req.To, err = copyInAddr(t, h.name, h.namelen); err != nil {
+		if req.To, err = copyInAddr(t, h.name, min(h.namelen, sockaddrMax)); err != nil {
 			return 0, err
 		}
 	}
@@ -178,7 +185,9 @@ func sendMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 	if h.ctrllen > 1<<31-1 {
 		return 0, unix.ENOBUFS
 	}
-	if h.ctrllen >= cmsghdrSize {
+	// Any control buffer is copied in (a bad one faults), but one too
+	// short for a header holds no messages.
+	if h.ctrllen > 0 {
 		if h.ctrllen > 1<<20 {
 			return 0, unix.ENOBUFS
 		}
@@ -270,7 +279,7 @@ func recvMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 	if err != nil {
 		return 0, err
 	}
-	if int32(h.namelen) < 0 {
+	if h.name != 0 && int32(h.namelen) < 0 {
 		return 0, unix.EINVAL
 	}
 	if h.iovlen > uioMaxIOV {

@@ -113,11 +113,17 @@ func (s *Socket) rcvTimeo() time.Duration {
 // returns the count so far when a signal or timeout interrupts it after
 // some data went.
 func (s *Socket) send(ctx vfs.Context, data []byte, to *tcpip.FullAddress, flags int, nonblock bool) (int, error) {
+	return s.sendWith(ctx, data, to, tcpip.SendableControlMessages{}, flags, nonblock)
+}
+
+// sendWith is send with per-packet overrides from control messages.
+func (s *Socket) sendWith(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm tcpip.SendableControlMessages, flags int, nonblock bool) (int, error) {
 	stream := s.typ == linux.SOCK_STREAM
 	if stream {
 		to = nil
 	}
-	opts := tcpip.WriteOptions{To: to, More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0}
+	opts := tcpip.WriteOptions{To: to, More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0,
+		ControlMessages: cm}
 	var b *blocker
 	defer func() {
 		if b != nil {
@@ -301,9 +307,16 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 			to = &fa
 		}
 	}
+	var cm tcpip.SendableControlMessages
+	if s.typ != linux.SOCK_STREAM {
+		var err error
+		if cm, err = s.sendControl(req.Control.Other); err != nil {
+			return 0, err
+		}
+	}
 	// TCP's urgent data has no place in tcpip: MSG_OOB data goes in
 	// band, which is what a receiver with SO_OOBINLINE would see.
-	return s.send(ctx, req.Data, to, req.Flags, req.NonBlock)
+	return s.sendWith(ctx, req.Data, to, cm, req.Flags, req.NonBlock)
 }
 
 // RecvMsg implements socket.Socket.

@@ -53,6 +53,17 @@ type Control struct {
 	// Cred, when non-nil, is the SCM_CREDENTIALS the sender supplied (on
 	// send) or the credentials the receiver gets (on receive).
 	Cred *Cred
+	// Other holds a sendmsg's control messages of levels other than
+	// SOL_SOCKET, in order, for the family to check and apply (AF_UNIX
+	// ignores them, as Linux does; IP sockets refuse unknown ones).
+	Other []Cmsg
+}
+
+// Cmsg is one control message: its level and type, and its data without
+// the struct cmsghdr (cmsg_len is 16 plus len(Data)).
+type Cmsg struct {
+	Level, Type int32
+	Data        []byte
 }
 
 // Release drops the references of the descriptions in c.

@@ -1,0 +1,137 @@
+package inet
+
+import (
+	"encoding/binary"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"uk/net/socket"
+)
+
+// IPv6 ancillary data types that golang.org/x/sys/unix does not name.
+const (
+	ipv6FlowInfo      = 11
+	ipv6_2292HopLimit = 8
+	ipv6PacketInfo    = 50
+)
+
+// sendControl checks a datagram sendmsg's control messages of the IP
+// levels as Linux's udp_cmsg_send, ip_cmsg_send (IPv4) and
+// ip6_datagram_send_ctl (IPv6) do: a type they do not know, or a known
+// one with a bad length or value, is EINVAL. It returns the overrides
+// tcpip can apply to the packet (the TTL or hop limit). Messages of
+// other levels are ignored, as there.
+func (s *Socket) sendControl(msgs []socket.Cmsg) (tcpip.SendableControlMessages, error) {
+	var cm tcpip.SendableControlMessages
+	for _, m := range msgs {
+		var err error
+		switch {
+		case m.Level == linux.SOL_UDP && s.isUDP():
+			err = checkUDPCmsg(m)
+		case m.Level == linux.SOL_IP && s.family == linux.AF_INET:
+			err = checkIPCmsg(m, &cm)
+		case m.Level == linux.SOL_IPV6 && s.family == linux.AF_INET6:
+			err = checkIPv6Cmsg(m, &cm)
+		}
+		if err != nil {
+			return cm, err
+		}
+	}
+	return cm, nil
+}
+
+// cmsgInt is the int a control message carries; ok is false when its
+// data is not exactly an int.
+func cmsgInt(m socket.Cmsg) (v int32, ok bool) {
+	if len(m.Data) != 4 {
+		return 0, false
+	}
+	return int32(binary.LittleEndian.Uint32(m.Data)), true
+}
+
+// checkUDPCmsg: SOL_UDP has only UDP_SEGMENT (a __u16 segment size).
+func checkUDPCmsg(m socket.Cmsg) error {
+	if m.Type != linux.UDP_SEGMENT || len(m.Data) != 2 {
+		return linux.EINVAL
+	}
+	return nil
+}
+
+// maxIPOptions is the room for IPv4 options in a header.
+const maxIPOptions = 40
+
+func checkIPCmsg(m socket.Cmsg, cm *tcpip.SendableControlMessages) error {
+	switch m.Type {
+	case linux.IP_RETOPTS:
+		if len(m.Data) > maxIPOptions {
+			return linux.EINVAL
+		}
+	case linux.IP_PKTINFO:
+		if len(m.Data) != 12 { // struct in_pktinfo
+			return linux.EINVAL
+		}
+	case linux.IP_TTL:
+		v, ok := cmsgInt(m)
+		if !ok || v < 1 || v > 255 {
+			return linux.EINVAL
+		}
+		cm.HasTTL, cm.TTL = true, uint8(v)
+	case linux.IP_TOS:
+		v, ok := cmsgInt(m)
+		if len(m.Data) == 1 {
+			v, ok = int32(m.Data[0]), true
+		}
+		if !ok || v < 0 || v > 255 {
+			return linux.EINVAL
+		}
+	case linux.IP_PROTOCOL:
+		v, ok := cmsgInt(m)
+		if !ok || v < 1 || v > 255 {
+			return linux.EINVAL
+		}
+	default:
+		return linux.EINVAL
+	}
+	return nil
+}
+
+func checkIPv6Cmsg(m socket.Cmsg, cm *tcpip.SendableControlMessages) error {
+	switch m.Type {
+	case ipv6PacketInfo:
+		if len(m.Data) < 20 { // struct in6_pktinfo
+			return linux.EINVAL
+		}
+	case ipv6FlowInfo:
+		if len(m.Data) < 4 {
+			return linux.EINVAL
+		}
+	case linux.IPV6_2292HOPOPTS, linux.IPV6_HOPOPTS, linux.IPV6_2292DSTOPTS, linux.IPV6_DSTOPTS,
+		linux.IPV6_RTHDRDSTOPTS, linux.IPV6_2292RTHDR, linux.IPV6_RTHDR:
+		// An extension header: at least its 8-byte start, and as long as
+		// its own length field says.
+		if len(m.Data) < 8 || len(m.Data) < (int(m.Data[1])+1)*8 {
+			return linux.EINVAL
+		}
+	case ipv6_2292HopLimit, linux.IPV6_HOPLIMIT:
+		v, ok := cmsgInt(m)
+		if !ok || v < -1 || v > 255 {
+			return linux.EINVAL
+		}
+		if v >= 0 {
+			cm.HasHopLimit, cm.HopLimit = true, uint8(v)
+		}
+	case linux.IPV6_TCLASS:
+		v, ok := cmsgInt(m)
+		if !ok || v < -1 || v > 255 {
+			return linux.EINVAL
+		}
+	case linux.IPV6_DONTFRAG:
+		if _, ok := cmsgInt(m); !ok {
+			return linux.EINVAL
+		}
+	default:
+		return linux.EINVAL
+	}
+	return nil
+}
