@@ -665,7 +665,8 @@ func benchRuntimes(b *testing.B, prog string) map[string][]string {
 		rts["uk"] = []string{ukBin, "run", "--platform=ptrace", "--", prog}
 	}
 	if *runscFlag != "" {
-		rts["gvisor"] = []string{*runscFlag, "--network=sandbox", "do", prog}
+		// gVisor's own netstack with loopback only, as uk's --net=none.
+		rts["gvisor"] = []string{*runscFlag, "--network=none", "do", prog}
 	}
 	return rts
 }
@@ -720,30 +721,69 @@ func BenchmarkNetLoopbackTput(b *testing.B) {
 	}
 }
 
-// BenchmarkNetTAPTput is TCP throughput between the far side of the link
-// and a tput-serve on the host side, both directions (MiB/s): uk over
-// the TAP device, natively a veth pair between namespaces.
+// BenchmarkNetTAPTput is TCP throughput between the far side of a link
+// and a tput-serve on the host side, both directions (MiB/s): uk over the
+// TAP device; natively a veth pair between namespaces; gVisor (with
+// -uk.runsc) `runsc do` over the veth pair it makes itself.
 func BenchmarkNetTAPTput(b *testing.B) {
 	needNetRoot(b)
 	prog := goProgram(b, "netperf")
-	for _, side := range []string{"native-veth", "uk-tap"} {
+	sides := []string{"native-veth", "uk-tap"}
+	if *runscFlag != "" {
+		sides = append(sides, "gvisor-veth")
+	}
+	for _, side := range sides {
 		for _, dir := range []string{"send", "recv"} {
 			b.Run(side+"/"+dir, func(b *testing.B) {
-				var f *farSide
-				if side == "uk-tap" {
+				var argv func() []string
+				var srvNS *netNS
+				switch side {
+				case "uk-tap":
 					needUK(b)
 					ns := newTAPNetNS(b)
-					f = &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: "ptrace"}
-				} else {
+					f := &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: "ptrace"}
+					srvNS, argv = ns, func() []string { return f.argv(prog, "tput", tapHostIP+":5201", "3", dir) }
+				case "native-veth":
 					host, peer := newVethPair(b)
-					f = &farSide{name: "native", hostNS: host, peerNS: peer, hostIP: vethHostIP, farIP: vethPeerIP}
+					f := &farSide{name: "native", hostNS: host, peerNS: peer, hostIP: vethHostIP, farIP: vethPeerIP}
+					srvNS, argv = host, func() []string { return f.argv(prog, "tput", vethHostIP+":5201", "3", dir) }
+				case "gvisor-veth":
+					srvNS = newRunscNetNS(b)
+					argv = func() []string {
+						return srvNS.argv(*runscFlag, "--ignore-cgroups", "--network=sandbox", "do", "-ip", runscSandboxIP,
+							prog, "tput", runscPeerIP+":5201", "3", dir)
+					}
 				}
-				srv := startBG(b, time.Hour, f.hostNS.argv(prog, "tput-serve", f.hostIP+":5201")...)
+				srv := startBG(b, time.Hour, srvNS.argv(prog, "tput-serve", ":5201")...)
 				srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
-				benchMetric(b, "MiB/s", func() float64 {
-					return parseField(b, f.argv(prog, "tput", f.hostIP+":5201", "3", dir), "mibps")
-				})
+				benchMetric(b, "MiB/s", func() float64 { return parseField(b, argv(), "mibps") })
 			})
 		}
 	}
+}
+
+// The addresses of `runsc do -ip runscSandboxIP`: it gives the host end of
+// its veth pair the next address.
+const (
+	runscSandboxIP = "192.168.10.2"
+	runscPeerIP    = "192.168.10.3"
+)
+
+// newRunscNetNS makes a namespace for `runsc do --network=sandbox`, which
+// makes its own veth pair and NAT rules (with iptables) towards the
+// interface of the default route, so the namespace gets one: a veth pair
+// of its own, going nowhere. Under `ip netns exec`, /sys is remounted
+// without cgroups, hence runsc's --ignore-cgroups.
+func newRunscNetNS(tb testing.TB) *netNS {
+	tb.Helper()
+	if _, err := exec.LookPath("iptables"); err != nil {
+		tb.Skip("runsc do --network=sandbox needs iptables, which is not in PATH")
+	}
+	ns := newNetNS(tb)
+	ipCmd(tb, "-n", ns.name, "link", "add", "ukdflt0", "type", "veth", "peer", "name", "ukdflt1")
+	ipCmd(tb, "-n", ns.name, "addr", "add", "10.66.0.1/24", "dev", "ukdflt0")
+	ipCmd(tb, "-n", ns.name, "link", "set", "ukdflt0", "up")
+	ipCmd(tb, "-n", ns.name, "link", "set", "ukdflt1", "up")
+	ipCmd(tb, "-n", ns.name, "route", "add", "default", "via", "10.66.0.2")
+	return ns
 }
