@@ -311,8 +311,8 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
 	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Kernel().Network != nil {
-		if _, serr := socket.Of(d); serr == nil {
-			return interfaceIoctl(t, uint32(a[1]), a[2])
+		if s, serr := socket.Of(d); serr == nil {
+			return interfaceIoctl(t, s.Family(), uint32(a[1]), a[2])
 		}
 	}
 	return uint64(n), err

@@ -12,7 +12,11 @@ import (
 func isInterfaceIoctl(cmd uint32) bool { return cmd&^0xff == 0x8900 }
 
 // interfaceIoctl answers an interface ioctl from the network namespace.
-func interfaceIoctl(t *kernel.Task, cmd uint32, arg uint64) (uint64, error) {
+// The IPv4 address ioctls exist only on AF_INET sockets, as on Linux.
+func interfaceIoctl(t *kernel.Task, family int, cmd uint32, arg uint64) (uint64, error) {
+	if family != unix.AF_INET && netdev.InetOnly(cmd) {
+		return 0, unix.ENOTTY
+	}
 	tbl, err := t.Kernel().Network.Interfaces()
 	if err != nil {
 		return 0, unix.ENODEV

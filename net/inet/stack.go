@@ -154,7 +154,33 @@ func (s *Stack) SetLinkUp(index int32, up bool) error {
 	if err != nil {
 		return errnoOf(err)
 	}
+	if up && s.links[index].typ == linux.ARPHRD_ETHER {
+		s.addLinkLocalLocked(index)
+	}
 	return nil
+}
+
+// addLinkLocalLocked gives an Ethernet interface that comes up its IPv6
+// link-local address (fe80::/64 with the EUI-64 of its MAC), as Linux
+// does, unless it has one.
+func (s *Stack) addLinkLocalLocked(index int32) {
+	mac := s.links[index].hwaddr
+	if len(mac) != 6 {
+		return
+	}
+	for _, a := range s.addrs {
+		if a.LinkIndex == index && a.Prefix.Addr().IsLinkLocalUnicast() {
+			return
+		}
+	}
+	var b [16]byte
+	b[0], b[1] = 0xfe, 0x80
+	b[8], b[9], b[10] = mac[0]^2, mac[1], mac[2]
+	b[11], b[12] = 0xff, 0xfe
+	b[13], b[14], b[15] = mac[3], mac[4], mac[5]
+	a := netdev.Addr{LinkIndex: index, Prefix: netip.PrefixFrom(netip.AddrFrom16(b), 64),
+		Scope: linux.RT_SCOPE_LINK, Flags: linux.IFA_F_PERMANENT}
+	s.addAddrLocked(a)
 }
 
 // SetLinkMTU implements netdev.Table.
@@ -186,6 +212,10 @@ func (s *Stack) Addrs() []netdev.Addr {
 func (s *Stack) AddAddr(a netdev.Addr) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addAddrLocked(a)
+}
+
+func (s *Stack) addAddrLocked(a netdev.Addr) error {
 	if s.links[a.LinkIndex] == nil {
 		return linux.ENODEV
 	}
@@ -214,7 +244,9 @@ func (s *Stack) AddAddr(a netdev.Addr) error {
 		a.Flags = linux.IFA_F_PERMANENT
 	}
 	s.addrs = append(s.addrs, a)
-	if r, ok := connectedRoute(a); ok && s.links[a.LinkIndex].typ != linux.ARPHRD_LOOPBACK {
+	if r, ok := connectedRoute(a); ok && (a.Prefix.Addr().Is6() || s.links[a.LinkIndex].typ != linux.ARPHRD_LOOPBACK) {
+		// IPv4 loopback routes live in the local table only; IPv6
+		// ones (::1) are in the main table too, as on Linux.
 		s.routes = append(s.routes, r)
 	}
 	s.syncRoutesLocked()
@@ -225,7 +257,7 @@ func (s *Stack) AddAddr(a netdev.Addr) error {
 // directly on its interface.
 func connectedRoute(a netdev.Addr) (netdev.Route, bool) {
 	p := a.Prefix.Masked()
-	if p.Bits() == p.Addr().BitLen() {
+	if p.Addr().Is4() && p.Bits() == 32 {
 		return netdev.Route{}, false
 	}
 	r := netdev.Route{Dst: p, LinkIndex: a.LinkIndex, Table: linux.RT_TABLE_MAIN,
@@ -233,6 +265,9 @@ func connectedRoute(a netdev.Addr) (netdev.Route, bool) {
 	if p.Addr().Is4() {
 		r.Src = a.Prefix.Addr()
 	} else {
+		// IPv6 prefix routes: universe scope, metric 256 (Linux's
+		// IP6_RT_PRIO_ADDRCONF).
+		r.Scope = linux.RT_SCOPE_UNIVERSE
 		r.Metric = 256
 	}
 	return r, true

@@ -46,8 +46,10 @@ func TestStackStartsWithLoopback(t *testing.T) {
 	if len(got) != 2 || got[0] != "127.0.0.1/8" || got[1] != "::1/128" {
 		t.Errorf("addrs %v", got)
 	}
-	if r := s.Routes(); len(r) != 0 {
-		t.Errorf("main table starts with %+v, want empty (lo's routes live in the local table)", r)
+	// 127.0.0.0/8 lives in the local table only; ::1 is in the main
+	// table too, as `ip -6 route` shows on Linux.
+	if r := s.Routes(); len(r) != 1 || r[0].Dst.String() != "::1/128" || r[0].Metric != 256 {
+		t.Errorf("main table starts with %+v, want only ::1/128 metric 256", r)
 	}
 }
 
@@ -63,7 +65,7 @@ func TestStackAddressesAndRoutes(t *testing.T) {
 	if err := s.AddAddr(netdev.Addr{LinkIndex: 9, Prefix: a.Prefix}); !errors.Is(err, linux.ENODEV) {
 		t.Errorf("unknown link: %v, want ENODEV", err)
 	}
-	rs := s.Routes()
+	rs := v4Routes(s)
 	if len(rs) != 1 || rs[0].Dst.String() != "10.0.2.0/24" || rs[0].Protocol != linux.RTPROT_KERNEL || rs[0].Src.String() != "10.0.2.15" {
 		t.Fatalf("connected route %+v", rs)
 	}
@@ -78,7 +80,7 @@ func TestStackAddressesAndRoutes(t *testing.T) {
 	if err := s.AddRoute(far); !errors.Is(err, linux.ENETUNREACH) {
 		t.Errorf("unreachable gateway: %v, want ENETUNREACH", err)
 	}
-	rs = s.Routes()
+	rs = v4Routes(s)
 	if len(rs) != 2 || rs[0].Dst.Bits() != 0 || rs[0].LinkIndex != eth || rs[1].Dst.Bits() != 24 {
 		t.Fatalf("routes %+v: want the default route first (FIB order), resolved to eth0", rs)
 	}
@@ -91,7 +93,7 @@ func TestStackAddressesAndRoutes(t *testing.T) {
 	if err := s.DelAddr(a); err != nil {
 		t.Fatal(err)
 	}
-	if rs := s.Routes(); len(rs) != 0 {
+	if rs := v4Routes(s); len(rs) != 0 {
 		t.Errorf("connected route outlived its address: %+v", rs)
 	}
 	if err := s.DelAddr(a); !errors.Is(err, linux.EADDRNOTAVAIL) {
@@ -99,10 +101,30 @@ func TestStackAddressesAndRoutes(t *testing.T) {
 	}
 }
 
+func v4Routes(s *Stack) []netdev.Route {
+	var out []netdev.Route
+	for _, r := range s.Routes() {
+		if r.Dst.Addr().Is4() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func TestStackLinkUpDown(t *testing.T) {
 	s, eth := newTestStack(t)
 	if err := s.SetLinkUp(eth, true); err != nil {
 		t.Fatal(err)
+	}
+	// Coming up gives eth0 its EUI-64 link-local address (MAC 02:00:00:00:00:01).
+	var ll []string
+	for _, a := range s.Addrs() {
+		if a.LinkIndex == eth {
+			ll = append(ll, a.Prefix.String())
+		}
+	}
+	if len(ll) != 1 || ll[0] != "fe80::ff:fe00:1/64" {
+		t.Errorf("eth0 addresses after up: %v, want [fe80::ff:fe00:1/64]", ll)
 	}
 	if l, _ := netdev.LinkByIndex(s, eth); l.Flags&linux.IFF_UP == 0 {
 		t.Errorf("eth0 not up: %#x", l.Flags)
