@@ -68,9 +68,10 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 	return s.getIPOpt(name)
 }
 
-// isUDP reports whether s is a UDP socket (not a ping socket).
+// isUDP reports whether s is a UDP or UDP-Lite socket (not a ping
+// socket).
 func (s *Socket) isUDP() bool {
-	return s.typ == linux.SOCK_DGRAM && s.protocol == linux.IPPROTO_UDP
+	return s.typ == linux.SOCK_DGRAM && (s.protocol == linux.IPPROTO_UDP || s.protocol == linux.IPPROTO_UDPLITE)
 }
 
 // isRawLevel reports whether level is a raw socket's own: SOL_RAW, and
@@ -459,6 +460,11 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 
 func (s *Socket) setTCPOpt(name int, val []byte) error {
 	so := s.ep.SocketOptions()
+	if name == linux.TCP_ULP {
+		// No upper-layer protocol (kTLS, MPTCP's) is available: Linux
+		// says ENOENT when it cannot find the named one.
+		return linux.ENOENT
+	}
 	if name == linux.TCP_CONGESTION {
 		n := len(val)
 		for i, c := range val {
@@ -520,13 +526,17 @@ func (s *Socket) setTCPOpt(name int, val []byte) error {
 func ptrTo[T any](v T) *T { return &v }
 
 func (s *Socket) setIPOpt(name int, val []byte) error {
+	switch name {
+	case linux.IP_ADD_MEMBERSHIP, linux.IP_DROP_MEMBERSHIP, linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
+		return s.setMembership(name, val)
+	}
 	so := s.ep.SocketOptions()
 	var v int32
 	if len(val) >= 4 {
 		v = int32(binary.LittleEndian.Uint32(val))
 	} else if len(val) >= 1 {
 		v = int32(val[0]) // Linux accepts a single byte for the boolean IP options
-	} else if name != linux.IP_ADD_MEMBERSHIP && name != linux.IP_DROP_MEMBERSHIP {
+	} else {
 		return linux.EINVAL
 	}
 	var terr tcpip.Error
@@ -566,20 +576,6 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 		so.SetHeaderIncluded(v != 0)
 	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT, linux.IP_MULTICAST_IF:
 		s.store(linux.SOL_IP, name, socket.Int(v))
-	case linux.IP_ADD_MEMBERSHIP, linux.IP_DROP_MEMBERSHIP:
-		if len(val) < 8 {
-			return linux.EINVAL
-		}
-		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom4Slice(val[0:4]), InterfaceAddr: tcpip.AddrFrom4Slice(val[4:8])}
-		if len(val) >= 12 {
-			m.NIC = tcpip.NICID(binary.LittleEndian.Uint32(val[8:]))
-			m.InterfaceAddr = tcpip.AddrFrom4Slice(val[4:8])
-		}
-		if name == linux.IP_ADD_MEMBERSHIP {
-			terr = s.ep.SetSockOpt(ptrTo(tcpip.AddMembershipOption(m)))
-		} else {
-			terr = s.ep.SetSockOpt(ptrTo(tcpip.RemoveMembershipOption(m)))
-		}
 	default:
 		return linux.ENOPROTOOPT
 	}

@@ -66,10 +66,14 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 	var terr tcpip.Error
 	switch typ {
 	case linux.SOCK_STREAM:
-		if protocol != 0 && protocol != linux.IPPROTO_TCP {
+		// MPTCP sockets are served by plain TCP, which is what Linux's
+		// MPTCP falls back to when the peer does not speak it.
+		if protocol != 0 && protocol != linux.IPPROTO_TCP && protocol != linux.IPPROTO_MPTCP {
 			return nil, linux.EPROTONOSUPPORT
 		}
-		protocol = linux.IPPROTO_TCP
+		if protocol == 0 {
+			protocol = linux.IPPROTO_TCP
+		}
 		ep, terr = p.st.ts.NewEndpoint(tcp.ProtocolNumber, netProto, wq)
 		if terr == nil {
 			// Nagle's algorithm is on until TCP_NODELAY, as in Linux.
@@ -77,8 +81,13 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 		}
 	case linux.SOCK_DGRAM:
 		switch protocol {
-		case 0, linux.IPPROTO_UDP:
-			protocol = linux.IPPROTO_UDP
+		case 0, linux.IPPROTO_UDP, linux.IPPROTO_UDPLITE:
+			// UDP-Lite sockets are UDP sockets here (full checksum
+			// coverage, which UDP-Lite allows); they keep their
+			// protocol number for SO_PROTOCOL.
+			if protocol == 0 {
+				protocol = linux.IPPROTO_UDP
+			}
 			ep, terr = p.st.ts.NewEndpoint(udp.ProtocolNumber, netProto, wq)
 		case icmpProto:
 			ep, terr = p.st.ts.NewEndpoint(icmpTransport(p.family), netProto, wq)
@@ -139,6 +148,8 @@ type Socket struct {
 	// pendingErr is an error recvmmsg left for the next call (Linux's
 	// sk_err); errors of the endpoint itself wait in tcpip.
 	pendingErr linux.Errno
+	// groups are the IPv4 multicast groups joined (mcast.go).
+	groups []membership
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every

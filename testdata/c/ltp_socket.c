@@ -48,6 +48,7 @@ static const char *ename(int e) {
 	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
 	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
 	case EPROTOTYPE: return "EPROTOTYPE";
+	case EPROTO: return "EPROTO";
 	case ENOPROTOOPT: return "ENOPROTOOPT";
 	case EDESTADDRREQ: return "EDESTADDRREQ";
 	case ENOTSOCK: return "ENOTSOCK";
@@ -1234,6 +1235,86 @@ static void test_sockopt(void) {
 	close(s);
 }
 
+/* test_privilege runs in a child that dropped to nobody's effective ids:
+ * the checks that need CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN. */
+static void test_privilege(void) {
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setegid(65534) || seteuid(65534)) {
+			printf("seteuid(nobody): FAIL %s\n", ename(errno));
+			_exit(1);
+		}
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = htons(463)};
+		ERR("nobody: bind(port 463)", bind(s, (struct sockaddr *)&a, sizeof a), EACCES);
+		a.sin_port = 0;
+		OK("nobody: bind(port 0)", bind(s, (struct sockaddr *)&a, sizeof a));
+		int v = 7;
+		ERR("nobody: SO_PRIORITY 7", setsockopt(s, SOL_SOCKET, SO_PRIORITY, &v, sizeof v), EPERM);
+		ERR("nobody: SO_SNDBUFFORCE", setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v), EPERM);
+		close(s);
+		ERR("nobody: socket(INET, RAW, ICMP)", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+		ERR("nobody: socket(INET, RAW, 0)", socket(AF_INET, SOCK_RAW, 0), EPROTONOSUPPORT);
+		s = socket(AF_INET6, SOCK_DGRAM, 0);
+		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+		ERR("nobody: INET6 bind(port 80)", bind(s, (struct sockaddr *)&a6, sizeof a6), EACCES);
+		close(s);
+		fflush(stdout);
+		_exit(ukt_failures ? 1 : 0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		printf("privilege child: FAIL\n");
+		ukt_failures++;
+	}
+}
+
+/* test_protocols: protocols that Linux serves with another's machinery,
+ * and options of them. */
+static void test_protocols(void) {
+	int s = OK("socket(INET, DGRAM, UDPLITE)", socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE));
+	int v = 0;
+	socklen_t len = sizeof v;
+	getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &len);
+	VAL("  SO_PROTOCOL", v, IPPROTO_UDPLITE);
+	close(s);
+	s = OK("socket(INET6, DGRAM, UDPLITE)", socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE));
+	close(s);
+	ERR("socket(INET, STREAM, SCTP)", socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP), EPROTONOSUPPORT);
+	s = OK("socket(INET, STREAM, MPTCP)", socket(AF_INET, SOCK_STREAM, 262));
+	getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &len);
+	VAL("  SO_PROTOCOL", v, 262);
+	close(s);
+
+	/* TCP_ULP with a name no module provides. */
+	s = connected();
+	ERR("TCP_ULP \"nosuch\"", setsockopt(s, SOL_TCP, TCP_ULP, "nosuch", 6), ENOENT);
+	close(s);
+
+	/* Multicast membership on a TCP socket (Linux keeps it per socket,
+	 * and an accepted socket does not inherit it). */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	struct group_req gr;
+	memset(&gr, 0, sizeof gr);
+	struct sockaddr_in *g = (struct sockaddr_in *)&gr.gr_group;
+	g->sin_family = AF_INET;
+	g->sin_addr.s_addr = htonl(0xe0000000);
+	OK("TCP MCAST_JOIN_GROUP 224.0.0.0", setsockopt(s, SOL_IP, MCAST_JOIN_GROUP, &gr, sizeof gr));
+	ERR("TCP MCAST_JOIN_GROUP again", setsockopt(s, SOL_IP, MCAST_JOIN_GROUP, &gr, sizeof gr), EADDRINUSE);
+	OK("TCP MCAST_LEAVE_GROUP", setsockopt(s, SOL_IP, MCAST_LEAVE_GROUP, &gr, sizeof gr));
+	ERR("TCP MCAST_LEAVE_GROUP again", setsockopt(s, SOL_IP, MCAST_LEAVE_GROUP, &gr, sizeof gr), EADDRNOTAVAIL);
+	ERR("TCP MCAST_JOIN_GROUP short", setsockopt(s, SOL_IP, MCAST_JOIN_GROUP, &gr, 8), EINVAL);
+	g->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ERR("TCP MCAST_JOIN_GROUP unicast", setsockopt(s, SOL_IP, MCAST_JOIN_GROUP, &gr, sizeof gr), EINVAL);
+	struct ip_mreqn mr = {.imr_multiaddr.s_addr = htonl(0xe0000001)};
+	ERR("TCP IP_DROP_MEMBERSHIP", setsockopt(s, SOL_IP, IP_DROP_MEMBERSHIP, &mr, sizeof mr), EPROTO);
+	ERR("TCP IP_ADD_MEMBERSHIP short", setsockopt(s, SOL_IP, IP_ADD_MEMBERSHIP, &mr, 4), EPROTO);
+	ERR("TCP IP_ADD_MEMBERSHIP", setsockopt(s, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr), EPROTO);
+	close(s);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: ltp_socket DIR\n");
@@ -1262,6 +1343,8 @@ int main(int argc, char **argv) {
 	test_send();
 	test_recvmmsg();
 	test_sockopt();
+	test_privilege();
+	test_protocols();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();

@@ -1,0 +1,100 @@
+package inet
+
+import (
+	"encoding/binary"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+)
+
+// membership is one IPv4 multicast group a socket joined, with the
+// interface as the caller named it (an index, or an address when the
+// index is 0).
+type membership struct {
+	group   tcpip.Address
+	ifindex int32
+	ifaddr  tcpip.Address
+}
+
+// sizeofGroupReq is struct group_req on 64-bit Linux: gr_interface, 4
+// bytes of padding, a struct sockaddr_storage.
+const sizeofGroupReq = 136
+
+// parseMembership decodes the value of IP_ADD_MEMBERSHIP and
+// IP_DROP_MEMBERSHIP (struct ip_mreq or ip_mreqn) or of MCAST_JOIN_GROUP
+// and MCAST_LEAVE_GROUP (struct group_req).
+func parseMembership(name int, val []byte) (membership, error) {
+	var m membership
+	switch name {
+	case linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
+		if len(val) < sizeofGroupReq {
+			return m, linux.EINVAL
+		}
+		if binary.LittleEndian.Uint16(val[8:]) != linux.AF_INET {
+			return m, linux.EINVAL
+		}
+		m.ifindex = int32(binary.LittleEndian.Uint32(val))
+		m.group = tcpip.AddrFrom4Slice(val[12:16])
+	default:
+		if len(val) < 8 {
+			return m, linux.EINVAL
+		}
+		m.group = tcpip.AddrFrom4Slice(val[0:4])
+		m.ifaddr = tcpip.AddrFrom4Slice(val[4:8])
+		if len(val) >= 12 {
+			m.ifindex = int32(binary.LittleEndian.Uint32(val[8:]))
+		}
+	}
+	return m, nil
+}
+
+// setMembership joins or leaves a multicast group as Linux's
+// ip_mc_join_group and ip_mc_leave_group: a group that is not multicast
+// is EINVAL, joining twice EADDRINUSE, leaving a group not joined
+// EADDRNOTAVAIL. Linux keeps memberships of any IPv4 socket (a TCP socket
+// may join with MCAST_JOIN_GROUP, though IP_ADD_MEMBERSHIP on it is
+// EPROTO); tcpip delivers multicast only to datagram endpoints, so only
+// theirs reach it.
+func (s *Socket) setMembership(name int, val []byte) error {
+	join := name == linux.IP_ADD_MEMBERSHIP || name == linux.MCAST_JOIN_GROUP
+	if s.typ == linux.SOCK_STREAM && (name == linux.IP_ADD_MEMBERSHIP || name == linux.IP_DROP_MEMBERSHIP) {
+		return linux.EPROTO
+	}
+	m, err := parseMembership(name, val)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if join {
+		if g := m.group.As4(); g[0]&0xf0 != 0xe0 {
+			return linux.EINVAL
+		}
+		for _, j := range s.groups {
+			if j == m {
+				return linux.EADDRINUSE
+			}
+		}
+		if s.typ != linux.SOCK_STREAM {
+			opt := tcpip.AddMembershipOption{NIC: tcpip.NICID(m.ifindex), InterfaceAddr: m.ifaddr, MulticastAddr: m.group}
+			if terr := s.ep.SetSockOpt(&opt); terr != nil {
+				return errnoOf(terr)
+			}
+		}
+		s.groups = append(s.groups, m)
+		return nil
+	}
+	for i, j := range s.groups {
+		if j.group != m.group || m.ifindex != 0 && j.ifindex != m.ifindex ||
+			!m.ifaddr.Unspecified() && j.ifaddr != m.ifaddr {
+			continue
+		}
+		if s.typ != linux.SOCK_STREAM {
+			opt := tcpip.RemoveMembershipOption{NIC: tcpip.NICID(j.ifindex), InterfaceAddr: j.ifaddr, MulticastAddr: j.group}
+			s.ep.SetSockOpt(&opt)
+		}
+		s.groups = append(s.groups[:i], s.groups[i+1:]...)
+		return nil
+	}
+	return linux.EADDRNOTAVAIL
+}
