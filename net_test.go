@@ -493,6 +493,112 @@ func TestNetDNSFlag(t *testing.T) {
 	})
 }
 
+// TestNetPing sends ICMP echo requests both ways over the link (netperf
+// ping, a raw ICMP socket): from the far side to the host side, and from
+// the host side to the far side while a program runs there.
+func TestNetPing(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	replies := regexp.MustCompile(`(?m)^reply \d+ bytes 64 from `)
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		out := startBG(t, *netTimeout, f.argv(netperf, "ping", f.hostIP, "3")...).wait()
+		if f.isUK {
+			checkUKRun(t, "uk", out)
+		}
+		if n := len(replies.FindAllString(out.Stdout, -1)); out.Code != 0 || n != 3 {
+			t.Errorf("far side pings %s: exit %d, %d replies, want 0 and 3\nstdout:\n%s\nstderr:\n%s",
+				f.hostIP, out.Code, n, clip(out.Stdout), clip(out.Stderr))
+		}
+
+		srv := startBG(t, *netTimeout, f.argv(netperf, "http-serve", "/", f.farIP+":8081")...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		in := startBG(t, *netTimeout, f.hostNS.argv(netperf, "ping", f.farIP, "3")...).wait()
+		if n := len(replies.FindAllString(in.Stdout, -1)); in.Code != 0 || n != 3 {
+			t.Errorf("host side pings %s: exit %d, %d replies, want 0 and 3\nstdout:\n%s\nstderr:\n%s",
+				f.farIP, in.Code, n, clip(in.Stdout), clip(in.Stderr))
+		}
+	})
+}
+
+// loIfaceLine is what `netperf ifaces` prints for loopback, natively and
+// in the sandbox.
+const loIfaceLine = "iface lo index 1 flags up,loopback,running mtu 65536 hw none addrs 127.0.0.1/8,::1/128"
+
+// TestNetInterfaces checks Go's net.Interfaces (netlink RTM_GETLINK and
+// RTM_GETADDR) in the sandbox: only loopback with --net=none; with the
+// TAP device an eth0 with its own MAC, up with --ip, and down without an
+// address without it. The native run is the peer namespace of a veth
+// pair, whose eth0 must look the same but for the address.
+func TestNetInterfaces(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	ethUp := func(ip string) *regexp.Regexp {
+		return regexp.MustCompile(`^iface eth0 index \d+ flags up,broadcast,multicast,running mtu 1500 hw ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) addrs ` +
+			regexp.QuoteMeta(ip) + `/24,fe80::[0-9a-f:]+/64$`)
+	}
+	check := func(t *testing.T, what string, r procResult, eth *regexp.Regexp) string {
+		t.Helper()
+		lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
+		want := 1
+		if eth != nil {
+			want = 2
+		}
+		if r.Code != 0 || len(lines) != want || lines[0] != loIfaceLine || (eth != nil && !eth.MatchString(lines[1])) {
+			wantEth := ""
+			if eth != nil {
+				wantEth = "\nthen matching " + eth.String()
+			}
+			t.Errorf("%s: exit %d, stdout:\n%s\nwant exit 0 and\n%s%s\nstderr:\n%s", what, r.Code, r.Stdout, loIfaceLine, wantEth, clip(r.Stderr))
+			return ""
+		}
+		if eth == nil {
+			return ""
+		}
+		if m := eth.FindStringSubmatch(lines[1]); len(m) > 1 {
+			return m[1]
+		}
+		return ""
+	}
+	t.Run("native", func(t *testing.T) {
+		lo := newNetNS(t)
+		check(t, "fresh namespace", startBG(t, 30*time.Second, lo.argv(netperf, "ifaces")...).wait(), nil)
+		_, peer := newVethPair(t)
+		// Linux brings the carrier up and the link-local address out
+		// of duplicate address detection a moment after the link.
+		var r procResult
+		for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(100 * time.Millisecond) {
+			r = startBG(t, 30*time.Second, peer.argv(netperf, "ifaces")...).wait()
+			if strings.Contains(r.Stdout, "running mtu 1500") && strings.Contains(r.Stdout, "fe80::") {
+				break
+			}
+		}
+		check(t, "veth peer namespace", r, ethUp(vethPeerIP))
+	})
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		needUK(t)
+		r := runUK(t, platform, netperf, []string{"ifaces"}, "--net=none")
+		check(t, "--net=none", r, nil)
+
+		ns := newTAPNetNS(t)
+		uk := func(flags ...string) procResult {
+			argv := append([]string{ukBin, "run", "--platform=" + platform, "--net=tap:" + tapName}, flags...)
+			r := startBG(t, 30*time.Second, ns.argv(append(argv, "--", netperf, "ifaces")...)...).wait()
+			checkUKRun(t, "uk", r)
+			return r
+		}
+		mac := check(t, "--net=tap --ip", uk("--ip", tapUKIP+"/24", "--gateway", tapHostIP), ethUp(tapUKIP))
+		tapMAC, err := exec.Command("ip", ns.argv("cat", "/sys/class/net/"+tapName+"/address")[1:]...).Output()
+		if err != nil {
+			t.Fatalf("reading the TAP device's MAC: %v", err)
+		}
+		if mac != "" && mac == strings.TrimSpace(string(tapMAC)) {
+			t.Errorf("eth0 in the sandbox has the host TAP device's MAC %s; it must have its own", mac)
+		}
+		check(t, "--net=tap without --ip", uk(), regexp.MustCompile(
+			`^iface eth0 index \d+ flags broadcast,multicast mtu 1500 hw (?:[0-9a-f]{2}:){5}[0-9a-f]{2} addrs $`))
+	})
+}
+
 // TestNetLoopbackGo runs `netperf loopback` (TCP echo and bulk, net/http
 // client and server, UDP and a refused connect, over 127.0.0.1 and [::1])
 // natively and under uk with only loopback (--net=none).
@@ -662,7 +768,7 @@ func parseField(b *testing.B, argv []string, key string) float64 {
 func benchRuntimes(b *testing.B, prog string) map[string][]string {
 	rts := map[string][]string{"native": {prog}}
 	if ukBuildErr == nil {
-		rts["uk"] = []string{ukBin, "run", "--platform=ptrace", "--", prog}
+		rts["uk"] = []string{ukBin, "run", "--platform=ptrace", "--net=none", "--", prog}
 	}
 	if *runscFlag != "" {
 		// gVisor's own netstack with loopback only, as uk's --net=none.

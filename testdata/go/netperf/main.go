@@ -19,6 +19,10 @@
 //	                                 (-local: start that server in-process on ADDR)
 //	tput-serve ADDR                  serve tput clients until killed
 //	loopback                         TCP, HTTP and UDP over 127.0.0.1 and [::1]
+//	ping ADDR N                      N ICMP echo requests on a raw socket, one a
+//	                                 second at most; prints each reply
+//	ifaces                           the interfaces with their flags, hardware
+//	                                 addresses and addresses (net.Interfaces)
 //	gen N FILE                       write the first N bytes of the stream to FILE
 //	sha256 FILE                      print the size and SHA-256 of FILE
 //
@@ -40,6 +44,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -98,6 +103,10 @@ func main() {
 		err = tputServe(args)
 	case "loopback":
 		err = loopback()
+	case "ping":
+		err = ping(args)
+	case "ifaces":
+		err = ifaces()
 	case "gen":
 		err = gen(args)
 	case "sha256":
@@ -113,7 +122,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: netperf serve-tcp|client-tcp ADDR send N|recv; http-serve DIR ADDR; connrate ADDR N; udprr ADDR N;")
-	fmt.Fprintln(os.Stderr, "       tput [-local] ADDR SECONDS [send|recv]; tput-serve ADDR; loopback; gen N FILE; sha256 FILE")
+	fmt.Fprintln(os.Stderr, "       tput [-local] ADDR SECONDS [send|recv]; tput-serve ADDR; loopback;")
+	fmt.Fprintln(os.Stderr, "       ping ADDR N; ifaces; gen N FILE; sha256 FILE")
 	os.Exit(2)
 }
 
@@ -833,6 +843,114 @@ func loopRefused(host string) error {
 	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("connect to a closed port: %v, want ECONNREFUSED", err)
+	}
+	return nil
+}
+
+// ping sends ICMP echo requests to an IPv4 address on a raw socket (as
+// root; Go's ip4 raw connections strip the IP header) and requires a
+// matching reply to each. It prints "reply SEQ BYTES" per reply and the
+// median round trip.
+func ping(args []string) error {
+	if len(args) != 2 {
+		usage()
+	}
+	n, err := count(args[1])
+	if err != nil {
+		return err
+	}
+	dst, err := net.ResolveIPAddr("ip4", args[0])
+	if err != nil {
+		return err
+	}
+	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := uint16(os.Getpid())
+	buf := make([]byte, 1500)
+	ds := make([]time.Duration, 0, n)
+	for seq := 1; seq <= n; seq++ {
+		msg := make([]byte, 8+56)
+		msg[0] = 8 // echo request
+		binary.BigEndian.PutUint16(msg[4:], id)
+		binary.BigEndian.PutUint16(msg[6:], uint16(seq))
+		for i := 8; i < len(msg); i++ {
+			msg[i] = byte(i)
+		}
+		binary.BigEndian.PutUint16(msg[2:], icmpChecksum(msg))
+		start := time.Now()
+		if _, err := c.WriteTo(msg, dst); err != nil {
+			return fmt.Errorf("send echo %d: %w", seq, err)
+		}
+		deadline := start.Add(3 * time.Second)
+		for {
+			c.SetReadDeadline(deadline)
+			m, from, err := c.ReadFrom(buf)
+			if err != nil {
+				return fmt.Errorf("echo %d: no reply: %w", seq, err)
+			}
+			// Other echo traffic (our own request, seen on loopback, or
+			// another pinger's reply) is skipped.
+			if m < 8 || buf[0] != 0 || from.String() != dst.String() ||
+				binary.BigEndian.Uint16(buf[4:]) != id || binary.BigEndian.Uint16(buf[6:]) != uint16(seq) {
+				continue
+			}
+			if icmpChecksum(buf[:m]) != 0 || !bytes.Equal(buf[8:m], msg[8:]) {
+				return fmt.Errorf("echo %d: reply of %d bytes is corrupt", seq, m)
+			}
+			ds = append(ds, time.Since(start))
+			fmt.Printf("reply %d bytes %d from %s\n", seq, m, from)
+			break
+		}
+		if seq < n {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	fmt.Printf("ping n %d median_us %.1f\n", n, float64(median(ds).Nanoseconds())/1000)
+	return nil
+}
+
+// icmpChecksum is the Internet checksum of b; over a message that
+// carries its checksum it is 0.
+func icmpChecksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
+}
+
+// ifaces prints one line per interface: "iface NAME flags F,F mtu N hw
+// MAC addrs A/P,A/P" (addresses sorted).
+func ifaces() error {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, ifc := range ifs {
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			return fmt.Errorf("addresses of %s: %w", ifc.Name, err)
+		}
+		var as []string
+		for _, a := range addrs {
+			as = append(as, a.String())
+		}
+		slices.Sort(as)
+		hw := ifc.HardwareAddr.String()
+		if hw == "" {
+			hw = "none"
+		}
+		flags := strings.ReplaceAll(ifc.Flags.String(), "|", ",")
+		fmt.Printf("iface %s index %d flags %s mtu %d hw %s addrs %s\n", ifc.Name, ifc.Index, flags, ifc.MTU, hw, strings.Join(as, ","))
 	}
 	return nil
 }
