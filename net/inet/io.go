@@ -116,14 +116,29 @@ func (s *Socket) send(ctx vfs.Context, data []byte, to *tcpip.FullAddress, flags
 	return s.sendWith(ctx, data, to, tcpip.SendableControlMessages{}, flags, nonblock)
 }
 
-// sendWith is send with per-packet overrides from control messages.
+// sendWith is send with per-packet overrides from control messages and
+// MSG_MORE (cork.go).
 func (s *Socket) sendWith(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm tcpip.SendableControlMessages, flags int, nonblock bool) (int, error) {
-	stream := s.typ == linux.SOCK_STREAM
-	if stream {
-		to = nil
+	more := flags&linux.MSG_MORE != 0
+	switch {
+	case s.typ == linux.SOCK_STREAM:
+		s.tcpMoreBefore(more)
+		n, err := s.write(ctx, data, nil, cm, flags, nonblock)
+		s.tcpMoreAfter(more)
+		return n, err
+	case s.isUDP():
+		if n, ok, err := s.udpMore(ctx, data, to, cm, flags, nonblock); ok {
+			return n, err
+		}
 	}
-	opts := tcpip.WriteOptions{To: to, More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0,
-		ControlMessages: cm}
+	return s.write(ctx, data, to, cm, flags, nonblock)
+}
+
+// write hands data to the endpoint, waiting for room as blocking sends
+// do.
+func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm tcpip.SendableControlMessages, flags int, nonblock bool) (int, error) {
+	stream := s.typ == linux.SOCK_STREAM
+	opts := tcpip.WriteOptions{To: to, EndOfRecord: flags&linux.MSG_EOR != 0, ControlMessages: cm}
 	var b *blocker
 	defer func() {
 		if b != nil {

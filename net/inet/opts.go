@@ -178,7 +178,7 @@ func (s *Socket) getTCPOpt(name, optlen int) ([]byte, error) {
 	case linux.TCP_NODELAY:
 		return socket.Bool(!so.GetDelayOption()), nil
 	case linux.TCP_CORK:
-		return socket.Bool(so.GetCorkOption()), nil
+		return socket.Bool(s.userCork()), nil
 	case linux.TCP_QUICKACK:
 		return socket.Bool(so.GetQuickAck()), nil
 	case linux.TCP_MAXSEG:
@@ -487,7 +487,7 @@ func (s *Socket) setTCPOpt(name int, val []byte) error {
 	case linux.TCP_NODELAY:
 		so.SetDelayOption(v == 0)
 	case linux.TCP_CORK:
-		so.SetCorkOption(v != 0)
+		s.setUserCork(v != 0)
 	case linux.TCP_QUICKACK:
 		so.SetQuickAck(v != 0)
 	case linux.TCP_MAXSEG:

@@ -150,6 +150,8 @@ type Socket struct {
 	pendingErr linux.Errno
 	// groups are the IPv4 multicast groups joined (mcast.go).
 	groups []membership
+	// cork is what MSG_MORE holds back (cork.go).
+	cork corkState
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every

@@ -355,7 +355,28 @@ static void test_bind(void) {
 	snprintf(nodir.sun_path, sizeof nodir.sun_path, "%s/nodir/sock", sock_dir);
 	ERR("unix bind(missing dir)", bind(s, (struct sockaddr *)&nodir, sizeof nodir), ENOENT);
 	ERR("unix bind(len 200)", bind(s, (struct sockaddr *)&nodir, 200), EINVAL);
+	struct sockaddr_un notdir = {.sun_family = AF_UNIX};
+	char file[300];
+	snprintf(file, sizeof file, "%s/file", sock_dir);
+	close(open(file, O_CREAT | O_WRONLY, 0644));
+	snprintf(notdir.sun_path, sizeof notdir.sun_path, "%s/file/sock", sock_dir);
+	ERR("unix bind(under a file)", bind(s, (struct sockaddr *)&notdir, sizeof notdir), ENOTDIR);
+	unlink(file);
 	close(s);
+
+	/* A bound unix socket cannot be bound again, and the failed bind
+	 * leaves no file behind (bind03). */
+	struct sockaddr_un ua = {.sun_family = AF_UNIX}, ub = {.sun_family = AF_UNIX};
+	snprintf(ua.sun_path, sizeof ua.sun_path, "%s/a", sock_dir);
+	snprintf(ub.sun_path, sizeof ub.sun_path, "%s/b", sock_dir);
+	int s1 = socket(AF_UNIX, SOCK_STREAM, 0), s2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	OK("unix bind(a)", bind(s1, (struct sockaddr *)&ua, sizeof ua));
+	ERR("unix rebind(b)", bind(s1, (struct sockaddr *)&ub, sizeof ub), EINVAL);
+	ERR("unix bind(a) by another", bind(s2, (struct sockaddr *)&ua, sizeof ua), EADDRINUSE);
+	ERR("unlink(b): no file left", unlink(ub.sun_path), ENOENT);
+	close(s1);
+	close(s2);
+	unlink(ua.sun_path);
 }
 
 static void test_listen(void) {
@@ -1238,6 +1259,11 @@ static void test_sockopt(void) {
 /* test_privilege runs in a child that dropped to nobody's effective ids:
  * the checks that need CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN. */
 static void test_privilege(void) {
+	char pdir[300];
+	snprintf(pdir, sizeof pdir, "%s/nobody", sock_dir);
+	mkdir(pdir, 0777);
+	chmod(pdir, 0777);
+	chmod(sock_dir, 0755);
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -1260,11 +1286,30 @@ static void test_privilege(void) {
 		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
 		ERR("nobody: INET6 bind(port 80)", bind(s, (struct sockaddr *)&a6, sizeof a6), EACCES);
 		close(s);
+
+		/* connect03: a unix socket file nobody made, then took write
+		 * permission from. */
+		struct sockaddr_un un = {.sun_family = AF_UNIX};
+		snprintf(un.sun_path, sizeof un.sun_path, "%s/sock", pdir);
+		int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+		OK("nobody: unix bind", bind(srv, (struct sockaddr *)&un, sizeof un));
+		OK("nobody: chmod 0700", chmod(un.sun_path, 0700));
+		OK("nobody: unix listen", listen(srv, 5));
+		int dg = socket(AF_UNIX, SOCK_DGRAM, 0);
+		ERR("nobody: unix DGRAM connect to STREAM", connect(dg, (struct sockaddr *)&un, sizeof un), EPROTOTYPE);
+		OK("nobody: chmod 0500", chmod(un.sun_path, 0500));
+		int st = socket(AF_UNIX, SOCK_STREAM, 0);
+		ERR("nobody: unix connect without write permission", connect(st, (struct sockaddr *)&un, sizeof un), EACCES);
+		close(st);
+		close(dg);
+		close(srv);
+		unlink(un.sun_path);
 		fflush(stdout);
 		_exit(ukt_failures ? 1 : 0);
 	}
 	int st;
 	waitpid(pid, &st, 0);
+	rmdir(pdir);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		printf("privilege child: FAIL\n");
 		ukt_failures++;
@@ -1315,6 +1360,78 @@ static void test_protocols(void) {
 	close(s);
 }
 
+/* test_more: MSG_MORE holds data back until a send without it, on TCP
+ * (one read gets both) and UDP (one datagram), as send02 checks. */
+static void test_more(void) {
+	const char *names[] = {"TCP send", "UDP send", "UDP sendto", "UDP sendmsg"};
+	for (int t = 0; t < 4; t++) {
+		int type = t == 0 ? SOCK_STREAM : SOCK_DGRAM;
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t l = sizeof a;
+		int ls = socket(AF_INET, type, 0);
+		bind(ls, (struct sockaddr *)&a, l);
+		getsockname(ls, (struct sockaddr *)&a, &l);
+		if (t == 0)
+			listen(ls, 1);
+		int good = 1;
+		for (int i = 0; i < 20 && good; i++) {
+			int s = socket(AF_INET, type, 0);
+			if (t < 2)
+				connect(s, (struct sockaddr *)&a, l);
+			int d = t == 0 ? accept(ls, NULL, NULL) : ls;
+			char buf[16], rb[32];
+			memset(buf, 0x42, sizeof buf);
+			const int sizes[3] = {16, 16, 1}, flags[3] = {0, MSG_MORE, 0}, want[3] = {16, -1, 17};
+			for (int k = 0; k < 3 && good; k++) {
+				long r;
+				struct iovec iv = {buf, sizes[k]};
+				struct msghdr m = {.msg_name = &a, .msg_namelen = l, .msg_iov = &iv, .msg_iovlen = 1};
+				if (t < 2)
+					r = send(s, buf, sizes[k], flags[k]);
+				else if (t == 2)
+					r = sendto(s, buf, sizes[k], flags[k], (struct sockaddr *)&a, l);
+				else
+					r = sendmsg(s, &m, flags[k]);
+				if (r != sizes[k])
+					good = 0;
+				long n;
+				if (want[k] < 0) {
+					n = recv(d, rb, sizeof rb, MSG_DONTWAIT);
+					if (!(n == -1 && errno == EAGAIN))
+						good = 0;
+					continue;
+				}
+				struct pollfd p = {.fd = d, .events = POLLIN};
+				poll(&p, 1, 2000);
+				n = recv(d, rb, sizeof rb, MSG_DONTWAIT);
+				if (n != want[k])
+					good = 0;
+			}
+			close(s);
+			if (d != ls)
+				close(d);
+		}
+		close(ls);
+		char desc[64];
+		snprintf(desc, sizeof desc, "MSG_MORE, %s", names[t]);
+		CHECK(desc, good);
+	}
+	/* A corked datagram may not outgrow UDP. */
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
+	static char big[40000];
+	VAL("sendto(40000, MSG_MORE)", sendto(s, big, sizeof big, MSG_MORE, (struct sockaddr *)&lo, sizeof lo), 40000);
+	ERR("sendto(40000 more, MSG_MORE)", sendto(s, big, sizeof big, MSG_MORE, (struct sockaddr *)&lo, sizeof lo), EMSGSIZE);
+	ERR("send(unconnected UDP, MSG_MORE)", send(s, big, 1, MSG_MORE), EDESTADDRREQ);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	int v = 0;
+	socklen_t len = sizeof v;
+	getsockopt(s, SOL_TCP, TCP_CORK, &v, &len);
+	VAL("TCP_CORK default", v, 0);
+	close(s);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: ltp_socket DIR\n");
@@ -1345,6 +1462,7 @@ int main(int argc, char **argv) {
 	test_sockopt();
 	test_privilege();
 	test_protocols();
+	test_more();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();
