@@ -9,6 +9,11 @@
  * ICMP port-unreachable as ECONNREFUSED on a connected socket. Options:
  * SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_ERROR, SO_TYPE,
  * SO_ACCEPTCONN, SO_LINGER, SO_RCVTIMEO, TCP_NODELAY, IP_TTL, IPV6_V6ONLY.
+ * More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
+ * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
+ * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
+ * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR,
+ * SIOCGIFMTU, SIOCGIFCONF).
  *
  * Ports are ephemeral and never printed: only whether addresses match
  * what they must.
@@ -24,6 +29,8 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -639,6 +646,211 @@ static void udp(void) {
 	close(x);
 }
 
+
+static void more_options(void) {
+	printf("== more options\n");
+	int fd = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_EQ(getopt_int(fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
+	NET_EQ(getopt_int(fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
+	NET_EQ(getopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
+	NET_EQ(getopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL), 75);
+	NET_EQ(getopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT), 9);
+	NET_OK(setopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 60));
+	NET_EQ(getopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE), 60);
+	NET_ERR(setopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 0), EINVAL);
+	NET_EQ(getopt_int(fd, IPPROTO_IP, IP_TOS), 0);
+	NET_OK(setopt_int(fd, IPPROTO_IP, IP_TOS, 0x10));
+	NET_EQ(getopt_int(fd, IPPROTO_IP, IP_TOS), 0x10);
+	/* 1.5 s is a whole number of jiffies at every usual HZ: Linux
+	 * keeps the timeout in jiffies. */
+	struct timeval tv = {1, 500000};
+	NET_OK(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+	tv = (struct timeval){0, 0};
+	socklen_t l = sizeof tv;
+	NET_OK(getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l));
+	printf("SO_SNDTIMEO: %ld.%06ld\n", (long)tv.tv_sec, (long)tv.tv_usec);
+	close(fd);
+
+	int u = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	NET_EQ(getopt_int(u, SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDP);
+	NET_EQ(getopt_int(u, SOL_SOCKET, SO_BROADCAST), 0);
+	NET_OK(setopt_int(u, SOL_SOCKET, SO_BROADCAST, 1));
+	NET_EQ(getopt_int(u, SOL_SOCKET, SO_BROADCAST), 1);
+	close(u);
+
+	/* SO_REUSEPORT: sockets that all set it share a port. */
+	int a = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int b = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int c = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	NET_OK(setopt_int(a, SOL_SOCKET, SO_REUSEPORT, 1));
+	NET_EQ(getopt_int(a, SOL_SOCKET, SO_REUSEPORT), 1);
+	NET_OK(setopt_int(b, SOL_SOCKET, SO_REUSEPORT, 1));
+	struct sockaddr_in addr = loop4(0);
+	NET_OK(bind(a, SA(&addr), sizeof addr));
+	addr = name4(a, 0);
+	NET_OK(bind(b, SA(&addr), sizeof addr));
+	NET_ERR(bind(c, SA(&addr), sizeof addr), EADDRINUSE);
+	close(a);
+	close(b);
+	close(c);
+	int l1 = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	int l2 = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_OK(setopt_int(l1, SOL_SOCKET, SO_REUSEPORT, 1));
+	NET_OK(setopt_int(l2, SOL_SOCKET, SO_REUSEPORT, 1));
+	addr = loop4(0);
+	NET_OK(bind(l1, SA(&addr), sizeof addr));
+	addr = name4(l1, 0);
+	NET_OK(listen(l1, 4));
+	NET_OK(bind(l2, SA(&addr), sizeof addr));
+	NET_OK(listen(l2, 4));
+	close(l1);
+	close(l2);
+}
+
+static void messages(void) {
+	printf("== recvmsg control messages, sendmmsg, recvmmsg\n");
+	int a = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int b = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	struct sockaddr_in la = loop4(0), lb = loop4(0);
+	NET_OK(bind(a, SA(&la), sizeof la));
+	NET_OK(bind(b, SA(&lb), sizeof lb));
+	la = name4(a, 0);
+	lb = name4(b, 0);
+	NET_OK(setopt_int(b, IPPROTO_IP, IP_PKTINFO, 1));
+	NET_OK(setopt_int(b, IPPROTO_IP, IP_RECVTTL, 1));
+	NET_EQ(getopt_int(b, IPPROTO_IP, IP_PKTINFO), 1);
+
+	char data[] = "with control";
+	struct iovec iov = {data, sizeof data - 1};
+	struct msghdr mh = {.msg_name = &lb, .msg_namelen = sizeof lb, .msg_iov = &iov, .msg_iovlen = 1};
+	NET_EQ(sendmsg(a, &mh, 0), 12);
+	wait_events(b, POLLIN);
+
+	char buf[64];
+	union {
+		char raw[256];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in from;
+	iov = (struct iovec){buf, sizeof buf};
+	mh = (struct msghdr){.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw};
+	NET_EQ(recvmsg(b, &mh, 0), 12);
+	CHECK("recvmsg: from the sender", mh.msg_namelen == sizeof from && same4(from, la));
+	NET_EQ(mh.msg_flags, 0);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+			char t1[INET_ADDRSTRLEN], t2[INET_ADDRSTRLEN];
+			printf("cmsg IP_PKTINFO: len %s ifindex %d spec_dst %s addr %s\n",
+			       cm->cmsg_len == CMSG_LEN(sizeof pi) ? "ok" : "FAIL", pi.ipi_ifindex,
+			       inet_ntop(AF_INET, &pi.ipi_spec_dst, t1, sizeof t1), inet_ntop(AF_INET, &pi.ipi_addr, t2, sizeof t2));
+		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) {
+			int ttl;
+			memcpy(&ttl, CMSG_DATA(cm), sizeof ttl);
+			printf("cmsg IP_TTL: %d\n", ttl);
+		} else {
+			printf("cmsg level %d type %d: FAIL unexpected\n", cm->cmsg_level, cm->cmsg_type);
+			ukt_failures++;
+		}
+	}
+	/* A control buffer too small for what there is: MSG_CTRUNC. */
+	iov = (struct iovec){buf, sizeof buf};
+	NET_EQ(sendto(a, "again", 5, 0, SA(&lb), sizeof lb), 5);
+	wait_events(b, POLLIN);
+	mh = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = CMSG_LEN(sizeof(int))};
+	NET_EQ(recvmsg(b, &mh, 0), 5);
+	CHECK("small control buffer: MSG_CTRUNC", mh.msg_flags & MSG_CTRUNC);
+
+	/* sendmmsg and recvmmsg: three datagrams at once. */
+	char m0[] = "one", m1[] = "two!", m2[] = "three";
+	struct iovec v[3] = {{m0, 3}, {m1, 4}, {m2, 5}};
+	struct mmsghdr out[3];
+	memset(out, 0, sizeof out);
+	for (int i = 0; i < 3; i++) {
+		out[i].msg_hdr.msg_iov = &v[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+		out[i].msg_hdr.msg_name = &lb;
+		out[i].msg_hdr.msg_namelen = sizeof lb;
+	}
+	NET_EQ(sendmmsg(a, out, 3, 0), 3);
+	printf("sendmmsg lengths: %u %u %u\n", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+	NET_OK(setopt_int(b, IPPROTO_IP, IP_PKTINFO, 0));
+	NET_OK(setopt_int(b, IPPROTO_IP, IP_RECVTTL, 0));
+	char r[4][16];
+	struct iovec rv[4];
+	struct mmsghdr in[4];
+	memset(in, 0, sizeof in);
+	for (int i = 0; i < 4; i++) {
+		rv[i] = (struct iovec){r[i], sizeof r[i]};
+		in[i].msg_hdr.msg_iov = &rv[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* Readiness shows the first datagram; give the other two a moment
+	 * in case a stack delivers them one by one. */
+	wait_events(b, POLLIN);
+	usleep(20000);
+	int n = NET_EQ(recvmmsg(b, in, 4, MSG_DONTWAIT, NULL), 3);
+	for (int i = 0; i < n && i < 4; i++)
+		printf("recvmmsg %d: %u bytes %.*s\n", i, in[i].msg_len, (int)in[i].msg_len, r[i]);
+	NET_ERR(recvmmsg(b, in, 4, MSG_DONTWAIT, NULL), EAGAIN);
+	close(a);
+	close(b);
+}
+
+static void if_ioctls(void) {
+	printf("== interface ioctls on lo\n");
+	int fd = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	NET_OK(ioctl(fd, SIOCGIFINDEX, &ifr));
+	printf("SIOCGIFINDEX lo: %d\n", ifr.ifr_ifindex);
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_ifindex = 1;
+	NET_OK(ioctl(fd, SIOCGIFNAME, &ifr));
+	printf("SIOCGIFNAME 1: %s\n", ifr.ifr_name);
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	NET_OK(ioctl(fd, SIOCGIFFLAGS, &ifr));
+	printf("SIOCGIFFLAGS lo: UP %d LOOPBACK %d RUNNING %d BROADCAST %d\n", !!(ifr.ifr_flags & IFF_UP),
+	       !!(ifr.ifr_flags & IFF_LOOPBACK), !!(ifr.ifr_flags & IFF_RUNNING), !!(ifr.ifr_flags & IFF_BROADCAST));
+	NET_OK(ioctl(fd, SIOCGIFADDR, &ifr));
+	struct sockaddr_in sin;
+	memcpy(&sin, &ifr.ifr_addr, sizeof sin);
+	printf("SIOCGIFADDR lo: family %d %s\n", sin.sin_family, ip4(sin));
+	NET_OK(ioctl(fd, SIOCGIFNETMASK, &ifr));
+	memcpy(&sin, &ifr.ifr_netmask, sizeof sin);
+	printf("SIOCGIFNETMASK lo: %s\n", ip4(sin));
+	NET_OK(ioctl(fd, SIOCGIFMTU, &ifr));
+	printf("SIOCGIFMTU lo: %d\n", ifr.ifr_mtu);
+	NET_OK(ioctl(fd, SIOCGIFHWADDR, &ifr));
+	unsigned char *hw = (unsigned char *)ifr.ifr_hwaddr.sa_data;
+	printf("SIOCGIFHWADDR lo: family %d %02x:%02x:%02x:%02x:%02x:%02x\n", ifr.ifr_hwaddr.sa_family,
+	       hw[0], hw[1], hw[2], hw[3], hw[4], hw[5]);
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "uknosuch0");
+	NET_ERR(ioctl(fd, SIOCGIFINDEX, &ifr), ENODEV);
+	NET_ERR(ioctl(fd, SIOCGIFFLAGS, &ifr), ENODEV);
+
+	struct ifconf ifc = {.ifc_len = 0, .ifc_req = NULL};
+	NET_OK(ioctl(fd, SIOCGIFCONF, &ifc));
+	CHECK("SIOCGIFCONF sizes: a whole number of ifreqs, at least one", ifc.ifc_len >= (int)sizeof(struct ifreq) &&
+										ifc.ifc_len % sizeof(struct ifreq) == 0);
+	struct ifreq reqs[16];
+	ifc = (struct ifconf){.ifc_len = sizeof reqs, .ifc_req = reqs};
+	NET_OK(ioctl(fd, SIOCGIFCONF, &ifc));
+	int found = 0;
+	for (int i = 0; i < ifc.ifc_len / (int)sizeof(struct ifreq); i++) {
+		memcpy(&sin, &reqs[i].ifr_addr, sizeof sin);
+		if (strcmp(reqs[i].ifr_name, "lo") == 0 && sin.sin_family == AF_INET && sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+			found = 1;
+	}
+	CHECK("SIOCGIFCONF lists lo with 127.0.0.1", found);
+	close(fd);
+}
+
 int main(void) {
 	tcp_basics();
 	tcp_nonblocking_connect();
@@ -648,5 +860,8 @@ int main(void) {
 	tcp_ipv6();
 	readiness();
 	udp();
+	more_options();
+	messages();
+	if_ioctls();
 	return ukt_exit();
 }
