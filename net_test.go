@@ -729,6 +729,14 @@ func copyFile(src, dst string) error {
 // the median of the iterations. `docs/bench/net.sh` runs them and prints
 // a table.
 
+// skipShortBench skips a networking benchmark under -short: each takes
+// seconds per runtime.
+func skipShortBench(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short: networking benchmarks skipped")
+	}
+}
+
 // benchMetric runs measure b.N times and reports the median of what it
 // returns under unit.
 func benchMetric(b *testing.B, unit string, measure func() float64) {
@@ -789,6 +797,7 @@ func runtimeOrder(rts map[string][]string) []string {
 
 // BenchmarkNetConnRate is one TCP connect+close on loopback (median).
 func BenchmarkNetConnRate(b *testing.B) {
+	skipShortBench(b)
 	prog := goProgram(b, "netperf")
 	rts := benchRuntimes(b, prog)
 	for _, name := range runtimeOrder(rts) {
@@ -802,6 +811,7 @@ func BenchmarkNetConnRate(b *testing.B) {
 
 // BenchmarkNetUDPRR is one 64-byte UDP round trip on loopback (median).
 func BenchmarkNetUDPRR(b *testing.B) {
+	skipShortBench(b)
 	prog := goProgram(b, "netperf")
 	rts := benchRuntimes(b, prog)
 	for _, name := range runtimeOrder(rts) {
@@ -816,6 +826,7 @@ func BenchmarkNetUDPRR(b *testing.B) {
 // BenchmarkNetLoopbackTput is TCP throughput over loopback inside one
 // program (MiB/s).
 func BenchmarkNetLoopbackTput(b *testing.B) {
+	skipShortBench(b)
 	prog := goProgram(b, "netperf")
 	rts := benchRuntimes(b, prog)
 	for _, name := range runtimeOrder(rts) {
@@ -832,6 +843,7 @@ func BenchmarkNetLoopbackTput(b *testing.B) {
 // TAP device; natively a veth pair between namespaces; gVisor (with
 // -uk.runsc) `runsc do` over the veth pair it makes itself.
 func BenchmarkNetTAPTput(b *testing.B) {
+	skipShortBench(b)
 	needNetRoot(b)
 	prog := goProgram(b, "netperf")
 	sides := []string{"native-veth", "uk-tap"}
