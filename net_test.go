@@ -279,6 +279,13 @@ func (p *bgProc) status() string {
 	return fmt.Sprintf("exit %d", r.Code)
 }
 
+// stderrNow is what the process has written to stderr so far.
+func (p *bgProc) stderrNow() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
 // wait waits for the process to end (its own timeout bounds that) and
 // returns how it ended.
 func (p *bgProc) wait() procResult {
@@ -442,6 +449,65 @@ func TestNetTAPTransfer(t *testing.T) {
 					t.Logf("%s: %s MiB/s (sender's view)", f.name, s[3])
 				}
 			})
+		}
+	})
+}
+
+// TestNetUDPLink echoes UDP datagrams of many sizes over the link, the
+// larger ones fragmented to the MTU and reassembled, with the echo server
+// on either side.
+func TestNetUDPLink(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	sizes := regexp.MustCompile(`(?m)^udp size \d+ ok`)
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		for _, farServes := range []bool{true, false} {
+			name := "echo-in-sandbox"
+			if !farServes {
+				name = "echo-on-host"
+			}
+			t.Run(name, func(t *testing.T) {
+				var srv *bgProc
+				var client []string
+				if farServes {
+					srv = startBG(t, *netTimeout, f.argv(netperf, "udp-echo", f.farIP+":5300")...)
+					client = f.hostNS.argv(netperf, "udp-check", f.farIP+":5300")
+				} else {
+					srv = startBG(t, *netTimeout, f.hostNS.argv(netperf, "udp-echo", f.hostIP+":5300")...)
+					client = f.argv(netperf, "udp-check", f.hostIP+":5300")
+				}
+				srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+				r := startBG(t, *netTimeout, client...).wait()
+				if f.isUK && !farServes {
+					checkUKRun(t, "uk", r)
+				}
+				if n := len(sizes.FindAllString(r.Stdout, -1)); r.Code != 0 || n != 8 {
+					t.Errorf("udp-check: exit %d, %d sizes echoed, want 0 and 8\nstdout:\n%s\nstderr:\n%s\necho server (%s) stderr:\n%s",
+						r.Code, n, clip(r.Stdout), clip(r.Stderr), srv.status(), clip(srv.stderrNow()))
+				}
+			})
+		}
+	})
+}
+
+// TestNetHTTPLoad: the host side makes 200 HTTP requests, 16 at a time,
+// of a 256 KiB body from a server in the sandbox, every body checked.
+func TestNetHTTPLoad(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		srv := startBG(t, *netTimeout, f.argv(netperf, "http-serve", "/", f.farIP+":8080")...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		r := startBG(t, *netTimeout, f.hostNS.argv(netperf, "http-get", "http://"+f.farIP+":8080/stream/262144", "200", "16")...).wait()
+		if r.Code != 0 || !strings.HasPrefix(r.Stdout, "http-get ok 200 ") {
+			t.Errorf("http-get: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, clip(r.Stdout), clip(r.Stderr))
+		}
+		if s := fieldLine(r.Stdout, "http-get"); len(s) == 7 {
+			t.Logf("%s: 200 requests in %s s", f.name, s[6])
+		}
+		srv.kill()
+		if res := srv.wait(); f.isUK && hasGoPanic(res.Stderr) {
+			t.Errorf("uk panicked:\n%s", clip(res.Stderr))
 		}
 	})
 }

@@ -11,7 +11,13 @@
 //	                                 bytes of the stream / receive and hash
 //	client-tcp ADDR send N | recv    the same, connecting to ADDR (retrying
 //	                                 while the server is not up yet)
-//	http-serve DIR ADDR              serve the files of DIR over HTTP until killed
+//	http-serve DIR ADDR              serve the files of DIR over HTTP until killed,
+//	                                 and /stream/N: the first N bytes of the stream
+//	http-get URL N P                 N GETs of a /stream/SIZE URL, P at a time,
+//	                                 each body checked against the stream
+//	udp-echo ADDR                    echo UDP datagrams until killed
+//	udp-check ADDR                   datagrams of many sizes (some larger than
+//	                                 the link's MTU) to a udp-echo, checked
 //	connrate ADDR N                  N connect+close to an in-process server on ADDR
 //	udprr ADDR N                     N one-datagram round trips to an in-process echo
 //	tput [-local] ADDR SECONDS [send|recv]
@@ -93,6 +99,12 @@ func main() {
 		err = clientTCP(args)
 	case "http-serve":
 		err = httpServe(args)
+	case "http-get":
+		err = httpGet(args)
+	case "udp-echo":
+		err = udpEcho(args)
+	case "udp-check":
+		err = udpCheck(args)
 	case "connrate":
 		err = connRate(args)
 	case "udprr":
@@ -281,8 +293,165 @@ func httpServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(args[0])))
+	mux.HandleFunc("/stream/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, "bad size", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		io.Copy(w, io.LimitReader(newStream(), n))
+	})
 	fmt.Printf("listening %s\n", l.Addr())
-	return http.Serve(l, http.FileServer(http.Dir(args[0])))
+	return http.Serve(l, mux)
+}
+
+// httpGet fetches a /stream/SIZE URL N times, P requests at a time, and
+// checks every body against the stream.
+func httpGet(args []string) error {
+	if len(args) != 3 {
+		usage()
+	}
+	url := args[0]
+	i := strings.LastIndex(url, "/stream/")
+	if i < 0 {
+		return fmt.Errorf("%s is not a /stream/SIZE URL", url)
+	}
+	size, err := strconv.ParseInt(url[i+len("/stream/"):], 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad size in %s", url)
+	}
+	n, err := count(args[1])
+	if err != nil {
+		return err
+	}
+	par, err := count(args[2])
+	if err != nil {
+		return err
+	}
+	want := sha256.New()
+	io.Copy(want, io.LimitReader(newStream(), size))
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: par}}
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	for w := 0; w < par; w++ {
+		go func() {
+			for range jobs {
+				errs <- getOne(client, url, size, want)
+			}
+		}()
+	}
+	start := time.Now()
+	go func() {
+		for j := 0; j < n; j++ {
+			jobs <- j
+		}
+		close(jobs)
+	}()
+	var first error
+	bad := 0
+	for j := 0; j < n; j++ {
+		if err := <-errs; err != nil {
+			bad++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("%d of %d requests failed; the first: %w", bad, n, first)
+	}
+	fmt.Printf("http-get ok %d size %d seconds %.3f\n", n, size, time.Since(start).Seconds())
+	return nil
+}
+
+func getOne(client *http.Client, url string, size int64, want hash.Hash) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	h := sha256.New()
+	got, err := io.Copy(h, resp.Body)
+	if err != nil {
+		return fmt.Errorf("body after %d bytes: %w", got, err)
+	}
+	if got != size || !equalSums(h, want) {
+		return fmt.Errorf("body of %d bytes (want %d) does not match the stream", got, size)
+	}
+	return nil
+}
+
+func udpEcho(args []string) error {
+	if len(args) != 1 {
+		usage()
+	}
+	c, err := net.ListenPacket("udp", args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening %s\n", c.LocalAddr())
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			return err
+		}
+		if _, err := c.WriteTo(buf[:n], from); err != nil {
+			return err
+		}
+	}
+}
+
+// udpSizes are the datagram sizes of udp-check: over Ethernet (MTU 1500)
+// 1472 is the largest that fits one frame; larger ones are fragmented
+// and must be reassembled; 65507 is the largest IPv4 allows.
+var udpSizes = []int{1, 100, 1472, 1473, 4000, 8972, 30000, 65507}
+
+// udpCheck sends each size to a udp-echo and requires the same bytes
+// back. A lost datagram is sent again (twice at most): UDP may drop, but
+// on an idle local link it should not.
+func udpCheck(args []string) error {
+	if len(args) != 1 {
+		usage()
+	}
+	c, err := dialRetry("udp", args[0])
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 65536)
+	stream := newStream()
+	for _, size := range udpSizes {
+		msg := make([]byte, size)
+		stream.Read(msg)
+		tries := 0
+		for {
+			tries++
+			if _, err := c.Write(msg); err != nil {
+				return fmt.Errorf("send %d bytes: %w", size, err)
+			}
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n, err := c.Read(buf)
+			if err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() && tries < 3 {
+					continue
+				}
+				return fmt.Errorf("echo of %d bytes (try %d): %w", size, tries, err)
+			}
+			if !bytes.Equal(buf[:n], msg) {
+				return fmt.Errorf("echo of %d bytes came back as %d different bytes", size, n)
+			}
+			break
+		}
+		fmt.Printf("udp size %d ok tries %d\n", size, tries)
+	}
+	return nil
 }
 
 // median returns the median of ds, sorting them.
