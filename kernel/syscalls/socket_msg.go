@@ -335,8 +335,8 @@ func recvMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 // the control bytes and MSG_CTRUNC if something was cut.
 func buildControl(t *kernel.Task, c *socket.Control, passCred bool, buf, room uint64, cloexec bool) ([]byte, int) {
 	defer c.Release()
-	if buf == 0 {
-		if passCred || len(c.Rights) > 0 {
+	if buf == 0 || room < cmsghdrSize {
+		if passCred || len(c.Rights) > 0 || len(c.Other) > 0 {
 			return nil, unix.MSG_CTRUNC
 		}
 		return nil, 0
@@ -344,7 +344,9 @@ func buildControl(t *kernel.Task, c *socket.Control, passCred bool, buf, room ui
 	var out []byte
 	flags := 0
 	le := binary.LittleEndian
-	put := func(typ int32, data []byte) {
+	var putLevel func(level, typ int32, data []byte)
+	put := func(typ int32, data []byte) { putLevel(unix.SOL_SOCKET, typ, data) }
+	putLevel = func(level, typ int32, data []byte) {
 		left := int(room) - len(out)
 		if left < cmsghdrSize {
 			flags |= unix.MSG_CTRUNC
@@ -356,13 +358,16 @@ func buildControl(t *kernel.Task, c *socket.Control, passCred bool, buf, room ui
 			clen = left
 		}
 		h := le.AppendUint64(nil, uint64(clen))
-		h = le.AppendUint32(h, unix.SOL_SOCKET)
+		h = le.AppendUint32(h, uint32(level))
 		h = le.AppendUint32(h, uint32(typ))
 		out = append(out, h...)
 		out = append(out, data[:clen-cmsghdrSize]...)
 		if pad := min(cmsgAlign(clen), left) - clen; pad > 0 {
 			out = append(out, make([]byte, pad)...)
 		}
+	}
+	for _, m := range c.Other {
+		putLevel(m.Level, m.Type, m.Data)
 	}
 	if passCred && c.Cred != nil {
 		b := le.AppendUint32(nil, uint32(c.Cred.PID))

@@ -2,6 +2,7 @@ package inet
 
 import (
 	"encoding/binary"
+	"time"
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -134,4 +135,84 @@ func checkIPv6Cmsg(m socket.Cmsg, cm *tcpip.SendableControlMessages) error {
 		return linux.EINVAL
 	}
 	return nil
+}
+
+// IPv6 receive-side types x/sys/unix names differently.
+const ipv6HopLimitCmsg = 52
+
+// recvControl is the ancillary data a receive returns, in the order
+// Linux writes it: the SOL_SOCKET timestamp (SO_TIMESTAMP or
+// SO_TIMESTAMPNS), then the network layer's messages the socket asked
+// for (IP_PKTINFO, IP_TTL, IP_TOS; IPV6_PKTINFO, IPV6_HOPLIMIT,
+// IPV6_TCLASS), as tcpip collected them.
+func (s *Socket) recvControl(cm tcpip.ReceivableControlMessages) []socket.Cmsg {
+	var out []socket.Cmsg
+	le := binary.LittleEndian
+	ts := cm.Timestamp
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	if v, ok := s.storedOpt(linux.SOL_SOCKET, linux.SO_TIMESTAMPNS_OLD); ok && v[0] != 0 {
+		b := le.AppendUint64(nil, uint64(ts.Unix()))
+		out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: linux.SO_TIMESTAMPNS_OLD,
+			Data: le.AppendUint64(b, uint64(ts.Nanosecond()))})
+	} else if v, ok := s.storedOpt(linux.SOL_SOCKET, linux.SO_TIMESTAMP_OLD); ok && v[0] != 0 {
+		b := le.AppendUint64(nil, uint64(ts.Unix()))
+		out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: linux.SO_TIMESTAMP_OLD,
+			Data: le.AppendUint64(b, uint64(ts.Nanosecond()/1000))})
+	}
+	if s.typ == linux.SOCK_STREAM {
+		return out
+	}
+	if s.family == linux.AF_INET {
+		if cm.HasIPPacketInfo {
+			b := le.AppendUint32(nil, uint32(cm.PacketInfo.NIC))
+			b = append(b, addr4(cm.PacketInfo.LocalAddr)...)
+			b = append(b, addr4(cm.PacketInfo.DestinationAddr)...)
+			out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_PKTINFO, Data: b})
+		}
+		if cm.HasTTL {
+			out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_TTL, Data: le.AppendUint32(nil, uint32(cm.TTL))})
+		}
+		if cm.HasTOS {
+			out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_TOS, Data: []byte{cm.TOS}})
+		}
+		return out
+	}
+	if cm.HasIPv6PacketInfo {
+		b := append([]byte(nil), addr16(cm.IPv6PacketInfo.Addr)...)
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: ipv6PacketInfo,
+			Data: le.AppendUint32(b, uint32(cm.IPv6PacketInfo.NIC))})
+	}
+	if cm.HasHopLimit {
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: ipv6HopLimitCmsg, Data: le.AppendUint32(nil, uint32(cm.HopLimit))})
+	}
+	if cm.HasTClass {
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: linux.IPV6_TCLASS, Data: le.AppendUint32(nil, cm.TClass)})
+	}
+	return out
+}
+
+// addr4 is an IPv4 address's 4 bytes (zeros when unset).
+func addr4(a tcpip.Address) []byte {
+	b := a.AsSlice()
+	if len(b) == 16 {
+		return b[12:]
+	}
+	if len(b) != 4 {
+		return make([]byte, 4)
+	}
+	return b
+}
+
+// addr16 is an IPv6 address's 16 bytes (IPv4 ones mapped).
+func addr16(a tcpip.Address) []byte {
+	b := a.AsSlice()
+	switch len(b) {
+	case 16:
+		return b
+	case 4:
+		return append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, b...)
+	}
+	return make([]byte, 16)
 }

@@ -32,6 +32,9 @@ func (s *Socket) Bind(ctx socket.Context, addr []byte) error {
 		}
 		return errnoOf(terr)
 	}
+	s.mu.Lock()
+	s.boundTo = &fa
+	s.mu.Unlock()
 	return nil
 }
 
@@ -103,6 +106,16 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 // and leaves the result to SO_ERROR. AF_UNSPEC dissolves a datagram
 // socket's association.
 func (s *Socket) Connect(ctx socket.Context, addr []byte, nonblock bool) error {
+	if s.typ != linux.SOCK_STREAM {
+		return s.connect(ctx, addr, nonblock)
+	}
+	s.renewTCP()
+	err := s.connect(ctx, addr, nonblock)
+	s.noteConnectResult(err)
+	return err
+}
+
+func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 	fa, af, err := parseAddr(s.family, addr)
 	if err != nil {
 		return err
@@ -163,7 +176,7 @@ func (s *Socket) Connect(ctx socket.Context, addr []byte, nonblock bool) error {
 			return err
 		}
 	}
-	if terr := s.ep.LastError(); terr != nil {
+	if terr := s.takeEndpointError(); terr != nil {
 		return errnoOf(terr)
 	}
 	// tcpip answers the first connect after the handshake with success

@@ -245,6 +245,7 @@ func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr
 		if terr == nil {
 			if got.Count == 0 {
 				got.RemoteAddr = r.RemoteAddr
+				got.ControlMessages = r.ControlMessages
 			}
 			got.Count += r.Count
 			got.Total += r.Total
@@ -369,5 +370,6 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 	if req.WantAddr && s.typ != linux.SOCK_STREAM && r.RemoteAddr.Port|uint16(len(r.RemoteAddr.Addr.AsSlice())) != 0 {
 		res.From = encodeAddr(s.family, r.RemoteAddr)
 	}
+	res.Control.Other = s.recvControl(r.ControlMessages)
 	return res, nil
 }

@@ -21,10 +21,30 @@ func (s *Socket) TakeError() error {
 	if e != 0 {
 		return e
 	}
-	if terr := s.ep.LastError(); terr != nil {
+	if terr := s.takeEndpointError(); terr != nil {
 		return errnoOf(terr)
 	}
 	return nil
+}
+
+// takeEndpointError reads and clears the endpoint's error. A failed TCP
+// endpoint keeps the same error twice (as its hard error and its last
+// error); Linux has one sk_err, so both go. Once a TCP endpoint in its
+// error state has reported it, poll stops saying POLLERR.
+func (s *Socket) takeEndpointError() tcpip.Error {
+	terr := s.ep.LastError()
+	if terr == nil || s.typ != linux.SOCK_STREAM {
+		return terr
+	}
+	if again := s.ep.LastError(); again != nil && errnoOf(again) != errnoOf(terr) {
+		s.ep.SocketOptions().SetLastError(again)
+	}
+	if tcp.EndpointState(s.ep.State()) == tcp.StateError {
+		s.mu.Lock()
+		s.errorReported = true
+		s.mu.Unlock()
+	}
+	return terr
 }
 
 // SetError implements socket.ErrorHolder.

@@ -78,6 +78,7 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 		if terr == nil {
 			// Nagle's algorithm is on until TCP_NODELAY, as in Linux.
 			ep.SocketOptions().SetDelayOption(true)
+			ep = newRenewable(ep)
 		}
 	case linux.SOCK_DGRAM:
 		switch protocol {
@@ -152,6 +153,16 @@ type Socket struct {
 	groups []membership
 	// cork is what MSG_MORE holds back (cork.go).
 	cork corkState
+	// boundTo is the address of an explicit bind, which a renewed TCP
+	// endpoint keeps (reconnect.go).
+	boundTo *tcpip.FullAddress
+	// connectFailed is set once a connect reported a failed connection
+	// attempt: the next connect renews the endpoint (reconnect.go).
+	connectFailed bool
+	// errorReported is set once the error of a TCP endpoint in its
+	// error state was returned (by connect or SO_ERROR): poll no longer
+	// says POLLERR.
+	errorReported bool
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every
@@ -210,7 +221,23 @@ func (s *Socket) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ i
 // Readiness implements vfs.FileImpl.
 func (s *Socket) Readiness(mask vfs.EventMask) vfs.EventMask {
 	m := s.ep.Readiness(waiter.EventMaskFromLinux(uint32(mask)))
+	if s.typ == linux.SOCK_STREAM && m&waiter.EventErr != 0 && !s.tcpErrorPending() {
+		m &^= waiter.EventErr
+	}
 	return vfs.EventMask(m.ToLinux()) & mask
+}
+
+// tcpErrorPending reports whether a TCP socket has an error to report,
+// which is when Linux's poll says POLLERR: tcpip's endpoint is "ready for
+// anything" once closed, even in TIME_WAIT after an orderly close, and
+// stays so after its error was read.
+func (s *Socket) tcpErrorPending() bool {
+	if tcp.EndpointState(s.ep.State()) != tcp.StateError {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.errorReported
 }
 
 // EventRegister implements vfs.FileImpl.

@@ -53,9 +53,12 @@ type Control struct {
 	// Cred, when non-nil, is the SCM_CREDENTIALS the sender supplied (on
 	// send) or the credentials the receiver gets (on receive).
 	Cred *Cred
-	// Other holds a sendmsg's control messages of levels other than
-	// SOL_SOCKET, in order, for the family to check and apply (AF_UNIX
-	// ignores them, as Linux does; IP sockets refuse unknown ones).
+	// Other holds, on send, a sendmsg's control messages of levels other
+	// than SOL_SOCKET, in order, for the family to check and apply
+	// (AF_UNIX ignores them, as Linux does; IP sockets refuse unknown
+	// ones); on receive, the family's own messages (timestamps, IP packet
+	// information), in the order they are to be written, before any
+	// credentials and descriptors.
 	Other []Cmsg
 }
 
