@@ -172,7 +172,9 @@ func (r *renewableEndpoint) GetRemoteAddress() (tcpip.FullAddress, tcpip.Error) 
 }
 
 // Readiness implements tcpip.Endpoint.
-func (r *renewableEndpoint) Readiness(m waiter.EventMask) waiter.EventMask { return r.get().Readiness(m) }
+func (r *renewableEndpoint) Readiness(m waiter.EventMask) waiter.EventMask {
+	return r.get().Readiness(m)
+}
 
 // SetSockOpt implements tcpip.Endpoint.
 func (r *renewableEndpoint) SetSockOpt(o tcpip.SettableSocketOption) tcpip.Error {
