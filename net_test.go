@@ -665,6 +665,44 @@ func TestNetInterfaces(t *testing.T) {
 	})
 }
 
+// TestNetDNSResolve: Go's resolver in the sandbox reads the nameserver
+// --dns wrote into /etc/resolv.conf and asks it over the link (netperf
+// dns-serve on the host side answers one name). Natively the same two
+// lookups go to the server on loopback, which checks the programs.
+func TestNetDNSResolve(t *testing.T) {
+	netperf := goProgram(t, "netperf")
+	const name = "uk-test.example"
+	want := map[string]string{
+		name:             "resolved " + name + " " + tapHostIP + "\n",
+		"nosuch.example": "notfound nosuch.example\n",
+	}
+	t.Run("native", func(t *testing.T) {
+		srv := startBG(t, *netTimeout, netperf, "dns-serve", "127.0.0.1:0", name, tapHostIP)
+		addr := strings.Fields(srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second))[1]
+		for q, w := range want {
+			r := runNative(t, netperf, "resolve", "-server", addr, q)
+			if r.Code != 0 || r.Stdout != w {
+				t.Errorf("resolve %s: exit %d, stdout %q; want 0, %q\nstderr:\n%s", q, r.Code, r.Stdout, w, clip(r.Stderr))
+			}
+		}
+	})
+	needNetRoot(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		needUK(t)
+		ns := newTAPNetNS(t)
+		srv := startBG(t, *netTimeout, ns.argv(netperf, "dns-serve", tapHostIP+":53", name, tapHostIP)...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
+		for q, w := range want {
+			r := startBG(t, *netTimeout, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:"+tapName,
+				"--ip", tapUKIP+"/24", "--gateway", tapHostIP, "--dns", tapHostIP, "--", netperf, "resolve", q)...).wait()
+			checkUKRun(t, "uk", r)
+			if r.Code != 0 || r.Stdout != w {
+				t.Errorf("resolve %s in the sandbox: exit %d, stdout %q; want 0, %q\nstderr:\n%s", q, r.Code, r.Stdout, w, clip(r.Stderr))
+			}
+		}
+	})
+}
+
 // TestNetLoopbackGo runs `netperf loopback` (TCP echo and bulk, net/http
 // client and server, UDP and a refused connect, over 127.0.0.1 and [::1])
 // natively and under uk with only loopback (--net=none).
