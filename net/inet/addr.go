@@ -103,3 +103,12 @@ func encodeAddr(fam int, fa tcpip.FullAddress) []byte {
 	}
 	return b
 }
+
+// loopbackOf is the loopback address of a family: what the unspecified
+// address stands for as a destination.
+func loopbackOf(fam int) tcpip.Address {
+	if fam == linux.AF_INET6 {
+		return tcpip.AddrFrom16([16]byte{15: 1})
+	}
+	return tcpip.AddrFrom4([4]byte{127, 0, 0, 1})
+}

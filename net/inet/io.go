@@ -315,11 +315,26 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 		if err != nil {
 			return 0, err
 		}
+		if af == linux.AF_UNSPEC && s.family == linux.AF_INET && len(req.To) >= sizeofSockaddrIn {
+			// udp_sendmsg and raw_sendmsg take an AF_UNSPEC
+			// destination's address and port as IPv4 ones.
+			af = linux.AF_INET
+			fa.Port = portOf(req.To)
+			fa.Addr = tcpip.AddrFrom4Slice(req.To[in4AddrOffset : in4AddrOffset+4])
+			if fa.Addr.Unspecified() {
+				fa.Addr = tcpip.Address{}
+			}
+		}
 		if af == linux.AF_UNSPEC {
 			if s.family == linux.AF_INET6 {
 				return 0, linux.EAFNOSUPPORT
 			}
 		} else {
+			if fa.Addr.BitLen() == 0 && s.typ == linux.SOCK_RAW {
+				// The any address means this host, as in Linux's
+				// routing; tcpip's raw endpoints need it spelled out.
+				fa.Addr = loopbackOf(s.family)
+			}
 			to = &fa
 		}
 	}

@@ -431,7 +431,29 @@ static void test_connect(void) {
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in refused = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = unused_port(SOCK_STREAM)};
 	ERR("connect(unused port)", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNREFUSED);
-	SHOW("connect after refusal", connect(s, (struct sockaddr *)&refused, sizeof refused));
+	ERR("connect after refusal", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNREFUSED);
+	int soerr = -1;
+	socklen_t elen = sizeof soerr;
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &elen);
+	VAL("SO_ERROR after a reported refusal", soerr, 0);
+	struct pollfd ep = {.fd = s, .events = POLLIN | POLLOUT};
+	poll(&ep, 1, 0);
+	CHECK("no POLLERR once reported", !(ep.revents & POLLERR));
+	OK("the same socket connects to a listener", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in));
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int r0 = connect(s, (struct sockaddr *)&refused, sizeof refused);
+	CHECK("non-blocking connect refused: EINPROGRESS", r0 == -1 && errno == EINPROGRESS);
+	ep.events = POLLOUT;
+	poll(&ep, 1, 2000);
+	CHECK("poll: ERR and HUP", (ep.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
+	ERR("connect reports the refusal", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNREFUSED);
+	ERR("connect again starts anew", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in), EINPROGRESS);
+	ep.events = POLLOUT;
+	VAL("poll the new attempt", poll(&ep, 1, 2000), 1);
+	elen = sizeof soerr;
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &elen);
+	VAL("SO_ERROR of the new attempt", soerr, 0);
 	close(s);
 
 	s = socket(AF_INET, SOCK_STREAM, 0);
@@ -1420,6 +1442,32 @@ static void test_more(void) {
 		snprintf(desc, sizeof desc, "MSG_MORE, %s", names[t]);
 		CHECK(desc, good);
 	}
+	/* An AF_UNSPEC destination is taken as IPv4 by UDP and raw sockets;
+	 * the any address means this host. */
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ra = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t rl = sizeof ra;
+	bind(r, (struct sockaddr *)&ra, rl);
+	getsockname(r, (struct sockaddr *)&ra, &rl);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in unspec = ra;
+	unspec.sin_family = AF_UNSPEC;
+	VAL("UDP sendto(AF_UNSPEC loopback:port)", sendto(u, "ab", 2, 0, (struct sockaddr *)&unspec, sizeof unspec), 2);
+	struct pollfd rp = {.fd = r, .events = POLLIN};
+	poll(&rp, 1, 2000);
+	char rb[8];
+	VAL("  received", recv(r, rb, sizeof rb, MSG_DONTWAIT), 2);
+	close(u);
+	close(r);
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	unsigned char junk[100];
+	memset(junk, 0xcc, sizeof junk);
+	struct iovec jv[4] = {{junk, 100}, {junk, 100}, {junk, 100}, {junk, 100}};
+	struct sockaddr_in zero = {0};
+	struct msghdr jm = {.msg_name = &zero, .msg_namelen = sizeof zero, .msg_iov = jv, .msg_iovlen = 4};
+	VAL("raw ICMP sendmsg(zeroed sockaddr)", sendmsg(raw, &jm, 0), 400);
+	close(raw);
+
 	/* A corked datagram may not outgrow UDP. */
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
