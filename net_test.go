@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -317,6 +318,28 @@ type farSide struct {
 	isUK     bool
 	platform string
 	peerNS   *netNS // native: the peer namespace
+	// v6, set by useIPv6, gives the far side only an IPv6 address
+	// (uk: --ip farIP/64 and no gateway).
+	v6 bool
+}
+
+// hostPort joins an address of the far side's link with a port.
+func hostPort(ip string, port int) string { return net.JoinHostPort(ip, strconv.Itoa(port)) }
+
+// useIPv6 gives both ends of the link a unique local IPv6 address (no
+// duplicate address detection, so they are usable at once) and makes
+// them the ones f's tests use.
+func (f *farSide) useIPv6(tb testing.TB) {
+	tb.Helper()
+	if f.isUK {
+		ipCmd(tb, "-n", f.hostNS.name, "-6", "addr", "add", "fd99::1/64", "dev", tapName, "nodad")
+		f.hostIP, f.farIP = "fd99::1", "fd99::2"
+	} else {
+		ipCmd(tb, "-n", f.hostNS.name, "-6", "addr", "add", "fd98::1/64", "dev", "ukveth0", "nodad")
+		ipCmd(tb, "-n", f.peerNS.name, "-6", "addr", "add", "fd98::2/64", "dev", "eth0", "nodad")
+		f.hostIP, f.farIP = "fd98::1", "fd98::2"
+	}
+	f.v6 = true
 }
 
 // argv is the command line that runs netperf ARGS on the far side.
@@ -324,13 +347,18 @@ func (f *farSide) argv(netperf string, args ...string) []string {
 	if !f.isUK {
 		return f.peerNS.argv(append([]string{netperf}, args...)...)
 	}
-	uk := []string{ukBin, "run", "--platform=" + f.platform,
-		"--net=tap:" + tapName, "--ip", f.farIP + "/24", "--gateway", f.hostIP, "--", netperf}
+	uk := []string{ukBin, "run", "--platform=" + f.platform, "--net=tap:" + tapName}
+	if f.v6 {
+		uk = append(uk, "--ip", f.farIP+"/64")
+	} else {
+		uk = append(uk, "--ip", f.farIP+"/24", "--gateway", f.hostIP)
+	}
+	uk = append(uk, "--", netperf)
 	return f.hostNS.argv(append(uk, args...)...)
 }
 
-// newFarSides returns the native (veth) far side and, per available
-// platform, uk's; each gets fresh namespaces when used through eachFarSide.
+// eachFarSide runs fn as a subtest with the native (veth) far side and,
+// per available platform, uk's; each gets fresh namespaces.
 func eachFarSide(t *testing.T, fn func(t *testing.T, f *farSide)) {
 	t.Run("native-veth", func(t *testing.T) {
 		host, peer := newVethPair(t)
@@ -509,6 +537,48 @@ func TestNetHTTPLoad(t *testing.T) {
 		if res := srv.wait(); f.isUK && hasGoPanic(res.Stderr) {
 			t.Errorf("uk panicked:\n%s", clip(res.Stderr))
 		}
+	})
+}
+
+// TestNetIPv6Link: TCP both ways and UDP echo with fragments over the
+// link with only IPv6 addresses on it (neighbour discovery instead of
+// ARP; IPv6 fragments are made by the sender alone).
+func TestNetIPv6Link(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	const size = 32 << 20
+	listening := regexp.MustCompile(`(?m)^listening .*$`)
+	received := regexp.MustCompile(`(?m)^received 33554432 sha256 [0-9a-f]{64}$`)
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		f.useIPv6(t)
+		t.Run("tcp-server-in-sandbox", func(t *testing.T) {
+			srv := startBG(t, *netTimeout, f.argv(netperf, "serve-tcp", hostPort(f.farIP, 5400), "recv")...)
+			srv.waitLine(listening, 30*time.Second)
+			cl := startBG(t, *netTimeout, f.hostNS.argv(netperf, "client-tcp", hostPort(f.farIP, 5400), "send", strconv.Itoa(size))...).wait()
+			r := srv.wait()
+			checkUKRun(t, "far side", r)
+			if r.Code != 0 || cl.Code != 0 || !received.MatchString(r.Stdout) {
+				t.Errorf("far side (exit %d):\n%s%s\nhost side (exit %d):\n%s%s", r.Code, r.Stdout, clip(r.Stderr), cl.Code, cl.Stdout, clip(cl.Stderr))
+			}
+		})
+		t.Run("tcp-client-in-sandbox", func(t *testing.T) {
+			srv := startBG(t, *netTimeout, f.hostNS.argv(netperf, "serve-tcp", hostPort(f.hostIP, 5401), "recv")...)
+			srv.waitLine(listening, 30*time.Second)
+			cl := startBG(t, *netTimeout, f.argv(netperf, "client-tcp", hostPort(f.hostIP, 5401), "send", strconv.Itoa(size))...).wait()
+			checkUKRun(t, "far side", cl)
+			r := srv.wait()
+			if r.Code != 0 || cl.Code != 0 || !received.MatchString(r.Stdout) {
+				t.Errorf("host side (exit %d):\n%s%s\nfar side (exit %d):\n%s%s", r.Code, r.Stdout, clip(r.Stderr), cl.Code, cl.Stdout, clip(cl.Stderr))
+			}
+		})
+		t.Run("udp-echo-in-sandbox", func(t *testing.T) {
+			srv := startBG(t, *netTimeout, f.argv(netperf, "udp-echo", hostPort(f.farIP, 5402))...)
+			srv.waitLine(listening, 30*time.Second)
+			r := startBG(t, *netTimeout, f.hostNS.argv(netperf, "udp-check", hostPort(f.farIP, 5402))...).wait()
+			if n := strings.Count(r.Stdout, " ok "); r.Code != 0 || n != 8 {
+				t.Errorf("udp-check: exit %d, %d sizes echoed, want 0 and 8\nstdout:\n%s\nstderr:\n%s", r.Code, n, r.Stdout, clip(r.Stderr))
+			}
+		})
 	})
 }
 
