@@ -9,7 +9,8 @@
  * ICMP port-unreachable as ECONNREFUSED on a connected socket. Options:
  * SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_ERROR, SO_TYPE,
  * SO_ACCEPTCONN, SO_LINGER, SO_RCVTIMEO, TCP_NODELAY, IP_TTL, IPV6_V6ONLY.
- * More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
+ * Resets: SO_LINGER 0 and closing with unread data send RST (ECONNRESET,
+ * then EOF; EPIPE and SIGPIPE on writes). More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
  * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
  * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR,
@@ -25,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
@@ -647,6 +649,68 @@ static void udp(void) {
 }
 
 
+static int sigpipes;
+static void on_sigpipe(int sig) { (void)sig; sigpipes++; }
+
+/* connected_pair makes a connected TCP pair on loopback: *c the client,
+ * *s the accepted end. */
+static void connected_pair(int *c, int *s) {
+	struct sockaddr_in a;
+	int ls = listener4(&a);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*c, SA(&a), sizeof a) < 0) {
+		printf("connected_pair: FAIL connect %s\n", enet(errno));
+		ukt_failures++;
+	}
+	*s = accept(ls, NULL, NULL);
+	close(ls);
+}
+
+static void tcp_reset(void) {
+	printf("== tcp resets\n");
+	signal(SIGPIPE, on_sigpipe);
+	char buf[16];
+
+	/* SO_LINGER with a zero timeout: close sends RST. */
+	int c, s;
+	connected_pair(&c, &s);
+	struct linger lg = {1, 0};
+	NET_OK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+	close(s);
+	printf("poll after RST: %s\n", events(wait_events(c, POLLERR)));
+	NET_ERR(recv(c, buf, sizeof buf, 0), ECONNRESET);
+	NET_EQ(recv(c, buf, sizeof buf, 0), 0);
+	NET_EQ(getopt_int(c, SOL_SOCKET, SO_ERROR), 0);
+	NET_ERR(send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
+	NET_EQ(sigpipes, 0);
+	NET_ERR(send(c, "x", 1, 0), EPIPE);
+	NET_EQ(sigpipes, 1);
+	close(c);
+
+	/* Closing with data not read also resets the connection. */
+	connected_pair(&c, &s);
+	NET_EQ(send(c, "unread", 6, 0), 6);
+	wait_events(s, POLLIN);
+	close(s);
+	printf("poll after close with unread data: %s\n", events(wait_events(c, POLLERR)));
+	NET_ERR(recv(c, buf, sizeof buf, 0), ECONNRESET);
+	close(c);
+
+	/* An orderly close: EOF, and a write after it is answered by RST,
+	 * which the next write reports as EPIPE. */
+	connected_pair(&c, &s);
+	close(s);
+	NET_EQ(recv(c, buf, sizeof buf, 0), 0);
+	NET_EQ(send(c, "first", 5, MSG_NOSIGNAL), 5);
+	wait_events(c, POLLERR);
+	int r = send(c, "second", 6, MSG_NOSIGNAL);
+	int e = errno;
+	CHECK("write after the peer's RST: EPIPE or ECONNRESET", r == -1 && (e == EPIPE || e == ECONNRESET));
+	NET_ERR(send(c, "third", 5, MSG_NOSIGNAL), EPIPE);
+	close(c);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void more_options(void) {
 	printf("== more options\n");
 	int fd = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
@@ -860,6 +924,7 @@ int main(void) {
 	tcp_ipv6();
 	readiness();
 	udp();
+	tcp_reset();
 	more_options();
 	messages();
 	if_ioctls();
