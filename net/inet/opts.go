@@ -176,7 +176,14 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		}
 		return nil, nil
 	case linux.SO_PEERCRED:
-		return nil, linux.ENOPROTOOPT
+		// An IP peer has no credentials: pid 0, the invalid ids.
+		b := binary.LittleEndian.AppendUint32(nil, 0)
+		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
+		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+	case linux.SO_PEEK_OFF:
+		// Peeking at an offset is off (-1), the default; uk does not
+		// implement setting it.
+		return socket.Int(-1), nil
 	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK:
 		if v, ok := s.storedOpt(linux.SOL_SOCKET, name); ok {
 			return v, nil

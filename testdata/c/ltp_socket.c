@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,6 +57,7 @@ static const char *ename(int e) {
 	case ENOBUFS: return "ENOBUFS";
 	case EDOM: return "EDOM";
 	case ENETUNREACH: return "ENETUNREACH";
+	case ENODEV: return "ENODEV";
 	}
 	return errname(e);
 }
@@ -1503,6 +1505,66 @@ static void test_more(void) {
 	close(s);
 }
 
+/* test_misc: shutdown's errors and the SOL_SOCKET options programs
+ * probe. */
+static void test_misc(void) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("shutdown(unconnected TCP)", shutdown(s, SHUT_RDWR), ENOTCONN);
+	ERR("shutdown(how 3)", shutdown(s, 3), EINVAL);
+	ERR("shutdown(how -1)", shutdown(s, -1), EINVAL);
+	int nul = devnull();
+	ERR("shutdown(/dev/null)", shutdown(nul, SHUT_RD), ENOTSOCK);
+	ERR("shutdown(400)", shutdown(400, SHUT_RD), EBADF);
+	close(nul);
+	struct { int pid, uid, gid; } cred = {7, 7, 7};
+	socklen_t len = sizeof cred;
+	SHOW("getsockopt(TCP, SO_PEERCRED)", getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len));
+	printf("  pid %d uid %d gid %d len %d\n", cred.pid, cred.uid, cred.gid, (int)len);
+	int v = 0;
+	len = sizeof v;
+	SHOW("getsockopt(SO_RCVLOWAT)", getsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &v, &len));
+	printf("  = %d\n", v);
+	SHOW("getsockopt(SO_SNDLOWAT)", getsockopt(s, SOL_SOCKET, SO_SNDLOWAT, &v, &len));
+	printf("  = %d\n", v);
+	v = 5;
+	SHOW("setsockopt(SO_SNDLOWAT)", setsockopt(s, SOL_SOCKET, SO_SNDLOWAT, &v, sizeof v));
+	char dev[IFNAMSIZ] = "x";
+	len = sizeof dev;
+	SHOW("getsockopt(SO_BINDTODEVICE) unbound", getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, dev, &len));
+	printf("  len %d\n", (int)len);
+	OK("setsockopt(SO_BINDTODEVICE lo)", setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	len = sizeof dev;
+	OK("getsockopt(SO_BINDTODEVICE)", getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, dev, &len));
+	printf("  %s len %d\n", dev, (int)len);
+	ERR("setsockopt(SO_BINDTODEVICE nosuch0)", setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "nosuch0", 8), ENODEV);
+	len = sizeof v;
+	v = -1;
+	SHOW("getsockopt(SO_PEEK_OFF)", getsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &v, &len));
+	printf("  = %d\n", v);
+	v = -1;
+	SHOW("getsockopt(SO_PRIORITY)", getsockopt(s, SOL_SOCKET, SO_PRIORITY, &v, &len));
+	printf("  = %d\n", v);
+	struct linger lg = {9, 9};
+	len = sizeof lg;
+	OK("getsockopt(SO_LINGER) default", getsockopt(s, SOL_SOCKET, SO_LINGER, &lg, &len));
+	printf("  {%d, %d} len %d\n", lg.l_onoff, lg.l_linger, (int)len);
+	close(s);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	len = sizeof v;
+	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	VAL("UDP SO_SNDBUF default", v, 212992);
+	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	VAL("UDP SO_RCVBUF default", v, 212992);
+	ERR("shutdown(unconnected UDP)", shutdown(s, SHUT_WR), ENOTCONN);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	VAL("TCP SO_SNDBUF default", v, 16384);
+	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	VAL("TCP SO_RCVBUF default", v, 131072);
+	close(s);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: ltp_socket DIR\n");
@@ -1534,6 +1596,7 @@ int main(int argc, char **argv) {
 	test_privilege();
 	test_protocols();
 	test_more();
+	test_misc();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();
