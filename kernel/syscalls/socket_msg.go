@@ -499,7 +499,7 @@ func sysRecvmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 			eh.SetError(errno)
 		}
 	}
-	if timed {
+	if timed && done > 0 {
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
 		binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))

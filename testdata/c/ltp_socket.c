@@ -1095,8 +1095,15 @@ static void test_recvmmsg(void) {
 	ERR("recvmmsg(/dev/null... bad tv_sec)", sys_recvmmsg(-1, &m, 1, 0, &negsec), EINVAL);
 	ERR("recvmmsg(bad flags)", sys_recvmmsg(r, &m, 1, 0x80000000, &zero), EINVAL);
 	ERR("recvmmsg(-1, bad flags, bad timeout)", sys_recvmmsg(-1, &m, 1, 0x80000000, bad_addr), EINVAL);
-	VAL("recvmmsg(vlen 0)", sys_recvmmsg(r, &m, 0, 0, &zero), 0);
+	struct timespec keep = {5, 0};
+	VAL("recvmmsg(vlen 0)", sys_recvmmsg(r, &m, 0, 0, &keep), 0);
+	CHECK("  timeout untouched", keep.tv_sec == 5 && keep.tv_nsec == 0);
 	VAL("recvmmsg(1, timeout 0)", sys_recvmmsg(r, &m, 1, 0, &zero), 1);
+	CHECK("  timeout left 0", zero.tv_sec == 0 && zero.tv_nsec == 0);
+	sendmmsg(s, &m, 1, 0);
+	struct timespec ten = {10, 0};
+	VAL("recvmmsg(1, timeout 10s)", sys_recvmmsg(r, &m, 1, 0, &ten), 1);
+	CHECK("  timeout left between 9 and 10 s", ten.tv_sec == 9 || (ten.tv_sec == 10 && ten.tv_nsec == 0));
 	VAL("  msg_len", m.msg_len, 1);
 	/* Nothing queued: with MSG_DONTWAIT EAGAIN; with SO_RCVTIMEO the
 	 * first receive times out. */
