@@ -216,19 +216,17 @@ func (o *Options) Set(name int, val []byte, privileged bool) (ok bool, err error
 	return true, nil
 }
 
-// bufSize is Linux's rule for SO_SNDBUF/SO_RCVBUF: clamp to the sysctl
-// maximum (unless forced), double, and keep at least the minimum.
+// bufSize is Linux's rule for SO_SNDBUF/SO_RCVBUF: the value, read as
+// unsigned (so a negative one is huge), is clamped to the sysctl maximum;
+// the FORCE forms take it as signed, negative as 0, and skip the sysctl.
+// Then it is kept below INT_MAX/2, doubled, and raised to the minimum.
 func bufSize(v int32, minimum int, clamp bool) int {
-	n := int64(uint32(v))
-	if v < 0 {
-		n = 0
+	var n int64
+	if clamp {
+		n = min(int64(uint32(v)), MaxBuf)
+	} else {
+		n = max(int64(v), 0)
 	}
-	if clamp && n > MaxBuf {
-		n = MaxBuf
-	}
-	n *= 2
-	if n > 1<<31-1 {
-		n = 1<<31 - 1
-	}
-	return max(int(n), minimum)
+	n = min(n, (1<<31-1)/2)
+	return max(int(n*2), minimum)
 }

@@ -1239,6 +1239,18 @@ static void test_sockopt(void) {
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
 	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
 	VAL("SO_RCVBUF 1 reads", v, 2304);
+	v = -256;
+	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	VAL("SO_SNDBUF -256 reads twice wmem_max", v, 8388608);
+	v = 0xffffff00;
+	OK("SO_SNDBUFFORCE 0xffffff00 as root", setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v));
+	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	VAL("  reads the minimum", v, 4608);
+	v = 1 << 30;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v);
+	getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	VAL("SO_RCVBUFFORCE 1<<30 reads", v, 2147483646);
 
 	/* SO_LINGER. */
 	struct linger lg = {1, 5}, lg2;
