@@ -16,9 +16,23 @@ package main
 // root, /dev/net/tun or the `ip` command.
 //
 // The programs: testdata/go/netperf (both ends of TCP transfers checked by
-// SHA-256, an HTTP file server, loopback TCP/HTTP/UDP checks and the
+// SHA-256, HTTP, UDP echo, DNS and ICMP echo, loopback checks, the
 // benchmark loops) and testdata/c/inet.c (the socket system calls on
 // loopback, printed deterministically and compared with native Linux).
+//
+// The tests, each on the native (veth) far side first where that means
+// something, then under uk on every platform:
+//   - TestNetTAPTransfer: 100 MiB each way, sandbox as server and client
+//   - TestNetIPv6Link, TestNetUDPLink, TestNetPing, TestNetHTTPLoad: the
+//     link with IPv6 only, fragmented UDP, ICMP echo both ways, 200 GETs
+//   - TestNetTAPErrors: a missing or busy TAP device is one line
+//   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
+//   - TestNetInterfaces: net.Interfaces (netlink) with and without a link
+//   - TestNetLoopbackGo, TestNetInetC: loopback only (--net=none)
+//   - TestNetBootUroot: u-root's ip, ping and wget in a booted image
+// Benchmarks (BenchmarkNet*, skipped under -short; docs/bench/net.sh
+// prints their table): TCP connect+close, UDP round trip and TCP
+// throughput on loopback, TCP throughput over the link.
 
 import (
 	"bytes"
