@@ -78,14 +78,29 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 		case level == linux.SOL_IPV6:
 			return s.getIPv6Opt(name)
 		case level == linux.SOL_IP && s.typ != linux.SOCK_RAW:
-			return s.getIPOpt(name)
+			return ipOptLen(s.getIPOpt(name))(optlen)
 		}
 		return nil, linux.ENOPROTOOPT
 	}
 	if level != linux.SOL_IP {
 		return nil, linux.EOPNOTSUPP
 	}
-	return s.getIPOpt(name)
+	return ipOptLen(s.getIPOpt(name))(optlen)
+}
+
+// ipOptLen applies do_ip_getsockopt's rule for int options read into
+// less room than an int: a value that fits a byte comes back as one
+// byte.
+func ipOptLen(v []byte, err error) func(optlen int) ([]byte, error) {
+	return func(optlen int) ([]byte, error) {
+		if err != nil || len(v) != 4 || optlen <= 0 || optlen >= 4 {
+			return v, err
+		}
+		if n := binary.LittleEndian.Uint32(v); n <= 255 {
+			return v[:1], nil
+		}
+		return v, nil
+	}
 }
 
 // isUDP reports whether s is a UDP or UDP-Lite socket (not a ping

@@ -1294,6 +1294,18 @@ static void test_sockopt(void) {
 	len = sizeof v;
 	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
 	VAL("IP_TTL reads", v, 32);
+	v = 0x0200;
+	len = 3;
+	OK("getsockopt(IP_TTL, len 3)", getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len));
+	VAL("  one byte written", v, 0x0220);
+	VAL("  len", len, 1);
+	len = 2;
+	v = 0;
+	OK("getsockopt(TCP_MAXSEG, len 2)", getsockopt(s, IPPROTO_TCP, TCP_MAXSEG, &v, &len));
+	VAL("  len", len, 2);
+	len = -1;
+	ERR("getsockopt(TCP_NODELAY, len -1)", getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &len), EINVAL);
+	len = sizeof v;
 	v = -1;
 	OK("IP_TTL -1", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v));
 	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
