@@ -25,6 +25,7 @@ package main
 //   - TestNetTAPTransfer: 100 MiB each way, sandbox as server and client
 //   - TestNetIPv6Link, TestNetUDPLink, TestNetPing, TestNetHTTPLoad: the
 //     link with IPv6 only, fragmented UDP, ICMP echo both ways, 200 GETs
+//   - TestNetBusybox: busybox ifconfig, ip, route, ping, wget, nslookup
 //   - TestNetTAPErrors: a missing or busy TAP device is one line
 //   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
 //   - TestNetInterfaces: net.Interfaces (netlink) with and without a link
@@ -149,11 +150,22 @@ func newVethPair(tb testing.TB) (host, peer *netNS) {
 	tb.Helper()
 	host, peer = newNetNS(tb), newNetNS(tb)
 	ipCmd(tb, "-n", host.name, "link", "add", "ukveth0", "type", "veth", "peer", "name", "eth0", "netns", peer.name)
-	ipCmd(tb, "-n", host.name, "addr", "add", vethHostIP+"/24", "dev", "ukveth0")
+	// "brd +" sets the broadcast address, as uk's --ip does.
+	ipCmd(tb, "-n", host.name, "addr", "add", vethHostIP+"/24", "brd", "+", "dev", "ukveth0")
 	ipCmd(tb, "-n", host.name, "link", "set", "ukveth0", "up")
-	ipCmd(tb, "-n", peer.name, "addr", "add", vethPeerIP+"/24", "dev", "eth0")
+	ipCmd(tb, "-n", peer.name, "addr", "add", vethPeerIP+"/24", "brd", "+", "dev", "eth0")
 	ipCmd(tb, "-n", peer.name, "link", "set", "eth0", "up")
 	ipCmd(tb, "-n", peer.name, "route", "add", "default", "via", vethHostIP)
+	// The carrier comes up a moment after both ends are up.
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		out, err := exec.Command("ip", "-n", peer.name, "link", "show", "eth0").Output()
+		if err == nil && !bytes.Contains(out, []byte("NO-CARRIER")) {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			tb.Fatalf("the veth pair has no carrier after 10 s: %v\n%s", err, out)
+		}
+	}
 	return host, peer
 }
 
@@ -593,6 +605,72 @@ func TestNetIPv6Link(t *testing.T) {
 				t.Errorf("udp-check: exit %d, %d sizes echoed, want 0 and 8\nstdout:\n%s\nstderr:\n%s", r.Code, n, r.Stdout, clip(r.Stderr))
 			}
 		})
+	})
+}
+
+// busyboxNetScript is run by busybox sh on the far side: the networking
+// applets of Debian's busybox-static, a C program's view of the same
+// things (interface ioctls and /proc/net/dev for ifconfig, netlink for
+// ip, /proc/net/route for route, ICMP for ping, its own HTTP and DNS
+// clients). HOST is replaced by the host side's address.
+const busyboxNetScript = `
+echo "== ifconfig"; busybox ifconfig eth0
+echo "== ip addr"; busybox ip addr show dev eth0
+echo "== ip route"; busybox ip route
+echo "== route"; busybox route -n
+echo "== ping"; busybox ping -c 2 HOST
+echo "== wget"; busybox wget -q -O /tmp/uk-wget-blob http://HOST:8080/stream/1000000 && busybox sha256sum /tmp/uk-wget-blob; rm -f /tmp/uk-wget-blob
+echo "== nslookup"; busybox nslookup uk-test.example HOST
+echo "== end"
+`
+
+// TestNetBusybox runs busybox's networking applets on the far side of the
+// link and checks what each prints, with the host side serving HTTP and
+// DNS.
+func TestNetBusybox(t *testing.T) {
+	needNetRoot(t)
+	needBusybox(t)
+	netperf := goProgram(t, "netperf")
+	out, err := exec.Command(netperf, "gen", "1000000", os.DevNull).Output()
+	if err != nil {
+		t.Fatalf("netperf gen: %v", err)
+	}
+	blobSum := strings.Fields(string(out))[3]
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		startBG(t, *netTimeout, f.hostNS.argv(netperf, "http-serve", "/", ":8080")...).
+			waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
+		startBG(t, *netTimeout, f.hostNS.argv(netperf, "dns-serve", f.hostIP+":53", "uk-test.example", f.hostIP)...).
+			waitLine(regexp.MustCompile(`(?m)^listening .*$`), 10*time.Second)
+		script := strings.ReplaceAll(busyboxNetScript, "HOST", f.hostIP)
+		argv := f.argv(busybox, "sh", "-c", script)
+		r := startBG(t, *netTimeout, argv...).wait()
+		if f.isUK {
+			checkUKRun(t, "uk", r)
+		}
+		report := fmt.Sprintf("\nstdout:\n%s\nstderr:\n%s", clip(r.Stdout), clip(r.Stderr))
+		if r.Code != 0 || !strings.Contains(r.Stdout, "== end") {
+			t.Errorf("busybox sh: exit %d, want 0 and the whole script run%s", r.Code, report)
+		}
+		host, far := regexp.QuoteMeta(f.hostIP), regexp.QuoteMeta(f.farIP)
+		subnet := regexp.QuoteMeta(strings.TrimSuffix(f.farIP, ".2"))
+		for _, c := range []struct{ section, want string }{
+			{"ifconfig", `inet addr:` + far + `\s+Bcast:` + subnet + `\.255\s+Mask:255\.255\.255\.0`},
+			{"ifconfig", `UP BROADCAST RUNNING MULTICAST\s+MTU:1500`},
+			{"ifconfig", `HWaddr ([0-9A-F]{2}:){5}[0-9A-F]{2}`},
+			{"ip addr", `inet ` + far + `/24 brd ` + subnet + `\.255 scope global eth0`},
+			{"ip route", `(?m)^default via ` + host + ` dev eth0`},
+			{"ip route", `(?m)^` + subnet + `\.0/24 dev eth0 `},
+			{"route", `(?m)^0\.0\.0\.0\s+` + host + `\s+0\.0\.0\.0\s+UG\s`},
+			{"route", `(?m)^` + subnet + `\.0\s+0\.0\.0\.0\s+255\.255\.255\.0\s+U\s`},
+			{"ping", `2 packets transmitted, 2 packets received, 0% packet loss`},
+			{"wget", `(?m)^` + blobSum + `\s`},
+			{"nslookup", `Name:\s+uk-test\.example\s+Address:\s+` + host + `\s`},
+		} {
+			m := regexp.MustCompile(`(?s)== ` + c.section + `\n(.*?)== `).FindStringSubmatch(r.Stdout)
+			if m == nil || !regexp.MustCompile(c.want).MatchString(m[1]) {
+				t.Errorf("busybox %s: output does not match %q%s", c.section, c.want, report)
+			}
+		}
 	})
 }
 
