@@ -140,6 +140,9 @@ func sendOne(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *socke
 }
 
 func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if !accessOK(a[1], min(a[2], maxRW)) {
+		return 0, unix.EFAULT
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
@@ -246,13 +249,59 @@ func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return done, nil
 }
 
+// userAddrEnd is x86-64 Linux's TASK_SIZE_MAX (4-level paging): a user
+// buffer must end at or below it.
+const userAddrEnd = 0x7ffffffff000
+
+// accessOK is Linux's access_ok: the range lies within the user address
+// space. A buffer outside it is EFAULT before anything else happens
+// (import_ubuf, import_iovec); one inside it but unmapped faults only
+// when it is copied.
+func accessOK(addr, n uint64) bool {
+	return n == 0 || addr+n >= addr && addr+n <= userAddrEnd
+}
+
+// streamRecvFault handles a stream receive into a buffer whose first
+// byte cannot be written. Linux copies stream data out before it
+// consumes it, so such a receive fails with EFAULT once there is data,
+// and leaves the data queued; errors that come before any data (EAGAIN,
+// ENOTCONN, EINVAL for MSG_OOB) and end of stream (0) come back as they
+// are. uk copies after receiving, so it first peeks for one byte. ok is
+// false when the buffer is fine (or the socket is not a stream one).
+// Datagrams are consumed even when the copy fails, as in Linux.
+func streamRecvFault(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr, n uint64, flags int) (ok bool, ret uint64, err error) {
+	if s.Type() != unix.SOCK_STREAM || n == 0 {
+		return false, 0, nil
+	}
+	if _, err := t.MM.KernelBytes(addr, 1, true); err == nil {
+		return false, 0, nil
+	}
+	req := &socket.RecvRequest{Len: 1, Flags: flags | unix.MSG_PEEK,
+		NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0}
+	res, err := s.RecvMsg(sockCtx{t}, req)
+	if err != nil {
+		return true, 0, err
+	}
+	res.Control.Release()
+	if res.N == 0 {
+		return true, 0, nil
+	}
+	return true, 0, unix.EFAULT
+}
+
 func sysRecvfrom(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if !accessOK(a[1], min(a[2], maxRW)) {
+		return 0, unix.EFAULT
+	}
 	s, d, err := sockFD(t, a[0])
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
 	flags := int(int32(a[3]))
+	if ok, n, err := streamRecvFault(t, s, d, a[1], a[2], flags); ok {
+		return n, err
+	}
 	req := &socket.RecvRequest{Len: int(min(a[2], maxRW)), Flags: flags,
 		NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0, WantAddr: a[4] != 0}
 	res, err := s.RecvMsg(sockCtx{t}, req)
@@ -291,6 +340,16 @@ func recvMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint6
 	}
 	var total uint64
 	for _, iv := range v {
+		if !accessOK(iv[0], min(iv[1], maxRW)) {
+			return 0, unix.EFAULT
+		}
+	}
+	for _, iv := range v {
+		if total == 0 {
+			if ok, n, err := streamRecvFault(t, s, d, iv[0], iv[1], flags); ok {
+				return int(n), err
+			}
+		}
 		total += iv[1]
 	}
 	req := &socket.RecvRequest{Len: int(min(total, maxRW)), Flags: flags,

@@ -642,6 +642,26 @@ static void test_recv(void) {
 	ERR("recv(/dev/null)", recv(nul, buf, sizeof buf, 0), ENOTSOCK);
 	int s = connected();
 	ERR("recv(buf -1)", recv(s, (void *)-1, sizeof buf, 0), EFAULT);
+	VAL("recv after EFAULT: the data is still there", recv(s, buf, sizeof buf, MSG_DONTWAIT), 6);
+	/* A buffer outside the address space fails at once (access_ok);
+	 * an unmapped page inside it only when there is data to copy. */
+	ERR("recv(buf -1), nothing queued", recv(s, (void *)-1, sizeof buf, MSG_DONTWAIT), EFAULT);
+	ERR("recv(400, buf -1)", recv(400, (void *)-1, sizeof buf, MSG_DONTWAIT), EFAULT);
+	ERR("sendto(400, buf -1)", sendto(400, (void *)-1, sizeof buf, 0, NULL, 0), EFAULT);
+	ERR("recv(bad page), nothing queued", recv(s, bad_addr, sizeof buf, MSG_DONTWAIT), EAGAIN);
+	ERR("recv(bad page, MSG_OOB)", recv(s, bad_addr, sizeof buf, MSG_OOB), EINVAL);
+	struct iovec biv = {bad_addr, 10};
+	struct msghdr bm = {.msg_iov = &biv, .msg_iovlen = 1};
+	ERR("recvmsg(iov_base bad page), nothing queued", recvmsg(s, &bm, MSG_DONTWAIT), EAGAIN);
+	biv.iov_base = (void *)-1;
+	ERR("recvmsg(iov_base -1), nothing queued", recvmsg(s, &bm, MSG_DONTWAIT), EFAULT);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("recv(unconnected, bad page)", recv(s, bad_addr, sizeof buf, 0), ENOTCONN);
+	close(s);
+	s = connected();
+	ERR("recv(bad page), data queued", recv(s, bad_addr, sizeof buf, 0), EFAULT);
+	VAL("  the data stays", recv(s, buf, sizeof buf, MSG_DONTWAIT), 6);
 	close(s);
 	s = connected();
 	ERR("recv(MSG_OOB)", recv(s, buf, sizeof buf, MSG_OOB), EINVAL);
