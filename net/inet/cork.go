@@ -28,7 +28,7 @@ type corkState struct {
 	udpTo *tcpip.FullAddress
 }
 
-// sendMore implements MSG_MORE before a TCP send: data written with it
+// tcpMoreBefore implements MSG_MORE before a TCP send: data written with it
 // waits, as under TCP_CORK, until a send without it, which releases
 // everything (unless TCP_CORK itself is on).
 func (s *Socket) tcpMoreBefore(more bool) {
