@@ -270,7 +270,7 @@ func accessOK(addr, n uint64) bool {
 // false when the buffer is fine (or the socket is not a stream one).
 // Datagrams are consumed even when the copy fails, as in Linux.
 func streamRecvFault(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr, n uint64, flags int) (ok bool, ret uint64, err error) {
-	if s.Type() != unix.SOCK_STREAM || n == 0 {
+	if s.Type() != unix.SOCK_STREAM || n == 0 || flags&(unix.MSG_TRUNC|unix.MSG_PEEK) == unix.MSG_TRUNC {
 		return false, 0, nil
 	}
 	if _, err := t.MM.KernelBytes(addr, 1, true); err == nil {

@@ -376,6 +376,11 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 		return nil, err
 	}
 	res := &socket.RecvResult{Data: buf[:r.Count], N: r.Count}
+	if s.typ == linux.SOCK_STREAM && req.Flags&(linux.MSG_TRUNC|linux.MSG_PEEK) == linux.MSG_TRUNC {
+		// TCP's MSG_TRUNC discards what it receives: nothing is copied
+		// out (the buffer may even be NULL).
+		res.Data = nil
+	}
 	if s.typ != linux.SOCK_STREAM && r.Total > r.Count {
 		res.Flags |= linux.MSG_TRUNC
 		if req.Flags&linux.MSG_TRUNC != 0 {

@@ -660,6 +660,12 @@ static void test_recv(void) {
 	ERR("recv(unconnected, bad page)", recv(s, bad_addr, sizeof buf, 0), ENOTCONN);
 	close(s);
 	s = connected();
+	VAL("TCP recv(NULL, 2, MSG_TRUNC) discards", recv(s, NULL, 2, MSG_TRUNC), 2);
+	memset(buf, 0, sizeof buf);
+	VAL("  the rest", recv(s, buf, sizeof buf, 0), 4);
+	CHECK("  is llo\\n", memcmp(buf, "llo\n", 4) == 0);
+	close(s);
+	s = connected();
 	ERR("recv(bad page), data queued", recv(s, bad_addr, sizeof buf, 0), EFAULT);
 	VAL("  the data stays", recv(s, buf, sizeof buf, MSG_DONTWAIT), 6);
 	close(s);
