@@ -3,6 +3,7 @@ package inet
 import (
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"uk/fs/vfs"
@@ -140,6 +141,10 @@ func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 			return errnoOf(terr)
 		}
 		return nil
+	}
+	if tcp.EndpointState(s.ep.State()) == tcp.StateListen {
+		// A listener is not in the CLOSE state a connect starts from.
+		return linux.EISCONN
 	}
 	var b *blocker
 	defer func() {

@@ -1622,6 +1622,33 @@ static void test_misc(void) {
 	close(s);
 }
 
+/* test_states: calls made in the wrong TCP state. */
+static void test_states(void) {
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof lo;
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	bind(ls, (struct sockaddr *)&lo, l);
+	listen(ls, 5);
+	getsockname(ls, (struct sockaddr *)&lo, &l);
+	ERR("connect(listener)", connect(ls, (struct sockaddr *)&srv_in, sizeof srv_in), EISCONN);
+	ERR("bind(listener)", bind(ls, (struct sockaddr *)&lo, l), EINVAL);
+	char b[4];
+	ERR("recv(listener)", recv(ls, b, sizeof b, MSG_DONTWAIT), ENOTCONN);
+	ERR("send(listener)", send(ls, b, 1, MSG_NOSIGNAL), EPIPE);
+	int c = connected();
+	ERR("bind(connected)", bind(c, (struct sockaddr *)&lo, l), EINVAL);
+	OK("shutdown(connected, SHUT_RD)", shutdown(c, SHUT_RD));
+	VAL("recv after SHUT_RD", recv(c, b, sizeof b, MSG_DONTWAIT), 4);
+	OK("shutdown(connected, SHUT_WR)", shutdown(c, SHUT_WR));
+	close(c);
+	int a = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = {.sin_family = AF_INET};
+	ERR("getpeername(listener)", getpeername(ls, (struct sockaddr *)&any, &l), ENOTCONN);
+	close(a);
+	OK("shutdown(listener)", shutdown(ls, SHUT_RDWR));
+	close(ls);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: ltp_socket DIR\n");
@@ -1654,6 +1681,7 @@ int main(int argc, char **argv) {
 	test_protocols();
 	test_more();
 	test_misc();
+	test_states();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();
