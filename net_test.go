@@ -26,6 +26,7 @@ package main
 //   - TestNetIPv6Link, TestNetUDPLink, TestNetPing, TestNetHTTPLoad: the
 //     link with IPv6 only, fragmented UDP, ICMP echo both ways, HTTP load both ways
 //   - TestNetBusybox: busybox ifconfig, ip, route, ping, wget, nslookup
+//   - TestNetConnectErrors: refused, no neighbour, no route
 //   - TestNetTAPErrors: a missing or busy TAP device is one line
 //   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
 //   - TestNetInterfaces: net.Interfaces (netlink) with and without a link
@@ -689,6 +690,45 @@ func TestNetBusybox(t *testing.T) {
 				t.Errorf("busybox %s: output does not match %q%s", c.section, c.want, report)
 			}
 		}
+	})
+}
+
+// TestNetConnectErrors: how connects over the link fail. A closed port
+// on the host side answers with RST (ECONNREFUSED); an address on the
+// link that nobody has gets no ARP reply (EHOSTUNREACH, after Linux's
+// three probes); an address off the link with no default route has no
+// route at all (ENETUNREACH, at once).
+func TestNetConnectErrors(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		subnet := strings.TrimSuffix(f.farIP, ".2")
+		check := func(what string, argv []string, want string, within time.Duration) {
+			t.Helper()
+			r := startBG(t, *netTimeout, argv...).wait()
+			if f.isUK {
+				checkUKRun(t, "uk", r)
+			}
+			fields := fieldLine(r.Stdout, "dial")
+			if r.Code != 0 || len(fields) != 5 || fields[2] != want {
+				t.Errorf("%s: exit %d, stdout %q; want \"dial error %s ...\"\nstderr:\n%s", what, r.Code, r.Stdout, want, clip(r.Stderr))
+				return
+			}
+			if secs, _ := strconv.ParseFloat(fields[4], 64); secs > within.Seconds() {
+				t.Errorf("%s: %s after %s s, want within %v", what, want, fields[4], within)
+			}
+		}
+		check("connect to a closed port", f.argv(netperf, "dial", f.hostIP+":1"), "ECONNREFUSED", 5*time.Second)
+		check("connect to a silent neighbour", f.argv(netperf, "dial", subnet+".77:80"), "EHOSTUNREACH", 20*time.Second)
+		// Without a default route.
+		var argv []string
+		if f.isUK {
+			argv = f.hostNS.argv(ukBin, "run", "--platform="+f.platform, "--net=tap:"+tapName, "--ip", f.farIP+"/24", "--", netperf, "dial", "10.55.0.1:80")
+		} else {
+			ipCmd(t, "-n", f.peerNS.name, "route", "del", "default")
+			argv = f.argv(netperf, "dial", "10.55.0.1:80")
+		}
+		check("connect off the link without a default route", argv, "ENETUNREACH", 5*time.Second)
 	})
 }
 

@@ -33,11 +33,13 @@
 //	                                 apart; prints each reply
 //	ifaces                           the interfaces with their flags, hardware
 //	                                 addresses and addresses (net.Interfaces)
+//	dial ADDR                        one TCP connect; prints "dial ok" or "dial
+//	                                 error ERRNO" (ECONNREFUSED, EHOSTUNREACH, ...)
 //	gen N FILE                       write the first N bytes of the stream to FILE
 //	sha256 FILE                      print the size and SHA-256 of FILE
 //
 // Each concern has its own file: transfer.go, http.go, udp.go, dns.go,
-// icmp.go, ifaces.go, loopback.go and bench.go.
+// icmp.go, ifaces.go, dial.go, loopback.go and bench.go.
 //
 // Listening subcommands print "listening ADDR" (the address actually bound)
 // once they accept connections.
@@ -115,6 +117,8 @@ func main() {
 		err = ping(args)
 	case "ifaces":
 		err = ifaces()
+	case "dial":
+		err = dial(args)
 	case "gen":
 		err = gen(args)
 	case "sha256":
