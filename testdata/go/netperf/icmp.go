@@ -1,4 +1,4 @@
-// ICMP echo on a raw socket.
+// ICMP echo on a raw socket or a ping socket.
 
 package main
 
@@ -8,14 +8,21 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"syscall"
 	"time"
 )
 
-// ping sends ICMP echo requests to an IPv4 address on a raw socket (as
-// root; Go's ip4 raw connections strip the IP header) and requires a
+// ping sends ICMP echo requests to an IPv4 address and requires a
 // matching reply to each. It prints "reply SEQ BYTES" per reply and the
-// median round trip.
+// median round trip. By default it uses a raw socket (root only; Go's ip4
+// raw connections strip the IP header); with -dgram, a ping socket
+// (SOCK_DGRAM, IPPROTO_ICMP: the kernel sets the echo identifier and
+// delivers only the replies to it).
 func ping(args []string) error {
+	dgram := len(args) > 0 && args[0] == "-dgram"
+	if dgram {
+		args = args[1:]
+	}
 	if len(args) != 2 {
 		usage()
 	}
@@ -23,12 +30,26 @@ func ping(args []string) error {
 	if err != nil {
 		return err
 	}
-	dst, err := net.ResolveIPAddr("ip4", args[0])
+	ip, err := net.ResolveIPAddr("ip4", args[0])
 	if err != nil {
 		return err
 	}
-	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
-	if err != nil {
+	var c net.PacketConn
+	var dst net.Addr = ip
+	if dgram {
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_ICMP)
+		if err != nil {
+			return fmt.Errorf("ping socket: %w", err)
+		}
+		f := os.NewFile(uintptr(fd), "ping socket")
+		c, err = net.FilePacketConn(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		// Go takes an AF_INET datagram socket for UDP.
+		dst = &net.UDPAddr{IP: ip.IP}
+	} else if c, err = net.ListenPacket("ip4:icmp", "0.0.0.0"); err != nil {
 		return err
 	}
 	defer c.Close()
@@ -57,15 +78,17 @@ func ping(args []string) error {
 			}
 			// Other echo traffic (our own request, seen on loopback, or
 			// another pinger's reply) is skipped.
-			if m < 8 || buf[0] != 0 || from.String() != dst.String() ||
-				binary.BigEndian.Uint16(buf[4:]) != id || binary.BigEndian.Uint16(buf[6:]) != uint16(seq) {
+			if m < 8 || buf[0] != 0 || !addrIP(from).Equal(ip.IP) ||
+				(!dgram && binary.BigEndian.Uint16(buf[4:]) != id) || binary.BigEndian.Uint16(buf[6:]) != uint16(seq) {
 				continue
 			}
-			if icmpChecksum(buf[:m]) != 0 || !bytes.Equal(buf[8:m], msg[8:]) {
+			// A ping socket's identifier differs from ours, and the
+			// checksum with it: only the payload is compared there.
+			if (!dgram && icmpChecksum(buf[:m]) != 0) || !bytes.Equal(buf[8:m], msg[8:]) {
 				return fmt.Errorf("echo %d: reply of %d bytes is corrupt", seq, m)
 			}
 			ds = append(ds, time.Since(start))
-			fmt.Printf("reply %d bytes %d from %s\n", seq, m, from)
+			fmt.Printf("reply %d bytes %d from %s\n", seq, m, addrIP(from))
 			break
 		}
 		if seq < n {
@@ -73,6 +96,17 @@ func ping(args []string) error {
 		}
 	}
 	fmt.Printf("ping n %d median_us %.1f\n", n, float64(median(ds).Nanoseconds())/1000)
+	return nil
+}
+
+// addrIP is the IP address of a raw or datagram socket's peer.
+func addrIP(a net.Addr) net.IP {
+	switch a := a.(type) {
+	case *net.IPAddr:
+		return a.IP
+	case *net.UDPAddr:
+		return a.IP
+	}
 	return nil
 }
 

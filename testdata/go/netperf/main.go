@@ -29,8 +29,8 @@
 //	                                 other names NXDOMAIN, until killed
 //	resolve [-server ADDR] NAME      look NAME up with Go's resolver (through
 //	                                 /etc/resolv.conf, or ADDR)
-//	ping ADDR N                      N ICMP echo requests on a raw socket, 100 ms
-//	                                 apart; prints each reply
+//	ping [-dgram] ADDR N             N ICMP echo requests on a raw socket (a ping
+//	                                 socket with -dgram), 100 ms apart
 //	ifaces                           the interfaces with their flags, hardware
 //	                                 addresses and addresses (net.Interfaces)
 //	dial ADDR                        one TCP connect; prints "dial ok" or "dial
