@@ -26,6 +26,7 @@ package main
 //   - TestNetIPv6Link, TestNetUDPLink, TestNetPing, TestNetHTTPLoad: the
 //     link with IPv6 only, fragmented UDP, ICMP echo both ways, HTTP load both ways
 //   - TestNetBusybox: busybox ifconfig, ip, route, ping, wget, nslookup
+//   - TestNetTwoSandboxes: two sandboxes through the host's forwarding
 //   - TestNetConnectErrors: refused, no neighbour, no route
 //   - TestNetTAPErrors: a missing or busy TAP device is one line
 //   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
@@ -729,6 +730,48 @@ func TestNetConnectErrors(t *testing.T) {
 			argv = f.argv(netperf, "dial", "10.55.0.1:80")
 		}
 		check("connect off the link without a default route", argv, "ENETUNREACH", 5*time.Second)
+	})
+}
+
+// TestNetTwoSandboxes: two sandboxes on two TAP devices of one namespace,
+// on different subnets, the host side forwarding between them: a TCP
+// transfer and an HTTP fetch from one sandbox to the other go through
+// both default routes.
+func TestNetTwoSandboxes(t *testing.T) {
+	needNetRoot(t)
+	needUK(t)
+	netperf := goProgram(t, "netperf")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		ns := newTAPNetNS(t)
+		ipCmd(t, "-n", ns.name, "tuntap", "add", "dev", "uktap1", "mode", "tap")
+		ipCmd(t, "-n", ns.name, "addr", "add", "10.99.1.1/24", "dev", "uktap1")
+		ipCmd(t, "-n", ns.name, "link", "set", "uktap1", "up")
+		if out, err := exec.Command("ip", ns.argv("sh", "-c", "echo 1 >/proc/sys/net/ipv4/ip_forward")[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("enabling forwarding in %s: %v\n%s", ns.name, err, out)
+		}
+		sandbox := func(tap, ip, gw string, args ...string) []string {
+			return ns.argv(append([]string{ukBin, "run", "--platform=" + platform, "--net=tap:" + tap,
+				"--ip", ip + "/24", "--gateway", gw, "--", netperf}, args...)...)
+		}
+		const size = 16 << 20
+		srv := startBG(t, *netTimeout, sandbox(tapName, tapUKIP, tapHostIP, "serve-tcp", tapUKIP+":5500", "recv")...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		cl := startBG(t, *netTimeout, sandbox("uktap1", "10.99.1.2", "10.99.1.1", "client-tcp", tapUKIP+":5500", "send", strconv.Itoa(size))...).wait()
+		r := srv.wait()
+		checkUKRun(t, "server sandbox", r)
+		checkUKRun(t, "client sandbox", cl)
+		if r.Code != 0 || cl.Code != 0 || !regexp.MustCompile(`(?m)^received 16777216 sha256 `).MatchString(r.Stdout) {
+			t.Errorf("transfer between sandboxes: server exit %d:\n%s%s\nclient exit %d:\n%s%s",
+				r.Code, r.Stdout, clip(r.Stderr), cl.Code, cl.Stdout, clip(cl.Stderr))
+		}
+
+		web := startBG(t, *netTimeout, sandbox(tapName, tapUKIP, tapHostIP, "http-serve", "/", ":8080")...)
+		web.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		get := startBG(t, *netTimeout, sandbox("uktap1", "10.99.1.2", "10.99.1.1", "http-get", "http://"+tapUKIP+":8080/stream/1048576", "20", "4")...).wait()
+		checkUKRun(t, "client sandbox", get)
+		if get.Code != 0 || !strings.HasPrefix(get.Stdout, "http-get ok 20 ") {
+			t.Errorf("HTTP between sandboxes: exit %d\nstdout:\n%s\nstderr:\n%s", get.Code, clip(get.Stdout), clip(get.Stderr))
+		}
 	})
 }
 
