@@ -30,6 +30,7 @@ package main
 //   - TestNetTwoSandboxes: two sandboxes through the host's forwarding
 //   - TestNetConnectErrors: refused, no neighbour, no route
 //   - TestNetTAPErrors: a missing or busy TAP device is one line
+//   - TestNetFlagErrors: bad --net, --ip, --gateway, --dns
 //   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
 //   - TestNetInterfaces: net.Interfaces (netlink) with and without a link
 //   - TestNetLoopbackGo, TestNetInetC: loopback only (--net=none)
@@ -869,6 +870,34 @@ func TestNetTAPErrors(t *testing.T) {
 		busy := startBG(t, 30*time.Second, ns.argv(ukBin, "run", "--platform="+platform, "--net=tap:"+tapName, "--", netperf, "sha256", "/dev/null")...)
 		check("TAP device held by another sandbox", busy.wait(), tapName)
 	})
+}
+
+// TestNetFlagErrors: a bad network flag is refused before anything runs,
+// with one line on stderr that names the flag.
+func TestNetFlagErrors(t *testing.T) {
+	needUK(t)
+	prog := cProgram(t, "hi")
+	for _, tc := range []struct {
+		flags []string
+		names string // what the line must mention
+	}{
+		{[]string{"--net=bogus"}, "--net"},
+		{[]string{"--net=tap:"}, "--net"},
+		{[]string{"--net=tap:uknosuchtap", "--ip", "10.99.0.2"}, "--ip"},
+		{[]string{"--ip", "10.99.0.2/24"}, "--ip"},
+		{[]string{"--net=tap:uknosuchtap", "--gateway", "10.99.0.1"}, "--gateway"},
+		{[]string{"--net=tap:uknosuchtap", "--ip", "10.99.0.2/24", "--gateway", "not-an-address"}, "--gateway"},
+		{[]string{"--dns", "not-an-address"}, "--dns"},
+	} {
+		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+			r := runUKCommand(t, append(append([]string{"run"}, tc.flags...), "--", prog), "")
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			if r.Code == 0 || r.Stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], tc.names) {
+				t.Errorf("uk run %s: exit %d, stdout %q, stderr %q; want a non-zero exit, no output and one line naming %s",
+					strings.Join(tc.flags, " "), r.Code, r.Stdout, r.Stderr, tc.names)
+			}
+		})
+	}
 }
 
 // TestNetDNSFlag: --dns becomes the nameserver of the sandbox's
