@@ -62,6 +62,11 @@ func (s *Socket) Listen(ctx socket.Context, backlog int) error {
 	if terr := s.ep.Listen(backlog); terr != nil {
 		return errnoOf(terr)
 	}
+	// Listening again after a shutdown starts afresh, as from Linux's
+	// CLOSE state.
+	s.mu.Lock()
+	s.shut = 0
+	s.mu.Unlock()
 	return nil
 }
 
@@ -76,6 +81,9 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 			b.done()
 		}
 	}()
+	if s.listenerShut() {
+		return nil, nil, linux.EINVAL
+	}
 	for {
 		var peer tcpip.FullAddress
 		ep, wq, terr := s.ep.Accept(&peer)
@@ -221,6 +229,13 @@ func (s *Socket) Shutdown(ctx socket.Context, how int) error {
 		f = tcpip.ShutdownRead | tcpip.ShutdownWrite
 	default:
 		return linux.EINVAL
+	}
+	if s.typ == linux.SOCK_STREAM {
+		// Linux records the shutdown even on a socket that is not
+		// connected (which says ENOTCONN); poll shows it.
+		s.mu.Lock()
+		s.shut |= f
+		s.mu.Unlock()
 	}
 	if terr := s.ep.Shutdown(f); terr != nil {
 		return errnoOf(terr)

@@ -85,6 +85,7 @@ func (s *Socket) renewTCP() {
 	r.cur.Store(&ep)
 	s.mu.Lock()
 	s.errorReported = false
+	s.shut = 0
 	s.mu.Unlock()
 	old.Close()
 }

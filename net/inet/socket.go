@@ -163,6 +163,8 @@ type Socket struct {
 	// error state was returned (by connect or SO_ERROR): poll no longer
 	// says POLLERR.
 	errorReported bool
+	// shut are the directions shutdown(2) closed on a TCP socket.
+	shut tcpip.ShutdownFlags
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every
@@ -221,10 +223,48 @@ func (s *Socket) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ i
 // Readiness implements vfs.FileImpl.
 func (s *Socket) Readiness(mask vfs.EventMask) vfs.EventMask {
 	m := s.ep.Readiness(waiter.EventMaskFromLinux(uint32(mask)))
-	if s.typ == linux.SOCK_STREAM && m&waiter.EventErr != 0 && !s.tcpErrorPending() {
-		m &^= waiter.EventErr
+	if s.typ == linux.SOCK_STREAM {
+		m = s.tcpReadiness(m)
 	}
 	return vfs.EventMask(m.ToLinux()) & mask
+}
+
+// tcpReadiness corrects tcpip's readiness of a TCP socket where it
+// differs from Linux's tcp_poll: POLLERR only while an error waits to be
+// reported; a socket in the CLOSE state (never connected, or a listener
+// that was shut down) is writable and hung up, and readable once shut
+// for reading.
+func (s *Socket) tcpReadiness(m waiter.EventMask) waiter.EventMask {
+	if m&waiter.EventErr != 0 && !s.tcpErrorPending() {
+		m &^= waiter.EventErr
+	}
+	s.mu.Lock()
+	shut := s.shut
+	s.mu.Unlock()
+	switch tcp.EndpointState(s.ep.State()) {
+	case tcp.StateInitial, tcp.StateBound:
+		m |= waiter.EventHUp | waiter.WritableEvents
+		if shut&tcpip.ShutdownRead != 0 {
+			m |= waiter.ReadableEvents | waiter.EventRdHUp
+		}
+	case tcp.StateListen:
+		if shut&tcpip.ShutdownRead != 0 {
+			m = waiter.EventHUp | waiter.WritableEvents
+		}
+	}
+	return m
+}
+
+// listenerShut reports whether s is a listener that shutdown(SHUT_RD)
+// closed: Linux has put it back in the CLOSE state, where accept is
+// EINVAL.
+func (s *Socket) listenerShut() bool {
+	if s.typ != linux.SOCK_STREAM || tcp.EndpointState(s.ep.State()) != tcp.StateListen {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shut&tcpip.ShutdownRead != 0
 }
 
 // tcpErrorPending reports whether a TCP socket has an error to report,

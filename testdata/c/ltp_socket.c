@@ -1622,8 +1622,35 @@ static void test_misc(void) {
 	close(s);
 }
 
-/* test_states: calls made in the wrong TCP state. */
+/* pollnow prints what poll says of fd at once. */
+static void pollnow(const char *what, int fd) {
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
+	poll(&p, 1, 0);
+	printf("poll %s: %#x\n", what, p.revents);
+}
+
+/* test_states: calls made in the wrong TCP state, and what poll says in
+ * each state. */
 static void test_states(void) {
+	int f = socket(AF_INET, SOCK_STREAM, 0);
+	pollnow("fresh TCP", f);
+	struct sockaddr_in lo0 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bind(f, (struct sockaddr *)&lo0, sizeof lo0);
+	pollnow("bound TCP", f);
+	listen(f, 1);
+	pollnow("listener", f);
+	shutdown(f, SHUT_RDWR);
+	pollnow("listener after shutdown", f);
+	ERR("accept(listener after shutdown)", accept(f, NULL, NULL), EINVAL);
+	close(f);
+	f = socket(AF_INET, SOCK_STREAM, 0);
+	ERR("shutdown(fresh TCP)", shutdown(f, SHUT_RDWR), ENOTCONN);
+	pollnow("fresh TCP after shutdown", f);
+	close(f);
+	f = socket(AF_INET, SOCK_DGRAM, 0);
+	pollnow("fresh UDP", f);
+	close(f);
+
 	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t l = sizeof lo;
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
