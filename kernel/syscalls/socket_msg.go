@@ -167,42 +167,50 @@ func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 // sendMsg is sendmsg on an already resolved socket.
 func sendMsg(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint64, flags int) (int, error) {
+	n, _, err := sendMsgLen(t, s, d, addr, flags)
+	return n, err
+}
+
+// sendMsgLen is sendMsg that also returns how many bytes the message
+// had (sendmmsg stops after a message that went only in part).
+func sendMsgLen(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr uint64, flags int) (int, int, error) {
 	h, err := readMsghdr(t, addr)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	req := &socket.SendRequest{Flags: flags}
 	// __copy_msghdr: a negative name length is EINVAL, a longer one than
 	// a sockaddr_storage is cut to it.
 	if h.name != 0 && int32(h.namelen) < 0 {
-		return 0, unix.EINVAL
+		return 0, 0, unix.EINVAL
 	}
 	if h.name != 0 && h.namelen != 0 {
 		if req.To, err = copyInAddr(t, h.name, min(h.namelen, sockaddrMax)); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if req.Data, err = gather(t, h.iov, h.iovlen); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if h.ctrllen > 1<<31-1 {
-		return 0, unix.ENOBUFS
+		return 0, 0, unix.ENOBUFS
 	}
 	// Any control buffer is copied in (a bad one faults), but one too
 	// short for a header holds no messages.
 	if h.ctrllen > 0 {
 		if h.ctrllen > 1<<20 {
-			return 0, unix.ENOBUFS
+			return 0, 0, unix.ENOBUFS
 		}
 		b := make([]byte, h.ctrllen)
 		if err := t.CopyIn(h.control, b); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if req.Control, err = parseControl(t, b); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return sendOne(t, s, d, req)
+	n, err := sendOne(t, s, d, req)
+	return n, len(req.Data), err
 }
 
 func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -232,7 +240,7 @@ func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	var done uint64
 	for ; done < vlen; done++ {
 		h := a[1] + done*mmsghdrSize
-		n, err := sendMsg(t, s, d, h, flags)
+		n, size, err := sendMsgLen(t, s, d, h, flags)
 		if err != nil {
 			if done > 0 {
 				return done, nil
@@ -244,6 +252,10 @@ func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 				return done, nil
 			}
 			return 0, err
+		}
+		if n < size {
+			// A stream send that went in part ends the batch.
+			return done + 1, nil
 		}
 	}
 	return done, nil
