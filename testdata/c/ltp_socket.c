@@ -45,6 +45,7 @@ static const char *ename(int e) {
 	case EISCONN: return "EISCONN";
 	case ENOTCONN: return "ENOTCONN";
 	case ECONNRESET: return "ECONNRESET";
+	case ECONNABORTED: return "ECONNABORTED";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
 	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
@@ -450,6 +451,18 @@ static void test_connect(void) {
 	poll(&ep, 1, 2000);
 	CHECK("poll: ERR and HUP", (ep.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP));
 	ERR("connect reports the refusal", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNREFUSED);
+	close(s);
+	/* The refusal read through SO_ERROR: the next connect says
+	 * ECONNABORTED, the one after starts anew. */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(s, (struct sockaddr *)&refused, sizeof refused);
+	ep.fd = s;
+	ep.events = POLLOUT;
+	poll(&ep, 1, 2000);
+	elen = sizeof soerr;
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &elen);
+	VAL("SO_ERROR says the refusal", soerr, ECONNREFUSED);
+	ERR("connect after SO_ERROR", connect(s, (struct sockaddr *)&refused, sizeof refused), ECONNABORTED);
 	ERR("connect again starts anew", connect(s, (struct sockaddr *)&srv_in, sizeof srv_in), EINPROGRESS);
 	ep.events = POLLOUT;
 	VAL("poll the new attempt", poll(&ep, 1, 2000), 1);
