@@ -10,7 +10,9 @@
  * SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_ERROR, SO_TYPE,
  * SO_ACCEPTCONN, SO_LINGER, SO_RCVTIMEO, TCP_NODELAY, IP_TTL, IPV6_V6ONLY.
  * Resets: SO_LINGER 0 and closing with unread data send RST (ECONNRESET,
- * then EOF; EPIPE and SIGPIPE on writes). More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
+ * then EOF; EPIPE and SIGPIPE on writes). Sharing: a listener accepted
+ * from by forked children, a connection passed with SCM_RIGHTS, dup.
+ * More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
  * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
  * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR,
@@ -34,6 +36,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 /* enet names the errno values of networking that uktest.h's table lacks,
@@ -711,6 +714,134 @@ static void tcp_reset(void) {
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/* send_fd passes fd over the unix socket u with SCM_RIGHTS. */
+static int send_fd(int u, int fd) {
+	char byte = 'F';
+	struct iovec iov = {&byte, 1};
+	union {
+		char raw[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof ctl);
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	return sendmsg(u, &mh, 0);
+}
+
+/* recv_fd receives a descriptor sent by send_fd, or returns -1. */
+static int recv_fd(int u) {
+	char byte;
+	struct iovec iov = {&byte, 1};
+	union {
+		char raw[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw};
+	if (recvmsg(u, &mh, 0) != 1)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+/* echo_once reads one message from fd, sends it back upper-cased with a
+ * tag, and returns 0 on success: the children's whole job. */
+static int echo_once(int fd, char tag) {
+	char buf[64];
+	ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 1;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] -= 32;
+	buf[n] = tag;
+	return send(fd, buf, n + 1, 0) == n + 1 ? 0 : 1;
+}
+
+static void shared_sockets(void) {
+	printf("== sockets shared across processes\n");
+	/* Pre-forked servers: two children accept from one listener. */
+	struct sockaddr_in a;
+	int ls = listener4(&a);
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			int s = accept(ls, NULL, NULL);
+			_exit(s < 0 ? 2 : echo_once(s, 'k'));
+		}
+	}
+	close(ls);
+	char buf[64];
+	for (int k = 0; k < 2; k++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		NET_OK(connect(c, SA(&a), sizeof a));
+		NET_EQ(send(c, "prefork", 7, 0), 7);
+		int n = NET_EQ(recv(c, buf, sizeof buf, MSG_WAITALL), 8);
+		if (n == 8)
+			printf("reply: %.8s\n", buf);
+		close(c);
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		waitpid(kids[k], &st, 0);
+		CHECK("accepting child exited 0", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+
+	/* An accepted connection handed to another process with SCM_RIGHTS;
+	 * the parent's copy closed, the connection lives on in the child. */
+	int sp[2];
+	NET_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	pid_t kid = fork();
+	if (kid == 0) {
+		close(sp[0]);
+		int fd = recv_fd(sp[1]);
+		_exit(fd < 0 ? 2 : echo_once(fd, 'p'));
+	}
+	close(sp[1]);
+	ls = listener4(&a);
+	int c = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_OK(connect(c, SA(&a), sizeof a));
+	int s = NET_OK(accept(ls, NULL, NULL));
+	NET_EQ(send_fd(sp[0], s), 1);
+	close(s);
+	close(ls);
+	NET_EQ(send(c, "passed", 6, 0), 6);
+	int n = NET_EQ(recv(c, buf, sizeof buf, MSG_WAITALL), 7);
+	if (n == 7)
+		printf("reply: %.7s\n", buf);
+	int st;
+	waitpid(kid, &st, 0);
+	CHECK("child with the passed socket exited 0", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The child exited and so the last descriptor of the connection
+	 * closed: the client sees EOF. */
+	NET_EQ(recv(c, buf, sizeof buf, 0), 0);
+	close(c);
+	close(sp[0]);
+
+	/* dup: one connection, two descriptors; the connection stays open
+	 * until both are closed. */
+	ls = listener4(&a);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	NET_OK(connect(c, SA(&a), sizeof a));
+	s = NET_OK(accept(ls, NULL, NULL));
+	int d = NET_OK(dup(s));
+	close(s);
+	NET_EQ(send(d, "dup", 3, 0), 3);
+	NET_EQ(recv(c, buf, sizeof buf, 0), 3);
+	close(d);
+	NET_EQ(recv(c, buf, sizeof buf, 0), 0);
+	close(c);
+	close(ls);
+}
+
 static void more_options(void) {
 	printf("== more options\n");
 	int fd = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
@@ -925,6 +1056,7 @@ int main(void) {
 	readiness();
 	udp();
 	tcp_reset();
+	shared_sockets();
 	more_options();
 	messages();
 	if_ioctls();
