@@ -12,6 +12,8 @@
  * Resets: SO_LINGER 0 and closing with unread data send RST (ECONNRESET,
  * then EOF; EPIPE and SIGPIPE on writes). Sharing: a listener accepted
  * from by forked children, a connection passed with SCM_RIGHTS, dup.
+ * Signals: blocked recv and accept end with EINTR, or restart with
+ * SA_RESTART unless SO_RCVTIMEO is set.
  * More: SO_REUSEPORT, SO_SNDTIMEO, SO_BROADCAST, SO_DOMAIN/SO_PROTOCOL,
  * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
  * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
@@ -842,6 +844,68 @@ static void shared_sockets(void) {
 	close(ls);
 }
 
+static int alarms;
+static void on_alarm(int sig) { (void)sig; alarms++; }
+
+/* arm sets SIGALRM's handler (restarting or not) and fires it once after
+ * 100 ms. */
+static void arm(int restart) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = {{0, 0}, {0, 100000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void interrupted(void) {
+	printf("== blocking socket calls and signals\n");
+	char buf[16];
+	int c, s;
+	connected_pair(&c, &s);
+
+	/* Without SA_RESTART a blocked recv ends with EINTR. */
+	alarms = 0;
+	arm(0);
+	NET_ERR(recv(c, buf, sizeof buf, 0), EINTR);
+	NET_EQ(alarms, 1);
+
+	/* With SA_RESTART it goes on waiting and gets the data a child
+	 * sends later. */
+	pid_t kid = fork();
+	if (kid == 0) {
+		usleep(400000);
+		_exit(send(s, "late", 4, 0) == 4 ? 0 : 1);
+	}
+	alarms = 0;
+	arm(1);
+	NET_EQ(recv(c, buf, sizeof buf, 0), 4);
+	NET_EQ(alarms, 1);
+	int st;
+	waitpid(kid, &st, 0);
+
+	/* A socket with a receive timeout is not restarted: EINTR. */
+	struct timeval tv = {5, 0};
+	NET_OK(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	alarms = 0;
+	arm(1);
+	NET_ERR(recv(c, buf, sizeof buf, 0), EINTR);
+	NET_EQ(alarms, 1);
+	close(c);
+	close(s);
+
+	/* accept: EINTR without SA_RESTART. */
+	struct sockaddr_in a;
+	int ls = listener4(&a);
+	alarms = 0;
+	arm(0);
+	NET_ERR(accept(ls, NULL, NULL), EINTR);
+	NET_EQ(alarms, 1);
+	close(ls);
+	signal(SIGALRM, SIG_DFL);
+}
+
 static void more_options(void) {
 	printf("== more options\n");
 	int fd = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
@@ -1057,6 +1121,7 @@ int main(void) {
 	udp();
 	tcp_reset();
 	shared_sockets();
+	interrupted();
 	more_options();
 	messages();
 	if_ioctls();
