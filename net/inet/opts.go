@@ -199,9 +199,13 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		// Peeking at an offset is off (-1), the default; uk does not
 		// implement setting it.
 		return socket.Int(-1), nil
-	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK:
+	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK, linux.SO_BUSY_POLL,
+		linux.SO_INCOMING_CPU, linux.SO_ZEROCOPY:
 		if v, ok := s.storedOpt(linux.SOL_SOCKET, name); ok {
 			return v, nil
+		}
+		if name == linux.SO_INCOMING_CPU {
+			return socket.Int(-1), nil // no packet has come in yet
 		}
 		return socket.Int(0), nil
 	}
@@ -263,7 +267,8 @@ func (s *Socket) getTCPOpt(name, optlen int) ([]byte, error) {
 		return b, nil
 	case linux.TCP_INFO:
 		return s.tcpInfo(), nil
-	case linux.TCP_SYNCNT, linux.TCP_LINGER2, linux.TCP_DEFER_ACCEPT, linux.TCP_WINDOW_CLAMP:
+	case linux.TCP_SYNCNT, linux.TCP_LINGER2, linux.TCP_DEFER_ACCEPT, linux.TCP_WINDOW_CLAMP,
+		linux.TCP_NOTSENT_LOWAT, linux.TCP_FASTOPEN:
 		if v, ok := s.storedOpt(linux.SOL_TCP, name); ok {
 			return v, nil
 		}
@@ -359,20 +364,71 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 	case linux.IP_RECVERR:
 		return socket.Bool(so.GetIPv4RecvError()), nil
 	case linux.IP_HDRINCL:
-		if s.typ != linux.SOCK_RAW {
-			return nil, linux.ENOPROTOOPT
-		}
-		return socket.Bool(so.GetHeaderIncluded()), nil
-	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT:
+		// Only raw sockets can set it; any socket reads it.
+		return socket.Bool(s.typ == linux.SOCK_RAW && so.GetHeaderIncluded()), nil
+	case linux.IP_RECVORIGDSTADDR:
+		return socket.Bool(so.GetReceiveOriginalDstAddress()), nil
+	case linux.IP_OPTIONS:
+		return []byte{}, nil
+	case linux.IP_MTU:
+		return s.pathMTU()
+	case linux.IP_MULTICAST_IF:
 		if v, ok := s.storedOpt(linux.SOL_IP, name); ok {
 			return v, nil
 		}
-		if name == linux.IP_MTU_DISCOVER && s.typ == linux.SOCK_STREAM {
+		return make([]byte, 4), nil
+	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT,
+		linux.IP_MULTICAST_ALL, linux.IP_RECVOPTS:
+		if v, ok := s.storedOpt(linux.SOL_IP, name); ok {
+			return v, nil
+		}
+		switch name {
+		case linux.IP_MTU_DISCOVER:
+			// net.ipv4.ip_no_pmtu_disc is 0: every socket starts
+			// with IP_PMTUDISC_WANT.
 			return socket.Int(linux.IP_PMTUDISC_WANT), nil
+		case linux.IP_MULTICAST_ALL:
+			return socket.Int(1), nil
 		}
 		return socket.Int(0), nil
 	}
 	return nil, linux.ENOPROTOOPT
+}
+
+// pathMTU is IP_MTU and IPV6_MTU: the MTU of the interface a connected
+// socket's packets leave by (ENOTCONN when it is not connected).
+func (s *Socket) pathMTU() ([]byte, error) {
+	remote, terr := s.ep.GetRemoteAddress()
+	if terr != nil {
+		return nil, linux.ENOTCONN
+	}
+	local, _ := s.ep.GetLocalAddress()
+	for _, l := range s.st.Links() {
+		if local.NIC != 0 && int32(local.NIC) == l.Index || local.NIC == 0 && isLoopback(remote.Addr) == (l.Flags&linux.IFF_LOOPBACK != 0) {
+			mtu := l.MTU
+			if s.family == linux.AF_INET || len(remote.Addr.AsSlice()) == 4 {
+				mtu = min(mtu, 0xffff) // IP_MAX_MTU: an IPv4 length field's limit
+			}
+			return socket.Int(int32(mtu)), nil
+		}
+	}
+	return nil, linux.ENOTCONN
+}
+
+// isLoopback reports whether a is a loopback address (127/8, ::1, or a
+// v4-mapped 127/8).
+func isLoopback(a tcpip.Address) bool {
+	b := a.AsSlice()
+	switch len(b) {
+	case 4:
+		return b[0] == 127
+	case 16:
+		if string(b[:12]) == "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff" {
+			return b[12] == 127
+		}
+		return a == loopbackOf(linux.AF_INET6)
+	}
+	return false
 }
 
 func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
@@ -406,6 +462,17 @@ func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 			return v, nil
 		}
 		return socket.Int(1), nil
+	case linux.IPV6_RECVHOPLIMIT:
+		return socket.Bool(so.GetReceiveHopLimit()), nil
+	case linux.IPV6_RECVTCLASS:
+		return socket.Bool(so.GetReceiveTClass()), nil
+	case linux.IPV6_MTU:
+		return s.pathMTU()
+	case linux.IPV6_MULTICAST_IF:
+		if v, ok := s.storedOpt(linux.SOL_IPV6, name); ok {
+			return v, nil
+		}
+		return socket.Int(0), nil
 	}
 	return nil, linux.ENOPROTOOPT
 }
@@ -458,11 +525,25 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 			}
 		}
 		return linux.ENODEV
-	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK:
+	case linux.SO_TIMESTAMP_OLD, linux.SO_TIMESTAMPNS_OLD, linux.SO_NO_CHECK, linux.SO_ZEROCOPY:
 		if _, err := socket.ParseInt(val); err != nil {
 			return err
 		}
 		s.store(linux.SOL_SOCKET, name, socket.Bool(val[0]|val[1]|val[2]|val[3] != 0))
+		return nil
+	case linux.SO_BUSY_POLL, linux.SO_INCOMING_CPU:
+		// Stored only: uk has no busy polling and no CPU steering.
+		v, err := socket.ParseInt(val)
+		if err != nil {
+			return err
+		}
+		if name == linux.SO_BUSY_POLL && (v < 0 || v > 0 && !ctx.Credentials().Privileged) {
+			if v < 0 {
+				return linux.EINVAL
+			}
+			return linux.EPERM
+		}
+		s.store(linux.SOL_SOCKET, name, socket.Int(v))
 		return nil
 	case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ERROR, linux.SO_ACCEPTCONN, linux.SO_PEERCRED:
 		return linux.ENOPROTOOPT
@@ -616,8 +697,29 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 			return linux.ENOPROTOOPT
 		}
 		so.SetHeaderIncluded(v != 0)
-	case linux.IP_MTU_DISCOVER, linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT, linux.IP_MULTICAST_IF:
+	case linux.IP_RECVORIGDSTADDR:
+		so.SetReceiveOriginalDstAddress(v != 0)
+	case linux.IP_MULTICAST_IF:
+		// struct in_addr, ip_mreq or ip_mreqn: the interface address
+		// is what getsockopt returns.
+		if s.typ == linux.SOCK_STREAM {
+			return linux.EINVAL
+		}
+		if len(val) < 4 {
+			return linux.EINVAL
+		}
+		addr := val[:4]
+		if len(val) >= 8 {
+			addr = val[4:8]
+		}
+		s.store(linux.SOL_IP, name, addr)
+	case linux.IP_MTU_DISCOVER:
+		if v < linux.IP_PMTUDISC_DONT || v > linux.IP_PMTUDISC_OMIT {
+			return linux.EINVAL
+		}
 		s.store(linux.SOL_IP, name, socket.Int(v))
+	case linux.IP_FREEBIND, linux.IP_TRANSPARENT, linux.IP_BIND_ADDRESS_NO_PORT, linux.IP_MULTICAST_ALL, linux.IP_RECVOPTS:
+		s.store(linux.SOL_IP, name, socket.Bool(v != 0))
 	default:
 		return linux.ENOPROTOOPT
 	}
@@ -660,6 +762,15 @@ func (s *Socket) setIPv6Opt(name int, val []byte) error {
 	case linux.IPV6_MULTICAST_LOOP:
 		so.SetMulticastLoop(v != 0)
 	case linux.IPV6_MULTICAST_HOPS:
+		s.store(linux.SOL_IPV6, name, socket.Int(v))
+	case linux.IPV6_RECVHOPLIMIT:
+		so.SetReceiveHopLimit(v != 0)
+	case linux.IPV6_RECVTCLASS:
+		so.SetReceiveTClass(v != 0)
+	case linux.IPV6_MULTICAST_IF:
+		if s.typ == linux.SOCK_STREAM {
+			return linux.EINVAL
+		}
 		s.store(linux.SOL_IPV6, name, socket.Int(v))
 	default:
 		return linux.ENOPROTOOPT

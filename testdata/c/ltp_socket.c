@@ -1635,6 +1635,91 @@ static void test_misc(void) {
 	close(s);
 }
 
+/* optdump prints an option's value bytes (or its error). */
+static void optdump(int s, int level, int name, const char *what) {
+	unsigned char b[32];
+	memset(b, 0xee, sizeof b);
+	socklen_t l = sizeof b;
+	errno = 0;
+	if (getsockopt(s, level, name, b, &l) < 0) {
+		printf("%s: -1 %s\n", what, ename(errno));
+		return;
+	}
+	printf("%s: len %d", what, (int)l);
+	for (int i = 0; i < (int)l && i < 8; i++)
+		printf(" %02x", b[i]);
+	printf("\n");
+}
+
+/* test_defaults: the default values of IP, IPv6 and socket options. */
+static void test_defaults(void) {
+	for (int t = 0; t < 2; t++) {
+		int s = socket(AF_INET, t ? SOCK_DGRAM : SOCK_STREAM, 0);
+		printf("== %s defaults\n", t ? "UDP" : "TCP");
+		optdump(s, SOL_IP, IP_OPTIONS, "IP_OPTIONS");
+		optdump(s, SOL_IP, IP_MTU, "IP_MTU");
+		optdump(s, SOL_IP, IP_MULTICAST_IF, "IP_MULTICAST_IF");
+		optdump(s, SOL_IP, IP_MULTICAST_ALL, "IP_MULTICAST_ALL");
+		optdump(s, SOL_IP, IP_MULTICAST_TTL, "IP_MULTICAST_TTL");
+		optdump(s, SOL_IP, IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP");
+		optdump(s, SOL_IP, IP_RECVORIGDSTADDR, "IP_RECVORIGDSTADDR");
+		optdump(s, SOL_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER");
+		optdump(s, SOL_IP, IP_TOS, "IP_TOS");
+		optdump(s, SOL_IP, IP_RECVERR, "IP_RECVERR");
+		optdump(s, SOL_IP, IP_FREEBIND, "IP_FREEBIND");
+		optdump(s, SOL_IP, IP_HDRINCL, "IP_HDRINCL");
+		optdump(s, SOL_IP, IP_RECVOPTS, "IP_RECVOPTS");
+		optdump(s, SOL_SOCKET, SO_BUSY_POLL, "SO_BUSY_POLL");
+		optdump(s, SOL_SOCKET, SO_INCOMING_CPU, "SO_INCOMING_CPU");
+		optdump(s, SOL_SOCKET, SO_ZEROCOPY, "SO_ZEROCOPY");
+		optdump(s, SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO");
+		if (!t) {
+			optdump(s, SOL_TCP, TCP_MAXSEG, "TCP_MAXSEG");
+			optdump(s, SOL_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
+			optdump(s, SOL_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
+			optdump(s, SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
+			optdump(s, SOL_TCP, TCP_SYNCNT, "TCP_SYNCNT");
+			optdump(s, SOL_TCP, TCP_LINGER2, "TCP_LINGER2");
+			optdump(s, SOL_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT");
+			optdump(s, SOL_TCP, TCP_QUICKACK, "TCP_QUICKACK");
+			optdump(s, SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT");
+			optdump(s, SOL_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT");
+			optdump(s, SOL_TCP, TCP_FASTOPEN, "TCP_FASTOPEN");
+		} else {
+			struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(9)};
+			connect(s, (struct sockaddr *)&lo, sizeof lo);
+			optdump(s, SOL_IP, IP_MTU, "connected IP_MTU");
+		}
+		close(s);
+	}
+	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	printf("== UDP6 defaults\n");
+	optdump(s6, SOL_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
+	optdump(s6, SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS");
+	optdump(s6, SOL_IPV6, IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS");
+	optdump(s6, SOL_IPV6, IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP");
+	optdump(s6, SOL_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO");
+	optdump(s6, SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS");
+	optdump(s6, SOL_IPV6, IPV6_MTU, "IPV6_MTU");
+	optdump(s6, SOL_IPV6, IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF");
+	optdump(s6, SOL_IPV6, IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT");
+	optdump(s6, SOL_IPV6, IPV6_RECVTCLASS, "IPV6_RECVTCLASS");
+	struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT, .sin6_port = htons(9)};
+	connect(s6, (struct sockaddr *)&lo6, sizeof lo6);
+	optdump(s6, SOL_IPV6, IPV6_MTU, "connected IPV6_MTU");
+	int v = 1;
+	OK("IPV6_RECVHOPLIMIT on", setsockopt(s6, SOL_IPV6, IPV6_RECVHOPLIMIT, &v, sizeof v));
+	optdump(s6, SOL_IPV6, IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT");
+	close(s6);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct in_addr ifa = {htonl(INADDR_LOOPBACK)};
+	OK("IP_MULTICAST_IF 127.0.0.1", setsockopt(u, SOL_IP, IP_MULTICAST_IF, &ifa, sizeof ifa));
+	optdump(u, SOL_IP, IP_MULTICAST_IF, "IP_MULTICAST_IF");
+	v = 9;
+	ERR("IP_MTU_DISCOVER 9", setsockopt(u, SOL_IP, IP_MTU_DISCOVER, &v, sizeof v), EINVAL);
+	close(u);
+}
+
 /* pollnow prints what poll says of fd at once. */
 static void pollnow(const char *what, int fd) {
 	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
@@ -1722,6 +1807,7 @@ int main(int argc, char **argv) {
 	test_more();
 	test_misc();
 	test_states();
+	test_defaults();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();
