@@ -590,7 +590,8 @@ func TestNetHTTPLoad(t *testing.T) {
 
 // TestNetIPv6Link: TCP both ways and UDP echo with fragments over the
 // link with only IPv6 addresses on it (neighbour discovery instead of
-// ARP; IPv6 fragments are made by the sender alone).
+// ARP; IPv6 fragments are made by the sender alone), and TCP to the host
+// side's link-local address with a zone (%eth0).
 func TestNetIPv6Link(t *testing.T) {
 	needNetRoot(t)
 	netperf := goProgram(t, "netperf")
@@ -613,6 +614,23 @@ func TestNetIPv6Link(t *testing.T) {
 			srv := startBG(t, *netTimeout, f.hostNS.argv(netperf, "serve-tcp", hostPort(f.hostIP, 5401), "recv")...)
 			srv.waitLine(listening, 30*time.Second)
 			cl := startBG(t, *netTimeout, f.argv(netperf, "client-tcp", hostPort(f.hostIP, 5401), "send", strconv.Itoa(size))...).wait()
+			checkUKRun(t, "far side", cl)
+			r := srv.wait()
+			if r.Code != 0 || cl.Code != 0 || !received.MatchString(r.Stdout) {
+				t.Errorf("host side (exit %d):\n%s%s\nfar side (exit %d):\n%s%s", r.Code, r.Stdout, clip(r.Stderr), cl.Code, cl.Stdout, clip(cl.Stderr))
+			}
+		})
+		// The host side's link-local address, with the zone: the far
+		// side's socket must carry the scope id to eth0.
+		t.Run("tcp-link-local", func(t *testing.T) {
+			dev := tapName
+			if !f.isUK {
+				dev = "ukveth0"
+			}
+			ll := linkLocal(t, f.hostNS, dev)
+			srv := startBG(t, *netTimeout, f.hostNS.argv(netperf, "serve-tcp", "[::]:5403", "recv")...)
+			srv.waitLine(listening, 30*time.Second)
+			cl := startBG(t, *netTimeout, f.argv(netperf, "client-tcp", "["+ll+"%eth0]:5403", "send", strconv.Itoa(size))...).wait()
 			checkUKRun(t, "far side", cl)
 			r := srv.wait()
 			if r.Code != 0 || cl.Code != 0 || !received.MatchString(r.Stdout) {
@@ -842,6 +860,22 @@ func TestNetLossyLink(t *testing.T) {
 			})
 		}
 	})
+}
+
+// linkLocal returns the IPv6 link-local address of dev in ns, waiting for
+// Linux to make it (when the link gets a carrier).
+func linkLocal(tb testing.TB, ns *netNS, dev string) string {
+	tb.Helper()
+	re := regexp.MustCompile(`inet6 (fe80::[0-9a-f:]+)/64`)
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		out, err := exec.Command("ip", "-n", ns.name, "-6", "-o", "addr", "show", "dev", dev, "scope", "link").Output()
+		if m := re.FindSubmatch(out); err == nil && m != nil {
+			return string(m[1])
+		}
+		if time.Since(start) > 10*time.Second {
+			tb.Fatalf("%s in %s has no IPv6 link-local address after 10 s: %v\n%s", dev, ns.name, err, out)
+		}
+	}
 }
 
 // TestNetTAPErrors: a TAP device that does not exist, or that another
