@@ -933,8 +933,22 @@ static void more_options(void) {
 	int u = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
 	NET_EQ(getopt_int(u, SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDP);
 	NET_EQ(getopt_int(u, SOL_SOCKET, SO_BROADCAST), 0);
+	/* lo's broadcast address, 127.255.255.255: sending there needs
+	 * SO_BROADCAST; a socket bound to the any address receives it. */
+	int r = NET_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	struct sockaddr_in bc = loop4(0);
+	bc.sin_addr.s_addr = htonl(INADDR_ANY);
+	NET_OK(bind(r, SA(&bc), sizeof bc));
+	bc = name4(r, 0);
+	bc.sin_addr.s_addr = inet_addr("127.255.255.255");
+	NET_ERR(sendto(u, "b", 1, 0, SA(&bc), sizeof bc), EACCES);
 	NET_OK(setopt_int(u, SOL_SOCKET, SO_BROADCAST, 1));
 	NET_EQ(getopt_int(u, SOL_SOCKET, SO_BROADCAST), 1);
+	NET_EQ(sendto(u, "B", 1, 0, SA(&bc), sizeof bc), 1);
+	wait_events(r, POLLIN);
+	char bb[4];
+	NET_EQ(recv(r, bb, sizeof bb, MSG_DONTWAIT), 1);
+	close(r);
 	close(u);
 
 	/* SO_REUSEPORT: sockets that all set it share a port. */
