@@ -7,7 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
-// membership is one IPv4 multicast group a socket joined, with the
+// membership is one multicast group a socket joined, with the
 // interface as the caller named it (an index, or an address when the
 // index is 0).
 type membership struct {
@@ -48,6 +48,67 @@ func parseMembership(name int, val []byte) (membership, error) {
 	return m, nil
 }
 
+// sizeofIPv6Mreq is struct ipv6_mreq: the group, then an ifindex.
+const sizeofIPv6Mreq = 20
+
+// parseMembership6 decodes IPV6_ADD_MEMBERSHIP and IPV6_DROP_MEMBERSHIP
+// (struct ipv6_mreq) and SOL_IPV6's MCAST_JOIN_GROUP and
+// MCAST_LEAVE_GROUP (struct group_req holding a sockaddr_in6, whose
+// family must be AF_INET6: EADDRNOTAVAIL otherwise, as Linux).
+func parseMembership6(name int, val []byte) (membership, error) {
+	var m membership
+	switch name {
+	case linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
+		if len(val) < sizeofGroupReq {
+			return m, linux.EINVAL
+		}
+		if binary.LittleEndian.Uint16(val[8:]) != linux.AF_INET6 {
+			return m, linux.EADDRNOTAVAIL
+		}
+		m.ifindex = int32(binary.LittleEndian.Uint32(val))
+		m.group = tcpip.AddrFrom16Slice(val[8+in6AddrOffset : 8+in6AddrOffset+16])
+	default:
+		if len(val) < sizeofIPv6Mreq {
+			return m, linux.EINVAL
+		}
+		m.group = tcpip.AddrFrom16Slice(val[:16])
+		m.ifindex = int32(binary.LittleEndian.Uint32(val[16:]))
+	}
+	return m, nil
+}
+
+// isMulticast reports whether a is an IPv4 (224/4) or IPv6 (ff00::/8)
+// multicast address.
+func isMulticast(a tcpip.Address) bool {
+	b := a.AsSlice()
+	switch len(b) {
+	case 4:
+		return b[0]&0xf0 == 0xe0
+	case 16:
+		return b[0] == 0xff
+	}
+	return false
+}
+
+// setMembership6 is setMembership for IPv6 sockets: IPV6_ADD_MEMBERSHIP
+// on TCP is EPROTO; MCAST_JOIN_GROUP is kept for any socket.
+func (s *Socket) setMembership6(name int, val []byte) error {
+	join := name == linux.IPV6_ADD_MEMBERSHIP || name == linux.MCAST_JOIN_GROUP
+	if name == linux.IPV6_ADD_MEMBERSHIP || name == linux.IPV6_DROP_MEMBERSHIP {
+		if len(val) < sizeofIPv6Mreq {
+			return linux.EINVAL
+		}
+		if s.typ == linux.SOCK_STREAM {
+			return linux.EPROTO
+		}
+	}
+	m, err := parseMembership6(name, val)
+	if err != nil {
+		return err
+	}
+	return s.changeMembership(m, join)
+}
+
 // setMembership joins or leaves a multicast group as Linux's
 // ip_mc_join_group and ip_mc_leave_group: a group that is not multicast
 // is EINVAL, joining twice EADDRINUSE, leaving a group not joined
@@ -64,10 +125,16 @@ func (s *Socket) setMembership(name int, val []byte) error {
 	if err != nil {
 		return err
 	}
+	return s.changeMembership(m, join)
+}
+
+// changeMembership records a join or leave and passes it to tcpip for
+// datagram sockets.
+func (s *Socket) changeMembership(m membership, join bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if join {
-		if g := m.group.As4(); g[0]&0xf0 != 0xe0 {
+		if !isMulticast(m.group) {
 			return linux.EINVAL
 		}
 		for _, j := range s.groups {
@@ -86,7 +153,7 @@ func (s *Socket) setMembership(name int, val []byte) error {
 	}
 	for i, j := range s.groups {
 		if j.group != m.group || m.ifindex != 0 && j.ifindex != m.ifindex ||
-			!m.ifaddr.Unspecified() && j.ifaddr != m.ifaddr {
+			m.ifaddr.BitLen() != 0 && !m.ifaddr.Unspecified() && j.ifaddr != m.ifaddr {
 			continue
 		}
 		if s.typ != linux.SOCK_STREAM {

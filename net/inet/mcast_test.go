@@ -73,3 +73,38 @@ func FuzzParseMembership(f *testing.F) {
 		}
 	})
 }
+
+// TestParseMembership6 decodes struct ipv6_mreq and a group_req holding
+// a sockaddr_in6.
+func TestParseMembership6(t *testing.T) {
+	g := [16]byte{0: 0xff, 1: 2, 15: 3}
+	mreq := append(append([]byte(nil), g[:]...), 1, 0, 0, 0)
+	greq := make([]byte, sizeofGroupReq)
+	binary.LittleEndian.PutUint32(greq, 2)
+	binary.LittleEndian.PutUint16(greq[8:], linux.AF_INET6)
+	copy(greq[8+in6AddrOffset:], g[:])
+	greq4 := append([]byte(nil), greq...)
+	binary.LittleEndian.PutUint16(greq4[8:], linux.AF_INET)
+	cases := []struct {
+		name    string
+		opt     int
+		val     []byte
+		wantErr error
+		want    membership
+	}{
+		{"ipv6_mreq", linux.IPV6_ADD_MEMBERSHIP, mreq, nil, membership{group: tcpip.AddrFrom16(g), ifindex: 1}},
+		{"ipv6_mreq short", linux.IPV6_DROP_MEMBERSHIP, mreq[:19], linux.EINVAL, membership{}},
+		{"group_req", linux.MCAST_JOIN_GROUP, greq, nil, membership{group: tcpip.AddrFrom16(g), ifindex: 2}},
+		{"group_req IPv4 family", linux.MCAST_JOIN_GROUP, greq4, linux.EADDRNOTAVAIL, membership{}},
+		{"group_req short", linux.MCAST_LEAVE_GROUP, greq[:100], linux.EINVAL, membership{}},
+	}
+	for _, tc := range cases {
+		m, err := parseMembership6(tc.opt, tc.val)
+		if !errors.Is(err, tc.wantErr) || err == nil && m != tc.want {
+			t.Errorf("%s: %+v, %v; want %+v, %v", tc.name, m, err, tc.want, tc.wantErr)
+		}
+	}
+	if !isMulticast(tcpip.AddrFrom16(g)) || isMulticast(tcpip.AddrFrom4([4]byte{127, 0, 0, 1})) {
+		t.Errorf("isMulticast wrong")
+	}
+}

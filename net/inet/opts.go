@@ -730,6 +730,10 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 }
 
 func (s *Socket) setIPv6Opt(name int, val []byte) error {
+	switch name {
+	case linux.IPV6_ADD_MEMBERSHIP, linux.IPV6_DROP_MEMBERSHIP, linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
+		return s.setMembership6(name, val)
+	}
 	so := s.ep.SocketOptions()
 	v, err := socket.ParseInt(val)
 	if err != nil {

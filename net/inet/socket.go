@@ -149,7 +149,7 @@ type Socket struct {
 	// pendingErr is an error recvmmsg left for the next call (Linux's
 	// sk_err); errors of the endpoint itself wait in tcpip.
 	pendingErr linux.Errno
-	// groups are the IPv4 multicast groups joined (mcast.go).
+	// groups are the multicast groups joined (mcast.go).
 	groups []membership
 	// cork is what MSG_MORE holds back (cork.go).
 	cork corkState

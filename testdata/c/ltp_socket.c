@@ -1475,6 +1475,43 @@ static void test_protocols(void) {
 	ERR("TCP IP_ADD_MEMBERSHIP short", setsockopt(s, SOL_IP, IP_ADD_MEMBERSHIP, &mr, 4), EPROTO);
 	ERR("TCP IP_ADD_MEMBERSHIP", setsockopt(s, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr), EPROTO);
 	close(s);
+
+	/* IPv6: the same rules, EADDRNOTAVAIL for a group of another
+	 * family; UDP joins for real (on lo). */
+	for (int t = 0; t < 2; t++) {
+		const char *n = t ? "UDP6" : "TCP6";
+		char d[96];
+		s = socket(AF_INET6, t ? SOCK_DGRAM : SOCK_STREAM, 0);
+		struct ipv6_mreq m6;
+		inet_pton(AF_INET6, "ff02::1:3", &m6.ipv6mr_multiaddr);
+		m6.ipv6mr_interface = 1;
+		snprintf(d, sizeof d, "%s IPV6_ADD_MEMBERSHIP", n);
+		SHOW(d, setsockopt(s, SOL_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof m6));
+		snprintf(d, sizeof d, "%s IPV6_ADD_MEMBERSHIP short", n);
+		ERR(d, setsockopt(s, SOL_IPV6, IPV6_ADD_MEMBERSHIP, &m6, 8), EINVAL);
+		struct group_req g6;
+		memset(&g6, 0, sizeof g6);
+		g6.gr_interface = 1;
+		struct sockaddr_in6 *gs = (struct sockaddr_in6 *)&g6.gr_group;
+		gs->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "ff02::1:4", &gs->sin6_addr);
+		snprintf(d, sizeof d, "%s MCAST_JOIN_GROUP", n);
+		OK(d, setsockopt(s, SOL_IPV6, MCAST_JOIN_GROUP, &g6, sizeof g6));
+		snprintf(d, sizeof d, "%s MCAST_JOIN_GROUP again", n);
+		ERR(d, setsockopt(s, SOL_IPV6, MCAST_JOIN_GROUP, &g6, sizeof g6), EADDRINUSE);
+		snprintf(d, sizeof d, "%s MCAST_LEAVE_GROUP", n);
+		OK(d, setsockopt(s, SOL_IPV6, MCAST_LEAVE_GROUP, &g6, sizeof g6));
+		snprintf(d, sizeof d, "%s MCAST_LEAVE_GROUP again", n);
+		ERR(d, setsockopt(s, SOL_IPV6, MCAST_LEAVE_GROUP, &g6, sizeof g6), EADDRNOTAVAIL);
+		gs->sin6_family = AF_INET;
+		snprintf(d, sizeof d, "%s MCAST_JOIN_GROUP AF_INET group", n);
+		ERR(d, setsockopt(s, SOL_IPV6, MCAST_JOIN_GROUP, &g6, sizeof g6), EADDRNOTAVAIL);
+		gs->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "::1", &gs->sin6_addr);
+		snprintf(d, sizeof d, "%s MCAST_JOIN_GROUP unicast", n);
+		ERR(d, setsockopt(s, SOL_IPV6, MCAST_JOIN_GROUP, &g6, sizeof g6), EINVAL);
+		close(s);
+	}
 }
 
 /* test_more: MSG_MORE holds data back until a send without it, on TCP
