@@ -18,7 +18,8 @@
  * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
  * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR,
- * SIOCGIFMTU, SIOCGIFCONF).
+ * SIOCGIFMTU, SIOCGIFCONF). Last, TCP_INFO's state through a connection's
+ * life and TCP_MAXSEG.
  *
  * Ports are ephemeral and never printed: only whether addresses match
  * what they must.
@@ -1124,6 +1125,56 @@ static void if_ioctls(void) {
 	close(fd);
 }
 
+/* tcpi_state is a socket's TCP state as TCP_INFO reports it, or -errno. */
+static int tcpi_state(int fd) {
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	memset(&ti, 0, sizeof ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+		return -errno;
+	return ti.tcpi_state;
+}
+
+/* tcp_info_states: the states tools such as ss read from TCP_INFO
+ * (Linux's numbering: 1 ESTABLISHED, 5 FIN_WAIT2, 7 CLOSE, 8 CLOSE_WAIT,
+ * 10 LISTEN), and the connection's segment size. Last, so that a
+ * difference here does not hide one above. */
+static void tcp_info_states(void) {
+	printf("== TCP_INFO and TCP_MAXSEG\n");
+	int ls = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_EQ(tcpi_state(ls), TCP_CLOSE);
+	struct sockaddr_in a = loop4(0);
+	NET_OK(bind(ls, SA(&a), sizeof a));
+	NET_OK(listen(ls, 4));
+	a = name4(ls, 0);
+	NET_EQ(tcpi_state(ls), TCP_LISTEN);
+	int c = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_OK(connect(c, SA(&a), sizeof a));
+	int s = NET_OK(accept(ls, NULL, NULL));
+	NET_EQ(tcpi_state(c), TCP_ESTABLISHED);
+	NET_EQ(tcpi_state(s), TCP_ESTABLISHED);
+	/* The connection's segment size follows lo's MTU of 65536 (Linux
+	 * says about 32K, less the options in use). */
+	int mss = getopt_int(c, IPPROTO_TCP, TCP_MAXSEG);
+	CHECK("TCP_MAXSEG of a loopback connection is above Ethernet's 1460", mss > 1460);
+	NET_OK(shutdown(c, SHUT_WR));
+	wait_events(s, POLLRDHUP);
+	usleep(50000);
+	NET_EQ(tcpi_state(c), TCP_FIN_WAIT2);
+	NET_EQ(tcpi_state(s), TCP_CLOSE_WAIT);
+	close(s);
+	wait_events(c, POLLHUP);
+	usleep(50000);
+	/* In TIME_WAIT the socket itself reports CLOSE: Linux hands the
+	 * connection to a time-wait record. */
+	NET_EQ(tcpi_state(c), TCP_CLOSE);
+	close(c);
+	close(ls);
+	int fresh = NET_OK(socket(AF_INET, SOCK_STREAM, 0));
+	NET_EQ(getopt_int(fresh, IPPROTO_TCP, TCP_MAXSEG), 536);
+	close(fresh);
+}
+
 int main(void) {
 	tcp_basics();
 	tcp_nonblocking_connect();
@@ -1139,5 +1190,6 @@ int main(void) {
 	more_options();
 	messages();
 	if_ioctls();
+	tcp_info_states();
 	return ukt_exit();
 }
