@@ -1125,6 +1125,46 @@ static void if_ioctls(void) {
 	close(fd);
 }
 
+/* send_timeout: with SO_SNDTIMEO, a blocking send into a connection whose
+ * peer does not read gives up: a short count, then EAGAIN. */
+static void send_timeout(void) {
+	printf("== SO_SNDTIMEO on a full connection\n");
+	int c, s;
+	connected_pair(&c, &s);
+	struct timeval tv = {0, 200000};
+	NET_OK(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+	static char chunk[65536];
+	long total = 0;
+	int e = 0, calls = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (; calls < 10000; calls++) {
+		ssize_t n = send(c, chunk, sizeof chunk, 0);
+		if (n < 0) {
+			e = errno;
+			break;
+		}
+		total += n;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("send stopped with: %s\n", enet(e));
+	CHECK("some data went before the buffers filled", total >= 65536);
+	CHECK("it stopped within 150 ms - 5 s", ms >= 150 && ms < 5000);
+	/* The peer reads it all: nothing was lost. */
+	NET_OK(shutdown(c, SHUT_WR));
+	long got = 0;
+	for (;;) {
+		ssize_t n = recv(s, chunk, sizeof chunk, 0);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	CHECK("the peer received every byte sent", got == total);
+	close(c);
+	close(s);
+}
+
 /* tcpi_state is a socket's TCP state as TCP_INFO reports it, or -errno. */
 static int tcpi_state(int fd) {
 	struct tcp_info ti;
@@ -1190,6 +1230,7 @@ int main(void) {
 	more_options();
 	messages();
 	if_ioctls();
+	send_timeout();
 	tcp_info_states();
 	return ukt_exit();
 }
