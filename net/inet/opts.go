@@ -228,11 +228,7 @@ func (s *Socket) getTCPOpt(name, optlen int) ([]byte, error) {
 	case linux.TCP_QUICKACK:
 		return socket.Bool(so.GetQuickAck()), nil
 	case linux.TCP_MAXSEG:
-		v, terr := s.ep.GetSockOptInt(tcpip.MaxSegOption)
-		if terr != nil {
-			return nil, errnoOf(terr)
-		}
-		return socket.Int(int32(v)), nil
+		return socket.Int(int32(s.tcpMSS())), nil
 	case linux.TCP_KEEPIDLE:
 		var v tcpip.KeepaliveIdleOption
 		if terr := s.ep.GetSockOpt(&v); terr != nil {
@@ -290,14 +286,58 @@ func (s *Socket) tcpInfo() []byte {
 	b[0] = linuxTCPState(tcp.EndpointState(info.State))
 	b[1] = uint8(info.CcState)
 	binary.LittleEndian.PutUint32(b[8:], uint32(info.RTO/time.Microsecond))
-	mss, _ := s.ep.GetSockOptInt(tcpip.MaxSegOption)
-	binary.LittleEndian.PutUint32(b[16:], uint32(mss)) // tcpi_snd_mss
-	binary.LittleEndian.PutUint32(b[20:], uint32(mss)) // tcpi_rcv_mss
+	binary.LittleEndian.PutUint32(b[16:], uint32(s.tcpMSS())) // tcpi_snd_mss
+	binary.LittleEndian.PutUint32(b[20:], tcpDefaultMSS)      // tcpi_rcv_mss: none measured yet
+	if mtu, ok := s.connectedMTU(); ok {
+		binary.LittleEndian.PutUint32(b[60:], uint32(mtu))                // tcpi_pmtu
+		binary.LittleEndian.PutUint32(b[84:], uint32(mtu-s.tcpHeaders())) // tcpi_advmss
+	}
 	binary.LittleEndian.PutUint32(b[68:], uint32(info.RTT/time.Microsecond))
 	binary.LittleEndian.PutUint32(b[72:], uint32(info.RTTVar/time.Microsecond))
 	binary.LittleEndian.PutUint32(b[76:], info.SndSsthresh)
 	binary.LittleEndian.PutUint32(b[80:], info.SndCwnd)
 	return b
+}
+
+// tcpDefaultMSS is TCP's default segment size (RFC 1122), what Linux's
+// TCP_MAXSEG says before a connection has a route.
+const tcpDefaultMSS = 536
+
+// tcpTimestampOption is the room TCP timestamps take in every segment
+// (both stacks use them).
+const tcpTimestampOption = 12
+
+// tcpHeaders is the IP and TCP header bytes of a segment of s.
+func (s *Socket) tcpHeaders() int {
+	if s.family == linux.AF_INET6 {
+		if r, err := s.ep.GetRemoteAddress(); err == nil && len(r.Addr.AsSlice()) == 4 {
+			return 40 // an IPv4 peer of a dual-stack socket
+		}
+		return 60
+	}
+	return 40
+}
+
+// connectedMTU is the MTU of the route a connected socket's segments
+// take (IPv4 capped at 65535); ok is false when not connected.
+func (s *Socket) connectedMTU() (int, bool) {
+	b, err := s.pathMTU()
+	if err != nil {
+		return 0, false
+	}
+	return int(binary.LittleEndian.Uint32(b)), true
+}
+
+// tcpMSS is TCP_MAXSEG as Linux reports it: 536 until connected, then the
+// route's MTU less the headers and the timestamp option, at most half the
+// largest window (64K) as tcp_bound_to_half_wnd keeps it (tcpip itself
+// only reports the default).
+func (s *Socket) tcpMSS() int {
+	mtu, ok := s.connectedMTU()
+	if !ok {
+		return tcpDefaultMSS
+	}
+	return min(mtu-s.tcpHeaders(), 32768) - tcpTimestampOption
 }
 
 // linuxTCPState is Linux's TCP_* state number of a tcpip endpoint state.
@@ -314,7 +354,9 @@ func linuxTCPState(st tcp.EndpointState) uint8 {
 	case tcp.StateFinWait2:
 		return linux.BPF_TCP_FIN_WAIT2
 	case tcp.StateTimeWait:
-		return linux.BPF_TCP_TIME_WAIT
+		// The socket reports CLOSE: Linux has handed the connection to
+		// a time-wait record.
+		return linux.BPF_TCP_CLOSE
 	case tcp.StateClose, tcp.StateInitial, tcp.StateBound, tcp.StateError:
 		return linux.BPF_TCP_CLOSE
 	case tcp.StateCloseWait:
