@@ -692,10 +692,13 @@ static void test_recv(void) {
 	VAL("recv rest", recv(s, buf, sizeof buf, 0), 4);
 	ERR("recv(MSG_DONTWAIT), empty", recv(s, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
 	SHOW("recv(len 0, DONTWAIT)", recv(s, buf, 0, MSG_DONTWAIT));
+	VAL("read(len 0), nothing queued", read(s, buf, 0), 0);
 	close(s);
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	ERR("recv(unconnected TCP)", recv(s, buf, sizeof buf, 0), ENOTCONN);
 	ERR("recv(unconnected TCP, DONTWAIT)", recv(s, buf, sizeof buf, MSG_DONTWAIT), ENOTCONN);
+	VAL("read(unconnected TCP, len 0)", read(s, buf, 0), 0);
+	ERR("write(unconnected TCP, len 0)", write(s, buf, 0), EPIPE);
 	close(s);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	ERR("recv(unbound UDP, DONTWAIT)", recv(s, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
