@@ -12,7 +12,7 @@ import (
 
 // Bind implements socket.Socket.
 func (s *Socket) Bind(ctx socket.Context, addr []byte) error {
-	fa, af, err := parseAddr(s.family, addr)
+	fa, af, err := s.parseAddrFor(useBind, addr)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *Socket) Connect(ctx socket.Context, addr []byte, nonblock bool) error {
 }
 
 func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
-	fa, af, err := parseAddr(s.family, addr)
+	fa, af, err := s.parseAddrFor(useConnect, addr)
 	if err != nil {
 		return err
 	}

@@ -311,7 +311,7 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 	}
 	var to *tcpip.FullAddress
 	if req.To != nil && s.typ != linux.SOCK_STREAM {
-		fa, af, err := parseAddr(s.family, req.To)
+		fa, af, err := s.parseAddrFor(useSend, req.To)
 		if err != nil {
 			return 0, err
 		}
@@ -325,11 +325,8 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 				fa.Addr = tcpip.Address{}
 			}
 		}
-		if af == linux.AF_UNSPEC {
-			if s.family == linux.AF_INET6 {
-				return 0, linux.EAFNOSUPPORT
-			}
-		} else {
+		if af != linux.AF_UNSPEC {
+			// (An AF_UNSPEC destination on IPv6 means the peer.)
 			if fa.Addr.BitLen() == 0 && s.typ == linux.SOCK_RAW {
 				// The any address means this host, as in Linux's
 				// routing; tcpip's raw endpoints need it spelled out.

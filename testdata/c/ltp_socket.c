@@ -1760,6 +1760,72 @@ static void test_defaults(void) {
 	close(u);
 }
 
+/* test_families: sockaddrs of the wrong family or length, in each call's
+ * order of checks; IPv6 datagram sockets reaching IPv4 addresses. */
+static void test_families(void) {
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = unused_port(SOCK_DGRAM)};
+	char pad[28] = {0};
+	memcpy(pad, &a4, sizeof a4);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT, .sin6_port = a4.sin_port};
+	struct sockaddr_in6 f47 = a6, f0 = a6;
+	f47.sin6_family = 47;
+	f0.sin6_family = AF_UNSPEC;
+	for (int t = 0; t < 2; t++) {
+		const char *n = t ? "UDP6" : "TCP6";
+		char d[96];
+		int s = socket(AF_INET6, t ? SOCK_DGRAM : SOCK_STREAM | SOCK_NONBLOCK, 0);
+#define F(what, expr) do { snprintf(d, sizeof d, "%s %s", n, what); SHOW(d, expr); } while (0)
+		F("bind(sockaddr_in, 16)", bind(s, (struct sockaddr *)&a4, sizeof a4));
+		F("bind(sockaddr_in, 28)", bind(s, (struct sockaddr *)pad, sizeof pad));
+		F("bind(family 47)", bind(s, (struct sockaddr *)&f47, sizeof f47));
+		F("bind(sockaddr_in6, 23)", bind(s, (struct sockaddr *)&a6, 23));
+		F("connect(family 47)", connect(s, (struct sockaddr *)&f47, sizeof f47));
+		F("connect(sockaddr_in6, 23)", connect(s, (struct sockaddr *)&a6, 23));
+		F("connect(sockaddr_in, 28)", connect(s, (struct sockaddr *)pad, sizeof pad));
+		if (t) {
+			int u = socket(AF_INET6, SOCK_DGRAM, 0);
+			F("sendto(AF_UNSPEC), unconnected", sendto(u, "x", 1, 0, (struct sockaddr *)&f0, sizeof f0));
+			F("sendto(family 47)", sendto(u, "x", 1, 0, (struct sockaddr *)&f47, sizeof f47));
+			F("sendto(sockaddr_in6, 23)", sendto(u, "x", 1, 0, (struct sockaddr *)&a6, 23));
+			F("sendto(sockaddr_in, 15)", sendto(u, "x", 1, 0, (struct sockaddr *)&a4, 15));
+			int r = socket(AF_INET, SOCK_DGRAM, 0);
+			struct sockaddr_in ra = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			socklen_t rl = sizeof ra;
+			bind(r, (struct sockaddr *)&ra, rl);
+			getsockname(r, (struct sockaddr *)&ra, &rl);
+			F("sendto(sockaddr_in of an IPv4 socket)", sendto(u, "v4", 2, 0, (struct sockaddr *)&ra, sizeof ra));
+			struct pollfd p = {.fd = r, .events = POLLIN};
+			poll(&p, 1, 2000);
+			char b[4];
+			F("  the IPv4 socket receives it", recv(r, b, sizeof b, MSG_DONTWAIT));
+			F("connect(sockaddr_in)", connect(u, (struct sockaddr *)&ra, sizeof ra));
+			struct sockaddr_in6 peer;
+			socklen_t pl = sizeof peer;
+			getpeername(u, (struct sockaddr *)&peer, &pl);
+			CHECK("  the peer is v4-mapped", pl == sizeof peer && IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr));
+			int v = 1;
+			int o = socket(AF_INET6, SOCK_DGRAM, 0);
+			setsockopt(o, SOL_IPV6, IPV6_V6ONLY, &v, sizeof v);
+			F("v6only sendto(sockaddr_in)", sendto(o, "x", 1, 0, (struct sockaddr *)&ra, sizeof ra));
+			F("v6only connect(sockaddr_in)", connect(o, (struct sockaddr *)&ra, sizeof ra));
+			close(o);
+			close(r);
+			close(u);
+		}
+#undef F
+		close(s);
+	}
+	int s4 = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in f4 = {.sin_family = 47};
+	SHOW("UDP bind(family 47, len 3)", bind(s4, (struct sockaddr *)&f4, 3));
+	SHOW("UDP connect(family 47, len 3)", connect(s4, (struct sockaddr *)&f4, 3));
+	SHOW("UDP sendto(family 47, len 3)", sendto(s4, "x", 1, 0, (struct sockaddr *)&f4, 3));
+	SHOW("UDP sendto(sockaddr_in6)", sendto(s4, "x", 1, 0, (struct sockaddr *)&a6, sizeof a6));
+	f4.sin_family = AF_UNSPEC;
+	SHOW("UDP connect(AF_UNSPEC, len 2)", connect(s4, (struct sockaddr *)&f4, 2));
+	close(s4);
+}
+
 /* pollnow prints what poll says of fd at once. */
 static void pollnow(const char *what, int fd) {
 	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
@@ -1848,6 +1914,7 @@ int main(int argc, char **argv) {
 	test_misc();
 	test_states();
 	test_defaults();
+	test_families();
 	stop_server();
 	rmdir(sock_dir);
 	return ukt_exit();
