@@ -18,7 +18,8 @@
  * TCP keepalive tuning, IP_TOS; recvmsg control messages (IP_PKTINFO,
  * IP_TTL), sendmmsg/recvmmsg; the interface ioctls on lo (SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR,
- * SIOCGIFMTU, SIOCGIFCONF). Last, TCP_INFO's state through a connection's
+ * SIOCGIFMTU, SIOCGIFCONF). SO_SNDTIMEO on a full connection; sendfile
+ * into a slow connection. Last, TCP_INFO's state through a connection's
  * life and TCP_MAXSEG.
  *
  * Ports are ephemeral and never printed: only whether addresses match
@@ -35,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -1165,6 +1167,73 @@ static void send_timeout(void) {
 	close(s);
 }
 
+/* sendfile_tcp: sendfile from a file into a non-blocking TCP connection
+ * whose reader is slow, so most calls send only part of what they are
+ * asked: every byte must arrive once, in order, and the file position
+ * must end where the data did. */
+static void sendfile_tcp(void) {
+	printf("== sendfile into a slow TCP connection\n");
+	enum { size = 4 << 20 };
+	char path[] = "/tmp/uk-inet-sendfile-XXXXXX";
+	int fd = NET_OK(mkstemp(path));
+	unlink(path);
+	static unsigned words[size / 4];
+	for (unsigned i = 0; i < size / 4; i++)
+		words[i] = i;
+	NET_EQ(write(fd, words, size), size);
+	NET_OK(lseek(fd, 0, SEEK_SET));
+	int c, s;
+	connected_pair(&c, &s);
+	pid_t kid = fork();
+	if (kid == 0) {
+		/* The reader: 64 KiB every 2 ms, then the check. */
+		close(c);
+		static unsigned got[size / 4];
+		long n = 0;
+		while (n < size) {
+			usleep(2000);
+			ssize_t r = recv(s, (char *)got + n, size - n < 65536 ? size - n : 65536, 0);
+			if (r <= 0)
+				break;
+			n += r;
+		}
+		long bad = -1;
+		for (long i = 0; i < n / 4 && bad < 0; i++)
+			if (got[i] != (unsigned)i)
+				bad = i * 4;
+		_exit(n != size ? 2 : bad >= 0 ? 3 : 0);
+	}
+	close(s);
+	NET_OK(fcntl(c, F_SETFL, O_NONBLOCK));
+	long sent = 0;
+	int shorts = 0, zero = 0;
+	while (sent < size) {
+		ssize_t r = sendfile(c, fd, NULL, size - sent);
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd p = {c, POLLOUT, 0};
+			poll(&p, 1, 5000);
+			continue;
+		}
+		if (r <= 0) {
+			zero = 1;
+			break;
+		}
+		if (r < size - sent)
+			shorts++;
+		sent += r;
+	}
+	CHECK("sendfile sent the whole file (no early end)", !zero && sent == size);
+	CHECK("some sendfile calls were short", shorts > 0);
+	NET_EQ(lseek(fd, 0, SEEK_CUR), size);
+	close(c);
+	int st;
+	waitpid(kid, &st, 0);
+	printf("reader: %s\n", WIFEXITED(st) ? (WEXITSTATUS(st) == 0 ? "every byte once and in order" : WEXITSTATUS(st) == 2 ? "FAIL short" : "FAIL corrupt") : "FAIL killed");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		ukt_failures++;
+	close(fd);
+}
+
 /* tcpi_state is a socket's TCP state as TCP_INFO reports it, or -errno. */
 static int tcpi_state(int fd) {
 	struct tcp_info ti;
@@ -1231,6 +1300,7 @@ int main(void) {
 	messages();
 	if_ioctls();
 	send_timeout();
+	sendfile_tcp();
 	tcp_info_states();
 	return ukt_exit();
 }
