@@ -29,6 +29,7 @@ package main
 //   - TestNetLossyLink: TCP both ways with 2% of frames dropped
 //   - TestNetTwoSandboxes: two sandboxes through the host's forwarding
 //   - TestNetConnectErrors: refused, no neighbour, no route
+//   - TestNetHTTPFile: a file served by sendfile to a slow reader
 //   - TestNetTAPErrors: a missing or busy TAP device is one line
 //   - TestNetFlagErrors: bad --net, --ip, --gateway, --dns
 //   - TestNetDNSFlag, TestNetDNSResolve: --dns and Go's resolver
@@ -584,6 +585,35 @@ func TestNetHTTPLoad(t *testing.T) {
 					t.Errorf("uk panicked:\n%s", clip(res.Stderr))
 				}
 			})
+		}
+	})
+}
+
+// TestNetHTTPFile: the host side fetches a file (netperf's own binary,
+// which uk run puts into the sandbox at its host path) from net/http's
+// file server in the sandbox, reading slowly: the server sends with
+// sendfile into a connection that is full again and again.
+func TestNetHTTPFile(t *testing.T) {
+	needNetRoot(t)
+	netperf := goProgram(t, "netperf")
+	out, err := exec.Command(netperf, "sha256", netperf).Output()
+	if err != nil {
+		t.Fatalf("netperf sha256: %v", err)
+	}
+	want := strings.TrimSpace(string(out))
+	eachFarSide(t, func(t *testing.T, f *farSide) {
+		srv := startBG(t, *netTimeout, f.argv(netperf, "http-serve", filepath.Dir(netperf), f.farIP+":8080")...)
+		srv.waitLine(regexp.MustCompile(`(?m)^listening .*$`), 30*time.Second)
+		url := "http://" + f.farIP + ":8080/" + filepath.Base(netperf)
+		for _, rate := range []string{"0", "20000000"} {
+			r := startBG(t, *netTimeout, f.hostNS.argv(netperf, "http-fetch", "-rate", rate, url)...).wait()
+			if got := strings.TrimSpace(r.Stdout); r.Code != 0 || got != want {
+				t.Errorf("http-fetch -rate %s %s: exit %d, %q; want %q\nstderr:\n%s", rate, url, r.Code, got, want, clip(r.Stderr))
+			}
+		}
+		srv.kill()
+		if res := srv.wait(); f.isUK && hasGoPanic(res.Stderr) {
+			t.Errorf("uk panicked:\n%s", clip(res.Stderr))
 		}
 	})
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -117,3 +118,45 @@ func getOne(client *http.Client, url string, size int64, want hash.Hash) error {
 }
 
 func equalSums(a, b hash.Hash) bool { return string(a.Sum(nil)) == string(b.Sum(nil)) }
+
+// httpFetch GETs one URL and prints "size N sha256 HEX" of the body. With
+// -rate it reads slowly, so that the server's writes are cut short by a
+// full connection again and again.
+func httpFetch(args []string) error {
+	fs := flag.NewFlagSet("http-fetch", flag.ExitOnError)
+	rate := fs.Int("rate", 0, "read at most this many bytes a second (0: as fast as possible)")
+	fs.Parse(args)
+	if fs.NArg() != 1 {
+		usage()
+	}
+	resp, err := http.Get(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	h := sha256.New()
+	var n int64
+	buf := make([]byte, 16<<10)
+	start := time.Now()
+	for {
+		m, err := resp.Body.Read(buf)
+		h.Write(buf[:m])
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("body after %d bytes: %w", n, err)
+		}
+		if *rate > 0 {
+			if ahead := time.Duration(float64(n)/float64(*rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+	}
+	fmt.Printf("size %d sha256 %x\n", n, h.Sum(nil))
+	return nil
+}

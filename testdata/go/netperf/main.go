@@ -15,6 +15,8 @@
 //	                                 and /stream/N: the first N bytes of the stream
 //	http-get URL N P                 N GETs of a /stream/SIZE URL, P at a time,
 //	                                 each body checked against the stream
+//	http-fetch [-rate B] URL         GET URL (reading at most B bytes a second),
+//	                                 print its size and SHA-256
 //	udp-echo ADDR                    echo UDP datagrams until killed
 //	udp-check ADDR                   datagrams of many sizes (some larger than
 //	                                 the link's MTU) to a udp-echo, checked
@@ -95,6 +97,8 @@ func main() {
 		err = httpServe(args)
 	case "http-get":
 		err = httpGet(args)
+	case "http-fetch":
+		err = httpFetch(args)
 	case "udp-echo":
 		err = udpEcho(args)
 	case "udp-check":
