@@ -317,3 +317,7 @@ func execveAt(t *kernel.Task, dirfd int32, pathAddr, argvAddr, envAddr uint64, f
 	}
 	return 0, t.Execve(path, argv, envv)
 }
+
+func sysUnshare(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, t.Unshare(a[0])
+}

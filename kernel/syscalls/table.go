@@ -57,6 +57,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, x, x)
 	r(arch.SysUname, "uname", sysUname, x)
 	r(arch.SysSyslog, "syslog", sysSyslog, i, x, i)
+	r(arch.SysUnshare, "unshare", sysUnshare, x)
 	r(arch.SysGetuid, "getuid", sysGetuid)
 	r(arch.SysGeteuid, "geteuid", sysGeteuid)
 	r(arch.SysGetgid, "getgid", sysGetgid)

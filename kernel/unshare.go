@@ -1,0 +1,47 @@
+package kernel
+
+import "golang.org/x/sys/unix"
+
+// unshareNamespaces are the namespace flags of unshare(2); uk has one
+// instance of each (the sandbox itself is the isolation), so it answers
+// them as a Linux built without namespace support does: EINVAL.
+const unshareNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWUSER |
+	unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+
+// unshareKnown are the flags unshare(2) accepts at all.
+const unshareKnown = unshareNamespaces | unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SYSVSEM |
+	unix.CLONE_THREAD | unix.CLONE_SIGHAND | unix.CLONE_VM
+
+// Unshare is unshare(2): the caller stops sharing its descriptor table
+// (CLONE_FILES) or filesystem context (CLONE_FS) with other tasks.
+// CLONE_THREAD, CLONE_SIGHAND and CLONE_VM succeed only for a task that
+// shares nothing, as on Linux; CLONE_SYSVSEM has nothing to undo.
+func (t *Task) Unshare(flags uint64) error {
+	if flags&^uint64(unshareKnown) != 0 || flags&unshareNamespaces != 0 {
+		return unix.EINVAL
+	}
+	if flags&(unix.CLONE_THREAD|unix.CLONE_SIGHAND|unix.CLONE_VM) != 0 {
+		t.tg.mu.Lock()
+		n := len(t.tg.tasks)
+		t.tg.mu.Unlock()
+		if n > 1 {
+			return unix.EINVAL
+		}
+	}
+	k := t.k
+	if flags&unix.CLONE_FILES != 0 && t.Files != nil {
+		k.mu.Lock()
+		shared := k.fdUsers[t.Files] > 1
+		k.mu.Unlock()
+		if shared {
+			old := t.Files
+			t.Files = old.Fork()
+			k.shareFiles(t.Files)
+			k.releaseFiles(old)
+		}
+	}
+	if flags&unix.CLONE_FS != 0 && t.FS != nil {
+		t.FS = t.FS.Fork()
+	}
+	return nil
+}
