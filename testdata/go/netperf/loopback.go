@@ -1,4 +1,5 @@
-// The loopback checks: TCP, HTTP and UDP over 127.0.0.1 and [::1].
+// The loopback checks: TCP, HTTP, UDP and a splicing proxy over
+// 127.0.0.1 and [::1].
 
 package main
 
@@ -31,6 +32,7 @@ func loopback() error {
 			{"http", loopHTTP},
 			{"udp", loopUDP},
 			{"tcp-refused", loopRefused},
+			{"tcp-proxy", loopProxy},
 		} {
 			if err := step.fn(host); err != nil {
 				fmt.Printf("FAIL %s %s: %v\n", host, step.name, err)
@@ -283,6 +285,79 @@ func loopRefused(host string) error {
 	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("connect to a closed port: %v, want ECONNREFUSED", err)
+	}
+	return nil
+}
+
+// loopProxy relays 8 MiB through a proxy that joins two TCP connections
+// with io.Copy, which Go does with splice(2) through a pipe on Linux,
+// to a client that reads slowly.
+func loopProxy(host string) error {
+	const n = 8 << 20
+	srv, err := listenLoop(host)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	go func() {
+		c, err := srv.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, io.LimitReader(newStream(), n))
+		c.Close()
+	}()
+	px, err := listenLoop(host)
+	if err != nil {
+		return err
+	}
+	defer px.Close()
+	proxyErr := make(chan error, 1)
+	go func() {
+		c, err := px.Accept()
+		if err != nil {
+			proxyErr <- err
+			return
+		}
+		defer c.Close()
+		up, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			proxyErr <- err
+			return
+		}
+		defer up.Close()
+		_, err = io.Copy(c, up)
+		proxyErr <- err
+	}()
+	c, err := net.Dial("tcp", px.Addr().String())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	want := sha256.New()
+	io.Copy(want, io.LimitReader(newStream(), n))
+	got := sha256.New()
+	buf := make([]byte, 32<<10)
+	var m int64
+	for {
+		k, err := c.Read(buf)
+		got.Write(buf[:k])
+		m += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("client after %d bytes: %w", m, err)
+		}
+		if m%(1<<20) < int64(k) {
+			time.Sleep(5 * time.Millisecond) // now and then, let the proxy's writes fill the connection
+		}
+	}
+	if err := <-proxyErr; err != nil {
+		return fmt.Errorf("proxy: io.Copy: %w", err)
+	}
+	if m != n || !equalSums(got, want) {
+		return fmt.Errorf("client got %d bytes (want %d), hash matches %v", m, n, equalSums(got, want))
 	}
 	return nil
 }
