@@ -1139,8 +1139,10 @@ func TestNetDNSResolve(t *testing.T) {
 }
 
 // TestNetLoopbackGo runs `netperf loopback` (TCP echo and bulk, net/http
-// client and server, UDP and a refused connect, over 127.0.0.1 and [::1])
-// natively and under uk with only loopback (--net=none).
+// client and server, UDP, a refused connect, a proxy joining two
+// connections with io.Copy and a download into a file with io.Copy, both
+// splice(2) in Go, over 127.0.0.1 and [::1]) natively and under uk with
+// only loopback (--net=none).
 func TestNetLoopbackGo(t *testing.T) {
 	prog := goProgram(t, "netperf")
 	native := runNativeSpec(t, prog, runSpec{Args: []string{"loopback"}})

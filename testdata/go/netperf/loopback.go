@@ -33,6 +33,7 @@ func loopback() error {
 			{"udp", loopUDP},
 			{"tcp-refused", loopRefused},
 			{"tcp-proxy", loopProxy},
+			{"tcp-to-file", loopToFile},
 		} {
 			if err := step.fn(host); err != nil {
 				fmt.Printf("FAIL %s %s: %v\n", host, step.name, err)
@@ -358,6 +359,49 @@ func loopProxy(host string) error {
 	}
 	if m != n || !equalSums(got, want) {
 		return fmt.Errorf("client got %d bytes (want %d), hash matches %v", m, n, equalSums(got, want))
+	}
+	return nil
+}
+
+// loopToFile downloads 4 MiB from a TCP connection straight into a file
+// with io.Copy, which Go does with splice(2) from the socket on Linux.
+func loopToFile(host string) error {
+	const n = 4 << 20
+	srv, err := listenLoop(host)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	go func() {
+		c, err := srv.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, io.LimitReader(newStream(), n))
+		c.Close()
+	}()
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	f, err := os.CreateTemp("", "netperf-download-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if m, err := io.Copy(f, c); err != nil || m != n {
+		return fmt.Errorf("io.Copy(file, conn): %d bytes (want %d), %v", m, n, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	got, want := sha256.New(), sha256.New()
+	io.Copy(got, f)
+	io.Copy(want, io.LimitReader(newStream(), n))
+	if !equalSums(got, want) {
+		return errors.New("the file's contents differ from what was sent")
 	}
 	return nil
 }

@@ -26,8 +26,8 @@
 //	                                 stream for SECONDS to/from a tput-serve at ADDR
 //	                                 (-local: start that server in-process on ADDR)
 //	tput-serve ADDR                  serve tput clients until killed
-//	loopback                         TCP, HTTP, UDP and an io.Copy proxy (splice)
-//	                                 over 127.0.0.1 and [::1]
+//	loopback                         TCP, HTTP, UDP, an io.Copy proxy and a download
+//	                                 to a file (both splice) over 127.0.0.1 and [::1]
 //	dns-serve ADDR NAME IP           answer DNS A queries for NAME with IP (IPv4),
 //	                                 other names NXDOMAIN, until killed
 //	resolve [-server ADDR] NAME      look NAME up with Go's resolver (through
