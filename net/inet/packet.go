@@ -185,3 +185,47 @@ func (s *Stack) linkName(index int32) (string, bool) {
 	}
 	return "", false
 }
+
+// SetSockOpt implements socket.Socket. AF_PACKET's memory-mapped rings
+// (PACKET_VERSION, PACKET_RX_RING, PACKET_TX_RING, PACKET_RESERVE) are
+// not provided: they answer EINVAL, which is how programs and tests learn
+// a kernel lacks them. Membership changes are accepted (the link delivers
+// every frame addressed to it already). Other levels are Socket's.
+func (s *PacketSocket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	if level != linux.SOL_PACKET {
+		return s.Socket.SetSockOpt(ctx, level, name, val)
+	}
+	switch name {
+	case linux.PACKET_VERSION, linux.PACKET_RX_RING, linux.PACKET_TX_RING, linux.PACKET_RESERVE:
+		return linux.EINVAL
+	case linux.PACKET_ADD_MEMBERSHIP, linux.PACKET_DROP_MEMBERSHIP:
+		if len(val) < 16 {
+			return linux.EINVAL
+		}
+		return nil
+	case linux.PACKET_AUXDATA, linux.PACKET_IGNORE_OUTGOING:
+		if _, err := socket.ParseInt(val); err != nil {
+			return err
+		}
+		s.store(linux.SOL_PACKET, name, val[:4])
+		return nil
+	}
+	return linux.ENOPROTOOPT
+}
+
+// GetSockOpt implements socket.Socket.
+func (s *PacketSocket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]byte, error) {
+	if level != linux.SOL_PACKET {
+		return s.Socket.GetSockOpt(ctx, level, name, optlen)
+	}
+	switch name {
+	case linux.PACKET_AUXDATA, linux.PACKET_IGNORE_OUTGOING:
+		if v, ok := s.storedOpt(linux.SOL_PACKET, name); ok {
+			return v, nil
+		}
+		return socket.Int(0), nil
+	case linux.PACKET_VERSION:
+		return socket.Int(linux.TPACKET_V1), nil
+	}
+	return nil, linux.ENOPROTOOPT
+}

@@ -78,6 +78,9 @@ func NewStack() (*Stack, error) {
 // tuneTCP sets the TCP options Linux has on by default and buffer sizes
 // that let one connection fill a TAP link.
 func tuneTCP(ts *stack.Stack) {
+	// CUBIC is Linux's default congestion control (TCP_CONGESTION reads it).
+	cc := tcpip.CongestionControlOption("cubic")
+	ts.SetTransportProtocolOption(tcp.ProtocolNumber, &cc)
 	sack := tcpip.TCPSACKEnabled(true)
 	ts.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
 	moderate := tcpip.TCPModerateReceiveBufferOption(true)
