@@ -244,17 +244,31 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	count = min(count, maxRW)
+	// Without an offset pointer, a seekable input is read at its own
+	// offset, which then advances by what was sent, not by what was read:
+	// a short write into a full socket must leave the rest to be sent by
+	// the next call, not lose it.
+	seekable := in.Options().Seekable
+	start := off
+	if off < 0 && seekable {
+		start = in.Offset()
+	}
 	done, err := copyChunks(count, func(b []byte, done uint64) (int, error) {
-		if off >= 0 {
-			return in.PRead(t, b, off+int64(done))
+		if start >= 0 {
+			return in.PRead(t, b, start+int64(done))
 		}
 		return in.Read(t, b)
 	}, func(b []byte, _ uint64) (int, error) { return out.Write(t, b) })
 	if err != nil {
 		return 0, err
 	}
-	if off >= 0 {
+	switch {
+	case off >= 0:
 		if err := putUint64(t, offAddr, uint64(off)+done); err != nil {
+			return 0, err
+		}
+	case seekable:
+		if _, err := in.Seek(t, start+int64(done), unix.SEEK_SET); err != nil {
 			return 0, err
 		}
 	}
