@@ -13,7 +13,8 @@ package main
 // a veth pair (10.98.0.1 <-> 10.98.0.2), standing where the sandbox
 // stands. Namespaces are removed at cleanup; nothing outside them is
 // touched. These tests skip, saying why in one line, on a machine without
-// root, /dev/net/tun or the `ip` command.
+// root, /dev/net/tun or the `ip` command (and the lossy-link test without
+// iptables).
 //
 // The programs: testdata/go/netperf (both ends of TCP transfers checked by
 // SHA-256, HTTP, UDP echo, DNS and ICMP echo, loopback checks, the
@@ -24,7 +25,8 @@ package main
 // something, then under uk on every platform:
 //   - TestNetTAPTransfer: 100 MiB each way, sandbox as server and client
 //   - TestNetIPv6Link, TestNetUDPLink, TestNetPing, TestNetHTTPLoad: the
-//     link with IPv6 only, fragmented UDP, ICMP echo both ways, HTTP load both ways
+//     link with IPv6 only, fragmented UDP, ICMP echo both ways (raw and
+//     ping sockets), HTTP load both ways
 //   - TestNetBusybox: busybox ifconfig, ip, route, ping, wget, nslookup
 //   - TestNetLossyLink: TCP both ways with 2% of frames dropped
 //   - TestNetTwoSandboxes: two sandboxes through the host's forwarding
