@@ -45,6 +45,7 @@ var cCases = []cCase{
 	{name: "threads", prog: "threads"},
 	{name: "vdso", prog: "vdso"},
 	{name: "unshare", prog: "unshare"},
+	{name: "splice", prog: "splice"},
 
 	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
 	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},

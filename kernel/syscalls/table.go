@@ -58,6 +58,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysUname, "uname", sysUname, x)
 	r(arch.SysSyslog, "syslog", sysSyslog, i, x, i)
 	r(arch.SysUnshare, "unshare", sysUnshare, x)
+	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
+	r(arch.SysTee, "tee", sysTee, fd, fd, i, x)
 	r(arch.SysGetuid, "getuid", sysGetuid)
 	r(arch.SysGeteuid, "geteuid", sysGeteuid)
 	r(arch.SysGetgid, "getgid", sysGetgid)
