@@ -26,6 +26,7 @@ import (
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
 	"uk/kernel/syscalls"
+	"uk/net/inet"
 	"uk/net/netns"
 	"uk/platform"
 )
@@ -296,6 +297,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	}
 	if c.debug {
 		cfg.Debug = os.Stderr
+		inet.SetDiagnostics(os.Stderr)
 	}
 	return kernel.New(cfg), ps, nil
 }

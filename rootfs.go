@@ -136,7 +136,7 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 		"etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 		"etc/group":    "root:x:0:\nnobody:x:65534:\n",
 		"etc/hostname": k.Hostname + "\n",
-		"etc/hosts":    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+		"etc/hosts":    "127.0.0.1\tlocalhost " + k.Hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 	}
 	for name, content := range files {
 		if err := writeFile(v, ctx, at, name, 0o644, []byte(content)); err != nil {
