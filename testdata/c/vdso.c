@@ -58,6 +58,8 @@ int main(int argc, char **argv) {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	time_t t1 = time(NULL);
-	CHECK("gettimeofday and time agree", tv.tv_sec == t1 || tv.tv_sec + 1 == t1);
+	// time() reads the coarse clock, which Linux updates once a tick: just
+	// after a second begins it may still show the previous second.
+	CHECK("gettimeofday and time agree", t1 >= tv.tv_sec - 1 && t1 <= tv.tv_sec + 1);
 	return ukt_exit();
 }
