@@ -123,7 +123,11 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	regs.Ds, regs.Es, regs.Fs, regs.Gs = 0, 0, 0, 0
 	regs.OrigRax = ^uint64(0)
 	if err := setRegs(tid, &regs); err != nil {
-		return platform.Trap{}, fmt.Errorf("ptrace: set registers: %w", err)
+		// EIO means the kernel refused a value (putreg: a selector, or
+		// fs_base/gs_base at or above TASK_SIZE_MAX): name them, so that
+		// the report says which register uk let go wrong.
+		return platform.Trap{}, fmt.Errorf("ptrace: set registers of stub thread %d: %w (rip %#x rsp %#x fs_base %#x gs_base %#x eflags %#x)",
+			tid, err, regs.Rip, regs.Rsp, regs.FsBase, regs.GsBase, regs.Eflags)
 	}
 	if len(st.FP) != arch.FPStateSize() {
 		st.FP = arch.NewFPState()
