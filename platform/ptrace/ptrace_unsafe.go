@@ -27,16 +27,32 @@ func ptrace4(req int, tid int, addr, data uintptr) error {
 	return nil
 }
 
+// ptracePtr is ptrace(2) whose data argument points at memory of ours,
+// often a variable on this goroutine's stack. The pointer travels as an
+// unsafe.Pointer, which a stack copy updates, and becomes a uintptr only
+// inside the call to the assembly RawSyscall6, which keeps its target in
+// place until the call returns. Passing it on as a uintptr through a Go
+// function instead (as ptrace4 would) lets a stack growth in between move
+// the target: the kernel then reads or writes stale memory (seen as an
+// intermittent EIO from PTRACE_SETREGS on a garbage fs_base).
+func ptracePtr(req int, tid int, addr uintptr, data unsafe.Pointer) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, uintptr(data), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 // getRegs reads the general registers of a stopped tracee. arch.Registers has
 // the layout of user_regs_struct, so the kernel fills it in place.
 func getRegs(tid int, r *arch.Registers) error {
-	return ptrace4(unix.PTRACE_GETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+	return ptracePtr(unix.PTRACE_GETREGS, tid, 0, unsafe.Pointer(r))
 }
 
 // setRegs writes the general registers (FS/GS base included) of a stopped
 // tracee.
 func setRegs(tid int, r *arch.Registers) error {
-	return ptrace4(unix.PTRACE_SETREGS, tid, 0, uintptr(unsafe.Pointer(r)))
+	return ptracePtr(unix.PTRACE_SETREGS, tid, 0, unsafe.Pointer(r))
 }
 
 // getXState reads the tracee's XSAVE image into buf and returns how many
@@ -46,7 +62,7 @@ func getXState(tid int, buf []byte) (int, error) {
 		return 0, nil
 	}
 	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	err := ptrace4(unix.PTRACE_GETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	err := ptracePtr(unix.PTRACE_GETREGSET, tid, ntX86XState, unsafe.Pointer(&iov))
 	return int(iov.Len), err
 }
 
@@ -56,13 +72,13 @@ func setXState(tid int, buf []byte) error {
 		return nil
 	}
 	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	return ptrace4(unix.PTRACE_SETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	return ptracePtr(unix.PTRACE_SETREGSET, tid, ntX86XState, unsafe.Pointer(&iov))
 }
 
 // getSiginfo reads the siginfo of the signal that caused the tracee's
 // signal-delivery-stop.
 func getSiginfo(tid int, si *siginfo) error {
-	return ptrace4(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+	return ptracePtr(unix.PTRACE_GETSIGINFO, tid, 0, unsafe.Pointer(si))
 }
 
 // resume continues a stopped tracee with the given ptrace request
