@@ -338,8 +338,15 @@ func (t *Task) Sigreturn() error {
 	frameAddr := arch.SigreturnFrameAddr(t.State.Regs.Rsp)
 	buf := make([]byte, arch.SigreturnReadSize(len(t.State.FP)))
 	if err := t.CopyIn(frameAddr, buf); err != nil {
-		t.crash(int(unix.SIGSEGV), 0, frameAddr, "rt_sigreturn with a bad frame")
-		return ErrNoReturnValue
+		// The read above takes alignment slack past the FP image; a frame
+		// at the very top of a mapping (Go's signal stacks) has unmapped
+		// memory there. Read just the frame: RestoreSignalFrame fetches
+		// the FP image from where the frame says it is.
+		buf = buf[:arch.RtSigframeSize]
+		if err := t.CopyIn(frameAddr, buf); err != nil {
+			t.crash(int(unix.SIGSEGV), 0, frameAddr, "rt_sigreturn with a bad frame")
+			return ErrNoReturnValue
+		}
 	}
 	mask, stack, err := arch.RestoreSignalFrame(&t.State, frameAddr, buf, t.CopyIn)
 	if err != nil {
