@@ -275,7 +275,9 @@ func signalExternal() {
 // the runtime preempts a loop asynchronously (sysmon sends SIGURG with
 // tgkill to the thread running it; the handler rewrites the interrupted
 // context). Main sleeps 20 times and runs a full GC (which stops the world,
-// preempting both loops); each of those steps must finish within 1 s. The loops also stop by
+// preempting both loops); each of those steps must finish within 3 s (a
+// few ms natively; 1.6 s was seen under uk with a third CPU hog on this
+// 2-CPU machine). The loops also stop by
 // themselves after a bounded number of iterations, so a kernel that cannot
 // preempt gives a FAIL line instead of a hang.
 func preempt() {
@@ -321,8 +323,8 @@ func preempt() {
 	switch {
 	case exhausted.Load() > 0:
 		failf("preempt: the main goroutine did not run until a spinning loop gave up (slowest step %v): no asynchronous preemption", slowest)
-	case slowest > time.Second:
-		failf("preempt: a step of the main goroutine took %v beside two spinning goroutines, want < 1s", slowest)
+	case slowest > 3*time.Second:
+		failf("preempt: a step of the main goroutine took %v beside two spinning goroutines, want < 3s", slowest)
 	default:
 		fmt.Println("preempt: main goroutine ran beside 2 spinning goroutines")
 	}
