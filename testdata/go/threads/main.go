@@ -284,7 +284,10 @@ func preempt() {
 	var stop atomic.Bool
 	var started sync.WaitGroup
 	var done sync.WaitGroup
-	const limit = 3_000_000_000 // about 1-3 s of spinning on this kind of CPU
+	// About 7-20 s of spinning on this kind of CPU: far longer than the
+	// main goroutine's steps take even on a loaded host, so a loop only
+	// runs out when nothing preempted it.
+	const limit = 20_000_000_000
 	var exhausted atomic.Int32
 	for i := 0; i < 2; i++ {
 		started.Add(1)
