@@ -185,7 +185,10 @@ func (tk *Timekeeper) sample() hostSample {
 	m1 := clockNS(unix.CLOCK_MONOTONIC)
 	b := clockNS(unix.CLOCK_BOOTTIME)
 	m2 := clockNS(unix.CLOCK_MONOTONIC)
-	s.bootOff = b - m1/2 - m2/2
+	// BOOTTIME is MONOTONIC plus the time spent suspended, never less:
+	// when the host never slept, the bracket's noise must not make the
+	// offset negative (BOOTTIME would then read below MONOTONIC).
+	s.bootOff = max(0, b-m1/2-m2/2)
 	tai := clockNS(unix.CLOCK_TAI) - clockNS(unix.CLOCK_REALTIME)
 	s.taiOff = (tai + 5e8) / 1e9 * 1e9
 	return s
