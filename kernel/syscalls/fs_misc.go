@@ -210,19 +210,11 @@ const copyChunk = 128 << 10
 
 func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 	outFD, inFD, offAddr, count := int32(a[0]), int32(a[1]), a[2], a[3]
-	in, err := t.FD(inFD)
+	in, out, release, err := transferFDs(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := t.FD(outFD)
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return 0, unix.EBADF
-	}
+	defer release()
 	if out.StatusFlags()&unix.O_APPEND != 0 {
 		return 0, unix.EINVAL
 	}
@@ -280,17 +272,12 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := t.FD(inFD)
+	in, out, release, err := transferFDs(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := t.FD(outFD)
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !in.Readable() || !out.Writable() || out.StatusFlags()&unix.O_APPEND != 0 {
+	defer release()
+	if out.StatusFlags()&unix.O_APPEND != 0 {
 		return 0, unix.EBADF
 	}
 	ist, err := in.Stat(t)

@@ -31,19 +31,11 @@ func sysSplice(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^spliceFAll != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := t.FD(inFD)
+	in, out, release, err := transferFDs(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := t.FD(outFD)
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return 0, unix.EBADF
-	}
+	defer release()
 	inPipe, outPipe := pipe.Of(in), pipe.Of(out)
 	if inPipe == nil && outPipe == nil {
 		return 0, unix.EINVAL
@@ -193,19 +185,11 @@ func sysTee(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^spliceFAll != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := t.FD(inFD)
+	in, out, release, err := transferFDs(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := t.FD(outFD)
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return 0, unix.EBADF
-	}
+	defer release()
 	inPipe, outPipe := pipe.Of(in), pipe.Of(out)
 	if inPipe == nil || outPipe == nil || inPipe == outPipe {
 		return 0, unix.EINVAL
@@ -215,4 +199,25 @@ func sysTee(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	m, err := pipe.Tee(t, inPipe, outPipe, int(min(length, maxRW)), flags&spliceFNonblock != 0)
 	return uint64(m), err
+}
+
+// transferFDs looks up the two descriptors of a copy between files
+// (sendfile, copy_file_range, splice, tee): EBADF unless in is open for
+// reading and out for writing. The caller must call release.
+func transferFDs(t *kernel.Task, inFD, outFD int32) (in, out *vfs.FileDescription, release func(), err error) {
+	in, err = t.FD(inFD)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out, err = t.FD(outFD)
+	if err != nil {
+		in.DecRef()
+		return nil, nil, nil, err
+	}
+	release = func() { in.DecRef(); out.DecRef() }
+	if !in.Readable() || !out.Writable() {
+		release()
+		return nil, nil, nil, unix.EBADF
+	}
+	return in, out, release, nil
 }

@@ -93,8 +93,3 @@ func (d *Device) LinkEndpoint() (stack.LinkEndpoint, error) {
 	}
 	return &link{fd: d.fd, mac: tcpip.LinkAddress(d.MAC), mtu: d.MTU, stop: stop}, nil
 }
-
-// Close releases the device when it was never handed to a link endpoint.
-func (d *Device) Close() error {
-	return unix.Close(d.fd)
-}
