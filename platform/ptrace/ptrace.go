@@ -130,6 +130,10 @@ type Platform struct {
 	mu     sync.Mutex
 	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
 	closed bool                       // protected by mu
+	// spare is the stub that proved the platform works, not yet handed
+	// out: the first NewAddressSpace returns it instead of starting
+	// another (a stub costs milliseconds to start). Protected by mu.
+	spare *AddressSpace
 
 	zmu     sync.Mutex
 	zombies []int // killed stub threads not reaped yet; protected by zmu
@@ -188,7 +192,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		unix.Close(hi)
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
-	as.Release()
+	p.spare = as
 	return p, nil
 }
 
@@ -199,8 +203,16 @@ func (p *Platform) Name() string { return "ptrace" }
 // everything below.
 func (p *Platform) MaxUserAddress() uint64 { return stubBase }
 
-// NewAddressSpace starts a new stub process.
+// NewAddressSpace starts a new stub process (or hands out the one New
+// started as its probe).
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	p.mu.Lock()
+	as := p.spare
+	p.spare = nil
+	p.mu.Unlock()
+	if as != nil {
+		return as, nil
+	}
 	as, err := p.newAddressSpace()
 	if err != nil {
 		return nil, err
@@ -222,6 +234,7 @@ func (p *Platform) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.spare = nil
 	var spaces []*AddressSpace
 	for as := range p.spaces {
 		spaces = append(spaces, as)
