@@ -46,6 +46,15 @@ func (m tmpfsMappable) PageAt(index uint64) (int64, error) {
 	return m.r.PageAt(index, true)
 }
 
+// PeekPage implements mm.PagePeeker: the file's page at index, if it has
+// one inside the file's size.
+func (m tmpfsMappable) PeekPage(index uint64) (int64, bool) {
+	if index >= uint64((m.r.Size()+arch.PageMask)>>arch.PageShift) {
+		return 0, false
+	}
+	return m.r.PresentPage(index)
+}
+
 // MappableFD returns the pages of the file behind fd for mmap, checking the
 // description's access mode against the mapping.
 func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {

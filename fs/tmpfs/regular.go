@@ -106,6 +106,15 @@ func (r *Regular) PageAt(index uint64, allocate bool) (int64, error) {
 	return r.pages[index], nil
 }
 
+// PresentPage returns the memory-file offset of page index if the file has
+// that page (not a hole); it never allocates.
+func (r *Regular) PresentPage(index uint64) (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	off, ok := r.pages[index]
+	return off, ok
+}
+
 // allocLocked gives each index a fresh zeroed page.
 func (r *Regular) allocLocked(idx []uint64) error {
 	if err := r.fs.reservePages(int64(len(idx))); err != nil {

@@ -221,22 +221,15 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		return m.mapPrivateLocked(v, page, page+arch.PageSize)
 	}
 	if v.Object != nil {
-		// Private file mapping: a read maps the file's page read-only;
+		// Private file mapping: a read maps the file's pages read-only;
 		// a write makes a private copy.
+		if v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax {
+			return m.copyFileVMALocked(v, page)
+		}
 		if !write {
 			return m.mapFileRunLocked(v, page, start, end)
 		}
-		src, err := v.Object.PageAt(v.objectIndex(page))
-		if err != nil {
-			return err
-		}
-		n, err := m.mf.Allocate(1)
-		if err != nil {
-			return err
-		}
-		copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(src, arch.PageSize))
-		m.pages[page] = n[0]
-		return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+		return m.copyFilePageLocked(v, page)
 	}
 	// Anonymous private memory: allocate every missing page of the run.
 	var missing []uint64
@@ -262,85 +255,39 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	return m.mapPrivateLocked(v, start, end)
 }
 
-// mapFileRunLocked maps the run [start, end) of a private file mapping
-// for reading: the file's own pages read-only, and the process's private
-// copies where it has them. Only the faulting page must succeed; the run
-// stops at the end of the file.
-func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
-	for a := start; a < end; a += arch.PageSize {
-		if _, ok := m.pages[a]; ok {
-			if err := m.mapPrivateLocked(v, a, a+arch.PageSize); err != nil {
-				return err
-			}
-			continue
-		}
-		src, err := v.Object.PageAt(v.objectIndex(a))
-		if err != nil {
-			if a == page {
-				return err
-			}
-			if a > page {
-				break
-			}
-			continue
-		}
-		if err := m.as.MapFile(a, src, arch.PageSize, v.Prot&^platform.Write); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // mapPrivateLocked maps the present private pages of [start, end), merging
 // runs that are contiguous both in address and in the memory file.
 func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
-	var runAddr uint64
-	var runOff, runLen int64
-	var runProt platform.Access
-	flush := func() error {
-		if runLen == 0 {
-			return nil
-		}
-		err := m.as.MapFile(runAddr, runOff, uint64(runLen), runProt)
-		runLen = 0
-		return err
-	}
+	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
 		off, ok := m.pages[a]
 		if !ok {
-			if err := flush(); err != nil {
+			if err := run.flush(m); err != nil {
 				return err
 			}
 			continue
 		}
-		prot := v.Prot
-		if m.mf.RefCount(off) > 1 {
-			prot &^= platform.Write
-		}
-		if runLen > 0 && a == runAddr+uint64(runLen) && off == runOff+runLen && prot == runProt {
-			runLen += arch.PageSize
-			continue
-		}
-		if err := flush(); err != nil {
+		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
 			return err
 		}
-		runAddr, runOff, runLen, runProt = a, off, arch.PageSize, prot
 	}
-	return flush()
+	return run.flush(m)
 }
 
-// mapSharedLocked maps [start, end) of a shared VMA from its object.
+// mapSharedLocked maps [start, end) of a shared mapping: the object's own
+// pages, allocated where it has none yet.
 func (m *MM) mapSharedLocked(v *VMA, start, end uint64) error {
+	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
 		off, err := v.Object.PageAt(v.objectIndex(a))
 		if err != nil {
 			return err
 		}
-		if err := m.as.MapFile(a, off, arch.PageSize, v.Prot); err != nil {
+		if err := run.add(m, a, off, v.Prot); err != nil {
 			return err
 		}
 	}
-	return nil
+	return run.flush(m)
 }
 
 // errNoVMA distinguishes "nothing mapped" inside translate.

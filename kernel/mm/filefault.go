@@ -1,0 +1,204 @@
+package mm
+
+// Faults on private file mappings. A fault is the most expensive event a
+// platform has (two host round trips on ptrace), and a file's pages already
+// exist, so mapping more of them per fault costs no memory: reads map a
+// window far larger than the anonymous fault run, and a program's small
+// writable file mappings (its data segment) are copied whole at their first
+// touch instead of one page per write fault.
+
+import (
+	"uk/arch"
+	"uk/platform"
+)
+
+// PagePeeker is implemented by Mappables that can report a page they
+// already hold without allocating one. Faults use it to map ahead: only
+// pages that exist are mapped ahead, so a sparse file gains no memory.
+type PagePeeker interface {
+	// PeekPage returns the memory-file offset of page index if the object
+	// has that page.
+	PeekPage(index uint64) (int64, bool)
+}
+
+const (
+	// fileFaultRun is the aligned window a read fault in a private file
+	// mapping maps, when the object is a PagePeeker: 2 MiB covers most
+	// static programs' text in one fault.
+	fileFaultRun = 2 << 20
+	// copyWholeMax is the largest writable private file mapping copied
+	// whole at its first fault. ELF data segments are this small and are
+	// written anyway; larger mappings copy page by page as Linux does, so
+	// a big file mapped writable but only read is never duplicated.
+	copyWholeMax = 256 << 10
+)
+
+// peekPage returns the object's page at index for mapping ahead, without
+// allocating: false when the object cannot say or lacks it.
+func peekPage(v *VMA, index uint64) (int64, bool) {
+	p, ok := v.Object.(PagePeeker)
+	if !ok {
+		return 0, false
+	}
+	return p.PeekPage(index)
+}
+
+// fileWindow is the range a read fault at page in the private file
+// mapping v maps: a fileFaultRun window when the object can be peeked,
+// else the anonymous [start, end) run.
+func fileWindow(v *VMA, page, start, end uint64) (uint64, uint64) {
+	if _, ok := v.Object.(PagePeeker); !ok || v.GrowsDown {
+		return start, end
+	}
+	ws := page &^ (fileFaultRun - 1)
+	we := ws + fileFaultRun
+	return max(ws, v.Start), min(we, v.End)
+}
+
+// mapFileRunLocked maps [start, end) of a private file mapping for
+// reading: the file's own pages read-only and the process's private copies
+// where it has them. Only the faulting page must succeed; other pages are
+// mapped if the object already has them (or, for objects that cannot be
+// peeked, if PageAt gives them), and the run stops at the end of the file.
+func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
+	start, end = fileWindow(v, page, start, end)
+	_, peekable := v.Object.(PagePeeker)
+	var run mapRun
+	for a := start; a < end; a += arch.PageSize {
+		if off, ok := m.pages[a]; ok {
+			if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+				return err
+			}
+			continue
+		}
+		var src int64
+		if a != page && peekable {
+			off, ok := peekPage(v, v.objectIndex(a))
+			if !ok {
+				if err := run.flush(m); err != nil {
+					return err
+				}
+				continue
+			}
+			src = off
+		} else {
+			off, err := v.Object.PageAt(v.objectIndex(a))
+			if err != nil {
+				if a == page {
+					return err
+				}
+				if err := run.flush(m); err != nil {
+					return err
+				}
+				if a > page {
+					break
+				}
+				continue
+			}
+			src = off
+		}
+		if err := run.add(m, a, src, v.Prot&^platform.Write); err != nil {
+			return err
+		}
+	}
+	return run.flush(m)
+}
+
+// copyFileVMALocked gives the small writable private file mapping v a
+// private copy of every file page it does not have yet and maps the whole
+// VMA. The faulting page must be copied; others are copied only if the
+// file has them (a hole or a page past the end of the file still faults
+// on its own).
+func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
+	var addrs []uint64
+	var srcs []int64
+	for a := v.Start; a < v.End; a += arch.PageSize {
+		if _, ok := m.pages[a]; ok {
+			continue
+		}
+		var src int64
+		if a == page {
+			off, err := v.Object.PageAt(v.objectIndex(a))
+			if err != nil {
+				return err
+			}
+			src = off
+		} else {
+			off, ok := peekPage(v, v.objectIndex(a))
+			if !ok {
+				continue
+			}
+			src = off
+		}
+		addrs = append(addrs, a)
+		srcs = append(srcs, src)
+	}
+	offs, err := m.mf.Allocate(len(addrs))
+	if err != nil {
+		// Memory is short: copy just the page that faulted.
+		return m.copyFilePageLocked(v, page)
+	}
+	for i, a := range addrs {
+		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(srcs[i], arch.PageSize))
+		m.pages[a] = offs[i]
+	}
+	return m.mapPrivateLocked(v, v.Start, v.End)
+}
+
+// copyFilePageLocked gives the private file mapping v its own copy of the
+// file's page at page and maps it.
+func (m *MM) copyFilePageLocked(v *VMA, page uint64) error {
+	src, err := v.Object.PageAt(v.objectIndex(page))
+	if err != nil {
+		return err
+	}
+	n, err := m.mf.Allocate(1)
+	if err != nil {
+		return err
+	}
+	copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(src, arch.PageSize))
+	m.pages[page] = n[0]
+	return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+}
+
+// privateProt is the protection a private page at off is mapped with: the
+// VMA's, less write while the page is shared copy-on-write.
+func (m *MM) privateProt(v *VMA, off int64) platform.Access {
+	if m.mf.RefCount(off) > 1 {
+		return v.Prot &^ platform.Write
+	}
+	return v.Prot
+}
+
+// mapRun gathers pages into runs contiguous in address, memory-file offset
+// and protection, so that each run is one platform mapping.
+type mapRun struct {
+	addr uint64
+	off  int64
+	n    int64 // bytes in the run; 0 when empty
+	prot platform.Access
+}
+
+// add appends the page at addr (memory-file offset off) to the run, first
+// mapping the run so far if the page does not extend it.
+func (r *mapRun) add(m *MM, addr uint64, off int64, prot platform.Access) error {
+	if r.n > 0 && addr == r.addr+uint64(r.n) && off == r.off+r.n && prot == r.prot {
+		r.n += arch.PageSize
+		return nil
+	}
+	if err := r.flush(m); err != nil {
+		return err
+	}
+	r.addr, r.off, r.n, r.prot = addr, off, arch.PageSize, prot
+	return nil
+}
+
+// flush maps the run gathered so far and empties it.
+func (r *mapRun) flush(m *MM) error {
+	if r.n == 0 {
+		return nil
+	}
+	n := r.n
+	r.n = 0
+	return m.as.MapFile(r.addr, r.off, uint64(n), r.prot)
+}
