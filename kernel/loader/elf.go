@@ -13,7 +13,6 @@
 package loader
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -52,15 +51,20 @@ type Type uint16
 const (
 	// TypeExec is ET_EXEC: a position-dependent executable whose segment
 	// addresses are absolute.
-	TypeExec Type = Type(elf.ET_EXEC)
+	TypeExec Type = etExec
 	// TypeDyn is ET_DYN: a position-independent executable or shared object
 	// (ld.so); segment addresses are relative to a load bias the loader
 	// chooses.
-	TypeDyn Type = Type(elf.ET_DYN)
+	TypeDyn Type = etDyn
 )
 
 // String names the type as readelf does.
-func (t Type) String() string { return elf.Type(t).String() }
+func (t Type) String() string {
+	if s, ok := typeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("ET_%#x", uint16(t))
+}
 
 // Prot is a set of memory protections in unix.PROT_READ/PROT_WRITE/PROT_EXEC
 // bits (not ELF's PF_* bits, which are in a different order), so it can go
@@ -200,28 +204,28 @@ func ParseELF(r io.ReaderAt, size int64) (*ELF, error) {
 	if err := readFull(r, hdr[:n], 0, "ELF header"); err != nil {
 		return nil, err
 	}
-	if string(hdr[:4]) != elf.ELFMAG {
+	if string(hdr[:4]) != elfMagic {
 		return nil, elfErrorf("not an ELF file")
 	}
 	if n < elfHeaderSize {
 		return nil, elfErrorf("truncated ELF: header beyond end of file")
 	}
-	switch elf.Class(hdr[elf.EI_CLASS]) {
-	case elf.ELFCLASS64:
-	case elf.ELFCLASS32:
+	switch hdr[eiClass] {
+	case elfClass64:
+	case elfClass32:
 		return nil, elfErrorf("32-bit ELF is not supported (uk runs x86-64 programs only)")
 	default:
-		return nil, elfErrorf("invalid ELF class %d", hdr[elf.EI_CLASS])
+		return nil, elfErrorf("invalid ELF class %d", hdr[eiClass])
 	}
 	le := binary.LittleEndian
-	machine := elf.Machine(le.Uint16(hdr[18:]))
-	if elf.Data(hdr[elf.EI_DATA]) != elf.ELFDATA2LSB {
-		return nil, elfErrorf("not an x86-64 ELF (big-endian or invalid data encoding %d)", hdr[elf.EI_DATA])
+	machine := le.Uint16(hdr[18:])
+	if hdr[eiData] != elfData2LSB {
+		return nil, elfErrorf("not an x86-64 ELF (big-endian or invalid data encoding %d)", hdr[eiData])
 	}
-	if machine != elf.EM_X86_64 {
-		return nil, elfErrorf("not an x86-64 ELF (machine %v)", machine)
+	if machine != emX86_64 {
+		return nil, elfErrorf("not an x86-64 ELF (machine %s)", machineName(machine))
 	}
-	if v := hdr[elf.EI_VERSION]; v != byte(elf.EV_CURRENT) {
+	if v := hdr[eiVersion]; v != evCurrent {
 		return nil, elfErrorf("invalid ELF version %d", v)
 	}
 	e := &ELF{
@@ -231,11 +235,11 @@ func ParseELF(r io.ReaderAt, size int64) (*ELF, error) {
 		Phentsize: le.Uint16(hdr[54:]),
 		Phnum:     le.Uint16(hdr[56:]),
 	}
-	switch elf.Type(e.Type) {
-	case elf.ET_EXEC, elf.ET_DYN:
-	case elf.ET_REL:
+	switch e.Type {
+	case etExec, etDyn:
+	case etRel:
 		return nil, elfErrorf("unsupported ELF type: relocatable object (ET_REL), link it first")
-	case elf.ET_CORE:
+	case etCore:
 		return nil, elfErrorf("unsupported ELF type: core dump (ET_CORE)")
 	default:
 		return nil, elfErrorf("unsupported ELF type %#x", uint16(e.Type))
@@ -265,15 +269,15 @@ func ParseELF(r io.ReaderAt, size int64) (*ELF, error) {
 	)
 	for i := 0; i < int(e.Phnum); i++ {
 		p := table[i*elfPhdrSize:]
-		typ := elf.ProgType(le.Uint32(p[0:]))
-		flags := elf.ProgFlag(le.Uint32(p[4:]))
+		typ := le.Uint32(p[0:])
+		flags := le.Uint32(p[4:])
 		off := le.Uint64(p[8:])
 		vaddr := le.Uint64(p[16:])
 		filesz := le.Uint64(p[32:])
 		memsz := le.Uint64(p[40:])
 		align := le.Uint64(p[48:])
 		switch typ {
-		case elf.PT_LOAD:
+		case ptLoad:
 			s, err := checkSegment(e, off, vaddr, filesz, memsz, size)
 			if err != nil {
 				return nil, err
@@ -281,7 +285,7 @@ func ParseELF(r io.ReaderAt, size int64) (*ELF, error) {
 			s.Align = align
 			s.Prot = protOf(flags)
 			e.Segments = append(e.Segments, s)
-		case elf.PT_INTERP:
+		case ptInterp:
 			// Linux uses the first PT_INTERP and ignores later ones.
 			if haveInterp {
 				continue
@@ -297,15 +301,15 @@ func ParseELF(r io.ReaderAt, size int64) (*ELF, error) {
 				return nil, elfErrorf("truncated ELF: interpreter path beyond end of file")
 			}
 			interpOff, interpSize = off, filesz
-		case elf.PT_PHDR:
+		case ptPhdr:
 			if !havePhdr {
 				havePhdr, phdrVaddr = true, vaddr
 			}
-		case elf.PT_GNU_STACK:
+		case ptGNUStack:
 			// As Linux: the first PT_GNU_STACK decides.
 			if !e.GNUStack {
 				e.GNUStack = true
-				e.ExecStack = flags&elf.PF_X != 0
+				e.ExecStack = flags&pfX != 0
 			}
 		}
 	}
@@ -370,15 +374,15 @@ func checkSegment(e *ELF, off, vaddr, filesz, memsz uint64, size int64) (Segment
 	return Segment{Vaddr: vaddr, Memsz: memsz, Off: off, Filesz: filesz}, nil
 }
 
-func protOf(f elf.ProgFlag) Prot {
+func protOf(f uint32) Prot {
 	var p Prot
-	if f&elf.PF_R != 0 {
+	if f&pfR != 0 {
 		p |= ProtRead
 	}
-	if f&elf.PF_W != 0 {
+	if f&pfW != 0 {
 		p |= ProtWrite
 	}
-	if f&elf.PF_X != 0 {
+	if f&pfX != 0 {
 		p |= ProtExec
 	}
 	return p

@@ -433,7 +433,7 @@ func crossCheck(t *testing.T, path string, e *ELF) {
 	}
 	for i, p := range loads {
 		s := e.Segments[i]
-		if s.Vaddr != p.Vaddr || s.Memsz != p.Memsz || s.Off != p.Off || s.Filesz != p.Filesz || s.Align != p.Align || s.Prot != protOf(p.Flags) {
+		if s.Vaddr != p.Vaddr || s.Memsz != p.Memsz || s.Off != p.Off || s.Filesz != p.Filesz || s.Align != p.Align || s.Prot != protOf(uint32(p.Flags)) {
 			t.Errorf("%s: segment %d = %+v, debug/elf %+v", path, i, s, p.ProgHeader)
 		}
 	}
@@ -501,5 +501,36 @@ func TestParseRealGo(t *testing.T) {
 	e := parseFile(t, exe)
 	if e.Type != TypeExec {
 		t.Errorf("Go binary type %v", e.Type)
+	}
+}
+
+// The names the loader prints are readelf's, for the values it spells out
+// itself instead of importing debug/elf; debug/elf is the reference here.
+func TestELFNamesMatchDebugELF(t *testing.T) {
+	for _, typ := range []elf.Type{elf.ET_NONE, elf.ET_REL, elf.ET_EXEC, elf.ET_DYN, elf.ET_CORE} {
+		if got, want := Type(typ).String(), typ.String(); got != want {
+			t.Errorf("Type(%d) = %q, want %q", typ, got, want)
+		}
+	}
+	for _, m := range []elf.Machine{elf.EM_386, elf.EM_ARM, elf.EM_AARCH64, elf.EM_RISCV, elf.EM_X86_64, elf.EM_PPC64, elf.EM_S390, elf.EM_MIPS} {
+		if got, want := machineName(uint16(m)), m.String(); got != want {
+			t.Errorf("machineName(%d) = %q, want %q", m, got, want)
+		}
+	}
+	consts := []struct {
+		name      string
+		ours, std uint64
+	}{
+		{"ELFCLASS64", elfClass64, uint64(elf.ELFCLASS64)}, {"ELFCLASS32", elfClass32, uint64(elf.ELFCLASS32)},
+		{"ELFDATA2LSB", elfData2LSB, uint64(elf.ELFDATA2LSB)}, {"EI_CLASS", eiClass, elf.EI_CLASS},
+		{"EI_DATA", eiData, elf.EI_DATA}, {"EI_VERSION", eiVersion, elf.EI_VERSION},
+		{"PT_LOAD", ptLoad, uint64(elf.PT_LOAD)}, {"PT_INTERP", ptInterp, uint64(elf.PT_INTERP)},
+		{"PT_PHDR", ptPhdr, uint64(elf.PT_PHDR)}, {"PT_GNU_STACK", ptGNUStack, uint64(elf.PT_GNU_STACK)},
+		{"PF_R", pfR, uint64(elf.PF_R)}, {"PF_W", pfW, uint64(elf.PF_W)}, {"PF_X", pfX, uint64(elf.PF_X)},
+	}
+	for _, c := range consts {
+		if c.ours != c.std {
+			t.Errorf("%s = %#x, debug/elf says %#x", c.name, c.ours, c.std)
+		}
 	}
 }
