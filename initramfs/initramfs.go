@@ -1,6 +1,6 @@
 // Package initramfs fills a tmpfs root from a newc cpio archive (plain or
-// gzip-compressed, detected by magic), read with u-root's pkg/cpio, or from
-// a host directory tree (uk run --rootfs DIR). Everything goes through the
+// gzip-compressed, detected by magic), parsed here, or from a host
+// directory tree (uk run --rootfs DIR). Everything goes through the
 // VFS with root credentials, so the result is what a privileged process
 // creating the same files would get; modes, owners and mtimes are kept.
 //
@@ -19,7 +19,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
@@ -116,45 +115,61 @@ func hexField(h []byte, i int) (uint64, error) {
 
 func round4(n int64) int64 { return (n + 3) &^ 3 }
 
-// check validates the header at pos before pkg/cpio reads it (pkg/cpio
-// would allocate a name buffer of whatever size the header claims) and
-// returns where the next record starts.
-func check(data []byte, pos int64) (next int64, err error) {
+// record is one newc archive member. Its fields are the header's, in
+// header order; Name is normalized as pkg/cpio and the kernel do (leading
+// slashes dropped, cleaned); Data aliases the archive.
+type record struct {
+	Ino, Mode, UID, GID, NLink, MTime, FileSize uint64
+	Major, Minor, Rmajor, Rminor                uint64
+	Name                                        string
+	Data                                        []byte
+}
+
+// parseRecord reads the record at pos, checking every length against the
+// archive before using it, and returns where the next record starts.
+func parseRecord(data []byte, pos int64) (rec record, next int64, err error) {
 	rest := int64(len(data)) - pos
 	if rest < headerLen {
-		return 0, fmt.Errorf("truncated header (%d of %d bytes)", rest, headerLen)
+		return rec, 0, fmt.Errorf("truncated header (%d of %d bytes)", rest, headerLen)
 	}
 	h := data[pos : pos+headerLen]
 	if string(h[:6]) != "070701" {
 		if string(h[:6]) == "070707" || string(h[:6]) == "070702" {
-			return 0, fmt.Errorf("unsupported cpio format %q (only newc 070701)", h[:6])
+			return rec, 0, fmt.Errorf("unsupported cpio format %q (only newc 070701)", h[:6])
 		}
-		return 0, fmt.Errorf("bad magic %q (want newc 070701)", h[:6])
+		return rec, 0, fmt.Errorf("bad magic %q (want newc 070701)", h[:6])
 	}
-	for i := 0; i < 13; i++ {
-		if _, err := hexField(h, i); err != nil {
-			return 0, err
+	var f [13]uint64
+	for i := range f {
+		if f[i], err = hexField(h, i); err != nil {
+			return rec, 0, err
 		}
 	}
-	size, _ := hexField(h, 6)
-	nameLen, _ := hexField(h, 11)
+	size, nameLen := f[6], f[11]
 	if nameLen == 0 || nameLen > vfs.PathMax {
-		return 0, fmt.Errorf("bad name length %d", nameLen)
+		return rec, 0, fmt.Errorf("bad name length %d", nameLen)
 	}
 	nameEnd := pos + headerLen + int64(nameLen)
 	if nameEnd > int64(len(data)) {
-		return 0, fmt.Errorf("truncated name (needs %d bytes, archive has %d)", nameLen, int64(len(data))-pos-headerLen)
+		return rec, 0, fmt.Errorf("truncated name (needs %d bytes, archive has %d)", nameLen, int64(len(data))-pos-headerLen)
 	}
 	if data[nameEnd-1] != 0 {
-		return 0, fmt.Errorf("name not NUL-terminated")
+		return rec, 0, fmt.Errorf("name not NUL-terminated")
 	}
+	name := data[pos+headerLen : nameEnd-1]
 	dataStart := round4(nameEnd)
 	end := dataStart + int64(size)
 	if end > int64(len(data)) {
-		return 0, fmt.Errorf("truncated contents of %q (needs %d bytes, archive has %d)",
-			data[pos+headerLen:nameEnd-1], size, max(0, int64(len(data))-dataStart))
+		return rec, 0, fmt.Errorf("truncated contents of %q (needs %d bytes, archive has %d)",
+			name, size, max(0, int64(len(data))-dataStart))
 	}
-	return round4(end), nil
+	rec = record{
+		Ino: f[0], Mode: f[1], UID: f[2], GID: f[3], NLink: f[4], MTime: f[5], FileSize: size,
+		Major: f[7], Minor: f[8], Rmajor: f[9], Rminor: f[10],
+		Name: path.Clean(strings.TrimLeft(string(name), "/")),
+		Data: data[dataStart:end],
+	}
+	return rec, round4(end), nil
 }
 
 func (l *loader) run(data []byte) error {
@@ -170,19 +185,14 @@ func (l *loader) run(data []byte) error {
 			break
 		}
 		pos &^= 3 // records start 4-aligned; padding ends on the boundary
-		next, err := check(data, pos)
+		rec, next, err := parseRecord(data, pos)
 		if err != nil {
 			return fmt.Errorf("initramfs: record at %sbyte %d: %w", l.where, pos, err)
 		}
-		rr := cpio.Newc.Reader(bytes.NewReader(data[pos:]))
-		rec, err := rr.ReadRecord()
-		if err == io.EOF { // the trailer
+		if rec.Name == trailer {
 			pos = next
 			sawRecord = true
 			continue
-		}
-		if err != nil {
-			return fmt.Errorf("initramfs: record at %sbyte %d: %w", l.where, pos, err)
 		}
 		if err := l.record(rec); err != nil {
 			return fmt.Errorf("initramfs: record at %sbyte %d (%q): %w", l.where, pos, rec.Name, err)
@@ -242,7 +252,7 @@ func (l *loader) clear(name string, keepDir bool) error {
 	return l.v.UnlinkAt(l.ctx, l.at, name, 0)
 }
 
-func (l *loader) record(rec cpio.Record) error {
+func (l *loader) record(rec record) error {
 	name := rec.Name
 	if name == ".." || strings.HasPrefix(name, "../") {
 		return fmt.Errorf("name escapes the root")
@@ -273,11 +283,7 @@ func (l *loader) record(rec cpio.Record) error {
 		if rec.FileSize > vfs.PathMax {
 			return fmt.Errorf("symlink target of %d bytes", rec.FileSize)
 		}
-		target := make([]byte, rec.FileSize)
-		if _, err := rec.ReadAt(target, 0); err != nil && !(err == io.EOF && len(target) == 0) {
-			return fmt.Errorf("read symlink target: %w", err)
-		}
-		if err := l.v.SymlinkAt(l.ctx, string(target), l.at, name); err != nil {
+		if err := l.v.SymlinkAt(l.ctx, string(rec.Data), l.at, name); err != nil {
 			return err
 		}
 	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO, unix.S_IFSOCK:
@@ -307,7 +313,7 @@ func (l *loader) record(rec cpio.Record) error {
 // regular creates a file or, for a later record of a hard-linked set,
 // links it to the first (only when nlink > 1 and ino != 0: u-root images
 // have ino 0 everywhere).
-func (l *loader) regular(rec cpio.Record, name string, perm uint32) error {
+func (l *loader) regular(rec record, name string, perm uint32) error {
 	if rec.NLink > 1 && rec.Ino != 0 {
 		k := linkKey{rec.Ino, rec.Major, rec.Minor}
 		if first, ok := l.links[k]; ok {
@@ -326,20 +332,11 @@ func (l *loader) regular(rec cpio.Record, name string, perm uint32) error {
 		return err
 	}
 	defer fd.DecRef()
-	buf := make([]byte, 256<<10)
-	for off := int64(0); off < int64(rec.FileSize); {
-		n := int64(len(buf))
-		if rem := int64(rec.FileSize) - off; rem < n {
-			n = rem
-		}
-		got, err := rec.ReadAt(buf[:n], off)
-		if int64(got) != n {
-			return fmt.Errorf("read contents at %d: %v", off, err)
-		}
-		if w, err := fd.Write(l.ctx, buf[:n]); err != nil || int64(w) != n {
-			return fmt.Errorf("write contents: %d of %d bytes: %w", w, n, errOr(err, unix.ENOSPC))
-		}
-		off += n
+	if len(rec.Data) == 0 {
+		return nil
+	}
+	if w, err := fd.Write(l.ctx, rec.Data); err != nil || w != len(rec.Data) {
+		return fmt.Errorf("write contents: %d of %d bytes: %w", w, len(rec.Data), errOr(err, unix.ENOSPC))
 	}
 	return nil
 }
