@@ -1,0 +1,221 @@
+package mm
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel/memfile"
+	"uk/platform"
+)
+
+// fakeFile is a file object with some pages present (holes elsewhere) and
+// a size in pages; it counts the pages PageAt had to allocate.
+type fakeFile struct {
+	mf        *memfile.File
+	pages     map[uint64]int64
+	size      uint64 // pages
+	allocated int
+	peekable  bool
+}
+
+func newFakeFile(t *testing.T, mf *memfile.File, size uint64, present ...uint64) *fakeFile {
+	t.Helper()
+	f := &fakeFile{mf: mf, pages: map[uint64]int64{}, size: size, peekable: true}
+	offs, err := mf.Allocate(len(present))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, idx := range present {
+		f.pages[idx] = offs[i]
+		b := mf.Bytes(offs[i], arch.PageSize)
+		for j := range b {
+			b[j] = byte(idx + 1)
+		}
+	}
+	return f
+}
+
+func (f *fakeFile) PageAt(index uint64) (int64, error) {
+	if index >= f.size {
+		return 0, unix.EFAULT
+	}
+	if off, ok := f.pages[index]; ok {
+		return off, nil
+	}
+	offs, err := f.mf.Allocate(1)
+	if err != nil {
+		return 0, err
+	}
+	f.pages[index] = offs[0]
+	f.allocated++
+	return offs[0], nil
+}
+
+// peekableFile is a fakeFile that also implements PagePeeker.
+type peekableFile struct{ *fakeFile }
+
+func (f peekableFile) PeekPage(index uint64) (int64, bool) {
+	if index >= f.size {
+		return 0, false
+	}
+	off, ok := f.pages[index]
+	return off, ok
+}
+
+func pagesRange(from, to uint64) []uint64 {
+	var idx []uint64
+	for i := from; i < to; i++ {
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// A read fault in a private file mapping maps the file's pages around it
+// (2 MiB aligned window) read-only, skips holes without allocating them,
+// and does so in as few platform mappings as the layout allows.
+func TestFileReadFaultMapsWindow(t *testing.T) {
+	m, as, mf := newMM(t)
+	const npages = 600 // more than one window
+	present := append(pagesRange(0, 100), pagesRange(101, npages)...) // page 100 is a hole
+	f := newFakeFile(t, mf, npages, present...)
+	calls := 0
+	counting := &countingAS{fakeAS: as, calls: &calls}
+	m.as = counting
+	base, err := m.Mmap(MmapOpts{Length: npages * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault := base + 10*arch.PageSize
+	if r := m.HandleFault(fault, platform.Exec, fault); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	winStart := max(base, fault&^(fileFaultRun-1))
+	winEnd := min(base+npages*arch.PageSize, winStart&^(fileFaultRun-1)+fileFaultRun)
+	for a := winStart; a < winEnd; a += arch.PageSize {
+		idx := (a - base) >> arch.PageShift
+		off, ok := as.mapped[a]
+		if idx == 100 {
+			if ok {
+				t.Errorf("hole at page %d mapped", idx)
+			}
+			continue
+		}
+		if !ok || off != f.pages[idx] {
+			t.Fatalf("page %d of the window not mapped to the file's page", idx)
+		}
+		if as.prot[a]&platform.Write != 0 {
+			t.Fatalf("page %d mapped writable", idx)
+		}
+	}
+	if f.allocated != 0 {
+		t.Errorf("mapping ahead allocated %d pages of the file", f.allocated)
+	}
+	// Two runs around the hole at most (plus one per discontiguity the
+	// allocator made, none here).
+	if calls > 2 {
+		t.Errorf("%d platform mappings for one window, want at most 2", calls)
+	}
+}
+
+// Without PeekPage the window stays the anonymous fault run, so a sparse
+// object gains no more pages than Linux's fault-around would touch.
+func TestFileReadFaultWithoutPeekStaysSmall(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 64)
+	base, err := m.Mmap(MmapOpts{Length: 64 * arch.PageSize, Prot: platform.Read, Object: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(base, platform.Read, 0); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if n := len(as.mapped); n > faultRun/arch.PageSize {
+		t.Errorf("%d pages mapped, want at most the %d of one fault run", n, faultRun/arch.PageSize)
+	}
+}
+
+// A small writable private file mapping is copied whole at its first
+// fault: every page the file has becomes private and writable, the file is
+// untouched, and pages past the end of the file still fault on their own.
+func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 6, 0, 1, 2, 4, 5) // page 3 is a hole
+	base, err := m.Mmap(MmapOpts{Length: 8 * arch.PageSize, Prot: rw, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(base+arch.PageSize, platform.Read, 0); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	for _, idx := range []uint64{0, 1, 2, 4, 5} {
+		a := base + idx*arch.PageSize
+		off, ok := m.pages[a]
+		if !ok {
+			t.Fatalf("page %d not copied", idx)
+		}
+		if off == f.pages[idx] {
+			t.Fatalf("page %d maps the file's own page", idx)
+		}
+		if !bytes.Equal(mf.Bytes(off, arch.PageSize), mf.Bytes(f.pages[idx], arch.PageSize)) {
+			t.Fatalf("page %d copy differs from the file", idx)
+		}
+		if as.mapped[a] != off || as.prot[a] != rw {
+			t.Fatalf("page %d not mapped writable to its copy", idx)
+		}
+	}
+	if _, ok := m.pages[base+3*arch.PageSize]; ok || f.allocated != 0 {
+		t.Errorf("hole copied or allocated (allocated %d)", f.allocated)
+	}
+	// A write through the copy does not reach the file.
+	if err := m.CopyOut(base, []byte("changed")); err != nil {
+		t.Fatal(err)
+	}
+	if mf.Bytes(f.pages[0], 1)[0] != 1 {
+		t.Errorf("write to a private mapping reached the file")
+	}
+	// Past the end of the file: SIGBUS, as on Linux.
+	if r := m.HandleFault(base+7*arch.PageSize, platform.Read, 0); r != FaultNoMem {
+		t.Errorf("fault past EOF = %v, want SIGBUS (FaultNoMem)", r)
+	}
+}
+
+// A large writable private mapping keeps Linux's page-at-a-time copying:
+// reads share the file's pages, a write copies just its page.
+func TestLargeWritableFileMappingCopiesPerPage(t *testing.T) {
+	m, as, mf := newMM(t)
+	n := uint64(copyWholeMax/arch.PageSize + 16)
+	f := newFakeFile(t, mf, n, pagesRange(0, n)...)
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(base, platform.Read, 0); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if len(m.pages) != 0 {
+		t.Fatalf("a read copied %d pages", len(m.pages))
+	}
+	if as.prot[base]&platform.Write != 0 {
+		t.Fatalf("file page mapped writable")
+	}
+	if r := m.HandleFault(base+arch.PageSize, platform.Write, 0); r != FaultHandled {
+		t.Fatalf("write fault = %v", r)
+	}
+	if len(m.pages) != 1 {
+		t.Errorf("a write copied %d pages, want 1", len(m.pages))
+	}
+}
+
+// countingAS counts MapFile calls.
+type countingAS struct {
+	*fakeAS
+	calls *int
+}
+
+func (c *countingAS) MapFile(addr uint64, off int64, length uint64, a platform.Access) error {
+	*c.calls++
+	return c.fakeAS.MapFile(addr, off, length, a)
+}
