@@ -78,7 +78,7 @@ func pagesRange(from, to uint64) []uint64 {
 // and does so in as few platform mappings as the layout allows.
 func TestFileReadFaultMapsWindow(t *testing.T) {
 	m, as, mf := newMM(t)
-	const npages = 600 // more than one window
+	const npages = 600                                                // more than one window
 	present := append(pagesRange(0, 100), pagesRange(101, npages)...) // page 100 is a hole
 	f := newFakeFile(t, mf, npages, present...)
 	calls := 0
