@@ -1,6 +1,9 @@
 package arch
 
-import "strconv"
+import (
+	"strconv"
+	"sync"
+)
 
 // Auxiliary vector entry types (AT_*), from Linux's include/uapi/linux/auxvec.h
 // and arch/x86/include/uapi/asm/auxvec.h.
@@ -81,9 +84,15 @@ func EncodeAuxv(entries []AuxEntry) []byte {
 // HWCAP returns AT_HWCAP as Linux reports it on x86-64: the CPUID leaf 1
 // EDX feature word (FPU, TSC, CMOV, SSE, SSE2, ...), which is also what the
 // CPU gives an application that executes CPUID itself.
-func HWCAP() uint64 {
-	return uint64(hostCPU().leaf1EDX)
-}
+//
+// It executes one CPUID rather than gathering all of hostCPU's facts: every
+// exec needs it, and each CPUID is a trap to the hypervisor in a VM.
+func HWCAP() uint64 { return hwcap() }
+
+var hwcap = sync.OnceValue(func() uint64 {
+	_, _, _, edx := CPUID(1, 0)
+	return uint64(edx)
+})
 
 // HWCAP2 returns AT_HWCAP2. Linux sets bit 0 (RING3MWAIT, Xeon Phi only)
 // and bit 1 (FSGSBASE, when the kernel enabled CR4.FSGSBASE). uk reports
