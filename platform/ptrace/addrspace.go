@@ -167,32 +167,38 @@ func (p *Platform) execStub(reqFD int) (int, error) {
 
 // prepareStub empties a fresh stub's address space around the stub code and
 // maps the request page, closes every fd but the memory file, and installs
-// the stub's seccomp filter.
+// the stub's seccomp filter. It takes two injections: the request page
+// first, then everything else as one batch read from it (each injection is
+// a host round trip, and they are on the path of every uk start).
 func prepareStub(pid int, req []byte) error {
-	steps := []struct {
-		what string
-		nr   uint64
-		args []uint64
-	}{
+	// MAP_FIXED replaces whatever the kernel put there (its stack may
+	// reach this high).
+	r, err := injectSyscall(pid, unix.SYS_MMAP, reqPage, arch.PageSize, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED, 4, 0)
+	if err == nil {
+		err = errnoOf(r)
+	}
+	if err != nil {
+		return fmt.Errorf("prepare stub: map request page: %w", err)
+	}
+	filter, err := writeFilter(req)
+	if err != nil {
+		return fmt.Errorf("prepare stub: %w", err)
+	}
+	defer clear(req)
+	steps := []request{
 		// Everything below the stub: the kernel's stack, vDSO, vvar.
-		{"unmap below stub", unix.SYS_MUNMAP, []uint64{0, stubBase}},
-		// Everything above the code page, should the stack be there.
-		{"unmap above stub", unix.SYS_MUNMAP, []uint64{stubBase + arch.PageSize, stubEnd - stubBase - arch.PageSize}},
-		{"map request page", unix.SYS_MMAP, []uint64{reqPage, arch.PageSize, unix.PROT_READ, unix.MAP_SHARED | unix.MAP_FIXED, 4, 0}},
+		{nr: unix.SYS_MUNMAP, args: [6]uint64{0, stubBase}},
+		// Everything above the request page, should the stack be there.
+		{nr: unix.SYS_MUNMAP, args: [6]uint64{reqPage + arch.PageSize, stubEnd - reqPage - arch.PageSize}},
 		// The request fd, and any fd uk inherited without O_CLOEXEC and
 		// so passed on through exec: the stub keeps only fd 3.
-		{"close other fds", unix.SYS_CLOSE_RANGE, []uint64{4, 1<<32 - 1, 0}},
+		{nr: unix.SYS_CLOSE_RANGE, args: [6]uint64{4, 1<<32 - 1, 0}},
+		// No new privileges is required for an unprivileged filter and
+		// harmless otherwise.
+		{nr: unix.SYS_PRCTL, args: [6]uint64{unix.PR_SET_NO_NEW_PRIVS, 1}},
+		{nr: unix.SYS_SECCOMP, args: [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, filter}},
 	}
-	for _, s := range steps {
-		r, err := injectSyscall(pid, s.nr, s.args...)
-		if err != nil {
-			return fmt.Errorf("prepare stub: %s: %w", s.what, err)
-		}
-		if err := errnoOf(r); err != nil {
-			return fmt.Errorf("prepare stub: %s: %w", s.what, err)
-		}
-	}
-	if err := installFilter(pid, req); err != nil {
+	if err := runBatch(pid, req, steps); err != nil {
 		return fmt.Errorf("prepare stub: %w", err)
 	}
 	return nil
@@ -275,26 +281,39 @@ func (as *AddressSpace) flushAnywhereLocked() error {
 func (as *AddressSpace) flushLocked(tid int) error {
 	for len(as.pending) > 0 {
 		n := min(len(as.pending), maxBatch)
-		for i, r := range as.pending[:n] {
-			rec := as.req[i*reqSize : (i+1)*reqSize]
-			putUint64(rec[0:], r.nr)
-			for j, a := range r.args {
-				putUint64(rec[8+8*j:], a)
-			}
-		}
-		regs := injectRegs(siteBatch)
-		regs.Rbx = reqPage
-		regs.R12 = uint64(n)
-		if err := runInjected(tid, &regs, siteBatch+0x31); err != nil {
+		err := runBatch(tid, as.req, as.pending[:n])
+		if err != nil {
 			as.pending = as.pending[:0]
 			return fmt.Errorf("ptrace: flush mappings: %w", err)
 		}
-		if regs.R12 != 0 {
-			failed := as.pending[n-int(regs.R12)]
-			as.pending = as.pending[:0]
-			return fmt.Errorf("ptrace: stub syscall %d(%#x, %#x): %w", failed.nr, failed.args[0], failed.args[1], errnoOf(regs.Rax))
-		}
 		as.pending = as.pending[:copy(as.pending, as.pending[n:])]
+	}
+	return nil
+}
+
+// runBatch writes reqs (at most maxBatch) to the request page (uk's view:
+// req) and runs them in stub thread tid with one injection. It fails at the
+// first request the host refuses, naming it.
+//
+// Preconditions: the caller is tid's tracer; tid is stopped; the request
+// page is mapped in tid's stub at reqPage.
+func runBatch(tid int, req []byte, reqs []request) error {
+	for i, r := range reqs {
+		rec := req[i*reqSize : (i+1)*reqSize]
+		putUint64(rec[0:], r.nr)
+		for j, a := range r.args {
+			putUint64(rec[8+8*j:], a)
+		}
+	}
+	regs := injectRegs(siteBatch)
+	regs.Rbx = reqPage
+	regs.R12 = uint64(len(reqs))
+	if err := runInjected(tid, &regs, siteBatch+0x31); err != nil {
+		return err
+	}
+	if regs.R12 != 0 {
+		failed := reqs[len(reqs)-int(regs.R12)]
+		return fmt.Errorf("stub syscall %d(%#x, %#x): %w", failed.nr, failed.args[0], failed.args[1], errnoOf(regs.Rax))
 	}
 	return nil
 }

@@ -318,6 +318,9 @@ func TestCleanAddressSpace(t *testing.T) {
 		if m.start < stubBase && m.name != "[vsyscall]" {
 			t.Errorf("stub has a mapping below MaxUserAddress: %+v", m)
 		}
+		if m.start >= stubBase && m.start < stubEnd && m.start != stubBase && m.start != reqPage {
+			t.Errorf("stub keeps a mapping beside its code and request page (the kernel's stack?): %+v", m)
+		}
 	}
 	if len(maps) < 2 {
 		t.Errorf("maps %+v: want the stub code and request page", maps)

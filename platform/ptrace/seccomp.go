@@ -138,39 +138,30 @@ func stubFilter() []bpfInsn {
 	return prog
 }
 
-// installFilter loads the stub filter into stub process pid, whose request
-// page (uk's view: req) carries the program for the duration of the call.
-//
-// Preconditions: runs on pid's tracer thread; pid is stopped.
-func installFilter(pid int, req []byte) error {
+// filterOff is where writeFilter puts the program on the request page:
+// after the records of a short batch (prepareStub's), which it must not
+// overlap.
+const filterOff = 1024
+
+// writeFilter writes the stub filter to the request page (uk's view: req)
+// as a struct sock_fprog followed by its instructions, and returns the
+// stub's address of the sock_fprog, for seccomp(SECCOMP_SET_MODE_FILTER).
+func writeFilter(req []byte) (uint64, error) {
 	prog := stubFilter()
-	const progOff = 16 // struct sock_fprog first, the instructions after it
-	if progOff+8*len(prog) > len(req) {
-		return fmt.Errorf("seccomp filter too long")
+	const insnOff = filterOff + 16 // struct sock_fprog first
+	if insnOff+8*len(prog) > len(req) {
+		return 0, fmt.Errorf("seccomp filter too long")
 	}
 	le := binary.LittleEndian
-	le.PutUint16(req[0:], uint16(len(prog)))
-	le.PutUint64(req[8:], reqPage+progOff)
+	le.PutUint16(req[filterOff:], uint16(len(prog)))
+	le.PutUint64(req[filterOff+8:], reqPage+insnOff)
 	for i, in := range prog {
-		b := req[progOff+8*i:]
+		b := req[insnOff+8*i:]
 		le.PutUint16(b[0:], in.code)
 		b[2], b[3] = in.jt, in.jf
 		le.PutUint32(b[4:], in.k)
 	}
-	defer clear(req[:progOff+8*len(prog)])
-	// No new privileges is required for an unprivileged filter and
-	// harmless otherwise.
-	if r, err := injectSyscall(pid, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil || errnoOf(r) != nil {
-		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %v %v", err, errnoOf(r))
-	}
-	r, err := injectSyscall(pid, unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, reqPage)
-	if err != nil {
-		return err
-	}
-	if err := errnoOf(r); err != nil {
-		return fmt.Errorf("seccomp(SET_MODE_FILTER): %w", err)
-	}
-	return nil
+	return reqPage + filterOff, nil
 }
 
 // isVsyscall reports whether addr is in the vsyscall page.
