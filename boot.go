@@ -74,13 +74,16 @@ func cmdBoot(args []string) (int, error) {
 			return 0, err
 		}
 	}
+	ctx, runFirst := ps.firstTask()
 	err = k.StartInit(kernel.InitOptions{
-		Exe:   kernel.Executable{Path: init},
-		Argv:  []string{init},
-		Envv:  mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
-		Files: files,
-		FS:    root,
-		AS:    as,
+		Exe:     kernel.Executable{Path: init},
+		Argv:    []string{init},
+		Envv:    mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
+		Files:   files,
+		FS:      root,
+		AS:      as,
+		Context: ctx,
+		Run:     runFirst,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -225,6 +226,7 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ctx, runFirst := ps.firstTask()
 	err = k.StartInit(kernel.InitOptions{
 		Exe:     kernel.Executable{Path: inside},
 		Argv:    rest,
@@ -233,6 +235,8 @@ func cmdRun(args []string) (int, error) {
 		FS:      root,
 		AsChild: true,
 		AS:      as,
+		Context: ctx,
+		Run:     runFirst,
 	})
 	if err != nil {
 		return 0, err
@@ -303,23 +307,43 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 }
 
 // platformStart is a platform being created in the background, with the
-// address space for the first program.
+// address space for the first program and, where the platform can prepare
+// one, a context already bound to the background goroutine's OS thread.
 type platformStart struct {
 	done chan struct{}
 	p    platform.Platform
 	as   platform.AddressSpace
+	ctx  platform.Context // prepared for as, bound to the goroutine below; nil if none
+	run  chan func()      // work for that goroutine: the first task's loop
 	err  error
 }
 
 func startPlatform(name string, mf *memfile.File, debug bool) *platformStart {
-	ps := &platformStart{done: make(chan struct{})}
+	ps := &platformStart{done: make(chan struct{}), run: make(chan func(), 1)}
 	go func() {
-		defer close(ps.done)
+		// Locked for good: a context prepared here belongs to this thread.
+		runtime.LockOSThread()
 		ps.p, ps.err = choosePlatform(name, mf, debug)
 		if ps.err == nil {
 			// A failure here is reported again when the program starts.
 			ps.as, _ = ps.p.NewAddressSpace()
 		}
+		if ps.as != nil {
+			if ctx, err := ps.p.NewContext(); err == nil {
+				if pr, ok := ctx.(platform.Preparer); ok && pr.Prepare(ps.as) == nil {
+					ps.ctx = ctx
+				} else {
+					ctx.Release()
+				}
+			}
+		}
+		close(ps.done)
+		if ps.ctx == nil {
+			return
+		}
+		// The first task runs here, if it is started; otherwise uk exits
+		// with this goroutine still waiting.
+		(<-ps.run)()
 	}()
 	return ps
 }
@@ -333,6 +357,15 @@ func (ps *platformStart) wait(k *kernel.Kernel) (platform.AddressSpace, error) {
 	}
 	k.Platform = ps.p
 	return ps.as, nil
+}
+
+// firstTask is what StartInit needs to run the first task on the prepared
+// context's thread: the context and the function that hands work there.
+func (ps *platformStart) firstTask() (platform.Context, func(func())) {
+	if ps.ctx == nil {
+		return nil, nil
+	}
+	return ps.ctx, func(f func()) { ps.run <- f }
 }
 
 // stdioFiles wires the program's fds 0, 1 and 2 to uk's own. With

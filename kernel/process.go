@@ -41,6 +41,12 @@ type InitOptions struct {
 	AsChild bool
 	// AS, if set, is an empty address space made ahead of time.
 	AS platform.AddressSpace
+	// Context and Run, if set, are a context prepared ahead of time for
+	// AS and the way to reach the OS thread it is bound to: Run must call
+	// its argument on that thread. The first task then runs there instead
+	// of on a thread of its own (whose creation would delay the start).
+	Context platform.Context
+	Run     func(func())
 }
 
 // StartInit creates PID 1 from opts and starts it. Errors are the user's
@@ -126,6 +132,11 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	}
 	k.mu.Unlock()
 	tg.tasks = []*Task{t}
+	if opts.Context != nil && opts.Run != nil && opts.AS == as {
+		t.preparedCtx = opts.Context
+		opts.Run(t.run)
+		return nil
+	}
 	t.Start()
 	return nil
 }

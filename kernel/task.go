@@ -82,6 +82,7 @@ type Task struct {
 	exiting       bool             // task leaves its loop after the current trap; protected by mu
 	altStack      arch.StackT      // protected by mu
 	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
+	preparedCtx   platform.Context // a context made ahead for run to use, on the thread it is bound to
 	inApp         atomic.Bool      // the task is (about to be) running application code
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).

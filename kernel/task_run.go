@@ -19,7 +19,11 @@ func (t *Task) run() {
 	// A ptrace tracee is bound to the thread that traces it; the context
 	// must always be used from this OS thread.
 	runtime.LockOSThread()
-	ctx, err := t.k.Platform.NewContext()
+	ctx, err := t.preparedCtx, error(nil)
+	t.preparedCtx = nil
+	if ctx == nil {
+		ctx, err = t.k.Platform.NewContext()
+	}
 	if err != nil {
 		fmt.Fprintf(t.k.CrashLog, "uk: cannot run task %d: %v\n", t.tid, err)
 		t.exitGroup(int(unix.SIGKILL))

@@ -115,5 +115,14 @@ type Context interface {
 	Release()
 }
 
+// Preparer is implemented by contexts that can do the work of their first
+// Switch into an address space ahead of time (binding to the calling OS
+// thread, creating host state per address space), so that it overlaps other
+// start-up work. A prepared context must then be used from the same OS
+// thread, as Switch requires anyway.
+type Preparer interface {
+	Prepare(as AddressSpace) error
+}
+
 // ErrUnavailable wraps the reason a platform cannot be used on this machine.
 var ErrUnavailable = errors.New("unavailable")

@@ -32,7 +32,10 @@ type Context struct {
 	interrupted atomic.Bool
 }
 
-var _ platform.Context = (*Context)(nil)
+var (
+	_ platform.Context  = (*Context)(nil)
+	_ platform.Preparer = (*Context)(nil)
+)
 
 // errWrongThread reports a contract violation by the caller.
 var errWrongThread = errors.New("ptrace: context used from a different OS thread (missing runtime.LockOSThread?)")
@@ -78,6 +81,17 @@ func (c *Context) thread(as *AddressSpace) (int, error) {
 	}
 	c.threads[as] = tid
 	return tid, nil
+}
+
+// Prepare implements platform.Preparer: it binds the context to the calling
+// OS thread and creates its stub thread in as.
+func (c *Context) Prepare(pas platform.AddressSpace) error {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return fmt.Errorf("ptrace: Prepare for a %T", pas)
+	}
+	_, err := c.thread(as)
+	return err
 }
 
 // Switch runs the thread described by st in address space as until it
