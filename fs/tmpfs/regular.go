@@ -355,6 +355,9 @@ func (r *Regular) FillFromHost(src int, size int64) error {
 		return unix.EINVAL
 	}
 	n := uint64((size + arch.PageMask) >> arch.PageShift)
+	// Sized once: growing the map page by page would allocate (and touch)
+	// about twice its final size.
+	r.pages = make(map[uint64]int64, n)
 	idx := make([]uint64, n)
 	for i := range idx {
 		idx[i] = uint64(i)
