@@ -60,10 +60,6 @@ func cmdBoot(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	as, err := ps.wait(k)
-	if err != nil {
-		return 0, err
-	}
 	// init's fds 0, 1 and 2 are /dev/console, as the kernel gives them.
 	files := vfs.NewFDTable()
 	for fd := int32(0); fd < 3; fd++ {
@@ -74,16 +70,14 @@ func cmdBoot(args []string) (int, error) {
 			return 0, err
 		}
 	}
-	ctx, runFirst := ps.firstTask()
 	err = k.StartInit(kernel.InitOptions{
-		Exe:     kernel.Executable{Path: init},
-		Argv:    []string{init},
-		Envv:    mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
-		Files:   files,
-		FS:      root,
-		AS:      as,
-		Context: ctx,
-		Run:     runFirst,
+		Exe:            kernel.Executable{Path: init},
+		Argv:           []string{init},
+		Envv:           mergeEnv([]string{"HOME=/", "TERM=linux"}, env),
+		Files:          files,
+		FS:             root,
+		Attach:         ps.attach(k),
+		MaxUserAddress: maxUserAddress(c.platform),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)

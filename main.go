@@ -218,25 +218,19 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	as, err := ps.wait(k)
-	if err != nil {
-		return 0, err
-	}
 	files, err := stdioFiles(false)
 	if err != nil {
 		return 0, err
 	}
-	ctx, runFirst := ps.firstTask()
 	err = k.StartInit(kernel.InitOptions{
-		Exe:     kernel.Executable{Path: inside},
-		Argv:    rest,
-		Envv:    mergeEnv(defaultEnv, c.env),
-		Files:   files,
-		FS:      root,
-		AsChild: true,
-		AS:      as,
-		Context: ctx,
-		Run:     runFirst,
+		Exe:            kernel.Executable{Path: inside},
+		Argv:           rest,
+		Envv:           mergeEnv(defaultEnv, c.env),
+		Files:          files,
+		FS:             root,
+		AsChild:        true,
+		Attach:         ps.attach(k),
+		MaxUserAddress: maxUserAddress(c.platform),
 	})
 	if err != nil {
 		return 0, err
@@ -272,7 +266,7 @@ func checkHostProgram(prog string) error {
 // newKernel builds the memory file and the kernel, and starts the platform
 // (and the first address space) in the background: creating stub
 // processes takes milliseconds that the filesystem setup can overlap. The
-// caller must call startPlatform's wait before starting a program.
+// caller passes the platform's attach to StartInit.
 func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	size, err := parseSize(c.mem)
 	if err != nil {
@@ -348,24 +342,21 @@ func startPlatform(name string, mf *memfile.File, debug bool) *platformStart {
 	return ps
 }
 
-// wait installs the platform in k and returns the prepared address space
-// (nil if it could not be made ahead).
-func (ps *platformStart) wait(k *kernel.Kernel) (platform.AddressSpace, error) {
-	<-ps.done
-	if ps.err != nil {
-		return nil, ps.err
+// attach is kernel.InitOptions.Attach for the platform being started: it
+// waits for it, installs it in k and hands over what it prepared.
+func (ps *platformStart) attach(k *kernel.Kernel) func() (kernel.Attached, error) {
+	return func() (kernel.Attached, error) {
+		<-ps.done
+		if ps.err != nil {
+			return kernel.Attached{}, ps.err
+		}
+		k.Platform = ps.p
+		att := kernel.Attached{AS: ps.as}
+		if ps.ctx != nil {
+			att.Context, att.Run = ps.ctx, func(f func()) { ps.run <- f }
+		}
+		return att, nil
 	}
-	k.Platform = ps.p
-	return ps.as, nil
-}
-
-// firstTask is what StartInit needs to run the first task on the prepared
-// context's thread: the context and the function that hands work there.
-func (ps *platformStart) firstTask() (platform.Context, func(func())) {
-	if ps.ctx == nil {
-		return nil, nil
-	}
-	return ps.ctx, func(f func()) { ps.run <- f }
 }
 
 // stdioFiles wires the program's fds 0, 1 and 2 to uk's own. With

@@ -45,6 +45,14 @@ func choosePlatform(name string, mf *memfile.File, debug bool) (platform.Platfor
 	return nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", name)}
 }
 
+// maxUserAddress is the top of the user address range on the platform
+// that --platform=name will give, known before it is started.
+func maxUserAddress(name string) uint64 {
+	// auto and ptrace both give ptrace until there is a KVM platform;
+	// kvm fails before anything is loaded.
+	return ptrace.MaxUserAddress
+}
+
 func cmdPlatforms(args []string) error {
 	if len(args) > 0 {
 		return usageError{"platforms takes no arguments"}

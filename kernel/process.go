@@ -39,6 +39,20 @@ type InitOptions struct {
 	// as a program started from a shell expects to be (a parent, default
 	// signal actions). Otherwise it is PID 1 itself (uk boot's /init).
 	AsChild bool
+	// Attach, if set, is a platform still starting in the background:
+	// the program is loaded first, into memory the platform has not seen
+	// yet, and Attach is called after that. It must install k.Platform
+	// and say what it prepared for the program. Without Attach, k.Platform
+	// must be set already.
+	Attach func() (Attached, error)
+	// MaxUserAddress is the platform's MaxUserAddress, for laying out the
+	// program before Attach; 0 asks k.Platform.
+	MaxUserAddress uint64
+}
+
+// Attached is what a platform started in the background prepared for the
+// first program.
+type Attached struct {
 	// AS, if set, is an empty address space made ahead of time.
 	AS platform.AddressSpace
 	// Context and Run, if set, are a context prepared ahead of time for
@@ -79,13 +93,13 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	if err != nil {
 		return err
 	}
-	as := opts.AS
-	if as == nil {
-		if as, err = k.Platform.NewAddressSpace(); err != nil {
-			return fmt.Errorf("new address space: %w", err)
-		}
+	maxAddr := opts.MaxUserAddress
+	if maxAddr == 0 {
+		maxAddr = k.Platform.MaxUserAddress()
 	}
-	m := mm.New(k.MemFile, as, mm.NewLayout(k.Platform.MaxUserAddress()))
+	// The address space comes once the program is loaded: until then the
+	// MM has nothing mapped anywhere, and loading needs only memory.
+	m := mm.New(k.MemFile, nil, mm.NewLayout(maxAddr))
 	m.Exe = opts.Exe.Path
 	creds := vfs.RootCredentials()
 	vdsoAddr, err := k.mapVDSO(m)
@@ -103,6 +117,20 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		m.DecUsers()
 		return err
 	}
+	var att Attached
+	if opts.Attach != nil {
+		if att, err = opts.Attach(); err != nil {
+			m.DecUsers()
+			return err
+		}
+	}
+	if att.AS == nil {
+		if att.AS, err = k.Platform.NewAddressSpace(); err != nil {
+			m.DecUsers()
+			return fmt.Errorf("new address space: %w", err)
+		}
+	}
+	m.Attach(att.AS)
 	tg := &ThreadGroup{k: k, rlimits: defaultRlimits()}
 	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}
@@ -132,9 +160,9 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	}
 	k.mu.Unlock()
 	tg.tasks = []*Task{t}
-	if opts.Context != nil && opts.Run != nil && opts.AS == as {
-		t.preparedCtx = opts.Context
-		opts.Run(t.run)
+	if att.Context != nil && att.Run != nil {
+		t.preparedCtx = att.Context
+		att.Run(t.run)
 		return nil
 	}
 	t.Start()

@@ -71,10 +71,34 @@ type MM struct {
 	Exe                                string
 }
 
-// New returns an empty MM over a fresh address space.
+// New returns an empty MM over a fresh address space. With a nil as, the MM
+// can be filled (a program loaded into it) before its address space exists;
+// Attach gives it one before anything runs in it.
 func New(mf *memfile.File, as platform.AddressSpace, layout Layout) *MM {
+	if as == nil {
+		as = unattached{}
+	}
 	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1}
 }
+
+// Attach gives an MM made without an address space its (empty) address
+// space. Nothing is mapped in it yet: pages are mapped as they fault.
+func (m *MM) Attach(as platform.AddressSpace) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.as.(unattached); !ok {
+		panic("mm: Attach to an MM that has an address space")
+	}
+	m.as = as
+}
+
+// unattached stands in for the address space of an MM being built: with
+// nothing able to run in it, there is nothing to map or unmap.
+type unattached struct{}
+
+func (unattached) MapFile(uint64, int64, uint64, platform.Access) error { return nil }
+func (unattached) Unmap(uint64, uint64) error                           { return nil }
+func (unattached) Release()                                             {}
 
 // AddressSpace is the platform address space the MM's pages are mapped into.
 func (m *MM) AddressSpace() platform.AddressSpace { return m.as }

@@ -191,3 +191,36 @@ func TestMadviseDontNeedZeroes(t *testing.T) {
 		t.Errorf("page not zero after MADV_DONTNEED")
 	}
 }
+
+// An MM filled before it has an address space maps nothing anywhere; once
+// attached, what was written before shows up as the pages fault in.
+func TestLoadBeforeAttach(t *testing.T) {
+	mf, err := memfile.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	m := New(mf, nil, NewLayout(0x7fffffffe000))
+	a, err := m.Mmap(MmapOpts{Length: 2 * arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CopyOut(a+arch.PageSize, []byte("loaded early")); err != nil {
+		t.Fatal(err)
+	}
+	as := newFakeAS()
+	m.Attach(as)
+	if len(as.mapped) != 0 {
+		t.Fatalf("attach mapped %d pages; want none until they fault", len(as.mapped))
+	}
+	if r := m.HandleFault(a+arch.PageSize, platform.Read, 0); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	off, ok := as.mapped[a+arch.PageSize]
+	if !ok {
+		t.Fatal("faulting page not mapped after attach")
+	}
+	if got := string(mf.Bytes(off, 12)); got != "loaded early" {
+		t.Errorf("page maps %q, want what was written before attach", got)
+	}
+}

@@ -201,7 +201,10 @@ func (p *Platform) Name() string { return "ptrace" }
 
 // MaxUserAddress is where the stub's code begins; the application owns
 // everything below.
-func (p *Platform) MaxUserAddress() uint64 { return stubBase }
+const MaxUserAddress = stubBase
+
+// MaxUserAddress returns the constant MaxUserAddress.
+func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 
 // NewAddressSpace starts a new stub process (or hands out the one New
 // started as its probe).
