@@ -109,6 +109,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		m.DecUsers()
 		return loader.Errno(err)
 	}
+	m.Prefault(res.Entry)
 
 	// Point of no return.
 	t.becomeSoleThread()

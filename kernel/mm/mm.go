@@ -82,7 +82,8 @@ func New(mf *memfile.File, as platform.AddressSpace, layout Layout) *MM {
 }
 
 // Attach gives an MM made without an address space its (empty) address
-// space. Nothing is mapped in it yet: pages are mapped as they fault.
+// space. Nothing is mapped there yet: Prefault maps what the loaded program
+// needs first, and the rest is mapped as it faults.
 func (m *MM) Attach(as platform.AddressSpace) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

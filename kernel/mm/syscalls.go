@@ -247,6 +247,13 @@ func (m *MM) Brk(addr uint64) uint64 {
 		v := &VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write, Name: "[heap]"}
 		m.vmas.insert(v)
 		m.vmas.coalesce(oldEnd, newEnd)
+		// A program grows its heap to use it: back and map the start of
+		// the new part now, sparing it the fault (a fault costs far more
+		// than pages that are mapped but never touched, which the host
+		// does not even allocate). Failure just leaves it to the fault.
+		if i := m.vmas.find(oldEnd); i >= 0 {
+			m.populateLocked(m.vmas[i], oldEnd, true)
+		}
 	case newEnd < oldEnd:
 		m.unmapLocked(newEnd, oldEnd)
 	}
