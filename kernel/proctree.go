@@ -202,11 +202,22 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 			}
 		}
 	}
-	if tg == k.mainTG {
-		select {
-		case k.done <- shellStatus(status):
-		default: // already powered off
-		}
+	k.reportMainExit(tg, status)
+}
+
+// reportMainExit hands the exit status of mainTG to Wait, once: whichever
+// of the exit's steps calls it first decides, and a power-off before either
+// wins.
+func (k *Kernel) reportMainExit(tg *ThreadGroup, status int) {
+	k.mu.Lock()
+	main := tg == k.mainTG
+	k.mu.Unlock()
+	if !main {
+		return
+	}
+	select {
+	case k.done <- shellStatus(status):
+	default: // already reported, or powered off
 	}
 }
 

@@ -131,6 +131,11 @@ func (t *Task) exit() {
 	tg.deadCPU += cpu
 	tg.mu.Unlock()
 	t.k.releaseFiles(t.Files)
+	if last {
+		// uk itself can end now that the status is known; giving the
+		// memory back (below) is work its own exit would redo.
+		t.k.reportMainExit(tg, status)
+	}
 	t.MM.DecUsers()
 	t.k.removeTask(t)
 	if last {
