@@ -75,10 +75,10 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 	if s.typ != linux.SOCK_STREAM {
 		return nil, nil, linux.EOPNOTSUPP
 	}
-	var b *blocker
+	var b *socket.Blocker
 	defer func() {
 		if b != nil {
-			b.done()
+			b.Done()
 		}
 	}()
 	if s.listenerShut() {
@@ -102,9 +102,9 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 			return nil, nil, linux.EAGAIN
 		}
 		if b == nil {
-			b = newBlocker(s, readEvents, s.rcvTimeo())
+			b = socket.NewBlocker(readEvents|vfs.EventErr|vfs.EventHUp, s.rcvTimeo())
 		}
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx, &s.q); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -154,17 +154,17 @@ func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 		// A listener is not in the CLOSE state a connect starts from.
 		return linux.EISCONN
 	}
-	var b *blocker
+	var b *socket.Blocker
 	defer func() {
 		if b != nil {
-			b.done()
+			b.Done()
 		}
 	}()
 	// Register before starting, so the handshake's completion cannot be
 	// missed between Connect and the wait.
-	b = newBlocker(s, writeEvents, s.sndTimeo())
+	b = socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, s.sndTimeo())
 	if !nonblock {
-		b.wait(ctx)
+		b.Wait(ctx, &s.q)
 	}
 	terr := s.ep.Connect(fa)
 	switch terr.(type) {
@@ -182,7 +182,7 @@ func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 		return errnoOf(terr)
 	}
 	for s.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) == 0 {
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx, &s.q); err != nil {
 			if err == linux.EAGAIN {
 				return linux.EINPROGRESS
 			}

@@ -17,80 +17,6 @@ const (
 	writeEvents = vfs.EventOut | vfs.EventWrNorm
 )
 
-// blocker is one blocking call's wait: a waiter on the socket's queue,
-// registered only once the call first finds it must wait (the call then
-// retries once before sleeping, so no wakeup is lost), and the call's
-// SO_RCVTIMEO/SO_SNDTIMEO deadline.
-type blocker struct {
-	s        *Socket
-	w        *vfs.Waiter
-	ch       chan struct{}
-	mask     vfs.EventMask
-	timeout  bool
-	deadline time.Time
-	timer    *time.Timer
-}
-
-func newBlocker(s *Socket, mask vfs.EventMask, timeo time.Duration) *blocker {
-	b := &blocker{s: s, mask: mask | vfs.EventErr | vfs.EventHUp}
-	if timeo > 0 {
-		b.timeout = true
-		b.deadline = time.Now().Add(timeo)
-	}
-	return b
-}
-
-// wait registers the waiter and returns at once the first time; later it
-// sleeps until an event, the deadline (EAGAIN) or a signal (the error of
-// ctx.Block, or EINTR when a timeout is in force, as Linux's
-// sock_intr_errno).
-func (b *blocker) wait(ctx vfs.Context) error {
-	if b.w == nil {
-		b.ch = make(chan struct{}, 1)
-		ch := b.ch
-		b.w = &vfs.Waiter{Mask: b.mask, Callback: func(vfs.EventMask) { poke(ch) }}
-		b.s.q.Register(b.w)
-		return nil
-	}
-	if b.timeout {
-		d := time.Until(b.deadline)
-		if d <= 0 {
-			return linux.EAGAIN
-		}
-		if b.timer == nil {
-			ch := b.ch
-			b.timer = time.AfterFunc(d, func() { poke(ch) })
-		}
-	}
-	if err := ctx.Block(b.ch); err != nil {
-		if b.timeout {
-			return linux.EINTR
-		}
-		return err
-	}
-	if b.timeout && !time.Now().Before(b.deadline) {
-		return linux.EAGAIN
-	}
-	return nil
-}
-
-// done unregisters the waiter and stops the timer.
-func (b *blocker) done() {
-	if b.w != nil {
-		b.s.q.Unregister(b.w)
-	}
-	if b.timer != nil {
-		b.timer.Stop()
-	}
-}
-
-func poke(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
 func wouldBlock(err tcpip.Error) bool {
 	_, ok := err.(*tcpip.ErrWouldBlock)
 	return ok
@@ -139,10 +65,10 @@ func (s *Socket) sendWith(ctx vfs.Context, data []byte, to *tcpip.FullAddress, c
 func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm tcpip.SendableControlMessages, flags int, nonblock bool) (int, error) {
 	stream := s.typ == linux.SOCK_STREAM
 	opts := tcpip.WriteOptions{To: to, EndOfRecord: flags&linux.MSG_EOR != 0, ControlMessages: cm}
-	var b *blocker
+	var b *socket.Blocker
 	defer func() {
 		if b != nil {
-			b.done()
+			b.Done()
 		}
 	}()
 	total := 0
@@ -169,9 +95,9 @@ func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm t
 			return 0, linux.EAGAIN
 		}
 		if b == nil {
-			b = newBlocker(s, writeEvents, s.sndTimeo())
+			b = socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, s.sndTimeo())
 		}
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx, &s.q); err != nil {
 			if total > 0 {
 				return total, nil
 			}
@@ -233,10 +159,10 @@ func (s *Socket) recvOnce(dst []byte, peek, wantAddr bool) (tcpip.ReadResult, tc
 func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr bool) (tcpip.ReadResult, error) {
 	peek := flags&linux.MSG_PEEK != 0
 	waitAll := flags&linux.MSG_WAITALL != 0 && s.typ == linux.SOCK_STREAM && !peek
-	var b *blocker
+	var b *socket.Blocker
 	defer func() {
 		if b != nil {
-			b.done()
+			b.Done()
 		}
 	}()
 	var got tcpip.ReadResult
@@ -273,9 +199,9 @@ func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr
 			return got, linux.EAGAIN
 		}
 		if b == nil {
-			b = newBlocker(s, readEvents, s.rcvTimeo())
+			b = socket.NewBlocker(readEvents|vfs.EventErr|vfs.EventHUp, s.rcvTimeo())
 		}
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx, &s.q); err != nil {
 			if got.Count > 0 {
 				return got, nil
 			}

@@ -166,16 +166,10 @@ func (s *Socket) deliverKernel(d datagram) {
 // deliverUser queues a message another socket sent to this one's port
 // id, waiting for room (up to timeo) unless nonblock.
 func (s *Socket) deliverUser(ctx vfs.Context, d datagram, nonblock bool, timeo time.Duration) error {
-	var w *vfs.Waiter
-	var ch <-chan struct{}
-	var deadline time.Time
-	var timer *time.Timer
+	var b *socket.Blocker
 	defer func() {
-		if w != nil {
-			s.spaceQ.Unregister(w)
-		}
-		if timer != nil {
-			timer.Stop()
+		if b != nil {
+			b.Done()
 		}
 	}()
 	for {
@@ -194,23 +188,11 @@ func (s *Socket) deliverUser(ctx vfs.Context, d datagram, nonblock bool, timeo t
 		if nonblock {
 			return linux.EAGAIN
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(writeEvents)
-			s.spaceQ.Register(w)
-			if timeo > 0 {
-				deadline = time.Now().Add(timeo)
-				timer = time.AfterFunc(timeo, func() { w.Callback(writeEvents) })
-			}
-			continue
+		if b == nil {
+			b = socket.NewBlocker(writeEvents, timeo)
 		}
-		if err := ctx.Block(ch); err != nil {
-			if timeo > 0 {
-				return linux.EINTR
-			}
+		if err := b.Wait(ctx, &s.spaceQ); err != nil {
 			return err
-		}
-		if timeo > 0 && !time.Now().Before(deadline) {
-			return linux.EAGAIN
 		}
 	}
 }
@@ -274,16 +256,10 @@ func (s *Socket) recv(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvRes
 	if req.Flags&linux.MSG_OOB != 0 {
 		return nil, linux.EOPNOTSUPP
 	}
-	var w *vfs.Waiter
-	var ch <-chan struct{}
-	var deadline time.Time
-	var timer *time.Timer
+	var b *socket.Blocker
 	defer func() {
-		if w != nil {
-			s.q.Unregister(w)
-		}
-		if timer != nil {
-			timer.Stop()
+		if b != nil {
+			b.Done()
 		}
 	}()
 	s.mu.Lock()
@@ -301,32 +277,19 @@ func (s *Socket) recv(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvRes
 			s.mu.Unlock()
 			return nil, linux.EAGAIN
 		}
-		timeo := s.opts.RcvTimeo
-		s.mu.Unlock()
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(readEvents | vfs.EventErr)
-			s.q.Register(w)
-			if timeo > 0 {
-				deadline = time.Now().Add(timeo)
-				timer = time.AfterFunc(timeo, func() { w.Callback(readEvents) })
-			}
-		} else {
-			if err := ctx.Block(ch); err != nil {
-				if timeo > 0 {
-					return nil, linux.EINTR
-				}
-				return nil, err
-			}
-			if timeo > 0 && !time.Now().Before(deadline) {
-				s.mu.Lock()
-				ready := len(s.rq) > 0 || s.err != 0
-				s.mu.Unlock()
-				if !ready {
-					return nil, linux.EAGAIN
-				}
-			}
+		if b == nil {
+			b = socket.NewBlocker(readEvents|vfs.EventErr, s.opts.RcvTimeo)
 		}
+		s.mu.Unlock()
+		err := b.Wait(ctx, &s.q)
 		s.mu.Lock()
+		// A datagram or error that came with the deadline is still
+		// taken: __skb_recv_datagram looks once more after its wait.
+		ready := len(s.rq) > 0 || s.err != 0
+		if err != nil && !(err == linux.EAGAIN && ready) {
+			s.mu.Unlock()
+			return nil, err
+		}
 	}
 	d := s.rq[0]
 	r := &socket.RecvResult{PassCred: s.opts.PassCred}

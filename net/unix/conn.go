@@ -137,8 +137,8 @@ func (s *Socket) Connect(ctx socket.Context, b []byte, nonblock bool) error {
 	ns := s.ns
 	ns.lock()
 	defer ns.unlock()
-	bl := newBlocker(s.opts.SndTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, s.opts.SndTimeo)
+	defer bl.Done()
 	for {
 		if o.closed || o.state != stateListening || o.shut&shutRcv != 0 {
 			return linux.ECONNREFUSED
@@ -149,7 +149,7 @@ func (s *Socket) Connect(ctx socket.Context, b []byte, nonblock bool) error {
 		if nonblock {
 			return linux.EAGAIN
 		}
-		if err := bl.wait(ctx, ns, &o.spaceQ, writeEvents); err != nil {
+		if err := bl.WaitReleasing(ctx, &o.spaceQ, (*nsLocker)(ns)); err != nil {
 			return err
 		}
 	}
@@ -240,8 +240,8 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 	ns := s.ns
 	ns.lock()
 	defer ns.unlock()
-	bl := newBlocker(s.opts.RcvTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(readEvents|vfs.EventErr|vfs.EventHUp, s.opts.RcvTimeo)
+	defer bl.Done()
 	for {
 		if s.state != stateListening {
 			return nil, nil, linux.EINVAL
@@ -255,7 +255,7 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 		if nonblock {
 			return nil, nil, linux.EAGAIN
 		}
-		if err := bl.wait(ctx, ns, &s.q, readEvents); err != nil {
+		if err := bl.WaitReleasing(ctx, &s.q, (*nsLocker)(ns)); err != nil {
 			return nil, nil, err
 		}
 	}

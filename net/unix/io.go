@@ -101,8 +101,8 @@ func (s *Socket) sendStream(ctx vfs.Context, req *socket.SendRequest, ctl socket
 	}
 	data := req.Data
 	sent := 0
-	bl := newBlocker(s.opts.SndTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, s.opts.SndTimeo)
+	defer bl.Done()
 	for {
 		o := s.peer
 		if s.shut&shutSend != 0 || o.closed || o.shut&shutRcv != 0 {
@@ -125,7 +125,7 @@ func (s *Socket) sendStream(ctx vfs.Context, req *socket.SendRequest, ctl socket
 				}
 				return 0, linux.EAGAIN
 			}
-			if err := bl.wait(ctx, ns, &s.q, writeEvents); err != nil {
+			if err := bl.WaitReleasing(ctx, &s.q, (*nsLocker)(ns)); err != nil {
 				if sent > 0 {
 					return sent, nil
 				}
@@ -193,8 +193,8 @@ func (s *Socket) sendDgram(ctx vfs.Context, req *socket.SendRequest, ctl socket.
 			return 0, err
 		}
 	}
-	bl := newBlocker(s.opts.SndTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, s.opts.SndTimeo)
+	defer bl.Done()
 	for {
 		o := target
 		if o.closed {
@@ -225,7 +225,7 @@ func (s *Socket) sendDgram(ctx vfs.Context, req *socket.SendRequest, ctl socket.
 		if req.NonBlock {
 			return 0, linux.EAGAIN
 		}
-		if err := bl.wait(ctx, ns, q, writeEvents); err != nil {
+		if err := bl.WaitReleasing(ctx, q, (*nsLocker)(ns)); err != nil {
 			return 0, err
 		}
 	}
@@ -300,8 +300,8 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 	}
 	res := &socket.RecvResult{PassCred: s.opts.PassCred}
 	buf := make([]byte, 0, min(req.Len, max(s.rqBytes, 512)))
-	bl := newBlocker(s.opts.RcvTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(readEvents|vfs.EventRdHUp|vfs.EventErr|vfs.EventHUp, s.opts.RcvTimeo)
+	defer bl.Done()
 	var cred *socket.Cred
 	credSet := false
 	for {
@@ -364,7 +364,7 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 			}
 			return nil, linux.EAGAIN
 		}
-		if err := bl.wait(ctx, ns, &s.q, readEvents|vfs.EventRdHUp); err != nil {
+		if err := bl.WaitReleasing(ctx, &s.q, (*nsLocker)(ns)); err != nil {
 			if len(buf) > 0 {
 				break
 			}
@@ -389,8 +389,8 @@ func credOrNone(c *socket.Cred) *socket.Cred {
 
 func (s *Socket) recvDgram(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
 	ns := s.ns
-	bl := newBlocker(s.opts.RcvTimeo)
-	defer bl.done()
+	bl := socket.NewBlocker(readEvents|vfs.EventRdHUp|vfs.EventErr|vfs.EventHUp, s.opts.RcvTimeo)
+	defer bl.Done()
 	for len(s.rq) == 0 {
 		if err := s.takeErrLocked(); err != nil {
 			return nil, err
@@ -401,7 +401,7 @@ func (s *Socket) recvDgram(ctx vfs.Context, req *socket.RecvRequest) (*socket.Re
 		if req.NonBlock {
 			return nil, linux.EAGAIN
 		}
-		if err := bl.wait(ctx, ns, &s.q, readEvents|vfs.EventRdHUp); err != nil {
+		if err := bl.WaitReleasing(ctx, &s.q, (*nsLocker)(ns)); err != nil {
 			return nil, err
 		}
 	}

@@ -57,6 +57,18 @@ func (ns *Namespace) unlock() {
 	}
 }
 
+// nsLocker is a Namespace seen as a sync.Locker, so that a
+// socket.Blocker can release the namespace lock for its sleep: Unlock is
+// ns.unlock, which delivers the notifications queued under the lock
+// before the caller sleeps.
+type nsLocker Namespace
+
+// Lock takes the namespace lock.
+func (l *nsLocker) Lock() { (*Namespace)(l).lock() }
+
+// Unlock releases the namespace lock and delivers its queued work.
+func (l *nsLocker) Unlock() { (*Namespace)(l).unlock() }
+
 // notifyLocked queues a notification of q for after the unlock.
 func (ns *Namespace) notifyLocked(q *vfs.Queue, ev vfs.EventMask) {
 	ns.notes = append(ns.notes, note{q, ev})

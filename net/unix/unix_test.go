@@ -351,7 +351,7 @@ func TestReadiness(t *testing.T) {
 	sd.DecRef()
 	a, b, _ := ns.Pair(c, linux.SOCK_STREAM, 0, 0)
 	sa, sb := sockOf(t, a), sockOf(t, b)
-	w, ch := newWaiter(vfs.EventIn)
+	w, ch := vfs.NewChannelWaiter(vfs.EventIn)
 	sb.EventRegister(w)
 	send(t, c, sa, "x", socket.Control{})
 	select {
