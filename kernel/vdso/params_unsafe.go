@@ -21,12 +21,27 @@ func pageParams(page []byte) *Params {
 }
 
 func writeParams(page []byte, p *Params) {
+	finishParams(page, beginParams(page), p)
+}
+
+// beginParams makes the sequence number odd: from its return on, a reader
+// retries until finishParams. It returns the odd value. (The atomic store is
+// a locked instruction on amd64, visible to every CPU before the caller
+// goes on.)
+func beginParams(page []byte) uint32 {
 	dst := pageParams(page)
 	seq := atomic.LoadUint32(&dst.Seq)
 	if seq&1 != 0 { // a previous writer died mid-update; restart even
 		seq++
 	}
 	atomic.StoreUint32(&dst.Seq, seq+1)
+	runtime.KeepAlive(page)
+	return seq + 1
+}
+
+// finishParams stores p's fields and makes the sequence number even again.
+func finishParams(page []byte, odd uint32, p *Params) {
+	dst := pageParams(page)
 	atomic.StoreUint32(&dst.Flags, p.Flags)
 	atomic.StoreUint64(&dst.TSCBase, p.TSCBase)
 	atomic.StoreUint64(&dst.Mult, p.Mult)
@@ -37,7 +52,7 @@ func writeParams(page []byte, p *Params) {
 	atomic.StoreInt64(&dst.RealOffset, p.RealOffset)
 	atomic.StoreInt64(&dst.BootOffset, p.BootOffset)
 	atomic.StoreInt64(&dst.TAIOffset, p.TAIOffset)
-	atomic.StoreUint32(&dst.Seq, seq+2)
+	atomic.StoreUint32(&dst.Seq, odd+1)
 	runtime.KeepAlive(page)
 }
 

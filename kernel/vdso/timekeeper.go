@@ -250,20 +250,33 @@ func (tk *Timekeeper) resyncLocked() {
 		return
 	}
 	s := tk.sample()
-	p := *old
-	switch {
-	case s.tsc < old.TSCBase:
-		// The TSC went backwards (VM restore): restart from the host clock,
-		// never below what was handed out at the last snapshot.
-		p.MonoBase = max(s.mono, old.MonoBase)
-		p.SlewTicks, p.SlewMult = 0, 0
+	backwards := s.tsc < old.TSCBase
+	if backwards {
+		// The TSC went backwards (VM restore): recalibrate from here.
 		tk.calTSC, tk.calMono = s.tsc, s.mono
-	default:
+	} else {
 		tk.refine(s)
-		v := old.Mono(s.tsc) // what the vDSO returns right now
-		p.Mult = multFor(tk.freq)
-		p.SlewTicks, p.SlewMult = 0, 0
-		if lead := v - s.mono; lead > 0 {
+	}
+	p := *old
+	p.Mult = multFor(tk.freq)
+	p.SlewTicks, p.SlewMult = 0, 0
+	// Until the update begins, readers go on with old, past s.tsc and for
+	// however long this goroutine takes to get here (it may be
+	// preempted). So the new parameters start at a TSC read after the
+	// update has begun, when no reader can use old any more, and continue
+	// from what old gives there: whatever a reader saw before, it cannot
+	// see less afterwards.
+	seq := beginParams(tk.page)
+	now := max(rdtsc(), s.tsc)
+	p.TSCBase = now
+	host := s.mono + int64(scale(now-s.tsc, p.Mult, p.Shift)) // the host clock at now
+	switch {
+	case backwards:
+		// Never below what was handed out at the last snapshot.
+		p.MonoBase = max(host, old.MonoBase)
+	default:
+		v := old.Mono(now) // what the vDSO would return now
+		if lead := v - host; lead > 0 {
 			// Keep monotonic: continue from v and run slow until the
 			// lead is gone.
 			p.MonoBase = v
@@ -275,10 +288,9 @@ func (tk *Timekeeper) resyncLocked() {
 				p.SlewTicks = 1<<64 - 1
 			}
 		} else {
-			p.MonoBase = s.mono // step forward to the host
+			p.MonoBase = host // step forward to the host
 		}
 	}
-	p.TSCBase = s.tsc
 	if off := s.real - s.mono; abs(off-old.RealOffset) > realStepNS {
 		p.RealOffset = off
 	}
@@ -286,8 +298,9 @@ func (tk *Timekeeper) resyncLocked() {
 		p.BootOffset = s.bootOff
 	}
 	p.TAIOffset = s.taiOff
-	tk.publish(&p)
-	tk.nextRefresh.Store(s.tsc + tk.freq*uint64(refreshEvery/time.Second))
+	finishParams(tk.page, seq, &p)
+	tk.cur.Store(&p)
+	tk.nextRefresh.Store(now + tk.freq*uint64(refreshEvery/time.Second))
 }
 
 // refine re-estimates the TSC frequency over the baseline since calTSC.
