@@ -227,3 +227,34 @@ func TestLoadBeforeAttach(t *testing.T) {
 		t.Errorf("page mapped %v, want %v", as.prot[a+arch.PageSize], rw)
 	}
 }
+
+// mprotect maps the process's own pages again with the new rights (no
+// fault needed to reach them), never with rights the range lost, and leaves
+// PROT_NONE pages unmapped.
+func TestMprotectRemapsPresentPages(t *testing.T) {
+	m, as, _ := newMM(t)
+	a, err := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CopyOut(a, make([]byte, 2*arch.PageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Mprotect(a, 4*arch.PageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	for p := a; p < a+2*arch.PageSize; p += arch.PageSize {
+		if _, ok := as.mapped[p]; !ok {
+			t.Fatalf("present page %#x not mapped after mprotect", p)
+		}
+		if as.prot[p] != platform.Read {
+			t.Errorf("page %#x mapped %v after mprotect(PROT_READ)", p, as.prot[p])
+		}
+	}
+	if err := m.Mprotect(a, 4*arch.PageSize, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(as.mapped) != 0 {
+		t.Errorf("%d pages still mapped after mprotect(PROT_NONE)", len(as.mapped))
+	}
+}

@@ -214,8 +214,19 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 		m.vmas[i].Prot = prot
 	}
 	m.vmas.coalesce(addr, end)
-	// Drop the platform mappings; the next touch maps with the new rights.
+	// Drop the platform mappings, at once: no thread may keep rights it
+	// lost. The process's own pages come back with the new rights in the
+	// next batch (a program usually touches them soon, as after marking its
+	// relocations read-only, and a fault costs more); the rest maps as it
+	// faults.
 	m.as.Unmap(addr, end-addr)
+	if prot&(platform.Read|platform.Write|platform.Exec) != 0 {
+		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+			if v := m.vmas[i]; !v.Shared {
+				m.mapPrivateLocked(v, max(v.Start, addr), min(v.End, end))
+			}
+		}
+	}
 	return nil
 }
 
