@@ -78,8 +78,9 @@ func pagesRange(from, to uint64) []uint64 {
 // and does so in as few platform mappings as the layout allows.
 func TestFileReadFaultMapsWindow(t *testing.T) {
 	m, as, mf := newMM(t)
-	const npages = 600                                                // more than one window
-	present := append(pagesRange(0, 100), pagesRange(101, npages)...) // page 100 is a hole
+	// More than one window; page 100 is a hole.
+	const npages = 600
+	present := append(pagesRange(0, 100), pagesRange(101, npages)...)
 	f := newFakeFile(t, mf, npages, present...)
 	calls := 0
 	counting := &countingAS{fakeAS: as, calls: &calls}
