@@ -108,13 +108,53 @@ func TestCopyAndMunmap(t *testing.T) {
 	}
 }
 
-func TestForkCopyOnWrite(t *testing.T) {
+// A small writable VMA is copied at fork: the parent gets fresh pages
+// mapped writable at once, the child keeps the originals as its own, and
+// writes on either side stay there.
+func TestForkCopiesSmallVMA(t *testing.T) {
 	parent, pas, mf := newMM(t)
 	a, _ := parent.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
 	parent.CopyOut(a, []byte("parent"))
+	orig := parent.pages[a]
 	child := parent.Fork(newFakeAS())
-	if _, ok := pas.mapped[a]; ok {
-		t.Errorf("parent's writable page still mapped after fork")
+	if parent.pages[a] == orig || child.pages[a] != orig {
+		t.Fatalf("parent has %#x, child %#x; want the child to keep the original %#x and the parent a copy", parent.pages[a], child.pages[a], orig)
+	}
+	if pas.mapped[a] != parent.pages[a] || pas.prot[a] != rw {
+		t.Errorf("parent's copy not mapped writable after fork (mapped %#x %v)", pas.mapped[a], pas.prot[a])
+	}
+	if n := mf.RefCount(orig); n != 1 {
+		t.Errorf("original has %d references, want 1 (the child's)", n)
+	}
+	if r := child.HandleFault(a, platform.Write, 0); r != FaultHandled {
+		t.Fatal(r)
+	}
+	if cas := child.as.(*fakeAS); cas.mapped[a] != orig || cas.prot[a] != rw {
+		t.Errorf("child's own page not mapped writable by a write fault")
+	}
+	child.CopyOut(a, []byte("child!"))
+	got := make([]byte, 6)
+	parent.CopyIn(a, got)
+	if string(got) != "parent" {
+		t.Errorf("parent sees %q after the child wrote", got)
+	}
+	child.CopyIn(a, got)
+	if string(got) != "child!" {
+		t.Errorf("child sees %q", got)
+	}
+}
+
+// A VMA with more than forkCopyMax pages is shared copy-on-write: read-only
+// on both sides until one writes, and the writer gets the copy.
+func TestForkCopyOnWrite(t *testing.T) {
+	parent, pas, mf := newMM(t)
+	const n = forkCopyMax + 1
+	a, _ := parent.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw})
+	parent.CopyOut(a, make([]byte, n*arch.PageSize))
+	parent.CopyOut(a, []byte("parent"))
+	child := parent.Fork(newFakeAS())
+	if pas.prot[a]&platform.Write != 0 {
+		t.Errorf("parent's shared page still mapped writable after fork")
 	}
 	if r := child.HandleFault(a, platform.Read, 0); r != FaultHandled {
 		t.Fatal(r)
@@ -136,6 +176,37 @@ func TestForkCopyOnWrite(t *testing.T) {
 	if n := mf.RefCount(off); n != 1 {
 		t.Errorf("parent's page has %d references after the child copied, want 1", n)
 	}
+}
+
+// With other threads in the parent, fork first takes their write access
+// away (they could write a page while it is copied), then maps the
+// parent's copies again.
+func TestForkWithThreadsRevokesFirst(t *testing.T) {
+	parent, pas, _ := newMM(t)
+	a, _ := parent.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	parent.CopyOut(a, []byte("x"))
+	parent.IncUsers() // a second thread
+	unmaps := 0
+	rec := &recordingAS{fakeAS: pas, onUnmap: func() { unmaps++ }}
+	parent.as = rec
+	parent.Fork(newFakeAS())
+	if unmaps == 0 {
+		t.Errorf("fork with threads did not revoke the parent's writable mappings first")
+	}
+	if pas.prot[a] != rw {
+		t.Errorf("parent's copy not mapped again after fork")
+	}
+}
+
+// recordingAS reports Unmap calls.
+type recordingAS struct {
+	*fakeAS
+	onUnmap func()
+}
+
+func (r *recordingAS) Unmap(addr, length uint64) error {
+	r.onUnmap()
+	return r.fakeAS.Unmap(addr, length)
 }
 
 func TestMremapMovesPages(t *testing.T) {

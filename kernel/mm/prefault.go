@@ -5,10 +5,11 @@ import (
 	"uk/platform"
 )
 
-// Prefault maps, before a freshly loaded program first runs, what it is
-// about to touch: the private pages the loader wrote (stack, data), the
-// small shared mappings (the vDSO and its data page), a fault window at the
-// start of each file mapping and around entry, and a private copy of each
+// Prefault maps, before a freshly loaded (or forked) program first runs,
+// what it is about to touch: its private pages (for a new program, the
+// stack and data the loader wrote), the small shared mappings (the vDSO and
+// its data page), a fault window at the start of each file mapping and
+// around entry (the instruction it resumes at), and a private copy of each
 // small writable file mapping (the data segment). Each of these would
 // otherwise be a fault, and on the ptrace platform a fault costs two host
 // round trips, while mappings queued here cost one batch in all.
@@ -17,22 +18,26 @@ import (
 func (m *MM) Prefault(entry uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range m.vmas {
+	present := m.presentByVMALocked()
+	for i, v := range m.vmas {
 		switch {
 		case v.Shared:
 			if v.End-v.Start <= faultRun {
 				m.mapSharedLocked(v, v.Start, v.End)
 			}
-		case v.Object == nil:
-			m.mapPrivateLocked(v, v.Start, v.End)
-		case v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
-			m.copyFileVMALocked(v, v.Start)
-		case v.Prot&(platform.Read|platform.Exec) != 0:
-			at := v.Start
-			if entry >= v.Start && entry < v.End {
-				at = arch.PageRoundDown(entry)
+		case v.Object != nil && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
+			if m.copyFileVMALocked(v, v.Start) != nil {
+				m.mapPagesLocked(v, present[i])
 			}
-			m.mapFileRunLocked(v, at, at, min(at+faultRun, v.End))
+		default:
+			m.mapPagesLocked(v, present[i])
+			if v.Object != nil && v.Prot&(platform.Read|platform.Exec) != 0 {
+				m.mapFileRunLocked(v, v.Start, v.Start, min(v.Start+faultRun, v.End))
+				if entry > v.Start && entry < v.End {
+					at := arch.PageRoundDown(entry)
+					m.mapFileRunLocked(v, at, at, min(at+faultRun, v.End))
+				}
+			}
 		}
 	}
 }

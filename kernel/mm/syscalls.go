@@ -423,25 +423,3 @@ func (m *MM) VMAs() []VMA {
 	return out
 }
 
-// Fork returns a copy of m over as: the same VMAs, private pages shared
-// copy-on-write. m's writable mappings are dropped from its address space
-// so that its next write faults and copies.
-func (m *MM) Fork(as platform.AddressSpace) *MM {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
-		brkStart: m.brkStart, brk: m.brk, users: 1,
-		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
-	for _, v := range m.vmas {
-		w := *v
-		c.vmas = append(c.vmas, &w)
-		if !v.Shared && v.Prot&platform.Write != 0 {
-			m.as.Unmap(v.Start, v.End-v.Start)
-		}
-	}
-	for a, off := range m.pages {
-		m.mf.IncRef(off)
-		c.pages[a] = off
-	}
-	return c
-}

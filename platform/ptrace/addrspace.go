@@ -21,6 +21,7 @@ type AddressSpace struct {
 	req []byte // uk's mapping of the request page (read-only in the stub)
 
 	mu       sync.Mutex
+	parked   []int       // stub threads cloned ahead, parked in pause() and not yet traced; protected by mu
 	pending  []request   // queued mapping changes, in order; protected by mu
 	threads  map[int]int // tracer tid -> stub thread tid; protected by mu
 	released bool        // protected by mu
@@ -330,26 +331,18 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	if released {
 		return 0, errReleased
 	}
+	as.mu.Lock()
 	var tid int
-	var err error
-	ferr := as.p.fac.do(func() {
-		regs := injectRegs(siteClone)
-		regs.Rax = unix.SYS_CLONE
-		regs.Rdi = cloneFlags
-		if err = runInjected(as.pid, &regs, siteClone+0x11); err != nil {
-			return
-		}
-		if e := errnoOf(regs.Rax); e != nil {
-			err = fmt.Errorf("clone: %w", e)
-			return
-		}
-		tid = int(regs.Rax)
-	})
-	if ferr != nil {
-		err = ferr
+	if n := len(as.parked); n > 0 {
+		// Cloned ahead (see park): no trip to the factory thread.
+		tid, as.parked = as.parked[n-1], as.parked[:n-1]
 	}
-	if err != nil {
-		return 0, fmt.Errorf("ptrace: new stub thread: %w", err)
+	as.mu.Unlock()
+	if tid == 0 {
+		var err error
+		if tid, err = as.cloneOnFactory(); err != nil {
+			return 0, err
+		}
 	}
 	// The child parks in pause(); attach and stop it from this thread.
 	if err := seize(tid, traceOptions); err != nil {
@@ -379,6 +372,47 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	as.threads[tracer] = tid
 	as.mu.Unlock()
 	return tid, nil
+}
+
+// cloneOnFactory clones a stub thread, parked in pause() and not traced,
+// by an injection into the stub's main thread (whose tracer is the factory
+// thread).
+func (as *AddressSpace) cloneOnFactory() (int, error) {
+	var tid int
+	var err error
+	ferr := as.p.fac.do(func() {
+		regs := injectRegs(siteClone)
+		regs.Rax = unix.SYS_CLONE
+		regs.Rdi = cloneFlags
+		if err = runInjected(as.pid, &regs, siteClone+0x11); err != nil {
+			return
+		}
+		if e := errnoOf(regs.Rax); e != nil {
+			err = fmt.Errorf("clone: %w", e)
+			return
+		}
+		tid = int(regs.Rax)
+	})
+	if ferr != nil {
+		err = ferr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ptrace: new stub thread: %w", err)
+	}
+	return tid, nil
+}
+
+// park clones a stub thread ahead of need, for the next newThread to take
+// without a trip to the factory thread (which may be busy starting a stub).
+func (as *AddressSpace) park() error {
+	tid, err := as.cloneOnFactory()
+	if err != nil {
+		return err
+	}
+	as.mu.Lock()
+	as.parked = append(as.parked, tid)
+	as.mu.Unlock()
+	return nil
 }
 
 // forgetThread drops the record of tracer's stub thread.

@@ -130,10 +130,18 @@ type Platform struct {
 	mu     sync.Mutex
 	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
 	closed bool                       // protected by mu
-	// spare is the stub that proved the platform works, not yet handed
-	// out: the first NewAddressSpace returns it instead of starting
-	// another (a stub costs milliseconds to start). Protected by mu.
+	// spare is a stub started ahead of need, not yet handed out: first
+	// the one that proved the platform works, later one started in the
+	// background once the sandbox has asked for a second address space
+	// (it forks or execs, and will likely again). A stub costs
+	// milliseconds to start; a fork or exec that finds one ready does
+	// not wait for them. Protected by mu.
 	spare *AddressSpace
+	// refill is closed when the spare being started in the background is
+	// ready (or failed); nil when none is. Protected by mu.
+	refill chan struct{}
+	// handedOut counts NewAddressSpace calls. Protected by mu.
+	handedOut int
 
 	zmu     sync.Mutex
 	zombies []int // killed stub threads not reaped yet; protected by zmu
@@ -206,21 +214,63 @@ const MaxUserAddress = stubBase
 // MaxUserAddress returns the constant MaxUserAddress.
 func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 
-// NewAddressSpace starts a new stub process (or hands out the one New
-// started as its probe).
+// NewAddressSpace hands out the spare stub (waiting for the one being
+// started, if any) or starts a new stub process. From the second call on,
+// it also starts the next spare in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	p.mu.Lock()
+	p.handedOut++
+	if p.spare == nil && p.refill != nil {
+		// One is nearly ready: waiting costs less than starting another.
+		wait := p.refill
+		p.mu.Unlock()
+		<-wait
+		p.mu.Lock()
+	}
 	as := p.spare
 	p.spare = nil
+	prefill := p.handedOut >= 2
 	p.mu.Unlock()
-	if as != nil {
-		return as, nil
+	if as == nil {
+		var err error
+		if as, err = p.newAddressSpace(); err != nil {
+			return nil, err
+		}
 	}
-	as, err := p.newAddressSpace()
-	if err != nil {
-		return nil, err
+	if prefill {
+		p.startRefill()
 	}
 	return as, nil
+}
+
+// startRefill starts a spare stub in the background unless there is one or
+// one is being started.
+func (p *Platform) startRefill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.spare != nil || p.refill != nil {
+		return
+	}
+	done := make(chan struct{})
+	p.refill = done
+	go func() {
+		as, err := p.newAddressSpace()
+		if err == nil {
+			// Its first thread too, so that the task that gets it does
+			// not wait for the factory (a failure leaves that to it).
+			as.park()
+		}
+		p.mu.Lock()
+		if err == nil && p.spare == nil && !p.closed {
+			p.spare, as = as, nil
+		}
+		p.refill = nil
+		close(done)
+		p.mu.Unlock()
+		if as != nil {
+			as.Release() // not wanted after all (closed meanwhile)
+		}
+	}()
 }
 
 // NewContext returns a context; it binds to the OS thread of the goroutine

@@ -1,0 +1,108 @@
+package mm
+
+import (
+	"sort"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// forkCopyMax is the most present pages a writable private VMA may have for
+// fork to copy them at once instead of sharing them copy-on-write. Nearly
+// every such page is written by one side soon after a fork (the stack, the
+// data segment, a small heap), and a copy-on-write fault costs far more on
+// the ptrace platform (two host round trips) than copying the page.
+const forkCopyMax = 64
+
+// Fork returns a copy of m over as: the same VMAs and the same contents.
+//
+// Private pages of small writable VMAs (at most forkCopyMax present) are
+// copied now: m takes the copies and the child keeps the originals, so
+// neither side faults to write them. Other private pages are shared
+// copy-on-write, mapped read-only in m until one side writes. When other
+// threads use m, its writable mappings are dropped first, so that none of
+// them can write a page while it is being copied or shared.
+func (m *MM) Fork(as platform.AddressSpace) *MM {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
+		brkStart: m.brkStart, brk: m.brk, users: 1,
+		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
+	threads := m.users > 1
+	for _, v := range m.vmas {
+		w := *v
+		c.vmas = append(c.vmas, &w)
+		if threads && !v.Shared && v.Prot&platform.Write != 0 {
+			m.as.Unmap(v.Start, v.End-v.Start)
+		}
+	}
+	// Without other threads, the caller is the only one that could write
+	// and it is in the fork: its mappings change before it runs again.
+	for i, addrs := range m.presentByVMALocked() {
+		v := m.vmas[i]
+		if len(addrs) == 0 {
+			continue
+		}
+		if v.Prot&platform.Write != 0 && len(addrs) <= forkCopyMax && m.copyForForkLocked(c, addrs) {
+			m.mapPagesLocked(v, addrs)
+			continue
+		}
+		for _, a := range addrs {
+			off := m.pages[a]
+			m.mf.IncRef(off)
+			c.pages[a] = off
+		}
+		if v.Prot&platform.Write != 0 {
+			m.mapPagesLocked(v, addrs) // read-only now: shared
+		}
+	}
+	return c
+}
+
+// copyForForkLocked gives m fresh copies of the pages at addrs and c the
+// originals. It reports false, changing nothing, when memory is short.
+func (m *MM) copyForForkLocked(c *MM, addrs []uint64) bool {
+	offs, err := m.mf.Allocate(len(addrs))
+	if err != nil {
+		return false
+	}
+	for i, a := range addrs {
+		// m's reference to the original moves to c (which shares it
+		// copy-on-write if a third process still has it).
+		old := m.pages[a]
+		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(old, arch.PageSize))
+		c.pages[a] = old
+		m.pages[a] = offs[i]
+	}
+	return true
+}
+
+// presentByVMALocked returns, for each VMA (by index), the sorted addresses
+// of the private pages m has in it, from one pass over the pages rather
+// than a walk over every address of every VMA (which may be huge and
+// sparse).
+func (m *MM) presentByVMALocked() [][]uint64 {
+	out := make([][]uint64, len(m.vmas))
+	for a := range m.pages {
+		if i := m.vmas.find(a); i >= 0 {
+			out[i] = append(out[i], a)
+		}
+	}
+	for _, addrs := range out {
+		sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+	}
+	return out
+}
+
+// mapPagesLocked maps the private pages at addrs (sorted, inside v) with
+// the rights privateProt gives them, merging runs.
+func (m *MM) mapPagesLocked(v *VMA, addrs []uint64) error {
+	var run mapRun
+	for _, a := range addrs {
+		off := m.pages[a]
+		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+			return err
+		}
+	}
+	return run.flush(m)
+}
