@@ -422,4 +422,3 @@ func (m *MM) VMAs() []VMA {
 	}
 	return out
 }
-
