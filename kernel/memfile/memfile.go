@@ -27,10 +27,19 @@ type File struct {
 
 	seekMu sync.Mutex // orders users of the file position (CopyFromFile)
 
-	mu   sync.Mutex
-	next int64   // first never-allocated offset (bump pointer); protected by mu
-	free []int64 // offsets of pages with no references; protected by mu
-	refs []int32 // reference count per page below next; protected by mu
+	mu    sync.Mutex
+	next  int64   // first never-allocated offset (bump pointer); protected by mu
+	free  []int64 // offsets of pages with no references, punched (zero); protected by mu
+	dying []int64 // pages with no references not punched yet; protected by mu
+	refs  []int32 // reference count per page below next; protected by mu
+
+	// The punching of pages that lost their last reference happens on a
+	// background goroutine, off the path of the process exit or munmap
+	// that freed them. punchMu serializes punching with Close.
+	punchOnce sync.Once
+	punchKick chan struct{}
+	punchMu   sync.Mutex
+	closed    bool // protected by punchMu
 }
 
 // New creates a memory file of size bytes (rounded to pages); its pages cost
@@ -71,6 +80,13 @@ var ErrNoMemory = fmt.Errorf("memory file exhausted")
 // It prefers one contiguous run (so a platform can map it in one call).
 func (f *File) Allocate(n int) ([]int64, error) {
 	f.mu.Lock()
+	if len(f.free) < n && f.next+int64(n)*arch.PageSize > f.size && len(f.dying) > 0 {
+		// Memory is short: give the dying pages back now rather than
+		// wait for the background.
+		f.mu.Unlock()
+		f.punchDying()
+		f.mu.Lock()
+	}
 	defer f.mu.Unlock()
 	out := make([]int64, 0, n)
 	// A fresh contiguous run from the bump pointer, when the free list
@@ -123,7 +139,8 @@ func (f *File) RefCount(off int64) int32 {
 }
 
 // DecRef drops one reference from each page in offs; pages left without
-// references are punched out of the file and become free.
+// references are punched out of the file (in the background) and become
+// free.
 func (f *File) DecRef(offs ...int64) {
 	var dead []int64
 	f.mu.Lock()
@@ -138,13 +155,43 @@ func (f *File) DecRef(offs ...int64) {
 			panic(fmt.Sprintf("memfile: page %#x released more often than referenced", off))
 		}
 	}
-	f.mu.Unlock()
 	if len(dead) == 0 {
+		f.mu.Unlock()
 		return
 	}
-	f.punch(dead)
+	f.dying = append(f.dying, dead...)
+	f.mu.Unlock()
+	f.punchOnce.Do(func() {
+		f.punchKick = make(chan struct{}, 1)
+		go func() {
+			for range f.punchKick {
+				f.punchDying()
+			}
+		}()
+	})
+	select {
+	case f.punchKick <- struct{}{}:
+	default: // a kick is pending already
+	}
+}
+
+// punchDying punches the dying pages and makes them free.
+func (f *File) punchDying() {
+	f.punchMu.Lock()
+	defer f.punchMu.Unlock()
+	if f.closed {
+		return
+	}
 	f.mu.Lock()
-	f.free = append(f.free, dead...)
+	dying := f.dying
+	f.dying = nil
+	f.mu.Unlock()
+	if len(dying) == 0 {
+		return
+	}
+	f.punch(dying)
+	f.mu.Lock()
+	f.free = append(f.free, dying...)
 	f.mu.Unlock()
 }
 
@@ -211,6 +258,9 @@ func (f *File) Zero(off int64, n int) { clear(f.mem[off : off+int64(n)]) }
 
 // Close unmaps and closes the file.
 func (f *File) Close() error {
+	f.punchMu.Lock()
+	f.closed = true
+	f.punchMu.Unlock()
 	unix.Munmap(f.mem)
 	return unix.Close(f.fd)
 }

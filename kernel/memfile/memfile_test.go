@@ -1,0 +1,74 @@
+package memfile
+
+import (
+	"testing"
+
+	"uk/arch"
+)
+
+// A page whose last reference goes is not handed out again until it has
+// been punched: when memory is short, Allocate punches the dying pages
+// itself rather than fail or hand out a dirty page.
+func TestFreedPagesComeBackZeroed(t *testing.T) {
+	f, err := New(4 * arch.PageSize) // page 0 is never handed out: 3 usable
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	offs, err := f.Allocate(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range offs {
+		b := f.Bytes(off, arch.PageSize)
+		for i := range b {
+			b[i] = 0xaa
+		}
+	}
+	if _, err := f.Allocate(1); err != ErrNoMemory {
+		t.Fatalf("allocate from a full file: %v, want ErrNoMemory", err)
+	}
+	f.DecRef(offs...)
+	// Whether or not the background has punched them yet, all three come
+	// back, zeroed.
+	again, err := f.Allocate(3)
+	if err != nil {
+		t.Fatalf("allocate after freeing: %v", err)
+	}
+	for _, off := range again {
+		for i, c := range f.Bytes(off, arch.PageSize) {
+			if c != 0 {
+				t.Fatalf("page %#x byte %d is %#x after reuse, want 0", off, i, c)
+			}
+		}
+	}
+}
+
+// A page with references left is not freed.
+func TestSharedPageSurvivesOneDecRef(t *testing.T) {
+	f, err := New(4 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	offs, _ := f.Allocate(1)
+	f.IncRef(offs[0])
+	f.DecRef(offs[0])
+	if n := f.RefCount(offs[0]); n != 1 {
+		t.Fatalf("refcount %d, want 1", n)
+	}
+	f.Bytes(offs[0], 1)[0] = 7
+	f.DecRef(f.mustAllocate(t, 2)...)
+	if f.Bytes(offs[0], 1)[0] != 7 {
+		t.Errorf("a referenced page changed when others were freed")
+	}
+}
+
+func (f *File) mustAllocate(t *testing.T, n int) []int64 {
+	t.Helper()
+	offs, err := f.Allocate(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return offs
+}
