@@ -82,7 +82,9 @@ func cmdBoot(args []string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)
 	}
-	defer k.ForwardHostSignals()()
+	// Forwarding runs until uk exits: undoing it first would only delay
+	// the exit (a dozen rt_sigaction calls).
+	k.ForwardHostSignals()
 	return c.finish(k.Wait()), nil
 }
 

@@ -235,7 +235,9 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer k.ForwardHostSignals()()
+	// Forwarding runs until uk exits: undoing it first would only delay
+	// the exit (a dozen rt_sigaction calls).
+	k.ForwardHostSignals()
 	return c.finish(k.Wait()), nil
 }
 
