@@ -207,6 +207,13 @@ func prepareStub(pid int, req []byte) error {
 
 // MapFile queues a mapping of the memory file; it is installed before the
 // next Switch into this address space resumes application code.
+//
+// The mapping is populated (MAP_POPULATE): uk maps what it expects the
+// application to touch (a fault's run, a file window, a new program's
+// first pages), and setting up the page tables in the mmap costs far less
+// than the host faults the stub would otherwise take one by one (each an
+// exception into a hypervisor on a VM). The pages themselves exist already
+// or are ones uk has handed out.
 func (as *AddressSpace) MapFile(addr uint64, off int64, length uint64, access platform.Access) error {
 	if addr&arch.PageMask != 0 || off&arch.PageMask != 0 || length&arch.PageMask != 0 {
 		return fmt.Errorf("ptrace: MapFile(%#x, %#x, %#x): %w", addr, off, length, unix.EINVAL)
@@ -223,7 +230,7 @@ func (as *AddressSpace) MapFile(addr uint64, off int64, length uint64, access pl
 		return errReleased
 	}
 	as.pending = append(as.pending, request{nr: unix.SYS_MMAP, args: [6]uint64{
-		addr, length, protOf(access), unix.MAP_SHARED | unix.MAP_FIXED, 3, uint64(off)}})
+		addr, length, protOf(access), mapFlags, 3, uint64(off)}})
 	if len(as.pending) >= maxBatch {
 		return as.flushAnywhereLocked()
 	}

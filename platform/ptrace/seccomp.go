@@ -41,6 +41,10 @@ const (
 	auditArchX86_64 = 0xc000003e
 )
 
+// mapFlags are the only flags the stub may mmap with: a fixed, shared,
+// populated mapping of the memory file.
+const mapFlags = unix.MAP_SHARED | unix.MAP_FIXED | unix.MAP_POPULATE
+
 // cloneFlags are the only flags the stub may clone with: a thread in the
 // same address space, file table and signal handlers.
 const cloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
@@ -95,10 +99,10 @@ func stubFilter() []bpfInsn {
 	jeq(unix.SYS_GETCPU, "trap")
 	emit(bpfRetK, retKill)
 
-	// mmap: only MAP_SHARED|MAP_FIXED mappings of the memory file (fd 3).
+	// mmap: only mapFlags mappings of the memory file (fd 3).
 	label("mmap")
 	emit(bpfLdW, argLo(3))
-	jne(unix.MAP_SHARED|unix.MAP_FIXED, "kill")
+	jne(mapFlags, "kill")
 	emit(bpfLdW, argHi(3))
 	jne(0, "kill")
 	emit(bpfLdW, argLo(4))

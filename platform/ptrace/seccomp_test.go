@@ -40,7 +40,7 @@ func runFilter(t *testing.T, prog []bpfInsn, nr uint32, args [6]uint64) uint32 {
 
 func TestStubFilterTable(t *testing.T) {
 	prog := stubFilter()
-	const shared = unix.MAP_SHARED | unix.MAP_FIXED
+	const shared = mapFlags
 	for _, tc := range []struct {
 		name string
 		nr   uint32
@@ -48,6 +48,7 @@ func TestStubFilterTable(t *testing.T) {
 		want uint32
 	}{
 		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 3, 0}, retAllow},
+		{"mmap without MAP_POPULATE", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED | unix.MAP_FIXED, 3, 0}, retKill},
 		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 4, 0}, retKill},
 		{"anonymous mmap", unix.SYS_MMAP, [6]uint64{0, 4096, 3, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, retKill},
 		{"fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 1<<32 | 3, 0}, retKill},
