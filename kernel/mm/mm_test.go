@@ -132,6 +132,13 @@ func TestForkCopiesSmallVMA(t *testing.T) {
 	if cas := child.as.(*fakeAS); cas.mapped[a] != orig || cas.prot[a] != rw {
 		t.Errorf("child's own page not mapped writable by a write fault")
 	}
+	checkForkIsolation(t, parent, child, a)
+}
+
+// checkForkIsolation writes "child!" at a in the child, where the parent
+// wrote "parent" before the fork, and checks that each sees its own.
+func checkForkIsolation(t *testing.T, parent, child *MM, a uint64) {
+	t.Helper()
 	child.CopyOut(a, []byte("child!"))
 	got := make([]byte, 6)
 	parent.CopyIn(a, got)
@@ -162,16 +169,7 @@ func TestForkCopyOnWrite(t *testing.T) {
 	if cas := child.as.(*fakeAS); cas.prot[a]&platform.Write != 0 {
 		t.Errorf("shared COW page mapped writable in the child")
 	}
-	child.CopyOut(a, []byte("child!"))
-	got := make([]byte, 6)
-	parent.CopyIn(a, got)
-	if string(got) != "parent" {
-		t.Errorf("parent sees %q after the child wrote", got)
-	}
-	child.CopyIn(a, got)
-	if string(got) != "child!" {
-		t.Errorf("child sees %q", got)
-	}
+	checkForkIsolation(t, parent, child, a)
 	off := parent.pages[a]
 	if n := mf.RefCount(off); n != 1 {
 		t.Errorf("parent's page has %d references after the child copied, want 1", n)
