@@ -327,3 +327,23 @@ func TestMprotectRemapsPresentPages(t *testing.T) {
 		t.Errorf("%d pages still mapped after mprotect(PROT_NONE)", len(as.mapped))
 	}
 }
+
+// Prefault backs a small untouched anonymous area (a bss) at once, but not
+// a large one, whose pages the program may never touch.
+func TestPrefaultBacksSmallAnonymousArea(t *testing.T) {
+	m, as, _ := newMM(t)
+	small, _ := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: rw})
+	// Other rights, so that the two areas stay two VMAs.
+	large, _ := m.Mmap(MmapOpts{Length: 4 * faultRun, Prot: platform.Read})
+	m.Prefault(0)
+	for p := small; p < small+4*arch.PageSize; p += arch.PageSize {
+		if _, ok := as.mapped[p]; !ok || as.prot[p] != rw {
+			t.Fatalf("small area page %#x not backed and mapped writable", p)
+		}
+	}
+	for p := large; p < large+4*faultRun; p += arch.PageSize {
+		if _, ok := m.pages[p]; ok {
+			t.Fatalf("large untouched area got page %#x at prefault", p)
+		}
+	}
+}

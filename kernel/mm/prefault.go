@@ -9,8 +9,9 @@ import (
 // what it is about to touch: its private pages (for a new program, the
 // stack and data the loader wrote), the small shared mappings (the vDSO and
 // its data page), a fault window at the start of each file mapping and
-// around entry (the instruction it resumes at), and a private copy of each
-// small writable file mapping (the data segment). Each of these would
+// around entry (the instruction it resumes at), a private copy of each
+// small writable file mapping (the data segment), and backing for each
+// small untouched anonymous area (the bss). Each of these would
 // otherwise be a fault, and on the ptrace platform a fault costs two host
 // round trips, while mappings queued here cost one batch in all.
 //
@@ -29,6 +30,11 @@ func (m *MM) Prefault(entry uint64) {
 			if m.copyFileVMALocked(v, v.Start) != nil {
 				m.mapPagesLocked(v, present[i])
 			}
+		case v.Object == nil && len(present[i]) == 0 && !v.GrowsDown &&
+			v.End-v.Start <= faultRun && v.Prot&(platform.Read|platform.Write) != 0:
+			// A small untouched anonymous area (a program's bss): it will
+			// be written; back it now rather than at the fault.
+			m.populateLocked(v, v.Start, true)
 		default:
 			m.mapPagesLocked(v, present[i])
 			if v.Object != nil && v.Prot&(platform.Read|platform.Exec) != 0 {
