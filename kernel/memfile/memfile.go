@@ -11,6 +11,7 @@ package memfile
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -114,6 +115,10 @@ func (f *File) Allocate(n int) ([]int64, error) {
 		}
 		out = append(out, f.bumpLocked())
 	}
+	// Taken from the end of the free list, the pages come in descending
+	// order; ascending, those freed together (a process's pages) are
+	// contiguous again and map as one run instead of one per page.
+	slices.Sort(out)
 	return out, nil
 }
 

@@ -72,3 +72,22 @@ func (f *File) mustAllocate(t *testing.T, n int) []int64 {
 	}
 	return offs
 }
+
+// Pages freed together come back from the free list in ascending order, so
+// that contiguous ones can be mapped as one run.
+func TestReusedPagesAscending(t *testing.T) {
+	f, err := New(64 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	offs := f.mustAllocate(t, 8)
+	f.DecRef(offs...)
+	f.punchDying() // as the background would
+	again := f.mustAllocate(t, 8)
+	for i := 1; i < len(again); i++ {
+		if again[i] != again[i-1]+arch.PageSize {
+			t.Fatalf("reused pages %#x not ascending and contiguous", again)
+		}
+	}
+}
