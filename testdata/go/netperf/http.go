@@ -61,8 +61,7 @@ func httpGet(args []string) error {
 	if err != nil {
 		return err
 	}
-	want := sha256.New()
-	io.Copy(want, io.LimitReader(newStream(), size))
+	want := streamSum(size)
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: par}}
 	jobs := make(chan int)
 	errs := make(chan error, n)

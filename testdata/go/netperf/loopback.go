@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net"
 	"net/http"
@@ -193,8 +194,7 @@ func loopHTTP(host string) error {
 		return fmt.Errorf("GET /hello: %d %q", resp.StatusCode, b)
 	}
 
-	want := sha256.New()
-	io.Copy(want, io.LimitReader(newStream(), 4<<20))
+	want := streamSum(4 << 20)
 	resp, err = client.Get(base + "/big")
 	if err != nil {
 		return err
@@ -290,24 +290,41 @@ func loopRefused(host string) error {
 	return nil
 }
 
-// loopProxy relays 8 MiB through a proxy that joins two TCP connections
-// with io.Copy, which Go does with splice(2) through a pipe on Linux,
-// to a client that reads slowly.
-func loopProxy(host string) error {
-	const n = 8 << 20
-	srv, err := listenLoop(host)
+// serveStream listens on a loopback port of host and sends the first n
+// bytes of the data stream to the first connection, then closes it.
+func serveStream(host string, n int64) (net.Listener, error) {
+	l, err := listenLoop(host)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer srv.Close()
 	go func() {
-		c, err := srv.Accept()
+		c, err := l.Accept()
 		if err != nil {
 			return
 		}
 		io.Copy(c, io.LimitReader(newStream(), n))
 		c.Close()
 	}()
+	return l, nil
+}
+
+// streamSum is the SHA-256 of the first n bytes of the data stream.
+func streamSum(n int64) hash.Hash {
+	h := sha256.New()
+	io.Copy(h, io.LimitReader(newStream(), n))
+	return h
+}
+
+// loopProxy relays 8 MiB through a proxy that joins two TCP connections
+// with io.Copy, which Go does with splice(2) through a pipe on Linux,
+// to a client that reads slowly.
+func loopProxy(host string) error {
+	const n = 8 << 20
+	srv, err := serveStream(host, n)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	px, err := listenLoop(host)
 	if err != nil {
 		return err
@@ -335,8 +352,7 @@ func loopProxy(host string) error {
 		return err
 	}
 	defer c.Close()
-	want := sha256.New()
-	io.Copy(want, io.LimitReader(newStream(), n))
+	want := streamSum(n)
 	got := sha256.New()
 	buf := make([]byte, 32<<10)
 	var m int64
@@ -367,19 +383,11 @@ func loopProxy(host string) error {
 // with io.Copy, which Go does with splice(2) from the socket on Linux.
 func loopToFile(host string) error {
 	const n = 4 << 20
-	srv, err := listenLoop(host)
+	srv, err := serveStream(host, n)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	go func() {
-		c, err := srv.Accept()
-		if err != nil {
-			return
-		}
-		io.Copy(c, io.LimitReader(newStream(), n))
-		c.Close()
-	}()
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		return err
@@ -397,10 +405,9 @@ func loopToFile(host string) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	got, want := sha256.New(), sha256.New()
+	got := sha256.New()
 	io.Copy(got, f)
-	io.Copy(want, io.LimitReader(newStream(), n))
-	if !equalSums(got, want) {
+	if !equalSums(got, streamSum(n)) {
 		return errors.New("the file's contents differ from what was sent")
 	}
 	return nil
