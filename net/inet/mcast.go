@@ -20,6 +20,21 @@ type membership struct {
 // bytes of padding, a struct sockaddr_storage.
 const sizeofGroupReq = 136
 
+// parseGroupReq decodes a struct group_req for family: it sets m's
+// interface and returns the group's sockaddr. A sockaddr of another family
+// gives badFamily (the two protocols' Linux code differ there).
+func parseGroupReq(val []byte, family uint16, badFamily error, m *membership) ([]byte, error) {
+	if len(val) < sizeofGroupReq {
+		return nil, linux.EINVAL
+	}
+	sa := val[8:sizeofGroupReq]
+	if binary.LittleEndian.Uint16(sa) != family {
+		return nil, badFamily
+	}
+	m.ifindex = int32(binary.LittleEndian.Uint32(val))
+	return sa, nil
+}
+
 // parseMembership decodes the value of IP_ADD_MEMBERSHIP and
 // IP_DROP_MEMBERSHIP (struct ip_mreq or ip_mreqn) or of MCAST_JOIN_GROUP
 // and MCAST_LEAVE_GROUP (struct group_req).
@@ -27,14 +42,11 @@ func parseMembership(name int, val []byte) (membership, error) {
 	var m membership
 	switch name {
 	case linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
-		if len(val) < sizeofGroupReq {
-			return m, linux.EINVAL
+		sa, err := parseGroupReq(val, linux.AF_INET, linux.EINVAL, &m)
+		if err != nil {
+			return m, err
 		}
-		if binary.LittleEndian.Uint16(val[8:]) != linux.AF_INET {
-			return m, linux.EINVAL
-		}
-		m.ifindex = int32(binary.LittleEndian.Uint32(val))
-		m.group = tcpip.AddrFrom4Slice(val[12:16])
+		m.group = tcpip.AddrFrom4Slice(sa[4:8])
 	default:
 		if len(val) < 8 {
 			return m, linux.EINVAL
@@ -59,14 +71,11 @@ func parseMembership6(name int, val []byte) (membership, error) {
 	var m membership
 	switch name {
 	case linux.MCAST_JOIN_GROUP, linux.MCAST_LEAVE_GROUP:
-		if len(val) < sizeofGroupReq {
-			return m, linux.EINVAL
+		sa, err := parseGroupReq(val, linux.AF_INET6, linux.EADDRNOTAVAIL, &m)
+		if err != nil {
+			return m, err
 		}
-		if binary.LittleEndian.Uint16(val[8:]) != linux.AF_INET6 {
-			return m, linux.EADDRNOTAVAIL
-		}
-		m.ifindex = int32(binary.LittleEndian.Uint32(val))
-		m.group = tcpip.AddrFrom16Slice(val[8+in6AddrOffset : 8+in6AddrOffset+16])
+		m.group = tcpip.AddrFrom16Slice(sa[in6AddrOffset : in6AddrOffset+16])
 	default:
 		if len(val) < sizeofIPv6Mreq {
 			return m, linux.EINVAL
