@@ -442,12 +442,6 @@ func tcpipAddr(a netip.Addr) tcpip.Address {
 	return tcpip.AddrFromSlice(a.AsSlice())
 }
 
-// netipAddr converts a tcpip address to netip's form (invalid when empty).
-func netipAddr(a tcpip.Address) netip.Addr {
-	ip, _ := netip.AddrFromSlice(a.AsSlice())
-	return ip
-}
-
 // protoOf is the network protocol of an address.
 func protoOf(a netip.Addr) tcpip.NetworkProtocolNumber {
 	if a.Is4() {

@@ -107,10 +107,6 @@ func (m *msg) attr(typ uint16, val []byte) {
 
 func (m *msg) u8(typ uint16, v uint8) { m.attr(typ, []byte{v}) }
 
-func (m *msg) u16(typ uint16, v uint16) {
-	m.attr(typ, binary.LittleEndian.AppendUint16(nil, v))
-}
-
 func (m *msg) u32(typ uint16, v uint32) {
 	m.attr(typ, binary.LittleEndian.AppendUint32(nil, v))
 }
