@@ -43,26 +43,19 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 	return p.PeekPage(index)
 }
 
-// fileWindow is the range a read fault at page in the private file
-// mapping v maps: a fileFaultRun window when the object can be peeked,
-// else the anonymous [start, end) run.
-func fileWindow(v *VMA, page, start, end uint64) (uint64, uint64) {
-	if _, ok := v.Object.(PagePeeker); !ok || v.GrowsDown {
-		return start, end
-	}
-	ws := page &^ (fileFaultRun - 1)
-	we := ws + fileFaultRun
-	return max(ws, v.Start), min(we, v.End)
-}
-
-// mapFileRunLocked maps [start, end) of a private file mapping for
+// mapFileRunLocked maps the run around page of a private file mapping for
 // reading: the file's own pages read-only and the process's private copies
-// where it has them. Only the faulting page must succeed; other pages are
+// where it has them. The run is [start, end), or a fileFaultRun window
+// when the object is a PagePeeker. Only the faulting page must succeed; other pages are
 // mapped if the object already has them (or, for objects that cannot be
 // peeked, if PageAt gives them), and the run stops at the end of the file.
 func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
-	start, end = fileWindow(v, page, start, end)
-	_, peekable := v.Object.(PagePeeker)
+	peeker, peekable := v.Object.(PagePeeker)
+	if peekable {
+		// Mapping ahead costs nothing here: a fileFaultRun window.
+		ws := page &^ (fileFaultRun - 1)
+		start, end = max(ws, v.Start), min(ws+fileFaultRun, v.End)
+	}
 	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
 		if off, ok := m.pages[a]; ok {
@@ -73,7 +66,7 @@ func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
 		}
 		var src int64
 		if a != page && peekable {
-			off, ok := peekPage(v, v.objectIndex(a))
+			off, ok := peeker.PeekPage(v.objectIndex(a))
 			if !ok {
 				if err := run.flush(m); err != nil {
 					return err
@@ -152,6 +145,13 @@ func (m *MM) copyFilePageLocked(v *VMA, page uint64) error {
 	if err != nil {
 		return err
 	}
+	return m.privateCopyLocked(v, page, src)
+}
+
+// privateCopyLocked makes a fresh copy of the memory-file page src the
+// process's own page at page (whatever it had there, the caller releases)
+// and maps it with v's rights.
+func (m *MM) privateCopyLocked(v *VMA, page uint64, src int64) error {
 	n, err := m.mf.Allocate(1)
 	if err != nil {
 		return err

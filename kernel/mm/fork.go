@@ -1,7 +1,7 @@
 package mm
 
 import (
-	"sort"
+	"slices"
 
 	"uk/arch"
 	"uk/platform"
@@ -89,8 +89,31 @@ func (m *MM) presentByVMALocked() [][]uint64 {
 		}
 	}
 	for _, addrs := range out {
-		sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+		slices.Sort(addrs)
 	}
+	return out
+}
+
+// presentInLocked returns the sorted addresses of the private pages m has
+// in [start, end), looking up each address of a small range and scanning
+// the pages for a large one (a program may mprotect gigabytes it barely
+// touched).
+func (m *MM) presentInLocked(start, end uint64) []uint64 {
+	var out []uint64
+	if (end-start)>>arch.PageShift <= uint64(len(m.pages)) {
+		for a := start; a < end; a += arch.PageSize {
+			if _, ok := m.pages[a]; ok {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	for a := range m.pages {
+		if a >= start && a < end {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

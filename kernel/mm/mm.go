@@ -234,14 +234,11 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	// A write to a present page that is shared copy-on-write: copy it.
 	if off, ok := m.pages[page]; ok {
 		if write && m.mf.RefCount(off) > 1 {
-			n, err := m.mf.Allocate(1)
-			if err != nil {
+			if err := m.privateCopyLocked(v, page, off); err != nil {
 				return err
 			}
-			copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(off, arch.PageSize))
 			m.mf.DecRef(off)
-			m.pages[page] = n[0]
-			return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+			return nil
 		}
 		return m.mapPrivateLocked(v, page, page+arch.PageSize)
 	}

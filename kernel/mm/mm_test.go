@@ -2,6 +2,7 @@ package mm
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -344,6 +345,43 @@ func TestPrefaultBacksSmallAnonymousArea(t *testing.T) {
 	for p := large; p < large+4*faultRun; p += arch.PageSize {
 		if _, ok := m.pages[p]; ok {
 			t.Fatalf("large untouched area got page %#x at prefault", p)
+		}
+	}
+}
+
+// presentInLocked gives the same sorted answer whether it looks up each
+// address of the range or scans the pages.
+func TestPresentIn(t *testing.T) {
+	m, _, _ := newMM(t)
+	a, _ := m.Mmap(MmapOpts{Length: 64 * arch.PageSize, Prot: rw})
+	for _, i := range []uint64{1, 2, 7, 40} {
+		m.CopyOut(a+i*arch.PageSize, []byte{1})
+	}
+	for _, tc := range []struct {
+		name       string
+		start, end uint64
+		want       []uint64
+	}{
+		{"small range, looked up", a + arch.PageSize, a + 3*arch.PageSize, []uint64{1, 2}},
+		{"large range, scanned", a, a + 64*arch.PageSize, nil}, // filled below
+	} {
+		got := m.presentInLocked(tc.start, tc.end)
+		want := tc.want
+		if want == nil {
+			for p := range m.pages {
+				if p >= tc.start && p < tc.end {
+					want = append(want, (p-a)/arch.PageSize)
+				}
+			}
+			slices.Sort(want)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d pages, want %d", tc.name, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != a+want[i]*arch.PageSize {
+				t.Errorf("%s: page %d at %#x, want %#x", tc.name, i, got[i], a+want[i]*arch.PageSize)
+			}
 		}
 	}
 }

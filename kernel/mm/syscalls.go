@@ -223,7 +223,7 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 	if prot&(platform.Read|platform.Write|platform.Exec) != 0 {
 		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 			if v := m.vmas[i]; !v.Shared {
-				m.mapPrivateLocked(v, max(v.Start, addr), min(v.End, end))
+				m.mapPagesLocked(v, m.presentInLocked(max(v.Start, addr), min(v.End, end)))
 			}
 		}
 	}
