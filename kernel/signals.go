@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bytes"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -383,18 +382,7 @@ func (t *Task) forceSignal(sig, code int, addr uint64) {
 
 // crash kills the process with sig and prints the report.
 func (t *Task) crash(sig, code int, addr uint64, why string) {
-	var insn [16]byte
-	n := len(insn)
-	for n > 0 && t.CopyIn(t.State.Regs.Rip, insn[:n]) != nil {
-		n--
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "uk: process %d (%s) killed by ", t.tg.pid, t.Comm())
-	crashReport(&b, sig, code, addr, &t.State.Regs, insn[:n])
-	if why != "" {
-		fmt.Fprintf(&b, "  (%s)\n", why)
-	}
-	t.k.CrashLog.Write(b.Bytes())
+	t.k.CrashLog.Write(t.crashReportBytes(sig, code, addr, why))
 	status := sig
 	if arch.DefaultAction(sig) == arch.ActionCoreDump {
 		status |= 0x80
