@@ -3,10 +3,10 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
-	"uk/kernel/mm"
+	"uk/kernel/memmap"
+	"uk/platform"
 )
 
 // FDTable is a process's file descriptor table.
@@ -25,34 +25,17 @@ func (t *Task) FD(fd int32) (*vfs.FileDescription, error) {
 // NoFileLimit is the task's RLIMIT_NOFILE soft limit.
 func (t *Task) NoFileLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_NOFILE).Cur }
 
-// MappedFile is what mmap needs of a file: its pages and its identity.
+// MappedFile is what mmap needs of a file: its pages, its identity, and
+// the most rights a mapping of it may ever have.
 type MappedFile struct {
-	Mappable mm.Mappable
+	Mappable memmap.Mappable
 	Name     string
 	Dev, Ino uint64
-}
-
-// tmpfsMappable maps a tmpfs file's own pages: a shared mapping sees and
-// makes the file's contents, a private one starts from them. A page wholly
-// past the end of the file is an error, which mm turns into SIGBUS as
-// Linux does.
-type tmpfsMappable struct{ r *tmpfs.Regular }
-
-// PageAt implements mm.Mappable.
-func (m tmpfsMappable) PageAt(index uint64) (int64, error) {
-	if index >= uint64((m.r.Size()+arch.PageMask)>>arch.PageShift) {
-		return 0, unix.EFAULT
-	}
-	return m.r.PageAt(index, true)
-}
-
-// PeekPage implements mm.PagePeeker: the file's page at index, if it has
-// one inside the file's size.
-func (m tmpfsMappable) PeekPage(index uint64) (int64, bool) {
-	if index >= uint64((m.r.Size()+arch.PageMask)>>arch.PageShift) {
-		return 0, false
-	}
-	return m.r.PresentPage(index)
+	// MaxProt is Linux's VM_MAYREAD/MAYWRITE/MAYEXEC for a mapping of the
+	// file: a shared mapping may become writable only if the description
+	// was opened for writing (else mprotect(PROT_WRITE) is EACCES, or
+	// anyone could write a file they may only read).
+	MaxProt platform.Access
 }
 
 // MappableFD returns the pages of the file behind fd for mmap, checking the
@@ -69,10 +52,10 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 	if !d.Readable() || shared && write && !d.Writable() {
 		return nil, unix.EACCES
 	}
-	var mp mm.Mappable
+	var mp memmap.Mappable
 	if r := tmpfs.RegularOf(d); r != nil {
-		mp = tmpfsMappable{r}
-	} else if m, ok := d.Impl().(mm.Mappable); ok {
+		mp = r
+	} else if m, ok := d.Impl().(memmap.Mappable); ok {
 		mp = m
 	} else {
 		return nil, unix.ENODEV
@@ -81,7 +64,10 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	mf := &MappedFile{Mappable: mp, Dev: st.Dev, Ino: st.Ino}
+	mf := &MappedFile{Mappable: mp, Dev: st.Dev, Ino: st.Ino, MaxProt: platform.Read | platform.Exec}
+	if !shared || d.Writable() {
+		mf.MaxProt |= platform.Write
+	}
 	if name, ok := t.PathName(d.Path()); ok {
 		mf.Name = name
 		if p := d.Path(); p.Dentry.IsDeleted() {

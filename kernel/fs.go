@@ -9,7 +9,7 @@ import (
 
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
-	"uk/kernel/mm"
+	"uk/kernel/memmap"
 )
 
 // AtFDCWD is AT_FDCWD as the int32 a dirfd argument holds.
@@ -128,9 +128,9 @@ type inodeReader struct {
 
 // Mappable returns the pages of a tmpfs file, for the loader to map
 // segments instead of copying them; nil for other files.
-func (r *inodeReader) Mappable() mm.Mappable {
+func (r *inodeReader) Mappable() memmap.Mappable {
 	if reg, ok := r.ino.(*tmpfs.Regular); ok {
-		return tmpfsMappable{reg}
+		return reg
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"uk/arch"
+	"uk/kernel/memmap"
 	"uk/kernel/mm"
 	"uk/kernel/vdso"
 	"uk/platform"
@@ -11,18 +12,37 @@ import (
 
 // vdsoPages is the vDSO as a mappable object: page 0 is the parameter page
 // the Timekeeper writes, page 1 the image. Every address space maps the
-// same two memory-file pages read-only.
+// same two memory-file pages: the parameter page shared and never
+// writable ([vvar]), the image private ([vdso]), so that a process that
+// writes into its vDSO (a debugger's breakpoint) gets a copy of its own
+// and every other process keeps the original. The pages live as long as
+// the kernel.
 type vdsoPages struct {
 	offs [2]int64
 }
 
-// PageAt implements mm.Mappable.
+// PageAt implements memmap.Mappable.
 func (v *vdsoPages) PageAt(index uint64) (int64, error) {
 	if index >= uint64(len(v.offs)) {
 		return 0, fmt.Errorf("vdso has no page %d", index)
 	}
 	return v.offs[index], nil
 }
+
+// PeekPage implements memmap.PagePeeker.
+func (v *vdsoPages) PeekPage(index uint64) (int64, bool) {
+	if index >= uint64(len(v.offs)) {
+		return 0, false
+	}
+	return v.offs[index], true
+}
+
+// AddMapping implements memmap.Mappable: the pages are never freed, so
+// mappings need no tracking.
+func (v *vdsoPages) AddMapping(memmap.Mapper) {}
+
+// RemoveMapping implements memmap.Mappable.
+func (v *vdsoPages) RemoveMapping(memmap.Mapper) {}
 
 // setupVDSO places the vDSO image and its parameter page in the memory
 // file and starts the timekeeper that keeps the parameters current.
@@ -60,13 +80,15 @@ func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := m.Mmap(mm.MmapOpts{Addr: base, Length: vdso.ParamPageSize, Prot: platform.Read, Fixed: true,
-		Shared: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
+	// As on Linux: [vvar] may never become writable (nor executable);
+	// [vdso] may, and is private, so a write copies the page.
+	if _, err := m.Mmap(mm.MmapOpts{Addr: base, Length: vdso.ParamPageSize, Prot: platform.Read, MaxProt: platform.Read,
+		Fixed: true, Shared: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
 		return 0, err
 	}
 	img := base + vdso.ParamPageSize
 	if _, err := m.Mmap(mm.MmapOpts{Addr: img, Length: vdso.ImageSize, Prot: platform.Read | platform.Exec, Fixed: true,
-		Shared: true, Object: k.vdso, Pgoff: 1, Name: "[vdso]"}); err != nil {
+		Object: k.vdso, Pgoff: 1, Name: "[vdso]"}); err != nil {
 		return 0, err
 	}
 	return img, nil

@@ -5,19 +5,26 @@ import (
 
 	"uk/arch"
 	"uk/fs/vfs"
+	"uk/kernel/memmap"
 )
 
 // Regular is a tmpfs regular file. Its contents are pages of the memory
 // file, indexed by page number; missing pages are holes that read as
-// zeros. The file holds one memfile reference on each page; the pages go
-// back when the file is truncated or when its last link and last open
-// description are gone.
+// zeros. The file holds one memfile reference on each page.
+//
+// It is a memmap.Mappable: mmap maps these very pages. The pages go back
+// when the file is truncated (after every mapping of the truncated range is
+// invalidated) or when the file is unreferenced: no link, no open
+// description and no mapping left.
 type Regular struct {
 	attrs
 	size  int64            // protected by mu
 	pages map[uint64]int64 // page index → memfile offset; protected by mu
 	opens int              // open descriptions; protected by mu
+	maps  memmap.MapperSet // the mappings of the file (its reverse map)
 }
+
+var _ memmap.Mappable = (*Regular)(nil)
 
 func (fs *FS) newRegular(o vfs.CreateOptions) *Regular {
 	r := &Regular{pages: make(map[uint64]int64)}
@@ -45,37 +52,45 @@ func (r *Regular) Size() int64 {
 // SetStat implements vfs.Inode.
 func (r *Regular) SetStat(_ vfs.Context, req vfs.SetStat) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	var cut truncation
 	if req.Mask&unix.STATX_SIZE != 0 {
 		if req.Size != r.size {
-			r.truncateLocked(req.Size)
+			cut = r.truncateLocked(req.Size)
 			t := now()
 			r.mtime, r.ctime = t, t
 		}
-		if req.Mask == unix.STATX_SIZE {
-			return nil
-		}
 	}
-	r.setAttrsLocked(req)
+	if req.Mask&^unix.STATX_SIZE != 0 {
+		r.setAttrsLocked(req)
+	}
+	r.mu.Unlock()
+	r.finish(cut)
 	return nil
 }
 
-// truncateLocked sets the size, giving back pages wholly past the end and
+// truncation is the pages a truncation detached from the file: they are
+// unreachable through the file, but mappings may still map them until
+// finish has invalidated those.
+type truncation struct {
+	first uint64  // first page index past the new end
+	dead  []int64 // detached pages, still referenced by the file
+	valid bool    // the size went down: mappings past first must go
+}
+
+// truncateLocked sets the size, detaching pages wholly past the end and
 // zeroing the tail of a partial last page (so a later extension reads
-// zeros there, as POSIX requires).
-func (r *Regular) truncateLocked(size int64) {
+// zeros there, as POSIX requires). The caller must call finish with the
+// result after dropping r.mu.
+func (r *Regular) truncateLocked(size int64) truncation {
+	var cut truncation
 	if size < r.size {
-		first := uint64((size + arch.PageMask) >> arch.PageShift)
-		var dead []int64
+		cut.first = uint64((size + arch.PageMask) >> arch.PageShift)
+		cut.valid = true
 		for idx, off := range r.pages {
-			if idx >= first {
-				dead = append(dead, off)
+			if idx >= cut.first {
+				cut.dead = append(cut.dead, off)
 				delete(r.pages, idx)
 			}
-		}
-		if len(dead) > 0 {
-			r.fs.mf.DecRef(dead...)
-			r.fs.usedPages.Add(-int64(len(dead)))
 		}
 		if in := size & arch.PageMask; in != 0 {
 			if off, ok := r.pages[uint64(size>>arch.PageShift)]; ok {
@@ -84,21 +99,56 @@ func (r *Regular) truncateLocked(size int64) {
 		}
 	}
 	r.size = size
+	return cut
 }
 
-// PageAt returns the memory-file offset of page index of the file, for
-// the kernel's mm to map. Without allocate a hole returns 0 (map the zero
-// page, or nothing). With allocate a missing page is allocated (ENOSPC at
-// the size limit, ENOMEM when the memory file is full). The caller takes
-// its own memfile reference (IncRef) if it keeps the page mapped.
-func (r *Regular) PageAt(index uint64, allocate bool) (int64, error) {
+// finish completes a truncation: every mapping of the cut range is
+// removed from its address space first (an access there now faults and
+// gets SIGBUS), and only then are the pages released, so that no page the
+// file gave up is reachable when it is freed.
+//
+// Preconditions: r.mu is not held (mappers lock before objects).
+func (r *Regular) finish(cut truncation) {
+	if !cut.valid {
+		return
+	}
+	r.maps.Invalidate(r, cut.first, ^uint64(0), true)
+	if len(cut.dead) > 0 {
+		r.fs.mf.DecRef(cut.dead...)
+		r.fs.usedPages.Add(-int64(len(cut.dead)))
+	}
+}
+
+// pageCountLocked is the number of pages the file's size covers.
+func (r *Regular) pageCountLocked() uint64 {
+	return uint64((r.size + arch.PageMask) >> arch.PageShift)
+}
+
+// PageAt implements memmap.Mappable: the file's page index, allocated if
+// it is a hole. A page wholly past the end of the file is EFAULT (the
+// fault gets SIGBUS, as on Linux); a full filesystem is ENOSPC, a full
+// memory file ENOMEM.
+func (r *Regular) PageAt(index uint64) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if index >= r.pageCountLocked() {
+		return 0, unix.EFAULT
+	}
+	return r.pageLocked(index)
+}
+
+// AllocPage gives page index a page if it is a hole (fallocate), whatever
+// the file's size.
+func (r *Regular) AllocPage(index uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := r.pageLocked(index)
+	return err
+}
+
+func (r *Regular) pageLocked(index uint64) (int64, error) {
 	if off, ok := r.pages[index]; ok {
 		return off, nil
-	}
-	if !allocate {
-		return 0, nil
 	}
 	if err := r.allocLocked([]uint64{index}); err != nil {
 		return 0, err
@@ -106,13 +156,42 @@ func (r *Regular) PageAt(index uint64, allocate bool) (int64, error) {
 	return r.pages[index], nil
 }
 
-// PresentPage returns the memory-file offset of page index if the file has
-// that page (not a hole); it never allocates.
-func (r *Regular) PresentPage(index uint64) (int64, bool) {
+// PeekPage implements memmap.PagePeeker: the file's page at index, if it
+// has one inside the file's size.
+func (r *Regular) PeekPage(index uint64) (int64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if index >= r.pageCountLocked() {
+		return 0, false
+	}
 	off, ok := r.pages[index]
 	return off, ok
+}
+
+// AddMapping implements memmap.Mappable: a mapping keeps the file's
+// contents alive, as an open description does.
+func (r *Regular) AddMapping(m memmap.Mapper) { r.maps.Add(m) }
+
+// RemoveMapping implements memmap.Mappable: the last mapping of a file
+// with no link and no open description frees its contents.
+func (r *Regular) RemoveMapping(m memmap.Mapper) {
+	if r.maps.Remove(m) > 0 {
+		return
+	}
+	r.mu.Lock()
+	var cut truncation
+	if r.unreferencedLocked() {
+		cut = r.truncateLocked(0)
+	}
+	r.mu.Unlock()
+	// No mapping is left to invalidate: only the pages are released.
+	r.finish(cut)
+}
+
+// unreferencedLocked reports whether nothing can reach the file's
+// contents any more: no link, no open description, no mapping.
+func (r *Regular) unreferencedLocked() bool {
+	return r.nlink == 0 && r.opens == 0 && r.maps.Count() == 0
 }
 
 // allocLocked gives each index a fresh zeroed page.
@@ -237,13 +316,16 @@ func (r *Regular) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, erro
 	return &regularFile{r: r}, vfs.FileOptions{Seekable: true}, nil
 }
 
-// dropped frees the contents if no description has the file open.
+// dropped (its last link is gone) frees the contents if nothing else
+// references the file.
 func (r *Regular) dropped() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.opens == 0 {
-		r.truncateLocked(0)
+	var cut truncation
+	if r.unreferencedLocked() {
+		cut = r.truncateLocked(0)
 	}
+	r.mu.Unlock()
+	r.finish(cut)
 }
 
 // regularFile is an open description of a Regular file.
@@ -321,16 +403,18 @@ func (f *regularFile) Truncate(ctx vfs.Context, _ *vfs.FileDescription, size int
 // Fsync implements vfs.FileImpl: nothing to flush.
 func (f *regularFile) Fsync(vfs.Context, *vfs.FileDescription) error { return nil }
 
-// Release implements vfs.FileImpl: the last close of an unlinked file
-// frees its pages.
+// Release implements vfs.FileImpl: the last close of an unlinked,
+// unmapped file frees its pages.
 func (f *regularFile) Release() {
 	r := f.r
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.opens--
-	if r.opens == 0 && r.nlink == 0 {
-		r.truncateLocked(0)
+	var cut truncation
+	if r.unreferencedLocked() {
+		cut = r.truncateLocked(0)
 	}
+	r.mu.Unlock()
+	r.finish(cut)
 }
 
 // Regular returns the tmpfs file behind an open description, for mmap

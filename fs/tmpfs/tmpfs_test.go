@@ -87,20 +87,27 @@ func TestReadWriteTruncateSparse(t *testing.T) {
 	if st.Size != 8192 || st.Blocks != 16 {
 		t.Errorf("after truncate size %d blocks %d", st.Size, st.Blocks)
 	}
-	// PageAt: an existing page and a hole; allocation on demand.
+	// PageAt: an existing page, a hole (allocated on demand) and a page
+	// past the end (EFAULT: a fault there is SIGBUS).
 	r := tmpfs.RegularOf(fd)
-	off, err := r.PageAt(1, false)
+	off, err := r.PageAt(1)
 	if err != nil || off == 0 || !bytes.Equal(mf.Bytes(off, 4), []byte("6789")) {
 		t.Errorf("PageAt(1) %#x %v", off, err)
 	}
-	if off, _ := r.PageAt(1, false); mf.RefCount(off) != 1 {
+	if off, _ := r.PageAt(1); mf.RefCount(off) != 1 {
 		t.Errorf("page refcount %d", mf.RefCount(off))
 	}
-	if off, err := r.PageAt(5, false); off != 0 || err != nil {
-		t.Errorf("hole PageAt %#x %v", off, err)
+	if off, ok := r.PeekPage(1); !ok || off == 0 {
+		t.Errorf("PeekPage(1) %#x %v", off, ok)
 	}
-	if off, err := r.PageAt(5, true); off == 0 || err != nil {
-		t.Errorf("allocating PageAt %#x %v", off, err)
+	if off, err := r.PageAt(2); off != 0 || err != unix.EFAULT {
+		t.Errorf("PageAt past the end %#x %v, want EFAULT", off, err)
+	}
+	if err := r.AllocPage(5); err != nil {
+		t.Errorf("AllocPage(5) %v", err)
+	}
+	if _, ok := r.PeekPage(5); ok {
+		t.Errorf("PeekPage past the end found a page")
 	}
 	// ftruncate needs a writable description, and a non-negative size.
 	ro, _ := v.OpenAt(ctx, at, "f", unix.O_RDONLY, 0)

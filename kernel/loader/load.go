@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/kernel/memmap"
 	"uk/kernel/mm"
 	"uk/platform"
 )
@@ -136,7 +137,7 @@ func protOfSegment(p Prot) platform.Access {
 // MappableFile is implemented by executables whose pages live in the
 // memory file (tmpfs): their segments are mapped, not copied.
 type MappableFile interface {
-	Mappable() mm.Mappable
+	Mappable() memmap.Mappable
 }
 
 // mapImage maps every PT_LOAD of e at bias: private mappings of the file's
@@ -144,7 +145,7 @@ type MappableFile interface {
 // ELF), else anonymous memory the file's bytes are copied into. It returns
 // the end of the highest segment (where the heap starts).
 func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
-	var obj mm.Mappable
+	var obj memmap.Mappable
 	if mf, ok := r.(MappableFile); ok {
 		obj = mf.Mappable()
 	}
@@ -188,7 +189,7 @@ func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
 // mapSegmentFromFile maps the file part of segment s privately from obj,
 // zeroes what follows the file data in its last page (the start of .bss,
 // which the private copy holds), and maps the rest of .bss anonymous.
-func mapSegmentFromFile(m *mm.MM, obj mm.Mappable, s *Segment, bias, start, stop uint64) error {
+func mapSegmentFromFile(m *mm.MM, obj memmap.Mappable, s *Segment, bias, start, stop uint64) error {
 	prot := protOfSegment(s.Prot)
 	fileEnd := s.Vaddr + bias + s.Filesz
 	fileStop, _ := arch.PageRoundUp(fileEnd)

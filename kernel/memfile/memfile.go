@@ -7,6 +7,14 @@
 // (a page shared copy-on-write after fork has two references). A page whose
 // last reference goes is given back to the host with fallocate(PUNCH_HOLE),
 // which also guarantees it reads as zeros when it is handed out again.
+//
+// The invariant the whole kernel keeps: a page returns to the free list
+// only when no address space of any platform can reach it. The memory file
+// cannot see address spaces, so its holders keep it: an MM drops its
+// reference on a private page only after the page is out of its address
+// space, and an object (a tmpfs file, a shared anonymous region) frees a
+// page only after every mapping of it was invalidated (package memmap).
+// kernel/mm's page check (SetFreeHook) verifies it on every free.
 package memfile
 
 import (
@@ -37,10 +45,13 @@ type File struct {
 	// The punching of pages that lost their last reference happens on a
 	// background goroutine, off the path of the process exit or munmap
 	// that freed them. punchMu serializes punching with Close.
-	punchOnce sync.Once
-	punchKick chan struct{}
+	kickMu    sync.Mutex
+	punchKick chan struct{} // protected by kickMu; nil until the first free, closed by Close
+	stopped   bool          // Close has run; protected by kickMu
 	punchMu   sync.Mutex
 	closed    bool // protected by punchMu
+
+	freeHook func(off int64) // called for each page that loses its last reference; set before use
 }
 
 // New creates a memory file of size bytes (rounded to pages); its pages cost
@@ -129,6 +140,11 @@ func (f *File) bumpLocked() int64 {
 	return off
 }
 
+// SetFreeHook has fn called with the offset of every page that loses its
+// last reference, before it can be handed out again (a debug check of the
+// page-lifetime invariant). It must be set before the file is shared.
+func (f *File) SetFreeHook(fn func(off int64)) { f.freeHook = fn }
+
 // IncRef adds a reference to the page at off.
 func (f *File) IncRef(off int64) {
 	f.mu.Lock()
@@ -164,16 +180,26 @@ func (f *File) DecRef(offs ...int64) {
 		f.mu.Unlock()
 		return
 	}
+	if f.freeHook != nil {
+		for _, off := range dead {
+			f.freeHook(off)
+		}
+	}
 	f.dying = append(f.dying, dead...)
 	f.mu.Unlock()
-	f.punchOnce.Do(func() {
+	f.kickMu.Lock()
+	defer f.kickMu.Unlock()
+	if f.stopped {
+		return
+	}
+	if f.punchKick == nil {
 		f.punchKick = make(chan struct{}, 1)
-		go func() {
-			for range f.punchKick {
+		go func(kick chan struct{}) {
+			for range kick {
 				f.punchDying()
 			}
-		}()
-	})
+		}(f.punchKick)
+	}
 	select {
 	case f.punchKick <- struct{}{}:
 	default: // a kick is pending already
@@ -261,11 +287,23 @@ func (f *File) CopyFromFile(off int64, src int, srcOff, n int64) error {
 // Zero clears [off, off+n) so a reused range reads as zeros.
 func (f *File) Zero(off int64, n int) { clear(f.mem[off : off+int64(n)]) }
 
-// Close unmaps and closes the file.
+// Close stops the punching goroutine and closes the file. uk's own mapping
+// stays: a goroutine that still copies to or from application memory (a
+// task being torn down) must not fault, and the mapping holds the file's
+// memory only until the process ends or the mapping is garbage.
 func (f *File) Close() error {
+	f.kickMu.Lock()
+	if f.stopped {
+		f.kickMu.Unlock()
+		return nil
+	}
+	f.stopped = true
+	if f.punchKick != nil {
+		close(f.punchKick)
+	}
+	f.kickMu.Unlock()
 	f.punchMu.Lock()
+	defer f.punchMu.Unlock()
 	f.closed = true
-	f.punchMu.Unlock()
-	unix.Munmap(f.mem)
 	return unix.Close(f.fd)
 }

@@ -9,21 +9,13 @@ package mm
 
 import (
 	"uk/arch"
+	"uk/kernel/memmap"
 	"uk/platform"
 )
 
-// PagePeeker is implemented by Mappables that can report a page they
-// already hold without allocating one. Faults use it to map ahead: only
-// pages that exist are mapped ahead, so a sparse file gains no memory.
-type PagePeeker interface {
-	// PeekPage returns the memory-file offset of page index if the object
-	// has that page.
-	PeekPage(index uint64) (int64, bool)
-}
-
 const (
 	// fileFaultRun is the aligned window a read fault in a private file
-	// mapping maps, when the object is a PagePeeker: 2 MiB covers most
+	// mapping maps, when the object is a memmap.PagePeeker: 2 MiB covers most
 	// static programs' text in one fault.
 	fileFaultRun = 2 << 20
 	// copyWholeMax is the largest writable private file mapping copied
@@ -36,7 +28,7 @@ const (
 // peekPage returns the object's page at index for mapping ahead, without
 // allocating: false when the object cannot say or lacks it.
 func peekPage(v *VMA, index uint64) (int64, bool) {
-	p, ok := v.Object.(PagePeeker)
+	p, ok := v.Object.(memmap.PagePeeker)
 	if !ok {
 		return 0, false
 	}
@@ -46,11 +38,11 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 // mapFileRunLocked maps the run around page of a private file mapping for
 // reading: the file's own pages read-only and the process's private copies
 // where it has them. The run is [start, end), or a fileFaultRun window
-// when the object is a PagePeeker. Only the faulting page must succeed; other pages are
+// when the object is a memmap.PagePeeker. Only the faulting page must succeed; other pages are
 // mapped if the object already has them (or, for objects that cannot be
 // peeked, if PageAt gives them), and the run stops at the end of the file.
 func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
-	peeker, peekable := v.Object.(PagePeeker)
+	peeker, peekable := v.Object.(memmap.PagePeeker)
 	if peekable {
 		// Mapping ahead costs nothing here: a fileFaultRun window.
 		ws := page &^ (fileFaultRun - 1)
@@ -158,7 +150,7 @@ func (m *MM) privateCopyLocked(v *VMA, page uint64, src int64) error {
 	}
 	copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(src, arch.PageSize))
 	m.pages[page] = n[0]
-	return m.as.MapFile(page, n[0], arch.PageSize, v.Prot)
+	return m.mapASLocked(page, n[0], arch.PageSize, v.Prot)
 }
 
 // privateProt is the protection a private page at off is mapped with: the
@@ -200,5 +192,5 @@ func (r *mapRun) flush(m *MM) error {
 	}
 	n := r.n
 	r.n = 0
-	return m.as.MapFile(r.addr, r.off, uint64(n), r.prot)
+	return m.mapASLocked(r.addr, r.off, uint64(n), r.prot)
 }

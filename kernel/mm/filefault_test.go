@@ -8,6 +8,7 @@ import (
 
 	"uk/arch"
 	"uk/kernel/memfile"
+	"uk/kernel/memmap"
 	"uk/platform"
 )
 
@@ -19,7 +20,11 @@ type fakeFile struct {
 	size      uint64 // pages
 	allocated int
 	peekable  bool
+	maps      memmap.MapperSet
 }
+
+func (f *fakeFile) AddMapping(m memmap.Mapper)    { f.maps.Add(m) }
+func (f *fakeFile) RemoveMapping(m memmap.Mapper) { f.maps.Remove(m) }
 
 func newFakeFile(t *testing.T, mf *memfile.File, size uint64, present ...uint64) *fakeFile {
 	t.Helper()

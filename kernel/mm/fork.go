@@ -26,14 +26,17 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
-		brkStart: m.brkStart, brk: m.brk, users: 1,
+		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf),
 		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
 	threads := m.users > 1
 	for _, v := range m.vmas {
 		w := *v
 		c.vmas = append(c.vmas, &w)
+		if w.Object != nil {
+			w.Object.AddMapping(c)
+		}
 		if threads && !v.Shared && v.Prot&platform.Write != 0 {
-			m.as.Unmap(v.Start, v.End-v.Start)
+			m.unmapASLocked(v.Start, v.End-v.Start)
 		}
 	}
 	// Without other threads, the caller is the only one that could write

@@ -1,20 +1,3 @@
-// Package mm is a process's memory: its virtual memory areas (VMAs), the
-// memory-file pages that back them, and the platform address space those
-// pages are mapped into.
-//
-// Pages are allocated on first touch (demand paging) in runs of up to
-// faultRun bytes, so one fault maps many pages with one platform call.
-// Private pages are shared copy-on-write between a process and the child it
-// forks: a page with more than one reference is mapped read-only, and the
-// first write copies it. uk itself reads and writes application memory
-// through the memory file (CopyIn/CopyOut), never through the platform.
-//
-// Invariants, all under MM.mu:
-//   - vmas are sorted, page aligned and non-overlapping;
-//   - every key of pages lies inside a private VMA, and the MM holds one
-//     memory-file reference per entry;
-//   - a page is mapped writable in the address space only if its VMA is
-//     writable and (for private pages) the MM holds its only reference.
 package mm
 
 import (
@@ -26,6 +9,7 @@ import (
 
 	"uk/arch"
 	"uk/kernel/memfile"
+	"uk/kernel/memmap"
 	"uk/platform"
 )
 
@@ -65,6 +49,8 @@ type MM struct {
 	brkStart  uint64                     // protected by mu
 	brk       uint64                     // protected by mu
 	users     int                        // address-space users (threads + fork references); protected by mu
+	dead      bool                       // the address space was killed after a failed unmap; protected by mu
+	shadow    *asShadow                  // what the address space maps, when the page check is on; protected by mu
 	lastFault struct{ rip, addr uint64 } // protected by mu; detects a repeating fault
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
@@ -78,7 +64,7 @@ func New(mf *memfile.File, as platform.AddressSpace, layout Layout) *MM {
 	if as == nil {
 		as = unattached{}
 	}
-	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1}
+	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1, shadow: newShadow(mf)}
 }
 
 // Attach gives an MM made without an address space its (empty) address
@@ -118,27 +104,100 @@ func (m *MM) IncUsers() {
 	m.mu.Unlock()
 }
 
-// DecUsers drops a user; the last one releases every page and the address
-// space.
+// DecUsers drops a user; the last one releases the address space, then
+// every page and every mapping of an object (in that order: nothing is
+// freed while the address space can still reach it).
 func (m *MM) DecUsers() {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.users--
-	last := m.users == 0
-	var offs []int64
-	if last {
-		offs = make([]int64, 0, len(m.pages))
-		for _, off := range m.pages {
-			offs = append(offs, off)
-		}
-		m.pages = nil
-		m.vmas = nil
+	if m.users > 0 {
+		return
 	}
-	m.mu.Unlock()
-	if last {
-		if len(offs) > 0 {
-			m.mf.DecRef(offs...)
+	m.releaseASLocked()
+	offs := make([]int64, 0, len(m.pages))
+	for _, off := range m.pages {
+		offs = append(offs, off)
+	}
+	m.pages = nil
+	vmas := m.vmas
+	m.vmas = nil
+	if len(offs) > 0 {
+		m.mf.DecRef(offs...)
+	}
+	m.releaseVMAsLocked(vmas)
+}
+
+// mapASLocked maps length bytes of the memory file at off to addr in the
+// address space.
+func (m *MM) mapASLocked(addr uint64, off int64, length uint64, a platform.Access) error {
+	if m.shadow != nil {
+		m.shadow.mapped(addr, off, length)
+	}
+	return m.as.MapFile(addr, off, length, a)
+}
+
+// releaseASLocked releases the address space for good.
+func (m *MM) releaseASLocked() {
+	m.dead = true
+	m.as.Release()
+	if m.shadow != nil {
+		m.shadow.released()
+	}
+}
+
+// unmapASLocked removes [start, start+length) from the address space.
+// When the platform cannot (the host refused the unmap), the pages there
+// may still be reachable, so the caller must not free them believing
+// otherwise: the address space is killed instead, and every thread in it
+// dies at its next switch.
+func (m *MM) unmapASLocked(start, length uint64) {
+	if err := m.as.Unmap(start, length); err != nil {
+		m.killLocked()
+		return
+	}
+	if m.shadow != nil {
+		m.shadow.unmapped(start, length)
+	}
+}
+
+// killLocked makes the address space unusable for good.
+func (m *MM) killLocked() {
+	if !m.dead {
+		m.releaseASLocked()
+	}
+}
+
+// Invalidate implements memmap.Mapper: it drops this address space's
+// mappings of pages [first, end) of obj (and, with evenPrivate, the
+// private copies made from them) before obj frees or replaces them.
+func (m *MM) Invalidate(obj memmap.Mappable, first, end uint64, evenPrivate bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas {
+		if v.Object != obj {
+			continue
 		}
-		m.as.Release()
+		vFirst := v.Pgoff
+		vEnd := v.Pgoff + (v.End-v.Start)>>arch.PageShift
+		lo, hi := max(first, vFirst), min(end, vEnd)
+		if lo >= hi {
+			continue
+		}
+		start := v.Start + (lo-vFirst)<<arch.PageShift
+		stop := v.Start + (hi-vFirst)<<arch.PageShift
+		var private []int64
+		if !v.Shared && evenPrivate {
+			private = m.takePagesLocked(start, stop)
+		}
+		m.unmapASLocked(start, stop-start)
+		if len(private) > 0 {
+			m.mf.DecRef(private...)
+		}
+		if !v.Shared && !evenPrivate {
+			// Hole punching keeps the private copies: map them again.
+			m.mapPagesLocked(v, m.presentInLocked(start, stop))
+		}
 	}
 }
 
@@ -234,6 +293,14 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	// A write to a present page that is shared copy-on-write: copy it.
 	if off, ok := m.pages[page]; ok {
 		if write && m.mf.RefCount(off) > 1 {
+			if m.users > 1 {
+				// Another thread may be running in the address space:
+				// the old page must be out of it before this reference
+				// goes (the other holders may drop theirs meanwhile). A
+				// lone thread is stopped here, and the new mapping
+				// replaces the old before it runs again.
+				m.unmapASLocked(page, arch.PageSize)
+			}
 			if err := m.privateCopyLocked(v, page, off); err != nil {
 				return err
 			}

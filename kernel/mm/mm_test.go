@@ -47,6 +47,8 @@ func newMM(t *testing.T) (*MM, *fakeAS, *memfile.File) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mf.Close() })
+	// Every test checks the page-lifetime invariant on every free.
+	EnablePageCheck(mf)
 	as := newFakeAS()
 	return New(mf, as, NewLayout(0x7fffffffe000)), as, mf
 }

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/kernel/memmap"
 	"uk/platform"
 )
 
@@ -12,11 +13,14 @@ import (
 type MmapOpts struct {
 	Addr, Length uint64
 	Prot         platform.Access
+	// MaxProt is the most the mapping's rights may become with mprotect
+	// (VM_MAYREAD/WRITE/EXEC); zero means no limit (anonymous memory).
+	MaxProt      platform.Access
 	Fixed        bool // MAP_FIXED: replace what is there
 	NoReplace    bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
 	Shared       bool
 	GrowsDown    bool
-	Object       Mappable // nil for anonymous private memory
+	Object       memmap.Mappable // nil for anonymous memory
 	Pgoff        uint64
 	Name         string
 	Dev, Ino     uint64
@@ -44,6 +48,16 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 	length, ok := arch.PageRoundUp(o.Length)
 	if !ok || length == 0 {
 		return 0, unix.EINVAL
+	}
+	maxProt := o.MaxProt
+	if maxProt == 0 {
+		maxProt = platform.Read | platform.Write | platform.Exec
+	}
+	if o.Prot&^maxProt != 0 {
+		return 0, unix.EACCES
+	}
+	if o.Object != nil && o.Pgoff+length>>arch.PageShift < o.Pgoff {
+		return 0, unix.EOVERFLOW
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -75,10 +89,8 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 	if o.Shared && obj == nil {
 		obj = NewAnonObject(m.mf, length>>arch.PageShift)
 	}
-	v := &VMA{Start: addr, End: addr + length, Prot: o.Prot, Shared: o.Shared, GrowsDown: o.GrowsDown,
-		Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino}
-	m.vmas.insert(v)
-	m.vmas.coalesce(v.Start, v.End)
+	m.insertVMALocked(&VMA{Start: addr, End: addr + length, Prot: o.Prot, MaxProt: maxProt, Shared: o.Shared,
+		GrowsDown: o.GrowsDown, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
 	return addr, nil
 }
 
@@ -146,18 +158,25 @@ func (m *MM) Munmap(addr, length uint64) error {
 	return nil
 }
 
-// unmapLocked drops VMAs, private pages and platform mappings in range.
+// unmapLocked drops VMAs, private pages and platform mappings in range:
+// first out of the address space, then the pages and the objects' mappings.
 func (m *MM) unmapLocked(start, end uint64) {
 	if !m.overlapsLocked(start, end) {
 		return
 	}
-	m.vmas.remove(start, end)
-	m.dropPagesLocked(start, end)
-	m.as.Unmap(start, end-start)
+	gone := m.cutVMAsLocked(start, end)
+	offs := m.takePagesLocked(start, end)
+	m.unmapASLocked(start, end-start)
+	if len(offs) > 0 {
+		m.mf.DecRef(offs...)
+	}
+	m.releaseVMAsLocked(gone)
 }
 
-// dropPagesLocked releases the private pages in [start, end).
-func (m *MM) dropPagesLocked(start, end uint64) {
+// takePagesLocked removes the private pages in [start, end) from the MM
+// and returns them, still referenced: the caller drops the references once
+// the range is out of the address space.
+func (m *MM) takePagesLocked(start, end uint64) []int64 {
 	var offs []int64
 	if uint64(len(m.pages)) < (end-start)>>arch.PageShift {
 		for a, off := range m.pages {
@@ -174,9 +193,7 @@ func (m *MM) dropPagesLocked(start, end uint64) {
 			}
 		}
 	}
-	if len(offs) > 0 {
-		m.mf.DecRef(offs...)
-	}
+	return offs
 }
 
 // Mprotect changes the rights of [addr, addr+length); every page in the
@@ -200,26 +217,30 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 			addr = m.vmas[i].Start
 		}
 	}
-	// Every page must be covered.
+	// Every page must be covered, and by a mapping that may take the new
+	// rights.
 	for a := addr; a < end; {
 		i := m.vmas.find(a)
 		if i < 0 {
 			return unix.ENOMEM
 		}
+		if prot&^m.vmas[i].MaxProt != 0 {
+			return unix.EACCES
+		}
 		a = m.vmas[i].End
 	}
-	m.vmas.splitAt(addr)
-	m.vmas.splitAt(end)
+	m.splitAtLocked(addr)
+	m.splitAtLocked(end)
 	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 		m.vmas[i].Prot = prot
 	}
-	m.vmas.coalesce(addr, end)
+	m.coalesceLocked(addr, end)
 	// Drop the platform mappings, at once: no thread may keep rights it
 	// lost. The process's own pages come back with the new rights in the
 	// next batch (a program usually touches them soon, as after marking its
 	// relocations read-only, and a fault costs more); the rest maps as it
 	// faults.
-	m.as.Unmap(addr, end-addr)
+	m.unmapASLocked(addr, end-addr)
 	if prot&(platform.Read|platform.Write|platform.Exec) != 0 {
 		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 			if v := m.vmas[i]; !v.Shared {
@@ -255,9 +276,8 @@ func (m *MM) Brk(addr uint64) uint64 {
 		if m.overlapsLocked(oldEnd, newEnd) {
 			return m.brk
 		}
-		v := &VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write, Name: "[heap]"}
-		m.vmas.insert(v)
-		m.vmas.coalesce(oldEnd, newEnd)
+		m.insertVMALocked(&VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write,
+			MaxProt: platform.Read | platform.Write | platform.Exec, Name: "[heap]"})
 		// A program grows its heap to use it: back and map the start of
 		// the new part now, sparing it the fault (a fault costs far more
 		// than pages that are mapped but never touched, which the host
@@ -277,9 +297,9 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 	if oldAddr&arch.PageMask != 0 {
 		return 0, unix.EINVAL
 	}
-	oldSize, _ = arch.PageRoundUp(oldSize)
+	oldSize, ok1 := arch.PageRoundUp(oldSize)
 	newSize, ok := arch.PageRoundUp(newSize)
-	if !ok || newSize == 0 || (fixed && !mayMove) {
+	if !ok || !ok1 || newSize == 0 || (fixed && !mayMove) || oldAddr+oldSize < oldAddr {
 		return 0, unix.EINVAL
 	}
 	m.mu.Lock()
@@ -290,7 +310,7 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 	}
 	v := m.vmas[i]
 	if fixed {
-		if newAddr&arch.PageMask != 0 || newAddr+newSize > m.layout.MaxAddr {
+		if newAddr&arch.PageMask != 0 || newAddr+newSize < newAddr || newAddr+newSize > m.layout.MaxAddr {
 			return 0, unix.EINVAL
 		}
 		if newAddr < oldAddr+oldSize && oldAddr < newAddr+newSize {
@@ -304,14 +324,14 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 		return oldAddr, nil
 	}
 	// Grow in place when the VMA ends here and the space after is free.
-	if v.End == oldAddr+oldSize && !m.overlapsLocked(v.End, oldAddr+newSize) && oldAddr+newSize <= m.layout.MaxAddr {
+	if v.End == oldAddr+oldSize && oldAddr+newSize > oldAddr && oldAddr+newSize <= m.layout.MaxAddr &&
+		!m.overlapsLocked(v.End, oldAddr+newSize) {
 		w := *v
 		w.Start, w.End = v.End, oldAddr+newSize
 		if w.Object != nil {
 			w.Pgoff = v.objectIndex(v.End)
 		}
-		m.vmas.insert(&w)
-		m.vmas.coalesce(w.Start, w.End)
+		m.insertVMALocked(&w)
 		return oldAddr, nil
 	}
 	if !mayMove {
@@ -333,23 +353,28 @@ func (m *MM) moveLocked(v *VMA, oldAddr, oldSize, newAddr, newSize uint64) (uint
 		w.Pgoff = v.objectIndex(oldAddr)
 	}
 	moved := make(map[uint64]int64)
-	for a := oldAddr; a < oldAddr+oldSize; a += arch.PageSize {
-		if off, ok := m.pages[a]; ok {
-			delete(m.pages, a)
-			if a-oldAddr < newSize {
-				moved[newAddr+(a-oldAddr)] = off
-			} else {
-				m.mf.DecRef(off)
-			}
+	var dropped []int64
+	for _, a := range m.presentInLocked(oldAddr, oldAddr+oldSize) {
+		off := m.pages[a]
+		delete(m.pages, a)
+		if a-oldAddr < newSize {
+			moved[newAddr+(a-oldAddr)] = off
+		} else {
+			dropped = append(dropped, off)
 		}
 	}
-	m.vmas.remove(oldAddr, oldAddr+oldSize)
-	m.as.Unmap(oldAddr, oldSize)
-	m.vmas.insert(&w)
+	gone := m.cutVMAsLocked(oldAddr, oldAddr+oldSize)
+	m.unmapASLocked(oldAddr, oldSize)
+	if len(dropped) > 0 {
+		m.mf.DecRef(dropped...)
+	}
+	// The new VMA registers with the object before the old ones let go,
+	// so that the object never sees itself unmapped.
+	m.insertVMALocked(&w)
+	m.releaseVMAsLocked(gone)
 	for a, off := range moved {
 		m.pages[a] = off
 	}
-	m.vmas.coalesce(w.Start, w.End)
 	return newAddr, nil
 }
 
@@ -359,22 +384,37 @@ func (m *MM) MadviseDontNeed(addr, length uint64) error {
 	if addr&arch.PageMask != 0 {
 		return unix.EINVAL
 	}
-	length, _ = arch.PageRoundUp(length)
+	length, ok := arch.PageRoundUp(length)
+	if !ok || addr+length < addr {
+		return unix.EINVAL
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for a := addr; a < addr+length; {
-		i := m.vmas.find(a)
-		if i < 0 {
-			return unix.ENOMEM
-		}
-		a = m.vmas[i].End
+	if !m.coveredLocked(addr, addr+length) {
+		return unix.ENOMEM
 	}
-	m.dropPagesLocked(addr, addr+length)
-	m.as.Unmap(addr, length)
+	offs := m.takePagesLocked(addr, addr+length)
+	m.unmapASLocked(addr, length)
+	if len(offs) > 0 {
+		m.mf.DecRef(offs...)
+	}
 	return nil
 }
 
-// Mincore fills vec with one byte per page: 1 when the page is resident.
+// coveredLocked reports whether every page of [start, end) is in a VMA.
+func (m *MM) coveredLocked(start, end uint64) bool {
+	for a := start; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return false
+		}
+		a = m.vmas[i].End
+	}
+	return true
+}
+
+// Mincore fills vec with one byte per page from addr: 1 when the page is
+// resident. The caller bounds len(vec) (mincore works in chunks).
 func (m *MM) Mincore(addr uint64, vec []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -399,17 +439,13 @@ func (m *MM) Mincore(addr uint64, vec []byte) error {
 // Mapped reports whether every page of [addr, addr+length) is mapped (msync,
 // mlock and friends fail with ENOMEM otherwise).
 func (m *MM) Mapped(addr, length uint64) bool {
+	end, ok := arch.PageRoundUp(addr + length)
+	if !ok || addr+length < addr {
+		return false
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	end, _ := arch.PageRoundUp(addr + length)
-	for a := arch.PageRoundDown(addr); a < end; {
-		i := m.vmas.find(a)
-		if i < 0 {
-			return false
-		}
-		a = m.vmas[i].End
-	}
-	return true
+	return m.coveredLocked(arch.PageRoundDown(addr), end)
 }
 
 // VMAs returns a snapshot of the areas, for /proc/PID/maps.

@@ -4,24 +4,19 @@ import (
 	"sort"
 
 	"uk/arch"
+	"uk/kernel/memmap"
 	"uk/platform"
 )
-
-// Mappable is memory that several mappings can share page by page: the
-// pages of a MAP_SHARED anonymous region, or of a tmpfs file.
-type Mappable interface {
-	// PageAt returns the memory-file offset of page index of the object,
-	// allocating a zeroed page when the object has none there yet. The
-	// object keeps its own reference; callers that keep the offset beyond
-	// the object's life must IncRef it.
-	PageAt(index uint64) (int64, error)
-}
 
 // VMA is one virtual memory area: a page-aligned range with uniform rights
 // and backing, as /proc/self/maps shows.
 type VMA struct {
 	Start, End uint64
 	Prot       platform.Access
+	// MaxProt is the most Prot may become (Linux's VM_MAYREAD, VM_MAYWRITE,
+	// VM_MAYEXEC): fixed at mmap from the object and the file's open mode;
+	// mprotect beyond it is EACCES. Prot is always within MaxProt.
+	MaxProt platform.Access
 	// Shared means writes are seen by every mapping of Object (MAP_SHARED).
 	// Otherwise the mapping is private: pages written are copied into the
 	// MM's own pages.
@@ -29,8 +24,9 @@ type VMA struct {
 	GrowsDown bool
 	// Object backs the VMA page by page when non-nil; page i of the VMA
 	// is page Pgoff+i of Object. Private VMAs without an Object are
-	// anonymous memory.
-	Object Mappable
+	// anonymous memory. Each VMA with an Object is one registered mapping
+	// of it (memmap.Mappable.AddMapping) for as long as it exists.
+	Object memmap.Mappable
 	Pgoff  uint64
 	// Name is shown in /proc/PID/maps: "[heap]", "[stack]", a path.
 	Name string
@@ -60,11 +56,12 @@ func (s vmaSet) firstEndingAfter(addr uint64) int {
 	return sort.Search(len(s), func(i int) bool { return s[i].End > addr })
 }
 
-// splitAt makes sure no VMA straddles addr.
-func (s *vmaSet) splitAt(addr uint64) {
+// splitAt makes sure no VMA straddles addr; it returns the VMA it made
+// (the upper part of the one it split), or nil.
+func (s *vmaSet) splitAt(addr uint64) *VMA {
 	i := s.find(addr)
 	if i < 0 || (*s)[i].Start == addr {
-		return
+		return nil
 	}
 	v := (*s)[i]
 	w := *v
@@ -76,13 +73,12 @@ func (s *vmaSet) splitAt(addr uint64) {
 	*s = append(*s, nil)
 	copy((*s)[i+2:], (*s)[i+1:])
 	(*s)[i+1] = &w
+	return &w
 }
 
-// remove deletes VMAs fully inside [start, end) (after splitAt on both ends)
-// and returns them.
-func (s *vmaSet) remove(start, end uint64) []*VMA {
-	s.splitAt(start)
-	s.splitAt(end)
+// cut deletes the VMAs inside [start, end), which must not straddle start
+// or end (splitAt both first), and returns them.
+func (s *vmaSet) cut(start, end uint64) []*VMA {
 	i := s.firstEndingAfter(start)
 	j := i
 	for j < len(*s) && (*s)[j].Start < end {
@@ -103,25 +99,81 @@ func (s *vmaSet) insert(v *VMA) {
 
 // mergeable reports whether a and b (adjacent, a before b) can be one VMA.
 func mergeable(a, b *VMA) bool {
-	if a.End != b.Start || a.Prot != b.Prot || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
+	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
 		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino {
 		return false
 	}
 	return a.Object == nil || a.objectIndex(a.End) == b.Pgoff
 }
 
-// coalesce merges neighbours around [start, end) where possible.
-func (s *vmaSet) coalesce(start, end uint64) {
+// coalesce merges neighbours around [start, end) where possible and
+// returns the VMAs merged away.
+func (s *vmaSet) coalesce(start, end uint64) []*VMA {
+	var gone []*VMA
 	i := s.firstEndingAfter(start)
 	if i > 0 {
 		i--
 	}
 	for i+1 < len(*s) && (*s)[i].Start <= end {
 		if mergeable((*s)[i], (*s)[i+1]) {
+			gone = append(gone, (*s)[i+1])
 			(*s)[i].End = (*s)[i+1].End
 			*s = append((*s)[:i+1], (*s)[i+2:]...)
 			continue
 		}
 		i++
+	}
+	return gone
+}
+
+// The MM's wrappers of the vmaSet edits keep each VMA's registration with
+// its object (memmap.Mappable.AddMapping) in step with the VMA's life.
+
+// insertVMALocked adds v (which must not overlap any VMA) as a mapping of
+// its object and merges it with its neighbours.
+func (m *MM) insertVMALocked(v *VMA) {
+	if v.Object != nil {
+		v.Object.AddMapping(m)
+	}
+	m.vmas.insert(v)
+	m.coalesceLocked(v.Start, v.End)
+}
+
+// splitAtLocked makes sure no VMA straddles addr.
+func (m *MM) splitAtLocked(addr uint64) {
+	if w := m.vmas.splitAt(addr); w != nil && w.Object != nil {
+		w.Object.AddMapping(m)
+	}
+}
+
+// coalesceLocked merges VMAs around [start, end) where possible. A merged
+// VMA maps the same object as the one it joins, so the object keeps a
+// mapping and is not freed here.
+func (m *MM) coalesceLocked(start, end uint64) {
+	for _, v := range m.vmas.coalesce(start, end) {
+		if v.Object != nil {
+			v.Object.RemoveMapping(m)
+		}
+	}
+}
+
+// cutVMAsLocked takes the VMAs of [start, end) out of the set (splitting
+// those that straddle it) and returns them. They are still registered
+// with their objects: the caller unmaps the range from the address space
+// and then calls releaseVMAsLocked.
+func (m *MM) cutVMAsLocked(start, end uint64) []*VMA {
+	m.splitAtLocked(start)
+	m.splitAtLocked(end)
+	return m.vmas.cut(start, end)
+}
+
+// releaseVMAsLocked drops the registrations of VMAs that are gone. Their
+// pages must be unreachable in the address space already: the object may
+// free them now.
+func (m *MM) releaseVMAsLocked(vs []*VMA) {
+	for _, v := range vs {
+		if v.Object != nil {
+			v.Object.RemoveMapping(m)
+		}
 	}
 }

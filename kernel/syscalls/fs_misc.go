@@ -133,7 +133,7 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	const pageShift = 12
 	for idx := uint64(off >> pageShift); idx <= uint64((off+n-1)>>pageShift); idx++ {
-		if _, err := r.PageAt(idx, true); err != nil {
+		if err := r.AllocPage(idx); err != nil {
 			return 0, unix.ENOSPC
 		}
 	}

@@ -33,7 +33,7 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, err
 		}
 		o.Object, o.Pgoff = obj.Mappable, off>>arch.PageShift
-		o.Name, o.Dev, o.Ino = obj.Name, obj.Dev, obj.Ino
+		o.Name, o.Dev, o.Ino, o.MaxProt = obj.Name, obj.Dev, obj.Ino, obj.MaxProt
 	}
 	return t.MM.Mmap(o)
 }
