@@ -36,19 +36,33 @@ func (r *Registers) SyscallArgs() [6]uint64 {
 // when it resumes it.
 //
 // FP is the XSAVE image (legacy FXSAVE area, header, extended components) in
-// standard format. FPDirty is set by the kernel whenever it changes FP (signal
-// delivery, sigreturn, exec, clone); a platform may skip writing FP back to
-// the thread when FPDirty is false, and clears it once written.
+// standard format, with room for every component the host enabled. FPDirty
+// is set by the kernel whenever it changes FP (signal delivery, sigreturn,
+// exec, clone); a platform may skip writing FP back to the thread when
+// FPDirty is false, and clears it once written.
+//
+// XFeatures is kernel bookkeeping the platform leaves alone: the dynamic
+// XSAVE components (XFeatureMaskUserDynamic) the thread's FP state has
+// grown to hold. Linux gives a thread state for AMX tile data only once its
+// process has permission and the thread uses the tiles, and from then on
+// (until exec) its signal frames carry them; 0 means the default set.
 type State struct {
-	Regs    Registers
-	FP      []byte
-	FPDirty bool
+	Regs      Registers
+	FP        []byte
+	FPDirty   bool
+	XFeatures uint64
 }
 
-// Clone returns a deep copy of s, with FPDirty set so that the copy's FP
-// state is loaded into whatever thread it is first switched to.
+// Clone returns a copy of s for a new thread (clone(2)), with FPDirty set
+// so that the copy's FP state is loaded into whatever thread it is first
+// switched to. Like Linux's fpu_clone it copies the FP state without the
+// dynamic components, which the ABI makes caller-saved: the new thread
+// starts with them in their init state and with the default FP state size.
 func (s *State) Clone() State {
 	c := State{Regs: s.Regs, FP: append([]byte(nil), s.FP...), FPDirty: true}
+	if len(c.FP) >= xsaveMinSize {
+		le.PutUint64(c.FP[xstateBVOffset:], le.Uint64(c.FP[xstateBVOffset:])&^XFeatureMaskUserDynamic)
+	}
 	return c
 }
 

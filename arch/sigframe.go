@@ -3,6 +3,7 @@ package arch
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 )
 
@@ -135,6 +136,12 @@ type SignalDelivery struct {
 	// thread (14, the page-fault error code and the address for a page
 	// fault); they go into sigcontext as Linux's thread.trap_nr/error_code/cr2.
 	Trapno, ErrorCode, CR2 uint64
+	// XPerm is the set of XSAVE components the process may use
+	// (ARCH_GET_XCOMP_PERM); only its dynamic components matter, and 0
+	// stands for the default set. A permitted dynamic component the
+	// thread has in use goes into the frame from now on (see
+	// State.XFeatures).
+	XPerm uint64
 }
 
 // SignalFrame is a built frame: Bytes go to application memory at Addr.
@@ -144,6 +151,9 @@ type SignalFrame struct {
 	InfoAddr     uint64 // &frame->info, the handler's rsi
 	UContextAddr uint64 // &frame->uc, the handler's rdx
 	FPStateAddr  uint64 // the XSAVE image, 64-byte aligned
+	// XFeatures is what EnterHandler stores as the thread's
+	// State.XFeatures: the dynamic components its frames hold from now on.
+	XFeatures uint64
 	// DisarmAltStack is set when the alternate stack had SS_AUTODISARM: once
 	// the frame is written, the caller must reset the thread's altstack to
 	// disabled, as Linux does on delivery.
@@ -163,7 +173,18 @@ var ErrSignalStackOverflow = errors.New("signal frame would overflow the alterna
 // The stack chosen is the interrupted rsp less the red zone, or the top of
 // the alternate stack when the action has SA_ONSTACK, the stack is enabled
 // and the thread is not already on it.
+//
+// The FP part holds the components Linux's fpstate of the thread holds
+// (XSaveLayout.FrameFeatures): all the host enabled except the dynamic
+// ones (AMX tile data), which only a thread of a process that asked for
+// them with ARCH_REQ_XCOMP_PERM and has used them carries. So a frame is
+// as small as Linux's and fits the 8 KiB SIGSTKSZ alternate stacks
+// programs use, even on CPUs whose full XSAVE area is larger.
 func BuildSignalFrame(st *State, d *SignalDelivery) (SignalFrame, error) {
+	return buildSignalFrame(HostXSave(), st, d)
+}
+
+func buildSignalFrame(l *XSaveLayout, st *State, d *SignalDelivery) (SignalFrame, error) {
 	r := &st.Regs
 	alt := d.AltStack
 	enabled := alt.Size != 0 && alt.Flags&SS_DISABLE == 0
@@ -180,7 +201,13 @@ func BuildSignalFrame(st *State, d *SignalDelivery) (SignalFrame, error) {
 	if len(fp) < xsaveMinSize {
 		fp = hostFP().init
 	}
-	fpAreaSize := uint64(len(fp)) + 4 // image + MAGIC2
+	bv := le.Uint64(fp[xstateBVOffset:])
+	// Linux grows a thread's FP state the first time it uses a permitted
+	// dynamic component; uk sees that use as the component in XSTATE_BV.
+	used := (st.XFeatures | bv&d.XPerm) & XFeatureMaskUserDynamic
+	features := l.FrameFeatures(used)
+	xsize := l.Size(features)
+	fpAreaSize := uint64(xsize) + 4 // image + MAGIC2
 	if sp < fpAreaSize+RtSigframeSize+64+16 {
 		return SignalFrame{}, fmt.Errorf("signal frame: stack pointer %#x too low", sp)
 	}
@@ -225,18 +252,29 @@ func BuildSignalFrame(st *State, d *SignalDelivery) (SignalFrame, error) {
 	d.Info.Encode(b[FrameInfoOffset : FrameInfoOffset+SignalInfoSize])
 
 	img := b[fpAddr-frame:]
-	copy(img, fp)
+	copy(img[:xsize], fp)
+	// XSAVE with the frame's components as the requested-feature mask:
+	// others are not written and their XSTATE_BV bits stay clear, as do
+	// those of components an FP state shorter than the image lacks.
+	bv &= features
+	if len(fp) < xsize {
+		for m := bv &^ xfeatureFPSSE; m != 0; m &= m - 1 {
+			if off, size, _ := l.Component(bits.TrailingZeros64(m)); off+size > len(fp) {
+				bv &^= m & -m
+			}
+		}
+	}
 	sw := img[fxswOffset : fxswOffset+fxswSize]
 	clear(sw)
 	le.PutUint32(sw[0:], FP_XSTATE_MAGIC1)
 	le.PutUint32(sw[4:], uint32(fpAreaSize))
-	le.PutUint64(sw[8:], userXFeatures())
-	le.PutUint32(sw[16:], uint32(len(fp)))
+	le.PutUint64(sw[8:], features)
+	le.PutUint32(sw[16:], uint32(xsize))
 	// Linux always marks x87 and SSE present so that legacy programs that
 	// edit the FXSAVE area without touching XSTATE_BV see their edits
 	// restored.
-	le.PutUint64(img[xstateBVOffset:], le.Uint64(img[xstateBVOffset:])|xfeatureFPSSE)
-	le.PutUint32(img[len(fp):], FP_XSTATE_MAGIC2)
+	le.PutUint64(img[xstateBVOffset:], bv|xfeatureFPSSE)
+	le.PutUint32(img[xsize:], FP_XSTATE_MAGIC2)
 
 	return SignalFrame{
 		Addr:           frame,
@@ -244,6 +282,7 @@ func BuildSignalFrame(st *State, d *SignalDelivery) (SignalFrame, error) {
 		InfoAddr:       frame + FrameInfoOffset,
 		UContextAddr:   frame + FrameUContextOffset,
 		FPStateAddr:    fpAddr,
+		XFeatures:      used,
 		DisarmAltStack: alt.Flags&SS_AUTODISARM != 0,
 	}, nil
 }
@@ -265,6 +304,7 @@ func (f *SignalFrame) EnterHandler(st *State, sig int, handler uint64) {
 	r.Ss = UserDS
 	r.Eflags &^= EflagsDF | EflagsRF | EflagsTF
 	initFPState(st)
+	st.XFeatures = f.XFeatures
 }
 
 // initFPState resets st.FP in place to the state of a fresh thread.
@@ -293,10 +333,6 @@ var hostFP = sync.OnceValue(func() hostFPInfo {
 	}
 	return h
 })
-
-// userXFeatures is the set of XSAVE components user space may have state
-// in: XCR0, which on Linux holds only user components.
-func userXFeatures() uint64 { return hostFP().xfeatures }
 
 // newFP returns a fresh init FP image of at least n bytes (the host's XSAVE
 // size if larger).
@@ -341,7 +377,16 @@ var ErrBadSignalFrame = errors.New("bad signal frame")
 // when fpstate is NULL; or the legacy FXSAVE part only, when the XSAVE
 // markers are absent). rt_sigreturn's return value is st.Regs.Rax, which the
 // caller must leave alone. On error st is unchanged.
+//
+// The XSAVE image is taken to hold the components of the thread's frames
+// (XSaveLayout.FrameFeatures of st.XFeatures), as Linux reads it with the
+// size of the thread's current FP state, whatever the frame's own
+// fpx_sw_bytes say.
 func RestoreSignalFrame(st *State, frameAddr uint64, frame []byte, readMem func(addr uint64, dst []byte) error) (mask SigSet, stack StackT, err error) {
+	return restoreSignalFrame(HostXSave(), st, frameAddr, frame, readMem)
+}
+
+func restoreSignalFrame(l *XSaveLayout, st *State, frameAddr uint64, frame []byte, readMem func(addr uint64, dst []byte) error) (mask SigSet, stack StackT, err error) {
 	if len(frame) < RtSigframeSize {
 		return 0, StackT{}, fmt.Errorf("%w: %d bytes, need %d", ErrBadSignalFrame, len(frame), RtSigframeSize)
 	}
@@ -366,7 +411,7 @@ func RestoreSignalFrame(st *State, frameAddr uint64, frame []byte, readMem func(
 	r.OrigRax = ^uint64(0)
 
 	fpAddr := le.Uint64(sc[scFpstate:])
-	fp, err := restoreFP(st.FP, frameAddr, frame, fpAddr, readMem)
+	fp, err := restoreFP(l, st.FP, l.FrameFeatures(st.XFeatures), frameAddr, frame, fpAddr, readMem)
 	if err != nil {
 		return 0, StackT{}, err
 	}
@@ -377,9 +422,10 @@ func RestoreSignalFrame(st *State, frameAddr uint64, frame []byte, readMem func(
 }
 
 // restoreFP returns the FP state rt_sigreturn loads from the user image at
-// fpAddr, validated the way XRSTOR/FXRSTOR would fault on it. It reuses
-// cur's storage, which it touches only once every check has passed.
-func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMem func(uint64, []byte) error) ([]byte, error) {
+// fpAddr, an image of the components in features, validated the way
+// XRSTOR/FXRSTOR would fault on it. It reuses cur's storage, which it
+// touches only once every check has passed.
+func restoreFP(l *XSaveLayout, cur []byte, features uint64, frameAddr uint64, frame []byte, fpAddr uint64, readMem func(uint64, []byte) error) ([]byte, error) {
 	size := len(cur)
 	if size < xsaveMinSize {
 		size = len(hostFP().init)
@@ -428,11 +474,11 @@ func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMe
 	}
 
 	// Linux's check_xstate_in_sigframe: trust the XSAVE layout only with
-	// MAGIC1, a plausible xstate_size and MAGIC2 after it.
+	// MAGIC1 and MAGIC2 right after an image of the thread's size (an
+	// unreadable MAGIC2 is a bad frame, as there).
 	sw := legacy[fxswOffset : fxswOffset+fxswSize]
-	xsSize := int(le.Uint32(sw[16:]))
-	xsave := le.Uint32(sw[0:]) == FP_XSTATE_MAGIC1 && xsSize >= xsaveMinSize &&
-		xsSize <= size && uint32(xsSize) <= le.Uint32(sw[4:])
+	xsSize := l.Size(features)
+	xsave := le.Uint32(sw[0:]) == FP_XSTATE_MAGIC1
 	var img []byte
 	if xsave {
 		if img, err = read(fpAddr, xsSize+4); err != nil {
@@ -452,16 +498,18 @@ func restoreFP(cur []byte, frameAddr uint64, frame []byte, fpAddr uint64, readMe
 	}
 	hdr := img[xstateBVOffset : xstateBVOffset+64]
 	bv := le.Uint64(hdr[0:])
-	if bv&^userXFeatures() != 0 {
-		return nil, fmt.Errorf("%w: XSTATE_BV %#x has components not enabled (XCR0 %#x)", ErrBadSignalFrame, bv, userXFeatures())
+	if bv&^l.XCR0 != 0 {
+		return nil, fmt.Errorf("%w: XSTATE_BV %#x has components not enabled (XCR0 %#x)", ErrBadSignalFrame, bv, l.XCR0)
 	}
 	if le.Uint64(hdr[8:]) != 0 || le.Uint64(hdr[16:]) != 0 {
 		return nil, fmt.Errorf("%w: compacted or reserved XSAVE header", ErrBadSignalFrame)
 	}
-	// Components the frame does not claim (sw xfeatures) are initialized.
-	restore := le.Uint64(sw[8:]) & userXFeatures()
+	// XRSTOR of the components the frame claims (sw xfeatures) among the
+	// thread's; the others are initialized. (Linux leaves components
+	// outside the thread's set as they are; a thread has none in use.)
+	restore := le.Uint64(sw[8:]) & features
 	out := dest()
-	copy(out, img[:xsSize])
+	copy(out, img[:min(xsSize, len(out))])
 	clear(out[fxswOffset : fxswOffset+fxswSize])
 	le.PutUint32(out[mxcsrMaskOff:], mxcsrMask)
 	le.PutUint64(out[xstateBVOffset:], bv&restore)

@@ -74,12 +74,15 @@ func TestSigframeMatchesHostKernel(t *testing.T) {
 			if r.Rsp != num(run+".rsp") {
 				t.Fatalf("sigcontext rsp %#x, program saw %#x", r.Rsp, num(run+".rsp"))
 			}
+			// The kernel's frame holds the default components: on CPUs
+			// with AMX, not the tile data (so not FPStateSize() bytes).
+			l := HostXSave()
 			xsize := int(le.Uint32(k[fpAddr-frameAddr+fxswOffset+16:]))
-			if xsize != FPStateSize() {
-				t.Errorf("kernel xstate_size %d, FPStateSize() %d", xsize, FPStateSize())
+			if want := l.Size(l.DefaultFeatures()); xsize != want {
+				t.Errorf("kernel xstate_size %d, default image size %d (FPStateSize() %d)", xsize, want, FPStateSize())
 			}
-			if got := le.Uint64(k[fpAddr-frameAddr+fxswOffset+8:]); got != XCR0() {
-				t.Errorf("kernel sw xfeatures %#x, XCR0 %#x", got, XCR0())
+			if got := le.Uint64(k[fpAddr-frameAddr+fxswOffset+8:]); got != l.DefaultFeatures() {
+				t.Errorf("kernel sw xfeatures %#x, default features %#x (XCR0 %#x)", got, l.DefaultFeatures(), XCR0())
 			}
 			st.FP = append([]byte(nil), k[fpAddr-frameAddr:fpAddr-frameAddr+uint64(xsize)]...)
 			d := SignalDelivery{
