@@ -115,7 +115,7 @@ func Load(m *mm.MM, exe io.ReaderAt, e *ELF, a Args) (*Result, error) {
 		{atPhdr, phdr}, {atPhent, uint64(e.Phentsize)}, {atPhnum, uint64(e.Phnum)},
 		{atPagesz, arch.PageSize}, {atBase, interpBase}, {atFlags, 0}, {atEntry, e.Entry + bias},
 		{atUID, uint64(a.UID)}, {atEUID, uint64(a.EUID)}, {atGID, uint64(a.GID)}, {atEGID, uint64(a.EGID)},
-		{atHwcap, hwcap()}, {atClktck, 100}, {atSecure, 0}, {atHwcap2, 0}, {atMinsigstksz, 2048},
+		{atHwcap, hwcap()}, {atClktck, 100}, {atSecure, 0}, {atHwcap2, 0}, {atMinsigstksz, minSigStackSize()},
 	}
 	if a.SysinfoEhdr != 0 {
 		auxv = append(auxv, [2]uint64{atSysinfoEhdr, a.SysinfoEhdr})
@@ -129,6 +129,12 @@ func Load(m *mm.MM, exe io.ReaderAt, e *ELF, a Args) (*Result, error) {
 
 // hwcap is AT_HWCAP.
 func hwcap() uint64 { return arch.HWCAP() }
+
+// minSigStackSize is AT_MINSIGSTKSZ: the largest signal frame this CPU's
+// XSAVE area can need, as Linux computes it. Not the MINSIGSTKSZ constant
+// (2048), which programs know already and which is too small for AVX-512
+// state; glibc's sysconf(_SC_MINSIGSTKSZ) and _SC_SIGSTKSZ build on this.
+func minSigStackSize() uint64 { return arch.HostXSave().MinSigStackSize() }
 
 func protOfSegment(p Prot) platform.Access {
 	return mm.ProtFromLinux(uint64(p))
