@@ -47,6 +47,7 @@ var cCases = []cCase{
 	{name: "unshare", prog: "unshare"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
+	{name: "sigstack", prog: "sigstack"},
 
 	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
 	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},

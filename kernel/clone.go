@@ -97,6 +97,8 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		t.tg.mu.Lock()
 		tg.sigactions = t.tg.sigactions
 		tg.rlimits = t.tg.rlimits
+		tg.xperm.Store(t.tg.xperm.Load())
+		tg.xpermGuest.Store(t.tg.xpermGuest.Load())
 		t.tg.mu.Unlock()
 		tg.proc.exitSignal = a.ExitSignal
 		tg.proc.pgid, tg.proc.sid = t.tg.proc.pgid, t.tg.proc.sid

@@ -126,6 +126,8 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 			t.tg.sigactions[i] = SigAction{}
 		}
 	}
+	t.tg.xperm.Store(0) // Linux's fpstate_reset: XSAVE permissions end at exec
+	t.tg.xpermGuest.Store(0)
 	t.tg.mu.Unlock()
 	t.mu.Lock()
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
@@ -135,6 +137,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true
+	t.State.XFeatures = 0
 	t.k.mu.Lock()
 	if done := t.tg.proc.vforkDone; done != nil {
 		close(done)

@@ -299,7 +299,7 @@ func (t *Task) deliverToHandler(info *arch.SignalInfo, act SigAction, mask arch.
 	}
 	alt := t.altStack
 	t.mu.Unlock()
-	d := arch.SignalDelivery{Info: *info, Action: act, AltStack: alt, Mask: restore}
+	d := arch.SignalDelivery{Info: *info, Action: act, AltStack: alt, Mask: restore, XPerm: t.tg.xperm.Load()}
 	if info.Signo == int32(unix.SIGSEGV) || info.Signo == int32(unix.SIGBUS) {
 		d.Trapno, d.CR2 = 14, info.Addr
 	}

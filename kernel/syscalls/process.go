@@ -225,6 +225,12 @@ func sysArchPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, putUint64(t, a[1], r.FsBase)
 	case archGetGS:
 		return 0, putUint64(t, a[1], r.GsBase)
+	case arch.ARCH_GET_XCOMP_SUPP:
+		return 0, putUint64(t, a[1], arch.HostXSave().Supported())
+	case arch.ARCH_GET_XCOMP_PERM, arch.ARCH_GET_XCOMP_GUEST_PERM:
+		return 0, putUint64(t, a[1], t.ThreadGroup().XPerm(a[0] == arch.ARCH_GET_XCOMP_GUEST_PERM))
+	case arch.ARCH_REQ_XCOMP_PERM, arch.ARCH_REQ_XCOMP_GUEST_PERM:
+		return 0, t.ThreadGroup().RequestXPerm(a[1], a[0] == arch.ARCH_REQ_XCOMP_GUEST_PERM)
 	default:
 		return 0, unix.EINVAL
 	}

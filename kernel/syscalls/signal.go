@@ -97,7 +97,9 @@ func sysSigaltstack(t *kernel.Task, a [6]uint64) (uint64, error) {
 		default:
 			return 0, unix.EINVAL
 		}
-		t.SetAltStack(ss)
+		if err := t.SetSigAltStack(ss); err != nil {
+			return 0, err
+		}
 	}
 	if oldAddr != 0 {
 		var b [arch.StackTSize]byte
