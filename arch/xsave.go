@@ -17,8 +17,9 @@ const (
 	XFeaturePKRU      = 9
 	XFeatureXTileCfg  = 17 // AMX tile configuration (64 bytes)
 	XFeatureXTileData = 18 // AMX tile registers (8 KiB on Sapphire Rapids)
-	// XFeatureMax is Linux's XFEATURE_MAX (6.x, with APX as 19):
-	// arch_prctl(ARCH_REQ_XCOMP_PERM) fails with EINVAL for feature
+	// XFeatureMax is Linux's XFEATURE_MAX on kernels that know APX
+	// (component 19), as the development host's 6.18 (older ones have
+	// 19): arch_prctl(ARCH_REQ_XCOMP_PERM) fails with EINVAL for feature
 	// numbers at or above it and with EOPNOTSUPP for the others it has no
 	// facility for.
 	XFeatureMax = 20
