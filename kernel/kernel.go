@@ -23,6 +23,7 @@ import (
 	"uk/fs/tty"
 	"uk/fs/vfs"
 	"uk/kernel/futex"
+	"uk/kernel/ipc"
 	"uk/kernel/memfile"
 	"uk/kernel/vdso"
 	"uk/platform"
@@ -91,6 +92,9 @@ type Kernel struct {
 	vdso       *vdsoPages
 	timekeeper atomic.Pointer[vdso.Timekeeper] // nil until calibrated, or when the TSC is unusable
 
+	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
+	ipc *ipc.Namespace
+
 	missingMu sync.Mutex
 	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu
 }
@@ -107,7 +111,7 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]bool), futexes: futex.NewManager()}
+		done: make(chan int, 1), missing: make(map[uint64]bool), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile)}
 	if c.NoVDSO {
 		return k
 	}
@@ -116,6 +120,9 @@ func New(c Config) *Kernel {
 	}
 	return k
 }
+
+// IPC returns the sandbox's System V IPC namespace.
+func (k *Kernel) IPC() *ipc.Namespace { return k.ipc }
 
 // pidMax is the largest PID handed out before wrapping (pid_max).
 const pidMax = 4194304

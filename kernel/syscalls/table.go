@@ -156,5 +156,6 @@ func Table() *kernel.SyscallTable {
 	}
 	registerFS(r)
 	registerSockets(r)
+	registerShm(r)
 	return t
 }
