@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"os"
 	"testing"
+
+	"uk/internal/testenv"
 )
 
 // hostAuxv reads this test process's own auxiliary vector, which the host
@@ -11,7 +13,7 @@ import (
 func hostAuxv(t *testing.T) map[uint64]uint64 {
 	b, err := os.ReadFile("/proc/self/auxv")
 	if err != nil {
-		t.Skip("no /proc/self/auxv:", err)
+		testenv.Need(t, "the host's /proc/self/auxv", err.Error())
 	}
 	m := map[uint64]uint64{}
 	for i := 0; i+16 <= len(b); i += 16 {
@@ -43,7 +45,7 @@ func TestMinSigStackSizeMatchesHost(t *testing.T) {
 	aux := hostAuxv(t)
 	want, ok := aux[AT_MINSIGSTKSZ]
 	if !ok {
-		t.Skip("host kernel does not report AT_MINSIGSTKSZ")
+		testenv.Need(t, "AT_MINSIGSTKSZ in the host kernel's auxv (Linux 5.14+)", "uk's value is compared with it")
 	}
 	if got := MinSigStackSize(FPStateSize()); got != want {
 		t.Errorf("MinSigStackSize(%d) = %d, host kernel reports %d", FPStateSize(), got, want)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"uk/internal/testenv"
 )
 
 // cValues compiles testdata/<name>.c with the host's gcc and runs it; the
@@ -32,7 +34,7 @@ func cOutput(t *testing.T, name string) map[string]string {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not found; C ABI cross-check skipped")
+		testenv.Need(t, "gcc", "it builds the C programs the ABI is checked against; Debian: gcc")
 	}
 	bin := filepath.Join(t.TempDir(), name)
 	src := filepath.Join("testdata", name+".c")

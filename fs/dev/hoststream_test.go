@@ -9,6 +9,7 @@ import (
 
 	"uk/fs/vfs"
 	"uk/fs/vfs/vfstest"
+	"uk/internal/testenv"
 )
 
 func pipe(t *testing.T) (r, w int) {
@@ -136,19 +137,19 @@ func TestHostStreamRealTerminal(t *testing.T) {
 	// A pseudo-terminal from the host: TCGETS is answered by the host.
 	ptm, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		t.Skip("no /dev/ptmx:", err)
+		testenv.Need(t, "a host pseudo-terminal (/dev/ptmx)", err.Error())
 	}
 	defer unix.Close(ptm)
 	if err := unix.IoctlSetPointerInt(ptm, unix.TIOCSPTLCK, 0); err != nil {
-		t.Skip(err)
+		testenv.Need(t, "a host pseudo-terminal (unlockpt)", err.Error())
 	}
 	n, err := unix.IoctlGetInt(ptm, unix.TIOCGPTN)
 	if err != nil {
-		t.Skip(err)
+		testenv.Need(t, "a host pseudo-terminal (ptsname)", err.Error())
 	}
 	pts, err := unix.Open("/dev/pts/"+itoa(n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		t.Skip(err)
+		testenv.Need(t, "a host pseudo-terminal (devpts)", err.Error())
 	}
 	defer unix.Close(pts)
 	ctx := vfstest.Root()

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/internal/testenv"
 )
 
 // hostPty opens a pty pair on the host (the terminal uk would run in).
@@ -16,7 +17,7 @@ func hostPty(t *testing.T) (master, slave int) {
 	t.Helper()
 	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		t.Skipf("no host ptys: %v", err)
+		testenv.Need(t, "a host pseudo-terminal (/dev/ptmx)", err.Error())
 	}
 	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
 	if err != nil {

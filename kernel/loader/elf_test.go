@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/testenv"
 )
 
 // phdr is a program header for building test ELFs.
@@ -367,13 +369,13 @@ func TestParseELFShortFile(t *testing.T) {
 	}
 }
 
-// buildC compiles a C hello world with the given gcc flags, skipping the
-// test if gcc (or the static libc) is missing.
+// buildC compiles a C hello world with the given gcc flags. A missing gcc
+// is a missing environment (testenv.Need); a failed build fails the test.
 func buildC(t *testing.T, name string, flags ...string) string {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not installed")
+		testenv.Need(t, "gcc", "real ELF files are built with it; Debian: gcc libc6-dev")
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "hello.c")
@@ -383,7 +385,7 @@ func buildC(t *testing.T, name string, flags ...string) string {
 	out := filepath.Join(dir, name)
 	args := append(append([]string{}, flags...), "-o", out, src)
 	if b, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
-		t.Skipf("gcc %v: %v\n%s", flags, err, b)
+		t.Fatalf("gcc %v: %v\n%s", flags, err, b)
 	}
 	return out
 }
@@ -473,7 +475,7 @@ func TestParseRealDynamic(t *testing.T) {
 	// The interpreter itself: ET_DYN, no PT_INTERP.
 	ld, err := filepath.EvalSymlinks(e.Interp)
 	if err != nil {
-		t.Skip(err)
+		t.Fatalf("the interpreter of a program gcc just built: %v", err)
 	}
 	i := parseFile(t, ld)
 	if i.Type != TypeDyn || i.Interp != "" {
@@ -484,7 +486,7 @@ func TestParseRealDynamic(t *testing.T) {
 func TestParseRealBusybox(t *testing.T) {
 	const path = "/bin/busybox"
 	if _, err := os.Stat(path); err != nil {
-		t.Skip(err)
+		testenv.Need(t, "/bin/busybox", err.Error()+"; Debian: busybox-static")
 	}
 	e := parseFile(t, path)
 	if e.Interp != "" {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"uk/internal/testenv"
 )
 
 // cFields are struct uk_vdso_params's fields in order, matched to Params.
@@ -37,7 +39,7 @@ func TestParamsLayoutMatchesC(t *testing.T) {
 
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not installed")
+		testenv.Need(t, "gcc", "the C layout of the parameter page is checked with it; Debian: gcc")
 	}
 	dir := t.TempDir()
 	var src strings.Builder

@@ -1,10 +1,15 @@
 package vdso
 
 import (
+	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/testenv"
 )
 
 func newTK(t *testing.T) *Timekeeper {
@@ -13,10 +18,35 @@ func newTK(t *testing.T) *Timekeeper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Params().Flags&FlagTSC == 0 {
-		t.Skip("no usable TSC here")
-	}
+	needTSC(t, tk.Params().Flags&FlagTSC != 0)
 	return tk
+}
+
+// needTSC decides what a test that needs the TSC does when uk found it
+// unusable (ukUsable false): the host kernel, which read the same CPUID,
+// is the reference. If it found an invariant TSC (constant_tsc and
+// nonstop_tsc in /proc/cpuinfo, both from CPUID 0x80000007 EDX bit 8), uk
+// is wrong and the test fails; if it did not, the machine lacks one
+// (testenv.Need).
+func needTSC(t testing.TB, ukUsable bool) {
+	t.Helper()
+	if ukUsable {
+		return
+	}
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		testenv.Need(t, "the host's /proc/cpuinfo", "it says whether the TSC is invariant: "+err.Error())
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "flags" {
+			flags := strings.Fields(v)
+			if slices.Contains(flags, "constant_tsc") && slices.Contains(flags, "nonstop_tsc") {
+				t.Fatal("uk finds the TSC unusable, but the host kernel reports an invariant TSC (constant_tsc nonstop_tsc)")
+			}
+			break
+		}
+	}
+	testenv.Need(t, "an invariant TSC", "the host kernel reports none (no constant_tsc and nonstop_tsc in /proc/cpuinfo)")
 }
 
 // edit changes the current snapshot as a test scenario needs.
@@ -212,9 +242,7 @@ func TestNewTimekeeperBadPage(t *testing.T) {
 
 func TestCalibrateTSC(t *testing.T) {
 	f, src, err := CalibrateTSC(20 * time.Millisecond)
-	if err == ErrTSCUnusable {
-		t.Skip(err)
-	}
+	needTSC(t, err != ErrTSCUnusable)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/testenv"
 )
 
 // harness builds testdata/harness.c (a static C program that maps a
@@ -19,11 +21,11 @@ func harness(t testing.TB) string {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not installed")
+		testenv.Need(t, "gcc", "it builds the vDSO test harness; Debian: gcc libc6-dev")
 	}
 	out := filepath.Join(t.TempDir(), "harness")
 	if b, err := exec.Command(gcc, "-O2", "-static", "-Wall", "-Werror", "-o", out, "testdata/harness.c").CombinedOutput(); err != nil {
-		t.Skipf("building the harness: %v\n%s", err, b)
+		t.Fatalf("building the harness: %v\n%s", err, b)
 	}
 	return out
 }
@@ -92,9 +94,7 @@ func TestExecVDSOUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Params().Flags&FlagTSC == 0 {
-		t.Skip("TSC unusable")
-	}
+	needTSC(t, tk.Params().Flags&FlagTSC != 0)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"uk/arch"
+	"uk/internal/testenv"
 )
 
 // The names glibc and Go's runtime look up, all with version LINUX_2.6.
@@ -154,7 +155,7 @@ func TestImageRebuild(t *testing.T) {
 	}
 	for _, tool := range []string{"gcc", "readelf", "nm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
+			testenv.Need(t, tool, "gen.sh rebuilds the vDSO image with it; Debian: gcc, binutils")
 		}
 	}
 	dir := t.TempDir()

@@ -76,7 +76,7 @@ func newEnv(t testing.TB, opts Options) *env {
 	p, err := NewWithOptions(mf.FD(), opts)
 	if err != nil {
 		mf.Close()
-		t.Skipf("ptrace platform unavailable: %v", err)
+		t.Fatalf("the ptrace platform does not start: %v", err)
 	}
 	offs, err := mf.Allocate(2)
 	if err != nil {
