@@ -8,6 +8,11 @@ package main
 // Flags (after the package, e.g. `go test -run TestCPrograms . -uk.timeout=1m`):
 //   -uk.binary=PATH  test this uk binary instead of building one
 //   -uk.timeout=D    kill and fail any single run that takes longer (30s)
+//
+// Skips. A test skips only when the machine lacks something (gcc, busybox,
+// root, /dev/net/tun, ...), always through testenv.Need, which names it;
+// with UK_REQUIRE_ENV=1 (as .ci/run sets) those skips fail instead. What uk
+// itself does never skips: a probe of uk that fails fails the test.
 
 import (
 	"bytes"
@@ -19,12 +24,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"uk/internal/testenv"
 )
 
 var ukBinaryFlag = flag.String("uk.binary", "", "run this uk binary instead of building one from the repository")
@@ -35,8 +44,20 @@ var ukBinaryFlag = flag.String("uk.binary", "", "run this uk binary instead of b
 var runTimeout = flag.Duration("uk.timeout", 30*time.Second, "kill and fail a program run that takes longer than this")
 
 // testPlatforms is the platform matrix: every test that runs programs runs
-// once per entry (see forEachPlatform).
-var testPlatforms = []string{"ptrace", "kvm"}
+// once per entry (see forEachPlatform). TestMain fills it from what the uk
+// binary under test offers: each platform `uk platforms` reports as "ok".
+// A platform uk has not built, or that this machine cannot run, is left
+// out, and TestMain says so once ("platform matrix: ..."); no test skips
+// for it. TestPlatformMatrix fails if the baseline, ptrace, is missing.
+var testPlatforms []string
+
+// platformsNotRun maps each platform `uk platforms` lists but the matrix
+// leaves out to uk's reason; matrixErr is why the matrix could not be made
+// at all (uk failed to build, or `uk platforms` failed).
+var (
+	platformsNotRun = map[string]string{}
+	matrixErr       error
+)
 
 // nativeEnv is what `uk run` promises a program as its environment; native
 // runs get exactly this, so that printing the environment compares equal.
@@ -95,7 +116,69 @@ func testMain(m *testing.M) int {
 			ukBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
+	setPlatformMatrix()
 	return m.Run()
+}
+
+// platformLine is one line of `uk platforms`: NAME, then "ok, ..." or
+// "unavailable: REASON" (REASON in the third group).
+var platformLine = regexp.MustCompile(`^(\w+): (ok, .+|unavailable: (.+))$`)
+
+// notBuilt matches uk's reason for a platform it knows by name but has no
+// code for yet ("uk has no KVM platform yet").
+var notBuilt = regexp.MustCompile(`(?i)\buk has no \w+ platform\b`)
+
+// setPlatformMatrix runs `uk platforms` and fills testPlatforms with what it
+// reports working, platformsNotRun with the rest, and prints the one line
+// that says which platforms this run covers and why not the others.
+func setPlatformMatrix() {
+	defer func() {
+		line := "platform matrix: running " + strings.Join(testPlatforms, ", ")
+		if len(testPlatforms) == 0 {
+			line = "platform matrix: running NONE (every test that runs programs fails)"
+		}
+		var names []string
+		for name := range platformsNotRun {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			kind := "not usable here"
+			if notBuilt.MatchString(platformsNotRun[name]) {
+				kind = "not built"
+			}
+			line += fmt.Sprintf("; %s %s: %s", name, kind, platformsNotRun[name])
+		}
+		if matrixErr != nil {
+			line += "; " + strings.ReplaceAll(matrixErr.Error(), "\n", " | ")
+		}
+		fmt.Println(line)
+	}()
+	if ukBuildErr != nil {
+		matrixErr = fmt.Errorf("uk did not build")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *runTimeout)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, ukBin, "platforms")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		matrixErr = fmt.Errorf("`uk platforms` failed: %v: %s", err, strings.TrimSpace(stderr.String()))
+		return
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		m := platformLine.FindStringSubmatch(line)
+		switch {
+		case m == nil:
+			// TestPlatformsCommand reports a malformed line.
+		case m[3] == "":
+			testPlatforms = append(testPlatforms, m[1])
+		default:
+			platformsNotRun[m[1]] = m[3]
+		}
+	}
 }
 
 // needUK fails the test when the uk binary could not be built.
@@ -295,71 +378,40 @@ func runProcess(tb testing.TB, path string, args, env []string, stdin string) pr
 }
 
 // forEachPlatform runs fn as a subtest named after each platform of the
-// matrix. The kvm subtest skips, with the reason, when the machine has no
-// usable KVM; ptrace is the baseline and always runs.
+// matrix (testPlatforms). A matrix without a platform fails the test: no
+// test may pass by running nothing.
 func forEachPlatform(t *testing.T, fn func(t *testing.T, platform string)) {
 	t.Helper()
+	if len(testPlatforms) == 0 {
+		needUK(t)
+		t.Fatalf("no platform to run on: `uk platforms` reports none working (%v; not run: %v)", matrixErr, platformsNotRun)
+	}
 	for _, p := range testPlatforms {
 		t.Run(p, func(t *testing.T) {
-			if reason := platformUnavailable(t, p); reason != "" {
-				t.Skipf("platform %s unavailable: %s", p, reason)
-			}
 			fn(t, p)
 		})
 	}
 }
 
-var (
-	platformsOnce   sync.Once
-	platformsReport map[string]string // platform name -> "" if ok, else the reason
-	platformsErr    error
-)
-
-var platformLine = regexp.MustCompile(`^(\w+): (ok, .+|unavailable: (.+))$`)
-
-// ukPlatforms runs `uk platforms` once and parses its report.
-func ukPlatforms(tb testing.TB) (map[string]string, error) {
-	tb.Helper()
-	needUK(tb)
-	platformsOnce.Do(func() {
-		r := runUKCommand(tb, []string{"platforms"}, "")
-		if r.Code != 0 {
-			platformsErr = fmt.Errorf("uk platforms: exit %d: %s", r.Code, clip(r.Stderr))
-			return
+// TestPlatformMatrix checks the matrix itself: ptrace, the baseline that
+// works on every Linux machine uk supports, must be in it; a platform uk
+// has built but cannot use here is a missing environment (a failure under
+// UK_REQUIRE_ENV=1).
+func TestPlatformMatrix(t *testing.T) {
+	needUK(t)
+	if matrixErr != nil {
+		t.Fatal(matrixErr)
+	}
+	if !slices.Contains(testPlatforms, "ptrace") {
+		t.Errorf("ptrace is not in the platform matrix: `uk platforms` says %q", platformsNotRun["ptrace"])
+	}
+	for name, reason := range platformsNotRun {
+		if name != "ptrace" && !notBuilt.MatchString(reason) {
+			t.Run(name, func(t *testing.T) {
+				testenv.Need(t, "a usable "+name+" platform", reason)
+			})
 		}
-		platformsReport = map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
-			m := platformLine.FindStringSubmatch(line)
-			if m == nil {
-				continue
-			}
-			platformsReport[m[1]] = m[3]
-		}
-	})
-	return platformsReport, platformsErr
-}
-
-// platformUnavailable returns why platform cannot run here, or "".
-func platformUnavailable(tb testing.TB, platform string) string {
-	tb.Helper()
-	if platform != "kvm" {
-		return ""
 	}
-	if _, err := os.Stat("/dev/kvm"); err != nil {
-		return "no /dev/kvm on this machine"
-	}
-	if ukBuildErr != nil {
-		return "" // the test itself reports the build failure
-	}
-	report, err := ukPlatforms(tb)
-	if err != nil {
-		return ""
-	}
-	reason, ok := report[platform]
-	if !ok {
-		return "`uk platforms` does not list it"
-	}
-	return reason
 }
 
 var (
@@ -374,7 +426,8 @@ type compiled struct {
 }
 
 // cProgram compiles testdata/c/NAME.c with `gcc -static -O1` (once per test
-// run) and returns the binary's path. It skips the test if gcc is missing.
+// run) and returns the binary's path. A missing gcc is a missing environment
+// (testenv.Need); a program gcc cannot build fails the test.
 func cProgram(tb testing.TB, name string) string {
 	tb.Helper()
 	return compileC(tb, name, true)
@@ -391,7 +444,7 @@ func compileC(tb testing.TB, name string, static bool) string {
 	tb.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		tb.Skip("gcc not found in PATH: cannot build the C test programs (install gcc and the static glibc, e.g. Debian's libc6-dev)")
+		testenv.Need(tb, "gcc", "it builds the C test programs; Debian: gcc libc6-dev")
 	}
 	key := name
 	if !static {

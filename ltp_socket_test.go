@@ -8,6 +8,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"uk/internal/testenv"
 )
 
 func init() {
@@ -20,7 +22,7 @@ func init() {
 // runs can print the same.
 func TestLTPSocketCases(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the native run needs root: ltp_socket compares privileged socket calls")
+		testenv.Need(t, "root", "the native run of ltp_socket makes privileged socket calls, as programs under uk may")
 	}
 	prog := cProgram(t, "ltp_socket")
 	native := runNativeSpec(t, prog, runSpec{Args: []string{t.TempDir()}})

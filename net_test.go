@@ -12,8 +12,9 @@ package main
 // baseline of the same tests is a second namespace joined to the first by
 // a veth pair (10.98.0.1 <-> 10.98.0.2), standing where the sandbox
 // stands. Namespaces are removed at cleanup; nothing outside them is
-// touched. These tests skip, saying why in one line, on a machine without
-// root, /dev/net/tun or the `ip` command (and the lossy-link test without
+// touched. These tests skip (through testenv.Need, a failure under
+// UK_REQUIRE_ENV=1), saying what is missing, on a machine without root,
+// /dev/net/tun or the `ip` command (and the lossy-link test without
 // iptables).
 //
 // The programs: testdata/go/netperf (both ends of TCP transfers checked by
@@ -60,6 +61,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"uk/internal/testenv"
 )
 
 func init() {
@@ -90,18 +93,18 @@ const (
 	offLinkIP = "10.77.0.1"
 )
 
-// needNetRoot skips the test when the machine cannot make network
-// namespaces and TAP devices.
+// needNetRoot skips the test (testenv.Need) when the machine cannot make
+// network namespaces and TAP devices.
 func needNetRoot(tb testing.TB) {
 	tb.Helper()
 	switch {
 	case os.Geteuid() != 0:
-		tb.Skip("networking tests need root (they make network namespaces and TAP devices)")
+		testenv.Need(tb, "root", "the networking tests make network namespaces and TAP devices")
 	case !fileExists("/dev/net/tun"):
-		tb.Skip("networking tests need /dev/net/tun, which this machine lacks")
+		testenv.Need(tb, "/dev/net/tun", "the networking tests attach uk to TAP devices")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		tb.Skip("networking tests need the `ip` command (iproute2), which is not in PATH")
+		testenv.Need(tb, "the ip command", "the networking tests make namespaces, veth pairs and TAP devices with it; Debian: iproute2")
 	}
 }
 
@@ -836,7 +839,7 @@ func TestNetTwoSandboxes(t *testing.T) {
 func TestNetLossyLink(t *testing.T) {
 	needNetRoot(t)
 	if _, err := exec.LookPath("iptables"); err != nil {
-		t.Skip("the lossy link test needs iptables (its statistic match drops the frames)")
+		testenv.Need(t, "the iptables command", "its statistic match drops the lossy link's frames; Debian: iptables")
 	}
 	netperf := goProgram(t, "netperf")
 	const size = 4 << 20
@@ -1179,7 +1182,7 @@ const blobSize = 8 << 20
 // server there with wget and prints its SHA-256.
 func TestNetBootUroot(t *testing.T) {
 	needNetRoot(t)
-	skipUnlessUKBoots(t)
+	needUKBoot(t)
 	netperf := goProgram(t, "netperf")
 	// The image's inputs are hashed with the -files paths: a stable path
 	// keeps the cached image valid across test runs.
@@ -1457,7 +1460,7 @@ const (
 func newRunscNetNS(tb testing.TB) *netNS {
 	tb.Helper()
 	if _, err := exec.LookPath("iptables"); err != nil {
-		tb.Skip("runsc do --network=sandbox needs iptables, which is not in PATH")
+		testenv.Need(tb, "the iptables command", "runsc do --network=sandbox makes NAT rules with it")
 	}
 	ns := newNetNS(tb)
 	ipCmd(tb, "-n", ns.name, "link", "add", "ukdflt0", "type", "veth", "peer", "name", "ukdflt1")

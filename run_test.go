@@ -9,11 +9,14 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"uk/internal/testenv"
 )
 
 // cCase is one run of a C test program from testdata/c.
@@ -133,18 +136,21 @@ func TestHostnameFlag(t *testing.T) {
 
 const busybox = "/bin/busybox"
 
-// needBusybox skips when the host has no static busybox (uk runs only static
-// programs).
-func needBusybox(t *testing.T) {
-	t.Helper()
+// needBusybox skips, through testenv.Need, when the host has no static
+// busybox (uk runs only static programs, and the busybox tests compare with
+// it run natively).
+func needBusybox(tb testing.TB) {
+	tb.Helper()
+	const why = "the busybox tests run it natively and under uk; Debian: busybox-static"
 	f, err := elf.Open(busybox)
 	if err != nil {
-		t.Skipf("no usable %s: %v", busybox, err)
+		testenv.Need(tb, "a static "+busybox, fmt.Sprintf("%v; %s", err, why))
+		return
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			t.Skipf("%s is dynamically linked; the tests need a static busybox", busybox)
+			testenv.Need(tb, "a static "+busybox, busybox+" is dynamically linked; "+why)
 		}
 	}
 }

@@ -12,9 +12,7 @@ import (
 // command substitution, subshells, background jobs and wait, traps, kill,
 // redirections (processes, pipes, signals and files working together).
 func TestShellScripts(t *testing.T) {
-	if _, err := os.Stat(busybox); err != nil {
-		t.Skipf("no %s (apt-get install busybox-static)", busybox)
-	}
+	needBusybox(t)
 	scripts, err := filepath.Glob(filepath.Join("testdata", "sh", "*.sh"))
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no scripts in testdata/sh: %v", err)

@@ -7,7 +7,6 @@ package main
 // must print the same.
 
 import (
-	"os"
 	"testing"
 )
 
@@ -22,8 +21,6 @@ var socketCases = []struct {
 	name string
 	prog string
 	args []string // after the directory
-	// skip, when set, is why the case cannot pass yet.
-	skip string
 }{
 	{name: "stream", prog: "unix_stream"},
 	{name: "dgram", prog: "unix_dgram"},
@@ -37,9 +34,6 @@ func TestUnixSockets(t *testing.T) {
 	for _, tc := range socketCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if tc.skip != "" && os.Getenv("UK_TEST_SOCKET_HOOKS") == "" {
-				t.Skip(tc.skip)
-			}
 			prog := cProgram(t, tc.prog)
 			native := runNativeSpec(t, prog, runSpec{Args: append([]string{t.TempDir()}, tc.args...)})
 			checkNative(t, native, 0)
