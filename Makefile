@@ -18,8 +18,16 @@ vet:
 # platform this machine has. Packages run one at a time (-p 1): several of
 # them time real things (clocks, preemption, a shell on a pty) and two
 # cores shared by parallel packages made those measurements noisy.
+# go test's -json output goes through scripts/testsummary, which prints what
+# plain go test would and then every skipped test with its reason, every
+# retried attempt, the platform matrix and a count line; its exit status is
+# go test's. UK_REQUIRE_ENV=1 (as .ci/run sets) turns every skip for a
+# missing tool or device into a failure.
+TESTFLAGS = -count=1 -p 1 -timeout 20m
 test: vet
-	$(GO) test -count=1 -p 1 -timeout 20m ./...
+	@echo "$(GO) test $(TESTFLAGS) ./...  (through scripts/testsummary)"
+	@d=$$(mktemp -d) && $(GO) build -o $$d/testsummary ./scripts/testsummary && \
+	  { $$d/testsummary -- $(GO) test $(TESTFLAGS) -json ./...; s=$$?; rm -rf $$d; exit $$s; }
 
 # The default u-root image (built once from the pinned recipe, then cached).
 image:
