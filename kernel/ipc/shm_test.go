@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -174,17 +175,22 @@ func TestShmLimitOfIDs(t *testing.T) {
 // addr in m.
 func pageOf(t *testing.T, m *mm.MM, addr uint64) int64 {
 	t.Helper()
+	off, ok := peek(m, addr)
+	if !ok {
+		t.Fatalf("no segment page at %#x", addr)
+	}
+	return off
+}
+
+// peek returns the memory-file offset of the object page mapped at addr
+// in m, if there is one.
+func peek(m *mm.MM, addr uint64) (int64, bool) {
 	for _, v := range m.VMAs() {
-		if v.Start <= addr && addr < v.End {
-			off, ok := v.Object.(memmap.PagePeeker).PeekPage(v.Pgoff + (addr-v.Start)>>arch.PageShift)
-			if !ok {
-				t.Fatalf("no page at %#x", addr)
-			}
-			return off
+		if v.Start <= addr && addr < v.End && v.Object != nil {
+			return v.Object.(memmap.PagePeeker).PeekPage(v.Pgoff + (addr-v.Start)>>arch.PageShift)
 		}
 	}
-	t.Fatalf("nothing mapped at %#x", addr)
-	return 0
+	return 0, false
 }
 
 func stat(t *testing.T, ns *Namespace, id int32) ShmidDS {
@@ -347,6 +353,77 @@ func TestShmAttachFails(t *testing.T) {
 	}
 	if _, _, err := ns.ShmStat(root, id, IPCStat); err != unix.EINVAL {
 		t.Errorf("IPC_STAT after the failed attach: %v, want EINVAL", err)
+	}
+}
+
+// TestShmConcurrent has processes create, attach, write, remove and
+// detach a few keys' segments at once, then exit; afterwards no segment
+// and no page of one may be left. Run with -race it also checks the
+// locking between the namespace and the address spaces.
+func TestShmConcurrent(t *testing.T) {
+	ns, mf := newNS(t)
+	var mu sync.Mutex
+	pages := map[int64]bool{}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			m := newMM(mf)
+			defer m.DecUsers() // exit, with whatever is still attached
+			for i := 0; i < 300; i++ {
+				id, err := ns.ShmGet(root, int32(1+i%3), 2*arch.PageSize, IPCCreat|0o600)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				addr, err := attach(ns, root, m, id, MayRead|MayWrite)
+				if err == unix.EINVAL {
+					continue // removed and gone since the shmget
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := m.CopyOut(addr+arch.PageSize, []byte{byte(g)}); err != nil {
+					t.Error(err)
+					return
+				}
+				if off, ok := peek(m, addr+arch.PageSize); ok {
+					mu.Lock()
+					pages[off] = true
+					mu.Unlock()
+				}
+				if i%4 == g {
+					ns.ShmRemove(root, id) // EINVAL if another got there first
+				}
+				if i%3 != 0 {
+					if err := detach(root, m, addr); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if len(pages) == 0 {
+		t.Fatal("no process got a page of a segment")
+	}
+	for _, s := range ns.ShmSegments() {
+		if s.Nattch != 0 || s.Perm.Mode&SHMDest != 0 {
+			t.Errorf("segment %d after every process exited: %+v", s.ID, s.ShmidDS)
+		}
+		if err := ns.ShmRemove(root, s.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if info, _ := ns.ShmUsage(); info != (ShmInfo{}) {
+		t.Errorf("SHM_INFO after removing everything: %+v", info)
+	}
+	for off := range pages {
+		if n := mf.RefCount(off); n != 0 {
+			t.Errorf("page %#x still has %d references", off, n)
+		}
 	}
 }
 
