@@ -71,6 +71,14 @@ var nativeEnv = []string{
 // program inside the sandbox.
 const hostOnlyEnv = "UK_TEST_HOST_ONLY=must-not-leak"
 
+// ukTestEnv is uk's own environment in every test run: the host's, plus
+// hostOnlyEnv, plus the page-lifetime check (every page uk frees is
+// verified to be unreachable from every address space; a violation is a
+// uk panic, which the runs reject).
+func ukTestEnv() []string {
+	return append(os.Environ(), hostOnlyEnv, "UK_CHECK_PAGES=1")
+}
+
 var (
 	ukBin      string // path of the uk binary under test
 	ukBuildErr error  // why ukBin could not be built, if it could not
@@ -257,7 +265,7 @@ func runUKSpec(tb testing.TB, platform, prog string, spec runSpec) procResult {
 // runUKArgs runs `uk run` for spec and checks that uk itself did not crash.
 func runUKArgs(tb testing.TB, platform, prog string, spec runSpec) procResult {
 	tb.Helper()
-	r := runProcess(tb, ukBin, ukRunArgv(platform, prog, spec), append(os.Environ(), hostOnlyEnv), spec.Stdin)
+	r := runProcess(tb, ukBin, ukRunArgv(platform, prog, spec), ukTestEnv(), spec.Stdin)
 	if r.Signaled && !r.TimedOut {
 		tb.Errorf("uk itself was killed by signal %d (%s)\nstderr:\n%s", r.Code-128, syscall.Signal(r.Code-128), clip(r.Stderr))
 	}
@@ -286,7 +294,7 @@ func ukRunArgv(platform, prog string, spec runSpec) []string {
 func runUKCommand(tb testing.TB, argv []string, stdin string) procResult {
 	tb.Helper()
 	needUK(tb)
-	r := runProcess(tb, ukBin, argv, append(os.Environ(), hostOnlyEnv), stdin)
+	r := runProcess(tb, ukBin, argv, ukTestEnv(), stdin)
 	if r.TimedOut {
 		tb.Fatalf("uk %q: timed out after %v and was killed\nstdout:\n%s\nstderr:\n%s",
 			argv, *runTimeout, clip(r.Stdout), clip(r.Stderr))

@@ -26,6 +26,7 @@ import (
 	"uk/kernel"
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
+	"uk/kernel/mm"
 	"uk/kernel/syscalls"
 	"uk/net/inet"
 	"uk/net/netns"
@@ -288,6 +289,11 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	mf, err := memfile.New(size)
 	if err != nil {
 		return nil, nil, err
+	}
+	if os.Getenv("UK_CHECK_PAGES") == "1" {
+		// The tests' debug mode: every page freed is checked to be
+		// unreachable from every address space (a panic names it).
+		mm.EnablePageCheck(mf)
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,

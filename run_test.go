@@ -62,6 +62,14 @@ var cCases = []cCase{
 	{name: "exit/exit_group-3", prog: "exit", spec: runSpec{Args: []string{"exit_group", "3"}}, wantCode: 3},
 	{name: "exit/sys_exit-7", prog: "exit", spec: runSpec{Args: []string{"sys_exit", "7"}}, wantCode: 7},
 
+	{name: "sharedmap/ltp", prog: "sharedmap", spec: runSpec{Args: []string{"ltp"}}},
+	{name: "sharedmap/truncate", prog: "sharedmap", spec: runSpec{Args: []string{"truncate"}}},
+	{name: "sharedmap/rights", prog: "sharedmap", spec: runSpec{Args: []string{"rights"}}},
+	{name: "sharedmap/ranges", prog: "sharedmap", spec: runSpec{Args: []string{"ranges"}}},
+	// 1000 rounds of 1 MiB of shared anonymous memory in a 256 MiB sandbox:
+	// each round's pages must go back at munmap.
+	{name: "sharedmap/anonloop", prog: "sharedmap", spec: runSpec{Args: []string{"anonloop", "1000"}, Flags: []string{"--mem", "256M"}}},
+
 	{name: "crash/null", prog: "crash", spec: runSpec{Args: []string{"null"}}, wantCode: 128 + 11},
 	{name: "crash/addr", prog: "crash", spec: runSpec{Args: []string{"addr"}}, wantCode: 128 + 11},
 	{name: "crash/munmap", prog: "crash", spec: runSpec{Args: []string{"munmap"}}, wantCode: 128 + 11},

@@ -15,15 +15,15 @@ type MmapOpts struct {
 	Prot         platform.Access
 	// MaxProt is the most the mapping's rights may become with mprotect
 	// (VM_MAYREAD/WRITE/EXEC); zero means no limit (anonymous memory).
-	MaxProt      platform.Access
-	Fixed        bool // MAP_FIXED: replace what is there
-	NoReplace    bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
-	Shared       bool
-	GrowsDown    bool
-	Object       memmap.Mappable // nil for anonymous memory
-	Pgoff        uint64
-	Name         string
-	Dev, Ino     uint64
+	MaxProt   platform.Access
+	Fixed     bool // MAP_FIXED: replace what is there
+	NoReplace bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
+	Shared    bool
+	GrowsDown bool
+	Object    memmap.Mappable // nil for anonymous memory
+	Pgoff     uint64
+	Name      string
+	Dev, Ino  uint64
 }
 
 // ProtFromLinux converts PROT_* bits. PROT_WRITE implies read on x86, and
@@ -457,4 +457,32 @@ func (m *MM) VMAs() []VMA {
 		out[i] = *v
 	}
 	return out
+}
+
+// DetachObject removes the attachment that starts at addr of an object
+// that match accepts (shmdt): the VMA beginning there with page offset 0,
+// and every later VMA of the same object that continues it in place. It
+// returns the object, or EINVAL when no such attachment starts at addr.
+func (m *MM) DetachObject(addr uint64, match func(memmap.Mappable) bool) (memmap.Mappable, error) {
+	if addr&arch.PageMask != 0 {
+		return nil, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.vmas.find(addr)
+	if i < 0 || m.vmas[i].Start != addr || m.vmas[i].Object == nil || m.vmas[i].Pgoff != 0 || !match(m.vmas[i].Object) {
+		return nil, unix.EINVAL
+	}
+	obj := m.vmas[i].Object
+	end := m.vmas[i].End
+	// A segment mprotected in parts is several VMAs; they go together.
+	for j := i + 1; j < len(m.vmas); j++ {
+		v := m.vmas[j]
+		if v.Object != obj || v.Start != end || v.Pgoff != (v.Start-addr)>>arch.PageShift {
+			break
+		}
+		end = v.End
+	}
+	m.unmapLocked(addr, end)
+	return obj, nil
 }

@@ -84,14 +84,24 @@ func sysMincore(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	n, ok := arch.PageRoundUp(length)
-	if !ok {
+	if !ok || addr+n < addr || addr+n > t.MM.Layout().MaxAddr {
 		return 0, unix.ENOMEM
 	}
-	vec := make([]byte, n>>arch.PageShift)
-	if err := t.MM.Mincore(addr, vec); err != nil {
-		return 0, err
+	// The program chooses the length: answer in bounded chunks, so that
+	// uk holds at most one chunk whatever it asks.
+	const chunk = 4096 // pages per chunk
+	vec := make([]byte, min(n>>arch.PageShift, chunk))
+	for done := uint64(0); done < n>>arch.PageShift; {
+		k := min(n>>arch.PageShift-done, chunk)
+		if err := t.MM.Mincore(addr+done<<arch.PageShift, vec[:k]); err != nil {
+			return 0, err
+		}
+		if err := t.CopyOut(a[2]+done, vec[:k]); err != nil {
+			return 0, err
+		}
+		done += k
 	}
-	return 0, t.CopyOut(a[2], vec)
+	return 0, nil
 }
 
 func sysMsync(t *kernel.Task, a [6]uint64) (uint64, error) {
