@@ -291,8 +291,13 @@ func (as *AddressSpace) flushLocked(tid int) error {
 		n := min(len(as.pending), maxBatch)
 		err := runBatch(tid, as.req, as.pending[:n])
 		if err != nil {
+			// The requests after the failed one did not run, unmaps
+			// among them: the stub may still reach pages uk is about to
+			// free. Nothing may run in it again, so kill it (Release
+			// reaps it later); every use from now on fails.
 			as.pending = as.pending[:0]
-			return fmt.Errorf("ptrace: flush mappings: %w", err)
+			unix.Kill(as.pid, unix.SIGKILL)
+			return fmt.Errorf("ptrace: flush mappings (stub killed): %w", err)
 		}
 		as.pending = as.pending[:copy(as.pending, as.pending[n:])]
 	}
