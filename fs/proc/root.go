@@ -53,6 +53,7 @@ func (fs *FS) newRoot() *dir {
 		f("modules", constant("")),
 		f("interrupts", constant("")),
 		{"sys", func() vfs.Inode { return fs.newSys() }},
+		{"sysvipc", func() vfs.Inode { return fs.newSysvipc() }},
 	}
 	d := fs.newDir("", 0o555, fixed)
 	d.typ = unix.DT_DIR

@@ -37,9 +37,13 @@ type segment struct {
 	name  string // what /proc/PID/maps shows for an attachment
 
 	// Protected by ns.mu.
-	perm    Perm
-	ctime   int64
-	cpid    int32
+	perm  Perm
+	ctime int64
+	cpid  int32
+	// lpid is the last process to shmat or shmdt the segment. Linux
+	// also counts a fork, munmap or exit that adds or drops an
+	// attachment; the mapping hooks here are not told which process
+	// that is.
 	lpid    int32
 	pending int    // shmat calls between the lookup and the mapping
 	held    bool   // the id's hold on obj, dropped at IPC_RMID

@@ -71,6 +71,38 @@ static void mapsline(void *p, int id) {
 	fclose(f);
 }
 
+/* sysvipc prints the /proc/sysvipc/shm line of segment id, comparing
+ * what varies with what it should be. (Not shm_lpid: here the last to
+ * touch the segment is a child that exited, which Linux records and uk,
+ * whose lpid follows only shmat and shmdt, does not.) */
+static void sysvipc(int id) {
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	char line[512];
+	int seen = 0;
+	if (!f) {
+		printf("/proc/sysvipc/shm: %s FAIL\n", errname(errno));
+		return;
+	}
+	while (fgets(line, sizeof line, f)) {
+		int key, shmid, cpid, lpid;
+		unsigned mode, uid, gid, cuid, cgid;
+		unsigned long size, nattch, rss, swap;
+		long long atime, dtime, ctime;
+		if (sscanf(line, "%d %d %o %lu %d %d %lu %u %u %u %u %lld %lld %lld %lu %lu", &key, &shmid, &mode, &size,
+			   &cpid, &lpid, &nattch, &uid, &gid, &cuid, &cgid, &atime, &dtime, &ctime, &rss, &swap) != 16 ||
+		    shmid != id)
+			continue;
+		seen = 1;
+		printf("sysvipc: key %d perms %o size %lu cpid==pid:%d nattch %lu owner==me:%d "
+		       "times:%d rss %lu swap %lu\n",
+		       key, mode, size, cpid == getpid(), nattch,
+		       uid == getuid() && cuid == getuid() && gid == getgid() && cgid == getgid(),
+		       atime > 0 && dtime > 0 && ctime > 0, rss, swap);
+	}
+	fclose(f);
+	CHECK("/proc/sysvipc/shm lists the segment", seen);
+}
+
 /* asuser runs fn in a child whose uid and gid are 65534 and returns its
  * exit status. */
 static int asuser(void (*fn)(int, int), int a, int b) {
@@ -162,6 +194,7 @@ int main(int argc, char **argv) {
 	ds = st(id);
 	CHECK("child gone: shm_nattch == 1", ds.shm_nattch == 1);
 	CHECK("child gone: shm_dtime set", ds.shm_dtime > 0);
+	sysvipc(id);
 
 	/* Detached, the id alone keeps the contents. */
 	EXPECT_OK(shmdt(p));
