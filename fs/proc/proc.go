@@ -1,9 +1,9 @@
 // Package proc is uk's procfs: /proc/self and /proc/[pid] (stat, status,
 // cmdline, environ, maps, fd/, fdinfo/, exe, cwd, root, mounts, mountinfo,
 // comm, task/, oom_score_adj...), the system files (cpuinfo, meminfo,
-// uptime, loadavg, stat, filesystems, cmdline, version, mounts) and
+// uptime, loadavg, stat, filesystems, cmdline, version, mounts),
 // /proc/sys (kernel/hostname, osrelease, pid_max, random/boot_id,
-// random/uuid, fs/pipe-max-size, ...).
+// random/uuid, fs/pipe-max-size, ...) and /proc/sysvipc (shm, msg, sem).
 //
 // proc knows nothing of the kernel's types: the kernel hands it a Kernel
 // (and Tasks through it), small interfaces that answer what the files
