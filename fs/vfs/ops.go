@@ -530,6 +530,10 @@ func isAncestor(a, d *Dentry) bool {
 }
 
 // RenameAt2 is renameat2(2): flags RENAME_NOREPLACE, RENAME_EXCHANGE.
+// The checks come in the order of Linux's do_renameat2 and vfs_rename,
+// so that a rename breaking several rules fails as on Linux: names, then
+// lookups, trailing slashes, the ancestor rules, and only then
+// permissions and the types of the two files.
 func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath string, flags uint32) error {
 	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 ||
 		flags == unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE {
@@ -551,8 +555,17 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 	if odir.Mount != ndir.Mount {
 		return unix.EXDEV
 	}
-	if oname == "" || oname == "." || oname == ".." || nname == "" || nname == "." || nname == ".." {
+	if oname == "" || oname == "." || oname == ".." {
 		return unix.EBUSY
+	}
+	if nname == "" || nname == "." || nname == ".." {
+		if flags&unix.RENAME_NOREPLACE != 0 {
+			return unix.EEXIST // "/", "." and ".." always exist
+		}
+		return unix.EBUSY
+	}
+	if odir.Mount.readOnly() {
+		return unix.EROFS
 	}
 	if err := w.permission(odir.Dentry, MayExec); err != nil {
 		return err
@@ -568,7 +581,7 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 	switch {
 	case err == unix.ENOENT:
 		nc = nil
-		if exchange {
+		if exchange || ndir.Dentry.IsDeleted() {
 			return unix.ENOENT
 		}
 	case err != nil:
@@ -576,46 +589,52 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 	case flags&unix.RENAME_NOREPLACE != 0:
 		return unix.EEXIST
 	}
-	if (otrail && !oc.isDir) || (ntrail && nc != nil && !nc.isDir) {
+	// Trailing slashes need directories: on the source unless it is one;
+	// on the target when exchanging with it, or when a non-directory moves.
+	if exchange && !nc.isDir && ntrail {
 		return unix.ENOTDIR
 	}
-	if ntrail && nc == nil && !oc.isDir {
+	if !oc.isDir && (otrail || (!exchange && ntrail)) {
 		return unix.ENOTDIR
+	}
+	// A directory may not move below itself (EINVAL), and the target may
+	// not be an ancestor of the source: it could not be empty (ENOTEMPTY,
+	// or EINVAL for an exchange). These come before the types of the two
+	// files, so moving a file onto its own ancestor is ENOTEMPTY, not
+	// EISDIR.
+	if odir.Dentry != ndir.Dentry {
+		if isAncestor(oc, ndir.Dentry) {
+			return unix.EINVAL
+		}
+		if nc != nil && isAncestor(nc, odir.Dentry) {
+			if exchange {
+				return unix.EINVAL
+			}
+			return unix.ENOTEMPTY
+		}
 	}
 	if nc == oc || (nc != nil && nc.inode == oc.inode) {
 		return nil // both names are the same file: nothing to do
 	}
+	// may_delete of the source, then may_create or may_delete of the
+	// target, each with its type rule after the permission checks.
 	if err := w.mayDelete(odir, oc); err != nil {
 		return err
 	}
-	if nc != nil {
+	if nc == nil {
+		if err := w2.mayCreate(ndir); err != nil {
+			return err
+		}
+	} else {
 		if err := w2.mayDelete(ndir, nc); err != nil {
 			return err
 		}
-	} else if err := w2.mayCreate(ndir); err != nil {
-		return err
-	}
-	if !exchange && nc != nil {
-		if oc.isDir && !nc.isDir {
+		if !exchange && oc.isDir && !nc.isDir {
 			return unix.ENOTDIR
 		}
-		if !oc.isDir && nc.isDir {
+		if !exchange && !oc.isDir && nc.isDir {
 			return unix.EISDIR
 		}
-	}
-	// A directory may not move below itself; the target may not be an
-	// ancestor of the source.
-	if oc.isDir && isAncestor(oc, ndir.Dentry) {
-		return unix.EINVAL
-	}
-	if nc != nil && nc.isDir && isAncestor(nc, odir.Dentry) {
-		if exchange {
-			return unix.EINVAL
-		}
-		return unix.ENOTEMPTY
-	}
-	if oc.mounts > 0 || (nc != nil && nc.mounts > 0) {
-		return unix.EBUSY
 	}
 	// Moving a directory to a new parent rewrites its "..": needs write.
 	if odir.Dentry != ndir.Dentry && !w.creds.Privileged {
@@ -624,11 +643,14 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 				return err
 			}
 		}
-		if exchange && nc != nil && nc.isDir {
+		if exchange && nc.isDir {
 			if err := w.permission(nc, MayWrite); err != nil {
 				return err
 			}
 		}
+	}
+	if oc.mounts > 0 || (nc != nil && nc.mounts > 0) {
+		return unix.EBUSY
 	}
 	if err := odir.Dentry.inode.(DirInode).Rename(ctx, oname, ndir.Dentry.inode.(DirInode), nname, flags); err != nil {
 		return err
