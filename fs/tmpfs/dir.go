@@ -145,9 +145,31 @@ func (d *Dir) Link(_ vfs.Context, name string, target vfs.Inode) error {
 	if _, ok := d.entries[name]; ok {
 		return unix.EEXIST
 	}
-	t.base().changeLink(1)
+	if t.base().changeLink(1) == 1 {
+		// An O_TMPFILE file gets its first name: it counts as an inode
+		// from now on, as unlinkInode stops counting a file at its last.
+		d.fs.inodes.Add(1)
+	}
 	d.addLocked(name, t)
 	return nil
+}
+
+// Tmpfile implements vfs.TmpfileDir: a regular file in no directory with
+// a link count of 0, which Link may name later. Like an unlinked file
+// that is still open it does not count against nr_inodes until then; its
+// pages go at its last close (regularFile.Release) unless it was named.
+func (d *Dir) Tmpfile(_ vfs.Context, o vfs.CreateOptions) (vfs.Inode, error) {
+	fs := d.fs
+	if o.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, unix.EINVAL
+	}
+	if uint64(fs.inodes.Load()) >= fs.maxInodes {
+		return nil, unix.ENOSPC
+	}
+	r := fs.newRegular(o)
+	r.nlink = 0 // not shared yet: no lock needed
+	fs.inodes.Add(-1)
+	return r, nil
 }
 
 // unlinkInode drops one link of ino, freeing it when it was the last.

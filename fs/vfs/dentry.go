@@ -19,6 +19,11 @@ type Dentry struct {
 	name   string  // protected by VFS.ns
 	parent *Dentry // nil at a filesystem root; protected by VFS.ns
 	dead   atomic.Bool
+	// linkable marks the dentry of an O_TMPFILE file opened without
+	// O_EXCL and not yet linked: linkat may give a name to its inode
+	// although the link count is 0 (Linux's I_LINKABLE). Only this dentry
+	// reaches an unnamed inode, so the mark can live here.
+	linkable atomic.Bool
 
 	mu       sync.Mutex
 	children map[string]*Dentry // protected by mu

@@ -89,12 +89,14 @@ const settableFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOAT
 
 // NewFileDescription returns a description with one reference. flags are
 // the open flags: the access mode and status flags are kept, creation flags
-// (O_CREAT, O_EXCL, O_TRUNC, O_CLOEXEC, O_NOFOLLOW, O_DIRECTORY...) dropped.
+// (O_CREAT, O_EXCL, O_TRUNC, O_CLOEXEC, O_NOCTTY) dropped. As on Linux,
+// O_DIRECTORY, O_NOFOLLOW and O_TMPFILE stay: F_GETFL shows them.
 // path may be the zero Path for files not in the filesystem tree.
 func NewFileDescription(impl FileImpl, flags uint32, path Path, opts FileOptions) *FileDescription {
 	fd := &FileDescription{impl: impl, path: path, opts: opts}
 	fd.refs.Store(1)
-	keep := uint32(unix.O_ACCMODE | unix.O_PATH | OLargeFile | unix.O_SYNC | unix.O_DSYNC | settableFlags)
+	keep := uint32(unix.O_ACCMODE | unix.O_PATH | OLargeFile | unix.O_SYNC | unix.O_DSYNC | settableFlags |
+		unix.O_DIRECTORY | unix.O_NOFOLLOW | oTmpfile)
 	fd.flags.Store(flags & keep)
 	return fd
 }

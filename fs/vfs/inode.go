@@ -53,7 +53,8 @@ type DirInode interface {
 	// Create makes a child of any type (regular, dir, symlink, char, block,
 	// FIFO, socket); EEXIST if name exists.
 	Create(ctx Context, name string, opts CreateOptions) (Inode, error)
-	// Link adds name as a new hard link to target (not a directory).
+	// Link adds name as a new hard link to target (not a directory). The
+	// target may have no link at all: an O_TMPFILE file being named.
 	Link(ctx Context, name string, target Inode) error
 	// Unlink removes the non-directory child name, which is child.
 	Unlink(ctx Context, name string, child Inode) error
@@ -69,6 +70,18 @@ type DirInode interface {
 	// stay valid while the directory changes, so a listing interleaved with
 	// unlinks neither repeats nor skips surviving entries.
 	IterDirents(ctx Context, off int64, emit func(Dirent) bool) error
+}
+
+// TmpfileDir is implemented by directories of filesystems that can make
+// an unnamed regular file, for open(2) with O_TMPFILE. Without it such an
+// open fails with EOPNOTSUPP, as on Linux.
+type TmpfileDir interface {
+	DirInode
+	// Tmpfile makes a regular file with no name and a link count of 0;
+	// opts as for Create. The file lives while it is open, and for good
+	// once Link gives it a name; freeing it at its last close otherwise is
+	// the filesystem's job, as for any open file that lost its last link.
+	Tmpfile(ctx Context, opts CreateOptions) (Inode, error)
 }
 
 // FirstDirentOffset is the smallest offset IterDirents uses; 0 and 1 are

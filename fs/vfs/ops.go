@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -12,6 +13,12 @@ const (
 	atEmptyPath       = unix.AT_EMPTY_PATH
 	atStatxSyncType   = 0x6000 // AT_STATX_SYNC_TYPE: sync hints, meaningless for in-memory files
 )
+
+// oTmpfile is Linux's __O_TMPFILE, the bit that asks for an unnamed file.
+// The user-visible O_TMPFILE adds O_DIRECTORY to it, so that kernels that
+// predate it refuse the open (a directory opened for writing is EISDIR)
+// instead of opening the directory.
+const oTmpfile = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
 // resolve returns the file named by path from at, following a final
 // symlink if follow. With AT_EMPTY_PATH semantics (emptyOK) an empty path
@@ -107,13 +114,16 @@ func (v *VFS) ReadlinkAt(ctx Context, at At, path string) (string, error) {
 // flags, mode the creation mode (umask applied here). It returns a new
 // description with one reference.
 func (v *VFS) OpenAt(ctx Context, at At, path string, flags uint32, mode uint32) (*FileDescription, error) {
-	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		return nil, unix.EOPNOTSUPP
-	}
 	if flags&unix.O_PATH != 0 {
+		// open(2) ignores every other flag with O_PATH, O_TMPFILE's
+		// __O_TMPFILE bit included (openat2 refuses them before this).
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	} else {
+		flags |= OLargeFile // not on O_PATH descriptions: F_GETFL shows none
 	}
-	flags |= OLargeFile
+	if flags&oTmpfile != 0 {
+		return v.openTmpfile(ctx, at, path, flags, mode)
+	}
 	var (
 		p       Path
 		err     error
@@ -204,13 +214,16 @@ func (w *walker) mayCreate(dir Path) error {
 	return w.permission(dir.Dentry, MayWrite|MayExec)
 }
 
-// createLocked makes a new child of dir with owner and setgid rules.
-func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOptions) (*Dentry, error) {
+// ownNew sets the owner of a new inode in dir, with the setgid rules: a
+// setgid directory gives its group (and, to a subdirectory, its setgid
+// bit), and a setgid group-executable file keeps the bit only if its
+// creator is in that group.
+func ownNew(ctx Context, dir Path, opts *CreateOptions) error {
 	c := ctx.Credentials()
 	opts.UID, opts.GID = c.FSUID, c.FSGID
 	pst, err := dir.Dentry.inode.Stat(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if pst.Mode&unix.S_ISGID != 0 {
 		opts.GID = pst.GID
@@ -222,6 +235,14 @@ func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOption
 		!c.Privileged && !c.InGroup(opts.GID) {
 		opts.Mode &^= unix.S_ISGID
 	}
+	return nil
+}
+
+// createLocked makes a new child of dir with owner and setgid rules.
+func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOptions) (*Dentry, error) {
+	if err := ownNew(ctx, dir, &opts); err != nil {
+		return nil, err
+	}
 	ino, err := dir.Dentry.inode.(DirInode).Create(ctx, name, opts)
 	if err != nil {
 		return nil, err
@@ -231,6 +252,67 @@ func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOption
 	return d, nil
 }
 
+// openTmpfile is open(2) with O_TMPFILE, as Linux's do_tmpfile: path
+// names a directory, and the description opens a new regular file of
+// that directory's filesystem that has no name (nlink 0). /proc/self/fd
+// shows it as "DIR/#INO (deleted)". linkat can name it unless O_EXCL was
+// given; otherwise it goes away with its last description.
+func (v *VFS) openTmpfile(ctx Context, at At, path string, flags, mode uint32) (*FileDescription, error) {
+	// Linux's build_open_flags: both bits of O_TMPFILE, no O_CREAT, and
+	// write access (an unnamed read-only file could never hold anything).
+	if flags&(unix.O_TMPFILE|unix.O_CREAT) != unix.O_TMPFILE || flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return nil, unix.EINVAL
+	}
+	// A read lock is enough: the new file gets no name, the namespace
+	// does not change.
+	v.ns.RLock()
+	p, err := v.tmpfileLocked(ctx, at, path, flags, mode)
+	v.ns.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	return v.openPath(ctx, p, flags, true)
+}
+
+// tmpfileLocked makes the unnamed file of an O_TMPFILE open and its
+// dentry: a child of the directory named "#INO", dead from the start (it
+// is in no directory, so no walk finds it) and linkable without O_EXCL.
+func (v *VFS) tmpfileLocked(ctx Context, at At, path string, flags, mode uint32) (Path, error) {
+	w := v.newWalker(ctx, at)
+	dir, err := w.resolve(at, path, flags&unix.O_NOFOLLOW == 0, false)
+	if err != nil {
+		return Path{}, err
+	}
+	if !dir.Dentry.isDir {
+		return Path{}, unix.ENOTDIR
+	}
+	// The order of vfs_tmpfile: writable mount, then write and search
+	// permission on the directory, then whether the filesystem can.
+	if err := w.mayCreate(dir); err != nil {
+		return Path{}, err
+	}
+	td, ok := dir.Dentry.inode.(TmpfileDir)
+	if !ok {
+		return Path{}, unix.EOPNOTSUPP
+	}
+	opts := CreateOptions{Mode: unix.S_IFREG | mode&0o7777&^ctx.Umask()}
+	if err := ownNew(ctx, dir, &opts); err != nil {
+		return Path{}, err
+	}
+	ino, err := td.Tmpfile(ctx, opts)
+	if err != nil {
+		return Path{}, err
+	}
+	st, err := ino.Stat(ctx)
+	if err != nil {
+		return Path{}, err
+	}
+	d := newDentry(dir.Dentry.sb, dir.Dentry, "#"+strconv.FormatUint(st.Ino, 10), ino)
+	d.dead.Store(true)
+	d.linkable.Store(flags&unix.O_EXCL == 0)
+	return Path{dir.Mount, d}, nil
+}
+
 // openPath opens the resolved file p.
 func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDescription, error) {
 	st, err := p.Dentry.stat(ctx)
@@ -238,7 +320,9 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 		return nil, err
 	}
 	typ := st.Mode & unix.S_IFMT
-	if flags&unix.O_DIRECTORY != 0 && typ != unix.S_IFDIR {
+	// O_TMPFILE carries O_DIRECTORY for the directory it names, not for
+	// the file it opens.
+	if flags&unix.O_DIRECTORY != 0 && flags&oTmpfile == 0 && typ != unix.S_IFDIR {
 		return nil, unix.ENOTDIR
 	}
 	if flags&unix.O_PATH != 0 {
@@ -378,13 +462,19 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	if flags&^(unix.AT_SYMLINK_FOLLOW|atEmptyPath) != 0 {
 		return unix.EINVAL
 	}
-	v.ns.Lock()
-	defer v.ns.Unlock()
-	w := v.newWalker(ctx, oldAt)
-	old, err := w.resolve(oldAt, oldPath, flags&unix.AT_SYMLINK_FOLLOW != 0, flags&atEmptyPath != 0)
+	// The source is resolved first, under the read lock only, as Linux
+	// resolves it before locking the new parent: following a magic link
+	// (linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW) makes proc name
+	// the file, which takes the read lock itself. Whether the file still
+	// has a name is checked again below, under the write lock.
+	v.ns.RLock()
+	old, err := v.newWalker(ctx, oldAt).resolve(oldAt, oldPath, flags&unix.AT_SYMLINK_FOLLOW != 0, flags&atEmptyPath != 0)
+	v.ns.RUnlock()
 	if err != nil {
 		return err
 	}
+	v.ns.Lock()
+	defer v.ns.Unlock()
 	w2 := v.newWalker(ctx, newAt)
 	dir, name, trailing, err := w2.walkParent(newAt.Dir, newPath)
 	if err != nil {
@@ -401,6 +491,9 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	if trailing {
 		return unix.ENOENT
 	}
+	if dir.Dentry.IsDeleted() {
+		return unix.ENOENT // no new names in a removed directory
+	}
 	if dir.Mount != old.Mount {
 		return unix.EXDEV
 	}
@@ -411,13 +504,18 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 		return err
 	}
 	if old.Dentry.IsDeleted() {
-		if st, err := old.Dentry.inode.Stat(ctx); err != nil || st.Nlink == 0 {
+		// A file that lost its last name stays nameless, except an
+		// O_TMPFILE file never linked before (and opened without O_EXCL).
+		if st, err := old.Dentry.inode.Stat(ctx); err != nil || (st.Nlink == 0 && !old.Dentry.linkable.Load()) {
 			return unix.ENOENT
 		}
 	}
 	if err := dir.Dentry.inode.(DirInode).Link(ctx, name, old.Dentry.inode); err != nil {
 		return err
 	}
+	// Named once, the file is an ordinary one: if it loses its names
+	// again, linkat cannot bring it back.
+	old.Dentry.linkable.Store(false)
 	dir.Dentry.cache(name, newDentry(dir.Dentry.sb, dir.Dentry, name, old.Dentry.inode))
 	return nil
 }

@@ -72,6 +72,11 @@ func sysOpenat2(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if mode != 0 && flags&unix.O_CREAT == 0 && flags&unix.O_TMPFILE != unix.O_TMPFILE {
 		return 0, unix.EINVAL
 	}
+	// open(2) drops the other flags of an O_PATH open; openat2 refuses
+	// them (O_TMPFILE and O_LARGEFILE included).
+	if flags&unix.O_PATH != 0 && flags&^uint64(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC) != 0 {
+		return 0, unix.EINVAL
+	}
 	if resolve&resolveBeneath != 0 && resolve&resolveInRoot != 0 {
 		return 0, unix.EINVAL
 	}
