@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -130,9 +131,19 @@ func (v *VFS) OpenAt(ctx Context, at At, path string, flags uint32, mode uint32)
 		created bool
 	)
 	if flags&unix.O_CREAT != 0 {
-		v.ns.Lock()
-		p, created, err = v.openCreateLocked(ctx, at, path, flags, mode)
-		v.ns.Unlock()
+		// Look under the read lock first and take the write lock only to
+		// create: besides letting opens of existing files run in
+		// parallel, a final magic link (`> /proc/self/fd/3`, or
+		// /dev/stdout) must be followed under the read lock, because proc
+		// names the file it resolves to under that lock itself.
+		v.ns.RLock()
+		p, created, err = v.openCreateLocked(ctx, at, path, flags, mode, false)
+		v.ns.RUnlock()
+		if err == errMustCreate {
+			v.ns.Lock()
+			p, created, err = v.openCreateLocked(ctx, at, path, flags, mode, true)
+			v.ns.Unlock()
+		}
 	} else {
 		v.ns.RLock()
 		p, err = v.newWalker(ctx, at).resolve(at, path, flags&unix.O_NOFOLLOW == 0, false)
@@ -144,8 +155,15 @@ func (v *VFS) OpenAt(ctx Context, at At, path string, flags uint32, mode uint32)
 	return v.openPath(ctx, p, flags, created)
 }
 
-// openCreateLocked resolves an O_CREAT open, creating the file if needed.
-func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint32) (Path, bool, error) {
+// errMustCreate is what openCreateLocked returns, without create, when
+// the file does not exist and may be created: the caller retries with
+// the namespace locked for writing. It never leaves the package.
+var errMustCreate = errors.New("vfs: the open must create the file")
+
+// openCreateLocked resolves an O_CREAT open, creating the file if needed
+// and create is set (the caller holds v.ns for writing); without create
+// (v.ns held for reading) a missing file gives errMustCreate.
+func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint32, create bool) (Path, bool, error) {
 	w := v.newWalker(ctx, at)
 	start := at.Dir
 	for {
@@ -166,6 +184,9 @@ func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint
 			}
 			if err := w.mayCreate(dir); err != nil {
 				return Path{}, false, err
+			}
+			if !create {
+				return Path{}, false, errMustCreate
 			}
 			d, err := v.createLocked(ctx, dir, name, CreateOptions{Mode: unix.S_IFREG | mode&0o7777&^ctx.Umask()})
 			if err != nil {

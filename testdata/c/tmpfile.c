@@ -200,6 +200,28 @@ static void test_survival(void) {
 	EXPECT_OK(unlink("d/late"));
 }
 
+static void test_creat_magic(void) {
+	printf("-- O_CREAT through /proc/self/fd\n");
+	char path[64], buf[8] = {0};
+	int fd = EXPECT_OK(open("d/plain", O_CREAT | O_RDWR, 0600));
+	proc_path(path, sizeof path, fd);
+	int fd2 = EXPECT_OK(open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600));
+	EXPECT_EQ(write(fd2, "via", 3), 3);
+	EXPECT_EQ(pread(fd, buf, sizeof buf, 0), 3);
+	CHECK("written through the magic link", strcmp(buf, "via") == 0);
+	EXPECT_ERR(open(path, O_CREAT | O_EXCL | O_WRONLY, 0600), EEXIST);
+	close(fd2);
+	close(fd);
+	EXPECT_OK(unlink("d/plain"));
+	fd = EXPECT_OK(open("d", O_TMPFILE | O_RDWR, 0600));
+	proc_path(path, sizeof path, fd);
+	fd2 = EXPECT_OK(open(path, O_CREAT | O_RDWR, 0600));
+	EXPECT_EQ(nlink_of(fd2), 0);
+	close(fd2);
+	close(fd);
+	EXPECT_EQ(entries("d"), 0);
+}
+
 static void test_removed_dirs(void) {
 	printf("-- removed directories (openat03 test02)\n");
 	int fds[10];
@@ -318,6 +340,7 @@ int main(int argc, char **argv) {
 	test_single();
 	test_excl_and_access();
 	test_survival();
+	test_creat_magic();
 	test_removed_dirs();
 	test_modes();
 	test_rename_ancestor();
