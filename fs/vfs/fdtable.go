@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"math/bits"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -14,15 +16,20 @@ import (
 // Limits: every call that allocates a number takes limit, the caller's
 // RLIMIT_NOFILE soft limit; numbers >= limit are never allocated (EMFILE;
 // dup2/dup3 to such a number give EBADF as Linux does).
+//
+// Finding the lowest free number must not cost what the table holds (a
+// program with a million descriptors would make every open, dup and
+// socket call walk them all), so the table keeps Linux's two bitmaps: open
+// (one bit per number) and full (one bit per word of open, set when all 64
+// numbers of that word are in use). A search skips 4096 numbers per word
+// of full it reads: at most 256 words for the largest table (nr_open).
 type FDTable struct {
-	mu    sync.Mutex
-	files []fdEntry // index = fd number; protected by mu
-	used  int       // installed entries; protected by mu
-}
-
-type fdEntry struct {
-	fd      *FileDescription
-	cloexec bool
+	mu      sync.Mutex
+	files   []*FileDescription // index = fd number; len is a multiple of 64; protected by mu
+	open    []uint64           // bit n: files[n] != nil; protected by mu
+	full    []uint64           // bit w: open[w] is all ones; protected by mu
+	cloexec []uint64           // bit n: FD_CLOEXEC of n; protected by mu
+	used    int                // installed entries; protected by mu
 }
 
 // MaxFDLimit bounds any limit passed in (Linux's default fs.nr_open).
@@ -43,44 +50,120 @@ func clampLimit(limit uint64) int {
 func (t *FDTable) Get(n int32) (*FileDescription, bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.entryLocked(n)
+	fd, cloexec, ok := t.entryLocked(n)
 	if !ok {
 		return nil, false, unix.EBADF
 	}
-	e.fd.IncRef()
-	return e.fd, e.cloexec, nil
+	fd.IncRef()
+	return fd, cloexec, nil
 }
 
-func (t *FDTable) entryLocked(n int32) (fdEntry, bool) {
-	if n < 0 || int(n) >= len(t.files) || t.files[n].fd == nil {
-		return fdEntry{}, false
+func (t *FDTable) entryLocked(n int32) (*FileDescription, bool, bool) {
+	if n < 0 || int(n) >= len(t.files) || t.files[n] == nil {
+		return nil, false, false
 	}
-	return t.files[n], true
+	return t.files[n], t.cloexec[n/64]&(1<<(n%64)) != 0, true
+}
+
+// growLocked makes room for number n: the table doubles (from 64 entries)
+// so a program that fills it pays for the copies only logarithmically.
+func (t *FDTable) growLocked(n int) {
+	if n < len(t.files) {
+		return
+	}
+	size := max(64, len(t.files))
+	for size <= n {
+		size *= 2
+	}
+	size = min(size, MaxFDLimit)
+	words := size / 64
+	t.files = append(t.files, make([]*FileDescription, size-len(t.files))...)
+	t.open = append(t.open, make([]uint64, words-len(t.open))...)
+	t.cloexec = append(t.cloexec, make([]uint64, words-len(t.cloexec))...)
+	if fw := (words + 63) / 64; fw > len(t.full) {
+		t.full = append(t.full, make([]uint64, fw-len(t.full))...)
+	}
+}
+
+// setCloexecLocked sets or clears the FD_CLOEXEC bit of the open number n.
+func (t *FDTable) setCloexecLocked(n int, cloexec bool) {
+	if cloexec {
+		t.cloexec[n/64] |= 1 << (n % 64)
+	} else {
+		t.cloexec[n/64] &^= 1 << (n % 64)
+	}
 }
 
 // setLocked installs fd at n (taking a reference) and returns the
 // description it replaced, whose table reference the caller must drop
 // after unlocking.
 func (t *FDTable) setLocked(n int, fd *FileDescription, cloexec bool) *FileDescription {
-	for len(t.files) <= n {
-		t.files = append(t.files, fdEntry{})
-	}
-	old := t.files[n].fd
+	t.growLocked(n)
+	old := t.files[n]
 	if old == nil {
 		t.used++
+		w := n / 64
+		t.open[w] |= 1 << (n % 64)
+		if t.open[w] == ^uint64(0) {
+			t.full[w/64] |= 1 << (w % 64)
+		}
 	}
 	fd.IncRef()
-	t.files[n] = fdEntry{fd: fd, cloexec: cloexec}
+	t.files[n] = fd
+	t.setCloexecLocked(n, cloexec)
 	return old
 }
 
+// clearLocked empties the open number n and returns its description, whose
+// table reference the caller must drop after unlocking.
+func (t *FDTable) clearLocked(n int) *FileDescription {
+	fd := t.files[n]
+	t.files[n] = nil
+	t.used--
+	w := n / 64
+	t.open[w] &^= 1 << (n % 64)
+	t.cloexec[w] &^= 1 << (n % 64)
+	t.full[w/64] &^= 1 << (w % 64)
+	return fd
+}
+
+// lowestFreeLocked returns the lowest number >= min not in use, if it is
+// below limit: Linux's find_next_fd. It reads the word of open holding
+// min, then skips full words through the summary.
 func (t *FDTable) lowestFreeLocked(min int, limit int) (int, error) {
-	for n := min; n < limit; n++ {
-		if n >= len(t.files) || t.files[n].fd == nil {
-			return n, nil
-		}
+	n := t.firstFreeLocked(min)
+	if n >= limit {
+		return 0, unix.EMFILE
 	}
-	return 0, unix.EMFILE
+	return n, nil
+}
+
+func (t *FDTable) firstFreeLocked(min int) int {
+	w := min / 64
+	if w >= len(t.open) {
+		return min
+	}
+	// Numbers below min in its word count as taken.
+	if x := t.open[w] | (1<<(min%64) - 1); x != ^uint64(0) {
+		return w*64 + bits.TrailingZeros64(^x)
+	}
+	// The first word after w that is not full, by the summary.
+	w++
+	for fw := w / 64; fw < len(t.full); fw++ {
+		x := t.full[fw]
+		if fw == w/64 {
+			x |= 1<<(w%64) - 1
+		}
+		if x == ^uint64(0) {
+			continue
+		}
+		w = fw*64 + bits.TrailingZeros64(^x)
+		if w >= len(t.open) {
+			break
+		}
+		return w*64 + bits.TrailingZeros64(^t.open[w])
+	}
+	return len(t.files)
 }
 
 // Install puts fd at the lowest free number >= min and returns it. The
@@ -127,7 +210,7 @@ func (t *FDTable) DupFD(old int32, min int32, cloexec bool, limit uint64) (int32
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.entryLocked(old)
+	fd, _, ok := t.entryLocked(old)
 	if !ok {
 		return 0, unix.EBADF
 	}
@@ -135,7 +218,7 @@ func (t *FDTable) DupFD(old int32, min int32, cloexec bool, limit uint64) (int32
 	if err != nil {
 		return 0, err
 	}
-	t.setLocked(n, e.fd, cloexec)
+	t.setLocked(n, fd, cloexec)
 	return int32(n), nil
 }
 
@@ -144,7 +227,7 @@ func (t *FDTable) Dup2(old, new int32, limit uint64) (int32, error) {
 	if old == new {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		if _, ok := t.entryLocked(old); !ok {
+		if _, _, ok := t.entryLocked(old); !ok {
 			return 0, unix.EBADF
 		}
 		return new, nil
@@ -161,12 +244,12 @@ func (t *FDTable) Dup3(old, new int32, flags int, limit uint64) (int32, error) {
 		return 0, unix.EBADF
 	}
 	t.mu.Lock()
-	e, ok := t.entryLocked(old)
+	fd, _, ok := t.entryLocked(old)
 	if !ok {
 		t.mu.Unlock()
 		return 0, unix.EBADF
 	}
-	replaced := t.setLocked(int(new), e.fd, flags&unix.O_CLOEXEC != 0)
+	replaced := t.setLocked(int(new), fd, flags&unix.O_CLOEXEC != 0)
 	t.mu.Unlock()
 	if replaced != nil {
 		replaced.DecRef()
@@ -180,13 +263,10 @@ func (t *FDTable) Dup3(old, new int32, flags int, limit uint64) (int32, error) {
 func (t *FDTable) Remove(n int32) (*FileDescription, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.entryLocked(n)
-	if !ok {
+	if _, _, ok := t.entryLocked(n); !ok {
 		return nil, unix.EBADF
 	}
-	t.files[n] = fdEntry{}
-	t.used--
-	return e.fd, nil
+	return t.clearLocked(int(n)), nil
 }
 
 // Close is close(2): remove n and drop the table's reference.
@@ -203,10 +283,10 @@ func (t *FDTable) Close(n int32) error {
 func (t *FDTable) SetCloexec(n int32, cloexec bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.entryLocked(n); !ok {
+	if _, _, ok := t.entryLocked(n); !ok {
 		return unix.EBADF
 	}
-	t.files[n].cloexec = cloexec
+	t.setCloexecLocked(int(n), cloexec)
 	return nil
 }
 
@@ -214,11 +294,11 @@ func (t *FDTable) SetCloexec(n int32, cloexec bool) error {
 func (t *FDTable) Cloexec(n int32) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.entryLocked(n)
+	_, cloexec, ok := t.entryLocked(n)
 	if !ok {
 		return false, unix.EBADF
 	}
-	return e.cloexec, nil
+	return cloexec, nil
 }
 
 // Fork returns a copy sharing the same descriptions (fork, or clone
@@ -226,27 +306,47 @@ func (t *FDTable) Cloexec(n int32) (bool, error) {
 func (t *FDTable) Fork() *FDTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &FDTable{files: make([]fdEntry, len(t.files)), used: t.used}
-	copy(c.files, t.files)
-	for _, e := range c.files {
-		if e.fd != nil {
-			e.fd.IncRef()
+	c := &FDTable{
+		files:   slices.Clone(t.files),
+		open:    slices.Clone(t.open),
+		full:    slices.Clone(t.full),
+		cloexec: slices.Clone(t.cloexec),
+		used:    t.used,
+	}
+	t.eachOpenLocked(0, len(t.files), func(n int) { t.files[n].IncRef() })
+	return c
+}
+
+// eachOpenLocked calls f for each open number in [first, end) in
+// increasing order, reading the bitmap a word at a time so that empty
+// stretches of a large table cost little.
+func (t *FDTable) eachOpenLocked(first, end int, f func(n int)) {
+	end = min(end, len(t.files))
+	for w := first / 64; w*64 < end; w++ {
+		x := t.open[w]
+		if w == first/64 {
+			x &^= 1<<(first%64) - 1
+		}
+		for x != 0 {
+			n := w*64 + bits.TrailingZeros64(x)
+			if n >= end {
+				return
+			}
+			x &= x - 1
+			f(n)
 		}
 	}
-	return c
 }
 
 // CloseOnExec closes every FD_CLOEXEC descriptor (execve).
 func (t *FDTable) CloseOnExec() {
 	var dead []*FileDescription
 	t.mu.Lock()
-	for i, e := range t.files {
-		if e.fd != nil && e.cloexec {
-			dead = append(dead, e.fd)
-			t.files[i] = fdEntry{}
-			t.used--
+	t.eachOpenLocked(0, len(t.files), func(n int) {
+		if t.cloexec[n/64]&(1<<(n%64)) != 0 {
+			dead = append(dead, t.clearLocked(n))
 		}
-	}
+	})
 	t.mu.Unlock()
 	for _, fd := range dead {
 		fd.DecRef()
@@ -262,18 +362,15 @@ func (t *FDTable) CloseRange(first, last uint32, flags uint32) error {
 	}
 	var dead []*FileDescription
 	t.mu.Lock()
-	for n := uint64(first); n <= uint64(last) && n < uint64(len(t.files)); n++ {
-		e := t.files[n]
-		if e.fd == nil {
-			continue
-		}
-		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
-			t.files[n].cloexec = true
-			continue
-		}
-		dead = append(dead, e.fd)
-		t.files[n] = fdEntry{}
-		t.used--
+	if uint64(first) < uint64(len(t.files)) {
+		end := int(min(uint64(last)+1, uint64(len(t.files))))
+		t.eachOpenLocked(int(first), end, func(n int) {
+			if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
+				t.setCloexecLocked(n, true)
+				return
+			}
+			dead = append(dead, t.clearLocked(n))
+		})
 	}
 	t.mu.Unlock()
 	for _, fd := range dead {
@@ -296,17 +393,17 @@ func (t *FDTable) Count() int {
 // /proc/self/fd). f runs without the table lock held, on a snapshot.
 func (t *FDTable) ForEach(f func(n int32, fd *FileDescription, cloexec bool)) {
 	type ent struct {
-		n int32
-		fdEntry
+		n       int32
+		fd      *FileDescription
+		cloexec bool
 	}
 	t.mu.Lock()
 	snap := make([]ent, 0, t.used)
-	for i, e := range t.files {
-		if e.fd != nil {
-			e.fd.IncRef()
-			snap = append(snap, ent{int32(i), e})
-		}
-	}
+	t.eachOpenLocked(0, len(t.files), func(n int) {
+		fd, cloexec, _ := t.entryLocked(int32(n))
+		fd.IncRef()
+		snap = append(snap, ent{int32(n), fd, cloexec})
+	})
 	t.mu.Unlock()
 	for _, e := range snap {
 		f(e.n, e.fd, e.cloexec)

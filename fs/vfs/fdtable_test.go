@@ -1,8 +1,10 @@
 package vfs_test
 
 import (
+	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -164,4 +166,128 @@ func TestFDTableConcurrent(t *testing.T) {
 	if *rel != 1 {
 		t.Fatal("not released")
 	}
+}
+
+// TestFDTableLowestFreeModel checks the bitmap search against a plain
+// model: random installs at a minimum, dup3 to chosen numbers, closes,
+// close_range (with and without CLOEXEC) and forks, across word and
+// summary-word boundaries.
+func TestFDTableLowestFreeModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fd, _ := newCounted()
+	tab := vfs.NewFDTable()
+	model := map[int32]bool{} // open numbers -> cloexec
+	const lim = 9000          // beyond one summary word (4096 numbers)
+	lowest := func(min int32) int32 {
+		for n := min; ; n++ {
+			if _, ok := model[n]; !ok {
+				return n
+			}
+		}
+	}
+	for i := 0; i < 30000; i++ {
+		switch op := rng.IntN(10); {
+		case op < 5:
+			min := int32(0)
+			if rng.IntN(4) == 0 {
+				min = int32(rng.IntN(lim))
+			}
+			want := lowest(min)
+			n, err := tab.Install(fd, min, op == 0, lim)
+			if want >= lim {
+				if err != unix.EMFILE {
+					t.Fatalf("Install(min %d) = %d, %v; want EMFILE", min, n, err)
+				}
+				continue
+			}
+			if err != nil || n != want {
+				t.Fatalf("step %d: Install(min %d) = %d, %v; want %d", i, min, n, err, want)
+			}
+			model[n] = op == 0
+		case op < 6:
+			n := int32(rng.IntN(lim))
+			if _, err := tab.Dup3(0, n, unix.O_CLOEXEC, lim); err == nil {
+				model[n] = true
+			} else if _, ok := model[0]; ok && n != 0 {
+				t.Fatalf("Dup3(0, %d) = %v", n, err)
+			}
+		case op < 9:
+			n := int32(rng.IntN(lim))
+			_, ok := model[n]
+			if err := tab.Close(n); (err == nil) != ok {
+				t.Fatalf("Close(%d) = %v, open %v", n, err, ok)
+			}
+			delete(model, n)
+		default:
+			first := uint32(rng.IntN(lim))
+			last := first + uint32(rng.IntN(200))
+			if rng.IntN(2) == 0 {
+				tab.CloseRange(first, last, unix.CLOSE_RANGE_CLOEXEC)
+				for n := range model {
+					if uint32(n) >= first && uint32(n) <= last {
+						model[n] = true
+					}
+				}
+			} else {
+				tab.CloseRange(first, last, 0)
+				for n := range model {
+					if uint32(n) >= first && uint32(n) <= last {
+						delete(model, n)
+					}
+				}
+			}
+			if rng.IntN(8) == 0 {
+				old := tab
+				tab = tab.Fork()
+				old.CloseAll()
+			}
+		}
+		if tab.Count() != len(model) {
+			t.Fatalf("step %d: Count %d, model %d", i, tab.Count(), len(model))
+		}
+	}
+	seen := 0
+	tab.ForEach(func(n int32, _ *vfs.FileDescription, cloexec bool) {
+		seen++
+		if c, ok := model[n]; !ok || c != cloexec {
+			t.Errorf("ForEach: %d cloexec %v; model has %v, %v", n, cloexec, ok, c)
+		}
+	})
+	if seen != len(model) {
+		t.Errorf("ForEach saw %d, model %d", seen, len(model))
+	}
+}
+
+// TestFDTableMillion fills the largest table Linux allows (nr_open) with
+// dup: each lowest-free search must cost about the same however full the
+// table is (the old linear search took minutes for this).
+func TestFDTableMillion(t *testing.T) {
+	fd, _ := newCounted()
+	tab := vfs.NewFDTable()
+	if _, err := tab.Install(fd, 0, false, vfs.MaxFDLimit); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 1; i < vfs.MaxFDLimit; i++ {
+		if n, err := tab.Dup(0, vfs.MaxFDLimit); err != nil || n != int32(i) {
+			t.Fatalf("dup %d = %d, %v", i, n, err)
+		}
+	}
+	if _, err := tab.Dup(0, vfs.MaxFDLimit); err != unix.EMFILE {
+		t.Fatalf("dup past nr_open = %v, want EMFILE", err)
+	}
+	// A hole at the very top, then one at the bottom: both found.
+	tab.Close(vfs.MaxFDLimit - 1)
+	if n, err := tab.Dup(0, vfs.MaxFDLimit); n != vfs.MaxFDLimit-1 || err != nil {
+		t.Fatalf("dup into the top hole = %d, %v", n, err)
+	}
+	tab.Close(5)
+	if n, err := tab.Dup(0, vfs.MaxFDLimit); n != 5 || err != nil {
+		t.Fatalf("dup into the bottom hole = %d, %v", n, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("1M dups took %v", d)
+	}
+	t.Logf("%d dups in %v", vfs.MaxFDLimit, time.Since(start))
+	tab.CloseAll()
 }
