@@ -64,6 +64,7 @@ var cCases = []cCase{
 
 	{name: "sharedmap/ltp", prog: "sharedmap", spec: runSpec{Args: []string{"ltp"}}},
 	{name: "sharedmap/truncate", prog: "sharedmap", spec: runSpec{Args: []string{"truncate"}}},
+	{name: "sharedmap/punch", prog: "sharedmap", spec: runSpec{Args: []string{"punch"}}},
 	{name: "sharedmap/rights", prog: "sharedmap", spec: runSpec{Args: []string{"rights"}}},
 	{name: "sharedmap/ranges", prog: "sharedmap", spec: runSpec{Args: []string{"ranges"}}},
 	// 1000 rounds of 1 MiB of shared anonymous memory in a 256 MiB sandbox:

@@ -119,6 +119,63 @@ func (r *Regular) finish(cut truncation) {
 	}
 }
 
+// PunchHole makes [off, off+n) a hole (fallocate's PUNCH_HOLE): the pages
+// wholly inside go back to the memory file after every mapping of them is
+// invalidated (a shared mapping then sees the hole's zeros; private copies
+// made from them stay, as on Linux), and the partial pages at either end
+// are zeroed in place. The work is bounded by the pages the file has, not
+// by n. The size does not change.
+func (r *Regular) PunchHole(off, n int64) {
+	if off < 0 || n <= 0 || off+n < off {
+		return
+	}
+	end := off + n
+	r.mu.Lock()
+	end = min(end, r.size)
+	if off >= end {
+		r.mu.Unlock()
+		return
+	}
+	zero := func(from, to int64) { // within one page
+		if pg, ok := r.pages[uint64(from>>arch.PageShift)]; ok && to > from {
+			r.fs.mf.Zero(pg+from&arch.PageMask, int(to-from))
+		}
+	}
+	first := uint64((off + arch.PageMask) >> arch.PageShift) // first whole page
+	last := uint64(end >> arch.PageShift)                    // first page not wholly inside
+	if first > last {                                        // within one page
+		zero(off, end)
+		r.mu.Unlock()
+		return
+	}
+	zero(off, int64(first)<<arch.PageShift)
+	zero(int64(last)<<arch.PageShift, end)
+	var dead []int64
+	if last-first > uint64(len(r.pages)) {
+		for idx, p := range r.pages {
+			if idx >= first && idx < last {
+				dead = append(dead, p)
+				delete(r.pages, idx)
+			}
+		}
+	} else {
+		for idx := first; idx < last; idx++ {
+			if p, ok := r.pages[idx]; ok {
+				dead = append(dead, p)
+				delete(r.pages, idx)
+			}
+		}
+	}
+	t := now()
+	r.mtime, r.ctime = t, t
+	r.mu.Unlock()
+	r.maps.Invalidate(r, first, last, false)
+	if len(dead) > 0 {
+		r.fs.mf.DecRef(dead...)
+		r.fs.usedPages.Add(-int64(len(dead)))
+	}
+}
+
 // pageCountLocked is the number of pages the file's size covers.
 func (r *Regular) pageCountLocked() uint64 {
 	return uint64((r.size + arch.PageMask) >> arch.PageShift)

@@ -199,7 +199,7 @@ func mapSegmentFromFile(m *mm.MM, obj memmap.Mappable, s *Segment, bias, start, 
 	prot := protOfSegment(s.Prot)
 	fileEnd := s.Vaddr + bias + s.Filesz
 	fileStop, _ := arch.PageRoundUp(fileEnd)
-	if _, err := m.Mmap(mm.MmapOpts{Addr: start, Length: fileStop - start, Prot: prot, Fixed: true,
+	if _, err := m.Mmap(mm.MmapOpts{Addr: start, Length: fileStop - start, Prot: prot, Fixed: true, CopyWhole: true,
 		Object: obj, Pgoff: arch.PageRoundDown(s.Off) >> arch.PageShift}); err != nil {
 		return fmt.Errorf("map segment at %#x: %w", start, err)
 	}

@@ -19,9 +19,11 @@ const (
 	// static programs' text in one fault.
 	fileFaultRun = 2 << 20
 	// copyWholeMax is the largest writable private file mapping copied
-	// whole at its first fault. ELF data segments are this small and are
-	// written anyway; larger mappings copy page by page as Linux does, so
-	// a big file mapped writable but only read is never duplicated.
+	// whole at its first fault, for VMAs that ask for it (VMA.CopyWhole:
+	// the ELF data segments the loader maps, small and written anyway).
+	// Other mappings copy page by page as Linux does: their untouched
+	// pages keep showing the file (a hole punched in it, say), and a big
+	// file mapped writable but only read is never duplicated.
 	copyWholeMax = 256 << 10
 )
 

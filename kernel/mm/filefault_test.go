@@ -149,7 +149,7 @@ func TestFileReadFaultWithoutPeekStaysSmall(t *testing.T) {
 func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
 	m, as, mf := newMM(t)
 	f := newFakeFile(t, mf, 6, 0, 1, 2, 4, 5) // page 3 is a hole
-	base, err := m.Mmap(MmapOpts{Length: 8 * arch.PageSize, Prot: rw, Object: peekableFile{f}})
+	base, err := m.Mmap(MmapOpts{Length: 8 * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -312,7 +312,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	if v.Object != nil {
 		// Private file mapping: a read maps the file's pages read-only;
 		// a write makes a private copy.
-		if v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax {
+		if v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax {
 			return m.copyFileVMALocked(v, page)
 		}
 		if !write {

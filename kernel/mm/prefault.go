@@ -26,7 +26,7 @@ func (m *MM) Prefault(entry uint64) {
 			if v.End-v.Start <= faultRun {
 				m.mapSharedLocked(v, v.Start, v.End)
 			}
-		case v.Object != nil && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
+		case v.Object != nil && v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
 			if m.copyFileVMALocked(v, v.Start) != nil {
 				m.mapPagesLocked(v, present[i])
 			}

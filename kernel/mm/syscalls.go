@@ -20,6 +20,7 @@ type MmapOpts struct {
 	NoReplace bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
 	Shared    bool
 	GrowsDown bool
+	CopyWhole bool            // see VMA.CopyWhole
 	Object    memmap.Mappable // nil for anonymous memory
 	Pgoff     uint64
 	Name      string
@@ -90,7 +91,7 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 		obj = NewAnonObject(m.mf, length>>arch.PageShift)
 	}
 	m.insertVMALocked(&VMA{Start: addr, End: addr + length, Prot: o.Prot, MaxProt: maxProt, Shared: o.Shared,
-		GrowsDown: o.GrowsDown, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
+		GrowsDown: o.GrowsDown, CopyWhole: o.CopyWhole, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
 	return addr, nil
 }
 

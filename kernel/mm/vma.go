@@ -28,6 +28,10 @@ type VMA struct {
 	// of it (memmap.Mappable.AddMapping) for as long as it exists.
 	Object memmap.Mappable
 	Pgoff  uint64
+	// CopyWhole asks that a small writable private file mapping be
+	// copied whole at its first fault (an ELF data segment; see
+	// copyWholeMax).
+	CopyWhole bool
 	// Name is shown in /proc/PID/maps: "[heap]", "[stack]", a path.
 	Name string
 	// Dev, Ino identify a file-backed mapping for /proc/PID/maps.
@@ -99,7 +103,7 @@ func (s *vmaSet) insert(v *VMA) {
 
 // mergeable reports whether a and b (adjacent, a before b) can be one VMA.
 func mergeable(a, b *VMA) bool {
-	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
+	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.CopyWhole != b.CopyWhole || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
 		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino {
 		return false
 	}

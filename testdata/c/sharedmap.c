@@ -168,6 +168,25 @@ static void truncation(void) {
 	close(fd);
 }
 
+/* punch: a hole punched in a mapped file reads as zeros through a shared
+ * mapping; a private copy made before keeps its contents. */
+static void punch(void) {
+	int fd = tmpfile_of(8 * PAGE);
+	char *s = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *p = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	memset(s, 'A', 8 * PAGE);
+	p[2 * PAGE] = 'P';
+	(void)p[3 * PAGE];
+	int r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE + 100, 4 * PAGE);
+	printf("punch: %s\n", r ? errname(errno) : "ok");
+	printf("shared: %c %d %d %d %d %c\n", s[PAGE + 99], s[PAGE + 100], s[2 * PAGE], s[4 * PAGE], s[5 * PAGE + 99], s[5 * PAGE + 100]);
+	printf("private: copy %c, file page %d\n", p[2 * PAGE], p[3 * PAGE]);
+	struct stat st;
+	fstat(fd, &st);
+	printf("size %ld\n", (long)st.st_size);
+	close(fd);
+}
+
 /* rights: mprotect may not exceed what the open mode allows. */
 static void rights(void) {
 	int fd = tmpfile_of(PAGE);
@@ -304,6 +323,8 @@ int main(int argc, char **argv) {
 	}
 	if (all || strcmp(mode, "truncate") == 0)
 		truncation();
+	if (all || strcmp(mode, "punch") == 0)
+		punch();
 	if (all || strcmp(mode, "rights") == 0)
 		rights();
 	if (strcmp(mode, "vdso") == 0) {
