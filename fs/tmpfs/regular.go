@@ -194,13 +194,47 @@ func (r *Regular) PageAt(index uint64) (int64, error) {
 	return r.pageLocked(index)
 }
 
-// AllocPage gives page index a page if it is a hole (fallocate), whatever
-// the file's size.
-func (r *Regular) AllocPage(index uint64) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, err := r.pageLocked(index)
-	return err
+// fallocBatch is how many pages Allocate gives the file per hold of its
+// lock, so that readers and faults get in between on a large request.
+const fallocBatch = 512
+
+// Allocate gives every hole in [off, off+n) a page (fallocate's default
+// mode), whatever the file's size, which it does not change. As Linux's
+// shmem_fallocate, a range larger than the whole filesystem is ENOSPC
+// before any work, so the work is bounded by what the filesystem can
+// hold, never by the length the program chose; pages given before a
+// later ENOSPC stay.
+func (r *Regular) Allocate(off, n int64) error {
+	if off < 0 || n <= 0 || off+n < off {
+		return unix.EINVAL
+	}
+	first := uint64(off >> arch.PageShift)
+	end := uint64((off + n + arch.PageMask) >> arch.PageShift)
+	if end-first > uint64(r.fs.maxPages) {
+		return unix.ENOSPC
+	}
+	for idx := first; idx < end; {
+		stop := min(end, idx+fallocBatch)
+		r.mu.Lock()
+		var missing []uint64
+		for ; idx < stop; idx++ {
+			if _, ok := r.pages[idx]; !ok {
+				missing = append(missing, idx)
+			}
+		}
+		var err error
+		if len(missing) > 0 {
+			err = r.allocLocked(missing)
+		}
+		r.mu.Unlock()
+		if err == unix.ENOMEM {
+			err = unix.ENOSPC
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Regular) pageLocked(index uint64) (int64, error) {
@@ -438,18 +472,62 @@ func (f *regularFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64
 		if off < 0 || off >= r.size {
 			return 0, unix.ENXIO
 		}
-		want := whence == unix.SEEK_DATA
-		for pos := off; pos < r.size; pos = (pos &^ arch.PageMask) + arch.PageSize {
-			if _, ok := r.pages[uint64(pos>>arch.PageShift)]; ok == want {
-				return pos, nil
+		first := uint64(off >> arch.PageShift)
+		var idx uint64
+		if whence == unix.SEEK_DATA {
+			var ok bool
+			if idx, ok = r.nextPageLocked(first); !ok {
+				return 0, unix.ENXIO
 			}
+		} else {
+			idx = r.nextHoleLocked(first)
 		}
-		if want {
-			return 0, unix.ENXIO
+		if idx == first {
+			return off, nil
 		}
-		return r.size, nil
+		return min(int64(idx)<<arch.PageShift, r.size), nil
 	}
 	return vfs.GenericSeek(cur, off, whence, r.size)
+}
+
+// nextPageLocked returns the lowest index >= first of a page the file has
+// inside its size. The work is bounded by the pages that exist, never by
+// the size of the holes: a file truncated to 2^50 bytes has 2^38 page
+// slots, and walking them held the file's lock for hours.
+func (r *Regular) nextPageLocked(first uint64) (uint64, bool) {
+	end := r.pageCountLocked()
+	if first >= end {
+		return 0, false
+	}
+	if end-first <= uint64(len(r.pages)) {
+		for idx := first; idx < end; idx++ {
+			if _, ok := r.pages[idx]; ok {
+				return idx, true
+			}
+		}
+		return 0, false
+	}
+	best, found := uint64(0), false
+	for idx := range r.pages {
+		if idx >= first && idx < end && (!found || idx < best) {
+			best, found = idx, true
+		}
+	}
+	return best, found
+}
+
+// nextHoleLocked returns the lowest index >= first the file has no page
+// for (possibly the page count: the implicit hole at the end). A run of
+// present pages is at most every page, so this too is bounded by what
+// exists.
+func (r *Regular) nextHoleLocked(first uint64) uint64 {
+	idx := first
+	for {
+		if _, ok := r.pages[idx]; !ok {
+			return idx
+		}
+		idx++
+	}
 }
 
 // Truncate implements vfs.FileImpl.

@@ -3,6 +3,7 @@ package tmpfs_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -103,8 +104,8 @@ func TestReadWriteTruncateSparse(t *testing.T) {
 	if off, err := r.PageAt(2); off != 0 || err != unix.EFAULT {
 		t.Errorf("PageAt past the end %#x %v, want EFAULT", off, err)
 	}
-	if err := r.AllocPage(5); err != nil {
-		t.Errorf("AllocPage(5) %v", err)
+	if err := r.Allocate(5<<12, 1); err != nil {
+		t.Errorf("Allocate(page 5) %v", err)
 	}
 	if _, ok := r.PeekPage(5); ok {
 		t.Errorf("PeekPage past the end found a page")
@@ -200,5 +201,87 @@ func TestParseOptions(t *testing.T) {
 		if (err != nil) != c.bad || (!c.bad && got != c.want) {
 			t.Errorf("ParseOptions(%q) = %+v, %v", c.in, got, err)
 		}
+	}
+}
+
+// TestSeekHugeSparse: SEEK_DATA and SEEK_HOLE on a file of 2^50 bytes
+// with a few pages answer from the pages that exist; walking the 2^38
+// empty slots under the file's lock took uk minutes.
+func TestSeekHugeSparse(t *testing.T) {
+	v, at, _ := setup(t, tmpfs.Options{})
+	ctx := vfstest.Root()
+	fd, err := v.OpenAt(ctx, at, "huge", unix.O_RDWR|unix.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.DecRef()
+	const huge = int64(1) << 50
+	if err := fd.Truncate(ctx, huge); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := fd.Seek(ctx, 0, unix.SEEK_DATA); err != unix.ENXIO {
+		t.Errorf("SEEK_DATA in an empty huge file: %v, want ENXIO", err)
+	}
+	if off, err := fd.Seek(ctx, 12345, unix.SEEK_HOLE); off != 12345 || err != nil {
+		t.Errorf("SEEK_HOLE = %d, %v; want 12345", off, err)
+	}
+	// Pages near the end and in the middle.
+	for _, off := range []int64{huge - 10, huge / 2, huge/2 + 4096, 3 * 4096} {
+		if _, err := fd.PWrite(ctx, []byte("x"), off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		off, want int64
+		whence    int
+	}{
+		{0, 3 * 4096, unix.SEEK_DATA},
+		{3*4096 + 7, 3*4096 + 7, unix.SEEK_DATA},
+		{4 * 4096, huge / 2, unix.SEEK_DATA},
+		{huge/2 + 100, huge/2 + 100, unix.SEEK_DATA},
+		{huge/2 + 5000, huge/2 + 5000, unix.SEEK_DATA},
+		{huge/2 + 8192, huge - 4096, unix.SEEK_DATA},
+		{huge / 2, huge/2 + 8192, unix.SEEK_HOLE},
+		{huge - 4096, huge, unix.SEEK_HOLE},
+		{3 * 4096, 4 * 4096, unix.SEEK_HOLE},
+	} {
+		if got, err := fd.Seek(ctx, c.off, c.whence); got != c.want || err != nil {
+			t.Errorf("Seek(%d, %d) = %d, %v; want %d", c.off, c.whence, got, err, c.want)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("seeks in a huge sparse file took %v", d)
+	}
+}
+
+// TestFallocateBounded: fallocate of a length larger than the whole
+// filesystem fails at once with ENOSPC instead of allocating page by
+// page until the filesystem is full; a fitting one allocates.
+func TestFallocateBounded(t *testing.T) {
+	v, at, _ := setup(t, tmpfs.Options{MaxBytes: 1 << 20})
+	ctx := vfstest.Root()
+	fd, err := v.OpenAt(ctx, at, "f", unix.O_RDWR|unix.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.DecRef()
+	r := tmpfs.RegularOf(fd)
+	start := time.Now()
+	if err := r.Allocate(0, 1<<50); err != unix.ENOSPC {
+		t.Errorf("Allocate(2^50) = %v, want ENOSPC", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("refusing a huge fallocate took %v", d)
+	}
+	if err := r.Allocate(4096, 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := fd.Stat(ctx); st.Blocks != 16*8 || st.Size != 0 {
+		t.Errorf("after fallocate: blocks %d size %d, want 128 and 0", st.Blocks, st.Size)
+	}
+	// What does not fit fails with ENOSPC (after filling what fits).
+	if err := r.Allocate(1<<20, 1<<20-4096); err != unix.ENOSPC {
+		t.Errorf("Allocate past the filesystem's free space = %v, want ENOSPC", err)
 	}
 }

@@ -108,34 +108,16 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EPERM
 	}
 	size := r.Size()
-	if mode&(fallocPunchHole|fallocZeroRange) != 0 {
-		// Zero the range that exists; pages stay allocated (reads are
-		// what Linux promises, st_blocks may differ).
-		end := min(off+n, size)
-		if mode&fallocZeroRange != 0 {
-			end = off + n
-		}
-		zeros := make([]byte, 64<<10)
-		for p := off; p < end; {
-			k := min(int64(len(zeros)), end-p)
-			if p >= size && mode&fallocKeepSize != 0 {
-				break
-			}
-			if _, err := d.PWrite(t, zeros[:k], p); err != nil {
-				return 0, err
-			}
-			p += k
-		}
-		if mode&fallocKeepSize != 0 && r.Size() > size {
-			return 0, d.Truncate(t, size)
-		}
+	if mode&fallocPunchHole != 0 {
+		r.PunchHole(off, n)
 		return 0, nil
 	}
-	const pageShift = 12
-	for idx := uint64(off >> pageShift); idx <= uint64((off+n-1)>>pageShift); idx++ {
-		if err := r.AllocPage(idx); err != nil {
-			return 0, unix.ENOSPC
-		}
+	if mode&fallocZeroRange != 0 {
+		// Linux's tmpfs has no ZERO_RANGE (shmem_fallocate).
+		return 0, unix.EOPNOTSUPP
+	}
+	if err := r.Allocate(off, n); err != nil {
+		return 0, err
 	}
 	if mode&fallocKeepSize == 0 && off+n > size {
 		return 0, d.Truncate(t, off+n)
