@@ -392,7 +392,10 @@ func forEachPlatform(t *testing.T, fn func(t *testing.T, platform string)) {
 	t.Helper()
 	if len(testPlatforms) == 0 {
 		needUK(t)
-		t.Fatalf("no platform to run on: `uk platforms` reports none working (%v; not run: %v)", matrixErr, platformsNotRun)
+		if matrixErr != nil {
+			t.Fatalf("no platform to run on: %v", matrixErr)
+		}
+		t.Fatalf("no platform to run on: `uk platforms` reports none working: %v", platformsNotRun)
 	}
 	for _, p := range testPlatforms {
 		t.Run(p, func(t *testing.T) {
