@@ -121,6 +121,7 @@ type commonFlags struct {
 	env      multiFlag
 	rootfs   string
 	vdso     bool
+	pids     int
 	network  networkFlags
 	// etc are files for the sandbox's /etc implied by the flags, and net
 	// the sandbox's network namespace (both set by newKernel).
@@ -148,6 +149,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
 	fs.BoolVar(&c.vdso, "vdso", true, "map uk's vDSO (false: every clock read is a syscall)")
+	fs.IntVar(&c.pids, "pids", defaultPids(), "most tasks (threads) the sandbox may hold; clone beyond is EAGAIN")
 	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
 	fs.StringVar(&c.network.net, "net", "none", "network: none (loopback only) or tap:NAME (an existing TAP device, eth0 inside)")
 	fs.StringVar(&c.network.ip, "ip", "", "address/prefix for eth0, which is then up (e.g. 10.0.2.15/24)")
@@ -275,6 +277,10 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	if err != nil {
 		return nil, nil, usageError{"--mem: " + err.Error()}
 	}
+	if err := checkPids(c.pids); err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	setThreadLimit(c.pids)
 	switch c.platform {
 	case "auto", "ptrace", "kvm":
 	default:
@@ -297,7 +303,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
-		Network: c.net}
+		Network: c.net, MaxTasks: c.pids}
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}

@@ -38,7 +38,17 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		a.ExitSignal = 0
 	}
 	k := t.k
-	child := &Task{k: k, creds: t.Credentials(), umask: t.Umask(), interrupt: make(chan struct{}, 1)}
+	creds := t.Credentials()
+	if err := k.reserveTask(uidCreds{creds.UID, creds.Privileged}, t.tg.Rlimit(unix.RLIMIT_NPROC).Cur, f&unix.CLONE_THREAD == 0); err != nil {
+		return 0, err
+	}
+	registered := false
+	defer func() {
+		if !registered {
+			k.unreserveTask()
+		}
+	}()
+	child := &Task{k: k, creds: creds, umask: t.Umask(), interrupt: make(chan struct{}, 1)}
 	child.comm = t.Comm()
 	child.State = t.State.Clone()
 	child.State.Regs.Rax = 0
@@ -115,6 +125,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		k.linkChildLocked(parent, tg)
 	}
 	child.tid = k.allocTIDLocked(child)
+	registered = true // removeTask gives the reservation back from now on
 	if child.tg.pid == 0 {
 		child.tg.pid = child.tid
 		k.registerThreadGroupLocked(child.tg)

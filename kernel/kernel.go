@@ -56,6 +56,10 @@ type Config struct {
 	CrashLog io.Writer
 	// Network is the sandbox's network namespace (nil: AF_UNIX only).
 	Network Network
+	// MaxTasks is the most tasks the sandbox may hold at once, and the
+	// most processes including zombies (0: no limit); clone beyond it
+	// fails with EAGAIN (limits.go).
+	MaxTasks int
 }
 
 // Network is a sandbox's network namespace as the kernel sees it: the
@@ -81,6 +85,7 @@ type Kernel struct {
 	tgs     map[int32]*ThreadGroup // processes by PID, zombies included; protected by mu
 	initTG  *ThreadGroup           // PID 1; protected by mu
 	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
+	nrTasks int                    // live tasks, and tasks being created; protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
 	mainTG *ThreadGroup
@@ -143,9 +148,11 @@ func (k *Kernel) allocTIDLocked(t *Task) int32 {
 	return tid
 }
 
+// removeTask unregisters t and gives back its place under MaxTasks.
 func (k *Kernel) removeTask(t *Task) {
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
+	k.nrTasks--
 	k.mu.Unlock()
 }
 

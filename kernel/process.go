@@ -147,6 +147,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		k.nextTID = 2
 	}
 	t.tid = k.allocTIDLocked(t)
+	k.nrTasks++
 	tg.pid = t.tid
 	tg.proc.pgid, tg.proc.sid = tg.pid, tg.pid
 	k.registerThreadGroupLocked(tg)

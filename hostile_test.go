@@ -1,0 +1,229 @@
+package main
+
+// Hostile programs: each tries to take more of the host than a sandbox may
+// (threads and PIDs, memory, time inside one syscall) and each test asserts
+// containment: the program gets Linux's error (EAGAIN, EMFILE, ENOMEM, an
+// OOM kill), uk stays alive, and what uk holds on the host stays within the
+// bounds README.md states. The programs run only under uk, with --pids and
+// --mem set, except where a mode is harmless natively.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// watched is a uk run observed from the host while it ran.
+type watched struct {
+	procResult
+	// PeakHostTasks is the most host threads seen at once in uk and its
+	// child processes (the ptrace stubs).
+	PeakHostTasks int
+	// MaxRSSKiB is the peak resident set of uk or of any child it reaped
+	// (getrusage of the wait).
+	MaxRSSKiB int64
+}
+
+// runUKWatched runs prog under uk as spec says, sampling the host threads
+// of uk's process tree every few milliseconds.
+func runUKWatched(t *testing.T, platform, prog string, spec runSpec) watched {
+	t.Helper()
+	needUK(t)
+	if err := ukSmoke(t, platform); err != nil {
+		t.Fatalf("not running this test: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ukBin, ukRunArgv(platform, prog, spec)...)
+	cmd.Env = ukTestEnv()
+	cmd.Stdin = strings.NewReader(spec.Stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return cmd.Process.Kill()
+	}
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	peak := make(chan int, 1)
+	go func() {
+		best := 0
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			best = max(best, hostTasksOf(cmd.Process.Pid))
+			select {
+			case <-done:
+				peak <- best
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	w := watched{procResult: procResult{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}}
+	w.PeakHostTasks = <-peak
+	w.TimedOut = ctx.Err() == context.DeadlineExceeded
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		w.MaxRSSKiB = ru.Maxrss
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			w.Signaled, w.Code = true, 128+int(ws.Signal())
+		} else {
+			w.Code = ws.ExitStatus()
+		}
+	default:
+		t.Fatalf("running uk: %v", err)
+	}
+	if w.TimedOut {
+		t.Fatalf("uk run of %s %q timed out after %v\nstdout:\n%s\nstderr:\n%s", prog, spec.Args, *runTimeout, clip(w.Stdout), clip(w.Stderr))
+	}
+	if w.Signaled {
+		t.Errorf("uk itself was killed by signal %d\nstderr:\n%s", w.Code-128, clip(w.Stderr))
+	}
+	if hasGoPanic(w.Stderr) {
+		t.Errorf("uk panicked:\n%s", clip(w.Stderr))
+	}
+	return w
+}
+
+// hostTasksOf counts the host threads of pid and of its children.
+func hostTasksOf(pid int) int {
+	n := threadsOf(pid)
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == pid {
+			continue
+		}
+		if ppidOf(p) == pid {
+			n += threadsOf(p)
+		}
+	}
+	return n
+}
+
+func threadsOf(pid int) int {
+	ents, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	if err != nil {
+		return 0
+	}
+	return len(ents)
+}
+
+func ppidOf(pid int) int {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return -1
+	}
+	// The command name may hold spaces and parentheses: fields start
+	// after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return -1
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// createdCount reads the "created N" line of a hostile program.
+func createdCount(t *testing.T, out string) int {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "created "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("bad line %q", line)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no \"created N\" line in:\n%s", out)
+	return 0
+}
+
+// TestHostileTasks: threads, forks, unreaped zombies and a fork bomb all
+// stop at --pids with EAGAIN; uk stays alive, its host threads stay within
+// three per task, and once the tasks go, clone works again.
+func TestHostileTasks(t *testing.T) {
+	prog := cProgram(t, "hostile_tasks")
+	const pids = 64
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, c := range []struct {
+			mode, after string
+		}{
+			{"threads", "after join: 0"},
+			{"forks", "after wait: 0"},
+			{"zombies", "after reaping: 0"},
+			{"bomb", ""},
+		} {
+			t.Run(c.mode, func(t *testing.T) {
+				w := runUKWatched(t, platform, prog, runSpec{Args: []string{c.mode}, Flags: []string{"--pids", strconv.Itoa(pids)}})
+				if w.Code != 0 {
+					t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", w.Code, w.Stdout, clip(w.Stderr))
+				}
+				if c.mode == "bomb" {
+					if !strings.Contains(w.Stdout, "bomb: EAGAIN seen") {
+						t.Errorf("the fork bomb never saw EAGAIN:\n%s", w.Stdout)
+					}
+				} else {
+					// The main thread (and, for uk run, the kernel's init
+					// process) take a place each.
+					if n := createdCount(t, w.Stdout); n < pids-3 || n >= pids {
+						t.Errorf("created %d tasks with --pids %d", n, pids)
+					}
+					if !strings.Contains(w.Stdout, "stopped by EAGAIN\n") || !strings.Contains(w.Stdout, c.after+"\n") {
+						t.Errorf("want EAGAIN at the limit and %q after:\n%s", c.after, w.Stdout)
+					}
+				}
+				// Each task: uk's thread and a stub's; plus a stub
+				// process per address space, and Go's own threads.
+				if limit := 3*pids + 64; w.PeakHostTasks > limit {
+					t.Errorf("uk's process tree peaked at %d host threads; want at most %d for --pids %d", w.PeakHostTasks, limit, pids)
+				}
+				t.Logf("%s: peak %d host threads, %v", c.mode, w.PeakHostTasks, w.Elapsed)
+			})
+		}
+	})
+}
+
+// TestHostileNproc: RLIMIT_NPROC limits an unprivileged user's tasks as on
+// Linux (natively when the test runs as root, which setuid needs).
+func TestHostileNproc(t *testing.T) {
+	prog := cProgram(t, "hostile_tasks")
+	const want = "created 2\nstopped by EAGAIN\n"
+	if os.Geteuid() == 0 {
+		if r := runNative(t, prog, "nproc"); r.Stdout != want || r.Code != 0 {
+			t.Fatalf("natively: exit %d, stdout %q; want %q", r.Code, r.Stdout, want)
+		}
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, prog, runSpec{Args: []string{"nproc"}, Flags: []string{"--pids", "64"}})
+		if r.Stdout != want || r.Code != 0 {
+			t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+}
