@@ -365,7 +365,7 @@ func TestBootInteractive(t *testing.T) {
 				return
 			}
 			if i < attempts {
-				t.Logf("RETRY: %s: attempt %d of %d failed; retrying once:\n%s", t.Name(), i, attempts, strings.Join(a.msgs, "\n"))
+				t.Logf("RETRY: attempt %d of %d failed; retrying once:\n%s", i, attempts, strings.Join(a.msgs, "\n"))
 				continue
 			}
 			t.Errorf("attempt %d of %d failed too; this one:\n%s", i, attempts, strings.Join(a.msgs, "\n"))
