@@ -266,16 +266,20 @@ func (r *Regular) AddMapping(m memmap.Mapper) { r.maps.Add(m) }
 // RemoveMapping implements memmap.Mappable: the last mapping of a file
 // with no link and no open description frees its contents.
 func (r *Regular) RemoveMapping(m memmap.Mapper) {
-	if r.maps.Remove(m) > 0 {
-		return
+	if r.maps.Remove(m) == 0 {
+		r.freeIfUnreferenced()
 	}
+}
+
+// freeIfUnreferenced frees the contents once nothing references the file
+// (no mapping is left then, so nothing needs invalidating).
+func (r *Regular) freeIfUnreferenced() {
 	r.mu.Lock()
 	var cut truncation
 	if r.unreferencedLocked() {
 		cut = r.truncateLocked(0)
 	}
 	r.mu.Unlock()
-	// No mapping is left to invalidate: only the pages are released.
 	r.finish(cut)
 }
 
@@ -409,15 +413,7 @@ func (r *Regular) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, erro
 
 // dropped (its last link is gone) frees the contents if nothing else
 // references the file.
-func (r *Regular) dropped() {
-	r.mu.Lock()
-	var cut truncation
-	if r.unreferencedLocked() {
-		cut = r.truncateLocked(0)
-	}
-	r.mu.Unlock()
-	r.finish(cut)
-}
+func (r *Regular) dropped() { r.freeIfUnreferenced() }
 
 // regularFile is an open description of a Regular file.
 type regularFile struct {
@@ -544,12 +540,8 @@ func (f *regularFile) Release() {
 	r := f.r
 	r.mu.Lock()
 	r.opens--
-	var cut truncation
-	if r.unreferencedLocked() {
-		cut = r.truncateLocked(0)
-	}
 	r.mu.Unlock()
-	r.finish(cut)
+	r.freeIfUnreferenced()
 }
 
 // Regular returns the tmpfs file behind an open description, for mmap
