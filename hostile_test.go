@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -224,6 +225,53 @@ func TestHostileNproc(t *testing.T) {
 		r := runUKSpec(t, platform, prog, runSpec{Args: []string{"nproc"}, Flags: []string{"--pids", "64"}})
 		if r.Stdout != want || r.Code != 0 {
 			t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+}
+
+// oomLine is uk's report of an OOM kill.
+var oomLine = regexp.MustCompile(`(?m)^uk: out of memory: killed process (\d+) \((.*)\)$`)
+
+// victimPID reads the "victim N" line of hostile_oom.
+func victimPID(t *testing.T, out string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "victim "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no \"victim N\" line in:\n%s", out)
+	return ""
+}
+
+// TestHostileOOM: when --mem runs out, the process holding the most memory
+// is SIGKILLed with one line on uk's stderr, not whoever faults next: a hog
+// dies and its parent then gets the memory back; a bystander that faults
+// while a bigger process sits on memory survives, and the bigger one dies.
+// The parent's own memory is intact in both.
+func TestHostileOOM(t *testing.T) {
+	prog := cProgram(t, "hostile_oom")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, c := range []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"hog", []string{"hog", "80"}, "hog: killed by SIGKILL\nparent memory intact\nparent took 80 MiB after\n"},
+			{"bystander", []string{"bystander", "70", "70"}, "second child: exit 0\nfirst child: killed by SIGKILL\nparent memory intact\n"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				w := runUKWatched(t, platform, prog, runSpec{Args: c.args, Flags: []string{"--mem", "128M", "--pids", "16"}})
+				victim := victimPID(t, w.Stdout)
+				if got := strings.TrimPrefix(w.Stdout, "victim "+victim+"\n"); got != c.want || w.Code != 0 {
+					t.Errorf("exit %d, stdout after the victim line %q; want %q\nstderr:\n%s", w.Code, got, c.want, clip(w.Stderr))
+				}
+				kills := oomLine.FindAllStringSubmatch(w.Stderr, -1)
+				if len(kills) != 1 || kills[0][1] != victim || kills[0][2] != "hostile_oom" {
+					t.Errorf("want exactly one line \"uk: out of memory: killed process %s (hostile_oom)\"; stderr:\n%s", victim, clip(w.Stderr))
+				}
+				t.Logf("%s: peak RSS %d MiB, %v", c.name, w.MaxRSSKiB>>10, w.Elapsed)
+			})
 		}
 	})
 }

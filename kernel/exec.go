@@ -114,7 +114,9 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	// Point of no return.
 	t.becomeSoleThread()
 	old := t.MM
+	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
+	t.tg.mu.Unlock()
 	old.DecUsers()
 	if t.Files != nil {
 		t.Files.CloseOnExec()

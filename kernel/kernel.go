@@ -100,6 +100,9 @@ type Kernel struct {
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace
 
+	// oom is the OOM killer's state (oom.go).
+	oom oomKiller
+
 	missingMu sync.Mutex
 	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu
 }

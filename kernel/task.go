@@ -138,14 +138,43 @@ func (t *Task) SetUmask(m uint32) uint32 {
 }
 
 // CopyIn reads application memory.
-func (t *Task) CopyIn(addr uint64, dst []byte) error { return t.MM.CopyIn(addr, dst) }
+func (t *Task) CopyIn(addr uint64, dst []byte) error {
+	return t.retryOOM(func() error { return t.MM.CopyIn(addr, dst) })
+}
 
 // CopyOut writes application memory.
-func (t *Task) CopyOut(addr uint64, src []byte) error { return t.MM.CopyOut(addr, src) }
+func (t *Task) CopyOut(addr uint64, src []byte) error {
+	return t.retryOOM(func() error { return t.MM.CopyOut(addr, src) })
+}
 
 // CopyInString reads a NUL-terminated string (at most max bytes).
-func (t *Task) CopyInString(addr uint64, max int) (string, error) {
-	return t.MM.CopyInString(addr, max)
+func (t *Task) CopyInString(addr uint64, max int) (s string, err error) {
+	err = t.retryOOM(func() error {
+		s, err = t.MM.CopyInString(addr, max)
+		return err
+	})
+	return s, err
+}
+
+// retryOOM runs an access to application memory, and when it finds the
+// memory file exhausted (a page of the application's to fault in for the
+// kernel), runs the OOM killer and tries again, as a page fault from
+// Linux's copy_to_user does. An access that still fails returns ENOMEM;
+// a task killed meanwhile returns EINTR (it exits before the application
+// sees it).
+func (t *Task) retryOOM(access func() error) error {
+	for {
+		err := access()
+		if err != mm.ErrNoMemory {
+			return err
+		}
+		if !t.k.outOfMemory(t) {
+			return err
+		}
+		if t.isExiting() {
+			return unix.EINTR
+		}
+	}
 }
 
 // SigMask returns the blocked-signal mask.

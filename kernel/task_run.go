@@ -75,6 +75,13 @@ func (t *Task) run() {
 			case mm.FaultAccErr:
 				t.forceSignal(int(unix.SIGSEGV), 2 /* SEGV_ACCERR */, trap.Addr)
 			case mm.FaultNoMem:
+				// The OOM killer frees memory and the fault is
+				// retried when the thread resumes; with nothing left
+				// to kill, the access fails as a bus error.
+				if !t.k.outOfMemory(t) {
+					t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
+				}
+			case mm.FaultBusErr:
 				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
 			}
 		case platform.TrapSignal:

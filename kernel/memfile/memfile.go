@@ -92,9 +92,12 @@ var ErrNoMemory = fmt.Errorf("memory file exhausted")
 // It prefers one contiguous run (so a platform can map it in one call).
 func (f *File) Allocate(n int) ([]int64, error) {
 	f.mu.Lock()
-	if len(f.free) < n && f.next+int64(n)*arch.PageSize > f.size && len(f.dying) > 0 {
+	if len(f.free) < n && f.next+int64(n)*arch.PageSize > f.size {
 		// Memory is short: give the dying pages back now rather than
-		// wait for the background.
+		// wait for the background. punchDying also waits for a batch
+		// the background is punching: those pages are in neither list
+		// meanwhile, and an exiting process's memory (what the OOM
+		// killer just freed) would look still taken.
 		f.mu.Unlock()
 		f.punchDying()
 		f.mu.Lock()

@@ -183,8 +183,8 @@ func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
 		t.Errorf("write to a private mapping reached the file")
 	}
 	// Past the end of the file: SIGBUS, as on Linux.
-	if r := m.HandleFault(base+7*arch.PageSize, platform.Read, 0); r != FaultNoMem {
-		t.Errorf("fault past EOF = %v, want SIGBUS (FaultNoMem)", r)
+	if r := m.HandleFault(base+7*arch.PageSize, platform.Read, 0); r != FaultBusErr {
+		t.Errorf("fault past EOF = %v, want SIGBUS (FaultBusErr)", r)
 	}
 }
 

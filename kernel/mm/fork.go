@@ -26,7 +26,7 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
-		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf),
+		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf), released: make(chan struct{}),
 		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
 	threads := m.users > 1
 	for _, v := range m.vmas {

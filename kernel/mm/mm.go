@@ -52,6 +52,7 @@ type MM struct {
 	dead      bool                       // the address space was killed after a failed unmap; protected by mu
 	shadow    *asShadow                  // what the address space maps, when the page check is on; protected by mu
 	lastFault struct{ rip, addr uint64 } // protected by mu; detects a repeating fault
+	released  chan struct{}              // closed when the last user has released everything
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string
@@ -64,7 +65,7 @@ func New(mf *memfile.File, as platform.AddressSpace, layout Layout) *MM {
 	if as == nil {
 		as = unattached{}
 	}
-	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1, shadow: newShadow(mf)}
+	return &MM{mf: mf, as: as, layout: layout, pages: make(map[uint64]int64), users: 1, shadow: newShadow(mf), released: make(chan struct{})}
 }
 
 // Attach gives an MM made without an address space its (empty) address
@@ -126,6 +127,24 @@ func (m *MM) DecUsers() {
 		m.mf.DecRef(offs...)
 	}
 	m.releaseVMAsLocked(vmas)
+	select {
+	case <-m.released:
+	default:
+		close(m.released)
+	}
+}
+
+// Released is closed once the last user of the MM has gone and its pages
+// and mappings are released (the OOM killer waits for its victim's).
+func (m *MM) Released() <-chan struct{} { return m.released }
+
+// PrivatePages is the number of private pages the MM holds: the memory
+// killing its process would give back, unless another process shares
+// them copy-on-write.
+func (m *MM) PrivatePages() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pages)
 }
 
 // mapASLocked maps length bytes of the memory file at off to addr in the
@@ -213,8 +232,21 @@ const (
 	FaultHandled FaultResult = iota // mapped; resume the thread
 	FaultMapErr                     // no VMA: SIGSEGV with SEGV_MAPERR
 	FaultAccErr                     // VMA forbids the access: SIGSEGV with SEGV_ACCERR
-	FaultNoMem                      // out of memory: SIGBUS
+	FaultNoMem                      // the memory file is exhausted: the OOM killer's turn
+	FaultBusErr                     // no page to be had (past the end of a file, a full tmpfs): SIGBUS
 )
+
+// ErrNoMemory is returned by CopyIn, CopyOut and KernelBytes when a page
+// could not be allocated because the memory file is exhausted; the kernel
+// runs the OOM killer and retries.
+var ErrNoMemory = unix.ENOMEM
+
+// isNoMemory reports whether err means the memory file is exhausted (as
+// opposed to a page that cannot exist, such as one past the end of a
+// file).
+func isNoMemory(err error) bool {
+	return errors.Is(err, memfile.ErrNoMemory) || errors.Is(err, unix.ENOMEM)
+}
 
 // HandleFault resolves an application page fault at addr for the given
 // access, made by the instruction at rip.
@@ -247,7 +279,10 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64) FaultR
 		return FaultAccErr
 	}
 	if err := m.populateLocked(v, page, access&platform.Write != 0); err != nil {
-		return FaultNoMem
+		if isNoMemory(err) {
+			return FaultNoMem
+		}
+		return FaultBusErr
 	}
 	return FaultHandled
 }
@@ -411,6 +446,16 @@ func (m *MM) pageForKernelLocked(page uint64, write bool) (int64, error) {
 	return m.pages[page], nil
 }
 
+// kernelAccessErr is what a kernel access to application memory reports
+// when the page cannot be had: ErrNoMemory when memory is exhausted (the
+// caller may free some and retry), else ErrFault.
+func kernelAccessErr(err error) error {
+	if isNoMemory(err) {
+		return ErrNoMemory
+	}
+	return ErrFault
+}
+
 // CopyIn reads len(dst) bytes of application memory at addr.
 func (m *MM) CopyIn(addr uint64, dst []byte) error {
 	m.mu.Lock()
@@ -433,7 +478,7 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 		page := arch.PageRoundDown(addr)
 		off, err := m.pageForKernelLocked(page, write)
 		if err != nil {
-			return ErrFault
+			return kernelAccessErr(err)
 		}
 		in := int(addr - page)
 		n := min(len(buf), arch.PageSize-in)
@@ -458,7 +503,7 @@ func (m *MM) CopyInString(addr uint64, max int) (string, error) {
 		page := arch.PageRoundDown(addr)
 		off, err := m.pageForKernelLocked(page, false)
 		if err != nil {
-			return "", ErrFault
+			return "", kernelAccessErr(err)
 		}
 		in := int(addr - page)
 		n := min(max-len(out), arch.PageSize-in)
@@ -494,7 +539,7 @@ func (m *MM) KernelBytes(addr uint64, n int, write bool) ([]byte, error) {
 	defer m.mu.Unlock()
 	off, err := m.pageForKernelLocked(page, write)
 	if err != nil {
-		return nil, ErrFault
+		return nil, kernelAccessErr(err)
 	}
 	return m.mf.Bytes(off+int64(addr-page), n), nil
 }

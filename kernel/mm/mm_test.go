@@ -387,3 +387,49 @@ func TestPresentIn(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfMemory: an exhausted memory file is FaultNoMem for a fault and
+// ErrNoMemory for a kernel copy (the OOM killer's cue), not SIGBUS or
+// EFAULT; the MM's Released channel closes when its last user goes, and
+// then the memory is there again.
+func TestOutOfMemory(t *testing.T) {
+	mf, err := memfile.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	EnablePageCheck(mf)
+	hog := New(mf, newFakeAS(), NewLayout(0x7fffffffe000))
+	a, err := hog.Mmap(MmapOpts{Length: 4 << 20, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last FaultResult
+	for p := a; p < a+4<<20; p += arch.PageSize {
+		if last = hog.HandleFault(p, platform.Write, p); last != FaultHandled {
+			break
+		}
+	}
+	if last != FaultNoMem {
+		t.Fatalf("fault with the memory file full = %v, want FaultNoMem", last)
+	}
+	if n := hog.PrivatePages(); n < 200 {
+		t.Errorf("the hog holds %d pages, want nearly all 256", n)
+	}
+	other := New(mf, newFakeAS(), NewLayout(0x7fffffffe000))
+	b, _ := other.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	if err := other.CopyOut(b, []byte("x")); err != ErrNoMemory {
+		t.Errorf("CopyOut with the memory file full = %v, want ErrNoMemory", err)
+	}
+	select {
+	case <-hog.Released():
+		t.Fatal("Released closed while the MM has a user")
+	default:
+	}
+	hog.DecUsers()
+	<-hog.Released()
+	if err := other.CopyOut(b, []byte("x")); err != nil {
+		t.Errorf("CopyOut after the hog went = %v", err)
+	}
+	other.DecUsers()
+}

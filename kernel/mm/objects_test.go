@@ -84,11 +84,11 @@ func TestInvalidateDropsMappings(t *testing.T) {
 	if _, ok := as.mapped[sh+3*arch.PageSize]; !ok {
 		t.Errorf("shared page 3, inside the file, was dropped")
 	}
-	if r := m.HandleFault(sh+5*arch.PageSize, platform.Read, 3); r != FaultNoMem {
-		t.Errorf("fault past the end = %v, want FaultNoMem (SIGBUS)", r)
+	if r := m.HandleFault(sh+5*arch.PageSize, platform.Read, 3); r != FaultBusErr {
+		t.Errorf("fault past the end = %v, want FaultBusErr (SIGBUS)", r)
 	}
-	if r := m.HandleFault(pr+6*arch.PageSize, platform.Read, 4); r != FaultNoMem {
-		t.Errorf("fault on a private copy past the end = %v, want FaultNoMem (SIGBUS)", r)
+	if r := m.HandleFault(pr+6*arch.PageSize, platform.Read, 4); r != FaultBusErr {
+		t.Errorf("fault on a private copy past the end = %v, want FaultBusErr (SIGBUS)", r)
 	}
 	if err := m.Munmap(sh, 8*arch.PageSize); err != nil {
 		t.Fatal(err)
