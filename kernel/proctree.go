@@ -180,7 +180,9 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	}
 	k.mu.Unlock()
 
-	if parent != nil && !parent.isKernelInit && sig > 0 {
+	// clone accepts any exit signal in its low byte; like Linux's
+	// do_notify_parent, one that is not a signal number is simply not sent.
+	if parent != nil && !parent.isKernelInit && arch.ValidSignal(sig) {
 		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid, Status: int32(status >> 8 & 0xff)}
 		switch {
 		case status&0x7f == 0:

@@ -102,6 +102,12 @@ func (tg *ThreadGroup) ignoredLocked(sig int) bool {
 // of it, and wakes a thread that can take it.
 func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 	sig := int(info.Signo)
+	if !arch.ValidSignal(sig) {
+		// Callers validate what the application asks for; this keeps a
+		// slip (an exit or death signal taken unchecked from a syscall
+		// argument) from indexing past the sigactions.
+		return
+	}
 	tg.mu.Lock()
 	if tg.exiting {
 		tg.mu.Unlock()
