@@ -69,26 +69,38 @@ func sysVfork(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return uint64(tid), err
 }
 
-// cloneArgsSize0 is the first published size of struct clone_args.
-const cloneArgsSize0 = 64
+// cloneArgsSize0 is the first published size of struct clone_args, and
+// cloneArgsSizeKnown the size up to the last field uk knows (cgroup).
+const (
+	cloneArgsSize0     = 64
+	cloneArgsSizeKnown = 88
+)
 
 func sysClone3(t *kernel.Task, a [6]uint64) (uint64, error) {
 	size := a[1]
-	if size < cloneArgsSize0 || size > 4096 {
+	switch {
+	case size > arch.PageSize:
+		return 0, unix.E2BIG
+	case size < cloneArgsSize0:
 		return 0, unix.EINVAL
 	}
-	b := make([]byte, size)
-	if err := t.CopyIn(a[0], b); err != nil {
+	raw := make([]byte, size)
+	if err := t.CopyIn(a[0], raw); err != nil {
 		return 0, err
 	}
-	w := func(i int) uint64 { return le64(b[8*i:]) }
 	// Fields past the ones uk knows must be zero.
-	for i := 88; i < len(b); i++ {
-		if b[i] != 0 {
+	for i := cloneArgsSizeKnown; i < len(raw); i++ {
+		if raw[i] != 0 {
 			return 0, unix.E2BIG
 		}
 	}
-	if len(b) > 64 && (w(8) != 0 || w(9) != 0) { // set_tid, set_tid_size
+	// Any size from the first version on is accepted, not only multiples
+	// of 8: what the caller did not pass reads as zero (Linux's
+	// copy_struct_from_user).
+	b := make([]byte, cloneArgsSizeKnown)
+	copy(b, raw)
+	w := func(i int) uint64 { return le64(b[8*i:]) }
+	if w(8) != 0 || w(9) != 0 { // set_tid, set_tid_size
 		return 0, unix.EINVAL
 	}
 	flags, exitSignal, stack, stackSize := w(0), w(4), w(5), w(6)
