@@ -65,7 +65,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 			return f
 		}}
 	}
-	mlink := func(name string, target func(ctx vfs.Context, t Task) (vfs.Path, string, error)) entry {
+	mlink := func(name string, target func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error)) entry {
 		return entry{name, func() vfs.Inode { return fs.newMagic(path+"/"+name, tid, owner, target) }}
 	}
 	es := []entry{
@@ -87,27 +87,29 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		file("sessionid", 0o444, constant("4294967295")),
 		file("oom_score", 0o444, constant("0\n")),
 		file("limits", 0o444, constant(limitsText)),
-		mlink("exe", func(ctx vfs.Context, t Task) (vfs.Path, string, error) {
+		mlink("exe", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			exe := t.Exe()
 			fsc := t.FSContext()
-			if fsc == nil || exe == "" {
+			if withName || fsc == nil || exe == "" {
+				// readlink shows the name exec recorded, without the
+				// walk (and the namespace lock) resolving it takes.
 				return vfs.Path{}, exe, unix.ENOENT
 			}
 			root := fsc.Root()
 			p, err := fs.v.Resolve(ctx, vfs.At{Root: root, Dir: root}, exe, 0)
 			return p, exe, err
 		}),
-		mlink("cwd", func(ctx vfs.Context, t Task) (vfs.Path, string, error) {
+		mlink("cwd", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			if fsc := t.FSContext(); fsc != nil {
 				p := fsc.Cwd()
-				return p, fs.pathName(ctx, t, p), nil
+				return p, fs.pathName(ctx, t, p, withName), nil
 			}
 			return vfs.Path{}, "", unix.ENOENT
 		}),
-		mlink("root", func(ctx vfs.Context, t Task) (vfs.Path, string, error) {
+		mlink("root", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			if fsc := t.FSContext(); fsc != nil {
 				p := fsc.Root()
-				return p, fs.pathName(ctx, t, p), nil
+				return p, fs.pathName(ctx, t, p, withName), nil
 			}
 			return vfs.Path{}, "", unix.ENOENT
 		}),
@@ -167,7 +169,15 @@ Max realtime timeout      unlimited            unlimited            us
 `
 
 // pathName names p as the reader sees it (relative to its root).
-func (fs *FS) pathName(ctx vfs.Context, t Task, p vfs.Path) string {
+//
+// Without withName it returns "" at once: resolving a magic link must not
+// name its target, since naming takes the namespace lock and the walk that
+// follows the link may hold it (an O_CREAT open holds it for writing, and
+// even a second read lock waits behind a queued writer).
+func (fs *FS) pathName(ctx vfs.Context, t Task, p vfs.Path, withName bool) string {
+	if !withName {
+		return ""
+	}
 	root := vfs.Path{}
 	if c := fs.caller(ctx); c != nil && c.FSContext() != nil {
 		root = c.FSContext().Root()
@@ -181,10 +191,10 @@ func (fs *FS) pathName(ctx vfs.Context, t Task, p vfs.Path) string {
 	return name
 }
 
-// newMagic makes a magic link of task tid; target gives the Path and the
-// text readlink shows.
+// newMagic makes a magic link of task tid; target gives the Path, or with
+// withName the text readlink shows (and then need not give the Path).
 func (fs *FS) newMagic(path string, tid int32, owner func() (uint32, uint32),
-	target func(ctx vfs.Context, t Task) (vfs.Path, string, error)) *magic {
+	target func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error)) *magic {
 	m := &magic{}
 	m.attrs = attrs{fs: fs, ino: inoOf(path), mode: unix.S_IFLNK | 0o777, owner: owner}
 	m.target = func(ctx vfs.Context) (string, error) {
@@ -192,7 +202,7 @@ func (fs *FS) newMagic(path string, tid int32, owner func() (uint32, uint32),
 		if err != nil {
 			return "", unix.ENOENT
 		}
-		_, s, err := target(ctx, t)
+		_, s, err := target(ctx, t, true)
 		if s == "" && err != nil {
 			return "", err
 		}
@@ -203,7 +213,7 @@ func (fs *FS) newMagic(path string, tid int32, owner func() (uint32, uint32),
 		if err != nil {
 			return vfs.Path{}, unix.ENOENT
 		}
-		p, _, err := target(ctx, t)
+		p, _, err := target(ctx, t, false)
 		return p, err
 	}
 	return m
@@ -267,7 +277,7 @@ func (fs *FS) fdDir(path string, tid int32, owner func() (uint32, uint32), info 
 			f.owner = owner
 			return f, nil
 		}
-		return fs.newMagic(p, tid, owner, func(ctx vfs.Context, t Task) (vfs.Path, string, error) {
+		return fs.newMagic(p, tid, owner, func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			desc, _, err := t.FD(n)
 			if err != nil {
 				return vfs.Path{}, "", unix.ENOENT
@@ -279,7 +289,7 @@ func (fs *FS) fdDir(path string, tid int32, owner func() (uint32, uint32), info 
 				// reopened through the link yet.
 				return vfs.Path{}, anonName(ctx, desc), unix.ENXIO
 			}
-			return dp, fs.pathName(ctx, t, dp), nil
+			return dp, fs.pathName(ctx, t, dp, withName), nil
 		}), nil
 	}
 	return d
