@@ -223,8 +223,7 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 			break
 		}
 		start := len(data)
-		data = append(data, make([]byte, iv[1])...)
-		if err := t.CopyIn(iv[0], data[start:]); err != nil {
+		if data, err = appendCopyIn(t, data, iv[0], iv[1]); err != nil {
 			if start > 0 {
 				data = data[:start]
 				break

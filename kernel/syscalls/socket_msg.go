@@ -70,9 +70,7 @@ func gather(t *kernel.Task, iov, cnt uint64) ([]byte, error) {
 		if uint64(len(data))+iv[1] > maxRW {
 			return nil, unix.EINVAL
 		}
-		start := len(data)
-		data = append(data, make([]byte, iv[1])...)
-		if err := t.CopyIn(iv[0], data[start:]); err != nil {
+		if data, err = appendCopyIn(t, data, iv[0], iv[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -151,8 +149,8 @@ func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if a[2] > maxRW {
 		a[2] = maxRW
 	}
-	data := make([]byte, a[2])
-	if err := t.CopyIn(a[1], data); err != nil {
+	data, err := appendCopyIn(t, nil, a[1], a[2])
+	if err != nil {
 		return 0, err
 	}
 	req := &socket.SendRequest{Data: data, Flags: int(int32(a[3]))}

@@ -273,6 +273,12 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 	return s.sendWith(ctx, req.Data, to, cm, req.Flags, req.NonBlock)
 }
 
+// recvBufMax bounds the buffer a receive allocates before any data has
+// arrived, whatever length the application asks for (up to 2 GiB): the
+// largest datagram or packet (IP's 64 KiB, a link frame) fits whole, and
+// a stream receive may return less than asked for anyway.
+const recvBufMax = 256 << 10
+
 // RecvMsg implements socket.Socket.
 func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
 	if req.Flags&linux.MSG_OOB != 0 && s.typ == linux.SOCK_STREAM {
@@ -293,12 +299,29 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 			return nil, e
 		}
 	}
-	buf := make([]byte, req.Len)
+	buf := make([]byte, min(req.Len, recvBufMax))
 	r, err := s.recv(ctx, buf, req.Flags, req.NonBlock, req.WantAddr)
 	if err != nil {
 		return nil, err
 	}
-	res := &socket.RecvResult{Data: buf[:r.Count], N: r.Count}
+	buf = buf[:r.Count]
+	// MSG_WAITALL on a stream wants all req.Len bytes: go on in more
+	// buffers of the same bound, each allocated only once the one before
+	// it is full. recv returns less than a full buffer when something
+	// (EOF, an error, a signal) ends the wait, and then so does this.
+	waitAll := req.Flags&linux.MSG_WAITALL != 0 && s.typ == linux.SOCK_STREAM && req.Flags&linux.MSG_PEEK == 0
+	for more := r.Count; waitAll && more == recvBufMax && len(buf) < req.Len; {
+		next := make([]byte, min(req.Len-len(buf), recvBufMax))
+		r2, err := s.recv(ctx, next, req.Flags, req.NonBlock, false)
+		if err != nil {
+			break // the bytes already received are the result
+		}
+		buf = append(buf, next[:r2.Count]...)
+		r.Count += r2.Count
+		r.Total += r2.Total
+		more = r2.Count
+	}
+	res := &socket.RecvResult{Data: buf, N: r.Count}
 	if s.typ == linux.SOCK_STREAM && req.Flags&(linux.MSG_TRUNC|linux.MSG_PEEK) == linux.MSG_TRUNC {
 		// TCP's MSG_TRUNC discards what it receives: nothing is copied
 		// out (the buffer may even be NULL).

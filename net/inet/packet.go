@@ -158,7 +158,7 @@ func (s *PacketSocket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int
 
 // RecvMsg implements socket.Socket.
 func (s *PacketSocket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
-	buf := make([]byte, req.Len)
+	buf := make([]byte, min(req.Len, recvBufMax))
 	r, err := s.recv(ctx, buf, req.Flags, req.NonBlock, req.WantAddr)
 	if err != nil {
 		return nil, err
