@@ -50,11 +50,17 @@ func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
 	return nil
 }
 
-// Tkill sends a signal to one thread (tgid -1: any process).
+// Tkill sends a signal to one thread (of process tgid, or of any process
+// when tgid is 0). A thread that does not exist, or is not in tgid, is
+// ESRCH; an invalid signal to one that does is EINVAL (Linux checks the
+// target first); signal 0 only checks that it exists.
 func (k *Kernel) Tkill(tgid, tid int32, info *arch.SignalInfo) error {
 	t := k.TaskByTID(tid)
-	if t == nil || (tgid != -1 && t.tg.pid != tgid) {
+	if t == nil || (tgid != 0 && t.tg.pid != tgid) {
 		return unix.ESRCH
+	}
+	if info.Signo != 0 && !arch.ValidSignal(int(info.Signo)) {
+		return unix.EINVAL
 	}
 	if info.Signo != 0 {
 		t.tg.SendSignal(info, t)

@@ -332,7 +332,12 @@ func (t *Task) deliverToHandler(info *arch.SignalInfo, act SigAction, mask arch.
 	t.sigMask = newMask.Blockable()
 	t.mu.Unlock()
 	if act.Flags&arch.SA_RESETHAND != 0 {
-		t.tg.SetSigAction(int(info.Signo), SigAction{})
+		// Linux's get_signal resets only the handler (sa_handler =
+		// SIG_DFL): the flags, SA_SIGINFO included, the mask and the
+		// restorer stay what sigaction reads back.
+		reset := act
+		reset.Handler = sigDFL
+		t.tg.SetSigAction(int(info.Signo), reset)
 	}
 	return true
 }

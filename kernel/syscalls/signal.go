@@ -177,33 +177,42 @@ func sysKill(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysTgkill(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return tkill(t, int32(a[0]), int32(a[1]), int(a[2]))
+	tgid, tid := int32(a[0]), int32(a[1])
+	if tgid <= 0 || tid <= 0 {
+		return 0, unix.EINVAL
+	}
+	return tkill(t, tgid, tid, int(a[2]))
 }
 
 func sysTkill(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return tkill(t, -1, int32(a[0]), int(a[1]))
-}
-
-func tkill(t *kernel.Task, tgid, tid int32, sig int) (uint64, error) {
-	if tid <= 0 || tgid == 0 || tgid < -1 || sig != 0 && !arch.ValidSignal(sig) {
+	tid := int32(a[0])
+	if tid <= 0 {
 		return 0, unix.EINVAL
 	}
+	return tkill(t, 0, tid, int(a[1]))
+}
+
+// tkill sends sig to thread tid (of process tgid, or of any with tgid 0).
+// As Linux's do_send_specific, the target is looked up before the signal
+// is checked: a bad signal to a thread that does not exist is ESRCH.
+func tkill(t *kernel.Task, tgid, tid int32, sig int) (uint64, error) {
 	info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_TKILL, Pid: t.PID(), Uid: t.Credentials().UID}
 	return 0, t.Kernel().Tkill(tgid, tid, &info)
 }
 
 func sysRtSigqueueinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return sigqueue(t, -1, int32(a[0]), int(a[1]), a[2])
+	return sigqueue(t, 0, int32(a[0]), int(a[1]), a[2])
 }
 
 func sysRtTgsigqueueinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return sigqueue(t, int32(a[0]), int32(a[1]), int(a[2]), a[3])
 }
 
+// sigqueue is rt_sigqueueinfo (tgid 0: id is a process) and
+// rt_tgsigqueueinfo (id is a thread of process tgid), with Linux's checks
+// in Linux's order: the siginfo is copied in first, then the ids, the
+// claim to be the kernel, the target's existence and only then the signal.
 func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64, error) {
-	if !arch.ValidSignal(sig) {
-		return 0, unix.EINVAL
-	}
 	var b [arch.SignalInfoSize]byte
 	if err := t.CopyIn(infoAddr, b[:]); err != nil {
 		return 0, err
@@ -211,12 +220,23 @@ func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64,
 	var info arch.SignalInfo
 	info.Decode(b[:])
 	info.Signo = int32(sig)
-	// Only the kernel may claim to be the kernel (si_code >= 0) when
-	// signalling someone else.
-	if (info.Code >= 0 || info.Code == arch.SI_TKILL) && id != t.PID() {
+	if tgid != 0 && (tgid <= 0 || id <= 0) {
+		return 0, unix.EINVAL
+	}
+	// Only the kernel may claim to be the kernel (si_code >= 0), or
+	// tkill, when signalling someone else: Linux compares with the
+	// calling thread's id.
+	if (info.Code >= 0 || info.Code == arch.SI_TKILL) && id != t.TID() {
 		return 0, unix.EPERM
 	}
-	if tgid == -1 {
+	if tgid == 0 {
+		// One process: not kill's process groups or "everyone".
+		if id <= 0 {
+			return 0, unix.ESRCH
+		}
+		if !arch.ValidSignal(sig) && t.Kernel().ThreadGroupByPID(id) != nil {
+			return 0, unix.EINVAL
+		}
 		return 0, t.Kernel().Kill(t, id, &info)
 	}
 	return 0, t.Kernel().Tkill(tgid, id, &info)
