@@ -187,6 +187,8 @@ func cmdRun(args []string) (int, error) {
 	fs.SetOutput(io.Discard)
 	var c commonFlags
 	c.register(fs)
+	var rf runFlags
+	rf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(os.Stdout)
@@ -195,6 +197,9 @@ func cmdRun(args []string) (int, error) {
 			return 0, nil
 		}
 		return 0, usageError{err.Error()}
+	}
+	if err := rf.parse(); err != nil {
+		return 0, err
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -217,8 +222,15 @@ func cmdRun(args []string) (int, error) {
 		return 0, err
 	}
 	console := dev.NewHostStream(0, "/dev/console")
+	binds, err := rf.mounts.open(k.MemFile)
+	if err != nil {
+		return 0, err
+	}
 	root, inside, err := buildRootFS(k, c.rootfs, prog, console, nil, c.etc)
 	if err != nil {
+		return 0, err
+	}
+	if err := rf.mounts.mount(k, root.Root(), binds); err != nil {
 		return 0, err
 	}
 	files, err := stdioFiles(false)

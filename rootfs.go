@@ -52,7 +52,10 @@ func (t devptsType) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string)
 //
 // The console is uk's host stdio: a terminal with a line discipline and
 // ptys when term is set (uk boot), else the plain host stream (uk run).
-func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console) (*vfs.VFS, vfs.Path) {
+//
+// rootFS is the root filesystem (of type rootType); nil makes an empty
+// tmpfs.
+func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console, rootFS vfs.Filesystem, rootType string) (*vfs.VFS, vfs.Path) {
 	mf := k.MemFile
 	v := vfs.New()
 	v.RegisterType("tmpfs", tmpfs.Type{MF: mf})
@@ -69,7 +72,10 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console)
 		dev.RegisterStandard(v.Devices, console)
 	}
 	v.OpenFIFO = pipe.NewFIFORegistry().Open
-	root := v.MountRoot(tmpfs.New(mf, tmpfs.Options{RootMode: 0o755}), "rootfs", "rootfs", 0)
+	if rootFS == nil {
+		rootFS, rootType = tmpfs.New(mf, tmpfs.Options{RootMode: 0o755}), "rootfs"
+	}
+	root := v.MountRoot(rootFS, rootType, "rootfs", 0)
 	k.VFS = v
 	return v, root
 }
@@ -77,31 +83,59 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console)
 // buildRootFS makes the sandbox's filesystem and returns init's root and
 // working directory and the path of prog inside the sandbox.
 //
-// With rootfs (a directory, or a cpio archive, optionally gzipped) the
-// root is a copy of it and prog is a path inside it; /proc, /dev and /sys
-// are mounted where the tree has those directories. Without rootfs the
+// With rootfs a directory, the root is a live read-only view of it with
+// a writable layer private to the sandbox (hostfs.Overlay); with rootfs a
+// cpio archive (optionally gzipped), a copy of it. prog is then a path
+// inside it. /proc, /dev and /sys are mounted on the tree's directories,
+// which uk run makes where the tree has none, and /tmp too
+// (sandboxMounts). Without rootfs the
 // root holds /proc, /dev (devtmpfs, with /dev/shm and /dev/pts), /sys,
 // /tmp (mode 1777), /etc/passwd and /etc/group (root and nobody), and the
 // host file prog copied in at its absolute host path (returned) and
 // linked at /bin/<basename>.
 func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.HostStream, term *tty.Console, etc map[string]string) (*vfs.FSContext, string, error) {
-	v, root := newSandboxVFS(k, console, term)
-	ctx := setupCtx{}
-	at := vfs.At{Root: root, Dir: root}
+	var (
+		rootFS   vfs.Filesystem
+		rootType string
+		isDir    bool
+	)
 	if rootfs != "" {
 		st, err := os.Stat(rootfs)
 		if err != nil {
 			return nil, "", fmt.Errorf("--rootfs: %w", err)
 		}
-		if st.IsDir() {
-			err = initramfs.CopyHostDir(v, root, rootfs)
-		} else {
-			err = initramfs.LoadFile(v, root, rootfs)
+		if isDir = st.IsDir(); isDir {
+			if rootFS, err = hostRoot(k.MemFile, rootfs); err != nil {
+				return nil, "", fmt.Errorf("--rootfs: %w", err)
+			}
+			rootType = "overlay"
 		}
-		if err != nil {
-			return nil, "", fmt.Errorf("--rootfs %s: %w", rootfs, err)
+	}
+	v, root := newSandboxVFS(k, console, term, rootFS, rootType)
+	ctx := setupCtx{}
+	at := vfs.At{Root: root, Dir: root}
+	if rootfs != "" {
+		if !isDir {
+			if err := initramfs.LoadFile(v, root, rootfs); err != nil {
+				return nil, "", fmt.Errorf("--rootfs %s: %w", rootfs, err)
+			}
 		}
-		for _, m := range []struct{ dir, typ string }{{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"}} {
+		for _, m := range []struct{ dir, typ string }{{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"}, {"/tmp", "tmpfs"}} {
+			if term == nil {
+				// uk run's sandbox always has them (a booted init
+				// mounts what it wants itself).
+				mode := uint32(0o555)
+				if m.typ == "tmpfs" {
+					mode = 0o1777
+				} else if m.typ == "devtmpfs" {
+					mode = 0o755
+				}
+				if err := v.MkdirAt(ctx, at, m.dir, mode); err != nil && err != unix.EEXIST {
+					return nil, "", fmt.Errorf("mkdir %s: %w", m.dir, err)
+				}
+			} else if m.typ == "tmpfs" {
+				continue
+			}
 			p, err := v.Resolve(ctx, at, m.dir, 0)
 			if err != nil || !p.Dentry.IsDir() {
 				continue

@@ -57,6 +57,8 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 		mp = r
 	} else if m, ok := d.Impl().(memmap.Mappable); ok {
 		mp = m
+	} else if m, ok := d.Impl().(MappableSource); ok {
+		mp = m.Mappable()
 	} else {
 		return nil, unix.ENODEV
 	}

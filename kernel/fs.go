@@ -126,13 +126,24 @@ type inodeReader struct {
 	mu sync.Mutex
 }
 
-// Mappable returns the pages of a tmpfs file, for the loader to map
-// segments instead of copying them; nil for other files.
+// Mappable returns the pages of a tmpfs file, or of a file that offers
+// them (a host file's page cache), for the loader to map segments instead
+// of copying them; nil for other files.
 func (r *inodeReader) Mappable() memmap.Mappable {
 	if reg, ok := r.ino.(*tmpfs.Regular); ok {
 		return reg
 	}
+	if m, ok := r.ino.(MappableSource); ok {
+		return m.Mappable()
+	}
 	return nil
+}
+
+// MappableSource is implemented by inodes and open files whose pages live
+// in the memory file behind another object (a host file's page cache, an
+// overlay file's current layer): mmap and the loader map that object.
+type MappableSource interface {
+	Mappable() memmap.Mappable
 }
 
 // ReadAt implements io.ReaderAt.

@@ -1,0 +1,428 @@
+package hostfs
+
+import (
+	"bytes"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/vfs"
+	"uk/kernel/memmap"
+)
+
+// readAhead is how many pages a fault of a host file reads at once: the
+// mm maps ahead the pages a file already has, so one fault fills a run.
+const readAhead = 16
+
+// File is a host regular file. It is a memmap.Mappable whose pages are a
+// cache of the host file in the memory file: filled from the host on
+// fault, shared by every mapping, and given back (after no mapping is
+// left, so no address space can reach them) when the last mapping goes.
+// On a writable tree the cache is also what read and write see while it
+// exists, and what mappings wrote goes back to the host when the last
+// mapping goes and at fsync.
+type File struct {
+	node
+	hdev, hino uint64
+
+	cmu   sync.Mutex
+	pages map[uint64]int64 // page index → memory-file offset; protected by cmu
+	cfd   int              // host fd the cache is filled from, -1 without cache; protected by cmu
+	csize int64            // the file size the cache knows; protected by cmu
+	maps  memmap.MapperSet
+}
+
+var (
+	_ memmap.Mappable   = (*File)(nil)
+	_ memmap.PagePeeker = (*File)(nil)
+)
+
+// SetStat implements vfs.Inode: a size change also cuts the cache.
+func (f *File) SetStat(ctx vfs.Context, req vfs.SetStat) error {
+	if err := f.node.SetStat(ctx, req); err != nil {
+		return err
+	}
+	if req.Mask&unix.STATX_SIZE != 0 {
+		f.truncated(req.Size)
+	}
+	return nil
+}
+
+// openHost opens the host file with the given access mode.
+func (f *File) openHost(acc int) (int, error) {
+	parent, name := f.where()
+	var fd int
+	err := parent.withFD(func(pfd int) error {
+		var err error
+		fd, err = openChild(pfd, name, acc)
+		return err
+	})
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Dev != f.hdev || st.Ino != f.hino {
+		unix.Close(fd)
+		return -1, unix.ESTALE
+	}
+	return fd, nil
+}
+
+// Open implements vfs.Inode: a description with its own host fd.
+func (f *File) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+	acc := int(flags & unix.O_ACCMODE)
+	if acc == unix.O_ACCMODE {
+		acc = unix.O_RDWR
+	}
+	if acc != unix.O_RDONLY && !f.fs.writable {
+		return nil, vfs.FileOptions{}, unix.EROFS
+	}
+	fd, err := f.openHost(acc)
+	if err != nil {
+		return nil, vfs.FileOptions{}, err
+	}
+	return &openFile{f: f, fd: fd}, vfs.FileOptions{Seekable: true}, nil
+}
+
+// Mappable returns the file's pages for mmap and the ELF loader.
+func (f *File) Mappable() memmap.Mappable { return f }
+
+// openCacheLocked opens the fd the cache is filled from.
+func (f *File) openCacheLocked() error {
+	if f.cfd >= 0 {
+		return nil
+	}
+	fd, err := f.openHost(unix.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	f.cfd, f.csize = fd, st.Size
+	if f.pages == nil {
+		f.pages = make(map[uint64]int64)
+	}
+	return nil
+}
+
+// PageAt implements memmap.Mappable: the cached page, read from the host
+// (with the pages after it, up to readAhead) if it is not cached yet. A
+// page past the end of the file is EFAULT (SIGBUS for the fault).
+func (f *File) PageAt(index uint64) (int64, error) {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	if err := f.openCacheLocked(); err != nil {
+		return 0, unix.EIO
+	}
+	npages := uint64((f.csize + arch.PageMask) >> arch.PageShift)
+	if index >= npages {
+		return 0, unix.EFAULT
+	}
+	if p, ok := f.pages[index]; ok {
+		return p, nil
+	}
+	var idx []uint64
+	for i := index; i < npages && i < index+readAhead; i++ {
+		if _, ok := f.pages[i]; ok {
+			break
+		}
+		idx = append(idx, i)
+	}
+	offs, err := f.fs.mf.Allocate(len(idx))
+	if err != nil {
+		return 0, unix.ENOMEM
+	}
+	// One sendfile per run of contiguous memory-file pages: the host
+	// kernel moves the bytes, none pass through uk.
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && offs[j] == offs[i]+int64(j-i)*arch.PageSize {
+			j++
+		}
+		src := int64(idx[i]) << arch.PageShift
+		n := min(int64(j-i)<<arch.PageShift, f.csize-src)
+		if err := f.fs.mf.CopyFromFile(offs[i], f.cfd, src, n); err != nil {
+			// A file shrunk on the host under us: what is missing reads
+			// as zeros, as the pages were zeroed when allocated.
+			_ = err
+		}
+		i = j
+	}
+	for i, x := range idx {
+		f.pages[x] = offs[i]
+	}
+	return f.pages[index], nil
+}
+
+// PeekPage implements memmap.PagePeeker.
+func (f *File) PeekPage(index uint64) (int64, bool) {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	p, ok := f.pages[index]
+	return p, ok && index < uint64((f.csize+arch.PageMask)>>arch.PageShift)
+}
+
+// AddMapping implements memmap.Mappable.
+func (f *File) AddMapping(m memmap.Mapper) { f.maps.Add(m) }
+
+// RemoveMapping implements memmap.Mappable: the last mapping gives the
+// cache back. No mapper is left to invalidate, and one added since then
+// finds the cache already empty (both hold cmu).
+func (f *File) RemoveMapping(m memmap.Mapper) {
+	if f.maps.Remove(m) > 0 {
+		return
+	}
+	f.cmu.Lock()
+	if f.maps.Count() > 0 {
+		f.cmu.Unlock()
+		return
+	}
+	if f.fs.writable {
+		f.writeBackLocked()
+	}
+	dead := make([]int64, 0, len(f.pages))
+	for _, p := range f.pages {
+		dead = append(dead, p)
+	}
+	f.pages = nil
+	if f.cfd >= 0 {
+		unix.Close(f.cfd)
+		f.cfd = -1
+	}
+	f.cmu.Unlock()
+	if len(dead) > 0 {
+		f.fs.mf.DecRef(dead...)
+	}
+}
+
+// writeBackLocked writes to the host every cached page whose contents
+// differ from it: what shared mappings wrote.
+func (f *File) writeBackLocked() {
+	if f.cfd < 0 || len(f.pages) == 0 {
+		return
+	}
+	wfd, err := f.openHost(unix.O_WRONLY)
+	if err != nil {
+		return
+	}
+	defer unix.Close(wfd)
+	buf := make([]byte, arch.PageSize)
+	for idx, p := range f.pages {
+		off := int64(idx) << arch.PageShift
+		n := int(min(arch.PageSize, f.csize-off))
+		if n <= 0 {
+			continue
+		}
+		mem := f.fs.mf.Bytes(p, n)
+		m, _ := unix.Pread(f.cfd, buf[:n], off)
+		if m == n && bytes.Equal(buf[:n], mem) {
+			continue
+		}
+		_, _ = unix.Pwrite(wfd, mem, off)
+	}
+}
+
+// truncated cuts the cache at size after the host file was truncated:
+// the pages past the end leave every mapping before they are freed.
+func (f *File) truncated(size int64) {
+	f.cmu.Lock()
+	if f.cfd < 0 {
+		f.cmu.Unlock()
+		return
+	}
+	first := uint64((size + arch.PageMask) >> arch.PageShift)
+	var dead []int64
+	if size < f.csize {
+		for idx, p := range f.pages {
+			if idx >= first {
+				dead = append(dead, p)
+				delete(f.pages, idx)
+			}
+		}
+		if in := size & arch.PageMask; in != 0 {
+			if p, ok := f.pages[uint64(size>>arch.PageShift)]; ok {
+				f.fs.mf.Zero(p+in, int(arch.PageSize-in))
+			}
+		}
+	}
+	shrunk := size < f.csize
+	f.csize = size
+	f.cmu.Unlock()
+	if shrunk {
+		f.maps.Invalidate(f, first, ^uint64(0), true)
+	}
+	if len(dead) > 0 {
+		f.fs.mf.DecRef(dead...)
+	}
+}
+
+// readAt reads through the cache where it has pages (writable trees,
+// where mappings may have written them), else from the host fd.
+func (f *File) readAt(fd int, dst []byte, off int64) (int, error) {
+	if f.fs.writable {
+		f.cmu.Lock()
+		if len(f.pages) > 0 {
+			defer f.cmu.Unlock()
+			n := 0
+			for n < len(dst) {
+				pos := off + int64(n)
+				if pos >= f.csize {
+					break
+				}
+				in := pos & arch.PageMask
+				chunk := int(min(int64(arch.PageSize-in), int64(len(dst)-n), f.csize-pos))
+				if p, ok := f.pages[uint64(pos>>arch.PageShift)]; ok {
+					copy(dst[n:n+chunk], f.fs.mf.Bytes(p+in, chunk))
+				} else if m, err := preadFull(fd, dst[n:n+chunk], pos); err != nil || m < chunk {
+					return n + m, err
+				}
+				n += chunk
+			}
+			return n, nil
+		}
+		f.cmu.Unlock()
+	}
+	return preadFull(fd, dst, off)
+}
+
+// preadFull reads until dst is full or the file ends.
+func preadFull(fd int, dst []byte, off int64) (int, error) {
+	n := 0
+	for n < len(dst) {
+		m, err := unix.Pread(fd, dst[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// wrote keeps the cache in step with a write to the host.
+func (f *File) wrote(src []byte, off int64) {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	if f.cfd < 0 {
+		return
+	}
+	for n := 0; n < len(src); {
+		pos := off + int64(n)
+		in := pos & arch.PageMask
+		chunk := int(min(int64(arch.PageSize-in), int64(len(src)-n)))
+		if p, ok := f.pages[uint64(pos>>arch.PageShift)]; ok {
+			copy(f.fs.mf.Bytes(p+in, chunk), src[n:n+chunk])
+		}
+		n += chunk
+	}
+	if end := off + int64(len(src)); end > f.csize {
+		f.csize = end
+	}
+}
+
+// openFile is an open description of a host file, with its own host fd.
+type openFile struct {
+	vfs.FileBase
+	f  *File
+	fd int
+}
+
+// Mappable returns the file's pages for mmap.
+func (o *openFile) Mappable() memmap.Mappable { return o.f }
+
+// Read implements vfs.FileImpl.
+func (o *openFile) Read(_ vfs.Context, _ *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	return o.f.readAt(o.fd, dst, off)
+}
+
+// Write implements vfs.FileImpl (writable trees only: a description of a
+// read-only tree is never writable).
+func (o *openFile) Write(_ vfs.Context, _ *vfs.FileDescription, src []byte, off int64) (int, error) {
+	if !o.f.fs.writable {
+		return 0, unix.EBADF
+	}
+	if off == vfs.AppendOffset {
+		var st unix.Stat_t
+		if err := unix.Fstat(o.fd, &st); err != nil {
+			return 0, err
+		}
+		off = st.Size
+	}
+	n := 0
+	for n < len(src) {
+		m, err := unix.Pwrite(o.fd, src[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if n > 0 {
+				break
+			}
+			return 0, err
+		}
+		n += m
+	}
+	o.f.wrote(src[:n], off)
+	return n, nil
+}
+
+// Seek implements vfs.FileImpl; SEEK_DATA and SEEK_HOLE ask the host.
+func (o *openFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64, whence int) (int64, error) {
+	if whence == unix.SEEK_DATA || whence == unix.SEEK_HOLE {
+		return unix.Seek(o.fd, off, whence)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(o.fd, &st); err != nil {
+		return 0, err
+	}
+	return vfs.GenericSeek(cur, off, whence, st.Size)
+}
+
+// Stat implements vfs.FileImpl from the open host file (it may have lost
+// its name).
+func (o *openFile) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(o.fd, &st); err != nil {
+		return vfs.Stat{}, err
+	}
+	return o.f.fs.convert(&st), nil
+}
+
+// Truncate implements vfs.FileImpl.
+func (o *openFile) Truncate(_ vfs.Context, _ *vfs.FileDescription, size int64) error {
+	if !o.f.fs.writable {
+		return unix.EINVAL
+	}
+	if err := unix.Ftruncate(o.fd, size); err != nil {
+		return err
+	}
+	o.f.truncated(size)
+	return nil
+}
+
+// Fsync implements vfs.FileImpl: what mappings wrote, then the host's
+// fsync.
+func (o *openFile) Fsync(vfs.Context, *vfs.FileDescription) error {
+	if o.f.fs.writable {
+		o.f.cmu.Lock()
+		o.f.writeBackLocked()
+		o.f.cmu.Unlock()
+		return unix.Fsync(o.fd)
+	}
+	return nil
+}
+
+// Release implements vfs.FileImpl.
+func (o *openFile) Release() { unix.Close(o.fd) }

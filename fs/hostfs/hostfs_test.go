@@ -1,0 +1,430 @@
+package hostfs_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/hostfs"
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
+	"uk/kernel/memfile"
+	"uk/kernel/memmap"
+)
+
+// tree makes a host directory owned by the test:
+//
+//	a/f      "hello host\n"
+//	a/sub/g  "g\n"
+//	a/esc    symlink to /secret (absolute: outside the tree on the host)
+//	a/up     symlink to ../../../secret
+//	big      3 pages and a bit
+//
+// and, beside it (outside the tree), secret.
+func tree(t *testing.T) (dir, secret string) {
+	t.Helper()
+	base := t.TempDir()
+	dir = filepath.Join(base, "tree")
+	secret = filepath.Join(base, "secret")
+	must(t, os.MkdirAll(filepath.Join(dir, "a/sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "a/f"), []byte("hello host\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "a/sub/g"), []byte("g\n"), 0o644))
+	must(t, os.Symlink(secret, filepath.Join(dir, "a/esc")))
+	must(t, os.Symlink("../../../secret", filepath.Join(dir, "a/up")))
+	must(t, os.WriteFile(filepath.Join(dir, "big"), bytes.Repeat([]byte("0123456789abcdef"), 3*256+10), 0o644))
+	must(t, os.WriteFile(secret, []byte("TOP SECRET\n"), 0o600))
+	return dir, secret
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newMF(t *testing.T) *memfile.File {
+	mf, err := memfile.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	return mf
+}
+
+// mountOverlay serves dir read-only under a writable layer as a VFS root.
+func mountOverlay(t *testing.T, dir string) (*vfs.VFS, vfs.At, *memfile.File) {
+	mf := newMF(t)
+	lower, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lower.Close)
+	v := vfs.New()
+	root := v.MountRoot(hostfs.NewOverlay(lower, tmpfs.New(mf, tmpfs.Options{})), "overlay", "rootfs", 0)
+	return v, vfs.At{Root: root, Dir: root}, mf
+}
+
+// mountHost serves dir as the VFS root, writable or read-only.
+func mountHost(t *testing.T, dir string, writable bool) (*vfs.VFS, vfs.At) {
+	mf := newMF(t)
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf, Writable: writable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fs.Close)
+	v := vfs.New()
+	flags := uint64(0)
+	if !writable {
+		flags = unix.MS_RDONLY
+	}
+	root := v.MountRoot(fs, "hostfs", dir, flags)
+	return v, vfs.At{Root: root, Dir: root}
+}
+
+func readAll(t *testing.T, v *vfs.VFS, at vfs.At, path string) (string, error) {
+	t.Helper()
+	fd, err := v.OpenAt(vfstest.Root(), at, path, unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer fd.DecRef()
+	var out []byte
+	buf := make([]byte, 1000)
+	for {
+		n, err := fd.Read(vfstest.Root(), buf)
+		out = append(out, buf[:n]...)
+		if err != nil || n == 0 {
+			return string(out), err
+		}
+	}
+}
+
+func writeFile(t *testing.T, v *vfs.VFS, at vfs.At, path string, flags uint32, data string) error {
+	t.Helper()
+	fd, err := v.OpenAt(vfstest.Root(), at, path, unix.O_WRONLY|flags, 0o644)
+	if err != nil {
+		return err
+	}
+	defer fd.DecRef()
+	_, err = fd.Write(vfstest.Root(), []byte(data))
+	return err
+}
+
+func list(t *testing.T, v *vfs.VFS, at vfs.At, path string) []string {
+	t.Helper()
+	fd, err := v.OpenAt(vfstest.Root(), at, path, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer fd.DecRef()
+	var names []string
+	if err := fd.Getdents(vfstest.Root(), func(d vfs.Dirent) bool {
+		if d.Name != "." && d.Name != ".." {
+			names = append(names, d.Name)
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// hostUnchanged checks the host tree is as tree made it.
+func hostUnchanged(t *testing.T, dir, secret string) {
+	t.Helper()
+	for name, want := range map[string]string{"a/f": "hello host\n", "a/sub/g": "g\n"} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != want {
+			t.Errorf("host %s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if got, err := os.ReadFile(secret); err != nil || string(got) != "TOP SECRET\n" {
+		t.Errorf("host secret = %q, %v", got, err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "a"))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if fmt.Sprint(names) != "[esc f sub up]" {
+		t.Errorf("host a/ = %v, want [esc f sub up]", names)
+	}
+}
+
+// TestOverlayReadsHostAndKeepsChangesPrivate: the overlay shows the host
+// tree, and every kind of change stays in the sandbox.
+func TestOverlayReadsHostAndKeepsChangesPrivate(t *testing.T) {
+	dir, secret := tree(t)
+	v, at, _ := mountOverlay(t, dir)
+	ctx := vfstest.Root()
+	if got, err := readAll(t, v, at, "/a/f"); err != nil || got != "hello host\n" {
+		t.Fatalf("read /a/f = %q, %v", got, err)
+	}
+	if got := list(t, v, at, "/a"); fmt.Sprint(got) != "[esc f sub up]" {
+		t.Fatalf("ls /a = %v", got)
+	}
+	// A write copies the file up; the host keeps its bytes.
+	must(t, writeFile(t, v, at, "/a/f", unix.O_APPEND, "more\n"))
+	if got, _ := readAll(t, v, at, "/a/f"); got != "hello host\nmore\n" {
+		t.Errorf("after append /a/f = %q", got)
+	}
+	// O_TRUNC copies nothing.
+	must(t, writeFile(t, v, at, "/a/sub/g", unix.O_TRUNC, "new g"))
+	if got, _ := readAll(t, v, at, "/a/sub/g"); got != "new g" {
+		t.Errorf("after truncate /a/sub/g = %q", got)
+	}
+	// New files, directories, a rename of a host directory, removals.
+	must(t, writeFile(t, v, at, "/a/new", unix.O_CREAT, "n"))
+	must(t, v.MkdirAt(ctx, at, "/a/d", 0o755))
+	must(t, writeFile(t, v, at, "/a/d/x", unix.O_CREAT, "x"))
+	must(t, v.RenameAt2(ctx, at, "/a/sub", at, "/a/moved", 0))
+	if got, _ := readAll(t, v, at, "/a/moved/g"); got != "new g" {
+		t.Errorf("/a/moved/g = %q after renaming the host directory", got)
+	}
+	must(t, v.UnlinkAt(ctx, at, "/a/esc", 0))
+	if got := list(t, v, at, "/a"); fmt.Sprint(got) != "[d f moved new up]" {
+		t.Errorf("ls /a = %v", got)
+	}
+	if _, err := v.StatAt(ctx, at, "/a/sub", unix.AT_SYMLINK_NOFOLLOW); err != unix.ENOENT {
+		t.Errorf("stat of the renamed-away /a/sub = %v, want ENOENT", err)
+	}
+	// chmod keeps the data on the host: no copy.
+	must(t, v.ChmodAt(ctx, at, "/big", 0o600, 0))
+	if st, err := v.StatAt(ctx, at, "/big", 0); err != nil || st.Mode&0o777 != 0o600 || st.Size != 3*4096+160 {
+		t.Errorf("stat /big after chmod = %+v, %v", st, err)
+	}
+	// A directory removed and made again is empty (opaque).
+	must(t, v.UnlinkAt(ctx, at, "/a/moved/g", 0))
+	must(t, v.UnlinkAt(ctx, at, "/a/moved", unix.AT_REMOVEDIR))
+	must(t, v.MkdirAt(ctx, at, "/a/moved", 0o755))
+	if got := list(t, v, at, "/a/moved"); len(got) != 0 {
+		t.Errorf("a directory made again over a removed host one lists %v", got)
+	}
+	if err := v.UnlinkAt(ctx, at, "/a", unix.AT_REMOVEDIR); err != unix.ENOTEMPTY {
+		t.Errorf("rmdir of a host directory with host files = %v, want ENOTEMPTY", err)
+	}
+	hostUnchanged(t, dir, secret)
+	if st, err := os.Stat(filepath.Join(dir, "big")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("host big mode %v, %v after the sandbox's chmod", st.Mode(), err)
+	}
+}
+
+// TestSymlinksResolveInsideTheSandbox: links pointing out of the tree
+// (absolute, or through ..) resolve in the sandbox's namespace, never on
+// the host.
+func TestSymlinksResolveInsideTheSandbox(t *testing.T) {
+	dir, secret := tree(t)
+	for _, mode := range []string{"overlay", "ro", "rw"} {
+		t.Run(mode, func(t *testing.T) {
+			var v *vfs.VFS
+			var at vfs.At
+			if mode == "overlay" {
+				v, at, _ = mountOverlay(t, dir)
+			} else {
+				v, at = mountHost(t, dir, mode == "rw")
+			}
+			ctx := vfstest.Root()
+			if target, err := v.ReadlinkAt(ctx, at, "/a/esc"); err != nil || target != secret {
+				t.Errorf("readlink /a/esc = %q, %v", target, err)
+			}
+			for _, p := range []string{"/a/esc", "/a/up", "/../secret", "/a/../../secret", "a/sub/../../../secret"} {
+				if got, err := readAll(t, v, at, p); err != unix.ENOENT {
+					t.Errorf("read %s = %q, %v; want ENOENT (the host's %s is outside)", p, got, err, secret)
+				}
+			}
+			if mode == "rw" {
+				// Writing through an escaping link creates a file in the tree,
+				// never the host's target.
+				err := writeFile(t, v, at, "/a/up", unix.O_CREAT, "pwned")
+				if err == nil {
+					if _, err := os.Stat(filepath.Join(dir, "secret")); err != nil {
+						t.Errorf("write through /a/up succeeded but made nothing in the tree: %v", err)
+					}
+					os.Remove(filepath.Join(dir, "secret"))
+				}
+			}
+			hostUnchanged(t, dir, secret)
+		})
+	}
+}
+
+// TestReadOnlyHostRefusesChanges: a read-only tree cannot change the host.
+func TestReadOnlyHostRefusesChanges(t *testing.T) {
+	dir, secret := tree(t)
+	v, at := mountHost(t, dir, false)
+	ctx := vfstest.Root()
+	if err := writeFile(t, v, at, "/a/f", 0, "x"); err != unix.EROFS {
+		t.Errorf("open for writing = %v, want EROFS", err)
+	}
+	if err := writeFile(t, v, at, "/a/n", unix.O_CREAT, "x"); err != unix.EROFS {
+		t.Errorf("create = %v, want EROFS", err)
+	}
+	if err := v.UnlinkAt(ctx, at, "/a/f", 0); err != unix.EROFS {
+		t.Errorf("unlink = %v, want EROFS", err)
+	}
+	if err := v.RenameAt2(ctx, at, "/a/f", at, "/a/g", 0); err != unix.EROFS {
+		t.Errorf("rename = %v, want EROFS", err)
+	}
+	if err := v.ChmodAt(ctx, at, "/a/f", 0o777, 0); err != unix.EROFS {
+		t.Errorf("chmod = %v, want EROFS", err)
+	}
+	if err := v.TruncateAt(ctx, at, "/a/f", 0); err != unix.EROFS {
+		t.Errorf("truncate = %v, want EROFS", err)
+	}
+	// Even past the VFS's mount check, the filesystem itself refuses.
+	mf := newMF(t)
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	must(t, err)
+	defer fs.Close()
+	a, err := fs.HostRoot().Lookup(ctx, "a")
+	must(t, err)
+	f, err := a.(vfs.DirInode).Lookup(ctx, "f")
+	must(t, err)
+	if _, _, err := f.Open(ctx, unix.O_RDWR); err != unix.EROFS {
+		t.Errorf("inode open O_RDWR = %v, want EROFS", err)
+	}
+	if err := f.SetStat(ctx, vfs.SetStat{Mask: unix.STATX_SIZE}); err != unix.EROFS {
+		t.Errorf("inode truncate = %v, want EROFS", err)
+	}
+	if _, err := a.(vfs.DirInode).Create(ctx, "z", vfs.CreateOptions{Mode: unix.S_IFREG | 0o644}); err != unix.EROFS {
+		t.Errorf("inode create = %v, want EROFS", err)
+	}
+	for _, bad := range []string{"..", ".", "", "sub/../..", "/etc"} {
+		if _, err := a.(vfs.DirInode).Lookup(ctx, bad); err == nil {
+			t.Errorf("Lookup(%q) succeeded", bad)
+		}
+	}
+	hostUnchanged(t, dir, secret)
+}
+
+// TestWritableHost: a read-write tree's changes are on the host.
+func TestWritableHost(t *testing.T) {
+	dir, _ := tree(t)
+	v, at := mountHost(t, dir, true)
+	ctx := vfstest.Root()
+	must(t, writeFile(t, v, at, "/out.txt", unix.O_CREAT, "result\n"))
+	must(t, v.MkdirAt(ctx, at, "/o", 0o755))
+	must(t, v.RenameAt2(ctx, at, "/out.txt", at, "/o/r.txt", 0))
+	must(t, writeFile(t, v, at, "/o/r.txt", unix.O_APPEND, "more\n"))
+	if got, err := os.ReadFile(filepath.Join(dir, "o/r.txt")); err != nil || string(got) != "result\nmore\n" {
+		t.Errorf("host o/r.txt = %q, %v", got, err)
+	}
+	must(t, v.UnlinkAt(ctx, at, "/a/f", 0))
+	if _, err := os.Stat(filepath.Join(dir, "a/f")); !os.IsNotExist(err) {
+		t.Errorf("host a/f after unlink: %v", err)
+	}
+	// Set-id bits never reach the host.
+	must(t, v.ChmodAt(ctx, at, "/o/r.txt", 0o4755, 0))
+	if st, err := os.Stat(filepath.Join(dir, "o/r.txt")); err != nil || st.Mode()&os.ModeSetuid != 0 || st.Mode().Perm() != 0o755 {
+		t.Errorf("host o/r.txt mode %v, %v after chmod 4755", st.Mode(), err)
+	}
+	if err := v.MknodAt(ctx, at, "/o/null", unix.S_IFCHR|0o666, unix.Mkdev(1, 3)); err == nil {
+		t.Errorf("mknod of a device on the host succeeded")
+	}
+	// A listing sees what another host process adds, at the next rewind.
+	must(t, os.WriteFile(filepath.Join(dir, "o/ext"), nil, 0o644))
+	if got := list(t, v, at, "/o"); fmt.Sprint(got) != "[ext r.txt]" {
+		t.Errorf("ls /o = %v", got)
+	}
+}
+
+// mapper records invalidations (a fake MM).
+type mapper struct{ ranges [][2]uint64 }
+
+func (m *mapper) Invalidate(_ memmap.Mappable, first, end uint64, _ bool) {
+	m.ranges = append(m.ranges, [2]uint64{first, end})
+}
+
+// TestPageCache: a host file's pages come from the host, are shared, and
+// go back at the last unmapping.
+func TestPageCache(t *testing.T) {
+	dir, _ := tree(t)
+	mf := newMF(t)
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	must(t, err)
+	defer fs.Close()
+	ctx := vfstest.Root()
+	ino, err := fs.HostRoot().Lookup(ctx, "big")
+	must(t, err)
+	f := ino.(*hostfs.File)
+	want, _ := os.ReadFile(filepath.Join(dir, "big"))
+	m := &mapper{}
+	f.AddMapping(m)
+	var pages []int64
+	for i := uint64(0); i < 4; i++ {
+		off, err := f.PageAt(i)
+		if err != nil {
+			t.Fatalf("PageAt(%d): %v", i, err)
+		}
+		end := min(int((i+1)*4096), len(want))
+		page := mf.Bytes(off, 4096)
+		if !bytes.Equal(page[:end-int(i*4096)], want[i*4096:end]) {
+			t.Errorf("page %d differs from the host file", i)
+		}
+		if i == 3 && !bytes.Equal(page[end-int(i*4096):], make([]byte, 4096-(end-int(i*4096)))) {
+			t.Errorf("the tail of the last page is not zero")
+		}
+		pages = append(pages, off)
+	}
+	if _, err := f.PageAt(4); err != unix.EFAULT {
+		t.Errorf("PageAt past the end = %v, want EFAULT", err)
+	}
+	if p, ok := f.PeekPage(1); !ok || p != pages[1] {
+		t.Errorf("PeekPage(1) = %d, %v", p, ok)
+	}
+	m2 := &mapper{}
+	f.AddMapping(m2)
+	f.RemoveMapping(m)
+	if mf.RefCount(pages[0]) != 1 {
+		t.Errorf("page refs %d with a mapping left, want 1", mf.RefCount(pages[0]))
+	}
+	f.RemoveMapping(m2)
+	for _, p := range pages {
+		if mf.RefCount(p) != 0 {
+			t.Errorf("page %#x refs %d after the last unmapping, want 0", p, mf.RefCount(p))
+		}
+	}
+	if len(m.ranges)+len(m2.ranges) != 0 {
+		t.Errorf("a read-only file invalidated %v %v", m.ranges, m2.ranges)
+	}
+}
+
+// TestDirFDCacheBounded: a tree with more directories than uk keeps fds
+// for is walked and walked again correctly.
+func TestDirFDCacheBounded(t *testing.T) {
+	dir := t.TempDir()
+	const n = 700
+	for i := 0; i < n; i++ {
+		d := filepath.Join(dir, fmt.Sprintf("d%03d/e", i))
+		must(t, os.MkdirAll(d, 0o755))
+		must(t, os.WriteFile(filepath.Join(d, "f"), []byte(fmt.Sprint(i)), 0o644))
+	}
+	v, at := mountHost(t, dir, false)
+	before := countFDs(t)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < n; i++ {
+			if got, err := readAll(t, v, at, fmt.Sprintf("/d%03d/e/f", i)); err != nil || got != fmt.Sprint(i) {
+				t.Fatalf("round %d: d%03d/e/f = %q, %v", round, i, got, err)
+			}
+		}
+	}
+	if after := countFDs(t); after-before > 520 {
+		t.Errorf("%d fds open after walking %d directories twice", after-before, 2*n)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
