@@ -275,3 +275,36 @@ func TestHostileOOM(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileWork: no system call does work proportional to a number the
+// program chose. A million descriptors (most received 253 at a time with
+// SCM_RIGHTS, the rest by dup) fill the table in seconds, the last dups
+// as fast as the first (the linear lowest-free search took minutes);
+// RLIMIT_NOFILE stops at nr_open. On a file of 2^50 bytes, SEEK_DATA,
+// SEEK_HOLE, fallocate and hole punching answer at once, as on Linux's
+// tmpfs (compared with a native run on /dev/shm).
+func TestHostileWork(t *testing.T) {
+	prog := cProgram(t, "hostile_work")
+	native := runNative(t, prog, "sparse")
+	checkNative(t, native, 0)
+	if !strings.Contains(native.Stdout, "all in under a second: yes") {
+		t.Fatalf("natively the sparse file calls are slow:\n%s", native.Stdout)
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		t.Run("fds", func(t *testing.T) {
+			const want = "RLIMIT_NOFILE past nr_open: EPERM\nopen 1048576\nstopped by EMFILE\nlast/first: under 10\ndup into a hole: 10\n"
+			w := runUKWatched(t, platform, prog, runSpec{Args: []string{"fill", "1048576"}})
+			if w.Stdout != want || w.Code != 0 {
+				t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", w.Code, w.Stdout, want, clip(w.Stderr))
+			}
+			if w.Elapsed > 20*time.Second {
+				t.Errorf("a million descriptors took %v", w.Elapsed)
+			}
+			t.Logf("%v, peak RSS %d MiB; %s", w.Elapsed, w.MaxRSSKiB>>10, strings.TrimSpace(w.Stderr))
+		})
+		t.Run("sparse", func(t *testing.T) {
+			r := runUKSpec(t, platform, prog, runSpec{Args: []string{"sparse"}})
+			sameAsNative(t, native, r)
+		})
+	})
+}

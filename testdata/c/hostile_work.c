@@ -1,0 +1,158 @@
+/*
+ * hostile_work: system calls asked to do work proportional to a number the
+ * program chose rather than to what exists.
+ *
+ * What a safe kernel does: the cost of one call follows what the call
+ * finds (descriptors open, pages present), never the size of an empty
+ * range or of an almost-full table, and no call holds a lock through
+ * unbounded work: dup in a table of a million descriptors is as quick as
+ * in an empty one, lseek(SEEK_DATA) in a file of 2^50 bytes with no pages
+ * answers at once, fallocate of 2^50 bytes fails at once (ENOSPC), and
+ * RLIMIT_NOFILE cannot go past nr_open (1048576).
+ *
+ *   hostile_work dup N   raise RLIMIT_NOFILE to N and dup until EMFILE,
+ *                        timing the first and the last thousand dups (root)
+ *   hostile_work fill N  the same, but most descriptors arrive 253 at a
+ *                        time through SCM_RIGHTS (a million in seconds)
+ *   hostile_work sparse  huge sparse file on /dev/shm: lseek, fallocate
+ *                        (same output natively and under uk)
+ */
+#include "uktest.h"
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static double now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* receive253 passes 253 copies of fd 0 through the socket pair and
+ * receives them: 253 new descriptors for two system calls. It returns
+ * how many arrived (fewer at the limit, with MSG_CTRUNC). */
+static int receive253(int sv[2]) {
+	enum { N = 253 };
+	char data = 'x';
+	struct iovec iov = {&data, 1};
+	union {
+		char buf[CMSG_SPACE(N * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {0};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof u.buf;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(N * sizeof(int));
+	int *fds = (int *)CMSG_DATA(c);
+	for (int i = 0; i < N; i++)
+		fds[i] = 0;
+	if (sendmsg(sv[0], &m, 0) != 1)
+		return -1;
+	m.msg_controllen = sizeof u.buf;
+	if (recvmsg(sv[1], &m, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return 0;
+	return (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+}
+
+static int dups(long n, int fill) {
+	struct rlimit rl = {1048577, 1048577};
+	/* One past nr_open is refused. */
+	printf("RLIMIT_NOFILE past nr_open: %s\n", setrlimit(RLIMIT_NOFILE, &rl) ? errname(errno) : "0");
+	rl.rlim_cur = rl.rlim_max = n;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit %ld: %s (run as root)\n", n, errname(errno));
+		return 1;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		return 1;
+	long count = 5, err = 0;
+	double t0 = now(), first = 0, last = 0, lastStart = 0;
+	for (;;) {
+		if (fill && count > 1005 && count < n - 2000) {
+			int got = receive253(sv);
+			if (got <= 0) {
+				printf("FAIL: SCM_RIGHTS gave %d\n", got);
+				return 1;
+			}
+			count += got;
+			continue;
+		}
+		if (count == n - 1000)
+			lastStart = now();
+		int fd = dup(0);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		count++;
+		if (count == 1005)
+			first = now() - t0;
+	}
+	last = now() - lastStart;
+	printf("open %ld\n", count);
+	printf("stopped by %s\n", errname(err));
+	/* The last thousand dups searched a nearly full table; the first an
+	 * empty one. A linear search makes the last ones hundreds of times
+	 * slower. */
+	fprintf(stderr, "first 1000 dups: %.0f us, last 1000: %.0f us, all: %.1f s\n", first * 1e6, last * 1e6, now() - t0);
+	printf("last/first: %s\n", last < 10 * first ? "under 10" : "10 or more");
+	/* A hole at the bottom is found as fast. */
+	close(10);
+	printf("dup into a hole: %d\n", dup(0));
+	return 0;
+}
+
+static int sparse(void) {
+	const char *path = "/dev/shm/hostile_work_sparse";
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		printf("open: %s\n", errname(errno));
+		return 1;
+	}
+	unlink(path);
+	off_t huge = (off_t)1 << 50;
+	double t = now();
+	printf("ftruncate 2^50: %s\n", ftruncate(fd, huge) ? errname(errno) : "0");
+	off_t r = lseek(fd, 0, SEEK_DATA);
+	printf("SEEK_DATA empty: %s\n", r < 0 ? errname(errno) : "found");
+	r = lseek(fd, 12345, SEEK_HOLE);
+	printf("SEEK_HOLE: %lld\n", (long long)r);
+	pwrite(fd, "x", 1, huge / 2 + 100);
+	r = lseek(fd, 0, SEEK_DATA);
+	printf("SEEK_DATA: 2^49%+lld\n", (long long)(r - huge / 2));
+	r = lseek(fd, huge / 2, SEEK_HOLE);
+	printf("SEEK_HOLE after data: 2^49%+lld\n", (long long)(r - huge / 2));
+	r = lseek(fd, huge / 2 + 4096, SEEK_DATA);
+	printf("SEEK_DATA past the data: %s\n", r < 0 ? errname(errno) : "found");
+	printf("fallocate 2^50: %s\n", fallocate(fd, 0, 0, huge) ? errname(errno) : "0");
+	printf("fallocate KEEP_SIZE 2^50 at 2^50: %s\n",
+	       fallocate(fd, FALLOC_FL_KEEP_SIZE, huge, huge) ? errname(errno) : "0");
+	printf("fallocate ZERO_RANGE: %s\n", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, huge) ? errname(errno) : "0");
+	printf("PUNCH_HOLE 2^50: %s\n",
+	       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, huge) ? errname(errno) : "0");
+	r = lseek(fd, 0, SEEK_DATA);
+	printf("SEEK_DATA after the punch: %s\n", r < 0 ? errname(errno) : "found");
+	double took = now() - t;
+	printf("all in under a second: %s\n", took < 1 ? "yes" : "no");
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	if (argc >= 3 && !strcmp(argv[1], "dup"))
+		return dups(atol(argv[2]), 0);
+	if (argc >= 3 && !strcmp(argv[1], "fill"))
+		return dups(atol(argv[2]), 1);
+	if (argc >= 2 && !strcmp(argv[1], "sparse"))
+		return sparse();
+	return 2;
+}
