@@ -20,6 +20,11 @@
 //     O_APPEND); streams get -1.
 //   - Waiter/Queue/EventMask/NewChannelWaiter: readiness for poll/epoll
 //     and blocking I/O.
+//   - Blocker (NewBlocker, SetDeadline, Wait/WaitReleasing, Sleep, Done):
+//     the one wait loop of every blocking file operation: register on the
+//     queue, check again, sleep until an event, the deadline (ETIMEDOUT)
+//     or a signal (ctx.Block's error). net/socket.Blocker adds the socket
+//     errors; vfstest.BlockCtx scripts Block for its tests.
 //   - FDTable: Install, InstallAt, Get (+ref), Remove, Close, Dup, DupFD,
 //     Dup2, Dup3, SetCloexec, Cloexec, Fork, CloseOnExec, CloseRange,
 //     CloseAll, ForEach, Count; RLIMIT_NOFILE passed per call.
