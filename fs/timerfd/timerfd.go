@@ -243,29 +243,18 @@ func (f *File) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int6
 	if len(dst) < 8 {
 		return 0, unix.EINVAL
 	}
-	var w *vfs.Waiter
-	var ch <-chan struct{}
-	defer func() {
-		if w != nil {
-			f.q.Unregister(w)
-		}
-	}()
+	b := vfs.NewBlocker(vfs.EventIn)
+	defer b.Done()
 	f.mu.Lock()
 	for f.ticks == 0 {
 		if fd.NonBlocking() {
 			f.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(vfs.EventIn)
-			f.q.Register(w)
-			continue
-		}
-		f.mu.Unlock()
-		if err := ctx.Block(ch); err != nil {
+		if err := b.WaitReleasing(ctx, &f.mu, &f.q); err != nil {
+			f.mu.Unlock()
 			return 0, err
 		}
-		f.mu.Lock()
 	}
 	f.catchUpLocked()
 	n := f.ticks
