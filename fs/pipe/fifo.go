@@ -86,20 +86,16 @@ func (f *FIFO) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOption
 // partner has opened since (even if it has closed again), as Linux's
 // wait_for_partner.
 func (p *Pipe) waitCounter(ctx vfs.Context, c *uint64, start uint64) error {
-	w, ch := vfs.NewChannelWaiter(allEvents &^ eventFree)
-	p.openQ.Register(w)
-	defer p.openQ.Unregister(w)
-	for {
-		p.mu.Lock()
-		done := *c != start
-		p.mu.Unlock()
-		if done {
-			return nil
-		}
-		if err := ctx.Block(ch); err != nil {
+	b := vfs.NewBlocker(allEvents &^ eventFree)
+	defer b.Done()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for *c == start {
+		if err := b.WaitReleasing(ctx, &p.mu, &p.openQ); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 func (p *Pipe) idle() bool {

@@ -180,13 +180,8 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var ch <-chan struct{}
-	var w *vfs.Waiter
-	defer func() {
-		if w != nil {
-			p.rq.Unregister(w)
-		}
-	}()
+	b := vfs.NewBlocker(readEvents | vfs.EventHUp | vfs.EventErr)
+	defer b.Done()
 	ret := 0
 	p.mu.Lock()
 	for {
@@ -219,16 +214,10 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 			p.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(readEvents | vfs.EventHUp | vfs.EventErr)
-			p.rq.Register(w)
-			continue // recheck: a write may have come in meanwhile
-		}
-		p.mu.Unlock()
-		if err := ctx.Block(ch); err != nil {
+		if err := b.WaitReleasing(ctx, &p.mu, &p.rq); err != nil {
+			p.mu.Unlock()
 			return 0, err
 		}
-		p.mu.Lock()
 	}
 	if ret > 0 {
 		p.atime = time.Now()
@@ -245,13 +234,8 @@ func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, e
 	if len(src) == 0 {
 		return 0, nil
 	}
-	var ch <-chan struct{}
-	var w *vfs.Waiter
-	defer func() {
-		if w != nil {
-			p.wq.Unregister(w)
-		}
-	}()
+	b := vfs.NewBlocker(writeEvents | vfs.EventErr | vfs.EventHUp)
+	defer b.Done()
 	ret := 0
 	var err error
 	p.mu.Lock()
@@ -290,16 +274,11 @@ func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, e
 			}
 			break
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(writeEvents | vfs.EventErr | vfs.EventHUp)
-			p.wq.Register(w)
-			continue
-		}
 		p.mu.Unlock()
 		if ret > 0 {
 			p.rq.Notify(readEvents) // let readers make room
 		}
-		if berr := ctx.Block(ch); berr != nil {
+		if berr := b.Wait(ctx, &p.wq); berr != nil {
 			if ret == 0 {
 				return 0, berr
 			}

@@ -32,13 +32,8 @@ func (p *Pipe) Peek(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var w *vfs.Waiter
-	var ch <-chan struct{}
-	defer func() {
-		if w != nil {
-			p.rq.Unregister(w)
-		}
-	}()
+	b := vfs.NewBlocker(readEvents | vfs.EventHUp)
+	defer b.Done()
 	p.mu.Lock()
 	for p.empty() {
 		if p.writers == 0 {
@@ -49,16 +44,10 @@ func (p *Pipe) Peek(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 			p.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(readEvents | vfs.EventHUp)
-			p.rq.Register(w)
-			continue
-		}
-		p.mu.Unlock()
-		if err := ctx.Block(ch); err != nil {
+		if err := b.WaitReleasing(ctx, &p.mu, &p.rq); err != nil {
+			p.mu.Unlock()
 			return 0, err
 		}
-		p.mu.Lock()
 	}
 	n := 0
 	for i := p.tail; i != p.head && n < len(dst); i++ {
@@ -126,14 +115,8 @@ func transfer(ctx vfs.Context, src, dst *Pipe, n int, nonblock, consume bool) (i
 	if n <= 0 {
 		return 0, nil
 	}
-	var ch <-chan struct{}
-	var w *vfs.Waiter
-	defer func() {
-		if w != nil {
-			src.rq.Unregister(w)
-			dst.wq.Unregister(w)
-		}
-	}()
+	b := vfs.NewBlocker(allEvents &^ eventFree)
+	defer b.Done()
 	for {
 		lock2(src, dst)
 		wait := false
@@ -167,13 +150,7 @@ func transfer(ctx vfs.Context, src, dst *Pipe, n int, nonblock, consume bool) (i
 		if nonblock {
 			return 0, unix.EAGAIN
 		}
-		if w == nil {
-			w, ch = vfs.NewChannelWaiter(allEvents &^ eventFree)
-			src.rq.Register(w)
-			dst.wq.Register(w)
-			continue // recheck with the waiter in place
-		}
-		if err := ctx.Block(ch); err != nil {
+		if err := b.Wait(ctx, &src.rq, &dst.wq); err != nil {
 			return 0, err
 		}
 	}
