@@ -22,31 +22,22 @@ func (ep *Epoll) Wait(ctx vfs.Context, max int, timeout time.Duration) ([]Event,
 	if evs := ep.collect(max); len(evs) > 0 || timeout == 0 {
 		return evs, nil
 	}
-	ch := make(chan struct{}, 1)
-	poke := func() {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-	w := &vfs.Waiter{Mask: vfs.EventIn | vfs.EventRdNorm, Callback: func(vfs.EventMask) { poke() }}
-	ep.q.Register(w)
-	defer ep.q.Unregister(w)
-	var deadline time.Time
+	b := vfs.NewBlocker(vfs.EventIn | vfs.EventRdNorm)
+	defer b.Done()
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-		t := time.AfterFunc(timeout, poke)
-		defer t.Stop()
+		b.SetDeadline(time.Now().Add(timeout))
 	}
 	for {
-		if evs := ep.collect(max); len(evs) > 0 || timeout == 0 {
-			return evs, nil
-		}
-		if timeout > 0 && !time.Now().Before(deadline) {
-			return nil, nil
-		}
-		if err := ctx.Block(ch); err != nil {
+		// The first Wait registers on ep's queue: check again after it.
+		switch err := b.Wait(ctx, &ep.q); err {
+		case nil:
+		case unix.ETIMEDOUT:
+			return ep.collect(max), nil // a last look, as ep_poll
+		default:
 			return nil, err
+		}
+		if evs := ep.collect(max); len(evs) > 0 {
+			return evs, nil
 		}
 	}
 }

@@ -162,16 +162,14 @@ func wait(ctx vfs.Context, regs []registration, timeout time.Duration, scan func
 	if n := scan(); n > 0 || timeout == 0 {
 		return n, nil
 	}
-	ch := make(chan struct{}, 1)
-	poke := func(vfs.EventMask) {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	b := vfs.NewBlocker(0) // no waiter of its own: one per file, below
+	defer b.Done()
+	if timeout > 0 {
+		b.SetDeadline(time.Now().Add(timeout))
 	}
 	ws := make([]vfs.Waiter, len(regs))
 	for i, r := range regs {
-		ws[i] = vfs.Waiter{Mask: r.mask, Callback: poke}
+		ws[i] = b.NewWaiter(r.mask)
 		r.file.EventRegister(&ws[i])
 	}
 	defer func() {
@@ -179,22 +177,17 @@ func wait(ctx vfs.Context, regs []registration, timeout time.Duration, scan func
 			r.file.EventUnregister(&ws[i])
 		}
 	}()
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-		t := time.AfterFunc(timeout, func() { poke(0) })
-		defer t.Stop()
-	}
 	for {
 		// Recheck after registering: a change between the first scan and
 		// the registration has no notification of its own.
 		if n := scan(); n > 0 {
 			return n, nil
 		}
-		if timeout > 0 && !time.Now().Before(deadline) {
-			return 0, nil
-		}
-		if err := ctx.Block(ch); err != nil {
+		switch err := b.Sleep(ctx, nil); err {
+		case nil:
+		case unix.ETIMEDOUT:
+			return scan(), nil // a last look, as Linux's do_poll
+		default:
 			return 0, err
 		}
 	}
