@@ -318,19 +318,27 @@ func (d *Dir) IterDirents(_ vfs.Context, off int64, emit func(vfs.Dirent) bool) 
 		d.mergeLocked(host)
 		d.mu.Unlock()
 	}
-	d.mu.Lock()
-	i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].off >= off })
-	batch := make([]vfs.Dirent, 0, len(d.ents)-i)
-	for _, e := range d.ents[i:] {
-		batch = append(batch, vfs.Dirent{Name: e.name, Ino: e.ino, Type: e.typ, Next: e.off + 1})
-	}
-	d.mu.Unlock()
-	for _, e := range batch {
-		if !emit(e) {
-			break
+	for {
+		d.mu.Lock()
+		i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].off >= off })
+		batch := make([]vfs.Dirent, 0, min(len(d.ents)-i, 64))
+		for _, e := range d.ents[i:] {
+			if len(batch) == cap(batch) {
+				break
+			}
+			batch = append(batch, vfs.Dirent{Name: e.name, Ino: e.ino, Type: e.typ, Next: e.off + 1})
 		}
+		d.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, e := range batch {
+			if !emit(e) {
+				return nil
+			}
+		}
+		off = batch[len(batch)-1].Next
 	}
-	return nil
 }
 
 // mergeLocked makes host the listing: names already listed keep their

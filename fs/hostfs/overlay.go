@@ -358,30 +358,39 @@ func (d *ovDir) IterDirents(ctx vfs.Context, off int64, emit func(vfs.Dirent) bo
 		ltyp uint8
 		next int64
 	}
-	d.mu.Lock()
-	i := sort.Search(len(d.list), func(i int) bool { return d.list[i].off >= off })
-	batch := make([]item, 0, len(d.list)-i)
-	for _, le := range d.list[i:] {
-		if !le.removed {
-			e := le.ent
-			batch = append(batch, item{e.name, e.ino, e.lino, e.ltyp, le.off + 1})
-		}
-	}
-	d.mu.Unlock()
-	for _, it := range batch {
-		ino, typ := it.lino, it.ltyp
-		if it.ino != nil {
-			st, err := it.ino.Stat(ctx)
-			if err != nil {
-				continue
+	// In chunks, so a listing read by many calls costs its length once.
+	for {
+		d.mu.Lock()
+		i := sort.Search(len(d.list), func(i int) bool { return d.list[i].off >= off })
+		batch := make([]item, 0, 64)
+		for _, le := range d.list[i:] {
+			if len(batch) == cap(batch) {
+				break
 			}
-			ino, typ = st.Ino, vfs.DirentType(st.Mode)
+			if !le.removed {
+				e := le.ent
+				batch = append(batch, item{e.name, e.ino, e.lino, e.ltyp, le.off + 1})
+			}
 		}
-		if !emit(vfs.Dirent{Name: it.name, Ino: ino, Type: typ, Next: it.next}) {
-			break
+		d.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
 		}
+		for _, it := range batch {
+			ino, typ := it.lino, it.ltyp
+			if it.ino != nil {
+				st, err := it.ino.Stat(ctx)
+				if err != nil {
+					continue
+				}
+				ino, typ = st.Ino, vfs.DirentType(st.Mode)
+			}
+			if !emit(vfs.Dirent{Name: it.name, Ino: ino, Type: typ, Next: it.next}) {
+				return nil
+			}
+		}
+		off = batch[len(batch)-1].next
 	}
-	return nil
 }
 
 // existsLocked reports whether name is a live name, asking the host if it
