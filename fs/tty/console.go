@@ -178,10 +178,13 @@ func (c *Console) followResize(ch chan os.Signal) {
 func (c *Console) reader() {
 	defer close(c.done)
 	buf := make([]byte, 4096)
-	var rw *readWaiter
+	// Not a task: no vfs.Context to Block with, so a plain waiter and a
+	// select with c.stop instead of a vfs.Blocker.
+	var w *vfs.Waiter
+	var room <-chan struct{}
 	defer func() {
-		if rw != nil {
-			c.t.roomQ.Unregister(rw.w)
+		if w != nil {
+			c.t.roomQ.Unregister(w)
 		}
 	}()
 	for {
@@ -211,13 +214,13 @@ func (c *Console) reader() {
 			if k > 0 || len(data) == 0 {
 				continue
 			}
-			if rw == nil {
-				rw = newReadWaiter(vfs.EventOut)
-				c.t.roomQ.Register(rw.w)
+			if w == nil {
+				w, room = vfs.NewChannelWaiter(vfs.EventOut)
+				c.t.roomQ.Register(w)
 				continue
 			}
 			select {
-			case <-rw.ch:
+			case <-room:
 			case <-c.stop:
 				return
 			}

@@ -42,40 +42,6 @@ func (f *ttyFile) hungUp() bool {
 // Release implements vfs.FileImpl.
 func (f *ttyFile) Release() { f.t.port.release() }
 
-// readWaiter is a waiter whose channel a timer can also fire.
-type readWaiter struct {
-	w     *vfs.Waiter
-	ch    chan struct{}
-	timer *time.Timer
-}
-
-func newReadWaiter(mask vfs.EventMask) *readWaiter {
-	r := &readWaiter{ch: make(chan struct{}, 1)}
-	r.w = &vfs.Waiter{Mask: mask, Callback: func(vfs.EventMask) { r.wake() }}
-	return r
-}
-
-func (r *readWaiter) wake() {
-	select {
-	case r.ch <- struct{}{}:
-	default:
-	}
-}
-
-// arm makes the waiter fire after d (replacing an earlier timer).
-func (r *readWaiter) arm(d time.Duration) {
-	if r.timer != nil {
-		r.timer.Stop()
-	}
-	r.timer = time.AfterFunc(d, r.wake)
-}
-
-func (r *readWaiter) stop() {
-	if r.timer != nil {
-		r.timer.Stop()
-	}
-}
-
 // Read implements vfs.FileImpl: canonical reads return at most one line;
 // noncanonical reads follow VMIN/VTIME.
 func (f *ttyFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
@@ -92,17 +58,12 @@ func (f *ttyFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ i
 		return 0, nil
 	}
 	var (
-		rw       *readWaiter
+		b        = vfs.NewBlocker(vfs.EventIn | vfs.EventHUp)
 		copied   int
 		start    = time.Now()
-		deadline time.Time
+		deadline time.Time // VTIME's, once one is running
 	)
-	defer func() {
-		if rw != nil {
-			rw.stop()
-			t.rq.Unregister(rw.w)
-		}
-	}()
+	defer b.Done()
 	t.mu.Lock()
 	for {
 		if f.hungUpLocked() {
@@ -157,16 +118,11 @@ func (f *ttyFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ i
 			}
 			return 0, unix.EAGAIN
 		}
-		if rw == nil {
-			// Registered under t.mu: any later change notifies it.
-			rw = newReadWaiter(vfs.EventIn | vfs.EventHUp)
-			t.rq.Register(rw.w)
-		}
-		if !deadline.IsZero() {
-			rw.arm(time.Until(deadline))
-		}
+		// The first Wait registers; the loop checks again (and returns
+		// at the deadline, so ETIMEDOUT needs nothing of its own).
+		b.SetDeadline(deadline)
 		t.unlock()
-		if err := ctx.Block(rw.ch); err != nil {
+		if err := b.Wait(ctx, &t.rq); err != nil && err != unix.ETIMEDOUT {
 			if copied > 0 {
 				return copied, nil
 			}
@@ -188,12 +144,8 @@ func (f *ttyFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ 
 			return 0, err
 		}
 	}
-	var rw *readWaiter
-	defer func() {
-		if rw != nil {
-			t.rq.Unregister(rw.w)
-		}
-	}()
+	b := vfs.NewBlocker(vfs.EventOut | vfs.EventHUp)
+	defer b.Done()
 	written := 0
 	for written < len(src) {
 		t.mu.Lock()
@@ -236,12 +188,8 @@ func (f *ttyFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ 
 			}
 			return 0, unix.EAGAIN
 		}
-		if rw == nil {
-			rw = newReadWaiter(vfs.EventOut | vfs.EventHUp)
-			t.rq.Register(rw.w)
-		}
 		t.unlock()
-		if err := ctx.Block(rw.ch); err != nil {
+		if err := b.Wait(ctx, &t.rq); err != nil {
 			if written > 0 {
 				return written, nil
 			}

@@ -117,12 +117,8 @@ type masterFile struct {
 // open and everything was read.
 func (m *masterFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
 	p := m.p
-	var rw *readWaiter
-	defer func() {
-		if rw != nil {
-			p.masterQ.Unregister(rw.w)
-		}
-	}()
+	b := vfs.NewBlocker(vfs.EventIn | vfs.EventHUp)
+	defer b.Done()
 	for {
 		p.mu.Lock()
 		if len(p.toMaster) > 0 {
@@ -158,14 +154,8 @@ func (m *masterFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, 
 			p.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
-		if rw == nil {
-			rw = newReadWaiter(vfs.EventIn | vfs.EventHUp)
-			p.masterQ.Register(rw.w)
-			p.mu.Unlock()
-			continue // recheck with the waiter in place
-		}
 		p.mu.Unlock()
-		if err := ctx.Block(rw.ch); err != nil {
+		if err := b.Wait(ctx, &p.masterQ); err != nil {
 			return 0, err
 		}
 	}
@@ -174,12 +164,8 @@ func (m *masterFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, 
 // Write implements vfs.FileImpl: the bytes are the slave's input.
 func (m *masterFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ int64) (int, error) {
 	t := m.p.slave
-	var rw *readWaiter
-	defer func() {
-		if rw != nil {
-			t.roomQ.Unregister(rw.w)
-		}
-	}()
+	b := vfs.NewBlocker(vfs.EventOut)
+	defer b.Done()
 	written := 0
 	for written < len(src) {
 		n := t.input(src[written:])
@@ -193,12 +179,7 @@ func (m *masterFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte,
 			}
 			return 0, unix.EAGAIN
 		}
-		if rw == nil {
-			rw = newReadWaiter(vfs.EventOut)
-			t.roomQ.Register(rw.w)
-			continue
-		}
-		if err := ctx.Block(rw.ch); err != nil {
+		if err := b.Wait(ctx, &t.roomQ); err != nil {
 			if written > 0 {
 				return written, nil
 			}
