@@ -86,18 +86,10 @@ func (f *File) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int6
 	if len(dst) < 8 {
 		return 0, unix.EINVAL
 	}
-	b := vfs.NewBlocker(vfs.EventIn)
-	defer b.Done()
 	f.mu.Lock()
-	for f.count == 0 {
-		if fd.NonBlocking() {
-			f.mu.Unlock()
-			return 0, unix.EAGAIN
-		}
-		if err := b.WaitReleasing(ctx, &f.mu, &f.q); err != nil {
-			f.mu.Unlock()
-			return 0, err
-		}
+	if err := vfs.WaitUntil(ctx, &f.q, vfs.EventIn, &f.mu, fd.NonBlocking(), func() bool { return f.count != 0 }); err != nil {
+		f.mu.Unlock()
+		return 0, err
 	}
 	v := f.count
 	if f.semaphore {
@@ -122,18 +114,10 @@ func (f *File) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ int
 	if v == ^uint64(0) {
 		return 0, unix.EINVAL
 	}
-	b := vfs.NewBlocker(vfs.EventOut)
-	defer b.Done()
 	f.mu.Lock()
-	for ^uint64(0)-f.count <= v {
-		if fd.NonBlocking() {
-			f.mu.Unlock()
-			return 0, unix.EAGAIN
-		}
-		if err := b.WaitReleasing(ctx, &f.mu, &f.q); err != nil {
-			f.mu.Unlock()
-			return 0, err
-		}
+	if err := vfs.WaitUntil(ctx, &f.q, vfs.EventOut, &f.mu, fd.NonBlocking(), func() bool { return ^uint64(0)-f.count > v }); err != nil {
+		f.mu.Unlock()
+		return 0, err
 	}
 	f.count += v
 	f.mu.Unlock()

@@ -35,6 +35,7 @@ func (f *FIFO) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOption
 	var partner *uint64 // counter whose change ends the wait
 	var start uint64
 	p.mu.Lock()
+	p.setBudgetLocked(ctx)
 	switch flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
 		file.read = true
@@ -86,16 +87,9 @@ func (f *FIFO) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOption
 // partner has opened since (even if it has closed again), as Linux's
 // wait_for_partner.
 func (p *Pipe) waitCounter(ctx vfs.Context, c *uint64, start uint64) error {
-	b := vfs.NewBlocker(allEvents &^ eventFree)
-	defer b.Done()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for *c == start {
-		if err := b.WaitReleasing(ctx, &p.mu, &p.openQ); err != nil {
-			return err
-		}
-	}
-	return nil
+	return vfs.WaitUntil(ctx, &p.openQ, allEvents&^eventFree, &p.mu, false, func() bool { return *c != start })
 }
 
 func (p *Pipe) idle() bool {

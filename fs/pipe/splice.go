@@ -32,22 +32,11 @@ func (p *Pipe) Peek(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	b := vfs.NewBlocker(readEvents | vfs.EventHUp)
-	defer b.Done()
 	p.mu.Lock()
-	for p.empty() {
-		if p.writers == 0 {
-			p.mu.Unlock()
-			return 0, nil
-		}
-		if nonblock {
-			p.mu.Unlock()
-			return 0, unix.EAGAIN
-		}
-		if err := b.WaitReleasing(ctx, &p.mu, &p.rq); err != nil {
-			p.mu.Unlock()
-			return 0, err
-		}
+	err := vfs.WaitUntil(ctx, &p.rq, readEvents|vfs.EventHUp, &p.mu, nonblock, func() bool { return !p.empty() || p.writers == 0 })
+	if err != nil || p.empty() { // an error, or end of file
+		p.mu.Unlock()
+		return 0, err
 	}
 	n := 0
 	for i := p.tail; i != p.head && n < len(dst); i++ {
@@ -70,7 +59,7 @@ func (p *Pipe) Discard(n int) int {
 		s.len -= k
 		done += k
 		if s.len == 0 {
-			pages.Put(s.page)
+			p.freePageLocked(s.page)
 			*s = slot{}
 			p.tail++
 		}
@@ -136,9 +125,13 @@ func transfer(ctx vfs.Context, src, dst *Pipe, n int, nonblock, consume bool) (i
 			wait = true
 		}
 		if !wait {
+			dst.setBudgetLocked(ctx)
 			moved := src.moveLocked(dst, n, consume)
 			src.mu.Unlock()
 			dst.mu.Unlock()
+			if moved == 0 {
+				return 0, unix.ENOMEM // the sandbox's memory is spent
+			}
 			dst.rq.Notify(readEvents)
 			if consume {
 				src.wq.Notify(writeEvents)
@@ -164,7 +157,10 @@ func (p *Pipe) moveLocked(dst *Pipe, n int, consume bool) int {
 	for i := p.tail; i != p.head && moved < n && !dst.full(); i++ {
 		s := p.at(i)
 		k := min(s.len, n-moved)
-		pg := pages.Get().(*[PageSize]byte)
+		pg := dst.newPageLocked()
+		if pg == nil {
+			break // the budget is spent: the caller reports what moved
+		}
 		copy(pg[:], s.page[s.off:s.off+k])
 		*dst.at(dst.head) = slot{page: pg, len: k, packet: s.packet, merge: !s.packet}
 		dst.head++
@@ -173,7 +169,7 @@ func (p *Pipe) moveLocked(dst *Pipe, n int, consume bool) int {
 			s.off += k
 			s.len -= k
 			if s.len == 0 {
-				pages.Put(s.page)
+				p.freePageLocked(s.page)
 				*s = slot{}
 				p.tail++ // == i+1, where the loop goes next
 			}

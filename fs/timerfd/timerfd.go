@@ -243,18 +243,10 @@ func (f *File) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int6
 	if len(dst) < 8 {
 		return 0, unix.EINVAL
 	}
-	b := vfs.NewBlocker(vfs.EventIn)
-	defer b.Done()
 	f.mu.Lock()
-	for f.ticks == 0 {
-		if fd.NonBlocking() {
-			f.mu.Unlock()
-			return 0, unix.EAGAIN
-		}
-		if err := b.WaitReleasing(ctx, &f.mu, &f.q); err != nil {
-			f.mu.Unlock()
-			return 0, err
-		}
+	if err := vfs.WaitUntil(ctx, &f.q, vfs.EventIn, &f.mu, fd.NonBlocking(), func() bool { return f.ticks != 0 }); err != nil {
+		f.mu.Unlock()
+		return 0, err
 	}
 	f.catchUpLocked()
 	n := f.ticks

@@ -148,6 +148,26 @@ func (b *Blocker) Sleep(ctx Context, held sync.Locker) error {
 	return nil
 }
 
+// WaitUntil is the whole wait of a call that blocks under one lock until
+// a condition holds (an eventfd read until the counter is not 0): with mu
+// held on entry and on return (also on error), it returns nil once ready
+// (called with mu held) reports true; else EAGAIN when nonblock, or it
+// waits for events of mask on q, with mu released, and checks again. A
+// signal ends it with ctx.Block's error.
+func WaitUntil(ctx Context, q *Queue, mask EventMask, mu sync.Locker, nonblock bool, ready func() bool) error {
+	b := NewBlocker(mask)
+	defer b.Done()
+	for !ready() {
+		if nonblock {
+			return unix.EAGAIN
+		}
+		if err := b.WaitReleasing(ctx, mu, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // unregister takes the waiter off the queues it is on.
 func (b *Blocker) unregister() {
 	for i, q := range b.qs {

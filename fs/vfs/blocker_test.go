@@ -253,3 +253,59 @@ func TestBlockerReleasesLock(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestWaitUntil checks the whole wait under a lock: a condition that holds
+// needs no sleep, EAGAIN when it does not and the call is non-blocking,
+// a wakeup makes it check again, a signal's error comes back unchanged,
+// and the lock is held on every return.
+func TestWaitUntil(t *testing.T) {
+	var q vfs.Queue
+	var mu sync.Mutex
+	ready := false
+	cond := func() bool {
+		if mu.TryLock() {
+			mu.Unlock()
+			t.Error("condition checked without the lock")
+		}
+		return ready
+	}
+	held := func(what string) {
+		if mu.TryLock() {
+			mu.Unlock()
+			t.Errorf("%s: lock not held on return", what)
+		}
+	}
+	c := &vfstest.BlockCtx{OnBlock: vfstest.NoBlock(t)}
+	mu.Lock()
+	defer mu.Unlock()
+	if err := vfs.WaitUntil(c, &q, vfs.EventIn, &mu, true, cond); err != unix.EAGAIN {
+		t.Errorf("non-blocking: %v, want EAGAIN", err)
+	}
+	held("EAGAIN")
+	c.OnBlock = func(ch <-chan struct{}) error { return arch.ERESTARTSYS }
+	if err := vfs.WaitUntil(c, &q, vfs.EventIn, &mu, false, cond); err != arch.ERESTARTSYS {
+		t.Errorf("signal: %v, want ERESTARTSYS", err)
+	}
+	held("signal")
+	c.Calls = 0
+	c.OnBlock = func(ch <-chan struct{}) error {
+		if c.Calls == 1 {
+			go func() {
+				mu.Lock()
+				ready = true
+				mu.Unlock()
+				q.Notify(vfs.EventIn)
+			}()
+		}
+		<-ch
+		return nil
+	}
+	if err := vfs.WaitUntil(c, &q, vfs.EventIn, &mu, false, cond); err != nil || !ready {
+		t.Errorf("woken: %v, ready %v", err, ready)
+	}
+	held("woken")
+	c.OnBlock = vfstest.NoBlock(t)
+	if err := vfs.WaitUntil(c, &q, vfs.EventIn, &mu, true, cond); err != nil {
+		t.Errorf("ready at once: %v", err)
+	}
+}
