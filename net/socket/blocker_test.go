@@ -12,57 +12,43 @@ import (
 	"uk/fs/vfs/vfstest"
 )
 
-// The wait itself (registering before sleeping, masks, moving queues,
-// releasing a lock) is vfs.Blocker's and tested there; these tests check
-// what sockets add: the errors for a timeout and for a signal.
-
-// TestBlockerDeadline checks SO_RCVTIMEO/SO_SNDTIMEO: the timer ends a
-// sleep nothing else ends with EAGAIN, and a Wait after the deadline
-// gives EAGAIN without sleeping.
-func TestBlockerDeadline(t *testing.T) {
-	var q vfs.Queue
-	c := &vfstest.BlockCtx{OnBlock: vfstest.NoBlock(t)}
-	b := NewBlocker(vfs.EventIn, 20*time.Millisecond)
-	defer b.Done()
-	if err := b.Wait(c, &q); err != nil {
-		t.Fatalf("registering Wait: %v", err)
+// TestBlockerErrors checks what sockets add to vfs.Blocker (whose wait
+// itself is tested in fs/vfs): SO_RCVTIMEO/SO_SNDTIMEO end a sleep that
+// nothing else ends, and a wait past them, with EAGAIN; a signal gives
+// ctx.Block's error (a restart) without a timeout and EINTR with one, as
+// Linux's sock_intr_errno.
+func TestBlockerErrors(t *testing.T) {
+	signal := func(err error) func(<-chan struct{}) error {
+		return func(<-chan struct{}) error { return err }
 	}
-	c.OnBlock = vfstest.UntilWoken(t)
-	start := time.Now()
-	if err := b.Wait(c, &q); err != unix.EAGAIN {
-		t.Fatalf("Wait past the deadline: %v, want EAGAIN", err)
-	}
-	if d := time.Since(start); d < 15*time.Millisecond {
-		t.Errorf("EAGAIN after %v, before the deadline", d)
-	}
-	c.OnBlock = vfstest.NoBlock(t)
-	if err := b.Wait(c, &q); err != unix.EAGAIN {
-		t.Errorf("Wait after the deadline: %v, want EAGAIN", err)
-	}
-}
-
-// TestBlockerSignal checks the error of an interrupted sleep: that of
-// ctx.Block (a restart) without a timeout, EINTR with one, as Linux's
-// sock_intr_errno.
-func TestBlockerSignal(t *testing.T) {
 	cases := []struct {
-		name  string
-		timeo time.Duration
-		got   error
-		want  error
+		name    string
+		timeo   time.Duration
+		onBlock func(<-chan struct{}) error
+		want    error
+		atLeast time.Duration // the wait lasts this long
 	}{
-		{"no timeout restarts", 0, arch.ERESTARTSYS, arch.ERESTARTSYS},
-		{"no timeout EINTR", 0, unix.EINTR, unix.EINTR},
-		{"timeout gives EINTR", time.Minute, arch.ERESTARTSYS, unix.EINTR},
+		{"timeout ends the sleep", 20 * time.Millisecond, vfstest.UntilWoken(t), unix.EAGAIN, 15 * time.Millisecond},
+		{"timeout already past", time.Nanosecond, vfstest.NoBlock(t), unix.EAGAIN, 0},
+		{"no timeout restarts", 0, signal(arch.ERESTARTSYS), arch.ERESTARTSYS, 0},
+		{"no timeout EINTR", 0, signal(unix.EINTR), unix.EINTR, 0},
+		{"timeout gives EINTR", time.Minute, signal(arch.ERESTARTSYS), unix.EINTR, 0},
 	}
 	for _, tc := range cases {
 		var q vfs.Queue
 		c := &vfstest.BlockCtx{OnBlock: vfstest.NoBlock(t)}
 		b := NewBlocker(vfs.EventIn, tc.timeo)
-		b.Wait(c, &q)
-		c.OnBlock = func(<-chan struct{}) error { return tc.got }
+		if err := b.Wait(c, &q); err != nil {
+			t.Errorf("%s: registering Wait: %v", tc.name, err)
+		}
+		c.OnBlock = tc.onBlock
+		time.Sleep(time.Microsecond) // past the 1ns timeout
+		start := time.Now()
 		if err := b.Wait(c, &q); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if d := time.Since(start); d < tc.atLeast {
+			t.Errorf("%s: returned after %v, before %v", tc.name, d, tc.atLeast)
 		}
 		b.Done()
 	}
