@@ -23,16 +23,6 @@ func newEFD(t *testing.T, init uint32, flags int) *vfs.FileDescription {
 	return fd
 }
 
-func read(t *testing.T, ctx vfs.Context, fd *vfs.FileDescription) (uint64, error) {
-	t.Helper()
-	b := make([]byte, 8)
-	n, err := fd.Read(ctx, b)
-	if err == nil && n != 8 {
-		t.Fatalf("read returned %d", n)
-	}
-	return binary.LittleEndian.Uint64(b), err
-}
-
 func TestFlags(t *testing.T) {
 	for _, tc := range []struct {
 		flags    int
@@ -66,10 +56,10 @@ func TestFlags(t *testing.T) {
 func TestCounter(t *testing.T) {
 	ctx := vfstest.Root()
 	fd := newEFD(t, 5, unix.EFD_NONBLOCK)
-	if v, err := read(t, ctx, fd); v != 5 || err != nil {
+	if v, err := vfstest.ReadCount(t, ctx, fd); v != 5 || err != nil {
 		t.Fatalf("initial value: %d, %v", v, err)
 	}
-	if _, err := read(t, ctx, fd); err != unix.EAGAIN {
+	if _, err := vfstest.ReadCount(t, ctx, fd); err != unix.EAGAIN {
 		t.Fatalf("read at 0: %v", err)
 	}
 	for _, v := range []uint64{1, 2, 3} {
@@ -80,7 +70,7 @@ func TestCounter(t *testing.T) {
 	if Of(fd).Value() != 6 {
 		t.Fatalf("Value %d", Of(fd).Value())
 	}
-	if v, _ := read(t, ctx, fd); v != 6 {
+	if v, _ := vfstest.ReadCount(t, ctx, fd); v != 6 {
 		t.Fatalf("sum %d", v)
 	}
 }
@@ -89,11 +79,11 @@ func TestSemaphore(t *testing.T) {
 	ctx := vfstest.Root()
 	fd := newEFD(t, 3, unix.EFD_SEMAPHORE|unix.EFD_NONBLOCK)
 	for i := range 3 {
-		if v, err := read(t, ctx, fd); v != 1 || err != nil {
+		if v, err := vfstest.ReadCount(t, ctx, fd); v != 1 || err != nil {
 			t.Fatalf("read %d: %d, %v", i, v, err)
 		}
 	}
-	if _, err := read(t, ctx, fd); err != unix.EAGAIN {
+	if _, err := vfstest.ReadCount(t, ctx, fd); err != unix.EAGAIN {
 		t.Fatalf("after 3 reads: %v", err)
 	}
 }
@@ -150,7 +140,7 @@ func TestBlocking(t *testing.T) {
 	fd := newEFD(t, 0, 0)
 	got := make(chan uint64)
 	go func() {
-		v, err := read(t, vfstest.Root(), fd)
+		v, err := vfstest.ReadCount(t, vfstest.Root(), fd)
 		if err != nil {
 			t.Error(err)
 		}
@@ -173,13 +163,13 @@ func TestBlocking(t *testing.T) {
 		t.Fatal("overflowing write did not wait")
 	case <-time.After(10 * time.Millisecond):
 	}
-	if v, _ := read(t, vfstest.Root(), fd); v != Max {
+	if v, _ := vfstest.ReadCount(t, vfstest.Root(), fd); v != Max {
 		t.Fatalf("read %d", v)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := read(t, vfstest.Root(), fd); v != 5 {
+	if v, _ := vfstest.ReadCount(t, vfstest.Root(), fd); v != 5 {
 		t.Fatalf("read %d after blocked write", v)
 	}
 }
@@ -188,7 +178,7 @@ func TestInterrupted(t *testing.T) {
 	ctx := vfstest.Root()
 	close(ctx.Interrupt)
 	fd := newEFD(t, 0, 0)
-	if _, err := read(t, ctx, fd); err != unix.EINTR {
+	if _, err := vfstest.ReadCount(t, ctx, fd); err != unix.EINTR {
 		t.Fatalf("read: %v", err)
 	}
 	fd.Write(ctx, u64(Max))

@@ -1,7 +1,6 @@
 package timerfd
 
 import (
-	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,16 +26,6 @@ func newTFD(t *testing.T, clock Clock, flags int) (*vfs.FileDescription, *File) 
 	}
 	t.Cleanup(fd.DecRef)
 	return fd, Of(fd)
-}
-
-func readTicks(t *testing.T, ctx vfs.Context, fd *vfs.FileDescription) (uint64, error) {
-	t.Helper()
-	b := make([]byte, 8)
-	n, err := fd.Read(ctx, b)
-	if err == nil && n != 8 {
-		t.Fatalf("read returned %d", n)
-	}
-	return binary.LittleEndian.Uint64(b), err
 }
 
 func TestCreate(t *testing.T) {
@@ -135,7 +124,7 @@ func TestOverrunsCountedFromClock(t *testing.T) {
 	// The expiration is due: the Go timer fires at once (one tick), and
 	// the second already passed since counts too.
 	c.advance(10*time.Second + time.Second/2)
-	n, err := readTicks(t, vfstest.Root(), fd)
+	n, err := vfstest.ReadCount(t, vfstest.Root(), fd)
 	if err != nil || n != 12 {
 		t.Fatalf("ticks %d, %v; want 12", n, err)
 	}
@@ -152,15 +141,15 @@ func TestOverrunsCountedFromClock(t *testing.T) {
 
 func TestOneShotRealClock(t *testing.T) {
 	fd, f := newTFD(t, nil, unix.TFD_NONBLOCK)
-	if _, err := readTicks(t, vfstest.Root(), fd); err != unix.EAGAIN {
+	if _, err := vfstest.ReadCount(t, vfstest.Root(), fd); err != unix.EAGAIN {
 		t.Fatalf("disarmed read: %v", err)
 	}
 	f.SetTime(0, Spec{Value: 2 * time.Millisecond})
-	if _, err := readTicks(t, vfstest.Root(), fd); err != unix.EAGAIN {
+	if _, err := vfstest.ReadCount(t, vfstest.Root(), fd); err != unix.EAGAIN {
 		t.Fatalf("read before expiry: %v", err)
 	}
 	fd.SetStatusFlags(0)
-	if n, err := readTicks(t, vfstest.Root(), fd); n != 1 || err != nil {
+	if n, err := vfstest.ReadCount(t, vfstest.Root(), fd); n != 1 || err != nil {
 		t.Fatalf("blocking read: %d, %v", n, err)
 	}
 	if got := f.GetTime(); got != (Spec{}) {
@@ -180,7 +169,7 @@ func TestIntervalRealClock(t *testing.T) {
 	t1 := clock()
 	time.Sleep(25 * time.Millisecond)
 	t2 := clock()
-	n, err := readTicks(t, vfstest.Root(), fd)
+	n, err := vfstest.ReadCount(t, vfstest.Root(), fd)
 	t3 := clock()
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +182,7 @@ func TestIntervalRealClock(t *testing.T) {
 	// Next read waits for one more period; it may wake late (a loaded
 	// machine), so the upper bound is what expired since the first read
 	// began.
-	n, _ = readTicks(t, vfstest.Root(), fd)
+	n, _ = vfstest.ReadCount(t, vfstest.Root(), fd)
 	t4 := clock()
 	if hi := uint64((t4-t2)/iv) + 1; n < 1 || n > hi {
 		t.Fatalf("second read %d ticks, not in [1, %d]", n, hi)
@@ -223,7 +212,7 @@ func TestSetTimeDropsTicks(t *testing.T) {
 		t.Fatalf("not readable after expiry")
 	}
 	f.SetTime(0, Spec{Value: time.Hour})
-	if _, err := readTicks(t, vfstest.Root(), fd); err != unix.EAGAIN {
+	if _, err := vfstest.ReadCount(t, vfstest.Root(), fd); err != unix.EAGAIN {
 		t.Fatalf("ticks survived SetTime: %v", err)
 	}
 }
@@ -239,7 +228,7 @@ func TestShortBufferAndInterrupt(t *testing.T) {
 	f.SetTime(0, Spec{Value: time.Hour})
 	ctx := vfstest.Root()
 	close(ctx.Interrupt)
-	if _, err := readTicks(t, ctx, fd); err != unix.EINTR {
+	if _, err := vfstest.ReadCount(t, ctx, fd); err != unix.EINTR {
 		t.Fatalf("interrupted read: %v", err)
 	}
 }

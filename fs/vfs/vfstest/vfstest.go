@@ -4,7 +4,9 @@
 package vfstest
 
 import (
+	"encoding/binary"
 	"sync"
+	"testing"
 
 	"golang.org/x/sys/unix"
 
@@ -83,4 +85,17 @@ func (c *Ctx) Mem(addr uint64, n int) []byte {
 	b := make([]byte, n)
 	_ = c.CopyIn(addr, b)
 	return b
+}
+
+// ReadCount reads the 8-byte little-endian count a counter file (eventfd,
+// timerfd) returns, failing the test if a read that succeeds returns
+// anything but 8 bytes.
+func ReadCount(t testing.TB, ctx vfs.Context, fd *vfs.FileDescription) (uint64, error) {
+	t.Helper()
+	b := make([]byte, 8)
+	n, err := fd.Read(ctx, b)
+	if err == nil && n != 8 {
+		t.Fatalf("read returned %d", n)
+	}
+	return binary.LittleEndian.Uint64(b), err
 }
