@@ -107,17 +107,24 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	count = min(count, maxRW)
+	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write)
+}
+
+// writeChunks writes count bytes of src a chunk at a time; a short or
+// failed write, or a fault, after some progress returns the progress.
+func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error)) (uint64, error) {
 	var done uint64
 	buf := make([]byte, min(count, ioChunk))
 	for done < count || count == 0 {
 		chunk := buf[:min(uint64(len(buf)), count-done)]
-		if err := t.CopyIn(addr+done, chunk); err != nil {
+		c, cerr := src(done, chunk)
+		if cerr != nil && c == 0 {
 			if done > 0 {
 				return done, nil
 			}
-			return 0, err
+			return 0, cerr
 		}
+		chunk = chunk[:c]
 		n, err := write(chunk)
 		done += uint64(n)
 		if err != nil {
@@ -131,7 +138,7 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 			}
 			return 0, err
 		}
-		if n < len(chunk) || count == 0 {
+		if n < len(chunk) || count == 0 || cerr != nil {
 			break
 		}
 	}
@@ -215,23 +222,30 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Gather into one buffer so the write is one operation (atomic for
-	// pipes up to PIPE_BUF, one line on a terminal).
-	var data []byte
-	for _, iv := range v {
-		if uint64(len(data))+iv[1] > maxRW {
+	// The iovecs that fit in maxRW, as Linux caps a write.
+	var total uint64
+	for i, iv := range v {
+		if total+iv[1] > maxRW {
+			v = v[:i]
 			break
 		}
-		start := len(data)
-		if data, err = appendCopyIn(t, data, iv[0], iv[1]); err != nil {
-			if start > 0 {
-				data = data[:start]
-				break
-			}
-			return 0, err
-		}
+		total += iv[1]
 	}
-	n, err := d.Write(t, data)
+	src := iovecSource(t, v)
+	if total > ioChunk {
+		// Big: a chunk at a time (a write that large is not atomic on
+		// Linux either), so that uk never holds more than a chunk.
+		return writeChunks(t, total, src, func(b []byte) (int, error) { return d.Write(t, b) })
+	}
+	// Gather into one buffer so the write is one operation (atomic for
+	// pipes up to PIPE_BUF, one line on a terminal). An iovec that
+	// faults ends the data after the ones before it.
+	data := make([]byte, total)
+	c, err := src(0, data)
+	if err != nil && c == 0 {
+		return 0, err
+	}
+	n, err := d.Write(t, data[:c])
 	if n > 0 {
 		return uint64(n), nil
 	}

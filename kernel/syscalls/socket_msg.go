@@ -56,25 +56,97 @@ func readMsghdr(t *kernel.Task, addr uint64) (msghdr, error) {
 	}, nil
 }
 
-// gather copies an iovec array's bytes in (up to maxRW in all).
-func gather(t *kernel.Task, iov, cnt uint64) ([]byte, error) {
+// msgIovecs reads a message's iovec array and returns it with the total
+// length of its buffers (at most maxRW).
+func msgIovecs(t *kernel.Task, iov, cnt uint64) ([][2]uint64, uint64, error) {
 	if cnt > uioMaxIOV {
-		return nil, unix.EMSGSIZE
+		return nil, 0, unix.EMSGSIZE
 	}
 	v, err := iovecs(t, iov, cnt)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var data []byte
+	var total uint64
 	for _, iv := range v {
-		if uint64(len(data))+iv[1] > maxRW {
-			return nil, unix.EINVAL
+		if total+iv[1] > maxRW {
+			return nil, 0, unix.EINVAL
 		}
-		if data, err = appendCopyIn(t, data, iv[0], iv[1]); err != nil {
-			return nil, err
-		}
+		total += iv[1]
 	}
-	return data, nil
+	return v, total, nil
+}
+
+// sendCopyMax bounds what one send copies in before the socket sees it.
+const sendCopyMax = 4 << 20
+
+// sendData copies in the total bytes of src and sends them with req (its
+// To, Control and Flags set). The socket owns req.Control whatever
+// happens.
+//
+// The data never sits in uk whole when it is big: a stream takes it in
+// pieces of sendCopyMax (each send blocking as the socket's buffer
+// drains, as Linux's does; a piece that goes in part ends the send), and
+// a message longer than sendCopyMax and than the socket's send buffer is
+// EMSGSIZE before any copy, since no Linux datagram socket takes one
+// (their limit is the send buffer or less). Copying first would let one
+// call make uk allocate and fill 2 GiB.
+func sendData(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *socket.SendRequest, total uint64, src copySource) (int, error) {
+	if s.Type() != unix.SOCK_STREAM || total <= sendCopyMax {
+		if total > sendCopyMax && total > sendBufSize(t, s) {
+			req.Control.Release()
+			return 0, unix.EMSGSIZE
+		}
+		data, err := copyInAll(src, total)
+		if err != nil {
+			req.Control.Release()
+			return 0, err
+		}
+		req.Data = data
+		return sendOne(t, s, d, req)
+	}
+	sent := 0
+	buf := make([]byte, sendCopyMax)
+	for off := uint64(0); off < total; {
+		c, cerr := src(off, buf[:min(total-off, sendCopyMax)])
+		if c == 0 {
+			if off == 0 {
+				req.Control.Release()
+				return 0, cerr
+			}
+			break
+		}
+		piece := *req
+		piece.Data = buf[:c]
+		if off > 0 {
+			// The control messages go with the first piece, and once
+			// some data is sent an error is not reported, so neither is
+			// its SIGPIPE (Linux's stream sends likewise).
+			piece.Control = socket.Control{}
+			piece.Flags |= unix.MSG_NOSIGNAL
+		}
+		n, err := sendOne(t, s, d, &piece)
+		sent += n
+		if err != nil {
+			if sent > 0 {
+				break
+			}
+			return 0, err
+		}
+		if n < c || cerr != nil {
+			break
+		}
+		off += uint64(c)
+	}
+	return sent, nil
+}
+
+// sendBufSize is the socket's SO_SNDBUF (0 if it has none).
+func sendBufSize(t *kernel.Task, s socket.Socket) uint64 {
+	b, err := s.GetSockOpt(sockCtx{t}, unix.SOL_SOCKET, unix.SO_SNDBUF, 4)
+	if err != nil || len(b) < 4 {
+		return 0
+	}
+	return uint64(binary.LittleEndian.Uint32(b))
 }
 
 // parseControl decodes sendmsg's control messages: SOL_SOCKET's
@@ -146,20 +218,13 @@ func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	if a[2] > maxRW {
-		a[2] = maxRW
-	}
-	data, err := appendCopyIn(t, nil, a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	req := &socket.SendRequest{Data: data, Flags: int(int32(a[3]))}
+	req := &socket.SendRequest{Flags: int(int32(a[3]))}
 	if a[4] != 0 && a[5] != 0 {
 		if req.To, err = copyInAddr(t, a[4], a[5]); err != nil {
 			return 0, err
 		}
 	}
-	n, err := sendOne(t, s, d, req)
+	n, err := sendData(t, s, d, req, min(a[2], maxRW), bufferSource(t, a[1]))
 	return uint64(n), err
 }
 
@@ -187,7 +252,8 @@ func sendMsgLen(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr ui
 			return 0, 0, err
 		}
 	}
-	if req.Data, err = gather(t, h.iov, h.iovlen); err != nil {
+	v, total, err := msgIovecs(t, h.iov, h.iovlen)
+	if err != nil {
 		return 0, 0, err
 	}
 	if h.ctrllen > 1<<31-1 {
@@ -207,8 +273,11 @@ func sendMsgLen(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, addr ui
 			return 0, 0, err
 		}
 	}
-	n, err := sendOne(t, s, d, req)
-	return n, len(req.Data), err
+	// The data is copied after the control messages, as Linux's
+	// protocols copy it: a bad control buffer is its error, not the
+	// data's.
+	n, err := sendData(t, s, d, req, total, iovecSource(t, v))
+	return n, int(total), err
 }
 
 func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -33,25 +33,64 @@ func words(vs ...uint64) []byte {
 	return b
 }
 
-// appendCopyIn appends n bytes from the application's addr to data, a
-// chunk at a time, and returns the longer slice. On a fault it returns
-// data with what was copied before the chunk that faulted, and the error.
+// copySource copies the application's bytes at offset off of some source
+// (a buffer, an iovec array) into b. It returns how many it copied: fewer
+// than len(b) only together with the error of the fault that stopped it.
+type copySource func(off uint64, b []byte) (int, error)
+
+// bufferSource is the buffer at addr. A chunk copies whole or not at all.
+func bufferSource(t *kernel.Task, addr uint64) copySource {
+	return func(off uint64, b []byte) (int, error) {
+		if err := t.CopyIn(addr+off, b); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+}
+
+// iovecSource is the concatenation of the buffers of an iovec array. An
+// iovec that faults ends the copy after the ones before it.
+func iovecSource(t *kernel.Task, v [][2]uint64) copySource {
+	return func(off uint64, b []byte) (int, error) {
+		n := 0
+		for _, iv := range v {
+			if n == len(b) {
+				break
+			}
+			if off >= iv[1] {
+				off -= iv[1]
+				continue
+			}
+			k := int(min(iv[1]-off, uint64(len(b)-n)))
+			if err := t.CopyIn(iv[0]+off, b[n:n+k]); err != nil {
+				return n, err
+			}
+			n += k
+			off = 0
+		}
+		return n, nil
+	}
+}
+
+// copyInAll copies n bytes of src into a new slice, a megabyte at a time.
+// On a fault it returns what was copied before it, and the error.
 //
 // Why chunks: the buffer grows only as far as the application's memory
 // really reaches. Allocating the length the application asked for first
 // would let any bad call (sendto of 2 GiB from a 4 KiB buffer) make uk
 // allocate and zero gigabytes before the copy faults.
-func appendCopyIn(t *kernel.Task, data []byte, addr, n uint64) ([]byte, error) {
+func copyInAll(src copySource, n uint64) ([]byte, error) {
 	const chunk = 1 << 20
-	for n > 0 {
-		k := min(n, chunk)
+	var data []byte
+	for off := uint64(0); off < n; {
+		k := min(n-off, chunk)
 		start := len(data)
 		data = append(data, make([]byte, k)...)
-		if err := t.CopyIn(addr, data[start:]); err != nil {
-			return data[:start], err
+		c, err := src(off, data[start:])
+		if err != nil {
+			return data[:start+c], err
 		}
-		addr += k
-		n -= k
+		off += k
 	}
 	return data, nil
 }

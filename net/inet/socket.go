@@ -3,8 +3,6 @@ package inet
 import (
 	"encoding/binary"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -18,15 +16,6 @@ import (
 	"uk/fs/vfs"
 	"uk/net/socket"
 )
-
-// sockfsDev is the device number sockets report in fstat (Linux's sockfs).
-var sockfsDev = linux.Mkdev(0, 8)
-
-// nextIno numbers socket inodes; it starts far above net/unix's numbers
-// so that the two families never show the same inode.
-var nextIno atomic.Uint64
-
-func init() { nextIno.Store(1 << 32) }
 
 // eventFree is Linux's POLLFREE: sent to waiters when the socket goes
 // away, so that epoll drops its entries.
@@ -138,9 +127,7 @@ type Socket struct {
 	wq       *waiter.Queue
 	bridge   waiter.Entry
 	q        vfs.Queue
-	ino      uint64
-	uid, gid uint32
-	ctime    linux.Timespec
+	inode    socket.Inode
 
 	mu   sync.Mutex // guards opts and the fields below
 	opts socket.Options
@@ -171,13 +158,12 @@ type Socket struct {
 // readiness change of the endpoint's queue to the description's queue,
 // where poll, epoll and blocking calls wait.
 func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, cred *vfs.Credentials) *Socket {
-	now := time.Now()
-	s := &Socket{st: st, family: family, typ: typ, protocol: protocol, ep: ep, wq: wq,
-		ino: nextIno.Add(1), opts: socket.NewOptions(),
-		ctime: linux.NsecToTimespec(now.UnixNano())}
+	var uid, gid uint32
 	if cred != nil {
-		s.uid, s.gid = cred.EUID, cred.EGID
+		uid, gid = cred.EUID, cred.EGID
 	}
+	s := &Socket{st: st, family: family, typ: typ, protocol: protocol, ep: ep, wq: wq,
+		inode: socket.NewInode(uid, gid), opts: socket.NewOptions()}
 	s.bridge = waiter.NewFunctionEntry(waiter.EventMask(0xffffffff)&^waiter.EventInternal, func(m waiter.EventMask) {
 		s.q.Notify(vfs.EventMask(m.ToLinux()))
 	})
@@ -200,14 +186,9 @@ func (s *Socket) Type() int { return s.typ }
 // Protocol implements socket.Socket.
 func (s *Socket) Protocol() int { return s.protocol }
 
-// Stat implements vfs.FileImpl.
+// Stat implements vfs.FileImpl: the socket's sockfs inode.
 func (s *Socket) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
-	return vfs.Stat{
-		Mask: linux.STATX_BASIC_STATS,
-		Dev:  sockfsDev, Ino: s.ino, Mode: linux.S_IFSOCK | 0o777, Nlink: 1,
-		UID: s.uid, GID: s.gid, Blksize: 4096,
-		Atime: s.ctime, Mtime: s.ctime, Ctime: s.ctime,
-	}, nil
+	return s.inode.Stat(), nil
 }
 
 // Read implements vfs.FileImpl: recv with no flags, except that reading

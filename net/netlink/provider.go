@@ -2,7 +2,6 @@ package netlink
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	linux "golang.org/x/sys/unix"
@@ -11,15 +10,6 @@ import (
 	"uk/net/netdev"
 	"uk/net/socket"
 )
-
-// Dev is the device number sockets report in fstat (Linux's sockfs).
-var Dev = linux.Mkdev(0, 8)
-
-// Inode numbers of netlink sockets start high so that they do not meet the
-// numbers AF_UNIX sockets hand out from their own counter.
-var nextIno atomic.Uint64
-
-func init() { nextIno.Store(1 << 24) }
 
 // Multicast group counts per protocol (struct netlink_kernel_cfg.groups):
 // RTNLGRP_MAX of Linux 6.x for NETLINK_ROUTE, one group for uevents.
@@ -88,11 +78,12 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 	default:
 		return nil, linux.EPROTONOSUPPORT
 	}
-	s := &Socket{p: p, typ: typ, protocol: protocol, ino: nextIno.Add(1), opts: socket.NewOptions(),
-		ctime: linux.NsecToTimespec(time.Now().UnixNano()), groups: map[uint32]struct{}{}}
+	var uid, gid uint32
 	if c := ctx.Credentials(); c != nil {
-		s.uid, s.gid = c.FSUID, c.FSGID
+		uid, gid = c.FSUID, c.FSGID
 	}
+	s := &Socket{p: p, typ: typ, protocol: protocol, inode: socket.NewInode(uid, gid),
+		opts: socket.NewOptions(), groups: map[uint32]struct{}{}}
 	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
 }
 

@@ -2,7 +2,6 @@ package netlink
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math/bits"
 	"sync"
 
@@ -37,9 +36,7 @@ type Socket struct {
 	p        *Provider
 	typ      int
 	protocol int
-	ino      uint64
-	uid, gid uint32
-	ctime    linux.Timespec
+	inode    socket.Inode
 
 	// bindMu serializes bind, connect and autobinding sends, which take the
 	// provider's lock before mu.
@@ -86,16 +83,11 @@ func (s *Socket) Type() int { return s.typ }
 func (s *Socket) Protocol() int { return s.protocol }
 
 // Name is what /proc/PID/fd/N links to.
-func (s *Socket) Name() string { return fmt.Sprintf("socket:[%d]", s.ino) }
+func (s *Socket) Name() string { return s.inode.Name() }
 
-// Stat implements vfs.FileImpl: a sockfs inode, S_IFSOCK|0777.
+// Stat implements vfs.FileImpl: the socket's sockfs inode.
 func (s *Socket) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
-	return vfs.Stat{
-		Mask: linux.STATX_BASIC_STATS,
-		Dev:  Dev, Ino: s.ino, Mode: linux.S_IFSOCK | 0o777, Nlink: 1,
-		UID: s.uid, GID: s.gid, Blksize: 4096,
-		Atime: s.ctime, Mtime: s.ctime, Ctime: s.ctime,
-	}, nil
+	return s.inode.Stat(), nil
 }
 
 // Read implements vfs.FileImpl: recv with no flags.

@@ -171,7 +171,7 @@ func (s *Socket) Connect(ctx socket.Context, b []byte, nonblock bool) error {
 	n.peer = s
 	n.peerCred, n.hasPeerCred = credOf(ctx), true
 	n.opts.PassCred = o.opts.PassCred
-	n.uid, n.gid = o.uid, o.gid
+	n.inode.UID, n.inode.GID = o.inode.UID, o.inode.GID
 	s.peer = n
 	s.state = stateConnected
 	s.peerCred, s.hasPeerCred = o.peerCred, o.hasPeerCred

@@ -2,23 +2,13 @@ package unix
 
 import (
 	"encoding/binary"
-	"fmt"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
 	"uk/net/socket"
 )
-
-// Dev is the device number sockets report in fstat (Linux's sockfs).
-var Dev = linux.Mkdev(0, 8)
-
-var nextIno atomic.Uint64
-
-func init() { nextIno.Store(10000) }
 
 // Events.
 const (
@@ -59,10 +49,7 @@ type Socket struct {
 	vfs.FileBase
 	ns    *Namespace
 	typ   int
-	ino   uint64
-	uid   uint32
-	gid   uint32
-	ctime linux.Timespec
+	inode socket.Inode
 
 	bindMu sync.Mutex // serializes bind (which calls into the VFS unlocked)
 
@@ -115,11 +102,12 @@ func checkType(typ, protocol int) error {
 }
 
 func (ns *Namespace) newSocket(ctx vfs.Context, typ int) *Socket {
-	s := &Socket{ns: ns, typ: typ, ino: nextIno.Add(1), opts: socket.NewOptions(),
-		ctime: linux.NsecToTimespec(time.Now().UnixNano())}
+	s := &Socket{ns: ns, typ: typ, opts: socket.NewOptions()}
+	var uid, gid uint32
 	if c := ctx.Credentials(); c != nil {
-		s.uid, s.gid = c.FSUID, c.FSGID
+		uid, gid = c.FSUID, c.FSGID
 	}
+	s.inode = socket.NewInode(uid, gid)
 	return s
 }
 
@@ -177,16 +165,11 @@ func (s *Socket) Type() int { return s.typ }
 func (s *Socket) Protocol() int { return 0 }
 
 // Name is what /proc/PID/fd/N links to.
-func (s *Socket) Name() string { return fmt.Sprintf("socket:[%d]", s.ino) }
+func (s *Socket) Name() string { return s.inode.Name() }
 
-// Stat implements vfs.FileImpl: a sockfs inode, S_IFSOCK|0777.
+// Stat implements vfs.FileImpl: the socket's sockfs inode.
 func (s *Socket) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
-	return vfs.Stat{
-		Mask: linux.STATX_BASIC_STATS,
-		Dev:  Dev, Ino: s.ino, Mode: linux.S_IFSOCK | 0o777, Nlink: 1,
-		UID: s.uid, GID: s.gid, Blksize: 4096,
-		Atime: s.ctime, Mtime: s.ctime, Ctime: s.ctime,
-	}, nil
+	return s.inode.Stat(), nil
 }
 
 // Read implements vfs.FileImpl: recv with no flags.
