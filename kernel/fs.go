@@ -112,7 +112,7 @@ func (t *Task) OpenExecutable(path string) (r io.ReaderAt, size int64, absPath s
 	if !ok {
 		name = path
 	}
-	return &inodeReader{ctx: t, ino: p.Dentry.Inode(), path: p}, st.Size, name, nil
+	return &inodeReader{ctx: t, ino: p.Dentry.Inode(), path: p, name: name, dev: st.Dev, inoNum: st.Ino}, st.Size, name, nil
 }
 
 // inodeReader reads a regular file through short-lived open descriptions
@@ -122,6 +122,9 @@ type inodeReader struct {
 	ctx  vfs.Context
 	ino  vfs.Inode
 	path vfs.Path
+	// The file's name and identity, for /proc/PID/maps.
+	name        string
+	dev, inoNum uint64
 
 	mu sync.Mutex
 }
@@ -138,6 +141,10 @@ func (r *inodeReader) Mappable() memmap.Mappable {
 	}
 	return nil
 }
+
+// MapIdentity returns the name, device and inode number /proc/PID/maps
+// shows for the file's mappings.
+func (r *inodeReader) MapIdentity() (string, uint64, uint64) { return r.name, r.dev, r.inoNum }
 
 // MappableSource is implemented by inodes and open files whose pages live
 // in the memory file behind another object (a host file's page cache, an

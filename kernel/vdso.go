@@ -12,8 +12,8 @@ import (
 
 // vdsoPages is the vDSO as a mappable object: page 0 is the parameter page
 // the Timekeeper writes, page 1 the image. Every address space maps the
-// same two memory-file pages: the parameter page shared and never
-// writable ([vvar]), the image private ([vdso]), so that a process that
+// same two memory-file pages: the parameter page never writable
+// ([vvar]), the image private ([vdso]), so that a process that
 // writes into its vDSO (a debugger's breakpoint) gets a copy of its own
 // and every other process keeps the original. The pages live as long as
 // the kernel.
@@ -80,10 +80,11 @@ func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// As on Linux: [vvar] may never become writable (nor executable);
-	// [vdso] may, and is private, so a write copies the page.
+	// As on Linux: [vvar] may never become writable (nor executable), so
+	// a private mapping of it always shows the timekeeper's page; [vdso]
+	// may, and a write copies the page for the writer alone.
 	if _, err := m.Mmap(mm.MmapOpts{Addr: base, Length: vdso.ParamPageSize, Prot: platform.Read, MaxProt: platform.Read,
-		Fixed: true, Shared: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
+		Fixed: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
 		return 0, err
 	}
 	img := base + vdso.ParamPageSize

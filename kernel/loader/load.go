@@ -140,6 +140,12 @@ func protOfSegment(p Prot) platform.Access {
 	return mm.ProtFromLinux(uint64(p))
 }
 
+// MapIdentifier is implemented by executables that can name their
+// mappings as /proc/PID/maps shows them: path, device, inode.
+type MapIdentifier interface {
+	MapIdentity() (name string, dev, ino uint64)
+}
+
 // MappableFile is implemented by executables whose pages live in the
 // memory file (tmpfs): their segments are mapped, not copied.
 type MappableFile interface {
@@ -155,6 +161,10 @@ func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
 	if mf, ok := r.(MappableFile); ok {
 		obj = mf.Mappable()
 	}
+	var id fileIdentity
+	if mi, ok := r.(MapIdentifier); ok {
+		id.name, id.dev, id.ino = mi.MapIdentity()
+	}
 	var end uint64
 	for i := range e.Segments {
 		s := &e.Segments[i]
@@ -167,7 +177,7 @@ func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
 			end = stop
 		}
 		if obj != nil && s.Filesz > 0 && (s.Memsz == s.Filesz || s.Prot&ProtWrite != 0) {
-			if err := mapSegmentFromFile(m, obj, s, bias, start, stop); err != nil {
+			if err := mapSegmentFromFile(m, obj, id, s, bias, start, stop); err != nil {
 				return 0, err
 			}
 			continue
@@ -192,15 +202,21 @@ func mapImage(m *mm.MM, r io.ReaderAt, e *ELF, bias uint64) (uint64, error) {
 	return end, nil
 }
 
+// fileIdentity is what /proc/PID/maps shows for a file mapping.
+type fileIdentity struct {
+	name     string
+	dev, ino uint64
+}
+
 // mapSegmentFromFile maps the file part of segment s privately from obj,
 // zeroes what follows the file data in its last page (the start of .bss,
 // which the private copy holds), and maps the rest of .bss anonymous.
-func mapSegmentFromFile(m *mm.MM, obj memmap.Mappable, s *Segment, bias, start, stop uint64) error {
+func mapSegmentFromFile(m *mm.MM, obj memmap.Mappable, id fileIdentity, s *Segment, bias, start, stop uint64) error {
 	prot := protOfSegment(s.Prot)
 	fileEnd := s.Vaddr + bias + s.Filesz
 	fileStop, _ := arch.PageRoundUp(fileEnd)
 	if _, err := m.Mmap(mm.MmapOpts{Addr: start, Length: fileStop - start, Prot: prot, Fixed: true, CopyWhole: true,
-		Object: obj, Pgoff: arch.PageRoundDown(s.Off) >> arch.PageShift}); err != nil {
+		Object: obj, Pgoff: arch.PageRoundDown(s.Off) >> arch.PageShift, Name: id.name, Dev: id.dev, Ino: id.ino}); err != nil {
 		return fmt.Errorf("map segment at %#x: %w", start, err)
 	}
 	if s.Memsz > s.Filesz && fileEnd < fileStop {
