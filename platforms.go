@@ -1,31 +1,23 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"uk/arch"
 	"uk/kernel/memfile"
 	"uk/platform"
+	"uk/platform/kvm"
 	"uk/platform/ptrace"
 )
 
-// kvmUnavailable says why the KVM platform cannot be used here.
-func kvmUnavailable() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("%w: /dev/kvm: %v", platform.ErrUnavailable, err)
-	}
-	f.Close()
-	return fmt.Errorf("%w: uk has no KVM platform yet (issue: the KVM platform)", platform.ErrUnavailable)
+// kvmReason turns kvm.New's error into the one-line reason uk prints.
+func kvmReason(err error) string {
+	return strings.TrimPrefix(err.Error(), platform.ErrUnavailable.Error()+": ")
 }
 
 // choosePlatform returns the platform named by --platform; auto picks the
@@ -35,21 +27,71 @@ func choosePlatform(name string, mf *memfile.File, debug bool) (platform.Platfor
 	case "ptrace":
 		return ptrace.New(mf.FD())
 	case "kvm":
-		return nil, fmt.Errorf("--platform=kvm: %v", kvmUnavailable())
-	case "auto":
-		if err := kvmUnavailable(); err != nil && debug {
-			fmt.Fprintf(os.Stderr, "uk: platform auto: kvm: %v; using ptrace\n", err)
+		p, err := kvm.New(mf.FD())
+		if err != nil {
+			return nil, fmt.Errorf("--platform=kvm: %s", kvmReason(err))
 		}
-		return ptrace.New(mf.FD())
+		return p, nil
+	case "auto":
+		return chooseAuto(mf, debug)
 	}
 	return nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", name)}
 }
 
+// autoRounds is how many syscall round trips auto times on each platform.
+const autoRounds = 50
+
+// chooseAuto starts KVM (whose probe guest must pass) and ptrace, times a
+// few syscall round trips on each and keeps the faster.
+func chooseAuto(mf *memfile.File, debug bool) (platform.Platform, error) {
+	logf := func(format string, a ...any) {
+		if debug {
+			fmt.Fprintf(os.Stderr, "uk: platform auto: "+format+"\n", a...)
+		}
+	}
+	kp, err := kvm.New(mf.FD())
+	if err != nil {
+		logf("kvm: %s; using ptrace", kvmReason(err))
+		return ptrace.New(mf.FD())
+	}
+	pp, err := ptrace.New(mf.FD())
+	if err != nil {
+		logf("ptrace: %v; using kvm", err)
+		return kp, nil
+	}
+	kt, kerr := measureRoundTrip(kp, mf, autoRounds)
+	pt, perr := measureRoundTrip(pp, mf, autoRounds)
+	switch {
+	case kerr != nil:
+		logf("kvm: timing failed: %v; using ptrace", kerr)
+	case perr == nil && pt <= kt:
+		logf("kvm %.1f µs, ptrace %.1f µs per syscall; using ptrace", us(kt), us(pt))
+	default:
+		logf("kvm %.1f µs, ptrace %.1f µs per syscall (%v); using kvm", us(kt), us(pt), perr)
+		pp.Close()
+		return kp, nil
+	}
+	// Tearing the VM down takes milliseconds; the program need not wait.
+	go kp.Close()
+	return pp, nil
+}
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+
 // maxUserAddress is the top of the user address range on the platform
-// that --platform=name will give, known before it is started.
+// that --platform=name will give, known before it is started: auto may
+// give KVM wherever /dev/kvm opens, and a layout below KVM's top works on
+// both.
 func maxUserAddress(name string) uint64 {
-	// auto and ptrace both give ptrace until there is a KVM platform;
-	// kvm fails before anything is loaded.
+	switch name {
+	case "kvm":
+		return kvm.MaxUserAddress
+	case "auto":
+		if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+			f.Close()
+			return kvm.MaxUserAddress
+		}
+	}
 	return ptrace.MaxUserAddress
 }
 
@@ -75,7 +117,23 @@ func cmdPlatforms(args []string) error {
 		}
 		p.Close()
 	}
-	fmt.Printf("kvm: %v\n", kvmUnavailable())
+	start = time.Now()
+	kp, err := kvm.New(mf.FD())
+	if err != nil {
+		fmt.Printf("kvm: unavailable: %s\n", kvmReason(err))
+		return nil
+	}
+	defer kp.Close()
+	rt, kerr := measureRoundTrip(kp, mf, 200)
+	if kerr != nil {
+		fmt.Printf("kvm: unavailable: probe failed: %v\n", kerr)
+		return nil
+	}
+	kind := "VMX/SVM"
+	if kp.PVM() {
+		kind = "kvm_pvm"
+	}
+	fmt.Printf("kvm: ok, %.1f µs per syscall round trip (%s; probe took %v)\n", us(rt), kind, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

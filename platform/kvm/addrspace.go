@@ -194,6 +194,18 @@ func (as *AddressSpace) MapFile(addr uint64, off int64, length uint64, access pl
 	return nil
 }
 
+// mapGPA installs one leaf entry (the probe's pages in system memory).
+func (as *AddressSpace) mapGPA(addr, pte uint64) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	e, _, err := as.leaf(addr, true)
+	if err != nil {
+		return err
+	}
+	atomicStore64(e, pte)
+	return nil
+}
+
 // Unmap removes every mapping in [addr, addr+length); when it returns, no
 // vCPU can reach the pages that were mapped there.
 func (as *AddressSpace) Unmap(addr, length uint64) error {

@@ -35,7 +35,8 @@ type vcpu struct {
 	rbuf    []byte // KVM_GET/SET_REGS image without sync regs
 	// sregs is the system-register image set at creation: supervisor
 	// mode, the idle root in CR3.
-	sregs []byte
+	sregs    []byte
+	sregsGet []byte // scratch for KVM_GET_SREGS
 	// user is set when the vCPU stopped in user mode (a kick), where the
 	// enter code cannot run: the next entry first puts it back into
 	// supervisor mode with KVM_SET_SREGS.
@@ -58,6 +59,7 @@ var _ platform.Context = (*Context)(nil)
 const (
 	addrLSTAR   = windowBase + offCode + codeLSTAR
 	addrEnter   = windowBase + offCode + codeEnter
+	addrIret    = windowBase + offCode + codeIret
 	addrVectors = windowBase + offCode + codeVectors
 	enterLen    = 67 // bytes of the enter code, up to and including its hlt
 )
@@ -137,6 +139,7 @@ func (p *Platform) newVCPU() (v *vcpu, err error) {
 		return nil, fmt.Errorf("kvm: KVM_SET_SREGS: %w", err)
 	}
 	v.sregs = sr
+	v.sregsGet = make([]byte, sregsSize)
 	xcrs := make([]byte, 0x188)
 	le.PutUint32(xcrs[0:], 1)       // nr_xcrs
 	le.PutUint32(xcrs[8:], 0)       // XCR0
@@ -379,6 +382,11 @@ func (v *vcpu) enter(as *AddressSpace, st *arch.State, c *Context) (trap platfor
 	}
 	v.fillMailbox(zaps, cr3, false)
 	v.setEnterRegs(st)
+	if len(zaps) == 0 && cr3 == 0 {
+		// Nothing to apply: straight to the iretq (each instruction
+		// of supervisor code costs microseconds under kvm_pvm).
+		v.setRIP(addrIret)
+	}
 	for {
 		reason, err := v.runOnce()
 		if err != nil {
@@ -474,6 +482,17 @@ func (v *vcpu) setEnterRegs(st *arch.State) {
 	}
 }
 
+// setRIP changes the entry RIP set by setEnterRegs.
+func (v *vcpu) setRIP(rip uint64) {
+	v.regs.rip = rip
+	if v.p.syncRegs {
+		le.PutUint64(v.run[runSyncRegs+16*8:], rip)
+	} else {
+		v.regs.encode(v.rbuf)
+		ioctlBuf(v.fd, kvmSetRegs, v.rbuf)
+	}
+}
+
 // runOnce is one KVM_RUN; it returns the exit reason with v.regs current.
 // EINTR (a kick or another signal) is reported as exitIntr.
 func (v *vcpu) runOnce() (uint32, error) {
@@ -522,6 +541,15 @@ func (v *vcpu) saveUser(st *arch.State, rip, rsp, rflags uint64) {
 	r.OrigRax = ^uint64(0)
 }
 
+// cr2 reads the vCPU's CR2.
+func (v *vcpu) cr2() (uint64, error) {
+	sr := v.sregsGet
+	if _, err := ioctlBuf(v.fd, kvmGetSregs, sr); err != nil {
+		return 0, fmt.Errorf("kvm: KVM_GET_SREGS: %w", err)
+	}
+	return le.Uint64(sr[sregCR2:]), nil
+}
+
 // Linux si_code values.
 const (
 	siKernel   = 0x80
@@ -548,22 +576,29 @@ func (v *vcpu) classify(st *arch.State) (platform.Trap, error) {
 		st.Regs.OrigRax = g.rax
 		return platform.Trap{Kind: platform.TrapSyscall}, nil
 	}
-	if g.rip <= addrVectors || g.rip > addrVectors+256*16 {
+	if g.rip <= addrVectors || g.rip > addrVectors+256*16 || (g.rip-1-addrVectors)%16 != 0 {
 		return platform.Trap{}, v.unexpected(exitHLT, "run (hlt outside the stubs)")
 	}
+	vec := int(g.rip-1-addrVectors) / 16
 	f := v.stack[512-frameWords:]
-	vec, cr2, code := int(f[0]&0xff), f[1], f[2]
-	rip, cs, rflags, rsp := f[3], f[4], f[5], f[6]
-	if vec == 14 && rip == addrLSTAR && cr2 == addrLSTAR {
+	var code uint64
+	if vectorHasError(vec) {
+		f = v.stack[512-frameWords-1:]
+		code, f = f[0], f[1:]
+	}
+	rip, cs, rflags, rsp := f[0], f[1], f[2], f[3]
+	if vec == 14 && rip == addrLSTAR {
 		// kvm_pvm: the syscall arrives as a fetch fault at LSTAR, with
-		// RCX and R11 as syscall sets them.
+		// RCX and R11 as syscall sets them. (An application that jumps
+		// to LSTAR itself gets the same: a syscall with RCX and R11 as
+		// they were, harmless.)
 		v.p.pvm = true
 		v.saveUser(st, g.rcx, rsp, g.r11)
 		st.Regs.OrigRax = g.rax
 		return platform.Trap{Kind: platform.TrapSyscall}, nil
 	}
 	if cs&3 != 3 {
-		return platform.Trap{}, fmt.Errorf("kvm: vCPU %d: exception %d (error %#x, cr2 %#x) in supervisor mode at %#x", v.id, vec, code, cr2, rip)
+		return platform.Trap{}, fmt.Errorf("kvm: vCPU %d: exception %d (error %#x) in supervisor mode at %#x", v.id, vec, code, rip)
 	}
 	v.saveUser(st, rip, rsp, rflags)
 	sig := func(signo, code int32, addr uint64) (platform.Trap, error) {
@@ -571,6 +606,10 @@ func (v *vcpu) classify(st *arch.State) (platform.Trap, error) {
 	}
 	switch vec {
 	case 14:
+		cr2, err := v.cr2()
+		if err != nil {
+			return platform.Trap{}, err
+		}
 		t := platform.Trap{Kind: platform.TrapFault, Addr: cr2, Signo: arch.SIGSEGV, Code: segvMapErr, Access: platform.Read}
 		if code&1 != 0 {
 			t.Code = segvAccErr

@@ -428,20 +428,22 @@ func (p *Platform) probe() error {
 }
 
 func (p *Platform) runProbe() error {
-	// The probe's pages come from the end of the memory file, which the
-	// kernel hands out last, and are cleared afterwards.
-	code := p.memSize - 2*arch.PageSize
-	data := p.memSize - arch.PageSize
-	defer clear(p.mem[code:p.memSize])
-	copy(p.mem[code:], probeGuest)
-	p.mem[data] = 0x5a
+	// The probe's pages live in system memory, not in the memory file,
+	// which the kernel may be filling meanwhile.
+	pages, err := p.allocBlock()
+	if err != nil {
+		return err
+	}
+	copy(p.sys[pages:], probeGuest)
 	pas, err := p.NewAddressSpace()
 	if err != nil {
 		return err
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	if err := as.MapFile(probeCode, code, arch.PageSize, platform.Read|platform.Exec); err != nil {
+	codePTE := p.sysBase + pages | ptePresent | pteUser | pteAccessed
+	dataPTE := p.sysBase + pages + arch.PageSize | ptePresent | pteUser | pteAccessed | pteWrite | pteDirty | pteNX
+	if err := as.mapGPA(probeCode, codePTE); err != nil {
 		return err
 	}
 	pc, _ := p.NewContext()
@@ -482,7 +484,7 @@ func (p *Platform) runProbe() error {
 	if err := step("page fault", platform.TrapFault, fault); err != nil {
 		return err
 	}
-	if err := as.MapFile(probeData, data, arch.PageSize, platform.Read|platform.Write); err != nil {
+	if err := as.mapGPA(probeData, dataPTE); err != nil {
 		return err
 	}
 	if err := step("load after mapping", platform.TrapSyscall, func(platform.Trap) error {
@@ -505,7 +507,7 @@ func (p *Platform) runProbe() error {
 		return err
 	}
 	st.Regs.Rip = probeCode + 0x1e
-	timer := time.AfterFunc(20*time.Millisecond, c.Interrupt)
+	timer := time.AfterFunc(time.Millisecond, c.Interrupt)
 	defer timer.Stop()
 	return step("kick", platform.TrapInterrupt, nil)
 }

@@ -39,9 +39,10 @@ const (
 	offAlloc    = 0x6000 // first page the page allocator hands out
 
 	// Entry points, as offsets from offCode.
-	codeLSTAR   = 0x00   // the syscall entry: one hlt
-	codeEnter   = 0x40   // apply the mailbox, load CR3, iretq to the user
-	codeVectors = 0x1000 // 16 bytes per exception vector
+	codeLSTAR   = 0x00           // the syscall entry: one hlt
+	codeEnter   = 0x40           // apply the mailbox, load CR3, iretq to the user
+	codeIret    = codeEnter + 64 // the enter code's iretq: the fast entry
+	codeVectors = 0x1000         // 16 bytes per exception vector
 
 	// A per-vCPU block is two pages: the mailbox page (edit queue, GDT,
 	// TSS) and the kernel stack page, whose top is RSP0 and IST1.
@@ -56,10 +57,9 @@ const (
 	gdtLimit               = 9*8 - 1
 	tssLimit               = 103
 
-	// The exception frame the stubs leave at the top of the stack:
-	// vector, CR2 (#PF only), error code, then the CPU's RIP, CS, RFLAGS,
-	// RSP, SS.
-	frameWords = 8
+	// The CPU's exception frame at the top of the stack: error code
+	// (for vectors that have one), RIP, CS, RFLAGS, RSP, SS.
+	frameWords = 5
 )
 
 // Selectors: Linux's values, which kvm_pvm expects.
@@ -169,25 +169,14 @@ func trampoline() []byte {
 		0xf4, // hlt: round done, more to come
 	)
 
-	// Exception stubs, 16 bytes each, IST 1: every one leaves the same
-	// eight-word frame (vector, CR2, error code, CPU frame) and halts.
+	// Exception stubs, 16 bytes apart, IST 1: each is a lone hlt. The
+	// vector is known from where it halted, and the CPU's frame (with
+	// the error code for vectors that have one) is at the top of the
+	// stack. Under kvm_pvm every instruction here is emulated, at
+	// microseconds each, so nothing more is done in the guest: CR2, when
+	// needed, comes from KVM_GET_SREGS.
 	for v := 0; v < 256; v++ {
-		off := codeVectors + 16*v
-		var b []byte
-		switch {
-		case v == 14:
-			b = []byte{
-				0x50,             // push rax
-				0x0f, 0x20, 0xd0, // mov rax, cr2
-				0x48, 0x87, 0x04, 0x24, // xchg [rsp], rax
-			}
-		case vectorHasError(v):
-			b = []byte{0x6a, 0x00} // push 0 (CR2)
-		default:
-			b = []byte{0x6a, 0x00, 0x6a, 0x00} // push 0 (error), push 0 (CR2)
-		}
-		b = append(b, 0x6a, byte(v), 0xf4) // push v; hlt
-		put(off, b...)
+		put(codeVectors+16*v, 0xf4)
 	}
 	return code
 }
