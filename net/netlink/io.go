@@ -35,25 +35,6 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 	return s.recv(ctx, req)
 }
 
-// checkCred is scm_check_creds: a sender may claim only its own pid and
-// one of its real, effective or saved ids, unless privileged.
-func checkCred(ctx vfs.Context, c *socket.Cred) error {
-	cr := ctx.Credentials()
-	if cr.Privileged {
-		return nil
-	}
-	if c.PID != pidOf(ctx) {
-		return linux.EPERM
-	}
-	if c.UID != cr.UID && c.UID != cr.EUID && c.UID != cr.SUID {
-		return linux.EPERM
-	}
-	if c.GID != cr.GID && c.GID != cr.EGID && c.GID != cr.SGID {
-		return linux.EPERM
-	}
-	return nil
-}
-
 // send is netlink_sendmsg. A message to port 0 goes to the kernel side of
 // the protocol and is answered before send returns; a message to another
 // port id is queued on that socket; a destination group reaches every
@@ -65,7 +46,7 @@ func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
 		return 0, linux.EOPNOTSUPP
 	}
 	if claimed != nil {
-		if err := checkCred(ctx, claimed); err != nil {
+		if err := socket.CheckCred(ctx, claimed); err != nil {
 			return 0, err
 		}
 	}
@@ -93,9 +74,8 @@ func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
 	if len(req.Data) > sndbuf-32 {
 		return 0, linux.EMSGSIZE
 	}
-	c := ctx.Credentials()
 	d := datagram{data: append([]byte(nil), req.Data...), from: portid, group: dstGroup,
-		cred: socket.Cred{PID: pidOf(ctx), UID: c.UID, GID: c.GID}}
+		cred: socket.DefaultCred(ctx)}
 	if claimed != nil {
 		d.cred = *claimed
 	}

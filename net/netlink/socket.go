@@ -156,14 +156,6 @@ func decodeAddr(b []byte) (pid, groups uint32, err error) {
 	return binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]), nil
 }
 
-// pidOf is the caller's thread group id when the context knows it.
-func pidOf(ctx vfs.Context) int32 {
-	if p, ok := ctx.(interface{ PID() int32 }); ok {
-		return p.PID()
-	}
-	return 0
-}
-
 // groupMask masks a bind/connect group bitmap to the protocol's
 // groups, as netlink_bind does.
 func (s *Socket) groupMask(groups uint32) uint32 {
@@ -231,7 +223,7 @@ func (s *Socket) autobind(ctx vfs.Context) uint32 {
 	}
 	s.mu.Unlock()
 	s.p.mu.Lock()
-	id := s.p.autobindLocked(s, pidOf(ctx))
+	id := s.p.autobindLocked(s, socket.PIDOf(ctx))
 	s.mu.Lock()
 	s.bound, s.portid = true, id
 	s.mu.Unlock()

@@ -20,33 +20,6 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 	return s.recv(ctx, req)
 }
 
-// pidOf returns the caller's pid when the context knows it.
-func pidOf(ctx vfs.Context) int32 {
-	if p, ok := ctx.(interface{ PID() int32 }); ok {
-		return p.PID()
-	}
-	return 0
-}
-
-// checkCred is scm_check_creds: a sender may claim only its own pid and
-// one of its real, effective or saved ids, unless privileged.
-func checkCred(ctx vfs.Context, c *socket.Cred) error {
-	cr := ctx.Credentials()
-	if cr.Privileged {
-		return nil
-	}
-	if c.PID != pidOf(ctx) {
-		return linux.EPERM
-	}
-	if c.UID != cr.UID && c.UID != cr.EUID && c.UID != cr.SUID {
-		return linux.EPERM
-	}
-	if c.GID != cr.GID && c.GID != cr.EGID && c.GID != cr.SGID {
-		return linux.EPERM
-	}
-	return nil
-}
-
 // send is unix_stream_sendmsg / unix_dgram_sendmsg / unix_seqpacket_sendmsg.
 // It owns req.Control's references whatever happens.
 func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
@@ -67,7 +40,7 @@ func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
 		return 0, linux.EINVAL
 	}
 	if ctl.Cred != nil {
-		if err := checkCred(ctx, ctl.Cred); err != nil {
+		if err := socket.CheckCred(ctx, ctl.Cred); err != nil {
 			drop()
 			return 0, err
 		}
@@ -78,11 +51,10 @@ func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
 	return s.sendDgram(ctx, req, ctl)
 }
 
-// defaultCred is what maybe_add_creds attaches: the caller's pid and real
-// ids.
+// defaultCred is what maybe_add_creds attaches.
 func defaultCred(ctx vfs.Context) *socket.Cred {
-	c := ctx.Credentials()
-	return &socket.Cred{PID: pidOf(ctx), UID: c.UID, GID: c.GID}
+	c := socket.DefaultCred(ctx)
+	return &c
 }
 
 func (s *Socket) sendStream(ctx vfs.Context, req *socket.SendRequest, ctl socket.Control) (int, error) {
