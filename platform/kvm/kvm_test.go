@@ -439,3 +439,39 @@ func TestRoundTrip(t *testing.T) {
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	t.Logf("syscall round trip: median %v, p10 %v, p90 %v (pvm %v)", times[len(times)/2], times[len(times)/10], times[len(times)*9/10], e.p.PVM())
 }
+
+// TestWindowUnreachable reads, writes and jumps into the supervisor window
+// (trampoline, IDT, the shared window tables, the address space's own root
+// page table, the vCPU block): every access must fault.
+func TestWindowUnreachable(t *testing.T) {
+	locked(t)
+	e := newEnv(t)
+	read := []byte{0x48, 0x8b, 0x03}  // mov rax, [rbx]
+	write := []byte{0x48, 0x89, 0x03} // mov [rbx], rax
+	jump := []byte{0xff, 0xe3}        // jmp rbx
+	c := e.newContext(t)
+	defer c.Release()
+	for _, ins := range [][]byte{read, write, jump} {
+		as := e.newAS(t, ins)
+		st := initState()
+		mustSwitch(t, c, as, st, platform.TrapFault) // warm up: the vCPU exists now
+		targets := []uint64{windowBase + offCode, windowBase + offCode + codeEnter, windowBase + offIDT,
+			windowBase + offWinPDPT, windowBase + as.root, windowBase + sysSize - 8}
+		for _, target := range targets {
+			st := initState()
+			st.Regs.Rbx = target
+			if target == addrLSTAR && ins[0] == jump[0] {
+				// A jump to LSTAR is how kvm_pvm reports a syscall:
+				// it is one, with RCX as the return address (no more
+				// than the syscall instruction would do).
+				st.Regs.Rcx = codeAddr
+				mustSwitch(t, c, as, st, platform.TrapSyscall)
+				continue
+			}
+			trap := mustSwitch(t, c, as, st, platform.TrapFault)
+			if trap.Addr != target {
+				t.Errorf("access to %#x: trap %+v", target, trap)
+			}
+		}
+	}
+}
