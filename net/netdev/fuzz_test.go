@@ -1,4 +1,4 @@
-package netdev
+package netdev_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs/vfstest"
+	"uk/net/netdev"
 )
 
 // ioctlCmds are the commands FuzzIoctl exercises.
@@ -28,10 +29,10 @@ func FuzzIoctl(f *testing.F) {
 	f.Add(uint8(17), append([]byte{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0}, make([]byte, 24)...))
 	f.Fuzz(func(t *testing.T, which uint8, req []byte) {
 		cmd := ioctlCmds[int(which)%len(ioctlCmds)]
-		tb := newFakeTable()
+		tb := newTable()
 		ctx := vfstest.Root()
-		if len(req) > IfreqSize {
-			req = req[:IfreqSize]
+		if len(req) > netdev.IfreqSize {
+			req = req[:netdev.IfreqSize]
 		}
 		if cmd == linux.SIOCGIFCONF && len(req) >= 16 {
 			// Keep ifc_buf inside the fake memory's valid range.
@@ -41,13 +42,13 @@ func FuzzIoctl(f *testing.F) {
 		if err := ctx.CopyOut(reqAddr, req); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Ioctl(tb, ctx, cmd, reqAddr)
+		_, err := netdev.Ioctl(tb, ctx, cmd, reqAddr)
 		var errno linux.Errno
 		if err != nil && !errors.As(err, &errno) {
 			t.Fatalf("non-errno error %v", err)
 		}
 		for _, a := range tb.Addrs() {
-			if _, ok := LinkByIndex(tb, a.LinkIndex); !ok || !a.Prefix.IsValid() {
+			if _, ok := netdev.LinkByIndex(tb, a.LinkIndex); !ok || !a.Prefix.IsValid() {
 				t.Fatalf("bad address %+v", a)
 			}
 		}

@@ -1,4 +1,4 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs/vfstest"
+	"uk/net/netdev"
+	"uk/net/netdev/netdevtest"
 )
 
 const reqAddr = 0x10000
 
 // ifr builds a struct ifreq with a name and union bytes.
 func ifr(name string, union ...byte) []byte {
-	b := make([]byte, IfreqSize)
+	b := make([]byte, netdev.IfreqSize)
 	copy(b, name)
 	copy(b[16:], union)
 	return b
@@ -31,18 +33,18 @@ func i32(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v
 
 // do runs an ioctl on an ifreq placed in ctx's memory and returns the
 // ifreq afterwards.
-func do(t *testing.T, tb Table, ctx *vfstest.Ctx, cmd uint32, req []byte) ([]byte, error) {
+func do(t *testing.T, tb netdev.Table, ctx *vfstest.Ctx, cmd uint32, req []byte) ([]byte, error) {
 	t.Helper()
 	if err := ctx.CopyOut(reqAddr, req); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Ioctl(tb, ctx, cmd, reqAddr)
-	return ctx.Mem(reqAddr, IfreqSize), err
+	_, err := netdev.Ioctl(tb, ctx, cmd, reqAddr)
+	return ctx.Mem(reqAddr, netdev.IfreqSize), err
 }
 
 func TestIoctlQueries(t *testing.T) {
-	tb := newFakeTable()
-	tb.addrs = append(tb.addrs, Addr{LinkIndex: 2, Prefix: pfx("10.0.3.15/16"), Broadcast: ip("10.0.255.255")})
+	tb := newTable()
+	mustAddAddr(t, tb, netdev.Addr{LinkIndex: 2, Prefix: pfx("10.0.3.15/16"), Broadcast: ip("10.0.255.255")})
 	ctx := vfstest.User(1000, 1000)
 	for _, tc := range []struct {
 		name  string
@@ -57,10 +59,10 @@ func TestIoctlQueries(t *testing.T) {
 		{"index unknown", linux.SIOCGIFINDEX, ifr("wlan0"), nil, linux.ENODEV, ""},
 		{"name", linux.SIOCGIFNAME, ifr("", i32(1)...), nil, nil, "lo"},
 		{"name unknown", linux.SIOCGIFNAME, ifr("", i32(7)...), nil, linux.ENODEV, ""},
-		{"flags", linux.SIOCGIFFLAGS, ifr("eth0"), []byte{ethFlags & 0xff, ethFlags >> 8 & 0xff}, nil, ""},
+		{"flags", linux.SIOCGIFFLAGS, ifr("eth0"), []byte{netdevtest.EthFlags & 0xff, netdevtest.EthFlags >> 8 & 0xff}, nil, ""},
 		{"mtu", linux.SIOCGIFMTU, ifr("lo"), i32(65536), nil, ""},
 		{"txqlen", linux.SIOCGIFTXQLEN, ifr("lo"), i32(1000), nil, ""},
-		{"hwaddr", linux.SIOCGIFHWADDR, ifr("eth0"), append([]byte{linux.ARPHRD_ETHER, 0}, append(ethMAC, make([]byte, 8)...)...), nil, ""},
+		{"hwaddr", linux.SIOCGIFHWADDR, ifr("eth0"), append([]byte{linux.ARPHRD_ETHER, 0}, append(netdevtest.EthMAC, make([]byte, 8)...)...), nil, ""},
 		{"hwaddr lo", linux.SIOCGIFHWADDR, ifr("lo"), append([]byte{byte(linux.ARPHRD_LOOPBACK & 0xff), linux.ARPHRD_LOOPBACK >> 8}, make([]byte, 14)...), nil, ""},
 		{"addr", linux.SIOCGIFADDR, ifr("eth0"), append(sin("10.0.2.15"), make([]byte, 8)...), nil, ""},
 		{"addr matching", linux.SIOCGIFADDR, ifr("eth0", sin("10.0.3.15")...), sin("10.0.3.15"), nil, ""},
@@ -92,16 +94,16 @@ func TestIoctlQueries(t *testing.T) {
 		})
 	}
 	// Bad addresses fault.
-	if _, err := Ioctl(tb, ctx, linux.SIOCGIFINDEX, 0); err != linux.EFAULT {
+	if _, err := netdev.Ioctl(tb, ctx, linux.SIOCGIFINDEX, 0); err != linux.EFAULT {
 		t.Errorf("NULL ifreq: %v", err)
 	}
-	if _, err := Ioctl(tb, ctx, linux.SIOCGIFCONF, 0); err != linux.EFAULT {
+	if _, err := netdev.Ioctl(tb, ctx, linux.SIOCGIFCONF, 0); err != linux.EFAULT {
 		t.Errorf("NULL ifconf: %v", err)
 	}
 }
 
 func TestIoctlChanges(t *testing.T) {
-	tb := newFakeTable()
+	tb := newTable()
 	user := vfstest.User(1000, 1000)
 	root := vfstest.Root()
 	flags := func(f uint16) []byte { return binary.LittleEndian.AppendUint16(nil, f) }
@@ -121,13 +123,13 @@ func TestIoctlChanges(t *testing.T) {
 	if _, err := do(t, tb, root, linux.SIOCSIFFLAGS, ifr("eth0", flags(linux.IFF_BROADCAST)...)); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := LinkByName(tb, "eth0"); l.Flags&linux.IFF_UP != 0 {
+	if l, _ := netdev.LinkByName(tb, "eth0"); l.Flags&linux.IFF_UP != 0 {
 		t.Errorf("eth0 up after SIOCSIFFLAGS without IFF_UP")
 	}
 	if _, err := do(t, tb, root, linux.SIOCSIFFLAGS, ifr("eth0", flags(linux.IFF_UP|linux.IFF_BROADCAST)...)); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := LinkByName(tb, "eth0"); l.Flags&linux.IFF_UP == 0 {
+	if l, _ := netdev.LinkByName(tb, "eth0"); l.Flags&linux.IFF_UP == 0 {
 		t.Errorf("eth0 down after SIOCSIFFLAGS with IFF_UP")
 	}
 	if _, err := do(t, tb, root, linux.SIOCSIFFLAGS, ifr("eth9", flags(linux.IFF_UP)...)); err != linux.ENODEV {
@@ -136,7 +138,7 @@ func TestIoctlChanges(t *testing.T) {
 	if _, err := do(t, tb, root, linux.SIOCSIFMTU, ifr("eth0", i32(1400)...)); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := LinkByName(tb, "eth0"); l.MTU != 1400 {
+	if l, _ := netdev.LinkByName(tb, "eth0"); l.MTU != 1400 {
 		t.Errorf("mtu %d", l.MTU)
 	}
 	for _, bad := range []int32{-1, 10} {
@@ -152,21 +154,21 @@ func TestIoctlChanges(t *testing.T) {
 	if !bytes.Equal(got, ifr("eth0", sin("192.168.1.20")...)) {
 		t.Errorf("SIOCSIFADDR changed the ifreq: %x", got)
 	}
-	want := Addr{LinkIndex: 2, Prefix: pfx("192.168.1.20/24"), Broadcast: ip("192.168.1.255"), Flags: linux.IFA_F_PERMANENT}
-	if as := ipv4Addrs(tb, 2); len(as) != 1 || as[0] != want {
+	want := netdev.Addr{LinkIndex: 2, Prefix: pfx("192.168.1.20/24"), Broadcast: ip("192.168.1.255"), Flags: linux.IFA_F_PERMANENT}
+	if as := netdev.IPv4Addrs(tb, 2); len(as) != 1 || as[0] != want {
 		t.Fatalf("after SIOCSIFADDR: %+v", as)
 	}
 	if _, err := do(t, tb, root, linux.SIOCSIFNETMASK, ifr("eth0", sin("255.255.0.0")...)); err != nil {
 		t.Fatal(err)
 	}
 	want.Prefix, want.Broadcast = pfx("192.168.1.20/16"), ip("192.168.255.255")
-	if as := ipv4Addrs(tb, 2); len(as) != 1 || as[0] != want {
+	if as := netdev.IPv4Addrs(tb, 2); len(as) != 1 || as[0] != want {
 		t.Fatalf("after SIOCSIFNETMASK: %+v", as)
 	}
 	if _, err := do(t, tb, root, linux.SIOCSIFBRDADDR, ifr("eth0", sin("192.168.1.255")...)); err != nil {
 		t.Fatal(err)
 	}
-	if as := ipv4Addrs(tb, 2); as[0].Broadcast != ip("192.168.1.255") {
+	if as := netdev.IPv4Addrs(tb, 2); as[0].Broadcast != ip("192.168.1.255") {
 		t.Fatalf("after SIOCSIFBRDADDR: %+v", as)
 	}
 	for _, tc := range []struct {
@@ -188,7 +190,7 @@ func TestIoctlChanges(t *testing.T) {
 	if _, err := do(t, tb, root, linux.SIOCSIFADDR, ifr("eth0", sin("0.0.0.0")...)); err != nil {
 		t.Fatal(err)
 	}
-	if as := ipv4Addrs(tb, 2); len(as) != 0 {
+	if as := netdev.IPv4Addrs(tb, 2); len(as) != 0 {
 		t.Errorf("after setting 0.0.0.0: %+v", as)
 	}
 	if _, err := do(t, tb, root, linux.SIOCGIFADDR, ifr("eth0")); err != linux.EADDRNOTAVAIL {
@@ -198,14 +200,14 @@ func TestIoctlChanges(t *testing.T) {
 	if _, err := do(t, tb, root, linux.SIOCSIFADDR, ifr("eth1", sin("127.0.0.2")...)); err != nil {
 		t.Fatal(err)
 	}
-	if as := ipv4Addrs(tb, 3); len(as) != 1 || as[0].Prefix != pfx("127.0.0.2/8") || as[0].Scope != linux.RT_SCOPE_HOST {
+	if as := netdev.IPv4Addrs(tb, 3); len(as) != 1 || as[0].Prefix != pfx("127.0.0.2/8") || as[0].Scope != linux.RT_SCOPE_HOST {
 		t.Errorf("eth1: %+v", as)
 	}
 }
 
 func TestIoctlIfconf(t *testing.T) {
-	tb := newFakeTable()
-	tb.addrs = append(tb.addrs, Addr{LinkIndex: 2, Prefix: pfx("10.0.3.15/16")})
+	tb := newTable()
+	mustAddAddr(t, tb, netdev.Addr{LinkIndex: 2, Prefix: pfx("10.0.3.15/16")})
 	ctx := vfstest.User(1000, 1000)
 	const confAddr, bufAddr = 0x1000, 0x20000
 	ifconfAt := func(n int32, buf uint64) []byte {
@@ -218,28 +220,28 @@ func TestIoctlIfconf(t *testing.T) {
 		if err := ctx.CopyOut(confAddr, ifconfAt(n, buf)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Ioctl(tb, ctx, linux.SIOCGIFCONF, confAddr); err != nil {
+		if _, err := netdev.Ioctl(tb, ctx, linux.SIOCGIFCONF, confAddr); err != nil {
 			t.Fatalf("SIOCGIFCONF: %v", err)
 		}
-		out := ctx.Mem(confAddr, IfconfSize)
+		out := ctx.Mem(confAddr, netdev.IfconfSize)
 		if binary.LittleEndian.Uint64(out[8:]) != buf {
 			t.Errorf("ifc_buf changed")
 		}
 		return int32(binary.LittleEndian.Uint32(out))
 	}
-	if got := run(0, 0); got != 3*IfreqSize {
+	if got := run(0, 0); got != 3*netdev.IfreqSize {
 		t.Errorf("needed length %d, want three IPv4 addresses", got)
 	}
-	if got := run(1000, bufAddr); got != 3*IfreqSize {
+	if got := run(1000, bufAddr); got != 3*netdev.IfreqSize {
 		t.Fatalf("filled %d bytes", got)
 	}
 	want := [][]byte{ifr("lo", sin("127.0.0.1")...), ifr("eth0", sin("10.0.2.15")...), ifr("eth0", sin("10.0.3.15")...)}
 	for i, w := range want {
-		if got := ctx.Mem(bufAddr+uint64(i*IfreqSize), IfreqSize); !bytes.Equal(got, w) {
+		if got := ctx.Mem(bufAddr+uint64(i*netdev.IfreqSize), netdev.IfreqSize); !bytes.Equal(got, w) {
 			t.Errorf("entry %d: %x, want %x", i, got, w)
 		}
 	}
-	if got := run(IfreqSize*2-1, bufAddr); got != IfreqSize {
+	if got := run(netdev.IfreqSize*2-1, bufAddr); got != netdev.IfreqSize {
 		t.Errorf("room for 1.97 entries filled %d bytes", got)
 	}
 	if got := run(10, bufAddr); got != 0 {

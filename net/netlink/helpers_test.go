@@ -8,6 +8,7 @@ import (
 
 	linux "golang.org/x/sys/unix"
 
+	"uk/net/netdev/netdevtest"
 	"uk/net/socket"
 )
 
@@ -70,12 +71,12 @@ var kernelAddr = encodeAddr(0, 0)
 // env is a provider over a fake table.
 type env struct {
 	t     *testing.T
-	table *fakeTable
+	table *netdevtest.Table
 	p     *Provider
 }
 
 func newEnv(t *testing.T) *env {
-	tb := newFakeTable()
+	tb := netdevtest.New()
 	return &env{t: t, table: tb, p: newProvider(tb)}
 }
 

@@ -672,13 +672,7 @@ func TestCapAckAndStrict(t *testing.T) {
 // still resolves the sandbox's own addresses as local.
 func TestRouteGetDerivesLocalRoutes(t *testing.T) {
 	e := newEnv(t)
-	var main []netdev.Route
-	for _, r := range e.table.routes {
-		if r.Table == linux.RT_TABLE_MAIN {
-			main = append(main, r)
-		}
-	}
-	e.table.routes = main
+	e.table.KeepRoutes(func(r netdev.Route) bool { return r.Table == linux.RT_TABLE_MAIN })
 	ctx := userCtx(6)
 	s := e.open(ctx)
 	for _, tc := range []struct {
@@ -712,13 +706,7 @@ func TestRouteGetDerivesLocalRoutes(t *testing.T) {
 // dumps the local table Linux would have, in Linux's order.
 func TestRouteDumpDerivesLocalTable(t *testing.T) {
 	e := newEnv(t)
-	var main []netdev.Route
-	for _, r := range e.table.routes {
-		if r.Table == linux.RT_TABLE_MAIN {
-			main = append(main, r)
-		}
-	}
-	e.table.routes = main
+	e.table.KeepRoutes(func(r netdev.Route) bool { return r.Table == linux.RT_TABLE_MAIN })
 	ctx := userCtx(6)
 	s := e.open(ctx)
 	ms := roundTrip(t, s, ctx, nlreq(linux.RTM_GETROUTE, linux.NLM_F_REQUEST|linux.NLM_F_DUMP, 1, rtmsgBytes(0, 0, 0, 0, 0, 0, 0)))

@@ -12,6 +12,7 @@ import (
 
 	"uk/fs/vfs"
 	"uk/net/netdev"
+	"uk/net/netdev/netdevtest"
 	"uk/net/socket"
 )
 
@@ -129,11 +130,11 @@ func TestPortIDs(t *testing.T) {
 }
 
 // manyLinks makes a table with n interfaces.
-func manyLinks(n int) *fakeTable {
-	tb := newFakeTable()
+func manyLinks(n int) *netdevtest.Table {
+	tb := netdevtest.New()
 	for i := 3; i < n+3; i++ {
-		tb.links = append(tb.links, netdev.Link{Index: int32(i), Name: fmt.Sprintf("veth%d", i), Type: linux.ARPHRD_ETHER,
-			Flags: ethFlags, MTU: 1500, HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}})
+		tb.AddLink(netdev.Link{Index: int32(i), Name: fmt.Sprintf("veth%d", i), Type: linux.ARPHRD_ETHER,
+			Flags: netdevtest.EthFlags, MTU: 1500, HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}})
 	}
 	return tb
 }
