@@ -233,6 +233,9 @@ func cmdRun(args []string) (int, error) {
 	if err := rf.mounts.mount(k, root.Root(), binds); err != nil {
 		return 0, err
 	}
+	if err := rf.setCwd(k, root); err != nil {
+		return 0, err
+	}
 	files, err := stdioFiles(false)
 	if err != nil {
 		return 0, err
@@ -246,6 +249,7 @@ func cmdRun(args []string) (int, error) {
 		AsChild:        true,
 		Attach:         ps.attach(k),
 		MaxUserAddress: maxUserAddress(c.platform),
+		Creds:          rf.creds,
 	})
 	if err != nil {
 		return 0, err
@@ -253,7 +257,11 @@ func cmdRun(args []string) (int, error) {
 	// Forwarding runs until uk exits: undoing it first would only delay
 	// the exit (a dozen rt_sigaction calls).
 	k.ForwardHostSignals()
-	return c.finish(k.Wait()), nil
+	status, tripped := rf.wait(k)
+	if tripped {
+		return status, nil // no lingering: a limit ends uk at once
+	}
+	return c.finish(status), nil
 }
 
 // checkHostProgram gives the one-line reason a host file cannot be run.

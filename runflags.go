@@ -3,23 +3,65 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"uk/fs/vfs"
+	"uk/kernel"
 )
 
-// runFlags are the flags only uk run has: the sandbox's mounts.
+// runFlags are the flags only uk run has: the sandbox's mounts, its
+// identity and working directory, and the limits a CI job expects.
 type runFlags struct {
-	binds multiFlag
-	tmpfs multiFlag
-	// mounts is what the flags ask, once parsed.
+	binds   multiFlag
+	tmpfs   multiFlag
+	timeout time.Duration
+	cpuTime time.Duration
+	chdir   string
+	user    string
+
+	// What the flags ask, once parsed.
 	mounts sandboxMounts
+	creds  *vfs.Credentials // nil: root
+	start  time.Time        // when uk started: --timeout counts from here
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.binds, "bind", "mount the host directory HOST at GUEST: HOST:GUEST[:ro] (repeatable; read-write unless :ro)")
 	fs.Var(&r.tmpfs, "tmpfs", "mount an empty tmpfs at this path in the sandbox (repeatable)")
+	fs.DurationVar(&r.timeout, "timeout", 0, "wall-clock limit (e.g. 10m): then every process is killed and uk exits 124")
+	fs.DurationVar(&r.cpuTime, "cpu-time", 0, "CPU time all the sandbox's processes may use together (e.g. 30s): then every process gets SIGXCPU and SIGKILL and uk exits 152")
+	fs.StringVar(&r.chdir, "chdir", "", "the program's working directory in the sandbox (default /)")
+	fs.StringVar(&r.user, "user", "", "run as UID[:GID] (numbers) instead of root")
 }
 
 // parse checks the flags' values.
 func (r *runFlags) parse() error {
+	r.start = time.Now()
+	if r.timeout < 0 || r.cpuTime < 0 {
+		return usageError{"--timeout and --cpu-time want a positive duration (e.g. 90s, 10m)"}
+	}
+	if r.user != "" {
+		us, gs, hasGID := strings.Cut(r.user, ":")
+		uid, err := strconv.ParseUint(us, 10, 32)
+		gid := uid
+		if err == nil && hasGID {
+			gid, err = strconv.ParseUint(gs, 10, 32)
+		}
+		if err != nil || uid == 1<<32-1 || gid == 1<<32-1 {
+			return usageError{fmt.Sprintf("--user %q: want UID or UID:GID (numbers)", r.user)}
+		}
+		if uid != 0 || gid != 0 {
+			r.creds = vfs.UserCredentials(uint32(uid), uint32(gid))
+			if uid == 0 {
+				r.creds.Privileged = true
+			}
+		}
+		r.mounts.uid, r.mounts.gid = uint32(uid), uint32(gid)
+	}
 	for _, s := range r.binds {
 		b, err := parseBind(s)
 		if err != nil {
@@ -34,4 +76,79 @@ func (r *runFlags) parse() error {
 	}
 	r.mounts.tmpfs = r.tmpfs
 	return nil
+}
+
+// setCwd makes --chdir the working directory of root.
+func (r *runFlags) setCwd(k *kernel.Kernel, root *vfs.FSContext) error {
+	if r.chdir == "" {
+		return nil
+	}
+	ctx := setupCtx{}
+	p, err := k.VFS.Resolve(ctx, root.At(vfs.Path{}), r.chdir, 0)
+	if err == nil && !p.Dentry.IsDir() {
+		err = syscall.ENOTDIR
+	}
+	if err != nil {
+		return fmt.Errorf("--chdir %s: %w", r.chdir, err)
+	}
+	root.SetCwd(p)
+	return nil
+}
+
+// Exit statuses of a limit that tripped: timeout(1)'s, and that of a
+// process killed by SIGXCPU.
+const (
+	exitTimeout = 124
+	exitCPUTime = 128 + int(syscall.SIGXCPU)
+)
+
+// wait waits for the sandbox to end, enforcing --timeout and --cpu-time:
+// when one trips, every process is killed, one line on stderr says which
+// limit, and the status is exitTimeout or exitCPUTime (tripped true).
+func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
+	done := make(chan int, 1)
+	go func() { done <- k.Wait() }()
+	var deadline <-chan time.Time
+	if r.timeout > 0 {
+		t := time.NewTimer(time.Until(r.start.Add(r.timeout)))
+		defer t.Stop()
+		deadline = t.C
+	}
+	var tick <-chan time.Time
+	if r.cpuTime > 0 {
+		// Polled: a busy loop is noticed within a tick of the limit.
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case st := <-done:
+			return st, false
+		case <-deadline:
+			fmt.Fprintf(os.Stderr, "uk: --timeout %v reached: killed every process\n", r.timeout)
+			k.SignalAll(int32(syscall.SIGKILL))
+			r.drain(done)
+			return exitTimeout, true
+		case <-tick:
+			if k.CPUTotal() < r.cpuTime.Nanoseconds() {
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "uk: --cpu-time %v used up: killed every process\n", r.cpuTime)
+			// RLIMIT_CPU's soft limit signal, then its hard limit's kill.
+			k.SignalAll(int32(syscall.SIGXCPU))
+			k.SignalAll(int32(syscall.SIGKILL))
+			r.drain(done)
+			return exitCPUTime, true
+		}
+	}
+}
+
+// drain gives the killed sandbox a moment to end; uk exits regardless
+// (its stubs die with it).
+func (r *runFlags) drain(done <-chan int) {
+	select {
+	case <-done:
+	case <-time.After(500 * time.Millisecond):
+	}
 }

@@ -86,6 +86,7 @@ type Kernel struct {
 	initTG  *ThreadGroup           // PID 1; protected by mu
 	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
 	nrTasks int                    // live tasks, and tasks being created; protected by mu
+	goneCPU int64                  // CPU time of the tasks removed, ns (CPUTotal); protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
 	mainTG *ThreadGroup
@@ -153,7 +154,9 @@ func (k *Kernel) allocTIDLocked(t *Task) int32 {
 
 // removeTask unregisters t and gives back its place under MaxTasks.
 func (k *Kernel) removeTask(t *Task) {
+	cpu := t.cpuTime() // the task runs no more
 	k.mu.Lock()
+	k.goneCPU += cpu
 	delete(k.tasks, t.tid)
 	k.nrTasks--
 	k.mu.Unlock()

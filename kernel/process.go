@@ -48,6 +48,8 @@ type InitOptions struct {
 	// MaxUserAddress is the platform's MaxUserAddress, for laying out the
 	// program before Attach; 0 asks k.Platform.
 	MaxUserAddress uint64
+	// Creds are the program's credentials (uk run --user); nil is root.
+	Creds *vfs.Credentials
 }
 
 // Attached is what a platform started in the background prepared for the
@@ -102,6 +104,9 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	m := mm.New(k.MemFile, nil, mm.NewLayout(maxAddr))
 	m.Exe = opts.Exe.Path
 	creds := vfs.RootCredentials()
+	if opts.Creds != nil {
+		creds = opts.Creds
+	}
 	vdsoAddr, err := k.mapVDSO(m)
 	if err != nil {
 		m.DecUsers()

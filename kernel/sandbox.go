@@ -1,0 +1,42 @@
+package kernel
+
+import "uk/arch"
+
+// SignalAll sends sig, from the kernel, to every live process of the
+// sandbox (uk run's --timeout and --cpu-time).
+func (k *Kernel) SignalAll(sig int32) {
+	for _, tg := range k.threadGroups() {
+		if tg.isKernelInit {
+			continue
+		}
+		tg.SendSignal(&arch.SignalInfo{Signo: sig, Code: arch.SI_KERNEL}, nil)
+	}
+}
+
+// CPUTotal is the CPU time every task of the sandbox has used, those gone
+// included, in ns: what --cpu-time limits. A task counts its time in the
+// application when it comes back to the kernel, so each one running
+// application code now is interrupted once (a loop that makes no system
+// call would count nothing otherwise); its time shows from the next
+// call on.
+func (k *Kernel) CPUTotal() int64 {
+	k.mu.Lock()
+	total := k.goneCPU
+	tasks := make([]*Task, 0, len(k.tasks))
+	for _, t := range k.tasks {
+		tasks = append(tasks, t)
+	}
+	k.mu.Unlock()
+	for _, t := range tasks {
+		total += t.cpuTime()
+		if t.inApp.Load() {
+			t.mu.Lock()
+			ctx := t.ctx
+			t.mu.Unlock()
+			if ctx != nil {
+				ctx.Interrupt()
+			}
+		}
+	}
+	return total
+}
