@@ -166,12 +166,6 @@ func (s *Socket) store(level, name int, val []byte) {
 func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
-	case linux.SO_TYPE:
-		return socket.Int(int32(s.typ)), nil
-	case linux.SO_DOMAIN:
-		return socket.Int(int32(s.family)), nil
-	case linux.SO_PROTOCOL:
-		return socket.Int(int32(s.protocol)), nil
 	case linux.SO_ERROR:
 		if err := s.TakeError(); err != nil {
 			return socket.Int(int32(err.(linux.Errno))), nil
@@ -191,10 +185,7 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		}
 		return nil, nil
 	case linux.SO_PEERCRED:
-		// An IP peer has no credentials: pid 0, the invalid ids.
-		b := binary.LittleEndian.AppendUint32(nil, 0)
-		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
-		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+		return socket.NoPeerCred.Ucred(), nil // an IP peer has none
 	case linux.SO_PEEK_OFF:
 		// Peeking at an offset is off (-1), the default; uk does not
 		// implement setting it.
@@ -210,7 +201,7 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		return socket.Int(0), nil
 	}
 	s.mu.Lock()
-	v, ok := s.opts.Get(name)
+	v, ok := socket.GetCommon(s, &s.opts, name)
 	s.mu.Unlock()
 	if !ok {
 		return nil, linux.ENOPROTOOPT
@@ -587,16 +578,11 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 		}
 		s.store(linux.SOL_SOCKET, name, socket.Int(v))
 		return nil
-	case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ERROR, linux.SO_ACCEPTCONN, linux.SO_PEERCRED:
-		return linux.ENOPROTOOPT
 	}
 	s.mu.Lock()
-	ok, err := s.opts.Set(name, val, ctx.Credentials().Privileged)
+	err := s.opts.Set(name, val, ctx.Credentials().Privileged)
 	o := s.opts
 	s.mu.Unlock()
-	if !ok {
-		return linux.ENOPROTOOPT
-	}
 	if err != nil {
 		return err
 	}

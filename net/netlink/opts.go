@@ -18,12 +18,6 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 	switch level {
 	case linux.SOL_SOCKET:
 		switch name {
-		case linux.SO_TYPE:
-			return socket.Int(int32(s.typ)), nil
-		case linux.SO_DOMAIN:
-			return socket.Int(linux.AF_NETLINK), nil
-		case linux.SO_PROTOCOL:
-			return socket.Int(int32(s.protocol)), nil
 		case linux.SO_ACCEPTCONN:
 			return socket.Int(0), nil
 		case linux.SO_ERROR:
@@ -31,11 +25,9 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 			s.err = 0
 			return socket.Int(int32(e)), nil
 		case linux.SO_PEERCRED:
-			b := binary.LittleEndian.AppendUint32(nil, 0)
-			b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
-			return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+			return socket.NoPeerCred.Ucred(), nil
 		}
-		if v, ok := s.opts.Get(name); ok {
+		if v, ok := socket.GetCommon(s, &s.opts, name); ok {
 			return v, nil
 		}
 		return nil, linux.ENOPROTOOPT
@@ -90,16 +82,7 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 	defer s.mu.Unlock()
 	switch level {
 	case linux.SOL_SOCKET:
-		switch name {
-		case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ACCEPTCONN,
-			linux.SO_ERROR, linux.SO_PEERCRED:
-			return linux.ENOPROTOOPT
-		}
-		ok, err := s.opts.Set(name, val, ctx.Credentials().Privileged)
-		if !ok {
-			return linux.ENOPROTOOPT
-		}
-		return err
+		return s.opts.Set(name, val, ctx.Credentials().Privileged)
 	case linux.SOL_NETLINK:
 	default:
 		return linux.ENOPROTOOPT

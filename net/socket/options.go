@@ -90,6 +90,23 @@ func ParseTimeval(val []byte) (time.Duration, error) {
 	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }
 
+// GetCommon answers getsockopt(SOL_SOCKET, name) for what every family
+// answers alike (Linux's sock_getsockopt): SO_TYPE, SO_DOMAIN and
+// SO_PROTOCOL from s (what socket(2) was called with), and the options o
+// stores (Get). ok is false for any other name, which the family answers
+// itself (SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, its own) or refuses.
+func GetCommon(s Socket, o *Options, name int) (val []byte, ok bool) {
+	switch name {
+	case unix.SO_TYPE:
+		return Int(int32(s.Type())), true
+	case unix.SO_DOMAIN:
+		return Int(int32(s.Family())), true
+	case unix.SO_PROTOCOL:
+		return Int(int32(s.Protocol())), true
+	}
+	return o.Get(name)
+}
+
 // Get returns the value of a shared SOL_SOCKET option; ok is false for
 // names this does not know (the family answers them or ENOPROTOOPT).
 func (o *Options) Get(name int) (val []byte, ok bool) {
@@ -131,9 +148,26 @@ func (o *Options) Get(name int) (val []byte, ok bool) {
 	return nil, false
 }
 
-// Set changes a shared SOL_SOCKET option; ok is false for names this does
-// not know. privileged allows SO_PRIORITY above 6 and SO_MARK.
-func (o *Options) Set(name int, val []byte, privileged bool) (ok bool, err error) {
+// Set is setsockopt(SOL_SOCKET, name) for what every family does alike:
+// the options o stores change (privileged allows SO_PRIORITY above 6,
+// SO_MARK and the FORCE buffer sizes); the read-only options (SO_TYPE,
+// SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED) and any
+// name o does not store are ENOPROTOOPT. A family handles its own options
+// before calling it.
+func (o *Options) Set(name int, val []byte, privileged bool) error {
+	switch name {
+	case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_ERROR, unix.SO_ACCEPTCONN, unix.SO_PEERCRED:
+		return unix.ENOPROTOOPT
+	}
+	ok, err := o.set(name, val, privileged)
+	if !ok {
+		return unix.ENOPROTOOPT
+	}
+	return err
+}
+
+// set is Set, with ok false for a name o does not store.
+func (o *Options) set(name int, val []byte, privileged bool) (ok bool, err error) {
 	switch name {
 	case unix.SO_LINGER:
 		if len(val) < 8 {

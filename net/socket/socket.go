@@ -11,6 +11,7 @@
 package socket
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"golang.org/x/sys/unix"
@@ -44,6 +45,17 @@ type Cred struct {
 // NoCred is what Linux reports when no credentials are known: pid 0 and the
 // overflow ids (SO_PEERCRED of an unconnected socket reports -1 ids).
 var NoCred = Cred{PID: 0, UID: 65534, GID: 65534}
+
+// NoPeerCred is SO_PEERCRED's answer for a socket with no peer
+// credentials (unconnected, or not AF_UNIX): pid 0 and ids -1.
+var NoPeerCred = Cred{PID: 0, UID: ^uint32(0), GID: ^uint32(0)}
+
+// Ucred encodes c as struct ucred, SO_PEERCRED's value.
+func (c Cred) Ucred() []byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(c.PID))
+	b = binary.LittleEndian.AppendUint32(b, c.UID)
+	return binary.LittleEndian.AppendUint32(b, c.GID)
+}
 
 // Control is the ancillary data of one message. Rights hold one reference
 // each; whoever ends up owning a Control must either install the

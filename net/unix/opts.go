@@ -1,8 +1,6 @@
 package unix
 
 import (
-	"encoding/binary"
-
 	linux "golang.org/x/sys/unix"
 
 	"uk/net/socket"
@@ -18,12 +16,6 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 	ns.lock()
 	defer ns.unlock()
 	switch name {
-	case linux.SO_TYPE:
-		return socket.Int(int32(s.typ)), nil
-	case linux.SO_DOMAIN:
-		return socket.Int(linux.AF_UNIX), nil
-	case linux.SO_PROTOCOL:
-		return socket.Int(0), nil
 	case linux.SO_ACCEPTCONN:
 		return socket.Bool(s.state == stateListening), nil
 	case linux.SO_ERROR:
@@ -31,17 +23,15 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 		s.err = 0
 		return socket.Int(int32(e)), nil
 	case linux.SO_PEERCRED:
-		c := socket.Cred{PID: 0, UID: ^uint32(0), GID: ^uint32(0)}
+		c := socket.NoPeerCred
 		if s.hasPeerCred {
 			c = s.peerCred
 		}
-		b := binary.LittleEndian.AppendUint32(nil, uint32(c.PID))
-		b = binary.LittleEndian.AppendUint32(b, c.UID)
-		return binary.LittleEndian.AppendUint32(b, c.GID), nil
+		return c.Ucred(), nil
 	case linux.SO_PEERSEC:
 		return nil, linux.ENOPROTOOPT
 	}
-	if v, ok := s.opts.Get(name); ok {
+	if v, ok := socket.GetCommon(s, &s.opts, name); ok {
 		return v, nil
 	}
 	return nil, linux.ENOPROTOOPT
@@ -55,15 +45,7 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 	ns := s.ns
 	ns.lock()
 	defer ns.unlock()
-	switch name {
-	case linux.SO_TYPE, linux.SO_DOMAIN, linux.SO_PROTOCOL, linux.SO_ACCEPTCONN,
-		linux.SO_ERROR, linux.SO_PEERCRED:
-		return linux.ENOPROTOOPT
-	}
-	ok, err := s.opts.Set(name, val, ctx.Credentials().Privileged)
-	if !ok {
-		return linux.ENOPROTOOPT
-	}
+	err := s.opts.Set(name, val, ctx.Credentials().Privileged)
 	if err == nil && (name == linux.SO_SNDBUF || name == linux.SO_SNDBUFFORCE) {
 		ns.notifyLocked(&s.q, writeEvents)
 	}
