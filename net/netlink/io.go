@@ -272,16 +272,8 @@ func (s *Socket) recv(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvRes
 		}
 	}
 	d := s.rq[0]
-	r := &socket.RecvResult{PassCred: s.opts.PassCred}
-	n := min(len(d.data), max(req.Len, 0))
-	r.Data = append([]byte(nil), d.data[:n]...)
-	r.N = n
-	if n < len(d.data) {
-		r.Flags |= linux.MSG_TRUNC
-		if req.Flags&linux.MSG_TRUNC != 0 {
-			r.N = len(d.data)
-		}
-	}
+	r := socket.Datagram(d.data, req)
+	r.PassCred = s.opts.PassCred
 	if req.WantAddr {
 		r.From = encodeAddr(d.from, groupBit(d.group))
 	}

@@ -134,6 +134,22 @@ type RecvResult struct {
 	PassCred bool
 }
 
+// Datagram is recvmsg's result for one datagram whose payload is data: a
+// copy of as much as req has room for and, when some did not fit,
+// MSG_TRUNC in Flags and (if req asked for MSG_TRUNC) the full length as
+// N, as Linux's datagram protocols.
+func Datagram(data []byte, req *RecvRequest) *RecvResult {
+	n := min(len(data), max(req.Len, 0))
+	r := &RecvResult{Data: append([]byte(nil), data[:n]...), N: n}
+	if n < len(data) {
+		r.Flags |= unix.MSG_TRUNC
+		if req.Flags&unix.MSG_TRUNC != 0 {
+			r.N = len(data)
+		}
+	}
+	return r
+}
+
 // Socket is implemented by the vfs.FileImpl of every socket. Errors are
 // unix.Errno values; a blocking call returns whatever ctx.Block returned
 // (arch.ERESTARTSYS on a signal), or EINTR when a timeout (SO_RCVTIMEO,

@@ -378,16 +378,8 @@ func (s *Socket) recvDgram(ctx vfs.Context, req *socket.RecvRequest) (*socket.Re
 		}
 	}
 	m := s.rq[0]
-	res := &socket.RecvResult{PassCred: s.opts.PassCred}
-	n := min(len(m.data), req.Len)
-	res.Data = append([]byte(nil), m.data[:n]...)
-	res.N = n
-	if n < len(m.data) {
-		res.Flags |= linux.MSG_TRUNC
-		if req.Flags&linux.MSG_TRUNC != 0 {
-			res.N = len(m.data)
-		}
-	}
+	res := socket.Datagram(m.data, req)
+	res.PassCred = s.opts.PassCred
 	if req.WantAddr && !m.from.Unnamed() {
 		res.From = m.from.Sockaddr()
 	}
