@@ -38,6 +38,20 @@
 // One path, correct on both. New probes it: a page unmapped from the host
 // must fault when touched again, or the platform is unavailable.
 //
+// gVisor's KVM platform fails on both kinds of host seen here (on Intel
+// "error setting system registers: invalid argument" at vCPU creation, on
+// AMD it hangs). What uk does differently, and kvm_pvm needs: uk stays an
+// ordinary host process and only the application runs in the guest (gVisor
+// runs its whole Go kernel in guest ring 0, mapped in the upper half, which
+// kvm_pvm reserves for the host); all supervisor state is in the lower
+// half; Linux's GDT selectors; CPUID is set before the system registers and
+// CR4 asks for nothing beyond PAE, OSFXSR, OSXMMEXCPT and OSXSAVE (no PCIDE,
+// FSGSBASE, SMEP, SMAP, which KVM refuses when CPUID does not offer them);
+// syscalls are recognised as a page fault at LSTAR as well as at LSTAR;
+// removals are stored by guest code, not only from the host; and the guest
+// runs as little supervisor code as possible (a lone iretq in, a lone hlt
+// out), since kvm_pvm emulates each instruction of it.
+//
 // # Threads
 //
 // A Context owns one vCPU, created on its first Switch on the calling OS

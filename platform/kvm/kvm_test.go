@@ -129,11 +129,27 @@ func TestSignals(t *testing.T) {
 				// kvm_pvm raises #UD for int 0x80.
 				return
 			}
+			if tc.name == "simd divide by zero" && trap.Kind == platform.TrapFault && trap.Addr == 0 && underTCG() {
+				// QEMU's software CPU does not raise #XM: the divide
+				// completes and the zero bytes after it fault.
+				t.Skip("QEMU TCG does not emulate SIMD floating-point exceptions")
+			}
 			if trap.Kind != platform.TrapSignal || trap.Signo != int32(tc.signo) || trap.Code != tc.code_ || trap.Addr != tc.addr {
 				t.Errorf("trap %+v, want signo %d code %d addr %#x", trap, tc.signo, tc.code_, tc.addr)
 			}
 		})
 	}
+}
+
+// underTCG reports whether this machine is a QEMU guest with a software
+// CPU (CPUID leaf 0x40000000 says "TCGTCGTCGTCG").
+func underTCG() bool {
+	_, b, c, d := arch.CPUID(0x40000000, 0)
+	var id [12]byte
+	binary.LittleEndian.PutUint32(id[0:], b)
+	binary.LittleEndian.PutUint32(id[4:], c)
+	binary.LittleEndian.PutUint32(id[8:], d)
+	return string(id[:]) == "TCGTCGTCGTCG"
 }
 
 func TestInterrupt(t *testing.T) {

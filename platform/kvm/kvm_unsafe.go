@@ -10,24 +10,39 @@ import (
 
 // ioctl issues a KVM ioctl whose argument is a plain integer (or none).
 // KVM_RUN is not issued here: it blocks, see run.
+//
+// KVM returns EINTR from some ioctls (KVM_CREATE_VM among them) when a
+// signal is pending, and the Go runtime signals threads all the time (for
+// preemption): those are retried.
 func ioctl(fd int, req uintptr, arg uintptr) (uintptr, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
-	if e != 0 {
-		return r, e
+	for {
+		r, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return r, e
+		}
+		return r, nil
 	}
-	return r, nil
 }
 
 // ioctlBuf issues a KVM ioctl whose argument points at buf, a byte image of
 // the kernel's structure. The pointer becomes a uintptr only inside the
 // call to the assembly RawSyscall, which keeps buf in place until it
 // returns.
+// EINTR is retried, as in ioctl.
 func ioctlBuf(fd int, req uintptr, buf []byte) (uintptr, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&buf[0])))
-	if e != 0 {
-		return r, e
+	for {
+		r, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&buf[0])))
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return r, e
+		}
+		return r, nil
 	}
-	return r, nil
 }
 
 // runVCPU is KVM_RUN. It goes through Syscall, not RawSyscall: the guest
