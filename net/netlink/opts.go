@@ -38,22 +38,10 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 	if optlen < 4 {
 		return nil, linux.EINVAL
 	}
-	f := &s.flags
+	if p := s.flags.flag(name); p != nil {
+		return socket.Bool(*p), nil
+	}
 	switch name {
-	case linux.NETLINK_PKTINFO:
-		return socket.Bool(f.pktinfo), nil
-	case linux.NETLINK_BROADCAST_ERROR:
-		return socket.Bool(f.broadcastErr), nil
-	case linux.NETLINK_NO_ENOBUFS:
-		return socket.Bool(f.noENOBUFS), nil
-	case linux.NETLINK_LISTEN_ALL_NSID:
-		return socket.Bool(f.listenAllNSID), nil
-	case linux.NETLINK_CAP_ACK:
-		return socket.Bool(f.capAck), nil
-	case linux.NETLINK_EXT_ACK:
-		return socket.Bool(f.extAck), nil
-	case linux.NETLINK_GET_STRICT_CHK:
-		return socket.Bool(f.strictChk), nil
 	case linux.NETLINK_LIST_MEMBERSHIPS:
 		// One bit per group in 32-bit words; the syscall layer copies
 		// what fits and reports this full length, as Linux does.
@@ -94,10 +82,7 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 		v = binary.LittleEndian.Uint32(val)
 	}
 	on := v != 0
-	f := &s.flags
 	switch name {
-	case linux.NETLINK_PKTINFO:
-		f.pktinfo = on
 	case linux.NETLINK_ADD_MEMBERSHIP, linux.NETLINK_DROP_MEMBERSHIP:
 		if v == 0 || v > groupsOf(s.protocol) {
 			return linux.EINVAL
@@ -107,10 +92,8 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 		} else {
 			delete(s.groups, v)
 		}
-	case linux.NETLINK_BROADCAST_ERROR:
-		f.broadcastErr = on
+		return nil
 	case linux.NETLINK_NO_ENOBUFS:
-		f.noENOBUFS = on
 		if on {
 			s.err = 0
 		}
@@ -118,15 +101,33 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 		if !ctx.Credentials().Privileged {
 			return linux.EPERM
 		}
-		f.listenAllNSID = on
-	case linux.NETLINK_CAP_ACK:
-		f.capAck = on
-	case linux.NETLINK_EXT_ACK:
-		f.extAck = on
-	case linux.NETLINK_GET_STRICT_CHK:
-		f.strictChk = on
-	default:
+	}
+	p := s.flags.flag(name)
+	if p == nil {
 		return linux.ENOPROTOOPT
+	}
+	*p = on
+	return nil
+}
+
+// flag returns the boolean SOL_NETLINK option name stands for (the one
+// table getsockopt and setsockopt share), or nil.
+func (f *nlFlags) flag(name int) *bool {
+	switch name {
+	case linux.NETLINK_PKTINFO:
+		return &f.pktinfo
+	case linux.NETLINK_BROADCAST_ERROR:
+		return &f.broadcastErr
+	case linux.NETLINK_NO_ENOBUFS:
+		return &f.noENOBUFS
+	case linux.NETLINK_LISTEN_ALL_NSID:
+		return &f.listenAllNSID
+	case linux.NETLINK_CAP_ACK:
+		return &f.capAck
+	case linux.NETLINK_EXT_ACK:
+		return &f.extAck
+	case linux.NETLINK_GET_STRICT_CHK:
+		return &f.strictChk
 	}
 	return nil
 }
