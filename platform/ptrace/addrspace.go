@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -16,9 +15,10 @@ import (
 // platform's factory thread and only ever serves injected system calls; each
 // context that runs in it gets its own stub thread.
 type AddressSpace struct {
-	p   *Platform
-	pid int    // the stub process, and its main thread
-	req []byte // uk's mapping of the request page (read-only in the stub)
+	p    *Platform
+	pid  int    // the stub process, and its main thread (host pid)
+	slot int    // its page in the request file
+	req  []byte // uk's mapping of the request page (read-only in the stub)
 
 	mu       sync.Mutex
 	parked   []int       // stub threads cloned ahead, parked in pause() and not yet traced; protected by mu
@@ -50,7 +50,8 @@ func protOf(a platform.Access) uint64 {
 	return p
 }
 
-// newAddressSpace starts a stub process on the factory thread.
+// newAddressSpace forks a stub process from the master, on the factory
+// thread.
 func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 	p.mu.Lock()
 	closed := p.closed
@@ -58,27 +59,19 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 	if closed {
 		return nil, errClosed
 	}
-	reqFD, err := unix.MemfdCreate("uk-stub-requests", unix.MFD_CLOEXEC)
+	slot, err := p.reqs.get()
 	if err != nil {
-		return nil, fmt.Errorf("ptrace: request page memfd: %w", err)
-	}
-	defer unix.Close(reqFD)
-	if err := unix.Ftruncate(reqFD, arch.PageSize); err != nil {
-		return nil, fmt.Errorf("ptrace: size request page: %w", err)
-	}
-	req, err := unix.Mmap(reqFD, 0, arch.PageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("ptrace: map request page: %w", err)
+		return nil, err
 	}
 	var pid int
-	if ferr := p.fac.do(func() { pid, err = p.startStub(reqFD, req) }); ferr != nil {
+	if ferr := p.fac.do(func() { pid, err = p.forkStub(slot) }); ferr != nil {
 		err = ferr
 	}
 	if err != nil {
-		unix.Munmap(req)
-		return nil, err
+		p.reqs.put(slot)
+		return nil, fmt.Errorf("ptrace: %w", err)
 	}
-	as := &AddressSpace{p: p, pid: pid, req: req, threads: make(map[int]int)}
+	as := &AddressSpace{p: p, pid: pid, slot: slot, req: p.reqs.page(slot), threads: make(map[int]int)}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -88,121 +81,6 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 	p.spaces[as] = struct{}{}
 	p.mu.Unlock()
 	return as, nil
-}
-
-// startStub execs a stub with the memory file as fd 3 and the request page
-// as fd 4, and prepares its address space: everything but the stub's code
-// unmapped, the request page mapped read-only, fd 4 closed.
-//
-// Preconditions: runs on the factory thread.
-func (p *Platform) startStub(reqFD int, req []byte) (int, error) {
-	var lastErr error
-	// The kernel places the initial stack at a random address below the
-	// top of the user range; in the rare case it lands on the stub's
-	// fixed address, exec fails after the point of no return. Retry.
-	for attempt := 0; attempt < 8; attempt++ {
-		pid, err := p.execStub(reqFD)
-		if err != nil {
-			return 0, err
-		}
-		st, err := waitStop(pid)
-		if err != nil {
-			return 0, err
-		}
-		if st.exited || st.sig != int(unix.SIGTRAP) {
-			lastErr = fmt.Errorf("stub did not reach its first instruction (status %#x)", uint32(st.status))
-			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
-			continue
-		}
-		if err := setOptions(pid, traceOptions); err != nil {
-			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
-			return 0, fmt.Errorf("set ptrace options: %w", err)
-		}
-		if err := prepareStub(pid, req); err != nil {
-			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
-			return 0, err
-		}
-		return pid, nil
-	}
-	return 0, lastErr
-}
-
-// execStub forks and execs the stub image, traced from exec on.
-func (p *Platform) execStub(reqFD int) (int, error) {
-	closed := ^uintptr(0)
-	attr := &syscall.ProcAttr{
-		Env:   []string{},
-		Files: []uintptr{closed, closed, closed, uintptr(p.memFD), uintptr(reqFD)},
-		Sys: &syscall.SysProcAttr{
-			Ptrace:    true,
-			Setsid:    true,
-			Pdeathsig: syscall.SIGKILL,
-		},
-	}
-	// Empty network, IPC and UTS namespaces where the host lets us make
-	// them: a stub that ever escaped uk's control would see no network.
-	// (Not a PID namespace: tids returned by an injected clone would then
-	// not be host tids.)
-	if !p.noNS.Load() {
-		attr.Sys.Cloneflags = unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
-	}
-	path := fmt.Sprintf("/proc/self/fd/%d", p.exeFD)
-	pid, err := syscall.ForkExec(path, []string{"uk-stub"}, attr)
-	if err == syscall.EPERM && attr.Sys.Cloneflags != 0 {
-		// Unprivileged: go without namespaces from now on.
-		p.noNS.Store(true)
-		attr.Sys.Cloneflags = 0
-		pid, err = syscall.ForkExec(path, []string{"uk-stub"}, attr)
-	}
-	if err == syscall.EPERM {
-		return 0, fmt.Errorf("start stub: PTRACE_TRACEME denied (seccomp, Yama ptrace_scope or no CAP_SYS_PTRACE): %w", err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("start stub: %w", err)
-	}
-	return pid, nil
-}
-
-// prepareStub empties a fresh stub's address space around the stub code and
-// maps the request page, closes every fd but the memory file, and installs
-// the stub's seccomp filter. It takes two injections: the request page
-// first, then everything else as one batch read from it (each injection is
-// a host round trip, and they are on the path of every uk start).
-func prepareStub(pid int, req []byte) error {
-	// MAP_FIXED replaces whatever the kernel put there (its stack may
-	// reach this high).
-	r, err := injectSyscall(pid, unix.SYS_MMAP, reqPage, arch.PageSize, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED, 4, 0)
-	if err == nil {
-		err = errnoOf(r)
-	}
-	if err != nil {
-		return fmt.Errorf("prepare stub: map request page: %w", err)
-	}
-	filter, err := writeFilter(req)
-	if err != nil {
-		return fmt.Errorf("prepare stub: %w", err)
-	}
-	defer clear(req)
-	steps := []request{
-		// Everything below the stub: the kernel's stack, vDSO, vvar.
-		{nr: unix.SYS_MUNMAP, args: [6]uint64{0, stubBase}},
-		// Everything above the request page, should the stack be there.
-		{nr: unix.SYS_MUNMAP, args: [6]uint64{reqPage + arch.PageSize, stubEnd - reqPage - arch.PageSize}},
-		// The request fd, and any fd uk inherited without O_CLOEXEC and
-		// so passed on through exec: the stub keeps only fd 3.
-		{nr: unix.SYS_CLOSE_RANGE, args: [6]uint64{4, 1<<32 - 1, 0}},
-		// No new privileges is required for an unprivileged filter and
-		// harmless otherwise.
-		{nr: unix.SYS_PRCTL, args: [6]uint64{unix.PR_SET_NO_NEW_PRIVS, 1}},
-		{nr: unix.SYS_SECCOMP, args: [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, filter}},
-	}
-	if err := runBatch(pid, req, steps); err != nil {
-		return fmt.Errorf("prepare stub: %w", err)
-	}
-	return nil
 }
 
 // MapFile queues a mapping of the memory file; it is installed before the
@@ -318,6 +196,9 @@ func runBatch(tid int, req []byte, reqs []request) error {
 			putUint64(rec[8+8*j:], a)
 		}
 	}
+	// What the batch asked stays readable to the application (the page
+	// is in its address space) only while the batch runs.
+	defer clear(req[:len(reqs)*reqSize])
 	regs := injectRegs(siteBatch)
 	regs.Rbx = reqPage
 	regs.R12 = uint64(len(reqs))
@@ -325,11 +206,25 @@ func runBatch(tid int, req []byte, reqs []request) error {
 		return err
 	}
 	if regs.R12 != 0 {
-		failed := reqs[len(reqs)-int(regs.R12)]
-		return fmt.Errorf("stub syscall %d(%#x, %#x): %w", failed.nr, failed.args[0], failed.args[1], errnoOf(regs.Rax))
+		i := len(reqs) - int(regs.R12)
+		return &batchError{index: i, req: reqs[i], err: errnoOf(regs.Rax)}
 	}
 	return nil
 }
+
+// batchError is a request of a batch that the host refused; the ones
+// after it did not run.
+type batchError struct {
+	index int
+	req   request
+	err   error
+}
+
+func (e *batchError) Error() string {
+	return fmt.Sprintf("stub syscall %d(%#x, %#x): %v", e.req.nr, e.req.args[0], e.req.args[1], e.err)
+}
+
+func (e *batchError) Unwrap() error { return e.err }
 
 // newThread clones a stub thread in this address space for the calling
 // context's OS thread, which becomes its tracer.
@@ -396,14 +291,35 @@ func (as *AddressSpace) cloneOnFactory() (int, error) {
 		regs := injectRegs(siteClone)
 		regs.Rax = unix.SYS_CLONE
 		regs.Rdi = cloneFlags
-		if err = runInjected(as.pid, &regs, siteClone+0x11); err != nil {
+		// RAX will hold the tid inside the stub's PID namespace; the
+		// clone event gives it as uk sees it.
+		err = runInjectedEvents(as.pid, &regs, siteClone+0x11, func(event int, msg uint) {
+			if event == unix.PTRACE_EVENT_CLONE {
+				tid = int(msg)
+			}
+		})
+		if err != nil {
 			return
 		}
 		if e := errnoOf(regs.Rax); e != nil {
 			err = fmt.Errorf("clone: %w", e)
 			return
 		}
-		tid = int(regs.Rax)
+		if tid == 0 {
+			err = fmt.Errorf("clone: no clone event")
+			return
+		}
+		// The thread was attached to this (the factory) thread at birth
+		// and stops with SIGSTOP before its first instruction. Let it go
+		// (the SIGSTOP suppressed) into pause(), for the context that
+		// takes it to seize from its own thread.
+		if err = waitNewTracee(tid); err == nil {
+			err = unix.PtraceDetach(tid)
+		}
+		if err != nil {
+			unix.Tgkill(as.pid, tid, unix.SIGKILL)
+			err = fmt.Errorf("hand over new thread %d: %w", tid, err)
+		}
 	})
 	if ferr != nil {
 		err = ferr
@@ -450,7 +366,7 @@ func (as *AddressSpace) Release() {
 	}
 	as.mu.Unlock()
 	unix.Kill(as.pid, unix.SIGKILL)
-	unix.Munmap(as.req)
+	as.p.reqs.put(as.slot)
 	as.p.mu.Lock()
 	delete(as.p.spaces, as)
 	as.p.mu.Unlock()

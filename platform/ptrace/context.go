@@ -226,7 +226,9 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 		return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: segvMapErr,
 			Addr: si.addr(), Access: platform.Exec}, true, nil
 	case interruptSignal:
-		if si.Code == siTkill && si.pid() == c.p.pid {
+		// In a PID namespace of its own the stub sees uk, outside it,
+		// as pid 0. (No stub can send signals: its filter forbids it.)
+		if si.Code == siTkill && (si.pid() == c.p.pid || c.p.mode != confineNone && si.pid() == 0) {
 			c.interrupted.Store(false)
 			if err := c.save(tid, st); err != nil {
 				return platform.Trap{}, false, err

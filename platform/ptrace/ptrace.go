@@ -5,16 +5,20 @@
 //
 // # Stub processes
 //
-// Each AddressSpace is one stub process, started by exec'ing a tiny static
-// ELF image (stub.go, a few hundred bytes of hand-assembled code at the top
-// of the user address range) from a memfd. Nothing of uk is forked: the child
-// of syscall.ForkExec holds only the memory file as fd 3 and is traced from
-// its first instruction (PTRACE_TRACEME, then PTRACE_O_EXITKILL and
-// PTRACE_O_TRACESYSGOOD). uk then unmaps everything but the stub (stack, vDSO,
-// vvar), so the application sees an empty address space below
-// MaxUserAddress. Stubs die with uk: PTRACE_O_EXITKILL kills a tracee when
-// its tracer thread exits, and Pdeathsig kills the stub when the thread that
-// created it exits.
+// Each AddressSpace is one stub process. The platform starts one master
+// stub by exec'ing a tiny static ELF image (stub.go, a few hundred bytes of
+// hand-assembled code at the top of the user address range) from a memfd.
+// Nothing of uk is forked: the child of syscall.ForkExec holds only the
+// memory file as fd 3 (and the request file as fd 4, until set up) and is
+// traced from its first instruction (PTRACE_TRACEME, then
+// PTRACE_O_EXITKILL, PTRACE_O_TRACESYSGOOD and the fork and clone events).
+// uk then unmaps everything but the stub (stack, vDSO, vvar), confines it
+// (confine.go) and from then on makes each address space's stub by
+// injecting a fork into the master; the application sees an empty address
+// space below MaxUserAddress. Stubs die with uk: PTRACE_O_EXITKILL kills a
+// tracee when its tracer thread exits, and the master, whose parent death
+// signal is SIGKILL, dies with the thread that created it (and, as the
+// init of their PID namespace, takes the other stubs with it).
 //
 // Host system calls inside a stub (mmap of the memory file, munmap, clone of
 // a new stub thread) are injected: the tracer points RIP at a `syscall; int3`
@@ -77,10 +81,12 @@
 //
 // # Confinement
 //
-// Stubs run in new network, IPC and UTS namespaces when the host allows it,
-// hold no fd but the memory file, and carry a seccomp filter (seccomp.go)
-// that only admits the host syscalls uk injects; PTRACE_SYSEMU stops skip
-// seccomp, so application syscalls never reach it. Calls into the legacy
+// Stubs run in their own user, PID, mount, network, IPC, UTS and cgroup
+// namespaces, chrooted to an empty directory with no capabilities, when the
+// host allows it (confine.go), hold no fd but the memory file, and carry
+// seccomp filters (seccomp.go) that only admit the host syscalls uk
+// injects; PTRACE_SYSEMU stops skip seccomp, so application syscalls never
+// reach them. Calls into the legacy
 // vsyscall page, which the host would otherwise emulate, are trapped by the
 // same filter and reported as an instruction fetch fault at that page.
 //
@@ -113,19 +119,27 @@ type Options struct {
 	// NoPin leaves tracer and stub threads wherever the host scheduler puts
 	// them instead of pinning each pair to one CPU.
 	NoPin bool
+
+	// modes, for tests, replaces the confinement modes startMaster tries.
+	modes []confinement
 }
 
 // Platform is the ptrace platform. Create it with New.
 type Platform struct {
 	memFD int
-	exeFD int // memfd holding the stub image; exec'd as /proc/self/fd/exeFD
+	exeFD int // memfd holding the stub image, exec'd as /proc/self/fd/exeFD; closed once the master runs
 	pid   int // uk's own pid: interrupts are signals sent by it
 	opts  Options
 	cpus  []int // CPUs this process may run on, for round-robin pinning
 	fac   *factory
+	reqs  *requestFile
+
+	// Set before the first address space and constant afterwards.
+	master  int         // the master stub's host pid
+	mode    confinement // how far the stubs are confined
+	stubUID int         // host uid of the stubs in confineFull
 
 	nextCPU atomic.Uint32
-	noNS    atomic.Bool // the host refused new namespaces for stubs
 
 	mu     sync.Mutex
 	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
@@ -191,17 +205,48 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		unix.Close(hi)
 		return nil, fmt.Errorf("ptrace: SIGCHLD disposition: %w", err)
 	}
-	p.fac = startFactory()
-	// Probe: one stub must start and take an injected syscall, or the
-	// platform is unavailable (seccomp, Yama, no CAP_SYS_PTRACE).
-	as, err := p.newAddressSpace()
+	reqs, err := newRequestFile()
 	if err != nil {
-		p.fac.stop()
 		unix.Close(hi)
+		return nil, fmt.Errorf("ptrace: %w", err)
+	}
+	p.reqs = reqs
+	p.fac = startFactory()
+	// Probe: the master must start and fork one stub that takes injected
+	// syscalls, or the platform is unavailable (seccomp, Yama, no
+	// CAP_SYS_PTRACE).
+	err = p.startMasterOnFactory()
+	unix.Close(hi) // the only exec was the master's
+	p.exeFD = -1
+	var as *AddressSpace
+	if err == nil {
+		as, err = p.newAddressSpace()
+	}
+	if err != nil {
+		p.shutdown()
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
 	p.spare = as
 	return p, nil
+}
+
+// startMasterOnFactory starts the master stub on the factory thread.
+func (p *Platform) startMasterOnFactory() error {
+	var err error
+	if ferr := p.fac.do(func() { err = p.startMaster() }); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// killMaster kills the master stub (and, in a PID namespace, with it every
+// stub) and reaps it.
+func (p *Platform) killMaster() {
+	if p.master > 0 {
+		unix.Kill(p.master, unix.SIGKILL)
+		p.reap(p.master)
+		p.master = 0
+	}
 }
 
 // Name returns "ptrace".
@@ -296,13 +341,25 @@ func (p *Platform) Close() error {
 	for _, as := range spaces {
 		as.Release()
 	}
+	p.shutdown()
+	return nil
+}
+
+// shutdown stops the factory, kills the master and reaps what is left.
+func (p *Platform) shutdown() {
+	// A fork in flight on the factory thread completes first (its
+	// address space, coming back to a closed platform, is released);
+	// killing the master under it would leave the factory waiting for a
+	// master that, as the init of the stubs' PID namespace, waits for
+	// the new stub that only the factory can reap.
+	p.fac.stop()
+	p.killMaster()
 	// Killed stubs exit promptly; give them a moment to be reaped so
 	// that none is left as a zombie of uk.
 	for deadline := time.Now().Add(time.Second); p.reap() > 0 && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Microsecond)
 	}
-	p.fac.stop()
-	return unix.Close(p.exeFD)
+	p.reqs.close()
 }
 
 // errClosed is returned for operations on a closed platform.

@@ -325,22 +325,89 @@ func TestCleanAddressSpace(t *testing.T) {
 	if len(maps) < 2 {
 		t.Errorf("maps %+v: want the stub code and request page", maps)
 	}
-	if self, err := os.Readlink("/proc/self/ns/net"); err == nil && os.Geteuid() == 0 {
-		stub, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", as.pid))
-		if stub == self {
-			t.Errorf("stub shares uk's network namespace %s", self)
+	t.Logf("confinement: %s", e.p.Confinement())
+	for _, pid := range []int{e.p.master, as.pid} {
+		checkConfined(t, e.p, pid)
+	}
+}
+
+// TestConfinementModes runs a thread in a fresh stub under each way of
+// confining stubs the host allows: a PID namespace must not confuse the
+// tids uk gets, and a stub without namespaces must still be usable.
+func TestConfinementModes(t *testing.T) {
+	locked(t)
+	modes := []confinement{confineFull, confineNone}
+	if os.Geteuid() == 0 {
+		modes = append(modes, confineRoot)
+	}
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			e := newEnv(t, Options{modes: []confinement{mode}})
+			if e.p.mode != mode {
+				t.Fatalf("mode %v, want %v", e.p.mode, mode)
+			}
+			as := e.newAS(t, syscallLoopForTest)
+			c1, c2 := e.newContext(t), e.newContext(t)
+			defer c1.Release()
+			defer c2.Release()
+			for _, c := range []*Context{c1, c2} {
+				st := initState()
+				st.Regs.Rax = unix.SYS_GETPID
+				mustSwitch(t, c, as, st, platform.TrapSyscall)
+				tid := c.threads[as]
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.pid, tid)); err != nil {
+					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.pid, err)
+				}
+			}
+			// An interrupt still arrives as one.
+			c1.Interrupt()
+			st := initState()
+			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
+			checkConfined(t, e.p, as.pid)
+		})
+	}
+}
+
+// checkConfined checks what confine.go promises of stub pid, from the host
+// side.
+func checkConfined(t *testing.T, p *Platform, pid int) {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
+		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\tuk-stub"}
+	if p.mode != confineNone || os.Geteuid() == 0 {
+		want = append(want, "CapBnd:\t0000000000000000")
+	}
+	for _, w := range want {
+		if !strings.Contains(string(status), w+"\n") {
+			t.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status)
 		}
 	}
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", as.pid))
-	if !strings.Contains(string(status), "Seccomp:\t2") {
-		t.Errorf("stub has no seccomp filter:\n%s", status)
+	if p.mode != confineNone {
+		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
+			if p.mode == confineRoot && ns == "user" {
+				continue
+			}
+			self, _ := os.Readlink("/proc/self/ns/" + ns)
+			stub, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+			if err != nil || stub == self {
+				t.Errorf("stub %d shares uk's %s namespace %s (%v)", pid, ns, self, err)
+			}
+		}
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root/", pid))
+		if err != nil || len(ents) != 0 {
+			t.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err)
+		}
 	}
-	fds, err := listFDs(as.pid)
+	fds, err := listFDs(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fds) != 1 || fds[0] != 3 {
-		t.Errorf("stub fds %v, want [3]", fds)
+		t.Errorf("stub %d: fds %v, want [3]", pid, fds)
 	}
 }
 

@@ -9,12 +9,19 @@ import (
 	"uk/arch"
 )
 
-// The stub's seccomp filter. Since Linux 4.8 seccomp runs after the ptrace
+// The stubs' seccomp filters. Since Linux 4.8 seccomp runs after the ptrace
 // syscall-entry stop, and a PTRACE_SYSEMU stop skips the syscall before
-// seccomp is consulted, so the filter only ever judges syscalls uk injects at
+// seccomp is consulted, so a filter only ever judges syscalls uk injects at
 // the stub's sites. It allows exactly those and kills the stub for anything
 // else: defense in depth should the application ever manage to run a host
 // syscall in a stub.
+//
+// There are two, stacked (the kernel runs both; the strictest answer wins).
+// The master stub, which only ever forks the stubs of address spaces
+// (confine.go), installs the master filter; it also admits that fork, the
+// mremap that moves a new stub's request page into place and the seccomp
+// call that adds the second filter. Each address-space stub inherits it and
+// adds the stub filter, which takes those three away again.
 //
 // The one exception is the legacy vsyscall page, which the host kernel
 // emulates on an instruction fetch without a syscall instruction, and so
@@ -50,6 +57,13 @@ const mapFlags = unix.MAP_SHARED | unix.MAP_FIXED | unix.MAP_POPULATE
 const cloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM
 
+// forkFlags are the only flags the master may clone with: a new process
+// (an address space's stub) whose exit the master ignores.
+const forkFlags = uint64(unix.SIGCHLD)
+
+// remapFlags move a new stub's request page into place.
+const remapFlags = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED
+
 // vsyscallAddr is the legacy vsyscall page, which cannot be unmapped.
 const vsyscallAddr = 0xffffffffff600000
 
@@ -59,9 +73,10 @@ type bpfInsn struct {
 	k      uint32
 }
 
-// stubFilter builds the filter program. Jump targets are computed from
-// labels so that the program can be edited without recounting offsets.
-func stubFilter() []bpfInsn {
+// stubFilter builds the stub filter, or with master the master's filter.
+// Jump targets are computed from labels so that the program can be edited
+// without recounting offsets.
+func stubFilter(master bool) []bpfInsn {
 	type jump struct {
 		at    int
 		label string
@@ -97,7 +112,45 @@ func stubFilter() []bpfInsn {
 	jeq(unix.SYS_GETTIMEOFDAY, "trap")
 	jeq(unix.SYS_TIME, "trap")
 	jeq(unix.SYS_GETCPU, "trap")
+	if master {
+		jeq(unix.SYS_MREMAP, "mremap")
+		jeq(unix.SYS_SECCOMP, "seccomp")
+	}
 	emit(bpfRetK, retKill)
+
+	if master {
+		// mremap: only a request page, moved onto reqPage.
+		label("mremap")
+		emit(bpfLdW, argLo(1))
+		jne(arch.PageSize, "kill")
+		emit(bpfLdW, argHi(1))
+		jne(0, "kill")
+		emit(bpfLdW, argLo(2))
+		jne(arch.PageSize, "kill")
+		emit(bpfLdW, argHi(2))
+		jne(0, "kill")
+		emit(bpfLdW, argLo(3))
+		jne(remapFlags, "kill")
+		emit(bpfLdW, argHi(3))
+		jne(0, "kill")
+		emit(bpfLdW, argLo(4))
+		jne(uint32(reqPage&0xffffffff), "kill")
+		emit(bpfLdW, argHi(4))
+		jne(uint32(reqPage>>32), "kill")
+		emit(bpfRetK, retAllow)
+
+		// seccomp: only adding a filter (which can only take away).
+		label("seccomp")
+		emit(bpfLdW, argLo(0))
+		jne(unix.SECCOMP_SET_MODE_FILTER, "kill")
+		emit(bpfLdW, argHi(0))
+		jne(0, "kill")
+		emit(bpfLdW, argLo(1))
+		jne(0, "kill")
+		emit(bpfLdW, argHi(1))
+		jne(0, "kill")
+		emit(bpfRetK, retAllow)
+	}
 
 	// mmap: only mapFlags mappings of the memory file (fd 3).
 	label("mmap")
@@ -111,12 +164,16 @@ func stubFilter() []bpfInsn {
 	jne(0, "kill")
 	emit(bpfRetK, retAllow)
 
-	// clone: only a thread with exactly cloneFlags.
+	// clone: only a thread with exactly cloneFlags (the master: or a
+	// process with forkFlags).
 	label("clone")
-	emit(bpfLdW, argLo(0))
-	jne(cloneFlags, "kill")
 	emit(bpfLdW, argHi(0))
 	jne(0, "kill")
+	emit(bpfLdW, argLo(0))
+	if master {
+		jeq(uint32(forkFlags), "allow")
+	}
+	jne(cloneFlags, "kill")
 	emit(bpfRetK, retAllow)
 
 	// Shared exits; classic BPF only jumps forward, so they come last.
@@ -142,30 +199,27 @@ func stubFilter() []bpfInsn {
 	return prog
 }
 
-// filterOff is where writeFilter puts the program on the request page:
-// after the records of a short batch (prepareStub's), which it must not
-// overlap.
-const filterOff = 1024
-
-// writeFilter writes the stub filter to the request page (uk's view: req)
-// as a struct sock_fprog followed by its instructions, and returns the
-// stub's address of the sock_fprog, for seccomp(SECCOMP_SET_MODE_FILTER).
-func writeFilter(req []byte) (uint64, error) {
-	prog := stubFilter()
-	const insnOff = filterOff + 16 // struct sock_fprog first
-	if insnOff+8*len(prog) > len(req) {
-		return 0, fmt.Errorf("seccomp filter too long")
-	}
+// encodeFilter returns prog as the kernel's struct sock_filter array.
+func encodeFilter(prog []bpfInsn) []byte {
+	b := make([]byte, 8*len(prog))
 	le := binary.LittleEndian
-	le.PutUint16(req[filterOff:], uint16(len(prog)))
-	le.PutUint64(req[filterOff+8:], reqPage+insnOff)
 	for i, in := range prog {
-		b := req[insnOff+8*i:]
-		le.PutUint16(b[0:], in.code)
-		b[2], b[3] = in.jt, in.jf
-		le.PutUint32(b[4:], in.k)
+		le.PutUint16(b[8*i:], in.code)
+		b[8*i+2], b[8*i+3] = in.jt, in.jf
+		le.PutUint32(b[8*i+4:], in.k)
 	}
-	return reqPage + filterOff, nil
+	return b
+}
+
+// putFilter places prog on a request page being laid out, with the struct
+// sock_fprog that points at it, and returns the stub's address of the
+// sock_fprog, for seccomp(SECCOMP_SET_MODE_FILTER).
+func putFilter(d *pageData, prog []bpfInsn) uint64 {
+	insns := d.put(encodeFilter(prog))
+	var fprog [16]byte
+	binary.LittleEndian.PutUint16(fprog[0:], uint16(len(prog)))
+	binary.LittleEndian.PutUint64(fprog[8:], insns)
+	return d.put(fprog[:])
 }
 
 // isVsyscall reports whether addr is in the vsyscall page.

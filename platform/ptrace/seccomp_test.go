@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"uk/arch"
 )
 
 // runFilter interprets the classic BPF subset stubFilter uses over a
@@ -39,7 +41,7 @@ func runFilter(t *testing.T, prog []bpfInsn, nr uint32, args [6]uint64) uint32 {
 }
 
 func TestStubFilterTable(t *testing.T) {
-	prog := stubFilter()
+	prog := stubFilter(false)
 	const shared = mapFlags
 	for _, tc := range []struct {
 		name string
@@ -70,6 +72,46 @@ func TestStubFilterTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := runFilter(t, prog, tc.nr, tc.args); got != tc.want {
 				t.Errorf("filter(%d, %#x) = %#x, want %#x", tc.nr, tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMasterFilterTable: the master's filter admits what forking and
+// setting up a stub needs, and the stub filter stacked on it takes that
+// away again (TestStubFilterTable: fork-like clone, and below).
+func TestMasterFilterTable(t *testing.T) {
+	master, stub := stubFilter(true), stubFilter(false)
+	page := uint64(arch.PageSize)
+	for _, tc := range []struct {
+		name       string
+		nr         uint32
+		args       [6]uint64
+		wantMaster uint32
+	}{
+		{"fork", unix.SYS_CLONE, [6]uint64{forkFlags}, retAllow},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
+		{"fork sharing memory", unix.SYS_CLONE, [6]uint64{forkFlags | unix.CLONE_VM}, retKill},
+		{"request page to reqPage", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, remapFlags, reqPage}, retAllow},
+		{"request page elsewhere", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, remapFlags, 0x400000}, retKill},
+		{"mremap growing", unix.SYS_MREMAP, [6]uint64{reqRegion, page, 2 * page, remapFlags, reqPage}, retKill},
+		{"mremap in place", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, unix.MREMAP_MAYMOVE, reqPage}, retKill},
+		{"another filter", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, reqPage}, retAllow},
+		{"filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, reqPage}, retKill},
+		{"seccomp get action", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_GET_ACTION_AVAIL}, retKill},
+		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 3, 0}, retAllow},
+		{"mmap of the request file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 1, unix.MAP_SHARED | unix.MAP_FIXED, 4, 0}, retKill},
+		{"open", unix.SYS_OPEN, [6]uint64{}, retKill},
+		{"kill", unix.SYS_KILL, [6]uint64{1, 9}, retKill},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runFilter(t, master, tc.nr, tc.args); got != tc.wantMaster {
+				t.Errorf("master filter(%d, %#x) = %#x, want %#x", tc.nr, tc.args, got, tc.wantMaster)
+			}
+			if tc.nr == unix.SYS_MREMAP || tc.nr == unix.SYS_SECCOMP || tc.args[0] == forkFlags {
+				if got := runFilter(t, stub, tc.nr, tc.args); got != retKill {
+					t.Errorf("stub filter(%d, %#x) = %#x, want kill", tc.nr, tc.args, got)
+				}
 			}
 		})
 	}

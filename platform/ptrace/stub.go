@@ -12,11 +12,11 @@ import "encoding/binary"
 // user address range. Everything below stubBase is given to the application
 // (MaxUserAddress). The page after the code holds the per-address-space
 // request page (mapped read-only by the stub, written by uk through its own
-// mapping) that the batch site reads.
+// mapping of the request file, confine.go) that the batch site reads.
 const (
 	// stubBase is where the stub's code page lives. The region
 	// [stubBase, stubEnd) belongs to the stub; the kernel's own stack may
-	// not overlap it at exec time (retried, see startStub).
+	// not overlap it at exec time (retried, see startMasterAs).
 	stubBase = 0x7fffffff0000
 	// stubEnd is TASK_SIZE on x86-64 with 4-level paging: the first
 	// address user space cannot map.

@@ -88,6 +88,18 @@ func injectRegs(rip uint64) arch.Registers {
 //
 // Preconditions: the caller is tid's tracer and tid is in a ptrace-stop.
 func runInjected(tid int, regs *arch.Registers, trapRip uint64) error {
+	return runInjectedEvents(tid, regs, trapRip, nil)
+}
+
+// runInjectedEvents is runInjected that also hands ptrace event stops on
+// the way (PTRACE_EVENT_FORK or _CLONE, when the injected syscall makes a
+// task) to onEvent with the event's message: the new task's pid as uk sees
+// it, even when the stub lives in a PID namespace of its own (the kernel
+// translates it into the tracer's namespace, whereas the syscall's result
+// in RAX is the pid inside the stub's).
+//
+// Preconditions: the caller is tid's tracer and tid is in a ptrace-stop.
+func runInjectedEvents(tid int, regs *arch.Registers, trapRip uint64, onEvent func(event int, msg uint)) error {
 	if err := setRegs(tid, regs); err != nil {
 		return fmt.Errorf("inject into %d: setregs: %w", tid, err)
 	}
@@ -101,6 +113,14 @@ func runInjected(tid int, regs *arch.Registers, trapRip uint64) error {
 		}
 		if st.exited {
 			return fmt.Errorf("inject into %d: stub thread died (%#x)", tid, uint32(st.status))
+		}
+		if st.event != 0 && onEvent != nil {
+			msg, err := unix.PtraceGetEventMsg(tid)
+			if err != nil {
+				return fmt.Errorf("inject into %d: event %d message: %w", tid, st.event, err)
+			}
+			onEvent(st.event, msg)
+			continue
 		}
 		if st.sig != int(unix.SIGTRAP) || st.event != 0 {
 			continue // not ours: suppress and go on
@@ -130,6 +150,31 @@ func injectSyscall(tid int, nr uint64, args ...uint64) (uint64, error) {
 		return 0, err
 	}
 	return regs.Rax, nil
+}
+
+// waitNewTracee waits for the first stop of a task that was attached to the
+// caller automatically when its parent, a tracee of the caller with
+// PTRACE_O_TRACEFORK or PTRACE_O_TRACECLONE, created it: a SIGSTOP that
+// the caller will suppress by resuming with no signal.
+//
+// Preconditions: the caller is pid's tracer.
+func waitNewTracee(pid int) error {
+	for {
+		st, err := waitStop(pid)
+		if err != nil {
+			return err
+		}
+		if st.exited {
+			return fmt.Errorf("new stub task %d died (status %#x)", pid, uint32(st.status))
+		}
+		if st.sig == int(unix.SIGSTOP) || st.event == unix.PTRACE_EVENT_STOP {
+			return nil
+		}
+		// The SIGSTOP is queued before the task ever runs, so nothing
+		// else can come first; resuming it here would run stub code
+		// that nobody set up.
+		return fmt.Errorf("new stub task %d: first stop %#x, want SIGSTOP", pid, uint32(st.status))
+	}
 }
 
 // errnoOf turns a raw negative syscall result into an error.
