@@ -113,20 +113,14 @@ func (f *ttyFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ i
 		}
 		if fd != nil && fd.NonBlocking() {
 			t.unlock()
-			if copied > 0 {
-				return copied, nil
-			}
-			return 0, unix.EAGAIN
+			return vfs.Partial(copied, unix.EAGAIN)
 		}
 		// The first Wait registers; the loop checks again (and returns
 		// at the deadline, so ETIMEDOUT needs nothing of its own).
 		b.SetDeadline(deadline)
 		t.unlock()
 		if err := b.Wait(ctx, &t.rq); err != nil && err != unix.ETIMEDOUT {
-			if copied > 0 {
-				return copied, nil
-			}
-			return 0, err
+			return vfs.Partial(copied, err)
 		}
 		t.mu.Lock()
 	}
@@ -151,10 +145,7 @@ func (f *ttyFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ 
 		t.mu.Lock()
 		if f.hungUpLocked() {
 			t.unlock()
-			if written > 0 {
-				return written, nil
-			}
-			return 0, unix.EIO
+			return vfs.Partial(written, unix.EIO)
 		}
 		room := t.port.room()
 		if room < 0 {
@@ -183,17 +174,11 @@ func (f *ttyFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ 
 		}
 		if fd != nil && fd.NonBlocking() {
 			t.unlock()
-			if written > 0 {
-				return written, nil
-			}
-			return 0, unix.EAGAIN
+			return vfs.Partial(written, unix.EAGAIN)
 		}
 		t.unlock()
 		if err := b.Wait(ctx, &t.rq); err != nil {
-			if written > 0 {
-				return written, nil
-			}
-			return 0, err
+			return vfs.Partial(written, err)
 		}
 	}
 	return written, nil

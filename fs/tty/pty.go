@@ -174,16 +174,10 @@ func (m *masterFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte,
 			continue
 		}
 		if fd != nil && fd.NonBlocking() {
-			if written > 0 {
-				return written, nil
-			}
-			return 0, unix.EAGAIN
+			return vfs.Partial(written, unix.EAGAIN)
 		}
 		if err := b.Wait(ctx, &t.roomQ); err != nil {
-			if written > 0 {
-				return written, nil
-			}
-			return 0, err
+			return vfs.Partial(written, err)
 		}
 	}
 	return written, nil

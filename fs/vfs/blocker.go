@@ -168,6 +168,17 @@ func WaitUntil(ctx Context, q *Queue, mask EventMask, mu sync.Locker, nonblock b
 	return nil
 }
 
+// Partial is the result of a read or write that stops on err (EAGAIN, a
+// signal, a hangup) after moving n bytes: n and no error when it moved
+// any, as Linux's "ret ?: err" (the error comes again on the next call),
+// else err.
+func Partial(n int, err error) (int, error) {
+	if n > 0 {
+		return n, nil
+	}
+	return 0, err
+}
+
 // unregister takes the waiter off the queues it is on.
 func (b *Blocker) unregister() {
 	for i, q := range b.qs {

@@ -309,3 +309,13 @@ func TestWaitUntil(t *testing.T) {
 		t.Errorf("ready at once: %v", err)
 	}
 }
+
+// TestPartial checks that progress wins over the error that stopped it.
+func TestPartial(t *testing.T) {
+	if n, err := vfs.Partial(3, unix.EINTR); n != 3 || err != nil {
+		t.Errorf("Partial(3, EINTR) = %d, %v; want 3, nil", n, err)
+	}
+	if n, err := vfs.Partial(0, unix.EAGAIN); n != 0 || err != unix.EAGAIN {
+		t.Errorf("Partial(0, EAGAIN) = %d, %v; want 0, EAGAIN", n, err)
+	}
+}
