@@ -1,0 +1,358 @@
+package main
+
+// uk run as a CI sandbox: the host's own tree as the root (--rootfs /),
+// --bind of directories the tests make, --tmpfs, and the limits
+// (--timeout, --cpu-time, --chdir, --user).
+//
+// Safety: no test here may change a host file it does not own. Writes in
+// a --rootfs view go to new names only (and a leak is removed and
+// reported); everything else writes into directories under t.TempDir().
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"uk/internal/testenv"
+)
+
+// needPython3 returns the host's python3 (a real file, for --rootfs /).
+func needPython3(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/python3", "/bin/python3"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	testenv.Need(t, "/usr/bin/python3", "the host's Python runs from --rootfs /")
+	return ""
+}
+
+// hostSh is the host's /bin/sh, dynamically linked: run from --rootfs /.
+const hostSh = "/bin/sh"
+
+// TestRootfsHostTree runs the host's own shell and tools with the host's
+// root as the sandbox's, and compares with native runs; the standard
+// mounts exist whatever the tree has.
+func TestRootfsHostTree(t *testing.T) {
+	script := `echo hi from $(basename $0); ls /usr/bin/env; cat /etc/os-release | head -1; ` +
+		`printf '%s\n' a b c | sort -r | tr '\n' ' '; echo; ` +
+		`wc -c < /bin/sh > /dev/null && echo read-ok`
+	native := runNativeSpec(t, hostSh, runSpec{Args: []string{"-c", script}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, hostSh, runSpec{Args: []string{"-c", script}, Flags: []string{"--rootfs", "/"}})
+		sameAsNative(t, native, r)
+		// The sandbox's own /proc, /dev (with shm and pts), /sys and a
+		// writable /tmp.
+		check := `test -r /proc/self/status && test -c /dev/null && test -d /dev/shm && test -d /dev/pts && ` +
+			`test -d /sys && echo x > /tmp/f && cat /tmp/f && grep -c ' /tmp tmpfs' /proc/mounts`
+		r = runUKSpec(t, platform, hostSh, runSpec{Args: []string{"-c", check}, Flags: []string{"--rootfs", "/"}})
+		if r.Code != 0 || r.Stdout != "x\n1\n" {
+			t.Errorf("standard mounts: exit %d, stdout %q, stderr %s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+	})
+}
+
+// TestRootfsWritesStayInSandbox: a new file in a host directory seen
+// through --rootfs / exists in the sandbox only.
+func TestRootfsWritesStayInSandbox(t *testing.T) {
+	name := fmt.Sprintf("/etc/uk-sandbox-test-%d", os.Getpid())
+	t.Cleanup(func() {
+		if _, err := os.Lstat(name); err == nil {
+			os.Remove(name)
+			t.Errorf("%s leaked to the host", name)
+		}
+	})
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		script := fmt.Sprintf(`echo private > %[1]s && cat %[1]s && chmod 600 /etc/passwd && stat -c %%a /etc/passwd`, name)
+		r := runUKSpec(t, platform, hostSh, runSpec{Args: []string{"-c", script}, Flags: []string{"--rootfs", "/"}})
+		if r.Code != 0 || r.Stdout != "private\n600\n" {
+			t.Errorf("exit %d, stdout %q, stderr %s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+		if st, err := os.Stat("/etc/passwd"); err != nil || st.Mode().Perm() == 0o600 {
+			t.Errorf("host /etc/passwd mode %v, %v after the sandbox's chmod", st.Mode(), err)
+		}
+	})
+}
+
+// TestRootfsOverlayCopy: on a tree the test owns, a sandbox that edits,
+// removes and renames host files leaves the tree as it was.
+func TestRootfsOverlayCopy(t *testing.T) {
+	needBusybox(t)
+	root := t.TempDir()
+	for _, d := range []string{"bin", "etc", "data/sub"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyTestFile(t, busybox, filepath.Join(root, "bin/busybox"), 0o755)
+	if err := os.WriteFile(filepath.Join(root, "data/sub/f"), []byte("host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `cd /data && echo more >> sub/f && cat sub/f && mv sub moved && rm moved/f && ls -a moved && ` +
+		`mkdir new && echo n > new/x && ls /data`
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, "/bin/busybox", runSpec{Args: []string{"sh", "-c", script}, Flags: []string{"--rootfs", root}})
+		if want := "host\nmore\n.\n..\nmoved\nnew\n"; r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q, want %q; stderr %s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+		if got, err := os.ReadFile(filepath.Join(root, "data/sub/f")); err != nil || string(got) != "host\n" {
+			t.Errorf("host data/sub/f = %q, %v", got, err)
+		}
+		if ents, _ := os.ReadDir(filepath.Join(root, "data")); len(ents) != 1 || ents[0].Name() != "sub" {
+			t.Errorf("host data/ holds %v, want [sub]", ents)
+		}
+	})
+}
+
+func copyTestFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRootfsPython runs the host's Python from --rootfs /: imports, a
+// thread, a subprocess, sqlite3 and mmap of a host file (shared and
+// private copy-on-write), compared with a native run.
+func TestRootfsPython(t *testing.T) {
+	py := needPython3(t)
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(data, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import json, mmap, sqlite3, subprocess, sys, threading
+out = []
+th = threading.Thread(target=lambda: out.append(sum(range(1000))))
+th.start(); th.join()
+print(out, json.dumps({"a": 1}))
+print(subprocess.run(["echo", "from child"], capture_output=True, text=True).stdout.strip())
+db = sqlite3.connect(":memory:")
+db.execute("create table t (x)"); db.execute("insert into t values (42)")
+print(db.execute("select x from t").fetchone()[0])
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    print(m[:4], len(m))
+    c = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    c[0:2] = b"XY"
+    print(c[:4], m[:4])
+`
+	native := runNativeSpec(t, py, runSpec{Args: []string{"-c", script, data}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		dir := filepath.Dir(data)
+		r := runUKSpec(t, platform, py, runSpec{Args: []string{"-c", script, data},
+			Flags: []string{"--rootfs", "/", "--bind", dir + ":" + dir + ":ro"}})
+		sameAsNative(t, native, r)
+	})
+	if got, _ := os.ReadFile(data); string(got) != "0123456789" {
+		t.Errorf("host file %q after a private mapping was written", got)
+	}
+}
+
+// TestBind: a read-write bind's results are on the host; a read-only one
+// refuses writes with EROFS; a shared writable mapping reaches the host.
+func TestBind(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		out, in := t.TempDir(), t.TempDir()
+		if err := os.WriteFile(filepath.Join(in, "input"), []byte("in\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := `cat /in/input > /out/copy && mkdir /out/d && echo r > /out/d/result && mv /out/d/result /out/d/final && ` +
+			`ln -s final /out/d/link && (echo x > /in/nope) 2>&1; rm /in/input 2>&1; ls /in`
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
+			Flags: []string{"--bind", out + ":/out", "--bind", in + ":/in:ro"}})
+		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.HasSuffix(r.Stdout, "input\n") {
+			t.Errorf("writes to a :ro bind: stdout %q (want EROFS twice and input kept), stderr %s", r.Stdout, clip(r.Stderr))
+		}
+		for name, want := range map[string]string{"copy": "in\n", "d/final": "r\n", "d/link": "r\n"} {
+			if got, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(got) != want {
+				t.Errorf("host %s = %q, %v; want %q", name, got, err, want)
+			}
+		}
+		if target, err := os.Readlink(filepath.Join(out, "d/link")); err != nil || target != "final" {
+			t.Errorf("host symlink d/link -> %q, %v", target, err)
+		}
+		if ents, _ := os.ReadDir(in); len(ents) != 1 {
+			t.Errorf("the read-only bind changed on the host: %v", ents)
+		}
+	})
+}
+
+// TestBindSharedMapping: what a MAP_SHARED writable mapping of a file in a
+// read-write bind writes is on the host after the program ends.
+func TestBindSharedMapping(t *testing.T) {
+	py := needPython3(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		dir := t.TempDir()
+		f := filepath.Join(dir, "shared")
+		if err := os.WriteFile(f, []byte("aaaaaaaa"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := `import mmap, os
+fd = os.open("/w/shared", os.O_RDWR)
+m = mmap.mmap(fd, 0)
+m[2:4] = b"ZZ"
+print(os.pread(fd, 8, 0))
+m.close()`
+		r := runUKSpec(t, platform, py, runSpec{Args: []string{"-c", script}, Flags: []string{"--rootfs", "/", "--bind", dir + ":/w"}})
+		if r.Code != 0 || r.Stdout != "b'aaZZaaaa'\n" {
+			t.Errorf("exit %d, stdout %q, stderr %s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+		if got, _ := os.ReadFile(f); string(got) != "aaZZaaaa" {
+			t.Errorf("host file %q after the shared mapping's write", got)
+		}
+	})
+}
+
+// TestBindEscapes plants symlinks in a bound directory that point out of
+// it (to a secret beside it, by absolute path and through ..), and races
+// renames against .. walks inside the sandbox: nothing outside the bind is
+// read, written or created.
+func TestBindEscapes(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		base := t.TempDir()
+		bound := filepath.Join(base, "bound")
+		secret := filepath.Join(base, "secret")
+		if err := os.MkdirAll(filepath.Join(bound, "a/b/c"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(secret, []byte("TOP SECRET\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for name, target := range map[string]string{
+			"abs": secret, "rel": "../secret", "deep": "a/../../secret", "dir": base, "shadow": "/etc/shadow",
+			"newfile": filepath.Join(base, "created"), "a/b/up": "../../../../secret",
+		} {
+			if err := os.Symlink(target, filepath.Join(bound, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Paths that leave /b resolve in the sandbox's own root, where
+		// the writes below may make a /secret of its own: only the host's
+		// text is a leak.
+		script := `cd /b; for l in abs rel deep dir/secret shadow a/b/up ../secret ../../secret a/b/c/../../../../secret; do cat $l 2>/dev/null; done; ` +
+			`echo pwned > newfile 2>/dev/null; echo pwned > abs 2>/dev/null; echo pwned > rel 2>/dev/null; ` +
+			`(i=0; while [ $i -lt 25 ]; do mv a/b x 2>/dev/null; mv x a/b 2>/dev/null; i=$((i+1)); done) & ` +
+			`i=0; while [ $i -lt 25 ]; do cat a/b/c/../../../../secret x/c/../../../secret 2>/dev/null; i=$((i+1)); done; wait; ` +
+			`echo done`
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script}, Flags: []string{"--bind", bound + ":/b"}})
+		if strings.Contains(r.Stdout, "SECRET") || !strings.HasSuffix(r.Stdout, "done\n") {
+			t.Errorf("the sandbox read outside its bind, or did not finish:\n%s\nstderr:\n%s", clip(r.Stdout), clip(r.Stderr))
+		}
+		if got, err := os.ReadFile(secret); err != nil || string(got) != "TOP SECRET\n" {
+			t.Errorf("host secret = %q, %v", got, err)
+		}
+		if ents, _ := os.ReadDir(base); len(ents) != 2 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Errorf("beside the bind the host now has %v, want [bound secret]", names)
+		}
+	})
+}
+
+// TestTimeout: at the deadline every process is killed (children that
+// would write later never do) and uk exits 124 with one line.
+func TestTimeout(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		out := t.TempDir()
+		script := `(sleep 3; echo late > /out/late) & (while :; do :; done) & while :; do :; done`
+		start := time.Now()
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
+			Flags: []string{"--timeout", "1s", "--bind", out + ":/out"}})
+		took := time.Since(start)
+		if r.Code != 124 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "--timeout 1s") {
+			t.Errorf("exit %d, stderr %q; want 124 and one line naming --timeout", r.Code, r.Stderr)
+		}
+		if took > 2*time.Second+500*time.Millisecond {
+			t.Errorf("uk ended %v after start with --timeout 1s", took)
+		}
+		time.Sleep(3 * time.Second)
+		if _, err := os.Stat(filepath.Join(out, "late")); err == nil {
+			t.Errorf("a child outlived the timeout and wrote /out/late")
+		}
+	})
+}
+
+// TestCPUTime: --cpu-time ends a busy loop, counted across processes.
+func TestCPUTime(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		start := time.Now()
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", `(while :; do :; done) & while :; do :; done`},
+			Flags: []string{"--cpu-time", "1s"}})
+		if r.Code != 152 || !strings.Contains(r.Stderr, "--cpu-time 1s") {
+			t.Errorf("exit %d, stderr %q; want 152 and a line naming --cpu-time", r.Code, r.Stderr)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("a 1s CPU limit took %v of wall time to trip", took)
+		}
+	})
+}
+
+// TestRunIdentity: --user, --chdir and --tmpfs, and the one-line errors
+// of their mistakes.
+func TestRunIdentity(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", `id -u; id -g; pwd; touch /scratch/f && ls /scratch; touch /etc/x 2>/dev/null || echo denied`},
+			Flags: []string{"--user", "1000:100", "--chdir", "/tmp", "--tmpfs", "/scratch"}})
+		if want := "1000\n100\n/tmp\nf\ndenied\n"; r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q, want %q; stderr %s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	for _, flags := range [][]string{{"--user", "x"}, {"--chdir", "/nonexistent"}, {"--bind", "/nonexistent:/x"}, {"--bind", "/tmp"}, {"--tmpfs", "rel"}, {"--timeout", "soon"}} {
+		r := runUKCommand(t, append(append([]string{"run"}, flags...), "--", busybox, "true"), "")
+		if r.Code == 0 || strings.Count(r.Stderr, "\n") != 1 || !strings.HasPrefix(r.Stderr, "uk: ") {
+			t.Errorf("uk run %q: exit %d, stderr %q; want non-zero and one line", flags, r.Code, r.Stderr)
+		}
+	}
+}
+
+// TestRootfsStartup: with --rootfs / uk starts about as fast as without a
+// tree (the host tree is not copied).
+func TestRootfsStartup(t *testing.T) {
+	needBusybox(t)
+	if _, err := exec.LookPath("true"); err != nil {
+		testenv.Need(t, "true", "the host's /bin/true starts from --rootfs /")
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		best := func(flags ...string) time.Duration {
+			var min time.Duration
+			for i := 0; i < 5; i++ {
+				prog, args := busybox, []string{"true"}
+				if len(flags) > 0 {
+					prog, args = "/bin/true", nil
+				}
+				r := runUKSpec(t, platform, prog, runSpec{Args: args, Flags: flags})
+				if r.Code != 0 {
+					t.Fatalf("exit %d: %s", r.Code, clip(r.Stderr))
+				}
+				if min == 0 || r.Elapsed < min {
+					min = r.Elapsed
+				}
+			}
+			return min
+		}
+		plain, host := best(), best("--rootfs", "/")
+		t.Logf("uk run -- busybox true: %v; uk run --rootfs / -- /bin/true: %v", plain, host)
+		if host > 3*plain+50*time.Millisecond {
+			t.Errorf("--rootfs / starts in %v, busybox alone in %v", host, plain)
+		}
+	})
+}
