@@ -131,7 +131,7 @@ func (s *Socket) deliverKernel(d datagram) {
 		return
 	}
 	if s.fullLocked() {
-		if !s.flags.noENOBUFS {
+		if !s.flags.has(linux.NETLINK_NO_ENOBUFS) {
 			s.err = linux.ENOBUFS
 		}
 		s.mu.Unlock()
@@ -208,7 +208,7 @@ func (s *Socket) dumpStepLocked() bool {
 		return false
 	}
 	if s.fullLocked() {
-		if !s.flags.noENOBUFS {
+		if !s.flags.has(linux.NETLINK_NO_ENOBUFS) {
 			s.err = linux.ENOBUFS
 		}
 		s.dump = nil

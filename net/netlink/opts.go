@@ -38,8 +38,8 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 	if optlen < 4 {
 		return nil, linux.EINVAL
 	}
-	if p := s.flags.flag(name); p != nil {
-		return socket.Bool(*p), nil
+	if isFlag(name) {
+		return socket.Bool(s.flags.has(name)), nil
 	}
 	switch name {
 	case linux.NETLINK_LIST_MEMBERSHIPS:
@@ -102,32 +102,9 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 			return linux.EPERM
 		}
 	}
-	p := s.flags.flag(name)
-	if p == nil {
+	if !isFlag(name) {
 		return linux.ENOPROTOOPT
 	}
-	*p = on
-	return nil
-}
-
-// flag returns the boolean SOL_NETLINK option name stands for (the one
-// table getsockopt and setsockopt share), or nil.
-func (f *nlFlags) flag(name int) *bool {
-	switch name {
-	case linux.NETLINK_PKTINFO:
-		return &f.pktinfo
-	case linux.NETLINK_BROADCAST_ERROR:
-		return &f.broadcastErr
-	case linux.NETLINK_NO_ENOBUFS:
-		return &f.noENOBUFS
-	case linux.NETLINK_LISTEN_ALL_NSID:
-		return &f.listenAllNSID
-	case linux.NETLINK_CAP_ACK:
-		return &f.capAck
-	case linux.NETLINK_EXT_ACK:
-		return &f.extAck
-	case linux.NETLINK_GET_STRICT_CHK:
-		return &f.strictChk
-	}
+	s.flags.set(name, on)
 	return nil
 }

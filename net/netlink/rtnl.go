@@ -47,7 +47,7 @@ func (c *call) newMsg(typ, flags uint16) *msg {
 // answered with NLMSG_ERROR; a dump queues its first part at once.
 func (s *Socket) rtnetlinkRcv(ctx vfs.Context, b []byte, portid uint32) {
 	s.mu.Lock()
-	strict, capAck := s.flags.strictChk, s.flags.capAck
+	strict, capAck := s.flags.has(linux.NETLINK_GET_STRICT_CHK), s.flags.has(linux.NETLINK_CAP_ACK)
 	s.mu.Unlock()
 	for _, r := range splitRequests(b) {
 		c := &call{ctx: ctx, p: s.p, req: r, portid: portid, strict: strict}

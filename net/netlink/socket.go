@@ -68,9 +68,28 @@ var (
 	_ socket.Provider = (*Provider)(nil)
 )
 
-// nlFlags are the boolean SOL_NETLINK options.
-type nlFlags struct {
-	pktinfo, broadcastErr, noENOBUFS, listenAllNSID, capAck, extAck, strictChk bool
+// nlFlags are the boolean SOL_NETLINK options: bit n is option n. The
+// one set serves getsockopt, setsockopt and the code that obeys them.
+type nlFlags uint32
+
+// flagOptions are the options nlFlags holds.
+const flagOptions nlFlags = 1<<linux.NETLINK_PKTINFO | 1<<linux.NETLINK_BROADCAST_ERROR |
+	1<<linux.NETLINK_NO_ENOBUFS | 1<<linux.NETLINK_LISTEN_ALL_NSID | 1<<linux.NETLINK_CAP_ACK |
+	1<<linux.NETLINK_EXT_ACK | 1<<linux.NETLINK_GET_STRICT_CHK
+
+// isFlag reports whether option name is one of nlFlags.
+func isFlag(name int) bool { return name >= 0 && name < 32 && flagOptions&(1<<name) != 0 }
+
+// has reports whether option name is on.
+func (f nlFlags) has(name int) bool { return isFlag(name) && f&(1<<name) != 0 }
+
+// set turns option name, one of nlFlags, on or off.
+func (f *nlFlags) set(name int, on bool) {
+	if on {
+		*f |= 1 << name
+	} else {
+		*f &^= 1 << name
+	}
 }
 
 // Family implements socket.Socket.
