@@ -36,7 +36,9 @@ type Waiter struct {
 
 // NewChannelWaiter returns a waiter for mask and a channel that receives a
 // value (without blocking the notifier) whenever one of the events happens.
-// A blocking operation registers it, rechecks readiness, then ctx.Block(ch).
+// A blocking file operation waits through a Blocker instead, which keeps
+// the register-recheck-sleep order and the deadline in one place; this is
+// for waits that have no Context to block with (a host goroutine).
 func NewChannelWaiter(mask EventMask) (*Waiter, <-chan struct{}) {
 	ch := make(chan struct{}, 1)
 	return &Waiter{Mask: mask, Callback: func(EventMask) {
