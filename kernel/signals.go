@@ -268,11 +268,10 @@ func (t *Task) handleSignals() {
 			if t.tg.pid == 1 && info.Code <= 0 {
 				continue // init has no default actions for sent signals
 			}
-			status := sig
-			if arch.DefaultAction(sig) == arch.ActionCoreDump {
-				status |= 0x80
-			}
-			t.tg.kill(status)
+			// No 0x80 (WCOREDUMP) even for a core-dumping signal: uk
+			// writes no core file, and a shell would report "(core
+			// dumped)" for one that does not exist.
+			t.tg.kill(sig)
 			return
 		}
 		if t.deliverToHandler(&info, act, mask) {
@@ -394,11 +393,7 @@ func (t *Task) forceSignal(sig, code int, addr uint64) {
 // crash kills the process with sig and prints the report.
 func (t *Task) crash(sig, code int, addr uint64, why string) {
 	t.k.CrashLog.Write(t.crashReportBytes(sig, code, addr, why))
-	status := sig
-	if arch.DefaultAction(sig) == arch.ActionCoreDump {
-		status |= 0x80
-	}
-	t.tg.kill(status)
+	t.tg.kill(sig) // no core file, so no WCOREDUMP bit (see above)
 }
 
 // SigSuspend implements rt_sigsuspend: wait with mask until a signal is

@@ -56,6 +56,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, x, x)
 	r(arch.SysUname, "uname", sysUname, x)
+	r(arch.SysSysinfo, "sysinfo", sysSysinfo, x)
+	r(arch.SysGetcpu, "getcpu", sysGetcpu, x, x, x)
 	r(arch.SysSyslog, "syslog", sysSyslog, i, x, i)
 	r(arch.SysUnshare, "unshare", sysUnshare, x)
 	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
