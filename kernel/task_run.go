@@ -64,6 +64,10 @@ func (t *Task) run() {
 			t.exitGroup(int(unix.SIGKILL))
 			break
 		}
+		if t.emulateVsyscall(trap) {
+			t.handleSignals()
+			continue
+		}
 		switch trap.Kind {
 		case platform.TrapSyscall:
 			t.doSyscall()
