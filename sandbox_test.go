@@ -356,3 +356,35 @@ func TestRootfsStartup(t *testing.T) {
 		}
 	})
 }
+
+// TestRealPrograms runs what real jobs met: bash reporting a crash (no
+// "(core dumped)": uk writes no core), java -version (the vsyscall page,
+// getcpu) and GNU sort of a few megabytes (sysinfo sizes its buffer, so it
+// does not spill to thousands of temporary files).
+func TestRealPrograms(t *testing.T) {
+	if _, err := os.Stat("/bin/bash"); err != nil {
+		testenv.Need(t, "/bin/bash", "bash reports how its child died")
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, "/bin/bash", runSpec{Args: []string{"-c", `sh -c 'kill -SEGV $$'; echo status $?`},
+			Flags: []string{"--rootfs", "/"}})
+		if r.Stdout != "status 139\n" || strings.Contains(r.Stderr, "core dumped") || !strings.Contains(r.Stderr, "Segmentation fault") {
+			t.Errorf("bash: stdout %q, stderr %q; want status 139 and no core dump", r.Stdout, r.Stderr)
+		}
+		script := `head -c 3000000 /dev/zero | tr '\0' 'a' | fold -w 60 > /tmp/in && sort /tmp/in | uniq -c | tr -s ' ' && ls /tmp`
+		r = runUKSpec(t, platform, "/bin/bash", runSpec{Args: []string{"-c", script}, Flags: []string{"--rootfs", "/"}})
+		if want := " 50000 " + strings.Repeat("a", 60) + "\nin\n"; r.Stdout != want {
+			t.Errorf("sort: exit %d, stdout %q, want %q; stderr %s", r.Code, clip(r.Stdout), want, clip(r.Stderr))
+		}
+	})
+	java, err := exec.LookPath("java")
+	if err != nil {
+		testenv.Need(t, "java", "java -version needs the vsyscall page and getcpu")
+	}
+	java, _ = filepath.EvalSymlinks(java)
+	native := runNativeSpec(t, java, runSpec{Args: []string{"-version"}})
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		sameAsNative(t, native, runUKSpec(t, platform, java, runSpec{Args: []string{"-version"}, Flags: []string{"--rootfs", "/"}}))
+	})
+}
