@@ -29,6 +29,16 @@
 // Directory fds are a bounded cache (a tree has more directories than uk
 // may hold fds): a directory whose fd was closed reopens it from its
 // parent's, and checks that the host inode is still the one it knew.
+//
+// The host system calls this package makes after start, for uk's own
+// seccomp filter: openat (always relative to a directory fd, always with
+// O_NOFOLLOW), newfstatat and fchownat and utimensat (AT_SYMLINK_NOFOLLOW),
+// fchmodat2 (AT_SYMLINK_NOFOLLOW), readlinkat, getdents64, mkdirat,
+// mknodat (FIFOs and sockets only), symlinkat, linkat (no
+// AT_SYMLINK_FOLLOW), unlinkat, renameat2, fstat, fstatfs, pread64,
+// pwrite64, lseek (SEEK_DATA/SEEK_HOLE), ftruncate, fsync, close, and
+// sendfile into the memory file (memfile.CopyFromFile). None takes a path
+// with a slash, and none uses AT_FDCWD.
 package hostfs
 
 import (
