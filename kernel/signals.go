@@ -210,6 +210,17 @@ func (t *Task) hasDeliverable() bool {
 	return ready || t.isExiting()
 }
 
+// Interrupted reports whether a long copy the task makes (sendfile of
+// gigabytes, say) should stop early with what it has done: a signal the
+// task can take is pending, or it must exit. Linux's /dev/zero, urandom
+// and splice loops check signal_pending between pages the same way.
+func (t *Task) Interrupted() bool { return t.hasDeliverable() }
+
+// Dying reports whether the task must exit (SIGKILL, exit_group): long
+// copies that go on through ordinary signals, as a write to a file does
+// on Linux, stop for this.
+func (t *Task) Dying() bool { return t.isExiting() }
+
 // PendingSignals returns the set of pending signals (rt_sigpending).
 func (t *Task) PendingSignals() arch.SigSet {
 	t.tg.mu.Lock()

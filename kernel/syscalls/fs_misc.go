@@ -227,7 +227,7 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 && seekable {
 		start = in.Offset()
 	}
-	done, err := copyChunks(count, func(b []byte, done uint64) (int, error) {
+	done, err := copyChunks(t, count, func(b []byte, done uint64) (int, error) {
 		if start >= 0 {
 			return in.PRead(t, b, start+int64(done))
 		}
@@ -301,7 +301,7 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if ist.Ino == ost.Ino && ist.Dev == ost.Dev && inOff < outOff+int64(count) && outOff < inOff+int64(count) {
 		return 0, unix.EINVAL
 	}
-	done, err := copyChunks(count, func(b []byte, done uint64) (int, error) {
+	done, err := copyChunks(t, count, func(b []byte, done uint64) (int, error) {
 		return in.PRead(t, b, inOff+int64(done))
 	}, func(b []byte, done uint64) (int, error) {
 		return out.PWrite(t, b, outOff+int64(done))
@@ -552,11 +552,17 @@ func sysNameToHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {
 // copyChunks moves up to count bytes through a kernel buffer, one chunk
 // at a time (sendfile, copy_file_range). read and write get the bytes
 // moved so far. It stops at a short read or write; an error after some
-// progress ends the copy with the progress, as Linux reports it.
-func copyChunks(count uint64, read, write func(b []byte, done uint64) (int, error)) (uint64, error) {
+// progress ends the copy with the progress, as Linux reports it, and so
+// does a signal (2 GiB from /dev/urandom takes seconds: Linux's read
+// stops for a signal, and so must this, or the task could not be
+// stopped, not even killed, until it is done).
+func copyChunks(t *kernel.Task, count uint64, read, write func(b []byte, done uint64) (int, error)) (uint64, error) {
 	var done uint64
 	buf := make([]byte, min(count, copyChunk))
 	for done < count {
+		if done > 0 && t.Interrupted() {
+			break
+		}
 		chunk := buf[:min(uint64(len(buf)), count-done)]
 		n, rerr := read(chunk, done)
 		if n > 0 {

@@ -1421,6 +1421,7 @@ enum {
 	HUGEIOV,     /* one iovec: 2 GiB at LOWBUF */
 	USTREAMNB,   /* one end of a non-blocking unix stream socketpair */
 	BIGMAP,      /* 1 GiB of fresh anonymous memory, never touched */
+	URANDOM,     /* /dev/urandom open for reading */
 };
 
 static char lowbuf[4096];
@@ -1448,6 +1449,8 @@ static const struct regression regressions[] = {
 	{"writev of a 2 GiB iovec over a small buffer", SYS_writev, {NULLFD, HUGEIOV, 1}},
 	{"stream send of 1 GiB of untouched memory", SYS_sendto, {USTREAMNB, BIGMAP, 1 << 30}},
 	{"datagram send of 1 GiB of untouched memory", SYS_sendto, {UDGRAM, BIGMAP, 1 << 30}},
+	/* Seconds of copying that no signal could stop, SIGKILL included. */
+	{"sendfile of 2 GiB from /dev/urandom (the interval timer stops it)", SYS_sendfile, {NULLFD, URANDOM, 0, 0x7ffff000}},
 };
 
 static uint64_t resolve(int64_t v) {
@@ -1474,6 +1477,8 @@ static uint64_t resolve(int64_t v) {
 		int sv[2];
 		return socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0 ? (uint64_t)sv[0] : (uint64_t)-1;
 	}
+	case URANDOM:
+		return (uint64_t)open("/dev/urandom", O_RDONLY);
 	case BIGMAP:
 		return (uint64_t)mmap(NULL, 1 << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	case HUGEIOV: {
