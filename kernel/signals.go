@@ -216,11 +216,6 @@ func (t *Task) hasDeliverable() bool {
 // and splice loops check signal_pending between pages the same way.
 func (t *Task) Interrupted() bool { return t.hasDeliverable() }
 
-// Dying reports whether the task must exit (SIGKILL, exit_group): long
-// copies that go on through ordinary signals, as a write to a file does
-// on Linux, stop for this.
-func (t *Task) Dying() bool { return t.isExiting() }
-
 // PendingSignals returns the set of pending signals (rt_sigpending).
 func (t *Task) PendingSignals() arch.SigSet {
 	t.tg.mu.Lock()
