@@ -308,3 +308,48 @@ func TestHostileWork(t *testing.T) {
 		})
 	})
 }
+
+// memBound is what uk may hold beyond --mem (README.md, "Resource
+// limits"): 64 MiB, and 64 KiB per task --pids allows.
+func memBound(memMiB, pids int64) int64 { return (memMiB+64)<<20 + pids*64<<10 }
+
+// TestHostileMemory: a program cannot make uk hold more than --mem plus
+// the stated bound however it asks. writev of 2 GiB made of one 2 MiB
+// buffer repeated (from three threads, then blocked on a full pipe) is
+// copied through bounded buffers; pipes grown to 1 MiB and unix sockets
+// with 1 GiB send buffers fill only until the sandbox's memory is spent
+// (ENOMEM, ENOBUFS); a 512 MiB datagram is ENOBUFS; open files and huge
+// descriptor tables are charged too (ENOMEM). Before these bounds the
+// writev run took uk past 17 GiB and the sockets run past 13 GiB.
+func TestHostileMemory(t *testing.T) {
+	prog := cProgram(t, "hostile_mem")
+	const pids = 16
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, c := range []struct {
+			name   string
+			args   []string
+			mem    int64 // MiB
+			pids   int64
+			stdout string
+		}{
+			{"writev", []string{"writev", "3"}, 256, pids, "hostile_mem writev\none writev to /dev/null: 2046 MiB\nwriters still alive\n"},
+			{"pipes", []string{"pipes", "1500"}, 256, pids, "hostile_mem pipes\npipes: stopped by ENOMEM\n"},
+			{"sockets", []string{"sockets", "200"}, 256, pids, "hostile_mem sockets\nsockets: stopped by ENOBUFS\n"},
+			{"dgram", []string{"dgram"}, 256, pids, "hostile_mem dgram\n512 MiB datagram: ENOBUFS\n"},
+			{"files", []string{"files"}, 32, pids, "hostile_mem files\nfiles: stopped by ENOMEM\n"},
+			{"tables", []string{"tables", "64"}, 256, 80, "hostile_mem tables\ntables: ENOMEM once memory was spent\n"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				flags := []string{"--mem", strconv.FormatInt(c.mem, 10) + "M", "--pids", strconv.FormatInt(c.pids, 10)}
+				w := runUKWatched(t, platform, prog, runSpec{Args: c.args, Flags: flags})
+				if w.Stdout != c.stdout || w.Code != 0 {
+					t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", w.Code, w.Stdout, c.stdout, clip(w.Stderr))
+				}
+				if bound := memBound(c.mem, c.pids); w.MaxRSSKiB<<10 > bound {
+					t.Errorf("uk's peak RSS %d MiB, over the bound of %d MiB for --mem %dM --pids %d", w.MaxRSSKiB>>10, bound>>20, c.mem, c.pids)
+				}
+				t.Logf("%s: peak RSS %d MiB (bound %d MiB), %v; %s", c.name, w.MaxRSSKiB>>10, memBound(c.mem, c.pids)>>20, w.Elapsed, strings.TrimSpace(w.Stderr))
+			})
+		}
+	})
+}

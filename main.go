@@ -316,6 +316,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	limitGoMemory(mf, c.pids)
 	if os.Getenv("UK_CHECK_PAGES") == "1" {
 		// The tests' debug mode: every page freed is checked to be
 		// unreachable from every address space (a panic names it).

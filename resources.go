@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"uk/kernel/memfile"
 )
 
 // What a sandbox may take from the host beyond its --mem, and how uk
@@ -65,4 +67,40 @@ func checkPids(pids int) error {
 // EAGAIN from clone instead of ending uk with "thread exhaustion".
 func setThreadLimit(pids int) {
 	debug.SetMaxThreads(max(10000, pids+threadHeadroom))
+}
+
+// Memory beyond --mem. The memory file is --mem bytes and everything a
+// program can make uk hold in its own heap is charged to it as well
+// (kernel/memfile's Charge: pipe pages, queued socket messages, gathered
+// datagrams, I/O buffers over kernel.SmallIO, descriptor tables and
+// descriptions), so the program's pages plus those buffers stay within
+// --mem. What is left is uk's own: the Go runtime, the network stack's
+// state, and per task a goroutine and OS thread stack, the task's state
+// and at most a SmallIO buffer. Go's memory limit holds the heap to that
+// plus what is charged, so garbage from charged buffers is collected
+// before it could make uk's footprint grow past the bound.
+const (
+	// memOverhead is what the Go runtime may hold beyond --mem, tasks
+	// aside: with uk's executable (about 12 MiB resident) and the slack
+	// of the charge hook (4 MiB), uk stays under 64 MiB above --mem.
+	memOverhead = 40 << 20
+	// taskOverhead is what each task allowed by --pids may add (measured:
+	// about 26 KiB per thread, plus a SmallIO buffer and an iovec array
+	// in flight).
+	taskOverhead = 64 << 10
+)
+
+// footprintBound is what uk may hold beyond --mem with pids tasks.
+func footprintBound(pids int) int64 {
+	return memOverhead + taskOverhead*int64(pids)
+}
+
+// limitGoMemory keeps Go's memory limit at the footprint bound plus what
+// is charged to mf now, moving it as the charges move.
+func limitGoMemory(mf *memfile.File, pids int) {
+	bound := footprintBound(pids)
+	mf.SetChargeHook(func(charged int64) {
+		// The hook hears of moves of a few MiB: leave that much slack.
+		debug.SetMemoryLimit(bound + charged + 4<<20)
+	})
 }

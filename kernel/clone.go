@@ -88,7 +88,12 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	if f&unix.CLONE_FILES != 0 {
 		child.Files = t.Files
 	} else if t.Files != nil {
-		child.Files = t.Files.Fork()
+		files, err := t.Files.Fork()
+		if err != nil {
+			child.MM.DecUsers()
+			return 0, err
+		}
+		child.Files = files
 	}
 	k.shareFiles(child.Files)
 	if f&unix.CLONE_FS != 0 || t.FS == nil {

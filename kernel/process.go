@@ -144,6 +144,13 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	t.State.FP = arch.NewFPState()
 	t.State.FPDirty = true
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
+	if opts.Files != nil && k.MemFile != nil {
+		// Every table forked from this one inherits the budget.
+		if err := opts.Files.SetBudget(k.MemFile); err != nil {
+			m.DecUsers()
+			return fmt.Errorf("descriptor table: %w", err)
+		}
+	}
 	k.mu.Lock()
 	if opts.AsChild && k.initTG == nil {
 		k.initTG = &ThreadGroup{k: k, pid: 1, isKernelInit: true, rlimits: defaultRlimits()}

@@ -137,6 +137,15 @@ func (t *Task) SetUmask(m uint32) uint32 {
 	return old
 }
 
+// MemoryBudget returns the sandbox's memory budget (vfs.ChargerOf): the
+// memory file, whose size is --mem, charged for kernel buffers too.
+func (t *Task) MemoryBudget() vfs.Charger {
+	if t.k.MemFile == nil {
+		return nil
+	}
+	return t.k.MemFile
+}
+
 // CopyIn reads application memory.
 func (t *Task) CopyIn(addr uint64, dst []byte) error {
 	return t.retryOOM(func() error { return t.MM.CopyIn(addr, dst) })

@@ -35,7 +35,11 @@ func (t *Task) Unshare(flags uint64) error {
 		k.mu.Unlock()
 		if shared {
 			old := t.Files
-			t.Files = old.Fork()
+			files, err := old.Fork()
+			if err != nil {
+				return err
+			}
+			t.Files = files
 			k.shareFiles(t.Files)
 			k.releaseFiles(old)
 		}

@@ -484,6 +484,7 @@ func (d *Dir) Link(_ vfs.Context, name string, target vfs.Inode) error {
 	if err != nil {
 		return err
 	}
+	tn.addPlace(d, name)
 	d.mu.Lock()
 	d.children[name] = target
 	delete(d.missing, name)
@@ -514,6 +515,9 @@ func (d *Dir) remove(name string, child vfs.Inode, flags int) error {
 	d.mu.Lock()
 	d.forgetLocked(name)
 	d.mu.Unlock()
+	if n := nodeOf(child); n != nil {
+		n.dropPlace(d, name)
+	}
 	return nil
 }
 
@@ -549,16 +553,27 @@ func (d *Dir) Rename(_ vfs.Context, oldName string, newParent vfs.DirInode, newN
 		nd.children[newName] = moved
 	}
 	nd.mu.Unlock()
-	d.fs.nameMu.Lock()
-	if n := nodeOf(moved); n != nil {
-		n.parent, n.name = nd, newName
-	}
 	if flags&unix.RENAME_EXCHANGE != 0 {
+		// Both move, through a temporary place: the two may be names
+		// of one file.
+		const tmp = "\x00exchange"
 		if n := nodeOf(replaced); n != nil {
-			n.parent, n.name = d, oldName
+			n.renamePlace(nd, newName, nil, tmp)
+		}
+		if n := nodeOf(moved); n != nil {
+			n.renamePlace(d, oldName, nd, newName)
+		}
+		if n := nodeOf(replaced); n != nil {
+			n.renamePlace(nil, tmp, d, oldName)
+		}
+	} else {
+		if n := nodeOf(replaced); n != nil && replaced != moved {
+			n.dropPlace(nd, newName)
+		}
+		if n := nodeOf(moved); n != nil {
+			n.renamePlace(d, oldName, nd, newName)
 		}
 	}
-	d.fs.nameMu.Unlock()
 	if flags&unix.RENAME_EXCHANGE != 0 && replaced != nil {
 		d.mu.Lock()
 		d.children[oldName] = replaced

@@ -197,8 +197,9 @@ func validName(name string) error {
 // directory and its name there) and its attributes as last seen.
 type node struct {
 	fs     *FS
-	parent *Dir   // nil at the root; protected by fs.nameMu
-	name   string // protected by fs.nameMu
+	parent *Dir    // nil at the root; protected by fs.nameMu
+	name   string  // protected by fs.nameMu
+	alts   []place // the file's other names (hard links made here); protected by fs.nameMu
 
 	mu sync.Mutex
 	st unix.Stat_t // protected by mu
@@ -207,6 +208,57 @@ type node struct {
 // set places a new node at name in parent with attributes st.
 func (n *node) set(parent *Dir, name string, st *unix.Stat_t) {
 	n.fs, n.parent, n.name, n.st = parent.fs, parent, name, *st
+}
+
+// place is one name of a host file: a directory and a name in it.
+type place struct {
+	dir  *Dir
+	name string
+}
+
+// addPlace records one more name of the file (a hard link made here).
+func (n *node) addPlace(d *Dir, name string) {
+	n.fs.nameMu.Lock()
+	n.alts = append(n.alts, place{d, name})
+	n.fs.nameMu.Unlock()
+}
+
+// renamePlace changes the name (d, name) of the file to (nd, nname).
+func (n *node) renamePlace(d *Dir, name string, nd *Dir, nname string) {
+	n.fs.nameMu.Lock()
+	defer n.fs.nameMu.Unlock()
+	if n.parent == d && n.name == name {
+		n.parent, n.name = nd, nname
+		return
+	}
+	for i, p := range n.alts {
+		if p.dir == d && p.name == name {
+			n.alts[i] = place{nd, nname}
+			return
+		}
+	}
+}
+
+// dropPlace forgets the name (d, name) of the file, unlinked. When the
+// name the file is reached by goes, another of its names takes over, so
+// a file linked and then unlinked under its first name (git's objects,
+// every atomic link-then-unlink) stays reachable.
+func (n *node) dropPlace(d *Dir, name string) {
+	n.fs.nameMu.Lock()
+	defer n.fs.nameMu.Unlock()
+	if n.parent == d && n.name == name {
+		if len(n.alts) > 0 {
+			n.parent, n.name = n.alts[0].dir, n.alts[0].name
+			n.alts = n.alts[1:]
+		}
+		return
+	}
+	for i, p := range n.alts {
+		if p.dir == d && p.name == name {
+			n.alts = append(n.alts[:i], n.alts[i+1:]...)
+			return
+		}
+	}
 }
 
 // where returns the node's parent and name.

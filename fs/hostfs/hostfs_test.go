@@ -428,3 +428,30 @@ func countFDs(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// TestWritableHostLinks: a file linked under a new name and unlinked under
+// its first (git's objects, atomic replaces) stays reachable, and so do
+// the two names of RENAME_EXCHANGE.
+func TestWritableHostLinks(t *testing.T) {
+	dir := t.TempDir()
+	v, at := mountHost(t, dir, true)
+	ctx := vfstest.Root()
+	must(t, writeFile(t, v, at, "/tmp_obj", unix.O_CREAT, "object"))
+	must(t, v.MkdirAt(ctx, at, "/ab", 0o755))
+	must(t, v.LinkAt(ctx, at, "/tmp_obj", at, "/ab/final", 0))
+	must(t, v.UnlinkAt(ctx, at, "/tmp_obj", 0))
+	if got, err := readAll(t, v, at, "/ab/final"); err != nil || got != "object" {
+		t.Errorf("/ab/final after unlinking its first name = %q, %v", got, err)
+	}
+	must(t, writeFile(t, v, at, "/ab/final", unix.O_APPEND, "+"))
+	must(t, writeFile(t, v, at, "/other", unix.O_CREAT, "other"))
+	must(t, v.RenameAt2(ctx, at, "/other", at, "/ab/final", unix.RENAME_EXCHANGE))
+	for name, want := range map[string]string{"/ab/final": "other", "/other": "object+"} {
+		if got, err := readAll(t, v, at, name); err != nil || got != want {
+			t.Errorf("%s after the exchange = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "other")); string(got) != "object+" {
+		t.Errorf("host other = %q", got)
+	}
+}

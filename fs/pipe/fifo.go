@@ -35,6 +35,7 @@ func (f *FIFO) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOption
 	var partner *uint64 // counter whose change ends the wait
 	var start uint64
 	p.mu.Lock()
+	p.setBudgetLocked(ctx)
 	switch flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
 		file.read = true

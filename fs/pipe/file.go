@@ -39,6 +39,7 @@ func New(ctx vfs.Context, flags int) (r, w *vfs.FileDescription, err error) {
 		return nil, nil, unix.EINVAL
 	}
 	p := newPipe()
+	p.budget = vfs.ChargerOf(ctx)
 	if c := ctx.Credentials(); c != nil {
 		p.uid, p.gid = c.FSUID, c.FSGID
 	}

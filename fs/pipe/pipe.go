@@ -58,6 +58,10 @@ type slot struct {
 
 var pages = sync.Pool{New: func() any { return new([PageSize]byte) }}
 
+// slotBytes is what one slot of a ring costs in uk's heap (a page pointer
+// and three words); rings beyond the default size are charged for it.
+const slotBytes = 32
+
 // Pipe is the buffer and state both ends of one pipe (or all opens of one
 // FIFO) share. All fields are protected by mu. Waiters of read ends are on
 // rq, those of write ends on wq; notifications are sent after mu is
@@ -82,6 +86,13 @@ type Pipe struct {
 	// onIdle, if set, is called (without mu) when the last reader and
 	// writer have gone (FIFORegistry forgets the FIFO then).
 	onIdle func()
+
+	// budget is the sandbox's memory budget: every page in the ring, and
+	// every slot beyond the default ring, is charged to it, as Linux
+	// charges pipe pages to the memory cgroup. A write that finds the
+	// budget spent fails as pipe_write's failed alloc_page does (ENOMEM).
+	// nil until the pipe's first opener gives it (FIFOs are made first).
+	budget vfs.Charger
 }
 
 func newPipe() *Pipe {
@@ -91,6 +102,35 @@ func newPipe() *Pipe {
 		ino:   nextIno.Add(1),
 		atime: now, mtime: now, ctime: now,
 	}
+}
+
+// setBudgetLocked gives the pipe the memory budget of ctx's sandbox, once.
+func (p *Pipe) setBudgetLocked(ctx vfs.Context) {
+	if p.budget == nil {
+		p.budget = vfs.ChargerOf(ctx)
+	}
+}
+
+// newPageLocked returns a page for a slot, charged to the budget; nil when
+// the budget cannot cover it.
+func (p *Pipe) newPageLocked() *[PageSize]byte {
+	if p.budget != nil && !p.budget.Charge(PageSize) {
+		return nil
+	}
+	return pages.Get().(*[PageSize]byte)
+}
+
+// freePageLocked gives back a page newPageLocked returned.
+func (p *Pipe) freePageLocked(pg *[PageSize]byte) {
+	pages.Put(pg)
+	if p.budget != nil {
+		p.budget.Uncharge(PageSize)
+	}
+}
+
+// ringCharge is what a ring of n slots is charged beyond the default.
+func ringCharge(n uint64) int64 {
+	return max(0, int64(n)-DefaultSize/PageSize) * slotBytes
 }
 
 func (p *Pipe) occupancy() uint64 { return p.head - p.tail }
@@ -150,8 +190,17 @@ func (p *Pipe) SetSize(ctx vfs.Context, size uint64) (int64, error) {
 		p.mu.Unlock()
 		return 0, unix.EBUSY
 	}
+	p.setBudgetLocked(ctx)
 	grew := n > uint64(len(p.slots))
 	if n != uint64(len(p.slots)) {
+		// A privileged task may ask for half a million slots: the ring
+		// is charged, and the pages only as they fill.
+		if d := ringCharge(n) - ringCharge(uint64(len(p.slots))); d > 0 && !p.budget.Charge(d) {
+			p.mu.Unlock()
+			return 0, unix.ENOMEM
+		} else if d < 0 {
+			p.budget.Uncharge(-d)
+		}
 		ring := make([]slot, n)
 		k := uint64(0)
 		for i := p.tail; i != p.head; i++ {
@@ -196,7 +245,7 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 				s.len = 0 // the rest of a packet that does not fit is dropped
 			}
 			if s.len == 0 {
-				pages.Put(s.page)
+				p.freePageLocked(s.page)
 				*s = slot{}
 				p.tail++
 			}
@@ -260,8 +309,14 @@ func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, e
 			break
 		}
 		if !p.full() {
+			pg := p.newPageLocked()
+			if pg == nil {
+				if ret == 0 {
+					err = unix.ENOMEM
+				}
+				break
+			}
 			s := p.at(p.head)
-			pg := pages.Get().(*[PageSize]byte)
 			n := copy(pg[:], src[ret:])
 			*s = slot{page: pg, len: n, packet: packet, merge: !packet}
 			p.head++
@@ -341,7 +396,10 @@ func (p *Pipe) release(read, write bool) {
 	idle := p.readers == 0 && p.writers == 0
 	if idle {
 		for i := p.tail; i != p.head; i++ {
-			pages.Put(p.at(i).page)
+			p.freePageLocked(p.at(i).page)
+		}
+		if p.budget != nil {
+			p.budget.Uncharge(ringCharge(uint64(len(p.slots))))
 		}
 		p.slots = make([]slot, DefaultSize/PageSize)
 		p.head, p.tail = 0, 0

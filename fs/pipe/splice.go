@@ -59,7 +59,7 @@ func (p *Pipe) Discard(n int) int {
 		s.len -= k
 		done += k
 		if s.len == 0 {
-			pages.Put(s.page)
+			p.freePageLocked(s.page)
 			*s = slot{}
 			p.tail++
 		}
@@ -125,9 +125,13 @@ func transfer(ctx vfs.Context, src, dst *Pipe, n int, nonblock, consume bool) (i
 			wait = true
 		}
 		if !wait {
+			dst.setBudgetLocked(ctx)
 			moved := src.moveLocked(dst, n, consume)
 			src.mu.Unlock()
 			dst.mu.Unlock()
+			if moved == 0 {
+				return 0, unix.ENOMEM // the sandbox's memory is spent
+			}
 			dst.rq.Notify(readEvents)
 			if consume {
 				src.wq.Notify(writeEvents)
@@ -153,7 +157,10 @@ func (p *Pipe) moveLocked(dst *Pipe, n int, consume bool) int {
 	for i := p.tail; i != p.head && moved < n && !dst.full(); i++ {
 		s := p.at(i)
 		k := min(s.len, n-moved)
-		pg := pages.Get().(*[PageSize]byte)
+		pg := dst.newPageLocked()
+		if pg == nil {
+			break // the budget is spent: the caller reports what moved
+		}
 		copy(pg[:], s.page[s.off:s.off+k])
 		*dst.at(dst.head) = slot{page: pg, len: k, packet: s.packet, merge: !s.packet}
 		dst.head++
@@ -162,7 +169,7 @@ func (p *Pipe) moveLocked(dst *Pipe, n int, consume bool) int {
 			s.off += k
 			s.len -= k
 			if s.len == 0 {
-				pages.Put(s.page)
+				p.freePageLocked(s.page)
 				*s = slot{}
 				p.tail++ // == i+1, where the loop goes next
 			}

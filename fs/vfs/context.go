@@ -55,3 +55,36 @@ func (c *Credentials) InGroup(gid uint32) bool {
 	}
 	return false
 }
+
+// Charger is a sandbox's memory budget. What uk holds in its own heap on a
+// program's behalf (pipe pages, queued socket messages) is charged to it
+// before it grows, so that it counts against the sandbox's memory limit
+// as the program's own pages do; kernel/memfile.File implements it.
+type Charger interface {
+	// Charge reserves n bytes; false when the budget cannot cover them
+	// (the caller fails as for an allocation: ENOMEM, ENOBUFS).
+	Charge(n int64) bool
+	// Uncharge gives back n bytes charged before.
+	Uncharge(n int64)
+}
+
+// ChargerOf returns the memory budget of the sandbox ctx's task runs in:
+// a Context may offer one with a MemoryBudget method (the kernel's tasks
+// do). Contexts without one (setup, tests) get a budget without limit.
+func ChargerOf(ctx Context) Charger {
+	if b, ok := ctx.(interface{ MemoryBudget() Charger }); ok {
+		if c := b.MemoryBudget(); c != nil {
+			return c
+		}
+	}
+	return Unlimited{}
+}
+
+// Unlimited is a Charger that accepts every charge.
+type Unlimited struct{}
+
+// Charge implements Charger.
+func (Unlimited) Charge(int64) bool { return true }
+
+// Uncharge implements Charger.
+func (Unlimited) Uncharge(int64) {}

@@ -23,6 +23,12 @@ import (
 // (one bit per number) and full (one bit per word of open, set when all 64
 // numbers of that word are in use). A search skips 4096 numbers per word
 // of full it reads: at most 256 words for the largest table (nr_open).
+//
+// Memory: the arrays grow with the highest number in use (a program may
+// dup2 to 1048575) and every description installed costs uk's heap, so
+// both are charged to the sandbox's memory budget when the table has one
+// (SetBudget): a table that cannot grow, or a description that cannot be
+// charged, is ENOMEM, as Linux's expand_files and file allocation.
 type FDTable struct {
 	mu      sync.Mutex
 	files   []*FileDescription // index = fd number; len is a multiple of 64; protected by mu
@@ -30,6 +36,31 @@ type FDTable struct {
 	full    []uint64           // bit w: open[w] is all ones; protected by mu
 	cloexec []uint64           // bit n: FD_CLOEXEC of n; protected by mu
 	used    int                // installed entries; protected by mu
+	budget  Charger            // nil: not charged; protected by mu
+	charged int64              // bytes of the arrays charged to budget; protected by mu
+}
+
+// SetBudget charges the table's arrays, and each description installed
+// from now on, to the sandbox's memory budget b; Fork passes it on.
+func (t *FDTable) SetBudget(b Charger) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.budget != nil {
+		t.budget.Uncharge(t.charged)
+	}
+	t.budget, t.charged = b, 0
+	if !b.Charge(t.arraysBytesLocked()) {
+		t.budget = nil
+		return unix.ENOMEM
+	}
+	t.charged = t.arraysBytesLocked()
+	t.eachOpenLocked(0, len(t.files), func(n int) { t.files[n].chargeTo(b) })
+	return nil
+}
+
+// arraysBytesLocked is what the table's arrays take in uk's heap.
+func (t *FDTable) arraysBytesLocked() int64 {
+	return int64(len(t.files)+len(t.open)+len(t.full)+len(t.cloexec)) * 8
 }
 
 // MaxFDLimit bounds any limit passed in (Linux's default fs.nr_open).
@@ -67,9 +98,10 @@ func (t *FDTable) entryLocked(n int32) (*FileDescription, bool, bool) {
 
 // growLocked makes room for number n: the table doubles (from 64 entries)
 // so a program that fills it pays for the copies only logarithmically.
-func (t *FDTable) growLocked(n int) {
+// ENOMEM when the budget cannot cover the larger arrays.
+func (t *FDTable) growLocked(n int) error {
 	if n < len(t.files) {
-		return
+		return nil
 	}
 	size := max(64, len(t.files))
 	for size <= n {
@@ -77,12 +109,20 @@ func (t *FDTable) growLocked(n int) {
 	}
 	size = min(size, MaxFDLimit)
 	words := size / 64
+	if t.budget != nil {
+		grown := int64(size+2*words+(words+63)/64) * 8
+		if !t.budget.Charge(grown - t.charged) {
+			return unix.ENOMEM
+		}
+		t.charged = grown
+	}
 	t.files = append(t.files, make([]*FileDescription, size-len(t.files))...)
 	t.open = append(t.open, make([]uint64, words-len(t.open))...)
 	t.cloexec = append(t.cloexec, make([]uint64, words-len(t.cloexec))...)
 	if fw := (words + 63) / 64; fw > len(t.full) {
 		t.full = append(t.full, make([]uint64, fw-len(t.full))...)
 	}
+	return nil
 }
 
 // setCloexecLocked sets or clears the FD_CLOEXEC bit of the open number n.
@@ -96,9 +136,15 @@ func (t *FDTable) setCloexecLocked(n int, cloexec bool) {
 
 // setLocked installs fd at n (taking a reference) and returns the
 // description it replaced, whose table reference the caller must drop
-// after unlocking.
-func (t *FDTable) setLocked(n int, fd *FileDescription, cloexec bool) *FileDescription {
-	t.growLocked(n)
+// after unlocking. ENOMEM, changing nothing, when the budget cannot cover
+// the table's growth or the description.
+func (t *FDTable) setLocked(n int, fd *FileDescription, cloexec bool) (*FileDescription, error) {
+	if err := t.growLocked(n); err != nil {
+		return nil, err
+	}
+	if t.budget != nil && !fd.chargeTo(t.budget) {
+		return nil, unix.ENOMEM
+	}
 	old := t.files[n]
 	if old == nil {
 		t.used++
@@ -111,7 +157,7 @@ func (t *FDTable) setLocked(n int, fd *FileDescription, cloexec bool) *FileDescr
 	fd.IncRef()
 	t.files[n] = fd
 	t.setCloexecLocked(n, cloexec)
-	return old
+	return old, nil
 }
 
 // clearLocked empties the open number n and returns its description, whose
@@ -178,7 +224,9 @@ func (t *FDTable) Install(fd *FileDescription, min int32, cloexec bool, limit ui
 	if err != nil {
 		return 0, err
 	}
-	t.setLocked(n, fd, cloexec)
+	if _, err := t.setLocked(n, fd, cloexec); err != nil {
+		return 0, err
+	}
 	return int32(n), nil
 }
 
@@ -189,12 +237,12 @@ func (t *FDTable) InstallAt(n int32, fd *FileDescription, cloexec bool) error {
 		return unix.EBADF
 	}
 	t.mu.Lock()
-	old := t.setLocked(int(n), fd, cloexec)
+	old, err := t.setLocked(int(n), fd, cloexec)
 	t.mu.Unlock()
 	if old != nil {
 		old.DecRef()
 	}
-	return nil
+	return err
 }
 
 // Dup is dup(2): the lowest free number, FD_CLOEXEC clear.
@@ -218,7 +266,9 @@ func (t *FDTable) DupFD(old int32, min int32, cloexec bool, limit uint64) (int32
 	if err != nil {
 		return 0, err
 	}
-	t.setLocked(n, fd, cloexec)
+	if _, err := t.setLocked(n, fd, cloexec); err != nil {
+		return 0, err
+	}
 	return int32(n), nil
 }
 
@@ -249,10 +299,13 @@ func (t *FDTable) Dup3(old, new int32, flags int, limit uint64) (int32, error) {
 		t.mu.Unlock()
 		return 0, unix.EBADF
 	}
-	replaced := t.setLocked(int(new), fd, flags&unix.O_CLOEXEC != 0)
+	replaced, err := t.setLocked(int(new), fd, flags&unix.O_CLOEXEC != 0)
 	t.mu.Unlock()
 	if replaced != nil {
 		replaced.DecRef()
+	}
+	if err != nil {
+		return 0, err
 	}
 	return new, nil
 }
@@ -302,11 +355,17 @@ func (t *FDTable) Cloexec(n int32) (bool, error) {
 }
 
 // Fork returns a copy sharing the same descriptions (fork, or clone
-// without CLONE_FILES, or unshare(CLONE_FILES)).
-func (t *FDTable) Fork() *FDTable {
+// without CLONE_FILES, or unshare(CLONE_FILES)); ENOMEM when the budget
+// cannot cover the copy's arrays.
+func (t *FDTable) Fork() (*FDTable, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.budget != nil && !t.budget.Charge(t.charged) {
+		return nil, unix.ENOMEM
+	}
 	c := &FDTable{
+		budget:  t.budget,
+		charged: t.charged,
 		files:   slices.Clone(t.files),
 		open:    slices.Clone(t.open),
 		full:    slices.Clone(t.full),
@@ -314,7 +373,7 @@ func (t *FDTable) Fork() *FDTable {
 		used:    t.used,
 	}
 	t.eachOpenLocked(0, len(t.files), func(n int) { t.files[n].IncRef() })
-	return c
+	return c, nil
 }
 
 // eachOpenLocked calls f for each open number in [first, end) in
@@ -379,8 +438,18 @@ func (t *FDTable) CloseRange(first, last uint32, flags uint32) error {
 	return nil
 }
 
-// CloseAll empties the table (process exit).
-func (t *FDTable) CloseAll() { _ = t.CloseRange(0, ^uint32(0), 0) }
+// CloseAll empties the table for good (its last user is gone) and gives
+// its arrays back to the budget.
+func (t *FDTable) CloseAll() {
+	_ = t.CloseRange(0, ^uint32(0), 0)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.files, t.open, t.full, t.cloexec = nil, nil, nil, nil
+	if t.budget != nil {
+		t.budget.Uncharge(t.charged)
+		t.charged = 0
+	}
+}
 
 // Count returns how many descriptors are open.
 func (t *FDTable) Count() int {

@@ -82,6 +82,32 @@ type FileDescription struct {
 	impl  FileImpl
 	opts  FileOptions
 	close sync.Once
+	// budget is the memory budget DescriptionCost was charged to when the
+	// description was first installed in a descriptor table (nil: not
+	// charged); the last DecRef gives it back.
+	budget atomic.Pointer[Charger]
+}
+
+// DescriptionCost is what one open file description is charged to the
+// sandbox's memory budget: the description, its file's state (a pipe, a
+// socket, an open regular file) and the inode of a file made for it,
+// rounded up. It bounds what a program can make uk hold by opening files
+// (Linux charges struct file and its inode to the memory cgroup).
+const DescriptionCost = 1024
+
+// chargeTo charges DescriptionCost to b once, the first time the
+// description goes into a charged table; false when b refuses.
+func (fd *FileDescription) chargeTo(b Charger) bool {
+	if fd.budget.Load() != nil {
+		return true
+	}
+	if !b.Charge(DescriptionCost) {
+		return false
+	}
+	if !fd.budget.CompareAndSwap(nil, &b) {
+		b.Uncharge(DescriptionCost) // another table charged it first
+	}
+	return true
 }
 
 // settableFlags are the status flags F_SETFL may change.
@@ -119,6 +145,9 @@ func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {
 	case n == 0:
 		fd.close.Do(fd.impl.Release)
+		if b := fd.budget.Swap(nil); b != nil {
+			(*b).Uncharge(DescriptionCost)
+		}
 	case n < 0:
 		panic("vfs: FileDescription released more often than referenced")
 	}

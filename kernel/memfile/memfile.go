@@ -15,6 +15,13 @@
 // space, and an object (a tmpfs file, a shared anonymous region) frees a
 // page only after every mapping of it was invalidated (package memmap).
 // kernel/mm's page check (SetFreeHook) verifies it on every free.
+//
+// The file's size is the sandbox's memory budget, and it is shared with
+// what uk holds in its own heap on the sandbox's behalf: pipe and socket
+// buffers, messages being gathered, descriptor tables. Those are charged
+// to the file (Charge) before they grow, so a program cannot make uk hold
+// more than --mem in all, whether as pages or as kernel buffers; a charge
+// that does not fit fails as an allocation would.
 package memfile
 
 import (
@@ -22,6 +29,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -41,6 +49,15 @@ type File struct {
 	free  []int64 // offsets of pages with no references, punched (zero); protected by mu
 	dying []int64 // pages with no references not punched yet; protected by mu
 	refs  []int32 // reference count per page below next; protected by mu
+	used  int64   // pages with references; protected by mu
+
+	// charged is the bytes of kernel buffers charged to the budget;
+	// protected by mu. chargeHook, if set, hears of every change of at
+	// least chargeStep since the last it heard (uk sets Go's memory
+	// limit from it).
+	charged     int64
+	chargeHook  func(charged int64)
+	hookCharged atomic.Int64
 
 	// The punching of pages that lost their last reference happens on a
 	// background goroutine, off the path of the process exit or munmap
@@ -88,10 +105,21 @@ func (f *File) Bytes(off int64, n int) []byte { return f.mem[off : off+int64(n) 
 // ErrNoMemory is returned when the file is exhausted.
 var ErrNoMemory = fmt.Errorf("memory file exhausted")
 
+// pagesLeftLocked is how many more pages the budget allows: the file's
+// pages (page 0 is never handed out) less those in use and those the
+// charged kernel buffers stand for.
+func (f *File) pagesLeftLocked() int64 {
+	return f.size>>arch.PageShift - 1 - f.used - (f.charged+arch.PageMask)>>arch.PageShift
+}
+
 // Allocate returns the offsets of n zeroed pages, each with one reference.
 // It prefers one contiguous run (so a platform can map it in one call).
 func (f *File) Allocate(n int) ([]int64, error) {
 	f.mu.Lock()
+	if int64(n) > f.pagesLeftLocked() {
+		f.mu.Unlock()
+		return nil, ErrNoMemory
+	}
 	if len(f.free) < n && f.next+int64(n)*arch.PageSize > f.size {
 		// Memory is short: give the dying pages back now rather than
 		// wait for the background. punchDying also waits for a batch
@@ -110,6 +138,7 @@ func (f *File) Allocate(n int) ([]int64, error) {
 		for i := 0; i < n; i++ {
 			out = append(out, f.bumpLocked())
 		}
+		f.used += int64(n)
 		return out, nil
 	}
 	for len(out) < n {
@@ -133,6 +162,7 @@ func (f *File) Allocate(n int) ([]int64, error) {
 	// order; ascending, those freed together (a process's pages) are
 	// contiguous again and map as one run instead of one per page.
 	slices.Sort(out)
+	f.used += int64(n)
 	return out, nil
 }
 
@@ -141,6 +171,83 @@ func (f *File) bumpLocked() int64 {
 	f.next += arch.PageSize
 	f.refs = append(f.refs, 1)
 	return off
+}
+
+// chargeStep is how far the charged total moves before the charge hook
+// hears of it: often enough to keep Go's memory limit close, rarely enough
+// to cost nothing next to copying the bytes.
+const chargeStep = 4 << 20
+
+// Charge reserves n bytes of the budget for a buffer uk holds in its own
+// heap for the sandbox (a pipe's page, a queued socket message). It
+// reports false, reserving nothing, when the budget cannot cover it: the
+// caller fails as for an allocation (ENOMEM, ENOBUFS). Each successful
+// Charge is matched by an Uncharge of the same size when the buffer goes.
+func (f *File) Charge(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	f.mu.Lock()
+	after := f.charged + n
+	if f.size>>arch.PageShift-1-f.used-(after+arch.PageMask)>>arch.PageShift < 0 {
+		f.mu.Unlock()
+		return false
+	}
+	f.charged = after
+	f.mu.Unlock()
+	f.chargeMoved(after)
+	return true
+}
+
+// Uncharge gives back n bytes charged before.
+func (f *File) Uncharge(n int64) {
+	if n <= 0 {
+		return
+	}
+	f.mu.Lock()
+	f.charged -= n
+	after := f.charged
+	f.mu.Unlock()
+	if after < 0 {
+		panic(fmt.Sprintf("memfile: %d bytes uncharged more than charged", -after))
+	}
+	f.chargeMoved(after)
+}
+
+// Charged returns the bytes of kernel buffers charged now.
+func (f *File) Charged() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.charged
+}
+
+// UsedPages returns the number of pages in use (with references).
+func (f *File) UsedPages() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.used
+}
+
+// SetChargeHook has fn called, off the file's lock, whenever the charged
+// total has moved by chargeStep or more since fn last heard of it (and
+// once now). It must be set before the file is shared.
+func (f *File) SetChargeHook(fn func(charged int64)) {
+	f.chargeHook = fn
+	f.hookCharged.Store(0)
+	fn(0)
+}
+
+func (f *File) chargeMoved(charged int64) {
+	if f.chargeHook == nil {
+		return
+	}
+	last := f.hookCharged.Load()
+	if d := charged - last; d < chargeStep && d > -chargeStep {
+		return
+	}
+	if f.hookCharged.CompareAndSwap(last, charged) {
+		f.chargeHook(charged)
+	}
 }
 
 // SetFreeHook has fn called with the offset of every page that loses its
@@ -174,6 +281,7 @@ func (f *File) DecRef(offs ...int64) {
 		switch {
 		case f.refs[i] == 0:
 			dead = append(dead, off)
+			f.used--
 		case f.refs[i] < 0:
 			f.mu.Unlock()
 			panic(fmt.Sprintf("memfile: page %#x released more often than referenced", off))

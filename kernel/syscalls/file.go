@@ -15,7 +15,11 @@ import (
 // maxRW caps one read/write transfer, as Linux's MAX_RW_COUNT.
 const maxRW = 0x7ffff000
 
-// ioChunk is the largest buffer one read copies through at a time.
+// ioChunk is the largest buffer one read or write copies through at a
+// time. Buffers larger than kernel.SmallIO are charged to the sandbox's
+// memory budget while the call holds them (Task.IOBuffer): a thousand
+// threads blocked in 1 MiB reads of empty pipes must not make uk hold a
+// gigabyte beyond --mem.
 const ioChunk = 1 << 20
 
 func registerFiles(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
@@ -64,7 +68,8 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	buf := make([]byte, min(count, ioChunk))
+	buf, release := t.IOBuffer(count, ioChunk)
+	defer release()
 	n, err := read(buf)
 	if n > 0 {
 		if cerr := t.CopyOut(addr, buf[:n]); cerr != nil {
@@ -114,7 +119,8 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 // failed write, or a fault, after some progress returns the progress.
 func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error)) (uint64, error) {
 	var done uint64
-	buf := make([]byte, min(count, ioChunk))
+	buf, release := t.IOBuffer(count, ioChunk)
+	defer release()
 	for done < count || count == 0 {
 		chunk := buf[:min(uint64(len(buf)), count-done)]
 		c, cerr := src(done, chunk)
@@ -185,7 +191,8 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 	for _, iv := range v {
 		total += iv[1]
 	}
-	buf := make([]byte, min(total, ioChunk))
+	buf, release := t.IOBuffer(total, ioChunk)
+	defer release()
 	n, err := d.Read(t, buf)
 	if n <= 0 {
 		return 0, err
@@ -232,7 +239,9 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		total += iv[1]
 	}
 	src := iovecSource(t, v)
-	if total > ioChunk {
+	data, release := t.IOBuffer(total, ioChunk)
+	defer release()
+	if total > uint64(len(data)) {
 		// Big: a chunk at a time (a write that large is not atomic on
 		// Linux either), so that uk never holds more than a chunk.
 		return writeChunks(t, total, src, func(b []byte) (int, error) { return d.Write(t, b) })
@@ -240,7 +249,6 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// Gather into one buffer so the write is one operation (atomic for
 	// pipes up to PIPE_BUF, one line on a terminal). An iovec that
 	// faults ends the data after the ones before it.
-	data := make([]byte, total)
 	c, err := src(0, data)
 	if err != nil && c == 0 {
 		return 0, err

@@ -96,18 +96,23 @@ func sendData(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *sock
 			req.Control.Release()
 			return 0, unix.EMSGSIZE
 		}
-		data, err := copyInAll(src, total)
+		data, release, err := copyInAllCharged(t, src, total)
 		if err != nil {
 			req.Control.Release()
 			return 0, err
 		}
+		defer release()
 		req.Data = data
 		return sendOne(t, s, d, req)
 	}
 	sent := 0
-	buf := make([]byte, sendCopyMax)
+	// The pieces are charged to the sandbox's memory while the send holds
+	// them (a thread blocked on a full socket keeps its piece); with the
+	// budget spent, they are kernel.SmallIO bytes.
+	buf, release := t.IOBuffer(total, sendCopyMax)
+	defer release()
 	for off := uint64(0); off < total; {
-		c, cerr := src(off, buf[:min(total-off, sendCopyMax)])
+		c, cerr := src(off, buf[:min(total-off, uint64(len(buf)))])
 		if c == 0 {
 			if off == 0 {
 				req.Control.Release()

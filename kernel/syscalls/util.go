@@ -3,6 +3,9 @@ package syscalls
 import (
 	"encoding/binary"
 
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -70,6 +73,28 @@ func iovecSource(t *kernel.Task, v [][2]uint64) copySource {
 		}
 		return n, nil
 	}
+}
+
+// copyInAllCharged is copyInAll for a message that must be whole (a
+// datagram): the buffer is charged to the sandbox's memory budget as it
+// grows, ENOBUFS when the budget cannot cover it (as Linux's socket
+// allocations fail). release gives the charge back once the message is
+// sent (the socket keeps its own, charged, copy).
+func copyInAllCharged(t *kernel.Task, src copySource, n uint64) (data []byte, release func(), err error) {
+	if n <= kernel.SmallIO {
+		data, err = copyInAll(src, n)
+		return data, func() {}, err
+	}
+	budget := vfs.ChargerOf(t)
+	if !budget.Charge(int64(n)) {
+		return nil, nil, unix.ENOBUFS
+	}
+	data, err = copyInAll(src, n)
+	if err != nil {
+		budget.Uncharge(int64(n))
+		return nil, nil, err
+	}
+	return data, func() { budget.Uncharge(int64(n)) }, nil
 }
 
 // copyInAll copies n bytes of src into a new slice, a megabyte at a time.

@@ -279,6 +279,25 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 // a stream receive may return less than asked for anyway.
 const recvBufMax = 256 << 10
 
+// recvBufSmall is the buffer a receive starts with when the sandbox's
+// memory budget cannot cover a larger one: receive buffers above it are
+// charged to the budget while the receive holds them (a thread blocked in
+// recv keeps its buffer, and MSG_WAITALL gathers up to req.Len).
+const recvBufSmall = 16 << 10
+
+// recvCharge charges n bytes of receive buffer to budget, adding them to
+// *charged; false when the budget cannot cover them.
+func recvCharge(budget vfs.Charger, n int, charged *int64) bool {
+	if n <= recvBufSmall {
+		return true
+	}
+	if !budget.Charge(int64(n)) {
+		return false
+	}
+	*charged += int64(n)
+	return true
+}
+
 // RecvMsg implements socket.Socket.
 func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
 	if req.Flags&linux.MSG_OOB != 0 && s.typ == linux.SOCK_STREAM {
@@ -299,7 +318,14 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 			return nil, e
 		}
 	}
-	buf := make([]byte, min(req.Len, recvBufMax))
+	budget := vfs.ChargerOf(ctx)
+	var charged int64
+	defer func() { budget.Uncharge(charged) }()
+	size := min(req.Len, recvBufMax)
+	if !recvCharge(budget, size, &charged) {
+		size = min(size, recvBufSmall)
+	}
+	buf := make([]byte, size)
 	r, err := s.recv(ctx, buf, req.Flags, req.NonBlock, req.WantAddr)
 	if err != nil {
 		return nil, err
@@ -310,8 +336,11 @@ func (s *Socket) RecvMsg(ctx socket.Context, req *socket.RecvRequest) (*socket.R
 	// it is full. recv returns less than a full buffer when something
 	// (EOF, an error, a signal) ends the wait, and then so does this.
 	waitAll := req.Flags&linux.MSG_WAITALL != 0 && s.typ == linux.SOCK_STREAM && req.Flags&linux.MSG_PEEK == 0
-	for more := r.Count; waitAll && more == recvBufMax && len(buf) < req.Len; {
-		next := make([]byte, min(req.Len-len(buf), recvBufMax))
+	for more := r.Count; waitAll && more == size && len(buf) < req.Len; {
+		if !recvCharge(budget, min(req.Len-len(buf), size), &charged) {
+			break // memory is spent: return what arrived, as a signal would
+		}
+		next := make([]byte, min(req.Len-len(buf), size))
 		r2, err := s.recv(ctx, next, req.Flags, req.NonBlock, false)
 		if err != nil {
 			break // the bytes already received are the result

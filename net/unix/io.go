@@ -106,7 +106,13 @@ func (s *Socket) sendStream(ctx vfs.Context, req *socket.SendRequest, ctl socket
 			continue
 		}
 		chunk := min(len(data)-sent, max(s.opts.SndBuf/2-64, 1))
-		m := &message{data: append([]byte(nil), data[sent:sent+chunk]...), sender: s, from: s.addr}
+		m, err := newMessage(ctx, data[sent:sent+chunk], s)
+		if err != nil {
+			if sent > 0 {
+				return sent, nil
+			}
+			return 0, err
+		}
 		if sent == 0 {
 			m.ctl = ctl
 			ctl = socket.Control{}
@@ -201,7 +207,11 @@ func (s *Socket) sendDgram(ctx vfs.Context, req *socket.SendRequest, ctl socket.
 			return 0, err
 		}
 	}
-	m := &message{data: append([]byte(nil), req.Data...), sender: s, from: s.addr, ctl: ctl}
+	m, err := newMessage(ctx, req.Data, s)
+	if err != nil {
+		return 0, err
+	}
+	m.ctl = ctl
 	ctl = socket.Control{}
 	if m.ctl.Cred == nil && (s.opts.PassCred || target.opts.PassCred) {
 		m.ctl.Cred = defaultCred(ctx)
@@ -317,6 +327,7 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 			if m.off == len(m.data) {
 				s.rq[0] = nil
 				s.rq = s.rq[1:]
+				m.uncharge()
 			}
 		}
 		if len(buf) >= target || (stop && len(buf) > 0) {
@@ -396,6 +407,7 @@ func (s *Socket) recvDgram(ctx vfs.Context, req *socket.RecvRequest) (*socket.Re
 	s.rq[0] = nil
 	s.rq = s.rq[1:]
 	s.consumeLocked(m, len(m.data))
+	m.uncharge()
 	if wasFull && !s.recvqFullLocked() {
 		ns.notifyLocked(&s.spaceQ, writeEvents)
 		for o := range s.dgramFrom {

@@ -41,6 +41,33 @@ type message struct {
 	sender *Socket
 	from   Address
 	ctl    socket.Control
+	// budget is the sandbox memory budget the message's bytes are
+	// charged to until it leaves the queue (uncharge).
+	budget vfs.Charger
+}
+
+// msgOverhead is what a queued message costs in uk's heap besides its
+// bytes; it is charged with them.
+const msgOverhead = 128
+
+// newMessage copies data into a message charged to ctx's sandbox memory
+// budget; ENOBUFS when the budget cannot cover it, as Linux's
+// sock_alloc_send_pskb when the allocation fails.
+func newMessage(ctx vfs.Context, data []byte, sender *Socket) (*message, error) {
+	b := vfs.ChargerOf(ctx)
+	if !b.Charge(int64(len(data)) + msgOverhead) {
+		return nil, linux.ENOBUFS
+	}
+	return &message{data: append([]byte(nil), data...), sender: sender, from: sender.addr, budget: b}, nil
+}
+
+// uncharge gives the message's bytes back to the budget as it leaves the
+// queue.
+func (m *message) uncharge() {
+	if m.budget != nil {
+		m.budget.Uncharge(int64(len(m.data)) + msgOverhead)
+		m.budget = nil
+	}
 }
 
 // Socket is one AF_UNIX socket. It implements vfs.FileImpl and
@@ -363,6 +390,7 @@ func (s *Socket) releaseLocked() {
 	for _, m := range s.rq {
 		s.consumeLocked(m, len(m.data)-m.off)
 		ns.dropLocked(&m.ctl)
+		m.uncharge()
 	}
 	s.rq, s.rqBytes = nil, 0
 	ns.notifyLocked(&s.q, allEvents)

@@ -72,6 +72,8 @@ static __attribute__((unused)) const char *errname(int e) {
 	case EOVERFLOW: return "EOVERFLOW";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENOBUFS: return "ENOBUFS";
+	case EMSGSIZE: return "EMSGSIZE";
 	default:
 		snprintf(buf, sizeof buf, "errno%d", e);
 		return buf;

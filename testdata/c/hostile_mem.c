@@ -1,0 +1,246 @@
+/*
+ * hostile_mem: system calls that ask the kernel to hold far more memory
+ * than the program has: writev of a gigabyte made of one buffer repeated,
+ * pipes and sockets filled to their largest sizes, a huge datagram, a
+ * million open files, huge descriptor tables. Run it only under uk with
+ * a small --mem (hostile_test.go does).
+ *
+ * What a safe kernel does: it copies big writes through bounded buffers,
+ * and charges what it must hold (pipe and socket buffers, a datagram being
+ * gathered, descriptor tables, open files) to the sandbox's memory, so
+ * the program gets ENOMEM, ENOBUFS or EAGAIN once that is spent and the
+ * kernel's own footprint stays within a fixed bound above the sandbox's
+ * memory limit.
+ *
+ *   hostile_mem writev T   T threads writev 1024 x 2 MiB (one 2 MiB buffer)
+ *                          to /dev/null for a second, then to a pipe
+ *                          nobody reads, where they block
+ *   hostile_mem pipes N    N pipes grown to 1 MiB, filled without blocking
+ *   hostile_mem sockets N  N unix stream pairs with 1 GiB send buffers
+ *                          (SO_SNDBUFFORCE), filled without blocking
+ *   hostile_mem dgram      a 512 MiB datagram gathered from 256 iovecs
+ *   hostile_mem files      open /dev/null until it fails (RLIMIT 1M)
+ *   hostile_mem tables N   N processes each dup2 to fd 1048575
+ *
+ * Each mode prints what stopped it and how much it got the kernel to
+ * hold, in MiB, and ends within a few seconds.
+ */
+#include "uktest.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MiB (1L << 20)
+
+static double now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *buf2m;
+static struct iovec iov[1024];
+static int sink = -1;
+
+static void setup_iov(void) {
+	buf2m = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf2m, 'x', 2 * MiB);
+	for (int i = 0; i < 1024; i++) {
+		iov[i].iov_base = buf2m;
+		iov[i].iov_len = 2 * MiB;
+	}
+}
+
+static void *writer(void *arg) {
+	int fd = *(int *)arg;
+	double end = now() + 1;
+	while (now() < end)
+		if (writev(fd, iov, 1024) < 0)
+			break;
+	/* Then block in a writev to a full pipe until the process ends. */
+	writev(sink, iov, 1024);
+	return NULL;
+}
+
+static int writev_mode(int threads) {
+	setup_iov();
+	int null = open("/dev/null", O_WRONLY);
+	int p[2];
+	if (pipe(p))
+		return 1;
+	sink = p[1];
+	long got = writev(null, iov, 1024);
+	printf("one writev to /dev/null: %ld MiB\n", got / MiB);
+	pthread_t t[64];
+	for (int i = 0; i < threads && i < 64; i++)
+		pthread_create(&t[i], NULL, writer, &null);
+	sleep(2);
+	printf("writers still alive\n");
+	return 0; /* exit_group ends the blocked writers */
+}
+
+static int pipes_mode(int n) {
+	struct rlimit rl = {4 * n + 64, 4 * n + 64};
+	setrlimit(RLIMIT_NOFILE, &rl);
+	long held = 0;
+	int stop = 0;
+	char *page = malloc(64 << 10);
+	memset(page, 'p', 64 << 10);
+	for (int i = 0; i < n && !stop; i++) {
+		int p[2];
+		if (pipe2(p, O_NONBLOCK)) {
+			stop = errno;
+			break;
+		}
+		fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+		for (;;) {
+			long w = write(p[1], page, 64 << 10);
+			if (w < 0) {
+				if (errno != EAGAIN)
+					stop = errno;
+				break;
+			}
+			held += w;
+		}
+	}
+	/* Memory is spent: give it back before anything else needs some. */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	printf("pipes: stopped by %s\n", errname(stop));
+	fprintf(stderr, "pipes held %ld MiB\n", held / MiB);
+	return 0;
+}
+
+static int sockets_mode(int n) {
+	struct rlimit rl = {4 * n + 64, 4 * n + 64};
+	setrlimit(RLIMIT_NOFILE, &rl);
+	long held = 0;
+	int stop = 0;
+	char *chunk = malloc(1 << 20);
+	memset(chunk, 's', 1 << 20);
+	for (int i = 0; i < n && !stop; i++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv)) {
+			stop = errno;
+			break;
+		}
+		int big = 1 << 30;
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+		for (;;) {
+			long w = write(sv[0], chunk, 1 << 20);
+			if (w < 0) {
+				if (errno != EAGAIN)
+					stop = errno;
+				break;
+			}
+			held += w;
+		}
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	printf("sockets: stopped by %s\n", errname(stop));
+	fprintf(stderr, "sockets held %ld MiB\n", held / MiB);
+	return 0;
+}
+
+static int dgram_mode(void) {
+	setup_iov();
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		return 1;
+	int big = 1 << 30;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+	struct msghdr m = {0};
+	m.msg_iov = iov;
+	m.msg_iovlen = 256;
+	long r = sendmsg(sv[0], &m, 0);
+	printf("512 MiB datagram: %s\n", r < 0 ? errname(errno) : "sent");
+	return 0;
+}
+
+static int files_mode(void) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	long n = 0;
+	int err = 0;
+	for (;;) {
+		if (open("/dev/null", O_RDONLY) < 0) {
+			err = errno;
+			break;
+		}
+		n++;
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	printf("files: stopped by %s\n", errname(err));
+	fprintf(stderr, "files opened %ld\n", n);
+	return 0;
+}
+
+static int tables_mode(int n) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	int p[2];
+	if (pipe(p))
+		return 1;
+	int ok = 0, refused = 0;
+	pid_t kids[256];
+	int nk = 0;
+	for (int i = 0; i < n && i < 256; i++) {
+		int r[2];
+		if (pipe(r))
+			break;
+		pid_t pid = fork();
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			char c = dup2(0, (1 << 20) - 1) < 0 && errno == ENOMEM ? 'n' : (errno = 0, 'y');
+			write(r[1], &c, 1);
+			close(p[1]);
+			read(p[0], &c, 1); /* hold the table until the parent is done */
+			_exit(0);
+		}
+		kids[nk++] = pid;
+		char c = 0;
+		read(r[0], &c, 1);
+		close(r[0]);
+		close(r[1]);
+		if (c == 'y')
+			ok++;
+		else
+			refused++;
+	}
+	close(p[1]);
+	for (int i = 0; i < nk; i++)
+		waitpid(kids[i], NULL, 0);
+	printf("tables: %s\n", refused ? "ENOMEM once memory was spent" : "never refused");
+	fprintf(stderr, "tables: %d of 8 MiB, %d refused\n", ok, refused);
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	/* stdio's buffer, before memory runs short. */
+	printf("hostile_mem %s\n", argc > 1 ? argv[1] : "");
+	if (argc >= 3 && !strcmp(argv[1], "writev"))
+		return writev_mode(atoi(argv[2]));
+	if (argc >= 3 && !strcmp(argv[1], "pipes"))
+		return pipes_mode(atoi(argv[2]));
+	if (argc >= 3 && !strcmp(argv[1], "sockets"))
+		return sockets_mode(atoi(argv[2]));
+	if (argc >= 2 && !strcmp(argv[1], "dgram"))
+		return dgram_mode();
+	if (argc >= 2 && !strcmp(argv[1], "files"))
+		return files_mode();
+	if (argc >= 3 && !strcmp(argv[1], "tables"))
+		return tables_mode(atoi(argv[2]));
+	return 2;
+}
