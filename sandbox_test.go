@@ -388,3 +388,32 @@ func TestRealPrograms(t *testing.T) {
 		sameAsNative(t, native, runUKSpec(t, platform, java, runSpec{Args: []string{"-version"}, Flags: []string{"--rootfs", "/"}}))
 	})
 }
+
+// TestBindWorkloads runs git and gcc from --rootfs / on a read-write bind
+// and checks their results on the host: a repository git fsck accepts
+// natively, and a program that runs natively.
+func TestBindWorkloads(t *testing.T) {
+	for _, tool := range []string{"git", "gcc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Need(t, tool, "a CI job's tools run from --rootfs /")
+		}
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		w := t.TempDir()
+		script := `git init -q r && cd r && git config user.email ci@uk && git config user.name ci && ` +
+			`echo one > f && git add f && git commit -qm one && echo two >> f && git commit -qam two && git log --format=%s | tr '\n' ' ' && ` +
+			`printf '#include <stdio.h>\nint main(void) { puts("built"); return 0; }\n' > /w/m.c && gcc -O1 -o /w/m /w/m.c && /w/m`
+		r := runUKSpec(t, platform, hostSh, runSpec{Args: []string{"-c", script},
+			Flags: []string{"--rootfs", "/", "--bind", w + ":/w", "--chdir", "/w", "--env", "HOME=/w"}})
+		if r.Code != 0 || r.Stdout != "two one built\n" {
+			t.Fatalf("exit %d, stdout %q; stderr %s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+		fsck := exec.Command("git", "-C", filepath.Join(w, "r"), "fsck", "--strict")
+		if out, err := fsck.CombinedOutput(); err != nil {
+			t.Errorf("git fsck on the host: %v\n%s", err, out)
+		}
+		if out, err := exec.Command(filepath.Join(w, "m")).Output(); err != nil || string(out) != "built\n" {
+			t.Errorf("the program built in the sandbox, run on the host: %q, %v", out, err)
+		}
+	})
+}
