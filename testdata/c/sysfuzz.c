@@ -1111,6 +1111,83 @@ static void repair(long nr, const uint64_t *a) {
 	}
 }
 
+/* write_elf writes an x86-64 ELF executable to path whose headers are
+ * plausible and often wrong: program headers of the kinds the loader
+ * handles (PT_LOAD, PT_INTERP naming another of these files, PT_PHDR,
+ * PT_GNU_STACK, PT_TLS, PT_DYNAMIC) with offsets, sizes and addresses
+ * near the right ones, and now and then a flipped byte. Its code, at
+ * 0x401000 when it loads as meant, exits at once. */
+static void write_elf(const char *path) {
+	static unsigned char f[0x2000];
+	memset(f, 0, sizeof f);
+	memcpy(f, "\177ELF\2\1\1", 7);
+	int dyn = chance(30);
+	uint64_t base = dyn ? 0 : 0x400000;
+	f[16] = dyn ? 3 : 2; /* ET_DYN, ET_EXEC */
+	f[18] = chance(95) ? 62 : (unsigned char)rnd(); /* EM_X86_64 */
+	f[20] = 1;
+	*(uint64_t *)(f + 24) = base + 0x1000 + (chance(90) ? 0 : below(0x2000)); /* e_entry */
+	*(uint64_t *)(f + 32) = chance(90) ? 64 : rnd_len(); /* e_phoff */
+	*(uint16_t *)(f + 52) = 64;
+	*(uint16_t *)(f + 54) = chance(95) ? 56 : (uint16_t)rnd();
+	int phnum = 1 + (int)below(6);
+	*(uint16_t *)(f + 56) = chance(95) ? (uint16_t)phnum : (uint16_t)rnd();
+	static const uint32_t types[] = {1, 1, 1, 3, 6, 0x6474e551, 7, 2, 4, 0x6474e550};
+	for (int i = 0; i < phnum; i++) {
+		unsigned char *ph = f + 64 + 56 * i;
+		uint32_t type = i == 0 ? 1 : types[below(sizeof types / sizeof types[0])];
+		if (chance(5))
+			type = (uint32_t)rnd();
+		*(uint32_t *)ph = type;
+		*(uint32_t *)(ph + 4) = chance(90) ? 5 : (uint32_t)below(8); /* R+X */
+		uint64_t off = 0, vaddr = base, filesz = sizeof f, memsz = sizeof f + (chance(30) ? below(1 << 20) : 0);
+		switch (type) {
+		case 3: /* PT_INTERP: a path at 0x1100 */
+			off = 0x1100;
+			filesz = memsz = 32;
+			break;
+		case 6: /* PT_PHDR */
+			off = 64;
+			filesz = memsz = 56 * (uint64_t)phnum;
+			break;
+		case 7: /* PT_TLS */
+			off = 0x1800;
+			filesz = below(64);
+			memsz = filesz + below(4096);
+			break;
+		}
+		vaddr += off;
+		if (chance(15))
+			off = chance(50) ? rnd_len() : off + below(0x3000);
+		if (chance(15))
+			vaddr = chance(50) ? rnd_ptr(1) : vaddr + below(0x3000);
+		if (chance(10))
+			filesz = rnd_len();
+		if (chance(10))
+			memsz = chance(50) ? rnd_len() : filesz - below(16);
+		*(uint64_t *)(ph + 8) = off;
+		*(uint64_t *)(ph + 16) = vaddr;
+		*(uint64_t *)(ph + 24) = vaddr;
+		*(uint64_t *)(ph + 32) = filesz;
+		*(uint64_t *)(ph + 40) = memsz;
+		*(uint64_t *)(ph + 48) = chance(90) ? 0x1000 : rnd_len();
+	}
+	/* mov $60, %eax; xor %edi, %edi; syscall: exit(0). */
+	memcpy(f + 0x1000, "\xb8\x3c\x00\x00\x00\x31\xff\x0f\x05", 9);
+	static const char *const interps[] = {"/tmp/fz/exe2", "/tmp/fz/exe", "/tmp/fz/sh", "/nonexistent", "/tmp/fz"};
+	const char *in = interps[below(sizeof interps / sizeof interps[0])];
+	memcpy(f + 0x1100, in, strlen(in) + (chance(90) ? 1 : 0));
+	if (chance(10))
+		memset(f + 0x1100, 'x', 32); /* no NUL */
+	for (int i = (int)below(4); i > 0; i--)
+		f[below(0x200)] ^= (unsigned char)(1 << below(8));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (fd >= 0) {
+		write(fd, f, chance(90) ? sizeof f : below(sizeof f));
+		close(fd);
+	}
+}
+
 static void child_setup(uint64_t seed, uint64_t batch) {
 	rng = seed * 0x100000001b3ULL ^ (batch + 1) * 0x9e3779b97f4a7c15ULL;
 	mypid = getpid();
@@ -1165,25 +1242,19 @@ static void child_setup(uint64_t seed, uint64_t batch) {
 	symlink("f", "/tmp/fz/link");
 	symlink("nonexistent", "/tmp/fz/dangling");
 	symlink("loop", "/tmp/fz/loop");
-	/* Executables that are not: a truncated ELF header with random fields
-	 * and a script whose interpreter is itself. */
-	int e = open("/tmp/fz/exe", O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (e >= 0) {
-		unsigned char hdr[256];
-		for (size_t i = 0; i < sizeof hdr; i++)
-			hdr[i] = (unsigned char)rnd();
-		memcpy(hdr, "\177ELF\2\1\1", 7);
-		hdr[16] = 2;  /* ET_EXEC */
-		hdr[18] = 62; /* EM_X86_64 */
-		write(e, hdr, 64 + below(sizeof hdr - 64));
-		close(e);
-	}
+	/* Executables, mostly not quite: ELF files with plausible headers
+	 * and program headers (for the loader, which parses what any
+	 * program can write), and a script whose interpreter is itself. */
+	write_elf("/tmp/fz/exe");
+	write_elf("/tmp/fz/exe2");
+	int e;
 	e = open("/tmp/fz/sh", O_WRONLY | O_CREAT | O_TRUNC, 0755);
 	if (e >= 0) {
 		write(e, "#!/tmp/fz/sh x\n", 15);
 		close(e);
 	}
 	execpaths[nexecpaths++] = "/tmp/fz/exe";
+	execpaths[nexecpaths++] = "/tmp/fz/exe2";
 	execpaths[nexecpaths++] = "/tmp/fz/sh";
 	execpaths[nexecpaths++] = "/tmp/fz/f";
 	execpaths[nexecpaths++] = "/tmp/fz";
