@@ -211,6 +211,40 @@ func TestHostileTasks(t *testing.T) {
 	})
 }
 
+// TestHostileTwoBombs: two sandboxes running fork bombs at once, each at
+// its --pids, leave the host able to start a process, and each stays
+// within three host threads per task.
+func TestHostileTwoBombs(t *testing.T) {
+	prog := cProgram(t, "hostile_tasks")
+	const pids = 256
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, name := range []string{"first", "second"} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				w := runUKWatched(t, platform, prog, runSpec{Args: []string{"bomb"}, Flags: []string{"--pids", strconv.Itoa(pids)}})
+				if w.Code != 0 || !strings.Contains(w.Stdout, "bomb: EAGAIN seen") {
+					t.Errorf("exit %d, stdout %q; want the bomb to see EAGAIN\nstderr:\n%s", w.Code, w.Stdout, clip(w.Stderr))
+				}
+				if limit := 3*pids + 64; w.PeakHostTasks > limit {
+					t.Errorf("peak %d host threads; want at most %d", w.PeakHostTasks, limit)
+				}
+				t.Logf("peak %d host threads, %v", w.PeakHostTasks, w.Elapsed)
+			})
+		}
+		t.Run("host", func(t *testing.T) {
+			t.Parallel()
+			time.Sleep(time.Second) // both bombs at their limits
+			start := time.Now()
+			if out, err := exec.Command("/bin/sh", "-c", "echo ok").Output(); err != nil || string(out) != "ok\n" {
+				t.Errorf("the host could not run a shell during the bombs: %v %q", err, out)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("a host shell took %v during the bombs", d)
+			}
+		})
+	})
+}
+
 // TestHostileNproc: RLIMIT_NPROC limits an unprivileged user's tasks as on
 // Linux (natively when the test runs as root, which setuid needs).
 func TestHostileNproc(t *testing.T) {
@@ -336,7 +370,7 @@ func TestHostileMemory(t *testing.T) {
 			{"pipes", []string{"pipes", "1500"}, 256, pids, "hostile_mem pipes\npipes: stopped by ENOMEM\n"},
 			{"sockets", []string{"sockets", "200"}, 256, pids, "hostile_mem sockets\nsockets: stopped by ENOBUFS\n"},
 			{"dgram", []string{"dgram"}, 256, pids, "hostile_mem dgram\n512 MiB datagram: ENOBUFS\n"},
-			{"files", []string{"files"}, 32, pids, "hostile_mem files\nfiles: stopped by ENOMEM\n"},
+			{"files", []string{"files"}, 16, pids, "hostile_mem files\nfiles: stopped by ENOMEM\n"},
 			{"tables", []string{"tables", "64"}, 256, 80, "hostile_mem tables\ntables: ENOMEM once memory was spent\n"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
