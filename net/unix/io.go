@@ -273,7 +273,37 @@ func sameCred(a, b *socket.Cred) bool {
 	return *a == *b
 }
 
+// recvSmall is how much a stream receive may gather without a charge to
+// the sandbox's memory budget; beyond it the buffer is charged as it
+// grows, so a receive of a gigabyte queued in a socket does not hold a
+// second, uncharged copy of it.
+const recvSmall = 16 << 10
+
+// recvCharge is the budget charged for a stream receive's buffer.
+type recvCharge struct {
+	budget  vfs.Charger
+	charged int
+}
+
+// allow returns how many of want more bytes a buffer already holding
+// have may take: all while the total stays within recvSmall or what is
+// charged; else the charge grows (by 64 KiB at least), or, when the
+// budget refuses, only up to what is covered.
+func (c *recvCharge) allow(have, want int) int {
+	need := have + want
+	if need <= recvSmall || need <= c.charged {
+		return want
+	}
+	if step := max(need-c.charged, 64<<10); c.budget.Charge(int64(step)) {
+		c.charged += step
+		return want
+	}
+	return max(0, max(c.charged, recvSmall)-have)
+}
+
 func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvResult, error) {
+	charge := recvCharge{budget: vfs.ChargerOf(ctx)}
+	defer func() { charge.budget.Uncharge(int64(charge.charged)) }()
 	ns := s.ns
 	peek := req.Flags&linux.MSG_PEEK != 0
 	target := 1
@@ -281,7 +311,7 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 		target = max(req.Len, 1)
 	}
 	res := &socket.RecvResult{PassCred: s.opts.PassCred}
-	buf := make([]byte, 0, min(req.Len, max(s.rqBytes, 512)))
+	buf := make([]byte, 0, min(req.Len, max(s.rqBytes, 512), recvSmall))
 	bl := socket.NewBlocker(readEvents|vfs.EventRdHUp|vfs.EventErr|vfs.EventHUp, s.opts.RcvTimeo)
 	defer bl.Done()
 	var cred *socket.Cred
@@ -307,7 +337,11 @@ func (s *Socket) recvStream(ctx vfs.Context, req *socket.RecvRequest) (*socket.R
 			if len(buf) == 0 && req.WantAddr && !m.from.Unnamed() {
 				res.From = m.from.Sockaddr()
 			}
-			n := min(len(m.data)-m.off, req.Len-len(buf))
+			n := charge.allow(len(buf), min(len(m.data)-m.off, req.Len-len(buf)))
+			if n == 0 {
+				stop = true // the sandbox's memory is spent: return what is here
+				break
+			}
 			buf = append(buf, m.data[m.off:m.off+n]...)
 			if m.ctl.Rights != nil {
 				if peek {

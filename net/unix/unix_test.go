@@ -369,3 +369,74 @@ func TestReadiness(t *testing.T) {
 	sb.EventUnregister(w)
 	b.DecRef()
 }
+
+// budgetCtx is a ctx whose sandbox has a memory budget of limit bytes.
+type budgetCtx struct {
+	*ctx
+	b *testBudget
+}
+
+func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
+
+type testBudget struct {
+	mu             sync.Mutex
+	limit, charged int64
+}
+
+func (b *testBudget) Charge(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.charged+n > b.limit {
+		return false
+	}
+	b.charged += n
+	return true
+}
+
+func (b *testBudget) Uncharge(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.charged -= n
+}
+
+// TestStreamChargesBudget: queued stream data is charged to the sandbox's
+// memory budget until read (a send past it is ENOBUFS), and a receive does
+// not gather a second, uncharged copy of what is queued: with the budget
+// spent it returns what the budget covers.
+func TestStreamChargesBudget(t *testing.T) {
+	b := &testBudget{limit: 1 << 20}
+	c := budgetCtx{newCtx(1), b}
+	a, z, err := NewNamespace().Pair(c, linux.SOCK_STREAM, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sz := sockOf(t, a), sockOf(t, z)
+	sa.opts.SndBuf = 1 << 30
+	chunk := make([]byte, 256<<10)
+	sent := 0
+	for {
+		n, err := sa.SendMsg(c, &socket.SendRequest{Data: chunk, NonBlock: true})
+		sent += n
+		if err != nil {
+			if err != linux.ENOBUFS {
+				t.Fatalf("send past the budget: %v, want ENOBUFS", err)
+			}
+			break
+		}
+	}
+	if sent < 512<<10 || b.charged > b.limit {
+		t.Fatalf("sent %d, charged %d of %d", sent, b.charged, b.limit)
+	}
+	res, err := sz.RecvMsg(c, &socket.RecvRequest{Len: 1 << 30, NonBlock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.N >= sent || res.N < recvSmall {
+		t.Errorf("receive with the budget spent got %d of %d queued bytes; want a short read of at least %d", res.N, sent, recvSmall)
+	}
+	a.DecRef()
+	z.DecRef()
+	if b.charged != 0 {
+		t.Errorf("charged %d after both ends closed", b.charged)
+	}
+}
