@@ -85,7 +85,19 @@ func (p procKernel) MemTotal() uint64 {
 	return uint64(p.k.MemFile.Size())
 }
 
-func (p procKernel) MemFree() uint64 { return p.MemTotal() }
+// MemFree is the budget less the pages in use and the kernel buffers
+// charged to it (what /proc/meminfo and sysinfo report as free).
+func (p procKernel) MemFree() uint64 {
+	mf := p.k.MemFile
+	if mf == nil {
+		return 0
+	}
+	used := uint64(mf.UsedPages())<<arch.PageShift + uint64(mf.Charged())
+	if total := p.MemTotal(); used < total {
+		return total - used
+	}
+	return 0
+}
 
 // procTask adapts a Task to proc.Task.
 type procTask struct{ t *Task }
