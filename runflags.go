@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel"
 )
@@ -22,6 +26,7 @@ type runFlags struct {
 	cpuTime time.Duration
 	chdir   string
 	user    string
+	report  string
 
 	// What the flags ask, once parsed.
 	mounts sandboxMounts
@@ -36,6 +41,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&r.cpuTime, "cpu-time", 0, "CPU time all the sandbox's processes may use together (e.g. 30s): then every process gets SIGXCPU and SIGKILL and uk exits 152")
 	fs.StringVar(&r.chdir, "chdir", "", "the program's working directory in the sandbox (default /)")
 	fs.StringVar(&r.user, "user", "", "run as UID[:GID] (numbers) instead of root")
+	fs.StringVar(&r.report, "report", "", "write a JSON summary here when uk ends (status, times, peak memory, tasks, limit, ENOSYS calls)")
 }
 
 // parse checks the flags' values.
@@ -106,6 +112,11 @@ const (
 // when one trips, every process is killed, one line on stderr says which
 // limit, and the status is exitTimeout or exitCPUTime (tripped true).
 func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
+	limit := ""
+	var peak int64
+	if r.report != "" {
+		defer func() { r.writeReport(k, status, limit, peak) }()
+	}
 	done := make(chan int, 1)
 	go func() { done <- k.Wait() }()
 	var deadline <-chan time.Time
@@ -115,7 +126,7 @@ func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
 		deadline = t.C
 	}
 	var tick <-chan time.Time
-	if r.cpuTime > 0 {
+	if r.cpuTime > 0 || r.report != "" {
 		// Polled: a busy loop is noticed within a tick of the limit.
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
@@ -126,14 +137,17 @@ func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
 		case st := <-done:
 			return st, false
 		case <-deadline:
+			limit = "timeout"
 			fmt.Fprintf(os.Stderr, "uk: --timeout %v reached: killed every process\n", r.timeout)
 			k.SignalAll(int32(syscall.SIGKILL))
 			r.drain(done)
 			return exitTimeout, true
 		case <-tick:
-			if k.CPUTotal() < r.cpuTime.Nanoseconds() {
+			peak = max(peak, memoryInUse(k))
+			if r.cpuTime == 0 || k.CPUTotal() < r.cpuTime.Nanoseconds() {
 				continue
 			}
+			limit = "cpu-time"
 			fmt.Fprintf(os.Stderr, "uk: --cpu-time %v used up: killed every process\n", r.cpuTime)
 			// RLIMIT_CPU's soft limit signal, then its hard limit's kill.
 			k.SignalAll(int32(syscall.SIGXCPU))
@@ -150,5 +164,43 @@ func (r *runFlags) drain(done <-chan int) {
 	select {
 	case <-done:
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// memoryInUse is the sandbox's memory now: pages in use and kernel
+// buffers charged to its budget.
+func memoryInUse(k *kernel.Kernel) int64 {
+	mf := k.MemFile
+	return mf.UsedPages()*arch.PageSize + mf.Charged()
+}
+
+// runReport is what --report writes.
+type runReport struct {
+	ExitStatus int     `json:"exit_status"`
+	Signal     string  `json:"signal,omitempty"` // the signal that killed the program, if one did (from exit_status 129-159)
+	Limit      string  `json:"limit,omitempty"`  // "timeout" or "cpu-time" when one tripped
+	WallSec    float64 `json:"wall_seconds"`
+	CPUSec     float64 `json:"cpu_seconds"`
+	// PeakMemory is the most memory the sandbox used, sampled every
+	// 50 ms: pages and charged kernel buffers, bytes.
+	PeakMemory   int64          `json:"peak_memory_bytes"`
+	TasksCreated int64          `json:"tasks_created"`
+	ENOSYS       map[string]int `json:"enosys"` // calls of each unimplemented syscall
+}
+
+// writeReport writes --report's JSON; a failure is one line on stderr.
+func (r *runFlags) writeReport(k *kernel.Kernel, status int, limit string, peak int64) {
+	rep := runReport{ExitStatus: status, Limit: limit, WallSec: time.Since(r.start).Seconds(),
+		CPUSec: float64(k.CPUTotal()) / 1e9, PeakMemory: max(peak, memoryInUse(k)),
+		TasksCreated: k.TasksCreated(), ENOSYS: k.MissingSyscalls()}
+	if status > 128 && status < 128+65 && limit == "" {
+		rep.Signal = unix.SignalName(syscall.Signal(status - 128))
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err == nil {
+		err = os.WriteFile(r.report, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "uk: --report: %v\n", err)
 	}
 }

@@ -9,6 +9,7 @@ package main
 // reported); everything else writes into directories under t.TempDir().
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -414,6 +415,48 @@ func TestBindWorkloads(t *testing.T) {
 		}
 		if out, err := exec.Command(filepath.Join(w, "m")).Output(); err != nil || string(out) != "built\n" {
 			t.Errorf("the program built in the sandbox, run on the host: %q, %v", out, err)
+		}
+	})
+}
+
+// TestReport: --report's JSON says how the run ended, what it used, which
+// limit tripped, and which unimplemented syscalls were called how often.
+func TestReport(t *testing.T) {
+	needBusybox(t)
+	enosys := cProgram(t, "enosys")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		dir := t.TempDir()
+		read := func(name string) runReport {
+			t.Helper()
+			var rep runReport
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err == nil {
+				err = json.Unmarshal(b, &rep)
+			}
+			if err != nil {
+				t.Fatalf("--report %s: %v", name, err)
+			}
+			return rep
+		}
+		runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", "busybox true; exit 3"},
+			Flags: []string{"--report", filepath.Join(dir, "a.json")}})
+		if rep := read("a.json"); rep.ExitStatus != 3 || rep.Limit != "" || rep.TasksCreated < 2 ||
+			rep.PeakMemory <= 0 || rep.WallSec <= 0 || rep.Signal != "" || len(rep.ENOSYS) != 0 {
+			t.Errorf("a normal run's report: %+v", rep)
+		}
+		runUKSpec(t, platform, enosys, runSpec{Flags: []string{"--report", filepath.Join(dir, "b.json")}})
+		if rep := read("b.json"); rep.ENOSYS["syscall_387"] != 2 || rep.ENOSYS["syscall_400"] != 1 || rep.ENOSYS["syscall_1000"] != 1 {
+			t.Errorf("the unimplemented syscalls are not reported: %+v", rep.ENOSYS)
+		}
+		runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", "while :; do :; done"},
+			Flags: []string{"--report", filepath.Join(dir, "c.json"), "--timeout", "1s"}})
+		if rep := read("c.json"); rep.ExitStatus != 124 || rep.Limit != "timeout" || rep.CPUSec <= 0.3 {
+			t.Errorf("a timed-out run's report: %+v", rep)
+		}
+		runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", "kill -KILL $$"},
+			Flags: []string{"--report", filepath.Join(dir, "d.json")}})
+		if rep := read("d.json"); rep.ExitStatus != 137 || rep.Signal != "SIGKILL" {
+			t.Errorf("a killed run's report: %+v", rep)
 		}
 	})
 }

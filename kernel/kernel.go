@@ -87,6 +87,7 @@ type Kernel struct {
 	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
 	nrTasks int                    // live tasks, and tasks being created; protected by mu
 	goneCPU int64                  // CPU time of the tasks removed, ns (CPUTotal); protected by mu
+	created int64                  // tasks ever made (TasksCreated); protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
 	mainTG *ThreadGroup
@@ -105,7 +106,7 @@ type Kernel struct {
 	oom oomKiller
 
 	missingMu sync.Mutex
-	missing   map[uint64]bool // syscalls reported as not implemented; protected by missingMu
+	missing   map[uint64]int // calls of each syscall not implemented; protected by missingMu
 }
 
 // New creates a kernel.
@@ -120,7 +121,7 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]bool), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile)}
+		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile)}
 	if c.NoVDSO {
 		return k
 	}
@@ -149,6 +150,7 @@ func (k *Kernel) allocTIDLocked(t *Task) int32 {
 	tid := k.nextTID
 	k.nextTID++
 	k.tasks[tid] = t
+	k.created++
 	return tid
 }
 
@@ -169,8 +171,8 @@ func (k *Kernel) Wait() int { return <-k.done }
 // reportMissing logs an unimplemented syscall once per name.
 func (k *Kernel) reportMissing(nr uint64, name string) {
 	k.missingMu.Lock()
-	seen := k.missing[nr]
-	k.missing[nr] = true
+	seen := k.missing[nr] > 0
+	k.missing[nr]++
 	k.missingMu.Unlock()
 	if !seen {
 		fmt.Fprintf(k.Debug, "uk: syscall %s (%d) is not implemented: ENOSYS\n", name, nr)

@@ -40,3 +40,23 @@ func (k *Kernel) CPUTotal() int64 {
 	}
 	return total
 }
+
+// TasksCreated is the number of tasks (threads and processes) the
+// sandbox has made (uk run's kernel-made PID 1 runs no code and is none).
+func (k *Kernel) TasksCreated() int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.created
+}
+
+// MissingSyscalls returns how often each syscall uk does not implement
+// was called (and failed with ENOSYS), by name.
+func (k *Kernel) MissingSyscalls() map[string]int {
+	k.missingMu.Lock()
+	defer k.missingMu.Unlock()
+	out := make(map[string]int, len(k.missing))
+	for nr, n := range k.missing {
+		out[arch.SyscallName(nr)] += n
+	}
+	return out
+}
