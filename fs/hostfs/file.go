@@ -11,9 +11,10 @@ import (
 	"uk/kernel/memmap"
 )
 
-// readAhead is how many pages a fault of a host file reads at once: the
-// mm maps ahead the pages a file already has, so one fault fills a run.
-const readAhead = 16
+// readAhead is how many pages a fault of a host file reads at once
+// (128 KiB, Linux's default readahead): the mm maps ahead the pages a
+// file already has, so one fault fills a run.
+const readAhead = 32
 
 // File is a host regular file. It is a memmap.Mappable whose pages are a
 // cache of the host file in the memory file: filled from the host on

@@ -1376,6 +1376,18 @@ static void child_setup(uint64_t seed, uint64_t batch) {
 	 * batch. A fuzzed call may undo this; the parent's watchdog is the
 	 * backstop. */
 	arm_timer();
+	/* Half the batches ignore the signals that would end them (kill of
+	 * its own group with a random signal ends many a batch early), so
+	 * that a process lives long enough to pile up state: fds, mappings,
+	 * timers, children. Faults still end it. */
+	if (chance(50)) {
+		struct sigaction ign = {0};
+		ign.sa_handler = SIG_IGN;
+		for (int sig = 1; sig <= 64; sig++)
+			if (sig != SIGALRM && sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE &&
+			    sig != SIGTRAP && sig != SIGSYS && sig != SIGABRT && sig != SIGCHLD)
+				sigaction(sig, &ign, NULL);
+	}
 }
 
 struct fuzz_args {
