@@ -85,6 +85,9 @@ func cmdBoot(args []string) (int, error) {
 	// Forwarding runs until uk exits: undoing it first would only delay
 	// the exit (a dozen rt_sigaction calls).
 	k.ForwardHostSignals()
+	if err := confineSelf(&c, k, false); err != nil {
+		return 0, err
+	}
 	return c.finish(k.Wait()), nil
 }
 

@@ -257,6 +257,9 @@ func cmdRun(args []string) (int, error) {
 	// Forwarding runs until uk exits: undoing it first would only delay
 	// the exit (a dozen rt_sigaction calls).
 	k.ForwardHostSignals()
+	if err := confineSelf(&c, k, len(rf.mounts.binds) > 0); err != nil {
+		return 0, err
+	}
 	status, tripped := rf.wait(k)
 	if tripped {
 		return status, nil // no lingering: a limit ends uk at once

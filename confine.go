@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"uk/internal/hostfilter"
+	"uk/kernel"
+	"uk/platform/ptrace"
+)
+
+// confineSelf ends start-up: from here on uk runs with no capabilities,
+// no_new_privs and its seccomp allowlist (internal/hostfilter), so it can
+// no longer open host files, fork, exec or reach the host's network. It
+// must come after everything that needs those: the platform and its
+// master stub (which forks every later stub), the program or image copied
+// in, the TAP device, the console, the host signal handlers. With --debug
+// it says how the stubs are confined and lists the filter. hostFS says
+// that host directories are served (--bind; --rootfs DIR is seen here).
+func confineSelf(c *commonFlags, k *kernel.Kernel, hostFS bool) error {
+	var debug io.Writer
+	if c.debug {
+		debug = os.Stderr
+		if p, ok := k.Platform.(*ptrace.Platform); ok {
+			fmt.Fprintf(debug, "uk: stubs: %s\n", p.Confinement())
+		}
+	}
+	if st, err := os.Stat(c.rootfs); c.rootfs != "" && err == nil && st.IsDir() {
+		hostFS = true
+	}
+	o := hostfilter.Options{Platform: k.Platform.Name(), HostFS: hostFS}
+	if err := hostfilter.Confine(o, debug); err != nil {
+		return fmt.Errorf("confining uk: %w", err)
+	}
+	return nil
+}

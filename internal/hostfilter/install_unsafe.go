@@ -1,0 +1,74 @@
+package hostfilter
+
+import (
+	"fmt"
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// install sets no_new_privs and loads prog on every thread of uk: the
+// filter goes to the calling thread with SECCOMP_FILTER_FLAG_TSYNC, which
+// puts it (and no_new_privs) on all the others at once; threads made later
+// inherit it.
+func install(prog []Insn) error {
+	if len(prog) == 0 || len(prog) > 4096 {
+		return fmt.Errorf("hostfilter: program of %d instructions", len(prog))
+	}
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e != 0 {
+		return fmt.Errorf("hostfilter: prctl(PR_SET_NO_NEW_PRIVS): %w", e)
+	}
+	filter := make([]unix.SockFilter, len(prog))
+	for i, in := range prog {
+		filter[i] = unix.SockFilter{Code: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC,
+		uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(filter)
+	if e != 0 {
+		return fmt.Errorf("hostfilter: seccomp(SET_MODE_FILTER, TSYNC): %w", e)
+	}
+	if r != 0 {
+		return fmt.Errorf("hostfilter: seccomp TSYNC: thread %d cannot take the filter", r)
+	}
+	return nil
+}
+
+// capHeader and capData are the kernel's __user_cap_header_struct and
+// __user_cap_data_struct (version 3: two data structs, 64 bits).
+type capHeader struct {
+	version uint32
+	pid     int32
+}
+
+type capData struct {
+	effective, permitted, inheritable uint32
+}
+
+// setCaps makes keep the effective and permitted capability sets of every
+// thread, with nothing inheritable (and so no ambient set).
+func setCaps(keep uint64) error {
+	hdr := capHeader{version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]capData{
+		{effective: uint32(keep), permitted: uint32(keep)},
+		{effective: uint32(keep >> 32), permitted: uint32(keep >> 32)},
+	}
+	_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	runtime.KeepAlive(&hdr)
+	runtime.KeepAlive(&data)
+	if e != 0 {
+		return fmt.Errorf("hostfilter: capset: %w", e)
+	}
+	return nil
+}
+
+// allThreadsPrctl runs prctl(option, arg) on every thread.
+func allThreadsPrctl(option int, arg uintptr) error {
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, uintptr(option), arg, 0); e != 0 {
+		return e
+	}
+	return nil
+}
