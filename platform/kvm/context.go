@@ -2,6 +2,7 @@ package kvm
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,11 @@ type vcpu struct {
 
 	tid   atomic.Int32 // OS thread in Switch; valid while in a running set
 	shoot atomic.Bool  // a shootdown wants this vCPU to re-enter
+
+	// runMu orders close's unmapping of run with a kick from another
+	// goroutine (a timer's Interrupt): a kick after close must not write
+	// to the unmapped page.
+	runMu sync.Mutex
 
 	// Used by the owning context's goroutine only.
 	as      *AddressSpace // whose root is surely in CR3; nil if unsure
@@ -174,17 +180,23 @@ func (p *Platform) newVCPU() (v *vcpu, err error) {
 // close frees the vCPU's host resources (KVM keeps the vCPU itself until
 // the VM goes).
 func (v *vcpu) close() {
+	v.runMu.Lock()
 	if v.run != nil {
 		unix.Munmap(v.run)
 		v.run = nil
 	}
+	v.runMu.Unlock()
 	unix.Close(v.fd)
 }
 
 // kick makes the vCPU leave KVM_RUN promptly: immediate_exit covers a
 // KVM_RUN about to start, the signal one in progress.
 func (v *vcpu) kick() {
-	setImmediateExit(v.run, true)
+	v.runMu.Lock()
+	if v.run != nil {
+		setImmediateExit(v.run, true)
+	}
+	v.runMu.Unlock()
 	if tid := v.tid.Load(); tid != 0 {
 		unix.Tgkill(v.p.pid, int(tid), unix.SIGCHLD)
 	}
