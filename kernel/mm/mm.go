@@ -476,12 +476,20 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 	}
 	for len(buf) > 0 {
 		page := arch.PageRoundDown(addr)
+		in := int(addr - page)
+		n := min(len(buf), arch.PageSize-in)
+		if !write && m.untouchedAnonLocked(page) {
+			// Linux reads the zero page here: writing a gigabyte of
+			// untouched memory to /dev/null must not allocate it.
+			clear(buf[:n])
+			buf = buf[n:]
+			addr += uint64(n)
+			continue
+		}
 		off, err := m.pageForKernelLocked(page, write)
 		if err != nil {
 			return kernelAccessErr(err)
 		}
-		in := int(addr - page)
-		n := min(len(buf), arch.PageSize-in)
 		mem := m.mf.Bytes(off+int64(in), n)
 		if write {
 			copy(mem, buf[:n])
@@ -492,6 +500,20 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 		addr += uint64(n)
 	}
 	return nil
+}
+
+// untouchedAnonLocked reports whether page is readable anonymous private
+// memory that was never touched: it reads as zeros, with no page behind it.
+func (m *MM) untouchedAnonLocked(page uint64) bool {
+	if _, ok := m.pages[page]; ok {
+		return false
+	}
+	i := m.vmas.find(page)
+	if i < 0 {
+		return false
+	}
+	v := m.vmas[i]
+	return v.Object == nil && !v.Shared && v.Prot&platform.Read != 0
 }
 
 // CopyInString reads a NUL-terminated string of at most max bytes at addr.

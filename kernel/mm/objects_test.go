@@ -228,3 +228,27 @@ func TestPageCheckCatchesEarlyFree(t *testing.T) {
 	}()
 	mf.DecRef(off)
 }
+
+// TestReadUntouchedAllocatesNothing: the kernel reading untouched
+// anonymous memory (write(2) of a fresh mapping) sees zeros and takes no
+// page, as Linux reads its zero page.
+func TestReadUntouchedAllocatesNothing(t *testing.T) {
+	m, _, _ := newMM(t)
+	const n = 256
+	a, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, n*arch.PageSize)
+	buf[7] = 1
+	if err := m.CopyIn(a, buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf[7] != 0 || m.PrivatePages() != 0 {
+		t.Errorf("read of untouched memory: byte %d, %d pages allocated; want 0, 0", buf[7], m.PrivatePages())
+	}
+	m.CopyOut(a+arch.PageSize, []byte("x"))
+	if err := m.CopyIn(a, buf[:2*arch.PageSize]); err != nil || buf[arch.PageSize] != 'x' {
+		t.Errorf("read after a write: %q, %v", buf[arch.PageSize], err)
+	}
+}
