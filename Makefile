@@ -38,4 +38,4 @@ boot: build image
 	./uk boot $(IMAGE)
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 .
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./test/e2e

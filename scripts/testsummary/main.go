@@ -2,7 +2,7 @@
 // would (a line per package, and the output of each failed test), and ends
 // with what a plain run hides: every skipped test grouped by its reason,
 // every retried attempt (a test's "RETRY:" log line), the platform matrix
-// the root package ran ("platform matrix: ..."), and one count line:
+// the end-to-end package (test/e2e) ran ("platform matrix: ..."), and one count line:
 //
 //	tests: 812 passed, 0 failed, 3 skipped
 //

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration tests of AF_UNIX sockets (net/unix and the socket syscalls):
 // C programs that exercise stream, datagram and seqpacket sockets, fd and

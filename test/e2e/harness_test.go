@@ -1,11 +1,12 @@
-package main
+package e2e
 
-// The integration harness: it builds the uk binary once per `go test` run,
+// The integration harness: it changes to the repository root (every path
+// below is relative to it: testdata/, scripts/), builds the uk binary once per `go test` run,
 // compiles the C programs under testdata/c with gcc, and runs a program both
 // natively and under `uk run` on each platform the machine has, so tests can
 // require that the two runs agree byte for byte.
 //
-// Flags (after the package, e.g. `go test -run TestCPrograms . -uk.timeout=1m`):
+// Flags (after the package, e.g. `go test -run TestCPrograms ./test/e2e -uk.timeout=1m`):
 //   -uk.binary=PATH  test this uk binary instead of building one
 //   -uk.timeout=D    kill and fail any single run that takes longer (30s)
 //
@@ -91,6 +92,18 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	// Every path in these tests (testdata/..., scripts/..., the uk build
+	// of ".") is relative to the repository root, so the tests run there.
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		return 2
+	}
+	if err := os.Chdir(root); err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		return 2
+	}
+
 	dir, err := os.MkdirTemp("", "uk-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
@@ -126,6 +139,25 @@ func testMain(m *testing.M) int {
 	}
 	setPlatformMatrix()
 	return m.Run()
+}
+
+// repoRoot is the repository's root: the nearest directory above the
+// test's working directory (test/e2e) that holds go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: run the tests with go test from inside the repository")
+		}
+		dir = parent
+	}
 }
 
 // platformLine is one line of `uk platforms`: NAME, then "ok, ..." or

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration tests with static Go programs (testdata/go): the Go runtime
 // is the most demanding ordinary user of threads, futexes, timers and

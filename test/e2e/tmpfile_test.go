@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // O_TMPFILE and linkat naming the unnamed file (LTP's openat03), and
 // rename(2) onto an ancestor directory, compared with native Linux.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration tests of `uk run`: real static programs run natively and under
 // uk on every platform of the machine, and must print the same and exit the

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Benchmarks of uk against native Linux: the cost of one system call (the
 // program times its own loop, so process and sandbox start-up are excluded)

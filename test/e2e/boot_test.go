@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Acceptance tests of `uk boot`: a real u-root v0.16.0 initramfs, built by
 // scripts/build-initramfs.sh from the pinned recipe in testdata/initramfs,

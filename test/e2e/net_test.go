@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Acceptance tests and benchmarks of uk's networking (net/inet, net/tap,
 // net/netlink): real programs talk TCP, UDP and ICMP over uk's own network

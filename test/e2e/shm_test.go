@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // System V shared memory (testdata/c/shm.c) compared with native Linux.
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Benchmarks of file-system operations on the sandbox's tmpfs against the
 // same operations natively (on the host's /tmp): each run of

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // uk run as a CI sandbox: the host's own tree as the root (--rootfs /),
 // --bind of directories the tests make, --tmpfs, and the limits
@@ -417,6 +417,20 @@ func TestBindWorkloads(t *testing.T) {
 			t.Errorf("the program built in the sandbox, run on the host: %q, %v", out, err)
 		}
 	})
+}
+
+// runReport is --report's JSON as documented (README); the e2e tests read
+// it as any consumer would, from the field names, not from uk's own type
+// (runflags.go), so a renamed field fails here.
+type runReport struct {
+	ExitStatus   int            `json:"exit_status"`
+	Signal       string         `json:"signal,omitempty"`
+	Limit        string         `json:"limit,omitempty"`
+	WallSec      float64        `json:"wall_seconds"`
+	CPUSec       float64        `json:"cpu_seconds"`
+	PeakMemory   int64          `json:"peak_memory_bytes"`
+	TasksCreated int64          `json:"tasks_created"`
+	ENOSYS       map[string]int `json:"enosys"`
 }
 
 // TestReport: --report's JSON says how the run ended, what it used, which

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration test of the socket system calls' error paths and edge cases
 // that the Linux Test Project's socket tests check: testdata/c/ltp_socket.c

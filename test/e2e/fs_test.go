@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration tests of the sandbox's filesystem: the file syscalls (errno
 // values included) compared with native Linux, busybox applets over a small
@@ -236,7 +236,7 @@ var busyboxScripts = []struct{ name, script string }{
 // script that stopped doing what it should (an applet missing, a typo that
 // makes both runs print the same error) fails. After changing a script or
 // the tree, or with another busybox, regenerate the file from native runs
-// with `go test -run TestBusyboxTree . -uk.update-golden` and review its diff.
+// with `go test -run TestBusyboxTree ./test/e2e -uk.update-golden` and review its diff.
 func TestBusyboxTree(t *testing.T) {
 	needBusybox(t)
 	golden := readGolden(t)
@@ -293,7 +293,7 @@ func readGolden(t *testing.T) map[string]string {
 		if *updateGolden {
 			return nil
 		}
-		t.Fatalf("%v (make it with `go test -run TestBusyboxTree . -uk.update-golden`)", err)
+		t.Fatalf("%v (make it with `go test -run TestBusyboxTree ./test/e2e -uk.update-golden`)", err)
 	}
 	out := map[string]string{}
 	var name string

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The syscall fuzzer (testdata/c/sysfuzz.c) run under uk: no argument of any
 // system call may crash or hang uk, since uk runs hostile code. The fuzzer
@@ -106,7 +106,7 @@ func TestSysFuzz(t *testing.T) {
 			if *fuzzVerbose {
 				args = append(args, "-v")
 			}
-			repro := fmt.Sprintf("reproduce: go test -count=1 -run 'TestSysFuzz/%s' . -uk.fuzzseed=%d -uk.fuzztime=%v -uk.fuzzv",
+			repro := fmt.Sprintf("reproduce: go test -count=1 -run 'TestSysFuzz/%s' ./test/e2e -uk.fuzzseed=%d -uk.fuzztime=%v -uk.fuzzv",
 				platform, s, budget)
 			t.Logf("fuzzing with seed %d for %v (%s)", s, budget, repro)
 			// A small sandbox: the fuzzer's calls may ask for all the

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Hostile programs: each tries to take more of the host than a sandbox may
 // (threads and PIDs, memory, time inside one syscall) and each test asserts
