@@ -27,6 +27,8 @@ import (
 	"uk/kernel/memfile"
 	"uk/kernel/vdso"
 	"uk/platform"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config is what a kernel is started with.
@@ -178,3 +180,23 @@ func (k *Kernel) reportMissing(nr uint64, name string) {
 		fmt.Fprintf(k.Debug, "uk: syscall %s (%d) is not implemented: ENOSYS\n", name, nr)
 	}
 }
+
+// PowerOff ends the sandbox as reboot(2) does: status 0, every process
+// gone.
+//
+// The machine stops at once: no task runs application code or another
+// syscall afterwards, so nothing a process does after the caller's
+// reboot(2) reaches the console.
+func (k *Kernel) PowerOff() {
+	k.halted.Store(true)
+	select {
+	case k.done <- 0: // before the kills, whose exits must not set the status
+	default:
+	}
+	for _, tg := range k.threadGroups() {
+		tg.kill(int(unix.SIGKILL))
+	}
+}
+
+// Halted reports whether the sandbox was powered off.
+func (k *Kernel) Halted() bool { return k.halted.Load() }

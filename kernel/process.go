@@ -204,3 +204,13 @@ func (t *Task) Comm() string {
 	defer t.mu.Unlock()
 	return t.comm
 }
+
+// SetComm renames the thread (PR_SET_NAME).
+func (t *Task) SetComm(name string) {
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	t.mu.Lock()
+	t.comm = name
+	t.mu.Unlock()
+}

@@ -110,3 +110,16 @@ func (t *Task) Block(ch <-chan struct{}) error {
 		}
 	}
 }
+
+// ChildrenCPU is the CPU time of reaped children (RUSAGE_CHILDREN), ns.
+func (tg *ThreadGroup) ChildrenCPU() int64 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.utime
+}
+
+// CPUTime is the CPU time the whole process has used, ns.
+func (tg *ThreadGroup) CPUTime() int64 { return tg.cpuTime() }
+
+// CPUTime is the CPU time the thread has used, ns.
+func (t *Task) CPUTime() int64 { return t.cpuTime() }

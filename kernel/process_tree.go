@@ -244,3 +244,17 @@ func (tg *ThreadGroup) cpuTimeLocked() int64 {
 	defer tg.mu.Unlock()
 	return tg.deadCPU
 }
+
+// SetChildSubreaper marks the process as a subreaper (PR_SET_CHILD_SUBREAPER).
+func (tg *ThreadGroup) SetChildSubreaper(on bool) {
+	tg.k.mu.Lock()
+	tg.proc.subreaper = on
+	tg.k.mu.Unlock()
+}
+
+// ChildSubreaper reports PR_GET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) ChildSubreaper() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.subreaper
+}
