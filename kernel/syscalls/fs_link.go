@@ -121,3 +121,27 @@ func renameAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, ne
 	}
 	return 0, v.RenameAt2(t, oldAt, oldp, newAt, newp, flags)
 }
+
+func sysReadlink(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return readlinkAt(t, unix.AT_FDCWD, a[0], a[1], a[2])
+}
+
+func sysReadlinkat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return readlinkAt(t, int32(a[0]), a[1], a[2], a[3])
+}
+
+func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, buf, size uint64) (uint64, error) {
+	if int64(size) <= 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := t.CopyInString(pathAddr, unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	target, err := t.Readlink(dirfd, p)
+	if err != nil {
+		return 0, err
+	}
+	n := min(uint64(len(target)), size)
+	return n, t.CopyOut(buf, []byte(target[:n]))
+}

@@ -101,3 +101,22 @@ func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel
 	r(arch.SysMount, "mount", sysMount, path, path, path, x, x)
 	r(arch.SysUmount2, "umount2", sysUmount2, path, x)
 }
+
+func registerFiles(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
+	r(arch.SysRead, "read", sysRead, fd, out, i)
+	r(arch.SysWrite, "write", sysWrite, fd, in, i)
+	r(arch.SysPread64, "pread64", sysPread64, fd, out, i, i)
+	r(arch.SysPwrite64, "pwrite64", sysPwrite64, fd, in, i, i)
+	r(arch.SysReadv, "readv", sysReadv, fd, x, i)
+	r(arch.SysWritev, "writev", sysWritev, fd, x, i)
+	r(arch.SysClose, "close", sysClose, fd)
+	r(arch.SysDup, "dup", sysDup, fd)
+	r(arch.SysDup2, "dup2", sysDup2, fd, fd)
+	r(arch.SysDup3, "dup3", sysDup3, fd, fd, x)
+	r(arch.SysFcntl, "fcntl", sysFcntl, fd, i, x)
+	r(arch.SysIoctl, "ioctl", sysIoctl, fd, x, x)
+	r(arch.SysFstat, "fstat", sysFstat, fd, x)
+	r(arch.SysLseek, "lseek", sysLseek, fd, i, i)
+	r(arch.SysReadlink, "readlink", sysReadlink, path, x, i)
+	r(arch.SysReadlinkat, "readlinkat", sysReadlinkat, fd, path, x, i)
+}

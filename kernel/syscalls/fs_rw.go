@@ -6,10 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
-	"uk/fs/vfs"
 	"uk/kernel"
-	"uk/net/socket"
 )
 
 // maxRW caps one read/write transfer, as Linux's MAX_RW_COUNT.
@@ -21,25 +18,6 @@ const maxRW = 0x7ffff000
 // threads blocked in 1 MiB reads of empty pipes must not make uk hold a
 // gigabyte beyond --mem.
 const ioChunk = 1 << 20
-
-func registerFiles(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {
-	r(arch.SysRead, "read", sysRead, fd, out, i)
-	r(arch.SysWrite, "write", sysWrite, fd, in, i)
-	r(arch.SysPread64, "pread64", sysPread64, fd, out, i, i)
-	r(arch.SysPwrite64, "pwrite64", sysPwrite64, fd, in, i, i)
-	r(arch.SysReadv, "readv", sysReadv, fd, x, i)
-	r(arch.SysWritev, "writev", sysWritev, fd, x, i)
-	r(arch.SysClose, "close", sysClose, fd)
-	r(arch.SysDup, "dup", sysDup, fd)
-	r(arch.SysDup2, "dup2", sysDup2, fd, fd)
-	r(arch.SysDup3, "dup3", sysDup3, fd, fd, x)
-	r(arch.SysFcntl, "fcntl", sysFcntl, fd, i, x)
-	r(arch.SysIoctl, "ioctl", sysIoctl, fd, x, x)
-	r(arch.SysFstat, "fstat", sysFstat, fd, x)
-	r(arch.SysLseek, "lseek", sysLseek, fd, i, i)
-	r(arch.SysReadlink, "readlink", sysReadlink, path, x, i)
-	r(arch.SysReadlinkat, "readlinkat", sysReadlinkat, fd, path, x, i)
-}
 
 func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	d, err := t.FD(int32(a[0]))
@@ -258,153 +236,4 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return uint64(n), nil
 	}
 	return 0, err
-}
-
-func sysClose(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return 0, t.Files.Close(int32(a[0]))
-}
-
-func sysDup(t *kernel.Task, a [6]uint64) (uint64, error) {
-	n, err := t.Files.Dup(int32(a[0]), t.NoFileLimit())
-	return uint64(n), err
-}
-
-func sysDup2(t *kernel.Task, a [6]uint64) (uint64, error) {
-	n, err := t.Files.Dup2(int32(a[0]), int32(a[1]), t.NoFileLimit())
-	return uint64(n), err
-}
-
-func sysDup3(t *kernel.Task, a [6]uint64) (uint64, error) {
-	n, err := t.Files.Dup3(int32(a[0]), int32(a[1]), int(a[2]), t.NoFileLimit())
-	return uint64(n), err
-}
-
-func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
-	n, cmd, arg := int32(a[0]), int(int32(a[1])), a[2]
-	switch cmd {
-	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
-		if int32(arg) < 0 {
-			return 0, unix.EINVAL
-		}
-		nfd, err := t.Files.DupFD(n, int32(arg), cmd == unix.F_DUPFD_CLOEXEC, t.NoFileLimit())
-		return uint64(nfd), err
-	case unix.F_GETFD:
-		ce, err := t.Files.Cloexec(n)
-		if err != nil {
-			return 0, err
-		}
-		if ce {
-			return unix.FD_CLOEXEC, nil
-		}
-		return 0, nil
-	case unix.F_SETFD:
-		return 0, t.Files.SetCloexec(n, arg&unix.FD_CLOEXEC != 0)
-	}
-	d, err := t.FD(n)
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	switch cmd {
-	case unix.F_GETFL:
-		return uint64(d.StatusFlags()), nil
-	case unix.F_SETFL:
-		d.SetStatusFlags(uint32(arg))
-		return 0, nil
-	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
-		return pipeFcntl(t, d, cmd, arg)
-	}
-	// Record locks, leases, seals (fs_misc.go).
-	if r, err, ok := fcntlFS(t, d, cmd, arg); ok {
-		return r, err
-	}
-	return 0, unix.EINVAL
-}
-
-func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	if r, err, ok := fsIoctl(t, int32(a[0]), d, uint32(a[1]), a[2]); ok {
-		return r, err
-	}
-	n, err := d.Ioctl(t, uint32(a[1]), a[2])
-	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Kernel().Network != nil {
-		if s, serr := socket.Of(d); serr == nil {
-			return interfaceIoctl(t, s.Family(), uint32(a[1]), a[2])
-		}
-	}
-	return uint64(n), err
-}
-
-func sysFstat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	st, err := d.Stat(t)
-	if err != nil {
-		return 0, err
-	}
-	return 0, t.CopyOut(a[1], marshalStat(&st))
-}
-
-func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	off, err := d.Seek(t, int64(a[1]), int(a[2]))
-	return uint64(off), err
-}
-
-func sysReadlink(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return readlinkAt(t, unix.AT_FDCWD, a[0], a[1], a[2])
-}
-
-func sysReadlinkat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return readlinkAt(t, int32(a[0]), a[1], a[2], a[3])
-}
-
-func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, buf, size uint64) (uint64, error) {
-	if int64(size) <= 0 {
-		return 0, unix.EINVAL
-	}
-	p, err := t.CopyInString(pathAddr, unix.PathMax)
-	if err != nil {
-		return 0, err
-	}
-	target, err := t.Readlink(dirfd, p)
-	if err != nil {
-		return 0, err
-	}
-	n := min(uint64(len(target)), size)
-	return n, t.CopyOut(buf, []byte(target[:n]))
-}
-
-// marshalStat encodes struct stat for x86-64.
-func marshalStat(s *vfs.Stat) []byte {
-	b := make([]byte, 144)
-	le := binary.LittleEndian
-	le.PutUint64(b[0:], s.Dev)
-	le.PutUint64(b[8:], s.Ino)
-	le.PutUint64(b[16:], uint64(s.Nlink))
-	le.PutUint32(b[24:], s.Mode)
-	le.PutUint32(b[28:], s.UID)
-	le.PutUint32(b[32:], s.GID)
-	le.PutUint64(b[40:], s.Rdev)
-	le.PutUint64(b[48:], uint64(s.Size))
-	le.PutUint64(b[56:], uint64(s.Blksize))
-	le.PutUint64(b[64:], uint64(s.Blocks))
-	le.PutUint64(b[72:], uint64(s.Atime.Sec))
-	le.PutUint64(b[80:], uint64(s.Atime.Nsec))
-	le.PutUint64(b[88:], uint64(s.Mtime.Sec))
-	le.PutUint64(b[96:], uint64(s.Mtime.Nsec))
-	le.PutUint64(b[104:], uint64(s.Ctime.Sec))
-	le.PutUint64(b[112:], uint64(s.Ctime.Nsec))
-	return b
 }

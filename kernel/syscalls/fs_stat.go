@@ -192,3 +192,39 @@ func sysFstatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	return 0, t.CopyOut(a[1], marshalStatfs(&s, p.Dentry.Superblock().Dev()))
 }
+
+func sysFstat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	st, err := d.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.CopyOut(a[1], marshalStat(&st))
+}
+
+// marshalStat encodes struct stat for x86-64.
+func marshalStat(s *vfs.Stat) []byte {
+	b := make([]byte, 144)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], s.Dev)
+	le.PutUint64(b[8:], s.Ino)
+	le.PutUint64(b[16:], uint64(s.Nlink))
+	le.PutUint32(b[24:], s.Mode)
+	le.PutUint32(b[28:], s.UID)
+	le.PutUint32(b[32:], s.GID)
+	le.PutUint64(b[40:], s.Rdev)
+	le.PutUint64(b[48:], uint64(s.Size))
+	le.PutUint64(b[56:], uint64(s.Blksize))
+	le.PutUint64(b[64:], uint64(s.Blocks))
+	le.PutUint64(b[72:], uint64(s.Atime.Sec))
+	le.PutUint64(b[80:], uint64(s.Atime.Nsec))
+	le.PutUint64(b[88:], uint64(s.Mtime.Sec))
+	le.PutUint64(b[96:], uint64(s.Mtime.Nsec))
+	le.PutUint64(b[104:], uint64(s.Ctime.Sec))
+	le.PutUint64(b[112:], uint64(s.Ctime.Nsec))
+	return b
+}

@@ -178,3 +178,9 @@ func sysSetfsuid(t *kernel.Task, a [6]uint64) (uint64, error) {
 func sysSetfsgid(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return setfs(t, uint32(a[0]), true), nil
 }
+
+func sysGetpid(t *kernel.Task, a [6]uint64) (uint64, error) { return uint64(t.PID()), nil }
+
+func sysGettid(t *kernel.Task, a [6]uint64) (uint64, error) { return uint64(t.TID()), nil }
+
+func sysGetppid(t *kernel.Task, a [6]uint64) (uint64, error) { return uint64(t.PPID()), nil }

@@ -1,10 +1,13 @@
 package syscalls
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"time"
 
 	"uk/kernel"
+
+	"golang.org/x/sys/unix"
 )
 
 // sysSysinfo is sysinfo(2), from the sandbox's own accounting: its
@@ -44,4 +47,57 @@ func sysGetcpu(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	return 0, nil
+}
+
+func sysUname(t *kernel.Task, a [6]uint64) (uint64, error) {
+	// struct utsname: six fields of 65 bytes.
+	var u [6 * 65]byte
+	fields := []string{"Linux", t.Kernel().Hostname, kernel.Release, kernel.Version, "x86_64", "(none)"}
+	for i, f := range fields {
+		copy(u[i*65:i*65+64], f)
+	}
+	return 0, t.CopyOut(a[0], u[:])
+}
+
+func sysReboot(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if uint32(a[0]) != rebootMagic1 || (uint32(a[1]) != rebootMagic2 && uint32(a[1]) != 85072278 &&
+		uint32(a[1]) != 369367448 && uint32(a[1]) != 537993216) {
+		return 0, unix.EINVAL
+	}
+	if !t.Credentials().Privileged {
+		return 0, unix.EPERM
+	}
+	switch uint32(a[2]) {
+	case unix.LINUX_REBOOT_CMD_POWER_OFF, unix.LINUX_REBOOT_CMD_HALT, unix.LINUX_REBOOT_CMD_RESTART,
+		unix.LINUX_REBOOT_CMD_RESTART2:
+		t.Kernel().PowerOff()
+		t.ExitGroup(0)
+		return 0, kernel.ErrNoReturnValue
+	case unix.LINUX_REBOOT_CMD_CAD_ON, unix.LINUX_REBOOT_CMD_CAD_OFF:
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+func sysGetrandom(t *kernel.Task, a [6]uint64) (uint64, error) {
+	addr, n, flags := a[0], a[1], a[2]
+	if flags&^uint64(unix.GRND_NONBLOCK|unix.GRND_RANDOM|0x4 /* GRND_INSECURE */) != 0 ||
+		flags&0x4 != 0 && flags&unix.GRND_RANDOM != 0 {
+		return 0, unix.EINVAL
+	}
+	n = min(n, 1<<25-1) // Linux caps one call at 32 MiB - 1
+	buf := make([]byte, min(n, 64<<10))
+	var done uint64
+	for done < n {
+		chunk := buf[:min(uint64(len(buf)), n-done)]
+		rand.Read(chunk)
+		if err := t.CopyOut(addr+done, chunk); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		done += uint64(len(chunk))
+	}
+	return done, nil
 }

@@ -1,0 +1,130 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+	"uk/arch"
+	"uk/kernel"
+)
+
+func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
+	pid, statusAddr, options, rusageAddr := int32(a[0]), a[1], int(a[2]), a[3]
+	if options&^(0x1|0x2|0x8|0x20000000|0x40000000|0x80000000) != 0 {
+		return 0, unix.EINVAL
+	}
+	var sel kernel.WaitSelector
+	switch {
+	case pid > 0:
+		sel.Pid = pid
+	case pid == 0:
+		sel.PGID = t.ThreadGroup().ProcessGroup()
+	case pid < -1:
+		sel.PGID = -pid
+	}
+	r, err := t.Wait(sel, options|0x4 /* WEXITED */)
+	if err != nil || r.Pid == 0 {
+		return 0, err
+	}
+	if statusAddr != 0 {
+		if err := putUint32(t, statusAddr, uint32(r.Status)); err != nil {
+			return 0, err
+		}
+	}
+	if rusageAddr != 0 {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(r.Pid), nil
+}
+
+// rusage encodes struct rusage with user and system time (ns).
+func rusage(user, sys int64) []byte {
+	b := make([]byte, 144)
+	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3)))
+	return b
+}
+
+func sysWaitid(t *kernel.Task, a [6]uint64) (uint64, error) {
+	idtype, id, infoAddr, options, rusageAddr := a[0], int32(a[1]), a[2], int(a[3]), a[4]
+	if options&^(0x1|0x2|0x4|0x8|0x01000000|0x20000000|0x40000000|0x80000000) != 0 || options&(0x2|0x4|0x8) == 0 {
+		return 0, unix.EINVAL
+	}
+	var sel kernel.WaitSelector
+	switch idtype {
+	case pAll:
+	case pPid:
+		if id <= 0 {
+			return 0, unix.EINVAL
+		}
+		sel.Pid = id
+	case pPgid:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		sel.PGID = id
+		if id == 0 {
+			sel.PGID = t.ThreadGroup().ProcessGroup()
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	r, err := t.Wait(sel, options)
+	if err != nil {
+		return 0, err
+	}
+	if infoAddr != 0 {
+		info := arch.SignalInfo{}
+		if r.Pid != 0 {
+			info = arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: r.Pid, Uid: r.UID}
+			switch {
+			case r.Status&0x7f == 0:
+				info.Code, info.Status = arch.CLD_EXITED, int32(r.Status>>8&0xff)
+			case r.Status&0x80 != 0:
+				info.Code, info.Status = arch.CLD_DUMPED, int32(r.Status&0x7f)
+			default:
+				info.Code, info.Status = arch.CLD_KILLED, int32(r.Status&0x7f)
+			}
+		}
+		var b [arch.SignalInfoSize]byte
+		info.Encode(b[:])
+		if err := t.CopyOut(infoAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if rusageAddr != 0 && r.Pid != 0 {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysGetrusage(t *kernel.Task, a [6]uint64) (uint64, error) {
+	var cpu int64
+	switch int32(a[0]) {
+	case unix.RUSAGE_SELF:
+		cpu = t.ThreadGroup().CPUTime()
+	case unix.RUSAGE_CHILDREN:
+		cpu = t.ThreadGroup().ChildrenCPU()
+	case unix.RUSAGE_THREAD:
+		cpu = t.CPUTime()
+	default:
+		return 0, unix.EINVAL
+	}
+	return 0, t.CopyOut(a[1], rusage(cpu, 0))
+}
+
+// clockTicks converts ns to clock ticks (USER_HZ = 100).
+func clockTicks(ns int64) uint64 { return uint64(ns / 1e7) }
+
+func sysTimes(t *kernel.Task, a [6]uint64) (uint64, error) {
+	tg := t.ThreadGroup()
+	if a[0] != 0 {
+		b := words(clockTicks(tg.CPUTime()), 0, clockTicks(tg.ChildrenCPU()), 0)
+		if err := t.CopyOut(a[0], b); err != nil {
+			return 0, err
+		}
+	}
+	ns, _ := t.Kernel().ClockNow(unix.CLOCK_BOOTTIME, t)
+	return clockTicks(ns), nil
+}
