@@ -300,3 +300,53 @@ func accessAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32, flags i
 func sysUmask(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return uint64(t.SetUmask(uint32(a[0]) & 0o777)), nil
 }
+
+// xattrs: tmpfs in uk keeps no extended attributes. The path is still
+// resolved so that missing files report ENOENT as on Linux.
+func xattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		p, err := copyPath(t, a[0])
+		if err != nil {
+			return 0, err
+		}
+		flags := 0
+		if !follow {
+			flags = unix.AT_SYMLINK_NOFOLLOW
+		}
+		if _, err := t.ResolveAt(kernel.AtFDCWD, p, flags); err != nil {
+			return 0, err
+		}
+		return 0, unix.EOPNOTSUPP
+	}
+}
+
+func xattrFD(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	if d.IsPath() {
+		return 0, unix.EBADF
+	}
+	return 0, unix.EOPNOTSUPP
+}
+
+// listxattr answers "no attributes": tools that copy attributes (cp -a,
+// tar) then have nothing to do.
+func listxattrPath(follow bool) kernel.SyscallFn {
+	get := xattrPath(follow)
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		if _, err := get(t, a); err != unix.EOPNOTSUPP {
+			return 0, err
+		}
+		return 0, nil
+	}
+}
+
+func flistxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if _, err := xattrFD(t, a); err != unix.EOPNOTSUPP {
+		return 0, err
+	}
+	return 0, nil
+}

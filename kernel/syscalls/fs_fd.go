@@ -1,7 +1,10 @@
 package syscalls
 
 import (
+	"encoding/binary"
 	"golang.org/x/sys/unix"
+	"uk/fs/tmpfs"
+	"uk/fs/vfs"
 	"uk/kernel"
 	"uk/net/socket"
 )
@@ -60,7 +63,7 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, d, cmd, arg)
 	}
-	// Record locks, leases, seals (fs_misc.go).
+	// Record locks, leases, seals (fcntlFS below).
 	if r, err, ok := fcntlFS(t, d, cmd, arg); ok {
 		return r, err
 	}
@@ -93,4 +96,132 @@ func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
 	defer d.DecRef()
 	off, err := d.Seek(t, int64(a[1]), int(a[2]))
 	return uint64(off), err
+}
+
+// Generic ioctls the fd table or the file type answers (x86-64 numbers).
+const (
+	ioctlFIONCLEX = 0x5450
+	ioctlFIOCLEX  = 0x5451
+	ioctlFIONREAD = 0x541b
+)
+
+// fsIoctl answers the ioctls that are about the descriptor or a regular
+// file rather than the device: handled is false for the rest.
+func fsIoctl(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd uint32, arg uint64) (r uint64, err error, handled bool) {
+	switch cmd {
+	case ioctlFIOCLEX, ioctlFIONCLEX:
+		return 0, t.Files.SetCloexec(fdn, cmd == ioctlFIOCLEX), true
+	case ioctlFIONREAD:
+		if d.IsPath() {
+			return 0, unix.EBADF, true
+		}
+		if r := tmpfs.RegularOf(d); r != nil {
+			n := r.Size() - d.Offset()
+			if n < 0 {
+				n = 0
+			}
+			return 0, putUint32(t, arg, uint32(n)), true
+		}
+	}
+	return 0, nil, false
+}
+
+// Record locks (fcntl F_GETLK/F_SETLK/F_SETLKW and the OFD variants) and
+// flock(2): uk validates the request and grants it; it keeps no lock
+// state, so F_GETLK always answers that nothing conflicts.
+const (
+	fOFDGetlk  = 36
+	fOFDSetlk  = 37
+	fOFDSetlkw = 38
+	fSetlease  = 1024
+	fGetlease  = 1025
+	fNotify    = 1026
+	fAddSeals  = 1033
+	fGetSeals  = 1034
+	fSealSeal  = 0x1
+)
+
+// fcntlFS handles the fcntl commands about locks, leases and seals;
+// handled is false for commands it does not know.
+func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uint64, err error, handled bool) {
+	switch cmd {
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetlk, fOFDSetlk, fOFDSetlkw:
+		if d.IsPath() {
+			return 0, unix.EBADF, true
+		}
+		var b [32]byte
+		if err := t.CopyIn(arg, b[:]); err != nil {
+			return 0, err, true
+		}
+		le := binary.LittleEndian
+		typ := int16(le.Uint16(b[0:]))
+		whence := int16(le.Uint16(b[2:]))
+		start := int64(le.Uint64(b[8:]))
+		length := int64(le.Uint64(b[16:]))
+		pid := int32(le.Uint32(b[24:]))
+		if cmd >= fOFDGetlk && pid != 0 {
+			return 0, unix.EINVAL, true
+		}
+		switch typ {
+		case unix.F_RDLCK, unix.F_WRLCK, unix.F_UNLCK:
+		default:
+			return 0, unix.EINVAL, true
+		}
+		var base int64
+		switch whence {
+		case unix.SEEK_SET:
+		case unix.SEEK_CUR:
+			base = d.Offset()
+		case unix.SEEK_END:
+			st, err := d.Stat(t)
+			if err != nil {
+				return 0, err, true
+			}
+			base = st.Size
+		default:
+			return 0, unix.EINVAL, true
+		}
+		s := base + start
+		if s < 0 || (length < 0 && s+length < 0) {
+			return 0, unix.EINVAL, true
+		}
+		if cmd == unix.F_GETLK || cmd == fOFDGetlk {
+			if typ == unix.F_UNLCK {
+				return 0, unix.EINVAL, true
+			}
+			le.PutUint16(b[0:], unix.F_UNLCK)
+			return 0, t.CopyOut(arg, b[:]), true
+		}
+		if typ == unix.F_RDLCK && !d.Readable() || typ == unix.F_WRLCK && !d.Writable() {
+			return 0, unix.EBADF, true
+		}
+		return 0, nil, true
+	case fGetlease:
+		return unix.F_UNLCK, nil, true
+	case fSetlease:
+		switch arg {
+		case unix.F_RDLCK, unix.F_WRLCK, unix.F_UNLCK:
+			return 0, nil, true
+		}
+		return 0, unix.EINVAL, true
+	case fNotify:
+		return 0, nil, true
+	case unix.F_GETOWN, unix.F_GETSIG:
+		return 0, nil, true
+	case unix.F_SETOWN, unix.F_SETSIG:
+		return 0, nil, true
+	case fGetSeals, fAddSeals:
+		seals, ok := t.MemfdSeals(d)
+		if !ok {
+			return 0, unix.EINVAL, true
+		}
+		if cmd == fGetSeals {
+			return uint64(seals.Get()), nil, true
+		}
+		if !d.Writable() {
+			return 0, unix.EPERM, true
+		}
+		return 0, seals.Add(uint32(arg)), true
+	}
+	return 0, nil, false
 }
