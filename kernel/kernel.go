@@ -60,7 +60,7 @@ type Config struct {
 	Network Network
 	// MaxTasks is the most tasks the sandbox may hold at once, and the
 	// most processes including zombies (0: no limit); clone beyond it
-	// fails with EAGAIN (limits.go).
+	// fails with EAGAIN (process_limits.go).
 	MaxTasks int
 }
 
@@ -104,7 +104,7 @@ type Kernel struct {
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace
 
-	// oom is the OOM killer's state (oom.go).
+	// oom is the OOM killer's state (kernel_oom.go).
 	oom oomKiller
 
 	missingMu sync.Mutex

@@ -4,7 +4,7 @@
 // (data, addresses, SCM_RIGHTS descriptions, SCM_CREDENTIALS), and the
 // SOL_SOCKET options every family shares (Options). Families live in their
 // own packages (net/unix; later net/inet, net/netlink) and the syscall layer
-// (kernel/syscalls/socket.go) only speaks this package's types.
+// (kernel/syscalls/net_socket.go) only speaks this package's types.
 //
 // Addresses cross this interface as raw struct sockaddr bytes: the family
 // encodes and decodes its own.
