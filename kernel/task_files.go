@@ -22,6 +22,44 @@ func (t *Task) FD(fd int32) (*vfs.FileDescription, error) {
 	return d, nil
 }
 
+// FDAccess is what a syscall needs of a file descriptor beyond its being
+// open; a descriptor without it is EBADF, as Linux's fdget and the f_mode
+// checks after it say.
+type FDAccess int
+
+const (
+	FDAny     FDAccess = iota // any open descriptor, O_PATH ones included
+	FDNotPath                 // not an O_PATH descriptor
+	FDRead                    // open for reading
+	FDWrite                   // open for writing
+)
+
+// FileFD returns the open file description behind fd if it allows want,
+// with a reference the caller must drop with DecRef; otherwise the errno
+// (EBADF for a closed descriptor or one without want).
+func (t *Task) FileFD(fd int32, want FDAccess) (*vfs.FileDescription, error) {
+	d, err := t.FD(fd)
+	if err != nil {
+		return nil, err
+	}
+	var ok bool
+	switch want {
+	case FDNotPath:
+		ok = !d.IsPath()
+	case FDRead:
+		ok = d.Readable()
+	case FDWrite:
+		ok = d.Writable()
+	default:
+		ok = true
+	}
+	if !ok {
+		d.DecRef()
+		return nil, unix.EBADF
+	}
+	return d, nil
+}
+
 // NoFileLimit is the task's RLIMIT_NOFILE soft limit.
 func (t *Task) NoFileLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_NOFILE).Cur }
 

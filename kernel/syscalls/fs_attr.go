@@ -13,16 +13,12 @@ import (
 // syscalls as *at with AT_EMPTY_PATH). Anonymous files have no Path: ok
 // is false and the caller decides what Linux does for them.
 func fdAt(t *kernel.Task, fdn int32) (v *vfs.VFS, at vfs.At, ok bool, err error) {
-	d, err := t.FD(fdn)
+	d, err := t.FileFD(fdn, kernel.FDNotPath)
 	if err != nil {
 		return nil, vfs.At{}, false, err
 	}
 	p := d.Path()
-	isPath := d.IsPath()
 	d.DecRef()
-	if isPath {
-		return nil, vfs.At{}, false, unix.EBADF
-	}
 	if p.IsZero() {
 		return nil, vfs.At{}, false, nil
 	}
@@ -321,14 +317,11 @@ func xattrPath(follow bool) kernel.SyscallFn {
 }
 
 func xattrFD(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if d.IsPath() {
-		return 0, unix.EBADF
-	}
 	return 0, unix.EOPNOTSUPP
 }
 

@@ -20,14 +20,11 @@ func sysSync(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, nil }
 
 // sysSyncfs checks the descriptor; everything is in memory.
 func sysSyncfs(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if d.IsPath() {
-		return 0, unix.EBADF
-	}
 	return 0, nil
 }
 
@@ -36,14 +33,11 @@ func sysSyncFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^7 != 0 || off < 0 || n < 0 || off+n < 0 {
 		return 0, unix.EINVAL
 	}
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if d.IsPath() {
-		return 0, unix.EBADF
-	}
 	st, err := d.Stat(t)
 	if err != nil {
 		return 0, err
@@ -123,14 +117,11 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysFadvise64(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if d.IsPath() {
-		return 0, unix.EBADF
-	}
 	if !d.Options().Seekable {
 		return 0, unix.ESPIPE
 	}
@@ -141,14 +132,11 @@ func sysFadvise64(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysReadahead(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDRead)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if !d.Readable() {
-		return 0, unix.EBADF
-	}
 	if st, err := d.Stat(t); err != nil || st.Type() != unix.S_IFREG {
 		return 0, unix.EINVAL
 	}
@@ -334,14 +322,11 @@ func sysMemfdCreate(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysFlock(t *kernel.Task, a [6]uint64) (uint64, error) {
-	d, err := t.FD(int32(a[0]))
+	d, err := t.FileFD(int32(a[0]), kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
 	defer d.DecRef()
-	if d.IsPath() {
-		return 0, unix.EBADF
-	}
 	switch a[1] &^ unix.LOCK_NB {
 	case unix.LOCK_SH, unix.LOCK_EX, unix.LOCK_UN:
 		return 0, nil

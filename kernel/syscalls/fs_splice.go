@@ -205,19 +205,15 @@ func sysTee(t *kernel.Task, a [6]uint64) (uint64, error) {
 // (sendfile, copy_file_range, splice, tee): EBADF unless in is open for
 // reading and out for writing. The caller must call release.
 func transferFDs(t *kernel.Task, inFD, outFD int32) (in, out *vfs.FileDescription, release func(), err error) {
-	in, err = t.FD(inFD)
+	in, err = t.FileFD(inFD, kernel.FDRead)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	out, err = t.FD(outFD)
+	out, err = t.FileFD(outFD, kernel.FDWrite)
 	if err != nil {
 		in.DecRef()
 		return nil, nil, nil, err
 	}
 	release = func() { in.DecRef(); out.DecRef() }
-	if !in.Readable() || !out.Writable() {
-		release()
-		return nil, nil, nil, unix.EBADF
-	}
 	return in, out, release, nil
 }

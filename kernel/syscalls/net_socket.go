@@ -153,13 +153,9 @@ func sysSocketpair(t *kernel.Task, a [6]uint64) (uint64, error) {
 // description, which the caller must DecRef. An O_PATH descriptor is
 // EBADF, as Linux's fdget does not see one.
 func sockFD(t *kernel.Task, n uint64) (socket.Socket, *vfs.FileDescription, error) {
-	d, err := t.FD(int32(n))
+	d, err := t.FileFD(int32(n), kernel.FDNotPath)
 	if err != nil {
 		return nil, nil, err
-	}
-	if d.IsPath() {
-		d.DecRef()
-		return nil, nil, unix.EBADF
 	}
 	s, err := socket.Of(d)
 	if err != nil {
