@@ -50,8 +50,8 @@ args=(-run '^$' -bench 'BenchmarkNet' -benchtime 1x -count "$COUNT" -timeout 60m
 [[ -n $RUNSC ]] && args+=("-uk.runsc=$RUNSC")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-echo "net.sh: go test ${args[*]} ." >&2
-CGO_ENABLED=0 go test "${args[@]}" . | tee "$out" >&2
+echo "net.sh: go test ${args[*]} ./test/e2e" >&2
+CGO_ENABLED=0 go test "${args[@]}" ./test/e2e | tee "$out" >&2
 
 # Lines look like "BenchmarkNetUDPRR/uk-2   1   163.6 us/roundtrip".
 awk -v count="$COUNT" '

@@ -5,7 +5,7 @@
 //
 // The harness (harness_test.go) builds uk once per `go test` run from the
 // repository root and runs every test from there, so all paths (testdata/,
-// scripts/) are relative to the root. Its flags: -uk.binary, -uk.timeout,
+// scripts/, and a relative -uk.binary) are relative to the root. Its flags: -uk.binary, -uk.timeout,
 // -uk.nettimeout, -uk.runsc, -uk.update-golden, -uk.fuzztime, -uk.fuzzseed,
 // -uk.fuzzv; for instance
 //
