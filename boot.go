@@ -70,6 +70,10 @@ func cmdBoot(args []string) (int, error) {
 			return 0, err
 		}
 	}
+	maxAddr := maxUserAddress(c.platform) // may look at /dev/kvm: before confineSelf
+	if err := confineSelf(&c, ps, false); err != nil {
+		return 0, err
+	}
 	err = k.StartInit(kernel.InitOptions{
 		Exe:            kernel.Executable{Path: init},
 		Argv:           []string{init},
@@ -77,7 +81,7 @@ func cmdBoot(args []string) (int, error) {
 		Files:          files,
 		FS:             root,
 		Attach:         ps.attach(k),
-		MaxUserAddress: maxUserAddress(c.platform),
+		MaxUserAddress: maxAddr,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)
@@ -85,9 +89,6 @@ func cmdBoot(args []string) (int, error) {
 	// Forwarding runs until uk exits: undoing it first would only delay
 	// the exit (a dozen rt_sigaction calls).
 	k.ForwardHostSignals()
-	if err := confineSelf(&c, k, false); err != nil {
-		return 0, err
-	}
 	return c.finish(k.Wait()), nil
 }
 

@@ -240,6 +240,10 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	maxAddr := maxUserAddress(c.platform) // may look at /dev/kvm: before confineSelf
+	if err := confineSelf(&c, ps, len(rf.mounts.binds) > 0); err != nil {
+		return 0, err
+	}
 	err = k.StartInit(kernel.InitOptions{
 		Exe:            kernel.Executable{Path: inside},
 		Argv:           rest,
@@ -248,7 +252,7 @@ func cmdRun(args []string) (int, error) {
 		FS:             root,
 		AsChild:        true,
 		Attach:         ps.attach(k),
-		MaxUserAddress: maxUserAddress(c.platform),
+		MaxUserAddress: maxAddr,
 		Creds:          rf.creds,
 	})
 	if err != nil {
@@ -257,9 +261,6 @@ func cmdRun(args []string) (int, error) {
 	// Forwarding runs until uk exits: undoing it first would only delay
 	// the exit (a dozen rt_sigaction calls).
 	k.ForwardHostSignals()
-	if err := confineSelf(&c, k, len(rf.mounts.binds) > 0); err != nil {
-		return 0, err
-	}
 	status, tripped := rf.wait(k)
 	if tripped {
 		return status, nil // no lingering: a limit ends uk at once

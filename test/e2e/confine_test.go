@@ -1,0 +1,264 @@
+package e2e
+
+// Defense in depth (issue: a hostile program cannot get past a second
+// barrier): uk's own posture and its stubs', read from the host side while
+// a program runs, as root and as an unprivileged user; and hostile C
+// programs (testdata/c/confine.c) that go looking for the host kernel.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"uk/internal/testenv"
+)
+
+func init() { otherCPrograms = append(otherCPrograms, "confine") }
+
+// posture is what /proc says of one process.
+type posture struct {
+	pid    int
+	status map[string]string
+	ns     map[string]string
+	fds    []string
+	root   []string // entries of its root directory
+	rootOK bool
+}
+
+func readPosture(pid int) (posture, error) {
+	p := posture{pid: pid, status: map[string]string{}, ns: map[string]string{}}
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return p, err
+	}
+	for _, l := range strings.Split(string(st), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			p.status[k] = strings.TrimSpace(v)
+		}
+	}
+	for _, n := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
+		p.ns[n], _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, n))
+	}
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, e := range ents {
+		p.fds = append(p.fds, e.Name())
+	}
+	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root/", pid)); err == nil {
+		p.rootOK = true
+		for _, e := range ents {
+			p.root = append(p.root, e.Name())
+		}
+	}
+	return p, nil
+}
+
+func (p posture) String() string {
+	s := p.status
+	return fmt.Sprintf("pid %d %s: uid %s, CapEff %s CapPrm %s CapBnd %s, NoNewPrivs %s, Seccomp %s (%s filters), fds %v, root entries %d, ns user=%s pid=%s mnt=%s net=%s ipc=%s uts=%s cgroup=%s",
+		p.pid, s["Name"], strings.Fields(s["Uid"] + " ?")[0], s["CapEff"], s["CapPrm"], s["CapBnd"], s["NoNewPrivs"],
+		s["Seccomp"], s["Seccomp_filters"], p.fds, len(p.root),
+		p.ns["user"], p.ns["pid"], p.ns["mnt"], p.ns["net"], p.ns["ipc"], p.ns["uts"], p.ns["cgroup"])
+}
+
+// children returns the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut at ')'.
+		s := string(st)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// startWaiting starts `uk run -- confine wait` (as cred, if not nil) and
+// returns once the program runs, with uk's pid and a function that ends it.
+func startWaiting(t *testing.T, uk, prog, platform string, cred *syscall.Credential) (int, func()) {
+	t.Helper()
+	cmd := exec.Command(uk, "run", "--platform="+platform, "--", prog, "wait")
+	cmd.Env = ukTestEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	done := func() {
+		stdin.Close()
+		rest, _ := io.ReadAll(stdout)
+		err := cmd.Wait()
+		kill.Stop()
+		if err != nil || string(rest) != "done\n" {
+			t.Errorf("uk run confine wait: %v, rest of stdout %q\nstderr:\n%s", err, rest, stderr.String())
+		}
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		done()
+		t.Fatalf("confine wait printed %q (%v), want ready", line, err)
+	}
+	return cmd.Process.Pid, done
+}
+
+// checkPosture reads and checks the posture of uk (pid) and, on ptrace,
+// of its stubs: the master (uk's child named uk-stub) and the stubs it
+// forked. It logs what it saw.
+func checkPosture(t *testing.T, pid int, platform string, unprivileged bool) {
+	t.Helper()
+	uk, err := readPosture(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("uk:     %v", uk)
+	want := map[string]string{"Seccomp": "2", "NoNewPrivs": "1", "CapEff": "0000000000000000",
+		"CapPrm": "0000000000000000", "CapInh": "0000000000000000", "CapAmb": "0000000000000000"}
+	if !unprivileged {
+		want["CapBnd"] = "0000000000000000"
+	}
+	for k, v := range want {
+		if uk.status[k] != v {
+			t.Errorf("uk: %s is %q, want %q", k, uk.status[k], v)
+		}
+	}
+	if platform != "ptrace" {
+		return
+	}
+	var master []int
+	for _, c := range children(pid) {
+		if p, err := readPosture(c); err == nil && p.status["Name"] == "uk-stub" {
+			master = append(master, c)
+		}
+	}
+	if len(master) != 1 {
+		t.Fatalf("uk %d has stub children %v, want one master", pid, master)
+	}
+	stubs := append([]int{master[0]}, children(master[0])...)
+	if len(stubs) < 2 {
+		t.Errorf("the master stub %d has no stub children", master[0])
+	}
+	want["CapBnd"] = "0000000000000000"
+	for _, s := range stubs {
+		p, err := readPosture(s)
+		if err != nil {
+			t.Errorf("stub %d: %v", s, err)
+			continue
+		}
+		t.Logf("stub:   %v", p)
+		for k, v := range want {
+			if p.status[k] != v {
+				t.Errorf("stub %d: %s is %q, want %q", s, k, p.status[k], v)
+			}
+		}
+		for n, v := range p.ns {
+			if v == "" || v == uk.ns[n] {
+				t.Errorf("stub %d shares uk's %s namespace (%q)", s, n, v)
+			}
+		}
+		if len(p.fds) != 1 || p.fds[0] != "3" {
+			t.Errorf("stub %d holds fds %v, want only the memory file (3)", s, p.fds)
+		}
+		if !p.rootOK || len(p.root) != 0 {
+			t.Errorf("stub %d: root directory has %v (readable %v), want empty", s, p.root, p.rootOK)
+		}
+		if uid := strings.Fields(p.status["Uid"] + " ?")[0]; !unprivileged && uid == "0" {
+			t.Errorf("stub %d runs as host root", s)
+		}
+	}
+}
+
+// TestConfinementPosture prints and checks, from the host, how uk and its
+// stubs are confined while a program runs: uk with seccomp mode 2,
+// no_new_privs and no capabilities; each stub also in user, pid, mount,
+// net, ipc, uts and cgroup namespaces of its own, chrooted to an empty
+// directory, holding only the memory file.
+func TestConfinementPosture(t *testing.T) {
+	prog := cProgram(t, "confine")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		needUK(t)
+		pid, done := startWaiting(t, ukBin, prog, platform, nil)
+		defer done()
+		checkPosture(t, pid, platform, os.Geteuid() != 0)
+	})
+}
+
+// TestConfinementUnprivileged: the same, with uk started by an
+// unprivileged user (nobody), which must still get its stubs confined.
+func TestConfinementUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testenv.Need(t, "root", "to start uk as the unprivileged user nobody")
+	}
+	needUK(t)
+	prog := cProgram(t, "confine")
+	// nobody must reach the binaries: copy them out of the private work
+	// directory into one it can read.
+	dir, err := os.MkdirTemp("", "uk-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ukBin, prog} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		if platform == "kvm" {
+			// /dev/kvm is root's here; uk platforms said so for root only.
+			if f, err := os.Stat("/dev/kvm"); err != nil || f.Mode().Perm()&0o006 != 0o006 {
+				testenv.Need(t, "a /dev/kvm nobody may open", "the KVM platform as an unprivileged user")
+			}
+		}
+		pid, done := startWaiting(t, filepath.Join(dir, "uk"), filepath.Join(dir, "confine"), platform, nobody)
+		defer done()
+		checkPosture(t, pid, platform, true)
+	})
+}
+
+// TestStubSite: a program that calls into the ptrace stub's own syscall
+// site gets its syscalls trapped like any other (confine.c says what a safe
+// kernel does).
+func TestStubSite(t *testing.T) {
+	prog := cProgram(t, "confine")
+	r := runUK(t, "ptrace", prog, []string{"stubsite"})
+	want := "getpid at the stub site: signal 5 (want SIGTRAP 5), result is the sandbox's pid\n"
+	if r.Stdout != want || r.Code != 99 {
+		t.Errorf("exit %d, stdout %q; want 99 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+	}
+}
