@@ -29,6 +29,7 @@ type runFlags struct {
 	report  string
 
 	// What the flags ask, once parsed.
+	reportFile *os.File // --report, created at parse: uk cannot open host paths once confined
 	mounts sandboxMounts
 	creds  *vfs.Credentials // nil: root
 	start  time.Time        // when uk started: --timeout counts from here
@@ -81,6 +82,15 @@ func (r *runFlags) parse() error {
 		}
 	}
 	r.mounts.tmpfs = r.tmpfs
+	if r.report != "" {
+		// Opened now, before uk confines itself (its seccomp filter
+		// allows no open of a host path later), and written at the end.
+		f, err := os.OpenFile(r.report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return usageError{fmt.Sprintf("--report: %v", err)}
+		}
+		r.reportFile = f
+	}
 	return nil
 }
 
@@ -198,7 +208,10 @@ func (r *runFlags) writeReport(k *kernel.Kernel, status int, limit string, peak 
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {
-		err = os.WriteFile(r.report, append(b, '\n'), 0o644)
+		_, err = r.reportFile.Write(append(b, '\n'))
+	}
+	if cerr := r.reportFile.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "uk: --report: %v\n", err)
