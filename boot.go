@@ -49,12 +49,20 @@ func cmdBoot(args []string) (int, error) {
 		return 0, err
 	}
 	// The console is a terminal with a line discipline over uk's stdin
-	// and stdout; a host terminal goes into raw mode until uk exits.
+	// and stdout; a host terminal goes into raw mode until uk exits, and
+	// the guard puts it back should uk die without doing it itself.
+	guard, err := startTTYGuard(0)
+	if err != nil {
+		return 0, err
+	}
 	console, err := tty.NewConsole(0, 1)
 	if err != nil {
 		return 0, fmt.Errorf("console: %w", err)
 	}
-	defer console.RestoreHost()
+	defer func() {
+		console.RestoreHost()
+		guard.disarm()
+	}()
 	init, env := bootCommandLine(c.appendCL)
 	root, init, err := buildRootFS(k, image, init, nil, console, c.etc)
 	if err != nil {
@@ -70,6 +78,10 @@ func cmdBoot(args []string) (int, error) {
 			return 0, err
 		}
 	}
+	// Forwarding runs until uk exits: undoing it first would only delay
+	// the exit (a dozen rt_sigaction calls). It starts before the program
+	// does: a signal that came after would otherwise kill uk itself.
+	k.ForwardHostSignals()
 	maxAddr := maxUserAddress(c.platform) // may look at /dev/kvm: before confineSelf
 	if err := confineSelf(&c, ps, false); err != nil {
 		return 0, err
@@ -86,9 +98,6 @@ func cmdBoot(args []string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot start init: %w", err)
 	}
-	// Forwarding runs until uk exits: undoing it first would only delay
-	// the exit (a dozen rt_sigaction calls).
-	k.ForwardHostSignals()
 	return c.finish(k.Wait()), nil
 }
 

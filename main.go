@@ -74,6 +74,8 @@ func run(args []string) int {
 		status, err = cmdBoot(args[1:])
 	case "platforms":
 		err = cmdPlatforms(args[1:])
+	case ttyGuardCmd:
+		return runTTYGuard()
 	case "version", "--version":
 		fmt.Println("uk", version)
 	case "help", "-h", "--help":
@@ -240,6 +242,10 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Forwarding runs until uk exits: undoing it first would only delay
+	// the exit (a dozen rt_sigaction calls). It starts before the program
+	// does: a signal that came after would otherwise kill uk itself.
+	k.ForwardHostSignals()
 	maxAddr := maxUserAddress(c.platform) // may look at /dev/kvm: before confineSelf
 	if err := confineSelf(&c, ps, len(rf.mounts.binds) > 0); err != nil {
 		return 0, err
@@ -258,9 +264,6 @@ func cmdRun(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Forwarding runs until uk exits: undoing it first would only delay
-	// the exit (a dozen rt_sigaction calls).
-	k.ForwardHostSignals()
 	status, tripped := rf.wait(k)
 	if tripped {
 		return status, nil // no lingering: a limit ends uk at once

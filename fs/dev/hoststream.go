@@ -18,11 +18,17 @@ import (
 // Reads go through one goroutine that does blocking host reads only when
 // an application read (or a poll for input) is waiting, so an application
 // blocked on input can still be interrupted by a signal and the rest of
-// the kernel keeps running. Terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ,
-// TIOCSWINSZ) are answered from the host terminal; if the host fd is not a
-// terminal they fail with ENOTTY unless EmulateTerminal was called, in
-// which case uk keeps a terminal state of its own (so that u-root's init,
-// which needs TIOCSCTTY on its console, works with stdin redirected).
+// the kernel keeps running.
+//
+// Terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ) are answered
+// from a terminal state uk keeps: a program can never change the host's
+// terminal (its settings would outlive uk, and a sandboxed program has no
+// business with the user's tty). When the host fd is a terminal, the
+// state starts as the host's settings and window size, and a change of
+// the host's window size (the user resizing it) shows. When it is not, the
+// ioctls fail with ENOTTY unless EmulateTerminal was called, in which case
+// the state starts as Linux's defaults (so that u-root's init, which needs
+// TIOCSCTTY on its console, works with stdin redirected).
 type HostStream struct {
 	vfs.FileBase
 	hostFD int
@@ -35,7 +41,7 @@ type HostStream struct {
 	emulate bool // answer terminal ioctls from termios/winsize
 	termios [termiosSize]byte
 	winsize [8]byte
-	saved   *unix.Termios // host terminal state before the first TCSETS
+	hostWin [8]byte // the host terminal's window size when last looked at
 	rdev    uint64
 	jobCtl  JobControl
 	buf     []byte        // read but not yet consumed
@@ -92,13 +98,31 @@ func NewHostStream(hostFD int, name string) *HostStream {
 		rdev:   unix.Mkdev(5, 1),
 		demand: make(chan struct{}, 1),
 	}
-	if _, err := unix.IoctlGetTermios(hostFD, unix.TCGETS); err == nil {
-		s.isTTY = true
-	}
 	s.termios = defaultTermios()
 	binary.LittleEndian.PutUint16(s.winsize[0:], 24)
 	binary.LittleEndian.PutUint16(s.winsize[2:], 80)
+	if t, err := unix.IoctlGetTermios(hostFD, unix.TCGETS); err == nil {
+		s.isTTY = true
+		s.termios = marshalTermios(t)
+		if w, ok := hostWinsize(hostFD); ok {
+			s.winsize, s.hostWin = w, w
+		}
+	}
 	return s
+}
+
+// hostWinsize reads the host terminal's window size.
+func hostWinsize(fd int) ([8]byte, bool) {
+	var b [8]byte
+	w, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+	if err != nil {
+		return b, false
+	}
+	binary.LittleEndian.PutUint16(b[0:], w.Row)
+	binary.LittleEndian.PutUint16(b[2:], w.Col)
+	binary.LittleEndian.PutUint16(b[4:], w.Xpixel)
+	binary.LittleEndian.PutUint16(b[6:], w.Ypixel)
+	return b, true
 }
 
 // Name returns the name given at creation.
@@ -134,17 +158,6 @@ func (s *HostStream) SetJobControl(j JobControl) {
 	s.mu.Lock()
 	s.jobCtl = j
 	s.mu.Unlock()
-}
-
-// RestoreTerminal puts the host terminal back into the state it had before
-// the application first changed it (call at exit).
-func (s *HostStream) RestoreTerminal() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.saved == nil {
-		return nil
-	}
-	return unix.IoctlSetTermios(s.hostFD, unix.TCSETS, s.saved)
 }
 
 // Open makes HostStream a vfs.Device (register it as console and tty).
@@ -332,67 +345,41 @@ func (s *HostStream) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32,
 	}
 	switch cmd {
 	case ioctlTCGETS:
+		s.mu.Lock()
 		b := s.termios
-		if tty {
-			t, err := unix.IoctlGetTermios(s.hostFD, unix.TCGETS)
-			if err != nil {
-				return 0, hostErr(err)
-			}
-			b = marshalTermios(t)
-		}
+		s.mu.Unlock()
 		return 0, ctx.CopyOut(arg, b[:])
 	case ioctlTCSETS, ioctlTCSETSW, ioctlTCSETSF:
+		// uk's state only: never the host's terminal.
 		var b [termiosSize]byte
 		if err := ctx.CopyIn(arg, b[:]); err != nil {
 			return 0, err
 		}
-		if !tty {
-			s.mu.Lock()
-			s.termios = b
-			s.mu.Unlock()
-			return 0, nil
-		}
 		s.mu.Lock()
-		if s.saved == nil {
-			if t, err := unix.IoctlGetTermios(s.hostFD, unix.TCGETS); err == nil {
-				s.saved = t
-			}
-		}
+		s.termios = b
 		s.mu.Unlock()
-		cur, err := unix.IoctlGetTermios(s.hostFD, unix.TCGETS)
-		if err != nil {
-			return 0, hostErr(err)
-		}
-		unmarshalTermios(b, cur)
-		req := uint(unix.TCSETS + (cmd - ioctlTCSETS))
-		return 0, hostErr(unix.IoctlSetTermios(s.hostFD, req, cur))
+		return 0, nil
 	case ioctlTIOCGWINSZ:
-		b := s.winsize
+		s.mu.Lock()
 		if tty {
-			w, err := unix.IoctlGetWinsize(s.hostFD, unix.TIOCGWINSZ)
-			if err != nil {
-				return 0, hostErr(err)
+			// The user resized the host's window since: that size wins
+			// over one a program set.
+			if w, ok := hostWinsize(s.hostFD); ok && w != s.hostWin {
+				s.winsize, s.hostWin = w, w
 			}
-			binary.LittleEndian.PutUint16(b[0:], w.Row)
-			binary.LittleEndian.PutUint16(b[2:], w.Col)
-			binary.LittleEndian.PutUint16(b[4:], w.Xpixel)
-			binary.LittleEndian.PutUint16(b[6:], w.Ypixel)
 		}
+		b := s.winsize
+		s.mu.Unlock()
 		return 0, ctx.CopyOut(arg, b[:])
 	case ioctlTIOCSWINSZ:
 		var b [8]byte
 		if err := ctx.CopyIn(arg, b[:]); err != nil {
 			return 0, err
 		}
-		if !tty {
-			s.mu.Lock()
-			s.winsize = b
-			s.mu.Unlock()
-			return 0, nil
-		}
-		w := &unix.Winsize{Row: binary.LittleEndian.Uint16(b[0:]), Col: binary.LittleEndian.Uint16(b[2:]),
-			Xpixel: binary.LittleEndian.Uint16(b[4:]), Ypixel: binary.LittleEndian.Uint16(b[6:])}
-		return 0, hostErr(unix.IoctlSetWinsize(s.hostFD, unix.TIOCSWINSZ, w))
+		s.mu.Lock()
+		s.winsize = b
+		s.mu.Unlock()
+		return 0, nil
 	case ioctlTCFLSH, ioctlTCXONC:
 		return 0, nil
 	case ioctlTIOCSCTTY, ioctlTIOCNOTTY, ioctlTIOCGPGRP, ioctlTIOCSPGRP, ioctlTIOCGSID:
@@ -405,17 +392,6 @@ func (s *HostStream) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32,
 		return 0, nil
 	}
 	return 0, unix.ENOTTY
-}
-
-// hostErr maps a host ioctl failure to what the application should see.
-func hostErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if e, ok := err.(unix.Errno); ok {
-		return e
-	}
-	return unix.EIO
 }
 
 // defaultTermios is Linux's tty_std_termios: cooked mode, echo, signals.
@@ -439,13 +415,4 @@ func marshalTermios(t *unix.Termios) [termiosSize]byte {
 	b[16] = t.Line
 	copy(b[17:], t.Cc[:])
 	return b
-}
-
-func unmarshalTermios(b [termiosSize]byte, t *unix.Termios) {
-	t.Iflag = binary.LittleEndian.Uint32(b[0:])
-	t.Oflag = binary.LittleEndian.Uint32(b[4:])
-	t.Cflag = binary.LittleEndian.Uint32(b[8:])
-	t.Lflag = binary.LittleEndian.Uint32(b[12:])
-	t.Line = b[16]
-	copy(t.Cc[:], b[17:termiosSize])
 }
