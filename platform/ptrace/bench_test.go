@@ -168,7 +168,7 @@ func BenchmarkMapping(b *testing.B) {
 			for done := 0; done < b.N; done += k {
 				for i := 0; i < k; i++ {
 					// Every other page, so the host cannot merge them.
-					if err := as.MapFile(base+uint64(2*i)*arch.PageSize, e.data, arch.PageSize, platform.Read|platform.Write); err != nil {
+					if err := as.MapFile(base+uint64(2*i)*arch.PageSize, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -9,8 +9,6 @@ import (
 	"strings"
 )
 
-func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
-
 type mapping struct {
 	start, end uint64
 	name       string

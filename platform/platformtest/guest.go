@@ -1,0 +1,174 @@
+// Package platformtest is the conformance suite every platform.Platform
+// runs from its own tests: hand-assembled guest programs, an environment of
+// a memory file and guest pages, and Run, which checks what package
+// platform promises (syscall and signal traps, faults with the right
+// access, unmaps and downgrades in effect at the next touch, Interrupt, the
+// FP state and segment bases, several contexts and address spaces).
+// Checks of one platform's own machinery stay in that platform's tests,
+// which may use the helpers here.
+package platformtest
+
+import (
+	"encoding/binary"
+	"runtime"
+	"testing"
+
+	"uk/arch"
+	"uk/kernel/memfile"
+	"uk/platform"
+)
+
+// Guest memory layout of an Env.
+const (
+	CodeAddr = 0x400000 // one page of guest code, r-x
+	DataAddr = 0x500000 // one page of guest data, rw-
+	HoleAddr = 0x600000 // never mapped
+)
+
+// Hand-assembled guest instructions (Intel syntax in comments).
+var (
+	Syscall = []byte{0x0f, 0x05}       // syscall
+	Int3    = []byte{0xcc}             // int3
+	UD2     = []byte{0x0f, 0x0b}       // ud2
+	JmpSelf = []byte{0xeb, 0xfe}       // jmp $
+	IncRbx  = []byte{0x48, 0xff, 0xc3} // inc rbx
+)
+
+// MovRaxAbs is `mov rax, [addr32]`.
+func MovRaxAbs(addr uint32) []byte { return append([]byte{0x48, 0x8b, 0x04, 0x25}, le32(addr)...) }
+
+// MovRbxAbs is `mov rbx, [addr32]`.
+func MovRbxAbs(addr uint32) []byte { return append([]byte{0x48, 0x8b, 0x1c, 0x25}, le32(addr)...) }
+
+// MovAbsRax is `mov [addr32], rax`.
+func MovAbsRax(addr uint32) []byte { return append([]byte{0x48, 0x89, 0x04, 0x25}, le32(addr)...) }
+
+// MovAbsRbx is `mov [addr32], rbx`.
+func MovAbsRbx(addr uint32) []byte { return append([]byte{0x48, 0x89, 0x1c, 0x25}, le32(addr)...) }
+
+// MovdquAbsXmm0 is `movdqu [addr32], xmm0`.
+func MovdquAbsXmm0(addr uint32) []byte {
+	return append([]byte{0xf3, 0x0f, 0x7f, 0x04, 0x25}, le32(addr)...)
+}
+
+// MovdquXmm1Abs is `movdqu xmm1, [addr32]`.
+func MovdquXmm1Abs(addr uint32) []byte {
+	return append([]byte{0xf3, 0x0f, 0x6f, 0x0c, 0x25}, le32(addr)...)
+}
+
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+// Cat concatenates instructions into a program.
+func Cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// NewFunc starts the platform under test on the memory file mf.
+type NewFunc func(mf *memfile.File) (platform.Platform, error)
+
+// Env is one test's platform, memory file and guest pages.
+type Env struct {
+	MF   *memfile.File
+	P    platform.Platform
+	Code int64 // memory-file offset of the code page
+	Data int64 // memory-file offset of the data page
+}
+
+// NewEnv starts a platform with newPlatform on a fresh memory file; both
+// are closed when the test ends. A platform that does not start fails the
+// test: skipping on machines without the platform is the caller's business.
+func NewEnv(t testing.TB, newPlatform NewFunc) *Env {
+	t.Helper()
+	mf, err := memfile.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newPlatform(mf)
+	if err != nil {
+		mf.Close()
+		t.Fatalf("the platform does not start: %v", err)
+	}
+	offs, err := mf.Allocate(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{MF: mf, P: p, Code: offs[0], Data: offs[1]}
+	t.Cleanup(func() { p.Close(); mf.Close() })
+	return e
+}
+
+// NewAS copies code into the code page and returns an address space with
+// that page mapped r-x at CodeAddr and the data page rw- at DataAddr. It is
+// released when the test ends.
+func (e *Env) NewAS(t testing.TB, code []byte) platform.AddressSpace {
+	t.Helper()
+	copy(e.MF.Bytes(e.Code, arch.PageSize), code)
+	as, err := e.P.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(as.Release)
+	if err := as.MapFile(CodeAddr, e.Code, arch.PageSize, platform.Read|platform.Exec); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.MapFile(DataAddr, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// NewContext returns a new context; the caller releases it.
+func (e *Env) NewContext(t testing.TB) platform.Context {
+	t.Helper()
+	c, err := e.P.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// InitState is a thread about to run code at CodeAddr, its stack at the
+// top of the data page.
+func InitState() *arch.State {
+	st := &arch.State{FP: arch.NewFPState(), FPDirty: true}
+	st.Regs.Rip = CodeAddr
+	st.Regs.Rsp = DataAddr + arch.PageSize
+	st.Regs.Eflags = 0x202
+	return st
+}
+
+// MustSwitch runs st in as on c and fails the test unless it stops with a
+// trap of kind want.
+func MustSwitch(t testing.TB, c platform.Context, as platform.AddressSpace, st *arch.State, want platform.TrapKind) platform.Trap {
+	t.Helper()
+	trap, err := c.Switch(as, st)
+	if err != nil {
+		t.Fatalf("Switch: %v", err)
+	}
+	if trap.Kind != want {
+		t.Fatalf("Switch: trap %+v at rip %#x, want kind %d", trap, st.Regs.Rip, want)
+	}
+	return trap
+}
+
+// Locked keeps the test's goroutine on its OS thread until the test ends,
+// as the platform requires of a context's user.
+func Locked(t *testing.T) {
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+}
+
+// UnderTCG reports whether this machine is a QEMU guest with a software
+// CPU (CPUID leaf 0x40000000 says "TCGTCGTCGTCG").
+func UnderTCG() bool {
+	_, b, c, d := arch.CPUID(0x40000000, 0)
+	var id [12]byte
+	binary.LittleEndian.PutUint32(id[0:], b)
+	binary.LittleEndian.PutUint32(id[4:], c)
+	binary.LittleEndian.PutUint32(id[8:], d)
+	return string(id[:]) == "TCGTCGTCGTCG"
+}
