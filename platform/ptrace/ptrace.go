@@ -300,7 +300,10 @@ func (p *Platform) startRefill() {
 	p.refill = done
 	go func() {
 		as, err := p.newAddressSpace()
-		if err == nil {
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if err == nil && !closed {
 			// Its first thread too, so that the task that gets it does
 			// not wait for the factory (a failure leaves that to it).
 			as.park()
@@ -333,6 +336,14 @@ func (p *Platform) Close() error {
 	}
 	p.closed = true
 	p.spare = nil
+	if refill := p.refill; refill != nil {
+		// A spare being started finishes first (it sees the platform
+		// closed and releases its stub): shutting the factory down under
+		// its clone left both waiting on each other.
+		p.mu.Unlock()
+		<-refill
+		p.mu.Lock()
+	}
 	var spaces []*AddressSpace
 	for as := range p.spaces {
 		spaces = append(spaces, as)
