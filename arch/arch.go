@@ -21,10 +21,13 @@ type Registers struct {
 	Ds, Es, Fs, Gs                         uint64
 }
 
-// Selector values user code runs with on x86-64 Linux.
+// Selector values user code runs with on x86-64 Linux: UserCS for 64-bit
+// code, UserCS32 for code a program runs in compat mode (far-jumping to
+// it, as Wine and some JITs do).
 const (
-	UserCS = 0x33
-	UserDS = 0x2b
+	UserCS   = 0x33
+	UserCS32 = 0x23
+	UserDS   = 0x2b
 )
 
 // SyscallArgs returns the six syscall argument registers in ABI order.

@@ -164,6 +164,14 @@ func (p procTask) Maps() []proc.Mapping {
 		}
 		out = append(out, m)
 	}
+	// What the platform keeps in every address space (the ptrace stub's
+	// pages), after the application's own mappings, below which it lies.
+	if sm, ok := p.t.k.Platform.(platform.SpecialMapper); ok {
+		for _, s := range sm.SpecialMappings() {
+			out = append(out, proc.Mapping{Start: s.Start, End: s.End, Read: s.Access&platform.Read != 0,
+				Write: s.Access&platform.Write != 0, Exec: s.Access&platform.Exec != 0, Name: s.Name})
+		}
+	}
 	return out
 }
 

@@ -70,6 +70,10 @@ func (t *Task) run() {
 		}
 		switch trap.Kind {
 		case platform.TrapSyscall:
+			if trap.Compat {
+				t.refuseCompatSyscall()
+				break
+			}
 			t.doSyscall()
 		case platform.TrapFault:
 			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip) {
@@ -89,7 +93,7 @@ func (t *Task) run() {
 				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
 			}
 		case platform.TrapSignal:
-			t.forceSignal(int(trap.Signo), int(trap.Code), trap.Addr)
+			t.forceSignal(t.int80Fault(trap))
 		case platform.TrapInterrupt:
 		}
 		t.handleSignals()

@@ -67,6 +67,11 @@ type Trap struct {
 	Access Access // the faulting access (TrapFault)
 	Signo  int32  // host signal number (TrapSignal; SIGSEGV for TrapFault)
 	Code   int32  // si_code Linux would report
+	// Compat (TrapSyscall): the thread entered through a 32-bit syscall
+	// entry (int $0x80, sysenter, or syscall in compat mode), so the
+	// registers hold an ia32 syscall, not an x86-64 one. Rip points after
+	// the instruction; Cs says whether the code runs in 64-bit mode.
+	Compat bool
 }
 
 // Platform creates address spaces and execution contexts.
@@ -122,6 +127,21 @@ type Context interface {
 // thread, as Switch requires anyway.
 type Preparer interface {
 	Prepare(as AddressSpace) error
+}
+
+// SpecialMapping is a range that a platform itself keeps in every address
+// space and the application can reach (read or run), as Linux's [vdso] or
+// [vsyscall]: /proc/PID/maps lists it under Name, so that it is no secret.
+type SpecialMapping struct {
+	Start, End uint64
+	Access     Access
+	Name       string
+}
+
+// SpecialMapper is implemented by platforms whose address spaces hold
+// special mappings; they lie at or above MaxUserAddress.
+type SpecialMapper interface {
+	SpecialMappings() []SpecialMapping
 }
 
 // ErrUnavailable wraps the reason a platform cannot be used on this machine.

@@ -131,9 +131,14 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	regs := st.Regs
-	// The kernel rejects other selectors, and a 64-bit process has no use
-	// for anything else. OrigRax -1: see injectRegs.
-	regs.Cs, regs.Ss = arch.UserCS, arch.UserDS
+	// The kernel rejects other selectors: the 64-bit user code segment,
+	// or the 32-bit one for a program that far-jumped into compat mode
+	// (a syscall there is refused, as on a host without IA-32
+	// emulation, but the code may go on). OrigRax -1: see injectRegs.
+	if regs.Cs != arch.UserCS32 {
+		regs.Cs = arch.UserCS
+	}
+	regs.Ss = arch.UserDS
 	regs.Ds, regs.Es, regs.Fs, regs.Gs = 0, 0, 0, 0
 	regs.OrigRax = ^uint64(0)
 	if err := setRegs(tid, &regs); err != nil {
@@ -186,7 +191,7 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 			return platform.Trap{}, false, err
 		}
 		st.Regs.Rax = st.Regs.OrigRax
-		return platform.Trap{Kind: platform.TrapSyscall}, true, nil
+		return platform.Trap{Kind: platform.TrapSyscall, Compat: compatEntry(&st.Regs)}, true, nil
 	}
 	if s.event != 0 {
 		return platform.Trap{}, false, nil
@@ -237,6 +242,23 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 		}
 	}
 	return platform.Trap{}, false, nil
+}
+
+// compatEntry tells, at a syscall stop, whether the thread came in through
+// a 32-bit entry. On a host with IA-32 emulation, int $0x80 (and, on
+// Intel, sysenter) from 64-bit code and any syscall from compat-mode code
+// stop here too, with an ia32 syscall in the registers. Compat mode shows
+// in CS. The 64-bit syscall instruction is told apart without another
+// host call (PTRACE_GET_SYSCALL_INFO would be one more ptrace round trip on
+// every syscall): it stores the return address in RCX and the flags in
+// R11, and the host's entry saves exactly those as the thread's RIP and
+// RFLAGS, so they are equal at the stop; after int $0x80 RCX and R11 still
+// hold what the program had in them. A program can make an int $0x80 look
+// like a syscall by loading RCX and R11 first, and is then served as if it
+// had executed syscall with those registers, which it could have done
+// anyway.
+func compatEntry(r *arch.Registers) bool {
+	return r.Cs != arch.UserCS || r.Rcx != r.Rip || r.R11 != r.Eflags
 }
 
 // save reads the thread's registers and FP state into st.

@@ -111,6 +111,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/platform"
 )
 
@@ -258,6 +259,18 @@ const MaxUserAddress = stubBase
 
 // MaxUserAddress returns the constant MaxUserAddress.
 func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
+
+var _ platform.SpecialMapper = (*Platform)(nil)
+
+// SpecialMappings are the stub's code page (which the application can run
+// and read, as the stub runs in its address space) and its request page
+// (read-only, and empty but while a mapping batch runs).
+func (p *Platform) SpecialMappings() []platform.SpecialMapping {
+	return []platform.SpecialMapping{
+		{Start: stubBase, End: stubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
+		{Start: reqPage, End: reqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
+	}
+}
 
 // NewAddressSpace hands out the spare stub (waiting for the one being
 // started, if any) or starts a new stub process. From the second call on,

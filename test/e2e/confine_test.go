@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -261,4 +262,57 @@ func TestStubSite(t *testing.T) {
 	if r.Stdout != want || r.Code != 99 {
 		t.Errorf("exit %d, stdout %q; want 99 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 	}
+}
+
+// TestStubPagesShown: the ptrace stub's pages, which the program can read,
+// are listed in /proc/self/maps as special mappings, and the request page
+// holds nothing between uk's mapping batches (confine.c).
+func TestStubPagesShown(t *testing.T) {
+	prog := cProgram(t, "confine")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, prog, []string{"maps"})
+		want := ""
+		if platform == "ptrace" {
+			want = "7fffffff0000-7fffffff1000 r-x [uk-stub]\n" +
+				"7fffffff1000-7fffffff2000 r-- [uk-stub-requests]\n" +
+				"request page: 0 bytes not zero\n"
+		}
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+}
+
+// TestIA32Syscalls: int $0x80, sysenter and a syscall in compat mode fail
+// as on a kernel without IA32 emulation, and never run the 64-bit call
+// their number names (confine.c).
+func TestIA32Syscalls(t *testing.T) {
+	prog := cProgram(t, "confine")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, prog, []string{"ia32"})
+		// sysenter is an invalid opcode in 64-bit mode on AMD (SIGILL);
+		// on Intel, without IA32 emulation, a #GP (SIGSEGV).
+		want := regexp.MustCompile(`^int \$0x80: SIGSEGV code 0x80 addr 0, rip at the instruction
+sysenter: (SIGILL|SIGSEGV)
+done
+$`)
+		if r.Code != 0 || !want.MatchString(r.Stdout) {
+			t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+		r = runUK(t, platform, prog, []string{"compat"})
+		want = regexp.MustCompile(`^compat-mode syscall: (returned -38 \(ENOSYS\)|SIGSEGV code 0x80)
+done
+$`)
+		if platform == "kvm" && r.Code == 128+9 && strings.Contains(r.Stderr, "in supervisor mode") {
+			// Known gap: the KVM platform does not tell a compat-mode
+			// syscall from a 64-bit one (CSTAR is LSTAR), and under
+			// kvm_pvm it arrives as a supervisor fault, on which uk
+			// kills the process. Contained: no call ran.
+			t.Logf("kvm: a compat-mode syscall kills the process: %s", strings.TrimSpace(r.Stderr))
+			return
+		}
+		if r.Code != 0 || !want.MatchString(r.Stdout) {
+			t.Errorf("compat: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
 }
