@@ -332,6 +332,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	ps := startPlatform(c.platform, mf, c.debug)
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
 		Network: c.net, MaxTasks: c.pids}
+	panicHook(cfg.Table)
 	if c.strace {
 		cfg.Strace = os.Stderr
 	}

@@ -39,6 +39,8 @@ func (t *Task) run() {
 		t.mu.Unlock()
 		ctx.Release()
 	}()
+	// A panic below is uk's bug: end uk, first of all (task_panic.go).
+	defer t.recoverTask()
 	for !t.isExiting() {
 		// inApp tells wake whether the platform must interrupt the
 		// thread. A signal queued after this store sees it; one queued

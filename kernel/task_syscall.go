@@ -85,7 +85,9 @@ func (t *Task) doSyscall() {
 	var ret uint64
 	var err error
 	if sc != nil {
+		t.inSyscall = nr + 1
 		ret, err = sc.Fn(t, args)
+		t.inSyscall = 0
 	} else {
 		t.k.reportMissing(nr, arch.SyscallName(nr))
 		err = unix.ENOSYS

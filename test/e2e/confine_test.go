@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"uk/internal/testenv"
 )
 
@@ -315,4 +317,62 @@ $`)
 			t.Errorf("compat: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
+}
+
+// TestKernelBug: a Go panic in a syscall handler (UK_TEST_PANIC makes
+// getppid panic) ends uk with one line naming the syscall (the stack trace
+// only with --debug) and exit status 70, and leaves no stub process: this
+// test is the subreaper of whatever uk leaves behind.
+func TestKernelBug(t *testing.T) {
+	prog := cProgram(t, "confine")
+	needUK(t)
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatalf("PR_SET_CHILD_SUBREAPER: %v", err)
+	}
+	env := append(ukTestEnv(), "UK_TEST_PANIC=getppid")
+	line := regexp.MustCompile(`^uk: kernel bug: panic in syscall getppid \(110\) of process \d+ \(confine\): UK_TEST_PANIC: a stand-in bug in getppid\n$`)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runProcess(t, ukBin, ukRunArgv(platform, prog, runSpec{Args: []string{"ppid"}}), env, "")
+		if r.Code != 70 || r.Signaled || r.Stdout != "before\n" || !line.MatchString(r.Stderr) {
+			t.Errorf("exit %d (signaled %v), stdout %q, stderr:\n%s\nwant 70, \"before\\n\" and one line matching %s",
+				r.Code, r.Signaled, r.Stdout, r.Stderr, line)
+		}
+		noStubChildren(t)
+		r = runProcess(t, ukBin, ukRunArgv(platform, prog, runSpec{Args: []string{"ppid"}, Flags: []string{"--debug"}}), env, "")
+		if r.Code != 70 || !strings.Contains(r.Stderr, "uk: kernel bug: panic in syscall getppid") ||
+			!strings.Contains(r.Stderr, "goroutine ") || !strings.Contains(r.Stderr, "panicHook") {
+			t.Errorf("--debug: exit %d, stderr:\n%s\nwant 70 and the stack trace", r.Code, clip(r.Stderr))
+		}
+		noStubChildren(t)
+	})
+}
+
+// noStubChildren fails the test if a stub process uk left behind lives on
+// (orphaned, it is this process's child: see TestKernelBug); it reaps the
+// dead ones.
+func noStubChildren(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var alive []int
+		for _, c := range children(os.Getpid()) {
+			p, err := readPosture(c)
+			if err != nil || p.status["Name"] != "uk-stub" {
+				continue
+			}
+			if strings.HasPrefix(p.status["State"], "Z") {
+				unix.Wait4(c, nil, unix.WNOHANG, nil)
+				continue
+			}
+			alive = append(alive, c)
+		}
+		if len(alive) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("stub processes %v outlived uk", alive)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -77,10 +78,10 @@ func (p *hostPTY) raw(t *testing.T) bool {
 
 // start runs uk with argv on the terminal and returns once the program
 // printed "set".
-func (p *hostPTY) start(t *testing.T, argv ...string) *exec.Cmd {
+func (p *hostPTY) start(t *testing.T, env []string, argv ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(ukBin, argv...)
-	cmd.Env = ukTestEnv()
+	cmd.Env = append(ukTestEnv(), env...)
 	cmd.Stdin, cmd.Stdout = p.slave, p.slave
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -140,7 +141,7 @@ func TestHostTerminalRun(t *testing.T) {
 			t.Run(end, func(t *testing.T) {
 				p := newHostPTY(t)
 				before := p.state(t)
-				cmd := p.start(t, "run", "--platform="+platform, "--", prog, "set")
+				cmd := p.start(t, nil, "run", "--platform="+platform, "--", prog, "set")
 				if got := p.state(t); got != before {
 					t.Errorf("host terminal while the program runs:\n  got  %s\n  want %s", got, before)
 				}
@@ -182,7 +183,7 @@ func TestHostTerminalBoot(t *testing.T) {
 			t.Run(unix.SignalName(sig), func(t *testing.T) {
 				p := newHostPTY(t)
 				before := p.state(t)
-				cmd := p.start(t, "boot", "--platform="+platform, image)
+				cmd := p.start(t, nil, "boot", "--platform="+platform, image)
 				if !p.raw(t) {
 					t.Errorf("uk boot left the host terminal cooked: %s", p.state(t))
 				}
@@ -194,5 +195,18 @@ func TestHostTerminalBoot(t *testing.T) {
 				p.waitRestored(t, before)
 			})
 		}
+		// A kernel bug: uk panics in init's getppid and exits 70 without
+		// running its deferred restore; the guard puts the terminal back.
+		t.Run("panic", func(t *testing.T) {
+			p := newHostPTY(t)
+			before := p.state(t)
+			cmd := p.start(t, []string{"UK_TEST_PANIC=getppid"}, "boot", "--platform="+platform, image)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 70 {
+				t.Errorf("uk boot with a panicking getppid: %v, want exit status 70", err)
+			}
+			p.waitRestored(t, before)
+		})
 	})
 }

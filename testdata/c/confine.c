@@ -14,6 +14,11 @@
  *                    the 64-bit table (getpid).
  *   confine compat   far-jump into compat mode and make a syscall there
  *                    with a number that is exit in the 64-bit table.
+ *   confine ppid     print "before", call getppid, print "after": the test
+ *                    makes uk's getppid panic, a stand-in for a bug of uk;
+ *                    uk must end with one line naming getppid, status 70,
+ *                    and no stub process left (nothing of this program's
+ *                    doing: "after" never comes).
  *
  * What a safe kernel does: the stub site is ordinary code to the program,
  * and a syscall made there is trapped like any other: getpid returns the
@@ -223,6 +228,11 @@ int main(int argc, char **argv) {
 		printf("done\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: confine wait|stubsite|maps|ia32|compat\n");
+	if (strcmp(mode, "ppid") == 0) {
+		printf("before\n");
+		printf("after %d\n", (int)getppid());
+		return 0;
+	}
+	fprintf(stderr, "usage: confine wait|stubsite|maps|ia32|compat|ppid\n");
 	return 2;
 }

@@ -5,9 +5,9 @@
  *             (TIOCSWINSZ), read both back (they must read back as set:
  *             the program's terminal has them), print "set", then wait
  *             for a byte on stdin (or to be killed with uk).
- *   as PID 1 (the /init of `uk boot`): the same, then wait for SIGTERM,
- *             SIGINT or SIGHUP (which end it with status 0) or for uk to
- *             be killed.
+ *   as PID 1 (the /init of `uk boot`): the same, then call getppid (where
+ *             a test makes uk panic) and wait for SIGTERM, SIGINT or
+ *             SIGHUP (which end it with status 0) or for uk to be killed.
  *
  * What a safe kernel does: the program's terminal state is the sandbox's
  * own; the host's terminal keeps its settings and window size while the
@@ -62,9 +62,11 @@ int main(int argc, char **argv) {
 	}
 	printf("set\r\n");
 	fflush(stdout);
-	if (init)
+	if (init) {
+		getppid(); /* the test's stand-in kernel bug panics here */
 		for (;;)
 			pause();
+	}
 	char c;
 	read(0, &c, 1);
 	return 0;
