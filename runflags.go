@@ -30,9 +30,9 @@ type runFlags struct {
 
 	// What the flags ask, once parsed.
 	reportFile *os.File // --report, created at parse: uk cannot open host paths once confined
-	mounts sandboxMounts
-	creds  *vfs.Credentials // nil: root
-	start  time.Time        // when uk started: --timeout counts from here
+	mounts     sandboxMounts
+	creds      *vfs.Credentials // nil: root
+	start      time.Time        // when uk started: --timeout counts from here
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
