@@ -293,37 +293,7 @@ func TestBootUinit(t *testing.T) {
 // process group) after bootTimeout.
 func runBoot(t *testing.T, argv []string) procResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ukBin, argv...)
-	cmd.Env = append(os.Environ(), hostOnlyEnv)
-	cmd.Stdin = strings.NewReader("")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		return cmd.Process.Kill()
-	}
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	r := procResult{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
-	r.TimedOut = ctx.Err() == context.DeadlineExceeded
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		ws := ee.Sys().(syscall.WaitStatus)
-		if ws.Signaled() {
-			r.Signaled, r.Code = true, 128+int(ws.Signal())
-		} else {
-			r.Code = ws.ExitStatus()
-		}
-	default:
-		t.Fatalf("running uk %q: %v", argv, err)
-	}
-	return r
+	return runProcessFor(t, bootTimeout, ukBin, argv, ukTestEnv(), "")
 }
 
 // freshPrompt matches a line holding only gosh's prompt: the line editor

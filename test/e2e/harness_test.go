@@ -388,7 +388,14 @@ func ukSmoke(tb testing.TB, platform string) error {
 // killed, with its process group, and reported as TimedOut.
 func runProcess(tb testing.TB, path string, args, env []string, stdin string) procResult {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), *runTimeout)
+	return runProcessFor(tb, *runTimeout, path, args, env, stdin)
+}
+
+// runProcessFor is runProcess with its own time limit (a whole boot takes
+// longer than one program).
+func runProcessFor(tb testing.TB, limit time.Duration, path string, args, env []string, stdin string) procResult {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = env
