@@ -602,44 +602,17 @@ func TestPacketMode(t *testing.T) {
 // budgetCtx is a task whose sandbox has a memory budget of limit bytes.
 type budgetCtx struct {
 	*vfstest.Ctx
-	b *testBudget
+	b *vfstest.Budget
 }
 
 func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
-
-type testBudget struct {
-	mu             sync.Mutex
-	limit, charged int64
-}
-
-func (b *testBudget) Charge(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.charged+n > b.limit {
-		return false
-	}
-	b.charged += n
-	return true
-}
-
-func (b *testBudget) Uncharge(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.charged -= n
-}
-
-func (b *testBudget) used() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.charged
-}
 
 // TestPipeChargesBudget: a pipe's pages count against the sandbox's
 // memory budget while they hold data; a write that finds the budget spent
 // is short, or ENOMEM when nothing fit, as Linux's pipe_write when
 // alloc_page fails; a huge ring is charged; closing gives everything back.
 func TestPipeChargesBudget(t *testing.T) {
-	b := &testBudget{limit: 3 * PageSize}
+	b := &vfstest.Budget{Limit: 3 * PageSize}
 	ctx := budgetCtx{vfstest.Root(), b}
 	r, w, err := New(ctx, unix.O_NONBLOCK)
 	if err != nil {
@@ -651,31 +624,31 @@ func TestPipeChargesBudget(t *testing.T) {
 	if n, err := w.Write(ctx, []byte("x")); n != 0 || err != unix.ENOMEM {
 		t.Fatalf("write with the budget spent = %d, %v; want ENOMEM", n, err)
 	}
-	if b.used() != 3*PageSize {
-		t.Errorf("charged %d, want 3 pages", b.used())
+	if b.Used() != 3*PageSize {
+		t.Errorf("charged %d, want 3 pages", b.Used())
 	}
 	buf := make([]byte, PageSize)
 	if n, _ := r.Read(ctx, buf); n != PageSize {
 		t.Fatalf("read %d", n)
 	}
-	if b.used() != 2*PageSize {
-		t.Errorf("charged %d after reading a page, want 2 pages", b.used())
+	if b.Used() != 2*PageSize {
+		t.Errorf("charged %d after reading a page, want 2 pages", b.Used())
 	}
 	// A ring of 2^19 slots (privileged F_SETPIPE_SZ) is charged: the
 	// budget cannot cover it.
 	if _, err := Of(w).SetSize(ctx, 1<<31); err != unix.ENOMEM {
 		t.Errorf("F_SETPIPE_SZ 2 GiB with a small budget = %v, want ENOMEM", err)
 	}
-	b.limit = 1 << 30
+	b.Limit = 1 << 30
 	if _, err := Of(w).SetSize(ctx, 1<<30); err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(2*PageSize) + ringCharge(1<<18); b.used() != want {
-		t.Errorf("charged %d with a 1 GiB ring, want %d", b.used(), want)
+	if want := int64(2*PageSize) + ringCharge(1<<18); b.Used() != want {
+		t.Errorf("charged %d with a 1 GiB ring, want %d", b.Used(), want)
 	}
 	r.DecRef()
 	w.DecRef()
-	if b.used() != 0 {
-		t.Errorf("charged %d after both ends closed, want 0", b.used())
+	if b.Used() != 0 {
+		t.Errorf("charged %d after both ends closed, want 0", b.Used())
 	}
 }

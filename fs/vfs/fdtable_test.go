@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
 )
 
 type countFile struct {
@@ -292,33 +293,12 @@ func TestFDTableMillion(t *testing.T) {
 	tab.CloseAll()
 }
 
-type fdBudget struct {
-	mu             sync.Mutex
-	limit, charged int64
-}
-
-func (b *fdBudget) Charge(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.charged+n > b.limit {
-		return false
-	}
-	b.charged += n
-	return true
-}
-
-func (b *fdBudget) Uncharge(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.charged -= n
-}
-
 // TestFDTableBudget: a table with a budget charges its arrays and each
 // description once; a dup2 to a high number that the budget cannot cover
 // is ENOMEM and changes nothing; Fork charges the copy; everything comes
 // back when the tables and descriptions go.
 func TestFDTableBudget(t *testing.T) {
-	b := &fdBudget{limit: 1 << 20}
+	b := &vfstest.Budget{Limit: 1 << 20}
 	tab := vfs.NewFDTable()
 	if err := tab.SetBudget(b); err != nil {
 		t.Fatal(err)
@@ -328,25 +308,25 @@ func TestFDTableBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd.DecRef()
-	base := b.charged
+	base := b.Charged
 	if base < vfs.DescriptionCost+64*8 {
 		t.Errorf("charged %d for one description in a 64-entry table", base)
 	}
-	if _, err := tab.Dup(0, vfs.MaxFDLimit); err != nil || b.charged != base {
-		t.Errorf("dup: %v, charged %d, want %d (a description is charged once)", err, b.charged, base)
+	if _, err := tab.Dup(0, vfs.MaxFDLimit); err != nil || b.Charged != base {
+		t.Errorf("dup: %v, charged %d, want %d (a description is charged once)", err, b.Charged, base)
 	}
 	// 1M entries need 8 MiB: more than the budget.
 	if _, err := tab.Dup2(0, vfs.MaxFDLimit-1, vfs.MaxFDLimit); err != unix.ENOMEM {
 		t.Errorf("dup2 to the top with a small budget = %v, want ENOMEM", err)
 	}
-	if tab.Count() != 2 || b.charged != base {
-		t.Errorf("after the refused dup2: %d open, charged %d; want 2 and %d", tab.Count(), b.charged, base)
+	if tab.Count() != 2 || b.Charged != base {
+		t.Errorf("after the refused dup2: %d open, charged %d; want 2 and %d", tab.Count(), b.Charged, base)
 	}
-	b.limit = 1 << 30
+	b.Limit = 1 << 30
 	if _, err := tab.Dup2(0, vfs.MaxFDLimit-1, vfs.MaxFDLimit); err != nil {
 		t.Fatal(err)
 	}
-	big := b.charged
+	big := b.Charged
 	if big < 8<<20 {
 		t.Errorf("charged %d for a table of 1M entries", big)
 	}
@@ -354,12 +334,12 @@ func TestFDTableBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.charged != 2*big-vfs.DescriptionCost {
-		t.Errorf("after fork charged %d, want %d", b.charged, 2*big-vfs.DescriptionCost)
+	if b.Charged != 2*big-vfs.DescriptionCost {
+		t.Errorf("after fork charged %d, want %d", b.Charged, 2*big-vfs.DescriptionCost)
 	}
 	child.CloseAll()
 	tab.CloseAll()
-	if b.charged != 0 || *rel != 1 {
-		t.Errorf("after both tables closed: charged %d, released %d; want 0 and 1", b.charged, *rel)
+	if b.Charged != 0 || *rel != 1 {
+		t.Errorf("after both tables closed: charged %d, released %d; want 0 and 1", b.Charged, *rel)
 	}
 }

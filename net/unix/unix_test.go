@@ -373,38 +373,17 @@ func TestReadiness(t *testing.T) {
 // budgetCtx is a ctx whose sandbox has a memory budget of limit bytes.
 type budgetCtx struct {
 	*ctx
-	b *testBudget
+	b *vfstest.Budget
 }
 
 func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
-
-type testBudget struct {
-	mu             sync.Mutex
-	limit, charged int64
-}
-
-func (b *testBudget) Charge(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.charged+n > b.limit {
-		return false
-	}
-	b.charged += n
-	return true
-}
-
-func (b *testBudget) Uncharge(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.charged -= n
-}
 
 // TestStreamChargesBudget: queued stream data is charged to the sandbox's
 // memory budget until read (a send past it is ENOBUFS), and a receive does
 // not gather a second, uncharged copy of what is queued: with the budget
 // spent it returns what the budget covers.
 func TestStreamChargesBudget(t *testing.T) {
-	b := &testBudget{limit: 1 << 20}
+	b := &vfstest.Budget{Limit: 1 << 20}
 	c := budgetCtx{newCtx(1), b}
 	a, z, err := NewNamespace().Pair(c, linux.SOCK_STREAM, 0, 0)
 	if err != nil {
@@ -424,8 +403,8 @@ func TestStreamChargesBudget(t *testing.T) {
 			break
 		}
 	}
-	if sent < 512<<10 || b.charged > b.limit {
-		t.Fatalf("sent %d, charged %d of %d", sent, b.charged, b.limit)
+	if sent < 512<<10 || b.Charged > b.Limit {
+		t.Fatalf("sent %d, charged %d of %d", sent, b.Charged, b.Limit)
 	}
 	res, err := sz.RecvMsg(c, &socket.RecvRequest{Len: 1 << 30, NonBlock: true})
 	if err != nil {
@@ -436,7 +415,7 @@ func TestStreamChargesBudget(t *testing.T) {
 	}
 	a.DecRef()
 	z.DecRef()
-	if b.charged != 0 {
-		t.Errorf("charged %d after both ends closed", b.charged)
+	if b.Charged != 0 {
+		t.Errorf("charged %d after both ends closed", b.Charged)
 	}
 }
