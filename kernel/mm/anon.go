@@ -31,9 +31,6 @@ func NewAnonObject(mf *memfile.File, npages uint64) *AnonObject {
 	return &AnonObject{mf: mf, npage: npages, pages: make(map[uint64]int64, min(npages, 1024))}
 }
 
-// Pages is the object's size in pages.
-func (o *AnonObject) Pages() uint64 { return o.npage }
-
 // Resident is how many of its pages exist.
 func (o *AnonObject) Resident() int {
 	o.mu.Lock()
