@@ -453,29 +453,39 @@ func (v *VFS) mknod(ctx Context, at At, path string, mode uint32, rdev uint64, t
 	v.ns.Lock()
 	defer v.ns.Unlock()
 	w := v.newWalker(ctx, at)
-	dir, name, trailing, err := w.walkParent(at.Dir, path)
+	dir, name, err := w.createParent(at.Dir, path, mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
-	}
-	if name == "" || name == "." || name == ".." {
-		return unix.EEXIST
-	}
-	if _, err := w.step(dir, name); err == nil {
-		return unix.EEXIST
-	} else if err != unix.ENOENT {
-		return err
-	}
-	if trailing && mode&unix.S_IFMT != unix.S_IFDIR {
-		return unix.ENOENT
-	}
-	if dir.Dentry.IsDeleted() {
-		return unix.ENOENT
 	}
 	if err := w.mayCreate(dir); err != nil {
 		return err
 	}
 	_, err = v.createLocked(ctx, dir, name, CreateOptions{Mode: mode, Rdev: rdev, Target: target})
 	return err
+}
+
+// createParent walks to the directory where path names a new entry, for
+// the calls that create one (mknod, mkdir, symlink, link). It fails as
+// Linux's filename_create does: EEXIST when the name exists or is "." or
+// "..", ENOENT when the path ends in a slash but no directory is being made
+// or when the directory has been removed (no new names there).
+func (w *walker) createParent(start Path, path string, isDir bool) (Path, string, error) {
+	dir, name, trailing, err := w.walkParent(start, path)
+	if err != nil {
+		return Path{}, "", err
+	}
+	if name == "" || name == "." || name == ".." {
+		return Path{}, "", unix.EEXIST
+	}
+	if _, err := w.step(dir, name); err == nil {
+		return Path{}, "", unix.EEXIST
+	} else if err != unix.ENOENT {
+		return Path{}, "", err
+	}
+	if (trailing && !isDir) || dir.Dentry.IsDeleted() {
+		return Path{}, "", unix.ENOENT
+	}
+	return dir, name, nil
 }
 
 // LinkAt is linkat(2): flags AT_SYMLINK_FOLLOW, AT_EMPTY_PATH.
@@ -497,23 +507,9 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	v.ns.Lock()
 	defer v.ns.Unlock()
 	w2 := v.newWalker(ctx, newAt)
-	dir, name, trailing, err := w2.walkParent(newAt.Dir, newPath)
+	dir, name, err := w2.createParent(newAt.Dir, newPath, false)
 	if err != nil {
 		return err
-	}
-	if name == "" || name == "." || name == ".." {
-		return unix.EEXIST
-	}
-	if _, err := w2.step(dir, name); err == nil {
-		return unix.EEXIST
-	} else if err != unix.ENOENT {
-		return err
-	}
-	if trailing {
-		return unix.ENOENT
-	}
-	if dir.Dentry.IsDeleted() {
-		return unix.ENOENT // no new names in a removed directory
 	}
 	if dir.Mount != old.Mount {
 		return unix.EXDEV

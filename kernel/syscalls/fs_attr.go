@@ -233,11 +233,7 @@ func sysFutimesat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysTruncate(t *kernel.Task, a [6]uint64) (uint64, error) {
-	p, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(kernel.AtFDCWD, p)
+	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -282,11 +278,7 @@ func accessAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32, flags i
 	if mode&^7 != 0 || flags&^(unix.AT_EACCESS|unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(dirfd, p)
+	v, at, p, err := pathAt(t, dirfd, pathAddr)
 	if err != nil {
 		return 0, err
 	}

@@ -92,11 +92,7 @@ func sysMkdirat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func mkdirAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32) (uint64, error) {
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(dirfd, p)
+	v, at, p, err := pathAt(t, dirfd, pathAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -112,11 +108,7 @@ func sysMknodat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func mknodAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(dirfd, p)
+	v, at, p, err := pathAt(t, dirfd, pathAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -132,11 +124,7 @@ func sysRmdir(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysChdir(t *kernel.Task, a [6]uint64) (uint64, error) {
-	p, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(kernel.AtFDCWD, p)
+	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -173,11 +161,7 @@ func sysFchdir(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysChroot(t *kernel.Task, a [6]uint64) (uint64, error) {
-	p, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(kernel.AtFDCWD, p)
+	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}

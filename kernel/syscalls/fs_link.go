@@ -18,11 +18,7 @@ func unlinkAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (uint64, 
 	if flags&^unix.AT_REMOVEDIR != 0 {
 		return 0, unix.EINVAL
 	}
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(dirfd, p)
+	v, at, p, err := pathAt(t, dirfd, pathAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -76,11 +72,7 @@ func symlinkAt(t *kernel.Task, targetAddr uint64, dirfd int32, pathAddr uint64) 
 	if err != nil {
 		return 0, err
 	}
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(dirfd, p)
+	v, at, p, err := pathAt(t, dirfd, pathAddr)
 	if err != nil {
 		return 0, err
 	}

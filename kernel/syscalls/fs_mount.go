@@ -52,11 +52,7 @@ func sysUmount2(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !t.Credentials().Privileged {
 		return 0, unix.EPERM
 	}
-	target, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(kernel.AtFDCWD, target)
+	v, at, target, err := pathAt(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}

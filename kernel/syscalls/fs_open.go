@@ -33,6 +33,17 @@ func copyPath(t *kernel.Task, addr uint64) (string, error) {
 	return t.CopyInString(addr, vfs.PathMax)
 }
 
+// pathAt reads the path at addr and resolves where it starts (dirfd or the
+// working directory): the preamble of every *at syscall.
+func pathAt(t *kernel.Task, dirfd int32, addr uint64) (*vfs.VFS, vfs.At, string, error) {
+	p, err := copyPath(t, addr)
+	if err != nil {
+		return nil, vfs.At{}, "", err
+	}
+	v, at, err := t.At(dirfd, p)
+	return v, at, p, err
+}
+
 func sysOpen(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return openAt(t, kernel.AtFDCWD, a[0], uint32(a[1]), uint32(a[2]), 0)
 }

@@ -152,11 +152,7 @@ func marshalStatfs(s *vfs.Statfs, dev uint64) []byte {
 }
 
 func sysStatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
-	p, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	v, at, err := t.At(kernel.AtFDCWD, p)
+	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}
