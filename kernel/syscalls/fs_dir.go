@@ -123,16 +123,19 @@ func sysRmdir(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return unlinkAt(t, kernel.AtFDCWD, a[0], unix.AT_REMOVEDIR)
 }
 
+// resolveDir resolves the path at addr to a directory the task may search
+// (chdir, chroot).
+func resolveDir(t *kernel.Task, addr uint64) (vfs.Path, error) {
+	v, q, err := resolvePath(t, kernel.AtFDCWD, addr)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	return q, v.CheckDir(t, q)
+}
+
 func sysChdir(t *kernel.Task, a [6]uint64) (uint64, error) {
-	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
+	q, err := resolveDir(t, a[0])
 	if err != nil {
-		return 0, err
-	}
-	q, err := v.Resolve(t, at, p, 0)
-	if err != nil {
-		return 0, err
-	}
-	if err := v.CheckDir(t, q); err != nil {
 		return 0, err
 	}
 	t.FS.SetCwd(q)
@@ -161,15 +164,8 @@ func sysFchdir(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysChroot(t *kernel.Task, a [6]uint64) (uint64, error) {
-	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
+	q, err := resolveDir(t, a[0])
 	if err != nil {
-		return 0, err
-	}
-	q, err := v.Resolve(t, at, p, 0)
-	if err != nil {
-		return 0, err
-	}
-	if err := v.CheckDir(t, q); err != nil {
 		return 0, err
 	}
 	if !t.Credentials().Privileged {

@@ -44,6 +44,17 @@ func pathAt(t *kernel.Task, dirfd int32, addr uint64) (*vfs.VFS, vfs.At, string,
 	return v, at, p, err
 }
 
+// resolvePath reads the path at addr and resolves it to the file it names,
+// following a trailing symlink (chdir, chroot, statfs).
+func resolvePath(t *kernel.Task, dirfd int32, addr uint64) (*vfs.VFS, vfs.Path, error) {
+	v, at, p, err := pathAt(t, dirfd, addr)
+	if err != nil {
+		return nil, vfs.Path{}, err
+	}
+	q, err := v.Resolve(t, at, p, 0)
+	return v, q, err
+}
+
 func sysOpen(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return openAt(t, kernel.AtFDCWD, a[0], uint32(a[1]), uint32(a[2]), 0)
 }

@@ -152,11 +152,7 @@ func marshalStatfs(s *vfs.Statfs, dev uint64) []byte {
 }
 
 func sysStatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
-	v, at, p, err := pathAt(t, kernel.AtFDCWD, a[0])
-	if err != nil {
-		return 0, err
-	}
-	q, err := v.Resolve(t, at, p, 0)
+	v, q, err := resolvePath(t, kernel.AtFDCWD, a[0])
 	if err != nil {
 		return 0, err
 	}
