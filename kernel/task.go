@@ -81,8 +81,8 @@ type Task struct {
 	sigMask       arch.SigSet      // blocked signals; protected by mu
 	savedMask     *arch.SigSet     // mask to restore after rt_sigsuspend's handler; protected by mu
 	pending       sigQueue         // thread-directed signals; protected by tg.mu
-	clearChildTID uint64           // set_tid_address; protected by mu
-	robustList    uint64           // set_robust_list head; protected by mu
+	clearChildTID atomic.Uint64    // set_tid_address
+	robustList    atomic.Uint64    // set_robust_list head
 	exiting       bool             // task leaves its loop after the current trap; protected by mu
 	altStack      arch.StackT      // protected by mu
 	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
@@ -92,8 +92,8 @@ type Task struct {
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}
-	pdeathSig  int  // protected by mu
-	noNewPrivs bool // protected by mu
+	pdeathSig  atomic.Int32
+	noNewPrivs atomic.Bool
 	comm       string
 }
 
@@ -233,18 +233,10 @@ func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
 }
 
 // SetClearChildTID records set_tid_address's pointer.
-func (t *Task) SetClearChildTID(addr uint64) {
-	t.mu.Lock()
-	t.clearChildTID = addr
-	t.mu.Unlock()
-}
+func (t *Task) SetClearChildTID(addr uint64) { t.clearChildTID.Store(addr) }
 
 // SetRobustList records set_robust_list's head.
-func (t *Task) SetRobustList(addr uint64) {
-	t.mu.Lock()
-	t.robustList = addr
-	t.mu.Unlock()
-}
+func (t *Task) SetRobustList(addr uint64) { t.robustList.Store(addr) }
 
 // defaultRlimits are Linux's defaults for a process started by a shell.
 func defaultRlimits() [16]Rlimit {
@@ -265,39 +257,19 @@ func defaultRlimits() [16]Rlimit {
 }
 
 // RobustList returns the set_robust_list head.
-func (t *Task) RobustList() uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.robustList
-}
+func (t *Task) RobustList() uint64 { return t.robustList.Load() }
 
 // SetPdeathSignal records PR_SET_PDEATHSIG.
-func (t *Task) SetPdeathSignal(sig int) {
-	t.mu.Lock()
-	t.pdeathSig = sig
-	t.mu.Unlock()
-}
+func (t *Task) SetPdeathSignal(sig int) { t.pdeathSig.Store(int32(sig)) }
 
 // PdeathSignal returns PR_GET_PDEATHSIG.
-func (t *Task) PdeathSignal() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pdeathSig
-}
+func (t *Task) PdeathSignal() int { return int(t.pdeathSig.Load()) }
 
 // SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (it can never be cleared).
-func (t *Task) SetNoNewPrivs() {
-	t.mu.Lock()
-	t.noNewPrivs = true
-	t.mu.Unlock()
-}
+func (t *Task) SetNoNewPrivs() { t.noNewPrivs.Store(true) }
 
 // NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
-func (t *Task) NoNewPrivs() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.noNewPrivs
-}
+func (t *Task) NoNewPrivs() bool { return t.noNewPrivs.Load() }
 
 // Dumpable returns PR_GET_DUMPABLE.
 func (tg *ThreadGroup) Dumpable() int {

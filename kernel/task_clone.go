@@ -160,7 +160,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		putTID(child, a.ChildTID, tid)
 	}
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
-		child.clearChildTID = a.ChildTID
+		child.clearChildTID.Store(a.ChildTID)
 	}
 	child.Start()
 	if vforkDone != nil {

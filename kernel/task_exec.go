@@ -134,7 +134,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.mu.Lock()
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
 	t.comm = comm(execFn)
-	t.robustList = 0
+	t.robustList.Store(0)
 	t.mu.Unlock()
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
 	t.State.FP = arch.NewFPState()

@@ -35,10 +35,7 @@ func (k *Kernel) shareFiles(f *FDTable) {
 // for a thread that ends: walk its robust futex list, and clear and wake
 // the clear_child_tid word (how pthread_join learns a thread is gone).
 func (t *Task) exitThreadDuties() {
-	t.mu.Lock()
-	ctid, robust := t.clearChildTID, t.robustList
-	t.clearChildTID, t.robustList = 0, 0
-	t.mu.Unlock()
+	ctid, robust := t.clearChildTID.Swap(0), t.robustList.Swap(0)
 	if robust != 0 {
 		t.k.futexExitRobustList(t, robust)
 	}
