@@ -218,19 +218,17 @@ func sysSendto(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !accessOK(a[1], min(a[2], maxRW)) {
 		return 0, unix.EFAULT
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	req := &socket.SendRequest{Flags: int(int32(a[3]))}
-	if a[4] != 0 && a[5] != 0 {
-		if req.To, err = copyInAddr(t, a[4], a[5]); err != nil {
-			return 0, err
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		var err error
+		req := &socket.SendRequest{Flags: int(int32(a[3]))}
+		if a[4] != 0 && a[5] != 0 {
+			if req.To, err = copyInAddr(t, a[4], a[5]); err != nil {
+				return 0, err
+			}
 		}
-	}
-	n, err := sendData(t, s, d, req, min(a[2], maxRW), bufferSource(t, a[1]))
-	return uint64(n), err
+		n, err := sendData(t, s, d, req, min(a[2], maxRW), bufferSource(t, a[1]))
+		return uint64(n), err
+	})
 }
 
 // sendMsg is sendmsg on an already resolved socket.
@@ -289,48 +287,42 @@ func sysSendmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if a[2]&msgCmsgCompat != 0 {
 		return 0, unix.EINVAL
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	n, err := sendMsg(t, s, d, a[1], int(int32(a[2])))
-	return uint64(n), err
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		n, err := sendMsg(t, s, d, a[1], int(int32(a[2])))
+		return uint64(n), err
+	})
 }
 
 func sysSendmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if a[3]&msgCmsgCompat != 0 {
 		return 0, unix.EINVAL
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	vlen := min(a[2]&0xffffffff, uioMaxIOV)
-	flags := int(int32(a[3]))
-	var done uint64
-	for ; done < vlen; done++ {
-		h := a[1] + done*mmsghdrSize
-		n, size, err := sendMsgLen(t, s, d, h, flags)
-		if err != nil {
-			if done > 0 {
-				return done, nil
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		vlen := min(a[2]&0xffffffff, uioMaxIOV)
+		flags := int(int32(a[3]))
+		var done uint64
+		for ; done < vlen; done++ {
+			h := a[1] + done*mmsghdrSize
+			n, size, err := sendMsgLen(t, s, d, h, flags)
+			if err != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, err
 			}
-			return 0, err
-		}
-		if err := putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
-			if done > 0 {
-				return done, nil
+			if err := putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, err
 			}
-			return 0, err
+			if n < size {
+				// A stream send that went in part ends the batch.
+				return done + 1, nil
+			}
 		}
-		if n < size {
-			// A stream send that went in part ends the batch.
-			return done + 1, nil
-		}
-	}
-	return done, nil
+		return done, nil
+	})
 }
 
 // userAddrEnd is x86-64 Linux's TASK_SIZE_MAX (4-level paging): a user
@@ -377,33 +369,30 @@ func sysRecvfrom(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !accessOK(a[1], min(a[2], maxRW)) {
 		return 0, unix.EFAULT
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	flags := int(int32(a[3]))
-	if ok, n, err := streamRecvFault(t, s, d, a[1], a[2], flags); ok {
-		return n, err
-	}
-	req := &socket.RecvRequest{Len: int(min(a[2], maxRW)), Flags: flags,
-		NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0, WantAddr: a[4] != 0}
-	res, err := s.RecvMsg(sockCtx{t}, req)
-	if err != nil {
-		return 0, err
-	}
-	res.Control.Release()
-	if len(res.Data) > 0 {
-		if err := t.CopyOut(a[1], res.Data); err != nil {
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		flags := int(int32(a[3]))
+		if ok, n, err := streamRecvFault(t, s, d, a[1], a[2], flags); ok {
+			return n, err
+		}
+		req := &socket.RecvRequest{Len: int(min(a[2], maxRW)), Flags: flags,
+			NonBlock: d.NonBlocking() || flags&unix.MSG_DONTWAIT != 0, WantAddr: a[4] != 0}
+		res, err := s.RecvMsg(sockCtx{t}, req)
+		if err != nil {
 			return 0, err
 		}
-	}
-	if a[4] != 0 {
-		if err := copyOutAddr(t, res.From, a[4], a[5]); err != nil {
-			return 0, err
+		res.Control.Release()
+		if len(res.Data) > 0 {
+			if err := t.CopyOut(a[1], res.Data); err != nil {
+				return 0, err
+			}
 		}
-	}
-	return uint64(res.N), nil
+		if a[4] != 0 {
+			if err := copyOutAddr(t, res.From, a[4], a[5]); err != nil {
+				return 0, err
+			}
+		}
+		return uint64(res.N), nil
+	})
 }
 
 // recvMsg is recvmsg on an already resolved socket.
@@ -546,13 +535,10 @@ func sysRecvmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if a[2]&msgCmsgCompat != 0 {
 		return 0, unix.EINVAL
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	n, err := recvMsg(t, s, d, a[1], int(int32(a[2])))
-	return uint64(n), err
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		n, err := recvMsg(t, s, d, a[1], int(int32(a[2])))
+		return uint64(n), err
+	})
 }
 
 // readRecvmmsgTimeout reads recvmmsg's struct timespec: EFAULT when it
@@ -596,59 +582,57 @@ func sysRecvmmsg(t *kernel.Task, a [6]uint64) (uint64, error) {
 			deadline = time.Now().Add(d)
 		}
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	eh, _ := s.(socket.ErrorHolder)
-	if eh != nil && flags&unix.MSG_ERRQUEUE == 0 {
-		if err := eh.TakeError(); err != nil {
-			return 0, err
-		}
-	}
-	vlen := min(a[2]&0xffffffff, uioMaxIOV)
-	f := flags &^ msgWaitForOne
-	var done uint64
-	var left time.Duration
-	for done < vlen {
-		h := a[1] + done*mmsghdrSize
-		var n int
-		n, err = recvMsg(t, s, d, h, f)
-		if err != nil {
-			break
-		}
-		if err = putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
-			break
-		}
-		done++
-		if flags&msgWaitForOne != 0 {
-			f |= unix.MSG_DONTWAIT
-		}
-		if timed {
-			left = time.Until(deadline)
-			if left <= 0 {
-				left = 0
-				break
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		var err error
+		eh, _ := s.(socket.ErrorHolder)
+		if eh != nil && flags&unix.MSG_ERRQUEUE == 0 {
+			if err := eh.TakeError(); err != nil {
+				return 0, err
 			}
 		}
-	}
-	if err != nil {
-		if done == 0 {
-			return 0, err
+		vlen := min(a[2]&0xffffffff, uioMaxIOV)
+		f := flags &^ msgWaitForOne
+		var done uint64
+		var left time.Duration
+		for done < vlen {
+			h := a[1] + done*mmsghdrSize
+			var n int
+			n, err = recvMsg(t, s, d, h, f)
+			if err != nil {
+				break
+			}
+			if err = putUint32(t, h+mmsgLenOff, uint32(n)); err != nil {
+				break
+			}
+			done++
+			if flags&msgWaitForOne != 0 {
+				f |= unix.MSG_DONTWAIT
+			}
+			if timed {
+				left = time.Until(deadline)
+				if left <= 0 {
+					left = 0
+					break
+				}
+			}
 		}
-		var errno unix.Errno
-		if errors.As(err, &errno) && errno != unix.EAGAIN && errno < 512 && eh != nil {
-			eh.SetError(errno)
+		if err != nil {
+			if done == 0 {
+				return 0, err
+			}
+			var errno unix.Errno
+			if errors.As(err, &errno) && errno != unix.EAGAIN && errno < 512 && eh != nil {
+				eh.SetError(errno)
+			}
 		}
-	}
-	if timed && done > 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
-		binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))
-		if err := t.CopyOut(a[4], b[:]); err != nil {
-			return 0, err
+		if timed && done > 0 {
+			var b [16]byte
+			binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
+			binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))
+			if err := t.CopyOut(a[4], b[:]); err != nil {
+				return 0, err
+			}
 		}
-	}
-	return done, nil
+		return done, nil
+	})
 }

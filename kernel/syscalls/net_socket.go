@@ -165,6 +165,17 @@ func sockFD(t *kernel.Task, n uint64) (socket.Socket, *vfs.FileDescription, erro
 	return s, d, nil
 }
 
+// onSocket runs fn on the socket open as fd, holding the file while fn
+// runs: the preamble of every call on a socket.
+func onSocket(t *kernel.Task, fd uint64, fn func(s socket.Socket, d *vfs.FileDescription) (uint64, error)) (uint64, error) {
+	s, d, err := sockFD(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return fn(s, d)
+}
+
 // sockaddrMax is sizeof(struct sockaddr_storage).
 const sockaddrMax = 128
 
@@ -205,25 +216,19 @@ func copyOutAddr(t *kernel.Task, sa []byte, addr, lenAddr uint64) error {
 }
 
 func sysBind(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	b, err := copyInAddr(t, a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	return 0, s.Bind(sockCtx{t}, b)
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		b, err := copyInAddr(t, a[1], a[2])
+		if err != nil {
+			return 0, err
+		}
+		return 0, s.Bind(sockCtx{t}, b)
+	})
 }
 
 func sysListen(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	return 0, s.Listen(sockCtx{t}, int(int32(a[1])))
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		return 0, s.Listen(sockCtx{t}, int(int32(a[1])))
+	})
 }
 
 func sysAccept(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -235,40 +240,34 @@ func sysAccept4(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^sockFlagMask != 0 {
 		return 0, unix.EINVAL
 	}
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	nd, peer, err := s.Accept(sockCtx{t}, d.NonBlocking(), uint32(flags&unix.SOCK_NONBLOCK))
-	if err != nil {
-		return 0, err
-	}
-	defer nd.DecRef()
-	n, err := t.Files.Install(nd, 0, flags&unix.SOCK_CLOEXEC != 0, t.NoFileLimit())
-	if err != nil {
-		return 0, err
-	}
-	if a[1] != 0 {
-		if err := copyOutAddr(t, peer, a[1], a[2]); err != nil {
-			t.Files.Close(n)
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		nd, peer, err := s.Accept(sockCtx{t}, d.NonBlocking(), uint32(flags&unix.SOCK_NONBLOCK))
+		if err != nil {
 			return 0, err
 		}
-	}
-	return uint64(n), nil
+		defer nd.DecRef()
+		n, err := t.Files.Install(nd, 0, flags&unix.SOCK_CLOEXEC != 0, t.NoFileLimit())
+		if err != nil {
+			return 0, err
+		}
+		if a[1] != 0 {
+			if err := copyOutAddr(t, peer, a[1], a[2]); err != nil {
+				t.Files.Close(n)
+				return 0, err
+			}
+		}
+		return uint64(n), nil
+	})
 }
 
 func sysConnect(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	b, err := copyInAddr(t, a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	return 0, s.Connect(sockCtx{t}, b, d.NonBlocking())
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		b, err := copyInAddr(t, a[1], a[2])
+		if err != nil {
+			return 0, err
+		}
+		return 0, s.Connect(sockCtx{t}, b, d.NonBlocking())
+	})
 }
 
 func sysGetsockname(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -280,72 +279,61 @@ func sysGetpeername(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sockName(t *kernel.Task, a [6]uint64, peer bool) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	var sa []byte
-	if peer {
-		sa, err = s.PeerName(sockCtx{t})
-	} else {
-		sa, err = s.SockName(sockCtx{t})
-	}
-	if err != nil {
-		return 0, err
-	}
-	return 0, copyOutAddr(t, sa, a[1], a[2])
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		var err error
+		var sa []byte
+		if peer {
+			sa, err = s.PeerName(sockCtx{t})
+		} else {
+			sa, err = s.SockName(sockCtx{t})
+		}
+		if err != nil {
+			return 0, err
+		}
+		return 0, copyOutAddr(t, sa, a[1], a[2])
+	})
 }
 
 func sysShutdown(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	return 0, s.Shutdown(sockCtx{t}, int(int32(a[1])))
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		return 0, s.Shutdown(sockCtx{t}, int(int32(a[1])))
+	})
 }
 
 func sysGetsockopt(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	var lb [4]byte
-	if err := t.CopyIn(a[4], lb[:]); err != nil {
-		return 0, err
-	}
-	n := int32(binary.LittleEndian.Uint32(lb[:]))
-	if n < 0 {
-		return 0, unix.EINVAL
-	}
-	v, err := s.GetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), int(n))
-	if err != nil {
-		return 0, err
-	}
-	if int(n) < len(v) {
-		v = v[:n]
-	}
-	if err := t.CopyOut(a[3], v); err != nil {
-		return 0, err
-	}
-	return 0, putUint32(t, a[4], uint32(len(v)))
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		var lb [4]byte
+		if err := t.CopyIn(a[4], lb[:]); err != nil {
+			return 0, err
+		}
+		n := int32(binary.LittleEndian.Uint32(lb[:]))
+		if n < 0 {
+			return 0, unix.EINVAL
+		}
+		v, err := s.GetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), int(n))
+		if err != nil {
+			return 0, err
+		}
+		if int(n) < len(v) {
+			v = v[:n]
+		}
+		if err := t.CopyOut(a[3], v); err != nil {
+			return 0, err
+		}
+		return 0, putUint32(t, a[4], uint32(len(v)))
+	})
 }
 
 func sysSetsockopt(t *kernel.Task, a [6]uint64) (uint64, error) {
-	s, d, err := sockFD(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer d.DecRef()
-	n := int32(a[4])
-	if n < 0 {
-		return 0, unix.EINVAL
-	}
-	v := make([]byte, min(int(n), 4096))
-	if err := t.CopyIn(a[3], v); err != nil {
-		return 0, err
-	}
-	return 0, s.SetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), v)
+	return onSocket(t, a[0], func(s socket.Socket, d *vfs.FileDescription) (uint64, error) {
+		n := int32(a[4])
+		if n < 0 {
+			return 0, unix.EINVAL
+		}
+		v := make([]byte, min(int(n), 4096))
+		if err := t.CopyIn(a[3], v); err != nil {
+			return 0, err
+		}
+		return 0, s.SetSockOpt(sockCtx{t}, int(int32(a[1])), int(int32(a[2])), v)
+	})
 }
