@@ -18,18 +18,38 @@ type Dirent struct {
 // the caller's.
 func AppendDirent64(buf []byte, d Dirent) (out []byte, ok bool) {
 	// d_ino(8) d_off(8) d_reclen(2) d_type(1) name NUL, padded to 8.
-	reclen := (19 + len(d.Name) + 1 + 7) &^ 7
+	buf, rec, ok := appendDirentHeader(buf, d, (19+len(d.Name)+1+7)&^7)
+	if ok {
+		rec[18] = d.Type
+		copy(rec[19:], d.Name)
+	}
+	return buf, ok
+}
+
+// AppendDirentOld appends d as the old struct linux_dirent of getdents(2):
+// d_ino, d_off, d_reclen, the name with its NUL, padding, and d_type in the
+// record's last byte.
+func AppendDirentOld(buf []byte, d Dirent) (out []byte, ok bool) {
+	buf, rec, ok := appendDirentHeader(buf, d, (18+len(d.Name)+2+7)&^7)
+	if ok {
+		copy(rec[18:], d.Name)
+		rec[len(rec)-1] = d.Type
+	}
+	return buf, ok
+}
+
+// appendDirentHeader grows buf by a zeroed record of reclen bytes holding
+// the header both layouts share (d_ino, d_off, d_reclen), if it fits.
+func appendDirentHeader(buf []byte, d Dirent, reclen int) (out, rec []byte, ok bool) {
 	if cap(buf)-len(buf) < reclen {
-		return buf, false
+		return buf, nil, false
 	}
 	n := len(buf)
 	buf = buf[:n+reclen]
-	rec := buf[n:]
+	rec = buf[n:]
 	clear(rec)
 	binary.LittleEndian.PutUint64(rec[0:], d.Ino)
 	binary.LittleEndian.PutUint64(rec[8:], uint64(d.Next))
 	binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-	rec[18] = d.Type
-	copy(rec[19:], d.Name)
-	return buf, true
+	return buf, rec, true
 }

@@ -596,6 +596,11 @@ func TestGetdentsWhileDeleting(t *testing.T) {
 	if _, ok := vfs.AppendDirent64(make([]byte, 0, 23), vfs.Dirent{Name: "abc"}); ok {
 		t.Error("dirent64 overflowed buffer")
 	}
+	// The old linux_dirent: name at 18, d_type in the record's last byte.
+	buf, ok = vfs.AppendDirentOld(make([]byte, 0, 64), vfs.Dirent{Name: "abcdef", Ino: 7, Type: unix.DT_DIR, Next: 9})
+	if !ok || len(buf) != 32 || buf[16] != 32 || string(buf[18:25]) != "abcdef\x00" || buf[31] != unix.DT_DIR {
+		t.Errorf("old dirent %v %v", buf, ok)
+	}
 }
 
 func TestMountUmount(t *testing.T) {

@@ -1,7 +1,6 @@
 package syscalls
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -22,26 +21,7 @@ func sysGetdents64(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysGetdents(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return getdents(t, int32(a[0]), a[1], a[2], appendDirentOld)
-}
-
-// appendDirentOld appends d as the old struct linux_dirent: d_ino, d_off,
-// d_reclen, the name with its NUL, padding, and d_type in the last byte.
-func appendDirentOld(buf []byte, d vfs.Dirent) ([]byte, bool) {
-	reclen := (18 + len(d.Name) + 2 + 7) &^ 7
-	if cap(buf)-len(buf) < reclen {
-		return buf, false
-	}
-	n := len(buf)
-	buf = buf[:n+reclen]
-	rec := buf[n:]
-	clear(rec)
-	binary.LittleEndian.PutUint64(rec[0:], d.Ino)
-	binary.LittleEndian.PutUint64(rec[8:], uint64(d.Next))
-	binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-	copy(rec[18:], d.Name)
-	rec[reclen-1] = d.Type
-	return buf, true
+	return getdents(t, int32(a[0]), a[1], a[2], vfs.AppendDirentOld)
 }
 
 func getdents(t *kernel.Task, fdn int32, addr, count uint64, add func([]byte, vfs.Dirent) ([]byte, bool)) (uint64, error) {
