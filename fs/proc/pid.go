@@ -95,8 +95,10 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 				// walk (and the namespace lock) resolving it takes.
 				return vfs.Path{}, exe, unix.ENOENT
 			}
+			// The walk that follows this link holds the namespace
+			// lock: walk the name without taking it again.
 			root := fsc.Root()
-			p, err := fs.v.Resolve(ctx, vfs.At{Root: root, Dir: root}, exe, 0)
+			p, err := fs.v.ResolveInWalk(ctx, vfs.At{Root: root, Dir: root}, exe, 0)
 			return p, exe, err
 		}),
 		mlink("cwd", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {

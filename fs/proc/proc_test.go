@@ -224,3 +224,53 @@ func TestMountOptsEscape(t *testing.T) {
 		t.Errorf("escape = %q", got)
 	}
 }
+
+// TestExeRacesRename follows /proc/self/exe (a magic link that walks the
+// recorded name) while renames queue for the namespace lock: the walk
+// already holds the lock for reading, and taking it again behind a
+// waiting renamer deadlocked (TestBindEscapes hung in ~2 of 10 runs as
+// busybox re-executed itself through /proc/self/exe beside mv).
+func TestExeRacesRename(t *testing.T) {
+	v, at := setup(t)
+	for _, d := range []string{"/a", "/a/b"} {
+		if err := v.MkdirAt(ctx{}, at, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := v.StatAt(ctx{}, at, "/proc/self/exe", 0); err != nil {
+				t.Errorf("stat /proc/self/exe: %v", err)
+				return
+			}
+		}
+	}()
+	renames := make(chan struct{})
+	go func() {
+		defer close(renames)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			_ = v.RenameAt2(ctx{}, at, "/a/b", at, "/x", 0)
+			_ = v.RenameAt2(ctx{}, at, "/x", at, "/a/b", 0)
+		}
+	}()
+	select {
+	case <-done:
+		<-renames
+	case <-time.After(20 * time.Second):
+		close(stop)
+		t.Fatal("following /proc/self/exe beside renames did not finish in 20s: deadlocked on the namespace lock")
+	}
+}

@@ -96,7 +96,9 @@ type SymlinkInode interface {
 
 // MagicLink is implemented by proc-style links (/proc/self/fd/N,
 // /proc/self/exe) that resolve to a Path rather than to text. Readlink
-// still gives the text readlink(2) shows.
+// still gives the text readlink(2) shows. Resolve runs inside a walk that
+// holds the namespace lock: it must not call VFS methods that take it
+// (a link that walks a path uses VFS.ResolveInWalk).
 type MagicLink interface {
 	SymlinkInode
 	Resolve(ctx Context) (Path, error)

@@ -37,11 +37,22 @@ func (w *walker) resolve(at At, path string, follow, emptyOK bool) (Path, error)
 // Resolve returns the Path that path names (for chdir, chroot, execve,
 // statfs, inotify...). flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
 func (v *VFS) Resolve(ctx Context, at At, path string, flags int) (Path, error) {
+	v.ns.RLock()
+	defer v.ns.RUnlock()
+	return v.ResolveInWalk(ctx, at, path, flags)
+}
+
+// ResolveInWalk is Resolve for a MagicLink's Resolve method, which a walk
+// calls with the namespace lock already held (read, or write for an
+// O_CREAT open): it walks without taking the lock again. Taking it again
+// would deadlock whenever a rename or mount is queued for the write lock
+// meanwhile (Go's RWMutex holds new readers back behind a waiting
+// writer), so a magic link that walks a path (/proc/PID/exe) must use
+// this. Nothing else may.
+func (v *VFS) ResolveInWalk(ctx Context, at At, path string, flags int) (Path, error) {
 	if flags&^(atSymlinkNofollow|atEmptyPath|unix.AT_NO_AUTOMOUNT) != 0 {
 		return Path{}, unix.EINVAL
 	}
-	v.ns.RLock()
-	defer v.ns.RUnlock()
 	return v.newWalker(ctx, at).resolve(at, path, flags&atSymlinkNofollow == 0, flags&atEmptyPath != 0)
 }
 
