@@ -47,6 +47,12 @@ type vcpu struct {
 	// enter code cannot run: the next entry first puts it back into
 	// supervisor mode with KVM_SET_SREGS.
 	user bool
+	// entry describes the current entry (for the error of a fault in
+	// supervisor mode): whether it came from a user-mode stop, the CR3
+	// asked for, the number of zaps.
+	entryUser bool
+	entryCR3  uint64
+	entryZaps int
 }
 
 // Context runs one application thread on one vCPU.
@@ -64,6 +70,7 @@ var _ platform.Context = (*Context)(nil)
 // Guest addresses of the trampoline's entry points.
 const (
 	addrLSTAR   = windowBase + offCode + codeLSTAR
+	addrCSTAR   = windowBase + offCode + codeCSTAR
 	addrEnter   = windowBase + offCode + codeEnter
 	addrIret    = windowBase + offCode + codeIret
 	addrVectors = windowBase + offCode + codeVectors
@@ -156,7 +163,7 @@ func (p *Platform) newVCPU() (v *vcpu, err error) {
 	m := msrs(
 		msrSTAR, uint64(selKernelCS)<<32|uint64(selUser32CS)<<48,
 		msrLSTAR, addrLSTAR,
-		msrCSTAR, addrLSTAR,
+		msrCSTAR, addrCSTAR,
 		msrSFMASK, sfmask,
 		msrPAT, patValue,
 		msrFSBase, 0,
@@ -345,6 +352,7 @@ func (v *vcpu) enter(as *AddressSpace, st *arch.State, c *Context) (trap platfor
 	v.shoot.Store(false)
 	as.mu.Unlock()
 
+	v.entryUser, v.entryZaps = v.user, len(zaps)
 	if v.user {
 		if err := v.toSupervisor(); err != nil {
 			as.mu.Lock()
@@ -392,6 +400,7 @@ func (v *vcpu) enter(as *AddressSpace, st *arch.State, c *Context) (trap platfor
 		}
 		zaps = zaps[mbMaxZaps:]
 	}
+	v.entryCR3 = cr3
 	v.fillMailbox(zaps, cr3, false)
 	v.setEnterRegs(st)
 	if len(zaps) == 0 && cr3 == 0 {
@@ -421,7 +430,11 @@ func (v *vcpu) enter(as *AddressSpace, st *arch.State, c *Context) (trap platfor
 			if c.interrupted.Load() || v.shoot.Load() {
 				completed = true
 				v.user = true
-				v.saveUser(st, rip, v.regs.rsp, v.regs.rflags)
+				cs, err := v.userCS()
+				if err != nil {
+					return trap, false, err
+				}
+				v.saveUser(st, rip, v.regs.rsp, v.regs.rflags, cs)
 				if c.interrupted.Load() {
 					return platform.Trap{Kind: platform.TrapInterrupt}, true, nil
 				}
@@ -474,6 +487,10 @@ func (v *vcpu) setEnterRegs(st *arch.State) {
 	f := v.stack[512-5:]
 	f[0] = r.Rip
 	f[1] = selUserCS
+	if r.Cs == selUser32CS {
+		// The thread runs in compat mode (it far-jumped there).
+		f[1] = selUser32CS
+	}
 	f[2] = r.Eflags&userFlags | rflagsIF | 2
 	f[3] = r.Rsp
 	f[4] = selUserDS
@@ -543,14 +560,27 @@ func (v *vcpu) unexpected(reason uint32, where string) error {
 
 // saveUser stores the application's registers after a trap: the general
 // registers from the vCPU, RIP, RSP and RFLAGS as given.
-func (v *vcpu) saveUser(st *arch.State, rip, rsp, rflags uint64) {
+func (v *vcpu) saveUser(st *arch.State, rip, rsp, rflags, cs uint64) {
 	r := &st.Regs
 	g := &v.regs
 	r.Rax, r.Rbx, r.Rcx, r.Rdx, r.Rsi, r.Rdi, r.Rbp = g.rax, g.rbx, g.rcx, g.rdx, g.rsi, g.rdi, g.rbp
 	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = g.r8, g.r9, g.r10, g.r11, g.r12, g.r13, g.r14, g.r15
 	r.Rip, r.Rsp, r.Eflags = rip, rsp, rflags
 	r.Cs, r.Ss = selUserCS, selUserDS
+	if cs == selUser32CS {
+		r.Cs = selUser32CS
+	}
 	r.OrigRax = ^uint64(0)
+}
+
+// userCS reads the code segment of a vCPU stopped in user mode: the
+// application may have far-jumped into compat mode on its own.
+func (v *vcpu) userCS() (uint64, error) {
+	sr := v.sregsGet
+	if _, err := ioctlBuf(v.fd, kvmGetSregs, sr); err != nil {
+		return 0, fmt.Errorf("kvm: KVM_GET_SREGS: %w", err)
+	}
+	return uint64(le.Uint16(sr[sregCS+12:])), nil
 }
 
 // cr2 reads the vCPU's CR2.
@@ -584,9 +614,16 @@ func (v *vcpu) classify(st *arch.State) (platform.Trap, error) {
 	g := &v.regs
 	if g.rip == addrLSTAR+1 {
 		// VMX/SVM: syscall entered supervisor mode at LSTAR.
-		v.saveUser(st, g.rcx, g.rsp, g.r11)
+		v.saveUser(st, g.rcx, g.rsp, g.r11, selUserCS)
 		st.Regs.OrigRax = g.rax
 		return platform.Trap{Kind: platform.TrapSyscall}, nil
+	}
+	if g.rip == addrCSTAR+1 {
+		// SVM: a syscall in compat mode entered at CSTAR. It is a
+		// 32-bit call: the kernel refuses it.
+		v.saveUser(st, g.rcx, g.rsp, g.r11, selUser32CS)
+		st.Regs.OrigRax = g.rax
+		return platform.Trap{Kind: platform.TrapSyscall, Compat: true}, nil
 	}
 	if g.rip <= addrVectors || g.rip > addrVectors+256*16 || (g.rip-1-addrVectors)%16 != 0 {
 		return platform.Trap{}, v.unexpected(exitHLT, "run (hlt outside the stubs)")
@@ -605,14 +642,26 @@ func (v *vcpu) classify(st *arch.State) (platform.Trap, error) {
 		// to LSTAR itself gets the same: a syscall with RCX and R11 as
 		// they were, harmless.)
 		v.p.pvm = true
-		v.saveUser(st, g.rcx, rsp, g.r11)
+		v.saveUser(st, g.rcx, rsp, g.r11, selUserCS)
 		st.Regs.OrigRax = g.rax
 		return platform.Trap{Kind: platform.TrapSyscall}, nil
 	}
-	if cs&3 != 3 {
-		return platform.Trap{}, fmt.Errorf("kvm: vCPU %d: exception %d (error %#x) in supervisor mode at %#x", v.id, vec, code, rip)
+	if vec == 14 && cs&3 == 0 && (rip == addrCSTAR || rip == addrCSTAR&0xffffffff) {
+		// kvm_pvm: a syscall in compat mode jumps to CSTAR cut to 32
+		// bits and faults there, with RCX and R11 as syscall sets them.
+		// Only this syscall gets to that address in supervisor mode.
+		v.p.pvm = true
+		v.saveUser(st, g.rcx&0xffffffff, rsp, g.r11, selUser32CS)
+		st.Regs.OrigRax = g.rax
+		return platform.Trap{Kind: platform.TrapSyscall, Compat: true}, nil
 	}
-	v.saveUser(st, rip, rsp, rflags)
+	if cs&3 != 3 {
+		sr := v.sregsGet
+		ioctlBuf(v.fd, kvmGetSregs, sr)
+		return platform.Trap{}, fmt.Errorf("kvm: vCPU %d: exception %d (error %#x) in supervisor mode at %#x rsp %#x (cr2 %#x cr3 %#x; entry from user %v, cr3 asked %#x, %d zaps)",
+			v.id, vec, code, rip, rsp, le.Uint64(sr[sregCR2:]), le.Uint64(sr[sregCR3:]), v.entryUser, v.entryCR3, v.entryZaps)
+	}
+	v.saveUser(st, rip, rsp, rflags, cs)
 	sig := func(signo, code int32, addr uint64) (platform.Trap, error) {
 		return platform.Trap{Kind: platform.TrapSignal, Signo: signo, Code: code, Addr: addr}, nil
 	}

@@ -40,6 +40,7 @@ const (
 
 	// Entry points, as offsets from offCode.
 	codeLSTAR   = 0x00           // the syscall entry: one hlt
+	codeCSTAR   = 0x20           // the compat-mode syscall entry: one hlt
 	codeEnter   = 0x40           // apply the mailbox, load CR3, iretq to the user
 	codeIret    = codeEnter + 64 // the enter code's iretq: the fast entry
 	codeVectors = 0x1000         // 16 bytes per exception vector
@@ -128,6 +129,10 @@ func trampoline() []byte {
 	// = LSTAR+1. (Under kvm_pvm the syscall never gets here: it arrives
 	// as a page fault at this address, see classify.)
 	put(codeLSTAR, 0xf4)
+	// CSTAR: a syscall executed in compat mode (AMD; Intel raises #UD)
+	// lands here instead, so that uk can tell a 32-bit call from a
+	// 64-bit one and refuse it.
+	put(codeCSTAR, 0xf4)
 
 	// Enter. uk sets RSP to an IRET frame at the top of the vCPU's stack
 	// page and the general registers to the application's. The code

@@ -307,14 +307,6 @@ $`)
 		want = regexp.MustCompile(`^compat-mode syscall: (returned -38 \(ENOSYS\)|SIGSEGV code 0x80)
 done
 $`)
-		if platform == "kvm" && r.Code == 128+9 && strings.Contains(r.Stderr, "in supervisor mode") {
-			// Known gap: the KVM platform does not tell a compat-mode
-			// syscall from a 64-bit one (CSTAR is LSTAR), and under
-			// kvm_pvm it arrives as a supervisor fault, on which uk
-			// kills the process. Contained: no call ran.
-			t.Logf("kvm: a compat-mode syscall kills the process: %s", strings.TrimSpace(r.Stderr))
-			return
-		}
 		if r.Code != 0 || !want.MatchString(r.Stdout) {
 			t.Errorf("compat: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}

@@ -1,0 +1,58 @@
+package kvm
+
+import (
+	"testing"
+	"time"
+
+	"uk/platform"
+)
+
+// TestKickResume kicks a spinning thread out of user mode many times and
+// resumes it each time: every resume goes back into supervisor mode from
+// a user-mode stop.
+func TestKickResume(t *testing.T) {
+	locked(t)
+	e := newEnv(t)
+	c := e.newContext(t)
+	defer c.Release()
+	as := e.newAS(t, insJmpSelf)
+	st := initState()
+	for i := 0; i < 300; i++ {
+		timer := time.AfterFunc(time.Duration(i%7)*50*time.Microsecond, c.Interrupt)
+		trap, err := c.Switch(as, st)
+		timer.Stop()
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		if trap.Kind != platform.TrapInterrupt {
+			t.Fatalf("round %d: trap %+v", i, trap)
+		}
+	}
+}
+
+// TestCompatSyscall: a syscall executed in compat mode (CS 0x23) is marked
+// Compat, never taken for the 64-bit call its number names, and the thread
+// stays in compat mode.
+func TestCompatSyscall(t *testing.T) {
+	locked(t)
+	e := newEnv(t)
+	c := e.newContext(t)
+	defer c.Release()
+	// mov eax, 60; syscall: the same bytes in 32-bit code.
+	as := e.newAS(t, cat([]byte{0xb8, 60, 0, 0, 0}, insSyscall, insJmpSelf))
+	st := initState()
+	st.Regs.Cs = selUser32CS
+	trap := mustSwitch(t, c, as, st, platform.TrapSyscall)
+	if !trap.Compat || st.Regs.OrigRax != 60 || st.Regs.Rip != codeAddr+7 || st.Regs.Cs != selUser32CS {
+		t.Fatalf("trap %+v: syscall %d at rip %#x cs %#x, want a compat syscall 60 at %#x cs 0x23",
+			trap, st.Regs.OrigRax, st.Regs.Rip, st.Regs.Cs, codeAddr+7)
+	}
+	// Resumed with -ENOSYS, it goes on in compat mode to the jmp $.
+	st.Regs.Rax = uint64(0xffffffda)
+	timer := time.AfterFunc(time.Millisecond, c.Interrupt)
+	defer timer.Stop()
+	mustSwitch(t, c, as, st, platform.TrapInterrupt)
+	if st.Regs.Rip != codeAddr+7 || st.Regs.Cs != selUser32CS || st.Regs.Rax != 0xffffffda {
+		t.Errorf("after the syscall: rip %#x cs %#x rax %#x, want %#x 0x23 0xffffffda", st.Regs.Rip, st.Regs.Cs, st.Regs.Rax, codeAddr+7)
+	}
+}
