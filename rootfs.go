@@ -30,15 +30,6 @@ import (
 // fsTypes are the filesystem types mount(2) knows, in /proc/filesystems order.
 var fsTypes = []string{"sysfs", "tmpfs", "devtmpfs", "proc", "devpts"}
 
-// setupCtx is the context the kernel's own filesystem setup runs with.
-type setupCtx struct{}
-
-func (setupCtx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
-func (setupCtx) Umask() uint32                 { return 0 }
-func (setupCtx) Block(<-chan struct{}) error   { return unix.EINTR }
-func (setupCtx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
-func (setupCtx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
-
 // devptsType is a stand-in for devpts until uk has pseudo-terminals: an
 // empty tmpfs that accepts devpts's mount options.
 type devptsType struct{ mf *memfile.File }
@@ -112,7 +103,7 @@ func buildRootFS(k *kernel.Kernel, rootfs string, prog string, console *dev.Host
 		}
 	}
 	v, root := newSandboxVFS(k, console, term, rootFS, rootType)
-	ctx := setupCtx{}
+	ctx := vfs.KernelContext{}
 	at := vfs.At{Root: root, Dir: root}
 	if rootfs != "" {
 		if !isDir {
@@ -252,7 +243,7 @@ func mountOn(v *vfs.VFS, ctx vfs.Context, p vfs.Path, typ string) error {
 // mountDevExtras mounts /dev/shm (tmpfs) and /dev/pts (devpts stand-in)
 // below a freshly mounted /dev.
 func mountDevExtras(v *vfs.VFS, mf *memfile.File, root vfs.Path) error {
-	ctx := setupCtx{}
+	ctx := vfs.KernelContext{}
 	// A fresh walk crosses into the devtmpfs just mounted on /dev.
 	dev2, err := v.Resolve(ctx, vfs.At{Root: root, Dir: root}, "/dev", 0)
 	if err != nil {

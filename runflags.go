@@ -99,7 +99,7 @@ func (r *runFlags) setCwd(k *kernel.Kernel, root *vfs.FSContext) error {
 	if r.chdir == "" {
 		return nil
 	}
-	ctx := setupCtx{}
+	ctx := vfs.KernelContext{}
 	p, err := k.VFS.Resolve(ctx, root.At(vfs.Path{}), r.chdir, 0)
 	if err == nil && !p.Dentry.IsDir() {
 		err = syscall.ENOTDIR

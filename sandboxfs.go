@@ -98,7 +98,7 @@ func unwrapPathError(err error) error {
 // result.
 func (m *sandboxMounts) mount(k *kernel.Kernel, root vfs.Path, fss []*hostfs.FS) error {
 	v := k.VFS
-	ctx := setupCtx{}
+	ctx := vfs.KernelContext{}
 	at := vfs.At{Root: root, Dir: root}
 	target := func(dir string) (vfs.Path, error) {
 		if err := mkdirAll(v, ctx, at, dir); err != nil {

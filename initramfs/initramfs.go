@@ -28,15 +28,6 @@ import (
 // fails with an error instead of exhausting memory).
 var MaxArchiveSize int64 = 4 << 30
 
-// rootCtx is the kernel acting as root while it builds the root filesystem.
-type rootCtx struct{}
-
-func (rootCtx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
-func (rootCtx) Umask() uint32                 { return 0 }
-func (rootCtx) Block(<-chan struct{}) error   { return unix.EINTR }
-func (rootCtx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
-func (rootCtx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
-
 // LoadFile reads the archive at hostPath into root.
 func LoadFile(v *vfs.VFS, root vfs.Path, hostPath string) error {
 	f, err := os.Open(hostPath)
@@ -92,7 +83,7 @@ type linkKey struct {
 type loader struct {
 	v     *vfs.VFS
 	at    vfs.At
-	ctx   rootCtx
+	ctx   vfs.KernelContext
 	links map[linkKey]string
 	dirs  []dirTime // mtimes applied last, children change them
 	where string    // "uncompressed " for gzip archives

@@ -79,7 +79,7 @@ func gz(data []byte) []byte {
 	return b.Bytes()
 }
 
-type ctx = rootCtx
+type ctx = vfs.KernelContext
 
 func checkTree(t *testing.T, v *vfs.VFS, root vfs.Path, recs []cpio.Record) {
 	t.Helper()

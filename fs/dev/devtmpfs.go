@@ -37,19 +37,10 @@ var standardNodes = []node{
 	{name: "pts", mode: unix.S_IFDIR | 0o755},
 }
 
-// rootCtx is the context the kernel's own filesystem setup runs with.
-type rootCtx struct{}
-
-func (rootCtx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
-func (rootCtx) Umask() uint32                 { return 0 }
-func (rootCtx) Block(<-chan struct{}) error   { return unix.EINTR }
-func (rootCtx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
-func (rootCtx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
-
 // Populate creates the standard /dev nodes, links and directories in the
 // directory dir (usually a devtmpfs root). Existing names are left alone.
 func Populate(v *vfs.VFS, dir vfs.Path) error {
-	ctx := rootCtx{}
+	ctx := vfs.KernelContext{}
 	at := vfs.At{Root: dir, Dir: dir}
 	for _, n := range standardNodes {
 		var err error
@@ -97,7 +88,7 @@ const ShmOptions = "mode=1777"
 
 // MountShm mounts a fresh tmpfs on /dev/shm (dev is the /dev directory).
 func MountShm(v *vfs.VFS, mf *memfile.File, dev vfs.Path) error {
-	ctx := rootCtx{}
+	ctx := vfs.KernelContext{}
 	shm, err := v.Resolve(ctx, vfs.At{Root: dev, Dir: dev}, "shm", 0)
 	if err != nil {
 		return fmt.Errorf("resolve /dev/shm: %w", err)

@@ -38,15 +38,6 @@ type Type struct {
 	NumCPU int
 }
 
-// rootCtx is the context the tree is built with.
-type rootCtx struct{}
-
-func (rootCtx) Credentials() *vfs.Credentials { return vfs.RootCredentials() }
-func (rootCtx) Umask() uint32                 { return 0 }
-func (rootCtx) Block(<-chan struct{}) error   { return unix.EINTR }
-func (rootCtx) CopyIn(uint64, []byte) error   { return unix.EFAULT }
-func (rootCtx) CopyOut(uint64, []byte) error  { return unix.EFAULT }
-
 // Files returns the tree's regular files and their contents.
 func Files(numCPU int) map[string]string {
 	cpus := "0\n"
@@ -71,7 +62,7 @@ func (t Type) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string) (vfs.
 	fs := tmpfs.New(t.MF, tmpfs.Options{RootMode: 0o555, MaxBytes: 1 << 20})
 	pv := vfs.New()
 	root := pv.MountRoot(fs, "sysfs", "sysfs", 0)
-	ctx := rootCtx{}
+	ctx := vfs.KernelContext{}
 	at := vfs.At{Root: root, Dir: root}
 	mkdirAll := func(dir string) error {
 		cur := ""

@@ -16,7 +16,7 @@ func TestTree(t *testing.T) {
 	}
 	defer mf.Close()
 	v := vfs.New()
-	fs, err := Type{MF: mf, NumCPU: 4}.NewFilesystem(rootCtx{}, v, "sysfs", 0, "")
+	fs, err := Type{MF: mf, NumCPU: 4}.NewFilesystem(vfs.KernelContext{}, v, "sysfs", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,24 +27,24 @@ func TestTree(t *testing.T) {
 		"devices/system/cpu/possible":            "0-3\n",
 		"kernel/mm/transparent_hugepage/enabled": "always [madvise] never\n",
 	} {
-		d, err := v.OpenAt(rootCtx{}, at, name, unix.O_RDONLY, 0)
+		d, err := v.OpenAt(vfs.KernelContext{}, at, name, unix.O_RDONLY, 0)
 		if err != nil {
 			t.Fatalf("open %s: %v", name, err)
 		}
 		buf := make([]byte, 100)
-		n, _ := d.Read(rootCtx{}, buf)
+		n, _ := d.Read(vfs.KernelContext{}, buf)
 		d.DecRef()
 		if string(buf[:n]) != want {
 			t.Errorf("%s = %q, want %q", name, buf[:n], want)
 		}
 	}
-	if _, err := v.StatAt(rootCtx{}, at, "class/net", 0); err != nil {
+	if _, err := v.StatAt(vfs.KernelContext{}, at, "class/net", 0); err != nil {
 		t.Errorf("class/net: %v", err)
 	}
-	if _, err := v.StatAt(rootCtx{}, at, "no/such", 0); err != unix.ENOENT {
+	if _, err := v.StatAt(vfs.KernelContext{}, at, "no/such", 0); err != unix.ENOENT {
 		t.Errorf("missing path: %v, want ENOENT", err)
 	}
-	s, err := v.StatfsPath(rootCtx{}, root)
+	s, err := v.StatfsPath(vfs.KernelContext{}, root)
 	if err != nil || s.Type != sysfsMagic {
 		t.Errorf("statfs: %#x, %v", s.Type, err)
 	}

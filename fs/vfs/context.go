@@ -1,5 +1,7 @@
 package vfs
 
+import "golang.org/x/sys/unix"
+
 // Context is what a file operation may ask of the task that calls it. The
 // kernel's task type implements it; tests use a small fake.
 type Context interface {
@@ -19,6 +21,27 @@ type Context interface {
 	// address).
 	CopyOut(addr uint64, src []byte) error
 }
+
+// KernelContext is the context uk itself acts in while it builds
+// filesystems (the root from an initramfs or a host tree, /dev, /sys): root's
+// credentials and no umask. It has no application memory, and a wait in it
+// would be a bug, so Block fails with EINTR.
+type KernelContext struct{}
+
+// Credentials are root's.
+func (KernelContext) Credentials() *Credentials { return RootCredentials() }
+
+// Umask is 0: the modes uk gives are the modes files get.
+func (KernelContext) Umask() uint32 { return 0 }
+
+// Block never waits.
+func (KernelContext) Block(<-chan struct{}) error { return unix.EINTR }
+
+// CopyIn fails: there is no application memory.
+func (KernelContext) CopyIn(uint64, []byte) error { return unix.EFAULT }
+
+// CopyOut fails: there is no application memory.
+func (KernelContext) CopyOut(uint64, []byte) error { return unix.EFAULT }
 
 // Credentials are the identities a task acts with. File access checks use
 // FSUID/FSGID and Groups; Privileged stands for the capabilities root holds
