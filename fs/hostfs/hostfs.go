@@ -36,7 +36,8 @@
 // fchmodat2 (AT_SYMLINK_NOFOLLOW), readlinkat, getdents64, mkdirat,
 // mknodat (FIFOs and sockets only), symlinkat, linkat (no
 // AT_SYMLINK_FOLLOW), unlinkat, renameat2, fstat, fstatfs, pread64,
-// pwrite64, lseek (SEEK_DATA/SEEK_HOLE), ftruncate, fsync, close, and
+// pwrite64, lseek (SEEK_DATA/SEEK_HOLE, and rewinding a directory fd to
+// list it), ftruncate, fsync, close, and
 // sendfile into the memory file (memfile.CopyFromFile). None takes a path
 // with a slash, and none uses AT_FDCWD.
 package hostfs
