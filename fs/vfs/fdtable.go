@@ -220,6 +220,11 @@ func (t *FDTable) Install(fd *FileDescription, min int32, cloexec bool, limit ui
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.installLowestLocked(fd, min, cloexec, limit)
+}
+
+// installLowestLocked puts fd at the lowest free number >= min.
+func (t *FDTable) installLowestLocked(fd *FileDescription, min int32, cloexec bool, limit uint64) (int32, error) {
 	n, err := t.lowestFreeLocked(int(min), clampLimit(limit))
 	if err != nil {
 		return 0, err
@@ -262,14 +267,7 @@ func (t *FDTable) DupFD(old int32, min int32, cloexec bool, limit uint64) (int32
 	if !ok {
 		return 0, unix.EBADF
 	}
-	n, err := t.lowestFreeLocked(int(min), clampLimit(limit))
-	if err != nil {
-		return 0, err
-	}
-	if _, err := t.setLocked(n, fd, cloexec); err != nil {
-		return 0, err
-	}
-	return int32(n), nil
+	return t.installLowestLocked(fd, min, cloexec, limit)
 }
 
 // Dup2 is dup2(2): old == new returns new if old is open.
