@@ -42,6 +42,10 @@ var cCases = []cCase{
 	{name: "signal", prog: "signal"},
 	{name: "fd", prog: "fd"},
 	{name: "mem", prog: "mem"},
+	// Security: pages given up stay unreachable (1000 rounds each), the
+	// KVM supervisor window is not the program's, a child's pages are not
+	// its parent's.
+	{name: "stale", prog: "stale"},
 	{name: "enosys", prog: "enosys"},
 	{name: "sigframe", prog: "sigframe"},
 	{name: "procs", prog: "procs"},
