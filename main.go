@@ -309,9 +309,9 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	}
 	setThreadLimit(c.pids)
 	switch c.platform {
-	case "auto", "ptrace", "kvm":
+	case "auto", "ptrace", "sigsys", "kvm":
 	default:
-		return nil, nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", c.platform)}
+		return nil, nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace, sigsys or kvm", c.platform)}
 	}
 	netCfg, etc, err := c.network.parse()
 	if err != nil {

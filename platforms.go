@@ -13,6 +13,7 @@ import (
 	"uk/platform"
 	"uk/platform/kvm"
 	"uk/platform/ptrace"
+	"uk/platform/sigsys"
 )
 
 // kvmReason turns kvm.New's error into the one-line reason uk prints.
@@ -26,6 +27,12 @@ func choosePlatform(name string, mf *memfile.File, debug bool) (platform.Platfor
 	switch name {
 	case "ptrace":
 		return ptrace.New(mf.FD())
+	case "sigsys":
+		p, err := sigsys.New(mf.FD())
+		if err != nil {
+			return nil, fmt.Errorf("--platform=sigsys: %s", kvmReason(err))
+		}
+		return p, nil
 	case "kvm":
 		p, err := kvm.New(mf.FD())
 		if err != nil {
@@ -35,45 +42,71 @@ func choosePlatform(name string, mf *memfile.File, debug bool) (platform.Platfor
 	case "auto":
 		return chooseAuto(mf, debug)
 	}
-	return nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace or kvm", name)}
+	return nil, usageError{fmt.Sprintf("--platform=%s: want auto, ptrace, sigsys or kvm", name)}
 }
 
 // autoRounds is how many syscall round trips auto times on each platform.
 const autoRounds = 50
 
-// chooseAuto starts KVM (whose probe guest must pass) and ptrace, times a
-// few syscall round trips on each and keeps the faster.
+// chooseAuto starts every platform that works here (KVM only if its probe
+// guest passes), times a few syscall round trips on each and keeps the
+// fastest.
 func chooseAuto(mf *memfile.File, debug bool) (platform.Platform, error) {
 	logf := func(format string, a ...any) {
 		if debug {
 			fmt.Fprintf(os.Stderr, "uk: platform auto: "+format+"\n", a...)
 		}
 	}
+	type candidate struct {
+		p  platform.Platform
+		rt time.Duration
+	}
+	var cands []candidate
+	var firstErr error
+	try := func(name string, p platform.Platform, err error) {
+		if err != nil {
+			logf("%s: %s", name, kvmReason(err))
+			if firstErr == nil {
+				firstErr = err
+			}
+			return
+		}
+		rt, err := measureRoundTrip(p, mf, autoRounds)
+		if err != nil {
+			logf("%s: timing failed: %v", name, err)
+			go p.Close()
+			return
+		}
+		logf("%s: %.1f µs per syscall", name, us(rt))
+		cands = append(cands, candidate{p, rt})
+	}
 	kp, err := kvm.New(mf.FD())
-	if err != nil {
-		logf("kvm: %s; using ptrace", kvmReason(err))
-		return ptrace.New(mf.FD())
-	}
+	try("kvm", kp, err)
+	sp, err := sigsys.New(mf.FD())
+	try("sigsys", sp, err)
 	pp, err := ptrace.New(mf.FD())
-	if err != nil {
-		logf("ptrace: %v; using kvm", err)
-		return kp, nil
+	try("ptrace", pp, err)
+	if len(cands) == 0 {
+		if firstErr == nil {
+			firstErr = fmt.Errorf("no platform works here")
+		}
+		return nil, firstErr
 	}
-	kt, kerr := measureRoundTrip(kp, mf, autoRounds)
-	pt, perr := measureRoundTrip(pp, mf, autoRounds)
-	switch {
-	case kerr != nil:
-		logf("kvm: timing failed: %v; using ptrace", kerr)
-	case perr == nil && pt <= kt:
-		logf("kvm %.1f µs, ptrace %.1f µs per syscall; using ptrace", us(kt), us(pt))
-	default:
-		logf("kvm %.1f µs, ptrace %.1f µs per syscall (%v); using kvm", us(kt), us(pt), perr)
-		pp.Close()
-		return kp, nil
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if c.rt < best.rt {
+			best = c
+		}
 	}
-	// Tearing the VM down takes milliseconds; the program need not wait.
-	go kp.Close()
-	return pp, nil
+	for _, c := range cands {
+		if c.p != best.p {
+			// Tearing a VM down takes milliseconds; the program need
+			// not wait.
+			go c.p.Close()
+		}
+	}
+	logf("using %s", best.p.Name())
+	return best.p, nil
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
@@ -86,11 +119,14 @@ func maxUserAddress(name string) uint64 {
 	switch name {
 	case "kvm":
 		return kvm.MaxUserAddress
+	case "sigsys":
+		return sigsys.MaxUserAddress
 	case "auto":
 		if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 			f.Close()
-			return kvm.MaxUserAddress
+			return min(kvm.MaxUserAddress, sigsys.MaxUserAddress)
 		}
+		return min(ptrace.MaxUserAddress, sigsys.MaxUserAddress)
 	}
 	return ptrace.MaxUserAddress
 }
@@ -116,6 +152,19 @@ func cmdPlatforms(args []string) error {
 			fmt.Printf("ptrace: ok, %.1f µs per syscall round trip (probe took %v)\n", float64(rt.Nanoseconds())/1e3, time.Since(start).Round(time.Millisecond))
 		}
 		p.Close()
+	}
+	start = time.Now()
+	sp, err := sigsys.New(mf.FD())
+	if err != nil {
+		fmt.Printf("sigsys: unavailable: %s\n", kvmReason(err))
+	} else {
+		rt, serr := measureRoundTrip(sp, mf, 200)
+		if serr != nil {
+			fmt.Printf("sigsys: unavailable: probe failed: %v\n", serr)
+		} else {
+			fmt.Printf("sigsys: ok, %.1f µs per syscall round trip (probe took %v)\n", us(rt), time.Since(start).Round(time.Millisecond))
+		}
+		sp.Close()
 	}
 	start = time.Now()
 	kp, err := kvm.New(mf.FD())

@@ -111,7 +111,7 @@ const (
 
 // Options say what uk runs with, which decides part of the list.
 type Options struct {
-	// Platform is "ptrace" or "kvm".
+	// Platform is "ptrace", "sigsys" or "kvm".
 	Platform string
 	// HostFS: host directories are served (--rootfs DIR, --bind).
 	HostFS bool
@@ -187,6 +187,15 @@ func Allowlist(o Options) []Rule {
 			Rule{Nr: unix.SYS_KILL, Name: "kill", Why: "ptrace platform: kill a released stub process",
 				Alts: one(eq(1, uint64(unix.SIGKILL)))},
 			Rule{Nr: unix.SYS_SCHED_SETAFFINITY, Name: "sched_setaffinity", Why: "ptrace platform: pin a tracer and its stub threads to one CPU"},
+		)
+	}
+	if o.Platform == "sigsys" {
+		rules = append(rules,
+			Rule{Nr: unix.SYS_PTRACE, Name: "ptrace", Why: "sigsys platform: set up stubs and their threads, inject mapping batches"},
+			Rule{Nr: unix.SYS_WAIT4, Name: "wait4", Why: "sigsys platform: stops of stub edit threads; reaping stubs"},
+			Rule{Nr: unix.SYS_KILL, Name: "kill", Why: "sigsys platform: kill a released stub process",
+				Alts: one(eq(1, uint64(unix.SIGKILL)))},
+			Rule{Nr: unix.SYS_SCHED_SETAFFINITY, Name: "sched_setaffinity", Why: "sigsys platform: pin a context and its stub threads to one CPU (Options.Pin)"},
 		)
 	}
 	if o.HostFS {

@@ -1,0 +1,380 @@
+package sigsys
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// DefaultSpin is how long uk spins on a stub thread's state word before
+// it sleeps on it: long enough to cover a syscall round trip of a thread
+// running on another CPU, short enough not to burn a shared CPU.
+const DefaultSpin = 20 * time.Microsecond
+
+// interruptSignal is what Context.Interrupt sends to a running stub
+// thread. Its handler is the trap handler; SIGUSR2 is never raised by the
+// CPU and no stub sends signals.
+const interruptSignal = unix.SIGUSR2
+
+// handledSignals are the signals the handler is installed for.
+var handledSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL,
+	unix.SIGTRAP, interruptSignal}
+
+// handlerSigaction is the kernel struct sigaction of the handler: on the
+// alternate stack, with siginfo, every signal blocked while it runs (an
+// interrupt that comes meanwhile is delivered right after rt_sigreturn,
+// before any application instruction, and comes back to uk as an
+// interrupt). The host requires a restorer on x86-64; the handler never
+// returns with ret, but should it, the restorer is its own rt_sigreturn.
+func handlerSigaction() []byte {
+	const saSiginfo, saOnstack, saRestorer = 0x4, 0x08000000, 0x04000000
+	var sa [32]byte
+	putUint64(sa[0:], siteHandler)
+	putUint64(sa[8:], saSiginfo|saOnstack|saRestorer)
+	putUint64(sa[16:], siteSigreturnRet-7) // mov eax, 15; syscall
+	putUint64(sa[24:], ^uint64(0))
+	return sa[:]
+}
+
+// usable checks what the platform needs of the host: FSGSBASE enabled
+// for user space (the handler switches FS and GS bases with
+// WRFSBASE/WRGSBASE), and signal frames that fit a slot.
+func usable() error {
+	if hwcap2()&hwcap2FSGSBASE == 0 {
+		return fmt.Errorf("the host does not enable FSGSBASE for user space (Linux 5.9+ on a CPU with it)")
+	}
+	if slotSize > maxSlotSize {
+		return fmt.Errorf("signal frames of %d bytes do not fit a %d-byte slot", arch.HostXSave().MinSigStackSize(), maxSlotSize)
+	}
+	return nil
+}
+
+// thread is a stub thread running one context's application thread in
+// one address space.
+type thread struct {
+	as    *AddressSpace
+	tid   int            // host tid
+	mem   []byte         // uk's view of its slot
+	addr  uint64         // the slot's address in the stub
+	ts    threadSlot     // the slot, for reuse when the thread ends
+	word  *atomic.Uint32 // the slot's state word
+	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
+	f     frame          // the last trap, checked
+}
+
+// Context runs one application thread. Its stub threads are not traced, so
+// any goroutine may call Switch, one at a time; the kernel's task
+// goroutine holds runtime.LockOSThread anyway.
+type Context struct {
+	p *Platform
+
+	// Used only by the goroutine in Switch.
+	threads map[*AddressSpace]*thread
+	bound   bool
+
+	// running is pid<<32 | tid of the stub thread while Switch may be
+	// running application code, else 0. Read by Interrupt.
+	running atomic.Uint64
+	// interrupted is set by Interrupt and consumed by Switch.
+	interrupted atomic.Bool
+}
+
+var (
+	_ platform.Context  = (*Context)(nil)
+	_ platform.Preparer = (*Context)(nil)
+)
+
+// thread returns this context's stub thread in as, creating it on first use.
+func (c *Context) thread(as *AddressSpace) (*thread, error) {
+	if t, ok := c.threads[as]; ok {
+		return t, nil
+	}
+	if !c.bound {
+		c.bound = true
+		if cpu := c.p.pickCPU(); cpu >= 0 {
+			if err := pinThread(0, cpu); err != nil {
+				return nil, fmt.Errorf("sigsys: pin: %w", err)
+			}
+		}
+	}
+	// A new address space usually means an old one was released (execve):
+	// forget stub threads that died with theirs.
+	for old := range c.threads {
+		old.mu.Lock()
+		gone := old.released
+		old.mu.Unlock()
+		if gone {
+			delete(c.threads, old)
+		}
+	}
+	t, err := as.newThread()
+	if err != nil {
+		return nil, err
+	}
+	if c.p.opts.Pin {
+		var set unix.CPUSet
+		if unix.SchedGetaffinity(0, &set) == nil {
+			unix.SchedSetaffinity(t.tid, &set)
+		}
+	}
+	c.threads[as] = t
+	return t, nil
+}
+
+// Prepare implements platform.Preparer: it creates the context's stub
+// thread in as.
+func (c *Context) Prepare(pas platform.AddressSpace) error {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return fmt.Errorf("sigsys: Prepare for a %T", pas)
+	}
+	_, err := c.thread(as)
+	return err
+}
+
+// Switch runs the thread described by st in address space as until it
+// traps, and stores its state back into st. At a TrapSyscall, st.Regs.Rax
+// holds the syscall number again (as OrigRax does), as on a host where the
+// kernel has not yet written a result.
+func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Trap, error) {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return platform.Trap{}, fmt.Errorf("sigsys: Switch into a %T", pas)
+	}
+	t, err := c.thread(as)
+	if err != nil {
+		return platform.Trap{}, err
+	}
+
+	// Install queued mappings before the application can need them.
+	as.mu.Lock()
+	if as.released {
+		as.mu.Unlock()
+		return platform.Trap{}, errReleased
+	}
+	if len(as.pending) > 0 {
+		err = as.flushAnywhereLocked()
+	}
+	as.mu.Unlock()
+	if err != nil {
+		return platform.Trap{}, err
+	}
+
+	if t.fresh {
+		// The thread's entry trap: it now waits in the handler with a
+		// frame uk can fill.
+		if err := c.wait(t); err != nil {
+			return platform.Trap{}, err
+		}
+		if err := readFrame(t.mem, t.addr, &t.f); err != nil {
+			return platform.Trap{}, err
+		}
+		t.fresh = false
+	}
+
+	// Publish the running thread before looking at the flag, so that an
+	// Interrupt either sees it (and signals) or set the flag before we look.
+	c.running.Store(uint64(as.pid)<<32 | uint64(t.tid))
+	defer c.running.Store(0)
+	if c.interrupted.Swap(false) {
+		return platform.Trap{Kind: platform.TrapInterrupt}, nil
+	}
+
+	if len(st.FP) != arch.FPStateSize() {
+		st.FP = arch.NewFPState()
+	}
+	if err := writeFrame(t.mem, t.addr, &t.f, st); err != nil {
+		return platform.Trap{}, err
+	}
+	st.FPDirty = false
+	for {
+		if old := t.word.Swap(stateRunning); old == stateStubWait {
+			futexWakeOne(t.word)
+		}
+		if err := c.wait(t); err != nil {
+			return platform.Trap{}, err
+		}
+		if err := readFrame(t.mem, t.addr, &t.f); err != nil {
+			return platform.Trap{}, err
+		}
+		trap, ok := c.classify(t, st)
+		if ok {
+			return trap, nil
+		}
+		// A trap that means nothing to the application (a signal sent
+		// from outside): resume as is.
+		resumeAsIs(t.mem, &t.f)
+	}
+}
+
+// wait waits until t has published a trap: it spins for the platform's
+// spin time, then sleeps on the state word. It fails if the stub thread
+// or its address space is gone.
+func (c *Context) wait(t *thread) error {
+	trapped := func(v uint32) bool { return v == stateTrapped || v == stateStubWait }
+	if spin := c.p.spin; spin > 0 {
+		deadline := time.Now().Add(spin)
+		for i := 0; ; i++ {
+			if trapped(t.word.Load()) {
+				return nil
+			}
+			if i&63 == 63 && time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	// Check the thread now and then: a thread that died (its process
+	// killed, or it blocked SIGSYS and the host killed it) never traps.
+	timeout := unix.NsecToTimespec(int64(100 * time.Millisecond))
+	for {
+		v := t.word.Load()
+		if trapped(v) {
+			return nil
+		}
+		if v == stateRunning && !t.word.CompareAndSwap(stateRunning, stateUKWait) {
+			continue
+		}
+		futexWait(t.word, stateUKWait, &timeout)
+		if trapped(t.word.Load()) {
+			return nil
+		}
+		if unix.Tgkill(t.as.pid, t.tid, 0) == unix.ESRCH {
+			delete(c.threads, t.as)
+			return fmt.Errorf("sigsys: stub thread %d is gone", t.tid)
+		}
+	}
+}
+
+// classify turns a trap into a platform.Trap and st. ok is false for
+// traps to swallow (signals from outside); then st is untouched.
+func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
+	f := &t.f
+	sig := unix.Signal(f.signal())
+	code := f.siCode()
+	save := func() {
+		st.Regs = f.regs()
+		f.saveFP(t.mem, st.FP)
+	}
+	switch sig {
+	case unix.SIGSYS:
+		if code != sysSeccomp {
+			break
+		}
+		save()
+		if isVsyscall(f.siAddr()) {
+			// The host has already emulated the `ret`; undo it and
+			// report the fetch fault Linux without vsyscall would raise.
+			st.Regs.Rip = f.siAddr()
+			st.Regs.Rsp -= 8
+			return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: segvMapErr,
+				Addr: f.siAddr(), Access: platform.Exec}, true
+		}
+		// The host rolled RAX back to the number (syscall_rollback), as
+		// OrigRax.
+		st.Regs.OrigRax = st.Regs.Rax
+		return platform.Trap{Kind: platform.TrapSyscall, Compat: f.siArch() != auditArchX86_64}, true
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+		if code <= 0 {
+			break // sent by someone, not raised by the CPU
+		}
+		save()
+		tr := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: code, Addr: f.siAddr()}
+		if sig == unix.SIGSEGV && code != siKernel {
+			tr.Kind = platform.TrapFault
+			tr.Access = faultAccess(f, st.Regs.Rip, tr.Addr)
+		}
+		return tr, true
+	case interruptSignal:
+		if code == siTkill {
+			c.interrupted.Store(false)
+			save()
+			return platform.Trap{Kind: platform.TrapInterrupt}, true
+		}
+	}
+	return platform.Trap{}, false
+}
+
+// faultAccess decides what kind of access faulted at addr from the page
+// fault error code the host recorded (bit 1 write, bit 4 instruction
+// fetch).
+func faultAccess(f *frame, rip, addr uint64) platform.Access {
+	errCode, trapno := f.errTrap()
+	if trapno != 14 {
+		if addr == rip {
+			return platform.Exec
+		}
+		return platform.Read
+	}
+	switch {
+	case errCode&0x10 != 0:
+		return platform.Exec
+	case errCode&0x2 != 0:
+		return platform.Write
+	}
+	return platform.Read
+}
+
+// Interrupt makes the running (or the next) Switch return TrapInterrupt.
+func (c *Context) Interrupt() {
+	c.interrupted.Store(true)
+	if r := c.running.Load(); r != 0 {
+		unix.Tgkill(int(r>>32), int(uint32(r)), interruptSignal)
+	}
+}
+
+// Release ends this context's stub threads: each returns from the handler
+// into siteExit and exits; its slot stays mapped in the stub for a later
+// thread.
+func (c *Context) Release() {
+	for as, t := range c.threads {
+		as.mu.Lock()
+		gone := as.released
+		as.mu.Unlock()
+		if gone {
+			continue
+		}
+		if t.fresh {
+			if c.wait(t) != nil || readFrame(t.mem, t.addr, &t.f) != nil {
+				continue
+			}
+		}
+		st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
+			FP: arch.NewFPState()}
+		if writeFrame(t.mem, t.addr, &t.f, &st) != nil {
+			continue
+		}
+		if old := t.word.Swap(stateRunning); old == stateStubWait {
+			futexWakeOne(t.word)
+		}
+		as.retire(t)
+	}
+	c.threads = nil
+}
+
+// AT_HWCAP2 and its FSGSBASE bit (Linux's HWCAP2_FSGSBASE): the kernel
+// lets user space use RDFSBASE and friends.
+const (
+	atHWCAP2       = 26
+	hwcap2FSGSBASE = 1 << 1
+)
+
+// hwcap2 reads AT_HWCAP2 from uk's own auxiliary vector.
+func hwcap2() uint64 {
+	b, err := os.ReadFile("/proc/self/auxv")
+	if err != nil {
+		return 0
+	}
+	for i := 0; i+16 <= len(b); i += 16 {
+		if binary.LittleEndian.Uint64(b[i:]) == atHWCAP2 {
+			return binary.LittleEndian.Uint64(b[i+8:])
+		}
+	}
+	return 0
+}

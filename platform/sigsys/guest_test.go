@@ -1,0 +1,58 @@
+package sigsys
+
+import (
+	"os"
+	"testing"
+
+	"uk/kernel/memfile"
+	"uk/platform"
+	"uk/platform/platformtest"
+)
+
+// The guest layout, programs and helpers of the conformance suite, for the
+// tests of the sigsys platform's own machinery.
+const (
+	codeAddr = platformtest.CodeAddr
+	dataAddr = platformtest.DataAddr
+)
+
+var (
+	insSyscall = platformtest.Syscall
+	insInt3    = platformtest.Int3
+	cat        = platformtest.Cat
+	initState  = platformtest.InitState
+	mustSwitch = platformtest.MustSwitch
+	locked     = platformtest.Locked
+)
+
+func newPlatform(opts Options) platformtest.NewFunc {
+	return func(mf *memfile.File) (platform.Platform, error) { return NewWithOptions(mf.FD(), opts) }
+}
+
+// TestConformance runs the suite every platform passes; PIN=1 runs it
+// with stub threads pinned to uk's CPU.
+func TestConformance(t *testing.T) {
+	platformtest.Run(t, newPlatform(Options{Pin: os.Getenv("PIN") != ""}))
+}
+
+// env is one test's sigsys platform, memory file and guest pages.
+type env struct {
+	*platformtest.Env
+	p *Platform
+}
+
+func newEnv(t testing.TB, opts Options) *env {
+	t.Helper()
+	e := platformtest.NewEnv(t, newPlatform(opts))
+	return &env{Env: e, p: e.P.(*Platform)}
+}
+
+func (e *env) newAS(t testing.TB, code []byte) *AddressSpace {
+	t.Helper()
+	return e.NewAS(t, code).(*AddressSpace)
+}
+
+func (e *env) newContext(t testing.TB) *Context {
+	t.Helper()
+	return e.NewContext(t).(*Context)
+}
