@@ -73,9 +73,22 @@ func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm t
 	}()
 	total := 0
 	for {
+		if s.st != nil && !s.st.mem.reserve(ctx, s.st, s, len(data)-total) {
+			// The sandbox's memory cannot hold more in socket buffers.
+			if total > 0 {
+				return total, nil
+			}
+			if nonblock {
+				return 0, linux.EAGAIN
+			}
+			return 0, linux.ENOBUFS
+		}
 		r := bytes.NewReader(data[total:])
 		n, terr := s.ep.Write(r, opts)
 		total += int(n)
+		if n > 0 {
+			s.sndSegs.Add(1)
+		}
 		if terr == nil {
 			if !stream || total == len(data) {
 				return total, nil
@@ -175,6 +188,9 @@ func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr
 			}
 			got.Count += r.Count
 			got.Total += r.Total
+			if s.st != nil && !peek {
+				s.st.mem.received(s.st, r.Count)
+			}
 			if !waitAll || got.Count == len(dst) || r.Count == 0 {
 				return got, nil
 			}

@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -152,6 +153,12 @@ type Socket struct {
 	errorReported bool
 	// shut are the directions shutdown(2) closed on a TCP socket.
 	shut tcpip.ShutdownFlags
+
+	// sndSegs counts the writes since the send queue was last seen
+	// empty, and released is set by Release: the stack's memory
+	// account reads both (memacct.go).
+	sndSegs  atomic.Int64
+	released atomic.Bool
 }
 
 // newSocket wraps a tcpip endpoint. The bridge entry forwards every
@@ -173,6 +180,9 @@ func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *wait
 		// and tcp_rmem defaults, not the core defaults.
 		s.opts.SndBuf = 16384
 		s.opts.RcvBuf = 131072
+		if st != nil {
+			st.mem.track(s)
+		}
 	}
 	return s
 }
@@ -277,6 +287,10 @@ func (s *Socket) EventUnregister(w *vfs.Waiter) { s.q.Unregister(w) }
 func (s *Socket) Release() {
 	s.wq.EventUnregister(&s.bridge)
 	s.ep.Close()
+	s.released.Store(true)
+	if s.st != nil {
+		s.st.mem.closed(s.st)
+	}
 	s.q.Notify(eventFree)
 }
 
@@ -301,6 +315,11 @@ func (s *Socket) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg 
 	case ioctlSIOCOUTQ:
 		if s.typ == linux.SOCK_STREAM && s.ep.State() == uint32(tcp.StateListen) {
 			return 0, linux.EINVAL
+		}
+		if s.typ == linux.SOCK_STREAM {
+			// tcpip answers this only for datagram endpoints.
+			v = sendQueued(s.ep)
+			break
 		}
 		v, terr = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
 	default:

@@ -38,6 +38,10 @@ type Stack struct {
 	links  map[int32]*linkInfo
 	addrs  []netdev.Addr
 	routes []netdev.Route // the main table
+
+	// mem charges what the sockets hold to the sandbox's memory
+	// (memacct.go).
+	mem memAcct
 }
 
 // linkInfo is what Stack keeps of one interface beyond tcpip's NICInfo.

@@ -1,0 +1,250 @@
+package inet
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"uk/fs/vfs"
+)
+
+// Socket memory accounting: what tcpip holds in uk's heap for a sandbox's
+// sockets (send queues, receive queues, segments in flight on loopback)
+// is charged to the sandbox's memory budget, as Linux charges socket
+// memory to tcp_mem/udp_mem and the memory cgroup. Without it a program
+// that filled a hundred loopback connections without reading made uk hold
+// gigabytes whatever --mem said.
+//
+// tcpip does not report its allocations, so the charge is a count: every
+// so often (recountEvery bytes sent or received, a send the budget cannot
+// cover, a socket closing) memAcct adds up what every socket of the stack
+// holds, and in between each send is charged up front at an estimate that
+// covers what it can add (its bytes on the sender's queue and again on the
+// receiver's, with a segment's overhead on each). So what tcpip holds is
+// at most what is charged, give or take what arrived from outside through
+// a TAP link since the last count (bounded by the receive buffers of the
+// sockets connected there). A send the budget cannot cover fails as
+// Linux's do when socket memory is spent: EAGAIN without blocking,
+// ENOBUFS otherwise.
+
+// recountEvery is how much may be sent or received between two counts.
+// A count costs a few hundred nanoseconds per socket, so this keeps it
+// well under 1% of the time spent moving the bytes.
+const recountEvery = 4 << 20
+
+// segCost is what one tcpip segment costs beyond its payload: the segment
+// and packet buffer structures, headers, and the rounding of its chunk.
+const segCost = int64(tcp.SegOverheadSize + 256)
+
+// socketMemLimit is the most a stack's sockets may hold of a budget: a
+// quarter of it (at least 16 MiB, at most all of it), as Linux's tcp_mem
+// keeps socket buffers to a share of the memory (about a tenth there):
+// sockets filled by a program that never reads then stop its sends, not
+// its page faults, and the OOM killer stays out of it.
+func socketMemLimit(b vfs.Charger) int64 {
+	sz, ok := b.(interface{ Size() int64 })
+	if !ok {
+		return 1 << 62
+	}
+	return min(sz.Size(), max(sz.Size()/4, 16<<20))
+}
+
+// memAcct is a stack's socket memory account.
+type memAcct struct {
+	mu sync.Mutex
+	// budget is the sandbox's memory (the first task's that sent); nil
+	// until then, when nothing is charged.
+	budget vfs.Charger
+	// limit is the most the sockets may hold (socketMemLimit).
+	limit int64
+	// charged is what budget holds for this stack's sockets.
+	charged int64
+	// deficit is what the last count found in use beyond what budget
+	// could cover: no send is accepted while it is positive.
+	deficit int64
+	// moved is how much was sent or received since the last count.
+	moved int64
+	// socks are the TCP sockets whose send queues are counted: open
+	// ones, and closed ones until their queue has drained.
+	socks map[*Socket]struct{}
+	// recountQueued is set while a count after a close is pending.
+	recountQueued atomic.Bool
+}
+
+// track adds a TCP socket to the sockets whose send queue is counted.
+func (m *memAcct) track(s *Socket) {
+	m.mu.Lock()
+	if m.socks == nil {
+		m.socks = make(map[*Socket]struct{})
+	}
+	m.socks[s] = struct{}{}
+	m.mu.Unlock()
+}
+
+// reserve charges the estimate of what sending n bytes on s may make
+// tcpip hold; false when the budget cannot cover it even after a count.
+func (m *memAcct) reserve(ctx vfs.Context, st *Stack, s *Socket, n int) bool {
+	if n <= 0 {
+		return true
+	}
+	if s.typ == linux.SOCK_STREAM {
+		// A stream write takes what fits in the send buffer; a datagram
+		// goes whole or not at all.
+		n = min(n, int(s.ep.SocketOptions().GetSendBufferSize()))
+	}
+	est := 2 * (int64(n) + segCost)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.budget == nil {
+		m.budget = vfs.ChargerOf(ctx)
+		m.limit = socketMemLimit(m.budget)
+	}
+	if m.moved+est > recountEvery || m.deficit > 0 || m.charged+est > m.limit {
+		m.recountLocked(st)
+	}
+	if m.deficit > 0 || m.charged+est > m.limit {
+		return false
+	}
+	if !m.budget.Charge(est) {
+		m.recountLocked(st)
+		if m.deficit > 0 || !m.budget.Charge(est) {
+			return false
+		}
+	}
+	m.charged += est
+	m.moved += est
+	return true
+}
+
+// received notes n bytes read from a socket: their memory is free, which
+// the next count gives back to the budget.
+func (m *memAcct) received(st *Stack, n int) {
+	if n <= 0 {
+		return
+	}
+	m.mu.Lock()
+	m.moved += int64(n)
+	if m.moved > recountEvery && m.budget != nil {
+		m.recountLocked(st)
+	}
+	m.mu.Unlock()
+}
+
+// closed is called when a socket is released: a count soon after gives
+// its memory back once tcpip has let go of it (a TCP connection finishes
+// closing in the background).
+func (m *memAcct) closed(st *Stack) {
+	m.mu.Lock()
+	charged := m.charged
+	m.mu.Unlock()
+	if charged == 0 || !m.recountQueued.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(20*time.Millisecond, func() {
+		m.recountQueued.Store(false)
+		m.mu.Lock()
+		m.recountLocked(st)
+		m.mu.Unlock()
+	})
+}
+
+// recountLocked adds up what the stack's sockets hold and makes the
+// charge match it.
+func (m *memAcct) recountLocked(st *Stack) {
+	m.moved = 0
+	if m.budget == nil {
+		return
+	}
+	var inUse int64
+	for s := range m.socks {
+		n, keep := s.sendHeld()
+		inUse += n
+		if !keep {
+			delete(m.socks, s)
+		}
+	}
+	for _, te := range st.ts.RegisteredEndpoints() {
+		if ep, ok := te.(tcpip.Endpoint); ok {
+			inUse += receiveHeld(ep)
+		}
+	}
+	switch {
+	case inUse < m.charged:
+		m.budget.Uncharge(m.charged - inUse)
+		m.charged, m.deficit = inUse, 0
+	case inUse > m.charged:
+		if m.budget.Charge(inUse - m.charged) {
+			m.charged, m.deficit = inUse, 0
+		} else {
+			m.deficit = inUse - m.charged
+		}
+	default:
+		m.deficit = 0
+	}
+}
+
+// sendHeld is what s's send queue holds in tcpip: its bytes and a
+// segment for each write since the queue was last seen empty (each write
+// is a segment until tcpip merges it when sending; each holds a byte at
+// least). keep is false once s is released and its queue is empty.
+func (s *Socket) sendHeld() (n int64, keep bool) {
+	q := sendQueued(s.ep)
+	if q <= 0 {
+		s.sndSegs.Store(0)
+		return 0, !s.released.Load()
+	}
+	segs := min(s.sndSegs.Load(), int64(q))
+	s.sndSegs.Store(segs)
+	return int64(q) + segs*segCost, true
+}
+
+// receiveHeld is what a tcpip endpoint's receive queue may hold: nothing
+// when it is empty, else up to its receive buffer, which tcpip fills with
+// segments and their overhead (a queue of one-byte segments holds a
+// kilobyte per byte), capped by a segment's cost per byte queued.
+func receiveHeld(ep tcpip.Endpoint) int64 {
+	q, err := ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	if err != nil || q <= 0 {
+		return 0
+	}
+	// A datagram queue reports only its first datagram: count it full.
+	limit := ep.SocketOptions().GetReceiveBufferSize() + 64<<10 + segCost
+	if _, ok := ep.(*tcp.Endpoint); !ok {
+		return limit
+	}
+	return min(limit, int64(q)*(1+segCost))
+}
+
+// sndBufUsedPath is where tcp.Endpoint keeps the bytes on its send queue
+// (written and not yet acknowledged), which tcpip reports nowhere: its
+// SendQueueSizeOption is not implemented for TCP.
+var sndBufUsedPath = []string{"sndQueueInfo", "TCPSndBufState", "SndBufUsed"}
+
+// sendQueued returns the bytes on a TCP endpoint's send queue (Linux's
+// SIOCOUTQ), read under the endpoint's lock, which tcpip holds whenever
+// it changes them. An endpoint of another kind, or a tcpip whose fields
+// moved, reports its whole send buffer: counted as full, never as empty.
+func sendQueued(ep tcpip.Endpoint) int {
+	if r, ok := ep.(*renewableEndpoint); ok {
+		ep = r.get()
+	}
+	te, ok := ep.(*tcp.Endpoint)
+	if !ok {
+		return int(ep.SocketOptions().GetSendBufferSize())
+	}
+	v := reflect.ValueOf(te).Elem()
+	for _, name := range sndBufUsedPath {
+		if v = v.FieldByName(name); !v.IsValid() {
+			return int(ep.SocketOptions().GetSendBufferSize())
+		}
+	}
+	te.LockUser()
+	n := v.Int()
+	te.UnlockUser()
+	return int(n)
+}
