@@ -24,6 +24,7 @@ const (
 	kvmSetXSave            = 0x5000aea5
 	kvmGetXSave2           = 0x9000aecf
 	kvmSetXCRs             = 0x4188aea7
+	kvmGetVCPUEvents       = 0x8040ae9f
 	kvmSetDeviceAttr       = 0x4018aee1
 	kvmHasDeviceAttr       = 0x4018aee3
 
@@ -49,9 +50,15 @@ const (
 	exitIntr          = 10
 	exitInternalError = 17
 
-	regsSize  = 0x90
-	sregsSize = 0x138
-	xsaveSize = 0x1000
+	// struct kvm_vcpu_events: exception.injected at 0, .pending at 3
+	// (without KVM_CAP_EXCEPTION_PAYLOAD a pending exception shows as
+	// injected).
+	eventsSize     = 64
+	eventsInjected = 0
+	eventsPending  = 3
+	regsSize       = 0x90
+	sregsSize      = 0x138
+	xsaveSize      = 0x1000
 )
 
 // regs is struct kvm_regs.

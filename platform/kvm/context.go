@@ -428,6 +428,17 @@ func (v *vcpu) enter(as *AddressSpace, st *arch.State, c *Context) (trap platfor
 			}
 			// In the application.
 			if c.interrupted.Load() || v.shoot.Load() {
+				// KVM may have queued an exception for the application
+				// (a fault it took just before the signal) and returned
+				// before delivering it. Stopping here would leave it
+				// queued, and the next entry would deliver it in the
+				// enter code, as a fault in supervisor mode. Deliver it
+				// first: the vector's hlt ends this entry as its trap.
+				if pending, err := v.exceptionQueued(); err != nil {
+					return trap, false, err
+				} else if pending {
+					continue
+				}
 				completed = true
 				v.user = true
 				cs, err := v.userCS()
@@ -571,6 +582,16 @@ func (v *vcpu) saveUser(st *arch.State, rip, rsp, rflags, cs uint64) {
 		r.Cs = selUser32CS
 	}
 	r.OrigRax = ^uint64(0)
+}
+
+// exceptionQueued reports whether KVM holds an exception it has not yet
+// delivered to the guest.
+func (v *vcpu) exceptionQueued() (bool, error) {
+	var ev [eventsSize]byte
+	if _, err := ioctlBuf(v.fd, kvmGetVCPUEvents, ev[:]); err != nil {
+		return false, fmt.Errorf("kvm: KVM_GET_VCPU_EVENTS: %w", err)
+	}
+	return ev[eventsInjected] != 0 || ev[eventsPending] != 0, nil
 }
 
 // userCS reads the code segment of a vCPU stopped in user mode: the

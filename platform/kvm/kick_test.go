@@ -56,3 +56,47 @@ func TestCompatSyscall(t *testing.T) {
 		t.Errorf("after the syscall: rip %#x cs %#x rax %#x, want %#x 0x23 0xffffffda", st.Regs.Rip, st.Regs.Cs, st.Regs.Rax, codeAddr+7)
 	}
 }
+
+// TestKickDuringFault kicks a thread over and over while every run of it
+// faults: a kick that lands after KVM queued the fault for the guest but
+// before delivering it must not leave the fault queued for the next entry,
+// where it would hit the enter code in supervisor mode (it did, under
+// kvm_pvm: "exception 14 (error 0x4) in supervisor mode at the enter code").
+func TestKickDuringFault(t *testing.T) {
+	locked(t)
+	e := newEnv(t)
+	c := e.newContext(t)
+	defer c.Release()
+	const unmapped = dataAddr + 0x10000
+	as := e.newAS(t, movRbxAbs(unmapped))
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			c.Interrupt()
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
+	faults, kicks := 0, 0
+	for i := 0; i < 4000; i++ {
+		st := initState()
+		trap, err := c.Switch(as, st)
+		if err != nil {
+			t.Fatalf("round %d (%d faults, %d kicks): %v", i, faults, kicks, err)
+		}
+		switch {
+		case trap.Kind == platform.TrapInterrupt:
+			kicks++
+		case trap.Kind == platform.TrapFault && trap.Addr == unmapped && st.Regs.Rip == codeAddr:
+			faults++
+		default:
+			t.Fatalf("round %d: trap %+v at rip %#x", i, trap, st.Regs.Rip)
+		}
+	}
+	t.Logf("%d faults, %d kicks", faults, kicks)
+}
