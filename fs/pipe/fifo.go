@@ -70,6 +70,9 @@ func (f *FIFO) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOption
 		p.mu.Unlock()
 		return nil, vfs.FileOptions{}, unix.EINVAL
 	}
+	// The first open of an idle FIFO makes its pipe (fifo_open's
+	// alloc_pipe_info), counted against the opener.
+	p.accountUserLocked(ctx)
 	p.mu.Unlock()
 	p.openQ.Notify(allEvents &^ eventFree)
 	p.rq.Notify(allEvents &^ eventFree)

@@ -40,6 +40,7 @@ func New(ctx vfs.Context, flags int) (r, w *vfs.FileDescription, err error) {
 	}
 	p := newPipe()
 	p.budget = vfs.ChargerOf(ctx)
+	p.accountUserLocked(ctx)
 	if c := ctx.Credentials(); c != nil {
 		p.uid, p.gid = c.FSUID, c.FSGID
 	}

@@ -93,6 +93,12 @@ type Pipe struct {
 	// budget spent fails as pipe_write's failed alloc_page does (ENOMEM).
 	// nil until the pipe's first opener gives it (FIFOs are made first).
 	budget vfs.Charger
+
+	// user is who the ring's slots are counted against, and accounted
+	// how many are (0 while the pipe is idle): Linux's per-user pipe
+	// limits (user.go).
+	user      pipeUser
+	accounted int64
 }
 
 func newPipe() *Pipe {
@@ -179,14 +185,30 @@ func (p *Pipe) SetSize(ctx vfs.Context, size uint64) (int64, error) {
 	for n*PageSize < sz {
 		n <<= 1
 	}
-	if n*PageSize > MaxSize && !privileged {
-		return 0, unix.EPERM
-	}
 	if n > maxSlots {
 		return 0, unix.ENOMEM
 	}
 	p.mu.Lock()
+	// pipe_set_size's order: past pipe-max-size, then past the user's
+	// limits (growing only, for both), then the unread data.
+	if n > uint64(len(p.slots)) && n*PageSize > MaxSize && !privileged {
+		p.mu.Unlock()
+		return 0, unix.EPERM
+	}
+	if p.accounted != 0 {
+		total := addUserSlots(p.user, int64(n)-p.accounted)
+		if int64(n) > p.accounted && overUserLimit(total) && !privileged {
+			addUserSlots(p.user, p.accounted-int64(n))
+			p.mu.Unlock()
+			return 0, unix.EPERM
+		}
+		p.accounted = int64(n)
+	}
 	if n < p.occupancy() {
+		if p.accounted != 0 {
+			addUserSlots(p.user, int64(len(p.slots))-int64(n))
+			p.accounted = int64(len(p.slots))
+		}
 		p.mu.Unlock()
 		return 0, unix.EBUSY
 	}
@@ -196,6 +218,10 @@ func (p *Pipe) SetSize(ctx vfs.Context, size uint64) (int64, error) {
 		// A privileged task may ask for half a million slots: the ring
 		// is charged, and the pages only as they fill.
 		if d := ringCharge(n) - ringCharge(uint64(len(p.slots))); d > 0 && !p.budget.Charge(d) {
+			if p.accounted != 0 {
+				addUserSlots(p.user, int64(len(p.slots))-int64(n))
+				p.accounted = int64(len(p.slots))
+			}
 			p.mu.Unlock()
 			return 0, unix.ENOMEM
 		} else if d < 0 {
@@ -401,6 +427,7 @@ func (p *Pipe) release(read, write bool) {
 		if p.budget != nil {
 			p.budget.Uncharge(ringCharge(uint64(len(p.slots))))
 		}
+		p.unaccountUserLocked()
 		p.slots = make([]slot, DefaultSize/PageSize)
 		p.head, p.tail = 0, 0
 	}
