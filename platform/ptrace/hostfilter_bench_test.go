@@ -1,0 +1,111 @@
+package ptrace
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/internal/hostfilter"
+	"uk/platform"
+)
+
+// roundTripChildEnv makes TestRoundTripChild measure (in a child process
+// BenchmarkRoundTripHostFilter starts): "off" unconfined, "on" after
+// installing uk's own seccomp allowlist as uk run does.
+const roundTripChildEnv = "UK_PTRACE_ROUNDTRIP_CHILD"
+
+// BenchmarkRoundTripHostFilter is the cost of uk's own seccomp filter
+// (internal/hostfilter) on the syscall round trip: getpid trapped and
+// resumed on the ptrace platform, in child processes alternately without
+// and with the filter (a filter cannot be removed once installed), each
+// reporting the median of 30 blocks of 2000 round trips; the metrics are
+// the medians over the children. Run it with -benchtime=1x.
+func BenchmarkRoundTripHostFilter(b *testing.B) {
+	const rounds = 7
+	var off, on []float64
+	for i := 0; i < rounds; i++ {
+		order := []string{"off", "on"}
+		if i%2 == 1 {
+			order = []string{"on", "off"}
+		}
+		for _, mode := range order {
+			ns := roundTripChild(b, mode)
+			if mode == "off" {
+				off = append(off, ns)
+			} else {
+				on = append(on, ns)
+			}
+		}
+	}
+	mOff, mOn := median(off), median(on)
+	b.ReportMetric(mOff, "ns/call-unfiltered")
+	b.ReportMetric(mOn, "ns/call-filtered")
+	b.ReportMetric((mOn/mOff-1)*100, "%slower")
+	b.Logf("unfiltered %v\nfiltered   %v", off, on)
+}
+
+// roundTripChild runs TestRoundTripChild in a new process and returns the
+// median round trip it printed.
+func roundTripChild(b *testing.B, mode string) float64 {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRoundTripChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), roundTripChildEnv+"="+mode)
+	out, err := cmd.CombinedOutput()
+	i := strings.Index(string(out), "roundtrip_ns ")
+	if i < 0 {
+		b.Fatalf("child (%s): %v\n%s", mode, err, out)
+	}
+	var ns float64
+	if _, err := fmt.Sscanf(string(out[i:]), "roundtrip_ns %g", &ns); err != nil {
+		b.Fatalf("child (%s) printed %q: %v", mode, out[i:], err)
+	}
+	return ns
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// TestRoundTripChild is BenchmarkRoundTripHostFilter's child; without its
+// variable it returns at once.
+func TestRoundTripChild(t *testing.T) {
+	mode := os.Getenv(roundTripChildEnv)
+	if mode == "" {
+		return
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := newEnv(t, Options{})
+	as := e.newAS(t, syscallLoop)
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	st.Regs.Rax = unix.SYS_GETPID
+	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	if mode == "on" {
+		if err := hostfilter.Confine(hostfilter.Options{Platform: "ptrace"}, nil); err != nil {
+			t.Fatalf("confining: %v", err)
+		}
+	}
+	const blocks, per = 30, 2000
+	var ns []float64
+	for k := 0; k < blocks; k++ {
+		start := time.Now()
+		for i := 0; i < per; i++ {
+			trap, err := c.Switch(as, st)
+			if err != nil || trap.Kind != platform.TrapSyscall {
+				t.Fatalf("trap %+v err %v", trap, err)
+			}
+		}
+		ns = append(ns, float64(time.Since(start).Nanoseconds())/per)
+	}
+	fmt.Printf("roundtrip_ns %.1f\n", median(ns))
+}
