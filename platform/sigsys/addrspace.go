@@ -319,6 +319,9 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	mem := p.slots.slot(ts.slot)
 	addr := threadBase + uint64(ts.i)*slotSize
 	clear(mem[:altStackOff])
+	// Running until its entry trap: uk may sleep on the word meanwhile,
+	// and the handler's swap to trapped then wakes it.
+	stateWord(mem).Store(stateRunning)
 	t := &thread{as: as, mem: mem, addr: addr, ts: ts, word: stateWord(mem), fresh: true}
 	var err error
 	// The factory never takes as.mu (a flush holds it while it waits for

@@ -16,7 +16,7 @@ import (
 // DefaultSpin is how long uk spins on a stub thread's state word before
 // it sleeps on it: long enough to cover a syscall round trip of a thread
 // running on another CPU, short enough not to burn a shared CPU.
-const DefaultSpin = 20 * time.Microsecond
+const DefaultSpin = 5 * time.Microsecond
 
 // interruptSignal is what Context.Interrupt sends to a running stub
 // thread. Its handler is the trap handler; SIGUSR2 is never raised by the
@@ -238,10 +238,15 @@ func (c *Context) wait(t *thread) error {
 		if trapped(v) {
 			return nil
 		}
-		if v == stateRunning && !t.word.CompareAndSwap(stateRunning, stateUKWait) {
-			continue
+		if v == stateRunning {
+			if !t.word.CompareAndSwap(stateRunning, stateUKWait) {
+				continue
+			}
+			v = stateUKWait
 		}
-		futexWait(t.word, stateUKWait, &timeout)
+		// Sleep while the word stays as it is: a value the program
+		// forged (neither side's) is waited out by the timeout.
+		futexWait(t.word, v, &timeout)
 		if trapped(t.word.Load()) {
 			return nil
 		}

@@ -201,8 +201,10 @@ const (
 )
 
 // handlerSpin is how many pause iterations the handler spins before it
-// sleeps on the state word.
-const handlerSpin = 2000
+// sleeps on the state word: a few microseconds (PAUSE takes tens of
+// cycles on recent CPUs), enough for uk to answer a cheap syscall, not so
+// long that a handler sharing a CPU with uk keeps it from answering.
+const handlerSpin = 200
 
 // stubCode returns the machine code, laid out so that each site starts at
 // the offset named above (padding is int3, which traps if ever reached).

@@ -1,0 +1,117 @@
+package sigsys
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/platform"
+)
+
+// syscallLoop is `loop: syscall; jmp loop`; with RAX = getpid's number it
+// traps at every iteration.
+var syscallLoop = cat(insSyscall, []byte{0xeb, 0xfc})
+
+// placements are the CPU placements and hand-off modes the benchmarks
+// compare: spinning (the default) on whatever CPUs the host picks, the
+// same with uk's thread and the stub thread pinned to one CPU, and never
+// spinning (every hand-off a futex wake).
+func placements() []struct {
+	name string
+	opts Options
+} {
+	return []struct {
+		name string
+		opts Options
+	}{
+		{"spin-unpinned", Options{}},
+		{"spin-pinned", Options{Pin: true}},
+		{"futex-unpinned", Options{Spin: -1}},
+		{"futex-pinned", Options{Spin: -1, Pin: true}},
+	}
+}
+
+// BenchmarkSyscallRoundTrip is the platform round trip uk pays per
+// application syscall: Switch returns a TrapSyscall, uk resumes at once.
+func BenchmarkSyscallRoundTrip(b *testing.B) {
+	for _, pl := range placements() {
+		b.Run(pl.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := newEnv(b, pl.opts)
+			as := e.newAS(b, syscallLoop)
+			c := e.newContext(b)
+			defer c.Release()
+			st := initState()
+			st.Regs.Rax = unix.SYS_GETPID
+			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				trap, err := c.Switch(as, st)
+				if err != nil || trap.Kind != platform.TrapSyscall {
+					b.Fatalf("trap %+v err %v", trap, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBareSigsysFloor is the least this mechanism can do per syscall
+// with the same stub thread, handler and CPU placement: the host traps the
+// syscall, delivers SIGSYS, the handler publishes it through the state
+// word, and a Go loop that does nothing else (no frame copy, no checks)
+// answers through the word; the handler returns with rt_sigreturn.
+func BenchmarkBareSigsysFloor(b *testing.B) {
+	for _, pl := range placements() {
+		b.Run(pl.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := newEnv(b, pl.opts)
+			as := e.newAS(b, syscallLoop)
+			c := e.newContext(b)
+			defer c.Release()
+			st := initState()
+			st.Regs.Rax = unix.SYS_GETPID
+			// One Switch creates the stub thread and maps the code; the
+			// thread then waits in the handler with a frame that
+			// resumes the loop.
+			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			t := c.threads[as]
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if old := t.word.Swap(stateRunning); old == stateStubWait {
+					futexWakeOne(t.word)
+				}
+				if err := c.wait(t); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestSpinBound: a thread that never traps leaves uk asleep on the state
+// word after the spin time, not spinning; an Interrupt brings it back.
+func TestSpinBound(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	as := e.newAS(t, []byte{0xeb, 0xfe}) // jmp .
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		c.Interrupt()
+	}()
+	var ru0, ru1 unix.Rusage
+	unix.Getrusage(unix.RUSAGE_THREAD, &ru0)
+	start := time.Now()
+	mustSwitch(t, c, as, st, platform.TrapInterrupt)
+	unix.Getrusage(unix.RUSAGE_THREAD, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
+	if wall := time.Since(start); cpu > wall/2 {
+		t.Errorf("uk spent %v of CPU in %v waiting for a thread that does not trap", cpu, wall)
+	}
+}

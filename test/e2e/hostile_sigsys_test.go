@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"uk/internal/testenv"
+)
+
+// TestHostileSigsys: attacks on the sigsys platform's trap path
+// (testdata/c/hostile_sigsys.c says what a safe kernel does): syscalls at
+// the handler's own syscall instructions are trapped like any other, a
+// jump into the handler with forged registers touches only the program's
+// memory, a frame with ring-0 selectors ends in a SIGSEGV, and a thread
+// that scribbles over another's slot while it makes syscalls gets its
+// process killed at worst, never uk. They run on sigsys whenever `uk
+// platforms` says it works, in the matrix or held back from it.
+func TestHostileSigsys(t *testing.T) {
+	needUK(t)
+	if reason, ok := platformsNotRun["sigsys"]; ok {
+		testenv.Need(t, "the sigsys platform", reason)
+	}
+	prog := cProgram(t, "hostile_sigsys")
+	t.Run("sites", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"sites"})
+		want := "getpid at the exit site: is the sandbox's pid\n" +
+			"mmap of fd 3 at the rt_sigreturn site: -9 (EBADF)\n"
+		if r.Code != 42 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want 42 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	t.Run("handler", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"handler"})
+		want := regexp.MustCompile(`^jump into the handler: left by signal 14; it wrote signo 0x1234 info 0x5678 uctx 0x9abc to the program's own buffer, state [14]\n$`)
+		if r.Code != 0 || !want.MatchString(r.Stdout) {
+			t.Errorf("exit %d, stdout %q; want 0 and %v\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	t.Run("ring0", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"ring0"})
+		want := "ring-0 frame: signal 11 (want SIGSEGV 11)\n"
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	t.Run("race", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			r := runUK(t, "sigsys", prog, []string{"race"})
+			switch {
+			case r.TimedOut || r.Signaled || hasGoPanic(r.Stderr):
+				t.Fatalf("uk did not contain the race: timed out %v, signaled %v\nstderr:\n%s", r.TimedOut, r.Signaled, clip(r.Stderr))
+			case r.Code == 0 && strings.HasPrefix(r.Stdout, "race done: "):
+			case r.Code == 137 && strings.Contains(r.Stderr, "overwritten by the program"):
+			case r.Code == 128+11 || r.Code == 128+4 || r.Code == 128+7:
+				// Restored garbage registers: the program crashed.
+			default:
+				t.Errorf("exit %d, stdout %q\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+			}
+		}
+	})
+}
