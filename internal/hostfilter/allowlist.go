@@ -99,6 +99,7 @@ const (
 	kvmSetRegs             = 0x4090ae82
 	kvmGetSregs            = 0x8138ae83
 	kvmSetSregs            = 0x4138ae84
+	kvmGetVCPUEvents       = 0x8040ae9f
 	kvmSetMSRs             = 0x4008ae89
 	kvmSetCPUID2           = 0x4008ae90
 	kvmGetXSave            = 0x9000aea4
@@ -123,7 +124,7 @@ func Allowlist(o Options) []Rule {
 	ioctls := []uint64{ioctlTCGETS, ioctlTCSETS, ioctlTIOCGWINSZ}
 	if o.Platform == "kvm" {
 		ioctls = append(ioctls, kvmCreateVCPU, kvmRun, kvmGetRegs, kvmSetRegs, kvmGetSregs, kvmSetSregs,
-			kvmSetMSRs, kvmSetCPUID2, kvmGetXSave, kvmSetXSave, kvmGetXSave2, kvmSetXCRs, kvmSetDeviceAttr,
+			kvmGetVCPUEvents, kvmSetMSRs, kvmSetCPUID2, kvmGetXSave, kvmSetXSave, kvmGetXSave2, kvmSetXCRs, kvmSetDeviceAttr,
 			kvmHasDeviceAttr, kvmSetUserMemoryRegion)
 	}
 	rules := []Rule{
