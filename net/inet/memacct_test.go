@@ -1,0 +1,105 @@
+package inet
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	linux "golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
+	"uk/net/socket"
+)
+
+// budgetCtx is a task context whose sandbox has the memory budget b.
+type budgetCtx struct {
+	testCtx
+	b *vfstest.Budget
+}
+
+func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
+
+// TestSocketBuffersCharged: loopback connections filled without reading
+// hold no more than the sandbox's budget: sends stop with EAGAIN once it
+// is spent (ten pairs hold 20 MiB or more in tcpip without the account,
+// against a budget of 6 MiB), and reading and closing them gives it all
+// back.
+func TestSocketBuffersCharged(t *testing.T) {
+	st := newLoopbackStack(t)
+	b := &vfstest.Budget{Limit: 6 << 20}
+	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
+	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, sockaddrIn(4250)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	var clients, servers []*vfs.FileDescription
+	sent := 0
+	var each []int
+	for i := 0; i < 10; i++ {
+		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, cd)
+		c := cd.Impl().(*Socket)
+		if err := c.Connect(ctx, sockaddrIn(4250), false); err != nil {
+			t.Fatal(err)
+		}
+		sd, _, err := l.Accept(ctx, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers = append(servers, sd)
+		before := sent
+		for {
+			n, err := c.SendMsg(ctx, &socket.SendRequest{Data: chunk, NonBlock: true})
+			sent += n
+			if errors.Is(err, linux.EAGAIN) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+		}
+		each = append(each, sent-before)
+	}
+	if sent > int(b.Limit) {
+		t.Errorf("ten filled connections took %d bytes with a budget of %d", sent, b.Limit)
+	}
+	if b.Used() > b.Limit || b.Used() == 0 {
+		t.Errorf("%d bytes charged with %d sent, budget %d", b.Used(), sent, b.Limit)
+	}
+	t.Logf("sent %d KiB, charged %d KiB", sent>>10, b.Used()>>10)
+
+	got := 0
+	for i, sd := range servers {
+		s := sd.Impl().(*Socket)
+		// What is still on the sender's queue comes as the window opens.
+		for n := 0; n < each[i]; {
+			res, err := s.RecvMsg(ctx, &socket.RecvRequest{Len: 1 << 20})
+			if err != nil {
+				t.Fatalf("recv: %v", err)
+			}
+			n += res.N
+			got += res.N
+		}
+	}
+	if got != sent {
+		t.Errorf("read back %d bytes of %d", got, sent)
+	}
+	for _, d := range append(clients, servers...) {
+		d.DecRef()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Used() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b.Used() != 0 {
+		t.Errorf("%d bytes still charged after every connection was read and closed", b.Used())
+	}
+}
