@@ -13,7 +13,8 @@
 //
 // The tests by topic: run_test.go (the C programs), fs_test.go, boot_test.go,
 // shell_test.go, net_*_test.go, socket_test.go, vdso*_test.go, gotest_test.go,
-// python_test.go, sandbox_test.go, hostile_test.go, confine_test.go (how uk
+// python_test.go, sandbox_test.go, workload_test.go (the CI workload
+// suite: host toolchains from --rootfs /, compared with native runs), hostile_test.go, confine_test.go (how uk
 // and its stubs are confined, read from the host), tty_test.go (the host
 // terminal), sysfuzz_test.go,
 // rules_test.go (the project's rules), bench_test.go and fs_bench_test.go
