@@ -84,7 +84,18 @@ type Context struct {
 	running atomic.Uint64
 	// interrupted is set by Interrupt and consumed by Switch.
 	interrupted atomic.Bool
+	// interruptedAt is when (UnixNano) an Interrupt not yet answered by a
+	// trap was first sent, or 0.
+	interruptedAt atomic.Int64
 }
+
+// interruptDeadline is how long a stub thread may leave an Interrupt
+// unanswered before uk kills its stub. A thread always answers within
+// microseconds unless the program used rt_sigreturn at the handler's site
+// to block the interrupt signal or move its signal stack away: it then
+// cannot be stopped any other way, and must not keep its process (or
+// uk's exit) waiting forever.
+const interruptDeadline = 2 * time.Second
 
 var (
 	_ platform.Context  = (*Context)(nil)
@@ -184,6 +195,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	c.running.Store(uint64(as.pid)<<32 | uint64(t.tid))
 	defer c.running.Store(0)
 	if c.interrupted.Swap(false) {
+		c.interruptedAt.Store(0)
 		return platform.Trap{Kind: platform.TrapInterrupt}, nil
 	}
 
@@ -206,6 +218,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 		}
 		trap, ok := c.classify(t, st)
 		if ok {
+			c.interruptedAt.Store(0)
 			return trap, nil
 		}
 		// A trap that means nothing to the application (a signal sent
@@ -253,6 +266,11 @@ func (c *Context) wait(t *thread) error {
 		if unix.Tgkill(t.as.pid, t.tid, 0) == unix.ESRCH {
 			delete(c.threads, t.as)
 			return fmt.Errorf("sigsys: stub thread %d is gone", t.tid)
+		}
+		if at := c.interruptedAt.Load(); at != 0 && time.Since(time.Unix(0, at)) > interruptDeadline {
+			unix.Kill(t.as.pid, unix.SIGKILL)
+			delete(c.threads, t.as)
+			return fmt.Errorf("sigsys: stub thread %d did not answer an interrupt for %v (signal blocked or signal stack moved by the program); stub killed", t.tid, interruptDeadline)
 		}
 	}
 }
@@ -329,6 +347,7 @@ func faultAccess(f *frame, rip, addr uint64) platform.Access {
 // Interrupt makes the running (or the next) Switch return TrapInterrupt.
 func (c *Context) Interrupt() {
 	c.interrupted.Store(true)
+	c.interruptedAt.CompareAndSwap(0, time.Now().UnixNano())
 	if r := c.running.Load(); r != 0 {
 		unix.Tgkill(int(r>>32), int(uint32(r)), interruptSignal)
 	}

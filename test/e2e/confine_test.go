@@ -276,7 +276,7 @@ func TestStubPagesShown(t *testing.T) {
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		r := runUK(t, platform, prog, []string{"maps"})
 		want := ""
-		if platform == "ptrace" {
+		if platform == "ptrace" || platform == "sigsys" {
 			want = "7fffffff0000-7fffffff1000 r-x [uk-stub]\n" +
 				"7fffffff1000-7fffffff2000 r-- [uk-stub-requests]\n" +
 				"request page: 0 bytes not zero\n"

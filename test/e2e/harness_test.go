@@ -221,10 +221,6 @@ func setPlatformMatrix() {
 			// a supervisor-mode #PF in the trampoline (TestGoThreadsRepeat),
 			// a known platform bug; platform/kvm's own tests still run.
 			heldBack = append(heldBack, "kvm works here but is held back from the end-to-end matrix until its supervisor-fault bug is fixed (UK_TEST_KVM=1 runs it)")
-		case m[3] == "" && m[1] == "sigsys" && os.Getenv("UK_TEST_SIGSYS") != "1":
-			// Held back until the whole suite has passed on it
-			// (issue 17); platform/sigsys's own tests still run.
-			heldBack = append(heldBack, "sigsys works here but is held back from the end-to-end matrix until the suite passes on it (UK_TEST_SIGSYS=1 runs it)")
 		case m[3] == "":
 			testPlatforms = append(testPlatforms, m[1])
 		default:

@@ -14,7 +14,8 @@ import (
 // jump into the handler with forged registers touches only the program's
 // memory, a frame with ring-0 selectors ends in a SIGSEGV, and a thread
 // that scribbles over another's slot while it makes syscalls gets its
-// process killed at worst, never uk. They run on sigsys whenever `uk
+// process killed at worst, never uk, and a thread that disabled its
+// signal stack is killed once it leaves an interrupt unanswered. They run on sigsys whenever `uk
 // platforms` says it works, in the matrix or held back from it.
 func TestHostileSigsys(t *testing.T) {
 	needUK(t)
@@ -42,6 +43,12 @@ func TestHostileSigsys(t *testing.T) {
 		want := "ring-0 frame: signal 11 (want SIGSEGV 11)\n"
 		if r.Code != 0 || r.Stdout != want {
 			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	t.Run("stuck", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"stuck"})
+		if r.Code != 137 || r.Stdout != "" || !strings.Contains(r.Stderr, "did not answer an interrupt") {
+			t.Errorf("exit %d, stdout %q; want 137, nothing, and uk giving up on the thread\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
 		}
 	})
 	t.Run("race", func(t *testing.T) {

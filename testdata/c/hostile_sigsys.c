@@ -17,6 +17,8 @@
  *   hostile_sigsys race     one thread overwrites the other's slot (state
  *                           word, frame pointers, the frame itself) while
  *                           that one makes syscalls, for half a second.
+ *   hostile_sigsys stuck    rt_sigreturn at the handler's site with a frame
+ *                           that disables its signal stack, then a syscall.
  *
  * What a safe kernel does: every syscall made at a stub site other than
  * the one it is there for is trapped like any other: getpid returns the
@@ -27,7 +29,9 @@
  * signal ends. The ring-0 frame is refused by the host (user selectors
  * are forced) and the program gets a SIGSEGV. The race ends with the
  * program done, or killed by uk (its thread state was garbage), and uk
- * alive: never a crash of uk or anything outside the sandbox.
+ * alive: never a crash of uk or anything outside the sandbox. The thread
+ * without a signal stack is stuck for good in its own handler; uk kills
+ * the program (status 137) once it leaves an interrupt unanswered.
  * Natively there is no stub: these run under uk on sigsys only.
  * Bounded: a 10 s alarm, loops of fixed length or time.
  */
@@ -167,6 +171,10 @@ static int mode_ring0(void) {
 	memset(frame, 0, sizeof frame);
 	ucontext_t *uc = (ucontext_t *)(frame + 8);
 	uc->uc_flags = 0x2 | 0x4; /* UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
+	/* The signal stack the thread has (slot 0's, as long as the smallest
+	 * slot), so that rt_sigreturn fails on nothing but the selectors. */
+	uc->uc_stack.ss_sp = (void *)(THREAD_REGION + 256);
+	uc->uc_stack.ss_size = (16 << 10) - 256;
 	greg_t *g = uc->uc_mcontext.gregs;
 	g[REG_RIP] = (greg_t)&&resumed;
 	g[REG_RSP] = (greg_t)(stack + sizeof stack - 64);
@@ -185,6 +193,40 @@ static int mode_ring0(void) {
 	return 0;
 resumed:
 	printf("FAIL: resumed from a ring-0 frame\n");
+	return 1;
+}
+
+/* stuck: rt_sigreturn at the handler's site with a frame that disables
+ * the signal stack, then a syscall: the SIGSYS handler runs on the
+ * program's own stack, publishes the trap where uk never looks, and waits
+ * there with every signal blocked. Nothing brings it back: uk must give up
+ * on it (after its interrupt for SIGALRM goes unanswered) and kill it. */
+static unsigned char stuck_stack[128 << 10] __attribute__((aligned(64 << 10)));
+
+static int mode_stuck(void) {
+	if (find_sites() != 3)
+		return 1;
+	static unsigned char frame[4096] __attribute__((aligned(64)));
+	memset(frame, 0, sizeof frame);
+	ucontext_t *uc = (ucontext_t *)(frame + 8);
+	uc->uc_flags = 0x2 | 0x4;
+	uc->uc_stack.ss_flags = SS_DISABLE;
+	/* Touched, so that uk has mapped it: the host kernel must be able to
+	 * push the SIGSYS frame there. */
+	memset(stuck_stack, 1, sizeof stuck_stack);
+	greg_t *g = uc->uc_mcontext.gregs;
+	g[REG_RIP] = (greg_t)&&resumed;
+	g[REG_RSP] = (greg_t)(stuck_stack + (72 << 10));
+	g[REG_EFL] = 0x202;
+	g[REG_CSGSFS] = 0x33 | (0x2bUL << 48);
+	alarm(1);
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "mov $15, %%eax\n\t"
+			 "jmp *%1"
+			 : : "r"(frame + 8), "r"(sites[2]) : "rax", "memory");
+resumed:
+	__asm__ volatile("mov $39, %%eax\n\tsyscall" : : : "rax", "rcx", "r11", "memory");
+	printf("FAIL: the syscall without a signal stack returned\n");
 	return 1;
 }
 
@@ -256,6 +298,8 @@ int main(int argc, char **argv) {
 		return mode_ring0();
 	if (strcmp(mode, "race") == 0)
 		return mode_race();
-	fprintf(stderr, "usage: hostile_sigsys sites|handler|ring0|race\n");
+	if (strcmp(mode, "stuck") == 0)
+		return mode_stuck();
+	fprintf(stderr, "usage: hostile_sigsys sites|handler|ring0|race|stuck\n");
 	return 2;
 }
