@@ -67,6 +67,10 @@ type thread struct {
 	word  *atomic.Uint32 // the slot's state word
 	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
 	f     frame          // the last trap, checked
+	// misses counts waits in a row that the spin did not cover; after a
+	// few, uk skips spinning for the next noSpin waits (the stub thread is
+	// not getting a CPU soon enough: the machine is busy).
+	misses, noSpin int
 }
 
 // Context runs one application thread. Its stub threads are not traced, so
@@ -206,6 +210,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 		return platform.Trap{}, err
 	}
 	st.FPDirty = false
+	setSpin(t.mem, c.p.handlerSpin())
 	for {
 		if old := t.word.Swap(stateRunning); old == stateStubWait {
 			futexWakeOne(t.word)
@@ -227,19 +232,36 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 }
 
+// handlerSpin is the spin count for stub handlers: none when a stub
+// thread shares its CPU with uk (spinning there only delays uk's answer).
+func (p *Platform) handlerSpin() uint32 {
+	if p.opts.Pin || p.spin < 0 {
+		return 0
+	}
+	return handlerSpin
+}
+
 // wait waits until t has published a trap: it spins for the platform's
 // spin time, then sleeps on the state word. It fails if the stub thread
 // or its address space is gone.
 func (c *Context) wait(t *thread) error {
 	trapped := func(v uint32) bool { return v == stateTrapped || v == stateStubWait }
-	if spin := c.p.spin; spin > 0 {
-		deadline := time.Now().Add(spin)
-		for i := 0; ; i++ {
-			if trapped(t.word.Load()) {
-				return nil
+	if spin := c.p.spin; spin > 0 && !c.p.opts.Pin {
+		if t.noSpin > 0 {
+			t.noSpin--
+		} else {
+			deadline := time.Now().Add(spin)
+			for i := 0; ; i++ {
+				if trapped(t.word.Load()) {
+					t.misses = 0
+					return nil
+				}
+				if i&63 == 63 && time.Now().After(deadline) {
+					break
+				}
 			}
-			if i&63 == 63 && time.Now().After(deadline) {
-				break
+			if t.misses++; t.misses >= 4 {
+				t.misses, t.noSpin = 0, 64
 			}
 		}
 	}

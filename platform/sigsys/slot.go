@@ -39,6 +39,7 @@ const (
 	hdrGS    = 40 // GS base at the trap
 	hdrSetFS = 48 // FS base to resume with
 	hdrSetGS = 56 // GS base to resume with
+	hdrSpin  = 64 // uint32: how many PAUSEs the handler spins before it sleeps
 
 	// altStackOff is where the alternate signal stack begins.
 	altStackOff = 256
@@ -364,6 +365,9 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State) error {
 	le.PutUint64(mem[hdrSetGS:], r.GsBase)
 	return nil
 }
+
+// setSpin sets how long the handler of slot mem spins before it sleeps.
+func setSpin(mem []byte, n uint32) { binary.LittleEndian.PutUint32(mem[hdrSpin:], n) }
 
 // resumeAsIs makes the handler return the frame the host pushed unchanged
 // (for a trap uk ignores), with the FS and GS bases it had.

@@ -151,8 +151,7 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	// Wait until uk has moved the word off stateTrapped/stateStubWait:
 	// spin a little, then sleep on the word.
 	a.label("wait")
-	a.emit(0xb9)                         // mov ecx, spin
-	a.emit(imm32(handlerSpin)...)        //
+	a.emit(0x8b, 0x4b, hdrSpin)          // mov ecx, [rbx+hdrSpin] (set by uk: 0 when it shares our CPU)
 	a.label("spin")                      //
 	a.emit(0x8b, 0x03)                   // mov eax, [rbx]
 	a.emit(0x83, 0xf8, stateTrapped)     // cmp eax, stateTrapped
@@ -160,9 +159,11 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	a.emit(0x83, 0xf8, stateStubWait)    // cmp eax, stateStubWait
 	a.jcc(0x75, "resume")                // jne resume
 	a.label("still")                     //
+	a.emit(0x83, 0xe9, 0x01)             // sub ecx, 1
+	a.jcc(0x72, "sleep")                 // jb sleep (the count was 0: spun enough)
 	a.emit(0xf3, 0x90)                   // pause
-	a.emit(0xff, 0xc9)                   // dec ecx
-	a.jcc(0x75, "spin")                  // jnz spin
+	a.jcc(0xeb, "spin")                  // jmp spin
+	a.label("sleep")                     //
 	a.emit(0xb8)                         // mov eax, stateTrapped
 	a.emit(imm32(stateTrapped)...)       //
 	a.emit(0xba)                         // mov edx, stateStubWait
@@ -200,10 +201,13 @@ const (
 	futexOpWake    = 1
 )
 
-// handlerSpin is how many pause iterations the handler spins before it
-// sleeps on the state word: a few microseconds (PAUSE takes tens of
-// cycles on recent CPUs), enough for uk to answer a cheap syscall, not so
-// long that a handler sharing a CPU with uk keeps it from answering.
+// handlerSpin is how many pause iterations the handler spins (when uk and
+// the stub thread are not pinned to one CPU) before it sleeps on the state
+// word: a few microseconds (PAUSE takes tens of cycles on recent CPUs),
+// enough for uk to answer a cheap syscall without a futex wake-up (a
+// cross-CPU wake-up costs tens of microseconds on a VM), not so long that
+// a stub thread burns a shared CPU for long. uk writes it to the slot
+// header (hdrSpin) before each resume.
 const handlerSpin = 200
 
 // stubCode returns the machine code, laid out so that each site starts at
