@@ -1,0 +1,161 @@
+package sigsys
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"encoding/binary"
+	"testing"
+	"uk/platform"
+
+	"golang.org/x/sys/unix"
+)
+
+// runFilter interprets the classic BPF subset the filters use over a
+// seccomp_data for (arch, nr, ip, args).
+func runFilter(t *testing.T, prog []bpfInsn, archID, nr uint32, ip uint64, args [6]uint64) uint32 {
+	t.Helper()
+	data := make([]byte, 64)
+	binary.LittleEndian.PutUint32(data[sdNr:], nr)
+	binary.LittleEndian.PutUint32(data[sdArch:], archID)
+	binary.LittleEndian.PutUint64(data[sdIP:], ip)
+	for i, a := range args {
+		binary.LittleEndian.PutUint64(data[sdArg0+8*i:], a)
+	}
+	var acc uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.code {
+		case bpfLdW:
+			acc = binary.LittleEndian.Uint32(data[in.k:])
+		case bpfJeqK:
+			if acc == in.k {
+				pc += int(in.jt)
+			} else {
+				pc += int(in.jf)
+			}
+		case bpfRetK:
+			return in.k
+		default:
+			t.Fatalf("unexpected BPF op %#x at %d", in.code, pc)
+		}
+	}
+	t.Fatal("filter fell off its end")
+	return 0
+}
+
+// TestThreadFilterTable: an application thread's only host syscalls are
+// the handler's futex WAIT/WAKE, rt_sigreturn and exit, each from its own
+// instruction; everything else, mmap of the memory file from any address
+// included, traps.
+func TestThreadFilterTable(t *testing.T) {
+	prog := threadFilter()
+	const x86, i386 = auditArchX86_64, 0x40000003
+	memMap := [6]uint64{0x400000, 4096, 3, mapFlags, memFDInStub, 0}
+	for _, tc := range []struct {
+		name string
+		arch uint32
+		nr   uint32
+		ip   uint64
+		args [6]uint64
+		want uint32
+	}{
+		{"futex wait at the wait site", x86, unix.SYS_FUTEX, siteWaitRet, [6]uint64{0, futexOpWait}, retAllow},
+		{"futex wake at the wake site", x86, unix.SYS_FUTEX, siteWakeRet, [6]uint64{0, futexOpWake}, retAllow},
+		{"futex requeue at the wait site", x86, unix.SYS_FUTEX, siteWaitRet, [6]uint64{0, 4 /* FUTEX_CMP_REQUEUE */}, retTrap},
+		{"private futex wait at the wait site", x86, unix.SYS_FUTEX, siteWaitRet, [6]uint64{0, futexOpWait | 128 /* FUTEX_PRIVATE_FLAG */}, retTrap},
+		{"futex wait elsewhere", x86, unix.SYS_FUTEX, 0x401000, [6]uint64{0, futexOpWait}, retTrap},
+		{"futex at the sigreturn site", x86, unix.SYS_FUTEX, siteSigreturnRet, [6]uint64{0, futexOpWait}, retTrap},
+		{"rt_sigreturn at its site", x86, unix.SYS_RT_SIGRETURN, siteSigreturnRet, [6]uint64{}, retAllow},
+		{"rt_sigreturn elsewhere", x86, unix.SYS_RT_SIGRETURN, 0x401000, [6]uint64{}, retTrap},
+		{"rt_sigreturn 4 GiB off its site", x86, unix.SYS_RT_SIGRETURN, siteSigreturnRet - 1<<32, [6]uint64{}, retTrap},
+		{"exit at its site", x86, unix.SYS_EXIT, siteExitRet, [6]uint64{}, retAllow},
+		{"exit elsewhere", x86, unix.SYS_EXIT, 0x401000, [6]uint64{}, retTrap},
+		{"exit_group at the exit site", x86, unix.SYS_EXIT_GROUP, siteExitRet, [6]uint64{}, retTrap},
+		{"mmap of the memory file at the sigreturn site", x86, unix.SYS_MMAP, siteSigreturnRet, memMap, retTrap},
+		{"mmap of the memory file at the wait site", x86, unix.SYS_MMAP, siteWaitRet, memMap, retTrap},
+		{"mmap of the memory file elsewhere", x86, unix.SYS_MMAP, 0x401000, memMap, retTrap},
+		{"munmap", x86, unix.SYS_MUNMAP, siteWaitRet, [6]uint64{0x400000, 4096}, retTrap},
+		{"sigaltstack", x86, unix.SYS_SIGALTSTACK, siteSigreturnRet, [6]uint64{}, retTrap},
+		{"seccomp", x86, unix.SYS_SECCOMP, siteSigreturnRet, [6]uint64{unix.SECCOMP_SET_MODE_FILTER}, retTrap},
+		{"clone", x86, unix.SYS_CLONE, siteWakeRet, [6]uint64{cloneFlags}, retTrap},
+		{"getpid", x86, unix.SYS_GETPID, 0x401000, [6]uint64{}, retTrap},
+		{"ia32 rt_sigreturn at its site", i386, 173, siteSigreturnRet, [6]uint64{}, retTrap},
+		{"ia32 futex at the wait site", i386, 240, siteWaitRet, [6]uint64{0, futexOpWait}, retTrap},
+	} {
+		if got := runFilter(t, prog, tc.arch, tc.nr, tc.ip, tc.args); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestStubFilterTable: the stubs' filters allow the edit thread's calls
+// with their fixed arguments and trap (never kill: an application thread
+// inherits them) everything else.
+func TestStubFilterTable(t *testing.T) {
+	prog := stubFilter(false)
+	const x86 = auditArchX86_64
+	for _, tc := range []struct {
+		name string
+		nr   uint32
+		args [6]uint64
+		want uint32
+	}{
+		{"mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, memFDInStub, 0}, retAllow},
+		{"mmap of the slot file", unix.SYS_MMAP, [6]uint64{threadBase, slotSize, 3, mapFlags, slotFDInStub, 0}, retAllow},
+		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 4, 0}, retTrap},
+		{"mmap with other flags", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED, memFDInStub, 0}, retTrap},
+		{"mmap of an fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 1<<32 | memFDInStub, 0}, retTrap},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
+		{"fork", unix.SYS_CLONE, [6]uint64{forkFlags}, retTrap},
+		{"mremap", unix.SYS_MREMAP, [6]uint64{0, 4096, 4096, remapFlags, reqPage}, retTrap},
+		{"adding a filter", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0}, retAllow},
+		{"adding a filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC}, retTrap},
+		{"getpid", unix.SYS_GETPID, [6]uint64{}, retTrap},
+		{"execve", unix.SYS_EXECVE, [6]uint64{}, retTrap},
+	} {
+		if got := runFilter(t, prog, x86, tc.nr, 0x401000, tc.args); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+	if got := runFilter(t, stubFilter(true), x86, unix.SYS_CLONE, 0x401000, [6]uint64{forkFlags}); got != retAllow {
+		t.Errorf("master fork: %#x, want allow", got)
+	}
+}
+
+// TestThreadNotTraced: a stub thread running application code is not
+// traced (every signal to a tracee would be a ptrace stop) and carries the
+// thread filter on top of the stubs' two; the edit thread stays traced.
+func TestThreadNotTraced(t *testing.T) {
+	locked(t)
+	e := newEnv(t, Options{})
+	as := e.newAS(t, cat(insSyscall, insInt3))
+	c := e.newContext(t)
+	defer c.Release()
+	st := initState()
+	st.Regs.Rax = unix.SYS_GETPID
+	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	status := func(tid int) (tracer, filters string) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.pid, tid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "TracerPid:"); ok {
+				tracer = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(l, "Seccomp_filters:"); ok {
+				filters = strings.TrimSpace(v)
+			}
+		}
+		return tracer, filters
+	}
+	th := c.threads[as]
+	if tracer, filters := status(th.tid); tracer != "0" || filters != "3" {
+		t.Errorf("application thread: TracerPid %s, Seccomp_filters %s; want 0 and 3", tracer, filters)
+	}
+	if tracer, filters := status(as.pid); tracer == "0" || filters != "2" {
+		t.Errorf("edit thread: TracerPid %s, Seccomp_filters %s; want traced, 2", tracer, filters)
+	}
+}
