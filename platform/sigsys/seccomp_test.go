@@ -1,15 +1,15 @@
 package sigsys
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
-
-	"encoding/binary"
 	"testing"
-	"uk/platform"
 
 	"golang.org/x/sys/unix"
+
+	"uk/platform"
 )
 
 // runFilter interprets the classic BPF subset the filters use over a
