@@ -143,7 +143,7 @@ func (c *commonFlags) finish(status int) int {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.platform, "platform", "auto", "platform: auto, ptrace or kvm")
+	fs.StringVar(&c.platform, "platform", "auto", "platform: auto, ptrace, sigsys or kvm")
 	fs.BoolVar(&c.strace, "strace", false, "print every system call to stderr")
 	fs.BoolVar(&c.debug, "debug", false, "print diagnostics (platform choice, unimplemented syscalls)")
 	fs.StringVar(&c.hostname, "hostname", "uk", "the sandbox's hostname")
