@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"uk/internal/hostfilter"
-	"uk/platform/ptrace"
 )
 
 // confineSelf ends start-up: from here on uk runs with no capabilities,
@@ -27,7 +26,7 @@ func confineSelf(c *commonFlags, ps *platformStart, hostFS bool) error {
 	var debug io.Writer
 	if c.debug {
 		debug = os.Stderr
-		if p, ok := ps.p.(*ptrace.Platform); ok {
+		if p, ok := ps.p.(interface{ Confinement() string }); ok {
 			fmt.Fprintf(debug, "uk: stubs: %s\n", p.Confinement())
 		}
 	}
