@@ -2,6 +2,7 @@ package inet
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	linux "golang.org/x/sys/unix"
@@ -72,16 +73,35 @@ func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm t
 		}
 	}()
 	total := 0
+	var memWait time.Time // when this call began waiting for socket memory
 	for {
 		if s.st != nil && !s.st.mem.reserve(ctx, s.st, s, len(data)-total) {
-			// The sandbox's memory cannot hold more in socket buffers.
+			// The sockets of the sandbox hold all the memory they may.
+			var err error
+			switch {
+			case nonblock:
+				err = linux.EAGAIN
+			case !stream:
+				err = linux.ENOBUFS
+			default:
+				// A blocking stream send waits for memory as long as
+				// SO_SNDTIMEO allows (Linux's sk_stream_wait_memory).
+				if memWait.IsZero() {
+					memWait = time.Now()
+				}
+				if to := s.sndTimeo(); to > 0 && time.Since(memWait) >= to {
+					err = linux.EAGAIN
+				} else {
+					err = s.sleepForMemory(ctx)
+				}
+			}
+			if err == nil {
+				continue
+			}
 			if total > 0 {
 				return total, nil
 			}
-			if nonblock {
-				return 0, linux.EAGAIN
-			}
-			return 0, linux.ENOBUFS
+			return 0, err
 		}
 		r := bytes.NewReader(data[total:])
 		n, terr := s.ep.Write(r, opts)
@@ -117,6 +137,27 @@ func (s *Socket) write(ctx vfs.Context, data []byte, to *tcpip.FullAddress, cm t
 			return 0, err
 		}
 	}
+}
+
+// memoryRetry is how long a send waiting for socket memory sleeps before
+// it asks again: memory comes back when any socket of the sandbox is read
+// or closed, which this socket's queue does not hear of.
+const memoryRetry = 10 * time.Millisecond
+
+// sleepForMemory sleeps until the socket's state changes or memoryRetry
+// has passed; an error only for a signal.
+func (s *Socket) sleepForMemory(ctx vfs.Context) error {
+	b := socket.NewBlocker(writeEvents|vfs.EventErr|vfs.EventHUp, memoryRetry)
+	defer b.Done()
+	for i := 0; i < 2; i++ { // the first Wait only registers
+		if err := b.Wait(ctx, &s.q); err != nil {
+			if errors.Is(err, linux.EAGAIN) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // sendErr is the errno of a failed send: EPIPE raises SIGPIPE only on

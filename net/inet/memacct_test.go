@@ -103,3 +103,65 @@ func TestSocketBuffersCharged(t *testing.T) {
 		t.Errorf("%d bytes still charged after every connection was read and closed", b.Used())
 	}
 }
+
+// TestSendWaitsForSocketMemory: a blocking stream send that finds the
+// sockets' memory spent waits (Linux's sk_stream_wait_memory) and goes on
+// once a reader frees some, instead of failing.
+func TestSendWaitsForSocketMemory(t *testing.T) {
+	st := newLoopbackStack(t)
+	b := &vfstest.Budget{Limit: 2 << 20}
+	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
+	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, sockaddrIn(4251)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := c.Connect(ctx, sockaddrIn(4251), false); err != nil {
+		t.Fatal(err)
+	}
+	sd, _, err := l.Accept(ctx, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sd.DecRef()
+	srv := sd.Impl().(*Socket)
+	chunk := make([]byte, 64<<10)
+	for {
+		_, err := c.SendMsg(ctx, &socket.SendRequest{Data: chunk, NonBlock: true})
+		if errors.Is(err, linux.EAGAIN) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.SendMsg(ctx, &socket.SendRequest{Data: chunk})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a blocking send with the memory spent returned at once: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		if _, err := srv.RecvMsg(ctx, &socket.RecvRequest{Len: 1 << 20, NonBlock: true}); err != nil && !errors.Is(err, linux.EAGAIN) {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("the blocking send, once the reader read: %v", err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the blocking send still waits after the reader read everything")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
