@@ -85,7 +85,7 @@ func (p *Platform) Confinement() string {
 	if p.mode != confineNone {
 		b.WriteString("chroot to an empty read-only tmpfs; no capabilities, securebits locked; ")
 	}
-	b.WriteString("no_new_privs; seccomp; fds: the memory file only")
+	b.WriteString("no_new_privs; seccomp (application threads: every syscall traps); fds: the memory file and the slot file")
 	return b.String()
 }
 
@@ -336,6 +336,11 @@ func (p *Platform) prepareMaster(pid int, mode confinement) error {
 	for _, sig := range handledSignals {
 		steps = append(steps, must("install the handler", unix.SYS_RT_SIGACTION, uint64(sig), handler, 0, 8))
 	}
+	// These and the steps below do not fit one request page together.
+	if err := runSteps(pid, d, steps); err != nil {
+		return err
+	}
+	steps = nil
 	steps = append(steps, []step{
 		// Die with the factory thread (Pdeathsig could not be set before
 		// exec in a PID namespace).
