@@ -135,11 +135,15 @@ func (m *memAcct) received(st *Stack, n int) {
 	m.mu.Unlock()
 }
 
-// closed is called when a socket is released: a count soon after gives
-// its memory back once tcpip has let go of it (a TCP connection finishes
-// closing in the background).
-func (m *memAcct) closed(st *Stack) {
+// closed is called when s is released: a socket with nothing queued is
+// forgotten at once (so that opening and closing sockets grows nothing),
+// and a count soon after gives the memory back once tcpip has let go of
+// it (a TCP connection finishes closing in the background).
+func (m *memAcct) closed(st *Stack, s *Socket) {
 	m.mu.Lock()
+	if s.typ == linux.SOCK_STREAM && sendQueued(s.ep) == 0 {
+		delete(m.socks, s)
+	}
 	charged := m.charged
 	m.mu.Unlock()
 	if charged == 0 || !m.recountQueued.CompareAndSwap(false, true) {

@@ -165,3 +165,24 @@ func TestSendWaitsForSocketMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedSocketsForgotten: sockets opened and closed without sending
+// leave nothing in the stack's account (a program doing it forever must
+// not grow uk).
+func TestClosedSocketsForgotten(t *testing.T) {
+	st := newLoopbackStack(t)
+	ctx := testCtx{vfstest.Root()}
+	for i := 0; i < 1000; i++ {
+		d, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.DecRef()
+	}
+	st.mem.mu.Lock()
+	n := len(st.mem.socks)
+	st.mem.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d closed sockets still tracked", n)
+	}
+}

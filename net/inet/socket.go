@@ -289,7 +289,7 @@ func (s *Socket) Release() {
 	s.ep.Close()
 	s.released.Store(true)
 	if s.st != nil {
-		s.st.mem.closed(s.st)
+		s.st.mem.closed(s.st, s)
 	}
 	s.q.Notify(eventFree)
 }
