@@ -42,7 +42,7 @@ const recountEvery = 4 << 20
 const segCost = int64(tcp.SegOverheadSize + 256)
 
 // socketMemLimit is the most a stack's sockets may hold of a budget: a
-// quarter of it (at least 16 MiB, at most all of it), as Linux's tcp_mem
+// quarter of it (at least 4 MiB, at most half), as Linux's tcp_mem
 // keeps socket buffers to a share of the memory (about a tenth there):
 // sockets filled by a program that never reads then stop its sends, not
 // its page faults, and the OOM killer stays out of it.
@@ -51,7 +51,7 @@ func socketMemLimit(b vfs.Charger) int64 {
 	if !ok {
 		return 1 << 62
 	}
-	return min(sz.Size(), max(sz.Size()/4, 16<<20))
+	return min(sz.Size()/2, max(sz.Size()/4, 4<<20))
 }
 
 // memAcct is a stack's socket memory account.

@@ -109,7 +109,7 @@ func TestSocketBuffersCharged(t *testing.T) {
 // once a reader frees some, instead of failing.
 func TestSendWaitsForSocketMemory(t *testing.T) {
 	st := newLoopbackStack(t)
-	b := &vfstest.Budget{Limit: 2 << 20}
+	b := &vfstest.Budget{Limit: 1 << 20} // less than tcpip's own buffers: memory binds first
 	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
 	l := newTestSocket(t, st, linux.SOCK_STREAM)
 	if err := l.Bind(ctx, sockaddrIn(4251)); err != nil {
