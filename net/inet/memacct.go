@@ -149,11 +149,27 @@ func (m *memAcct) closed(st *Stack, s *Socket) {
 	if charged == 0 || !m.recountQueued.CompareAndSwap(false, true) {
 		return
 	}
-	time.AfterFunc(20*time.Millisecond, func() {
-		m.recountQueued.Store(false)
+	m.recountLater(st, 20*time.Millisecond, 0)
+}
+
+// recountLater counts after d, and again (each time twice as late, for
+// nearly three minutes in all from 20 ms) while closed sockets still hold
+// memory: a connection whose peer does not read lingers until it times
+// out.
+func (m *memAcct) recountLater(st *Stack, d time.Duration, tries int) {
+	time.AfterFunc(d, func() {
 		m.mu.Lock()
 		m.recountLocked(st)
+		lingering := false
+		for s := range m.socks {
+			lingering = lingering || s.released.Load()
+		}
 		m.mu.Unlock()
+		if lingering && tries < 12 {
+			m.recountLater(st, 2*d, tries+1)
+			return
+		}
+		m.recountQueued.Store(false)
 	})
 }
 
