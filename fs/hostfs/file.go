@@ -32,6 +32,18 @@ type File struct {
 	cfd   int              // host fd the cache is filled from, -1 without cache; protected by cmu
 	csize int64            // the file size the cache knows; protected by cmu
 	maps  memmap.MapperSet
+
+	// writers counts the open descriptions that may write; mayDirty is
+	// set when a mapping is added while one is open (only then can it be
+	// a shared writable mapping: mmap needs an fd open for writing for
+	// that) and cleared when the cache goes. Without it nothing but
+	// write(2), which writes through to the host, changed the cache, and
+	// there is nothing to write back (no pread and compare of every page
+	// of a build cache's file, or of a program built in a bind, at its
+	// last unmapping; and no stale page written over what a host process
+	// changed meanwhile). Both protected by cmu.
+	writers  int
+	mayDirty bool
 }
 
 var (
@@ -83,7 +95,13 @@ func (f *File) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions,
 	if err != nil {
 		return nil, vfs.FileOptions{}, err
 	}
-	return &openFile{f: f, fd: fd}, vfs.FileOptions{Seekable: true}, nil
+	o := &openFile{f: f, fd: fd, writer: acc != unix.O_RDONLY}
+	if o.writer {
+		f.cmu.Lock()
+		f.writers++
+		f.cmu.Unlock()
+	}
+	return o, vfs.FileOptions{Seekable: true}, nil
 }
 
 // Mappable returns the file's pages for mmap and the ELF loader.
@@ -168,7 +186,14 @@ func (f *File) PeekPage(index uint64) (int64, bool) {
 }
 
 // AddMapping implements memmap.Mappable.
-func (f *File) AddMapping(m memmap.Mapper) { f.maps.Add(m) }
+func (f *File) AddMapping(m memmap.Mapper) {
+	f.cmu.Lock()
+	if f.writers > 0 {
+		f.mayDirty = true
+	}
+	f.cmu.Unlock()
+	f.maps.Add(m)
+}
 
 // RemoveMapping implements memmap.Mappable: the last mapping gives the
 // cache back. No mapper is left to invalidate, and one added since then
@@ -182,9 +207,8 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 		f.cmu.Unlock()
 		return
 	}
-	if f.fs.writable {
-		f.writeBackLocked()
-	}
+	f.writeBackLocked()
+	f.mayDirty = false
 	dead := make([]int64, 0, len(f.pages))
 	for _, p := range f.pages {
 		dead = append(dead, p)
@@ -201,9 +225,9 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 }
 
 // writeBackLocked writes to the host every cached page whose contents
-// differ from it: what shared mappings wrote.
+// differ from it: what shared mappings wrote (if one may have).
 func (f *File) writeBackLocked() {
-	if f.cfd < 0 || len(f.pages) == 0 {
+	if !f.fs.writable || !f.mayDirty || f.cfd < 0 || len(f.pages) == 0 {
 		return
 	}
 	wfd, err := f.openHost(unix.O_WRONLY)
@@ -336,8 +360,9 @@ func (f *File) wrote(src []byte, off int64) {
 // openFile is an open description of a host file, with its own host fd.
 type openFile struct {
 	vfs.FileBase
-	f  *File
-	fd int
+	f      *File
+	fd     int
+	writer bool // opened for writing: counted in f.writers
 }
 
 // Mappable returns the file's pages for mmap.
@@ -426,4 +451,11 @@ func (o *openFile) Fsync(vfs.Context, *vfs.FileDescription) error {
 }
 
 // Release implements vfs.FileImpl.
-func (o *openFile) Release() { unix.Close(o.fd) }
+func (o *openFile) Release() {
+	if o.writer {
+		o.f.cmu.Lock()
+		o.f.writers--
+		o.f.cmu.Unlock()
+	}
+	unix.Close(o.fd)
+}

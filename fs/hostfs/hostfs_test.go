@@ -461,3 +461,50 @@ func TestWritableHostLinks(t *testing.T) {
 		t.Errorf("host other = %q", got)
 	}
 }
+
+// TestWriteBackOnlyAfterWritableMapping: on a writable tree, the last
+// unmapping writes the cache back only if a mapping was made while the
+// file was open for writing (a shared writable mapping needs that): a
+// file that was only read-mapped keeps what a host process wrote to it
+// meanwhile, and a shared mapping's writes reach the host.
+func TestWriteBackOnlyAfterWritableMapping(t *testing.T) {
+	dir, _ := tree(t)
+	mf := newMF(t)
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf, Writable: true})
+	must(t, err)
+	defer fs.Close()
+	ctx := vfstest.Root()
+	path := filepath.Join(dir, "big")
+	ino, err := fs.HostRoot().Lookup(ctx, "big")
+	must(t, err)
+	f := ino.(*hostfs.File)
+
+	// Read-only: mapped with no writer open, changed on the host.
+	m := &mapper{}
+	f.AddMapping(m)
+	if _, err := f.PageAt(0); err != nil {
+		t.Fatal(err)
+	}
+	host, err := os.OpenFile(path, os.O_WRONLY, 0)
+	must(t, err)
+	_, err = host.WriteAt([]byte("HOST"), 0)
+	must(t, err)
+	host.Close()
+	f.RemoveMapping(m)
+	if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, []byte("HOST")) {
+		t.Errorf("the host's change was overwritten by a read-only mapping's cache: %q", b[:8])
+	}
+
+	// Writable: mapped while a description open for writing exists.
+	impl, _, err := f.Open(ctx, unix.O_RDWR)
+	must(t, err)
+	f.AddMapping(m)
+	impl.Release()
+	off, err := f.PageAt(0)
+	must(t, err)
+	copy(mf.Bytes(off, 4), "MAPD")
+	f.RemoveMapping(m)
+	if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, []byte("MAPD")) {
+		t.Errorf("a shared writable mapping's write did not reach the host: %q", b[:8])
+	}
+}
