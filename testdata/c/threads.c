@@ -32,8 +32,9 @@ static void *waiter(void *arg) {
 }
 
 static int fw1, fw2;
-static volatile int raw_woken;
+static volatile int raw_woken, raw_arrived;
 static void *raw_waiter(void *arg) {
+	__atomic_fetch_add(&raw_arrived, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, &fw1, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	__atomic_fetch_add(&raw_woken, 1, __ATOMIC_SEQ_CST);
 	return NULL;
@@ -79,6 +80,12 @@ int main(void) {
 	 * then wake them from fw2. */
 	for (int i = 0; i < 4; i++)
 		pthread_create(&th[i], NULL, raw_waiter, NULL);
+	/* Every waiter is a few instructions from its FUTEX_WAIT, then has
+	 * 100 ms to get there (a busy host or an emulated CPU took longer than
+	 * a bare 100 ms to start them: a waiter missed the requeue and the join
+	 * below never returned). */
+	while (raw_arrived < 4)
+		usleep(1000);
 	usleep(100000);
 	long n = syscall(SYS_futex, &fw1, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)(long)10, &fw2, 0);
 	CHECK("CMP_REQUEUE woke 1 and requeued 3", n == 4);
@@ -87,6 +94,13 @@ int main(void) {
 	EXPECT_ERR(syscall(SYS_futex, &fw1, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)(long)10, &fw2, 5), EAGAIN);
 	n = syscall(SYS_futex, &fw2, FUTEX_WAKE_PRIVATE, 10, NULL, NULL, 0);
 	CHECK("the 3 requeued waiters wake from the second word", n == 3);
+	/* Any waiter still asleep after a failed check: wake it, so that the
+	 * failure is reported instead of a hang. */
+	usleep(50000);
+	if (raw_woken < 4) {
+		syscall(SYS_futex, &fw1, FUTEX_WAKE_PRIVATE, 10, NULL, NULL, 0);
+		syscall(SYS_futex, &fw2, FUTEX_WAKE_PRIVATE, 10, NULL, NULL, 0);
+	}
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	CHECK("all raw waiters done", raw_woken == 4);
