@@ -25,10 +25,10 @@ const roundTripChildEnv = "UK_PTRACE_ROUNDTRIP_CHILD"
 // (internal/hostfilter) on the syscall round trip: getpid trapped and
 // resumed on the ptrace platform, in child processes alternately without
 // and with the filter (a filter cannot be removed once installed), each
-// reporting the median of 30 blocks of 2000 round trips; the metrics are
+// reporting the median of 30 blocks of 2000 round trips, 11 of each; the metrics are
 // the medians over the children. Run it with -benchtime=1x.
 func BenchmarkRoundTripHostFilter(b *testing.B) {
-	const rounds = 7
+	const rounds = 11
 	var off, on []float64
 	for i := 0; i < rounds; i++ {
 		order := []string{"off", "on"}
