@@ -13,7 +13,8 @@
  *   hostile_tasks threads   pthreads until pthread_create fails
  *   hostile_tasks forks     blocked children until fork fails
  *   hostile_tasks zombies   unreaped children until fork fails
- *   hostile_tasks bomb      every process forks for two seconds
+ *   hostile_tasks bomb      every process forks until two seconds after
+ *                           the first EAGAIN (30 s at most)
  *   hostile_tasks nproc     RLIMIT_NPROC 3 for uid 54321 (safe natively as root)
  *
  * Each mode ends in a few seconds whatever the kernel does, and prints
@@ -23,6 +24,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -143,15 +145,24 @@ static int zombies(void) {
 	return 0;
 }
 
-/* bomb: every process forks as fast as it can until the deadline, then
- * reaps its children and exits. A pipe collects one byte per EAGAIN. */
+/* bomb: every process forks as fast as it can until two seconds after the
+ * first EAGAIN anywhere in the tree (or 30 s without one: forks are slow on
+ * some platforms of a loaded machine), then reaps its children and exits.
+ * A pipe collects one byte per process that saw EAGAIN; a shared page says
+ * when the first did. */
 static int bomb(void) {
 	int p[2];
 	if (pipe(p))
 		return 1;
-	double deadline = now() + 2;
+	volatile double *first = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (first == MAP_FAILED)
+		return 1;
+	double deadline = now() + 30;
 	int top = 1, eagain = 0;
-	while (now() < deadline) {
+	for (;;) {
+		double t = now();
+		if (t >= deadline || (*first > 0 && t >= *first + 2))
+			break;
 		pid_t pid = fork();
 		if (pid == 0) {
 			top = 0;
@@ -159,6 +170,8 @@ static int bomb(void) {
 		}
 		if (pid < 0 && errno == EAGAIN && !eagain) {
 			eagain = 1;
+			if (*first == 0)
+				*first = now();
 			write(p[1], "x", 1);
 		}
 		if (pid < 0) {
