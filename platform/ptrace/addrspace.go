@@ -9,6 +9,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // AddressSpace is one stub process. Its main thread (pid) is traced by the
@@ -199,15 +200,15 @@ func runBatch(tid int, req []byte, reqs []request) error {
 	// What the batch asked stays readable to the application (the page
 	// is in its address space) only while the batch runs.
 	defer clear(req[:len(reqs)*reqSize])
-	regs := injectRegs(siteBatch)
+	regs := stubproc.InjectRegs(siteBatch)
 	regs.Rbx = reqPage
 	regs.R12 = uint64(len(reqs))
-	if err := runInjected(tid, &regs, siteBatch+0x31); err != nil {
+	if err := stubproc.RunInjected(tid, &regs, siteBatch+0x31); err != nil {
 		return err
 	}
 	if regs.R12 != 0 {
 		i := len(reqs) - int(regs.R12)
-		return &batchError{index: i, req: reqs[i], err: errnoOf(regs.Rax)}
+		return &batchError{index: i, req: reqs[i], err: stubproc.ErrnoOf(regs.Rax)}
 	}
 	return nil
 }
@@ -252,7 +253,7 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 		}
 	}
 	// The child parks in pause(); attach and stop it from this thread.
-	if err := seize(tid, traceOptions); err != nil {
+	if err := stubproc.Seize(tid, stubproc.TraceOptions); err != nil {
 		unix.Tgkill(as.pid, tid, unix.SIGKILL)
 		return 0, fmt.Errorf("ptrace: seize stub thread %d: %w", tid, err)
 	}
@@ -260,17 +261,17 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 		return 0, fmt.Errorf("ptrace: interrupt stub thread %d: %w", tid, err)
 	}
 	for {
-		st, err := waitStop(tid)
+		st, err := stubproc.WaitStop(tid)
 		if err != nil {
 			return 0, err
 		}
-		if st.exited {
+		if st.Exited {
 			return 0, fmt.Errorf("ptrace: stub thread %d died while attaching", tid)
 		}
-		if st.event == unix.PTRACE_EVENT_STOP {
+		if st.Event == unix.PTRACE_EVENT_STOP {
 			break
 		}
-		resume(unix.PTRACE_CONT, tid)
+		stubproc.Resume(unix.PTRACE_CONT, tid)
 	}
 	if err := pinThread(tid, cpu); err != nil {
 		return 0, fmt.Errorf("ptrace: pin stub thread: %w", err)
@@ -288,12 +289,12 @@ func (as *AddressSpace) cloneOnFactory() (int, error) {
 	var tid int
 	var err error
 	ferr := as.p.fac.do(func() {
-		regs := injectRegs(siteClone)
+		regs := stubproc.InjectRegs(siteClone)
 		regs.Rax = unix.SYS_CLONE
 		regs.Rdi = cloneFlags
 		// RAX will hold the tid inside the stub's PID namespace; the
 		// clone event gives it as uk sees it.
-		err = runInjectedEvents(as.pid, &regs, siteClone+0x11, func(event int, msg uint) {
+		err = stubproc.RunInjectedEvents(as.pid, &regs, siteClone+0x11, func(event int, msg uint) {
 			if event == unix.PTRACE_EVENT_CLONE {
 				tid = int(msg)
 			}
@@ -301,7 +302,7 @@ func (as *AddressSpace) cloneOnFactory() (int, error) {
 		if err != nil {
 			return
 		}
-		if e := errnoOf(regs.Rax); e != nil {
+		if e := stubproc.ErrnoOf(regs.Rax); e != nil {
 			err = fmt.Errorf("clone: %w", e)
 			return
 		}
@@ -313,7 +314,7 @@ func (as *AddressSpace) cloneOnFactory() (int, error) {
 		// and stops with SIGSTOP before its first instruction. Let it go
 		// (the SIGSTOP suppressed) into pause(), for the context that
 		// takes it to seize from its own thread.
-		if err = waitNewTracee(tid); err == nil {
+		if err = stubproc.WaitNewTracee(tid); err == nil {
 			err = unix.PtraceDetach(tid)
 		}
 		if err != nil {

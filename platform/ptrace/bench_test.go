@@ -10,6 +10,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // syscallLoop is `loop: syscall; jmp loop`; with RAX = getpid's number it
@@ -74,19 +75,19 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				regs.Rax = regs.OrigRax
 				regs.OrigRax = ^uint64(0)
-				if err := setRegs(tid, &regs); err != nil {
+				if err := stubproc.SetRegs(tid, &regs); err != nil {
 					b.Fatal(err)
 				}
-				if err := resume(unix.PTRACE_SYSEMU, tid); err != nil {
+				if err := stubproc.Resume(unix.PTRACE_SYSEMU, tid); err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := wait4(tid, 0); err != nil {
+				if _, _, err := stubproc.Wait4(tid, 0); err != nil {
 					b.Fatal(err)
 				}
-				if err := getRegs(tid, &regs); err != nil {
+				if err := stubproc.GetRegs(tid, &regs); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := getXState(tid, fp); err != nil {
+				if _, err := stubproc.GetXState(tid, fp); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -127,11 +128,11 @@ func BenchmarkPaired(b *testing.B) {
 				for i := 0; i < block; i++ {
 					regs.Rax = regs.OrigRax
 					regs.OrigRax = ^uint64(0)
-					setRegs(tid, &regs)
-					resume(unix.PTRACE_SYSEMU, tid)
-					wait4(tid, 0)
-					getRegs(tid, &regs)
-					getXState(tid, fp)
+					stubproc.SetRegs(tid, &regs)
+					stubproc.Resume(unix.PTRACE_SYSEMU, tid)
+					stubproc.Wait4(tid, 0)
+					stubproc.GetRegs(tid, &regs)
+					stubproc.GetXState(tid, fp)
 				}
 				t2 := time.Now()
 				sw += t1.Sub(t0)

@@ -9,6 +9,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // Context runs one application thread. It binds to the OS thread of the
@@ -41,6 +42,11 @@ var (
 var errWrongThread = errors.New("ptrace: context used from a different OS thread (missing runtime.LockOSThread?)")
 
 // bind ties the context to the calling OS thread on first use.
+// interruptSignal is what Context.Interrupt sends to a running stub thread.
+// SIGCHLD is ignored by default, so even if it were ever delivered it would
+// do nothing; a traced thread still stops for it.
+const interruptSignal = unix.SIGCHLD
+
 func (c *Context) bind() error {
 	tid := unix.Gettid()
 	if c.tracer == 0 {
@@ -141,7 +147,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	regs.Ss = arch.UserDS
 	regs.Ds, regs.Es, regs.Fs, regs.Gs = 0, 0, 0, 0
 	regs.OrigRax = ^uint64(0)
-	if err := setRegs(tid, &regs); err != nil {
+	if err := stubproc.SetRegs(tid, &regs); err != nil {
 		// EIO means the kernel refused a value (putreg: a selector, or
 		// fs_base/gs_base at or above TASK_SIZE_MAX): name them, so that
 		// the report says which register uk let go wrong.
@@ -155,7 +161,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	if st.FPDirty || tid != c.last {
 		// Another stub thread (another address space) has this thread's
 		// FP state, or the kernel changed it.
-		if err := setXState(tid, st.FP); err != nil {
+		if err := stubproc.SetXState(tid, st.FP); err != nil {
 			return platform.Trap{}, fmt.Errorf("ptrace: set FP state: %w", err)
 		}
 		st.FPDirty = false
@@ -163,17 +169,17 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	for {
-		if err := resume(unix.PTRACE_SYSEMU, tid); err != nil {
+		if err := stubproc.Resume(unix.PTRACE_SYSEMU, tid); err != nil {
 			return platform.Trap{}, fmt.Errorf("ptrace: sysemu: %w", err)
 		}
-		s, err := waitStop(tid)
+		s, err := stubproc.WaitStop(tid)
 		if err != nil {
 			return platform.Trap{}, fmt.Errorf("ptrace: %w", err)
 		}
-		if s.exited {
+		if s.Exited {
 			delete(c.threads, as)
 			as.forgetThread(c.tracer)
-			return platform.Trap{}, fmt.Errorf("ptrace: stub thread %d died (status %#x)", tid, uint32(s.status))
+			return platform.Trap{}, fmt.Errorf("ptrace: stub thread %d died (status %#x)", tid, uint32(s.Status))
 		}
 		trap, ok, err := c.classify(as, tid, s, st)
 		if err != nil || ok {
@@ -185,23 +191,23 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 
 // classify turns a stop into a trap. ok is false for stops to swallow
 // (group stops, event stops, signals from outside); then st is untouched.
-func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (platform.Trap, bool, error) {
-	if s.sig == int(unix.SIGTRAP)|0x80 {
+func (c *Context) classify(as *AddressSpace, tid int, s stubproc.Stop, st *arch.State) (platform.Trap, bool, error) {
+	if s.Sig == int(unix.SIGTRAP)|0x80 {
 		if err := c.save(tid, st); err != nil {
 			return platform.Trap{}, false, err
 		}
 		st.Regs.Rax = st.Regs.OrigRax
 		return platform.Trap{Kind: platform.TrapSyscall, Compat: compatEntry(&st.Regs)}, true, nil
 	}
-	if s.event != 0 {
+	if s.Event != 0 {
 		return platform.Trap{}, false, nil
 	}
-	var si siginfo
-	if err := getSiginfo(tid, &si); err != nil {
+	var si stubproc.Siginfo
+	if err := stubproc.GetSiginfo(tid, &si); err != nil {
 		// EINVAL: a group-stop, not a signal-delivery-stop.
 		return platform.Trap{}, false, nil
 	}
-	sig := unix.Signal(s.sig)
+	sig := unix.Signal(s.Sig)
 	switch sig {
 	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
 		if si.Code <= 0 {
@@ -210,8 +216,8 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 		if err := c.save(tid, st); err != nil {
 			return platform.Trap{}, false, err
 		}
-		t := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: si.Code, Addr: si.addr()}
-		if sig == unix.SIGSEGV && si.Code != siKernel {
+		t := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: si.Code, Addr: si.Addr()}
+		if sig == unix.SIGSEGV && si.Code != stubproc.SIKernel {
 			t.Kind = platform.TrapFault
 			t.Access = c.faultAccess(as.pid, st.Regs.Rip, t.Addr)
 		}
@@ -220,20 +226,20 @@ func (c *Context) classify(as *AddressSpace, tid int, s stop, st *arch.State) (p
 		// The stub's seccomp filter trapped a call into the vsyscall
 		// page. The host has already emulated the `ret`; undo it and
 		// report the fetch fault Linux without vsyscall would raise.
-		if si.Code != sysSeccomp || !isVsyscall(si.addr()) {
+		if si.Code != stubproc.SysSeccomp || !isVsyscall(si.Addr()) {
 			break
 		}
 		if err := c.save(tid, st); err != nil {
 			return platform.Trap{}, false, err
 		}
-		st.Regs.Rip = si.addr()
+		st.Regs.Rip = si.Addr()
 		st.Regs.Rsp -= 8
-		return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: segvMapErr,
-			Addr: si.addr(), Access: platform.Exec}, true, nil
+		return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: stubproc.SegvMapErr,
+			Addr: si.Addr(), Access: platform.Exec}, true, nil
 	case interruptSignal:
 		// In a PID namespace of its own the stub sees uk, outside it,
 		// as pid 0. (No stub can send signals: its filter forbids it.)
-		if si.Code == siTkill && (si.pid() == c.p.pid || c.p.mode != confineNone && si.pid() == 0) {
+		if si.Code == stubproc.SITkill && (si.Pid() == c.p.pid || c.p.mode != confineNone && si.Pid() == 0) {
 			c.interrupted.Store(false)
 			if err := c.save(tid, st); err != nil {
 				return platform.Trap{}, false, err
@@ -263,10 +269,10 @@ func compatEntry(r *arch.Registers) bool {
 
 // save reads the thread's registers and FP state into st.
 func (c *Context) save(tid int, st *arch.State) error {
-	if err := getRegs(tid, &st.Regs); err != nil {
+	if err := stubproc.GetRegs(tid, &st.Regs); err != nil {
 		return fmt.Errorf("ptrace: get registers: %w", err)
 	}
-	if _, err := getXState(tid, st.FP); err != nil {
+	if _, err := stubproc.GetXState(tid, st.FP); err != nil {
 		return fmt.Errorf("ptrace: get FP state: %w", err)
 	}
 	return nil
@@ -279,7 +285,7 @@ func (c *Context) faultAccess(pid int, rip, addr uint64) platform.Access {
 	if addr == rip {
 		return platform.Exec
 	}
-	n, _ := readMem(pid, rip, c.code[:15])
+	n, _ := stubproc.ReadMem(pid, rip, c.code[:15])
 	if addr > rip && addr < rip+15 && addr >= rip+uint64(n) {
 		return platform.Exec
 	}
@@ -293,7 +299,7 @@ func (c *Context) faultAccess(pid int, rip, addr uint64) platform.Access {
 func (c *Context) Interrupt() {
 	c.interrupted.Store(true)
 	if r := c.running.Load(); r != 0 {
-		tgkill(int(r>>32), int(uint32(r)), interruptSignal)
+		stubproc.Tgkill(int(r>>32), int(uint32(r)), interruptSignal)
 	}
 }
 
@@ -311,15 +317,15 @@ func (c *Context) Release() {
 		as.mu.Unlock()
 		if !gone {
 			// exit(0) ends only this thread; the tracer reaps it.
-			regs := injectRegs(siteSyscall)
+			regs := stubproc.InjectRegs(siteSyscall)
 			regs.Rax = unix.SYS_EXIT
-			if err := setRegs(tid, &regs); err == nil && resume(unix.PTRACE_CONT, tid) == nil {
+			if err := stubproc.SetRegs(tid, &regs); err == nil && stubproc.Resume(unix.PTRACE_CONT, tid) == nil {
 				for {
-					s, err := waitStop(tid)
-					if err != nil || s.exited {
+					s, err := stubproc.WaitStop(tid)
+					if err != nil || s.Exited {
 						break
 					}
-					resume(unix.PTRACE_CONT, tid)
+					stubproc.Resume(unix.PTRACE_CONT, tid)
 				}
 			}
 			as.forgetThread(c.tracer)

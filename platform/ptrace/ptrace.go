@@ -113,6 +113,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // Options tune the platform.
@@ -202,7 +203,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 			}
 		}
 	}
-	if err := quietStopNotifications(); err != nil {
+	if err := stubproc.QuietStopNotifications(); err != nil {
 		unix.Close(hi)
 		return nil, fmt.Errorf("ptrace: SIGCHLD disposition: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 func TestCleanAddressSpace(t *testing.T) {
@@ -22,15 +23,15 @@ func TestCleanAddressSpace(t *testing.T) {
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	maps, err := readMaps(as.pid)
+	maps, err := stubproc.ReadMaps(as.pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range maps {
-		if m.start < stubBase && m.name != "[vsyscall]" {
+		if m.Start < stubBase && m.Name != "[vsyscall]" {
 			t.Errorf("stub has a mapping below MaxUserAddress: %+v", m)
 		}
-		if m.start >= stubBase && m.start < stubEnd && m.start != stubBase && m.start != reqPage {
+		if m.Start >= stubBase && m.Start < stubEnd && m.Start != stubBase && m.Start != reqPage {
 			t.Errorf("stub keeps a mapping beside its code and request page (the kernel's stack?): %+v", m)
 		}
 	}
@@ -114,7 +115,7 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 			t.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err)
 		}
 	}
-	fds, err := listFDs(pid)
+	fds, err := stubproc.ListFDs(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestStubFilterKills(t *testing.T) {
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	if ferr := e.p.fac.do(func() { _, err = injectSyscall(as.pid, unix.SYS_GETPID) }); ferr != nil {
+	if ferr := e.p.fac.do(func() { _, err = stubproc.InjectSyscall(as.pid, siteSyscall, unix.SYS_GETPID) }); ferr != nil {
 		t.Fatal(ferr)
 	}
 	if err == nil {

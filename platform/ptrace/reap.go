@@ -3,6 +3,8 @@ package ptrace
 import (
 	"encoding/binary"
 
+	"uk/platform/internal/stubproc"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +22,7 @@ func (p *Platform) reap(tids ...int) int {
 	for pass := 0; pass < 2; pass++ {
 		keep := p.zombies[:0]
 		for _, tid := range p.zombies {
-			r, _, err := wait4(tid, unix.WNOHANG)
+			r, _, err := stubproc.Wait4(tid, unix.WNOHANG)
 			if r == tid || err == unix.ECHILD {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // AddressSpace is one stub process. Its main thread (pid), the edit
@@ -219,15 +220,15 @@ func runBatch(tid int, req []byte, reqs []request) error {
 	// What the batch asked stays readable to the application (the page
 	// is in its address space) only while the batch runs.
 	defer clear(req[:len(reqs)*reqSize])
-	regs := injectRegs(siteBatch)
+	regs := stubproc.InjectRegs(siteBatch)
 	regs.Rbx = reqPage
 	regs.R12 = uint64(len(reqs))
-	if err := runInjected(tid, &regs, siteBatch+0x31); err != nil {
+	if err := stubproc.RunInjected(tid, &regs, siteBatch+0x31); err != nil {
 		return err
 	}
 	if regs.R12 != 0 {
 		i := len(reqs) - int(regs.R12)
-		return &batchError{index: i, req: reqs[i], err: errnoOf(regs.Rax)}
+		return &batchError{index: i, req: reqs[i], err: stubproc.ErrnoOf(regs.Rax)}
 	}
 	return nil
 }
@@ -330,10 +331,10 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	ferr := p.fac.do(func() {
 		if !mapped {
 			var r uint64
-			r, err = injectSyscall(as.pid, unix.SYS_MMAP, addr, slotSize, unix.PROT_READ|unix.PROT_WRITE,
+			r, err = stubproc.InjectSyscall(as.pid, siteSyscall, unix.SYS_MMAP, addr, slotSize, unix.PROT_READ|unix.PROT_WRITE,
 				mapFlags, slotFDInStub, uint64(ts.slot)*slotSize)
 			if err == nil {
-				err = errnoOf(r)
+				err = stubproc.ErrnoOf(r)
 			}
 			if err != nil {
 				err = fmt.Errorf("map thread slot: %w", err)
@@ -359,13 +360,13 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 //
 // Preconditions: runs on the factory thread.
 func (as *AddressSpace) cloneThread(t *thread) (int, error) {
-	regs := injectRegs(siteClone)
+	regs := stubproc.InjectRegs(siteClone)
 	regs.Rax = unix.SYS_CLONE
 	regs.Rdi = cloneFlags
 	tid := 0
 	// RAX will hold the tid inside the stub's PID namespace; the clone
 	// event gives it as uk sees it.
-	err := runInjectedEvents(as.pid, &regs, siteClone+0x11, func(event int, msg uint) {
+	err := stubproc.RunInjectedEvents(as.pid, &regs, siteClone+0x11, func(event int, msg uint) {
 		if event == unix.PTRACE_EVENT_CLONE {
 			tid = int(msg)
 		}
@@ -373,7 +374,7 @@ func (as *AddressSpace) cloneThread(t *thread) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if e := errnoOf(regs.Rax); e != nil {
+	if e := stubproc.ErrnoOf(regs.Rax); e != nil {
 		return 0, fmt.Errorf("clone: %w", e)
 	}
 	if tid == 0 {
@@ -387,7 +388,7 @@ func (as *AddressSpace) cloneThread(t *thread) (int, error) {
 	}
 	// Attached to this (the factory) thread at birth, it stops with
 	// SIGSTOP before its first instruction.
-	if err := waitNewTracee(tid); err != nil {
+	if err := stubproc.WaitNewTracee(tid); err != nil {
 		return fail(err)
 	}
 	d := &pageData{req: as.req, top: len(as.req)}
@@ -403,8 +404,8 @@ func (as *AddressSpace) cloneThread(t *thread) (int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	entry := injectRegs(siteThreadEntry)
-	if err := setRegs(tid, &entry); err != nil {
+	entry := stubproc.InjectRegs(siteThreadEntry)
+	if err := stubproc.SetRegs(tid, &entry); err != nil {
 		return fail(err)
 	}
 	// From here on the thread is not traced: its signals go to its

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/platform/internal/stubproc"
 )
 
 // How stubs are confined. The seccomp filter (seccomp.go) is the first
@@ -174,24 +175,24 @@ func (p *Platform) startMasterAs(mode confinement) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("start stub (%s): %w", mode, err)
 		}
-		st, err := waitStop(pid)
+		st, err := stubproc.WaitStop(pid)
 		if err != nil {
 			return 0, err
 		}
-		if st.exited || st.sig != int(unix.SIGTRAP) {
-			lastErr = fmt.Errorf("stub did not reach its first instruction (status %#x)", uint32(st.status))
+		if st.Exited || st.Sig != int(unix.SIGTRAP) {
+			lastErr = fmt.Errorf("stub did not reach its first instruction (status %#x)", uint32(st.Status))
 			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
+			stubproc.Wait4(pid, 0)
 			continue
 		}
-		if err := setOptions(pid, masterOptions); err != nil {
+		if err := stubproc.SetOptions(pid, masterOptions); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
+			stubproc.Wait4(pid, 0)
 			return 0, fmt.Errorf("set ptrace options: %w", err)
 		}
 		if err := p.prepareMaster(pid, mode); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
-			wait4(pid, 0)
+			stubproc.Wait4(pid, 0)
 			return 0, fmt.Errorf("prepare stub (%s): %w", mode, err)
 		}
 		return pid, nil
@@ -204,9 +205,9 @@ func (m confinement) String() string {
 }
 
 // masterOptions are the master's ptrace options, which the stubs it forks
-// and their threads inherit: traceOptions, and attach every task it (or
+// and their threads inherit: stubproc.TraceOptions, and attach every task it (or
 // they) make to the factory thread, which learns its host pid that way.
-const masterOptions = traceOptions | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACECLONE
+const masterOptions = stubproc.TraceOptions | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACECLONE
 
 // pageData lays out the data of one setup batch on a request page: the
 // batch's records from the start (runBatch), data from the end.
@@ -264,25 +265,6 @@ func runSteps(tid int, d *pageData, steps []step) error {
 	return nil
 }
 
-// lastCap is the host's highest capability number (CAP_LAST_CAP).
-var lastCap = sync.OnceValue(func() int {
-	c := 0
-	for {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c+1), 0, 0, 0); err != nil {
-			return c
-		}
-		c++
-	}
-})
-
-// Securebits a confined stub locks: uid 0 grants nothing (NOROOT), a uid
-// change never adjusts capabilities, capabilities are never kept across
-// one, no ambient capability can be raised.
-const lockedSecurebits = 1<<0 | 1<<1 | // SECBIT_NOROOT, _LOCKED
-	1<<2 | 1<<3 | // SECBIT_NO_SETUID_FIXUP, _LOCKED
-	1<<5 | // SECBIT_KEEP_CAPS_LOCKED (KEEP_CAPS itself off)
-	1<<6 | 1<<7 // SECBIT_NO_CAP_AMBIENT_RAISE, _LOCKED
-
 // prepareMaster empties the master's address space around the stub code,
 // maps the request region and its own request page, and confines it as
 // mode allows (see the top of this file). It takes two injections: the
@@ -293,9 +275,9 @@ const lockedSecurebits = 1<<0 | 1<<1 | // SECBIT_NOROOT, _LOCKED
 func (p *Platform) prepareMaster(pid int, mode confinement) error {
 	// MAP_FIXED replaces whatever the kernel put there (its stack may
 	// reach this high).
-	r, err := injectSyscall(pid, unix.SYS_MMAP, reqPage, arch.PageSize, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED, 4, 0)
+	r, err := stubproc.InjectSyscall(pid, siteSyscall, unix.SYS_MMAP, reqPage, arch.PageSize, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED, 4, 0)
 	if err == nil {
-		err = errnoOf(r)
+		err = stubproc.ErrnoOf(r)
 	}
 	if err != nil {
 		return fmt.Errorf("map request page: %w", err)
@@ -368,8 +350,8 @@ func (p *Platform) prepareMaster(pid int, mode confinement) error {
 			must("chroot", unix.SYS_CHROOT, d.cstring(".")),
 		)
 	}
-	capSteps := []step{must("lock securebits", unix.SYS_PRCTL, unix.PR_SET_SECUREBITS, lockedSecurebits)}
-	for c := 0; c <= lastCap(); c++ {
+	capSteps := []step{must("lock securebits", unix.SYS_PRCTL, unix.PR_SET_SECUREBITS, stubproc.LockedSecurebits)}
+	for c := 0; c <= stubproc.LastCap(); c++ {
 		capSteps = append(capSteps, must("drop bounding capability", unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uint64(c)))
 	}
 	for _, s := range capSteps {
@@ -395,11 +377,11 @@ func (p *Platform) prepareMaster(pid int, mode confinement) error {
 //
 // Preconditions: runs on the factory thread.
 func (p *Platform) forkStub(slot int) (int, error) {
-	regs := injectRegs(siteSyscall)
+	regs := stubproc.InjectRegs(siteSyscall)
 	regs.Rax = unix.SYS_CLONE
 	regs.Rdi = forkFlags
 	child := 0
-	err := runInjectedEvents(p.master, &regs, siteSyscall+3, func(event int, msg uint) {
+	err := stubproc.RunInjectedEvents(p.master, &regs, siteSyscall+3, func(event int, msg uint) {
 		if event == unix.PTRACE_EVENT_FORK {
 			child = int(msg)
 		}
@@ -407,20 +389,20 @@ func (p *Platform) forkStub(slot int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("fork stub: %w", err)
 	}
-	if e := errnoOf(regs.Rax); e != nil {
+	if e := stubproc.ErrnoOf(regs.Rax); e != nil {
 		return 0, fmt.Errorf("fork stub: %w", e)
 	}
 	if child == 0 {
 		return 0, fmt.Errorf("fork stub: no fork event")
 	}
-	if err := waitNewTracee(child); err != nil {
+	if err := stubproc.WaitNewTracee(child); err != nil {
 		unix.Kill(child, unix.SIGKILL)
-		wait4(child, 0)
+		stubproc.Wait4(child, 0)
 		return 0, err
 	}
 	if err := p.prepareStub(child, slot); err != nil {
 		unix.Kill(child, unix.SIGKILL)
-		wait4(child, 0)
+		stubproc.Wait4(child, 0)
 		return 0, fmt.Errorf("prepare stub: %w", err)
 	}
 	return child, nil
@@ -431,9 +413,9 @@ func (p *Platform) forkStub(slot int) (int, error) {
 //
 // Preconditions: runs on the factory thread; pid is stopped.
 func (p *Platform) prepareStub(pid, slot int) error {
-	r, err := injectSyscall(pid, unix.SYS_MREMAP, reqRegion+uint64(slot)*arch.PageSize, arch.PageSize, arch.PageSize, remapFlags, reqPage)
+	r, err := stubproc.InjectSyscall(pid, siteSyscall, unix.SYS_MREMAP, reqRegion+uint64(slot)*arch.PageSize, arch.PageSize, arch.PageSize, remapFlags, reqPage)
 	if err == nil {
-		err = errnoOf(r)
+		err = stubproc.ErrnoOf(r)
 	}
 	if err != nil {
 		return fmt.Errorf("move request page: %w", err)

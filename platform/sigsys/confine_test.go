@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // syscallLoopForTest is `loop: syscall; jmp loop`.
@@ -89,7 +90,7 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 			t.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err)
 		}
 	}
-	fds, err := listFDs(pid)
+	fds, err := stubproc.ListFDs(pid)
 	if err != nil {
 		t.Fatal(err)
 	}

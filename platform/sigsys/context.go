@@ -11,6 +11,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // DefaultSpin is how long uk spins on a stub thread's state word before
@@ -28,7 +29,7 @@ var handledSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.
 	unix.SIGTRAP, interruptSignal}
 
 // handlerSigaction is the kernel struct sigaction of the handler: on the
-// alternate stack, with siginfo, every signal blocked while it runs (an
+// alternate stack, with stubproc.Siginfo, every signal blocked while it runs (an
 // interrupt that comes meanwhile is delivered right after rt_sigreturn,
 // before any application instruction, and comes back to uk as an
 // interrupt). The host requires a restorer on x86-64; the handler never
@@ -309,7 +310,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 	}
 	switch sig {
 	case unix.SIGSYS:
-		if code != sysSeccomp {
+		if code != stubproc.SysSeccomp {
 			break
 		}
 		save()
@@ -318,7 +319,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 			// report the fetch fault Linux without vsyscall would raise.
 			st.Regs.Rip = f.siAddr()
 			st.Regs.Rsp -= 8
-			return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: segvMapErr,
+			return platform.Trap{Kind: platform.TrapFault, Signo: int32(unix.SIGSEGV), Code: stubproc.SegvMapErr,
 				Addr: f.siAddr(), Access: platform.Exec}, true
 		}
 		// The host rolled RAX back to the number (syscall_rollback), as
@@ -331,13 +332,13 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 		}
 		save()
 		tr := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: code, Addr: f.siAddr()}
-		if sig == unix.SIGSEGV && code != siKernel {
+		if sig == unix.SIGSEGV && code != stubproc.SIKernel {
 			tr.Kind = platform.TrapFault
 			tr.Access = faultAccess(f, st.Regs.Rip, tr.Addr)
 		}
 		return tr, true
 	case interruptSignal:
-		if code == siTkill {
+		if code == stubproc.SITkill {
 			c.interrupted.Store(false)
 			save()
 			return platform.Trap{Kind: platform.TrapInterrupt}, true

@@ -65,7 +65,7 @@
 //     and the thread's life every 100 ms);
 //   - race the frame while uk reads it: uk reads every field of the slot
 //     once into its own memory (readFrame) and decides on the copy; the
-//     frame's pointers (ucontext, siginfo, XSAVE image) must lie inside the
+//     frame's pointers (ucontext, stubproc.Siginfo, XSAVE image) must lie inside the
 //     slot's stack, or the Switch fails and the kernel kills the process;
 //   - leave a frame that restores ring-0 selectors, odd flags or another
 //     signal mask or stack: before every resume uk rewrites every part of
@@ -109,6 +109,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // Options tune the platform.
@@ -216,7 +217,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 			}
 		}
 	}
-	if err := quietStopNotifications(); err != nil {
+	if err := stubproc.QuietStopNotifications(); err != nil {
 		unix.Close(hi)
 		return nil, fmt.Errorf("sigsys: SIGCHLD disposition: %w", err)
 	}

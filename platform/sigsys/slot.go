@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/platform/internal/stubproc"
 )
 
 // A slot is one application thread's page run shared between uk and its
@@ -33,7 +34,7 @@ import (
 const (
 	hdrState = 0  // uint32: the state word (below)
 	hdrSigno = 8  // the signal number (RDI at handler entry)
-	hdrInfo  = 16 // the stub's address of the siginfo (RSI)
+	hdrInfo  = 16 // the stub's address of the stubproc.Siginfo (RSI)
 	hdrUctx  = 24 // the stub's address of the ucontext (RDX)
 	hdrFS    = 32 // FS base at the trap (RDFSBASE)
 	hdrGS    = 40 // GS base at the trap
@@ -376,11 +377,13 @@ func resumeAsIs(mem []byte, f *frame) {
 	binary.LittleEndian.PutUint64(mem[hdrSetGS:], f.gs)
 }
 
-// siginfo fields.
-func (f *frame) siCode() int32     { return int32(binary.LittleEndian.Uint32(f.info[8:])) }
-func (f *frame) siAddr() uint64    { return binary.LittleEndian.Uint64(f.info[16:]) }
-func (f *frame) siSyscall() int    { return int(int32(binary.LittleEndian.Uint32(f.info[24:]))) }
-func (f *frame) siArch() uint32    { return binary.LittleEndian.Uint32(f.info[28:]) }
-func (f *frame) siPid() int32      { return int32(binary.LittleEndian.Uint32(f.info[16:])) }
-func (f *frame) signal() int       { return f.signo }
-func (f *frame) fromSeccomp() bool { return f.signo == int(unix.SIGSYS) && f.siCode() == sysSeccomp }
+// stubproc.Siginfo fields.
+func (f *frame) siCode() int32  { return int32(binary.LittleEndian.Uint32(f.info[8:])) }
+func (f *frame) siAddr() uint64 { return binary.LittleEndian.Uint64(f.info[16:]) }
+func (f *frame) siSyscall() int { return int(int32(binary.LittleEndian.Uint32(f.info[24:]))) }
+func (f *frame) siArch() uint32 { return binary.LittleEndian.Uint32(f.info[28:]) }
+func (f *frame) siPid() int32   { return int32(binary.LittleEndian.Uint32(f.info[16:])) }
+func (f *frame) signal() int    { return f.signo }
+func (f *frame) fromSeccomp() bool {
+	return f.signo == int(unix.SIGSYS) && f.siCode() == stubproc.SysSeccomp
+}

@@ -116,7 +116,7 @@ func imm32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 //
 // The kernel enters it on the thread's alternate stack, inside the thread's
 // slot (slot.go), with every signal blocked (sa_mask), RDI = signo, RSI =
-// &siginfo, RDX = &ucontext, RSP = the frame. The slot is slotSize aligned
+// &stubproc.Siginfo, RDX = &ucontext, RSP = the frame. The slot is slotSize aligned
 // and the stack lies inside it, so RSP rounded down is the slot's header.
 // It uses no stack and clobbers what it likes: rt_sigreturn restores every
 // register from the (edited) frame.

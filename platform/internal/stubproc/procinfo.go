@@ -1,4 +1,4 @@
-package ptrace
+package stubproc
 
 import (
 	"bufio"
@@ -9,36 +9,37 @@ import (
 	"strings"
 )
 
-type mapping struct {
-	start, end uint64
-	name       string
+// Mapping is one line of /proc/PID/maps.
+type Mapping struct {
+	Start, End uint64
+	Name       string
 }
 
-// readMaps parses /proc/PID/maps.
-func readMaps(pid int) ([]mapping, error) {
+// ReadMaps parses /proc/PID/maps.
+func ReadMaps(pid int) ([]Mapping, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []mapping
+	var out []Mapping
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		fields := strings.Fields(s.Text())
 		r := strings.SplitN(fields[0], "-", 2)
 		a, _ := strconv.ParseUint(r[0], 16, 64)
 		b, _ := strconv.ParseUint(r[1], 16, 64)
-		m := mapping{start: a, end: b}
+		m := Mapping{Start: a, End: b}
 		if len(fields) >= 6 {
-			m.name = fields[5]
+			m.Name = fields[5]
 		}
 		out = append(out, m)
 	}
 	return out, s.Err()
 }
 
-// listFDs lists the open fds of a process.
-func listFDs(pid int) ([]int, error) {
+// ListFDs lists the open fds of a process.
+func ListFDs(pid int) ([]int, error) {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		return nil, err

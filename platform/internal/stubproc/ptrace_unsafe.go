@@ -1,4 +1,4 @@
-package ptrace
+package stubproc
 
 import (
 	"unsafe"
@@ -43,21 +43,21 @@ func ptracePtr(req int, tid int, addr uintptr, data unsafe.Pointer) error {
 	return nil
 }
 
-// getRegs reads the general registers of a stopped tracee. arch.Registers has
+// GetRegs reads the general registers of a stopped tracee. arch.Registers has
 // the layout of user_regs_struct, so the kernel fills it in place.
-func getRegs(tid int, r *arch.Registers) error {
+func GetRegs(tid int, r *arch.Registers) error {
 	return ptracePtr(unix.PTRACE_GETREGS, tid, 0, unsafe.Pointer(r))
 }
 
-// setRegs writes the general registers (FS/GS base included) of a stopped
+// SetRegs writes the general registers (FS/GS base included) of a stopped
 // tracee.
-func setRegs(tid int, r *arch.Registers) error {
+func SetRegs(tid int, r *arch.Registers) error {
 	return ptracePtr(unix.PTRACE_SETREGS, tid, 0, unsafe.Pointer(r))
 }
 
-// getXState reads the tracee's XSAVE image into buf and returns how many
+// GetXState reads the tracee's XSAVE image into buf and returns how many
 // bytes the kernel wrote.
-func getXState(tid int, buf []byte) (int, error) {
+func GetXState(tid int, buf []byte) (int, error) {
 	if len(buf) == 0 {
 		return 0, nil
 	}
@@ -66,8 +66,8 @@ func getXState(tid int, buf []byte) (int, error) {
 	return int(iov.Len), err
 }
 
-// setXState loads buf as the tracee's XSAVE image.
-func setXState(tid int, buf []byte) error {
+// SetXState loads buf as the tracee's XSAVE image.
+func SetXState(tid int, buf []byte) error {
 	if len(buf) == 0 {
 		return nil
 	}
@@ -75,31 +75,31 @@ func setXState(tid int, buf []byte) error {
 	return ptracePtr(unix.PTRACE_SETREGSET, tid, ntX86XState, unsafe.Pointer(&iov))
 }
 
-// getSiginfo reads the siginfo of the signal that caused the tracee's
+// GetSiginfo reads the Siginfo of the signal that caused the tracee's
 // signal-delivery-stop.
-func getSiginfo(tid int, si *siginfo) error {
+func GetSiginfo(tid int, si *Siginfo) error {
 	return ptracePtr(unix.PTRACE_GETSIGINFO, tid, 0, unsafe.Pointer(si))
 }
 
-// resume continues a stopped tracee with the given ptrace request
+// Resume continues a stopped tracee with the given ptrace request
 // (PTRACE_SYSEMU, PTRACE_CONT), delivering no signal.
-func resume(req, tid int) error {
+func Resume(req, tid int) error {
 	return ptrace4(req, tid, 0, 0)
 }
 
-// seize attaches to tid without stopping it, with the given options.
-func seize(tid int, options uintptr) error {
+// Seize attaches to tid without stopping it, with the given options.
+func Seize(tid int, options uintptr) error {
 	return ptrace4(unix.PTRACE_SEIZE, tid, 0, options)
 }
 
-// setOptions sets ptrace options of a tracee in a ptrace-stop.
-func setOptions(tid int, options uintptr) error {
+// SetOptions sets ptrace options of a tracee in a ptrace-stop.
+func SetOptions(tid int, options uintptr) error {
 	return ptrace4(unix.PTRACE_SETOPTIONS, tid, 0, options)
 }
 
-// wait4 waits for a state change of one tracee. __WALL is needed because
+// Wait4 waits for a state change of one tracee. __WALL is needed because
 // stub threads are not children of uk in the wait(2) sense.
-func wait4(tid int, options int) (int, unix.WaitStatus, error) {
+func Wait4(tid int, options int) (int, unix.WaitStatus, error) {
 	var ws unix.WaitStatus
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(&ws)), uintptr(options|unix.WALL), 0, 0, 0)
@@ -113,10 +113,10 @@ func wait4(tid int, options int) (int, unix.WaitStatus, error) {
 	}
 }
 
-// readMem copies the tracee's memory at addr into buf with one
+// ReadMem copies the tracee's memory at addr into buf with one
 // process_vm_readv; the remote range is split at page boundaries so that a
 // partial read stops at the first unreadable page instead of failing whole.
-func readMem(pid int, addr uint64, buf []byte) (int, error) {
+func ReadMem(pid int, addr uint64, buf []byte) (int, error) {
 	if len(buf) == 0 {
 		return 0, nil
 	}
@@ -138,8 +138,8 @@ func readMem(pid int, addr uint64, buf []byte) (int, error) {
 	return int(r), nil
 }
 
-// tgkill sends sig to one thread of process pid.
-func tgkill(pid, tid int, sig unix.Signal) error {
+// Tgkill sends sig to one thread of process pid.
+func Tgkill(pid, tid int, sig unix.Signal) error {
 	return unix.Tgkill(pid, tid, sig)
 }
 
@@ -151,12 +151,12 @@ type kernelSigaction struct {
 	mask     uint64
 }
 
-// quietStopNotifications adds SA_NOCLDSTOP to uk's SIGCHLD disposition,
+// QuietStopNotifications adds SA_NOCLDSTOP to uk's SIGCHLD disposition,
 // keeping the handler the Go runtime installed. Without it every ptrace-stop
 // of every stub thread also sends uk a SIGCHLD, and the runtime's signal
 // handler runs once per application syscall for nothing; wait4 is woken
 // either way. Exit notifications, which os/exec relies on, are unaffected.
-func quietStopNotifications() error {
+func QuietStopNotifications() error {
 	const saNoCldStop = 1
 	var sa kernelSigaction
 	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptr(unsafe.Pointer(&sa)), 8, 0, 0); e != 0 {
