@@ -51,8 +51,8 @@ func (c *Context) bind() error {
 	tid := unix.Gettid()
 	if c.tracer == 0 {
 		c.tracer = tid
-		c.cpu = c.p.pickCPU()
-		if err := pinThread(0, c.cpu); err != nil {
+		c.cpu = c.p.h.PickCPU(!c.p.opts.NoPin)
+		if err := stubproc.PinThread(0, c.cpu); err != nil {
 			return fmt.Errorf("ptrace: pin tracer thread: %w", err)
 		}
 		return nil
@@ -74,10 +74,7 @@ func (c *Context) thread(as *AddressSpace) (int, error) {
 	// A new address space usually means an old one was released (execve):
 	// forget stub threads that died with theirs.
 	for old := range c.threads {
-		old.mu.Lock()
-		gone := old.released
-		old.mu.Unlock()
-		if gone {
+		if old.Released() {
 			delete(c.threads, old)
 		}
 	}
@@ -115,22 +112,13 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	// Install queued mappings before the application can need them.
-	as.mu.Lock()
-	if as.released {
-		as.mu.Unlock()
-		return platform.Trap{}, errReleased
-	}
-	if len(as.pending) > 0 {
-		err = as.flushLocked(tid)
-	}
-	as.mu.Unlock()
-	if err != nil {
+	if err := as.Flush(tid); err != nil {
 		return platform.Trap{}, err
 	}
 
 	// Publish the running thread before looking at the flag, so that an
 	// Interrupt either sees it (and signals) or set the flag before we look.
-	c.running.Store(uint64(as.pid)<<32 | uint64(tid))
+	c.running.Store(uint64(as.Pid)<<32 | uint64(tid))
 	defer c.running.Store(0)
 	if c.interrupted.Swap(false) {
 		return platform.Trap{Kind: platform.TrapInterrupt}, nil
@@ -219,14 +207,14 @@ func (c *Context) classify(as *AddressSpace, tid int, s stubproc.Stop, st *arch.
 		t := platform.Trap{Kind: platform.TrapSignal, Signo: int32(sig), Code: si.Code, Addr: si.Addr()}
 		if sig == unix.SIGSEGV && si.Code != stubproc.SIKernel {
 			t.Kind = platform.TrapFault
-			t.Access = c.faultAccess(as.pid, st.Regs.Rip, t.Addr)
+			t.Access = c.faultAccess(as.Pid, st.Regs.Rip, t.Addr)
 		}
 		return t, true, nil
 	case unix.SIGSYS:
 		// The stub's seccomp filter trapped a call into the vsyscall
 		// page. The host has already emulated the `ret`; undo it and
 		// report the fetch fault Linux without vsyscall would raise.
-		if si.Code != stubproc.SysSeccomp || !isVsyscall(si.Addr()) {
+		if si.Code != stubproc.SysSeccomp || !stubproc.IsVsyscall(si.Addr()) {
 			break
 		}
 		if err := c.save(tid, st); err != nil {
@@ -239,7 +227,7 @@ func (c *Context) classify(as *AddressSpace, tid int, s stubproc.Stop, st *arch.
 	case interruptSignal:
 		// In a PID namespace of its own the stub sees uk, outside it,
 		// as pid 0. (No stub can send signals: its filter forbids it.)
-		if si.Code == stubproc.SITkill && (si.Pid() == c.p.pid || c.p.mode != confineNone && si.Pid() == 0) {
+		if si.Code == stubproc.SITkill && (si.Pid() == c.p.pid || c.p.h.Mode() != stubproc.ConfineNone && si.Pid() == 0) {
 			c.interrupted.Store(false)
 			if err := c.save(tid, st); err != nil {
 				return platform.Trap{}, false, err
@@ -312,12 +300,9 @@ func (c *Context) Release() {
 		return
 	}
 	for as, tid := range c.threads {
-		as.mu.Lock()
-		gone := as.released
-		as.mu.Unlock()
-		if !gone {
+		if !as.Released() {
 			// exit(0) ends only this thread; the tracer reaps it.
-			regs := stubproc.InjectRegs(siteSyscall)
+			regs := stubproc.InjectRegs(stubproc.SiteSyscall)
 			regs.Rax = unix.SYS_EXIT
 			if err := stubproc.SetRegs(tid, &regs); err == nil && stubproc.Resume(unix.PTRACE_CONT, tid) == nil {
 				for {

@@ -6,14 +6,14 @@
 // # Stub processes
 //
 // Each AddressSpace is one stub process. The platform starts one master
-// stub by exec'ing a tiny static ELF image (stub.go, a few hundred bytes of
+// stub by exec'ing a tiny static ELF image (a few hundred bytes of
 // hand-assembled code at the top of the user address range) from a memfd.
 // Nothing of uk is forked: the child of syscall.ForkExec holds only the
 // memory file as fd 3 (and the request file as fd 4, until set up) and is
 // traced from its first instruction (PTRACE_TRACEME, then
 // PTRACE_O_EXITKILL, PTRACE_O_TRACESYSGOOD and the fork and clone events).
 // uk then unmaps everything but the stub (stack, vDSO, vvar), confines it
-// (confine.go) and from then on makes each address space's stub by
+// and from then on makes each address space's stub by
 // injecting a fork into the master; the application sees an empty address
 // space below MaxUserAddress. Stubs die with uk: PTRACE_O_EXITKILL kills a
 // tracee when its tracer thread exits, and the master, whose parent death
@@ -83,7 +83,7 @@
 //
 // Stubs run in their own user, PID, mount, network, IPC, UTS and cgroup
 // namespaces, chrooted to an empty directory with no capabilities, when the
-// host allows it (confine.go), hold no fd but the memory file, and carry
+// host allows it, hold no fd but the memory file, and carry
 // seccomp filters (seccomp.go) that only admit the host syscalls uk
 // injects; PTRACE_SYSEMU stops skip seccomp, so application syscalls never
 // reach them. Calls into the legacy
@@ -94,22 +94,22 @@
 // otherwise also deliver a SIGCHLD to uk, one Go signal handler run per
 // application syscall.
 //
-// Lock order: Platform.mu, then AddressSpace.mu. AddressSpace.mu is held
+// The stub processes themselves (the image, the master and its
+// confinement, forking a stub per address space, mapping batches, cloning
+// stub threads, reaping) are platform/internal/stubproc's, shared with
+// platform/sigsys; this package adds the stub threads that run application
+// code under PTRACE_SYSEMU and their tracers.
+//
+// Lock order: the platform's list of address spaces, then AddressSpace's
+// lock (stubproc.Space.Mu). AddressSpace's lock is held
 // across a flush, including a flush that waits for the factory; the factory
 // never takes either lock, so this cannot deadlock. Context has no lock: only
 // its own goroutine uses it, except Interrupt, which uses atomics only.
 package ptrace
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"sync"
-	"sync/atomic"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"uk/arch"
 	"uk/platform"
@@ -122,45 +122,17 @@ type Options struct {
 	// them instead of pinning each pair to one CPU.
 	NoPin bool
 
-	// modes, for tests, replaces the confinement modes startMaster tries.
-	modes []confinement
+	// modes, for tests, replaces the confinement modes the host tries.
+	modes []stubproc.Confinement
 }
 
 // Platform is the ptrace platform. Create it with New.
 type Platform struct {
-	memFD int
-	exeFD int // memfd holding the stub image, exec'd as /proc/self/fd/exeFD; closed once the master runs
-	pid   int // uk's own pid: interrupts are signals sent by it
-	opts  Options
-	cpus  []int // CPUs this process may run on, for round-robin pinning
-	fac   *factory
-	reqs  *requestFile
+	h    *stubproc.Host
+	pid  int // uk's own pid: interrupts are signals sent by it
+	opts Options
 
-	// Set before the first address space and constant afterwards.
-	master  int         // the master stub's host pid
-	mode    confinement // how far the stubs are confined
-	stubUID int         // host uid of the stubs in confineFull
-
-	nextCPU atomic.Uint32
-
-	mu     sync.Mutex
-	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
-	closed bool                       // protected by mu
-	// spare is a stub started ahead of need, not yet handed out: first
-	// the one that proved the platform works, later one started in the
-	// background once the sandbox has asked for a second address space
-	// (it forks or execs, and will likely again). A stub costs
-	// milliseconds to start; a fork or exec that finds one ready does
-	// not wait for them. Protected by mu.
-	spare *AddressSpace
-	// refill is closed when the spare being started in the background is
-	// ready (or failed); nil when none is. Protected by mu.
-	refill chan struct{}
-	// handedOut counts NewAddressSpace calls. Protected by mu.
-	handedOut int
-
-	zmu     sync.Mutex
-	zombies []int // killed stub threads not reaped yet; protected by zmu
+	spaces stubproc.Spaces[*AddressSpace]
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -172,83 +144,30 @@ func New(memFD int) (*Platform, error) { return NewWithOptions(memFD, Options{})
 
 // NewWithOptions is New with tuning options.
 func NewWithOptions(memFD int, opts Options) (*Platform, error) {
-	exe, err := unix.MemfdCreate("uk-stub", unix.MFD_CLOEXEC)
+	h, err := stubproc.NewHost(stubproc.Config{
+		Name:     "ptrace",
+		StubName: "uk-stub",
+		Code:     stubproc.BaseCode(),
+		MemFD:    memFD,
+		FDs:      "the memory file only",
+		Filter:   stubFilter,
+		Modes:    opts.modes,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("ptrace: memfd for the stub image: %w", err)
+		return nil, err
 	}
-	// Keep the image's fd out of the range that ForkExec rearranges
-	// (0..4) so that /proc/self/fd/N still names the image in the child.
-	hi, err := unix.FcntlInt(uintptr(exe), unix.F_DUPFD_CLOEXEC, 64)
-	unix.Close(exe)
+	p := &Platform{h: h, pid: os.Getpid(), opts: opts}
+	p.spaces.New = p.newAddressSpace
+	p.spaces.Warm = func(as *AddressSpace) { as.park() }
+	// Probe: the master must fork one stub that takes injected syscalls,
+	// or the platform is unavailable.
+	as, err := p.newAddressSpace()
 	if err != nil {
-		return nil, fmt.Errorf("ptrace: dup stub image fd: %w", err)
-	}
-	img := stubImage()
-	if n, err := unix.Pwrite(hi, img, 0); err != nil || n != len(img) {
-		unix.Close(hi)
-		return nil, fmt.Errorf("ptrace: write stub image: %v", err)
-	}
-	p := &Platform{
-		memFD:  memFD,
-		exeFD:  hi,
-		pid:    os.Getpid(),
-		opts:   opts,
-		spaces: make(map[*AddressSpace]struct{}),
-	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil {
-		for i := 0; i < 1024; i++ {
-			if set.IsSet(i) {
-				p.cpus = append(p.cpus, i)
-			}
-		}
-	}
-	if err := stubproc.QuietStopNotifications(); err != nil {
-		unix.Close(hi)
-		return nil, fmt.Errorf("ptrace: SIGCHLD disposition: %w", err)
-	}
-	reqs, err := newRequestFile()
-	if err != nil {
-		unix.Close(hi)
-		return nil, fmt.Errorf("ptrace: %w", err)
-	}
-	p.reqs = reqs
-	p.fac = startFactory()
-	// Probe: the master must start and fork one stub that takes injected
-	// syscalls, or the platform is unavailable (seccomp, Yama, no
-	// CAP_SYS_PTRACE).
-	err = p.startMasterOnFactory()
-	unix.Close(hi) // the only exec was the master's
-	p.exeFD = -1
-	var as *AddressSpace
-	if err == nil {
-		as, err = p.newAddressSpace()
-	}
-	if err != nil {
-		p.shutdown()
+		h.Close()
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
-	p.spare = as
+	p.spaces.SetSpare(as)
 	return p, nil
-}
-
-// startMasterOnFactory starts the master stub on the factory thread.
-func (p *Platform) startMasterOnFactory() error {
-	var err error
-	if ferr := p.fac.do(func() { err = p.startMaster() }); ferr != nil {
-		return ferr
-	}
-	return err
-}
-
-// killMaster kills the master stub (and, in a PID namespace, with it every
-// stub) and reaps it.
-func (p *Platform) killMaster() {
-	if p.master > 0 {
-		unix.Kill(p.master, unix.SIGKILL)
-		p.reap(p.master)
-		p.master = 0
-	}
 }
 
 // Name returns "ptrace".
@@ -256,7 +175,7 @@ func (p *Platform) Name() string { return "ptrace" }
 
 // MaxUserAddress is where the stub's code begins; the application owns
 // everything below.
-const MaxUserAddress = stubBase
+const MaxUserAddress = stubproc.StubBase
 
 // MaxUserAddress returns the constant MaxUserAddress.
 func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
@@ -268,71 +187,24 @@ var _ platform.SpecialMapper = (*Platform)(nil)
 // (read-only, and empty but while a mapping batch runs).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
 	return []platform.SpecialMapping{
-		{Start: stubBase, End: stubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
-		{Start: reqPage, End: reqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
+		{Start: stubproc.StubBase, End: stubproc.StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
+		{Start: stubproc.ReqPage, End: stubproc.ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
 	}
 }
+
+// Confinement describes, in one line, how the stubs are confined (for
+// `uk run --debug`).
+func (p *Platform) Confinement() string { return p.h.Confinement() }
 
 // NewAddressSpace hands out the spare stub (waiting for the one being
 // started, if any) or starts a new stub process. From the second call on,
 // it also starts the next spare in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	p.mu.Lock()
-	p.handedOut++
-	if p.spare == nil && p.refill != nil {
-		// One is nearly ready: waiting costs less than starting another.
-		wait := p.refill
-		p.mu.Unlock()
-		<-wait
-		p.mu.Lock()
-	}
-	as := p.spare
-	p.spare = nil
-	prefill := p.handedOut >= 2
-	p.mu.Unlock()
-	if as == nil {
-		var err error
-		if as, err = p.newAddressSpace(); err != nil {
-			return nil, err
-		}
-	}
-	if prefill {
-		p.startRefill()
+	as, err := p.spaces.Get()
+	if err != nil {
+		return nil, err
 	}
 	return as, nil
-}
-
-// startRefill starts a spare stub in the background unless there is one or
-// one is being started.
-func (p *Platform) startRefill() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || p.spare != nil || p.refill != nil {
-		return
-	}
-	done := make(chan struct{})
-	p.refill = done
-	go func() {
-		as, err := p.newAddressSpace()
-		p.mu.Lock()
-		closed := p.closed
-		p.mu.Unlock()
-		if err == nil && !closed {
-			// Its first thread too, so that the task that gets it does
-			// not wait for the factory (a failure leaves that to it).
-			as.park()
-		}
-		p.mu.Lock()
-		if err == nil && p.spare == nil && !p.closed {
-			p.spare, as = as, nil
-		}
-		p.refill = nil
-		close(done)
-		p.mu.Unlock()
-		if as != nil {
-			as.Release() // not wanted after all (closed meanwhile)
-		}
-	}()
 }
 
 // NewContext returns a context; it binds to the OS thread of the goroutine
@@ -343,120 +215,8 @@ func (p *Platform) NewContext() (platform.Context, error) {
 
 // Close kills every stub process and stops the factory thread.
 func (p *Platform) Close() error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
+	if p.spaces.Close() {
+		p.h.Close()
 	}
-	p.closed = true
-	p.spare = nil
-	if refill := p.refill; refill != nil {
-		// A spare being started finishes first (it sees the platform
-		// closed and releases its stub): shutting the factory down under
-		// its clone left both waiting on each other.
-		p.mu.Unlock()
-		<-refill
-		p.mu.Lock()
-	}
-	var spaces []*AddressSpace
-	for as := range p.spaces {
-		spaces = append(spaces, as)
-	}
-	p.mu.Unlock()
-	for _, as := range spaces {
-		as.Release()
-	}
-	p.shutdown()
 	return nil
-}
-
-// shutdown stops the factory, kills the master and reaps what is left.
-func (p *Platform) shutdown() {
-	// A fork in flight on the factory thread completes first (its
-	// address space, coming back to a closed platform, is released);
-	// killing the master under it would leave the factory waiting for a
-	// master that, as the init of the stubs' PID namespace, waits for
-	// the new stub that only the factory can reap.
-	p.fac.stop()
-	p.killMaster()
-	// Killed stubs exit promptly; give them a moment to be reaped so
-	// that none is left as a zombie of uk.
-	for deadline := time.Now().Add(time.Second); p.reap() > 0 && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Microsecond)
-	}
-	p.reqs.close()
-}
-
-// errClosed is returned for operations on a closed platform.
-var errClosed = errors.New("ptrace: platform closed")
-
-// pickCPU returns the CPU for the next context, or -1 when not pinning.
-func (p *Platform) pickCPU() int {
-	if p.opts.NoPin || len(p.cpus) < 2 {
-		return -1
-	}
-	n := p.nextCPU.Add(1) - 1
-	return p.cpus[int(n)%len(p.cpus)]
-}
-
-// pinThread restricts host thread tid (0: the caller) to cpu.
-func pinThread(tid, cpu int) error {
-	if cpu < 0 {
-		return nil
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	return unix.SchedSetaffinity(tid, &set)
-}
-
-// factory is a goroutine locked to one OS thread for the platform's life.
-// That thread creates stub processes (so Pdeathsig ties them to a thread
-// that stays alive) and traces their main threads.
-type factory struct {
-	reqs chan func()
-	done chan struct{}
-
-	mu      sync.Mutex
-	stopped bool // protected by mu; reqs is closed once set
-}
-
-func startFactory() *factory {
-	f := &factory{reqs: make(chan func()), done: make(chan struct{})}
-	go func() {
-		// Never unlocked: when this goroutine returns, its thread exits,
-		// and PTRACE_O_EXITKILL and Pdeathsig kill every stub it made.
-		runtime.LockOSThread()
-		defer close(f.done)
-		for fn := range f.reqs {
-			fn()
-		}
-	}()
-	return f
-}
-
-// do runs fn on the factory thread and waits for it. It returns errClosed,
-// without running fn, once the platform is closed.
-func (f *factory) do(fn func()) error {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	if f.stopped {
-		f.mu.Unlock()
-		return errClosed
-	}
-	// Sending under mu keeps stop from closing reqs meanwhile; the
-	// factory never takes mu, so it always receives.
-	f.reqs <- func() { fn(); close(ch) }
-	f.mu.Unlock()
-	<-ch
-	return nil
-}
-
-func (f *factory) stop() {
-	f.mu.Lock()
-	if !f.stopped {
-		f.stopped = true
-		close(f.reqs)
-	}
-	f.mu.Unlock()
-	<-f.done
 }

@@ -23,15 +23,15 @@ func TestCleanAddressSpace(t *testing.T) {
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	maps, err := stubproc.ReadMaps(as.pid)
+	maps, err := stubproc.ReadMaps(as.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range maps {
-		if m.Start < stubBase && m.Name != "[vsyscall]" {
+		if m.Start < stubproc.StubBase && m.Name != "[vsyscall]" {
 			t.Errorf("stub has a mapping below MaxUserAddress: %+v", m)
 		}
-		if m.Start >= stubBase && m.Start < stubEnd && m.Start != stubBase && m.Start != reqPage {
+		if m.Start >= stubproc.StubBase && m.Start < stubproc.StubEnd && m.Start != stubproc.StubBase && m.Start != stubproc.ReqPage {
 			t.Errorf("stub keeps a mapping beside its code and request page (the kernel's stack?): %+v", m)
 		}
 	}
@@ -39,7 +39,7 @@ func TestCleanAddressSpace(t *testing.T) {
 		t.Errorf("maps %+v: want the stub code and request page", maps)
 	}
 	t.Logf("confinement: %s", e.p.Confinement())
-	for _, pid := range []int{e.p.master, as.pid} {
+	for _, pid := range []int{e.p.h.Master(), as.Pid} {
 		checkConfined(t, e.p, pid)
 	}
 }
@@ -49,15 +49,15 @@ func TestCleanAddressSpace(t *testing.T) {
 // tids uk gets, and a stub without namespaces must still be usable.
 func TestConfinementModes(t *testing.T) {
 	locked(t)
-	modes := []confinement{confineFull, confineNone}
+	modes := []stubproc.Confinement{stubproc.ConfineFull, stubproc.ConfineNone}
 	if os.Geteuid() == 0 {
-		modes = append(modes, confineRoot)
+		modes = append(modes, stubproc.ConfineRoot)
 	}
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
-			e := newEnv(t, Options{modes: []confinement{mode}})
-			if e.p.mode != mode {
-				t.Fatalf("mode %v, want %v", e.p.mode, mode)
+			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
+			if e.p.h.Mode() != mode {
+				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
 			}
 			as := e.newAS(t, syscallLoopForTest)
 			c1, c2 := e.newContext(t), e.newContext(t)
@@ -68,15 +68,15 @@ func TestConfinementModes(t *testing.T) {
 				st.Regs.Rax = unix.SYS_GETPID
 				mustSwitch(t, c, as, st, platform.TrapSyscall)
 				tid := c.threads[as]
-				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.pid, tid)); err != nil {
-					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.pid, err)
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.Pid, tid)); err != nil {
+					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.Pid, err)
 				}
 			}
 			// An interrupt still arrives as one.
 			c1.Interrupt()
 			st := initState()
 			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
-			checkConfined(t, e.p, as.pid)
+			checkConfined(t, e.p, as.Pid)
 		})
 	}
 }
@@ -91,7 +91,7 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 	}
 	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
 		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\tuk-stub"}
-	if p.mode != confineNone || os.Geteuid() == 0 {
+	if p.h.Mode() != stubproc.ConfineNone || os.Geteuid() == 0 {
 		want = append(want, "CapBnd:\t0000000000000000")
 	}
 	for _, w := range want {
@@ -99,9 +99,9 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 			t.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status)
 		}
 	}
-	if p.mode != confineNone {
+	if p.h.Mode() != stubproc.ConfineNone {
 		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
-			if p.mode == confineRoot && ns == "user" {
+			if p.h.Mode() == stubproc.ConfineRoot && ns == "user" {
 				continue
 			}
 			self, _ := os.Readlink("/proc/self/ns/" + ns)
@@ -130,7 +130,7 @@ func TestVsyscall(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax
-	prog := cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, vsyscallAddr), []byte{0xff, 0xd0})
+	prog := cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, stubproc.VsyscallAddr), []byte{0xff, 0xd0})
 	as := e.newAS(t, prog)
 	c := e.newContext(t)
 	defer c.Release()
@@ -138,7 +138,7 @@ func TestVsyscall(t *testing.T) {
 	st.Regs.Rdi = 0 // gettimeofday(NULL, NULL) would succeed on the host
 	sp := st.Regs.Rsp
 	trap := mustSwitch(t, c, as, st, platform.TrapFault)
-	if trap.Addr != vsyscallAddr || trap.Access != platform.Exec || st.Regs.Rip != vsyscallAddr || st.Regs.Rsp != sp-8 {
+	if trap.Addr != stubproc.VsyscallAddr || trap.Access != platform.Exec || st.Regs.Rip != stubproc.VsyscallAddr || st.Regs.Rsp != sp-8 {
 		t.Errorf("trap %+v rip %#x rsp %#x (want rsp %#x)", trap, st.Regs.Rip, st.Regs.Rsp, sp-8)
 	}
 	ret := binary.LittleEndian.Uint64(e.MF.Bytes(e.Data, arch.PageSize)[arch.PageSize-8:])
@@ -157,7 +157,7 @@ func TestStubFilterKills(t *testing.T) {
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	if ferr := e.p.fac.do(func() { _, err = stubproc.InjectSyscall(as.pid, siteSyscall, unix.SYS_GETPID) }); ferr != nil {
+	if ferr := e.p.h.Do(func() { _, err = stubproc.InjectSyscall(as.Pid, stubproc.SiteSyscall, unix.SYS_GETPID) }); ferr != nil {
 		t.Fatal(ferr)
 	}
 	if err == nil {
@@ -177,7 +177,7 @@ func TestLifecycle(t *testing.T) {
 	mustSwitch(t, c, as, st, platform.TrapSyscall)
 	tid := c.threads[as]
 	c.Release()
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.pid, tid)); err == nil {
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.Pid, tid)); err == nil {
 		t.Errorf("stub thread %d still exists after Context.Release", tid)
 	}
 	// A second address space stays alive until Close.
@@ -185,10 +185,7 @@ func TestLifecycle(t *testing.T) {
 	as.Release()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		e.p.reap()
-		e.p.zmu.Lock()
-		left := len(e.p.zombies)
-		e.p.zmu.Unlock()
+		left := e.p.h.Reap()
 		if left == 0 {
 			break
 		}
@@ -197,17 +194,17 @@ func TestLifecycle(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", as.pid)); err == nil {
-		t.Errorf("released stub %d still exists", as.pid)
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", as.Pid)); err == nil {
+		t.Errorf("released stub %d still exists", as.Pid)
 	}
 	e.p.Close()
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", as2.pid)); err != nil {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", as2.Pid)); err != nil {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
-	t.Errorf("stub %d survived Platform.Close", as2.pid)
+	t.Errorf("stub %d survived Platform.Close", as2.Pid)
 }
 
 var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
@@ -226,8 +223,8 @@ func TestNoHostSyscalls(t *testing.T) {
 		rip  uint64
 	}{
 		{"int 0x80", codeAddr},
-		{"stub injection site", siteSyscall},
-		{"stub batch site", siteBatch + 0x20},
+		{"stub injection site", stubproc.SiteSyscall},
+		{"stub batch site", stubproc.SiteBatch + 0x20},
 	} {
 		st := initState()
 		st.Regs.Rip = tc.rip

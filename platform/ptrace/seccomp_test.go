@@ -1,48 +1,27 @@
 package ptrace
 
 import (
-	"encoding/binary"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/platform/internal/stubproc"
 )
 
-// runFilter interprets the classic BPF subset stubFilter uses over a
-// seccomp_data for (nr, args).
-func runFilter(t *testing.T, prog []bpfInsn, nr uint32, args [6]uint64) uint32 {
-	data := make([]byte, 64)
-	binary.LittleEndian.PutUint32(data[sdNr:], nr)
-	binary.LittleEndian.PutUint32(data[sdArch:], auditArchX86_64)
-	for i, a := range args {
-		binary.LittleEndian.PutUint64(data[sdArg0+8*i:], a)
+// runFilter runs prog over an x86-64 seccomp_data for (nr, args).
+func runFilter(t *testing.T, prog []stubproc.Insn, nr uint32, args [6]uint64) uint32 {
+	t.Helper()
+	r, err := stubproc.Eval(prog, stubproc.AuditArchX86_64, nr, 0, args)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var acc uint32
-	for pc := 0; pc < len(prog); pc++ {
-		in := prog[pc]
-		switch in.code {
-		case bpfLdW:
-			acc = binary.LittleEndian.Uint32(data[in.k:])
-		case bpfJeqK:
-			if acc == in.k {
-				pc += int(in.jt)
-			} else {
-				pc += int(in.jf)
-			}
-		case bpfRetK:
-			return in.k
-		default:
-			t.Fatalf("unexpected BPF op %#x at %d", in.code, pc)
-		}
-	}
-	t.Fatal("filter fell off its end")
-	return 0
+	return r
 }
 
 func TestStubFilterTable(t *testing.T) {
 	prog := stubFilter(false)
-	const shared = mapFlags
+	const shared = stubproc.MapFlags
 	for _, tc := range []struct {
 		name string
 		nr   uint32
@@ -56,9 +35,9 @@ func TestStubFilterTable(t *testing.T) {
 		{"fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 1<<32 | 3, 0}, retKill},
 		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 4096}, retAllow},
 		{"mprotect", unix.SYS_MPROTECT, [6]uint64{0x400000, 4096, 1}, retAllow},
-		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{stubproc.CloneFlags}, retAllow},
 		{"fork-like clone", unix.SYS_CLONE, [6]uint64{uint64(unix.SIGCHLD)}, retKill},
-		{"clone sharing less", unix.SYS_CLONE, [6]uint64{cloneFlags &^ unix.CLONE_FILES}, retKill},
+		{"clone sharing less", unix.SYS_CLONE, [6]uint64{stubproc.CloneFlags &^ unix.CLONE_FILES}, retKill},
 		{"pause", unix.SYS_PAUSE, [6]uint64{}, retAllow},
 		{"exit", unix.SYS_EXIT, [6]uint64{}, retAllow},
 		{"exit_group", unix.SYS_EXIT_GROUP, [6]uint64{}, retKill},
@@ -89,17 +68,17 @@ func TestMasterFilterTable(t *testing.T) {
 		args       [6]uint64
 		wantMaster uint32
 	}{
-		{"fork", unix.SYS_CLONE, [6]uint64{forkFlags}, retAllow},
-		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
-		{"fork sharing memory", unix.SYS_CLONE, [6]uint64{forkFlags | unix.CLONE_VM}, retKill},
-		{"request page to reqPage", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, remapFlags, reqPage}, retAllow},
-		{"request page elsewhere", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, remapFlags, 0x400000}, retKill},
-		{"mremap growing", unix.SYS_MREMAP, [6]uint64{reqRegion, page, 2 * page, remapFlags, reqPage}, retKill},
-		{"mremap in place", unix.SYS_MREMAP, [6]uint64{reqRegion, page, page, unix.MREMAP_MAYMOVE, reqPage}, retKill},
-		{"another filter", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, reqPage}, retAllow},
-		{"filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, reqPage}, retKill},
+		{"fork", unix.SYS_CLONE, [6]uint64{stubproc.ForkFlags}, retAllow},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{stubproc.CloneFlags}, retAllow},
+		{"fork sharing memory", unix.SYS_CLONE, [6]uint64{stubproc.ForkFlags | unix.CLONE_VM}, retKill},
+		{"request page to stubproc.ReqPage", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, stubproc.RemapFlags, stubproc.ReqPage}, retAllow},
+		{"request page elsewhere", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, stubproc.RemapFlags, 0x400000}, retKill},
+		{"mremap growing", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, 2 * page, stubproc.RemapFlags, stubproc.ReqPage}, retKill},
+		{"mremap in place", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, unix.MREMAP_MAYMOVE, stubproc.ReqPage}, retKill},
+		{"another filter", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, stubproc.ReqPage}, retAllow},
+		{"filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, stubproc.ReqPage}, retKill},
 		{"seccomp get action", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_GET_ACTION_AVAIL}, retKill},
-		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 3, 0}, retAllow},
+		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, 3, 0}, retAllow},
 		{"mmap of the request file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 1, unix.MAP_SHARED | unix.MAP_FIXED, 4, 0}, retKill},
 		{"open", unix.SYS_OPEN, [6]uint64{}, retKill},
 		{"kill", unix.SYS_KILL, [6]uint64{1, 9}, retKill},
@@ -108,7 +87,7 @@ func TestMasterFilterTable(t *testing.T) {
 			if got := runFilter(t, master, tc.nr, tc.args); got != tc.wantMaster {
 				t.Errorf("master filter(%d, %#x) = %#x, want %#x", tc.nr, tc.args, got, tc.wantMaster)
 			}
-			if tc.nr == unix.SYS_MREMAP || tc.nr == unix.SYS_SECCOMP || tc.args[0] == forkFlags {
+			if tc.nr == unix.SYS_MREMAP || tc.nr == unix.SYS_SECCOMP || tc.args[0] == stubproc.ForkFlags {
 				if got := runFilter(t, stub, tc.nr, tc.args); got != retKill {
 					t.Errorf("stub filter(%d, %#x) = %#x, want kill", tc.nr, tc.args, got)
 				}

@@ -24,15 +24,15 @@ var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
 // once.
 func TestConfinementModes(t *testing.T) {
 	locked(t)
-	modes := []confinement{confineFull, confineNone}
+	modes := []stubproc.Confinement{stubproc.ConfineFull, stubproc.ConfineNone}
 	if os.Geteuid() == 0 {
-		modes = append(modes, confineRoot)
+		modes = append(modes, stubproc.ConfineRoot)
 	}
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
-			e := newEnv(t, Options{modes: []confinement{mode}})
-			if e.p.mode != mode {
-				t.Fatalf("mode %v, want %v", e.p.mode, mode)
+			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
+			if e.p.h.Mode() != mode {
+				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
 			}
 			as := e.newAS(t, syscallLoopForTest)
 			c1, c2 := e.newContext(t), e.newContext(t)
@@ -43,15 +43,15 @@ func TestConfinementModes(t *testing.T) {
 				st.Regs.Rax = unix.SYS_GETPID
 				mustSwitch(t, c, as, st, platform.TrapSyscall)
 				tid := c.threads[as].tid
-				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.pid, tid)); err != nil {
-					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.pid, err)
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.Pid, tid)); err != nil {
+					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.Pid, err)
 				}
 			}
 			// An interrupt still arrives as one.
 			c1.Interrupt()
 			st := initState()
 			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
-			checkConfined(t, e.p, as.pid)
+			checkConfined(t, e.p, as.Pid)
 		})
 	}
 }
@@ -66,7 +66,7 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 	}
 	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
 		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\tuk-sigsys-stub"}
-	if p.mode != confineNone || os.Geteuid() == 0 {
+	if p.h.Mode() != stubproc.ConfineNone || os.Geteuid() == 0 {
 		want = append(want, "CapBnd:\t0000000000000000")
 	}
 	for _, w := range want {
@@ -74,9 +74,9 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 			t.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status)
 		}
 	}
-	if p.mode != confineNone {
+	if p.h.Mode() != stubproc.ConfineNone {
 		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
-			if p.mode == confineRoot && ns == "user" {
+			if p.h.Mode() == stubproc.ConfineRoot && ns == "user" {
 				continue
 			}
 			self, _ := os.Readlink("/proc/self/ns/" + ns)
@@ -94,7 +94,7 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fds) != 2 || fds[0] != memFDInStub || fds[1] != slotFDInStub {
-		t.Errorf("stub %d: fds %v, want [%d %d]", pid, fds, memFDInStub, slotFDInStub)
+	if len(fds) != 2 || fds[0] != stubproc.MemFDInStub || fds[1] != slotFDInStub {
+		t.Errorf("stub %d: fds %v, want [%d %d]", pid, fds, stubproc.MemFDInStub, slotFDInStub)
 	}
 }

@@ -44,6 +44,20 @@ func handlerSigaction() []byte {
 	return sa[:]
 }
 
+// installHandler returns the master's setup steps that install the
+// handler for every signal that brings a thread back to uk. The stubs
+// forked from the master inherit the dispositions.
+func installHandler(d *stubproc.PageData) []stubproc.Step {
+	handler := d.Put(handlerSigaction())
+	var steps []stubproc.Step
+	for _, sig := range handledSignals {
+		steps = append(steps, stubproc.Must("install the handler", unix.SYS_RT_SIGACTION, uint64(sig), handler, 0, 8))
+	}
+	return steps
+}
+
+func putUint64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
+
 // usable checks what the platform needs of the host: FSGSBASE enabled
 // for user space (the handler switches FS and GS bases with
 // WRFSBASE/WRGSBASE), and signal frames that fit a slot.
@@ -114,8 +128,8 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	}
 	if !c.bound {
 		c.bound = true
-		if cpu := c.p.pickCPU(); cpu >= 0 {
-			if err := pinThread(0, cpu); err != nil {
+		if cpu := c.p.h.PickCPU(c.p.opts.Pin); cpu >= 0 {
+			if err := stubproc.PinThread(0, cpu); err != nil {
 				return nil, fmt.Errorf("sigsys: pin: %w", err)
 			}
 		}
@@ -123,10 +137,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	// A new address space usually means an old one was released (execve):
 	// forget stub threads that died with theirs.
 	for old := range c.threads {
-		old.mu.Lock()
-		gone := old.released
-		old.mu.Unlock()
-		if gone {
+		if old.Released() {
 			delete(c.threads, old)
 		}
 	}
@@ -170,16 +181,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	// Install queued mappings before the application can need them.
-	as.mu.Lock()
-	if as.released {
-		as.mu.Unlock()
-		return platform.Trap{}, errReleased
-	}
-	if len(as.pending) > 0 {
-		err = as.flushAnywhereLocked()
-	}
-	as.mu.Unlock()
-	if err != nil {
+	if err := as.Flush(0); err != nil {
 		return platform.Trap{}, err
 	}
 
@@ -197,7 +199,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 
 	// Publish the running thread before looking at the flag, so that an
 	// Interrupt either sees it (and signals) or set the flag before we look.
-	c.running.Store(uint64(as.pid)<<32 | uint64(t.tid))
+	c.running.Store(uint64(as.Pid)<<32 | uint64(t.tid))
 	defer c.running.Store(0)
 	if c.interrupted.Swap(false) {
 		c.interruptedAt.Store(0)
@@ -286,12 +288,12 @@ func (c *Context) wait(t *thread) error {
 		if trapped(t.word.Load()) {
 			return nil
 		}
-		if unix.Tgkill(t.as.pid, t.tid, 0) == unix.ESRCH {
+		if unix.Tgkill(t.as.Pid, t.tid, 0) == unix.ESRCH {
 			delete(c.threads, t.as)
 			return fmt.Errorf("sigsys: stub thread %d is gone", t.tid)
 		}
 		if at := c.interruptedAt.Load(); at != 0 && time.Since(time.Unix(0, at)) > interruptDeadline {
-			unix.Kill(t.as.pid, unix.SIGKILL)
+			unix.Kill(t.as.Pid, unix.SIGKILL)
 			delete(c.threads, t.as)
 			return fmt.Errorf("sigsys: stub thread %d did not answer an interrupt for %v (signal blocked or signal stack moved by the program); stub killed", t.tid, interruptDeadline)
 		}
@@ -314,7 +316,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 			break
 		}
 		save()
-		if isVsyscall(f.siAddr()) {
+		if stubproc.IsVsyscall(f.siAddr()) {
 			// The host has already emulated the `ret`; undo it and
 			// report the fetch fault Linux without vsyscall would raise.
 			st.Regs.Rip = f.siAddr()
@@ -325,7 +327,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 		// The host rolled RAX back to the number (syscall_rollback), as
 		// OrigRax.
 		st.Regs.OrigRax = st.Regs.Rax
-		return platform.Trap{Kind: platform.TrapSyscall, Compat: f.siArch() != auditArchX86_64}, true
+		return platform.Trap{Kind: platform.TrapSyscall, Compat: f.siArch() != stubproc.AuditArchX86_64}, true
 	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
 		if code <= 0 {
 			break // sent by someone, not raised by the CPU
@@ -381,9 +383,7 @@ func (c *Context) Interrupt() {
 // thread.
 func (c *Context) Release() {
 	for as, t := range c.threads {
-		as.mu.Lock()
-		gone := as.released
-		as.mu.Unlock()
+		gone := as.Released()
 		if gone {
 			continue
 		}

@@ -1,7 +1,6 @@
 package sigsys
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
@@ -10,39 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
-// runFilter interprets the classic BPF subset the filters use over a
-// seccomp_data for (arch, nr, ip, args).
-func runFilter(t *testing.T, prog []bpfInsn, archID, nr uint32, ip uint64, args [6]uint64) uint32 {
+// runFilter runs prog over the seccomp_data of (arch, nr, ip, args).
+func runFilter(t *testing.T, prog []stubproc.Insn, archID, nr uint32, ip uint64, args [6]uint64) uint32 {
 	t.Helper()
-	data := make([]byte, 64)
-	binary.LittleEndian.PutUint32(data[sdNr:], nr)
-	binary.LittleEndian.PutUint32(data[sdArch:], archID)
-	binary.LittleEndian.PutUint64(data[sdIP:], ip)
-	for i, a := range args {
-		binary.LittleEndian.PutUint64(data[sdArg0+8*i:], a)
+	r, err := stubproc.Eval(prog, archID, nr, ip, args)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var acc uint32
-	for pc := 0; pc < len(prog); pc++ {
-		in := prog[pc]
-		switch in.code {
-		case bpfLdW:
-			acc = binary.LittleEndian.Uint32(data[in.k:])
-		case bpfJeqK:
-			if acc == in.k {
-				pc += int(in.jt)
-			} else {
-				pc += int(in.jf)
-			}
-		case bpfRetK:
-			return in.k
-		default:
-			t.Fatalf("unexpected BPF op %#x at %d", in.code, pc)
-		}
-	}
-	t.Fatal("filter fell off its end")
-	return 0
+	return r
 }
 
 // TestThreadFilterTable: an application thread's only host syscalls are
@@ -51,8 +28,8 @@ func runFilter(t *testing.T, prog []bpfInsn, archID, nr uint32, ip uint64, args 
 // included, traps.
 func TestThreadFilterTable(t *testing.T) {
 	prog := threadFilter()
-	const x86, i386 = auditArchX86_64, 0x40000003
-	memMap := [6]uint64{0x400000, 4096, 3, mapFlags, memFDInStub, 0}
+	const x86, i386 = stubproc.AuditArchX86_64, 0x40000003
+	memMap := [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, stubproc.MemFDInStub, 0}
 	for _, tc := range []struct {
 		name string
 		arch uint32
@@ -79,7 +56,7 @@ func TestThreadFilterTable(t *testing.T) {
 		{"munmap", x86, unix.SYS_MUNMAP, siteWaitRet, [6]uint64{0x400000, 4096}, retTrap},
 		{"sigaltstack", x86, unix.SYS_SIGALTSTACK, siteSigreturnRet, [6]uint64{}, retTrap},
 		{"seccomp", x86, unix.SYS_SECCOMP, siteSigreturnRet, [6]uint64{unix.SECCOMP_SET_MODE_FILTER}, retTrap},
-		{"clone", x86, unix.SYS_CLONE, siteWakeRet, [6]uint64{cloneFlags}, retTrap},
+		{"clone", x86, unix.SYS_CLONE, siteWakeRet, [6]uint64{stubproc.CloneFlags}, retTrap},
 		{"getpid", x86, unix.SYS_GETPID, 0x401000, [6]uint64{}, retTrap},
 		{"ia32 rt_sigreturn at its site", i386, 173, siteSigreturnRet, [6]uint64{}, retTrap},
 		{"ia32 futex at the wait site", i386, 240, siteWaitRet, [6]uint64{0, futexOpWait}, retTrap},
@@ -95,21 +72,21 @@ func TestThreadFilterTable(t *testing.T) {
 // inherits them) everything else.
 func TestStubFilterTable(t *testing.T) {
 	prog := stubFilter(false)
-	const x86 = auditArchX86_64
+	const x86 = stubproc.AuditArchX86_64
 	for _, tc := range []struct {
 		name string
 		nr   uint32
 		args [6]uint64
 		want uint32
 	}{
-		{"mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, memFDInStub, 0}, retAllow},
-		{"mmap of the slot file", unix.SYS_MMAP, [6]uint64{threadBase, slotSize, 3, mapFlags, slotFDInStub, 0}, retAllow},
-		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 4, 0}, retTrap},
-		{"mmap with other flags", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED, memFDInStub, 0}, retTrap},
-		{"mmap of an fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, mapFlags, 1<<32 | memFDInStub, 0}, retTrap},
-		{"thread clone", unix.SYS_CLONE, [6]uint64{cloneFlags}, retAllow},
-		{"fork", unix.SYS_CLONE, [6]uint64{forkFlags}, retTrap},
-		{"mremap", unix.SYS_MREMAP, [6]uint64{0, 4096, 4096, remapFlags, reqPage}, retTrap},
+		{"mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, stubproc.MemFDInStub, 0}, retAllow},
+		{"mmap of the slot file", unix.SYS_MMAP, [6]uint64{threadBase, slotSize, 3, stubproc.MapFlags, slotFDInStub, 0}, retAllow},
+		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, 4, 0}, retTrap},
+		{"mmap with other flags", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED, stubproc.MemFDInStub, 0}, retTrap},
+		{"mmap of an fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, 1<<32 | stubproc.MemFDInStub, 0}, retTrap},
+		{"thread clone", unix.SYS_CLONE, [6]uint64{stubproc.CloneFlags}, retAllow},
+		{"fork", unix.SYS_CLONE, [6]uint64{stubproc.ForkFlags}, retTrap},
+		{"mremap", unix.SYS_MREMAP, [6]uint64{0, 4096, 4096, stubproc.RemapFlags, stubproc.ReqPage}, retTrap},
 		{"adding a filter", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0}, retAllow},
 		{"adding a filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC}, retTrap},
 		{"getpid", unix.SYS_GETPID, [6]uint64{}, retTrap},
@@ -119,7 +96,7 @@ func TestStubFilterTable(t *testing.T) {
 			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
 		}
 	}
-	if got := runFilter(t, stubFilter(true), x86, unix.SYS_CLONE, 0x401000, [6]uint64{forkFlags}); got != retAllow {
+	if got := runFilter(t, stubFilter(true), x86, unix.SYS_CLONE, 0x401000, [6]uint64{stubproc.ForkFlags}); got != retAllow {
 		t.Errorf("master fork: %#x, want allow", got)
 	}
 }
@@ -137,7 +114,7 @@ func TestThreadNotTraced(t *testing.T) {
 	st.Regs.Rax = unix.SYS_GETPID
 	mustSwitch(t, c, as, st, platform.TrapSyscall)
 	status := func(tid int) (tracer, filters string) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.pid, tid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.Pid, tid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +132,7 @@ func TestThreadNotTraced(t *testing.T) {
 	if tracer, filters := status(th.tid); tracer != "0" || filters != "3" {
 		t.Errorf("application thread: TracerPid %s, Seccomp_filters %s; want 0 and 3", tracer, filters)
 	}
-	if tracer, filters := status(as.pid); tracer == "0" || filters != "2" {
+	if tracer, filters := status(as.Pid); tracer == "0" || filters != "2" {
 		t.Errorf("edit thread: TracerPid %s, Seccomp_filters %s; want traced, 2", tracer, filters)
 	}
 }

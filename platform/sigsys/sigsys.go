@@ -28,9 +28,11 @@
 //
 // # Stub processes and the edit thread
 //
-// Stubs are made as on the ptrace platform (the code here started as a
-// copy of it): one master exec'd from a memfd, confined (confine.go), and
-// an address space's stub forked from it by an injected clone. The stub's
+// Stubs are made as on the ptrace platform, by the same code
+// (platform/internal/stubproc): one master exec'd from a memfd, confined,
+// and an address space's stub forked from it by an injected clone. The
+// master here also keeps the slot file and installs the handler for the
+// stubs it forks to inherit. The stub's
 // main thread is the edit thread: it stays traced by the platform's
 // factory thread, never runs application code, and runs only what uk
 // injects: batches of mmap (of the memory file or the slot file only,
@@ -97,15 +99,10 @@
 package sigsys
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"uk/arch"
 	"uk/platform"
@@ -122,50 +119,24 @@ type Options struct {
 	// sleeps on it; 0 means DefaultSpin, negative never spins.
 	Spin time.Duration
 
-	// modes, for tests, replaces the confinement modes startMaster tries.
-	modes []confinement
+	// modes, for tests, replaces the confinement modes the host tries.
+	modes []stubproc.Confinement
 }
 
 // Platform is the sigsys platform. Create it with New.
 type Platform struct {
-	memFD int
-	exeFD int // memfd holding the stub image, exec'd as /proc/self/fd/exeFD; closed once the master runs
-	pid   int // uk's own pid: interrupts are signals sent by it
+	h     *stubproc.Host
+	pid   int // uk's own pid
 	opts  Options
-	cpus  []int // CPUs this process may run on, for round-robin pinning
-	fac   *factory
-	reqs  *requestFile
 	slots *slotFile
 	spin  time.Duration
 
-	// Set before the first address space and constant afterwards.
-	master  int         // the master stub's host pid
-	mode    confinement // how far the stubs are confined
-	stubUID int         // host uid of the stubs in confineFull
+	spaces stubproc.Spaces[*AddressSpace]
 
-	nextCPU atomic.Uint32
-
-	mu     sync.Mutex
-	spaces map[*AddressSpace]struct{} // live address spaces; protected by mu
-	closed bool                       // protected by mu
-	// spare is a stub started ahead of need, not yet handed out: first
-	// the one that proved the platform works, later one started in the
-	// background once the sandbox has asked for a second address space
-	// (it forks or execs, and will likely again). A stub costs
-	// milliseconds to start; a fork or exec that finds one ready does
-	// not wait for them. Protected by mu.
-	spare *AddressSpace
-	// refill is closed when the spare being started in the background is
-	// ready (or failed); nil when none is. Protected by mu.
-	refill chan struct{}
-	// handedOut counts NewAddressSpace calls. Protected by mu.
-	handedOut int
-
-	zmu     sync.Mutex
-	zombies []int // killed stub threads not reaped yet; protected by zmu
+	smu sync.Mutex
 	// slotsOf holds the slots of killed stubs until their process is
 	// reaped: until then a thread of it may still write to them.
-	// Protected by zmu.
+	// Protected by smu.
 	slotsOf map[int][]int
 }
 
@@ -181,92 +152,58 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	if err := usable(); err != nil {
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
-	exe, err := unix.MemfdCreate("uk-sigsys-stub", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("sigsys: memfd for the stub image: %w", err)
-	}
-	// Keep the image's fd out of the range that ForkExec rearranges
-	// (0..4) so that /proc/self/fd/N still names the image in the child.
-	hi, err := unix.FcntlInt(uintptr(exe), unix.F_DUPFD_CLOEXEC, 64)
-	unix.Close(exe)
-	if err != nil {
-		return nil, fmt.Errorf("sigsys: dup stub image fd: %w", err)
-	}
-	img := stubImage()
-	if n, err := unix.Pwrite(hi, img, 0); err != nil || n != len(img) {
-		unix.Close(hi)
-		return nil, fmt.Errorf("sigsys: write stub image: %v", err)
-	}
 	p := &Platform{
-		memFD:   memFD,
-		exeFD:   hi,
 		pid:     os.Getpid(),
 		opts:    opts,
-		spaces:  make(map[*AddressSpace]struct{}),
 		spin:    opts.Spin,
 		slotsOf: make(map[int][]int),
 	}
 	if p.spin == 0 {
 		p.spin = DefaultSpin
 	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil {
-		for i := 0; i < 1024; i++ {
-			if set.IsSet(i) {
-				p.cpus = append(p.cpus, i)
-			}
-		}
-	}
-	if err := stubproc.QuietStopNotifications(); err != nil {
-		unix.Close(hi)
-		return nil, fmt.Errorf("sigsys: SIGCHLD disposition: %w", err)
-	}
-	reqs, err := newRequestFile()
-	if err != nil {
-		unix.Close(hi)
-		return nil, fmt.Errorf("sigsys: %w", err)
-	}
-	p.reqs = reqs
+	var err error
 	if p.slots, err = newSlotFile(); err != nil {
-		unix.Close(hi)
-		reqs.close()
 		return nil, fmt.Errorf("sigsys: %w", err)
 	}
-	p.fac = startFactory()
-	// Probe: the master must start and fork one stub that takes injected
-	// syscalls, or the platform is unavailable (seccomp, Yama, no
-	// CAP_SYS_PTRACE).
-	err = p.startMasterOnFactory()
-	unix.Close(hi) // the only exec was the master's
-	p.exeFD = -1
-	var as *AddressSpace
-	if err == nil {
-		as, err = p.newAddressSpace()
+	p.h, err = stubproc.NewHost(stubproc.Config{
+		Name:        "sigsys",
+		StubName:    "uk-sigsys-stub",
+		Code:        stubCode(),
+		MemFD:       memFD,
+		ExtraFDs:    []int{p.slots.fd}, // slotFDInStub
+		FDs:         "the memory file and the slot file",
+		Seccomp:     "application threads: every syscall traps",
+		Filter:      stubFilter,
+		MasterSteps: installHandler,
+		Reaped:      p.reaped,
+		Modes:       opts.modes,
+	})
+	if err != nil {
+		p.slots.close()
+		return nil, err
 	}
+	p.spaces.New = p.newAddressSpace
+	p.spaces.Warm = func(as *AddressSpace) { as.park() }
+	// Probe: the master must fork one stub that takes injected syscalls,
+	// or the platform is unavailable.
+	as, err := p.newAddressSpace()
 	if err != nil {
 		p.shutdown()
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
-	p.spare = as
+	p.spaces.SetSpare(as)
 	return p, nil
 }
 
-// startMasterOnFactory starts the master stub on the factory thread.
-func (p *Platform) startMasterOnFactory() error {
-	var err error
-	if ferr := p.fac.do(func() { err = p.startMaster() }); ferr != nil {
-		return ferr
-	}
-	return err
-}
-
-// killMaster kills the master stub (and, in a PID namespace, with it every
-// stub) and reaps it.
-func (p *Platform) killMaster() {
-	if p.master > 0 {
-		unix.Kill(p.master, unix.SIGKILL)
-		p.reap(p.master)
-		p.master = 0
+// reaped gives back the slots of a reaped stub: its memory is gone with
+// it, so they may be handed out again.
+func (p *Platform) reaped(pid int) {
+	p.smu.Lock()
+	s, ok := p.slotsOf[pid]
+	delete(p.slotsOf, pid)
+	p.smu.Unlock()
+	if ok {
+		p.slots.put(s...)
 	}
 }
 
@@ -288,197 +225,43 @@ var _ platform.SpecialMapper = (*Platform)(nil)
 // its request page (read-only, and empty but while a mapping batch runs).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
 	return []platform.SpecialMapping{
-		{Start: threadBase, End: stubBase, Access: platform.Read | platform.Write, Name: "[uk-sigsys-threads]"},
-		{Start: stubBase, End: stubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
-		{Start: reqPage, End: reqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
+		{Start: threadBase, End: stubproc.StubBase, Access: platform.Read | platform.Write, Name: "[uk-sigsys-threads]"},
+		{Start: stubproc.StubBase, End: stubproc.StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
+		{Start: stubproc.ReqPage, End: stubproc.ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
 	}
 }
+
+// Confinement describes, in one line, how the stubs are confined (for
+// `uk run --debug`).
+func (p *Platform) Confinement() string { return p.h.Confinement() }
 
 // NewAddressSpace hands out the spare stub (waiting for the one being
 // started, if any) or starts a new stub process. From the second call on,
 // it also starts the next spare in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	p.mu.Lock()
-	p.handedOut++
-	if p.spare == nil && p.refill != nil {
-		// One is nearly ready: waiting costs less than starting another.
-		wait := p.refill
-		p.mu.Unlock()
-		<-wait
-		p.mu.Lock()
-	}
-	as := p.spare
-	p.spare = nil
-	prefill := p.handedOut >= 2
-	p.mu.Unlock()
-	if as == nil {
-		var err error
-		if as, err = p.newAddressSpace(); err != nil {
-			return nil, err
-		}
-	}
-	if prefill {
-		p.startRefill()
+	as, err := p.spaces.Get()
+	if err != nil {
+		return nil, err
 	}
 	return as, nil
 }
 
-// startRefill starts a spare stub in the background unless there is one or
-// one is being started.
-func (p *Platform) startRefill() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || p.spare != nil || p.refill != nil {
-		return
-	}
-	done := make(chan struct{})
-	p.refill = done
-	go func() {
-		as, err := p.newAddressSpace()
-		p.mu.Lock()
-		closed := p.closed
-		p.mu.Unlock()
-		if err == nil && !closed {
-			// Its first thread too, so that the task that gets it does
-			// not wait for the factory (a failure leaves that to it).
-			as.park()
-		}
-		p.mu.Lock()
-		if err == nil && p.spare == nil && !p.closed {
-			p.spare, as = as, nil
-		}
-		p.refill = nil
-		close(done)
-		p.mu.Unlock()
-		if as != nil {
-			as.Release() // not wanted after all (closed meanwhile)
-		}
-	}()
-}
-
-// NewContext returns a context; it binds to the OS thread of the goroutine
-// that first calls Switch on it.
+// NewContext returns a context.
 func (p *Platform) NewContext() (platform.Context, error) {
 	return &Context{p: p, threads: make(map[*AddressSpace]*thread)}, nil
 }
 
 // Close kills every stub process and stops the factory thread.
 func (p *Platform) Close() error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
+	if p.spaces.Close() {
+		p.shutdown()
 	}
-	p.closed = true
-	p.spare = nil
-	if refill := p.refill; refill != nil {
-		// A spare being started finishes first (it sees the platform
-		// closed and releases its stub): shutting the factory down under
-		// its clone left both waiting on each other.
-		p.mu.Unlock()
-		<-refill
-		p.mu.Lock()
-	}
-	var spaces []*AddressSpace
-	for as := range p.spaces {
-		spaces = append(spaces, as)
-	}
-	p.mu.Unlock()
-	for _, as := range spaces {
-		as.Release()
-	}
-	p.shutdown()
 	return nil
 }
 
-// shutdown stops the factory, kills the master and reaps what is left.
+// shutdown stops the host and frees the slot file, which no stub maps any
+// more.
 func (p *Platform) shutdown() {
-	// A fork in flight on the factory thread completes first (its
-	// address space, coming back to a closed platform, is released);
-	// killing the master under it would leave the factory waiting for a
-	// master that, as the init of the stubs' PID namespace, waits for
-	// the new stub that only the factory can reap.
-	p.fac.stop()
-	p.killMaster()
-	// Killed stubs exit promptly; give them a moment to be reaped so
-	// that none is left as a zombie of uk.
-	for deadline := time.Now().Add(time.Second); p.reap() > 0 && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Microsecond)
-	}
-	p.reqs.close()
+	p.h.Close()
 	p.slots.close()
-}
-
-// errClosed is returned for operations on a closed platform.
-var errClosed = errors.New("sigsys: platform closed")
-
-// pickCPU returns the CPU for the next context, or -1 when not pinning.
-func (p *Platform) pickCPU() int {
-	if !p.opts.Pin || len(p.cpus) < 2 {
-		return -1
-	}
-	n := p.nextCPU.Add(1) - 1
-	return p.cpus[int(n)%len(p.cpus)]
-}
-
-// pinThread restricts host thread tid (0: the caller) to cpu.
-func pinThread(tid, cpu int) error {
-	if cpu < 0 {
-		return nil
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	return unix.SchedSetaffinity(tid, &set)
-}
-
-// factory is a goroutine locked to one OS thread for the platform's life.
-// That thread creates stub processes (so Pdeathsig ties them to a thread
-// that stays alive) and traces their main threads.
-type factory struct {
-	reqs chan func()
-	done chan struct{}
-
-	mu      sync.Mutex
-	stopped bool // protected by mu; reqs is closed once set
-}
-
-func startFactory() *factory {
-	f := &factory{reqs: make(chan func()), done: make(chan struct{})}
-	go func() {
-		// Never unlocked: when this goroutine returns, its thread exits,
-		// and PTRACE_O_EXITKILL and Pdeathsig kill every stub it made.
-		runtime.LockOSThread()
-		defer close(f.done)
-		for fn := range f.reqs {
-			fn()
-		}
-	}()
-	return f
-}
-
-// do runs fn on the factory thread and waits for it. It returns errClosed,
-// without running fn, once the platform is closed.
-func (f *factory) do(fn func()) error {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	if f.stopped {
-		f.mu.Unlock()
-		return errClosed
-	}
-	// Sending under mu keeps stop from closing reqs meanwhile; the
-	// factory never takes mu, so it always receives.
-	f.reqs <- func() { fn(); close(ch) }
-	f.mu.Unlock()
-	<-ch
-	return nil
-}
-
-func (f *factory) stop() {
-	f.mu.Lock()
-	if !f.stopped {
-		f.stopped = true
-		close(f.reqs)
-	}
-	f.mu.Unlock()
-	<-f.done
 }

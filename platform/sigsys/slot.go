@@ -70,7 +70,7 @@ const threadRegionSize = 64 << 20
 
 // threadBase is where the thread region begins: the top of what the
 // application may use.
-const threadBase = stubBase - threadRegionSize
+const threadBase = stubproc.StubBase - threadRegionSize
 
 // slotSize is a power of two at least 16 KiB that holds the header and
 // twice the largest signal frame this host can push (AT_MINSIGSTKSZ from
@@ -88,11 +88,9 @@ var maxThreads = int(threadRegionSize / slotSize)
 // slot file holds.
 const maxSlots = 1 << 14
 
-// Fds of a stub process.
-const (
-	memFDInStub  = 3 // the memory file
-	slotFDInStub = 5 // the slot file
-)
+// slotFDInStub is the slot file's fd in a stub process: the first of the
+// extra fds the master is given (Config.ExtraFDs).
+const slotFDInStub = stubproc.FirstExtraFD
 
 // slotFile is the memfd holding every thread slot.
 type slotFile struct {

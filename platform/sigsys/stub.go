@@ -1,46 +1,19 @@
 package sigsys
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// The stub is the only code a stub process owns. It is a tiny static ELF64
-// executable, assembled here byte by byte so that uk needs no toolchain and
-// no copy of its own Go runtime in the child. Once exec'd it never runs on its
-// own: the tracer takes control at the post-exec SIGTRAP and from then on only
-// ever points RIP at one of the sites below (or at application code).
-//
-// The image is one PT_LOAD segment, read+execute, at stubBase, the top of the
-// user address range. Everything below stubBase is given to the application
-// (MaxUserAddress). The page after the code holds the per-address-space
-// request page (mapped read-only by the stub, written by uk through its own
-// mapping of the request file, confine.go) that the batch site reads.
-const (
-	// stubBase is where the stub's code page lives. The region
-	// [stubBase, stubEnd) belongs to the stub; the kernel's own stack may
-	// not overlap it at exec time (retried, see startMasterAs).
-	stubBase = 0x7fffffff0000
-	// stubEnd is TASK_SIZE on x86-64 with 4-level paging: the first
-	// address user space cannot map.
-	stubEnd = 0x7ffffffff000
-	// reqPage is the request page of the batch site.
-	reqPage = stubBase + 0x1000
-
-	codeOff = 0x80 // file offset of the code, after the ELF and program headers
+	"uk/platform/internal/stubproc"
 )
 
-// Addresses of the code sites, relative to stubBase; see stubCode.
-const (
-	siteEntry   = stubBase + codeOff + 0x00
-	siteSyscall = stubBase + codeOff + 0x10
-	siteClone   = stubBase + codeOff + 0x20
-	siteBatch   = stubBase + codeOff + 0x40
-)
+// The stub's code is stubproc.BaseCode (the sites every stub platform
+// injects at), then this platform's own: the sites below, where
+// application threads start and end, and the signal handler that brings
+// them back to uk.
 
-// reqSize is the size of one request record on the request page: the
-// syscall number and six arguments, eight bytes each.
-const reqSize = 7 * 8
-
-// maxBatch is how many requests fit on the request page.
-const maxBatch = 4096 / reqSize
+// ownCode is where this platform's code starts: the first byte after
+// stubproc.BaseCode.
+const ownCode = stubproc.StubBase + stubproc.CodeOff + stubproc.BaseCodeSize
 
 // Code sites for application threads (see the package doc and
 // handlerCode). Their syscall instructions are the only ones the thread
@@ -51,11 +24,11 @@ const (
 	// siteThreadEntry: where a new stub thread starts once uk detaches it.
 	// Its syscall traps (the thread filter is already in place), so the
 	// thread enters the handler and waits there for its first Switch.
-	siteThreadEntry = stubBase + codeOff + 0x80
+	siteThreadEntry = ownCode + 0x00
 	// siteExit: exit(0) of one stub thread, for Context.Release.
-	siteExit = stubBase + codeOff + 0x90
+	siteExit = ownCode + 0x10
 	// siteHandler: the signal handler of every stub thread.
-	siteHandler = stubBase + codeOff + 0x100
+	siteHandler = ownCode + 0x80
 )
 
 // Addresses after the handler's syscall instructions, filled in by
@@ -210,83 +183,25 @@ const (
 // header (hdrSpin) before each resume.
 const handlerSpin = 200
 
-// stubCode returns the machine code, laid out so that each site starts at
-// the offset named above (padding is int3, which traps if ever reached).
+// stubCode returns the machine code of the stub, laid out so that each
+// site starts at the address named above (padding is int3, which traps if
+// ever reached).
 func stubCode() []byte {
 	h, wake, wait, sigret := handlerCode()
-	code := make([]byte, 0x100+len(h))
+	base := stubproc.BaseCode()
+	code := make([]byte, len(base)+0x80+len(h))
 	for i := range code {
 		code[i] = 0xcc // int3 padding
 	}
-	put := func(off int, b ...byte) { copy(code[off:], b) }
+	copy(code, base)
+	put := func(addr uint64, b ...byte) { copy(code[addr-ownCode+uint64(len(base)):], b) }
 	siteWakeRet = siteHandler + uint64(wake)
 	siteWaitRet = siteHandler + uint64(wait)
 	siteSigreturnRet = siteHandler + uint64(sigret)
 
-	// siteEntry: the ELF entry point. The tracer owns the process from the
-	// post-exec stop on and never resumes it here, so reaching this is a
-	// bug; exit_group(127) rather than run anything else.
-	put(0x00,
-		0xb8, 0xe7, 0x00, 0x00, 0x00, // mov eax, 231 (exit_group)
-		0xbf, 0x7f, 0x00, 0x00, 0x00, // mov edi, 127
-		0x0f, 0x05, // syscall
-	)
-
-	// siteSyscall: the injection site. The tracer loads RAX and the
-	// argument registers, sets RIP here and PTRACE_CONTs; the syscall runs
-	// on the host and the int3 right after hands control back with the
-	// result in RAX.
-	put(0x10,
-		0x0f, 0x05, // syscall
-		0xcc, // int3
-	)
-
-	// siteClone: like siteSyscall, for clone(CLONE_THREAD|...). The parent
-	// (RAX = child tid) traps at the int3. The child (RAX = 0) is traced
-	// from birth and never runs here: its tracer points it elsewhere.
-	// Should it ever run, it parks in pause().
-	put(0x20,
-		0x0f, 0x05, // syscall
-		0x48, 0x85, 0xc0, // test rax, rax
-		0x75, 0x09, // jnz parent (skip the 9-byte child loop)
-		// child:
-		0xb8, 0x22, 0x00, 0x00, 0x00, // mov eax, 34 (pause)
-		0x0f, 0x05, // syscall
-		0xeb, 0xf7, // jmp child (-9)
-		// parent:
-		0xcc, // int3
-	)
-
-	// siteBatch: run R12 requests from the request page starting at RBX,
-	// each {nr, a0..a5}, one host syscall per record. It stops at the first
-	// negative result (an errno), leaving it in RAX and the number of
-	// requests not yet completed (failed one included) in R12, so the
-	// tracer knows which one failed. RBX and R12 survive syscalls; RCX and
-	// R11 do not and are not used.
-	put(0x40,
-		// loop:
-		0x4d, 0x85, 0xe4, // test r12, r12
-		0x74, 0x2b, // jz done (+43)
-		0x48, 0x8b, 0x03, // mov rax, [rbx]
-		0x48, 0x8b, 0x7b, 0x08, // mov rdi, [rbx+8]
-		0x48, 0x8b, 0x73, 0x10, // mov rsi, [rbx+16]
-		0x48, 0x8b, 0x53, 0x18, // mov rdx, [rbx+24]
-		0x4c, 0x8b, 0x53, 0x20, // mov r10, [rbx+32]
-		0x4c, 0x8b, 0x43, 0x28, // mov r8, [rbx+40]
-		0x4c, 0x8b, 0x4b, 0x30, // mov r9, [rbx+48]
-		0x0f, 0x05, // syscall
-		0x48, 0x85, 0xc0, // test rax, rax
-		0x78, 0x09, // js done (+9)
-		0x48, 0x83, 0xc3, 0x38, // add rbx, 56
-		0x49, 0xff, 0xcc, // dec r12
-		0xeb, 0xd0, // jmp loop (-48)
-		// done:
-		0xcc, // int3
-	)
-
 	// siteThreadEntry: any syscall traps into the handler (the number
 	// does not matter; uk ignores this first trap).
-	put(0x80,
+	put(siteThreadEntry,
 		0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, 39 (getpid)
 		0x0f, 0x05, // syscall
 		0x0f, 0x0b, // ud2
@@ -294,52 +209,13 @@ func stubCode() []byte {
 
 	// siteExit: end this thread only. The thread filter allows exit here
 	// with any argument: a program that jumps here just ends its thread.
-	put(0x90,
+	put(siteExit,
 		0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
 		0x31, 0xff, // xor edi, edi
 		0x0f, 0x05, // syscall
 		0x0f, 0x0b, // ud2
 	)
 
-	put(0x100, h...)
+	put(siteHandler, h...)
 	return code
-}
-
-// stubImage returns the complete ELF executable.
-func stubImage() []byte {
-	code := stubCode()
-	img := make([]byte, codeOff+len(code))
-	le := binary.LittleEndian
-
-	// ELF header (Elf64_Ehdr, 64 bytes).
-	copy(img[0:], []byte{0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* little endian */, 1 /* EV_CURRENT */})
-	le.PutUint16(img[16:], 2)         // e_type: ET_EXEC (fixed address)
-	le.PutUint16(img[18:], 62)        // e_machine: EM_X86_64
-	le.PutUint32(img[20:], 1)         // e_version
-	le.PutUint64(img[24:], siteEntry) // e_entry
-	le.PutUint64(img[32:], 64)        // e_phoff: right after this header
-	le.PutUint64(img[40:], 0)         // e_shoff: no sections
-	le.PutUint32(img[48:], 0)         // e_flags
-	le.PutUint16(img[52:], 64)        // e_ehsize
-	le.PutUint16(img[54:], 56)        // e_phentsize
-	le.PutUint16(img[56:], 1)         // e_phnum
-	le.PutUint16(img[58:], 64)        // e_shentsize
-	le.PutUint16(img[60:], 0)         // e_shnum
-	le.PutUint16(img[62:], 0)         // e_shstrndx
-
-	// Program header (Elf64_Phdr, 56 bytes): the whole file, R+X, at
-	// stubBase. No PT_GNU_STACK: the kernel's default is fine because the
-	// stack is unmapped before anything runs.
-	ph := img[64:]
-	le.PutUint32(ph[0:], 1)                 // p_type: PT_LOAD
-	le.PutUint32(ph[4:], 5)                 // p_flags: PF_R|PF_X
-	le.PutUint64(ph[8:], 0)                 // p_offset
-	le.PutUint64(ph[16:], stubBase)         // p_vaddr
-	le.PutUint64(ph[24:], stubBase)         // p_paddr
-	le.PutUint64(ph[32:], uint64(len(img))) // p_filesz
-	le.PutUint64(ph[40:], uint64(len(img))) // p_memsz
-	le.PutUint64(ph[48:], 0x1000)           // p_align
-
-	copy(img[codeOff:], code)
-	return img
 }

@@ -1,4 +1,4 @@
-package ptrace
+package stubproc
 
 import "encoding/binary"
 
@@ -8,50 +8,68 @@ import "encoding/binary"
 // own: the tracer takes control at the post-exec SIGTRAP and from then on only
 // ever points RIP at one of the sites below (or at application code).
 //
-// The image is one PT_LOAD segment, read+execute, at stubBase, the top of the
-// user address range. Everything below stubBase is given to the application
-// (MaxUserAddress). The page after the code holds the per-address-space
-// request page (mapped read-only by the stub, written by uk through its own
-// mapping of the request file, confine.go) that the batch site reads.
+// The image is one PT_LOAD segment, read+execute, at StubBase, the top of the
+// user address range. Everything below StubBase is the platform's: the
+// application's, and on sigsys its thread region below that. The page after
+// the code holds the per-address-space request page (mapped read-only by the
+// stub, written by uk through its own mapping of the request file,
+// requests.go) that the batch site reads.
+//
+// BaseCode holds the sites every platform uses, in its first BaseCodeSize
+// bytes; a platform may append code of its own after them (sigsys: its
+// thread entry, exit and signal handler) and build the image with Image.
 const (
-	// stubBase is where the stub's code page lives. The region
-	// [stubBase, stubEnd) belongs to the stub; the kernel's own stack may
-	// not overlap it at exec time (retried, see startMasterAs).
-	stubBase = 0x7fffffff0000
-	// stubEnd is TASK_SIZE on x86-64 with 4-level paging: the first
+	// StubBase is where the stub's code page lives. The region
+	// [StubBase, StubEnd) belongs to the stub; the kernel's own stack may
+	// not overlap it at exec time (retried, see Host.startMasterAs).
+	StubBase = 0x7fffffff0000
+	// StubEnd is TASK_SIZE on x86-64 with 4-level paging: the first
 	// address user space cannot map.
-	stubEnd = 0x7ffffffff000
-	// reqPage is the request page of the batch site.
-	reqPage = stubBase + 0x1000
+	StubEnd = 0x7ffffffff000
+	// ReqPage is the request page of the batch site.
+	ReqPage = StubBase + 0x1000
 
-	codeOff = 0x80 // file offset of the code, after the ELF and program headers
+	// CodeOff is the file offset of the code, after the ELF and program
+	// headers; the code is mapped at StubBase+CodeOff.
+	CodeOff = 0x80
+	// BaseCodeSize is the length of BaseCode: a platform's own code
+	// starts at this offset from StubBase+CodeOff.
+	BaseCodeSize = 0x80
 )
 
-// Addresses of the code sites, relative to stubBase; see stubCode.
+// Addresses of the code sites of BaseCode.
 const (
-	siteEntry   = stubBase + codeOff + 0x00
-	siteSyscall = stubBase + codeOff + 0x10
-	siteClone   = stubBase + codeOff + 0x20
-	siteBatch   = stubBase + codeOff + 0x40
+	SiteEntry   = StubBase + CodeOff + 0x00
+	SiteSyscall = StubBase + CodeOff + 0x10
+	SiteClone   = StubBase + CodeOff + 0x20
+	SiteBatch   = StubBase + CodeOff + 0x40
+
+	// SiteSyscallTrap and SiteCloneTrap are the addresses after the int3
+	// that ends an injection at SiteSyscall or SiteClone (RunInjected's
+	// trapRip); SiteBatchTrap the one after the batch site's.
+	SiteSyscallTrap = SiteSyscall + 3
+	SiteCloneTrap   = SiteClone + 0x11
+	SiteBatchTrap   = SiteBatch + 0x31
 )
 
-// reqSize is the size of one request record on the request page: the
+// ReqSize is the size of one request record on the request page: the
 // syscall number and six arguments, eight bytes each.
-const reqSize = 7 * 8
+const ReqSize = 7 * 8
 
-// maxBatch is how many requests fit on the request page.
-const maxBatch = 4096 / reqSize
+// MaxBatch is how many requests fit on the request page.
+const MaxBatch = 4096 / ReqSize
 
-// stubCode returns the machine code, laid out so that each site starts at
-// the offset named above (padding is int3, which traps if ever reached).
-func stubCode() []byte {
-	code := make([]byte, 0x80)
+// BaseCode returns the machine code of the shared sites, laid out so that
+// each site starts at the offset named above (padding is int3, which traps
+// if ever reached).
+func BaseCode() []byte {
+	code := make([]byte, BaseCodeSize)
 	for i := range code {
 		code[i] = 0xcc // int3 padding
 	}
 	put := func(off int, b ...byte) { copy(code[off:], b) }
 
-	// siteEntry: the ELF entry point. The tracer owns the process from the
+	// SiteEntry: the ELF entry point. The tracer owns the process from the
 	// post-exec stop on and never resumes it here, so reaching this is a
 	// bug; exit_group(127) rather than run anything else.
 	put(0x00,
@@ -60,7 +78,7 @@ func stubCode() []byte {
 		0x0f, 0x05, // syscall
 	)
 
-	// siteSyscall: the injection site. The tracer loads RAX and the
+	// SiteSyscall: the injection site. The tracer loads RAX and the
 	// argument registers, sets RIP here and PTRACE_CONTs; the syscall runs
 	// on the host and the int3 right after hands control back with the
 	// result in RAX.
@@ -69,11 +87,12 @@ func stubCode() []byte {
 		0xcc, // int3
 	)
 
-	// siteClone: like siteSyscall, for clone(CLONE_THREAD|...). The parent
+	// SiteClone: like SiteSyscall, for clone(CLONE_THREAD|...). The parent
 	// (RAX = child tid) traps at the int3. The child (RAX = 0) must not
-	// trap, since it is not traced yet: it parks in pause() until its future
-	// tracer PTRACE_SEIZEs and PTRACE_INTERRUPTs it. The stack pointer is
-	// never used.
+	// trap, since it is not traced (ptrace: it waits for its future tracer
+	// to PTRACE_SEIZE and PTRACE_INTERRUPT it) or is pointed elsewhere by
+	// its tracer before it runs (sigsys): should it run here, it parks in
+	// pause(). The stack pointer is never used.
 	put(0x20,
 		0x0f, 0x05, // syscall
 		0x48, 0x85, 0xc0, // test rax, rax
@@ -86,7 +105,7 @@ func stubCode() []byte {
 		0xcc, // int3
 	)
 
-	// siteBatch: run R12 requests from the request page starting at RBX,
+	// SiteBatch: run R12 requests from the request page starting at RBX,
 	// each {nr, a0..a5}, one host syscall per record. It stops at the first
 	// negative result (an errno), leaving it in RAX and the number of
 	// requests not yet completed (failed one included) in R12, so the
@@ -115,10 +134,10 @@ func stubCode() []byte {
 	return code
 }
 
-// stubImage returns the complete ELF executable.
-func stubImage() []byte {
-	code := stubCode()
-	img := make([]byte, codeOff+len(code))
+// Image returns the complete ELF executable whose code (loaded at
+// StubBase+CodeOff) is code, which starts with BaseCode.
+func Image(code []byte) []byte {
+	img := make([]byte, CodeOff+len(code))
 	le := binary.LittleEndian
 
 	// ELF header (Elf64_Ehdr, 64 bytes).
@@ -126,7 +145,7 @@ func stubImage() []byte {
 	le.PutUint16(img[16:], 2)         // e_type: ET_EXEC (fixed address)
 	le.PutUint16(img[18:], 62)        // e_machine: EM_X86_64
 	le.PutUint32(img[20:], 1)         // e_version
-	le.PutUint64(img[24:], siteEntry) // e_entry
+	le.PutUint64(img[24:], SiteEntry) // e_entry
 	le.PutUint64(img[32:], 64)        // e_phoff: right after this header
 	le.PutUint64(img[40:], 0)         // e_shoff: no sections
 	le.PutUint32(img[48:], 0)         // e_flags
@@ -138,18 +157,18 @@ func stubImage() []byte {
 	le.PutUint16(img[62:], 0)         // e_shstrndx
 
 	// Program header (Elf64_Phdr, 56 bytes): the whole file, R+X, at
-	// stubBase. No PT_GNU_STACK: the kernel's default is fine because the
+	// StubBase. No PT_GNU_STACK: the kernel's default is fine because the
 	// stack is unmapped before anything runs.
 	ph := img[64:]
 	le.PutUint32(ph[0:], 1)                 // p_type: PT_LOAD
 	le.PutUint32(ph[4:], 5)                 // p_flags: PF_R|PF_X
 	le.PutUint64(ph[8:], 0)                 // p_offset
-	le.PutUint64(ph[16:], stubBase)         // p_vaddr
-	le.PutUint64(ph[24:], stubBase)         // p_paddr
+	le.PutUint64(ph[16:], StubBase)         // p_vaddr
+	le.PutUint64(ph[24:], StubBase)         // p_paddr
 	le.PutUint64(ph[32:], uint64(len(img))) // p_filesz
 	le.PutUint64(ph[40:], uint64(len(img))) // p_memsz
 	le.PutUint64(ph[48:], 0x1000)           // p_align
 
-	copy(img[codeOff:], code)
+	copy(img[CodeOff:], code)
 	return img
 }

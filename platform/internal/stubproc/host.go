@@ -1,0 +1,292 @@
+package stubproc
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/platform"
+)
+
+// Fds of a stub. The master is exec'd with the memory file as MemFDInStub,
+// the request file as fd 4 (closed once the master has mapped it) and a
+// platform's Config.ExtraFDs from FirstExtraFD on; every stub keeps the
+// memory file and the extra fds, and nothing else.
+const (
+	MemFDInStub  = 3
+	reqFDInStub  = 4
+	FirstExtraFD = 5
+)
+
+// Config is what differs between the platforms that run stubs.
+type Config struct {
+	// Name is the platform's name, the prefix of its errors ("ptrace").
+	Name string
+	// StubName names the stub image's memfd and, in ps and /proc, every
+	// stub ("uk-stub").
+	StubName string
+	// Code is the stub's code: BaseCode, then the platform's own.
+	Code []byte
+	// MemFD is the memory file, which every stub maps from MemFDInStub.
+	MemFD int
+	// ExtraFDs are passed to the master, and kept by every stub, as fds
+	// FirstExtraFD, FirstExtraFD+1, ... (sigsys: its slot file).
+	ExtraFDs []int
+	// FDs says, for Confinement, what the stubs hold: "the memory file
+	// only".
+	FDs string
+	// Seccomp says, for Confinement, what the filters do beyond the
+	// stub's own calls ("" for nothing more).
+	Seccomp string
+	// Filter builds the master's filter (master true) or the one each
+	// address space's stub adds to it.
+	Filter func(master bool) []Insn
+	// MasterSteps, if set, returns more setup steps for the master, run
+	// after it has emptied its address space and fd table and before it
+	// confines itself (sigsys: its signal handler installs, which the
+	// stubs it forks inherit). They share a batch with the steps before
+	// them, not with the confinement's: together they would not fit one
+	// request page.
+	MasterSteps func(d *PageData) []Step
+	// Reaped, if set, is called for every stub task Reap collects, with
+	// the reap lock held: the task's memory is gone.
+	Reaped func(tid int)
+	// Modes, if set, replaces the confinement modes tried (for tests).
+	Modes []Confinement
+}
+
+// Host starts and confines the master stub, forks a stub for each address
+// space from it, and reaps what it kills. It owns one factory goroutine
+// locked to an OS thread for its life, which traces the master and the
+// main thread of every stub.
+type Host struct {
+	cfg       Config
+	fac       *factory
+	reqs      *requestFile
+	errClosed error
+
+	// Set while the master starts and constant afterwards.
+	master  int         // the master stub's host pid
+	mode    Confinement // how far the stubs are confined
+	stubUID int         // host uid of the stubs in ConfineFull
+
+	cpus    []int // CPUs this process may run on, for round-robin pinning
+	nextCPU atomic.Uint32
+
+	zmu     sync.Mutex
+	zombies []int // killed stub threads not reaped yet; protected by zmu
+}
+
+// NewHost starts the master stub of cfg. An error that says the host
+// cannot run stubs at all wraps platform.ErrUnavailable.
+func NewHost(cfg Config) (*Host, error) {
+	h := &Host{cfg: cfg, errClosed: fmt.Errorf("%s: platform closed", cfg.Name)}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil {
+		for i := 0; i < 1024; i++ {
+			if set.IsSet(i) {
+				h.cpus = append(h.cpus, i)
+			}
+		}
+	}
+	exe, err := h.writeImage()
+	if err != nil {
+		return nil, err
+	}
+	// The only exec is the master's.
+	defer unix.Close(exe)
+	if err := QuietStopNotifications(); err != nil {
+		return nil, fmt.Errorf("%s: SIGCHLD disposition: %w", cfg.Name, err)
+	}
+	if h.reqs, err = newRequestFile(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	h.fac = startFactory(h.errClosed)
+	// Probe: the master must start, or the host cannot run stubs
+	// (seccomp, Yama, no CAP_SYS_PTRACE).
+	if ferr := h.fac.do(func() { err = h.startMaster(exe) }); ferr != nil {
+		err = ferr
+	}
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
+	}
+	return h, nil
+}
+
+// writeImage writes the stub image to a memfd and returns its fd.
+func (h *Host) writeImage() (int, error) {
+	exe, err := unix.MemfdCreate(h.cfg.StubName, unix.MFD_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("%s: memfd for the stub image: %w", h.cfg.Name, err)
+	}
+	// Keep the image's fd out of the range that ForkExec rearranges so
+	// that /proc/self/fd/N still names the image in the child: 0..4 and
+	// the extra fds, and the fds above the highest fd passed, onto which
+	// the child moves its error pipe and any fd it must get out of the way.
+	lo := 64
+	for _, fd := range append([]int{h.cfg.MemFD}, h.cfg.ExtraFDs...) {
+		lo = max(lo, fd+16)
+	}
+	hi, err := unix.FcntlInt(uintptr(exe), unix.F_DUPFD_CLOEXEC, lo)
+	unix.Close(exe)
+	if err != nil {
+		return -1, fmt.Errorf("%s: dup stub image fd: %w", h.cfg.Name, err)
+	}
+	img := Image(h.cfg.Code)
+	if n, err := unix.Pwrite(hi, img, 0); err != nil || n != len(img) {
+		unix.Close(hi)
+		return -1, fmt.Errorf("%s: write stub image: %v", h.cfg.Name, err)
+	}
+	return hi, nil
+}
+
+// Close stops the factory, kills the master and reaps what is left. The
+// caller has released (killed) every stub it made.
+func (h *Host) Close() {
+	// A fork in flight on the factory thread completes first (its
+	// address space, coming back to a closed platform, is released);
+	// killing the master under it would leave the factory waiting for a
+	// master that, as the init of the stubs' PID namespace, waits for
+	// the new stub that only the factory can reap.
+	h.fac.stop()
+	if h.master > 0 {
+		// In a PID namespace, every stub dies with it.
+		unix.Kill(h.master, unix.SIGKILL)
+		h.Reap(h.master)
+		h.master = 0
+	}
+	// Killed stubs exit promptly; give them a moment to be reaped so
+	// that none is left as a zombie of uk.
+	for deadline := time.Now().Add(time.Second); h.Reap() > 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Microsecond)
+	}
+	h.reqs.close()
+}
+
+// Do runs fn on the factory thread, the tracer of the master and of every
+// stub's main thread, and waits for it. It returns the platform's "closed"
+// error, without running fn, once Close has begun.
+func (h *Host) Do(fn func()) error { return h.fac.do(fn) }
+
+// ErrClosed is the error of operations on a closed platform.
+func (h *Host) ErrClosed() error { return h.errClosed }
+
+// Master is the master stub's host pid.
+func (h *Host) Master() int { return h.master }
+
+// Mode is how far the stubs are confined.
+func (h *Host) Mode() Confinement { return h.mode }
+
+// PickCPU returns the CPU for the next context, round-robin, or -1 when
+// not pin or when there is only one CPU to run on.
+func (h *Host) PickCPU(pin bool) int {
+	if !pin || len(h.cpus) < 2 {
+		return -1
+	}
+	n := h.nextCPU.Add(1) - 1
+	return h.cpus[int(n)%len(h.cpus)]
+}
+
+// PinThread restricts host thread tid (0: the caller) to cpu; cpu -1
+// leaves it where it is.
+func PinThread(tid, cpu int) error {
+	if cpu < 0 {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(tid, &set)
+}
+
+// Reap collects killed stub threads. Any thread of uk may wait for any
+// tracee of any other uk thread, so this needs no particular OS thread. A
+// traced thread group leader cannot be reaped before its other threads are,
+// so what cannot be reaped yet is kept and retried on the next call. It
+// returns how many are left.
+func (h *Host) Reap(tids ...int) int {
+	h.zmu.Lock()
+	defer h.zmu.Unlock()
+	h.zombies = append(h.zombies, tids...)
+	// Threads first, leaders last: a leader becomes reapable only once its
+	// threads are gone.
+	for pass := 0; pass < 2; pass++ {
+		keep := h.zombies[:0]
+		for _, tid := range h.zombies {
+			r, _, err := Wait4(tid, unix.WNOHANG)
+			if r == tid || err == unix.ECHILD {
+				if h.cfg.Reaped != nil {
+					h.cfg.Reaped(tid)
+				}
+				continue
+			}
+			keep = append(keep, tid)
+		}
+		h.zombies = keep
+	}
+	return len(h.zombies)
+}
+
+// Zombies returns how many killed stub threads are not reaped yet.
+func (h *Host) Zombies() int {
+	h.zmu.Lock()
+	defer h.zmu.Unlock()
+	return len(h.zombies)
+}
+
+// factory is a goroutine locked to one OS thread for the platform's life.
+// That thread creates stub processes (so Pdeathsig ties them to a thread
+// that stays alive) and traces their main threads.
+type factory struct {
+	reqs      chan func()
+	done      chan struct{}
+	errClosed error
+
+	mu      sync.Mutex
+	stopped bool // protected by mu; reqs is closed once set
+}
+
+func startFactory(errClosed error) *factory {
+	f := &factory{reqs: make(chan func()), done: make(chan struct{}), errClosed: errClosed}
+	go func() {
+		// Never unlocked: when this goroutine returns, its thread exits,
+		// and PTRACE_O_EXITKILL and Pdeathsig kill every stub it made.
+		runtime.LockOSThread()
+		defer close(f.done)
+		for fn := range f.reqs {
+			fn()
+		}
+	}()
+	return f
+}
+
+// do runs fn on the factory thread and waits for it. It returns errClosed,
+// without running fn, once the factory is stopped.
+func (f *factory) do(fn func()) error {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	if f.stopped {
+		f.mu.Unlock()
+		return f.errClosed
+	}
+	// Sending under mu keeps stop from closing reqs meanwhile; the
+	// factory never takes mu, so it always receives.
+	f.reqs <- func() { fn(); close(ch) }
+	f.mu.Unlock()
+	<-ch
+	return nil
+}
+
+func (f *factory) stop() {
+	f.mu.Lock()
+	if !f.stopped {
+		f.stopped = true
+		close(f.reqs)
+	}
+	f.mu.Unlock()
+	<-f.done
+}

@@ -1,0 +1,268 @@
+package stubproc
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// Space is what every platform's address space has of its stub process:
+// the stub, forked from the master, whose main thread (Pid) is traced by
+// the factory thread, never runs application code and only ever serves
+// injected system calls; its request page; and the queue of mapping
+// changes not yet made in it. A platform's AddressSpace embeds it, adds
+// its stub threads, and protects its own fields with Mu too.
+type Space struct {
+	h *Host
+	// Pid is the stub process, and its main thread (host pid).
+	Pid int
+	// Limit is the platform's MaxUserAddress: MapFile refuses and Unmap
+	// ignores what lies above it (the platform's and the stub's own).
+	Limit uint64
+	slot  int    // its page in the request file
+	req   []byte // uk's view of the request page (read-only in the stub)
+
+	// FlushHere, if set, returns a stub thread of this space that the
+	// calling OS thread traces and that is stopped, through which the
+	// queue may run without a trip to the factory thread (ptrace: the
+	// caller's own). Called with Mu held.
+	FlushHere func() (tid int, ok bool)
+
+	// Mu protects pending and released, and the embedding platform's own
+	// fields of this address space.
+	Mu       sync.Mutex
+	pending  []Request // queued mapping changes, in order; protected by Mu
+	released bool      // protected by Mu
+}
+
+// NewSpace forks a stub process from the master, on the factory thread,
+// for an address space whose application owns [0, limit).
+func (h *Host) NewSpace(limit uint64) (*Space, error) {
+	slot, err := h.reqs.get()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
+	}
+	var pid int
+	if ferr := h.fac.do(func() { pid, err = h.forkStub(slot) }); ferr != nil {
+		err = ferr
+	}
+	if err != nil {
+		h.reqs.put(slot)
+		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
+	}
+	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot)}, nil
+}
+
+// Host is the host the space's stub was forked by.
+func (s *Space) Host() *Host { return s.h }
+
+// ReqPage returns uk's view of the space's request page. It may be used on
+// the factory thread only (which runs everything that uses it), and must
+// be left cleared.
+func (s *Space) ReqPage() []byte { return s.req }
+
+// protOf converts access rights to PROT_* bits.
+func protOf(a platform.Access) uint64 {
+	var p uint64
+	if a&platform.Read != 0 {
+		p |= unix.PROT_READ
+	}
+	if a&platform.Write != 0 {
+		p |= unix.PROT_WRITE
+	}
+	if a&platform.Exec != 0 {
+		p |= unix.PROT_EXEC
+	}
+	return p
+}
+
+// MapFile queues a mapping of the memory file; it is installed before the
+// next Switch into this address space resumes application code.
+//
+// The mapping is populated (MAP_POPULATE): uk maps what it expects the
+// application to touch (a fault's run, a file window, a new program's
+// first pages), and setting up the page tables in the mmap costs far less
+// than the host faults the stub would otherwise take one by one (each an
+// exception into a hypervisor on a VM). The pages themselves exist already
+// or are ones uk has handed out.
+func (s *Space) MapFile(addr uint64, off int64, length uint64, access platform.Access) error {
+	if addr&arch.PageMask != 0 || off&arch.PageMask != 0 || length&arch.PageMask != 0 {
+		return fmt.Errorf("%s: MapFile(%#x, %#x, %#x): %w", s.h.cfg.Name, addr, off, length, unix.EINVAL)
+	}
+	if length == 0 {
+		return nil
+	}
+	if addr >= s.Limit || length > s.Limit-addr {
+		return fmt.Errorf("%s: MapFile(%#x, %#x): beyond MaxUserAddress: %w", s.h.cfg.Name, addr, length, unix.EINVAL)
+	}
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	if s.released {
+		return s.ErrReleased()
+	}
+	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
+		addr, length, protOf(access), MapFlags, MemFDInStub, uint64(off)}})
+	if len(s.pending) >= MaxBatch {
+		return s.FlushAnywhereLocked()
+	}
+	return nil
+}
+
+// Unmap removes mappings in [addr, addr+length); when it returns, no stub
+// thread can reach the old pages.
+func (s *Space) Unmap(addr, length uint64) error {
+	if addr&arch.PageMask != 0 {
+		return fmt.Errorf("%s: Unmap(%#x): %w", s.h.cfg.Name, addr, unix.EINVAL)
+	}
+	length, ok := arch.PageRoundUp(length)
+	if !ok {
+		return fmt.Errorf("%s: Unmap(%#x, %#x): %w", s.h.cfg.Name, addr, length, unix.EINVAL)
+	}
+	if addr >= s.Limit || length == 0 {
+		return nil
+	}
+	if length > s.Limit-addr {
+		length = s.Limit - addr // never touch the platform's or the stub's own
+	}
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	if s.released {
+		return s.ErrReleased()
+	}
+	s.pending = append(s.pending, Request{Nr: unix.SYS_MUNMAP, Args: [6]uint64{addr, length}})
+	return s.FlushAnywhereLocked()
+}
+
+// ErrReleased is the error of operations on a released address space.
+func (s *Space) ErrReleased() error {
+	return fmt.Errorf("%s: address space released", s.h.cfg.Name)
+}
+
+// Released reports whether the space has been released.
+func (s *Space) Released() bool {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return s.released
+}
+
+// ReleasedLocked is Released with Mu held.
+func (s *Space) ReleasedLocked() bool { return s.released }
+
+// Flush runs the queue before a switch into the space: through tid, a
+// stopped stub thread the caller traces, or, with tid 0, anywhere
+// (FlushAnywhereLocked). It fails on a released space.
+func (s *Space) Flush(tid int) error {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	if s.released {
+		return s.ErrReleased()
+	}
+	if len(s.pending) == 0 {
+		return nil
+	}
+	if tid == 0 {
+		return s.FlushAnywhereLocked()
+	}
+	return s.flushLocked(tid)
+}
+
+// FlushAnywhereLocked runs the queue through FlushHere's thread if there
+// is one (cheapest), else through the factory and the main thread.
+//
+// Preconditions: Mu is held.
+func (s *Space) FlushAnywhereLocked() error {
+	if s.FlushHere != nil {
+		if tid, ok := s.FlushHere(); ok {
+			return s.flushLocked(tid)
+		}
+	}
+	var err error
+	if ferr := s.h.fac.do(func() { err = s.flushLocked(s.Pid) }); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// flushLocked runs all queued requests in stub thread tid, in batches that
+// fit the request page.
+//
+// Preconditions: Mu is held; the caller is tid's tracer; tid is stopped.
+func (s *Space) flushLocked(tid int) error {
+	for len(s.pending) > 0 {
+		n := min(len(s.pending), MaxBatch)
+		err := RunBatch(tid, s.req, s.pending[:n])
+		if err != nil {
+			// The requests after the failed one did not run, unmaps
+			// among them: the stub may still reach pages uk is about to
+			// free. Nothing may run in it again, so kill it (Release
+			// reaps it later); every use from now on fails.
+			s.pending = s.pending[:0]
+			unix.Kill(s.Pid, unix.SIGKILL)
+			return fmt.Errorf("%s: flush mappings (stub killed): %w", s.h.cfg.Name, err)
+		}
+		s.pending = s.pending[:copy(s.pending, s.pending[n:])]
+	}
+	return nil
+}
+
+// CloneThread clones a stub thread from the main thread by an injection.
+// The new thread is traced by the calling (the factory) thread from birth
+// and is returned in its first stop, before its first instruction: the
+// caller sets it up and detaches it. On an error the thread, if any, is
+// killed (and with it the stub, whose address space is lost).
+//
+// Preconditions: runs on the factory thread (Host.Do).
+func (s *Space) CloneThread() (int, error) {
+	regs := InjectRegs(SiteClone)
+	regs.Rax = unix.SYS_CLONE
+	regs.Rdi = CloneFlags
+	tid := 0
+	// RAX will hold the tid inside the stub's PID namespace; the clone
+	// event gives it as uk sees it.
+	err := RunInjectedEvents(s.Pid, &regs, SiteCloneTrap, func(event int, msg uint) {
+		if event == unix.PTRACE_EVENT_CLONE {
+			tid = int(msg)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if e := ErrnoOf(regs.Rax); e != nil {
+		return 0, fmt.Errorf("clone: %w", e)
+	}
+	if tid == 0 {
+		return 0, fmt.Errorf("clone: no clone event")
+	}
+	// Attached to this (the factory) thread at birth, it stops with
+	// SIGSTOP before its first instruction.
+	if err := WaitNewTracee(tid); err != nil {
+		unix.Tgkill(s.Pid, tid, unix.SIGKILL)
+		return 0, fmt.Errorf("new thread %d: %w", tid, err)
+	}
+	return tid, nil
+}
+
+// Release marks the space released, with locked (if set) run under Mu
+// for the platform's own state, kills the stub and gives its request page
+// back. It reports false, doing nothing, if the space was released already.
+// The caller reaps the stub (Host.Reap).
+func (s *Space) Release(locked func()) bool {
+	s.Mu.Lock()
+	if s.released {
+		s.Mu.Unlock()
+		return false
+	}
+	s.released = true
+	s.pending = nil
+	if locked != nil {
+		locked()
+	}
+	s.Mu.Unlock()
+	unix.Kill(s.Pid, unix.SIGKILL)
+	s.h.reqs.put(s.slot)
+	return true
+}
