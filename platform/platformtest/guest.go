@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"uk/arch"
 	"uk/kernel/memfile"
 	"uk/platform"
@@ -66,6 +68,10 @@ func Cat(parts ...[]byte) []byte {
 	}
 	return b
 }
+
+// SyscallLoop is `loop: syscall; jmp loop`; with RAX = getpid's number it
+// traps at every iteration.
+var SyscallLoop = Cat(Syscall, []byte{0xeb, 0xfc})
 
 // NewFunc starts the platform under test on the memory file mf.
 type NewFunc func(mf *memfile.File) (platform.Platform, error)
@@ -129,6 +135,37 @@ func (e *Env) NewContext(t testing.TB) platform.Context {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// StartLoop locks the caller's goroutine to its OS thread until tb ends (a
+// context's user must hold it), and returns an address space running
+// SyscallLoop, a context (released when tb ends, before the address
+// space) and the thread's state, stopped at its first getpid trap: the
+// start of every round-trip benchmark.
+func (e *Env) StartLoop(tb testing.TB) (platform.AddressSpace, platform.Context, *arch.State) {
+	tb.Helper()
+	runtime.LockOSThread()
+	tb.Cleanup(runtime.UnlockOSThread)
+	as := e.NewAS(tb, SyscallLoop)
+	c := e.NewContext(tb)
+	tb.Cleanup(c.Release)
+	st := InitState()
+	st.Regs.Rax = unix.SYS_GETPID
+	MustSwitch(tb, c, as, st, platform.TrapSyscall)
+	return as, c, st
+}
+
+// BenchRoundTrip is the platform round trip uk pays per application
+// syscall: Switch returns a TrapSyscall, uk resumes at once.
+func BenchRoundTrip(b *testing.B, newPlatform NewFunc) {
+	as, c, st := NewEnv(b, newPlatform).StartLoop(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		trap, err := c.Switch(as, st)
+		if err != nil || trap.Kind != platform.TrapSyscall {
+			b.Fatalf("trap %+v err %v", trap, err)
+		}
+	}
 }
 
 // InitState is a thread about to run code at CodeAddr, its stack at the

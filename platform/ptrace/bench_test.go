@@ -2,7 +2,6 @@ package ptrace
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -11,11 +10,8 @@ import (
 	"uk/arch"
 	"uk/platform"
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
-
-// syscallLoop is `loop: syscall; jmp loop`; with RAX = getpid's number it
-// traps at every iteration.
-var syscallLoop = cat(insSyscall, []byte{0xeb, 0xfc})
 
 func placements() []struct {
 	name string
@@ -31,24 +27,7 @@ func placements() []struct {
 // application syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
 	for _, pl := range placements() {
-		b.Run(pl.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			e := newEnv(b, pl.opts)
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				trap, err := c.Switch(as, st)
-				if err != nil || trap.Kind != platform.TrapSyscall {
-					b.Fatalf("trap %+v err %v", trap, err)
-				}
-			}
-		})
+		b.Run(pl.name, func(b *testing.B) { platformtest.BenchRoundTrip(b, newPlatform(pl.opts)) })
 	}
 }
 
@@ -58,16 +37,8 @@ func BenchmarkSyscallRoundTrip(b *testing.B) {
 func BenchmarkBareSysemuFloor(b *testing.B) {
 	for _, pl := range placements() {
 		b.Run(pl.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			e := newEnv(b, pl.opts)
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
 			// One Switch creates and pins the stub thread and maps the code.
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			as, c, st := newEnv(b, pl.opts).startLoop(b)
 			tid := c.threads[as]
 			regs := st.Regs
 			fp := make([]byte, arch.FPStateSize())
@@ -102,15 +73,7 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 func BenchmarkPaired(b *testing.B) {
 	for _, pl := range placements() {
 		b.Run(pl.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			e := newEnv(b, pl.opts)
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			as, c, st := newEnv(b, pl.opts).startLoop(b)
 			tid := c.threads[as]
 			fp := make([]byte, arch.FPStateSize())
 			const block = 100
@@ -155,15 +118,8 @@ func BenchmarkPaired(b *testing.B) {
 func BenchmarkMapping(b *testing.B) {
 	for _, k := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("batch%d", k), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			e := newEnv(b, Options{})
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			as, c, st := e.startLoop(b)
 			const base = 0x10000000
 			b.ResetTimer()
 			for done := 0; done < b.N; done += k {

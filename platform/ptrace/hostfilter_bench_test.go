@@ -4,13 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"uk/internal/hostfilter"
 	"uk/platform"
@@ -81,15 +78,7 @@ func TestRoundTripChild(t *testing.T) {
 	if mode == "" {
 		return
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	e := newEnv(t, Options{})
-	as := e.newAS(t, syscallLoop)
-	c := e.newContext(t)
-	defer c.Release()
-	st := initState()
-	st.Regs.Rax = unix.SYS_GETPID
-	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	as, c, st := newEnv(t, Options{}).startLoop(t)
 	if mode == "on" {
 		if err := hostfilter.Confine(hostfilter.Options{Platform: "ptrace"}, nil); err != nil {
 			t.Fatalf("confining: %v", err)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,17 +48,13 @@ func TestCleanAddressSpace(t *testing.T) {
 // tids uk gets, and a stub without namespaces must still be usable.
 func TestConfinementModes(t *testing.T) {
 	locked(t)
-	modes := []stubproc.Confinement{stubproc.ConfineFull, stubproc.ConfineNone}
-	if os.Geteuid() == 0 {
-		modes = append(modes, stubproc.ConfineRoot)
-	}
-	for _, mode := range modes {
+	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
 			if e.p.h.Mode() != mode {
 				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
 			}
-			as := e.newAS(t, syscallLoopForTest)
+			as := e.newAS(t, syscallLoop)
 			c1, c2 := e.newContext(t), e.newContext(t)
 			defer c1.Release()
 			defer c2.Release()
@@ -81,46 +76,12 @@ func TestConfinementModes(t *testing.T) {
 	}
 }
 
-// checkConfined checks what confine.go promises of stub pid, from the host
-// side.
+// checkConfined checks what the confinement promises of stub pid, from
+// the host side.
 func checkConfined(t *testing.T, p *Platform, pid int) {
 	t.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
-		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\tuk-stub"}
-	if p.h.Mode() != stubproc.ConfineNone || os.Geteuid() == 0 {
-		want = append(want, "CapBnd:\t0000000000000000")
-	}
-	for _, w := range want {
-		if !strings.Contains(string(status), w+"\n") {
-			t.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status)
-		}
-	}
-	if p.h.Mode() != stubproc.ConfineNone {
-		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
-			if p.h.Mode() == stubproc.ConfineRoot && ns == "user" {
-				continue
-			}
-			self, _ := os.Readlink("/proc/self/ns/" + ns)
-			stub, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
-			if err != nil || stub == self {
-				t.Errorf("stub %d shares uk's %s namespace %s (%v)", pid, ns, self, err)
-			}
-		}
-		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root/", pid))
-		if err != nil || len(ents) != 0 {
-			t.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err)
-		}
-	}
-	fds, err := stubproc.ListFDs(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fds) != 1 || fds[0] != 3 {
-		t.Errorf("stub %d: fds %v, want [3]", pid, fds)
+	if err := p.h.CheckConfined(pid); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -170,7 +131,7 @@ func TestStubFilterKills(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
-	as := e.newAS(t, syscallLoopForTest)
+	as := e.newAS(t, syscallLoop)
 	c := e.newContext(t)
 	st := initState()
 	st.Regs.Rax = unix.SYS_GETPID
@@ -181,7 +142,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stub thread %d still exists after Context.Release", tid)
 	}
 	// A second address space stays alive until Close.
-	as2 := e.newAS(t, syscallLoopForTest)
+	as2 := e.newAS(t, syscallLoop)
 	as.Release()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
@@ -206,8 +167,6 @@ func TestLifecycle(t *testing.T) {
 	}
 	t.Errorf("stub %d survived Platform.Close", as2.Pid)
 }
-
-var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
 
 // TestNoHostSyscalls: syscalls the application makes in any form, including
 // by jumping into the stub's own injection site, stop in uk and never run

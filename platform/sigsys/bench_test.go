@@ -1,18 +1,14 @@
 package sigsys
 
 import (
-	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"uk/platform"
+	"uk/platform/platformtest"
 )
-
-// syscallLoop is `loop: syscall; jmp loop`; with RAX = getpid's number it
-// traps at every iteration.
-var syscallLoop = cat(insSyscall, []byte{0xeb, 0xfc})
 
 // placements are the CPU placements and hand-off modes the benchmarks
 // compare: spinning (the default) on whatever CPUs the host picks, the
@@ -37,24 +33,7 @@ func placements() []struct {
 // application syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
 	for _, pl := range placements() {
-		b.Run(pl.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			e := newEnv(b, pl.opts)
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				trap, err := c.Switch(as, st)
-				if err != nil || trap.Kind != platform.TrapSyscall {
-					b.Fatalf("trap %+v err %v", trap, err)
-				}
-			}
-		})
+		b.Run(pl.name, func(b *testing.B) { platformtest.BenchRoundTrip(b, newPlatform(pl.opts)) })
 	}
 }
 
@@ -66,18 +45,10 @@ func BenchmarkSyscallRoundTrip(b *testing.B) {
 func BenchmarkBareSigsysFloor(b *testing.B) {
 	for _, pl := range placements() {
 		b.Run(pl.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			e := newEnv(b, pl.opts)
-			as := e.newAS(b, syscallLoop)
-			c := e.newContext(b)
-			defer c.Release()
-			st := initState()
-			st.Regs.Rax = unix.SYS_GETPID
 			// One Switch creates the stub thread and maps the code; the
 			// thread then waits in the handler with a frame that
 			// resumes the loop.
-			mustSwitch(b, c, as, st, platform.TrapSyscall)
+			as, c, _ := newEnv(b, pl.opts).startLoop(b)
 			t := c.threads[as]
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

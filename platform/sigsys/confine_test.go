@@ -3,7 +3,6 @@ package sigsys
 import (
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -11,9 +10,6 @@ import (
 	"uk/platform"
 	"uk/platform/internal/stubproc"
 )
-
-// syscallLoopForTest is `loop: syscall; jmp loop`.
-var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
 
 // TestConfinementModes runs threads in a fresh stub under each way of
 // confining stubs the host allows (a PID namespace must not confuse the
@@ -24,17 +20,13 @@ var syscallLoopForTest = cat(insSyscall, []byte{0xeb, 0xfc})
 // once.
 func TestConfinementModes(t *testing.T) {
 	locked(t)
-	modes := []stubproc.Confinement{stubproc.ConfineFull, stubproc.ConfineNone}
-	if os.Geteuid() == 0 {
-		modes = append(modes, stubproc.ConfineRoot)
-	}
-	for _, mode := range modes {
+	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
 			if e.p.h.Mode() != mode {
 				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
 			}
-			as := e.newAS(t, syscallLoopForTest)
+			as := e.newAS(t, syscallLoop)
 			c1, c2 := e.newContext(t), e.newContext(t)
 			defer c1.Release()
 			defer c2.Release()
@@ -56,45 +48,11 @@ func TestConfinementModes(t *testing.T) {
 	}
 }
 
-// checkConfined checks what confine.go promises of stub pid, from the host
-// side.
+// checkConfined checks what the confinement promises of stub pid, from
+// the host side.
 func checkConfined(t *testing.T, p *Platform, pid int) {
 	t.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
-		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\tuk-sigsys-stub"}
-	if p.h.Mode() != stubproc.ConfineNone || os.Geteuid() == 0 {
-		want = append(want, "CapBnd:\t0000000000000000")
-	}
-	for _, w := range want {
-		if !strings.Contains(string(status), w+"\n") {
-			t.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status)
-		}
-	}
-	if p.h.Mode() != stubproc.ConfineNone {
-		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
-			if p.h.Mode() == stubproc.ConfineRoot && ns == "user" {
-				continue
-			}
-			self, _ := os.Readlink("/proc/self/ns/" + ns)
-			stub, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
-			if err != nil || stub == self {
-				t.Errorf("stub %d shares uk's %s namespace %s (%v)", pid, ns, self, err)
-			}
-		}
-		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root/", pid))
-		if err != nil || len(ents) != 0 {
-			t.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err)
-		}
-	}
-	fds, err := stubproc.ListFDs(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fds) != 2 || fds[0] != stubproc.MemFDInStub || fds[1] != slotFDInStub {
-		t.Errorf("stub %d: fds %v, want [%d %d]", pid, fds, stubproc.MemFDInStub, slotFDInStub)
+	if err := p.h.CheckConfined(pid); err != nil {
+		t.Error(err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"uk/arch"
+
 	"uk/kernel/memfile"
 	"uk/platform"
 	"uk/platform/platformtest"
@@ -17,12 +19,13 @@ const (
 )
 
 var (
-	insSyscall = platformtest.Syscall
-	insInt3    = platformtest.Int3
-	cat        = platformtest.Cat
-	initState  = platformtest.InitState
-	mustSwitch = platformtest.MustSwitch
-	locked     = platformtest.Locked
+	insSyscall  = platformtest.Syscall
+	insInt3     = platformtest.Int3
+	syscallLoop = platformtest.SyscallLoop
+	cat         = platformtest.Cat
+	initState   = platformtest.InitState
+	mustSwitch  = platformtest.MustSwitch
+	locked      = platformtest.Locked
 )
 
 func newPlatform(opts Options) platformtest.NewFunc {
@@ -55,4 +58,11 @@ func (e *env) newAS(t testing.TB, code []byte) *AddressSpace {
 func (e *env) newContext(t testing.TB) *Context {
 	t.Helper()
 	return e.NewContext(t).(*Context)
+}
+
+// startLoop is platformtest's StartLoop with this platform's types.
+func (e *env) startLoop(t testing.TB) (*AddressSpace, *Context, *arch.State) {
+	t.Helper()
+	as, c, st := e.StartLoop(t)
+	return as.(*AddressSpace), c.(*Context), st
 }

@@ -143,10 +143,7 @@ func (h *Host) execMaster(exe int, mode Confinement) (int, error) {
 //
 // Preconditions: runs on the factory thread.
 func (h *Host) startMaster(exe int) error {
-	modes := []Confinement{ConfineFull, ConfineNone}
-	if os.Geteuid() == 0 {
-		modes = []Confinement{ConfineFull, ConfineRoot, ConfineNone}
-	}
+	modes := Modes()
 	if h.cfg.Modes != nil {
 		modes = h.cfg.Modes
 	}
@@ -374,4 +371,62 @@ func (h *Host) prepareStub(pid, slot int) error {
 		Must("unmap", unix.SYS_MUNMAP, 0, StubBase),
 		Must("install the stub filter", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, PutFilter(d, h.cfg.Filter(false))),
 	})
+}
+
+// Modes returns the confinement modes the host may allow, strictest first:
+// what NewHost tries unless Config.Modes says otherwise.
+func Modes() []Confinement {
+	if os.Geteuid() == 0 {
+		return []Confinement{ConfineFull, ConfineRoot, ConfineNone}
+	}
+	return []Confinement{ConfineFull, ConfineNone}
+}
+
+// CheckConfined checks, from the host side, what the confinement promises
+// of stub process pid (see the top of this file), and returns everything
+// it finds wrong.
+func (h *Host) CheckConfined(pid int) error {
+	var errs []error
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return err
+	}
+	want := []string{"Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
+		"CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "Name:\t" + h.cfg.StubName}
+	if h.mode != ConfineNone || os.Geteuid() == 0 {
+		want = append(want, "CapBnd:\t0000000000000000")
+	}
+	for _, w := range want {
+		if !strings.Contains(string(status), w+"\n") {
+			errs = append(errs, fmt.Errorf("stub %d: /proc/PID/status lacks %q:\n%s", pid, w, status))
+		}
+	}
+	if h.mode != ConfineNone {
+		for _, ns := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
+			if h.mode == ConfineRoot && ns == "user" {
+				continue
+			}
+			self, _ := os.Readlink("/proc/self/ns/" + ns)
+			stub, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+			if err != nil || stub == self {
+				errs = append(errs, fmt.Errorf("stub %d shares uk's %s namespace %s (%v)", pid, ns, self, err))
+			}
+		}
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root/", pid))
+		if err != nil || len(ents) != 0 {
+			errs = append(errs, fmt.Errorf("stub %d: root directory holds %d entries (%v), want an empty one", pid, len(ents), err))
+		}
+	}
+	fds, err := ListFDs(pid)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	wantFDs := []int{MemFDInStub}
+	for i := range h.cfg.ExtraFDs {
+		wantFDs = append(wantFDs, FirstExtraFD+i)
+	}
+	if fmt.Sprint(fds) != fmt.Sprint(wantFDs) {
+		errs = append(errs, fmt.Errorf("stub %d: fds %v, want %v", pid, fds, wantFDs))
+	}
+	return errors.Join(errs...)
 }
