@@ -209,3 +209,36 @@ func UnderTCG() bool {
 	binary.LittleEndian.PutUint32(id[8:], d)
 	return string(id[:]) == "TCGTCGTCGTCG"
 }
+
+// Of is an Env for a platform's own tests, whose platform (Plat), address
+// spaces and contexts have that platform's types.
+type Of[P platform.Platform, AS platform.AddressSpace, C platform.Context] struct {
+	*Env
+	Plat P
+}
+
+// NewOf is NewEnv for a platform's own tests.
+func NewOf[P platform.Platform, AS platform.AddressSpace, C platform.Context](t testing.TB, newPlatform NewFunc) *Of[P, AS, C] {
+	t.Helper()
+	e := NewEnv(t, newPlatform)
+	return &Of[P, AS, C]{Env: e, Plat: e.P.(P)}
+}
+
+// AS is NewAS with the platform's type.
+func (e *Of[P, AS, C]) AS(t testing.TB, code []byte) AS {
+	t.Helper()
+	return e.NewAS(t, code).(AS)
+}
+
+// Context is NewContext with the platform's type.
+func (e *Of[P, AS, C]) Context(t testing.TB) C {
+	t.Helper()
+	return e.NewContext(t).(C)
+}
+
+// Loop is StartLoop with the platform's types.
+func (e *Of[P, AS, C]) Loop(t testing.TB) (AS, C, *arch.State) {
+	t.Helper()
+	as, c, st := e.StartLoop(t)
+	return as.(AS), c.(C), st
+}

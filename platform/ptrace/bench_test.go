@@ -38,7 +38,7 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 	for _, pl := range placements() {
 		b.Run(pl.name, func(b *testing.B) {
 			// One Switch creates and pins the stub thread and maps the code.
-			as, c, st := newEnv(b, pl.opts).startLoop(b)
+			as, c, st := newEnv(b, pl.opts).Loop(b)
 			tid := c.threads[as]
 			regs := st.Regs
 			fp := make([]byte, arch.FPStateSize())
@@ -73,7 +73,7 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 func BenchmarkPaired(b *testing.B) {
 	for _, pl := range placements() {
 		b.Run(pl.name, func(b *testing.B) {
-			as, c, st := newEnv(b, pl.opts).startLoop(b)
+			as, c, st := newEnv(b, pl.opts).Loop(b)
 			tid := c.threads[as]
 			fp := make([]byte, arch.FPStateSize())
 			const block = 100
@@ -119,7 +119,7 @@ func BenchmarkMapping(b *testing.B) {
 	for _, k := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("batch%d", k), func(b *testing.B) {
 			e := newEnv(b, Options{})
-			as, c, st := e.startLoop(b)
+			as, c, st := e.Loop(b)
 			const base = 0x10000000
 			b.ResetTimer()
 			for done := 0; done < b.N; done += k {

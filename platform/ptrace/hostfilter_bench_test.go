@@ -78,7 +78,7 @@ func TestRoundTripChild(t *testing.T) {
 	if mode == "" {
 		return
 	}
-	as, c, st := newEnv(t, Options{}).startLoop(t)
+	as, c, st := newEnv(t, Options{}).Loop(t)
 	if mode == "on" {
 		if err := hostfilter.Confine(hostfilter.Options{Platform: "ptrace"}, nil); err != nil {
 			t.Fatalf("confining: %v", err)

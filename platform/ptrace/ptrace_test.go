@@ -12,11 +12,12 @@ import (
 	"uk/arch"
 	"uk/platform"
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
 
 func TestCleanAddressSpace(t *testing.T) {
 	e := newEnv(t, Options{})
-	pas, err := e.p.NewAddressSpace()
+	pas, err := e.Plat.NewAddressSpace()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +38,9 @@ func TestCleanAddressSpace(t *testing.T) {
 	if len(maps) < 2 {
 		t.Errorf("maps %+v: want the stub code and request page", maps)
 	}
-	t.Logf("confinement: %s", e.p.Confinement())
-	for _, pid := range []int{e.p.h.Master(), as.Pid} {
-		checkConfined(t, e.p, pid)
+	t.Logf("confinement: %s", e.Plat.Confinement())
+	for _, pid := range []int{e.Plat.h.Master(), as.Pid} {
+		checkConfined(t, e.Plat, pid)
 	}
 }
 
@@ -51,11 +52,11 @@ func TestConfinementModes(t *testing.T) {
 	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
-			if e.p.h.Mode() != mode {
-				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
+			if e.Plat.h.Mode() != mode {
+				t.Fatalf("mode %v, want %v", e.Plat.h.Mode(), mode)
 			}
-			as := e.newAS(t, syscallLoop)
-			c1, c2 := e.newContext(t), e.newContext(t)
+			as := e.AS(t, platformtest.SyscallLoop)
+			c1, c2 := e.Context(t), e.Context(t)
 			defer c1.Release()
 			defer c2.Release()
 			for _, c := range []*Context{c1, c2} {
@@ -71,7 +72,7 @@ func TestConfinementModes(t *testing.T) {
 			c1.Interrupt()
 			st := initState()
 			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
-			checkConfined(t, e.p, as.Pid)
+			checkConfined(t, e.Plat, as.Pid)
 		})
 	}
 }
@@ -91,9 +92,9 @@ func TestVsyscall(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax
-	prog := cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, stubproc.VsyscallAddr), []byte{0xff, 0xd0})
-	as := e.newAS(t, prog)
-	c := e.newContext(t)
+	prog := platformtest.Cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, stubproc.VsyscallAddr), []byte{0xff, 0xd0})
+	as := e.AS(t, prog)
+	c := e.Context(t)
 	defer c.Release()
 	st := initState()
 	st.Regs.Rdi = 0 // gettimeofday(NULL, NULL) would succeed on the host
@@ -112,13 +113,13 @@ func TestVsyscall(t *testing.T) {
 // stub instead of running.
 func TestStubFilterKills(t *testing.T) {
 	e := newEnv(t, Options{})
-	pas, err := e.p.NewAddressSpace()
+	pas, err := e.Plat.NewAddressSpace()
 	if err != nil {
 		t.Fatal(err)
 	}
 	as := pas.(*AddressSpace)
 	defer as.Release()
-	if ferr := e.p.h.Do(func() { _, err = stubproc.InjectSyscall(as.Pid, stubproc.SiteSyscall, unix.SYS_GETPID) }); ferr != nil {
+	if ferr := e.Plat.h.Do(func() { _, err = stubproc.InjectSyscall(as.Pid, stubproc.SiteSyscall, unix.SYS_GETPID) }); ferr != nil {
 		t.Fatal(ferr)
 	}
 	if err == nil {
@@ -131,8 +132,8 @@ func TestStubFilterKills(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
-	as := e.newAS(t, syscallLoop)
-	c := e.newContext(t)
+	as := e.AS(t, platformtest.SyscallLoop)
+	c := e.Context(t)
 	st := initState()
 	st.Regs.Rax = unix.SYS_GETPID
 	mustSwitch(t, c, as, st, platform.TrapSyscall)
@@ -142,11 +143,11 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stub thread %d still exists after Context.Release", tid)
 	}
 	// A second address space stays alive until Close.
-	as2 := e.newAS(t, syscallLoop)
+	as2 := e.AS(t, platformtest.SyscallLoop)
 	as.Release()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		left := e.p.h.Reap()
+		left := e.Plat.h.Reap()
 		if left == 0 {
 			break
 		}
@@ -158,7 +159,7 @@ func TestLifecycle(t *testing.T) {
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", as.Pid)); err == nil {
 		t.Errorf("released stub %d still exists", as.Pid)
 	}
-	e.p.Close()
+	e.Plat.Close()
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", as2.Pid)); err != nil {
 			return
@@ -174,8 +175,8 @@ func TestLifecycle(t *testing.T) {
 func TestNoHostSyscalls(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
-	as := e.newAS(t, cat([]byte{0xcd, 0x80}, insInt3)) // int $0x80
-	c := e.newContext(t)
+	as := e.AS(t, platformtest.Cat([]byte{0xcd, 0x80}, platformtest.Int3)) // int $0x80
+	c := e.Context(t)
 	defer c.Release()
 	for _, tc := range []struct {
 		name string

@@ -48,7 +48,7 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 			// One Switch creates the stub thread and maps the code; the
 			// thread then waits in the handler with a frame that
 			// resumes the loop.
-			as, c, _ := newEnv(b, pl.opts).startLoop(b)
+			as, c, _ := newEnv(b, pl.opts).Loop(b)
 			t := c.threads[as]
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -68,8 +68,8 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 func TestSpinBound(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
-	as := e.newAS(t, []byte{0xeb, 0xfe}) // jmp .
-	c := e.newContext(t)
+	as := e.AS(t, []byte{0xeb, 0xfe}) // jmp .
+	c := e.Context(t)
 	defer c.Release()
 	st := initState()
 	go func() {

@@ -9,6 +9,7 @@ import (
 
 	"uk/platform"
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
 
 // TestConfinementModes runs threads in a fresh stub under each way of
@@ -23,11 +24,11 @@ func TestConfinementModes(t *testing.T) {
 	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
-			if e.p.h.Mode() != mode {
-				t.Fatalf("mode %v, want %v", e.p.h.Mode(), mode)
+			if e.Plat.h.Mode() != mode {
+				t.Fatalf("mode %v, want %v", e.Plat.h.Mode(), mode)
 			}
-			as := e.newAS(t, syscallLoop)
-			c1, c2 := e.newContext(t), e.newContext(t)
+			as := e.AS(t, platformtest.SyscallLoop)
+			c1, c2 := e.Context(t), e.Context(t)
 			defer c1.Release()
 			defer c2.Release()
 			for _, c := range []*Context{c1, c2} {
@@ -43,7 +44,7 @@ func TestConfinementModes(t *testing.T) {
 			c1.Interrupt()
 			st := initState()
 			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
-			checkConfined(t, e.p, as.Pid)
+			checkConfined(t, e.Plat, as.Pid)
 		})
 	}
 }

@@ -4,28 +4,17 @@ import (
 	"os"
 	"testing"
 
-	"uk/arch"
-
 	"uk/kernel/memfile"
 	"uk/platform"
 	"uk/platform/platformtest"
 )
 
-// The guest layout, programs and helpers of the conformance suite, for the
+// Helpers of the conformance suite, for the
 // tests of the sigsys platform's own machinery.
-const (
-	codeAddr = platformtest.CodeAddr
-	dataAddr = platformtest.DataAddr
-)
-
 var (
-	insSyscall  = platformtest.Syscall
-	insInt3     = platformtest.Int3
-	syscallLoop = platformtest.SyscallLoop
-	cat         = platformtest.Cat
-	initState   = platformtest.InitState
-	mustSwitch  = platformtest.MustSwitch
-	locked      = platformtest.Locked
+	initState  = platformtest.InitState
+	mustSwitch = platformtest.MustSwitch
+	locked     = platformtest.Locked
 )
 
 func newPlatform(opts Options) platformtest.NewFunc {
@@ -38,31 +27,10 @@ func TestConformance(t *testing.T) {
 	platformtest.Run(t, newPlatform(Options{Pin: os.Getenv("PIN") != ""}))
 }
 
-// env is one test's sigsys platform, memory file and guest pages.
-type env struct {
-	*platformtest.Env
-	p *Platform
-}
+// env is one test's sigsys platform (Plat), memory file and guest pages.
+type env = platformtest.Of[*Platform, *AddressSpace, *Context]
 
 func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
-	e := platformtest.NewEnv(t, newPlatform(opts))
-	return &env{Env: e, p: e.P.(*Platform)}
-}
-
-func (e *env) newAS(t testing.TB, code []byte) *AddressSpace {
-	t.Helper()
-	return e.NewAS(t, code).(*AddressSpace)
-}
-
-func (e *env) newContext(t testing.TB) *Context {
-	t.Helper()
-	return e.NewContext(t).(*Context)
-}
-
-// startLoop is platformtest's StartLoop with this platform's types.
-func (e *env) startLoop(t testing.TB) (*AddressSpace, *Context, *arch.State) {
-	t.Helper()
-	as, c, st := e.StartLoop(t)
-	return as.(*AddressSpace), c.(*Context), st
+	return platformtest.NewOf[*Platform, *AddressSpace, *Context](t, newPlatform(opts))
 }

@@ -10,6 +10,7 @@ import (
 
 	"uk/platform"
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
 
 // runFilter runs prog over the seccomp_data of (arch, nr, ip, args).
@@ -107,8 +108,8 @@ func TestStubFilterTable(t *testing.T) {
 func TestThreadNotTraced(t *testing.T) {
 	locked(t)
 	e := newEnv(t, Options{})
-	as := e.newAS(t, cat(insSyscall, insInt3))
-	c := e.newContext(t)
+	as := e.AS(t, platformtest.Cat(platformtest.Syscall, platformtest.Int3))
+	c := e.Context(t)
 	defer c.Release()
 	st := initState()
 	st.Regs.Rax = unix.SYS_GETPID
