@@ -242,3 +242,23 @@ func (e *Of[P, AS, C]) Loop(t testing.TB) (AS, C, *arch.State) {
 	as, c, st := e.StartLoop(t)
 	return as.(AS), c.(C), st
 }
+
+// TwoThreads runs two contexts' threads in one address space running
+// SyscallLoop, each to its first getpid trap, then interrupts the first
+// and checks that the interrupt arrives as one: what every way of running
+// stubs must still do. The contexts are released when t ends; the caller
+// holds its OS thread (Locked).
+func (e *Of[P, AS, C]) TwoThreads(t *testing.T) (AS, [2]C) {
+	t.Helper()
+	as := e.AS(t, SyscallLoop)
+	cs := [2]C{e.Context(t), e.Context(t)}
+	for _, c := range cs {
+		t.Cleanup(c.Release)
+		st := InitState()
+		st.Regs.Rax = unix.SYS_GETPID
+		MustSwitch(t, c, as, st, platform.TrapSyscall)
+	}
+	cs[0].Interrupt()
+	MustSwitch(t, cs[0], as, InitState(), platform.TrapInterrupt)
+	return as, cs
+}

@@ -100,18 +100,18 @@
 // platform/sigsys; this package adds the stub threads that run application
 // code under PTRACE_SYSEMU and their tracers.
 //
-// Lock order: the platform's list of address spaces, then AddressSpace's
-// lock (stubproc.Space.Mu). AddressSpace's lock is held
-// across a flush, including a flush that waits for the factory; the factory
-// never takes either lock, so this cannot deadlock. Context has no lock: only
-// its own goroutine uses it, except Interrupt, which uses atomics only.
+// Lock order: stubproc's (the platform's list of address spaces, then an
+// AddressSpace's lock, stubproc.Space.Mu). AddressSpace's lock is held
+// across a flush, including a flush that waits for the factory; the
+// factory never takes either lock, so this cannot deadlock. Context has no
+// lock: only its own goroutine uses it, except Interrupt, which uses
+// atomics only.
 package ptrace
 
 import (
 	"fmt"
 	"os"
 
-	"uk/arch"
 	"uk/platform"
 	"uk/platform/internal/stubproc"
 )
@@ -182,14 +182,10 @@ func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 
 var _ platform.SpecialMapper = (*Platform)(nil)
 
-// SpecialMappings are the stub's code page (which the application can run
-// and read, as the stub runs in its address space) and its request page
-// (read-only, and empty but while a mapping batch runs).
+// SpecialMappings are the stub's code page and request page
+// (stubproc.SpecialMappings).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
-	return []platform.SpecialMapping{
-		{Start: stubproc.StubBase, End: stubproc.StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
-		{Start: stubproc.ReqPage, End: stubproc.ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
-	}
+	return stubproc.SpecialMappings()
 }
 
 // Confinement describes, in one line, how the stubs are confined (for
@@ -200,11 +196,7 @@ func (p *Platform) Confinement() string { return p.h.Confinement() }
 // started, if any) or starts a new stub process. From the second call on,
 // it also starts the next spare in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	as, err := p.spaces.Get()
-	if err != nil {
-		return nil, err
-	}
-	return as, nil
+	return p.spaces.Get()
 }
 
 // NewContext returns a context; it binds to the OS thread of the goroutine

@@ -3,7 +3,6 @@ package ptrace
 import (
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
 	"uk/platform/internal/stubproc"
 )
 
@@ -37,9 +36,7 @@ const (
 // stubFilter builds the stub filter, or with master the master's filter.
 func stubFilter(master bool) []stubproc.Insn {
 	var b stubproc.Prog
-	b.Ld(stubproc.SdArch)
-	b.Jne(stubproc.AuditArchX86_64, "kill")
-	b.Ld(stubproc.SdNr)
+	b.LoadNr("kill")
 	b.Jeq(unix.SYS_MUNMAP, "allow")
 	b.Jeq(unix.SYS_MPROTECT, "allow")
 	b.Jeq(unix.SYS_PAUSE, "allow")
@@ -56,19 +53,9 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Ret(retKill)
 
 	if master {
-		// mremap: only a request page, moved onto the stub's.
-		b.Label("mremap")
-		b.Need64(stubproc.ArgOff(1), arch.PageSize, "kill")
-		b.Need64(stubproc.ArgOff(2), arch.PageSize, "kill")
-		b.Need64(stubproc.ArgOff(3), stubproc.RemapFlags, "kill")
-		b.Need64(stubproc.ArgOff(4), stubproc.ReqPage, "kill")
-		b.Ret(retAllow)
-
-		// seccomp: only adding a filter (which can only take away).
-		b.Label("seccomp")
-		b.Need64(stubproc.ArgOff(0), unix.SECCOMP_SET_MODE_FILTER, "kill")
-		b.Need64(stubproc.ArgOff(1), 0, "kill")
-		b.Ret(retAllow)
+		// The fork's request page, and the stub filter.
+		b.RequestPageMove("kill")
+		b.AddFilter("kill")
 	}
 
 	// mmap: only MapFlags mappings of the memory file.
@@ -77,17 +64,7 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Need64(stubproc.ArgOff(4), stubproc.MemFDInStub, "kill")
 	b.Ret(retAllow)
 
-	// clone: only a thread with exactly CloneFlags (the master: or a
-	// process with ForkFlags).
-	b.Label("clone")
-	b.Ld(stubproc.ArgOff(0) + 4)
-	b.Jne(0, "kill")
-	b.Ld(stubproc.ArgOff(0))
-	if master {
-		b.Jeq(uint32(stubproc.ForkFlags), "allow")
-	}
-	b.Jne(stubproc.CloneFlags, "kill")
-	b.Ret(retAllow)
+	b.Clone(master, "kill")
 
 	// Shared exits; classic BPF only jumps forward, so they come last.
 	b.Label("allow")

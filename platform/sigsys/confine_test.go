@@ -5,11 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
-	"uk/platform"
 	"uk/platform/internal/stubproc"
-	"uk/platform/platformtest"
 )
 
 // TestConfinementModes runs threads in a fresh stub under each way of
@@ -27,23 +23,13 @@ func TestConfinementModes(t *testing.T) {
 			if e.Plat.h.Mode() != mode {
 				t.Fatalf("mode %v, want %v", e.Plat.h.Mode(), mode)
 			}
-			as := e.AS(t, platformtest.SyscallLoop)
-			c1, c2 := e.Context(t), e.Context(t)
-			defer c1.Release()
-			defer c2.Release()
-			for _, c := range []*Context{c1, c2} {
-				st := initState()
-				st.Regs.Rax = unix.SYS_GETPID
-				mustSwitch(t, c, as, st, platform.TrapSyscall)
+			as, cs := e.TwoThreads(t)
+			for _, c := range cs {
 				tid := c.threads[as].tid
 				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.Pid, tid)); err != nil {
 					t.Errorf("stub thread %d is not a host tid of stub %d: %v", tid, as.Pid, err)
 				}
 			}
-			// An interrupt still arrives as one.
-			c1.Interrupt()
-			st := initState()
-			mustSwitch(t, c1, as, st, platform.TrapInterrupt)
 			checkConfined(t, e.Plat, as.Pid)
 		})
 	}

@@ -3,7 +3,6 @@ package sigsys
 import (
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
 	"uk/platform/internal/stubproc"
 )
 
@@ -62,9 +61,7 @@ const (
 // (see the top of this file). Anything it does not allow traps.
 func stubFilter(master bool) []stubproc.Insn {
 	var b stubproc.Prog
-	b.Ld(stubproc.SdArch)
-	b.Jne(stubproc.AuditArchX86_64, "trap")
-	b.Ld(stubproc.SdNr)
+	b.LoadNr("trap")
 	b.Jeq(unix.SYS_MUNMAP, "allow")
 	b.Jeq(unix.SYS_MPROTECT, "allow")
 	b.Jeq(unix.SYS_PAUSE, "allow")
@@ -82,22 +79,13 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Ret(retTrap)
 
 	if master {
-		// mremap: only a request page, moved onto stubproc.ReqPage.
-		b.Label("mremap")
-		b.Need64(stubproc.ArgOff(1), arch.PageSize, "trap")
-		b.Need64(stubproc.ArgOff(2), arch.PageSize, "trap")
-		b.Need64(stubproc.ArgOff(3), stubproc.RemapFlags, "trap")
-		b.Need64(stubproc.ArgOff(4), stubproc.ReqPage, "trap")
-		b.Ret(retAllow)
+		// The fork's request page.
+		b.RequestPageMove("trap")
 	}
+	// Stubs add a filter too, for each new thread.
+	b.AddFilter("trap")
 
-	// seccomp: only adding a filter (which can only take away).
-	b.Label("seccomp")
-	b.Need64(stubproc.ArgOff(0), unix.SECCOMP_SET_MODE_FILTER, "trap")
-	b.Need64(stubproc.ArgOff(1), 0, "trap")
-	b.Ret(retAllow)
-
-	// mmap: only stubproc.MapFlags mappings of the memory file (fd 3) or the slot
+	// mmap: only MapFlags mappings of the memory file (fd 3) or the slot
 	// file (fd 5).
 	b.Label("mmap")
 	b.Need64(stubproc.ArgOff(3), stubproc.MapFlags, "trap")
@@ -108,17 +96,7 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Jeq(slotFDInStub, "allow")
 	b.Ret(retTrap)
 
-	// clone: only a thread with exactly stubproc.CloneFlags (the master: or a
-	// process with stubproc.ForkFlags).
-	b.Label("clone")
-	b.Ld(stubproc.ArgOff(0) + 4)
-	b.Jne(0, "trap")
-	b.Ld(stubproc.ArgOff(0))
-	if master {
-		b.Jeq(uint32(stubproc.ForkFlags), "allow")
-	}
-	b.Jne(stubproc.CloneFlags, "trap")
-	b.Ret(retAllow)
+	b.Clone(master, "trap")
 
 	// Shared exits; classic BPF only jumps forward, so they come last.
 	b.Label("allow")
@@ -133,9 +111,7 @@ func stubFilter(master bool) []stubproc.Insn {
 // the exit site, each from its own instruction only.
 func threadFilter() []stubproc.Insn {
 	var b stubproc.Prog
-	b.Ld(stubproc.SdArch)
-	b.Jne(stubproc.AuditArchX86_64, "trap")
-	b.Ld(stubproc.SdNr)
+	b.LoadNr("trap")
 	b.Jeq(unix.SYS_FUTEX, "futex")
 	b.Jeq(unix.SYS_RT_SIGRETURN, "sigreturn")
 	b.Jeq(unix.SYS_EXIT, "exit")

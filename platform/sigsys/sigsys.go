@@ -93,9 +93,11 @@
 // round trip costs up to three times as much); here it is off by default,
 // since the spin hand-off wants two CPUs.
 //
-// Lock order: Platform.mu, then AddressSpace.mu. AddressSpace.mu is held
-// across a flush, which waits for the factory; the factory never takes
-// either lock.
+// Lock order: stubproc's (the platform's list of address spaces, then an
+// AddressSpace's lock, stubproc.Space.Mu, then the host's reap lock),
+// then Platform.smu, which the reap lock's holder takes to give a reaped
+// stub's slots back. AddressSpace's lock is held across a flush, which
+// waits for the factory; the factory never takes any of these locks.
 package sigsys
 
 import (
@@ -104,7 +106,6 @@ import (
 	"sync"
 	"time"
 
-	"uk/arch"
 	"uk/platform"
 	"uk/platform/internal/stubproc"
 )
@@ -220,15 +221,12 @@ func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 var _ platform.SpecialMapper = (*Platform)(nil)
 
 // SpecialMappings are the thread region (each stub thread's slot: its
-// state word and signal stack, read-write), the stub's code page (which the
-// application can run and read, as the stub runs in its address space) and
-// its request page (read-only, and empty but while a mapping batch runs).
+// state word and signal stack, read-write), then the stub's code page and
+// request page (stubproc.SpecialMappings).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
-	return []platform.SpecialMapping{
+	return append([]platform.SpecialMapping{
 		{Start: threadBase, End: stubproc.StubBase, Access: platform.Read | platform.Write, Name: "[uk-sigsys-threads]"},
-		{Start: stubproc.StubBase, End: stubproc.StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
-		{Start: stubproc.ReqPage, End: stubproc.ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
-	}
+	}, stubproc.SpecialMappings()...)
 }
 
 // Confinement describes, in one line, how the stubs are confined (for
@@ -239,11 +237,7 @@ func (p *Platform) Confinement() string { return p.h.Confinement() }
 // started, if any) or starts a new stub process. From the second call on,
 // it also starts the next spare in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	as, err := p.spaces.Get()
-	if err != nil {
-		return nil, err
-	}
-	return as, nil
+	return p.spaces.Get()
 }
 
 // NewContext returns a context.

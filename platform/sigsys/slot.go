@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -94,13 +93,10 @@ const slotFDInStub = stubproc.FirstExtraFD
 
 // slotFile is the memfd holding every thread slot.
 type slotFile struct {
-	fd   int
-	mem  []byte
-	size uint64
-
-	mu   sync.Mutex
-	free []int // slots given back; protected by mu
-	next int   // lowest slot never handed out; protected by mu
+	fd    int
+	mem   []byte
+	size  uint64
+	slots *stubproc.Numbers // which slots are handed out
 }
 
 func newSlotFile() (*slotFile, error) {
@@ -124,7 +120,7 @@ func newSlotFile() (*slotFile, error) {
 		unix.Close(hi)
 		return nil, fmt.Errorf("map slot file: %w", err)
 	}
-	return &slotFile{fd: hi, mem: mem, size: size}, nil
+	return &slotFile{fd: hi, mem: mem, size: size, slots: stubproc.NewNumbers(0, maxSlots)}, nil
 }
 
 // slot returns uk's view of slot i.
@@ -135,27 +131,16 @@ func (f *slotFile) slot(i int) []byte {
 
 // get hands out a free slot.
 func (f *slotFile) get() (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		s := f.free[n-1]
-		f.free = f.free[:n-1]
-		return s, nil
-	}
-	if f.next == maxSlots {
+	s, ok := f.slots.Get()
+	if !ok {
 		return 0, fmt.Errorf("sigsys: %d stub threads exist: %w", maxSlots, unix.EAGAIN)
 	}
-	f.next++
-	return f.next - 1, nil
+	return s, nil
 }
 
 // put gives slots back. The caller guarantees that no stub maps them any
 // more (their stub process has been reaped).
-func (f *slotFile) put(slots ...int) {
-	f.mu.Lock()
-	f.free = append(f.free, slots...)
-	f.mu.Unlock()
-}
+func (f *slotFile) put(slots ...int) { f.slots.Put(slots...) }
 
 func (f *slotFile) close() {
 	unix.Munmap(f.mem)

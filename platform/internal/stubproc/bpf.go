@@ -192,3 +192,49 @@ func Eval(prog []Insn, archID, nr uint32, ip uint64, args [6]uint64) (uint32, er
 	}
 	return 0, fmt.Errorf("filter fell off its end")
 }
+
+// The sections both platforms' stub filters share. Each goes to deny (a
+// label) for what it does not allow; the caller jumps to its label ("mremap",
+// "seccomp", "clone") on the syscall number.
+
+// LoadNr loads the syscall number, after sending any other architecture
+// than x86-64 (an ia32 syscall, whose numbers differ) to deny.
+func (b *Prog) LoadNr(deny string) {
+	b.Ld(SdArch)
+	b.Jne(AuditArchX86_64, deny)
+	b.Ld(SdNr)
+}
+
+// RequestPageMove emits, at "mremap", what the master's filter allows of
+// mremap: a request page, moved onto ReqPage (Host.prepareStub).
+func (b *Prog) RequestPageMove(deny string) {
+	b.Label("mremap")
+	b.Need64(ArgOff(1), arch.PageSize, deny)
+	b.Need64(ArgOff(2), arch.PageSize, deny)
+	b.Need64(ArgOff(3), RemapFlags, deny)
+	b.Need64(ArgOff(4), ReqPage, deny)
+	b.Ret(RetAllow)
+}
+
+// AddFilter emits, at "seccomp", what the filters allow of seccomp: only
+// adding a filter (which can only take away).
+func (b *Prog) AddFilter(deny string) {
+	b.Label("seccomp")
+	b.Need64(ArgOff(0), unix.SECCOMP_SET_MODE_FILTER, deny)
+	b.Need64(ArgOff(1), 0, deny)
+	b.Ret(RetAllow)
+}
+
+// Clone emits, at "clone", what the filters allow of clone: only a thread
+// with exactly CloneFlags (with master, also a process with ForkFlags).
+func (b *Prog) Clone(master bool, deny string) {
+	b.Label("clone")
+	b.Ld(ArgOff(0) + 4)
+	b.Jne(0, deny)
+	b.Ld(ArgOff(0))
+	if master {
+		b.Jeq(uint32(ForkFlags), "allow")
+	}
+	b.Jne(CloneFlags, deny)
+	b.Ret(RetAllow)
+}

@@ -1,6 +1,11 @@
 package stubproc
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"uk/arch"
+	"uk/platform"
+)
 
 // The stub is the only code a stub process owns. It is a tiny static ELF64
 // executable, assembled here byte by byte so that uk needs no toolchain and
@@ -171,4 +176,15 @@ func Image(code []byte) []byte {
 
 	copy(img[CodeOff:], code)
 	return img
+}
+
+// SpecialMappings are the stub's code page (which the application can run
+// and read, as the stub runs in its address space) and its request page
+// (read-only, and empty but while a mapping batch runs), which every
+// address space holds above the platform's MaxUserAddress.
+func SpecialMappings() []platform.SpecialMapping {
+	return []platform.SpecialMapping{
+		{Start: StubBase, End: StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
+		{Start: ReqPage, End: ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
+	}
 }

@@ -140,12 +140,9 @@ const MaxSpaces = 1 << 14
 // uk maps it whole (it costs address space, not memory, until pages are
 // written).
 type requestFile struct {
-	fd  int
-	mem []byte
-
-	mu   sync.Mutex
-	free []int // slots given back; protected by mu
-	next int   // lowest slot never handed out; protected by mu
+	fd    int
+	mem   []byte
+	slots *Numbers // page 0 is the master's
 }
 
 func newRequestFile() (*requestFile, error) {
@@ -163,7 +160,7 @@ func newRequestFile() (*requestFile, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("map request file: %w", err)
 	}
-	return &requestFile{fd: fd, mem: mem, next: 1}, nil
+	return &requestFile{fd: fd, mem: mem, slots: NewNumbers(1, MaxSpaces)}, nil
 }
 
 // page returns uk's view of request page slot.
@@ -173,30 +170,56 @@ func (f *requestFile) page(slot int) []byte {
 
 // get hands out a free slot.
 func (f *requestFile) get() (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		s := f.free[n-1]
-		f.free = f.free[:n-1]
-		return s, nil
-	}
-	if f.next == MaxSpaces {
+	s, ok := f.slots.Get()
+	if !ok {
 		return 0, fmt.Errorf("%d address spaces exist: %w", MaxSpaces-1, unix.EAGAIN)
 	}
-	f.next++
-	return f.next - 1, nil
+	return s, nil
 }
 
 // put gives slot back, cleared.
 func (f *requestFile) put(slot int) {
 	clear(f.page(slot))
-	f.mu.Lock()
-	f.free = append(f.free, slot)
-	f.mu.Unlock()
+	f.slots.Put(slot)
 }
 
 // close unmaps and closes the file.
 func (f *requestFile) close() {
 	unix.Munmap(f.mem)
 	unix.Close(f.fd)
+}
+
+// Numbers hands out the integers of [first, limit), those given back
+// first: the request file's pages, sigsys's thread slots.
+type Numbers struct {
+	mu    sync.Mutex
+	free  []int // given back; protected by mu
+	next  int   // lowest never handed out; protected by mu
+	limit int
+}
+
+// NewNumbers returns Numbers that hands out [first, limit).
+func NewNumbers(first, limit int) *Numbers { return &Numbers{next: first, limit: limit} }
+
+// Get hands out a free number; false when all are out.
+func (n *Numbers) Get() (int, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if k := len(n.free); k > 0 {
+		v := n.free[k-1]
+		n.free = n.free[:k-1]
+		return v, true
+	}
+	if n.next == n.limit {
+		return 0, false
+	}
+	n.next++
+	return n.next - 1, true
+}
+
+// Put gives numbers back.
+func (n *Numbers) Put(nums ...int) {
+	n.mu.Lock()
+	n.free = append(n.free, nums...)
+	n.mu.Unlock()
 }

@@ -1,6 +1,10 @@
 package stubproc
 
-import "sync"
+import (
+	"sync"
+
+	"uk/platform"
+)
 
 // Spaces keeps a platform's live address spaces (T: its *AddressSpace),
 // to release them all at Close, and a spare one started ahead of need.
@@ -15,7 +19,7 @@ import "sync"
 // never holds its lock while it makes, warms or releases an address space.
 type Spaces[T interface {
 	comparable
-	Release()
+	platform.AddressSpace
 }] struct {
 	// New makes an address space and registers it with Add.
 	New func() (T, error)
@@ -72,9 +76,9 @@ func (s *Spaces[T]) SetSpare(as T) {
 }
 
 // Get hands out the spare (waiting for the one being started, if any) or
-// makes a new address space. From the second call on, it also starts the
-// next spare in the background.
-func (s *Spaces[T]) Get() (T, error) {
+// makes a new address space: Platform.NewAddressSpace. From the second
+// call on, it also starts the next spare in the background.
+func (s *Spaces[T]) Get() (platform.AddressSpace, error) {
 	var zero T
 	s.mu.Lock()
 	s.handedOut++
@@ -92,7 +96,7 @@ func (s *Spaces[T]) Get() (T, error) {
 	if as == zero {
 		var err error
 		if as, err = s.New(); err != nil {
-			return zero, err
+			return nil, err
 		}
 	}
 	if prefill {
