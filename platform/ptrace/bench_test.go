@@ -129,7 +129,7 @@ func BenchmarkMapping(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				mustSwitch(b, c, as, st, platform.TrapSyscall)
+				platformtest.MustSwitch(b, c, as, st, platform.TrapSyscall)
 				if err := as.Unmap(base, uint64(2*k)*arch.PageSize); err != nil {
 					b.Fatal(err)
 				}

@@ -9,18 +9,7 @@ import (
 	"uk/platform/platformtest"
 )
 
-// The guest layout and helpers of the conformance suite, for the
-// tests of the ptrace platform's own machinery.
-const (
-	codeAddr = platformtest.CodeAddr
-)
-
-var (
-	initState  = platformtest.InitState
-	mustSwitch = platformtest.MustSwitch
-	locked     = platformtest.Locked
-)
-
+// newPlatform starts this platform, with opts, for platformtest.
 func newPlatform(opts Options) platformtest.NewFunc {
 	return func(mf *memfile.File) (platform.Platform, error) { return NewWithOptions(mf.FD(), opts) }
 }

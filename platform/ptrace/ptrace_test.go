@@ -48,7 +48,7 @@ func TestCleanAddressSpace(t *testing.T) {
 // confining stubs the host allows: a PID namespace must not confuse the
 // tids uk gets, and a stub without namespaces must still be usable.
 func TestConfinementModes(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})
@@ -79,23 +79,23 @@ func checkConfined(t *testing.T, p *Platform, pid int) {
 // TestVsyscall: a call into the legacy vsyscall page must not run the
 // host's emulation; it arrives as an instruction fetch fault there.
 func TestVsyscall(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax
 	prog := platformtest.Cat([]byte{0x48, 0xb8}, binary.LittleEndian.AppendUint64(nil, stubproc.VsyscallAddr), []byte{0xff, 0xd0})
 	as := e.AS(t, prog)
 	c := e.Context(t)
 	defer c.Release()
-	st := initState()
+	st := platformtest.InitState()
 	st.Regs.Rdi = 0 // gettimeofday(NULL, NULL) would succeed on the host
 	sp := st.Regs.Rsp
-	trap := mustSwitch(t, c, as, st, platform.TrapFault)
+	trap := platformtest.MustSwitch(t, c, as, st, platform.TrapFault)
 	if trap.Addr != stubproc.VsyscallAddr || trap.Access != platform.Exec || st.Regs.Rip != stubproc.VsyscallAddr || st.Regs.Rsp != sp-8 {
 		t.Errorf("trap %+v rip %#x rsp %#x (want rsp %#x)", trap, st.Regs.Rip, st.Regs.Rsp, sp-8)
 	}
 	ret := binary.LittleEndian.Uint64(e.MF.Bytes(e.Data, arch.PageSize)[arch.PageSize-8:])
-	if ret != codeAddr+uint64(len(prog)) {
-		t.Errorf("return address on the stack %#x, want %#x", ret, codeAddr+len(prog))
+	if ret != platformtest.CodeAddr+uint64(len(prog)) {
+		t.Errorf("return address on the stack %#x, want %#x", ret, platformtest.CodeAddr+len(prog))
 	}
 }
 
@@ -120,13 +120,13 @@ func TestStubFilterKills(t *testing.T) {
 // TestLifecycle: released contexts end their stub threads, released address
 // spaces leave no zombies, and Close kills every stub.
 func TestLifecycle(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.SyscallLoop)
 	c := e.Context(t)
-	st := initState()
+	st := platformtest.InitState()
 	st.Regs.Rax = unix.SYS_GETPID
-	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
 	tid := c.threads[as]
 	c.Release()
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", as.Pid, tid)); err == nil {
@@ -163,7 +163,7 @@ func TestLifecycle(t *testing.T) {
 // by jumping into the stub's own injection site, stop in uk and never run
 // on the host.
 func TestNoHostSyscalls(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.Cat([]byte{0xcd, 0x80}, platformtest.Int3)) // int $0x80
 	c := e.Context(t)
@@ -172,15 +172,15 @@ func TestNoHostSyscalls(t *testing.T) {
 		name string
 		rip  uint64
 	}{
-		{"int 0x80", codeAddr},
+		{"int 0x80", platformtest.CodeAddr},
 		{"stub injection site", stubproc.SiteSyscall},
 		{"stub batch site", stubproc.SiteBatch + 0x20},
 	} {
-		st := initState()
+		st := platformtest.InitState()
 		st.Regs.Rip = tc.rip
 		st.Regs.Rax = unix.SYS_EXIT_GROUP
 		trap, err := c.Switch(as, st)
-		if tc.rip == codeAddr && err == nil && trap.Kind == platform.TrapSignal && trap.Signo == int32(unix.SIGSEGV) {
+		if tc.rip == platformtest.CodeAddr && err == nil && trap.Kind == platform.TrapSignal && trap.Signo == int32(unix.SIGSEGV) {
 			continue // a host without IA-32 emulation: int $0x80 is a #GP
 		}
 		if err != nil || trap.Kind != platform.TrapSyscall || st.Regs.OrigRax != unix.SYS_EXIT_GROUP || st.Regs.Rip != tc.rip+2 {
@@ -188,7 +188,7 @@ func TestNoHostSyscalls(t *testing.T) {
 		}
 	}
 	// The stub is still alive: exit_group did not run.
-	st := initState()
-	st.Regs.Rip = codeAddr + 2
-	mustSwitch(t, c, as, st, platform.TrapSignal)
+	st := platformtest.InitState()
+	st.Regs.Rip = platformtest.CodeAddr + 2
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSignal)
 }

@@ -66,12 +66,12 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 // TestSpinBound: a thread that never traps leaves uk asleep on the state
 // word after the spin time, not spinning; an Interrupt brings it back.
 func TestSpinBound(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, []byte{0xeb, 0xfe}) // jmp .
 	c := e.Context(t)
 	defer c.Release()
-	st := initState()
+	st := platformtest.InitState()
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 		c.Interrupt()
@@ -79,7 +79,7 @@ func TestSpinBound(t *testing.T) {
 	var ru0, ru1 unix.Rusage
 	unix.Getrusage(unix.RUSAGE_THREAD, &ru0)
 	start := time.Now()
-	mustSwitch(t, c, as, st, platform.TrapInterrupt)
+	platformtest.MustSwitch(t, c, as, st, platform.TrapInterrupt)
 	unix.Getrusage(unix.RUSAGE_THREAD, &ru1)
 	cpu := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
 	if wall := time.Since(start); cpu > wall/2 {

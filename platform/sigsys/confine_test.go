@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
 
 // TestConfinementModes runs threads in a fresh stub under each way of
@@ -16,7 +17,7 @@ import (
 // namespaces (a setup batch that outgrew the request page) went unnoticed
 // once.
 func TestConfinementModes(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	for _, mode := range stubproc.Modes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, Options{modes: []stubproc.Confinement{mode}})

@@ -9,14 +9,7 @@ import (
 	"uk/platform/platformtest"
 )
 
-// Helpers of the conformance suite, for the
-// tests of the sigsys platform's own machinery.
-var (
-	initState  = platformtest.InitState
-	mustSwitch = platformtest.MustSwitch
-	locked     = platformtest.Locked
-)
-
+// newPlatform starts this platform, with opts, for platformtest.
 func newPlatform(opts Options) platformtest.NewFunc {
 	return func(mf *memfile.File) (platform.Platform, error) { return NewWithOptions(mf.FD(), opts) }
 }

@@ -106,14 +106,14 @@ func TestStubFilterTable(t *testing.T) {
 // traced (every signal to a tracee would be a ptrace stop) and carries the
 // thread filter on top of the stubs' two; the edit thread stays traced.
 func TestThreadNotTraced(t *testing.T) {
-	locked(t)
+	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.Cat(platformtest.Syscall, platformtest.Int3))
 	c := e.Context(t)
 	defer c.Release()
-	st := initState()
+	st := platformtest.InitState()
 	st.Regs.Rax = unix.SYS_GETPID
-	mustSwitch(t, c, as, st, platform.TrapSyscall)
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
 	status := func(tid int) (tracer, filters string) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.Pid, tid))
 		if err != nil {
