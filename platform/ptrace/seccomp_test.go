@@ -71,7 +71,7 @@ func TestMasterFilterTable(t *testing.T) {
 		{"fork", unix.SYS_CLONE, [6]uint64{stubproc.ForkFlags}, retAllow},
 		{"thread clone", unix.SYS_CLONE, [6]uint64{stubproc.CloneFlags}, retAllow},
 		{"fork sharing memory", unix.SYS_CLONE, [6]uint64{stubproc.ForkFlags | unix.CLONE_VM}, retKill},
-		{"request page to stubproc.ReqPage", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, stubproc.RemapFlags, stubproc.ReqPage}, retAllow},
+		{"request page to ReqPage", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, stubproc.RemapFlags, stubproc.ReqPage}, retAllow},
 		{"request page elsewhere", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, stubproc.RemapFlags, 0x400000}, retKill},
 		{"mremap growing", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, 2 * page, stubproc.RemapFlags, stubproc.ReqPage}, retKill},
 		{"mremap in place", unix.SYS_MREMAP, [6]uint64{stubproc.ReqRegion, page, page, unix.MREMAP_MAYMOVE, stubproc.ReqPage}, retKill},

@@ -65,6 +65,7 @@ const (
 	ConfineNone
 )
 
+// String names the mode, for errors and test names.
 func (m Confinement) String() string {
 	return [...]string{"namespaces", "namespaces without a user namespace", "unconfined"}[m]
 }
@@ -321,23 +322,9 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 //
 // Preconditions: runs on the factory thread.
 func (h *Host) forkStub(slot int) (int, error) {
-	regs := InjectRegs(SiteSyscall)
-	regs.Rax = unix.SYS_CLONE
-	regs.Rdi = ForkFlags
-	child := 0
-	err := RunInjectedEvents(h.master, &regs, SiteSyscallTrap, func(event int, msg uint) {
-		if event == unix.PTRACE_EVENT_FORK {
-			child = int(msg)
-		}
-	})
+	child, err := injectClone(h.master, SiteSyscall, SiteSyscallTrap, ForkFlags, unix.PTRACE_EVENT_FORK)
 	if err != nil {
 		return 0, fmt.Errorf("fork stub: %w", err)
-	}
-	if e := ErrnoOf(regs.Rax); e != nil {
-		return 0, fmt.Errorf("fork stub: %w", e)
-	}
-	if child == 0 {
-		return 0, fmt.Errorf("fork stub: no fork event")
 	}
 	if err := WaitNewTracee(child); err != nil {
 		unix.Kill(child, unix.SIGKILL)
@@ -429,4 +416,31 @@ func (h *Host) CheckConfined(pid int) error {
 		errs = append(errs, fmt.Errorf("stub %d: fds %v, want %v", pid, fds, wantFDs))
 	}
 	return errors.Join(errs...)
+}
+
+// injectClone runs clone(flags) in the stopped tracee pid at site (whose
+// int3 ends at trapRip) and returns the new task's host pid. RAX holds its
+// pid inside the stub's PID namespace; the ptrace event (PTRACE_EVENT_FORK
+// or _CLONE, by flags) gives it as uk sees it. The task is attached to the
+// caller, pid's tracer, from birth.
+func injectClone(pid int, site, trapRip, flags uint64, event int) (int, error) {
+	regs := InjectRegs(site)
+	regs.Rax = unix.SYS_CLONE
+	regs.Rdi = flags
+	child := 0
+	err := RunInjectedEvents(pid, &regs, trapRip, func(ev int, msg uint) {
+		if ev == event {
+			child = int(msg)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if e := ErrnoOf(regs.Rax); e != nil {
+		return 0, fmt.Errorf("clone: %w", e)
+	}
+	if child == 0 {
+		return 0, fmt.Errorf("clone: no ptrace event %d", event)
+	}
+	return child, nil
 }

@@ -231,13 +231,6 @@ func (h *Host) Reap(tids ...int) int {
 	return len(h.zombies)
 }
 
-// Zombies returns how many killed stub threads are not reaped yet.
-func (h *Host) Zombies() int {
-	h.zmu.Lock()
-	defer h.zmu.Unlock()
-	return len(h.zombies)
-}
-
 // factory is a goroutine locked to one OS thread for the platform's life.
 // That thread creates stub processes (so Pdeathsig ties them to a thread
 // that stays alive) and traces their main threads.

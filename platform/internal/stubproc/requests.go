@@ -55,10 +55,12 @@ type BatchError struct {
 	Err   error
 }
 
+// Error names the refused request and the host's errno.
 func (e *BatchError) Error() string {
 	return fmt.Sprintf("stub syscall %d(%#x, %#x): %v", e.Req.Nr, e.Req.Args[0], e.Req.Args[1], e.Err)
 }
 
+// Unwrap returns the host's errno.
 func (e *BatchError) Unwrap() error { return e.Err }
 
 // PageData lays out the data of one setup batch on a request page: the

@@ -217,25 +217,9 @@ func (s *Space) flushLocked(tid int) error {
 //
 // Preconditions: runs on the factory thread (Host.Do).
 func (s *Space) CloneThread() (int, error) {
-	regs := InjectRegs(SiteClone)
-	regs.Rax = unix.SYS_CLONE
-	regs.Rdi = CloneFlags
-	tid := 0
-	// RAX will hold the tid inside the stub's PID namespace; the clone
-	// event gives it as uk sees it.
-	err := RunInjectedEvents(s.Pid, &regs, SiteCloneTrap, func(event int, msg uint) {
-		if event == unix.PTRACE_EVENT_CLONE {
-			tid = int(msg)
-		}
-	})
+	tid, err := injectClone(s.Pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
 	if err != nil {
 		return 0, err
-	}
-	if e := ErrnoOf(regs.Rax); e != nil {
-		return 0, fmt.Errorf("clone: %w", e)
-	}
-	if tid == 0 {
-		return 0, fmt.Errorf("clone: no clone event")
 	}
 	// Attached to this (the factory) thread at birth, it stops with
 	// SIGSTOP before its first instruction.

@@ -35,8 +35,11 @@ const (
 	SegvMapErr = 1 // SIGSEGV: no Mapping at the address
 )
 
+// Addr is si_addr, the faulting address of a fault.
 func (si *Siginfo) Addr() uint64 { return si.Fields[0] }
-func (si *Siginfo) Pid() int     { return int(int32(uint32(si.Fields[0]))) }
+
+// Pid is si_pid, the sender of a signal sent with kill or tgkill.
+func (si *Siginfo) Pid() int { return int(int32(uint32(si.Fields[0]))) }
 
 // Stop is a decoded wait4 status of a tracee.
 type Stop struct {
