@@ -13,20 +13,18 @@ import (
 	"uk/platform/platformtest"
 )
 
-func placements() []struct {
+// placements are the CPU placements the benchmarks compare: each
+// context's OS thread and stub threads pinned to one CPU (the default), or
+// left where the host scheduler puts them.
+var placements = []struct {
 	name string
 	opts Options
-} {
-	return []struct {
-		name string
-		opts Options
-	}{{"pinned", Options{}}, {"unpinned", Options{NoPin: true}}}
-}
+}{{"pinned", Options{}}, {"unpinned", Options{NoPin: true}}}
 
 // BenchmarkSyscallRoundTrip is the platform round trip uk pays per
 // application syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
-	for _, pl := range placements() {
+	for _, pl := range placements {
 		b.Run(pl.name, func(b *testing.B) { platformtest.BenchRoundTrip(b, newPlatform(pl.opts)) })
 	}
 }
@@ -35,7 +33,7 @@ func BenchmarkSyscallRoundTrip(b *testing.B) {
 // syscall with the same stub thread and CPU placement: SETREGS, PTRACE_SYSEMU,
 // wait4, GETREGS and GETREGSET of the XSAVE state, nothing else.
 func BenchmarkBareSysemuFloor(b *testing.B) {
-	for _, pl := range placements() {
+	for _, pl := range placements {
 		b.Run(pl.name, func(b *testing.B) {
 			// One Switch creates and pins the stub thread and maps the code.
 			as, c, st := newEnv(b, pl.opts).Loop(b)
@@ -71,7 +69,7 @@ func BenchmarkBareSysemuFloor(b *testing.B) {
 // machine hits both alike; it reports both (switch-ns/op, floor-ns/op) and
 // their ratio.
 func BenchmarkPaired(b *testing.B) {
-	for _, pl := range placements() {
+	for _, pl := range placements {
 		b.Run(pl.name, func(b *testing.B) {
 			as, c, st := newEnv(b, pl.opts).Loop(b)
 			tid := c.threads[as]

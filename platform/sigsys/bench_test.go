@@ -14,25 +14,20 @@ import (
 // compare: spinning (the default) on whatever CPUs the host picks, the
 // same with uk's thread and the stub thread pinned to one CPU, and never
 // spinning (every hand-off a futex wake).
-func placements() []struct {
+var placements = []struct {
 	name string
 	opts Options
-} {
-	return []struct {
-		name string
-		opts Options
-	}{
-		{"spin-unpinned", Options{}},
-		{"spin-pinned", Options{Pin: true}},
-		{"futex-unpinned", Options{Spin: -1}},
-		{"futex-pinned", Options{Spin: -1, Pin: true}},
-	}
+}{
+	{"spin-unpinned", Options{}},
+	{"spin-pinned", Options{Pin: true}},
+	{"futex-unpinned", Options{Spin: -1}},
+	{"futex-pinned", Options{Spin: -1, Pin: true}},
 }
 
 // BenchmarkSyscallRoundTrip is the platform round trip uk pays per
 // application syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
-	for _, pl := range placements() {
+	for _, pl := range placements {
 		b.Run(pl.name, func(b *testing.B) { platformtest.BenchRoundTrip(b, newPlatform(pl.opts)) })
 	}
 }
@@ -43,7 +38,7 @@ func BenchmarkSyscallRoundTrip(b *testing.B) {
 // word, and a Go loop that does nothing else (no frame copy, no checks)
 // answers through the word; the handler returns with rt_sigreturn.
 func BenchmarkBareSigsysFloor(b *testing.B) {
-	for _, pl := range placements() {
+	for _, pl := range placements {
 		b.Run(pl.name, func(b *testing.B) {
 			// One Switch creates the stub thread and maps the code; the
 			// thread then waits in the handler with a frame that
