@@ -57,9 +57,6 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot)}, nil
 }
 
-// Host is the host the space's stub was forked by.
-func (s *Space) Host() *Host { return s.h }
-
 // ReqPage returns uk's view of the space's request page. It may be used on
 // the factory thread only (which runs everything that uses it), and must
 // be left cleared.
@@ -107,7 +104,7 @@ func (s *Space) MapFile(addr uint64, off int64, length uint64, access platform.A
 	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
 		addr, length, protOf(access), MapFlags, MemFDInStub, uint64(off)}})
 	if len(s.pending) >= MaxBatch {
-		return s.FlushAnywhereLocked()
+		return s.flushAnywhereLocked()
 	}
 	return nil
 }
@@ -134,7 +131,7 @@ func (s *Space) Unmap(addr, length uint64) error {
 		return s.ErrReleased()
 	}
 	s.pending = append(s.pending, Request{Nr: unix.SYS_MUNMAP, Args: [6]uint64{addr, length}})
-	return s.FlushAnywhereLocked()
+	return s.flushAnywhereLocked()
 }
 
 // ErrReleased is the error of operations on a released address space.
@@ -154,7 +151,7 @@ func (s *Space) ReleasedLocked() bool { return s.released }
 
 // Flush runs the queue before a switch into the space: through tid, a
 // stopped stub thread the caller traces, or, with tid 0, anywhere
-// (FlushAnywhereLocked). It fails on a released space.
+// (flushAnywhereLocked). It fails on a released space.
 func (s *Space) Flush(tid int) error {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
@@ -165,16 +162,16 @@ func (s *Space) Flush(tid int) error {
 		return nil
 	}
 	if tid == 0 {
-		return s.FlushAnywhereLocked()
+		return s.flushAnywhereLocked()
 	}
 	return s.flushLocked(tid)
 }
 
-// FlushAnywhereLocked runs the queue through FlushHere's thread if there
+// flushAnywhereLocked runs the queue through FlushHere's thread if there
 // is one (cheapest), else through the factory and the main thread.
 //
 // Preconditions: Mu is held.
-func (s *Space) FlushAnywhereLocked() error {
+func (s *Space) flushAnywhereLocked() error {
 	if s.FlushHere != nil {
 		if tid, ok := s.FlushHere(); ok {
 			return s.flushLocked(tid)
