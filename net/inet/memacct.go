@@ -223,11 +223,18 @@ func (s *Socket) sendHeld() (n int64, keep bool) {
 	return int64(q) + segs*segCost, true
 }
 
-// receiveHeld is what a tcpip endpoint's receive queue may hold: nothing
-// when it is empty, else up to its receive buffer, which tcpip fills with
-// segments and their overhead (a queue of one-byte segments holds a
-// kilobyte per byte), capped by a segment's cost per byte queued.
+// receiveHeld is what a tcpip endpoint's receive queue holds: for TCP,
+// what tcpip counts itself (segments with their overhead); otherwise
+// nothing when the queue is empty, else up to its receive buffer, which
+// tcpip fills with packets and their overhead (a queue of one-byte
+// segments holds a kilobyte per byte), capped by a segment's cost per
+// byte queued.
 func receiveHeld(ep tcpip.Endpoint) int64 {
+	if te, ok := ep.(*tcp.Endpoint); ok {
+		if n, ok := tcpReceiveMem(te); ok {
+			return n
+		}
+	}
 	q, err := ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
 	if err != nil || q <= 0 {
 		return 0
