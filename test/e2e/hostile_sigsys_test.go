@@ -8,6 +8,8 @@ import (
 	"uk/internal/testenv"
 )
 
+func init() { otherCPrograms = append(otherCPrograms, "hostile_sigsys") }
+
 // TestHostileSigsys: attacks on the sigsys platform's trap path
 // (testdata/c/hostile_sigsys.c says what a safe kernel does): syscalls at
 // the handler's own syscall instructions are trapped like any other, a
