@@ -216,6 +216,11 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 			}
 		}
 	}
+	if len(p.cpus) == 1 && opts.Spin == 0 {
+		// uk and every stub thread share one CPU (taskset): a spinning
+		// side only keeps the other from running.
+		p.spin = -1
+	}
 	if err := quietStopNotifications(); err != nil {
 		unix.Close(hi)
 		return nil, fmt.Errorf("sigsys: SIGCHLD disposition: %w", err)
