@@ -91,6 +91,19 @@
 // round trip costs up to three times as much); here it is off by default,
 // since the spin hand-off wants two CPUs.
 //
+// # Costs
+//
+// A syscall round trip costs one host signal delivery and rt_sigreturn
+// (the XSAVE image written to and read from the slot) and two hand-offs
+// through the state word; no ptrace stop. Mapping edits cost more than on
+// ptrace: there a context flushes through its own traced stub thread, here
+// through the factory thread (a goroutine hand-off each way, then the
+// injection), because the edit thread is the only stub thread that may
+// map and it is traced by the factory. Page-fault-heavy programs (every
+// fault ends in a flush) and fork therefore pay about one extra pair of
+// thread wake-ups per edit; moving the edit thread's tracing to the
+// context that uses it most is the next step.
+//
 // Lock order: Platform.mu, then AddressSpace.mu. AddressSpace.mu is held
 // across a flush, which waits for the factory; the factory never takes
 // either lock.
