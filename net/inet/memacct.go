@@ -22,16 +22,18 @@ import (
 // gigabytes whatever --mem said.
 //
 // tcpip does not report its allocations, so the charge is a count: every
-// so often (recountEvery bytes sent or received, a send the budget cannot
-// cover, a socket closing) memAcct adds up what every socket of the stack
-// holds, and in between each send is charged up front at an estimate that
-// covers what it can add (its bytes on the sender's queue and again on the
-// receiver's, with a segment's overhead on each). So what tcpip holds is
-// at most what is charged, give or take what arrived from outside through
-// a TAP link since the last count (bounded by the receive buffers of the
-// sockets connected there). A send the budget cannot cover fails as
-// Linux's do when socket memory is spent: EAGAIN without blocking,
-// ENOBUFS otherwise.
+// so often (every pressureTick, recountEvery bytes sent or received, a
+// send the budget cannot cover, a socket closing) memAcct adds up what
+// every socket of the stack holds, and in between each send is charged up
+// front at an estimate that covers what it can add (its bytes on the
+// sender's queue and again on the receiver's, with a segment's overhead
+// on each). So what tcpip holds is at most what is charged, give or take
+// what arrived from outside through a TAP link since the last count; and
+// past the sockets' share receive buffers shrink to what they hold, so
+// that nothing more arrives (squeezeLocked). A send past the share waits
+// for memory when it may block (a stream), else fails as Linux's do when
+// socket memory is spent: EAGAIN without blocking, ENOBUFS for a
+// datagram.
 
 // recountEvery is how much may be sent or received between two counts.
 // A count costs a few hundred nanoseconds per socket, so this keeps it
