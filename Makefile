@@ -23,7 +23,10 @@ vet:
 # retried attempt, the platform matrix and a count line; its exit status is
 # go test's. UK_REQUIRE_ENV=1 (as .ci/run sets) turns every skip for a
 # missing tool or device into a failure.
-TESTFLAGS = -count=1 -p 1 -timeout 20m
+# The timeout is per package binary: test/e2e runs every program on each
+# platform and boots a QEMU guest for the KVM subset (TestKVMInQEMU, up to 8
+# minutes), which together outgrew 20 minutes on a busy 2-CPU machine.
+TESTFLAGS = -count=1 -p 1 -timeout 40m
 test: vet
 	@echo "$(GO) test $(TESTFLAGS) ./...  (through scripts/testsummary)"
 	@d=$$(mktemp -d) && $(GO) build -o $$d/testsummary ./scripts/testsummary && \

@@ -89,6 +89,7 @@ type Task struct {
 	preparedCtx   platform.Context // a context made ahead for run to use, on the thread it is bound to
 	inApp         atomic.Bool      // the task is (about to be) running application code
 	inSyscall     uint64           // the syscall's number + 1 while its handler runs, else 0; used by the task's goroutine only
+	lastFault     mm.LastFault     // where this thread last faulted; used by the task's goroutine only
 	userNS, sysNS int64            // CPU time used; protected by mu
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}

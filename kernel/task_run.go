@@ -78,7 +78,7 @@ func (t *Task) run() {
 			}
 			t.doSyscall()
 		case platform.TrapFault:
-			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip) {
+			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip, &t.lastFault) {
 			case mm.FaultHandled:
 			case mm.FaultMapErr:
 				t.forceSignal(int(unix.SIGSEGV), 1 /* SEGV_MAPERR */, trap.Addr)

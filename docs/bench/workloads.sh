@@ -7,7 +7,7 @@
 # `find /usr | wc -l` and the start-up of `uk run` with and without
 # --rootfs /. Prints a markdown table of the medians.
 #
-#   docs/bench/workloads.sh        (env: COUNT=5 RUNSC=/path/to/runsc GVISOR=no FILTER=regexp)
+#   docs/bench/workloads.sh        (env: COUNT=5 RUNSC=/path/to/runsc GVISOR=no FILTER=regexp RAW=file)
 #
 # A job's time is its wall time from start to exit (one job per benchmark
 # iteration, `go test -bench BenchmarkWorkloads -benchtime 1x`); its
@@ -29,8 +29,14 @@ if [[ -n $RUNSC && ${GVISOR:-auto} != no ]]; then
 fi
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
-go test -count=1 -run '^$' -bench "BenchmarkWorkloads/${FILTER:-.}" -benchtime 1x -count "$COUNT" -timeout 90m \
-	./test/e2e "${args[@]}" | tee "$raw" >&2
+if [[ -n ${RAW:-} ]]; then
+	# RAW=FILE: only tabulate the go test output saved in FILE (more
+	# runs of a row may be appended to it).
+	cp "$RAW" "$raw"
+else
+	go test -count=1 -run '^$' -bench "BenchmarkWorkloads/${FILTER:-.}" -benchtime 1x -count "$COUNT" -timeout 90m \
+		./test/e2e "${args[@]}" | tee "$raw" >&2
+fi
 
 # median of the numbers on stdin, one a line
 median() { sort -n | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }

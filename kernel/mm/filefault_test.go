@@ -95,7 +95,7 @@ func TestFileReadFaultMapsWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	fault := base + 10*arch.PageSize
-	if r := m.HandleFault(fault, platform.Exec, fault); r != FaultHandled {
+	if r := m.HandleFault(fault, platform.Exec, fault, nil); r != FaultHandled {
 		t.Fatalf("fault = %v", r)
 	}
 	winStart := max(base, fault&^(fileFaultRun-1))
@@ -135,7 +135,7 @@ func TestFileReadFaultWithoutPeekStaysSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := m.HandleFault(base, platform.Read, 0); r != FaultHandled {
+	if r := m.HandleFault(base, platform.Read, 0, nil); r != FaultHandled {
 		t.Fatalf("fault = %v", r)
 	}
 	if n := len(as.mapped); n > faultRun/arch.PageSize {
@@ -153,7 +153,7 @@ func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := m.HandleFault(base+arch.PageSize, platform.Read, 0); r != FaultHandled {
+	if r := m.HandleFault(base+arch.PageSize, platform.Read, 0, nil); r != FaultHandled {
 		t.Fatalf("fault = %v", r)
 	}
 	for _, idx := range []uint64{0, 1, 2, 4, 5} {
@@ -183,7 +183,7 @@ func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
 		t.Errorf("write to a private mapping reached the file")
 	}
 	// Past the end of the file: SIGBUS, as on Linux.
-	if r := m.HandleFault(base+7*arch.PageSize, platform.Read, 0); r != FaultBusErr {
+	if r := m.HandleFault(base+7*arch.PageSize, platform.Read, 0, nil); r != FaultBusErr {
 		t.Errorf("fault past EOF = %v, want SIGBUS (FaultBusErr)", r)
 	}
 }
@@ -198,7 +198,7 @@ func TestLargeWritableFileMappingCopiesPerPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := m.HandleFault(base, platform.Read, 0); r != FaultHandled {
+	if r := m.HandleFault(base, platform.Read, 0, nil); r != FaultHandled {
 		t.Fatalf("fault = %v", r)
 	}
 	if len(m.pages) != 0 {
@@ -207,7 +207,7 @@ func TestLargeWritableFileMappingCopiesPerPage(t *testing.T) {
 	if as.prot[base]&platform.Write != 0 {
 		t.Fatalf("file page mapped writable")
 	}
-	if r := m.HandleFault(base+arch.PageSize, platform.Write, 0); r != FaultHandled {
+	if r := m.HandleFault(base+arch.PageSize, platform.Write, 0, nil); r != FaultHandled {
 		t.Fatalf("write fault = %v", r)
 	}
 	if len(m.pages) != 1 {

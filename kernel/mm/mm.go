@@ -51,7 +51,6 @@ type MM struct {
 	users     int                        // address-space users (threads + fork references); protected by mu
 	dead      bool                       // the address space was killed after a failed unmap; protected by mu
 	shadow    *asShadow                  // what the address space maps, when the page check is on; protected by mu
-	lastFault struct{ rip, addr uint64 } // protected by mu; detects a repeating fault
 	released  chan struct{}              // closed when the last user has released everything
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
@@ -248,9 +247,16 @@ func isNoMemory(err error) bool {
 	return errors.Is(err, memfile.ErrNoMemory) || errors.Is(err, unix.ENOMEM)
 }
 
+// LastFault is where one thread last faulted. It belongs to the thread,
+// not to the address space: threads running the same code fault at the same
+// instruction and address at once (a text page not mapped yet), and another
+// thread's fault there says nothing about this one's access.
+type LastFault struct{ rip, addr uint64 }
+
 // HandleFault resolves an application page fault at addr for the given
-// access, made by the instruction at rip.
-func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64) FaultResult {
+// access, made by the instruction at rip. last is the faulting thread's
+// record (nil: no history, every fault is a first one).
+func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *LastFault) FaultResult {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	page := arch.PageRoundDown(addr)
@@ -262,11 +268,16 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64) FaultR
 		i = m.vmas.find(page)
 	}
 	v := m.vmas[i]
-	repeat := m.lastFault.rip == rip && m.lastFault.addr == addr
-	m.lastFault.rip, m.lastFault.addr = rip, addr
+	repeat := false
+	if last != nil {
+		repeat = *last == LastFault{rip, addr}
+		*last = LastFault{rip, addr}
+	}
 	if access&platform.Write != 0 && v.Prot&platform.Write == 0 {
 		// The access decoder may call a read (e.g. the source of MOVS) a
-		// write; map the page readable once before deciding.
+		// write, and a page another thread mapped meanwhile reads as the
+		// instruction's own access: map the page readable once, and
+		// refuse only when the same thread faults there again.
 		if v.Prot&platform.Read == 0 || repeat {
 			return FaultAccErr
 		}

@@ -68,22 +68,29 @@ func TestMmapPlacementAndFault(t *testing.T) {
 	if b+arch.PageSize != a {
 		t.Errorf("second mapping at %#x, want just below the first at %#x (top-down)", b, a)
 	}
-	if r := m.HandleFault(a+arch.PageSize+5, platform.Write, 0); r != FaultHandled {
+	if r := m.HandleFault(a+arch.PageSize+5, platform.Write, 0, nil); r != FaultHandled {
 		t.Fatalf("fault = %v", r)
 	}
 	if _, ok := as.mapped[a+arch.PageSize]; !ok {
 		t.Errorf("faulting page not mapped")
 	}
-	if r := m.HandleFault(0x1000, platform.Read, 0); r != FaultMapErr {
+	if r := m.HandleFault(0x1000, platform.Read, 0, nil); r != FaultMapErr {
 		t.Errorf("fault on unmapped = %v, want MapErr", r)
 	}
 	if err := m.Mprotect(a, arch.PageSize, platform.Read, false); err != nil {
 		t.Fatal(err)
 	}
-	if r := m.HandleFault(a, platform.Write, 1); r != FaultHandled {
+	// Two threads fault at the same instruction and address (the second
+	// finds the page mapped by the first, and its store decodes as a
+	// write): neither is refused until one of them faults there again.
+	var thread1, thread2 LastFault
+	if r := m.HandleFault(a, platform.Write, 1, &thread1); r != FaultHandled {
 		t.Errorf("first write fault on read-only page = %v, want a readable mapping first", r)
 	}
-	if r := m.HandleFault(a, platform.Write, 1); r != FaultAccErr {
+	if r := m.HandleFault(a, platform.Write, 1, &thread2); r != FaultHandled {
+		t.Errorf("another thread's first write fault at the same place = %v, want a readable mapping first", r)
+	}
+	if r := m.HandleFault(a, platform.Write, 1, &thread1); r != FaultAccErr {
 		t.Errorf("repeated write fault on read-only page = %v, want AccErr", r)
 	}
 }
@@ -99,7 +106,7 @@ func TestCopyAndMunmap(t *testing.T) {
 	if err := m.CopyIn(a+arch.PageSize-5, got); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("CopyIn = %q, %v", got, err)
 	}
-	m.HandleFault(a, platform.Read, 0)
+	m.HandleFault(a, platform.Read, 0, nil)
 	if err := m.Munmap(a, 2*arch.PageSize); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +136,7 @@ func TestForkCopiesSmallVMA(t *testing.T) {
 	if n := mf.RefCount(orig); n != 1 {
 		t.Errorf("original has %d references, want 1 (the child's)", n)
 	}
-	if r := child.HandleFault(a, platform.Write, 0); r != FaultHandled {
+	if r := child.HandleFault(a, platform.Write, 0, nil); r != FaultHandled {
 		t.Fatal(r)
 	}
 	if cas := child.as.(*fakeAS); cas.mapped[a] != orig || cas.prot[a] != rw {
@@ -166,7 +173,7 @@ func TestForkCopyOnWrite(t *testing.T) {
 	if pas.prot[a]&platform.Write != 0 {
 		t.Errorf("parent's shared page still mapped writable after fork")
 	}
-	if r := child.HandleFault(a, platform.Read, 0); r != FaultHandled {
+	if r := child.HandleFault(a, platform.Read, 0, nil); r != FaultHandled {
 		t.Fatal(r)
 	}
 	if cas := child.as.(*fakeAS); cas.prot[a]&platform.Write != 0 {
@@ -406,7 +413,7 @@ func TestOutOfMemory(t *testing.T) {
 	}
 	var last FaultResult
 	for p := a; p < a+4<<20; p += arch.PageSize {
-		if last = hog.HandleFault(p, platform.Write, p); last != FaultHandled {
+		if last = hog.HandleFault(p, platform.Write, p, nil); last != FaultHandled {
 			break
 		}
 	}

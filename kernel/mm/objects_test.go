@@ -61,11 +61,11 @@ func TestInvalidateDropsMappings(t *testing.T) {
 		t.Fatalf("mappings registered = %d, want 2", f.maps.Count())
 	}
 	for i := uint64(0); i < 8; i++ {
-		m.HandleFault(sh+i*arch.PageSize, platform.Write, 0)
+		m.HandleFault(sh+i*arch.PageSize, platform.Write, 0, nil)
 	}
 	// A private copy of page 6, file pages mapped read-only elsewhere.
-	m.HandleFault(pr+6*arch.PageSize, platform.Write, 1)
-	m.HandleFault(pr, platform.Read, 2)
+	m.HandleFault(pr+6*arch.PageSize, platform.Write, 1, nil)
+	m.HandleFault(pr, platform.Read, 2, nil)
 	if _, ok := as.mapped[sh+7*arch.PageSize]; !ok {
 		t.Fatal("shared page 7 not mapped")
 	}
@@ -84,10 +84,10 @@ func TestInvalidateDropsMappings(t *testing.T) {
 	if _, ok := as.mapped[sh+3*arch.PageSize]; !ok {
 		t.Errorf("shared page 3, inside the file, was dropped")
 	}
-	if r := m.HandleFault(sh+5*arch.PageSize, platform.Read, 3); r != FaultBusErr {
+	if r := m.HandleFault(sh+5*arch.PageSize, platform.Read, 3, nil); r != FaultBusErr {
 		t.Errorf("fault past the end = %v, want FaultBusErr (SIGBUS)", r)
 	}
-	if r := m.HandleFault(pr+6*arch.PageSize, platform.Read, 4); r != FaultBusErr {
+	if r := m.HandleFault(pr+6*arch.PageSize, platform.Read, 4, nil); r != FaultBusErr {
 		t.Errorf("fault on a private copy past the end = %v, want FaultBusErr (SIGBUS)", r)
 	}
 	if err := m.Munmap(sh, 8*arch.PageSize); err != nil {
@@ -195,7 +195,7 @@ func TestFailedUnmapKillsAddressSpace(t *testing.T) {
 	as := &failingAS{fakeAS: newFakeAS()}
 	m.as = as
 	a, _ := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
-	if r := m.HandleFault(a, platform.Write, 0); r != FaultHandled {
+	if r := m.HandleFault(a, platform.Write, 0, nil); r != FaultHandled {
 		t.Fatal(r)
 	}
 	m.mu.Lock()
@@ -217,7 +217,7 @@ func TestFailedUnmapKillsAddressSpace(t *testing.T) {
 func TestPageCheckCatchesEarlyFree(t *testing.T) {
 	m, _, mf := newMM(t)
 	a, _ := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
-	m.HandleFault(a, platform.Write, 0)
+	m.HandleFault(a, platform.Write, 0, nil)
 	m.mu.Lock()
 	off := m.pages[a]
 	m.mu.Unlock()

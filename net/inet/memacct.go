@@ -8,6 +8,7 @@ import (
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"uk/fs/vfs"
@@ -21,16 +22,18 @@ import (
 // gigabytes whatever --mem said.
 //
 // tcpip does not report its allocations, so the charge is a count: every
-// so often (recountEvery bytes sent or received, a send the budget cannot
-// cover, a socket closing) memAcct adds up what every socket of the stack
-// holds, and in between each send is charged up front at an estimate that
-// covers what it can add (its bytes on the sender's queue and again on the
-// receiver's, with a segment's overhead on each). So what tcpip holds is
-// at most what is charged, give or take what arrived from outside through
-// a TAP link since the last count (bounded by the receive buffers of the
-// sockets connected there). A send the budget cannot cover fails as
-// Linux's do when socket memory is spent: EAGAIN without blocking,
-// ENOBUFS otherwise.
+// so often (every pressureTick, recountEvery bytes sent or received, a
+// send the budget cannot cover, a socket closing) memAcct adds up what
+// every socket of the stack holds, and in between each send is charged up
+// front at an estimate that covers what it can add (its bytes on the
+// sender's queue and again on the receiver's, with a segment's overhead
+// on each). So what tcpip holds is at most what is charged, give or take
+// what arrived from outside through a TAP link since the last count; and
+// past the sockets' share receive buffers shrink to what they hold, so
+// that nothing more arrives (squeezeLocked). A send past the share waits
+// for memory when it may block (a stream), else fails as Linux's do when
+// socket memory is spent: EAGAIN without blocking, ENOBUFS for a
+// datagram.
 
 // recountEvery is how much may be sent or received between two counts.
 // A count costs a few hundred nanoseconds per socket, so this keeps it
@@ -74,6 +77,11 @@ type memAcct struct {
 	socks map[*Socket]struct{}
 	// recountQueued is set while a count after a close is pending.
 	recountQueued atomic.Bool
+	// ticking is set while the periodic count runs (opened).
+	ticking bool
+	// squeezed are the TCP endpoints whose receive buffer a count under
+	// pressure shrank, with the size each had (squeezeLocked).
+	squeezed map[*tcp.Endpoint]int64
 }
 
 // track adds a TCP socket to the sockets whose send queue is counted.
@@ -84,6 +92,48 @@ func (m *memAcct) track(s *Socket) {
 	}
 	m.socks[s] = struct{}{}
 	m.mu.Unlock()
+}
+
+// setBudgetLocked gives the account the sandbox's budget, once: at the
+// first socket made or the first send.
+func (m *memAcct) setBudgetLocked(ctx vfs.Context) {
+	if m.budget == nil {
+		m.budget = vfs.ChargerOf(ctx)
+		m.limit = socketMemLimit(m.budget)
+	}
+}
+
+// opened is called for every socket made in the sandbox: the account
+// takes its budget, and counts every pressureTick while the stack has TCP
+// sockets, so that what arrives from outside (a TAP peer sending to a
+// program that does not read) is charged, and squeezed when the sockets
+// hold more than their share, even if the program never sends.
+func (m *memAcct) opened(ctx vfs.Context, st *Stack) {
+	m.mu.Lock()
+	m.setBudgetLocked(ctx)
+	start := !m.ticking && len(m.socks) > 0
+	m.ticking = m.ticking || start
+	m.mu.Unlock()
+	if start {
+		m.tick(st)
+	}
+}
+
+// pressureTick is how often the account counts while sockets exist.
+const pressureTick = 100 * time.Millisecond
+
+func (m *memAcct) tick(st *Stack) {
+	time.AfterFunc(pressureTick, func() {
+		m.mu.Lock()
+		if len(m.socks) == 0 {
+			m.ticking = false
+			m.mu.Unlock()
+			return
+		}
+		m.recountLocked(st)
+		m.mu.Unlock()
+		m.tick(st)
+	})
 }
 
 // reserve charges the estimate of what sending n bytes on s may make
@@ -100,10 +150,7 @@ func (m *memAcct) reserve(ctx vfs.Context, st *Stack, s *Socket, n int) bool {
 	est := 2 * (int64(n) + segCost)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.budget == nil {
-		m.budget = vfs.ChargerOf(ctx)
-		m.limit = socketMemLimit(m.budget)
-	}
+	m.setBudgetLocked(ctx)
 	if m.moved+est > recountEvery || m.deficit > 0 || m.charged+est > m.limit {
 		m.recountLocked(st)
 	}
@@ -188,11 +235,13 @@ func (m *memAcct) recountLocked(st *Stack) {
 			delete(m.socks, s)
 		}
 	}
-	for _, te := range st.ts.RegisteredEndpoints() {
+	eps := st.ts.RegisteredEndpoints()
+	for _, te := range eps {
 		if ep, ok := te.(tcpip.Endpoint); ok {
 			inUse += receiveHeld(ep)
 		}
 	}
+	m.squeezeLocked(eps, inUse)
 	switch {
 	case inUse < m.charged:
 		m.budget.Uncharge(m.charged - inUse)
@@ -207,6 +256,51 @@ func (m *memAcct) recountLocked(st *Stack) {
 		m.deficit = 0
 	}
 }
+
+// squeezeLocked is Linux's answer to TCP memory pressure on the receive
+// side (tcp_clamp_window): while the sockets hold more than their share,
+// each TCP receive buffer holding data is shrunk to what it holds, so that
+// its window closes and no peer can add to it; sends are refused by then
+// too. Once the sockets hold less than half their share the buffers get
+// their sizes back. inUse is what the count found.
+func (m *memAcct) squeezeLocked(eps []stack.TransportEndpoint, inUse int64) {
+	for ep := range m.squeezed {
+		if st := ep.EndpointState(); st == tcp.StateClose || st == tcp.StateError {
+			delete(m.squeezed, ep)
+		}
+	}
+	switch {
+	case inUse > m.limit:
+		for _, te := range eps {
+			ep, ok := te.(*tcp.Endpoint)
+			if !ok {
+				continue
+			}
+			held, ok := tcpReceiveMem(ep)
+			so := ep.SocketOptions()
+			size := so.GetReceiveBufferSize()
+			if !ok || held <= 0 || held >= size {
+				continue
+			}
+			if m.squeezed == nil {
+				m.squeezed = make(map[*tcp.Endpoint]int64)
+			}
+			if _, seen := m.squeezed[ep]; !seen {
+				m.squeezed[ep] = size
+			}
+			so.SetReceiveBufferSize(max(held, minSqueezed), true)
+		}
+	case inUse < m.limit/2 && len(m.squeezed) > 0:
+		for ep, size := range m.squeezed {
+			ep.SocketOptions().SetReceiveBufferSize(size, true)
+			delete(m.squeezed, ep)
+		}
+	}
+}
+
+// minSqueezed is the least a squeezed receive buffer keeps (Linux's
+// SOCK_MIN_RCVBUF is about this).
+const minSqueezed = 4096
 
 // sendHeld is what s's send queue holds in tcpip: its bytes and a
 // segment for each write since the queue was last seen empty (each write
@@ -223,11 +317,18 @@ func (s *Socket) sendHeld() (n int64, keep bool) {
 	return int64(q) + segs*segCost, true
 }
 
-// receiveHeld is what a tcpip endpoint's receive queue may hold: nothing
-// when it is empty, else up to its receive buffer, which tcpip fills with
-// segments and their overhead (a queue of one-byte segments holds a
-// kilobyte per byte), capped by a segment's cost per byte queued.
+// receiveHeld is what a tcpip endpoint's receive queue holds: for TCP,
+// what tcpip counts itself (segments with their overhead); otherwise
+// nothing when the queue is empty, else up to its receive buffer, which
+// tcpip fills with packets and their overhead (a queue of one-byte
+// segments holds a kilobyte per byte), capped by a segment's cost per
+// byte queued.
 func receiveHeld(ep tcpip.Endpoint) int64 {
+	if te, ok := ep.(*tcp.Endpoint); ok {
+		if n, ok := tcpReceiveMem(te); ok {
+			return n
+		}
+	}
 	q, err := ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
 	if err != nil || q <= 0 {
 		return 0

@@ -1,11 +1,14 @@
 package inet
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
 
 	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"uk/fs/vfs"
 	"uk/fs/vfs/vfstest"
@@ -20,6 +23,18 @@ type budgetCtx struct {
 
 func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
 
+// newBudgetSocket is a socket made in ctx's sandbox (the stack's account
+// takes the budget of the first socket made).
+func newBudgetSocket(t *testing.T, st *Stack, ctx budgetCtx, typ int) *Socket {
+	t.Helper()
+	d, err := st.Provider(linux.AF_INET).Socket(ctx, typ, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.DecRef() })
+	return d.Impl().(*Socket)
+}
+
 // TestSocketBuffersCharged: loopback connections filled without reading
 // hold no more than the sandbox's budget: sends stop with EAGAIN once it
 // is spent (ten pairs hold 20 MiB or more in tcpip without the account,
@@ -29,7 +44,7 @@ func TestSocketBuffersCharged(t *testing.T) {
 	st := newLoopbackStack(t)
 	b := &vfstest.Budget{Limit: 6 << 20}
 	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
-	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
 	if err := l.Bind(ctx, sockaddrIn(4250)); err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +126,14 @@ func TestSendWaitsForSocketMemory(t *testing.T) {
 	st := newLoopbackStack(t)
 	b := &vfstest.Budget{Limit: 1 << 20} // less than tcpip's own buffers: memory binds first
 	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
-	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
 	if err := l.Bind(ctx, sockaddrIn(4251)); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Listen(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
-	c := newTestSocket(t, st, linux.SOCK_STREAM)
+	c := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
 	if err := c.Connect(ctx, sockaddrIn(4251), false); err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +144,19 @@ func TestSendWaitsForSocketMemory(t *testing.T) {
 	defer sd.DecRef()
 	srv := sd.Impl().(*Socket)
 	chunk := make([]byte, 64<<10)
-	for {
+	// Fill until sends keep failing: a first EAGAIN may come from the
+	// estimates charged since the last count, which the next count
+	// corrects.
+	for fails := 0; fails < 5; {
 		_, err := c.SendMsg(ctx, &socket.SendRequest{Data: chunk, NonBlock: true})
-		if errors.Is(err, linux.EAGAIN) {
-			break
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, linux.EAGAIN):
+			fails++
+			time.Sleep(10 * time.Millisecond)
+		case err != nil:
 			t.Fatal(err)
+		default:
+			fails = 0
 		}
 	}
 	done := make(chan error, 1)
@@ -185,4 +206,208 @@ func TestClosedSocketsForgotten(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d closed sockets still tracked", n)
 	}
+}
+
+// TestTCPReceiveMemRead: tcpip's count of received segment memory is
+// found and read (a tcpip whose fields moved would leave the account to
+// its cruder estimate without a word otherwise): unread data shows in it,
+// with overhead, and reading it all brings it back to zero.
+func TestTCPReceiveMemRead(t *testing.T) {
+	st := newLoopbackStack(t)
+	ctx := testCtx{vfstest.Root()}
+	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, sockaddrIn(4252)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := c.Connect(ctx, sockaddrIn(4252), false); err != nil {
+		t.Fatal(err)
+	}
+	sd, _, err := l.Accept(ctx, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sd.DecRef()
+	srv := sd.Impl().(*Socket)
+	inner := srv.ep
+	if r, ok := inner.(*renewableEndpoint); ok {
+		inner = r.get()
+	}
+	te, ok := inner.(*tcp.Endpoint)
+	if !ok {
+		t.Fatalf("endpoint is a %T", inner)
+	}
+	const n = 100 << 10
+	if _, err := c.SendMsg(ctx, &socket.SendRequest{Data: make([]byte, n)}); err != nil {
+		t.Fatal(err)
+	}
+	var mem int64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if mem, ok = tcpReceiveMem(te); !ok {
+			t.Fatal("tcpip's rcvMemUsed was not found")
+		}
+		if mem > n {
+			break
+		}
+	}
+	if mem <= n {
+		t.Fatalf("%d bytes unread, tcpip counts %d", n, mem)
+	}
+	for got := 0; got < n; {
+		res, err := srv.RecvMsg(ctx, &socket.RecvRequest{Len: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += res.N
+	}
+	if mem, _ = tcpReceiveMem(te); mem != 0 {
+		t.Errorf("everything read, tcpip still counts %d", mem)
+	}
+}
+
+// sizedBudget is a budget with the size of a memory file, from which the
+// sockets' share is taken.
+type sizedBudget struct {
+	*vfstest.Budget
+	size int64
+}
+
+func (b sizedBudget) Size() int64 { return b.size }
+
+type sizedCtx struct {
+	testCtx
+	b sizedBudget
+}
+
+func (c sizedCtx) MemoryBudget() vfs.Charger { return c.b }
+
+// TestReceivePressure: data that reaches the sandbox's sockets without a
+// send of its own (as a TAP peer's does; here written to tcpip directly)
+// is counted by the periodic count even if the program never sends, and
+// past the sockets' share their receive buffers are shrunk to what they
+// hold, so that no more comes in; once read, they get their sizes back.
+func TestReceivePressure(t *testing.T) {
+	st := newLoopbackStack(t)
+	ctx := sizedCtx{testCtx{vfstest.Root()}, sizedBudget{&vfstest.Budget{Limit: 16 << 20}, 16 << 20}}
+	ld, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ld.DecRef()
+	l := ld.Impl().(*Socket)
+	if err := l.Bind(ctx, sockaddrIn(4253)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	limit := socketMemLimit(ctx.b)
+	var peers []tcpip.Endpoint
+	var servers []*Socket
+	for i := 0; i < 8; i++ {
+		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cd.DecRef()
+		c := cd.Impl().(*Socket)
+		if err := c.Connect(ctx, sockaddrIn(4253), false); err != nil {
+			t.Fatal(err)
+		}
+		sd, _, err := l.Accept(ctx, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sd.DecRef()
+		servers = append(servers, sd.Impl().(*Socket))
+		ep := c.ep
+		if r, ok := ep.(*renewableEndpoint); ok {
+			ep = r.get()
+		}
+		peers = append(peers, ep)
+	}
+	inject := func() {
+		chunk := make([]byte, 64<<10)
+		for _, ep := range peers {
+			for k := 0; k < 64; k++ {
+				if _, err := ep.Write(bytes.NewReader(chunk), tcpip.WriteOptions{}); err != nil {
+					break
+				}
+			}
+		}
+	}
+	held := func() int64 {
+		var n int64
+		for _, s := range servers {
+			m, _ := tcpReceiveMem(innerTCP(t, s))
+			n += m
+		}
+		return n
+	}
+	inject()
+	time.Sleep(4 * pressureTick)
+	before := held()
+	if before <= limit {
+		t.Fatalf("the peers put only %d bytes in the receive queues (the share is %d)", before, limit)
+	}
+	squeezed := 0
+	for _, s := range servers {
+		te := innerTCP(t, s)
+		if m, _ := tcpReceiveMem(te); m > 0 && te.SocketOptions().GetReceiveBufferSize() <= max(m, minSqueezed) {
+			squeezed++
+		}
+	}
+	if squeezed == 0 {
+		t.Fatalf("no receive buffer shrunk with %d bytes held against a share of %d", before, limit)
+	}
+	if used := ctx.b.Used(); used < before {
+		t.Errorf("%d bytes received, %d charged, though the program never sent", before, used)
+	}
+	inject()
+	time.Sleep(4 * pressureTick)
+	if after := held(); after > before+int64(len(servers))*(64<<10) {
+		t.Errorf("receive queues grew from %d to %d bytes after they were shrunk", before, after)
+	}
+	// Read everything, including what the peers still had queued (it
+	// comes through the shrunk windows), until the buffers are restored.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, s := range servers {
+			for {
+				if _, err := s.RecvMsg(ctx, &socket.RecvRequest{Len: 1 << 20, NonBlock: true}); err != nil {
+					break
+				}
+			}
+		}
+		restored := 0
+		for _, s := range servers {
+			if innerTCP(t, s).SocketOptions().GetReceiveBufferSize() > minSqueezed<<4 {
+				restored++
+			}
+		}
+		if restored == len(servers) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d receive buffers have their sizes back after everything was read", restored, len(servers))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// innerTCP is the tcpip endpoint of a TCP socket.
+func innerTCP(t *testing.T, s *Socket) *tcp.Endpoint {
+	t.Helper()
+	ep := s.ep
+	if r, ok := ep.(*renewableEndpoint); ok {
+		ep = r.get()
+	}
+	te, ok := ep.(*tcp.Endpoint)
+	if !ok {
+		t.Fatalf("endpoint is a %T", ep)
+	}
+	return te
 }

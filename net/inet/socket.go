@@ -100,6 +100,7 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 		return nil, errnoOf(terr)
 	}
 	s := newSocket(p.st, p.family, typ, protocol, ep, wq, ctx.Credentials())
+	p.st.mem.opened(ctx, p.st)
 	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
 }
 

@@ -62,7 +62,19 @@
 // written only when they change (the application cannot change them: CR4
 // has no FSGSBASE). Interrupt sets kvm_run.immediate_exit and sends SIGCHLD
 // (which Go ignores) to the vCPU's thread, so a kick racing with entry is
-// not lost.
+// not lost. A kick that stops the application in user mode first asks KVM
+// (KVM_GET_VCPU_EVENTS) whether it still holds an exception for the guest,
+// a fault taken just before the signal: if so the vCPU runs on until that
+// exception reaches its stub, since the next entry would otherwise deliver
+// it in the enter code.
+//
+// # 32-bit entries
+//
+// A syscall in compat mode goes to CSTAR (its own hlt on SVM; on kvm_pvm a
+// fetch fault at CSTAR cut to 32 bits) and becomes a Trap with Compat set,
+// which the kernel refuses as Linux without IA32 emulation does; int $0x80
+// is a #GP (SVM) or #UD (kvm_pvm). A thread may run in compat mode (CS
+// 0x23): the entry's IRET frame uses its CS.
 //
 // Lock order: AddressSpace.mu, then Platform.mu.
 package kvm

@@ -11,7 +11,9 @@ package platformtest
 import (
 	"encoding/binary"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -159,13 +161,27 @@ func (e *Env) StartLoop(tb testing.TB) (platform.AddressSpace, platform.Context,
 // syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchRoundTrip(b *testing.B, newPlatform NewFunc) {
 	as, c, st := NewEnv(b, newPlatform).StartLoop(b)
+	times := make([]time.Duration, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		start := time.Now()
 		trap, err := c.Switch(as, st)
 		if err != nil || trap.Kind != platform.TrapSyscall {
 			b.Fatalf("trap %+v err %v", trap, err)
 		}
+		times[i] = time.Since(start)
 	}
+	ReportMedian(b, times)
+}
+
+// ReportMedian adds the median of times to the benchmark's output (p50-ns):
+// on a shared machine the mean is mostly other programs' time slices.
+func ReportMedian(b *testing.B, times []time.Duration) {
+	if len(times) == 0 {
+		return
+	}
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
 }
 
 // InitState is a thread about to run code at CodeAddr, its stack at the

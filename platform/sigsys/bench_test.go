@@ -45,15 +45,19 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 			// resumes the loop.
 			as, c, _ := newEnv(b, pl.opts).Loop(b)
 			t := c.threads[as]
+			times := make([]time.Duration, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				start := time.Now()
 				if old := t.word.Swap(stateRunning); old == stateStubWait {
 					futexWakeOne(t.word)
 				}
 				if err := c.wait(t); err != nil {
 					b.Fatal(err)
 				}
+				times[i] = time.Since(start)
 			}
+			platformtest.ReportMedian(b, times)
 		})
 	}
 }

@@ -93,6 +93,19 @@
 // round trip costs up to three times as much); here it is off by default,
 // since the spin hand-off wants two CPUs.
 //
+// # Costs
+//
+// A syscall round trip costs one host signal delivery and rt_sigreturn
+// (the XSAVE image written to and read from the slot) and two hand-offs
+// through the state word; no ptrace stop. Mapping edits cost more than on
+// ptrace: there a context flushes through its own traced stub thread, here
+// through the factory thread (a goroutine hand-off each way, then the
+// injection), because the edit thread is the only stub thread that may
+// map and it is traced by the factory. Page-fault-heavy programs (every
+// fault ends in a flush) and fork therefore pay about one extra pair of
+// thread wake-ups per edit; moving the edit thread's tracing to the
+// context that uses it most is the next step.
+//
 // Lock order: stubproc's (the platform's list of address spaces, then an
 // AddressSpace's lock, stubproc.Space.Mu, then the host's reap lock),
 // then Platform.smu, which the reap lock's holder takes to give a reaped
@@ -105,6 +118,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"uk/platform"
 	"uk/platform/internal/stubproc"
@@ -161,6 +176,12 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	}
 	if p.spin == 0 {
 		p.spin = DefaultSpin
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil && set.Count() == 1 && opts.Spin == 0 {
+		// uk and every stub thread share one CPU (taskset): a spinning
+		// side only keeps the other from running.
+		p.spin = -1
 	}
 	var err error
 	if p.slots, err = newSlotFile(); err != nil {

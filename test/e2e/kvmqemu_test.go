@@ -12,29 +12,37 @@ import (
 	"uk/internal/testenv"
 )
 
-// TestKVMInQEMU runs scripts/kvm-in-qemu.sh: the KVM platform's tests and a
-// few programs under `uk run --platform=kvm`, inside a QEMU guest with a
+// TestKVMInQEMU runs scripts/kvm-in-qemu.sh: the KVM platform's tests
+// (conformance, kicks, compat syscalls, a multi-threaded stress with
+// shootdowns) and a subset of the suite under `uk run --platform=kvm`
+// (busybox applets and C programs compared with ptrace in the same guest,
+// among them the security program stale.c), inside a QEMU guest with a
 // software-emulated EPYC CPU whose kernel serves /dev/kvm through kvm_amd
 // (hardware SVM semantics), whatever this machine's own /dev/kvm is. Each
 // "KVMQEMU name PASS|FAIL detail" line of the guest becomes a subtest.
 //
-// It takes minutes (everything is emulated), so it runs only with
-// UK_KVM_QEMU=1; it is not part of `make test` yet.
+// Everything is emulated, so it takes minutes: under one to build and
+// pack, about four in the guest, and the script's TIMEOUT bounds the guest
+// at 7. The Go threads program is not in this subset: on one emulated CPU
+// a run takes most of a minute and its preemption check failed on a busy
+// host (GOREPS=10 scripts/kvm-in-qemu.sh runs it by hand). It runs in `make
+// test` on every machine; .ci/run installs what it needs (qemu-system-x86,
+// linux-image-amd64, cpio, xz-utils).
 func TestKVMInQEMU(t *testing.T) {
-	if os.Getenv("UK_KVM_QEMU") != "1" {
-		t.Skip("set UK_KVM_QEMU=1 to run the KVM tests inside QEMU (minutes)")
-	}
 	for _, tool := range []string{"qemu-system-x86_64", "gcc", "cpio", "xz"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			testenv.Need(t, tool, "the QEMU guest is built and booted with it")
 		}
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		testenv.Need(t, "busybox-static", "the QEMU guest's shell and applets")
 	}
 	if m, _ := filepath.Glob("/lib/modules/*-amd64/kernel/arch/x86/kvm"); len(m) == 0 {
 		testenv.Need(t, "linux-image-amd64", "the QEMU guest boots it and loads its kvm_amd")
 	}
 	out := t.TempDir()
 	cmd := exec.Command("scripts/kvm-in-qemu.sh", out)
-	cmd.Env = append(os.Environ(), "TIMEOUT=480")
+	cmd.Env = append(os.Environ(), "TIMEOUT=420")
 	start := time.Now()
 	b, err := cmd.CombinedOutput()
 	t.Logf("kvm-in-qemu.sh took %v", time.Since(start).Round(time.Second))
@@ -49,7 +57,13 @@ func TestKVMInQEMU(t *testing.T) {
 	n := 0
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		fields := strings.SplitN(s.Text(), " ", 4)
+		// A line may start with what the console printed before it
+		// (the first one follows the firmware's "Booting from ROM..").
+		line := s.Text()
+		if i := strings.Index(line, "KVMQEMU "); i > 0 {
+			line = line[i:]
+		}
+		fields := strings.SplitN(line, " ", 4)
 		if len(fields) < 3 || fields[0] != "KVMQEMU" {
 			continue
 		}
