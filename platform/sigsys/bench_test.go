@@ -11,17 +11,17 @@ import (
 )
 
 // placements are the CPU placements and hand-off modes the benchmarks
-// compare: spinning (the default) on whatever CPUs the host picks, the
-// same with uk's thread and the stub thread pinned to one CPU, and never
-// spinning (every hand-off a futex wake).
+// compare: uk's thread and the stub thread pinned to one CPU (the
+// default, where uk never spins) or wherever the host puts them, each
+// with spinning hand-offs and without (every hand-off a futex wake).
 var placements = []struct {
 	name string
 	opts Options
 }{
-	{"spin-unpinned", Options{}},
-	{"spin-pinned", Options{Pin: true}},
-	{"futex-unpinned", Options{Spin: -1}},
-	{"futex-pinned", Options{Spin: -1, Pin: true}},
+	{"spin-unpinned", Options{NoPin: true}},
+	{"spin-pinned", Options{}},
+	{"futex-unpinned", Options{Spin: -1, NoPin: true}},
+	{"futex-pinned", Options{Spin: -1}},
 }
 
 // BenchmarkSyscallRoundTrip is the platform round trip uk pays per

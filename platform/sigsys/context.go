@@ -128,7 +128,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	}
 	if !c.bound {
 		c.bound = true
-		if cpu := c.p.h.PickCPU(c.p.opts.Pin); cpu >= 0 {
+		if cpu := c.p.h.PickCPU(!c.p.opts.NoPin); cpu >= 0 {
 			if err := stubproc.PinThread(0, cpu); err != nil {
 				return nil, fmt.Errorf("sigsys: pin: %w", err)
 			}
@@ -145,7 +145,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.p.opts.Pin {
+	if !c.p.opts.NoPin {
 		var set unix.CPUSet
 		if unix.SchedGetaffinity(0, &set) == nil {
 			unix.SchedSetaffinity(t.tid, &set)
@@ -238,7 +238,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 // handlerSpin is the spin count for stub handlers: none when a stub
 // thread shares its CPU with uk (spinning there only delays uk's answer).
 func (p *Platform) handlerSpin() uint32 {
-	if p.opts.Pin || p.spin < 0 {
+	if !p.opts.NoPin || p.spin < 0 {
 		return 0
 	}
 	return handlerSpin
@@ -249,7 +249,7 @@ func (p *Platform) handlerSpin() uint32 {
 // or its address space is gone.
 func (c *Context) wait(t *thread) error {
 	trapped := func(v uint32) bool { return v == stateTrapped || v == stateStubWait }
-	if spin := c.p.spin; spin > 0 && !c.p.opts.Pin {
+	if spin := c.p.spin; spin > 0 && c.p.opts.NoPin {
 		if t.noSpin > 0 {
 			t.noSpin--
 		} else {

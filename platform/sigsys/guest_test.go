@@ -14,10 +14,10 @@ func newPlatform(opts Options) platformtest.NewFunc {
 	return func(mf *memfile.File) (platform.Platform, error) { return NewWithOptions(mf.FD(), opts) }
 }
 
-// TestConformance runs the suite every platform passes; PIN=1 runs it
-// with stub threads pinned to uk's CPU.
+// TestConformance runs the suite every platform passes; NOPIN=1 runs it
+// with stub threads not pinned to uk's CPU (and spinning hand-offs).
 func TestConformance(t *testing.T) {
-	platformtest.Run(t, newPlatform(Options{Pin: os.Getenv("PIN") != ""}))
+	platformtest.Run(t, newPlatform(Options{NoPin: os.Getenv("NOPIN") != ""}))
 }
 
 // env is one test's sigsys platform (Plat), memory file and guest pages.
