@@ -42,16 +42,16 @@ type MM struct {
 	mf *memfile.File
 	as platform.AddressSpace
 
-	mu        sync.Mutex
-	layout    Layout                     // protected by mu
-	vmas      vmaSet                     // protected by mu
-	pages     map[uint64]int64           // private page address -> memory-file offset; protected by mu
-	brkStart  uint64                     // protected by mu
-	brk       uint64                     // protected by mu
-	users     int                        // address-space users (threads + fork references); protected by mu
-	dead      bool                       // the address space was killed after a failed unmap; protected by mu
-	shadow    *asShadow                  // what the address space maps, when the page check is on; protected by mu
-	released  chan struct{}              // closed when the last user has released everything
+	mu       sync.Mutex
+	layout   Layout           // protected by mu
+	vmas     vmaSet           // protected by mu
+	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	brkStart uint64           // protected by mu
+	brk      uint64           // protected by mu
+	users    int              // address-space users (threads + fork references); protected by mu
+	dead     bool             // the address space was killed after a failed unmap; protected by mu
+	shadow   *asShadow        // what the address space maps, when the page check is on; protected by mu
+	released chan struct{}    // closed when the last user has released everything
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string
