@@ -205,7 +205,7 @@ func checkPosture(t *testing.T, pid int, platform string, unprivileged bool) {
 // directory, holding only the memory file.
 func TestConfinementPosture(t *testing.T) {
 	prog := cProgram(t, "confine")
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		needUK(t)
 		pid, done := startWaiting(t, ukBin, prog, platform, nil)
 		defer done()
@@ -241,7 +241,7 @@ func TestConfinementUnprivileged(t *testing.T) {
 		}
 	}
 	nobody := &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		if platform == "kvm" {
 			// /dev/kvm is root's here; uk platforms said so for root only.
 			if f, err := os.Stat("/dev/kvm"); err != nil || f.Mode().Perm()&0o006 != 0o006 {
@@ -273,7 +273,7 @@ func TestStubSite(t *testing.T) {
 // holds nothing between uk's mapping batches (confine.c).
 func TestStubPagesShown(t *testing.T) {
 	prog := cProgram(t, "confine")
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runUK(t, platform, prog, []string{"maps"})
 		want := ""
 		if platform == "ptrace" || platform == "sigsys" {
@@ -292,7 +292,7 @@ func TestStubPagesShown(t *testing.T) {
 // their number names (confine.c).
 func TestIA32Syscalls(t *testing.T) {
 	prog := cProgram(t, "confine")
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runUK(t, platform, prog, []string{"ia32"})
 		// sysenter is an invalid opcode in 64-bit mode on AMD (SIGILL);
 		// on Intel, without IA32 emulation, a #GP (SIGSEGV).
@@ -325,7 +325,7 @@ func TestKernelBug(t *testing.T) {
 	}
 	env := append(ukTestEnv(), "UK_TEST_PANIC=getppid")
 	line := regexp.MustCompile(`^uk: kernel bug: panic in syscall getppid \(110\) of process \d+ \(confine\): UK_TEST_PANIC: a stand-in bug in getppid\n$`)
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runProcess(t, ukBin, ukRunArgv(platform, prog, runSpec{Args: []string{"ppid"}}), env, "")
 		if r.Code != 70 || r.Signaled || r.Stdout != "before\n" || !line.MatchString(r.Stderr) {
 			t.Errorf("exit %d (signaled %v), stdout %q, stderr:\n%s\nwant 70, \"before\\n\" and one line matching %s",

@@ -18,7 +18,7 @@ import (
 func TestHostileNetwork(t *testing.T) {
 	prog := cProgram(t, "hostile_net")
 	const pids = 16
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		for _, c := range []struct {
 			mode string
 			n    int

@@ -12,7 +12,7 @@ func TestHostilePipes(t *testing.T) {
 	prog := cProgram(t, "hostile_pipes")
 	native := runNative(t, prog)
 	checkNative(t, native, 0)
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runUKSpec(t, platform, prog, runSpec{Flags: []string{"--mem", "256M"}})
 		sameAsNative(t, native, r)
 	})

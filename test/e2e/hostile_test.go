@@ -172,7 +172,7 @@ func createdCount(t *testing.T, out string) int {
 func TestHostileTasks(t *testing.T) {
 	prog := cProgram(t, "hostile_tasks")
 	const pids = 64
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		for _, c := range []struct {
 			mode, after string
 		}{
@@ -217,7 +217,7 @@ func TestHostileTasks(t *testing.T) {
 func TestHostileTwoBombs(t *testing.T) {
 	prog := cProgram(t, "hostile_tasks")
 	const pids = 256
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		for _, name := range []string{"first", "second"} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
@@ -255,7 +255,7 @@ func TestHostileNproc(t *testing.T) {
 			t.Fatalf("natively: exit %d, stdout %q; want %q", r.Code, r.Stdout, want)
 		}
 	}
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runUKSpec(t, platform, prog, runSpec{Args: []string{"nproc"}, Flags: []string{"--pids", "64"}})
 		if r.Stdout != want || r.Code != 0 {
 			t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
@@ -285,7 +285,7 @@ func victimPID(t *testing.T, out string) string {
 // The parent's own memory is intact in both.
 func TestHostileOOM(t *testing.T) {
 	prog := cProgram(t, "hostile_oom")
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		for _, c := range []struct {
 			name string
 			args []string
@@ -324,7 +324,7 @@ func TestHostileWork(t *testing.T) {
 	if !strings.Contains(native.Stdout, "all in under a second: yes") {
 		t.Fatalf("natively the sparse file calls are slow:\n%s", native.Stdout)
 	}
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		t.Run("fds", func(t *testing.T) {
 			const want = "RLIMIT_NOFILE past nr_open: EPERM\nopen 1048576\nstopped by EMFILE\nlast/first: under 10\ndup into a hole: 10\n"
 			w := runUKWatched(t, platform, prog, runSpec{Args: []string{"fill", "1048576"}})
@@ -358,7 +358,7 @@ func memBound(memMiB, pids int64) int64 { return (memMiB+64)<<20 + pids*64<<10 }
 func TestHostileMemory(t *testing.T) {
 	prog := cProgram(t, "hostile_mem")
 	const pids = 16
-	forEachPlatform(t, func(t *testing.T, platform string) {
+	forEveryPlatform(t, func(t *testing.T, platform string) {
 		for _, c := range []struct {
 			name   string
 			args   []string
