@@ -4,23 +4,31 @@ import (
 	"runtime"
 	"testing"
 
+	"uk/arch"
 	"uk/platform"
 )
 
 // getpidLoop is `loop: mov eax, 39; syscall; jmp loop`.
 var getpidLoop = cat([]byte{0xb8, 39, 0, 0, 0}, insSyscall, []byte{0xeb, 0xf7})
 
+// startGetpidLoop runs getpidLoop on a new context up to its first
+// syscall trap. The caller holds its OS thread and releases the context.
+func startGetpidLoop(b *testing.B) (*env, *AddressSpace, *Context, *arch.State) {
+	e := newEnv(b)
+	as := e.newAS(b, getpidLoop)
+	c := e.newContext(b)
+	st := initState()
+	mustSwitch(b, c, as, st, platform.TrapSyscall)
+	return e, as, c, st
+}
+
 // BenchmarkSyscall is one application syscall round trip through Switch:
 // entry, the trap, the exit back to uk, and the FP state read.
 func BenchmarkSyscall(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e := newEnv(b)
-	as := e.newAS(b, getpidLoop)
-	c := e.newContext(b)
+	_, as, c, st := startGetpidLoop(b)
 	defer c.Release()
-	st := initState()
-	mustSwitch(b, c, as, st, platform.TrapSyscall)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
@@ -35,12 +43,8 @@ func BenchmarkSyscall(b *testing.B) {
 func BenchmarkTrapFloor(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e := newEnv(b)
-	as := e.newAS(b, getpidLoop)
-	c := e.newContext(b)
+	_, _, c, st := startGetpidLoop(b)
 	defer c.Release()
-	st := initState()
-	mustSwitch(b, c, as, st, platform.TrapSyscall)
 	v := c.v
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -61,12 +65,8 @@ func BenchmarkTrapFloor(b *testing.B) {
 func BenchmarkTrapFloorSregs(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e := newEnv(b)
-	as := e.newAS(b, getpidLoop)
-	c := e.newContext(b)
+	_, as, c, st := startGetpidLoop(b)
 	defer c.Release()
-	st := initState()
-	mustSwitch(b, c, as, st, platform.TrapSyscall)
 	v := c.v
 	sr := append([]byte(nil), v.sregs...)
 	code := segment{limit: 0xffffffff, selector: selUserCS, typ: 11, present: 1, dpl: 3, s: 1, l: 1, g: 1}
@@ -108,12 +108,8 @@ func BenchmarkTrapFloorSregs(b *testing.B) {
 func BenchmarkTrapFloorNoSyncRegs(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e := newEnv(b)
-	as := e.newAS(b, getpidLoop)
-	c := e.newContext(b)
+	e, _, c, st := startGetpidLoop(b)
 	defer c.Release()
-	st := initState()
-	mustSwitch(b, c, as, st, platform.TrapSyscall)
 	v := c.v
 	if !e.p.syncRegs {
 		b.Skip("this KVM has no synchronized registers: the floor is already without them")
