@@ -11,17 +11,18 @@ import (
 )
 
 // placements are the CPU placements and hand-off modes the benchmarks
-// compare: uk's thread and the stub thread pinned to one CPU (the
-// default, where uk never spins) or wherever the host puts them, each
-// with spinning hand-offs and without (every hand-off a futex wake).
+// compare: the default (pinned, split across two CPUs with spinning
+// hand-offs while a CPU is free), pinned to one CPU only (every hand-off
+// a futex wake), and wherever the host puts the threads, with brief spins
+// and without.
 var placements = []struct {
 	name string
 	opts Options
 }{
+	{"split", Options{}},
+	{"pinned", Options{NoSplit: true}},
 	{"spin-unpinned", Options{NoPin: true}},
-	{"spin-pinned", Options{}},
 	{"futex-unpinned", Options{Spin: -1, NoPin: true}},
-	{"futex-pinned", Options{Spin: -1}},
 }
 
 // BenchmarkSyscallRoundTrip is the platform round trip uk pays per
@@ -49,10 +50,7 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				if old := t.word.Swap(stateRunning); old == stateStubWait {
-					futexWakeOne(t.word)
-				}
-				if err := c.wait(t); err != nil {
+				if err := c.run(t); err != nil {
 					b.Fatal(err)
 				}
 				times[i] = time.Since(start)

@@ -82,9 +82,9 @@ type thread struct {
 	word  *atomic.Uint32 // the slot's state word
 	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
 	f     frame          // the last trap, checked
-	// misses counts waits in a row that the spin did not cover; after a
-	// few, uk skips spinning for the next noSpin waits (the stub thread is
-	// not getting a CPU soon enough: the machine is busy).
+	// misses counts waits in a row that an unpinned spin did not cover;
+	// after a few, uk skips spinning for the next noSpin waits (the stub
+	// thread is not getting a CPU soon enough: the machine is busy).
 	misses, noSpin int
 }
 
@@ -97,6 +97,11 @@ type Context struct {
 	// Used only by the goroutine in Switch.
 	threads map[*AddressSpace]*thread
 	bound   bool
+	pl      placement
+	// fpAt is the stub thread whose slot holds fpOf's FP state, as saved
+	// at its last trap (Switch skips copying it back if unchanged).
+	fpAt *thread
+	fpOf *arch.State
 
 	// running is pid<<32 | tid of the stub thread while Switch may be
 	// running application code, else 0. Read by Interrupt.
@@ -128,10 +133,8 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	}
 	if !c.bound {
 		c.bound = true
-		if cpu := c.p.h.PickCPU(!c.p.opts.NoPin); cpu >= 0 {
-			if err := stubproc.PinThread(0, cpu); err != nil {
-				return nil, fmt.Errorf("sigsys: pin: %w", err)
-			}
+		if err := c.homeCPU(); err != nil {
+			return nil, fmt.Errorf("sigsys: pin: %w", err)
 		}
 	}
 	// A new address space usually means an old one was released (execve):
@@ -145,12 +148,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.p.opts.NoPin {
-		var set unix.CPUSet
-		if unix.SchedGetaffinity(0, &set) == nil {
-			unix.SchedSetaffinity(t.tid, &set)
-		}
-	}
+	c.place(t)
 	c.threads[as] = t
 	return t, nil
 }
@@ -209,16 +207,17 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	if len(st.FP) != arch.FPStateSize() {
 		st.FP = arch.NewFPState()
 	}
-	if err := writeFrame(t.mem, t.addr, &t.f, st); err != nil {
+	// The frame already holds st's FP state when the last trap saved it
+	// from this very thread and the kernel has not changed it since:
+	// leave those bytes alone (on a split pair they would cross CPUs
+	// twice for nothing).
+	copyFP := st.FPDirty || c.fpAt != t || c.fpOf != st
+	if err := writeFrame(t.mem, t.addr, &t.f, st, copyFP); err != nil {
 		return platform.Trap{}, err
 	}
 	st.FPDirty = false
-	setSpin(t.mem, c.p.handlerSpin())
 	for {
-		if old := t.word.Swap(stateRunning); old == stateStubWait {
-			futexWakeOne(t.word)
-		}
-		if err := c.wait(t); err != nil {
+		if err := c.run(t); err != nil {
 			return platform.Trap{}, err
 		}
 		if err := readFrame(t.mem, t.addr, &t.f); err != nil {
@@ -235,38 +234,12 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 }
 
-// handlerSpin is the spin count for stub handlers: none when a stub
-// thread shares its CPU with uk (spinning there only delays uk's answer).
-func (p *Platform) handlerSpin() uint32 {
-	if !p.opts.NoPin || p.spin < 0 {
-		return 0
-	}
-	return handlerSpin
-}
-
-// wait waits until t has published a trap: it spins for the platform's
-// spin time, then sleeps on the state word. It fails if the stub thread
-// or its address space is gone.
+// wait waits until t has published a trap: it spins as the placement
+// says, then sleeps on the state word. It fails if the stub thread or its
+// address space is gone.
 func (c *Context) wait(t *thread) error {
-	trapped := func(v uint32) bool { return v == stateTrapped || v == stateStubWait }
-	if spin := c.p.spin; spin > 0 && c.p.opts.NoPin {
-		if t.noSpin > 0 {
-			t.noSpin--
-		} else {
-			deadline := time.Now().Add(spin)
-			for i := 0; ; i++ {
-				if trapped(t.word.Load()) {
-					t.misses = 0
-					return nil
-				}
-				if i&63 == 63 && time.Now().After(deadline) {
-					break
-				}
-			}
-			if t.misses++; t.misses >= 4 {
-				t.misses, t.noSpin = 0, 64
-			}
-		}
+	if d := c.spinFor(t); d > 0 && c.spinWait(t, d) {
+		return nil
 	}
 	// Check the thread now and then: a thread that died (its process
 	// killed, or it blocked SIGSYS and the host killed it) never traps.
@@ -309,6 +282,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 	save := func() {
 		st.Regs = f.regs()
 		f.saveFP(t.mem, st.FP)
+		c.fpAt, c.fpOf = t, st
 	}
 	switch sig {
 	case unix.SIGSYS:
@@ -394,15 +368,14 @@ func (c *Context) Release() {
 		}
 		st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
 			FP: arch.NewFPState()}
-		if writeFrame(t.mem, t.addr, &t.f, &st) != nil {
+		if writeFrame(t.mem, t.addr, &t.f, &st, true) != nil {
 			continue
 		}
-		if old := t.word.Swap(stateRunning); old == stateStubWait {
-			futexWakeOne(t.word)
-		}
+		resume(t)
 		as.retire(t)
 	}
 	c.threads = nil
+	c.release()
 }
 
 // AT_HWCAP2 and its FSGSBASE bit (Linux's HWCAP2_FSGSBASE): the kernel

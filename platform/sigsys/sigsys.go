@@ -84,16 +84,21 @@
 //
 // # Spinning and CPUs
 //
-// By default a context's OS thread and its stub threads are pinned to one
-// CPU, as on the ptrace platform, and neither side spins: a hand-off is a
-// futex wake and a futex wait on one CPU. Measured on this kind of VM
-// (idle, medians): about 10 µs per getpid round trip pinned, of which 2.8
-// µs is the host's own SIGSYS delivery and rt_sigreturn, against 47-60 µs
-// unpinned, where every hand-off that finds the other side asleep is a
-// cross-CPU wake-up of a halted virtual CPU, and spinning (PAUSE loops a
-// hypervisor may trap) did not keep both sides awake. Options.NoPin
-// leaves the threads unpinned and both sides spin briefly before they
-// sleep: on bare metal with idle CPUs that is the fastest placement.
+// A hand-off between uk's thread and a stub thread costs what the two
+// threads' placement makes it (handoff.go has the policy). Each context's
+// OS thread is pinned to one CPU, chosen round-robin. While a CPU is to
+// spare (a split token: one per two CPUs), the pair splits: the stub
+// thread runs on another CPU and both sides spin on the state word, so a
+// hand-off is a cache line crossing CPUs. Otherwise, or once a split pair
+// keeps missing (the program computes between syscalls, or the machine
+// is busy and a spinner lost its CPU), the stub thread shares uk's CPU and
+// neither side spins: a hand-off is a futex wake and a futex wait on that
+// CPU. Measured on this kind of VM (idle, medians of the getpid round
+// trip): split about 3.2-3.5 µs, of which 2.6 µs is the bare mechanism
+// (SIGSYS delivery, the handler, rt_sigreturn, the word crossing twice);
+// pinned about 10 µs; and 25-55 µs when the threads are left wherever the
+// host puts them (Options.NoPin), where every hand-off that finds the
+// other side asleep is a cross-CPU wake-up of a halted virtual CPU.
 //
 // # Costs
 //
@@ -119,9 +124,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"uk/platform"
 	"uk/platform/internal/stubproc"
@@ -134,8 +138,12 @@ type Options struct {
 	// of pinning each pair to one CPU (chosen round-robin) with no
 	// spinning (see the package doc).
 	NoPin bool
+	// NoSplit keeps every pinned pair on its one CPU, never splitting it
+	// across two CPUs to spin (handoff.go).
+	NoSplit bool
 	// Spin is how long uk spins on a stub thread's state word before it
-	// sleeps on it; 0 means DefaultSpin, negative never spins.
+	// sleeps on it when not pinned; 0 means DefaultSpin, negative never
+	// spins (and never splits).
 	Spin time.Duration
 
 	// modes, for tests, replaces the confinement modes the host tries.
@@ -151,6 +159,10 @@ type Platform struct {
 	spin  time.Duration
 
 	spaces stubproc.Spaces[*AddressSpace]
+
+	// splitTokens counts the contexts that may still split (handoff.go):
+	// one per two CPUs uk may run on.
+	splitTokens atomic.Int32
 
 	smu sync.Mutex
 	// slotsOf holds the slots of killed stubs until their process is
@@ -180,12 +192,6 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	if p.spin == 0 {
 		p.spin = DefaultSpin
 	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil && set.Count() == 1 && opts.Spin == 0 {
-		// uk and every stub thread share one CPU (taskset): a spinning
-		// side only keeps the other from running.
-		p.spin = -1
-	}
 	var err error
 	if p.slots, err = newSlotFile(); err != nil {
 		return nil, fmt.Errorf("sigsys: %w", err)
@@ -207,6 +213,12 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		p.slots.close()
 		return nil, err
 	}
+	if p.h.NumCPU() == 1 && opts.Spin == 0 {
+		// uk and every stub thread share one CPU (taskset): a spinning
+		// side only keeps the other from running.
+		p.spin = -1
+	}
+	p.splitTokens.Store(int32(p.h.NumCPU() / 2))
 	p.spaces.New = p.newAddressSpace
 	p.spaces.Warm = func(as *AddressSpace) { as.park() }
 	// Probe: the master must fork one stub that takes injected syscalls,

@@ -277,8 +277,12 @@ const maxUserBase = 1<<47 - arch.PageSize
 // was read) with st, checking every register the host will restore, and
 // the FS/GS bases the handler will load. It rewrites every part of the
 // frame rt_sigreturn reads, so that nothing the program left there
-// survives.
-func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State) error {
+// survives, except, when copyFP is false, the XSAVE image's state bytes:
+// the caller knows they are st.FP already (the frame's own, from the
+// trap), and anything the program wrote there since is its own FP state,
+// which it could set with its own instructions anyway. The image's
+// header and software bytes are rewritten either way.
+func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) error {
 	r := &st.Regs
 	if r.FsBase >= maxUserBase || r.GsBase >= maxUserBase {
 		return fmt.Errorf("sigsys: fs_base %#x or gs_base %#x out of range: %w", r.FsBase, r.GsBase, unix.EIO)
@@ -333,7 +337,9 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State) error {
 	// and trailing magic as they were checked, and only components the
 	// frame has room for.
 	fp := mem[f.fpOff : f.fpOff+f.fpSize+4]
-	if len(st.FP) >= f.fpSize {
+	if !copyFP {
+		// as it is
+	} else if len(st.FP) >= f.fpSize {
 		copy(fp[:f.fpSize], st.FP[:f.fpSize])
 	} else {
 		copy(fp, st.FP)

@@ -84,15 +84,7 @@ type Host struct {
 // NewHost starts the master stub of cfg. An error that says the host
 // cannot run stubs at all wraps platform.ErrUnavailable.
 func NewHost(cfg Config) (*Host, error) {
-	h := &Host{cfg: cfg, errClosed: fmt.Errorf("%s: platform closed", cfg.Name)}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil {
-		for i := 0; i < 1024; i++ {
-			if set.IsSet(i) {
-				h.cpus = append(h.cpus, i)
-			}
-		}
-	}
+	h := &Host{cfg: cfg, errClosed: fmt.Errorf("%s: platform closed", cfg.Name), cpus: processCPUs}
 	exe, err := h.writeImage()
 	if err != nil {
 		return nil, err
@@ -190,6 +182,40 @@ func (h *Host) PickCPU(pin bool) int {
 	}
 	n := h.nextCPU.Add(1) - 1
 	return h.cpus[int(n)%len(h.cpus)]
+}
+
+// processCPUs are the CPUs uk may run on, read at start: later, the
+// calling thread may be one a context pinned to a single CPU.
+var processCPUs = func() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for i := 0; i < 1024; i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
+}()
+
+// NumCPU is how many CPUs uk may run on.
+func (h *Host) NumCPU() int { return len(h.cpus) }
+
+// PartnerCPU returns the CPU after cpu in the round-robin order (another
+// CPU for one side of a pair that spins across two), or -1 when there is
+// only one.
+func (h *Host) PartnerCPU(cpu int) int {
+	if len(h.cpus) < 2 {
+		return -1
+	}
+	for i, c := range h.cpus {
+		if c == cpu {
+			return h.cpus[(i+1)%len(h.cpus)]
+		}
+	}
+	return h.cpus[0]
 }
 
 // PinThread restricts host thread tid (0: the caller) to cpu; cpu -1

@@ -1,0 +1,226 @@
+package sigsys
+
+import (
+	"time"
+
+	"uk/platform/internal/stubproc"
+)
+
+// How a context and its stub thread hand a trap back and forth: the
+// placement policy (see the package doc, "Spinning and CPUs").
+//
+// A context starts pinned: uk's thread and its stub thread share one CPU
+// and neither spins, so a hand-off is a futex wake and a futex wait on that
+// CPU (about 10 µs a round trip on this kind of VM, and no worse when
+// every CPU is busy). When the machine has a CPU to spare, the context
+// takes a split token and the pair splits: the stub thread moves to
+// another CPU and both sides spin on the state word, so a hand-off is a
+// cache line crossing CPUs (a round trip then costs little more than the
+// host's own SIGSYS delivery and rt_sigreturn). A split pair that keeps
+// missing (uk's spin ends before the program traps again: the program
+// computes between its syscalls, or the CPUs are busy and a spinner lost
+// its CPU) goes back to pinned and gives its token back; it tries again
+// after a while.
+//
+// Tokens are the spinning budget: one per two CPUs uk may run on, so that
+// spinners never take every CPU from the program's other threads and
+// uk's own goroutines.
+
+// splitSpin is how long uk spins for a trap of a split pair before it
+// sleeps: longer than a cheap syscall's round trip, so that a program
+// making syscalls back to back never meets a sleeping uk, and short
+// enough that a program computing between syscalls wastes little of
+// uk's CPU before the pair gives up on splitting.
+const splitSpin = 30 * time.Microsecond
+
+// splitHandlerSpin is how many PAUSE iterations a split pair's handler
+// spins for uk's answer before it sleeps (tens of microseconds: PAUSE
+// takes tens of cycles), long enough for uk to handle a syscall that does
+// not block.
+const splitHandlerSpin = 2000
+
+// A split pair keeps a miss score: a wait its spin did not cover adds
+// missCost, one it covered takes one off (down to zero), and the pair
+// goes back to pinned at splitMisses. So it leaves after four misses in a
+// row, and stays while at least four waits in five are covered. splitRetry is how many resumes a pinned pair then
+// waits before it tries to split again (one try costs at most splitMisses
+// spins and two moves of the stub thread); splitBusyRetry is how many it
+// waits after finding no token free (another context spins), so that two
+// busy contexts do not move their stub threads back and forth.
+const (
+	missCost       = 4
+	splitMisses    = 4 * missCost
+	splitRetry     = 1024
+	splitBusyRetry = 64
+)
+
+// placement is one context's side of the policy. Used only by the
+// goroutine in Switch.
+type placement struct {
+	home    int  // the CPU uk's thread is pinned to; -1 when not pinned
+	split   bool // the stub thread is on another CPU, and both sides spin
+	holds   bool // holds a split token (from a resume to the next trap)
+	misses  int  // a split pair's miss score
+	untried int  // resumes left before a pinned pair tries to split again
+}
+
+// splitting reports whether the platform may split pairs at all: not when
+// told not to pin or not to split, and not on one CPU.
+func (p *Platform) splitting() bool {
+	return !p.opts.NoPin && !p.opts.NoSplit && p.spin > 0 && p.h.PartnerCPU(0) >= 0
+}
+
+// takeToken takes a split token if one is free.
+func (p *Platform) takeToken() bool {
+	for {
+		n := p.splitTokens.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.splitTokens.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// place moves t to where the context's placement wants it: beside uk's
+// thread, or on the partner CPU of a split pair.
+func (c *Context) place(t *thread) {
+	if c.pl.home < 0 {
+		return
+	}
+	cpu := c.pl.home
+	if c.pl.split {
+		cpu = c.p.h.PartnerCPU(c.pl.home)
+	}
+	// A failed move leaves the thread where it was: slower, never wrong.
+	stubproc.PinThread(t.tid, cpu)
+}
+
+// adapt applies the policy before t is resumed (t waits in its handler,
+// so it may move) and tells the handler how long to spin. A split pair
+// holds its token only from here until its next trap (release), so a
+// context whose task then blocks in uk (a shell in wait4) leaves the token
+// to whichever program runs meanwhile: the token is taken again at every
+// resume, and the stub thread moves only when that changes the placement.
+func (c *Context) adapt(t *thread) {
+	pl := &c.pl
+	switch {
+	case pl.home < 0 || !c.p.splitting():
+	case pl.split && pl.misses >= splitMisses:
+		// The spins keep missing: stop splitting for a while.
+		pl.split, pl.untried = false, splitRetry
+		c.place(t)
+	case pl.untried > 0:
+		pl.untried--
+	case c.p.takeToken():
+		pl.holds = true
+		if !pl.split {
+			pl.split, pl.misses = true, 0
+			c.place(t)
+		}
+	case pl.split:
+		// Another context spins now: share uk's CPU, and try again
+		// after a while.
+		pl.split, pl.untried = false, splitBusyRetry
+		c.place(t)
+	default:
+		pl.untried = splitBusyRetry
+	}
+	setSpin(t.mem, c.handlerSpin())
+}
+
+// release gives the split token back at a trap, if the context holds it.
+func (c *Context) release() {
+	if c.pl.holds {
+		c.pl.holds = false
+		c.p.splitTokens.Add(1)
+	}
+}
+
+// handlerSpin is the spin count for t's handler: a split pair's, the
+// unpinned mode's short spin, or none when the stub thread shares uk's CPU
+// (spinning there only delays uk's answer).
+func (c *Context) handlerSpin() uint32 {
+	switch {
+	case c.p.spin < 0:
+		return 0
+	case c.pl.split:
+		return splitHandlerSpin
+	case c.p.opts.NoPin:
+		return handlerSpin
+	}
+	return 0
+}
+
+// spinFor is how long uk spins for t's next trap before it sleeps: zero
+// for a pinned pair.
+func (c *Context) spinFor(t *thread) time.Duration {
+	switch {
+	case c.p.spin < 0:
+		return 0
+	case c.pl.split:
+		return splitSpin
+	case !c.p.opts.NoPin:
+		return 0
+	case t.noSpin > 0:
+		t.noSpin--
+		return 0
+	}
+	return c.p.spin
+}
+
+// spinWait spins up to d for t to publish a trap and reports whether it
+// did. A miss is counted against the placement: a split pair that keeps
+// missing stops splitting (adapt); an unpinned thread that keeps missing
+// skips its next spins.
+func (c *Context) spinWait(t *thread, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for i := 0; ; i++ {
+		if trapped(t.word.Load()) {
+			t.misses = 0
+			if c.pl.misses > 0 {
+				c.pl.misses--
+			}
+			return true
+		}
+		if i&63 == 63 && time.Now().After(deadline) {
+			break
+		}
+	}
+	if c.pl.split {
+		c.pl.misses += missCost
+	} else if t.misses++; t.misses >= 4 {
+		t.misses, t.noSpin = 0, 64
+	}
+	return false
+}
+
+// trapped reports whether state word value v says the thread waits in its
+// handler with a trap for uk.
+func trapped(v uint32) bool { return v == stateTrapped || v == stateStubWait }
+
+// run lets t run until its next trap, placed and spinning as the policy
+// says.
+func (c *Context) run(t *thread) error {
+	c.adapt(t)
+	resume(t)
+	err := c.wait(t)
+	c.release()
+	return err
+}
+
+// resume lets t run: it swaps the state word to running and wakes the
+// handler if it sleeps.
+func resume(t *thread) {
+	if old := t.word.Swap(stateRunning); old == stateStubWait {
+		futexWakeOne(t.word)
+	}
+}
+
+// homeCPU pins the calling thread (uk's side of the context) to the next
+// CPU round-robin, unless the platform does not pin.
+func (c *Context) homeCPU() error {
+	c.pl.home = c.p.h.PickCPU(!c.p.opts.NoPin)
+	return stubproc.PinThread(0, c.pl.home)
+}

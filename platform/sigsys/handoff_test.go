@@ -1,0 +1,111 @@
+package sigsys
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/platform"
+	"uk/platform/platformtest"
+)
+
+// onlyCPU returns the one CPU host thread tid may run on, or -1 if it may
+// run on several.
+func onlyCPU(t *testing.T, tid int) int {
+	t.Helper()
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(tid, &set); err != nil {
+		t.Fatal(err)
+	}
+	if set.Count() != 1 {
+		return -1
+	}
+	for i := 0; ; i++ {
+		if set.IsSet(i) {
+			return i
+		}
+	}
+}
+
+// checkPlacement checks where c's stub thread in as runs against uk's
+// thread: on another CPU when split, on the same one otherwise.
+func checkPlacement(t *testing.T, c *Context, as *AddressSpace, split bool) {
+	t.Helper()
+	if c.pl.split != split {
+		t.Fatalf("split = %v, want %v (miss score %d)", c.pl.split, split, c.pl.misses)
+	}
+	home, stub := onlyCPU(t, 0), onlyCPU(t, c.threads[as].tid)
+	if home < 0 || home != c.pl.home {
+		t.Fatalf("uk's thread runs on CPU %d, its context's home is %d", home, c.pl.home)
+	}
+	if want := map[bool]int{false: home, true: c.p.h.PartnerCPU(home)}[split]; stub != want {
+		t.Fatalf("stub thread on CPU %d, want %d (split %v)", stub, want, split)
+	}
+}
+
+// switchGetpids runs n getpid round trips of c's thread in as.
+func switchGetpids(t *testing.T, c *Context, as *AddressSpace, st *arch.State, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+	}
+}
+
+// TestSplitPlacement: a thread making syscalls back to back gets a CPU
+// of its own for its stub thread, with spinning hand-offs; the split
+// token is free again at every trap, so a second context splits while
+// the first waits in uk; a thread that computes between its syscalls goes
+// back to sharing uk's CPU; and on one CPU nothing splits.
+func TestSplitPlacement(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	p := e.Plat
+	if p.h.NumCPU() < 2 {
+		as, c, st := e.Loop(t)
+		switchGetpids(t, c, as, st, 100)
+		if c.pl.split {
+			t.Fatal("split on a machine with one CPU")
+		}
+		return
+	}
+	as, c, st := e.Loop(t)
+	// A busy machine can make a split pair miss and give up for a while
+	// (splitRetry resumes): allow it a few tries.
+	for try := 0; try < 5 && (try == 0 || !c.pl.split); try++ {
+		switchGetpids(t, c, as, st, splitRetry+100)
+	}
+	checkPlacement(t, c, as, true)
+	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2) {
+		t.Fatalf("%d split tokens free at a trap, want all %d", n, p.h.NumCPU()/2)
+	}
+
+	// A second context, while the first waits at its trap.
+	c2 := e.Context(t)
+	defer c2.Release()
+	st2 := platformtest.InitState()
+	st2.Regs.Rax = unix.SYS_GETPID
+	platformtest.MustSwitch(t, c2, as, st2, platform.TrapSyscall)
+	for try := 0; try < 5 && (try == 0 || !c2.pl.split); try++ {
+		switchGetpids(t, c2, as, st2, splitRetry+100)
+	}
+	if !c2.pl.split {
+		t.Fatal("a second context did not split while the first waited in uk")
+	}
+
+	// About a millisecond of computing between syscalls.
+	compute := []byte{
+		0xb9, 0x00, 0x00, 0x10, 0x00, // mov ecx, 0x100000
+		0xff, 0xc9, // dec ecx
+		0x75, 0xfc, // jnz dec
+		0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
+		0x0f, 0x05, // syscall
+		0xeb, 0xee, // jmp mov ecx
+	}
+	cas := e.AS(t, compute)
+	c3 := e.Context(t)
+	defer c3.Release()
+	st3 := platformtest.InitState()
+	switchGetpids(t, c3, cas, st3, 2*splitMisses/missCost+2)
+	checkPlacement(t, c3, cas, false)
+}
