@@ -74,30 +74,13 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	as.Mu.Unlock()
 	if tid == 0 {
 		var err error
-		if tid, err = as.cloneOnFactory(); err != nil {
-			return 0, err
+		if tid, err = as.CloneParked(); err != nil {
+			return 0, fmt.Errorf("ptrace: new stub thread: %w", err)
 		}
 	}
 	// The child parks in pause(); attach and stop it from this thread.
-	if err := stubproc.Seize(tid, stubproc.TraceOptions); err != nil {
-		unix.Tgkill(as.Pid, tid, unix.SIGKILL)
-		return 0, fmt.Errorf("ptrace: seize stub thread %d: %w", tid, err)
-	}
-	if err := unix.PtraceInterrupt(tid); err != nil {
-		return 0, fmt.Errorf("ptrace: interrupt stub thread %d: %w", tid, err)
-	}
-	for {
-		st, err := stubproc.WaitStop(tid)
-		if err != nil {
-			return 0, err
-		}
-		if st.Exited {
-			return 0, fmt.Errorf("ptrace: stub thread %d died while attaching", tid)
-		}
-		if st.Event == unix.PTRACE_EVENT_STOP {
-			break
-		}
-		stubproc.Resume(unix.PTRACE_CONT, tid)
+	if err := as.Adopt(tid); err != nil {
+		return 0, fmt.Errorf("ptrace: %w", err)
 	}
 	if err := stubproc.PinThread(tid, cpu); err != nil {
 		return 0, fmt.Errorf("ptrace: pin stub thread: %w", err)
@@ -108,36 +91,10 @@ func (as *AddressSpace) newThread(tracer, cpu int) (int, error) {
 	return tid, nil
 }
 
-// cloneOnFactory clones a stub thread, parked in pause() and not traced,
-// by an injection into the stub's main thread (whose tracer is the factory
-// thread).
-func (as *AddressSpace) cloneOnFactory() (int, error) {
-	var tid int
-	var err error
-	ferr := as.p.h.Do(func() {
-		if tid, err = as.CloneThread(); err != nil {
-			return
-		}
-		// Let it go (the SIGSTOP suppressed) into pause(), for the
-		// context that takes it to seize from its own thread.
-		if err = unix.PtraceDetach(tid); err != nil {
-			unix.Tgkill(as.Pid, tid, unix.SIGKILL)
-			err = fmt.Errorf("hand over new thread %d: %w", tid, err)
-		}
-	})
-	if ferr != nil {
-		err = ferr
-	}
-	if err != nil {
-		return 0, fmt.Errorf("ptrace: new stub thread: %w", err)
-	}
-	return tid, nil
-}
-
 // park clones a stub thread ahead of need, for the next newThread to take
 // without a trip to the factory thread (which may be busy starting a stub).
 func (as *AddressSpace) park() error {
-	tid, err := as.cloneOnFactory()
+	tid, err := as.CloneParked()
 	if err != nil {
 		return err
 	}

@@ -301,18 +301,7 @@ func (c *Context) Release() {
 	}
 	for as, tid := range c.threads {
 		if !as.Released() {
-			// exit(0) ends only this thread; the tracer reaps it.
-			regs := stubproc.InjectRegs(stubproc.SiteSyscall)
-			regs.Rax = unix.SYS_EXIT
-			if err := stubproc.SetRegs(tid, &regs); err == nil && stubproc.Resume(unix.PTRACE_CONT, tid) == nil {
-				for {
-					s, err := stubproc.WaitStop(tid)
-					if err != nil || s.Exited {
-						break
-					}
-					stubproc.Resume(unix.PTRACE_CONT, tid)
-				}
-			}
+			stubproc.ExitTraced(tid)
 			as.forgetThread(c.tracer)
 		}
 	}

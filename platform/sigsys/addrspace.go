@@ -25,6 +25,9 @@ type AddressSpace struct {
 	// for new threads to reuse.
 	slots     []int
 	freeSlots []threadSlot
+	// editors are edit threads of contexts' own (see editor.go): tracer
+	// OS thread -> stub thread.
+	editors map[int]int
 }
 
 // threadSlot is a slot mapped in a stub: index i of its thread region
@@ -59,9 +62,11 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 	if err != nil {
 		return nil, err
 	}
-	// No FlushHere: application threads never issue mmap, so a queue
-	// runs through the factory and the edit thread.
-	as := &AddressSpace{p: p, Space: s}
+	// Application threads never issue mmap: a queue runs through the
+	// caller's own edit thread if it has one, else through the factory
+	// and the main edit thread.
+	as := &AddressSpace{p: p, Space: s, editors: make(map[int]int)}
+	s.FlushHere = as.ownEditorLocked
 	if !p.spaces.Add(as) {
 		as.Release()
 		return nil, p.h.ErrClosed()
@@ -221,9 +226,14 @@ func (as *AddressSpace) cloneThread(t *thread) (int, error) {
 // it has been reaped (now or at a later reap).
 func (as *AddressSpace) Release() {
 	var slots []int
+	dead := []int{as.Pid}
 	if !as.Space.Release(func() {
 		slots = as.slots
 		as.slots, as.freeSlots, as.parked = nil, nil, nil
+		for _, tid := range as.editors {
+			dead = append(dead, tid)
+		}
+		as.editors = nil
 	}) {
 		return
 	}
@@ -231,5 +241,7 @@ func (as *AddressSpace) Release() {
 	as.p.smu.Lock()
 	as.p.slotsOf[as.Pid] = slots
 	as.p.smu.Unlock()
+	// Edit threads first: a traced thread group leader is reaped last.
+	as.p.h.Reap(dead[1:]...)
 	as.p.h.Reap(as.Pid)
 }

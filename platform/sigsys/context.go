@@ -102,6 +102,11 @@ type Context struct {
 	// at its last trap (Switch skips copying it back if unchanged).
 	fpAt *thread
 	fpOf *arch.State
+	// editors are the context's own edit threads, and factoryFlushes
+	// counts the batches it ran through the factory where it has none
+	// (editor.go).
+	editors        map[*AddressSpace]editor
+	factoryFlushes map[*AddressSpace]int
 
 	// running is pid<<32 | tid of the stub thread while Switch may be
 	// running application code, else 0. Read by Interrupt.
@@ -179,6 +184,11 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	// Install queued mappings before the application can need them.
+	if c.needsEditor(as) {
+		if err := c.adoptEditor(as); err != nil {
+			return platform.Trap{}, err
+		}
+	}
 	if err := as.Flush(0); err != nil {
 		return platform.Trap{}, err
 	}
@@ -376,6 +386,7 @@ func (c *Context) Release() {
 	}
 	c.threads = nil
 	c.release()
+	c.endEditors()
 }
 
 // AT_HWCAP2 and its FSGSBASE bit (Linux's HWCAP2_FSGSBASE): the kernel

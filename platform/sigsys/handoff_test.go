@@ -1,6 +1,7 @@
 package sigsys
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -108,4 +109,64 @@ func TestSplitPlacement(t *testing.T) {
 	st3 := platformtest.InitState()
 	switchGetpids(t, c3, cas, st3, 2*splitMisses/missCost+2)
 	checkPlacement(t, c3, cas, false)
+}
+
+// TestOwnEditor: a context whose address space keeps needing mapping
+// batches gets an edit thread of its own there, pinned beside uk's
+// thread, through which the batches then run (the guest sees each new
+// mapping); Release ends that thread alone, and the stub lives on.
+func TestOwnEditor(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	c := e.Context(t)
+	st := platformtest.InitState()
+	remapRounds(t, e, c, as, st, 2*editorAfter)
+	ed, ok := c.editors[as]
+	if !ok {
+		t.Fatalf("no edit thread of its own after %d batches", 2*editorAfter)
+	}
+	if got, ok := as.editors[unix.Gettid()]; !ok || got != ed.tid {
+		t.Fatalf("address space's edit thread for this OS thread: %d %v, want %d", got, ok, ed.tid)
+	}
+	if c.pl.home >= 0 {
+		if cpu := onlyCPU(t, ed.tid); cpu != c.pl.home {
+			t.Errorf("edit thread on CPU %d, uk's thread on %d", cpu, c.pl.home)
+		}
+	}
+	c.Release()
+	if err := unix.Tgkill(as.Pid, ed.tid, 0); err != unix.ESRCH {
+		t.Fatalf("edit thread %d after Release: %v, want ESRCH", ed.tid, err)
+	}
+	if len(as.editors) != 0 {
+		t.Fatalf("address space still lists edit threads %v", as.editors)
+	}
+	c2 := e.Context(t)
+	defer c2.Release()
+	remapRounds(t, e, c2, as, platformtest.InitState(), 2)
+}
+
+// remapRounds maps the data page to one of two pages in turn, n times,
+// and checks after each switch that the guest read the new one.
+func remapRounds(t *testing.T, e *env, c *Context, as *AddressSpace, st *arch.State, n int) {
+	t.Helper()
+	offs, err := e.MF.Allocate(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint64(e.MF.Bytes(e.Data, 8), 111)
+	binary.LittleEndian.PutUint64(e.MF.Bytes(offs[0], 8), 222)
+	for i := 0; i < n; i++ {
+		off, want := e.Data, uint64(111)
+		if i%2 == 1 {
+			off, want = offs[0], 222
+		}
+		if err := as.MapFile(platformtest.DataAddr, off, arch.PageSize, platform.Read); err != nil {
+			t.Fatal(err)
+		}
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+		if st.Regs.Rbx != want {
+			t.Fatalf("round %d: read %d, want %d", i, st.Regs.Rbx, want)
+		}
+	}
 }

@@ -1,0 +1,111 @@
+package sigsys
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"uk/platform/internal/stubproc"
+)
+
+// Edit threads of a context's own.
+//
+// Only a traced stub thread that never runs application code may map
+// (seccomp.go), and a traced thread is driven by its tracer's OS thread
+// alone. The stub's main edit thread is traced by the factory thread, so a
+// mapping batch through it costs two goroutine hand-offs (each a wake-up
+// of another OS thread, across CPUs a wake-up of a halted virtual CPU)
+// besides the injection. A context whose address space keeps needing
+// batches (page faults, mmap and munmap) therefore gets an edit thread of
+// its own in that space: a clone of the main edit thread (the same
+// filters; no thread filter, no signal stack, never application code),
+// attached to the context's OS thread and pinned to its CPU, which
+// Space.FlushHere then finds. It ends with the context (Release) or with
+// the stub.
+
+// editorAfter is how many batches a context runs through the factory in
+// one address space before it gets an edit thread there: a short-lived
+// program (most run one or two batches: the loaded image, then exit) does
+// not pay for one.
+const editorAfter = 3
+
+// ownEditorLocked is the address space's Space.FlushHere: the calling OS
+// thread's edit thread here, if it has one. It is stopped: only its tracer
+// (the caller) runs it, and only under Mu.
+//
+// Preconditions: Space.Mu is held.
+func (as *AddressSpace) ownEditorLocked() (int, bool) {
+	tid, ok := as.editors[unix.Gettid()]
+	return tid, ok
+}
+
+// needsEditor reports whether the calling context should get an edit
+// thread in as before its next flush, counting the flushes it would
+// otherwise run through the factory.
+func (c *Context) needsEditor(as *AddressSpace) bool {
+	if _, ok := c.editors[as]; ok || !as.HasPending() {
+		return false
+	}
+	if c.factoryFlushes == nil {
+		c.factoryFlushes = make(map[*AddressSpace]int)
+	}
+	c.factoryFlushes[as]++
+	return c.factoryFlushes[as] > editorAfter
+}
+
+// adoptEditor makes an edit thread of the calling OS thread's own in as.
+func (c *Context) adoptEditor(as *AddressSpace) error {
+	tid, err := as.CloneParked()
+	if err != nil {
+		return fmt.Errorf("sigsys: edit thread: %w", err)
+	}
+	if err := as.Adopt(tid); err != nil {
+		return fmt.Errorf("sigsys: edit thread: %w", err)
+	}
+	// Beside uk's thread: each batch is a ptrace stop and resume.
+	stubproc.PinThread(tid, c.pl.home)
+	tracer := unix.Gettid()
+	as.Mu.Lock()
+	if as.ReleasedLocked() {
+		as.Mu.Unlock()
+		return as.ErrReleased()
+	}
+	as.editors[tracer] = tid
+	as.Mu.Unlock()
+	if c.editors == nil {
+		c.editors = make(map[*AddressSpace]editor)
+	}
+	c.editors[as] = editor{tid: tid, tracer: tracer}
+	delete(c.factoryFlushes, as)
+	return nil
+}
+
+// editor is a context's edit thread in one address space.
+type editor struct {
+	tid    int // the stub thread
+	tracer int // the OS thread that traces it
+}
+
+// endEditors ends the context's edit threads in live address spaces, on
+// their tracer's OS thread (a released space's die with their stub). A
+// tracer must not leave one behind: once its OS thread exits, the thread
+// would run on untraced.
+func (c *Context) endEditors() {
+	self := unix.Gettid()
+	for as, e := range c.editors {
+		if e.tracer != self {
+			continue // not ours to drive; it dies with its stub
+		}
+		as.Mu.Lock()
+		live := !as.ReleasedLocked()
+		if live {
+			delete(as.editors, e.tracer)
+		}
+		as.Mu.Unlock()
+		if live {
+			stubproc.ExitTraced(e.tid)
+		}
+	}
+	c.editors = nil
+	c.factoryFlushes = nil
+}
