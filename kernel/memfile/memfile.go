@@ -228,6 +228,15 @@ func (f *File) UsedPages() int64 {
 	return f.used
 }
 
+// PagesLeft is how many more pages Allocate could hand out now: what a
+// caller that allocates ahead of need (mm's fault-around) consults so as
+// to take only pages the budget can spare.
+func (f *File) PagesLeft() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pagesLeftLocked()
+}
+
 // SetChargeHook has fn called, off the file's lock, whenever the charged
 // total has moved by chargeStep or more since fn last heard of it (and
 // once now). It must be set before the file is shared.

@@ -3,7 +3,9 @@
 // pages are mapped into.
 //
 // Pages are allocated on first touch (demand paging) in runs of up to
-// faultRun bytes, so one fault maps many pages with one platform call.
+// faultRun bytes, so one fault maps many pages with one platform call; a
+// program writing private anonymous memory sequentially gets runs that
+// grow to maxFaultRun (faultaround.go).
 // Private pages are shared copy-on-write between a process and the child it
 // forks: a page with more than one reference is mapped read-only, and the
 // first write copies it. uk itself reads and writes application memory

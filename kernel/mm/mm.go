@@ -13,9 +13,6 @@ import (
 	"uk/platform"
 )
 
-// faultRun is how much memory one fault brings in at most.
-const faultRun = 64 << 10
-
 // Layout of the address space; fixed for a process at exec.
 type Layout struct {
 	// MaxAddr is the first address the application cannot use.
@@ -314,8 +311,9 @@ func (m *MM) growStackLocked(page uint64) bool {
 	return true
 }
 
-// populateLocked backs and maps the pages around page (inside v): the whole
-// fault run for anonymous memory, the single page for COW breaks.
+// populateLocked backs and maps the pages around page (inside v): a fault
+// window for anonymous memory (populateAnonLocked) and for a file's pages,
+// the single page for COW breaks.
 func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	start := page &^ (faultRun - 1)
 	end := start + faultRun
@@ -366,28 +364,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		}
 		return m.copyFilePageLocked(v, page)
 	}
-	// Anonymous private memory: allocate every missing page of the run.
-	var missing []uint64
-	for a := start; a < end; a += arch.PageSize {
-		if _, ok := m.pages[a]; !ok {
-			missing = append(missing, a)
-		}
-	}
-	if len(missing) > 0 {
-		offs, err := m.mf.Allocate(len(missing))
-		if err != nil {
-			// Fall back to the one page that faulted.
-			offs, err = m.mf.Allocate(1)
-			if err != nil {
-				return err
-			}
-			missing = []uint64{page}
-		}
-		for i, a := range missing {
-			m.pages[a] = offs[i]
-		}
-	}
-	return m.mapPrivateLocked(v, start, end)
+	return m.populateAnonLocked(v, page, write, start, end)
 }
 
 // mapPrivateLocked maps the present private pages of [start, end), merging

@@ -42,7 +42,13 @@ func (f *fakeAS) Release() {}
 
 func newMM(t *testing.T) (*MM, *fakeAS, *memfile.File) {
 	t.Helper()
-	mf, err := memfile.New(64 << 20)
+	return newMMSized(t, 64<<20)
+}
+
+// newMMSized is newMM over a memory file of size bytes.
+func newMMSized(t *testing.T, size int64) (*MM, *fakeAS, *memfile.File) {
+	t.Helper()
+	mf, err := memfile.New(size)
 	if err != nil {
 		t.Fatal(err)
 	}

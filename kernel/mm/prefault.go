@@ -33,8 +33,10 @@ func (m *MM) Prefault(entry uint64) {
 		case v.Object == nil && len(present[i]) == 0 && !v.GrowsDown &&
 			v.End-v.Start <= faultRun && v.Prot&(platform.Read|platform.Write) != 0:
 			// A small untouched anonymous area (a program's bss): it will
-			// be written; back it now rather than at the fault.
+			// be written; back it now rather than at the fault (which,
+			// as after Brk's, does not continue a sequential run).
 			m.populateLocked(v, v.Start, true)
+			v.fa = faultAround{}
 		default:
 			m.mapPagesLocked(v, present[i])
 			if v.Object != nil && v.Prot&(platform.Read|platform.Exec) != 0 {

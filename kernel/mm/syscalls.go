@@ -283,8 +283,13 @@ func (m *MM) Brk(addr uint64) uint64 {
 		// the new part now, sparing it the fault (a fault costs far more
 		// than pages that are mapped but never touched, which the host
 		// does not even allocate). Failure just leaves it to the fault.
+		// It is no touch of the program's: the fault after it must not
+		// count as continuing a sequential run and grow the window (a
+		// heap the program barely uses would take a large one, and
+		// every fork would copy it).
 		if i := m.vmas.find(oldEnd); i >= 0 {
 			m.populateLocked(m.vmas[i], oldEnd, true)
+			m.vmas[i].fa = faultAround{}
 		}
 	case newEnd < oldEnd:
 		m.unmapLocked(newEnd, oldEnd)

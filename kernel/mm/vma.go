@@ -36,6 +36,8 @@ type VMA struct {
 	Name string
 	// Dev, Ino identify a file-backed mapping for /proc/PID/maps.
 	Dev, Ino uint64
+
+	fa faultAround // private anonymous memory: the last fault window
 }
 
 // objectIndex is the page index within v.Object of the page at addr.
