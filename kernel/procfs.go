@@ -222,6 +222,11 @@ func (p procTask) CPUTime() (user, sys time.Duration) {
 	return time.Duration(p.t.tg.CPUTime()), 0
 }
 
+// Memory is the address space's size and its resident set: the private
+// pages the MM holds, every one of them mapped (a fault window's pages
+// too, which the program has not touched yet but are there all the
+// same). Pages of shared objects (tmpfs files, shared memory) are not
+// counted.
 func (p procTask) Memory() (vsize, rss uint64) {
 	if p.t.MM == nil {
 		return 0, 0
@@ -229,7 +234,7 @@ func (p procTask) Memory() (vsize, rss uint64) {
 	for _, v := range p.t.MM.VMAs() {
 		vsize += v.End - v.Start
 	}
-	return vsize, 0
+	return vsize, uint64(p.t.MM.PrivatePages()) << arch.PageShift
 }
 
 // errNoFiles is returned for a task whose descriptor table is gone.
