@@ -142,7 +142,10 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 		ts = threadSlot{i: len(as.slots), slot: s}
 		as.slots = append(as.slots, s)
 	}
-	as.Mu.Unlock()
+	// Mu stays held to the end: the setup below uses the request page,
+	// which a flush through a context's own edit thread (editor.go) uses
+	// under Mu too.
+	defer as.Mu.Unlock()
 
 	mem := p.slots.slot(ts.slot)
 	addr := threadBase + uint64(ts.i)*slotSize
@@ -152,9 +155,8 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	stateWord(mem).Store(stateRunning)
 	t := &thread{as: as, mem: mem, addr: addr, ts: ts, word: stateWord(mem), fresh: true}
 	var err error
-	// The factory never takes as.mu (a flush holds it while it waits for
-	// the factory); the request page it uses is only ever used on the
-	// factory thread.
+	// The factory never takes Mu (a flush holds it while it waits for
+	// the factory, as this does).
 	ferr := p.h.Do(func() {
 		if !mapped {
 			var r uint64
@@ -174,9 +176,7 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 		err = ferr
 	}
 	if err != nil {
-		as.Mu.Lock()
 		as.freeSlots = append(as.freeSlots, ts)
-		as.Mu.Unlock()
 		return nil, fmt.Errorf("sigsys: new stub thread: %w", err)
 	}
 	return t, nil

@@ -57,9 +57,8 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot)}, nil
 }
 
-// ReqPage returns uk's view of the space's request page. It may be used on
-// the factory thread only (which runs everything that uses it), and must
-// be left cleared.
+// ReqPage returns uk's view of the space's request page. It may be used
+// only with Mu held (flushes use it too), and must be left cleared.
 func (s *Space) ReqPage() []byte { return s.req }
 
 // protOf converts access rights to PROT_* bits.
