@@ -34,10 +34,11 @@ import (
 const splitSpin = 30 * time.Microsecond
 
 // splitHandlerSpin is how many PAUSE iterations a split pair's handler
-// spins for uk's answer before it sleeps (tens of microseconds: PAUSE
-// takes tens of cycles), long enough for uk to handle a syscall that does
-// not block.
-const splitHandlerSpin = 2000
+// spins for uk's answer before it sleeps: about 35 µs on the AMD EPYC VMs
+// uk is measured on (35 ns a PAUSE; Intel's since Skylake take about as
+// long), like splitSpin on uk's side, long enough for uk to handle a
+// syscall that does not block.
+const splitHandlerSpin = 1000
 
 // A split pair keeps a miss score: a wait its spin did not cover adds
 // missCost, one it covered takes one off (down to zero), and the pair
