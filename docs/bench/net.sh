@@ -69,7 +69,7 @@ function median(list,    n, a, i, j, t) {
 	sub(/-[0-9]+$/, "", name)
 	n = split(name, p, "/")
 	bench = p[1]; rt = p[2]; dir = (n >= 3 ? p[3] : "")
-	sub(/-.*/, "", rt)                  # native-veth -> native, uk-tap -> uk
+	sub(/-(veth|tap)$/, "", rt)         # native-veth -> native, uk-sigsys-tap -> uk-sigsys
 	row = bench (dir != "" ? "/" dir : "")
 	vals[row, rt] = vals[row, rt] " " $3
 	unit[row] = $4
@@ -81,13 +81,13 @@ END {
 	label["BenchmarkNetLoopbackTput"] = "TCP throughput, loopback"
 	label["BenchmarkNetTAPTput/send"] = "TCP throughput over the link, sandbox sends"
 	label["BenchmarkNetTAPTput/recv"] = "TCP throughput over the link, sandbox receives"
-	printf "| benchmark (median of %d) | unit | native | uk (ptrace) | gVisor (runsc) |\n", count
-	print "|---|---|---:|---:|---:|"
+	printf "| benchmark (median of %d) | unit | native | uk (ptrace) | uk (sigsys) | gVisor (runsc) |\n", count
+	print "|---|---|---:|---:|---:|---:|"
 	for (i = 1; i <= nrows; i++) {
 		r = rows[i]
 		printf "| %s | %s", (r in label ? label[r] : r), unit[r]
-		split("native uk gvisor", rts, " ")
-		for (k = 1; k <= 3; k++) {
+		split("native uk-ptrace uk-sigsys gvisor", rts, " ")
+		for (k = 1; k <= 4; k++) {
 			v = ((r, rts[k]) in vals) ? median(vals[r, rts[k]]) : "n/a"
 			printf " | %s", v
 		}

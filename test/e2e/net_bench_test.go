@@ -16,7 +16,8 @@ import (
 //
 // Each benchmark iteration runs one netperf measurement (which itself
 // takes thousands of samples and prints their median), natively, under
-// uk on ptrace and, with -uk.runsc, under gVisor; the reported metric is
+// uk on each of its stub platforms (benchPlatforms) and, with -uk.runsc,
+// under gVisor; the reported metric is
 // the median of the iterations. `docs/bench/net.sh` runs them and prints
 // a table.
 
@@ -67,7 +68,9 @@ func parseField(b *testing.B, argv []string, key string) float64 {
 func benchRuntimes(b *testing.B, prog string) map[string][]string {
 	rts := map[string][]string{"native": {prog}}
 	if ukBuildErr == nil {
-		rts["uk"] = []string{ukBin, "run", "--platform=ptrace", "--net=none", "--", prog}
+		for _, pl := range benchPlatforms {
+			rts["uk-"+pl] = []string{ukBin, "run", "--platform=" + pl, "--net=none", "--", prog}
+		}
 	}
 	if *runscFlag != "" {
 		// gVisor's own netstack with loopback only, as uk's --net=none.
@@ -76,9 +79,14 @@ func benchRuntimes(b *testing.B, prog string) map[string][]string {
 	return rts
 }
 
+// benchPlatforms are the uk platforms the networking benchmarks compare:
+// the two that trap through a stub process (kvm's traps cost several
+// times theirs on the machines measured, and it has its own benchmarks).
+var benchPlatforms = []string{"ptrace", "sigsys"}
+
 func runtimeOrder(rts map[string][]string) []string {
 	var names []string
-	for _, n := range []string{"native", "uk", "gvisor"} {
+	for _, n := range []string{"native", "uk-ptrace", "uk-sigsys", "gvisor"} {
 		if _, ok := rts[n]; ok {
 			names = append(names, n)
 		}
@@ -137,7 +145,10 @@ func BenchmarkNetTAPTput(b *testing.B) {
 	skipShortBench(b)
 	needNetRoot(b)
 	prog := goProgram(b, "netperf")
-	sides := []string{"native-veth", "uk-tap"}
+	sides := []string{"native-veth"}
+	for _, pl := range benchPlatforms {
+		sides = append(sides, "uk-"+pl+"-tap")
+	}
 	if *runscFlag != "" {
 		sides = append(sides, "gvisor-veth")
 	}
@@ -147,10 +158,11 @@ func BenchmarkNetTAPTput(b *testing.B) {
 				var argv func() []string
 				var srvNS *netNS
 				switch side {
-				case "uk-tap":
+				case "uk-ptrace-tap", "uk-sigsys-tap":
 					needUK(b)
 					ns := newTAPNetNS(b)
-					f := &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: "ptrace"}
+					pl := strings.TrimSuffix(strings.TrimPrefix(side, "uk-"), "-tap")
+					f := &farSide{name: "uk", hostNS: ns, hostIP: tapHostIP, farIP: tapUKIP, isUK: true, platform: pl}
 					srvNS, argv = ns, func() []string { return f.argv(prog, "tput", tapHostIP+":5201", "3", dir) }
 				case "native-veth":
 					host, peer := newVethPair(b)
