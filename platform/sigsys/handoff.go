@@ -47,12 +47,14 @@ const splitHandlerSpin = 1000
 // waits before it tries to split again (one try costs at most splitMisses
 // spins and two moves of the stub thread); splitBusyRetry is how many it
 // waits after finding no token free (another context spins), so that two
-// busy contexts do not move their stub threads back and forth.
+// busy contexts do not move their stub threads back and forth;
+// splitFirstTry is how many a new context waits (see homeCPU).
 const (
 	missCost       = 4
 	splitMisses    = 4 * missCost
 	splitRetry     = 1024
 	splitBusyRetry = 64
+	splitFirstTry  = 64
 )
 
 // placement is one context's side of the policy. Used only by the
@@ -223,5 +225,9 @@ func resume(t *thread) {
 // CPU round-robin, unless the platform does not pin.
 func (c *Context) homeCPU() error {
 	c.pl.home = c.p.h.PickCPU(!c.p.opts.NoPin)
+	// A new thread starts pinned and tries to split only once it has
+	// made some syscalls: most short programs (a shell's child running
+	// true) end before a split would pay for moving the stub thread.
+	c.pl.untried = splitFirstTry
 	return stubproc.PinThread(0, c.pl.home)
 }
