@@ -71,7 +71,15 @@ func chooseAuto(mf *memfile.File, debug bool) (platform.Platform, error) {
 			}
 			return
 		}
-		rt, err := measureRoundTrip(p, mf, autoRounds)
+		// A platform already twice as slow as the best after a few
+		// round trips will not catch up: stop timing it there.
+		var beat time.Duration
+		for _, c := range cands {
+			if beat == 0 || 2*c.rt < beat {
+				beat = 2 * c.rt
+			}
+		}
+		rt, err := measureRoundTrip(p, mf, autoRounds, beat)
 		if err != nil {
 			logf("%s: timing failed: %v", name, err)
 			go p.Close()
@@ -80,12 +88,28 @@ func chooseAuto(mf *memfile.File, debug bool) (platform.Platform, error) {
 		logf("%s: %.1f µs per syscall", name, us(rt))
 		cands = append(cands, candidate{p, rt})
 	}
-	kp, err := kvm.New(mf.FD())
-	try("kvm", kp, err)
+	// A VM takes milliseconds to set up: do it meanwhile, and time its
+	// round trips last, so that no measurement shares the CPUs with
+	// another.
+	type started struct {
+		p   *kvm.Platform
+		err error
+	}
+	kvmc := make(chan started, 1)
+	go func() {
+		p, err := kvm.New(mf.FD())
+		kvmc <- started{p, err}
+	}()
 	sp, err := sigsys.New(mf.FD())
 	try("sigsys", sp, err)
 	pp, err := ptrace.New(mf.FD())
 	try("ptrace", pp, err)
+	k := <-kvmc
+	if k.err != nil {
+		try("kvm", nil, k.err)
+	} else {
+		try("kvm", k.p, nil)
+	}
 	if len(cands) == 0 {
 		if firstErr == nil {
 			firstErr = fmt.Errorf("no platform works here")
@@ -145,7 +169,7 @@ func cmdPlatforms(args []string) error {
 	if err != nil {
 		fmt.Printf("ptrace: unavailable: %v\n", err)
 	} else {
-		rt, perr := measureRoundTrip(p, mf, 200)
+		rt, perr := measureRoundTrip(p, mf, 200, 0)
 		if perr != nil {
 			fmt.Printf("ptrace: unavailable: probe failed: %v\n", perr)
 		} else {
@@ -158,7 +182,7 @@ func cmdPlatforms(args []string) error {
 	if err != nil {
 		fmt.Printf("sigsys: unavailable: %s\n", kvmReason(err))
 	} else {
-		rt, serr := measureRoundTrip(sp, mf, 200)
+		rt, serr := measureRoundTrip(sp, mf, 200, 0)
 		if serr != nil {
 			fmt.Printf("sigsys: unavailable: probe failed: %v\n", serr)
 		} else {
@@ -173,7 +197,7 @@ func cmdPlatforms(args []string) error {
 		return nil
 	}
 	defer kp.Close()
-	rt, kerr := measureRoundTrip(kp, mf, 200)
+	rt, kerr := measureRoundTrip(kp, mf, 200, 0)
 	if kerr != nil {
 		fmt.Printf("kvm: unavailable: probe failed: %v\n", kerr)
 		return nil
@@ -193,8 +217,9 @@ var probeCode = []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7}
 const probeAddr = 0x400000
 
 // measureRoundTrip runs a guest that only makes syscalls and returns the
-// median time of one trap-and-resume on p.
-func measureRoundTrip(p platform.Platform, mf *memfile.File, n int) (time.Duration, error) {
+// median time of one trap-and-resume on p, over n of them, or over the
+// first 10 if their median is above stopAbove (when not 0).
+func measureRoundTrip(p platform.Platform, mf *memfile.File, n int, stopAbove time.Duration) (time.Duration, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	offs, err := mf.Allocate(1)
@@ -230,7 +255,15 @@ func measureRoundTrip(p platform.Platform, mf *memfile.File, n int) (time.Durati
 		if i >= 10 { // the first switches map the code
 			times = append(times, time.Since(start))
 		}
+		if len(times) == 10 && stopAbove > 0 && median(times) > stopAbove {
+			break
+		}
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	return times[len(times)/2], nil
+	return median(times), nil
+}
+
+// median returns the median of ds, which it sorts.
+func median(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
 }
