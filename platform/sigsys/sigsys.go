@@ -51,6 +51,11 @@
 // into an exit site. Stubs die with uk as on ptrace: the edit thread is
 // traced with PTRACE_O_EXITKILL and the master with a parent death signal.
 //
+// A context that keeps needing mapping batches in one address space gets
+// an edit thread of its own there (editor.go): another clone of the main
+// edit thread, with its filters and nothing else, attached to the
+// context's OS thread, so that a batch needs no trip to the factory.
+//
 // # What a hostile program can do
 //
 // The program controls its registers, its stack, and all memory of its
@@ -103,15 +108,12 @@
 // # Costs
 //
 // A syscall round trip costs one host signal delivery and rt_sigreturn
-// (the XSAVE image written to and read from the slot) and two hand-offs
-// through the state word; no ptrace stop. Mapping edits cost more than on
-// ptrace: there a context flushes through its own traced stub thread, here
-// through the factory thread (a goroutine hand-off each way, then the
-// injection), because the edit thread is the only stub thread that may
-// map and it is traced by the factory. Page-fault-heavy programs (every
-// fault ends in a flush) and fork therefore pay about one extra pair of
-// thread wake-ups per edit; moving the edit thread's tracing to the
-// context that uses it most is the next step.
+// (the XSAVE image written to and read from the slot; uk leaves the
+// image's state bytes alone when it did not change them) and two
+// hand-offs through the state word; no ptrace stop. A mapping batch costs
+// an injection into a traced edit thread: the context's own, once its
+// address space has needed a few batches (editor.go), else the main edit
+// thread through the factory thread (a goroutine hand-off each way).
 //
 // Lock order: stubproc's (the platform's list of address spaces, then an
 // AddressSpace's lock, stubproc.Space.Mu, then the host's reap lock),
