@@ -65,6 +65,16 @@ func setCaps(keep uint64) error {
 	return nil
 }
 
+// allThreadsUsable checks that uk can change every one of its threads at
+// once: Go refuses (ENOTSUP) in a binary built with cgo, where threads it
+// did not start may exist.
+func allThreadsUsable() error {
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); e == unix.ENOTSUP {
+		return fmt.Errorf("hostfilter: this uk was built with cgo, which keeps it from confining all of its threads; build it with CGO_ENABLED=0 (make build)")
+	}
+	return nil
+}
+
 // allThreadsPrctl runs prctl(option, arg) on every thread.
 func allThreadsPrctl(option int, arg uintptr) error {
 	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, uintptr(option), arg, 0); e != 0 {
