@@ -8,8 +8,8 @@ require (
 	github.com/atotto/clipboard v0.1.4 // indirect
 	github.com/aymanbagabas/go-osc52/v2 v2.0.1 // indirect
 	github.com/cenkalti/backoff/v4 v4.1.3 // indirect
-	github.com/charmbracelet/bubbles v0.15.1-0.20230123181021-a6a12c4a31eb // indirect
-	github.com/charmbracelet/bubbletea v0.24.1 // indirect
+	github.com/charmbracelet/bubbles v0.16.1 // indirect
+	github.com/charmbracelet/bubbletea v0.24.2 // indirect
 	github.com/charmbracelet/lipgloss v0.7.1 // indirect
 	github.com/containerd/console v1.0.4-0.20230706203907-8f6c4e4faef5 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
@@ -53,3 +53,14 @@ require (
 	mvdan.cc/sh/v3 v3.11.0 // indirect
 	pack.ag/tftp v1.0.1-0.20181129014014-07909dfbde3c // indirect
 )
+
+// bubbletea is v0.24.2, not the v0.24.1 u-root v0.16.0 asks for: gosh's line
+// editor stops a renderer after every line, and v0.24.1's stop deadlocks
+// when the renderer's 60 Hz tick lands inside it (it sends on an unbuffered
+// channel while holding the mutex the ticker goroutine's flush waits for),
+// so the shell echoes a line and never runs it. v0.24.2 stops the ticker
+// first. Seen natively too (one line in about 800), and under uk's ptrace
+// platform in about one line in 45, where every syscall inside the window
+// is slower. v0.24.2's go.mod asks for bubbles v0.16.1, which bubbline (the
+// line editor) does not build with, so bubbles stays at u-root's version.
+replace github.com/charmbracelet/bubbles => github.com/charmbracelet/bubbles v0.15.1-0.20230123181021-a6a12c4a31eb
