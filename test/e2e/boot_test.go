@@ -350,7 +350,10 @@ func bootInteractiveSession(t *testing.T, platform, image string) {
 		n++
 		marker := fmt.Sprintf("==%d==", 1000+n)
 		s.sendLine(fmt.Sprintf(`%s; echo "==$((1000+%d))=="`, line, n))
-		out := s.expect(regexp.MustCompile(`(?m)^`+marker), bootTimeout, fmt.Sprintf("running %q", line))
+		// Anywhere in a line: the shell may print something of its own
+		// (its help line) just before it, and the typed line cannot
+		// match, since it spells the number as $((1000+n)).
+		out := s.expect(regexp.MustCompile(regexp.QuoteMeta(marker)), bootTimeout, fmt.Sprintf("running %q", line))
 		for _, w := range wants {
 			if !regexp.MustCompile(w).MatchString(out) {
 				t.Errorf("%q: output does not match %q:\n%s", line, w, out)
