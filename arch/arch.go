@@ -54,6 +54,26 @@ type State struct {
 	FP        []byte
 	FPDirty   bool
 	XFeatures uint64
+	// FPLoad, when set, fetches the thread's FP state into FP, which is
+	// stale until then: a platform that can leave the state where the
+	// thread trapped (and put it back untouched) sets it at the trap, so
+	// that a syscall that never looks at FP costs no copy. Whatever reads
+	// FP calls SyncFP first; whatever replaces it whole calls ResetFP.
+	FPLoad func(fp []byte)
+}
+
+// SyncFP makes FP current (see FPLoad).
+func (s *State) SyncFP() {
+	if load := s.FPLoad; load != nil {
+		s.FPLoad = nil
+		load(s.FP)
+	}
+}
+
+// ResetFP replaces FP whole with fp, marked dirty for the platform to
+// load.
+func (s *State) ResetFP(fp []byte) {
+	s.FP, s.FPLoad, s.FPDirty = fp, nil, true
 }
 
 // Clone returns a copy of s for a new thread (clone(2)), with FPDirty set
@@ -62,6 +82,7 @@ type State struct {
 // dynamic components, which the ABI makes caller-saved: the new thread
 // starts with them in their init state and with the default FP state size.
 func (s *State) Clone() State {
+	s.SyncFP()
 	c := State{Regs: s.Regs, FP: append([]byte(nil), s.FP...), FPDirty: true}
 	if len(c.FP) >= xsaveMinSize {
 		le.PutUint64(c.FP[xstateBVOffset:], le.Uint64(c.FP[xstateBVOffset:])&^XFeatureMaskUserDynamic)

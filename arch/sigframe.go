@@ -181,6 +181,7 @@ var ErrSignalStackOverflow = errors.New("signal frame would overflow the alterna
 // as small as Linux's and fits the 8 KiB SIGSTKSZ alternate stacks
 // programs use, even on CPUs whose full XSAVE area is larger.
 func BuildSignalFrame(st *State, d *SignalDelivery) (SignalFrame, error) {
+	st.SyncFP()
 	return buildSignalFrame(HostXSave(), st, d)
 }
 
@@ -309,6 +310,7 @@ func (f *SignalFrame) EnterHandler(st *State, sig int, handler uint64) {
 
 // initFPState resets st.FP in place to the state of a fresh thread.
 func initFPState(st *State) {
+	st.FPLoad = nil
 	if len(st.FP) < xsaveMinSize {
 		st.FP = newFP(0)
 	} else {
@@ -383,6 +385,7 @@ var ErrBadSignalFrame = errors.New("bad signal frame")
 // size of the thread's current FP state, whatever the frame's own
 // fpx_sw_bytes say.
 func RestoreSignalFrame(st *State, frameAddr uint64, frame []byte, readMem func(addr uint64, dst []byte) error) (mask SigSet, stack StackT, err error) {
+	st.SyncFP()
 	return restoreSignalFrame(HostXSave(), st, frameAddr, frame, readMem)
 }
 

@@ -141,8 +141,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
-	t.State.FP = arch.NewFPState()
-	t.State.FPDirty = true
+	t.State.ResetFP(arch.NewFPState())
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
 	if opts.Files != nil && k.MemFile != nil {
 		// Every table forked from this one inherits the budget.

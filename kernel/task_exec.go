@@ -137,8 +137,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.robustList.Store(0)
 	t.mu.Unlock()
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}
-	t.State.FP = arch.NewFPState()
-	t.State.FPDirty = true
+	t.State.ResetFP(arch.NewFPState())
 	t.State.XFeatures = 0
 	t.k.mu.Lock()
 	if done := t.tg.proc.vforkDone; done != nil {

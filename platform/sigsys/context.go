@@ -81,7 +81,10 @@ type thread struct {
 	ts    threadSlot     // the slot, for reuse when the thread ends
 	word  *atomic.Uint32 // the slot's state word
 	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
-	f     frame          // the last trap, checked
+	// resumes counts the times uk let the thread run: a frame (and the FP
+	// state it holds) is the thread's only until the next resume.
+	resumes uint64
+	f       frame // the last trap, checked
 	// misses counts waits in a row that an unpinned spin did not cover;
 	// after a few, uk skips spinning for the next noSpin waits (the stub
 	// thread is not getting a CPU soon enough: the machine is busy).
@@ -217,6 +220,16 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	if len(st.FP) != arch.FPStateSize() {
 		st.FP = arch.NewFPState()
 	}
+	// An FP state still left in a frame (arch.State.FPLoad) is fetched
+	// before that frame can change: the last trap's, when this switch is
+	// for another thread or state (the context moved to another address
+	// space), and st's own, wherever it is.
+	if c.fpAt != t || c.fpOf != st {
+		if c.fpOf != nil {
+			c.fpOf.SyncFP()
+		}
+		st.SyncFP()
+	}
 	// The frame already holds st's FP state when the last trap saved it
 	// from this very thread and the kernel has not changed it since:
 	// leave those bytes alone (on a split pair they would cross CPUs
@@ -291,7 +304,15 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 	code := f.siCode()
 	save := func() {
 		st.Regs = f.regs()
-		f.saveFP(t.mem, st.FP)
+		// The FP state stays in the frame until the kernel asks for it
+		// (arch.State.FPLoad): most syscalls never do, and the frame
+		// goes back with it untouched (Switch's copyFP).
+		off, size, resumes := f.fpOff, f.fpSize, t.resumes
+		st.FPLoad = func(fp []byte) {
+			if t.resumes == resumes { // else the frame is gone: keep FP as it was
+				saveFP(t.mem, off, size, fp)
+			}
+		}
 		c.fpAt, c.fpOf = t, st
 	}
 	switch sig {

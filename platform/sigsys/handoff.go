@@ -216,6 +216,7 @@ func (c *Context) run(t *thread) error {
 // resume lets t run: it swaps the state word to running and wakes the
 // handler if it sleeps.
 func resume(t *thread) {
+	t.resumes++
 	if old := t.word.Swap(stateRunning); old == stateStubWait {
 		futexWakeOne(t.word)
 	}

@@ -1,6 +1,7 @@
 package sigsys
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -260,8 +261,8 @@ func (f *frame) errTrap() (errCode, trapno uint64) {
 }
 
 // saveFP copies the frame's XSAVE image into fp.
-func (f *frame) saveFP(mem []byte, fp []byte) {
-	n := copy(fp[:f.fpSize], mem[f.fpOff:f.fpOff+f.fpSize])
+func saveFP(mem []byte, off, size int, fp []byte) {
+	n := copy(fp[:size], mem[off:off+size])
 	// The software bytes are the host's signal-frame bookkeeping, not
 	// FP state: keep them out of the thread's image.
 	clear(fp[fxswOff : fxswOff+fxswSize])
@@ -289,14 +290,14 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 	}
 	le := binary.LittleEndian
 	uc := mem[f.ucOff : f.ucOff+ucSize]
-	le.PutUint64(uc[ucFlagsOff:], arch.UC_FP_XSTATE|arch.UC_SIGCONTEXT_SS|arch.UC_STRICT_RESTORE_SS)
-	le.PutUint64(uc[8:], 0) // uc_link
+	put64(uc[ucFlagsOff:], arch.UC_FP_XSTATE|arch.UC_SIGCONTEXT_SS|arch.UC_STRICT_RESTORE_SS)
+	put64(uc[8:], 0) // uc_link
 	// The alternate stack rt_sigreturn restores: this slot's, enabled.
-	le.PutUint64(uc[ucStackOff:], addr+altStackOff)
-	le.PutUint64(uc[ucStackOff+8:], 0)
-	le.PutUint64(uc[ucStackOff+16:], slotSize-altStackOff)
+	put64(uc[ucStackOff:], addr+altStackOff)
+	put64(uc[ucStackOff+8:], 0)
+	put64(uc[ucStackOff+16:], slotSize-altStackOff)
 	sc := uc[ucMcontextOff : ucMcontextOff+arch.SigcontextSize]
-	p := func(off int, v uint64) { le.PutUint64(sc[off:], v) }
+	p := func(off int, v uint64) { put64(sc[off:], v) }
 	p(scR8, r.R8)
 	p(scR9, r.R9)
 	p(scR10, r.R10)
@@ -330,8 +331,8 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 	p(168, 0) // oldmask
 	p(scCr2, 0)
 	p(scFpstate, addr+uint64(f.fpOff))
-	clear(sc[192:])                    // reserved
-	le.PutUint64(uc[ucSigmaskOff:], 0) // nothing blocked in the application
+	putZero(sc[192:])           // reserved
+	put64(uc[ucSigmaskOff:], 0) // nothing blocked in the application
 
 	// The XSAVE image: the thread's state, with the host's software bytes
 	// and trailing magic as they were checked, and only components the
@@ -344,16 +345,46 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 	} else {
 		copy(fp, st.FP)
 	}
-	copy(fp[fxswOff:], f.fxsw[:])
+	putBytes(fp[fxswOff:fxswOff+fxswSize], f.fxsw[:])
 	xfeatures := le.Uint64(f.fxsw[8:])
 	bv := le.Uint64(fp[xstateBVOff:]) & xfeatures
-	le.PutUint64(fp[xstateBVOff:], bv)
-	clear(fp[xstateBVOff+8 : xstateBVOff+64]) // XCOMP_BV and reserved: zero in standard format
-	le.PutUint32(fp[f.fpSize:], arch.FP_XSTATE_MAGIC2)
+	put64(fp[xstateBVOff:], bv)
+	putZero(fp[xstateBVOff+8 : xstateBVOff+64]) // XCOMP_BV and reserved: zero in standard format
+	if le.Uint32(fp[f.fpSize:]) != arch.FP_XSTATE_MAGIC2 {
+		le.PutUint32(fp[f.fpSize:], arch.FP_XSTATE_MAGIC2)
+	}
 
-	le.PutUint64(mem[hdrSetFS:], r.FsBase)
-	le.PutUint64(mem[hdrSetGS:], r.GsBase)
+	put64(mem[hdrSetFS:], r.FsBase)
+	put64(mem[hdrSetGS:], r.GsBase)
 	return nil
+}
+
+// put64, putZero and putBytes store into the slot only what differs:
+// writeFrame rewrites every field of a frame, but most hold the value it
+// wants already (the host wrote them at the trap), and a cache line left
+// unwritten stays in the stub thread's CPU's cache for rt_sigreturn to
+// read, where a written one must cross back from uk's CPU. Skipping a
+// store is safe: the program could change a field after uk's store as
+// well as before it (it gets only what rt_sigreturn checks anyway).
+func put64(b []byte, v uint64) {
+	if binary.LittleEndian.Uint64(b) != v {
+		binary.LittleEndian.PutUint64(b, v)
+	}
+}
+
+func putZero(b []byte) {
+	for i := range b {
+		if b[i] != 0 {
+			clear(b)
+			return
+		}
+	}
+}
+
+func putBytes(dst, src []byte) {
+	if !bytes.Equal(dst, src) {
+		copy(dst, src)
+	}
 }
 
 // setSpin sets how long the handler of slot mem spins before it sleeps.
