@@ -9,16 +9,23 @@
 //	threads -external  also print "ready" and wait up to 10 s for a SIGUSR1
 //	                   sent from outside (the test kills the process it
 //	                   started: the program natively, uk under uk)
+//	threads -quick     the same checks with a tenth of the goroutines,
+//	                   iterations and preemption steps, and without the
+//	                   exec child (its Go start-up costs as much again):
+//	                   for an emulated CPU, where every trap to the
+//	                   kernel costs a fraction of a millisecond
 //	threads child MODE the child half of the exec checks (see runChild)
 //
-// Every line it prints is deterministic, so a run under uk must print
-// exactly what a native run prints. A check that fails prints a line with
-// FAIL and the program exits 1; a check that hangs is bounded by a timeout
-// that also prints FAIL.
+// Every line it prints on stdout is deterministic, so a run under uk must
+// print exactly what a native run prints (with the same flags). A check
+// that fails prints a line with FAIL and the program exits 1; a check that
+// hangs is bounded by a timeout that also prints FAIL. How long each check
+// took goes to stderr.
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,23 +47,49 @@ func failf(format string, args ...any) {
 	fmt.Printf("FAIL: "+format+"\n", args...)
 }
 
+// size is how much work the checks do: full by default, a tenth with -quick.
+type size struct {
+	goroutines   int  // goroutines started at once
+	mutexers     int  // goroutines contending for one mutex
+	increments   int  // increments each of them makes
+	pipeline     int  // numbers sent through the pipeline
+	sleepers     int  // goroutines sleeping on timers at once
+	preemptSteps int  // 1 ms sleeps beside the spinning loops
+	exec         bool // run the exec child
+}
+
+var (
+	full  = size{goroutines: 1000, mutexers: 100, increments: 1000, pipeline: 10000, sleepers: 50, preemptSteps: 20, exec: true}
+	quick = size{goroutines: 100, mutexers: 10, increments: 100, pipeline: 1000, sleepers: 10, preemptSteps: 5}
+)
+
+// sz is the size of this run.
+var sz = full
+
 func main() {
 	if len(os.Args) >= 3 && os.Args[1] == "child" {
 		os.Exit(runChild(os.Args[2]))
 	}
-	external := len(os.Args) >= 2 && os.Args[1] == "-external"
+	external := flag.Bool("external", false, "wait for a SIGUSR1 from outside after printing ready")
+	short := flag.Bool("quick", false, "a tenth of the work, no exec child (for an emulated CPU)")
+	flag.Parse()
+	if *short {
+		sz = quick
+	}
 
 	runtime.GOMAXPROCS(2)
 	fmt.Println("threads: start")
-	goroutines()
-	mutex()
-	pipeline()
-	timers()
-	execChild()
-	signalChild()
-	signalSelf()
-	preempt()
-	if external {
+	timed("goroutines", goroutines)
+	timed("mutex", mutex)
+	timed("pipeline", pipeline)
+	timed("timers", timers)
+	if sz.exec {
+		timed("exec", execChild)
+	}
+	timed("signal child", signalChild)
+	timed("signal self", signalSelf)
+	timed("preempt", preempt)
+	if *external {
 		signalExternal()
 	}
 	if failed.Load() {
@@ -66,9 +99,17 @@ func main() {
 	fmt.Println("threads: done")
 }
 
-// goroutines starts 1000 goroutines that each send a result on a channel.
+// timed runs check and reports its time on stderr.
+func timed(name string, check func()) {
+	t := time.Now()
+	check()
+	fmt.Fprintf(os.Stderr, "threads: %s took %v\n", name, time.Since(t).Round(time.Millisecond))
+}
+
+// goroutines starts sz.goroutines goroutines that each send a result on a
+// channel.
 func goroutines() {
-	const n = 1000
+	n := sz.goroutines
 	results := make(chan int, 16)
 	for i := 0; i < n; i++ {
 		go func(i int) { results <- i * i }(i)
@@ -80,19 +121,20 @@ func goroutines() {
 	fmt.Printf("goroutines: %d sent, sum of squares %d\n", n, sum)
 }
 
-// mutex has 100 goroutines increment one counter 1000 times each under a
-// sync.Mutex; contention makes the runtime sleep on futexes.
+// mutex has sz.mutexers goroutines increment one counter sz.increments
+// times each under a sync.Mutex; contention makes the runtime sleep on
+// futexes.
 func mutex() {
 	var (
 		mu      sync.Mutex
 		counter int
 		wg      sync.WaitGroup
 	)
-	for g := 0; g < 100; g++ {
+	for g := 0; g < sz.mutexers; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 1000; i++ {
+			for i := 0; i < sz.increments; i++ {
 				mu.Lock()
 				counter++
 				if i%100 == 0 {
@@ -106,13 +148,13 @@ func mutex() {
 	fmt.Printf("mutex: counter %d\n", counter)
 }
 
-// pipeline passes 10000 numbers through three unbuffered stages.
+// pipeline passes sz.pipeline numbers through three unbuffered stages.
 func pipeline() {
 	src := make(chan int)
 	sq := make(chan int)
 	out := make(chan int)
 	go func() {
-		for i := 1; i <= 10000; i++ {
+		for i := 1; i <= sz.pipeline; i++ {
 			src <- i
 		}
 		close(src)
@@ -172,7 +214,7 @@ func timers() {
 
 	// Many short sleeps at once: goroutines parked on timers on both Ps.
 	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
+	for i := 0; i < sz.sleepers; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -180,7 +222,7 @@ func timers() {
 		}(i)
 	}
 	wg.Wait()
-	fmt.Println("timers: after, ticker (5 ticks), afterfunc, 50 sleepers ok")
+	fmt.Printf("timers: after, ticker (5 ticks), afterfunc, %d sleepers ok\n", sz.sleepers)
 }
 
 // execChild runs this program again through /proc/self/exe with stdin and
@@ -274,7 +316,7 @@ func signalExternal() {
 // goroutine yields cooperatively: the main goroutine gets a P again only if
 // the runtime preempts a loop asynchronously (sysmon sends SIGURG with
 // tgkill to the thread running it; the handler rewrites the interrupted
-// context). Main sleeps 20 times and runs a full GC (which stops the world,
+// context). Main sleeps sz.preemptSteps times and runs a full GC (which stops the world,
 // preempting both loops); each of those steps must finish within 3 s (a
 // few ms natively; 1.6 s was seen under uk with a third CPU hog on this
 // 2-CPU machine). The loops also stop by
@@ -317,7 +359,7 @@ func preempt() {
 			slowest = d
 		}
 	}
-	for i := 0; i < 20; i++ {
+	for i := 0; i < sz.preemptSteps; i++ {
 		step(func() { time.Sleep(time.Millisecond) })
 	}
 	step(runtime.GC)
