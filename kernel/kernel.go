@@ -107,6 +107,9 @@ type Kernel struct {
 	// oom is the OOM killer's state (kernel_oom.go).
 	oom oomKiller
 
+	// workers are task goroutines idle between tasks (task_worker.go).
+	workers workerPool
+
 	missingMu sync.Mutex
 	missing   map[uint64]int // calls of each syscall not implemented; protected by missingMu
 }

@@ -11,10 +11,18 @@ import (
 	"uk/platform"
 )
 
-// Start runs the task in a new goroutine.
-func (t *Task) Start() { go t.run() }
+// Start runs the task: on an idle worker of its address space if there is
+// one (task_worker.go), else in a new goroutine.
+func (t *Task) Start() {
+	if w := t.k.workers.take(t.MM.AddressSpace()); w != nil {
+		w.next <- t
+		return
+	}
+	go t.run()
+}
 
-// run is the task's loop: into the application, back at the next trap.
+// run is a task goroutine: it binds an OS thread and a platform context,
+// runs the task, then the further tasks handed to it while idle.
 func (t *Task) run() {
 	// A ptrace tracee is bound to the thread that traces it; the context
 	// must always be used from this OS thread.
@@ -30,6 +38,18 @@ func (t *Task) run() {
 		t.exit()
 		return
 	}
+	defer ctx.Release()
+	w := &worker{ctx: ctx, next: make(chan *Task, 1)}
+	pool := &t.k.workers
+	for t != nil && t.runOn(w) {
+		t = w.wait(pool)
+	}
+}
+
+// runOn runs the task on w's context until it exits. It reports whether
+// w may run another task; if so, w has been offered to Start as idle.
+func (t *Task) runOn(w *worker) (reusable bool) {
+	ctx := w.ctx
 	t.mu.Lock()
 	t.ctx = ctx
 	t.mu.Unlock()
@@ -37,10 +57,10 @@ func (t *Task) run() {
 		t.mu.Lock()
 		t.ctx = nil
 		t.mu.Unlock()
-		ctx.Release()
 	}()
 	// A panic below is uk's bug: end uk, first of all (task_panic.go).
 	defer t.recoverTask()
+	platformOK := true
 	for !t.isExiting() {
 		// inApp tells wake whether the platform must interrupt the
 		// thread. A signal queued after this store sees it; one queued
@@ -64,6 +84,7 @@ func (t *Task) run() {
 		if err != nil {
 			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
 			t.exitGroup(int(unix.SIGKILL))
+			platformOK = false
 			break
 		}
 		if t.emulateVsyscall(trap) {
@@ -100,7 +121,24 @@ func (t *Task) run() {
 		}
 		t.handleSignals()
 	}
+	// Offer the worker before the exit duties: those wake a joiner
+	// (clear_child_tid), whose next clone should find it idle. A task
+	// handed over meanwhile waits in w.next until this one is done. The
+	// last thread of a process keeps no worker: its address space dies
+	// with it, so no task would match.
+	if platformOK && !t.k.halted.Load() && !t.lastThread() {
+		w.as = t.MM.AddressSpace()
+		reusable = t.k.workers.offer(w)
+	}
 	t.exit()
+	return reusable
+}
+
+// lastThread reports whether t is the only thread left in its process.
+func (t *Task) lastThread() bool {
+	t.tg.mu.Lock()
+	defer t.tg.mu.Unlock()
+	return len(t.tg.tasks) <= 1
 }
 
 func (t *Task) isExiting() bool {
