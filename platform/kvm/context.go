@@ -36,6 +36,7 @@ type vcpu struct {
 	gsBase  uint64
 	fpOwner *arch.State // whose FP state the vCPU holds
 	xsave   []byte
+	runs    uint64 // KVM_RUNs so far: a lazy FP fetch is good until the next
 	seq     uint64
 	regs    regs
 	rbuf    []byte // KVM_GET/SET_REGS image without sync regs
@@ -224,6 +225,7 @@ func (c *Context) Release() {
 		return
 	}
 	c.v = nil
+	v.syncFP()
 	v.fpOwner = nil
 	if v.user {
 		// Not in supervisor mode: the next owner's first entry would
@@ -301,6 +303,10 @@ func (v *vcpu) load(st *arch.State) error {
 		st.FP = arch.NewFPState()
 		st.FPDirty = true
 	}
+	if v.fpOwner != st {
+		v.syncFP()
+		st.SyncFP() // it may be held by another vCPU
+	}
 	if st.FPDirty || v.fpOwner != st {
 		clear(v.xsave[len(st.FP):])
 		copy(v.xsave, st.FP)
@@ -313,14 +319,32 @@ func (v *vcpu) load(st *arch.State) error {
 	return nil
 }
 
-// saveFP reads the vCPU's FP state into st.
+// saveFP records that the vCPU holds st's FP state, to be read
+// (KVM_GET_XSAVE, several microseconds on kvm_pvm) only if the kernel asks
+// for it before the vCPU runs again (arch.State.FPLoad): most syscalls
+// never do, and load then has nothing to put back either.
 func (v *vcpu) saveFP(st *arch.State) error {
-	if _, err := ioctlBuf(v.fd, v.p.xsaveReq, v.xsave); err != nil {
-		return fmt.Errorf("kvm: KVM_GET_XSAVE: %w", err)
+	runs := v.runs
+	st.FPLoad = func(fp []byte) {
+		if v.runs != runs || v.fpOwner != st {
+			return // the vCPU moved on; it was synced before it did
+		}
+		if _, err := ioctlBuf(v.fd, v.p.xsaveReq, v.xsave); err != nil {
+			// Never seen; the thread keeps the FP state it had.
+			return
+		}
+		copy(fp, v.xsave)
 	}
-	copy(st.FP, v.xsave)
 	v.fpOwner = st
 	return nil
+}
+
+// syncFP fetches a state the vCPU holds lazily (saveFP) before the vCPU
+// takes another one or leaves its context.
+func (v *vcpu) syncFP() {
+	if v.fpOwner != nil {
+		v.fpOwner.SyncFP()
+	}
 }
 
 // enter runs one entry into the application: register in as's running
@@ -536,6 +560,7 @@ func (v *vcpu) setRIP(rip uint64) {
 // runOnce is one KVM_RUN; it returns the exit reason with v.regs current.
 // EINTR (a kick or another signal) is reported as exitIntr.
 func (v *vcpu) runOnce() (uint32, error) {
+	v.runs++
 	err := runVCPU(v.fd)
 	setImmediateExit(v.run, false)
 	reason := le.Uint32(v.run[runExitReason:])
@@ -717,6 +742,7 @@ func (v *vcpu) classify(st *arch.State) (platform.Trap, error) {
 		if err := v.saveFP(st); err != nil {
 			return platform.Trap{}, err
 		}
+		st.SyncFP() // the exception flags are in it
 		var e uint32
 		if vec == 19 {
 			mxcsr := le.Uint32(st.FP[24:])
