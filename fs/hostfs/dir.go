@@ -26,7 +26,8 @@ type Dir struct {
 	pinned int // users of fd right now: it is not closed while > 0
 	elem   *list.Element
 
-	listMu sync.Mutex // held while a listing reads (and so moves) the fd's position
+	listMu   sync.Mutex // held while a listing reads (and so moves) the fd's position
+	listedFD int        // the fd the latest listing moved (-1: none); protected by listMu
 
 	// Lookup and listing caches; protected by mu.
 	children map[string]vfs.Inode // names looked up
@@ -52,6 +53,7 @@ func (d *Dir) init() {
 	d.byName = make(map[string]*dent)
 	d.nextOff = vfs.FirstDirentOffset
 	d.hdev, d.hino = d.st.Dev, d.st.Ino
+	d.listedFD = -1
 }
 
 // Open implements vfs.Inode (the VFS opens directories itself).
@@ -261,19 +263,29 @@ type hostDent struct {
 }
 
 // readHost lists the directory on the host through the directory's own
-// fd, rewound first: its position is used by nothing else (every other
-// call on it is an *at call), and listMu keeps two listings from sharing
-// it. A listing of its own would cost an openat and a close per directory
-// (a third of the host calls of `find /usr`).
+// fd: its position is used by nothing else (every other call on it is an
+// *at call), and listMu keeps two listings from sharing it. A listing of
+// its own would cost an openat and a close per directory (a third of the
+// host calls of `find /usr`). Only the fd a listing has moved is rewound:
+// a directory is usually listed once, right after its fd is opened, and
+// an lseek there would be one host call in seven of a tree walk. (The fd
+// stays open while pinned, so an fd of this number that is not the one
+// listed last is a fresh one, at offset 0; one that reuses the number is
+// rewound needlessly, which is harmless.)
 func (d *Dir) readHost() ([]hostDent, error) {
 	var out []hostDent
 	d.listMu.Lock()
 	defer d.listMu.Unlock()
 	err := d.withFD(func(dfd int) error {
-		if _, err := unix.Seek(dfd, 0, 0); err != nil {
-			return err
+		if dfd == d.listedFD {
+			if _, err := unix.Seek(dfd, 0, 0); err != nil {
+				return err
+			}
 		}
-		buf := make([]byte, 32<<10)
+		d.listedFD = dfd
+		bp := direntBufs.Get().(*[]byte)
+		defer direntBufs.Put(bp)
+		buf := *bp
 		for {
 			n, err := unix.Getdents(dfd, buf)
 			if err != nil {
@@ -304,6 +316,10 @@ func (d *Dir) readHost() ([]hostDent, error) {
 	return out, err
 }
 
+// direntBufs are getdents64 buffers: one per listing in progress, reused
+// rather than allocated (and collected) for each of a tree's directories.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // IterDirents implements vfs.DirInode. A read-only tree's directory is
 // listed on the host once; a writable one's again at each rewind. Names
 // keep their offsets across listings, so a listing interleaved with
@@ -312,17 +328,8 @@ func (d *Dir) IterDirents(_ vfs.Context, off int64, emit func(vfs.Dirent) bool) 
 	if d.blocked {
 		return nil
 	}
-	d.mu.Lock()
-	listed := d.listed && (!d.fs.writable || off > vfs.FirstDirentOffset)
-	d.mu.Unlock()
-	if !listed {
-		host, err := d.readHost()
-		if err != nil {
-			return err
-		}
-		d.mu.Lock()
-		d.mergeLocked(host)
-		d.mu.Unlock()
+	if err := d.refresh(off); err != nil {
+		return err
 	}
 	for {
 		d.mu.Lock()
@@ -345,6 +352,25 @@ func (d *Dir) IterDirents(_ vfs.Context, off int64, emit func(vfs.Dirent) bool) 
 		}
 		off = batch[len(batch)-1].Next
 	}
+}
+
+// refresh lists the directory on the host if a listing from offset off
+// needs it: never yet listed, or a writable tree's listing rewound.
+func (d *Dir) refresh(off int64) error {
+	d.mu.Lock()
+	listed := d.listed && (!d.fs.writable || off > vfs.FirstDirentOffset)
+	d.mu.Unlock()
+	if listed {
+		return nil
+	}
+	host, err := d.readHost()
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.mergeLocked(host)
+	d.mu.Unlock()
+	return nil
 }
 
 // mergeLocked makes host the listing: names already listed keep their
@@ -379,14 +405,23 @@ func (d *Dir) mergeLocked(host []hostDent) {
 }
 
 // Names returns every name in the directory (for the overlay's merged
-// listing): the host listing, read if it was not yet.
+// listing): the host listing, read if it was not yet. It is copied out in
+// one piece, not through IterDirents' chunks: the overlay lists each host
+// directory this way once, and a tree walk lists every one.
 func (d *Dir) Names() ([]vfs.Dirent, error) {
-	var out []vfs.Dirent
-	err := d.IterDirents(nil, vfs.FirstDirentOffset, func(e vfs.Dirent) bool {
-		out = append(out, e)
-		return true
-	})
-	return out, err
+	if d.blocked {
+		return nil, nil
+	}
+	if err := d.refresh(vfs.FirstDirentOffset); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]vfs.Dirent, len(d.ents))
+	for i, e := range d.ents {
+		out[i] = vfs.Dirent{Name: e.name, Ino: e.ino, Type: e.typ, Next: e.off + 1}
+	}
+	return out, nil
 }
 
 // Blocked reports whether the directory is a host pseudo filesystem shown

@@ -124,6 +124,7 @@ func NewFromFD(fd int, opts Options) (*FS, error) {
 		mapOwner: opts.MapOwner, ownUID: opts.OwnerUID, ownGID: opts.OwnerGID}
 	fs.root = &Dir{node: node{fs: fs, st: st}, fd: fd, pinned: 1}
 	fs.root.init()
+	fs.root.listedFD = fd // given to us: its position is not known to be 0
 	fs.nOpen = 1
 	return fs, nil
 }

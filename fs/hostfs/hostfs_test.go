@@ -49,7 +49,7 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func newMF(t *testing.T) *memfile.File {
+func newMF(t testing.TB) *memfile.File {
 	mf, err := memfile.New(64 << 20)
 	if err != nil {
 		t.Fatal(err)
@@ -506,5 +506,34 @@ func TestWriteBackOnlyAfterWritableMapping(t *testing.T) {
 	f.RemoveMapping(m)
 	if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, []byte("MAPD")) {
 		t.Errorf("a shared writable mapping's write did not reach the host: %q", b[:8])
+	}
+}
+
+// TestListingRewindsOnlyAMovedFD: a writable directory's listing, read
+// again at each rewind, is whole whether its fd is the one listed before
+// (rewound) or a fresh one opened after the cache closed the old (read
+// from its start without a rewind).
+func TestListingRewindsOnlyAMovedFD(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 600; i++ {
+		must(t, os.Mkdir(filepath.Join(dir, fmt.Sprintf("d%03d", i)), 0o755))
+	}
+	must(t, os.Mkdir(filepath.Join(dir, "x"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "x/a"), nil, 0o644))
+	v, at := mountHost(t, dir, true)
+	want := "[a]"
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 2; i++ { // the second listing rewinds the same fd
+			if got := list(t, v, at, "/x"); fmt.Sprint(got) != want {
+				t.Fatalf("round %d: ls /x = %v, want %v", round, got, want)
+			}
+		}
+		// Push x's fd out of the cache: the next listing opens a new one.
+		for i := 0; i < 600; i++ {
+			list(t, v, at, fmt.Sprintf("/d%03d", i))
+		}
+		name := fmt.Sprintf("b%d", round)
+		must(t, os.WriteFile(filepath.Join(dir, "x", name), nil, 0o644))
+		want = want[:len(want)-1] + " " + name + "]"
 	}
 }
