@@ -1,9 +1,12 @@
 package hostfs
 
 import (
+	"bytes"
 	"container/list"
 	"encoding/binary"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -48,9 +51,9 @@ type dent struct {
 }
 
 func (d *Dir) init() {
+	// missing and byName are made when first written (most directories
+	// of a tree walk are listed once, and few names are missing).
 	d.children = make(map[string]vfs.Inode)
-	d.missing = make(map[string]struct{})
-	d.byName = make(map[string]*dent)
 	d.nextOff = vfs.FirstDirentOffset
 	d.hdev, d.hino = d.st.Dev, d.st.Ino
 	d.listedFD = -1
@@ -225,6 +228,9 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	if err != nil {
 		if err == unix.ENOENT && ro {
 			d.mu.Lock()
+			if d.missing == nil {
+				d.missing = make(map[string]struct{})
+			}
 			d.missing[name] = struct{}{}
 			d.mu.Unlock()
 		}
@@ -257,9 +263,23 @@ func sameHost(c vfs.Inode, st *unix.Stat_t) bool {
 
 // hostDent is one entry of a host getdents64 listing.
 type hostDent struct {
-	name string
-	ino  uint64
-	typ  uint8
+	name   string
+	ino    uint64
+	typ    uint8
+	lo, hi int // while a batch is parsed: where the name is in the buffer
+}
+
+// slab hands out elements of one allocation: the names of a directory
+// listing are made together and live together, so one allocation serves
+// them all instead of one each. Past its capacity it allocates singly.
+type slab[T any] []T
+
+func (s *slab[T]) next() *T {
+	if len(*s) == cap(*s) {
+		return new(T)
+	}
+	*s = (*s)[:len(*s)+1]
+	return &(*s)[len(*s)-1]
 }
 
 // readHost lists the directory on the host through the directory's own
@@ -294,22 +314,35 @@ func (d *Dir) readHost() ([]hostDent, error) {
 			if n == 0 {
 				return nil
 			}
-			for b := buf[:n]; len(b) >= 19; {
+			// The batch's names go into one string, sliced: one
+			// allocation instead of one per name (they live as long as
+			// the directory's cache either way).
+			first, size := len(out), 0
+			for at := 0; n-at >= 19; {
+				b := buf[at:n]
 				reclen := int(binary.LittleEndian.Uint16(b[16:]))
 				if reclen < 19 || reclen > len(b) {
 					return unix.EIO
 				}
 				nm := b[19:reclen]
-				for i, c := range nm {
-					if c == 0 {
-						nm = nm[:i]
-						break
-					}
+				if i := bytes.IndexByte(nm, 0); i >= 0 {
+					nm = nm[:i]
 				}
-				if s := string(nm); s != "." && s != ".." {
-					out = append(out, hostDent{name: s, ino: binary.LittleEndian.Uint64(b), typ: b[18]})
+				if string(nm) != "." && string(nm) != ".." { // compared without allocating
+					out = append(out, hostDent{ino: binary.LittleEndian.Uint64(b), typ: b[18], lo: at + 19, hi: at + 19 + len(nm)})
+					size += len(nm)
 				}
-				b = b[reclen:]
+				at += reclen
+			}
+			var sb strings.Builder
+			sb.Grow(size)
+			for _, h := range out[first:] {
+				sb.Write(buf[h.lo:h.hi])
+			}
+			names, pos := sb.String(), 0
+			for i := range out[first:] {
+				h := &out[first+i]
+				h.name, pos = names[pos:pos+h.hi-h.lo], pos+h.hi-h.lo
 			}
 		}
 	})
@@ -379,13 +412,22 @@ func (d *Dir) mergeLocked(host []hostDent) {
 	for _, e := range d.ents {
 		e.seen = false
 	}
+	// New names are made in one allocation (sized for the usual case, the
+	// first listing; more come one by one).
+	fresh := max(len(host)-len(d.byName), 0)
+	if d.byName == nil {
+		d.byName = make(map[string]*dent, fresh)
+	}
+	d.ents = slices.Grow(d.ents, fresh)
+	dents := make(slab[dent], 0, fresh)
 	for _, h := range host {
 		ino := d.fs.inoOf(d.hdev, h.ino)
 		if e, ok := d.byName[h.name]; ok {
 			e.ino, e.typ, e.seen = ino, h.typ, true
 			continue
 		}
-		e := &dent{name: h.name, ino: ino, typ: h.typ, off: d.nextOff, seen: true}
+		e := dents.next()
+		*e = dent{name: h.name, ino: ino, typ: h.typ, off: d.nextOff, seen: true}
 		d.nextOff++
 		d.ents = append(d.ents, e)
 		d.byName[h.name] = e

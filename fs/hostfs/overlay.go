@@ -1,6 +1,7 @@
 package hostfs
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -296,14 +297,23 @@ func (d *ovDir) ensureListed() error {
 	if d.listed {
 		return nil
 	}
+	// The names and their places are made in one allocation each, and
+	// the map and list sized once (a tree walk lists every directory).
+	if len(d.entries) == 0 {
+		d.entries = make(map[string]*ovEnt, len(host))
+	}
+	d.list = slices.Grow(d.list, len(host))
+	ents := make(slab[ovEnt], 0, len(host))
+	places := make(slab[listEnt], 0, len(host))
 	for _, h := range host {
 		e := d.entries[h.Name]
 		if e == nil {
-			e = &ovEnt{name: h.Name, lino: h.Ino, ltyp: h.Type}
+			e = ents.next()
+			*e = ovEnt{name: h.Name, lino: h.Ino, ltyp: h.Type}
 			d.entries[h.Name] = e
 		}
 		if !e.whiteout && e.le == nil {
-			d.appendLocked(e)
+			d.placeLocked(e, places.next())
 		}
 	}
 	var rest []string
@@ -320,10 +330,14 @@ func (d *ovDir) ensureListed() error {
 	return nil
 }
 
-func (d *ovDir) appendLocked(e *ovEnt) {
-	e.le = &listEnt{ent: e, off: d.nextOff}
+func (d *ovDir) appendLocked(e *ovEnt) { d.placeLocked(e, new(listEnt)) }
+
+// placeLocked puts e at the end of the listing, in le.
+func (d *ovDir) placeLocked(e *ovEnt, le *listEnt) {
+	*le = listEnt{ent: e, off: d.nextOff}
+	e.le = le
 	d.nextOff++
-	d.list = append(d.list, e.le)
+	d.list = append(d.list, le)
 }
 
 // unlistLocked takes e out of the listing.
