@@ -26,8 +26,10 @@ type AddressSpace struct {
 	slots     []int
 	freeSlots []threadSlot
 	// editors are edit threads of contexts' own (see editor.go): tracer
-	// OS thread -> stub thread.
-	editors map[int]int
+	// OS thread -> stub thread; factoryFlushes counts, per OS thread
+	// without one, the batches it ran through the factory.
+	editors        map[int]int
+	factoryFlushes map[int]int
 }
 
 // threadSlot is a slot mapped in a stub: index i of its thread region
@@ -65,7 +67,7 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 	// Application threads never issue mmap: a queue runs through the
 	// caller's own edit thread if it has one, else through the factory
 	// and the main edit thread.
-	as := &AddressSpace{p: p, Space: s, editors: make(map[int]int)}
+	as := &AddressSpace{p: p, Space: s, editors: make(map[int]int), factoryFlushes: make(map[int]int)}
 	s.FlushHere = as.ownEditorLocked
 	if !p.spaces.Add(as) {
 		as.Release()

@@ -105,11 +105,8 @@ type Context struct {
 	// at its last trap (Switch skips copying it back if unchanged).
 	fpAt *thread
 	fpOf *arch.State
-	// editors are the context's own edit threads, and factoryFlushes
-	// counts the batches it ran through the factory where it has none
-	// (editor.go).
-	editors        map[*AddressSpace]editor
-	factoryFlushes map[*AddressSpace]int
+	// editors are the context's own edit threads (editor.go).
+	editors map[*AddressSpace]editor
 
 	// running is pid<<32 | tid of the stub thread while Switch may be
 	// running application code, else 0. Read by Interrupt.

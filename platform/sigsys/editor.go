@@ -23,34 +23,39 @@ import (
 // Space.FlushHere then finds. It ends with the context (Release) or with
 // the stub.
 
-// editorAfter is how many batches a context runs through the factory in
-// one address space before it gets an edit thread there: a short-lived
+// editorAfter is how many batches an OS thread runs through the factory
+// in one address space before its context gets an edit thread there: a short-lived
 // program (most run one or two batches: the loaded image, then exit) does
 // not pay for one.
 const editorAfter = 3
 
 // ownEditorLocked is the address space's Space.FlushHere: the calling OS
 // thread's edit thread here, if it has one. It is stopped: only its tracer
-// (the caller) runs it, and only under Mu.
+// (the caller) runs it, and only under Mu. Without one, the batch goes
+// through the factory, and the calling thread's count of such batches
+// grows (needsEditor).
 //
 // Preconditions: Space.Mu is held.
 func (as *AddressSpace) ownEditorLocked() (int, bool) {
-	tid, ok := as.editors[unix.Gettid()]
+	self := unix.Gettid()
+	tid, ok := as.editors[self]
+	if !ok {
+		as.factoryFlushes[self]++
+	}
 	return tid, ok
 }
 
 // needsEditor reports whether the calling context should get an edit
-// thread in as before its next flush, counting the flushes it would
-// otherwise run through the factory.
+// thread in as before its next flush: its OS thread has run enough
+// batches through the factory there (a Switch's own flushes, or the
+// unmaps of munmap and madvise).
 func (c *Context) needsEditor(as *AddressSpace) bool {
-	if _, ok := c.editors[as]; ok || !as.HasPending() {
+	if _, ok := c.editors[as]; ok {
 		return false
 	}
-	if c.factoryFlushes == nil {
-		c.factoryFlushes = make(map[*AddressSpace]int)
-	}
-	c.factoryFlushes[as]++
-	return c.factoryFlushes[as] > editorAfter
+	as.Mu.Lock()
+	defer as.Mu.Unlock()
+	return as.factoryFlushes[unix.Gettid()] >= editorAfter && !as.ReleasedLocked()
 }
 
 // adoptEditor makes an edit thread of the calling OS thread's own in as.
@@ -71,12 +76,12 @@ func (c *Context) adoptEditor(as *AddressSpace) error {
 		return as.ErrReleased()
 	}
 	as.editors[tracer] = tid
+	delete(as.factoryFlushes, tracer)
 	as.Mu.Unlock()
 	if c.editors == nil {
 		c.editors = make(map[*AddressSpace]editor)
 	}
 	c.editors[as] = editor{tid: tid, tracer: tracer}
-	delete(c.factoryFlushes, as)
 	return nil
 }
 
@@ -107,5 +112,4 @@ func (c *Context) endEditors() {
 		}
 	}
 	c.editors = nil
-	c.factoryFlushes = nil
 }

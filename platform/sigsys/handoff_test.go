@@ -146,6 +146,27 @@ func TestOwnEditor(t *testing.T) {
 	remapRounds(t, e, c2, as, platformtest.InitState(), 2)
 }
 
+// TestOwnEditorAfterUnmaps: synchronous unmaps from a context's thread
+// (munmap, madvise) count toward its own edit thread as its flushes do.
+func TestOwnEditorAfterUnmaps(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	c := e.Context(t)
+	defer c.Release()
+	st := platformtest.InitState()
+	remapRounds(t, e, c, as, st, 1)
+	for i := 0; i < editorAfter; i++ {
+		if err := as.Unmap(platformtest.DataAddr+arch.PageSize, arch.PageSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	remapRounds(t, e, c, as, st, 1)
+	if _, ok := c.editors[as]; !ok {
+		t.Fatalf("no edit thread of its own after %d unmaps through the factory", editorAfter)
+	}
+}
+
 // remapRounds maps the data page to one of two pages in turn, n times,
 // and checks after each switch that the guest read the new one.
 func remapRounds(t *testing.T, e *env, c *Context, as *AddressSpace, st *arch.State, n int) {

@@ -145,13 +145,6 @@ func (s *Space) Released() bool {
 	return s.released
 }
 
-// HasPending reports whether mapping changes wait for the next flush.
-func (s *Space) HasPending() bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return len(s.pending) > 0
-}
-
 // ReleasedLocked is Released with Mu held.
 func (s *Space) ReleasedLocked() bool { return s.released }
 
