@@ -95,7 +95,7 @@ func (d *Dir) acquire() (int, error) {
 	var fd int
 	err := parent.withFD(func(pfd int) error {
 		var err error
-		fd, err = unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		fd, err = unix.Openat(pfd, name, dirOpenFlags, 0)
 		return err
 	})
 	if err != nil {
@@ -110,16 +110,23 @@ func (d *Dir) acquire() (int, error) {
 	}
 	fs.fdMu.Lock()
 	defer fs.fdMu.Unlock()
-	if d.fd >= 0 {
-		unix.Close(fd) // opened meanwhile by another user
-	} else {
-		d.fd = fd
-		d.elem = fs.lru.PushFront(d)
-		fs.nOpen++
-		fs.evictLocked()
-	}
+	d.installLocked(fd)
 	d.pinned++
 	return d.fd, nil
+}
+
+// installLocked makes fd, just opened, the directory's cached fd (or
+// closes it if another user opened one meanwhile). fs.fdMu is held.
+func (d *Dir) installLocked(fd int) {
+	fs := d.fs
+	if d.fd >= 0 {
+		unix.Close(fd)
+		return
+	}
+	d.fd = fd
+	d.elem = fs.lru.PushFront(d)
+	fs.nOpen++
+	fs.evictLocked()
 }
 
 func (d *Dir) release() {
@@ -155,8 +162,20 @@ var pseudoFS = map[int64]bool{
 	0x62656570 /* configfs */ : true,
 }
 
-// newChild makes the inode for a name just found on the host.
-func (d *Dir) newChild(name string, st *unix.Stat_t) vfs.Inode {
+// pseudo reports whether the directory open at fd is on a host pseudo
+// filesystem (or cannot be told).
+func pseudo(fd int) bool {
+	var s unix.Statfs_t
+	return unix.Fstatfs(fd, &s) != nil || pseudoFS[s.Type]
+}
+
+// dirOpenFlags open a host directory: never through a symlink, and never
+// blocking (a FIFO planted under the name fails O_DIRECTORY first).
+const dirOpenFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+
+// newChild makes the inode for a name just found on the host. fd is the
+// directory's own host fd when the lookup opened it (lookupDir), else -1.
+func (d *Dir) newChild(name string, st *unix.Stat_t, fd int) vfs.Inode {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		c := &Dir{fd: -1}
@@ -165,19 +184,20 @@ func (d *Dir) newChild(name string, st *unix.Stat_t) vfs.Inode {
 		if st.Dev != d.hdev {
 			// Another host filesystem is mounted here: serve it only if
 			// it holds files.
-			_ = d.withFD(func(pfd int) error {
-				fd, err := unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-				if err != nil {
-					c.blocked = true
-					return err
-				}
-				defer unix.Close(fd)
-				var s unix.Statfs_t
-				if err := unix.Fstatfs(fd, &s); err != nil || pseudoFS[s.Type] {
-					c.blocked = true
-				}
-				return nil
-			})
+			if fd >= 0 {
+				c.blocked = pseudo(fd)
+			} else {
+				_ = d.withFD(func(pfd int) error {
+					fd, err := unix.Openat(pfd, name, dirOpenFlags, 0)
+					if err != nil {
+						c.blocked = true
+						return err
+					}
+					defer unix.Close(fd)
+					c.blocked = pseudo(fd)
+					return nil
+				})
+			}
 		}
 		return c
 	case unix.S_IFREG:
@@ -207,6 +227,7 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 		return nil, unix.ENOENT
 	}
 	ro := !d.fs.writable
+	listedDir := false // the listing says a directory: open it (openDir)
 	d.mu.Lock()
 	if c, ok := d.children[name]; ok && ro {
 		d.mu.Unlock()
@@ -217,14 +238,23 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 			d.mu.Unlock()
 			return nil, unix.ENOENT
 		}
-		if _, ok := d.byName[name]; d.listed && !ok {
+		e, ok := d.byName[name]
+		if d.listed && !ok {
 			d.mu.Unlock()
 			return nil, unix.ENOENT
 		}
+		listedDir = ok && e.typ == unix.DT_DIR
 	}
 	d.mu.Unlock()
 	var st unix.Stat_t
-	err := d.withFD(func(fd int) error { return unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	cfd := -1
+	if listedDir {
+		cfd = d.openDir(name, &st)
+	}
+	var err error
+	if cfd < 0 {
+		err = d.withFD(func(fd int) error { return unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	}
 	if err != nil {
 		if err == unix.ENOENT && ro {
 			d.mu.Lock()
@@ -239,11 +269,46 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if c, ok := d.children[name]; ok && sameHost(c, &st) {
+		if cfd >= 0 {
+			unix.Close(cfd)
+		}
 		return c, nil
 	}
-	c := d.newChild(name, &st)
+	c := d.newChild(name, &st, cfd)
 	d.children[name] = c
+	if cfd >= 0 {
+		if cd, ok := c.(*Dir); ok && !cd.blocked {
+			d.fs.fdMu.Lock()
+			cd.installLocked(cfd)
+			d.fs.fdMu.Unlock()
+		} else {
+			unix.Close(cfd)
+		}
+	}
 	return c, nil
+}
+
+// openDir opens the subdirectory name and stats what it opened, for a
+// lookup of a name the listing says is a directory: the stat a lookup
+// needs and the fd a walk into it or a listing of it needs next, in two
+// host calls instead of three (fstatat, then openat and an fstat that
+// checks the inode is still the one looked up). -1 if either fails: the
+// caller's fstatat then says why.
+func (d *Dir) openDir(name string, st *unix.Stat_t) int {
+	fd := -1
+	_ = d.withFD(func(pfd int) error {
+		f, err := unix.Openat(pfd, name, dirOpenFlags, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Fstat(f, st); err != nil {
+			unix.Close(f)
+			return err
+		}
+		fd = f
+		return nil
+	})
+	return fd
 }
 
 // sameHost reports whether inode c is the host file st describes.
@@ -521,7 +586,7 @@ func (d *Dir) Create(_ vfs.Context, name string, o vfs.CreateOptions) (vfs.Inode
 	if err != nil {
 		return nil, err
 	}
-	c := d.newChild(name, &st)
+	c := d.newChild(name, &st, -1)
 	d.mu.Lock()
 	d.children[name] = c
 	delete(d.missing, name)

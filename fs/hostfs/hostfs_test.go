@@ -415,15 +415,27 @@ func TestDirFDCacheBounded(t *testing.T) {
 	}
 	v, at := mountHost(t, dir, false)
 	before := countFDs(t)
-	for round := 0; round < 2; round++ {
+	for round := 0; round < 3; round++ {
+		if round == 1 {
+			// Listed, the directories are opened by their lookups
+			// (openDir), into the same bounded cache.
+			if got := list(t, v, at, "/"); len(got) != n {
+				t.Fatalf("ls / has %d names, want %d", len(got), n)
+			}
+		}
 		for i := 0; i < n; i++ {
+			if round > 0 {
+				if got := list(t, v, at, fmt.Sprintf("/d%03d", i)); fmt.Sprint(got) != "[e]" {
+					t.Fatalf("round %d: ls /d%03d = %v", round, i, got)
+				}
+			}
 			if got, err := readAll(t, v, at, fmt.Sprintf("/d%03d/e/f", i)); err != nil || got != fmt.Sprint(i) {
 				t.Fatalf("round %d: d%03d/e/f = %q, %v", round, i, got, err)
 			}
 		}
 	}
 	if after := countFDs(t); after-before > 520 {
-		t.Errorf("%d fds open after walking %d directories twice", after-before, 2*n)
+		t.Errorf("%d fds open after walking %d directories three times", after-before, 2*n)
 	}
 }
 
