@@ -231,12 +231,13 @@ func TestConfinementUnprivileged(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{ukBin, prog} {
+	// As "uk" and "confine", whatever -uk.binary named the binary.
+	for name, f := range map[string]string{"uk": ukBin, "confine": prog} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
