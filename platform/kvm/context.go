@@ -37,6 +37,8 @@ type vcpu struct {
 	fpOwner *arch.State // whose FP state the vCPU holds
 	xsave   []byte
 	runs    uint64 // KVM_RUNs so far: a lazy FP fetch is good until the next
+	fpRuns  uint64 // runs when fpOwner's state was left in the vCPU (saveFP)
+	loadFP  func([]byte)
 	seq     uint64
 	regs    regs
 	rbuf    []byte // KVM_GET/SET_REGS image without sync regs
@@ -324,19 +326,25 @@ func (v *vcpu) load(st *arch.State) error {
 // for it before the vCPU runs again (arch.State.FPLoad): most syscalls
 // never do, and load then has nothing to put back either.
 func (v *vcpu) saveFP(st *arch.State) error {
-	runs := v.runs
-	st.FPLoad = func(fp []byte) {
-		if v.runs != runs || v.fpOwner != st {
-			return // the vCPU moved on; it was synced before it did
-		}
-		if _, err := ioctlBuf(v.fd, v.p.xsaveReq, v.xsave); err != nil {
-			// Never seen; the thread keeps the FP state it had.
-			return
-		}
-		copy(fp, v.xsave)
+	v.fpRuns = v.runs
+	if v.loadFP == nil {
+		v.loadFP = v.fetchFP // one closure per vCPU, not one per trap
 	}
+	st.FPLoad = v.loadFP
 	v.fpOwner = st
 	return nil
+}
+
+// fetchFP is an arch.State.FPLoad: it reads the vCPU's FP state into fp
+// if the vCPU has not run since saveFP (else it was synced before it did).
+func (v *vcpu) fetchFP(fp []byte) {
+	if v.runs != v.fpRuns {
+		return
+	}
+	if _, err := ioctlBuf(v.fd, v.p.xsaveReq, v.xsave); err != nil {
+		return // never seen; the thread keeps the FP state it had
+	}
+	copy(fp, v.xsave)
 }
 
 // syncFP fetches a state the vCPU holds lazily (saveFP) before the vCPU

@@ -84,7 +84,11 @@ type thread struct {
 	// resumes counts the times uk let the thread run: a frame (and the FP
 	// state it holds) is the thread's only until the next resume.
 	resumes uint64
-	f       frame // the last trap, checked
+	// Where the last saved trap left its FP state (fetchFP), and when.
+	fpOff, fpSize int
+	fpResumes     uint64
+	loadFP        func([]byte)
+	f             frame // the last trap, checked
 	// misses counts waits in a row that an unpinned spin did not cover;
 	// after a few, uk skips spinning for the next noSpin waits (the stub
 	// thread is not getting a CPU soon enough: the machine is busy).
@@ -100,6 +104,7 @@ type Context struct {
 	// Used only by the goroutine in Switch.
 	threads map[*AddressSpace]*thread
 	bound   bool
+	tid     int // the OS thread that bound it (the kernel's task goroutine is locked to it)
 	pl      placement
 	// fpAt is the stub thread whose slot holds fpOf's FP state, as saved
 	// at its last trap (Switch skips copying it back if unchanged).
@@ -137,7 +142,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 		return t, nil
 	}
 	if !c.bound {
-		c.bound = true
+		c.bound, c.tid = true, unix.Gettid()
 		if err := c.homeCPU(); err != nil {
 			return nil, fmt.Errorf("sigsys: pin: %w", err)
 		}
@@ -293,6 +298,15 @@ func (c *Context) wait(t *thread) error {
 	}
 }
 
+// fetchFP is an arch.State.FPLoad: it copies the FP state of t's last
+// saved trap into fp, if t has not run since (else the frame is gone, and
+// FP keeps what it had: Switch fetches before it resumes).
+func (t *thread) fetchFP(fp []byte) {
+	if t.resumes == t.fpResumes {
+		saveFP(t.mem, t.fpOff, t.fpSize, fp)
+	}
+}
+
 // classify turns a trap into a platform.Trap and st. ok is false for
 // traps to swallow (signals from outside); then st is untouched.
 func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
@@ -304,12 +318,11 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 		// The FP state stays in the frame until the kernel asks for it
 		// (arch.State.FPLoad): most syscalls never do, and the frame
 		// goes back with it untouched (Switch's copyFP).
-		off, size, resumes := f.fpOff, f.fpSize, t.resumes
-		st.FPLoad = func(fp []byte) {
-			if t.resumes == resumes { // else the frame is gone: keep FP as it was
-				saveFP(t.mem, off, size, fp)
-			}
+		t.fpOff, t.fpSize, t.fpResumes = f.fpOff, f.fpSize, t.resumes
+		if t.loadFP == nil {
+			t.loadFP = t.fetchFP // one closure per thread, not one per trap
 		}
+		st.FPLoad = t.loadFP
 		c.fpAt, c.fpOf = t, st
 	}
 	switch sig {

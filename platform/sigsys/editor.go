@@ -55,7 +55,7 @@ func (c *Context) needsEditor(as *AddressSpace) bool {
 	}
 	as.Mu.Lock()
 	defer as.Mu.Unlock()
-	return as.factoryFlushes[unix.Gettid()] >= editorAfter && !as.ReleasedLocked()
+	return as.factoryFlushes[c.tid] >= editorAfter && !as.ReleasedLocked()
 }
 
 // adoptEditor makes an edit thread of the calling OS thread's own in as.
