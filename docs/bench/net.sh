@@ -50,8 +50,10 @@ args=(-run '^$' -bench 'BenchmarkNet' -benchtime 1x -count "$COUNT" -timeout 60m
 [[ -n $RUNSC ]] && args+=("-uk.runsc=$RUNSC")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-echo "net.sh: go test ${args[*]} ./test/e2e" >&2
-CGO_ENABLED=0 go test "${args[@]}" ./test/e2e | tee "$out" >&2
+# The package first: go test takes everything after a flag it does not
+# know (-uk.runsc) for the test binary, and would test "." instead.
+echo "net.sh: go test ./test/e2e ${args[*]}" >&2
+CGO_ENABLED=0 go test ./test/e2e "${args[@]}" | tee "$out" >&2
 
 # Lines look like "BenchmarkNetUDPRR/uk-2   1   163.6 us/roundtrip".
 awk -v count="$COUNT" '
