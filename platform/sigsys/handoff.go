@@ -3,6 +3,8 @@ package sigsys
 import (
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"uk/platform/internal/stubproc"
 )
 
@@ -189,6 +191,13 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 		}
 		if i&63 == 63 && time.Now().After(deadline) {
 			break
+		}
+		if i&1023 == 1023 {
+			// Let a thread of uk's own that woke on this CPU run (a
+			// netstack goroutine delivering the packet the program
+			// polls for): a spinning pair holds both CPUs of a small
+			// machine, and the host would let it wait for a tick.
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 	}
 	if c.pl.split {

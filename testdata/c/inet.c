@@ -158,21 +158,25 @@ static const char *events(unsigned ev) {
 
 /* wait_events polls fd for events until one of want is set (at most 5 s)
  * and returns all it got. */
-static unsigned wait_events(int fd, short want) {
-	struct pollfd p = {fd, (short)(POLLIN | POLLOUT | POLLRDHUP), 0};
-	for (int i = 0; i < 500; i++) {
-		p.revents = 0;
-		poll(&p, 1, 10);
-		if (p.revents & (want | POLLERR | POLLHUP | POLLNVAL))
-			break;
-	}
-	return (unsigned short)p.revents;
-}
-
 static unsigned poll_now(int fd) {
 	struct pollfd p = {fd, (short)(POLLIN | POLLOUT | POLLRDHUP), 0};
 	poll(&p, 1, 0);
 	return (unsigned short)p.revents;
+}
+
+/* wait_events waits up to 5 s for want (or an error or hang-up) on fd and
+ * returns every event then. It polls for want alone: asking for POLLOUT
+ * too, which a connected socket always has, made each poll return at once,
+ * a busy loop of 500 polls that ended before a packet in flight arrived
+ * when the polls were fast enough. */
+static unsigned wait_events(int fd, short want) {
+	struct pollfd p = {fd, (short)(want & (POLLIN | POLLOUT | POLLRDHUP | POLLPRI)), 0};
+	for (int i = 0; i < 500; i++) {
+		p.revents = 0;
+		if (poll(&p, 1, 10) > 0 && (p.revents & (want | POLLERR | POLLHUP | POLLNVAL)))
+			break;
+	}
+	return poll_now(fd);
 }
 
 /* listener4 returns a TCP socket listening on 127.0.0.1 at an ephemeral
