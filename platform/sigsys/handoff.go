@@ -192,7 +192,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 		if i&63 == 63 && time.Now().After(deadline) {
 			break
 		}
-		if i&1023 == 1023 {
+		if i&4095 == 4095 {
 			// Let a thread of uk's own that woke on this CPU run (a
 			// netstack goroutine delivering the packet the program
 			// polls for): a spinning pair holds both CPUs of a small
