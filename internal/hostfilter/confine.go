@@ -18,9 +18,6 @@ func Confine(o Options, debug io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := allThreadsUsable(); err != nil {
-		return err
-	}
 	keep := KeepCaps(o)
 	if debug != nil {
 		Describe(debug, rules, len(prog))

@@ -17,8 +17,8 @@ func install(prog []Insn) error {
 	if len(prog) == 0 || len(prog) > 4096 {
 		return fmt.Errorf("hostfilter: program of %d instructions", len(prog))
 	}
-	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e != 0 {
-		return fmt.Errorf("hostfilter: prctl(PR_SET_NO_NEW_PRIVS): %w", e)
+	if err := allThreads(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); err != nil {
+		return fmt.Errorf("hostfilter: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	filter := make([]unix.SockFilter, len(prog))
 	for i, in := range prog {
@@ -56,29 +56,31 @@ func setCaps(keep uint64) error {
 		{effective: uint32(keep), permitted: uint32(keep)},
 		{effective: uint32(keep >> 32), permitted: uint32(keep >> 32)},
 	}
-	_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	err := allThreads(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
 	runtime.KeepAlive(&hdr)
 	runtime.KeepAlive(&data)
-	if e != 0 {
-		return fmt.Errorf("hostfilter: capset: %w", e)
+	if err != nil {
+		return fmt.Errorf("hostfilter: capset: %w", err)
 	}
 	return nil
 }
 
-// allThreadsUsable checks that uk can change every one of its threads at
-// once: Go refuses (ENOTSUP) in a binary built with cgo, where threads it
-// did not start may exist.
-func allThreadsUsable() error {
-	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); e == unix.ENOTSUP {
-		return fmt.Errorf("hostfilter: this uk was built with cgo, which keeps it from confining all of its threads; build it with CGO_ENABLED=0 (make build)")
+// errCgo is what every all-threads call fails with in a uk built with cgo:
+// Go refuses them there (ENOTSUP), since threads it did not start may exist.
+var errCgo = fmt.Errorf("this uk was built with cgo, which keeps it from confining all of its threads; build it with CGO_ENABLED=0 (make build)")
+
+// allThreads runs a syscall on every thread of uk.
+func allThreads(nr, a1, a2, a3 uintptr) error {
+	if _, _, e := syscall.AllThreadsSyscall(nr, a1, a2, a3); e != 0 {
+		if e == unix.ENOTSUP {
+			return errCgo
+		}
+		return e
 	}
 	return nil
 }
 
 // allThreadsPrctl runs prctl(option, arg) on every thread.
 func allThreadsPrctl(option int, arg uintptr) error {
-	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, uintptr(option), arg, 0); e != 0 {
-		return e
-	}
-	return nil
+	return allThreads(unix.SYS_PRCTL, uintptr(option), arg, 0)
 }
