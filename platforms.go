@@ -160,8 +160,8 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 // maxUserAddress is the top of the user address range on the platform
 // that --platform=name will give, known before it is started: auto may
-// give KVM wherever /dev/kvm opens, and a layout below KVM's top works on
-// both.
+// give KVM wherever /dev/kvm opens and is not kvm_pvm alone, and a layout
+// below KVM's top works on all.
 func maxUserAddress(name string) uint64 {
 	switch name {
 	case "kvm":
@@ -169,6 +169,10 @@ func maxUserAddress(name string) uint64 {
 	case "sigsys":
 		return sigsys.MaxUserAddress
 	case "auto":
+		// KVM may be chosen only where chooseAuto considers it.
+		if onlyPVM() {
+			return min(ptrace.MaxUserAddress, sigsys.MaxUserAddress)
+		}
 		if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 			f.Close()
 			return min(kvm.MaxUserAddress, sigsys.MaxUserAddress)
