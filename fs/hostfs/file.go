@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"bytes"
+	"container/list"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -44,6 +45,13 @@ type File struct {
 	// changed meanwhile). Both protected by cmu.
 	writers  int
 	mayDirty bool
+
+	// On a read-only tree, a file keeps its cache after its last
+	// mapping, on its filesystem's idle list (idle.go). idleGen counts
+	// its stays there (protected by cmu); idleElem is its place on the
+	// list, nil when it is not on it (protected by fs.idle.mu).
+	idleGen  uint64
+	idleElem *list.Element
 }
 
 var (
@@ -185,19 +193,26 @@ func (f *File) PeekPage(index uint64) (int64, bool) {
 	return p, ok && index < uint64((f.csize+arch.PageMask)>>arch.PageShift)
 }
 
-// AddMapping implements memmap.Mappable.
+// AddMapping implements memmap.Mappable. An idle file leaves the idle
+// list: its cache is mapped again.
 func (f *File) AddMapping(m memmap.Mapper) {
 	f.cmu.Lock()
 	if f.writers > 0 {
 		f.mayDirty = true
 	}
-	f.cmu.Unlock()
+	if f.fs.idle != nil {
+		f.fs.idle.remove(f)
+	}
+	// Under cmu, so that RemoveMapping's and the idle list's "no
+	// mapping left" is exact.
 	f.maps.Add(m)
+	f.cmu.Unlock()
 }
 
 // RemoveMapping implements memmap.Mappable: the last mapping gives the
-// cache back. No mapper is left to invalidate, and one added since then
-// finds the cache already empty (both hold cmu).
+// cache back, or, on a read-only tree, puts the file on the idle list
+// with its cache. No mapper is left to invalidate, and one added since
+// then finds the cache already empty (both hold cmu).
 func (f *File) RemoveMapping(m memmap.Mapper) {
 	if f.maps.Remove(m) > 0 {
 		return
@@ -207,6 +222,23 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 		f.cmu.Unlock()
 		return
 	}
+	if f.fs.idle != nil && len(f.pages) > 0 {
+		f.fs.idle.push(f, int64(len(f.pages)))
+		f.cmu.Unlock()
+		f.fs.idle.trim()
+		return
+	}
+	dead := f.dropCacheLocked()
+	f.cmu.Unlock()
+	if len(dead) > 0 {
+		f.fs.mf.DecRef(dead...)
+	}
+}
+
+// dropCacheLocked writes back what mappings may have changed, empties the
+// cache and closes its fd; it returns the pages, whose references the
+// caller drops once it has let go of cmu. No mapping may be left.
+func (f *File) dropCacheLocked() []int64 {
 	f.writeBackLocked()
 	f.mayDirty = false
 	dead := make([]int64, 0, len(f.pages))
@@ -218,10 +250,7 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 		unix.Close(f.cfd)
 		f.cfd = -1
 	}
-	f.cmu.Unlock()
-	if len(dead) > 0 {
-		f.fs.mf.DecRef(dead...)
-	}
+	return dead
 }
 
 // writeBackLocked writes to the host every cached page whose contents

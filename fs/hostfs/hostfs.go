@@ -24,7 +24,9 @@
 // are memmap.Mappables with a page cache in the memory file, filled from
 // the host on fault, so mmap (private copy-on-write and shared) maps
 // memory-file pages like any other object; the cache of a file is dropped
-// when its last mapping goes.
+// when its last mapping goes, except on a read-only tree, where it stays
+// for the next program that maps the file, within bounds and for as long
+// as the sandbox does not need the memory (idle.go).
 //
 // Directory fds are a bounded cache (a tree has more directories than uk
 // may hold fds): a directory whose fd was closed reopens it from its
@@ -92,6 +94,10 @@ type FS struct {
 	fdMu  sync.Mutex
 	lru   list.List // *Dir with an open, unpinned-or-pinned fd, most recent first; protected by fdMu
 	nOpen int       // directory fds open; protected by fdMu
+
+	// idle is the files that keep their page cache with no mapping (a
+	// read-only tree's; nil on a writable one).
+	idle *idleCache
 }
 
 // New serves the host directory path. The directory is opened now, once;
@@ -122,6 +128,10 @@ func NewFromFD(fd int, opts Options) (*FS, error) {
 	fs := &FS{mf: opts.MF, writable: opts.Writable, devs: map[uint64]uint64{st.Dev: 0},
 		uid: uint32(unix.Geteuid()), gid: uint32(unix.Getegid()),
 		mapOwner: opts.MapOwner, ownUID: opts.OwnerUID, ownGID: opts.OwnerGID}
+	if !fs.writable && fs.mf != nil {
+		fs.idle = newIdleCache(fs.mf)
+		fs.mf.AddReclaimer(fs.idle)
+	}
 	fs.root = &Dir{node: node{fs: fs, st: st}, fd: fd, pinned: 1}
 	fs.root.init()
 	fs.root.listedFD = fd // given to us: its position is not known to be 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -350,11 +351,12 @@ func (m *mapper) Invalidate(_ memmap.Mappable, first, end uint64, _ bool) {
 }
 
 // TestPageCache: a host file's pages come from the host, are shared, and
-// go back at the last unmapping.
+// go back at the last unmapping (on a writable tree; a read-only one's
+// stay: TestIdleCache).
 func TestPageCache(t *testing.T) {
 	dir, _ := tree(t)
 	mf := newMF(t)
-	fs, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf, Writable: true})
 	must(t, err)
 	defer fs.Close()
 	ctx := vfstest.Root()
@@ -399,7 +401,89 @@ func TestPageCache(t *testing.T) {
 		}
 	}
 	if len(m.ranges)+len(m2.ranges) != 0 {
-		t.Errorf("a read-only file invalidated %v %v", m.ranges, m2.ranges)
+		t.Errorf("an unchanged file invalidated %v %v", m.ranges, m2.ranges)
+	}
+}
+
+// TestIdleCache: on a read-only tree a file's cache outlives its last
+// mapping: the next mapping finds the same pages, without reading the
+// host; it goes when the memory is wanted (the memory file reclaims it
+// before it would fail an allocation) and beyond its bound.
+func TestIdleCache(t *testing.T) {
+	dir, _ := tree(t)
+	mf, err := memfile.New(64 * 4096) // 63 usable pages
+	must(t, err)
+	t.Cleanup(func() { mf.Close() })
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	must(t, err)
+	defer fs.Close()
+	ino, err := fs.HostRoot().Lookup(vfstest.Root(), "big")
+	must(t, err)
+	f := ino.(*hostfs.File)
+	m := &mapper{}
+	f.AddMapping(m)
+	first, err := f.PageAt(0)
+	must(t, err)
+	f.RemoveMapping(m)
+	if mf.RefCount(first) != 1 {
+		t.Fatalf("page refs %d after the last unmapping of a read-only file, want 1 (kept)", mf.RefCount(first))
+	}
+	// The host file changes under it: a read-only tree is taken as
+	// unchanging, so the next mapping reads the kept page, proof that it
+	// did not go to the host.
+	must(t, os.WriteFile(filepath.Join(dir, "big"), []byte("CHANGED"), 0o644))
+	f.AddMapping(m)
+	if off, err := f.PageAt(0); err != nil || off != first || mf.Bytes(off, 4)[0] != '0' {
+		t.Fatalf("PageAt(0) after remapping = %#x, %v; want the kept page %#x", off, err, first)
+	}
+	f.RemoveMapping(m)
+	// Every page the budget has: the kept ones come back for it.
+	used := mf.UsedPages()
+	all, err := mf.Allocate(int(63 - used + 4))
+	if err != nil {
+		t.Fatalf("allocating the whole budget with %d pages kept idle: %v", used, err)
+	}
+	if mf.RefCount(first) != 0 && !slices.Contains(all, first) {
+		t.Errorf("an idle page kept its reference through a shortage")
+	}
+	mf.DecRef(all...)
+}
+
+// TestIdleCacheBounded: the idle list keeps at most a sixteenth of the
+// budget; the least recently unmapped files go first.
+func TestIdleCacheBounded(t *testing.T) {
+	dir := t.TempDir()
+	const files = 8
+	for i := 0; i < files; i++ {
+		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), bytes.Repeat([]byte{byte('a' + i)}, 4*4096), 0o644))
+	}
+	mf, err := memfile.New(16 * 16 * 4096) // idle bound: 16 pages
+	must(t, err)
+	t.Cleanup(func() { mf.Close() })
+	fs, err := hostfs.New(dir, hostfs.Options{MF: mf})
+	must(t, err)
+	defer fs.Close()
+	var firsts []int64
+	for i := 0; i < files; i++ {
+		ino, err := fs.HostRoot().Lookup(vfstest.Root(), fmt.Sprint(i))
+		must(t, err)
+		f := ino.(*hostfs.File)
+		m := &mapper{}
+		f.AddMapping(m)
+		off, err := f.PageAt(0) // reads all 4 pages ahead
+		must(t, err)
+		firsts = append(firsts, off)
+		f.RemoveMapping(m)
+	}
+	if n := mf.UsedPages(); n > 16 {
+		t.Errorf("%d pages held by idle files, want at most 16", n)
+	}
+	for i, off := range firsts {
+		// (A page given back may have been taken for a later file.)
+		kept := mf.RefCount(off) == 1 && mf.Bytes(off, 1)[0] == byte('a'+i)
+		if want := i >= files-4; kept != want {
+			t.Errorf("file %d (of %d unmapped in order) kept: %v, want %v", i, files, kept, want)
+		}
 	}
 }
 

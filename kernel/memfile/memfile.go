@@ -69,6 +69,28 @@ type File struct {
 	closed    bool // protected by punchMu
 
 	freeHook func(off int64) // called for each page that loses its last reference; set before use
+
+	reclaimMu  sync.Mutex
+	reclaimers []Reclaimer // protected by reclaimMu
+}
+
+// Reclaimer is a holder of pages that are kept only in case they are
+// wanted again (the page cache of host files nothing maps any more). Such
+// pages count as used, but the budget is theirs only until something else
+// needs it: the memory file asks its reclaimers to let pages go before it
+// reports itself exhausted, so a cache never costs a program an
+// allocation (or the OOM killer a victim).
+//
+// The memory file calls a Reclaimer with none of its own locks held, from
+// whatever goroutine is allocating, which may hold an object's lock (a
+// hostfs file filling its cache): Reclaim must skip pages whose holder it
+// cannot lock at once rather than wait.
+type Reclaimer interface {
+	// Reclaimable is about how many pages Reclaim could free now.
+	Reclaimable() int64
+	// Reclaim drops the reclaimer's references on at least n pages if it
+	// can, and reports how many it dropped.
+	Reclaim(n int64) int64
 }
 
 // New creates a memory file of size bytes (rounded to pages); its pages cost
@@ -112,9 +134,54 @@ func (f *File) pagesLeftLocked() int64 {
 	return f.size>>arch.PageShift - 1 - f.used - (f.charged+arch.PageMask)>>arch.PageShift
 }
 
+// AddReclaimer registers r, whose pages the memory file may ask back when
+// it is short.
+func (f *File) AddReclaimer(r Reclaimer) {
+	f.reclaimMu.Lock()
+	f.reclaimers = append(f.reclaimers, r)
+	f.reclaimMu.Unlock()
+}
+
+// reclaim asks the reclaimers for n pages; it reports whether any were
+// given back (an allocation that failed is then worth trying again).
+func (f *File) reclaim(n int64) bool {
+	f.reclaimMu.Lock()
+	rs := f.reclaimers
+	f.reclaimMu.Unlock()
+	var got int64
+	for _, r := range rs {
+		if got >= n {
+			break
+		}
+		got += r.Reclaim(n - got)
+	}
+	return got > 0
+}
+
+// reclaimable is how many pages the reclaimers could give back.
+func (f *File) reclaimable() int64 {
+	f.reclaimMu.Lock()
+	rs := f.reclaimers
+	f.reclaimMu.Unlock()
+	var n int64
+	for _, r := range rs {
+		n += r.Reclaimable()
+	}
+	return n
+}
+
 // Allocate returns the offsets of n zeroed pages, each with one reference.
 // It prefers one contiguous run (so a platform can map it in one call).
+// When the budget is spent, the reclaimers' pages go first.
 func (f *File) Allocate(n int) ([]int64, error) {
+	offs, err := f.allocate(n)
+	if err == ErrNoMemory && f.reclaim(int64(n)) {
+		offs, err = f.allocate(n)
+	}
+	return offs, err
+}
+
+func (f *File) allocate(n int) ([]int64, error) {
 	f.mu.Lock()
 	if int64(n) > f.pagesLeftLocked() {
 		f.mu.Unlock()
@@ -187,6 +254,13 @@ func (f *File) Charge(n int64) bool {
 	if n <= 0 {
 		return true
 	}
+	if f.charge(n) {
+		return true
+	}
+	return f.reclaim((n+arch.PageMask)>>arch.PageShift) && f.charge(n)
+}
+
+func (f *File) charge(n int64) bool {
 	f.mu.Lock()
 	after := f.charged + n
 	if f.size>>arch.PageShift-1-f.used-(after+arch.PageMask)>>arch.PageShift < 0 {
@@ -228,13 +302,15 @@ func (f *File) UsedPages() int64 {
 	return f.used
 }
 
-// PagesLeft is how many more pages Allocate could hand out now: what a
-// caller that allocates ahead of need (mm's fault-around) consults so as
-// to take only pages the budget can spare.
+// PagesLeft is how many more pages Allocate could hand out now, counting
+// those the reclaimers would give back: what a caller that allocates
+// ahead of need (mm's fault-around) consults so as to take only pages the
+// budget can spare.
 func (f *File) PagesLeft() int64 {
+	r := f.reclaimable()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.pagesLeftLocked()
+	return f.pagesLeftLocked() + r
 }
 
 // SetChargeHook has fn called, off the file's lock, whenever the charged

@@ -92,3 +92,54 @@ func TestReusedPagesAscending(t *testing.T) {
 		}
 	}
 }
+
+// heldPages is a Reclaimer holding pages it gives back on request.
+type heldPages struct {
+	f     *File
+	offs  []int64
+	asked int
+}
+
+func (h *heldPages) Reclaimable() int64 { return int64(len(h.offs)) }
+
+func (h *heldPages) Reclaim(n int64) int64 {
+	h.asked++
+	k := min(int(n), len(h.offs))
+	h.f.DecRef(h.offs[:k]...)
+	h.offs = h.offs[k:]
+	return int64(k)
+}
+
+// When the budget is spent, an allocation or a charge takes pages back
+// from the reclaimers (only as many as it needs) instead of failing, and
+// PagesLeft counts what they hold as available.
+func TestReclaimBeforeExhaustion(t *testing.T) {
+	f, err := New(9 * arch.PageSize) // 8 usable pages
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := &heldPages{f: f, offs: f.mustAllocate(t, 6)}
+	f.AddReclaimer(h)
+	if n := f.PagesLeft(); n != 8 {
+		t.Errorf("PagesLeft = %d with 6 reclaimable pages held, want 8", n)
+	}
+	if h.asked != 0 {
+		t.Errorf("reclaimer asked while memory was not short")
+	}
+	f.mustAllocate(t, 2) // what is free
+	f.mustAllocate(t, 3) // 3 from the reclaimer
+	if len(h.offs) != 3 {
+		t.Errorf("reclaimer holds %d pages after a 3-page shortfall, want 3", len(h.offs))
+	}
+	if !f.Charge(2 * arch.PageSize) {
+		t.Fatalf("charge refused with reclaimable pages left")
+	}
+	if len(h.offs) != 1 {
+		t.Errorf("reclaimer holds %d pages after a 2-page charge, want 1", len(h.offs))
+	}
+	f.mustAllocate(t, 1)
+	if _, err := f.Allocate(1); err != ErrNoMemory {
+		t.Errorf("allocate with nothing left: %v, want ErrNoMemory", err)
+	}
+}
