@@ -84,12 +84,14 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	}
 
 	// Build the new memory before touching the old: until the switch
-	// below, a failure leaves the caller as it was.
-	as, err := t.k.Platform.NewAddressSpace()
-	if err != nil {
-		return unix.ENOMEM
-	}
-	m := mm.New(t.k.MemFile, as, mm.NewLayout(t.k.Platform.MaxUserAddress()))
+	// below, a failure leaves the caller as it was. The program is loaded
+	// into an MM without an address space, as at start-up: loading edits
+	// only uk's own records then (the loader's unmap of the room it
+	// reserves for the interpreter would otherwise be a synchronous
+	// platform edit of the new stub), and the address space, attached
+	// after, gets everything the program first needs in one batch
+	// (Prefault).
+	m := mm.New(t.k.MemFile, nil, mm.NewLayout(t.k.Platform.MaxUserAddress()))
 	m.Exe = abs
 	vdsoAddr, err := t.k.mapVDSO(m)
 	if err != nil {
@@ -109,6 +111,12 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		m.DecUsers()
 		return loader.Errno(err)
 	}
+	as, err := t.k.Platform.NewAddressSpace()
+	if err != nil {
+		m.DecUsers()
+		return unix.ENOMEM
+	}
+	m.Attach(as)
 	m.Prefault(res.Entry)
 
 	// Point of no return.
