@@ -79,6 +79,12 @@ type memAcct struct {
 	recountQueued atomic.Bool
 	// ticking is set while the periodic count runs (opened).
 	ticking bool
+	// linkRx is what the stack's links (all but loopback) had received
+	// at the last count, in packets: only they bring memory in that no
+	// send was charged for.
+	linkRx uint64
+	// counts is how many counts were made (for tests).
+	counts int
 	// squeezed are the TCP endpoints whose receive buffer a count under
 	// pressure shrank, with the size each had (squeezeLocked).
 	squeezed map[*tcp.Endpoint]int64
@@ -130,10 +136,24 @@ func (m *memAcct) tick(st *Stack) {
 			m.mu.Unlock()
 			return
 		}
-		m.recountLocked(st)
+		if !m.settledLocked(st) {
+			m.recountLocked(st)
+		}
 		m.mu.Unlock()
 		m.tick(st)
 	})
+}
+
+// settledLocked reports whether a count would find what the last one
+// did, and change nothing: nothing is charged or owed, no receive buffer
+// is squeezed, nothing was sent or read since, and no link has received a
+// packet. Loopback traffic is charged when it is sent, so a stack that
+// only opens and closes connections (thousands of them in TIME_WAIT,
+// which every count visits) is not counted ten times a second for
+// nothing.
+func (m *memAcct) settledLocked(st *Stack) bool {
+	return m.charged == 0 && m.deficit == 0 && m.moved == 0 && len(m.squeezed) == 0 &&
+		st.linkRxPackets() == m.linkRx
 }
 
 // reserve charges the estimate of what sending n bytes on s may make
@@ -227,6 +247,8 @@ func (m *memAcct) recountLocked(st *Stack) {
 	if m.budget == nil {
 		return
 	}
+	m.linkRx = st.linkRxPackets()
+	m.counts++
 	var inUse int64
 	for s := range m.socks {
 		n, keep := s.sendHeld()
@@ -341,10 +363,28 @@ func receiveHeld(ep tcpip.Endpoint) int64 {
 	return min(limit, int64(q)*(1+segCost))
 }
 
-// sndBufUsedPath is where tcp.Endpoint keeps the bytes on its send queue
-// (written and not yet acknowledged), which tcpip reports nowhere: its
-// SendQueueSizeOption is not implemented for TCP.
-var sndBufUsedPath = []string{"sndQueueInfo", "TCPSndBufState", "SndBufUsed"}
+// sndBufUsedIndex is the field index path of tcp.Endpoint's
+// sndQueueInfo.TCPSndBufState.SndBufUsed (the bytes on its send queue:
+// written and not yet acknowledged), which tcpip reports nowhere (its
+// SendQueueSizeOption is not implemented for TCP). It is looked up once:
+// by name it cost a microsecond at every close and count. ok is false
+// when this tcpip keeps no such integer field.
+var sndBufUsedIndex = sync.OnceValues(func() ([]int, bool) {
+	t := reflect.TypeFor[tcp.Endpoint]()
+	var index []int
+	for _, name := range []string{"sndQueueInfo", "TCPSndBufState", "SndBufUsed"} {
+		if t.Kind() != reflect.Struct {
+			return nil, false
+		}
+		f, found := t.FieldByName(name)
+		if !found {
+			return nil, false
+		}
+		index = append(index, f.Index...)
+		t = f.Type
+	}
+	return index, t.Kind() == reflect.Int
+})
 
 // sendQueued returns the bytes on a TCP endpoint's send queue (Linux's
 // SIOCOUTQ), read under the endpoint's lock, which tcpip holds whenever
@@ -355,15 +395,11 @@ func sendQueued(ep tcpip.Endpoint) int {
 		ep = r.get()
 	}
 	te, ok := ep.(*tcp.Endpoint)
-	if !ok {
+	index, known := sndBufUsedIndex()
+	if !ok || !known {
 		return int(ep.SocketOptions().GetSendBufferSize())
 	}
-	v := reflect.ValueOf(te).Elem()
-	for _, name := range sndBufUsedPath {
-		if v = v.FieldByName(name); !v.IsValid() {
-			return int(ep.SocketOptions().GetSendBufferSize())
-		}
-	}
+	v := reflect.ValueOf(te).Elem().FieldByIndex(index)
 	te.LockUser()
 	n := v.Int()
 	te.UnlockUser()

@@ -3,15 +3,21 @@ package inet
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
 	linux "golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/pipe"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"uk/fs/vfs"
 	"uk/fs/vfs/vfstest"
+	"uk/net/netdev"
 	"uk/net/socket"
 )
 
@@ -187,6 +193,52 @@ func TestSendWaitsForSocketMemory(t *testing.T) {
 	}
 }
 
+// TestIdleStackNotCounted: a stack whose sockets hold nothing, and whose
+// links bring nothing in, is not counted at every tick: a count visits
+// every endpoint, and connections opened and closed on loopback leave
+// thousands in TIME_WAIT.
+func TestIdleStackNotCounted(t *testing.T) {
+	st := newLoopbackStack(t)
+	ctx := budgetCtx{testCtx{vfstest.Root()}, &vfstest.Budget{Limit: 64 << 20}}
+	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, sockaddrIn(4254)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cd.Impl().(*Socket).Connect(ctx, sockaddrIn(4254), false); err != nil {
+			t.Fatal(err)
+		}
+		sd, _, err := l.Accept(ctx, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cd.DecRef()
+		sd.DecRef()
+	}
+	// Let the closes and the counts they ask for finish.
+	time.Sleep(6 * pressureTick)
+	st.mem.mu.Lock()
+	before, charged := st.mem.counts, st.mem.charged
+	st.mem.mu.Unlock()
+	time.Sleep(5 * pressureTick)
+	st.mem.mu.Lock()
+	after := st.mem.counts
+	st.mem.mu.Unlock()
+	if charged != 0 {
+		t.Fatalf("%d bytes charged with nothing sent", charged)
+	}
+	if after != before {
+		t.Errorf("an idle stack was counted %d times in %v", after-before, 5*pressureTick)
+	}
+}
+
 // TestClosedSocketsForgotten: sockets opened and closed without sending
 // leave nothing in the stack's account (a program doing it forever must
 // not grow uk).
@@ -298,36 +350,26 @@ func TestReceivePressure(t *testing.T) {
 	}
 	defer ld.DecRef()
 	l := ld.Impl().(*Socket)
-	if err := l.Bind(ctx, sockaddrIn(4253)); err != nil {
+	if err := l.Bind(ctx, sockaddrIn4(4253, [4]byte{})); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Listen(ctx, 16); err != nil {
 		t.Fatal(err)
 	}
 	limit := socketMemLimit(ctx.b)
+	// The peers send from outside, as a TAP peer does: from a second
+	// stack over a link, with nothing charged for what they send.
+	dial := farPeers(t, st)
 	var peers []tcpip.Endpoint
 	var servers []*Socket
 	for i := 0; i < 8; i++ {
-		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cd.DecRef()
-		c := cd.Impl().(*Socket)
-		if err := c.Connect(ctx, sockaddrIn(4253), false); err != nil {
-			t.Fatal(err)
-		}
+		peers = append(peers, dial(4253))
 		sd, _, err := l.Accept(ctx, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer sd.DecRef()
 		servers = append(servers, sd.Impl().(*Socket))
-		ep := c.ep
-		if r, ok := ep.(*renewableEndpoint); ok {
-			ep = r.get()
-		}
-		peers = append(peers, ep)
 	}
 	inject := func() {
 		chunk := make([]byte, 64<<10)
@@ -410,4 +452,66 @@ func innerTCP(t *testing.T, s *Socket) *tcp.Endpoint {
 		t.Fatalf("endpoint is a %T", ep)
 	}
 	return te
+}
+
+// sockaddrIn4 is a sockaddr_in for addr:port.
+func sockaddrIn4(port uint16, addr [4]byte) []byte {
+	return []byte{linux.AF_INET, 0, byte(port >> 8), byte(port), addr[0], addr[1], addr[2], addr[3], 0, 0, 0, 0, 0, 0, 0, 0}
+}
+
+// farPeers links st (as 10.99.0.1/24 on a new eth0) to a second tcpip
+// stack (10.99.0.2) over a pipe, which stands in for the far side of a
+// TAP device, and returns a function that connects an endpoint of that
+// stack to port on st.
+func farPeers(t *testing.T, st *Stack) func(port uint16) tcpip.Endpoint {
+	t.Helper()
+	near, far := pipe.New("", "", 65536)
+	idx, err := st.AttachEthernet("eth0", near, []byte{2, 0, 0, 0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetLinkUp(idx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddAddr(netdev.Addr{LinkIndex: idx, Prefix: netip.MustParsePrefix("10.99.0.1/24")}); err != nil {
+		t.Fatal(err)
+	}
+	ps := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol},
+	})
+	t.Cleanup(func() { ps.Close(); ps.Wait() })
+	if err := ps.CreateNIC(1, far); err != nil {
+		t.Fatal(err)
+	}
+	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{10, 99, 0, 2}), PrefixLen: 24}}
+	if err := ps.AddProtocolAddress(1, pa, stack.AddressProperties{}); err != nil {
+		t.Fatal(err)
+	}
+	ps.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: 1}})
+	return func(port uint16) tcpip.Endpoint {
+		t.Helper()
+		var wq waiter.Queue
+		ep, terr := ps.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+		if terr != nil {
+			t.Fatal(terr)
+		}
+		t.Cleanup(ep.Close)
+		we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
+		wq.EventRegister(&we)
+		defer wq.EventUnregister(&we)
+		switch terr := ep.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 99, 0, 1}), Port: port}); terr.(type) {
+		case nil:
+		case *tcpip.ErrConnectStarted:
+			select {
+			case <-ch:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the far peer's connect did not finish")
+			}
+		default:
+			t.Fatal(terr)
+		}
+		return ep
+	}
 }

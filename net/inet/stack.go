@@ -484,6 +484,19 @@ func (s *Stack) Drain(timeout time.Duration) bool {
 	}
 }
 
+// linkRxPackets is how many packets the stack's links other than
+// loopback have received (the memory account's sign of data from
+// outside).
+func (s *Stack) linkRxPackets() uint64 {
+	var n uint64
+	for id, ni := range s.ts.NICInfo() {
+		if id != LoopbackIndex {
+			n += ni.Stats.Rx.Packets.Value()
+		}
+	}
+	return n
+}
+
 // sending reports whether a TCP endpoint still has a FIN (and the data
 // before it) unacknowledged.
 func (s *Stack) sending() bool {
