@@ -113,5 +113,22 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 	for i, a := range missing {
 		m.pages[a] = offs[i]
 	}
-	return m.mapPrivateLocked(v, start, end)
+	// The new pages, and those of the window the address space lacks
+	// (mapping the rest again would be host work for nothing).
+	var run mapRun
+	for a := start; a < end; a += arch.PageSize {
+		off, ok := m.pages[a]
+		if len(missing) > 0 && missing[0] == a {
+			missing = missing[1:]
+		} else if !ok || m.asMapped.contains(a) {
+			if err := run.flush(m); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+			return err
+		}
+	}
+	return run.flush(m)
 }

@@ -39,7 +39,8 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 
 // mapFileRunLocked maps the run around page of a private file mapping for
 // reading: the file's own pages read-only and the process's private copies
-// where it has them. The run is [start, end), or a fileFaultRun window
+// where it has them, skipping pages other than page that are mapped
+// already. The run is [start, end), or a fileFaultRun window
 // when the object is a memmap.PagePeeker. Only the faulting page must succeed; other pages are
 // mapped if the object already has them (or, for objects that cannot be
 // peeked, if PageAt gives them), and the run stops at the end of the file.
@@ -52,6 +53,13 @@ func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
 	}
 	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
+		if a != page && m.asMapped.contains(a) {
+			// Mapped already (by an earlier fault in the window).
+			if err := run.flush(m); err != nil {
+				return err
+			}
+			continue
+		}
 		if off, ok := m.pages[a]; ok {
 			if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
 				return err

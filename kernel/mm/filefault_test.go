@@ -225,3 +225,45 @@ func (c *countingAS) MapFile(addr uint64, off int64, length uint64, a platform.A
 	*c.calls++
 	return c.fakeAS.MapFile(addr, off, length, a)
 }
+
+// bytesAS counts the bytes MapFile maps.
+type bytesAS struct {
+	*fakeAS
+	bytes uint64
+}
+
+func (b *bytesAS) MapFile(addr uint64, off int64, length uint64, a platform.Access) error {
+	b.bytes += length
+	return b.fakeAS.MapFile(addr, off, length, a)
+}
+
+// A second fault in a file window maps what the first could not (the
+// pages the file gained since), not the whole window again.
+func TestFileWindowMapsOnlyNewPages(t *testing.T) {
+	m, as, mf := newMM(t)
+	const npages = 256
+	f := newFakeFile(t, mf, npages, pagesRange(0, 64)...)
+	counting := &bytesAS{fakeAS: as}
+	m.as = counting
+	base, err := m.Mmap(MmapOpts{Length: npages * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(base, platform.Exec, base, nil); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if counting.bytes != 64*arch.PageSize {
+		t.Fatalf("first fault mapped %d pages, want the 64 present", counting.bytes/arch.PageSize)
+	}
+	// Page 100 is read in by its fault (the fake file allocates one).
+	counting.bytes = 0
+	if r := m.HandleFault(base+100*arch.PageSize, platform.Exec, 0, nil); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if counting.bytes != arch.PageSize {
+		t.Errorf("second fault in the window mapped %d pages, want just the new one", counting.bytes/arch.PageSize)
+	}
+	if _, ok := as.mapped[base+100*arch.PageSize]; !ok {
+		t.Errorf("faulting page not mapped")
+	}
+}

@@ -47,6 +47,7 @@ type MM struct {
 	brk      uint64           // protected by mu
 	users    int              // address-space users (threads + fork references); protected by mu
 	dead     bool             // the address space was killed after a failed unmap; protected by mu
+	asMapped asRanges         // the addresses the address space maps (asranges.go); protected by mu
 	shadow   *asShadow        // what the address space maps, when the page check is on; protected by mu
 	released chan struct{}    // closed when the last user has released everything
 	// Executable name and argument/environment ranges for /proc.
@@ -74,6 +75,11 @@ func (m *MM) Attach(as platform.AddressSpace) {
 		panic("mm: Attach to an MM that has an address space")
 	}
 	m.as = as
+	// What was "mapped" into no address space is mapped nowhere.
+	m.asMapped = nil
+	if m.shadow != nil {
+		m.shadow.released()
+	}
 }
 
 // unattached stands in for the address space of an MM being built: with
@@ -149,6 +155,7 @@ func (m *MM) mapASLocked(addr uint64, off int64, length uint64, a platform.Acces
 	if m.shadow != nil {
 		m.shadow.mapped(addr, off, length)
 	}
+	m.asMapped.add(addr, addr+length)
 	return m.as.MapFile(addr, off, length, a)
 }
 
@@ -156,21 +163,30 @@ func (m *MM) mapASLocked(addr uint64, off int64, length uint64, a platform.Acces
 func (m *MM) releaseASLocked() {
 	m.dead = true
 	m.as.Release()
+	m.asMapped = nil
 	if m.shadow != nil {
 		m.shadow.released()
 	}
 }
 
-// unmapASLocked removes [start, start+length) from the address space.
+// unmapASLocked removes [start, start+length) from the address space,
+// without asking the platform when nothing is mapped there.
 // When the platform cannot (the host refused the unmap), the pages there
 // may still be reachable, so the caller must not free them believing
 // otherwise: the address space is killed instead, and every thread in it
 // dies at its next switch.
 func (m *MM) unmapASLocked(start, length uint64) {
+	if !m.asMapped.overlaps(start, start+length) {
+		if m.shadow != nil && m.shadow.anyIn(start, length) {
+			panic(fmt.Sprintf("mm: [%#x, %#x) recorded unmapped while the address space maps pages there", start, start+length))
+		}
+		return
+	}
 	if err := m.as.Unmap(start, length); err != nil {
 		m.killLocked()
 		return
 	}
+	m.asMapped.remove(start, start+length)
 	if m.shadow != nil {
 		m.shadow.unmapped(start, length)
 	}

@@ -95,6 +95,18 @@ func (s *asShadow) unmapped(addr, length uint64) {
 	}
 }
 
+// anyIn reports whether any page of [addr, addr+length) is mapped.
+func (s *asShadow) anyIn(addr, length uint64) bool {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	for a := range s.pages {
+		if a >= addr && a-addr < length {
+			return true
+		}
+	}
+	return false
+}
+
 // released records the whole address space gone.
 func (s *asShadow) released() {
 	s.c.mu.Lock()
