@@ -30,14 +30,23 @@ type AddressSpace struct {
 	// without one, the batches it ran through the factory.
 	editors        map[int]int
 	factoryFlushes map[int]int
+	// parkedEditors are edit threads made with the space's first thread
+	// (makeThread), waiting in pause() for a context to adopt one
+	// (editor.go); firstDone is set once that thread has been made.
+	parkedEditors []int
+	firstDone     bool
 }
 
-// threadSlot is a slot mapped in a stub: index i of its thread region
-// (at threadBase + i*slotSize) showing slot file slot; for a free one, the
-// last thread that used it (which must be gone before it is reused).
+// threadSlot is a slot of a stub: index i of its thread region (at
+// threadBase + i*slotSize) showing slot file slot once mapped; for a free
+// one, the last thread that used it (which must be gone before it is
+// reused).
 type threadSlot struct {
 	i, slot int
 	tid     int
+	// mapped is set once a thread's setup has mapped the slot (a free
+	// slot whose thread's setup failed early may not be).
+	mapped bool
 }
 
 // retire records that t has been told to exit: its slot can be reused
@@ -107,12 +116,19 @@ func (as *AddressSpace) park() error {
 	return nil
 }
 
-// makeThread creates a stub thread: a slot mapped in the stub (reused from
-// an ended thread or new), then, on the factory thread, a clone of the edit
-// thread that is traced from birth, and into which uk injects, before it
-// ever runs: its alternate signal stack (the slot) and the thread filter.
-// It is then pointed at siteThreadEntry and detached: its first syscall
-// traps into the handler, where it waits for its context's first Switch.
+// makeThread creates a stub thread: on the factory thread, a clone of the
+// edit thread that is traced from birth, and into which uk injects, before
+// it ever runs and in one batch: the mapping of its slot (unless it reuses
+// the still mapped slot of an ended thread), its alternate signal stack
+// (the slot) and the thread filter. It is then pointed at siteThreadEntry
+// and detached: its first syscall traps into the handler, where it waits
+// for its context's first Switch.
+//
+// The space's first thread comes with a parked edit thread, made in the
+// same trip to the factory, for the context that takes the thread to adopt
+// at once (editor.go): the program's first batches (its image, its first
+// faults; after a fork, the pages it touches first) then need no trip to
+// the factory, which is busy meanwhile starting the next spare stub.
 func (as *AddressSpace) makeThread() (*thread, error) {
 	p := as.p
 	as.Mu.Lock()
@@ -121,17 +137,17 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 		return nil, as.ErrReleased()
 	}
 	var ts threadSlot
-	mapped := false
+	found := false
 	for i, fs := range as.freeSlots {
 		// Reuse a slot only once its last thread is gone: until then it
 		// may still read its frame there.
 		if fs.tid == 0 || unix.Tgkill(as.Pid, fs.tid, 0) == unix.ESRCH {
-			ts, mapped = fs, true
+			ts, found = fs, true
 			as.freeSlots = append(as.freeSlots[:i], as.freeSlots[i+1:]...)
 			break
 		}
 	}
-	if !mapped {
+	if !found {
 		if len(as.slots) >= maxThreads {
 			as.Mu.Unlock()
 			return nil, fmt.Errorf("sigsys: %d threads in one address space: %w", maxThreads, unix.EAGAIN)
@@ -159,36 +175,35 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	var err error
 	// The factory never takes Mu (a flush holds it while it waits for
 	// the factory, as this does).
+	withEditor := !as.firstDone
+	var editor int
 	ferr := p.h.Do(func() {
-		if !mapped {
-			var r uint64
-			r, err = stubproc.InjectSyscall(as.Pid, stubproc.SiteSyscall, unix.SYS_MMAP, addr, slotSize, unix.PROT_READ|unix.PROT_WRITE,
-				stubproc.MapFlags, slotFDInStub, uint64(ts.slot)*slotSize)
-			if err == nil {
-				err = stubproc.ErrnoOf(r)
-			}
-			if err != nil {
-				err = fmt.Errorf("map thread slot: %w", err)
-				return
-			}
+		if t.tid, err = as.cloneThread(t, !ts.mapped); err == nil && withEditor {
+			editor, err = as.CloneParkedHere()
 		}
-		t.tid, err = as.cloneThread(t)
 	})
 	if ferr != nil {
 		err = ferr
 	}
+	if editor != 0 {
+		as.parkedEditors = append(as.parkedEditors, editor)
+	}
+	as.firstDone = true
 	if err != nil {
+		// Not mapped if the clone failed; a failed setup killed the stub.
 		as.freeSlots = append(as.freeSlots, ts)
 		return nil, fmt.Errorf("sigsys: new stub thread: %w", err)
 	}
+	t.ts.mapped = true
 	return t, nil
 }
 
-// cloneThread clones the edit thread, sets the child up for t and lets it
-// go (see makeThread). It returns the child's host tid.
+// cloneThread clones the edit thread, sets the child up for t (mapping its
+// slot first with mapSlot) and lets it go (see makeThread). It returns the
+// child's host tid.
 //
 // Preconditions: runs on the factory thread.
-func (as *AddressSpace) cloneThread(t *thread) (int, error) {
+func (as *AddressSpace) cloneThread(t *thread, mapSlot bool) (int, error) {
 	tid, err := as.CloneThread()
 	if err != nil {
 		return 0, err
@@ -205,10 +220,19 @@ func (as *AddressSpace) cloneThread(t *thread) (int, error) {
 	var ss [24]byte // stack_t: ss_sp, ss_flags (and padding), ss_size
 	putUint64(ss[0:], t.addr+altStackOff)
 	putUint64(ss[16:], slotSize-altStackOff)
-	err = stubproc.RunSteps(tid, d, []stubproc.Step{
+	var steps []stubproc.Step
+	if mapSlot {
+		// The new thread maps its own slot: it has the edit thread's
+		// filters, which allow a mapping of the slot file, and one
+		// injection fewer than the edit thread mapping it first.
+		steps = append(steps, stubproc.Must("map the thread slot", unix.SYS_MMAP, t.addr, slotSize,
+			unix.PROT_READ|unix.PROT_WRITE, stubproc.MapFlags, slotFDInStub, uint64(t.ts.slot)*slotSize))
+	}
+	steps = append(steps,
 		stubproc.Must("set the signal stack", unix.SYS_SIGALTSTACK, d.Put(ss[:])),
 		stubproc.Must("install the thread filter", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, stubproc.PutFilter(d, threadFilter())),
-	})
+	)
+	err = stubproc.RunSteps(tid, d, steps)
 	if err != nil {
 		return fail(err)
 	}
@@ -235,6 +259,9 @@ func (as *AddressSpace) Release() {
 		for _, tid := range as.editors {
 			dead = append(dead, tid)
 		}
+		// Parked edit threads are not traced: they die with the stub
+		// as its application threads do.
+		as.parkedEditors = nil
 		as.editors = nil
 	}) {
 		return

@@ -160,6 +160,9 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	}
 	c.place(t)
 	c.threads[as] = t
+	if err := c.adoptParked(as); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -22,6 +22,13 @@ import (
 // attached to the context's OS thread and pinned to its CPU, which
 // Space.FlushHere then finds. It ends with the context (Release) or with
 // the stub.
+//
+// The context that takes a space's first thread gets one at once: that
+// thread comes with an edit thread parked beside it (makeThread), which
+// the context adopts when it takes the thread. Nearly every program's
+// first context needs batches at once (its image and first faults; after
+// a fork, its first writes), and the factory is then often busy starting
+// the next spare stub: a fork's child waited for that, not for its batch.
 
 // editorAfter is how many batches an OS thread runs through the factory
 // in one address space before its context gets an edit thread there: a short-lived
@@ -64,11 +71,36 @@ func (c *Context) adoptEditor(as *AddressSpace) error {
 	if err != nil {
 		return fmt.Errorf("sigsys: edit thread: %w", err)
 	}
+	return c.adopt(as, tid)
+}
+
+// adoptParked adopts an edit thread parked with as's first thread
+// (makeThread), if one is left and the context has none there yet.
+func (c *Context) adoptParked(as *AddressSpace) error {
+	if _, ok := c.editors[as]; ok {
+		return nil
+	}
+	as.Mu.Lock()
+	n := len(as.parkedEditors)
+	if n == 0 {
+		as.Mu.Unlock()
+		return nil
+	}
+	tid := as.parkedEditors[n-1]
+	as.parkedEditors = as.parkedEditors[:n-1]
+	as.Mu.Unlock()
+	return c.adopt(as, tid)
+}
+
+// adopt attaches the calling OS thread to tid, a parked thread of as, and
+// makes it the context's edit thread there.
+func (c *Context) adopt(as *AddressSpace, tid int) error {
+	// Beside uk's thread, before it is woken to stop: each batch is a
+	// ptrace stop and resume.
+	stubproc.PinThread(tid, c.pl.home)
 	if err := as.Adopt(tid); err != nil {
 		return fmt.Errorf("sigsys: edit thread: %w", err)
 	}
-	// Beside uk's thread: each batch is a ptrace stop and resume.
-	stubproc.PinThread(tid, c.pl.home)
 	tracer := unix.Gettid()
 	as.Mu.Lock()
 	if as.ReleasedLocked() {

@@ -54,7 +54,9 @@
 // A context that keeps needing mapping batches in one address space gets
 // an edit thread of its own there (editor.go): another clone of the main
 // edit thread, with its filters and nothing else, attached to the
-// context's OS thread, so that a batch needs no trip to the factory.
+// context's OS thread, so that a batch needs no trip to the factory. The
+// first context in a space gets one at once, parked with the space's
+// first thread.
 //
 // # What a hostile program can do
 //
