@@ -267,3 +267,33 @@ func TestFileWindowMapsOnlyNewPages(t *testing.T) {
 		t.Errorf("faulting page not mapped")
 	}
 }
+
+// A small writable private file mapping that asks for it (an ELF data
+// segment ld.so maps) is copied and mapped when it is made: relocation
+// writes it without a fault.
+func TestCopyWholeMappingCopiedAtMmap(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 6, pagesRange(0, 6)...)
+	base, err := m.Mmap(MmapOpts{Length: 6 * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < 6; i++ {
+		a := base + i*arch.PageSize
+		off, ok := m.pages[a]
+		if !ok || off == f.pages[i] || as.mapped[a] != off || as.prot[a] != rw {
+			t.Fatalf("page %d not copied and mapped writable at mmap", i)
+		}
+		if mf.Bytes(off, 1)[0] != byte(i+1) {
+			t.Fatalf("page %d copy differs from the file", i)
+		}
+	}
+	// Read-only, it maps the file's pages as they fault, as before.
+	ro, err := m.Mmap(MmapOpts{Length: 6 * arch.PageSize, Prot: platform.Read, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := as.mapped[ro]; ok || len(m.pages) != 6 {
+		t.Errorf("a read-only segment was copied or mapped at mmap")
+	}
+}

@@ -92,6 +92,14 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 	}
 	m.insertVMALocked(&VMA{Start: addr, End: addr + length, Prot: o.Prot, MaxProt: maxProt, Shared: o.Shared,
 		GrowsDown: o.GrowsDown, CopyWhole: o.CopyWhole, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
+	if o.CopyWhole && obj != nil && !o.Shared && o.Prot&platform.Write != 0 && length <= copyWholeMax {
+		// A data segment is written at once (ld.so relocates it): copy
+		// it now, while the mapping is queued with the next switch,
+		// rather than at a fault. What the file lacks yet faults.
+		if i := m.vmas.find(addr); i >= 0 && m.vmas[i].End-m.vmas[i].Start <= copyWholeMax {
+			m.copyFileVMALocked(m.vmas[i], addr)
+		}
+	}
 	return addr, nil
 }
 

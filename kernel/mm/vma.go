@@ -29,8 +29,8 @@ type VMA struct {
 	Object memmap.Mappable
 	Pgoff  uint64
 	// CopyWhole asks that a small writable private file mapping be
-	// copied whole at its first fault (an ELF data segment; see
-	// copyWholeMax).
+	// copied whole when it is made (Mmap) or at its first fault (an ELF
+	// data segment; see copyWholeMax).
 	CopyWhole bool
 	// Name is shown in /proc/PID/maps: "[heap]", "[stack]", a path.
 	Name string

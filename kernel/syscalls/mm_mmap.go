@@ -34,8 +34,19 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		o.Object, o.Pgoff = obj.Mappable, off>>arch.PageShift
 		o.Name, o.Dev, o.Ino, o.MaxProt = obj.Name, obj.Dev, obj.Ino, obj.MaxProt
+		o.CopyWhole = elfSegment(flags)
 	}
 	return t.MM.Mmap(o)
+}
+
+// elfSegment reports whether a private file mapping with these flags is
+// a segment of an ELF image: glibc's ld.so still passes MAP_DENYWRITE
+// (which Linux ignores) when it maps a library's segments. Its writable
+// segment, the data that relocation writes at once, is then copied whole
+// (mm.MmapOpts.CopyWhole) as the kernel's own loader does for a program's,
+// instead of one copy-on-write fault per page.
+func elfSegment(flags uint64) bool {
+	return flags&unix.MAP_TYPE == unix.MAP_PRIVATE && flags&unix.MAP_DENYWRITE != 0
 }
 
 func sysMunmap(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, t.MM.Munmap(a[0], a[1]) }
