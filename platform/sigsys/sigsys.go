@@ -212,6 +212,10 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		MasterSteps: installHandler,
 		Reaped:      p.reaped,
 		Modes:       opts.modes,
+		// Every stub thread that runs application code or batches of a
+		// context is placed by the platform (handoff.go, editor.go)
+		// unless told not to pin.
+		FollowCaller: !opts.NoPin,
 	})
 	if err != nil {
 		p.slots.close()

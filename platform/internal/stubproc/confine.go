@@ -322,6 +322,7 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 //
 // Preconditions: runs on the factory thread.
 func (h *Host) forkStub(slot int) (int, error) {
+	h.follow(h.master, &h.masterCPU)
 	child, err := injectClone(h.master, SiteSyscall, SiteSyscallTrap, ForkFlags, unix.PTRACE_EVENT_FORK)
 	if err != nil {
 		return 0, fmt.Errorf("fork stub: %w", err)

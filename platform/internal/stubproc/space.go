@@ -25,6 +25,9 @@ type Space struct {
 	Limit uint64
 	slot  int    // its page in the request file
 	req   []byte // uk's view of the request page (read-only in the stub)
+	// cpu is the CPU the main thread is pinned to (Config.FollowCaller),
+	// or -1. Used only on the factory thread.
+	cpu int
 
 	// FlushHere, if set, returns a stub thread of this space that the
 	// calling OS thread traces and that is stopped, through which the
@@ -46,15 +49,18 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	var pid int
-	if ferr := h.fac.do(func() { pid, err = h.forkStub(slot) }); ferr != nil {
+	var pid, cpu int
+	if ferr := h.fac.do(func() {
+		pid, err = h.forkStub(slot)
+		cpu = h.masterCPU // the fork inherits the master's pin
+	}); ferr != nil {
 		err = ferr
 	}
 	if err != nil {
 		h.reqs.put(slot)
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot)}, nil
+	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu}, nil
 }
 
 // ReqPage returns uk's view of the space's request page. It may be used
@@ -177,7 +183,10 @@ func (s *Space) flushAnywhereLocked() error {
 		}
 	}
 	var err error
-	if ferr := s.h.fac.do(func() { err = s.flushLocked(s.Pid) }); ferr != nil {
+	if ferr := s.h.fac.do(func() {
+		s.h.follow(s.Pid, &s.cpu)
+		err = s.flushLocked(s.Pid)
+	}); ferr != nil {
 		return ferr
 	}
 	return err
@@ -213,6 +222,8 @@ func (s *Space) flushLocked(tid int) error {
 //
 // Preconditions: runs on the factory thread (Host.Do).
 func (s *Space) CloneThread() (int, error) {
+	// The new thread starts on the factory's CPU too.
+	s.h.follow(s.Pid, &s.cpu)
 	tid, err := injectClone(s.Pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
 	if err != nil {
 		return 0, err
