@@ -232,6 +232,18 @@ func (s *Socket) recv(ctx vfs.Context, dst []byte, flags int, nonblock, wantAddr
 			if s.st != nil && !peek {
 				s.st.mem.received(s.st, r.Count)
 			}
+			if s.typ == linux.SOCK_STREAM && !peek && r.Count > 0 {
+				// Receive buffer autotuning (Linux's
+				// tcp_rcv_space_adjust after every read): tcpip
+				// grows the buffer to what the reader takes per
+				// round trip only when told what was copied. Without
+				// it the buffer stays at its default (1 MiB) and a
+				// fast sender keeps stalling on the window, which
+				// costs wake-ups on both sides. SO_RCVBUF, or a
+				// squeeze under memory pressure, turns it off as in
+				// Linux.
+				s.ep.ModerateRecvBuf(r.Count)
+			}
 			if !waitAll || got.Count == len(dst) || r.Count == 0 {
 				return got, nil
 			}

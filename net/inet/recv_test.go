@@ -2,6 +2,7 @@ package inet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"runtime"
 	"testing"
 
@@ -130,5 +131,65 @@ func TestRecvWaitAllBeyondOneBuffer(t *testing.T) {
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReceiveBufferAutotunes: a TCP receive buffer grows with what the
+// reader takes per round trip, as Linux's tcp_rcv_space_adjust makes it
+// (tcpip does so only when the socket layer reports each read), and one
+// that SO_RCVBUF set stays as set.
+func TestReceiveBufferAutotunes(t *testing.T) {
+	st := newLoopbackStack(t)
+	ctx := testCtx{vfstest.Root()}
+	l := newTestSocket(t, st, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, sockaddrIn(4244)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, fixed := range []bool{false, true} {
+		c := newTestSocket(t, st, linux.SOCK_STREAM)
+		if err := c.Connect(ctx, sockaddrIn(4244), false); err != nil {
+			t.Fatal(err)
+		}
+		ad, _, err := l.Accept(ctx, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ad.DecRef()
+		a := ad.Impl().(*Socket)
+		if fixed {
+			var v [4]byte
+			binary.LittleEndian.PutUint32(v[:], 1<<20)
+			if err := a.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, v[:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := innerTCP(t, a).SocketOptions().GetReceiveBufferSize()
+		const total = 64 << 20
+		go func() {
+			chunk := make([]byte, 256<<10)
+			for off := 0; off < total; off += len(chunk) {
+				if _, err := c.SendMsg(ctx, &socket.SendRequest{Data: chunk}); err != nil {
+					return
+				}
+			}
+		}()
+		buf := make([]byte, 8<<10)
+		for got := 0; got < total; {
+			n, err := a.Read(ctx, ad, buf, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+		}
+		after := innerTCP(t, a).SocketOptions().GetReceiveBufferSize()
+		switch {
+		case !fixed && after <= before:
+			t.Errorf("the receive buffer stayed at %d bytes while 64 MiB went through it", after)
+		case fixed && after != before:
+			t.Errorf("the receive buffer SO_RCVBUF set went from %d to %d bytes", before, after)
+		}
 	}
 }
