@@ -43,3 +43,62 @@ func (t *Task) ChargedBuffer(n uint64) (buf []byte, release func(), err error) {
 	}
 	return make([]byte, n), func() { mf.Uncharge(int64(n)) }, nil
 }
+
+// Read buffers kept between calls: pools of SmallIO and bigRead bytes,
+// readPoolCount buffers each at most. They cover the reads programs make
+// most (stdio's 4 KiB, 8-32 KiB of io.Copy, cat, gzip, sha256sum). A
+// buffer held by a call costs what IOBuffer's would: a small one is part
+// of the task's overhead (SmallIO), a big one is charged whole while
+// held; the idle ones (1.25 MiB at most) are part of uk's fixed overhead
+// beyond --mem (memOverhead).
+const (
+	bigRead       = 64 << 10
+	readPoolCount = 16
+)
+
+// smallReads and bigReads hold the idle read buffers of every kernel of
+// the process. A buffer is in a pool or held by exactly one call.
+var (
+	smallReads = make(chan []byte, readPoolCount)
+	bigReads   = make(chan []byte, readPoolCount)
+)
+
+// ReadBuffer is IOBuffer for a call that fills the buffer before anything
+// reads it (read, pread, readv): the buffer may hold bytes of an earlier
+// call, so the caller must use only what its read filled. Buffers up to
+// bigRead bytes come from a pool instead of being made and zeroed for
+// each call (in a loopback TCP stream's 8 KiB reads that was a fifth of
+// uk's CPU, with the collector's share); larger ones are IOBuffer's.
+func (t *Task) ReadBuffer(n, max uint64) (buf []byte, release func()) {
+	n = min(n, max)
+	if n > bigRead {
+		return t.IOBuffer(n, max)
+	}
+	pool, size := smallReads, SmallIO
+	mf := t.k.MemFile
+	if n > SmallIO {
+		switch {
+		case mf == nil: // nothing to charge (a kernel without a budget)
+			pool, size = bigReads, bigRead
+		case mf.Charge(bigRead):
+			pool, size = bigReads, bigRead
+		default:
+			n = SmallIO // the budget is spent: copy in smaller pieces
+		}
+	}
+	var b []byte
+	select {
+	case b = <-pool:
+	default:
+		b = make([]byte, size)
+	}
+	return b[:n], func() {
+		if size == bigRead && mf != nil {
+			mf.Uncharge(bigRead)
+		}
+		select {
+		case pool <- b:
+		default:
+		}
+	}
+}

@@ -46,7 +46,7 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	buf, release := t.IOBuffer(count, ioChunk)
+	buf, release := t.ReadBuffer(count, ioChunk)
 	defer release()
 	n, err := read(buf)
 	if n > 0 {
@@ -169,7 +169,7 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 	for _, iv := range v {
 		total += iv[1]
 	}
-	buf, release := t.IOBuffer(total, ioChunk)
+	buf, release := t.ReadBuffer(total, ioChunk)
 	defer release()
 	n, err := d.Read(t, buf)
 	if n <= 0 {
