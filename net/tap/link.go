@@ -240,6 +240,29 @@ func (l *link) readLoop() {
 	}
 }
 
+// frameHead is how much of a received frame goes in a view of its own:
+// the Ethernet header and room for the IP and TCP headers with all their
+// options. tcpip's IPv4 input holds a reference to the view with the IP
+// header while it reads that header again, and a view whose chunk is
+// shared is copied whole before it is read (buffer.PullUp): with the
+// frame in one view that was every received frame copied a second time,
+// and above 64 KiB (a full GSO frame) allocated outside the chunk pools,
+// a fifth of uk's CPU when the sandbox receives over the link. It is a
+// power of two, so that the head fills its pooled chunk and the body
+// stays a view of its own.
+const frameHead = 256
+
+// framePayload is a received frame as the stack's buffer: a long frame in
+// two views, the head and the body.
+func framePayload(frame []byte) buffer.Buffer {
+	if len(frame) <= 2*frameHead {
+		return buffer.MakeWithData(frame)
+	}
+	b := buffer.MakeWithView(buffer.NewViewWithData(frame[:frameHead]))
+	b.Append(buffer.NewViewWithData(frame[frameHead:]))
+	return b
+}
+
 // deliver hands one frame (with its virtio-net header) to the stack.
 func (l *link) deliver(frame []byte) {
 	if len(frame) < vnetHdrSize+header.EthernetMinimumSize {
@@ -258,7 +281,7 @@ func (l *link) deliver(frame []byte) {
 		return
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-		Payload: buffer.MakeWithData(frame),
+		Payload: framePayload(frame),
 	})
 	defer pkt.DecRef()
 	if !l.ParseHeader(pkt) {
