@@ -57,8 +57,8 @@ func (as *AddressSpace) ownEditorLocked() (int, bool) {
 // batches through the factory there (a Switch's own flushes, or the
 // unmaps of munmap and madvise).
 func (c *Context) needsEditor(as *AddressSpace) bool {
-	if _, ok := c.editors[as]; ok {
-		return false
+	if _, ok := c.editors[as]; ok || as.Quiet() {
+		return false // it has one, or no batch is due
 	}
 	as.Mu.Lock()
 	defer as.Mu.Unlock()

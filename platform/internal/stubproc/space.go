@@ -3,6 +3,7 @@ package stubproc
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -40,7 +41,20 @@ type Space struct {
 	Mu       sync.Mutex
 	pending  []Request // queued mapping changes, in order; protected by Mu
 	released bool      // protected by Mu
+	// quiet is set, under Mu, while nothing is pending and the space is
+	// live: a Switch's Flush, which finds it so nearly always, then takes
+	// no lock (a thread being parked holds Mu while the factory makes it).
+	quiet atomic.Bool
 }
+
+// noteLocked updates quiet after a change of pending or released.
+//
+// Preconditions: Mu is held.
+func (s *Space) noteLocked() { s.quiet.Store(len(s.pending) == 0 && !s.released) }
+
+// Quiet reports whether nothing is queued in the space (and it is live),
+// as of the last change, without taking Mu.
+func (s *Space) Quiet() bool { return s.quiet.Load() }
 
 // NewSpace forks a stub process from the master, on the factory thread,
 // for an address space whose application owns [0, limit).
@@ -60,7 +74,9 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 		h.reqs.put(slot)
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	return &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu}, nil
+	s := &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu}
+	s.quiet.Store(true)
+	return s, nil
 }
 
 // ReqPage returns uk's view of the space's request page. It may be used
@@ -106,6 +122,7 @@ func (s *Space) MapFile(addr uint64, off int64, length uint64, access platform.A
 	if s.released {
 		return s.ErrReleased()
 	}
+	defer s.noteLocked()
 	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
 		addr, length, protOf(access), MapFlags, MemFDInStub, uint64(off)}})
 	if len(s.pending) >= MaxBatch {
@@ -135,6 +152,7 @@ func (s *Space) Unmap(addr, length uint64) error {
 	if s.released {
 		return s.ErrReleased()
 	}
+	defer s.noteLocked()
 	s.pending = append(s.pending, Request{Nr: unix.SYS_MUNMAP, Args: [6]uint64{addr, length}})
 	return s.flushAnywhereLocked()
 }
@@ -158,6 +176,9 @@ func (s *Space) ReleasedLocked() bool { return s.released }
 // stopped stub thread the caller traces, or, with tid 0, anywhere
 // (flushAnywhereLocked). It fails on a released space.
 func (s *Space) Flush(tid int) error {
+	if s.quiet.Load() {
+		return nil
+	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	if s.released {
@@ -197,6 +218,7 @@ func (s *Space) flushAnywhereLocked() error {
 //
 // Preconditions: Mu is held; the caller is tid's tracer; tid is stopped.
 func (s *Space) flushLocked(tid int) error {
+	defer s.noteLocked()
 	for len(s.pending) > 0 {
 		n := min(len(s.pending), MaxBatch)
 		err := RunBatch(tid, s.req, s.pending[:n])
@@ -249,6 +271,7 @@ func (s *Space) Release(locked func()) bool {
 	}
 	s.released = true
 	s.pending = nil
+	s.noteLocked()
 	if locked != nil {
 		locked()
 	}
