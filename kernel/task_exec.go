@@ -11,6 +11,7 @@ import (
 	"uk/arch"
 	"uk/kernel/loader"
 	"uk/kernel/mm"
+	"uk/platform"
 )
 
 // Limits of execve's arguments, as Linux: one string at most 32 pages
@@ -111,17 +112,33 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		m.DecUsers()
 		return loader.Errno(err)
 	}
-	as, err := t.k.Platform.NewAddressSpace()
-	if err != nil {
-		m.DecUsers()
-		return unix.ENOMEM
+	// A process that is the only user of its memory hands its address
+	// space (emptied) to the new program, and its platform context its
+	// stub thread there, rather than start a new stub (mm.TakeAddressSpace).
+	// A vfork child shares its parent's and gets a new one.
+	var as platform.AddressSpace
+	if !t.MM.SoleUser() {
+		if as, err = t.k.Platform.NewAddressSpace(); err != nil {
+			m.DecUsers()
+			return unix.ENOMEM
+		}
 	}
-	m.Attach(as)
-	m.Prefault(res.Entry)
 
 	// Point of no return.
 	t.becomeSoleThread()
 	old := t.MM
+	if as == nil {
+		if as = old.TakeAddressSpace(); as == nil {
+			// Emptying it failed (and killed it).
+			if as, err = t.k.Platform.NewAddressSpace(); err != nil {
+				m.DecUsers()
+				t.exitGroup(int(unix.SIGKILL))
+				return ErrNoReturnValue
+			}
+		}
+	}
+	m.Attach(as)
+	m.Prefault(res.Entry)
 	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
 	t.tg.mu.Unlock()

@@ -82,6 +82,40 @@ func (m *MM) Attach(as platform.AddressSpace) {
 	}
 }
 
+// SoleUser reports whether the MM has one user: a single-threaded process
+// whose memory no vfork child or parent shares.
+func (m *MM) SoleUser() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.users == 1
+}
+
+// TakeAddressSpace empties the address space of an MM with one user and
+// hands it over (execve gives it to the new program's MM, which Attaches
+// it): the MM keeps its pages and VMAs, with no address space to reach
+// them. It returns nil, changing nothing, when the MM has more users or no
+// live address space, or when the address space cannot be emptied (it is
+// killed then).
+//
+// A process that forks and then execs (git, make, perl's system) would
+// otherwise start two stub processes per child, the fork's and the
+// exec's, and the exec's first switch would wait for a thread of the new
+// stub; emptying the fork's costs one unmap.
+func (m *MM) TakeAddressSpace() platform.AddressSpace {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.as.(unattached); ok || m.users != 1 || m.dead {
+		return nil
+	}
+	m.unmapASLocked(0, m.layout.MaxAddr)
+	if m.dead {
+		return nil
+	}
+	as := m.as
+	m.as = unattached{}
+	return as
+}
+
 // unattached stands in for the address space of an MM being built: with
 // nothing able to run in it, there is nothing to map or unmap.
 type unattached struct{}

@@ -31,9 +31,11 @@ func (f *fakeAS) MapFile(addr uint64, off int64, length uint64, a platform.Acces
 }
 
 func (f *fakeAS) Unmap(addr, length uint64) error {
-	for i := uint64(0); i < length; i += arch.PageSize {
-		delete(f.mapped, addr+i)
-		delete(f.prot, addr+i)
+	for a := range f.mapped {
+		if a >= addr && a-addr < length {
+			delete(f.mapped, a)
+			delete(f.prot, a)
+		}
 	}
 	return nil
 }
@@ -445,4 +447,66 @@ func TestOutOfMemory(t *testing.T) {
 		t.Errorf("CopyOut after the hog went = %v", err)
 	}
 	other.DecUsers()
+}
+
+// releaseCountingAS counts Release calls.
+type releaseCountingAS struct {
+	*fakeAS
+	released int
+}
+
+func (r *releaseCountingAS) Release() { r.released++ }
+
+// An MM with one user hands its address space over emptied (exec reuses a
+// forked child's stub); the MM's pages go with its last user, the address
+// space, now someone else's, is not released. An MM with more users keeps
+// its own.
+func TestTakeAddressSpace(t *testing.T) {
+	m, fas, mf := newMM(t)
+	as := &releaseCountingAS{fakeAS: fas}
+	m.as = as
+	a, _ := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: rw})
+	if err := m.CopyOut(a, []byte("old program")); err != nil {
+		t.Fatal(err)
+	}
+	m.HandleFault(a, platform.Write, 0, nil)
+	if len(fas.mapped) == 0 {
+		t.Fatal("nothing mapped before the take")
+	}
+	m.IncUsers()
+	if m.SoleUser() || m.TakeAddressSpace() != nil {
+		t.Fatal("an MM with two users gave its address space away")
+	}
+	m.DecUsers()
+	if !m.SoleUser() {
+		t.Fatal("SoleUser false with one user")
+	}
+	got := m.TakeAddressSpace()
+	if got != as {
+		t.Fatalf("TakeAddressSpace = %v, want the MM's", got)
+	}
+	if len(fas.mapped) != 0 {
+		t.Errorf("taken address space still maps %d pages", len(fas.mapped))
+	}
+	used := mf.UsedPages()
+	m.DecUsers()
+	if as.released != 0 {
+		t.Errorf("the old MM released the address space it gave away")
+	}
+	if mf.UsedPages() >= used {
+		t.Errorf("the old MM's pages were not freed with its last user")
+	}
+	// The new MM attaches it and maps into it.
+	n := New(mf, nil, NewLayout(0x7fffffffe000))
+	b, _ := n.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	n.CopyOut(b, []byte("new program"))
+	n.Attach(got)
+	n.Prefault(0)
+	if _, ok := fas.mapped[b]; !ok {
+		t.Errorf("new program's page not mapped in the reused address space")
+	}
+	n.DecUsers()
+	if as.released != 1 {
+		t.Errorf("the new MM released the address space %d times, want 1", as.released)
+	}
 }
