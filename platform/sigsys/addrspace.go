@@ -122,7 +122,9 @@ func (as *AddressSpace) newThread() (*thread, error) {
 	if as.handedOut >= 2 && len(as.parked) == 0 && as.refill == nil && !as.ReleasedLocked() {
 		done := make(chan struct{})
 		as.refill = done
+		cpu := stubproc.CurrentCPU()
 		go func() {
+			as.p.h.Background(cpu)
 			as.park()
 			as.Mu.Lock()
 			as.refill = nil

@@ -229,6 +229,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	p.splitTokens.Store(int32(p.h.NumCPU() / 2))
 	p.spaces.New = p.newAddressSpace
 	p.spaces.Warm = func(as *AddressSpace) { as.park() }
+	p.spaces.Background = p.h.Background
 	// Probe: the master must fork one stub that takes injected syscalls,
 	// or the platform is unavailable.
 	as, err := p.newAddressSpace()

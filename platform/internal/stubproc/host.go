@@ -327,6 +327,26 @@ func (f *factory) followCaller() {
 	}
 }
 
+// Background readies the calling goroutine to hand the factory work in
+// the background (a spare stub, a parked thread) on behalf of a caller
+// that was on CPU callerCPU (CurrentCPU): when the factory follows its
+// callers, it locks the goroutine to its OS thread for good (the thread
+// ends with the goroutine) and pins it to another CPU, so that the factory
+// and the stubs it drives follow it there, beside the foreground work
+// rather than on its CPU, where the program the spare is for runs next.
+// Otherwise it does nothing.
+func (h *Host) Background(callerCPU int) {
+	if !h.fac.follow || callerCPU < 0 {
+		return
+	}
+	runtime.LockOSThread()
+	PinThread(0, h.PartnerCPU(callerCPU))
+}
+
+// CurrentCPU returns the CPU the calling thread runs on, or -1 where the
+// CPU cannot say (see currentCPU).
+func CurrentCPU() int { return currentCPU() }
+
 // follow pins tid, a stub thread the factory is about to drive, whose pin
 // *at records, to the factory's CPU (Config.FollowCaller).
 //

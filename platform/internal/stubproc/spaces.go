@@ -27,6 +27,9 @@ type Spaces[T interface {
 	// that the task that gets it does not wait for the factory; a failure
 	// is left to that task.
 	Warm func(T)
+	// Background, if set, is called first by the goroutine that starts a
+	// spare, with the CPU the caller of Get ran on (Host.Background).
+	Background func(callerCPU int)
 
 	mu     sync.Mutex
 	live   map[T]struct{} // protected by mu
@@ -116,7 +119,11 @@ func (s *Spaces[T]) startRefill() {
 	}
 	done := make(chan struct{})
 	s.refill = done
+	cpu := currentCPU()
 	go func() {
+		if s.Background != nil {
+			s.Background(cpu)
+		}
 		as, err := s.New()
 		if err == nil && !s.Closed() && s.Warm != nil {
 			s.Warm(as)
