@@ -43,13 +43,20 @@
 // pages, and one of the slot file other processes' registers.
 //
 // A new stub thread is cloned from the edit thread, traced from birth by
-// the factory thread, which injects its sigaltstack (its slot) and its
-// thread filter before it ever runs, points it at an entry site whose
+// the factory thread, which injects the mapping of its slot, its
+// sigaltstack (the slot) and its thread filter before it ever runs (one
+// batch, which the new thread runs itself), points it at an entry site whose
 // syscall traps at once, and detaches it. From then on the thread is not
 // traced: every signal to a tracee would be a ptrace stop, which is what
 // this platform exists to avoid. It ends by returning from the handler
 // into an exit site. Stubs die with uk as on ptrace: the edit thread is
 // traced with PTRACE_O_EXITKILL and the master with a parent death signal.
+//
+// The factory thread moves to the CPU of whoever hands it work, and pins
+// the stub thread it injects into there (stubproc.Config.FollowCaller):
+// an injection is then a hand-off on one CPU. Work done ahead of need (the
+// spare stub, a parked thread) is handed over from a thread pinned to the
+// other CPU, beside the program it is for.
 //
 // A context that keeps needing mapping batches in one address space gets
 // an edit thread of its own there (editor.go): another clone of the main
@@ -113,9 +120,10 @@
 // (the XSAVE image written to and read from the slot; uk leaves the
 // image's state bytes alone when it did not change them) and two
 // hand-offs through the state word; no ptrace stop. A mapping batch costs
-// an injection into a traced edit thread: the context's own, once its
-// address space has needed a few batches (editor.go), else the main edit
-// thread through the factory thread (a goroutine hand-off each way).
+// an injection into a traced edit thread: the context's own (the first
+// context of a space has one from the start, others once they have needed
+// a few batches there: editor.go), else the main edit thread through the
+// factory thread (a goroutine hand-off each way).
 //
 // Lock order: stubproc's (the platform's list of address spaces, then an
 // AddressSpace's lock, stubproc.Space.Mu, then the host's reap lock),
