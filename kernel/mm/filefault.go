@@ -45,11 +45,17 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 // mapped if the object already has them (or, for objects that cannot be
 // peeked, if PageAt gives them), and the run stops at the end of the file.
 func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
+	return m.mapFileWindowLocked(v, page, start, end, v.Start, v.End)
+}
+
+// mapFileWindowLocked is mapFileRunLocked with the fileFaultRun window
+// clipped to [lo, hi) as well as to v.
+func (m *MM) mapFileWindowLocked(v *VMA, page, start, end, lo, hi uint64) error {
 	peeker, peekable := v.Object.(memmap.PagePeeker)
 	if peekable {
 		// Mapping ahead costs nothing here: a fileFaultRun window.
 		ws := page &^ (fileFaultRun - 1)
-		start, end = max(ws, v.Start), min(ws+fileFaultRun, v.End)
+		start, end = max(ws, v.Start, lo), min(ws+fileFaultRun, v.End, hi)
 	}
 	var run mapRun
 	for a := start; a < end; a += arch.PageSize {

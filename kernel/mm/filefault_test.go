@@ -297,3 +297,52 @@ func TestCopyWholeMappingCopiedAtMmap(t *testing.T) {
 		t.Errorf("a read-only segment was copied or mapped at mmap")
 	}
 }
+
+// mmap's prefault: a small private anonymous writable mapping is backed
+// and mapped whole when it is made, a large one is left to its faults;
+// a private file mapping has its start mapped from the file's pages,
+// and nothing outside it even where it merged with a neighbour.
+func TestMmapPrefault(t *testing.T) {
+	m, as, mf := newMM(t)
+	small, err := m.Mmap(MmapOpts{Length: 3 * arch.PageSize, Prot: rw, Prefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a := small; a < small+3*arch.PageSize; a += arch.PageSize {
+		if off, ok := m.pages[a]; !ok || as.mapped[a] != off || as.prot[a] != rw {
+			t.Fatalf("page %#x of a small anonymous mapping not backed and mapped at mmap", a)
+		}
+	}
+	big, err := m.Mmap(MmapOpts{Length: 2 * faultRun, Prot: rw, Prefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := as.mapped[big]; ok {
+		t.Errorf("a large anonymous mapping was backed at mmap")
+	}
+	if ro, _ := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: platform.Read, Prefault: true}); len(as.mapped) != 3 || m.pages[ro] != 0 {
+		t.Errorf("a read-only anonymous mapping was backed at mmap")
+	}
+
+	f := newFakeFile(t, mf, 32, pagesRange(0, 32)...)
+	pf := peekableFile{f}
+	// ld.so: a reservation of the whole file, then a segment over part
+	// of it that merges with the rest of the reservation.
+	base, err := m.Mmap(MmapOpts{Length: 32 * arch.PageSize, Prot: platform.Read, Object: pf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as.mapped) != 3 {
+		t.Fatalf("a mapping without Prefault was mapped at mmap")
+	}
+	seg := base + 8*arch.PageSize
+	if _, err := m.Mmap(MmapOpts{Addr: seg, Length: 4 * arch.PageSize, Prot: platform.Read, Object: pf, Pgoff: 8, Fixed: true, Prefault: true}); err != nil {
+		t.Fatal(err)
+	}
+	for a := base; a < base+32*arch.PageSize; a += arch.PageSize {
+		_, mapped := as.mapped[a]
+		if want := a >= seg && a < seg+4*arch.PageSize; mapped != want {
+			t.Errorf("file page %d mapped %v after the segment's mmap, want %v", (a-base)/arch.PageSize, mapped, want)
+		}
+	}
+}

@@ -20,11 +20,17 @@ type MmapOpts struct {
 	NoReplace bool // MAP_FIXED_NOREPLACE: fail with EEXIST instead
 	Shared    bool
 	GrowsDown bool
-	CopyWhole bool            // see VMA.CopyWhole
-	Object    memmap.Mappable // nil for anonymous memory
-	Pgoff     uint64
-	Name      string
-	Dev, Ino  uint64
+	CopyWhole bool // see VMA.CopyWhole
+	// Prefault asks that what the program will touch first be mapped
+	// now (prefaultMmapLocked), as the mapping is queued with the next
+	// switch, instead of at a fault. The mmap system call asks it; the
+	// kernel's own mappings (the loader's, the vDSO's) are prefaulted
+	// at exec.
+	Prefault bool
+	Object   memmap.Mappable // nil for anonymous memory
+	Pgoff    uint64
+	Name     string
+	Dev, Ino uint64
 }
 
 // ProtFromLinux converts PROT_* bits. PROT_WRITE implies read on x86, and
@@ -92,15 +98,63 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 	}
 	m.insertVMALocked(&VMA{Start: addr, End: addr + length, Prot: o.Prot, MaxProt: maxProt, Shared: o.Shared,
 		GrowsDown: o.GrowsDown, CopyWhole: o.CopyWhole, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
-	if o.CopyWhole && obj != nil && !o.Shared && o.Prot&platform.Write != 0 && length <= copyWholeMax {
-		// A data segment is written at once (ld.so relocates it): copy
-		// it now, while the mapping is queued with the next switch,
-		// rather than at a fault. What the file lacks yet faults.
-		if i := m.vmas.find(addr); i >= 0 && m.vmas[i].End-m.vmas[i].Start <= copyWholeMax {
-			m.copyFileVMALocked(m.vmas[i], addr)
+	if i := m.vmas.find(addr); i >= 0 {
+		v := m.vmas[i]
+		switch {
+		case o.CopyWhole && obj != nil && !o.Shared && o.Prot&platform.Write != 0 && length <= copyWholeMax:
+			// A data segment is written at once (ld.so relocates it):
+			// copy it now, while the mapping is queued with the next
+			// switch, rather than at a fault. What the file lacks yet
+			// faults.
+			if v.End-v.Start <= copyWholeMax {
+				m.copyFileVMALocked(v, addr)
+			}
+		case o.Prefault:
+			m.prefaultMmapLocked(v, addr, addr+length)
 		}
 	}
 	return addr, nil
+}
+
+// prefaultMmapLocked maps, for a mapping [start, end) just made in v,
+// what the program is about to touch: all of a small private anonymous
+// writable mapping (ld.so's TLS block and a library's .bss, a malloc'd
+// small area), backed now; and the start of a private file mapping (a
+// file is mapped to be read: ld.so.cache, git's objects and index, a
+// library's text), with the pages the file has around it, read from the
+// host if the first is not cached. Each would otherwise be a fault, a
+// platform round trip, where the mappings made here go out with the next
+// switch's batch. It is only an optimization: what it leaves, faults.
+func (m *MM) prefaultMmapLocked(v *VMA, start, end uint64) {
+	switch {
+	case v.Shared:
+	case v.Object == nil:
+		if v.Prot&platform.Write == 0 || end-start > faultRun {
+			return
+		}
+		var missing []uint64
+		for a := start; a < end; a += arch.PageSize {
+			if _, ok := m.pages[a]; !ok {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) == 0 || m.mf.PagesLeft() < 2*int64(len(missing)) {
+			return
+		}
+		offs, err := m.mf.Allocate(len(missing))
+		if err != nil {
+			return
+		}
+		for i, a := range missing {
+			m.pages[a] = offs[i]
+		}
+		m.mapPagesLocked(v, missing)
+	case v.Prot&(platform.Read|platform.Exec) != 0:
+		// Only inside the new mapping, though v may have merged with a
+		// neighbour: ld.so's rodata segment joins the rest of its
+		// reservation, which the data segment replaces next.
+		m.mapFileWindowLocked(v, start, start, min(start+faultRun, end), start, end)
+	}
 }
 
 func (m *MM) overlapsLocked(start, end uint64) bool {

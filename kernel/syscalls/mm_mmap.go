@@ -36,6 +36,10 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 		o.Name, o.Dev, o.Ino, o.MaxProt = obj.Name, obj.Dev, obj.Ino, obj.MaxProt
 		o.CopyWhole = elfSegment(flags)
 	}
+	// Prefault what the program touches first (mm.MmapOpts.Prefault),
+	// except in ld.so's reservation of a library's whole span, which its
+	// segments replace at once (MAP_FIXED).
+	o.Prefault = !(o.CopyWhole && !o.Fixed)
 	return t.MM.Mmap(o)
 }
 
