@@ -2,6 +2,8 @@ package sigsys
 
 import (
 	"encoding/binary"
+	"errors"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -119,8 +121,13 @@ func TestOwnEditor(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	takeFirstThread(t, e, as)
 	c := e.Context(t)
 	st := platformtest.InitState()
+	remapRounds(t, e, c, as, st, 1)
+	if _, ok := c.editors[as]; ok {
+		t.Fatal("a second context has an edit thread of its own after one batch")
+	}
 	remapRounds(t, e, c, as, st, 2*editorAfter)
 	ed, ok := c.editors[as]
 	if !ok {
@@ -138,8 +145,8 @@ func TestOwnEditor(t *testing.T) {
 	if err := unix.Tgkill(as.Pid, ed.tid, 0); err != unix.ESRCH {
 		t.Fatalf("edit thread %d after Release: %v, want ESRCH", ed.tid, err)
 	}
-	if len(as.editors) != 0 {
-		t.Fatalf("address space still lists edit threads %v", as.editors)
+	if tid, ok := as.editors[unix.Gettid()]; ok {
+		t.Fatalf("address space still lists the released context's edit thread %d", tid)
 	}
 	c2 := e.Context(t)
 	defer c2.Release()
@@ -152,6 +159,7 @@ func TestOwnEditorAfterUnmaps(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	takeFirstThread(t, e, as)
 	c := e.Context(t)
 	defer c.Release()
 	st := platformtest.InitState()
@@ -164,6 +172,106 @@ func TestOwnEditorAfterUnmaps(t *testing.T) {
 	remapRounds(t, e, c, as, st, 1)
 	if _, ok := c.editors[as]; !ok {
 		t.Fatalf("no edit thread of its own after %d unmaps through the factory", editorAfter)
+	}
+}
+
+// takeFirstThread gives as's first thread, and the edit thread parked
+// with it, to a context of its own on an OS thread of its own (as the
+// kernel's tasks have), released when t ends, so that the caller's
+// contexts start without one.
+func takeFirstThread(t *testing.T, e *env, as *AddressSpace) {
+	t.Helper()
+	ready, done := make(chan error), make(chan struct{})
+	go func() {
+		// Never unlocked: the thread traces the edit thread until
+		// Release, and ends with this goroutine.
+		runtime.LockOSThread()
+		c := e.Context(t)
+		err := c.Prepare(as)
+		if _, ok := c.editors[as]; err == nil && !ok {
+			err = errors.New("the context of a space's first thread has no edit thread of its own")
+		}
+		ready <- err
+		<-done
+		c.Release()
+		close(ready)
+	}()
+	if err := <-ready; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		close(done)
+		<-ready
+	})
+}
+
+// TestFirstContextEditor: the context that takes a space's first thread
+// adopts the edit thread parked with it, and its first batches run
+// through that one, never through the factory.
+func TestFirstContextEditor(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	c := e.Context(t)
+	defer c.Release()
+	remapRounds(t, e, c, as, platformtest.InitState(), 3)
+	ed, ok := c.editors[as]
+	if !ok {
+		t.Fatal("no edit thread of its own")
+	}
+	as.Mu.Lock()
+	n, parked := as.factoryFlushes[unix.Gettid()], len(as.parkedEditors)
+	as.Mu.Unlock()
+	if n != 0 || parked != 0 {
+		t.Fatalf("%d batches through the factory, %d edit threads still parked; want none", n, parked)
+	}
+	if c.pl.home >= 0 {
+		if cpu := onlyCPU(t, ed.tid); cpu != c.pl.home {
+			t.Errorf("edit thread on CPU %d, uk's thread on %d", cpu, c.pl.home)
+		}
+	}
+}
+
+// TestParkNextThread: once a space has handed out two threads, the next
+// is parked in the background, and the third context gets that one.
+func TestParkNextThread(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.SyscallLoop)
+	var cs [3]*Context
+	for i := range cs {
+		cs[i] = e.Context(t)
+		defer cs[i].Release()
+	}
+	for _, c := range cs[:2] {
+		if err := c.Prepare(as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as.Mu.Lock()
+	wait := as.refill
+	as.Mu.Unlock()
+	if wait == nil {
+		t.Fatal("no thread being parked after the second")
+	}
+	<-wait
+	as.Mu.Lock()
+	if len(as.parked) != 1 {
+		as.Mu.Unlock()
+		t.Fatalf("%d threads parked, want 1", len(as.parked))
+	}
+	next := as.parked[0]
+	as.Mu.Unlock()
+	if err := cs[2].Prepare(as); err != nil {
+		t.Fatal(err)
+	}
+	if cs[2].threads[as] != next {
+		t.Fatal("the third context did not get the parked thread")
+	}
+	for _, c := range cs {
+		st := platformtest.InitState()
+		st.Regs.Rax = unix.SYS_GETPID
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
 	}
 }
 
