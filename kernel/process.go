@@ -136,7 +136,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		}
 	}
 	m.Attach(att.AS)
-	m.Prefault(res.Entry)
+	m.PrefaultNew(res.Entry)
 	tg := &ThreadGroup{k: k, rlimits: defaultRlimits()}
 	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}

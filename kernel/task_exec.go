@@ -138,7 +138,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		}
 	}
 	m.Attach(as)
-	m.Prefault(res.Entry)
+	m.PrefaultNew(res.Entry)
 	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
 	t.tg.mu.Unlock()

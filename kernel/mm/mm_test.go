@@ -510,3 +510,80 @@ func TestTakeAddressSpace(t *testing.T) {
 		t.Errorf("the new MM released the address space %d times, want 1", as.released)
 	}
 }
+
+// A lone thread's mprotect of memory the address space maps only with
+// the process's own pages remaps them with the new rights, without a
+// synchronous platform unmap; with another thread, or with pages of a
+// file mapped in the range, it unmaps first.
+func TestMprotectLoneThreadRemapsWithoutUnmap(t *testing.T) {
+	m, as, mf := newMM(t)
+	unmaps := 0
+	m.as = &recordingAS{fakeAS: as, onUnmap: func() { unmaps++ }}
+	a, _ := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: rw})
+	if err := m.CopyOut(a, make([]byte, 4*arch.PageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Mprotect(a, 2*arch.PageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	if unmaps != 0 {
+		t.Errorf("%d platform unmaps for a lone thread's mprotect of its own pages, want 0", unmaps)
+	}
+	for p := a; p < a+4*arch.PageSize; p += arch.PageSize {
+		want := platform.Read
+		if p >= a+2*arch.PageSize {
+			want = rw
+		}
+		if as.prot[p] != want {
+			t.Errorf("page %#x mapped %v, want %v", p, as.prot[p], want)
+		}
+	}
+	m.IncUsers()
+	if err := m.Mprotect(a+2*arch.PageSize, 2*arch.PageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	m.DecUsers()
+	if unmaps != 1 {
+		t.Errorf("%d platform unmaps for an mprotect with two threads, want 1", unmaps)
+	}
+	// A file's page mapped read-only in the range: unmapped first.
+	f := newFakeFile(t, mf, 4, pagesRange(0, 4)...)
+	fm, _ := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+	m.HandleFault(fm, platform.Read, 0, nil)
+	if err := m.Mprotect(fm, 4*arch.PageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	if unmaps != 2 {
+		t.Errorf("%d platform unmaps after an mprotect over a file's pages, want 2", unmaps)
+	}
+	if _, ok := as.mapped[fm]; ok {
+		t.Errorf("file page still mapped with its old rights")
+	}
+}
+
+// A freshly loaded program's prefault backs two pages of stack below what
+// the loader wrote; a forked child's does not.
+func TestPrefaultNewBacksStackBelow(t *testing.T) {
+	for _, fresh := range []bool{true, false} {
+		m, as, _ := newMM(t)
+		top := m.Layout().StackTop
+		if _, err := m.Mmap(MmapOpts{Addr: top - 32*arch.PageSize, Length: 32 * arch.PageSize, Prot: rw, Fixed: true, GrowsDown: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.CopyOut(top-100, make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if fresh {
+			m.PrefaultNew(0)
+		} else {
+			m.Prefault(0)
+		}
+		for i := uint64(1); i <= 3; i++ {
+			p := top - (i+1)*arch.PageSize
+			_, mapped := as.mapped[p]
+			if want := fresh && i <= 2; mapped != want {
+				t.Errorf("fresh %v: stack page %d below the top one mapped %v, want %v", fresh, i, mapped, want)
+			}
+		}
+	}
+}

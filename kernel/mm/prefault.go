@@ -5,18 +5,30 @@ import (
 	"uk/platform"
 )
 
+// stackPrefault is how much of the stack below what the loader wrote
+// Prefault backs: a dynamic program's start (ld.so, libc's init) uses a
+// page or two of it. More would cost the host a fresh page each (about a
+// tenth of a fault) that small programs never touch.
+const stackPrefault = 2 * arch.PageSize
+
 // Prefault maps, before a freshly loaded (or forked) program first runs,
 // what it is about to touch: its private pages (for a new program, the
 // stack and data the loader wrote), the small shared mappings (the vDSO and
 // its data page), a fault window at the start of each file mapping and
 // around entry (the instruction it resumes at), a private copy of each
-// small writable file mapping (the data segment), and backing for each
+// small writable file mapping (the data segment), backing for each
 // small untouched anonymous area (the bss). Each of these would
 // otherwise be a fault, and on the ptrace platform a fault costs two host
 // round trips, while mappings queued here cost one batch in all.
 //
 // It is only an optimization: what it cannot map now simply faults later.
-func (m *MM) Prefault(entry uint64) {
+func (m *MM) Prefault(entry uint64) { m.prefault(entry, false) }
+
+// PrefaultNew is Prefault for a freshly loaded program (not a forked
+// one): it also backs two pages of stack below what the loader wrote.
+func (m *MM) PrefaultNew(entry uint64) { m.prefault(entry, true) }
+
+func (m *MM) prefault(entry uint64, fresh bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	present := m.presentByVMALocked()
@@ -37,6 +49,12 @@ func (m *MM) Prefault(entry uint64) {
 			// as after Brk's, does not continue a sequential run).
 			m.populateLocked(v, v.Start, true)
 			v.fa = faultAround{}
+		case fresh && v.GrowsDown && v.Object == nil && len(present[i]) > 0:
+			// The stack: the loader wrote its top; ld.so's first calls
+			// go a page or two below.
+			m.mapPagesLocked(v, present[i])
+			low := present[i][0]
+			m.backLocked(v, max(v.Start, low-stackPrefault), low)
 		default:
 			m.mapPagesLocked(v, present[i])
 			if v.Object != nil && v.Prot&(platform.Read|platform.Exec) != 0 {

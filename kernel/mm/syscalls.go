@@ -129,26 +129,9 @@ func (m *MM) prefaultMmapLocked(v *VMA, start, end uint64) {
 	switch {
 	case v.Shared:
 	case v.Object == nil:
-		if v.Prot&platform.Write == 0 || end-start > faultRun {
-			return
+		if v.Prot&platform.Write != 0 && end-start <= faultRun {
+			m.backLocked(v, start, end)
 		}
-		var missing []uint64
-		for a := start; a < end; a += arch.PageSize {
-			if _, ok := m.pages[a]; !ok {
-				missing = append(missing, a)
-			}
-		}
-		if len(missing) == 0 || m.mf.PagesLeft() < 2*int64(len(missing)) {
-			return
-		}
-		offs, err := m.mf.Allocate(len(missing))
-		if err != nil {
-			return
-		}
-		for i, a := range missing {
-			m.pages[a] = offs[i]
-		}
-		m.mapPagesLocked(v, missing)
 	case v.Prot&(platform.Read|platform.Exec) != 0:
 		// Only inside the new mapping, though v may have merged with a
 		// neighbour: ld.so's rodata segment joins the rest of its
@@ -303,7 +286,15 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 	// next batch (a program usually touches them soon, as after marking its
 	// relocations read-only, and a fault costs more); the rest maps as it
 	// faults.
-	m.unmapASLocked(addr, end-addr)
+	//
+	// A lone thread, stopped here, runs again only after that batch:
+	// when the process's own pages are all the range maps (ld.so's
+	// RELRO, which it copied whole and relocated), mapping them again
+	// with the new rights replaces the old mappings in time, and the
+	// synchronous unmap (a platform round trip) is not needed.
+	if m.users != 1 || prot&(platform.Read|platform.Write|platform.Exec) == 0 || !m.mapsOnlyPrivateLocked(addr, end) {
+		m.unmapASLocked(addr, end-addr)
+	}
 	if prot&(platform.Read|platform.Write|platform.Exec) != 0 {
 		for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 			if v := m.vmas[i]; !v.Shared {
@@ -312,6 +303,45 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 		}
 	}
 	return nil
+}
+
+// backLocked gives the pages of [start, end) (inside v, private
+// anonymous) that have none a fresh page each and maps them, unless
+// memory is short: then it leaves them to their faults.
+func (m *MM) backLocked(v *VMA, start, end uint64) {
+	var missing []uint64
+	for a := start; a < end; a += arch.PageSize {
+		if _, ok := m.pages[a]; !ok {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) == 0 || m.mf.PagesLeft() < 2*int64(len(missing)) {
+		return
+	}
+	offs, err := m.mf.Allocate(len(missing))
+	if err != nil {
+		return
+	}
+	for i, a := range missing {
+		m.pages[a] = offs[i]
+	}
+	m.mapPagesLocked(v, missing)
+}
+
+// mapsOnlyPrivateLocked reports whether every page the address space maps
+// in [start, end) is one of the MM's private pages.
+func (m *MM) mapsOnlyPrivateLocked(start, end uint64) bool {
+	for _, r := range m.asMapped {
+		if r.end <= start || r.start >= end {
+			continue
+		}
+		for a := max(r.start, start); a < min(r.end, end); a += arch.PageSize {
+			if _, ok := m.pages[a]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // SetBrkStart fixes where the heap begins (after the executable's data).
