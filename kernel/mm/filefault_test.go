@@ -346,3 +346,21 @@ func TestMmapPrefault(t *testing.T) {
 		}
 	}
 }
+
+// A program's relocated data is often larger than 256 KiB (as: 285 KiB):
+// it is still copied whole at its first fault, not a write fault a page.
+func TestDataSegmentOver256KiBCopiedWhole(t *testing.T) {
+	m, as, mf := newMM(t)
+	const n = 72 // 288 KiB
+	f := newFakeFile(t, mf, n, pagesRange(0, n)...)
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.HandleFault(base, platform.Write, 0, nil)
+	for i := uint64(0); i < n; i++ {
+		if as.prot[base+i*arch.PageSize] != rw {
+			t.Fatalf("page %d of a 288 KiB data segment not mapped writable after one fault", i)
+		}
+	}
+}
