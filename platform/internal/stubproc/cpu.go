@@ -24,5 +24,13 @@ func currentCPU() int {
 	if !hasRDTSCP {
 		return -1
 	}
-	return int(rdtscpAux() & 0xfff)
+	cpu := int(rdtscpAux() & 0xfff)
+	// A hypervisor that does not keep TSC_AUX as Linux set it would give
+	// something else: trust only a CPU this process may run on.
+	for _, c := range processCPUs {
+		if c == cpu {
+			return cpu
+		}
+	}
+	return -1
 }
