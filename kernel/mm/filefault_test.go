@@ -364,3 +364,27 @@ func TestDataSegmentOver256KiBCopiedWhole(t *testing.T) {
 		}
 	}
 }
+
+// When ld.so maps a library's second segment over its reservation
+// (MAP_FIXED, MAP_DENYWRITE), the start of the first segment, what is left
+// of the reservation below, is mapped too; nothing above the new segment.
+func TestELFSegmentMapsHeadBelow(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 32, pagesRange(0, 32)...)
+	pf := peekableFile{f}
+	base, err := m.Mmap(MmapOpts{Length: 32 * arch.PageSize, Prot: platform.Read, Object: pf, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := base + 8*arch.PageSize
+	if _, err := m.Mmap(MmapOpts{Addr: text, Length: 8 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: pf, Pgoff: 8,
+		Fixed: true, CopyWhole: true, Prefault: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < 32; i++ {
+		_, mapped := as.mapped[base+i*arch.PageSize]
+		if want := i < 16; mapped != want {
+			t.Errorf("page %d mapped %v after the text segment's mmap, want %v", i, mapped, want)
+		}
+	}
+}

@@ -111,6 +111,9 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 			}
 		case o.Prefault:
 			m.prefaultMmapLocked(v, addr, addr+length)
+			if o.CopyWhole && o.Fixed && i > 0 {
+				m.prefaultELFHeadLocked(m.vmas[i-1], v, addr)
+			}
 		}
 	}
 	return addr, nil
@@ -303,6 +306,19 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 		}
 	}
 	return nil
+}
+
+// prefaultELFHeadLocked maps the start of a library's first segment when
+// ld.so maps its second (v, at start) over its reservation: the first
+// segment is what is left of the reservation below (w: the same file,
+// from its first page), never replaced, and ld.so reads its symbol and
+// relocation tables next (one fault a library otherwise).
+func (m *MM) prefaultELFHeadLocked(w, v *VMA, start uint64) {
+	if w.End != start || w.Object != v.Object || w.Pgoff != 0 || w.Shared ||
+		w.Prot&platform.Read == 0 || m.asMapped.contains(w.Start) {
+		return
+	}
+	m.mapFileWindowLocked(w, w.Start, w.Start, min(w.Start+faultRun, w.End), w.Start, w.End)
 }
 
 // backLocked gives the pages of [start, end) (inside v, private
