@@ -215,12 +215,27 @@ func vnetHeader(pkt *stack.PacketBuffer) [vnetHdrSize]byte {
 }
 
 // readLoop delivers the frames the host sends until the link closes.
+// Each frame is read in two parts: its virtio-net header and head into a
+// buffer of the loop's own, its body straight into a pooled view that a
+// long frame hands to the stack as it is (a GSO frame is not copied
+// again), and a short one copies from and keeps for the next read.
 func (l *link) readLoop() {
 	defer l.wg.Done()
-	buf := make([]byte, readSize)
+	head := make([]byte, vnetHdrSize+frameHead)
+	var body *buffer.View
+	defer func() {
+		if body != nil {
+			body.Release()
+		}
+	}()
+	iov := make([][]byte, 2)
 	fds := []unix.PollFd{{Fd: int32(l.fd), Events: unix.POLLIN}, {Fd: int32(l.stop), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Read(l.fd, buf)
+		if body == nil {
+			body = buffer.NewViewSize(readSize - len(head))
+		}
+		iov[0], iov[1] = head, body.AsSlice()
+		n, err := unix.Readv(l.fd, iov)
 		if errors.Is(err, unix.EAGAIN) {
 			if _, err := unix.Poll(fds, -1); err != nil && !errors.Is(err, unix.EINTR) {
 				return
@@ -236,8 +251,77 @@ func (l *link) readLoop() {
 			}
 			return
 		}
-		l.deliver(buf[:n])
+		if l.deliverParts(head, body, n) {
+			body = nil // the stack has it
+		}
 	}
+}
+
+// bodyKeep is the least body a frame hands to the stack in the view it
+// was read into: a view holds a 64 KiB chunk, and the stack counts a
+// segment's memory by its bytes, so a shorter body is copied out (at
+// most twice what is counted is held).
+const bodyKeep = 32 << 10
+
+// deliverParts delivers a frame of n bytes read into head and then body,
+// and reports whether the stack took body.
+func (l *link) deliverParts(head []byte, body *buffer.View, n int) bool {
+	if n <= len(head) {
+		l.deliver(head[:n])
+		return false
+	}
+	rest := n - len(head)
+	if rest < bodyKeep {
+		l.deliverBuffer(head, func() buffer.Buffer {
+			b := buffer.MakeWithView(buffer.NewViewWithData(head[vnetHdrSize:]))
+			b.Append(buffer.NewViewWithData(body.AsSlice()[:rest]))
+			return b
+		})
+		return false
+	}
+	// A frame not for this host never calls the function, and its view
+	// is read into again whole.
+	taken := false
+	l.deliverBuffer(head, func() buffer.Buffer {
+		body.CapLength(rest)
+		b := buffer.MakeWithView(buffer.NewViewWithData(head[vnetHdrSize:]))
+		b.Append(body)
+		taken = true
+		return b
+	})
+	return taken
+}
+
+// deliver hands one frame (with its virtio-net header) to the stack.
+func (l *link) deliver(frame []byte) {
+	l.deliverBuffer(frame, func() buffer.Buffer { return framePayload(frame[vnetHdrSize:]) })
+}
+
+// deliverBuffer hands a frame to the stack: head holds its virtio-net
+// header and at least its Ethernet header, and payload makes the
+// stack's buffer of the frame (from its Ethernet header on), called only
+// for a frame the stack takes.
+func (l *link) deliverBuffer(head []byte, payload func() buffer.Buffer) {
+	if len(head) < vnetHdrSize+header.EthernetMinimumSize {
+		return
+	}
+	eth := header.Ethernet(head[vnetHdrSize:])
+	dst := eth.DestinationAddress()
+	if dst != l.mac && dst[0]&1 == 0 {
+		return // another host's unicast
+	}
+	l.mu.Lock()
+	d := l.dispatcher
+	l.mu.Unlock()
+	if d == nil {
+		return
+	}
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: payload()})
+	defer pkt.DecRef()
+	if !l.ParseHeader(pkt) {
+		return
+	}
+	d.DeliverNetworkPacket(eth.Type(), pkt)
 }
 
 // frameHead is how much of a received frame goes in a view of its own:
@@ -261,31 +345,4 @@ func framePayload(frame []byte) buffer.Buffer {
 	b := buffer.MakeWithView(buffer.NewViewWithData(frame[:frameHead]))
 	b.Append(buffer.NewViewWithData(frame[frameHead:]))
 	return b
-}
-
-// deliver hands one frame (with its virtio-net header) to the stack.
-func (l *link) deliver(frame []byte) {
-	if len(frame) < vnetHdrSize+header.EthernetMinimumSize {
-		return
-	}
-	frame = frame[vnetHdrSize:]
-	eth := header.Ethernet(frame)
-	dst := eth.DestinationAddress()
-	if dst != l.mac && dst[0]&1 == 0 {
-		return // another host's unicast
-	}
-	l.mu.Lock()
-	d := l.dispatcher
-	l.mu.Unlock()
-	if d == nil {
-		return
-	}
-	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-		Payload: framePayload(frame),
-	})
-	defer pkt.DecRef()
-	if !l.ParseHeader(pkt) {
-		return
-	}
-	d.DeliverNetworkPacket(eth.Type(), pkt)
 }

@@ -1,16 +1,21 @@
 package tap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
 )
 
 func TestOpenMissingDevice(t *testing.T) {
@@ -109,5 +114,110 @@ func TestDeliverLargeFrameCopiesOnce(t *testing.T) {
 	}
 	if per := (m1.TotalAlloc - m0.TotalAlloc) / frames; per > 16<<10 {
 		t.Errorf("delivering a %d-byte frame allocated %d bytes", len(frame), per)
+	}
+}
+
+// TestReadLoopDeliversFrames: frames read from the device reach a socket
+// intact whatever their length: a short one (all in the head), one whose
+// body is copied out of the read view, and long ones whose body view goes
+// to the stack as it was read; a frame for another host in between is
+// dropped and its view read into again.
+func TestReadLoopDeliversFrames(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
+	l := &link{fd: fds[0], mac: mac, mtu: 1500, stop: stop}
+	s := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{udp.NewProtocol},
+		HandleLocal:        true,
+	})
+	defer func() {
+		l.Close() // the owner stops the link; then the stack can go
+		s.Destroy()
+	}()
+	if err := s.CreateNIC(1, l); err != nil {
+		t.Fatal(err)
+	}
+	local := tcpip.AddrFrom4([4]byte{10, 0, 0, 1})
+	if err := s.AddProtocolAddress(1, tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
+		AddressWithPrefix: local.WithPrefix()}, stack.AddressProperties{}); err != nil {
+		t.Fatal(err)
+	}
+	var wq waiter.Queue
+	ep, terr := s.NewEndpoint(udp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	defer ep.Close()
+	ep.SocketOptions().SetReceiveBufferSize(1<<20, true)
+	if terr := ep.Bind(tcpip.FullAddress{Port: 9}); terr != nil {
+		t.Fatal(terr)
+	}
+	we, ready := waiter.NewChannelEntry(waiter.ReadableEvents)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+
+	frame := func(dst tcpip.LinkAddress, payload []byte) []byte {
+		ipLen := header.IPv4MinimumSize + header.UDPMinimumSize + len(payload)
+		f := make([]byte, vnetHdrSize+header.EthernetMinimumSize+ipLen)
+		header.Ethernet(f[vnetHdrSize:]).Encode(&header.EthernetFields{SrcAddr: "\x02\x00\x00\x00\x00\x02", DstAddr: dst, Type: header.IPv4ProtocolNumber})
+		ip := header.IPv4(f[vnetHdrSize+header.EthernetMinimumSize:])
+		ip.Encode(&header.IPv4Fields{TotalLength: uint16(ipLen), TTL: 64, Protocol: uint8(header.UDPProtocolNumber),
+			SrcAddr: tcpip.AddrFrom4([4]byte{10, 0, 0, 2}), DstAddr: local})
+		ip.SetChecksum(^ip.CalculateChecksum())
+		u := header.UDP(ip[header.IPv4MinimumSize:])
+		u.Encode(&header.UDPFields{SrcPort: 7, DstPort: 9, Length: uint16(header.UDPMinimumSize + len(payload))})
+		copy(u.Payload(), payload)
+		return f
+	}
+	var want [][]byte
+	// The last frame is read after the stack took the view of the one
+	// before it, which it must not land in.
+	for i, n := range []int{100, 10000, 65535 - header.IPv4MinimumSize - header.UDPMinimumSize, 40000} {
+		p := make([]byte, n)
+		for j := range p {
+			p[j] = byte(i*31 + j*7)
+		}
+		if i == 2 {
+			// Another host's frame first, into the same read view.
+			if _, err := unix.Write(fds[1], frame("\x02\x00\x00\x00\x00\x09", p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := unix.Write(fds[1], frame(mac, p)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	for i, p := range want {
+		var got bytes.Buffer
+		for {
+			_, terr := ep.Read(&got, tcpip.ReadOptions{})
+			if terr == nil {
+				break
+			}
+			if _, ok := terr.(*tcpip.ErrWouldBlock); !ok {
+				t.Fatal(terr)
+			}
+			select {
+			case <-ready:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("datagram %d (%d bytes) never arrived", i, len(p))
+			}
+		}
+		if !bytes.Equal(got.Bytes(), p) {
+			t.Errorf("datagram %d: got %d bytes, want %d (equal: %v)", i, got.Len(), len(p), bytes.Equal(got.Bytes(), p))
+		}
+	}
+	if n := s.Stats().IP.PacketsReceived.Value(); n != uint64(len(want)) {
+		t.Errorf("%d packets reached IP, want %d (the other host's frame is dropped)", n, len(want))
 	}
 }
