@@ -4,11 +4,17 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	linux "golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
+	"uk/fs/vfs/vfstest"
 	"uk/net/netdev"
+	"uk/net/socket"
 )
 
 func newTestStack(t *testing.T) (*Stack, int32) {
@@ -134,5 +140,52 @@ func TestStackLinkUpDown(t *testing.T) {
 	}
 	if err := s.SetLinkMTU(eth, 10); !errors.Is(err, linux.EINVAL) {
 		t.Errorf("tiny MTU: %v", err)
+	}
+}
+
+// blockingLink is a link whose device writes wait until release is
+// closed, as a write to a busy TAP makes the writer wait.
+type blockingLink struct {
+	*channel.Endpoint
+	release chan struct{}
+}
+
+func (l *blockingLink) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	<-l.release
+	return pkts.Len(), nil
+}
+
+// TestEthernetSendsDoNotWaitForTheDevice: a packet sent on an Ethernet
+// link is queued for the device, so that the sender does not wait for the
+// device write (the host's whole receive path, for a TAP).
+func TestEthernetSendsDoNotWaitForTheDevice(t *testing.T) {
+	st := newLoopbackStack(t)
+	l := &blockingLink{Endpoint: channel.New(16, 1500, "\x02\x00\x00\x00\x00\x01"), release: make(chan struct{})}
+	idx, err := st.AttachEthernet("eth0", l, []byte{2, 0, 0, 0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close(l.release) // before the stack closes (cleanups run last)
+	if err := st.SetLinkUp(idx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddAddr(netdev.Addr{LinkIndex: idx, Prefix: netip.MustParsePrefix("10.98.0.1/24")}); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSocket(t, st, linux.SOCK_DGRAM)
+	ctx := testCtx{vfstest.Root()}
+	to := []byte{linux.AF_INET, 0, 0, 9, 10, 98, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.SendMsg(ctx, &socket.SendRequest{Data: []byte("hello"), To: to})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("sendto waited for the device write")
 	}
 }
