@@ -112,7 +112,10 @@ func TestDeliverLargeFrameCopiesOnce(t *testing.T) {
 	if got := s.Stats().IP.PacketsDelivered.Value() - before; got != frames {
 		t.Fatalf("%d of %d frames delivered", got, frames)
 	}
-	if per := (m1.TotalAlloc - m0.TotalAlloc) / frames; per > 16<<10 {
+	// A frame copied whole outside the pools is 64 KiB and more; the
+	// pools themselves (which the race detector makes drop some of what
+	// is put back) account for a few KiB.
+	if per := (m1.TotalAlloc - m0.TotalAlloc) / frames; per > 48<<10 {
 		t.Errorf("delivering a %d-byte frame allocated %d bytes", len(frame), per)
 	}
 }
