@@ -515,3 +515,84 @@ func farPeers(t *testing.T, st *Stack) func(port uint16) tcpip.Endpoint {
 		return ep
 	}
 }
+
+// TestTimeWaitBounded: a program that connects and closes in a loop does
+// not make the stack hold a TIME_WAIT endpoint per connection for a
+// minute without end: past maxTimeWait of them, connections that close
+// next skip TIME_WAIT, and once few are left TIME_WAIT is whole again.
+func TestTimeWaitBounded(t *testing.T) {
+	st := newLoopbackStack(t)
+	// Sockets' share 4 MiB: maxTimeWait is its minimum, 64.
+	ctx := sizedCtx{testCtx{vfstest.Root()}, sizedBudget{&vfstest.Budget{Limit: 64 << 20}, 16 << 20}}
+	most := maxTimeWait(socketMemLimit(ctx.b))
+	if most != minTimeWait {
+		t.Fatalf("maxTimeWait of a 16 MiB budget: %d, want %d", most, minTimeWait)
+	}
+	d, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.DecRef()
+	l := d.Impl().(*Socket)
+	if err := l.Bind(ctx, sockaddrIn(4256)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	// connectClose makes n connections and closes each, the connecting
+	// side first (its end goes to TIME_WAIT).
+	connectClose := func(n int) {
+		for i := 0; i < n; i++ {
+			cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cd.Impl().(*Socket).Connect(ctx, sockaddrIn(4256), false); err != nil {
+				t.Fatal(err)
+			}
+			sd, _, err := l.Accept(ctx, false, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cd.DecRef()
+			sd.DecRef()
+		}
+	}
+	waitFor := func(what string, cond func(n int) bool) int {
+		t.Helper()
+		deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
+		for {
+			n := timeWaitCount(st.ts)
+			if cond(n) {
+				return n
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d endpoints in TIME_WAIT", what, n)
+			}
+			time.Sleep(pressureTick / 4)
+		}
+	}
+	connectClose(2 * most)
+	waitFor("after the first loop", func(n int) bool { return n >= most })
+	// The guard's next count sees them and cuts TIME_WAIT short.
+	deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
+	for {
+		st.mem.mu.Lock()
+		short := st.mem.timeWaitShort
+		st.mem.mu.Unlock()
+		if short {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d endpoints in TIME_WAIT (most %d) and TIME_WAIT not cut short", timeWaitCount(st.ts), most)
+		}
+		time.Sleep(pressureTick / 4)
+	}
+	before := timeWaitCount(st.ts)
+	connectClose(2 * most)
+	time.Sleep(pressureTick)
+	if n := timeWaitCount(st.ts); n > before {
+		t.Errorf("TIME_WAIT cut short, %d more connections closed: %d endpoints in TIME_WAIT, %d before", 2*most, n, before)
+	}
+}
