@@ -207,21 +207,7 @@ func TestIdleStackNotCounted(t *testing.T) {
 	if err := l.Listen(ctx, 16); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 20; i++ {
-		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cd.Impl().(*Socket).Connect(ctx, sockaddrIn(4254), false); err != nil {
-			t.Fatal(err)
-		}
-		sd, _, err := l.Accept(ctx, false, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cd.DecRef()
-		sd.DecRef()
-	}
+	connectClose(t, st, ctx, l, 4254, 20)
 	// Let the closes and the counts they ask for finish.
 	time.Sleep(6 * pressureTick)
 	st.mem.mu.Lock()
@@ -540,25 +526,6 @@ func TestTimeWaitBounded(t *testing.T) {
 	if err := l.Listen(ctx, 16); err != nil {
 		t.Fatal(err)
 	}
-	// connectClose makes n connections and closes each, the connecting
-	// side first (its end goes to TIME_WAIT).
-	connectClose := func(n int) {
-		for i := 0; i < n; i++ {
-			cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cd.Impl().(*Socket).Connect(ctx, sockaddrIn(4256), false); err != nil {
-				t.Fatal(err)
-			}
-			sd, _, err := l.Accept(ctx, false, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cd.DecRef()
-			sd.DecRef()
-		}
-	}
 	waitFor := func(what string, cond func(n int) bool) int {
 		t.Helper()
 		deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
@@ -573,7 +540,7 @@ func TestTimeWaitBounded(t *testing.T) {
 			time.Sleep(pressureTick / 4)
 		}
 	}
-	connectClose(2 * most)
+	connectClose(t, st, ctx, l, 4256, 2*most)
 	waitFor("after the first loop", func(n int) bool { return n >= most })
 	// The guard's next count sees them and cuts TIME_WAIT short.
 	deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
@@ -590,9 +557,30 @@ func TestTimeWaitBounded(t *testing.T) {
 		time.Sleep(pressureTick / 4)
 	}
 	before := timeWaitCount(st.ts)
-	connectClose(2 * most)
+	connectClose(t, st, ctx, l, 4256, 2*most)
 	time.Sleep(pressureTick)
 	if n := timeWaitCount(st.ts); n > before {
 		t.Errorf("TIME_WAIT cut short, %d more connections closed: %d endpoints in TIME_WAIT, %d before", 2*most, n, before)
+	}
+}
+
+// connectClose makes n connections to the listener l (bound to port) and
+// closes each, the connecting side first: its end goes to TIME_WAIT.
+func connectClose(t *testing.T, st *Stack, ctx socket.Context, l *Socket, port uint16, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		cd, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cd.Impl().(*Socket).Connect(ctx, sockaddrIn(port), false); err != nil {
+			t.Fatal(err)
+		}
+		sd, _, err := l.Accept(ctx, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cd.DecRef()
+		sd.DecRef()
 	}
 }
