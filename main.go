@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -51,7 +52,8 @@ func (e usageError) Error() string { return e.msg }
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   uk boot [flags] IMAGE.cpio[.gz]    boot an initramfs image: its /init runs as PID 1
-  uk run [flags] -- PROG [ARGS...]   run PROG (a static x86-64 ELF on the host) in a new sandbox
+  uk run [flags] -- PROG [ARGS...]   run PROG in a new sandbox: a static x86-64 ELF on the host,
+                                     or with --rootfs any program inside it (PATH searched)
   uk platforms                       list the platforms and whether they work here
   uk version                         print the version
 
@@ -215,6 +217,10 @@ func cmdRun(args []string) (int, error) {
 	prog := rest[0]
 	if c.rootfs == "" {
 		// Refuse what cannot run before building a sandbox.
+		var err error
+		if prog, err = hostProgram(prog); err != nil {
+			return 0, err
+		}
 		if err := checkHostProgram(prog); err != nil {
 			return 0, err
 		}
@@ -238,6 +244,12 @@ func cmdRun(args []string) (int, error) {
 	if err := rf.setCwd(k, root); err != nil {
 		return 0, err
 	}
+	env := mergeEnv(defaultEnv, c.env)
+	if c.rootfs != "" {
+		if inside, err = sandboxProgram(k, root, path.Join("/", rf.chdir), rest[0], env); err != nil {
+			return 0, err
+		}
+	}
 	files, err := stdioFiles(false)
 	if err != nil {
 		return 0, err
@@ -253,7 +265,7 @@ func cmdRun(args []string) (int, error) {
 	err = k.StartInit(kernel.InitOptions{
 		Exe:            kernel.Executable{Path: inside},
 		Argv:           rest,
-		Envv:           mergeEnv(defaultEnv, c.env),
+		Envv:           env,
 		Files:          files,
 		FS:             root,
 		AsChild:        true,
@@ -289,8 +301,14 @@ func checkHostProgram(prog string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%s: is a directory", prog)
 	}
-	if _, err := loader.ParseELF(f, st.Size()); err != nil {
+	elf, err := loader.ParseELF(f, st.Size())
+	if err != nil {
 		return fmt.Errorf("%s: %w", prog, err)
+	}
+	if elf.Interp != "" {
+		// Only the program is copied in: its interpreter and libraries
+		// would be missing, and exec would fail with a bare ENOENT.
+		return fmt.Errorf("%s: dynamically linked (interpreter %s); without --rootfs only static programs run: add --rootfs / to use the host's libraries", prog, elf.Interp)
 	}
 	return nil
 }

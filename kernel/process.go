@@ -79,11 +79,13 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		execFn = opts.Argv[0]
 	}
 	if opts.Exe.File == nil {
-		r, size, abs, err := resolver.OpenExecutable(opts.Exe.Path)
+		// A script starts as execve would start it: its interpreter
+		// runs, with the script's path among its arguments.
+		r, size, abs, argv, err := resolver.openFollowingScripts(opts.Exe.Path, opts.Argv)
 		if err != nil {
 			return fmt.Errorf("%s: %w", opts.Exe.Path, err)
 		}
-		opts.Exe = Executable{File: r, Size: size, Path: abs}
+		opts.Exe, opts.Argv = Executable{File: r, Size: size, Path: abs}, argv
 	}
 	if opts.OpenInterp == nil && opts.FS != nil {
 		opts.OpenInterp = func(p string) (io.ReaderAt, int64, error) {

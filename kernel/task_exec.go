@@ -1,9 +1,7 @@
 package kernel
 
 import (
-	"bytes"
 	"io"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,45 +37,9 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 
 	// AT_EXECFN is the filename as passed to execve.
 	execFn := path
-	// Resolve #! interpreters (at most four deep, as Linux).
-	var r io.ReaderAt
-	var size int64
-	var abs string
-	for depth := 0; ; depth++ {
-		var err error
-		r, size, abs, err = t.OpenExecutable(path)
-		if err != nil {
-			return err
-		}
-		head := make([]byte, maxInterpLine)
-		n, _ := r.ReadAt(head, 0)
-		head = head[:n]
-		if !bytes.HasPrefix(head, []byte("#!")) {
-			break
-		}
-		if depth == maxInterpNest {
-			return unix.ELOOP
-		}
-		line := head[2:]
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(string(line))
-		if len(fields) == 0 {
-			return unix.ENOEXEC
-		}
-		// "#!interp arg" passes the rest of the line as one argument.
-		interp := fields[0]
-		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp))
-		nargv := []string{interp}
-		if rest != "" {
-			nargv = append(nargv, rest)
-		}
-		nargv = append(nargv, path)
-		if len(argv) > 1 {
-			nargv = append(nargv, argv[1:]...)
-		}
-		argv, path = nargv, interp
+	r, size, abs, argv, err := t.openFollowingScripts(path, argv)
+	if err != nil {
+		return err
 	}
 	e, err := loader.ParseELF(r, size)
 	if err != nil {

@@ -152,6 +152,61 @@ func TestBind(t *testing.T) {
 	})
 }
 
+// TestRunFindsProgram: `uk run` finds PROG as a shell does. Without
+// --rootfs a bare name is looked up in uk's PATH on the host; with
+// --rootfs in the sandbox's PATH (--env may change it, a bind may hold
+// the program), and a relative path starts at --chdir. argv[0] stays what
+// the user typed, as natively.
+func TestRunFindsProgram(t *testing.T) {
+	needBusybox(t)
+	bin := t.TempDir()
+	script := "#!/bin/sh\necho script $0 $1\n"
+	if err := os.WriteFile(filepath.Join(bin, "ukscript"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "noexec"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		cases := []struct {
+			prog  string
+			args  []string
+			flags []string
+			want  string
+		}{
+			{"busybox", []string{"echo", "host-path"}, nil, "host-path\n"},
+			{"sh", []string{"-c", "echo $0"}, []string{"--rootfs", "/"}, "sh\n"},
+			{"ukscript", []string{"a"}, []string{"--rootfs", "/", "--bind", bin + ":/b:ro", "--env", "PATH=/usr/bin:/b"},
+				"script /b/ukscript a\n"},
+			{"./ukscript", []string{"b"}, []string{"--rootfs", "/", "--bind", bin + ":/b:ro", "--chdir", "/b"},
+				"script /b/ukscript b\n"},
+		}
+		for _, tc := range cases {
+			r := runUKSpec(t, platform, tc.prog, runSpec{Args: tc.args, Flags: tc.flags})
+			if r.Code != 0 || r.Stdout != tc.want {
+				t.Errorf("uk run %v -- %s %q: exit %d, stdout %q (want %q), stderr %s", tc.flags, tc.prog, tc.args,
+					r.Code, r.Stdout, tc.want, clip(r.Stderr))
+			}
+		}
+		// Not found, or found but not executable: one line, status 1.
+		for _, tc := range []struct {
+			prog  string
+			flags []string
+			want  string
+		}{
+			{"uk-no-such-program", nil, "not found in PATH"},
+			{"uk-no-such-program", []string{"--rootfs", "/"}, "not found in the sandbox's PATH"},
+			{"noexec", []string{"--rootfs", "/", "--bind", bin + ":/b:ro", "--env", "PATH=/b"}, "not executable"},
+		} {
+			r := runUKSpec(t, platform, tc.prog, runSpec{Flags: tc.flags})
+			if r.Code != 1 || !strings.Contains(r.Stderr, tc.want) || strings.Count(r.Stderr, "\n") != 1 {
+				t.Errorf("uk run %v -- %s: exit %d, stderr %q; want status 1 and one line with %q", tc.flags, tc.prog,
+					r.Code, r.Stderr, tc.want)
+			}
+		}
+	})
+}
+
 // TestBindSharedMapping: what a MAP_SHARED writable mapping of a file in a
 // read-write bind writes is on the host after the program ends.
 func TestBindSharedMapping(t *testing.T) {
