@@ -23,9 +23,6 @@ func confineSelf(c *commonFlags, ps *platformStart, hostFS bool) error {
 	if ps.err != nil {
 		return nil // StartInit reports it
 	}
-	if <-ps.bounding; ps.boundingErr != nil {
-		return fmt.Errorf("confining uk: %w", ps.boundingErr)
-	}
 	var debug io.Writer
 	if c.debug {
 		debug = os.Stderr

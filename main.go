@@ -24,7 +24,6 @@ import (
 
 	"uk/fs/dev"
 	"uk/fs/vfs"
-	"uk/internal/hostfilter"
 	"uk/kernel"
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
@@ -367,34 +366,19 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 // one, a context already bound to the background goroutine's OS thread.
 type platformStart struct {
 	done chan struct{}
-	// bounding is closed once uk's capability bounding set is empty (or
-	// that failed: boundingErr), which starts as soon as the platform is
-	// chosen (see hostfilter.DropBoundingSet).
-	bounding    chan struct{}
-	boundingErr error
-	p           platform.Platform
-	as          platform.AddressSpace
-	ctx         platform.Context // prepared for as, bound to the goroutine below; nil if none
-	run         chan func()      // work for that goroutine: the first task's loop
-	err         error
+	p    platform.Platform
+	as   platform.AddressSpace
+	ctx  platform.Context // prepared for as, bound to the goroutine below; nil if none
+	run  chan func()      // work for that goroutine: the first task's loop
+	err  error
 }
 
 func startPlatform(name string, mf *memfile.File, debug bool) *platformStart {
-	ps := &platformStart{done: make(chan struct{}), bounding: make(chan struct{}), run: make(chan func(), 1)}
+	ps := &platformStart{done: make(chan struct{}), run: make(chan func(), 1)}
 	go func() {
 		// Locked for good: a context prepared here belongs to this thread.
 		runtime.LockOSThread()
 		ps.p, ps.err = choosePlatform(name, mf, debug)
-		// The master stub, the last process uk makes, exists now: its
-		// capabilities no longer depend on uk's bounding set, which can
-		// be emptied beside the rest of start-up (the first address
-		// space, the filesystem) rather than after it.
-		go func() {
-			defer close(ps.bounding)
-			if ps.err == nil {
-				ps.boundingErr = hostfilter.DropBoundingSet()
-			}
-		}()
 		if ps.err == nil {
 			// A failure here is reported again when the program starts.
 			ps.as, _ = ps.p.NewAddressSpace()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,41 +70,23 @@ func capNames(set uint64) string {
 	return strings.Join(out, ", ")
 }
 
-// boundingDropped records that DropBoundingSet has emptied every thread's
-// bounding set, so that Confine need not do it again.
-var boundingDropped atomic.Bool
-
-// DropBoundingSet empties the capability bounding set of every thread of
-// uk, when uk holds CAP_SETPCAP (else it cannot shrink, and there is
-// nothing to do: an unprivileged uk's other sets are empty anyway, and
-// no_new_privs keeps exec from filling them). The bounding set only
-// limits what an exec may grant, so this may run as soon as uk has made
-// the last process that inherits it (the platform's master stub) and
-// before Confine, beside the rest of start-up: each drop is a
-// stop-the-world and a signal to every thread (~130 µs on an idle 2-CPU
-// machine, far more on a busy one), 41 of them in all. Confine does it
-// itself if it has not been done.
-func DropBoundingSet() error {
-	if boundingDropped.Load() || !hasEffective(unix.CAP_SETPCAP) {
-		return nil
-	}
-	for c := 0; ; c++ {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
-			break // past CAP_LAST_CAP
-		}
-		if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c)); err != nil {
-			return fmt.Errorf("hostfilter: drop capability %d from the bounding set: %w", c, err)
-		}
-	}
-	boundingDropped.Store(true)
-	return nil
-}
-
 // dropCaps leaves keep as every thread's capabilities, in the bounding set
-// too.
+// too. The bounding set can only shrink with CAP_SETPCAP, which an
+// unprivileged uk lacks (its other sets are empty anyway, and
+// no_new_privs keeps exec from filling them).
 func dropCaps(keep uint64) error {
-	if err := DropBoundingSet(); err != nil {
-		return err
+	if hasEffective(unix.CAP_SETPCAP) {
+		for c := 0; ; c++ {
+			if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
+				break // past CAP_LAST_CAP
+			}
+			if keep&(1<<c) != 0 {
+				continue
+			}
+			if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c)); err != nil {
+				return fmt.Errorf("hostfilter: drop capability %d from the bounding set: %w", c, err)
+			}
+		}
 	}
 	return setCaps(keep)
 }
