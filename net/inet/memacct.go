@@ -89,6 +89,9 @@ type memAcct struct {
 	// guardTimeWaitLocked has cut TIME_WAIT short.
 	ticks         int
 	timeWaitShort bool
+	// timeWaitCharged is what budget holds for the connections in
+	// TIME_WAIT at the last guard (guardTimeWaitLocked).
+	timeWaitCharged int64
 	// squeezed are the TCP endpoints whose receive buffer a count under
 	// pressure shrank, with the size each had (squeezeLocked).
 	squeezed map[*tcp.Endpoint]int64
@@ -135,7 +138,10 @@ const pressureTick = 100 * time.Millisecond
 func (m *memAcct) tick(st *Stack) {
 	time.AfterFunc(pressureTick, func() {
 		m.mu.Lock()
-		if len(m.socks) == 0 {
+		// The count stops with the last socket, unless connections in
+		// TIME_WAIT are still charged: the guard gives their memory back
+		// as they go.
+		if len(m.socks) == 0 && m.timeWaitCharged == 0 {
 			m.ticking = false
 			m.mu.Unlock()
 			return
@@ -415,11 +421,13 @@ func sendQueued(ep tcpip.Endpoint) int {
 
 // Connections in TIME_WAIT. tcpip keeps a whole endpoint for each (about
 // 10 KiB of uk's heap, measured: 10,000 closed connections held 118 MB) for
-// a minute, charged to nobody, so a program that connects and closes in a
-// loop could make uk hold gigabytes. As Linux with tcp_max_tw_buckets
-// (past which a closing socket skips TIME_WAIT), once a stack holds more
-// than maxTimeWait of them, connections that close from then on leave
-// TIME_WAIT at once, until fewer than half that many are left.
+// a minute, which a program that connects and closes in a loop could
+// make uk hold gigabytes of. They are charged to the budget (their count
+// times timeWaitCost, made to match once a second), and, as Linux with
+// tcp_max_tw_buckets (past which a closing socket skips TIME_WAIT), once a
+// stack holds more than maxTimeWait of them, or the budget cannot cover
+// them, connections that close from then on leave TIME_WAIT at once, until
+// fewer than half that many are left.
 const (
 	timeWaitCost  = 10 << 10
 	timeWaitEvery = 10 // ticks: once a second
@@ -443,12 +451,13 @@ func (m *memAcct) guardTimeWaitLocked(st *Stack) {
 		limit = 1 << 62
 	}
 	n := timeWaitCount(st.ts)
+	tight := !m.chargeTimeWaitLocked(n)
 	most := maxTimeWait(limit)
 	var d tcpip.TCPTimeWaitTimeoutOption
 	switch {
-	case n >= most && !m.timeWaitShort:
+	case (n >= most || tight) && !m.timeWaitShort:
 		d = tcpip.TCPTimeWaitTimeoutOption(shortTimeWait)
-	case n < most/2 && m.timeWaitShort:
+	case n < most/2 && !tight && m.timeWaitShort:
 		d = tcpip.TCPTimeWaitTimeoutOption(tcp.DefaultTCPTimeWaitTimeout)
 	default:
 		return
@@ -456,6 +465,26 @@ func (m *memAcct) guardTimeWaitLocked(st *Stack) {
 	if err := st.ts.SetTransportProtocolOption(tcp.ProtocolNumber, &d); err == nil {
 		m.timeWaitShort = !m.timeWaitShort
 	}
+}
+
+// chargeTimeWaitLocked makes the budget hold timeWaitCost for each of n
+// connections in TIME_WAIT; false when it cannot cover them (they then
+// stay charged at what it could, the old amount).
+func (m *memAcct) chargeTimeWaitLocked(n int) bool {
+	if m.budget == nil {
+		return true
+	}
+	want := int64(n) * timeWaitCost
+	switch {
+	case want < m.timeWaitCharged:
+		m.budget.Uncharge(m.timeWaitCharged - want)
+	case want > m.timeWaitCharged:
+		if !m.budget.Charge(want - m.timeWaitCharged) {
+			return false
+		}
+	}
+	m.timeWaitCharged = want
+	return true
 }
 
 // timeWaitCount is how many of the stack's TCP endpoints are in TIME_WAIT.

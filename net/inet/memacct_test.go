@@ -556,11 +556,57 @@ func TestTimeWaitBounded(t *testing.T) {
 		}
 		time.Sleep(pressureTick / 4)
 	}
+	// What they hold is charged: at least most of them, at timeWaitCost.
+	st.mem.mu.Lock()
+	charged := st.mem.timeWaitCharged
+	st.mem.mu.Unlock()
+	if want := int64(most) * timeWaitCost; charged < want || ctx.b.Used() < charged {
+		t.Errorf("TIME_WAIT charged %d (budget holds %d), want at least %d", charged, ctx.b.Used(), want)
+	}
 	before := timeWaitCount(st.ts)
 	connectClose(t, st, ctx, l, 4256, 2*most)
 	time.Sleep(pressureTick)
 	if n := timeWaitCount(st.ts); n > before {
 		t.Errorf("TIME_WAIT cut short, %d more connections closed: %d endpoints in TIME_WAIT, %d before", 2*most, n, before)
+	}
+}
+
+// TestTimeWaitTightBudget: connections in TIME_WAIT that the budget cannot
+// cover make the next ones skip it, fewer than maxTimeWait as they are.
+func TestTimeWaitTightBudget(t *testing.T) {
+	st := newLoopbackStack(t)
+	// Sockets' share 4 MiB (maxTimeWait 64), but 100 KiB left in the
+	// budget: 20 connections in TIME_WAIT (200 KiB) do not fit.
+	ctx := sizedCtx{testCtx{vfstest.Root()}, sizedBudget{&vfstest.Budget{Limit: 100 << 10}, 16 << 20}}
+	d, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.DecRef()
+	l := d.Impl().(*Socket)
+	if err := l.Bind(ctx, sockaddrIn(4257)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	connectClose(t, st, ctx, l, 4257, 20)
+	deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
+	for {
+		st.mem.mu.Lock()
+		short, charged := st.mem.timeWaitShort, st.mem.timeWaitCharged
+		st.mem.mu.Unlock()
+		if short {
+			if ctx.b.Used() > ctx.b.Limit || charged > ctx.b.Limit {
+				t.Errorf("budget holds %d (TIME_WAIT %d), over its limit %d", ctx.b.Used(), charged, ctx.b.Limit)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d endpoints in TIME_WAIT, %d charged, budget %d of %d: TIME_WAIT not cut short",
+				timeWaitCount(st.ts), charged, ctx.b.Used(), ctx.b.Limit)
+		}
+		time.Sleep(pressureTick / 4)
 	}
 }
 
