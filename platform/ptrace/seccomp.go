@@ -58,9 +58,9 @@ func stubFilter(master bool) []stubproc.Insn {
 		b.AddFilter("kill")
 	}
 
-	// mmap: only MapFlags mappings of the memory file.
+	// mmap: only MapFlags or MapFlagsLazy mappings of the memory file.
 	b.Label("mmap")
-	b.Need64(stubproc.ArgOff(3), stubproc.MapFlags, "kill")
+	b.MapFlagsArg("kill")
 	b.Need64(stubproc.ArgOff(4), stubproc.MemFDInStub, "kill")
 	b.Ret(retAllow)
 

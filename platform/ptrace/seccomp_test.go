@@ -29,7 +29,11 @@ func TestStubFilterTable(t *testing.T) {
 		want uint32
 	}{
 		{"mmap of memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 3, 0}, retAllow},
-		{"mmap without MAP_POPULATE", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED | unix.MAP_FIXED, 3, 0}, retKill},
+		{"mmap without MAP_POPULATE", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlagsLazy, 3, 0}, retAllow},
+		{"private mmap", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_PRIVATE | unix.MAP_FIXED, 3, 0}, retKill},
+		{"mmap not fixed", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED | unix.MAP_POPULATE, 3, 0}, retKill},
+		{"mmap with more flags", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared | unix.MAP_GROWSDOWN, 3, 0}, retKill},
+		{"mmap flags with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, 1<<32 | shared, 3, 0}, retKill},
 		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 4, 0}, retKill},
 		{"anonymous mmap", unix.SYS_MMAP, [6]uint64{0, 4096, 3, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, retKill},
 		{"fd with high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, shared, 1<<32 | 3, 0}, retKill},

@@ -85,10 +85,10 @@ func stubFilter(master bool) []stubproc.Insn {
 	// Stubs add a filter too, for each new thread.
 	b.AddFilter("trap")
 
-	// mmap: only MapFlags mappings of the memory file (fd 3) or the slot
-	// file (fd 5).
+	// mmap: only MapFlags or MapFlagsLazy mappings of the memory file
+	// (fd 3) or the slot file (fd 5).
 	b.Label("mmap")
-	b.Need64(stubproc.ArgOff(3), stubproc.MapFlags, "trap")
+	b.MapFlagsArg("trap")
 	b.Ld(stubproc.ArgOff(4) + 4)
 	b.Jne(0, "trap")
 	b.Ld(stubproc.ArgOff(4))

@@ -81,6 +81,9 @@ func TestStubFilterTable(t *testing.T) {
 		want uint32
 	}{
 		{"mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, stubproc.MemFDInStub, 0}, retAllow},
+		{"unpopulated mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlagsLazy, stubproc.MemFDInStub, 0}, retAllow},
+		{"private mmap of the memory file", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_PRIVATE | unix.MAP_FIXED, stubproc.MemFDInStub, 0}, retTrap},
+		{"mmap with flags' high bits", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, 1<<32 | stubproc.MapFlags, stubproc.MemFDInStub, 0}, retTrap},
 		{"mmap of the slot file", unix.SYS_MMAP, [6]uint64{threadBase, slotSize, 3, stubproc.MapFlags, slotFDInStub, 0}, retAllow},
 		{"mmap of another fd", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, stubproc.MapFlags, 4, 0}, retTrap},
 		{"mmap with other flags", unix.SYS_MMAP, [6]uint64{0x400000, 4096, 3, unix.MAP_SHARED, stubproc.MemFDInStub, 0}, retTrap},

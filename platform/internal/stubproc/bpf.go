@@ -37,9 +37,15 @@ const (
 	AuditArchX86_64 = 0xc000003e
 )
 
-// MapFlags are the only flags a stub may mmap with: a fixed, shared,
-// populated mapping of the memory file.
-const MapFlags = unix.MAP_SHARED | unix.MAP_FIXED | unix.MAP_POPULATE
+// MapFlags and MapFlagsLazy are the only flags a stub may mmap with: a
+// fixed, shared mapping of the memory file, populated (MAP_POPULATE: the
+// host sets up every page table entry in the mmap) or not (the host maps
+// pages at the thread's first touch, without uk: the memory file's pages
+// exist). Space.MapFile chooses (populateMax).
+const (
+	MapFlags     = unix.MAP_SHARED | unix.MAP_FIXED | unix.MAP_POPULATE
+	MapFlagsLazy = unix.MAP_SHARED | unix.MAP_FIXED
+)
 
 // CloneFlags are the only flags a stub may clone with: a thread in the
 // same address space, file table and signal handlers.
@@ -203,6 +209,19 @@ func (b *Prog) LoadNr(deny string) {
 	b.Ld(SdArch)
 	b.Jne(AuditArchX86_64, deny)
 	b.Ld(SdNr)
+}
+
+// MapFlagsArg emits, for mmap, a check of its flags: unless they are
+// MapFlags or MapFlagsLazy, goto deny. Either maps only what the rest of
+// the filter allows; populating changes when the host fills page tables,
+// not what the stub can reach.
+func (b *Prog) MapFlagsArg(deny string) {
+	b.Ld(ArgOff(3) + 4)
+	b.Jne(0, deny)
+	b.Ld(ArgOff(3))
+	b.Jeq(MapFlags, "mapflags-ok")
+	b.Jne(MapFlagsLazy, deny)
+	b.Label("mapflags-ok")
 }
 
 // RequestPageMove emits, at "mremap", what the master's filter allows of
