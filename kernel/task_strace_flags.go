@@ -6,7 +6,8 @@ import (
 	"uk/arch"
 )
 
-// flagString renders a flag word for --strace with Linux's names.
+// flagString renders a flag word or a request number for --strace with
+// Linux's names.
 func flagString(k ArgKind, v uint64) string {
 	switch k {
 	case ArgOpenFlags:
@@ -19,6 +20,14 @@ func flagString(k ArgKind, v uint64) string {
 		return arch.CloneFlags(v)
 	case ArgAtFlags:
 		return arch.AtFlags(v)
+	case ArgIoctlReq:
+		return arch.IoctlRequest(uint64(uint32(v))) // the kernel takes an unsigned int
+	case ArgPrctlOpt:
+		return arch.PrctlOption(uint64(uint32(v))) // an int option
+	case ArgArchPrctlCode:
+		return arch.ArchPrctlCode(uint64(uint32(v)))
+	case ArgFcntlCmd:
+		return arch.FcntlCommand(uint64(uint32(v)))
 	}
 	return fmt.Sprintf("%#x", v)
 }

@@ -23,20 +23,24 @@ type ArgKind uint8
 
 // Argument kinds for --strace.
 const (
-	ArgNone       ArgKind = iota // argument not used
-	ArgInt                       // signed decimal
-	ArgHex                       // hexadecimal (addresses, flags without names)
-	ArgFD                        // file descriptor (AT_FDCWD named)
-	ArgPath                      // pointer to a NUL-terminated string
-	ArgInBuf                     // pointer to a buffer whose length is the next argument, read before the call
-	ArgOutBuf                    // pointer to a buffer filled by the call; the result is its length
-	ArgOct                       // octal (modes)
-	ArgOpenFlags                 // open(2) flags
-	ArgProt                      // mmap protection
-	ArgMapFlags                  // mmap flags
-	ArgSignal                    // signal number
-	ArgCloneFlags                // clone flags
-	ArgAtFlags                   // AT_* flags
+	ArgNone          ArgKind = iota // argument not used
+	ArgInt                          // signed decimal
+	ArgHex                          // hexadecimal (addresses, flags without names)
+	ArgFD                           // file descriptor (AT_FDCWD named)
+	ArgPath                         // pointer to a NUL-terminated string
+	ArgInBuf                        // pointer to a buffer whose length is the next argument, read before the call
+	ArgOutBuf                       // pointer to a buffer filled by the call; the result is its length
+	ArgOct                          // octal (modes)
+	ArgOpenFlags                    // open(2) flags
+	ArgProt                         // mmap protection
+	ArgMapFlags                     // mmap flags
+	ArgSignal                       // signal number
+	ArgCloneFlags                   // clone flags
+	ArgAtFlags                      // AT_* flags
+	ArgIoctlReq                     // ioctl request
+	ArgPrctlOpt                     // prctl option
+	ArgArchPrctlCode                // arch_prctl code
+	ArgFcntlCmd                     // fcntl command
 )
 
 // Syscall is one entry of the syscall table.
@@ -222,7 +226,7 @@ func (t *Task) formatArg(k ArgKind, args [6]uint64, i int) string {
 		}
 	case ArgOct:
 		return fmt.Sprintf("%#o", v)
-	case ArgOpenFlags, ArgProt, ArgMapFlags, ArgCloneFlags, ArgAtFlags:
+	case ArgOpenFlags, ArgProt, ArgMapFlags, ArgCloneFlags, ArgAtFlags, ArgIoctlReq, ArgPrctlOpt, ArgArchPrctlCode, ArgFcntlCmd:
 		return flagString(k, v)
 	case ArgSignal:
 		return arch.SignalName(int(v))

@@ -87,7 +87,7 @@ var cCases = []cCase{
 }
 
 // otherCPrograms are the programs used by tests outside the cCases table.
-var otherCPrograms = []string{"getpid_bench", "hostile_tasks", "hostile_oom", "hostile_work", "hostile_mem", "hostile_net", "hostile_pipes"}
+var otherCPrograms = []string{"getpid_bench", "hostile_tasks", "hostile_oom", "hostile_work", "hostile_mem", "hostile_net", "hostile_pipes", "stracereq"}
 
 // TestCPrograms runs each C program natively, checks that it does what it
 // promises there, and then requires the same stdout and exit status under uk.
@@ -346,6 +346,14 @@ func TestStrace(t *testing.T) {
 	exitGroup := regexp.MustCompile(`(?m)^\[\d+\] exit_group\(0\)`)
 	ebadf := regexp.MustCompile(`(?m)^\[\d+\] write\(99, "x", 1\) = -1 EBADF$`)
 	enosysLine := regexp.MustCompile(`(?m)^\[\d+\] \S+\(.*\) = -1 ENOSYS$`)
+	stracereq := cProgram(t, "stracereq")
+	requests := []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^\[\d+\] ioctl\(1, TCGETS, 0x[0-9a-f]+\) = `),
+		regexp.MustCompile(`(?m)^\[\d+\] ioctl\(1, _IOC\(_IOC_READ\|_IOC_WRITE, 0x62, 0x1, 0x30\), 0x0\) = `),
+		regexp.MustCompile(`(?m)^\[\d+\] prctl\(PR_SET_NAME, 0x[0-9a-f]+, `),
+		regexp.MustCompile(`(?m)^\[\d+\] fcntl\(1, F_GETFD, 0x[0-9a-f]+\) = 0$`),
+		regexp.MustCompile(`(?m)^\[\d+\] arch_prctl\(ARCH_GET_FS, 0x[0-9a-f]+\) = 0$`),
+	}
 
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		r := runUK(t, platform, hi, nil, "--strace")
@@ -366,6 +374,14 @@ func TestStrace(t *testing.T) {
 		sameAsNative(t, nativeStdio, r)
 		if !ebadf.MatchString(r.Stderr) {
 			t.Errorf("--strace output lacks `[N] write(99, \"x\", 1) = -1 EBADF`:\n%s", clip(r.Stderr))
+		}
+
+		// Request words are named, as strace names them.
+		r = runUK(t, platform, stracereq, nil, "--strace")
+		for _, re := range requests {
+			if !re.MatchString(r.Stderr) {
+				t.Errorf("--strace output lacks a line matching %s:\n%s", re, clip(r.Stderr))
+			}
 		}
 
 		r = runUK(t, platform, enosys, nil, "--strace")
