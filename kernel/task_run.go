@@ -25,11 +25,14 @@ func (t *Task) Start() {
 // runs the task, then the further tasks handed to it while idle.
 func (t *Task) run() {
 	// A ptrace tracee is bound to the thread that traces it; the context
-	// must always be used from this OS thread.
-	runtime.LockOSThread()
+	// must always be used from this OS thread. A prepared context comes
+	// with its goroutine (Attached.Run), locked already: locking once
+	// more would leave it locked when Task.Block unlocks it once
+	// (platform.Unbinder).
 	ctx, err := t.preparedCtx, error(nil)
 	t.preparedCtx = nil
 	if ctx == nil {
+		runtime.LockOSThread()
 		ctx, err = t.k.Platform.NewContext()
 	}
 	if err != nil {

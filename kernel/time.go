@@ -1,11 +1,13 @@
 package kernel
 
 import (
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/platform"
 )
 
 // hostClock reads a host clock; uk's monotonic clocks are the host's, so
@@ -81,17 +83,20 @@ func (t *Task) Sleep(d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	deadline := time.Now().Add(d)
+	if t.unbind() {
+		defer runtime.LockOSThread()
+	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-t.interrupt:
-		if t.hasDeliverable() {
-			return unix.EINTR
+	for {
+		select {
+		case <-timer.C:
+			return nil
+		case <-t.interrupt:
+			if t.hasDeliverable() {
+				return unix.EINTR
+			}
 		}
-		return t.Sleep(time.Until(deadline))
 	}
 }
 
@@ -99,6 +104,14 @@ func (t *Task) Sleep(d time.Duration) error {
 // An interrupted wait returns ERESTARTSYS: the syscall then restarts or
 // fails with EINTR by Linux's rules once the signal is dealt with.
 func (t *Task) Block(ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	default:
+	}
+	if t.unbind() {
+		defer runtime.LockOSThread()
+	}
 	for {
 		select {
 		case <-ch:
@@ -109,6 +122,24 @@ func (t *Task) Block(ch <-chan struct{}) error {
 			}
 		}
 	}
+}
+
+// unbind lets the task goroutine's OS thread go for a wait, if the
+// platform context allows it (platform.Unbinder), and reports whether it
+// did: the caller then locks again once the wait is over. A goroutine that
+// stays locked while it waits costs every wake-up of it a second host
+// wake-up: Go readies it on a P, an idle thread takes that P, finds the
+// goroutine locked to another thread, hands the P over and wakes that
+// thread. Unlocked, whichever thread takes the P runs it.
+//
+// Only the task goroutine calls it (Block and Sleep run there).
+func (t *Task) unbind() bool {
+	u, ok := t.ctx.(platform.Unbinder)
+	if !ok || !u.Unbind() {
+		return false
+	}
+	runtime.UnlockOSThread()
+	return true
 }
 
 // ChildrenCPU is the CPU time of reaped children (RUSAGE_CHILDREN), ns.

@@ -129,6 +129,19 @@ type Preparer interface {
 	Prepare(as AddressSpace) error
 }
 
+// Unbinder is implemented by contexts that can let go of the OS thread
+// they run on while their task waits in the kernel. The goroutine using a
+// context holds runtime.LockOSThread while it uses it, as NewContext says;
+// when Unbind reports true, it may unlock until its next use, and then
+// use the context from whatever OS thread it locks next. Unbind is called
+// by that goroutine only. A task whose goroutine stays locked while it
+// waits costs a host wake-up more per wait: Go hands its P to the waking
+// goroutine's locked thread through another thread.
+type Unbinder interface {
+	// Unbind reports whether the caller may unlock its OS thread now.
+	Unbind() bool
+}
+
 // SpecialMapping is a range that a platform itself keeps in every address
 // space and the application can reach (read or run), as Linux's [vdso] or
 // [vsyscall]: /proc/PID/maps lists it under Name, so that it is no secret.

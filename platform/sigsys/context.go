@@ -96,16 +96,24 @@ type thread struct {
 }
 
 // Context runs one application thread. Its stub threads are not traced, so
-// any goroutine may call Switch, one at a time; the kernel's task
-// goroutine holds runtime.LockOSThread anyway.
+// any goroutine may call Switch, one at a time. What ties it to an OS
+// thread is that thread's CPU pin and the edit threads it traces; the
+// kernel's task goroutine holds runtime.LockOSThread, and lets go of it
+// while its task waits when Unbind allows.
 type Context struct {
 	p *Platform
 
 	// Used only by the goroutine in Switch.
 	threads map[*AddressSpace]*thread
 	bound   bool
-	tid     int // the OS thread that bound it (the kernel's task goroutine is locked to it)
-	pl      placement
+	tid     int // the OS thread that bound it or used it last (the task goroutine is locked to it while it uses the context)
+	// unbound is set by Unbind: the next Switch may come from another
+	// OS thread.
+	unbound bool
+	// quietWaits counts the Unbinds since the last Switch that found a
+	// mapping batch due.
+	quietWaits int
+	pl         placement
 	// fpAt is the stub thread whose slot holds fpOf's FP state, as saved
 	// at its last trap (Switch skips copying it back if unchanged).
 	fpAt *thread
@@ -134,7 +142,70 @@ const interruptDeadline = 2 * time.Second
 var (
 	_ platform.Context  = (*Context)(nil)
 	_ platform.Preparer = (*Context)(nil)
+	_ platform.Unbinder = (*Context)(nil)
 )
+
+// Unbind implements platform.Unbinder. A thread that traces an edit
+// thread of the context's (editor.go) must stay the context's: only it
+// can drive the edit thread, and its exit (a locked goroutine's thread
+// ends with it) would kill the edit thread's stub. So a context with edit
+// threads keeps its thread, unless it has waited editorIdleWaits times in
+// a row with no mapping batch due in between: it then ends them (it gets
+// new ones if batches come back) and lets go. The thread is unpinned
+// first: it may now run any goroutine. The next Switch pins the thread it
+// comes back on (rebind).
+func (c *Context) Unbind() bool {
+	if !c.bound {
+		return false
+	}
+	if len(c.editors) > 0 {
+		if c.quietWaits++; c.quietWaits < editorIdleWaits {
+			return false
+		}
+		c.endEditors()
+	}
+	if c.pl.home >= 0 && hostAffinityOK {
+		unix.SchedSetaffinity(0, &hostAffinity)
+	}
+	c.unbound = true
+	return true
+}
+
+// editorIdleWaits is how many waits in a row without a mapping batch a
+// context makes before it ends its edit threads to be free to move: a
+// program that blocks between faults (a shell between forks) keeps them,
+// one that only passes data (a pipe or socket ping-pong) lets them go.
+const editorIdleWaits = 8
+
+// hostAffinity is the set of CPUs uk was started on, read (at package
+// initialisation) before any of its threads was pinned.
+var (
+	hostAffinity   unix.CPUSet
+	hostAffinityOK = unix.SchedGetaffinity(0, &hostAffinity) == nil
+)
+
+// rebind makes the calling OS thread the context's after an Unbind. The
+// context's home becomes the CPU the thread is on (pinning the thread to
+// the old one would migrate it: measured, that costs more than it saves),
+// and its stub threads follow it there.
+func (c *Context) rebind() {
+	c.unbound = false
+	c.tid = unix.Gettid()
+	if c.pl.home < 0 {
+		return
+	}
+	cpu := stubproc.CurrentCPU()
+	if cpu < 0 {
+		cpu = c.pl.home
+	}
+	stubproc.PinThread(0, cpu)
+	if cpu != c.pl.home {
+		c.pl.home = cpu
+		for _, t := range c.threads {
+			c.place(t)
+		}
+	}
+}
 
 // thread returns this context's stub thread in as, creating it on first use.
 func (c *Context) thread(as *AddressSpace) (*thread, error) {
@@ -186,12 +257,18 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	if !ok {
 		return platform.Trap{}, fmt.Errorf("sigsys: Switch into a %T", pas)
 	}
+	if c.unbound {
+		c.rebind()
+	}
 	t, err := c.thread(as)
 	if err != nil {
 		return platform.Trap{}, err
 	}
 
 	// Install queued mappings before the application can need them.
+	if !as.Quiet() {
+		c.quietWaits = 0
+	}
 	if c.needsEditor(as) {
 		if err := c.adoptEditor(as); err != nil {
 			return platform.Trap{}, err

@@ -24,6 +24,13 @@ import (
 // its CPU) goes back to pinned and gives its token back; it tries again
 // after a while.
 //
+// A context whose task waits in the kernel (Context.Unbind) unpins uk's
+// thread and lets go of it; when the task runs again, the context's home
+// becomes the CPU of whichever thread then runs it, and the stub thread
+// moves there (rebind). Keeping a waiting task's thread would cost every
+// wake-up of the task a second host wake-up (Go hands the woken
+// goroutine's P to its locked thread through an idle one).
+//
 // Tokens are the spinning budget: one per two CPUs uk may run on, so that
 // spinners never take every CPU from the program's other threads and
 // uk's own goroutines.

@@ -299,3 +299,68 @@ func remapRounds(t *testing.T, e *env, c *Context, as *AddressSpace, st *arch.St
 		}
 	}
 }
+
+// TestUnbind: a context with an edit thread keeps its OS thread until it
+// has waited editorIdleWaits times with no mapping batch in between; it
+// then ends the edit thread, unpins the thread and lets go; a Switch from
+// another OS thread rebinds it there (its home is that thread's CPU, the
+// stub thread follows), and batches still reach the guest.
+func TestUnbind(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	c := e.Context(t)
+	st := platformtest.InitState()
+	remapRounds(t, e, c, as, st, 1)
+	ed, ok := c.editors[as]
+	if !ok {
+		t.Fatal("the first context has no edit thread of its own")
+	}
+	for i := 1; i < editorIdleWaits; i++ {
+		if c.Unbind() {
+			t.Fatalf("unbound after %d quiet waits while holding an edit thread", i)
+		}
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+	}
+	if !c.Unbind() {
+		t.Fatalf("still bound after %d quiet waits", editorIdleWaits)
+	}
+	if err := unix.Tgkill(as.Pid, ed.tid, 0); err != unix.ESRCH {
+		t.Fatalf("edit thread %d after Unbind: %v, want ESRCH", ed.tid, err)
+	}
+	if len(c.editors) != 0 {
+		t.Fatal("the context still lists edit threads")
+	}
+	if c.pl.home >= 0 && e.Plat.h.NumCPU() > 1 && onlyCPU(t, 0) >= 0 {
+		t.Fatal("the let-go thread is still pinned")
+	}
+
+	// The next use comes from another OS thread.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+		if tid := unix.Gettid(); c.tid != tid {
+			t.Errorf("context's thread %d, want %d (the caller)", c.tid, tid)
+		}
+		if c.pl.home >= 0 {
+			home := onlyCPU(t, 0)
+			if home != c.pl.home {
+				t.Errorf("uk's thread pinned to %d, context's home %d", home, c.pl.home)
+			}
+			want := home
+			if c.pl.split {
+				want = c.p.h.PartnerCPU(home)
+			}
+			if stub := onlyCPU(t, c.threads[as].tid); stub != want {
+				t.Errorf("stub thread on CPU %d, want %d", stub, want)
+			}
+		}
+		remapRounds(t, e, c, as, st, 2)
+		c.Release()
+		unix.SchedSetaffinity(0, &hostAffinity) // the thread goes back to the pool
+	}()
+	<-done
+}
