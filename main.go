@@ -24,6 +24,7 @@ import (
 
 	"uk/fs/dev"
 	"uk/fs/vfs"
+	"uk/internal/hrtimer"
 	"uk/kernel"
 	"uk/kernel/loader"
 	"uk/kernel/memfile"
@@ -348,6 +349,11 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		mm.EnablePageCheck(mf)
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
+	// Precise short timers need their timerfd made before confinement;
+	// without it they are Go's, late by up to a millisecond.
+	if err := hrtimer.Start(); err != nil && c.debug {
+		fmt.Fprintf(os.Stderr, "uk: %v: short sleeps and timeouts may end up to 1 ms late\n", err)
+	}
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
 		Network: c.net, MaxTasks: c.pids}
 	panicHook(cfg.Table)

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/internal/hrtimer"
 )
 
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
@@ -71,9 +72,9 @@ func (k *Kernel) Tkill(tgid, tid int32, info *arch.SignalInfo) error {
 // WaitSignal implements rt_sigtimedwait: take a pending signal in set,
 // waiting up to timeout (negative: forever).
 func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalInfo, error) {
-	var deadline <-chan time.Time
+	var deadline <-chan struct{}
 	if timeout >= 0 {
-		timer := time.NewTimer(timeout)
+		timer := hrtimer.NewTimer(timeout)
 		defer timer.Stop()
 		deadline = timer.C
 	}

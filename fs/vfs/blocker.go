@@ -3,6 +3,7 @@ package vfs
 import (
 	"sync"
 	"time"
+	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,12 +28,12 @@ import (
 // Blocker that never waited).
 type Blocker struct {
 	mask     EventMask
-	ch       chan struct{} // poked by the waiters and the timer; made on first use
-	w        *Waiter       // registered on qs; made on the first registration
-	qs       [2]*Queue     // where w is registered (nil entries unused)
-	deadline time.Time     // zero: none
-	timer    *time.Timer   // fires ch at deadline once armed
-	armed    bool          // timer is running for the current deadline
+	ch       chan struct{}  // poked by the waiters and the timer; made on first use
+	w        *Waiter        // registered on qs; made on the first registration
+	qs       [2]*Queue      // where w is registered (nil entries unused)
+	deadline time.Time      // zero: none
+	timer    *hrtimer.Timer // fires ch at deadline once armed
+	armed    bool           // timer is running for the current deadline
 }
 
 // NewBlocker returns a Blocker whose registered waiter wakes on the events
@@ -125,7 +126,7 @@ func (b *Blocker) Sleep(ctx Context, held sync.Locker) error {
 		}
 		if !b.armed {
 			if b.timer == nil {
-				b.timer = time.AfterFunc(d, func() { poke(ch) })
+				b.timer = hrtimer.AfterFunc(d, func() { poke(ch) })
 			} else {
 				b.timer.Reset(d)
 			}

@@ -145,6 +145,7 @@ func Allowlist(o Options) []Rule {
 		{Nr: unix.SYS_NANOSLEEP, Name: "nanosleep", Why: "Go runtime: usleep"},
 		{Nr: unix.SYS_CLOCK_GETTIME, Name: "clock_gettime", Why: "time (the vDSO answers most reads; the syscall is its fallback)"},
 		{Nr: unix.SYS_CLOCK_NANOSLEEP, Name: "clock_nanosleep", Why: "Go runtime: sleeping"},
+		{Nr: unix.SYS_TIMERFD_SETTIME, Name: "timerfd_settime", Why: "internal/hrtimer: arming its timerfd for the next sub-10 ms deadline (Go's timers are late by up to 1 ms)"},
 		{Nr: unix.SYS_RT_SIGACTION, Name: "rt_sigaction", Why: "Go runtime and os/signal: signal handlers (host signal forwarding, SIGWINCH)"},
 		{Nr: unix.SYS_RT_SIGPROCMASK, Name: "rt_sigprocmask", Why: "Go runtime: signal masks of new threads"},
 		{Nr: unix.SYS_RT_SIGRETURN, Name: "rt_sigreturn", Why: "Go runtime: return from a signal handler"},

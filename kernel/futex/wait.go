@@ -2,6 +2,7 @@ package futex
 
 import (
 	"time"
+	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,7 +50,7 @@ func (m *Manager) Wait(mem Memory, addr uint64, private bool, val, bitset uint32
 // interrupt fires, and leaves it unqueued. A wake that races with the
 // other two wins, as in Linux's futex_wait (it checks futex_unqueue first).
 func (w *waiter) sleep(deadline time.Time, interrupt <-chan struct{}) error {
-	var expired <-chan time.Time
+	var expired <-chan struct{}
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
 		if d <= 0 {
@@ -58,7 +59,7 @@ func (w *waiter) sleep(deadline time.Time, interrupt <-chan struct{}) error {
 			}
 			return unix.ETIMEDOUT
 		}
-		t := time.NewTimer(d)
+		t := hrtimer.NewTimer(d)
 		defer t.Stop()
 		expired = t.C
 	}

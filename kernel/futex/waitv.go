@@ -3,6 +3,7 @@ package futex
 import (
 	"encoding/binary"
 	"time"
+	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,9 +102,9 @@ func (m *Manager) Waitv(mem Memory, entries []WaitvEntry, deadline time.Time, in
 		}
 		return 0, unix.EAGAIN
 	}
-	var expired <-chan time.Time
+	var expired <-chan struct{}
 	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
+		t := hrtimer.NewTimer(time.Until(deadline))
 		defer t.Stop()
 		expired = t.C
 	}
