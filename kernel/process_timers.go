@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/internal/hrtimer"
 )
 
 // intervalTimer is one armed timer: ITIMER_REAL, or a POSIX timer. It
@@ -14,7 +15,7 @@ import (
 // until one fires.
 type intervalTimer struct {
 	mu       sync.Mutex
-	timer    *time.Timer
+	timer    *hrtimer.Timer
 	deadline time.Time     // next expiry; zero when disarmed
 	interval time.Duration // 0: one shot
 	overrun  int           // expirations since the last delivery, minus one
@@ -33,7 +34,7 @@ func (it *intervalTimer) set(value, interval time.Duration) (oldValue, oldInterv
 	it.deadline, it.interval, it.overrun = time.Time{}, interval, 0
 	if value > 0 {
 		it.deadline = time.Now().Add(value)
-		it.timer = time.AfterFunc(value, it.expire)
+		it.timer = hrtimer.AfterFunc(value, it.expire)
 	}
 	return oldValue, oldInterval
 }
@@ -71,7 +72,7 @@ func (it *intervalTimer) expire() {
 			it.overrun++
 		}
 		it.deadline = next
-		it.timer = time.AfterFunc(time.Until(next), it.expire)
+		it.timer = hrtimer.AfterFunc(time.Until(next), it.expire)
 	} else {
 		it.deadline = time.Time{}
 	}

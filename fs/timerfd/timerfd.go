@@ -2,7 +2,7 @@
 // one of the kernel's clocks whose expirations read(2) counts, as Linux's
 // fs/timerfd.c.
 //
-// Timing uses Go timers (time.AfterFunc), one per armed timer, never a
+// Timing uses internal/hrtimer timers, one per armed timer, never a
 // ticker: like Linux, an interval timer is not re-armed after it fires
 // until somebody reads or asks (read, timerfd_gettime, timerfd_settime),
 // and the expirations missed meanwhile are counted then from the clock.
@@ -29,6 +29,7 @@ import (
 
 	"uk/fs/eventfd"
 	"uk/fs/vfs"
+	"uk/internal/hrtimer"
 )
 
 // Flags of timerfd_settime (x/sys/unix has TFD_TIMER_ABSTIME and
@@ -75,7 +76,7 @@ type File struct {
 	interval int64  // ns; protected by mu
 	fired    bool   // the timer fired at next and was not yet moved past it; protected by mu
 	ticks    uint64 // expirations not yet read; protected by mu
-	timer    *time.Timer
+	timer    *hrtimer.Timer
 	gen      uint64 // bumped at every re-arm; stale timer callbacks see a different value; protected by mu
 	released bool   // protected by mu
 
@@ -151,7 +152,7 @@ func (f *File) startLocked(now int64) {
 	if f.timer != nil {
 		f.timer.Stop()
 	}
-	f.timer = time.AfterFunc(time.Duration(max(f.next-now, 0)), func() { f.fire(gen) })
+	f.timer = hrtimer.AfterFunc(time.Duration(max(f.next-now, 0)), func() { f.fire(gen) })
 }
 
 // fire runs when the Go timer for generation gen expires.
