@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/internal/hrtimer"
 	"uk/platform"
 )
 
@@ -86,7 +87,10 @@ func (t *Task) Sleep(d time.Duration) error {
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
-	timer := time.NewTimer(d)
+	// A precise timer: the Go runtimes of Go programs sleep for
+	// microseconds (usleep while their scheduler spins), which Go's own
+	// timers would stretch to a millisecond (internal/hrtimer).
+	timer := hrtimer.NewTimer(d)
 	defer timer.Stop()
 	for {
 		select {
