@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -80,6 +81,12 @@ func (p *workerPool) remove(w *worker) bool {
 // wait returns w's next task, or nil once it has waited workerIdle for
 // none (w is then no longer idle).
 func (w *worker) wait(p *workerPool) *Task {
+	// An idle worker needs no OS thread of its own either (Task.unbind):
+	// the next Start then wakes it without a second host wake-up.
+	if u, ok := w.ctx.(platform.Unbinder); ok && u.Unbind() {
+		runtime.UnlockOSThread()
+		defer runtime.LockOSThread()
+	}
 	timer := time.NewTimer(workerIdle)
 	defer timer.Stop()
 	select {
