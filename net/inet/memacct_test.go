@@ -31,7 +31,7 @@ func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
 
 // newBudgetSocket is a socket made in ctx's sandbox (the stack's account
 // takes the budget of the first socket made).
-func newBudgetSocket(t *testing.T, st *Stack, ctx budgetCtx, typ int) *Socket {
+func newBudgetSocket(t *testing.T, st *Stack, ctx socket.Context, typ int) *Socket {
 	t.Helper()
 	d, err := st.Provider(linux.AF_INET).Socket(ctx, typ, 0, 0)
 	if err != nil {
@@ -39,6 +39,20 @@ func newBudgetSocket(t *testing.T, st *Stack, ctx budgetCtx, typ int) *Socket {
 	}
 	t.Cleanup(func() { d.DecRef() })
 	return d.Impl().(*Socket)
+}
+
+// newListener is a TCP socket listening on addr (a sockaddr_in), closed
+// when the test ends.
+func newListener(t *testing.T, st *Stack, ctx socket.Context, addr []byte) *Socket {
+	t.Helper()
+	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
+	if err := l.Bind(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(ctx, 16); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // TestSocketBuffersCharged: loopback connections filled without reading
@@ -50,13 +64,7 @@ func TestSocketBuffersCharged(t *testing.T) {
 	st := newLoopbackStack(t)
 	b := &vfstest.Budget{Limit: 6 << 20}
 	ctx := budgetCtx{testCtx{vfstest.Root()}, b}
-	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
-	if err := l.Bind(ctx, sockaddrIn(4250)); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	l := newListener(t, st, ctx, sockaddrIn(4250))
 	chunk := make([]byte, 64<<10)
 	var clients, servers []*vfs.FileDescription
 	sent := 0
@@ -200,13 +208,7 @@ func TestSendWaitsForSocketMemory(t *testing.T) {
 func TestIdleStackNotCounted(t *testing.T) {
 	st := newLoopbackStack(t)
 	ctx := budgetCtx{testCtx{vfstest.Root()}, &vfstest.Budget{Limit: 64 << 20}}
-	l := newBudgetSocket(t, st, ctx, linux.SOCK_STREAM)
-	if err := l.Bind(ctx, sockaddrIn(4254)); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	l := newListener(t, st, ctx, sockaddrIn(4254))
 	connectClose(t, st, ctx, l, 4254, 20)
 	// Let the closes and the counts they ask for finish.
 	time.Sleep(6 * pressureTick)
@@ -330,18 +332,7 @@ func (c sizedCtx) MemoryBudget() vfs.Charger { return c.b }
 func TestReceivePressure(t *testing.T) {
 	st := newLoopbackStack(t)
 	ctx := sizedCtx{testCtx{vfstest.Root()}, sizedBudget{&vfstest.Budget{Limit: 16 << 20}, 16 << 20}}
-	ld, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ld.DecRef()
-	l := ld.Impl().(*Socket)
-	if err := l.Bind(ctx, sockaddrIn4(4253, [4]byte{})); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	l := newListener(t, st, ctx, sockaddrIn4(4253, [4]byte{}))
 	limit := socketMemLimit(ctx.b)
 	// The peers send from outside, as a TAP peer does: from a second
 	// stack over a link, with nothing charged for what they send.
@@ -514,18 +505,7 @@ func TestTimeWaitBounded(t *testing.T) {
 	if most != minTimeWait {
 		t.Fatalf("maxTimeWait of a 16 MiB budget: %d, want %d", most, minTimeWait)
 	}
-	d, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.DecRef()
-	l := d.Impl().(*Socket)
-	if err := l.Bind(ctx, sockaddrIn(4256)); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	l := newListener(t, st, ctx, sockaddrIn(4256))
 	waitFor := func(what string, cond func(n int) bool) int {
 		t.Helper()
 		deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
@@ -578,18 +558,7 @@ func TestTimeWaitTightBudget(t *testing.T) {
 	// Sockets' share 4 MiB (maxTimeWait 64), but 100 KiB left in the
 	// budget: 20 connections in TIME_WAIT (200 KiB) do not fit.
 	ctx := sizedCtx{testCtx{vfstest.Root()}, sizedBudget{&vfstest.Budget{Limit: 100 << 10}, 16 << 20}}
-	d, err := st.Provider(linux.AF_INET).Socket(ctx, linux.SOCK_STREAM, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.DecRef()
-	l := d.Impl().(*Socket)
-	if err := l.Bind(ctx, sockaddrIn(4257)); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	l := newListener(t, st, ctx, sockaddrIn(4257))
 	connectClose(t, st, ctx, l, 4257, 20)
 	deadline := time.Now().Add(3 * timeWaitEvery * pressureTick)
 	for {
