@@ -155,7 +155,11 @@ var (
 // first: it may now run any goroutine. The next Switch pins the thread it
 // comes back on (rebind).
 func (c *Context) Unbind() bool {
-	if !c.bound {
+	// A thread that cannot be unpinned stays the context's: left pinned
+	// in Go's pool, it would keep whatever goroutine runs there next on
+	// one CPU.
+	pinned := c.pl.home >= 0
+	if !c.bound || pinned && !hostAffinityOK {
 		return false
 	}
 	if len(c.editors) > 0 {
@@ -164,8 +168,8 @@ func (c *Context) Unbind() bool {
 		}
 		c.endEditors()
 	}
-	if c.pl.home >= 0 && hostAffinityOK {
-		unix.SchedSetaffinity(0, &hostAffinity)
+	if pinned && unix.SchedSetaffinity(0, &hostAffinity) != nil {
+		return false
 	}
 	c.unbound = true
 	return true
