@@ -143,7 +143,9 @@ func (m *MM) IncUsers() {
 
 // DecUsers drops a user; the last one releases the address space, then
 // every page and every mapping of an object (in that order: nothing is
-// freed while the address space can still reach it).
+// freed while the address space can still reach it). A platform that
+// says when its address space is gone (releaserThen) gets the pages back
+// only then, off the caller's path.
 func (m *MM) DecUsers() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -151,7 +153,6 @@ func (m *MM) DecUsers() {
 	if m.users > 0 {
 		return
 	}
-	m.releaseASLocked()
 	offs := make([]int64, 0, len(m.pages))
 	for _, off := range m.pages {
 		offs = append(offs, off)
@@ -159,15 +160,46 @@ func (m *MM) DecUsers() {
 	m.pages = nil
 	vmas := m.vmas
 	m.vmas = nil
+	if r, ok := m.as.(releaserThen); ok && !m.dead {
+		// The private pages are freed once the host has torn the stub
+		// down, off the exit's path to its parent; until then they stay
+		// counted. The mappings of objects go now, as the exit's wait
+		// shows them gone (a System V segment's shm_nattch).
+		m.dead = true
+		m.asMapped = nil
+		if m.shadow != nil {
+			m.shadow.released() // before the callback can run
+		}
+		r.ReleaseThen(func() {
+			if len(offs) > 0 {
+				m.mf.DecRef(offs...)
+			}
+			m.closeReleased()
+		})
+		m.releaseVMAsLocked(vmas)
+		return
+	}
+	m.releaseASLocked()
 	if len(offs) > 0 {
 		m.mf.DecRef(offs...)
 	}
 	m.releaseVMAsLocked(vmas)
+	m.closeReleased()
+}
+
+// closeReleased closes Released, once.
+func (m *MM) closeReleased() {
 	select {
 	case <-m.released:
 	default:
 		close(m.released)
 	}
+}
+
+// releaserThen is a platform address space whose release can tell when
+// the host has torn it down (sigsys, ptrace: once the stub is reaped).
+type releaserThen interface {
+	ReleaseThen(done func())
 }
 
 // Released is closed once the last user of the MM has gone and its pages

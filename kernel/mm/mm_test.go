@@ -587,3 +587,62 @@ func TestPrefaultNewBacksStackBelow(t *testing.T) {
 		}
 	}
 }
+
+// lateAS is a fakeAS whose release completes when the test says: the
+// host tearing a stub down.
+type lateAS struct {
+	*fakeAS
+	released bool
+	done     func()
+}
+
+func (l *lateAS) Release() { l.released = true }
+
+func (l *lateAS) ReleaseThen(done func()) { l.released, l.done = true, done }
+
+// TestReleaseThenFreesLate: with a platform that says when its address
+// space is gone (ReleaseThen), the last DecUsers releases it at once but
+// frees the pages, and closes Released, only when the platform calls
+// back: until then the killed stub may still reach them, and the budget
+// counts them.
+func TestReleaseThenFreesLate(t *testing.T) {
+	mf, err := memfile.New(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	EnablePageCheck(mf)
+	as := &lateAS{fakeAS: newFakeAS()}
+	m := New(mf, as, NewLayout(0x7fffffffe000))
+	a, err := m.Mmap(MmapOpts{Length: 16 * arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mf.PagesLeft()
+	for p := a; p < a+16*arch.PageSize; p += arch.PageSize {
+		if r := m.HandleFault(p, platform.Write, p, nil); r != FaultHandled {
+			t.Fatalf("fault = %v", r)
+		}
+	}
+	held := mf.PagesLeft()
+	if held >= before {
+		t.Fatalf("pages left %d after faults, %d before: nothing allocated", held, before)
+	}
+	m.DecUsers()
+	if !as.released || as.done == nil {
+		t.Fatalf("DecUsers did not release the address space with ReleaseThen (released %v)", as.released)
+	}
+	select {
+	case <-m.Released():
+		t.Fatal("Released closed before the platform said its address space is gone")
+	default:
+	}
+	if left := mf.PagesLeft(); left != held {
+		t.Errorf("pages left %d before the platform's callback, want still %d", left, held)
+	}
+	as.done()
+	<-m.Released()
+	if left := mf.PagesLeft(); left != before {
+		t.Errorf("pages left %d after the callback, want %d", left, before)
+	}
+}

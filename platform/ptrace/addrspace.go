@@ -113,15 +113,33 @@ func (as *AddressSpace) forgetThread(tracer int) {
 
 // Release kills the stub process and reaps its threads (now or, for threads
 // still exiting, at a later Release).
-func (as *AddressSpace) Release() {
-	dead := []int{as.Pid}
+func (as *AddressSpace) Release() { as.release(nil) }
+
+// ReleaseThen is Release, with done called from another goroutine once
+// the stub has been reaped: no thread of it can reach what it mapped any
+// more (mm frees its pages then). The caller does not wait for the stub
+// to die.
+func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
+
+// release is Release, and with done ReleaseThen.
+func (as *AddressSpace) release(done func()) {
+	var dead []int
 	if !as.Space.Release(func() {
 		for _, tid := range as.threads {
 			dead = append(dead, tid)
 		}
 	}) {
+		if done != nil {
+			go done() // released before; never under the caller's locks
+		}
 		return
 	}
 	as.p.spaces.Remove(as)
+	// The leader last: it is reapable only once its threads are reaped.
+	dead = append(dead, as.Pid)
+	if done != nil {
+		as.p.h.ReapThen(done, dead...)
+		return
+	}
 	as.p.h.Reap(dead...)
 }

@@ -286,7 +286,16 @@ func (as *AddressSpace) cloneThread(t *thread, mapSlot bool) (int, error) {
 
 // Release kills the stub process; its slots go back to the slot file once
 // it has been reaped (now or at a later reap).
-func (as *AddressSpace) Release() {
+func (as *AddressSpace) Release() { as.release(nil) }
+
+// ReleaseThen is Release, with done called from another goroutine once
+// the stub has been reaped: no thread of it can reach what it mapped any
+// more (mm frees its pages then). The caller does not wait for the stub
+// to die.
+func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
+
+// release is Release, and with done ReleaseThen.
+func (as *AddressSpace) release(done func()) {
 	var slots []int
 	dead := []int{as.Pid}
 	if !as.Space.Release(func() {
@@ -300,6 +309,9 @@ func (as *AddressSpace) Release() {
 		as.parkedEditors = nil
 		as.editors = nil
 	}) {
+		if done != nil {
+			go done() // released before; never under the caller's locks
+		}
 		return
 	}
 	as.p.spaces.Remove(as)
@@ -307,6 +319,10 @@ func (as *AddressSpace) Release() {
 	as.p.slotsOf[as.Pid] = slots
 	as.p.smu.Unlock()
 	// Edit threads first: a traced thread group leader is reaped last.
+	if done != nil {
+		as.p.h.ReapThen(done, append(dead[1:], as.Pid)...)
+		return
+	}
 	as.p.h.Reap(dead[1:]...)
 	as.p.h.Reap(as.Pid)
 }

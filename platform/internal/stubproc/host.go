@@ -3,6 +3,7 @@ package stubproc
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,10 @@ type Host struct {
 
 	zmu     sync.Mutex
 	zombies []int // killed stub threads not reaped yet; protected by zmu
+	// pending are ReapThen calls waiting for some of their threads, and
+	// polling is set while pollReaps runs. Protected by zmu.
+	pending []pendingReap
+	polling bool
 }
 
 // NewHost starts the master stub of cfg. An error that says the host
@@ -270,7 +275,79 @@ func (h *Host) Reap(tids ...int) int {
 		}
 		h.zombies = keep
 	}
+	if len(h.pending) > 0 {
+		h.donePendingLocked()
+	}
 	return len(h.zombies)
+}
+
+// ReapThen reaps the killed stub threads tids (now or at later reaps)
+// and calls done, from a goroutine of its own, once all of them have been
+// reaped. Once a stub's main thread has been reaped every thread of it has
+// exited, and with it left the stub's address space: done may free what
+// the stub mapped. (Until then a thread of a stub killed a moment ago may
+// still be running and touching those pages.) The caller does not wait for
+// the host to tear the stub down: the reaps of later releases, or a
+// background poll while some are pending, complete it.
+func (h *Host) ReapThen(done func(), tids ...int) {
+	h.zmu.Lock()
+	// Not reaped here: killed a moment ago, they are still exiting.
+	h.zombies = append(h.zombies, tids...)
+	h.pending = append(h.pending, pendingReap{tids: tids, done: done})
+	start := !h.polling
+	h.polling = true
+	h.zmu.Unlock()
+	if start {
+		go h.pollReaps()
+	}
+}
+
+// pendingReap is a ReapThen still waiting for some of its threads.
+type pendingReap struct {
+	tids []int
+	done func()
+}
+
+// pollReaps reaps while ReapThen calls are pending: first after
+// reapPollFirst, then at doubling intervals up to reapPollMax. A stub
+// takes a fraction of a millisecond to die; meanwhile its memory stays
+// counted, so polling late costs no honesty, and rarely costs wake-ups.
+func (h *Host) pollReaps() {
+	for d := reapPollFirst; ; d = min(2*d, reapPollMax) {
+		time.Sleep(d)
+		h.Reap()
+		h.zmu.Lock()
+		if len(h.pending) == 0 {
+			h.polling = false
+			h.zmu.Unlock()
+			return
+		}
+		h.zmu.Unlock()
+	}
+}
+
+// The background poll's intervals (pollReaps).
+const (
+	reapPollFirst = 2 * time.Millisecond
+	reapPollMax   = 64 * time.Millisecond
+)
+
+// donePendingLocked starts the done of every pending ReapThen whose
+// threads have all been reaped.
+//
+// Preconditions: zmu is held.
+func (h *Host) donePendingLocked() {
+	keep := h.pending[:0]
+	for _, p := range h.pending {
+		if slices.ContainsFunc(p.tids, func(tid int) bool { return slices.Contains(h.zombies, tid) }) {
+			keep = append(keep, p)
+			continue
+		}
+		// Never under the caller's locks (Reap runs inside releases).
+		go p.done()
+	}
+	clear(h.pending[len(keep):])
+	h.pending = keep
 }
 
 // factory is a goroutine locked to one OS thread for the platform's life.
