@@ -124,22 +124,21 @@ func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
 // release is Release, and with done ReleaseThen.
 func (as *AddressSpace) release(done func()) {
 	var dead []int
-	if !as.Space.Release(func() {
+	locked := func() {
 		for _, tid := range as.threads {
 			dead = append(dead, tid)
 		}
-	}) {
-		if done != nil {
-			go done() // released before; never under the caller's locks
+	}
+	if done != nil {
+		// The leader last: it is reapable only once its threads are.
+		if as.Space.ReleaseThen(locked, func() []int { return dead }, done) {
+			as.p.spaces.Remove(as)
 		}
 		return
 	}
-	as.p.spaces.Remove(as)
-	// The leader last: it is reapable only once its threads are reaped.
-	dead = append(dead, as.Pid)
-	if done != nil {
-		as.p.h.ReapThen(done, dead...)
+	if !as.Space.Release(locked) {
 		return
 	}
-	as.p.h.Reap(dead...)
+	as.p.spaces.Remove(as)
+	as.p.h.Reap(append(dead, as.Pid)...)
 }

@@ -297,8 +297,8 @@ func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
 // release is Release, and with done ReleaseThen.
 func (as *AddressSpace) release(done func()) {
 	var slots []int
-	dead := []int{as.Pid}
-	if !as.Space.Release(func() {
+	var dead []int
+	locked := func() {
 		slots = as.slots
 		as.slots, as.freeSlots, as.parked = nil, nil, nil
 		for _, tid := range as.editors {
@@ -308,21 +308,23 @@ func (as *AddressSpace) release(done func()) {
 		// as its application threads do.
 		as.parkedEditors = nil
 		as.editors = nil
-	}) {
-		if done != nil {
-			go done() // released before; never under the caller's locks
+		// Recorded before the stub can be reaped (p.reaped).
+		as.p.smu.Lock()
+		as.p.slotsOf[as.Pid] = slots
+		as.p.smu.Unlock()
+	}
+	if done != nil {
+		// Edit threads first: a traced thread group leader is reaped
+		// last.
+		if as.Space.ReleaseThen(locked, func() []int { return dead }, done) {
+			as.p.spaces.Remove(as)
 		}
 		return
 	}
-	as.p.spaces.Remove(as)
-	as.p.smu.Lock()
-	as.p.slotsOf[as.Pid] = slots
-	as.p.smu.Unlock()
-	// Edit threads first: a traced thread group leader is reaped last.
-	if done != nil {
-		as.p.h.ReapThen(done, append(dead[1:], as.Pid)...)
+	if !as.Space.Release(locked) {
 		return
 	}
-	as.p.h.Reap(dead[1:]...)
+	as.p.spaces.Remove(as)
+	as.p.h.Reap(dead...)
 	as.p.h.Reap(as.Pid)
 }

@@ -90,6 +90,13 @@ type Host struct {
 	cpus    []int // CPUs this process may run on, for round-robin pinning
 	nextCPU atomic.Uint32
 
+	// cmu orders the kills and request page returns of ReleaseThen, which
+	// run in the background, before Close: a stub's pid stays its own
+	// only until the stub is reaped, which after Close may be by someone
+	// else. closed is set, under cmu, when Close begins.
+	cmu    sync.RWMutex
+	closed bool
+
 	zmu     sync.Mutex
 	zombies []int // killed stub threads not reaped yet; protected by zmu
 	// pending are ReapThen calls waiting for some of their threads, and
@@ -161,6 +168,9 @@ func (h *Host) writeImage() (int, error) {
 // Close stops the factory, kills the master and reaps what is left. The
 // caller has released (killed) every stub it made.
 func (h *Host) Close() {
+	h.cmu.Lock()
+	h.closed = true
+	h.cmu.Unlock()
 	// A fork in flight on the factory thread completes first (its
 	// address space, coming back to a closed platform, is released);
 	// killing the master under it would leave the factory waiting for a
@@ -299,6 +309,29 @@ func (h *Host) ReapThen(done func(), tids ...int) {
 	h.zmu.Unlock()
 	if start {
 		go h.pollReaps()
+	}
+}
+
+// killStub kills stub pid, unless Close has begun (false): Close kills
+// every stub, and a pid of a stub reaped since may be another process's.
+// The caller has not reaped pid.
+func (h *Host) killStub(pid int) bool {
+	h.cmu.RLock()
+	defer h.cmu.RUnlock()
+	if h.closed {
+		return false
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	return true
+}
+
+// putRequestPage gives a reaped stub's request page back, unless Close
+// has begun (the request file is unmapped then).
+func (h *Host) putRequestPage(slot int) {
+	h.cmu.RLock()
+	defer h.cmu.RUnlock()
+	if !h.closed {
+		h.reqs.put(slot)
 	}
 }
 

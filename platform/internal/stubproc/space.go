@@ -283,9 +283,48 @@ func (s *Space) CloneThread() (int, error) {
 // back. It reports false, doing nothing, if the space was released already.
 // The caller reaps the stub (Host.Reap).
 func (s *Space) Release(locked func()) bool {
+	if !s.markReleased(locked) {
+		return false
+	}
+	unix.Kill(s.Pid, unix.SIGKILL)
+	s.h.reqs.put(s.slot)
+	return true
+}
+
+// ReleaseThen is Release, except that the stub is killed and reaped in
+// the background: threads (the stub's traced threads) and then its main
+// thread are reaped (Host.ReapThen), its request page is given back, and
+// done is called, from another goroutine, once no thread of the stub is
+// left. The caller does not wait for the host's kill (tens of
+// microseconds: it wakes every thread of the stub) or the teardown. It
+// reports false, calling done at once from another goroutine, if the space
+// was released already.
+func (s *Space) ReleaseThen(locked func(), threads func() []int, done func()) bool {
+	if !s.markReleased(locked) {
+		go done()
+		return false
+	}
+	tids := append(threads(), s.Pid)
+	go func() {
+		if !s.h.killStub(s.Pid) {
+			// Closed meanwhile: every stub dies with the master.
+			s.h.ReapThen(done, tids...)
+			return
+		}
+		s.h.ReapThen(func() {
+			s.h.putRequestPage(s.slot)
+			done()
+		}, tids...)
+	}()
+	return true
+}
+
+// markReleased marks the space released, with locked run under Mu; false
+// if it was already.
+func (s *Space) markReleased(locked func()) bool {
 	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	if s.released {
-		s.Mu.Unlock()
 		return false
 	}
 	s.released = true
@@ -294,8 +333,5 @@ func (s *Space) Release(locked func()) bool {
 	if locked != nil {
 		locked()
 	}
-	s.Mu.Unlock()
-	unix.Kill(s.Pid, unix.SIGKILL)
-	s.h.reqs.put(s.slot)
 	return true
 }
