@@ -3,7 +3,6 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
-	"uk/arch"
 )
 
 // releaseFiles drops a task's use of a descriptor table; the last user
@@ -113,12 +112,10 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 		if options&wNoHang != 0 {
 			return WaitResult{}, nil
 		}
-		select {
-		case <-ev:
-		case <-t.interrupt:
-			if t.hasDeliverable() {
-				return WaitResult{}, arch.ERESTARTSYS
-			}
+		// Block: the wait lets go of the OS thread where the platform
+		// allows (Task.unbind), so the child's exit wakes it at once.
+		if err := t.Block(ev); err != nil {
+			return WaitResult{}, err
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"runtime"
 	"uk/kernel/futex"
 	"uk/kernel/mm"
 )
@@ -30,8 +31,27 @@ func (s futexSpace) Bytes(addr uint64, n int, write bool) ([]byte, error) {
 	return s.m.KernelBytes(addr, n, write)
 }
 
-// FutexMemory returns the task's memory for futex operations.
-func (t *Task) FutexMemory() futex.Memory { return futex.BytesMemory(futexSpace{t.MM}) }
+// FutexMemory returns the task's memory for futex operations. Its waits
+// let go of the task's OS thread where the platform allows (futex.Parker).
+func (t *Task) FutexMemory() futex.Memory {
+	return parkingMemory{futex.BytesMemory(futexSpace{t.MM}), t}
+}
+
+// parkingMemory is a task's futex memory whose waits unbind the task's OS
+// thread (Task.unbind), as Task.Block does: a futex wake then costs one
+// host wake-up, not two.
+type parkingMemory struct {
+	futex.Memory
+	t *Task
+}
+
+// Park implements futex.Parker; only the task's own goroutine waits.
+func (m parkingMemory) Park() func() {
+	if m.t.unbind() {
+		return runtime.LockOSThread
+	}
+	return nil
+}
 
 // Futexes is the sandbox's futex manager.
 func (k *Kernel) Futexes() *futex.Manager { return k.futexes }

@@ -48,6 +48,25 @@ type Translator interface {
 // the slices t returns, using AtomicWord.
 func BytesMemory(t Translator) Memory { return bytesMemory{t} }
 
+// Parker may be implemented by a Memory whose waiter can let go of
+// something while it sleeps (a uk task its OS thread: kernel.Task's
+// unbind). Park is called by the waiting goroutine right before a wait
+// blocks, and the function it returns, if not nil, right after.
+type Parker interface {
+	Park() (unpark func())
+}
+
+// park calls mem's Park if it has one, and returns what to call after the
+// sleep (never nil).
+func park(mem Memory) func() {
+	if p, ok := mem.(Parker); ok {
+		if unpark := p.Park(); unpark != nil {
+			return unpark
+		}
+	}
+	return func() {}
+}
+
 type bytesMemory struct{ t Translator }
 
 func (m bytesMemory) Key(addr uint64, private bool) (Key, error) { return m.t.Key(addr, private) }

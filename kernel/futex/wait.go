@@ -43,13 +43,13 @@ func (m *Manager) Wait(mem Memory, addr uint64, private bool, val, bitset uint32
 	w := &waiter{key: key, bitset: bitset, woken: make(chan struct{}, 1)}
 	b.enqueue(w)
 	b.mu.Unlock()
-	return w.sleep(deadline, interrupt)
+	return w.sleep(mem, deadline, interrupt)
 }
 
 // sleep blocks a queued waiter until it is woken, the deadline passes or
 // interrupt fires, and leaves it unqueued. A wake that races with the
 // other two wins, as in Linux's futex_wait (it checks futex_unqueue first).
-func (w *waiter) sleep(deadline time.Time, interrupt <-chan struct{}) error {
+func (w *waiter) sleep(mem Memory, deadline time.Time, interrupt <-chan struct{}) error {
 	var expired <-chan struct{}
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
@@ -63,6 +63,12 @@ func (w *waiter) sleep(deadline time.Time, interrupt <-chan struct{}) error {
 		defer t.Stop()
 		expired = t.C
 	}
+	select {
+	case <-w.woken:
+		return nil // woken already: no need to park
+	default:
+	}
+	defer park(mem)()
 	select {
 	case <-w.woken:
 		// The waker dequeued us before it sent the token.

@@ -109,6 +109,7 @@ func (m *Manager) Waitv(mem Memory, entries []WaitvEntry, deadline time.Time, in
 		expired = t.C
 	}
 	var why error
+	defer park(mem)()
 	select {
 	case <-woken:
 	case <-expired:
