@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
-
 )
 
 // releaseFiles drops a task's use of a descriptor table; the last user
