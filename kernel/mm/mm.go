@@ -163,17 +163,21 @@ func (m *MM) DecUsers() {
 	if r, ok := m.as.(releaserThen); ok && !m.dead {
 		// The private pages are freed once the host has torn the stub
 		// down, off the exit's path to its parent; until then they stay
-		// counted. The mappings of objects go now, as the exit's wait
+		// counted, and an allocation short of memory waits for them
+		// (pendingfree.go). The mappings of objects go now, as the exit's wait
 		// shows them gone (a System V segment's shm_nattch).
 		m.dead = true
 		m.asMapped = nil
 		if m.shadow != nil {
 			m.shadow.released() // before the callback can run
 		}
+		pend := pendingFor(m.mf)
+		pend.add(int64(len(offs)))
 		r.ReleaseThen(func() {
 			if len(offs) > 0 {
 				m.mf.DecRef(offs...)
 			}
+			pend.done(int64(len(offs)))
 			m.closeReleased()
 		})
 		m.releaseVMAsLocked(vmas)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -618,15 +619,15 @@ func TestReleaseThenFreesLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := mf.PagesLeft()
+	before := mf.UsedPages()
 	for p := a; p < a+16*arch.PageSize; p += arch.PageSize {
 		if r := m.HandleFault(p, platform.Write, p, nil); r != FaultHandled {
 			t.Fatalf("fault = %v", r)
 		}
 	}
-	held := mf.PagesLeft()
-	if held >= before {
-		t.Fatalf("pages left %d after faults, %d before: nothing allocated", held, before)
+	held := mf.UsedPages()
+	if held <= before {
+		t.Fatalf("pages used %d after faults, %d before: nothing allocated", held, before)
 	}
 	m.DecUsers()
 	if !as.released || as.done == nil {
@@ -637,12 +638,57 @@ func TestReleaseThenFreesLate(t *testing.T) {
 		t.Fatal("Released closed before the platform said its address space is gone")
 	default:
 	}
-	if left := mf.PagesLeft(); left != held {
-		t.Errorf("pages left %d before the platform's callback, want still %d", left, held)
+	if used := mf.UsedPages(); used != held {
+		t.Errorf("pages used %d before the platform's callback, want still %d", used, held)
 	}
+	if r := pendingFor(mf).Reclaimable(); r != held-before {
+		t.Errorf("pending pages %d, want %d", r, held-before)
+	}
+	// An allocation that needs them waits for them.
+	got := make(chan int64)
+	go func() { got <- pendingFor(mf).Reclaim(held - before) }()
+	time.Sleep(10 * time.Millisecond)
 	as.done()
-	<-m.Released()
-	if left := mf.PagesLeft(); left != before {
-		t.Errorf("pages left %d after the callback, want %d", left, before)
+	if n := <-got; n != held-before {
+		t.Errorf("Reclaim reported %d pages back, want %d", n, held-before)
 	}
+	<-m.Released()
+	if used := mf.UsedPages(); used != before {
+		t.Errorf("pages used %d after the callback, want %d", used, before)
+	}
+}
+
+// TestAllocationWaitsForPendingPages: with the memory file full of a dead
+// process's pages that its platform has not let go of yet, another
+// process's allocation waits for them instead of failing (which would
+// wake the OOM killer for memory about to come back).
+func TestAllocationWaitsForPendingPages(t *testing.T) {
+	mf, err := memfile.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	EnablePageCheck(mf)
+	as := &lateAS{fakeAS: newFakeAS()}
+	hog := New(mf, as, NewLayout(0x7fffffffe000))
+	a, err := hog.Mmap(MmapOpts{Length: 4 << 20, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := a; p < a+4<<20; p += arch.PageSize {
+		if hog.HandleFault(p, platform.Write, p, nil) != FaultHandled {
+			break
+		}
+	}
+	other := New(mf, newFakeAS(), NewLayout(0x7fffffffe000))
+	b, _ := other.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
+	hog.DecUsers()
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		as.done()
+	}()
+	if err := other.CopyOut(b, []byte("x")); err != nil {
+		t.Errorf("CopyOut while the dead hog's pages are pending = %v, want it to wait for them", err)
+	}
+	other.DecUsers()
 }

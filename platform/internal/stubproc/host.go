@@ -341,28 +341,39 @@ type pendingReap struct {
 	done func()
 }
 
-// pollReaps reaps while ReapThen calls are pending: first after
-// reapPollFirst, then at doubling intervals up to reapPollMax. A stub
-// takes a fraction of a millisecond to die; meanwhile its memory stays
-// counted, so polling late costs no honesty, and rarely costs wake-ups.
+// pollReaps reaps while ReapThen calls are pending: reapPollFirst after
+// the last one completed, then at doubling intervals up to reapPollMax
+// while none does. A stub takes a fraction of a millisecond to die;
+// meanwhile its memory stays counted (and an allocation short of memory
+// waits for it), so a poll a little late costs little.
 func (h *Host) pollReaps() {
-	for d := reapPollFirst; ; d = min(2*d, reapPollMax) {
+	d := reapPollFirst
+	for {
 		time.Sleep(d)
+		h.zmu.Lock()
+		before := len(h.pending)
+		h.zmu.Unlock()
 		h.Reap()
 		h.zmu.Lock()
-		if len(h.pending) == 0 {
+		after := len(h.pending)
+		if after == 0 {
 			h.polling = false
 			h.zmu.Unlock()
 			return
 		}
 		h.zmu.Unlock()
+		if after < before {
+			d = reapPollFirst
+		} else {
+			d = min(2*d, reapPollMax)
+		}
 	}
 }
 
 // The background poll's intervals (pollReaps).
 const (
-	reapPollFirst = 2 * time.Millisecond
-	reapPollMax   = 64 * time.Millisecond
+	reapPollFirst = 500 * time.Microsecond
+	reapPollMax   = 8 * time.Millisecond
 )
 
 // donePendingLocked starts the done of every pending ReapThen whose

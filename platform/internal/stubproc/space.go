@@ -315,6 +315,9 @@ func (s *Space) ReleaseThen(locked func(), threads func() []int, done func()) bo
 			s.h.putRequestPage(s.slot)
 			done()
 		}, tids...)
+		// Off the exit's path: collect the stubs killed before, which
+		// have had time to die.
+		s.h.Reap()
 	}()
 	return true
 }
