@@ -42,6 +42,12 @@
 //     lock. Space.Mu is held across a flush, including one that waits for
 //     the factory; the factory thread never takes any of these locks, so
 //     this cannot deadlock.
+//   - A released stub's pid is uk's until uk reaps it. Space.ReleaseThen
+//     kills and reaps in the background, so its kill and its request
+//     page's return take Host.cmu (alone, never under another lock) and
+//     are skipped once Close has begun; a request page goes back only
+//     after its stub is reaped, never to a new stub while a dying one
+//     still maps it.
 //   - A request page is written only by the tracer of the thread that runs
 //     the batch, while the batch runs, and is left cleared: it is readable
 //     by the application.
