@@ -100,7 +100,10 @@
 //
 // A hand-off between uk's thread and a stub thread costs what the two
 // threads' placement makes it (handoff.go has the policy). Each context's
-// OS thread is pinned to one CPU, chosen round-robin. While a CPU is to
+// OS thread is pinned to one CPU, chosen round-robin at first; while its
+// task waits in the kernel (Context.Unbind) the thread is unpinned and
+// given back to Go, and the next Switch makes the CPU of whatever thread
+// runs it the new home, the stub thread following. While a CPU is to
 // spare (a split token: one per two CPUs), the pair splits: the stub
 // thread runs on another CPU and both sides spin on the state word, so a
 // hand-off is a cache line crossing CPUs. Otherwise, or once a split pair
@@ -147,7 +150,7 @@ import (
 type Options struct {
 	// NoPin leaves each context's OS thread and its stub threads wherever
 	// the host scheduler puts them, and makes the hand-off spin, instead
-	// of pinning each pair to one CPU (chosen round-robin) with no
+	// of pinning each pair to one CPU (its home, see the package doc) with no
 	// spinning (see the package doc).
 	NoPin bool
 	// NoSplit keeps every pinned pair on its one CPU, never splitting it
