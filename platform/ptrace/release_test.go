@@ -1,10 +1,7 @@
 package ptrace
 
 import (
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -23,29 +20,5 @@ func TestReleaseThen(t *testing.T) {
 	defer c.Release()
 	st.Regs.Rax = unix.SYS_GETPID
 	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
-	pid := as.Pid
-	done := make(chan error, 1)
-	as.ReleaseThen(func() {
-		_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-		if err == nil {
-			done <- fmt.Errorf("stub %d still exists when ReleaseThen calls back", pid)
-			return
-		}
-		done <- nil
-	})
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Error(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ReleaseThen never called back")
-	}
-	again := make(chan struct{})
-	as.ReleaseThen(func() { close(again) })
-	select {
-	case <-again:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a second ReleaseThen never called back")
-	}
+	platformtest.CheckReleaseThen(t, as.ReleaseThen, as.Pid)
 }
