@@ -3,9 +3,10 @@ package vfs
 import (
 	"sync"
 	"time"
-	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/hrtimer"
 )
 
 // Blocker is the wait of one blocking call (a read that finds no data, a

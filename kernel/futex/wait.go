@@ -2,9 +2,10 @@ package futex
 
 import (
 	"time"
-	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/hrtimer"
 )
 
 // Wait implements FUTEX_WAIT and FUTEX_WAIT_BITSET: if the word at addr

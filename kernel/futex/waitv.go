@@ -3,9 +3,10 @@ package futex
 import (
 	"encoding/binary"
 	"time"
-	"uk/internal/hrtimer"
 
 	"golang.org/x/sys/unix"
+
+	"uk/internal/hrtimer"
 )
 
 // futex_waitv(2) limits and flags, from <linux/futex.h>.
@@ -109,13 +110,17 @@ func (m *Manager) Waitv(mem Memory, entries []WaitvEntry, deadline time.Time, in
 		expired = t.C
 	}
 	var why error
-	defer park(mem)()
 	select {
-	case <-woken:
-	case <-expired:
-		why = unix.ETIMEDOUT
-	case <-interrupt:
-		why = ErrInterrupted
+	case <-woken: // woken already: no need to park
+	default:
+		defer park(mem)()
+		select {
+		case <-woken:
+		case <-expired:
+			why = unix.ETIMEDOUT
+		case <-interrupt:
+			why = ErrInterrupted
+		}
 	}
 	if idx := unqueueAll(ws); idx >= 0 {
 		return idx, nil
