@@ -90,7 +90,7 @@ type Task struct {
 	inApp         atomic.Bool      // the task is (about to be) running application code
 	inSyscall     uint64           // the syscall's number + 1 while its handler runs, else 0; used by the task's goroutine only
 	lastFault     mm.LastFault     // where this thread last faulted; used by the task's goroutine only
-	userNS, sysNS int64            // CPU time used; protected by mu
+	userNS        atomic.Int64     // CPU time used, in ns: its time in Switch (task_run.go)
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}
 	pdeathSig  atomic.Int32

@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"runtime"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,7 +63,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 	// A panic below is uk's bug: end uk, first of all (task_panic.go).
 	defer t.recoverTask()
 	platformOK := true
-	for !t.isExiting() {
+	for {
 		// inApp tells wake whether the platform must interrupt the
 		// thread. A signal queued after this store sees it; one queued
 		// before it is seen by the check that follows.
@@ -74,16 +73,16 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 		}
 		if t.hasDeliverable() {
 			t.inApp.Store(false)
+			if t.isExiting() {
+				break
+			}
 			t.handleSignals()
 			continue
 		}
-		start := time.Now()
+		start := monoNow()
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
 		t.inApp.Store(false)
-		inApp := time.Since(start)
-		t.mu.Lock()
-		t.userNS += int64(inApp)
-		t.mu.Unlock()
+		t.userNS.Add(int64(monoNow() - start))
 		if err != nil {
 			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
 			t.exitGroup(int(unix.SIGKILL))

@@ -59,13 +59,17 @@ func (k *Kernel) ClockRes(id int32, t *Task) (int64, error) {
 	return 1, nil
 }
 
-// cpuTime is the CPU time the task has used, in ns: time spent running
-// application code plus time spent in its syscalls.
-func (t *Task) cpuTime() int64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.userNS + t.sysNS
-}
+// cpuTime is the CPU time the task has used, in ns: the time its thread
+// spent in the platform's Switch, running application code and trapping.
+func (t *Task) cpuTime() int64 { return t.userNS.Load() }
+
+// monoBase anchors monoNow.
+var monoBase = time.Now()
+
+// monoNow reads the monotonic clock. The task loop reads a clock twice a
+// trap, and time.Since reads only the monotonic clock (one vDSO call)
+// where time.Now reads the wall clock too.
+func monoNow() time.Duration { return time.Since(monoBase) }
 
 func (tg *ThreadGroup) cpuTime() int64 {
 	tg.mu.Lock()
