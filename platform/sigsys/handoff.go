@@ -186,9 +186,14 @@ func (c *Context) spinFor(t *thread) time.Duration {
 // did. A miss is counted against the placement: a split pair that keeps
 // missing stops splitting (adapt); an unpinned thread that keeps missing
 // skips its next spins.
+//
+// A look at the word takes a nanosecond or two and a clock read thirty to
+// sixty, and a trap that arrives during a read waits for it: so the clock
+// is read every spinClockEvery looks (half a microsecond), first after
+// the first of them (the spin lasts that much longer than d).
 func (c *Context) spinWait(t *thread, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for i := 0; ; i++ {
+	var deadline, yieldAt time.Time
+	for i := 1; ; i++ {
 		if trapped(t.word.Load()) {
 			t.misses = 0
 			if c.pl.misses > 0 {
@@ -196,24 +201,38 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 			}
 			return true
 		}
-		if i&63 == 63 && time.Now().After(deadline) {
-			break
+		if i%spinClockEvery != 0 {
+			continue
 		}
-		if i&4095 == 4095 {
+		now := time.Now()
+		switch {
+		case deadline.IsZero():
+			deadline, yieldAt = now.Add(d), now.Add(spinYieldEvery)
+		case now.After(deadline):
+			if c.pl.split {
+				c.pl.misses += missCost
+			} else if t.misses++; t.misses >= 4 {
+				t.misses, t.noSpin = 0, 64
+			}
+			return false
+		case now.After(yieldAt):
 			// Let a thread of uk's own that woke on this CPU run (a
 			// netstack goroutine delivering the packet the program
 			// polls for): a spinning pair holds both CPUs of a small
 			// machine, and the host would let it wait for a tick.
 			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			yieldAt = now.Add(spinYieldEvery)
 		}
 	}
-	if c.pl.split {
-		c.pl.misses += missCost
-	} else if t.misses++; t.misses >= 4 {
-		t.misses, t.noSpin = 0, 64
-	}
-	return false
 }
+
+// spinClockEvery is how many looks at the state word spinWait makes
+// between clock reads; spinYieldEvery how long it spins between yields of
+// its CPU. A cheap syscall's trap comes back within one yield period.
+const (
+	spinClockEvery = 256
+	spinYieldEvery = 5 * time.Microsecond
+)
 
 // trapped reports whether state word value v says the thread waits in its
 // handler with a trap for uk.

@@ -163,6 +163,7 @@ const (
 	scErr, scTrapno, scCr2, scFpstate                    = 152, 160, 176, 184
 
 	siginfoSize = 128
+	siginfoUsed = 32 // the bytes of it uk reads (frame's si* methods)
 
 	fxswOff      = 464 // fpx_sw_bytes in the FXSAVE area
 	fxswSize     = 48
@@ -202,7 +203,10 @@ func readFrame(mem []byte, addr uint64, f *frame) error {
 	if !ok1 || !ok2 {
 		return errBadFrame
 	}
-	copy(f.info[:], mem[infoOff:])
+	// Only the siginfo fields classify reads (signo, errno, code, the
+	// address, syscall and arch): each further cache line crosses from
+	// the stub thread's CPU.
+	copy(f.info[:siginfoUsed], mem[infoOff:])
 	copy(f.uc[:], mem[ucOff:])
 	f.ucOff = ucOff
 	fp := le.Uint64(f.uc[ucMcontextOff+scFpstate:])
@@ -278,17 +282,16 @@ const maxUserBase = 1<<47 - arch.PageSize
 // was read) with st, checking every register the host will restore, and
 // the FS/GS bases the handler will load. It rewrites every part of the
 // frame rt_sigreturn reads, so that nothing the program left there
-// survives, except, when copyFP is false, the XSAVE image's state bytes:
-// the caller knows they are st.FP already (the frame's own, from the
-// trap), and anything the program wrote there since is its own FP state,
-// which it could set with its own instructions anyway. The image's
-// header and software bytes are rewritten either way.
+// survives, except, when copyFP is false, the XSAVE image: the caller
+// knows it holds st.FP already (the host saved it there at the trap), and
+// anything the program wrote there since (state, header or software
+// bytes) is FP state it could load with its own XRSTOR anyway, or a frame
+// layout the host's rt_sigreturn checks as it checks any program's.
 func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) error {
 	r := &st.Regs
 	if r.FsBase >= maxUserBase || r.GsBase >= maxUserBase {
 		return fmt.Errorf("sigsys: fs_base %#x or gs_base %#x out of range: %w", r.FsBase, r.GsBase, unix.EIO)
 	}
-	le := binary.LittleEndian
 	uc := mem[f.ucOff : f.ucOff+ucSize]
 	put64(uc[ucFlagsOff:], arch.UC_FP_XSTATE|arch.UC_SIGCONTEXT_SS|arch.UC_STRICT_RESTORE_SS)
 	put64(uc[8:], 0) // uc_link
@@ -334,13 +337,25 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 	putZero(sc[192:])           // reserved
 	put64(uc[ucSigmaskOff:], 0) // nothing blocked in the application
 
-	// The XSAVE image: the thread's state, with the host's software bytes
-	// and trailing magic as they were checked, and only components the
-	// frame has room for.
+	// Without copyFP the XSAVE image is the one the host saved at this
+	// trap: leave it be (its header and trailing magic lie on cache lines
+	// of their own, which uk would otherwise pull across CPUs at every
+	// trap).
+	if copyFP {
+		writeFP(mem, f, st)
+	}
+	put64(mem[hdrSetFS:], r.FsBase)
+	put64(mem[hdrSetGS:], r.GsBase)
+	return nil
+}
+
+// writeFP puts st's FP state into the frame's XSAVE image, with the
+// host's software bytes and trailing magic as readFrame checked them, and
+// only components the frame has room for.
+func writeFP(mem []byte, f *frame, st *arch.State) {
+	le := binary.LittleEndian
 	fp := mem[f.fpOff : f.fpOff+f.fpSize+4]
-	if !copyFP {
-		// as it is
-	} else if len(st.FP) >= f.fpSize {
+	if len(st.FP) >= f.fpSize {
 		copy(fp[:f.fpSize], st.FP[:f.fpSize])
 	} else {
 		copy(fp, st.FP)
@@ -353,10 +368,6 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 	if le.Uint32(fp[f.fpSize:]) != arch.FP_XSTATE_MAGIC2 {
 		le.PutUint32(fp[f.fpSize:], arch.FP_XSTATE_MAGIC2)
 	}
-
-	put64(mem[hdrSetFS:], r.FsBase)
-	put64(mem[hdrSetGS:], r.GsBase)
-	return nil
 }
 
 // put64, putZero and putBytes store into the slot only what differs:
