@@ -52,16 +52,26 @@ const splitHandlerSpin = 1000
 // A split pair keeps a miss score: a wait its spin did not cover adds
 // missCost, one it covered takes one off (down to zero), and the pair
 // goes back to pinned at splitMisses. So it leaves after four misses in a
-// row, and stays while at least four waits in five are covered. splitRetry is how many resumes a pinned pair then
-// waits before it tries to split again (one try costs at most splitMisses
-// spins and two moves of the stub thread); splitBusyRetry is how many it
+// row, and stays while at least four waits in five are covered.
+//
+// A pinned pair then waits some resumes before it tries to split again
+// (a try costs at most splitMisses spins and two moves of the stub
+// thread): splitRetryMin after a split that lasted (splitProven covered
+// waits: the program makes syscalls back to back, and a burst of misses
+// was the host's or a stretch of computing), twice its last wait after a
+// split that did not, up to splitRetryMax. A program that computes
+// between its syscalls so soon tries rarely; one that mostly does not
+// spends little time pinned after a burst (a pinned round trip costs
+// three times a split one). splitBusyRetry is how many resumes a pair
 // waits after finding no token free (another context spins), so that two
 // busy contexts do not move their stub threads back and forth;
 // splitFirstTry is how many a new context waits (see homeCPU).
 const (
 	missCost       = 4
 	splitMisses    = 4 * missCost
-	splitRetry     = 1024
+	splitRetryMin  = 64
+	splitRetryMax  = 4096
+	splitProven    = 1024
 	splitBusyRetry = 64
 	splitFirstTry  = 64
 )
@@ -73,7 +83,21 @@ type placement struct {
 	split   bool // the stub thread is on another CPU, and both sides spin
 	holds   bool // holds a split token (from a resume to the next trap)
 	misses  int  // a split pair's miss score
+	covered int  // waits a split pair's spin covered since it split
+	retry   int  // resumes the last pinned stretch after a split lasted
 	untried int  // resumes left before a pinned pair tries to split again
+}
+
+// leaveSplit sends a split pair back to pinned for a while (see the
+// constants above).
+func (pl *placement) leaveSplit() {
+	switch {
+	case pl.covered >= splitProven || pl.retry == 0:
+		pl.retry = splitRetryMin
+	default:
+		pl.retry = min(2*pl.retry, splitRetryMax)
+	}
+	pl.split, pl.untried = false, pl.retry
 }
 
 // splitting reports whether the platform may split pairs at all: not when
@@ -121,14 +145,14 @@ func (c *Context) adapt(t *thread) {
 	case pl.home < 0 || !c.p.splitting():
 	case pl.split && pl.misses >= splitMisses:
 		// The spins keep missing: stop splitting for a while.
-		pl.split, pl.untried = false, splitRetry
+		pl.leaveSplit()
 		c.place(t)
 	case pl.untried > 0:
 		pl.untried--
 	case c.p.takeToken():
 		pl.holds = true
 		if !pl.split {
-			pl.split, pl.misses = true, 0
+			pl.split, pl.misses, pl.covered = true, 0, 0
 			c.place(t)
 		}
 	case pl.split:
@@ -199,6 +223,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 			if c.pl.misses > 0 {
 				c.pl.misses--
 			}
+			c.pl.covered++
 			return true
 		}
 		if i%spinClockEvery != 0 {

@@ -74,9 +74,9 @@ func TestSplitPlacement(t *testing.T) {
 	}
 	as, c, st := e.Loop(t)
 	// A busy machine can make a split pair miss and give up for a while
-	// (splitRetry resumes): allow it a few tries.
+	// (up to splitRetryMax resumes): allow it a few tries.
 	for try := 0; try < 5 && (try == 0 || !c.pl.split); try++ {
-		switchGetpids(t, c, as, st, splitRetry+100)
+		switchGetpids(t, c, as, st, splitRetryMax+100)
 	}
 	checkPlacement(t, c, as, true)
 	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2) {
@@ -93,7 +93,7 @@ func TestSplitPlacement(t *testing.T) {
 	// busy 2-CPU machine a miss sends the pair back to pinned for a while:
 	// more tries than the first (a fresh-clone CI run once needed them).
 	for try := 0; try < 20 && (try == 0 || !c2.pl.split); try++ {
-		switchGetpids(t, c2, as, st2, splitRetry+100)
+		switchGetpids(t, c2, as, st2, splitRetryMax+100)
 	}
 	if !c2.pl.split {
 		t.Fatal("a second context did not split while the first waited in uk")
