@@ -16,18 +16,23 @@ import (
 // were two thirds of the cost: 6.3 µs a page on ptrace, 14 µs on sigsys.
 // gVisor allocates private anonymous memory a huge page at a time. uk
 // grows its window instead, as Linux's readahead does: a write fault that
-// continues where the VMA's last window ended doubles the window, up to
-// maxFaultRun, so a program that fills memory sequentially pays a fault per
-// 2 MiB; any other fault gets the base window of faultRun. A program that
-// touches memory sparsely (Go's and Java's huge reservations, a hash
-// table) thus costs no more than it did, and one that stops after a
-// sequential run leaves at most its last window untouched, which is no
-// larger than what it touched before it. Only the program's own writes
-// make a run: a read fault gets the base window (uk maps no shared zero
-// page; a read of untouched memory backs real pages, which a run of reads
-// has no use for, while uk's own reads of it, as for write(2), take no
-// page at all), and the pages Brk and Prefault back ahead of the program
-// start none.
+// continues where one of the VMA's last windows ended doubles that
+// window, up to maxFaultRun, so a program that fills memory sequentially
+// pays a fault per 2 MiB; any other fault gets the base window of
+// faultRun. A run may go down as well as up: a write fault on the page
+// just below a window continues it downwards (GNU sort fills its buffer's
+// line table from the top down, a 16-page fault for every 64 KiB of it
+// before). The VMA follows a few runs at once (faultStreams), so that two
+// threads filling two parts of one mapping (sort's merge of two halves)
+// each keep their run. A program that touches memory sparsely (Go's and
+// Java's huge reservations, a hash table) thus costs no more than it did,
+// and one that stops after a sequential run leaves at most its last
+// window untouched, which is no larger than what it touched before it.
+// Only the program's own writes make a run: a read fault gets the base
+// window (uk maps no shared zero page; a read of untouched memory backs
+// real pages, which a run of reads has no use for, while uk's own reads
+// of it, as for write(2), take no page at all), and the pages Brk and
+// Prefault back ahead of the program start none.
 //
 // The pages are charged to the sandbox's --mem budget like any other, so
 // a window takes only memory the budget can spare: when fewer than twice
@@ -50,34 +55,67 @@ const (
 	maxFaultRun = 2 << 20
 )
 
+// faultStreams is how many runs a VMA follows at once. Measured with
+// GNU sort of 10 MB (2 threads): its line table, filled downwards, made
+// 300 base-window faults a sort; two runs interleave in its merge.
+const faultStreams = 4
+
 // faultAround is what a private anonymous VMA remembers of its last fault
-// window, to tell a sequential run from other faults. It is only a hint:
-// a split copies it into both halves and a merge keeps the lower one's,
-// and neither can do more than make one window the base size or one
-// window larger than a strict record would.
+// windows, the most recently used first, to tell a sequential run from
+// other faults. It is only a hint: a split copies it into both halves and
+// a merge keeps the lower one's, and neither can do more than make one
+// window the base size or one window larger than a strict record would.
 type faultAround struct {
-	next   uint64 // end of the last window: a write fault here continues the run
-	window uint64 // size of the last window; 0 before the first
+	runs [faultStreams]faultStream
+}
+
+// faultStream is one window and the way its run goes.
+type faultStream struct {
+	start, end uint64 // the window; a write at end continues upwards, one just below start downwards
+	window     uint64 // its size before clipping; 0: no window
+	down       bool   // the run goes down (else up, or not yet known for a base window)
+	up         bool   // the run goes up
 }
 
 // anonWindow returns the range a fault at page of the private anonymous
-// VMA [vStart, vEnd) brings in, and records it. A write at the end of the
-// last window gets a window twice as large (at most maxFaultRun) starting
-// at page; every other fault, reads included (a read of untouched memory
-// needs no run of pages behind it), gets the faultRun-aligned base window
-// around page. Both are clipped to the VMA.
+// VMA [vStart, vEnd) brings in, and records it. A write at the end of one
+// of the last windows gets a window twice as large (at most maxFaultRun)
+// starting at page, and a write on the page just below one a window as
+// large ending above page; every other fault, reads included (a read of
+// untouched memory needs no run of pages behind it), gets the
+// faultRun-aligned base window around page. All are clipped to the VMA.
 func (fa *faultAround) anonWindow(vStart, vEnd, page uint64, write bool) (start, end uint64) {
-	if write && fa.window != 0 && page == fa.next {
-		w := min(2*fa.window, maxFaultRun)
-		start, end = page, page+min(w, vEnd-page)
-		fa.window = w
-	} else {
-		base := page &^ (faultRun - 1)
-		start, end = max(base, vStart), min(base+faultRun, vEnd)
-		fa.window = faultRun
+	if write {
+		for i := range fa.runs {
+			r := fa.runs[i]
+			if r.window == 0 {
+				break
+			}
+			w := min(2*r.window, maxFaultRun)
+			switch {
+			case page == r.end && !r.down:
+				start, end = page, page+min(w, vEnd-page)
+				fa.use(i, faultStream{start: start, end: end, window: w, up: true})
+				return start, end
+			case page+arch.PageSize == r.start && !r.up:
+				end = page + arch.PageSize
+				start = end - min(w, end-vStart)
+				fa.use(i, faultStream{start: start, end: end, window: w, down: true})
+				return start, end
+			}
+		}
 	}
-	fa.next = end
+	base := page &^ (faultRun - 1)
+	start, end = max(base, vStart), min(base+faultRun, vEnd)
+	fa.use(len(fa.runs)-1, faultStream{start: start, end: end, window: faultRun})
 	return start, end
+}
+
+// use records r as the most recent window, in place of run i (the least
+// recently used for a new run).
+func (fa *faultAround) use(i int, r faultStream) {
+	copy(fa.runs[1:i+1], fa.runs[:i])
+	fa.runs[0] = r
 }
 
 // populateAnonLocked backs and maps the missing pages of the fault window

@@ -10,8 +10,9 @@ import (
 const kib = 1 << 10
 
 // TestAnonWindow: the window a fault gets, from the VMA's record of the
-// last one: aligned base windows clipped to the VMA, doubling only for a
-// write where the last window ended, up to maxFaultRun.
+// last ones: aligned base windows clipped to the VMA, doubling only for a
+// write where a recent window ended (or just below where it started, for a
+// run going down), up to maxFaultRun.
 func TestAnonWindow(t *testing.T) {
 	const vs, ve = 0x100000, 0x100000 + 64<<20 // a 64 MiB VMA, 1 MiB aligned
 	tests := []struct {
@@ -43,6 +44,27 @@ func TestAnonWindow(t *testing.T) {
 		{"a sequential window is clipped to the VMA's end", vs, vs + 100*kib,
 			[]fault{{vs, true}, {vs + faultRun, true}}, vs + faultRun, vs + 100*kib, 2 * faultRun},
 		{"never beyond maxFaultRun", vs, ve, sequentialFaults(vs, 12), 0, 0, maxFaultRun},
+		{"a write just below the last window doubles it downwards", vs, ve,
+			[]fault{{vs + 0x100000, true}, {vs + 0x100000 - arch.PageSize, true}}, vs + 0x100000 - 2*faultRun, vs + 0x100000, 2 * faultRun},
+		{"and again", vs, ve,
+			[]fault{{vs + 0x100000, true}, {vs + 0x100000 - arch.PageSize, true}, {vs + 0x100000 - 2*faultRun - arch.PageSize, true}},
+			vs + 0x100000 - 6*faultRun, vs + 0x100000 - 2*faultRun, 4 * faultRun},
+		{"a downward window is clipped to the VMA's start", vs + 0x3000, ve,
+			[]fault{{vs + 0x10000, true}, {vs + 0xf000, true}}, vs + 0x3000, vs + 0x10000, 2 * faultRun},
+		{"a read below does not grow it", vs, ve,
+			[]fault{{vs + 0x100000, true}, {vs + 0x100000 - arch.PageSize, false}}, vs + 0x100000 - faultRun, vs + 0x100000, faultRun},
+		{"a run going up does not turn down", vs, ve,
+			[]fault{{vs + 0x100000, true}, {vs + 0x100000 + faultRun, true}, {vs + 0x100000 + faultRun - arch.PageSize, true}},
+			vs + 0x100000, vs + 0x100000 + faultRun, faultRun},
+		{"a run going down does not turn up", vs, ve,
+			[]fault{{vs + 0x100000, true}, {vs + 0x100000 - arch.PageSize, true}, {vs + 0x100000, true}},
+			vs + 0x100000, vs + 0x100000 + faultRun, faultRun},
+		{"two interleaved runs each keep growing", vs, ve,
+			[]fault{{vs, true}, {vs + 0x1000000, true}, {vs + faultRun, true}, {vs + 0x1000000 - arch.PageSize, true}, {vs + 3*faultRun, true}},
+			vs + 3*faultRun, vs + 7*faultRun, 4 * faultRun},
+		{"a run is forgotten after faultStreams others", vs, ve,
+			[]fault{{vs, true}, {vs + 1<<20, true}, {vs + 2<<20, true}, {vs + 3<<20, true}, {vs + 4<<20, true}, {vs + faultRun, true}},
+			vs + faultRun, vs + 2*faultRun, faultRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,8 +79,8 @@ func TestAnonWindow(t *testing.T) {
 			if tc.end != 0 && (start != tc.start || end != tc.end) {
 				t.Errorf("window [%#x, %#x), want [%#x, %#x)", start, end, tc.start, tc.end)
 			}
-			if fa.window != tc.window || fa.next != end {
-				t.Errorf("recorded window %#x ending at %#x, want %#x ending at %#x", fa.window, fa.next, tc.window, end)
+			if r := fa.runs[0]; r.window != tc.window || r.start != start || r.end != end {
+				t.Errorf("recorded window %#x at [%#x, %#x), want %#x at [%#x, %#x)", r.window, r.start, r.end, tc.window, start, end)
 			}
 		})
 	}
@@ -279,6 +301,37 @@ func TestSequentialTouchFewFaults(t *testing.T) {
 	}
 	if len(fas.mapped) != 0 || m.PrivatePages() != 0 || mf.UsedPages() != 0 {
 		t.Errorf("after munmap: %d mapped, %d held, %d used", len(fas.mapped), m.PrivatePages(), mf.UsedPages())
+	}
+}
+
+// TestDownwardTouchFewFaults: a program writing 32 MiB of fresh memory a
+// page at a time from the top down (GNU sort's line table) takes as few
+// faults as one writing upwards, and holds no page beyond the VMA.
+func TestDownwardTouchFewFaults(t *testing.T) {
+	m, as, _ := newMM(t)
+	calls := 0
+	m.as = &countingAS{fakeAS: as, calls: &calls}
+	const size = 32 << 20 // of newMM's 64 MiB
+	a, err := m.Mmap(MmapOpts{Length: size + 4*arch.PageSize, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := 0
+	for p := a + size - arch.PageSize; p >= a; p -= arch.PageSize {
+		if _, ok := as.mapped[p]; ok {
+			continue
+		}
+		faults++
+		if r := m.HandleFault(p, platform.Write, 1, nil); r != FaultHandled {
+			t.Fatalf("fault at %#x = %v", p, r)
+		}
+	}
+	if pages := size / arch.PageSize; faults > pages/256 || calls > pages/256 {
+		t.Errorf("%d faults and %d mapping edits for %d pages, want at most %d", faults, calls, pages, pages/256)
+	}
+	t.Logf("%d pages: %d faults, %d mapping edits", size/arch.PageSize, faults, calls)
+	if n := m.PrivatePages(); n*arch.PageSize > size+4*arch.PageSize || len(as.mapped) != n {
+		t.Errorf("%d pages held, %d mapped; want every held page mapped, none beyond the VMA", n, len(as.mapped))
 	}
 }
 
