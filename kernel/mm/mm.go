@@ -39,17 +39,18 @@ type MM struct {
 	mf *memfile.File
 	as platform.AddressSpace
 
-	mu       sync.Mutex
-	layout   Layout           // protected by mu
-	vmas     vmaSet           // protected by mu
-	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
-	brkStart uint64           // protected by mu
-	brk      uint64           // protected by mu
-	users    int              // address-space users (threads + fork references); protected by mu
-	dead     bool             // the address space was killed after a failed unmap; protected by mu
-	asMapped asRanges         // the addresses the address space maps (asranges.go); protected by mu
-	shadow   *asShadow        // what the address space maps, when the page check is on; protected by mu
-	released chan struct{}    // closed when the last user has released everything
+	mu        sync.Mutex
+	layout    Layout           // protected by mu
+	vmas      vmaSet           // protected by mu
+	pages     map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	brkStart  uint64           // protected by mu
+	brk       uint64           // protected by mu
+	users     int              // address-space users (threads + fork references); protected by mu
+	dead      bool             // the address space was killed after a failed unmap; protected by mu
+	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
+	asMapped  asRanges         // the addresses the address space maps (asranges.go); protected by mu
+	shadow    *asShadow        // what the address space maps, when the page check is on; protected by mu
+	released  chan struct{}    // closed when the last user has released everything
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string
@@ -399,7 +400,7 @@ func (m *MM) growStackLocked(page uint64) bool {
 
 // populateLocked backs and maps the pages around page (inside v): a fault
 // window for anonymous memory (populateAnonLocked) and for a file's pages,
-// the single page for COW breaks.
+// the window's shared pages for copy-on-write breaks (cow.go).
 func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	start := page &^ (faultRun - 1)
 	end := start + faultRun
@@ -420,22 +421,14 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	if v.Shared {
 		return m.mapSharedLocked(v, start, end)
 	}
-	// A write to a present page that is shared copy-on-write: copy it.
+	// A write to a present page: a copy-on-write break, or the page is
+	// m's alone again but still mapped read-only (cow.go).
 	if off, ok := m.pages[page]; ok {
-		if write && m.mf.RefCount(off) > 1 {
-			if m.users > 1 {
-				// Another thread may be running in the address space:
-				// the old page must be out of it before this reference
-				// goes (the other holders may drop theirs meanwhile). A
-				// lone thread is stopped here, and the new mapping
-				// replaces the old before it runs again.
-				m.unmapASLocked(page, arch.PageSize)
-			}
-			if err := m.privateCopyLocked(v, page, off); err != nil {
-				return err
-			}
-			m.mf.DecRef(off)
-			return nil
+		switch {
+		case write && m.mf.RefCount(off) > 1:
+			return m.writeSharedLocked(v, page, start, end)
+		case write:
+			return m.writeOwnLocked(v, page, start, end)
 		}
 		return m.mapPrivateLocked(v, page, page+arch.PageSize)
 	}

@@ -1,0 +1,99 @@
+package mm
+
+import (
+	"uk/arch"
+)
+
+// Copy-on-write breaks around a write fault.
+//
+// After a fork, the private pages both processes hold are mapped
+// read-only on both sides, and the first write to each is a fault: a
+// platform round trip (tens of µs on ptrace and on a pinned sigsys pair)
+// where Linux spends a microsecond. A process that writes much of what
+// it inherited pays it page by page: perl's global destruction in a
+// forked child touches most of its heap, and so does the parent's once
+// the child has gone (its pages are its own again, but still mapped
+// read-only). As for faults on fresh anonymous memory (faultaround.go),
+// one fault then deals with the window of pages around it:
+//   - a write to a page still shared copies every page of the window
+//     that is still shared (once the MM has broken cowSingleBreaks
+//     pages one at a time: a child that forks to exec writes a few stack
+//     and data pages first, which it should not copy a window for);
+//   - a write to a page that is the MM's alone again maps every page of
+//     the window that is the MM's alone writable (no copy: only mapping
+//     work).
+//
+// The copies are charged to the sandbox like any page: when memory is
+// short (fewer than twice the window's copies left) only the faulting
+// page is copied, as before.
+
+// cowSingleBreaks is how many copy-on-write breaks an MM makes one page
+// at a time before it breaks windows.
+const cowSingleBreaks = 8
+
+// writeSharedLocked handles a write fault at page, present in m and still
+// shared copy-on-write, in v, whose fault window is [start, end).
+func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
+	m.cowBreaks++
+	if m.cowBreaks <= cowSingleBreaks {
+		start, end = page, page+arch.PageSize
+	}
+	var shared []uint64
+	for a := start; a < end; a += arch.PageSize {
+		if off, ok := m.pages[a]; ok && m.mf.RefCount(off) > 1 {
+			shared = append(shared, a)
+		}
+	}
+	if len(shared) > 1 && m.mf.PagesLeft() < 2*int64(len(shared)) {
+		shared, start, end = []uint64{page}, page, page+arch.PageSize
+	}
+	offs, err := m.mf.Allocate(len(shared))
+	if err != nil && len(shared) > 1 {
+		// Taken meanwhile by another MM: as short.
+		shared, start, end = []uint64{page}, page, page+arch.PageSize
+		offs, err = m.mf.Allocate(1)
+	}
+	if err != nil {
+		return err
+	}
+	if m.users > 1 {
+		// Another thread may be running in the address space: the old
+		// pages must be out of it before these references go (the
+		// other holders may drop theirs meanwhile). A lone thread is
+		// stopped here, and the new mappings replace the old before it
+		// runs again.
+		m.unmapASLocked(start, end-start)
+	}
+	olds := make([]int64, len(shared))
+	for i, a := range shared {
+		olds[i] = m.pages[a]
+		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(olds[i], arch.PageSize))
+		m.pages[a] = offs[i]
+	}
+	// The copies replace the old pages in the address space before m's
+	// references to those go: another holder may drop its own meanwhile,
+	// and a page must never be freed while mapped.
+	if m.users > 1 {
+		err = m.mapPrivateLocked(v, start, end) // all the unmap took
+	} else {
+		err = m.mapPagesLocked(v, shared)
+	}
+	for _, old := range olds {
+		m.mf.DecRef(old)
+	}
+	return err
+}
+
+// writeOwnLocked handles a write fault at page, present in m and m's
+// alone, in v, whose fault window is [start, end): the page and the
+// window's others that are m's alone are mapped writable (those mapped
+// so already are mapped again: cheaper than a record of which are).
+func (m *MM) writeOwnLocked(v *VMA, page, start, end uint64) error {
+	var own []uint64
+	for a := start; a < end; a += arch.PageSize {
+		if off, ok := m.pages[a]; ok && (a == page || m.mf.RefCount(off) == 1) {
+			own = append(own, a)
+		}
+	}
+	return m.mapPagesLocked(v, own)
+}
