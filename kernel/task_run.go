@@ -30,7 +30,8 @@ func (t *Task) run() {
 	// (platform.Unbinder).
 	ctx, err := t.preparedCtx, error(nil)
 	t.preparedCtx = nil
-	if ctx == nil {
+	prepared := ctx != nil
+	if !prepared {
 		runtime.LockOSThread()
 		ctx, err = t.k.Platform.NewContext()
 	}
@@ -40,7 +41,18 @@ func (t *Task) run() {
 		t.exit()
 		return
 	}
-	defer ctx.Release()
+	defer func() {
+		ctx.Release()
+		// Go ends a thread whose goroutine exits locked to it, and the
+		// next task's goroutine then needs a new one (a clone, and a
+		// thread exit, per process a shell spawns). A released context
+		// that can let go of its thread (platform.Unbinder: it traces
+		// nothing any more) gives it back to Go instead. A prepared
+		// context's goroutine was locked by its caller, for good.
+		if u, ok := ctx.(platform.Unbinder); ok && !prepared && u.Unbind() {
+			runtime.UnlockOSThread()
+		}
+	}()
 	w := &worker{ctx: ctx, next: make(chan *Task, 1)}
 	pool := &t.k.workers
 	for t != nil && t.runOn(w) {

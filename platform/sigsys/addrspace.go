@@ -124,7 +124,7 @@ func (as *AddressSpace) newThread() (*thread, error) {
 		as.refill = done
 		cpu := stubproc.CurrentCPU()
 		go func() {
-			as.p.h.Background(cpu)
+			defer as.p.h.Background(cpu)()
 			as.park()
 			as.Mu.Lock()
 			as.refill = nil

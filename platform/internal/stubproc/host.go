@@ -231,6 +231,13 @@ var processCPUs = func() []int {
 	return cpus
 }()
 
+// processAffinity is the CPU set uk was started with, read before any of
+// its threads was pinned: what a pinned thread goes back to.
+var (
+	processAffinity   unix.CPUSet
+	processAffinityOK = unix.SchedGetaffinity(0, &processAffinity) == nil
+)
+
 // NumCPU is how many CPUs uk may run on.
 func (h *Host) NumCPU() int { return len(h.cpus) }
 
@@ -451,17 +458,26 @@ func (f *factory) followCaller() {
 // Background readies the calling goroutine to hand the factory work in
 // the background (a spare stub, a parked thread) on behalf of a caller
 // that was on CPU callerCPU (CurrentCPU): when the factory follows its
-// callers, it locks the goroutine to its OS thread for good (the thread
-// ends with the goroutine) and pins it to another CPU, so that the factory
-// and the stubs it drives follow it there, beside the foreground work
-// rather than on its CPU, where the program the spare is for runs next.
-// Otherwise it does nothing.
-func (h *Host) Background(callerCPU int) {
+// callers, it locks the goroutine to its OS thread and pins it to another
+// CPU, so that the factory and the stubs it drives follow it there,
+// beside the foreground work rather than on its CPU, where the program
+// the spare is for runs next. Otherwise it does nothing. The goroutine
+// calls the function it returns when its work is done: the thread goes
+// back to Go's pool unpinned (it traces nothing: the factory drives the
+// stubs), or, if it cannot be unpinned, ends with the goroutine. Left to
+// end, it would cost the next goroutine that locks a thread (a task's) a
+// new one.
+func (h *Host) Background(callerCPU int) (done func()) {
 	if !h.fac.follow || callerCPU < 0 {
-		return
+		return func() {}
 	}
 	runtime.LockOSThread()
 	PinThread(0, h.PartnerCPU(callerCPU))
+	return func() {
+		if processAffinityOK && unix.SchedSetaffinity(0, &processAffinity) == nil {
+			runtime.UnlockOSThread()
+		}
+	}
 }
 
 // CurrentCPU returns the CPU the calling thread runs on, or -1 where the

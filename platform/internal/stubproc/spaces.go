@@ -28,8 +28,9 @@ type Spaces[T interface {
 	// is left to that task.
 	Warm func(T)
 	// Background, if set, is called first by the goroutine that starts a
-	// spare, with the CPU the caller of Get ran on (Host.Background).
-	Background func(callerCPU int)
+	// spare, with the CPU the caller of Get ran on, and what it returns
+	// last (Host.Background).
+	Background func(callerCPU int) (done func())
 
 	mu     sync.Mutex
 	live   map[T]struct{} // protected by mu
@@ -122,7 +123,7 @@ func (s *Spaces[T]) startRefill() {
 	cpu := currentCPU()
 	go func() {
 		if s.Background != nil {
-			s.Background(cpu)
+			defer s.Background(cpu)()
 		}
 		as, err := s.New()
 		if err == nil && !s.Closed() && s.Warm != nil {
