@@ -75,20 +75,35 @@ func capNames(set uint64) string {
 // unprivileged uk lacks (its other sets are empty anyway, and
 // no_new_privs keeps exec from filling them).
 func dropCaps(keep uint64) error {
-	if hasEffective(unix.CAP_SETPCAP) {
-		for c := 0; ; c++ {
-			if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
-				break // past CAP_LAST_CAP
-			}
-			if keep&(1<<c) != 0 {
-				continue
-			}
-			if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c)); err != nil {
-				return fmt.Errorf("hostfilter: drop capability %d from the bounding set: %w", c, err)
-			}
-		}
+	if err := DropBoundingSet(keep); err != nil {
+		return err
 	}
 	return setCaps(keep)
+}
+
+// DropBoundingSet drops from every thread's capability bounding set each
+// capability not in keep that is still in it (none without CAP_SETPCAP).
+// Each drop stops every thread of uk (the set is per thread), and costs
+// more the more threads there are: uk calls it once early, with few
+// threads, keeping what Confine may still keep (KeepCaps with HostFS),
+// and Confine then drops only what is left. A drop limits only what an
+// execve can give: uk's own capabilities stay until Confine's capset.
+func DropBoundingSet(keep uint64) error {
+	if !hasEffective(unix.CAP_SETPCAP) {
+		return nil
+	}
+	for c := 0; ; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			return nil // past CAP_LAST_CAP
+		}
+		if in == 0 || keep&(1<<c) != 0 {
+			continue
+		}
+		if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c)); err != nil {
+			return fmt.Errorf("hostfilter: drop capability %d from the bounding set: %w", c, err)
+		}
+	}
 }
 
 // hasEffective reports whether the calling thread has capability c in its
