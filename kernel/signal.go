@@ -203,31 +203,38 @@ func (t *Task) wakeIfPending() {
 // hasDeliverable reports whether a signal is pending that the mask lets
 // through, or the task must exit.
 func (t *Task) hasDeliverable() bool {
-	t.mu.Lock()
-	mask, exiting := t.sigMask, t.exiting
-	t.mu.Unlock()
-	if exiting {
-		return true
-	}
-	t.tg.mu.Lock()
-	defer t.tg.mu.Unlock()
-	return (t.pending.set|t.tg.pending.set)&^mask != 0
+	a := t.attention()
+	return a.deliverable || a.exiting
 }
 
 // nothingToHandle reports whether handleSignals would find nothing to do:
-// no deliverable signal, no stop, no exit, no mask to restore. It takes
-// each lock once, where the full path takes them eight times: it runs
-// after every trap.
+// no deliverable signal, no stop, no exit, no mask to restore. It runs
+// after every trap: one look under each lock, where handleSignals's full
+// path takes them eight times.
 func (t *Task) nothingToHandle() bool {
+	return t.attention() == taskAttention{}
+}
+
+// taskAttention is what may keep a task from going straight back to its
+// program, read with one look under each lock (attention).
+type taskAttention struct {
+	deliverable bool // a pending signal the mask lets through
+	exiting     bool // the task leaves its loop
+	stopped     bool // its process is stopped
+	savedMask   bool // rt_sigsuspend's mask waits to be restored
+}
+
+func (t *Task) attention() taskAttention {
+	var a taskAttention
 	t.mu.Lock()
-	mask, busy := t.sigMask, t.exiting || t.savedMask != nil
+	mask := t.sigMask
+	a.exiting, a.savedMask = t.exiting, t.savedMask != nil
 	t.mu.Unlock()
-	if busy {
-		return false
-	}
 	t.tg.mu.Lock()
-	defer t.tg.mu.Unlock()
-	return (t.pending.set|t.tg.pending.set)&^mask == 0 && t.tg.stopSig == 0
+	a.deliverable = (t.pending.set|t.tg.pending.set)&^mask != 0
+	a.stopped = t.tg.stopSig != 0
+	t.tg.mu.Unlock()
+	return a
 }
 
 // Interrupted reports whether a long copy the task makes (sendfile of

@@ -44,17 +44,12 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 			shared = append(shared, a)
 		}
 	}
-	if len(shared) > 1 && m.mf.PagesLeft() < 2*int64(len(shared)) {
-		shared, start, end = []uint64{page}, page, page+arch.PageSize
-	}
-	offs, err := m.mf.Allocate(len(shared))
-	if err != nil && len(shared) > 1 {
-		// Taken meanwhile by another MM: as short.
-		shared, start, end = []uint64{page}, page, page+arch.PageSize
-		offs, err = m.mf.Allocate(1)
-	}
+	offs, whole, err := m.allocateAhead(len(shared))
 	if err != nil {
 		return err
+	}
+	if !whole {
+		shared, start, end = []uint64{page}, page, page+arch.PageSize
 	}
 	if m.users > 1 {
 		// Another thread may be running in the address space: the old
@@ -84,14 +79,15 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 	return err
 }
 
-// writeOwnLocked handles a write fault at page, present in m and m's
-// alone, in v, whose fault window is [start, end): the page and the
-// window's others that are m's alone are mapped writable (those mapped
-// so already are mapped again: cheaper than a record of which are).
-func (m *MM) writeOwnLocked(v *VMA, page, start, end uint64) error {
+// writeOwnLocked handles a write fault in v at a page present in m and
+// m's alone, whose fault window is [start, end): the window's pages that
+// are m's alone, the faulting one among them, are mapped writable (those
+// mapped so already are mapped again: cheaper than a record of which
+// are).
+func (m *MM) writeOwnLocked(v *VMA, start, end uint64) error {
 	var own []uint64
 	for a := start; a < end; a += arch.PageSize {
-		if off, ok := m.pages[a]; ok && (a == page || m.mf.RefCount(off) == 1) {
+		if off, ok := m.pages[a]; ok && m.mf.RefCount(off) == 1 {
 			own = append(own, a)
 		}
 	}

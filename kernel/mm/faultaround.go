@@ -132,21 +132,15 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 			missing = append(missing, a)
 		}
 	}
-	if len(missing) > 1 && m.mf.PagesLeft() < 2*int64(len(missing)) {
+	offs, whole, err := m.allocateAhead(len(missing))
+	if err != nil {
+		return err
+	}
+	if !whole {
 		// Memory is short: only the page that faulted, and the next
 		// fault starts again from the base window.
 		missing = []uint64{page}
 		v.fa = faultAround{}
-	}
-	offs, err := m.mf.Allocate(len(missing))
-	if err != nil && len(missing) > 1 {
-		// Taken meanwhile by another MM: as short.
-		missing = []uint64{page}
-		v.fa = faultAround{}
-		offs, err = m.mf.Allocate(1)
-	}
-	if err != nil {
-		return err
 	}
 	for i, a := range missing {
 		m.pages[a] = offs[i]
@@ -169,4 +163,19 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 		}
 	}
 	return run.flush(m)
+}
+
+// allocateAhead allocates the n pages of a fault window (the faulting
+// page among them) when memory spares twice as many, and otherwise, or if
+// another MM took them meanwhile, the one page the fault needs; whole
+// says which. Only that page's failure is an error (the OOM killer's
+// business).
+func (m *MM) allocateAhead(n int) (offs []int64, whole bool, err error) {
+	if n > 1 && m.mf.PagesLeft() >= 2*int64(n) {
+		if offs, err := m.mf.Allocate(n); err == nil {
+			return offs, true, nil
+		}
+	}
+	offs, err = m.mf.Allocate(1)
+	return offs, n == 1, err
 }

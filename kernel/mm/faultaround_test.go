@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"uk/arch"
+	"uk/kernel/memfile"
 	"uk/platform"
 )
 
@@ -209,8 +210,18 @@ func TestFaultAroundPopulate(t *testing.T) {
 // platform's record), a plain store otherwise. It returns the faults.
 func touch(t *testing.T, m *MM, as *fakeAS, a, n uint64) int {
 	t.Helper()
+	return touchDir(t, m, as, a, n, false)
+}
+
+// touchDir is touch, going down from the top of the range when down.
+func touchDir(t *testing.T, m *MM, as *fakeAS, a, n uint64, down bool) int {
+	t.Helper()
 	faults := 0
-	for p := a; p < a+n; p += arch.PageSize {
+	for i := uint64(0); i < n; i += arch.PageSize {
+		p := a + i
+		if down {
+			p = a + n - arch.PageSize - i
+		}
 		if _, ok := as.mapped[p]; ok {
 			continue
 		}
@@ -231,22 +242,8 @@ func touch(t *testing.T, m *MM, as *fakeAS, a, n uint64) int {
 // everything the MM reports (RSS, mincore) is what is mapped; fork,
 // madvise(DONTNEED), mprotect and munmap of the windows' pages behave.
 func TestSequentialTouchFewFaults(t *testing.T) {
-	m, fas, mf := newMM(t)
-	calls := 0
-	m.as = &countingAS{fakeAS: fas, calls: &calls}
-	const size = 32 << 20 // of newMM's 64 MiB
-	a, err := m.Mmap(MmapOpts{Length: size + 4*arch.PageSize, Prot: rw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	faults := touch(t, m, fas, a, size)
-	if pages := size / arch.PageSize; faults > pages/256 || calls > pages/256 {
-		t.Errorf("%d faults and %d mapping edits for %d pages, want at most %d", faults, calls, pages, pages/256)
-	}
-	t.Logf("%d pages: %d faults, %d mapping edits", size/arch.PageSize, faults, calls)
-	if n := m.PrivatePages(); n*arch.PageSize > size+4*arch.PageSize || len(fas.mapped) != n {
-		t.Errorf("%d pages held, %d mapped; want every held page mapped, none beyond the VMA", n, len(fas.mapped))
-	}
+	const size = 32 << 20
+	m, fas, mf, a := touchFewFaults(t, size, false)
 	vec := make([]byte, 12) // to the VMA's end: the last window and the pages past it
 	if err := m.Mincore(a+size-8*arch.PageSize, vec); err != nil {
 		t.Fatal(err)
@@ -308,31 +305,32 @@ func TestSequentialTouchFewFaults(t *testing.T) {
 // page at a time from the top down (GNU sort's line table) takes as few
 // faults as one writing upwards, and holds no page beyond the VMA.
 func TestDownwardTouchFewFaults(t *testing.T) {
-	m, as, _ := newMM(t)
+	touchFewFaults(t, 32<<20, true)
+}
+
+// touchFewFaults writes size bytes of fresh memory in a new MM a page at a
+// time (from the top down when down) and checks that it takes at most a
+// fault and a mapping edit per 256 pages and holds only pages of the VMA,
+// every one mapped. It returns the MM, its address space and memory file,
+// and where the memory is.
+func touchFewFaults(t *testing.T, size uint64, down bool) (*MM, *fakeAS, *memfile.File, uint64) {
+	t.Helper()
+	m, fas, mf := newMM(t) // size must leave room in its 64 MiB
 	calls := 0
-	m.as = &countingAS{fakeAS: as, calls: &calls}
-	const size = 32 << 20 // of newMM's 64 MiB
+	m.as = &countingAS{fakeAS: fas, calls: &calls}
 	a, err := m.Mmap(MmapOpts{Length: size + 4*arch.PageSize, Prot: rw})
 	if err != nil {
 		t.Fatal(err)
 	}
-	faults := 0
-	for p := a + size - arch.PageSize; p >= a; p -= arch.PageSize {
-		if _, ok := as.mapped[p]; ok {
-			continue
-		}
-		faults++
-		if r := m.HandleFault(p, platform.Write, 1, nil); r != FaultHandled {
-			t.Fatalf("fault at %#x = %v", p, r)
-		}
-	}
-	if pages := size / arch.PageSize; faults > pages/256 || calls > pages/256 {
+	faults := touchDir(t, m, fas, a, size, down)
+	if pages := int(size / arch.PageSize); faults > pages/256 || calls > pages/256 {
 		t.Errorf("%d faults and %d mapping edits for %d pages, want at most %d", faults, calls, pages, pages/256)
 	}
 	t.Logf("%d pages: %d faults, %d mapping edits", size/arch.PageSize, faults, calls)
-	if n := m.PrivatePages(); n*arch.PageSize > size+4*arch.PageSize || len(as.mapped) != n {
-		t.Errorf("%d pages held, %d mapped; want every held page mapped, none beyond the VMA", n, len(as.mapped))
+	if n := m.PrivatePages(); uint64(n)*arch.PageSize > size+4*arch.PageSize || len(fas.mapped) != n {
+		t.Errorf("%d pages held, %d mapped; want every held page mapped, none beyond the VMA", n, len(fas.mapped))
 	}
+	return m, fas, mf, a
 }
 
 // TestSparseTouchDoesNotBalloon: touching one page a megabyte in a huge

@@ -428,7 +428,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		case write && m.mf.RefCount(off) > 1:
 			return m.writeSharedLocked(v, page, start, end)
 		case write:
-			return m.writeOwnLocked(v, page, start, end)
+			return m.writeOwnLocked(v, start, end)
 		}
 		return m.mapPrivateLocked(v, page, page+arch.PageSize)
 	}
