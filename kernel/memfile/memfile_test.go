@@ -1,7 +1,10 @@
 package memfile
 
 import (
+	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"uk/arch"
 )
@@ -141,5 +144,67 @@ func TestReclaimBeforeExhaustion(t *testing.T) {
 	f.mustAllocate(t, 1)
 	if _, err := f.Allocate(1); err != ErrNoMemory {
 		t.Errorf("allocate with nothing left: %v, want ErrNoMemory", err)
+	}
+}
+
+// Freed pages up to warmMax are cleared and kept resident, and handed out
+// before punched ones; the rest go back to the host (a hole in the file).
+func TestFreedPagesKeptWarmUpToBound(t *testing.T) {
+	f, err := New(64 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.warmMax = 2
+	offs := f.mustAllocate(t, 4)
+	for _, off := range offs {
+		b := f.Bytes(off, arch.PageSize)
+		for i := range b {
+			b[i] = 0x5a
+		}
+	}
+	f.DecRef(offs...)
+	f.punchDying() // as the background would
+	resident := func(off int64) bool {
+		data, err := unix.Seek(f.fd, off, unix.SEEK_DATA)
+		return err == nil && data == off
+	}
+	var warm, punched []int64
+	for _, off := range offs {
+		if resident(off) {
+			warm = append(warm, off)
+		} else {
+			punched = append(punched, off)
+		}
+	}
+	if len(warm) != 2 || len(punched) != 2 {
+		t.Fatalf("after freeing 4 pages with room for 2 warm: resident %#x, punched %#x; want 2 and 2", warm, punched)
+	}
+	again := f.mustAllocate(t, 2)
+	if !slices.Equal(again, warm) {
+		t.Errorf("allocated %#x after the free, want the warm pages %#x first", again, warm)
+	}
+	for _, off := range append(again, f.mustAllocate(t, 2)...) {
+		for i, c := range f.Bytes(off, arch.PageSize) {
+			if c != 0 {
+				t.Fatalf("page %#x byte %d is %#x after reuse, want 0", off, i, c)
+			}
+		}
+	}
+}
+
+// The warm bound is a sixteenth of the file, within [4 MiB, 256 MiB], and
+// never more than the file.
+func TestWarmPages(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct{ size, want int64 }{
+		{1 * mib, 1 * mib},
+		{16 * mib, 4 * mib},
+		{1024 * mib, 64 * mib},
+		{16384 * mib, 256 * mib},
+	} {
+		if got := int64(warmPages(tc.size)) * arch.PageSize; got != tc.want {
+			t.Errorf("warmPages(%d MiB) = %d MiB, want %d MiB", tc.size/mib, got/mib, tc.want/mib)
+		}
 	}
 }
