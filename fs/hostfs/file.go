@@ -70,20 +70,20 @@ func (f *File) SetStat(ctx vfs.Context, req vfs.SetStat) error {
 	return nil
 }
 
-// openHost opens the host file with the given access mode.
-func (f *File) openHost(acc int) (int, error) {
+// openHost opens the host file with the given access mode; st is what
+// the host says of it as opened (one openat and one fstat in all).
+func (f *File) openHost(acc int, st *unix.Stat_t) (int, error) {
 	parent, name := f.where()
 	var fd int
 	err := parent.withFD(func(pfd int) error {
 		var err error
-		fd, err = openChild(pfd, name, acc)
+		fd, err = openChild(pfd, name, acc, st)
 		return err
 	})
 	if err != nil {
 		return -1, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Dev != f.hdev || st.Ino != f.hino {
+	if st.Dev != f.hdev || st.Ino != f.hino {
 		unix.Close(fd)
 		return -1, unix.ESTALE
 	}
@@ -99,7 +99,8 @@ func (f *File) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions,
 	if acc != unix.O_RDONLY && !f.fs.writable {
 		return nil, vfs.FileOptions{}, unix.EROFS
 	}
-	fd, err := f.openHost(acc)
+	var st unix.Stat_t
+	fd, err := f.openHost(acc, &st)
 	if err != nil {
 		return nil, vfs.FileOptions{}, err
 	}
@@ -120,13 +121,9 @@ func (f *File) openCacheLocked() error {
 	if f.cfd >= 0 {
 		return nil
 	}
-	fd, err := f.openHost(unix.O_RDONLY)
-	if err != nil {
-		return err
-	}
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
+	fd, err := f.openHost(unix.O_RDONLY, &st)
+	if err != nil {
 		return err
 	}
 	f.cfd, f.csize = fd, st.Size
@@ -259,7 +256,8 @@ func (f *File) writeBackLocked() {
 	if !f.fs.writable || !f.mayDirty || f.cfd < 0 || len(f.pages) == 0 {
 		return
 	}
-	wfd, err := f.openHost(unix.O_WRONLY)
+	var st unix.Stat_t
+	wfd, err := f.openHost(unix.O_WRONLY, &st)
 	if err != nil {
 		return
 	}
@@ -434,9 +432,19 @@ func (o *openFile) Write(_ vfs.Context, _ *vfs.FileDescription, src []byte, off 
 }
 
 // Seek implements vfs.FileImpl; SEEK_DATA and SEEK_HOLE ask the host.
+// The size SEEK_END needs is the cached one on a read-only tree (which
+// does not change while the sandbox runs: python seeks every module it
+// reads), the host's on a writable one.
 func (o *openFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64, whence int) (int64, error) {
 	if whence == unix.SEEK_DATA || whence == unix.SEEK_HOLE {
 		return unix.Seek(o.fd, off, whence)
+	}
+	if whence != unix.SEEK_END {
+		return vfs.GenericSeek(cur, off, whence, 0)
+	}
+	if !o.f.fs.writable {
+		st, _ := o.f.hostStat()
+		return vfs.GenericSeek(cur, off, whence, st.Size)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(o.fd, &st); err != nil {
@@ -445,14 +453,27 @@ func (o *openFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64, w
 	return vfs.GenericSeek(cur, off, whence, st.Size)
 }
 
-// Stat implements vfs.FileImpl from the open host file (it may have lost
-// its name).
-func (o *openFile) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
+// Stat implements vfs.FileImpl. On a read-only tree it is what stat of
+// the file's path says (the cached attributes, with the device number the
+// VFS gives and what an overlay keeps over them, chmod in the sandbox
+// included): no host call, and fstat and stat agree on st_dev, as
+// programs comparing (st_dev, st_ino) need. A writable tree's file is
+// asked through its open fd (it may have lost its name), with the
+// device number of the tree.
+func (o *openFile) Stat(ctx vfs.Context, fd *vfs.FileDescription) (vfs.Stat, error) {
+	named := fd != nil && !fd.Path().IsZero()
+	if named && !o.f.fs.writable {
+		return o.FileBase.Stat(ctx, fd)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(o.fd, &st); err != nil {
 		return vfs.Stat{}, err
 	}
-	return o.f.fs.convert(&st), nil
+	s := o.f.fs.convert(&st)
+	if named {
+		s.Dev = fd.Path().Dentry.Superblock().Dev()
+	}
+	return s, nil
 }
 
 // Truncate implements vfs.FileImpl.

@@ -403,7 +403,8 @@ func (n *node) SetStat(_ vfs.Context, req vfs.SetStat) error {
 			}
 		}
 		if req.Mask&unix.STATX_SIZE != 0 {
-			fd, err := openChild(dfd, name, unix.O_WRONLY)
+			var st unix.Stat_t
+			fd, err := openChild(dfd, name, unix.O_WRONLY, &st)
 			if err != nil {
 				return err
 			}
@@ -418,8 +419,10 @@ func (n *node) SetStat(_ vfs.Context, req vfs.SetStat) error {
 
 // openChild opens the regular file name in the directory dfd: one
 // component, never following a symlink, never blocking on a FIFO a race
-// put there, and refusing anything but a regular file.
-func openChild(dfd int, name string, flags int) (int, error) {
+// put there, and refusing anything but a regular file. st is what it
+// opened (the caller checks it is the file it looked up with it, and
+// needs no fstat of its own).
+func openChild(dfd int, name string, flags int, st *unix.Stat_t) (int, error) {
 	if err := validName(name); err != nil && name != "." {
 		return -1, err
 	}
@@ -427,8 +430,7 @@ func openChild(dfd int, name string, flags int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if err := unix.Fstat(fd, st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		if err == nil {
 			err = unix.ESTALE

@@ -633,3 +633,48 @@ func TestListingRewindsOnlyAMovedFD(t *testing.T) {
 		want = want[:len(want)-1] + " " + name + "]"
 	}
 }
+
+// TestFstatIsStat: fstat of an open host file says what stat of its path
+// says (st_dev included, and on the overlay a mode changed in the
+// sandbox), on the overlay, a read-only bind and a writable one; lseek
+// to the end finds the size.
+func TestFstatIsStat(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := vfstest.Root()
+	check := func(name string, v *vfs.VFS, at vfs.At) {
+		t.Helper()
+		fd, err := v.OpenAt(ctx, at, "f", unix.O_RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fd.DecRef()
+		byPath, err := v.StatAt(ctx, at, "f", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byFD, err := fd.Stat(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byFD.Dev != byPath.Dev || byFD.Ino != byPath.Ino || byFD.Mode != byPath.Mode || byFD.Size != byPath.Size {
+			t.Errorf("%s: fstat dev %d ino %d mode %o size %d, stat dev %d ino %d mode %o size %d", name,
+				byFD.Dev, byFD.Ino, byFD.Mode, byFD.Size, byPath.Dev, byPath.Ino, byPath.Mode, byPath.Size)
+		}
+		if end, err := fd.Seek(ctx, 0, unix.SEEK_END); err != nil || end != 5 {
+			t.Errorf("%s: lseek to the end: %d, %v", name, end, err)
+		}
+	}
+	v, at, _ := mountOverlay(t, dir)
+	check("overlay", v, at)
+	if err := v.ChmodAt(ctx, at, "f", 0o600, 0); err != nil {
+		t.Fatal(err)
+	}
+	check("overlay after chmod", v, at)
+	v, at = mountHost(t, dir, false)
+	check("read-only", v, at)
+	v, at = mountHost(t, dir, true)
+	check("writable", v, at)
+}

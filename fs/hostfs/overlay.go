@@ -750,7 +750,8 @@ func (f *ovFile) copyUpLocked(ctx vfs.Context, size int64) error {
 		size = st.Size
 	}
 	if size > 0 {
-		fd, err := lf.openHost(unix.O_RDONLY)
+		var hst unix.Stat_t
+		fd, err := lf.openHost(unix.O_RDONLY, &hst)
 		if err != nil {
 			return fail(err)
 		}
