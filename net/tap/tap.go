@@ -87,9 +87,9 @@ func Open(name string) (*Device, error) {
 // LinkEndpoint returns the tcpip link endpoint moving Ethernet frames over
 // the device. The endpoint owns the descriptor from then on.
 func (d *Device) LinkEndpoint() (stack.LinkEndpoint, error) {
-	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	l, err := newLink(d.fd, tcpip.LinkAddress(d.MAC), d.MTU)
 	if err != nil {
-		return nil, fmt.Errorf("tap %s: eventfd: %w", d.Name, err)
+		return nil, fmt.Errorf("tap %s: %w", d.Name, err)
 	}
-	return &link{fd: d.fd, mac: tcpip.LinkAddress(d.MAC), mtu: d.MTU, stop: stop}, nil
+	return l, nil
 }

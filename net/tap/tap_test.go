@@ -79,7 +79,10 @@ func TestVnetHeader(t *testing.T) {
 // outside the buffer pools, by the IP input.
 func TestDeliverLargeFrameCopiesOnce(t *testing.T) {
 	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
-	l := &link{fd: -1, mac: mac, mtu: 1500, stop: -1}
+	l, err := newLink(-1, mac, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := stack.New(stack.Options{NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocol}, HandleLocal: true})
 	defer s.Destroy()
 	if err := s.CreateNIC(1, l); err != nil {
@@ -131,12 +134,11 @@ func TestReadLoopDeliversFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fds[1])
-	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
+	l, err := newLink(fds[0], mac, 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
-	l := &link{fd: fds[0], mac: mac, mtu: 1500, stop: stop}
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{udp.NewProtocol},
