@@ -57,10 +57,24 @@ const (
 )
 
 // smallReads and bigReads hold the idle read buffers of every kernel of
-// the process. A buffer is in a pool or held by exactly one call.
+// the process, bigWrites the idle write buffers over bigRead bytes. A
+// buffer is in a pool or held by exactly one call.
 var (
 	smallReads = make(chan []byte, readPoolCount)
 	bigReads   = make(chan []byte, readPoolCount)
+	bigWrites  = make(chan []byte, writePoolCount)
+)
+
+// Write buffers over bigRead bytes are bigWrite bytes (the largest chunk
+// a write copies through) and kept between calls, writePoolCount at most:
+// a stream of 256 KiB writes to a socket otherwise made and zeroed a
+// buffer at each call, with the collector's share, which bounded the
+// sending side of TCP over the link (helper N's profile). The idle ones
+// (2 MiB at most) are part of uk's fixed overhead beyond --mem
+// (memOverhead), a held one is charged whole.
+const (
+	bigWrite       = 1 << 20
+	writePoolCount = 2
 )
 
 // ReadBuffer is IOBuffer for a call that fills the buffer before anything
@@ -98,6 +112,41 @@ func (t *Task) ReadBuffer(n, max uint64) (buf []byte, release func()) {
 		}
 		select {
 		case pool <- b:
+		default:
+		}
+	}
+}
+
+// WriteBuffer is ReadBuffer for a call that fills the buffer from the
+// application before it uses any of it (write, writev, a stream send): the
+// buffer may hold bytes of an earlier call, so the caller must use only
+// what it filled, and no file may keep the slice after its Write returns
+// (every one copies what it queues). Buffers over bigRead bytes, up to
+// bigWrite, come from a pool of their own.
+func (t *Task) WriteBuffer(n, max uint64) (buf []byte, release func()) {
+	n = min(n, max)
+	if n <= bigRead {
+		return t.ReadBuffer(n, max)
+	}
+	if n > bigWrite {
+		return t.IOBuffer(n, max)
+	}
+	mf := t.k.MemFile
+	if mf != nil && !mf.Charge(bigWrite) {
+		return make([]byte, SmallIO), func() {} // the budget is spent: smaller pieces
+	}
+	var b []byte
+	select {
+	case b = <-bigWrites:
+	default:
+		b = make([]byte, bigWrite)
+	}
+	return b[:n], func() {
+		if mf != nil {
+			mf.Uncharge(bigWrite)
+		}
+		select {
+		case bigWrites <- b:
 		default:
 		}
 	}

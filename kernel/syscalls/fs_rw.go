@@ -97,7 +97,7 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 // failed write, or a fault, after some progress returns the progress.
 func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error)) (uint64, error) {
 	var done uint64
-	buf, release := t.IOBuffer(count, ioChunk)
+	buf, release := t.WriteBuffer(count, ioChunk)
 	defer release()
 	for done < count || count == 0 {
 		chunk := buf[:min(uint64(len(buf)), count-done)]
@@ -217,7 +217,7 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		total += iv[1]
 	}
 	src := iovecSource(t, v)
-	data, release := t.IOBuffer(total, ioChunk)
+	data, release := t.WriteBuffer(total, ioChunk)
 	defer release()
 	if total > uint64(len(data)) {
 		// Big: a chunk at a time (a write that large is not atomic on
