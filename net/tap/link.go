@@ -55,6 +55,11 @@ type link struct {
 	closed     bool
 
 	wg sync.WaitGroup
+
+	// wmu guards iov, the writer's vector, kept between calls: a packet
+	// costs no allocation to write.
+	wmu sync.Mutex
+	iov [][]byte
 }
 
 // newLink makes the link endpoint of the TAP device open as fd, which
@@ -196,6 +201,8 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	if l.conn == nil {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	n := 0
 	var werr error
 	// The callback answers true whatever the write did: a full queue
@@ -203,8 +210,10 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	err := l.conn.Write(func(fd uintptr) bool {
 		for _, pkt := range pkts.AsSlice() {
 			hdr := vnetHeader(pkt)
-			iov := append([][]byte{hdr[:]}, pkt.AsSlices()...)
-			if _, err := unix.Writev(int(fd), iov); err != nil && !errors.Is(err, unix.EAGAIN) {
+			l.iov = appendPacket(append(l.iov[:0], hdr[:]), pkt)
+			_, err := unix.Writev(int(fd), l.iov)
+			clear(l.iov) // keep no packet's memory alive
+			if err != nil && !errors.Is(err, unix.EAGAIN) {
 				werr = err
 				return true
 			}
@@ -216,6 +225,23 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
 	return n, nil
+}
+
+// appendPacket appends the slices of pkt's bytes, from its first header
+// on, to iov: what pkt.AsSlices returns, without making a slice for each
+// packet.
+func appendPacket(iov [][]byte, pkt *stack.PacketBuffer) [][]byte {
+	views, off := pkt.AsViewList()
+	for v := views.Front(); v != nil; v = v.Next() {
+		b := v.AsSlice()
+		if off >= len(b) {
+			off -= len(b)
+			continue
+		}
+		iov = append(iov, b[off:])
+		off = 0
+	}
+	return iov
 }
 
 // vnetHeader is the virtio-net header of an outgoing packet: for a GSO

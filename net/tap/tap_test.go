@@ -226,3 +226,27 @@ func TestReadLoopDeliversFrames(t *testing.T) {
 		t.Errorf("%d packets reached IP, want %d (the other host's frame is dropped)", n, len(want))
 	}
 }
+
+// TestAppendPacket: the writer's vector holds what AsSlices says, headers
+// and payload in order, for a packet whose headers share a view with
+// reserved room before them.
+func TestAppendPacket(t *testing.T) {
+	payload := buffer.MakeWithData(bytes.Repeat([]byte{7}, 3000))
+	payload.Append(buffer.NewViewWithData(bytes.Repeat([]byte{9}, 100)))
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
+		ReserveHeaderBytes: 64 + header.EthernetMinimumSize + header.IPv4MinimumSize + header.TCPMinimumSize,
+		Payload:            payload,
+	})
+	defer pkt.DecRef()
+	copy(pkt.TransportHeader().Push(header.TCPMinimumSize), bytes.Repeat([]byte{3}, header.TCPMinimumSize))
+	copy(pkt.NetworkHeader().Push(header.IPv4MinimumSize), bytes.Repeat([]byte{2}, header.IPv4MinimumSize))
+	copy(pkt.LinkHeader().Push(header.EthernetMinimumSize), bytes.Repeat([]byte{1}, header.EthernetMinimumSize))
+	want := bytes.Join(pkt.AsSlices(), nil)
+	iov := appendPacket([][]byte{[]byte("hdr")}, pkt)
+	if got := bytes.Join(iov[1:], nil); !bytes.Equal(got, want) || string(iov[0]) != "hdr" {
+		t.Fatalf("vector of %d bytes in %d slices, want the %d bytes of AsSlices after the header", len(got), len(iov)-1, len(want))
+	}
+	if len(want) != header.EthernetMinimumSize+header.IPv4MinimumSize+header.TCPMinimumSize+3100 {
+		t.Fatalf("AsSlices has %d bytes", len(want))
+	}
+}
