@@ -220,6 +220,12 @@ func (d *Dir) newChild(name string, st *unix.Stat_t, fd int) vfs.Inode {
 // following a symlink; the result (and a missing name, on a read-only
 // tree) is remembered.
 func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
+	return d.lookup(name, unix.DT_UNKNOWN)
+}
+
+// lookup is Lookup for a caller that may know the name's type from a
+// listing it keeps itself (the overlay): typ, or DT_UNKNOWN.
+func (d *Dir) lookup(name string, typ uint8) (vfs.Inode, error) {
 	if err := validName(name); err != nil {
 		return nil, err
 	}
@@ -227,7 +233,7 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 		return nil, unix.ENOENT
 	}
 	ro := !d.fs.writable
-	listedDir := false // the listing says a directory: open it (openDir)
+	listedDir := ro && typ == unix.DT_DIR // a listing says a directory: open it (openDir)
 	d.mu.Lock()
 	if c, ok := d.children[name]; ok && ro {
 		d.mu.Unlock()
@@ -243,7 +249,7 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 			d.mu.Unlock()
 			return nil, unix.ENOENT
 		}
-		listedDir = ok && e.typ == unix.DT_DIR
+		listedDir = listedDir || ok && e.typ == unix.DT_DIR
 	}
 	d.mu.Unlock()
 	var st unix.Stat_t
@@ -357,8 +363,7 @@ func (s *slab[T]) next() *T {
 // stays open while pinned, so an fd of this number that is not the one
 // listed last is a fresh one, at offset 0; one that reuses the number is
 // rewound needlessly, which is harmless.)
-func (d *Dir) readHost() ([]hostDent, error) {
-	var out []hostDent
+func (d *Dir) readHost(out []hostDent) ([]hostDent, error) {
 	d.listMu.Lock()
 	defer d.listMu.Unlock()
 	err := d.withFD(func(dfd int) error {
@@ -429,10 +434,11 @@ func (d *Dir) IterDirents(_ vfs.Context, off int64, emit func(vfs.Dirent) bool) 
 	if err := d.refresh(off); err != nil {
 		return err
 	}
+	var arr [64]vfs.Dirent // on the stack: no allocation per call
 	for {
 		d.mu.Lock()
 		i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].off >= off })
-		batch := make([]vfs.Dirent, 0, min(len(d.ents)-i, 64))
+		batch := arr[:0]
 		for _, e := range d.ents[i:] {
 			if len(batch) == cap(batch) {
 				break
@@ -461,7 +467,7 @@ func (d *Dir) refresh(off int64) error {
 	if listed {
 		return nil
 	}
-	host, err := d.readHost()
+	host, err := d.readHost(nil)
 	if err != nil {
 		return err
 	}
@@ -485,8 +491,9 @@ func (d *Dir) mergeLocked(host []hostDent) {
 	}
 	d.ents = slices.Grow(d.ents, fresh)
 	dents := make(slab[dent], 0, fresh)
+	mix := d.fs.inoOf(d.hdev, 0) // the same for every name: asked once
 	for _, h := range host {
-		ino := d.fs.inoOf(d.hdev, h.ino)
+		ino := h.ino ^ mix
 		if e, ok := d.byName[h.name]; ok {
 			e.ino, e.typ, e.seen = ino, h.typ, true
 			continue
@@ -511,22 +518,24 @@ func (d *Dir) mergeLocked(host []hostDent) {
 	d.listed = true
 }
 
-// Names returns every name in the directory (for the overlay's merged
-// listing): the host listing, read if it was not yet. It is copied out in
-// one piece, not through IterDirents' chunks: the overlay lists each host
-// directory this way once, and a tree walk lists every one.
-func (d *Dir) Names() ([]vfs.Dirent, error) {
+// names lists the directory on the host for the overlay, appending to
+// out (inode numbers as the sandbox sees them). The overlay keeps the
+// listing itself and lists a directory once (its lower tree is
+// read-only), so nothing is cached here: a tree walk makes each name's
+// entries once, not twice (and the overlay passes a listed name's type to
+// lookup, which is what the cache here would have told it).
+func (d *Dir) names(out []hostDent) ([]hostDent, error) {
 	if d.blocked {
-		return nil, nil
+		return out, nil
 	}
-	if err := d.refresh(vfs.FirstDirentOffset); err != nil {
-		return nil, err
+	first := len(out)
+	out, err := d.readHost(out)
+	if err != nil {
+		return out[:first], err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]vfs.Dirent, len(d.ents))
-	for i, e := range d.ents {
-		out[i] = vfs.Dirent{Name: e.name, Ino: e.ino, Type: e.typ, Next: e.off + 1}
+	mix := d.fs.inoOf(d.hdev, 0)
+	for i := range out[first:] {
+		out[first+i].ino ^= mix
 	}
 	return out, nil
 }

@@ -252,8 +252,12 @@ func (d *ovDir) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 		d.mu.Unlock()
 		return nil, unix.ENOENT
 	}
+	typ := uint8(unix.DT_UNKNOWN)
+	if e != nil {
+		typ = e.ltyp // listed, not looked up yet
+	}
 	d.mu.Unlock()
-	li, err := d.lower.Lookup(ctx, name)
+	li, err := d.lower.lookup(name, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -285,10 +289,16 @@ func (d *ovDir) ensureListed() error {
 		return nil
 	}
 	d.mu.Unlock()
-	var host []vfs.Dirent
+	hp := hostDents.Get().(*[]hostDent)
+	host := (*hp)[:0]
+	defer func() {
+		clear(host) // the pool must not keep the names alive
+		*hp = host[:0]
+		hostDents.Put(hp)
+	}()
 	if d.lower != nil {
 		var err error
-		if host, err = d.lower.Names(); err != nil {
+		if host, err = d.lower.names(host); err != nil {
 			return err
 		}
 	}
@@ -299,36 +309,44 @@ func (d *ovDir) ensureListed() error {
 	}
 	// The names and their places are made in one allocation each, and
 	// the map and list sized once (a tree walk lists every directory).
-	if len(d.entries) == 0 {
+	known := len(d.entries) // names made here or looked up before the listing
+	if known == 0 {
 		d.entries = make(map[string]*ovEnt, len(host))
 	}
 	d.list = slices.Grow(d.list, len(host))
 	ents := make(slab[ovEnt], 0, len(host))
 	places := make(slab[listEnt], 0, len(host))
 	for _, h := range host {
-		e := d.entries[h.Name]
+		e := d.entries[h.name]
 		if e == nil {
 			e = ents.next()
-			*e = ovEnt{name: h.Name, lino: h.Ino, ltyp: h.Type}
-			d.entries[h.Name] = e
+			*e = ovEnt{name: h.name, lino: h.ino, ltyp: h.typ}
+			d.entries[h.name] = e
 		}
 		if !e.whiteout && e.le == nil {
 			d.placeLocked(e, places.next())
 		}
 	}
-	var rest []string
-	for name, e := range d.entries {
-		if !e.whiteout && e.le == nil {
-			rest = append(rest, name)
+	if known > 0 {
+		// Names made in the sandbox (not on the host) follow, sorted.
+		var rest []string
+		for name, e := range d.entries {
+			if !e.whiteout && e.le == nil {
+				rest = append(rest, name)
+			}
 		}
-	}
-	sort.Strings(rest)
-	for _, name := range rest {
-		d.appendLocked(d.entries[name])
+		sort.Strings(rest)
+		for _, name := range rest {
+			d.appendLocked(d.entries[name])
+		}
 	}
 	d.listed = true
 	return nil
 }
+
+// hostDents are the buffers a listing's host names pass through on their
+// way into an overlay directory.
+var hostDents = sync.Pool{New: func() any { s := make([]hostDent, 0, 256); return &s }}
 
 func (d *ovDir) appendLocked(e *ovEnt) { d.placeLocked(e, new(listEnt)) }
 
@@ -372,11 +390,13 @@ func (d *ovDir) IterDirents(ctx vfs.Context, off int64, emit func(vfs.Dirent) bo
 		ltyp uint8
 		next int64
 	}
-	// In chunks, so a listing read by many calls costs its length once.
+	// In chunks, so a listing read by many calls costs its length once;
+	// the chunk is on the stack (no allocation per getdents).
+	var arr [64]item
 	for {
 		d.mu.Lock()
 		i := sort.Search(len(d.list), func(i int) bool { return d.list[i].off >= off })
-		batch := make([]item, 0, 64)
+		batch := arr[:0]
 		for _, le := range d.list[i:] {
 			if len(batch) == cap(batch) {
 				break
