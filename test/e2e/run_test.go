@@ -44,7 +44,8 @@ var cCases = []cCase{
 	{name: "mem", prog: "mem"},
 	// Security: pages given up stay unreachable (1000 rounds each), the
 	// KVM supervisor window is not the program's, a child's pages are not
-	// its parent's.
+	// its parent's, and memory another process freed comes back zeroed
+	// (memfile keeps freed pages for reuse).
 	{name: "stale", prog: "stale"},
 	{name: "enosys", prog: "enosys"},
 	{name: "sigframe", prog: "sigframe"},

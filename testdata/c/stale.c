@@ -160,5 +160,51 @@ int main(void) {
 	printf("child's page from the parent: %d of 100 SIGSEGV\n", seen);
 	if (seen != 100)
 		ukt_failures++;
+
+	/* Recycled pages: a child fills 8 MiB with a pattern and exits, or
+	 * unmaps it; whatever memory the parent then gets (anonymous, or a
+	 * tmpfs file grown) must read as zeros, not as the child's bytes. */
+	const size_t big = 8 << 20;
+	long dirty = 0;
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *p = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				_exit(1);
+			memset(p, 0x5a, big);
+			if (i & 1)
+				munmap(p, big);
+			_exit(0);
+		}
+		int status;
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			ukt_failures++;
+		char *q;
+		int tfd = -1;
+		if (i % 4 < 2) {
+			q = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		} else {
+			char tpath[] = "/tmp/stale-XXXXXX";
+			tfd = mkstemp(tpath);
+			unlink(tpath);
+			ftruncate(tfd, big);
+			q = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+		}
+		if (q == MAP_FAILED) {
+			printf("recycled pages: mmap failed\n");
+			ukt_failures++;
+			continue;
+		}
+		for (size_t off = 0; off < big; off += 64)
+			dirty += q[off] != 0;
+		munmap(q, big);
+		if (tfd >= 0)
+			close(tfd);
+	}
+	printf("recycled pages: %ld dirty bytes seen in 20 x 8 MiB\n", dirty);
+	if (dirty != 0)
+		ukt_failures++;
 	return ukt_exit();
 }
