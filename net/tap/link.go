@@ -62,20 +62,20 @@ type link struct {
 	iov [][]byte
 }
 
-// newLink makes the link endpoint of the TAP device open as fd, which
-// must be non-blocking (Go's poller takes it then); the link owns fd.
-func newLink(fd int, mac tcpip.LinkAddress, mtu uint32) (*link, error) {
+// newLink makes the link endpoint of the TAP device open as f, whose
+// descriptor must be non-blocking (Go's poller has it then); the link
+// owns f. A nil f makes a link that neither reads nor writes (tests).
+func newLink(f *os.File, mac tcpip.LinkAddress, mtu uint32) (*link, error) {
 	l := &link{mac: mac, mtu: mtu}
-	if fd < 0 {
+	if f == nil {
 		return l, nil
 	}
-	l.file = os.NewFile(uintptr(fd), "tap")
-	conn, err := l.file.SyscallConn()
+	conn, err := f.SyscallConn()
 	if err != nil {
-		l.file.Close()
+		f.Close()
 		return nil, err
 	}
-	l.conn = conn
+	l.file, l.conn = f, conn
 	return l, nil
 }
 

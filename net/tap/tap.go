@@ -3,7 +3,7 @@
 // start, by name; the device must already exist (made by the host's
 // administrator, e.g. `ip tuntap add dev NAME mode tap`), so that uk never
 // creates host interfaces and the host side's addresses stay the host's
-// business. Frames are moved by tcpip's fdbased link endpoint.
+// business. Frames are moved by the link endpoint of link.go.
 package tap
 
 import (
@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -26,7 +27,11 @@ type Device struct {
 	// MAC is the sandbox side's hardware address: a random locally
 	// administered unicast address, distinct from the host side's.
 	MAC net.HardwareAddr
-	fd  int
+	// file is the open device, in Go's poller: made in Open, at start,
+	// so that the poller exists before uk's seccomp filter forbids
+	// making one (the stack, and so the link, may be built later, in the
+	// background).
+	file *os.File
 }
 
 // Open attaches to the existing TAP device name. Its errors are one line a
@@ -81,13 +86,13 @@ func Open(name string) (*Device, error) {
 	if mtu == 0 {
 		mtu = 1500
 	}
-	return &Device{Name: name, MTU: mtu, MAC: mac, fd: fd}, nil
+	return &Device{Name: name, MTU: mtu, MAC: mac, file: os.NewFile(uintptr(fd), "tap:"+name)}, nil
 }
 
 // LinkEndpoint returns the tcpip link endpoint moving Ethernet frames over
 // the device. The endpoint owns the descriptor from then on.
 func (d *Device) LinkEndpoint() (stack.LinkEndpoint, error) {
-	l, err := newLink(d.fd, tcpip.LinkAddress(d.MAC), d.MTU)
+	l, err := newLink(d.file, tcpip.LinkAddress(d.MAC), d.MTU)
 	if err != nil {
 		return nil, fmt.Errorf("tap %s: %w", d.Name, err)
 	}

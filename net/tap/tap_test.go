@@ -3,6 +3,7 @@ package tap
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestVnetHeader(t *testing.T) {
 // outside the buffer pools, by the IP input.
 func TestDeliverLargeFrameCopiesOnce(t *testing.T) {
 	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
-	l, err := newLink(-1, mac, 1500)
+	l, err := newLink(nil, mac, 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestDeliverLargeFrameCopiesOnce(t *testing.T) {
 	if err := s.CreateNIC(1, l); err != nil {
 		t.Fatal(err)
 	}
-	l.Wait() // the reader of fd -1 has given up
+	l.Wait() // a link without a device has no reader
 	local := tcpip.AddrFrom4([4]byte{10, 0, 0, 1})
 	if err := s.AddProtocolAddress(1, tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
 		AddressWithPrefix: local.WithPrefix()}, stack.AddressProperties{}); err != nil {
@@ -135,7 +136,7 @@ func TestReadLoopDeliversFrames(t *testing.T) {
 	}
 	defer unix.Close(fds[1])
 	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
-	l, err := newLink(fds[0], mac, 1500)
+	l, err := newLink(os.NewFile(uintptr(fds[0]), "socketpair"), mac, 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
