@@ -45,8 +45,8 @@ type Dir struct {
 type dent struct {
 	name string
 	ino  uint64
-	typ  uint8
 	off  int64
+	typ  uint8
 	seen bool // in the latest host listing
 }
 

@@ -134,18 +134,17 @@ func (a *ovAttr) touch() {
 type ovEnt struct {
 	name     string
 	ino      vfs.Inode
-	whiteout bool
-	lino     uint64 // from the host listing, for names not looked up
-	ltyp     uint8
+	lino     uint64   // from the host listing, for names not looked up
 	le       *listEnt // the name's place in the listing, if listed and live
+	ltyp     uint8    // (the small fields last: 56 bytes, not 64, each of a tree's names)
+	whiteout bool
 }
 
 // listEnt is a place in an overlay directory's listing: its offset stays
 // while names come and go.
 type listEnt struct {
-	ent     *ovEnt
-	off     int64
-	removed bool
+	ent *ovEnt // nil once the name left the listing (16 bytes, not 24, each)
+	off int64
 }
 
 // ovDir is an overlay directory.
@@ -363,13 +362,13 @@ func (d *ovDir) unlistLocked(e *ovEnt) {
 	if e.le == nil {
 		return
 	}
-	e.le.removed = true
+	e.le.ent = nil
 	e.le = nil
 	d.nRemoved++
 	if d.nRemoved > 32 && d.nRemoved > len(d.list)/2 {
 		live := d.list[:0]
 		for _, x := range d.list {
-			if !x.removed {
+			if x.ent != nil {
 				live = append(live, x)
 			}
 		}
@@ -401,8 +400,7 @@ func (d *ovDir) IterDirents(ctx vfs.Context, off int64, emit func(vfs.Dirent) bo
 			if len(batch) == cap(batch) {
 				break
 			}
-			if !le.removed {
-				e := le.ent
+			if e := le.ent; e != nil {
 				batch = append(batch, item{e.name, e.ino, e.lino, e.ltyp, le.off + 1})
 			}
 		}
