@@ -10,6 +10,7 @@ package platformtest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -172,6 +173,40 @@ func BenchRoundTrip(b *testing.B, newPlatform NewFunc) {
 		times[i] = time.Since(start)
 	}
 	ReportMedian(b, times)
+}
+
+// BenchMapping measures mapping changes as the kernel's mm makes them: k
+// MapFile calls, then a Switch that installs them (one batch) and runs to
+// the next syscall, then an Unmap of the whole range (one more batch).
+// ns/op is per MapFile; p50-ns is the median of one such round (k maps,
+// the switch, the unmap).
+func BenchMapping(b *testing.B, newPlatform NewFunc) {
+	for _, k := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("batch%d", k), func(b *testing.B) {
+			e := NewEnv(b, newPlatform)
+			as, c, st := e.StartLoop(b)
+			const base = 0x10000000
+			var times []time.Duration
+			b.ResetTimer()
+			for done := 0; done < b.N; done += k {
+				start := time.Now()
+				for i := 0; i < k; i++ {
+					// Every other page, so the host cannot merge them.
+					if err := as.MapFile(base+uint64(2*i)*arch.PageSize, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
+					b.Fatalf("trap %+v err %v", trap, err)
+				}
+				if err := as.Unmap(base, uint64(2*k)*arch.PageSize); err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(start))
+			}
+			ReportMedian(b, times)
+		})
+	}
 }
 
 // ReportMedian adds the median of times to the benchmark's output (p50-ns):

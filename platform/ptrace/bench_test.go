@@ -1,7 +1,6 @@
 package ptrace
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -109,29 +108,8 @@ func BenchmarkPaired(b *testing.B) {
 	}
 }
 
-// BenchmarkMapping measures mapping changes as the kernel's mm makes them:
-// k MapFile calls, then a Switch that installs them (one batched injection)
-// and runs to the next syscall, then an Unmap of the whole range (one more
-// injection, through the context's own stub thread). ns/op is per MapFile.
+// BenchmarkMapping is platformtest.BenchMapping on this platform: here
+// the batches run in the context's own stub thread, which uk traces.
 func BenchmarkMapping(b *testing.B) {
-	for _, k := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("batch%d", k), func(b *testing.B) {
-			e := newEnv(b, Options{})
-			as, c, st := e.Loop(b)
-			const base = 0x10000000
-			b.ResetTimer()
-			for done := 0; done < b.N; done += k {
-				for i := 0; i < k; i++ {
-					// Every other page, so the host cannot merge them.
-					if err := as.MapFile(base+uint64(2*i)*arch.PageSize, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
-						b.Fatal(err)
-					}
-				}
-				platformtest.MustSwitch(b, c, as, st, platform.TrapSyscall)
-				if err := as.Unmap(base, uint64(2*k)*arch.PageSize); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	platformtest.BenchMapping(b, newPlatform(Options{}))
 }

@@ -60,6 +60,12 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkMapping is platformtest.BenchMapping on this platform: here
+// the batches run in an edit thread of the stub, driven by ptrace.
+func BenchmarkMapping(b *testing.B) {
+	platformtest.BenchMapping(b, newPlatform(Options{}))
+}
+
 // TestSpinBound: a thread that never traps leaves uk asleep on the state
 // word after the spin time, not spinning; an Interrupt brings it back.
 func TestSpinBound(t *testing.T) {
