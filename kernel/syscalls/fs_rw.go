@@ -46,7 +46,7 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	buf, release := t.ReadBuffer(count, ioChunk)
+	buf, release := t.CopyBuffer(count, ioChunk)
 	defer release()
 	n, err := read(buf)
 	if n > 0 {
@@ -97,7 +97,7 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 // failed write, or a fault, after some progress returns the progress.
 func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error)) (uint64, error) {
 	var done uint64
-	buf, release := t.WriteBuffer(count, ioChunk)
+	buf, release := t.CopyBuffer(count, ioChunk)
 	defer release()
 	for done < count || count == 0 {
 		chunk := buf[:min(uint64(len(buf)), count-done)]
@@ -169,7 +169,7 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 	for _, iv := range v {
 		total += iv[1]
 	}
-	buf, release := t.ReadBuffer(total, ioChunk)
+	buf, release := t.CopyBuffer(total, ioChunk)
 	defer release()
 	n, err := d.Read(t, buf)
 	if n <= 0 {
@@ -217,7 +217,7 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		total += iv[1]
 	}
 	src := iovecSource(t, v)
-	data, release := t.WriteBuffer(total, ioChunk)
+	data, release := t.CopyBuffer(total, ioChunk)
 	defer release()
 	if total > uint64(len(data)) {
 		// Big: a chunk at a time (a write that large is not atomic on

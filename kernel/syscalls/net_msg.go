@@ -109,7 +109,7 @@ func sendData(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, req *sock
 	// The pieces are charged to the sandbox's memory while the send holds
 	// them (a thread blocked on a full socket keeps its piece); with the
 	// budget spent, they are kernel.SmallIO bytes.
-	buf, release := t.WriteBuffer(total, sendCopyMax)
+	buf, release := t.CopyBuffer(total, sendCopyMax)
 	defer release()
 	for off := uint64(0); off < total; {
 		c, cerr := src(off, buf[:min(total-off, uint64(len(buf)))])
