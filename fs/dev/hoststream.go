@@ -297,9 +297,17 @@ func (s *HostStream) Stat(ctx vfs.Context, fd *vfs.FileDescription) (vfs.Stat, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// stdio sizes its buffer by st_blksize when the stream is not a
+	// terminal: a terminal's is 1024 on Linux, a pipe's or a file's
+	// (what a host stdout that is no terminal is) at least 4096. With
+	// 1024, `find /usr | wc` made 10,490 writes where it makes 2,623.
+	blksize := int64(4096)
+	if s.isTTY {
+		blksize = 1024
+	}
 	return vfs.Stat{
 		Mask: unix.STATX_BASIC_STATS, Dev: unix.Mkdev(0, 6), Ino: s.ino,
-		Mode: unix.S_IFCHR | 0o620, Nlink: 1, GID: 5, Rdev: s.rdev, Blksize: 1024,
+		Mode: unix.S_IFCHR | 0o620, Nlink: 1, GID: 5, Rdev: s.rdev, Blksize: blksize,
 		Atime: s.ctime, Mtime: s.ctime, Ctime: s.ctime,
 	}, nil
 }
