@@ -155,6 +155,7 @@ var (
 // first: it may now run any goroutine. The next Switch pins the thread it
 // comes back on (rebind).
 func (c *Context) Unbind() bool {
+	c.pl.waited()
 	// A thread that cannot be unpinned stays the context's: left pinned
 	// in Go's pool, it would keep whatever goroutine runs there next on
 	// one CPU.
