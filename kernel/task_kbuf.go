@@ -1,6 +1,10 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/kernel/memfile"
+)
 
 // SmallIO is the buffer a system call copies through when the sandbox's
 // memory budget cannot cover a larger one. It is part of what each task
@@ -105,21 +109,11 @@ func (t *Task) CopyBuffer(n, max uint64) (buf []byte, release func()) {
 			n = SmallIO // the budget is spent: copy in smaller pieces
 		}
 	}
-	var b []byte
-	select {
-	case b = <-pool:
-	default:
-		b = make([]byte, size)
+	var charged int64
+	if size == bigRead && mf != nil {
+		charged = bigRead
 	}
-	return b[:n], func() {
-		if size == bigRead && mf != nil {
-			mf.Uncharge(bigRead)
-		}
-		select {
-		case pool <- b:
-		default:
-		}
-	}
+	return fromPool(pool, size, n, mf, charged)
 }
 
 // hugeBuffer is CopyBuffer's for n over bigRead bytes: a pooled hugeBuf
@@ -129,21 +123,32 @@ func (t *Task) hugeBuffer(n, max uint64) (buf []byte, release func()) {
 		return t.IOBuffer(n, max)
 	}
 	mf := t.k.MemFile
-	if mf != nil && !mf.Charge(hugeBuf) {
-		return make([]byte, SmallIO), func() {} // the budget is spent: smaller pieces
+	var charged int64
+	if mf != nil {
+		if !mf.Charge(hugeBuf) {
+			return make([]byte, SmallIO), func() {} // the budget is spent: smaller pieces
+		}
+		charged = hugeBuf
 	}
+	return fromPool(hugeBufs, hugeBuf, n, mf, charged)
+}
+
+// fromPool takes a buffer of size bytes from pool, or makes one, and
+// returns its first n bytes and the function that uncharges charged bytes
+// from mf and gives the buffer back (dropping it if the pool is full).
+func fromPool(pool chan []byte, size int, n uint64, mf *memfile.File, charged int64) ([]byte, func()) {
 	var b []byte
 	select {
-	case b = <-hugeBufs:
+	case b = <-pool:
 	default:
-		b = make([]byte, hugeBuf)
+		b = make([]byte, size)
 	}
 	return b[:n], func() {
-		if mf != nil {
-			mf.Uncharge(hugeBuf)
+		if charged > 0 {
+			mf.Uncharge(charged)
 		}
 		select {
-		case hugeBufs <- b:
+		case pool <- b:
 		default:
 		}
 	}

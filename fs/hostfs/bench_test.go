@@ -20,20 +20,23 @@ import (
 // walked as find walks it (open each directory, fstat it, list it, stat
 // each name relative to it, descend, close). Per op: one whole walk.
 func BenchmarkTreeWalk(b *testing.B) {
-	dir := b.TempDir()
+	var leaves, files []string
 	for i := 0; i < 20; i++ {
 		for j := 0; j < 10; j++ {
-			d := filepath.Join(dir, fmt.Sprintf("d%02d/e%02d", i, j))
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				b.Fatal(err)
-			}
-			for k := 0; k < 10; k++ {
-				if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("file-%02d", k)), nil, 0o644); err != nil {
-					b.Fatal(err)
-				}
-			}
+			leaves = append(leaves, fmt.Sprintf("d%02d/e%02d", i, j))
 		}
 	}
+	for k := 0; k < 10; k++ {
+		files = append(files, fmt.Sprintf("file-%02d", k))
+	}
+	benchOverlay(b, hostTree(b, leaves, files), func(ctx vfs.Context, v *vfs.VFS, root vfs.At) {
+		walkTree(b, ctx, v, root, ".")
+	})
+}
+
+// benchOverlay runs walk b.N times, each on a fresh overlay of a fresh
+// hostfs of dir (cold caches), allocations reported.
+func benchOverlay(b *testing.B, dir string, walk func(ctx vfs.Context, v *vfs.VFS, root vfs.At)) {
 	mf := newMF(b)
 	ctx := vfstest.Root()
 	b.ReportAllocs()
@@ -45,9 +48,28 @@ func BenchmarkTreeWalk(b *testing.B) {
 		}
 		v := vfs.New()
 		root := v.MountRoot(hostfs.NewOverlay(lower, tmpfs.New(mf, tmpfs.Options{})), "overlay", "rootfs", 0)
-		walkTree(b, ctx, v, vfs.At{Root: root, Dir: root}, ".")
+		walk(ctx, v, vfs.At{Root: root, Dir: root})
 		lower.Close()
 	}
+}
+
+// hostTree makes each leaf directory (a relative path) under a fresh
+// temporary directory, with an empty file of each name in it, and returns
+// the temporary directory.
+func hostTree(b *testing.B, leaves, files []string) string {
+	dir := b.TempDir()
+	for _, l := range leaves {
+		d := filepath.Join(dir, l)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return dir
 }
 
 func walkTree(b *testing.B, ctx vfs.Context, v *vfs.VFS, at vfs.At, name string) {
@@ -88,39 +110,23 @@ func walkTree(b *testing.B, ctx vfs.Context, v *vfs.VFS, at vfs.At, name string)
 // are). The tree has more directories (1,884) than the host directory fd
 // cache holds, as /usr has. Per op: one whole walk on a fresh overlay.
 func BenchmarkFind(b *testing.B) {
-	dir := b.TempDir()
+	var leaves, files []string
 	for i := 0; i < 12; i++ {
 		for j := 0; j < 12; j++ {
 			for k := 0; k < 12; k++ {
-				d := filepath.Join(dir, fmt.Sprintf("dir%02d/sub%02d/leaf%02d", i, j, k))
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					b.Fatal(err)
-				}
-				for f := 0; f < 6; f++ {
-					if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("file-%d.txt", f)), nil, 0o644); err != nil {
-						b.Fatal(err)
-					}
-				}
+				leaves = append(leaves, fmt.Sprintf("dir%02d/sub%02d/leaf%02d", i, j, k))
 			}
 		}
 	}
-	mf := newMF(b)
-	ctx := vfstest.Root()
+	for f := 0; f < 6; f++ {
+		files = append(files, fmt.Sprintf("file-%d.txt", f))
+	}
 	buf := make([]byte, 0, 32<<10)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		lower, err := hostfs.New(dir, hostfs.Options{MF: mf})
-		if err != nil {
-			b.Fatal(err)
-		}
-		v := vfs.New()
-		root := v.MountRoot(hostfs.NewOverlay(lower, tmpfs.New(mf, tmpfs.Options{})), "overlay", "rootfs", 0)
-		if n := findTree(b, ctx, v, vfs.At{Root: root, Dir: root}, "/", buf); n != 12+144+1728*7 {
+	benchOverlay(b, hostTree(b, leaves, files), func(ctx vfs.Context, v *vfs.VFS, root vfs.At) {
+		if n := findTree(b, ctx, v, root, "/", buf); n != 12+144+1728*7 {
 			b.Fatalf("found %d names", n)
 		}
-		lower.Close()
-	}
+	})
 }
 
 // findTree walks path as find does and returns how many names it found
