@@ -73,7 +73,7 @@ var (
 // largest chunk a read or write copies through) and kept between calls,
 // hugePoolCount at most: a stream of 256 KiB writes or reads on a socket
 // otherwise made and zeroed a buffer at each call, with the collector's
-// share, which bounded TCP over the link (helper N's profiles: sending
+// share, which bounded TCP over the link (profiled; over a TAP device, sending
 // 323 -> 784 MiB/s, receiving 464 -> 844). The idle ones (2 MiB at most)
 // are part of uk's fixed overhead beyond --mem (memOverhead), a held one
 // is charged whole.
