@@ -1,10 +1,6 @@
 package kernel
 
-import (
-	"golang.org/x/sys/unix"
-
-	"uk/kernel/memfile"
-)
+import "golang.org/x/sys/unix"
 
 // SmallIO is the buffer a system call copies through when the sandbox's
 // memory budget cannot cover a larger one. It is part of what each task
@@ -48,107 +44,76 @@ func (t *Task) ChargedBuffer(n uint64) (buf []byte, release func(), err error) {
 	return make([]byte, n), func() { mf.Uncharge(int64(n)) }, nil
 }
 
-// Read buffers kept between calls: pools of SmallIO and bigRead bytes,
-// readPoolCount buffers each at most. They cover the reads programs make
-// most (stdio's 4 KiB, 8-32 KiB of io.Copy, cat, gzip, sha256sum). A
-// buffer held by a call costs what IOBuffer's would: a small one is part
-// of the task's overhead (SmallIO), a big one is charged whole while
-// held; the idle ones (1.25 MiB at most) are part of uk's fixed overhead
-// beyond --mem (memOverhead).
+// Copy buffers kept between calls, in three sizes: SmallIO and bigBuf
+// bytes (poolCount of each at most), which cover the reads and writes
+// programs make most (stdio's 4 KiB, 8-32 KiB of io.Copy, cat, gzip,
+// sha256sum), and hugeBuf bytes (hugePoolCount at most), the largest
+// chunk a read or write copies through: a stream of 256 KiB writes or
+// reads on a socket made and zeroed a buffer at each call, with the
+// collector's share, which bounded TCP over a TAP device (profiled;
+// sending 323 -> 784 MiB/s, receiving 1134-1268 -> 2062-2126). A buffer
+// held by a call costs what IOBuffer's would: a small one is part of the
+// task's overhead (SmallIO), a larger one is charged whole while held.
+// The idle ones (3.25 MiB at most) are part of uk's fixed overhead beyond
+// --mem (memOverhead).
 const (
-	bigRead       = 64 << 10
-	readPoolCount = 16
-)
-
-// smallReads and bigReads hold the idle read buffers of every kernel of
-// the process, hugeBufs the idle buffers of reads and writes over bigRead
-// bytes. A buffer is in a pool or held by exactly one call.
-var (
-	smallReads = make(chan []byte, readPoolCount)
-	bigReads   = make(chan []byte, readPoolCount)
-	hugeBufs   = make(chan []byte, hugePoolCount)
-)
-
-// Buffers of reads and writes over bigRead bytes are hugeBuf bytes (the
-// largest chunk a read or write copies through) and kept between calls,
-// hugePoolCount at most: a stream of 256 KiB writes or reads on a socket
-// otherwise made and zeroed a buffer at each call, with the collector's
-// share, which bounded TCP over the link (profiled; over a TAP device, sending
-// 323 -> 784 MiB/s, receiving 464 -> 844). The idle ones (2 MiB at most)
-// are part of uk's fixed overhead beyond --mem (memOverhead), a held one
-// is charged whole.
-const (
+	bigBuf        = 64 << 10
 	hugeBuf       = 1 << 20
+	poolCount     = 16
 	hugePoolCount = 2
 )
+
+// copyPools are the pools of idle copy buffers of every kernel of the
+// process, smallest first; all but the first are charged while held. A
+// buffer is in a pool or held by exactly one call.
+var copyPools = [...]struct {
+	size int
+	idle chan []byte
+}{
+	{SmallIO, make(chan []byte, poolCount)},
+	{bigBuf, make(chan []byte, poolCount)},
+	{hugeBuf, make(chan []byte, hugePoolCount)},
+}
 
 // CopyBuffer is IOBuffer for a call that fills the buffer before anything
 // reads it: a read filling it from a file (read, pread, readv), or a write
 // filling it from the application (write, writev, a stream send). The
 // buffer may hold bytes of an earlier call, so the caller must use only
 // what it filled, and no file may keep the slice after its Write returns
-// (every one copies what it queues). Buffers up to bigRead bytes come
-// from a pool instead of being made and zeroed for each call (in a
-// loopback TCP stream's 8 KiB reads that was a fifth of uk's CPU, with
-// the collector's share); larger ones, up to hugeBuf, from a pool of
-// their own (hugeBuffer).
+// (every one copies what it queues). Buffers up to hugeBuf bytes come from
+// the smallest pool that fits (copyPools) instead of being made and
+// zeroed for each call; a larger one is IOBuffer's.
 func (t *Task) CopyBuffer(n, max uint64) (buf []byte, release func()) {
 	n = min(n, max)
-	if n > bigRead {
-		return t.hugeBuffer(n, max)
-	}
-	pool, size := smallReads, SmallIO
-	mf := t.k.MemFile
-	if n > SmallIO {
-		switch {
-		case mf == nil: // nothing to charge (a kernel without a budget)
-			pool, size = bigReads, bigRead
-		case mf.Charge(bigRead):
-			pool, size = bigReads, bigRead
-		default:
-			n = SmallIO // the budget is spent: copy in smaller pieces
-		}
-	}
-	var charged int64
-	if size == bigRead && mf != nil {
-		charged = bigRead
-	}
-	return fromPool(pool, size, n, mf, charged)
-}
-
-// hugeBuffer is CopyBuffer's for n over bigRead bytes: a pooled hugeBuf
-// buffer charged whole while held, IOBuffer's beyond that size.
-func (t *Task) hugeBuffer(n, max uint64) (buf []byte, release func()) {
 	if n > hugeBuf {
 		return t.IOBuffer(n, max)
 	}
+	p := 0
+	for uint64(copyPools[p].size) < n {
+		p++
+	}
 	mf := t.k.MemFile
 	var charged int64
-	if mf != nil {
-		if !mf.Charge(hugeBuf) {
-			return make([]byte, SmallIO), func() {} // the budget is spent: smaller pieces
+	if p > 0 && mf != nil {
+		if mf.Charge(int64(copyPools[p].size)) {
+			charged = int64(copyPools[p].size)
+		} else {
+			p, n = 0, SmallIO // the budget is spent: copy in smaller pieces
 		}
-		charged = hugeBuf
 	}
-	return fromPool(hugeBufs, hugeBuf, n, mf, charged)
-}
-
-// fromPool takes a buffer of size bytes from pool, or makes one, and
-// returns its first n bytes and the function that uncharges charged bytes
-// from mf and gives the buffer back (dropping it if the pool is full).
-func fromPool(pool chan []byte, size int, n uint64, mf *memfile.File, charged int64) ([]byte, func()) {
+	pool := copyPools[p]
 	var b []byte
 	select {
-	case b = <-pool:
+	case b = <-pool.idle:
 	default:
-		b = make([]byte, size)
+		b = make([]byte, pool.size)
 	}
 	return b[:n], func() {
 		if charged > 0 {
 			mf.Uncharge(charged)
 		}
 		select {
-		case pool <- b:
+		case pool.idle <- b:
 		default:
 		}
 	}

@@ -25,10 +25,10 @@ func TestCopyBuffer(t *testing.T) {
 	}{
 		{n: 100, max: ioMax, wantLen: 100},
 		{n: SmallIO, max: ioMax, wantLen: SmallIO},
-		{n: SmallIO + 1, max: ioMax, wantLen: SmallIO + 1, wantCharg: bigRead},
-		{n: bigRead, max: ioMax, wantLen: bigRead, wantCharg: bigRead},
-		{n: bigRead, max: 10, wantLen: 10},
-		{n: 4 * bigRead, max: ioMax, wantLen: 4 * bigRead, wantCharg: hugeBuf},
+		{n: SmallIO + 1, max: ioMax, wantLen: SmallIO + 1, wantCharg: bigBuf},
+		{n: bigBuf, max: ioMax, wantLen: bigBuf, wantCharg: bigBuf},
+		{n: bigBuf, max: 10, wantLen: 10},
+		{n: 4 * bigBuf, max: ioMax, wantLen: 4 * bigBuf, wantCharg: hugeBuf},
 		{n: hugeBuf, max: ioMax, wantLen: hugeBuf, wantCharg: hugeBuf},
 		{n: hugeBuf + 1, max: 2 * hugeBuf, wantLen: hugeBuf + 1, wantCharg: hugeBuf + 1},
 	}
@@ -58,7 +58,7 @@ func TestCopyBuffer(t *testing.T) {
 	// With the budget spent, a big read copies through SmallIO bytes.
 	for mf.Charge(4096) {
 	}
-	buf, release := task.CopyBuffer(bigRead, ioMax)
+	buf, release := task.CopyBuffer(bigBuf, ioMax)
 	if len(buf) != SmallIO {
 		t.Errorf("with the budget spent: len %d, want %d", len(buf), SmallIO)
 	}

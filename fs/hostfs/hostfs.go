@@ -323,8 +323,8 @@ func (n *node) Stat(vfs.Context) (vfs.Stat, error) {
 // writes through stdio (GNU sort's output: 2,561 writes for 10 MB) cost
 // it 16 times the traps 64 KiB ones do. Linux filesystems report such
 // sizes too (NFS and CIFS their transfer size, ZFS its record size); 64
-// KiB is also the largest read uk serves from its pooled buffers (bigRead
-// in kernel/task_kbuf.go).
+// KiB is also the size of uk's pooled copy buffers below the largest
+// (bigBuf in kernel/task_kbuf.go).
 const ioBlksize = 64 << 10
 
 // convert turns host attributes into the sandbox's.

@@ -116,6 +116,10 @@ func (pl *placement) waited() {
 	}
 }
 
+// keepsMissing reports whether a split pair has missed enough to go back
+// to pinned.
+func (pl *placement) keepsMissing() bool { return pl.split && pl.misses >= splitMisses }
+
 // splitting reports whether the platform may split pairs at all: not when
 // told not to pin or not to split, and not on one CPU.
 func (p *Platform) splitting() bool {
@@ -159,7 +163,7 @@ func (c *Context) adapt(t *thread) {
 	pl := &c.pl
 	switch {
 	case pl.home < 0 || !c.p.splitting():
-	case pl.split && pl.misses >= splitMisses:
+	case pl.keepsMissing():
 		// The spins keep missing: stop splitting for a while.
 		pl.leaveSplit()
 		c.place(t)

@@ -367,3 +367,32 @@ func TestUnbind(t *testing.T) {
 	}()
 	<-done
 }
+
+// TestWaitsAreMisses: a split pair whose task waits in the kernel at
+// every other trap (a pipe ping-pong) reaches the miss score that sends it
+// back to pinned; one that only makes covered traps never does.
+func TestWaitsAreMisses(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		waitEvery int // a wait after every n-th covered trap; 0: none
+		leave     bool
+	}{
+		{"ping-pong", 2, true},
+		{"no waits", 0, false},
+	} {
+		pl := placement{split: true}
+		left := false
+		for i := 1; i <= 100 && !left; i++ {
+			if pl.misses > 0 { // a covered trap (spinWait)
+				pl.misses--
+			}
+			if tc.waitEvery > 0 && i%tc.waitEvery == 0 {
+				pl.waited()
+			}
+			left = pl.keepsMissing()
+		}
+		if left != tc.leave {
+			t.Errorf("%s: left split %v, want %v (score %d)", tc.name, left, tc.leave, pl.misses)
+		}
+	}
+}
