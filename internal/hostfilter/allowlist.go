@@ -193,8 +193,12 @@ func Allowlist(o Options) []Rule {
 	}
 	if o.Platform == "sigsys" {
 		rules = append(rules,
-			Rule{Nr: unix.SYS_PTRACE, Name: "ptrace", Why: "sigsys platform: set up stubs and their threads, inject mapping batches"},
+			Rule{Nr: unix.SYS_PTRACE, Name: "ptrace", Why: "sigsys platform: set up stubs and their threads"},
 			Rule{Nr: unix.SYS_WAIT4, Name: "wait4", Why: "sigsys platform: stops of stub edit threads; reaping stubs"},
+			Rule{Nr: unix.SYS_PIDFD_OPEN, Name: "pidfd_open", Why: "sigsys platform: reach a new stub to take its serving thread's pipe",
+				Alts: one(eq(1, 0))},
+			Rule{Nr: unix.SYS_PIDFD_GETFD, Name: "pidfd_getfd", Why: "sigsys platform: take the read end of a new stub's serving-thread pipe (uk traces the stub already)",
+				Alts: one(eq(2, 0))},
 			Rule{Nr: unix.SYS_KILL, Name: "kill", Why: "sigsys platform: kill a released stub process",
 				Alts: one(eq(1, uint64(unix.SIGKILL)))},
 			Rule{Nr: unix.SYS_SCHED_SETAFFINITY, Name: "sched_setaffinity", Why: "sigsys platform: pin a context and its stub threads to one CPU (Options.Pin)"},

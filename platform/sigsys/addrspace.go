@@ -30,16 +30,6 @@ type AddressSpace struct {
 	// for new threads to reuse.
 	slots     []int
 	freeSlots []threadSlot
-	// editors are edit threads of contexts' own (see editor.go): tracer
-	// OS thread -> stub thread; factoryFlushes counts, per OS thread
-	// without one, the batches it ran through the factory.
-	editors        map[int]int
-	factoryFlushes map[int]int
-	// parkedEditors are edit threads made with the space's first thread
-	// (makeThread), waiting in pause() for a context to adopt one
-	// (editor.go); firstDone is set once that thread has been made.
-	parkedEditors []int
-	firstDone     bool
 }
 
 // threadSlot is a slot of a stub: index i of its thread region (at
@@ -79,10 +69,8 @@ func (p *Platform) newAddressSpace() (*AddressSpace, error) {
 		return nil, err
 	}
 	// Application threads never issue mmap: a queue runs through the
-	// caller's own edit thread if it has one, else through the factory
-	// and the main edit thread.
-	as := &AddressSpace{p: p, Space: s, editors: make(map[int]int), factoryFlushes: make(map[int]int)}
-	s.FlushHere = as.ownEditorLocked
+	// stub's serving thread (stubproc's serve.go).
+	as := &AddressSpace{p: p, Space: s}
 	if !p.spaces.Add(as) {
 		as.Release()
 		return nil, p.h.ErrClosed()
@@ -159,12 +147,6 @@ func (as *AddressSpace) park() error {
 // (the slot) and the thread filter. It is then pointed at siteThreadEntry
 // and detached: its first syscall traps into the handler, where it waits
 // for its context's first Switch.
-//
-// The space's first thread comes with a parked edit thread, made in the
-// same trip to the factory, for the context that takes the thread to adopt
-// at once (editor.go): the program's first batches (its image, its first
-// faults; after a fork, the pages it touches first) then need no trip to
-// the factory, which is busy meanwhile starting the next spare stub.
 func (as *AddressSpace) makeThread() (*thread, error) {
 	p := as.p
 	as.Mu.Lock()
@@ -197,8 +179,7 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 		as.slots = append(as.slots, s)
 	}
 	// Mu stays held to the end: the setup below uses the request page,
-	// which a flush through a context's own edit thread (editor.go) uses
-	// under Mu too.
+	// which a flush uses under Mu too.
 	defer as.Mu.Unlock()
 
 	mem := p.slots.slot(ts.slot)
@@ -211,20 +192,10 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	var err error
 	// The factory never takes Mu (a flush holds it while it waits for
 	// the factory, as this does).
-	withEditor := !as.firstDone
-	var editor int
-	ferr := p.h.Do(func() {
-		if t.tid, err = as.cloneThread(t, !ts.mapped); err == nil && withEditor {
-			editor, err = as.CloneParkedHere()
-		}
-	})
+	ferr := p.h.Do(func() { t.tid, err = as.cloneThread(t, !ts.mapped) })
 	if ferr != nil {
 		err = ferr
 	}
-	if editor != 0 {
-		as.parkedEditors = append(as.parkedEditors, editor)
-	}
-	as.firstDone = true
 	if err != nil {
 		// Not mapped if the clone failed; a failed setup killed the stub.
 		as.freeSlots = append(as.freeSlots, ts)
@@ -297,26 +268,16 @@ func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
 // release is Release, and with done ReleaseThen.
 func (as *AddressSpace) release(done func()) {
 	var slots []int
-	var dead []int
 	locked := func() {
 		slots = as.slots
 		as.slots, as.freeSlots, as.parked = nil, nil, nil
-		for _, tid := range as.editors {
-			dead = append(dead, tid)
-		}
-		// Parked edit threads are not traced: they die with the stub
-		// as its application threads do.
-		as.parkedEditors = nil
-		as.editors = nil
 		// Recorded before the stub can be reaped (p.reaped).
 		as.p.smu.Lock()
 		as.p.slotsOf[as.Pid] = slots
 		as.p.smu.Unlock()
 	}
 	if done != nil {
-		// Edit threads first: a traced thread group leader is reaped
-		// last.
-		if as.Space.ReleaseThen(locked, func() []int { return dead }, done) {
+		if as.Space.ReleaseThen(locked, func() []int { return nil }, done) {
 			as.p.spaces.Remove(as)
 		}
 		return
@@ -325,6 +286,5 @@ func (as *AddressSpace) release(done func()) {
 		return
 	}
 	as.p.spaces.Remove(as)
-	as.p.h.Reap(dead...)
 	as.p.h.Reap(as.Pid)
 }

@@ -97,7 +97,7 @@ type thread struct {
 
 // Context runs one application thread. Its stub threads are not traced, so
 // any goroutine may call Switch, one at a time. What ties it to an OS
-// thread is that thread's CPU pin and the edit threads it traces; the
+// thread is that thread's CPU pin; the
 // kernel's task goroutine holds runtime.LockOSThread, and lets go of it
 // while its task waits when Unbind allows.
 type Context struct {
@@ -110,16 +110,11 @@ type Context struct {
 	// unbound is set by Unbind: the next Switch may come from another
 	// OS thread.
 	unbound bool
-	// quietWaits counts the Unbinds since the last Switch that found a
-	// mapping batch due.
-	quietWaits int
-	pl         placement
+	pl      placement
 	// fpAt is the stub thread whose slot holds fpOf's FP state, as saved
 	// at its last trap (Switch skips copying it back if unchanged).
 	fpAt *thread
 	fpOf *arch.State
-	// editors are the context's own edit threads (editor.go).
-	editors map[*AddressSpace]editor
 
 	// running is pid<<32 | tid of the stub thread while Switch may be
 	// running application code, else 0. Read by Interrupt.
@@ -145,15 +140,10 @@ var (
 	_ platform.Unbinder = (*Context)(nil)
 )
 
-// Unbind implements platform.Unbinder. A thread that traces an edit
-// thread of the context's (editor.go) must stay the context's: only it
-// can drive the edit thread, and its exit (a locked goroutine's thread
-// ends with it) would kill the edit thread's stub. So a context with edit
-// threads keeps its thread, unless it has waited editorIdleWaits times in
-// a row with no mapping batch due in between: it then ends them (it gets
-// new ones if batches come back) and lets go. The thread is unpinned
-// first: it may now run any goroutine. The next Switch pins the thread it
-// comes back on (rebind).
+// Unbind implements platform.Unbinder: the context's OS thread may go
+// back to Go's pool (no stub thread is traced by it). The thread is
+// unpinned first: it may now run any goroutine. The next Switch pins the
+// thread it comes back on (rebind).
 func (c *Context) Unbind() bool {
 	c.pl.waited()
 	// A thread that cannot be unpinned stays the context's: left pinned
@@ -163,24 +153,12 @@ func (c *Context) Unbind() bool {
 	if !c.bound || pinned && !hostAffinityOK {
 		return false
 	}
-	if len(c.editors) > 0 {
-		if c.quietWaits++; c.quietWaits < editorIdleWaits {
-			return false
-		}
-		c.endEditors()
-	}
 	if pinned && unix.SchedSetaffinity(0, &hostAffinity) != nil {
 		return false
 	}
 	c.unbound = true
 	return true
 }
-
-// editorIdleWaits is how many waits in a row without a mapping batch a
-// context makes before it ends its edit threads to be free to move: a
-// program that blocks between faults (a shell between forks) keeps them,
-// one that only passes data (a pipe or socket ping-pong) lets them go.
-const editorIdleWaits = 8
 
 // hostAffinity is the set of CPUs uk was started on, read (at package
 // initialisation) before any of its threads was pinned.
@@ -236,9 +214,6 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	}
 	c.place(t)
 	c.threads[as] = t
-	if err := c.adoptParked(as); err != nil {
-		return nil, err
-	}
 	return t, nil
 }
 
@@ -271,14 +246,6 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	// Install queued mappings before the application can need them.
-	if !as.Quiet() {
-		c.quietWaits = 0
-	}
-	if c.needsEditor(as) {
-		if err := c.adoptEditor(as); err != nil {
-			return platform.Trap{}, err
-		}
-	}
 	if err := as.Flush(0); err != nil {
 		return platform.Trap{}, err
 	}
@@ -502,7 +469,6 @@ func (c *Context) Release() {
 	}
 	c.threads = nil
 	c.release()
-	c.endEditors()
 }
 
 // AT_HWCAP2 and its FSGSBASE bit (Linux's HWCAP2_FSGSBASE): the kernel

@@ -10,6 +10,7 @@ import (
 
 	"uk/arch"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 	"uk/platform/platformtest"
 )
 
@@ -116,122 +117,63 @@ func TestSplitPlacement(t *testing.T) {
 	checkPlacement(t, c3, cas, false)
 }
 
-// TestOwnEditor: a context whose address space keeps needing mapping
-// batches gets an edit thread of its own there, pinned beside uk's
-// thread, through which the batches then run (the guest sees each new
-// mapping); Release ends that thread alone, and the stub lives on.
-func TestOwnEditor(t *testing.T) {
+// TestServedBatches: a context's mapping batches run through its stub's
+// serving thread (the guest sees each new mapping), which moves to the
+// CPU of the thread that flushes; Release of the context leaves it be.
+func TestServedBatches(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
 	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
-	takeFirstThread(t, e, as)
 	c := e.Context(t)
-	st := platformtest.InitState()
-	remapRounds(t, e, c, as, st, 1)
-	if _, ok := c.editors[as]; ok {
-		t.Fatal("a second context has an edit thread of its own after one batch")
-	}
-	remapRounds(t, e, c, as, st, 2*editorAfter)
-	ed, ok := c.editors[as]
+	_, before, ok := as.Served()
 	if !ok {
-		t.Fatalf("no edit thread of its own after %d batches", 2*editorAfter)
+		t.Fatal("the stub has no serving thread")
 	}
-	if got, ok := as.editors[unix.Gettid()]; !ok || got != ed.tid {
-		t.Fatalf("address space's edit thread for this OS thread: %d %v, want %d", got, ok, ed.tid)
+	remapRounds(t, e, c, as, platformtest.InitState(), 6)
+	tid, after, _ := as.Served()
+	if after-before < 6 {
+		t.Fatalf("%d batches through the serving thread for 6 remaps", after-before)
 	}
 	if c.pl.home >= 0 {
-		if cpu := onlyCPU(t, ed.tid); cpu != c.pl.home {
-			t.Errorf("edit thread on CPU %d, uk's thread on %d", cpu, c.pl.home)
+		if cpu := onlyCPU(t, tid); cpu != c.pl.home {
+			t.Errorf("serving thread on CPU %d, uk's thread on %d", cpu, c.pl.home)
 		}
 	}
 	c.Release()
-	if err := unix.Tgkill(as.Pid, ed.tid, 0); err != unix.ESRCH {
-		t.Fatalf("edit thread %d after Release: %v, want ESRCH", ed.tid, err)
-	}
-	if tid, ok := as.editors[unix.Gettid()]; ok {
-		t.Fatalf("address space still lists the released context's edit thread %d", tid)
+	if err := unix.Tgkill(as.Pid, tid, 0); err != nil {
+		t.Fatalf("serving thread %d after the context's Release: %v", tid, err)
 	}
 	c2 := e.Context(t)
 	defer c2.Release()
 	remapRounds(t, e, c2, as, platformtest.InitState(), 2)
 }
 
-// TestOwnEditorAfterUnmaps: synchronous unmaps from a context's thread
-// (munmap, madvise) count toward its own edit thread as its flushes do.
-func TestOwnEditorAfterUnmaps(t *testing.T) {
+// TestServedBatchFailure: a request the host refuses fails the flush
+// with the host's errno and the request's index (the serving thread's
+// second packet), and the stub is killed: nothing runs in it again.
+func TestServedBatchFailure(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
-	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
-	takeFirstThread(t, e, as)
+	as := e.AS(t, platformtest.SyscallLoop)
 	c := e.Context(t)
 	defer c.Release()
 	st := platformtest.InitState()
-	remapRounds(t, e, c, as, st, 1)
-	for i := 0; i < editorAfter; i++ {
-		if err := as.Unmap(platformtest.DataAddr+arch.PageSize, arch.PageSize); err != nil {
-			t.Fatal(err)
-		}
-	}
-	remapRounds(t, e, c, as, st, 1)
-	if _, ok := c.editors[as]; !ok {
-		t.Fatalf("no edit thread of its own after %d unmaps through the factory", editorAfter)
-	}
-}
-
-// takeFirstThread gives as's first thread, and the edit thread parked
-// with it, to a context of its own on an OS thread of its own (as the
-// kernel's tasks have), released when t ends, so that the caller's
-// contexts start without one.
-func takeFirstThread(t *testing.T, e *env, as *AddressSpace) {
-	t.Helper()
-	ready, done := make(chan error), make(chan struct{})
-	go func() {
-		// Never unlocked: the thread traces the edit thread until
-		// Release, and ends with this goroutine.
-		runtime.LockOSThread()
-		c := e.Context(t)
-		err := c.Prepare(as)
-		if _, ok := c.editors[as]; err == nil && !ok {
-			err = errors.New("the context of a space's first thread has no edit thread of its own")
-		}
-		ready <- err
-		<-done
-		c.Release()
-		close(ready)
-	}()
-	if err := <-ready; err != nil {
+	st.Regs.Rax = unix.SYS_GETPID
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+	if err := as.MapFile(platformtest.DataAddr+arch.PageSize, e.Data, arch.PageSize, platform.Read); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		close(done)
-		<-ready
-	})
-}
-
-// TestFirstContextEditor: the context that takes a space's first thread
-// adopts the edit thread parked with it, and its first batches run
-// through that one, never through the factory.
-func TestFirstContextEditor(t *testing.T) {
-	platformtest.Locked(t)
-	e := newEnv(t, Options{})
-	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
-	c := e.Context(t)
-	defer c.Release()
-	remapRounds(t, e, c, as, platformtest.InitState(), 3)
-	ed, ok := c.editors[as]
-	if !ok {
-		t.Fatal("no edit thread of its own")
+	// An offset past the largest a file may be mapped at: EOVERFLOW.
+	if err := as.MapFile(platformtest.DataAddr+2*arch.PageSize, -arch.PageSize, arch.PageSize, platform.Read); err != nil {
+		t.Fatal(err)
 	}
-	as.Mu.Lock()
-	n, parked := as.factoryFlushes[unix.Gettid()], len(as.parkedEditors)
-	as.Mu.Unlock()
-	if n != 0 || parked != 0 {
-		t.Fatalf("%d batches through the factory, %d edit threads still parked; want none", n, parked)
+	_, err := c.Switch(as, st)
+	var be *stubproc.BatchError
+	if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, unix.EOVERFLOW) {
+		t.Fatalf("Switch after a refused mapping: %v, want the second request's EOVERFLOW", err)
 	}
-	if c.pl.home >= 0 {
-		if cpu := onlyCPU(t, ed.tid); cpu != c.pl.home {
-			t.Errorf("edit thread on CPU %d, uk's thread on %d", cpu, c.pl.home)
-		}
+	if _, err := c.Switch(as, st); err == nil {
+		t.Fatal("Switch into the stub of a failed batch succeeded")
 	}
 }
 
@@ -303,11 +245,10 @@ func remapRounds(t *testing.T, e *env, c *Context, as *AddressSpace, st *arch.St
 	}
 }
 
-// TestUnbind: a context with an edit thread keeps its OS thread until it
-// has waited editorIdleWaits times with no mapping batch in between; it
-// then ends the edit thread, unpins the thread and lets go; a Switch from
-// another OS thread rebinds it there (its home is that thread's CPU, the
-// stub thread follows), and batches still reach the guest.
+// TestUnbind: a context lets go of its OS thread when its task waits:
+// the thread is unpinned; a Switch from another OS thread rebinds it there
+// (its home is that thread's CPU, the stub thread follows), and batches
+// still reach the guest.
 func TestUnbind(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
@@ -315,24 +256,8 @@ func TestUnbind(t *testing.T) {
 	c := e.Context(t)
 	st := platformtest.InitState()
 	remapRounds(t, e, c, as, st, 1)
-	ed, ok := c.editors[as]
-	if !ok {
-		t.Fatal("the first context has no edit thread of its own")
-	}
-	for i := 1; i < editorIdleWaits; i++ {
-		if c.Unbind() {
-			t.Fatalf("unbound after %d quiet waits while holding an edit thread", i)
-		}
-		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
-	}
 	if !c.Unbind() {
-		t.Fatalf("still bound after %d quiet waits", editorIdleWaits)
-	}
-	if err := unix.Tgkill(as.Pid, ed.tid, 0); err != unix.ESRCH {
-		t.Fatalf("edit thread %d after Unbind: %v, want ESRCH", ed.tid, err)
-	}
-	if len(c.editors) != 0 {
-		t.Fatal("the context still lists edit threads")
+		t.Fatal("still bound after a wait")
 	}
 	if c.pl.home >= 0 && e.Plat.h.NumCPU() > 1 && onlyCPU(t, 0) >= 0 {
 		t.Fatal("the let-go thread is still pinned")

@@ -13,10 +13,12 @@ import (
 // The master stub installs the master filter; each address space's stub
 // inherits it and adds the stub filter, which takes the master's fork and
 // mremap away again. Together they allow the host calls uk injects into a
-// stub's main thread (the edit thread): mmap only of the memory file or the
-// slot file with fixed flags, munmap, mprotect, a thread clone with fixed
-// flags, sigaltstack and adding a filter (to set up a new thread), and the
-// calls the handler makes. Everything else returns SECCOMP_RET_TRAP, not
+// stub's main thread (the edit thread) and the serving thread makes
+// (stubproc's serve.go): mmap only of the memory file or the slot file
+// with fixed flags, munmap, mprotect, a thread clone with fixed flags,
+// sigaltstack and adding a filter (to set up a new thread), pipe2, dup3
+// and close (to set up the serving thread's completion pipe), write only to
+// that pipe, and the calls the handler makes. Everything else returns SECCOMP_RET_TRAP, not
 // KILL: an application thread inherits both filters, and its every other
 // syscall must become a SIGSYS for uk, never a dead stub.
 //
@@ -42,8 +44,10 @@ import (
 //
 // No application thread can issue mmap, so no forged mapping of the memory
 // file (or of another thread's slot) can ever be made from application
-// code; only the edit thread, which never runs application code and is
-// only ever driven by ptrace injections from uk, can.
+// code; only the edit and serving threads, which never run application
+// code and only ever run what uk asks (ptrace injections, batches on the
+// request page), can. Nor can one write to the serving thread's pipe, so
+// no completion of a batch can be forged.
 //
 // The legacy vsyscall page, which the host kernel emulates on an
 // instruction fetch without a syscall instruction, is trapped by the same
@@ -70,6 +74,12 @@ func stubFilter(master bool) []stubproc.Insn {
 	// The handler's calls; the thread filter restricts them further.
 	b.Jeq(unix.SYS_FUTEX, "allow")
 	b.Jeq(unix.SYS_RT_SIGRETURN, "allow")
+	// The serving thread's completion pipe: made at the stub's start,
+	// then written (to its one fd only) after each batch.
+	b.Jeq(unix.SYS_PIPE2, "allow")
+	b.Jeq(unix.SYS_DUP3, "allow")
+	b.Jeq(unix.SYS_CLOSE, "allow")
+	b.Jeq(unix.SYS_WRITE, "write")
 	b.Jeq(unix.SYS_MMAP, "mmap")
 	b.Jeq(unix.SYS_CLONE, "clone")
 	b.Jeq(unix.SYS_SECCOMP, "seccomp")
@@ -95,6 +105,10 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Jeq(stubproc.MemFDInStub, "allow")
 	b.Jeq(slotFDInStub, "allow")
 	b.Ret(retTrap)
+
+	b.Label("write")
+	b.Need64(stubproc.ArgOff(0), serveFDInStub, "trap")
+	b.Ret(retAllow)
 
 	b.Clone(master, "trap")
 

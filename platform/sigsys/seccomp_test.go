@@ -58,6 +58,10 @@ func TestThreadFilterTable(t *testing.T) {
 		{"sigaltstack", x86, unix.SYS_SIGALTSTACK, siteSigreturnRet, [6]uint64{}, retTrap},
 		{"seccomp", x86, unix.SYS_SECCOMP, siteSigreturnRet, [6]uint64{unix.SECCOMP_SET_MODE_FILTER}, retTrap},
 		{"clone", x86, unix.SYS_CLONE, siteWakeRet, [6]uint64{stubproc.CloneFlags}, retTrap},
+		// A forged completion of a mapping batch: the program jumps into
+		// the serving thread's loop, at its write to the pipe.
+		{"write to the serving thread's pipe in its loop", x86, unix.SYS_WRITE, siteServe + 0x83, [6]uint64{serveFDInStub, stubproc.ReqPage, 1}, retTrap},
+		{"pipe2 in the serving loop", x86, unix.SYS_PIPE2, siteServe + 0x83, [6]uint64{}, retTrap},
 		{"getpid", x86, unix.SYS_GETPID, 0x401000, [6]uint64{}, retTrap},
 		{"ia32 rt_sigreturn at its site", i386, 173, siteSigreturnRet, [6]uint64{}, retTrap},
 		{"ia32 futex at the wait site", i386, 240, siteWaitRet, [6]uint64{0, futexOpWait}, retTrap},
@@ -95,6 +99,10 @@ func TestStubFilterTable(t *testing.T) {
 		{"adding a filter with TSYNC", unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC}, retTrap},
 		{"getpid", unix.SYS_GETPID, [6]uint64{}, retTrap},
 		{"execve", unix.SYS_EXECVE, [6]uint64{}, retTrap},
+		{"write to the serving thread's pipe", unix.SYS_WRITE, [6]uint64{serveFDInStub, stubproc.ReqPage, 1}, retAllow},
+		{"write to another fd", unix.SYS_WRITE, [6]uint64{1, stubproc.ReqPage, 1}, retTrap},
+		{"write to the pipe's fd with high bits", unix.SYS_WRITE, [6]uint64{1<<32 | serveFDInStub, stubproc.ReqPage, 1}, retTrap},
+		{"writev to the pipe", unix.SYS_WRITEV, [6]uint64{serveFDInStub, 0, 1}, retTrap},
 	} {
 		if got := runFilter(t, prog, x86, tc.nr, 0x401000, tc.args); got != tc.want {
 			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)

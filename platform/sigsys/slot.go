@@ -92,6 +92,10 @@ const maxSlots = 1 << 14
 // extra fds the master is given (Config.ExtraFDs).
 const slotFDInStub = stubproc.FirstExtraFD
 
+// serveFDInStub is the write end of the serving thread's completion pipe
+// in every stub: the fd after the slot file.
+const serveFDInStub = slotFDInStub + 1
+
 // slotFile is the memfd holding every thread slot.
 type slotFile struct {
 	fd    int

@@ -32,8 +32,10 @@ const (
 )
 
 // Addresses after the handler's syscall instructions, filled in by
-// stubCode (they depend on the handler's length only, which is constant).
+// stubCode (they depend on the handler's length only, which is constant),
+// and of the serving loop, which follows the handler.
 var (
+	siteServe        uint64 // the serving thread's loop (serveCode)
 	siteWakeRet      uint64 // futex(FUTEX_WAKE) telling a sleeping uk a trap is ready
 	siteWaitRet      uint64 // futex(FUTEX_WAIT) sleeping until uk is done
 	siteSigreturnRet uint64 // rt_sigreturn restoring the edited frame
@@ -42,14 +44,15 @@ var (
 
 func init() { stubCode() }
 
-// asm is a tiny assembler for the handler: bytes, labels and forward or
-// backward 8-bit jumps.
+// asm is a tiny assembler for the stub's own code: bytes, labels and
+// forward or backward jumps, 8-bit (jcc) or 32-bit (jmp32).
 type asm struct {
 	b      []byte
 	labels map[string]int
 	fix    []struct {
 		at    int
 		label string
+		wide  bool
 	}
 }
 
@@ -67,19 +70,37 @@ func (a *asm) jcc(op byte, label string) {
 	a.fix = append(a.fix, struct {
 		at    int
 		label string
-	}{len(a.b) - 1, label})
+		wide  bool
+	}{len(a.b) - 1, label, false})
+}
+
+// jmp32 emits a jump with a 32-bit displacement to label.
+func (a *asm) jmp32(label string) {
+	a.emit(0xe9, 0, 0, 0, 0)
+	a.fix = append(a.fix, struct {
+		at    int
+		label string
+		wide  bool
+	}{len(a.b) - 4, label, true})
 }
 
 func (a *asm) link() []byte {
 	for _, f := range a.fix {
+		if f.wide {
+			d := a.labels[f.label] - (f.at + 4)
+			binary.LittleEndian.PutUint32(a.b[f.at:], uint32(int32(d)))
+			continue
+		}
 		d := a.labels[f.label] - (f.at + 1)
 		if d < -128 || d > 127 {
-			panic("sigsys: handler jump out of range")
+			panic("sigsys: stub code jump out of range")
 		}
 		a.b[f.at] = byte(int8(d))
 	}
 	return a.b
 }
+
+func imm64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 func imm32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
@@ -166,6 +187,73 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	return a.link(), wake, wait, sigret
 }
 
+// serveCode assembles the serving thread's loop (stubproc's serve.go has
+// the protocol): sleep on the request page's sequence word until it
+// changes, run the batch's records as stubproc.SiteBatch does, write the
+// packets that report it to the completion pipe (fd R13, set by uk when it
+// made the thread), and sleep again. It uses no memory but the request
+// page and no stack.
+func serveCode() []byte {
+	var a asm
+	a.emit(0x49, 0xbe)                         // mov r14, ReqPage
+	a.emit(imm64(stubproc.ReqPage)...)         //
+	a.emit(0x45, 0x31, 0xff)                   // xor r15d, r15d (the last sequence number run: the page starts cleared)
+	a.label("wait")                            //
+	a.emit(0x41, 0x8b, 0x86)                   // mov eax, [r14+CtlSeq]
+	a.emit(imm32(stubproc.CtlSeq)...)          //
+	a.emit(0x44, 0x39, 0xf8)                   // cmp eax, r15d
+	a.jcc(0x75, "run")                         // jne run
+	a.emit(0x49, 0x8d, 0xbe)                   // lea rdi, [r14+CtlSeq]
+	a.emit(imm32(stubproc.CtlSeq)...)          //
+	a.emit(0x31, 0xf6)                         // xor esi, esi (FUTEX_WAIT, shared: uk wakes it through its own mapping)
+	a.emit(0x44, 0x89, 0xfa)                   // mov edx, r15d (sleep only while unchanged)
+	a.emit(0x45, 0x31, 0xd2)                   // xor r10d, r10d (no timeout)
+	a.emit(0xb8)                               // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)                 //
+	a.emit(0x0f, 0x05)                         // syscall
+	a.jcc(0xeb, "wait")                        // jmp wait (recheck: the program may wake it too)
+	a.label("run")                             //
+	a.emit(0x41, 0x89, 0xc7)                   // mov r15d, eax
+	a.emit(0x45, 0x8b, 0xa6)                   // mov r12d, [r14+CtlCount]
+	a.emit(imm32(stubproc.CtlCount)...)        //
+	a.emit(0x4c, 0x89, 0xf3)                   // mov rbx, r14 (the first record)
+	a.label("batch")                           //
+	a.emit(0x4d, 0x85, 0xe4)                   // test r12, r12
+	a.jcc(0x74, "done")                        // jz done
+	a.emit(0x48, 0x8b, 0x03)                   // mov rax, [rbx]
+	a.emit(0x48, 0x8b, 0x7b, 0x08)             // mov rdi, [rbx+8]
+	a.emit(0x48, 0x8b, 0x73, 0x10)             // mov rsi, [rbx+16]
+	a.emit(0x48, 0x8b, 0x53, 0x18)             // mov rdx, [rbx+24]
+	a.emit(0x4c, 0x8b, 0x53, 0x20)             // mov r10, [rbx+32]
+	a.emit(0x4c, 0x8b, 0x43, 0x28)             // mov r8, [rbx+40]
+	a.emit(0x4c, 0x8b, 0x4b, 0x30)             // mov r9, [rbx+48]
+	a.emit(0x0f, 0x05)                         // syscall
+	a.emit(0x48, 0x85, 0xc0)                   // test rax, rax
+	a.jcc(0x78, "done")                        // js done (an errno: stop here)
+	a.emit(0x48, 0x83, 0xc3, stubproc.ReqSize) // add rbx, ReqSize
+	a.emit(0x49, 0xff, 0xcc)                   // dec r12
+	a.jcc(0xeb, "batch")                       // jmp batch
+	a.label("done")                            //
+	a.emit(0x48, 0x89, 0xc5)                   // mov rbp, rax (the last result)
+	a.emit(0x44, 0x89, 0xef)                   // mov edi, r13d (the pipe)
+	a.emit(0x4c, 0x89, 0xf6)                   // mov rsi, r14 (any readable bytes)
+	a.emit(0x49, 0x8d, 0x54, 0x24, 0x01)       // lea rdx, [r12+1] (1 + requests not completed)
+	a.emit(0xb8, 0x01, 0x00, 0x00, 0x00)       // mov eax, 1 (write)
+	a.emit(0x0f, 0x05)                         // syscall
+	a.emit(0x4d, 0x85, 0xe4)                   // test r12, r12
+	a.jcc(0x75, "failed")                      // jnz failed
+	a.jmp32("wait")                            // jmp wait
+	a.label("failed")                          //
+	a.emit(0x44, 0x89, 0xef)                   // mov edi, r13d
+	a.emit(0x4c, 0x89, 0xf6)                   // mov rsi, r14
+	a.emit(0x48, 0x89, 0xea)                   // mov rdx, rbp
+	a.emit(0x48, 0xf7, 0xda)                   // neg rdx (the errno)
+	a.emit(0xb8, 0x01, 0x00, 0x00, 0x00)       // mov eax, 1 (write)
+	a.emit(0x0f, 0x05)                         // syscall
+	a.jmp32("wait")                            // jmp wait
+	return a.link()
+}
+
 // Syscall numbers and futex ops the handler uses.
 const (
 	sysFutex       = 202
@@ -188,8 +276,10 @@ const handlerSpin = 200
 // ever reached).
 func stubCode() []byte {
 	h, wake, wait, sigret := handlerCode()
+	serve := serveCode()
+	serveOff := (0x80 + len(h) + 15) &^ 15
 	base := stubproc.BaseCode()
-	code := make([]byte, len(base)+0x80+len(h))
+	code := make([]byte, len(base)+serveOff+len(serve))
 	for i := range code {
 		code[i] = 0xcc // int3 padding
 	}
@@ -198,6 +288,7 @@ func stubCode() []byte {
 	siteWakeRet = siteHandler + uint64(wake)
 	siteWaitRet = siteHandler + uint64(wait)
 	siteSigreturnRet = siteHandler + uint64(sigret)
+	siteServe = ownCode + uint64(serveOff)
 
 	// siteThreadEntry: any syscall traps into the handler (the number
 	// does not matter; uk ignores this first trap).
@@ -217,5 +308,6 @@ func stubCode() []byte {
 	)
 
 	put(siteHandler, h...)
+	put(siteServe, serve...)
 	return code
 }

@@ -271,7 +271,8 @@ func TestStubSite(t *testing.T) {
 
 // TestStubPagesShown: the ptrace stub's pages, which the program can read,
 // are listed in /proc/self/maps as special mappings, and the request page
-// holds nothing between uk's mapping batches (confine.c).
+// holds nothing between uk's mapping batches but its control words (on
+// sigsys, a count of the stub's batches; confine.c).
 func TestStubPagesShown(t *testing.T) {
 	prog := cProgram(t, "confine")
 	forEveryPlatform(t, func(t *testing.T, platform string) {

@@ -9,9 +9,7 @@ import (
 // A stub thread that a context's own OS thread traces: cloned on the
 // factory thread and let go into pause() (CloneParked), then attached from
 // the thread that will drive it (Adopt), and ended by that thread
-// (ExitTraced). ptrace runs application threads this way; sigsys its
-// contexts' edit threads, through which their mapping batches run without
-// a trip to the factory thread.
+// (ExitTraced). ptrace runs application threads this way.
 
 // CloneParked clones a stub thread from the main thread, on the factory
 // thread, and lets it go, untraced, into the pause() loop at SiteClone's

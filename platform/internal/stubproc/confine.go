@@ -321,23 +321,30 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 // It returns the stub's host pid.
 //
 // Preconditions: runs on the factory thread.
-func (h *Host) forkStub(slot int) (int, error) {
+func (h *Host) forkStub(slot int) (int, *server, error) {
 	h.follow(h.master, &h.masterCPU)
 	child, err := injectClone(h.master, SiteSyscall, SiteSyscallTrap, ForkFlags, unix.PTRACE_EVENT_FORK)
 	if err != nil {
-		return 0, fmt.Errorf("fork stub: %w", err)
+		return 0, nil, fmt.Errorf("fork stub: %w", err)
+	}
+	fail := func(err error) (int, *server, error) {
+		unix.Kill(child, unix.SIGKILL)
+		Wait4(child, 0)
+		return 0, nil, err
 	}
 	if err := WaitNewTracee(child); err != nil {
-		unix.Kill(child, unix.SIGKILL)
-		Wait4(child, 0)
-		return 0, err
+		return fail(err)
 	}
 	if err := h.prepareStub(child, slot); err != nil {
-		unix.Kill(child, unix.SIGKILL)
-		Wait4(child, 0)
-		return 0, fmt.Errorf("prepare stub: %w", err)
+		return fail(fmt.Errorf("prepare stub: %w", err))
 	}
-	return child, nil
+	var sv *server
+	if h.cfg.ServeSite != 0 {
+		if sv, err = h.startServer(child, h.reqs.page(slot)); err != nil {
+			return fail(err)
+		}
+	}
+	return child, sv, nil
 }
 
 // prepareStub moves a forked stub's own request page (slot) into place,
@@ -412,6 +419,9 @@ func (h *Host) CheckConfined(pid int) error {
 	wantFDs := []int{MemFDInStub}
 	for i := range h.cfg.ExtraFDs {
 		wantFDs = append(wantFDs, FirstExtraFD+i)
+	}
+	if h.cfg.ServeSite != 0 {
+		wantFDs = append(wantFDs, h.cfg.ServeFD)
 	}
 	if fmt.Sprint(fds) != fmt.Sprint(wantFDs) {
 		errs = append(errs, fmt.Errorf("stub %d: fds %v, want %v", pid, fds, wantFDs))

@@ -18,8 +18,9 @@
 //     what differs: extra fds the master keeps, extra setup steps, names,
 //     the filters.
 //   - A Space (space.go) per address space: the stub's queue of mapping
-//     changes run in batches through its request page (requests.go),
-//     and cloning its threads. Spaces (spaces.go) keeps a platform's live
+//     changes run in batches through its request page (requests.go), by
+//     injection or through a serving thread (serve.go), and cloning its
+//     threads. Spaces (spaces.go) keeps a platform's live
 //     address spaces and a spare one started ahead of need.
 //   - Seccomp BPF assembly (bpf.go), ptrace requests, stop decoding and
 //     syscall injection (ptrace_unsafe.go, tracee.go), and what a confined
@@ -48,7 +49,7 @@
 //     are skipped once Close has begun; a request page goes back only
 //     after its stub is reaped, never to a new stub while a dying one
 //     still maps it.
-//   - A request page is written only by the tracer of the thread that runs
-//     the batch, while the batch runs, and is left cleared: it is readable
-//     by the application.
+//   - A request page is written only under its Space's Mu, by the caller
+//     of the batch, while the batch runs, and is left cleared but for its
+//     control words (serve.go): it is readable by the application.
 package stubproc

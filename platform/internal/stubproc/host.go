@@ -67,6 +67,13 @@ type Config struct {
 	// one CPU). Only for a platform that places every thread it runs
 	// application code on itself: the pins are inherited.
 	FollowCaller bool
+	// ServeSite, if set, is the address of the platform's serving loop
+	// (serve.go): every stub then gets a serving thread there, through
+	// which its mapping batches run instead of by ptrace. ServeFD is the
+	// fd the completion pipe's write end gets in every stub, the only one
+	// the platform's filter lets a stub thread write to.
+	ServeSite uint64
+	ServeFD   int
 }
 
 // Host starts and confines the master stub, forks a stub for each address

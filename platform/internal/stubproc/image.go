@@ -61,8 +61,9 @@ const (
 // syscall number and six arguments, eight bytes each.
 const ReqSize = 7 * 8
 
-// MaxBatch is how many requests fit on the request page.
-const MaxBatch = 4096 / ReqSize
+// MaxBatch is how many requests fit on the request page, below its
+// control words (serve.go).
+const MaxBatch = CtlSeq / ReqSize
 
 // BaseCode returns the machine code of the shared sites, laid out so that
 // each site starts at the offset named above (padding is int3, which traps

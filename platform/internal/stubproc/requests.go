@@ -1,7 +1,6 @@
 package stubproc
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,13 +23,7 @@ type Request struct {
 // Preconditions: the caller is tid's tracer; tid is stopped; the request
 // page is mapped in tid's stub at ReqPage.
 func RunBatch(tid int, req []byte, reqs []Request) error {
-	for i, r := range reqs {
-		rec := req[i*ReqSize : (i+1)*ReqSize]
-		binary.LittleEndian.PutUint64(rec[0:], r.Nr)
-		for j, a := range r.Args {
-			binary.LittleEndian.PutUint64(rec[8+8*j:], a)
-		}
-	}
+	putRecords(req, reqs)
 	// What the batch asked stays readable to the application (the page
 	// is in its address space) only while the batch runs.
 	defer clear(req[:len(reqs)*ReqSize])
@@ -64,14 +57,16 @@ func (e *BatchError) Error() string {
 func (e *BatchError) Unwrap() error { return e.Err }
 
 // PageData lays out the data of one setup batch on a request page: the
-// batch's records from the start (RunBatch), data from the end.
+// batch's records from the start (RunBatch), data from the end, below the
+// control words.
 type PageData struct {
 	req []byte
 	top int
 }
 
-// NewPageData lays out data on req, uk's view of a request page.
-func NewPageData(req []byte) *PageData { return &PageData{req: req, top: len(req)} }
+// NewPageData lays out data on req, uk's view of a request page, below
+// its control words (serve.go), which a serving thread watches.
+func NewPageData(req []byte) *PageData { return &PageData{req: req, top: CtlSeq} }
 
 // Put copies b to the page (8-byte aligned) and returns the stub's address
 // of it.

@@ -26,6 +26,9 @@ type Space struct {
 	Limit uint64
 	slot  int    // its page in the request file
 	req   []byte // uk's view of the request page (read-only in the stub)
+	// server is the stub's serving thread (serve.go), or nil: then
+	// batches are injected into a traced edit thread. Used under Mu.
+	server *server
 	// cpu is the CPU the main thread is pinned to (Config.FollowCaller),
 	// or -1. Used only on the factory thread.
 	cpu int
@@ -64,8 +67,9 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
 	var pid, cpu int
+	var sv *server
 	if ferr := h.fac.do(func() {
-		pid, err = h.forkStub(slot)
+		pid, sv, err = h.forkStub(slot)
 		cpu = h.masterCPU // the fork inherits the master's pin
 	}); ferr != nil {
 		err = ferr
@@ -74,14 +78,15 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 		h.reqs.put(slot)
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	s := &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu}
+	s := &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu, server: sv}
 	s.quiet.Store(true)
 	return s, nil
 }
 
-// ReqPage returns uk's view of the space's request page. It may be used
-// only with Mu held (flushes use it too), and must be left cleared.
-func (s *Space) ReqPage() []byte { return s.req }
+// ReqPage returns uk's view of the space's request page below its control
+// words (which the serving thread watches). It may be used only with Mu
+// held (flushes use it too), and must be left cleared.
+func (s *Space) ReqPage() []byte { return s.req[:CtlSeq:CtlSeq] }
 
 // protOf converts access rights to PROT_* bits.
 func protOf(a platform.Access) uint64 {
@@ -212,11 +217,15 @@ func (s *Space) Flush(tid int) error {
 	return s.flushLocked(tid)
 }
 
-// flushAnywhereLocked runs the queue through FlushHere's thread if there
-// is one (cheapest), else through the factory and the main thread.
+// flushAnywhereLocked runs the queue through the serving thread if there
+// is one (cheapest), else through FlushHere's thread if there is one, else
+// through the factory and the main thread.
 //
 // Preconditions: Mu is held.
 func (s *Space) flushAnywhereLocked() error {
+	if s.server != nil {
+		return s.runQueueLocked(s.serveLocked)
+	}
 	if s.FlushHere != nil {
 		if tid, ok := s.FlushHere(); ok {
 			return s.flushLocked(tid)
@@ -237,10 +246,18 @@ func (s *Space) flushAnywhereLocked() error {
 //
 // Preconditions: Mu is held; the caller is tid's tracer; tid is stopped.
 func (s *Space) flushLocked(tid int) error {
+	return s.runQueueLocked(func(reqs []Request) error { return RunBatch(tid, s.req, reqs) })
+}
+
+// runQueueLocked runs all queued requests with run, in batches that fit
+// the request page.
+//
+// Preconditions: Mu is held; run may use the request page.
+func (s *Space) runQueueLocked(run func([]Request) error) error {
 	defer s.noteLocked()
 	for len(s.pending) > 0 {
 		n := min(len(s.pending), MaxBatch)
-		err := RunBatch(tid, s.req, s.pending[:n])
+		err := run(s.pending[:n])
 		if err != nil {
 			// The requests after the failed one did not run, unmaps
 			// among them: the stub may still reach pages uk is about to
@@ -333,6 +350,12 @@ func (s *Space) markReleased(locked func()) bool {
 	s.released = true
 	s.pending = nil
 	s.noteLocked()
+	if s.server != nil {
+		// No batch runs (that takes Mu): the thread sleeps, and dies
+		// with its stub.
+		s.server.close()
+		s.server = nil
+	}
 	if locked != nil {
 		locked()
 	}
