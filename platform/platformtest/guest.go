@@ -209,6 +209,23 @@ func BenchMapping(b *testing.B, newPlatform NewFunc) {
 	}
 }
 
+// BenchEmptyBatch measures the mapping-batch mechanism alone: an Unmap
+// of a page nothing maps, which the host does at once. p50-ns is the
+// median of one.
+func BenchEmptyBatch(b *testing.B, newPlatform NewFunc) {
+	as, _, _ := NewEnv(b, newPlatform).StartLoop(b)
+	times := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if err := as.Unmap(0x20000000, arch.PageSize); err != nil {
+			b.Fatal(err)
+		}
+		times[i] = time.Since(start)
+	}
+	ReportMedian(b, times)
+}
+
 // ReportMedian adds the median of times to the benchmark's output (p50-ns):
 // on a shared machine the mean is mostly other programs' time slices.
 func ReportMedian(b *testing.B, times []time.Duration) {

@@ -113,3 +113,9 @@ func BenchmarkPaired(b *testing.B) {
 func BenchmarkMapping(b *testing.B) {
 	platformtest.BenchMapping(b, newPlatform(Options{}))
 }
+
+// BenchmarkEmptyBatch is platformtest.BenchEmptyBatch on this platform:
+// what a mapping batch costs before the host's own mapping work.
+func BenchmarkEmptyBatch(b *testing.B) {
+	platformtest.BenchEmptyBatch(b, newPlatform(Options{}))
+}

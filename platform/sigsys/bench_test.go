@@ -61,7 +61,7 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 }
 
 // BenchmarkMapping is platformtest.BenchMapping on this platform: here
-// the batches run in an edit thread of the stub, driven by ptrace.
+// the batches run in the stub's serving thread.
 func BenchmarkMapping(b *testing.B) {
 	platformtest.BenchMapping(b, newPlatform(Options{}))
 }
@@ -88,4 +88,10 @@ func TestSpinBound(t *testing.T) {
 	if wall := time.Since(start); cpu > wall/2 {
 		t.Errorf("uk spent %v of CPU in %v waiting for a thread that does not trap", cpu, wall)
 	}
+}
+
+// BenchmarkEmptyBatch is platformtest.BenchEmptyBatch on this platform:
+// what a mapping batch costs before the host's own mapping work.
+func BenchmarkEmptyBatch(b *testing.B) {
+	platformtest.BenchEmptyBatch(b, newPlatform(Options{}))
 }

@@ -17,28 +17,20 @@ import (
 func (s *Space) CloneParked() (int, error) {
 	var tid int
 	var err error
-	if ferr := s.h.Do(func() { tid, err = s.CloneParkedHere() }); ferr != nil {
+	if ferr := s.h.Do(func() {
+		if tid, err = s.CloneThread(); err != nil {
+			return
+		}
+		// Let it go (the SIGSTOP suppressed) into pause().
+		if derr := unix.PtraceDetach(tid); derr != nil {
+			unix.Tgkill(s.Pid, tid, unix.SIGKILL)
+			err = fmt.Errorf("hand over new thread %d: %w", tid, derr)
+			tid = 0
+		}
+	}); ferr != nil {
 		err = ferr
 	}
 	return tid, err
-}
-
-// CloneParkedHere is CloneParked for a caller already on the factory
-// thread, which can thus make a parked thread in the same trip as other
-// work there.
-//
-// Preconditions: runs on the factory thread (Host.Do).
-func (s *Space) CloneParkedHere() (int, error) {
-	tid, err := s.CloneThread()
-	if err != nil {
-		return 0, err
-	}
-	// Let it go (the SIGSTOP suppressed) into pause().
-	if err := unix.PtraceDetach(tid); err != nil {
-		unix.Tgkill(s.Pid, tid, unix.SIGKILL)
-		return 0, fmt.Errorf("hand over new thread %d: %w", tid, err)
-	}
-	return tid, nil
 }
 
 // Adopt attaches the calling OS thread to tid, a thread CloneParked
