@@ -17,7 +17,9 @@ func init() { otherCPrograms = append(otherCPrograms, "hostile_sigsys") }
 // memory, a frame with ring-0 selectors ends in a SIGSEGV, and a thread
 // that scribbles over another's slot while it makes syscalls gets its
 // process killed at worst, never uk, and a thread that disabled its
-// signal stack is killed once it leaves an interrupt unanswered. They run on sigsys whenever `uk
+// signal stack is killed once it leaves an interrupt unanswered, and a
+// program that keeps waking the stub's serving thread gets no mapping
+// change reported before it is made. They run on sigsys whenever `uk
 // platforms` says it works, in the matrix or held back from it.
 func TestHostileSigsys(t *testing.T) {
 	needUK(t)
@@ -51,6 +53,13 @@ func TestHostileSigsys(t *testing.T) {
 		r := runUK(t, "sigsys", prog, []string{"stuck"})
 		if r.Code != 137 || r.Stdout != "" || !strings.Contains(r.Stderr, "did not answer an interrupt") {
 			t.Errorf("exit %d, stdout %q; want 137, nothing, and uk giving up on the thread\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+	})
+	t.Run("servewake", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"servewake"})
+		want := "serving thread woken by the program: yes; reads after munmap that did not fault: 0; wrong values: 0\n"
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
 	t.Run("race", func(t *testing.T) {

@@ -19,6 +19,11 @@
  *                           that one makes syscalls, for half a second.
  *   hostile_sigsys stuck    rt_sigreturn at the handler's site with a frame
  *                           that disables its signal stack, then a syscall.
+ *   hostile_sigsys servewake one thread wakes the futex the stub's serving
+ *                           thread sleeps on (the request page's sequence
+ *                           word), over and over, from the handler's wake
+ *                           site, while the other maps a page, writes it,
+ *                           unmaps it and reads it again, 2000 times.
  *
  * What a safe kernel does: every syscall made at a stub site other than
  * the one it is there for is trapped like any other: getpid returns the
@@ -32,6 +37,9 @@
  * alive: never a crash of uk or anything outside the sandbox. The thread
  * without a signal stack is stuck for good in its own handler; uk kills
  * the program (status 137) once it leaves an interrupt unanswered.
+ * The serving thread, woken with nothing new to run, runs nothing and
+ * reports nothing: every read after an munmap faults (a forged or early
+ * "done" would let it read the page still mapped).
  * Natively there is no stub: these run under uk on sigsys only.
  * Bounded: a 10 s alarm, loops of fixed length or time.
  */
@@ -232,6 +240,75 @@ resumed:
 
 static volatile int stop;
 
+/* servewake: the request page (after the stub's code page) ends with the
+ * serving thread's sequence word (platform/internal/stubproc/serve.go). */
+#define SERVE_WORD (STUB_CODE + 0x1000 + 0x1000 - 8)
+
+static __thread sigjmp_buf tenv;
+static __thread volatile long trax;
+
+static void on_trap_thread(int sig, siginfo_t *si, void *ctx) {
+	ucontext_t *uc = ctx;
+	(void)si;
+	(void)sig;
+	trax = uc->uc_mcontext.gregs[REG_RAX];
+	siglongjmp(tenv, 1);
+}
+
+static volatile long woken;
+
+static void *serve_waker(void *arg) {
+	(void)arg;
+	while (!stop) {
+		trax = 0;
+		if (sigsetjmp(tenv, 1) == 0) {
+			/* FUTEX_WAKE at the wake site; the handler then reads
+			 * its "slot header" at RBX = 0 and faults. */
+			register long r10 __asm__("r10") = 0;
+			__asm__ volatile("xor %%ebx, %%ebx\n\t"
+					 "jmp *%4"
+					 : : "a"((long)SYS_futex), "D"(SERVE_WORD), "S"(1L), "d"(0x7fffffffL), "r"(sites[0]), "r"(r10)
+					 : "rbx", "rcx", "r11", "memory");
+		}
+		if (trax > 0)
+			woken += trax;
+	}
+	return NULL;
+}
+
+static int mode_servewake(void) {
+	if (find_sites() != 3)
+		return 1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_trap_thread;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	pthread_t th;
+	if (pthread_create(&th, NULL, serve_waker, NULL) != 0)
+		return 1;
+	long stale = 0, wrong = 0;
+	for (int i = 0; i < 2000; i++) {
+		volatile long *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		p[0] = i + 1;
+		if (p[0] != i + 1)
+			wrong++;
+		munmap((void *)p, 4096);
+		if (sigsetjmp(tenv, 1) == 0) {
+			(void)p[0];
+			stale++; /* the read did not fault */
+		}
+	}
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("serving thread woken by the program: %s; reads after munmap that did not fault: %ld; wrong values: %ld\n",
+	       woken > 0 ? "yes" : "NO", stale, wrong);
+	return 0;
+}
+
 static void *scribbler(void *arg) {
 	(void)arg;
 	/* Slot 0 is the main thread's (the first stub thread); its first
@@ -298,6 +375,8 @@ int main(int argc, char **argv) {
 		return mode_ring0();
 	if (strcmp(mode, "race") == 0)
 		return mode_race();
+	if (strcmp(mode, "servewake") == 0)
+		return mode_servewake();
 	if (strcmp(mode, "stuck") == 0)
 		return mode_stuck();
 	fprintf(stderr, "usage: hostile_sigsys sites|handler|ring0|race|stuck\n");
