@@ -188,13 +188,17 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 }
 
 // serveCode assembles the serving thread's loop (stubproc's serve.go has
-// the protocol): sleep on the request page's sequence word until it
+// the protocol): close the pipe's read end (fd 0: uk has its own), then
+// sleep on the request page's sequence word until it
 // changes, run the batch's records as stubproc.SiteBatch does, write the
 // packets that report it to the completion pipe (fd R13, set by uk when it
 // made the thread), and sleep again. It uses no memory but the request
 // page and no stack.
 func serveCode() []byte {
 	var a asm
+	a.emit(0xb8, 0x03, 0x00, 0x00, 0x00)       // mov eax, 3 (close)
+	a.emit(0x31, 0xff)                         // xor edi, edi (fd 0: the pipe's read end, which uk has taken)
+	a.emit(0x0f, 0x05)                         // syscall
 	a.emit(0x49, 0xbe)                         // mov r14, ReqPage
 	a.emit(imm64(stubproc.ReqPage)...)         //
 	a.emit(0x45, 0x31, 0xff)                   // xor r15d, r15d (the last sequence number run: the page starts cleared)

@@ -340,7 +340,7 @@ func (h *Host) forkStub(slot int) (int, *server, error) {
 	}
 	var sv *server
 	if h.cfg.ServeSite != 0 {
-		if sv, err = h.startServer(child, h.reqs.page(slot)); err != nil {
+		if sv, err = h.startServer(child); err != nil {
 			return fail(err)
 		}
 	}
@@ -348,7 +348,8 @@ func (h *Host) forkStub(slot int) (int, *server, error) {
 }
 
 // prepareStub moves a forked stub's own request page (slot) into place,
-// unmaps the rest of the request region and adds the stub filter.
+// unmaps the rest of the request region and adds the stub filter, and
+// makes the serving thread's pipe if the platform has one.
 //
 // Preconditions: runs on the factory thread; pid is stopped.
 func (h *Host) prepareStub(pid, slot int) error {
@@ -362,10 +363,24 @@ func (h *Host) prepareStub(pid, slot int) error {
 	req := h.reqs.page(slot)
 	defer clear(req)
 	d := NewPageData(req)
-	return RunSteps(pid, d, []Step{
+	steps := []Step{
 		Must("unmap", unix.SYS_MUNMAP, 0, StubBase),
 		Must("install the stub filter", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, PutFilter(d, h.cfg.Filter(false))),
-	})
+	}
+	var fds uint64
+	if h.cfg.ServeSite != 0 {
+		// In the same injection: each costs a ptrace stop and resume,
+		// and a fork loop waits for the next stub.
+		fds = d.Put(make([]byte, 8))
+		steps = append(steps, h.servePipeSteps(fds)...)
+	}
+	if err := RunSteps(pid, d, steps); err != nil {
+		return err
+	}
+	if fds != 0 {
+		return checkServePipe(req[fds-ReqPage:])
+	}
+	return nil
 }
 
 // Modes returns the confinement modes the host may allow, strictest first:

@@ -55,73 +55,69 @@ type server struct {
 	buf []byte // packets are read into it
 }
 
-// startServer makes stub pid's serving thread: the completion pipe (its
-// read end moved to uk), then the thread, let go at Config.ServeSite with
-// the pipe's write end in R13. The thread is pinned where the master was.
+// servePipeSteps make the serving thread's completion pipe in a fresh
+// stub, in the batch that prepares it (prepareStub): the pipe (its two fds
+// written at fds, an address on the request page, which is writable for
+// these calls only, before any application code exists: the stub has no
+// other memory), its write end moved to Config.ServeFD. A fresh stub's
+// lowest free fds are 0 and 1 (the master is started with 0-2 closed), so
+// the write end is 1; checkServePipe checks that.
+func (h *Host) servePipeSteps(fds uint64) []Step {
+	return []Step{
+		Must("make the request page writable", unix.SYS_MPROTECT, ReqPage, arch.PageSize, unix.PROT_READ|unix.PROT_WRITE),
+		Must("make the serving thread's pipe", unix.SYS_PIPE2, fds, unix.O_DIRECT|unix.O_CLOEXEC),
+		Must("make the request page read-only", unix.SYS_MPROTECT, ReqPage, arch.PageSize, unix.PROT_READ),
+		Must("move the pipe's write end", unix.SYS_DUP3, serveStubW, uint64(h.cfg.ServeFD), unix.O_CLOEXEC),
+		Must("close the pipe's old write end", unix.SYS_CLOSE, serveStubW),
+	}
+}
+
+// The fds pipe2 gives a fresh stub: its read end, which uk takes and the
+// serving thread closes when it starts (the serving loop's first
+// instruction), and its write end, moved to Config.ServeFD.
+const (
+	serveStubR = 0
+	serveStubW = 1
+)
+
+// checkServePipe checks the fds pipe2 wrote at b (uk's view of them).
+func checkServePipe(b []byte) error {
+	r, w := binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:])
+	if r != serveStubR || w != serveStubW {
+		return fmt.Errorf("serving thread: the pipe is fds %d and %d, want %d and %d", r, w, serveStubR, serveStubW)
+	}
+	return nil
+}
+
+// startServer makes stub pid's serving thread once its pipe exists
+// (servePipeSteps): it takes the pipe's read end into uk, then clones the
+// thread and lets it go at Config.ServeSite with the write end in R13. The
+// thread is pinned where the master was.
 //
-// Preconditions: runs on the factory thread; pid is stopped, freshly
-// forked, its request page (req, uk's view) in place and cleared.
-func (h *Host) startServer(pid int, req []byte) (*server, error) {
-	inject := func(what string, nr uint64, args ...uint64) (uint64, error) {
-		r, err := InjectSyscall(pid, SiteSyscall, nr, args...)
-		if err == nil {
-			err = ErrnoOf(r)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("serving thread: %s: %w", what, err)
-		}
-		return r, nil
-	}
-	// pipe2 writes its two fds to memory, and the stub has no writable
-	// memory of its own yet: the request page lends eight bytes, writable
-	// for these three calls only, before any application code exists.
-	if _, err := inject("request page writable", unix.SYS_MPROTECT, ReqPage, arch.PageSize, unix.PROT_READ|unix.PROT_WRITE); err != nil {
-		return nil, err
-	}
-	_, perr := inject("pipe", unix.SYS_PIPE2, ReqPage, unix.O_DIRECT|unix.O_CLOEXEC)
-	stubR := int(binary.LittleEndian.Uint32(req[0:]))
-	stubW := int(binary.LittleEndian.Uint32(req[4:]))
-	clear(req[:8])
-	if _, err := inject("request page read-only", unix.SYS_MPROTECT, ReqPage, arch.PageSize, unix.PROT_READ); err != nil {
-		return nil, err
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	if stubW != h.cfg.ServeFD {
-		// The filter lets only that fd be written.
-		if _, err := inject("move the write end", unix.SYS_DUP3, uint64(stubW), uint64(h.cfg.ServeFD), unix.O_CLOEXEC); err != nil {
-			return nil, err
-		}
-		if _, err := inject("close", unix.SYS_CLOSE, uint64(stubW)); err != nil {
-			return nil, err
-		}
-	}
-	rfd, err := takeFD(pid, stubR)
+// Preconditions: runs on the factory thread; pid is stopped.
+func (h *Host) startServer(pid int) (*server, error) {
+	rfd, err := takeFD(pid, serveStubR)
 	if err != nil {
 		return nil, fmt.Errorf("serving thread: take the pipe's read end: %w", err)
 	}
 	fail := func(err error) (*server, error) {
 		unix.Close(rfd)
-		return nil, err
-	}
-	if _, err := inject("close", unix.SYS_CLOSE, uint64(stubR)); err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("serving thread: %w", err)
 	}
 	tid, err := injectClone(pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
 	if err != nil {
-		return fail(fmt.Errorf("serving thread: %w", err))
+		return fail(err)
 	}
 	if err := WaitNewTracee(tid); err != nil {
-		return fail(fmt.Errorf("serving thread: %w", err))
+		return fail(err)
 	}
 	regs := InjectRegs(h.cfg.ServeSite)
 	regs.R13 = uint64(h.cfg.ServeFD)
 	if err := SetRegs(tid, &regs); err != nil {
-		return fail(fmt.Errorf("serving thread: setregs: %w", err))
+		return fail(fmt.Errorf("setregs: %w", err))
 	}
 	if err := unix.PtraceDetach(tid); err != nil {
-		return fail(fmt.Errorf("serving thread: let go: %w", err))
+		return fail(fmt.Errorf("let go: %w", err))
 	}
 	return &server{tid: tid, rfd: rfd, cpu: h.masterCPU, buf: make([]byte, arch.PageSize)}, nil
 }
