@@ -492,6 +492,10 @@ func (c *Context) Release() {
 		as.retire(t)
 	}
 	c.threads = nil
+	// Nothing is left to keep the thread for: the Unbind after a Release
+	// gives it back to Go (the next task's goroutine then needs no new
+	// host thread).
+	c.batched = false
 	c.release()
 }
 

@@ -358,3 +358,19 @@ func TestUnbindNeverBatched(t *testing.T) {
 	}
 	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
 }
+
+// TestUnbindAfterRelease: a released context lets go of its thread even
+// if it had batches (the task goroutine then ends without taking the OS
+// thread with it).
+func TestUnbindAfterRelease(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	as := e.AS(t, platformtest.Cat(platformtest.MovRbxAbs(platformtest.DataAddr), platformtest.Syscall, []byte{0xeb, 0xf4}))
+	c := e.Context(t)
+	remapRounds(t, e, c, as, platformtest.InitState(), 2)
+	c.Release()
+	if !c.Unbind() {
+		t.Fatal("a released context kept its thread")
+	}
+	unix.SchedSetaffinity(0, &hostAffinity)
+}
