@@ -162,14 +162,22 @@ func (e *Env) StartLoop(tb testing.TB) (platform.AddressSpace, platform.Context,
 // syscall: Switch returns a TrapSyscall, uk resumes at once.
 func BenchRoundTrip(b *testing.B, newPlatform NewFunc) {
 	as, c, st := NewEnv(b, newPlatform).StartLoop(b)
-	times := make([]time.Duration, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
+	timeEach(b, func() {
 		trap, err := c.Switch(as, st)
 		if err != nil || trap.Kind != platform.TrapSyscall {
 			b.Fatalf("trap %+v err %v", trap, err)
 		}
+	})
+}
+
+// timeEach runs op b.N times, timing each, and reports the median
+// (ReportMedian).
+func timeEach(b *testing.B, op func()) {
+	times := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range times {
+		start := time.Now()
+		op()
 		times[i] = time.Since(start)
 	}
 	ReportMedian(b, times)
@@ -214,16 +222,11 @@ func BenchMapping(b *testing.B, newPlatform NewFunc) {
 // median of one.
 func BenchEmptyBatch(b *testing.B, newPlatform NewFunc) {
 	as, _, _ := NewEnv(b, newPlatform).StartLoop(b)
-	times := make([]time.Duration, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
+	timeEach(b, func() {
 		if err := as.Unmap(0x20000000, arch.PageSize); err != nil {
 			b.Fatal(err)
 		}
-		times[i] = time.Since(start)
-	}
-	ReportMedian(b, times)
+	})
 }
 
 // ReportMedian adds the median of times to the benchmark's output (p50-ns):
