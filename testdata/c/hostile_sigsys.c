@@ -63,9 +63,10 @@
 #define SITE_HANDLER (STUB_CODE + 0x80 + 0x100)
 #define THREAD_REGION (STUB_CODE - (64UL << 20))
 
-static sigjmp_buf env;
-static volatile sig_atomic_t trapped;
-static volatile long trap_rax;
+/* Per thread: servewake takes faults on two threads at once. */
+static __thread sigjmp_buf env;
+static __thread volatile sig_atomic_t trapped;
+static __thread volatile long trap_rax;
 
 static void on_trap(int sig, siginfo_t *si, void *ctx) {
 	ucontext_t *uc = ctx;
@@ -244,24 +245,13 @@ static volatile int stop;
  * serving thread's sequence word (platform/internal/stubproc/serve.go). */
 #define SERVE_WORD (STUB_CODE + 0x1000 + 0x1000 - 8)
 
-static __thread sigjmp_buf tenv;
-static __thread volatile long trax;
-
-static void on_trap_thread(int sig, siginfo_t *si, void *ctx) {
-	ucontext_t *uc = ctx;
-	(void)si;
-	(void)sig;
-	trax = uc->uc_mcontext.gregs[REG_RAX];
-	siglongjmp(tenv, 1);
-}
-
 static volatile long woken;
 
 static void *serve_waker(void *arg) {
 	(void)arg;
 	while (!stop) {
-		trax = 0;
-		if (sigsetjmp(tenv, 1) == 0) {
+		trap_rax = 0;
+		if (sigsetjmp(env, 1) == 0) {
 			/* FUTEX_WAKE at the wake site; the handler then reads
 			 * its "slot header" at RBX = 0 and faults. */
 			register long r10 __asm__("r10") = 0;
@@ -270,8 +260,8 @@ static void *serve_waker(void *arg) {
 					 : : "a"((long)SYS_futex), "D"(SERVE_WORD), "S"(1L), "d"(0x7fffffffL), "r"(sites[0]), "r"(r10)
 					 : "rbx", "rcx", "r11", "memory");
 		}
-		if (trax > 0)
-			woken += trax;
+		if (trap_rax > 0)
+			woken += trap_rax;
 	}
 	return NULL;
 }
@@ -279,12 +269,8 @@ static void *serve_waker(void *arg) {
 static int mode_servewake(void) {
 	if (find_sites() != 3)
 		return 1;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_trap_thread;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
+	catch(SIGSEGV);
+	catch(SIGILL);
 	pthread_t th;
 	if (pthread_create(&th, NULL, serve_waker, NULL) != 0)
 		return 1;
@@ -297,7 +283,7 @@ static int mode_servewake(void) {
 		if (p[0] != i + 1)
 			wrong++;
 		munmap((void *)p, 4096);
-		if (sigsetjmp(tenv, 1) == 0) {
+		if (sigsetjmp(env, 1) == 0) {
 			(void)p[0];
 			stale++; /* the read did not fault */
 		}

@@ -106,11 +106,8 @@ func (h *Host) startServer(pid int) (*server, error) {
 		unix.Close(rfd)
 		return nil, fmt.Errorf("serving thread: %w", err)
 	}
-	tid, err := injectClone(pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
+	tid, err := cloneStopped(pid)
 	if err != nil {
-		return fail(err)
-	}
-	if err := WaitNewTracee(tid); err != nil {
 		return fail(err)
 	}
 	regs := InjectRegs(h.cfg.ServeSite)

@@ -282,14 +282,22 @@ func (s *Space) runQueueLocked(run func([]Request) error) error {
 func (s *Space) CloneThread() (int, error) {
 	// The new thread starts on the factory's CPU too.
 	s.h.follow(s.Pid, &s.cpu)
-	tid, err := injectClone(s.Pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
+	return cloneStopped(s.Pid)
+}
+
+// cloneStopped clones a thread from stub pid's main thread by an injection
+// and returns it in its first stop, before its first instruction: attached
+// to this (the factory) thread at birth, it stops with SIGSTOP. On an
+// error the thread, if any, is killed (and with it the stub).
+//
+// Preconditions: runs on the factory thread; pid is stopped.
+func cloneStopped(pid int) (int, error) {
+	tid, err := injectClone(pid, SiteClone, SiteCloneTrap, CloneFlags, unix.PTRACE_EVENT_CLONE)
 	if err != nil {
 		return 0, err
 	}
-	// Attached to this (the factory) thread at birth, it stops with
-	// SIGSTOP before its first instruction.
 	if err := WaitNewTracee(tid); err != nil {
-		unix.Tgkill(s.Pid, tid, unix.SIGKILL)
+		unix.Tgkill(pid, tid, unix.SIGKILL)
 		return 0, fmt.Errorf("new thread %d: %w", tid, err)
 	}
 	return tid, nil
