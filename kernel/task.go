@@ -89,6 +89,10 @@ type Task struct {
 	preparedCtx   platform.Context // a context made ahead for run to use, on the thread it is bound to
 	inApp         atomic.Bool      // the task is (about to be) running application code
 	inSyscall     uint64           // the syscall's number + 1 while its handler runs, else 0; used by the task's goroutine only
+	// restartBlock is what restart_syscall runs: the rest of a syscall
+	// that returned ERESTART_RESTARTBLOCK (Linux's restart_block). Used
+	// by the task's goroutine only.
+	restartBlock func(*Task) (uint64, error)
 	lastFault     mm.LastFault     // where this thread last faulted; used by the task's goroutine only
 	userNS        atomic.Int64     // CPU time used, in ns: its time in Switch (task_run.go)
 	// interrupt wakes a blocked syscall (a signal arrived).
@@ -284,4 +288,15 @@ func (tg *ThreadGroup) SetDumpable(v int) {
 	tg.mu.Lock()
 	tg.notDumpable = 1 - v
 	tg.mu.Unlock()
+}
+
+// SetRestartBlock records what restart_syscall runs if the syscall being
+// handled returns ERESTART_RESTARTBLOCK and is restarted.
+func (t *Task) SetRestartBlock(fn func(*Task) (uint64, error)) { t.restartBlock = fn }
+
+// TakeRestartBlock returns and forgets the recorded restart (nil if none).
+func (t *Task) TakeRestartBlock() func(*Task) (uint64, error) {
+	fn := t.restartBlock
+	t.restartBlock = nil
+	return fn
 }

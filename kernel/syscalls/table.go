@@ -107,6 +107,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysTime, "time", sysTime, x)
 	r(arch.SysNanosleep, "nanosleep", sysNanosleep, x, x)
 	r(arch.SysClockNanosleep, "clock_nanosleep", sysClockNanosleep, i, x, x, x)
+	r(arch.SysRestartSyscall, "restart_syscall", sysRestartSyscall)
 
 	r(arch.SysSetitimer, "setitimer", sysSetitimer, i, x, x)
 	r(arch.SysGetitimer, "getitimer", sysGetitimer, i, x)

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"time"
+	"uk/arch"
 
 	"golang.org/x/sys/unix"
 
@@ -85,21 +86,39 @@ func sysNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, sleepFor(t, time.Duration(ns), a[1])
 }
 
-// sleepFor sleeps d; when a signal interrupts it, the time left goes to
-// remAddr (if non-zero) and the syscall fails with EINTR.
+// sleepFor sleeps d (sleepUntil).
 func sleepFor(t *kernel.Task, d time.Duration, remAddr uint64) error {
-	start := time.Now()
-	if err := t.Sleep(d); err != nil {
-		if remAddr != 0 {
-			left := d - time.Since(start)
-			if left < 0 {
-				left = 0
-			}
-			t.CopyOut(remAddr, timespec(int64(left)))
-		}
+	return sleepUntil(t, time.Now().Add(d), remAddr)
+}
+
+// sleepUntil sleeps until deadline (on the monotonic clock). When a signal
+// interrupts it, the time left goes to remAddr (if non-zero) and the
+// syscall returns ERESTART_RESTARTBLOCK, as Linux's does: EINTR if a
+// handler runs, else (a stop and continue, an ignored signal) the sleep
+// goes on through restart_syscall until the same deadline.
+func sleepUntil(t *kernel.Task, deadline time.Time, remAddr uint64) error {
+	err := t.Sleep(time.Until(deadline))
+	if err == nil {
+		return nil
+	}
+	if remAddr != 0 {
+		t.CopyOut(remAddr, timespec(int64(max(time.Until(deadline), 0))))
+	}
+	if err != unix.EINTR {
 		return err
 	}
-	return nil
+	t.SetRestartBlock(func(t *kernel.Task) (uint64, error) { return 0, sleepUntil(t, deadline, remAddr) })
+	return arch.ERESTART_RESTARTBLOCK
+}
+
+// sysRestartSyscall is restart_syscall(2): the rest of the interrupted
+// syscall the task recorded, or EINTR if there is none.
+func sysRestartSyscall(t *kernel.Task, a [6]uint64) (uint64, error) {
+	fn := t.TakeRestartBlock()
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
 }
 
 func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -124,7 +143,11 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if ns <= now {
 			return 0, nil
 		}
-		return 0, t.Sleep(time.Duration(ns - now))
+		// An absolute sleep restarts as itself (ERESTARTNOHAND).
+		if err := t.Sleep(time.Duration(ns - now)); err != unix.EINTR {
+			return 0, err
+		}
+		return 0, arch.ERESTARTNOHAND
 	}
 	return 0, sleepFor(t, time.Duration(ns), a[3])
 }
