@@ -361,7 +361,8 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		fmt.Fprintf(os.Stderr, "uk: %v: short sleeps and timeouts may end up to 1 ms late\n", err)
 	}
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
-		Network: c.net, MaxTasks: c.pids}
+		NoSyscallPatch: os.Getenv("UK_NO_SYSCALL_PATCH") != "",
+		Network:        c.net, MaxTasks: c.pids}
 	panicHook(cfg.Table)
 	if c.strace {
 		cfg.Strace = os.Stderr
@@ -423,7 +424,7 @@ func (ps *platformStart) attach(k *kernel.Kernel) func() (kernel.Attached, error
 		if ps.err != nil {
 			return kernel.Attached{}, ps.err
 		}
-		k.Platform = ps.p
+		k.SetPlatform(ps.p)
 		att := kernel.Attached{AS: ps.as}
 		if ps.ctx != nil {
 			att.Context, att.Run = ps.ctx, func(f func()) { ps.run <- f }

@@ -34,8 +34,11 @@ import (
 // Config is what a kernel is started with.
 type Config struct {
 	Platform platform.Platform
-	MemFile  *memfile.File
-	Table    *SyscallTable
+	// NoSyscallPatch keeps every syscall site trapping, even on a
+	// platform that can take patched sites (kernel/mm's patch.go).
+	NoSyscallPatch bool
+	MemFile        *memfile.File
+	Table          *SyscallTable
 	// Hostname is the UTS nodename.
 	Hostname string
 	// Cmdline is the kernel command line (/proc/cmdline).
@@ -112,6 +115,9 @@ type Kernel struct {
 
 	missingMu sync.Mutex
 	missing   map[uint64]int // calls of each syscall not implemented; protected by missingMu
+	// patcher is the platform, if it takes patched syscall sites and
+	// patching is on (SetPlatform).
+	patcher platform.SyscallPatcher
 }
 
 // New creates a kernel.
@@ -127,6 +133,7 @@ func New(c Config) *Kernel {
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
 		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile)}
+	k.SetPlatform(c.Platform)
 	if c.NoVDSO {
 		return k
 	}
@@ -134,6 +141,15 @@ func New(c Config) *Kernel {
 		fmt.Fprintf(k.Debug, "uk: no vdso: %v\n", err)
 	}
 	return k
+}
+
+// SetPlatform installs the platform tasks run on (before the first runs).
+func (k *Kernel) SetPlatform(p platform.Platform) {
+	k.Platform = p
+	k.patcher = nil
+	if sp, ok := p.(platform.SyscallPatcher); ok && !k.NoSyscallPatch {
+		k.patcher = sp
+	}
 }
 
 // IPC returns the sandbox's System V IPC namespace.

@@ -111,6 +111,9 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				t.refuseCompatSyscall()
 				break
 			}
+			if t.k.patcher != nil && !trap.Patched {
+				t.MM.NoteSyscallSite(t.k.patcher, t.State.Regs.Rip, t.State.Regs.OrigRax)
+			}
 			t.doSyscall()
 		case platform.TrapFault:
 			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip, &t.lastFault) {
@@ -130,6 +133,9 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
 			}
 		case platform.TrapSignal:
+			if t.patchedSiteFault(trap) {
+				break
+			}
 			t.forceSignal(t.int80Fault(trap))
 		case platform.TrapInterrupt:
 		}
@@ -218,4 +224,23 @@ func shellStatus(ws int) int {
 		return 128 + sig
 	}
 	return (ws >> 8) & 0xff
+}
+
+// patchedSiteFault handles a SIGILL at a patched syscall site (kernel/mm's
+// patch.go): the thread resumes at the site, or runs restart_syscall.
+func (t *Task) patchedSiteFault(trap platform.Trap) bool {
+	if t.k.patcher == nil || trap.Signo != int32(unix.SIGILL) {
+		return false
+	}
+	r := &t.State.Regs
+	rip, syscall, ok := t.MM.PatchedSiteFault(r.Rip, r.Rax, t.k.patcher.SyscallTable())
+	if !ok {
+		return false
+	}
+	r.Rip = rip
+	if syscall {
+		r.Rcx, r.R11, r.OrigRax = rip, r.Eflags, r.Rax
+		t.doSyscall()
+	}
+	return true
 }

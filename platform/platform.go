@@ -72,6 +72,9 @@ type Trap struct {
 	// registers hold an ia32 syscall, not an x86-64 one. Rip points after
 	// the instruction; Cs says whether the code runs in 64-bit mode.
 	Compat bool
+	// Patched (TrapSyscall): the thread entered through a patched
+	// syscall site (SyscallPatcher), not by trapping.
+	Patched bool
 }
 
 // Platform creates address spaces and execution contexts.
@@ -159,3 +162,31 @@ type SpecialMapper interface {
 
 // ErrUnavailable wraps the reason a platform cannot be used on this machine.
 var ErrUnavailable = errors.New("unavailable")
+
+// SyscallPatcher is implemented by platforms whose threads can enter uk
+// through patched syscall sites, more cheaply than by trapping: the kernel
+// rewrites a hot site `mov eax, NR; syscall` (b8 NR32 0f 05) of a
+// program's private executable memory into `jmp [E]` (ff 24 25 E32), where
+// E is an entry of a table the kernel keeps in the address space at
+// SyscallTable().Addr, filled with SyscallEntry. The platform reports a
+// thread that enters through an entry as a TrapSyscall with the registers
+// the trap at the site would have had.
+type SyscallPatcher interface {
+	SyscallTable() SyscallTable
+	// SyscallEntry returns the bytes of the table entry at addr for a
+	// site whose syscall is sysno and returns to ret (at most
+	// EntrySize bytes). Its first 8 bytes are what `jmp [addr]` loads.
+	SyscallEntry(addr, ret uint64, sysno uint32) []byte
+}
+
+// SyscallTable says where a SyscallPatcher's table lies in every address
+// space that has one: Size bytes at Addr, Header first, then entries of
+// EntrySize bytes from Addr+EntrySize. Addr+Size lies below 4 GiB, and
+// every entry's address has 0x06 (an invalid opcode) as its third byte, so
+// that the byte of a patched site where its syscall instruction began
+// faults (SIGILL) if reached.
+type SyscallTable struct {
+	Addr, Size uint64
+	EntrySize  uint64
+	Header     []byte
+}

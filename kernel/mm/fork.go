@@ -23,11 +23,18 @@ const forkCopyMax = 64
 // threads use m, its writable mappings are dropped first, so that none of
 // them can write a page while it is being copied or shared.
 func (m *MM) Fork(as platform.AddressSpace) *MM {
+	// patchMu first (patch.go's lock order): the table and the patched
+	// pages are copied with the rest, and the child's next entry must
+	// follow the parent's last.
+	m.patchMu.Lock()
+	defer m.patchMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
 		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf), released: make(chan struct{}),
-		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe}
+		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe,
+		patchTableAddr: m.patchTableAddr, patchTableEnd: m.patchTableEnd}
+	c.patch.next = m.patch.next
 	threads := m.users > 1
 	for _, v := range m.vmas {
 		w := *v

@@ -1,6 +1,7 @@
 package sigsys
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -185,6 +186,7 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 	mem := p.slots.slot(ts.slot)
 	addr := threadBase + uint64(ts.i)*slotSize
 	clear(mem[:altStackOff])
+	binary.LittleEndian.PutUint64(mem[hdrSelf:], addr)
 	// Running until its entry trap: uk may sleep on the word meanwhile,
 	// and the handler's swap to trapped then wakes it.
 	stateWord(mem).Store(stateRunning)

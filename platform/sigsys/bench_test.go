@@ -50,7 +50,7 @@ func BenchmarkBareSigsysFloor(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				if err := c.run(t); err != nil {
+				if err := c.run(t, stateRunning); err != nil {
 					b.Fatal(err)
 				}
 				times[i] = time.Since(start)

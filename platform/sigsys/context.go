@@ -75,12 +75,17 @@ func usable() error {
 // one address space.
 type thread struct {
 	as    *AddressSpace
+	ctx   *Context       // the context it runs for
 	tid   int            // host tid
 	mem   []byte         // uk's view of its slot
 	addr  uint64         // the slot's address in the stub
 	ts    threadSlot     // the slot, for reuse when the thread ends
 	word  *atomic.Uint32 // the slot's state word
 	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
+	// fast is set while the thread waits in the trampoline of a patched
+	// syscall site (fastcall.go) rather than in the handler: it has no
+	// signal frame, and its FP state is in its registers.
+	fast bool
 	// resumes counts the times uk let the thread run: a frame (and the FP
 	// state it holds) is the thread's only until the next resume.
 	resumes uint64
@@ -233,6 +238,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.ctx = c
 	c.place(t)
 	c.threads[as] = t
 	return t, nil
@@ -312,17 +318,54 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	// from this very thread and the kernel has not changed it since:
 	// leave those bytes alone (on a split pair they would cross CPUs
 	// twice for nothing).
-	copyFP := st.FPDirty || c.fpAt != t || c.fpOf != st
-	if err := writeFrame(t.mem, t.addr, &t.f, st, copyFP); err != nil {
-		return platform.Trap{}, err
-	}
-	st.FPDirty = false
-	for {
-		if err := c.run(t); err != nil {
+	next := uint32(stateRunning)
+	if t.fast {
+		if c.fastResumable(t, st) {
+			writeFast(t, st)
+			next = stateFastResume
+		} else if err := c.reenter(t); err != nil {
 			return platform.Trap{}, err
+		}
+	}
+	if next == stateRunning {
+		copyFP := st.FPDirty || c.fpAt != t || c.fpOf != st
+		if err := writeFrame(t.mem, t.addr, &t.f, st, copyFP); err != nil {
+			return platform.Trap{}, err
+		}
+		st.FPDirty = false
+	}
+	for {
+		if err := c.run(t, next); err != nil {
+			return platform.Trap{}, err
+		}
+		next = stateRunning
+		if fastTrapped(t.word.Load()) {
+			if err := readFast(t, &st.Regs); err != nil {
+				return platform.Trap{}, err
+			}
+			t.fast = true
+			c.keepFP(t, st)
+			c.interruptedAt.Store(0)
+			return platform.Trap{Kind: platform.TrapSyscall, Patched: true}, nil
 		}
 		if err := readFrame(t.mem, t.addr, &t.f); err != nil {
 			return platform.Trap{}, err
+		}
+		t.fast = false
+		if inTrampoline(t.f.rip()) {
+			// Stopped on its way back through the trampoline: its
+			// state is st, which uk resumed it with; the frame holds
+			// its FP state.
+			c.keepFP(t, st)
+			if t.f.signal() == int(interruptSignal) && t.f.siCode() == stubproc.SITkill {
+				c.interrupted.Store(false)
+				c.interruptedAt.Store(0)
+				return platform.Trap{Kind: platform.TrapInterrupt}, nil
+			}
+			if err := writeFrame(t.mem, t.addr, &t.f, st, false); err != nil {
+				return platform.Trap{}, err
+			}
+			continue
 		}
 		trap, ok := c.classify(t, st)
 		if ok {
@@ -350,11 +393,11 @@ func (c *Context) wait(t *thread) error {
 		if trapped(v) {
 			return nil
 		}
-		if v == stateRunning {
-			if !t.word.CompareAndSwap(stateRunning, stateUKWait) {
+		if v == stateRunning || v == stateFastResume || v == stateReenter {
+			if !t.word.CompareAndSwap(v, v|ukSleeps) {
 				continue
 			}
-			v = stateUKWait
+			v |= ukSleeps
 		}
 		// Sleep while the word stays as it is: a value the program
 		// forged (neither side's) is waited out by the timeout.
@@ -378,9 +421,26 @@ func (c *Context) wait(t *thread) error {
 // saved trap into fp, if t has not run since (else the frame is gone, and
 // FP keeps what it had: Switch fetches before it resumes).
 func (t *thread) fetchFP(fp []byte) {
-	if t.resumes == t.fpResumes {
-		saveFP(t.mem, t.fpOff, t.fpSize, fp)
+	if t.resumes != t.fpResumes {
+		return
 	}
+	if t.fast && t.ctx.reenter(t) != nil {
+		return // the thread is gone: its FP state with it
+	}
+	saveFP(t.mem, t.fpOff, t.fpSize, fp)
+}
+
+// keepFP leaves st's FP state where t's last trap left it (its frame, or
+// its registers after a fast trap) until the kernel asks for it
+// (arch.State.FPLoad): most syscalls never do, and it goes back untouched
+// (Switch's copyFP, fastResumable).
+func (c *Context) keepFP(t *thread, st *arch.State) {
+	t.fpOff, t.fpSize, t.fpResumes = t.f.fpOff, t.f.fpSize, t.resumes
+	if t.loadFP == nil {
+		t.loadFP = t.fetchFP // one closure per thread, not one per trap
+	}
+	st.FPLoad = t.loadFP
+	c.fpAt, c.fpOf = t, st
 }
 
 // classify turns a trap into a platform.Trap and st. ok is false for
@@ -391,15 +451,7 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 	code := f.siCode()
 	save := func() {
 		st.Regs = f.regs()
-		// The FP state stays in the frame until the kernel asks for it
-		// (arch.State.FPLoad): most syscalls never do, and the frame
-		// goes back with it untouched (Switch's copyFP).
-		t.fpOff, t.fpSize, t.fpResumes = f.fpOff, f.fpSize, t.resumes
-		if t.loadFP == nil {
-			t.loadFP = t.fetchFP // one closure per thread, not one per trap
-		}
-		st.FPLoad = t.loadFP
-		c.fpAt, c.fpOf = t, st
+		c.keepFP(t, st)
 	}
 	switch sig {
 	case unix.SIGSYS:
@@ -482,6 +534,9 @@ func (c *Context) Release() {
 			if c.wait(t) != nil || readFrame(t.mem, t.addr, &t.f) != nil {
 				continue
 			}
+		}
+		if t.fast && c.reenter(t) != nil {
+			continue
 		}
 		st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
 			FP: arch.NewFPState()}

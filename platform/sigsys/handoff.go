@@ -281,13 +281,19 @@ const (
 
 // trapped reports whether state word value v says the thread waits in its
 // handler with a trap for uk.
-func trapped(v uint32) bool { return v == stateTrapped || v == stateStubWait }
+func trapped(v uint32) bool {
+	return v == stateTrapped || v == stateStubWait || fastTrapped(v)
+}
+
+// fastTrapped reports whether state word v says a trampoline published a
+// fast trap (fastcall.go).
+func fastTrapped(v uint32) bool { return v == stateFastTrapped || v == stateFastStubWait }
 
 // run lets t run until its next trap, placed and spinning as the policy
 // says.
-func (c *Context) run(t *thread) error {
+func (c *Context) run(t *thread, next uint32) error {
 	c.adapt(t)
-	resume(t)
+	resumeWith(t, next)
 	err := c.wait(t)
 	c.release()
 	return err
@@ -295,9 +301,14 @@ func (c *Context) run(t *thread) error {
 
 // resume lets t run: it swaps the state word to running and wakes the
 // handler if it sleeps.
-func resume(t *thread) {
+func resume(t *thread) { resumeWith(t, stateRunning) }
+
+// resumeWith answers t's trap with state word value next: stateRunning
+// for a thread waiting in the handler, stateFastResume for one waiting in
+// the trampoline.
+func resumeWith(t *thread, next uint32) {
 	t.resumes++
-	if old := t.word.Swap(stateRunning); old == stateStubWait {
+	if old := t.word.Swap(next); old == stateStubWait || old == stateFastStubWait {
 		futexWakeOne(t.word)
 	}
 }

@@ -131,13 +131,15 @@ func threadFilter() []stubproc.Insn {
 	b.Jeq(unix.SYS_EXIT, "exit")
 	b.Ret(retTrap)
 
-	// futex: from the handler's two futex sites, WAIT or WAKE only (the
+	// futex: from the handler's and the trampoline's two futex sites each, WAIT or WAKE only (the
 	// op is an int: its upper half is ignored by the kernel).
 	b.Label("futex")
 	b.Ld(stubproc.SdIP + 4)
 	b.Jne(uint32(siteWakeRet>>32), "trap")
 	b.Ld(stubproc.SdIP)
 	b.Jeq(uint32(siteWakeRet), "futexop")
+	b.Jeq(uint32(siteFastWakeRet), "futexop")
+	b.Jeq(uint32(siteFastWaitRet), "futexop")
 	b.Jne(uint32(siteWaitRet), "trap")
 	b.Label("futexop")
 	b.Ld(stubproc.ArgOff(1))

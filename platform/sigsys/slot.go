@@ -41,6 +41,11 @@ const (
 	hdrSetFS = 48 // FS base to resume with
 	hdrSetGS = 56 // GS base to resume with
 	hdrSpin  = 64 // uint32: how many PAUSEs the handler spins before it sleeps
+	hdrSelf  = 72 // the slot's own address in the stub (fastcall.go: the trampoline's check of GS)
+	// fastOff..fastEnd: the fast frame (fastcall.go), the registers a
+	// patched syscall site's trampoline saves and restores.
+	fastOff = 80
+	fastEnd = fastOff + fastSize
 
 	// altStackOff is where the alternate signal stack begins.
 	altStackOff = 256
@@ -48,16 +53,25 @@ const (
 
 // State word values. The handler moves the word to stateTrapped when it
 // has published a trap (and to stateStubWait before it sleeps on the word);
-// uk moves it to stateRunning when the frame is ready to return to (and to
-// stateUKWait before it sleeps on the word). Each side wakes the other only
-// if it finds the other's sleeping value when it swaps in its own; both
-// recheck the word after every wakeup, so a program that forges the word
-// gets nothing but its own thread confused.
+// uk moves it to stateRunning when the frame is ready to return to. A
+// patched syscall site's trampoline (fastcall.go) moves it to
+// stateFastTrapped (stateFastStubWait before it sleeps), and uk answers
+// with stateFastResume (go back to the program through the fast frame) or
+// stateReenter (trap into the handler, so that uk gets a signal frame).
+// uk sets ukSleeps in its answer before it sleeps on the word. Each side
+// wakes the other only if it finds the other's sleeping value when it
+// swaps in its own; both recheck the word after every wakeup, so a
+// program that forges the word gets nothing but its own thread confused.
 const (
-	stateTrapped  = 1
-	stateRunning  = 2
-	stateUKWait   = 3
-	stateStubWait = 4
+	stateTrapped      = 1
+	stateRunning      = 2
+	stateStubWait     = 4
+	stateFastTrapped  = 5
+	stateFastStubWait = 6
+	stateFastResume   = 7
+	stateReenter      = 8
+	ukSleeps          = 0x10
+	stateUKWait       = stateRunning | ukSleeps
 )
 
 // maxSlotSize bounds slotSize (the thread region is sized for it); a host
@@ -185,7 +199,9 @@ type frame struct {
 	// its software bytes. All checked to lie inside the slot.
 	ucOff, fpOff, fpSize int
 	fxsw                 [fxswSize]byte
-	fs, gs               uint64
+	// fs and gs are the bases at the trap; gs is the slot's own address
+	// (slot) when the program has none of its own (fastcall.go).
+	fs, gs, slot uint64
 }
 
 // errBadFrame is a trap whose frame does not lie where the host kernel
@@ -202,6 +218,7 @@ func readFrame(mem []byte, addr uint64, f *frame) error {
 	uc := le.Uint64(mem[hdrUctx:])
 	f.fs = le.Uint64(mem[hdrFS:])
 	f.gs = le.Uint64(mem[hdrGS:])
+	f.slot = addr
 	infoOff, ok1 := inSlot(info, addr, siginfoSize)
 	ucOff, ok2 := inSlot(uc, addr, ucSize)
 	if !ok1 || !ok2 {
@@ -253,6 +270,9 @@ func (f *frame) regs() arch.Registers {
 		Cs: arch.UserCS, Ss: arch.UserDS,
 		OrigRax: ^uint64(0),
 		FsBase:  f.fs, GsBase: f.gs,
+	}
+	if f.gs == f.slot {
+		r.GsBase = 0
 	}
 	if le.Uint16(sc[scCs:]) == arch.UserCS32 {
 		r.Cs = arch.UserCS32
@@ -349,8 +369,23 @@ func writeFrame(mem []byte, addr uint64, f *frame, st *arch.State, copyFP bool) 
 		writeFP(mem, f, st)
 	}
 	put64(mem[hdrSetFS:], r.FsBase)
-	put64(mem[hdrSetGS:], r.GsBase)
+	put64(mem[hdrSetGS:], slotGS(r.GsBase, addr))
 	return nil
+}
+
+// slotGS is the GS base a thread whose slot is at addr runs with for a
+// program GS base gs: the slot's address when the program has none
+// (fastcall.go).
+func slotGS(gs, addr uint64) uint64 {
+	if gs == 0 {
+		return addr
+	}
+	return gs
+}
+
+// rip is the frame's RIP.
+func (f *frame) rip() uint64 {
+	return binary.LittleEndian.Uint64(f.uc[ucMcontextOff+scRip:])
 }
 
 // writeFP puts st's FP state into the frame's XSAVE image, with the
@@ -409,7 +444,7 @@ func setSpin(mem []byte, n uint32) { binary.LittleEndian.PutUint32(mem[hdrSpin:]
 // (for a trap uk ignores), with the FS and GS bases it had.
 func resumeAsIs(mem []byte, f *frame) {
 	binary.LittleEndian.PutUint64(mem[hdrSetFS:], f.fs)
-	binary.LittleEndian.PutUint64(mem[hdrSetGS:], f.gs)
+	binary.LittleEndian.PutUint64(mem[hdrSetGS:], slotGS(f.gs, f.slot))
 }
 
 // stubproc.Siginfo fields.

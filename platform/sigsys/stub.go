@@ -29,6 +29,8 @@ const (
 	siteExit = ownCode + 0x10
 	// siteHandler: the signal handler of every stub thread.
 	siteHandler = ownCode + 0x80
+	// siteFast: the trampoline of patched syscall sites (fastcall.go).
+	siteFast = ownCode + 0x200
 )
 
 // Addresses after the handler's syscall instructions, filled in by
@@ -36,6 +38,12 @@ const (
 // and of the serving loop, which follows the handler.
 var (
 	siteServe        uint64 // the serving thread's loop (serveCode)
+	siteFastWakeRet  uint64 // the trampoline's futex(FUTEX_WAKE) (fastcall.go)
+	siteFastWaitRet  uint64 // the trampoline's futex(FUTEX_WAIT)
+	siteReenterRet   uint64 // the trampoline's trapping syscall (Context.reenter)
+	siteFastExit     uint64 // the trampoline's exit path: uk has answered
+	siteFastEnd      uint64 // the end of the trampoline
+	fastPublishedOff int    // the end of the trampoline's publishing xchg, from siteFast
 	siteWakeRet      uint64 // futex(FUTEX_WAKE) telling a sleeping uk a trap is ready
 	siteWaitRet      uint64 // futex(FUTEX_WAIT) sleeping until uk is done
 	siteSigreturnRet uint64 // rt_sigreturn restoring the edited frame
@@ -119,6 +127,33 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	a.emit(0x48, 0x89, 0xe3) //          mov rbx, rsp
 	a.emit(0x48, 0x81, 0xe3) //          and rbx, -slotSize   (the slot header)
 	a.emit(imm32(uint32(-int32(slotSize)))...)
+	// An interrupt that finds the thread in the trampoline before uk has
+	// answered its fast trap is dropped: the thread is on its way to uk
+	// (before the publishing swap) or uk has its trap (the word still
+	// says so), and the kernel sees the interrupt at the trap's return.
+	// Publishing it would clobber the fast trap. After uk's answer it is
+	// published: uk then knows the state the thread was returning to.
+	a.emit(0x83, 0xff, byte(interruptSignal)) // cmp edi, SIGUSR2
+	a.jcc(0x75, "post")                       // jne post
+	a.emit(0x48, 0x8b, 0x82)                  // mov rax, [rdx+uc_mcontext.rip]
+	a.emit(imm32(ucMcontextOff + scRip)...)   //
+	a.emit(0x48, 0xb9)                        // mov rcx, siteFast
+	a.emit(imm64(siteFast)...)                //
+	a.emit(0x48, 0x29, 0xc8)                  // sub rax, rcx
+	a.emit(0x48, 0x3d)                        // cmp rax, fast exit offset
+	a.emit(imm32(uint32(siteFastExit - siteFast))...)
+	a.jcc(0x73, "post") // jae post (outside, or answered)
+	a.emit(0x48, 0x3d)  // cmp rax, published offset
+	a.emit(imm32(uint32(fastPublishedOff))...)
+	a.jcc(0x72, "drop")                   // jb drop
+	a.emit(0x8b, 0x03)                    // mov eax, [rbx]
+	a.emit(0x83, 0xf8, stateFastTrapped)  // cmp eax, stateFastTrapped
+	a.jcc(0x74, "drop")                   // je drop
+	a.emit(0x83, 0xf8, stateFastStubWait) // cmp eax, stateFastStubWait
+	a.jcc(0x75, "post")                   // jne post
+	a.label("drop")                       //
+	a.jmp32("sigreturn")                  // jmp sigreturn (the frame as the host pushed it)
+	a.label("post")
 	a.emit(0x48, 0x89, 0x7b, hdrSigno)   // mov [rbx+hdrSigno], rdi
 	a.emit(0x48, 0x89, 0x73, hdrInfo)    // mov [rbx+hdrInfo], rsi
 	a.emit(0x48, 0x89, 0x53, hdrUctx)    // mov [rbx+hdrUctx], rdx
@@ -129,18 +164,18 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	// Publish: the state word becomes stateTrapped (xchg is a full
 	// barrier, so the header is visible first). If uk was asleep on it,
 	// wake it.
-	a.emit(0xb9)                    // mov ecx, stateTrapped
-	a.emit(imm32(stateTrapped)...)  //
-	a.emit(0x87, 0x0b)              // xchg [rbx], ecx
-	a.emit(0x83, 0xf9, stateUKWait) // cmp ecx, stateUKWait
-	a.jcc(0x75, "wait")             // jne wait
-	a.emit(0x48, 0x89, 0xdf)        // mov rdi, rbx
-	a.emit(0xbe)                    // mov esi, FUTEX_WAKE
-	a.emit(imm32(futexOpWake)...)   //
-	a.emit(0xba, 1, 0, 0, 0)        // mov edx, 1 (one waiter: uk)
-	a.emit(0xb8)                    // mov eax, SYS_futex
-	a.emit(imm32(sysFutex)...)      //
-	a.emit(0x0f, 0x05)              // syscall
+	a.emit(0xb9)                   // mov ecx, stateTrapped
+	a.emit(imm32(stateTrapped)...) //
+	a.emit(0x87, 0x0b)             // xchg [rbx], ecx
+	a.emit(0xf6, 0xc1, ukSleeps)   // test cl, ukSleeps
+	a.jcc(0x74, "wait")            // jz wait
+	a.emit(0x48, 0x89, 0xdf)       // mov rdi, rbx
+	a.emit(0xbe)                   // mov esi, FUTEX_WAKE
+	a.emit(imm32(futexOpWake)...)  //
+	a.emit(0xba, 1, 0, 0, 0)       // mov edx, 1 (one waiter: uk)
+	a.emit(0xb8)                   // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)     //
+	a.emit(0x0f, 0x05)             // syscall
 	wake = len(a.b)
 	// Wait until uk has moved the word off stateTrapped/stateStubWait:
 	// spin a little, then sleep on the word.
@@ -178,6 +213,7 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd1) // wrfsbase rcx
 	a.emit(0x48, 0x8b, 0x4b, hdrSetGS)   // mov rcx, [rbx+hdrSetGS]
 	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd9) // wrgsbase rcx
+	a.label("sigreturn")                 //
 	a.emit(0x48, 0x83, 0xc4, 0x08)       // add rsp, 8 (rt_sigreturn finds the frame at rsp-8)
 	a.emit(0xb8)                         // mov eax, SYS_rt_sigreturn
 	a.emit(imm32(sysRtSigreturn)...)     //
@@ -279,9 +315,19 @@ const handlerSpin = 200
 // site starts at the address named above (padding is int3, which traps if
 // ever reached).
 func stubCode() []byte {
+	fast, published, fwake, fwait, reenter, exit := fastCode()
+	fastPublishedOff = published
+	siteFastWakeRet = siteFast + uint64(fwake)
+	siteFastWaitRet = siteFast + uint64(fwait)
+	siteReenterRet = siteFast + uint64(reenter)
+	siteFastExit = siteFast + uint64(exit)
+	siteFastEnd = siteFast + uint64(len(fast))
 	h, wake, wait, sigret := handlerCode()
+	if siteHandler+uint64(len(h)) > siteFast {
+		panic("sigsys: the handler overlaps the trampoline")
+	}
 	serve := serveCode()
-	serveOff := (0x80 + len(h) + 15) &^ 15
+	serveOff := (int(siteFastEnd-ownCode) + 15) &^ 15
 	base := stubproc.BaseCode()
 	code := make([]byte, len(base)+serveOff+len(serve))
 	for i := range code {
@@ -312,6 +358,7 @@ func stubCode() []byte {
 	)
 
 	put(siteHandler, h...)
+	put(siteFast, fast...)
 	put(siteServe, serve...)
 	return code
 }

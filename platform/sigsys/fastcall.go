@@ -1,0 +1,304 @@
+package sigsys
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// Patched syscall sites.
+//
+// A trap through SIGSYS costs the host's signal delivery and rt_sigreturn:
+// about 1.7 us on this kind of VM, where the rest of a split pair's round
+// trip (the state word crossing CPUs twice) costs under 0.1 us. So once a
+// syscall site of the common form `mov eax, NR; syscall` has trapped often
+// enough, the kernel rewrites it (kernel/mm's patch.go) into `jmp [E]`,
+// where E is an entry of a table in the application's address space
+// (SyscallEntry writes it): the entry checks that GS holds this thread's
+// slot, loads the syscall number and the return address, and jumps to the
+// trampoline in the stub's code (fastCode). The trampoline saves the
+// general registers, the flags and the FS base in the slot's fast frame,
+// publishes stateFastTrapped and waits as the handler does; uk answers
+// with stateFastResume, and the trampoline restores the registers from
+// the fast frame and jumps back. No signal, no host syscall on the way in
+// or out unless a side sleeps.
+//
+// The FP state never leaves the thread's registers on this path (the
+// trampoline touches none of them). When uk needs it, or must resume with
+// anything the fast frame cannot carry (new FP state, a GS base, the
+// trap flag, a 32-bit segment), it answers stateReenter instead: the
+// trampoline then issues a syscall that traps as any other, and uk gets
+// the usual signal frame, holding the thread's live FP state, to fetch
+// from and write the whole state into (Context.reenter).
+//
+// GS: a thread whose program has no GS base of its own (nearly all: Linux
+// x86-64 programs use FS for TLS) runs with GS holding its slot's address,
+// which the handler records and uk reports as 0. The entry compares GS
+// with the slot's self pointer (hdrSelf) without touching the flags; a
+// thread with a GS base of its own takes the entry's own syscall
+// instead, which traps through SIGSYS as before.
+//
+// Nothing here trusts the program: the table is its memory and the slot
+// is writable by it. Whatever it does to them, it only changes its own
+// registers (uk checks what it reads from the fast frame as it checks a
+// signal frame) or makes its thread wait; the trampoline's only host
+// syscalls are futex WAIT and WAKE from two sites of uk's code page, as
+// the handler's.
+
+// Fast frame layout (slot offsets): the general registers by their x86
+// encoding number (rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6, rdi 7,
+// r8-r15 8-15), then RFLAGS, the FS base, and the RIP to resume at.
+const (
+	fastFlags = fastOff + 16*8
+	fastFS    = fastFlags + 8
+	fastRIP   = fastFS + 8
+	fastSize  = 16*8 + 3*8
+)
+
+func fastReg(n int) int { return fastOff + 8*n }
+
+// x86 register numbers used below.
+const (
+	rAX, rCX, rDX, rBX, rSP, rBP, rSI, rDI = 0, 1, 2, 3, 4, 5, 6, 7
+	r8, r9, r10, r11, r12, r13, r14, r15   = 8, 9, 10, 11, 12, 13, 14, 15
+)
+
+// storeR11 emits mov [r11+disp32], reg.
+func (a *asm) storeR11(reg int, disp int) {
+	a.emit(0x49|byte(reg>>3)<<2, 0x89, 0x80|byte(reg&7)<<3|3)
+	a.emit(imm32(uint32(disp))...)
+}
+
+// loadRBX emits mov reg, [rbx+disp32].
+func (a *asm) loadRBX(reg int, disp int) {
+	a.emit(0x48|byte(reg>>3)<<2, 0x8b, 0x80|byte(reg&7)<<3|3)
+	a.emit(imm32(uint32(disp))...)
+}
+
+// fastCode assembles the trampoline (at siteFast) and returns it with the
+// offsets, from its start, of the end of the publishing xchg (before it a
+// signal finds nothing published), of its futex WAKE and WAIT syscalls'
+// ends, of its reentry syscall's end, and of the exit path (from there on
+// uk has answered and the thread is restoring the program's registers).
+//
+// It is entered from a table entry with EAX = the syscall number, RCX =
+// the return address, R11 = the slot (checked), and the program's RSP and
+// flags. It uses the slot's fast frame as its stack for PUSHFQ only.
+func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
+	var a asm
+	a.storeR11(rSP, fastReg(rSP))   // mov [r11+rsp], rsp
+	a.emit(0x49, 0x8d, 0xa3)        // lea rsp, [r11+fastFlags+8]
+	a.emit(imm32(fastFlags + 8)...) //
+	a.emit(0x9c)                    // pushfq (the flags, before anything changes them)
+	for _, r := range []int{rAX, rCX, rDX, rBX, rBP, rSI, rDI, r8, r9, r10, r12, r13, r14, r15} {
+		a.storeR11(r, fastReg(r))
+	}
+	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xc0) // rdfsbase rax
+	a.storeR11(rAX, fastFS)              // mov [r11+fastFS], rax
+	a.emit(0x4c, 0x89, 0xdb)             // mov rbx, r11
+	a.emit(0xb9)                         // mov ecx, stateFastTrapped
+	a.emit(imm32(stateFastTrapped)...)   //
+	a.emit(0x87, 0x0b)                   // xchg [rbx], ecx (publish; a full barrier)
+	published = len(a.b)
+	a.emit(0xf6, 0xc1, ukSleeps)  // test cl, ukSleeps
+	a.jcc(0x74, "wait")           // jz wait
+	a.emit(0x48, 0x89, 0xdf)      // mov rdi, rbx
+	a.emit(0xbe)                  // mov esi, FUTEX_WAKE
+	a.emit(imm32(futexOpWake)...) //
+	a.emit(0xba, 1, 0, 0, 0)      // mov edx, 1
+	a.emit(0xb8)                  // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)    //
+	a.emit(0x0f, 0x05)            // syscall
+	wake = len(a.b)
+	a.label("wait")
+	a.emit(0x8b, 0x4b, hdrSpin)           // mov ecx, [rbx+hdrSpin]
+	a.label("spin")                       //
+	a.emit(0x8b, 0x03)                    // mov eax, [rbx]
+	a.emit(0x83, 0xf8, stateFastTrapped)  // cmp eax, stateFastTrapped
+	a.jcc(0x74, "still")                  // je still
+	a.emit(0x83, 0xf8, stateFastStubWait) // cmp eax, stateFastStubWait
+	a.jcc(0x75, "answered")               // jne answered
+	a.label("still")                      //
+	a.emit(0x83, 0xe9, 0x01)              // sub ecx, 1
+	a.jcc(0x72, "sleep")                  // jb sleep
+	a.emit(0xf3, 0x90)                    // pause
+	a.jcc(0xeb, "spin")                   // jmp spin
+	a.label("sleep")                      //
+	a.emit(0xb8)                          // mov eax, stateFastTrapped
+	a.emit(imm32(stateFastTrapped)...)    //
+	a.emit(0xba)                          // mov edx, stateFastStubWait
+	a.emit(imm32(stateFastStubWait)...)   //
+	a.emit(0xf0, 0x0f, 0xb1, 0x13)        // lock cmpxchg [rbx], edx
+	a.emit(0x48, 0x89, 0xdf)              // mov rdi, rbx
+	a.emit(0x31, 0xf6)                    // xor esi, esi (FUTEX_WAIT)
+	a.emit(0xba)                          // mov edx, stateFastStubWait
+	a.emit(imm32(stateFastStubWait)...)   //
+	a.emit(0x45, 0x31, 0xd2)              // xor r10d, r10d
+	a.emit(0xb8)                          // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)            //
+	a.emit(0x0f, 0x05)                    // syscall
+	wait = len(a.b)                       //
+	a.jcc(0xeb, "wait")                   // jmp wait
+	a.label("answered")                   //
+	a.emit(0x83, 0xe0, 0xff&^ukSleeps)    // and eax, ^ukSleeps
+	a.emit(0x83, 0xf8, stateFastResume)   // cmp eax, stateFastResume
+	a.jcc(0x74, "exit")                   // je exit
+	a.emit(0xb8, 0x27, 0x00, 0x00, 0x00)  // mov eax, 39 (getpid: traps, as every number does here)
+	a.emit(0x0f, 0x05)                    // syscall
+	reenter = len(a.b)                    //
+	a.emit(0x0f, 0x0b)                    // ud2 (the handler's rt_sigreturn goes wherever uk says)
+	a.label("exit")                       //
+	exit = len(a.b)                       //
+	a.emit(0x48, 0x8d, 0xa3)              // lea rsp, [rbx+fastFlags]
+	a.emit(imm32(fastFlags)...)           //
+	a.emit(0x9d)                          // popfq (nothing below changes the flags)
+	a.loadRBX(rAX, fastFS)                // mov rax, [rbx+fastFS]
+	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd0)  // wrfsbase rax
+	for _, r := range []int{rAX, rCX, rDX, rBP, rSI, rDI, r8, r9, r10, r11, r12, r13, r14, r15} {
+		a.loadRBX(r, fastReg(r))
+	}
+	a.loadRBX(rSP, fastReg(rSP))   // mov rsp, [rbx+rsp]
+	a.loadRBX(rBX, fastReg(rBX))   // mov rbx, [rbx+rbx]
+	a.emit(0x65, 0xff, 0x24, 0x25) // jmp gs:[fastRIP]
+	a.emit(imm32(fastRIP)...)
+	return a.link(), published, wake, wait, reenter, exit
+}
+
+// The syscall table: where the kernel puts it in an address space, and
+// its entries. Its address makes a patched site `ff 24 25 E0 E1 06 00`:
+// the byte where the site's syscall instruction began is 0x06, an
+// invalid opcode, so a thread that ran the site's old mov before the
+// patch faults there (SIGILL), and the kernel turns that fault into the
+// syscall (kernel/mm's patch.go), as it does a restarted syscall, which
+// resumes two bytes before the return address.
+const (
+	fastTableBase      = 0x60000
+	fastTableSize      = 0x10000
+	fastTableEntrySize = 128
+)
+
+var _ platform.SyscallPatcher = (*Platform)(nil)
+
+// SyscallTable implements platform.SyscallPatcher: the table's address,
+// size and entry size, and what its first entry-sized bytes hold (the
+// trampoline's address, which every entry jumps through).
+func (p *Platform) SyscallTable() platform.SyscallTable {
+	return platform.SyscallTable{Addr: fastTableBase, Size: fastTableSize, EntrySize: fastTableEntrySize,
+		Header: binary.LittleEndian.AppendUint64(nil, siteFast)}
+}
+
+// SyscallEntry implements platform.SyscallPatcher: the table entry at
+// addr for a site whose syscall is sysno and returns to ret. Its first
+// quadword is the address the patched `jmp [addr]` jumps to.
+func (p *Platform) SyscallEntry(addr, ret uint64, sysno uint32) []byte {
+	var a asm
+	a.emit(imm64(addr + 16)...)          // the code below
+	a.emit(imm64(ret)...)                // where the syscall returns to
+	a.emit(0xf3, 0x49, 0x0f, 0xae, 0xcb) // rdgsbase r11
+	a.emit(0x65, 0x48, 0x8b, 0x0c, 0x25) // mov rcx, gs:[hdrSelf]
+	a.emit(imm32(hdrSelf)...)            //
+	a.emit(0x48, 0xf7, 0xd1)             // not rcx
+	a.emit(0x49, 0x8d, 0x4c, 0x0b, 0x01) // lea rcx, [r11+rcx+1] (GS - self, flags untouched)
+	a.emit(0xb8)                         // mov eax, sysno
+	a.emit(imm32(sysno)...)              //
+	a.emit(0xe3, 0x08)                   // jrcxz fast (GS is this thread's slot)
+	a.emit(0x0f, 0x05)                   // syscall (traps through SIGSYS)
+	at := addr + uint64(len(a.b)) + 6    //
+	a.emit(0xff, 0x25)                   // jmp [rip -> addr+8]
+	a.emit(imm32(uint32(int32(int64(addr+8) - int64(at))))...)
+	at = addr + uint64(len(a.b)) + 7 //
+	a.emit(0x48, 0x8b, 0x0d)         // fast: mov rcx, [rip -> addr+8]
+	a.emit(imm32(uint32(int32(int64(addr+8) - int64(at))))...)
+	a.emit(0xff, 0x24, 0x25) // jmp [table header: siteFast]
+	a.emit(imm32(fastTableBase)...)
+	if len(a.b) > fastTableEntrySize {
+		panic(fmt.Sprintf("sigsys: a syscall table entry of %d bytes", len(a.b)))
+	}
+	return a.b
+}
+
+// readFast copies the registers of a fast trap from t's slot into r, as a
+// SIGSYS trap at the site would have left them: RIP and RCX the return
+// address, R11 the flags, RAX (and OrigRax) the syscall number.
+func readFast(t *thread, r *arch.Registers) error {
+	le := binary.LittleEndian
+	g := func(off int) uint64 { return le.Uint64(t.mem[off:]) }
+	fs := g(fastFS)
+	if fs >= maxUserBase {
+		return errBadFrame
+	}
+	flags := g(fastFlags)
+	*r = arch.Registers{
+		Rax: g(fastReg(rAX)), Rcx: g(fastReg(rCX)), Rdx: g(fastReg(rDX)), Rbx: g(fastReg(rBX)),
+		Rsp: g(fastReg(rSP)), Rbp: g(fastReg(rBP)), Rsi: g(fastReg(rSI)), Rdi: g(fastReg(rDI)),
+		R8: g(fastReg(r8)), R9: g(fastReg(r9)), R10: g(fastReg(r10)), R11: flags,
+		R12: g(fastReg(r12)), R13: g(fastReg(r13)), R14: g(fastReg(r14)), R15: g(fastReg(r15)),
+		Eflags: flags, Cs: arch.UserCS, Ss: arch.UserDS, FsBase: fs,
+	}
+	r.Rip = r.Rcx
+	r.OrigRax = r.Rax
+	return nil
+}
+
+// fastResumable reports whether st can go back through t's fast frame:
+// t waits in the trampoline, st's FP state is still the one in t's
+// registers, and nothing else the fast frame cannot carry changed.
+func (c *Context) fastResumable(t *thread, st *arch.State) bool {
+	r := &st.Regs
+	return t.fast && c.fpAt == t && c.fpOf == st && !st.FPDirty &&
+		r.Cs == arch.UserCS && r.GsBase == 0 && r.FsBase < maxUserBase &&
+		r.Eflags&arch.EflagsTF == 0 && r.Rip < maxUserBase
+}
+
+// writeFast puts st's registers into t's fast frame.
+func writeFast(t *thread, st *arch.State) {
+	r := &st.Regs
+	p := func(off int, v uint64) { binary.LittleEndian.PutUint64(t.mem[off:], v) }
+	p(fastReg(rAX), r.Rax)
+	p(fastReg(rCX), r.Rcx)
+	p(fastReg(rDX), r.Rdx)
+	p(fastReg(rBX), r.Rbx)
+	p(fastReg(rSP), r.Rsp)
+	p(fastReg(rBP), r.Rbp)
+	p(fastReg(rSI), r.Rsi)
+	p(fastReg(rDI), r.Rdi)
+	p(fastReg(r8), r.R8)
+	p(fastReg(r9), r.R9)
+	p(fastReg(r10), r.R10)
+	p(fastReg(r11), r.R11)
+	p(fastReg(r12), r.R12)
+	p(fastReg(r13), r.R13)
+	p(fastReg(r14), r.R14)
+	p(fastReg(r15), r.R15)
+	p(fastFlags, r.Eflags&arch.SigreturnEflags|arch.EflagsIF|0x2)
+	p(fastFS, r.FsBase)
+	p(fastRIP, r.Rip)
+}
+
+// reenter makes t, waiting in the trampoline, trap into the handler, and
+// reads the frame it publishes there: the thread's live FP state and a
+// frame to resume it from as after any other trap.
+func (c *Context) reenter(t *thread) error {
+	if old := t.word.Swap(stateReenter); old == stateFastStubWait {
+		futexWakeOne(t.word)
+	}
+	if err := c.wait(t); err != nil {
+		return err
+	}
+	if err := readFrame(t.mem, t.addr, &t.f); err != nil {
+		return err
+	}
+	t.fast = false
+	t.fpOff, t.fpSize = t.f.fpOff, t.f.fpSize
+	return nil
+}
+
+// inTrampoline reports whether a frame's RIP lies in the trampoline after
+// its publishing swap: a signal that stopped the thread there came after
+// uk's answer (the handler drops interrupts that come before it), and
+// the thread's state is the one uk resumed it with.
+func inTrampoline(rip uint64) bool {
+	return rip >= siteFast+uint64(fastPublishedOff) && rip < siteFastEnd
+}

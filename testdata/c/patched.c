@@ -1,0 +1,268 @@
+/* patched: syscall sites of the form `mov eax, NR; syscall` called often
+ * enough that uk's sigsys platform rewrites them into jumps to its
+ * trampoline (kernel/mm's patch.go, platform/sigsys's fastcall.go), and what
+ * Linux guarantees at such a site, which must still hold after the rewrite:
+ * the result in RAX, every other register (RCX and R11 aside: the return
+ * address and the flags) and the flags and vector registers preserved, a
+ * signal handler run at the syscall's return that finds and leaves the
+ * interrupted FP state intact, SA_RESTART restarting a blocking read, a
+ * nanosleep stopped and continued (restart_syscall), threads racing through
+ * one site while it is rewritten, a forked child running the parent's
+ * rewritten sites, and a thread with a GS base of its own. */
+#include "uktest.h"
+#include <asm/prctl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define HOT 200 /* calls of a site: far more than uk waits before patching */
+
+/* Each function below is one site: `mov eax, NR; syscall` as glibc's
+ * wrappers emit it. */
+static __attribute__((noinline)) long site_getppid(void) {
+	long r;
+	__asm__ volatile("mov $110, %%eax\n\tsyscall" : "=a"(r) : : "rcx", "r11", "memory");
+	return r;
+}
+
+static __attribute__((noinline)) long site_read(int fd, void *buf, long n) {
+	long r;
+	register long rdi __asm__("rdi") = fd;
+	register void *rsi __asm__("rsi") = buf;
+	register long rdx __asm__("rdx") = n;
+	__asm__ volatile("mov $0, %%eax\n\tsyscall" : "=a"(r) : "r"(rdi), "r"(rsi), "r"(rdx) : "rcx", "r11", "memory");
+	return r;
+}
+
+static __attribute__((noinline)) long site_nanosleep(const struct timespec *req, struct timespec *rem) {
+	long r;
+	register const struct timespec *rdi __asm__("rdi") = req;
+	register struct timespec *rsi __asm__("rsi") = rem;
+	__asm__ volatile("mov $35, %%eax\n\tsyscall" : "=a"(r) : "r"(rdi), "r"(rsi) : "rcx", "r11", "memory");
+	return r;
+}
+
+/* regs_kept calls getpid from a site with every register, the flags (CF
+ * set) and xmm0-xmm15 set to patterns, and reports whether all came back as
+ * Linux leaves them: RCX the address after the syscall, R11 the flags, the
+ * rest unchanged. */
+__attribute__((used)) static uint64_t g_in[12], g_out[16];
+__attribute__((used)) static uint8_t g_xin[256], g_xout[256];
+
+static int regs_kept(void) {
+	for (int i = 0; i < 12; i++)
+		g_in[i] = 0x1111111111111111ull * (i + 1) ^ 0x0123456789abcdefull;
+	for (int i = 0; i < 256; i++)
+		g_xin[i] = (uint8_t)(i * 7 + 3);
+	__asm__ volatile(
+		"push %%rbp\n\tpush %%rbx\n\tpush %%r12\n\tpush %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
+		"lea g_xin(%%rip), %%rax\n\t"
+		"movdqu 0(%%rax), %%xmm0\n\tmovdqu 16(%%rax), %%xmm1\n\tmovdqu 32(%%rax), %%xmm2\n\tmovdqu 48(%%rax), %%xmm3\n\t"
+		"movdqu 64(%%rax), %%xmm4\n\tmovdqu 80(%%rax), %%xmm5\n\tmovdqu 96(%%rax), %%xmm6\n\tmovdqu 112(%%rax), %%xmm7\n\t"
+		"movdqu 128(%%rax), %%xmm8\n\tmovdqu 144(%%rax), %%xmm9\n\tmovdqu 160(%%rax), %%xmm10\n\tmovdqu 176(%%rax), %%xmm11\n\t"
+		"movdqu 192(%%rax), %%xmm12\n\tmovdqu 208(%%rax), %%xmm13\n\tmovdqu 224(%%rax), %%xmm14\n\tmovdqu 240(%%rax), %%xmm15\n\t"
+		"lea g_in(%%rip), %%rax\n\t"
+		"mov 0(%%rax), %%rbx\n\tmov 8(%%rax), %%rdx\n\tmov 16(%%rax), %%rsi\n\tmov 24(%%rax), %%rdi\n\t"
+		"mov 32(%%rax), %%rbp\n\tmov 40(%%rax), %%r8\n\tmov 48(%%rax), %%r9\n\tmov 56(%%rax), %%r10\n\t"
+		"mov 64(%%rax), %%r12\n\tmov 72(%%rax), %%r13\n\tmov 80(%%rax), %%r14\n\tmov 88(%%rax), %%r15\n\t"
+		"stc\n\t"
+		"mov $39, %%eax\n\t"
+		"syscall\n"
+		"1:\n\t"
+		"pushf\n\tpush %%r11\n\tpush %%rcx\n\t"
+		"lea g_out(%%rip), %%rax\n\t"
+		"mov %%rbx, 0(%%rax)\n\tmov %%rdx, 8(%%rax)\n\tmov %%rsi, 16(%%rax)\n\tmov %%rdi, 24(%%rax)\n\t"
+		"mov %%rbp, 32(%%rax)\n\tmov %%r8, 40(%%rax)\n\tmov %%r9, 48(%%rax)\n\tmov %%r10, 56(%%rax)\n\t"
+		"mov %%r12, 64(%%rax)\n\tmov %%r13, 72(%%rax)\n\tmov %%r14, 80(%%rax)\n\tmov %%r15, 88(%%rax)\n\t"
+		"pop %%rcx\n\tmov %%rcx, 104(%%rax)\n\t"
+		"pop %%rcx\n\tmov %%rcx, 112(%%rax)\n\t"
+		"pop %%rcx\n\tmov %%rcx, 96(%%rax)\n\t"
+		"lea 1b(%%rip), %%rcx\n\tmov %%rcx, 120(%%rax)\n\t"
+		"lea g_xout(%%rip), %%rax\n\t"
+		"movdqu %%xmm0, 0(%%rax)\n\tmovdqu %%xmm1, 16(%%rax)\n\tmovdqu %%xmm2, 32(%%rax)\n\tmovdqu %%xmm3, 48(%%rax)\n\t"
+		"movdqu %%xmm4, 64(%%rax)\n\tmovdqu %%xmm5, 80(%%rax)\n\tmovdqu %%xmm6, 96(%%rax)\n\tmovdqu %%xmm7, 112(%%rax)\n\t"
+		"movdqu %%xmm8, 128(%%rax)\n\tmovdqu %%xmm9, 144(%%rax)\n\tmovdqu %%xmm10, 160(%%rax)\n\tmovdqu %%xmm11, 176(%%rax)\n\t"
+		"movdqu %%xmm12, 192(%%rax)\n\tmovdqu %%xmm13, 208(%%rax)\n\tmovdqu %%xmm14, 224(%%rax)\n\tmovdqu %%xmm15, 240(%%rax)\n\t"
+		"pop %%r15\n\tpop %%r14\n\tpop %%r13\n\tpop %%r12\n\tpop %%rbx\n\tpop %%rbp\n\t"
+		:
+		:
+		: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc",
+		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+		  "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	uint64_t flags = g_out[12], rcx = g_out[13], r11 = g_out[14], want_rcx = g_out[15];
+	int ok = (flags & 1) == 1 && rcx == want_rcx && (r11 & 0xcd5) == (flags & 0xcd5);
+	for (int i = 0; i < 12; i++)
+		ok &= g_out[i] == g_in[i];
+	ok &= memcmp(g_xin, g_xout, sizeof g_xin) == 0;
+	return ok;
+}
+
+static volatile int alarms;
+static volatile double handler_sum;
+
+/* The handler uses the vector registers itself: the interrupted code's
+ * must be back when it returns. */
+static void on_alarm(int sig) {
+	(void)sig;
+	double s = 0;
+	for (int i = 1; i < 100; i++)
+		s += 1.0 / i;
+	handler_sum = s;
+	alarms++;
+}
+
+/* fp_across_signals: a loop keeps a value in xmm8 across patched syscalls
+ * while SIGALRM handlers run at their returns. */
+static int fp_across_signals(void) {
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = {{0, 1000}, {0, 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	int bad = 0;
+	for (int round = 0; round < 200000 && alarms < 20; round++) {
+		double v = round * 0.5, got;
+		__asm__ volatile("movq %[v], %%xmm8\n\t"
+				 "mov $110, %%eax\n\t"
+				 "syscall\n\t"
+				 "movq %%xmm8, %[got]"
+				 : [got] "=r"(got)
+				 : [v] "r"(v)
+				 : "rax", "rcx", "r11", "xmm8", "memory");
+		bad += got != v;
+	}
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	return bad == 0 && alarms >= 20;
+}
+
+static void on_usr1(int sig) { (void)sig; }
+
+/* restarted_read: a read from a hot site blocks on a pipe, is interrupted
+ * by a SA_RESTART handler, restarts, and gets the byte written later. */
+static void restarted_read(void) {
+	int p[2];
+	char c;
+	if (pipe(p) != 0)
+		CHECK("pipe", 0);
+	for (int i = 0; i < HOT; i++) {
+		write(p[1], "w", 1);
+		if (site_read(p[0], &c, 1) != 1 || c != 'w')
+			CHECK("warm read", 0);
+	}
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t parent = getpid();
+	pid_t kid = fork();
+	if (kid == 0) {
+		usleep(50000);
+		kill(parent, SIGUSR1);
+		usleep(50000);
+		write(p[1], "x", 1);
+		_exit(0);
+	}
+	long n = site_read(p[0], &c, 1);
+	printf("read restarted after SA_RESTART handler: %ld %c\n", n, n == 1 ? c : '-');
+	waitpid(kid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+static double now(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* stopped_nanosleep: a nanosleep from a hot site is stopped and continued,
+ * so the kernel restarts it with restart_syscall. */
+static void stopped_nanosleep(void) {
+	struct timespec zero = {0, 0}, req = {0, 300000000};
+	for (int i = 0; i < HOT; i++)
+		site_nanosleep(&zero, NULL);
+	pid_t parent = getpid();
+	pid_t kid = fork();
+	if (kid == 0) {
+		usleep(50000);
+		kill(parent, SIGSTOP);
+		usleep(50000);
+		kill(parent, SIGCONT);
+		_exit(0);
+	}
+	double t0 = now();
+	long r = site_nanosleep(&req, NULL);
+	double slept = now() - t0;
+	printf("nanosleep stopped and continued: %ld, slept its time: %s\n", r, slept >= 0.29 ? "yes" : "no");
+	waitpid(kid, NULL, 0);
+}
+
+static long ppid_seen;
+
+static void *racer(void *arg) {
+	long bad = 0;
+	for (int i = 0; i < 20000; i++)
+		bad += site_getppid() != ppid_seen;
+	return (void *)bad;
+}
+
+/* own_gs: a thread with a GS base of its own calls a patched site: the
+ * call works and GS still reads its own memory. */
+static void *own_gs(void *arg) {
+	static uint64_t gsmem[512];
+	gsmem[0] = 0x5eed;
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, gsmem) != 0)
+		return (void *)1L;
+	long bad = 0;
+	for (int i = 0; i < HOT; i++)
+		bad += site_getppid() != ppid_seen;
+	uint64_t v;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	uint64_t base = 0;
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &base);
+	return (void *)(bad + (v != 0x5eed) + (base != (uint64_t)gsmem));
+}
+
+int main(void) {
+	ppid_seen = getppid();
+	long bad = 0;
+	for (int i = 0; i < HOT; i++)
+		bad += site_getppid() != ppid_seen;
+	CHECK("hot site returns getppid every time", bad == 0);
+	int kept = 1;
+	for (int i = 0; i < HOT; i++)
+		kept &= regs_kept();
+	CHECK("registers, flags and xmm0-15 as Linux leaves them", kept);
+	CHECK("FP state across signal handlers at syscall returns", fp_across_signals());
+	restarted_read();
+	stopped_nanosleep();
+
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, racer, NULL);
+	bad = 0;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		bad += (long)r;
+	}
+	CHECK("4 threads racing through one site", bad == 0);
+
+	pthread_t g;
+	void *gr;
+	pthread_create(&g, NULL, own_gs, NULL);
+	pthread_join(g, &gr);
+	CHECK("a thread with its own GS base", gr == NULL);
+
+	pid_t kid = fork();
+	if (kid == 0) {
+		long b = 0;
+		for (int i = 0; i < HOT; i++)
+			b += site_getppid() != getppid();
+		_exit(b != 0 || !regs_kept());
+	}
+	int st;
+	waitpid(kid, &st, 0);
+	CHECK("a forked child through the parent's patched sites", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return ukt_failures != 0;
+}
