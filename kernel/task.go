@@ -93,8 +93,8 @@ type Task struct {
 	// that returned ERESTART_RESTARTBLOCK (Linux's restart_block). Used
 	// by the task's goroutine only.
 	restartBlock func(*Task) (uint64, error)
-	lastFault     mm.LastFault     // where this thread last faulted; used by the task's goroutine only
-	userNS        atomic.Int64     // CPU time used, in ns: its time in Switch (task_run.go)
+	lastFault    mm.LastFault // where this thread last faulted; used by the task's goroutine only
+	userNS       atomic.Int64 // CPU time used, in ns: its time in Switch (task_run.go)
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}
 	pdeathSig  atomic.Int32
