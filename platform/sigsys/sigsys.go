@@ -26,6 +26,14 @@
 // the page-fault error code in the frame give the address and access), and
 // so does the interrupt signal (SIGUSR2, sent with tgkill by Interrupt).
 //
+// Hot syscall sites skip the signal: the kernel rewrites a site that has
+// trapped often into a jump to a trampoline in the stub's code, which
+// hands the registers over in the slot's fast frame and waits on the
+// same state word (fastcall.go has the protocol and why it is safe). The
+// handler drops uk's interrupt signal while a thread is in the
+// trampoline before uk has answered its fast trap: it is on its way to
+// uk anyway.
+//
 // # Stub processes and the edit thread
 //
 // Stubs are made as on the ptrace platform, by the same code

@@ -17,8 +17,9 @@ func init() { otherCPrograms = append(otherCPrograms, "hostile_sigsys") }
 // memory, a frame with ring-0 selectors ends in a SIGSEGV, and a thread
 // that scribbles over another's slot while it makes syscalls gets its
 // process killed at worst, never uk, and a thread that disabled its
-// signal stack is killed once it leaves an interrupt unanswered, and a
-// program that keeps waking the stub's serving thread gets no mapping
+// signal stack is killed once it leaves an interrupt unanswered (the
+// race also scribbles over what a patched syscall site's trampoline
+// uses, alone in race-fast), and a program that keeps waking the stub's serving thread gets no mapping
 // change reported before it is made. They run on sigsys whenever `uk
 // platforms` says it works, in the matrix or held back from it.
 func TestHostileSigsys(t *testing.T) {
@@ -62,21 +63,27 @@ func TestHostileSigsys(t *testing.T) {
 			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
-	t.Run("race", func(t *testing.T) {
-		for i := 0; i < 3; i++ {
-			r := runUK(t, "sigsys", prog, []string{"race"})
-			switch {
-			case r.TimedOut || r.Signaled || hasGoPanic(r.Stderr):
-				t.Fatalf("uk did not contain the race: timed out %v, signaled %v\nstderr:\n%s", r.TimedOut, r.Signaled, clip(r.Stderr))
-			case r.Code == 0 && strings.HasPrefix(r.Stdout, "race done: "):
-			case r.Code > 128 && r.Code < 128+65:
-				// Killed: by uk, which found its frame overwritten
-				// (137) or gave up on a thread whose signal stack or
-				// mask the scribbler changed; or by the signal for
-				// the garbage registers it restored (a crash).
-			default:
-				t.Errorf("exit %d, stdout %q\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
-			}
+	for _, args := range [][]string{{"race"}, {"race", "fast"}} {
+		t.Run(strings.Join(args, "-"), func(t *testing.T) { hostileRace(t, prog, args) })
+	}
+}
+
+// hostileRace runs hostile_sigsys race (args) three times: each run ends
+// with the program done or killed, never with uk hurt.
+func hostileRace(t *testing.T, prog string, args []string) {
+	for i := 0; i < 3; i++ {
+		r := runUK(t, "sigsys", prog, args)
+		switch {
+		case r.TimedOut || r.Signaled || hasGoPanic(r.Stderr):
+			t.Fatalf("uk did not contain the race: timed out %v, signaled %v\nstderr:\n%s", r.TimedOut, r.Signaled, clip(r.Stderr))
+		case r.Code == 0 && strings.HasPrefix(r.Stdout, "race done: "):
+		case r.Code > 128 && r.Code < 128+65:
+			// Killed: by uk, which found its frame overwritten
+			// (137) or gave up on a thread whose signal stack or
+			// mask the scribbler changed; or by the signal for
+			// the garbage registers it restored (a crash).
+		default:
+			t.Errorf("exit %d, stdout %q\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
 		}
-	})
+	}
 }

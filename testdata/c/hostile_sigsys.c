@@ -15,8 +15,12 @@
  *   hostile_sigsys ring0    rt_sigreturn at the handler's site with a frame
  *                           of its own that restores ring-0 selectors.
  *   hostile_sigsys race     one thread overwrites the other's slot (state
- *                           word, frame pointers, the frame itself) while
- *                           that one makes syscalls, for half a second.
+ *                           word, frame pointers, the frame itself, and
+ *                           what a patched syscall site's trampoline uses:
+ *                           the fast frame, the slot's self pointer, the
+ *                           fast states) while that one makes syscalls,
+ *                           trapping and through a patched site, for half
+ *                           a second; `race fast`: only the trampoline's.
  *   hostile_sigsys stuck    rt_sigreturn at the handler's site with a frame
  *                           that disables its signal stack, then a syscall.
  *   hostile_sigsys servewake one thread wakes the futex the stub's serving
@@ -295,6 +299,9 @@ static int mode_servewake(void) {
 	return 0;
 }
 
+/* fast_only: the scribbler writes only what the trampoline uses. */
+static int fast_only;
+
 static void *scribbler(void *arg) {
 	(void)arg;
 	/* Slot 0 is the main thread's (the first stub thread); its first
@@ -307,7 +314,7 @@ static void *scribbler(void *arg) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		switch (i % 4) {
+		switch (fast_only ? 4 + i % 3 : i % 7) {
 		case 0: /* the state word: "trapped" */
 			*(volatile uint32_t *)slot = 1;
 			break;
@@ -321,6 +328,15 @@ static void *scribbler(void *arg) {
 		case 3: /* ring-0 selectors where sigcontext's cs/ss may be */
 			slot[32 + (x % 2000)] = 0x0018000000000010ULL;
 			break;
+		case 4: /* the fast frame: registers, flags, FS base, RIP */
+			slot[10 + (x % 19)] = (x & 1) ? x : 0x0018000000000010ULL;
+			break;
+		case 5: /* the self pointer the patched entry checks GS with */
+			slot[9] = (x & 1) ? x : THREAD_REGION + 64;
+			break;
+		case 6: /* the fast states: trapped, resume, re-enter */
+			*(volatile uint32_t *)slot = 5 + (x % 4);
+			break;
 		}
 		if ((i & 1023) == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
@@ -332,16 +348,27 @@ static void *scribbler(void *arg) {
 	return NULL;
 }
 
+/* fast_getpid is a site uk's sigsys patches once it is hot. */
+static __attribute__((noinline)) long fast_getpid(void) {
+	long r;
+	__asm__ volatile("mov $39, %%eax\n\tsyscall" : "=a"(r) : : "rcx", "r11", "memory");
+	return r;
+}
+
 static int mode_race(void) {
 	pthread_t th;
 	pid_t pid = getpid();
 	long bad = 0, n = 0;
+	for (int i = 0; i < 200; i++) /* hot enough to be patched first */
+		fast_getpid();
 	if (pthread_create(&th, NULL, scribbler, NULL) != 0)
 		return 1;
 	while (!stop) {
 		if (syscall(SYS_getpid) != pid)
 			bad++;
-		n++;
+		if (fast_getpid() != pid)
+			bad++;
+		n += 2;
 	}
 	pthread_join(th, NULL);
 	printf("race done: %ld syscalls\n", n);
@@ -359,8 +386,10 @@ int main(int argc, char **argv) {
 		return mode_handler();
 	if (strcmp(mode, "ring0") == 0)
 		return mode_ring0();
-	if (strcmp(mode, "race") == 0)
+	if (strcmp(mode, "race") == 0) {
+		fast_only = argc > 2 && strcmp(argv[2], "fast") == 0;
 		return mode_race();
+	}
 	if (strcmp(mode, "servewake") == 0)
 		return mode_servewake();
 	if (strcmp(mode, "stuck") == 0)
