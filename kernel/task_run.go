@@ -226,21 +226,16 @@ func shellStatus(ws int) int {
 	return (ws >> 8) & 0xff
 }
 
-// patchedSiteFault handles a SIGILL at a patched syscall site (kernel/mm's
-// patch.go): the thread resumes at the site, or runs restart_syscall.
+// patchedSiteFault handles a SIGILL where a patched syscall site's
+// syscall instruction began (kernel/mm's patch.go): the thread goes on in
+// the site's entry, which makes the syscall.
 func (t *Task) patchedSiteFault(trap platform.Trap) bool {
 	if t.k.patcher == nil || trap.Signo != int32(unix.SIGILL) {
 		return false
 	}
-	r := &t.State.Regs
-	rip, syscall, ok := t.MM.PatchedSiteFault(r.Rip, r.Rax, t.k.patcher.SyscallTable())
-	if !ok {
-		return false
+	rip, ok := t.MM.PatchedSiteFault(t.State.Regs.Rip, t.k.patcher.SyscallTable())
+	if ok {
+		t.State.Regs.Rip = rip
 	}
-	r.Rip = rip
-	if syscall {
-		r.Rcx, r.R11, r.OrigRax = rip, r.Eflags, r.Rax
-		t.doSyscall()
-	}
-	return true
+	return ok
 }

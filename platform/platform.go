@@ -165,28 +165,33 @@ var ErrUnavailable = errors.New("unavailable")
 
 // SyscallPatcher is implemented by platforms whose threads can enter uk
 // through patched syscall sites, more cheaply than by trapping: the kernel
-// rewrites a hot site `mov eax, NR; syscall` (b8 NR32 0f 05) of a
-// program's private executable memory into `jmp [E]` (ff 24 25 E32), where
-// E is an entry of a table the kernel keeps in the address space at
-// SyscallTable().Addr, filled with SyscallEntry. The platform reports a
-// thread that enters through an entry as a TrapSyscall with the registers
-// the trap at the site would have had.
+// rewrites a hot site (a syscall instruction and the instruction before
+// it, kernel/mm's patch.go) of a program's private executable memory into
+// `jmp [E]` (ff 24 25 E32), where E is an entry of a table the kernel
+// keeps in the address space at SyscallTable().Addr, filled with
+// SyscallEntry. The platform reports a thread that enters through an
+// entry as a TrapSyscall with the registers the trap at the site would
+// have had.
 type SyscallPatcher interface {
 	SyscallTable() SyscallTable
 	// SyscallEntry returns the bytes of the table entry at addr for a
-	// site whose syscall is sysno and returns to ret (at most
-	// EntrySize bytes). Its first 8 bytes are what `jmp [addr]` loads.
-	SyscallEntry(addr, ret uint64, sysno uint32) []byte
+	// site that returns to ret (at most EntrySize bytes). Its first 8
+	// bytes are what `jmp [addr]` loads; prefix, the instructions the
+	// patch replaced before the syscall instruction, follows at
+	// addr+EntryCode, and the entry runs it first, then the syscall.
+	SyscallEntry(addr, ret uint64, prefix []byte) []byte
 }
 
 // SyscallTable says where a SyscallPatcher's table lies in every address
 // space that has one: Size bytes at Addr, Header first, then entries of
-// EntrySize bytes from Addr+EntrySize. Addr+Size lies below 4 GiB, and
-// every entry's address has 0x06 (an invalid opcode) as its third byte, so
-// that the byte of a patched site where its syscall instruction began
+// EntrySize bytes from Addr+EntrySize, each with its code from EntryCode
+// on. Addr+Size lies below 2 GiB, and every entry's address has 0x06 (an
+// invalid opcode) as its third byte, so that the byte five bytes into a
+// patched site, where a 5-byte instruction before its syscall ended,
 // faults (SIGILL) if reached.
 type SyscallTable struct {
 	Addr, Size uint64
 	EntrySize  uint64
+	EntryCode  uint64
 	Header     []byte
 }

@@ -12,24 +12,49 @@ import (
 
 // Patched syscall sites (platform.SyscallPatcher).
 //
-// A syscall site of the form `mov eax, NR; syscall` that has trapped
-// patchAfter times in an address space is rewritten into `jmp [E]`, E an
-// entry of the platform's table, which this MM maps (anonymous, private,
-// read and execute) at the table's fixed address the first time. The
-// rewrite goes to the process's own copy of the page, as a debugger's
-// breakpoint would: a file's cached page is never written, and processes
-// sharing it keep trapping until their own sites are patched. Sites in
-// shared or writable mappings are left alone (the program may rewrite or
-// read them as data), as are the syscalls that need the thread's whole
-// state anyway (patchSkip).
+// A syscall site that has trapped patchAfter times in an address space,
+// and whose instruction before the syscall is one of siteForms, is
+// rewritten into `jmp [E]` (padded with 0x06 bytes to the site's length),
+// E an entry of the platform's table, which this MM maps (anonymous,
+// private, read and execute) at the table's fixed address the first time.
+// The entry runs the replaced instruction, then the syscall. The rewrite
+// goes to a fresh copy of the page, which replaces the old one in the
+// address space whole (a thread sees the old code or the new, never a
+// mix): a file's cached page is never written, and processes sharing it
+// keep trapping until their own sites are patched. Sites in shared or
+// writable mappings are left alone (the program may rewrite or read them
+// as data), as are the syscalls that need the thread's whole state anyway
+// (patchSkip).
 //
-// The patch is written in an order that leaves every intermediate state
-// safe for a thread running the page: the byte where the syscall
-// instruction began becomes 0x06 (an invalid opcode) first, then the rest
-// of the jump, its opcode byte last. A thread that ran the old mov and
-// reaches the 0x06 faults; so does one resumed two bytes before a patched
-// site's return address to restart its syscall. PatchedSiteFault turns
-// both back into the syscall.
+// The byte where the site's syscall instruction began is 0x06 after the
+// rewrite (an invalid opcode: the table's addresses and the padding make
+// it so). A thread that ran the replaced instruction before the new page
+// reached it, or one resumed two bytes before the return address to
+// restart its syscall, faults there; PatchedSiteFault sends it on in the
+// entry, just after the replaced instruction, with its registers as they
+// are (RAX the syscall number, or restart_syscall's).
+
+// siteForm is an instruction that may precede a patched syscall: the
+// entry runs it again, at the same RSP, so it must not depend on where it
+// lies in memory.
+type siteForm struct {
+	len int
+	// match reports whether b (len bytes) is the form, for a trap of
+	// syscall nr.
+	match func(b []byte, nr uint64) bool
+}
+
+var siteForms = []siteForm{
+	// mov eax, NR: glibc's wrappers, Go's runtime.
+	{5, func(b []byte, nr uint64) bool { return b[0] == 0xb8 && uint64(binary.LittleEndian.Uint32(b[1:])) == nr }},
+	// mov rax, NR (a sign-extended imm32): Go's runtime.
+	{7, func(b []byte, nr uint64) bool {
+		return b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0 && int64(int32(binary.LittleEndian.Uint32(b[3:]))) == int64(nr)
+	}},
+	// mov r9, [rsp+disp8]: the end of glibc's syscall(), with the number
+	// already in RAX.
+	{5, func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
+}
 
 // patchAfter is how many traps of one site make it worth patching: a
 // patch costs a page copy and a mapping change (~30 us), a trap through
@@ -53,12 +78,21 @@ const patchTableName = "[uk-syscall-patches]"
 // patchState is an MM's patching bookkeeping; protected by MM.patchMu.
 type patchState struct {
 	counts map[uint64]uint16 // traps per site, by return address
+	// sites are the patched sites, by address: their entry and the
+	// length of the instruction before the syscall.
+	sites map[uint64]patchedSite
 	// next is the address of the table's next free entry; 0 before the
 	// table is mapped.
 	next uint64
 	// off: patching was given up in this MM (the table's place is taken,
 	// or the table is full).
 	off bool
+}
+
+// patchedSite is one rewritten site.
+type patchedSite struct {
+	entry  uint64
+	prefix int
 }
 
 // NoteSyscallSite counts a trapped syscall nr whose site returns to ret,
@@ -88,31 +122,36 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
 	n++
 	ps.counts[ret] = n
 	if n == patchAfter {
-		m.patchSite(p, ret, uint32(nr))
+		m.patchSite(p, ret, nr)
 	}
 }
 
-// patchSite rewrites the site that returns to ret, if it is the plain
-// `mov eax, nr; syscall` of a private, read-only executable mapping.
+// patchSite rewrites the site that returns to ret, if one of siteForms
+// precedes its syscall and it lies in one page of a private, read-only
+// executable mapping.
 //
 // Preconditions: m.patchMu is held.
-func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint32) {
-	site := ret - 7
-	if ret < 7 || arch.PageRoundDown(site) != arch.PageRoundDown(ret-1) {
-		return
-	}
-	want := []byte{0xb8, 0, 0, 0, 0, 0x0f, 0x05}
-	binary.LittleEndian.PutUint32(want[1:], nr)
+func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) {
 	tab := p.SyscallTable()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.patchableLocked(site) {
+	for _, f := range siteForms {
+		site := ret - 2 - uint64(f.len)
+		if ret < uint64(f.len)+2 || arch.PageRoundDown(site) != arch.PageRoundDown(ret-1) || !m.patchableLocked(site) {
+			continue
+		}
+		code := make([]byte, f.len+2)
+		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code, nr) {
+			continue
+		}
+		m.patchFormLocked(p, tab, site, ret, code[:f.len])
 		return
 	}
-	var have [7]byte
-	if m.copyLocked(site, have[:], false) != nil || !bytes.Equal(have[:], want) {
-		return
-	}
+}
+
+// patchFormLocked writes the entry for the site at site (prefix the
+// instruction before its syscall) and rewrites the site.
+func (m *MM) patchFormLocked(p platform.SyscallPatcher, tab platform.SyscallTable, site, ret uint64, prefix []byte) {
 	ps := &m.patch
 	if ps.next == 0 {
 		if !m.mapPatchTableLocked(tab) {
@@ -127,28 +166,73 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint32) {
 	}
 	entry := ps.next
 	live := m.ownPageLocked(entry)
-	if m.forceWriteLocked(entry, p.SyscallEntry(entry, ret, nr)) != nil {
+	if m.forceWriteLocked(entry, p.SyscallEntry(entry, ret, prefix)) != nil {
 		return
 	}
-	ps.next += tab.EntrySize
 	if !live {
 		// The entry's page is new or was copied: its mapping reaches
-		// the address space with the next switch, and a site patched
-		// in place now could send another thread to the old page. The
-		// site's next trap patches it (the entry is written again then).
-		ps.next -= tab.EntrySize
+		// the address space with the next switch, and the site's new
+		// page could reach another thread first. The site's next trap
+		// patches it (the entry is written again then).
 		ps.counts[ret] = patchAfter - 1
 		return
 	}
-	jump := []byte{0xff, 0x24, 0x25, 0, 0, 0, 0}
+	ps.next += tab.EntrySize
+	jump := bytes.Repeat([]byte{0x06}, len(prefix)+2)
+	copy(jump, []byte{0xff, 0x24, 0x25})
 	binary.LittleEndian.PutUint32(jump[3:], uint32(entry))
-	// 0x06 where the syscall began, then the jump's operand, then its
-	// opcode (see the file comment).
-	for _, part := range [][2]int{{5, 6}, {1, 5}, {6, 7}, {0, 1}} {
-		if m.forceWriteLocked(site+uint64(part[0]), jump[part[0]:part[1]]) != nil {
-			return
-		}
+	if jump[len(prefix)] != 0x06 {
+		panic("mm: a patched site's syscall byte is not 0x06") // the table's addresses make it so
 	}
+	if m.rewriteCodeLocked(site, jump) != nil {
+		return
+	}
+	if ps.sites == nil {
+		ps.sites = make(map[uint64]patchedSite)
+	}
+	ps.sites[site] = patchedSite{entry: entry, prefix: len(prefix)}
+}
+
+// rewriteCodeLocked writes b at addr (in one page of a private mapping)
+// into a fresh copy of the page, which then replaces the old one in the
+// address space: no thread sees part of b.
+func (m *MM) rewriteCodeLocked(addr uint64, b []byte) error {
+	page := arch.PageRoundDown(addr)
+	i := m.vmas.find(page)
+	if i < 0 {
+		return ErrFault
+	}
+	v := m.vmas[i]
+	if !m.ownPageLocked(page) {
+		// Not the process's own yet: the copy-on-write break makes a
+		// copy that reaches the address space with the next switch
+		// (until then, threads run the old page).
+		if err := m.populateLocked(v, page, true); err != nil {
+			return err
+		}
+		if !m.ownPageLocked(page) {
+			return ErrFault
+		}
+		off := m.pages[page]
+		copy(m.mf.Bytes(off+int64(addr-page), len(b)), b)
+		return nil
+	}
+	offs, err := m.mf.Allocate(1)
+	if err != nil {
+		return err
+	}
+	old := m.pages[page]
+	copy(m.mf.Bytes(offs[0], arch.PageSize), m.mf.Bytes(old, arch.PageSize))
+	copy(m.mf.Bytes(offs[0]+int64(addr-page), len(b)), b)
+	if m.users > 1 {
+		// As a copy-on-write break (cow.go): the old page leaves the
+		// address space before m's reference to it goes.
+		m.unmapASLocked(page, arch.PageSize)
+	}
+	m.pages[page] = offs[0]
+	err = m.mapPagesLocked(v, []uint64{page})
+	m.mf.DecRef(old)
+	return err
 }
 
 // ownPageLocked reports whether the page at addr is present and the
@@ -208,31 +292,31 @@ func (m *MM) forceWriteLocked(addr uint64, b []byte) error {
 	return nil
 }
 
-// PatchedSiteFault handles a SIGILL at addr: if addr is the fifth byte
-// of a patched site of this MM (a thread ran the site's old mov before
-// the patch, or is restarting the site's syscall), it returns where the
-// thread resumes: the site itself, so that the jump runs; or, for
-// restart_syscall (which the site's entry would replace with the site's
-// own syscall), the return address with syscall true, for the caller to
-// run it as a trapped syscall.
-func (m *MM) PatchedSiteFault(addr uint64, rax uint64, tab platform.SyscallTable) (rip uint64, syscall, ok bool) {
+// PatchedSiteFault handles a SIGILL at addr: if addr is where the
+// syscall instruction of a patched site of this MM began (a thread ran the
+// site's old instruction before the patch reached it, or is restarting the
+// site's syscall), it returns where the thread goes on: in the site's
+// entry, just after the replaced instruction, where the syscall follows.
+func (m *MM) PatchedSiteFault(addr uint64, tab platform.SyscallTable) (rip uint64, ok bool) {
 	// Under patchMu: a patch being written is complete before we look.
 	m.patchMu.Lock()
 	defer m.patchMu.Unlock()
-	if m.patch.next == 0 || addr < 5 {
-		return 0, false, false
+	for _, f := range siteForms {
+		site := addr - uint64(f.len)
+		ps, found := m.patch.sites[site]
+		if !found || ps.prefix != f.len {
+			continue
+		}
+		var code [7]byte
+		if m.CopyIn(site, code[:]) != nil || code[0] != 0xff || code[1] != 0x24 || code[2] != 0x25 ||
+			uint64(binary.LittleEndian.Uint32(code[3:])) != ps.entry {
+			return 0, false // the program rewrote its code since
+		}
+		var b [1]byte
+		if m.CopyIn(addr, b[:]) != nil || b[0] != 0x06 {
+			return 0, false
+		}
+		return ps.entry + tab.EntryCode + uint64(ps.prefix), true
 	}
-	var code [7]byte
-	if m.CopyIn(addr-5, code[:]) != nil || code[0] != 0xff || code[1] != 0x24 || code[2] != 0x25 ||
-		code[5] != 0x06 || code[6] != 0 {
-		return 0, false, false
-	}
-	entry := uint64(binary.LittleEndian.Uint32(code[3:]))
-	if entry < tab.Addr+tab.EntrySize || entry >= tab.Addr+tab.Size || (entry-tab.Addr)%tab.EntrySize != 0 {
-		return 0, false, false
-	}
-	if rax == unix.SYS_RESTART_SYSCALL {
-		return addr + 2, true, true
-	}
-	return addr - 5, false, true
+	return 0, false
 }

@@ -186,23 +186,25 @@ var _ platform.SyscallPatcher = (*Platform)(nil)
 // trampoline's address, which every entry jumps through).
 func (p *Platform) SyscallTable() platform.SyscallTable {
 	return platform.SyscallTable{Addr: fastTableBase, Size: fastTableSize, EntrySize: fastTableEntrySize,
-		Header: binary.LittleEndian.AppendUint64(nil, siteFast)}
+		EntryCode: 16, Header: binary.LittleEndian.AppendUint64(nil, siteFast)}
 }
 
 // SyscallEntry implements platform.SyscallPatcher: the table entry at
-// addr for a site whose syscall is sysno and returns to ret. Its first
-// quadword is the address the patched `jmp [addr]` jumps to.
-func (p *Platform) SyscallEntry(addr, ret uint64, sysno uint32) []byte {
+// addr for a site that returns to ret, whose instructions before the
+// syscall were prefix (they set RAX, or an argument). Its first quadword
+// is the address the patched `jmp [addr]` jumps to: prefix, run as at
+// the site, then the check of GS, which uses only RCX and R11 (a syscall
+// clobbers both) and leaves the flags alone.
+func (p *Platform) SyscallEntry(addr, ret uint64, prefix []byte) []byte {
 	var a asm
 	a.emit(imm64(addr + 16)...)          // the code below
 	a.emit(imm64(ret)...)                // where the syscall returns to
+	a.emit(prefix...)                    // the site's own instructions
 	a.emit(0xf3, 0x49, 0x0f, 0xae, 0xcb) // rdgsbase r11
 	a.emit(0x65, 0x48, 0x8b, 0x0c, 0x25) // mov rcx, gs:[hdrSelf]
 	a.emit(imm32(hdrSelf)...)            //
 	a.emit(0x48, 0xf7, 0xd1)             // not rcx
 	a.emit(0x49, 0x8d, 0x4c, 0x0b, 0x01) // lea rcx, [r11+rcx+1] (GS - self, flags untouched)
-	a.emit(0xb8)                         // mov eax, sysno
-	a.emit(imm32(sysno)...)              //
 	a.emit(0xe3, 0x08)                   // jrcxz fast (GS is this thread's slot)
 	a.emit(0x0f, 0x05)                   // syscall (traps through SIGSYS)
 	at := addr + uint64(len(a.b)) + 6    //
