@@ -233,7 +233,7 @@ func (t *Task) patchedSiteFault(trap platform.Trap) bool {
 	if t.k.patcher == nil || trap.Signo != int32(unix.SIGILL) {
 		return false
 	}
-	rip, ok := t.MM.PatchedSiteFault(t.State.Regs.Rip, t.k.patcher.SyscallTable())
+	rip, ok := t.MM.PatchedSiteFault(t.State.Regs.Rip)
 	if ok {
 		t.State.Regs.Rip = rip
 	}

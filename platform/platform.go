@@ -165,33 +165,40 @@ var ErrUnavailable = errors.New("unavailable")
 
 // SyscallPatcher is implemented by platforms whose threads can enter uk
 // through patched syscall sites, more cheaply than by trapping: the kernel
-// rewrites a hot site (a syscall instruction and the instruction before
+// rewrites a hot site (a syscall instruction and the instructions before
 // it, kernel/mm's patch.go) of a program's private executable memory into
-// `jmp [E]` (ff 24 25 E32), where E is an entry of a table the kernel
-// keeps in the address space at SyscallTable().Addr, filled with
+// `jmp [E]` (ff 24 25 E32, padded with 0x06 bytes), where E is an entry of
+// a table the kernel keeps in the address space, filled with
 // SyscallEntry. The platform reports a thread that enters through an
 // entry as a TrapSyscall with the registers the trap at the site would
 // have had.
 type SyscallPatcher interface {
-	SyscallTable() SyscallTable
+	// SyscallTables are the tables the kernel may use, in the order it
+	// should prefer them.
+	SyscallTables() []SyscallTable
 	// SyscallEntry returns the bytes of the table entry at addr for a
-	// site that returns to ret (at most EntrySize bytes). Its first 8
-	// bytes are what `jmp [addr]` loads; prefix, the instructions the
-	// patch replaced before the syscall instruction, follows at
-	// addr+EntryCode, and the entry runs it first, then the syscall.
+	// site that returns to ret (at most the table's EntrySize bytes). Its
+	// first 8 bytes are what `jmp [addr]` loads; prefix, the
+	// instructions the patch replaced before the syscall instruction,
+	// follows at addr+EntryCode, and the entry runs it first, then the
+	// syscall.
 	SyscallEntry(addr, ret uint64, prefix []byte) []byte
 }
 
-// SyscallTable says where a SyscallPatcher's table lies in every address
-// space that has one: Size bytes at Addr, Header first, then entries of
-// EntrySize bytes from Addr+EntrySize, each with its code from EntryCode
-// on. Addr+Size lies below 2 GiB, and every entry's address has 0x06 (an
-// invalid opcode) as its third byte, so that the byte five bytes into a
-// patched site, where a 5-byte instruction before its syscall ended,
-// faults (SIGILL) if reached.
+// SyscallTable says where one of a SyscallPatcher's tables lies in every
+// address space that has it: Size bytes at Addr, Header first, then
+// entries of EntrySize bytes from First on, each with its code from
+// EntryCode on; all below 2 GiB. Invalid lists the offsets of a patched
+// site's jump (ff 24 25 E32) that hold 0x06, an invalid opcode, whatever
+// the entry: the kernel uses the table for a site only if every
+// instruction the patch overwrites (and the syscall) began at one of them
+// or past the jump, where the padding is 0x06, so that a thread that
+// reaches any of them faults (SIGILL).
 type SyscallTable struct {
 	Addr, Size uint64
+	First      uint64
 	EntrySize  uint64
 	EntryCode  uint64
 	Header     []byte
+	Invalid    []int
 }

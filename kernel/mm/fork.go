@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"maps"
 	"slices"
 
 	"uk/arch"
@@ -33,8 +34,9 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
 		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf), released: make(chan struct{}),
 		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe,
-		patchTableAddr: m.patchTableAddr, patchTableEnd: m.patchTableEnd}
-	c.patch.next = m.patch.next
+		patchTables: slices.Clone(m.patchTables)}
+	c.patch.next = slices.Clone(m.patch.next)
+	c.patch.sites = maps.Clone(m.patch.sites)
 	threads := m.users > 1
 	for _, v := range m.vmas {
 		w := *v

@@ -51,11 +51,11 @@ type MM struct {
 	asMapped  asRanges         // the addresses the address space maps (asranges.go); protected by mu
 	shadow    *asShadow        // what the address space maps, when the page check is on; protected by mu
 	released  chan struct{}    // closed when the last user has released everything
-	// patchTableAddr..patchTableEnd is where the syscall patch table was
-	// mapped (patch.go); protected by mu.
-	patchTableAddr, patchTableEnd uint64
-	patchMu                       sync.Mutex
-	patch                         patchState // protected by patchMu
+	// patchTables are where syscall patch tables were mapped (patch.go):
+	// start and end; protected by mu.
+	patchTables [][2]uint64
+	patchMu     sync.Mutex
+	patch       patchState // protected by patchMu
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string

@@ -3,6 +3,7 @@ package mm
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -34,11 +35,15 @@ import (
 // entry, just after the replaced instruction, with its registers as they
 // are (RAX the syscall number, or restart_syscall's).
 
-// siteForm is an instruction that may precede a patched syscall: the
-// entry runs it again, at the same RSP, so it must not depend on where it
-// lies in memory.
+// siteForm is a run of instructions that may precede a patched syscall:
+// the entry runs them again, at the same RSP, so they must not depend on
+// where they lie in memory, and nothing may jump into them but to where
+// one begins.
 type siteForm struct {
 	len int
+	// starts are where its instructions after the first, and the
+	// syscall, begin.
+	starts []int
 	// match reports whether b (len bytes) is the form, for a trap of
 	// syscall nr.
 	match func(b []byte, nr uint64) bool
@@ -46,14 +51,36 @@ type siteForm struct {
 
 var siteForms = []siteForm{
 	// mov eax, NR: glibc's wrappers, Go's runtime.
-	{5, func(b []byte, nr uint64) bool { return b[0] == 0xb8 && uint64(binary.LittleEndian.Uint32(b[1:])) == nr }},
+	{5, []int{5}, func(b []byte, nr uint64) bool { return b[0] == 0xb8 && uint64(binary.LittleEndian.Uint32(b[1:])) == nr }},
 	// mov rax, NR (a sign-extended imm32): Go's runtime.
-	{7, func(b []byte, nr uint64) bool {
+	{7, []int{7}, func(b []byte, nr uint64) bool {
 		return b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0 && int64(int32(binary.LittleEndian.Uint32(b[3:]))) == int64(nr)
 	}},
 	// mov r9, [rsp+disp8]: the end of glibc's syscall(), with the number
 	// already in RAX.
-	{5, func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
+	{5, []int{5}, func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
+	// Go's internal/runtime/syscall/linux.Syscall6, from its first
+	// instruction: mov r10, rsi; mov rdx, rdi; mov rsi, rcx; mov rdi, rbx.
+	{12, []int{3, 6, 9, 12}, func(b []byte, nr uint64) bool {
+		return bytes.Equal(b, []byte{0x49, 0x89, 0xf2, 0x48, 0x89, 0xfa, 0x48, 0x89, 0xce, 0x48, 0x89, 0xdf})
+	}},
+}
+
+// tableFor returns the index of the first of tabs whose jumps hold 0x06
+// wherever f's instructions begin within the jump.
+func (f siteForm) tableFor(tabs []platform.SyscallTable) int {
+	for i, t := range tabs {
+		ok := true
+		for _, at := range f.starts {
+			if at < 7 && !slices.Contains(t.Invalid, at) {
+				ok = false
+			}
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
 }
 
 // patchAfter is how many traps of one site make it worth patching: a
@@ -78,21 +105,21 @@ const patchTableName = "[uk-syscall-patches]"
 // patchState is an MM's patching bookkeeping; protected by MM.patchMu.
 type patchState struct {
 	counts map[uint64]uint16 // traps per site, by return address
-	// sites are the patched sites, by address: their entry and the
-	// length of the instruction before the syscall.
+	// sites are the patched sites, by address.
 	sites map[uint64]patchedSite
-	// next is the address of the table's next free entry; 0 before the
-	// table is mapped.
-	next uint64
+	// next is the address of each table's next free entry (by
+	// SyscallTables index); 0 before the table is mapped.
+	next []uint64
 	// off: patching was given up in this MM (the table's place is taken,
 	// or the table is full).
 	off bool
 }
 
-// patchedSite is one rewritten site.
+// patchedSite is one rewritten site: its entry, and its form.
 type patchedSite struct {
-	entry  uint64
-	prefix int
+	entry uint64
+	code  uint64 // the entry's code (SyscallTable.EntryCode)
+	form  *siteForm
 }
 
 // NoteSyscallSite counts a trapped syscall nr whose site returns to ret,
@@ -132,39 +159,46 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
 //
 // Preconditions: m.patchMu is held.
 func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) {
-	tab := p.SyscallTable()
+	tabs := p.SyscallTables()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, f := range siteForms {
+	for i := range siteForms {
+		f := &siteForms[i]
 		site := ret - 2 - uint64(f.len)
 		if ret < uint64(f.len)+2 || arch.PageRoundDown(site) != arch.PageRoundDown(ret-1) || !m.patchableLocked(site) {
 			continue
 		}
 		code := make([]byte, f.len+2)
-		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code, nr) {
+		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code[:f.len], nr) {
 			continue
 		}
-		m.patchFormLocked(p, tab, site, ret, code[:f.len])
+		if t := f.tableFor(tabs); t >= 0 {
+			m.patchFormLocked(p, tabs, t, f, site, ret, code[:f.len])
+		}
 		return
 	}
 }
 
-// patchFormLocked writes the entry for the site at site (prefix the
-// instruction before its syscall) and rewrites the site.
-func (m *MM) patchFormLocked(p platform.SyscallPatcher, tab platform.SyscallTable, site, ret uint64, prefix []byte) {
+// patchFormLocked writes an entry of table t for the site at site (of
+// form f, whose instructions before the syscall are prefix) and rewrites
+// the site.
+func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallTable, t int, f *siteForm, site, ret uint64, prefix []byte) {
 	ps := &m.patch
-	if ps.next == 0 {
+	tab := tabs[t]
+	if len(ps.next) != len(tabs) {
+		ps.next = make([]uint64, len(tabs))
+	}
+	if ps.next[t] == 0 {
 		if !m.mapPatchTableLocked(tab) {
 			ps.off = true
 			return
 		}
-		ps.next = tab.Addr + tab.EntrySize
+		ps.next[t] = tab.First
 	}
-	if ps.next+tab.EntrySize > tab.Addr+tab.Size {
-		ps.off = true
-		return
+	if ps.next[t]+tab.EntrySize > tab.Addr+tab.Size {
+		return // full: this site keeps trapping
 	}
-	entry := ps.next
+	entry := ps.next[t]
 	live := m.ownPageLocked(entry)
 	if m.forceWriteLocked(entry, p.SyscallEntry(entry, ret, prefix)) != nil {
 		return
@@ -177,12 +211,14 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tab platform.SyscallTabl
 		ps.counts[ret] = patchAfter - 1
 		return
 	}
-	ps.next += tab.EntrySize
+	ps.next[t] += tab.EntrySize
 	jump := bytes.Repeat([]byte{0x06}, len(prefix)+2)
 	copy(jump, []byte{0xff, 0x24, 0x25})
 	binary.LittleEndian.PutUint32(jump[3:], uint32(entry))
-	if jump[len(prefix)] != 0x06 {
-		panic("mm: a patched site's syscall byte is not 0x06") // the table's addresses make it so
+	for _, at := range f.starts {
+		if jump[at] != 0x06 {
+			panic("mm: a patched site's instruction starts are not 0x06") // tableFor chose the table for this
+		}
 	}
 	if m.rewriteCodeLocked(site, jump) != nil {
 		return
@@ -190,7 +226,7 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tab platform.SyscallTabl
 	if ps.sites == nil {
 		ps.sites = make(map[uint64]patchedSite)
 	}
-	ps.sites[site] = patchedSite{entry: entry, prefix: len(prefix)}
+	ps.sites[site] = patchedSite{entry: entry, code: tab.EntryCode, form: f}
 }
 
 // rewriteCodeLocked writes b at addr (in one page of a private mapping)
@@ -262,7 +298,7 @@ func (m *MM) mapPatchTableLocked(tab platform.SyscallTable) bool {
 	}
 	m.insertVMALocked(&VMA{Start: tab.Addr, End: end, Prot: platform.Read | platform.Exec,
 		MaxProt: platform.Read | platform.Exec, Name: patchTableName})
-	m.patchTableAddr, m.patchTableEnd = tab.Addr, end
+	m.patchTables = append(m.patchTables, [2]uint64{tab.Addr, end})
 	return m.forceWriteLocked(tab.Addr, tab.Header) == nil
 }
 
@@ -276,8 +312,13 @@ func (m *MM) forceWriteLocked(addr uint64, b []byte) error {
 		return ErrFault
 	}
 	v := m.vmas[i]
-	if v.Shared || page >= m.patchTableAddr && page < m.patchTableEnd && v.Name != patchTableName {
-		return ErrFault // the program put something of its own where the table was
+	if v.Shared {
+		return ErrFault
+	}
+	for _, r := range m.patchTables {
+		if page >= r[0] && page < r[1] && v.Name != patchTableName {
+			return ErrFault // the program put something of its own where the table was
+		}
 	}
 	if !m.ownPageLocked(page) {
 		if err := m.populateLocked(v, page, true); err != nil {
@@ -292,31 +333,31 @@ func (m *MM) forceWriteLocked(addr uint64, b []byte) error {
 	return nil
 }
 
-// PatchedSiteFault handles a SIGILL at addr: if addr is where the
-// syscall instruction of a patched site of this MM began (a thread ran the
-// site's old instruction before the patch reached it, or is restarting the
-// site's syscall), it returns where the thread goes on: in the site's
-// entry, just after the replaced instruction, where the syscall follows.
-func (m *MM) PatchedSiteFault(addr uint64, tab platform.SyscallTable) (rip uint64, ok bool) {
+// PatchedSiteFault handles a SIGILL at addr: if addr is where one of the
+// instructions a patch of this MM replaced began, or its syscall (a thread
+// ran part of the site's old code before the patch reached it, or is
+// restarting the site's syscall), it returns where the thread goes on:
+// the same place in the site's entry, which runs the same instructions,
+// then the syscall.
+func (m *MM) PatchedSiteFault(addr uint64) (rip uint64, ok bool) {
 	// Under patchMu: a patch being written is complete before we look.
 	m.patchMu.Lock()
 	defer m.patchMu.Unlock()
 	for _, f := range siteForms {
-		site := addr - uint64(f.len)
-		ps, found := m.patch.sites[site]
-		if !found || ps.prefix != f.len {
-			continue
+		for _, at := range f.starts {
+			site := addr - uint64(at)
+			ps, found := m.patch.sites[site]
+			if !found || ps.form.len != f.len || !slices.Contains(ps.form.starts, at) {
+				continue
+			}
+			var code [7]byte
+			var b [1]byte
+			if m.CopyIn(site, code[:]) != nil || code[0] != 0xff || code[1] != 0x24 || code[2] != 0x25 ||
+				uint64(binary.LittleEndian.Uint32(code[3:])) != ps.entry || m.CopyIn(addr, b[:]) != nil || b[0] != 0x06 {
+				return 0, false // the program rewrote its code since
+			}
+			return ps.entry + ps.code + uint64(at), true
 		}
-		var code [7]byte
-		if m.CopyIn(site, code[:]) != nil || code[0] != 0xff || code[1] != 0x24 || code[2] != 0x25 ||
-			uint64(binary.LittleEndian.Uint32(code[3:])) != ps.entry {
-			return 0, false // the program rewrote its code since
-		}
-		var b [1]byte
-		if m.CopyIn(addr, b[:]) != nil || b[0] != 0x06 {
-			return 0, false
-		}
-		return ps.entry + tab.EntryCode + uint64(ps.prefix), true
 	}
 	return 0, false
 }

@@ -166,27 +166,35 @@ func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
 	return a.link(), published, wake, wait, reenter, exit
 }
 
-// The syscall table: where the kernel puts it in an address space, and
-// its entries. Its address makes a patched site `ff 24 25 E0 E1 06 00`:
-// the byte where the site's syscall instruction began is 0x06, an
-// invalid opcode, so a thread that ran the site's old mov before the
-// patch faults there (SIGILL), and the kernel turns that fault into the
-// syscall (kernel/mm's patch.go), as it does a restarted syscall, which
-// resumes two bytes before the return address.
+// The syscall tables: where the kernel puts them in an address space, and
+// their entries. Their addresses make a patched site `ff 24 25 E0 E1 E2
+// E3` (then 0x06 padding) hold 0x06, an invalid opcode, where the
+// instructions it replaced began: in fastTableA E2 is 0x06 (a site
+// `mov eax, NR; syscall`, whose syscall began 5 bytes in), in fastTableB
+// E0 and E3 are (Go's Syscall6: four 3-byte moves, then the syscall). A
+// thread that ran part of the old code before the patch faults there
+// (SIGILL), and the kernel sends it on in the entry (kernel/mm's
+// patch.go), as it does a restarted syscall, which resumes two bytes
+// before the return address.
 const (
-	fastTableBase      = 0x60000
-	fastTableSize      = 0x10000
+	fastTableA         = 0x60000
+	fastTableB         = 0x06000000
+	fastTableSize      = 0x10000 // each table's; a table's base is aligned to it
 	fastTableEntrySize = 128
+	fastTableBStride   = 256 // B's entries: addresses 0x06....06
 )
 
 var _ platform.SyscallPatcher = (*Platform)(nil)
 
-// SyscallTable implements platform.SyscallPatcher: the table's address,
-// size and entry size, and what its first entry-sized bytes hold (the
-// trampoline's address, which every entry jumps through).
-func (p *Platform) SyscallTable() platform.SyscallTable {
-	return platform.SyscallTable{Addr: fastTableBase, Size: fastTableSize, EntrySize: fastTableEntrySize,
-		EntryCode: 16, Header: binary.LittleEndian.AppendUint64(nil, siteFast)}
+// SyscallTables implements platform.SyscallPatcher.
+func (p *Platform) SyscallTables() []platform.SyscallTable {
+	header := binary.LittleEndian.AppendUint64(nil, siteFast) // what every entry jumps through
+	return []platform.SyscallTable{
+		{Addr: fastTableA, Size: fastTableSize, First: fastTableA + fastTableEntrySize, EntrySize: fastTableEntrySize,
+			EntryCode: 16, Header: header, Invalid: []int{5}},
+		{Addr: fastTableB, Size: fastTableSize, First: fastTableB + fastTableBStride + 6, EntrySize: fastTableBStride,
+			EntryCode: 16, Header: header, Invalid: []int{3, 6}},
+	}
 }
 
 // SyscallEntry implements platform.SyscallPatcher: the table entry at
@@ -213,8 +221,8 @@ func (p *Platform) SyscallEntry(addr, ret uint64, prefix []byte) []byte {
 	at = addr + uint64(len(a.b)) + 7 //
 	a.emit(0x48, 0x8b, 0x0d)         // fast: mov rcx, [rip -> addr+8]
 	a.emit(imm32(uint32(int32(int64(addr+8) - int64(at))))...)
-	a.emit(0xff, 0x24, 0x25) // jmp [table header: siteFast]
-	a.emit(imm32(fastTableBase)...)
+	a.emit(0xff, 0x24, 0x25) // jmp [the table's header: siteFast]
+	a.emit(imm32(uint32(addr &^ (fastTableSize - 1)))...)
 	if len(a.b) > fastTableEntrySize {
 		panic(fmt.Sprintf("sigsys: a syscall table entry of %d bytes", len(a.b)))
 	}

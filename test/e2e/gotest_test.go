@@ -67,6 +67,8 @@ var goCases = []struct {
 	{name: "hello/args", prog: "hello", spec: runSpec{Args: []string{"one", "two words", ""}}},
 	{name: "clockcheck", prog: "clockcheck"},
 	{name: "threads", prog: "threads"},
+	// Go's syscall site, hot enough for sigsys to patch.
+	{name: "patched", prog: "patched"},
 }
 
 // TestGoPrograms runs each Go program natively, checks that it does what it
