@@ -108,12 +108,13 @@ type patchState struct {
 	// sites are the patched sites, by address.
 	sites map[uint64]patchedSite
 	// next is the address of each table's next free entry (by
-	// SyscallTables index); 0 before the table is mapped.
+	// SyscallTables index); 0 before the table is mapped, noTable if its
+	// place was taken.
 	next []uint64
-	// off: patching was given up in this MM (the table's place is taken,
-	// or the table is full).
-	off bool
 }
+
+// noTable marks a table that could not be mapped.
+const noTable = ^uint64(0)
 
 // patchedSite is one rewritten site: its entry, and its form.
 type patchedSite struct {
@@ -133,9 +134,6 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
 	m.patchMu.Lock()
 	defer m.patchMu.Unlock()
 	ps := &m.patch
-	if ps.off {
-		return
-	}
 	if ps.counts == nil {
 		ps.counts = make(map[uint64]uint16)
 	}
@@ -188,9 +186,12 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallT
 	if len(ps.next) != len(tabs) {
 		ps.next = make([]uint64, len(tabs))
 	}
-	if ps.next[t] == 0 {
+	switch ps.next[t] {
+	case noTable:
+		return
+	case 0:
 		if !m.mapPatchTableLocked(tab) {
-			ps.off = true
+			ps.next[t] = noTable
 			return
 		}
 		ps.next[t] = tab.First
@@ -347,7 +348,7 @@ func (m *MM) PatchedSiteFault(addr uint64) (rip uint64, ok bool) {
 		for _, at := range f.starts {
 			site := addr - uint64(at)
 			ps, found := m.patch.sites[site]
-			if !found || ps.form.len != f.len || !slices.Contains(ps.form.starts, at) {
+			if !found || !slices.Contains(ps.form.starts, at) {
 				continue
 			}
 			var code [7]byte

@@ -1,0 +1,145 @@
+package mm
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"uk/arch"
+	"uk/platform"
+)
+
+// fakePatcher has the sigsys platform's two tables; its entries hold the
+// jump target, the return address, the prefix, then int3s.
+type fakePatcher struct{}
+
+func (fakePatcher) SyscallTables() []platform.SyscallTable {
+	return []platform.SyscallTable{
+		{Addr: 0x60000, Size: 0x10000, First: 0x60080, EntrySize: 128, EntryCode: 16, Header: []byte{1, 2, 3, 4}, Invalid: []int{5}},
+		{Addr: 0x06000000, Size: 0x10000, First: 0x06000106, EntrySize: 256, EntryCode: 16, Header: []byte{5, 6}, Invalid: []int{3, 6}},
+	}
+}
+
+func (fakePatcher) SyscallEntry(addr, ret uint64, prefix []byte) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, addr+16)
+	b = binary.LittleEndian.AppendUint64(b, ret)
+	b = append(b, prefix...)
+	return append(b, 0xcc, 0xcc)
+}
+
+func TestPatchSyscallSites(t *testing.T) {
+	goSyscall6 := []byte{0x49, 0x89, 0xf2, 0x48, 0x89, 0xfa, 0x48, 0x89, 0xce, 0x48, 0x89, 0xdf}
+	for _, tc := range []struct {
+		name   string
+		prefix []byte // the code before the syscall instruction
+		nr     uint64 // the syscall that traps there
+		table  uint64 // the table patched into; 0: left alone
+		starts []int  // where the replaced instructions and the syscall begin
+	}{
+		{"mov eax, NR", []byte{0xb8, 39, 0, 0, 0}, 39, 0x60000, []int{5}},
+		{"mov rax, NR", []byte{0x48, 0xc7, 0xc0, 0xca, 0, 0, 0}, 202, 0x60000, []int{7}},
+		{"mov r9, [rsp+8]", []byte{0x4c, 0x8b, 0x4c, 0x24, 0x08}, 110, 0x60000, []int{5}},
+		{"Go's Syscall6", goSyscall6, 0, 0x06000000, []int{3, 6, 9, 12}},
+		{"mov eax of another NR", []byte{0xb8, 39, 0, 0, 0}, 110, 0, nil},
+		{"xor eax, eax (too short)", []byte{0x31, 0xc0}, 0, 0, nil},
+		{"never-patched exit_group", []byte{0xb8, 231, 0, 0, 0}, 231, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, mf := newMM(t)
+			f := newFakeFile(t, mf, 4, 0, 1, 2, 3)
+			// The site ends in the middle of the file's second page.
+			const at = arch.PageSize + 0x800
+			code := append(append([]byte{0x90}, tc.prefix...), 0x0f, 0x05)
+			page := mf.Bytes(f.pages[1], arch.PageSize)
+			copy(page[0x800-len(tc.prefix)-1:], code)
+			cached := bytes.Clone(page)
+			base, err := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ret := base + at + 2
+			site := ret - 2 - uint64(len(tc.prefix))
+			for i := 0; i < int(patchAfter)-1; i++ {
+				m.NoteSyscallSite(fakePatcher{}, ret, tc.nr)
+			}
+			got := make([]byte, len(tc.prefix)+2)
+			if err := m.CopyIn(site, got); err != nil || !bytes.Equal(got, code[1:]) {
+				t.Fatalf("after %d traps: %x, %v; want it untouched", patchAfter-1, got, err)
+			}
+			// The first patch maps the table; with its page new, the
+			// site waits for its next trap (the entry's mapping must
+			// reach the address space first).
+			for i := 0; i < 2 && bytes.Equal(got, code[1:]); i++ {
+				m.NoteSyscallSite(fakePatcher{}, ret, tc.nr)
+				if err := m.CopyIn(site, got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(page, cached) {
+				t.Errorf("the file's cached page was written")
+			}
+			if tc.table == 0 {
+				if !bytes.Equal(got, code[1:]) {
+					t.Errorf("site rewritten to %x; want it left alone", got)
+				}
+				return
+			}
+			entry := uint64(binary.LittleEndian.Uint32(got[3:]))
+			want := bytes.Repeat([]byte{0x06}, len(got))
+			copy(want, []byte{0xff, 0x24, 0x25})
+			binary.LittleEndian.PutUint32(want[3:], uint32(entry))
+			if !bytes.Equal(got, want) || entry&^0xffff != tc.table {
+				t.Fatalf("site = %x; want jmp [entry] into the table at %#x, padded with 0x06", got, tc.table)
+			}
+			for _, s := range tc.starts {
+				if got[s] != 0x06 {
+					t.Errorf("byte %d of the patch = %#x; an instruction began there: want 0x06", s, got[s])
+				}
+			}
+			e := make([]byte, 16+len(tc.prefix))
+			if err := m.CopyIn(entry, e); err != nil {
+				t.Fatal(err)
+			}
+			if binary.LittleEndian.Uint64(e) != entry+16 || binary.LittleEndian.Uint64(e[8:]) != ret || !bytes.Equal(e[16:], tc.prefix) {
+				t.Errorf("entry = %x; want its code's address, the return address %#x and the prefix", e, ret)
+			}
+			for _, c := range []*MM{m, m.Fork(newFakeAS())} {
+				for off := 0; off < len(got); off++ {
+					rip, ok := c.PatchedSiteFault(site + uint64(off))
+					isStart := false
+					for _, s := range tc.starts {
+						isStart = isStart || s == off
+					}
+					if ok != isStart || ok && rip != entry+16+uint64(off) {
+						t.Errorf("SIGILL at site+%d: %#x, %v; want %#x, %v", off, rip, ok, entry+16+uint64(off), isStart)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Sites in shared or writable mappings stay as they are.
+func TestPatchLeavesSharedAndWritable(t *testing.T) {
+	for _, o := range []MmapOpts{
+		{Prot: platform.Read | platform.Exec, Shared: true},
+		{Prot: platform.Read | platform.Write | platform.Exec},
+	} {
+		m, _, mf := newMM(t)
+		f := newFakeFile(t, mf, 1, 0)
+		copy(mf.Bytes(f.pages[0], arch.PageSize)[0x100:], []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05})
+		o.Length, o.Object = arch.PageSize, peekableFile{f}
+		base, err := m.Mmap(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < int(patchAfter)+2; i++ {
+			m.NoteSyscallSite(fakePatcher{}, base+0x107, 39)
+		}
+		got := make([]byte, 7)
+		m.CopyIn(base+0x100, got)
+		if got[0] != 0xb8 {
+			t.Errorf("shared %v, prot %v: site rewritten to %x", o.Shared, o.Prot, got)
+		}
+	}
+}
