@@ -128,6 +128,7 @@ type commonFlags struct {
 	rootfs   string
 	vdso     bool
 	pids     int
+	patch    bool
 	network  networkFlags
 	// etc are files for the sandbox's /etc implied by the flags, and net
 	// the sandbox's network namespace (both set by newKernel).
@@ -155,6 +156,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
 	fs.BoolVar(&c.vdso, "vdso", true, "map uk's vDSO (false: every clock read is a syscall)")
+	fs.BoolVar(&c.patch, "patch-syscalls", true, "sigsys: rewrite hot syscall sites into jumps to uk's trampoline (false: every syscall traps)")
 	fs.IntVar(&c.pids, "pids", defaultPids(), "most tasks (threads) the sandbox may hold; clone beyond is EAGAIN")
 	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
 	fs.StringVar(&c.network.net, "net", "none", "network: none (loopback only) or tap:NAME (an existing TAP device, eth0 inside)")
@@ -361,7 +363,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		fmt.Fprintf(os.Stderr, "uk: %v: short sleeps and timeouts may end up to 1 ms late\n", err)
 	}
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
-		NoSyscallPatch: os.Getenv("UK_NO_SYSCALL_PATCH") != "",
+		NoSyscallPatch: !c.patch,
 		Network:        c.net, MaxTasks: c.pids}
 	panicHook(cfg.Table)
 	if c.strace {

@@ -8,7 +8,9 @@
  * interrupted FP state intact, SA_RESTART restarting a blocking read, a
  * nanosleep stopped and continued (restart_syscall), threads racing through
  * one site while it is rewritten, a forked child running the parent's
- * rewritten sites, and a thread with a GS base of its own. */
+ * rewritten sites, and a thread with a GS base of its own.
+ * `patched maps` only says whether uk's patch table is mapped after a hot
+ * site (test/e2e's TestSyscallPatching). */
 #include "uktest.h"
 #include <asm/prctl.h>
 #include <pthread.h>
@@ -223,7 +225,23 @@ static void *own_gs(void *arg) {
 	return (void *)(bad + (v != 0x5eed) + (base != (uint64_t)gsmem));
 }
 
-int main(void) {
+/* maps_mode: after a hot site, is the table uk patches through in
+ * /proc/self/maps? (Only under uk on sigsys with patching on.) */
+static int maps_mode(void) {
+	for (int i = 0; i < HOT; i++)
+		site_getppid();
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, "[uk-syscall-patches]") != NULL;
+	printf("patch table mapped: %s\n", found ? "yes" : "no");
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "maps") == 0)
+		return maps_mode();
 	ppid_seen = getppid();
 	long bad = 0;
 	for (int i = 0; i < HOT; i++)

@@ -1,0 +1,31 @@
+package e2e
+
+import (
+	"testing"
+
+	"uk/internal/testenv"
+)
+
+// TestSyscallPatching: on sigsys a hot syscall site is patched (the table
+// it jumps through appears in /proc/self/maps), unless
+// --patch-syscalls=false; TestCPrograms/patched checks that the patched
+// sites behave as Linux's.
+func TestSyscallPatching(t *testing.T) {
+	needUK(t)
+	if reason, ok := platformsNotRun["sigsys"]; ok {
+		testenv.Need(t, "the sigsys platform", reason)
+	}
+	prog := cProgram(t, "patched")
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "patch table mapped: yes\n"},
+		{[]string{"--patch-syscalls=false"}, "patch table mapped: no\n"},
+	} {
+		r := runUKSpec(t, "sigsys", prog, runSpec{Args: []string{"maps"}, Flags: c.flags})
+		if r.Code != 0 || r.Stdout != c.want {
+			t.Errorf("flags %v: exit %d, stdout %q; want %q\nstderr:\n%s", c.flags, r.Code, r.Stdout, c.want, clip(r.Stderr))
+		}
+	}
+}
