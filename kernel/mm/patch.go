@@ -235,24 +235,15 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallT
 // address space: no thread sees part of b.
 func (m *MM) rewriteCodeLocked(addr uint64, b []byte) error {
 	page := arch.PageRoundDown(addr)
-	i := m.vmas.find(page)
-	if i < 0 {
-		return ErrFault
-	}
-	v := m.vmas[i]
 	if !m.ownPageLocked(page) {
-		// Not the process's own yet: the copy-on-write break makes a
-		// copy that reaches the address space with the next switch
+		// Not the process's own yet: the copy-on-write break makes the
+		// copy, which reaches the address space with the next switch
 		// (until then, threads run the old page).
-		if err := m.populateLocked(v, page, true); err != nil {
-			return err
-		}
-		if !m.ownPageLocked(page) {
-			return ErrFault
-		}
-		off := m.pages[page]
-		copy(m.mf.Bytes(off+int64(addr-page), len(b)), b)
-		return nil
+		return m.forceWriteLocked(addr, b)
+	}
+	v, err := m.privateVMALocked(page)
+	if err != nil {
+		return err
 	}
 	offs, err := m.mf.Allocate(1)
 	if err != nil {
@@ -270,6 +261,22 @@ func (m *MM) rewriteCodeLocked(addr uint64, b []byte) error {
 	err = m.mapPagesLocked(v, []uint64{page})
 	m.mf.DecRef(old)
 	return err
+}
+
+// privateVMALocked returns the private VMA holding page, one the patch
+// code may write (not one the program put where a table was).
+func (m *MM) privateVMALocked(page uint64) (*VMA, error) {
+	i := m.vmas.find(page)
+	if i < 0 || m.vmas[i].Shared {
+		return nil, ErrFault
+	}
+	v := m.vmas[i]
+	for _, r := range m.patchTables {
+		if page >= r[0] && page < r[1] && v.Name != patchTableName {
+			return nil, ErrFault
+		}
+	}
+	return v, nil
 }
 
 // ownPageLocked reports whether the page at addr is present and the
@@ -308,18 +315,9 @@ func (m *MM) mapPatchTableLocked(tab platform.SyscallTable) bool {
 // (copied if shared or a file's) and keeps its protection.
 func (m *MM) forceWriteLocked(addr uint64, b []byte) error {
 	page := arch.PageRoundDown(addr)
-	i := m.vmas.find(page)
-	if i < 0 {
-		return ErrFault
-	}
-	v := m.vmas[i]
-	if v.Shared {
-		return ErrFault
-	}
-	for _, r := range m.patchTables {
-		if page >= r[0] && page < r[1] && v.Name != patchTableName {
-			return ErrFault // the program put something of its own where the table was
-		}
+	v, err := m.privateVMALocked(page)
+	if err != nil {
+		return err
 	}
 	if !m.ownPageLocked(page) {
 		if err := m.populateLocked(v, page, true); err != nil {

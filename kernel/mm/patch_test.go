@@ -143,3 +143,36 @@ func TestPatchLeavesSharedAndWritable(t *testing.T) {
 		}
 	}
 }
+
+// A second site on a page already patched (the process's own now) is
+// written into a fresh copy that replaces the page, the first patch kept.
+func TestPatchSecondSiteOnOwnPage(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 1, 0)
+	site := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05}
+	copy(mf.Bytes(f.pages[0], arch.PageSize)[0x100:], site)
+	copy(mf.Bytes(f.pages[0], arch.PageSize)[0x200:], site)
+	base, err := m.Mmap(MmapOpts{Length: arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := func(at uint64) bool {
+		b := make([]byte, 3)
+		m.CopyIn(base+at, b)
+		return bytes.Equal(b, []byte{0xff, 0x24, 0x25})
+	}
+	patch := func(at uint64) {
+		for i := 0; i < int(patchAfter)+1 && !patched(at); i++ {
+			m.NoteSyscallSite(fakePatcher{}, base+at+7, 39)
+		}
+	}
+	patch(0x100)
+	first := m.pages[base]
+	patch(0x200)
+	if !patched(0x100) || !patched(0x200) {
+		t.Fatalf("sites patched: %v, %v", patched(0x100), patched(0x200))
+	}
+	if m.pages[base] == first || as.mapped[base] != m.pages[base] {
+		t.Errorf("own page %#x rewritten in place (now %#x, mapped %#x); want a fresh copy mapped", first, m.pages[base], as.mapped[base])
+	}
+}

@@ -98,64 +98,22 @@ func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
 	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xc0) // rdfsbase rax
 	a.storeR11(rAX, fastFS)              // mov [r11+fastFS], rax
 	a.emit(0x4c, 0x89, 0xdb)             // mov rbx, r11
-	a.emit(0xb9)                         // mov ecx, stateFastTrapped
-	a.emit(imm32(stateFastTrapped)...)   //
-	a.emit(0x87, 0x0b)                   // xchg [rbx], ecx (publish; a full barrier)
-	published = len(a.b)
-	a.emit(0xf6, 0xc1, ukSleeps)  // test cl, ukSleeps
-	a.jcc(0x74, "wait")           // jz wait
-	a.emit(0x48, 0x89, 0xdf)      // mov rdi, rbx
-	a.emit(0xbe)                  // mov esi, FUTEX_WAKE
-	a.emit(imm32(futexOpWake)...) //
-	a.emit(0xba, 1, 0, 0, 0)      // mov edx, 1
-	a.emit(0xb8)                  // mov eax, SYS_futex
-	a.emit(imm32(sysFutex)...)    //
-	a.emit(0x0f, 0x05)            // syscall
-	wake = len(a.b)
-	a.label("wait")
-	a.emit(0x8b, 0x4b, hdrSpin)           // mov ecx, [rbx+hdrSpin]
-	a.label("spin")                       //
-	a.emit(0x8b, 0x03)                    // mov eax, [rbx]
-	a.emit(0x83, 0xf8, stateFastTrapped)  // cmp eax, stateFastTrapped
-	a.jcc(0x74, "still")                  // je still
-	a.emit(0x83, 0xf8, stateFastStubWait) // cmp eax, stateFastStubWait
-	a.jcc(0x75, "answered")               // jne answered
-	a.label("still")                      //
-	a.emit(0x83, 0xe9, 0x01)              // sub ecx, 1
-	a.jcc(0x72, "sleep")                  // jb sleep
-	a.emit(0xf3, 0x90)                    // pause
-	a.jcc(0xeb, "spin")                   // jmp spin
-	a.label("sleep")                      //
-	a.emit(0xb8)                          // mov eax, stateFastTrapped
-	a.emit(imm32(stateFastTrapped)...)    //
-	a.emit(0xba)                          // mov edx, stateFastStubWait
-	a.emit(imm32(stateFastStubWait)...)   //
-	a.emit(0xf0, 0x0f, 0xb1, 0x13)        // lock cmpxchg [rbx], edx
-	a.emit(0x48, 0x89, 0xdf)              // mov rdi, rbx
-	a.emit(0x31, 0xf6)                    // xor esi, esi (FUTEX_WAIT)
-	a.emit(0xba)                          // mov edx, stateFastStubWait
-	a.emit(imm32(stateFastStubWait)...)   //
-	a.emit(0x45, 0x31, 0xd2)              // xor r10d, r10d
-	a.emit(0xb8)                          // mov eax, SYS_futex
-	a.emit(imm32(sysFutex)...)            //
-	a.emit(0x0f, 0x05)                    // syscall
-	wait = len(a.b)                       //
-	a.jcc(0xeb, "wait")                   // jmp wait
-	a.label("answered")                   //
-	a.emit(0x83, 0xe0, 0xff&^ukSleeps)    // and eax, ^ukSleeps
-	a.emit(0x83, 0xf8, stateFastResume)   // cmp eax, stateFastResume
-	a.jcc(0x74, "exit")                   // je exit
-	a.emit(0xb8, 0x27, 0x00, 0x00, 0x00)  // mov eax, 39 (getpid: traps, as every number does here)
-	a.emit(0x0f, 0x05)                    // syscall
-	reenter = len(a.b)                    //
-	a.emit(0x0f, 0x0b)                    // ud2 (the handler's rt_sigreturn goes wherever uk says)
-	a.label("exit")                       //
-	exit = len(a.b)                       //
-	a.emit(0x48, 0x8d, 0xa3)              // lea rsp, [rbx+fastFlags]
-	a.emit(imm32(fastFlags)...)           //
-	a.emit(0x9d)                          // popfq (nothing below changes the flags)
-	a.loadRBX(rAX, fastFS)                // mov rax, [rbx+fastFS]
-	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd0)  // wrfsbase rax
+	published, wake, wait = a.publishAndWait(stateFastTrapped, stateFastStubWait, "answered")
+	a.label("answered")                  //
+	a.emit(0x83, 0xe0, 0xff&^ukSleeps)   // and eax, ^ukSleeps
+	a.emit(0x83, 0xf8, stateFastResume)  // cmp eax, stateFastResume
+	a.jcc(0x74, "exit")                  // je exit
+	a.emit(0xb8, 0x27, 0x00, 0x00, 0x00) // mov eax, 39 (getpid: traps, as every number does here)
+	a.emit(0x0f, 0x05)                   // syscall
+	reenter = len(a.b)                   //
+	a.emit(0x0f, 0x0b)                   // ud2 (the handler's rt_sigreturn goes wherever uk says)
+	a.label("exit")                      //
+	exit = len(a.b)                      //
+	a.emit(0x48, 0x8d, 0xa3)             // lea rsp, [rbx+fastFlags]
+	a.emit(imm32(fastFlags)...)          //
+	a.emit(0x9d)                         // popfq (nothing below changes the flags)
+	a.loadRBX(rAX, fastFS)               // mov rax, [rbx+fastFS]
+	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd0) // wrfsbase rax
 	for _, r := range []int{rAX, rCX, rDX, rBP, rSI, rDI, r8, r9, r10, r11, r12, r13, r14, r15} {
 		a.loadRBX(r, fastReg(r))
 	}

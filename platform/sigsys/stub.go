@@ -161,53 +161,7 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	a.emit(0x48, 0x89, 0x4b, hdrFS)      // mov [rbx+hdrFS], rcx
 	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xc9) // rdgsbase rcx
 	a.emit(0x48, 0x89, 0x4b, hdrGS)      // mov [rbx+hdrGS], rcx
-	// Publish: the state word becomes stateTrapped (xchg is a full
-	// barrier, so the header is visible first). If uk was asleep on it,
-	// wake it.
-	a.emit(0xb9)                   // mov ecx, stateTrapped
-	a.emit(imm32(stateTrapped)...) //
-	a.emit(0x87, 0x0b)             // xchg [rbx], ecx
-	a.emit(0xf6, 0xc1, ukSleeps)   // test cl, ukSleeps
-	a.jcc(0x74, "wait")            // jz wait
-	a.emit(0x48, 0x89, 0xdf)       // mov rdi, rbx
-	a.emit(0xbe)                   // mov esi, FUTEX_WAKE
-	a.emit(imm32(futexOpWake)...)  //
-	a.emit(0xba, 1, 0, 0, 0)       // mov edx, 1 (one waiter: uk)
-	a.emit(0xb8)                   // mov eax, SYS_futex
-	a.emit(imm32(sysFutex)...)     //
-	a.emit(0x0f, 0x05)             // syscall
-	wake = len(a.b)
-	// Wait until uk has moved the word off stateTrapped/stateStubWait:
-	// spin a little, then sleep on the word.
-	a.label("wait")
-	a.emit(0x8b, 0x4b, hdrSpin)          // mov ecx, [rbx+hdrSpin] (set by uk: 0 when it shares our CPU)
-	a.label("spin")                      //
-	a.emit(0x8b, 0x03)                   // mov eax, [rbx]
-	a.emit(0x83, 0xf8, stateTrapped)     // cmp eax, stateTrapped
-	a.jcc(0x74, "still")                 // je still
-	a.emit(0x83, 0xf8, stateStubWait)    // cmp eax, stateStubWait
-	a.jcc(0x75, "resume")                // jne resume
-	a.label("still")                     //
-	a.emit(0x83, 0xe9, 0x01)             // sub ecx, 1
-	a.jcc(0x72, "sleep")                 // jb sleep (the count was 0: spun enough)
-	a.emit(0xf3, 0x90)                   // pause
-	a.jcc(0xeb, "spin")                  // jmp spin
-	a.label("sleep")                     //
-	a.emit(0xb8)                         // mov eax, stateTrapped
-	a.emit(imm32(stateTrapped)...)       //
-	a.emit(0xba)                         // mov edx, stateStubWait
-	a.emit(imm32(stateStubWait)...)      //
-	a.emit(0xf0, 0x0f, 0xb1, 0x13)       // lock cmpxchg [rbx], edx (trapped -> stub waits)
-	a.emit(0x48, 0x89, 0xdf)             // mov rdi, rbx
-	a.emit(0x31, 0xf6)                   // xor esi, esi (FUTEX_WAIT)
-	a.emit(0xba)                         // mov edx, stateStubWait (sleep only if still so)
-	a.emit(imm32(stateStubWait)...)      //
-	a.emit(0x45, 0x31, 0xd2)             // xor r10d, r10d (no timeout)
-	a.emit(0xb8)                         // mov eax, SYS_futex
-	a.emit(imm32(sysFutex)...)           //
-	a.emit(0x0f, 0x05)                   // syscall
-	wait = len(a.b)                      //
-	a.jcc(0xeb, "wait")                  // jmp wait (recheck: wakeups may be spurious)
+	_, wake, wait = a.publishAndWait(stateTrapped, stateStubWait, "resume")
 	a.label("resume")                    //
 	a.emit(0x48, 0x8b, 0x4b, hdrSetFS)   // mov rcx, [rbx+hdrSetFS]
 	a.emit(0xf3, 0x48, 0x0f, 0xae, 0xd1) // wrfsbase rcx
@@ -221,6 +175,61 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 	sigret = len(a.b)                    //
 	a.emit(0x0f, 0x0b)                   // ud2 (rt_sigreturn does not return)
 	return a.link(), wake, wait, sigret
+}
+
+// publishAndWait emits the hand-off the handler and the trampoline both
+// make, with RBX the slot: swap trapped into the state word (xchg is a
+// full barrier, so what was recorded before is visible first), waking uk
+// if it slept on the word; then wait until uk has moved the word off
+// trapped and stubWait, spinning as many PAUSEs as hdrSpin says (uk sets
+// 0 when it shares our CPU), then sleeping on the word (stubWait), and
+// go on at label answered with EAX the word. It returns the offsets of
+// the end of the xchg and of its futex WAKE and WAIT syscalls.
+func (a *asm) publishAndWait(trapped, stubWait uint32, answered string) (published, wake, wait int) {
+	a.emit(0xb9)                  // mov ecx, trapped
+	a.emit(imm32(trapped)...)     //
+	a.emit(0x87, 0x0b)            // xchg [rbx], ecx
+	published = len(a.b)          //
+	a.emit(0xf6, 0xc1, ukSleeps)  // test cl, ukSleeps
+	a.jcc(0x74, "wait")           // jz wait
+	a.emit(0x48, 0x89, 0xdf)      // mov rdi, rbx
+	a.emit(0xbe)                  // mov esi, FUTEX_WAKE
+	a.emit(imm32(futexOpWake)...) //
+	a.emit(0xba, 1, 0, 0, 0)      // mov edx, 1 (one waiter: uk)
+	a.emit(0xb8)                  // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)    //
+	a.emit(0x0f, 0x05)            // syscall
+	wake = len(a.b)
+	a.label("wait")
+	a.emit(0x8b, 0x4b, hdrSpin)        // mov ecx, [rbx+hdrSpin]
+	a.label("spin")                    //
+	a.emit(0x8b, 0x03)                 // mov eax, [rbx]
+	a.emit(0x83, 0xf8, byte(trapped))  // cmp eax, trapped
+	a.jcc(0x74, "still")               // je still
+	a.emit(0x83, 0xf8, byte(stubWait)) // cmp eax, stubWait
+	a.jcc(0x75, answered)              // jne answered
+	a.label("still")                   //
+	a.emit(0x83, 0xe9, 0x01)           // sub ecx, 1
+	a.jcc(0x72, "sleep")               // jb sleep (the count was 0: spun enough)
+	a.emit(0xf3, 0x90)                 // pause
+	a.jcc(0xeb, "spin")                // jmp spin
+	a.label("sleep")                   //
+	a.emit(0xb8)                       // mov eax, trapped
+	a.emit(imm32(trapped)...)          //
+	a.emit(0xba)                       // mov edx, stubWait
+	a.emit(imm32(stubWait)...)         //
+	a.emit(0xf0, 0x0f, 0xb1, 0x13)     // lock cmpxchg [rbx], edx (trapped -> stub waits)
+	a.emit(0x48, 0x89, 0xdf)           // mov rdi, rbx
+	a.emit(0x31, 0xf6)                 // xor esi, esi (FUTEX_WAIT)
+	a.emit(0xba)                       // mov edx, stubWait (sleep only if still so)
+	a.emit(imm32(stubWait)...)         //
+	a.emit(0x45, 0x31, 0xd2)           // xor r10d, r10d (no timeout)
+	a.emit(0xb8)                       // mov eax, SYS_futex
+	a.emit(imm32(sysFutex)...)         //
+	a.emit(0x0f, 0x05)                 // syscall
+	wait = len(a.b)                    //
+	a.jcc(0xeb, "wait")                // jmp wait (recheck: wakeups may be spurious)
+	return published, wake, wait
 }
 
 // serveCode assembles the serving thread's loop (stubproc's serve.go has
