@@ -14,7 +14,8 @@ func init() { otherCPrograms = append(otherCPrograms, "hostile_sigsys") }
 // (testdata/c/hostile_sigsys.c says what a safe kernel does): syscalls at
 // the handler's own syscall instructions are trapped like any other, a
 // jump into the handler with forged registers touches only the program's
-// memory, a frame with ring-0 selectors ends in a SIGSEGV, and a thread
+// memory (so does a jump into the trampoline of patched syscall sites
+// with a slot of its own), a frame with ring-0 selectors ends in a SIGSEGV, and a thread
 // that scribbles over another's slot while it makes syscalls gets its
 // process killed at worst, never uk, and a thread that disabled its
 // signal stack is killed once it leaves an interrupt unanswered (the
@@ -41,6 +42,13 @@ func TestHostileSigsys(t *testing.T) {
 		want := regexp.MustCompile(`^jump into the handler: left by signal 14; it wrote signo 0x1234 info 0x5678 uctx 0x9abc to the program's own buffer, state [14]\n$`)
 		if r.Code != 0 || !want.MatchString(r.Stdout) {
 			t.Errorf("exit %d, stdout %q; want 0 and %v\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+	t.Run("trampoline", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"trampoline"})
+		want := "jump into the trampoline: left by signal 14; it wrote rax 0x1234 rcx 0x5678 to the program's own buffer, state 6\n"
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
 	t.Run("ring0", func(t *testing.T) {

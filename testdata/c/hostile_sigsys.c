@@ -12,6 +12,10 @@
  *   hostile_sigsys handler  jump into the handler with forged registers
  *                           (RSP in a buffer of its own) and wait there
  *                           until a SIGALRM gets it out.
+ *   hostile_sigsys trampoline jump into the trampoline of patched
+ *                           syscall sites with the slot register pointing
+ *                           at a buffer of its own, and wait there until
+ *                           a SIGALRM gets it out.
  *   hostile_sigsys ring0    rt_sigreturn at the handler's site with a frame
  *                           of its own that restores ring-0 selectors.
  *   hostile_sigsys race     one thread overwrites the other's slot (state
@@ -35,7 +39,8 @@
  * it never sees the host's memory file), exit_group(42) ends the program
  * with 42. The jump into the handler writes only to the program's own
  * buffer and leaves the thread waiting on a futex of its own, which a
- * signal ends. The ring-0 frame is refused by the host (user selectors
+ * signal ends; so does the jump into the trampoline, which writes the
+ * registers and the state word of the buffer it was given. The ring-0 frame is refused by the host (user selectors
  * are forced) and the program gets a SIGSEGV. The race ends with the
  * program done, or killed by uk (its thread state was garbage), and uk
  * alive: never a crash of uk or anything outside the sandbox. The thread
@@ -65,6 +70,7 @@
 #define STUB_CODE 0x7fffffff0000UL
 #define SITE_EXIT (STUB_CODE + 0x80 + 0x90)    /* mov eax, 60; xor edi, edi; syscall */
 #define SITE_HANDLER (STUB_CODE + 0x80 + 0x100)
+#define SITE_FAST (STUB_CODE + 0x80 + 0x280) /* the trampoline of patched sites */
 #define THREAD_REGION (STUB_CODE - (64UL << 20))
 
 /* Per thread: servewake takes faults on two threads at once. */
@@ -168,6 +174,35 @@ static int mode_handler(void) {
 	uint64_t *h = (uint64_t *)(fake + (64 << 10));
 	printf("jump into the handler: left by signal %d; it wrote signo %#lx info %#lx uctx %#lx to the program's own buffer, state %lu\n",
 	       (int)trapped, (unsigned long)h[1], (unsigned long)h[2], (unsigned long)h[3], (unsigned long)(h[0] & 0xffffffff));
+	return 0;
+}
+
+/* trampoline: jump into the trampoline of patched syscall sites with R11
+ * (the slot, as a patched site's entry would pass it) pointing at a buffer
+ * of the program's own, and wait there until a SIGALRM gets it out. */
+static int mode_trampoline(void) {
+	static unsigned char altstack[64 << 10];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+	sigaltstack(&ss, NULL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(fake, 0, sizeof fake);
+	trapped = 0;
+	if (sigsetjmp(env, 1) == 0) {
+		alarm(1);
+		__asm__ volatile("mov %0, %%r11\n\t"
+				 "mov $0x1234, %%eax\n\t"
+				 "mov $0x5678, %%ecx\n\t"
+				 "jmp *%1"
+				 : : "r"(fake), "r"(SITE_FAST) : "r11", "rax", "rcx", "memory");
+	}
+	/* The fast frame: RAX at byte 80, RCX at 88 (slot.go, fastcall.go). */
+	uint64_t *h = (uint64_t *)fake;
+	printf("jump into the trampoline: left by signal %d; it wrote rax %#lx rcx %#lx to the program's own buffer, state %lu\n",
+	       (int)trapped, (unsigned long)h[10], (unsigned long)h[11], (unsigned long)(h[0] & 0xffffffff));
 	return 0;
 }
 
@@ -386,6 +421,8 @@ int main(int argc, char **argv) {
 		return mode_handler();
 	if (strcmp(mode, "ring0") == 0)
 		return mode_ring0();
+	if (strcmp(mode, "trampoline") == 0)
+		return mode_trampoline();
 	if (strcmp(mode, "race") == 0) {
 		fast_only = argc > 2 && strcmp(argv[2], "fast") == 0;
 		return mode_race();
@@ -394,6 +431,6 @@ int main(int argc, char **argv) {
 		return mode_servewake();
 	if (strcmp(mode, "stuck") == 0)
 		return mode_stuck();
-	fprintf(stderr, "usage: hostile_sigsys sites|handler|ring0|race|stuck\n");
+	fprintf(stderr, "usage: hostile_sigsys sites|handler|trampoline|ring0|race [fast]|stuck|servewake\n");
 	return 2;
 }
