@@ -13,12 +13,13 @@ import (
 // A trap through SIGSYS costs the host's signal delivery and rt_sigreturn:
 // about 1.7 us on this kind of VM, where the rest of a split pair's round
 // trip (the state word crossing CPUs twice) costs under 0.1 us. So once a
-// syscall site of the common form `mov eax, NR; syscall` has trapped often
-// enough, the kernel rewrites it (kernel/mm's patch.go) into `jmp [E]`,
-// where E is an entry of a table in the application's address space
-// (SyscallEntry writes it): the entry checks that GS holds this thread's
-// slot, loads the syscall number and the return address, and jumps to the
-// trampoline in the stub's code (fastCode). The trampoline saves the
+// syscall site of a common form (`mov eax, NR; syscall` and the few others
+// kernel/mm's patch.go knows) has trapped often enough, the kernel
+// rewrites it into `jmp [E]`, where E is an entry of a table in the
+// application's address space (SyscallEntry writes it): the entry runs the
+// instructions the jump replaced, checks that GS holds this thread's slot,
+// loads the return address, and jumps to the trampoline in the stub's code
+// (fastCode). The trampoline saves the
 // general registers, the flags and the FS base in the slot's fast frame,
 // publishes stateFastTrapped and waits as the handler does; uk answers
 // with stateFastResume, and the trampoline restores the registers from
