@@ -292,15 +292,6 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 		t.fresh = false
 	}
 
-	// Publish the running thread before looking at the flag, so that an
-	// Interrupt either sees it (and signals) or set the flag before we look.
-	c.running.Store(uint64(as.Pid)<<32 | uint64(t.tid))
-	defer c.running.Store(0)
-	if c.interrupted.Swap(false) {
-		c.interruptedAt.Store(0)
-		return platform.Trap{Kind: platform.TrapInterrupt}, nil
-	}
-
 	if len(st.FP) != arch.FPStateSize() {
 		st.FP = arch.NewFPState()
 	}
@@ -318,16 +309,31 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	// from this very thread and the kernel has not changed it since:
 	// leave those bytes alone (on a split pair they would cross CPUs
 	// twice for nothing).
-	next := uint32(stateRunning)
-	if t.fast {
-		if c.fastResumable(t, st) {
-			writeFast(t, st)
-			next = stateFastResume
-		} else if err := c.reenter(t); err != nil {
+	// A thread waiting in the trampoline that cannot go back through the
+	// fast frame traps into the handler first. Before the running thread
+	// is published: an Interrupt meanwhile only sets the flag (its signal
+	// would be taken for the reentry's trap and lost).
+	fast := t.fast && c.fastResumable(t, st)
+	if t.fast && !fast {
+		if err := c.reenter(t); err != nil {
 			return platform.Trap{}, err
 		}
 	}
-	if next == stateRunning {
+
+	// Publish the running thread before looking at the flag, so that an
+	// Interrupt either sees it (and signals) or set the flag before we look.
+	c.running.Store(uint64(as.Pid)<<32 | uint64(t.tid))
+	defer c.running.Store(0)
+	if c.interrupted.Swap(false) {
+		c.interruptedAt.Store(0)
+		return platform.Trap{Kind: platform.TrapInterrupt}, nil
+	}
+
+	next := uint32(stateRunning)
+	if fast {
+		writeFast(t, st)
+		next = stateFastResume
+	} else {
 		copyFP := st.FPDirty || c.fpAt != t || c.fpOf != st
 		if err := writeFrame(t.mem, t.addr, &t.f, st, copyFP); err != nil {
 			return platform.Trap{}, err
