@@ -74,6 +74,13 @@ type WaitResult struct {
 // zero Pid with WNOHANG when no child has changed state.
 func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 	k := t.k
+	// interrupted is the error of a wait a signal ended: it is returned
+	// only after one more look finds no child ready. A child's exit makes
+	// it a zombie before it sends SIGCHLD, so the wake-up and the signal
+	// come together, and Linux's do_wait reports the child then (a
+	// SIGCHLD handler without SA_RESTART would otherwise see waitpid fail
+	// with EINTR for a child that had exited).
+	var interrupted error
 	for {
 		k.mu.Lock()
 		var found bool
@@ -111,10 +118,11 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 		if options&wNoHang != 0 {
 			return WaitResult{}, nil
 		}
+		if interrupted != nil {
+			return WaitResult{}, interrupted
+		}
 		// Block: the wait lets go of the OS thread where the platform
 		// allows (Task.unbind), so the child's exit wakes it at once.
-		if err := t.Block(ev); err != nil {
-			return WaitResult{}, err
-		}
+		interrupted = t.Block(ev)
 	}
 }
