@@ -68,7 +68,7 @@ var goCases = []struct {
 	{name: "clockcheck", prog: "clockcheck"},
 	{name: "threads", prog: "threads"},
 	// Go's syscall site, hot enough for sigsys to patch.
-	{name: "patched", prog: "patched"},
+	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
 }
 
 // TestGoPrograms runs each Go program natively, checks that it does what it

@@ -80,7 +80,7 @@ func TestHostileSigsys(t *testing.T) {
 // with the program done or killed, never with uk hurt.
 func hostileRace(t *testing.T, prog string, args []string) {
 	for i := 0; i < 3; i++ {
-		r := runUK(t, "sigsys", prog, args)
+		r := runUKSpec(t, "sigsys", prog, runSpec{Args: args, Flags: []string{"--patch-syscalls"}})
 		switch {
 		case r.TimedOut || r.Signaled || hasGoPanic(r.Stderr):
 			t.Fatalf("uk did not contain the race: timed out %v, signaled %v\nstderr:\n%s", r.TimedOut, r.Signaled, clip(r.Stderr))

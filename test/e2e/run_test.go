@@ -59,7 +59,7 @@ var cCases = []cCase{
 	{name: "vsyscall", prog: "vsyscall"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
-	{name: "patched", prog: "patched"},
+	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
 
 	{name: "exit/exit-0", prog: "exit", spec: runSpec{Args: []string{"exit", "0"}}, wantCode: 0},
 	{name: "exit/exit-1", prog: "exit", spec: runSpec{Args: []string{"exit", "1"}}, wantCode: 1},
