@@ -81,13 +81,13 @@ func (a *asm) loadRBX(reg int, disp int) {
 // fastCode assembles the trampoline (at siteFast) and returns it with the
 // offsets, from its start, of the end of the publishing xchg (before it a
 // signal finds nothing published), of its futex WAKE and WAIT syscalls'
-// ends, of its reentry syscall's end, and of the exit path (from there on
-// uk has answered and the thread is restoring the program's registers).
+// ends, and of the exit path (from there on uk has answered and the
+// thread is restoring the program's registers).
 //
 // It is entered from a table entry with EAX = the syscall number, RCX =
 // the return address, R11 = the slot (checked), and the program's RSP and
 // flags. It uses the slot's fast frame as its stack for PUSHFQ only.
-func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
+func fastCode() (code []byte, published, wake, wait, exit int) {
 	var a asm
 	a.storeR11(rSP, fastReg(rSP))   // mov [r11+rsp], rsp
 	a.emit(0x49, 0x8d, 0xa3)        // lea rsp, [r11+fastFlags+8]
@@ -106,7 +106,6 @@ func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
 	a.jcc(0x74, "exit")                  // je exit
 	a.emit(0xb8, 0x27, 0x00, 0x00, 0x00) // mov eax, 39 (getpid: traps, as every number does here)
 	a.emit(0x0f, 0x05)                   // syscall
-	reenter = len(a.b)                   //
 	a.emit(0x0f, 0x0b)                   // ud2 (the handler's rt_sigreturn goes wherever uk says)
 	a.label("exit")                      //
 	exit = len(a.b)                      //
@@ -122,7 +121,7 @@ func fastCode() (code []byte, published, wake, wait, reenter, exit int) {
 	a.loadRBX(rBX, fastReg(rBX))   // mov rbx, [rbx+rbx]
 	a.emit(0x65, 0xff, 0x24, 0x25) // jmp gs:[fastRIP]
 	a.emit(imm32(fastRIP)...)
-	return a.link(), published, wake, wait, reenter, exit
+	return a.link(), published, wake, wait, exit
 }
 
 // The syscall tables: where the kernel puts them in an address space, and

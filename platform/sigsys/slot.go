@@ -71,7 +71,6 @@ const (
 	stateFastResume   = 7
 	stateReenter      = 8
 	ukSleeps          = 0x10
-	stateUKWait       = stateRunning | ukSleeps
 )
 
 // maxSlotSize bounds slotSize (the thread region is sized for it); a host

@@ -40,7 +40,6 @@ var (
 	siteServe        uint64 // the serving thread's loop (serveCode)
 	siteFastWakeRet  uint64 // the trampoline's futex(FUTEX_WAKE) (fastcall.go)
 	siteFastWaitRet  uint64 // the trampoline's futex(FUTEX_WAIT)
-	siteReenterRet   uint64 // the trampoline's trapping syscall (Context.reenter)
 	siteFastExit     uint64 // the trampoline's exit path: uk has answered
 	siteFastEnd      uint64 // the end of the trampoline
 	fastPublishedOff int    // the end of the trampoline's publishing xchg, from siteFast
@@ -324,11 +323,10 @@ const handlerSpin = 200
 // site starts at the address named above (padding is int3, which traps if
 // ever reached).
 func stubCode() []byte {
-	fast, published, fwake, fwait, reenter, exit := fastCode()
+	fast, published, fwake, fwait, exit := fastCode()
 	fastPublishedOff = published
 	siteFastWakeRet = siteFast + uint64(fwake)
 	siteFastWaitRet = siteFast + uint64(fwait)
-	siteReenterRet = siteFast + uint64(reenter)
 	siteFastExit = siteFast + uint64(exit)
 	siteFastEnd = siteFast + uint64(len(fast))
 	h, wake, wait, sigret := handlerCode()

@@ -148,8 +148,10 @@ static void on_alarm(int sig) {
 	siglongjmp(env, 1);
 }
 
-static int mode_handler(void) {
-	/* SIGALRM on a stack of its own: the program's RSP is in the buffer. */
+/* escape_by_alarm readies a SIGALRM, on a stack of its own (the program's
+ * RSP may be in the buffer), that leaves a forged jump through on_alarm,
+ * and clears the buffer. */
+static void escape_by_alarm(void) {
 	static unsigned char altstack[64 << 10];
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
 	sigaltstack(&ss, NULL);
@@ -160,6 +162,10 @@ static int mode_handler(void) {
 	sigaction(SIGALRM, &sa, NULL);
 	memset(fake, 0, sizeof fake);
 	trapped = 0;
+}
+
+static int mode_handler(void) {
+	escape_by_alarm();
 	if (sigsetjmp(env, 1) == 0) {
 		alarm(1);
 		/* RDI, RSI, RDX as the kernel would pass them: forged. */
@@ -181,16 +187,7 @@ static int mode_handler(void) {
  * (the slot, as a patched site's entry would pass it) pointing at a buffer
  * of the program's own, and wait there until a SIGALRM gets it out. */
 static int mode_trampoline(void) {
-	static unsigned char altstack[64 << 10];
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-	sigaltstack(&ss, NULL);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_ONSTACK;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(fake, 0, sizeof fake);
-	trapped = 0;
+	escape_by_alarm();
 	if (sigsetjmp(env, 1) == 0) {
 		alarm(1);
 		__asm__ volatile("mov %0, %%r11\n\t"
