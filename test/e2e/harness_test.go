@@ -412,7 +412,15 @@ func runProcessFor(tb testing.TB, limit time.Duration, path string, args, env []
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var hung string
 	cmd.Cancel = func() error {
+		if path == ukBin {
+			// A uk that hangs says where: its host threads' state, then
+			// every goroutine's stack (Go dumps them on SIGABRT).
+			hung = hostTasks(cmd.Process.Pid)
+			cmd.Process.Signal(syscall.SIGABRT)
+			time.Sleep(time.Second)
+		}
 		// The group first, for children; then the process itself, in case
 		// it left the group.
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -423,6 +431,15 @@ func runProcessFor(tb testing.TB, limit time.Duration, path string, args, env []
 	start := time.Now()
 	err := cmd.Run()
 	r := procResult{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
+	if hung != "" {
+		// The goroutine dump is long: all of it goes to a file, and the
+		// host threads (short) lead what the test prints.
+		report := filepath.Join(os.TempDir(), fmt.Sprintf("uk-hang-%d.txt", cmd.Process.Pid))
+		if os.WriteFile(report, []byte(hung+"\n--- stderr ---\n"+r.Stderr), 0o644) == nil {
+			hung += "(the whole report, with uk's goroutines: " + report + ")\n"
+		}
+		r.Stderr = hung + r.Stderr
+	}
 	r.TimedOut = ctx.Err() == context.DeadlineExceeded
 	var ee *exec.ExitError
 	switch {
@@ -632,4 +649,50 @@ func checkNative(t *testing.T, r procResult, wantCode int) {
 		t.Fatalf("the test program misbehaves natively (exit %d, want %d): fix the program first\nstdout:\n%s\nstderr:\n%s",
 			r.Code, wantCode, clip(r.Stdout), clip(r.Stderr))
 	}
+}
+
+// hostTasks describes the host threads of process pid and its descendants
+// (a uk and its stub processes): each one's state, wait channel and the
+// syscall it is in (/proc/PID/task/TID/syscall: the number, its arguments,
+// the stack pointer and the instruction pointer), for the report of a run
+// that hung.
+func hostTasks(pid int) string {
+	parent := map[string]string{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range procs {
+		data, err := os.ReadFile(dir + "/stat")
+		i := bytes.LastIndexByte(data, ')')
+		if f := strings.Fields(string(data[i+1:])); err == nil && i >= 0 && len(f) > 1 {
+			parent[filepath.Base(dir)] = f[1]
+		}
+	}
+	ours := func(p string) bool {
+		for n := 0; p != "" && n < 64; n++ {
+			if p == strconv.Itoa(pid) {
+				return true
+			}
+			p = parent[p]
+		}
+		return false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n--- host threads of uk (pid %d) and its children at the timeout ---\n", pid)
+	for _, dir := range procs {
+		if !ours(filepath.Base(dir)) {
+			continue
+		}
+		tasks, _ := filepath.Glob(dir + "/task/[0-9]*")
+		for _, task := range tasks {
+			read := func(name string) string {
+				v, _ := os.ReadFile(task + "/" + name)
+				return strings.TrimSpace(string(v))
+			}
+			st := read("stat")
+			if j := strings.LastIndexByte(st, ')'); j >= 0 && j+3 < len(st) {
+				st = st[:j+1] + " " + st[j+2:j+3]
+			}
+			fmt.Fprintf(&b, "%s: %s wchan=%s syscall=%s\n", task, st, read("wchan"), read("syscall"))
+		}
+	}
+	return b.String()
 }
