@@ -31,6 +31,43 @@ type AddressSpace struct {
 	// for new threads to reuse.
 	slots     []int
 	freeSlots []threadSlot
+
+	// Protected by Platform.smu. held counts this space's stub threads
+	// that contexts hold (Context.threads): uk may still read a held
+	// thread's slot or swap its state word, even after the stub has died
+	// (a context waiting for its trap notices only then). So a reaped
+	// stub's slots (gone) go back to the slot file only once held is 0
+	// as well: handed to a new thread earlier, a slot's word would have a
+	// stale waiter in uk, which could take the futex wake meant for the
+	// new thread and leave it asleep for good.
+	held   int
+	reaped bool
+	gone   []int
+}
+
+// hold records that a context took one of the space's threads.
+func (as *AddressSpace) hold() {
+	as.p.smu.Lock()
+	as.held++
+	as.p.smu.Unlock()
+}
+
+// drop records that a context let go of t, one of the space's threads,
+// and gives the stub's slots back if it was the last held after the
+// stub was reaped. t must not be used again.
+func (as *AddressSpace) drop(t *thread) {
+	t.dropped = true
+	p := as.p
+	p.smu.Lock()
+	as.held--
+	var give []int
+	if as.held == 0 && as.reaped {
+		give, as.gone = as.gone, nil
+	}
+	p.smu.Unlock()
+	if len(give) > 0 {
+		p.slots.put(give...)
+	}
 }
 
 // threadSlot is a slot of a stub: index i of its thread region (at
@@ -275,7 +312,8 @@ func (as *AddressSpace) release(done func()) {
 		as.slots, as.freeSlots, as.parked = nil, nil, nil
 		// Recorded before the stub can be reaped (p.reaped).
 		as.p.smu.Lock()
-		as.p.slotsOf[as.Pid] = slots
+		as.gone = slots
+		as.p.released[as.Pid] = as
 		as.p.smu.Unlock()
 	}
 	if done != nil {

@@ -82,6 +82,9 @@ type thread struct {
 	ts    threadSlot     // the slot, for reuse when the thread ends
 	word  *atomic.Uint32 // the slot's state word
 	fresh bool           // its first trap (at siteThreadEntry) is still to be consumed
+	// dropped is set once its context let go of it: its slot may then
+	// belong to another thread (AddressSpace.drop).
+	dropped bool
 	// fast is set while the thread waits in the trampoline of a patched
 	// syscall site (fastcall.go) rather than in the handler: it has no
 	// signal frame, and its FP state is in its registers.
@@ -231,7 +234,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	// forget stub threads that died with theirs.
 	for old := range c.threads {
 		if old.Released() {
-			delete(c.threads, old)
+			c.forget(old)
 		}
 	}
 	t, err := as.newThread()
@@ -241,7 +244,16 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 	t.ctx = c
 	c.place(t)
 	c.threads[as] = t
+	as.hold()
 	return t, nil
+}
+
+// forget lets go of the context's thread in as (AddressSpace.drop).
+func (c *Context) forget(as *AddressSpace) {
+	if t, ok := c.threads[as]; ok {
+		delete(c.threads, as)
+		as.drop(t)
+	}
 }
 
 // Prepare implements platform.Preparer: it creates the context's stub
@@ -412,12 +424,12 @@ func (c *Context) wait(t *thread) error {
 			return nil
 		}
 		if unix.Tgkill(t.as.Pid, t.tid, 0) == unix.ESRCH {
-			delete(c.threads, t.as)
+			c.forget(t.as)
 			return fmt.Errorf("sigsys: stub thread %d is gone", t.tid)
 		}
 		if at := c.interruptedAt.Load(); at != 0 && time.Since(time.Unix(0, at)) > interruptDeadline {
 			unix.Kill(t.as.Pid, unix.SIGKILL)
-			delete(c.threads, t.as)
+			c.forget(t.as)
 			return fmt.Errorf("sigsys: stub thread %d did not answer an interrupt for %v (signal blocked or signal stack moved by the program); stub killed", t.tid, interruptDeadline)
 		}
 	}
@@ -427,7 +439,7 @@ func (c *Context) wait(t *thread) error {
 // saved trap into fp, if t has not run since (else the frame is gone, and
 // FP keeps what it had: Switch fetches before it resumes).
 func (t *thread) fetchFP(fp []byte) {
-	if t.resumes != t.fpResumes {
+	if t.dropped || t.resumes != t.fpResumes {
 		return
 	}
 	if t.fast && t.ctx.reenter(t) != nil {
@@ -552,7 +564,9 @@ func (c *Context) Release() {
 		resume(t)
 		as.retire(t)
 	}
-	c.threads = nil
+	for as := range c.threads {
+		c.forget(as)
+	}
 	// Nothing is left to keep the thread for: the Unbind after a Release
 	// gives it back to Go (the next task's goroutine then needs no new
 	// host thread).

@@ -186,10 +186,10 @@ type Platform struct {
 	splitTokens atomic.Int32
 
 	smu sync.Mutex
-	// slotsOf holds the slots of killed stubs until their process is
-	// reaped: until then a thread of it may still write to them.
-	// Protected by smu.
-	slotsOf map[int][]int
+	// released holds the killed stubs, by pid, until their process is
+	// reaped: until then a thread of theirs may still write to their
+	// slots (AddressSpace.gone). Protected by smu.
+	released map[int]*AddressSpace
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -205,10 +205,10 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		return nil, fmt.Errorf("%w: %v", platform.ErrUnavailable, err)
 	}
 	p := &Platform{
-		pid:     os.Getpid(),
-		opts:    opts,
-		spin:    opts.Spin,
-		slotsOf: make(map[int][]int),
+		pid:      os.Getpid(),
+		opts:     opts,
+		spin:     opts.Spin,
+		released: make(map[int]*AddressSpace),
 	}
 	if p.spin == 0 {
 		p.spin = DefaultSpin
@@ -261,14 +261,29 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 }
 
 // reaped gives back the slots of a reaped stub: its memory is gone with
-// it, so they may be handed out again.
+// it, so they may be handed out again, unless a context still holds one
+// of its threads (AddressSpace.held): that context may be waiting on a
+// state word, and is woken to find its thread gone; its drop gives the
+// slots back.
 func (p *Platform) reaped(pid int) {
 	p.smu.Lock()
-	s, ok := p.slotsOf[pid]
-	delete(p.slotsOf, pid)
-	p.smu.Unlock()
+	as, ok := p.released[pid]
+	delete(p.released, pid)
+	var give, waited []int
 	if ok {
-		p.slots.put(s...)
+		as.reaped = true
+		if as.held == 0 {
+			give, as.gone = as.gone, nil
+		} else {
+			waited = as.gone
+		}
+	}
+	p.smu.Unlock()
+	for _, s := range waited {
+		futexWakeAll(stateWord(p.slots.slot(s)))
+	}
+	if len(give) > 0 {
+		p.slots.put(give...)
 	}
 }
 

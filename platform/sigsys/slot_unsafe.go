@@ -27,3 +27,9 @@ func futexWait(w *atomic.Uint32, val uint32, timeout *unix.Timespec) {
 func futexWakeOne(w *atomic.Uint32) {
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWake, 1, 0, 0, 0)
 }
+
+// futexWakeAll wakes every waiter on w: uk's, when the stub of the thread
+// it waits for has died.
+func futexWakeAll(w *atomic.Uint32) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWake, uintptr(1<<31-1), 0, 0, 0)
+}
