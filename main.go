@@ -156,7 +156,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.appendCL, "append", "", "kernel command line (/proc/cmdline)")
 	fs.Var(&c.env, "env", "add K=V to the program's environment (repeatable)")
 	fs.BoolVar(&c.vdso, "vdso", true, "map uk's vDSO (false: every clock read is a syscall)")
-	fs.BoolVar(&c.patch, "patch-syscalls", false, "sigsys: rewrite hot syscall sites into jumps to uk's trampoline (off: every syscall traps)")
+	fs.BoolVar(&c.patch, "patch-syscalls", true, "sigsys: rewrite hot syscall sites into jumps to uk's trampoline (false: every syscall traps)")
 	fs.IntVar(&c.pids, "pids", defaultPids(), "most tasks (threads) the sandbox may hold; clone beyond is EAGAIN")
 	fs.StringVar(&c.rootfs, "rootfs", "", "run: fill the root from this directory or cpio image; PROG is a path inside it")
 	fs.StringVar(&c.network.net, "net", "none", "network: none (loopback only) or tap:NAME (an existing TAP device, eth0 inside)")

@@ -382,7 +382,10 @@ func TestReceivePressure(t *testing.T) {
 	if squeezed == 0 {
 		t.Fatalf("no receive buffer shrunk with %d bytes held against a share of %d", before, limit)
 	}
-	if used := ctx.b.Used(); used < before {
+	// What arrived from outside is charged at the counts (every
+	// pressureTick): segments in flight when the buffers shrank may land
+	// after the last one, at most a window a socket.
+	if used := ctx.b.Used(); used < before-int64(len(servers))*(64<<10) {
 		t.Errorf("%d bytes received, %d charged, though the program never sent", before, used)
 	}
 	inject()

@@ -6,10 +6,10 @@ import (
 	"uk/internal/testenv"
 )
 
-// TestSyscallPatching: on sigsys with --patch-syscalls a hot syscall site
-// is patched (the table it jumps through appears in /proc/self/maps), and
-// not without it; TestCPrograms/patched checks that the patched
-// sites behave as Linux's.
+// TestSyscallPatching: on sigsys a hot syscall site is patched by default
+// and with --patch-syscalls (the table it jumps through appears in
+// /proc/self/maps), and not with --patch-syscalls=false;
+// TestCPrograms/patched checks that the patched sites behave as Linux's.
 func TestSyscallPatching(t *testing.T) {
 	needUK(t)
 	if reason, ok := platformsNotRun["sigsys"]; ok {
@@ -21,7 +21,8 @@ func TestSyscallPatching(t *testing.T) {
 		want  string
 	}{
 		{[]string{"--patch-syscalls"}, "patch table mapped: yes\n"},
-		{nil, "patch table mapped: no\n"},
+		{nil, "patch table mapped: yes\n"},
+		{[]string{"--patch-syscalls=false"}, "patch table mapped: no\n"},
 	} {
 		r := runUKSpec(t, "sigsys", prog, runSpec{Args: []string{"maps"}, Flags: c.flags})
 		if r.Code != 0 || r.Stdout != c.want {
