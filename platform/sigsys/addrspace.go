@@ -27,8 +27,8 @@ type AddressSpace struct {
 	handedOut int
 	refill    chan struct{}
 	// Thread slots: every slot this stub maps (returned to the slot file
-	// when the stub is reaped), and those of ended threads, still mapped,
-	// for new threads to reuse.
+	// when the stub is reaped and no context holds its threads: held),
+	// and those of ended threads, still mapped, for new threads to reuse.
 	slots     []int
 	freeSlots []threadSlot
 

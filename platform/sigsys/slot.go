@@ -157,7 +157,8 @@ func (f *slotFile) get() (int, error) {
 }
 
 // put gives slots back. The caller guarantees that no stub maps them any
-// more (their stub process has been reaped).
+// more (their stub process has been reaped) and that uk holds no thread
+// on them (AddressSpace.held).
 func (f *slotFile) put(slots ...int) { f.slots.Put(slots...) }
 
 func (f *slotFile) close() {
