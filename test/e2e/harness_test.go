@@ -18,6 +18,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +34,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"uk/internal/testenv"
 )
@@ -691,8 +694,31 @@ func hostTasks(pid int) string {
 			if j := strings.LastIndexByte(st, ')'); j >= 0 && j+3 < len(st) {
 				st = st[:j+1] + " " + st[j+2:j+3]
 			}
-			fmt.Fprintf(&b, "%s: %s wchan=%s syscall=%s\n", task, st, read("wchan"), read("syscall"))
+			sc := read("syscall")
+			fmt.Fprintf(&b, "%s: %s wchan=%s syscall=%s%s\n", task, st, read("wchan"), sc, futexWord(dir, sc))
 		}
 	}
 	return b.String()
+}
+
+// futexWord is, for a thread in futex(2) (syscall, a line of
+// /proc/PID/task/TID/syscall), the 32-bit word it waits on as its process
+// sees it now: a sigsys stub thread waits on its slot's state word, and a
+// wait whose expected value differs from the word is a lost wake-up.
+func futexWord(procDir, syscall string) string {
+	f := strings.Fields(syscall)
+	if len(f) < 2 || f[0] != strconv.Itoa(unix.SYS_FUTEX) {
+		return ""
+	}
+	addr, err := strconv.ParseUint(f[1], 0, 64)
+	mem, merr := os.Open(procDir + "/mem")
+	if err != nil || merr != nil {
+		return ""
+	}
+	defer mem.Close()
+	var w [4]byte
+	if _, err := mem.ReadAt(w[:], int64(addr)); err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" word=%#x", binary.LittleEndian.Uint32(w[:]))
 }
