@@ -250,7 +250,7 @@ func writeFast(t *thread, st *arch.State) {
 // frame to resume it from as after any other trap.
 func (c *Context) reenter(t *thread) error {
 	if old := t.word.Swap(stateReenter); old == stateFastStubWait {
-		futexWakeOne(t.word)
+		futexWake(t.word, 1)
 	}
 	if err := c.wait(t); err != nil {
 		return err

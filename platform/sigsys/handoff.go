@@ -172,14 +172,14 @@ func (c *Context) adapt(t *thread) {
 		if c.p.isContended() {
 			c.p.noSplitUntil.Store(time.Now().Add(contendedFor).UnixNano())
 		}
+	case pl.untried > 0:
+		pl.untried--
 	case !pl.split && pl.retry == 0 && c.p.splitPaused():
 		// A context that never split (a new process) does not try
 		// while the machine is busy: under two busy loops, spawns
 		// that each tried paid for it 8 times over. One that split
 		// before keeps its own retry schedule.
 		pl.untried = splitBusyRetry
-	case pl.untried > 0:
-		pl.untried--
 	case c.p.takeToken():
 		pl.holds = true
 		if !pl.split {
@@ -265,11 +265,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 		case deadline.IsZero():
 			deadline, yieldAt = now.Add(d), now.Add(spinYieldEvery)
 		case now.After(deadline):
-			if c.pl.split {
-				c.pl.misses += missCost
-			} else if t.misses++; t.misses >= 4 {
-				t.misses, t.noSpin = 0, 64
-			}
+			c.missed(t)
 			return false
 		case now.After(yieldAt) && !c.p.isContended():
 			// Let a thread of uk's own that woke on this CPU run (a
@@ -284,7 +280,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 				// ms instead of 2). Sleep now, and spin without
 				// yielding for a while.
 				c.p.contended()
-				c.pl.misses += missCost
+				c.missed(t)
 				return false
 			}
 			yieldAt = now.Add(spinYieldEvery)
@@ -292,10 +288,20 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 	}
 }
 
+// missed counts a spin that ended without a trap: against a split pair's
+// placement, or, unpinned, against the thread's next spins.
+func (c *Context) missed(t *thread) {
+	if c.pl.split {
+		c.pl.misses += missCost
+	} else if t.misses++; t.misses >= 4 {
+		t.misses, t.noSpin = 0, 64
+	}
+}
+
 // yieldContended is how long a yield in spinWait may keep the CPU from us
 // before it counts as contention: far longer than a goroutine of uk's own
-// takes to hand over a packet, far shorter than the host's slice (3 ms) a
-// busy process gets. Measured with two busy loops beside 30 dash spawns of
+// takes to hand over a packet, far shorter than the milliseconds a busy
+// process's slice lasts. Measured with two busy loops beside 30 dash spawns of
 // /bin/true on the 2-CPU VM: 1.5-1.8 s with the yields, 0.29-0.31 s
 // without them, 0.19-0.26 s with no spinning at all.
 const yieldContended = 200 * time.Microsecond
@@ -362,7 +368,7 @@ func resume(t *thread) { resumeWith(t, stateRunning) }
 func resumeWith(t *thread, next uint32) {
 	t.resumes++
 	if old := t.word.Swap(next); old == stateStubWait || old == stateFastStubWait {
-		futexWakeOne(t.word)
+		futexWake(t.word, 1)
 	}
 }
 

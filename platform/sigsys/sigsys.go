@@ -143,6 +143,7 @@ package sigsys
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -286,7 +287,7 @@ func (p *Platform) reaped(pid int) {
 	}
 	p.smu.Unlock()
 	for _, s := range waited {
-		futexWakeAll(stateWord(p.slots.slot(s)))
+		futexWake(stateWord(p.slots.slot(s)), math.MaxInt32)
 	}
 	if len(give) > 0 {
 		p.slots.put(give...)

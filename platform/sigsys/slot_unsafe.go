@@ -23,13 +23,8 @@ func futexWait(w *atomic.Uint32, val uint32, timeout *unix.Timespec) {
 		uintptr(unsafe.Pointer(timeout)), 0, 0)
 }
 
-// futexWakeOne wakes the handler sleeping on w, if any.
-func futexWakeOne(w *atomic.Uint32) {
-	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWake, 1, 0, 0, 0)
-}
-
-// futexWakeAll wakes every waiter on w: uk's, when the stub of the thread
-// it waits for has died.
-func futexWakeAll(w *atomic.Uint32) {
-	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWake, uintptr(1<<31-1), 0, 0, 0)
+// futexWake wakes up to n waiters on w: the one handler sleeping there
+// (n 1), or every waiter (uk's too) once the stub of the thread has died.
+func futexWake(w *atomic.Uint32, n int) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWake, uintptr(n), 0, 0, 0)
 }

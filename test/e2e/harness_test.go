@@ -663,9 +663,9 @@ func hostTasks(pid int) string {
 	parent := map[string]string{}
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range procs {
-		data, err := os.ReadFile(dir + "/stat")
-		i := bytes.LastIndexByte(data, ')')
-		if f := strings.Fields(string(data[i+1:])); err == nil && i >= 0 && len(f) > 1 {
+		data, _ := os.ReadFile(dir + "/stat")
+		i := bytes.LastIndexByte(data, ')') // the state and ppid follow the command's name
+		if f := strings.Fields(string(data[i+1:])); i >= 0 && len(f) > 1 {
 			parent[filepath.Base(dir)] = f[1]
 		}
 	}
