@@ -149,7 +149,7 @@ func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
 		case <-deadline:
 			limit = "timeout"
 			fmt.Fprintf(os.Stderr, "uk: --timeout %v reached: killed every process\n", r.timeout)
-			k.SignalAll(int32(syscall.SIGKILL))
+			k.Stop()
 			r.drain(done)
 			return exitTimeout, true
 		case <-tick:
@@ -161,7 +161,7 @@ func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
 			fmt.Fprintf(os.Stderr, "uk: --cpu-time %v used up: killed every process\n", r.cpuTime)
 			// RLIMIT_CPU's soft limit signal, then its hard limit's kill.
 			k.SignalAll(int32(syscall.SIGXCPU))
-			k.SignalAll(int32(syscall.SIGKILL))
+			k.Stop()
 			r.drain(done)
 			return exitCPUTime, true
 		}

@@ -100,7 +100,7 @@ type Kernel struct {
 	done chan int
 
 	futexes    *futex.Manager
-	halted     atomic.Bool // reboot(2) powered the sandbox off
+	halted     atomic.Bool // reboot(2) powered the sandbox off, or Stop ended it
 	vdso       *vdsoPages
 	timekeeper atomic.Pointer[vdso.Timekeeper] // nil until calibrated, or when the TSC is unusable
 
@@ -212,10 +212,26 @@ func (k *Kernel) PowerOff() {
 	case k.done <- 0: // before the kills, whose exits must not set the status
 	default:
 	}
+	k.killAll()
+}
+
+// Stop ends the sandbox at once, as a limit of uk run does: every
+// process is killed, and from the moment it is called no task runs
+// application code or starts another syscall. Killing the processes one
+// by one would not do: a parent woken by its child's death runs on until
+// its own kill lands, long enough to write a file or a line (a shell's
+// "Killed"). The status is the one the processes' deaths give.
+func (k *Kernel) Stop() {
+	k.halted.Store(true)
+	k.killAll()
+}
+
+// killAll kills every live process.
+func (k *Kernel) killAll() {
 	for _, tg := range k.threadGroups() {
 		tg.kill(int(unix.SIGKILL))
 	}
 }
 
-// Halted reports whether the sandbox was powered off.
+// Halted reports whether the sandbox was powered off or stopped.
 func (k *Kernel) Halted() bool { return k.halted.Load() }
