@@ -111,6 +111,17 @@ type AddressSpace interface {
 	Release()
 }
 
+// LazyMapper is implemented by address spaces that can install a mapping
+// without its page table entries, for the host to fill at the program's
+// first touch of each page. MapFile may populate a mapping ahead (cheap
+// for pages the host holds already); for memory-file pages it has not
+// backed (memfile.File.AllocateCold), populating costs a host page
+// allocation for every page, touched or not, so the kernel maps those with
+// MapFileLazy. Its contract is MapFile's.
+type LazyMapper interface {
+	MapFileLazy(addr uint64, off int64, length uint64, access Access) error
+}
+
 // Context runs one application thread.
 type Context interface {
 	// Switch loads st into the thread, runs it in as until it traps, and

@@ -208,3 +208,40 @@ func TestWarmPages(t *testing.T) {
 		}
 	}
 }
+
+// AllocateCold reports a request served without a warm page as cold:
+// pages never used and punched ones; any warm page makes it warm.
+func TestAllocateCold(t *testing.T) {
+	f, err := New(64 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.warmMax = 2
+	alloc := func(n int) ([]int64, bool) {
+		t.Helper()
+		offs, cold, err := f.AllocateCold(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return offs, cold
+	}
+	offs, cold := alloc(4)
+	if !cold {
+		t.Errorf("4 pages never used: cold false, want true")
+	}
+	f.DecRef(offs...)
+	f.punchDying() // 2 kept warm, 2 punched
+	if _, cold := alloc(1); cold {
+		t.Errorf("a warm page: cold true, want false")
+	}
+	if _, cold := alloc(2); cold {
+		t.Errorf("a warm page and a punched one: cold true, want false")
+	}
+	if _, cold := alloc(1); !cold {
+		t.Errorf("a punched page: cold false, want true")
+	}
+	if _, cold := alloc(3); !cold {
+		t.Errorf("pages never used, warm list empty: cold false, want true")
+	}
+}

@@ -44,7 +44,7 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 			shared = append(shared, a)
 		}
 	}
-	offs, whole, err := m.allocateAhead(len(shared))
+	offs, whole, _, err := m.allocateAhead(len(shared))
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 			missing = append(missing, a)
 		}
 	}
-	offs, whole, err := m.allocateAhead(len(missing))
+	offs, whole, cold, err := m.allocateAhead(len(missing))
 	if err != nil {
 		return err
 	}
@@ -146,8 +146,11 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 		m.pages[a] = offs[i]
 	}
 	// The new pages, and those of the window the address space lacks
-	// (mapping the rest again would be host work for nothing).
-	var run mapRun
+	// (mapping the rest again would be host work for nothing). Cold new
+	// pages are mapped for the host to back as they are touched: a
+	// window is a guess, and one write in a sparse heap would otherwise
+	// have the host allocate sixteen pages.
+	run := mapRun{lazy: cold}
 	for a := start; a < end; a += arch.PageSize {
 		off, ok := m.pages[a]
 		if len(missing) > 0 && missing[0] == a {
@@ -168,14 +171,15 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 // allocateAhead allocates the n pages of a fault window (the faulting
 // page among them) when memory spares twice as many, and otherwise, or if
 // another MM took them meanwhile, the one page the fault needs; whole
-// says which. Only that page's failure is an error (the OOM killer's
-// business).
-func (m *MM) allocateAhead(n int) (offs []int64, whole bool, err error) {
+// says which, cold whether the host backs none of them yet
+// (memfile.File.AllocateCold). Only that page's failure is an error (the
+// OOM killer's business).
+func (m *MM) allocateAhead(n int) (offs []int64, whole, cold bool, err error) {
 	if n > 1 && m.mf.PagesLeft() >= 2*int64(n) {
-		if offs, err := m.mf.Allocate(n); err == nil {
-			return offs, true, nil
+		if offs, cold, err := m.mf.AllocateCold(n); err == nil {
+			return offs, true, cold, nil
 		}
 	}
-	offs, err = m.mf.Allocate(1)
-	return offs, n == 1, err
+	offs, cold, err = m.mf.AllocateCold(1)
+	return offs, n == 1, cold, err
 }

@@ -389,3 +389,62 @@ func TestBrkPrefaultStartsNoRun(t *testing.T) {
 		t.Errorf("the fault after brk's pages backed %d pages, want the base window's %d", got, faultRun/arch.PageSize)
 	}
 }
+
+// lazyAS is a fakeAS that can map lazily (platform.LazyMapper) and
+// records which pages were mapped which way.
+type lazyAS struct {
+	*fakeAS
+	lazy map[uint64]bool // page -> mapped by the last call lazily
+}
+
+func (l *lazyAS) MapFile(addr uint64, off int64, length uint64, a platform.Access) error {
+	l.record(addr, length, false)
+	return l.fakeAS.MapFile(addr, off, length, a)
+}
+
+func (l *lazyAS) MapFileLazy(addr uint64, off int64, length uint64, a platform.Access) error {
+	l.record(addr, length, true)
+	return l.fakeAS.MapFile(addr, off, length, a)
+}
+
+func (l *lazyAS) record(addr, length uint64, lazy bool) {
+	for i := uint64(0); i < length; i += arch.PageSize {
+		l.lazy[addr+i] = lazy
+	}
+}
+
+// TestColdWindowsMappedLazily: a fault window of pages the host never
+// backed is mapped for the host to fill at first touch; one of warm
+// (resident, recycled) pages is mapped to be populated, as are the pages
+// a copy-on-write break fills.
+func TestColdWindowsMappedLazily(t *testing.T) {
+	m, fas, _ := newMM(t)
+	as := &lazyAS{fakeAS: fas, lazy: map[uint64]bool{}}
+	m.as = as
+	v, err := m.Mmap(MmapOpts{Length: 4 * faultRun, Prot: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := (v + faultRun - 1) &^ (faultRun - 1) // a whole base window
+	if r := m.HandleFault(a, platform.Write, 1, nil); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	for p := a; p < a+faultRun; p += arch.PageSize {
+		if lazy, ok := as.lazy[p]; !ok || !lazy {
+			t.Fatalf("fresh window page %#x: mapped %v, lazily %v; want lazily", p, ok, lazy)
+		}
+	}
+	// Freed, the window's pages go warm (the memory file keeps them
+	// resident); the next window takes them and is populated.
+	if err := m.Munmap(a, faultRun); err != nil {
+		t.Fatal(err)
+	}
+	m.mf.Settle()
+	b := a + 2*faultRun
+	if r := m.HandleFault(b, platform.Write, 1, nil); r != FaultHandled {
+		t.Fatalf("fault = %v", r)
+	}
+	if lazy, ok := as.lazy[b]; !ok || lazy {
+		t.Errorf("window of warm pages at %#x: mapped %v, lazily %v; want populated", b, ok, lazy)
+	}
+}

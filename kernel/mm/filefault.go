@@ -188,6 +188,7 @@ type mapRun struct {
 	off  int64
 	n    int64 // bytes in the run; 0 when empty
 	prot platform.Access
+	lazy bool // the pages are cold: map them with mapASLazyLocked
 }
 
 // add appends the page at addr (memory-file offset off) to the run, first
@@ -211,5 +212,8 @@ func (r *mapRun) flush(m *MM) error {
 	}
 	n := r.n
 	r.n = 0
+	if r.lazy {
+		return m.mapASLazyLocked(r.addr, r.off, uint64(n), r.prot)
+	}
 	return m.mapASLocked(r.addr, r.off, uint64(n), r.prot)
 }

@@ -228,11 +228,29 @@ func (m *MM) PrivatePages() int {
 // mapASLocked maps length bytes of the memory file at off to addr in the
 // address space.
 func (m *MM) mapASLocked(addr uint64, off int64, length uint64, a platform.Access) error {
+	m.noteMappedLocked(addr, off, length)
+	return m.as.MapFile(addr, off, length, a)
+}
+
+// mapASLazyLocked is mapASLocked for cold pages (memfile's AllocateCold):
+// where the platform can (platform.LazyMapper), the host backs each page
+// at the program's first touch rather than all of them at once.
+func (m *MM) mapASLazyLocked(addr uint64, off int64, length uint64, a platform.Access) error {
+	lm, ok := m.as.(platform.LazyMapper)
+	if !ok {
+		return m.mapASLocked(addr, off, length, a)
+	}
+	m.noteMappedLocked(addr, off, length)
+	return lm.MapFileLazy(addr, off, length, a)
+}
+
+// noteMappedLocked records a mapping about to be made in the address
+// space.
+func (m *MM) noteMappedLocked(addr uint64, off int64, length uint64) {
 	if m.shadow != nil {
 		m.shadow.mapped(addr, off, length)
 	}
 	m.asMapped.add(addr, addr+length)
-	return m.as.MapFile(addr, off, length, a)
 }
 
 // releaseASLocked releases the address space for good.

@@ -116,8 +116,28 @@ func protOf(a platform.Access) uint64 {
 // library's text, a whole segment at exec, the shared pages a fork's child
 // may read), most of which the program never touches; the host maps their
 // pages at its first touch, 16 at a time (fault-around), without uk. The
-// pages themselves exist already or are ones uk has handed out.
+// pages themselves exist already or are ones uk has handed out. Pages the
+// host has not backed yet come through MapFileLazy instead: populating
+// them would allocate every one.
 func (s *Space) MapFile(addr uint64, off int64, length uint64, access platform.Access) error {
+	flags := uint64(MapFlags)
+	if access&platform.Write == 0 && length > populateMax {
+		flags = MapFlagsLazy
+	}
+	return s.queueMap(addr, off, length, access, flags)
+}
+
+// MapFileLazy implements platform.LazyMapper: MapFile never populated.
+// Measured with a program writing one byte every 2 MiB of fresh anonymous
+// memory (each write a fault whose 64 KiB window is 16 cold pages): 70-90
+// us a fault populated, 17-21 lazily, on sigsys and ptrace alike; filling
+// fresh memory page by page, 3.7 us a page against 2.4.
+func (s *Space) MapFileLazy(addr uint64, off int64, length uint64, access platform.Access) error {
+	return s.queueMap(addr, off, length, access, MapFlagsLazy)
+}
+
+// queueMap is MapFile with the mmap flags chosen.
+func (s *Space) queueMap(addr uint64, off int64, length uint64, access platform.Access, flags uint64) error {
 	if addr&arch.PageMask != 0 || off&arch.PageMask != 0 || length&arch.PageMask != 0 {
 		return fmt.Errorf("%s: MapFile(%#x, %#x, %#x): %w", s.h.cfg.Name, addr, off, length, unix.EINVAL)
 	}
@@ -133,10 +153,6 @@ func (s *Space) MapFile(addr uint64, off int64, length uint64, access platform.A
 		return s.ErrReleased()
 	}
 	defer s.noteLocked()
-	flags := uint64(MapFlags)
-	if access&platform.Write == 0 && length > populateMax {
-		flags = MapFlagsLazy
-	}
 	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
 		addr, length, protOf(access), flags, MemFDInStub, uint64(off)}})
 	if len(s.pending) >= MaxBatch {
