@@ -112,3 +112,24 @@ func BenchmarkSignalNative(b *testing.B) {
 func BenchmarkSignalUK(b *testing.B) {
 	selfTimedLoop(b, "signal_bench", func(prog string, args []string) procResult { return runUK(b, "ptrace", prog, args) })
 }
+
+func init() { otherCPrograms = append(otherCPrograms, "sparse_fault_bench") }
+
+// BenchmarkSparseFaultNative is one first write to fresh anonymous memory
+// with no neighbouring page touched, on the host.
+func BenchmarkSparseFaultNative(b *testing.B) {
+	selfTimedLoop(b, "sparse_fault_bench", func(prog string, args []string) procResult { return runNative(b, prog, args...) })
+}
+
+// BenchmarkSparseFaultUK is the same fault under uk, on each platform of
+// the test matrix: the window of pages it maps is mostly never touched.
+func BenchmarkSparseFaultUK(b *testing.B) {
+	if len(testPlatforms) == 0 {
+		b.Fatalf("no platform to run on: %v", platformsNotRun)
+	}
+	for _, p := range testPlatforms {
+		b.Run(p, func(b *testing.B) {
+			selfTimedLoop(b, "sparse_fault_bench", func(prog string, args []string) procResult { return runUK(b, p, prog, args) })
+		})
+	}
+}
