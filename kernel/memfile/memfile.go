@@ -201,8 +201,8 @@ func (f *File) Allocate(n int) ([]int64, error) {
 // is cold: not resident on the host (never used, or punched out when last
 // freed), where a warm page was kept resident. A cold page costs the host
 // a page allocation and zeroing at its first touch, or at once for every
-// page of a mapping populated ahead (MAP_POPULATE): up to 4 us a page on
-// this project's VMs, against 0.4 us to populate a warm one. So a mapping
+// page of a mapping populated ahead (MAP_POPULATE): about 3.4 us a page on
+// this project's VMs, against 0.37 us to populate a warm one. So a mapping
 // of cold pages is best left for the host to fill as the program touches
 // them (platform.LazyMapper), and one of warm pages populated.
 func (f *File) AllocateCold(n int) (offs []int64, cold bool, err error) {
