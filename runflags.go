@@ -39,7 +39,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.binds, "bind", "mount the host directory HOST at GUEST: HOST:GUEST[:ro] (repeatable; read-write unless :ro)")
 	fs.Var(&r.tmpfs, "tmpfs", "mount an empty tmpfs at this path in the sandbox (repeatable)")
 	fs.DurationVar(&r.timeout, "timeout", 0, "wall-clock limit (e.g. 10m): then every process is killed and uk exits 124")
-	fs.DurationVar(&r.cpuTime, "cpu-time", 0, "CPU time all the sandbox's processes may use together (e.g. 30s): then every process gets SIGXCPU and SIGKILL and uk exits 152")
+	fs.DurationVar(&r.cpuTime, "cpu-time", 0, "CPU time all the sandbox's processes may use together (e.g. 30s): then every process is killed and uk exits 152 (128+SIGXCPU)")
 	fs.StringVar(&r.chdir, "chdir", "", "the program's working directory in the sandbox (default /)")
 	fs.StringVar(&r.user, "user", "", "run as UID[:GID] (numbers) instead of root")
 	fs.StringVar(&r.report, "report", "", "write a JSON summary here when uk ends (status, times, peak memory, tasks, limit, ENOSYS calls)")
@@ -159,8 +159,9 @@ func (r *runFlags) wait(k *kernel.Kernel) (status int, tripped bool) {
 			}
 			limit = "cpu-time"
 			fmt.Fprintf(os.Stderr, "uk: --cpu-time %v used up: killed every process\n", r.cpuTime)
-			// RLIMIT_CPU's soft limit signal, then its hard limit's kill.
-			k.SignalAll(int32(syscall.SIGXCPU))
+			// The status is a SIGXCPU death's, as RLIMIT_CPU's; the signal
+			// itself is not sent: no handler could run once the sandbox
+			// stops.
 			k.Stop()
 			r.drain(done)
 			return exitCPUTime, true

@@ -216,22 +216,22 @@ func (k *Kernel) PowerOff() {
 }
 
 // Stop ends the sandbox at once, as a limit of uk run does: every
-// process is killed, and from the moment it is called no task runs
-// application code or starts another syscall. Killing the processes one
-// by one would not do: a parent woken by its child's death runs on until
-// its own kill lands, long enough to write a file or a line (a shell's
-// "Killed"). The status is the one the processes' deaths give.
+// process is killed, and once it is called no task resumes application
+// code or starts another syscall (one running application code now stops
+// at its kill's interrupt). Killing the processes one by one would not
+// do: a parent woken by its child's death runs on until its own kill
+// lands, long enough to write a file or a line (a shell's "Killed").
 func (k *Kernel) Stop() {
 	k.halted.Store(true)
 	k.killAll()
 }
 
-// killAll kills every live process.
+// killAll kills every live process (not uk run's kernel-made PID 1,
+// which runs no code).
 func (k *Kernel) killAll() {
 	for _, tg := range k.threadGroups() {
-		tg.kill(int(unix.SIGKILL))
+		if !tg.isKernelInit {
+			tg.kill(int(unix.SIGKILL))
+		}
 	}
 }
-
-// Halted reports whether the sandbox was powered off or stopped.
-func (k *Kernel) Halted() bool { return k.halted.Load() }

@@ -2,17 +2,6 @@ package kernel
 
 import "uk/arch"
 
-// SignalAll sends sig, from the kernel, to every live process of the
-// sandbox (uk run's --timeout and --cpu-time).
-func (k *Kernel) SignalAll(sig int32) {
-	for _, tg := range k.threadGroups() {
-		if tg.isKernelInit {
-			continue
-		}
-		tg.SendSignal(&arch.SignalInfo{Signo: sig, Code: arch.SI_KERNEL}, nil)
-	}
-}
-
 // CPUTotal is the CPU time every task of the sandbox has used, those gone
 // included, in ns: what --cpu-time limits. A task counts its time in the
 // application when it comes back to the kernel, so each one running

@@ -1,6 +1,7 @@
 package sigsys
 
 import (
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -169,12 +170,12 @@ func (c *Context) adapt(t *thread) {
 		// with other work: no pair splits for a while.
 		pl.leaveSplit()
 		c.place(t)
-		if c.p.isContended() {
-			c.p.noSplitUntil.Store(time.Now().Add(contendedFor).UnixNano())
+		if c.p.yieldsPaused.active() {
+			c.p.splitsPaused.start(contendedFor)
 		}
 	case pl.untried > 0:
 		pl.untried--
-	case !pl.split && pl.retry == 0 && c.p.splitPaused():
+	case !pl.split && pl.retry == 0 && c.p.splitsPaused.active():
 		// A context that never split (a new process) does not try
 		// while the machine is busy: under two busy loops, spawns
 		// that each tried paid for it 8 times over. One that split
@@ -267,7 +268,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 		case now.After(deadline):
 			c.missed(t)
 			return false
-		case now.After(yieldAt) && !c.p.isContended():
+		case now.After(yieldAt) && !c.p.yieldsPaused.active():
 			// Let a thread of uk's own that woke on this CPU run (a
 			// netstack goroutine delivering the packet the program
 			// polls for): a spinning pair holds both CPUs of a small
@@ -279,7 +280,7 @@ func (c *Context) spinWait(t *thread, d time.Duration) bool {
 				// whole slice (a spawn under two busy loops took 50
 				// ms instead of 2). Sleep now, and spin without
 				// yielding for a while.
-				c.p.contended()
+				c.p.yieldsPaused.start(contendedFor)
 				c.missed(t)
 				return false
 			}
@@ -307,26 +308,21 @@ func (c *Context) missed(t *thread) {
 const yieldContended = 200 * time.Microsecond
 
 // contendedFor is how long spinners stop yielding after a yield found its
-// CPU contended; then a yield tries again.
+// CPU contended, and pairs stop splitting after a split pair then kept
+// missing; then they try again.
 const contendedFor = 200 * time.Millisecond
 
-// contended records that a spinner found its CPU contended (spinWait):
-// no spinner yields until contendedFor has passed.
-func (p *Platform) contended() {
-	p.contendedUntil.Store(time.Now().Add(contendedFor).UnixNano())
-}
+// pause is a platform-wide deadline one context sets and every context
+// reads. Zero until first set, so that reading it costs no clock read
+// (a tenth of a patched syscall) on a machine never found busy.
+type pause struct{ until atomic.Int64 }
 
-// isContended reports whether a spinner found its CPU contended within
-// contendedFor. (A clock read costs a tenth of a patched syscall: none
-// unless it ever was.)
-func (p *Platform) isContended() bool {
-	u := p.contendedUntil.Load()
-	return u != 0 && time.Now().UnixNano() < u
-}
+// start pauses for d from now.
+func (p *pause) start(d time.Duration) { p.until.Store(time.Now().Add(d).UnixNano()) }
 
-// splitPaused reports whether pairs may not split now (noSplitUntil).
-func (p *Platform) splitPaused() bool {
-	u := p.noSplitUntil.Load()
+// active reports whether the pause has not run out yet.
+func (p *pause) active() bool {
+	u := p.until.Load()
 	return u != 0 && time.Now().UnixNano() < u
 }
 

@@ -185,12 +185,10 @@ type Platform struct {
 	// splitTokens counts the contexts that may still split (handoff.go):
 	// one per two CPUs uk may run on.
 	splitTokens atomic.Int32
-	// contendedUntil is when (UnixNano) spinners may yield again after
-	// one found its CPU contended (handoff.go).
-	contendedUntil atomic.Int64
-	// noSplitUntil is when (UnixNano) pairs may split again after a
-	// split pair kept missing while the CPUs were contended.
-	noSplitUntil atomic.Int64
+	// yieldsPaused: spinners do not yield after one found its CPU
+	// contended; splitsPaused: pairs do not split after a split pair
+	// kept missing while the CPUs were contended (handoff.go).
+	yieldsPaused, splitsPaused pause
 
 	smu sync.Mutex
 	// released holds the killed stubs, by pid, until their process is
