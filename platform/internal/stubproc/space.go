@@ -44,6 +44,12 @@ type Space struct {
 	Mu       sync.Mutex
 	pending  []Request // queued mapping changes, in order; protected by Mu
 	released bool      // protected by Mu
+	// gone mirrors released for Released, which takes no lock: a
+	// context that moves to a new address space (a vfork child's execve)
+	// asks whether its old ones are gone, and the old one's Mu may be
+	// held for a whole stub-thread creation (a thread parked in the
+	// background), which kept a shell's spawns waiting 100-200 us each.
+	gone atomic.Bool
 	// quiet is set, under Mu, while nothing is pending and the space is
 	// live: a Switch's Flush, which finds it so nearly always, then takes
 	// no lock (a thread being parked holds Mu while the factory makes it).
@@ -202,12 +208,9 @@ func (s *Space) ErrReleased() error {
 	return fmt.Errorf("%s: address space released", s.h.cfg.Name)
 }
 
-// Released reports whether the space has been released.
-func (s *Space) Released() bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.released
-}
+// Released reports whether the space has been released, without taking
+// Mu.
+func (s *Space) Released() bool { return s.gone.Load() }
 
 // ReleasedLocked is Released with Mu held.
 func (s *Space) ReleasedLocked() bool { return s.released }
@@ -372,6 +375,7 @@ func (s *Space) markReleased(locked func()) bool {
 		return false
 	}
 	s.released = true
+	s.gone.Store(true)
 	s.pending = nil
 	s.noteLocked()
 	if s.server != nil {
