@@ -46,6 +46,10 @@ type File struct {
 	writers  int
 	mayDirty bool
 
+	// prefetched is set once a prefetch of the file was queued (it is
+	// not queued again). Protected by cmu.
+	prefetched bool
+
 	// On a read-only tree, a file keeps its cache after its last
 	// mapping, on its filesystem's idle list (idle.go). idleGen counts
 	// its stays there (protected by cmu); idleElem is its place on the
@@ -57,6 +61,7 @@ type File struct {
 var (
 	_ memmap.Mappable   = (*File)(nil)
 	_ memmap.PagePeeker = (*File)(nil)
+	_ memmap.Prefetcher = (*File)(nil)
 )
 
 // SetStat implements vfs.Inode: a size change also cuts the cache.
@@ -149,6 +154,18 @@ func (f *File) PageAt(index uint64) (int64, error) {
 	if p, ok := f.pages[index]; ok {
 		return p, nil
 	}
+	if err := f.fillLocked(index, npages); err != nil {
+		return 0, err
+	}
+	return f.pages[index], nil
+}
+
+// fillLocked reads the pages from index on, up to readAhead of them and
+// stopping at one the cache has or at npages (the file's end), from the
+// host into the cache.
+//
+// Preconditions: cmu is held; the cache is open; page index is missing.
+func (f *File) fillLocked(index, npages uint64) error {
 	var idx []uint64
 	for i := index; i < npages && i < index+readAhead; i++ {
 		if _, ok := f.pages[i]; ok {
@@ -158,7 +175,7 @@ func (f *File) PageAt(index uint64) (int64, error) {
 	}
 	offs, err := f.fs.mf.Allocate(len(idx))
 	if err != nil {
-		return 0, unix.ENOMEM
+		return unix.ENOMEM
 	}
 	// One sendfile per run of contiguous memory-file pages: the host
 	// kernel moves the bytes, none pass through uk.
@@ -179,7 +196,7 @@ func (f *File) PageAt(index uint64) (int64, error) {
 	for i, x := range idx {
 		f.pages[x] = offs[i]
 	}
-	return f.pages[index], nil
+	return nil
 }
 
 // PeekPage implements memmap.PagePeeker.
@@ -238,6 +255,7 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 func (f *File) dropCacheLocked() []int64 {
 	f.writeBackLocked()
 	f.mayDirty = false
+	f.prefetched = false
 	dead := make([]int64, 0, len(f.pages))
 	for _, p := range f.pages {
 		dead = append(dead, p)

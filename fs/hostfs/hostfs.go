@@ -98,6 +98,9 @@ type FS struct {
 	// idle is the files that keep their page cache with no mapping (a
 	// read-only tree's; nil on a writable one).
 	idle *idleCache
+
+	// pf copies files' pages ahead of faults (prefetch.go).
+	pf prefetcher
 }
 
 // New serves the host directory path. The directory is opened now, once;

@@ -56,6 +56,18 @@ type PagePeeker interface {
 	PeekPage(index uint64) (int64, bool)
 }
 
+// Prefetcher is implemented by Mappables whose pages cost a copy to fill
+// (a host file's, read into the memory file) and that can fill them ahead
+// of faults, in the background. A fault then finds its page there, and
+// maps it with its neighbours, instead of copying it while the program
+// waits.
+type Prefetcher interface {
+	// Prefetch asks for pages [first, end) to be filled in the background,
+	// beginning at from. It returns at once, and may do nothing: when the
+	// object has done or queued it before, or memory is short.
+	Prefetch(first, end, from uint64)
+}
+
 // Mapper is an address space that maps objects: the kernel's MM.
 type Mapper interface {
 	// Invalidate removes every mapping of pages [first, end) of obj from

@@ -40,6 +40,19 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 	return p.PeekPage(index)
 }
 
+// prefetchLocked asks the object of v, a private file mapping, to fill
+// the rest of the mapped range ahead of faults (memmap.Prefetcher) if v
+// is executable: a program's text is read nearly whole, scattered, and a
+// fault that finds its pages filled maps them without a copy.
+func (m *MM) prefetchLocked(v *VMA, page uint64) {
+	if v.Prot&platform.Exec == 0 {
+		return
+	}
+	if p, ok := v.Object.(memmap.Prefetcher); ok {
+		p.Prefetch(v.objectIndex(v.Start), v.objectIndex(v.Start)+(v.End-v.Start)>>arch.PageShift, v.objectIndex(page))
+	}
+}
+
 // mapFileRunLocked maps the run around page of a private file mapping for
 // reading: the file's own pages read-only and the process's private copies
 // where it has them, skipping pages other than page that are mapped

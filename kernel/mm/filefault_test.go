@@ -388,3 +388,49 @@ func TestELFSegmentMapsHeadBelow(t *testing.T) {
 		}
 	}
 }
+
+// prefetchingFile is a peekableFile that records its Prefetch calls.
+type prefetchingFile struct {
+	peekableFile
+	calls *[][3]uint64
+}
+
+func (f prefetchingFile) Prefetch(first, end, from uint64) {
+	*f.calls = append(*f.calls, [3]uint64{first, end, from})
+}
+
+// A read fault in an executable private file mapping asks the object to
+// prefetch the mapped range of the file from the faulting page on, as does
+// the prefault of a freshly loaded program (from its entry); a fault in a
+// mapping that is not executable does not.
+func TestExecFaultPrefetches(t *testing.T) {
+	m, _, mf := newMM(t)
+	var calls [][3]uint64
+	f := prefetchingFile{peekableFile{newFakeFile(t, mf, 100)}, &calls}
+	text, err := m.Mmap(MmapOpts{Length: 40 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: f, Pgoff: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := m.Mmap(MmapOpts{Length: 20 * arch.PageSize, Prot: platform.Read, Object: f, Pgoff: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(data+3*arch.PageSize, platform.Read, 0, nil); r != FaultHandled {
+		t.Fatalf("fault in the data = %v", r)
+	}
+	if len(calls) != 0 {
+		t.Fatalf("a fault in a mapping that is not executable prefetched: %v", calls)
+	}
+	fault := text + 25*arch.PageSize + 12
+	if r := m.HandleFault(fault, platform.Exec, fault, nil); r != FaultHandled {
+		t.Fatalf("fault in the text = %v", r)
+	}
+	if want := [3]uint64{10, 50, 35}; len(calls) != 1 || calls[0] != want {
+		t.Fatalf("Prefetch calls after a fault in the text: %v, want [%v]", calls, want)
+	}
+	calls = calls[:0]
+	m.PrefaultNew(text + 7*arch.PageSize + 5)
+	if want := [3]uint64{10, 50, 17}; len(calls) != 1 || calls[0] != want {
+		t.Fatalf("Prefetch calls of a new program's prefault: %v, want [%v]", calls, want)
+	}
+}

@@ -462,6 +462,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 			return m.copyFileVMALocked(v, page)
 		}
 		if !write {
+			m.prefetchLocked(v, page)
 			return m.mapFileRunLocked(v, page, start, end)
 		}
 		return m.copyFilePageLocked(v, page)

@@ -58,6 +58,13 @@ func (m *MM) prefault(entry uint64, fresh bool) {
 		default:
 			m.mapPagesLocked(v, present[i])
 			if v.Object != nil && v.Prot&(platform.Read|platform.Exec) != 0 {
+				if fresh {
+					from := v.Start
+					if entry > v.Start && entry < v.End {
+						from = arch.PageRoundDown(entry)
+					}
+					m.prefetchLocked(v, from)
+				}
 				m.mapFileRunLocked(v, v.Start, v.Start, min(v.Start+faultRun, v.End))
 				if entry > v.Start && entry < v.End {
 					at := arch.PageRoundDown(entry)
