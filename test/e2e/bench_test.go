@@ -133,3 +133,26 @@ func BenchmarkSparseFaultUK(b *testing.B) {
 		})
 	}
 }
+
+func init() { otherCPrograms = append(otherCPrograms, "pipe_stream_bench") }
+
+// BenchmarkPipeStreamNative is one 4,500-byte write into a pipe that
+// another process drains, on the host: the cost of streaming a program's
+// output to the next in a shell pipeline.
+func BenchmarkPipeStreamNative(b *testing.B) {
+	selfTimedLoop(b, "pipe_stream_bench", func(prog string, args []string) procResult { return runNative(b, prog, args...) })
+}
+
+// BenchmarkPipeStreamUK is the same stream under uk, on each platform of
+// the test matrix: each write and read is a trap, and the two sides wake
+// each other whenever the pipe runs full or empty.
+func BenchmarkPipeStreamUK(b *testing.B) {
+	if len(testPlatforms) == 0 {
+		b.Fatalf("no platform to run on: %v", platformsNotRun)
+	}
+	for _, p := range testPlatforms {
+		b.Run(p, func(b *testing.B) {
+			selfTimedLoop(b, "pipe_stream_bench", func(prog string, args []string) procResult { return runUK(b, p, prog, args) })
+		})
+	}
+}
