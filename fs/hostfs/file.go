@@ -47,8 +47,11 @@ type File struct {
 	mayDirty bool
 
 	// prefetched is set once a prefetch of the file was queued (it is
-	// not queued again). Protected by cmu.
+	// not queued again); gen counts the times the cache was dropped or
+	// cut, which a prefetch copying outside cmu checks before it installs
+	// its pages. Both protected by cmu.
 	prefetched bool
+	gen        uint64
 
 	// On a read-only tree, a file keeps its cache after its last
 	// mapping, on its filesystem's idle list (idle.go). idleGen counts
@@ -177,26 +180,31 @@ func (f *File) fillLocked(index, npages uint64) error {
 	if err != nil {
 		return unix.ENOMEM
 	}
-	// One sendfile per run of contiguous memory-file pages: the host
-	// kernel moves the bytes, none pass through uk.
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && offs[j] == offs[i]+int64(j-i)*arch.PageSize {
-			j++
-		}
-		src := int64(idx[i]) << arch.PageShift
-		n := min(int64(j-i)<<arch.PageShift, f.csize-src)
-		if err := f.fs.mf.CopyFromFile(offs[i], f.cfd, src, n); err != nil {
-			// A file shrunk on the host under us: what is missing reads
-			// as zeros, as the pages were zeroed when allocated.
-			_ = err
-		}
-		i = j
-	}
+	f.copyPages(offs, f.cfd, index, f.csize, f.fs.mf.CopyFromFile)
 	for i, x := range idx {
 		f.pages[x] = offs[i]
 	}
 	return nil
+}
+
+// copyPages fills offs, memory-file pages for the file's pages from index
+// on, from the host file open at src (size bytes long), with fill: one
+// sendfile per run of pages contiguous in the memory file (the host
+// kernel moves the bytes, none pass through uk). A file shrunk on the host
+// under uk leaves zeros where it ended: the pages were zeroed when
+// allocated.
+func (f *File) copyPages(offs []int64, src int, index uint64, size int64, fill func(off int64, src int, srcOff, n int64) error) {
+	for i := 0; i < len(offs); {
+		j := i + 1
+		for j < len(offs) && offs[j] == offs[i]+int64(j-i)*arch.PageSize {
+			j++
+		}
+		from := int64(index+uint64(i)) << arch.PageShift
+		if n := min(int64(j-i)<<arch.PageShift, size-from); n > 0 {
+			_ = fill(offs[i], src, from, n)
+		}
+		i = j
+	}
 }
 
 // PeekPage implements memmap.PagePeeker.
@@ -256,6 +264,7 @@ func (f *File) dropCacheLocked() []int64 {
 	f.writeBackLocked()
 	f.mayDirty = false
 	f.prefetched = false
+	f.gen++
 	dead := make([]int64, 0, len(f.pages))
 	for _, p := range f.pages {
 		dead = append(dead, p)
@@ -320,6 +329,9 @@ func (f *File) truncated(size int64) {
 		}
 	}
 	shrunk := size < f.csize
+	if size != f.csize {
+		f.gen++
+	}
 	f.csize = size
 	f.cmu.Unlock()
 	if shrunk {

@@ -3,6 +3,8 @@ package hostfs
 import (
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"uk/arch"
 )
 
@@ -105,10 +107,23 @@ func (f *File) Prefetch(first, end, from uint64) {
 }
 
 // prefetch fills the cache's missing pages of [start, end) and then of
-// [first, start), readAhead at a time, each under cmu only while it is
-// copied (a fault of the file waits for one run at most). It stops when
-// nothing maps the file any more, or less than half the memory is left.
+// [first, start), readAhead at a time. It stops when nothing maps the file
+// any more, or less than half the memory is left.
+//
+// The copy runs outside cmu, through a descriptor of its own (the file
+// opened again) and the memory file's description for copies ahead
+// (memfile.CopyFromFileAhead): a fault of the same file then waits only
+// for the bookkeeping, not for a copy (with the copy under cmu, a fault
+// waited 160 us on average for one, against 68 with no prefetch). Pages a
+// fault filled meanwhile stay; the prefetch's copies of them are freed,
+// as are all of a run whose cache was dropped or cut meanwhile (gen).
 func (f *File) prefetch(first, end, start uint64) {
+	src := -1
+	defer func() {
+		if src >= 0 {
+			unix.Close(src)
+		}
+	}()
 	for _, r := range [2][2]uint64{{start, end}, {first, start}} {
 		for i := r[0]; i < r[1]; {
 			if !f.fs.roomFor(0) {
@@ -119,6 +134,17 @@ func (f *File) prefetch(first, end, start uint64) {
 			if f.maps.Count() == 0 || f.openCacheLocked() != nil {
 				f.cmu.Unlock()
 				return
+			}
+			if src < 0 {
+				// A descriptor of the prefetch's own: the cache's may
+				// be closed while a copy runs outside cmu.
+				var st unix.Stat_t
+				fd, err := f.openHost(unix.O_RDONLY, &st)
+				if err != nil {
+					f.cmu.Unlock()
+					return
+				}
+				src = fd
 			}
 			stop := min(r[1], uint64((f.csize+arch.PageMask)>>arch.PageShift))
 			for i < stop {
@@ -132,12 +158,35 @@ func (f *File) prefetch(first, end, start uint64) {
 				f.cmu.Unlock()
 				break
 			}
-			err := f.fillLocked(i, stop)
+			j := i + 1
+			for j < stop && j < i+readAhead {
+				if _, ok := f.pages[j]; ok {
+					break
+				}
+				j++
+			}
+			offs, err := f.fs.mf.Allocate(int(j - i))
+			gen, size := f.gen, f.csize
 			f.cmu.Unlock()
 			if err != nil {
 				return
 			}
-			i++
+			f.copyPages(offs, src, i, size, f.fs.mf.CopyFromFileAhead)
+			var dead []int64
+			f.cmu.Lock()
+			for k, off := range offs {
+				idx := i + uint64(k)
+				if _, ok := f.pages[idx]; ok || f.gen != gen || f.pages == nil {
+					dead = append(dead, off)
+					continue
+				}
+				f.pages[idx] = off
+			}
+			f.cmu.Unlock()
+			if len(dead) > 0 {
+				f.fs.mf.DecRef(dead...)
+			}
+			i = j
 		}
 	}
 }

@@ -149,3 +149,36 @@ func TestPrefetchRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefetchBesideFaults: faults filling pages while a prefetch copies
+// the same file end with every page the host's, each cached once: the
+// prefetch's copies of pages a fault filled first are freed, none leaks.
+func TestPrefetchBesideFaults(t *testing.T) {
+	mf := newMF(t)
+	fs, f, want := prefetchFile(t, mf, 600, false)
+	m := &mapper{}
+	f.AddMapping(m)
+	before := mf.UsedPages()
+	f.Prefetch(0, 601, 0)
+	for i := 600; i >= 0; i -= 7 {
+		if _, err := f.PageAt(uint64(i)); err != nil {
+			t.Fatalf("PageAt(%d): %v", i, err)
+		}
+	}
+	waitPrefetched(t, fs)
+	got := cachedPages(f, 601)
+	if len(got) != 601 {
+		t.Fatalf("%d pages cached after the prefetch and faults, want 601", len(got))
+	}
+	for _, i := range got {
+		off, _ := f.PeekPage(uint64(i))
+		end := min((i+1)*4096, len(want))
+		if !bytes.Equal(mf.Bytes(off, end-i*4096), want[i*4096:end]) {
+			t.Fatalf("page %d differs from the host file", i)
+		}
+	}
+	if used := mf.UsedPages() - before; used != 601 {
+		t.Errorf("%d memory-file pages in use for 601 cached: copies leaked", used)
+	}
+	f.RemoveMapping(m)
+}

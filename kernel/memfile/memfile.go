@@ -47,6 +47,13 @@ type File struct {
 	mem  []byte // uk's MAP_SHARED mapping of the whole file
 
 	seekMu sync.Mutex // orders users of the file position (CopyFromFile)
+	// aheadFD is a second open description of the file, with its own
+	// file position, for copies made ahead of need (CopyFromFileAhead), so
+	// that those never make a program's fault wait for them, nor the
+	// other way round; aheadMu orders its users. -1 when /proc could not
+	// open one: the copies ahead then share fd and seekMu.
+	aheadFD int
+	aheadMu sync.Mutex
 
 	mu    sync.Mutex
 	next  int64   // first never-allocated offset (bump pointer); protected by mu
@@ -118,8 +125,12 @@ func New(size int64) (*File, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("map memory file: %w", err)
 	}
+	ahead, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		ahead = -1
+	}
 	// Offset 0 is never handed out so that 0 can mean "no page".
-	return &File{fd: fd, size: size, mem: mem, next: arch.PageSize, refs: make([]int32, 1, 1024),
+	return &File{fd: fd, aheadFD: ahead, size: size, mem: mem, next: arch.PageSize, refs: make([]int32, 1, 1024),
 		warmMax: warmPages(size)}, nil
 }
 
@@ -530,11 +541,30 @@ func (f *File) WriteAt(b []byte, off int64) error {
 func (f *File) CopyFromFile(off int64, src int, srcOff, n int64) error {
 	f.seekMu.Lock()
 	defer f.seekMu.Unlock()
-	if _, err := unix.Seek(f.fd, off, 0); err != nil {
+	return copyFromFile(f.fd, off, src, srcOff, n)
+}
+
+// CopyFromFileAhead is CopyFromFile for a copy made ahead of need (a
+// prefetch): through a description of its own, so a program's fault never
+// waits for it to get at the file position.
+func (f *File) CopyFromFileAhead(off int64, src int, srcOff, n int64) error {
+	f.aheadMu.Lock()
+	fd := f.aheadFD
+	if fd < 0 {
+		f.aheadMu.Unlock()
+		return f.CopyFromFile(off, src, srcOff, n)
+	}
+	defer f.aheadMu.Unlock()
+	return copyFromFile(fd, off, src, srcOff, n)
+}
+
+// copyFromFile is CopyFromFile through fd, whose position the caller owns.
+func copyFromFile(fd int, off int64, src int, srcOff, n int64) error {
+	if _, err := unix.Seek(fd, off, 0); err != nil {
 		return fmt.Errorf("seek memory file: %w", err)
 	}
 	for n > 0 {
-		w, err := unix.Sendfile(f.fd, src, &srcOff, int(min(n, 1<<30)))
+		w, err := unix.Sendfile(fd, src, &srcOff, int(min(n, 1<<30)))
 		if err != nil {
 			return fmt.Errorf("sendfile into memory file: %w", err)
 		}
@@ -567,5 +597,11 @@ func (f *File) Close() error {
 	f.punchMu.Lock()
 	defer f.punchMu.Unlock()
 	f.closed = true
+	f.aheadMu.Lock()
+	if f.aheadFD >= 0 {
+		unix.Close(f.aheadFD)
+		f.aheadFD = -1
+	}
+	f.aheadMu.Unlock()
 	return unix.Close(f.fd)
 }

@@ -41,16 +41,35 @@ func peekPage(v *VMA, index uint64) (int64, bool) {
 }
 
 // prefetchLocked asks the object of v, a private file mapping, to fill
-// the rest of the mapped range ahead of faults (memmap.Prefetcher) if v
-// is executable: a program's text is read nearly whole, scattered, and a
-// fault that finds its pages filled maps them without a copy.
+// ahead of faults (memmap.Prefetcher) the part of the file that v and its
+// neighbours mapping the same file map (an ELF program's or library's
+// segments, mapped side by side), if v is executable: a program reads its
+// text and read-only data nearly whole, scattered (a Go program's type
+// tables and pclntab as much as its code), and a fault that finds its
+// pages filled maps them without a copy. Sections no segment maps (debug
+// information) are left alone.
 func (m *MM) prefetchLocked(v *VMA, page uint64) {
 	if v.Prot&platform.Exec == 0 {
 		return
 	}
-	if p, ok := v.Object.(memmap.Prefetcher); ok {
-		p.Prefetch(v.objectIndex(v.Start), v.objectIndex(v.Start)+(v.End-v.Start)>>arch.PageShift, v.objectIndex(page))
+	p, ok := v.Object.(memmap.Prefetcher)
+	if !ok {
+		return
 	}
+	first, end := v.objectIndex(v.Start), v.objectIndex(v.Start)+(v.End-v.Start)>>arch.PageShift
+	if i := m.vmas.find(v.Start); i >= 0 {
+		grow := func(w *VMA) {
+			first = min(first, w.objectIndex(w.Start))
+			end = max(end, w.objectIndex(w.Start)+(w.End-w.Start)>>arch.PageShift)
+		}
+		for j := i - 1; j >= 0 && m.vmas[j].Object == v.Object && m.vmas[j].End == m.vmas[j+1].Start && !m.vmas[j].Shared; j-- {
+			grow(m.vmas[j])
+		}
+		for j := i + 1; j < len(m.vmas) && m.vmas[j].Object == v.Object && m.vmas[j].Start == m.vmas[j-1].End && !m.vmas[j].Shared; j++ {
+			grow(m.vmas[j])
+		}
+	}
+	p.Prefetch(first, end, v.objectIndex(page))
 }
 
 // mapFileRunLocked maps the run around page of a private file mapping for

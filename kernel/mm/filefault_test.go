@@ -400,37 +400,44 @@ func (f prefetchingFile) Prefetch(first, end, from uint64) {
 }
 
 // A read fault in an executable private file mapping asks the object to
-// prefetch the mapped range of the file from the faulting page on, as does
+// prefetch the part of the file it and its neighbours mapping the same
+// file map (an ELF object's segments) from the faulting page on, as does
 // the prefault of a freshly loaded program (from its entry); a fault in a
-// mapping that is not executable does not.
+// mapping that is not executable does not, and neither a mapping of the
+// file elsewhere nor a neighbour mapping another object widens the range.
 func TestExecFaultPrefetches(t *testing.T) {
 	m, _, mf := newMM(t)
 	var calls [][3]uint64
-	f := prefetchingFile{peekableFile{newFakeFile(t, mf, 100)}, &calls}
-	text, err := m.Mmap(MmapOpts{Length: 40 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: f, Pgoff: 10})
-	if err != nil {
-		t.Fatal(err)
+	f := prefetchingFile{peekableFile{newFakeFile(t, mf, 200)}, &calls}
+	other := prefetchingFile{peekableFile{newFakeFile(t, mf, 200)}, &calls}
+	const base uint64 = 0x40000000
+	mmap := func(addr, pages uint64, prot platform.Access, obj memmap.Mappable, pgoff uint64) {
+		t.Helper()
+		if _, err := m.Mmap(MmapOpts{Addr: addr, Fixed: true, Length: pages * arch.PageSize, Prot: prot, Object: obj, Pgoff: pgoff}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	data, err := m.Mmap(MmapOpts{Length: 20 * arch.PageSize, Prot: platform.Read, Object: f, Pgoff: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mmap(base-8*arch.PageSize, 8, platform.Read, other, 0)               // another file, just below
+	mmap(base, 40, platform.Read|platform.Exec, f, 10)                   // the text: pages [10, 50)
+	mmap(base+40*arch.PageSize, 20, platform.Read, f, 60)                // read-only data beside it: [60, 80)
+	mmap(base+100*arch.PageSize, 5, platform.Read|platform.Exec, f, 150) // the file again, elsewhere
+	data := base + 40*arch.PageSize
 	if r := m.HandleFault(data+3*arch.PageSize, platform.Read, 0, nil); r != FaultHandled {
 		t.Fatalf("fault in the data = %v", r)
 	}
 	if len(calls) != 0 {
 		t.Fatalf("a fault in a mapping that is not executable prefetched: %v", calls)
 	}
-	fault := text + 25*arch.PageSize + 12
+	fault := base + 25*arch.PageSize + 12
 	if r := m.HandleFault(fault, platform.Exec, fault, nil); r != FaultHandled {
 		t.Fatalf("fault in the text = %v", r)
 	}
-	if want := [3]uint64{10, 50, 35}; len(calls) != 1 || calls[0] != want {
+	if want := [3]uint64{10, 80, 35}; len(calls) != 1 || calls[0] != want {
 		t.Fatalf("Prefetch calls after a fault in the text: %v, want [%v]", calls, want)
 	}
 	calls = calls[:0]
-	m.PrefaultNew(text + 7*arch.PageSize + 5)
-	if want := [3]uint64{10, 50, 17}; len(calls) != 1 || calls[0] != want {
-		t.Fatalf("Prefetch calls of a new program's prefault: %v, want [%v]", calls, want)
+	m.PrefaultNew(base + 7*arch.PageSize + 5)
+	if len(calls) != 2 || calls[0] != [3]uint64{10, 80, 17} || calls[1] != [3]uint64{150, 155, 150} {
+		t.Fatalf("Prefetch calls of a new program's prefault: %v, want [[10 80 17] [150 155 150]]", calls)
 	}
 }
