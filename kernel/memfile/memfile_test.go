@@ -245,3 +245,66 @@ func TestAllocateCold(t *testing.T) {
 		t.Errorf("pages never used, warm list empty: cold false, want true")
 	}
 }
+
+// CopyFromFile and CopyFromFileAhead fill the pages they are given from
+// the source's offset, each through its own file position: copies made
+// at once through both, from two goroutines, land where each asked, and a
+// copy ahead leaves the main description's position where it was.
+func TestCopyFromFileAhead(t *testing.T) {
+	f, err := New(64 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.aheadFD < 0 {
+		t.Fatal("no second description of the memory file (is /proc mounted?)")
+	}
+	src, err := unix.MemfdCreate("src", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(src)
+	content := make([]byte, 8*arch.PageSize)
+	for i := range content {
+		content[i] = byte(i/arch.PageSize + 1)
+	}
+	if _, err := unix.Pwrite(src, content, 0); err != nil {
+		t.Fatal(err)
+	}
+	offs, err := f.Allocate(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		var err error
+		for i := 0; i < 8 && err == nil; i++ {
+			err = f.CopyFromFileAhead(offs[8+i], src, int64(7-i)*arch.PageSize, arch.PageSize)
+		}
+		done <- err
+	}()
+	for i := 0; i < 8; i++ {
+		if err := f.CopyFromFile(offs[i], src, int64(i)*arch.PageSize, arch.PageSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A copy ahead leaves the main description's position alone.
+	mainPos, _ := unix.Seek(f.fd, 0, 1)
+	if err := f.CopyFromFileAhead(offs[0], src, 0, arch.PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if pos, _ := unix.Seek(f.fd, 0, 1); pos != mainPos {
+		t.Errorf("a copy ahead moved the main description's position from %#x to %#x", mainPos, pos)
+	}
+	for i := 0; i < 8; i++ {
+		if got := f.Bytes(offs[i], arch.PageSize); got[0] != byte(i+1) || got[arch.PageSize-1] != byte(i+1) {
+			t.Errorf("page %d copied through the main description holds %d, want %d", i, got[0], i+1)
+		}
+		if got := f.Bytes(offs[8+i], arch.PageSize); got[0] != byte(8-i) || got[arch.PageSize-1] != byte(8-i) {
+			t.Errorf("page %d copied ahead holds %d, want %d", i, got[0], 8-i)
+		}
+	}
+}
