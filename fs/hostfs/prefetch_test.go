@@ -32,6 +32,32 @@ func prefetchFile(t *testing.T, mf *memfile.File, n int, writable bool) (*hostfs
 	return fs, ino.(*hostfs.File), want
 }
 
+// mapped records a mapping of f for the rest of the test (a prefetch
+// stops once nothing maps its file).
+func mapped(t *testing.T, f *hostfs.File) *mapper {
+	m := &mapper{}
+	f.AddMapping(m)
+	t.Cleanup(func() { f.RemoveMapping(m) })
+	return m
+}
+
+// checkCached fails unless each of f's pages idx is cached with the
+// host's contents (want), a page past the end of want reading as zeros.
+func checkCached(t *testing.T, mf *memfile.File, f *hostfs.File, want []byte, idx []int) {
+	t.Helper()
+	for _, i := range idx {
+		off, ok := f.PeekPage(uint64(i))
+		if !ok {
+			t.Fatalf("page %d not cached", i)
+		}
+		page := mf.Bytes(off, 4096)
+		end := min((i+1)*4096, len(want))
+		if !bytes.Equal(page[:end-i*4096], want[i*4096:end]) || !bytes.Equal(page[end-i*4096:], make([]byte, 4096-(end-i*4096))) {
+			t.Fatalf("cached page %d differs from the host file", i)
+		}
+	}
+}
+
 // waitPrefetched waits for fs's prefetches to end.
 func waitPrefetched(t *testing.T, fs *hostfs.FS) {
 	t.Helper()
@@ -59,23 +85,15 @@ func cachedPages(f *hostfs.File, n int) []int {
 func TestPrefetchFillsTheRange(t *testing.T) {
 	mf := newMF(t)
 	fs, f, want := prefetchFile(t, mf, 300, false)
-	m := &mapper{}
-	f.AddMapping(m)
-	defer f.RemoveMapping(m)
+	mapped(t, f)
 	f.Prefetch(40, 251, 100)
 	waitPrefetched(t, fs)
 	got := cachedPages(f, 301)
 	if len(got) != 211 || got[0] != 40 || got[len(got)-1] != 250 {
 		t.Fatalf("pages cached after a prefetch of [40, 251): %d, from %v to %v", len(got), got[:min(3, len(got))], got[max(0, len(got)-3):])
 	}
-	for _, i := range got {
-		off, _ := f.PeekPage(uint64(i))
-		if !bytes.Equal(mf.Bytes(off, 4096), want[i*4096:(i+1)*4096]) {
-			t.Fatalf("prefetched page %d differs from the host file", i)
-		}
-	}
-	// The range reaches past the end: up to the last page, whose tail
-	// is zero.
+	checkCached(t, mf, f, want, got)
+	// Once a file: a second prefetch does nothing.
 	f.Prefetch(0, 1000, 299)
 	waitPrefetched(t, fs)
 	if got := cachedPages(f, 302); len(got) != 211 {
@@ -88,19 +106,14 @@ func TestPrefetchFillsTheRange(t *testing.T) {
 func TestPrefetchPastTheEnd(t *testing.T) {
 	mf := newMF(t)
 	fs, f, want := prefetchFile(t, mf, 20, false)
-	m := &mapper{}
-	f.AddMapping(m)
-	defer f.RemoveMapping(m)
+	mapped(t, f)
 	f.Prefetch(0, 1000, 5)
 	waitPrefetched(t, fs)
-	if got := cachedPages(f, 1000); len(got) != 21 {
+	got := cachedPages(f, 1000)
+	if len(got) != 21 {
 		t.Fatalf("%d pages cached of a 21-page file, want 21: %v", len(got), got)
 	}
-	off, _ := f.PeekPage(20)
-	page := mf.Bytes(off, 4096)
-	if !bytes.Equal(page[:4], want[20*4096:]) || !bytes.Equal(page[4:], make([]byte, 4092)) {
-		t.Errorf("the last page is not the file's tail followed by zeros")
-	}
+	checkCached(t, mf, f, want, got)
 }
 
 // TestPrefetchRefused: no prefetch on a writable tree, of a file nothing
@@ -108,9 +121,7 @@ func TestPrefetchPastTheEnd(t *testing.T) {
 func TestPrefetchRefused(t *testing.T) {
 	t.Run("writable", func(t *testing.T) {
 		fs, f, _ := prefetchFile(t, newMF(t), 50, true)
-		m := &mapper{}
-		f.AddMapping(m)
-		defer f.RemoveMapping(m)
+		mapped(t, f)
 		f.Prefetch(0, 50, 0)
 		waitPrefetched(t, fs)
 		if got := cachedPages(f, 51); len(got) != 0 {
@@ -130,9 +141,7 @@ func TestPrefetchRefused(t *testing.T) {
 		must(t, err)
 		t.Cleanup(func() { mf.Close() })
 		fs, f, _ := prefetchFile(t, mf, 70, false)
-		m := &mapper{}
-		f.AddMapping(m)
-		defer f.RemoveMapping(m)
+		mapped(t, f)
 		f.Prefetch(0, 71, 0)
 		waitPrefetched(t, fs)
 		if got := cachedPages(f, 71); len(got) != 0 {
@@ -140,8 +149,7 @@ func TestPrefetchRefused(t *testing.T) {
 		}
 		// A smaller one fits.
 		gfs, g, _ := prefetchFile(t, mf, 40, false)
-		g.AddMapping(m)
-		defer g.RemoveMapping(m)
+		mapped(t, g)
 		g.Prefetch(0, 41, 0)
 		waitPrefetched(t, gfs)
 		if got := cachedPages(g, 41); len(got) != 41 {
@@ -156,8 +164,7 @@ func TestPrefetchRefused(t *testing.T) {
 func TestPrefetchBesideFaults(t *testing.T) {
 	mf := newMF(t)
 	fs, f, want := prefetchFile(t, mf, 600, false)
-	m := &mapper{}
-	f.AddMapping(m)
+	mapped(t, f)
 	before := mf.UsedPages()
 	f.Prefetch(0, 601, 0)
 	for i := 600; i >= 0; i -= 7 {
@@ -170,15 +177,8 @@ func TestPrefetchBesideFaults(t *testing.T) {
 	if len(got) != 601 {
 		t.Fatalf("%d pages cached after the prefetch and faults, want 601", len(got))
 	}
-	for _, i := range got {
-		off, _ := f.PeekPage(uint64(i))
-		end := min((i+1)*4096, len(want))
-		if !bytes.Equal(mf.Bytes(off, end-i*4096), want[i*4096:end]) {
-			t.Fatalf("page %d differs from the host file", i)
-		}
-	}
+	checkCached(t, mf, f, want, got)
 	if used := mf.UsedPages() - before; used != 601 {
 		t.Errorf("%d memory-file pages in use for 601 cached: copies leaked", used)
 	}
-	f.RemoveMapping(m)
 }
