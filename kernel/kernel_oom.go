@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/kernel/mm"
 )
 
@@ -44,6 +45,12 @@ type oomKiller struct {
 // will exit), false when there is nothing left to kill (only init, or
 // victims that would not die) and the caller must fail.
 func (k *Kernel) outOfMemory(t *Task) bool {
+	// Clean page-cache pages of mapped files can be read from the host
+	// again: they go before any process does, as on Linux
+	// (memfile.MappedReclaimer; the caller holds no lock).
+	if k.MemFile != nil && k.MemFile.ReclaimMapped(k.MemFile.Size()>>arch.PageShift/32) > 0 {
+		return true
+	}
 	o := &k.oom
 	o.mu.Lock()
 	if o.dying == nil {

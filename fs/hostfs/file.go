@@ -138,6 +138,9 @@ func (f *File) openCacheLocked() error {
 	if f.pages == nil {
 		f.pages = make(map[uint64]int64)
 	}
+	if f.fs.idle != nil {
+		f.fs.idle.mapped.add(f)
+	}
 	return nil
 }
 
@@ -273,6 +276,9 @@ func (f *File) dropCacheLocked() []int64 {
 	if f.cfd >= 0 {
 		unix.Close(f.cfd)
 		f.cfd = -1
+	}
+	if f.fs.idle != nil {
+		f.fs.idle.mapped.remove(f)
 	}
 	return dead
 }

@@ -37,6 +37,8 @@ type idleCache struct {
 	lru   list.List    // *idleEntry, most recent first; protected by mu
 	pages atomic.Int64 // pages held by the files on lru (written under mu)
 	limit int64        // most pages the list may hold
+	// mapped is every file with a cache, for ReclaimMapped (reclaim.go).
+	mapped mappedCaches
 }
 
 // idleEntry is one stay of a file on the list; gen tells it from a later

@@ -188,6 +188,39 @@ func (f *File) reclaim(n int64) bool {
 	return got > 0
 }
 
+// MappedReclaimer is a Reclaimer that can also give back pages that are
+// still mapped but can be had again: the clean page cache of files a
+// read-only tree serves, which their mappings hold (Linux evicts such
+// pages under memory pressure and reads them again at the next fault). It
+// invalidates mappings, so it is called only with no lock of a mapper or
+// an object held: by the OOM path, before it kills.
+type MappedReclaimer interface {
+	Reclaimer
+	// ReclaimMapped drops the reclaimer's references on at least n pages
+	// of mapped caches if it can, mappings first, and reports how many it
+	// dropped.
+	ReclaimMapped(n int64) int64
+}
+
+// ReclaimMapped asks the reclaimers that can (MappedReclaimer) for at
+// least n pages of caches still mapped and reports how many they gave
+// back. The caller holds no lock of a mapper or an object.
+func (f *File) ReclaimMapped(n int64) int64 {
+	f.reclaimMu.Lock()
+	rs := f.reclaimers
+	f.reclaimMu.Unlock()
+	var got int64
+	for _, r := range rs {
+		if got >= n {
+			break
+		}
+		if mr, ok := r.(MappedReclaimer); ok {
+			got += mr.ReclaimMapped(n - got)
+		}
+	}
+	return got
+}
+
 // reclaimable is how many pages the reclaimers could give back.
 func (f *File) reclaimable() int64 {
 	f.reclaimMu.Lock()

@@ -152,6 +152,38 @@ func TestBind(t *testing.T) {
 	})
 }
 
+func init() { otherCPrograms = append(otherCPrograms, "map_big_file") }
+
+// TestMappedFileBiggerThanMemory: a program reads, twice, a 160 MiB file of
+// a read-only bind through a private mapping under --mem 96M. The file's
+// page cache cannot all stay: its clean pages go back under pressure (the
+// OOM path reclaims mapped caches before it kills) and are read again, as
+// Linux evicts and rereads page cache. Before, the program was OOM-killed.
+func TestMappedFileBiggerThanMemory(t *testing.T) {
+	prog := cProgram(t, "map_big_file")
+	dir := t.TempDir()
+	const pages = 160 << 20 >> 12
+	buf := make([]byte, pages*4096)
+	var want uint64
+	for i := 0; i < pages; i++ {
+		b := byte(i % 251)
+		for j := i * 4096; j < (i+1)*4096; j += 512 {
+			buf[j] = b // a non-zero byte in every 512: the pages are real
+		}
+		want += 2 * uint64(b)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, prog, runSpec{Args: []string{"/d/big"},
+			Flags: []string{"--mem", "96M", "--bind", dir + ":/d:ro"}})
+		if wantOut := fmt.Sprintf("pages %d sum %d\n", pages, want); r.Code != 0 || r.Stdout != wantOut {
+			t.Errorf("exit %d, stdout %q; want 0, %q\nstderr:\n%s", r.Code, r.Stdout, wantOut, clip(r.Stderr))
+		}
+	})
+}
+
 // TestRunFindsProgram: `uk run` finds PROG as a shell does. Without
 // --rootfs a bare name is looked up in uk's PATH on the host; with
 // --rootfs in the sandbox's PATH (--env may change it, a bind may hold
