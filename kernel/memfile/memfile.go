@@ -175,6 +175,12 @@ func (f *File) AddReclaimer(r Reclaimer) {
 // reclaim asks the reclaimers for n pages; it reports whether any were
 // given back (an allocation that failed is then worth trying again).
 func (f *File) reclaim(n int64) bool {
+	return f.askReclaimers(n, func(r Reclaimer, n int64) int64 { return r.Reclaim(n) }) > 0
+}
+
+// askReclaimers asks each reclaimer in turn, through ask, for what is
+// still missing of n pages, and reports how many they gave back.
+func (f *File) askReclaimers(n int64, ask func(r Reclaimer, n int64) int64) int64 {
 	f.reclaimMu.Lock()
 	rs := f.reclaimers
 	f.reclaimMu.Unlock()
@@ -183,9 +189,9 @@ func (f *File) reclaim(n int64) bool {
 		if got >= n {
 			break
 		}
-		got += r.Reclaim(n - got)
+		got += ask(r, n-got)
 	}
-	return got > 0
+	return got
 }
 
 // MappedReclaimer is a Reclaimer that can also give back pages that are
@@ -206,19 +212,12 @@ type MappedReclaimer interface {
 // least n pages of caches still mapped and reports how many they gave
 // back. The caller holds no lock of a mapper or an object.
 func (f *File) ReclaimMapped(n int64) int64 {
-	f.reclaimMu.Lock()
-	rs := f.reclaimers
-	f.reclaimMu.Unlock()
-	var got int64
-	for _, r := range rs {
-		if got >= n {
-			break
-		}
+	return f.askReclaimers(n, func(r Reclaimer, n int64) int64 {
 		if mr, ok := r.(MappedReclaimer); ok {
-			got += mr.ReclaimMapped(n - got)
+			return mr.ReclaimMapped(n)
 		}
-	}
-	return got
+		return 0
+	})
 }
 
 // reclaimable is how many pages the reclaimers could give back.
