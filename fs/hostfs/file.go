@@ -47,9 +47,9 @@ type File struct {
 	mayDirty bool
 
 	// prefetched is set once a prefetch of the file was queued (it is
-	// not queued again); gen counts the times the cache was dropped or
-	// cut, which a prefetch copying outside cmu checks before it installs
-	// its pages. Both protected by cmu.
+	// not queued again); gen counts the times the cache was dropped, cut
+	// or reclaimed, which a prefetch copying outside cmu checks before it
+	// installs its pages. Both protected by cmu.
 	prefetched bool
 	gen        uint64
 
@@ -183,7 +183,7 @@ func (f *File) fillLocked(index, npages uint64) error {
 	if err != nil {
 		return unix.ENOMEM
 	}
-	f.copyPages(offs, f.cfd, index, f.csize, f.fs.mf.CopyFromFile)
+	copyPages(offs, f.cfd, index, f.csize, f.fs.mf.CopyFromFile)
 	for i, x := range idx {
 		f.pages[x] = offs[i]
 	}
@@ -196,7 +196,7 @@ func (f *File) fillLocked(index, npages uint64) error {
 // kernel moves the bytes, none pass through uk). A file shrunk on the host
 // under uk leaves zeros where it ended: the pages were zeroed when
 // allocated.
-func (f *File) copyPages(offs []int64, src int, index uint64, size int64, fill func(off int64, src int, srcOff, n int64) error) {
+func copyPages(offs []int64, src int, index uint64, size int64, fill func(off int64, src int, srcOff, n int64) error) {
 	for i := 0; i < len(offs); {
 		j := i + 1
 		for j < len(offs) && offs[j] == offs[i]+int64(j-i)*arch.PageSize {

@@ -175,7 +175,7 @@ func (f *File) prefetch(first, end, start uint64) {
 			if err != nil {
 				return
 			}
-			f.copyPages(offs, src, i, size, f.fs.mf.CopyFromFileAhead)
+			copyPages(offs, src, i, size, f.fs.mf.CopyFromFileAhead)
 			var dead []int64
 			f.cmu.Lock()
 			for k, off := range offs {

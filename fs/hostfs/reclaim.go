@@ -23,7 +23,8 @@ import (
 // taken is passed over (its holder may be the task out of memory).
 
 // mappedCaches is the set of a read-only filesystem's files that have a
-// cache, mapped or idle.
+// cache, mapped or idle (only a read-only tree's idle cache holds one: a
+// writable tree's cache may be dirty).
 type mappedCaches struct {
 	mu    sync.Mutex
 	files map[*File]struct{} // protected by mu
@@ -90,7 +91,8 @@ func (f *File) dropMappedCache() int64 {
 	if !f.cmu.TryLock() {
 		return 0
 	}
-	if f.fs.writable || f.cfd < 0 || len(f.pages) == 0 || f.maps.Count() == 0 {
+	// A cache dropped since the caller listed the file has no pages.
+	if len(f.pages) == 0 || f.maps.Count() == 0 {
 		f.cmu.Unlock()
 		return 0
 	}

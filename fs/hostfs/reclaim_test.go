@@ -10,13 +10,13 @@ import (
 // memory file's reclaimers, memfile.ReclaimMapped), a read-only tree's
 // mapped file gives its whole cache back: its mappers are told to drop
 // every page first (keeping their private copies), the pages are freed,
-// and the next fault reads the host's contents again. An idle file and a
-// writable tree's file keep theirs.
+// and the next fault reads the host's contents again. A file nothing maps
+// and a writable tree's file keep theirs.
 func TestReclaimMappedCache(t *testing.T) {
 	mf := newMF(t)
 	_, f, want := prefetchFile(t, mf, 100, false)
 	m := mapped(t, f)
-	_, idle, _ := prefetchFile(t, mf, 10, false)
+	_, unmapped, _ := prefetchFile(t, mf, 10, false)
 	_, wf, _ := prefetchFile(t, mf, 10, true)
 	mapped(t, wf)
 	before := mf.UsedPages()
@@ -28,9 +28,9 @@ func TestReclaimMappedCache(t *testing.T) {
 		}
 	}
 	fill(f, 101)
-	fill(idle, 11)
+	fill(unmapped, 11)
 	fill(wf, 11)
-	// idle is not mapped: its cache is the idle list's to reclaim.
+	// unmapped's cache is the idle list's to reclaim, not this one's.
 	cached := mf.UsedPages() - before
 	got := mf.ReclaimMapped(1 << 20)
 	if got != 101 {

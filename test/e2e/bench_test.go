@@ -34,6 +34,19 @@ func selfTimedLoop(b *testing.B, name string, run func(prog string, args []strin
 	b.ReportMetric(float64(ns)/float64(b.N), "ns/op")
 }
 
+// selfTimedOnEveryPlatform is selfTimedLoop of the program name under uk,
+// one sub-benchmark for each platform of the test matrix.
+func selfTimedOnEveryPlatform(b *testing.B, name string) {
+	if len(testPlatforms) == 0 {
+		b.Fatalf("no platform to run on: %v", platformsNotRun)
+	}
+	for _, p := range testPlatforms {
+		b.Run(p, func(b *testing.B) {
+			selfTimedLoop(b, name, func(prog string, args []string) procResult { return runUK(b, p, prog, args) })
+		})
+	}
+}
+
 // BenchmarkGetpidNative is the floor: one getpid system call on the host.
 func BenchmarkGetpidNative(b *testing.B) {
 	getpidLoop(b, func(prog string, args []string) procResult {
@@ -123,16 +136,7 @@ func BenchmarkSparseFaultNative(b *testing.B) {
 
 // BenchmarkSparseFaultUK is the same fault under uk, on each platform of
 // the test matrix: the window of pages it maps is mostly never touched.
-func BenchmarkSparseFaultUK(b *testing.B) {
-	if len(testPlatforms) == 0 {
-		b.Fatalf("no platform to run on: %v", platformsNotRun)
-	}
-	for _, p := range testPlatforms {
-		b.Run(p, func(b *testing.B) {
-			selfTimedLoop(b, "sparse_fault_bench", func(prog string, args []string) procResult { return runUK(b, p, prog, args) })
-		})
-	}
-}
+func BenchmarkSparseFaultUK(b *testing.B) { selfTimedOnEveryPlatform(b, "sparse_fault_bench") }
 
 func init() { otherCPrograms = append(otherCPrograms, "pipe_stream_bench") }
 
@@ -146,13 +150,4 @@ func BenchmarkPipeStreamNative(b *testing.B) {
 // BenchmarkPipeStreamUK is the same stream under uk, on each platform of
 // the test matrix: each write and read is a trap, and the two sides wake
 // each other whenever the pipe runs full or empty.
-func BenchmarkPipeStreamUK(b *testing.B) {
-	if len(testPlatforms) == 0 {
-		b.Fatalf("no platform to run on: %v", platformsNotRun)
-	}
-	for _, p := range testPlatforms {
-		b.Run(p, func(b *testing.B) {
-			selfTimedLoop(b, "pipe_stream_bench", func(prog string, args []string) procResult { return runUK(b, p, prog, args) })
-		})
-	}
-}
+func BenchmarkPipeStreamUK(b *testing.B) { selfTimedOnEveryPlatform(b, "pipe_stream_bench") }

@@ -48,7 +48,7 @@ type Space struct {
 	// context that moves to a new address space (a vfork child's execve)
 	// asks whether its old ones are gone, and the old one's Mu may be
 	// held for a whole stub-thread creation (a thread parked in the
-	// background), which kept a shell's spawns waiting 100-200 us each.
+	// background), which kept a shell's spawns waiting 110-170 us each.
 	gone atomic.Bool
 	// quiet is set, under Mu, while nothing is pending and the space is
 	// live: a Switch's Flush, which finds it so nearly always, then takes
