@@ -9,15 +9,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// install sets no_new_privs and loads prog on every thread of uk: the
-// filter goes to the calling thread with SECCOMP_FILTER_FLAG_TSYNC, which
-// puts it (and no_new_privs) on all the others at once; threads made later
-// inherit it.
+// install sets no_new_privs and loads prog on every thread of uk: both go
+// to the calling thread, and SECCOMP_FILTER_FLAG_TSYNC puts the filter and
+// no_new_privs on all the others at once (the kernel copies the caller's
+// no_new_privs with the filter); threads made later inherit both.
 func install(prog []Insn) error {
 	if len(prog) == 0 || len(prog) > 4096 {
 		return fmt.Errorf("hostfilter: program of %d instructions", len(prog))
 	}
-	if err := allThreads(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); err != nil {
+	// The prctl and the seccomp call must be one thread's.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("hostfilter: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	filter := make([]unix.SockFilter, len(prog))

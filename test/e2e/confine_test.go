@@ -36,16 +36,26 @@ type posture struct {
 	rootOK bool
 }
 
-func readPosture(pid int) (posture, error) {
-	p := posture{pid: pid, status: map[string]string{}, ns: map[string]string{}}
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// readStatus reads a /proc status file into its fields.
+func readStatus(path string) (map[string]string, error) {
+	st, err := os.ReadFile(path)
 	if err != nil {
-		return p, err
+		return nil, err
 	}
+	fields := map[string]string{}
 	for _, l := range strings.Split(string(st), "\n") {
 		if k, v, ok := strings.Cut(l, ":"); ok {
-			p.status[k] = strings.TrimSpace(v)
+			fields[k] = strings.TrimSpace(v)
 		}
+	}
+	return fields, nil
+}
+
+func readPosture(pid int) (posture, error) {
+	p := posture{pid: pid, ns: map[string]string{}}
+	var err error
+	if p.status, err = readStatus(fmt.Sprintf("/proc/%d/status", pid)); err != nil {
+		return p, err
 	}
 	for _, n := range []string{"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"} {
 		p.ns[n], _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, n))
@@ -69,6 +79,28 @@ func (p posture) String() string {
 		p.pid, s["Name"], strings.Fields(s["Uid"] + " ?")[0], s["CapEff"], s["CapPrm"], s["CapBnd"], s["NoNewPrivs"],
 		s["Seccomp"], s["Seccomp_filters"], p.fds, len(p.root),
 		p.ns["user"], p.ns["pid"], p.ns["mnt"], p.ns["net"], p.ns["ipc"], p.ns["uts"], p.ns["cgroup"])
+}
+
+// pfUserWorker is PF_USER_WORKER, a task flag of /proc/.../stat.
+const pfUserWorker = 0x4000
+
+// userWorker reports whether thread tid of pid is a kernel worker in
+// uk's thread group: KVM's huge-page recovery thread (kvm-nx-lpage-re on
+// Linux 6.x) is one, made with uk's credentials of the time it made the
+// VM, before confinement. It runs only kernel code, never a user
+// instruction, so its credentials give nothing to anyone.
+func userWorker(pid int, tid string) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, tid))
+	if err != nil {
+		return false
+	}
+	s := string(st)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 7 {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&pfUserWorker != 0
 }
 
 // children returns the pids whose parent is pid.
@@ -150,6 +182,24 @@ func checkPosture(t *testing.T, pid int, platform string, unprivileged bool) {
 	for k, v := range want {
 		if uk.status[k] != v {
 			t.Errorf("uk: %s is %q, want %q", k, uk.status[k], v)
+		}
+	}
+	// Every thread, not only the leader /proc/PID/status shows: the
+	// capabilities and the bounding set are per thread, and the filter
+	// and no_new_privs reach the others through TSYNC.
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) < 2 {
+		t.Errorf("uk's threads: %d listed (%v), want several", len(tasks), err)
+	}
+	for _, task := range tasks {
+		th, err := readStatus(fmt.Sprintf("/proc/%d/task/%s/status", pid, task.Name()))
+		if err != nil || userWorker(pid, task.Name()) {
+			continue // gone meanwhile, or not uk's
+		}
+		for k, v := range want {
+			if th[k] != v {
+				t.Errorf("uk thread %s: %s is %q, want %q", task.Name(), k, th[k], v)
+			}
 		}
 	}
 	if platform != "ptrace" {
