@@ -96,7 +96,9 @@ type Platform interface {
 
 // AddressSpace is the set of mappings an application thread sees.
 //
-// Mappings only ever come from the memory file. A mapping may be installed
+// Mappings come from the memory file, but for the pages of read-only host
+// files an address space may map from the host (HostFileMapper), which no
+// page lifetime rule concerns. A mapping may be installed
 // lazily (at the next Switch into this address space) but Unmap must be in
 // effect before any thread runs in the address space again: a stale mapping
 // would let the application reach memory uk gave to someone else.
@@ -121,6 +123,36 @@ type AddressSpace interface {
 type LazyMapper interface {
 	MapFileLazy(addr uint64, off int64, length uint64, access Access) error
 }
+
+// HostFile is a host file an address space may map directly
+// (HostFileMapper): a read-only tree's, whose contents nothing in the
+// sandbox can change. Its identity (the interface value, comparable) is
+// the file's.
+type HostFile interface {
+	// OpenHost opens the host file read-only; the caller closes the fd.
+	OpenHost() (int, error)
+}
+
+// HostFileMapper is implemented by address spaces that can map a host
+// file's pages themselves, as the host's page cache has them: no copy into
+// the memory file and no fault through uk, the host filling the pages as
+// the program touches them. Such a mapping is never writable: a write
+// faults to uk, which maps a private copy (from the memory file) over the
+// page. This is the one exception to "mappings only ever come from the
+// memory file": the pages are a file's that every process of the sandbox
+// may read anyway and none may change, not memory uk hands out, so no
+// page lifetime rule applies to them.
+type HostFileMapper interface {
+	// MapHostFile maps length bytes of f at offset off to addr, private
+	// and with access (never Write), replacing whatever was mapped
+	// there; its contract is otherwise MapFile's. An error wrapping
+	// ErrNoHostFile means this mapping cannot be made (the caller maps
+	// the memory file's copy instead); any other is MapFile's.
+	MapHostFile(addr uint64, f HostFile, off int64, length uint64, access Access) error
+}
+
+// ErrNoHostFile is MapHostFile declining a mapping it cannot make.
+var ErrNoHostFile = errors.New("host file not mappable here")
 
 // Context runs one application thread.
 type Context interface {

@@ -181,6 +181,16 @@ func Allowlist(o Options) []Rule {
 		{Nr: unix.SYS_FALLOCATE, Name: "fallocate", Why: "the memory file and host files give freed pages back (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE)",
 			Alts: one(eq(1, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE))},
 	}
+	if o.Platform == "ptrace" || o.Platform == "sigsys" {
+		rules = append(rules,
+			Rule{Nr: unix.SYS_SENDMSG, Name: "sendmsg", Why: "stub platforms: hand a read-only tree's host file to a stub, which maps it (SCM_RIGHTS over the stub's socket)",
+				Alts: one(eq(2, unix.MSG_DONTWAIT))},
+			Rule{Nr: unix.SYS_PIDFD_OPEN, Name: "pidfd_open", Why: "stub platforms: reach a new stub to take its ends of the serving thread's pipe and of its socket",
+				Alts: one(eq(1, 0))},
+			Rule{Nr: unix.SYS_PIDFD_GETFD, Name: "pidfd_getfd", Why: "stub platforms: take uk's end of a new stub's socket (and, on sigsys, the read end of its serving-thread pipe); uk traces the stub already",
+				Alts: one(eq(2, 0))},
+		)
+	}
 	if o.Platform == "ptrace" {
 		rules = append(rules,
 			Rule{Nr: unix.SYS_PTRACE, Name: "ptrace", Why: "ptrace platform: run, stop and inspect stub threads"},
@@ -195,10 +205,6 @@ func Allowlist(o Options) []Rule {
 		rules = append(rules,
 			Rule{Nr: unix.SYS_PTRACE, Name: "ptrace", Why: "sigsys platform: set up stubs and their threads"},
 			Rule{Nr: unix.SYS_WAIT4, Name: "wait4", Why: "sigsys platform: stops of stub edit threads; reaping stubs"},
-			Rule{Nr: unix.SYS_PIDFD_OPEN, Name: "pidfd_open", Why: "sigsys platform: reach a new stub to take its serving thread's pipe",
-				Alts: one(eq(1, 0))},
-			Rule{Nr: unix.SYS_PIDFD_GETFD, Name: "pidfd_getfd", Why: "sigsys platform: take the read end of a new stub's serving-thread pipe (uk traces the stub already)",
-				Alts: one(eq(2, 0))},
 			Rule{Nr: unix.SYS_KILL, Name: "kill", Why: "sigsys platform: kill a released stub process",
 				Alts: one(eq(1, uint64(unix.SIGKILL)))},
 			Rule{Nr: unix.SYS_SCHED_SETAFFINITY, Name: "sched_setaffinity", Why: "sigsys platform: pin a context and its stub threads to one CPU (Options.Pin)"},

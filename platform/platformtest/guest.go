@@ -21,6 +21,7 @@ import (
 	"uk/arch"
 	"uk/kernel/memfile"
 	"uk/platform"
+	"uk/platform/internal/stubproc"
 )
 
 // Guest memory layout of an Env.
@@ -332,4 +333,42 @@ func (e *Of[P, AS, C]) TwoThreads(t *testing.T) (AS, [2]C) {
 	cs[0].Interrupt()
 	MustSwitch(t, cs[0], as, InitState(), platform.TrapInterrupt)
 	return as, cs
+}
+
+// FilterCase is one syscall a stub filter judges: allowed or not.
+type FilterCase struct {
+	Name  string
+	Nr    uint32
+	Args  [6]uint64
+	Allow bool
+}
+
+// HostFileFilterCases are the calls that install and map a host file in a
+// stub (stubproc's hostfiles.go), as the stub filters of every platform
+// with Config.HostFiles must judge them, and their near misses.
+func HostFileFilterCases() []FilterCase {
+	const rx = unix.PROT_READ | unix.PROT_EXEC
+	hostMap := func(prot, flags, fd uint64) [6]uint64 { return [6]uint64{0x400000, 4096, prot, flags, fd, 0} }
+	return []FilterCase{
+		{"a stub's socket pair", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC, 0, stubproc.ReqPage}, true},
+		{"a stream socket pair", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0, stubproc.ReqPage}, false},
+		{"an inet socket pair", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_INET, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC, 0, stubproc.ReqPage}, false},
+		{"read of the host-file socket", unix.SYS_READ, [6]uint64{stubproc.HostSockInStub, stubproc.ScratchPage, 80}, true},
+		{"read of the memory file", unix.SYS_READ, [6]uint64{stubproc.MemFDInStub, stubproc.ScratchPage, 80}, false},
+		{"read of the socket's fd with high bits", unix.SYS_READ, [6]uint64{1<<32 | stubproc.HostSockInStub, stubproc.ScratchPage, 80}, false},
+		{"recvmsg of the host-file socket", unix.SYS_RECVMSG, [6]uint64{stubproc.HostSockInStub, stubproc.ScratchPage, unix.MSG_DONTWAIT}, true},
+		{"recvmsg that waits", unix.SYS_RECVMSG, [6]uint64{stubproc.HostSockInStub, stubproc.ScratchPage, 0}, false},
+		{"recvmsg of another fd", unix.SYS_RECVMSG, [6]uint64{stubproc.MemFDInStub, stubproc.ScratchPage, unix.MSG_DONTWAIT}, false},
+		{"mmap of a host file", unix.SYS_MMAP, hostMap(rx, stubproc.HostMapFlags, stubproc.HostFDBase), true},
+		{"mmap of the last host file", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, stubproc.HostFDBase+stubproc.MaxHostFiles-1), true},
+		{"writable mmap of a host file", unix.SYS_MMAP, hostMap(unix.PROT_READ|unix.PROT_WRITE, stubproc.HostMapFlags, stubproc.HostFDBase), false},
+		{"mmap of a host file with prot's high bits", unix.SYS_MMAP, hostMap(1<<32|unix.PROT_READ, stubproc.HostMapFlags, stubproc.HostFDBase), false},
+		{"shared mmap of a host file", unix.SYS_MMAP, hostMap(unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED, stubproc.HostFDBase), false},
+		{"private mmap of the fd below the host files", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, stubproc.HostFDBase-1), false},
+		{"private mmap of the fd above the host files", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, stubproc.HostFDBase+stubproc.MaxHostFiles), false},
+		{"private mmap of the memory file", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, stubproc.MemFDInStub), false},
+		{"private mmap of the host-file socket", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, stubproc.HostSockInStub), false},
+		{"private mmap of a host file's fd with high bits", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags, 1<<32|stubproc.HostFDBase), false},
+		{"private anonymous mmap", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags|unix.MAP_ANONYMOUS, 1<<64-1), false},
+	}
 }

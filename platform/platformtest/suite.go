@@ -3,6 +3,7 @@ package platformtest
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ func Run(t *testing.T, newPlatform NewFunc) {
 		{"TwoContextsOneAddressSpace", twoContextsOneAddressSpace},
 		{"OneContextTwoAddressSpaces", oneContextTwoAddressSpaces},
 		{"ColdPagesMapped", coldPagesMapped},
+		{"HostFileMapped", hostFileMapped},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, NewEnv(t, newPlatform)) })
 	}
@@ -481,6 +483,84 @@ func coldPagesMapped(t *testing.T, e *Env) {
 	for i, off := range offs {
 		if got := binary.LittleEndian.Uint64(e.MF.Bytes(off, 8)); got != 0x5eed {
 			t.Errorf("page %d of the window holds %#x after the guest's write, want 0x5eed", i, got)
+		}
+	}
+}
+
+// hostFile is a platform.HostFile of a path, counting its opens.
+type hostFile struct {
+	path  string
+	opens int
+}
+
+func (f *hostFile) OpenHost() (int, error) {
+	f.opens++
+	return unix.Open(f.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+// hostFileMapped, on a platform.HostFileMapper: a host file mapped at an
+// offset reads as the file there, in more than one address space, each
+// file handed to a stub once; a write to it faults (never writable),
+// and mapping the memory file over a page of it replaces that page.
+func hostFileMapped(t *testing.T, e *Env) {
+	Locked(t)
+	dir := t.TempDir()
+	files := make([]*hostFile, 2)
+	for i := range files {
+		b := make([]byte, 3*arch.PageSize)
+		for p := 0; p < 3; p++ {
+			binary.LittleEndian.PutUint64(b[p*arch.PageSize:], uint64(i)<<32|uint64(p)+1)
+		}
+		files[i] = &hostFile{path: fmt.Sprintf("%s/f%d", dir, i)}
+		if err := os.WriteFile(files[i].path, b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := Cat(MovRaxAbs(HoleAddr), MovRbxAbs(HoleAddr+arch.PageSize), Syscall, MovAbsRax(HoleAddr))
+	for round := 0; round < 2; round++ {
+		as := e.NewAS(t, code)
+		hm, ok := as.(platform.HostFileMapper)
+		if !ok {
+			t.Skipf("%s maps the memory file only", e.P.Name())
+		}
+		// File 0 at its page 1, file 1 at its page 0 right above it;
+		// file 0 again (the same fd) further up.
+		for _, m := range []struct {
+			f    *hostFile
+			addr uint64
+			off  int64
+		}{{files[0], HoleAddr, arch.PageSize}, {files[1], HoleAddr + arch.PageSize, 0}, {files[0], HoleAddr + 4*arch.PageSize, 0}} {
+			if err := hm.MapHostFile(m.addr, m.f, m.off, arch.PageSize, platform.Read); err != nil {
+				t.Fatalf("MapHostFile(%#x, %s): %v", m.addr, m.f.path, err)
+			}
+		}
+		if err := hm.MapHostFile(HoleAddr, files[0], 0, arch.PageSize, platform.Read|platform.Write); err == nil {
+			t.Errorf("a writable host file mapping was made")
+		}
+		c := e.NewContext(t)
+		st := InitState()
+		MustSwitch(t, c, as, st, platform.TrapSyscall)
+		if st.Regs.Rax != 2 || st.Regs.Rbx != 1<<32|1 {
+			t.Errorf("round %d: read %#x and %#x from the host files, want 0x2 and 0x100000001", round, st.Regs.Rax, st.Regs.Rbx)
+		}
+		trap := MustSwitch(t, c, as, st, platform.TrapFault)
+		if trap.Addr != HoleAddr || trap.Access != platform.Write {
+			t.Errorf("round %d: write to a host file page: trap %+v, want a write fault at %#x", round, trap, HoleAddr)
+		}
+		// A private copy (the memory file's data page) over it.
+		if err := as.MapFile(HoleAddr, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
+			t.Fatal(err)
+		}
+		st.Regs.Rax = 0x5eed
+		MustSwitch(t, c, as, st, platform.TrapFault) // runs off the code: the write went through
+		if got := binary.LittleEndian.Uint64(e.MF.Bytes(e.Data, 8)); got != 0x5eed {
+			t.Errorf("round %d: the memory file's page over the host file reads %#x, want 0x5eed", round, got)
+		}
+		c.Release()
+	}
+	for i, f := range files {
+		if f.opens != 2 {
+			t.Errorf("file %d opened %d times for two address spaces, want 2 (once each)", i, f.opens)
 		}
 	}
 }

@@ -22,7 +22,10 @@ type AddressSpace struct {
 	threads map[int]int // tracer tid -> stub thread tid
 }
 
-var _ platform.AddressSpace = (*AddressSpace)(nil)
+var (
+	_ platform.AddressSpace   = (*AddressSpace)(nil)
+	_ platform.HostFileMapper = (*AddressSpace)(nil)
+)
 
 // newAddressSpace forks a stub process from the master, on the factory
 // thread.

@@ -145,13 +145,14 @@ func New(memFD int) (*Platform, error) { return NewWithOptions(memFD, Options{})
 // NewWithOptions is New with tuning options.
 func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 	h, err := stubproc.NewHost(stubproc.Config{
-		Name:     "ptrace",
-		StubName: "uk-stub",
-		Code:     stubproc.BaseCode(),
-		MemFD:    memFD,
-		FDs:      "the memory file only",
-		Filter:   stubFilter,
-		Modes:    opts.modes,
+		Name:      "ptrace",
+		StubName:  "uk-stub",
+		Code:      stubproc.BaseCode(),
+		MemFD:     memFD,
+		FDs:       "the memory file and the host files it maps",
+		Filter:    stubFilter,
+		Modes:     opts.modes,
+		HostFiles: true,
 	})
 	if err != nil {
 		return nil, err
@@ -182,10 +183,10 @@ func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 
 var _ platform.SpecialMapper = (*Platform)(nil)
 
-// SpecialMappings are the stub's code page and request page
-// (stubproc.SpecialMappings).
+// SpecialMappings are the stub's code page, request page and scratch
+// page (stubproc.Host.SpecialMappings).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
-	return stubproc.SpecialMappings()
+	return p.h.SpecialMappings()
 }
 
 // Confinement describes, in one line, how the stubs are confined (for

@@ -20,11 +20,10 @@ import (
 // call that adds the second filter. Each address-space stub inherits it and
 // adds the stub filter, which takes those three away again.
 //
-// The one exception is the legacy vsyscall page, which the host kernel
-// emulates on an instruction fetch without a syscall instruction, and so
-// without a SYSEMU stop: the three vsyscall numbers return SECCOMP_RET_TRAP,
-// which turns such a call into a SIGSYS that uk reports as a fault at the
-// vsyscall address (see Context.classify), as Linux with vsyscall=none would.
+// Both admit what installs and maps a host file (the stub's socket pair,
+// read and recvmsg from it, dup3 and close to move the fd into place, a
+// private never-writable mmap of a host file fd:
+// stubproc.Prog.HostFileCalls).
 
 // Shorthands for the filter's code.
 const (
@@ -42,6 +41,11 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Jeq(unix.SYS_PAUSE, "allow")
 	b.Jeq(unix.SYS_EXIT, "allow")
 	b.Jeq(unix.SYS_MMAP, "mmap")
+	b.Jeq(unix.SYS_SOCKETPAIR, "socketpair")
+	b.Jeq(unix.SYS_READ, "read")
+	b.Jeq(unix.SYS_RECVMSG, "recvmsg")
+	b.Jeq(unix.SYS_DUP3, "allow")
+	b.Jeq(unix.SYS_CLOSE, "allow")
 	b.Jeq(unix.SYS_CLONE, "clone")
 	b.Jeq(unix.SYS_GETTIMEOFDAY, "trap")
 	b.Jeq(unix.SYS_TIME, "trap")
@@ -58,8 +62,10 @@ func stubFilter(master bool) []stubproc.Insn {
 		b.AddFilter("kill")
 	}
 
-	// mmap: only MapFlags or MapFlagsLazy mappings of the memory file.
-	b.Label("mmap")
+	// mmap: a host file's (HostFileCalls), or only MapFlags or
+	// MapFlagsLazy mappings of the memory file.
+	b.HostFileCalls("mmap-memfile", "kill")
+	b.Label("mmap-memfile")
 	b.MapFlagsArg("kill")
 	b.Need64(stubproc.ArgOff(4), stubproc.MemFDInStub, "kill")
 	b.Ret(retAllow)

@@ -7,6 +7,7 @@ import (
 
 	"uk/arch"
 	"uk/platform/internal/stubproc"
+	"uk/platform/platformtest"
 )
 
 // runFilter runs prog over an x86-64 seccomp_data for (nr, args).
@@ -57,6 +58,17 @@ func TestStubFilterTable(t *testing.T) {
 				t.Errorf("filter(%d, %#x) = %#x, want %#x", tc.nr, tc.args, got, tc.want)
 			}
 		})
+	}
+	for _, master := range []bool{false, true} {
+		for _, tc := range platformtest.HostFileFilterCases() {
+			want := uint32(retKill)
+			if tc.Allow {
+				want = retAllow
+			}
+			if got := runFilter(t, stubFilter(master), tc.Nr, tc.Args); got != want {
+				t.Errorf("%s (master %v): %#x, want %#x", tc.Name, master, got, want)
+			}
+		}
 	}
 }
 

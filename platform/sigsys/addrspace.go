@@ -94,7 +94,10 @@ func (as *AddressSpace) retire(t *thread) {
 	as.Mu.Unlock()
 }
 
-var _ platform.AddressSpace = (*AddressSpace)(nil)
+var (
+	_ platform.AddressSpace   = (*AddressSpace)(nil)
+	_ platform.HostFileMapper = (*AddressSpace)(nil)
+)
 
 // newAddressSpace forks a stub process from the master, on the factory
 // thread.

@@ -18,9 +18,10 @@ import (
 // with fixed flags, munmap, mprotect, a thread clone with fixed flags,
 // sigaltstack and adding a filter (to set up a new thread), pipe2, dup3
 // and close (to set up the serving thread's completion pipe), write only to
-// that pipe, and the calls the handler makes. Everything else returns SECCOMP_RET_TRAP, not
-// KILL: an application thread inherits both filters, and its every other
-// syscall must become a SIGSYS for uk, never a dead stub.
+// that pipe, the calls the handler makes, and what installs and maps a
+// host file (the stub's socket pair, read and recvmsg from it, dup3 and close,
+// a private never-writable mmap of a host file fd:
+// stubproc.Prog.HostFileCalls).
 //
 // Application threads add the thread filter (threadFilter) before they run
 // any application code. It returns SECCOMP_RET_TRAP for everything but
@@ -81,6 +82,9 @@ func stubFilter(master bool) []stubproc.Insn {
 	b.Jeq(unix.SYS_CLOSE, "allow")
 	b.Jeq(unix.SYS_WRITE, "write")
 	b.Jeq(unix.SYS_MMAP, "mmap")
+	b.Jeq(unix.SYS_SOCKETPAIR, "socketpair")
+	b.Jeq(unix.SYS_READ, "read")
+	b.Jeq(unix.SYS_RECVMSG, "recvmsg")
 	b.Jeq(unix.SYS_CLONE, "clone")
 	b.Jeq(unix.SYS_SECCOMP, "seccomp")
 	if master {
@@ -95,9 +99,11 @@ func stubFilter(master bool) []stubproc.Insn {
 	// Stubs add a filter too, for each new thread.
 	b.AddFilter("trap")
 
-	// mmap: only MapFlags or MapFlagsLazy mappings of the memory file
-	// (fd 3) or the slot file (fd 5).
-	b.Label("mmap")
+	// mmap: a host file's (HostFileCalls), or only MapFlags or
+	// MapFlagsLazy mappings of the memory file (fd 3) or the slot file
+	// (fd 5).
+	b.HostFileCalls("mmap-memfile", "trap")
+	b.Label("mmap-memfile")
 	b.MapFlagsArg("trap")
 	b.Ld(stubproc.ArgOff(4) + 4)
 	b.Jne(0, "trap")

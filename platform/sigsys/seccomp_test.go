@@ -111,6 +111,21 @@ func TestStubFilterTable(t *testing.T) {
 	if got := runFilter(t, stubFilter(true), x86, unix.SYS_CLONE, 0x401000, [6]uint64{stubproc.ForkFlags}); got != retAllow {
 		t.Errorf("master fork: %#x, want allow", got)
 	}
+	for _, master := range []bool{false, true} {
+		for _, tc := range platformtest.HostFileFilterCases() {
+			want := uint32(retTrap)
+			if tc.Allow {
+				want = retAllow
+			}
+			if got := runFilter(t, stubFilter(master), x86, tc.Nr, 0x401000, tc.Args); got != want {
+				t.Errorf("%s (master %v): %#x, want %#x", tc.Name, master, got, want)
+			}
+			// No application thread makes any of them.
+			if got := runFilter(t, threadFilter(), x86, tc.Nr, siteServe+0x83, tc.Args); got != retTrap {
+				t.Errorf("%s from an application thread: %#x, want trap", tc.Name, got)
+			}
+		}
+	}
 }
 
 // TestThreadNotTraced: a stub thread running application code is not

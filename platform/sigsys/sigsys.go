@@ -228,7 +228,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		Code:        stubCode(),
 		MemFD:       memFD,
 		ExtraFDs:    []int{p.slots.fd}, // slotFDInStub
-		FDs:         "the memory file and the slot file",
+		FDs:         "the memory file, the slot file and the host files it maps",
 		Seccomp:     "application threads: every syscall traps",
 		Filter:      stubFilter,
 		MasterSteps: installHandler,
@@ -240,6 +240,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		FollowCaller: !opts.NoPin,
 		ServeSite:    siteServe,
 		ServeFD:      serveFDInStub,
+		HostFiles:    true,
 	})
 	if err != nil {
 		p.slots.close()
@@ -305,12 +306,12 @@ func (p *Platform) MaxUserAddress() uint64 { return MaxUserAddress }
 var _ platform.SpecialMapper = (*Platform)(nil)
 
 // SpecialMappings are the thread region (each stub thread's slot: its
-// state word and signal stack, read-write), then the stub's code page and
-// request page (stubproc.SpecialMappings).
+// state word and signal stack, read-write), then the stub's code page,
+// request page and scratch page (stubproc.Host.SpecialMappings).
 func (p *Platform) SpecialMappings() []platform.SpecialMapping {
 	return append([]platform.SpecialMapping{
 		{Start: threadBase, End: stubproc.StubBase, Access: platform.Read | platform.Write, Name: "[uk-sigsys-threads]"},
-	}, stubproc.SpecialMappings()...)
+	}, p.h.SpecialMappings()...)
 }
 
 // Confinement describes, in one line, how the stubs are confined (for

@@ -29,6 +29,8 @@ func ArgOff(i int) uint32 { return uint32(SdArg0 + 8*i) }
 const (
 	BPFLdW   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 	BPFJeqK  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	BPFJgeK  = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+	BPFJsetK = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
 	BPFRetK  = unix.BPF_RET | unix.BPF_K
 	RetAllow = unix.SECCOMP_RET_ALLOW
 	RetTrap  = unix.SECCOMP_RET_TRAP
@@ -100,6 +102,24 @@ func (b *Prog) Jeq(k uint32, label string) {
 func (b *Prog) Jne(k uint32, label string) {
 	b.jumps = append(b.jumps, jump{at: len(b.prog), label: label})
 	b.Emit(BPFJeqK, k)
+}
+
+// Jlt: if A < k (unsigned) goto label.
+func (b *Prog) Jlt(k uint32, label string) {
+	b.jumps = append(b.jumps, jump{at: len(b.prog), label: label})
+	b.Emit(BPFJgeK, k)
+}
+
+// Jge: if A >= k (unsigned) goto label.
+func (b *Prog) Jge(k uint32, label string) {
+	b.jumps = append(b.jumps, jump{at: len(b.prog), label: label, isJt: true})
+	b.Emit(BPFJgeK, k)
+}
+
+// Jset: if A & k != 0 goto label.
+func (b *Prog) Jset(k uint32, label string) {
+	b.jumps = append(b.jumps, jump{at: len(b.prog), label: label, isJt: true})
+	b.Emit(BPFJsetK, k)
 }
 
 // Label names the next instruction.
@@ -184,8 +204,15 @@ func Eval(prog []Insn, archID, nr uint32, ip uint64, args [6]uint64) (uint32, er
 		switch in.Code {
 		case BPFLdW:
 			acc = binary.LittleEndian.Uint32(data[in.K:])
-		case BPFJeqK:
-			if acc == in.K {
+		case BPFJeqK, BPFJgeK, BPFJsetK:
+			taken := acc == in.K
+			switch in.Code {
+			case BPFJgeK:
+				taken = acc >= in.K
+			case BPFJsetK:
+				taken = acc&in.K != 0
+			}
+			if taken {
 				pc += int(in.Jt)
 			} else {
 				pc += int(in.Jf)
@@ -222,6 +249,55 @@ func (b *Prog) MapFlagsArg(deny string) {
 	b.Jeq(MapFlags, "mapflags-ok")
 	b.Jne(MapFlagsLazy, deny)
 	b.Label("mapflags-ok")
+}
+
+// HostFileCalls emits, for a platform with Config.HostFiles, what its
+// filter allows of the calls that map a host file (hostfiles.go):
+//
+//   - at "socketpair", a new stub's socket pair with uk (a datagram
+//     socket of its own);
+//   - at "read" and "recvmsg", taking an install's msghdr and then a
+//     host file's fd from the host-file socket, the recvmsg without
+//     waiting (the records run only once uk has sent both);
+//   - at "mmap", before the memory file's checks (notHost, where the
+//     flags are not HostMapFlags): a private, fixed mapping of one of the
+//     host file fds, never writable, so that no page of it can hold
+//     anything but the file's contents (writes go to private copies in
+//     the memory file, made by uk).
+//
+// dup3 and close, which move the received fd into place, the filter
+// allows on its own.
+func (b *Prog) HostFileCalls(notHost, deny string) {
+	b.Label("socketpair")
+	b.Need64(ArgOff(0), unix.AF_UNIX, deny)
+	b.Need64(ArgOff(1), unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, deny)
+	b.Need64(ArgOff(2), 0, deny)
+	b.Ret(RetAllow)
+
+	b.Label("read")
+	b.Need64(ArgOff(0), HostSockInStub, deny)
+	b.Ret(RetAllow)
+
+	b.Label("recvmsg")
+	b.Need64(ArgOff(0), HostSockInStub, deny)
+	b.Need64(ArgOff(2), unix.MSG_DONTWAIT, deny)
+	b.Ret(RetAllow)
+
+	b.Label("mmap")
+	b.Ld(ArgOff(3) + 4)
+	b.Jne(0, deny)
+	b.Ld(ArgOff(3))
+	b.Jne(HostMapFlags, notHost)
+	b.Ld(ArgOff(4) + 4)
+	b.Jne(0, deny)
+	b.Ld(ArgOff(4))
+	b.Jlt(HostFDBase, deny)
+	b.Jge(HostFDBase+MaxHostFiles, deny)
+	b.Ld(ArgOff(2) + 4)
+	b.Jne(0, deny)
+	b.Ld(ArgOff(2))
+	b.Jset(unix.PROT_WRITE, deny)
+	b.Ret(RetAllow)
 }
 
 // RequestPageMove emits, at "mremap", what the master's filter allows of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -214,9 +215,9 @@ const masterOptions = TraceOptions | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRA
 
 // prepareMaster empties the master's address space around the stub code,
 // maps the request region and its own request page, and confines it as
-// mode allows (see the top of this file). It takes two injections (three
-// with Config.MasterSteps): the request page first, then everything else
-// as batches read from it.
+// mode allows (see the top of this file). It takes three injections: the
+// request page first, then everything else as two batches read from it
+// (the emptying, with Config.MasterSteps, and the confinement).
 //
 // Preconditions: runs on the factory thread, the master's tracer; the
 // master is stopped.
@@ -258,16 +259,22 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 			Must("close fds", unix.SYS_CLOSE_RANGE, reqFDInStub, reqFDInStub, 0),
 			Must("close fds", unix.SYS_CLOSE_RANGE, uint64(FirstExtraFD+n), 1<<32-1, 0))
 	}
+	if h.cfg.HostFiles {
+		// Where a stub's recvmsg of a host file writes (hostfiles.go);
+		// every stub forked from here has its own copy.
+		steps = append(steps, Must("map the scratch page", unix.SYS_MMAP, ScratchPage, arch.PageSize, unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED, 1<<64-1, 0))
+	}
 	// Forked stubs are reaped by the kernel once uk has waited for them.
 	steps = append(steps, Must("ignore SIGCHLD", unix.SYS_RT_SIGACTION, uint64(unix.SIGCHLD), d.Put(sigIgn[:]), 0, 8))
 	if h.cfg.MasterSteps != nil {
-		// These and the steps below do not fit one request page together.
 		steps = append(steps, h.cfg.MasterSteps(d)...)
-		if err := RunSteps(pid, d, steps); err != nil {
-			return err
-		}
-		steps = nil
 	}
+	// These and the steps below do not fit one request page together.
+	if err := RunSteps(pid, d, steps); err != nil {
+		return err
+	}
+	steps = nil
 	steps = append(steps,
 		// Die with the factory thread (Pdeathsig could not be set before
 		// exec in a PID namespace).
@@ -318,19 +325,24 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 
 // forkStub makes the stub of a new address space: a fork of the master
 // (which the factory thread traces from birth), with request page slot.
-// It returns the stub's host pid.
+// It returns the stub's host pid, its serving thread (if the platform has
+// them) and uk's end of its host-file socket (-1 without Config.HostFiles).
 //
 // Preconditions: runs on the factory thread.
-func (h *Host) forkStub(slot int) (int, *server, error) {
+func (h *Host) forkStub(slot int) (int, *server, int, error) {
 	h.follow(h.master, &h.masterCPU)
 	child, err := injectClone(h.master, SiteSyscall, SiteSyscallTrap, ForkFlags, unix.PTRACE_EVENT_FORK)
 	if err != nil {
-		return 0, nil, fmt.Errorf("fork stub: %w", err)
+		return 0, nil, -1, fmt.Errorf("fork stub: %w", err)
 	}
-	fail := func(err error) (int, *server, error) {
+	sock := -1
+	fail := func(err error) (int, *server, int, error) {
+		if sock >= 0 {
+			unix.Close(sock)
+		}
 		unix.Kill(child, unix.SIGKILL)
 		Wait4(child, 0)
-		return 0, nil, err
+		return 0, nil, -1, err
 	}
 	if err := WaitNewTracee(child); err != nil {
 		return fail(err)
@@ -338,18 +350,24 @@ func (h *Host) forkStub(slot int) (int, *server, error) {
 	if err := h.prepareStub(child, slot); err != nil {
 		return fail(fmt.Errorf("prepare stub: %w", err))
 	}
+	if h.cfg.HostFiles {
+		if sock, err = takeHostSock(child); err != nil {
+			return fail(err)
+		}
+	}
 	var sv *server
 	if h.cfg.ServeSite != 0 {
 		if sv, err = h.startServer(child); err != nil {
 			return fail(err)
 		}
 	}
-	return child, sv, nil
+	return child, sv, sock, nil
 }
 
 // prepareStub moves a forked stub's own request page (slot) into place,
 // unmaps the rest of the request region and adds the stub filter, and
-// makes the serving thread's pipe if the platform has one.
+// makes the host-file socket pair and the serving thread's pipe if the
+// platform has them.
 //
 // Preconditions: runs on the factory thread; pid is stopped.
 func (h *Host) prepareStub(pid, slot int) error {
@@ -367,7 +385,12 @@ func (h *Host) prepareStub(pid, slot int) error {
 		Must("unmap", unix.SYS_MUNMAP, 0, StubBase),
 		Must("install the stub filter", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, PutFilter(d, h.cfg.Filter(false))),
 	}
-	var fds uint64
+	var sockFDs, fds uint64
+	if h.cfg.HostFiles {
+		// First: the socket pair takes fds 0 and 1 and leaves them free.
+		sockFDs = d.Put(make([]byte, 8))
+		steps = append(steps, hostSockSteps(sockFDs)...)
+	}
 	if h.cfg.ServeSite != 0 {
 		// In the same injection: each costs a ptrace stop and resume,
 		// and a fork loop waits for the next stub.
@@ -376,6 +399,11 @@ func (h *Host) prepareStub(pid, slot int) error {
 	}
 	if err := RunSteps(pid, d, steps); err != nil {
 		return err
+	}
+	if sockFDs != 0 {
+		if err := checkHostSock(req[sockFDs-ReqPage:]); err != nil {
+			return err
+		}
 	}
 	if fds != 0 {
 		return checkServePipe(req[fds-ReqPage:])
@@ -438,10 +466,39 @@ func (h *Host) CheckConfined(pid int) error {
 	if h.cfg.ServeSite != 0 {
 		wantFDs = append(wantFDs, h.cfg.ServeFD)
 	}
+	if h.cfg.HostFiles && pid != h.master {
+		wantFDs = append(wantFDs, HostSockInStub)
+	}
+	// Host files installed (hostfiles.go): read-only, in their range.
+	var own []int
+	for _, fd := range fds {
+		if fd < HostFDBase || fd >= HostFDBase+MaxHostFiles || !h.cfg.HostFiles {
+			own = append(own, fd)
+			continue
+		}
+		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, fd))
+		if err != nil || !strings.Contains(string(info), "flags:\t") || fdAccMode(string(info)) != unix.O_RDONLY {
+			errs = append(errs, fmt.Errorf("stub %d: host file fd %d is not read-only (%v):\n%s", pid, fd, err, info))
+		}
+	}
+	fds = own
 	if fmt.Sprint(fds) != fmt.Sprint(wantFDs) {
 		errs = append(errs, fmt.Errorf("stub %d: fds %v, want %v", pid, fds, wantFDs))
 	}
 	return errors.Join(errs...)
+}
+
+// fdAccMode returns the access mode of the flags line of an fdinfo file
+// (octal), or -1.
+func fdAccMode(info string) int {
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(l, "flags:\t"); ok {
+			if f, err := strconv.ParseUint(v, 8, 32); err == nil {
+				return int(f) & unix.O_ACCMODE
+			}
+		}
+	}
+	return -1
 }
 
 // injectClone runs clone(flags) in the stopped tracee pid at site (whose

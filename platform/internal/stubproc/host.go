@@ -74,6 +74,10 @@ type Config struct {
 	// the platform's filter lets a stub thread write to.
 	ServeSite uint64
 	ServeFD   int
+	// HostFiles makes every stub able to map host files itself
+	// (hostfiles.go; Space.MapHostFile): the platform's filters admit
+	// Prog.HostFileCalls and dup3 and close.
+	HostFiles bool
 }
 
 // Host starts and confines the master stub, forks a stub for each address

@@ -180,12 +180,17 @@ func Image(code []byte) []byte {
 }
 
 // SpecialMappings are the stub's code page (which the application can run
-// and read, as the stub runs in its address space) and its request page
-// (read-only, and empty but while a mapping batch runs), which every
-// address space holds above the platform's MaxUserAddress.
-func SpecialMappings() []platform.SpecialMapping {
-	return []platform.SpecialMapping{
+// and read, as the stub runs in its address space), its request page
+// (read-only, and empty but while a mapping batch runs) and, with
+// Config.HostFiles, its scratch page, which every address space holds
+// above the platform's MaxUserAddress.
+func (h *Host) SpecialMappings() []platform.SpecialMapping {
+	m := []platform.SpecialMapping{
 		{Start: StubBase, End: StubBase + arch.PageSize, Access: platform.Read | platform.Exec, Name: "[uk-stub]"},
 		{Start: ReqPage, End: ReqPage + arch.PageSize, Access: platform.Read, Name: "[uk-stub-requests]"},
 	}
+	if h.cfg.HostFiles {
+		m = append(m, platform.SpecialMapping{Start: ScratchPage, End: ScratchPage + arch.PageSize, Access: platform.Read | platform.Write, Name: "[uk-stub-scratch]"})
+	}
+	return m
 }

@@ -50,6 +50,13 @@ type Space struct {
 	// held for a whole stub-thread creation (a thread parked in the
 	// background), which kept a shell's spawns waiting 110-170 us each.
 	gone atomic.Bool
+	// hostSock is uk's end of the stub's host-file socket (hostfiles.go),
+	// -1 if none; hostFDs are the host files installed in the stub, with
+	// their fds there; queuedInstalls counts the installs the next batch
+	// makes. Protected by Mu.
+	hostSock       int
+	hostFDs        map[platform.HostFile]uint64
+	queuedInstalls int
 	// quiet is set, under Mu, while nothing is pending and the space is
 	// live: a Switch's Flush, which finds it so nearly always, then takes
 	// no lock (a thread being parked holds Mu while the factory makes it).
@@ -72,10 +79,10 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	var pid, cpu int
+	var pid, cpu, sock int
 	var sv *server
 	if ferr := h.fac.do(func() {
-		pid, sv, err = h.forkStub(slot)
+		pid, sv, sock, err = h.forkStub(slot)
 		cpu = h.masterCPU // the fork inherits the master's pin
 	}); ferr != nil {
 		err = ferr
@@ -84,7 +91,7 @@ func (h *Host) NewSpace(limit uint64) (*Space, error) {
 		h.reqs.put(slot)
 		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
-	s := &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu, server: sv}
+	s := &Space{h: h, Pid: pid, Limit: limit, slot: slot, req: h.reqs.page(slot), cpu: cpu, server: sv, hostSock: sock}
 	s.quiet.Store(true)
 	return s, nil
 }
@@ -288,6 +295,7 @@ func (s *Space) runQueueLocked(run func([]Request) error) error {
 		}
 		s.pending = s.pending[:copy(s.pending, s.pending[n:])]
 	}
+	s.queuedInstalls = 0
 	return nil
 }
 
@@ -377,6 +385,7 @@ func (s *Space) markReleased(locked func()) bool {
 	s.released = true
 	s.gone.Store(true)
 	s.pending = nil
+	s.closeHostSockLocked()
 	s.noteLocked()
 	if s.server != nil {
 		// No batch runs (that takes Mu): the thread sleeps, and dies
