@@ -545,3 +545,23 @@ func (o *openFile) Release() {
 	}
 	unix.Close(o.fd)
 }
+
+var _ memmap.HostBacked = (*File)(nil)
+
+// HostSize implements memmap.HostBacked: a read-only tree's file, whose
+// size and contents nothing in the sandbox can change, may be mapped
+// from the host.
+func (f *File) HostSize() (int64, bool) {
+	if f.fs.writable {
+		return 0, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st.Size, true
+}
+
+// OpenHost implements memmap.HostBacked: the host file, opened read-only.
+func (f *File) OpenHost() (int, error) {
+	var st unix.Stat_t
+	return f.openHost(unix.O_RDONLY, &st)
+}

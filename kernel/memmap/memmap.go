@@ -68,6 +68,21 @@ type Prefetcher interface {
 	Prefetch(first, end, from uint64)
 }
 
+// HostBacked is implemented by Mappables whose pages are a host file's
+// that nothing in the sandbox can change (a read-only tree's). An address
+// space that can map host files (platform.HostFileMapper) maps such pages
+// straight from the host file, never writable, instead of the object's
+// copies in the memory file: no copy, and no fault through uk. Reads by
+// uk itself (a write(2) from such a mapping) still go through PageAt,
+// which sees the same contents.
+type HostBacked interface {
+	// HostSize returns the host file's size, or false when the object
+	// cannot be mapped from the host (its tree is writable).
+	HostSize() (int64, bool)
+	// OpenHost opens the host file read-only; the caller closes the fd.
+	OpenHost() (int, error)
+}
+
 // Mapper is an address space that maps objects: the kernel's MM.
 type Mapper interface {
 	// Invalidate removes every mapping of pages [first, end) of obj from

@@ -52,6 +52,9 @@ func (m *MM) prefetchLocked(v *VMA, page uint64) {
 	if v.Prot&platform.Exec == 0 {
 		return
 	}
+	if _, _, end, ok := m.hostFileLocked(v); ok && page < end {
+		return // mapped from the host: nothing to copy
+	}
 	p, ok := v.Object.(memmap.Prefetcher)
 	if !ok {
 		return
@@ -86,6 +89,9 @@ func (m *MM) mapFileRunLocked(v *VMA, page, start, end uint64) error {
 // mapFileWindowLocked is mapFileRunLocked with the fileFaultRun window
 // clipped to [lo, hi) as well as to v.
 func (m *MM) mapFileWindowLocked(v *VMA, page, start, end, lo, hi uint64) error {
+	if done, err := m.mapFromHostLocked(v, page, lo, hi); done {
+		return err
+	}
 	peeker, peekable := v.Object.(memmap.PagePeeker)
 	if peekable {
 		// Mapping ahead costs nothing here: a fileFaultRun window.

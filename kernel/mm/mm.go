@@ -492,6 +492,9 @@ func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
 // mapSharedLocked maps [start, end) of a shared mapping: the object's own
 // pages, allocated where it has none yet.
 func (m *MM) mapSharedLocked(v *VMA, start, end uint64) error {
+	if done, err := m.mapFromHostLocked(v, start, v.Start, v.End); done {
+		return err
+	}
 	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
 		off, err := v.Object.PageAt(v.objectIndex(a))

@@ -236,8 +236,10 @@ func checkPosture(t *testing.T, pid int, platform string, unprivileged bool) {
 				t.Errorf("stub %d shares uk's %s namespace (%q)", s, n, v)
 			}
 		}
-		if len(p.fds) != 1 || p.fds[0] != "3" {
-			t.Errorf("stub %d holds fds %v, want only the memory file (3)", s, p.fds)
+		// The master forks the stubs; each stub has a socket with uk
+		// for the host files it maps (stubproc's hostfiles.go).
+		if want := "3 8"; s == master[0] && strings.Join(p.fds, " ") != "3" || s != master[0] && strings.Join(p.fds, " ") != want {
+			t.Errorf("stub %d holds fds %v, want only the memory file (3) and, but in the master, its host-file socket (8)", s, p.fds)
 		}
 		if !p.rootOK || len(p.root) != 0 {
 			t.Errorf("stub %d: root directory has %v (readable %v), want empty", s, p.root, p.rootOK)
@@ -252,7 +254,7 @@ func checkPosture(t *testing.T, pid int, platform string, unprivileged bool) {
 // stubs are confined while a program runs: uk with seccomp mode 2,
 // no_new_privs and no capabilities; each stub also in user, pid, mount,
 // net, ipc, uts and cgroup namespaces of its own, chrooted to an empty
-// directory, holding only the memory file.
+// directory, holding only the memory file and its host-file socket.
 func TestConfinementPosture(t *testing.T) {
 	prog := cProgram(t, "confine")
 	forEveryPlatform(t, func(t *testing.T, platform string) {
@@ -331,6 +333,7 @@ func TestStubPagesShown(t *testing.T) {
 		if platform == "ptrace" || platform == "sigsys" {
 			want = "7fffffff0000-7fffffff1000 r-x [uk-stub]\n" +
 				"7fffffff1000-7fffffff2000 r-- [uk-stub-requests]\n" +
+				"7fffffff2000-7fffffff3000 rw- [uk-stub-scratch]\n" +
 				"request page: 0 bytes not zero\n"
 		}
 		if r.Code != 0 || r.Stdout != want {

@@ -25,7 +25,7 @@
  * sandbox's pid (what getpid() says), not the stub's host pid; the int3
  * after it raises SIGTRAP; exit_group(99) ends the program with status 99,
  * and nothing runs on the host. The stub's pages show in /proc/self/maps
- * as special mappings ([uk-stub], [uk-stub-requests]), and the request
+ * as special mappings ([uk-stub], [uk-stub-requests], [uk-stub-scratch]), and the request
  * page, which held the memory-file offsets of uk's last mapping batch, is
  * empty. The 32-bit entries fail as on a kernel without IA32 emulation:
  * int $0x80 is a SIGSEGV (SI_KERNEL, address 0) at the instruction,

@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func init() { otherCPrograms = append(otherCPrograms, "hostmap") }
+
+// hostmapFile writes hostmap.c's file (3 pages and 100 bytes, byte i is
+// (i*7+3) % 251) into a new directory and returns the directory.
+func hostmapFile(t *testing.T) string {
+	dir := t.TempDir()
+	b := make([]byte, 3*4096+100)
+	for i := range b {
+		b[i] = byte((i*7 + 3) % 251)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), b, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestHostFileMappings: a file of a read-only tree, which the stub
+// platforms map straight from the host, behaves in every mapping as
+// natively (hostmap.c: private copies on write that stay the process's,
+// fork, MADV_DONTNEED, mprotect, a shared mapping that cannot become
+// writable, mremap, SIGBUS past the end, write(2) from the mapping), and
+// the host file is unchanged afterwards. Through a read-only bind and
+// through --rootfs.
+func TestHostFileMappings(t *testing.T) {
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	file := filepath.Join(dir, "f")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A root of the program and the file, for --rootfs.
+	root := t.TempDir()
+	exe, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.WriteFile(filepath.Join(root, "hostmap"), exe, 0o755) != nil || os.WriteFile(filepath.Join(root, "f"), orig, 0o444) != nil {
+		t.Fatal("cannot make the root")
+	}
+	native := runNative(t, prog, file)
+	checkNative(t, native, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		sameAsNative(t, native, runUKSpec(t, platform, prog, runSpec{Args: []string{"/d/f"}, Flags: []string{"--bind", dir + ":/d:ro"}}))
+		sameAsNative(t, native, runUKSpec(t, platform, "/hostmap", runSpec{Args: []string{"/f"}, Flags: []string{"--rootfs", root}}))
+		if now, err := os.ReadFile(file); err != nil || string(now) != string(orig) {
+			t.Errorf("the host file changed: %v", err)
+		}
+	})
+}
+
+// TestHostFileMappedFromHost: on the stub platforms the mapping of a
+// read-only tree's file is the host file's own (the stub's
+// /proc/PID/maps names it), not a copy in the memory file; KVM maps the
+// memory file only.
+func TestHostFileMappedFromHost(t *testing.T) {
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		cmd := exec.Command(ukBin, "run", "--platform="+platform, "--bind", dir+":/d:ro", "--", prog, "/d/f", "hold")
+		cmd.Env = ukTestEnv()
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+		defer kill.Stop()
+		out := bufio.NewReader(stdout)
+		for {
+			line, err := out.ReadString('\n')
+			if err != nil {
+				t.Fatalf("hostmap hold: %v before it mapped the file", err)
+			}
+			if line == "mapped\n" {
+				break
+			}
+		}
+		var mapped []string
+		for _, pid := range descendants(cmd.Process.Pid) {
+			maps, _ := os.ReadFile("/proc/" + pid + "/maps")
+			for _, l := range strings.Split(string(maps), "\n") {
+				if strings.HasSuffix(l, filepath.Join(dir, "f")) {
+					mapped = append(mapped, pid+": "+l)
+				}
+			}
+		}
+		stdin.Close()
+		rest, _ := io.ReadAll(out)
+		if err := cmd.Wait(); err != nil || strings.Contains(string(rest), "FAIL") {
+			t.Errorf("hostmap hold: %v\n%s", err, rest)
+		}
+		switch {
+		case platform == "kvm" && len(mapped) > 0:
+			t.Errorf("kvm: the host file is mapped on the host: %q", mapped)
+		case platform != "kvm" && len(mapped) == 0:
+			t.Errorf("%s: no stub maps the host file %s: the program reads a copy", platform, filepath.Join(dir, "f"))
+		}
+		t.Logf("%s: %q", platform, mapped)
+	})
+}
+
+// descendants returns the pids of every process below pid.
+func descendants(pid int) []string {
+	var out []string
+	for _, c := range children(pid) {
+		out = append(out, strconv.Itoa(c))
+		out = append(out, descendants(c)...)
+	}
+	return out
+}
+
+// TestHostFileScratchScribbled is the hostile side of installing host
+// files in stubs: a thread of the program writes junk over the stub's
+// scratch page, where the stub receives a file's fd and the msghdr that
+// says where, while the program maps 40 files (an install each). It may
+// break its own installs (then its stub is killed, and it with it), but
+// never make a mapping show another file, nor hurt uk: the shell around it
+// runs on and says how it ended.
+func TestHostFileScratchScribbled(t *testing.T) {
+	needBusybox(t)
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	orig, err := os.ReadFile(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{}
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("f%d", i)
+		if err := os.WriteFile(filepath.Join(dir, name), orig, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, "/d/"+name)
+	}
+	script := "/p/" + filepath.Base(prog) + " scribble " + strings.Join(files, " ") + "; echo status $?"
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		if platform == "kvm" {
+			t.Skip("kvm maps no host file (TestHostFileMappedFromHost)")
+		}
+		for run := 0; run < 3; run++ {
+			r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
+				Flags: []string{"--bind", dir + ":/d:ro", "--bind", filepath.Dir(prog) + ":/p:ro"}})
+			ok := r.Stdout == "scribble ok 40\nstatus 0\n" || r.Stdout == "status 137\n"
+			if r.Code != 0 || !ok {
+				t.Fatalf("exit %d, stdout %q; want the program's success or its kill (137), then the shell's status\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+			}
+			t.Logf("run %d: %q", run, r.Stdout)
+		}
+	})
+}
