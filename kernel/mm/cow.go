@@ -20,8 +20,10 @@ import (
 //     pages one at a time: a child that forks to exec writes a few stack
 //     and data pages first, which it should not copy a window for);
 //   - a write to a page that is the MM's alone again maps every page of
-//     the window that is the MM's alone writable (no copy: only mapping
-//     work).
+//     a window around it that is the MM's alone writable (no copy: only
+//     mapping work). The window doubles with each such fault, from
+//     faultRun up to maxFaultRun: perl's parent, once its forked child
+//     has exited, wrote 8 MB of its heap back in 130 faults of 64 KiB.
 //
 // The copies are charged to the sandbox like any page: when memory is
 // short (fewer than twice the window's copies left) only the faulting
@@ -30,6 +32,10 @@ import (
 // cowSingleBreaks is how many copy-on-write breaks an MM makes one page
 // at a time before it breaks windows.
 const cowSingleBreaks = 8
+
+// ownWindowDoublings takes writeOwnLocked's window from faultRun to
+// maxFaultRun.
+const ownWindowDoublings = 5
 
 // writeSharedLocked handles a write fault at page, present in m and still
 // shared copy-on-write, in v, whose fault window is [start, end).
@@ -79,12 +85,20 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 	return err
 }
 
-// writeOwnLocked handles a write fault in v at a page present in m and
-// m's alone, whose fault window is [start, end): the window's pages that
-// are m's alone, the faulting one among them, are mapped writable (those
-// mapped so already are mapped again: cheaper than a record of which
-// are).
-func (m *MM) writeOwnLocked(v *VMA, start, end uint64) error {
+// writeOwnLocked handles a write fault in v at page, present in m and
+// m's alone: the pages of its window (faultRun, doubled at each such
+// fault of m up to maxFaultRun, aligned, within v) that are m's alone,
+// the faulting one among them, are mapped writable (those mapped so
+// already are mapped again: cheaper than a record of which are).
+func (m *MM) writeOwnLocked(v *VMA, page uint64) error {
+	run := uint64(faultRun) << min(m.ownWrites, ownWindowDoublings)
+	m.ownWrites++
+	ws := page &^ (run - 1)
+	start, end := max(ws, v.Start), min(ws+run, v.End)
+	if v.GrowsDown {
+		// A stack's window starts at the fault, as its other faults'.
+		start = max(page, v.Start)
+	}
 	var own []uint64
 	for a := start; a < end; a += arch.PageSize {
 		if off, ok := m.pages[a]; ok && m.mf.RefCount(off) == 1 {

@@ -113,6 +113,33 @@ func TestCOWOwnAgainMapsWindow(t *testing.T) {
 	checkPages(t, "parent", parent, a, n)
 }
 
+// Write faults on pages the parent holds alone again map windows that
+// double, from faultRun to maxFaultRun: six faults make a whole 2 MiB
+// block writable, where windows of faultRun would take 32.
+func TestCOWOwnWindowGrows(t *testing.T) {
+	const n = 2 * maxFaultRun / arch.PageSize
+	parent, child, a := forkShared(t, n)
+	pas := parent.as.(*fakeAS)
+	child.DecUsers()
+	block := (a + maxFaultRun - 1) &^ (maxFaultRun - 1) // a whole 2 MiB block of the VMA
+	at := block
+	for k := 0; k <= ownWindowDoublings; k++ {
+		if r := parent.HandleFault(at, platform.Write, 0, nil); r != FaultHandled {
+			t.Fatal(r)
+		}
+		at = block + faultRun<<k // the first page the windows so far left read-only
+	}
+	for p := block; p < block+maxFaultRun; p += arch.PageSize {
+		if pas.prot[p] != rw {
+			t.Fatalf("page %#x of the block mapped %v after %d faults, want read-write", p, pas.prot[p], ownWindowDoublings+1)
+		}
+	}
+	if pas.prot[block+maxFaultRun]&platform.Write != 0 {
+		t.Errorf("a page past the largest window mapped writable")
+	}
+	checkPages(t, "parent", parent, a, n)
+}
+
 // With little memory left, a break copies only the faulting page.
 func TestCOWWindowOnlyWhenMemorySpares(t *testing.T) {
 	const n = 2 * forkCopyMax

@@ -48,6 +48,7 @@ type MM struct {
 	users     int              // address-space users (threads + fork references); protected by mu
 	dead      bool             // the address space was killed after a failed unmap; protected by mu
 	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
+	ownWrites int              // write faults on pages that were m's alone (cow.go); protected by mu
 	asMapped  asRanges         // the addresses the address space maps (asranges.go); protected by mu
 	shadow    *asShadow        // what the address space maps, when the page check is on; protected by mu
 	released  chan struct{}    // closed when the last user has released everything
@@ -451,7 +452,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		case write && m.mf.RefCount(off) > 1:
 			return m.writeSharedLocked(v, page, start, end)
 		case write:
-			return m.writeOwnLocked(v, start, end)
+			return m.writeOwnLocked(v, page)
 		}
 		return m.mapPrivateLocked(v, page, page+arch.PageSize)
 	}
