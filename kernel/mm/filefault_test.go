@@ -441,3 +441,28 @@ func TestExecFaultPrefetches(t *testing.T) {
 		t.Fatalf("Prefetch calls of a new program's prefault: %v, want [[10 80 17] [150 155 150]]", calls)
 	}
 }
+
+// An mmap of a small readable shared mapping maps all of it at once (the
+// program reads it next); a larger one is left to its faults.
+func TestSmallSharedMappingPrefaulted(t *testing.T) {
+	m, as, mf := newMM(t)
+	f := newFakeFile(t, mf, 64, pagesRange(0, 64)...)
+	small, err := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: platform.Read, Object: f, Shared: true, Prefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := small; p < small+4*arch.PageSize; p += arch.PageSize {
+		if _, ok := as.mapped[p]; !ok {
+			t.Errorf("page %#x of the small shared mapping not mapped at mmap", p)
+		}
+	}
+	big, err := m.Mmap(MmapOpts{Length: 2 * faultRun, Prot: platform.Read, Object: f, Shared: true, Prefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := big; p < big+2*faultRun; p += arch.PageSize {
+		if _, ok := as.mapped[p]; ok {
+			t.Fatalf("page %#x of a large shared mapping mapped at mmap", p)
+		}
+	}
+}

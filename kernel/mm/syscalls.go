@@ -122,15 +122,20 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 // prefaultMmapLocked maps, for a mapping [start, end) just made in v,
 // what the program is about to touch: all of a small private anonymous
 // writable mapping (ld.so's TLS block and a library's .bss, a malloc'd
-// small area), backed now; and the start of a private file mapping (a
-// file is mapped to be read: ld.so.cache, git's objects and index, a
-// library's text), with the pages the file has around it, read from the
-// host if the first is not cached. Each would otherwise be a fault, a
+// small area), backed now; the start of a private file mapping (a file is
+// mapped to be read: ld.so.cache, git's objects and index, a library's
+// text), with the pages the file has around it, read from the host if the
+// first is not cached; and all of a small readable shared mapping (the Go
+// toolchain maps hundreds of its build cache's files shared, a page or a
+// few each, and reads each at once). Each would otherwise be a fault, a
 // platform round trip, where the mappings made here go out with the next
 // switch's batch. It is only an optimization: what it leaves, faults.
 func (m *MM) prefaultMmapLocked(v *VMA, start, end uint64) {
 	switch {
 	case v.Shared:
+		if end-start <= faultRun && v.Prot&platform.Read != 0 {
+			m.mapSharedLocked(v, start, end)
+		}
 	case v.Object == nil:
 		if v.Prot&platform.Write != 0 && end-start <= faultRun {
 			m.backLocked(v, start, end)
