@@ -281,6 +281,9 @@ func cmdRun(args []string) (int, error) {
 		return 0, err
 	}
 	status, tripped := rf.wait(k)
+	for _, fs := range binds {
+		fs.Sync() // what shared mappings wrote, before uk is gone
+	}
 	if tripped {
 		return status, nil // no lingering: a limit ends uk at once
 	}

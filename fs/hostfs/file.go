@@ -117,6 +117,10 @@ func (f *File) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions,
 		f.cmu.Lock()
 		f.writers++
 		f.cmu.Unlock()
+		// Mappings made from the host file (HostSize) go: from now on
+		// a shared writable mapping may make the cache newer than the
+		// host, and faults map the cache instead.
+		f.maps.Invalidate(f, 0, ^uint64(0), false)
 	}
 	return o, vfs.FileOptions{Seekable: true}, nil
 }
@@ -222,8 +226,14 @@ func (f *File) PeekPage(index uint64) (int64, bool) {
 // list: its cache is mapped again.
 func (f *File) AddMapping(m memmap.Mapper) {
 	f.cmu.Lock()
-	if f.writers > 0 {
+	if f.writers > 0 && !f.mayDirty {
 		f.mayDirty = true
+		f.fs.dirtyMu.Lock()
+		if f.fs.dirty == nil {
+			f.fs.dirty = make(map[*File]struct{})
+		}
+		f.fs.dirty[f] = struct{}{}
+		f.fs.dirtyMu.Unlock()
 	}
 	if f.fs.idle != nil {
 		f.fs.idle.remove(f)
@@ -265,7 +275,12 @@ func (f *File) RemoveMapping(m memmap.Mapper) {
 // caller drops once it has let go of cmu. No mapping may be left.
 func (f *File) dropCacheLocked() []int64 {
 	f.writeBackLocked()
-	f.mayDirty = false
+	if f.mayDirty {
+		f.mayDirty = false
+		f.fs.dirtyMu.Lock()
+		delete(f.fs.dirty, f)
+		f.fs.dirtyMu.Unlock()
+	}
 	f.prefetched = false
 	f.gen++
 	dead := make([]int64, 0, len(f.pages))
@@ -317,6 +332,9 @@ func (f *File) truncated(size int64) {
 	f.cmu.Lock()
 	if f.cfd < 0 {
 		f.cmu.Unlock()
+		// No cache, but maybe mappings from the host file (HostSize):
+		// what lay past the new end goes, copies too, as with a cache.
+		f.maps.Invalidate(f, uint64((size+arch.PageMask)>>arch.PageShift), ^uint64(0), true)
 		return
 	}
 	first := uint64((size + arch.PageMask) >> arch.PageShift)
@@ -548,12 +566,23 @@ func (o *openFile) Release() {
 
 var _ memmap.HostBacked = (*File)(nil)
 
-// HostSize implements memmap.HostBacked: a read-only tree's file, whose
-// size and contents nothing in the sandbox can change, may be mapped
-// from the host.
+// HostSize implements memmap.HostBacked. A read-only tree's file, whose
+// size and contents nothing in the sandbox can change, may always be
+// mapped from the host. A writable tree's may while no description may
+// write it and no shared writable mapping can have made its cache newer
+// than the host (mayDirty): write(2) writes through to the host, whose
+// page cache such a mapping shows, as a cached page is updated too. Open
+// for writing invalidates what was mapped from the host (Open). The size
+// is the one last seen, a hint: a page mapped past the real end is a
+// SIGBUS, as natively, and one past the hint maps from the cache.
 func (f *File) HostSize() (int64, bool) {
 	if f.fs.writable {
-		return 0, false
+		f.cmu.Lock()
+		busy := f.writers > 0 || f.mayDirty
+		f.cmu.Unlock()
+		if busy {
+			return 0, false
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -101,6 +101,32 @@ type FS struct {
 
 	// pf copies files' pages ahead of faults (prefetch.go).
 	pf prefetcher
+
+	// dirty are a writable tree's files whose cache a shared writable
+	// mapping may have written (File.mayDirty): what Sync writes back.
+	// Protected by dirtyMu, taken after a file's cmu, never before.
+	dirtyMu sync.Mutex
+	dirty   map[*File]struct{}
+}
+
+// Sync writes back to the host what shared writable mappings wrote into
+// the caches of a writable tree's files. A cache is written back when its
+// last mapping goes; uk calls Sync before it exits, as that may come first
+// (the processes' memory is given back after their exit status is known,
+// and processes left running are killed): natively the page cache keeps
+// such writes, here they would be lost.
+func (fs *FS) Sync() {
+	fs.dirtyMu.Lock()
+	files := make([]*File, 0, len(fs.dirty))
+	for f := range fs.dirty {
+		files = append(files, f)
+	}
+	fs.dirtyMu.Unlock()
+	for _, f := range files {
+		f.cmu.Lock()
+		f.writeBackLocked()
+		f.cmu.Unlock()
+	}
 }
 
 // New serves the host directory path. The directory is opened now, once;

@@ -65,62 +65,104 @@ func TestHostFileMappings(t *testing.T) {
 	})
 }
 
+// TestHostFileMappingsWritable: a file of a writable bind is mapped from
+// the host while nothing may write it; hostmap.c's checks hold there too,
+// and a writer that opens it later, writing through write(2) and through a
+// shared writable mapping, is seen by a shared read-only mapping made
+// before (hostmap coherent), as natively; the host file has the writes.
+func TestHostFileMappingsWritable(t *testing.T) {
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	file := filepath.Join(dir, "f")
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := runNative(t, prog, file)
+	checkNative(t, native, 0)
+	nativeCoherent := runNative(t, prog, "coherent", file)
+	checkNative(t, nativeCoherent, 0)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		if err := os.WriteFile(file, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sameAsNative(t, native, runUKSpec(t, platform, prog, runSpec{Args: []string{"/d/f"}, Flags: []string{"--bind", dir + ":/d"}}))
+		sameAsNative(t, nativeCoherent, runUKSpec(t, platform, prog, runSpec{Args: []string{"coherent", "/d/f"}, Flags: []string{"--bind", dir + ":/d"}}))
+		if now, err := os.ReadFile(file); err != nil || string(now[:2]) != "ZY" || string(now[2:]) != string(orig[2:]) {
+			t.Errorf("the host file after hostmap coherent: %q..., %v; want ZY and the rest as it was", now[:min(len(now), 8)], err)
+		}
+	})
+}
+
 // TestHostFileMappedFromHost: on the stub platforms the mapping of a
-// read-only tree's file is the host file's own (the stub's
-// /proc/PID/maps names it), not a copy in the memory file; KVM maps the
-// memory file only.
+// file of a read-only bind, or of a writable one that nothing writes, is
+// the host file's own (the stub's /proc/PID/maps names it), not a copy in
+// the memory file; KVM maps the memory file only.
 func TestHostFileMappedFromHost(t *testing.T) {
 	prog := cProgram(t, "hostmap")
 	dir := hostmapFile(t)
 	forEachPlatform(t, func(t *testing.T, platform string) {
-		cmd := exec.Command(ukBin, "run", "--platform="+platform, "--bind", dir+":/d:ro", "--", prog, "/d/f", "hold")
-		cmd.Env = ukTestEnv()
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-		defer kill.Stop()
-		out := bufio.NewReader(stdout)
-		for {
-			line, err := out.ReadString('\n')
-			if err != nil {
-				t.Fatalf("hostmap hold: %v before it mapped the file", err)
+		for _, bind := range []string{dir + ":/d:ro", dir + ":/d"} {
+			mapped := hostMappings(t, platform, bind, prog, filepath.Join(dir, "f"))
+			switch {
+			case platform == "kvm" && len(mapped) > 0:
+				t.Errorf("kvm, --bind %s: the host file is mapped on the host: %q", bind, mapped)
+			case platform != "kvm" && len(mapped) == 0:
+				t.Errorf("%s, --bind %s: no stub maps the host file %s: the program reads a copy", platform, bind, filepath.Join(dir, "f"))
 			}
-			if line == "mapped\n" {
-				break
-			}
+			t.Logf("%s, --bind %s: %q", platform, bind, mapped)
 		}
-		var mapped []string
-		for _, pid := range descendants(cmd.Process.Pid) {
-			maps, _ := os.ReadFile("/proc/" + pid + "/maps")
-			for _, l := range strings.Split(string(maps), "\n") {
-				if strings.HasSuffix(l, filepath.Join(dir, "f")) {
-					mapped = append(mapped, pid+": "+l)
-				}
-			}
-		}
-		stdin.Close()
-		rest, _ := io.ReadAll(out)
-		if err := cmd.Wait(); err != nil || strings.Contains(string(rest), "FAIL") {
-			t.Errorf("hostmap hold: %v\n%s", err, rest)
-		}
-		switch {
-		case platform == "kvm" && len(mapped) > 0:
-			t.Errorf("kvm: the host file is mapped on the host: %q", mapped)
-		case platform != "kvm" && len(mapped) == 0:
-			t.Errorf("%s: no stub maps the host file %s: the program reads a copy", platform, filepath.Join(dir, "f"))
-		}
-		t.Logf("%s: %q", platform, mapped)
 	})
+}
+
+// hostMappings runs `hostmap /d/f hold` under uk with --bind bind and
+// returns the lines of the /proc/PID/maps of uk's descendants that map
+// file while it holds.
+func hostMappings(t *testing.T, platform, bind, prog, file string) []string {
+	cmd := exec.Command(ukBin, "run", "--platform="+platform, "--bind", bind, "--", prog, "/d/f", "hold")
+	cmd.Env = ukTestEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer kill.Stop()
+	out := bufio.NewReader(stdout)
+	for {
+		line, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("hostmap hold: %v before it mapped the file", err)
+		}
+		if line == "mapped\n" {
+			break
+		}
+	}
+	var mapped []string
+	for _, pid := range descendants(cmd.Process.Pid) {
+		maps, _ := os.ReadFile("/proc/" + pid + "/maps")
+		for _, l := range strings.Split(string(maps), "\n") {
+			if strings.HasSuffix(l, file) {
+				mapped = append(mapped, pid+": "+l)
+			}
+		}
+	}
+	stdin.Close()
+	rest, _ := io.ReadAll(out)
+	if err := cmd.Wait(); err != nil || strings.Contains(string(rest), "FAIL") {
+		t.Errorf("hostmap hold: %v\n%s", err, rest)
+	}
+	return mapped
 }
 
 // descendants returns the pids of every process below pid.

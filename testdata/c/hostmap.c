@@ -10,7 +10,12 @@
  * they map it) without pause while the main thread maps each FILE (each a
  * new file for the stub: an install) and checks it reads as above. uk
  * must never map a wrong file: the program either prints "scribble ok N"
- * or is killed. */
+ * or is killed.
+ *
+ * hostmap coherent FILE: FILE writable (a writable bind under uk), mapped
+ * shared read-only, then written through write(2) and through a shared
+ * writable mapping: the read-only mapping shows both, as does read(2).
+ * Leaves "ZY" at the start of the file. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <errno.h>
@@ -78,11 +83,32 @@ static int scribble(int n, char **files) {
 	return 0;
 }
 
+static int coherent(const char *file) {
+	int ro = open(file, O_RDONLY);
+	unsigned char *p = ro < 0 ? MAP_FAILED : mmap(NULL, SIZE, PROT_READ, MAP_SHARED, ro, 0);
+	check("a shared read-only mapping of a writable file reads it", p != MAP_FAILED && same(p, 0, SIZE));
+	int rw = open(file, O_RDWR);
+	check("write(2) to the file shows in the mapping", rw >= 0 && pwrite(rw, "Z", 1, 0) == 1 && p[0] == 'Z');
+	unsigned char *q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
+	unsigned char c = 0;
+	if (q != MAP_FAILED)
+		q[1] = 'Y';
+	check("a write through a shared writable mapping shows in the read-only one",
+	      q != MAP_FAILED && p[1] == 'Y' && same(p + 2, 2, SIZE - 2));
+	check("and to read(2)", pread(ro, &c, 1, 1) == 1 && c == 'Y');
+	munmap(q, SIZE);
+	close(rw);
+	check("and stays once the writer is closed", p[0] == 'Z' && p[1] == 'Y');
+	return failed;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
 	if (strcmp(argv[1], "scribble") == 0)
 		return scribble(argc - 2, argv + 2);
+	if (strcmp(argv[1], "coherent") == 0 && argc > 2)
+		return coherent(argv[2]);
 	int fd = open(argv[1], O_RDONLY);
 	if (fd < 0) {
 		perror(argv[1]);
