@@ -130,7 +130,22 @@ func children(pid int) []int {
 // returns once the program runs, with uk's pid and a function that ends it.
 func startWaiting(t *testing.T, uk, prog, platform string, cred *syscall.Credential) (int, func()) {
 	t.Helper()
-	cmd := exec.Command(uk, "run", "--platform="+platform, "--", prog, "wait")
+	pid, finish := startHeld(t, uk, []string{"run", "--platform=" + platform, "--", prog, "wait"}, "ready\n", cred)
+	return pid, func() {
+		if rest, err := finish(); err != nil || rest != "done\n" {
+			t.Errorf("uk run confine wait: %v, rest of stdout %q", err, rest)
+		}
+	}
+}
+
+// startHeld starts `uk ARGS...` (as cred, if not nil) whose program prints
+// ready once it has done what the caller looks at, then waits for the end
+// of its stdin. It returns then, with uk's pid and a function that ends the
+// program and returns the rest of its stdout and, if uk failed, why (with
+// its stderr).
+func startHeld(t *testing.T, uk string, args []string, ready string, cred *syscall.Credential) (int, func() (string, error)) {
+	t.Helper()
+	cmd := exec.Command(uk, args...)
 	cmd.Env = ukTestEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	stdin, err := cmd.StdinPipe()
@@ -147,21 +162,27 @@ func startWaiting(t *testing.T, uk, prog, platform string, cred *syscall.Credent
 		t.Fatal(err)
 	}
 	kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	done := func() {
+	out := bufio.NewReader(stdout)
+	finish := func() (string, error) {
 		stdin.Close()
-		rest, _ := io.ReadAll(stdout)
+		rest, _ := io.ReadAll(out)
 		err := cmd.Wait()
 		kill.Stop()
-		if err != nil || string(rest) != "done\n" {
-			t.Errorf("uk run confine wait: %v, rest of stdout %q\nstderr:\n%s", err, rest, stderr.String())
+		if err != nil {
+			err = fmt.Errorf("%v\nstderr:\n%s", err, stderr.String())
+		}
+		return string(rest), err
+	}
+	for {
+		line, err := out.ReadString('\n')
+		if err == nil && line == ready {
+			return cmd.Process.Pid, finish
+		}
+		if err != nil {
+			rest, ferr := finish()
+			t.Fatalf("uk %s printed no %q: %v; %q, %v", strings.Join(args, " "), ready, err, rest, ferr)
 		}
 	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		done()
-		t.Fatalf("confine wait printed %q (%v), want ready", line, err)
-	}
-	return cmd.Process.Pid, done
 }
 
 // checkPosture reads and checks the posture of uk (pid) and, on ptrace,

@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func init() { otherCPrograms = append(otherCPrograms, "hostmap") }
@@ -122,44 +117,17 @@ func TestHostFileMappedFromHost(t *testing.T) {
 // returns the lines of the /proc/PID/maps of uk's descendants that map
 // file while it holds.
 func hostMappings(t *testing.T, platform, bind, prog, file string) []string {
-	cmd := exec.Command(ukBin, "run", "--platform="+platform, "--bind", bind, "--", prog, "/d/f", "hold")
-	cmd.Env = ukTestEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	kill := time.AfterFunc(*runTimeout, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer kill.Stop()
-	out := bufio.NewReader(stdout)
-	for {
-		line, err := out.ReadString('\n')
-		if err != nil {
-			t.Fatalf("hostmap hold: %v before it mapped the file", err)
-		}
-		if line == "mapped\n" {
-			break
-		}
-	}
+	pid, finish := startHeld(t, ukBin, []string{"run", "--platform=" + platform, "--bind", bind, "--", prog, "/d/f", "hold"}, "mapped\n", nil)
 	var mapped []string
-	for _, pid := range descendants(cmd.Process.Pid) {
-		maps, _ := os.ReadFile("/proc/" + pid + "/maps")
+	for _, p := range descendants(pid) {
+		maps, _ := os.ReadFile("/proc/" + p + "/maps")
 		for _, l := range strings.Split(string(maps), "\n") {
 			if strings.HasSuffix(l, file) {
-				mapped = append(mapped, pid+": "+l)
+				mapped = append(mapped, p+": "+l)
 			}
 		}
 	}
-	stdin.Close()
-	rest, _ := io.ReadAll(out)
-	if err := cmd.Wait(); err != nil || strings.Contains(string(rest), "FAIL") {
+	if rest, err := finish(); err != nil || strings.Contains(rest, "FAIL") {
 		t.Errorf("hostmap hold: %v\n%s", err, rest)
 	}
 	return mapped

@@ -151,14 +151,11 @@ const maxQueuedInstalls = 4
 // never writable, installed before the next Switch into this address space
 // resumes application code, as MapFile's.
 func (s *Space) MapHostFile(addr uint64, f platform.HostFile, off int64, length uint64, access platform.Access) error {
-	if access&platform.Write != 0 || addr&arch.PageMask != 0 || off&arch.PageMask != 0 || length&arch.PageMask != 0 {
-		return fmt.Errorf("%s: MapHostFile(%#x, %#x, %#x, %v): %w", s.h.cfg.Name, addr, off, length, access, unix.EINVAL)
+	if access&platform.Write != 0 {
+		return fmt.Errorf("%s: MapHostFile(%#x, %#x): writable: %w", s.h.cfg.Name, addr, length, unix.EINVAL)
 	}
-	if length == 0 {
-		return nil
-	}
-	if addr >= s.Limit || length > s.Limit-addr {
-		return fmt.Errorf("%s: MapHostFile(%#x, %#x): beyond MaxUserAddress: %w", s.h.cfg.Name, addr, length, unix.EINVAL)
+	if empty, err := s.checkMap("MapHostFile", addr, off, length); empty || err != nil {
+		return err
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()

@@ -149,16 +149,25 @@ func (s *Space) MapFileLazy(addr uint64, off int64, length uint64, access platfo
 	return s.queueMap(addr, off, length, access, MapFlagsLazy)
 }
 
-// queueMap is MapFile with the mmap flags chosen.
-func (s *Space) queueMap(addr uint64, off int64, length uint64, access platform.Access, flags uint64) error {
+// checkMap checks the arguments of a mapping (op names the call in the
+// error): page aligned, below Limit. empty reports one of no length.
+func (s *Space) checkMap(op string, addr uint64, off int64, length uint64) (empty bool, err error) {
 	if addr&arch.PageMask != 0 || off&arch.PageMask != 0 || length&arch.PageMask != 0 {
-		return fmt.Errorf("%s: MapFile(%#x, %#x, %#x): %w", s.h.cfg.Name, addr, off, length, unix.EINVAL)
+		return false, fmt.Errorf("%s: %s(%#x, %#x, %#x): %w", s.h.cfg.Name, op, addr, off, length, unix.EINVAL)
 	}
 	if length == 0 {
-		return nil
+		return true, nil
 	}
 	if addr >= s.Limit || length > s.Limit-addr {
-		return fmt.Errorf("%s: MapFile(%#x, %#x): beyond MaxUserAddress: %w", s.h.cfg.Name, addr, length, unix.EINVAL)
+		return false, fmt.Errorf("%s: %s(%#x, %#x): beyond MaxUserAddress: %w", s.h.cfg.Name, op, addr, length, unix.EINVAL)
+	}
+	return false, nil
+}
+
+// queueMap is MapFile with the mmap flags chosen.
+func (s *Space) queueMap(addr uint64, off int64, length uint64, access platform.Access, flags uint64) error {
+	if empty, err := s.checkMap("MapFile", addr, off, length); empty || err != nil {
+		return err
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
