@@ -540,7 +540,7 @@ func TestStat(t *testing.T) {
 	}
 	ws, _ := w.Stat(ctx)
 	if rs.Mode != unix.S_IFIFO|0o600 || rs.Dev != Dev || rs.UID != 1000 || rs.GID != 100 ||
-		rs.Nlink != 1 || rs.Blksize != PageSize || rs.Size != 0 {
+		rs.Nlink != 1 || rs.Blksize != ioBlksize || rs.Size != 0 {
 		t.Fatalf("stat: %+v", rs)
 	}
 	if rs.Ino != ws.Ino || rs.Ino == 0 {
