@@ -36,7 +36,8 @@ import (
 //     waited for them.
 //   - Every address space's stub is forked from the master by an injected
 //     clone: it inherits all of the above, adds the stub filter, moves its
-//     own request page into place and unmaps everything else. Forking a
+//     own request page into place and unmaps everything else; with
+//     Config.HostFiles it makes its socket pair with uk (hostfiles.go). Forking a
 //     confined stub rather than exec'ing a new one also means uk itself
 //     never forks or execs again after start-up, which its own seccomp
 //     filter can then forbid.

@@ -16,7 +16,9 @@ import (
 // Fds of a stub. The master is exec'd with the memory file as MemFDInStub,
 // the request file as fd 4 (closed once the master has mapped it) and a
 // platform's Config.ExtraFDs from FirstExtraFD on; every stub keeps the
-// memory file and the extra fds, and nothing else.
+// memory file and the extra fds and, with Config.HostFiles, its end of a
+// socket with uk (HostSockInStub) and the host files it maps (read-only,
+// from HostFDBase on: hostfiles.go), and nothing else.
 const (
 	MemFDInStub  = 3
 	reqFDInStub  = 4
