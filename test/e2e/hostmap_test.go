@@ -182,3 +182,31 @@ func TestHostFileScratchScribbled(t *testing.T) {
 		}
 	})
 }
+
+// TestHostFileManyFiles: a process that maps more files than a stub
+// holds host fds for (48) gets the rest from the memory file's copies,
+// all reading right, from a read-only and from a writable bind.
+func TestHostFileManyFiles(t *testing.T) {
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	orig, err := os.ReadFile(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"many"}
+	for i := 0; i < 70; i++ {
+		name := fmt.Sprintf("f%d", i)
+		if err := os.WriteFile(filepath.Join(dir, name), orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "/d/"+name)
+	}
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		for _, bind := range []string{dir + ":/d:ro", dir + ":/d"} {
+			r := runUKSpec(t, platform, prog, runSpec{Args: args, Flags: []string{"--bind", bind}})
+			if r.Code != 0 || r.Stdout != "many ok 70\n" {
+				t.Errorf("--bind %s: exit %d, stdout %q; want 0, many ok 70\nstderr:\n%s", bind, r.Code, r.Stdout, clip(r.Stderr))
+			}
+		}
+	})
+}

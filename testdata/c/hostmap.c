@@ -10,7 +10,8 @@
  * they map it) without pause while the main thread maps each FILE (each a
  * new file for the stub: an install) and checks it reads as above. uk
  * must never map a wrong file: the program either prints "scribble ok N"
- * or is killed.
+ * or is killed. hostmap many FILE...: the same without the scribbler: every
+ * FILE reads right, however many there are.
  *
  * hostmap coherent FILE: FILE writable (a writable bind under uk), mapped
  * shared read-only, then written through write(2) and through a shared
@@ -67,9 +68,9 @@ static void *scribbler(void *arg) {
 	return NULL;
 }
 
-static int scribble(int n, char **files) {
+static int scribble(int n, char **files, int junk) {
 	pthread_t t;
-	if (pthread_create(&t, NULL, scribbler, NULL) != 0)
+	if (junk && pthread_create(&t, NULL, scribbler, NULL) != 0)
 		return 2;
 	for (int i = 0; i < n; i++) {
 		int fd = open(files[i], O_RDONLY);
@@ -79,7 +80,7 @@ static int scribble(int n, char **files) {
 			return 1;
 		}
 	}
-	printf("scribble ok %d\n", n);
+	printf("%s ok %d\n", junk ? "scribble" : "many", n);
 	return 0;
 }
 
@@ -105,8 +106,8 @@ static int coherent(const char *file) {
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
-	if (strcmp(argv[1], "scribble") == 0)
-		return scribble(argc - 2, argv + 2);
+	if (strcmp(argv[1], "scribble") == 0 || strcmp(argv[1], "many") == 0)
+		return scribble(argc - 2, argv + 2, argv[1][0] == 's');
 	if (strcmp(argv[1], "coherent") == 0 && argc > 2)
 		return coherent(argv[2]);
 	int fd = open(argv[1], O_RDONLY);
