@@ -228,12 +228,7 @@ func (f *File) AddMapping(m memmap.Mapper) {
 	f.cmu.Lock()
 	if f.writers > 0 && !f.mayDirty {
 		f.mayDirty = true
-		f.fs.dirtyMu.Lock()
-		if f.fs.dirty == nil {
-			f.fs.dirty = make(map[*File]struct{})
-		}
-		f.fs.dirty[f] = struct{}{}
-		f.fs.dirtyMu.Unlock()
+		f.fs.dirty.add(f)
 	}
 	if f.fs.idle != nil {
 		f.fs.idle.remove(f)
@@ -277,9 +272,7 @@ func (f *File) dropCacheLocked() []int64 {
 	f.writeBackLocked()
 	if f.mayDirty {
 		f.mayDirty = false
-		f.fs.dirtyMu.Lock()
-		delete(f.fs.dirty, f)
-		f.fs.dirtyMu.Unlock()
+		f.fs.dirty.remove(f)
 	}
 	f.prefetched = false
 	f.gen++

@@ -104,9 +104,7 @@ type FS struct {
 
 	// dirty are a writable tree's files whose cache a shared writable
 	// mapping may have written (File.mayDirty): what Sync writes back.
-	// Protected by dirtyMu, taken after a file's cmu, never before.
-	dirtyMu sync.Mutex
-	dirty   map[*File]struct{}
+	dirty fileSet
 }
 
 // Sync writes back to the host what shared writable mappings wrote into
@@ -116,13 +114,7 @@ type FS struct {
 // and processes left running are killed): natively the page cache keeps
 // such writes, here they would be lost.
 func (fs *FS) Sync() {
-	fs.dirtyMu.Lock()
-	files := make([]*File, 0, len(fs.dirty))
-	for f := range fs.dirty {
-		files = append(files, f)
-	}
-	fs.dirtyMu.Unlock()
-	for _, f := range files {
+	for _, f := range fs.dirty.list() {
 		f.cmu.Lock()
 		f.writeBackLocked()
 		f.cmu.Unlock()

@@ -38,7 +38,7 @@ type idleCache struct {
 	pages atomic.Int64 // pages held by the files on lru (written under mu)
 	limit int64        // most pages the list may hold
 	// mapped is every file with a cache, for ReclaimMapped (reclaim.go).
-	mapped mappedCaches
+	mapped fileSet
 }
 
 // idleEntry is one stay of a file on the list; gen tells it from a later

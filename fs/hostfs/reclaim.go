@@ -22,16 +22,18 @@ import (
 // fault reads the page from the host again. A file whose cache lock is
 // taken is passed over (its holder may be the task out of memory).
 
-// mappedCaches is the set of a read-only filesystem's files that have a
-// cache, mapped or idle (only a read-only tree's idle cache holds one: a
-// writable tree's cache may be dirty).
-type mappedCaches struct {
+// fileSet is a set of a filesystem's files with a cache in some state:
+// of a read-only tree, those with a cache, mapped or idle (idleCache.mapped,
+// for ReclaimMapped); of a writable tree, those whose cache a shared
+// writable mapping may have written (FS.dirty, for Sync). Its lock is
+// taken after a file's cmu, never before.
+type fileSet struct {
 	mu    sync.Mutex
 	files map[*File]struct{} // protected by mu
 }
 
-// add records that f has a cache. Called with f.cmu held.
-func (c *mappedCaches) add(f *File) {
+// add puts f in the set. Called with f.cmu held.
+func (c *fileSet) add(f *File) {
 	c.mu.Lock()
 	if c.files == nil {
 		c.files = make(map[*File]struct{})
@@ -40,11 +42,22 @@ func (c *mappedCaches) add(f *File) {
 	c.mu.Unlock()
 }
 
-// remove records that f's cache is gone. Called with f.cmu held.
-func (c *mappedCaches) remove(f *File) {
+// remove takes f out of the set. Called with f.cmu held.
+func (c *fileSet) remove(f *File) {
 	c.mu.Lock()
 	delete(c.files, f)
 	c.mu.Unlock()
+}
+
+// list returns the files in the set now.
+func (c *fileSet) list() []*File {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	files := make([]*File, 0, len(c.files))
+	for f := range c.files {
+		files = append(files, f)
+	}
+	return files
 }
 
 var _ memfile.MappedReclaimer = (*idleCache)(nil)
@@ -53,16 +66,14 @@ var _ memfile.MappedReclaimer = (*idleCache)(nil)
 // files still mapped go first, whole, until n pages have. Idle files are
 // left to Reclaim.
 func (c *idleCache) ReclaimMapped(n int64) int64 {
-	c.mapped.mu.Lock()
 	type sized struct {
 		f     *File
 		pages int
 	}
 	var files []sized
-	for f := range c.mapped.files {
+	for _, f := range c.mapped.list() {
 		files = append(files, sized{f: f})
 	}
-	c.mapped.mu.Unlock()
 	for i := range files {
 		if f := files[i].f; f.cmu.TryLock() {
 			files[i].pages = len(f.pages)

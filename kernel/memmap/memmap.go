@@ -69,15 +69,15 @@ type Prefetcher interface {
 }
 
 // HostBacked is implemented by Mappables whose pages are a host file's
-// that nothing in the sandbox can change (a read-only tree's). An address
-// space that can map host files (platform.HostFileMapper) maps such pages
-// straight from the host file, never writable, instead of the object's
-// copies in the memory file: no copy, and no fault through uk. Reads by
-// uk itself (a write(2) from such a mapping) still go through PageAt,
-// which sees the same contents.
+// (hostfs). An address space that can map host files
+// (platform.HostFileMapper) maps such pages straight from the host file,
+// never writable, instead of the object's copies in the memory file: no
+// copy, and no fault through uk. Reads by uk itself (a write(2) from such
+// a mapping) still go through PageAt, which sees the same contents.
 type HostBacked interface {
-	// HostSize returns the host file's size, or false when the object
-	// cannot be mapped from the host (its tree is writable).
+	// HostSize returns the host file's size, or false while the object
+	// cannot be mapped from the host (its cache may be newer than the
+	// host file: hostfs.File.HostSize).
 	HostSize() (int64, bool)
 	// OpenHost opens the host file read-only; the caller closes the fd.
 	OpenHost() (int, error)

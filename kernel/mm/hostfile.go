@@ -3,12 +3,13 @@ package mm
 // Pages of host files mapped straight from the host (memmap.HostBacked,
 // platform.HostFileMapper).
 //
-// A read-only tree's file (the host's /usr under --rootfs /) would
-// otherwise reach a program through the memory file: each page copied
-// from the host into the file's cache, then mapped, at a fault that is a
-// round trip through uk, in every sandbox again. Where the address space
-// can, a read fault (or a program's prefault, or an mmap's first window)
-// in a private file mapping, or in a shared read-only one, of such a file
+// A host file (the host's /usr under --rootfs /, a build cache in a bind)
+// would otherwise reach a program through the memory file: each page
+// copied from the host into the file's cache, then mapped, at a fault that
+// is a round trip through uk, in every sandbox again. Where the address
+// space can, and while the file can (memmap.HostBacked), a read fault (or
+// a program's prefault, or an mmap's first window) in a private file
+// mapping, or in a shared read-only one, of such a file
 // maps a large window of it from the host file itself, never writable: the
 // host kernel then fills those pages from its page cache as the program
 // touches them, without uk. The process's private copies (pages it wrote,

@@ -20,6 +20,11 @@ func TestConformance(t *testing.T) {
 	platformtest.Run(t, newPlatform(Options{NoPin: os.Getenv("NOPIN") != ""}))
 }
 
+// TestHostFileMapped: the stubs map host files themselves.
+func TestHostFileMapped(t *testing.T) {
+	platformtest.HostFileMapped(t, newPlatform(Options{}))
+}
+
 // env is one test's ptrace platform (Plat), memory file and guest pages.
 type env = platformtest.Of[*Platform, *AddressSpace, *Context]
 

@@ -216,9 +216,9 @@ const masterOptions = TraceOptions | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRA
 
 // prepareMaster empties the master's address space around the stub code,
 // maps the request region and its own request page, and confines it as
-// mode allows (see the top of this file). It takes three injections: the
-// request page first, then everything else as two batches read from it
-// (the emptying, with Config.MasterSteps, and the confinement).
+// mode allows (see the top of this file). It takes an injection for the
+// request page, then runs everything else as batches read from it, as many
+// steps each as fit beside their data (RunSteps): two, with the filter.
 //
 // Preconditions: runs on the factory thread, the master's tracer; the
 // master is stopped.
@@ -271,11 +271,6 @@ func (h *Host) prepareMaster(pid int, mode Confinement) error {
 	if h.cfg.MasterSteps != nil {
 		steps = append(steps, h.cfg.MasterSteps(d)...)
 	}
-	// These and the steps below do not fit one request page together.
-	if err := RunSteps(pid, d, steps); err != nil {
-		return err
-	}
-	steps = nil
 	steps = append(steps,
 		// Die with the factory thread (Pdeathsig could not be set before
 		// exec in a PID namespace).

@@ -51,9 +51,7 @@ type Config struct {
 	// MasterSteps, if set, returns more setup steps for the master, run
 	// after it has emptied its address space and fd table and before it
 	// confines itself (sigsys: its signal handler installs, which the
-	// stubs it forks inherit). They share a batch with the steps before
-	// them, not with the confinement's: together they would not fit one
-	// request page.
+	// stubs it forks inherit).
 	MasterSteps func(d *PageData) []Step
 	// Reaped, if set, is called for every stub task Reap collects, with
 	// the reap lock held: the task's memory is gone.

@@ -94,23 +94,26 @@ func Must(what string, nr uint64, args ...uint64) Step {
 }
 
 // RunSteps runs steps in stub tid, batching as many as possible: the
-// records go to the start of the request page, below d's data. A failed
-// step fails the setup unless it is optional; the steps after it still run.
+// records go to the start of the request page, below d's data, as many a
+// batch as fit there. A failed step fails the setup unless it is optional;
+// the steps after it still run.
 //
 // Preconditions: the caller is tid's tracer; tid is stopped; the request
 // page is mapped in its stub.
 func RunSteps(tid int, d *PageData, steps []Step) error {
-	if len(steps)*ReqSize > d.top {
-		return fmt.Errorf("%d setup steps do not fit the request page", len(steps))
+	fit := d.top / ReqSize
+	if fit == 0 {
+		return fmt.Errorf("no room for setup steps below %d bytes of data on the request page", CtlSeq-d.top)
 	}
 	for len(steps) > 0 {
-		reqs := make([]Request, len(steps))
-		for i, s := range steps {
-			reqs[i] = s.Request
+		reqs := make([]Request, min(len(steps), fit))
+		for i := range reqs {
+			reqs[i] = steps[i].Request
 		}
 		err := RunBatch(tid, d.req, reqs)
 		if err == nil {
-			return nil
+			steps = steps[len(reqs):]
+			continue
 		}
 		var be *BatchError
 		if !errors.As(err, &be) {
