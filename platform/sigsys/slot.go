@@ -127,18 +127,13 @@ func newSlotFile() (*slotFile, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("size slot file: %w", err)
 	}
-	// Keep the fd out of the range ForkExec rearranges (0..5).
-	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 64)
-	unix.Close(fd)
+	// Wherever the fd is, ForkExec moves it to slotFDInStub in the master.
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("dup slot file: %w", err)
-	}
-	mem, err := unix.Mmap(hi, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		unix.Close(hi)
+		unix.Close(fd)
 		return nil, fmt.Errorf("map slot file: %w", err)
 	}
-	return &slotFile{fd: hi, mem: mem, size: size, slots: stubproc.NewNumbers(0, maxSlots)}, nil
+	return &slotFile{fd: fd, mem: mem, size: size, slots: stubproc.NewNumbers(0, maxSlots)}, nil
 }
 
 // slot returns uk's view of slot i.

@@ -120,18 +120,20 @@ type Host struct {
 // cannot run stubs at all wraps platform.ErrUnavailable.
 func NewHost(cfg Config) (*Host, error) {
 	h := &Host{cfg: cfg, errClosed: fmt.Errorf("%s: platform closed", cfg.Name), cpus: processCPUs, masterCPU: -1}
+	if err := QuietStopNotifications(); err != nil {
+		return nil, fmt.Errorf("%s: SIGCHLD disposition: %w", cfg.Name, err)
+	}
+	var err error
+	if h.reqs, err = newRequestFile(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
 	exe, err := h.writeImage()
 	if err != nil {
+		h.reqs.close()
 		return nil, err
 	}
 	// The only exec is the master's.
 	defer unix.Close(exe)
-	if err := QuietStopNotifications(); err != nil {
-		return nil, fmt.Errorf("%s: SIGCHLD disposition: %w", cfg.Name, err)
-	}
-	if h.reqs, err = newRequestFile(); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
-	}
 	h.fac = startFactory(h.errClosed, cfg.FollowCaller && len(processCPUs) > 1)
 	// Probe: the master must start, or the host cannot run stubs
 	// (seccomp, Yama, no CAP_SYS_PTRACE).
@@ -156,13 +158,18 @@ func (h *Host) writeImage() (int, error) {
 		return -1, fmt.Errorf("%s: memfd for the stub image: %w", h.cfg.Name, err)
 	}
 	// Keep the image's fd out of the range that ForkExec rearranges so
-	// that /proc/self/fd/N still names the image in the child: 0..4 and
-	// the extra fds, and the fds above the highest fd passed, onto which
-	// the child moves its error pipe and any fd it must get out of the way.
-	lo := 64
-	for _, fd := range append([]int{h.cfg.MemFD}, h.cfg.ExtraFDs...) {
-		lo = max(lo, fd+16)
+	// that /proc/self/fd/N still names the image in the child: the fds it
+	// passes (0 to 4 and the extra fds), and as many again above the
+	// highest fd passed, onto which the child moves its error pipe and any
+	// fd it must get out of the way. Not at 64 or above without need:
+	// growing the fd table of a process with threads waits for an RCU
+	// grace period (4-16 ms here), and a table starts with 64 entries.
+	passed := append([]int{h.cfg.MemFD, h.reqs.fd}, h.cfg.ExtraFDs...)
+	lo := FirstExtraFD + len(h.cfg.ExtraFDs)
+	for _, fd := range passed {
+		lo = max(lo, fd)
 	}
+	lo += FirstExtraFD + len(h.cfg.ExtraFDs) + 2
 	hi, err := unix.FcntlInt(uintptr(exe), unix.F_DUPFD_CLOEXEC, lo)
 	unix.Close(exe)
 	if err != nil {
