@@ -24,6 +24,7 @@ import (
 
 	"uk/fs/dev"
 	"uk/fs/vfs"
+	"uk/internal/fdgrow"
 	"uk/internal/hostfilter"
 	"uk/internal/hrtimer"
 	"uk/kernel"
@@ -349,6 +350,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		return nil, nil, err
 	}
 	limitGoMemory(mf, c.pids)
+	fdgrow.Init() // reads /proc: before confineSelf
 	if os.Getenv("UK_CHECK_PAGES") == "1" {
 		// The tests' debug mode: every page freed is checked to be
 		// unreachable from every address space (a panic names it).

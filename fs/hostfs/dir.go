@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/internal/fdgrow"
 )
 
 // Dir is a host directory.
@@ -96,6 +97,7 @@ func (d *Dir) acquire() (int, error) {
 	err := parent.withFD(func(pfd int) error {
 		var err error
 		fd, err = unix.Openat(pfd, name, dirOpenFlags, 0)
+		fdgrow.Note(fd)
 		return err
 	})
 	if err != nil {
@@ -307,6 +309,7 @@ func (d *Dir) openDir(name string, st *unix.Stat_t) int {
 		if err != nil {
 			return err
 		}
+		fdgrow.Note(f)
 		if err := unix.Fstat(f, st); err != nil {
 			unix.Close(f)
 			return err

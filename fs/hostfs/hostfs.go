@@ -52,6 +52,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/internal/fdgrow"
 	"uk/kernel/memfile"
 )
 
@@ -451,6 +452,7 @@ func openChild(dfd int, name string, flags int, st *unix.Stat_t) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	fdgrow.Note(fd)
 	if err := unix.Fstat(fd, st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		if err == nil {

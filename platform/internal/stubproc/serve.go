@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/internal/fdgrow"
 )
 
 // A serving thread runs a stub's mapping batches without ptrace. A batch
@@ -132,6 +133,7 @@ func takeFD(pid, fd int) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("pidfd_getfd: %w", err)
 	}
+	fdgrow.Note(n)
 	return n, nil
 }
 
