@@ -25,7 +25,6 @@ import (
 	"uk/fs/dev"
 	"uk/fs/vfs"
 	"uk/internal/fdgrow"
-	"uk/internal/hostfilter"
 	"uk/internal/hrtimer"
 	"uk/kernel"
 	"uk/kernel/loader"
@@ -355,11 +354,6 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		// The tests' debug mode: every page freed is checked to be
 		// unreachable from every address space (a panic names it).
 		mm.EnablePageCheck(mf)
-	}
-	// The bounding set, first of the confinement and while uk has few
-	// threads to stop for each of its drops (confineSelf ends the rest).
-	if err := hostfilter.DropBoundingSet(hostfilter.KeepCaps(hostfilter.Options{HostFS: true})); err != nil {
-		return nil, nil, fmt.Errorf("confining uk: %w", err)
 	}
 	ps := startPlatform(c.platform, mf, c.debug)
 	// Precise short timers need their timerfd made before confinement;

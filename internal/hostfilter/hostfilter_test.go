@@ -102,6 +102,36 @@ func TestDenied(t *testing.T) {
 	}
 }
 
+// TestNoExec: on every platform, with host directories or without, no
+// thread of a confined uk can exec anything, nor make a process or a user
+// namespace that could. Confine leaves the capability bounding set full
+// because of this: it only limits what an exec can give.
+func TestNoExec(t *testing.T) {
+	for _, platform := range []string{"ptrace", "sigsys", "kvm"} {
+		for _, hostFS := range []bool{false, true} {
+			prog := mustCompile(t, Options{Platform: platform, HostFS: hostFS})
+			for _, tc := range []struct {
+				name string
+				nr   int
+				args []uint64
+			}{
+				{"execve", unix.SYS_EXECVE, nil},
+				{"execveat", unix.SYS_EXECVEAT, nil},
+				{"fork", unix.SYS_FORK, nil},
+				{"vfork", unix.SYS_VFORK, nil},
+				{"clone of a process", unix.SYS_CLONE, []uint64{uint64(unix.SIGCHLD)}},
+				{"clone3", unix.SYS_CLONE3, nil},
+				{"unshare of a user namespace", unix.SYS_UNSHARE, []uint64{unix.CLONE_NEWUSER}},
+				{"setns", unix.SYS_SETNS, nil},
+			} {
+				if got := run(t, prog, tc.nr, tc.args...); got != retTrap {
+					t.Errorf("%s (host directories %v): %s: %#x, want trap", platform, hostFS, tc.name, got)
+				}
+			}
+		}
+	}
+}
+
 // TestHotPathIsCacheable: syscalls on uk's per-syscall path are admitted
 // from the number alone, so the kernel's action cache skips the filter.
 func TestHotPathIsCacheable(t *testing.T) {

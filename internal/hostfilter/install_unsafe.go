@@ -82,8 +82,3 @@ func allThreads(nr, a1, a2, a3 uintptr) error {
 	}
 	return nil
 }
-
-// allThreadsPrctl runs prctl(option, arg) on every thread.
-func allThreadsPrctl(option int, arg uintptr) error {
-	return allThreads(unix.SYS_PRCTL, uintptr(option), arg, 0)
-}
