@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+func init() { otherCPrograms = append(otherCPrograms, "holdfds") }
+
 // TestHostFDTable checks how uk uses its own host fd table, whose every
 // growth waits for an RCU grace period (4-16 ms) in a process with
 // threads: a program that holds no files leaves every fd of uk below 48,
