@@ -177,6 +177,7 @@ func Allowlist(o Options) []Rule {
 		{Nr: unix.SYS_IOCTL, Name: "ioctl", Why: "host terminal: read its settings and window size, put back the mode uk boot changed; KVM: make vCPUs, run them, move their registers",
 			Alts: each(1, ioctls...)},
 		{Nr: unix.SYS_PREAD64, Name: "pread64", Why: "Go runtime: sysmon re-reads the cgroup CPU limit every second, through an fd opened at start (GOMAXPROCS updates); hostfs: file contents"},
+		{Nr: unix.SYS_PWRITEV, Name: "pwritev", Why: "the memory file: fill pages the host has not backed with copies of others (memfile.CopyPages)"},
 		{Nr: unix.SYS_PWRITE64, Name: "pwrite64", Why: "the memory file: fill pages without faulting them in (loading a program); hostfs: writes to host files"},
 		{Nr: unix.SYS_FALLOCATE, Name: "fallocate", Why: "the memory file and host files give freed pages back (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE)",
 			Alts: one(eq(1, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE))},

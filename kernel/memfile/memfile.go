@@ -567,6 +567,59 @@ func (f *File) WriteAt(b []byte, off int64) error {
 	return nil
 }
 
+// CopyPages makes each page at dst[i] a copy of the page at src[i]. With
+// cold set, the dst pages are ones the host has not backed yet
+// (AllocateCold): copied through uk's mapping, each would first fault in
+// there (a host page allocation, zeroing and mapping), so they are filled
+// with pwritev instead, a call per run of contiguous ones, and the host
+// allocates them already full: 1.6 us a page here against 2.7-3.2 (a
+// copy-on-write window of 16 pages 25 us faster).
+func (f *File) CopyPages(dst, src []int64, cold bool) {
+	for i := 0; i < len(dst); {
+		j := i + 1
+		for cold && j < len(dst) && j-i < maxCopyRun && dst[j] == dst[j-1]+arch.PageSize {
+			j++
+		}
+		if !cold || !f.writePages(dst[i], src[i:j]) {
+			for k := i; k < j; k++ {
+				copy(f.mem[dst[k]:dst[k]+arch.PageSize], f.mem[src[k]:src[k]+arch.PageSize])
+			}
+		}
+		i = j
+	}
+}
+
+// maxCopyRun bounds the pages of one pwritev (IOV_MAX is 1024).
+const maxCopyRun = 256
+
+// writePages writes the pages at src, in order, to the file at off; false
+// if the host refused (the caller copies them itself: a partial write left
+// nothing that the copy does not overwrite).
+func (f *File) writePages(off int64, src []int64) bool {
+	var arr [16][]byte
+	iov := arr[:0]
+	for _, s := range src {
+		iov = append(iov, f.mem[s:s+arch.PageSize])
+	}
+	for len(iov) > 0 {
+		n, err := unix.Pwritev(f.fd, iov, off)
+		if err != nil || n <= 0 {
+			return false
+		}
+		off += int64(n)
+		for n > 0 && len(iov) > 0 {
+			if n >= len(iov[0]) {
+				n -= len(iov[0])
+				iov = iov[1:]
+				continue
+			}
+			iov[0] = iov[0][n:]
+			n = 0
+		}
+	}
+	return true
+}
+
 // CopyFromFile fills [off, off+n) of the file from the host file src at
 // srcOff with sendfile. sendfile writes at the memory file's file
 // position, which nothing else in uk uses; seekMu orders its users.

@@ -308,3 +308,40 @@ func TestCopyFromFileAhead(t *testing.T) {
 		}
 	}
 }
+
+// CopyPages copies page for page, through pwritev into cold pages (in runs
+// of contiguous ones and alone) and through the mapping into warm ones.
+func TestCopyPages(t *testing.T) {
+	f, err := New(64 * arch.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := f.mustAllocate(t, 5)
+	for i, off := range src {
+		b := f.Bytes(off, arch.PageSize)
+		for j := range b {
+			b[j] = byte(i*7 + j%251)
+		}
+	}
+	for _, cold := range []bool{true, false} {
+		dst, _, err := f.AllocateCold(6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two runs and a lone page: dst[0..2], dst[3..4] (reversed sources), dst[5].
+		d := []int64{dst[0], dst[1], dst[2], dst[4], dst[5]}
+		s := []int64{src[0], src[1], src[2], src[4], src[3]}
+		f.CopyPages(d, s, cold)
+		for i := range d {
+			if !slices.Equal(f.Bytes(d[i], arch.PageSize), f.Bytes(s[i], arch.PageSize)) {
+				t.Errorf("cold %v: page %d is not a copy of its source", cold, i)
+			}
+		}
+		for i, c := range f.Bytes(dst[3], arch.PageSize) {
+			if c != 0 {
+				t.Fatalf("cold %v: a page not copied into has byte %d = %#x", cold, i, c)
+			}
+		}
+	}
+}

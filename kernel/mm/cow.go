@@ -50,7 +50,7 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 			shared = append(shared, a)
 		}
 	}
-	offs, whole, _, err := m.allocateAhead(len(shared))
+	offs, whole, cold, err := m.allocateAhead(len(shared))
 	if err != nil {
 		return err
 	}
@@ -68,9 +68,9 @@ func (m *MM) writeSharedLocked(v *VMA, page, start, end uint64) error {
 	olds := make([]int64, len(shared))
 	for i, a := range shared {
 		olds[i] = m.pages[a]
-		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(olds[i], arch.PageSize))
 		m.pages[a] = offs[i]
 	}
+	m.mf.CopyPages(offs, olds, cold)
 	// The copies replace the old pages in the address space before m's
 	// references to those go: another holder may drop its own meanwhile,
 	// and a page must never be freed while mapped.

@@ -175,13 +175,13 @@ func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
 		addrs = append(addrs, a)
 		srcs = append(srcs, src)
 	}
-	offs, err := m.mf.Allocate(len(addrs))
+	offs, cold, err := m.mf.AllocateCold(len(addrs))
 	if err != nil {
 		// Memory is short: copy just the page that faulted.
 		return m.copyFilePageLocked(v, page)
 	}
+	m.mf.CopyPages(offs, srcs, cold)
 	for i, a := range addrs {
-		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(srcs[i], arch.PageSize))
 		m.pages[a] = offs[i]
 	}
 	return m.mapPrivateLocked(v, v.Start, v.End)
@@ -201,11 +201,11 @@ func (m *MM) copyFilePageLocked(v *VMA, page uint64) error {
 // process's own page at page (whatever it had there, the caller releases)
 // and maps it with v's rights.
 func (m *MM) privateCopyLocked(v *VMA, page uint64, src int64) error {
-	n, err := m.mf.Allocate(1)
+	n, cold, err := m.mf.AllocateCold(1)
 	if err != nil {
 		return err
 	}
-	copy(m.mf.Bytes(n[0], arch.PageSize), m.mf.Bytes(src, arch.PageSize))
+	m.mf.CopyPages(n, []int64{src}, cold)
 	m.pages[page] = n[0]
 	return m.mapASLocked(page, n[0], arch.PageSize, v.Prot)
 }

@@ -74,18 +74,19 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 // copyForForkLocked gives m fresh copies of the pages at addrs and c the
 // originals. It reports false, changing nothing, when memory is short.
 func (m *MM) copyForForkLocked(c *MM, addrs []uint64) bool {
-	offs, err := m.mf.Allocate(len(addrs))
+	offs, cold, err := m.mf.AllocateCold(len(addrs))
 	if err != nil {
 		return false
 	}
+	olds := make([]int64, len(addrs))
 	for i, a := range addrs {
 		// m's reference to the original moves to c (which shares it
 		// copy-on-write if a third process still has it).
-		old := m.pages[a]
-		copy(m.mf.Bytes(offs[i], arch.PageSize), m.mf.Bytes(old, arch.PageSize))
-		c.pages[a] = old
+		olds[i] = m.pages[a]
+		c.pages[a] = olds[i]
 		m.pages[a] = offs[i]
 	}
+	m.mf.CopyPages(offs, olds, cold)
 	return true
 }
 

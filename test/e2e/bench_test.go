@@ -126,7 +126,16 @@ func BenchmarkSignalUK(b *testing.B) {
 	selfTimedLoop(b, "signal_bench", func(prog string, args []string) procResult { return runUK(b, "ptrace", prog, args) })
 }
 
-func init() { otherCPrograms = append(otherCPrograms, "sparse_fault_bench") }
+func init() { otherCPrograms = append(otherCPrograms, "sparse_fault_bench", "cow_break_bench") }
+
+// BenchmarkCOWBreakNative is one copy-on-write break (a fork child's first
+// write to a page its parent filled), on the host.
+func BenchmarkCOWBreakNative(b *testing.B) {
+	selfTimedLoop(b, "cow_break_bench", func(prog string, args []string) procResult { return runNative(b, prog, args...) })
+}
+
+// BenchmarkCOWBreakUK is the same under uk, on every platform.
+func BenchmarkCOWBreakUK(b *testing.B) { selfTimedOnEveryPlatform(b, "cow_break_bench") }
 
 // BenchmarkSparseFaultNative is one first write to fresh anonymous memory
 // with no neighbouring page touched, on the host.
