@@ -145,6 +145,9 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 	for i, a := range missing {
 		m.pages[a] = offs[i]
 	}
+	if cold && m.collecting {
+		m.noteColdLocked(missing)
+	}
 	// The new pages, and those of the window the address space lacks
 	// (mapping the rest again would be host work for nothing). Cold new
 	// pages are mapped for the host to back as they are touched: a

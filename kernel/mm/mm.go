@@ -50,8 +50,17 @@ type MM struct {
 	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
 	ownWrites int              // write faults on pages that were m's alone (cow.go); protected by mu
 	asMapped  asRanges         // the addresses the address space maps (asranges.go); protected by mu
-	shadow    *asShadow        // what the address space maps, when the page check is on; protected by mu
-	released  chan struct{}    // closed when the last user has released everything
+	// coldNew holds the addresses that populateAnonLocked gave cold pages
+	// (the host has not backed them) while a kernel write was collecting
+	// them (copyLocked), until a kernel write reaches them (a 2 MiB window
+	// populated by one read(2) of 1 MiB is written by the next). At most
+	// coldNewMax; a stale entry (the page since unmapped or touched
+	// through uk's mapping) only makes a write take the slower path.
+	// Protected by mu.
+	coldNew    map[uint64]struct{}
+	collecting bool
+	shadow     *asShadow     // what the address space maps, when the page check is on; protected by mu
+	released   chan struct{} // closed when the last user has released everything
 	// patchTables are where syscall patch tables were mapped (patch.go):
 	// start and end; protected by mu.
 	patchTables [][2]uint64
@@ -569,6 +578,11 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 	if addr+uint64(len(buf)) < addr || addr+uint64(len(buf)) > m.layout.MaxAddr {
 		return ErrFault
 	}
+	var cold coldWrite
+	if write {
+		m.collecting = true
+		defer func() { m.collecting = false }()
+	}
 	for len(buf) > 0 {
 		page := arch.PageRoundDown(addr)
 		in := int(addr - page)
@@ -583,18 +597,83 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 		}
 		off, err := m.pageForKernelLocked(page, write)
 		if err != nil {
+			cold.flush(m.mf)
 			return kernelAccessErr(err)
 		}
-		mem := m.mf.Bytes(off+int64(in), n)
-		if write {
-			copy(mem, buf[:n])
+		if write && m.takeColdLocked(page) {
+			cold.add(m.mf, off+int64(in), buf[:n])
 		} else {
-			copy(buf[:n], mem)
+			cold.flush(m.mf)
+			mem := m.mf.Bytes(off+int64(in), n)
+			if write {
+				copy(mem, buf[:n])
+			} else {
+				copy(buf[:n], mem)
+			}
 		}
 		buf = buf[n:]
 		addr += uint64(n)
 	}
+	cold.flush(m.mf)
 	return nil
+}
+
+// coldNewMax bounds MM.coldNew: a few fault windows' worth.
+const coldNewMax = 4 * maxFaultRun / arch.PageSize
+
+// noteColdLocked records that a kernel write's populate gave the pages at
+// addrs cold pages.
+func (m *MM) noteColdLocked(addrs []uint64) {
+	if m.coldNew == nil || len(m.coldNew)+len(addrs) > coldNewMax {
+		m.coldNew = make(map[uint64]struct{}, len(addrs))
+	}
+	for _, a := range addrs {
+		m.coldNew[a] = struct{}{}
+	}
+}
+
+// takeColdLocked reports whether page has a cold page no kernel write has
+// reached yet (coldNew), and forgets it.
+func (m *MM) takeColdLocked(page uint64) bool {
+	if _, ok := m.coldNew[page]; ok {
+		delete(m.coldNew, page)
+		return true
+	}
+	return false
+}
+
+// coldWrite gathers a kernel write's bytes bound for cold pages (ones the
+// host has not backed) into runs contiguous in the memory file, each
+// written with one pwrite: copied through uk's mapping, every such page
+// would first fault in there (a host allocation, zeroing and mapping: 660
+// us a MiB here, against 320 for the pwrite). A read(2) into a buffer the
+// program never touched (sort's 10 MB input) is the case.
+type coldWrite struct {
+	off int64
+	b   []byte // a run of the caller's buffer, contiguous in the file from off
+}
+
+// add appends b, bound for off, to the run, or starts a new one. b comes
+// right after the run in the caller's buffer (copyLocked adds each piece
+// in order and flushes before anything else), so the run grows in place.
+func (c *coldWrite) add(mf *memfile.File, off int64, b []byte) {
+	if len(c.b) > 0 && c.off+int64(len(c.b)) == off {
+		c.b = c.b[:len(c.b)+len(b)]
+		return
+	}
+	c.flush(mf)
+	c.off, c.b = off, b
+}
+
+// flush writes the run, through the mapping if the host refuses.
+func (c *coldWrite) flush(mf *memfile.File) {
+	if len(c.b) == 0 {
+		return
+	}
+	if mf.WriteAt(c.b, c.off) != nil {
+		copy(mf.Bytes(c.off, len(c.b)), c.b)
+	}
+	c.b = nil
 }
 
 // untouchedAnonLocked reports whether page is readable anonymous private
