@@ -42,12 +42,18 @@ func TestHostFDTable(t *testing.T) {
 		}
 
 		pid, finish = startHeld(t, ukBin, append(args, files...), fmt.Sprintf("held %d\n", len(files)), nil)
+		// fdgrow.Target, or uk's fd limit if lower, as the kernel rounds
+		// a table's size: up to a power of two.
+		want := 1
+		for want < min(4096, fdLimit(t, pid)) {
+			want *= 2
+		}
 		size := 0
-		for deadline := time.Now().Add(5 * time.Second); size != 4096 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(5 * time.Second); size != want && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			size = fdTableSize(t, pid)
 		}
-		if size != 4096 {
-			t.Errorf("uk's fd table has %d entries with %d host files held (highest fd %d): want 4096, grown once ahead of need", size, len(files), highestFD(t, pid))
+		if size != want {
+			t.Errorf("uk's fd table has %d entries with %d host files held (highest fd %d): want %d, grown once ahead of need", size, len(files), highestFD(t, pid), want)
 		}
 		if rest, err := finish(); err != nil || rest != "" {
 			t.Errorf("holdfds: %v %q", err, rest)
@@ -69,6 +75,24 @@ func highestFD(t *testing.T, pid int) int {
 		}
 	}
 	return top
+}
+
+// fdLimit is process pid's soft RLIMIT_NOFILE.
+func fdLimit(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(strings.TrimPrefix(l, "Max open files")); len(f) > 0 && len(f) < len(strings.Fields(l)) {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	t.Fatalf("no open-files limit in /proc/%d/limits", pid)
+	return 0
 }
 
 // fdTableSize is the size of process pid's fd table (FDSize).
