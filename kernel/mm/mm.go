@@ -58,7 +58,7 @@ type MM struct {
 	// through uk's mapping) only makes a write take the slower path.
 	// Protected by mu.
 	coldNew    map[uint64]struct{}
-	collecting bool // a kernel write is populating: populateAnonLocked records into coldNew
+	collecting bool          // a kernel write is populating: populateAnonLocked records into coldNew
 	shadow     *asShadow     // what the address space maps, when the page check is on; protected by mu
 	released   chan struct{} // closed when the last user has released everything
 	// patchTables are where syscall patch tables were mapped (patch.go):
