@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func init() { otherCPrograms = append(otherCPrograms, "holdfds") }
@@ -80,34 +81,23 @@ func highestFD(t *testing.T, pid int) int {
 // fdLimit is process pid's soft RLIMIT_NOFILE.
 func fdLimit(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
-	if err != nil {
+	var lim unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, nil, &lim); err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(strings.TrimPrefix(l, "Max open files")); len(f) > 0 && len(f) < len(strings.Fields(l)) {
-			if n, err := strconv.Atoi(f[0]); err == nil {
-				return n
-			}
-		}
-	}
-	t.Fatalf("no open-files limit in /proc/%d/limits", pid)
-	return 0
+	return int(min(lim.Cur, 1<<30))
 }
 
 // fdTableSize is the size of process pid's fd table (FDSize).
 func fdTableSize(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := readStatus(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "FDSize:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
+	n, err := strconv.Atoi(st["FDSize"])
+	if err != nil {
+		t.Fatalf("/proc/%d/status FDSize %q: %v", pid, st["FDSize"], err)
 	}
-	t.Fatalf("no FDSize in /proc/%d/status", pid)
-	return 0
+	return n
 }
