@@ -86,6 +86,36 @@ func TestCOWBreaksWindowAfterFirstFaults(t *testing.T) {
 	}
 }
 
+// Successive window breaks copy windows that double, from faultRun up to
+// faultRun<<sharedWindowDoublings, and no larger after that.
+func TestCOWSharedWindowGrows(t *testing.T) {
+	const big = faultRun << sharedWindowDoublings
+	const n = (sharedWindowDoublings + 4) * big / arch.PageSize
+	parent, child, a := forkShared(t, n)
+	child.cowBreaks = cowSingleBreaks
+	// One fault at the start of each aligned block of the largest window,
+	// each block clear of the windows before it.
+	block := (a + big - 1) &^ (big - 1)
+	for k := 0; k <= sharedWindowDoublings+1; k++ {
+		at := block + uint64(k)*big
+		if r := child.HandleFault(at, platform.Write, 0, nil); r != FaultHandled {
+			t.Fatal(r)
+		}
+		want := uint64(faultRun) << min(k, sharedWindowDoublings)
+		var copied uint64
+		for p := at; p < at+big; p += arch.PageSize {
+			if child.pages[p] != parent.pages[p] {
+				copied += arch.PageSize
+			}
+		}
+		if copied != want {
+			t.Errorf("window break %d copied %d KiB, want %d", k, copied>>10, want>>10)
+		}
+	}
+	checkPages(t, "child", child, a, n)
+	checkPages(t, "parent", parent, a, n)
+}
+
 // Once the child has gone, the parent's pages are its own again but still
 // mapped read-only: one write fault maps its window writable, copying
 // nothing.

@@ -432,8 +432,8 @@ func (m *MM) growStackLocked(page uint64) bool {
 }
 
 // populateLocked backs and maps the pages around page (inside v): a fault
-// window for anonymous memory (populateAnonLocked) and for a file's pages,
-// the window's shared pages for copy-on-write breaks (cow.go).
+// window for anonymous memory (populateAnonLocked) and for a file's pages;
+// copy-on-write breaks (cow.go) choose their own.
 func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	start := page &^ (faultRun - 1)
 	end := start + faultRun
@@ -459,7 +459,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 	if off, ok := m.pages[page]; ok {
 		switch {
 		case write && m.mf.RefCount(off) > 1:
-			return m.writeSharedLocked(v, page, start, end)
+			return m.writeSharedLocked(v, page)
 		case write:
 			return m.writeOwnLocked(v, page)
 		}
