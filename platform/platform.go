@@ -113,6 +113,18 @@ type AddressSpace interface {
 	Release()
 }
 
+// Protector is implemented by address spaces that can change the rights
+// of what they map without replacing the mappings. A fork takes write
+// rights from its parent's private pages (copy-on-write); replacing those
+// mappings would drop the host's page tables for them, which the parent
+// then faults back a block at a time.
+type Protector interface {
+	// Protect sets the rights of [addr, addr+length), all of it mapped
+	// and page aligned, to access. As with MapFile, the change may wait
+	// for the next Switch into the address space.
+	Protect(addr, length uint64, access Access) error
+}
+
 // LazyMapper is implemented by address spaces that can install a mapping
 // without its page table entries, for the host to fill at the program's
 // first touch of each page. MapFile may populate a mapping ahead (cheap

@@ -88,3 +88,12 @@ func (s asRanges) overlaps(start, end uint64) bool {
 
 // contains reports whether addr is mapped.
 func (s asRanges) contains(addr uint64) bool { return s.overlaps(addr, addr+1) }
+
+// within returns the mapped runs of [start, end), clipped to it.
+func (s asRanges) within(start, end uint64) []asRange {
+	var out []asRange
+	for i := sort.Search(len(s), func(i int) bool { return s[i].end > start }); i < len(s) && s[i].start < end; i++ {
+		out = append(out, asRange{max(s[i].start, start), min(s[i].end, end)})
+	}
+	return out
+}

@@ -116,8 +116,8 @@ func cowWindow(v *VMA, page uint64, k int) (start, end uint64) {
 // writeOwnLocked handles a write fault in v at page, present in m and
 // m's alone: the pages of its window (faultRun, doubled at each such
 // fault of m up to maxFaultRun, aligned, within v) that are m's alone,
-// the faulting one among them, are mapped writable (those mapped so
-// already are mapped again: cheaper than a record of which are).
+// the faulting one among them, are made writable (those writable already
+// are made so again: cheaper than a record of which are).
 func (m *MM) writeOwnLocked(v *VMA, page uint64) error {
 	run := uint64(faultRun) << min(m.ownWrites, ownWindowDoublings)
 	m.ownWrites++
@@ -133,5 +133,5 @@ func (m *MM) writeOwnLocked(v *VMA, page uint64) error {
 			own = append(own, a)
 		}
 	}
-	return m.mapPagesLocked(v, own)
+	return m.protectPagesLocked(v, own, v.Prot)
 }

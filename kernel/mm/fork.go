@@ -65,7 +65,10 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 			c.pages[a] = off
 		}
 		if v.Prot&platform.Write != 0 {
-			m.mapPagesLocked(v, addrs) // read-only now: shared
+			// Read-only now: shared. With other threads, the unmap
+			// above took them; without, no one runs before the
+			// change is in effect.
+			m.protectPagesLocked(v, addrs, v.Prot&^platform.Write)
 		}
 	}
 	return c
@@ -128,6 +131,44 @@ func (m *MM) presentInLocked(start, end uint64) []uint64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// protectPagesLocked maps the private pages at addrs (sorted, inside v),
+// all of which privateProt gives the rights access, as mapPagesLocked
+// does, but where the address space maps them already and can change
+// their rights in place (platform.Protector) it does that instead: the
+// host keeps its page tables, which replacing the mappings would drop
+// (the program then faults them back a block at a time), and changing
+// rights costs the host less than mapping (a 2 MiB window made writable
+// again is 512 page-table entries to set up, populated).
+func (m *MM) protectPagesLocked(v *VMA, addrs []uint64, access platform.Access) error {
+	pr, ok := m.as.(platform.Protector)
+	if !ok {
+		return m.mapPagesLocked(v, addrs)
+	}
+	var unmapped []uint64
+	for i := 0; i < len(addrs); {
+		j := i + 1
+		for j < len(addrs) && addrs[j] == addrs[j-1]+arch.PageSize {
+			j++
+		}
+		mapped := m.asMapped.within(addrs[i], addrs[j-1]+arch.PageSize)
+		for _, r := range mapped {
+			if err := pr.Protect(r.start, r.end-r.start, access); err != nil {
+				return err
+			}
+		}
+		for _, a := range addrs[i:j] {
+			for len(mapped) > 0 && mapped[0].end <= a {
+				mapped = mapped[1:]
+			}
+			if len(mapped) == 0 || a < mapped[0].start {
+				unmapped = append(unmapped, a)
+			}
+		}
+		i = j
+	}
+	return m.mapPagesLocked(v, unmapped)
 }
 
 // mapPagesLocked maps the private pages at addrs (sorted, inside v) with

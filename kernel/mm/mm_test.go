@@ -51,6 +51,14 @@ func newMM(t *testing.T) (*MM, *fakeAS, *memfile.File) {
 // newMMSized is newMM over a memory file of size bytes.
 func newMMSized(t *testing.T, size int64) (*MM, *fakeAS, *memfile.File) {
 	t.Helper()
+	as := newFakeAS()
+	m, mf := newMMOver(t, size, as)
+	return m, as, mf
+}
+
+// newMMOver is an MM over as and a memory file of size bytes.
+func newMMOver(t *testing.T, size int64, as platform.AddressSpace) (*MM, *memfile.File) {
+	t.Helper()
 	mf, err := memfile.New(size)
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +66,7 @@ func newMMSized(t *testing.T, size int64) (*MM, *fakeAS, *memfile.File) {
 	t.Cleanup(func() { mf.Close() })
 	// Every test checks the page-lifetime invariant on every free.
 	EnablePageCheck(mf)
-	as := newFakeAS()
-	return New(mf, as, NewLayout(0x7fffffffe000)), as, mf
+	return New(mf, as, NewLayout(0x7fffffffe000)), mf
 }
 
 const rw = platform.Read | platform.Write
@@ -607,14 +614,8 @@ func (l *lateAS) ReleaseThen(done func()) { l.released, l.done = true, done }
 // back: until then the killed stub may still reach them, and the budget
 // counts them.
 func TestReleaseThenFreesLate(t *testing.T) {
-	mf, err := memfile.New(16 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mf.Close() })
-	EnablePageCheck(mf)
 	as := &lateAS{fakeAS: newFakeAS()}
-	m := New(mf, as, NewLayout(0x7fffffffe000))
+	m, mf := newMMOver(t, 16<<20, as)
 	a, err := m.Mmap(MmapOpts{Length: 16 * arch.PageSize, Prot: rw})
 	if err != nil {
 		t.Fatal(err)

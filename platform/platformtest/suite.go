@@ -566,3 +566,47 @@ func HostFileMapped(t *testing.T, newPlatform NewFunc) {
 		}
 	}
 }
+
+// Protected checks a platform whose address spaces are
+// platform.Protectors (the stub platforms): a mapping made read-only in
+// place still reads its page, a write to it faults, and made writable
+// again it takes the write, into the same page of the memory file.
+func Protected(t *testing.T, newPlatform NewFunc) {
+	e := NewEnv(t, newPlatform)
+	Locked(t)
+	// Write rax to the data page, then trap; read it back, then trap.
+	as := e.NewAS(t, Cat(MovAbsRax(DataAddr+16), Syscall, MovRbxAbs(DataAddr+16), Syscall))
+	pr, ok := as.(platform.Protector)
+	if !ok {
+		t.Fatalf("%T is not a platform.Protector", as)
+	}
+	c := e.NewContext(t)
+	defer c.Release()
+	st := InitState()
+	st.Regs.Rax = 0x1111
+	MustSwitch(t, c, as, st, platform.TrapSyscall)
+	if err := pr.Protect(DataAddr, arch.PageSize, platform.Read); err != nil {
+		t.Fatal(err)
+	}
+	st.Regs.Rip = CodeAddr // the write again, now to a read-only page
+	st.Regs.Rax = 0x2222
+	trap := MustSwitch(t, c, as, st, platform.TrapFault)
+	if trap.Addr != DataAddr+16 || trap.Access != platform.Write || st.Regs.Rip != CodeAddr {
+		t.Fatalf("a write to the protected page: trap %+v at rip %#x, want a write fault at %#x", trap, st.Regs.Rip, DataAddr+16)
+	}
+	if got := binary.LittleEndian.Uint64(e.MF.Bytes(e.Data+16, 8)); got != 0x1111 {
+		t.Fatalf("the page holds %#x after the refused write, want 0x1111", got)
+	}
+	// Writable again: the write goes through, to the same page.
+	if err := pr.Protect(DataAddr, arch.PageSize, platform.Read|platform.Write); err != nil {
+		t.Fatal(err)
+	}
+	MustSwitch(t, c, as, st, platform.TrapSyscall)
+	MustSwitch(t, c, as, st, platform.TrapSyscall)
+	if st.Regs.Rbx != 0x2222 {
+		t.Errorf("read back %#x, want 0x2222", st.Regs.Rbx)
+	}
+	if got := binary.LittleEndian.Uint64(e.MF.Bytes(e.Data+16, 8)); got != 0x2222 {
+		t.Errorf("the memory file's page holds %#x, want 0x2222", got)
+	}
+}

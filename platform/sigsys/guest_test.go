@@ -25,6 +25,10 @@ func TestHostFileMapped(t *testing.T) {
 	platformtest.HostFileMapped(t, newPlatform(Options{}))
 }
 
+func TestProtected(t *testing.T) {
+	platformtest.Protected(t, newPlatform(Options{}))
+}
+
 // env is one test's sigsys platform (Plat), memory file and guest pages.
 type env = platformtest.Of[*Platform, *AddressSpace, *Context]
 

@@ -149,6 +149,16 @@ func (s *Space) MapFileLazy(addr uint64, off int64, length uint64, access platfo
 	return s.queueMap(addr, off, length, access, MapFlagsLazy)
 }
 
+// Protect implements platform.Protector: an mprotect in the next batch.
+// The stub filters allow mprotect for the stub's own threads only (an
+// application thread's traps), so it runs as a batch record like an mmap.
+func (s *Space) Protect(addr, length uint64, access platform.Access) error {
+	if empty, err := s.checkMap("Protect", addr, 0, length); empty || err != nil {
+		return err
+	}
+	return s.queue(Request{Nr: unix.SYS_MPROTECT, Args: [6]uint64{addr, length, protOf(access)}})
+}
+
 // checkMap checks the arguments of a mapping (op names the call in the
 // error): page aligned, below Limit. empty reports one of no length.
 func (s *Space) checkMap(op string, addr uint64, off int64, length uint64) (empty bool, err error) {
@@ -169,14 +179,19 @@ func (s *Space) queueMap(addr uint64, off int64, length uint64, access platform.
 	if empty, err := s.checkMap("MapFile", addr, off, length); empty || err != nil {
 		return err
 	}
+	return s.queue(Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
+		addr, length, protOf(access), flags, MemFDInStub, uint64(off)}})
+}
+
+// queue adds r to the next batch, running the batch now if it is full.
+func (s *Space) queue(r Request) error {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	if s.released {
 		return s.ErrReleased()
 	}
 	defer s.noteLocked()
-	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
-		addr, length, protOf(access), flags, MemFDInStub, uint64(off)}})
+	s.pending = append(s.pending, r)
 	if len(s.pending) >= MaxBatch {
 		return s.flushAnywhereLocked()
 	}
