@@ -347,6 +347,33 @@ func TestMmapPrefault(t *testing.T) {
 	}
 }
 
+// A fresh program's prefault maps a window at the start of each file
+// mapping and around its entry; a forked child's only around where it
+// resumes.
+func TestPrefaultFileWindows(t *testing.T) {
+	m, as, mf := newMM(t)
+	// Larger than two of the largest windows, so that none around the
+	// entry reaches the start.
+	const n = 2 * maxFaultRun / arch.PageSize
+	f := newFakeFile(t, mf, n, pagesRange(0, n)...)
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := base + (n-8)*arch.PageSize
+	mappedAt := func(fa *fakeAS, a uint64) bool { _, ok := fa.mapped[a]; return ok }
+	m.PrefaultNew(entry)
+	if !mappedAt(as, base) || !mappedAt(as, entry) {
+		t.Fatalf("a fresh program's prefault: start mapped %v, entry mapped %v; want both", mappedAt(as, base), mappedAt(as, entry))
+	}
+	cas := newFakeAS()
+	child := m.Fork(cas)
+	child.Prefault(entry)
+	if mappedAt(cas, base) || !mappedAt(cas, entry) {
+		t.Errorf("a forked child's prefault: start mapped %v, entry mapped %v; want only the entry", mappedAt(cas, base), mappedAt(cas, entry))
+	}
+}
+
 // A program's relocated data is often larger than 256 KiB (as: 285 KiB):
 // it is still copied whole at its first fault, not a write fault a page.
 func TestDataSegmentOver256KiBCopiedWhole(t *testing.T) {

@@ -14,12 +14,21 @@ const stackPrefault = 2 * arch.PageSize
 // Prefault maps, before a freshly loaded (or forked) program first runs,
 // what it is about to touch: its private pages (for a new program, the
 // stack and data the loader wrote), the small shared mappings (the vDSO and
-// its data page), a fault window at the start of each file mapping and
-// around entry (the instruction it resumes at), a private copy of each
-// small writable file mapping (the data segment), backing for each
-// small untouched anonymous area (the bss). Each of these would
-// otherwise be a fault, and on the ptrace platform a fault costs two host
-// round trips, while mappings queued here cost one batch in all.
+// its data page), a fault window around entry (the instruction it resumes
+// at) and, for a new program, at the start of each file mapping, a
+// private copy of each small writable file mapping (the data segment),
+// backing for each small untouched anonymous area (the bss). Each of these
+// would otherwise be a fault, and on the ptrace platform a fault costs two
+// host round trips, while mappings queued here cost one batch in all.
+//
+// A forked child gets no window at the start of each file mapping: it
+// goes on where its parent was, most often to exec or exit soon, and a
+// host file's window costs the new stub that file's install (an open and
+// two datagrams, and a batch flushed at every fourth file). In a loop
+// forking perl with its modules loaded, the child's prefault took 620 us
+// with them and 97 without, a fork and its child's exit 2.06 ms and 1.80;
+// three fork Pools of two python workers mapping 100 squares took 81.4
+// and 75.3 ms (medians of 5; 51.1 natively).
 //
 // It is only an optimization: what it cannot map now simply faults later.
 func (m *MM) Prefault(entry uint64) { m.prefault(entry, false) }
@@ -65,7 +74,9 @@ func (m *MM) prefault(entry uint64, fresh bool) {
 					}
 					m.prefetchLocked(v, from)
 				}
-				m.mapFileRunLocked(v, v.Start, v.Start, min(v.Start+faultRun, v.End))
+				if fresh {
+					m.mapFileRunLocked(v, v.Start, v.Start, min(v.Start+faultRun, v.End))
+				}
 				if entry > v.Start && entry < v.End {
 					at := arch.PageRoundDown(entry)
 					m.mapFileRunLocked(v, at, at, min(at+faultRun, v.End))
