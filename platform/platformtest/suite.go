@@ -610,3 +610,36 @@ func Protected(t *testing.T, newPlatform NewFunc) {
 		t.Errorf("the memory file's page holds %#x, want 0x2222", got)
 	}
 }
+
+// ManyHostFiles checks that more host files than one batch installs at a
+// time (stubproc's maxQueuedInstalls) all reach the stub: 20 files mapped
+// side by side before the first Switch each read as themselves.
+func ManyHostFiles(t *testing.T, newPlatform NewFunc) {
+	e := NewEnv(t, newPlatform)
+	Locked(t)
+	const n = 20
+	dir := t.TempDir()
+	as := e.NewAS(t, Cat(MovRaxAbs(HoleAddr+8*arch.PageSize), MovRbxAbs(HoleAddr+(n-1)*arch.PageSize), Syscall))
+	hm, ok := as.(platform.HostFileMapper)
+	if !ok {
+		t.Fatalf("%s's address spaces cannot map host files", e.P.Name())
+	}
+	for i := 0; i < n; i++ {
+		b := make([]byte, arch.PageSize)
+		binary.LittleEndian.PutUint64(b, 0xf11e0000+uint64(i))
+		f := &hostFile{path: fmt.Sprintf("%s/f%d", dir, i)}
+		if err := os.WriteFile(f.path, b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := hm.MapHostFile(HoleAddr+uint64(i)*arch.PageSize, f, 0, arch.PageSize, platform.Read); err != nil {
+			t.Fatalf("MapHostFile of file %d: %v", i, err)
+		}
+	}
+	c := e.NewContext(t)
+	defer c.Release()
+	st := InitState()
+	MustSwitch(t, c, as, st, platform.TrapSyscall)
+	if st.Regs.Rax != 0xf11e0008 || st.Regs.Rbx != 0xf11e0000+n-1 {
+		t.Errorf("read %#x and %#x from files 8 and %d, want %#x and %#x", st.Regs.Rax, st.Regs.Rbx, n-1, 0xf11e0008, 0xf11e0000+n-1)
+	}
+}

@@ -25,6 +25,10 @@ func TestHostFileMapped(t *testing.T) {
 	platformtest.HostFileMapped(t, newPlatform(Options{}))
 }
 
+func TestManyHostFiles(t *testing.T) {
+	platformtest.ManyHostFiles(t, newPlatform(Options{}))
+}
+
 func TestProtected(t *testing.T) {
 	platformtest.Protected(t, newPlatform(Options{}))
 }

@@ -22,23 +22,31 @@ import (
 //
 // The stub must hold the fd. Every stub has a datagram socket pair with
 // uk, made when it is forked (its end at HostSockInStub). To give it a
-// file, uk sends two datagrams, a struct msghdr and the fd (SCM_RIGHTS),
-// and queues, ahead of the mappings that use it, four records for the
-// next batch: a read of the first datagram into the stub's scratch page
-// (ScratchPage), a recvmsg of the second with that msghdr (the fd arrives
-// as the lowest free fd, 0: stubs keep fds 0-2 closed, see below), a dup3
-// of fd 0 to the number uk chose for the file in that stub (HostFDBase
-// and up, one a file, kept until the stub dies) and a close of fd 0. The
-// batch's mmap records then name that fd. The socket is the stub's own,
-// so what waits in it is what its next batch takes, in order.
+// file, uk sends the fd (SCM_RIGHTS, one byte of data) and queues, ahead
+// of the mappings that use it, three records for the next batch: a
+// recvmsg of the datagram with the struct msghdr on the stub's scratch
+// page (ScratchPage; the fd arrives as the lowest free fd, 0: stubs keep
+// fds 0-2 closed, see below), a dup3 of fd 0 to the number uk chose for
+// the file in that stub (HostFDBase and up, one a file, kept until the
+// stub dies) and a close of fd 0. The batch's mmap records then name that
+// fd. The msghdr reaches the scratch page at the first install of each
+// batch: uk sends it as a datagram of its own, which a read record ahead
+// of that install's takes (recvmsg writes back only the control length,
+// the same at every install, and the flags). The socket is the stub's
+// own, so what waits in it is what its next batch takes, in order.
 //
 // What a program could do about it: the scratch page is in its address
-// space, writable, and it could change the msghdr there between the read
-// and the recvmsg, or the control message after it. Nothing reads any of
-// it back (the fd's number is known without it), and whatever it points
-// the kernel's writes at is the program's own memory, which it can write
-// anyway. Its worst is to spoil the install of its own process (the dup3
-// or the mmap then fails and the stub is killed). The stub filters admit
+// space, writable, and it could change the msghdr there, or the control
+// message recvmsg writes. Nothing reads any of it back (the fd's number
+// is known without it), and whatever it points the kernel's writes at is
+// the program's own memory, which it can write anyway. Its worst is to
+// spoil the installs of its own process (the dup3 or the mmap then fails
+// and the stub is killed). The msghdr is written again in every batch
+// that installs, never left from an earlier one: a stub outlives its
+// program when that program execs another (mm.TakeAddressSpace), and a
+// msghdr it had aimed at where the next program's data would lie would
+// otherwise make the kernel write there for the new program's installs.
+// The exec's unmap runs the batch before the new program's. The stub filters admit
 // only such an mmap: private, fixed, of a host file fd, never writable
 // (Prog.HostFileCalls), so the stub's pages of a host file are always the
 // file's; a write to one faults to uk, which maps a private copy over it.
@@ -115,11 +123,11 @@ func takeHostSock(pid int) (int, error) {
 	return fd, nil
 }
 
-// The install's struct msghdr and struct iovec, and where recvmsg writes
+// The installs' struct msghdr and struct iovec, and where recvmsg writes
 // to, on the scratch page. The kernel writes the msghdr back (its flags
 // and control length), so it cannot be on the read-only request page:
 // it reaches the scratch page as the data of a first datagram, which the
-// install's read takes.
+// first install's read takes.
 const (
 	scratchMsg  = ScratchPage       // struct msghdr, 56 bytes
 	scratchIov  = ScratchPage + 64  // struct iovec
@@ -128,8 +136,8 @@ const (
 	recvMsgLen  = 80                // msghdr and iovec, as one datagram
 )
 
-// recvMsgHeader is the first datagram of an install: the msghdr and
-// iovec the recvmsg that takes the fd then uses.
+// recvMsgHeader is the datagram ahead of a batch's first install: the
+// msghdr and iovec the recvmsg of each of its installs uses.
 func recvMsgHeader() []byte {
 	le := binary.LittleEndian
 	b := make([]byte, recvMsgLen)
@@ -143,9 +151,16 @@ func recvMsgHeader() []byte {
 }
 
 // maxQueuedInstalls is how many installs may wait for the next batch:
-// their datagrams wait in the stub's socket meanwhile, which holds only so
-// many (net.unix.max_dgram_qlen).
-const maxQueuedInstalls = 4
+// their datagrams (and, before the first, the msghdr's) wait in the
+// stub's socket meanwhile. A socket pair's datagrams are not held to
+// net.unix.max_dgram_qlen (the kernel skips that check when the receiver
+// is the sender's own peer), only to the sender's buffer: 278 of these
+// datagrams fitted in a default one here before a send failed. A failed
+// send only ends installs in the stub (its files are then mapped from the
+// memory file's copies), so the bound keeps far from it; a dynamic
+// program's exec installs its binary, ld.so and each library (11 files
+// for cc1).
+const maxQueuedInstalls = 16
 
 // MapHostFile implements platform.HostFileMapper: a private mapping of f,
 // never writable, installed before the next Switch into this address space
@@ -196,18 +211,20 @@ func (s *Space) installLocked(f platform.HostFile) (uint64, error) {
 		return 0, fmt.Errorf("%w: %v", platform.ErrNoHostFile, err)
 	}
 	defer unix.Close(hfd)
-	if err := unix.Sendmsg(s.hostSock, recvMsgHeader(), nil, nil, unix.MSG_DONTWAIT); err != nil {
-		return 0, fmt.Errorf("%w: send: %v", platform.ErrNoHostFile, err)
+	if s.queuedInstalls == 0 {
+		if err := unix.Sendmsg(s.hostSock, recvMsgHeader(), nil, nil, unix.MSG_DONTWAIT); err != nil {
+			return 0, fmt.Errorf("%w: send: %v", platform.ErrNoHostFile, err)
+		}
+		s.pending = append(s.pending, Request{Nr: unix.SYS_READ, Args: [6]uint64{HostSockInStub, scratchMsg, recvMsgLen}})
 	}
 	if err := unix.Sendmsg(s.hostSock, []byte{0}, unix.UnixRights(hfd), nil, unix.MSG_DONTWAIT); err != nil {
-		// The next install's read would take the lone header for its
-		// own: no more installs in this stub.
+		// Whether the datagram is in the socket or not, the next
+		// install could not tell: no more installs in this stub.
 		s.closeHostSockLocked()
 		return 0, fmt.Errorf("%w: send: %v", platform.ErrNoHostFile, err)
 	}
 	fd := uint64(HostFDBase + len(s.hostFDs))
 	s.pending = append(s.pending,
-		Request{Nr: unix.SYS_READ, Args: [6]uint64{HostSockInStub, scratchMsg, recvMsgLen}},
 		Request{Nr: unix.SYS_RECVMSG, Args: [6]uint64{HostSockInStub, scratchMsg, unix.MSG_DONTWAIT}},
 		Request{Nr: unix.SYS_DUP3, Args: [6]uint64{hostFDArrives, fd}},
 		Request{Nr: unix.SYS_CLOSE, Args: [6]uint64{hostFDArrives}})
