@@ -176,3 +176,59 @@ func TestPatchSecondSiteOnOwnPage(t *testing.T) {
 		t.Errorf("own page %#x rewritten in place (now %#x, mapped %#x); want a fresh copy mapped", first, m.pages[base], as.mapped[base])
 	}
 }
+
+// A site one address space patched is patched by another that maps the
+// same file (at another address) at its first traps, not after
+// patchAfter; a copy of the code in another file is not.
+func TestPatchHotSiteInNextProcess(t *testing.T) {
+	m1, _, mf := newMM(t)
+	site := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05}
+	f := newFakeFile(t, mf, 2, 0, 1)
+	other := newFakeFile(t, mf, 2, 0, 1)
+	for _, ff := range []*fakeFile{f, other} {
+		copy(mf.Bytes(ff.pages[1], arch.PageSize)[0x100:], site)
+	}
+	const at = arch.PageSize + 0x100 // the site's offset in the file
+	patched := func(m *MM, a uint64) bool {
+		b := make([]byte, 3)
+		m.CopyIn(a, b)
+		return bytes.Equal(b, []byte{0xff, 0x24, 0x25})
+	}
+	// traps traps at the site of a (at most n times) until it is patched.
+	traps := func(m *MM, a uint64, n int) int {
+		i := 0
+		for ; i < n && !patched(m, a); i++ {
+			m.NoteSyscallSite(fakePatcher{}, a+uint64(len(site)), 39)
+		}
+		return i
+	}
+	mapFile := func(m *MM, ff *fakeFile) uint64 {
+		base, err := m.Mmap(MmapOpts{Length: 2 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{ff}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base
+	}
+	base1 := mapFile(m1, f)
+	if n := traps(m1, base1+at, patchAfter+2); n < patchAfter || !patched(m1, base1+at) {
+		t.Fatalf("the first process's site patched after %d traps (%v), want %d", n, patched(m1, base1+at), patchAfter)
+	}
+	m2 := New(mf, newFakeAS(), NewLayout(0x7fffffffe000))
+	if _, err := m2.Mmap(MmapOpts{Length: 5 * arch.PageSize, Prot: rw}); err != nil {
+		t.Fatal(err)
+	}
+	base2 := mapFile(m2, f)
+	if base2 == base1 {
+		t.Fatalf("the second process maps the file where the first does: the test needs another address")
+	}
+	// Two traps at most: the first patch of an address space maps its
+	// table, and the site then waits for its next trap.
+	if n := traps(m2, base2+at, patchAfter); n > 2 || !patched(m2, base2+at) {
+		t.Errorf("the second process's site patched after %d traps (%v), want at most 2", n, patched(m2, base2+at))
+	}
+	m3 := New(mf, newFakeAS(), NewLayout(0x7fffffffe000))
+	base3 := mapFile(m3, other)
+	if n := traps(m3, base3+at, 4); n != 4 || patched(m3, base3+at) {
+		t.Errorf("the same code in another file patched after %d traps", n)
+	}
+}
