@@ -186,6 +186,37 @@ func TestHostFileScratchScribbled(t *testing.T) {
 	})
 }
 
+// TestHostFileScratchAcrossExec: a program that clears its stub's
+// scratch page (where a host-file install's msghdr goes) and then execs
+// another leaves the next program nothing to trip on: the exec reuses the
+// stub, and the new program's installs (its own binary, two files) work.
+// On kvm the clearing itself is a SIGSEGV, as natively.
+func TestHostFileScratchAcrossExec(t *testing.T) {
+	needBusybox(t)
+	prog := cProgram(t, "hostmap")
+	dir := hostmapFile(t)
+	orig, err := os.ReadFile(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "g"), orig, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	p := "/p/" + filepath.Base(prog)
+	script := p + " scribble-exec " + p + " many /d/f /d/g; echo status $?"
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
+			Flags: []string{"--bind", dir + ":/d:ro", "--bind", filepath.Dir(prog) + ":/p:ro"}})
+		want := "many ok 2\nstatus 0\n"
+		if platform == "kvm" {
+			want = "status 139\n"
+		}
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+}
+
 // TestHostFileManyFiles: a process that maps more files than a stub
 // holds host fds for (48) gets the rest from the memory file's copies,
 // all reading right, from a read-only and from a writable bind.

@@ -13,6 +13,11 @@
  * or is killed. hostmap many FILE...: the same without the scribbler: every
  * FILE reads right, however many there are.
  *
+ * hostmap scribble-exec PROG ARGS...: under uk only. Clears the stub's
+ * scratch page (the msghdr of host-file installs there included), then
+ * execs PROG, which reuses the stub: its own installs must not find what
+ * its predecessor left there.
+ *
  * hostmap coherent FILE: FILE writable (a writable bind under uk), mapped
  * shared read-only, then written through write(2) and through a shared
  * writable mapping: the read-only mapping shows both, as does read(2).
@@ -110,6 +115,13 @@ int main(int argc, char **argv) {
 		return scribble(argc - 2, argv + 2, argv[1][0] == 's');
 	if (strcmp(argv[1], "coherent") == 0 && argc > 2)
 		return coherent(argv[2]);
+	if (strcmp(argv[1], "scribble-exec") == 0 && argc > 2) {
+		for (int i = 0; i < PAGE / 8; i++)
+			SCRATCH[i] = 0;
+		execv(argv[2], argv + 2);
+		perror(argv[2]);
+		return 2;
+	}
 	int fd = open(argv[1], O_RDONLY);
 	if (fd < 0) {
 		perror(argv[1]);
