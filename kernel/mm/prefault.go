@@ -23,12 +23,13 @@ const stackPrefault = 2 * arch.PageSize
 //
 // A forked child gets no window at the start of each file mapping: it
 // goes on where its parent was, most often to exec or exit soon, and a
-// host file's window costs the new stub that file's install (an open and
-// two datagrams, and a batch flushed at every fourth file). In a loop
-// forking perl with its modules loaded, the child's prefault took 620 us
-// with them and 97 without, a fork and its child's exit 2.06 ms and 1.80;
-// three fork Pools of two python workers mapping 100 squares took 81.4
-// and 75.3 ms (medians of 5; 51.1 natively).
+// host file's window costs the new stub that file's install (an open, a
+// datagram, records in the batch). In a loop forking perl with its
+// modules loaded, the child's prefault took 620 us with them and 97
+// without, a fork and its child's exit 2.06 ms and 1.80; three fork Pools
+// of two python workers mapping 100 squares took 81.4 and 75.3 ms
+// (medians of 5; 51.1 natively). (Installs then cost two datagrams each
+// and a batch at every fourth file.)
 //
 // It is only an optimization: what it cannot map now simply faults later.
 func (m *MM) Prefault(entry uint64) { m.prefault(entry, false) }

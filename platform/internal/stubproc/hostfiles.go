@@ -46,10 +46,11 @@ import (
 // program when that program execs another (mm.TakeAddressSpace), and a
 // msghdr it had aimed at where the next program's data would lie would
 // otherwise make the kernel write there for the new program's installs.
-// The exec's unmap runs the batch before the new program's. The stub filters admit
-// only such an mmap: private, fixed, of a host file fd, never writable
-// (Prog.HostFileCalls), so the stub's pages of a host file are always the
-// file's; a write to one faults to uk, which maps a private copy over it.
+// (The exec's unmap runs every queued install before the new program
+// queues any.) The stub filters admit only such an mmap: private, fixed,
+// of a host file fd, never writable (Prog.HostFileCalls), so the stub's
+// pages of a host file are always the file's; a write to one faults to
+// uk, which maps a private copy over it.
 
 const (
 	// HostSockInStub is a stub's end of its host-file socket.
@@ -126,8 +127,8 @@ func takeHostSock(pid int) (int, error) {
 // The installs' struct msghdr and struct iovec, and where recvmsg writes
 // to, on the scratch page. The kernel writes the msghdr back (its flags
 // and control length), so it cannot be on the read-only request page:
-// it reaches the scratch page as the data of a first datagram, which the
-// first install's read takes.
+// it reaches the scratch page as the data of a datagram of its own, which
+// a read ahead of each batch's first install takes.
 const (
 	scratchMsg  = ScratchPage       // struct msghdr, 56 bytes
 	scratchIov  = ScratchPage + 64  // struct iovec

@@ -149,9 +149,9 @@ func (s *Space) MapFileLazy(addr uint64, off int64, length uint64, access platfo
 	return s.queueMap(addr, off, length, access, MapFlagsLazy)
 }
 
-// Protect implements platform.Protector: an mprotect in the next batch.
-// The stub filters allow mprotect for the stub's own threads only (an
-// application thread's traps), so it runs as a batch record like an mmap.
+// Protect implements platform.Protector: an mprotect in the next batch,
+// run by the stub's own thread like an mmap record (an application
+// thread's mprotect traps, as all its syscalls do).
 func (s *Space) Protect(addr, length uint64, access platform.Access) error {
 	if empty, err := s.checkMap("Protect", addr, 0, length); empty || err != nil {
 		return err
