@@ -25,6 +25,24 @@ func hostmapFile(t *testing.T) string {
 	return dir
 }
 
+// hostmapCopies writes n copies of dir's f (f0, f1, ...) with mode perm
+// and returns their paths under /d, where the tests bind dir.
+func hostmapCopies(t *testing.T, dir string, n int, perm os.FileMode) []string {
+	orig, err := os.ReadFile(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("f%d", i)
+		if err := os.WriteFile(filepath.Join(dir, name), orig, perm); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, "/d/"+name)
+	}
+	return paths
+}
+
 // TestHostFileMappings: a file of a read-only tree, which the stub
 // platforms map straight from the host, behaves in every mapping as
 // natively (hostmap.c: private copies on write that stay the process's,
@@ -155,18 +173,7 @@ func TestHostFileScratchScribbled(t *testing.T) {
 	needBusybox(t)
 	prog := cProgram(t, "hostmap")
 	dir := hostmapFile(t)
-	orig, err := os.ReadFile(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := []string{}
-	for i := 0; i < 40; i++ {
-		name := fmt.Sprintf("f%d", i)
-		if err := os.WriteFile(filepath.Join(dir, name), orig, 0o444); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, "/d/"+name)
-	}
+	files := hostmapCopies(t, dir, 40, 0o444)
 	script := "/p/" + filepath.Base(prog) + " scribble " + strings.Join(files, " ") + "; echo status $?"
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		for run := 0; run < 3; run++ {
@@ -195,15 +202,9 @@ func TestHostFileScratchAcrossExec(t *testing.T) {
 	needBusybox(t)
 	prog := cProgram(t, "hostmap")
 	dir := hostmapFile(t)
-	orig, err := os.ReadFile(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "g"), orig, 0o444); err != nil {
-		t.Fatal(err)
-	}
+	files := hostmapCopies(t, dir, 2, 0o444)
 	p := "/p/" + filepath.Base(prog)
-	script := p + " scribble-exec " + p + " many /d/f /d/g; echo status $?"
+	script := p + " scribble-exec " + p + " many " + strings.Join(files, " ") + "; echo status $?"
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
 			Flags: []string{"--bind", dir + ":/d:ro", "--bind", filepath.Dir(prog) + ":/p:ro"}})
@@ -223,18 +224,7 @@ func TestHostFileScratchAcrossExec(t *testing.T) {
 func TestHostFileManyFiles(t *testing.T) {
 	prog := cProgram(t, "hostmap")
 	dir := hostmapFile(t)
-	orig, err := os.ReadFile(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"many"}
-	for i := 0; i < 70; i++ {
-		name := fmt.Sprintf("f%d", i)
-		if err := os.WriteFile(filepath.Join(dir, name), orig, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "/d/"+name)
-	}
+	args := append([]string{"many"}, hostmapCopies(t, dir, 70, 0o644)...)
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		for _, bind := range []string{dir + ":/d:ro", dir + ":/d"} {
 			r := runUKSpec(t, platform, prog, runSpec{Args: args, Flags: []string{"--bind", bind}})
