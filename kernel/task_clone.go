@@ -79,10 +79,9 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		if err != nil {
 			return 0, unix.ENOMEM
 		}
-		child.MM = t.MM.Fork(as)
-		// The child resumes where the parent is: map what it has before
-		// it runs rather than fault it all in.
-		child.MM.Prefault(t.State.Regs.Rip)
+		// The child resumes where the parent is: Fork maps what it has
+		// before it runs rather than fault it all in.
+		child.MM = t.MM.Fork(as, t.State.Regs.Rip)
 	}
 	// Files and filesystem context.
 	if f&unix.CLONE_FILES != 0 {

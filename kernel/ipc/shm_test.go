@@ -218,7 +218,7 @@ func TestShmRemoveWhileAttached(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := pageOf(t, parent, addr+arch.PageSize)
-	child := parent.Fork(nopAS{})
+	child := parent.Fork(nopAS{}, 0)
 	if ds := stat(t, ns, id); ds.Nattch != 2 || ds.CPID != alice.PID || ds.LPID != alice.PID || ds.Segsz != 3*arch.PageSize {
 		t.Errorf("after attach and fork: %+v", ds)
 	}

@@ -22,7 +22,7 @@ func forkShared(t *testing.T, n int) (parent, child *MM, a uint64) {
 			t.Fatal(err)
 		}
 	}
-	return parent, parent.Fork(newFakeAS()), a
+	return parent, forked(parent, newFakeAS()), a
 }
 
 // checkPages checks that m reads "page i" at the start of each of the n
@@ -180,7 +180,7 @@ func TestCOWWindowOnlyWhenMemorySpares(t *testing.T) {
 		t.Fatal(err)
 	}
 	parent.CopyOut(a, make([]byte, n*arch.PageSize))
-	child := parent.Fork(newFakeAS())
+	child := forked(parent, newFakeAS())
 	child.cowBreaks = cowSingleBreaks
 	if left := mf.PagesLeft(); left >= 2*faultRun/arch.PageSize || left < faultRun/arch.PageSize {
 		t.Fatalf("%d pages left: the test needs one window's worth and less than two", left)

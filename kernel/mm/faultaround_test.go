@@ -257,7 +257,7 @@ func TestSequentialTouchFewFaults(t *testing.T) {
 
 	// Copy-on-write after fork, one page per write.
 	m.CopyOut(a+5*arch.PageSize, []byte("parent"))
-	child := m.Fork(newFakeAS())
+	child := forked(m, newFakeAS())
 	if fas.prot[a+5*arch.PageSize]&platform.Write != 0 {
 		t.Errorf("a window page is still writable in the parent after fork")
 	}

@@ -349,7 +349,7 @@ func TestMmapPrefault(t *testing.T) {
 
 // A fresh program's prefault maps a window at the start of each file
 // mapping and around its entry; a forked child's only around where it
-// resumes.
+// resumes (Fork maps it).
 func TestPrefaultFileWindows(t *testing.T) {
 	m, as, mf := newMM(t)
 	// Larger than two of the largest windows, so that none around the
@@ -367,8 +367,7 @@ func TestPrefaultFileWindows(t *testing.T) {
 		t.Fatalf("a fresh program's prefault: start mapped %v, entry mapped %v; want both", mappedAt(as, base), mappedAt(as, entry))
 	}
 	cas := newFakeAS()
-	child := m.Fork(cas)
-	child.Prefault(entry)
+	m.Fork(cas, entry)
 	if mappedAt(cas, base) || !mappedAt(cas, entry) {
 		t.Errorf("a forked child's prefault: start mapped %v, entry mapped %v; want only the entry", mappedAt(cas, base), mappedAt(cas, entry))
 	}

@@ -15,7 +15,9 @@ import (
 // the ptrace platform (two host round trips) than copying the page.
 const forkCopyMax = 64
 
-// Fork returns a copy of m over as: the same VMAs and the same contents.
+// Fork returns a copy of m over as: the same VMAs and the same contents,
+// with what the child is about to touch, resuming at resume, mapped in as
+// already (as Prefault maps a forked program's).
 //
 // Private pages of small writable VMAs (at most forkCopyMax present) are
 // copied now: m takes the copies and the child keeps the originals, so
@@ -23,7 +25,21 @@ const forkCopyMax = 64
 // copy-on-write, mapped read-only in m until one side writes. When other
 // threads use m, its writable mappings are dropped first, so that none of
 // them can write a page while it is being copied or shared.
-func (m *MM) Fork(as platform.AddressSpace) *MM {
+func (m *MM) Fork(as platform.AddressSpace, resume uint64) *MM {
+	c, present := m.forkOnly(as)
+	// The child's pages are m's, at the same addresses, in VMAs of the
+	// same order: its prefault takes m's lists rather than listing and
+	// sorting every page again (a fork-exit-wait of a program with a 4 MB
+	// heap, best of 300: 610-666 us before, 554-606 after).
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prefaultLocked(resume, false, present)
+	return c
+}
+
+// forkOnly is Fork without the child's prefault; it also returns the
+// private pages of each VMA (presentByVMALocked), the child's as well.
+func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 	// patchMu first (patch.go's lock order): the table and the patched
 	// pages are copied with the rest, and the child's next entry must
 	// follow the parent's last.
@@ -50,7 +66,8 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 	}
 	// Without other threads, the caller is the only one that could write
 	// and it is in the fork: its mappings change before it runs again.
-	for i, addrs := range m.presentByVMALocked() {
+	present := m.presentByVMALocked()
+	for i, addrs := range present {
 		v := m.vmas[i]
 		if len(addrs) == 0 {
 			continue
@@ -71,7 +88,7 @@ func (m *MM) Fork(as platform.AddressSpace) *MM {
 			m.protectPagesLocked(v, addrs, v.Prot&^platform.Write)
 		}
 	}
-	return c
+	return c, present
 }
 
 // copyForForkLocked gives m fresh copies of the pages at addrs and c the

@@ -115,7 +115,7 @@ func TestHostFileKeepsPrivateCopies(t *testing.T) {
 		t.Fatalf("write fault = %v", r)
 	}
 	cas := newHostAS(newFakeAS())
-	child := m.Fork(cas)
+	child := forked(m, cas)
 	off, ok := child.pages[page3]
 	if !ok {
 		t.Fatalf("the child has no copy of page 3")

@@ -43,6 +43,13 @@ func (f *fakeAS) Unmap(addr, length uint64) error {
 
 func (f *fakeAS) Release() {}
 
+// forked is m.Fork without the child's prefault: the child's address
+// space holds nothing yet.
+func forked(m *MM, as platform.AddressSpace) *MM {
+	c, _ := m.forkOnly(as)
+	return c
+}
+
 func newMM(t *testing.T) (*MM, *fakeAS, *memfile.File) {
 	t.Helper()
 	return newMMSized(t, 64<<20)
@@ -142,7 +149,7 @@ func TestForkCopiesSmallVMA(t *testing.T) {
 	a, _ := parent.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
 	parent.CopyOut(a, []byte("parent"))
 	orig := parent.pages[a]
-	child := parent.Fork(newFakeAS())
+	child := forked(parent, newFakeAS())
 	if parent.pages[a] == orig || child.pages[a] != orig {
 		t.Fatalf("parent has %#x, child %#x; want the child to keep the original %#x and the parent a copy", parent.pages[a], child.pages[a], orig)
 	}
@@ -185,7 +192,7 @@ func TestForkCopyOnWrite(t *testing.T) {
 	a, _ := parent.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw})
 	parent.CopyOut(a, make([]byte, n*arch.PageSize))
 	parent.CopyOut(a, []byte("parent"))
-	child := parent.Fork(newFakeAS())
+	child := forked(parent, newFakeAS())
 	if pas.prot[a]&platform.Write != 0 {
 		t.Errorf("parent's shared page still mapped writable after fork")
 	}
@@ -213,7 +220,7 @@ func TestForkWithThreadsRevokesFirst(t *testing.T) {
 	unmaps := 0
 	rec := &recordingAS{fakeAS: pas, onUnmap: func() { unmaps++ }}
 	parent.as = rec
-	parent.Fork(newFakeAS())
+	forked(parent, newFakeAS())
 	if unmaps == 0 {
 		t.Errorf("fork with threads did not revoke the parent's writable mappings first")
 	}
@@ -310,7 +317,7 @@ func TestLoadBeforeAttach(t *testing.T) {
 	}
 	// Prefault maps the page written before, as it would have been
 	// mapped with the address space there all along.
-	m.Prefault(0)
+	m.prefault(0, false)
 	off, ok := as.mapped[a+arch.PageSize]
 	if !ok {
 		t.Fatal("page written before attach not mapped by Prefault")
@@ -361,7 +368,7 @@ func TestPrefaultBacksSmallAnonymousArea(t *testing.T) {
 	small, _ := m.Mmap(MmapOpts{Length: 4 * arch.PageSize, Prot: rw})
 	// Other rights, so that the two areas stay two VMAs.
 	large, _ := m.Mmap(MmapOpts{Length: 4 * faultRun, Prot: platform.Read})
-	m.Prefault(0)
+	m.prefault(0, false)
 	for p := small; p < small+4*arch.PageSize; p += arch.PageSize {
 		if _, ok := as.mapped[p]; !ok || as.prot[p] != rw {
 			t.Fatalf("small area page %#x not backed and mapped writable", p)
@@ -509,7 +516,7 @@ func TestTakeAddressSpace(t *testing.T) {
 	b, _ := n.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
 	n.CopyOut(b, []byte("new program"))
 	n.Attach(got)
-	n.Prefault(0)
+	n.prefault(0, false)
 	if _, ok := fas.mapped[b]; !ok {
 		t.Errorf("new program's page not mapped in the reused address space")
 	}
@@ -584,7 +591,7 @@ func TestPrefaultNewBacksStackBelow(t *testing.T) {
 		if fresh {
 			m.PrefaultNew(0)
 		} else {
-			m.Prefault(0)
+			m.prefault(0, false)
 		}
 		for i := uint64(1); i <= 3; i++ {
 			p := top - (i+1)*arch.PageSize

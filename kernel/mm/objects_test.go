@@ -26,7 +26,7 @@ func TestSharedAnonLifetime(t *testing.T) {
 	if err != nil || !shared {
 		t.Fatalf("SharedOffset = %v %v", shared, err)
 	}
-	child := parent.Fork(newFakeAS())
+	child := forked(parent, newFakeAS())
 	if err := parent.Munmap(a, 2*arch.PageSize); err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func TestPatchSyscallSites(t *testing.T) {
 			if binary.LittleEndian.Uint64(e) != entry+16 || binary.LittleEndian.Uint64(e[8:]) != ret || !bytes.Equal(e[16:], tc.prefix) {
 				t.Errorf("entry = %x; want its code's address, the return address %#x and the prefix", e, ret)
 			}
-			for _, c := range []*MM{m, m.Fork(newFakeAS())} {
+			for _, c := range []*MM{m, forked(m, newFakeAS())} {
 				for off := 0; off < len(got); off++ {
 					rip, ok := c.PatchedSiteFault(site + uint64(off))
 					isStart := false

@@ -6,12 +6,12 @@ import (
 )
 
 // stackPrefault is how much of the stack below what the loader wrote
-// Prefault backs: a dynamic program's start (ld.so, libc's init) uses a
+// PrefaultNew backs: a dynamic program's start (ld.so, libc's init) uses a
 // page or two of it. More would cost the host a fresh page each (about a
 // tenth of a fault) that small programs never touch.
 const stackPrefault = 2 * arch.PageSize
 
-// Prefault maps, before a freshly loaded (or forked) program first runs,
+// Prefaulting maps, before a freshly loaded (or forked) program first runs,
 // what it is about to touch: its private pages (for a new program, the
 // stack and data the loader wrote), the small shared mappings (the vDSO and
 // its data page), a fault window around entry (the instruction it resumes
@@ -32,21 +32,29 @@ const stackPrefault = 2 * arch.PageSize
 // and a batch at every fourth file.)
 //
 // It is only an optimization: what it cannot map now simply faults later.
-func (m *MM) Prefault(entry uint64) { m.prefault(entry, false) }
+// Fork does it for the child it makes; PrefaultNew for a new program.
 
-// PrefaultNew is Prefault for a freshly loaded program (not a forked
-// one): it also backs two pages of stack below what the loader wrote.
+// PrefaultNew prefaults a freshly loaded program: it also backs two pages
+// of stack below what the loader wrote.
 func (m *MM) PrefaultNew(entry uint64) { m.prefault(entry, true) }
 
+// prefault prefaults m, a new program's (fresh) or a forked one's.
 func (m *MM) prefault(entry uint64, fresh bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	present := m.presentByVMALocked()
+	m.prefaultLocked(entry, fresh, m.presentByVMALocked())
+}
+
+// prefaultLocked is prefault with m's private pages by VMA
+// (presentByVMALocked) at hand.
+//
+// Preconditions: m.mu is held.
+func (m *MM) prefaultLocked(entry uint64, fresh bool, present [][]uint64) {
 	for i, v := range m.vmas {
 		switch {
 		case v.Shared:
 			if v.End-v.Start <= faultRun {
-				m.mapSharedLocked(v, v.Start, v.End)
+				m.mapSharedHeldLocked(v)
 			}
 		case v.Object != nil && v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
 			if m.copyFileVMALocked(v, v.Start) != nil {
@@ -85,4 +93,29 @@ func (m *MM) prefault(entry uint64, fresh bool) {
 			}
 		}
 	}
+}
+
+// mapSharedHeldLocked maps the pages of v, a small shared mapping, that
+// its object holds already (the vDSO's, a segment's written pages), and
+// leaves the rest to their faults: a prefault must not make pages
+// resident that nothing touched (a fork would fill every small System V
+// segment its parent attached).
+func (m *MM) mapSharedHeldLocked(v *VMA) {
+	if done, _ := m.mapFromHostLocked(v, v.Start, v.Start, v.End); done {
+		return
+	}
+	var run mapRun
+	for a := v.Start; a < v.End; a += arch.PageSize {
+		off, ok := peekPage(v, v.objectIndex(a))
+		if !ok {
+			if run.flush(m) != nil {
+				return
+			}
+			continue
+		}
+		if run.add(m, a, off, v.Prot) != nil {
+			return
+		}
+	}
+	run.flush(m)
 }

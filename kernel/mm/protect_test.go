@@ -67,7 +67,7 @@ func TestForkProtectsInPlace(t *testing.T) {
 		t.Fatal("the test needs present pages the address space does not map")
 	}
 	pas.maps, pas.protects = 0, 0
-	child := parent.Fork(newFakeAS())
+	child := forked(parent, newFakeAS())
 	if pas.protects == 0 {
 		t.Fatal("the fork changed no rights in place")
 	}
