@@ -158,18 +158,27 @@ func openAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags, mode uint32, re
 // It returns the walk start to use (RESOLVE_IN_ROOT makes dirfd the root).
 func checkResolve(t *kernel.Task, v *vfs.VFS, dirfd int32, at vfs.At, path string, resolve uint64) (vfs.At, error) {
 	if resolve&(resolveBeneath|resolveInRoot) != 0 {
+		// As Linux's path_init: an absolute path escapes RESOLVE_BENEATH
+		// before dirfd is looked at; under RESOLVE_IN_ROOT, dirfd is the
+		// root even for one, and must be a directory (t.At checked it
+		// only for a relative path).
+		if resolve&resolveInRoot == 0 && strings.HasPrefix(path, "/") {
+			return at, unix.EXDEV
+		}
 		if dirfd != kernel.AtFDCWD {
 			d, err := t.FD(dirfd)
 			if err != nil {
 				return at, err
 			}
-			at.Dir = d.Path()
+			p := d.Path()
 			d.DecRef()
+			if p.IsZero() || !p.Dentry.IsDir() {
+				return at, unix.ENOTDIR
+			}
+			at.Dir = p
 		}
 		if resolve&resolveInRoot != 0 {
 			at.Root = at.Dir
-		} else if strings.HasPrefix(path, "/") {
-			return at, unix.EXDEV
 		}
 	}
 	start := at.Dir

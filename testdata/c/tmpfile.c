@@ -100,6 +100,21 @@ static void test_errors(void) {
 	how.flags = O_TMPFILE | O_RDWR;
 	fd = EXPECT_OK(syscall(SYS_openat2, AT_FDCWD, "d", &how, sizeof how));
 	close(fd);
+	/* RESOLVE_IN_ROOT makes dirfd the root even of an absolute path: it
+	 * must be a directory. RESOLVE_BENEATH refuses an absolute path first. */
+	int pfd[2];
+	EXPECT_OK(pipe(pfd));
+	int file = EXPECT_OK(open("/proc/self/status", O_RDONLY));
+	struct open_how_ in_root = {.flags = O_RDONLY, .resolve = 0x10 /* RESOLVE_IN_ROOT */};
+	struct open_how_ beneath = {.flags = O_RDONLY, .resolve = 0x08 /* RESOLVE_BENEATH */};
+	EXPECT_ERR(syscall(SYS_openat2, pfd[0], "/d", &in_root, sizeof in_root), ENOTDIR);
+	EXPECT_ERR(syscall(SYS_openat2, file, "/d", &in_root, sizeof in_root), ENOTDIR);
+	EXPECT_ERR(syscall(SYS_openat2, 999, "/d", &in_root, sizeof in_root), EBADF);
+	EXPECT_ERR(syscall(SYS_openat2, pfd[0], "d", &beneath, sizeof beneath), ENOTDIR);
+	EXPECT_ERR(syscall(SYS_openat2, 999, "/d", &beneath, sizeof beneath), EXDEV);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(file);
 	/* devtmpfs is a tmpfs: it makes unnamed files too. */
 	fd = EXPECT_OK(open("/dev", O_TMPFILE | O_RDWR, 0600));
 	close(fd);
