@@ -37,9 +37,9 @@ const cowSingleBreaks = 8
 // sharedWindowDoublings takes writeSharedLocked's window from faultRun
 // to its largest, 512 KiB. A process that keeps breaking windows is
 // writing much of what it shares (perl's forked child destroying its
-// objects took about 50 write faults across a 3.4 MB heap, each a
-// platform round trip of 50-90 us, where copying 64 KiB takes a tenth of
-// that). A window beyond the pages the process writes costs memory Linux
+// objects took about 50 write faults across a 3.4 MB heap, each 20-60 us
+// in uk and 50-90 us from its resume to the next fault's arrival, the
+// program's own work between included). A window beyond the pages the process writes costs memory Linux
 // would not spend, so the largest is a quarter of the anonymous fault
 // window's (the perl job with windows up to 2 MiB: 67.5 ms, up to 512 KiB
 // 68.5, 64 KiB 70.3; medians of 21 alternating runs).

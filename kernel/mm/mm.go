@@ -452,7 +452,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		}
 	}
 	if v.Shared {
-		return m.mapSharedLocked(v, start, end)
+		return m.mapSharedLocked(v, start, end, true)
 	}
 	// A write to a present page: a copy-on-write break, or the page is
 	// m's alone again but still mapped read-only (cow.go).
@@ -500,16 +500,29 @@ func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
 }
 
 // mapSharedLocked maps [start, end) of a shared mapping: the object's own
-// pages, allocated where it has none yet.
-func (m *MM) mapSharedLocked(v *VMA, start, end uint64) error {
+// pages, allocated where it has none yet if fill, else left to their
+// faults (a prefault must not make pages resident that nothing touched: a
+// fork would fill every small System V segment its parent attached).
+func (m *MM) mapSharedLocked(v *VMA, start, end uint64, fill bool) error {
 	if done, err := m.mapFromHostLocked(v, start, v.Start, v.End); done {
 		return err
 	}
 	var run mapRun
 	for a := start; a < end; a += arch.PageSize {
-		off, err := v.Object.PageAt(v.objectIndex(a))
-		if err != nil {
-			return err
+		var off int64
+		if fill {
+			var err error
+			if off, err = v.Object.PageAt(v.objectIndex(a)); err != nil {
+				return err
+			}
+		} else {
+			var held bool
+			if off, held = peekPage(v, v.objectIndex(a)); !held {
+				if err := run.flush(m); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err := run.add(m, a, off, v.Prot); err != nil {
 			return err

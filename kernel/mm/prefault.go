@@ -54,7 +54,7 @@ func (m *MM) prefaultLocked(entry uint64, fresh bool, present [][]uint64) {
 		switch {
 		case v.Shared:
 			if v.End-v.Start <= faultRun {
-				m.mapSharedHeldLocked(v)
+				m.mapSharedLocked(v, v.Start, v.End, false)
 			}
 		case v.Object != nil && v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
 			if m.copyFileVMALocked(v, v.Start) != nil {
@@ -93,29 +93,4 @@ func (m *MM) prefaultLocked(entry uint64, fresh bool, present [][]uint64) {
 			}
 		}
 	}
-}
-
-// mapSharedHeldLocked maps the pages of v, a small shared mapping, that
-// its object holds already (the vDSO's, a segment's written pages), and
-// leaves the rest to their faults: a prefault must not make pages
-// resident that nothing touched (a fork would fill every small System V
-// segment its parent attached).
-func (m *MM) mapSharedHeldLocked(v *VMA) {
-	if done, _ := m.mapFromHostLocked(v, v.Start, v.Start, v.End); done {
-		return
-	}
-	var run mapRun
-	for a := v.Start; a < v.End; a += arch.PageSize {
-		off, ok := peekPage(v, v.objectIndex(a))
-		if !ok {
-			if run.flush(m) != nil {
-				return
-			}
-			continue
-		}
-		if run.add(m, a, off, v.Prot) != nil {
-			return
-		}
-	}
-	run.flush(m)
 }

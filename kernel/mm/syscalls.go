@@ -134,7 +134,7 @@ func (m *MM) prefaultMmapLocked(v *VMA, start, end uint64) {
 	switch {
 	case v.Shared:
 		if end-start <= faultRun && v.Prot&platform.Read != 0 {
-			m.mapSharedLocked(v, start, end)
+			m.mapSharedLocked(v, start, end, true)
 		}
 	case v.Object == nil:
 		if v.Prot&platform.Write != 0 && end-start <= faultRun {
