@@ -79,7 +79,8 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	// stub thread there, rather than start a new stub (mm.TakeAddressSpace).
 	// A vfork child shares its parent's and gets a new one.
 	var as platform.AddressSpace
-	if !t.MM.SoleUser() {
+	shared := !t.MM.SoleUser()
+	if shared {
 		if as, err = t.k.Platform.NewAddressSpace(); err != nil {
 			m.DecUsers()
 			return unix.ENOMEM
@@ -104,6 +105,12 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
 	t.tg.mu.Unlock()
+	if l, ok := t.ctx.(platform.Leaver); ok && shared {
+		// A vfork child leaves its parent's address space for good:
+		// the host state its context holds there (a stub thread) can
+		// serve the parent's next child.
+		l.Leave(old.AddressSpace())
+	}
 	old.DecUsers()
 	if t.Files != nil {
 		t.Files.CloseOnExec()

@@ -187,6 +187,17 @@ type Preparer interface {
 	Prepare(as AddressSpace) error
 }
 
+// Leaver is implemented by contexts whose host state in an address space
+// (sigsys: a stub thread) can serve another context there. The kernel
+// calls Leave when the context's task moves out of as while as lives on:
+// a vfork child's execve leaves its parent's address space, and the
+// parent's next child takes the thread instead of the platform making
+// one. The caller must not Switch into as with this context afterwards
+// without expecting it to start afresh there.
+type Leaver interface {
+	Leave(as AddressSpace)
+}
+
 // Unbinder is implemented by contexts that can let go of the OS thread
 // they run on while their task waits in the kernel. The goroutine using a
 // context holds runtime.LockOSThread while it uses it, as NewContext says;

@@ -372,3 +372,57 @@ func HostFileFilterCases() []FilterCase {
 		{"private anonymous mmap", unix.SYS_MMAP, hostMap(unix.PROT_READ, stubproc.HostMapFlags|unix.MAP_ANONYMOUS, 1<<64-1), false},
 	}
 }
+
+// BenchSpawn is a process's life as the platform sees it: a new address
+// space with the code and data pages mapped, a new context switched into
+// it up to its first syscall, the context released (the thread ends) and
+// the address space released. p50-ns is the median of one.
+func BenchSpawn(b *testing.B, newPlatform NewFunc) {
+	e := NewEnv(b, newPlatform)
+	copy(e.MF.Bytes(e.Code, arch.PageSize), SyscallLoop)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	timeEach(b, func() {
+		as, err := e.P.NewAddressSpace()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := as.MapFile(CodeAddr, e.Code, arch.PageSize, platform.Read|platform.Exec); err != nil {
+			b.Fatal(err)
+		}
+		if err := as.MapFile(DataAddr, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
+			b.Fatal(err)
+		}
+		c, err := e.P.NewContext()
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := InitState()
+		st.Regs.Rax = unix.SYS_GETPID
+		if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
+			b.Fatalf("trap %+v err %v", trap, err)
+		}
+		c.Release()
+		as.Release()
+	})
+}
+
+// BenchThread is a thread's life in a live address space: a new context
+// switched in up to its first syscall, then released. p50-ns is the
+// median of one.
+func BenchThread(b *testing.B, newPlatform NewFunc) {
+	e := NewEnv(b, newPlatform)
+	as, _, _ := e.StartLoop(b)
+	timeEach(b, func() {
+		c, err := e.P.NewContext()
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := InitState()
+		st.Regs.Rax = unix.SYS_GETPID
+		if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
+			b.Fatalf("trap %+v err %v", trap, err)
+		}
+		c.Release()
+	})
+}

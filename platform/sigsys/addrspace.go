@@ -181,6 +181,32 @@ func (as *AddressSpace) park() error {
 	return nil
 }
 
+// maxParked bounds the threads an address space keeps parked: a shell's
+// vfork children each give theirs back at their execve (Context.Leave),
+// and make -j2 has two out at once.
+const maxParked = 4
+
+// repark makes t, a thread of this space whose context let go of it (it
+// waits in the handler with a frame), a parked one again, for the next
+// newThread to hand out. It reports false, leaving t to its context, if
+// the space is released or has maxParked already.
+func (as *AddressSpace) repark(t *thread) bool {
+	as.Mu.Lock()
+	ok := !as.ReleasedLocked() && len(as.parked) < maxParked
+	if ok {
+		t.ctx = nil
+		t.fresh = true
+		as.parked = append(as.parked, t)
+	}
+	as.Mu.Unlock()
+	if ok {
+		as.p.smu.Lock()
+		as.held--
+		as.p.smu.Unlock()
+	}
+	return ok
+}
+
 // makeThread creates a stub thread: on the factory thread, a clone of the
 // edit thread that is traced from birth, and into which uk injects, before
 // it ever runs and in one batch: the mapping of its slot (unless it reuses

@@ -95,3 +95,15 @@ func TestSpinBound(t *testing.T) {
 func BenchmarkEmptyBatch(b *testing.B) {
 	platformtest.BenchEmptyBatch(b, newPlatform(Options{}))
 }
+
+// BenchmarkSpawn is an address space's and a context's life, from
+// NewAddressSpace to the first syscall and both released.
+func BenchmarkSpawn(b *testing.B) {
+	platformtest.BenchSpawn(b, newPlatform(Options{}))
+}
+
+// BenchmarkThread is a stub thread's life in a live address space: a
+// new context up to its first syscall, released.
+func BenchmarkThread(b *testing.B) {
+	platformtest.BenchThread(b, newPlatform(Options{}))
+}

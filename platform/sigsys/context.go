@@ -544,25 +544,9 @@ func (c *Context) Interrupt() {
 // thread.
 func (c *Context) Release() {
 	for as, t := range c.threads {
-		gone := as.Released()
-		if gone {
-			continue
+		if !as.Released() {
+			c.end(t)
 		}
-		if t.fresh {
-			if c.wait(t) != nil || readFrame(t.mem, t.addr, &t.f) != nil {
-				continue
-			}
-		}
-		if t.fast && c.reenter(t) != nil {
-			continue
-		}
-		st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
-			FP: arch.NewFPState()}
-		if writeFrame(t.mem, t.addr, &t.f, &st, true) != nil {
-			continue
-		}
-		resume(t)
-		as.retire(t)
 	}
 	for as := range c.threads {
 		c.forget(as)
@@ -572,6 +556,61 @@ func (c *Context) Release() {
 	// host thread).
 	c.batched = false
 	c.release()
+}
+
+// end sends t, a live thread of this context, from the handler into
+// siteExit: it exits, and its slot stays mapped in the stub for a later
+// thread (AddressSpace.retire).
+func (c *Context) end(t *thread) {
+	if t.fresh {
+		if c.wait(t) != nil || readFrame(t.mem, t.addr, &t.f) != nil {
+			return
+		}
+	}
+	if t.fast && c.reenter(t) != nil {
+		return
+	}
+	st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
+		FP: arch.NewFPState()}
+	if writeFrame(t.mem, t.addr, &t.f, &st, true) != nil {
+		return
+	}
+	resume(t)
+	t.as.retire(t)
+}
+
+// Leave implements platform.Leaver: the context's thread in as, which
+// waits in the handler since the trap that left (a vfork child's
+// execve), goes back to as's parked threads for the next context there
+// to take (AddressSpace.repark), or ends if as has enough parked. A
+// thread that waits in the trampoline traps into the handler first, so
+// that the next Switch finds a frame as it does for a new thread. The
+// child's execve made as's last use of the thread: the context never
+// runs in as again without a thread of its own.
+func (c *Context) Leave(pas platform.AddressSpace) {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return
+	}
+	t, ok := c.threads[as]
+	if !ok {
+		return
+	}
+	delete(c.threads, as)
+	if c.fpAt == t {
+		// The FP state the last trap left in the frame is fetched now:
+		// the frame is the next context's from here on.
+		if c.fpOf != nil {
+			c.fpOf.SyncFP()
+		}
+		c.fpAt, c.fpOf = nil, nil
+	}
+	if as.Released() || (t.fast && c.reenter(t) != nil) || !as.repark(t) {
+		if !as.Released() {
+			c.end(t)
+		}
+		as.drop(t)
+	}
 }
 
 // AT_HWCAP2 and its FSGSBASE bit (Linux's HWCAP2_FSGSBASE): the kernel
