@@ -146,9 +146,16 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 	// handed over meanwhile waits in w.next until this one is done. The
 	// last thread of a process keeps no worker: its address space dies
 	// with it, so no task would match.
-	if platformOK && !t.k.halted.Load() && !t.lastThread() {
-		w.as = t.MM.AddressSpace()
-		reusable = t.k.workers.offer(w)
+	if platformOK && !t.k.halted.Load() {
+		if !t.lastThread() {
+			w.as = t.MM.AddressSpace()
+			reusable = t.k.workers.offer(w)
+		} else if l, ok := ctx.(platform.Leaver); ok {
+			// The process ends: its host state there (a stub thread)
+			// goes back to its address space, which may then serve
+			// the next program (platform/sigsys's recycle.go).
+			l.Leave(t.MM.AddressSpace())
+		}
 	}
 	t.exit()
 	return reusable

@@ -188,12 +188,14 @@ type Preparer interface {
 }
 
 // Leaver is implemented by contexts whose host state in an address space
-// (sigsys: a stub thread) can serve another context there. The kernel
-// calls Leave when the context's task moves out of as while as lives on:
-// a vfork child's execve leaves its parent's address space, and the
-// parent's next child takes the thread instead of the platform making
-// one. The caller must not Switch into as with this context afterwards
-// without expecting it to start afresh there.
+// (sigsys: a stub thread) can go back to it. The kernel calls Leave when
+// the context's task leaves as for good: a vfork child's execve leaves
+// its parent's address space, whose next child then takes the thread
+// instead of the platform making one; a process's last thread leaves
+// its own as it exits, so that the platform owns everything in the space
+// when it is released (sigsys may then renew the stub for the next
+// program). A later Switch into as with this context starts afresh
+// there.
 type Leaver interface {
 	Leave(as AddressSpace)
 }

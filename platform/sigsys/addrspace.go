@@ -31,6 +31,10 @@ type AddressSpace struct {
 	// and those of ended threads, still mapped, for new threads to reuse.
 	slots     []int
 	freeSlots []threadSlot
+	// tids are, by slot index, the last stub thread made on each slot
+	// (earlier ones were gone before it was made): every thread the
+	// space has made that may still live.
+	tids []int
 
 	// Protected by Platform.smu. held counts this space's stub threads
 	// that contexts hold (Context.threads): uk may still read a held
@@ -270,6 +274,10 @@ func (as *AddressSpace) makeThread() (*thread, error) {
 		return nil, fmt.Errorf("sigsys: new stub thread: %w", err)
 	}
 	t.ts.mapped = true
+	for len(as.tids) <= ts.i {
+		as.tids = append(as.tids, 0)
+	}
+	as.tids[ts.i] = t.tid
 	return t, nil
 }
 
@@ -333,8 +341,17 @@ func (as *AddressSpace) Release() { as.release(nil) }
 // to die.
 func (as *AddressSpace) ReleaseThen(done func()) { as.release(done) }
 
-// release is Release, and with done ReleaseThen.
+// release is Release, and with done ReleaseThen, which renews the stub
+// for another program instead if it can (recycle.go).
 func (as *AddressSpace) release(done func()) {
+	if done != nil && as.tryRenew(done) {
+		return
+	}
+	as.kill(done)
+}
+
+// kill is release without renewing: the stub is killed.
+func (as *AddressSpace) kill(done func()) {
 	var slots []int
 	locked := func() {
 		slots = as.slots

@@ -570,23 +570,18 @@ func (c *Context) end(t *thread) {
 	if t.fast && c.reenter(t) != nil {
 		return
 	}
-	st := arch.State{Regs: arch.Registers{Rip: siteExit, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202},
-		FP: arch.NewFPState()}
-	if writeFrame(t.mem, t.addr, &t.f, &st, true) != nil {
-		return
+	if t.exit() == nil {
+		t.as.retire(t)
 	}
-	resume(t)
-	t.as.retire(t)
 }
 
 // Leave implements platform.Leaver: the context's thread in as, which
-// waits in the handler since the trap that left (a vfork child's
-// execve), goes back to as's parked threads for the next context there
-// to take (AddressSpace.repark), or ends if as has enough parked. A
-// thread that waits in the trampoline traps into the handler first, so
-// that the next Switch finds a frame as it does for a new thread. The
-// child's execve made as's last use of the thread: the context never
-// runs in as again without a thread of its own.
+// waits since the trap that left (a vfork child's execve, a process's
+// exit), goes back to as's parked threads for the next context there to
+// take (AddressSpace.repark), or ends if as has enough parked. A thread
+// that waits in the trampoline traps into the handler first, so that the
+// next Switch finds a frame as it does for a new thread. The context
+// never runs in as again without a thread of its own.
 func (c *Context) Leave(pas platform.AddressSpace) {
 	as, ok := pas.(*AddressSpace)
 	if !ok {
