@@ -36,9 +36,8 @@ import (
 const threadEndWait = 5 * time.Millisecond
 
 // renewableLocked reports whether the released space's stub may be
-// renewed: no thread is being parked, no context holds a thread here, and
-// the platform wants a spare (which then expects this one: Offer or
-// Unexpect follows).
+// renewed as far as the space itself says: live, no thread being
+// parked, no context holding a thread here.
 //
 // Preconditions: Mu is held.
 func (as *AddressSpace) renewableLocked() bool {
@@ -46,17 +45,27 @@ func (as *AddressSpace) renewableLocked() bool {
 		return false
 	}
 	as.p.smu.Lock()
-	held := as.held
-	as.p.smu.Unlock()
-	return held == 0 && as.p.spaces.Expect()
+	defer as.p.smu.Unlock()
+	return as.held == 0
 }
 
 // tryRenew starts renewing the stub (see above) and reports true, or
 // reports false having done nothing. done is ReleaseThen's.
 func (as *AddressSpace) tryRenew(done func()) bool {
 	as.Mu.Lock()
+	ok := as.renewableLocked()
+	as.Mu.Unlock()
+	// The platform must want a spare (it then expects this one: Offer
+	// or Unexpect follows). Asked without Mu: Spaces' lock comes first.
+	if !ok || !as.p.spaces.Expect() {
+		return false
+	}
+	as.Mu.Lock()
 	if !as.renewableLocked() {
+		// Nothing maps into a released program's space, so nothing
+		// should have changed; if it did, the stub is killed as ever.
 		as.Mu.Unlock()
+		as.p.spaces.Unexpect()
 		return false
 	}
 	parked := as.parked
