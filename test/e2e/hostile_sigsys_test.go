@@ -20,8 +20,9 @@ func init() { otherCPrograms = append(otherCPrograms, "hostile_sigsys") }
 // process killed at worst, never uk, and a thread that disabled its
 // signal stack is killed once it leaves an interrupt unanswered (the
 // race also scribbles over what a patched syscall site's trampoline
-// uses, alone in race-fast), and a program that keeps waking the stub's serving thread gets no mapping
-// change reported before it is made. They run on sigsys whenever `uk
+// uses, alone in race-fast), a program that keeps waking the stub's serving thread gets no mapping
+// change reported before it is made, and a process never finds a page of
+// one that ended mapped in the stub it gets (renew). They run on sigsys whenever `uk
 // platforms` says it works, in the matrix or held back from it.
 func TestHostileSigsys(t *testing.T) {
 	needUK(t)
@@ -62,6 +63,13 @@ func TestHostileSigsys(t *testing.T) {
 		r := runUK(t, "sigsys", prog, []string{"stuck"})
 		if r.Code != 137 || r.Stdout != "" || !strings.Contains(r.Stderr, "did not answer an interrupt") {
 			t.Errorf("exit %d, stdout %q; want 137, nothing, and uk giving up on the thread\nstderr:\n%s", r.Code, r.Stdout, clip(r.Stderr))
+		}
+	})
+	t.Run("renew", func(t *testing.T) {
+		r := runUK(t, "sigsys", prog, []string{"renew"})
+		want := "reads of a dead process's page: 40 faulted, 0 did not (0 saw its secret)\n"
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
 	t.Run("servewake", func(t *testing.T) {

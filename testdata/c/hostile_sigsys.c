@@ -27,6 +27,11 @@
  *                           a second; `race fast`: only the trampoline's.
  *   hostile_sigsys stuck    rt_sigreturn at the handler's site with a frame
  *                           that disables its signal stack, then a syscall.
+ *   hostile_sigsys renew    fork a child that maps a page at a fixed
+ *                           address, writes a secret there and exits, then
+ *                           a child that reads that address, 40 times: the
+ *                           second may run in the stub the first left
+ *                           (platform/sigsys's recycle.go).
  *   hostile_sigsys servewake one thread wakes the futex the stub's serving
  *                           thread sleeps on (the request page's sequence
  *                           word), over and over, from the handler's wake
@@ -46,6 +51,8 @@
  * alive: never a crash of uk or anything outside the sandbox. The thread
  * without a signal stack is stuck for good in its own handler; uk kills
  * the program (status 137) once it leaves an interrupt unanswered.
+ * The reading child faults every time: nothing of the first child is left
+ * mapped in a stub another process gets.
  * The serving thread, woken with nothing new to run, runs nothing and
  * reports nothing: every read after an munmap faults (a forged or early
  * "done" would let it read the page still mapped).
@@ -63,6 +70,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -408,6 +416,45 @@ static int mode_race(void) {
 	return 0;
 }
 
+/* renew: RENEW_AT is where the first child of each round leaves its
+ * secret. */
+#define RENEW_AT ((volatile uint64_t *)0x10000000UL)
+#define RENEW_SECRET 0x5ec2e75ec2e7UL
+
+static int mode_renew(void) {
+	int leaks = 0, faults = 0, rounds = 40;
+	for (int i = 0; i < rounds; i++) {
+		pid_t a = fork();
+		if (a == 0) {
+			if (mmap((void *)RENEW_AT, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+				_exit(1);
+			*RENEW_AT = RENEW_SECRET;
+			_exit(0);
+		}
+		int st;
+		if (a < 0 || waitpid(a, &st, 0) != a || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return 1;
+		pid_t b = fork();
+		if (b == 0) {
+			catch(SIGSEGV);
+			trapped = 0;
+			if (sigsetjmp(env, 1) == 0) {
+				uint64_t v = *RENEW_AT;
+				_exit(v == RENEW_SECRET ? 3 : 2);
+			}
+			_exit(trapped == SIGSEGV ? 0 : 4);
+		}
+		if (b < 0 || waitpid(b, &st, 0) != b || !WIFEXITED(st))
+			return 1;
+		if (WEXITSTATUS(st) == 0)
+			faults++;
+		else if (WEXITSTATUS(st) == 3)
+			leaks++;
+	}
+	printf("reads of a dead process's page: %d faulted, %d did not (%d saw its secret)\n", faults, rounds - faults, leaks);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	alarm(10);
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -428,6 +475,8 @@ int main(int argc, char **argv) {
 		return mode_servewake();
 	if (strcmp(mode, "stuck") == 0)
 		return mode_stuck();
-	fprintf(stderr, "usage: hostile_sigsys sites|handler|trampoline|ring0|race [fast]|stuck|servewake\n");
+	if (strcmp(mode, "renew") == 0)
+		return mode_renew();
+	fprintf(stderr, "usage: hostile_sigsys sites|handler|trampoline|ring0|race [fast]|stuck|servewake|renew\n");
 	return 2;
 }
