@@ -393,16 +393,7 @@ func BenchSpawn(b *testing.B, newPlatform NewFunc) {
 		if err := as.MapFile(DataAddr, e.Data, arch.PageSize, platform.Read|platform.Write); err != nil {
 			b.Fatal(err)
 		}
-		c, err := e.P.NewContext()
-		if err != nil {
-			b.Fatal(err)
-		}
-		st := InitState()
-		st.Regs.Rax = unix.SYS_GETPID
-		if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
-			b.Fatalf("trap %+v err %v", trap, err)
-		}
-		c.Release()
+		firstSyscall(b, e.P, as).Release()
 		as.Release()
 	})
 }
@@ -414,15 +405,21 @@ func BenchThread(b *testing.B, newPlatform NewFunc) {
 	e := NewEnv(b, newPlatform)
 	as, _, _ := e.StartLoop(b)
 	timeEach(b, func() {
-		c, err := e.P.NewContext()
-		if err != nil {
-			b.Fatal(err)
-		}
-		st := InitState()
-		st.Regs.Rax = unix.SYS_GETPID
-		if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
-			b.Fatalf("trap %+v err %v", trap, err)
-		}
-		c.Release()
+		firstSyscall(b, e.P, as).Release()
 	})
+}
+
+// firstSyscall runs a new context in as, which runs SyscallLoop, up to its
+// first syscall, and returns the context.
+func firstSyscall(b *testing.B, p platform.Platform, as platform.AddressSpace) platform.Context {
+	c, err := p.NewContext()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := InitState()
+	st.Regs.Rax = unix.SYS_GETPID
+	if trap, err := c.Switch(as, st); err != nil || trap.Kind != platform.TrapSyscall {
+		b.Fatalf("trap %+v err %v", trap, err)
+	}
+	return c
 }

@@ -107,7 +107,6 @@ func (as *AddressSpace) renew(parked []*thread) (*AddressSpace, []int) {
 		if !t.endParked() {
 			return nil, nil
 		}
-		as.retire(t)
 	}
 	nas := &AddressSpace{p: as.p}
 	var tids []int

@@ -77,8 +77,10 @@ func TestRenewedStub(t *testing.T) {
 	}
 }
 
-// TestNoRenewWhileHeld: a space whose thread a context still holds is
-// killed at its release, not renewed.
+// TestNoRenewWhileHeld: a space whose thread a context still holds (not
+// left: a worker's) is killed at its release, not renewed. Two checks
+// refuse it, held and the thread that never goes; the test sees only that
+// the stub ends.
 func TestNoRenewWhileHeld(t *testing.T) {
 	_, as, c, _ := trappedOnce(t, platformtest.SyscallLoop)
 	defer c.Release()
