@@ -46,8 +46,9 @@
 //     address space at once; a context can use several address spaces
 //     (after execve).
 //   - With pinning on (the default), each context's OS thread and all its
-//     stub threads are pinned to one CPU, chosen round-robin: a ptrace round
-//     trip between CPUs costs up to three times as much.
+//     stub threads are pinned to one CPU, the one the thread ran on when the
+//     context started (Host.PickCPU): a ptrace round trip between CPUs
+//     costs up to three times as much.
 //
 // # Mappings and locking
 //

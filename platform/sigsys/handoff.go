@@ -368,8 +368,9 @@ func resumeWith(t *thread, next uint32) {
 	}
 }
 
-// homeCPU pins the calling thread (uk's side of the context) to the next
-// CPU round-robin, unless the platform does not pin.
+// homeCPU pins the calling thread (uk's side of the context) to the CPU
+// Host.PickCPU gives (the one it runs on), unless the platform does not
+// pin.
 func (c *Context) homeCPU() error {
 	c.pl.home = c.p.h.PickCPU(!c.p.opts.NoPin)
 	// A new thread starts pinned and tries to split only once it has

@@ -105,7 +105,7 @@
 //
 // A hand-off between uk's thread and a stub thread costs what the two
 // threads' placement makes it (handoff.go has the policy). Each context's
-// OS thread is pinned to one CPU, chosen round-robin at first; while its
+// OS thread is pinned to one CPU, the one it ran on at first; while its
 // task waits in the kernel (Context.Unbind) the thread is unpinned and
 // given back to Go, and the next Switch makes the CPU of whatever thread
 // runs it the new home, the stub thread following. While a CPU is to
