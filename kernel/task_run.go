@@ -112,7 +112,9 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				break
 			}
 			if t.k.patcher != nil && !trap.Patched {
-				t.MM.NoteSyscallSite(t.k.patcher, t.State.Regs.Rip, t.State.Regs.OrigRax)
+				if rip, moved := t.MM.NoteSyscallSite(t.k.patcher, t.State.Regs.Rip, t.State.Regs.OrigRax); moved {
+					t.State.Regs.Rip = rip
+				}
 			}
 			t.doSyscall()
 		case platform.TrapFault:

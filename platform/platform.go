@@ -245,12 +245,16 @@ type SyscallPatcher interface {
 	// should prefer them.
 	SyscallTables() []SyscallTable
 	// SyscallEntry returns the bytes of the table entry at addr for a
-	// site that returns to ret (at most the table's EntrySize bytes). Its
-	// first 8 bytes are what `jmp [addr]` loads; prefix, the
-	// instructions the patch replaced before the syscall instruction,
-	// follows at addr+EntryCode, and the entry runs it first, then the
-	// syscall.
-	SyscallEntry(addr, ret uint64, prefix []byte) []byte
+	// site that ends at ret (at most the table's EntrySize bytes). Its
+	// first 8 bytes are what `jmp [addr]` loads, its next 8 where its
+	// syscall returns to; prefix, the instructions the patch replaced
+	// before the syscall instruction, follows at addr+EntryCode, and the
+	// entry runs it first, then the syscall. suffix, if any, are
+	// instructions the patch replaced after the syscall: the syscall
+	// then returns to a copy of them in the entry, just after a syscall
+	// instruction of the entry's own (a restart, which resumes two bytes
+	// back, makes it again), and the entry jumps to ret after them.
+	SyscallEntry(addr, ret uint64, prefix, suffix []byte) []byte
 }
 
 // SyscallTable says where one of a SyscallPatcher's tables lies in every
@@ -261,7 +265,8 @@ type SyscallPatcher interface {
 // the entry: the kernel uses the table for a site only if every
 // instruction the patch overwrites (and the syscall) began at one of them
 // or past the jump, where the padding is 0x06, so that a thread that
-// reaches any of them faults (SIGILL).
+// reaches any of them faults (SIGILL). (One form of kernel/mm's patch.go
+// has an instruction begin at the 0x25, which it makes harmless.)
 type SyscallTable struct {
 	Addr, Size uint64
 	First      uint64

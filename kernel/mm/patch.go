@@ -16,7 +16,7 @@ import (
 // Patched syscall sites (platform.SyscallPatcher).
 //
 // A syscall site that has trapped patchAfter times in an address space,
-// and whose instruction before the syscall is one of siteForms, is
+// and whose instructions around the syscall are one of siteForms, is
 // rewritten into `jmp [E]` (padded with 0x06 bytes to the site's length),
 // E an entry of the platform's table, which this MM maps (anonymous,
 // private, read and execute) at the table's fixed address the first time.
@@ -35,46 +35,91 @@ import (
 // reached it, or one resumed two bytes before the return address to
 // restart its syscall, faults there; PatchedSiteFault sends it on in the
 // entry, just after the replaced instruction, with its registers as they
-// are (RAX the syscall number, or restart_syscall's).
+// are (RAX the syscall number, or restart_syscall's). (One form's syscall
+// begins under the jump's 0x25, `and eax, imm32`; EAX is 0 there, and the
+// thread faults at the padding after it: siteForm.andAt.)
+//
+// A form with a suffix (glibc's read, `xor eax, eax; syscall; cmp rax,
+// imm32`, whose 4 bytes before the compare take no jump) has its syscall
+// return into the entry, which runs the suffix and jumps back: the
+// thread's RIP is then in the table, where a restart finds a syscall
+// instruction two bytes back, and a signal handler returns there.
 
-// siteForm is a run of instructions that may precede a patched syscall:
-// the entry runs them again, at the same RSP, so they must not depend on
-// where they lie in memory, and nothing may jump into them but to where
-// one begins.
+// siteForm is a run of instructions that may precede a patched syscall,
+// and some that may follow it: the entry runs them again, at the same
+// RSP, so they must not depend on where they lie in memory, and nothing
+// may jump into them but to where one begins.
 type siteForm struct {
-	len int
-	// starts are where its instructions after the first, and the
-	// syscall, begin.
+	len int // bytes before the syscall
+	// suffix is how many bytes after the syscall the patch replaces
+	// too, for a site whose instructions before it are too short for the
+	// jump: the entry runs them after the syscall returns, then jumps
+	// back past them, and the syscall returns into the entry.
+	suffix int
+	// starts are where its instructions after the first, the syscall
+	// and the suffix's instructions begin.
 	starts []int
+	// andAt, when not 0, is the start that holds the jump's SIB byte
+	// 0x25 (`and eax, imm32` with the entry's address) instead of 0x06:
+	// the form sets EAX to 0 just before it, so a thread there leaves
+	// EAX 0 and faults at byte 7, where the padding begins (andFault).
+	andAt int
 	// match reports whether b (len bytes) is the form, for a trap of
-	// syscall nr.
-	match func(b []byte, nr uint64) bool
+	// syscall nr; suffixOK whether b (suffix bytes) is its suffix.
+	match    func(b []byte, nr uint64) bool
+	suffixOK func(b []byte) bool
+}
+
+// andFault is where a thread that reached a form's andAt faults.
+const andFault = 7
+
+// faultAt is where a thread that reaches start at of f faults: there, or
+// at andFault.
+func (f *siteForm) faultAt(at int) int {
+	if f.andAt != 0 && at == f.andAt {
+		return andFault
+	}
+	return at
 }
 
 var siteForms = []siteForm{
 	// mov eax, NR: glibc's wrappers, Go's runtime.
-	{5, []int{5}, func(b []byte, nr uint64) bool { return b[0] == 0xb8 && uint64(binary.LittleEndian.Uint32(b[1:])) == nr }},
+	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool {
+		return b[0] == 0xb8 && uint64(binary.LittleEndian.Uint32(b[1:])) == nr
+	}},
 	// mov rax, NR (a sign-extended imm32): Go's runtime.
-	{7, []int{7}, func(b []byte, nr uint64) bool {
+	{len: 7, starts: []int{7}, match: func(b []byte, nr uint64) bool {
 		return b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0 && int64(int32(binary.LittleEndian.Uint32(b[3:]))) == int64(nr)
 	}},
 	// mov r9, [rsp+disp8]: the end of glibc's syscall(), with the number
 	// already in RAX.
-	{5, []int{5}, func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
+	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
 	// Go's internal/runtime/syscall/linux.Syscall6, from its first
 	// instruction: mov r10, rsi; mov rdx, rdi; mov rsi, rcx; mov rdi, rbx.
-	{12, []int{3, 6, 9, 12}, func(b []byte, nr uint64) bool {
+	{len: 12, starts: []int{3, 6, 9, 12}, match: func(b []byte, nr uint64) bool {
 		return bytes.Equal(b, []byte{0x49, 0x89, 0xf2, 0x48, 0x89, 0xfa, 0x48, 0x89, 0xce, 0x48, 0x89, 0xdf})
 	}},
+	// mov edi, [rsp+disp8]; xor eax, eax: glibc's read(2) in a process
+	// with threads (the descriptor reloaded after enabling cancellation).
+	{len: 6, starts: []int{4, 6}, match: func(b []byte, nr uint64) bool {
+		return nr == 0 && bytes.Equal(b[:3], []byte{0x8b, 0x7c, 0x24}) && b[4] == 0x31 && b[5] == 0xc0
+	}},
+	// xor eax, eax; syscall; cmp rax, imm32: glibc's read(2), the most
+	// frequent syscall of tar, sha256sum and the like, whose 4 bytes take
+	// no jump; with the compare after it they take one. The compare only
+	// sets the flags the branch after it reads, so the entry can run it.
+	{len: 2, suffix: 6, starts: []int{2, 4}, andAt: 2,
+		match:    func(b []byte, nr uint64) bool { return nr == 0 && b[0] == 0x31 && b[1] == 0xc0 },
+		suffixOK: func(b []byte) bool { return b[0] == 0x48 && b[1] == 0x3d }},
 }
 
 // tableFor returns the index of the first of tabs whose jumps hold 0x06
-// wherever f's instructions begin within the jump.
+// wherever f's instructions begin within the jump (but at its andAt).
 func (f siteForm) tableFor(tabs []platform.SyscallTable) int {
 	for i, t := range tabs {
 		ok := true
 		for _, at := range f.starts {
-			if at < 7 && !slices.Contains(t.Invalid, at) {
+			if at < 7 && at != f.andAt && !slices.Contains(t.Invalid, at) {
 				ok = false
 			}
 		}
@@ -103,9 +148,10 @@ const maxPatchSites = 4096
 // offset (not the address, which ASLR moves) name it, and the patch
 // checks the code anyway (a file that changed since only fails to match).
 // The make job's traps through the signal fell from 3,952 to 3,012 of
-// its 6,480 (the gcc job's from 1,532 to 1,276); most that are left are
+// its 6,480 (the gcc job's from 1,532 to 1,276); most that are left were
 // sites trapped fewer than patchAfter times anywhere, or read(2), whose
-// glibc site (xor eax, eax) is too short to take a jump.
+// glibc site (xor eax, eax) was too short to take a jump before the
+// suffix forms.
 
 // hotSite names a patched site: its return address as an offset into the
 // file (the mapping's object) its code is a page of.
@@ -196,18 +242,21 @@ const noTable = ^uint64(0)
 
 // patchedSite is one rewritten site: its entry, and its form.
 type patchedSite struct {
-	entry uint64
-	code  uint64 // the entry's code (SyscallTable.EntryCode)
-	form  *siteForm
+	entry  uint64
+	code   uint64 // the entry's code (SyscallTable.EntryCode)
+	resume uint64 // where its syscall returns to: the site's end, or the suffix in the entry
+	form   *siteForm
 }
 
 // NoteSyscallSite counts a trapped syscall nr whose site returns to ret,
 // and patches the site once it has trapped patchAfter times (when p can
 // take patched sites). It never fails: a site that cannot be patched
-// keeps trapping.
-func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
+// keeps trapping. When the patch replaced instructions after the syscall
+// too, ret is now where one of them began, and the trapping thread must
+// return to rip instead (moved): the same instructions in the entry.
+func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) (rip uint64, moved bool) {
 	if patchSkip[nr] || nr > 0xffff {
-		return
+		return 0, false
 	}
 	m.patchMu.Lock()
 	defer m.patchMu.Unlock()
@@ -217,10 +266,10 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
 	}
 	n, ok := ps.counts[ret]
 	if !ok && len(ps.counts) >= maxPatchSites {
-		return
+		return 0, false
 	}
 	if n >= patchAfter {
-		return // tried already
+		return 0, false // tried already
 	}
 	if !ok && m.isHotSite(ret) {
 		n = patchAfter - 1
@@ -228,62 +277,70 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) {
 	n++
 	ps.counts[ret] = n
 	if n == patchAfter {
-		m.patchSite(p, ret, nr)
+		return m.patchSite(p, ret, nr)
 	}
+	return 0, false
 }
 
 // patchSite rewrites the site that returns to ret, if one of siteForms
-// precedes its syscall and it lies in one page of a private, read-only
-// executable mapping.
+// is around its syscall and it lies in one page of a private, read-only
+// executable mapping. It returns where the trapping thread goes on if that
+// moved (NoteSyscallSite).
 //
 // Preconditions: m.patchMu is held.
-func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) {
+func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip uint64, moved bool) {
 	tabs := p.SyscallTables()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := range siteForms {
 		f := &siteForms[i]
-		site := ret - 2 - uint64(f.len)
-		if ret < uint64(f.len)+2 || arch.PageRoundDown(site) != arch.PageRoundDown(ret-1) || !m.patchableLocked(site) {
+		site, end := ret-2-uint64(f.len), ret+uint64(f.suffix)
+		if ret < uint64(f.len)+2 || arch.PageRoundDown(site) != arch.PageRoundDown(end-1) || !m.patchableLocked(site) {
 			continue
 		}
-		code := make([]byte, f.len+2)
-		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code[:f.len], nr) {
+		code := make([]byte, f.len+2+f.suffix)
+		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code[:f.len], nr) ||
+			f.suffix > 0 && !f.suffixOK(code[f.len+2:]) {
 			continue
 		}
 		if t := f.tableFor(tabs); t >= 0 {
-			m.patchFormLocked(p, tabs, t, f, site, ret, code[:f.len])
+			resume, ok := m.patchFormLocked(p, tabs, t, f, site, end, code)
+			return resume, ok && f.suffix > 0
 		}
-		return
+		return 0, false
 	}
+	return 0, false
 }
 
 // patchFormLocked writes an entry of table t for the site at site (of
-// form f, whose instructions before the syscall are prefix) and rewrites
-// the site.
-func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallTable, t int, f *siteForm, site, ret uint64, prefix []byte) {
+// form f, code its bytes from the first instruction the patch replaces to
+// end, the syscall among them) and rewrites the site. It reports whether
+// it did, and where the entry's syscall returns to.
+func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallTable, t int, f *siteForm, site, end uint64, code []byte) (resume uint64, ok bool) {
 	ps := &m.patch
 	tab := tabs[t]
 	if len(ps.next) != len(tabs) {
 		ps.next = make([]uint64, len(tabs))
 	}
+	ret := site + uint64(f.len) + 2 // where the syscall returned to before
 	switch ps.next[t] {
 	case noTable:
-		return
+		return 0, false
 	case 0:
 		if !m.mapPatchTableLocked(tab) {
 			ps.next[t] = noTable
-			return
+			return 0, false
 		}
 		ps.next[t] = tab.First
 	}
 	if ps.next[t]+tab.EntrySize > tab.Addr+tab.Size {
-		return // full: this site keeps trapping
+		return 0, false // full: this site keeps trapping
 	}
 	entry := ps.next[t]
 	live := m.ownPageLocked(entry)
-	if m.forceWriteLocked(entry, p.SyscallEntry(entry, ret, prefix)) != nil {
-		return
+	eb := p.SyscallEntry(entry, end, code[:f.len], code[f.len+2:])
+	if m.forceWriteLocked(entry, eb) != nil {
+		return 0, false
 	}
 	if !live {
 		// The entry's page is new or was copied: its mapping reaches
@@ -291,25 +348,27 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallT
 		// page could reach another thread first. The site's next trap
 		// patches it (the entry is written again then).
 		ps.counts[ret] = patchAfter - 1
-		return
+		return 0, false
 	}
 	ps.next[t] += tab.EntrySize
-	jump := bytes.Repeat([]byte{0x06}, len(prefix)+2)
+	jump := bytes.Repeat([]byte{0x06}, len(code))
 	copy(jump, []byte{0xff, 0x24, 0x25})
 	binary.LittleEndian.PutUint32(jump[3:], uint32(entry))
 	for _, at := range f.starts {
-		if jump[at] != 0x06 {
+		if at := f.faultAt(at); at < len(jump) && jump[at] != 0x06 {
 			panic("mm: a patched site's instruction starts are not 0x06") // tableFor chose the table for this
 		}
 	}
 	if m.rewriteCodeLocked(site, jump) != nil {
-		return
+		return 0, false
 	}
 	if ps.sites == nil {
 		ps.sites = make(map[uint64]patchedSite)
 	}
-	ps.sites[site] = patchedSite{entry: entry, code: tab.EntryCode, form: f}
+	resume = binary.LittleEndian.Uint64(eb[8:])
+	ps.sites[site] = patchedSite{entry: entry, code: tab.EntryCode, resume: resume, form: f}
 	m.noteHotSiteLocked(ret)
+	return resume, true
 }
 
 // rewriteCodeLocked writes b at addr (in one page of a private mapping)
@@ -417,18 +476,20 @@ func (m *MM) forceWriteLocked(addr uint64, b []byte) error {
 // PatchedSiteFault handles a SIGILL at addr: if addr is where one of the
 // instructions a patch of this MM replaced began, or its syscall (a thread
 // ran part of the site's old code before the patch reached it, or is
-// restarting the site's syscall), it returns where the thread goes on:
-// the same place in the site's entry, which runs the same instructions,
-// then the syscall.
+// restarting the site's syscall), or where a thread that reached a form's
+// andAt faults, it returns where the thread goes on: the same place in the
+// site's entry, which runs the same instructions, then the syscall (and
+// the suffix's after it).
 func (m *MM) PatchedSiteFault(addr uint64) (rip uint64, ok bool) {
 	// Under patchMu: a patch being written is complete before we look.
 	m.patchMu.Lock()
 	defer m.patchMu.Unlock()
-	for _, f := range siteForms {
+	for i := range siteForms {
+		f := &siteForms[i]
 		for _, at := range f.starts {
-			site := addr - uint64(at)
+			site := addr - uint64(f.faultAt(at))
 			ps, found := m.patch.sites[site]
-			if !found || !slices.Contains(ps.form.starts, at) {
+			if !found || ps.form != f {
 				continue
 			}
 			var code [7]byte
@@ -436,6 +497,9 @@ func (m *MM) PatchedSiteFault(addr uint64) (rip uint64, ok bool) {
 			if m.CopyIn(site, code[:]) != nil || code[0] != 0xff || code[1] != 0x24 || code[2] != 0x25 ||
 				uint64(binary.LittleEndian.Uint32(code[3:])) != ps.entry || m.CopyIn(addr, b[:]) != nil || b[0] != 0x06 {
 				return 0, false // the program rewrote its code since
+			}
+			if at > f.len {
+				return ps.resume + uint64(at-f.len-2), true // in the suffix
 			}
 			return ps.entry + ps.code + uint64(at), true
 		}

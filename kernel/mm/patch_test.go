@@ -17,11 +17,19 @@ func (fakePatcher) SyscallTables() []platform.SyscallTable {
 	return []platform.SyscallTable{
 		{Addr: 0x60000, Size: 0x10000, First: 0x60080, EntrySize: 128, EntryCode: 16, Header: []byte{1, 2, 3, 4}, Invalid: []int{5}},
 		{Addr: 0x06000000, Size: 0x10000, First: 0x06000106, EntrySize: 256, EntryCode: 16, Header: []byte{5, 6}, Invalid: []int{3, 6}},
+		{Addr: 0x06100000, Size: 0x100000, First: 0x06100600, EntrySize: 0x10000, EntryCode: 16, Header: []byte{7, 8}, Invalid: []int{4, 6}},
 	}
 }
 
-func (fakePatcher) SyscallEntry(addr, ret uint64, prefix []byte) []byte {
+// fakeResume is where a fake entry's syscall returns to when the site has
+// a suffix: its copy, this far into the entry.
+const fakeResume = 64
+
+func (fakePatcher) SyscallEntry(addr, ret uint64, prefix, suffix []byte) []byte {
 	b := binary.LittleEndian.AppendUint64(nil, addr+16)
+	if len(suffix) > 0 {
+		ret = addr + fakeResume
+	}
 	b = binary.LittleEndian.AppendUint64(b, ret)
 	b = append(b, prefix...)
 	return append(b, 0xcc, 0xcc)
@@ -32,24 +40,30 @@ func TestPatchSyscallSites(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		prefix []byte // the code before the syscall instruction
+		suffix []byte // the code after it
 		nr     uint64 // the syscall that traps there
 		table  uint64 // the table patched into; 0: left alone
 		starts []int  // where the replaced instructions and the syscall begin
+		andAt  int    // a start that holds 0x25 and faults at byte 7 (0: none)
 	}{
-		{"mov eax, NR", []byte{0xb8, 39, 0, 0, 0}, 39, 0x60000, []int{5}},
-		{"mov rax, NR", []byte{0x48, 0xc7, 0xc0, 0xca, 0, 0, 0}, 202, 0x60000, []int{7}},
-		{"mov r9, [rsp+8]", []byte{0x4c, 0x8b, 0x4c, 0x24, 0x08}, 110, 0x60000, []int{5}},
-		{"Go's Syscall6", goSyscall6, 0, 0x06000000, []int{3, 6, 9, 12}},
-		{"mov eax of another NR", []byte{0xb8, 39, 0, 0, 0}, 110, 0, nil},
-		{"xor eax, eax (too short)", []byte{0x31, 0xc0}, 0, 0, nil},
-		{"never-patched exit_group", []byte{0xb8, 231, 0, 0, 0}, 231, 0, nil},
+		{name: "mov eax, NR", prefix: []byte{0xb8, 39, 0, 0, 0}, nr: 39, table: 0x60000, starts: []int{5}},
+		{name: "mov rax, NR", prefix: []byte{0x48, 0xc7, 0xc0, 0xca, 0, 0, 0}, nr: 202, table: 0x60000, starts: []int{7}},
+		{name: "mov r9, [rsp+8]", prefix: []byte{0x4c, 0x8b, 0x4c, 0x24, 0x08}, nr: 110, table: 0x60000, starts: []int{5}},
+		{name: "Go's Syscall6", prefix: goSyscall6, table: 0x06000000, starts: []int{3, 6, 9, 12}},
+		{name: "mov edi, [rsp+8]; xor eax, eax", prefix: []byte{0x8b, 0x7c, 0x24, 0x08, 0x31, 0xc0}, table: 0x06100000, starts: []int{4, 6}},
+		{name: "xor eax, eax; syscall; cmp rax, -4096", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff},
+			table: 0x06100000, starts: []int{2, 4}, andAt: 2},
+		{name: "mov eax of another NR", prefix: []byte{0xb8, 39, 0, 0, 0}, nr: 110},
+		{name: "xor eax, eax (too short, no compare after)", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x85, 0xc0}},
+		{name: "xor eax, eax; cmp rax of another NR", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}, nr: 3},
+		{name: "never-patched exit_group", prefix: []byte{0xb8, 231, 0, 0, 0}, nr: 231},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _, mf := newMM(t)
 			f := newFakeFile(t, mf, 4, 0, 1, 2, 3)
 			// The site ends in the middle of the file's second page.
 			const at = arch.PageSize + 0x800
-			code := append(append([]byte{0x90}, tc.prefix...), 0x0f, 0x05)
+			code := append(append(append([]byte{0x90}, tc.prefix...), 0x0f, 0x05), tc.suffix...)
 			page := mf.Bytes(f.pages[1], arch.PageSize)
 			copy(page[0x800-len(tc.prefix)-1:], code)
 			cached := bytes.Clone(page)
@@ -62,15 +76,17 @@ func TestPatchSyscallSites(t *testing.T) {
 			for i := 0; i < int(patchAfter)-1; i++ {
 				m.NoteSyscallSite(fakePatcher{}, ret, tc.nr)
 			}
-			got := make([]byte, len(tc.prefix)+2)
+			got := make([]byte, len(code)-1)
 			if err := m.CopyIn(site, got); err != nil || !bytes.Equal(got, code[1:]) {
 				t.Fatalf("after %d traps: %x, %v; want it untouched", patchAfter-1, got, err)
 			}
 			// The first patch maps the table; with its page new, the
 			// site waits for its next trap (the entry's mapping must
 			// reach the address space first).
+			var resume uint64
+			var moved bool
 			for i := 0; i < 2 && bytes.Equal(got, code[1:]); i++ {
-				m.NoteSyscallSite(fakePatcher{}, ret, tc.nr)
+				resume, moved = m.NoteSyscallSite(fakePatcher{}, ret, tc.nr)
 				if err := m.CopyIn(site, got); err != nil {
 					t.Fatal(err)
 				}
@@ -91,27 +107,44 @@ func TestPatchSyscallSites(t *testing.T) {
 			if !bytes.Equal(got, want) || entry&^0xffff != tc.table {
 				t.Fatalf("site = %x; want jmp [entry] into the table at %#x, padded with 0x06", got, tc.table)
 			}
+			// Where a thread that reaches each start faults, and where it
+			// goes on from there.
+			faults := map[int]uint64{}
 			for _, s := range tc.starts {
-				if got[s] != 0x06 {
+				switch {
+				case s == tc.andAt:
+					if got[s] != 0x25 || got[7] != 0x06 {
+						t.Errorf("bytes %d and 7 of the patch = %#x, %#x; want and eax, imm32 then 0x06", s, got[s], got[7])
+					}
+					faults[7] = entry + 16 + uint64(s)
+				case got[s] != 0x06:
 					t.Errorf("byte %d of the patch = %#x; an instruction began there: want 0x06", s, got[s])
+				case s > len(tc.prefix):
+					faults[s] = entry + fakeResume + uint64(s-len(tc.prefix)-2)
+				default:
+					faults[s] = entry + 16 + uint64(s)
 				}
+			}
+			wantResume := ret
+			if len(tc.suffix) > 0 {
+				wantResume = entry + fakeResume
+			}
+			if moved != (len(tc.suffix) > 0) || moved && resume != wantResume {
+				t.Errorf("the patching trap's thread goes on at %#x, %v; want %#x, %v", resume, moved, wantResume, len(tc.suffix) > 0)
 			}
 			e := make([]byte, 16+len(tc.prefix))
 			if err := m.CopyIn(entry, e); err != nil {
 				t.Fatal(err)
 			}
-			if binary.LittleEndian.Uint64(e) != entry+16 || binary.LittleEndian.Uint64(e[8:]) != ret || !bytes.Equal(e[16:], tc.prefix) {
-				t.Errorf("entry = %x; want its code's address, the return address %#x and the prefix", e, ret)
+			if binary.LittleEndian.Uint64(e) != entry+16 || binary.LittleEndian.Uint64(e[8:]) != wantResume || !bytes.Equal(e[16:], tc.prefix) {
+				t.Errorf("entry = %x; want its code's address, the return address %#x and the prefix", e, wantResume)
 			}
 			for _, c := range []*MM{m, forked(m, newFakeAS())} {
 				for off := 0; off < len(got); off++ {
 					rip, ok := c.PatchedSiteFault(site + uint64(off))
-					isStart := false
-					for _, s := range tc.starts {
-						isStart = isStart || s == off
-					}
-					if ok != isStart || ok && rip != entry+16+uint64(off) {
-						t.Errorf("SIGILL at site+%d: %#x, %v; want %#x, %v", off, rip, ok, entry+16+uint64(off), isStart)
+					want, isStart := faults[off]
+					if ok != isStart || ok && rip != want {
+						t.Errorf("SIGILL at site+%d: %#x, %v; want %#x, %v", off, rip, ok, want, isStart)
 					}
 				}
 			}

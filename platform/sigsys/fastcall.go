@@ -134,13 +134,32 @@ func fastCode() (code []byte, published, wake, wait, exit int) {
 // (SIGILL), and the kernel sends it on in the entry (kernel/mm's
 // patch.go), as it does a restarted syscall, which resumes two bytes
 // before the return address.
+//
+// In fastTableC E1 and E3 are: glibc's read(2) sites, `mov edi, [rsp+8];
+// xor eax, eax; syscall` (the xor 4 bytes in, the syscall 6) and `xor
+// eax, eax; syscall; cmp rax, imm32` (the syscall 2 bytes in, where the
+// jump's 0x25 is, the compare 4). Its entries are one to each 64 KiB
+// block (E1 is 0x06 only 256 bytes in each), 0x06XX0600; the header is at
+// its base.
 const (
 	fastTableA         = 0x60000
 	fastTableB         = 0x06000000
-	fastTableSize      = 0x10000 // each table's; a table's base is aligned to it
+	fastTableC         = 0x06100000
+	fastTableSize      = 0x10000 // A's and B's; a table's base is aligned to it
+	fastTableCSize     = 16 * fastTableCStride
 	fastTableEntrySize = 128
-	fastTableBStride   = 256 // B's entries: addresses 0x06....06
+	fastTableBStride   = 256     // B's entries: addresses 0x06....06
+	fastTableCStride   = 0x10000 // C's entries: addresses 0x06..0600
 )
+
+// tableBase returns the base (where the header is) of the table that
+// holds entry address addr.
+func tableBase(addr uint64) uint64 {
+	if addr >= fastTableC && addr < fastTableC+fastTableCSize {
+		return fastTableC
+	}
+	return addr &^ (fastTableSize - 1)
+}
 
 var _ platform.SyscallPatcher = (*Platform)(nil)
 
@@ -152,35 +171,48 @@ func (p *Platform) SyscallTables() []platform.SyscallTable {
 			EntryCode: 16, Header: header, Invalid: []int{5}},
 		{Addr: fastTableB, Size: fastTableSize, First: fastTableB + fastTableBStride + 6, EntrySize: fastTableBStride,
 			EntryCode: 16, Header: header, Invalid: []int{3, 6}},
+		{Addr: fastTableC, Size: fastTableCSize, First: fastTableC + 0x600, EntrySize: fastTableCStride,
+			EntryCode: 16, Header: header, Invalid: []int{4, 6}},
 	}
 }
 
 // SyscallEntry implements platform.SyscallPatcher: the table entry at
-// addr for a site that returns to ret, whose instructions before the
-// syscall were prefix (they set RAX, or an argument). Its first quadword
-// is the address the patched `jmp [addr]` jumps to: prefix, run as at
-// the site, then the check of GS, which uses only RCX and R11 (a syscall
-// clobbers both) and leaves the flags alone.
-func (p *Platform) SyscallEntry(addr, ret uint64, prefix []byte) []byte {
+// addr for a site that ends at ret, whose instructions before the syscall
+// were prefix (they set RAX, or an argument) and after it suffix. Its
+// first quadword is the address the patched `jmp [addr]` jumps to:
+// prefix, run as at the site, then the check of GS, which uses only RCX
+// and R11 (a syscall clobbers both) and leaves the flags alone. Its second
+// is where the syscall returns to: ret, or the suffix's copy, after the
+// entry's own syscall instruction, from which the entry jumps to ret.
+func (p *Platform) SyscallEntry(addr, ret uint64, prefix, suffix []byte) []byte {
 	var a asm
 	a.emit(imm64(addr + 16)...)          // the code below
-	a.emit(imm64(ret)...)                // where the syscall returns to
+	a.emit(imm64(ret)...)                // where the syscall returns to (the suffix's copy: below)
 	a.emit(prefix...)                    // the site's own instructions
 	a.emit(0xf3, 0x49, 0x0f, 0xae, 0xcb) // rdgsbase r11
 	a.emit(0x65, 0x48, 0x8b, 0x0c, 0x25) // mov rcx, gs:[hdrSelf]
 	a.emit(imm32(hdrSelf)...)            //
 	a.emit(0x48, 0xf7, 0xd1)             // not rcx
 	a.emit(0x49, 0x8d, 0x4c, 0x0b, 0x01) // lea rcx, [r11+rcx+1] (GS - self, flags untouched)
-	a.emit(0xe3, 0x08)                   // jrcxz fast (GS is this thread's slot)
+	a.emit(0xe3, byte(8+len(suffix)))    // jrcxz fast (GS is this thread's slot)
 	a.emit(0x0f, 0x05)                   // syscall (traps through SIGSYS)
-	at := addr + uint64(len(a.b)) + 6    //
-	a.emit(0xff, 0x25)                   // jmp [rip -> addr+8]
-	a.emit(imm32(uint32(int32(int64(addr+8) - int64(at))))...)
+	back := addr + 8                     // where the jump below finds its target
+	if len(suffix) > 0 {
+		binary.LittleEndian.PutUint64(a.b[8:], addr+uint64(len(a.b)))
+		a.emit(suffix...)                       // the site's instructions after the syscall
+		back = addr + uint64(len(a.b)) + 6 + 14 // the quadword after fast's 14 bytes
+	}
+	at := addr + uint64(len(a.b)) + 6 //
+	a.emit(0xff, 0x25)                // jmp [rip -> back]
+	a.emit(imm32(uint32(int32(int64(back) - int64(at))))...)
 	at = addr + uint64(len(a.b)) + 7 //
 	a.emit(0x48, 0x8b, 0x0d)         // fast: mov rcx, [rip -> addr+8]
 	a.emit(imm32(uint32(int32(int64(addr+8) - int64(at))))...)
 	a.emit(0xff, 0x24, 0x25) // jmp [the table's header: siteFast]
-	a.emit(imm32(uint32(addr &^ (fastTableSize - 1)))...)
+	a.emit(imm32(uint32(tableBase(addr)))...)
+	if len(suffix) > 0 {
+		a.emit(imm64(ret)...) // back: the site's end
+	}
 	if len(a.b) > fastTableEntrySize {
 		panic(fmt.Sprintf("sigsys: a syscall table entry of %d bytes", len(a.b)))
 	}

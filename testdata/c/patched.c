@@ -1,4 +1,5 @@
-/* patched: syscall sites of the form `mov eax, NR; syscall` called often
+/* patched: syscall sites of the form `mov eax, NR; syscall` (and glibc's
+ * two read(2) sites, below) called often
  * enough that uk's sigsys platform rewrites them into jumps to its
  * trampoline (kernel/mm's patch.go, platform/sigsys's fastcall.go), and what
  * Linux guarantees at such a site, which must still hold after the rewrite:
@@ -44,6 +45,52 @@ static __attribute__((noinline)) long site_nanosleep(const struct timespec *req,
 	register struct timespec *rsi __asm__("rsi") = rem;
 	__asm__ volatile("mov $35, %%eax\n\tsyscall" : "=a"(r) : "r"(rdi), "r"(rsi) : "rcx", "r11", "memory");
 	return r;
+}
+
+/* glibc's read(2) sites, byte for byte: `xor eax, eax; syscall; cmp rax,
+ * -4096; ja` (too short for the jump without the compare, which the patch
+ * then replaces too: the branch after it must still see its flags), and
+ * `mov edi, [rsp+8]; xor eax, eax; syscall` (its path in a process with
+ * threads). site_read_xor returns -99 for an error, as the branch says. */
+long site_read_xor(int fd, void *buf, long n);
+long site_read_mt(int fd, void *buf, long n);
+__asm__(".text\n"
+	"site_read_xor:\n\t"
+	"xor %eax, %eax\n\t"
+	"syscall\n\t"
+	"cmp $-4096, %rax\n\t"
+	"ja 1f\n\t"
+	"ret\n"
+	"1:\tmov $-99, %rax\n\t"
+	"ret\n"
+	"site_read_mt:\n\t"
+	"sub $24, %rsp\n\t"
+	"mov %edi, 8(%rsp)\n\t"
+	"mov 8(%rsp), %edi\n\t"
+	"xor %eax, %eax\n\t"
+	"syscall\n\t"
+	"add $24, %rsp\n\t"
+	"ret\n");
+
+/* glibc_reads: each read site made hot on a pipe, every byte checked,
+ * and an error through the compare's branch. */
+static void glibc_reads(void) {
+	int p[2];
+	char c;
+	if (pipe(p) != 0)
+		CHECK("pipe", 0);
+	long bad = 0;
+	for (int i = 0; i < HOT; i++) {
+		char w = 'a' + i % 26;
+		write(p[1], &w, 1);
+		bad += site_read_xor(p[0], &c, 1) != 1 || c != w;
+		write(p[1], &w, 1);
+		bad += site_read_mt(p[0], &c, 1) != 1 || c != w;
+	}
+	CHECK("glibc's two read sites, hot", bad == 0);
+	printf("read of a closed fd through the compare's branch: %ld\n", site_read_xor(-1, &c, 1));
+	close(p[0]);
+	close(p[1]);
 }
 
 /* regs_kept calls getpid from a site with every register, the flags (CF
@@ -142,15 +189,16 @@ static int fp_across_signals(void) {
 static void on_usr1(int sig) { (void)sig; }
 
 /* restarted_read: a read from a hot site blocks on a pipe, is interrupted
- * by a SA_RESTART handler, restarts, and gets the byte written later. */
-static void restarted_read(void) {
+ * by a SA_RESTART handler, restarts, and gets the byte written later; the
+ * same through glibc's short read site (which restarts in the entry). */
+static void restarted_read_at(const char *what, long (*site)(int, void *, long)) {
 	int p[2];
 	char c;
 	if (pipe(p) != 0)
 		CHECK("pipe", 0);
 	for (int i = 0; i < HOT; i++) {
 		write(p[1], "w", 1);
-		if (site_read(p[0], &c, 1) != 1 || c != 'w')
+		if (site(p[0], &c, 1) != 1 || c != 'w')
 			CHECK("warm read", 0);
 	}
 	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
@@ -164,8 +212,8 @@ static void restarted_read(void) {
 		write(p[1], "x", 1);
 		_exit(0);
 	}
-	long n = site_read(p[0], &c, 1);
-	printf("read restarted after SA_RESTART handler: %ld %c\n", n, n == 1 ? c : '-');
+	long n = site(p[0], &c, 1);
+	printf("%s restarted after SA_RESTART handler: %ld %c\n", what, n, n == 1 ? c : '-');
 	waitpid(kid, NULL, 0);
 	close(p[0]);
 	close(p[1]);
@@ -197,6 +245,43 @@ static void stopped_nanosleep(void) {
 	double slept = now() - t0;
 	printf("nanosleep stopped and continued: %ld, slept its time: %s\n", r, slept >= 0.29 ? "yes" : "no");
 	waitpid(kid, NULL, 0);
+}
+
+static void restarted_read(void) {
+	restarted_read_at("read", site_read);
+	restarted_read_at("glibc's short read", site_read_xor);
+}
+
+/* read_racer: threads read through glibc's short read site while it is
+ * rewritten (one may be between its xor and its syscall then). */
+static void *read_racer(void *arg) {
+	int p[2];
+	char c;
+	long bad = 0;
+	if (pipe(p) != 0)
+		return (void *)1L;
+	for (int i = 0; i < 5000; i++) {
+		write(p[1], "r", 1);
+		bad += site_read_xor(p[0], &c, 1) != 1 || c != 'r';
+	}
+	close(p[0]);
+	close(p[1]);
+	return (void *)bad;
+}
+
+/* racing runs fn in 4 threads at once and returns the sum of their
+ * results (failures). */
+static long racing(void *(*fn)(void *)) {
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, fn, NULL);
+	long bad = 0;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		bad += (long)r;
+	}
+	return bad;
 }
 
 static long ppid_seen;
@@ -252,19 +337,12 @@ int main(int argc, char **argv) {
 		kept &= regs_kept();
 	CHECK("registers, flags and xmm0-15 as Linux leaves them", kept);
 	CHECK("FP state across signal handlers at syscall returns", fp_across_signals());
+	glibc_reads();
 	restarted_read();
 	stopped_nanosleep();
 
-	pthread_t th[4];
-	for (int i = 0; i < 4; i++)
-		pthread_create(&th[i], NULL, racer, NULL);
-	bad = 0;
-	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(th[i], &r);
-		bad += (long)r;
-	}
-	CHECK("4 threads racing through one site", bad == 0);
+	CHECK("4 threads racing through one site", racing(racer) == 0);
+	CHECK("4 threads racing through glibc's short read site", racing(read_racer) == 0);
 
 	pthread_t g;
 	void *gr;
