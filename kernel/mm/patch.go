@@ -91,6 +91,10 @@ var siteForms = []siteForm{
 	{len: 7, starts: []int{7}, match: func(b []byte, nr uint64) bool {
 		return b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0 && int64(int32(binary.LittleEndian.Uint32(b[3:]))) == int64(nr)
 	}},
+	// mov edi, imm32, with the number already in RAX: glibc's
+	// __open64_nocancel (openat of AT_FDCWD: opendir, and most of git's
+	// opens) and ld.so's open.
+	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool { return b[0] == 0xbf }},
 	// mov r9, [rsp+disp8]: the end of glibc's syscall(), with the number
 	// already in RAX.
 	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
@@ -283,9 +287,10 @@ func (m *MM) NoteSyscallSite(p platform.SyscallPatcher, ret, nr uint64) (rip uin
 }
 
 // patchSite rewrites the site that returns to ret, if one of siteForms
-// is around its syscall and it lies in one page of a private, read-only
-// executable mapping. It returns where the trapping thread goes on if that
-// moved (NoteSyscallSite).
+// is around its syscall and it lies in private, read-only executable
+// mappings: in one page, or across two in an MM with one user. It
+// returns where the trapping thread goes on if that moved
+// (NoteSyscallSite).
 //
 // Preconditions: m.patchMu is held.
 func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip uint64, moved bool) {
@@ -295,7 +300,12 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip ui
 	for i := range siteForms {
 		f := &siteForms[i]
 		site, end := ret-2-uint64(f.len), ret+uint64(f.suffix)
-		if ret < uint64(f.len)+2 || arch.PageRoundDown(site) != arch.PageRoundDown(end-1) || !m.patchableLocked(site) {
+		if ret < uint64(f.len)+2 || !m.patchableLocked(site) || !m.patchableLocked(end-1) {
+			continue
+		}
+		if arch.PageRoundDown(site) != arch.PageRoundDown(end-1) && m.users != 1 {
+			// Its two pages are replaced one after the other; only
+			// with no other thread that could run between them.
 			continue
 		}
 		code := make([]byte, f.len+2+f.suffix)
@@ -359,7 +369,7 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallT
 			panic("mm: a patched site's instruction starts are not 0x06") // tableFor chose the table for this
 		}
 	}
-	if m.rewriteCodeLocked(site, jump) != nil {
+	if m.rewriteSiteLocked(site, jump, code) != nil {
 		return 0, false
 	}
 	if ps.sites == nil {
@@ -369,6 +379,21 @@ func (m *MM) patchFormLocked(p platform.SyscallPatcher, tabs []platform.SyscallT
 	ps.sites[site] = patchedSite{entry: entry, code: tab.EntryCode, resume: resume, form: f}
 	m.noteHotSiteLocked(ret)
 	return resume, true
+}
+
+// rewriteSiteLocked writes jump over a site's code, old, page by page: a
+// site across two pages (patchSite allows that only with no other user of
+// the MM) gets both, or neither.
+func (m *MM) rewriteSiteLocked(site uint64, jump, old []byte) error {
+	n := min(uint64(len(jump)), arch.PageRoundDown(site)+arch.PageSize-site)
+	if err := m.rewriteCodeLocked(site, jump[:n]); err != nil || n == uint64(len(jump)) {
+		return err
+	}
+	if err := m.rewriteCodeLocked(site+n, jump[n:]); err != nil {
+		m.rewriteCodeLocked(site, old[:n])
+		return err
+	}
+	return nil
 }
 
 // rewriteCodeLocked writes b at addr (in one page of a private mapping)

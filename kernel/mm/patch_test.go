@@ -3,6 +3,7 @@ package mm
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"uk/arch"
@@ -53,6 +54,7 @@ func TestPatchSyscallSites(t *testing.T) {
 		{name: "mov edi, [rsp+8]; xor eax, eax", prefix: []byte{0x8b, 0x7c, 0x24, 0x08, 0x31, 0xc0}, table: 0x06100000, starts: []int{4, 6}},
 		{name: "xor eax, eax; syscall; cmp rax, -4096", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff},
 			table: 0x06100000, starts: []int{2, 4}, andAt: 2},
+		{name: "mov edi, imm32 (AT_FDCWD)", prefix: []byte{0xbf, 0x9c, 0xff, 0xff, 0xff}, nr: 257, table: 0x60000, starts: []int{5}},
 		{name: "mov eax of another NR", prefix: []byte{0xb8, 39, 0, 0, 0}, nr: 110},
 		{name: "xor eax, eax (too short, no compare after)", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x85, 0xc0}},
 		{name: "xor eax, eax; cmp rax of another NR", prefix: []byte{0x31, 0xc0}, suffix: []byte{0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}, nr: 3},
@@ -263,5 +265,53 @@ func TestPatchHotSiteInNextProcess(t *testing.T) {
 	base3 := mapFile(m3, other)
 	if n := traps(m3, base3+at, 4); n != 4 || patched(m3, base3+at) {
 		t.Errorf("the same code in another file patched after %d traps", n)
+	}
+}
+
+// A site across two pages is patched only in an MM no other thread uses
+// (its pages are replaced one after the other), and then whole.
+func TestPatchSiteAcrossPages(t *testing.T) {
+	for _, users := range []int{1, 2} {
+		t.Run(fmt.Sprintf("users=%d", users), func(t *testing.T) {
+			m, as, mf := newMM(t)
+			f := newFakeFile(t, mf, 2, 0, 1)
+			site := []byte{0xbf, 0x9c, 0xff, 0xff, 0xff, 0x0f, 0x05} // mov edi, -100; syscall
+			const at = arch.PageSize - 4                             // the syscall's 05 on the second page
+			copy(mf.Bytes(f.pages[0], arch.PageSize)[at:], site[:4])
+			copy(mf.Bytes(f.pages[1], arch.PageSize), site[4:])
+			base, err := m.Mmap(MmapOpts{Length: 2 * arch.PageSize, Prot: platform.Read | platform.Exec, Object: peekableFile{f}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if users == 2 {
+				m.IncUsers()
+				defer m.DecUsers()
+			}
+			got := make([]byte, len(site))
+			for i := 0; i < int(patchAfter)+2; i++ {
+				m.NoteSyscallSite(fakePatcher{}, base+at+7, 257)
+			}
+			if err := m.CopyIn(base+at, got); err != nil {
+				t.Fatal(err)
+			}
+			if users == 2 {
+				if !bytes.Equal(got, site) {
+					t.Errorf("site with another user rewritten to %x; want it left alone", got)
+				}
+				return
+			}
+			entry := uint64(binary.LittleEndian.Uint32(got[3:]))
+			if !bytes.Equal(got[:3], []byte{0xff, 0x24, 0x25}) || entry&^0xffff != 0x60000 || got[5] != 0x06 {
+				t.Fatalf("site = %x; want jmp [entry] into the first table, 0x06 where the syscall began", got)
+			}
+			for _, page := range []uint64{base, base + arch.PageSize} {
+				if as.mapped[page] != m.pages[page] {
+					t.Errorf("page %#x: the rewritten copy %#x is not the one mapped (%#x)", page, m.pages[page], as.mapped[page])
+				}
+			}
+			if rip, ok := m.PatchedSiteFault(base + at + 5); !ok || rip != entry+16+5 {
+				t.Errorf("SIGILL at the syscall: %#x, %v; want %#x", rip, ok, entry+16+5)
+			}
+		})
 	}
 }

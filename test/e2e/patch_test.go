@@ -8,7 +8,8 @@ import (
 
 // TestSyscallPatching: on sigsys a hot syscall site is patched by default
 // and with --patch-syscalls (the table it jumps through appears in
-// /proc/self/maps), and not with --patch-syscalls=false;
+// /proc/self/maps; a site across two pages is rewritten too), and not
+// with --patch-syscalls=false;
 // TestCPrograms/patched checks that the patched sites behave as Linux's.
 func TestSyscallPatching(t *testing.T) {
 	needUK(t)
@@ -20,9 +21,9 @@ func TestSyscallPatching(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{[]string{"--patch-syscalls"}, "patch table mapped: yes\n"},
-		{nil, "patch table mapped: yes\n"},
-		{[]string{"--patch-syscalls=false"}, "patch table mapped: no\n"},
+		{[]string{"--patch-syscalls"}, "patch table mapped: yes\nsite across two pages patched: yes\n"},
+		{nil, "patch table mapped: yes\nsite across two pages patched: yes\n"},
+		{[]string{"--patch-syscalls=false"}, "patch table mapped: no\nsite across two pages patched: no\n"},
 	} {
 		r := runUKSpec(t, "sigsys", prog, runSpec{Args: []string{"maps"}, Flags: c.flags})
 		if r.Code != 0 || r.Stdout != c.want {

@@ -11,9 +11,11 @@
  * one site while it is rewritten, a forked child running the parent's
  * rewritten sites, and a thread with a GS base of its own.
  * `patched maps` only says whether uk's patch table is mapped after a hot
- * site (test/e2e's TestSyscallPatching). */
+ * site, and whether the site across two pages was rewritten (test/e2e's
+ * TestSyscallPatching). */
 #include "uktest.h"
 #include <asm/prctl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -71,6 +73,47 @@ __asm__(".text\n"
 	"syscall\n\t"
 	"add $24, %rsp\n\t"
 	"ret\n");
+
+/* glibc's __open64_nocancel site, `mov edi, -100; syscall` with the number
+ * set before; the second copy lies across a page boundary (its syscall on
+ * the next page), which uk patches only while the process has one thread. */
+long site_open_cwd(const char *path, int flags);
+long site_open_cwd_split(const char *path, int flags);
+__asm__(".text\n"
+	"site_open_cwd:\n\t"
+	"mov %esi, %edx\n\t"
+	"mov $257, %eax\n\t"
+	"mov %rdi, %rsi\n\t"
+	"mov $-100, %edi\n\t"
+	"syscall\n\t"
+	"ret\n"
+	".p2align 12\n\t"
+	".skip 4096 - 16\n"
+	"site_open_cwd_split:\n\t"
+	"mov %esi, %edx\n\t"
+	"mov $257, %eax\n\t"
+	"mov %rdi, %rsi\n\t"
+	"nop\n\t"
+	"nop\n\t"
+	"nop\n\t"
+	"mov $-100, %edi\n\t" /* 4 bytes before the page's end */
+	"syscall\n\t"
+	"ret\n");
+
+/* opens_at_cwd: both open sites hot, each open checked. */
+static void opens_at_cwd(void) {
+	long bad = 0;
+	for (int i = 0; i < HOT; i++) {
+		long fd = site_open_cwd(".", O_RDONLY | O_DIRECTORY);
+		bad += fd < 0;
+		close(fd);
+		fd = site_open_cwd_split(".", O_RDONLY | O_DIRECTORY);
+		bad += fd < 0;
+		close(fd);
+	}
+	CHECK("glibc's open site, and one across a page boundary, hot", bad == 0);
+	printf("open of a missing file: %ld\n", site_open_cwd_split("no-such-file", O_RDONLY));
+}
 
 /* glibc_reads: each read site made hot on a pipe, every byte checked,
  * and an error through the compare's branch. */
@@ -321,6 +364,12 @@ static int maps_mode(void) {
 	while (f && fgets(line, sizeof line, f))
 		found |= strstr(line, "[uk-syscall-patches]") != NULL;
 	printf("patch table mapped: %s\n", found ? "yes" : "no");
+	/* The site across a page boundary, hot in a process with one thread,
+	 * becomes `jmp [E]` where its `mov edi` began. */
+	for (int i = 0; i < HOT; i++)
+		close(site_open_cwd_split(".", O_RDONLY | O_DIRECTORY));
+	const unsigned char *code = (const unsigned char *)site_open_cwd_split + 13;
+	printf("site across two pages patched: %s\n", code[0] == 0xff && code[1] == 0x24 && code[2] == 0x25 ? "yes" : "no");
 	return 0;
 }
 
@@ -338,6 +387,7 @@ int main(int argc, char **argv) {
 	CHECK("registers, flags and xmm0-15 as Linux leaves them", kept);
 	CHECK("FP state across signal handlers at syscall returns", fp_across_signals());
 	glibc_reads();
+	opens_at_cwd();
 	restarted_read();
 	stopped_nanosleep();
 
