@@ -91,10 +91,14 @@ var siteForms = []siteForm{
 	{len: 7, starts: []int{7}, match: func(b []byte, nr uint64) bool {
 		return b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0 && int64(int32(binary.LittleEndian.Uint32(b[3:]))) == int64(nr)
 	}},
-	// mov edi, imm32, with the number already in RAX: glibc's
-	// __open64_nocancel (openat of AT_FDCWD: opendir, and most of git's
-	// opens) and ld.so's open.
-	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool { return b[0] == 0xbf }},
+	// mov edi, AT_FDCWD, with the number already in RAX: glibc's
+	// __open64_nocancel (opendir, and most of git's opens) and ld.so's
+	// open. Only this immediate: five bytes read backwards could also
+	// end a longer instruction (movabs rdi, imm64), and these are
+	// unlikely to.
+	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool {
+		return bytes.Equal(b, []byte{0xbf, 0x9c, 0xff, 0xff, 0xff})
+	}},
 	// mov r9, [rsp+disp8]: the end of glibc's syscall(), with the number
 	// already in RAX.
 	{len: 5, starts: []int{5}, match: func(b []byte, nr uint64) bool { return bytes.Equal(b[:4], []byte{0x4c, 0x8b, 0x4c, 0x24}) }},
@@ -313,6 +317,9 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip ui
 			f.suffix > 0 && !f.suffixOK(code[f.len+2:]) {
 			continue
 		}
+		if m.prefixedLocked(site) {
+			continue // a shorter form may still fit
+		}
 		if t := f.tableFor(tabs); t >= 0 {
 			resume, ok := m.patchFormLocked(p, tabs, t, f, site, end, code)
 			return resume, ok && f.suffix > 0
@@ -320,6 +327,30 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip ui
 		return 0, false
 	}
 	return 0, false
+}
+
+// prefixedLocked reports whether the byte before site could be a prefix
+// of its first instruction (a REX or legacy prefix byte), or cannot be
+// read. Read backwards, x86 code has no sure instruction boundary: `41 bf
+// imm32` is mov r15d, and its last five bytes look like `mov edi, imm32`;
+// `41 8b 7c 24 08` is mov edi, [r12+8]. Such a site is left alone, as is
+// one whose previous byte only looks like a prefix.
+//
+// Preconditions: m.mu is held.
+func (m *MM) prefixedLocked(site uint64) bool {
+	var b [1]byte
+	if site == 0 || m.copyLocked(site-1, b[:], false) != nil {
+		return true
+	}
+	switch c := b[0]; {
+	case c >= 0x40 && c <= 0x4f: // REX
+		return true
+	case c == 0x66 || c == 0x67 || c == 0xf0 || c == 0xf2 || c == 0xf3: // operand, address size; lock, rep
+		return true
+	case c == 0x26 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x64 || c == 0x65: // segments
+		return true
+	}
+	return false
 }
 
 // patchFormLocked writes an entry of table t for the site at site (of

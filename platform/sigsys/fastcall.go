@@ -135,10 +135,10 @@ func fastCode() (code []byte, published, wake, wait, exit int) {
 // patch.go), as it does a restarted syscall, which resumes two bytes
 // before the return address.
 //
-// In fastTableC E1 and E3 are: glibc's read(2) sites, `mov edi, [rsp+8];
-// xor eax, eax; syscall` (the xor 4 bytes in, the syscall 6) and `xor
-// eax, eax; syscall; cmp rax, imm32` (the syscall 2 bytes in, where the
-// jump's 0x25 is, the compare 4). Its entries are one to each 64 KiB
+// In fastTableC E1 and E3 are 0x06, for glibc's read(2) sites: `mov edi,
+// [rsp+8]; xor eax, eax; syscall` (the xor 4 bytes in, the syscall 6) and
+// `xor eax, eax; syscall; cmp rax, imm32` (the syscall 2 bytes in, under
+// the jump's 0x25, and the compare 4). Its entries are one to each 64 KiB
 // block (E1 is 0x06 only 256 bytes in each), 0x06XX0600; the header is at
 // its base.
 const (
