@@ -145,36 +145,41 @@ const (
 	fastTableA         = 0x60000
 	fastTableB         = 0x06000000
 	fastTableC         = 0x06100000
-	fastTableSize      = 0x10000 // A's and B's; a table's base is aligned to it
+	fastTableSize      = 0x10000 // A's and B's
 	fastTableCSize     = 16 * fastTableCStride
 	fastTableEntrySize = 128
 	fastTableBStride   = 256     // B's entries: addresses 0x06....06
 	fastTableCStride   = 0x10000 // C's entries: addresses 0x06..0600
 )
 
+// fastTables are the tables, in the order the kernel should prefer them.
+var fastTables = []platform.SyscallTable{
+	{Addr: fastTableA, Size: fastTableSize, First: fastTableA + fastTableEntrySize, EntrySize: fastTableEntrySize,
+		EntryCode: 16, Header: fastTableHeader, Invalid: []int{5}},
+	{Addr: fastTableB, Size: fastTableSize, First: fastTableB + fastTableBStride + 6, EntrySize: fastTableBStride,
+		EntryCode: 16, Header: fastTableHeader, Invalid: []int{3, 6}},
+	{Addr: fastTableC, Size: fastTableCSize, First: fastTableC + 0x600, EntrySize: fastTableCStride,
+		EntryCode: 16, Header: fastTableHeader, Invalid: []int{4, 6}},
+}
+
+// fastTableHeader begins every table: what every entry jumps through.
+var fastTableHeader = binary.LittleEndian.AppendUint64(nil, siteFast)
+
 // tableBase returns the base (where the header is) of the table that
 // holds entry address addr.
 func tableBase(addr uint64) uint64 {
-	if addr >= fastTableC && addr < fastTableC+fastTableCSize {
-		return fastTableC
+	for _, t := range fastTables {
+		if addr >= t.Addr && addr < t.Addr+t.Size {
+			return t.Addr
+		}
 	}
-	return addr &^ (fastTableSize - 1)
+	panic(fmt.Sprintf("sigsys: a syscall table entry at %#x, in no table", addr))
 }
 
 var _ platform.SyscallPatcher = (*Platform)(nil)
 
 // SyscallTables implements platform.SyscallPatcher.
-func (p *Platform) SyscallTables() []platform.SyscallTable {
-	header := binary.LittleEndian.AppendUint64(nil, siteFast) // what every entry jumps through
-	return []platform.SyscallTable{
-		{Addr: fastTableA, Size: fastTableSize, First: fastTableA + fastTableEntrySize, EntrySize: fastTableEntrySize,
-			EntryCode: 16, Header: header, Invalid: []int{5}},
-		{Addr: fastTableB, Size: fastTableSize, First: fastTableB + fastTableBStride + 6, EntrySize: fastTableBStride,
-			EntryCode: 16, Header: header, Invalid: []int{3, 6}},
-		{Addr: fastTableC, Size: fastTableCSize, First: fastTableC + 0x600, EntrySize: fastTableCStride,
-			EntryCode: 16, Header: header, Invalid: []int{4, 6}},
-	}
-}
+func (p *Platform) SyscallTables() []platform.SyscallTable { return fastTables }
 
 // SyscallEntry implements platform.SyscallPatcher: the table entry at
 // addr for a site that ends at ret, whose instructions before the syscall

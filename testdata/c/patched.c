@@ -79,6 +79,7 @@ __asm__(".text\n"
  * the next page), which uk patches only while the process has one thread. */
 long site_open_cwd(const char *path, int flags);
 long site_open_cwd_split(const char *path, int flags);
+extern const unsigned char site_open_cwd_split_mov[];
 __asm__(".text\n"
 	"site_open_cwd:\n\t"
 	"mov %esi, %edx\n\t"
@@ -95,7 +96,8 @@ __asm__(".text\n"
 	"mov %rdi, %rsi\n\t"
 	"nop\n\t"
 	"nop\n\t"
-	"nop\n\t"
+	"nop\n"
+	"site_open_cwd_split_mov:\n\t"
 	"mov $-100, %edi\n\t" /* 4 bytes before the page's end */
 	"syscall\n\t"
 	"ret\n");
@@ -368,7 +370,7 @@ static int maps_mode(void) {
 	 * becomes `jmp [E]` where its `mov edi` began. */
 	for (int i = 0; i < HOT; i++)
 		close(site_open_cwd_split(".", O_RDONLY | O_DIRECTORY));
-	const unsigned char *code = (const unsigned char *)site_open_cwd_split + 13;
+	const unsigned char *code = site_open_cwd_split_mov;
 	printf("site across two pages patched: %s\n", code[0] == 0xff && code[1] == 0x24 && code[2] == 0x25 ? "yes" : "no");
 	return 0;
 }
