@@ -171,7 +171,7 @@ func (c *Context) adapt(t *thread) {
 		pl.leaveSplit()
 		c.place(t)
 		if c.p.yieldsPaused.active() {
-			c.p.splitsPaused.start(contendedFor)
+			c.p.splitsPaused.start(splitsPausedFor)
 		}
 	case pl.untried > 0:
 		pl.untried--
@@ -308,9 +308,21 @@ func (c *Context) missed(t *thread) {
 const yieldContended = 200 * time.Microsecond
 
 // contendedFor is how long spinners stop yielding after a yield found its
-// CPU contended, and pairs stop splitting after a split pair then kept
-// missing; then they try again.
+// CPU contended; then they yield again.
 const contendedFor = 200 * time.Millisecond
+
+// splitsPausedFor is how long new contexts do not split after a split
+// pair kept missing while a CPU was contended. It bounds what trying
+// costs under lasting contention: a try that fails costs at most
+// splitMisses/missCost spins of splitSpin and two moves of the stub
+// thread, a few hundred microseconds, about 1% of the pause. A longer
+// pause outlasts contention that has passed: at 200 ms, the find job's
+// `sort list | sha256sum` (two programs beside the shell, for a few
+// milliseconds) kept the next find, 12,600 syscalls, pinned at 10 us a
+// round trip instead of 3; the job took 284 ms against 164 at 20 ms
+// (11 alternating rounds). Under two busy loops, 30 spawns of /bin/true
+// took 143.7 / 142.2 ms and the find job 458 / 348.
+const splitsPausedFor = 20 * time.Millisecond
 
 // pause is a platform-wide deadline one context sets and every context
 // reads. Zero until first set, so that reading it costs no clock read

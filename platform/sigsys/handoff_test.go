@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -115,6 +116,38 @@ func TestSplitPlacement(t *testing.T) {
 	st3 := platformtest.InitState()
 	switchGetpids(t, c3, cas, st3, 2*splitMisses/missCost+2)
 	checkPlacement(t, c3, cas, false)
+}
+
+// TestSplitsPauseEnds: while splits are paused (a split pair kept missing
+// on a contended CPU), a new context stays pinned; a program that starts
+// 25 ms after the contention passed splits as on an idle machine. With the
+// pause at 200 ms the find job's second find, started a few milliseconds
+// after a pipeline ended, ran all its 12,600 syscalls pinned.
+func TestSplitsPauseEnds(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	p := e.Plat
+	if p.h.NumCPU() < 2 {
+		t.Skip("one CPU: nothing splits")
+	}
+	as, c, st := e.Loop(t)
+	p.splitsPaused.start(splitsPausedFor)
+	switchGetpids(t, c, as, st, splitFirstTry+splitBusyRetry/2)
+	if c.pl.split || c.pl.retry != 0 {
+		t.Fatal("a new context tried to split while splits were paused")
+	}
+
+	c2 := e.Context(t)
+	defer c2.Release()
+	st2 := platformtest.InitState()
+	st2.Regs.Rax = unix.SYS_GETPID
+	p.splitsPaused.start(splitsPausedFor)
+	time.Sleep(25 * time.Millisecond)
+	// A pair that tried and missed has left the split and set its retry.
+	switchGetpids(t, c2, as, st2, splitFirstTry+2)
+	if !c2.pl.split && c2.pl.retry == 0 {
+		t.Fatal("a context that started 25 ms after splits were paused did not try to split")
+	}
 }
 
 // TestServedBatches: a context's mapping batches run through its stub's
