@@ -93,6 +93,8 @@ const (
 	ActionContinue                      // resume a stopped thread group, otherwise ignore
 )
 
+// String names the action in words ("terminate", "core dump", ...), for
+// messages and tests.
 func (a SignalAction) String() string {
 	switch a {
 	case ActionTerminate:

@@ -93,7 +93,7 @@ func (tg *ThreadGroup) Session() int32 {
 	return tg.proc.sid
 }
 
-// Parent returns the parent process's pid (0 for init).
+// ParentPID returns the parent process's pid (0 for init).
 func (tg *ThreadGroup) ParentPID() int32 {
 	tg.k.mu.Lock()
 	defer tg.k.mu.Unlock()

@@ -105,9 +105,13 @@ type Task struct {
 // Kernel returns the kernel t runs in.
 func (t *Task) Kernel() *Kernel { return t.k }
 
-// TID is the thread id; PID the thread group id; PPID the parent's PID.
-func (t *Task) TID() int32  { return t.tid }
-func (t *Task) PID() int32  { return t.tg.pid }
+// TID is the thread id.
+func (t *Task) TID() int32 { return t.tid }
+
+// PID is the thread group id.
+func (t *Task) PID() int32 { return t.tg.pid }
+
+// PPID is the parent's PID (0 for init).
 func (t *Task) PPID() int32 { return t.tg.ParentPID() }
 
 // ThreadGroup returns the task's process.

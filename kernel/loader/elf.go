@@ -165,6 +165,7 @@ type FormatError struct {
 	Reason string
 }
 
+// Error returns the reason the file is not a loadable ELF program.
 func (e *FormatError) Error() string { return e.Reason }
 
 // Errno is the errno execve returns for this error: ENOEXEC.

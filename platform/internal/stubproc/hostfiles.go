@@ -62,7 +62,8 @@ const (
 	// in a process of several threads waits for an RCU grace period
 	// (1.5 ms an install on average here, up to 17 ms, where one below
 	// takes 40 us).
-	HostFDBase   = 16
+	HostFDBase = 16
+	// MaxHostFiles is how many host files one stub holds at most.
 	MaxHostFiles = 48
 	// HostMapFlags are the flags of every host file mapping.
 	HostMapFlags = unix.MAP_PRIVATE | unix.MAP_FIXED
