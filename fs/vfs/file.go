@@ -238,6 +238,12 @@ func (fd *FileDescription) PRead(ctx Context, dst []byte, off int64) (int, error
 // Write is write(2): at and advancing the file offset (or at the end with
 // O_APPEND) for seekable files.
 func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
+	return fd.WriteFlags(ctx, src, false, false)
+}
+
+// WriteFlags is Write with pwritev2's RWF_APPEND (append, as with
+// O_APPEND) and RWF_NOAPPEND (write at the offset even with O_APPEND).
+func (fd *FileDescription) WriteFlags(ctx Context, src []byte, appendMode, noAppend bool) (int, error) {
 	if !fd.Writable() {
 		return 0, unix.EBADF
 	}
@@ -246,7 +252,7 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
-	if fd.flags.Load()&unix.O_APPEND != 0 {
+	if appendMode || fd.flags.Load()&unix.O_APPEND != 0 && !noAppend {
 		n, err := fd.impl.Write(ctx, fd, src, AppendOffset)
 		if end, serr := fd.impl.Seek(ctx, fd, fd.off, 0, unix.SEEK_END); serr == nil {
 			fd.off = end
@@ -260,6 +266,12 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 
 // PWrite is pwrite64(2). As on Linux, O_APPEND makes it append anyway.
 func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, error) {
+	return fd.PWriteFlags(ctx, src, off, false, false)
+}
+
+// PWriteFlags is PWrite with pwritev2's RWF_APPEND and RWF_NOAPPEND (see
+// WriteFlags); neither moves the file offset.
+func (fd *FileDescription) PWriteFlags(ctx Context, src []byte, off int64, appendMode, noAppend bool) (int, error) {
 	if !fd.Writable() {
 		return 0, unix.EBADF
 	}
@@ -269,7 +281,7 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	if fd.flags.Load()&unix.O_APPEND != 0 {
+	if appendMode || fd.flags.Load()&unix.O_APPEND != 0 && !noAppend {
 		off = AppendOffset
 	}
 	return fd.impl.Write(ctx, fd, src, off)

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -159,19 +160,38 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	v, err := iovecs(t, a[1], a[2])
+	return readVector(t, d, a[1], a[2], 0, func(b []byte) (int, error) { return d.Read(t, b) })
+}
+
+// readVector is readv, preadv and preadv2 once the file is known: the
+// checks in Linux's order (the file's mode, the vector, flags only for a
+// transfer of at least a byte), then one read through read into a buffer
+// the size of the whole vector (which keeps it atomic for streams), then
+// the scatter.
+func readVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, read func([]byte) (int, error)) (uint64, error) {
+	if !d.Readable() {
+		return 0, unix.EBADF
+	}
+	v, err := iovecs(t, vec, cnt)
 	if err != nil {
 		return 0, err
 	}
-	// One read into a buffer the size of the whole vector keeps readv
-	// atomic for streams, then scatter.
 	var total uint64
 	for _, iv := range v {
 		total += iv[1]
 	}
+	if total == 0 {
+		return 0, nil
+	}
+	if err := checkRWFlags(d, flags, false); err != nil {
+		return 0, err
+	}
+	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventIn) == 0 {
+		return 0, unix.EAGAIN
+	}
 	buf, release := t.CopyBuffer(total, ioChunk)
 	defer release()
-	n, err := d.Read(t, buf)
+	n, err := read(buf)
 	if n <= 0 {
 		return 0, err
 	}
@@ -203,7 +223,16 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	v, err := iovecs(t, a[1], a[2])
+	return writeVector(t, d, a[1], a[2], 0, func(b []byte) (int, error) { return d.Write(t, b) })
+}
+
+// writeVector is writev, pwritev and pwritev2 once the file is known, as
+// readVector for reads.
+func writeVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, write func([]byte) (int, error)) (uint64, error) {
+	if !d.Writable() {
+		return 0, unix.EBADF
+	}
+	v, err := iovecs(t, vec, cnt)
 	if err != nil {
 		return 0, err
 	}
@@ -216,24 +245,160 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		total += iv[1]
 	}
+	if total == 0 {
+		return 0, nil
+	}
+	if err := checkRWFlags(d, flags, true); err != nil {
+		return 0, err
+	}
+	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventOut) == 0 {
+		return 0, unix.EAGAIN
+	}
 	src := iovecSource(t, v)
 	data, release := t.CopyBuffer(total, ioChunk)
 	defer release()
+	var n uint64
 	if total > uint64(len(data)) {
 		// Big: a chunk at a time (a write that large is not atomic on
 		// Linux either), so that uk never holds more than a chunk.
-		return writeChunks(t, total, src, func(b []byte) (int, error) { return d.Write(t, b) })
+		n, err = writeChunks(t, total, src, write)
+	} else {
+		// Gather into one buffer so the write is one operation (atomic
+		// for pipes up to PIPE_BUF, one line on a terminal). An iovec
+		// that faults ends the data after the ones before it.
+		c, cerr := src(0, data)
+		if cerr != nil && c == 0 {
+			return 0, cerr
+		}
+		var w int
+		w, err = write(data[:c])
+		n = uint64(max(w, 0))
 	}
-	// Gather into one buffer so the write is one operation (atomic for
-	// pipes up to PIPE_BUF, one line on a terminal). An iovec that
-	// faults ends the data after the ones before it.
-	c, err := src(0, data)
-	if err != nil && c == 0 {
+	if n == 0 {
 		return 0, err
 	}
-	n, err := d.Write(t, data[:c])
-	if n > 0 {
-		return uint64(n), nil
+	if flags&(rwfDsync|rwfSync) != 0 {
+		// As O_DSYNC/O_SYNC for this write: the data is on the host's
+		// disk before the call returns (a no-op for memory files).
+		if err := d.Fsync(t); err != nil {
+			return 0, err
+		}
 	}
-	return 0, err
+	return n, nil
+}
+
+// The RWF_* flags of preadv2 and pwritev2 (include/uapi/linux/fs.h).
+const (
+	rwfHipri     = 0x1
+	rwfDsync     = 0x2
+	rwfSync      = 0x4
+	rwfNowait    = 0x8
+	rwfAppend    = 0x10
+	rwfNoappend  = 0x20
+	rwfAtomic    = 0x40
+	rwfDontcache = 0x80
+)
+
+// checkRWFlags checks preadv2/pwritev2 flags as Linux's kiocb_set_rw_flags
+// does for a file like uk's: unknown flags, and the atomic and uncached
+// modes no uk file offers, are EOPNOTSUPP; RWF_APPEND with RWF_NOAPPEND is
+// EINVAL. RWF_HIPRI only asks to poll for completion, which uk's I/O never
+// waits on.
+func checkRWFlags(d *vfs.FileDescription, flags uint64, write bool) error {
+	const known = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend | rwfNoappend | rwfAtomic | rwfDontcache
+	switch {
+	case flags&^known != 0, flags&(rwfAtomic|rwfDontcache) != 0:
+		return unix.EOPNOTSUPP
+	case flags&rwfAppend != 0 && flags&rwfNoappend != 0:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// rwFlags is preadv2's and pwritev2's flags argument, an rwf_t: 32 bits.
+func rwFlags(a [6]uint64) uint64 { return uint64(uint32(a[5])) }
+
+// rwOffset is the file offset preadv and pwritev (and their *2 forms) take
+// as pos_l and pos_h: on x86-64 pos_l holds all 64 bits and pos_h is
+// ignored, as Linux's pos_from_hilo makes it.
+func rwOffset(a [6]uint64) int64 { return int64(a[3]) }
+
+// vectorFD is the description preadv/pwritev act on: EINVAL for a
+// negative offset before the descriptor is looked at, ESPIPE for a
+// stream, as Linux's do_preadv and do_pwritev.
+func vectorFD(t *kernel.Task, fd uint64, off int64) (*vfs.FileDescription, error) {
+	if off < 0 {
+		return nil, unix.EINVAL
+	}
+	d, err := t.FD(int32(fd))
+	if err != nil {
+		return nil, err
+	}
+	if !d.Options().Seekable {
+		d.DecRef()
+		return nil, unix.ESPIPE
+	}
+	return d, nil
+}
+
+func sysPreadv(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return preadv(t, a, rwOffset(a), 0)
+}
+
+// sysPreadv2 is preadv with flags; offset -1 reads at (and moves) the
+// file offset, as readv.
+func sysPreadv2(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if off := rwOffset(a); off != -1 {
+		return preadv(t, a, off, rwFlags(a))
+	}
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return readVector(t, d, a[1], a[2], rwFlags(a), func(b []byte) (int, error) { return d.Read(t, b) })
+}
+
+func preadv(t *kernel.Task, a [6]uint64, off int64, flags uint64) (uint64, error) {
+	d, err := vectorFD(t, a[0], off)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return readVector(t, d, a[1], a[2], flags, func(b []byte) (int, error) { return d.PRead(t, b, off) })
+}
+
+func sysPwritev(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return pwritev(t, a, rwOffset(a), 0)
+}
+
+// sysPwritev2 is pwritev with flags; offset -1 writes at (and moves) the
+// file offset, as writev. RWF_APPEND appends whatever the offset;
+// RWF_NOAPPEND writes at the offset even on an O_APPEND description.
+func sysPwritev2(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if off := rwOffset(a); off != -1 {
+		return pwritev(t, a, off, rwFlags(a))
+	}
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	flags := rwFlags(a)
+	return writeVector(t, d, a[1], a[2], flags, func(b []byte) (int, error) {
+		return d.WriteFlags(t, b, flags&rwfAppend != 0, flags&rwfNoappend != 0)
+	})
+}
+
+func pwritev(t *kernel.Task, a [6]uint64, off int64, flags uint64) (uint64, error) {
+	d, err := vectorFD(t, a[0], off)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return writeVector(t, d, a[1], a[2], flags, func(b []byte) (int, error) {
+		n, err := d.PWriteFlags(t, b, off, flags&rwfAppend != 0, flags&rwfNoappend != 0)
+		off += int64(n)
+		return n, err
+	})
 }
