@@ -180,6 +180,7 @@ func (k *Kernel) removeTask(t *Task) {
 	cpu := t.cpuTime() // the task runs no more
 	k.mu.Lock()
 	k.goneCPU += cpu
+	t.noteLeaderGoneLocked()
 	delete(k.tasks, t.tid)
 	k.nrTasks--
 	k.mu.Unlock()

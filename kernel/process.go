@@ -156,6 +156,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	if opts.AsChild && k.initTG == nil {
 		k.initTG = &ThreadGroup{k: k, pid: 1, isKernelInit: true, rlimits: defaultRlimits()}
 		k.initTG.proc.pgid, k.initTG.proc.sid = 1, 1
+		k.initTG.noLeader.creds = vfs.RootCredentials() // root's, as Linux's pid 1
 		k.tgs[1] = k.initTG
 		k.nextTID = 2
 	}

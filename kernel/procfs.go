@@ -203,6 +203,11 @@ func (p procTask) Exe() string {
 func (p procTask) Credentials() *vfs.Credentials { return p.t.Credentials() }
 func (p procTask) Umask() uint32                 { return p.t.Umask() }
 
+func (p procTask) Sched() (nice, policy, rtPriority int32) {
+	a := p.t.Sched()
+	return a.Nice, a.Policy, a.RTPriority
+}
+
 func (p procTask) Signals() proc.Signals {
 	s := proc.Signals{Pending: uint64(p.t.PendingSignals()), Blocked: uint64(p.t.SigMask())}
 	for sig := 1; sig <= 64; sig++ {

@@ -52,6 +52,13 @@ type ThreadGroup struct {
 	// data) arch_prctl(ARCH_REQ_XCOMP_PERM) and its _GUEST variant
 	// granted: written under mu, inherited by fork, cleared by exec.
 	xperm, xpermGuest atomic.Uint64
+	// noLeader is what sched_* calls read of a process whose leader
+	// runs no more: a zombie's as it exited, uk's stand-in init's
+	// (task_sched.go); protected by k.mu.
+	noLeader struct {
+		sched SchedAttr
+		creds *vfs.Credentials
+	}
 }
 
 // PID is the thread group id.
@@ -85,6 +92,7 @@ type Task struct {
 	robustList    atomic.Uint64    // set_robust_list head
 	exiting       bool             // task leaves its loop after the current trap; protected by mu
 	altStack      arch.StackT      // protected by mu
+	sched         SchedAttr        // nice value and policy (task_sched.go); protected by mu
 	ctx           platform.Context // set while the task runs; Interrupt is goroutine safe
 	preparedCtx   platform.Context // a context made ahead for run to use, on the thread it is bound to
 	inApp         atomic.Bool      // the task is (about to be) running application code

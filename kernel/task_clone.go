@@ -61,6 +61,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		}
 		child.State.Regs.FsBase = a.TLS
 	}
+	child.sched = t.forkSched()
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {

@@ -373,10 +373,15 @@ func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 	vs, rss := t.Memory()
 	sg := t.Signals()
 	comm := t.Comm()
-	return fmt.Sprintf("%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 20 0 %d 0 0 %d %d "+
-		"18446744073709551615 0 0 0 0 0 %d %d %d %d 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		t.TID(), comm, t.State(), t.PPID(), t.PGID(), t.SID(), ticks(u), ticks(s), len(t.Threads()),
-		vs, rss>>12, sg.Pending|sg.SharedPending, sg.Blocked, sg.Ignored, sg.Caught)
+	nice, policy, rtPrio := t.Sched()
+	prio := 20 + nice // task_prio: 20 + nice, or -1 - rt_priority for a real-time thread
+	if rtPrio > 0 {
+		prio = -1 - rtPrio
+	}
+	return fmt.Sprintf("%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 0 %d %d "+
+		"18446744073709551615 0 0 0 0 0 %d %d %d %d 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
+		t.TID(), comm, t.State(), t.PPID(), t.PGID(), t.SID(), ticks(u), ticks(s), prio, nice, len(t.Threads()),
+		vs, rss>>12, sg.Pending|sg.SharedPending, sg.Blocked, sg.Ignored, sg.Caught, rtPrio, policy)
 }
 
 func (fs *FS) pidStatus(_ vfs.Context, t Task) string {

@@ -85,6 +85,9 @@ type Task interface {
 	CPUTime() (user, sys time.Duration)
 	// Memory reports virtual size and resident size in bytes.
 	Memory() (vsize, rss uint64)
+	// Sched is the thread's nice value, scheduling policy and real-time
+	// priority (0 unless SCHED_FIFO or SCHED_RR).
+	Sched() (nice, policy, rtPriority int32)
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

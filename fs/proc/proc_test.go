@@ -59,6 +59,7 @@ func (t *fakeTask) Credentials() *vfs.Credentials {
 }
 func (t *fakeTask) CPUTime() (time.Duration, time.Duration) { return time.Second, 0 }
 func (t *fakeTask) Memory() (uint64, uint64)                { return 1 << 20, 0 }
+func (t *fakeTask) Sched() (int32, int32, int32)            { return 0, 0, 0 }
 func (t *fakeTask) FD(int32) (*vfs.FileDescription, bool, error) {
 	return nil, false, unix.EBADF
 }

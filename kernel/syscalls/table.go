@@ -85,6 +85,15 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSchedGetaffinity, "sched_getaffinity", sysSchedGetaffinity, i, i, x)
 	r(arch.SysSchedSetaffinity, "sched_setaffinity", sysSchedSetaffinity, i, i, x)
 	r(arch.SysSchedYield, "sched_yield", sysSchedYield)
+	r(arch.SysGetpriority, "getpriority", sysGetpriority, i, i)
+	r(arch.SysSetpriority, "setpriority", sysSetpriority, i, i, i)
+	r(arch.SysSchedSetscheduler, "sched_setscheduler", sysSchedSetscheduler, i, i, x)
+	r(arch.SysSchedGetscheduler, "sched_getscheduler", sysSchedGetscheduler, i)
+	r(arch.SysSchedSetparam, "sched_setparam", sysSchedSetparam, i, x)
+	r(arch.SysSchedGetparam, "sched_getparam", sysSchedGetparam, i, x)
+	r(arch.SysSchedGetPriorityMax, "sched_get_priority_max", sysSchedGetPriorityMax, i)
+	r(arch.SysSchedGetPriorityMin, "sched_get_priority_min", sysSchedGetPriorityMin, i)
+	r(arch.SysSchedRrGetInterval, "sched_rr_get_interval", sysSchedRrGetInterval, i, x)
 
 	// Memory.
 	r(arch.SysMmap, "mmap", sysMmap, x, i, kernel.ArgProt, kernel.ArgMapFlags, fd, x).RetHex = true

@@ -57,6 +57,9 @@ var cCases = []cCase{
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
 	{name: "vsyscall", prog: "vsyscall"},
+	// LTP's preadv/pwritev/preadv2/pwritev2 and priority/sched_* cases.
+	{name: "rwvec", prog: "rwvec"},
+	{name: "sched", prog: "sched"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
