@@ -64,7 +64,7 @@ func (r *runFlags) parse() error {
 		if uid != 0 || gid != 0 {
 			r.creds = vfs.UserCredentials(uint32(uid), uint32(gid))
 			if uid == 0 {
-				r.creds.Privileged = true
+				r.creds.SetCaps(vfs.AllCaps, vfs.AllCaps, 0)
 			}
 		}
 		r.mounts.uid, r.mounts.gid = uint32(uid), uint32(gid)

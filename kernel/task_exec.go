@@ -126,6 +126,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.tg.xpermGuest.Store(0)
 	t.tg.mu.Unlock()
 	t.mu.Lock()
+	t.creds = t.creds.AfterExec()
 	t.altStack = arch.StackT{Flags: arch.SS_DISABLE}
 	t.comm = comm(execFn)
 	t.robustList.Store(0)

@@ -392,10 +392,6 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	for _, g := range c.Groups {
 		fmt.Fprintf(&groups, "%d ", g)
 	}
-	caps := "0000000000000000"
-	if c.Privileged {
-		caps = "000001ffffffffff"
-	}
 	st := t.State()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
@@ -421,7 +417,8 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	kb("VmSwap", 0)
 	fmt.Fprintf(&b, "Threads:\t%d\nSigQ:\t0/4096\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\nSigIgn:\t%s\nSigCgt:\t%s\n",
 		len(t.Threads()), sigHex(sg.Pending), sigHex(sg.SharedPending), sigHex(sg.Blocked), sigHex(sg.Ignored), sigHex(sg.Caught))
-	fmt.Fprintf(&b, "CapInh:\t0000000000000000\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n", caps, caps)
+	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t0000000000000000\n",
+		c.Inheritable, c.Permitted, c.Effective, c.Bounding)
 	fmt.Fprintf(&b, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n")
 	n := fs.k.NumCPU()
 	fmt.Fprintf(&b, "Cpus_allowed:\t%x\nCpus_allowed_list:\t0-%d\nMems_allowed:\t1\nMems_allowed_list:\t0\n", uint64(1)<<n-1, n-1)

@@ -47,23 +47,92 @@ func (KernelContext) CopyOut(uint64, []byte) error { return unix.EFAULT }
 // FSUID/FSGID and Groups; Privileged stands for the capabilities root holds
 // in the initial user namespace (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
 // CAP_FOWNER, CAP_CHOWN, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN).
+//
+// The capability sets are what capget and capset read and write, and what
+// /proc/PID/status shows. uk's checks look at Privileged alone, which
+// holds exactly while the effective set is whole (SetCaps keeps it so): a
+// task that drops any capability loses every privilege for uk, which
+// refuses more than Linux would, never less.
 type Credentials struct {
 	UID, EUID, SUID, FSUID uint32
 	GID, EGID, SGID, FSGID uint32
 	Groups                 []uint32
 	Privileged             bool
+
+	Effective, Permitted, Inheritable CapSet
+	// Bounding limits what an exec can give the permitted set
+	// (PR_CAPBSET_DROP takes from it).
+	Bounding CapSet
+}
+
+// CapSet is a capability set: bit n is capability n, as Linux's
+// kernel_cap_t.
+type CapSet uint64
+
+// CapLast is the highest capability Linux knows (CAP_CHECKPOINT_RESTORE);
+// AllCaps holds every one; CapSetPCap is CAP_SETPCAP.
+const (
+	CapLast           = 40
+	AllCaps    CapSet = 1<<(CapLast+1) - 1
+	CapSetPCap        = 8
+)
+
+// SetCaps replaces the effective, permitted and inheritable sets (masked
+// to the capabilities Linux knows) and Privileged with them.
+func (c *Credentials) SetCaps(eff, perm, inh CapSet) {
+	c.Effective, c.Permitted, c.Inheritable = eff&AllCaps, perm&AllCaps, inh&AllCaps
+	c.Privileged = c.Effective == AllCaps
 }
 
 // RootCredentials are the credentials of uid 0 with all capabilities.
 func RootCredentials() *Credentials {
-	return &Credentials{Privileged: true}
+	c := &Credentials{Bounding: AllCaps}
+	c.SetCaps(AllCaps, AllCaps, 0)
+	return c
 }
 
 // UserCredentials are the credentials of an unprivileged uid/gid with the
 // given supplementary groups.
 func UserCredentials(uid, gid uint32, groups ...uint32) *Credentials {
 	return &Credentials{UID: uid, EUID: uid, SUID: uid, FSUID: uid,
-		GID: gid, EGID: gid, SGID: gid, FSGID: gid, Groups: groups}
+		GID: gid, EGID: gid, SGID: gid, FSGID: gid, Groups: groups, Bounding: AllCaps}
+}
+
+// AfterSetuid applies Linux's capability rules for a change of user ids
+// from old to c's (cap_emulate_setxuid): leaving uid 0 in every one of the
+// real, effective and saved ids empties the permitted and effective sets;
+// an effective uid leaving 0 empties the effective set, one becoming 0
+// takes the permitted set.
+func (c *Credentials) AfterSetuid(old *Credentials) {
+	eff, perm := c.Effective, c.Permitted
+	if (old.UID == 0 || old.EUID == 0 || old.SUID == 0) && c.UID != 0 && c.EUID != 0 && c.SUID != 0 {
+		eff, perm = 0, 0
+	}
+	switch {
+	case old.EUID == 0 && c.EUID != 0:
+		eff = 0
+	case old.EUID != 0 && c.EUID == 0:
+		eff = perm
+	}
+	c.SetCaps(eff, perm, c.Inheritable)
+}
+
+// AfterExec returns the credentials a program runs with after exec, by
+// Linux's rules for a file without capabilities or set-id bits: root (by
+// real or effective uid) gets a permitted set of its bounding and
+// inheritable sets, effective too if its effective uid is 0; anyone else
+// gets none (uk has no ambient capabilities).
+func (c *Credentials) AfterExec() *Credentials {
+	n := *c
+	var eff, perm CapSet
+	if c.UID == 0 || c.EUID == 0 {
+		perm = c.Bounding | c.Inheritable
+		if c.EUID == 0 {
+			eff = perm
+		}
+	}
+	n.SetCaps(eff, perm, c.Inheritable)
+	return &n
 }
 
 // InGroup reports whether gid is the filesystem gid or a supplementary group.

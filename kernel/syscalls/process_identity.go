@@ -65,8 +65,7 @@ func setIDs(t *kernel.Task, r, e, s uint32, group bool) error {
 	}
 	*fs = *cur[1]
 	if !group {
-		// Root keeps its capabilities only while some uid is 0.
-		c.Privileged = c.EUID == 0
+		c.AfterSetuid(old)
 	}
 	t.SetCredentials(&c)
 	return nil

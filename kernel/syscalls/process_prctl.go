@@ -2,7 +2,9 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -92,10 +94,12 @@ func sysPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		return 0, nil
 	case prCapbsetRead:
-		if a[1] > 63 {
+		if a[1] > vfs.CapLast {
 			return 0, unix.EINVAL
 		}
-		return 1, nil
+		return uint64(t.Credentials().Bounding>>a[1]) & 1, nil
+	case prCapbsetDrop:
+		return 0, dropBoundingCap(t, a[1])
 	case prGetKeepcaps, prGetSecurebits, prGetTHPDisable:
 		return 0, nil
 	case prSetKeepcaps, prSetSecurebits, prSetTHPDisable, prSetTimerslack, prMCEKill, prSetVMA:

@@ -42,6 +42,7 @@ const (
 	prSetTHPDisable      = 41
 	prGetTHPDisable      = 42
 	prCapbsetRead        = 23
+	prCapbsetDrop        = 24
 	prSetMM              = 35
 	prSetVMA             = 0x53564d41
 	prGetSecurebits      = 27

@@ -77,6 +77,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSetfsuid, "setfsuid", sysSetfsuid, i)
 	r(arch.SysSetfsgid, "setfsgid", sysSetfsgid, i)
 	r(arch.SysGetgroups, "getgroups", sysGetgroups, i, x)
+	r(arch.SysCapget, "capget", sysCapget, x, x)
+	r(arch.SysCapset, "capset", sysCapset, x, x)
 	r(arch.SysSetgroups, "setgroups", sysSetgroups, i, x)
 	r(arch.SysPrlimit64, "prlimit64", sysPrlimit64, i, i, x, x)
 	r(arch.SysGetrlimit, "getrlimit", sysGetrlimit, i, x)

@@ -60,6 +60,8 @@ var cCases = []cCase{
 	// LTP's preadv/pwritev/preadv2/pwritev2 and priority/sched_* cases.
 	{name: "rwvec", prog: "rwvec"},
 	{name: "sched", prog: "sched"},
+	// LTP's capget/capset cases, setuid's and exec's rules for the sets.
+	{name: "caps", prog: "caps"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
