@@ -84,6 +84,8 @@ type Kernel struct {
 	// Boot is when the kernel started (CLOCK_BOOTTIME zero point).
 	Boot time.Time
 
+	uts utsNames // sethostname's and setdomainname's (uts.go)
+
 	mu      sync.Mutex
 	nextTID int32                  // protected by mu
 	tasks   map[int32]*Task        // live tasks by TID; protected by mu

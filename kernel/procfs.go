@@ -59,12 +59,20 @@ func anyTask(tg *ThreadGroup) *Task {
 	return tg.tasks[0]
 }
 
-func (p procKernel) Hostname() string { return p.k.Hostname }
-func (p procKernel) Release() string  { return Release }
-func (p procKernel) Version() string  { return Version }
-func (p procKernel) Cmdline() string  { return p.k.Cmdline }
-func (p procKernel) Boot() time.Time  { return p.k.Boot }
-func (p procKernel) NumCPU() int      { return runtime.NumCPU() }
+func (p procKernel) Hostname() string {
+	host, _ := p.k.UTSNames()
+	return host
+}
+
+func (p procKernel) Domainname() string {
+	_, domain := p.k.UTSNames()
+	return domain
+}
+func (p procKernel) Release() string { return Release }
+func (p procKernel) Version() string { return Version }
+func (p procKernel) Cmdline() string { return p.k.Cmdline }
+func (p procKernel) Boot() time.Time { return p.k.Boot }
+func (p procKernel) NumCPU() int     { return runtime.NumCPU() }
 
 // Interfaces implements proc.Kernel.
 func (p procKernel) Interfaces() netdev.Table {

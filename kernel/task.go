@@ -107,6 +107,7 @@ type Task struct {
 	interrupt  chan struct{}
 	pdeathSig  atomic.Int32
 	noNewPrivs atomic.Bool
+	persona    atomic.Uint32 // personality(2)'s
 	comm       string
 }
 
@@ -138,6 +139,12 @@ func (t *Task) SetCredentials(c *vfs.Credentials) {
 	t.creds = c
 	t.mu.Unlock()
 }
+
+// Personality is the thread's personality(2) value.
+func (t *Task) Personality() uint32 { return t.persona.Load() }
+
+// SetPersonality replaces the thread's personality(2) value.
+func (t *Task) SetPersonality(p uint32) { t.persona.Store(p) }
 
 // Umask is the file mode creation mask.
 func (t *Task) Umask() uint32 {

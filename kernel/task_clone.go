@@ -62,6 +62,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		child.State.Regs.FsBase = a.TLS
 	}
 	child.sched = t.forkSched()
+	child.persona.Store(t.persona.Load())
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {

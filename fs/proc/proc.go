@@ -34,6 +34,8 @@ type Kernel interface {
 	Task(tid int32) Task
 	// Hostname is the UTS nodename; Release and Version what uname shows.
 	Hostname() string
+	// Domainname is the UTS domain name ("(none)" until set).
+	Domainname() string
 	Release() string
 	Version() string
 	// Cmdline is the kernel command line (/proc/cmdline, without newline).

@@ -28,6 +28,7 @@ func (k *fakeKernel) Task(tid int32) Task {
 	return nil
 }
 func (k *fakeKernel) Hostname() string         { return "host" }
+func (k *fakeKernel) Domainname() string       { return "(none)" }
 func (k *fakeKernel) Release() string          { return "6.1.0" }
 func (k *fakeKernel) Version() string          { return "#1" }
 func (k *fakeKernel) Cmdline() string          { return "quiet" }

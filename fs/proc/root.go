@@ -163,7 +163,7 @@ func (fs *FS) newSys() vfs.Inode {
 	}
 	files := []sysFile{
 		{"kernel/hostname", text(func(vfs.Context) string { return fs.k.Hostname() + "\n" })},
-		{"kernel/domainname", constant("(none)\n")},
+		{"kernel/domainname", text(func(vfs.Context) string { return fs.k.Domainname() + "\n" })},
 		{"kernel/osrelease", text(func(vfs.Context) string { return fs.k.Release() + "\n" })},
 		{"kernel/ostype", constant("Linux\n")},
 		{"kernel/version", text(func(vfs.Context) string { return fs.k.Version() + "\n" })},

@@ -139,4 +139,13 @@ func sysMlock(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, nil
 }
 
+// sysMlock2 is mlock with flags: MLOCK_ONFAULT only (EINVAL for others).
+func sysMlock2(t *kernel.Task, a [6]uint64) (uint64, error) {
+	const mlockOnFault = 1
+	if uint32(a[2])&^mlockOnFault != 0 {
+		return 0, unix.EINVAL
+	}
+	return sysMlock(t, a)
+}
+
 func sysNop(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, nil }

@@ -52,7 +52,8 @@ func sysGetcpu(t *kernel.Task, a [6]uint64) (uint64, error) {
 func sysUname(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// struct utsname: six fields of 65 bytes.
 	var u [6 * 65]byte
-	fields := []string{"Linux", t.Kernel().Hostname, kernel.Release, kernel.Version, "x86_64", "(none)"}
+	host, domain := t.Kernel().UTSNames()
+	fields := []string{"Linux", host, kernel.Release, kernel.Version, "x86_64", domain}
 	for i, f := range fields {
 		copy(u[i*65:i*65+64], f)
 	}
@@ -100,4 +101,41 @@ func sysGetrandom(t *kernel.Task, a [6]uint64) (uint64, error) {
 		done += uint64(len(chunk))
 	}
 	return done, nil
+}
+
+// sysSethostname and sysSetdomainname change the sandbox's names: EPERM
+// without privilege (CAP_SYS_ADMIN), then EINVAL for a length outside
+// 0..64, then EFAULT, as Linux.
+func sysSethostname(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setUTSName(t, a[0], int32(a[1]), false)
+}
+
+func sysSetdomainname(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, setUTSName(t, a[0], int32(a[1]), true)
+}
+
+func setUTSName(t *kernel.Task, addr uint64, n int32, domain bool) error {
+	if !t.Credentials().Privileged {
+		return unix.EPERM
+	}
+	if n < 0 || n > 64 {
+		return unix.EINVAL
+	}
+	b := make([]byte, n)
+	if err := t.CopyIn(addr, b); err != nil {
+		return err
+	}
+	t.Kernel().SetUTSName(string(b), domain)
+	return nil
+}
+
+// sysPersonality returns the thread's execution domain and sets it unless
+// asked 0xffffffff (a query). uk runs Linux programs only: the flags are
+// kept and reported (inherited by fork), and change nothing else.
+func sysPersonality(t *kernel.Task, a [6]uint64) (uint64, error) {
+	old := t.Personality()
+	if p := uint32(a[0]); p != 0xffffffff {
+		t.SetPersonality(p)
+	}
+	return uint64(old), nil
 }

@@ -56,6 +56,9 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, kernel.ArgArchPrctlCode, x)
 	r(arch.SysUname, "uname", sysUname, x)
+	r(arch.SysSethostname, "sethostname", sysSethostname, x, i)
+	r(arch.SysSetdomainname, "setdomainname", sysSetdomainname, x, i)
+	r(arch.SysPersonality, "personality", sysPersonality, x)
 	r(arch.SysSysinfo, "sysinfo", sysSysinfo, x)
 	r(arch.SysGetcpu, "getcpu", sysGetcpu, x, x, x)
 	r(arch.SysSyslog, "syslog", sysSyslog, i, x, i)
@@ -108,6 +111,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysMsync, "msync", sysMsync, x, i, x)
 	r(arch.SysMlock, "mlock", sysMlock, x, i)
 	r(arch.SysMunlock, "munlock", sysMlock, x, i)
+	r(arch.SysMlock2, "mlock2", sysMlock2, x, i, x)
 	r(arch.SysMlockall, "mlockall", sysNop, x)
 	r(arch.SysMunlockall, "munlockall", sysNop)
 

@@ -62,6 +62,9 @@ var cCases = []cCase{
 	{name: "sched", prog: "sched"},
 	// LTP's capget/capset cases, setuid's and exec's rules for the sets.
 	{name: "caps", prog: "caps"},
+	// sethostname/setdomainname (natively in a UTS namespace of its own),
+	// personality, mlock2.
+	{name: "uts", prog: "uts"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
