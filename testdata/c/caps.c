@@ -60,29 +60,6 @@ static uint64_t status(const char *name) {
 	return v;
 }
 
-static int unused_pid(void) {
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-	int n = -1;
-	if (!f || fscanf(f, "%d", &n) != 1)
-		printf("pid_max: FAIL\n");
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static void in_child(const char *what, void (*fn)(void)) {
-	fflush(stdout);
-	pid_t c = fork();
-	if (c == 0) {
-		fn();
-		fflush(stdout);
-		_exit(ukt_failures ? 1 : 0);
-	}
-	int st;
-	waitpid(c, &st, 0);
-	printf("%s: child exited %d\n", what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 static void getting(void) {
 	struct data d[2];
 	struct hdr h = {0, 0};
@@ -94,7 +71,7 @@ static void getting(void) {
 	EXPECT_ERR(capget_(NULL, d), EFAULT);
 	h = (struct hdr){V3, -1};
 	EXPECT_ERR(capget_(&h, d), EINVAL);
-	h = (struct hdr){V3, unused_pid()};
+	h = (struct hdr){V3, ukt_unused_pid()};
 	EXPECT_ERR(capget_(&h, d), ESRCH);
 	h = (struct hdr){V3, 0};
 	EXPECT_ERR(capget_(&h, (struct data *)-1), EFAULT);
@@ -252,11 +229,11 @@ int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "after-exec") == 0)
 		return after_exec();
 	getting();
-	in_child("capset01", set_same);
-	in_child("capset02", set_rules);
-	in_child("capset03", set_no_setpcap);
-	in_child("capset04", set_other);
-	in_child("setuid", setuids);
-	in_child("exec", exec_restores);
+	ukt_in_child("capset01", set_same);
+	ukt_in_child("capset02", set_rules);
+	ukt_in_child("capset03", set_no_setpcap);
+	ukt_in_child("capset04", set_other);
+	ukt_in_child("setuid", setuids);
+	ukt_in_child("exec", exec_restores);
 	return ukt_exit();
 }

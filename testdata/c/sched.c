@@ -45,30 +45,6 @@ static void rr_interval(const char *what, pid_t pid) {
 	printf("%s: %ld %s %ld.%09ld\n", what, r, r ? errname(errno) : "", (long)ts.tv_sec, ts.tv_nsec);
 }
 
-/* unused_pid is a pid no process has: /proc/sys/kernel/pid_max itself. */
-static int unused_pid(void) {
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-	int n = -1;
-	if (!f || fscanf(f, "%d", &n) != 1)
-		printf("pid_max: FAIL\n");
-	if (f)
-		fclose(f);
-	return n;
-}
-
-/* in_child runs fn in a child and prints its exit status. */
-static void in_child(const char *what, void (*fn)(void)) {
-	pid_t c = fork();
-	if (c == 0) {
-		fn();
-		fflush(stdout);
-		_exit(ukt_failures ? 1 : 0);
-	}
-	int st;
-	waitpid(c, &st, 0);
-	printf("%s: child exited %d\n", what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 static void priorities(void) {
 	EXPECT_EQ(getpriority(PRIO_PROCESS, 0), 0);
 	EXPECT_EQ(getpriority(PRIO_PGRP, 0), 0);
@@ -83,7 +59,7 @@ static void priorities(void) {
 	EXPECT_ERR(getpriority(PRIO_USER, -1), ESRCH);
 	EXPECT_ERR(setpriority(-1, 0, -2), EINVAL);
 	EXPECT_ERR(setpriority(PRIO_PROCESS, -1, -2), ESRCH);
-	EXPECT_ERR(setpriority(PRIO_PROCESS, unused_pid(), 2), ESRCH);
+	EXPECT_ERR(setpriority(PRIO_PROCESS, ukt_unused_pid(), 2), ESRCH);
 
 	/* Root sets any value; out of range is clamped, not refused. */
 	for (int n = -20; n <= 19; n += 13) {
@@ -149,7 +125,7 @@ static void policies(void) {
 	EXPECT_ERR(sched_get_priority_min(1000), EINVAL);
 	EXPECT_ERR(sched_get_priority_max(-1), EINVAL);
 
-	int unused = unused_pid();
+	int unused = ukt_unused_pid();
 	EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 	EXPECT_ERR(sched_getscheduler(unused), ESRCH);
 	EXPECT_ERR(sched_getscheduler(-1), EINVAL);
@@ -256,8 +232,8 @@ static void unprivileged_policies(void) {
 
 int main(void) {
 	priorities();
-	in_child("unprivileged priorities", unprivileged_priorities);
+	ukt_in_child("unprivileged priorities", unprivileged_priorities);
 	policies();
-	in_child("unprivileged policies", unprivileged_policies);
+	ukt_in_child("unprivileged policies", unprivileged_policies);
 	return ukt_exit();
 }

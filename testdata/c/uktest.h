@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static __attribute__((unused)) int ukt_failures;
@@ -137,6 +138,33 @@ static __attribute__((unused)) void ukt_eq(const char *expr, const char *wants, 
 /* EXPECT_EQ requires a call to return exactly want (a deterministic value). */
 #define EXPECT_EQ(expr, want) ({ errno = 0; long ukt_r = (long)(expr); int ukt_e = errno; \
 	ukt_eq(#expr, #want, ukt_r, (long)(want), ukt_e, __LINE__); ukt_r; })
+
+/* ukt_unused_pid is a pid no process has, as LTP's tst_get_unused_pid
+ * finds one: /proc/sys/kernel/pid_max itself. */
+static __attribute__((unused)) int ukt_unused_pid(void) {
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	int n = -1;
+	if (!f || fscanf(f, "%d", &n) != 1)
+		printf("pid_max: FAIL\n");
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* ukt_in_child runs fn in a child (whose failed checks make it exit 1)
+ * and prints how the child exited. */
+static __attribute__((unused)) void ukt_in_child(const char *what, void (*fn)(void)) {
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		fn();
+		fflush(stdout);
+		_exit(ukt_failures ? 1 : 0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	printf("%s: child exited %d\n", what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
 
 /* ukt_exit is what main returns: 0 when every check held. */
 static __attribute__((unused)) int ukt_exit(void) {
