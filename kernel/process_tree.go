@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
+	"uk/fs/vfs"
 
 	"uk/arch"
 	"uk/fs/tty"
@@ -147,6 +148,7 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	k.mu.Lock()
 	tg.proc.zombie = true
 	tg.proc.waitStatus = status
+	defer tg.exitQ.Notify(vfs.EventIn) // pidfds: readable now
 	reaper := k.reaperForLocked(tg)
 	var orphans []*ThreadGroup
 	for c := range tg.proc.children {

@@ -48,6 +48,8 @@ type ThreadGroup struct {
 	posixTimers map[int32]*PosixTimer // timer_create's timers; protected by mu
 	// sigNotify tells signalfds that a signal was queued.
 	sigNotify vfs.Queue
+	// exitQ tells pidfds that every thread has exited (pidfd.go).
+	exitQ vfs.Queue
 	// xperm and xpermGuest are the dynamic XSAVE components (AMX tile
 	// data) arch_prctl(ARCH_REQ_XCOMP_PERM) and its _GUEST variant
 	// granted: written under mu, inherited by fork, cleared by exec.

@@ -65,10 +65,40 @@ func sysWaitid(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if id == 0 {
 			sel.PGID = t.ThreadGroup().ProcessGroup()
 		}
+	case pPidfd:
+		// The pidfd's process; its O_NONBLOCK (PIDFD_NONBLOCK) makes the
+		// wait not wait: EAGAIN while the child runs.
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		d, err := t.FD(id)
+		if err != nil {
+			return 0, err
+		}
+		tg := kernel.PidFDProcess(d)
+		nonblock := d.NonBlocking()
+		d.DecRef()
+		if tg == nil {
+			return 0, unix.EBADF
+		}
+		sel.Pid = tg.Pid()
+		if nonblock && options&unix.WNOHANG == 0 {
+			r, err := t.Wait(sel, options|unix.WNOHANG)
+			if err == nil && r.Pid == 0 {
+				return 0, unix.EAGAIN
+			}
+			return waitidResult(t, r, err, infoAddr, rusageAddr)
+		}
 	default:
 		return 0, unix.EINVAL
 	}
 	r, err := t.Wait(sel, options)
+	return waitidResult(t, r, err, infoAddr, rusageAddr)
+}
+
+// waitidResult writes what waitid found (a zero siginfo when WNOHANG found
+// nothing) and the child's usage.
+func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusageAddr uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}

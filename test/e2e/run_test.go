@@ -65,6 +65,8 @@ var cCases = []cCase{
 	// sethostname/setdomainname (natively in a UTS namespace of its own),
 	// personality, mlock2.
 	{name: "uts", prog: "uts"},
+	// LTP's pidfd_open and pidfd_send_signal cases, waitid(P_PIDFD).
+	{name: "pidfd", prog: "pidfd"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},

@@ -1,0 +1,108 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/fs/eventfd"
+	"uk/fs/vfs"
+)
+
+// Pidfds: a file that refers to one process (pidfd_open), through which a
+// signal reaches that process and no other even once its pid is reused
+// (pidfd_send_signal), and which polls readable once the process has
+// exited (every thread gone), as Linux's kernel/pid.c and fork.c's
+// pidfd_fops.
+
+// pidFD is a pidfd's file. It implements vfs.FileImpl.
+type pidFD struct {
+	vfs.FileBase
+	tg *ThreadGroup
+}
+
+// OpenPidFD returns a new pidfd description for tg, O_NONBLOCK when asked
+// (PIDFD_NONBLOCK), with one reference.
+func OpenPidFD(tg *ThreadGroup, nonblock bool) *vfs.FileDescription {
+	flags := uint32(unix.O_RDWR)
+	if nonblock {
+		flags |= unix.O_NONBLOCK
+	}
+	return vfs.NewFileDescription(&pidFD{tg: tg}, flags, vfs.Path{}, vfs.FileOptions{})
+}
+
+// PidFDProcess returns the process a pidfd description refers to, or nil
+// if it is not a pidfd.
+func PidFDProcess(d *vfs.FileDescription) *ThreadGroup {
+	if f, ok := d.Impl().(*pidFD); ok {
+		return f.tg
+	}
+	return nil
+}
+
+// Name is what /proc/PID/fd/N links to.
+func (f *pidFD) Name() string { return "anon_inode:[pidfd]" }
+
+// Stat implements vfs.FileImpl: the shared anonymous inode.
+func (f *pidFD) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
+	return eventfd.AnonStat(), nil
+}
+
+// Readiness implements vfs.FileImpl: readable once the process has
+// exited.
+func (f *pidFD) Readiness(mask vfs.EventMask) vfs.EventMask {
+	if f.tg.Exited() {
+		return mask & vfs.EventIn
+	}
+	return 0
+}
+
+// EventRegister implements vfs.FileImpl.
+func (f *pidFD) EventRegister(w *vfs.Waiter) { f.tg.exitQ.Register(w) }
+
+// EventUnregister implements vfs.FileImpl.
+func (f *pidFD) EventUnregister(w *vfs.Waiter) { f.tg.exitQ.Unregister(w) }
+
+// Exited reports whether every thread of the process has exited (it is a
+// zombie, or reaped).
+func (tg *ThreadGroup) Exited() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.zombie
+}
+
+// ProcessForPidFD returns the process pidfd_open names: ESRCH if none has
+// that pid (a zombie still has it), ENOENT for a thread that is not a
+// process's leader.
+func (k *Kernel) ProcessForPidFD(pid int32) (*ThreadGroup, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg, ok := k.tgs[pid]; ok && !tg.isKernelInit {
+		return tg, nil
+	}
+	if _, ok := k.tasks[pid]; ok {
+		return nil, unix.ENOENT
+	}
+	return nil, unix.ESRCH
+}
+
+// Pid returns the process's pid (the leader's thread id).
+func (tg *ThreadGroup) Pid() int32 { return tg.pid }
+
+// SignalProcess sends info to tg, a process a pidfd refers to: EINVAL
+// for an invalid signal, ESRCH once it has been reaped; a zombie takes the
+// signal and drops it, as Linux's. Signal 0 only checks.
+func (k *Kernel) SignalProcess(tg *ThreadGroup, info *arch.SignalInfo) error {
+	if info.Signo != 0 && !arch.ValidSignal(int(info.Signo)) {
+		return unix.EINVAL
+	}
+	k.mu.Lock()
+	reaped, zombie := k.tgs[tg.pid] != tg, tg.proc.zombie
+	k.mu.Unlock()
+	switch {
+	case reaped:
+		return unix.ESRCH
+	case info.Signo != 0 && !zombie:
+		tg.SendSignal(info, nil)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel"
+)
+
+// pidfd_open and pidfd_send_signal (kernel/pidfd.go keeps the file);
+// waitid's P_PIDFD is in process_wait.go.
+
+// pidfdNonblock is PIDFD_NONBLOCK: the pidfd's description is O_NONBLOCK
+// (waitid through it does not wait).
+const pidfdNonblock = unix.O_NONBLOCK
+
+// sysPidfdOpen opens a pidfd for process pid, always close-on-exec: EINVAL
+// for flags other than PIDFD_NONBLOCK or a pid <= 0, ENOENT for a thread
+// that is not a process's leader, ESRCH for no such process (a zombie is
+// one until it is reaped).
+func sysPidfdOpen(t *kernel.Task, a [6]uint64) (uint64, error) {
+	pid, flags := int32(a[0]), uint32(a[1])
+	if flags&^pidfdNonblock != 0 || pid <= 0 {
+		return 0, unix.EINVAL
+	}
+	tg, err := t.Kernel().ProcessForPidFD(pid)
+	if err != nil {
+		return 0, err
+	}
+	d := kernel.OpenPidFD(tg, flags&pidfdNonblock != 0)
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, true, t.NoFileLimit())
+	return uint64(n), err
+}
+
+// sysPidfdSendSignal sends sig to the pidfd's process, with Linux's checks
+// in its order: flags (none known: EINVAL), the descriptor (EBADF, also
+// for one that is not a pidfd), the siginfo if given (its signal must be
+// sig; claiming to be the kernel or tkill only towards the caller itself:
+// EPERM), then the signal (EINVAL) and the process (ESRCH once exited).
+func sysPidfdSendSignal(t *kernel.Task, a [6]uint64) (uint64, error) {
+	sig, infoAddr, flags := int32(a[1]), a[2], uint32(a[3])
+	if flags != 0 {
+		return 0, unix.EINVAL
+	}
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	tg := kernel.PidFDProcess(d)
+	if tg == nil {
+		return 0, unix.EBADF
+	}
+	info := arch.SignalInfo{Signo: sig, Code: arch.SI_USER, Pid: t.PID(), Uid: t.Credentials().UID}
+	if infoAddr != 0 {
+		var b [arch.SignalInfoSize]byte
+		if err := t.CopyIn(infoAddr, b[:]); err != nil {
+			return 0, err
+		}
+		info = arch.SignalInfo{}
+		info.Decode(b[:])
+		if info.Signo != sig {
+			return 0, unix.EINVAL
+		}
+		if (info.Code >= 0 || info.Code == arch.SI_TKILL) && tg.Pid() != t.TID() {
+			return 0, unix.EPERM
+		}
+	}
+	return 0, t.Kernel().SignalProcess(tg, &info)
+}
