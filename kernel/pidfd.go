@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
@@ -17,24 +19,36 @@ import (
 // pidFD is a pidfd's file. It implements vfs.FileImpl.
 type pidFD struct {
 	vfs.FileBase
-	tg *ThreadGroup
+	// tg is the process. It is nil only inside the clone that makes a
+	// CLONE_PIDFD pidfd, between its install in the caller's table and
+	// the child's creation: meanwhile the fd is no pidfd (EBADF) and
+	// never ready.
+	tg atomic.Pointer[ThreadGroup]
 }
 
 // OpenPidFD returns a new pidfd description for tg, O_NONBLOCK when asked
 // (PIDFD_NONBLOCK), with one reference.
 func OpenPidFD(tg *ThreadGroup, nonblock bool) *vfs.FileDescription {
+	d, f := newPidFD(nonblock)
+	f.tg.Store(tg)
+	return d
+}
+
+// newPidFD returns a pidfd description with no process yet, and its file.
+func newPidFD(nonblock bool) (*vfs.FileDescription, *pidFD) {
 	flags := uint32(unix.O_RDWR)
 	if nonblock {
 		flags |= unix.O_NONBLOCK
 	}
-	return vfs.NewFileDescription(&pidFD{tg: tg}, flags, vfs.Path{}, vfs.FileOptions{})
+	f := &pidFD{}
+	return vfs.NewFileDescription(f, flags, vfs.Path{}, vfs.FileOptions{}), f
 }
 
 // PidFDProcess returns the process a pidfd description refers to, or nil
 // if it is not a pidfd.
 func PidFDProcess(d *vfs.FileDescription) *ThreadGroup {
 	if f, ok := d.Impl().(*pidFD); ok {
-		return f.tg
+		return f.tg.Load()
 	}
 	return nil
 }
@@ -50,17 +64,46 @@ func (f *pidFD) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
 // Readiness implements vfs.FileImpl: readable once the process has
 // exited.
 func (f *pidFD) Readiness(mask vfs.EventMask) vfs.EventMask {
-	if f.tg.Exited() {
+	if tg := f.tg.Load(); tg != nil && tg.Exited() {
 		return mask & vfs.EventIn
 	}
 	return 0
 }
 
 // EventRegister implements vfs.FileImpl.
-func (f *pidFD) EventRegister(w *vfs.Waiter) { f.tg.exitQ.Register(w) }
+func (f *pidFD) EventRegister(w *vfs.Waiter) {
+	if tg := f.tg.Load(); tg != nil {
+		tg.exitQ.Register(w)
+	}
+}
 
 // EventUnregister implements vfs.FileImpl.
-func (f *pidFD) EventUnregister(w *vfs.Waiter) { f.tg.exitQ.Unregister(w) }
+func (f *pidFD) EventUnregister(w *vfs.Waiter) {
+	if tg := f.tg.Load(); tg != nil {
+		tg.exitQ.Unregister(w)
+	}
+}
+
+// clonePidFD installs the pidfd a CLONE_PIDFD clone returns in t's table
+// (close-on-exec) and writes its number to addr, as Linux does before the
+// child exists: EMFILE or EFAULT fail the clone. The caller sets the
+// file's process once the child has one, or calls undo if the clone
+// fails.
+func (t *Task) clonePidFD(addr uint64) (f *pidFD, undo func(), err error) {
+	d, f := newPidFD(false)
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, true, t.NoFileLimit())
+	if err != nil {
+		return nil, nil, err
+	}
+	undo = func() { t.Files.Close(n) }
+	b := []byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}
+	if err := t.CopyOut(addr, b); err != nil {
+		undo()
+		return nil, nil, err
+	}
+	return f, undo, nil
+}
 
 // Exited reports whether every thread of the process has exited (it is a
 // zombie, or reaped).

@@ -37,8 +37,14 @@ func canonical(addr uint64) bool { return addr < 1<<47 }
 
 func sysClone(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// x86-64 argument order: flags, stack, parent_tid, child_tid, tls.
-	tid, err := t.Clone(kernel.CloneArgs{Flags: a[0] &^ 0xff, ExitSignal: int(a[0] & 0xff),
-		Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4]})
+	// CLONE_PIDFD's fd goes where parent_tid points, so the two cannot
+	// be asked together.
+	flags := a[0] &^ 0xff
+	if flags&unix.CLONE_PIDFD != 0 && flags&unix.CLONE_PARENT_SETTID != 0 {
+		return 0, unix.EINVAL
+	}
+	tid, err := t.Clone(kernel.CloneArgs{Flags: flags, ExitSignal: int(a[0] & 0xff),
+		Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4], PidFD: a[2]})
 	return uint64(tid), err
 }
 
@@ -87,7 +93,7 @@ func sysClone3(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	flags, exitSignal, stack, stackSize := w(0), w(4), w(5), w(6)
-	if exitSignal > 64 || flags&unix.CLONE_PIDFD != 0 {
+	if exitSignal > 64 {
 		return 0, unix.EINVAL
 	}
 	if stack == 0 && stackSize != 0 || stack != 0 && stackSize == 0 {
@@ -98,7 +104,7 @@ func sysClone3(t *kernel.Task, a [6]uint64) (uint64, error) {
 		sp = stack + stackSize
 	}
 	tid, err := t.Clone(kernel.CloneArgs{Flags: flags, ExitSignal: int(exitSignal), Stack: sp,
-		ChildTID: w(2), ParentTID: w(3), TLS: w(7)})
+		ChildTID: w(2), ParentTID: w(3), TLS: w(7), PidFD: w(1)})
 	return uint64(tid), err
 }
 

@@ -1,6 +1,7 @@
 /*
  * pidfd.c: pidfd_open, pidfd_send_signal and waitid(P_PIDFD), with the
- * cases of LTP's pidfd_open01-04 and pidfd_send_signal01/02: the pidfd is
+ * cases of LTP's pidfd_open01-04 and pidfd_send_signal01/02, and clone's
+ * and clone3's CLONE_PIDFD: the pidfd is
  * close-on-exec, polls readable once its process has exited (a zombie
  * too), PIDFD_NONBLOCK makes waitid through it say EAGAIN while the child
  * runs, a signal goes to that process (with the caller's siginfo only
@@ -175,9 +176,47 @@ static void signals(void) {
 	close(fd);
 }
 
+/* clone's and clone3's CLONE_PIDFD: the child's pidfd, close-on-exec,
+ * written where parent_tid (clone3: pidfd) points. */
+static void clones(void) {
+	int pfd = -1;
+	long c = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &pfd, 0, 0);
+	if (c == 0)
+		syscall(SYS_exit_group, 5);
+	CHECK("clone returned a pidfd", c > 0 && pfd >= 0);
+	CHECK("the pidfd is close-on-exec", fcntl(pfd, F_GETFD) & FD_CLOEXEC);
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	EXPECT_OK(waitid(P_PIDFD, pfd, &si, WEXITED));
+	CHECK("waitid through clone's pidfd", si.si_pid == c && si.si_status == 5);
+	close(pfd);
+
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} args = {.flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pfd, .exit_signal = SIGCHLD};
+	pfd = -1;
+	c = syscall(SYS_clone3, &args, sizeof args);
+	if (c == 0)
+		syscall(SYS_exit_group, 6);
+	CHECK("clone3 returned a pidfd", c > 0 && pfd >= 0);
+	EXPECT_EQ(readable(pfd, 20000), 1);
+	EXPECT_OK(waitid(P_PIDFD, pfd, &si, WEXITED));
+	CHECK("waitid through clone3's pidfd", si.si_pid == c && si.si_status == 6);
+	close(pfd);
+
+	EXPECT_ERR(syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0, &pfd, 0, 0), EINVAL);
+	EXPECT_ERR(syscall(SYS_clone, CLONE_PIDFD | CLONE_DETACHED | SIGCHLD, 0, &pfd, 0, 0), EINVAL);
+	c = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (int *)-1, 0, 0);
+	if (c == 0)
+		syscall(SYS_exit_group, 0);
+	printf("clone with an unwritable pidfd address: %s\n", c == -1 ? errname(errno) : "a child");
+	EXPECT_ERR(waitpid(-1, NULL, WNOHANG), ECHILD); /* and no child made */
+}
+
 int main(void) {
 	opening();
 	exits();
 	signals();
+	clones();
 	return ukt_exit();
 }
