@@ -59,12 +59,14 @@ func (t *Task) SetSched(a SchedAttr) {
 	t.mu.Unlock()
 }
 
-// forkSched is what a new thread or process started by t inherits.
+// forkSched is what a new thread or process started by t inherits. With
+// reset-on-fork, Linux's sched_fork gives the child of a real-time thread
+// SCHED_NORMAL at nice 0, and that of another a nice value of at least 0.
 func (t *Task) forkSched() SchedAttr {
 	a := t.Sched()
 	if a.ResetOnFork {
 		if RealTime(a.Policy) {
-			a.Policy, a.RTPriority = SchedNormal, 0
+			a.Policy, a.RTPriority, a.Nice = SchedNormal, 0, 0
 		}
 		a.Nice = max(a.Nice, 0)
 		a.ResetOnFork = false
@@ -72,7 +74,7 @@ func (t *Task) forkSched() SchedAttr {
 	return a
 }
 
-// SchedTarget is a thread a priority or sched_* call names: a live one, or
+// SchedTarget is a thread a priority, sched_* or capget call names: a live one, or
 // the leader of a zombie process, which Linux still finds until it is
 // reaped (a parent may ask for its exited child's policy), or the init
 // uk stands in for under `uk run` (root's, as Linux's pid 1).
