@@ -179,10 +179,11 @@ func (k *Kernel) allocTIDLocked(t *Task) int32 {
 
 // removeTask unregisters t and gives back its place under MaxTasks.
 func (k *Kernel) removeTask(t *Task) {
-	cpu := t.cpuTime() // the task runs no more
+	cpu := t.cpuTime()                        // the task runs no more
+	attr, creds := t.Sched(), t.Credentials() // t.mu is not taken under k.mu
 	k.mu.Lock()
 	k.goneCPU += cpu
-	t.noteLeaderGoneLocked()
+	t.noteLeaderGoneLocked(attr, creds)
 	delete(k.tasks, t.tid)
 	k.nrTasks--
 	k.mu.Unlock()

@@ -128,9 +128,6 @@ func (k *Kernel) ProcessForPidFD(pid int32) (*ThreadGroup, error) {
 	return nil, unix.ESRCH
 }
 
-// Pid returns the process's pid (the leader's thread id).
-func (tg *ThreadGroup) Pid() int32 { return tg.pid }
-
 // SignalProcess sends info to tg, a process a pidfd refers to: EINVAL
 // for an invalid signal, ESRCH once it has been reaped; a zombie takes the
 // signal and drops it, as Linux's. Signal 0 only checks.

@@ -167,13 +167,13 @@ func (k *Kernel) SchedTargetsWhere(match func(*Task) bool) []SchedTarget {
 }
 
 // noteLeaderGoneLocked keeps what the sched_* calls read of a process's
-// leader once it has exited, for as long as the process is a zombie.
+// leader once it has exited (its attributes and credentials, read by the
+// caller before it took k.mu), for as long as the process is a zombie.
 //
 // Preconditions: k.mu is held.
-func (t *Task) noteLeaderGoneLocked() {
+func (t *Task) noteLeaderGoneLocked(attr SchedAttr, creds *vfs.Credentials) {
 	if t.tid != t.tg.pid {
 		return
 	}
-	t.tg.noLeader.sched = t.Sched()
-	t.tg.noLeader.creds = t.Credentials()
+	t.tg.noLeader.sched, t.tg.noLeader.creds = attr, creds
 }

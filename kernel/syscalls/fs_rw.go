@@ -183,10 +183,12 @@ func readVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, 
 	if total == 0 {
 		return 0, nil
 	}
-	if err := checkRWFlags(d, flags, false); err != nil {
+	if err := checkRWFlags(flags); err != nil {
 		return 0, err
 	}
 	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventIn) == 0 {
+		// Checked, then read: a reader racing on the same stream can
+		// still make this read wait, where Linux would say EAGAIN.
 		return 0, unix.EAGAIN
 	}
 	buf, release := t.CopyBuffer(total, ioChunk)
@@ -248,7 +250,7 @@ func writeVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64,
 	if total == 0 {
 		return 0, nil
 	}
-	if err := checkRWFlags(d, flags, true); err != nil {
+	if err := checkRWFlags(flags); err != nil {
 		return 0, err
 	}
 	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventOut) == 0 {
@@ -304,7 +306,7 @@ const (
 // modes no uk file offers, are EOPNOTSUPP; RWF_APPEND with RWF_NOAPPEND is
 // EINVAL. RWF_HIPRI only asks to poll for completion, which uk's I/O never
 // waits on.
-func checkRWFlags(d *vfs.FileDescription, flags uint64, write bool) error {
+func checkRWFlags(flags uint64) error {
 	const known = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend | rwfNoappend | rwfAtomic | rwfDontcache
 	switch {
 	case flags&^known != 0, flags&(rwfAtomic|rwfDontcache) != 0:

@@ -43,14 +43,9 @@ func sysPidfdSendSignal(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags != 0 {
 		return 0, unix.EINVAL
 	}
-	d, err := t.FD(int32(a[0]))
+	tg, _, err := pidfdProcess(t, int32(a[0]))
 	if err != nil {
 		return 0, err
-	}
-	defer d.DecRef()
-	tg := kernel.PidFDProcess(d)
-	if tg == nil {
-		return 0, unix.EBADF
 	}
 	info := arch.SignalInfo{Signo: sig, Code: arch.SI_USER, Pid: t.PID(), Uid: t.Credentials().UID}
 	if infoAddr != 0 {
@@ -63,9 +58,24 @@ func sysPidfdSendSignal(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if info.Signo != sig {
 			return 0, unix.EINVAL
 		}
-		if (info.Code >= 0 || info.Code == arch.SI_TKILL) && tg.Pid() != t.TID() {
+		if (info.Code >= 0 || info.Code == arch.SI_TKILL) && tg.PID() != t.TID() {
 			return 0, unix.EPERM
 		}
 	}
 	return 0, t.Kernel().SignalProcess(tg, &info)
+}
+
+// pidfdProcess returns the process pidfd n refers to, and whether its
+// description is O_NONBLOCK; EBADF for an fd that is not a pidfd.
+func pidfdProcess(t *kernel.Task, n int32) (*kernel.ThreadGroup, bool, error) {
+	d, err := t.FD(n)
+	if err != nil {
+		return nil, false, err
+	}
+	defer d.DecRef()
+	tg := kernel.PidFDProcess(d)
+	if tg == nil {
+		return nil, false, unix.EBADF
+	}
+	return tg, d.NonBlocking(), nil
 }

@@ -71,17 +71,11 @@ func sysWaitid(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
-		d, err := t.FD(id)
+		tg, nonblock, err := pidfdProcess(t, id)
 		if err != nil {
 			return 0, err
 		}
-		tg := kernel.PidFDProcess(d)
-		nonblock := d.NonBlocking()
-		d.DecRef()
-		if tg == nil {
-			return 0, unix.EBADF
-		}
-		sel.Pid = tg.Pid()
+		sel.Pid = tg.PID()
 		if nonblock && options&unix.WNOHANG == 0 {
 			r, err := t.Wait(sel, options|unix.WNOHANG)
 			if err == nil && r.Pid == 0 {

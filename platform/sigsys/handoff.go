@@ -314,8 +314,9 @@ const contendedFor = 200 * time.Millisecond
 // splitsPausedFor is how long new contexts do not split after a split
 // pair kept missing while a CPU was contended. It bounds what trying
 // costs under lasting contention: a try that fails costs at most
-// splitMisses/missCost spins of splitSpin and two moves of the stub
-// thread, a few hundred microseconds, about 1% of the pause. A longer
+// splitMisses/missCost spins of splitSpin (120 us) and two moves of the
+// stub thread (sched_setaffinity, 35-180 us each as traced in session
+// 20): under half a millisecond, a few percent of the pause at most. A longer
 // pause outlasts contention that has passed: at 200 ms, the find job's
 // `sort list | sha256sum` (two programs beside the shell, for a few
 // milliseconds) kept the next find, 12,600 syscalls, pinned at 10 us a
