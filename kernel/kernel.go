@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"uk/fs/inotify"
 	"uk/net/netdev"
 	"uk/net/socket"
 
@@ -109,6 +110,10 @@ type Kernel struct {
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace
 
+	// inotify holds the sandbox's inotify limits and what each user has
+	// against them.
+	inotify *inotify.Limits
+
 	// oom is the OOM killer's state (kernel_oom.go).
 	oom oomKiller
 
@@ -134,7 +139,7 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile)}
+		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile), inotify: inotify.NewLimits()}
 	k.SetPlatform(c.Platform)
 	if c.NoVDSO {
 		return k
@@ -156,6 +161,9 @@ func (k *Kernel) SetPlatform(p platform.Platform) {
 
 // IPC returns the sandbox's System V IPC namespace.
 func (k *Kernel) IPC() *ipc.Namespace { return k.ipc }
+
+// Inotify returns the sandbox's inotify limits (/proc/sys/fs/inotify).
+func (k *Kernel) Inotify() *inotify.Limits { return k.inotify }
 
 // pidMax is the largest PID handed out before wrapping (pid_max).
 const pidMax = 4194304

@@ -29,6 +29,12 @@ type Dentry struct {
 	children map[string]*Dentry // protected by mu
 
 	mounts int // mounts stacked on this dentry; protected by VFS.ns
+
+	// opens counts the descriptions opened at this dentry; gonePending
+	// marks a file that lost its last name while open: its watches hear
+	// of its deletion at the last close (notify.go).
+	opens       atomic.Int32
+	gonePending atomic.Bool
 }
 
 // Inode returns the dentry's inode.
@@ -82,6 +88,7 @@ func (d *Dentry) uncache(name string) {
 
 // Superblock is one filesystem instance as the VFS knows it.
 type Superblock struct {
+	v      *VFS // the VFS that mounted it: file events reach its watches
 	fs     Filesystem
 	typ    string
 	source string

@@ -121,6 +121,9 @@ const settableFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOAT
 func NewFileDescription(impl FileImpl, flags uint32, path Path, opts FileOptions) *FileDescription {
 	fd := &FileDescription{impl: impl, path: path, opts: opts}
 	fd.refs.Store(1)
+	if path.Dentry != nil {
+		path.Dentry.fileOpened()
+	}
 	keep := uint32(unix.O_ACCMODE | unix.O_PATH | OLargeFile | unix.O_SYNC | unix.O_DSYNC | settableFlags |
 		unix.O_DIRECTORY | unix.O_NOFOLLOW | oTmpfile)
 	fd.flags.Store(flags & keep)
@@ -144,7 +147,7 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {
 	case n == 0:
-		fd.close.Do(fd.impl.Release)
+		fd.close.Do(fd.release)
 		if b := fd.budget.Swap(nil); b != nil {
 			(*b).Uncharge(DescriptionCost)
 		}
@@ -208,6 +211,14 @@ func (fd *FileDescription) Offset() int64 {
 
 // Read is read(2): at and advancing the file offset for seekable files.
 func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
+	n, err := fd.read(ctx, dst)
+	if n > 0 {
+		fd.notify(InAccess)
+	}
+	return n, err
+}
+
+func (fd *FileDescription) read(ctx Context, dst []byte) (int, error) {
 	if !fd.Readable() {
 		return 0, unix.EBADF
 	}
@@ -223,6 +234,14 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 
 // PRead is pread64(2); ESPIPE for streams, EINVAL for a negative offset.
 func (fd *FileDescription) PRead(ctx Context, dst []byte, off int64) (int, error) {
+	n, err := fd.pread(ctx, dst, off)
+	if n > 0 {
+		fd.notify(InAccess)
+	}
+	return n, err
+}
+
+func (fd *FileDescription) pread(ctx Context, dst []byte, off int64) (int, error) {
 	if !fd.Readable() {
 		return 0, unix.EBADF
 	}
@@ -244,6 +263,14 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 // WriteFlags is Write with pwritev2's RWF_APPEND (append, as with
 // O_APPEND) and RWF_NOAPPEND (write at the offset even with O_APPEND).
 func (fd *FileDescription) WriteFlags(ctx Context, src []byte, appendMode, noAppend bool) (int, error) {
+	n, err := fd.writeFlags(ctx, src, appendMode, noAppend)
+	if n > 0 {
+		fd.notify(InModify)
+	}
+	return n, err
+}
+
+func (fd *FileDescription) writeFlags(ctx Context, src []byte, appendMode, noAppend bool) (int, error) {
 	if !fd.Writable() {
 		return 0, unix.EBADF
 	}
@@ -272,6 +299,14 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 // PWriteFlags is PWrite with pwritev2's RWF_APPEND and RWF_NOAPPEND (see
 // WriteFlags); neither moves the file offset.
 func (fd *FileDescription) PWriteFlags(ctx Context, src []byte, off int64, appendMode, noAppend bool) (int, error) {
+	n, err := fd.pwriteFlags(ctx, src, off, appendMode, noAppend)
+	if n > 0 {
+		fd.notify(InModify)
+	}
+	return n, err
+}
+
+func (fd *FileDescription) pwriteFlags(ctx Context, src []byte, off int64, appendMode, noAppend bool) (int, error) {
 	if !fd.Writable() {
 		return 0, unix.EBADF
 	}
@@ -318,13 +353,17 @@ func (fd *FileDescription) Getdents(ctx Context, emit func(Dirent) bool) error {
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
-	return fd.impl.Getdents(ctx, fd, fd.off, func(d Dirent) bool {
+	err := fd.impl.Getdents(ctx, fd, fd.off, func(d Dirent) bool {
 		if !emit(d) {
 			return false
 		}
 		fd.off = d.Next
 		return true
 	})
+	if err == nil {
+		fd.notify(InAccess) // Linux's iterate_dir, even at the end
+	}
+	return err
 }
 
 // Ioctl is ioctl(2). FIONBIO and FIOASYNC are handled here for every file;
@@ -376,7 +415,11 @@ func (fd *FileDescription) Truncate(ctx Context, size int64) error {
 	if !fd.Writable() || size < 0 {
 		return unix.EINVAL
 	}
-	return fd.impl.Truncate(ctx, fd, size)
+	if err := fd.impl.Truncate(ctx, fd, size); err != nil {
+		return err
+	}
+	fd.notify(InModify)
+	return nil
 }
 
 // Fsync is fsync(2)/fdatasync(2).
@@ -422,3 +465,30 @@ const (
 	ioctlFIONBIO  = 0x5421
 	ioctlFIOASYNC = 0x5452
 )
+
+// release ends the description: its file hears the close (InCloseWrite or
+// InCloseNowrite, none for O_PATH), then the implementation lets go, then
+// the file's deletion, if its unlinking waited for this close, reaches
+// its watches.
+func (fd *FileDescription) release() {
+	d := fd.path.Dentry
+	if d != nil && !fd.IsPath() {
+		if fd.Writable() {
+			fd.notify(InCloseWrite)
+		} else {
+			fd.notify(InCloseNowrite)
+		}
+	}
+	fd.impl.Release()
+	if d != nil {
+		d.fileClosed()
+	}
+}
+
+// notify reports an event of the file fd was opened at to its watches
+// (nothing for anonymous files).
+func (fd *FileDescription) notify(mask uint32) {
+	if d := fd.path.Dentry; d != nil && d.sb.v.watched() {
+		d.sb.v.notify(d, mask)
+	}
+}

@@ -15,7 +15,7 @@ func (v *VFS) superblockFor(fs Filesystem, typ, source string) *Superblock {
 			return m.sb
 		}
 	}
-	sb := &Superblock{fs: fs, typ: typ, source: source, dev: unix.Mkdev(0, v.nextDev.Add(1)+16)}
+	sb := &Superblock{v: v, fs: fs, typ: typ, source: source, dev: unix.Mkdev(0, v.nextDev.Add(1)+16)}
 	sb.root = newDentry(sb, nil, "/", fs.Root())
 	return sb
 }

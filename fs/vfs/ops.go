@@ -281,6 +281,7 @@ func (v *VFS) createLocked(ctx Context, dir Path, name string, opts CreateOption
 	}
 	d := newDentry(dir.Dentry.sb, dir.Dentry, name, ino)
 	dir.Dentry.cache(name, d)
+	v.notifyChildLocked(dir.Dentry, name, InCreate, 0, d.isDir)
 	return d, nil
 }
 
@@ -412,7 +413,12 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	if err != nil {
 		return nil, err
 	}
-	return NewFileDescription(impl, flags, p, opts), nil
+	fd := NewFileDescription(impl, flags, p, opts)
+	v.notify(p.Dentry, InOpen)
+	if flags&unix.O_TRUNC != 0 && !created && typ == unix.S_IFREG {
+		v.notify(p.Dentry, InModify) // Linux truncates after the open's event
+	}
+	return fd, nil
 }
 
 // OpenPath opens an already resolved file (execve opening its binary, the
@@ -545,6 +551,8 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	// again, linkat cannot bring it back.
 	old.Dentry.linkable.Store(false)
 	dir.Dentry.cache(name, newDentry(dir.Dentry.sb, dir.Dentry, name, old.Dentry.inode))
+	v.notifySelfLocked(old.Dentry, InAttrib) // its link count
+	v.notifyChildLocked(dir.Dentry, name, InCreate, 0, false)
 	return nil
 }
 
@@ -642,7 +650,30 @@ func (v *VFS) UnlinkAt(ctx Context, at At, path string, flags int) error {
 	}
 	dir.Dentry.uncache(name)
 	c.dead.Store(true)
+	if v.watched() {
+		// Linux's order: the file's link count, its deletion if that was
+		// its last name, then the directory's entry.
+		if !rmdir {
+			v.notifySelfLocked(c, InAttrib)
+		}
+		v.nameLostLocked(c, v.linksLeft(ctx, c))
+		v.notifyChildLocked(dir.Dentry, name, InDelete, 0, c.isDir)
+	}
 	return nil
+}
+
+// linksLeft is the link count of d's inode after it lost a name: 0 for a
+// directory (rmdir, or replaced by a rename) and for a file whose
+// attributes cannot be read any more.
+func (v *VFS) linksLeft(ctx Context, d *Dentry) uint64 {
+	if d.isDir {
+		return 0
+	}
+	st, err := d.inode.Stat(ctx)
+	if err != nil {
+		return 0
+	}
+	return st.Nlink
 }
 
 // isAncestor reports whether a is d or an ancestor of d (same filesystem).
@@ -791,7 +822,38 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 	}
 	oc.name, oc.parent = nname, ndir.Dentry
 	ndir.Dentry.cache(nname, oc)
+	if v.watched() {
+		v.notifyRenameLocked(ctx, odir.Dentry, oname, ndir.Dentry, nname, oc, nc, exchange)
+	}
 	return nil
+}
+
+// notifyRenameLocked reports a rename as Linux's fsnotify_move: the
+// source's InMovedFrom and InMovedTo with one cookie, a replaced target's
+// link count, the source's InMoveSelf, then the target's deletion; an
+// exchange reports the same for the other file, without a target.
+//
+// Preconditions: v.ns is held for writing.
+func (v *VFS) notifyRenameLocked(ctx Context, odir *Dentry, oname string, ndir *Dentry, nname string, oc, nc *Dentry, exchange bool) {
+	move := func(from *Dentry, fname string, to *Dentry, tname string, moved *Dentry) {
+		cookie := v.watches.newCookie()
+		v.notifyChildLocked(from, fname, InMovedFrom, cookie, moved.isDir)
+		v.notifyChildLocked(to, tname, InMovedTo, cookie, moved.isDir)
+	}
+	move(odir, oname, ndir, nname, oc)
+	if exchange {
+		v.notifySelfLocked(oc, InMoveSelf)
+		move(ndir, nname, odir, oname, nc)
+		v.notifySelfLocked(nc, InMoveSelf)
+		return
+	}
+	if nc != nil {
+		v.notifySelfLocked(nc, InAttrib)
+	}
+	v.notifySelfLocked(oc, InMoveSelf)
+	if nc != nil {
+		v.nameLostLocked(nc, v.linksLeft(ctx, nc))
+	}
 }
 
 // ChmodAt is fchmodat(2)/fchmod (AT_EMPTY_PATH); flags
@@ -812,7 +874,19 @@ func (v *VFS) ChmodAt(ctx Context, at At, path string, mode uint32, flags int) e
 	if !c.Privileged && !c.InGroup(st.GID) {
 		mode &^= unix.S_ISGID
 	}
-	return p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_MODE, Mode: mode})
+	return v.setStat(ctx, p, SetStat{Mask: unix.STATX_MODE, Mode: mode}, InAttrib)
+}
+
+// setStat applies an attribute change to p's inode and reports event (if
+// not 0) to its watches, as Linux's notify_change and fsnotify_change.
+func (v *VFS) setStat(ctx Context, p Path, req SetStat, event uint32) error {
+	if err := p.Dentry.inode.SetStat(ctx, req); err != nil {
+		return err
+	}
+	if event != 0 {
+		v.notify(p.Dentry, event)
+	}
+	return nil
 }
 
 // setattrTarget resolves the file an attribute change applies to and
@@ -871,10 +945,13 @@ func (v *VFS) ChownAt(ctx Context, at At, path string, uid, gid int64, flags int
 			req.Mode = m
 		}
 	}
-	if req.Mask == 0 {
-		return p.Dentry.inode.SetStat(ctx, SetStat{}) // still updates ctime
+	// Linux reports an owner change even when the ids stay the same;
+	// only chown(-1, -1) reports nothing.
+	var event uint32
+	if uid != -1 || gid != -1 {
+		event = InAttrib
 	}
-	return p.Dentry.inode.SetStat(ctx, req)
+	return v.setStat(ctx, p, req, event) // an empty req still updates ctime
 }
 
 // Special tv_nsec values of utimensat.
@@ -931,7 +1008,16 @@ func (v *VFS) UtimensAt(ctx Context, at At, path string, times *[2]unix.Timespec
 			req.Mtime = x
 		}
 	}
-	return p.Dentry.inode.SetStat(ctx, req)
+	// Both times is a utimes call (InAttrib); one alone reads as an
+	// access or a modification (fsnotify_change).
+	event := uint32(InAttrib)
+	switch req.Mask & (unix.STATX_ATIME | unix.STATX_MTIME) {
+	case unix.STATX_ATIME:
+		event = InAccess
+	case unix.STATX_MTIME:
+		event = InModify
+	}
+	return v.setStat(ctx, p, req, event)
 }
 
 // TruncateAt is truncate(2) (follows symlinks; needs write permission).
@@ -953,7 +1039,7 @@ func (v *VFS) TruncateAt(ctx Context, at At, path string, size int64) error {
 	if err := mayAccess(ctx.Credentials(), &st, MayWrite); err != nil {
 		return err
 	}
-	return p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE, Size: size})
+	return v.setStat(ctx, p, SetStat{Mask: unix.STATX_SIZE, Size: size}, InModify)
 }
 
 // AccessAt is faccessat2(2): mode F_OK or R_OK|W_OK|X_OK; flags

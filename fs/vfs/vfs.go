@@ -27,6 +27,9 @@ type VFS struct {
 	allMnts map[*Mount]struct{}   // protected by ns
 	nextID  int                   // protected by ns
 	nextDev atomic.Uint32
+
+	// watches are the inotify watches of the VFS's inodes (notify.go).
+	watches watchTable
 }
 
 type mountKey struct {

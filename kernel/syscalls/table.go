@@ -169,6 +169,10 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysTimerfdSettime, "timerfd_settime", sysTimerfdSettime, fd, x, x, x)
 	r(arch.SysTimerfdGettime, "timerfd_gettime", sysTimerfdGettime, fd, x)
 	r(arch.SysEventfd, "eventfd", sysEventfd, i)
+	r(arch.SysInotifyInit, "inotify_init", sysInotifyInit)
+	r(arch.SysInotifyInit1, "inotify_init1", sysInotifyInit1, x)
+	r(arch.SysInotifyAddWatch, "inotify_add_watch", sysInotifyAddWatch, fd, path, x)
+	r(arch.SysInotifyRmWatch, "inotify_rm_watch", sysInotifyRmWatch, fd, i)
 	r(arch.SysEventfd2, "eventfd2", sysEventfd2, i, x)
 	for _, nr := range []int{arch.SysWrite, arch.SysWritev, arch.SysPwrite64, arch.SysPwritev, arch.SysPwritev2,
 		arch.SysSendto, arch.SysSendmsg, arch.SysSendmmsg, arch.SysSplice, arch.SysTee, arch.SysVmsplice} {
