@@ -169,8 +169,16 @@ func (fs *FS) newDir(path string, mode uint32, fixed []entry) *dir {
 // Dynamic implements vfs.DynamicDir for directories with numbered entries.
 func (d *dir) Dynamic() bool { return d.list != nil || d.alive != nil }
 
-func (d *dir) Stat(vfs.Context) (vfs.Stat, error) {
-	return d.stat(0, uint64(2+len(d.fixed))), nil
+// Stat implements vfs.Inode. The link count counts a numbered
+// subdirectory as one link, as Linux does: /proc/PID/task has 2 plus one a
+// thread, which programs read as the thread count (Chromium's sandbox
+// checks it is 3 before it forks its zygote).
+func (d *dir) Stat(ctx vfs.Context) (vfs.Stat, error) {
+	n := 2 + len(d.fixed)
+	if d.list != nil && d.typ == unix.DT_DIR && (d.alive == nil || d.alive()) {
+		n += len(d.list(ctx))
+	}
+	return d.stat(0, uint64(n)), nil
 }
 
 func (d *dir) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, error) {

@@ -268,6 +268,22 @@ var workloads = []workload{
 		limit: 2 * time.Minute,
 	},
 	{
+		// A browser test's first step: headless Chromium (no sandbox of
+		// its own, as in containers) loads a page, runs its script and
+		// writes the resulting DOM, from its zygote, renderer, GPU and
+		// network processes.
+		name:   "chromium",
+		tools:  []string{"chromium"},
+		files:  map[string]string{"p.html": chromiumPage},
+		script: `chromium --headless --no-sandbox --disable-gpu --user-data-dir="$PWD/profile" --dump-dom "file://$PWD/p.html" 2>/dev/null > dom.html; echo "exit $?"; grep -o 'sum [0-9]*' dom.html`,
+		check: func(t *testing.T, dir, stdout string) {
+			if b, err := os.ReadFile(filepath.Join(dir, "dom.html")); err != nil || !strings.Contains(string(b), ">sum 5050<") {
+				t.Errorf("dom.html on the host: %q, %v", b, err)
+			}
+		},
+		limit: 2 * time.Minute,
+	},
+	{
 		name:   "node",
 		tools:  []string{"node"},
 		script: `node -e "$(cat w.js)"`,
@@ -600,6 +616,13 @@ public class Hello {
         }
     }
 }
+`
+
+const chromiumPage = `<html><body><p id="out">not run</p><script>
+let s = 0;
+for (let i = 1; i <= 100; i++) s += i;
+document.getElementById("out").textContent = "sum " + s;
+</script></body></html>
 `
 
 const nodeWorkload = `

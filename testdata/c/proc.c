@@ -5,7 +5,9 @@
 #include "uktest.h"
 
 #include <asm/prctl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #if __has_include(<sys/rseq.h>)
@@ -195,6 +197,34 @@ static void sched(void) {
 	EXPECT_EQ(sched_yield(), 0);
 }
 
+static long task_links(void) {
+	struct stat st;
+	if (stat("/proc/self/task", &st) != 0)
+		return -1;
+	return (long)st.st_nlink;
+}
+
+static void *parked(void *arg) {
+	pthread_barrier_wait(arg); /* started */
+	pthread_barrier_wait(arg); /* counted */
+	return NULL;
+}
+
+/* /proc/self/task's link count is 2 plus one a thread: Chromium's sandbox
+ * reads it as the thread count. */
+static void tasklinks(void) {
+	printf("task links, one thread: %ld\n", task_links());
+	pthread_barrier_t b;
+	pthread_barrier_init(&b, NULL, 2);
+	pthread_t th;
+	pthread_create(&th, NULL, parked, &b);
+	pthread_barrier_wait(&b);
+	printf("task links, two threads: %ld\n", task_links());
+	pthread_barrier_wait(&b);
+	pthread_join(th, NULL);
+	printf("task links, joined: %ld\n", task_links());
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "nodename") == 0) {
 		struct utsname u;
@@ -209,5 +239,6 @@ int main(int argc, char **argv) {
 	threadstate();
 	limits();
 	sched();
+	tasklinks();
 	return ukt_exit();
 }
