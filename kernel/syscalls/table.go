@@ -103,6 +103,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSchedRrGetInterval, "sched_rr_get_interval", sysSchedRrGetInterval, i, x)
 	r(arch.SysSchedSetattr, "sched_setattr", sysSchedSetattr, i, x, x)
 	r(arch.SysSchedGetattr, "sched_getattr", sysSchedGetattr, i, x, i, x)
+	r(arch.SysIoprioGet, "ioprio_get", sysIoprioGet, i, i)
+	r(arch.SysIoprioSet, "ioprio_set", sysIoprioSet, i, i, x)
 
 	// Memory.
 	r(arch.SysMmap, "mmap", sysMmap, x, i, kernel.ArgProt, kernel.ArgMapFlags, fd, x).RetHex = true

@@ -62,6 +62,7 @@ var cCases = []cCase{
 	{name: "sched", prog: "sched"},
 	// LTP's sched_setattr/sched_getattr and ioprio_get/ioprio_set cases.
 	{name: "schedattr", prog: "schedattr"},
+	{name: "ioprio", prog: "ioprio"},
 	// LTP's capget/capset cases, setuid's and exec's rules for the sets.
 	{name: "caps", prog: "caps"},
 	// sethostname/setdomainname (natively in a UTS namespace of its own),
