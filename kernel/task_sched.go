@@ -71,9 +71,13 @@ func (t *Task) Sched() SchedAttr {
 	return t.sched
 }
 
-// SetSched replaces t's scheduling attributes (the caller checked them).
+// SetSched replaces t's scheduling attributes (the caller checked them)
+// but its I/O priority, which SchedTarget.SetIOPrio alone changes: the
+// callers read, change and write back the attributes, and a concurrent
+// ioprio_set must not be undone by them.
 func (t *Task) SetSched(a SchedAttr) {
 	t.mu.Lock()
+	a.IOPrio = t.sched.IOPrio
 	t.sched = a
 	t.mu.Unlock()
 }
