@@ -159,15 +159,20 @@ static void threads(void) {
 static void processes(void) {
 	setpgid(0, 0);
 	EXPECT_OK(iset(WHO_PROCESS, 0, V(BE, 3)));
+	int ready[2];
+	if (pipe(ready) != 0)
+		printf("pipe: FAIL\n");
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
 		printf("child: %#lx\n", iget(WHO_PROCESS, 0));
 		fflush(stdout);
+		write(ready[1], "x", 1);
 		pause();
 		_exit(0);
 	}
-	usleep(20000);
+	char x;
+	read(ready[0], &x, 1);
 	EXPECT_EQ(iget(WHO_PROCESS, c), V(BE, 3));
 	EXPECT_OK(iset(WHO_PROCESS, c, V(IDLE, 1)));
 	EXPECT_EQ(iget(WHO_PROCESS, c), V(IDLE, 1));
