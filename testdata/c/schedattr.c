@@ -440,6 +440,30 @@ static void deadline_policy(void) {
 	show("back", 0);
 }
 
+/* slice_kept: a custom slice outlasts real-time and deadline spells
+ * entered and left by sched_setscheduler and sched_setattr. */
+static void slice_kept(void) {
+	struct attr a = attr(SCHED_OTHER, 2, 0);
+	a.runtime = 3000000;
+	EXPECT_OK(setattr(0, &a, 0));
+	struct sched_param five = {5}, zero = {0};
+	EXPECT_OK(sched_setscheduler(0, SCHED_FIFO, &five));
+	show("fifo", 0);
+	EXPECT_OK(sched_setscheduler(0, SCHED_OTHER, &zero));
+	show("other", 0);
+	a = deadline(1000000, 100000000, 0);
+	EXPECT_OK(setattr(0, &a, 0));
+	EXPECT_OK(sched_setscheduler(0, SCHED_BATCH, &zero));
+	show("batch after deadline", 0);
+	a = attr(SCHED_RR, 0, 7);
+	EXPECT_OK(setattr(0, &a, 0));
+	EXPECT_OK(sched_setscheduler(0, SCHED_IDLE, &zero));
+	show("idle after rr", 0);
+	a = attr(SCHED_OTHER, 0, 0);
+	EXPECT_OK(setattr(0, &a, 0));
+	show("back", 0);
+}
+
 /* others: another process's attributes, a zombie's, a thread's. */
 static void others(void) {
 	pid_t c = fork();
@@ -520,6 +544,7 @@ int main(void) {
 	fair();
 	realtime();
 	deadline_policy();
+	slice_kept();
 	others();
 	ukt_in_child("unprivileged", unprivileged);
 	return ukt_exit();
