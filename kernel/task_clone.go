@@ -52,6 +52,10 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 			k.unreserveTask()
 		}
 	}()
+	sched, err := t.forkSched()
+	if err != nil {
+		return 0, err
+	}
 	var pidfd *pidFD
 	if f&unix.CLONE_PIDFD != 0 {
 		pf, undo, err := t.clonePidFD(a.PidFD)
@@ -78,7 +82,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		}
 		child.State.Regs.FsBase = a.TLS
 	}
-	child.sched = t.forkSched()
+	child.sched = sched
 	child.persona.Store(t.persona.Load())
 	t.mu.Lock()
 	child.sigMask = t.sigMask

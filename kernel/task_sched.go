@@ -6,12 +6,14 @@ import (
 	"uk/fs/vfs"
 )
 
-// Scheduling attributes: what nice(2), setpriority(2) and
-// sched_setscheduler(2) set and their readers report. uk does not
-// schedule threads itself (the host does, and a sandbox gets no real-time
-// priority from it), so the attributes change nothing but what they read
-// back, /proc/PID/stat, and what a fork inherits; their checks are
-// Linux's, so that a program sees the same errors.
+// Scheduling attributes: what nice(2), setpriority(2),
+// sched_setscheduler(2), sched_setattr(2) and ioprio_set(2) set and their
+// readers report. uk does not schedule threads itself (the host does, and
+// a sandbox gets no real-time priority from it), so the attributes change
+// nothing but what they read back, /proc/PID/stat, and what a fork
+// inherits; their checks are Linux's, so that a program sees the same
+// errors. In particular uk keeps SCHED_DEADLINE's parameters without
+// enforcing them or admitting threads by bandwidth as Linux does.
 
 // Scheduling policies (include/uapi/linux/sched.h).
 const (
@@ -37,9 +39,26 @@ const (
 // SchedAttr is a thread's scheduling attributes.
 type SchedAttr struct {
 	Nice        int32 // MinNice..MaxNice
-	Policy      int32 // SchedNormal, SchedFIFO, SchedRR, SchedBatch, SchedIdle
+	Policy      int32 // SchedNormal, SchedFIFO, SchedRR, SchedBatch, SchedIdle, SchedDeadline
 	RTPriority  int32 // 1..MaxRTPrio for SchedFIFO and SchedRR, else 0
 	ResetOnFork bool
+	// Slice is the time slice sched_setattr gave a thread of a fair
+	// policy (its sched_runtime, clamped), 0 for the default one.
+	Slice uint64
+	// Deadline is SCHED_DEADLINE's parameters, read under that policy.
+	Deadline DeadlineParams
+	// IOPrio is what ioprio_set gave the thread (task_ioprio.go), 0 for
+	// none.
+	IOPrio uint16
+}
+
+// DeadlineParams are a SCHED_DEADLINE thread's parameters as sched_setattr
+// took them: runtime <= deadline <= period, in nanoseconds.
+type DeadlineParams struct {
+	Runtime, Deadline, Period uint64
+	// Flags are the sched_setattr flags that belong to the policy
+	// (SCHED_FLAG_RECLAIM, SCHED_FLAG_DL_OVERRUN).
+	Flags uint64
 }
 
 // RealTime reports whether policy is SCHED_FIFO or SCHED_RR.
@@ -52,26 +71,38 @@ func (t *Task) Sched() SchedAttr {
 	return t.sched
 }
 
-// SetSched replaces t's scheduling attributes (the caller checked them).
+// SetSched replaces t's scheduling attributes (the caller checked them)
+// but its I/O priority, which SchedTarget.SetIOPrio alone changes: the
+// callers read, change and write back the attributes, and a concurrent
+// ioprio_set must not be undone by them.
 func (t *Task) SetSched(a SchedAttr) {
 	t.mu.Lock()
+	a.IOPrio = t.sched.IOPrio
 	t.sched = a
 	t.mu.Unlock()
 }
 
 // forkSched is what a new thread or process started by t inherits. With
-// reset-on-fork, Linux's sched_fork gives the child of a real-time thread
-// SCHED_NORMAL at nice 0, and that of another a nice value of at least 0.
-func (t *Task) forkSched() SchedAttr {
+// reset-on-fork, Linux's sched_fork gives the child of a real-time or
+// deadline thread SCHED_NORMAL at nice 0, that of another a nice value of
+// at least 0, and either the default time slice. Without it, a deadline
+// thread may not fork at all: EAGAIN, as Linux says.
+func (t *Task) forkSched() (SchedAttr, error) {
 	a := t.Sched()
 	if a.ResetOnFork {
-		if RealTime(a.Policy) {
+		if RealTime(a.Policy) || a.Policy == SchedDeadline {
 			a.Policy, a.RTPriority, a.Nice = SchedNormal, 0, 0
 		}
 		a.Nice = max(a.Nice, 0)
+		a.Slice = 0
 		a.ResetOnFork = false
 	}
-	return a
+	if a.Policy == SchedDeadline {
+		return SchedAttr{}, unix.EAGAIN
+	}
+	a.Deadline = DeadlineParams{}
+	a.IOPrio = forkIOPrio(a.IOPrio)
+	return a, nil
 }
 
 // SchedTarget is a thread a priority, sched_* or capget call names: a live one, or

@@ -375,8 +375,11 @@ func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 	comm := t.Comm()
 	nice, policy, rtPrio := t.Sched()
 	prio := 20 + nice // task_prio: 20 + nice, or -1 - rt_priority for a real-time thread
-	if rtPrio > 0 {
+	switch {
+	case rtPrio > 0:
 		prio = -1 - rtPrio
+	case policy == 6: // SCHED_DEADLINE, above every real-time priority
+		prio = -101
 	}
 	return fmt.Sprintf("%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 0 %d %d "+
 		"18446744073709551615 0 0 0 0 0 %d %d %d %d 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",

@@ -201,37 +201,52 @@ func setScheduler(t *kernel.Task, pid, policy int32, paramAddr uint64) error {
 	if prio > kernel.MaxRTPrio || kernel.RealTime(policy) != (prio != 0) || policy == kernel.SchedDeadline {
 		return unix.EINVAL
 	}
-	if !t.Credentials().Privileged && !mayReschedule(t, p, old, policy, prio, attr.ResetOnFork) {
+	attr.Policy, attr.RTPriority = policy, int32(prio)
+	if !t.Credentials().Privileged && !mayReschedule(t, p, old, attr) {
 		return unix.EPERM
 	}
-	attr.Policy, attr.RTPriority = policy, int32(prio)
 	p.SetSched(attr)
 	return nil
 }
 
+// fairPolicy reports whether policy is one whose threads have a nice
+// value and a time slice (Linux's fair_policy: not SCHED_IDLE, whose
+// threads keep their nice value but are not given one).
+func fairPolicy(policy int32) bool {
+	return policy == kernel.SchedNormal || policy == kernel.SchedBatch
+}
+
 // mayReschedule is Linux's user_check_sched_setscheduler for a caller
-// without CAP_SYS_NICE: a real-time policy or priority only within
-// RLIMIT_RTPRIO, out of SCHED_IDLE only as RLIMIT_NICE allows the
-// thread's nice value, only threads of its own user, and the
-// reset-on-fork flag never cleared.
-func mayReschedule(t *kernel.Task, p kernel.SchedTarget, old kernel.SchedAttr, policy int32, prio uint32, resetOnFork bool) bool {
-	if kernel.RealTime(policy) {
+// without CAP_SYS_NICE changing p's attributes from old to attr (its
+// policy, priority, reset-on-fork flag, and nice value under a fair
+// policy): a lower nice value only as RLIMIT_NICE allows, a real-time
+// policy or priority only within RLIMIT_RTPRIO, SCHED_DEADLINE never,
+// out of SCHED_IDLE only as RLIMIT_NICE allows the thread's nice value,
+// only threads of its own user, and the reset-on-fork flag never cleared.
+func mayReschedule(t *kernel.Task, p kernel.SchedTarget, old, attr kernel.SchedAttr) bool {
+	if fairPolicy(attr.Policy) && attr.Nice < old.Nice && !t.CanRaiseNice(p, attr.Nice) {
+		return false
+	}
+	if kernel.RealTime(attr.Policy) {
 		lim := p.Rlimit(unix.RLIMIT_RTPRIO).Cur
-		if policy != old.Policy && lim == 0 {
+		if attr.Policy != old.Policy && lim == 0 {
 			return false
 		}
-		if prio > uint32(old.RTPriority) && uint64(prio) > lim {
+		if attr.RTPriority > old.RTPriority && uint64(attr.RTPriority) > lim {
 			return false
 		}
 	}
-	if old.Policy == kernel.SchedIdle && policy != kernel.SchedIdle && !t.CanRaiseNice(p, old.Nice) {
+	if attr.Policy == kernel.SchedDeadline {
+		return false
+	}
+	if old.Policy == kernel.SchedIdle && attr.Policy != kernel.SchedIdle && !t.CanRaiseNice(p, old.Nice) {
 		return false
 	}
 	c, pc := t.Credentials(), p.Credentials()
 	if c.EUID != pc.EUID && c.EUID != pc.UID {
 		return false
 	}
-	return !old.ResetOnFork || resetOnFork
+	return !old.ResetOnFork || attr.ResetOnFork
 }
 
 func sysSchedGetscheduler(t *kernel.Task, a [6]uint64) (uint64, error) {

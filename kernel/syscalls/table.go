@@ -101,6 +101,10 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSchedGetPriorityMax, "sched_get_priority_max", sysSchedGetPriorityMax, i)
 	r(arch.SysSchedGetPriorityMin, "sched_get_priority_min", sysSchedGetPriorityMin, i)
 	r(arch.SysSchedRrGetInterval, "sched_rr_get_interval", sysSchedRrGetInterval, i, x)
+	r(arch.SysSchedSetattr, "sched_setattr", sysSchedSetattr, i, x, x)
+	r(arch.SysSchedGetattr, "sched_getattr", sysSchedGetattr, i, x, i, x)
+	r(arch.SysIoprioGet, "ioprio_get", sysIoprioGet, i, i)
+	r(arch.SysIoprioSet, "ioprio_set", sysIoprioSet, i, i, x)
 
 	// Memory.
 	r(arch.SysMmap, "mmap", sysMmap, x, i, kernel.ArgProt, kernel.ArgMapFlags, fd, x).RetHex = true

@@ -60,6 +60,9 @@ var cCases = []cCase{
 	// LTP's preadv/pwritev/preadv2/pwritev2 and priority/sched_* cases.
 	{name: "rwvec", prog: "rwvec"},
 	{name: "sched", prog: "sched"},
+	// LTP's sched_setattr/sched_getattr and ioprio_get/ioprio_set cases.
+	{name: "schedattr", prog: "schedattr"},
+	{name: "ioprio", prog: "ioprio"},
 	// LTP's capget/capset cases, setuid's and exec's rules for the sets.
 	{name: "caps", prog: "caps"},
 	// sethostname/setdomainname (natively in a UTS namespace of its own),
