@@ -94,7 +94,7 @@ type Kernel struct {
 	initTG  *ThreadGroup           // PID 1; protected by mu
 	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
 	nrTasks int                    // live tasks, and tasks being created; protected by mu
-	goneCPU int64                  // CPU time of the tasks removed, ns (CPUTotal); protected by mu
+	goneCPU int64                  // CPU time of the processes ended, ns (CPUTotal); protected by mu
 	created int64                  // tasks ever made (TasksCreated); protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
@@ -185,12 +185,16 @@ func (k *Kernel) allocTIDLocked(t *Task) int32 {
 	return tid
 }
 
-// removeTask unregisters t and gives back its place under MaxTasks.
-func (k *Kernel) removeTask(t *Task) {
-	cpu := t.cpuTime()                        // the task runs no more
+// removeTask unregisters t and gives back its place under MaxTasks. The
+// last task of a process brings the process's final CPU time to
+// goneCPU, in the same step as it leaves the task table: CPUTotal counts
+// a process once, live or gone.
+func (k *Kernel) removeTask(t *Task, last bool, processCPU int64) {
 	attr, creds := t.Sched(), t.Credentials() // t.mu is not taken under k.mu
 	k.mu.Lock()
-	k.goneCPU += cpu
+	if last {
+		k.goneCPU += processCPU
+	}
 	t.noteLeaderGoneLocked(attr, creds)
 	delete(k.tasks, t.tid)
 	k.nrTasks--

@@ -2,29 +2,37 @@ package kernel
 
 import "uk/arch"
 
-// CPUTotal is the CPU time every task of the sandbox has used, those gone
-// included, in ns: what --cpu-time limits. A task counts its time in the
-// application when it comes back to the kernel, so each one running
+// CPUTotal is the CPU time every process of the sandbox has used, those
+// gone included, in ns: what --cpu-time limits. Where the platform has no
+// host clock for a process (processCPU), its tasks count their time in
+// the application when they come back to the kernel, so each one running
 // application code now is interrupted once (a loop that makes no system
-// call would count nothing otherwise); its time shows from the next
-// call on.
+// call would count nothing otherwise); its time shows from the next call
+// on.
 func (k *Kernel) CPUTotal() int64 {
 	k.mu.Lock()
 	total := k.goneCPU
-	tasks := make([]*Task, 0, len(k.tasks))
+	tgs := map[*ThreadGroup]bool{}
+	var running []*Task
 	for _, t := range k.tasks {
-		tasks = append(tasks, t)
+		tgs[t.tg] = true
+		if t.inApp.Load() {
+			running = append(running, t)
+		}
 	}
 	k.mu.Unlock()
-	for _, t := range tasks {
-		total += t.cpuTime()
-		if t.inApp.Load() {
-			t.mu.Lock()
-			ctx := t.ctx
-			t.mu.Unlock()
-			if ctx != nil {
-				ctx.Interrupt()
-			}
+	for tg := range tgs {
+		total += tg.cpuTime()
+	}
+	for _, t := range running {
+		if _, clocked := t.tg.cpu.time(); clocked {
+			continue
+		}
+		t.mu.Lock()
+		ctx := t.ctx
+		t.mu.Unlock()
+		if ctx != nil {
+			ctx.Interrupt()
 		}
 	}
 	return total

@@ -236,15 +236,20 @@ func (k *Kernel) reapAutoLocked(c *ThreadGroup) {
 func (k *Kernel) reapLocked(tg *ThreadGroup) {
 	if p := tg.proc.parent; p != nil {
 		delete(p.proc.children, tg)
-		p.proc.utime += tg.cpuTimeLocked()
+		p.proc.utime += tg.cpuBothLocked()
 	}
 	delete(k.tgs, tg.pid)
 }
 
-func (tg *ThreadGroup) cpuTimeLocked() int64 {
+// cpuBothLocked is the CPU time of an exited process and of the children
+// it reaped (Linux's RUSAGE_BOTH): what wait4 reports of it and what its
+// parent's RUSAGE_CHILDREN gains when it is reaped.
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) cpuBothLocked() int64 {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return tg.deadCPU
+	return tg.finalCPU + tg.proc.utime
 }
 
 // SetChildSubreaper marks the process as a subreaper (PR_SET_CHILD_SUBREAPER).

@@ -33,14 +33,18 @@ type ThreadGroup struct {
 	// proc is the process's place in the tree; protected by k.mu.
 	proc procState
 
-	mu          sync.Mutex
-	sigactions  [65]SigAction         // indexed by signal number; protected by mu
-	pending     sigQueue              // process-directed signals; protected by mu
-	rlimits     [16]Rlimit            // protected by mu
-	exiting     bool                  // protected by mu
-	exitStatus  int                   // wait status once exiting; protected by mu
-	tasks       []*Task               // protected by mu
-	deadCPU     int64                 // CPU time of exited tasks; protected by mu
+	mu         sync.Mutex
+	sigactions [65]SigAction // indexed by signal number; protected by mu
+	pending    sigQueue      // process-directed signals; protected by mu
+	rlimits    [16]Rlimit    // protected by mu
+	exiting    bool          // protected by mu
+	exitStatus int           // wait status once exiting; protected by mu
+	tasks      []*Task       // protected by mu
+	deadCPU    int64         // CPU time of exited tasks; protected by mu
+	finalCPU   int64         // the process's CPU time once its last thread exited; protected by mu
+	// cpu counts the process's CPU time with the host's clocks where the
+	// platform has them (process_cputime.go).
+	cpu         processCPU
 	notDumpable int                   // protected by mu
 	stopSig     int                   // the signal that stopped the process, 0 if running; protected by mu
 	contCh      chan struct{}         // closed when a stopped process continues; protected by mu

@@ -166,7 +166,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// undo everything the child took, or its share of the fd table
 		// and memory would keep pipes open and pages alive forever.
 		tg.mu.Unlock()
-		t.k.removeTask(child)
+		t.k.removeTask(child, false, 0)
 		t.k.releaseFiles(child.Files)
 		child.MM.DecUsers()
 		return 0, unix.EAGAIN

@@ -105,6 +105,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
 	t.tg.mu.Unlock()
+	t.tg.cpu.useAddressSpace(as)
 	if l, ok := t.ctx.(platform.Leaver); ok && shared {
 		// A vfork child leaves its parent's address space for good:
 		// the host state its context holds there (a stub thread) can

@@ -100,7 +100,7 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 			}
 		}
 		if ready != nil {
-			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuTimeLocked()}
+			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked()}
 			if options&wNoWait == 0 {
 				k.reapLocked(ready)
 			}

@@ -67,6 +67,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 	t.mu.Lock()
 	t.ctx = ctx
 	t.mu.Unlock()
+	t.tg.cpu.useAddressSpace(t.MM.AddressSpace())
 	defer func() {
 		t.mu.Lock()
 		t.ctx = nil
@@ -94,7 +95,11 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 		start := monoNow()
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
 		t.inApp.Store(false)
-		t.userNS.Add(int64(monoNow() - start))
+		if sc, ok := ctx.(platform.SwitchCPUer); ok {
+			t.userNS.Add(sc.SwitchCPU())
+		} else {
+			t.userNS.Add(int64(monoNow() - start))
+		}
 		if err != nil {
 			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
 			t.exitGroup(int(unix.SIGKILL))
@@ -214,6 +219,15 @@ func (t *Task) exit() {
 	status := tg.exitStatus
 	tg.deadCPU += cpu
 	tg.mu.Unlock()
+	var final int64
+	if last {
+		// Read the stub's clock while it still serves the process.
+		tg.cpu.finish()
+		final = tg.cpuTime()
+		tg.mu.Lock()
+		tg.finalCPU = final
+		tg.mu.Unlock()
+	}
 	t.k.releaseFiles(t.Files)
 	if last {
 		// uk itself can end now that the status is known; giving the
@@ -221,7 +235,7 @@ func (t *Task) exit() {
 		t.k.reportMainExit(tg, status)
 	}
 	t.MM.DecUsers()
-	t.k.removeTask(t)
+	t.k.removeTask(t, last, final)
 	if last {
 		t.k.exitThreadGroup(tg, status)
 	}

@@ -113,6 +113,26 @@ type AddressSpace interface {
 	Release()
 }
 
+// CPUClocker is implemented by address spaces whose application code
+// runs in host threads of their own (a stub process): CPUTime is the host
+// CPU time those threads have used so far, ns, and ok is false once it
+// cannot be read (the stub is gone). It never decreases while the
+// address space lives. The kernel counts a process's CPU time with it:
+// the time a thread spends in Switch also counts the time it waits for a
+// host CPU, many times the truth for a busy multithreaded program.
+type CPUClocker interface {
+	CPUTime() (ns int64, ok bool)
+}
+
+// SwitchCPUer is implemented by contexts that run application code on the
+// thread that calls Switch (kvm's vCPUs): SwitchCPU is the CPU time that
+// thread used in the last Switch, ns, which the kernel counts instead of
+// the Switch's wall time (that also holds the thread's waits for a CPU).
+// Called by the goroutine that called Switch.
+type SwitchCPUer interface {
+	SwitchCPU() int64
+}
+
 // Protector is implemented by address spaces that can change the rights
 // of what they map without replacing the mappings. A fork takes write
 // rights from its parent's private pages (copy-on-write); replacing those

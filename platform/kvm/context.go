@@ -66,6 +66,8 @@ type Context struct {
 	// cur is v while Switch may be running the guest; read by Interrupt.
 	cur         atomic.Pointer[vcpu]
 	interrupted atomic.Bool
+	// switchCPU is the CPU time of the last Switch (SwitchCPU); owner only.
+	switchCPU int64
 }
 
 var _ platform.Context = (*Context)(nil)
@@ -250,7 +252,9 @@ func (c *Context) Release() {
 func canonical(addr uint64) bool { return addr < 1<<47 || addr >= 0xffff_8000_0000_0000 }
 
 // Switch runs the thread st in as until it traps.
-func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Trap, error) {
+func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (_ platform.Trap, err error) {
+	start := threadCPU()
+	defer func() { c.switchCPU = threadCPU() - start }()
 	as, ok := pas.(*AddressSpace)
 	if !ok {
 		return platform.Trap{}, fmt.Errorf("kvm: Switch into a %T", pas)
@@ -290,6 +294,17 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 			return trap, v.saveFP(st)
 		}
 	}
+}
+
+// SwitchCPU implements platform.SwitchCPUer: the vCPU runs on the
+// caller's thread, whose CPU clock counts the guest's time too.
+func (c *Context) SwitchCPU() int64 { return c.switchCPU }
+
+// threadCPU reads the calling thread's CPU clock, ns.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return ts.Nano()
 }
 
 // load puts st's FS/GS base and (if needed) FP state into the vCPU.

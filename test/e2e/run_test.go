@@ -71,6 +71,7 @@ var cCases = []cCase{
 	// LTP's pidfd_open and pidfd_send_signal cases, waitid(P_PIDFD).
 	{name: "pidfd", prog: "pidfd"},
 	{name: "inotify", prog: "inotify"},
+	{name: "cputime", prog: "cputime"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
