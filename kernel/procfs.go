@@ -211,6 +211,10 @@ func (p procTask) Exe() string {
 func (p procTask) Credentials() *vfs.Credentials { return p.t.Credentials() }
 func (p procTask) Umask() uint32                 { return p.t.Umask() }
 
+func (p procTask) Confinement() (noNewPrivs bool, seccompMode, seccompFilters int) {
+	return p.t.NoNewPrivs(), p.t.SeccompMode(), p.t.SeccompFilters()
+}
+
 func (p procTask) Sched() (nice, policy, rtPriority int32) {
 	a := p.t.Sched()
 	return a.Nice, a.Policy, a.RTPriority

@@ -417,14 +417,20 @@ func (t *Task) Sigreturn() error {
 // if the signal is blocked or ignored it cannot be, so the process dies
 // with a crash report, as Linux's force_sig does.
 func (t *Task) forceSignal(sig, code int, addr uint64) {
+	t.forceSignalInfo(&arch.SignalInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+}
+
+// forceSignalInfo is forceSignal with the whole siginfo (a seccomp
+// filter's SIGSYS carries the call and its arch).
+func (t *Task) forceSignalInfo(info *arch.SignalInfo) {
+	sig := int(info.Signo)
 	act := t.tg.SigAction(sig)
 	if act.Handler > sigIGN && !t.SigMask().Has(sig) {
-		info := arch.SignalInfo{Signo: int32(sig), Code: int32(code), Addr: addr}
 		t.State.Regs.OrigRax = ^uint64(0)
-		t.deliverToHandler(&info, act, t.SigMask())
+		t.deliverToHandler(info, act, t.SigMask())
 		return
 	}
-	t.crash(sig, code, addr, "")
+	t.crash(sig, int(info.Code), info.Addr, "")
 }
 
 // crash kills the process with sig and prints the report.

@@ -113,8 +113,11 @@ type Task struct {
 	interrupt  chan struct{}
 	pdeathSig  atomic.Int32
 	noNewPrivs atomic.Bool
-	persona    atomic.Uint32 // personality(2)'s
-	comm       string
+	// seccomp is the thread's seccomp mode and filters (seccomp.go); nil
+	// when it has none. Changed under tg.mu (TSYNC changes other threads).
+	seccomp atomic.Pointer[seccompState]
+	persona atomic.Uint32 // personality(2)'s
+	comm    string
 }
 
 // Kernel returns the kernel t runs in.

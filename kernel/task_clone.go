@@ -84,6 +84,10 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 	child.sched = sched
 	child.persona.Store(t.persona.Load())
+	// no_new_privs and the seccomp filters are inherited, as Linux's
+	// copy_process and copy_seccomp.
+	child.noNewPrivs.Store(t.noNewPrivs.Load())
+	child.seccomp.Store(t.seccomp.Load())
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {

@@ -88,6 +88,14 @@ func (t *Task) doSyscall() {
 	}
 	var ret uint64
 	var err error
+	if s := t.seccomp.Load(); s != nil {
+		if run, serr := t.seccompCheck(s, nr, args); !run {
+			if t.k.Strace != nil {
+				t.straceExit(pre, sc, args, serr)
+			}
+			return
+		}
+	}
 	if sc != nil {
 		t.inSyscall = nr + 1
 		ret, err = sc.Fn(t, args)

@@ -422,7 +422,12 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 		len(t.Threads()), sigHex(sg.Pending), sigHex(sg.SharedPending), sigHex(sg.Blocked), sigHex(sg.Ignored), sigHex(sg.Caught))
 	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t0000000000000000\n",
 		c.Inheritable, c.Permitted, c.Effective, c.Bounding)
-	fmt.Fprintf(&b, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n")
+	nnp, mode, filters := t.Confinement()
+	nnpBit := 0
+	if nnp {
+		nnpBit = 1
+	}
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\nSpeculation_Store_Bypass:\tthread vulnerable\n", nnpBit, mode, filters)
 	n := fs.k.NumCPU()
 	fmt.Fprintf(&b, "Cpus_allowed:\t%x\nCpus_allowed_list:\t0-%d\nMems_allowed:\t1\nMems_allowed_list:\t0\n", uint64(1)<<n-1, n-1)
 	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n")

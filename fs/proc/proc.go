@@ -90,6 +90,9 @@ type Task interface {
 	// Sched is the thread's nice value, scheduling policy and real-time
 	// priority (0 unless SCHED_FIFO or SCHED_RR).
 	Sched() (nice, policy, rtPriority int32)
+	// Confinement is the thread's no_new_privs bit, seccomp mode and
+	// number of seccomp filters.
+	Confinement() (noNewPrivs bool, seccompMode, seccompFilters int)
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

@@ -108,6 +108,10 @@ func sysPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 50000, nil
 	case prCapAmbient:
 		return 0, nil
+	case prGetSeccomp:
+		return uint64(t.SeccompMode()), nil
+	case prSetSeccomp:
+		return prctlSeccomp(t, a[1], a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -54,6 +54,8 @@ const (
 	prSetKeepcaps        = 8
 	prGetKeepcaps        = 7
 	prGetSpeculationCtrl = 52
+	prGetSeccomp         = 21
+	prSetSeccomp         = 22
 )
 
 // reboot(2) magic numbers and commands.

@@ -32,6 +32,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysVfork, "vfork", sysVfork)
 	r(arch.SysWait4, "wait4", sysWait4, i, x, x, x)
 	r(arch.SysWaitid, "waitid", sysWaitid, i, i, x, x, x)
+	r(arch.SysSeccomp, "seccomp", sysSeccomp, i, x, x)
 	r(arch.SysPidfdOpen, "pidfd_open", sysPidfdOpen, i, x)
 	r(arch.SysPidfdSendSignal, "pidfd_send_signal", sysPidfdSendSignal, fd, sig, x, x)
 	r(arch.SysExecve, "execve", sysExecve, path, x, x)

@@ -72,6 +72,7 @@ var cCases = []cCase{
 	{name: "pidfd", prog: "pidfd"},
 	{name: "inotify", prog: "inotify"},
 	{name: "cputime", prog: "cputime"},
+	{name: "seccomp", prog: "seccomp"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
