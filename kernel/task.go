@@ -42,6 +42,7 @@ type ThreadGroup struct {
 	tasks      []*Task       // protected by mu
 	deadCPU    int64         // CPU time of exited tasks; protected by mu
 	finalCPU   int64         // the process's CPU time once its last thread exited; protected by mu
+	cpuWatched bool          // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
 	// cpu counts the process's CPU time with the host's clocks where the
 	// platform has them (process_cputime.go).
 	cpu         processCPU
@@ -263,6 +264,9 @@ func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
 	tg.mu.Lock()
 	tg.rlimits[r] = l
 	tg.mu.Unlock()
+	if r == unix.RLIMIT_CPU {
+		tg.watchCPULimit()
+	}
 }
 
 // SetClearChildTID records set_tid_address's pointer.

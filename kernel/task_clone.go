@@ -192,6 +192,9 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		child.clearChildTID.Store(a.ChildTID)
 	}
 	child.Start()
+	if f&unix.CLONE_THREAD == 0 {
+		child.tg.watchCPULimit() // an inherited RLIMIT_CPU
+	}
 	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; a signal to
 		// the parent does not end the wait early (Linux's vfork is

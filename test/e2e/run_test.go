@@ -73,6 +73,7 @@ var cCases = []cCase{
 	{name: "inotify", prog: "inotify"},
 	{name: "cputime", prog: "cputime"},
 	{name: "seccomp", prog: "seccomp"},
+	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
