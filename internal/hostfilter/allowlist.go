@@ -159,6 +159,8 @@ func Allowlist(o Options) []Rule {
 		{Nr: unix.SYS_EXIT_GROUP, Name: "exit_group", Why: "uk exits"},
 		{Nr: unix.SYS_RESTART_SYSCALL, Name: "restart_syscall", Why: "the host restarts an interrupted sleep"},
 		{Nr: unix.SYS_SCHED_GETAFFINITY, Name: "sched_getaffinity", Why: "Go runtime; the sandbox's sched_getaffinity"},
+		{Nr: unix.SYS_MEMBARRIER, Name: "membarrier", Why: "the sandbox's membarrier: the host's MEMBARRIER_CMD_GLOBAL makes every CPU that may run a program thread execute a barrier (QUERY first: whether the host has it)",
+			Alts: [][]Arg{{eq(0, 0), eq(1, 0)}, {eq(0, 1), eq(1, 0)}}},
 
 		// Waiting for file descriptors (Go's netpoller; uk's own polls).
 		{Nr: unix.SYS_EPOLL_PWAIT, Name: "epoll_pwait", Why: "Go netpoller"},

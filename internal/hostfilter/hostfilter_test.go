@@ -83,6 +83,8 @@ func TestDenied(t *testing.T) {
 		{"mknodat of a device", unix.SYS_MKNODAT, []uint64{3, 0, unix.S_IFCHR | 0o600, 0x0101}},
 		{"linkat following a symlink", unix.SYS_LINKAT, []uint64{3, 0, 3, 0, unix.AT_SYMLINK_FOLLOW}},
 		{"fchownat through a symlink", unix.SYS_FCHOWNAT, []uint64{3, 0, 0, 0, 0}},
+		{"membarrier registering uk", unix.SYS_MEMBARRIER, []uint64{1 << 4}},
+		{"membarrier with flags", unix.SYS_MEMBARRIER, []uint64{1, 1}},
 		{"bpf", unix.SYS_BPF, nil},
 		{"a number past the table", 1000, nil},
 		{"an x32 number", 0x40000000 | unix.SYS_OPENAT, nil},

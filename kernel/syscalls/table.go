@@ -56,6 +56,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysFutex, "futex", sysFutex, x, i, i, x, x, i)
 	r(arch.SysFutexWaitv, "futex_waitv", sysFutexWaitv, x, i, x, x, i)
 	r(arch.SysRseq, "rseq", sysRseq, x, i, x, x)
+	r(arch.SysMembarrier, "membarrier", sysMembarrier, x, x, i)
 	r(arch.SysArchPrctl, "arch_prctl", sysArchPrctl, kernel.ArgArchPrctlCode, x)
 	r(arch.SysUname, "uname", sysUname, x)
 	r(arch.SysSethostname, "sethostname", sysSethostname, x, i)

@@ -67,6 +67,8 @@ var cCases = []cCase{
 	{name: "uts", prog: "uts"},
 	// LTP's pidfd_open and pidfd_send_signal cases, waitid(P_PIDFD).
 	{name: "pidfd", prog: "pidfd"},
+	// LTP's membarrier01 cases: QUERY, registration, inheritance.
+	{name: "membarrier", prog: "membarrier"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},

@@ -1,0 +1,56 @@
+package kernel
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// The host's membarrier(2), which makes uk's barriers real. The program's
+// threads run on host threads uk does not schedule (stub processes under
+// the ptrace and sigsys platforms, uk's vCPU threads under KVM), so only
+// the host kernel can make every CPU that may be running one of them
+// execute a full memory barrier. MEMBARRIER_CMD_GLOBAL does that for every
+// thread on the host without any registration: it waits for an RCU grace
+// period, in which each CPU passes through a quiescent state (a context
+// switch, user mode at a tick, idle). It is slow (about 12 ms on a 2-CPU
+// VM) but correct for every command uk offers; the host's
+// GLOBAL_EXPEDITED would need the stubs themselves registered, and its
+// PRIVATE_EXPEDITED reaches only uk's own process.
+
+// Host membarrier commands uk uses (include/uapi/linux/membarrier.h).
+const (
+	hostMembarrierQuery  = 0
+	hostMembarrierGlobal = 1 << 0
+)
+
+var hostMembarrier struct {
+	once sync.Once
+	ok   bool
+}
+
+// HostMembarrierAvailable reports whether the host offers
+// MEMBARRIER_CMD_GLOBAL. It does not without CONFIG_MEMBARRIER, or with
+// nohz_full CPUs (whose user mode RCU never interrupts); uk then offers
+// no membarrier commands, as it could not keep their promise.
+func HostMembarrierAvailable() bool {
+	hostMembarrier.once.Do(func() {
+		mask, _, errno := unix.RawSyscall(unix.SYS_MEMBARRIER, hostMembarrierQuery, 0, 0)
+		hostMembarrier.ok = errno == 0 && mask&hostMembarrierGlobal != 0
+	})
+	return hostMembarrier.ok
+}
+
+// HostMembarrier returns once every thread on the host, and so every
+// thread of every sandboxed process wherever it runs, has executed a full
+// memory barrier since the call began. Only for use once
+// HostMembarrierAvailable has said true.
+func HostMembarrier() error {
+	// Syscall, not RawSyscall: the wait is long enough that the Go
+	// scheduler should run other goroutines meanwhile.
+	_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, hostMembarrierGlobal, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
