@@ -69,6 +69,8 @@ var cCases = []cCase{
 	{name: "pidfd", prog: "pidfd"},
 	// LTP's membarrier01 cases: QUERY, registration, inheritance.
 	{name: "membarrier", prog: "membarrier"},
+	// LTP's pidfd_getfd01/02 cases: the copy, its errors, ptrace access.
+	{name: "pidfd_getfd", prog: "pidfd_getfd"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
