@@ -110,7 +110,10 @@ type Task struct {
 	pdeathSig  atomic.Int32
 	noNewPrivs atomic.Bool
 	persona    atomic.Uint32 // personality(2)'s
-	comm       string
+	// semUndo is the SysV semaphore undo list the task shares
+	// (task_sysvsem.go); nil: none.
+	semUndo atomic.Pointer[semUndoList]
+	comm    string
 }
 
 // Kernel returns the kernel t runs in.

@@ -80,6 +80,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 	child.sched = t.forkSched()
 	child.persona.Store(t.persona.Load())
+	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {

@@ -35,6 +35,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysPidfdOpen, "pidfd_open", sysPidfdOpen, i, x)
 	r(arch.SysPidfdSendSignal, "pidfd_send_signal", sysPidfdSendSignal, fd, sig, x, x)
 	r(arch.SysPidfdGetfd, "pidfd_getfd", sysPidfdGetfd, fd, i, x)
+	r(arch.SysKcmp, "kcmp", sysKcmp, i, i, i, x, x)
 	r(arch.SysExecve, "execve", sysExecve, path, x, x)
 	r(arch.SysExecveat, "execveat", sysExecveat, fd, path, x, x, kernel.ArgAtFlags)
 	r(arch.SysSetsid, "setsid", sysSetsid)

@@ -16,6 +16,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#define KCMP_FILE 0
+
 static int pidfd_open(pid_t pid, unsigned flags) { return syscall(SYS_pidfd_open, pid, flags); }
 static int getfd(int pidfd, int fd, unsigned flags) { return syscall(SYS_pidfd_getfd, pidfd, fd, flags); }
 
@@ -58,6 +60,7 @@ static void basic(void) {
 	int fd = EXPECT_OK(getfd(pfd, wfd, 0));
 	CHECK("close-on-exec", fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	CHECK("the target's pipe, write end", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY);
+	EXPECT_EQ(syscall(SYS_kcmp, getpid(), c, KCMP_FILE, fd, wfd), 0); /* as LTP's pidfd_getfd01 */
 	EXPECT_EQ(write(fd, "hi", 2), 2);
 	printf("the child read what was written: exit %d\n", child_status(c));
 	close(fd);
