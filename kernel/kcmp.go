@@ -18,9 +18,7 @@ import (
 //   - KCMP_VM: the MM (CLONE_VM);
 //   - KCMP_FILES: the descriptor table (CLONE_FILES);
 //   - KCMP_FS: the root and working directory (CLONE_FS);
-//   - KCMP_SIGHAND: the process, which holds uk's handler table (Linux
-//     shares one between processes too, with CLONE_SIGHAND without
-//     CLONE_THREAD, where uk copies it: there uk says the two differ);
+//   - KCMP_SIGHAND: the signal handler table (signal_handlers.go);
 //   - KCMP_IO: none, ever: uk has no I/O contexts, and Linux's is NULL for
 //     a task that never called ioprio_set under an I/O scheduler without
 //     per-process contexts (all but BFQ), so every two tasks compare equal
@@ -85,7 +83,7 @@ func (t *Task) kcmpObject(typ int) uintptr {
 	case KcmpFS:
 		return addrOf(t.FS)
 	case KcmpSighand:
-		return addrOf(t.tg)
+		return addrOf(t.tg.handlers())
 	case KcmpSysvsem:
 		return addrOf(t.semUndo.Load())
 	}

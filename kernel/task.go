@@ -33,8 +33,10 @@ type ThreadGroup struct {
 	// proc is the process's place in the tree; protected by k.mu.
 	proc procState
 
-	mu          sync.Mutex
-	sigactions  [65]SigAction         // indexed by signal number; protected by mu
+	mu sync.Mutex
+	// sighand is the handler table (signal_handlers.go), which exec
+	// replaces under mu.
+	sighand     atomic.Pointer[sigHandlers]
 	pending     sigQueue              // process-directed signals; protected by mu
 	rlimits     [16]Rlimit            // protected by mu
 	exiting     bool                  // protected by mu
@@ -235,16 +237,13 @@ func (t *Task) SetSigMask(m arch.SigSet) {
 
 // SigAction returns the handler table entry for sig (1..64).
 func (tg *ThreadGroup) SigAction(sig int) SigAction {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.sigactions[sig]
+	return tg.handlers().get(sig)
 }
 
-// SetSigAction replaces the entry for sig.
+// SetSigAction replaces the entry for sig, in every process sharing the
+// table.
 func (tg *ThreadGroup) SetSigAction(sig int, a SigAction) {
-	tg.mu.Lock()
-	tg.sigactions[sig] = a
-	tg.mu.Unlock()
+	tg.handlers().set(sig, a)
 }
 
 // Rlimit returns resource limit r.

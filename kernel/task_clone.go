@@ -129,7 +129,11 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	} else {
 		tg := &ThreadGroup{k: k}
 		t.tg.mu.Lock()
-		tg.sigactions = t.tg.sigactions
+		if f&unix.CLONE_SIGHAND != 0 {
+			tg.sighand.Store(t.tg.handlers())
+		} else {
+			tg.sighand.Store(t.tg.handlers().copy())
+		}
 		tg.rlimits = t.tg.rlimits
 		tg.xperm.Store(t.tg.xperm.Load())
 		tg.xpermGuest.Store(t.tg.xpermGuest.Load())

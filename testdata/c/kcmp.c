@@ -126,6 +126,45 @@ static void tasks(void) {
 	kill_children();
 }
 
+/* CLONE_SIGHAND without CLONE_THREAD: two processes, one handler table
+ * (what one sets the other sees), until one execs. */
+static void on_usr2(int sig) { (void)sig; }
+static int set_usr2(void *arg) {
+	(void)arg;
+	signal(SIGUSR2, on_usr2);
+	return 0;
+}
+static int exec_true(void *arg) {
+	(void)arg;
+	execl("/proc/self/exe", "kcmp", "pause", (char *)NULL);
+	return 1;
+}
+static void shared_handlers(void) {
+	pid_t me = getpid();
+	pid_t c = clone_child(CLONE_VM | CLONE_SIGHAND);
+	rel("CLONE_VM|CLONE_SIGHAND", me, c);
+	kill_children();
+	static char stack[16384] __attribute__((aligned(16)));
+	fflush(stdout);
+	c = clone(set_usr2, stack + sizeof stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
+	waitpid(c, NULL, 0);
+	struct sigaction sa;
+	sigaction(SIGUSR2, NULL, &sa);
+	CHECK("the child's handler is the parent's", sa.sa_handler == on_usr2);
+	int ready[2];
+	pipe(ready);
+	fflush(stdout);
+	c = clone(exec_true, stack + sizeof stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
+	/* Once exec has replaced the child's memory it shares neither. */
+	for (int i = 0; i < 2000 && kcmp(me, c, KCMP_VM, 0, 0) == 0; i++)
+		usleep(1000);
+	rel("CLONE_VM|CLONE_SIGHAND child after exec", me, c);
+	sigaction(SIGUSR2, NULL, &sa);
+	CHECK("the parent's handler stays", sa.sa_handler == on_usr2);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+}
+
 /* unshare(CLONE_SYSVSEM) leaves the list the threads share. */
 static void unshare_sysvsem(void) {
 	pthread_t th = start_thread();
@@ -260,8 +299,14 @@ static void as_nobody(void) {
 	EXPECT_EQ(kcmp(me, me, KCMP_VM, 0, 0), 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+	if (argc > 1) {
+		for (;;)
+			pause();
+	}
+	(void)argv;
 	tasks();
+	ukt_in_child("shared handlers", shared_handlers);
 	ukt_in_child("unshare", unshare_sysvsem);
 	order();
 	epoll_tfd();
