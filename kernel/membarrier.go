@@ -31,8 +31,8 @@ var hostMembarrier struct {
 
 // HostMembarrierAvailable reports whether the host offers
 // MEMBARRIER_CMD_GLOBAL. It does not without CONFIG_MEMBARRIER, or with
-// nohz_full CPUs (whose user mode RCU never interrupts); uk then offers
-// no membarrier commands, as it could not keep their promise.
+// nohz_full CPUs (whose user mode RCU never interrupts); uk's membarrier
+// is then ENOSYS, as it could not keep the commands' promise.
 func HostMembarrierAvailable() bool {
 	hostMembarrier.once.Do(func() {
 		mask, _, errno := unix.RawSyscall(unix.SYS_MEMBARRIER, hostMembarrierQuery, 0, 0)

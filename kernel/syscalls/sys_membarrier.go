@@ -35,10 +35,14 @@ const membarrierCommands = membarrierGlobal | membarrierGlobalExpedited | membar
 // sysMembarrier: flags must be 0 (only PRIVATE_EXPEDITED_RSEQ takes
 // MEMBARRIER_CMD_FLAG_CPU, and it is EINVAL here anyway), then the
 // command; an unknown or unsupported one is EINVAL. PRIVATE_EXPEDITED
-// before its registration is EPERM.
+// before its registration is EPERM. On a host whose barrier uk cannot
+// use, the call is ENOSYS, as on a Linux built without CONFIG_MEMBARRIER.
 func sysMembarrier(t *kernel.Task, a [6]uint64) (uint64, error) {
 	cmd, flags := int32(a[0]), uint32(a[1])
-	if flags != 0 || !kernel.HostMembarrierAvailable() {
+	if !kernel.HostMembarrierAvailable() {
+		return 0, unix.ENOSYS
+	}
+	if flags != 0 {
 		return 0, unix.EINVAL
 	}
 	switch cmd {
