@@ -52,7 +52,7 @@ func sysMembarrier(t *kernel.Task, a [6]uint64) (uint64, error) {
 		// GLOBAL_EXPEDITED needs no registration of the caller; it
 		// must reach every process registered for it, and the host's
 		// barrier reaches them all.
-		return 0, kernel.HostMembarrier()
+		return 0, t.Kernel().Membarrier()
 	case membarrierPrivateExpedited:
 		if t.MM.MembarrierRegistrations()&membarrierRegisterPrivateExpedited == 0 {
 			return 0, unix.EPERM
@@ -62,7 +62,7 @@ func sysMembarrier(t *kernel.Task, a [6]uint64) (uint64, error) {
 			// order is the program's (Linux: mm_users == 1).
 			return 0, nil
 		}
-		return 0, kernel.HostMembarrier()
+		return 0, t.Kernel().Membarrier()
 	case membarrierRegisterGlobalExpedited, membarrierRegisterPrivateExpedited:
 		t.MM.RegisterMembarrier(uint32(cmd))
 		return 0, nil
