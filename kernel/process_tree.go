@@ -239,6 +239,7 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 		p.proc.utime += tg.cpuTimeLocked()
 	}
 	delete(k.tgs, tg.pid)
+	tg.releaseHandlers()
 }
 
 func (tg *ThreadGroup) cpuTimeLocked() int64 {

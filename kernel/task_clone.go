@@ -130,7 +130,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg := &ThreadGroup{k: k}
 		t.tg.mu.Lock()
 		if f&unix.CLONE_SIGHAND != 0 {
-			tg.sighand.Store(t.tg.handlers())
+			t.tg.shareHandlers(tg)
 		} else {
 			tg.sighand.Store(t.tg.handlers().copy())
 		}

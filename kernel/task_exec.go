@@ -125,6 +125,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 			h.actions[i] = SigAction{}
 		}
 	}
+	t.tg.releaseHandlers()
 	t.tg.sighand.Store(h)
 	t.tg.xperm.Store(0) // Linux's fpstate_reset: XSAVE permissions end at exec
 	t.tg.xpermGuest.Store(0)

@@ -127,7 +127,8 @@ static void tasks(void) {
 }
 
 /* CLONE_SIGHAND without CLONE_THREAD: two processes, one handler table
- * (what one sets the other sees), until one execs. */
+ * (what one sets the other sees), until one execs, and neither may
+ * unshare it meanwhile. */
 static void on_usr2(int sig) { (void)sig; }
 static int set_usr2(void *arg) {
 	(void)arg;
@@ -143,7 +144,15 @@ static void shared_handlers(void) {
 	pid_t me = getpid();
 	pid_t c = clone_child(CLONE_VM | CLONE_SIGHAND);
 	rel("CLONE_VM|CLONE_SIGHAND", me, c);
+	/* unshare(CLONE_SIGHAND) needs a table no other process uses, even
+	 * a zombie: until it is reaped. */
+	EXPECT_ERR(unshare(CLONE_SIGHAND), EINVAL);
+	kill(c, SIGKILL);
+	siginfo_t si;
+	EXPECT_OK(waitid(P_PID, c, &si, WEXITED | WNOWAIT));
+	EXPECT_ERR(unshare(CLONE_SIGHAND), EINVAL);
 	kill_children();
+	EXPECT_OK(unshare(CLONE_SIGHAND));
 	static char stack[16384] __attribute__((aligned(16)));
 	fflush(stdout);
 	c = clone(set_usr2, stack + sizeof stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
