@@ -8,8 +8,7 @@ import (
 )
 
 // pidfd_open, pidfd_send_signal and pidfd_getfd (kernel/pidfd.go keeps
-// the file);
-// waitid's P_PIDFD is in process_wait.go.
+// the file); waitid's P_PIDFD is in process_wait.go.
 
 // pidfdNonblock is PIDFD_NONBLOCK: the pidfd's description is O_NONBLOCK
 // (waitid through it does not wait).
