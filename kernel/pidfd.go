@@ -146,3 +146,28 @@ func (k *Kernel) SignalProcess(tg *ThreadGroup, info *arch.SignalInfo) error {
 	}
 	return nil
 }
+
+// PidFDGetFD returns, with a reference, the open file description behind
+// fd in the table of tg, a process a pidfd refers to (pidfd_getfd), with
+// Linux's errors in its order: ESRCH once the process's leader thread has
+// exited (Linux finds the pid's task no more, or one exiting), EPERM
+// unless t may ptrace that leader, then EBADF for no such descriptor.
+func (t *Task) PidFDGetFD(tg *ThreadGroup, fd int32) (*vfs.FileDescription, error) {
+	leader := t.k.TaskByTID(tg.pid)
+	if leader == nil || leader.tg != tg {
+		return nil, unix.ESRCH
+	}
+	if !t.MayPtraceAccess(leader) {
+		return nil, unix.EPERM
+	}
+	if leader.Files != nil {
+		if d, err := leader.FD(fd); err == nil {
+			return d, nil
+		}
+	}
+	if leader.isExiting() {
+		// Its table may be closed already: the process is going.
+		return nil, unix.ESRCH
+	}
+	return nil, unix.EBADF
+}

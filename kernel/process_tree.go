@@ -239,6 +239,7 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 		p.proc.utime += tg.cpuBothLocked()
 	}
 	delete(k.tgs, tg.pid)
+	tg.releaseHandlers()
 }
 
 // cpuBothLocked is the CPU time of an exited process and of the children

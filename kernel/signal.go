@@ -91,7 +91,7 @@ var stopSignals = arch.SigSetOf(int(unix.SIGSTOP), int(unix.SIGTSTP), int(unix.S
 // ignoredLocked reports whether sig would be discarded on delivery.
 // Preconditions: tg.mu held.
 func (tg *ThreadGroup) ignoredLocked(sig int) bool {
-	h := tg.sigactions[sig].Handler
+	h := tg.handlers().get(sig).Handler
 	if h == sigIGN {
 		return true
 	}

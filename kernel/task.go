@@ -33,16 +33,18 @@ type ThreadGroup struct {
 	// proc is the process's place in the tree; protected by k.mu.
 	proc procState
 
-	mu         sync.Mutex
-	sigactions [65]SigAction // indexed by signal number; protected by mu
-	pending    sigQueue      // process-directed signals; protected by mu
-	rlimits    [16]Rlimit    // protected by mu
-	exiting    bool          // protected by mu
-	exitStatus int           // wait status once exiting; protected by mu
-	tasks      []*Task       // protected by mu
-	deadCPU    int64         // CPU time of exited tasks; protected by mu
-	finalCPU   int64         // the process's CPU time once its last thread exited; protected by mu
-	cpuWatched bool          // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
+	mu sync.Mutex
+	// sighand is the handler table (signal_handlers.go), which exec
+	// replaces under mu.
+	sighand    atomic.Pointer[sigHandlers]
+	pending    sigQueue   // process-directed signals; protected by mu
+	rlimits    [16]Rlimit // protected by mu
+	exiting    bool       // protected by mu
+	exitStatus int        // wait status once exiting; protected by mu
+	tasks      []*Task    // protected by mu
+	deadCPU    int64      // CPU time of exited tasks; protected by mu
+	finalCPU   int64      // the process's CPU time once its last thread exited; protected by mu
+	cpuWatched bool       // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
 	// cpu counts the process's CPU time with the host's clocks where the
 	// platform has them (process_cputime.go).
 	cpu         processCPU
@@ -118,6 +120,9 @@ type Task struct {
 	// when it has none. Changed under tg.mu (TSYNC changes other threads).
 	seccomp atomic.Pointer[seccompState]
 	persona atomic.Uint32 // personality(2)'s
+	// semUndo is the SysV semaphore undo list the task shares
+	// (task_sysvsem.go); nil: none.
+	semUndo atomic.Pointer[semUndoList]
 	comm    string
 }
 
@@ -240,16 +245,13 @@ func (t *Task) SetSigMask(m arch.SigSet) {
 
 // SigAction returns the handler table entry for sig (1..64).
 func (tg *ThreadGroup) SigAction(sig int) SigAction {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.sigactions[sig]
+	return tg.handlers().get(sig)
 }
 
-// SetSigAction replaces the entry for sig.
+// SetSigAction replaces the entry for sig, in every process sharing the
+// table.
 func (tg *ThreadGroup) SetSigAction(sig int, a SigAction) {
-	tg.mu.Lock()
-	tg.sigactions[sig] = a
-	tg.mu.Unlock()
+	tg.handlers().set(sig, a)
 }
 
 // Rlimit returns resource limit r.

@@ -88,6 +88,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	// copy_process and copy_seccomp.
 	child.noNewPrivs.Store(t.noNewPrivs.Load())
 	child.seccomp.Store(t.seccomp.Load())
+	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
@@ -136,7 +137,11 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	} else {
 		tg := &ThreadGroup{k: k}
 		t.tg.mu.Lock()
-		tg.sigactions = t.tg.sigactions
+		if f&unix.CLONE_SIGHAND != 0 {
+			t.tg.shareHandlers(tg)
+		} else {
+			tg.sighand.Store(t.tg.handlers().copy())
+		}
 		tg.rlimits = t.tg.rlimits
 		tg.xperm.Store(t.tg.xperm.Load())
 		tg.xpermGuest.Store(t.tg.xpermGuest.Load())

@@ -118,11 +118,16 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	}
 	t.tg.stopTimers(false)
 	t.tg.mu.Lock()
-	for i := range t.tg.sigactions {
-		if t.tg.sigactions[i].Handler != sigIGN {
-			t.tg.sigactions[i] = SigAction{}
+	// A table of its own (Linux's unshare_sighand, for one shared with
+	// other processes), every handler but SIG_IGN back to default.
+	h := t.tg.handlers().copy()
+	for i := range h.actions {
+		if h.actions[i].Handler != sigIGN {
+			h.actions[i] = SigAction{}
 		}
 	}
+	t.tg.releaseHandlers()
+	t.tg.sighand.Store(h)
 	t.tg.xperm.Store(0) // Linux's fpstate_reset: XSAVE permissions end at exec
 	t.tg.xpermGuest.Store(0)
 	t.tg.mu.Unlock()

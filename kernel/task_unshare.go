@@ -15,7 +15,9 @@ const unshareKnown = unshareNamespaces | unix.CLONE_FILES | unix.CLONE_FS | unix
 // Unshare is unshare(2): the caller stops sharing its descriptor table
 // (CLONE_FILES) or filesystem context (CLONE_FS) with other tasks.
 // CLONE_THREAD, CLONE_SIGHAND and CLONE_VM succeed only for a task that
-// shares nothing, as on Linux; CLONE_SYSVSEM has nothing to undo.
+// shares nothing (CLONE_SIGHAND: not its handler table either), as on
+// Linux; CLONE_SYSVSEM leaves the SysV semaphore
+// undo list (which has nothing to undo: uk has no semaphores).
 func (t *Task) Unshare(flags uint64) error {
 	if flags&^uint64(unshareKnown) != 0 || flags&unshareNamespaces != 0 {
 		return unix.EINVAL
@@ -24,7 +26,9 @@ func (t *Task) Unshare(flags uint64) error {
 		t.tg.mu.Lock()
 		n := len(t.tg.tasks)
 		t.tg.mu.Unlock()
-		if n > 1 {
+		if n > 1 || flags&unix.CLONE_SIGHAND != 0 && t.tg.handlersShared() {
+			// Linux's check_unshare_flags: CLONE_SIGHAND also needs
+			// a table no other process uses.
 			return unix.EINVAL
 		}
 	}
@@ -46,6 +50,9 @@ func (t *Task) Unshare(flags uint64) error {
 	}
 	if flags&unix.CLONE_FS != 0 && t.FS != nil {
 		t.FS = t.FS.Fork()
+	}
+	if flags&unix.CLONE_SYSVSEM != 0 {
+		t.semUndo.Store(nil) // Linux's exit_sem
 	}
 	return nil
 }

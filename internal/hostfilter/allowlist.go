@@ -127,6 +127,16 @@ func Allowlist(o Options) []Rule {
 			kvmGetVCPUEvents, kvmSetMSRs, kvmSetCPUID2, kvmGetXSave, kvmSetXSave, kvmGetXSave2, kvmSetXCRs, kvmSetDeviceAttr,
 			kvmHasDeviceAttr, kvmSetUserMemoryRegion)
 	}
+	// membarrier: QUERY and GLOBAL; under KVM also REGISTER_PRIVATE_EXPEDITED
+	// and PRIVATE_EXPEDITED. Flags always 0.
+	membarrierCmds := []uint64{0, 1}
+	if o.Platform == "kvm" {
+		membarrierCmds = append(membarrierCmds, 1<<4, 1<<3)
+	}
+	var membarrierAlts [][]Arg
+	for _, c := range membarrierCmds {
+		membarrierAlts = append(membarrierAlts, []Arg{eq(0, c), eq(1, 0)})
+	}
 	rules := []Rule{
 		// The Go runtime: memory, threads, scheduling, signals, timers.
 		{Nr: unix.SYS_MMAP, Name: "mmap", Why: "Go heap and stacks; KVM vCPU run areas. Never executable memory",
@@ -159,6 +169,8 @@ func Allowlist(o Options) []Rule {
 		{Nr: unix.SYS_EXIT_GROUP, Name: "exit_group", Why: "uk exits"},
 		{Nr: unix.SYS_RESTART_SYSCALL, Name: "restart_syscall", Why: "the host restarts an interrupted sleep"},
 		{Nr: unix.SYS_SCHED_GETAFFINITY, Name: "sched_getaffinity", Why: "Go runtime; the sandbox's sched_getaffinity"},
+		{Nr: unix.SYS_MEMBARRIER, Name: "membarrier", Why: "the sandbox's membarrier: the host's MEMBARRIER_CMD_GLOBAL makes every CPU that may run a program thread execute a barrier (QUERY first: whether the host has it); under KVM, where uk's own threads run them all, its PRIVATE_EXPEDITED (after uk's registration)",
+			Alts: membarrierAlts},
 
 		// Waiting for file descriptors (Go's netpoller; uk's own polls).
 		{Nr: unix.SYS_EPOLL_PWAIT, Name: "epoll_pwait", Why: "Go netpoller"},

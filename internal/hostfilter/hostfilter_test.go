@@ -162,3 +162,33 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("%d lines for %d rules", n, len(Allowlist(o)))
 	}
 }
+
+// TestMembarrier: the host's barrier commands uk uses, and no others;
+// the expedited ones only under KVM, where uk's own threads run the
+// program.
+func TestMembarrier(t *testing.T) {
+	for _, platform := range []string{"ptrace", "sigsys", "kvm"} {
+		prog := mustCompile(t, Options{Platform: platform})
+		for _, tc := range []struct {
+			cmd, flags uint64
+			allow      bool
+		}{
+			{0, 0, true},                   // QUERY
+			{1, 0, true},                   // GLOBAL
+			{1, 1, false},                  // GLOBAL with flags
+			{1 << 1, 0, false},             // GLOBAL_EXPEDITED
+			{1 << 2, 0, false},             // REGISTER_GLOBAL_EXPEDITED
+			{1 << 3, 0, platform == "kvm"}, // PRIVATE_EXPEDITED
+			{1 << 4, 0, platform == "kvm"}, // REGISTER_PRIVATE_EXPEDITED
+			{1 << 5, 0, false},             // PRIVATE_EXPEDITED_SYNC_CORE
+		} {
+			want := uint32(retTrap)
+			if tc.allow {
+				want = retAllow
+			}
+			if got := run(t, prog, unix.SYS_MEMBARRIER, tc.cmd, tc.flags); got != want {
+				t.Errorf("%s: membarrier(%#x, %d) = %#x, want %#x", platform, tc.cmd, tc.flags, got, want)
+			}
+		}
+	}
+}

@@ -51,6 +51,7 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf), released: make(chan struct{}),
 		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe,
 		patchTables: slices.Clone(m.patchTables)}
+	c.membarrier.Store(m.membarrier.Load())
 	c.patch.next = slices.Clone(m.patch.next)
 	c.patch.sites = maps.Clone(m.patch.sites)
 	threads := m.users > 1

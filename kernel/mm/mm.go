@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -66,6 +67,8 @@ type MM struct {
 	patchTables [][2]uint64
 	patchMu     sync.Mutex
 	patch       patchState // protected by patchMu
+	// membarrier holds the membarrier(2) registrations (membarrier.go).
+	membarrier atomic.Uint32
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string

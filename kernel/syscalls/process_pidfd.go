@@ -7,8 +7,8 @@ import (
 	"uk/kernel"
 )
 
-// pidfd_open and pidfd_send_signal (kernel/pidfd.go keeps the file);
-// waitid's P_PIDFD is in process_wait.go.
+// pidfd_open, pidfd_send_signal and pidfd_getfd (kernel/pidfd.go keeps
+// the file); waitid's P_PIDFD is in process_wait.go.
 
 // pidfdNonblock is PIDFD_NONBLOCK: the pidfd's description is O_NONBLOCK
 // (waitid through it does not wait).
@@ -63,6 +63,28 @@ func sysPidfdSendSignal(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	return 0, t.Kernel().SignalProcess(tg, &info)
+}
+
+// sysPidfdGetfd installs in the caller's table, close-on-exec as Linux's
+// receive_fd, a duplicate of descriptor targetfd of the pidfd's process:
+// EINVAL for any flags, EBADF for a descriptor that is no pidfd, then
+// ESRCH, EPERM and EBADF as kernel.PidFDGetFD says.
+func sysPidfdGetfd(t *kernel.Task, a [6]uint64) (uint64, error) {
+	targetfd, flags := int32(a[1]), uint32(a[2])
+	if flags != 0 {
+		return 0, unix.EINVAL
+	}
+	tg, _, err := pidfdProcess(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	d, err := t.PidFDGetFD(tg, targetfd)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, true, t.NoFileLimit())
+	return uint64(n), err
 }
 
 // pidfdProcess returns the process pidfd n refers to, and whether its

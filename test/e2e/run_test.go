@@ -74,6 +74,12 @@ var cCases = []cCase{
 	{name: "cputime", prog: "cputime"},
 	{name: "seccomp", prog: "seccomp"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
+	// LTP's membarrier01 cases: QUERY, registration, inheritance.
+	{name: "membarrier", prog: "membarrier"},
+	// LTP's pidfd_getfd01/02 cases: the copy, its errors, ptrace access.
+	{name: "pidfd_getfd", prog: "pidfd_getfd"},
+	// LTP's kcmp01-03 cases: each type, order, KCMP_EPOLL_TFD, errors.
+	{name: "kcmp", prog: "kcmp"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
