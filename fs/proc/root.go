@@ -186,7 +186,6 @@ func (fs *FS) newSys() vfs.Inode {
 		{"kernel/sem", constant("32000\t1024000000\t500\t32000\n")},
 		{"kernel/tainted", constant("0\n")},
 		{"kernel/core_pattern", constant("core\n")},
-		{"kernel/yama/ptrace_scope", constant("1\n")},
 		{"kernel/keys/maxkeys", constant("200\n")},
 		{"kernel/perf_event_paranoid", constant("2\n")},
 		{"kernel/sched_child_runs_first", constant("0\n")},

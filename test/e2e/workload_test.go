@@ -268,6 +268,20 @@ var workloads = []workload{
 		limit: 2 * time.Minute,
 	},
 	{
+		// A C project's memcheck job: valgrind runs the program on its
+		// own JIT, finds an overflow and a leak, and fails the job.
+		name:   "valgrind",
+		tools:  []string{"valgrind", "gcc"},
+		files:  map[string]string{"leak.c": valgrindWorkload},
+		script: `gcc -g -O0 -o leak leak.c && valgrind -q --leak-check=full --error-exitcode=3 ./leak > out.txt 2> vg.txt; echo "valgrind exit $?"; cat out.txt; echo "vgdb warnings: $(grep -c 'vgdb might block' vg.txt)"; grep -o 'Invalid write of size [0-9]*\|[0-9]* bytes in [0-9]* blocks are definitely lost' vg.txt`,
+		check: func(t *testing.T, dir, stdout string) {
+			if b, err := os.ReadFile(filepath.Join(dir, "vg.txt")); err != nil || !strings.Contains(string(b), "leak.c:") {
+				t.Errorf("vg.txt on the host names no line of leak.c: %q, %v", b, err)
+			}
+		},
+		limit: 2 * time.Minute,
+	},
+	{
 		// A browser test's first step: headless Chromium (no sandbox of
 		// its own, as in containers) loads a page, runs its script and
 		// writes the resulting DOM, from its zygote, renderer, GPU and
@@ -615,6 +629,20 @@ public class Hello {
             w.write("sum " + sum + "\n");
         }
     }
+}
+`
+
+const valgrindWorkload = `#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void) {
+	char *p = malloc(10);
+	strcpy(p, "123456789");
+	printf("%s\n", p);
+	p = malloc(20);
+	p[20] = 1;
+	return 0;
 }
 `
 
