@@ -106,6 +106,8 @@ type Kernel struct {
 	halted     atomic.Bool // reboot(2) powered the sandbox off, or Stop ended it
 	vdso       *vdsoPages
 	timekeeper atomic.Pointer[vdso.Timekeeper] // nil until calibrated, or when the TSC is unusable
+	// wall is the sandbox's own setting of its wall clock (time_wallclock.go).
+	wall wallClock
 
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace

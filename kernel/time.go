@@ -32,9 +32,12 @@ func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
 	}
 	switch id {
 	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE:
-		return time.Now().UnixNano(), nil
+		return time.Now().UnixNano() + k.wall.offset.Load(), nil
 	case unix.CLOCK_TAI:
-		return time.Now().UnixNano() + 37e9, nil
+		// The host's TAI offset, as the timekeeper's (it was a fixed 37
+		// s here, so TAI jumped when the timekeeper came up on a host
+		// whose offset is unset).
+		return hostClock(unix.CLOCK_TAI) + k.wall.offset.Load(), nil
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW:
 		return hostClock(unix.CLOCK_MONOTONIC), nil
 	case unix.CLOCK_BOOTTIME:

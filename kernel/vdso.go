@@ -65,7 +65,12 @@ func (k *Kernel) setupVDSO() error {
 			return
 		}
 		tk.Start()
+		// Under the wall clock's lock: a setting made meanwhile is in
+		// the page before any program reads it.
+		k.wall.mu.Lock()
+		tk.SetRealAdjust(k.wall.offset.Load())
 		k.timekeeper.Store(tk)
+		k.wall.mu.Unlock()
 	}()
 	return nil
 }

@@ -126,6 +126,10 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysMunlockall, "munlockall", sysNop)
 
 	// Time.
+	r(arch.SysClockSettime, "clock_settime", sysClockSettime, i, x)
+	r(arch.SysSettimeofday, "settimeofday", sysSettimeofday, x, x)
+	r(arch.SysAdjtimex, "adjtimex", sysAdjtimex, x)
+	r(arch.SysClockAdjtime, "clock_adjtime", sysClockAdjtime, i, x)
 	r(arch.SysClockGettime, "clock_gettime", sysClockGettime, i, x)
 	r(arch.SysClockGetres, "clock_getres", sysClockGetres, i, x)
 	r(arch.SysGettimeofday, "gettimeofday", sysGettimeofday, x, x)

@@ -136,15 +136,10 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	if flags&unix.TIMER_ABSTIME != 0 {
-		now, err := t.Kernel().ClockNow(clock, t)
-		if err != nil {
-			return 0, err
-		}
-		if ns <= now {
-			return 0, nil
-		}
-		// An absolute sleep restarts as itself (ERESTARTNOHAND).
-		if err := t.Sleep(time.Duration(ns - now)); err != unix.EINTR {
+		// An absolute sleep restarts as itself (ERESTARTNOHAND); on the
+		// realtime clocks it ends when a setting of the wall clock
+		// passes its time.
+		if err := t.SleepUntilClock(clock, ns); err != unix.EINTR {
 			return 0, err
 		}
 		return 0, arch.ERESTARTNOHAND

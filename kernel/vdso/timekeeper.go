@@ -84,6 +84,10 @@ type Timekeeper struct {
 	timer     *time.Timer
 	step      int
 	stopped   bool
+
+	// realAdjust is added to the host's realtime: the sandbox's own
+	// setting of its wall clock (SetRealAdjust). Written under mu.
+	realAdjust atomic.Int64
 }
 
 // hostSample is the host's clocks at one TSC value.
@@ -217,10 +221,27 @@ func (tk *Timekeeper) Now(id int32) (ns int64, ok bool) {
 		return p.Clock(id, rdtsc())
 	}
 	switch id {
-	case ClockRealtime, ClockMonotonic, ClockRealtimeCoarse, ClockMonotonicCoarse, ClockBoottime, ClockTAI:
+	case ClockRealtime, ClockRealtimeCoarse, ClockTAI:
+		return clockNS(id) + tk.realAdjust.Load(), true
+	case ClockMonotonic, ClockMonotonicCoarse, ClockBoottime:
 		return clockNS(id), true
 	}
 	return 0, false
+}
+
+// SetRealAdjust makes the realtime clocks (REALTIME, its coarse form and
+// TAI) read adj ns more than the host's, in the vDSO's page and in Now
+// alike: the sandbox set its wall clock. The monotonic clocks do not move.
+func (tk *Timekeeper) SetRealAdjust(adj int64) {
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	old := tk.cur.Load()
+	p := *old
+	p.RealOffset += adj - tk.realAdjust.Load()
+	tk.realAdjust.Store(adj)
+	seq := beginParams(tk.page)
+	finishParams(tk.page, seq, &p)
+	tk.cur.Store(&p)
 }
 
 // Refresh re-snapshots if at least a second has passed since the last
@@ -294,7 +315,7 @@ func (tk *Timekeeper) resyncLocked() {
 			p.MonoBase = host // step forward to the host
 		}
 	}
-	if off := s.real - s.mono; abs(off-old.RealOffset) > realStepNS {
+	if off := s.real - s.mono + tk.realAdjust.Load(); abs(off-old.RealOffset) > realStepNS {
 		p.RealOffset = off
 	}
 	if abs(s.bootOff-old.BootOffset) > bootStepNS {

@@ -74,6 +74,7 @@ var cCases = []cCase{
 	{name: "cputime", prog: "cputime"},
 	{name: "seccomp", prog: "seccomp"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
+	{name: "settime", prog: "settime"},
 	// LTP's membarrier01 cases: QUERY, registration, inheritance.
 	{name: "membarrier", prog: "membarrier"},
 	// LTP's pidfd_getfd01/02 cases: the copy, its errors, ptrace access.

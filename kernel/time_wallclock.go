@@ -1,0 +1,135 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"uk/internal/hrtimer"
+)
+
+// The sandbox's wall clock. CLOCK_REALTIME (with its coarse form and
+// CLOCK_TAI) reads the host's plus an offset that clock_settime,
+// settimeofday and adjtimex's ADJ_SETOFFSET change: for the sandbox only,
+// as a virtual machine's clock; the host's is never touched. The
+// monotonic clocks do not move. File timestamps keep following the host's
+// clock.
+type wallClock struct {
+	mu sync.Mutex
+	// offset is what is added to the host's realtime, ns; written under
+	// mu.
+	offset atomic.Int64
+	// changed is closed, and replaced, when the clock is set: absolute
+	// waits on the realtime clocks read it again.
+	changed chan struct{} // protected by mu
+	// ntp is adjtimex's state (sys_adjtimex.go of the syscalls).
+	ntp NTPState // protected by mu
+}
+
+// realtimeChanged returns a channel closed at the next setting of the
+// wall clock.
+func (k *Kernel) realtimeChanged() <-chan struct{} {
+	k.wall.mu.Lock()
+	defer k.wall.mu.Unlock()
+	if k.wall.changed == nil {
+		k.wall.changed = make(chan struct{})
+	}
+	return k.wall.changed
+}
+
+// SetRealtime sets the sandbox's CLOCK_REALTIME to ns (clock_settime,
+// settimeofday): EINVAL for a time before the monotonic clock's (Linux
+// does not let the wall clock go back past boot).
+func (k *Kernel) SetRealtime(ns int64) error {
+	k.wall.mu.Lock()
+	defer k.wall.mu.Unlock()
+	if ns < hostClock(unix.CLOCK_MONOTONIC) {
+		return unix.EINVAL
+	}
+	now, _ := k.ClockNow(unix.CLOCK_REALTIME, nil)
+	k.setOffsetLocked(k.wall.offset.Load() + ns - now)
+	return nil
+}
+
+// ShiftRealtime moves the sandbox's CLOCK_REALTIME by delta ns
+// (adjtimex's ADJ_SETOFFSET), with SetRealtime's limit.
+func (k *Kernel) ShiftRealtime(delta int64) error {
+	k.wall.mu.Lock()
+	defer k.wall.mu.Unlock()
+	now, _ := k.ClockNow(unix.CLOCK_REALTIME, nil)
+	if now+delta < hostClock(unix.CLOCK_MONOTONIC) {
+		return unix.EINVAL
+	}
+	k.setOffsetLocked(k.wall.offset.Load() + delta)
+	return nil
+}
+
+// setOffsetLocked installs a new offset everywhere the realtime clocks are
+// read and wakes the absolute waits.
+//
+// Preconditions: k.wall.mu is held.
+func (k *Kernel) setOffsetLocked(off int64) {
+	k.wall.offset.Store(off)
+	if tk := k.timekeeper.Load(); tk != nil {
+		tk.SetRealAdjust(off)
+	}
+	if k.wall.changed != nil {
+		close(k.wall.changed)
+		k.wall.changed = nil
+	}
+}
+
+// isRealtime reports whether clock id follows the wall clock's settings.
+func isRealtime(id int32) bool {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI, unix.CLOCK_REALTIME_ALARM:
+		return true
+	}
+	return false
+}
+
+// SleepUntilClock sleeps until clock reads at least deadline (ns), or a
+// signal is to be handled (EINTR). On a realtime clock a setting of the
+// wall clock meanwhile is seen: the deadline is measured again.
+func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
+	for {
+		now, err := t.k.ClockNow(clock, t)
+		if err != nil {
+			return err
+		}
+		if deadline <= now {
+			return nil
+		}
+		var changed <-chan struct{}
+		if isRealtime(clock) {
+			changed = t.k.realtimeChanged()
+		}
+		if err := t.sleepOrUntil(time.Duration(deadline-now), changed); err != nil {
+			return err
+		}
+	}
+}
+
+// sleepOrUntil is Sleep that also ends when ch is closed.
+func (t *Task) sleepOrUntil(d time.Duration, ch <-chan struct{}) error {
+	if t.unbind() {
+		defer runtime.LockOSThread()
+	}
+	timer := hrtimer.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return nil
+		case <-ch:
+			return nil
+		case <-t.interrupt:
+			if t.hasDeliverable() {
+				return unix.EINTR
+			}
+		}
+	}
+}
