@@ -29,9 +29,9 @@ type wallClock struct {
 	ntp NTPState // protected by mu
 }
 
-// realtimeChanged returns a channel closed at the next setting of the
-// wall clock.
-func (k *Kernel) realtimeChanged() <-chan struct{} {
+// RealtimeChanged returns a channel closed at the next setting of the
+// wall clock (timerfds on CLOCK_REALTIME watch it).
+func (k *Kernel) RealtimeChanged() <-chan struct{} {
 	k.wall.mu.Lock()
 	defer k.wall.mu.Unlock()
 	if k.wall.changed == nil {
@@ -105,7 +105,7 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 		}
 		var changed <-chan struct{}
 		if isRealtime(clock) {
-			changed = t.k.realtimeChanged()
+			changed = t.k.RealtimeChanged()
 		}
 		if err := t.sleepOrUntil(time.Duration(deadline-now), changed); err != nil {
 			return err

@@ -13,9 +13,10 @@
 //   - CLOCK_REALTIME_ALARM and CLOCK_BOOTTIME_ALARM need privilege
 //     (CAP_WAKE_ALARM: EPERM otherwise, as Linux) and then behave as
 //     CLOCK_REALTIME and CLOCK_BOOTTIME: there is no suspend to wake from.
-//   - TFD_TIMER_CANCEL_ON_SET is accepted and has no effect: uk's realtime
-//     clock is the host's and the application cannot set it, so a read
-//     never returns ECANCELED.
+//   - The sandbox may set its realtime clock (the kernel's wall clock):
+//     given SetClockChanges, an absolute CLOCK_REALTIME timer is measured
+//     again on the new clock, and one set with TFD_TIMER_CANCEL_ON_SET
+//     makes its next read fail with ECANCELED.
 //   - The TFD_IOC_SET_TICKS ioctl (checkpoint/restore) is not supported
 //     (ENOTTY).
 package timerfd
@@ -80,6 +81,15 @@ type File struct {
 	gen      uint64 // bumped at every re-arm; stale timer callbacks see a different value; protected by mu
 	released bool   // protected by mu
 
+	// changes, when set, tells of settings of the realtime clock
+	// (SetClockChanges). An absolute CLOCK_REALTIME timer is measured
+	// again at each one; with TimerCancelOnSet it is also canceled: the
+	// next read fails with ECANCELED.
+	changes     func() <-chan struct{}
+	cancelOnSet bool          // protected by mu
+	canceled    bool          // protected by mu
+	stopWatch   chan struct{} // closed to end the watch of the current setting; protected by mu
+
 	q vfs.Queue
 }
 
@@ -115,6 +125,63 @@ func New(ctx vfs.Context, clock Clock, clockid int32, flags int) (*vfs.FileDescr
 	}
 	f := &File{clock: clock, clockid: base}
 	return vfs.NewFileDescription(f, st, vfs.Path{}, vfs.FileOptions{}), nil
+}
+
+// SetClockChanges gives the timer the kernel's notice of realtime clock
+// settings: changes returns a channel closed at the next one.
+func (f *File) SetClockChanges(changes func() <-chan struct{}) {
+	f.mu.Lock()
+	f.changes = changes
+	f.mu.Unlock()
+}
+
+// watchLocked waits, for the current setting, for the realtime clock to
+// be set.
+//
+// Preconditions: f.mu is held; the timer is an armed absolute
+// CLOCK_REALTIME one and f.changes is set.
+func (f *File) watchLocked() {
+	ch, stop, gen := f.changes(), make(chan struct{}), f.gen
+	f.stopWatch = stop
+	go func() {
+		select {
+		case <-ch:
+			f.clockSet(gen)
+		case <-stop:
+		}
+	}()
+}
+
+// stopWatchLocked ends the watch of the previous setting.
+//
+// Preconditions: f.mu is held.
+func (f *File) stopWatchLocked() {
+	if f.stopWatch != nil {
+		close(f.stopWatch)
+		f.stopWatch = nil
+	}
+}
+
+// clockSet handles a setting of the realtime clock for the setting gen:
+// the expiration is measured on the new clock (Linux's hrtimers on
+// CLOCK_REALTIME follow it), and a TimerCancelOnSet timer is canceled.
+func (f *File) clockSet(gen uint64) {
+	f.mu.Lock()
+	if gen != f.gen || !f.armed || f.released {
+		f.mu.Unlock()
+		return
+	}
+	f.stopWatch = nil // this watch has ended
+	if f.cancelOnSet {
+		f.canceled = true
+		f.ticks++ // readable: the read reports the cancellation
+	}
+	if !f.fired {
+		f.startLocked(f.clock(f.clockid))
+	}
+	f.watchLocked()
+	f.mu.Unlock()
+	f.q.Notify(vfs.EventIn)
 }
 
 // Of returns the timerfd behind a description, or nil (timerfd_settime and
@@ -204,7 +271,8 @@ func (f *File) GetTime() Spec {
 // SetTime is timerfd_settime(2): it arms the timer with spec (or disarms
 // it if spec.Value is 0), drops the expirations not yet read, and returns
 // the previous setting as GetTime would have. flags may hold TimerAbstime
-// and TimerCancelOnSet (accepted, no effect); anything else, or a negative
+// and TimerCancelOnSet (for an absolute CLOCK_REALTIME timer: reads fail
+// with ECANCELED after the clock is set); anything else, or a negative
 // duration, is EINVAL. An absolute time already past expires at once.
 func (f *File) SetTime(flags int, spec Spec) (Spec, error) {
 	if flags&^(TimerAbstime|TimerCancelOnSet) != 0 || spec.Value < 0 || spec.Interval < 0 {
@@ -213,10 +281,12 @@ func (f *File) SetTime(flags int, spec Spec) (Spec, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	old := f.getLocked()
-	f.ticks, f.fired = 0, false
+	f.ticks, f.fired, f.canceled = 0, false, false
 	f.interval = int64(spec.Interval)
 	f.armed = spec.Value != 0
 	f.gen++
+	f.stopWatchLocked()
+	f.cancelOnSet = flags&TimerCancelOnSet != 0 && flags&TimerAbstime != 0 && f.clockid == unix.CLOCK_REALTIME
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil
@@ -232,6 +302,9 @@ func (f *File) SetTime(flags int, spec Spec) (Spec, error) {
 			}
 		}
 		f.startLocked(now)
+		if flags&TimerAbstime != 0 && f.clockid == unix.CLOCK_REALTIME && f.changes != nil {
+			f.watchLocked()
+		}
 	}
 	return old, nil
 }
@@ -245,7 +318,15 @@ func (f *File) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int6
 		return 0, unix.EINVAL
 	}
 	f.mu.Lock()
-	if err := vfs.WaitUntil(ctx, &f.q, vfs.EventIn, &f.mu, fd.NonBlocking(), func() bool { return f.ticks != 0 }); err != nil {
+	err := vfs.WaitUntil(ctx, &f.q, vfs.EventIn, &f.mu, fd.NonBlocking(), func() bool { return f.ticks != 0 })
+	if f.canceled {
+		// The clock was set: the expirations do not count, whatever
+		// the wait said (Linux's timerfd_canceled).
+		f.canceled, f.ticks = false, 0
+		f.mu.Unlock()
+		return 0, unix.ECANCELED
+	}
+	if err != nil {
 		f.mu.Unlock()
 		return 0, err
 	}
@@ -286,6 +367,7 @@ func (f *File) Release() {
 	f.mu.Lock()
 	f.released = true
 	f.gen++
+	f.stopWatchLocked()
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil

@@ -25,7 +25,9 @@ func init() {
 // would set the machine's clock, so it never runs natively): every
 // reading of CLOCK_REALTIME follows clock_settime, settimeofday and
 // ADJ_SETOFFSET while CLOCK_MONOTONIC does not; a time before boot is
-// EINVAL; an absolute sleep ends when the clock is set past it; the
+// EINVAL; an absolute sleep and an absolute timerfd end when the clock is
+// set past them, a TFD_TIMER_CANCEL_ON_SET one reads ECANCELED once and a
+// relative one does not move (it runs on the monotonic base); the
 // discipline keeps what is set (ADJ_TIMECONST adds 4 in microsecond
 // mode, STA_CLK is read-only, the frequency is bounded at 500 ppm, and
 // leaving STA_PLL clears the status).
@@ -38,6 +40,11 @@ ADJ_SETOFFSET +2000.5 s: 1
 clock_settime(CLOCK_REALTIME, &ts): -1 EINVAL
 absolute sleep ended by the setting: 1 (0)
 set past the sleep: 0
+clock_settime(CLOCK_REALTIME, &ts) == 0: ok
+absolute timerfd fired at the setting: 8, 1
+cancel-on-set timerfd: -1 ECANCELED
+and then: -1 EAGAIN
+relative timerfd: -1 EAGAIN
 freq 100 maxerror about 4000 1 esterror 300 status 0x1 constant 7 tick 10001 state 0
 freq clamped to 500 ppm
 synchronized: state 0

@@ -73,6 +73,7 @@ static __attribute__((unused)) const char *errname(int e) {
 	case EOVERFLOW: return "EOVERFLOW";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECANCELED: return "ECANCELED";
 	case ENOBUFS: return "ENOBUFS";
 	case EMSGSIZE: return "EMSGSIZE";
 	default:
