@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
-	"uk/internal/hrtimer"
 	"uk/platform"
 )
 
@@ -96,24 +95,7 @@ func (t *Task) Sleep(d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	if t.unbind() {
-		defer runtime.LockOSThread()
-	}
-	// A precise timer: the Go runtimes of Go programs sleep for
-	// microseconds (usleep while their scheduler spins), which Go's own
-	// timers would stretch to a millisecond (internal/hrtimer).
-	timer := hrtimer.NewTimer(d)
-	defer timer.Stop()
-	for {
-		select {
-		case <-timer.C:
-			return nil
-		case <-t.interrupt:
-			if t.hasDeliverable() {
-				return unix.EINTR
-			}
-		}
-	}
+	return t.sleepOrUntil(d, nil)
 }
 
 // Block waits until ch is ready or a signal must be handled (vfs.Context).

@@ -113,11 +113,14 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 	}
 }
 
-// sleepOrUntil is Sleep that also ends when ch is closed.
+// sleepOrUntil is Sleep that also ends when ch is closed (nil: never).
 func (t *Task) sleepOrUntil(d time.Duration, ch <-chan struct{}) error {
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
+	// A precise timer: the Go runtimes of Go programs sleep for
+	// microseconds (usleep while their scheduler spins), which Go's own
+	// timers would stretch to a millisecond (internal/hrtimer).
 	timer := hrtimer.NewTimer(d)
 	defer timer.Stop()
 	for {
