@@ -25,17 +25,25 @@ func (k *Kernel) CPUTotal() int64 {
 		total += tg.cpuTime()
 	}
 	for _, t := range running {
-		if _, clocked := t.tg.cpu.time(); clocked {
-			continue
-		}
-		t.mu.Lock()
-		ctx := t.ctx
-		t.mu.Unlock()
-		if ctx != nil {
-			ctx.Interrupt()
+		if _, clocked := t.tg.cpu.time(); !clocked {
+			t.interruptToCount()
 		}
 	}
 	return total
+}
+
+// interruptToCount interrupts the task if it runs application code, so
+// that it comes back to the kernel and counts its time in Switch.
+func (t *Task) interruptToCount() {
+	if !t.inApp.Load() {
+		return
+	}
+	t.mu.Lock()
+	ctx := t.ctx
+	t.mu.Unlock()
+	if ctx != nil {
+		ctx.Interrupt()
+	}
 }
 
 // TasksCreated is the number of tasks (threads and processes) the

@@ -75,15 +75,7 @@ func (tg *ThreadGroup) cpuTimeNow() int64 {
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
-		if !t.inApp.Load() {
-			continue
-		}
-		t.mu.Lock()
-		ctx := t.ctx
-		t.mu.Unlock()
-		if ctx != nil {
-			ctx.Interrupt()
-		}
+		t.interruptToCount()
 	}
 	return tg.cpuTime()
 }
