@@ -20,23 +20,46 @@ type intervalTimer struct {
 	interval time.Duration // 0: one shot
 	overrun  int           // expirations since the last delivery, minus one
 	fire     func()        // sends the signal
+	gen      uint64        // bumped by every set
 }
 
 // set arms (value > 0) or disarms the timer and returns the old setting.
 func (it *intervalTimer) set(value, interval time.Duration) (oldValue, oldInterval time.Duration) {
 	it.mu.Lock()
 	defer it.mu.Unlock()
+	return it.setLocked(value, interval)
+}
+
+// setLocked is set with it.mu held.
+func (it *intervalTimer) setLocked(value, interval time.Duration) (oldValue, oldInterval time.Duration) {
 	oldValue, oldInterval = it.remainingLocked(), it.interval
 	if it.timer != nil {
 		it.timer.Stop()
 		it.timer = nil
 	}
 	it.deadline, it.interval, it.overrun = time.Time{}, interval, 0
+	it.gen++
 	if value > 0 {
 		it.deadline = time.Now().Add(value)
 		it.timer = hrtimer.AfterFunc(value, it.expire)
 	}
 	return oldValue, oldInterval
+}
+
+// shift moves setting gen's expiry d earlier (the wall clock jumped d
+// forward); false once that setting is gone.
+func (it *intervalTimer) shift(gen uint64, d time.Duration) bool {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if gen != it.gen || it.deadline.IsZero() {
+		return false
+	}
+	it.deadline = it.deadline.Add(-d)
+	if it.timer != nil {
+		it.timer.Stop()
+	}
+	it.timer = hrtimer.AfterFunc(max(time.Until(it.deadline), 0), it.expire)
+	return true
 }
 
 // get returns the time left and the interval.
@@ -198,12 +221,27 @@ func (tg *ThreadGroup) TimerDelete(id int32) error {
 		return unix.EINVAL
 	}
 	pt.it.set(0, 0)
+	tg.k.UnfollowWallClock(pt)
 	return nil
 }
 
 // Set arms the timer (value is relative) and returns the old setting.
-func (pt *PosixTimer) Set(value, interval time.Duration) (time.Duration, time.Duration) {
-	return pt.it.set(value, interval)
+// An absolute setting (abs) on a realtime clock keeps to its wall-clock
+// time if the sandbox sets its clock meanwhile (the expiry moves by the
+// clock's jump); any other setting ends that.
+func (pt *PosixTimer) Set(k *Kernel, value, interval time.Duration, abs bool) (time.Duration, time.Duration) {
+	pt.it.mu.Lock()
+	ov, oi := pt.it.setLocked(value, interval)
+	gen, armed := pt.it.gen, !pt.it.deadline.IsZero()
+	pt.it.mu.Unlock()
+	// Outside it.mu: a setting of the clock calls followers under the
+	// wall clock's lock, and they take it.mu.
+	if abs && armed && isRealtime(pt.clock) {
+		k.FollowWallClock(pt, func(jump int64) bool { return pt.it.shift(gen, time.Duration(jump)) })
+	} else {
+		k.UnfollowWallClock(pt)
+	}
+	return ov, oi
 }
 
 // Get returns the time left and the interval.
@@ -240,5 +278,6 @@ func (tg *ThreadGroup) stopTimers(exiting bool) {
 	}
 	for _, pt := range pts {
 		pt.it.set(0, 0)
+		tg.k.UnfollowWallClock(pt)
 	}
 }

@@ -25,12 +25,37 @@ type wallClock struct {
 	// changed is closed, and replaced, when the clock is set: absolute
 	// waits on the realtime clocks read it again.
 	changed chan struct{} // protected by mu
-	// ntp is adjtimex's state (sys_adjtimex.go of the syscalls).
+	// ntp is adjtimex's state (time_adjtimex.go).
 	ntp NTPState // protected by mu
+	// followers are told of each setting, with the jump, before it
+	// returns (FollowWallClock).
+	followers map[any]func(jump int64) bool // protected by mu
+}
+
+// FollowWallClock has f told of every setting of the wall clock with the
+// jump in ns, before the setting returns, as Linux's clock_was_set
+// reprograms realtime timers: absolute timers on a realtime clock keep to
+// their wall-clock time. f replaces key's earlier follower; it is dropped
+// when it returns false or by UnfollowWallClock. f runs with the wall
+// clock's lock held: it must not set the clock or follow it.
+func (k *Kernel) FollowWallClock(key any, f func(jump int64) bool) {
+	k.wall.mu.Lock()
+	defer k.wall.mu.Unlock()
+	if k.wall.followers == nil {
+		k.wall.followers = map[any]func(int64) bool{}
+	}
+	k.wall.followers[key] = f
+}
+
+// UnfollowWallClock drops key's follower.
+func (k *Kernel) UnfollowWallClock(key any) {
+	k.wall.mu.Lock()
+	defer k.wall.mu.Unlock()
+	delete(k.wall.followers, key)
 }
 
 // RealtimeChanged returns a channel closed at the next setting of the
-// wall clock (timerfds on CLOCK_REALTIME watch it).
+// wall clock (absolute sleeps on a realtime clock wait on it too).
 func (k *Kernel) RealtimeChanged() <-chan struct{} {
 	k.wall.mu.Lock()
 	defer k.wall.mu.Unlock()
@@ -72,9 +97,15 @@ func (k *Kernel) ShiftRealtime(delta int64) error {
 //
 // Preconditions: k.wall.mu is held.
 func (k *Kernel) setOffsetLocked(off int64) {
+	jump := off - k.wall.offset.Load()
 	k.wall.offset.Store(off)
 	if tk := k.timekeeper.Load(); tk != nil {
 		tk.SetRealAdjust(off)
+	}
+	for key, f := range k.wall.followers {
+		if !f(jump) {
+			delete(k.wall.followers, key)
+		}
 	}
 	if k.wall.changed != nil {
 		close(k.wall.changed)

@@ -14,7 +14,7 @@
 //     (CAP_WAKE_ALARM: EPERM otherwise, as Linux) and then behave as
 //     CLOCK_REALTIME and CLOCK_BOOTTIME: there is no suspend to wake from.
 //   - The sandbox may set its realtime clock (the kernel's wall clock):
-//     given SetClockChanges, an absolute CLOCK_REALTIME timer is measured
+//     given SetWallClock, an absolute CLOCK_REALTIME timer is measured
 //     again on the new clock, and one set with TFD_TIMER_CANCEL_ON_SET
 //     makes its next read fail with ECANCELED.
 //   - The TFD_IOC_SET_TICKS ioctl (checkpoint/restore) is not supported
@@ -81,14 +81,14 @@ type File struct {
 	gen      uint64 // bumped at every re-arm; stale timer callbacks see a different value; protected by mu
 	released bool   // protected by mu
 
-	// changes, when set, tells of settings of the realtime clock
-	// (SetClockChanges). An absolute CLOCK_REALTIME timer is measured
+	// wall, when set, has an absolute CLOCK_REALTIME timer told of
+	// settings of the realtime clock (SetWallClock): it is measured
 	// again at each one; with TimerCancelOnSet it is also canceled: the
 	// next read fails with ECANCELED.
-	changes     func() <-chan struct{}
-	cancelOnSet bool          // protected by mu
-	canceled    bool          // protected by mu
-	stopWatch   chan struct{} // closed to end the watch of the current setting; protected by mu
+	wall        WallClock
+	setting     uint64 // bumped by every SetTime and by Release; protected by mu
+	cancelOnSet bool   // protected by mu
+	canceled    bool   // protected by mu
 
 	q vfs.Queue
 }
@@ -127,51 +127,31 @@ func New(ctx vfs.Context, clock Clock, clockid int32, flags int) (*vfs.FileDescr
 	return vfs.NewFileDescription(f, st, vfs.Path{}, vfs.FileOptions{}), nil
 }
 
-// SetClockChanges gives the timer the kernel's notice of realtime clock
-// settings: changes returns a channel closed at the next one.
-func (f *File) SetClockChanges(changes func() <-chan struct{}) {
+// WallClock is the kernel's notice of settings of the realtime clock:
+// Follow has f called at each setting, before the setting returns, until
+// f returns false or Unfollow(key); f runs under the clock's lock.
+type WallClock struct {
+	Follow   func(key any, f func(jump int64) bool)
+	Unfollow func(key any)
+}
+
+// SetWallClock gives the timer the kernel's notice of clock settings.
+func (f *File) SetWallClock(w WallClock) {
 	f.mu.Lock()
-	f.changes = changes
+	f.wall = w
 	f.mu.Unlock()
-}
-
-// watchLocked waits, for the current setting, for the realtime clock to
-// be set.
-//
-// Preconditions: f.mu is held; the timer is an armed absolute
-// CLOCK_REALTIME one and f.changes is set.
-func (f *File) watchLocked() {
-	ch, stop, gen := f.changes(), make(chan struct{}), f.gen
-	f.stopWatch = stop
-	go func() {
-		select {
-		case <-ch:
-			f.clockSet(gen)
-		case <-stop:
-		}
-	}()
-}
-
-// stopWatchLocked ends the watch of the previous setting.
-//
-// Preconditions: f.mu is held.
-func (f *File) stopWatchLocked() {
-	if f.stopWatch != nil {
-		close(f.stopWatch)
-		f.stopWatch = nil
-	}
 }
 
 // clockSet handles a setting of the realtime clock for the setting gen:
 // the expiration is measured on the new clock (Linux's hrtimers on
 // CLOCK_REALTIME follow it), and a TimerCancelOnSet timer is canceled.
-func (f *File) clockSet(gen uint64) {
+// It reports whether the setting is still the current one.
+func (f *File) clockSet(setting uint64) bool {
 	f.mu.Lock()
-	if gen != f.gen || !f.armed || f.released {
+	if setting != f.setting || !f.armed || f.released {
 		f.mu.Unlock()
-		return
+		return false
 	}
-	f.stopWatch = nil // this watch has ended
 	if f.cancelOnSet {
 		f.canceled = true
 		f.ticks++ // readable: the read reports the cancellation
@@ -179,9 +159,9 @@ func (f *File) clockSet(gen uint64) {
 	if !f.fired {
 		f.startLocked(f.clock(f.clockid))
 	}
-	f.watchLocked()
 	f.mu.Unlock()
 	f.q.Notify(vfs.EventIn)
+	return true
 }
 
 // Of returns the timerfd behind a description, or nil (timerfd_settime and
@@ -279,13 +259,12 @@ func (f *File) SetTime(flags int, spec Spec) (Spec, error) {
 		return Spec{}, unix.EINVAL
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	old := f.getLocked()
 	f.ticks, f.fired, f.canceled = 0, false, false
 	f.interval = int64(spec.Interval)
 	f.armed = spec.Value != 0
 	f.gen++
-	f.stopWatchLocked()
+	f.setting++
 	f.cancelOnSet = flags&TimerCancelOnSet != 0 && flags&TimerAbstime != 0 && f.clockid == unix.CLOCK_REALTIME
 	if f.timer != nil {
 		f.timer.Stop()
@@ -302,8 +281,17 @@ func (f *File) SetTime(flags int, spec Spec) (Spec, error) {
 			}
 		}
 		f.startLocked(now)
-		if flags&TimerAbstime != 0 && f.clockid == unix.CLOCK_REALTIME && f.changes != nil {
-			f.watchLocked()
+	}
+	follow := f.armed && !f.released && flags&TimerAbstime != 0 && f.clockid == unix.CLOCK_REALTIME
+	setting, wall := f.setting, f.wall
+	f.mu.Unlock()
+	// Outside f.mu: the clock's setting calls followers under its own
+	// lock, and they take f.mu.
+	if wall.Follow != nil {
+		if follow {
+			wall.Follow(f, func(int64) bool { return f.clockSet(setting) })
+		} else {
+			wall.Unfollow(f)
 		}
 	}
 	return old, nil
@@ -367,11 +355,15 @@ func (f *File) Release() {
 	f.mu.Lock()
 	f.released = true
 	f.gen++
-	f.stopWatchLocked()
+	f.setting++
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil
 	}
+	wall := f.wall
 	f.mu.Unlock()
+	if wall.Unfollow != nil {
+		wall.Unfollow(f)
+	}
 	f.q.Notify(eventFree)
 }

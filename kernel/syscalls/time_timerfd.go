@@ -17,7 +17,7 @@ func sysTimerfdCreate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	timerfd.Of(d).SetClockChanges(k.RealtimeChanged)
+	timerfd.Of(d).SetWallClock(timerfd.WallClock{Follow: k.FollowWallClock, Unfollow: k.UnfollowWallClock})
 	return installNew(t, d, func() (int32, error) {
 		return t.Files.Install(d, 0, flags&unix.TFD_CLOEXEC != 0, t.NoFileLimit())
 	})

@@ -143,7 +143,7 @@ func sysTimerSettime(t *kernel.Task, a [6]uint64) (uint64, error) {
 			value = 1
 		}
 	}
-	ov, oi := pt.Set(time.Duration(value), time.Duration(interval))
+	ov, oi := pt.Set(t.Kernel(), time.Duration(value), time.Duration(interval), a[1]&unix.TIMER_ABSTIME != 0)
 	if a[3] != 0 {
 		return 0, t.CopyOut(a[3], itimerspecOf(ov, oi))
 	}

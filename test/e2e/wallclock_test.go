@@ -27,7 +27,8 @@ func init() {
 // ADJ_SETOFFSET while CLOCK_MONOTONIC does not; a time before boot is
 // EINVAL; an absolute sleep and an absolute timerfd end when the clock is
 // set past them, a TFD_TIMER_CANCEL_ON_SET one reads ECANCELED once and a
-// relative one does not move (it runs on the monotonic base); the
+// relative one does not move (it runs on the monotonic base), and so for
+// POSIX timers; the
 // discipline keeps what is set (ADJ_TIMECONST adds 4 in microsecond
 // mode, STA_CLK is read-only, the frequency is bounded at 500 ppm, and
 // leaving STA_PLL clears the status).
@@ -45,6 +46,9 @@ absolute timerfd fired at the setting: 8, 1
 cancel-on-set timerfd: -1 ECANCELED
 and then: -1 EAGAIN
 relative timerfd: -1 EAGAIN
+clock_settime(CLOCK_REALTIME, &ts) == 0: ok
+absolute POSIX timer: about 1800 s left: 1
+relative POSIX timer: about 3600 s left: 1
 freq 100 maxerror about 4000 1 esterror 300 status 0x1 constant 7 tick 10001 state 0
 freq clamped to 500 ppm
 synchronized: state 0

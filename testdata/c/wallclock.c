@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/timex.h>
@@ -136,6 +137,26 @@ int main(void) {
 	errno = 0;
 	got = read(rel, &n, 8);
 	printf("relative timerfd: %zd %s\n", got, errname(errno));
+
+	/* A POSIX timer set for an absolute time an hour ahead fires when the
+	 * clock is set past it; a relative one does not move. */
+	timer_t tabs, trel;
+	struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+	timer_create(CLOCK_REALTIME, &sev, &tabs);
+	timer_create(CLOCK_REALTIME, &sev, &trel);
+	struct itimerspec pts = {0}, left;
+	clock_gettime(CLOCK_REALTIME, &pts.it_value);
+	pts.it_value.tv_sec += 3600;
+	timer_settime(tabs, TIMER_ABSTIME, &pts, NULL);
+	struct itimerspec prel = {.it_value = {3600, 0}};
+	timer_settime(trel, 0, &prel, NULL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1800;
+	EXPECT_EQ(clock_settime(CLOCK_REALTIME, &ts), 0);
+	timer_gettime(tabs, &left);
+	printf("absolute POSIX timer: about 1800 s left: %d\n", left.it_value.tv_sec > 1790 && left.it_value.tv_sec <= 1800);
+	timer_gettime(trel, &left);
+	printf("relative POSIX timer: about 3600 s left: %d\n", left.it_value.tv_sec > 3590 && left.it_value.tv_sec <= 3600);
 
 	/* The discipline: what is set reads back; ADJ_TIMECONST adds 4 in
 	 * microsecond mode; the status's read-only bits stay. */
