@@ -10,18 +10,30 @@ import (
 	"uk/internal/hrtimer"
 )
 
-// intervalTimer is one armed timer: ITIMER_REAL, or a POSIX timer. It
-// runs on a Go timer, so an idle sandbox with armed timers costs nothing
-// until one fires.
+// intervalTimer is one armed timer: an interval timer (setitimer), or a
+// POSIX timer. A timer on a wall or monotonic clock runs on a Go timer, so
+// an idle sandbox with armed timers costs nothing until one fires. A
+// timer on a CPU clock (cpu set: ITIMER_VIRTUAL, ITIMER_PROF, and POSIX
+// timers on the CPU clocks) is polled every cpuTimerTick while armed, as
+// Linux checks them at each scheduler tick.
 type intervalTimer struct {
 	mu       sync.Mutex
 	timer    *hrtimer.Timer
-	deadline time.Time     // next expiry; zero when disarmed
+	deadline time.Time     // next expiry; zero when disarmed (wall timers)
 	interval time.Duration // 0: one shot
 	overrun  int           // expirations since the last delivery, minus one
 	fire     func()        // sends the signal
 	gen      uint64        // bumped by every set
+
+	// cpu reads the CPU clock the timer counts (nil: a wall timer);
+	// cpuDeadline is its next expiry on that clock, 0 when disarmed.
+	cpu         func() int64
+	cpuDeadline int64
 }
+
+// cpuTimerTick is how often an armed CPU-time timer looks at its clock:
+// Linux's tick at HZ=250.
+const cpuTimerTick = 4 * time.Millisecond
 
 // set arms (value > 0) or disarms the timer and returns the old setting.
 func (it *intervalTimer) set(value, interval time.Duration) (oldValue, oldInterval time.Duration) {
@@ -37,13 +49,54 @@ func (it *intervalTimer) setLocked(value, interval time.Duration) (oldValue, old
 		it.timer.Stop()
 		it.timer = nil
 	}
-	it.deadline, it.interval, it.overrun = time.Time{}, interval, 0
+	it.deadline, it.interval, it.overrun, it.cpuDeadline = time.Time{}, interval, 0, 0
 	it.gen++
-	if value > 0 {
+	switch {
+	case value <= 0:
+	case it.cpu != nil:
+		it.cpuDeadline = it.cpu() + int64(value)
+		go it.pollCPU(it.gen)
+	default:
 		it.deadline = time.Now().Add(value)
 		it.timer = hrtimer.AfterFunc(value, it.expire)
 	}
 	return oldValue, oldInterval
+}
+
+// pollCPU expires setting gen of a CPU-time timer when its clock reaches
+// the expiry, until the setting is replaced or ends.
+func (it *intervalTimer) pollCPU(gen uint64) {
+	tick := time.NewTicker(cpuTimerTick)
+	defer tick.Stop()
+	for range tick.C {
+		now := it.cpu() // outside it.mu: it reads the process's clocks
+		it.mu.Lock()
+		if gen != it.gen || it.cpuDeadline == 0 {
+			it.mu.Unlock()
+			return
+		}
+		if now < it.cpuDeadline {
+			it.mu.Unlock()
+			continue
+		}
+		if it.interval > 0 {
+			next := it.cpuDeadline + int64(it.interval)
+			for next <= now {
+				next += int64(it.interval)
+				it.overrun++
+			}
+			it.cpuDeadline = next
+		} else {
+			it.cpuDeadline = 0
+		}
+		done := it.cpuDeadline == 0
+		fire := it.fire
+		it.mu.Unlock()
+		fire()
+		if done {
+			return
+		}
+	}
 }
 
 // shift moves setting gen's expiry d earlier (the wall clock jumped d
@@ -70,6 +123,12 @@ func (it *intervalTimer) get() (time.Duration, time.Duration) {
 }
 
 func (it *intervalTimer) remainingLocked() time.Duration {
+	if it.cpu != nil {
+		if it.cpuDeadline == 0 {
+			return 0
+		}
+		return max(time.Duration(it.cpuDeadline-it.cpu()), time.Microsecond)
+	}
 	if it.deadline.IsZero() {
 		return 0
 	}
@@ -121,17 +180,20 @@ const (
 )
 
 // itimer returns the process's timer of kind which (created on first use).
-// ITIMER_VIRTUAL and ITIMER_PROF count wall time here, not CPU time: uk
-// does not sample CPU use, so a CPU-bound program sees them fire on time
-// and an idle one sees them fire early.
+// ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time (both its
+// whole CPU time: uk does not split user from system time).
 func (tg *ThreadGroup) itimer(which int) *intervalTimer {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	if tg.itimers[which] == nil {
 		sig := [3]unix.Signal{unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF}[which]
-		tg.itimers[which] = &intervalTimer{fire: func() {
+		it := &intervalTimer{fire: func() {
 			tg.SendSignal(&arch.SignalInfo{Signo: int32(sig), Code: arch.SI_KERNEL}, nil)
 		}}
+		if which != ItimerReal {
+			it.cpu = tg.cpuTimeNow
+		}
+		tg.itimers[which] = it
 	}
 	return tg.itimers[which]
 }
@@ -161,14 +223,31 @@ type PosixTimer struct {
 	notify int // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
 }
 
-// TimerCreate implements timer_create: sig and value are what the timer
-// delivers; target is the thread for SIGEV_THREAD_ID (nil: the process).
-func (tg *ThreadGroup) TimerCreate(clock int32, notify, sig int, value uint64, target *Task) (int32, error) {
+// TimerCreate implements timer_create for the calling task t: sig and
+// value are what the timer delivers; target is the thread for
+// SIGEV_THREAD_ID (nil: the process). A timer on a CPU clock counts that
+// process's or thread's CPU time (cpuClockOwner).
+func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value uint64, target *Task) (int32, error) {
+	var cpu func() int64
 	switch clock {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_PROCESS_CPUTIME_ID,
-		unix.CLOCK_THREAD_CPUTIME_ID, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM, unix.CLOCK_TAI:
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_REALTIME_ALARM,
+		unix.CLOCK_BOOTTIME_ALARM, unix.CLOCK_TAI:
 	default:
-		return 0, unix.EINVAL
+		owner, thread, ok := tg.k.cpuClockOwner(clock, t)
+		switch {
+		case !ok:
+			return 0, unix.EINVAL
+		case thread != nil:
+			// The thread's own count, not bounded by its process's as a
+			// read of the clock is: the bound moves with the other
+			// threads' time, which must not bring this timer closer.
+			cpu = func() int64 {
+				thread.interruptToCount() // a thread's time shows when it traps
+				return thread.cpuTime()
+			}
+		default:
+			cpu = owner.cpuTimeNow
+		}
 	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
@@ -180,7 +259,7 @@ func (tg *ThreadGroup) TimerCreate(clock int32, notify, sig int, value uint64, t
 		id++
 	}
 	pt := &PosixTimer{clock: clock, notify: notify}
-	pt.it = &intervalTimer{}
+	pt.it = &intervalTimer{cpu: cpu}
 	pt.it.fire = func() {
 		if notify == sigevNone {
 			return

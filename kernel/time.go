@@ -21,6 +21,18 @@ func hostClock(id int32) int64 {
 // ClockNow returns the current value of clock id in nanoseconds as task t
 // sees it, or EINVAL for a clock uk does not have.
 func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
+	if isCPUClock(id) {
+		tg, thread, ok := k.cpuClockOwner(id, t)
+		switch {
+		case !ok:
+			return 0, unix.EINVAL
+		case thread != nil:
+			// A thread's time in Switch also holds its waits for a host
+			// CPU; the process's, where the host measures it, bounds it.
+			return min(thread.cpuTime(), tg.cpuTime()), nil
+		}
+		return tg.cpuTime(), nil
+	}
 	if tk := k.timekeeper.Load(); tk != nil {
 		// The same formula as the vDSO, so that reads through either
 		// agree and never go back relative to each other.
@@ -41,14 +53,51 @@ func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
 		return hostClock(unix.CLOCK_MONOTONIC), nil
 	case unix.CLOCK_BOOTTIME:
 		return hostClock(unix.CLOCK_BOOTTIME), nil
-	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		return t.tg.cpuTime(), nil
-	case unix.CLOCK_THREAD_CPUTIME_ID:
-		// A thread's time in Switch also holds its waits for a host
-		// CPU; the process's, where the host measures it, bounds it.
-		return min(t.cpuTime(), t.tg.cpuTime()), nil
 	}
 	return 0, unix.EINVAL
+}
+
+// isCPUClock reports whether clock id is a CPU clock: the calling
+// process's or thread's, or one clock_getcpuclockid or
+// pthread_getcpuclockid made (negative: ~pid << 3 | kind, bit 2 for a
+// thread; glibc's timer_create uses those for the first two too).
+func isCPUClock(id int32) bool {
+	return id == unix.CLOCK_PROCESS_CPUTIME_ID || id == unix.CLOCK_THREAD_CPUTIME_ID || id < 0 && id&7 != 3
+}
+
+// cpuClockOwner resolves CPU clock id, read by t, to the process it
+// measures and the thread if it is a thread's clock, as Linux's
+// posix-cpu-timers do: any process's clock, but only a thread of t's own
+// process; ok is false for a malformed id or one naming nobody.
+func (k *Kernel) cpuClockOwner(id int32, t *Task) (tg *ThreadGroup, thread *Task, ok bool) {
+	if t == nil {
+		return nil, nil, false
+	}
+	switch id {
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		return t.tg, nil, true
+	case unix.CLOCK_THREAD_CPUTIME_ID:
+		return t.tg, t, true
+	}
+	if id >= 0 || id&3 == 3 {
+		return nil, nil, false // not a CPU clock, or no such kind (PROF 0, VIRT 1, SCHED 2)
+	}
+	pid := ^(id >> 3)
+	if id&4 != 0 {
+		thread = t
+		if pid != 0 {
+			thread = k.TaskByTID(pid)
+		}
+		if thread == nil || thread.tg != t.tg {
+			return nil, nil, false
+		}
+		return thread.tg, thread, true
+	}
+	tg = t.tg
+	if pid != 0 {
+		tg = k.ThreadGroupByPID(pid)
+	}
+	return tg, nil, tg != nil
 }
 
 // ClockRes is the resolution clock_getres reports.

@@ -97,14 +97,14 @@ func sysTimerCreate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	} else {
 		value = 0 // the id, filled below
 	}
-	id, err := t.ThreadGroup().TimerCreate(clock, notify, sig, value, target)
+	id, err := t.ThreadGroup().TimerCreate(t, clock, notify, sig, value, target)
 	if err != nil {
 		return 0, err
 	}
 	if sevAddr == 0 {
 		// Without a sigevent, the signal carries the timer id as its value.
 		t.ThreadGroup().TimerDelete(id)
-		id, err = t.ThreadGroup().TimerCreate(clock, notify, sig, uint64(id), target)
+		id, err = t.ThreadGroup().TimerCreate(t, clock, notify, sig, uint64(id), target)
 		if err != nil {
 			return 0, err
 		}

@@ -75,6 +75,7 @@ var cCases = []cCase{
 	{name: "seccomp", prog: "seccomp"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
+	{name: "cputimers", prog: "cputimers"},
 	// LTP's membarrier01 cases: QUERY, registration, inheritance.
 	{name: "membarrier", prog: "membarrier"},
 	// LTP's pidfd_getfd01/02 cases: the copy, its errors, ptrace access.
