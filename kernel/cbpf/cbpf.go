@@ -1,7 +1,7 @@
-// Package cbpf is classic BPF as Linux runs it for seccomp filters: the
-// instruction format programs hand in (struct sock_filter), Linux's
-// checks of a program (net/core/filter.c's bpf_check_classic, then
-// seccomp's own restrictions), and an interpreter.
+// Package cbpf is classic BPF as Linux runs it for seccomp filters and
+// socket filters (SO_ATTACH_FILTER): the instruction format programs hand
+// in (struct sock_filter), Linux's checks of a program (net/core/filter.c's
+// bpf_check_classic, and seccomp's own restrictions), and interpreters.
 //
 // Programs come from untrusted code. A program that passes Check cannot
 // jump out of itself or backwards, read a scratch word it did not store,
@@ -202,8 +202,7 @@ func checkLoadsAfterStores(p []Instruction) error {
 // RunSeccomp runs a checked seccomp filter over data (struct
 // seccomp_data's bytes) and returns what it returns.
 func RunSeccomp(p []Instruction, data []byte) uint32 {
-	var a, x uint32
-	var mem [memWords]uint32
+	var m machine
 	for pc := 0; pc < len(p); pc++ {
 		in := p[pc]
 		switch in.Code {
@@ -211,94 +210,276 @@ func RunSeccomp(p []Instruction, data []byte) uint32 {
 			if int(in.K)+4 > len(data) {
 				return 0
 			}
-			a = binary.LittleEndian.Uint32(data[in.K:])
+			m.a = binary.LittleEndian.Uint32(data[in.K:])
 		case classLD | sizeW | modeLEN:
-			a = uint32(len(data))
+			m.a = uint32(len(data))
 		case classLDX | sizeW | modeLEN:
-			x = uint32(len(data))
-		case classLD | modeIMM:
-			a = in.K
-		case classLDX | modeIMM:
-			x = in.K
-		case classLD | modeMEM:
-			a = mem[in.K%memWords]
-		case classLDX | modeMEM:
-			x = mem[in.K%memWords]
-		case classST:
-			mem[in.K%memWords] = a
-		case classSTX:
-			mem[in.K%memWords] = x
-		case classMISC | miscTAX:
-			x = a
-		case classMISC | miscTXA:
-			a = x
-		case classALU | aluNEG:
-			a = -a
-		case classRET | retK:
-			return in.K
-		case classRET | retA:
-			return a
-		case classJMP | jmpJA:
-			pc += int(in.K)
+			m.x = uint32(len(data))
 		default:
-			switch in.Code & 0x07 {
-			case classALU:
-				v := in.K
-				if in.Code&srcX != 0 {
-					v = x
-				}
-				switch in.Code & 0xf0 {
-				case aluADD:
-					a += v
-				case aluSUB:
-					a -= v
-				case aluMUL:
-					a *= v
-				case aluDIV:
-					if v == 0 {
-						return 0
-					}
-					a /= v
-				case aluOR:
-					a |= v
-				case aluAND:
-					a &= v
-				case aluXOR:
-					a ^= v
-				case aluLSH:
-					a <<= v & 31
-				case aluRSH:
-					a >>= v & 31
-				default:
-					return 0
-				}
-			case classJMP:
-				v := in.K
-				if in.Code&srcX != 0 {
-					v = x
-				}
-				var ok bool
-				switch in.Code & 0xf0 {
-				case jmpJEQ:
-					ok = a == v
-				case jmpJGT:
-					ok = a > v
-				case jmpJGE:
-					ok = a >= v
-				case jmpJSET:
-					ok = a&v != 0
-				default:
-					return 0
-				}
-				if ok {
-					pc += int(in.Jt)
-				} else {
-					pc += int(in.Jf)
-				}
-			default:
-				return 0 // not a seccomp instruction: Check refuses it
+			if ret, done := m.step(in, &pc); done {
+				return ret
 			}
 		}
 	}
-	return 0 // fell off the end: Check refuses that too
+	return 0 // fell off the end: Check refuses that
+}
+
+// machine is the interpreter's state: the accumulator, the index register
+// and the scratch words.
+type machine struct {
+	a, x uint32
+	mem  [memWords]uint32
+}
+
+// step runs one instruction that does not read the packet (immediate and
+// scratch loads, stores, transfers, ALU, jumps, returns), moving pc for a
+// jump; done reports a return (ret its value) or an instruction it does
+// not know (ret 0: Check refuses those).
+func (m *machine) step(in Instruction, pc *int) (ret uint32, done bool) {
+	switch in.Code {
+	case classLD | modeIMM:
+		m.a = in.K
+	case classLDX | modeIMM:
+		m.x = in.K
+	case classLD | modeMEM:
+		m.a = m.mem[in.K%memWords]
+	case classLDX | modeMEM:
+		m.x = m.mem[in.K%memWords]
+	case classST:
+		m.mem[in.K%memWords] = m.a
+	case classSTX:
+		m.mem[in.K%memWords] = m.x
+	case classMISC | miscTAX:
+		m.x = m.a
+	case classMISC | miscTXA:
+		m.a = m.x
+	case classALU | aluNEG:
+		m.a = -m.a
+	case classRET | retK:
+		return in.K, true
+	case classRET | retA:
+		return m.a, true
+	case classJMP | jmpJA:
+		*pc += int(in.K)
+	default:
+		v := in.K
+		if in.Code&srcX != 0 {
+			v = m.x
+		}
+		switch in.Code & 0x07 {
+		case classALU:
+			switch in.Code & 0xf0 {
+			case aluADD:
+				m.a += v
+			case aluSUB:
+				m.a -= v
+			case aluMUL:
+				m.a *= v
+			case aluDIV:
+				if v == 0 {
+					return 0, true // Linux's division by a zero X: the program returns 0
+				}
+				m.a /= v
+			case aluMOD:
+				if v == 0 {
+					return 0, true
+				}
+				m.a %= v
+			case aluOR:
+				m.a |= v
+			case aluAND:
+				m.a &= v
+			case aluXOR:
+				m.a ^= v
+			case aluLSH:
+				m.a <<= v & 31
+			case aluRSH:
+				m.a >>= v & 31
+			default:
+				return 0, true
+			}
+		case classJMP:
+			var ok bool
+			switch in.Code & 0xf0 {
+			case jmpJEQ:
+				ok = m.a == v
+			case jmpJGT:
+				ok = m.a > v
+			case jmpJGE:
+				ok = m.a >= v
+			case jmpJSET:
+				ok = m.a&v != 0
+			default:
+				return 0, true
+			}
+			if ok {
+				*pc += int(in.Jt)
+			} else {
+				*pc += int(in.Jf)
+			}
+		default:
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// Ancillary loads of socket filters: LD ABS at SKF_AD_OFF plus these
+// offsets reads a property of the packet instead of its bytes.
+const (
+	skfAdOff      = 0xfffff000 // -4096
+	skfAdMax      = 64         // the offsets below it, in steps of 4, are known (SKF_AD_MAX)
+	skfAdAluXorX  = 40
+	skfAdRandom   = 56
+	skfAdProtocol = 0
+)
+
+// socketCodes are the instructions a socket filter may use (Linux's
+// chk_code_allowed).
+var socketCodes = func() map[uint16]bool {
+	m := map[uint16]bool{
+		classRET | retK: true, classRET | retA: true,
+		classALU | aluNEG: true,
+		classLD | modeIMM: true, classLDX | modeIMM: true,
+		classMISC | miscTAX: true, classMISC | miscTXA: true,
+		classLD | modeMEM: true, classLDX | modeMEM: true,
+		classST: true, classSTX: true,
+		classJMP | jmpJA:          true,
+		classLD | sizeW | modeLEN: true, classLDX | sizeW | modeLEN: true,
+		classLDX | sizeB | modeMSH: true,
+	}
+	for _, size := range []uint16{sizeW, sizeH, sizeB} {
+		m[classLD|size|modeABS], m[classLD|size|modeIND] = true, true
+	}
+	for _, op := range []uint16{aluADD, aluSUB, aluMUL, aluDIV, aluMOD, aluAND, aluOR, aluXOR, aluLSH, aluRSH} {
+		m[classALU|op|srcK], m[classALU|op|srcX] = true, true
+	}
+	for _, op := range []uint16{jmpJEQ, jmpJGE, jmpJGT, jmpJSET} {
+		m[classJMP|op|srcK], m[classJMP|op|srcX] = true, true
+	}
+	return m
+}()
+
+// CheckSocket checks a socket filter as Linux's bpf_check_classic: 1 to
+// MaxInstructions instructions, jumps forward and inside the program, no
+// constant division or modulo by zero or shift by 32 or more, only known
+// ancillary loads, scratch words stored before they are loaded, and a
+// return at the end.
+func CheckSocket(p []Instruction) error {
+	if len(p) == 0 || len(p) > MaxInstructions {
+		return ErrInvalid
+	}
+	n := len(p)
+	for pc, in := range p {
+		if !socketCodes[in.Code] {
+			return ErrInvalid
+		}
+		switch in.Code {
+		case classALU | aluDIV | srcK, classALU | aluMOD | srcK:
+			if in.K == 0 {
+				return ErrInvalid
+			}
+		case classALU | aluLSH | srcK, classALU | aluRSH | srcK:
+			if in.K >= 32 {
+				return ErrInvalid
+			}
+		case classLD | modeMEM, classLDX | modeMEM, classST, classSTX:
+			if in.K >= memWords {
+				return ErrInvalid
+			}
+		case classJMP | jmpJA:
+			if uint64(in.K) >= uint64(n-pc-1) {
+				return ErrInvalid
+			}
+		case classLD | sizeW | modeABS, classLD | sizeH | modeABS, classLD | sizeB | modeABS:
+			if in.K >= skfAdOff && (in.K-skfAdOff >= skfAdMax || (in.K-skfAdOff)%4 != 0) {
+				return ErrInvalid
+			}
+		}
+		if in.Code&0x07 == classJMP && in.Code != classJMP|jmpJA {
+			if pc+int(in.Jt)+1 >= n || pc+int(in.Jf)+1 >= n {
+				return ErrInvalid
+			}
+		}
+	}
+	if c := p[n-1].Code; c != classRET|retK && c != classRET|retA {
+		return ErrInvalid
+	}
+	return checkLoadsAfterStores(p)
+}
+
+// RunSocket runs a checked socket filter over a packet and returns how
+// many of its bytes to keep (0: drop it). Packet loads are big-endian, as
+// network data; a load past the packet's end drops it, as Linux's does.
+// Ancillary data the packet does not have (a protocol, a VLAN tag, an
+// interface) reads as 0.
+func RunSocket(p []Instruction, pkt []byte, random func() uint32) uint32 {
+	var m machine
+	for pc := 0; pc < len(p); pc++ {
+		in := p[pc]
+		switch in.Code & 0xe0 {
+		case modeABS, modeIND, modeMSH, modeLEN:
+			if in.Code&0x07 != classLD && in.Code&0x07 != classLDX {
+				break
+			}
+			switch {
+			case in.Code&0xe0 == modeLEN && in.Code&0x07 == classLD:
+				m.a = uint32(len(pkt))
+			case in.Code&0xe0 == modeLEN:
+				m.x = uint32(len(pkt))
+			case in.Code&0xe0 == modeMSH:
+				v, ok := loadPacket(pkt, in.K, sizeB)
+				if !ok {
+					return 0
+				}
+				m.x = (v & 0xf) << 2
+			case in.Code&0xe0 == modeABS && in.K >= skfAdOff:
+				switch in.K - skfAdOff {
+				case skfAdAluXorX:
+					m.a ^= m.x
+				case skfAdRandom:
+					m.a = random()
+				default:
+					m.a = 0
+				}
+			default:
+				off := in.K
+				if in.Code&0xe0 == modeIND {
+					off += m.x
+				}
+				v, ok := loadPacket(pkt, off, in.Code&0x18)
+				if !ok {
+					return 0
+				}
+				m.a = v
+			}
+			continue
+		}
+		if ret, done := m.step(in, &pc); done {
+			return ret
+		}
+	}
+	return 0
+}
+
+// loadPacket reads a big-endian word, halfword or byte of pkt at off;
+// false if it does not lie inside.
+func loadPacket(pkt []byte, off uint32, size uint16) (uint32, bool) {
+	n := uint32(4)
+	switch size {
+	case sizeH:
+		n = 2
+	case sizeB:
+		n = 1
+	}
+	if off >= uint32(len(pkt)) || uint32(len(pkt))-off < n {
+		return 0, false
+	}
+	switch size {
+	case sizeH:
+		return uint32(binary.BigEndian.Uint16(pkt[off:])), true
+	case sizeB:
+		return uint32(pkt[off]), true
+	}
+	return binary.BigEndian.Uint32(pkt[off:]), true
 }

@@ -114,3 +114,52 @@ func FuzzSeccomp(f *testing.F) {
 		RunSeccomp(prog, data) // unchecked programs too: never a panic
 	})
 }
+
+func TestSocketFilters(t *testing.T) {
+	pkt := []byte{0x45, 0x00, 0x01, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 9}
+	rnd := func() uint32 { return 7 }
+	for _, tc := range []struct {
+		name  string
+		prog  []Instruction
+		valid bool
+		want  uint32
+	}{
+		{"accept all", []Instruction{stmt(retKc, 0xffff)}, true, 0xffff},
+		{"word, big-endian", []Instruction{stmt(classLD|sizeW|modeABS, 4), stmt(retAc, 0)}, true, 0xaabbccdd},
+		{"halfword", []Instruction{stmt(classLD|sizeH|modeABS, 2), stmt(retAc, 0)}, true, 0x0102},
+		{"byte", []Instruction{stmt(classLD|sizeB|modeABS, 8), stmt(retAc, 0)}, true, 9},
+		{"past the end drops", []Instruction{stmt(classLD|sizeW|modeABS, 6), stmt(retKc, 5)}, true, 0},
+		{"msh and ind", []Instruction{stmt(classLDX|sizeB|modeMSH, 0), stmt(classLD|sizeB|modeIND, 0), stmt(retAc, 0)}, true, 0},
+		{"len", []Instruction{stmt(classLD|sizeW|modeLEN, 0), stmt(retAc, 0)}, true, 9},
+		{"mod", []Instruction{stmt(classLD|modeIMM, 10), stmt(classALU|aluMOD|srcK, 4), stmt(retAc, 0)}, true, 2},
+		{"mod by 0", []Instruction{stmt(classALU|aluMOD|srcK, 0), stmt(retAc, 0)}, false, 0},
+		{"random", []Instruction{stmt(classLD|sizeW|modeABS, skfAdOff+skfAdRandom), stmt(retAc, 0)}, true, 7},
+		{"unknown ancillary", []Instruction{stmt(classLD|sizeW|modeABS, skfAdOff+skfAdMax), stmt(retAc, 0)}, false, 0},
+		{"no return", []Instruction{stmt(classLD|modeIMM, 1)}, false, 0},
+	} {
+		err := CheckSocket(tc.prog)
+		if (err == nil) != tc.valid {
+			t.Errorf("%s: CheckSocket = %v, want valid %v", tc.name, err, tc.valid)
+			continue
+		}
+		if err == nil {
+			if got := RunSocket(tc.prog, pkt, rnd); got != tc.want {
+				t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+			}
+		}
+	}
+}
+
+// FuzzSocket: any program either is refused or runs to an end over any
+// packet.
+func FuzzSocket(f *testing.F) {
+	f.Add([]byte{0x28, 0, 0, 0, 12, 0, 0, 0, 0x16, 0, 0, 0, 0, 0, 0, 0}, []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b, pkt []byte) {
+		prog := Decode(b, len(b)/InstructionSize)
+		rnd := func() uint32 { return 1 }
+		if CheckSocket(prog) == nil {
+			RunSocket(prog, pkt, rnd)
+		}
+		RunSocket(prog, pkt, rnd)
+	})
+}

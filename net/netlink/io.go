@@ -1,7 +1,10 @@
 package netlink
 
 import (
+	"math/rand/v2"
+
 	"time"
+	"uk/kernel/cbpf"
 
 	linux "golang.org/x/sys/unix"
 
@@ -114,9 +117,19 @@ func (s *Socket) sndTimeo() time.Duration {
 // holds more than the receive buffer.
 func (s *Socket) fullLocked() bool { return s.rqBytes > s.opts.RcvBuf }
 
-// enqueueLocked appends a datagram; the caller notifies s.q after
-// unlocking.
+// enqueueLocked appends a datagram that the socket's filter, if it has
+// one, lets through (cut to the length it returns; dropped at 0, as
+// Linux's sk_filter); the caller notifies s.q after unlocking.
 func (s *Socket) enqueueLocked(d datagram) {
+	if s.filter != nil {
+		keep := cbpf.RunSocket(s.filter.Prog, d.data, rand.Uint32)
+		if keep == 0 {
+			return
+		}
+		if uint64(keep) < uint64(len(d.data)) {
+			d.data = d.data[:keep]
+		}
+	}
 	s.rq = append(s.rq, d)
 	s.rqBytes += len(d.data)
 }

@@ -26,6 +26,8 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 			return socket.Int(int32(e)), nil
 		case linux.SO_PEERCRED:
 			return socket.NoPeerCred.Ucred(), nil
+		case linux.SO_LOCK_FILTER:
+			return socket.Bool(s.filterLocked), nil
 		}
 		if v, ok := socket.GetCommon(s, &s.opts, name); ok {
 			return v, nil
@@ -64,12 +66,29 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, optlen int) ([]
 }
 
 // SetSockOpt implements socket.Socket: SOL_SOCKET options through
-// socket.Options, SOL_NETLINK flags and group membership.
+// socket.Options and the socket filter's, SOL_NETLINK flags and group
+// membership.
 func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	var filter *socket.Filter
+	if level == linux.SOL_SOCKET && name == linux.SO_ATTACH_FILTER {
+		// The program is read outside the lock: it is in the caller's
+		// memory.
+		s.mu.Lock()
+		locked := s.filterLocked
+		s.mu.Unlock()
+		var err error
+		if filter, err = socket.ReadFilter(ctx, val, locked); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch level {
 	case linux.SOL_SOCKET:
+		switch name {
+		case linux.SO_ATTACH_FILTER, linux.SO_DETACH_FILTER, linux.SO_LOCK_FILTER:
+			return socket.SetFilter(&s.filter, &s.filterLocked, name, val, filter)
+		}
 		return s.opts.Set(name, val, ctx.Credentials().Privileged)
 	case linux.SOL_NETLINK:
 	default:

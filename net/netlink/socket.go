@@ -58,6 +58,11 @@ type Socket struct {
 	// max_recvmsg_len; dump datagrams are sized after it.
 	maxRecv int  // protected by mu
 	closed  bool // protected by mu
+	// filter is the socket filter (SO_ATTACH_FILTER) every queued
+	// message goes through; filterLocked is SO_LOCK_FILTER. Protected by
+	// mu.
+	filter       *socket.Filter
+	filterLocked bool
 
 	q      vfs.Queue // readiness of this socket
 	spaceQ vfs.Queue // senders waiting for room in this socket's queue

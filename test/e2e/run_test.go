@@ -76,6 +76,7 @@ var cCases = []cCase{
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
+	{name: "sockfilter", prog: "sockfilter"},
 	// LTP's membarrier01 cases: QUERY, registration, inheritance.
 	{name: "membarrier", prog: "membarrier"},
 	// LTP's pidfd_getfd01/02 cases: the copy, its errors, ptrace access.
