@@ -352,8 +352,8 @@ func memBound(memMiB, pids int64) int64 { return (memMiB+64)<<20 + pids*64<<10 }
 // buffer repeated (from three threads, then blocked on a full pipe) is
 // copied through bounded buffers; pipes grown to 1 MiB and unix sockets
 // with 1 GiB send buffers fill only until the sandbox's memory is spent
-// (ENOMEM, ENOBUFS); a 512 MiB datagram is ENOBUFS; open files and huge
-// descriptor tables are charged too (ENOMEM). Before these bounds the
+// (ENOMEM, ENOBUFS); a 512 MiB datagram is ENOBUFS; open files, huge
+// descriptor tables and socket filters are charged too (ENOMEM). Before these bounds the
 // writev run took uk past 17 GiB and the sockets run past 13 GiB.
 func TestHostileMemory(t *testing.T) {
 	prog := cProgram(t, "hostile_mem")
@@ -372,6 +372,7 @@ func TestHostileMemory(t *testing.T) {
 			{"dgram", []string{"dgram"}, 256, pids, "hostile_mem dgram\n512 MiB datagram: ENOBUFS\n"},
 			{"files", []string{"files"}, 16, pids, "hostile_mem files\nfiles: stopped by ENOMEM\n"},
 			{"tables", []string{"tables", "64"}, 256, 80, "hostile_mem tables\ntables: ENOMEM once memory was spent\n"},
+			{"filters", []string{"filters"}, 16, pids, "hostile_mem filters\nfilters: setsockopt stopped by ENOMEM\n"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				flags := []string{"--mem", strconv.FormatInt(c.mem, 10) + "M", "--pids", strconv.FormatInt(c.pids, 10)}

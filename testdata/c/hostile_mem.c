@@ -21,11 +21,16 @@
  *   hostile_mem dgram      a 512 MiB datagram gathered from 256 iovecs
  *   hostile_mem files      open /dev/null until it fails (RLIMIT 1M)
  *   hostile_mem tables N   N processes each dup2 to fd 1048575
+ *   hostile_mem filters    4096-instruction socket filters on netlink
+ *                          sockets until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
  */
 #include "uktest.h"
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -183,6 +188,45 @@ static int files_mode(void) {
 	return 0;
 }
 
+/* filters_mode attaches the largest socket filter (4096 instructions) to
+ * netlink socket after netlink socket: the kernel holds every program. */
+static int filters_mode(void) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	/* Allocated here, not static: the other modes' processes keep their
+	 * small footprint. */
+	struct sock_filter *prog = calloc(4096, sizeof *prog);
+	if (!prog)
+		return 1;
+	for (int i = 0; i < 4095; i++)
+		prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM, i);
+	prog[4095] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	struct sock_fprog fp = {.len = 4096, .filter = prog};
+	long n = 0;
+	const char *where = "socket";
+	int err = 0;
+	for (;;) {
+		int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		if (s < 0) {
+			err = errno;
+			break;
+		}
+		if (setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) != 0) {
+			err = errno;
+			where = "setsockopt";
+			break;
+		}
+		n++;
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	printf("filters: %s stopped by %s\n", where, errname(err));
+	fprintf(stderr, "filters attached %ld (%ld MiB of programs)\n", n, n * 32768 >> 20);
+	return 0;
+}
+
 static int tables_mode(int n) {
 	struct rlimit rl = {1 << 20, 1 << 20};
 	if (setrlimit(RLIMIT_NOFILE, &rl)) {
@@ -204,7 +248,10 @@ static int tables_mode(int n) {
 			break;
 		if (pid == 0) {
 			char c = dup2(0, (1 << 20) - 1) < 0 && errno == ENOMEM ? 'n' : (errno = 0, 'y');
+			/* With memory spent the pipe may refuse this byte too:
+			 * closing r then tells the parent all the same. */
 			write(r[1], &c, 1);
+			close(r[1]);
 			close(p[1]);
 			read(p[0], &c, 1); /* hold the table until the parent is done */
 			_exit(0);
@@ -244,5 +291,7 @@ int main(int argc, char **argv) {
 		return files_mode();
 	if (argc >= 3 && !strcmp(argv[1], "tables"))
 		return tables_mode(atoi(argv[2]));
+	if (argc >= 2 && !strcmp(argv[1], "filters"))
+		return filters_mode();
 	return 2;
 }
