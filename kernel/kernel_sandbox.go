@@ -26,15 +26,16 @@ func (k *Kernel) CPUTotal() int64 {
 	}
 	for _, t := range running {
 		if _, clocked := t.tg.cpu.time(); !clocked {
-			t.interruptToCount()
+			t.interruptApp()
 		}
 	}
 	return total
 }
 
-// interruptToCount interrupts the task if it runs application code, so
-// that it comes back to the kernel and counts its time in Switch.
-func (t *Task) interruptToCount() {
+// interruptApp interrupts the task if it runs application code, so that
+// it comes back to the kernel (to count its time in Switch, or to see a
+// signal).
+func (t *Task) interruptApp() {
 	if !t.inApp.Load() {
 		return
 	}

@@ -75,7 +75,7 @@ func (tg *ThreadGroup) cpuTimeNow() int64 {
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
-		t.interruptToCount()
+		t.interruptApp()
 	}
 	return tg.cpuTime()
 }

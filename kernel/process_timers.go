@@ -242,7 +242,7 @@ func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value 
 			// read of the clock is: the bound moves with the other
 			// threads' time, which must not bring this timer closer.
 			cpu = func() int64 {
-				thread.interruptToCount() // a thread's time shows when it traps
+				thread.interruptApp() // a thread's time shows when it traps
 				return thread.cpuTime()
 			}
 		default:

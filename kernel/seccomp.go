@@ -66,9 +66,6 @@ const sysSeccomp = 1
 type seccompFilter struct {
 	prog []cbpf.Instruction
 	prev *seccompFilter
-	// log: SECCOMP_FILTER_FLAG_LOG (uk has no audit log; kept for
-	// /proc and completeness).
-	log bool
 	// pathLen is the chain's length for maxSeccompPath; count its filters.
 	pathLen, count int
 }
@@ -108,7 +105,9 @@ func (t *Task) SetSeccompStrict() error {
 }
 
 // SeccompFilterFlags are seccomp(SECCOMP_SET_MODE_FILTER)'s flags uk
-// takes.
+// takes. LOG (audit logging of allowed calls) and SPEC_ALLOW (leave
+// speculation mitigations alone) change nothing in uk, which has no audit
+// log and does not set the host's mitigations.
 const (
 	SeccompFlagTsync      = 1
 	SeccompFlagLog        = 2
@@ -135,7 +134,7 @@ func (t *Task) AddSeccompFilter(prog []cbpf.Instruction, flags int) (uint64, err
 		}
 		prev = old.filter
 	}
-	f := &seccompFilter{prog: prog, prev: prev, log: flags&SeccompFlagLog != 0, pathLen: len(prog) + 4, count: 1}
+	f := &seccompFilter{prog: prog, prev: prev, pathLen: len(prog) + 4, count: 1}
 	if prev != nil {
 		f.pathLen += prev.pathLen
 		f.count += prev.count

@@ -180,17 +180,9 @@ func (t *Task) wake() {
 	case t.interrupt <- struct{}{}:
 	default:
 	}
-	if !t.inApp.Load() {
-		// In the kernel: it looks at its signals before it returns to
-		// the application, so no platform interrupt is needed.
-		return
-	}
-	t.mu.Lock()
-	ctx := t.ctx
-	t.mu.Unlock()
-	if ctx != nil {
-		ctx.Interrupt()
-	}
+	// In the kernel it looks at its signals before it returns to the
+	// application: only application code needs the platform's interrupt.
+	t.interruptApp()
 }
 
 // wakeIfPending wakes the task if it has a deliverable signal.

@@ -54,9 +54,9 @@ func (k *Kernel) UnfollowWallClock(key any) {
 	delete(k.wall.followers, key)
 }
 
-// RealtimeChanged returns a channel closed at the next setting of the
-// wall clock (absolute sleeps on a realtime clock wait on it too).
-func (k *Kernel) RealtimeChanged() <-chan struct{} {
+// realtimeChanged returns a channel closed at the next setting of the
+// wall clock: absolute sleeps on a realtime clock wait on it.
+func (k *Kernel) realtimeChanged() <-chan struct{} {
 	k.wall.mu.Lock()
 	defer k.wall.mu.Unlock()
 	if k.wall.changed == nil {
@@ -136,7 +136,7 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 		}
 		var changed <-chan struct{}
 		if isRealtime(clock) {
-			changed = t.k.RealtimeChanged()
+			changed = t.k.realtimeChanged()
 		}
 		if err := t.sleepOrUntil(time.Duration(deadline-now), changed); err != nil {
 			return err

@@ -213,7 +213,7 @@ func (d *Dentry) fileClosed() {
 	}
 }
 
-// NewCookie returns a fresh rename cookie (never 0).
+// newCookie returns a fresh rename cookie (never 0).
 func (t *watchTable) newCookie() uint32 {
 	for {
 		if c := t.cookies.Add(1); c != 0 {

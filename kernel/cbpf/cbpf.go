@@ -126,16 +126,26 @@ var seccompCodes = func() map[uint16]bool {
 // words stored before they are loaded on every path, and a return at the
 // end.
 func CheckSeccomp(p []Instruction, dataSize uint32) error {
+	return checkClassic(p, seccompCodes, func(k uint32) bool { return k < dataSize && k&3 == 0 })
+}
+
+// checkClassic is what every classic program must pass (Linux's
+// bpf_check_classic): 1 to MaxInstructions instructions among codes, no
+// constant division or modulo by zero or shift by 32 or more, scratch
+// words inside the scratch memory and stored before they are loaded on
+// every path, jumps forward and inside the program, absolute loads at
+// offsets absOK takes, and a return at the end.
+func checkClassic(p []Instruction, codes map[uint16]bool, absOK func(k uint32) bool) error {
 	if len(p) == 0 || len(p) > MaxInstructions {
 		return ErrInvalid
 	}
 	n := len(p)
 	for pc, in := range p {
-		if !seccompCodes[in.Code] {
+		if !codes[in.Code] {
 			return ErrInvalid
 		}
 		switch in.Code {
-		case classALU | aluDIV | srcK:
+		case classALU | aluDIV | srcK, classALU | aluMOD | srcK:
 			if in.K == 0 {
 				return ErrInvalid
 			}
@@ -151,8 +161,8 @@ func CheckSeccomp(p []Instruction, dataSize uint32) error {
 			if uint64(in.K) >= uint64(n-pc-1) {
 				return ErrInvalid
 			}
-		case classLD | sizeW | modeABS:
-			if in.K >= dataSize || in.K&3 != 0 {
+		case classLD | sizeW | modeABS, classLD | sizeH | modeABS, classLD | sizeB | modeABS:
+			if !absOK(in.K) {
 				return ErrInvalid
 			}
 		}
@@ -366,46 +376,9 @@ var socketCodes = func() map[uint16]bool {
 // ancillary loads, scratch words stored before they are loaded, and a
 // return at the end.
 func CheckSocket(p []Instruction) error {
-	if len(p) == 0 || len(p) > MaxInstructions {
-		return ErrInvalid
-	}
-	n := len(p)
-	for pc, in := range p {
-		if !socketCodes[in.Code] {
-			return ErrInvalid
-		}
-		switch in.Code {
-		case classALU | aluDIV | srcK, classALU | aluMOD | srcK:
-			if in.K == 0 {
-				return ErrInvalid
-			}
-		case classALU | aluLSH | srcK, classALU | aluRSH | srcK:
-			if in.K >= 32 {
-				return ErrInvalid
-			}
-		case classLD | modeMEM, classLDX | modeMEM, classST, classSTX:
-			if in.K >= memWords {
-				return ErrInvalid
-			}
-		case classJMP | jmpJA:
-			if uint64(in.K) >= uint64(n-pc-1) {
-				return ErrInvalid
-			}
-		case classLD | sizeW | modeABS, classLD | sizeH | modeABS, classLD | sizeB | modeABS:
-			if in.K >= skfAdOff && (in.K-skfAdOff >= skfAdMax || (in.K-skfAdOff)%4 != 0) {
-				return ErrInvalid
-			}
-		}
-		if in.Code&0x07 == classJMP && in.Code != classJMP|jmpJA {
-			if pc+int(in.Jt)+1 >= n || pc+int(in.Jf)+1 >= n {
-				return ErrInvalid
-			}
-		}
-	}
-	if c := p[n-1].Code; c != classRET|retK && c != classRET|retA {
-		return ErrInvalid
-	}
-	return checkLoadsAfterStores(p)
+	return checkClassic(p, socketCodes, func(k uint32) bool {
+		return k < skfAdOff || (k-skfAdOff < skfAdMax && (k-skfAdOff)%4 == 0)
+	})
 }
 
 // RunSocket runs a checked socket filter over a packet and returns how

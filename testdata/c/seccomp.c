@@ -129,6 +129,13 @@ static void unprivileged(void) {
 	EXPECT_ERR(install(0, ok, 1), EACCES);
 	EXPECT_ERR(install(0, ok, 0), EINVAL); /* the length comes first */
 	EXPECT_EQ(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	pid_t c = fork();
+	if (c == 0) {
+		printf("no_new_privs in a forked child: %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
 	EXPECT_EQ(install(0, ok, 1), 0);
 	EXPECT_EQ(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 2);
 }
