@@ -123,8 +123,21 @@ int main(void) {
 	kill(c, SIGCONT);
 	EXPECT_EQ(waitpid(c, &st, WCONTINUED) == c, 1);
 	CHECK("WIFCONTINUED", WIFCONTINUED(st));
+	/* The same through waitid: CLD_STOPPED and CLD_CONTINUED with the
+	 * signal as si_status (LTP's waitid07 and waitid08). */
+	siginfo_t si;
+	kill(c, SIGSTOP);
+	memset(&si, 0, sizeof si);
+	EXPECT_OK(waitid(P_PID, c, &si, WSTOPPED));
+	printf("waitid WSTOPPED: signo %d code %d status %d pid %d\n", si.si_signo, si.si_code, si.si_status, si.si_pid == c);
+	kill(c, SIGCONT);
+	memset(&si, 0, sizeof si);
+	EXPECT_OK(waitid(P_PID, c, &si, WCONTINUED));
+	printf("waitid WCONTINUED: signo %d code %d status %d pid %d\n", si.si_signo, si.si_code, si.si_status, si.si_pid == c);
 	kill(c, SIGKILL);
-	waitpid(c, &st, 0);
+	memset(&si, 0, sizeof si);
+	EXPECT_OK(waitid(P_PID, c, &si, WEXITED));
+	printf("waitid WEXITED: signo %d code %d status %d pid %d\n", si.si_signo, si.si_code, si.si_status, si.si_pid == c);
 
 	/* Writing to a pipe without readers: EPIPE when SIGPIPE is ignored,
 	 * death by SIGPIPE otherwise. */
