@@ -256,3 +256,7 @@ func (p procTask) Memory() (vsize, rss uint64) {
 
 // errNoFiles is returned for a task whose descriptor table is gone.
 var errNoFiles error = unix.EBADF
+
+func (p procTask) TimerSlack() uint64 { return p.t.TimerSlack() }
+
+func (p procTask) SetTimerSlack(ns uint64) { p.t.SetTimerSlack(ns) }

@@ -61,6 +61,9 @@ type ThreadGroup struct {
 	// data) arch_prctl(ARCH_REQ_XCOMP_PERM) and its _GUEST variant
 	// granted: written under mu, inherited by fork, cleared by exec.
 	xperm, xpermGuest atomic.Uint64
+	// thpDisabled is PR_SET_THP_DISABLE's flag: kept by fork and exec,
+	// and only reported (uk's memory has no huge pages to disable).
+	thpDisabled atomic.Uint64
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.
@@ -120,6 +123,10 @@ type Task struct {
 	// when it has none. Changed under tg.mu (TSYNC changes other threads).
 	seccomp atomic.Pointer[seccompState]
 	persona atomic.Uint32 // personality(2)'s
+	// timerSlack and defaultSlack are PR_SET_TIMERSLACK's current and
+	// default values in ns (task_prctl.go).
+	timerSlack, defaultSlack atomic.Uint64
+	mceKill                  atomic.Uint32 // PR_MCE_KILL's policy + 1; 0: the default
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[semUndoList]

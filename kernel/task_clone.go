@@ -84,6 +84,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 	child.sched = sched
 	child.persona.Store(t.persona.Load())
+	t.cloneTimerSlack(child)
 	// no_new_privs and the seccomp filters are inherited, as Linux's
 	// copy_process and copy_seccomp.
 	child.noNewPrivs.Store(t.noNewPrivs.Load())
@@ -145,6 +146,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg.rlimits = t.tg.rlimits
 		tg.xperm.Store(t.tg.xperm.Load())
 		tg.xpermGuest.Store(t.tg.xpermGuest.Load())
+		tg.thpDisabled.Store(t.tg.thpDisabled.Load())
 		t.tg.mu.Unlock()
 		tg.proc.exitSignal = a.ExitSignal
 		tg.proc.pgid, tg.proc.sid = t.tg.proc.pgid, t.tg.proc.sid

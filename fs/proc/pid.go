@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -120,6 +121,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		{"fdinfo", func() vfs.Inode { return fs.fdDir(path, tid, owner, true) }},
 		{"oom_score_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_score_adj", tid, owner, false) }},
 		{"oom_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_adj", tid, owner, true) }},
+		{"timerslack_ns", func() vfs.Inode { return fs.timerSlackFile(path+"/timerslack_ns", tid, owner) }},
 	}
 	if !thread {
 		es = append(es, entry{"task", func() vfs.Inode {
@@ -363,6 +365,39 @@ func (fs *FS) oomFile(path string, tid int32, owner func() (uint32, uint32), leg
 	return f
 }
 
+// timerSlackFile is /proc/PID/timerslack_ns: the thread's current timer
+// slack (PR_GET_TIMERSLACK); writing sets it, 0 restoring its default.
+// Another process's needs CAP_SYS_NICE, as in Linux.
+func (fs *FS) timerSlackFile(path string, tid int32, owner func() (uint32, uint32)) *file {
+	f := fs.newFile(path, 0o666, func(vfs.Context) ([]byte, error) {
+		t, err := fs.get(tid)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(strconv.FormatUint(t.TimerSlack(), 10) + "\n"), nil
+	})
+	f.owner = owner
+	f.write = func(ctx vfs.Context, data []byte) error {
+		t, err := fs.get(tid)
+		if err != nil {
+			return err
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+		if err != nil {
+			return unix.EINVAL
+		}
+		if self, ok := ctx.(interface{ PID() int32 }); (!ok || self.PID() != t.PID()) && !ctx.Credentials().HasCap(capSysNice) {
+			return unix.EPERM
+		}
+		t.SetTimerSlack(v)
+		return nil
+	}
+	return f
+}
+
+// capSysNice is CAP_SYS_NICE.
+const capSysNice = 23
+
 func sigHex(m uint64) string { return fmt.Sprintf("%016x", m) }
 
 var stateNames = map[byte]string{'R': "running", 'S': "sleeping", 'D': "disk sleep", 'T': "stopped",
@@ -420,8 +455,8 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	kb("VmSwap", 0)
 	fmt.Fprintf(&b, "Threads:\t%d\nSigQ:\t0/4096\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\nSigIgn:\t%s\nSigCgt:\t%s\n",
 		len(t.Threads()), sigHex(sg.Pending), sigHex(sg.SharedPending), sigHex(sg.Blocked), sigHex(sg.Ignored), sigHex(sg.Caught))
-	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t0000000000000000\n",
-		c.Inheritable, c.Permitted, c.Effective, c.Bounding)
+	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
+		c.Inheritable, c.Permitted, c.Effective, c.Bounding, c.Ambient)
 	nnp, mode, filters := t.Confinement()
 	nnpBit := 0
 	if nnp {

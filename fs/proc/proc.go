@@ -93,6 +93,10 @@ type Task interface {
 	// Confinement is the thread's no_new_privs bit, seccomp mode and
 	// number of seccomp filters.
 	Confinement() (noNewPrivs bool, seccompMode, seccompFilters int)
+	// TimerSlack and SetTimerSlack are the thread's PR_GET_TIMERSLACK
+	// and PR_SET_TIMERSLACK.
+	TimerSlack() uint64
+	SetTimerSlack(ns uint64)
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

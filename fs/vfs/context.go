@@ -63,7 +63,28 @@ type Credentials struct {
 	// Bounding limits what an exec can give the permitted set
 	// (PR_CAPBSET_DROP takes from it).
 	Bounding CapSet
+	// Ambient capabilities survive an exec of a program without file
+	// capabilities (PR_CAP_AMBIENT); always within Permitted and
+	// Inheritable.
+	Ambient CapSet
+	// Securebits are PR_SET_SECUREBITS's flags (SecureKeepCaps and the
+	// others, each with its lock bit).
+	Securebits uint32
 }
+
+// Securebits flags (Linux's SECBIT_*): each flag's lock is the bit above it.
+const (
+	SecureNoRoot           = 1 << 0
+	SecureNoSetuidFixup    = 1 << 2
+	SecureKeepCaps         = 1 << 4
+	SecureKeepCapsLocked   = 1 << 5
+	SecureNoAmbientRaise = 1 << 6
+	SecureExecRestrictFile = 1 << 8
+	SecureExecDenyInteract = 1 << 10
+	// SecureAllBits are the flags, SecureAllLocks their locks.
+	SecureAllBits  = SecureNoRoot | SecureNoSetuidFixup | SecureKeepCaps | SecureNoAmbientRaise | SecureExecRestrictFile | SecureExecDenyInteract
+	SecureAllLocks = SecureAllBits << 1
+)
 
 // CapSet is a capability set: bit n is capability n, as Linux's
 // kernel_cap_t.
@@ -81,8 +102,12 @@ const (
 // to the capabilities Linux knows) and Privileged with them.
 func (c *Credentials) SetCaps(eff, perm, inh CapSet) {
 	c.Effective, c.Permitted, c.Inheritable = eff&AllCaps, perm&AllCaps, inh&AllCaps
+	c.Ambient &= c.Permitted & c.Inheritable
 	c.Privileged = c.Effective == AllCaps
 }
+
+// HasCap reports whether capability n is in the effective set.
+func (c *Credentials) HasCap(n int) bool { return n >= 0 && n <= CapLast && c.Effective&(1<<n) != 0 }
 
 // RootCredentials are the credentials of uid 0 with all capabilities.
 func RootCredentials() *Credentials {
@@ -100,13 +125,20 @@ func UserCredentials(uid, gid uint32, groups ...uint32) *Credentials {
 
 // AfterSetuid applies Linux's capability rules for a change of user ids
 // from old to c's (cap_emulate_setxuid): leaving uid 0 in every one of the
-// real, effective and saved ids empties the permitted and effective sets;
-// an effective uid leaving 0 empties the effective set, one becoming 0
-// takes the permitted set.
+// real, effective and saved ids empties the ambient set, and the permitted
+// and effective sets too unless SecureKeepCaps is set; an effective uid
+// leaving 0 empties the effective set, one becoming 0 takes the permitted
+// set. SecureNoSetuidFixup turns all of this off.
 func (c *Credentials) AfterSetuid(old *Credentials) {
+	if c.Securebits&SecureNoSetuidFixup != 0 {
+		return
+	}
 	eff, perm := c.Effective, c.Permitted
 	if (old.UID == 0 || old.EUID == 0 || old.SUID == 0) && c.UID != 0 && c.EUID != 0 && c.SUID != 0 {
-		eff, perm = 0, 0
+		if c.Securebits&SecureKeepCaps == 0 {
+			eff, perm = 0, 0
+		}
+		c.Ambient = 0
 	}
 	switch {
 	case old.EUID == 0 && c.EUID != 0:
@@ -119,18 +151,20 @@ func (c *Credentials) AfterSetuid(old *Credentials) {
 
 // AfterExec returns the credentials a program runs with after exec, by
 // Linux's rules for a file without capabilities or set-id bits: root (by
-// real or effective uid) gets a permitted set of its bounding and
-// inheritable sets, effective too if its effective uid is 0; anyone else
-// gets none (uk has no ambient capabilities).
+// real or effective uid, unless SecureNoRoot) gets a permitted set of its
+// bounding and inheritable sets, effective too if its effective uid is 0;
+// anyone else gets its ambient set as permitted and effective. The
+// ambient set stays; SecureKeepCaps is cleared.
 func (c *Credentials) AfterExec() *Credentials {
 	n := *c
-	var eff, perm CapSet
-	if c.UID == 0 || c.EUID == 0 {
-		perm = c.Bounding | c.Inheritable
+	eff, perm := c.Ambient, c.Ambient
+	if (c.UID == 0 || c.EUID == 0) && c.Securebits&SecureNoRoot == 0 {
+		perm |= c.Bounding | c.Inheritable
 		if c.EUID == 0 {
 			eff = perm
 		}
 	}
+	n.Securebits &^= SecureKeepCaps
 	n.SetCaps(eff, perm, c.Inheritable)
 	return &n
 }

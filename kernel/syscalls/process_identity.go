@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -37,10 +38,27 @@ func putIDs(t *kernel.Task, a [6]uint64, ids ...uint32) error {
 // noChange is (uid_t)-1: "leave this id as it is".
 const noChange = 0xffffffff
 
-// setIDs implements setresuid/setresgid: an unprivileged caller may only
-// move each id to one of its current real, effective or saved ids.
+// Capabilities the id changes need.
+const (
+	capSetGID = 6 // CAP_SETGID
+	capSetUID = 7 // CAP_SETUID
+)
+
+// idCap is the capability that lets a caller set any user id (or, with
+// group, any group id).
+func idCap(c *vfs.Credentials, group bool) bool {
+	if group {
+		return c.HasCap(capSetGID)
+	}
+	return c.HasCap(capSetUID)
+}
+
+// setIDs implements setresuid/setresgid: a caller without CAP_SETUID
+// (CAP_SETGID) may only move each id to one of its current real,
+// effective or saved ids.
 func setIDs(t *kernel.Task, r, e, s uint32, group bool) error {
 	old := t.Credentials()
+	privileged := idCap(old, group)
 	c := *old
 	c.Groups = append([]uint32(nil), old.Groups...)
 	cur := [3]*uint32{&c.UID, &c.EUID, &c.SUID}
@@ -50,7 +68,7 @@ func setIDs(t *kernel.Task, r, e, s uint32, group bool) error {
 		fs = &c.FSGID
 	}
 	allowed := func(id uint32) bool {
-		return old.Privileged || id == *cur[0] || id == *cur[1] || id == *cur[2]
+		return privileged || id == *cur[0] || id == *cur[1] || id == *cur[2]
 	}
 	want := [3]uint32{r, e, s}
 	for _, id := range want {
@@ -87,16 +105,17 @@ func sysSetregid(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), noChange, true)
 }
 
-// setuid: privileged callers set all three ids, others only the effective.
+// setuid: callers with CAP_SETUID set all three ids, others only the
+// effective.
 func sysSetuid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if t.Credentials().Privileged {
+	if idCap(t.Credentials(), false) {
 		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), false)
 	}
 	return 0, setIDs(t, noChange, uint32(a[0]), noChange, false)
 }
 
 func sysSetgid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if t.Credentials().Privileged {
+	if idCap(t.Credentials(), true) {
 		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), true)
 	}
 	return 0, setIDs(t, noChange, uint32(a[0]), noChange, true)
@@ -124,7 +143,7 @@ func sysGetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 func sysSetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
 	old := t.Credentials()
-	if !old.Privileged {
+	if !old.HasCap(capSetGID) {
 		return 0, unix.EPERM
 	}
 	n := int(int32(a[0]))
@@ -155,7 +174,7 @@ func setfs(t *kernel.Task, id uint32, group bool) uint64 {
 	if id == noChange {
 		return uint64(cur)
 	}
-	ok := old.Privileged
+	ok := idCap(old, group)
 	for _, have := range ids {
 		ok = ok || have == id
 	}

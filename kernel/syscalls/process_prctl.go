@@ -89,6 +89,9 @@ func sysPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		t.SetNoNewPrivs()
 		return 0, nil
 	case prGetNoNewPrivs:
+		if a[1]|a[2]|a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
 		if t.NoNewPrivs() {
 			return 1, nil
 		}
@@ -100,18 +103,122 @@ func sysPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return uint64(t.Credentials().Bounding>>a[1]) & 1, nil
 	case prCapbsetDrop:
 		return 0, dropBoundingCap(t, a[1])
-	case prGetKeepcaps, prGetSecurebits, prGetTHPDisable:
-		return 0, nil
-	case prSetKeepcaps, prSetSecurebits, prSetTHPDisable, prSetTimerslack, prMCEKill, prSetVMA:
+	case prGetKeepcaps:
+		return uint64(t.Credentials().Securebits>>4) & 1, nil
+	case prSetKeepcaps:
+		return 0, setKeepCaps(t, a[1])
+	case prGetSecurebits:
+		return uint64(t.Credentials().Securebits), nil
+	case prSetSecurebits:
+		return 0, setSecurebits(t, a[1])
+	case prCapAmbient:
+		return capAmbient(t, a[1], a[2], a[3], a[4])
+	case prGetTHPDisable:
+		if a[1]|a[2]|a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return t.ThreadGroup().THPDisabled(), nil
+	case prSetTHPDisable:
+		// arg3 takes PR_THP_DISABLE_EXCEPT_ADVISED, and only with arg2.
+		if a[3]|a[4] != 0 || a[1] == 0 && a[2] != 0 || a[2]&^prTHPDisableExceptAdvised != 0 {
+			return 0, unix.EINVAL
+		}
+		v := uint64(0)
+		if a[1] != 0 {
+			v = 1 | a[2]
+		}
+		t.ThreadGroup().SetTHPDisabled(v)
 		return 0, nil
 	case prGetTimerslack:
-		return 50000, nil
-	case prCapAmbient:
+		return t.TimerSlack(), nil
+	case prSetTimerslack:
+		t.SetTimerSlack(a[1])
 		return 0, nil
+	case prGetTSC:
+		return 0, putUint32(t, a[1], prTSCEnable)
+	case prSetTSC:
+		// rdtsc always runs: the platforms cannot make it fault in the
+		// program's threads, so PR_TSC_SIGSEGV is refused as an
+		// unknown mode would be.
+		if a[1] != prTSCEnable {
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	case prGetTimingOpt:
+		return 0, nil // PR_TIMING_STATISTICAL
+	case prSetTimingOpt:
+		if a[1] != 0 {
+			return 0, unix.EINVAL // PR_TIMING_TIMESTAMP was never implemented
+		}
+		return 0, nil
+	case prMCEKill:
+		return 0, setMCEKill(t, a[1], a[2], a[3], a[4])
+	case prMCEKillGet:
+		if a[1]|a[2]|a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return uint64(t.MCEKillPolicy()), nil
+	case prGetTIDAddress:
+		return 0, putUint64(t, a[1], t.ClearChildTID())
+	case prGetSpeculationCtrl:
+		return speculationCtrl(a[1], a[2], a[3], a[4])
+	case prTaskPerfEventsDisable, prTaskPerfEventsEnable:
+		return 0, nil // uk has no perf events to switch
+	case prSetVMA:
+		return 0, nil
+	case prSetMM:
+		if !t.Credentials().HasCap(capSysResource) {
+			return 0, unix.EPERM
+		}
+		return 0, unix.EINVAL
 	case prGetSeccomp:
 		return uint64(t.SeccompMode()), nil
 	case prSetSeccomp:
 		return prctlSeccomp(t, a[1], a[2])
 	}
 	return 0, unix.EINVAL
+}
+
+// setMCEKill is PR_MCE_KILL: PR_MCE_KILL_CLEAR (0, arg3 0) or
+// PR_MCE_KILL_SET (1) with a policy.
+func setMCEKill(t *kernel.Task, op, policy, a4, a5 uint64) error {
+	if a4|a5 != 0 {
+		return unix.EINVAL
+	}
+	switch {
+	case op == 0 && policy == 0:
+		t.SetMCEKillPolicy(kernel.MCEKillDefault)
+	case op == 1 && policy <= kernel.MCEKillDefault:
+		t.SetMCEKillPolicy(int(policy))
+	default:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// hostSpeculation is what the host reports of uk itself for the three
+// misfeatures PR_GET_SPECULATION_CTRL knows (store bypass, indirect
+// branch, L1D flush), read before uk's own seccomp filter, which has no
+// prctl, is in place; -1 where the host said ENODEV.
+var hostSpeculation = func() (v [3]int) {
+	for i := range v {
+		r, err := unix.PrctlRetInt(unix.PR_GET_SPECULATION_CTRL, uintptr(i), 0, 0, 0)
+		if err != nil {
+			r = -1
+		}
+		v[i] = r
+	}
+	return v
+}()
+
+// speculationCtrl is PR_GET_SPECULATION_CTRL: the host CPU's mitigations
+// are the program's too, so uk reports the host's answer.
+func speculationCtrl(which, a3, a4, a5 uint64) (uint64, error) {
+	if a3|a4|a5 != 0 {
+		return 0, unix.EINVAL
+	}
+	if which >= uint64(len(hostSpeculation)) || hostSpeculation[which] < 0 {
+		return 0, unix.ENODEV
+	}
+	return uint64(hostSpeculation[which]), nil
 }

@@ -56,6 +56,20 @@ const (
 	prGetSpeculationCtrl = 52
 	prGetSeccomp         = 21
 	prSetSeccomp         = 22
+
+	prGetTimingOpt          = 13
+	prSetTimingOpt          = 14
+	prGetTSC                = 25
+	prSetTSC                = 26
+	prTaskPerfEventsDisable = 31
+	prTaskPerfEventsEnable  = 32
+	prMCEKillGet            = 34
+	prGetTIDAddress         = 40
+
+	prTSCEnable               = 1      // PR_TSC_ENABLE
+	prTHPDisableExceptAdvised = 1 << 1 // PR_THP_DISABLE_EXCEPT_ADVISED
+
+	capSysResource = 24 // CAP_SYS_RESOURCE
 )
 
 // reboot(2) magic numbers and commands.

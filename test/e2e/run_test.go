@@ -73,6 +73,7 @@ var cCases = []cCase{
 	{name: "inotify", prog: "inotify"},
 	{name: "cputime", prog: "cputime"},
 	{name: "seccomp", prog: "seccomp"},
+	{name: "prctl", prog: "prctl"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},

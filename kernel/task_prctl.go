@@ -1,0 +1,68 @@
+package kernel
+
+// Per-thread and per-process prctl(2) state that has no other home.
+
+// DefaultTimerSlack is the timer slack of the first task, in ns (Linux's
+// init_task.timer_slack_ns).
+const DefaultTimerSlack = 50000
+
+// TimerSlack returns the thread's current timer slack in ns
+// (PR_GET_TIMERSLACK, /proc/PID/timerslack_ns).
+func (t *Task) TimerSlack() uint64 {
+	if v := t.timerSlack.Load(); v != 0 {
+		return v
+	}
+	return DefaultTimerSlack // a task made before any slack was set
+}
+
+// SetTimerSlack sets the current timer slack (PR_SET_TIMERSLACK); 0 puts
+// back the thread's default, the slack its creator had when it was made.
+func (t *Task) SetTimerSlack(ns uint64) {
+	if ns == 0 {
+		ns = t.defaultSlack.Load()
+		if ns == 0 {
+			ns = DefaultTimerSlack
+		}
+	}
+	t.timerSlack.Store(ns)
+}
+
+// cloneTimerSlack gives a new thread both slack values from its creator's
+// current one, as Linux's copy_process.
+// The machine-check policy is inherited as well (a task flag in Linux).
+func (t *Task) cloneTimerSlack(child *Task) {
+	v := t.TimerSlack()
+	child.timerSlack.Store(v)
+	child.defaultSlack.Store(v)
+	child.mceKill.Store(t.mceKill.Load())
+}
+
+// THPDisabled reports PR_GET_THP_DISABLE: 0, or 1 with the flags it was
+// set with.
+func (tg *ThreadGroup) THPDisabled() uint64 { return tg.thpDisabled.Load() }
+
+// SetTHPDisabled sets PR_SET_THP_DISABLE's value (see THPDisabled).
+func (tg *ThreadGroup) SetTHPDisabled(v uint64) { tg.thpDisabled.Store(v) }
+
+// ClearChildTID is the address set_tid_address (or CLONE_CHILD_CLEARTID)
+// gave the thread (PR_GET_TID_ADDRESS).
+func (t *Task) ClearChildTID() uint64 { return t.clearChildTID.Load() }
+
+// Machine-check kill policies (PR_MCE_KILL_*).
+const (
+	MCEKillLate    = 0
+	MCEKillEarly   = 1
+	MCEKillDefault = 2
+)
+
+// MCEKillPolicy is the thread's PR_MCE_KILL policy. uk's memory has no
+// machine checks to report; the policy is only kept and read back.
+func (t *Task) MCEKillPolicy() int {
+	if v := t.mceKill.Load(); v != 0 {
+		return int(v - 1)
+	}
+	return MCEKillDefault
+}
+
+// SetMCEKillPolicy sets the policy (one of MCEKill*).
+func (t *Task) SetMCEKillPolicy(p int) { t.mceKill.Store(uint32(p + 1)) }
