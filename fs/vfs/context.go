@@ -78,7 +78,7 @@ const (
 	SecureNoSetuidFixup    = 1 << 2
 	SecureKeepCaps         = 1 << 4
 	SecureKeepCapsLocked   = 1 << 5
-	SecureNoAmbientRaise = 1 << 6
+	SecureNoAmbientRaise   = 1 << 6
 	SecureExecRestrictFile = 1 << 8
 	SecureExecDenyInteract = 1 << 10
 	// SecureAllBits are the flags, SecureAllLocks their locks.
