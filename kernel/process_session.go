@@ -22,6 +22,9 @@ func (tg *ThreadGroup) Setsid() (int32, error) {
 // child that has not exec'd, not a session leader.
 func (tg *ThreadGroup) Setpgid(pid, pgid int32) error {
 	k := tg.k
+	if pgid == 0 {
+		pgid = pid // Linux checks the group after defaulting it: setpgid(-1, 0) is EINVAL
+	}
 	if pgid < 0 {
 		return unix.EINVAL
 	}

@@ -155,6 +155,7 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 		orphans = append(orphans, c)
 		delete(tg.proc.children, c)
 		k.linkChildLocked(reaper, c)
+		c.proc.exitSignal = int(unix.SIGCHLD) // as Linux's reparent_leader: the reaper hears SIGCHLD
 		if c.proc.zombie && reaper != nil {
 			reaper.notifyChildEventLocked()
 		}

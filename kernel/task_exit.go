@@ -89,6 +89,12 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 			if sel.Pid > 0 && c.pid != sel.Pid || sel.PGID > 0 && c.proc.pgid != sel.PGID {
 				continue
 			}
+			// A "clone" child, one that reports its exit with a signal
+			// other than SIGCHLD, is waited for only with __WCLONE; the
+			// others only without it; __WALL waits for both.
+			if clone := c.proc.exitSignal != int(unix.SIGCHLD); options&wAll == 0 && clone != (options&wClone != 0) {
+				continue
+			}
 			found = true
 			if c.proc.zombie && options&wExited != 0 {
 				ready = c

@@ -74,6 +74,7 @@ var cCases = []cCase{
 	{name: "cputime", prog: "cputime"},
 	{name: "seccomp", prog: "seccomp"},
 	{name: "prctl", prog: "prctl"},
+	{name: "wait", prog: "wait"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
