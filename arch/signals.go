@@ -157,6 +157,12 @@ const (
 	SA_RESETHAND      = 0x80000000
 )
 
+// SigActionFlags are the flags rt_sigaction keeps (Linux's UAPI_SA_FLAGS
+// with x86's SA_RESTORER); it clears the others, SA_UNSUPPORTED among
+// them.
+const SigActionFlags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |
+	SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER
+
 // SigActionSize is the size of the kernel's struct sigaction on x86-64, as
 // rt_sigaction(2) reads and writes it.
 const SigActionSize = 32

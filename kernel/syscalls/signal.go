@@ -14,22 +14,29 @@ const sigsetSize = 8
 
 func sysRtSigaction(t *kernel.Task, a [6]uint64) (uint64, error) {
 	sig, newAddr, oldAddr := int(a[0]), a[1], a[2]
-	if a[3] != sigsetSize || !arch.ValidSignal(sig) {
+	if a[3] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	// Linux reads the new action before it looks at the signal: a bad
+	// pointer is EFAULT even for SIGKILL.
+	var na arch.SigAction
+	if newAddr != 0 {
+		var b [arch.SigActionSize]byte
+		if err := t.CopyIn(newAddr, b[:]); err != nil {
+			return 0, err
+		}
+		na.Decode(b[:])
+	}
+	if !arch.ValidSignal(sig) || newAddr != 0 && (sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP)) {
 		return 0, unix.EINVAL
 	}
 	tg := t.ThreadGroup()
 	old := tg.SigAction(sig)
 	if newAddr != 0 {
-		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
-			return 0, unix.EINVAL
-		}
-		var b [arch.SigActionSize]byte
-		if err := t.CopyIn(newAddr, b[:]); err != nil {
-			return 0, err
-		}
-		var na arch.SigAction
-		na.Decode(b[:])
 		na.Mask = na.Mask.Blockable()
+		// Unknown flags are dropped, so a program can tell which ones
+		// this kernel has by reading them back (SA_UNSUPPORTED).
+		na.Flags &= arch.SigActionFlags
 		tg.SetSigAction(sig, na)
 	}
 	if oldAddr != 0 {

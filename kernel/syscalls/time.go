@@ -126,7 +126,7 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 	switch clock {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
 	case unix.CLOCK_THREAD_CPUTIME_ID:
-		return 0, unix.EINVAL
+		return 0, unix.EOPNOTSUPP // that clock has no sleep (checked before the time)
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
 	default:
 		return 0, unix.EINVAL

@@ -75,6 +75,7 @@ var cCases = []cCase{
 	{name: "seccomp", prog: "seccomp"},
 	{name: "prctl", prog: "prctl"},
 	{name: "wait", prog: "wait"},
+	{name: "sigerrs", prog: "sigerrs"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
