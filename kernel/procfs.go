@@ -260,3 +260,10 @@ var errNoFiles error = unix.EBADF
 func (p procTask) TimerSlack() uint64 { return p.t.TimerSlack() }
 
 func (p procTask) SetTimerSlack(ns uint64) { p.t.SetTimerSlack(ns) }
+
+func (p procTask) LockedMemory() uint64 {
+	if p.t.MM == nil {
+		return 0
+	}
+	return p.t.MM.LockedBytes()
+}

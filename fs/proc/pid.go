@@ -440,7 +440,7 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	kb := func(name string, v uint64) { fmt.Fprintf(&b, "%s:\t%8d kB\n", name, v>>10) }
 	kb("VmPeak", vs)
 	kb("VmSize", vs)
-	kb("VmLck", 0)
+	kb("VmLck", t.LockedMemory())
 	kb("VmPin", 0)
 	kb("VmHWM", rss)
 	kb("VmRSS", rss)

@@ -95,6 +95,8 @@ type Task interface {
 	Confinement() (noNewPrivs bool, seccompMode, seccompFilters int)
 	// TimerSlack and SetTimerSlack are the thread's PR_GET_TIMERSLACK
 	// and PR_SET_TIMERSLACK.
+	// LockedMemory is the size of its mlock'd mappings (VmLck).
+	LockedMemory() uint64
 	TimerSlack() uint64
 	SetTimerSlack(ns uint64)
 }

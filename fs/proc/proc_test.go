@@ -46,6 +46,7 @@ func (t *fakeTask) PPID() int32                   { return 1 }
 func (t *fakeTask) PGID() int32                   { return 7 }
 func (t *fakeTask) SID() int32                    { return 7 }
 func (t *fakeTask) Confinement() (bool, int, int) { return false, 0, 0 }
+func (t *fakeTask) LockedMemory() uint64          { return 0 }
 func (t *fakeTask) TimerSlack() uint64            { return 50000 }
 func (t *fakeTask) SetTimerSlack(uint64)          {}
 func (t *fakeTask) Comm() string                  { return "prog" }

@@ -56,7 +56,11 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 	c.patch.sites = maps.Clone(m.patch.sites)
 	threads := m.users > 1
 	for _, v := range m.vmas {
+		if v.Flags&DontFork != 0 {
+			continue // MADV_DONTFORK: the child has a hole there
+		}
 		w := *v
+		w.Flags &^= Locked | LockOnFault // mlock is not inherited
 		c.vmas = append(c.vmas, &w)
 		if w.Object != nil {
 			w.Object.AddMapping(c)
@@ -70,8 +74,8 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 	present := m.presentByVMALocked()
 	for i, addrs := range present {
 		v := m.vmas[i]
-		if len(addrs) == 0 {
-			continue
+		if len(addrs) == 0 || v.Flags&(DontFork|WipeOnFork) != 0 {
+			continue // the child's are none (a WipeOnFork VMA reads as zeros)
 		}
 		if v.Prot&platform.Write != 0 && len(addrs) <= forkCopyMax && m.copyForForkLocked(c, addrs) {
 			m.mapPagesLocked(v, addrs)
@@ -89,7 +93,19 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 			m.protectPagesLocked(v, addrs, v.Prot&^platform.Write)
 		}
 	}
-	return c, present
+	// The child's lists by its own VMAs: those it did not get are gone,
+	// and a WipeOnFork one has no pages.
+	child := present[:0:0]
+	for i, addrs := range present {
+		switch f := m.vmas[i].Flags; {
+		case f&DontFork != 0:
+		case f&WipeOnFork != 0:
+			child = append(child, nil)
+		default:
+			child = append(child, addrs)
+		}
+	}
+	return c, child
 }
 
 // copyForForkLocked gives m fresh copies of the pages at addrs and c the

@@ -47,6 +47,7 @@ type MM struct {
 	brkStart  uint64           // protected by mu
 	brk       uint64           // protected by mu
 	users     int              // address-space users (threads + fork references); protected by mu
+	defFlags  VMAFlags         // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
 	dead      bool             // the address space was killed after a failed unmap; protected by mu
 	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
 	ownWrites int              // write faults on pages that were m's alone (cow.go); protected by mu

@@ -52,9 +52,14 @@ func ProtFromLinux(p uint64) platform.Access {
 
 // Mmap creates a mapping and returns its address.
 func (m *MM) Mmap(o MmapOpts) (uint64, error) {
-	length, ok := arch.PageRoundUp(o.Length)
-	if !ok || length == 0 {
+	if o.Length == 0 {
 		return 0, unix.EINVAL
+	}
+	// A length that rounds past the top, or is larger than the address
+	// space, is ENOMEM, as Linux's do_mmap.
+	length, ok := arch.PageRoundUp(o.Length)
+	if !ok || length == 0 || length > m.layout.MaxAddr {
+		return 0, unix.ENOMEM
 	}
 	maxProt := o.MaxProt
 	if maxProt == 0 {
@@ -97,7 +102,8 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 		obj = NewAnonObject(m.mf, length>>arch.PageShift)
 	}
 	m.insertVMALocked(&VMA{Start: addr, End: addr + length, Prot: o.Prot, MaxProt: maxProt, Shared: o.Shared,
-		GrowsDown: o.GrowsDown, CopyWhole: o.CopyWhole, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino})
+		GrowsDown: o.GrowsDown, CopyWhole: o.CopyWhole, Object: obj, Pgoff: o.Pgoff, Name: o.Name, Dev: o.Dev, Ino: o.Ino,
+		Flags: m.defFlags})
 	if i := m.vmas.find(addr); i >= 0 {
 		v := m.vmas[i]
 		switch {
@@ -267,9 +273,16 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if growsDown {
-		if i := m.vmas.find(addr); i >= 0 && m.vmas[i].GrowsDown {
-			addr = m.vmas[i].Start
+		// PROT_GROWSDOWN extends the change to the start of a stack
+		// mapping, and is refused on any other.
+		i := m.vmas.find(addr)
+		if i < 0 {
+			return unix.ENOMEM
 		}
+		if !m.vmas[i].GrowsDown {
+			return unix.EINVAL
+		}
+		addr = m.vmas[i].Start
 	}
 	// Every page must be covered, and by a mapping that may take the new
 	// rights.
@@ -391,7 +404,7 @@ func (m *MM) Brk(addr uint64) uint64 {
 			return m.brk
 		}
 		m.insertVMALocked(&VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write,
-			MaxProt: platform.Read | platform.Write | platform.Exec, Name: "[heap]"})
+			MaxProt: platform.Read | platform.Write | platform.Exec, Name: "[heap]", Flags: m.defFlags})
 		// A program grows its heap to use it: back and map the start of
 		// the new part now, sparing it the fault (a fault costs far more
 		// than pages that are mapped but never touched, which the host

@@ -36,6 +36,8 @@ type VMA struct {
 	Name string
 	// Dev, Ino identify a file-backed mapping for /proc/PID/maps.
 	Dev, Ino uint64
+	// Flags are the madvise and mlock attributes (VMAFlags).
+	Flags VMAFlags
 
 	fa faultAround // private anonymous memory: the last fault window
 }
@@ -106,7 +108,7 @@ func (s *vmaSet) insert(v *VMA) {
 // mergeable reports whether a and b (adjacent, a before b) can be one VMA.
 func mergeable(a, b *VMA) bool {
 	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.CopyWhole != b.CopyWhole || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
-		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino {
+		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino || a.Flags != b.Flags {
 		return false
 	}
 	return a.Object == nil || a.objectIndex(a.End) == b.Pgoff

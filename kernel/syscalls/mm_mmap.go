@@ -6,6 +6,7 @@ import (
 	"uk/arch"
 	"uk/kernel"
 	"uk/kernel/mm"
+	"uk/platform"
 )
 
 func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -17,7 +18,15 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	typ := flags & unix.MAP_TYPE
-	if typ != unix.MAP_PRIVATE && typ != unix.MAP_SHARED && typ != unix.MAP_SHARED_VALIDATE {
+	anon := flags&unix.MAP_ANONYMOUS != 0
+	switch {
+	case typ == unix.MAP_SHARED_VALIDATE && !anon:
+		// Only the flags every file takes (Linux's LEGACY_MAP_MASK):
+		// MAP_SYNC and the like need DAX, which no file here is.
+		if flags&^legacyMapFlags != 0 {
+			return 0, unix.EOPNOTSUPP
+		}
+	case typ != unix.MAP_PRIVATE && typ != unix.MAP_SHARED:
 		return 0, unix.EINVAL
 	}
 	o := mm.MmapOpts{
@@ -43,6 +52,13 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return t.MM.Mmap(o)
 }
 
+// legacyMapFlags are the mmap flags a MAP_SHARED_VALIDATE mapping of any
+// file accepts.
+const legacyMapFlags = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_DENYWRITE |
+	unix.MAP_EXECUTABLE | 0x4000000 /* MAP_UNINITIALIZED */ | unix.MAP_GROWSDOWN | unix.MAP_LOCKED |
+	unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_32BIT |
+	0x3f<<26 /* MAP_HUGE_MASK << MAP_HUGE_SHIFT */
+
 // elfSegment reports whether a private file mapping with these flags is
 // a segment of an ELF image: glibc's ld.so still passes MAP_DENYWRITE
 // (which Linux ignores) when it maps a library's segments. Its writable
@@ -59,6 +75,9 @@ func sysMprotect(t *kernel.Task, a [6]uint64) (uint64, error) {
 	prot := a[2]
 	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
 		return 0, unix.EINVAL
+	}
+	if prot&unix.PROT_GROWSUP != 0 {
+		return 0, unix.EINVAL // no mapping grows up on x86
 	}
 	return 0, t.MM.Mprotect(a[0], a[1], mm.ProtFromLinux(prot), prot&unix.PROT_GROWSDOWN != 0)
 }
@@ -80,17 +99,59 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
+		if err := t.MM.CheckRange(addr, length, func(v *mm.VMA) error { return discardable(v, advice) }); err != nil {
+			return 0, err
+		}
 		return 0, t.MM.MadviseDontNeed(addr, length)
+	case unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
+		set, clear := forkAdvice(advice)
+		return 0, t.MM.SetFlags(addr, length, set, clear, func(v *mm.VMA) error {
+			if advice == unix.MADV_WIPEONFORK && (v.Object != nil || v.Shared) {
+				return unix.EINVAL // private anonymous memory only
+			}
+			return nil
+		})
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
-		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
+		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
-		unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, unix.MADV_COLLAPSE:
+		unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_COLLAPSE:
 		if length > 0 && !t.MM.Mapped(addr, length) {
 			return 0, unix.ENOMEM
 		}
 		return 0, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// discardable is madvise's check of a VMA for advice that drops pages:
+// none may be locked; MADV_FREE takes private anonymous memory only, and
+// MADV_REMOVE shared memory with an object behind it (EACCES when not
+// writable).
+func discardable(v *mm.VMA, advice uint64) error {
+	switch {
+	case v.Flags&mm.Locked != 0:
+		return unix.EINVAL
+	case advice == unix.MADV_FREE && (v.Object != nil || v.Shared):
+		return unix.EINVAL
+	case advice == unix.MADV_REMOVE && v.Object == nil:
+		return unix.EINVAL
+	case advice == unix.MADV_REMOVE && (!v.Shared || v.MaxProt&platform.Write == 0):
+		return unix.EACCES
+	}
+	return nil
+}
+
+// forkAdvice is the flag change of MADV_DONTFORK and its kin.
+func forkAdvice(advice uint64) (set, clear mm.VMAFlags) {
+	switch advice {
+	case unix.MADV_DONTFORK:
+		return mm.DontFork, 0
+	case unix.MADV_DOFORK:
+		return 0, mm.DontFork
+	case unix.MADV_WIPEONFORK:
+		return mm.WipeOnFork, 0
+	}
+	return 0, mm.WipeOnFork
 }
 
 func sysMincore(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -125,27 +186,116 @@ func sysMsync(t *kernel.Task, a [6]uint64) (uint64, error) {
 		flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
 		return 0, unix.EINVAL
 	}
-	if length > 0 && !t.MM.Mapped(addr, length) {
-		return 0, unix.ENOMEM
+	if length == 0 {
+		return 0, nil
 	}
-	return 0, nil
+	return 0, t.MM.CheckRange(addr, length, func(v *mm.VMA) error {
+		if flags&unix.MS_INVALIDATE != 0 && v.Flags&mm.Locked != 0 {
+			return unix.EBUSY // locked pages cannot be invalidated
+		}
+		return nil
+	})
 }
 
-// mlock and friends: uk never swaps, so memory is always "locked".
-func sysMlock(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if !t.MM.Mapped(a[0], a[1]) {
-		return 0, unix.ENOMEM
+// The mlock family. uk never swaps, so memory is always resident; what
+// the calls change is the VMAs' Locked flag, which RLIMIT_MEMLOCK bounds,
+// munmap-free madvise and msync refuse, and /proc shows (VmLck).
+
+const (
+	capIPCLock   = 14 // CAP_IPC_LOCK
+	mlockOnFault = 1  // MLOCK_ONFAULT
+	mclCurrent   = 1
+	mclFuture    = 2
+	mclOnFault   = 4
+)
+
+// lockRange is the page range mlock and munlock act on: the start rounded
+// down, the length grown to cover what it cut off.
+func lockRange(addr, length uint64) (uint64, uint64) {
+	in := addr & arch.PageMask
+	return addr - in, length + in
+}
+
+// memlockLimit is RLIMIT_MEMLOCK's soft limit, and whether the caller may
+// lock beyond it (CAP_IPC_LOCK). A caller with neither may not lock at all.
+func memlockLimit(t *kernel.Task) (limit uint64, unlimited bool, err error) {
+	limit = t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur
+	unlimited = t.Credentials().HasCap(capIPCLock)
+	if limit == 0 && !unlimited {
+		return 0, false, unix.EPERM
 	}
-	return 0, nil
+	return limit, unlimited, nil
+}
+
+func doMlock(t *kernel.Task, addr, length uint64, flags mm.VMAFlags) error {
+	limit, unlimited, err := memlockLimit(t)
+	if err != nil {
+		return err
+	}
+	addr, length = lockRange(addr, length)
+	if !unlimited && t.MM.LockedBytes()+t.MM.UnlockedIn(addr, length) > limit {
+		return unix.ENOMEM
+	}
+	return t.MM.SetFlags(addr, length, flags, mm.Locked|mm.LockOnFault, nil)
+}
+
+func sysMlock(t *kernel.Task, a [6]uint64) (uint64, error) {
+	return 0, doMlock(t, a[0], a[1], mm.Locked)
 }
 
 // sysMlock2 is mlock with flags: MLOCK_ONFAULT only (EINVAL for others).
 func sysMlock2(t *kernel.Task, a [6]uint64) (uint64, error) {
-	const mlockOnFault = 1
-	if uint32(a[2])&^mlockOnFault != 0 {
+	flags := uint32(a[2])
+	if flags&^mlockOnFault != 0 {
 		return 0, unix.EINVAL
 	}
-	return sysMlock(t, a)
+	f := mm.Locked
+	if flags&mlockOnFault != 0 {
+		f |= mm.LockOnFault
+	}
+	return 0, doMlock(t, a[0], a[1], f)
+}
+
+func sysMunlock(t *kernel.Task, a [6]uint64) (uint64, error) {
+	addr, length := lockRange(a[0], a[1])
+	return 0, t.MM.SetFlags(addr, length, 0, mm.Locked|mm.LockOnFault, nil)
+}
+
+func sysMlockall(t *kernel.Task, a [6]uint64) (uint64, error) {
+	flags := a[0]
+	if flags == 0 || flags&^(mclCurrent|mclFuture|mclOnFault) != 0 || flags == mclOnFault {
+		return 0, unix.EINVAL
+	}
+	limit, unlimited, err := memlockLimit(t)
+	if err != nil {
+		return 0, err
+	}
+	f := mm.Locked
+	if flags&mclOnFault != 0 {
+		f |= mm.LockOnFault
+	}
+	if flags&mclCurrent != 0 {
+		var total uint64
+		for _, v := range t.MM.VMAs() {
+			total += v.End - v.Start
+		}
+		if !unlimited && total > limit {
+			return 0, unix.ENOMEM
+		}
+		t.MM.SetAllFlags(f, mm.Locked|mm.LockOnFault)
+	}
+	var future mm.VMAFlags
+	if flags&mclFuture != 0 {
+		future = f
+	}
+	t.MM.SetDefaultFlags(future)
+	return 0, nil
+}
+
+func sysMunlockall(t *kernel.Task, a [6]uint64) (uint64, error) {
+	t.MM.SetAllFlags(0, mm.Locked|mm.LockOnFault)
+	t.MM.SetDefaultFlags(0)
+	return 0, nil
 }
 
 func sysNop(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, nil }

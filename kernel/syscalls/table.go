@@ -120,10 +120,10 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysMincore, "mincore", sysMincore, x, i, x)
 	r(arch.SysMsync, "msync", sysMsync, x, i, x)
 	r(arch.SysMlock, "mlock", sysMlock, x, i)
-	r(arch.SysMunlock, "munlock", sysMlock, x, i)
+	r(arch.SysMunlock, "munlock", sysMunlock, x, i)
 	r(arch.SysMlock2, "mlock2", sysMlock2, x, i, x)
-	r(arch.SysMlockall, "mlockall", sysNop, x)
-	r(arch.SysMunlockall, "munlockall", sysNop)
+	r(arch.SysMlockall, "mlockall", sysMlockall, x)
+	r(arch.SysMunlockall, "munlockall", sysMunlockall)
 
 	// Time.
 	r(arch.SysClockSettime, "clock_settime", sysClockSettime, i, x)

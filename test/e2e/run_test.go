@@ -76,6 +76,7 @@ var cCases = []cCase{
 	{name: "prctl", prog: "prctl"},
 	{name: "wait", prog: "wait"},
 	{name: "sigerrs", prog: "sigerrs"},
+	{name: "mmerrs", prog: "mmerrs"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},

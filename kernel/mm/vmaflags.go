@@ -1,0 +1,134 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// VMAFlags are a VMA's mlock and madvise attributes. uk never swaps, so
+// a locked VMA differs from another only in what the calls report and
+// refuse (Linux's rules for VM_LOCKED), and in what counts against
+// RLIMIT_MEMLOCK.
+type VMAFlags uint8
+
+const (
+	// Locked is VM_LOCKED: mlock, mlockall, or MCL_FUTURE at mmap.
+	Locked VMAFlags = 1 << iota
+	// LockOnFault is VM_LOCKONFAULT (mlock2 MLOCK_ONFAULT).
+	LockOnFault
+	// DontFork is MADV_DONTFORK: a fork leaves the child a hole here.
+	DontFork
+	// WipeOnFork is MADV_WIPEONFORK: a fork gives the child zeros here.
+	WipeOnFork
+)
+
+// SetFlags changes the flags of every VMA in [addr, addr+length): clear
+// first, then set. The range must be mapped throughout (ENOMEM). check,
+// if not nil, sees each VMA before anything changes and may refuse it.
+func (m *MM) SetFlags(addr, length uint64, set, clear VMAFlags, check func(v *VMA) error) error {
+	if addr&arch.PageMask != 0 {
+		return unix.EINVAL
+	}
+	length, ok := arch.PageRoundUp(length)
+	end := addr + length
+	if !ok || end < addr {
+		return unix.ENOMEM
+	}
+	if length == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := addr; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return unix.ENOMEM
+		}
+		if check != nil {
+			if err := check(m.vmas[i]); err != nil {
+				return err
+			}
+		}
+		a = m.vmas[i].End
+	}
+	m.splitAtLocked(addr)
+	m.splitAtLocked(end)
+	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		m.vmas[i].Flags = m.vmas[i].Flags&^clear | set
+	}
+	m.coalesceLocked(addr, end)
+	return nil
+}
+
+// SetAllFlags changes the flags of every VMA (mlockall, munlockall).
+func (m *MM) SetAllFlags(set, clear VMAFlags) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas {
+		v.Flags = v.Flags&^clear | set
+	}
+	if len(m.vmas) > 0 {
+		m.coalesceLocked(m.vmas[0].Start, m.vmas[len(m.vmas)-1].End)
+	}
+}
+
+// LockedBytes is the size of the locked VMAs (VmLck, RLIMIT_MEMLOCK's
+// count).
+func (m *MM) LockedBytes() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n uint64
+	for _, v := range m.vmas {
+		if v.Flags&Locked != 0 {
+			n += v.End - v.Start
+		}
+	}
+	return n
+}
+
+// UnlockedIn is the size of the VMAs in [addr, addr+length) that are not
+// locked yet: what an mlock of the range adds to LockedBytes.
+func (m *MM) UnlockedIn(addr, length uint64) uint64 {
+	end := addr + length
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n uint64
+	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		if v := m.vmas[i]; v.Flags&Locked == 0 {
+			n += min(v.End, end) - max(v.Start, addr)
+		}
+	}
+	return n
+}
+
+// CheckRange runs check on each VMA in [addr, addr+length), which must
+// be mapped throughout (ENOMEM otherwise); the first error is returned.
+func (m *MM) CheckRange(addr, length uint64, check func(v *VMA) error) error {
+	length, ok := arch.PageRoundUp(length)
+	end := addr + length
+	if !ok || end < addr {
+		return unix.ENOMEM
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := addr; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return unix.ENOMEM
+		}
+		if err := check(m.vmas[i]); err != nil {
+			return err
+		}
+		a = m.vmas[i].End
+	}
+	return nil
+}
+
+// SetDefaultFlags sets the flags every new mapping gets (mlockall's
+// MCL_FUTURE; munlockall clears them).
+func (m *MM) SetDefaultFlags(f VMAFlags) {
+	m.mu.Lock()
+	m.defFlags = f
+	m.mu.Unlock()
+}
