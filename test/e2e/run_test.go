@@ -77,6 +77,7 @@ var cCases = []cCase{
 	{name: "wait", prog: "wait"},
 	{name: "sigerrs", prog: "sigerrs"},
 	{name: "mmerrs", prog: "mmerrs"},
+	{name: "mlock", prog: "mlock"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
