@@ -91,8 +91,16 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 		return nil, unix.EACCES
 	}
 	var mp memmap.Mappable
+	sealedRO := false
 	if r := tmpfs.RegularOf(d); r != nil {
 		mp = r
+		if shared {
+			forbidden, noWrite := r.SealsForbidMap(write)
+			if forbidden {
+				return nil, unix.EPERM
+			}
+			sealedRO = noWrite
+		}
 	} else if m, ok := d.Impl().(memmap.Mappable); ok {
 		mp = m
 	} else if m, ok := d.Impl().(MappableSource); ok {
@@ -105,7 +113,7 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 		return nil, err
 	}
 	mf := &MappedFile{Mappable: mp, Dev: st.Dev, Ino: st.Ino, MaxProt: platform.Read | platform.Exec}
-	if !shared || d.Writable() {
+	if !shared || d.Writable() && !sealedRO {
 		mf.MaxProt |= platform.Write
 	}
 	if name, ok := t.PathName(d.Path()); ok {

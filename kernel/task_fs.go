@@ -191,7 +191,6 @@ type memfdState struct {
 var (
 	memfdMu     sync.Mutex
 	memfdByKern = map[*Kernel]*memfdState{} // protected by memfdMu
-	memfdSeals  sync.Map                    // vfs.Inode → *Seals
 )
 
 // noUmask creates files with the exact mode asked (memfds are 0777).
@@ -226,55 +225,18 @@ func (t *Task) NewMemfd(name string, allowSealing bool) (*vfs.FileDescription, e
 		d.DecRef()
 		return nil, err
 	}
-	s := &Seals{}
-	if !allowSealing {
-		s.seals = sealSeal
+	if allowSealing {
+		if r := tmpfs.RegularOf(d); r != nil {
+			r.AllowSealing()
+		}
 	}
-	memfdSeals.Store(d.Path().Dentry.Inode(), s)
 	return d, nil
 }
 
-// sealSeal is F_SEAL_SEAL: no more seals may be added.
-const sealSeal = 0x1
-
-// Seals are a memfd's F_ADD_SEALS set. uk records seals and reports them
-// (F_GET_SEALS); it does not enforce write or resize seals yet.
-type Seals struct {
-	mu    sync.Mutex
-	seals uint32
-}
-
-// Get returns the seals.
-func (s *Seals) Get() uint32 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seals
-}
-
-// Add adds seals (EPERM once F_SEAL_SEAL is set, EINVAL for unknown bits).
-func (s *Seals) Add(n uint32) error {
-	if n&^0x3f != 0 {
-		return unix.EINVAL
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seals&sealSeal != 0 {
-		return unix.EPERM
-	}
-	s.seals |= n
-	return nil
-}
-
-// MemfdSeals returns the seals of the memfd behind d (ok false for other
-// files: F_ADD_SEALS is EINVAL there).
-func (t *Task) MemfdSeals(d *vfs.FileDescription) (*Seals, bool) {
-	p := d.Path()
-	if p.IsZero() {
-		return nil, false
-	}
-	s, ok := memfdSeals.Load(p.Dentry.Inode())
-	if !ok {
-		return nil, false
-	}
-	return s.(*Seals), true
+// SealableFile returns the tmpfs file behind d, which takes F_ADD_SEALS
+// and F_GET_SEALS (ok false for other files: EINVAL there). Only a memfd
+// made with MFD_ALLOW_SEALING starts without F_SEAL_SEAL.
+func (t *Task) SealableFile(d *vfs.FileDescription) (*tmpfs.Regular, bool) {
+	r := tmpfs.RegularOf(d)
+	return r, r != nil
 }

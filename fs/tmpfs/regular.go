@@ -22,6 +22,7 @@ type Regular struct {
 	pages map[uint64]int64 // page index → memfile offset; protected by mu
 	opens int              // open descriptions; protected by mu
 	maps  memmap.MapperSet // the mappings of the file (its reverse map)
+	seals uint32           // F_ADD_SEALS's, XOR SealSeal (seals.go); protected by mu
 }
 
 var _ memmap.Mappable = (*Regular)(nil)
@@ -54,6 +55,10 @@ func (r *Regular) SetStat(_ vfs.Context, req vfs.SetStat) error {
 	r.mu.Lock()
 	var cut truncation
 	if req.Mask&unix.STATX_SIZE != 0 {
+		if err := r.resizeSealedLocked(req.Size); err != nil {
+			r.mu.Unlock()
+			return err
+		}
 		if req.Size != r.size {
 			cut = r.truncateLocked(req.Size)
 			t := now()
@@ -212,6 +217,12 @@ func (r *Regular) Allocate(off, n int64) error {
 	end := uint64((off + n + arch.PageMask) >> arch.PageShift)
 	if end-first > uint64(r.fs.maxPages) {
 		return unix.ENOSPC
+	}
+	r.mu.Lock()
+	grow := r.sealsLocked()&SealGrow != 0 && off+n > r.size
+	r.mu.Unlock()
+	if grow {
+		return unix.EPERM
 	}
 	for idx := first; idx < end; {
 		stop := min(end, idx+fallocBatch)
@@ -446,7 +457,11 @@ func (f *regularFile) Write(ctx vfs.Context, _ *vfs.FileDescription, src []byte,
 	if off == vfs.AppendOffset {
 		off = r.size
 	}
-	n, err := r.writeAtLocked(src, off)
+	allowed, err := r.writeSealedLocked(off, int64(len(src)))
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.writeAtLocked(src[:allowed], off)
 	if n > 0 && r.mode&(unix.S_ISUID|unix.S_ISGID) != 0 && !ctx.Credentials().Privileged {
 		// An unprivileged write clears the set-id bits (file_remove_privs).
 		r.mode &^= unix.S_ISUID

@@ -132,6 +132,30 @@ func (s *MapperSet) Remove(m Mapper) int {
 	return s.total
 }
 
+// Any reports whether f holds for some mapper. f runs without the set's
+// lock (a mapper's own lock comes before an object's in uk's order).
+func (s *MapperSet) Any(f func(Mapper) bool) bool {
+	s.mu.Lock()
+	ms := make([]Mapper, 0, len(s.mappers))
+	for m := range s.mappers {
+		ms = append(ms, m)
+	}
+	s.mu.Unlock()
+	for _, m := range ms {
+		if f(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// SharedWriteMapper is a Mapper that can tell whether it maps an object
+// shared with write access allowed (Linux's VM_SHARED|VM_MAYWRITE), which
+// a file's write seal must not meet.
+type SharedWriteMapper interface {
+	MapsSharedWritable(obj Mappable) bool
+}
+
 // Count returns the number of mappings.
 func (s *MapperSet) Count() int {
 	s.mu.Lock()

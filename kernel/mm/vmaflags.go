@@ -4,6 +4,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/kernel/memmap"
+	"uk/platform"
 )
 
 // VMAFlags are a VMA's mlock and madvise attributes. uk never swaps, so
@@ -131,4 +133,17 @@ func (m *MM) SetDefaultFlags(f VMAFlags) {
 	m.mu.Lock()
 	m.defFlags = f
 	m.mu.Unlock()
+}
+
+// MapsSharedWritable implements memmap.SharedWriteMapper: whether a VMA
+// maps obj shared with write access allowed (a write seal refuses that).
+func (m *MM) MapsSharedWritable(obj memmap.Mappable) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas {
+		if v.Object == obj && v.Shared && v.MaxProt&platform.Write != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -211,17 +211,17 @@ func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uin
 	case unix.F_SETOWN, unix.F_SETSIG:
 		return 0, nil, true
 	case fGetSeals, fAddSeals:
-		seals, ok := t.MemfdSeals(d)
+		r, ok := t.SealableFile(d)
 		if !ok {
 			return 0, unix.EINVAL, true
 		}
 		if cmd == fGetSeals {
-			return uint64(seals.Get()), nil, true
+			return uint64(r.Seals()), nil, true
 		}
 		if !d.Writable() {
 			return 0, unix.EPERM, true
 		}
-		return 0, seals.Add(uint32(arg)), true
+		return 0, r.AddSeals(uint32(arg)), true
 	}
 	return 0, nil, false
 }

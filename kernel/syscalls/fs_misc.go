@@ -100,6 +100,9 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	size := r.Size()
 	if mode&fallocPunchHole != 0 {
+		if r.Seals()&(tmpfs.SealWrite|tmpfs.SealFutureWrite) != 0 {
+			return 0, unix.EPERM
+		}
 		r.PunchHole(off, n)
 		return 0, nil
 	}

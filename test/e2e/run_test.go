@@ -78,6 +78,7 @@ var cCases = []cCase{
 	{name: "sigerrs", prog: "sigerrs"},
 	{name: "mmerrs", prog: "mmerrs"},
 	{name: "mlock", prog: "mlock"},
+	{name: "seals", prog: "seals"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
