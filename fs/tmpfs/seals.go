@@ -37,7 +37,7 @@ func (r *Regular) sealsLocked() uint32 { return r.seals ^ SealSeal }
 // MFD_ALLOW_SEALING).
 func (r *Regular) AllowSealing() {
 	r.mu.Lock()
-	r.seals = r.sealsLocked() &^ SealSeal ^ SealSeal
+	r.seals = r.sealsLocked()&^SealSeal ^ SealSeal
 	r.mu.Unlock()
 }
 
