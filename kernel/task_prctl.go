@@ -1,5 +1,11 @@
 package kernel
 
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
 // Per-thread and per-process prctl(2) state that has no other home.
 
 // DefaultTimerSlack is the timer slack of the first task, in ns (Linux's
@@ -66,3 +72,12 @@ func (t *Task) MCEKillPolicy() int {
 
 // SetMCEKillPolicy sets the policy (one of MCEKill*).
 func (t *Task) SetMCEKillPolicy(p int) { t.mceKill.Store(uint32(p + 1)) }
+
+// FileSizeLimit is RLIMIT_FSIZE's soft limit (vfs.FileSizeLimiter).
+func (t *Task) FileSizeLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_FSIZE).Cur }
+
+// FileSizeExceeded sends the process SIGXFSZ, as Linux does when a write
+// or truncation passes RLIMIT_FSIZE (vfs.FileSizeLimiter).
+func (t *Task) FileSizeExceeded() {
+	t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGXFSZ), Code: arch.SI_KERNEL}, nil)
+}

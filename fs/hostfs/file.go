@@ -122,7 +122,7 @@ func (f *File) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions,
 		// host, and faults map the cache instead.
 		f.maps.Invalidate(f, 0, ^uint64(0), false)
 	}
-	return o, vfs.FileOptions{Seekable: true}, nil
+	return o, vfs.FileOptions{Seekable: true, Regular: true}, nil
 }
 
 // Mappable returns the file's pages for mmap and the ELF loader.

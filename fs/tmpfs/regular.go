@@ -419,7 +419,7 @@ func (r *Regular) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, erro
 	r.mu.Lock()
 	r.opens++
 	r.mu.Unlock()
-	return &regularFile{r: r}, vfs.FileOptions{Seekable: true}, nil
+	return &regularFile{r: r}, vfs.FileOptions{Seekable: true, Regular: true}, nil
 }
 
 // dropped (its last link is gone) frees the contents if nothing else

@@ -63,6 +63,58 @@ type FileOptions struct {
 	// Seekable files have a file offset and allow pread/pwrite; streams
 	// (pipes, sockets, ttys) get ESPIPE for those.
 	Seekable bool
+	// Regular files are bound by the writer's file size limit
+	// (RLIMIT_FSIZE, FileSizeLimiter).
+	Regular bool
+}
+
+// FileSizeLimiter is a Context with a file size limit (RLIMIT_FSIZE): a
+// write that would pass it is cut short, or refused with EFBIG and the
+// signal SIGXFSZ when it would begin at or past it, as are a truncation
+// or fallocate beyond it. Contexts without one have no limit.
+type FileSizeLimiter interface {
+	FileSizeLimit() uint64
+	// FileSizeExceeded sends the caller SIGXFSZ.
+	FileSizeExceeded()
+}
+
+// limitWrite cuts a write of src at off (AppendOffset: the end of the
+// file) to the caller's file size limit. Preconditions: fd.offMu held for
+// appends.
+func (fd *FileDescription) limitWrite(ctx Context, src []byte, off int64) ([]byte, error) {
+	l, ok := ctx.(FileSizeLimiter)
+	if !ok || !fd.opts.Regular || len(src) == 0 {
+		return src, nil
+	}
+	limit := l.FileSizeLimit()
+	if limit >= 1<<63 {
+		return src, nil
+	}
+	if off == AppendOffset {
+		end, err := fd.impl.Seek(ctx, fd, fd.off, 0, unix.SEEK_END)
+		if err != nil {
+			return src, nil
+		}
+		off = end
+	}
+	if uint64(off) >= limit {
+		l.FileSizeExceeded()
+		return nil, unix.EFBIG
+	}
+	if room := limit - uint64(off); uint64(len(src)) > room {
+		src = src[:room]
+	}
+	return src, nil
+}
+
+// CheckFileSize refuses a size beyond the caller's file size limit (EFBIG
+// and SIGXFSZ), for truncate and fallocate.
+func CheckFileSize(ctx Context, size int64) error {
+	if l, ok := ctx.(FileSizeLimiter); ok && uint64(size) > l.FileSizeLimit() {
+		l.FileSizeExceeded()
+		return unix.EFBIG
+	}
+	return nil
 }
 
 // FileDescription is an open file description: what open(2) creates and
@@ -280,11 +332,19 @@ func (fd *FileDescription) writeFlags(ctx Context, src []byte, appendMode, noApp
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
 	if appendMode || fd.flags.Load()&unix.O_APPEND != 0 && !noAppend {
+		src, err := fd.limitWrite(ctx, src, AppendOffset)
+		if err != nil {
+			return 0, err
+		}
 		n, err := fd.impl.Write(ctx, fd, src, AppendOffset)
 		if end, serr := fd.impl.Seek(ctx, fd, fd.off, 0, unix.SEEK_END); serr == nil {
 			fd.off = end
 		}
 		return n, err
+	}
+	src, err := fd.limitWrite(ctx, src, fd.off)
+	if err != nil {
+		return 0, err
 	}
 	n, err := fd.impl.Write(ctx, fd, src, fd.off)
 	fd.off += int64(n)
@@ -318,6 +378,14 @@ func (fd *FileDescription) pwriteFlags(ctx Context, src []byte, off int64, appen
 	}
 	if appendMode || fd.flags.Load()&unix.O_APPEND != 0 && !noAppend {
 		off = AppendOffset
+	}
+	if off == AppendOffset {
+		fd.offMu.Lock()
+		defer fd.offMu.Unlock()
+	}
+	src, err := fd.limitWrite(ctx, src, off)
+	if err != nil {
+		return 0, err
 	}
 	return fd.impl.Write(ctx, fd, src, off)
 }
@@ -414,6 +482,9 @@ func (fd *FileDescription) Truncate(ctx Context, size int64) error {
 	}
 	if !fd.Writable() || size < 0 {
 		return unix.EINVAL
+	}
+	if err := CheckFileSize(ctx, size); err != nil {
+		return err
 	}
 	if err := fd.impl.Truncate(ctx, fd, size); err != nil {
 		return err

@@ -1039,6 +1039,9 @@ func (v *VFS) TruncateAt(ctx Context, at At, path string, size int64) error {
 	if err := mayAccess(ctx.Credentials(), &st, MayWrite); err != nil {
 		return err
 	}
+	if err := CheckFileSize(ctx, size); err != nil {
+		return err
+	}
 	return v.setStat(ctx, p, SetStat{Mask: unix.STATX_SIZE, Size: size}, InModify)
 }
 

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/tmpfs"
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -109,6 +110,11 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if mode&fallocZeroRange != 0 {
 		// Linux's tmpfs has no ZERO_RANGE (shmem_fallocate).
 		return 0, unix.EOPNOTSUPP
+	}
+	if mode&fallocKeepSize == 0 && off+n > size {
+		if err := vfs.CheckFileSize(t, off+n); err != nil {
+			return 0, err
+		}
 	}
 	if err := r.Allocate(off, n); err != nil {
 		return 0, err

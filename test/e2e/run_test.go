@@ -79,6 +79,7 @@ var cCases = []cCase{
 	{name: "mmerrs", prog: "mmerrs"},
 	{name: "mlock", prog: "mlock"},
 	{name: "seals", prog: "seals"},
+	{name: "fsize", prog: "fsize"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
