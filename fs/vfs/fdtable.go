@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"uk/fs/lock"
 )
 
 // FDTable maps file descriptor numbers to open file descriptions plus the
@@ -300,6 +302,7 @@ func (t *FDTable) Dup3(old, new int32, flags int, limit uint64) (int32, error) {
 	replaced, err := t.setLocked(int(new), fd, flags&unix.O_CLOEXEC != 0)
 	t.mu.Unlock()
 	if replaced != nil {
+		t.closed(replaced)
 		replaced.DecRef()
 	}
 	if err != nil {
@@ -313,11 +316,22 @@ func (t *FDTable) Dup3(old, new int32, flags int, limit uint64) (int32, error) {
 // anything per-close such as releasing POSIX locks).
 func (t *FDTable) Remove(n int32) (*FileDescription, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if _, _, ok := t.entryLocked(n); !ok {
+		t.mu.Unlock()
 		return nil, unix.EBADF
 	}
-	return t.clearLocked(int(n)), nil
+	fd := t.clearLocked(int(n))
+	t.mu.Unlock()
+	t.closed(fd)
+	return fd, nil
+}
+
+// closed does what closing one of the table's descriptors does besides
+// dropping a reference: the table's POSIX locks on the file go (Linux's
+// locks_remove_posix, whose owner is the files_struct), whatever other
+// descriptors of it remain.
+func (t *FDTable) closed(fd *FileDescription) {
+	lock.Global.Release(fd.LockKey(), t)
 }
 
 // Close is close(2): remove n and drop the table's reference.
@@ -406,6 +420,7 @@ func (t *FDTable) CloseOnExec() {
 	})
 	t.mu.Unlock()
 	for _, fd := range dead {
+		t.closed(fd)
 		fd.DecRef()
 	}
 }
@@ -431,6 +446,7 @@ func (t *FDTable) CloseRange(first, last uint32, flags uint32) error {
 	}
 	t.mu.Unlock()
 	for _, fd := range dead {
+		t.closed(fd)
 		fd.DecRef()
 	}
 	return nil

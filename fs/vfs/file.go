@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"uk/fs/lock"
 )
 
 // FileImpl is implemented by each kind of open file (regular tmpfs file,
@@ -542,6 +544,7 @@ const (
 // the file's deletion, if its unlinking waited for this close, reaches
 // its watches.
 func (fd *FileDescription) release() {
+	lock.Global.Release(fd.LockKey(), fd) // its OFD and flock locks
 	d := fd.path.Dentry
 	if d != nil && !fd.IsPath() {
 		if fd.Writable() {
@@ -554,6 +557,15 @@ func (fd *FileDescription) release() {
 	if d != nil {
 		d.fileClosed()
 	}
+}
+
+// LockKey is the file a lock taken through fd is on (package lock): the
+// inode, or for a file outside the tree (a pipe, a socket) its state.
+func (fd *FileDescription) LockKey() any {
+	if d := fd.path.Dentry; d != nil {
+		return d.inode
+	}
+	return fd.impl
 }
 
 // notify reports an event of the file fd was opened at to its watches

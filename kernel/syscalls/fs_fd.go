@@ -3,6 +3,8 @@ package syscalls
 import (
 	"encoding/binary"
 	"golang.org/x/sys/unix"
+	"math"
+	"uk/fs/lock"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 	"uk/kernel"
@@ -126,9 +128,9 @@ func fsIoctl(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd uint32, arg 
 	return 0, nil, false
 }
 
-// Record locks (fcntl F_GETLK/F_SETLK/F_SETLKW and the OFD variants) and
-// flock(2): uk validates the request and grants it; it keeps no lock
-// state, so F_GETLK always answers that nothing conflicts.
+// Record locks (fcntl F_GETLK/F_SETLK/F_SETLKW and the OFD variants) are
+// kept by package lock; leases and directory notification are accepted
+// and never break.
 const (
 	fOFDGetlk  = 36
 	fOFDSetlk  = 37
@@ -140,6 +142,17 @@ const (
 	fGetSeals  = 1034
 	fSealSeal  = 0x1
 )
+
+// lockKind is the lock kind of an l_type (F_UNLCK: lock.Unlock).
+func lockKind(typ int16) lock.Kind {
+	switch typ {
+	case unix.F_RDLCK:
+		return lock.Read
+	case unix.F_WRLCK:
+		return lock.Write
+	}
+	return lock.Unlock
+}
 
 // fcntlFS handles the fcntl commands about locks, leases and seals;
 // handled is false for commands it does not know.
@@ -182,20 +195,62 @@ func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uin
 			return 0, unix.EINVAL, true
 		}
 		s := base + start
-		if s < 0 || (length < 0 && s+length < 0) {
+		if s < 0 {
 			return 0, unix.EINVAL, true
 		}
+		// Linux's flock_to_posix_lock: a negative length locks the bytes
+		// before start; 0 runs to the end of the file, however far.
+		lo, hi := uint64(s), lock.ToEnd
+		switch {
+		case length > 0:
+			if length-1 > math.MaxInt64-s {
+				return 0, unix.EOVERFLOW, true
+			}
+			hi = uint64(s + length)
+		case length < 0:
+			if s+length < 0 {
+				return 0, unix.EINVAL, true
+			}
+			lo, hi = uint64(s+length), uint64(s)
+		}
+		ofd := cmd >= fOFDGetlk
+		var owner lock.Owner = t.Files
+		ownPid := t.PID()
+		if ofd {
+			owner, ownPid = d, -1
+		}
+		kind := lockKind(typ)
 		if cmd == unix.F_GETLK || cmd == fOFDGetlk {
 			if typ == unix.F_UNLCK {
 				return 0, unix.EINVAL, true
 			}
-			le.PutUint16(b[0:], unix.F_UNLCK)
+			r, found := lock.Global.Test(d.LockKey(), owner, kind, lo, hi)
+			if !found {
+				le.PutUint16(b[0:], unix.F_UNLCK)
+				return 0, t.CopyOut(arg, b[:]), true
+			}
+			le.PutUint16(b[0:], uint16(unix.F_RDLCK))
+			if r.Kind == lock.Write {
+				le.PutUint16(b[0:], uint16(unix.F_WRLCK))
+			}
+			le.PutUint16(b[2:], unix.SEEK_SET)
+			le.PutUint64(b[8:], r.Start)
+			n := uint64(0) // to the end
+			if r.End != lock.ToEnd {
+				n = r.End - r.Start
+			}
+			le.PutUint64(b[16:], n)
+			le.PutUint32(b[24:], uint32(r.Pid))
 			return 0, t.CopyOut(arg, b[:]), true
 		}
 		if typ == unix.F_RDLCK && !d.Readable() || typ == unix.F_WRLCK && !d.Writable() {
 			return 0, unix.EBADF, true
 		}
-		return 0, nil, true
+		var w lock.Waiter
+		if cmd == unix.F_SETLKW || cmd == fOFDSetlkw {
+			w = t
+		}
+		return 0, lock.Global.Set(d.LockKey(), owner, ownPid, kind, lo, hi, w, !ofd), true
 	case fGetlease:
 		return unix.F_UNLCK, nil, true
 	case fSetlease:

@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/fs/lock"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 	"uk/kernel"
@@ -336,11 +337,27 @@ func sysFlock(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	switch a[1] &^ unix.LOCK_NB {
-	case unix.LOCK_SH, unix.LOCK_EX, unix.LOCK_UN:
+	const lockMand = 32 // LOCK_MAND: gone from Linux, which ignores a request with it
+	cmd := a[1]
+	if cmd&lockMand != 0 {
 		return 0, nil
 	}
-	return 0, unix.EINVAL
+	var kind lock.Kind
+	switch cmd &^ unix.LOCK_NB {
+	case unix.LOCK_SH:
+		kind = lock.Read
+	case unix.LOCK_EX:
+		kind = lock.Write
+	case unix.LOCK_UN:
+		kind = lock.Unlock
+	default:
+		return 0, unix.EINVAL
+	}
+	var w lock.Waiter
+	if cmd&unix.LOCK_NB == 0 {
+		w = t
+	}
+	return 0, lock.Global.Flock(d.LockKey(), d, kind, w)
 }
 
 func sysNameToHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -80,6 +80,7 @@ var cCases = []cCase{
 	{name: "mlock", prog: "mlock"},
 	{name: "seals", prog: "seals"},
 	{name: "fsize", prog: "fsize"},
+	{name: "locks", prog: "locks"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
