@@ -81,6 +81,7 @@ var cCases = []cCase{
 	{name: "seals", prog: "seals"},
 	{name: "fsize", prog: "fsize"},
 	{name: "locks", prog: "locks"},
+	{name: "fserrs", prog: "fserrs"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
