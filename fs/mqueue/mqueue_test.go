@@ -486,7 +486,6 @@ func TestMount(t *testing.T) {
 	}
 }
 
-
 func TestLimits(t *testing.T) {
 	l := NewLimits()
 	for _, tc := range []struct {
