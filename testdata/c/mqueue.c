@@ -23,6 +23,7 @@
 #include <time.h>
 
 static char names[8][64];
+static const char *self;
 
 /* qname returns the name of this run's queue number i ("/ukmq-PID-i"). */
 static const char *qname(int i) {
@@ -547,6 +548,22 @@ static void notify(void) {
 	EXPECT_OK(mq_notify(q, &ev));
 	EXPECT_OK(mq_notify(q, NULL));
 
+	/* Exec closes mq_open's descriptors (close-on-exec): the process's
+	 * registration made through one goes, so after the exec it may
+	 * register again. */
+	c = fork();
+	if (c == 0) {
+		mqd_t cq = mq_open(qname(4), O_RDONLY);
+		struct sigevent e2 = {.sigev_notify = SIGEV_NONE};
+		if (cq < 0 || mq_notify(cq, &e2) != 0)
+			_exit(3);
+		execl(self, self, "after-exec", qname(4), (char *)NULL);
+		_exit(4);
+	}
+	waitpid(c, &st, 0);
+	printf("exec child: exit %d\n", WEXITSTATUS(st));
+	status("after the exec child", q, 0);
+
 	/* Closing a descriptor of the queue drops the closer's registration. */
 	mqd_t q2 = EXPECT_OK(mq_open(qname(4), O_RDONLY));
 	EXPECT_OK(mq_notify(q2, &ev));
@@ -795,7 +812,22 @@ static void filesystem(void) {
 	EXPECT_OK(rmdir(dir));
 }
 
-int main(void) {
+/* after_exec runs in a process that registered on queue name before its
+ * exec: its registration must be gone. */
+static int after_exec(const char *name) {
+	mqd_t q = mq_open(name, O_RDONLY);
+	struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+	int r = mq_notify(q, &ev);
+	int e = errno;
+	printf("after exec, mq_notify: %d %s\n", r, r ? errname(e) : "");
+	mq_notify(q, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	if (argc > 2 && strcmp(argv[1], "after-exec") == 0)
+		return after_exec(argv[2]);
+	self = argv[0];
 	basics();
 	errors();
 	blocking();
