@@ -90,5 +90,5 @@ func (l *Limits) Set(name string, val int64) error {
 	return nil
 }
 
-// queuesMax is queues_max as Linux compares it: an unsigned int.
+// queuesMaxCount is queues_max as Linux compares it: an unsigned int.
 func (l *Limits) queuesMaxCount() uint64 { return uint64(uint32(l.queuesMax.Load())) }

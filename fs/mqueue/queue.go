@@ -144,7 +144,7 @@ func (q *Queue) freeIfGoneLocked() {
 	q.budget.Uncharge(queueCost)
 }
 
-// touch records an access and change at now (Linux's
+// touchLocked records an access and a change now (Linux's
 // simple_inode_init_ts after a send or receive). Preconditions: q.mu held.
 func (q *Queue) touchLocked() {
 	now := nowTS()
