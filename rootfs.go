@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/dev"
+	"uk/fs/mqueue"
 	"uk/fs/pipe"
 	"uk/fs/proc"
 	"uk/fs/sys"
@@ -28,7 +29,7 @@ import (
 )
 
 // fsTypes are the filesystem types mount(2) knows, in /proc/filesystems order.
-var fsTypes = []string{"sysfs", "tmpfs", "devtmpfs", "proc", "devpts"}
+var fsTypes = []string{"sysfs", "tmpfs", "devtmpfs", "proc", "devpts", "mqueue"}
 
 // devptsType is a stand-in for devpts until uk has pseudo-terminals: an
 // empty tmpfs that accepts devpts's mount options.
@@ -53,6 +54,7 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console,
 	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
 	v.RegisterType("proc", &proc.Type{Kernel: k.ProcSource(), Opts: proc.Options{Filesystems: fsTypes}})
 	v.RegisterType("sysfs", sys.Type{MF: mf, NumCPU: k.ProcSource().NumCPU()})
+	v.RegisterType("mqueue", mqueue.Type{NS: k.Mqueue()})
 	if term != nil {
 		dev.RegisterStandard(v.Devices, nil)
 		ttys := tty.Register(v.Devices, term, k.JobControl())

@@ -111,6 +111,8 @@ type Kernel struct {
 
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace
+	// mqueue is the namespace's POSIX message queues (kernel_mqueue.go).
+	mqueue mqueueState
 
 	// inotify holds the sandbox's inotify limits and what each user has
 	// against them.

@@ -114,6 +114,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	}
 	old.DecUsers()
 	if t.Files != nil {
+		t.mqueueFlushCloexec()
 		t.Files.CloseOnExec()
 	}
 	t.tg.stopTimers(false)

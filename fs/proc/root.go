@@ -200,9 +200,6 @@ func (fs *FS) newSys() vfs.Inode {
 		{"fs/inotify/max_user_watches", constant("8192\n")},
 		{"fs/inotify/max_user_instances", constant("128\n")},
 		{"fs/inotify/max_queued_events", constant("16384\n")},
-		{"fs/mqueue/msg_max", constant("10\n")},
-		{"fs/mqueue/msgsize_max", constant("8192\n")},
-		{"fs/mqueue/queues_max", constant("256\n")},
 		{"fs/protected_symlinks", constant("0\n")},
 		{"fs/protected_hardlinks", constant("0\n")},
 		{"fs/aio-max-nr", constant("65536\n")},
@@ -215,6 +212,9 @@ func (fs *FS) newSys() vfs.Inode {
 		{"net/core/somaxconn", constant("4096\n")},
 		{"net/ipv4/ip_local_port_range", constant("32768\t60999\n")},
 		{"net/ipv4/tcp_syncookies", constant("1\n")},
+	}
+	for _, name := range mqueueSysctls {
+		files = append(files, sysFile{"fs/mqueue/" + name, fs.mqueueSysctl(name)})
 	}
 	// Build the tree from the paths.
 	type node struct {
@@ -248,6 +248,9 @@ func (fs *FS) newSys() vfs.Inode {
 				// sethostname, so a write is accepted and ignored here.
 				f.mode = unix.S_IFREG | 0o644
 				f.write = func(vfs.Context, []byte) error { return nil }
+			}
+			if name, ok := strings.CutPrefix(path, "/sys/fs/mqueue/"); ok {
+				fs.mqueueSysctlWritable(f, name)
 			}
 			return f
 		}

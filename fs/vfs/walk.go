@@ -43,6 +43,13 @@ func checkPath(path string) error {
 	return nil
 }
 
+// MayAccess is the permission check of a file's mode bits and owner
+// (Linux's generic_permission with root's capabilities) for objects that
+// are reached without a path walk, such as a POSIX message queue opened
+// by name: EACCES unless c may have want (MayRead|MayWrite|MayExec) on a
+// file of attributes st.
+func MayAccess(c *Credentials, st *Stat, want uint32) error { return mayAccess(c, st, want) }
+
 // mayAccess checks want (MayRead|MayWrite|MayExec) against attributes.
 // Privileged callers pass everything except execution of a file with no x
 // bit at all.

@@ -12,7 +12,13 @@ import (
 )
 
 func sysClose(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return 0, t.Files.Close(int32(a[0]))
+	d, err := t.Files.Remove(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	mqFlush(t, d)
+	d.DecRef()
+	return 0, nil
 }
 
 func sysDup(t *kernel.Task, a [6]uint64) (uint64, error) {

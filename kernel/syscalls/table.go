@@ -193,5 +193,6 @@ func Table() *kernel.SyscallTable {
 	registerFS(r)
 	registerSockets(r)
 	registerShm(r)
+	registerMqueue(r)
 	return t
 }

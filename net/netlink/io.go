@@ -314,3 +314,10 @@ func (s *Socket) recv(ctx vfs.Context, req *socket.RecvRequest) (*socket.RecvRes
 	}
 	return r, nil
 }
+
+// DeliverFromKernel queues b on the socket as a message from the kernel
+// (port 0), as Linux's netlink_sendskb does for mq_notify's SIGEV_THREAD
+// cookies: dropped when the socket is closed or its queue is full.
+func (s *Socket) DeliverFromKernel(b []byte) {
+	s.deliverKernel(datagram{data: b})
+}

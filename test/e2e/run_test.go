@@ -92,6 +92,10 @@ var cCases = []cCase{
 	{name: "pidfd_getfd", prog: "pidfd_getfd"},
 	// LTP's kcmp01-03 cases: each type, order, KCMP_EPOLL_TFD, errors.
 	{name: "kcmp", prog: "kcmp"},
+	// POSIX message queues and the mqueue filesystem: priorities,
+	// blocking and timeouts, signals, mq_notify (signal, none, thread),
+	// poll, the status line, errors in Linux's order, permissions.
+	{name: "mqueue", prog: "mqueue"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},

@@ -23,6 +23,9 @@
  *   hostile_mem tables N   N processes each dup2 to fd 1048575
  *   hostile_mem filters    4096-instruction socket filters on netlink
  *                          sockets until it fails
+ *   hostile_mem mqueues    a POSIX message queue of 65536 x 1 MiB
+ *                          messages (RLIMIT_MSGQUEUE unlimited) filled
+ *                          until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
@@ -30,6 +33,7 @@
 #include "uktest.h"
 #include <linux/filter.h>
 #include <linux/netlink.h>
+#include <mqueue.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -276,6 +280,30 @@ static int tables_mode(int n) {
 	return 0;
 }
 
+static int mqueues_mode(void) {
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	if (setrlimit(RLIMIT_MSGQUEUE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	struct mq_attr a = {.mq_maxmsg = 65536, .mq_msgsize = MiB};
+	mqd_t q = mq_open("/hostile_mem", O_RDWR | O_CREAT | O_NONBLOCK, 0600, &a);
+	if (q < 0) {
+		printf("mq_open: %s\n", errname(errno));
+		return 1;
+	}
+	mq_unlink("/hostile_mem");
+	char *m = malloc(MiB);
+	memset(m, 'm', MiB);
+	long n = 0;
+	while (mq_send(q, m, MiB, n % 100) == 0)
+		n++;
+	int e = errno;
+	printf("mqueues: stopped by %s\n", errname(e));
+	fprintf(stderr, "mqueues: %ld MiB queued\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	/* stdio's buffer, before memory runs short. */
 	printf("hostile_mem %s\n", argc > 1 ? argv[1] : "");
@@ -293,5 +321,7 @@ int main(int argc, char **argv) {
 		return tables_mode(atoi(argv[2]));
 	if (argc >= 2 && !strcmp(argv[1], "filters"))
 		return filters_mode();
+	if (argc >= 2 && !strcmp(argv[1], "mqueues"))
+		return mqueues_mode();
 	return 2;
 }
