@@ -2,8 +2,10 @@ package syscalls
 
 import (
 	"encoding/binary"
-	"golang.org/x/sys/unix"
 	"math"
+
+	"golang.org/x/sys/unix"
+
 	"uk/fs/lock"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
