@@ -130,8 +130,9 @@ int main(void) {
 	usleep(200000);
 	printf("the parent unlocks\n");
 	fflush(stdout);
-	EXPECT_OK(setlk(fd, F_SETLK, F_UNLCK, 0, 1));
+	int unlocked = setlk(fd, F_SETLK, F_UNLCK, 0, 1); /* reported after the child, which wakes now */
 	waitpid(c, NULL, 0);
+	EXPECT_OK(unlocked);
 
 	/* EDEADLK: the child holds [1,2) and waits for [0,1). */
 	EXPECT_OK(setlk(fd, F_SETLK, F_WRLCK, 0, 1));
@@ -146,8 +147,9 @@ int main(void) {
 	usleep(300000);
 	EXPECT_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
 	fflush(stdout);
-	EXPECT_OK(setlk(fd, F_SETLK, F_UNLCK, 0, 1));
+	unlocked = setlk(fd, F_SETLK, F_UNLCK, 0, 1);
 	waitpid(c, NULL, 0);
+	EXPECT_OK(unlocked);
 
 	/* Open file description locks. */
 	int a = open(path, O_RDWR), d = open(path, O_RDWR);

@@ -10,6 +10,7 @@
  * /proc/self/status and the keepcaps bit. */
 #include "uktest.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -111,6 +112,14 @@ static void thp(void) {
 }
 
 static const char *self;
+static int selffd; /* the program, opened while root: a test directory may be closed to uid 65534 */
+
+static void reexec(void) {
+	char *argv[] = {(char *)self, "after-exec", NULL};
+	char *envp[] = {NULL};
+	syscall(SYS_execveat, selffd, "", argv, envp, AT_EMPTY_PATH);
+	printf("FAIL execveat: %s\n", errname(errno));
+}
 
 static void keepcaps(void) {
 	EXPECT_EQ(prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0), 0);
@@ -124,8 +133,7 @@ static void keepcaps(void) {
 	       (unsigned long long)getcaps(1));
 	printf("keepcaps after setresuid: %d\n", prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0));
 	fflush(stdout);
-	execl(self, self, "after-exec", (char *)NULL);
-	printf("FAIL execl\n");
+	reexec();
 }
 
 static void no_keepcaps(void) {
@@ -201,8 +209,7 @@ static void ambient(void) {
 	EXPECT_OK(setresuid(65534, 65534, 65534));
 	status_caps("no setuid fixup");
 	fflush(stdout);
-	execl(self, self, "after-exec", (char *)NULL);
-	printf("FAIL execl\n");
+	reexec();
 }
 
 static void slack(void) {
@@ -276,6 +283,7 @@ int main(int argc, char **argv) {
 		return 0;
 	}
 	self = argv[0];
+	selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	run("errors", errors);
 	run("thp", thp);
 	run("keepcaps", keepcaps);
