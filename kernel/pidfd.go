@@ -129,9 +129,10 @@ func (k *Kernel) ProcessForPidFD(pid int32) (*ThreadGroup, error) {
 }
 
 // SignalProcess sends info to tg, a process a pidfd refers to: EINVAL
-// for an invalid signal, ESRCH once it has been reaped; a zombie takes the
+// for an invalid signal, ESRCH once it has been reaped, EPERM when from
+// may not signal it (Task.mayKill); a zombie takes the
 // signal and drops it, as Linux's. Signal 0 only checks.
-func (k *Kernel) SignalProcess(tg *ThreadGroup, info *arch.SignalInfo) error {
+func (k *Kernel) SignalProcess(from *Task, tg *ThreadGroup, info *arch.SignalInfo) error {
 	if info.Signo != 0 && !arch.ValidSignal(int(info.Signo)) {
 		return unix.EINVAL
 	}
@@ -141,6 +142,8 @@ func (k *Kernel) SignalProcess(tg *ThreadGroup, info *arch.SignalInfo) error {
 	switch {
 	case reaped:
 		return unix.ESRCH
+	case !zombie && !from.mayKill(tg, int(info.Signo)):
+		return unix.EPERM
 	case info.Signo != 0 && !zombie:
 		tg.SendSignal(info, nil)
 	}

@@ -6,12 +6,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/internal/hrtimer"
 )
 
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
 // process group, -1 every process but init and the caller, < -1 the group
-// -pid. A zero signal only checks that the target exists.
+// -pid. A zero signal only checks that the target exists and may be
+// signalled. A process the caller may not signal (mayKill) is EPERM for
+// one target; among many, kill succeeds if any took the signal, as
+// Linux's kill_something_info and __kill_pgrp_info.
 func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
 	var targets []*ThreadGroup
 	switch {
@@ -42,26 +46,64 @@ func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
 	if len(targets) == 0 {
 		return unix.ESRCH
 	}
-	if info.Signo == 0 {
-		return nil
-	}
+	sent := false
 	for _, tg := range targets {
-		tg.SendSignal(info, nil)
+		if !from.mayKill(tg, int(info.Signo)) {
+			continue
+		}
+		sent = true
+		if info.Signo != 0 {
+			tg.SendSignal(info, nil)
+		}
+	}
+	if !sent {
+		return unix.EPERM
 	}
 	return nil
 }
 
+// mayKill is Linux's check_kill_permission for a signal from a program:
+// its own process always; otherwise its real or effective uid must be the
+// target's real or saved uid, or it must have CAP_KILL; SIGCONT also goes
+// to any process of its session.
+func (t *Task) mayKill(tg *ThreadGroup, sig int) bool {
+	if tg == t.tg {
+		return true
+	}
+	var tc *vfs.Credentials
+	switch target := anyTask(tg); {
+	case target != nil:
+		tc = target.Credentials()
+	case tg.isKernelInit:
+		tc = vfs.RootCredentials() // uk's stand-in init is root's, as Linux's init
+	default:
+		return true // exiting: the signal goes nowhere
+	}
+	c := t.Credentials()
+	if c.EUID == tc.SUID || c.EUID == tc.UID || c.UID == tc.SUID || c.UID == tc.UID || c.HasCap(capKill) {
+		return true
+	}
+	return sig == int(unix.SIGCONT) && tg.Session() == t.tg.Session()
+}
+
+// capKill is CAP_KILL.
+const capKill = 5
+
 // Tkill sends a signal to one thread (of process tgid, or of any process
 // when tgid is 0). A thread that does not exist, or is not in tgid, is
 // ESRCH; an invalid signal to one that does is EINVAL (Linux checks the
-// target first); signal 0 only checks that it exists.
-func (k *Kernel) Tkill(tgid, tid int32, info *arch.SignalInfo) error {
+// target first); one the caller may not signal is EPERM; signal 0 only
+// checks.
+func (k *Kernel) Tkill(from *Task, tgid, tid int32, info *arch.SignalInfo) error {
 	t := k.TaskByTID(tid)
 	if t == nil || (tgid != 0 && t.tg.pid != tgid) {
 		return unix.ESRCH
 	}
 	if info.Signo != 0 && !arch.ValidSignal(int(info.Signo)) {
 		return unix.EINVAL
+	}
+	if !from.mayKill(t.tg, int(info.Signo)) {
+		return unix.EPERM
 	}
 	if info.Signo != 0 {
 		t.tg.SendSignal(info, t)

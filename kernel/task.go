@@ -126,7 +126,8 @@ type Task struct {
 	// timerSlack and defaultSlack are PR_SET_TIMERSLACK's current and
 	// default values in ns (task_prctl.go).
 	timerSlack, defaultSlack atomic.Uint64
-	mceKill                  atomic.Uint32 // PR_MCE_KILL's policy + 1; 0: the default
+	mceKill                  atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
+	affinity                 atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[semUndoList]

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"runtime"
+
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
@@ -41,6 +43,7 @@ func (t *Task) cloneTimerSlack(child *Task) {
 	child.timerSlack.Store(v)
 	child.defaultSlack.Store(v)
 	child.mceKill.Store(t.mceKill.Load())
+	child.affinity.Store(t.affinity.Load())
 }
 
 // THPDisabled reports PR_GET_THP_DISABLE: 0, or 1 with the flags it was
@@ -80,4 +83,23 @@ func (t *Task) FileSizeLimit() uint64 { return t.tg.Rlimit(unix.RLIMIT_FSIZE).Cu
 // or truncation passes RLIMIT_FSIZE (vfs.FileSizeLimiter).
 func (t *Task) FileSizeExceeded() {
 	t.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGXFSZ), Code: arch.SI_KERNEL}, nil)
+}
+
+// Affinity returns the thread's CPU mask (sched_getaffinity), n bytes:
+// every CPU of the host until SetAffinity.
+func (t *Task) Affinity(n int) []byte {
+	if m := t.affinity.Load(); m != nil && len(*m) == n {
+		return append([]byte(nil), *m...)
+	}
+	mask := make([]byte, n)
+	for i := 0; i < runtime.NumCPU() && i/8 < n; i++ {
+		mask[i/8] |= 1 << (i % 8)
+	}
+	return mask
+}
+
+// SetAffinity records the thread's CPU mask; a new thread inherits it.
+func (t *Task) SetAffinity(mask []byte) {
+	m := append([]byte(nil), mask...)
+	t.affinity.Store(&m)
 }

@@ -62,7 +62,7 @@ func sysPidfdSendSignal(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, unix.EPERM
 		}
 	}
-	return 0, t.Kernel().SignalProcess(tg, &info)
+	return 0, t.Kernel().SignalProcess(t, tg, &info)
 }
 
 // sysPidfdGetfd installs in the caller's table, close-on-exec as Linux's

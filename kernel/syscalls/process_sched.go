@@ -14,30 +14,76 @@ import (
 // the host's CPUs, rounded up to a word as Linux does.
 func cpuMaskBytes() int { return (runtime.NumCPU() + 63) / 64 * 8 }
 
+// affinityTarget is the thread sched_{get,set}affinity name: pid 0 the
+// caller, else any thread by id (ESRCH when none).
+func affinityTarget(t *kernel.Task, pid int32) (*kernel.Task, error) {
+	if pid == 0 {
+		return t, nil
+	}
+	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	if x := t.Kernel().TaskByTID(pid); x != nil {
+		return x, nil
+	}
+	return nil, unix.ESRCH
+}
+
 func sysSchedGetaffinity(t *kernel.Task, a [6]uint64) (uint64, error) {
 	pid, size, addr := int32(a[0]), a[1], a[2]
-	if pid != 0 && pid != t.TID() && pid != t.PID() {
-		return 0, unix.ESRCH
-	}
 	n := cpuMaskBytes()
 	if size < uint64(n) || size&7 != 0 {
 		return 0, unix.EINVAL
 	}
-	mask := make([]byte, n)
-	for i := 0; i < runtime.NumCPU(); i++ {
-		mask[i/8] |= 1 << (i % 8)
+	target, err := affinityTarget(t, pid)
+	if err != nil {
+		return 0, err
 	}
-	if err := t.CopyOut(addr, mask); err != nil {
+	if err := t.CopyOut(addr, target.Affinity(n)); err != nil {
 		return 0, err
 	}
 	return uint64(n), nil
 }
 
+// sysSchedSetaffinity records the thread's CPU mask, with Linux's checks
+// in its order: the mask is read first (EFAULT), then the thread (ESRCH),
+// the caller's right (EPERM: another user's thread without CAP_SYS_NICE),
+// and a mask with none of the machine's CPUs is EINVAL. uk's threads run
+// where the host puts them; the mask is what sched_getaffinity reads.
 func sysSchedSetaffinity(t *kernel.Task, a [6]uint64) (uint64, error) {
-	pid := int32(a[0])
-	if pid != 0 && pid != t.TID() && pid != t.PID() {
-		return 0, unix.ESRCH
+	pid, size, addr := int32(a[0]), a[1], a[2]
+	n := cpuMaskBytes()
+	mask := make([]byte, n)
+	if size >= uint64(n) {
+		if err := t.CopyIn(addr, mask); err != nil {
+			return 0, err
+		}
+	} else if err := t.CopyIn(addr, mask[:size]); err != nil {
+		return 0, err
 	}
+	target, err := affinityTarget(t, pid)
+	if err != nil {
+		return 0, err
+	}
+	c, tc := t.Credentials(), target.Credentials()
+	if c.EUID != tc.UID && c.EUID != tc.EUID && !c.HasCap(capSysNice) {
+		return 0, unix.EPERM
+	}
+	any := false
+	for i := range mask {
+		if i*8 >= runtime.NumCPU() {
+			mask[i] = 0
+			continue
+		}
+		if left := runtime.NumCPU() - i*8; left < 8 {
+			mask[i] &= 1<<left - 1
+		}
+		any = any || mask[i] != 0
+	}
+	if !any {
+		return 0, unix.EINVAL
+	}
+	target.SetAffinity(mask)
 	return 0, nil
 }
 

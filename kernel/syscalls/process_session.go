@@ -70,6 +70,7 @@ const (
 	prTHPDisableExceptAdvised = 1 << 1 // PR_THP_DISABLE_EXCEPT_ADVISED
 
 	capSysResource = 24 // CAP_SYS_RESOURCE
+	capSysNice     = 23 // CAP_SYS_NICE
 )
 
 // reboot(2) magic numbers and commands.

@@ -204,7 +204,7 @@ func sysTkill(t *kernel.Task, a [6]uint64) (uint64, error) {
 // is checked: a bad signal to a thread that does not exist is ESRCH.
 func tkill(t *kernel.Task, tgid, tid int32, sig int) (uint64, error) {
 	info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_TKILL, Pid: t.PID(), Uid: t.Credentials().UID}
-	return 0, t.Kernel().Tkill(tgid, tid, &info)
+	return 0, t.Kernel().Tkill(t, tgid, tid, &info)
 }
 
 func sysRtSigqueueinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -246,7 +246,7 @@ func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64,
 		}
 		return 0, t.Kernel().Kill(t, id, &info)
 	}
-	return 0, t.Kernel().Tkill(tgid, id, &info)
+	return 0, t.Kernel().Tkill(t, tgid, id, &info)
 }
 
 func sysSignalfd4(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -82,6 +82,7 @@ var cCases = []cCase{
 	{name: "fsize", prog: "fsize"},
 	{name: "locks", prog: "locks"},
 	{name: "fserrs", prog: "fserrs"},
+	{name: "idsched", prog: "idsched"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
