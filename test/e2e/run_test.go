@@ -83,6 +83,7 @@ var cCases = []cCase{
 	{name: "locks", prog: "locks"},
 	{name: "fserrs", prog: "fserrs"},
 	{name: "idsched", prog: "idsched"},
+	{name: "evfds", prog: "evfds"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
