@@ -105,6 +105,9 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	// MM has nothing mapped anywhere, and loading needs only memory.
 	m := mm.New(k.MemFile, nil, mm.NewLayout(maxAddr))
 	m.Exe = opts.Exe.Path
+	if ir, ok := opts.Exe.File.(*inodeReader); ok && vfs.DenyWriteAccess(ir.ino) == nil {
+		m.OnRelease = func() { vfs.AllowWriteAccess(ir.ino) } // as execve's
+	}
 	creds := vfs.RootCredentials()
 	if opts.Creds != nil {
 		creds = opts.Creds

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/kernel/loader"
 	"uk/kernel/mm"
 	"uk/platform"
@@ -41,11 +42,28 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := loader.ParseELF(r, size)
-	if err != nil {
-		return unix.ENOEXEC
+	// While the program runs its file is not open for writing, nor can
+	// be (ETXTBSY both ways), until its memory goes.
+	var exe vfs.Inode
+	if ir, ok := r.(*inodeReader); ok {
+		exe = ir.ino
+		if err := vfs.DenyWriteAccess(exe); err != nil {
+			return err
+		}
+	}
+	allowed := exe == nil
+	allow := func() {
+		if !allowed {
+			allowed = true
+			vfs.AllowWriteAccess(exe)
+		}
 	}
 
+	e, err := loader.ParseELF(r, size)
+	if err != nil {
+		allow()
+		return unix.ENOEXEC
+	}
 	// Build the new memory before touching the old: until the switch
 	// below, a failure leaves the caller as it was. The program is loaded
 	// into an MM without an address space, as at start-up: loading edits
@@ -56,6 +74,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	// (Prefault).
 	m := mm.New(t.k.MemFile, nil, mm.NewLayout(t.k.Platform.MaxUserAddress()))
 	m.Exe = abs
+	m.OnRelease = allow
 	vdsoAddr, err := t.k.mapVDSO(m)
 	if err != nil {
 		m.DecUsers()

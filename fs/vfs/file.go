@@ -140,6 +140,9 @@ type FileDescription struct {
 	// description was first installed in a descriptor table (nil: not
 	// charged); the last DecRef gives it back.
 	budget atomic.Pointer[Charger]
+	// writer: the open counted the description in the file's write
+	// count (writecount.go); the release gives it back.
+	writer bool
 }
 
 // DescriptionCost is what one open file description is charged to the
@@ -545,6 +548,9 @@ const (
 // its watches.
 func (fd *FileDescription) release() {
 	lock.Global.Release(fd.LockKey(), fd) // its OFD and flock locks
+	if fd.writer {
+		putWriteAccess(fd.path.Dentry.inode)
+	}
 	d := fd.path.Dentry
 	if d != nil && !fd.IsPath() {
 		if fd.Writable() {

@@ -384,8 +384,9 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 		}
 	}
 	var (
-		impl FileImpl
-		opts FileOptions
+		impl   FileImpl
+		opts   FileOptions
+		writer bool // counted by getWriteAccess
 	)
 	switch typ {
 	case unix.S_IFDIR:
@@ -403,17 +404,29 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	case unix.S_IFSOCK:
 		return nil, unix.ENXIO
 	default:
-		if flags&unix.O_TRUNC != 0 && !created {
-			if err := p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE}); err != nil {
+		if typ == unix.S_IFREG && want&MayWrite != 0 {
+			// A running program's file is not opened for writing
+			// (ETXTBSY), before any truncation.
+			if err := getWriteAccess(p.Dentry.inode); err != nil {
 				return nil, err
+			}
+			writer = true
+		}
+		if flags&unix.O_TRUNC != 0 && !created {
+			if err = p.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE}); err != nil {
+				break
 			}
 		}
 		impl, opts, err = p.Dentry.inode.Open(ctx, flags)
 	}
 	if err != nil {
+		if writer {
+			putWriteAccess(p.Dentry.inode)
+		}
 		return nil, err
 	}
 	fd := NewFileDescription(impl, flags, p, opts)
+	fd.writer = writer
 	v.notify(p.Dentry, InOpen)
 	if flags&unix.O_TRUNC != 0 && !created && typ == unix.S_IFREG {
 		v.notify(p.Dentry, InModify) // Linux truncates after the open's event

@@ -48,6 +48,10 @@ type MM struct {
 	brk       uint64           // protected by mu
 	users     int              // address-space users (threads + fork references); protected by mu
 	defFlags  VMAFlags         // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
+	// OnRelease, if set, runs once when the last user goes (exec's hold
+	// on the program file's write access); under mu, so it must not
+	// take MM locks.
+	OnRelease func()
 	dead      bool             // the address space was killed after a failed unmap; protected by mu
 	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
 	ownWrites int              // write faults on pages that were m's alone (cow.go); protected by mu
@@ -172,6 +176,10 @@ func (m *MM) DecUsers() {
 	m.users--
 	if m.users > 0 {
 		return
+	}
+	if m.OnRelease != nil {
+		m.OnRelease()
+		m.OnRelease = nil
 	}
 	offs := make([]int64, 0, len(m.pages))
 	for _, off := range m.pages {

@@ -84,6 +84,7 @@ var cCases = []cCase{
 	{name: "fserrs", prog: "fserrs"},
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
+	{name: "execerrs", prog: "execerrs"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
