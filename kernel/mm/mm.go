@@ -40,22 +40,22 @@ type MM struct {
 	mf *memfile.File
 	as platform.AddressSpace
 
-	mu        sync.Mutex
-	layout    Layout           // protected by mu
-	vmas      vmaSet           // protected by mu
-	pages     map[uint64]int64 // private page address -> memory-file offset; protected by mu
-	brkStart  uint64           // protected by mu
-	brk       uint64           // protected by mu
-	users     int              // address-space users (threads + fork references); protected by mu
-	defFlags  VMAFlags         // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
+	mu       sync.Mutex
+	layout   Layout           // protected by mu
+	vmas     vmaSet           // protected by mu
+	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	brkStart uint64           // protected by mu
+	brk      uint64           // protected by mu
+	users    int              // address-space users (threads + fork references); protected by mu
+	defFlags VMAFlags         // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
 	// OnRelease, if set, runs once when the last user goes (exec's hold
 	// on the program file's write access); under mu, so it must not
 	// take MM locks.
 	OnRelease func()
-	dead      bool             // the address space was killed after a failed unmap; protected by mu
-	cowBreaks int              // copy-on-write breaks made (cow.go); protected by mu
-	ownWrites int              // write faults on pages that were m's alone (cow.go); protected by mu
-	asMapped  asRanges         // the addresses the address space maps (asranges.go); protected by mu
+	dead      bool     // the address space was killed after a failed unmap; protected by mu
+	cowBreaks int      // copy-on-write breaks made (cow.go); protected by mu
+	ownWrites int      // write faults on pages that were m's alone (cow.go); protected by mu
+	asMapped  asRanges // the addresses the address space maps (asranges.go); protected by mu
 	// coldNew holds the addresses that populateAnonLocked gave cold pages
 	// (the host has not backed them) while a kernel write was collecting
 	// them (copyLocked), until a kernel write reaches them (a 2 MiB window
