@@ -8,6 +8,7 @@ import (
 
 	"uk/arch"
 	"uk/fs/vfs"
+	"uk/kernel/ipc"
 	"uk/kernel/mm"
 	"uk/platform"
 )
@@ -122,7 +123,7 @@ type Task struct {
 	persona atomic.Uint32 // personality(2)'s
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
-	semUndo atomic.Pointer[semUndoList]
+	semUndo atomic.Pointer[ipc.UndoList]
 	comm    string
 }
 

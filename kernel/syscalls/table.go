@@ -193,5 +193,7 @@ func Table() *kernel.SyscallTable {
 	registerFS(r)
 	registerSockets(r)
 	registerShm(r)
+	registerSem(r)
+	registerMsg(r)
 	return t
 }
