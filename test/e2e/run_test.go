@@ -83,6 +83,10 @@ var cCases = []cCase{
 	{name: "pidfd_getfd", prog: "pidfd_getfd"},
 	// LTP's kcmp01-03 cases: each type, order, KCMP_EPOLL_TFD, errors.
 	{name: "kcmp", prog: "kcmp"},
+	// System V semaphores and message queues: sleepers in children,
+	// EINTR, EIDRM, SEM_UNDO at exit, another user's rights, errors.
+	{name: "sysv_sem", prog: "sysv_sem"},
+	{name: "sysv_msg", prog: "sysv_msg"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},
