@@ -293,6 +293,7 @@ static void sleepers(void) {
 	a = child(id, both, 2, NULL);
 	CHECK("complex sleeper counted on 1", waitcnt(id, 1, GETNCNT, 1));
 	EXPECT_EQ(semctl(id, 0, GETNCNT), 0);
+	EXPECT_EQ(semctl(id, 1, GETZCNT), 0);
 	EXPECT_EQ(getval(id, 0), 1);
 	b = child1(id, 1, -1, 0);
 	CHECK("simple sleeper behind it", waitcnt(id, 1, GETNCNT, 2));
@@ -302,6 +303,24 @@ static void sleepers(void) {
 	EXPECT_EQ(semctl(id, 1, GETNCNT), 1);
 	EXPECT_OK(op1(id, 1, 1, 0));
 	reap("simple sleeper", b);
+
+	/* One complex operation going can let an earlier one go: the
+	 * sleepers are looked at again. */
+	struct sembuf first[2] = {{0, -1, 0}, {1, 1, 0}}, second[2] = {{1, -1, 0}, {0, 1, 0}};
+	a = child(id, first, 2, NULL);
+	CHECK("first complex sleeper counted", waitcnt(id, 0, GETNCNT, 1));
+	b = child(id, second, 2, NULL);
+	CHECK("second complex sleeper counted", waitcnt(id, 1, GETNCNT, 1));
+	EXPECT_OK(op1(id, 1, 1, 0));
+	if (!waitcnt(id, 0, GETNCNT, 0)) {
+		printf("the first complex sleeper still sleeps: FAIL\n");
+		ukt_failures++;
+		op1(id, 0, 1, 0);
+	}
+	reap("first complex sleeper", a);
+	reap("second complex sleeper", b);
+	CHECK("after both", getval(id, 0) == 0 && getval(id, 1) == 1);
+	EXPECT_OK(setval(id, 1, 0));
 
 	/* A signal with a handler (SA_RESTART too): EINTR. */
 	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
