@@ -2,8 +2,20 @@ package ipc
 
 import "golang.org/x/sys/unix"
 
-// object is what every semaphore set and message queue has in common:
-// its permissions, and where the namespace's id table put it.
+// Linux's id encoding (ipc/util.h): an id is seq<<idShift + index, the
+// index below ipcMNI; a new id at an index not above the last one handed
+// out gets the next sequence number, so a stale id of a reused index
+// stops working.
+const (
+	ipcMNI   = 1 << 15
+	idShift  = 15
+	idxMask  = ipcMNI - 1
+	seqMax   = (1<<31 - 1) >> idShift
+	minCycle = 64 // indices are reused cyclically within at least this many
+)
+
+// object is what every segment, semaphore set and message queue has in
+// common: its permissions, and where the namespace's id table put it.
 type object struct {
 	perm Perm
 	idx  int
@@ -22,9 +34,9 @@ type tableEntry interface {
 }
 
 // idTable is one kind of object's ids in a namespace (Linux's struct
-// ipc_ids) for semaphore sets and message queues: ids are handed out as
-// shmRegistry.allocLocked does (Linux's ipc_idr_alloc), keys map to at
-// most one object. Every field is protected by Namespace.mu.
+// ipc_ids): segments, semaphore sets or message queues. Keys other than
+// IPC_PRIVATE map to at most one object. Every field is protected by
+// Namespace.mu.
 type idTable[T tableEntry] struct {
 	byIdx   map[int]T
 	byKey   map[int32]T
@@ -43,8 +55,12 @@ func (t *idTable[T]) init() {
 // inUse is the number of objects (ids.in_use).
 func (t *idTable[T]) inUse() int { return len(t.byIdx) }
 
-// add gives o an index and an id and enters it under its key. The caller
-// has checked that fewer than the limit (below ipcMNI) are in use.
+// add gives o an index and an id as Linux's ipc_idr_alloc does, and
+// enters it under its key: the first free index from just past the last
+// one handed out, within a window that grows with the number in use,
+// wrapping around to 0; an index not above the last one gets the next
+// sequence number. The caller has checked that fewer than the kind's
+// limit (below ipcMNI) are in use, so the window has a free index.
 func (t *idTable[T]) add(o T) {
 	b := o.base()
 	bound := min(max(len(t.byIdx)*3/2, minCycle), ipcMNI)
@@ -106,17 +122,29 @@ func (t *idTable[T]) atIndex(id int32) (T, bool) {
 	return o, true
 }
 
+// holds reports whether o is in the table.
+func (t *idTable[T]) holds(o T) bool {
+	cur, ok := t.byIdx[o.base().idx]
+	return ok && cur == o
+}
+
+// dropKey makes o unreachable by its key (its key stays in its perm, for
+// the caller to change).
+func (t *idTable[T]) dropKey(o T) {
+	if k := o.base().perm.Key; k != IPCPrivate && t.byKey[k] == o {
+		delete(t.byKey, k)
+	}
+}
+
 // remove takes o out of the table and marks it gone.
 func (t *idTable[T]) remove(o T) {
 	b := o.base()
-	if cur, ok := t.byIdx[b.idx]; !ok || cur != o {
+	if !t.holds(o) {
 		return
 	}
 	b.gone = true
 	delete(t.byIdx, b.idx)
-	if b.perm.Key != IPCPrivate && t.byKey[b.perm.Key] == o {
-		delete(t.byKey, b.perm.Key)
-	}
+	t.dropKey(o)
 	if b.idx == t.maxIdx {
 		t.maxIdx = -1
 		for i := b.idx - 1; i >= 0; i-- {
