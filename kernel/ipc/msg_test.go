@@ -231,3 +231,32 @@ func TestMsgABI(t *testing.T) {
 		t.Errorf("msginfo: % x", b)
 	}
 }
+
+// TestLimitsOfIDs fills a namespace to MSGMNI queues and SEMMNI sets:
+// one more of either is ENOSPC, and the ids stay distinct.
+func TestLimitsOfIDs(t *testing.T) {
+	ns, _ := newSemNS(t, 1<<40)
+	c := caller(0, nil)
+	seen := make(map[int32]bool)
+	for i := 0; i < MSGMNI; i++ {
+		id, err := ns.MsgGet(c, IPCPrivate, 0o600)
+		if err != nil || seen[id] {
+			t.Fatalf("queue %d: id %d, %v", i, id, err)
+		}
+		seen[id] = true
+	}
+	if _, err := ns.MsgGet(c, IPCPrivate, 0o600); err != unix.ENOSPC {
+		t.Errorf("queue %d: got %v, want ENOSPC", MSGMNI+1, err)
+	}
+	if info, maxIdx := ns.MsgInfo(true); info.Msgpool != MSGMNI || maxIdx != MSGMNI-1 {
+		t.Errorf("MSG_INFO: %d queues, highest index %d", info.Msgpool, maxIdx)
+	}
+	for i := 0; i < SEMMNI; i++ {
+		if _, err := ns.SemGet(c, IPCPrivate, 1, 0o600); err != nil {
+			t.Fatalf("set %d: %v", i, err)
+		}
+	}
+	if _, err := ns.SemGet(c, IPCPrivate, 1, 0o600); err != unix.ENOSPC {
+		t.Errorf("set %d: got %v, want ENOSPC", SEMMNI+1, err)
+	}
+}
