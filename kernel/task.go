@@ -8,6 +8,7 @@ import (
 
 	"uk/arch"
 	"uk/fs/vfs"
+	"uk/kernel/ipc"
 	"uk/kernel/mm"
 	"uk/platform"
 )
@@ -130,7 +131,7 @@ type Task struct {
 	affinity                 atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
-	semUndo atomic.Pointer[semUndoList]
+	semUndo atomic.Pointer[ipc.UndoList]
 	comm    string
 }
 

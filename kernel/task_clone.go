@@ -89,7 +89,6 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	// copy_process and copy_seccomp.
 	child.noNewPrivs.Store(t.noNewPrivs.Load())
 	child.seccomp.Store(t.seccomp.Load())
-	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 	t.mu.Lock()
 	child.sigMask = t.sigMask
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
@@ -184,6 +183,8 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 	tg.tasks = append(tg.tasks, child)
 	tg.mu.Unlock()
+	// Past the last failure: the child's exit releases what it shares.
+	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 
 	tid := child.tid
 	if pidfd != nil {

@@ -206,6 +206,7 @@ func (t *Task) Exit(code int) {
 // resources, and, for the last thread, the process's exit.
 func (t *Task) exit() {
 	t.exitThreadDuties()
+	t.exitSem()
 	tg := t.tg
 	cpu := t.cpuTime()
 	tg.mu.Lock()

@@ -1,23 +1,36 @@
 package kernel
 
-// semUndoList stands for a task's System V semaphore undo list (Linux's
-// struct sem_undo_list), which uk keeps only as an identity for kcmp's
-// KCMP_SYSVSEM: uk has no semaphores, so no semop(SEM_UNDO) ever records
-// an undo, but Linux makes the list for a CLONE_SYSVSEM clone (glibc's
-// pthread_create is one) and kcmp tells which tasks share it. It is not
-// zero-sized, so that each has an address of its own.
-type semUndoList struct{ _ byte }
+import "uk/kernel/ipc"
 
-// cloneSemUndo gives child its undo list as Linux's copy_semundo: with
-// CLONE_SYSVSEM, t's own, made now if t has none yet; without, none.
+// cloneSemUndo gives child its semaphore undo list as Linux's
+// copy_semundo: with CLONE_SYSVSEM, t's own (made now if t has none yet),
+// shared; without, none. kcmp's KCMP_SYSVSEM compares these lists.
 func (t *Task) cloneSemUndo(child *Task, share bool) {
 	if !share {
 		return
 	}
+	l := t.SemUndoList()
+	l.Get()
+	child.semUndo.Store(l)
+}
+
+// SemUndoList returns the task's semaphore undo list, making one if it
+// has none (Linux's get_undo_list): semop with SEM_UNDO records there
+// what the task's exit undoes. Only the task's own goroutine calls it.
+func (t *Task) SemUndoList() *ipc.UndoList {
 	l := t.semUndo.Load()
 	if l == nil {
-		l = &semUndoList{}
+		l = ipc.NewUndoList(t.k.ipc)
 		t.semUndo.Store(l) // only t's goroutine stores t's list
 	}
-	child.semUndo.Store(l)
+	return l
+}
+
+// exitSem lets go of the task's undo list (Linux's exit_sem, at exit and
+// at unshare(CLONE_SYSVSEM)): the last task to hold it applies its
+// adjustments.
+func (t *Task) exitSem() {
+	if l := t.semUndo.Swap(nil); l != nil {
+		l.Release(t.PID())
+	}
 }

@@ -52,7 +52,7 @@ func (t *Task) Unshare(flags uint64) error {
 		t.FS = t.FS.Fork()
 	}
 	if flags&unix.CLONE_SYSVSEM != 0 {
-		t.semUndo.Store(nil) // Linux's exit_sem
+		t.exitSem()
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/internal/hrtimer"
 	"uk/platform"
 )
 
@@ -201,3 +202,38 @@ func (tg *ThreadGroup) CPUTime() int64 { return tg.cpuTime() }
 
 // CPUTime is the CPU time the thread has used, ns.
 func (t *Task) CPUTime() int64 { return t.cpuTime() }
+
+// BlockUntil is Block with a deadline on the monotonic clock: it returns
+// unix.ETIMEDOUT once deadline passes (a zero deadline never does),
+// ERESTARTSYS when a signal must be handled, nil when ch is ready.
+func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time) error {
+	if deadline.IsZero() {
+		return t.Block(ch)
+	}
+	select {
+	case <-ch:
+		return nil
+	default:
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return unix.ETIMEDOUT
+	}
+	if t.unbind() {
+		defer runtime.LockOSThread()
+	}
+	timer := hrtimer.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-timer.C:
+			return unix.ETIMEDOUT
+		case <-t.interrupt:
+			if t.hasDeliverable() {
+				return arch.ERESTARTSYS
+			}
+		}
+	}
+}

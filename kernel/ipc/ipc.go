@@ -1,6 +1,8 @@
 // Package ipc is System V IPC: an IPC namespace and the shared-memory
-// segments in it (shmget, shmat, shmdt, shmctl), with Linux's keys, ids,
-// permissions, limits and lifetimes.
+// segments (shmget, shmat, shmdt, shmctl), semaphore sets (semget, semop,
+// semctl; sem.go) and message queues (msgget, msgsnd, msgrcv, msgctl;
+// msg.go) in it, with Linux's keys, ids, permissions, limits and
+// lifetimes.
 //
 // A segment's memory is an mm.AnonObject, the same object that backs a
 // MAP_SHARED|MAP_ANONYMOUS mapping, so a segment is paged, forked and
@@ -21,6 +23,15 @@
 // nothing attached: an id is only ever looked at under the namespace's
 // lock, so nobody can tell the difference.
 //
+// Semaphore sets, undo records and queued messages live in uk's heap:
+// each is charged to the sandbox's memory budget while the namespace
+// holds it, on top of Linux's per-namespace limits.
+//
+// A request that blocks (semop, msgsnd, msgrcv) sleeps through its
+// Caller's Block, without the namespace's lock; whoever completes it
+// (another semop, a msgsnd) does its work for it under the lock and
+// closes its channel, as Linux's wake queues do.
+//
 // Lock order: the namespace's lock is taken with no address-space (MM)
 // lock held, and an object's locks may be taken under it. A segment's
 // mapping hooks (AddMapping, RemoveMapping), which the MM calls under its
@@ -35,13 +46,30 @@ import (
 	"uk/kernel/memfile"
 )
 
+// charger is what the namespace charges its heap objects to: the memory
+// file's budget, or the test's. It needs no lock: both are fixed.
+func (ns *Namespace) charger() vfs.Charger {
+	if ns.budget != nil {
+		return ns.budget
+	}
+	if ns.mf != nil {
+		return ns.mf
+	}
+	return vfs.Unlimited{}
+}
+
 // Namespace is an IPC namespace: the System V objects that processes in
 // it share by key or id. uk has one per sandbox.
 type Namespace struct {
 	mf *memfile.File // where segments' pages come from; nil in tests of the registry alone
 
+	// budget, when set, is charged instead of mf (tests).
+	budget vfs.Charger
+
 	mu  sync.Mutex
 	shm shmRegistry // protected by mu
+	sem semRegistry // protected by mu
+	msg msgRegistry // protected by mu
 }
 
 // NewNamespace returns an empty namespace whose segments take their pages
@@ -49,6 +77,8 @@ type Namespace struct {
 func NewNamespace(mf *memfile.File) *Namespace {
 	ns := &Namespace{mf: mf}
 	ns.shm.init()
+	ns.sem.init()
+	ns.msg.init()
 	return ns
 }
 
@@ -63,6 +93,12 @@ type Caller struct {
 	PID int32
 	// MemlockLimit is its RLIMIT_MEMLOCK soft limit in bytes (SHM_LOCK).
 	MemlockLimit uint64
+	// Block puts the task to sleep for semop, msgsnd and msgrcv. It
+	// returns nil once ch is closed or ready, unix.ETIMEDOUT once the
+	// deadline passes (a zero deadline never does), and any other error
+	// when the task has a signal to handle or must exit. It may also
+	// return nil early: callers look again at why they slept.
+	Block func(ch <-chan struct{}, deadline time.Time) error
 }
 
 // Access bits requested of an object, as in its mode (S_IROTH, S_IWOTH,

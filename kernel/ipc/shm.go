@@ -11,18 +11,6 @@ import (
 	"uk/kernel/mm"
 )
 
-// Linux's id encoding (ipc/util.h): an id is seq<<idShift + index, the
-// index below ipcMNI; a new id at an index not above the last one handed
-// out gets the next sequence number, so a stale id of a reused index
-// stops working.
-const (
-	ipcMNI   = 1 << 15
-	idShift  = 15
-	idxMask  = ipcMNI - 1
-	seqMax   = (1<<31 - 1) >> idShift
-	minCycle = 64 // indices are reused cyclically within at least this many
-)
-
 // segment is one shared-memory segment. It is the memmap.Mappable that
 // attachments map: it passes pages through to its object and notes the
 // attach and detach times that a mapping's birth and death imply (fork
@@ -32,12 +20,10 @@ type segment struct {
 	obj   *mm.AnonObject
 	size  uint64 // bytes, as asked of shmget
 	pages uint64
-	idx   int
-	id    int32
 	name  string // what /proc/PID/maps shows for an attachment
 
-	// Protected by ns.mu.
-	perm  Perm
+	// Protected by ns.mu: the permissions, the index and id, and these.
+	object
 	ctime int64
 	cpid  int32
 	// lpid is the last process to shmat or shmdt the segment. Linux
@@ -92,69 +78,23 @@ const ShmDevice = 1
 // shmRegistry is a namespace's segments (Linux's shm_ids). Every field is
 // protected by Namespace.mu.
 type shmRegistry struct {
-	byIdx    map[int]*segment
-	byKey    map[int32]*segment    // segments with a key, until IPC_RMID
+	// ids are the segments by index, and by key until IPC_RMID.
+	ids      idTable[*segment]
 	removed  map[*segment]struct{} // removed (SHMDest) and not yet forgotten
-	seq      int                   // sequence number of new ids
-	lastIdx  int                   // index handed out last; -1 at first
-	next     int                   // where the cyclic index search starts
-	maxIdx   int                   // highest index in use; -1 with none
 	totPages uint64                // pages of every segment (shm_tot)
 	locked   map[uint32]uint64     // pages locked with SHM_LOCK, by real uid
 }
 
 func (r *shmRegistry) init() {
-	r.byIdx = make(map[int]*segment)
-	r.byKey = make(map[int32]*segment)
+	r.ids.init()
 	r.removed = make(map[*segment]struct{})
 	r.locked = make(map[uint32]uint64)
-	r.lastIdx, r.maxIdx = -1, -1
-}
-
-// allocLocked gives s an index and an id as Linux's ipc_idr_alloc does:
-// the first free index from just past the last one allocated, within a
-// window that grows with the number in use, wrapping around to 0. The
-// caller has checked that fewer than SHMMNI ids are in use, so the window
-// has a free index.
-func (r *shmRegistry) allocLocked(s *segment) {
-	bound := min(max(len(r.byIdx)*3/2, minCycle), ipcMNI)
-	idx := -1
-	for i := r.next; i < bound; i++ {
-		if r.byIdx[i] == nil {
-			idx = i
-			break
-		}
-	}
-	for i := 0; idx < 0 && i < bound; i++ {
-		if r.byIdx[i] == nil {
-			idx = i
-		}
-	}
-	r.next = idx + 1
-	if idx <= r.lastIdx {
-		r.seq++
-		if r.seq >= seqMax {
-			r.seq = 0
-		}
-	}
-	r.lastIdx = idx
-	r.maxIdx = max(r.maxIdx, idx)
-	s.idx = idx
-	s.perm.Seq = uint16(r.seq)
-	s.id = int32(r.seq<<idShift + idx)
-	r.byIdx[idx] = s
 }
 
 // findLocked returns the segment of id, checking the sequence number as
 // ipc_obtain_object_check does.
 func (r *shmRegistry) findLocked(id int32) *segment {
-	if id < 0 {
-		return nil
-	}
-	s := r.byIdx[int(id&idxMask)]
-	if s == nil || int(s.perm.Seq) != int(id>>idShift) {
-		return nil
-	}
+	s, _ := r.ids.find(id)
 	return s
 }
 
@@ -191,25 +131,13 @@ func (r *shmRegistry) reapAllLocked() {
 // forgetLocked takes s out of the namespace (Linux's shm_destroy). Its
 // pages go now unless something maps it.
 func (r *shmRegistry) forgetLocked(s *segment) {
-	if r.byIdx[s.idx] != s {
+	if !r.ids.holds(s) {
 		return
 	}
-	delete(r.byIdx, s.idx)
-	if s.perm.Key != IPCPrivate && r.byKey[s.perm.Key] == s {
-		delete(r.byKey, s.perm.Key)
-	}
+	r.ids.remove(s)
 	delete(r.removed, s)
 	r.totPages -= s.pages
 	r.unlockLocked(s)
-	if s.idx == r.maxIdx {
-		r.maxIdx = -1
-		for i := s.idx - 1; i >= 0; i-- {
-			if r.byIdx[i] != nil {
-				r.maxIdx = i
-				break
-			}
-		}
-	}
 	if s.held {
 		s.held = false
 		s.obj.Release()
@@ -237,7 +165,7 @@ func (ns *Namespace) ShmGet(c Caller, key int32, size uint64, flags int32) (int3
 	r := &ns.shm
 	r.reapAllLocked()
 	if key != IPCPrivate {
-		if s := r.byKey[key]; s != nil {
+		if s := r.ids.byKey[key]; s != nil {
 			switch {
 			case flags&IPCCreat != 0 && flags&IPCExcl != 0:
 				return 0, unix.EEXIST
@@ -284,26 +212,22 @@ func (ns *Namespace) newSegmentLocked(c Caller, key int32, size uint64, flags in
 	if flags&SHMNoReserve == 0 && ns.mf != nil && pages > uint64(ns.mf.Size())>>arch.PageShift {
 		return 0, unix.ENOMEM
 	}
-	if len(r.byIdx) >= SHMMNI {
+	if r.ids.inUse() >= SHMMNI {
 		return 0, unix.ENOSPC
 	}
 	s := &segment{
-		ns:    ns,
-		obj:   mm.NewAnonObject(ns.mf, pages),
-		size:  size,
-		pages: pages,
-		name:  fmt.Sprintf("/SYSV%08x (deleted)", uint32(key)),
-		perm: Perm{Key: key, UID: c.Creds.EUID, GID: c.Creds.EGID, CUID: c.Creds.EUID, CGID: c.Creds.EGID,
-			Mode: uint32(flags) & 0o777},
-		ctime: now(),
-		cpid:  c.PID,
-		held:  true,
+		ns:     ns,
+		obj:    mm.NewAnonObject(ns.mf, pages),
+		size:   size,
+		pages:  pages,
+		name:   fmt.Sprintf("/SYSV%08x (deleted)", uint32(key)),
+		object: object{perm: newPerm(c, key, flags)},
+		ctime:  now(),
+		cpid:   c.PID,
+		held:   true,
 	}
 	s.obj.Hold()
-	r.allocLocked(s)
-	if key != IPCPrivate {
-		r.byKey[key] = s
-	}
+	r.ids.add(s)
 	r.totPages += pages
 	return s.id, nil
 }
@@ -394,9 +318,7 @@ func (ns *Namespace) ShmStat(c Caller, id int32, cmd int) (ShmidDS, int32, error
 			return ShmidDS{}, 0, err
 		}
 	} else {
-		if id >= 0 {
-			s = r.byIdx[int(id&idxMask)]
-		}
+		s, _ = r.ids.atIndex(id)
 		if s == nil || r.reapLocked(s) {
 			return ShmidDS{}, 0, unix.EINVAL
 		}
@@ -467,9 +389,7 @@ func (ns *Namespace) ShmRemove(c Caller, id int32) error {
 	}
 	s.perm.Mode |= SHMDest
 	if s.perm.Key != IPCPrivate {
-		if r.byKey[s.perm.Key] == s {
-			delete(r.byKey, s.perm.Key)
-		}
+		r.ids.dropKey(s)
 		s.perm.Key = IPCPrivate
 	}
 	r.removed[s] = struct{}{}
@@ -525,9 +445,7 @@ func (ns *Namespace) ShmLock(c Caller, id int32, lock bool) error {
 
 // maxIdxLocked is what IPC_INFO and SHM_INFO return: the highest index in
 // use, or 0 with none.
-func (r *shmRegistry) maxIdxLocked() int32 {
-	return int32(max(r.maxIdx, 0))
-}
+func (r *shmRegistry) maxIdxLocked() int32 { return r.ids.maxIdxOrZero() }
 
 // ShmLimits is shmctl's IPC_INFO: the namespace's limits, and the highest
 // index in use.
@@ -546,8 +464,8 @@ func (ns *Namespace) ShmUsage() (ShmInfo, int32) {
 	defer ns.mu.Unlock()
 	r := &ns.shm
 	r.reapAllLocked()
-	info := ShmInfo{UsedIDs: int32(len(r.byIdx)), ShmTot: r.totPages}
-	for _, s := range r.byIdx {
+	info := ShmInfo{UsedIDs: int32(r.ids.inUse()), ShmTot: r.totPages}
+	for _, s := range r.ids.byIdx {
 		info.ShmRss += uint64(s.obj.Resident())
 	}
 	return info, r.maxIdxLocked()
@@ -567,12 +485,8 @@ func (ns *Namespace) ShmSegments() []ShmSegment {
 	defer ns.mu.Unlock()
 	r := &ns.shm
 	r.reapAllLocked()
-	out := make([]ShmSegment, 0, len(r.byIdx))
-	for i := 0; i <= r.maxIdx; i++ {
-		s := r.byIdx[i]
-		if s == nil {
-			continue
-		}
+	out := make([]ShmSegment, 0, r.ids.inUse())
+	for _, s := range r.ids.ordered() {
 		out = append(out, ShmSegment{ID: s.id, ShmidDS: s.statLocked(), Rss: uint64(s.obj.Resident()) << arch.PageShift})
 	}
 	return out

@@ -9,14 +9,15 @@ import (
 	"uk/platform"
 )
 
-// shmCaller is t as the IPC checks see it.
-func shmCaller(t *kernel.Task) ipc.Caller {
+// ipcCaller is t as the IPC checks see it; its sleeps are the task's
+// interruptible ones.
+func ipcCaller(t *kernel.Task) ipc.Caller {
 	return ipc.Caller{Creds: t.Credentials(), PID: t.PID(),
-		MemlockLimit: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur}
+		MemlockLimit: t.ThreadGroup().Rlimit(unix.RLIMIT_MEMLOCK).Cur, Block: t.BlockUntil}
 }
 
 func sysShmget(t *kernel.Task, a [6]uint64) (uint64, error) {
-	id, err := t.Kernel().IPC().ShmGet(shmCaller(t), int32(a[0]), a[1], int32(a[2]))
+	id, err := t.Kernel().IPC().ShmGet(ipcCaller(t), int32(a[0]), a[1], int32(a[2]))
 	return uint64(id), err
 }
 
@@ -55,7 +56,7 @@ func sysShmat(t *kernel.Task, a [6]uint64) (uint64, error) {
 		prot |= platform.Exec
 		access |= ipc.MayExec
 	}
-	return t.Kernel().IPC().ShmAttach(shmCaller(t), id, access, func(at ipc.Attachment) (uint64, error) {
+	return t.Kernel().IPC().ShmAttach(ipcCaller(t), id, access, func(at ipc.Attachment) (uint64, error) {
 		o := mm.MmapOpts{Addr: addr, Length: at.Size, Prot: prot, MaxProt: maxProt, Shared: true,
 			Object: at.Object, Name: at.Name, Dev: at.Dev, Ino: at.Ino}
 		if addr != 0 {
@@ -79,7 +80,7 @@ func sysShmdt(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ipc.ShmDetached(shmCaller(t), obj)
+	ipc.ShmDetached(ipcCaller(t), obj)
 	return 0, nil
 }
 
@@ -90,7 +91,7 @@ func sysShmctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if id < 0 || cmd < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), shmCaller(t)
+	ns, c := t.Kernel().IPC(), ipcCaller(t)
 	switch cmd {
 	case ipc.IPCInfo:
 		info, ret := ns.ShmLimits()

@@ -194,5 +194,7 @@ func Table() *kernel.SyscallTable {
 	registerSockets(r)
 	registerShm(r)
 	registerMqueue(r)
+	registerSem(r)
+	registerMsg(r)
 	return t
 }

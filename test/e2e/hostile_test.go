@@ -374,6 +374,7 @@ func TestHostileMemory(t *testing.T) {
 			{"tables", []string{"tables", "64"}, 256, 80, "hostile_mem tables\ntables: ENOMEM once memory was spent\n"},
 			{"filters", []string{"filters"}, 16, pids, "hostile_mem filters\nfilters: setsockopt stopped by ENOMEM\n"},
 			{"mqueues", []string{"mqueues"}, 64, pids, "hostile_mem mqueues\nmqueues: stopped by ENOMEM\n"},
+			{"sysv", []string{"sysv"}, 16, pids, "hostile_mem sysv\nmsgsnd: stopped by ENOMEM\nsemget: stopped by ENOMEM\n"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				flags := []string{"--mem", strconv.FormatInt(c.mem, 10) + "M", "--pids", strconv.FormatInt(c.pids, 10)}

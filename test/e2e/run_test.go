@@ -99,6 +99,10 @@ var cCases = []cCase{
 	// blocking and timeouts, signals, mq_notify (signal, none, thread),
 	// poll, the status line, errors in Linux's order, permissions.
 	{name: "mqueue", prog: "mqueue"},
+	// System V semaphores and message queues: sleepers in children,
+	// EINTR, EIDRM, SEM_UNDO at exit, another user's rights, errors.
+	{name: "sysv_sem", prog: "sysv_sem"},
+	{name: "sysv_msg", prog: "sysv_msg"},
 	// Sites hot enough for sigsys to patch: what Linux guarantees at a
 	// syscall still holds through the rewritten site.
 	{name: "patched", prog: "patched", spec: runSpec{Flags: []string{"--patch-syscalls"}}},

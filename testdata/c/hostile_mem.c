@@ -26,6 +26,9 @@
  *   hostile_mem mqueues    a POSIX message queue of 65536 x 1 MiB
  *                          messages (RLIMIT_MSGQUEUE unlimited) filled
  *                          until it fails
+ *   hostile_mem sysv       System V message queues of 1 GiB (root may)
+ *                          filled until it fails; then semaphore sets of
+ *                          32000 until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
@@ -36,6 +39,8 @@
 #include <mqueue.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -231,6 +236,52 @@ static int filters_mode(void) {
 	return 0;
 }
 
+/* sysv_mode has the kernel hold messages, then semaphore sets, until it
+ * refuses. */
+static int sysv_mode(void) {
+	static struct {
+		long type;
+		char text[8192];
+	} m = {.type = 1};
+	int ids[256], nq = 0, err = 0;
+	long bytes = 0;
+	while (nq < 256) {
+		int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+		if (q < 0) {
+			err = errno;
+			break;
+		}
+		ids[nq++] = q;
+		struct msqid_ds ds;
+		msgctl(q, IPC_STAT, &ds);
+		ds.msg_qbytes = 1 << 30;
+		msgctl(q, IPC_SET, &ds);
+		while (msgsnd(q, &m, sizeof m.text, IPC_NOWAIT) == 0)
+			bytes += sizeof m.text;
+		err = errno;
+		if (err != EAGAIN)
+			break;
+	}
+	/* Memory is spent: give it back before anything else (a page fault
+	 * now would find none). */
+	for (int i = 0; i < nq; i++)
+		msgctl(ids[i], IPC_RMID, NULL);
+	printf("msgsnd: stopped by %s\n", errname(err));
+	fprintf(stderr, "messages held %ld MiB in %d queues\n", bytes >> 20, nq);
+	long sets = 0;
+	for (; sets < 256; sets++) {
+		if ((ids[sets] = semget(IPC_PRIVATE, 32000, IPC_CREAT | 0600)) < 0) {
+			err = errno;
+			break;
+		}
+	}
+	for (int i = 0; i < sets; i++)
+		semctl(ids[i], 0, IPC_RMID);
+	printf("semget: stopped by %s\n", errname(err));
+	fprintf(stderr, "semaphore sets of 32000 made %ld\n", sets);
+	return 0;
+}
+
 static int tables_mode(int n) {
 	struct rlimit rl = {1 << 20, 1 << 20};
 	if (setrlimit(RLIMIT_NOFILE, &rl)) {
@@ -323,5 +374,7 @@ int main(int argc, char **argv) {
 		return filters_mode();
 	if (argc >= 2 && !strcmp(argv[1], "mqueues"))
 		return mqueues_mode();
+	if (argc >= 2 && !strcmp(argv[1], "sysv"))
+		return sysv_mode();
 	return 2;
 }

@@ -76,6 +76,8 @@ static __attribute__((unused)) const char *errname(int e) {
 	case ECANCELED: return "ECANCELED";
 	case ENOBUFS: return "ENOBUFS";
 	case EMSGSIZE: return "EMSGSIZE";
+	case EIDRM: return "EIDRM";
+	case ENOMSG: return "ENOMSG";
 	default:
 		snprintf(buf, sizeof buf, "errno%d", e);
 		return buf;
