@@ -97,6 +97,11 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if addr&arch.PageMask != 0 {
 		return 0, unix.EINVAL
 	}
+	// A range that wraps past the top is EINVAL here (madvise's own
+	// check), where the range walks below would say ENOMEM.
+	if n, ok := arch.PageRoundUp(length); !ok || addr+n < addr {
+		return 0, unix.EINVAL
+	}
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
 		if err := t.MM.CheckRange(addr, length, func(v *mm.VMA) error { return discardable(v, advice) }); err != nil {
