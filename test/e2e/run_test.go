@@ -85,6 +85,7 @@ var cCases = []cCase{
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
 	{name: "execerrs", prog: "execerrs"},
+	{name: "sockerrs", prog: "sockerrs"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
