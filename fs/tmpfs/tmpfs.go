@@ -196,6 +196,9 @@ type attrs struct {
 	mtime unix.Timespec
 	ctime unix.Timespec
 	btime unix.Timespec
+	// xattrs are the extended attributes (xattr.go); nil until one is
+	// set. Protected by mu.
+	xattrs *xattrSet
 }
 
 func (fs *FS) initAttrs(a *attrs, o vfs.CreateOptions, nlink uint64) {

@@ -442,7 +442,9 @@ func (v *VFS) OpenPath(ctx Context, p Path, flags uint32) (*FileDescription, err
 
 // MkdirAt is mkdirat(2).
 func (v *VFS) MkdirAt(ctx Context, at At, path string, mode uint32) error {
-	return v.mknod(ctx, at, path, unix.S_IFDIR|mode&0o7777&^ctx.Umask(), 0, "")
+	// mkdir keeps the sticky bit of the mode, never set-id bits (a
+	// directory gets set-group-ID from its parent only).
+	return v.mknod(ctx, at, path, unix.S_IFDIR|mode&(0o777|unix.S_ISVTX)&^ctx.Umask(), 0, "")
 }
 
 // MknodAt is mknodat(2): regular files (type 0 or S_IFREG), FIFOs,
@@ -947,8 +949,11 @@ func (v *VFS) ChownAt(ctx Context, at At, path string, uid, gid int64, flags int
 	if (uid != -1 || gid != -1) && !c.Privileged && c.FSUID != st.UID {
 		return unix.EPERM
 	}
-	// Changing owner clears set-user-ID, and set-group-ID on group-executable files.
-	if st.Type() == unix.S_IFREG && (uid != -1 || gid != -1) {
+	// Any chown of a file that is not a directory clears set-user-ID,
+	// and set-group-ID on a group-executable one, even chown(-1, -1)
+	// and even by root (Linux's chown_common asks for ATTR_KILL_SUID
+	// and ATTR_KILL_SGID every time).
+	if st.Type() != unix.S_IFDIR {
 		m := st.Mode & 0o7777 &^ unix.S_ISUID
 		if m&unix.S_IXGRP != 0 {
 			m &^= unix.S_ISGID

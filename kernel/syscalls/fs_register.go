@@ -82,19 +82,19 @@ func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel
 	r(arch.SysCopyFileRange, "copy_file_range", sysCopyFileRange, fd, x, fd, x, i, x)
 	r(arch.SysFlock, "flock", sysFlock, fd, x)
 
-	// Extended attributes: none kept.
-	r(arch.SysGetxattr, "getxattr", xattrPath(true), path, path, x, i)
-	r(arch.SysLgetxattr, "lgetxattr", xattrPath(false), path, path, x, i)
-	r(arch.SysFgetxattr, "fgetxattr", xattrFD, fd, path, x, i)
-	r(arch.SysSetxattr, "setxattr", xattrPath(true), path, path, x, i, x)
-	r(arch.SysLsetxattr, "lsetxattr", xattrPath(false), path, path, x, i, x)
-	r(arch.SysFsetxattr, "fsetxattr", xattrFD, fd, path, x, i, x)
-	r(arch.SysListxattr, "listxattr", listxattrPath(true), path, x, i)
-	r(arch.SysLlistxattr, "llistxattr", listxattrPath(false), path, x, i)
-	r(arch.SysFlistxattr, "flistxattr", flistxattr, fd, x, i)
-	r(arch.SysRemovexattr, "removexattr", xattrPath(true), path, path)
-	r(arch.SysLremovexattr, "lremovexattr", xattrPath(false), path, path)
-	r(arch.SysFremovexattr, "fremovexattr", xattrFD, fd, path)
+	// Extended attributes (fs_xattr.go).
+	r(arch.SysGetxattr, "getxattr", sysGetxattrPath(true), path, path, x, i)
+	r(arch.SysLgetxattr, "lgetxattr", sysGetxattrPath(false), path, path, x, i)
+	r(arch.SysFgetxattr, "fgetxattr", sysFgetxattr, fd, path, x, i)
+	r(arch.SysSetxattr, "setxattr", sysSetxattrPath(true), path, path, x, i, x)
+	r(arch.SysLsetxattr, "lsetxattr", sysSetxattrPath(false), path, path, x, i, x)
+	r(arch.SysFsetxattr, "fsetxattr", sysFsetxattr, fd, path, x, i, x)
+	r(arch.SysListxattr, "listxattr", sysListxattrPath(true), path, x, i)
+	r(arch.SysLlistxattr, "llistxattr", sysListxattrPath(false), path, x, i)
+	r(arch.SysFlistxattr, "flistxattr", sysFlistxattr, fd, x, i)
+	r(arch.SysRemovexattr, "removexattr", sysRemovexattrPath(true), path, path)
+	r(arch.SysLremovexattr, "lremovexattr", sysRemovexattrPath(false), path, path)
+	r(arch.SysFremovexattr, "fremovexattr", sysFremovexattr, fd, path)
 	r(arch.SysNameToHandleAt, "name_to_handle_at", sysNameToHandleAt, fd, path, x, x, af)
 
 	// Mounts.

@@ -86,6 +86,7 @@ var cCases = []cCase{
 	{name: "evfds", prog: "evfds"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
+	{name: "fsperm", prog: "fsperm"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},

@@ -1,0 +1,310 @@
+package syscalls
+
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+	"uk/kernel"
+)
+
+// Extended attributes (getxattr, setxattr, listxattr, removexattr and
+// their l- and f- forms), with Linux's checks in its order (fs/xattr.c):
+// the arguments first (flags EINVAL, a name empty or past 255 bytes
+// ERANGE, a value past 64 KiB E2BIG, EFAULT), then the file, then
+// xattr_permission: trusted.* needs CAP_SYS_ADMIN, user.* exists only
+// on regular files and directories (and a sticky directory's only for
+// its owner), every write needs write access and a writable mount.
+// Files whose filesystem keeps no attributes (vfs.XattrInode) answer
+// EOPNOTSUPP, and list nothing.
+
+const (
+	xattrNameMax = 255     // XATTR_NAME_MAX
+	xattrSizeMax = 1 << 16 // XATTR_SIZE_MAX
+	xattrListMax = 1 << 16 // XATTR_LIST_MAX
+	capSysAdmin  = 21      // CAP_SYS_ADMIN
+)
+
+// xattrFile is the file an xattr call acts on.
+type xattrFile struct {
+	ino      vfs.Inode
+	st       vfs.Stat
+	readOnly bool // the mount is read-only
+}
+
+func xattrAtPath(t *kernel.Task, pathAddr uint64, follow bool) (xattrFile, error) {
+	p, err := copyPath(t, pathAddr)
+	if err != nil {
+		return xattrFile{}, err
+	}
+	flags := 0
+	if !follow {
+		flags = unix.AT_SYMLINK_NOFOLLOW
+	}
+	q, err := t.ResolveAt(kernel.AtFDCWD, p, flags)
+	if err != nil {
+		return xattrFile{}, err
+	}
+	st, err := q.Dentry.Inode().Stat(t)
+	if err != nil {
+		return xattrFile{}, err
+	}
+	return xattrFile{ino: q.Dentry.Inode(), st: st, readOnly: q.Mount.Flags()&unix.MS_RDONLY != 0}, nil
+}
+
+func xattrAtFD(t *kernel.Task, fd int32) (xattrFile, error) {
+	d, err := t.FileFD(fd, kernel.FDNotPath)
+	if err != nil {
+		return xattrFile{}, err
+	}
+	defer d.DecRef()
+	p := d.Path()
+	if p.IsZero() {
+		return xattrFile{}, unix.EOPNOTSUPP // a pipe or socket: no attributes
+	}
+	st, err := d.Stat(t)
+	if err != nil {
+		return xattrFile{}, err
+	}
+	return xattrFile{ino: p.Dentry.Inode(), st: st, readOnly: p.Mount.Flags()&unix.MS_RDONLY != 0}, nil
+}
+
+// xattrName reads an attribute's name: ERANGE when empty or too long.
+func xattrName(t *kernel.Task, addr uint64) (string, error) {
+	name, err := t.CopyInString(addr, xattrNameMax+1)
+	if err == unix.ENAMETOOLONG || err == nil && (name == "" || len(name) > xattrNameMax) {
+		return "", unix.ERANGE
+	}
+	return name, err
+}
+
+// xattrKnown reports whether name is in a namespace Linux's tmpfs has.
+func xattrKnown(name string) bool {
+	for _, p := range []string{"user.", "trusted.", "security."} {
+		if strings.HasPrefix(name, p) && len(name) > len(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// xattrPermission is Linux's xattr_permission for name on f: write asks
+// to change it.
+func xattrPermission(t *kernel.Task, f xattrFile, name string, write bool) error {
+	c := t.Credentials()
+	if write && f.readOnly {
+		return unix.EROFS
+	}
+	switch {
+	case strings.HasPrefix(name, "trusted."):
+		if !c.HasCap(capSysAdmin) {
+			if write {
+				return unix.EPERM
+			}
+			return unix.ENODATA
+		}
+		return nil
+	case strings.HasPrefix(name, "user."):
+		typ := f.st.Type()
+		if typ != unix.S_IFREG && typ != unix.S_IFDIR {
+			if write {
+				return unix.EPERM
+			}
+			return unix.ENODATA
+		}
+		if typ == unix.S_IFDIR && f.st.Mode&unix.S_ISVTX != 0 && write && c.FSUID != f.st.UID && !c.Privileged {
+			return unix.EPERM
+		}
+	}
+	want := uint32(vfs.MayRead)
+	if write {
+		want = vfs.MayWrite
+	}
+	return vfs.MayAccess(c, &f.st, want)
+}
+
+func getxattr(t *kernel.Task, f xattrFile, name string, valAddr, size uint64) (uint64, error) {
+	if err := xattrPermission(t, f, name, false); err != nil {
+		return 0, err
+	}
+	x, ok := f.ino.(vfs.XattrInode)
+	if !ok || !xattrKnown(name) {
+		return 0, unix.EOPNOTSUPP
+	}
+	v, err := x.GetXattr(name)
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return uint64(len(v)), nil
+	}
+	if uint64(len(v)) > min(size, xattrSizeMax) {
+		return 0, unix.ERANGE
+	}
+	return uint64(len(v)), t.CopyOut(valAddr, v)
+}
+
+func sysGetxattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		name, err := xattrName(t, a[1])
+		if err != nil {
+			return 0, err
+		}
+		f, err := xattrAtPath(t, a[0], follow)
+		if err != nil {
+			return 0, err
+		}
+		return getxattr(t, f, name, a[2], a[3])
+	}
+}
+
+func sysFgetxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	name, err := xattrName(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	f, err := xattrAtFD(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return getxattr(t, f, name, a[2], a[3])
+}
+
+// setxattrArgs reads setxattr's name and value (in Linux's order).
+func setxattrArgs(t *kernel.Task, a [6]uint64) (string, []byte, error) {
+	if a[4]&^(vfs.XattrCreate|vfs.XattrReplace) != 0 {
+		return "", nil, unix.EINVAL
+	}
+	name, err := xattrName(t, a[1])
+	if err != nil {
+		return "", nil, err
+	}
+	if a[3] > xattrSizeMax {
+		return "", nil, unix.E2BIG
+	}
+	v := make([]byte, a[3])
+	if err := t.CopyIn(a[2], v); err != nil {
+		return "", nil, err
+	}
+	return name, v, nil
+}
+
+func setxattr(t *kernel.Task, f xattrFile, name string, v []byte, flags int) error {
+	if err := xattrPermission(t, f, name, true); err != nil {
+		return err
+	}
+	x, ok := f.ino.(vfs.XattrInode)
+	if !ok || !xattrKnown(name) {
+		return unix.EOPNOTSUPP
+	}
+	return x.SetXattr(t, name, v, flags)
+}
+
+func sysSetxattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		name, v, err := setxattrArgs(t, a)
+		if err != nil {
+			return 0, err
+		}
+		f, err := xattrAtPath(t, a[0], follow)
+		if err != nil {
+			return 0, err
+		}
+		return 0, setxattr(t, f, name, v, int(a[4]))
+	}
+}
+
+func sysFsetxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	name, v, err := setxattrArgs(t, a)
+	if err != nil {
+		return 0, err
+	}
+	f, err := xattrAtFD(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return 0, setxattr(t, f, name, v, int(a[4]))
+}
+
+// listxattr writes the names the caller may see, each NUL-terminated:
+// trusted.* only to CAP_SYS_ADMIN, as Linux.
+func listxattr(t *kernel.Task, f xattrFile, addr, size uint64) (uint64, error) {
+	x, ok := f.ino.(vfs.XattrInode)
+	if !ok {
+		return 0, nil // nothing to copy (cp -a, tar): no attributes
+	}
+	var b []byte
+	admin := t.Credentials().HasCap(capSysAdmin)
+	for _, n := range x.ListXattr() {
+		if strings.HasPrefix(n, "trusted.") && !admin {
+			continue
+		}
+		b = append(append(b, n...), 0)
+	}
+	if size == 0 {
+		return uint64(len(b)), nil
+	}
+	if uint64(len(b)) > min(size, xattrListMax) {
+		return 0, unix.ERANGE
+	}
+	return uint64(len(b)), t.CopyOut(addr, b)
+}
+
+func sysListxattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		f, err := xattrAtPath(t, a[0], follow)
+		if err != nil {
+			return 0, err
+		}
+		return listxattr(t, f, a[1], a[2])
+	}
+}
+
+func sysFlistxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	f, err := xattrAtFD(t, int32(a[0]))
+	if err == unix.EOPNOTSUPP {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return listxattr(t, f, a[1], a[2])
+}
+
+func removexattr(t *kernel.Task, f xattrFile, name string) error {
+	if err := xattrPermission(t, f, name, true); err != nil {
+		return err
+	}
+	x, ok := f.ino.(vfs.XattrInode)
+	if !ok || !xattrKnown(name) {
+		return unix.EOPNOTSUPP
+	}
+	return x.RemoveXattr(name)
+}
+
+func sysRemovexattrPath(follow bool) kernel.SyscallFn {
+	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
+		name, err := xattrName(t, a[1])
+		if err != nil {
+			return 0, err
+		}
+		f, err := xattrAtPath(t, a[0], follow)
+		if err != nil {
+			return 0, err
+		}
+		return 0, removexattr(t, f, name)
+	}
+}
+
+func sysFremovexattr(t *kernel.Task, a [6]uint64) (uint64, error) {
+	name, err := xattrName(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	f, err := xattrAtFD(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return 0, removexattr(t, f, name)
+}
