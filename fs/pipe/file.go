@@ -166,3 +166,16 @@ func (f *File) Release() {
 		}
 	}
 }
+
+// ReadFrom reads from the pipe as a read of a description does, waiting
+// unless nonblock (vmsplice to user memory, with SPLICE_F_NONBLOCK or
+// the description's O_NONBLOCK).
+func (p *Pipe) ReadFrom(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
+	return p.read(ctx, dst, nonblock)
+}
+
+// WriteTo writes into the pipe as a write of a description does
+// (vmsplice from user memory).
+func (p *Pipe) WriteTo(ctx vfs.Context, src []byte, nonblock, packet bool) (int, error) {
+	return p.write(ctx, src, nonblock, packet)
+}

@@ -217,3 +217,34 @@ func transferFDs(t *kernel.Task, inFD, outFD int32) (in, out *vfs.FileDescriptio
 	release = func() { in.DecRef(); out.DecRef() }
 	return in, out, release, nil
 }
+
+// sysVmsplice moves user memory into a pipe (its write end) or pipe data
+// into user memory (its read end), as Linux's vmsplice: unknown flags
+// EINVAL, a descriptor that is no pipe EBADF, then the vector's checks
+// as writev's and readv's. uk copies the bytes; SPLICE_F_GIFT's page
+// donation is only a hint, as Linux treats it for anything it cannot
+// steal.
+func sysVmsplice(t *kernel.Task, a [6]uint64) (uint64, error) {
+	fd, vec, cnt, flags := int32(a[0]), a[1], a[2], a[3]
+	if flags&^spliceFAll != 0 {
+		return 0, unix.EINVAL
+	}
+	d, err := t.FileFD(fd, kernel.FDNotPath)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	p := pipe.Of(d)
+	if p == nil {
+		return 0, unix.EBADF
+	}
+	nonblock := flags&spliceFNonblock != 0 || d.NonBlocking()
+	if d.Writable() {
+		packet := d.StatusFlags()&unix.O_DIRECT != 0
+		return writeVector(t, d, vec, cnt, 0, func(b []byte) (int, error) { return p.WriteTo(t, b, nonblock, packet) })
+	}
+	if d.Readable() {
+		return readVector(t, d, vec, cnt, 0, func(b []byte) (int, error) { return p.ReadFrom(t, b, nonblock) })
+	}
+	return 0, unix.EBADF
+}

@@ -71,6 +71,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysUnshare, "unshare", sysUnshare, x)
 	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
 	r(arch.SysTee, "tee", sysTee, fd, fd, i, x)
+	r(arch.SysVmsplice, "vmsplice", sysVmsplice, fd, x, i, x)
 	r(arch.SysGetuid, "getuid", sysGetuid)
 	r(arch.SysGeteuid, "geteuid", sysGeteuid)
 	r(arch.SysGetgid, "getgid", sysGetgid)
