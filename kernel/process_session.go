@@ -39,6 +39,9 @@ func (tg *ThreadGroup) Setpgid(pid, pgid int32) error {
 		if target.proc.sid != tg.proc.sid {
 			return unix.EPERM
 		}
+		if target.execed.Load() {
+			return unix.EACCES // a child that has run execve is its own now
+		}
 	}
 	if target.proc.sid == target.pid {
 		return unix.EPERM

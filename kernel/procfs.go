@@ -36,17 +36,18 @@ func (p procKernel) PIDs() []int32 {
 
 func (p procKernel) Task(tid int32) proc.Task {
 	t := p.k.TaskByTID(tid)
+	gone := false
 	if t == nil {
 		// A process whose leader thread is gone (it exec'd from another
 		// thread, or exited before the others) is still /proc/PID.
 		if tg := p.k.ThreadGroupByPID(tid); tg != nil {
-			t = anyTask(tg)
+			t, gone = anyTask(tg), true
 		}
 	}
 	if t == nil {
 		return nil
 	}
-	return procTask{t}
+	return procTask{t: t, leaderGone: gone}
 }
 
 // anyTask returns a live task of tg, or nil.
@@ -108,7 +109,13 @@ func (p procKernel) MemFree() uint64 {
 }
 
 // procTask adapts a Task to proc.Task.
-type procTask struct{ t *Task }
+// procTask is a task as /proc shows it. leaderGone marks /proc/PID of a
+// process whose leader thread has exited while others run: Linux shows
+// that leader, a zombie ('Z').
+type procTask struct {
+	t          *Task
+	leaderGone bool
+}
 
 func (p procTask) TID() int32   { return p.t.TID() }
 func (p procTask) PID() int32   { return p.t.PID() }
@@ -116,7 +123,12 @@ func (p procTask) PPID() int32  { return p.t.PPID() }
 func (p procTask) PGID() int32  { return p.t.tg.ProcessGroup() }
 func (p procTask) SID() int32   { return p.t.tg.Session() }
 func (p procTask) Comm() string { return p.t.Comm() }
-func (p procTask) State() byte  { return 'R' }
+func (p procTask) State() byte {
+	if p.leaderGone {
+		return 'Z'
+	}
+	return p.t.ProcState()
+}
 
 func (p procTask) Threads() []int32 {
 	tg := p.t.tg

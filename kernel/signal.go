@@ -439,6 +439,7 @@ func (t *Task) SigSuspend(mask arch.SigSet) error {
 	t.savedMask = &old
 	t.sigMask = mask.Blockable()
 	t.mu.Unlock()
+	defer t.asleep()()
 	for !t.hasDeliverable() {
 		<-t.interrupt
 	}

@@ -122,6 +122,7 @@ func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalIn
 	}
 	// Signals in set are waited for, not delivered: unblock nothing, but
 	// let them wake the task.
+	defer t.asleep()()
 	for {
 		if info, ok := t.DequeueSignalIn(set); ok {
 			return info, nil

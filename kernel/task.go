@@ -65,6 +65,9 @@ type ThreadGroup struct {
 	// thpDisabled is PR_SET_THP_DISABLE's flag: kept by fork and exec,
 	// and only reported (uk's memory has no huge pages to disable).
 	thpDisabled atomic.Uint64
+	// execed: the process has run execve since its fork (Linux's
+	// PF_FORKNOEXEC cleared); its parent may no longer setpgid it.
+	execed atomic.Bool
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.
@@ -129,6 +132,7 @@ type Task struct {
 	timerSlack, defaultSlack atomic.Uint64
 	mceKill                  atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
 	affinity                 atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
+	asleepN                  atomic.Int32           // waits the task is in (/proc's 'S'); see asleep
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[ipc.UndoList]

@@ -108,6 +108,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 
 	// Point of no return.
 	t.becomeSoleThread()
+	t.tg.execed.Store(true)
 	old := t.MM
 	if as == nil {
 		if as = old.TakeAddressSpace(); as == nil {

@@ -47,10 +47,14 @@ type parkingMemory struct {
 
 // Park implements futex.Parker; only the task's own goroutine waits.
 func (m parkingMemory) Park() func() {
+	awake := m.t.asleep()
 	if m.t.unbind() {
-		return runtime.LockOSThread
+		return func() {
+			awake()
+			runtime.LockOSThread()
+		}
 	}
-	return nil
+	return awake
 }
 
 // Futexes is the sandbox's futex manager.

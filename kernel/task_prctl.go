@@ -103,3 +103,25 @@ func (t *Task) SetAffinity(mask []byte) {
 	m := append([]byte(nil), mask...)
 	t.affinity.Store(&m)
 }
+
+// asleep marks the task as waiting (the 'S' of /proc/PID/stat) until the
+// returned function runs. Every wait a signal can end goes through it.
+func (t *Task) asleep() (awake func()) {
+	t.asleepN.Add(1)
+	return func() { t.asleepN.Add(-1) }
+}
+
+// ProcState is the one-letter state /proc shows: 'T' while the process
+// is stopped, 'S' while the task waits, 'R' otherwise.
+func (t *Task) ProcState() byte {
+	t.tg.mu.Lock()
+	stopped := t.tg.stopSig != 0
+	t.tg.mu.Unlock()
+	switch {
+	case stopped:
+		return 'T'
+	case t.asleepN.Load() > 0:
+		return 'S'
+	}
+	return 'R'
+}

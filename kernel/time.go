@@ -157,6 +157,7 @@ func (t *Task) Block(ch <-chan struct{}) error {
 		return nil
 	default:
 	}
+	defer t.asleep()()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
@@ -219,6 +220,7 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time) error {
 	if d <= 0 {
 		return unix.ETIMEDOUT
 	}
+	defer t.asleep()()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}

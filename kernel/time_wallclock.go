@@ -146,6 +146,7 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 
 // sleepOrUntil is Sleep that also ends when ch is closed (nil: never).
 func (t *Task) sleepOrUntil(d time.Duration, ch <-chan struct{}) error {
+	defer t.asleep()()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}

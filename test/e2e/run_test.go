@@ -88,6 +88,7 @@ var cCases = []cCase{
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
 	{name: "fileio", prog: "fileio"},
+	{name: "orphans", prog: "orphans"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
