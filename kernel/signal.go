@@ -439,7 +439,8 @@ func (t *Task) SigSuspend(mask arch.SigSet) error {
 	t.savedMask = &old
 	t.sigMask = mask.Blockable()
 	t.mu.Unlock()
-	defer t.asleep()()
+	t.asleepN.Add(1) // asleep: /proc shows 'S'
+	defer t.asleepN.Add(-1)
 	for !t.hasDeliverable() {
 		<-t.interrupt
 	}

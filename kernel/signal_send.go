@@ -122,7 +122,8 @@ func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalIn
 	}
 	// Signals in set are waited for, not delivered: unblock nothing, but
 	// let them wake the task.
-	defer t.asleep()()
+	t.asleepN.Add(1) // asleep: /proc shows 'S'
+	defer t.asleepN.Add(-1)
 	for {
 		if info, ok := t.DequeueSignalIn(set); ok {
 			return info, nil

@@ -132,7 +132,7 @@ type Task struct {
 	timerSlack, defaultSlack atomic.Uint64
 	mceKill                  atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
 	affinity                 atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
-	asleepN                  atomic.Int32           // waits the task is in (/proc's 'S'); see asleep
+	asleepN                  atomic.Int32           // waits the task is in: /proc shows 'S' (ProcState)
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[ipc.UndoList]

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"runtime"
 	"uk/kernel/futex"
 	"uk/kernel/mm"
 )
@@ -47,14 +46,11 @@ type parkingMemory struct {
 
 // Park implements futex.Parker; only the task's own goroutine waits.
 func (m parkingMemory) Park() func() {
-	awake := m.t.asleep()
+	m.t.asleepN.Add(1) // asleep: /proc shows 'S'
 	if m.t.unbind() {
-		return func() {
-			awake()
-			runtime.LockOSThread()
-		}
+		return m.t.wakeRelock
 	}
-	return awake
+	return m.t.wake1
 }
 
 // Futexes is the sandbox's futex manager.

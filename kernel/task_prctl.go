@@ -104,11 +104,14 @@ func (t *Task) SetAffinity(mask []byte) {
 	t.affinity.Store(&m)
 }
 
-// asleep marks the task as waiting (the 'S' of /proc/PID/stat) until the
-// returned function runs. Every wait a signal can end goes through it.
-func (t *Task) asleep() (awake func()) {
-	t.asleepN.Add(1)
-	return func() { t.asleepN.Add(-1) }
+// wake1 ends a futex park's wait: asleepN counts the waits the task is
+// in, which /proc shows as 'S' (every wait a signal can end adds one).
+func (t *Task) wake1() { t.asleepN.Add(-1) }
+
+// wakeRelock is wake1 for a park that let go of its OS thread.
+func (t *Task) wakeRelock() {
+	t.asleepN.Add(-1)
+	runtime.LockOSThread()
 }
 
 // ProcState is the one-letter state /proc shows: 'T' while the process

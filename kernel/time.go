@@ -157,7 +157,8 @@ func (t *Task) Block(ch <-chan struct{}) error {
 		return nil
 	default:
 	}
-	defer t.asleep()()
+	t.asleepN.Add(1) // asleep: /proc shows 'S'
+	defer t.asleepN.Add(-1)
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
@@ -220,7 +221,8 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time) error {
 	if d <= 0 {
 		return unix.ETIMEDOUT
 	}
-	defer t.asleep()()
+	t.asleepN.Add(1) // asleep: /proc shows 'S'
+	defer t.asleepN.Add(-1)
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}

@@ -146,7 +146,8 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 
 // sleepOrUntil is Sleep that also ends when ch is closed (nil: never).
 func (t *Task) sleepOrUntil(d time.Duration, ch <-chan struct{}) error {
-	defer t.asleep()()
+	t.asleepN.Add(1) // asleep: /proc shows 'S'
+	defer t.asleepN.Add(-1)
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
