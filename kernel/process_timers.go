@@ -163,7 +163,15 @@ func (it *intervalTimer) expire() {
 	fire()
 }
 
-// takeOverrun returns and resets the overrun count (timer_getoverrun).
+// addOverrun counts an expiry whose signal was not sent: the last one
+// still waits.
+func (it *intervalTimer) addOverrun() {
+	it.mu.Lock()
+	it.overrun++
+	it.mu.Unlock()
+}
+
+// takeOverrun returns and resets the overrun count (a signal taken).
 func (it *intervalTimer) takeOverrun() int {
 	it.mu.Lock()
 	defer it.mu.Unlock()
@@ -221,6 +229,9 @@ type PosixTimer struct {
 	it     *intervalTimer
 	clock  int32
 	notify int // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
+	// lastOverrun is the overrun count its last delivered signal
+	// carried (timer_getoverrun); protected by the process's mu.
+	lastOverrun int
 }
 
 // TimerCreate implements timer_create for the calling task t: sig and
@@ -264,8 +275,17 @@ func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value 
 		if notify == sigevNone {
 			return
 		}
+		// As Linux: while the timer's signal waits to be delivered,
+		// an expiry only counts as an overrun; the signal, when it is
+		// taken, carries the count (dequeueSignal).
+		tg.mu.Lock()
+		queued := tg.timerQueuedLocked(id, target)
+		tg.mu.Unlock()
+		if queued {
+			pt.it.addOverrun()
+			return
+		}
 		info := arch.SignalInfo{Signo: int32(sig), Code: arch.SI_TIMER, TimerID: id, Value: value}
-		info.Overrun = int32(pt.it.takeOverrun())
 		tg.SendSignal(&info, target)
 	}
 	tg.posixTimers[id] = pt
@@ -326,11 +346,41 @@ func (pt *PosixTimer) Set(k *Kernel, value, interval time.Duration, abs bool) (t
 // Get returns the time left and the interval.
 func (pt *PosixTimer) Get() (time.Duration, time.Duration) { return pt.it.get() }
 
-// Overrun returns timer_getoverrun's count.
-func (pt *PosixTimer) Overrun() int {
-	pt.it.mu.Lock()
-	defer pt.it.mu.Unlock()
-	return pt.it.overrun
+// Overrun returns timer_getoverrun's count: the overruns of the last
+// signal the timer delivered.
+func (tg *ThreadGroup) Overrun(pt *PosixTimer) int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return pt.lastOverrun
+}
+
+// timerQueuedLocked reports whether a signal of POSIX timer id is queued
+// and not yet taken, for the process or for target.
+// Preconditions: tg.mu held.
+func (tg *ThreadGroup) timerQueuedLocked(id int32, target *Task) bool {
+	q := &tg.pending
+	if target != nil {
+		q = &target.pending
+	}
+	for i := range q.infos {
+		if in := &q.infos[i]; in.Code == arch.SI_TIMER && in.TimerID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// timerTakenLocked fills in the overrun count of a timer's signal being
+// taken, and keeps it for timer_getoverrun. Preconditions: tg.mu held.
+func (tg *ThreadGroup) timerTakenLocked(info *arch.SignalInfo) {
+	if info.Code != arch.SI_TIMER {
+		return
+	}
+	if pt := tg.posixTimers[info.TimerID]; pt != nil {
+		n := pt.it.takeOverrun()
+		info.Overrun = int32(n)
+		pt.lastOverrun = n
+	}
 }
 
 // Clock is the clock the timer measures.

@@ -246,10 +246,14 @@ func (t *Task) PendingSignals() arch.SigSet {
 func (t *Task) dequeueSignal(mask arch.SigSet) (arch.SignalInfo, bool) {
 	t.tg.mu.Lock()
 	defer t.tg.mu.Unlock()
-	if info, ok := t.pending.dequeue(mask); ok {
-		return info, true
+	info, ok := t.pending.dequeue(mask)
+	if !ok {
+		info, ok = t.tg.pending.dequeue(mask)
 	}
-	return t.tg.pending.dequeue(mask)
+	if ok {
+		t.tg.timerTakenLocked(&info)
+	}
+	return info, ok
 }
 
 // DequeueSignalIn takes a pending signal that is in set (rt_sigtimedwait).

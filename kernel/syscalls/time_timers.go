@@ -164,7 +164,7 @@ func sysTimerGetoverrun(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return uint64(pt.Overrun()), nil
+	return uint64(t.ThreadGroup().Overrun(pt)), nil
 }
 
 func sysTimerDelete(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -89,6 +89,7 @@ var cCases = []cCase{
 	{name: "fsperm", prog: "fsperm"},
 	{name: "fileio", prog: "fileio"},
 	{name: "orphans", prog: "orphans"},
+	{name: "timersem", prog: "timersem"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
