@@ -54,7 +54,8 @@ int main(void) {
 			_exit(9);
 		while (!xcpu)
 			spin(cpu() + 0.01);
-		char msg[3] = {'0' + (at >= 0.9 && at < 1.5), '0' + (soft_after == 2), '\n'};
+		/* Before the hard limit: a loaded host may deliver it late. */
+		char msg[3] = {'0' + (at >= 0.9 && at < 2.0), '0' + (soft_after == 2), '\n'};
 		write(pfd[1], msg, 3);
 		spin(10); /* SIGKILL comes at 2 s */
 		_exit(0);
