@@ -124,30 +124,24 @@ func xattrPermission(t *kernel.Task, f xattrFile, name string, write bool) error
 	return vfs.MayAccess(c, &f.st, want)
 }
 
-func getxattr(t *kernel.Task, f xattrFile, name string, valAddr, size uint64) (uint64, error) {
-	if err := xattrPermission(t, f, name, false); err != nil {
-		return 0, err
-	}
-	x, ok := f.ino.(vfs.XattrInode)
-	if !ok || !xattrKnown(name) {
-		return 0, unix.EOPNOTSUPP
-	}
-	v, err := x.GetXattr(name)
-	if err != nil {
-		return 0, err
-	}
-	if size == 0 {
-		return uint64(len(v)), nil
-	}
-	if uint64(len(v)) > min(size, xattrSizeMax) {
-		return 0, unix.ERANGE
-	}
-	return uint64(len(v)), t.CopyOut(valAddr, v)
+// xattrOp is one of the xattr calls, whatever names its file: args reads
+// the arguments (before the file is looked up, as Linux), run does the
+// call on the file.
+type xattrOp struct {
+	args func(t *kernel.Task, a [6]uint64) (xattrArgs, error)
+	run  func(t *kernel.Task, f xattrFile, x xattrArgs, a [6]uint64) (uint64, error)
 }
 
-func sysGetxattrPath(follow bool) kernel.SyscallFn {
+// xattrArgs are what an xattr call read before its file.
+type xattrArgs struct {
+	name  string
+	value []byte
+}
+
+// path is the call's path form (getxattr, or lgetxattr without follow).
+func (op xattrOp) path(follow bool) kernel.SyscallFn {
 	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
-		name, err := xattrName(t, a[1])
+		x, err := op.args(t, a)
 		if err != nil {
 			return 0, err
 		}
@@ -155,12 +149,13 @@ func sysGetxattrPath(follow bool) kernel.SyscallFn {
 		if err != nil {
 			return 0, err
 		}
-		return getxattr(t, f, name, a[2], a[3])
+		return op.run(t, f, x, a)
 	}
 }
 
-func sysFgetxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
-	name, err := xattrName(t, a[1])
+// fd is the call's descriptor form (fgetxattr).
+func (op xattrOp) fd(t *kernel.Task, a [6]uint64) (uint64, error) {
+	x, err := op.args(t, a)
 	if err != nil {
 		return 0, err
 	}
@@ -168,143 +163,120 @@ func sysFgetxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return getxattr(t, f, name, a[2], a[3])
+	return op.run(t, f, x, a)
 }
 
-// setxattrArgs reads setxattr's name and value (in Linux's order).
-func setxattrArgs(t *kernel.Task, a [6]uint64) (string, []byte, error) {
-	if a[4]&^(vfs.XattrCreate|vfs.XattrReplace) != 0 {
-		return "", nil, unix.EINVAL
-	}
+// nameArg reads the name of getxattr and removexattr.
+func nameArg(t *kernel.Task, a [6]uint64) (xattrArgs, error) {
 	name, err := xattrName(t, a[1])
-	if err != nil {
-		return "", nil, err
-	}
-	if a[3] > xattrSizeMax {
-		return "", nil, unix.E2BIG
-	}
-	v := make([]byte, a[3])
-	if err := t.CopyIn(a[2], v); err != nil {
-		return "", nil, err
-	}
-	return name, v, nil
+	return xattrArgs{name: name}, err
 }
 
-func setxattr(t *kernel.Task, f xattrFile, name string, v []byte, flags int) error {
-	if err := xattrPermission(t, f, name, true); err != nil {
-		return err
-	}
-	x, ok := f.ino.(vfs.XattrInode)
-	if !ok || !xattrKnown(name) {
-		return unix.EOPNOTSUPP
-	}
-	return x.SetXattr(t, name, v, flags)
-}
-
-func sysSetxattrPath(follow bool) kernel.SyscallFn {
-	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
-		name, v, err := setxattrArgs(t, a)
-		if err != nil {
-			return 0, err
-		}
-		f, err := xattrAtPath(t, a[0], follow)
-		if err != nil {
-			return 0, err
-		}
-		return 0, setxattr(t, f, name, v, int(a[4]))
-	}
-}
-
-func sysFsetxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
-	name, v, err := setxattrArgs(t, a)
-	if err != nil {
-		return 0, err
-	}
-	f, err := xattrAtFD(t, int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	return 0, setxattr(t, f, name, v, int(a[4]))
-}
-
-// listxattr writes the names the caller may see, each NUL-terminated:
-// trusted.* only to CAP_SYS_ADMIN, as Linux.
-func listxattr(t *kernel.Task, f xattrFile, addr, size uint64) (uint64, error) {
-	x, ok := f.ino.(vfs.XattrInode)
-	if !ok {
-		return 0, nil // nothing to copy (cp -a, tar): no attributes
-	}
-	var b []byte
-	admin := t.Credentials().HasCap(capSysAdmin)
-	for _, n := range x.ListXattr() {
-		if strings.HasPrefix(n, "trusted.") && !admin {
-			continue
-		}
-		b = append(append(b, n...), 0)
-	}
+// copyOutSized is the answer of getxattr and listxattr: the size with a
+// zero-sized buffer, ERANGE when b does not fit, else b copied out.
+func copyOutSized(t *kernel.Task, addr, size, max uint64, b []byte) (uint64, error) {
 	if size == 0 {
 		return uint64(len(b)), nil
 	}
-	if uint64(len(b)) > min(size, xattrListMax) {
+	if uint64(len(b)) > min(size, max) {
 		return 0, unix.ERANGE
 	}
 	return uint64(len(b)), t.CopyOut(addr, b)
 }
 
-func sysListxattrPath(follow bool) kernel.SyscallFn {
-	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
-		f, err := xattrAtPath(t, a[0], follow)
+// xattrInode returns f's attributes, EOPNOTSUPP when its filesystem has
+// none or the name is in no namespace it keeps.
+func xattrInode(f xattrFile, name string) (vfs.XattrInode, error) {
+	x, ok := f.ino.(vfs.XattrInode)
+	if !ok || !xattrKnown(name) {
+		return nil, unix.EOPNOTSUPP
+	}
+	return x, nil
+}
+
+var getxattrOp = xattrOp{args: nameArg, run: func(t *kernel.Task, f xattrFile, x xattrArgs, a [6]uint64) (uint64, error) {
+	if err := xattrPermission(t, f, x.name, false); err != nil {
+		return 0, err
+	}
+	xi, err := xattrInode(f, x.name)
+	if err != nil {
+		return 0, err
+	}
+	v, err := xi.GetXattr(x.name)
+	if err != nil {
+		return 0, err
+	}
+	return copyOutSized(t, a[2], a[3], xattrSizeMax, v)
+}}
+
+var setxattrOp = xattrOp{
+	args: func(t *kernel.Task, a [6]uint64) (xattrArgs, error) {
+		if a[4]&^(vfs.XattrCreate|vfs.XattrReplace) != 0 {
+			return xattrArgs{}, unix.EINVAL
+		}
+		name, err := xattrName(t, a[1])
+		if err != nil {
+			return xattrArgs{}, err
+		}
+		if a[3] > xattrSizeMax {
+			return xattrArgs{}, unix.E2BIG
+		}
+		v := make([]byte, a[3])
+		if err := t.CopyIn(a[2], v); err != nil {
+			return xattrArgs{}, err
+		}
+		return xattrArgs{name: name, value: v}, nil
+	},
+	run: func(t *kernel.Task, f xattrFile, x xattrArgs, a [6]uint64) (uint64, error) {
+		if err := xattrPermission(t, f, x.name, true); err != nil {
+			return 0, err
+		}
+		xi, err := xattrInode(f, x.name)
 		if err != nil {
 			return 0, err
 		}
-		return listxattr(t, f, a[1], a[2])
-	}
+		return 0, xi.SetXattr(t, x.name, x.value, int(a[4]))
+	},
 }
 
+var removexattrOp = xattrOp{args: nameArg, run: func(t *kernel.Task, f xattrFile, x xattrArgs, a [6]uint64) (uint64, error) {
+	if err := xattrPermission(t, f, x.name, true); err != nil {
+		return 0, err
+	}
+	xi, err := xattrInode(f, x.name)
+	if err != nil {
+		return 0, err
+	}
+	return 0, xi.RemoveXattr(x.name)
+}}
+
+// listxattrOp writes the names the caller may see, each NUL-terminated:
+// trusted.* only to CAP_SYS_ADMIN, as Linux. A file whose filesystem
+// keeps no attributes lists none (cp -a and tar then have nothing to do).
+var listxattrOp = xattrOp{
+	args: func(*kernel.Task, [6]uint64) (xattrArgs, error) { return xattrArgs{}, nil },
+	run: func(t *kernel.Task, f xattrFile, _ xattrArgs, a [6]uint64) (uint64, error) {
+		xi, ok := f.ino.(vfs.XattrInode)
+		if !ok {
+			return 0, nil
+		}
+		var b []byte
+		admin := t.Credentials().HasCap(capSysAdmin)
+		for _, n := range xi.ListXattr() {
+			if strings.HasPrefix(n, "trusted.") && !admin {
+				continue
+			}
+			b = append(append(b, n...), 0)
+		}
+		return copyOutSized(t, a[1], a[2], xattrListMax, b)
+	},
+}
+
+// sysFlistxattr is flistxattr: a pipe or socket lists nothing.
 func sysFlistxattr(t *kernel.Task, a [6]uint64) (uint64, error) {
-	f, err := xattrAtFD(t, int32(a[0]))
+	n, err := listxattrOp.fd(t, a)
 	if err == unix.EOPNOTSUPP {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	return listxattr(t, f, a[1], a[2])
-}
-
-func removexattr(t *kernel.Task, f xattrFile, name string) error {
-	if err := xattrPermission(t, f, name, true); err != nil {
-		return err
-	}
-	x, ok := f.ino.(vfs.XattrInode)
-	if !ok || !xattrKnown(name) {
-		return unix.EOPNOTSUPP
-	}
-	return x.RemoveXattr(name)
-}
-
-func sysRemovexattrPath(follow bool) kernel.SyscallFn {
-	return func(t *kernel.Task, a [6]uint64) (uint64, error) {
-		name, err := xattrName(t, a[1])
-		if err != nil {
-			return 0, err
-		}
-		f, err := xattrAtPath(t, a[0], follow)
-		if err != nil {
-			return 0, err
-		}
-		return 0, removexattr(t, f, name)
-	}
-}
-
-func sysFremovexattr(t *kernel.Task, a [6]uint64) (uint64, error) {
-	name, err := xattrName(t, a[1])
-	if err != nil {
-		return 0, err
-	}
-	f, err := xattrAtFD(t, int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	return 0, removexattr(t, f, name)
+	return n, err
 }
