@@ -135,13 +135,7 @@ func (s *MapperSet) Remove(m Mapper) int {
 // Any reports whether f holds for some mapper. f runs without the set's
 // lock (a mapper's own lock comes before an object's in uk's order).
 func (s *MapperSet) Any(f func(Mapper) bool) bool {
-	s.mu.Lock()
-	ms := make([]Mapper, 0, len(s.mappers))
-	for m := range s.mappers {
-		ms = append(ms, m)
-	}
-	s.mu.Unlock()
-	for _, m := range ms {
+	for _, m := range s.snapshot() {
 		if f(m) {
 			return true
 		}
@@ -154,6 +148,17 @@ func (s *MapperSet) Any(f func(Mapper) bool) bool {
 // a file's write seal must not meet.
 type SharedWriteMapper interface {
 	MapsSharedWritable(obj Mappable) bool
+}
+
+// snapshot returns the mappers, for calls made without the set's lock.
+func (s *MapperSet) snapshot() []Mapper {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := make([]Mapper, 0, len(s.mappers))
+	for m := range s.mappers {
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // Count returns the number of mappings.
@@ -169,15 +174,9 @@ func (s *MapperSet) Invalidate(obj Mappable, first, end uint64, evenPrivate bool
 	if first >= end {
 		return
 	}
-	s.mu.Lock()
-	ms := make([]Mapper, 0, len(s.mappers))
-	for m := range s.mappers {
-		ms = append(ms, m)
-	}
-	s.mu.Unlock()
 	// A mapper added after the snapshot maps the object after its pages
 	// were detached, so it cannot see them.
-	for _, m := range ms {
+	for _, m := range s.snapshot() {
 		m.Invalidate(obj, first, end, evenPrivate)
 	}
 }

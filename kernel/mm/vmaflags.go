@@ -32,27 +32,11 @@ func (m *MM) SetFlags(addr, length uint64, set, clear VMAFlags, check func(v *VM
 	if addr&arch.PageMask != 0 {
 		return unix.EINVAL
 	}
-	length, ok := arch.PageRoundUp(length)
-	end := addr + length
-	if !ok || end < addr {
-		return unix.ENOMEM
-	}
-	if length == 0 {
-		return nil
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for a := addr; a < end; {
-		i := m.vmas.find(a)
-		if i < 0 {
-			return unix.ENOMEM
-		}
-		if check != nil {
-			if err := check(m.vmas[i]); err != nil {
-				return err
-			}
-		}
-		a = m.vmas[i].End
+	end, err := m.checkRangeLocked(addr, length, check)
+	if err != nil || end == addr {
+		return err
 	}
 	m.splitAtLocked(addr)
 	m.splitAtLocked(end)
@@ -61,6 +45,30 @@ func (m *MM) SetFlags(addr, length uint64, set, clear VMAFlags, check func(v *VM
 	}
 	m.coalesceLocked(addr, end)
 	return nil
+}
+
+// checkRangeLocked runs check (if not nil) on each VMA in [addr,
+// addr+length rounded up to pages), which must be mapped throughout
+// (ENOMEM otherwise), and returns the range's end.
+func (m *MM) checkRangeLocked(addr, length uint64, check func(v *VMA) error) (uint64, error) {
+	length, ok := arch.PageRoundUp(length)
+	end := addr + length
+	if !ok || end < addr {
+		return 0, unix.ENOMEM
+	}
+	for a := addr; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			return 0, unix.ENOMEM
+		}
+		if check != nil {
+			if err := check(m.vmas[i]); err != nil {
+				return 0, err
+			}
+		}
+		a = m.vmas[i].End
+	}
+	return end, nil
 }
 
 // SetAllFlags changes the flags of every VMA (mlockall, munlockall).
@@ -107,24 +115,10 @@ func (m *MM) UnlockedIn(addr, length uint64) uint64 {
 // CheckRange runs check on each VMA in [addr, addr+length), which must
 // be mapped throughout (ENOMEM otherwise); the first error is returned.
 func (m *MM) CheckRange(addr, length uint64, check func(v *VMA) error) error {
-	length, ok := arch.PageRoundUp(length)
-	end := addr + length
-	if !ok || end < addr {
-		return unix.ENOMEM
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for a := addr; a < end; {
-		i := m.vmas.find(a)
-		if i < 0 {
-			return unix.ENOMEM
-		}
-		if err := check(m.vmas[i]); err != nil {
-			return err
-		}
-		a = m.vmas[i].End
-	}
-	return nil
+	_, err := m.checkRangeLocked(addr, length, check)
+	return err
 }
 
 // SetDefaultFlags sets the flags every new mapping gets (mlockall's
