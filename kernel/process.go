@@ -71,7 +71,7 @@ type Attached struct {
 func (k *Kernel) StartInit(opts InitOptions) error {
 	// A task that exists only to resolve paths with init's credentials
 	// and filesystem context.
-	resolver := &Task{k: k, FS: opts.FS, Files: opts.Files, creds: vfs.RootCredentials(), tg: &ThreadGroup{k: k}}
+	resolver := &Task{k: k, FS: opts.FS, Files: opts.Files, creds: vfs.RootCredentials(), tg: &ThreadGroup{k: k, rlimits: defaultRlimits()}}
 	// AT_EXECFN is the name the program was started by, as execve's
 	// filename argument would be.
 	execFn := opts.Exe.Path
