@@ -90,6 +90,7 @@ var cCases = []cCase{
 	{name: "fileio", prog: "fileio"},
 	{name: "orphans", prog: "orphans"},
 	{name: "timersem", prog: "timersem"},
+	{name: "sockmsg", prog: "sockmsg"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
