@@ -18,6 +18,7 @@ package lock
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,6 +70,10 @@ type fileLocks struct {
 
 // Manager holds the locks of every file. Its zero value is ready.
 type Manager struct {
+	// inUse counts the files in files: Release, which every close
+	// calls, skips the lock while no file has locks or waiters.
+	inUse atomic.Int64
+
 	mu      sync.Mutex
 	files   map[any]*fileLocks
 	records int
@@ -91,6 +96,7 @@ func (m *Manager) fileLocked(file any) *fileLocks {
 	if f == nil {
 		f = &fileLocks{wake: make(chan struct{})}
 		m.files[file] = f
+		m.inUse.Add(1)
 	}
 	return f
 }
@@ -107,6 +113,7 @@ func (m *Manager) changedLocked(file any, f *fileLocks) {
 func (m *Manager) forgetIfIdleLocked(file any, f *fileLocks) {
 	if len(f.ranges) == 0 && len(f.flocks) == 0 && len(f.waits) == 0 && m.files[file] == f {
 		delete(m.files, file)
+		m.inUse.Add(-1)
 	}
 }
 
@@ -307,6 +314,9 @@ func (m *Manager) Flock(file any, owner Owner, kind Kind, w Waiter) error {
 // locks (a close by the descriptor table owner); otherwise its OFD and
 // flock locks (the description's last reference went).
 func (m *Manager) Release(file any, owner Owner) {
+	if m.inUse.Load() == 0 {
+		return // nothing is locked anywhere: the common close
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.files[file]

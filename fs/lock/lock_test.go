@@ -43,8 +43,8 @@ func TestSetMergesAndSplits(t *testing.T) {
 			}
 		}
 	}
-	if m.records != 0 || len(m.files) != 0 {
-		t.Errorf("after unlocking everything: %d records, %d files", m.records, len(m.files))
+	if m.records != 0 || len(m.files) != 0 || m.inUse.Load() != 0 {
+		t.Errorf("after unlocking everything: %d records, %d files, %d in use", m.records, len(m.files), m.inUse.Load())
 	}
 }
 
@@ -75,8 +75,8 @@ func TestConflicts(t *testing.T) {
 	}
 	m.Release("f", a)
 	m.Release("f", b)
-	if len(m.files) != 0 || m.records != 0 {
-		t.Errorf("after release: %d files, %d records", len(m.files), m.records)
+	if len(m.files) != 0 || m.records != 0 || m.inUse.Load() != 0 {
+		t.Errorf("after release: %d files, %d records, %d in use", len(m.files), m.records, m.inUse.Load())
 	}
 }
 
