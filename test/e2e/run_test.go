@@ -91,6 +91,7 @@ var cCases = []cCase{
 	{name: "orphans", prog: "orphans"},
 	{name: "timersem", prog: "timersem"},
 	{name: "sockmsg", prog: "sockmsg"},
+	{name: "pipes", prog: "pipes"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
