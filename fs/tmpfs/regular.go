@@ -61,9 +61,10 @@ func (r *Regular) SetStat(_ vfs.Context, req vfs.SetStat) error {
 		}
 		if req.Size != r.size {
 			cut = r.truncateLocked(req.Size)
-			t := now()
-			r.mtime, r.ctime = t, t
 		}
+		// Linux's do_truncate stamps the file even when the size stays.
+		t := now()
+		r.mtime, r.ctime = t, t
 	}
 	if req.Mask&^unix.STATX_SIZE != 0 {
 		r.setAttrsLocked(req)

@@ -92,6 +92,7 @@ var cCases = []cCase{
 	{name: "timersem", prog: "timersem"},
 	{name: "sockmsg", prog: "sockmsg"},
 	{name: "pipes", prog: "pipes"},
+	{name: "fstimes", prog: "fstimes"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
