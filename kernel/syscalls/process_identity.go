@@ -184,10 +184,34 @@ func setfs(t *kernel.Task, id uint32, group bool) uint64 {
 			c.FSGID = id
 		} else {
 			c.FSUID = id
+			fsuidCaps(&c, old.FSUID)
 		}
 		t.SetCredentials(&c)
 	}
 	return uint64(cur)
+}
+
+// capFSMask are the capabilities that follow the filesystem uid (Linux's
+// CAP_FS_SET): chown, dac_override, dac_read_search, fowner, fsetid,
+// linux_immutable, mknod and mac_override.
+const capFSMask vfs.CapSet = 1<<0 | 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<9 | 1<<27 | 1<<32
+
+// fsuidCaps applies Linux's rule for a filesystem uid change from old
+// (cap_task_fix_setuid, LSM_SETID_FS): leaving 0 drops the filesystem
+// capabilities from the effective set, coming back to 0 raises those
+// that are permitted; SECBIT_NO_SETUID_FIXUP turns it off.
+func fsuidCaps(c *vfs.Credentials, old uint32) {
+	if c.Securebits&vfs.SecureNoSetuidFixup != 0 {
+		return
+	}
+	eff := c.Effective
+	switch {
+	case old == 0 && c.FSUID != 0:
+		eff &^= capFSMask
+	case old != 0 && c.FSUID == 0:
+		eff |= c.Permitted & capFSMask
+	}
+	c.SetCaps(eff, c.Permitted, c.Inheritable)
 }
 
 func sysSetfsuid(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -93,6 +93,7 @@ var cCases = []cCase{
 	{name: "sockmsg", prog: "sockmsg"},
 	{name: "pipes", prog: "pipes"},
 	{name: "fstimes", prog: "fstimes"},
+	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
