@@ -94,6 +94,7 @@ var cCases = []cCase{
 	{name: "pipes", prog: "pipes"},
 	{name: "fstimes", prog: "fstimes"},
 	{name: "fsuid", prog: "fsuid"},
+	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
