@@ -141,9 +141,10 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 		target.pending.enqueue(info)
 	} else {
 		tg.pending.enqueue(info)
-		// Prefer a thread that does not block the signal.
+		// Prefer a thread that does not block the signal, or waits for
+		// it in sigtimedwait.
 		for _, t := range tg.tasks {
-			if !t.SigMask().Has(sig) {
+			if !t.SigMask().Has(sig) || arch.SigSet(t.sigWaiting.Load()).Has(sig) {
 				target = t
 				break
 			}

@@ -121,7 +121,12 @@ func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalIn
 		deadline = timer.C
 	}
 	// Signals in set are waited for, not delivered: unblock nothing, but
-	// let them wake the task.
+	// let them wake the task. A signal sent to the process counts this
+	// thread as one that takes it (SendSignal), as Linux unblocks the
+	// waited set for the wait: were every thread blocking it, nobody
+	// would be woken.
+	t.sigWaiting.Store(uint64(set))
+	defer t.sigWaiting.Store(0)
 	t.asleepN.Add(1) // asleep: /proc shows 'S'
 	defer t.asleepN.Add(-1)
 	for {

@@ -72,7 +72,7 @@ int main(void){
   EXPECT_ERR(syscall(SYS_timerfd_gettime, tf, 8), EFAULT);
   EXPECT_ERR(read(tf,&v,8), EAGAIN);
   EXPECT_ERR(read(tf,&v,4), EINVAL);
-  its.it_value.tv_nsec=1000000; timerfd_settime(tf,0,&its,NULL); usleep(20000);
+  its.it_value.tv_nsec=1000000; timerfd_settime(tf,0,&its,NULL); struct pollfd tp={tf,POLLIN,0}; poll(&tp,1,5000);
   EXPECT_EQ(read(tf,&v,8), 8); printf("expirations %lu\n", v);
   /* signalfd */
   sigset_t m; sigemptyset(&m); sigaddset(&m,SIGUSR1);

@@ -66,6 +66,25 @@ static void probe(void) {
 
 static int ready[2];
 
+/* sleeping waits until process pid waits in the kernel ('S' in
+ * /proc/PID/stat): a child blocked in F_SETLKW (up to 10 s). */
+static void sleeping(pid_t pid) {
+	char path[64], st[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		st[0] = 0;
+		if (f) {
+			fgets(st, sizeof st, f);
+			fclose(f);
+		}
+		char *p = strrchr(st, ')');
+		if (p && p[1] && p[2] == 'S')
+			return;
+		usleep(10000);
+	}
+}
+
 static void waiter(void) {
 	int fd = open(path, O_RDWR);
 	write(ready[1], "r", 1);
@@ -127,7 +146,7 @@ int main(void) {
 	}
 	char b;
 	read(ready[0], &b, 1);
-	usleep(200000);
+	sleeping(c);
 	printf("the parent unlocks\n");
 	fflush(stdout);
 	int unlocked = setlk(fd, F_SETLK, F_UNLCK, 0, 1); /* reported after the child, which wakes now */
@@ -144,7 +163,7 @@ int main(void) {
 		_exit(0);
 	}
 	read(ready[0], &b, 1);
-	usleep(300000);
+	sleeping(c); /* the child waits for [0,1) before the parent asks for [1,2) */
 	EXPECT_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
 	fflush(stdout);
 	unlocked = setlk(fd, F_SETLK, F_UNLCK, 0, 1);

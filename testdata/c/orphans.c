@@ -16,7 +16,7 @@ int main(int argc, char **argv){
   /* an orphan is adopted by the subreaper */
   prctl(PR_SET_CHILD_SUBREAPER,1);
   pid_t me=getpid();
-  pid_t c=fork(); if(c==0){ pid_t g=fork(); if(g==0){ usleep(100000); printf("orphan's parent is the subreaper: %d\n", getppid()==me); fflush(stdout); _exit(0);} _exit(0);}
+  pid_t c=fork(); if(c==0){ pid_t g=fork(); if(g==0){ pid_t first=getppid(); for(int i=0;i<500 && getppid()==first;i++) usleep(10000); printf("orphan's parent is the subreaper: %d\n", getppid()==me); fflush(stdout); _exit(0);} _exit(0);}
   waitpid(c,NULL,0); int st; pid_t w=wait(&st); printf("reaped the orphan: %d\n", w>0);
   /* SIGCHLD ignored: children are reaped at once, wait says ECHILD */
   signal(SIGCHLD,SIG_IGN); c=fork(); if(c==0) _exit(3); usleep(50000);
@@ -31,9 +31,8 @@ int main(int argc, char **argv){
   waitpid(c,&st,0); printf("exit from main with threads: %d\n", WEXITSTATUS(st));
   /* a thread's exit() (not group) in the main thread leaves a zombie leader until others exit */
   c=fork(); if(c==0){ pthread_t t; pthread_create(&t,NULL,thr,NULL); usleep(10000); syscall(SYS_exit,0); }
-  usleep(100000);
-  char path[64]; snprintf(path,sizeof path,"/proc/%d/stat",c); FILE *f=fopen(path,"r"); char stt[256]={0}; if(f){fgets(stt,sizeof stt,f); fclose(f);} 
-  char *rp=strrchr(stt,')'); printf("leader state after its exit: %c\n", rp?rp[2]:'?');
+  char path[64]; snprintf(path,sizeof path,"/proc/%d/stat",c); FILE *f; char stt[256]={0}; char *rp=NULL;
+  for(int i=0;i<500;i++){ f=fopen(path,"r"); stt[0]=0; if(f){fgets(stt,sizeof stt,f); fclose(f);} rp=strrchr(stt,')'); if(rp&&rp[2]=='Z') break; usleep(10000); } /* until the leader has exited */ printf("leader state after its exit: %c\n", rp?rp[2]:'?');
   EXPECT_EQ(waitpid(c,&st,WNOHANG), 0);
   kill(c,SIGKILL); waitpid(c,&st,0); printf("then killed: %d\n", WTERMSIG(st));
   /* kill(-1) reaches every other process */

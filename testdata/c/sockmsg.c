@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <sys/time.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 int main(void){
   int sv[2]; socketpair(AF_UNIX,SOCK_DGRAM,0,sv);
@@ -52,7 +53,7 @@ int main(void){
   struct sockaddr_in z=a; z.sin_port=htons(1); int c2=socket(AF_INET,SOCK_STREAM,0); EXPECT_ERR(connect(c2,(void*)&z,sizeof z), ECONNREFUSED);
   /* UDP connect then send to another addr */
   int u=socket(AF_INET,SOCK_DGRAM,0); EXPECT_OK(connect(u,(void*)&z,sizeof z));
-  send(u,"x",1,0); usleep(20000); printf("udp to closed port, then recv: %ld %s\n",(long)recv(u,b,1,MSG_DONTWAIT), errname(errno));
+  send(u,"x",1,0); struct pollfd up={u,POLLIN,0}; poll(&up,1,5000); /* the refusal arrives as POLLERR */ printf("udp to closed port, then recv: %ld %s\n",(long)recv(u,b,1,MSG_DONTWAIT), errname(errno));
   struct sockaddr_in un={.sin_family=AF_UNSPEC}; EXPECT_OK(connect(u,(void*)&un,sizeof un));
   EXPECT_ERR(send(u,"x",1,0), EDESTADDRREQ);
   /* linger, keepalive, nodelay readback */

@@ -28,7 +28,14 @@ int main(void){
   /* absolute in the past fires at once */
   struct timespec now; clock_gettime(CLOCK_MONOTONIC,&now); its.it_value=now; its.it_value.tv_sec-=1;
   EXPECT_OK(timer_settime(t,TIMER_ABSTIME,&its,NULL)); 
-  struct timespec zero={0,20000000}; int r=sigtimedwait(&m,&si,&zero); printf("past absolute fired %d\n", r==SIGUSR1);
+  struct timespec wait2={2,0}; int r=sigtimedwait(&m,&si,&wait2); printf("past absolute fired %d\n", r==SIGUSR1); /* at once natively; a loaded host may delay uk's timer thread */
+  /* A signal every thread blocks, sent while sigtimedwait waits for it,
+     ends the wait (the waited set counts as unblocked for the wait). */
+  sigset_t u2; sigemptyset(&u2); sigaddset(&u2,SIGUSR2); sigprocmask(SIG_BLOCK,&u2,NULL);
+  pid_t me=getpid(), kid=fork(); if(kid==0){ usleep(100000); kill(me,SIGUSR2); _exit(0);}
+  struct timespec t0,t1, five={5,0}; clock_gettime(CLOCK_MONOTONIC,&t0); r=sigtimedwait(&u2,&si,&five); clock_gettime(CLOCK_MONOTONIC,&t1);
+  printf("sigtimedwait woken by a later kill: %d, well before its timeout: %d\n", r==SIGUSR2, t1.tv_sec-t0.tv_sec<4);
+  waitpid(kid,NULL,0);
   /* SIGEV_NONE timer counts down */
   ev.sigev_notify=SIGEV_NONE; timer_t t2; timer_create(CLOCK_REALTIME,&ev,&t2);
   its.it_value.tv_sec=100; its.it_value.tv_nsec=0; timer_settime(t2,0,&its,NULL); timer_gettime(t2,&cur); printf("none timer remaining ~100 %d\n", cur.it_value.tv_sec==99);
