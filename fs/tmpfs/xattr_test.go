@@ -6,22 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
 )
-
-type countingBudget struct{ n, max int64 }
-
-func (b *countingBudget) Charge(n int64) bool {
-	if b.n+n > b.max {
-		return false
-	}
-	b.n += n
-	return true
-}
-func (b *countingBudget) Uncharge(n int64) { b.n -= n }
 
 type budgetCtx struct {
 	vfs.Context
-	b *countingBudget
+	b *vfstest.Budget
 }
 
 func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
@@ -30,21 +20,21 @@ func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
 // back when removed or replaced by smaller ones, bounded per inode, and
 // refused (ENOSPC) when the budget is spent.
 func TestXattrCharged(t *testing.T) {
-	b := &countingBudget{max: 4 << 20}
+	b := &vfstest.Budget{Limit: 4 << 20}
 	ctx := budgetCtx{b: b}
 	var a attrs
 	val := make([]byte, 60000)
 	if err := a.SetXattr(ctx, "user.a", val, 0); err != nil {
 		t.Fatal(err)
 	}
-	if want := xattrCost("user.a", val); b.n != want {
-		t.Fatalf("charged %d, want %d", b.n, want)
+	if want := xattrCost("user.a", val); b.Charged != want {
+		t.Fatalf("charged %d, want %d", b.Charged, want)
 	}
-	if err := a.SetXattr(ctx, "user.a", val[:10], vfs.XattrReplace); err != nil || b.n != xattrCost("user.a", val[:10]) {
-		t.Fatalf("replace by a smaller value: %v, charged %d", err, b.n)
+	if err := a.SetXattr(ctx, "user.a", val[:10], vfs.XattrReplace); err != nil || b.Charged != xattrCost("user.a", val[:10]) {
+		t.Fatalf("replace by a smaller value: %v, charged %d", err, b.Charged)
 	}
-	if err := a.RemoveXattr("user.a"); err != nil || b.n != 0 {
-		t.Fatalf("remove: %v, charged %d", err, b.n)
+	if err := a.RemoveXattr("user.a"); err != nil || b.Charged != 0 {
+		t.Fatalf("remove: %v, charged %d", err, b.Charged)
 	}
 	var err error
 	n := 0
@@ -55,7 +45,7 @@ func TestXattrCharged(t *testing.T) {
 		t.Fatalf("after %d attributes: %v, %d bytes kept; want ENOSPC within %d", n, err, a.xattrs.charged.n, xattrInodeMax)
 	}
 	var c attrs
-	b.max = b.n + 100
+	b.Limit = b.Charged + 100
 	if err := c.SetXattr(ctx, "user.x", val, 0); err != unix.ENOSPC {
 		t.Fatalf("with the budget spent: %v, want ENOSPC", err)
 	}

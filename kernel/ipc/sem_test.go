@@ -2,43 +2,14 @@ package ipc
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
 )
-
-// testBudget is a memory budget with a limit that records what is
-// charged.
-type testBudget struct {
-	mu          sync.Mutex
-	used, limit int64
-}
-
-func (b *testBudget) Charge(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used+n > b.limit {
-		return false
-	}
-	b.used += n
-	return true
-}
-
-func (b *testBudget) Uncharge(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.used -= n
-}
-
-func (b *testBudget) Used() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
 
 var errTestInterrupt = errors.New("interrupted")
 
@@ -66,10 +37,10 @@ func caller(uid uint32, intr <-chan struct{}) Caller {
 	}}
 }
 
-func newSemNS(t *testing.T, limit int64) (*Namespace, *testBudget) {
+func newSemNS(t *testing.T, limit int64) (*Namespace, *vfstest.Budget) {
 	t.Helper()
 	ns := NewNamespace(nil)
-	b := &testBudget{limit: limit}
+	b := &vfstest.Budget{Limit: limit}
 	ns.budget = b
 	return ns, b
 }

@@ -148,7 +148,6 @@ const (
 	fNotify    = 1026
 	fAddSeals  = 1033
 	fGetSeals  = 1034
-	fSealSeal  = 0x1
 )
 
 // lockKind is the lock kind of an l_type (F_UNLCK: lock.Unlock).
