@@ -112,7 +112,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	if opts.Creds != nil {
 		creds = opts.Creds
 	}
-	vdsoAddr, err := k.mapVDSO(m)
+	vdsoAddr, err := k.mapVDSO(m, false) // the root time namespace
 	if err != nil {
 		m.DecUsers()
 		return err

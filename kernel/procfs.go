@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/nsfs"
 	"uk/fs/proc"
 	"uk/fs/vfs"
 	"uk/platform"
@@ -279,3 +280,26 @@ func (p procTask) LockedMemory() uint64 {
 	}
 	return p.t.MM.LockedBytes()
 }
+
+// Namespace implements proc.Task.
+func (p procTask) Namespace(name string) nsfs.Namespace { return p.t.Namespace(name) }
+
+// TimensOffsets implements proc.Task.
+func (p procTask) TimensOffsets() string { return p.t.TimeNSForChildren().OffsetsText() }
+
+// SetTimensOffsets implements proc.Task.
+func (p procTask) SetTimensOffsets(text string) error {
+	return p.t.TimeNSForChildren().SetOffsets(p.t.k, text)
+}
+
+// Uptime implements proc.Task.
+func (p procTask) Uptime() time.Duration { return p.t.k.Uptime(p.t) }
+
+// NamespaceNames implements proc.Kernel.
+func (p procKernel) NamespaceNames() []string { return NamespaceNames }
+
+// NamespacePath implements proc.Kernel.
+func (p procKernel) NamespacePath(ns nsfs.Namespace) vfs.Path { return p.k.NamespacePath(ns) }
+
+// Uptime implements proc.Kernel.
+func (p procKernel) Uptime() time.Duration { return p.k.Uptime(nil) }

@@ -130,10 +130,13 @@ type Task struct {
 	// timerSlack and defaultSlack are PR_SET_TIMERSLACK's current and
 	// default values in ns (task_prctl.go).
 	timerSlack, defaultSlack atomic.Uint64
-	mceKill                  atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
-	affinity                 atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
-	asleepN                  atomic.Int32           // waits the task is in: /proc shows 'S' (ProcState)
-	sigWaiting               atomic.Uint64          // the set sigtimedwait waits for (a SigSet); 0 outside it
+	// timeNS is the time namespace the task is in, timeNSForChildren
+	// the one its children will be in (timens.go); nil is the root one.
+	timeNS, timeNSForChildren atomic.Pointer[TimeNamespace]
+	mceKill                   atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
+	affinity                  atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
+	asleepN                   atomic.Int32           // waits the task is in: /proc shows 'S' (ProcState)
+	sigWaiting                atomic.Uint64          // the set sigtimedwait waits for (a SigSet); 0 outside it
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[ipc.UndoList]

@@ -21,7 +21,8 @@ type CloneArgs struct {
 const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
-	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD
+	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD |
+	unix.CLONE_NEWTIME
 
 // Clone creates a thread or a process as clone(2) does and returns the new
 // thread's id. The child starts with the caller's registers, returning 0.
@@ -40,6 +41,9 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	case f&unix.CLONE_THREAD != 0 && a.ExitSignal != 0:
 		// Linux ignores the exit signal of a thread; keep it 0.
 		a.ExitSignal = 0
+	}
+	if f&unix.CLONE_NEWTIME != 0 && !t.Credentials().HasCap(capSysAdmin) {
+		return 0, unix.EPERM // a new namespace needs CAP_SYS_ADMIN
 	}
 	k := t.k
 	creds := t.Credentials()
@@ -85,6 +89,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	child.sched = sched
 	child.persona.Store(t.persona.Load())
 	t.cloneTimerSlack(child)
+	t.cloneTimeNS(child, f)
 	// no_new_privs and the seccomp filters are inherited, as Linux's
 	// copy_process and copy_seccomp.
 	child.noNewPrivs.Store(t.noNewPrivs.Load())
@@ -110,6 +115,13 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// The child resumes where the parent is: Fork maps what it has
 		// before it runs rather than fault it all in.
 		child.MM = t.MM.Fork(as, t.State.Regs.Rip)
+		if ns := child.TimeNS(); ns != t.TimeNS() {
+			// The child's vDSO serves its own namespace's clocks.
+			if err := k.switchVVAR(child.MM, ns.shifts()); err != nil {
+				child.MM.DecUsers()
+				return 0, unix.ENOMEM
+			}
+		}
 	}
 	// Files and filesystem context.
 	if f&unix.CLONE_FILES != 0 {

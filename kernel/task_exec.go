@@ -75,7 +75,11 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	m := mm.New(t.k.MemFile, nil, mm.NewLayout(t.k.Platform.MaxUserAddress()))
 	m.Exe = abs
 	m.OnRelease = allow
-	vdsoAddr, err := t.k.mapVDSO(m)
+	// The program runs in the time namespace of t's children; its
+	// offsets are fixed from here (entered a little early if the exec
+	// fails, which only stops them changing).
+	timeNS := t.TimeNSForChildren()
+	vdsoAddr, err := t.k.mapVDSO(m, timeNS.enter())
 	if err != nil {
 		m.DecUsers()
 		return unix.ENOMEM
@@ -125,6 +129,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.tg.mu.Lock() // the OOM killer reads a process's MM under it
 	t.MM = m
 	t.tg.mu.Unlock()
+	t.execTimeNS(timeNS)
 	t.tg.cpu.useAddressSpace(as)
 	if l, ok := t.ctx.(platform.Leaver); ok && shared {
 		// A vfork child leaves its parent's address space for good:

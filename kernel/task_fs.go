@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"uk/fs/nsfs"
 
 	"golang.org/x/sys/unix"
 
@@ -193,6 +194,27 @@ var (
 	memfdByKern = map[*Kernel]*memfdState{} // protected by memfdMu
 )
 
+// hiddenTmpfs returns the kernel's hidden tmpfs, made at its first use.
+func (k *Kernel) hiddenTmpfs() *memfdState {
+	memfdMu.Lock()
+	defer memfdMu.Unlock()
+	st := memfdByKern[k]
+	if st == nil {
+		v := vfs.New()
+		v.RegisterType("tmpfs", tmpfs.Type{MF: k.MemFile})
+		st = &memfdState{v: v, root: v.MountRoot(tmpfs.New(k.MemFile, tmpfs.Options{}), "tmpfs", "memfd", 0)}
+		memfdByKern[k] = st
+	}
+	return st
+}
+
+// NamespacePath returns a path to a new file of namespace ns, which
+// /proc/PID/ns links resolve to. The files hang from the hidden tmpfs's
+// root without being in it (nsfs).
+func (k *Kernel) NamespacePath(ns nsfs.Namespace) vfs.Path {
+	return nsfs.New(k.hiddenTmpfs().root).Path(ns)
+}
+
 // noUmask creates files with the exact mode asked (memfds are 0777).
 type noUmask struct{ vfs.Context }
 
@@ -203,15 +225,7 @@ func (noUmask) Umask() uint32 { return 0 }
 // allowSealing the file accepts F_ADD_SEALS; otherwise it carries
 // F_SEAL_SEAL from the start.
 func (t *Task) NewMemfd(name string, allowSealing bool) (*vfs.FileDescription, error) {
-	memfdMu.Lock()
-	st := memfdByKern[t.k]
-	if st == nil {
-		v := vfs.New()
-		v.RegisterType("tmpfs", tmpfs.Type{MF: t.k.MemFile})
-		st = &memfdState{v: v, root: v.MountRoot(tmpfs.New(t.k.MemFile, tmpfs.Options{}), "tmpfs", "memfd", 0)}
-		memfdByKern[t.k] = st
-	}
-	memfdMu.Unlock()
+	st := t.k.hiddenTmpfs()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	at := vfs.At{Root: st.root, Dir: st.root}

@@ -20,8 +20,19 @@ func hostClock(id int32) int64 {
 }
 
 // ClockNow returns the current value of clock id in nanoseconds as task t
-// sees it, or EINVAL for a clock uk does not have.
+// sees it (in its time namespace; nil: as the host), or EINVAL for a clock
+// uk does not have.
 func (k *Kernel) ClockNow(id int32, t *Task) (int64, error) {
+	ns, err := k.hostClockNow(id, t)
+	if err == nil && t != nil {
+		ns += t.TimeNS().clockOffset(id)
+	}
+	return ns, err
+}
+
+// hostClockNow is ClockNow before the time namespace's offsets: t matters
+// only for the CPU clocks.
+func (k *Kernel) hostClockNow(id int32, t *Task) (int64, error) {
 	if isCPUClock(id) {
 		tg, thread, ok := k.cpuClockOwner(id, t)
 		switch {

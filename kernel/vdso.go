@@ -11,15 +11,28 @@ import (
 )
 
 // vdsoPages is the vDSO as a mappable object: page 0 is the parameter page
-// the Timekeeper writes, page 1 the image. Every address space maps the
-// same two memory-file pages: the parameter page never writable
+// the Timekeeper writes, page 1 the image, page 2 a parameter page that
+// stays zero (vvarSyscallPage). Every address space maps the same
+// memory-file pages: the parameter page never writable
 // ([vvar]), the image private ([vdso]), so that a process that
 // writes into its vDSO (a debugger's breakpoint) gets a copy of its own
 // and every other process keeps the original. The pages live as long as
 // the kernel.
 type vdsoPages struct {
-	offs [2]int64
+	offs [3]int64
 }
+
+// Pages of vdsoPages that an address space maps as its [vvar].
+const (
+	// vvarParamPage is the timekeeper's parameter page: the vDSO serves
+	// the clocks.
+	vvarParamPage = 0
+	// vvarSyscallPage is all zeros, which sends every vDSO call to the
+	// system call: for tasks in a time namespace that moves the clocks,
+	// whose offsets only uk's clock_gettime adds (Linux gives them a
+	// vvar page of their namespace's instead).
+	vvarSyscallPage = 2
+)
 
 // PageAt implements memmap.Mappable.
 func (v *vdsoPages) PageAt(index uint64) (int64, error) {
@@ -47,12 +60,13 @@ func (v *vdsoPages) RemoveMapping(memmap.Mapper) {}
 // setupVDSO places the vDSO image and its parameter page in the memory
 // file and starts the timekeeper that keeps the parameters current.
 func (k *Kernel) setupVDSO() error {
-	offs, err := k.MemFile.Allocate(2)
+	offs, err := k.MemFile.Allocate(3)
 	if err != nil {
 		return err
 	}
 	copy(k.MemFile.Bytes(offs[1], arch.PageSize), vdso.Image)
-	k.vdso = &vdsoPages{offs: [2]int64{offs[0], offs[1]}}
+	clear(k.MemFile.Bytes(offs[2], arch.PageSize))
+	k.vdso = &vdsoPages{offs: [3]int64{offs[0], offs[1], offs[2]}}
 	// Calibrating the TSC takes a few milliseconds; programs start in the
 	// meantime. Until the timekeeper publishes, the parameter page is all
 	// zeros, which tells the vDSO to make the real syscall, and uk's
@@ -75,9 +89,19 @@ func (k *Kernel) setupVDSO() error {
 	return nil
 }
 
+// vvarPage returns the page of vdsoPages a task maps as its [vvar]: the
+// syscall page in a time namespace that moves the clocks (shifted).
+func vvarPage(shifted bool) uint64 {
+	if shifted {
+		return vvarSyscallPage
+	}
+	return vvarParamPage
+}
+
 // mapVDSO maps the parameter page and the image into m and returns the
-// image's address, for AT_SYSINFO_EHDR.
-func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
+// image's address, for AT_SYSINFO_EHDR. shifted says that the program runs
+// in a time namespace that moves the clocks (vvarPage).
+func (k *Kernel) mapVDSO(m *mm.MM, shifted bool) (uint64, error) {
 	if k.vdso == nil {
 		return 0, nil
 	}
@@ -89,7 +113,7 @@ func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
 	// a private mapping of it always shows the timekeeper's page; [vdso]
 	// may, and a write copies the page for the writer alone.
 	if _, err := m.Mmap(mm.MmapOpts{Addr: base, Length: vdso.ParamPageSize, Prot: platform.Read, MaxProt: platform.Read,
-		Fixed: true, Object: k.vdso, Pgoff: 0, Name: "[vvar]"}); err != nil {
+		Fixed: true, Object: k.vdso, Pgoff: vvarPage(shifted), Name: "[vvar]"}); err != nil {
 		return 0, err
 	}
 	img := base + vdso.ParamPageSize
@@ -98,4 +122,25 @@ func (k *Kernel) mapVDSO(m *mm.MM) (uint64, error) {
 		return 0, err
 	}
 	return img, nil
+}
+
+// switchVVAR makes m's [vvar] the page for a time namespace that does or
+// does not move the clocks (setns(2) of a time namespace). A [vvar] the
+// program unmapped or moved away is left alone: only a mapping of exactly
+// one of those pages is replaced, in place.
+func (k *Kernel) switchVVAR(m *mm.MM, shifted bool) error {
+	if k.vdso == nil {
+		return nil
+	}
+	want := vvarPage(shifted)
+	for _, v := range m.VMAs() {
+		if v.Object != memmap.Mappable(k.vdso) || v.Pgoff == 1 || v.End-v.Start != vdso.ParamPageSize || v.Pgoff == want {
+			continue
+		}
+		if _, err := m.Mmap(mm.MmapOpts{Addr: v.Start, Length: vdso.ParamPageSize, Prot: v.Prot, MaxProt: platform.Read,
+			Fixed: true, Object: k.vdso, Pgoff: want, Name: "[vvar]"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

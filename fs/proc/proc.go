@@ -19,6 +19,7 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+	"uk/fs/nsfs"
 
 	"golang.org/x/sys/unix"
 
@@ -50,6 +51,12 @@ type Kernel interface {
 	// Interfaces is the network's interface table (nil when the sandbox
 	// has no network).
 	Interfaces() netdev.Table
+	// NamespaceNames are the links of /proc/PID/ns; NamespacePath gives
+	// a new path to a namespace's file, for such a link to resolve to.
+	NamespaceNames() []string
+	NamespacePath(ns nsfs.Namespace) vfs.Path
+	// Uptime is the host's time since boot (CLOCK_BOOTTIME).
+	Uptime() time.Duration
 }
 
 // Task is one thread as proc shows it. Process-wide values (maps, fds,
@@ -99,6 +106,17 @@ type Task interface {
 	LockedMemory() uint64
 	TimerSlack() uint64
 	SetTimerSlack(ns uint64)
+	// Namespace is the namespace the link /proc/PID/ns/name shows (nil:
+	// no such link).
+	Namespace(name string) nsfs.Namespace
+	// TimensOffsets is /proc/PID/timens_offsets of the time namespace
+	// for the task's children; SetTimensOffsets writes it (the writer's
+	// privilege is checked by proc).
+	TimensOffsets() string
+	SetTimensOffsets(text string) error
+	// Uptime is the time since boot the task sees (CLOCK_BOOTTIME in
+	// its time namespace).
+	Uptime() time.Duration
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

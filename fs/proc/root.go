@@ -106,9 +106,16 @@ func (fs *FS) meminfo(vfs.Context) string {
 	return b.String()
 }
 
-func (fs *FS) uptime(vfs.Context) string {
-	up := time.Since(fs.k.Boot()).Seconds()
-	return fmt.Sprintf("%.2f %.2f\n", up, up*float64(fs.k.NumCPU()))
+// uptime is /proc/uptime: CLOCK_BOOTTIME as the reader sees it (in its
+// time namespace), and the idle time of the sandbox's CPUs since it
+// started.
+func (fs *FS) uptime(ctx vfs.Context) string {
+	up := fs.k.Uptime()
+	if c := fs.caller(ctx); c != nil {
+		up = c.Uptime()
+	}
+	idle := time.Since(fs.k.Boot()).Seconds() * float64(fs.k.NumCPU())
+	return fmt.Sprintf("%d.%02d %.2f\n", up/time.Second, up%time.Second/(10*time.Millisecond), idle)
 }
 
 func (fs *FS) loadavg(vfs.Context) string {

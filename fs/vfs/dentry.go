@@ -134,3 +134,11 @@ func dtype(mode uint32) uint8 {
 
 // DirentType maps a file mode to the DT_* value getdents reports.
 func DirentType(mode uint32) uint8 { return dtype(mode) }
+
+// Detached returns a path to inode ino named name in directory dir that no
+// walk finds: dir's dentry cache does not hold it, so it lives as long as
+// what uses it. It is for files opened through a magic link that belong to
+// no tree (namespace files).
+func Detached(dir Path, name string, ino Inode) Path {
+	return Path{Mount: dir.Mount, Dentry: newDentry(dir.Dentry.sb, dir.Dentry, name, ino)}
+}

@@ -137,3 +137,14 @@ const maxArgs = 1 << 17
 func sysUnshare(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, t.Unshare(a[0])
 }
+
+// sysSetns is setns(2): a descriptor that is neither a namespace file nor
+// a pidfd is EINVAL.
+func sysSetns(t *kernel.Task, a [6]uint64) (uint64, error) {
+	d, err := t.FD(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	return 0, t.Setns(d, uint64(uint32(a[1]))) // nstype is an int
+}

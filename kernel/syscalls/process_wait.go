@@ -153,6 +153,7 @@ func sysTimes(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, err
 		}
 	}
-	ns, _ := t.Kernel().ClockNow(unix.CLOCK_BOOTTIME, t)
+	// Ticks since boot, which no time namespace moves (Linux's jiffies).
+	ns, _ := t.Kernel().ClockNow(unix.CLOCK_BOOTTIME, nil)
 	return clockTicks(ns), nil
 }

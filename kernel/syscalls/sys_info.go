@@ -21,7 +21,10 @@ func sysSysinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// struct sysinfo on x86-64: 112 bytes.
 	var b [112]byte
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], uint64(time.Since(k.Boot)/time.Second)) // uptime
+	// uptime: whole seconds of CLOCK_BOOTTIME in the caller's time
+	// namespace, rounded up, as Linux's do_sysinfo.
+	up := k.Uptime(t)
+	le.PutUint64(b[0:], uint64((up+time.Second-1)/time.Second))
 	// loads[3] at 8, 16, 24: uk keeps no load average (/proc/loadavg is 0).
 	le.PutUint64(b[32:], src.MemTotal()) // totalram
 	le.PutUint64(b[40:], src.MemFree())  // freeram

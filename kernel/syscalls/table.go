@@ -69,6 +69,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysGetcpu, "getcpu", sysGetcpu, x, x, x)
 	r(arch.SysSyslog, "syslog", sysSyslog, i, x, i)
 	r(arch.SysUnshare, "unshare", sysUnshare, x)
+	r(arch.SysSetns, "setns", sysSetns, fd, x)
 	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
 	r(arch.SysTee, "tee", sysTee, fd, fd, i, x)
 	r(arch.SysVmsplice, "vmsplice", sysVmsplice, fd, x, i, x)

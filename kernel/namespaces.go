@@ -1,0 +1,122 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/fs/nsfs"
+	"uk/fs/vfs"
+)
+
+// soleNamespace is a namespace of a kind uk has one of: every task of
+// every sandbox is in it (the sandbox itself is the isolation), so it has
+// no state, only Linux's numbers for the initial namespace of its kind.
+type soleNamespace struct {
+	kind string
+	inum uint64
+	flag uint64
+}
+
+// Kind implements nsfs.Namespace.
+func (s *soleNamespace) Kind() string { return s.kind }
+
+// Inum implements nsfs.Namespace.
+func (s *soleNamespace) Inum() uint64 { return s.inum }
+
+// CloneFlag implements nsfs.Namespace.
+func (s *soleNamespace) CloneFlag() uint64 { return s.flag }
+
+// The namespaces besides time, with the inode numbers of Linux's initial
+// ones (PROC_*_INIT_INO).
+var (
+	netNS    = &soleNamespace{"net", 0xEFFFFFF9, unix.CLONE_NEWNET}
+	utsNS    = &soleNamespace{"uts", 0xEFFFFFFE, unix.CLONE_NEWUTS}
+	ipcNS    = &soleNamespace{"ipc", 0xEFFFFFFF, unix.CLONE_NEWIPC}
+	pidNS    = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
+	userNS   = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
+	mntNS    = &soleNamespace{"mnt", 0xEFFFFFF8, unix.CLONE_NEWNS}
+	cgroupNS = &soleNamespace{"cgroup", 0xEFFFFFFB, unix.CLONE_NEWCGROUP}
+)
+
+// NamespaceNames are the links of /proc/PID/ns, in Linux's order.
+var NamespaceNames = []string{"net", "uts", "ipc", "pid", "pid_for_children", "user", "mnt", "cgroup", "time", "time_for_children"}
+
+// Namespace returns the namespace link name of /proc/PID/ns names for t,
+// or nil for a name that is none.
+func (t *Task) Namespace(name string) nsfs.Namespace {
+	switch name {
+	case "net":
+		return netNS
+	case "uts":
+		return utsNS
+	case "ipc":
+		return ipcNS
+	case "pid", "pid_for_children":
+		return pidNS
+	case "user":
+		return userNS
+	case "mnt":
+		return mntNS
+	case "cgroup":
+		return cgroupNS
+	case "time":
+		return t.TimeNS()
+	case "time_for_children":
+		return t.TimeNSForChildren()
+	}
+	return nil
+}
+
+// setnsKinds are the namespace flags setns(2) takes with a pidfd.
+const setnsKinds = unix.CLONE_NEWNET | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWPID |
+	unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+
+// Setns is setns(2) with descriptor d: a namespace file (nstype 0 or its
+// kind), or a pidfd and the kinds of its process's namespaces to enter.
+func (t *Task) Setns(d *vfs.FileDescription, nstype uint64) error {
+	if ns, ok := nsfs.Of(d); ok {
+		if nstype != 0 && nstype != ns.CloneFlag() {
+			return unix.EINVAL
+		}
+		return t.enterNamespace(ns)
+	}
+	tg := PidFDProcess(d)
+	if tg == nil {
+		return unix.EINVAL
+	}
+	if nstype == 0 || nstype&^uint64(setnsKinds) != 0 {
+		return unix.EINVAL
+	}
+	target := anyTask(tg)
+	if target == nil {
+		return unix.ESRCH
+	}
+	for _, name := range []string{"user", "mnt", "uts", "ipc", "cgroup", "net", "pid", "time"} {
+		ns := target.Namespace(name)
+		if nstype&ns.CloneFlag() == 0 {
+			continue
+		}
+		if err := t.enterNamespace(ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enterNamespace makes t enter ns. Entering one of the sole namespaces
+// changes nothing (t is in it) but is checked as Linux checks it: the
+// caller needs CAP_SYS_ADMIN, and may not re-enter its own user
+// namespace.
+func (t *Task) enterNamespace(ns nsfs.Namespace) error {
+	switch ns := ns.(type) {
+	case *TimeNamespace:
+		return t.SetTimeNS(ns)
+	case *soleNamespace:
+		if ns == userNS {
+			return unix.EINVAL
+		}
+		if !t.Credentials().HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+	}
+	return nil
+}
