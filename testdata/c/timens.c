@@ -208,6 +208,24 @@ int main(int argc, char **argv) {
 	}
 	waitpid(c, &status, 0);
 	printf("exec child status %x\n", status);
+	/* clone3 with CLONE_NEWTIME: the child is in a new namespace with the
+	 * offsets of the one for children */
+	struct clone_args {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} ca = {.flags = CLONE_NEWTIME, .exit_signal = SIGCHLD};
+	long long before = now_ns(CLOCK_MONOTONIC);
+	c = syscall(SYS_clone3, &ca, sizeof ca);
+	if (c == 0) {
+		char mine[64] = {0};
+		readlink("/proc/self/ns/time", mine, sizeof mine - 1);
+		printf("clone3 child: own namespace %d, mono +%ld (syscall)\n", strcmp(mine, kids) != 0 && strcmp(mine, root) != 0,
+		       secs(sys_now_ns(CLOCK_MONOTONIC) - before));
+		show_offsets("clone3 child's children");
+		fflush(stdout);
+		_exit(0);
+	}
+	if (c < 0) printf("clone3: %s\n", errname(errno));
+	waitpid(c, &status, 0);
 	/* a second unshare starts from the current offsets */
 	EXPECT_OK(unshare(CLONE_NEWTIME));
 	show_offsets("second namespace");
