@@ -1,5 +1,11 @@
 package kernel
 
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/kernel/mm"
+)
+
 // capSysPtrace is CAP_SYS_PTRACE.
 const capSysPtrace = 19
 
@@ -35,4 +41,30 @@ func (t *Task) MayPtraceAccess(target *Task) bool {
 		return false
 	}
 	return true
+}
+
+// RemoteMM returns the memory of the process that thread tid belongs to,
+// for process_vm_readv and process_vm_writev, holding a user reference
+// the caller drops (DecUsers): ESRCH when there is no such live process,
+// EPERM when t may not ptrace it (Linux's mm_access with
+// PTRACE_MODE_ATTACH_REALCREDS, whose EACCES those calls report as EPERM).
+func (t *Task) RemoteMM(tid int32) (*mm.MM, error) {
+	target := t.k.TaskByTID(tid)
+	if target == nil {
+		return nil, unix.ESRCH
+	}
+	if !t.MayPtraceAccess(target) {
+		return nil, unix.EPERM
+	}
+	tg := target.tg
+	// Under tg.mu, which execve holds to replace a task's MM before it
+	// drops the old one: the MM taken here still has its task's reference.
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.exiting || len(tg.tasks) == 0 {
+		return nil, unix.ESRCH
+	}
+	m := tg.tasks[0].MM
+	m.IncUsers()
+	return m, nil
 }

@@ -90,6 +90,7 @@ var cCases = []cCase{
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
+	{name: "procvm", prog: "procvm"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
