@@ -124,3 +124,22 @@ func (j *TTYJobControl) OrphanedGroup(ctx vfs.Context) bool {
 	}
 	return true
 }
+
+// capSysTTYConfig is CAP_SYS_TTY_CONFIG, which vhangup(2) needs.
+const capSysTTYConfig = 26
+
+// VHangup is vhangup(2): with CAP_SYS_TTY_CONFIG (EPERM otherwise), the
+// caller's controlling terminal, if it has one, is hung up as by
+// TIOCVHANGUP.
+func (t *Task) VHangup() error {
+	if !t.Credentials().HasCap(capSysTTYConfig) {
+		return unix.EPERM
+	}
+	t.k.mu.Lock()
+	ctty := t.tg.proc.ctty
+	t.k.mu.Unlock()
+	if ctty != nil {
+		ctty.VHangup()
+	}
+	return nil
+}

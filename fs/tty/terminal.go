@@ -402,3 +402,7 @@ func (t *Terminal) leaderExited(sid int32) bool {
 	}
 	return true
 }
+
+// VHangup is vhangup(2) of the caller's controlling terminal t: the same
+// hangup as TIOCVHANGUP.
+func (t *Terminal) VHangup() { t.hangup(false) }

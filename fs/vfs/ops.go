@@ -1132,3 +1132,21 @@ func (v *VFS) StatfsPath(ctx Context, p Path) (Statfs, error) {
 	s.Flags |= 0x20 // ST_VALID: f_flags is meaningful
 	return s, nil
 }
+
+// StatfsDev is statfs of the filesystem with device number dev, for
+// ustat(2): EINVAL when no mount has it.
+func (v *VFS) StatfsDev(ctx Context, dev uint64) (Statfs, error) {
+	v.ns.RLock()
+	var p Path
+	for m := range v.allMnts {
+		if m.sb.dev == dev {
+			p = Path{m, m.root}
+			break
+		}
+	}
+	v.ns.RUnlock()
+	if p.IsZero() {
+		return Statfs{}, unix.EINVAL
+	}
+	return v.StatfsPath(ctx, p)
+}

@@ -91,6 +91,7 @@ var cCases = []cCase{
 	{name: "evfds", prog: "evfds"},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
+	{name: "ustat", prog: "ustat"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},

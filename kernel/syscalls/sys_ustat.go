@@ -1,0 +1,37 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"uk/kernel"
+)
+
+// sysUstat is ustat(2): the free blocks and inodes of the filesystem
+// with device number dev (Linux's 32-bit encoding, new_decode_dev); EINVAL
+// when no mounted filesystem has it. struct ustat on x86-64 is 32 bytes:
+// f_tfree (int) at 0, f_tinode (unsigned long) at 8, then f_fname and
+// f_fpack, which Linux leaves zero.
+func sysUstat(t *kernel.Task, a [6]uint64) (uint64, error) {
+	dev := uint32(a[0])
+	major := (dev & 0xfff00) >> 8
+	minor := dev&0xff | (dev>>12)&0xfff00
+	v, _, err := t.VFS()
+	if err != nil {
+		return 0, err
+	}
+	s, err := v.StatfsDev(t, unix.Mkdev(major, minor))
+	if err != nil {
+		return 0, err
+	}
+	var b [32]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(s.Bfree))
+	binary.LittleEndian.PutUint64(b[8:], s.Ffree)
+	return 0, t.CopyOut(a[1], b[:])
+}
+
+// sysVhangup is vhangup(2).
+func sysVhangup(t *kernel.Task, _ [6]uint64) (uint64, error) {
+	return 0, t.VHangup()
+}
