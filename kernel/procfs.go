@@ -303,3 +303,6 @@ func (p procKernel) NamespacePath(ns nsfs.Namespace) vfs.Path { return p.k.Names
 
 // Uptime implements proc.Kernel.
 func (p procKernel) Uptime() time.Duration { return p.k.Uptime(nil) }
+
+// KernelConfig implements proc.Kernel.
+func (p procKernel) KernelConfig() string { return KernelConfig }

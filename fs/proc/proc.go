@@ -57,6 +57,9 @@ type Kernel interface {
 	NamespacePath(ns nsfs.Namespace) vfs.Path
 	// Uptime is the host's time since boot (CLOCK_BOOTTIME).
 	Uptime() time.Duration
+	// KernelConfig is the build configuration /proc/config.gz holds,
+	// uncompressed.
+	KernelConfig() string
 }
 
 // Task is one thread as proc shows it. Process-wide values (maps, fds,

@@ -26,6 +26,7 @@ func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
 func (k *fakeKernel) NamespaceNames() []string              { return nil }
 func (k *fakeKernel) NamespacePath(nsfs.Namespace) vfs.Path { return vfs.Path{} }
 func (k *fakeKernel) Uptime() time.Duration                 { return time.Second }
+func (k *fakeKernel) KernelConfig() string                  { return "CONFIG_MMU=y\n" }
 func (k *fakeKernel) Task(tid int32) Task {
 	if tid == 7 {
 		return &fakeTask{k: k}

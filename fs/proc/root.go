@@ -1,6 +1,8 @@
 package proc
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,6 +48,7 @@ func (fs *FS) newRoot() *dir {
 		f("version", text(func(vfs.Context) string {
 			return fmt.Sprintf("Linux version %s (uk@uk) (go) %s\n", fs.k.Release(), fs.k.Version())
 		})),
+		f("config.gz", func(vfs.Context) ([]byte, error) { return gzipped(fs.k.KernelConfig()), nil }),
 		f("swaps", constant("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")),
 		f("partitions", constant("major minor  #blocks  name\n\n")),
 		f("devices", constant("Character devices:\n  1 mem\n  4 /dev/vc/0\n  4 tty\n  5 /dev/tty\n  5 /dev/console\n  5 /dev/ptmx\n136 pts\n\nBlock devices:\n")),
@@ -281,4 +284,13 @@ func parseInt(data []byte) (int64, error) {
 		return 0, unix.EINVAL
 	}
 	return n, nil
+}
+
+// gzipped compresses s as gzip does, for /proc/config.gz.
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s)) // writes to memory cannot fail
+	w.Close()
+	return b.Bytes()
 }
