@@ -121,6 +121,9 @@ type Kernel struct {
 	// oom is the OOM killer's state (kernel_oom.go).
 	oom oomKiller
 
+	// acct is process accounting (acct.go).
+	acct processAccounting
+
 	// workers are task goroutines idle between tasks (task_worker.go).
 	workers workerPool
 

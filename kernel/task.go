@@ -3,6 +3,7 @@ package kernel
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -68,6 +69,10 @@ type ThreadGroup struct {
 	// execed: the process has run execve since its fork (Linux's
 	// PF_FORKNOEXEC cleared); its parent may no longer setpgid it.
 	execed atomic.Bool
+	// started is when the process was made; forked that fork made it
+	// (not uk's start): both for its accounting record (acct.go).
+	started time.Time
+	forked  bool
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.

@@ -229,6 +229,9 @@ func (t *Task) exit() {
 		tg.finalCPU = final
 		tg.mu.Unlock()
 	}
+	if last {
+		t.writeAcct(status, final) // as Linux's acct_process, before the files go
+	}
 	t.k.releaseFiles(t.Files)
 	if last {
 		// uk itself can end now that the status is known; giving the

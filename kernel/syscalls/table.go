@@ -74,6 +74,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysSetns, "setns", sysSetns, fd, x)
 	r(arch.SysUstat, "ustat", sysUstat, x, x)
 	r(arch.SysVhangup, "vhangup", sysVhangup)
+	r(arch.SysAcct, "acct", sysAcct, path)
 	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
 	r(arch.SysTee, "tee", sysTee, fd, fd, i, x)
 	r(arch.SysVmsplice, "vmsplice", sysVmsplice, fd, x, i, x)

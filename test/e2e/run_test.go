@@ -92,6 +92,7 @@ var cCases = []cCase{
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},
+	{name: "acct", prog: "acct", probe: []string{"probe"}},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},

@@ -35,3 +35,11 @@ func sysUstat(t *kernel.Task, a [6]uint64) (uint64, error) {
 func sysVhangup(t *kernel.Task, _ [6]uint64) (uint64, error) {
 	return 0, t.VHangup()
 }
+
+// sysAcct is acct(2); a null name turns accounting off.
+func sysAcct(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if a[0] == 0 {
+		return 0, t.Acct(nil)
+	}
+	return 0, t.Acct(func() (string, error) { return copyPath(t, a[0]) })
+}
