@@ -123,6 +123,8 @@ type Kernel struct {
 
 	// acct is process accounting (acct.go).
 	acct processAccounting
+	// aioNr counts the events of every AIO context (aio.go).
+	aioNr aioEvents
 
 	// workers are task goroutines idle between tasks (task_worker.go).
 	workers workerPool

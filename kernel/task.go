@@ -73,6 +73,8 @@ type ThreadGroup struct {
 	// (not uk's start): both for its accounting record (acct.go).
 	started time.Time
 	forked  bool
+	// aio is the process's io_setup contexts (aio.go).
+	aio aioState
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.

@@ -113,6 +113,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	// Point of no return.
 	t.becomeSoleThread()
 	t.tg.execed.Store(true)
+	t.tg.dropAIO() // the rings are in the memory being left
 	old := t.MM
 	if as == nil {
 		if as = old.TakeAddressSpace(); as == nil {

@@ -231,6 +231,7 @@ func (t *Task) exit() {
 	}
 	if last {
 		t.writeAcct(status, final) // as Linux's acct_process, before the files go
+		tg.dropAIO()
 	}
 	t.k.releaseFiles(t.Files)
 	if last {

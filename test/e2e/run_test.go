@@ -93,6 +93,7 @@ var cCases = []cCase{
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},
 	{name: "acct", prog: "acct", probe: []string{"probe"}},
+	{name: "aio", prog: "aio"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
