@@ -1,6 +1,9 @@
 package syscalls
 
 import (
+	"encoding/binary"
+	"strings"
+
 	"golang.org/x/sys/unix"
 
 	"uk/fs/lock"
@@ -360,23 +363,147 @@ func sysFlock(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, lock.Global.Flock(d.LockKey(), d, kind, w)
 }
 
+// File handles (name_to_handle_at, open_by_handle_at). Only tmpfs files
+// have them, as shmem encodes them: type 1 (FILEID_INO32_GEN), three
+// words: the generation (0: tmpfs never reuses a number) and the 64-bit
+// inode number. Other filesystems answer EOPNOTSUPP, as Linux's without
+// export operations.
+const (
+	fileHandleType  = 1
+	fileHandleBytes = 12
+	maxHandleSize   = 128   // MAX_HANDLE_SZ
+	fileidInvalid   = 255   // FILEID_INVALID
+	atHandleFID     = 0x200 // AT_HANDLE_FID
+	atHandleMntID   = 0x001 // AT_HANDLE_MNT_ID_UNIQUE
+)
+
+// sysNameToHandleAt is name_to_handle_at(2): the flags (EINVAL), the
+// file, whether it has handles (EOPNOTSUPP), the caller's struct
+// file_handle (EFAULT; a size above MAX_HANDLE_SZ is EINVAL, one too
+// small EOVERFLOW with the size needed written back), then the mount id.
 func sysNameToHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {
 	p, err := copyPath(t, a[1])
 	if err != nil {
 		return 0, err
 	}
 	flags := int(a[4])
-	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
+	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH|atHandleFID|atHandleMntID) != 0 {
 		return 0, unix.EINVAL
 	}
 	rf := unix.AT_SYMLINK_NOFOLLOW
 	if flags&unix.AT_SYMLINK_FOLLOW != 0 {
 		rf = 0
 	}
-	if _, err := t.ResolveAt(int32(a[0]), p, rf|flags&unix.AT_EMPTY_PATH); err != nil {
+	q, err := t.ResolveAt(int32(a[0]), p, rf|flags&unix.AT_EMPTY_PATH)
+	if err != nil {
 		return 0, err
 	}
-	return 0, unix.EOPNOTSUPP
+	if !tmpfs.IsTmpfs(q.Dentry.Inode()) {
+		return 0, unix.EOPNOTSUPP
+	}
+	var hdr [8]byte
+	if err := t.CopyIn(a[2], hdr[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	size := binary.LittleEndian.Uint32(hdr[0:])
+	if size > maxHandleSize {
+		return 0, unix.EINVAL
+	}
+	st, err := q.Dentry.Inode().Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	out := make([]byte, 8, 8+fileHandleBytes)
+	binary.LittleEndian.PutUint32(out[0:], fileHandleBytes)
+	var result error
+	if size < fileHandleBytes {
+		binary.LittleEndian.PutUint32(out[4:], fileidInvalid)
+		result = unix.EOVERFLOW
+	} else {
+		binary.LittleEndian.PutUint32(out[4:], fileHandleType)
+		out = binary.LittleEndian.AppendUint32(out, 0)
+		out = binary.LittleEndian.AppendUint64(out, st.Ino)
+	}
+	id := uint64(q.Mount.ID())
+	var idErr error
+	if flags&atHandleMntID != 0 {
+		idErr = putUint64(t, a[3], id)
+	} else {
+		idErr = t.CopyOut(a[3], binary.LittleEndian.AppendUint32(nil, uint32(id)))
+	}
+	if idErr != nil || t.CopyOut(a[2], out) != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, result
+}
+
+// capDacReadSearch is CAP_DAC_READ_SEARCH, which open_by_handle_at needs.
+const capDacReadSearch = 2
+
+// sysOpenByHandleAt is open_by_handle_at(2), checking as Linux's
+// handle_to_path: the handle's header (EFAULT; a size of 0 or above
+// MAX_HANDLE_SZ, or a negative type, EINVAL), mount_fd (EBADF), the
+// handle (EFAULT), CAP_DAC_READ_SEARCH (EPERM), then the file the handle
+// names below that mount's root (ESTALE when none has that number, or it
+// has no name any more: Linux still finds an unlinked file while it is
+// open, uk does not), opened as open(2) would.
+func sysOpenByHandleAt(t *kernel.Task, a [6]uint64) (uint64, error) {
+	var hdr [8]byte
+	if err := t.CopyIn(a[1], hdr[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	size, typ := binary.LittleEndian.Uint32(hdr[0:]), int32(binary.LittleEndian.Uint32(hdr[4:]))
+	if size == 0 || size > maxHandleSize || typ < 0 {
+		return 0, unix.EINVAL
+	}
+	var mnt vfs.Path
+	v, fsc, err := t.VFS()
+	if err != nil {
+		return 0, err
+	}
+	if dirfd := int32(a[0]); dirfd == kernel.AtFDCWD {
+		mnt = fsc.Cwd()
+	} else {
+		d, err := t.FD(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		mnt = d.Path()
+		d.DecRef()
+		if mnt.IsZero() {
+			return 0, unix.ESTALE
+		}
+	}
+	handle := make([]byte, size)
+	if err := t.CopyIn(a[1]+8, handle); err != nil {
+		return 0, unix.EFAULT
+	}
+	if !t.Credentials().HasCap(capDacReadSearch) {
+		return 0, unix.EPERM
+	}
+	root := vfs.Path{Mount: mnt.Mount, Dentry: mnt.Mount.Root()}
+	if typ != fileHandleType || size < fileHandleBytes {
+		return 0, unix.ESTALE
+	}
+	names, ok := tmpfs.FindIno(root.Dentry.Inode(), binary.LittleEndian.Uint64(handle[4:]))
+	if !ok {
+		return 0, unix.ESTALE
+	}
+	name := "."
+	if len(names) > 0 {
+		name = strings.Join(names, "/")
+	}
+	flags := uint32(a[2])&^(unix.O_CREAT|unix.O_EXCL|unix.O_TMPFILE) | unix.O_NOFOLLOW
+	d, err := v.OpenAt(t, vfs.At{Root: fsc.Root(), Dir: root}, name, flags, 0)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.Files.Install(d, 0, flags&unix.O_CLOEXEC != 0, t.NoFileLimit())
+	d.DecRef()
+	if err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
 }
 
 // copyChunks moves up to count bytes through a kernel buffer, one chunk

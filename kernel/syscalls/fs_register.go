@@ -96,6 +96,7 @@ func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel
 	r(arch.SysLremovexattr, "lremovexattr", removexattrOp.path(false), path, path)
 	r(arch.SysFremovexattr, "fremovexattr", removexattrOp.fd, fd, path)
 	r(arch.SysNameToHandleAt, "name_to_handle_at", sysNameToHandleAt, fd, path, x, x, af)
+	r(arch.SysOpenByHandleAt, "open_by_handle_at", sysOpenByHandleAt, fd, x, kernel.ArgOpenFlags)
 
 	// Mounts.
 	r(arch.SysMount, "mount", sysMount, path, path, path, x, x)

@@ -94,6 +94,7 @@ var cCases = []cCase{
 	{name: "ustat", prog: "ustat"},
 	{name: "acct", prog: "acct", probe: []string{"probe"}},
 	{name: "aio", prog: "aio"},
+	{name: "fhandle", prog: "fhandle"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},

@@ -71,6 +71,7 @@ static __attribute__((unused)) const char *errname(int e) {
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case ELOOP: return "ELOOP";
 	case EOVERFLOW: return "EOVERFLOW";
+	case ESTALE: return "ESTALE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case ECANCELED: return "ECANCELED";
