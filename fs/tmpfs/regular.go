@@ -608,3 +608,29 @@ func (r *Regular) FillFromHost(src int, size int64) error {
 	r.size = size
 	return nil
 }
+
+// CachedPages counts the file's pages with an index from first to last
+// (inclusive) that hold memory: cachestat(2)'s nr_cache, since tmpfs
+// files live in memory and nothing of them is ever evicted.
+func (r *Regular) CachedPages(first, last uint64) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n uint64
+	if last-first < uint64(len(r.pages)) {
+		for i := first; ; i++ {
+			if _, ok := r.pages[i]; ok {
+				n++
+			}
+			if i == last {
+				break
+			}
+		}
+		return n
+	}
+	for i := range r.pages {
+		if i >= first && i <= last {
+			n++
+		}
+	}
+	return n
+}

@@ -81,6 +81,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysIoGetevents, "io_getevents", sysIoGetevents, x, i, i, x, x)
 	r(arch.SysIoPgetevents, "io_pgetevents", sysIoPgetevents, x, i, i, x, x, x)
 	r(arch.SysIoCancel, "io_cancel", sysIoCancel, x, x, x)
+	r(arch.SysCachestat, "cachestat", sysCachestat, fd, x, x, x)
 	r(arch.SysSplice, "splice", sysSplice, fd, x, fd, x, i, x)
 	r(arch.SysTee, "tee", sysTee, fd, fd, i, x)
 	r(arch.SysVmsplice, "vmsplice", sysVmsplice, fd, x, i, x)

@@ -95,6 +95,7 @@ var cCases = []cCase{
 	{name: "acct", prog: "acct", probe: []string{"probe"}},
 	{name: "aio", prog: "aio"},
 	{name: "fhandle", prog: "fhandle"},
+	{name: "cachestat", prog: "cachestat"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
