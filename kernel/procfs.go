@@ -306,3 +306,6 @@ func (p procKernel) Uptime() time.Duration { return p.k.Uptime(nil) }
 
 // KernelConfig implements proc.Kernel.
 func (p procKernel) KernelConfig() string { return KernelConfig }
+
+// Started implements proc.Task.
+func (p procTask) Started() time.Duration { return p.t.tg.startBoot }

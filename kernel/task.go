@@ -71,8 +71,9 @@ type ThreadGroup struct {
 	execed atomic.Bool
 	// started is when the process was made; forked that fork made it
 	// (not uk's start): both for its accounting record (acct.go).
-	started time.Time
-	forked  bool
+	started   time.Time
+	startBoot time.Duration // CLOCK_BOOTTIME then, for /proc/PID/stat
+	forked    bool
 	// aio is the process's io_setup contexts (aio.go).
 	aio aioState
 	// noLeader is what sched_* calls read of a process whose leader

@@ -120,6 +120,9 @@ type Task interface {
 	// Uptime is the time since boot the task sees (CLOCK_BOOTTIME in
 	// its time namespace).
 	Uptime() time.Duration
+	// Started is CLOCK_BOOTTIME (the host's) when the process was made:
+	// /proc/PID/stat's starttime.
+	Started() time.Duration
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

@@ -153,7 +153,7 @@ func (fs *FS) stat(vfs.Context) string {
 		fmt.Fprintf(&b, "cpu%d %d 0 %d %d 0 0 0 0 0 0\n", i, ticks(user)/int64(n), ticks(sys)/int64(n), max(ticks(idle), 0)/int64(n))
 	}
 	fmt.Fprintf(&b, "intr 0\nctxt 0\nbtime %d\nprocesses %d\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-		fs.k.Boot().Unix(), len(pids))
+		time.Now().Add(-fs.k.Uptime()).Unix(), len(pids))
 	return b.String()
 }
 
