@@ -362,6 +362,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 		fmt.Fprintf(os.Stderr, "uk: %v: short sleeps and timeouts may end up to 1 ms late\n", err)
 	}
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
+		Filesystems:    fsTypes,
 		NoSyscallPatch: !c.patch,
 		Network:        c.net, MaxTasks: c.pids}
 	panicHook(cfg.Table)

@@ -44,6 +44,9 @@ type Config struct {
 	Hostname string
 	// Cmdline is the kernel command line (/proc/cmdline).
 	Cmdline string
+	// Filesystems are the filesystem types mount(2) knows, in the order
+	// /proc/filesystems lists them and sysfs(2) numbers them.
+	Filesystems []string
 	// VFS is the sandbox's filesystem namespace (nil: no filesystem yet).
 	VFS *vfs.VFS
 	// Strace, when non-nil, receives one line per syscall.

@@ -43,3 +43,33 @@ func sysAcct(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	return 0, t.Acct(func() (string, error) { return copyPath(t, a[0]) })
 }
+
+// sysSysfs is the old sysfs(2): option 1 numbers the filesystem type
+// named at arg1 (EINVAL for none), option 2 copies the name of type
+// number arg1 to arg2, option 3 counts the types; the numbering is
+// /proc/filesystems's order.
+func sysSysfs(t *kernel.Task, a [6]uint64) (uint64, error) {
+	types := t.Kernel().Filesystems
+	switch int32(a[0]) {
+	case 1:
+		name, err := copyPath(t, a[1])
+		if err != nil {
+			return 0, err
+		}
+		if name == "" {
+			return 0, unix.ENOENT // getname's answer for an empty name
+		}
+		for i, n := range types {
+			if n == name {
+				return uint64(i), nil
+			}
+		}
+	case 2:
+		if i := uint32(a[1]); int(i) < len(types) { // an unsigned int, as Linux's fs_name
+			return 0, t.CopyOut(a[2], append([]byte(types[i]), 0))
+		}
+	case 3:
+		return uint64(len(types)), nil
+	}
+	return 0, unix.EINVAL
+}

@@ -75,6 +75,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysUstat, "ustat", sysUstat, x, x)
 	r(arch.SysVhangup, "vhangup", sysVhangup)
 	r(arch.SysAcct, "acct", sysAcct, path)
+	r(arch.SysSysfs, "sysfs", sysSysfs, i, x, x)
 	r(arch.SysIoSetup, "io_setup", sysIoSetup, i, x)
 	r(arch.SysIoDestroy, "io_destroy", sysIoDestroy, x)
 	r(arch.SysIoSubmit, "io_submit", sysIoSubmit, x, i, x)

@@ -96,6 +96,7 @@ var cCases = []cCase{
 	{name: "aio", prog: "aio"},
 	{name: "fhandle", prog: "fhandle"},
 	{name: "cachestat", prog: "cachestat"},
+	{name: "sysfs", prog: "sysfs"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
