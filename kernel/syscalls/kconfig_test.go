@@ -41,6 +41,7 @@ func TestKernelConfigMatchesTable(t *testing.T) {
 		{"CONFIG_NUMA", []int{arch.SysMbind}},
 		{"CONFIG_BSD_PROCESS_ACCT", []int{arch.SysAcct}},
 		{"CONFIG_CACHESTAT_SYSCALL", []int{arch.SysCachestat}},
+		{"CONFIG_SYSFS_SYSCALL", []int{arch.SysSysfs}},
 		{"CONFIG_FHANDLE", []int{arch.SysNameToHandleAt, arch.SysOpenByHandleAt}},
 		{"CONFIG_CROSS_MEMORY_ATTACH", []int{arch.SysProcessVmReadv, arch.SysProcessVmWritev}},
 		{"CONFIG_KCMP", []int{arch.SysKcmp}},
