@@ -120,3 +120,51 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 	}
 	return nil
 }
+
+// ioctls of namespace files (NSIO).
+const (
+	nsGetUserns   = 0xb701
+	nsGetParent   = 0xb702
+	nsGetNstype   = 0xb703
+	nsGetOwnerUID = 0xb704
+)
+
+// NamespaceIoctl answers an ioctl on a file of namespace ns, as Linux's
+// ns_ioctl: the owning user namespace and the parent (both new
+// descriptors, close-on-exec; EPERM past the initial namespaces, and
+// EINVAL for a parent of a kind without hierarchy), the kind, and a user
+// namespace's owner. Other requests are ENOTTY.
+func (t *Task) NamespaceIoctl(ns nsfs.Namespace, cmd uint32, arg uint64) (uint64, error) {
+	switch cmd {
+	case nsGetUserns:
+		if ns == nsfs.Namespace(userNS) {
+			return 0, unix.EPERM // the initial user namespace has no owner
+		}
+		return t.openNamespace(userNS)
+	case nsGetParent:
+		if ns != nsfs.Namespace(userNS) && ns != nsfs.Namespace(pidNS) {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.EPERM // both are the initial ones
+	case nsGetNstype:
+		return ns.CloneFlag(), nil
+	case nsGetOwnerUID:
+		if ns != nsfs.Namespace(userNS) {
+			return 0, unix.EINVAL
+		}
+		return 0, t.CopyOut(arg, []byte{0, 0, 0, 0}) // root owns it
+	}
+	return 0, unix.ENOTTY
+}
+
+// openNamespace installs a new read-only, close-on-exec descriptor of
+// namespace ns.
+func (t *Task) openNamespace(ns nsfs.Namespace) (uint64, error) {
+	d, err := t.k.hiddenTmpfs().v.OpenPath(t, t.k.NamespacePath(ns), unix.O_RDONLY)
+	if err != nil {
+		return 0, err
+	}
+	defer d.DecRef()
+	n, err := t.Files.Install(d, 0, true, t.NoFileLimit())
+	return uint64(n), err
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"uk/fs/nsfs"
 
 	"golang.org/x/sys/unix"
 
@@ -290,6 +291,11 @@ func (fs *FS) fdDir(path string, tid int32, owner func() (uint32, uint32), info 
 			}
 			defer desc.DecRef()
 			dp := desc.Path()
+			if ns, ok := nsfs.Of(desc); ok {
+				// Namespace files live in no tree: Linux names them
+				// by kind and number.
+				return dp, nsfs.LinkText(ns), nil
+			}
 			if dp.IsZero() {
 				// Anonymous files (pipes, sockets, eventfds) cannot be
 				// reopened through the link yet.

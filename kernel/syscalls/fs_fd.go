@@ -3,6 +3,7 @@ package syscalls
 import (
 	"encoding/binary"
 	"math"
+	"uk/fs/nsfs"
 
 	"golang.org/x/sys/unix"
 
@@ -88,6 +89,9 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	defer d.DecRef()
 	if r, err, ok := fsIoctl(t, int32(a[0]), d, uint32(a[1]), a[2]); ok {
 		return r, err
+	}
+	if ns, ok := nsfs.Of(d); ok {
+		return t.NamespaceIoctl(ns, uint32(a[1]), a[2])
 	}
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
 	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Kernel().Network != nil {

@@ -97,6 +97,7 @@ var cCases = []cCase{
 	{name: "fhandle", prog: "fhandle"},
 	{name: "cachestat", prog: "cachestat"},
 	{name: "sysfs", prog: "sysfs"},
+	{name: "nsioctl", prog: "nsioctl", probe: []string{"probe"}},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
