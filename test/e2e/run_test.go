@@ -98,6 +98,7 @@ var cCases = []cCase{
 	{name: "cachestat", prog: "cachestat"},
 	{name: "sysfs", prog: "sysfs"},
 	{name: "nsioctl", prog: "nsioctl", probe: []string{"probe"}},
+	{name: "remap", prog: "remap"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
