@@ -103,9 +103,10 @@ func (t *Task) Setns(d *vfs.FileDescription, nstype uint64) error {
 }
 
 // enterNamespace makes t enter ns. Entering one of the sole namespaces
-// changes nothing (t is in it) but is checked as Linux checks it: the
-// caller needs CAP_SYS_ADMIN, and may not re-enter its own user
-// namespace.
+// leaves t where it is, checked as Linux checks it: the caller needs
+// CAP_SYS_ADMIN (and CAP_SYS_CHROOT for the mount namespace), and may not
+// re-enter its own user namespace. Entering the mount namespace moves the
+// root and working directory to its root, as Linux's mntns_install.
 func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 	switch ns := ns.(type) {
 	case *TimeNamespace:
@@ -114,12 +115,23 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 		if ns == userNS {
 			return unix.EINVAL
 		}
-		if !t.Credentials().HasCap(capSysAdmin) {
+		c := t.Credentials()
+		if !c.HasCap(capSysAdmin) || ns == mntNS && !c.HasCap(capSysChroot) {
 			return unix.EPERM
+		}
+		if ns == mntNS && t.FS != nil {
+			if v, _, err := t.VFS(); err == nil {
+				root := v.RootPath()
+				t.FS.SetRoot(root)
+				t.FS.SetCwd(root)
+			}
 		}
 	}
 	return nil
 }
+
+// capSysChroot is CAP_SYS_CHROOT.
+const capSysChroot = 18
 
 // ioctls of namespace files (NSIO).
 const (

@@ -61,5 +61,29 @@ int main(int argc, char **argv) {
 	EXPECT_ERR(write(uts, buf, 8), EBADF); /* opened read-only */
 	fstat(uts, &a);
 	printf("regular %d mode %o\n", S_ISREG(a.st_mode), a.st_mode & 07777);
+	/* setns with the files of the namespaces uk has one of (LTP's setns01) */
+	const char *kinds[] = {"ipc", "mnt", "net", "pid", "uts"};
+	int flags[] = {CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS};
+	int reg = open("/proc/self/status", O_RDONLY);
+	for (int i = 0; i < 5; i++) {
+		int fd = ns(kinds[i]);
+		printf("setns %s\n", kinds[i]);
+		EXPECT_ERR(setns(-1, flags[i]), EBADF);
+		EXPECT_ERR(setns(reg, flags[i]), EINVAL);
+		EXPECT_ERR(setns(fd, -1), EINVAL);
+		EXPECT_ERR(setns(fd, flags[(i + 1) % 5]), EINVAL);
+		EXPECT_OK(setns(fd, 0));
+		EXPECT_OK(setns(fd, flags[i]));
+		pid_t c = fork();
+		if (c == 0) {
+			seteuid(65534);
+			EXPECT_ERR(setns(fd, flags[i]), EPERM);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		close(fd);
+	}
+	EXPECT_ERR(setns(user, CLONE_NEWUSER), EINVAL); /* one's own user namespace */
 	return ukt_exit();
 }
