@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
+
+	"uk/kernel/mm"
 )
 
 // The sandbox's task limit. Every application thread costs host
@@ -71,4 +73,30 @@ func (k *Kernel) TaskCount() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.nrTasks
+}
+
+// MaxRSSPages is the process's resident high-water mark in pages
+// (ru_maxrss of RUSAGE_SELF): the highest of the memories it left or
+// ended with and of the one it runs in now.
+func (tg *ThreadGroup) MaxRSSPages() int {
+	tg.mu.Lock()
+	peak := tg.maxRSS
+	var m *mm.MM
+	if len(tg.tasks) > 0 {
+		m = tg.tasks[0].MM
+		m.IncUsers()
+	}
+	tg.mu.Unlock()
+	if m != nil {
+		peak = max(peak, m.PeakPages())
+		m.DecUsers()
+	}
+	return peak
+}
+
+// ChildrenMaxRSSPages is RUSAGE_CHILDREN's ru_maxrss, in pages.
+func (tg *ThreadGroup) ChildrenMaxRSSPages() int {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.cmaxRSS
 }

@@ -34,6 +34,9 @@ type procState struct {
 	// collected by wait (WUNTRACED, WCONTINUED).
 	stopReported, contReported bool
 	utime                      int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
+	// cmaxRSS is the largest high-water mark, in pages, of the children
+	// it waited for and theirs (Linux's cmaxrss): RUSAGE_CHILDREN's.
+	cmaxRSS int
 }
 
 // allocPID registers tg's leader and the tg itself; the PID stays taken

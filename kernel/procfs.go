@@ -309,3 +309,12 @@ func (p procKernel) KernelConfig() string { return KernelConfig }
 
 // Started implements proc.Task.
 func (p procTask) Started() time.Duration { return p.t.tg.startBoot }
+
+// PeakRSS implements proc.Task: the high-water mark of the memory the
+// process runs in now, as Linux's VmHWM.
+func (p procTask) PeakRSS() uint64 {
+	if p.t.MM == nil {
+		return 0
+	}
+	return uint64(p.t.MM.PeakPages()) << arch.PageShift
+}

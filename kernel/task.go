@@ -76,6 +76,9 @@ type ThreadGroup struct {
 	forked    bool
 	// aio is the process's io_setup contexts (aio.go).
 	aio aioState
+	// maxRSS is the highest high-water mark, in pages, of the memories
+	// the process left (at execve) or ended with; protected by mu.
+	maxRSS int
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.

@@ -138,6 +138,9 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		// serve the parent's next child.
 		l.Leave(old.AddressSpace())
 	}
+	t.tg.mu.Lock()
+	t.tg.maxRSS = max(t.tg.maxRSS, old.PeakPages()) // ru_maxrss spans execve
+	t.tg.mu.Unlock()
 	old.DecUsers()
 	if t.Files != nil {
 		t.mqueueFlushCloexec()

@@ -68,6 +68,7 @@ type WaitResult struct {
 	UID    uint32
 	Status int // wait status
 	CPU    int64
+	MaxRSS int // the child's and its waited children's peak resident pages
 }
 
 // Wait implements wait4/waitid for children of t's process. It returns a
@@ -106,8 +107,12 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 			}
 		}
 		if ready != nil {
-			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked()}
+			both := max(ready.MaxRSSPages(), ready.proc.cmaxRSS)
+			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked(), MaxRSS: both}
 			if options&wNoWait == 0 {
+				// Only a wait passes the child's peak to its parent, as
+				// Linux's wait_task_zombie (not an automatic reaping).
+				t.tg.proc.cmaxRSS = max(t.tg.proc.cmaxRSS, both)
 				k.reapLocked(ready)
 			}
 			k.mu.Unlock()

@@ -232,6 +232,10 @@ func (t *Task) exit() {
 	if last {
 		t.writeAcct(status, final) // as Linux's acct_process, before the files go
 		tg.dropAIO()
+		peak := t.MM.PeakPages()
+		tg.mu.Lock()
+		tg.maxRSS = max(tg.maxRSS, peak)
+		tg.mu.Unlock()
 	}
 	t.k.releaseFiles(t.Files)
 	if last {

@@ -450,7 +450,7 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	kb("VmSize", vs)
 	kb("VmLck", t.LockedMemory())
 	kb("VmPin", 0)
-	kb("VmHWM", rss)
+	kb("VmHWM", max(t.PeakRSS(), rss))
 	kb("VmRSS", rss)
 	kb("RssAnon", rss)
 	kb("RssFile", 0)

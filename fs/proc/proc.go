@@ -120,6 +120,8 @@ type Task interface {
 	// Uptime is the time since boot the task sees (CLOCK_BOOTTIME in
 	// its time namespace).
 	Uptime() time.Duration
+	// PeakRSS is the resident set's high-water mark in bytes (VmHWM).
+	PeakRSS() uint64
 	// Started is CLOCK_BOOTTIME (the host's) when the process was made:
 	// /proc/PID/stat's starttime.
 	Started() time.Duration

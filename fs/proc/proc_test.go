@@ -58,6 +58,7 @@ func (t *fakeTask) SetTimerSlack(uint64)            {}
 func (t *fakeTask) Namespace(string) nsfs.Namespace { return nil }
 func (t *fakeTask) TimensOffsets() string           { return "" }
 func (t *fakeTask) SetTimensOffsets(string) error   { return nil }
+func (t *fakeTask) PeakRSS() uint64                 { return 0 }
 func (t *fakeTask) Started() time.Duration          { return time.Second / 2 }
 func (t *fakeTask) Uptime() time.Duration           { return time.Second }
 func (t *fakeTask) Comm() string                    { return "prog" }

@@ -82,6 +82,7 @@ func (m *MM) writeSharedLocked(v *VMA, page uint64) error {
 	for i, a := range shared {
 		olds[i] = m.pages[a]
 		m.pages[a] = offs[i]
+		m.notePeakLocked()
 	}
 	m.mf.CopyPages(offs, olds, cold)
 	// The copies replace the old pages in the address space before m's

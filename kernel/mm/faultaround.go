@@ -144,6 +144,7 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 	}
 	for i, a := range missing {
 		m.pages[a] = offs[i]
+		m.notePeakLocked()
 	}
 	if cold && m.collecting {
 		m.noteColdLocked(missing)

@@ -183,6 +183,7 @@ func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
 	m.mf.CopyPages(offs, srcs, cold)
 	for i, a := range addrs {
 		m.pages[a] = offs[i]
+		m.notePeakLocked()
 	}
 	return m.mapPrivateLocked(v, v.Start, v.End)
 }
@@ -207,6 +208,7 @@ func (m *MM) privateCopyLocked(v *VMA, page uint64, src int64) error {
 	}
 	m.mf.CopyPages(n, []int64{src}, cold)
 	m.pages[page] = n[0]
+	m.notePeakLocked()
 	return m.mapASLocked(page, n[0], arch.PageSize, v.Prot)
 }
 

@@ -85,6 +85,7 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 			off := m.pages[a]
 			m.mf.IncRef(off)
 			c.pages[a] = off
+			c.notePeakLocked()
 		}
 		if v.Prot&platform.Write != 0 {
 			// Read-only now: shared. With other threads, the unmap
@@ -121,7 +122,9 @@ func (m *MM) copyForForkLocked(c *MM, addrs []uint64) bool {
 		// copy-on-write if a third process still has it).
 		olds[i] = m.pages[a]
 		c.pages[a] = olds[i]
+		c.notePeakLocked()
 		m.pages[a] = offs[i]
+		m.notePeakLocked()
 	}
 	m.mf.CopyPages(offs, olds, cold)
 	return true

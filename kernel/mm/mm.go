@@ -44,6 +44,7 @@ type MM struct {
 	layout   Layout           // protected by mu
 	vmas     vmaSet           // protected by mu
 	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	peak     int              // most private pages held at once (ru_maxrss, VmHWM); protected by mu
 	brkStart uint64           // protected by mu
 	brk      uint64           // protected by mu
 	users    int              // address-space users (threads + fork references); protected by mu
@@ -245,6 +246,23 @@ func (m *MM) PrivatePages() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.pages)
+}
+
+// PeakPages is the most private pages m has held at once: its resident
+// set's high-water mark (Linux's hiwater_rss, for ru_maxrss and VmHWM).
+func (m *MM) PeakPages() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notePeakLocked()
+	return m.peak
+}
+
+// notePeakLocked raises the high-water mark to the pages held now. It
+// runs wherever private pages are added.
+func (m *MM) notePeakLocked() {
+	if n := len(m.pages); n > m.peak {
+		m.peak = n
+	}
 }
 
 // mapASLocked maps length bytes of the memory file at off to addr in the

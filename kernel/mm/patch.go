@@ -455,6 +455,7 @@ func (m *MM) rewriteCodeLocked(addr uint64, b []byte) error {
 		m.unmapASLocked(page, arch.PageSize)
 	}
 	m.pages[page] = offs[0]
+	m.notePeakLocked()
 	err = m.mapPagesLocked(v, []uint64{page})
 	m.mf.DecRef(old)
 	return err

@@ -358,6 +358,7 @@ func (m *MM) backLocked(v *VMA, start, end uint64) {
 	}
 	for i, a := range missing {
 		m.pages[a] = offs[i]
+		m.notePeakLocked()
 	}
 	m.mapPagesLocked(v, missing)
 }
@@ -506,6 +507,7 @@ func (m *MM) moveLocked(v *VMA, oldAddr, oldSize, newAddr, newSize uint64) (uint
 	m.releaseVMAsLocked(gone)
 	for a, off := range moved {
 		m.pages[a] = off
+		m.notePeakLocked()
 	}
 	return newAddr, nil
 }

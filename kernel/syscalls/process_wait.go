@@ -30,17 +30,19 @@ func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	if rusageAddr != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0, r.MaxRSS)); err != nil {
 			return 0, err
 		}
 	}
 	return uint64(r.Pid), nil
 }
 
-// rusage encodes struct rusage with user and system time (ns).
-func rusage(user, sys int64) []byte {
+// rusage encodes struct rusage with user and system time (ns) and the
+// resident high-water mark (pages; ru_maxrss is in KiB).
+func rusage(user, sys int64, maxRSSPages int) []byte {
 	b := make([]byte, 144)
-	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3)))
+	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3),
+		uint64(maxRSSPages)*arch.PageSize/1024))
 	return b
 }
 
@@ -120,7 +122,7 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 		}
 	}
 	if rusageAddr != 0 && r.Pid != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0, r.MaxRSS)); err != nil {
 			return 0, err
 		}
 	}
@@ -129,17 +131,18 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 
 func sysGetrusage(t *kernel.Task, a [6]uint64) (uint64, error) {
 	var cpu int64
-	switch int32(a[0]) {
+	var peak int
+	switch tg := t.ThreadGroup(); int32(a[0]) {
 	case unix.RUSAGE_SELF:
-		cpu = t.ThreadGroup().CPUTime()
+		cpu, peak = tg.CPUTime(), tg.MaxRSSPages()
 	case unix.RUSAGE_CHILDREN:
-		cpu = t.ThreadGroup().ChildrenCPU()
+		cpu, peak = tg.ChildrenCPU(), tg.ChildrenMaxRSSPages()
 	case unix.RUSAGE_THREAD:
-		cpu = t.CPUTime()
+		cpu, peak = t.CPUTime(), tg.MaxRSSPages() // a thread's is its process's, as Linux's
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, t.CopyOut(a[1], rusage(cpu, 0))
+	return 0, t.CopyOut(a[1], rusage(cpu, 0, peak))
 }
 
 // clockTicks converts ns to clock ticks (USER_HZ = 100).

@@ -99,6 +99,7 @@ var cCases = []cCase{
 	{name: "sysfs", prog: "sysfs"},
 	{name: "nsioctl", prog: "nsioctl", probe: []string{"probe"}},
 	{name: "remap", prog: "remap"},
+	{name: "rusage", prog: "rusage"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},

@@ -1,0 +1,125 @@
+/* rusage.c: ru_maxrss compared with Linux (LTP's getrusage03): a
+ * process's resident high-water mark in RUSAGE_SELF, across fork and
+ * execve; a child's, and its waited-for children's, in the parent's
+ * RUSAGE_CHILDREN once the parent waits (not before, not for children
+ * reaped automatically); wait4's; VmHWM. Sizes print as relations with
+ * a margin of 10 MB. */
+#include "uktest.h"
+#include <signal.h>
+#include <sys/resource.h>
+
+#define MB 1024L /* ru_maxrss is in KiB */
+
+static long self_rss(void) {
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+static long children_rss(void) {
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return ru.ru_maxrss;
+}
+static int near(long got, long want) { return got > want - 10 * MB && got < want + 10 * MB; }
+
+static void consume(long mb) {
+	volatile char *p = malloc(mb << 20);
+	for (long i = 0; i < mb << 20; i += 4096) p[i] = 1;
+}
+
+static void state_z(pid_t pid) {
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 5000; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			fgets(buf, sizeof buf, f);
+			fclose(f);
+			if (strstr(buf, ") Z ")) return;
+		}
+		usleep(1000);
+	}
+}
+
+int main(int argc, char **argv) {
+	if (argc == 4 && strcmp(argv[1], "compare") == 0) {
+		/* after execve: both marks carry over */
+		printf("after exec: self kept %d, children kept %d\n", self_rss() >= atol(argv[2]) - MB,
+		       near(children_rss(), atol(argv[3])));
+		return 0;
+	}
+	long init = self_rss();
+	pid_t c = fork();
+	if (c == 0) {
+		printf("child self near parent's %d, child's children 0: %d\n", near(self_rss(), init), children_rss() == 0);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	c = fork();
+	if (c == 0) {
+		consume(40);
+		_exit(0);
+	}
+	struct rusage ru;
+	wait4(c, NULL, 0, &ru);
+	printf("wait4 of a 40 MB child near 40 MB %d; children near 40 MB %d\n", near(ru.ru_maxrss, 40 * MB),
+	       near(children_rss(), 40 * MB));
+	/* a grandchild's peak reaches us through its parent */
+	c = fork();
+	if (c == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			consume(70);
+			_exit(0);
+		}
+		waitpid(g, NULL, 0);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	printf("grandchild: children near 70 MB %d\n", near(children_rss(), 70 * MB));
+	/* a zombie counts only once waited for */
+	long before = children_rss();
+	c = fork();
+	if (c == 0) {
+		consume(90);
+		_exit(0);
+	}
+	state_z(c);
+	printf("zombie not yet counted %d\n", children_rss() == before);
+	waitpid(c, NULL, 0);
+	printf("waited: near 90 MB %d\n", near(children_rss(), 90 * MB));
+	/* children reaped automatically are not counted */
+	signal(SIGCHLD, SIG_IGN);
+	before = children_rss();
+	c = fork();
+	if (c == 0) {
+		consume(100);
+		_exit(0);
+	}
+	while (kill(c, 0) == 0) usleep(1000);
+	printf("ignored SIGCHLD: unchanged %d\n", children_rss() == before);
+	signal(SIGCHLD, SIG_DFL);
+	/* our own */
+	consume(30);
+	printf("self grew by about 30 MB %d\n", self_rss() >= init + 25 * MB);
+	char line[128];
+	long hwm = 0, rss = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (fgets(line, sizeof line, f)) {
+		sscanf(line, "VmHWM: %ld", &hwm);
+		sscanf(line, "VmRSS: %ld", &rss);
+	}
+	fclose(f);
+	printf("VmHWM at least VmRSS %d, over 30 MB %d\n", hwm >= rss, hwm > 30 * MB);
+	c = fork();
+	if (c == 0) {
+		char s[32], ch[32];
+		snprintf(s, sizeof s, "%ld", self_rss());
+		snprintf(ch, sizeof ch, "%ld", children_rss());
+		execl("/proc/self/exe", "rusage", "compare", s, ch, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(c, NULL, 0);
+	return ukt_exit();
+}
