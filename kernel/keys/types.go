@@ -24,7 +24,7 @@ var (
 	typeUser = &keyType{name: "user", readable: true, updatable: true, preparse: userPreparse}
 	// typeLogon is "user" without read: the payload stays in the kernel.
 	typeLogon   = &keyType{name: "logon", updatable: true, preparse: userPreparse, vet: logonVet}
-	typeKeyring = &keyType{name: "keyring", keyring: true, preparse: keyringPreparse}
+	typeKeyring = &keyType{name: "keyring", keyring: true, readable: true, preparse: keyringPreparse}
 	// typeAuth stands for ".request_key_auth": no key of it ever exists
 	// in uk (there is no request-key upcall), so a search for one finds
 	// nothing, with the errors the search meets on the way.
