@@ -246,7 +246,11 @@ func (r *Registry) searchProcess(c *Caller, ctx *searchCtx) (*Key, error) {
 			e = ctx.err
 		}
 		switch e {
-		case nil, errNoKey:
+		case nil: // nothing: does not hide a negative key found before
+			if !anyRet {
+				ret, anyRet = nil, true
+			}
+		case errNoKey:
 			ret, anyRet = e, true
 		default:
 			err = e
