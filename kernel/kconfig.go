@@ -52,7 +52,7 @@ CONFIG_BINFMT_ELF=y
 CONFIG_BINFMT_SCRIPT=y
 # CONFIG_PERF_EVENTS is not set
 # CONFIG_BPF_SYSCALL is not set
-# CONFIG_KEYS is not set
+CONFIG_KEYS=y
 
 #
 # Inter-process communication

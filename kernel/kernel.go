@@ -114,6 +114,8 @@ type Kernel struct {
 
 	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
 	ipc *ipc.Namespace
+	// keys is the sandbox's key registry (task_keys.go).
+	keys keysState
 	// mqueue is the namespace's POSIX message queues (kernel_mqueue.go).
 	mqueue mqueueState
 

@@ -10,6 +10,7 @@ import (
 	"uk/arch"
 	"uk/fs/vfs"
 	"uk/kernel/ipc"
+	"uk/kernel/keys"
 	"uk/kernel/mm"
 	"uk/platform"
 )
@@ -151,7 +152,9 @@ type Task struct {
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[ipc.UndoList]
-	comm    string
+	// keyRings are the task's keyrings (task_keys.go).
+	keyRings keys.TaskRings
+	comm     string
 }
 
 // Kernel returns the kernel t runs in.

@@ -198,6 +198,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	tg.mu.Unlock()
 	// Past the last failure: the child's exit releases what it shares.
 	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
+	t.cloneKeys(child, f&unix.CLONE_THREAD != 0)
 
 	tid := child.tid
 	if pidfd != nil {

@@ -114,6 +114,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	t.becomeSoleThread()
 	t.tg.execed.Store(true)
 	t.tg.dropAIO() // the rings are in the memory being left
+	t.execKeys()
 	old := t.MM
 	if as == nil {
 		if as = old.TakeAddressSpace(); as == nil {

@@ -207,6 +207,7 @@ func (t *Task) Exit(code int) {
 func (t *Task) exit() {
 	t.exitThreadDuties()
 	t.exitSem()
+	t.exitKeys()
 	tg := t.tg
 	cpu := t.cpuTime()
 	tg.mu.Lock()

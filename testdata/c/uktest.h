@@ -79,6 +79,12 @@ static __attribute__((unused)) const char *errname(int e) {
 	case EMSGSIZE: return "EMSGSIZE";
 	case EIDRM: return "EIDRM";
 	case ENOMSG: return "ENOMSG";
+	case ENOKEY: return "ENOKEY";
+	case EKEYREVOKED: return "EKEYREVOKED";
+	case EKEYEXPIRED: return "EKEYEXPIRED";
+	case EKEYREJECTED: return "EKEYREJECTED";
+	case EDQUOT: return "EDQUOT";
+	case EDEADLK: return "EDEADLK";
 	default:
 		snprintf(buf, sizeof buf, "errno%d", e);
 		return buf;
