@@ -160,8 +160,8 @@ var cCases = []cCase{
 	{name: "crash/int3", prog: "crash", spec: runSpec{Args: []string{"int3"}}, wantCode: 128 + 5},
 	{name: "crash/div0", prog: "crash", spec: runSpec{Args: []string{"div0"}}, wantCode: 128 + 8},
 	{name: "crash/abort", prog: "crash", spec: runSpec{Args: []string{"abort"}}, wantCode: 128 + 6},
-	{name: "keys1", prog: "keys1"},
-	{name: "keys2", prog: "keys2"},
+	{name: "keys1", prog: "keys1", probe: []string{"probe"}},
+	{name: "keys2", prog: "keys2", probe: []string{"probe"}},
 }
 
 // otherCPrograms are the programs used by tests outside the cCases table.
