@@ -122,14 +122,8 @@ func (r *Registry) Invalidate(c *Caller, id int32) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.collect()
-	k, _, err := r.lookup(c, id, false, false, needSearch)
+	k, err := r.lookupOrOverride(c, id, false, needSearch)
 	if err != nil {
-		if c.SysAdmin {
-			// Root may invalidate keys marked so; uk has none.
-			if _, _, err2 := r.lookup(c, id, false, false, needOverride); err2 != nil {
-				return err2
-			}
-		}
 		return err
 	}
 	k.flags |= flagInvalidated
@@ -144,17 +138,26 @@ func (r *Registry) Clear(c *Caller, id int32) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.collect()
-	k, _, err := r.lookup(c, id, true, false, needWrite)
+	k, err := r.lookupOrOverride(c, id, true, needWrite)
 	if err != nil {
-		if c.SysAdmin {
-			// Root may clear keyrings marked so; uk has none.
-			if _, _, err2 := r.lookup(c, id, false, false, needOverride); err2 != nil {
-				return err2
-			}
-		}
 		return err
 	}
 	return r.clear(k)
+}
+
+// lookupOrOverride is lookup for KEYCTL_INVALIDATE and KEYCTL_CLEAR, which
+// root may also use on keys marked for it (KEY_SYSADMIN_OVERRIDE): when
+// the caller's own rights fail, root gets the error of that second
+// lookup if it fails too, and the first error otherwise (uk marks no
+// key so).
+func (r *Registry) lookupOrOverride(c *Caller, id int32, create bool, n need) (*Key, error) {
+	k, _, err := r.lookup(c, id, create, false, n)
+	if err != nil && c.SysAdmin {
+		if _, _, err2 := r.lookup(c, id, false, false, needOverride); err2 != nil {
+			return nil, err2
+		}
+	}
+	return k, err
 }
 
 // Link is KEYCTL_LINK: Write on the keyring, Link on the key.
