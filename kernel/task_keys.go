@@ -102,3 +102,12 @@ func (t *Task) SessionKeyringToParent() error {
 		return nil
 	})
 }
+
+// KeysLimit implements proc.KeysSysctl.
+func (p procKernel) KeysLimit(name string) (int64, bool) { return p.k.Keys().Sysctl(name) }
+
+// SetKeysLimit implements proc.KeysSysctl.
+func (p procKernel) SetKeysLimit(name string, v int64) error { return p.k.Keys().SetSysctl(name, v) }
+
+// KeyUsers implements proc.KeysSysctl.
+func (p procKernel) KeyUsers() string { return p.k.Keys().KeyUsers() }

@@ -48,6 +48,7 @@ func (fs *FS) newRoot() *dir {
 		f("version", text(func(vfs.Context) string {
 			return fmt.Sprintf("Linux version %s (uk@uk) (go) %s\n", fs.k.Release(), fs.k.Version())
 		})),
+		f("key-users", text(fs.keyUsers)),
 		f("config.gz", func(vfs.Context) ([]byte, error) { return gzipped(fs.k.KernelConfig()), nil }),
 		f("swaps", constant("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")),
 		f("partitions", constant("major minor  #blocks  name\n\n")),
@@ -196,7 +197,6 @@ func (fs *FS) newSys() vfs.Inode {
 		{"kernel/sem", constant("32000\t1024000000\t500\t32000\n")},
 		{"kernel/tainted", constant("0\n")},
 		{"kernel/core_pattern", constant("core\n")},
-		{"kernel/keys/maxkeys", constant("200\n")},
 		{"kernel/perf_event_paranoid", constant("2\n")},
 		{"kernel/sched_child_runs_first", constant("0\n")},
 		{"kernel/randomize_va_space", constant("2\n")},
@@ -225,6 +225,9 @@ func (fs *FS) newSys() vfs.Inode {
 	}
 	for _, name := range mqueueSysctls {
 		files = append(files, sysFile{"fs/mqueue/" + name, fs.mqueueSysctl(name)})
+	}
+	for _, name := range keysSysctls {
+		files = append(files, sysFile{"kernel/keys/" + name, fs.keysSysctl(name)})
 	}
 	// Build the tree from the paths.
 	type node struct {
@@ -261,6 +264,9 @@ func (fs *FS) newSys() vfs.Inode {
 			}
 			if name, ok := strings.CutPrefix(path, "/sys/fs/mqueue/"); ok {
 				fs.mqueueSysctlWritable(f, name)
+			}
+			if name, ok := strings.CutPrefix(path, "/sys/kernel/keys/"); ok {
+				fs.keysSysctlWritable(f, name)
 			}
 			return f
 		}

@@ -9,6 +9,7 @@
  */
 #include "uktest.h"
 #include "ukkeys.h"
+#include <fcntl.h>
 #include <pthread.h>
 
 static void request(void)
@@ -222,6 +223,48 @@ static void other_user(void)
 	EXPECT_OK(keyctl(KEYCTL_CHOWN, pub, 0, 0, 0));
 }
 
+/* proc_files: /proc/key-users shows a user's counts against its quotas
+ * (LTP's add_key05 reads them there), and /proc/sys/kernel/keys takes
+ * writes in range only (rewriting the value it holds, so the host's is
+ * left as it was). */
+static void proc_files(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		setuid(4243);
+		EXPECT_OK(add_key("user", "k1", "abc", 3, KEY_SPEC_THREAD_KEYRING) < 0 ? -1 : 0);
+		char line[256];
+		FILE *f = fopen("/proc/key-users", "r");
+		while (fgets(line, sizeof line, f))
+			if (strstr(line, " 4243:")) printf("key-users: %s", line);
+		fclose(f);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	char cur[32] = {0};
+	int fd = open("/proc/sys/kernel/keys/maxkeys", O_RDWR);
+	EXPECT_OK(read(fd, cur, sizeof cur - 1) > 0 ? 0 : -1);
+	EXPECT_ERR(pwrite(fd, "0", 1, 0), EINVAL);
+	EXPECT_ERR(pwrite(fd, "x", 1, 0), EINVAL);
+	EXPECT_EQ(pwrite(fd, cur, strlen(cur), 0), (long)strlen(cur));
+	close(fd);
+	fd = open("/proc/sys/kernel/keys/gc_delay", O_RDWR);
+	memset(cur, 0, sizeof cur);
+	read(fd, cur, sizeof cur - 1);
+	EXPECT_ERR(pwrite(fd, "-1", 2, 0), EINVAL);
+	EXPECT_EQ(pwrite(fd, cur, strlen(cur), 0), (long)strlen(cur));
+	close(fd);
+	c = fork();
+	if (c == 0) {
+		setuid(4243);
+		EXPECT_ERR(open("/proc/sys/kernel/keys/maxkeys", O_WRONLY), EACCES);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
 static void quota(void)
 {
 	/* add_key05: an unprivileged user's 200 keys. */
@@ -295,5 +338,6 @@ int main(int argc, char **argv)
 	ukt_in_child("other user", other_user);
 	ukt_in_child("quota", quota);
 	ukt_in_child("fork and exec", fork_exec);
+	ukt_in_child("proc files", proc_files);
 	return ukt_exit();
 }
