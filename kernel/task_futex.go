@@ -68,3 +68,8 @@ func (k *Kernel) futexWake(t *Task, addr uint64, private bool, n int) {
 func (k *Kernel) futexExitRobustList(t *Task, head uint64) {
 	k.futexes.ExitRobustList(t.FutexMemory(), head, t.tid)
 }
+
+// ThreadExists implements futex.PIOwners.
+func (k *Kernel) ThreadExists(tid uint32) bool {
+	return tid <= 1<<31-1 && k.TaskByTID(int32(tid)) != nil
+}

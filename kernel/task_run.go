@@ -246,6 +246,10 @@ func (t *Task) exit() {
 	}
 	t.MM.DecUsers()
 	t.k.removeTask(t, last, final)
+	// Now that no lookup finds the thread, the waiters of PI locks it
+	// held take them (a waiter checks its owner and queues under one
+	// bucket lock, so none queues unseen after this).
+	t.k.futexes.ThreadExited(uint32(t.tid))
 	if last {
 		t.k.exitThreadGroup(tg, status)
 	}

@@ -44,9 +44,12 @@
 // kernel must keep pending signals elsewhere (it does: the signal queue)
 // and check them on the way back to the application.
 //
-// Not implemented: priority-inheritance futexes (FUTEX_LOCK_PI,
-// FUTEX_LOCK_PI2, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_WAIT_REQUEUE_PI,
-// FUTEX_CMP_REQUEUE_PI) return ENOSYS, which glibc and musl treat as "no PI
-// support" (pthread mutexes with PTHREAD_PRIO_INHERIT fail to initialise;
-// everything else works). FUTEX_FD returns ENOSYS as on Linux since 2.6.26.
+// Priority-inheritance futexes (FUTEX_LOCK_PI, FUTEX_LOCK_PI2,
+// FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI) keep Linux's lock protocol without a
+// priority to inherit (pi.go); the kernel passes the caller's thread id
+// and which threads exist (Args.TID, Args.Owners), and calls ThreadExited
+// after a thread's robust list is released. Not implemented:
+// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (ENOSYS; glibc's condition
+// variables no longer use them). FUTEX_FD returns ENOSYS as on Linux since
+// 2.6.26.
 package futex

@@ -36,6 +36,14 @@ type waiter struct {
 	// with room for one, so a waker never blocks; waiters of one waitv
 	// share it, and a second token is simply dropped.
 	woken chan struct{}
+
+	// PI waiters (pi.go) only: pi marks one (its bitset is 0, so no
+	// FUTEX_WAKE takes it); tid is the waiting thread, owner the lock's
+	// owner when it queued; handedOver is set by the unlock that made it
+	// the owner, before the wake.
+	pi         bool
+	tid, owner uint32
+	handedOver atomic.Bool
 }
 
 // Manager holds every futex wait queue of a sandbox. The zero value is not

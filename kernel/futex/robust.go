@@ -31,7 +31,8 @@ const maxDeathRetries = 1 << 16
 // pending one) whose futex word, at entry+futex_offset, names tid as
 // owner, it sets FutexOwnerDied (keeping FutexWaiters) and, if
 // FutexWaiters was set, wakes one waiter. Bit 0 of an entry pointer marks a
-// PI futex: it gets the bit but no wake (uk has no PI waiters). A pending
+// PI futex: it gets the bit but no wake (ThreadExited, after the walk,
+// hands such a lock to its first waiter). A pending
 // non-PI entry whose word has no owner gets a wake only, as Linux does
 // for an unlock that died between the store and the FUTEX_WAKE.
 //

@@ -51,11 +51,16 @@ type Args struct {
 	Addr2    uint64    // uaddr2
 	Val3     uint32    // val3
 	Deadline time.Time // zero: no timeout (or the op takes none)
+	// TID is the caller's thread id and Owners says which threads
+	// exist: the PI operations need them.
+	TID    uint32
+	Owners PIOwners
 }
 
 // Futex performs futex(2) and returns its result: the number of waiters
 // woken (and requeued) for the wake and requeue operations, 0 for a wait.
-// The PI operations and FUTEX_FD return unix.ENOSYS, as does an unknown
+// FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI and FUTEX_FD return
+// unix.ENOSYS, as does an unknown
 // operation or FlagClockRealtime on an operation other than
 // FUTEX_WAIT_BITSET (and the PI waits), as on Linux.
 //
@@ -86,6 +91,13 @@ func (m *Manager) Futex(mem Memory, a Args, interrupt <-chan struct{}) (int, err
 		return m.Requeue(mem, a.Addr, a.Addr2, private, int(int32(a.Val)), int(int32(a.Val2)), &val3)
 	case OpWakeOp:
 		return m.WakeOp(mem, a.Addr, a.Addr2, private, int(int32(a.Val)), int(int32(a.Val2)), a.Val3)
+	case OpLockPI, OpLockPI2, OpTrylockPI:
+		if a.Owners == nil {
+			return 0, unix.ENOSYS
+		}
+		return 0, m.LockPI(mem, a.Owners, a.Addr, private, a.TID, a.Deadline, interrupt, cmd == OpTrylockPI)
+	case OpUnlockPI:
+		return 0, m.UnlockPI(mem, a.Addr, private, a.TID)
 	}
 	return 0, unix.ENOSYS
 }

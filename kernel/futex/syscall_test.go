@@ -31,7 +31,7 @@ func TestFutexDispatch(t *testing.T) {
 		{"wake_op", Args{Addr: a1, Op: OpWakeOp | FlagPrivate, Val: 1, Val2: 1, Addr2: a2, Val3: WakeOpEncode(WakeOpSet, WakeOpCmpGt, 0, 1)}, 0, nil},
 		{"fd", Args{Addr: a1, Op: OpFD}, 0, unix.ENOSYS},
 		{"lock_pi", Args{Addr: a1, Op: OpLockPI}, 0, unix.ENOSYS},
-		{"unlock_pi", Args{Addr: a1, Op: OpUnlockPI}, 0, unix.ENOSYS},
+		{"unlock_pi not owner", Args{Addr: a1, Op: OpUnlockPI, TID: 5}, 0, unix.EPERM},
 		{"trylock_pi", Args{Addr: a1, Op: OpTrylockPI}, 0, unix.ENOSYS},
 		{"wait_requeue_pi", Args{Addr: a1, Op: OpWaitRequeuePI}, 0, unix.ENOSYS},
 		{"cmp_requeue_pi", Args{Addr: a1, Op: OpCmpRequeuePI}, 0, unix.ENOSYS},

@@ -31,8 +31,15 @@ func sysFutex(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		args.Deadline = d
 	}
+	args.TID, args.Owners = uint32(t.TID()), t.Kernel()
 	n, err := t.Kernel().Futexes().Futex(t.FutexMemory(), args, t.Interrupt())
 	if errors.Is(err, futex.ErrInterrupted) {
+		switch op & futex.CmdMask {
+		case futex.OpLockPI, futex.OpLockPI2:
+			// Linux always restarts a PI lock (its deadline is
+			// absolute): ERESTARTNOINTR.
+			return 0, arch.ERESTARTNOINTR
+		}
 		return 0, arch.ERESTARTSYS
 	}
 	return uint64(n), err

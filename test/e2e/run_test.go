@@ -100,6 +100,7 @@ var cCases = []cCase{
 	{name: "nsioctl", prog: "nsioctl", probe: []string{"probe"}},
 	{name: "remap", prog: "remap"},
 	{name: "rusage", prog: "rusage"},
+	{name: "futexpi", prog: "futexpi"},
 	{name: "execerrs", prog: "execerrs"},
 	{name: "sockerrs", prog: "sockerrs"},
 	{name: "fsperm", prog: "fsperm"},
