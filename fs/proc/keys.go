@@ -1,12 +1,6 @@
 package proc
 
-import (
-	"strconv"
-
-	"golang.org/x/sys/unix"
-
-	"uk/fs/vfs"
-)
+import "uk/fs/vfs"
 
 // KeysSysctl is implemented by a Kernel that has key management: the
 // tunables of /proc/sys/kernel/keys and /proc/key-users. A Kernel
@@ -26,36 +20,6 @@ var keysSysctls = []string{"maxkeys", "maxbytes", "root_maxkeys", "root_maxbytes
 
 var keysDefaults = map[string]int64{"maxkeys": 200, "maxbytes": 20000, "root_maxkeys": 1000000, "root_maxbytes": 25000000,
 	"gc_delay": 300, "persistent_keyring_expiry": 259200}
-
-// keysSysctl generates /proc/sys/kernel/keys/NAME.
-func (fs *FS) keysSysctl(name string) func(vfs.Context) ([]byte, error) {
-	return func(vfs.Context) ([]byte, error) {
-		v := keysDefaults[name]
-		if k, ok := fs.k.(KeysSysctl); ok {
-			if got, ok := k.KeysLimit(name); ok {
-				v = got
-			}
-		}
-		return []byte(strconv.FormatInt(v, 10) + "\n"), nil
-	}
-}
-
-// keysSysctlWritable makes /proc/sys/kernel/keys/NAME writable (by root,
-// mode 0644) when the kernel keeps the tunables.
-func (fs *FS) keysSysctlWritable(f *file, name string) {
-	k, ok := fs.k.(KeysSysctl)
-	if !ok {
-		return
-	}
-	f.mode = unix.S_IFREG | 0o644
-	f.write = func(_ vfs.Context, data []byte) error {
-		v, err := parseInt(data)
-		if err != nil {
-			return err
-		}
-		return k.SetKeysLimit(name, v)
-	}
-}
 
 // keyUsers is /proc/key-users.
 func (fs *FS) keyUsers(vfs.Context) string {

@@ -223,11 +223,11 @@ func (fs *FS) newSys() vfs.Inode {
 		{"net/ipv4/ip_local_port_range", constant("32768\t60999\n")},
 		{"net/ipv4/tcp_syncookies", constant("1\n")},
 	}
-	for _, name := range mqueueSysctls {
-		files = append(files, sysFile{"fs/mqueue/" + name, fs.mqueueSysctl(name)})
-	}
-	for _, name := range keysSysctls {
-		files = append(files, sysFile{"kernel/keys/" + name, fs.keysSysctl(name)})
+	sets := fs.tunableSets()
+	for _, s := range sets {
+		for _, name := range s.names {
+			files = append(files, sysFile{s.dir + "/" + name, s.gen(name)})
+		}
 	}
 	// Build the tree from the paths.
 	type node struct {
@@ -262,11 +262,10 @@ func (fs *FS) newSys() vfs.Inode {
 				f.mode = unix.S_IFREG | 0o644
 				f.write = func(vfs.Context, []byte) error { return nil }
 			}
-			if name, ok := strings.CutPrefix(path, "/sys/fs/mqueue/"); ok {
-				fs.mqueueSysctlWritable(f, name)
-			}
-			if name, ok := strings.CutPrefix(path, "/sys/kernel/keys/"); ok {
-				fs.keysSysctlWritable(f, name)
+			for _, s := range sets {
+				if name, ok := strings.CutPrefix(path, "/sys/"+s.dir+"/"); ok {
+					s.makeWritable(f, name)
+				}
 			}
 			return f
 		}

@@ -1,0 +1,63 @@
+package proc
+
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+)
+
+// tunableSet is a directory of integer sysctls that a Kernel may keep
+// (/proc/sys/fs/mqueue, /proc/sys/kernel/keys): with get and set they
+// read and write the kernel's values (root only, mode 0644); a Kernel
+// without them shows Linux's defaults, read-only.
+type tunableSet struct {
+	dir      string   // under /proc/sys, e.g. "fs/mqueue"
+	names    []string // in Linux's order
+	defaults map[string]int64
+	get      func(name string) (int64, bool)  // nil: the defaults
+	set      func(name string, v int64) error // nil: read-only
+}
+
+// tunableSets are the tunable directories fs's kernel may keep.
+func (fs *FS) tunableSets() []tunableSet {
+	mq := tunableSet{dir: "fs/mqueue", names: mqueueSysctls, defaults: mqueueDefaults}
+	if k, ok := fs.k.(MqueueSysctl); ok {
+		mq.get, mq.set = k.MqueueLimit, k.SetMqueueLimit
+	}
+	keys := tunableSet{dir: "kernel/keys", names: keysSysctls, defaults: keysDefaults}
+	if k, ok := fs.k.(KeysSysctl); ok {
+		keys.get, keys.set = k.KeysLimit, k.SetKeysLimit
+	}
+	return []tunableSet{mq, keys}
+}
+
+// gen generates the file of tunable name.
+func (s tunableSet) gen(name string) func(vfs.Context) ([]byte, error) {
+	return func(vfs.Context) ([]byte, error) {
+		v := s.defaults[name]
+		if s.get != nil {
+			if got, ok := s.get(name); ok {
+				v = got
+			}
+		}
+		return []byte(strconv.FormatInt(v, 10) + "\n"), nil
+	}
+}
+
+// makeWritable makes f, tunable name's file, take writes when the kernel
+// keeps the set.
+func (s tunableSet) makeWritable(f *file, name string) {
+	if s.set == nil {
+		return
+	}
+	f.mode = unix.S_IFREG | 0o644
+	f.write = func(_ vfs.Context, data []byte) error {
+		v, err := parseInt(data)
+		if err != nil {
+			return err
+		}
+		return s.set(name, v)
+	}
+}
