@@ -21,13 +21,16 @@ import (
 // (unshare(CLONE_NEWTIME) changes only the second, as Linux's
 // time_for_children). Namespaces live while a task or an open namespace
 // file refers to them; nothing else holds them.
+//
+// Every clock read adds the offsets, so they are atomics read without a
+// lock; mu only orders a write of timens_offsets against the freeze.
 type TimeNamespace struct {
 	inum uint64 // the inode number /proc/PID/ns/time shows
 
+	mono   atomic.Int64 // ns added to CLOCK_MONOTONIC; written under mu while not frozen
+	boot   atomic.Int64 // ns added to CLOCK_BOOTTIME; written under mu while not frozen
 	mu     sync.Mutex
-	mono   int64 // ns added to CLOCK_MONOTONIC; protected by mu
-	boot   int64 // ns added to CLOCK_BOOTTIME; protected by mu
-	frozen bool  // a task entered: offsets are fixed; protected by mu
+	frozen atomic.Bool // a task entered: offsets are fixed; set under mu
 }
 
 // rootTimeInum is the inode number of the initial time namespace, as
@@ -45,7 +48,10 @@ const nsInumBase = 0xF0000000
 var nextNSInum atomic.Uint64
 
 func newTimeNamespace(mono, boot int64) *TimeNamespace {
-	return &TimeNamespace{inum: nsInumBase + nextNSInum.Add(1), mono: mono, boot: boot}
+	ns := &TimeNamespace{inum: nsInumBase + nextNSInum.Add(1)}
+	ns.mono.Store(mono)
+	ns.boot.Store(boot)
+	return ns
 }
 
 // Inum returns the namespace's inode number.
@@ -59,18 +65,18 @@ func (ns *TimeNamespace) CloneFlag() uint64 { return unix.CLONE_NEWTIME }
 
 // offsets returns the monotonic and boottime offsets in ns.
 func (ns *TimeNamespace) offsets() (mono, boot int64) {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	return ns.mono, ns.boot
+	return ns.mono.Load(), ns.boot.Load()
 }
 
 // enter freezes the offsets: a task is in the namespace now. It reports
 // whether the namespace moves the clocks at all (the vDSO serves a task
 // only in a namespace that does not).
 func (ns *TimeNamespace) enter() (shifted bool) {
-	ns.mu.Lock()
-	ns.frozen = true
-	ns.mu.Unlock()
+	if !ns.frozen.Load() {
+		ns.mu.Lock()
+		ns.frozen.Store(true)
+		ns.mu.Unlock()
+	}
 	return ns.shifts()
 }
 
@@ -84,16 +90,11 @@ func (ns *TimeNamespace) shifts() bool {
 // host's: the monotonic offset for the monotonic clocks, the boottime
 // offset for the boottime clocks, 0 for the others.
 func (ns *TimeNamespace) clockOffset(id int32) int64 {
-	if ns == nil {
-		return 0
-	}
 	switch id {
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW:
-		mono, _ := ns.offsets()
-		return mono
+		return ns.mono.Load()
 	case unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
-		_, boot := ns.offsets()
-		return boot
+		return ns.boot.Load()
 	}
 	return 0
 }
@@ -172,15 +173,15 @@ func (ns *TimeNamespace) SetOffsets(k *Kernel, text string) error {
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if ns.frozen {
+	if ns.frozen.Load() {
 		return unix.EACCES
 	}
 	for _, o := range offs {
 		v := o.sec*1e9 + o.nsec
 		if o.clock == unix.CLOCK_MONOTONIC {
-			ns.mono = v
+			ns.mono.Store(v)
 		} else {
-			ns.boot = v
+			ns.boot.Store(v)
 		}
 	}
 	return nil
@@ -188,7 +189,11 @@ func (ns *TimeNamespace) SetOffsets(k *Kernel, text string) error {
 
 // rootTimeNamespace is the initial time namespace, every sandbox's: with
 // no offsets to change, one value serves them all.
-var rootTimeNamespace = &TimeNamespace{inum: rootTimeInum, frozen: true}
+var rootTimeNamespace = func() *TimeNamespace {
+	ns := &TimeNamespace{inum: rootTimeInum}
+	ns.frozen.Store(true)
+	return ns
+}()
 
 // TimeNS returns the time namespace t is in.
 func (t *Task) TimeNS() *TimeNamespace {
