@@ -126,8 +126,9 @@ func (t *Task) writeAcct(status int, cpu int64) {
 	le.PutUint32(rec[12:], c.GID)
 	le.PutUint32(rec[16:], uint32(tg.pid))
 	le.PutUint32(rec[20:], uint32(tg.ParentPID()))
-	le.PutUint32(rec[24:], uint32(tg.started.Unix()))
-	le.PutUint32(rec[28:], math.Float32bits(float32(acctTicks(time.Since(tg.started)))))
+	elapsed := t.k.Uptime(nil) - tg.startBoot
+	le.PutUint32(rec[24:], uint32(time.Now().Add(-elapsed).Unix())) // as Linux: now less the run time
+	le.PutUint32(rec[28:], math.Float32bits(float32(acctTicks(elapsed))))
 	le.PutUint16(rec[32:], compT(acctTicks(time.Duration(cpu)))) // ac_utime; uk does not split off system time
 	var vsize uint64
 	if t.MM != nil {

@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -143,7 +142,7 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	}
 	m.Attach(att.AS)
 	m.PrefaultNew(res.Entry)
-	tg := &ThreadGroup{k: k, rlimits: defaultRlimits(), started: time.Now(), startBoot: k.Uptime(nil)}
+	tg := &ThreadGroup{k: k, rlimits: defaultRlimits(), startBoot: k.Uptime(nil)}
 	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}

@@ -70,10 +70,10 @@ type ThreadGroup struct {
 	// execed: the process has run execve since its fork (Linux's
 	// PF_FORKNOEXEC cleared); its parent may no longer setpgid it.
 	execed atomic.Bool
-	// started is when the process was made; forked that fork made it
-	// (not uk's start): both for its accounting record (acct.go).
-	started   time.Time
-	startBoot time.Duration // CLOCK_BOOTTIME then, for /proc/PID/stat
+	// startBoot is CLOCK_BOOTTIME when the process was made (its
+	// /proc/PID/stat starttime, and its accounting record's start and
+	// elapsed time); forked says fork made it (not uk's start).
+	startBoot time.Duration
 	forked    bool
 	// aio is the process's io_setup contexts (aio.go).
 	aio aioState

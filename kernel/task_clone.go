@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
-	"time"
 
 	"uk/arch"
 )
@@ -148,7 +147,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	if f&unix.CLONE_THREAD != 0 {
 		child.tg = t.tg
 	} else {
-		tg := &ThreadGroup{k: k, started: time.Now(), startBoot: k.Uptime(nil), forked: true}
+		tg := &ThreadGroup{k: k, startBoot: k.Uptime(nil), forked: true}
 		t.tg.mu.Lock()
 		if f&unix.CLONE_SIGHAND != 0 {
 			t.tg.shareHandlers(tg)
