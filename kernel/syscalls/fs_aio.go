@@ -21,8 +21,7 @@ const (
 	iocbCmdPreadv  = 7
 	iocbCmdPwritev = 8
 
-	iocbFlagResfd  = 1
-	iocbFlagIoprio = 2
+	iocbFlagResfd = 1
 
 	iocbSize = 64
 )
@@ -144,7 +143,6 @@ func submitIocb(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 		return unix.EFAULT
 	}
 	var run func() (uint64, error)
-	args := [6]uint64{uint64(uint32(cb.fildes)), cb.buf, cb.nbytes, uint64(cb.offset)}
 	switch cb.opcode {
 	case iocbCmdPread, iocbCmdPreadv, iocbCmdPwrite, iocbCmdPwritev:
 		write := cb.opcode == iocbCmdPwrite || cb.opcode == iocbCmdPwritev
@@ -157,21 +155,22 @@ func submitIocb(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 		if cb.offset < 0 {
 			return unix.EINVAL
 		}
-		if cb.opcode == iocbCmdPread || cb.opcode == iocbCmdPwrite {
-			if cb.buf > userAddressEnd || cb.nbytes > userAddressEnd-cb.buf {
-				return unix.EFAULT
-			}
+		if (cb.opcode == iocbCmdPread || cb.opcode == iocbCmdPwrite) && !accessOK(cb.buf, cb.nbytes) {
+			return unix.EFAULT
 		}
-		args[5] = uint64(cb.rwFlags)
+		// The description looked up above, at the iocb's offset.
+		flags := uint64(cb.rwFlags)
 		switch cb.opcode {
 		case iocbCmdPread:
-			run = func() (uint64, error) { return sysPread64(t, args) }
+			run = func() (uint64, error) { return readInto(t, cb.buf, cb.nbytes, preadAt(t, d, cb.offset)) }
 		case iocbCmdPwrite:
-			run = func() (uint64, error) { return sysPwrite64(t, args) }
+			run = func() (uint64, error) { return writeFrom(t, cb.buf, cb.nbytes, pwriteAt(t, d, cb.offset, flags)) }
 		case iocbCmdPreadv:
-			run = func() (uint64, error) { return preadv(t, args, cb.offset, uint64(cb.rwFlags)) }
+			run = func() (uint64, error) { return readVector(t, d, cb.buf, cb.nbytes, flags, preadAt(t, d, cb.offset)) }
 		default:
-			run = func() (uint64, error) { return pwritev(t, args, cb.offset, uint64(cb.rwFlags)) }
+			run = func() (uint64, error) {
+				return writeVector(t, d, cb.buf, cb.nbytes, flags, pwriteAt(t, d, cb.offset, flags))
+			}
 		}
 	case iocbCmdFsync, iocbCmdFdsync:
 		if cb.buf != 0 || cb.offset != 0 || cb.nbytes != 0 || cb.rwFlags != 0 {

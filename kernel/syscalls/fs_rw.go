@@ -39,7 +39,23 @@ func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.PRead(t, b, off) })
+	return readInto(t, a[1], a[2], preadAt(t, d, off))
+}
+
+// preadAt is a read of d at off (pread64, preadv, AIO).
+func preadAt(t *kernel.Task, d *vfs.FileDescription, off int64) func([]byte) (int, error) {
+	return func(b []byte) (int, error) { return d.PRead(t, b, off) }
+}
+
+// pwriteAt is a write of d from off on, each chunk after the last,
+// with pwritev2's RWF_APPEND and RWF_NOAPPEND from flags (pwrite64,
+// pwritev, AIO).
+func pwriteAt(t *kernel.Task, d *vfs.FileDescription, off int64, flags uint64) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		n, err := d.PWriteFlags(t, b, off, flags&rwfAppend != 0, flags&rwfNoappend != 0)
+		off += int64(n)
+		return n, err
+	}
 }
 
 // readInto reads once through a kernel buffer and copies the bytes out.
@@ -78,11 +94,7 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return writeFrom(t, a[1], a[2], func(b []byte) (int, error) {
-		n, err := d.PWrite(t, b, off)
-		off += int64(n)
-		return n, err
-	})
+	return writeFrom(t, a[1], a[2], pwriteAt(t, d, off, 0))
 }
 
 // writeFrom copies the application's buffer in chunk by chunk and writes
@@ -367,7 +379,7 @@ func preadv(t *kernel.Task, a [6]uint64, off int64, flags uint64) (uint64, error
 		return 0, err
 	}
 	defer d.DecRef()
-	return readVector(t, d, a[1], a[2], flags, func(b []byte) (int, error) { return d.PRead(t, b, off) })
+	return readVector(t, d, a[1], a[2], flags, preadAt(t, d, off))
 }
 
 func sysPwritev(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -398,9 +410,5 @@ func pwritev(t *kernel.Task, a [6]uint64, off int64, flags uint64) (uint64, erro
 		return 0, err
 	}
 	defer d.DecRef()
-	return writeVector(t, d, a[1], a[2], flags, func(b []byte) (int, error) {
-		n, err := d.PWriteFlags(t, b, off, flags&rwfAppend != 0, flags&rwfNoappend != 0)
-		off += int64(n)
-		return n, err
-	})
+	return writeVector(t, d, a[1], a[2], flags, pwriteAt(t, d, off, flags))
 }

@@ -7,11 +7,6 @@ import (
 	"uk/kernel"
 )
 
-// userAddressEnd is where user space ends on x86-64 (TASK_SIZE_MAX): a
-// local iovec reaching past it is EFAULT before anything is copied, as
-// Linux's access_ok in import_iovec.
-const userAddressEnd = 1<<47 - arch.PageSize
-
 func sysProcessVMReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return processVM(t, a, false)
 }
@@ -38,7 +33,7 @@ func processVM(t *kernel.Task, a [6]uint64, write bool) (uint64, error) {
 	}
 	var want uint64
 	for _, v := range local {
-		if v[0] > userAddressEnd || v[1] > userAddressEnd-v[0] {
+		if !accessOK(v[0], v[1]) { // import_iovec's check, before any copy
 			return 0, unix.EFAULT
 		}
 		want += v[1]

@@ -214,7 +214,7 @@ func sysKeyctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		return uint64(size), nil
 	case keyctlInstantiate:
-		if plen := a[3]; plen > 0 && a[2] != 0 && (a[2]+plen < a[2] || a[2]+plen > 1<<47) {
+		if plen := a[3]; a[2] != 0 && !accessOK(a[2], plen) {
 			return 0, unix.EFAULT
 		}
 		return 0, keyInstantiateCommon(a[3])
