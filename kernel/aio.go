@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/kernel/mm"
 	"uk/platform"
 )
@@ -47,6 +48,8 @@ type AIOContext struct {
 	size  uint64 // bytes of the ring mapping
 	reqs  uint32 // events counted against aioMaxEvents
 	m     *mm.MM // the memory the ring is in
+	// budget is charged for ring (nil: nothing charged).
+	budget vfs.Charger
 
 	readMu   sync.Mutex // held by io_getevents
 	mu       sync.Mutex
@@ -63,6 +66,31 @@ type AIOContext struct {
 type aioState struct {
 	mu   sync.Mutex
 	ctxs map[uint64]*AIOContext // protected by mu
+	// used marks the context indexes (ring->id) taken; every index below
+	// lowest is taken. Both protected by mu.
+	used   []bool
+	lowest int
+}
+
+// takeIndex returns the lowest free context index, as Linux's table.
+// a.mu must be held.
+func (a *aioState) takeIndex() uint32 {
+	i := a.lowest
+	for i < len(a.used) && a.used[i] {
+		i++
+	}
+	if i == len(a.used) {
+		a.used = append(a.used, false)
+	}
+	a.used[i] = true
+	a.lowest = i + 1
+	return uint32(i)
+}
+
+// freeIndex gives index i back. a.mu must be held.
+func (a *aioState) freeIndex(i uint32) {
+	a.used[i] = false
+	a.lowest = min(a.lowest, int(i))
 }
 
 // aioEvents counts the events of a kernel's contexts (aio-nr).
@@ -92,29 +120,29 @@ func (t *Task) AIOSetup(nrEvents uint32) (uint64, error) {
 	k.aioNr.mu.Unlock()
 	size, _ := arch.PageRoundUp(aioRingHeader + uint64(n+2)*aioEventSize) // small: n is bounded above
 	slots := uint32((size - aioRingHeader) / aioEventSize)
+	// uk's copy of the ring counts against the sandbox's memory: many
+	// small contexts hold far more than aio-max-nr says.
+	budget, held := t.MemoryBudget(), int64(slots)*aioEventSize
+	if budget != nil && !budget.Charge(held) {
+		k.releaseAIOEvents(nrEvents)
+		return 0, unix.ENOMEM
+	}
 	// A fork copies the mapping but not the context (Linux's child has
 	// the ring's pages and an empty context table).
 	addr, err := t.MM.Mmap(mm.MmapOpts{Length: size, Prot: platform.Read | platform.Write, Name: "/[aio] (deleted)"})
 	if err != nil {
 		k.releaseAIOEvents(nrEvents)
+		if budget != nil {
+			budget.Uncharge(held)
+		}
 		return 0, unix.ENOMEM
 	}
-	c := &AIOContext{id: addr, size: size, reqs: nrEvents, m: t.MM, ring: make([]AIOEvent, slots), wake: make(chan struct{})}
+	c := &AIOContext{id: addr, size: size, reqs: nrEvents, m: t.MM, ring: make([]AIOEvent, slots), wake: make(chan struct{}),
+		budget: budget}
 	tg := t.tg
 	tg.aio.mu.Lock()
-	if tg.aio.ctxs == nil {
-		tg.aio.ctxs = map[uint64]*AIOContext{}
-	}
-	// ring->id is the context's index in Linux's table: the lowest free.
-	used := map[uint32]bool{}
-	for _, o := range tg.aio.ctxs {
-		used[o.index] = true
-	}
-	for used[c.index] {
-		c.index++
-	}
-	tg.aio.ctxs[addr] = c
-	tg.aio.mu.Unlock()
+	defer tg.aio.mu.Unlock()
+	c.index = tg.aio.takeIndex() // ring->id
 	var hdr [aioRingHeader]byte
 	le := binary.LittleEndian
 	le.PutUint32(hdr[0:], c.index) // id
@@ -122,7 +150,17 @@ func (t *Task) AIOSetup(nrEvents uint32) (uint64, error) {
 	le.PutUint32(hdr[16:], aioRingMagic)
 	le.PutUint32(hdr[20:], 1) // compat_features
 	le.PutUint32(hdr[28:], aioRingHeader)
-	t.MM.CopyOut(addr, hdr[:])
+	if err := t.MM.CopyOut(addr, hdr[:]); err != nil {
+		// No memory left for the ring's page.
+		tg.aio.freeIndex(c.index)
+		c.kill(k)
+		t.MM.Munmap(addr, size)
+		return 0, unix.ENOMEM
+	}
+	if tg.aio.ctxs == nil {
+		tg.aio.ctxs = map[uint64]*AIOContext{}
+	}
+	tg.aio.ctxs[addr] = c
 	return addr, nil
 }
 
@@ -148,7 +186,10 @@ func (t *Task) AIOLookup(id uint64) (*AIOContext, error) {
 func (t *Task) AIODestroy(id uint64) error {
 	t.tg.aio.mu.Lock()
 	c := t.tg.aio.ctxs[id]
-	delete(t.tg.aio.ctxs, id)
+	if c != nil {
+		delete(t.tg.aio.ctxs, id)
+		t.tg.aio.freeIndex(c.index)
+	}
 	t.tg.aio.mu.Unlock()
 	if c == nil {
 		return unix.EINVAL
@@ -166,6 +207,9 @@ func (c *AIOContext) kill(k *Kernel) {
 	c.wake = make(chan struct{})
 	c.mu.Unlock()
 	k.releaseAIOEvents(c.reqs)
+	if c.budget != nil {
+		c.budget.Uncharge(int64(len(c.ring)) * aioEventSize)
+	}
 }
 
 // dropAIO ends every context of the process: at execve and at exit, when
@@ -173,7 +217,7 @@ func (c *AIOContext) kill(k *Kernel) {
 func (tg *ThreadGroup) dropAIO() {
 	tg.aio.mu.Lock()
 	ctxs := tg.aio.ctxs
-	tg.aio.ctxs = nil
+	tg.aio.ctxs, tg.aio.used, tg.aio.lowest = nil, nil, 0
 	tg.aio.mu.Unlock()
 	for _, c := range ctxs {
 		c.kill(tg.k)

@@ -29,6 +29,9 @@
  *   hostile_mem sysv       System V message queues of 1 GiB (root may)
  *                          filled until it fails; then semaphore sets of
  *                          32000 until it fails
+ *   hostile_mem aio        AIO contexts of one event (each a ring of a
+ *                          page, in the process and in the kernel) made
+ *                          until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
@@ -355,6 +358,20 @@ static int mqueues_mode(void) {
 	return 0;
 }
 
+static int aio_mode(void) {
+	long n = 0;
+	for (;;) {
+		unsigned long ctx = 0;
+		if (syscall(SYS_io_setup, 1, &ctx) != 0)
+			break;
+		n++;
+	}
+	int e = errno;
+	printf("aio: stopped by %s\n", errname(e));
+	fprintf(stderr, "aio: %ld contexts\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	/* stdio's buffer, before memory runs short. */
 	printf("hostile_mem %s\n", argc > 1 ? argv[1] : "");
@@ -376,5 +393,7 @@ int main(int argc, char **argv) {
 		return mqueues_mode();
 	if (argc >= 2 && !strcmp(argv[1], "sysv"))
 		return sysv_mode();
+	if (argc >= 2 && !strcmp(argv[1], "aio"))
+		return aio_mode();
 	return 2;
 }
