@@ -212,7 +212,7 @@ func (k *Kernel) hiddenTmpfs() *memfdState {
 // /proc/PID/ns links resolve to. The files hang from the hidden tmpfs's
 // root without being in it (nsfs).
 func (k *Kernel) NamespacePath(ns nsfs.Namespace) vfs.Path {
-	return nsfs.New(k.hiddenTmpfs().root).Path(ns)
+	return nsfs.Path(k.hiddenTmpfs().root, ns)
 }
 
 // noUmask creates files with the exact mode asked (memfds are 0777).

@@ -28,18 +28,10 @@ type Namespace interface {
 // LinkText is what readlink of a namespace link shows: "time:[4026531834]".
 func LinkText(ns Namespace) string { return fmt.Sprintf("%s:[%d]", ns.Kind(), ns.Inum()) }
 
-// Files makes namespace files under one private directory.
-type Files struct {
-	dir vfs.Path
-}
-
-// New returns a maker of namespace files under dir, a directory of a mount
-// no program can reach.
-func New(dir vfs.Path) *Files { return &Files{dir: dir} }
-
-// Path returns a new path to ns's file, for a magic link to resolve to.
-func (f *Files) Path(ns Namespace) vfs.Path {
-	return vfs.Detached(f.dir, LinkText(ns), &inode{ns: ns})
+// Path returns a new path to ns's file under dir, a directory of a mount
+// no program can reach, for a magic link to resolve to.
+func Path(dir vfs.Path, ns Namespace) vfs.Path {
+	return vfs.Detached(dir, LinkText(ns), &inode{ns: ns})
 }
 
 // Of returns the namespace a description was opened on, if it is a
