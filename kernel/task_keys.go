@@ -27,7 +27,7 @@ func (k *Kernel) Keys() *keys.Registry {
 			ns, _ := k.ClockNow(unix.CLOCK_REALTIME, nil)
 			return ns / 1e9
 		}
-		var budget keys.Charger
+		var budget vfs.Charger
 		if k.MemFile != nil {
 			budget = k.MemFile
 		}

@@ -3,14 +3,9 @@ package keys
 import (
 	"math/rand/v2"
 	"sync"
-)
 
-// Charger is the sandbox's memory budget (vfs.Charger): keys are charged
-// to it so that what a program makes uk hold stays within --mem.
-type Charger interface {
-	Charge(n int64) bool
-	Uncharge(n int64)
-}
+	"uk/fs/vfs"
+)
 
 // Limits are the tunables of /proc/sys/kernel/keys.
 type Limits struct {
@@ -53,13 +48,14 @@ type Registry struct {
 	rnd       *rand.Rand            // protected by mu
 	nextGC    int64                 // wall second of the next dead-key sweep, 0: none due; protected by mu
 	now       func() int64          // the sandbox's wall clock, in seconds
-	budget    Charger
+	budget    vfs.Charger
 }
 
 // NewRegistry makes an empty registry whose expiries follow now (wall-
 // clock seconds, as Linux's ktime_get_real_seconds) and whose keys are
-// charged to budget (nil: not charged).
-func NewRegistry(now func() int64, budget Charger) *Registry {
+// charged to budget, the sandbox's memory (nil: not charged), so that what
+// a program makes uk hold stays within --mem.
+func NewRegistry(now func() int64, budget vfs.Charger) *Registry {
 	return &Registry{
 		keys:      make(map[int32]*Key),
 		users:     make(map[uint32]*keyUser),
