@@ -37,6 +37,9 @@ type procState struct {
 	// cmaxRSS is the largest high-water mark, in pages, of the children
 	// it waited for and theirs (Linux's cmaxrss): RUSAGE_CHILDREN's.
 	cmaxRSS int
+	// tracees are the tasks the process's threads trace (ptrace.go),
+	// and traced tasks that exited until its wait collects them.
+	tracees map[*Task]struct{}
 }
 
 // allocPID registers tg's leader and the tg itself; the PID stays taken

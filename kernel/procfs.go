@@ -118,9 +118,15 @@ type procTask struct {
 	leaderGone bool
 }
 
-func (p procTask) TID() int32   { return p.t.TID() }
-func (p procTask) PID() int32   { return p.t.PID() }
-func (p procTask) PPID() int32  { return p.t.PPID() }
+func (p procTask) TID() int32  { return p.t.TID() }
+func (p procTask) PID() int32  { return p.t.PID() }
+func (p procTask) PPID() int32 { return p.t.PPID() }
+func (p procTask) TracerPID() int32 {
+	if p.leaderGone {
+		return 0
+	}
+	return p.t.TracerPID()
+}
 func (p procTask) PGID() int32  { return p.t.tg.ProcessGroup() }
 func (p procTask) SID() int32   { return p.t.tg.Session() }
 func (p procTask) Comm() string { return p.t.Comm() }

@@ -133,7 +133,7 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 	if target != nil {
 		blocked = target.SigMask().Has(sig)
 	}
-	if tg.ignoredLocked(sig) && !blocked {
+	if tg.ignoredLocked(sig) && !blocked && !tg.anyTracedLocked() {
 		tg.mu.Unlock()
 		return
 	}
@@ -197,7 +197,7 @@ func (t *Task) wakeIfPending() {
 // through, or the task must exit.
 func (t *Task) hasDeliverable() bool {
 	a := t.attention()
-	return a.deliverable || a.exiting
+	return a.deliverable || a.exiting || a.ptrace
 }
 
 // nothingToHandle reports whether handleSignals would find nothing to do:
@@ -213,6 +213,7 @@ func (t *Task) nothingToHandle() bool {
 type taskAttention struct {
 	deliverable bool // a pending signal the mask lets through
 	exiting     bool // the task leaves its loop
+	ptrace      bool // its tracer asked it to stop (ptraceWant)
 	stopped     bool // its process is stopped
 	savedMask   bool // rt_sigsuspend's mask waits to be restored
 }
@@ -223,6 +224,7 @@ func (t *Task) attention() taskAttention {
 	mask := t.sigMask
 	a.exiting, a.savedMask = t.exiting, t.savedMask != nil
 	t.mu.Unlock()
+	a.ptrace = t.ptraceWant.Load()
 	t.tg.mu.Lock()
 	a.deliverable = (t.pending.set|t.tg.pending.set)&^mask != 0
 	a.stopped = t.tg.stopSig != 0
@@ -271,6 +273,9 @@ func (t *Task) handleSignals() {
 		return
 	}
 	t.waitWhileStopped()
+	if t.ptraceWant.Swap(false) {
+		t.ptraceInterruptStop()
+	}
 	for {
 		if t.isExiting() {
 			return
@@ -284,6 +289,9 @@ func (t *Task) handleSignals() {
 			t.restoreSavedMask()
 			return
 		}
+		if t.traced.Load() && info.Signo != int32(unix.SIGKILL) && !t.ptraceSignal(&info) {
+			continue
+		}
 		sig := int(info.Signo)
 		act := t.tg.SigAction(sig)
 		switch act.Handler {
@@ -294,7 +302,10 @@ func (t *Task) handleSignals() {
 			case arch.ActionIgnore, arch.ActionContinue:
 				continue
 			case arch.ActionStop:
-				if t.tg.pid != 1 {
+				switch {
+				case t.traced.Load():
+					t.ptraceGroupStop(sig)
+				case t.tg.pid != 1:
 					t.groupStop(sig)
 				}
 				continue
@@ -420,6 +431,10 @@ func (t *Task) forceSignal(sig, code int, addr uint64) {
 // forceSignalInfo is forceSignal with the whole siginfo (a seccomp
 // filter's SIGSYS carries the call and its arch).
 func (t *Task) forceSignalInfo(info *arch.SignalInfo) {
+	if t.traced.Load() {
+		t.forceTraced(info)
+		return
+	}
 	sig := int(info.Signo)
 	act := t.tg.SigAction(sig)
 	if act.Handler > sigIGN && !t.SigMask().Has(sig) {

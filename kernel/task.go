@@ -155,6 +155,26 @@ type Task struct {
 	// keyRings are the task's keyrings (task_keys.go).
 	keyRings keys.TaskRings
 	comm     string
+	// ptrace is the task's side of a ptrace relation (ptrace.go);
+	// protected by k.mu. traced mirrors ptrace.tracer != nil for checks
+	// on hot paths; ptraceStopped is set while it waits in a
+	// ptrace-stop (/proc's 't').
+	ptrace        ptraceLink
+	traced        atomic.Bool
+	ptraceStopped atomic.Bool
+	// ptraceWant asks the task to stop for its tracer at its next look
+	// at its signals (PTRACE_INTERRUPT, a seized tracee's new child).
+	ptraceWant atomic.Bool
+	// singleStepping: PTRACE_SINGLESTEP set the trap flag for the next
+	// instruction; used by the task's goroutine and, while it is
+	// stopped, its tracer.
+	singleStepping bool
+	// ptraceDebug are the debug registers a tracer set (kept, not armed:
+	// ptrace.go's SetDebugReg); protected by k.mu.
+	ptraceDebug [8]uint64
+	// exitCode is the wait status exit(2) of this thread alone gave (a
+	// tracer's wait reports it); protected by mu.
+	exitCode int
 }
 
 // Kernel returns the kernel t runs in.

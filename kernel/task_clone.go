@@ -212,9 +212,13 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTID.Store(a.ChildTID)
 	}
+	event := t.ptraceClone(child, f|uint64(a.ExitSignal))
 	child.Start()
 	if f&unix.CLONE_THREAD == 0 {
 		child.tg.watchCPULimit() // an inherited RLIMIT_CPU
+	}
+	if event != 0 {
+		t.ptraceEvent(event, uint64(tid))
 	}
 	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; a signal to

@@ -111,6 +111,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	}
 
 	// Point of no return.
+	oldTID := t.tid // PTRACE_EVENT_EXEC's message: the id it had
 	t.becomeSoleThread()
 	t.tg.execed.Store(true)
 	t.tg.dropAIO() // the rings are in the memory being left
@@ -177,6 +178,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		t.tg.proc.vforkDone = nil
 	}
 	t.k.mu.Unlock()
+	t.ptraceExec(oldTID)
 	return ErrNoReturnValue
 }
 

@@ -106,6 +106,14 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 				return WaitResult{Pid: c.pid, Status: st}, nil
 			}
 		}
+		if ready == nil && len(t.tg.proc.tracees) > 0 {
+			r, ok, any := t.ptraceWaitLocked(sel, options)
+			if ok {
+				k.mu.Unlock()
+				return r, nil
+			}
+			found = found || any
+		}
 		if ready != nil {
 			both := max(ready.MaxRSSPages(), ready.proc.cmaxRSS)
 			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked(), MaxRSS: both}

@@ -115,12 +115,14 @@ func (t *Task) wakeRelock() {
 }
 
 // ProcState is the one-letter state /proc shows: 'T' while the process
-// is stopped, 'S' while the task waits, 'R' otherwise.
+// is stopped, 't' in a ptrace-stop, 'S' while the task waits, 'R' otherwise.
 func (t *Task) ProcState() byte {
 	t.tg.mu.Lock()
 	stopped := t.tg.stopSig != 0
 	t.tg.mu.Unlock()
 	switch {
+	case t.ptraceStopped.Load():
+		return 't' // tracing stop
 	case stopped:
 		return 'T'
 	case t.asleepN.Load() > 0:

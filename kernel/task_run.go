@@ -122,6 +122,11 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				}
 			}
 			t.doSyscall()
+			if t.singleStepping {
+				// The step was the syscall: it stops when the syscall
+				// returns, as Linux's syscall exit reports a step.
+				t.endSingleStep()
+			}
 		case platform.TrapFault:
 			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip, &t.lastFault) {
 			case mm.FaultHandled:
@@ -140,7 +145,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
 			}
 		case platform.TrapSignal:
-			if t.patchedSiteFault(trap) {
+			if t.singleStepped(trap) || t.patchedSiteFault(trap) {
 				break
 			}
 			t.forceSignal(t.int80Fault(trap))
@@ -198,6 +203,7 @@ func (t *Task) Exit(code int) {
 	t.tg.mu.Unlock()
 	t.mu.Lock()
 	t.exiting = true
+	t.exitCode = (code & 0xff) << 8
 	t.mu.Unlock()
 }
 
@@ -219,6 +225,12 @@ func (t *Task) exit() {
 	}
 	last := len(tg.tasks) == 0
 	status := tg.exitStatus
+	threadStatus := status // what a tracer's wait reports of this thread
+	if !tg.exiting {
+		t.mu.Lock()
+		threadStatus = t.exitCode
+		t.mu.Unlock()
+	}
 	tg.deadCPU += cpu
 	tg.mu.Unlock()
 	var final int64
@@ -245,6 +257,7 @@ func (t *Task) exit() {
 		t.k.reportMainExit(tg, status)
 	}
 	t.MM.DecUsers()
+	t.ptraceExit(threadStatus, last)
 	t.k.removeTask(t, last, final)
 	// Now that no lookup finds the thread, the waiters of PI locks it
 	// held take them (a waiter checks its owner and queues under one

@@ -76,6 +76,14 @@ func (t *Task) doSyscall() {
 		return
 	}
 	r := &t.State.Regs
+	tracerSaw := false // a tracer saw the entry and may have changed it
+	if t.traced.Load() {
+		run, stopped := t.ptraceSyscallStop(false)
+		if !run {
+			return
+		}
+		tracerSaw = stopped
+	}
 	nr := r.OrigRax
 	args := r.SyscallArgs()
 	var sc *Syscall
@@ -96,11 +104,16 @@ func (t *Task) doSyscall() {
 			return
 		}
 	}
-	if sc != nil {
+	switch {
+	case sc != nil:
 		t.inSyscall = nr + 1
 		ret, err = sc.Fn(t, args)
 		t.inSyscall = 0
-	} else {
+	case tracerSaw && nr == ^uint64(0):
+		// A tracer cancelled the call (orig_rax -1): RAX keeps the
+		// -ENOSYS of the entry stop, or what the tracer put there.
+		err = ErrNoReturnValue
+	default:
 		t.k.reportMissing(nr, arch.SyscallName(nr))
 		err = unix.ENOSYS
 	}
@@ -123,6 +136,9 @@ func (t *Task) doSyscall() {
 	}
 	if t.k.Strace != nil {
 		t.straceExit(pre, sc, args, err)
+	}
+	if t.traced.Load() {
+		t.ptraceSyscallStop(true)
 	}
 }
 

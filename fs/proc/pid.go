@@ -440,8 +440,8 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	}
 	st := t.State()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
-		t.Comm(), t.Umask(), st, stateNames[st], t.PID(), t.TID(), t.PPID())
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n",
+		t.Comm(), t.Umask(), st, stateNames[st], t.PID(), t.TID(), t.PPID(), t.TracerPID())
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t64\nGroups:\t%s\n",
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String())
 	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t.PID(), t.TID(), t.PGID(), t.SID())

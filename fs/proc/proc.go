@@ -70,6 +70,8 @@ type Task interface {
 	// process group and session.
 	PID() int32
 	PPID() int32
+	// TracerPID is the process tracing this thread (ptrace), 0 if none.
+	TracerPID() int32
 	PGID() int32
 	SID() int32
 	Comm() string

@@ -63,6 +63,7 @@ func (t *fakeTask) Started() time.Duration          { return time.Second / 2 }
 func (t *fakeTask) Uptime() time.Duration           { return time.Second }
 func (t *fakeTask) Comm() string                    { return "prog" }
 func (t *fakeTask) State() byte                     { return 'R' }
+func (t *fakeTask) TracerPID() int32                { return 0 }
 func (t *fakeTask) Threads() []int32                { return []int32{7} }
 func (t *fakeTask) Cmdline() []byte                 { return []byte("prog\x00arg\x00") }
 func (t *fakeTask) Environ() []byte                 { return []byte("A=1\x00") }

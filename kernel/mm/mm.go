@@ -567,6 +567,13 @@ var errNoVMA = errors.New("no vma")
 // pageForKernelLocked returns the memory-file offset backing the page at
 // addr for a kernel access (write when write is true), faulting it in.
 func (m *MM) pageForKernelLocked(page uint64, write bool) (int64, error) {
+	return m.pageForAccessLocked(page, write, false)
+}
+
+// pageForAccessLocked is pageForKernelLocked; force is a debugger's access
+// (AccessForced), which the mapping's protection does not stop, save a
+// write to a shared mapping that is not writable.
+func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) {
 	i := m.vmas.find(page)
 	if i < 0 {
 		if !m.growStackLocked(page) {
@@ -575,7 +582,8 @@ func (m *MM) pageForKernelLocked(page uint64, write bool) (int64, error) {
 		i = m.vmas.find(page)
 	}
 	v := m.vmas[i]
-	if write && v.Prot&platform.Write == 0 || !write && v.Prot&platform.Read == 0 {
+	denied := write && v.Prot&platform.Write == 0 || !write && v.Prot&platform.Read == 0
+	if denied && (!force || write && v.Shared) {
 		return 0, ErrFault
 	}
 	if v.Shared {
@@ -607,17 +615,28 @@ func kernelAccessErr(err error) error {
 func (m *MM) CopyIn(addr uint64, dst []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.copyLocked(addr, dst, false)
+	return m.copyLocked(addr, dst, false, false)
 }
 
 // CopyOut writes src into application memory at addr.
 func (m *MM) CopyOut(addr uint64, src []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.copyLocked(addr, src, true)
+	return m.copyLocked(addr, src, true, false)
 }
 
-func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
+// AccessForced reads application memory into buf, or writes buf there, as
+// a debugger does (ptrace's PEEK and POKE, Linux's FOLL_FORCE): it reads
+// what the program may not, and writes a private mapping that is not
+// writable (text, for a breakpoint), which gets its own copy of the page.
+// A shared mapping must be writable to be written.
+func (m *MM) AccessForced(addr uint64, buf []byte, write bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.copyLocked(addr, buf, write, true)
+}
+
+func (m *MM) copyLocked(addr uint64, buf []byte, write, force bool) error {
 	if addr+uint64(len(buf)) < addr || addr+uint64(len(buf)) > m.layout.MaxAddr {
 		return ErrFault
 	}
@@ -638,7 +657,7 @@ func (m *MM) copyLocked(addr uint64, buf []byte, write bool) error {
 			addr += uint64(n)
 			continue
 		}
-		off, err := m.pageForKernelLocked(page, write)
+		off, err := m.pageForAccessLocked(page, write, force)
 		if err != nil {
 			cold.flush(m.mf)
 			return kernelAccessErr(err)

@@ -313,7 +313,7 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip ui
 			continue
 		}
 		code := make([]byte, f.len+2+f.suffix)
-		if m.copyLocked(site, code, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code[:f.len], nr) ||
+		if m.copyLocked(site, code, false, false) != nil || code[f.len] != 0x0f || code[f.len+1] != 0x05 || !f.match(code[:f.len], nr) ||
 			f.suffix > 0 && !f.suffixOK(code[f.len+2:]) {
 			continue
 		}
@@ -339,7 +339,7 @@ func (m *MM) patchSite(p platform.SyscallPatcher, ret uint64, nr uint64) (rip ui
 // Preconditions: m.mu is held.
 func (m *MM) prefixedLocked(site uint64) bool {
 	var b [1]byte
-	if site == 0 || m.copyLocked(site-1, b[:], false) != nil {
+	if site == 0 || m.copyLocked(site-1, b[:], false, false) != nil {
 		return true
 	}
 	switch c := b[0]; {

@@ -9,22 +9,10 @@ import (
 )
 
 func sysArchPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
-	r := &t.State.Regs
+	if done, err := archPrctlBase(t, &t.State.Regs, a[0], a[1]); done {
+		return 0, err
+	}
 	switch a[0] {
-	case archSetFS:
-		if !canonical(a[1]) {
-			return 0, unix.EPERM
-		}
-		r.FsBase = a[1]
-	case archSetGS:
-		if !canonical(a[1]) {
-			return 0, unix.EPERM
-		}
-		r.GsBase = a[1]
-	case archGetFS:
-		return 0, putUint64(t, a[1], r.FsBase)
-	case archGetGS:
-		return 0, putUint64(t, a[1], r.GsBase)
 	case arch.ARCH_GET_XCOMP_SUPP:
 		return 0, putUint64(t, a[1], arch.HostXSave().Supported())
 	case arch.ARCH_GET_XCOMP_PERM, arch.ARCH_GET_XCOMP_GUEST_PERM:
@@ -34,7 +22,29 @@ func sysArchPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, nil
+}
+
+// archPrctlBase runs arch_prctl's FS and GS base codes on regs: the
+// caller's, or a tracee's for PTRACE_ARCH_PRCTL (t writes what a GET
+// reads). It reports whether code was one of them.
+func archPrctlBase(t *kernel.Task, regs *arch.Registers, code, addr uint64) (bool, error) {
+	switch code {
+	case archSetFS, archSetGS:
+		if !canonical(addr) {
+			return true, unix.EPERM
+		}
+		if code == archSetFS {
+			regs.FsBase = addr
+		} else {
+			regs.GsBase = addr
+		}
+		return true, nil
+	case archGetFS:
+		return true, putUint64(t, addr, regs.FsBase)
+	case archGetGS:
+		return true, putUint64(t, addr, regs.GsBase)
+	}
+	return false, nil
 }
 
 func sysPrctl(t *kernel.Task, a [6]uint64) (uint64, error) {

@@ -37,6 +37,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysPidfdSendSignal, "pidfd_send_signal", sysPidfdSendSignal, fd, sig, x, x)
 	r(arch.SysPidfdGetfd, "pidfd_getfd", sysPidfdGetfd, fd, i, x)
 	r(arch.SysKcmp, "kcmp", sysKcmp, i, i, i, x, x)
+	r(arch.SysPtrace, "ptrace", sysPtrace, i, i, x, x)
 	r(arch.SysProcessVmReadv, "process_vm_readv", sysProcessVMReadv, i, x, i, x, i, x)
 	r(arch.SysProcessVmWritev, "process_vm_writev", sysProcessVMWritev, i, x, i, x, i, x)
 	r(arch.SysExecve, "execve", sysExecve, path, x, x)

@@ -90,6 +90,7 @@ var cCases = []cCase{
 	{name: "fserrs", prog: "fserrs"},
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
+	{name: "ptrace", prog: "ptrace"},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},

@@ -66,6 +66,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/ptrace.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -1671,8 +1672,10 @@ static int reap(pid_t pid, int *status) {
 			break;
 		if (w == pid) {
 			if (WIFSTOPPED(st)) {
-				/* It stopped itself (SIGSTOP to its own group):
-				 * let it go on. */
+				/* It stopped itself (SIGSTOP to its own group),
+				 * or made us its tracer (PTRACE_TRACEME) and
+				 * stopped for a signal: let it go on. */
+				ptrace(PTRACE_DETACH, pid, 0, 0);
 				kill(pid, SIGCONT);
 				continue;
 			}

@@ -1,0 +1,413 @@
+/* ptrace.c: one process tracing another, compared with Linux (LTP's
+ * ptrace01-06 cases and what strace and debuggers rely on): TRACEME and
+ * signal-delivery-stops (even of ignored signals), PTRACE_KILL, ATTACH's
+ * SIGSTOP, PEEK/POKE of data and registers, syscall stops with
+ * TRACESYSGOOD (a call cancelled, its result replaced), the exec and fork
+ * events, SEIZE and INTERRUPT, siginfo and sigmask requests, the regsets,
+ * a single step, TracerPid, and the errors of each. */
+#include "uktest.h"
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <elf.h>
+#include <sys/prctl.h>
+
+static volatile long target = 1234;
+static volatile int got_usr2;
+
+static void on_usr2(int sig) { (void)sig; got_usr2 = 1; }
+
+/* stopped waits for pid and returns its stop signal (with the event bits
+ * above it), or -1 after printing how it ended otherwise. */
+static int stopped(pid_t pid) {
+	int st;
+	if (waitpid(pid, &st, __WALL) != pid) {
+		printf("waitpid: FAIL %s\n", errname(errno));
+		ukt_failures++;
+		return -1;
+	}
+	if (WIFSTOPPED(st))
+		return st >> 8;
+	if (WIFEXITED(st))
+		printf("exited %d\n", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("killed by %d\n", WTERMSIG(st));
+	return -1;
+}
+
+/* traced_child forks a child that asks to be traced, then runs fn. */
+static pid_t traced_child(void (*fn)(void)) {
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+			_exit(90);
+		fn();
+		_exit(0);
+	}
+	return c;
+}
+
+static void raise_usr2_ignored(void) {
+	signal(SIGUSR2, SIG_IGN);
+	raise(SIGUSR2);
+	_exit(1);
+}
+
+static void raise_usr2_handled(void) {
+	signal(SIGUSR2, on_usr2);
+	EXPECT_ERR(ptrace(PTRACE_TRACEME, 0, 0, 0), EPERM); /* traced already */
+	raise(SIGUSR2);
+	fflush(stdout);
+	_exit(got_usr2 ? 7 : 8);
+}
+
+static void sigstop_then_calls(void) {
+	raise(SIGSTOP);
+	long r = syscall(SYS_getuid);
+	long p = syscall(SYS_getppid);
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "child saw getuid %ld getppid==parent %d\n", r, p == getppid());
+	write(1, buf, n);
+	_exit(0);
+}
+
+static void sigstop_then_exec(void) {
+	raise(SIGSTOP);
+	char *argv[] = {"ptrace", "exec-child", NULL};
+	execv("/proc/self/exe", argv);
+	_exit(91);
+}
+
+static void sigstop_then_fork(void) {
+	raise(SIGSTOP);
+	pid_t g = fork();
+	if (g == 0)
+		_exit(5);
+	int st;
+	waitpid(g, &st, 0);
+	_exit(WIFEXITED(st) ? 10 + WEXITSTATUS(st) : 99);
+}
+
+static void sigstop_then_spin(void) {
+	raise(SIGSTOP);
+	for (;;)
+		target++;
+}
+
+static void test_signal_stops(void) {
+	/* LTP ptrace01: an ignored signal still stops the tracee. */
+	pid_t c = traced_child(raise_usr2_ignored);
+	printf("ignored SIGUSR2 stop: %d\n", stopped(c));
+	EXPECT_OK(ptrace(PTRACE_KILL, c, 0, 0));
+	printf("after PTRACE_KILL: ");
+	stopped(c);
+
+	/* A handled one: the tracer decides whether the handler runs. */
+	c = traced_child(raise_usr2_handled);
+	printf("handled SIGUSR2 stop: %d\n", stopped(c));
+	siginfo_t si;
+	EXPECT_OK(ptrace(PTRACE_GETSIGINFO, c, 0, &si));
+	printf("siginfo signo %d code %d pid==child %d\n", si.si_signo, si.si_code, si.si_pid == c);
+	EXPECT_ERR(ptrace(PTRACE_CONT, c, 0, 100), EIO);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, SIGUSR2));
+	printf("handled, delivered: ");
+	stopped(c);
+
+	c = traced_child(raise_usr2_handled);
+	stopped(c);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	printf("handled, suppressed: ");
+	stopped(c);
+}
+
+static void test_errors(void) {
+	int unused = ukt_unused_pid();
+	EXPECT_ERR(ptrace(PTRACE_ATTACH, unused, 0, 0), ESRCH);
+	EXPECT_ERR(ptrace(PTRACE_ATTACH, getpid(), 0, 0), EPERM);
+	EXPECT_ERR(ptrace(PTRACE_CONT, getppid(), 0, 0), ESRCH);
+	EXPECT_ERR(ptrace(PTRACE_PEEKDATA, getppid(), 0, 0), ESRCH);
+	EXPECT_ERR(ptrace(PTRACE_SEIZE, getppid(), 1, 0), EIO);
+
+	pid_t c = traced_child(sigstop_then_spin);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	long word;
+	/* LTP ptrace06: bad addresses and offsets. */
+	long bad[] = {0, 1, -1, -4};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errno = 0;
+		long r = ptrace(PTRACE_PEEKDATA, c, (void *)bad[i], 0);
+		printf("PEEKDATA %ld: %ld %s\n", bad[i], r, errname(errno));
+		errno = 0;
+		r = ptrace(PTRACE_POKEDATA, c, (void *)bad[i], 0);
+		printf("POKEDATA %ld: %ld %s\n", bad[i], r, errname(errno));
+	}
+	long badu[] = {sizeof(struct user) + 1, sizeof(struct user), 4, -1, -8};
+	for (unsigned i = 0; i < sizeof badu / sizeof badu[0]; i++) {
+		errno = 0;
+		long r = ptrace(PTRACE_PEEKUSER, c, (void *)badu[i], 0);
+		printf("PEEKUSER %ld: %ld %s\n", badu[i], r, errname(errno));
+		errno = 0;
+		r = ptrace(PTRACE_POKEUSER, c, (void *)badu[i], 0);
+		printf("POKEUSER %ld: %ld %s\n", badu[i], r, errname(errno));
+	}
+	EXPECT_ERR(ptrace(PTRACE_GETREGS, c, 0, (void *)1), EFAULT);
+	EXPECT_ERR(ptrace(PTRACE_SETREGS, c, 0, (void *)-1), EFAULT);
+	EXPECT_ERR(ptrace(PTRACE_GETFPREGS, c, 0, (void *)2), EFAULT);
+	EXPECT_ERR(ptrace(PTRACE_GETSIGINFO, c, 0, (void *)3), EFAULT);
+	EXPECT_ERR(ptrace(PTRACE_SETSIGINFO, c, 0, (void *)-4), EFAULT);
+	EXPECT_ERR(ptrace(PTRACE_SETOPTIONS, c, 0, (void *)0x80000), EINVAL);
+	EXPECT_ERR(ptrace(PTRACE_GETSIGMASK, c, 4, &word), EINVAL);
+	EXPECT_ERR(ptrace(0x4321, c, 0, 0), EIO);
+	EXPECT_ERR(ptrace(PTRACE_INTERRUPT, c, 0, 0), EIO); /* not seized */
+	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[4]), 0), EIO);
+	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[0]), -4096L), EINVAL);
+	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, regs.cs), 0x30), EIO);
+	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, regs.fs_base), -1L), EIO);
+
+	/* Memory: read and change the child's variable. */
+	EXPECT_EQ(ptrace(PTRACE_PEEKDATA, c, &target, 0), 1234);
+	EXPECT_OK(ptrace(PTRACE_POKEDATA, c, &target, 99));
+	EXPECT_EQ(ptrace(PTRACE_PEEKDATA, c, &target, 0), 99);
+	/* Text is read-only to the child, not to its tracer. */
+	long text = ptrace(PTRACE_PEEKTEXT, c, (void *)test_errors, 0);
+	EXPECT_OK(ptrace(PTRACE_POKETEXT, c, (void *)test_errors, text ^ 0xff));
+	EXPECT_EQ(ptrace(PTRACE_PEEKTEXT, c, (void *)test_errors, 0) == (text ^ 0xff), 1);
+	EXPECT_EQ(*(volatile long *)test_errors == text, 1); /* ours is untouched */
+
+	/* Registers three ways agree. */
+	struct user_regs_struct regs;
+	EXPECT_OK(ptrace(PTRACE_GETREGS, c, 0, &regs));
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, offsetof(struct user, regs.rip), 0) == (long)regs.rip, 1);
+	struct iovec iov = {&regs, sizeof regs};
+	EXPECT_OK(ptrace(PTRACE_GETREGSET, c, NT_PRSTATUS, &iov));
+	printf("NT_PRSTATUS len %zu cs %llx ss %llx\n", iov.iov_len, regs.cs, regs.ss);
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, offsetof(struct user, u_debugreg[5]), 0), 0);
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[1]), 0x1000));
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, offsetof(struct user, u_debugreg[1]), 0), 0x1000);
+	/* Only the user EFLAGS bits change. */
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, regs.eflags), 0xffffffffUL));
+	printf("eflags after poking all ones %lx\n",
+	       ptrace(PTRACE_PEEKUSER, c, offsetof(struct user, regs.eflags), 0) & 0x50dd5);
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, regs.eflags), regs.eflags));
+
+	struct user_fpregs_struct fp;
+	EXPECT_OK(ptrace(PTRACE_GETFPREGS, c, 0, &fp));
+	printf("mxcsr %x\n", fp.mxcsr & 0xffff);
+	unsigned mx = fp.mxcsr;
+	fp.mxcsr = 0xffffffff;
+	EXPECT_ERR(ptrace(PTRACE_SETFPREGS, c, 0, &fp), EINVAL);
+	fp.mxcsr = mx;
+	EXPECT_OK(ptrace(PTRACE_SETFPREGS, c, 0, &fp));
+	static char xs[16384] __attribute__((aligned(64)));
+	struct iovec xiov = {xs, sizeof xs};
+	EXPECT_OK(ptrace(PTRACE_GETREGSET, c, NT_X86_XSTATE, &xiov));
+	/* Linux puts XCR0 in the software bytes, where gdb reads it. */
+	printf("xstate len %zu xcr0 %llx then %llx, mxcsr %x\n", xiov.iov_len, *(unsigned long long *)(xs + 464),
+	       *(unsigned long long *)(xs + 472), *(unsigned *)(xs + 24));
+	xiov.iov_len = 16;
+	EXPECT_ERR(ptrace(PTRACE_GETREGSET, c, 0x999, &xiov), EINVAL);
+
+	/* Sigmask. */
+	unsigned long mask = 1UL << (SIGUSR1 - 1);
+	EXPECT_OK(ptrace(PTRACE_SETSIGMASK, c, 8, &mask));
+	mask = 0;
+	EXPECT_OK(ptrace(PTRACE_GETSIGMASK, c, 8, &mask));
+	printf("sigmask %lx\n", mask);
+
+	/* A running tracee answers only KILL. */
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_CONT, c, 0, 0), ESRCH);
+	EXPECT_ERR(ptrace(PTRACE_GETREGS, c, 0, &regs), ESRCH);
+	EXPECT_OK(ptrace(PTRACE_KILL, c, 0, 0));
+	printf("spinning child after kill: ");
+	stopped(c);
+}
+
+static void test_syscall_stops(void) {
+	pid_t c = traced_child(sigstop_then_calls);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACESYSGOOD));
+	int entries = 0, exits = 0, inside = 0;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, c, 0, 0) != 0)
+			break;
+		int s = stopped(c);
+		if (s < 0)
+			break;
+		if (s != (SIGTRAP | 0x80)) {
+			printf("unexpected stop %d\n", s);
+			continue;
+		}
+		struct user_regs_struct r;
+		ptrace(PTRACE_GETREGS, c, 0, &r);
+		if (!inside) {
+			entries++;
+			if ((long)r.rax != -ENOSYS)
+				printf("entry rax %lld: FAIL\n", (long long)r.rax), ukt_failures++;
+			if (r.orig_rax == SYS_getuid) {
+				/* Cancel it: the child sees what we put in rax. */
+				r.orig_rax = -1;
+				r.rax = 4242;
+				ptrace(PTRACE_SETREGS, c, 0, &r);
+			}
+			if (r.orig_rax == SYS_getppid)
+				printf("getppid entry seen\n");
+		} else {
+			exits++;
+			if (r.orig_rax == SYS_getppid)
+				printf("getppid exit rax==parent %d\n", (pid_t)r.rax == getpid());
+		}
+		inside = !inside;
+	}
+	printf("syscall stops balanced %d, some %d\n", entries - exits <= 1, entries > 3);
+}
+
+static void test_exec_and_fork(void) {
+	/* Without PTRACE_O_TRACEEXEC: a SIGTRAP after exec. */
+	pid_t c = traced_child(sigstop_then_exec);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	printf("exec child: ");
+	stopped(c);
+
+	c = traced_child(sigstop_then_exec);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEEXEC));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_EXEC << 8);
+	unsigned long msg = 0;
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &msg));
+	printf("exec event msg==child %d\n", msg == (unsigned long)c);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	printf("exec child with event: ");
+	stopped(c);
+
+	c = traced_child(sigstop_then_fork);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEFORK));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_FORK << 8);
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &msg));
+	pid_t g = msg;
+	EXPECT_EQ(stopped(g), SIGSTOP); /* the new child starts stopped, traced */
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", g);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f)) {
+		int tp;
+		if (sscanf(line, "TracerPid: %d", &tp) == 1)
+			printf("grandchild TracerPid==us %d\n", tp == getpid());
+		if (!strncmp(line, "State:", 6))
+			printf("grandchild %s", line);
+	}
+	if (f)
+		fclose(f);
+	EXPECT_OK(ptrace(PTRACE_CONT, g, 0, 0));
+	printf("grandchild: ");
+	stopped(g);
+	/* The grandchild's exit stops the child for its SIGCHLD. */
+	int sig = 0;
+	for (;;) {
+		EXPECT_OK(ptrace(PTRACE_CONT, c, 0, sig));
+		if ((sig = stopped(c)) < 0)
+			break;
+		printf("forking child stopped for %d\n", sig);
+	}
+}
+
+static void test_attach_seize(void) {
+	fflush(stdout);
+	int p[2];
+	pipe(p);
+	pid_t c = fork();
+	if (c == 0) {
+		close(p[0]);
+		write(p[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	char b;
+	read(p[0], &b, 1);
+	EXPECT_OK(ptrace(PTRACE_ATTACH, c, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_ATTACH, c, 0, 0), EPERM);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_DETACH, c, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_CONT, c, 0, 0), ESRCH);
+
+	EXPECT_OK(ptrace(PTRACE_SEIZE, c, 0, PTRACE_O_TRACESYSGOOD));
+	EXPECT_OK(ptrace(PTRACE_INTERRUPT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_STOP << 8);
+	siginfo_t si;
+	EXPECT_OK(ptrace(PTRACE_GETSIGINFO, c, 0, &si));
+	printf("interrupt siginfo signo %d\n", si.si_signo);
+	EXPECT_OK(ptrace(PTRACE_DETACH, c, 0, 0));
+	kill(c, SIGKILL);
+	printf("attached child: ");
+	stopped(c);
+}
+
+static void test_single_step(void) {
+	pid_t c = traced_child(sigstop_then_spin);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	int moved = 0;
+	for (int i = 0; i < 20; i++) {
+		struct user_regs_struct a, z;
+		ptrace(PTRACE_GETREGS, c, 0, &a);
+		if (ptrace(PTRACE_SINGLESTEP, c, 0, 0) != 0)
+			break;
+		if (stopped(c) != SIGTRAP)
+			break;
+		ptrace(PTRACE_GETREGS, c, 0, &z);
+		moved += z.rip != a.rip;
+	}
+	printf("single steps that moved rip: %d\n", moved);
+	siginfo_t si;
+	EXPECT_OK(ptrace(PTRACE_GETSIGINFO, c, 0, &si));
+	printf("step siginfo signo %d code %d\n", si.si_signo, si.si_code);
+	EXPECT_OK(ptrace(PTRACE_KILL, c, 0, 0));
+	stopped(c);
+}
+
+/* A tracer that exits with PTRACE_O_EXITKILL takes its tracee along; we
+ * are the subreaper that collects the orphaned tracee. */
+static void test_exit_kill(void) {
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int p[2];
+	pipe(p);
+	fflush(stdout);
+	pid_t tracer = fork();
+	if (tracer == 0) {
+		pid_t t = fork();
+		if (t == 0)
+			for (;;)
+				pause();
+		if (ptrace(PTRACE_SEIZE, t, 0, PTRACE_O_EXITKILL) != 0)
+			_exit(80);
+		write(p[1], &t, sizeof t);
+		_exit(0);
+	}
+	pid_t t = 0;
+	read(p[0], &t, sizeof t);
+	int st;
+	waitpid(tracer, &st, 0);
+	printf("tracer exited %d; its tracee: ", WEXITSTATUS(st));
+	stopped(t);
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1 && !strcmp(argv[1], "exec-child"))
+		return 3;
+	test_signal_stops();
+	test_errors();
+	test_syscall_stops();
+	test_exec_and_fork();
+	test_attach_seize();
+	test_single_step();
+	test_exit_kill();
+	return ukt_exit();
+}
