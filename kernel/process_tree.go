@@ -40,6 +40,9 @@ type procState struct {
 	// tracees are the tasks the process's threads trace (ptrace.go),
 	// and traced tasks that exited until its wait collects them.
 	tracees map[*Task]struct{}
+	// ptraceHeld: the process exited traced by another than its parent,
+	// which hears of it only after the tracer's wait (ptrace.go).
+	ptraceHeld bool
 }
 
 // allocPID registers tg's leader and the tg itself; the PID stays taken
@@ -173,8 +176,35 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 		close(tg.proc.vforkDone)
 		tg.proc.vforkDone = nil
 	}
+	// A tracer other than the parent hears of the exit first; the parent
+	// does once the tracer has collected it (ptrace.go).
+	notify := func() {}
+	if !tg.proc.ptraceHeld {
+		notify = k.notifyParentOfExitLocked(tg)
+	}
+	k.mu.Unlock()
+	notify()
+	for _, c := range orphans {
+		c.mu.Lock()
+		tasks := append([]*Task(nil), c.tasks...)
+		c.mu.Unlock()
+		for _, ct := range tasks {
+			if sig := ct.PdeathSignal(); sig != 0 {
+				c.SendSignal(&arch.SignalInfo{Signo: int32(sig), Code: arch.SI_USER}, ct)
+			}
+		}
+	}
+	k.reportMainExit(tg, status)
+}
+
+// notifyParentOfExitLocked tells the parent that zombie tg exited: its
+// waiters wake (or it is reaped at once, when nobody will wait), and the
+// returned function, to run without k.mu, sends the exit signal.
+// Preconditions: k.mu held.
+func (k *Kernel) notifyParentOfExitLocked(tg *ThreadGroup) func() {
 	parent := tg.proc.parent
 	sig := tg.proc.exitSignal
+	status := tg.proc.waitStatus
 	autoReap := parent == nil || parent.isKernelInit
 	if parent != nil && !parent.isKernelInit && sig == int(unix.SIGCHLD) {
 		act := parent.SigAction(int(unix.SIGCHLD))
@@ -187,33 +217,16 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	} else {
 		parent.notifyChildEventLocked()
 	}
-	k.mu.Unlock()
-
 	// clone accepts any exit signal in its low byte; like Linux's
 	// do_notify_parent, one that is not a signal number is simply not sent.
-	if parent != nil && !parent.isKernelInit && arch.ValidSignal(sig) {
-		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid, Status: int32(status >> 8 & 0xff)}
-		switch {
-		case status&0x7f == 0:
-			info.Code = arch.CLD_EXITED
-		case status&0x80 != 0:
-			info.Code, info.Status = arch.CLD_DUMPED, int32(status&0x7f)
-		default:
-			info.Code, info.Status = arch.CLD_KILLED, int32(status&0x7f)
-		}
+	if parent == nil || parent.isKernelInit || !arch.ValidSignal(sig) {
+		return func() {}
+	}
+	return func() {
+		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid}
+		info.Code, info.Status = childCode(status)
 		parent.SendSignal(&info, nil)
 	}
-	for _, c := range orphans {
-		c.mu.Lock()
-		tasks := append([]*Task(nil), c.tasks...)
-		c.mu.Unlock()
-		for _, ct := range tasks {
-			if sig := ct.PdeathSignal(); sig != 0 {
-				c.SendSignal(&arch.SignalInfo{Signo: int32(sig), Code: arch.SI_USER}, ct)
-			}
-		}
-	}
-	k.reportMainExit(tg, status)
 }
 
 // reportMainExit hands the exit status of mainTG to Wait, once: whichever
@@ -234,7 +247,7 @@ func (k *Kernel) reportMainExit(tg *ThreadGroup, status int) {
 
 // reapAutoLocked reaps c if it already is a zombie (kernel init adopts it).
 func (k *Kernel) reapAutoLocked(c *ThreadGroup) {
-	if c.proc.zombie {
+	if c.proc.zombie && !c.proc.ptraceHeld {
 		k.reapLocked(c)
 	}
 }

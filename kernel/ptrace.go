@@ -289,7 +289,17 @@ func (t *Task) PtraceEventMsg(tracee *Task) uint64 {
 // and whether t stopped at all: false when it has no tracer, or it was
 // killed (t.isExiting) while stopped.
 func (t *Task) ptraceStop(status int, info *arch.SignalInfo) (int, bool) {
-	if t.isExiting() {
+	return t.ptraceStopAt(status, info, false)
+}
+
+// ptraceStopAt is ptraceStop; atExit is the stop of a task already
+// exiting (PTRACE_EVENT_EXIT), which only SIGKILL ends early.
+func (t *Task) ptraceStopAt(status int, info *arch.SignalInfo, atExit bool) (int, bool) {
+	killed := t.isExiting
+	if atExit {
+		killed = t.sigkilled.Load
+	}
+	if killed() {
 		return 0, false
 	}
 	// The tracer may read the FP state; a platform fetches it lazily,
@@ -325,7 +335,7 @@ func (t *Task) ptraceStop(status int, info *arch.SignalInfo) (int, bool) {
 		case sig := <-st.resume:
 			return sig, true
 		case <-t.interrupt:
-			if t.isExiting() {
+			if killed() {
 				k.mu.Lock()
 				if t.ptrace.stop == st {
 					t.ptrace.stop = nil
@@ -439,6 +449,31 @@ func (t *Task) ptraceEvent(event int, msg uint64) bool {
 		t.ptraceInject(sig)
 	}
 	return true
+}
+
+// ptraceExitEvent is PTRACE_EVENT_EXIT: a task ending by its own exit
+// (or a signal's) stops, if its tracer asked, with its exit status as the
+// event message, before it lets go of anything.
+func (t *Task) ptraceExitEvent() {
+	t.tg.mu.Lock()
+	status := t.tg.exitStatus
+	exiting := t.tg.exiting
+	t.tg.mu.Unlock()
+	if !exiting {
+		t.mu.Lock()
+		status = t.exitCode
+		t.mu.Unlock()
+	}
+	k := t.k
+	k.mu.Lock()
+	asked := t.ptrace.tracer != nil && t.ptrace.options&PtraceOTraceExit != 0
+	if asked {
+		t.ptrace.eventMsg = uint64(status)
+	}
+	k.mu.Unlock()
+	if asked {
+		t.ptraceStopAt(stoppedStatus(sigTrap, ptraceEventExit), &arch.SignalInfo{Signo: int32(sigTrap), Code: int32(sigTrap | ptraceEventExit<<8)}, true)
+	}
 }
 
 // ptraceExec runs after a successful execve of a traced task: the exec
@@ -573,13 +608,14 @@ func (t *Task) ptraceGroupStop(sig int) {
 // own hears of the exit unless, being its parent, it will by the child's
 // exit. It returns the processes to kill and the tracer's process to
 // send SIGCHLD to. Preconditions: k.mu held.
-func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, notify *ThreadGroup) {
+func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, notify *ThreadGroup, notifies []func()) {
 	for tr := range t.tg.proc.tracees {
 		if tr.ptrace.tracer != t {
 			continue
 		}
 		if tr.ptrace.exited {
 			delete(t.tg.proc.tracees, tr)
+			notifies = append(notifies, tr.tg.releaseExitLocked())
 			continue
 		}
 		if tr.ptrace.options&PtraceOExitKill != 0 {
@@ -589,25 +625,49 @@ func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, not
 	}
 	tracer := t.ptrace.tracer
 	if tracer == nil {
-		return kill, nil
+		return kill, nil, notifies
 	}
 	if last && tracer.tg == t.tg.proc.parent {
 		t.unlinkTracerLocked(0)
-		return kill, nil
+		return kill, nil, notifies
 	}
 	t.traced.Store(false)
 	t.ptrace.stop = nil
 	t.ptrace.exited, t.ptrace.exitStatus = true, status
+	if last {
+		t.tg.proc.ptraceHeld = true
+	}
 	tracer.tg.notifyChildEventLocked()
-	return kill, tracer.tg
+	return kill, tracer.tg, notifies
+}
+
+// releaseExitLocked ends the hold a tracer had on tg's exit (ptraceHeld):
+// once tg is a zombie its parent hears of it. The returned function runs
+// without k.mu. Preconditions: k.mu held.
+func (tg *ThreadGroup) releaseExitLocked() func() {
+	if !tg.proc.ptraceHeld {
+		return func() {}
+	}
+	tg.proc.ptraceHeld = false
+	if !tg.proc.zombie {
+		return func() {} // exitThreadGroup, still to run, tells the parent
+	}
+	if p := tg.proc.parent; p != nil && p.isKernelInit {
+		tg.k.reapLocked(tg)
+		return func() {}
+	}
+	return tg.k.notifyParentOfExitLocked(tg)
 }
 
 // ptraceExit is ptraceExitLocked with its follow-ups.
 func (t *Task) ptraceExit(status int, last bool) {
 	k := t.k
 	k.mu.Lock()
-	kill, notify := t.ptraceExitLocked(status, last)
+	kill, notify, notifies := t.ptraceExitLocked(status, last)
 	k.mu.Unlock()
+	for _, f := range notifies {
+		f()
+	}
 	for _, tg := range kill {
 		tg.kill(int(unix.SIGKILL))
 	}
@@ -634,7 +694,11 @@ func childCode(status int) (int32, int32) {
 // matches with something to report: an exit (with WEXITED) or a stop no
 // wait has collected. found says whether any tracee matched at all.
 // Preconditions: k.mu held.
-func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, ready, found bool) {
+//
+// then, to run without k.mu, tells the parent of a process whose exit the
+// wait collected.
+func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, ready, found bool, then func()) {
+	then = func() {}
 	for tr := range t.tg.proc.tracees {
 		if sel.Pid > 0 && tr.tid != sel.Pid || sel.PGID > 0 && tr.tg.proc.pgid != sel.PGID {
 			continue
@@ -646,16 +710,17 @@ func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, re
 			if options&wNoWait == 0 {
 				delete(t.tg.proc.tracees, tr)
 				tr.ptrace = ptraceLink{}
+				then = tr.tg.releaseExitLocked()
 			}
-			return r, true, true
+			return r, true, true, then
 		case tr.ptrace.stop != nil && !tr.ptrace.stop.reported:
 			if options&wNoWait == 0 {
 				tr.ptrace.stop.reported = true
 			}
-			return WaitResult{Pid: tr.tid, Status: tr.ptrace.stop.status}, true, true
+			return WaitResult{Pid: tr.tid, Status: tr.ptrace.stop.status}, true, true, then
 		}
 	}
-	return WaitResult{}, false, found
+	return WaitResult{}, false, found, then
 }
 
 // DebugReg returns debug register n as a tracer reads it (PEEKUSER of

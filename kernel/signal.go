@@ -170,6 +170,9 @@ func (tg *ThreadGroup) kill(sig int) {
 		t.mu.Lock()
 		t.exiting = true
 		t.mu.Unlock()
+		if sig == int(unix.SIGKILL) {
+			t.sigkilled.Store(true) // ends even a PTRACE_EVENT_EXIT stop
+		}
 		t.wake()
 	}
 }
@@ -316,6 +319,7 @@ func (t *Task) handleSignals() {
 			// No 0x80 (WCOREDUMP) even for a core-dumping signal: uk
 			// writes no core file, and a shell would report "(core
 			// dumped)" for one that does not exist.
+			t.exitsItself = true
 			t.tg.kill(sig)
 			return
 		}

@@ -172,6 +172,13 @@ type Task struct {
 	// ptraceDebug are the debug registers a tracer set (kept, not armed:
 	// ptrace.go's SetDebugReg); protected by k.mu.
 	ptraceDebug [8]uint64
+	// exitsItself: the task's exit is its own doing (exit, exit_group,
+	// a signal it took), not another thread's exit_group or SIGKILL; a
+	// tracer asking for PTRACE_EVENT_EXIT stops it. Used by the task's
+	// goroutine only.
+	exitsItself bool
+	// sigkilled: SIGKILL was sent to the task's process.
+	sigkilled atomic.Bool
 	// exitCode is the wait status exit(2) of this thread alone gave (a
 	// tracer's wait reports it); protected by mu.
 	exitCode int

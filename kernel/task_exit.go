@@ -97,7 +97,7 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 				continue
 			}
 			found = true
-			if c.proc.zombie && options&wExited != 0 {
+			if c.proc.zombie && !c.proc.ptraceHeld && options&wExited != 0 {
 				ready = c
 				break
 			}
@@ -107,9 +107,10 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 			}
 		}
 		if ready == nil && len(t.tg.proc.tracees) > 0 {
-			r, ok, any := t.ptraceWaitLocked(sel, options)
+			r, ok, any, then := t.ptraceWaitLocked(sel, options)
 			if ok {
 				k.mu.Unlock()
+				then()
 				return r, nil
 			}
 			found = found || any

@@ -190,11 +190,15 @@ func (t *Task) isExiting() bool {
 func (t *Task) exitGroup(status int) { t.tg.kill(status) }
 
 // ExitGroup implements exit_group: the process exits with code.
-func (t *Task) ExitGroup(code int) { t.exitGroup((code & 0xff) << 8) }
+func (t *Task) ExitGroup(code int) {
+	t.exitsItself = true
+	t.exitGroup((code & 0xff) << 8)
+}
 
 // Exit implements exit: only this thread ends; the process ends with its
 // last thread.
 func (t *Task) Exit(code int) {
+	t.exitsItself = true
 	t.tg.mu.Lock()
 	if !t.tg.exiting && len(t.tg.tasks) == 1 {
 		t.tg.exiting = true
@@ -211,6 +215,9 @@ func (t *Task) Exit(code int) {
 // duties (clear_child_tid, robust futexes), its share of the process's
 // resources, and, for the last thread, the process's exit.
 func (t *Task) exit() {
+	if t.exitsItself && t.traced.Load() {
+		t.ptraceExitEvent()
+	}
 	t.exitThreadDuties()
 	t.exitSem()
 	t.exitKeys()

@@ -91,6 +91,11 @@ static void sigstop_then_fork(void) {
 	_exit(WIFEXITED(st) ? 10 + WEXITSTATUS(st) : 99);
 }
 
+static void sigstop_then_exit(void) {
+	raise(SIGSTOP);
+	_exit(7);
+}
+
 static void sigstop_then_spin(void) {
 	raise(SIGSTOP);
 	for (;;)
@@ -287,6 +292,20 @@ static void test_exec_and_fork(void) {
 	printf("exec child with event: ");
 	stopped(c);
 
+	c = traced_child(sigstop_then_exit);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEEXIT));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_EXIT << 8);
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &msg));
+	printf("exit event msg %lx\n", msg);
+	struct user_regs_struct er;
+	EXPECT_OK(ptrace(PTRACE_GETREGS, c, 0, &er));
+	printf("exit stop orig_rax %lld\n", (long long)er.orig_rax);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	printf("exiting child: ");
+	stopped(c);
+
 	c = traced_child(sigstop_then_fork);
 	EXPECT_EQ(stopped(c), SIGSTOP);
 	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEFORK));
@@ -399,6 +418,50 @@ static void test_exit_kill(void) {
 	stopped(t);
 }
 
+/* A traced child's exit reaches its parent only once its tracer, another
+ * process, has collected it. */
+static void test_exit_held(void) {
+	int up[2], down[2], go[2];
+	pipe(up);
+	pipe(down);
+	pipe(go);
+	fflush(stdout);
+	pid_t parent = fork();
+	if (parent == 0) {
+		pid_t c = fork();
+		if (c == 0) {
+			char b;
+			read(go[0], &b, 1);
+			_exit(4);
+		}
+		write(up[1], &c, sizeof c);
+		char b;
+		read(down[0], &b, 1); /* the tracer saw the exit */
+		int st, early = waitpid(c, &st, WNOHANG);
+		write(up[1], &early, sizeof early);
+		read(down[0], &b, 1); /* the tracer collected it */
+		if (waitpid(c, &st, 0) != c)
+			_exit(98);
+		_exit(10 + WEXITSTATUS(st));
+	}
+	pid_t c;
+	read(up[0], &c, sizeof c);
+	EXPECT_OK(ptrace(PTRACE_SEIZE, c, 0, 0));
+	write(go[1], "g", 1);
+	siginfo_t si;
+	EXPECT_OK(waitid(P_PID, c, &si, WEXITED | WNOWAIT | __WALL));
+	printf("tracer sees the exit: code %d status %d\n", si.si_code, si.si_status);
+	write(down[1], "s", 1);
+	int early;
+	read(up[0], &early, sizeof early);
+	printf("parent's WNOHANG wait before the tracer's: %d\n", early);
+	printf("tracer collects: ");
+	stopped(c);
+	write(down[1], "c", 1);
+	printf("parent after it: ");
+	stopped(parent);
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && !strcmp(argv[1], "exec-child"))
 		return 3;
@@ -409,5 +472,6 @@ int main(int argc, char **argv) {
 	test_attach_seize();
 	test_single_step();
 	test_exit_kill();
+	test_exit_held();
 	return ukt_exit();
 }
