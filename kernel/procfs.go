@@ -12,6 +12,7 @@ import (
 	"uk/fs/nsfs"
 	"uk/fs/proc"
 	"uk/fs/vfs"
+	"uk/kernel/mm"
 	"uk/platform"
 )
 
@@ -324,3 +325,42 @@ func (p procTask) PeakRSS() uint64 {
 	}
 	return uint64(p.t.MM.PeakPages()) << arch.PageShift
 }
+
+// OpenMemory implements proc.Task: /proc/PID/mem opens if the opener may
+// ptrace the process (PTRACE_MODE_ATTACH; EACCES, as Linux's mm_access,
+// otherwise).
+func (p procTask) OpenMemory(ctx vfs.Context) (proc.Memory, error) {
+	opener, ok := ctx.(*Task)
+	if !ok {
+		return nil, unix.EACCES
+	}
+	m, err := opener.RemoteMM(p.t.tid)
+	if err == unix.EPERM {
+		err = unix.EACCES
+	}
+	if err != nil {
+		return nil, err
+	}
+	return remoteMemory{m}, nil
+}
+
+// remoteMemory is a process's memory held for /proc/PID/mem.
+type remoteMemory struct{ m *mm.MM }
+
+func (r remoteMemory) Access(addr uint64, buf []byte, write bool) (int, error) {
+	done := 0
+	for done < len(buf) {
+		at := addr + uint64(done)
+		n := min(len(buf)-done, arch.PageSize-int(at%arch.PageSize))
+		if r.m.AccessForced(at, buf[done:done+n], write) != nil {
+			break
+		}
+		done += n
+	}
+	if done == 0 && len(buf) > 0 {
+		return 0, unix.EIO
+	}
+	return done, nil
+}
+
+func (r remoteMemory) Release() { r.m.DecUsers() }

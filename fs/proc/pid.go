@@ -123,6 +123,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		{"oom_score_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_score_adj", tid, owner, false) }},
 		{"oom_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_adj", tid, owner, true) }},
 		{"timerslack_ns", func() vfs.Inode { return fs.timerSlackFile(path+"/timerslack_ns", tid, owner) }},
+		{"mem", func() vfs.Inode { return fs.newMemFile(path+"/mem", tid, owner) }},
 		{"ns", func() vfs.Inode { return fs.nsDir(path+"/ns", tid, owner) }},
 		{"timens_offsets", func() vfs.Inode { return fs.timensOffsetsFile(path+"/timens_offsets", tid, owner) }},
 	}

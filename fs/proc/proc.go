@@ -127,6 +127,9 @@ type Task interface {
 	// Started is CLOCK_BOOTTIME (the host's) when the process was made:
 	// /proc/PID/stat's starttime.
 	Started() time.Duration
+	// OpenMemory takes the process's memory for /proc/PID/mem, if ctx may
+	// ptrace it (EACCES otherwise, ESRCH once it has exited).
+	OpenMemory(ctx vfs.Context) (Memory, error)
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

@@ -46,32 +46,33 @@ func (k *fakeKernel) Interfaces() netdev.Table { return k.net }
 
 type fakeTask struct{ k *fakeKernel }
 
-func (t *fakeTask) TID() int32                      { return 7 }
-func (t *fakeTask) PID() int32                      { return 7 }
-func (t *fakeTask) PPID() int32                     { return 1 }
-func (t *fakeTask) PGID() int32                     { return 7 }
-func (t *fakeTask) SID() int32                      { return 7 }
-func (t *fakeTask) Confinement() (bool, int, int)   { return false, 0, 0 }
-func (t *fakeTask) LockedMemory() uint64            { return 0 }
-func (t *fakeTask) TimerSlack() uint64              { return 50000 }
-func (t *fakeTask) SetTimerSlack(uint64)            {}
-func (t *fakeTask) Namespace(string) nsfs.Namespace { return nil }
-func (t *fakeTask) TimensOffsets() string           { return "" }
-func (t *fakeTask) SetTimensOffsets(string) error   { return nil }
-func (t *fakeTask) PeakRSS() uint64                 { return 0 }
-func (t *fakeTask) Started() time.Duration          { return time.Second / 2 }
-func (t *fakeTask) Uptime() time.Duration           { return time.Second }
-func (t *fakeTask) Comm() string                    { return "prog" }
-func (t *fakeTask) State() byte                     { return 'R' }
-func (t *fakeTask) TracerPID() int32                { return 0 }
-func (t *fakeTask) Threads() []int32                { return []int32{7} }
-func (t *fakeTask) Cmdline() []byte                 { return []byte("prog\x00arg\x00") }
-func (t *fakeTask) Environ() []byte                 { return []byte("A=1\x00") }
-func (t *fakeTask) FDs() []int32                    { return nil }
-func (t *fakeTask) FSContext() *vfs.FSContext       { return t.k.fsc }
-func (t *fakeTask) Exe() string                     { return "/prog" }
-func (t *fakeTask) Umask() uint32                   { return 0o22 }
-func (t *fakeTask) Signals() Signals                { return Signals{Blocked: 1} }
+func (t *fakeTask) TID() int32                             { return 7 }
+func (t *fakeTask) PID() int32                             { return 7 }
+func (t *fakeTask) PPID() int32                            { return 1 }
+func (t *fakeTask) PGID() int32                            { return 7 }
+func (t *fakeTask) SID() int32                             { return 7 }
+func (t *fakeTask) Confinement() (bool, int, int)          { return false, 0, 0 }
+func (t *fakeTask) LockedMemory() uint64                   { return 0 }
+func (t *fakeTask) TimerSlack() uint64                     { return 50000 }
+func (t *fakeTask) SetTimerSlack(uint64)                   {}
+func (t *fakeTask) Namespace(string) nsfs.Namespace        { return nil }
+func (t *fakeTask) TimensOffsets() string                  { return "" }
+func (t *fakeTask) SetTimensOffsets(string) error          { return nil }
+func (t *fakeTask) PeakRSS() uint64                        { return 0 }
+func (t *fakeTask) Started() time.Duration                 { return time.Second / 2 }
+func (t *fakeTask) Uptime() time.Duration                  { return time.Second }
+func (t *fakeTask) Comm() string                           { return "prog" }
+func (t *fakeTask) State() byte                            { return 'R' }
+func (t *fakeTask) TracerPID() int32                       { return 0 }
+func (t *fakeTask) OpenMemory(vfs.Context) (Memory, error) { return nil, unix.EACCES }
+func (t *fakeTask) Threads() []int32                       { return []int32{7} }
+func (t *fakeTask) Cmdline() []byte                        { return []byte("prog\x00arg\x00") }
+func (t *fakeTask) Environ() []byte                        { return []byte("A=1\x00") }
+func (t *fakeTask) FDs() []int32                           { return nil }
+func (t *fakeTask) FSContext() *vfs.FSContext              { return t.k.fsc }
+func (t *fakeTask) Exe() string                            { return "/prog" }
+func (t *fakeTask) Umask() uint32                          { return 0o22 }
+func (t *fakeTask) Signals() Signals                       { return Signals{Blocked: 1} }
 func (t *fakeTask) Credentials() *vfs.Credentials {
 	return vfs.RootCredentials()
 }

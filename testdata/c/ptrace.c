@@ -13,6 +13,7 @@
 #include <sys/user.h>
 #include <elf.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
 
 static volatile long target = 1234;
 static volatile int got_usr2;
@@ -181,6 +182,21 @@ static void test_errors(void) {
 	EXPECT_OK(ptrace(PTRACE_POKETEXT, c, (void *)test_errors, text ^ 0xff));
 	EXPECT_EQ(ptrace(PTRACE_PEEKTEXT, c, (void *)test_errors, 0) == (text ^ 0xff), 1);
 	EXPECT_EQ(*(volatile long *)test_errors == text, 1); /* ours is untouched */
+
+	/* The same through /proc/PID/mem. */
+	char mp[64];
+	snprintf(mp, sizeof mp, "/proc/%d/mem", c);
+	int mfd = EXPECT_OK(open(mp, O_RDWR));
+	long v = 0;
+	EXPECT_EQ(pread(mfd, &v, sizeof v, (off_t)&target), 8);
+	printf("mem read %ld\n", v);
+	v = 777;
+	EXPECT_EQ(pwrite(mfd, &v, sizeof v, (off_t)&target), 8);
+	EXPECT_EQ(ptrace(PTRACE_PEEKDATA, c, &target, 0), 777);
+	EXPECT_ERR(pread(mfd, &v, sizeof v, 0), EIO);
+	EXPECT_EQ(lseek(mfd, (off_t)&target, SEEK_SET) == (off_t)&target, 1);
+	EXPECT_EQ(read(mfd, &v, sizeof v), 8);
+	close(mfd);
 
 	/* Registers three ways agree. */
 	struct user_regs_struct regs;
@@ -370,6 +386,34 @@ static void test_attach_seize(void) {
 	stopped(c);
 }
 
+/* unused_fn is rewritten through /proc/self/mem: text is read-only to the
+ * program, not to a debugger's access, even its own. */
+__attribute__((noinline)) static int unused_fn(void) { return 1; }
+
+static void test_self_mem(void) {
+	int fd = EXPECT_OK(open("/proc/self/mem", O_RDWR));
+	unsigned char b[4];
+	EXPECT_EQ(pread(fd, b, sizeof b, (off_t)unused_fn), 4);
+	EXPECT_EQ(b[0] == *(unsigned char *)unused_fn, 1);
+	unsigned char ret[1] = {0xc3};
+	EXPECT_EQ(pwrite(fd, ret, 1, (off_t)unused_fn), 1);
+	EXPECT_EQ(*(volatile unsigned char *)unused_fn, 0xc3);
+	EXPECT_ERR(pwrite(fd, ret, 1, 4096), EIO);
+	close(fd);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		/* A process that may not ptrace us may not open our memory. */
+		setresuid(1000, 1000, 1000);
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/mem", getppid());
+		EXPECT_ERR(open(p, O_RDONLY), EACCES);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
 static void test_single_step(void) {
 	pid_t c = traced_child(sigstop_then_spin);
 	EXPECT_EQ(stopped(c), SIGSTOP);
@@ -471,6 +515,7 @@ int main(int argc, char **argv) {
 	test_exec_and_fork();
 	test_attach_seize();
 	test_single_step();
+	test_self_mem();
 	test_exit_kill();
 	test_exit_held();
 	return ukt_exit();
