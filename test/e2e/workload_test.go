@@ -298,6 +298,31 @@ var workloads = []workload{
 		limit: 2 * time.Minute,
 	},
 	{
+		// Tracing a job's programs: strace follows a shell and its
+		// children through ptrace's syscall stops (pids stripped, as
+		// they differ).
+		name:   "strace",
+		tools:  []string{"strace", "gcc"},
+		files:  map[string]string{"hello.c": "#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf(\"hello %d\\n\", (int)getuid()); return 0; }\n"},
+		script: `gcc -O1 -o hello hello.c && strace -f -q -e trace=write,exit_group,getuid -e signal=none -o trace.txt /bin/sh -c './hello; ./hello' && sed 's/^[0-9]* *//' trace.txt`,
+		check: func(t *testing.T, dir, stdout string) {
+			if b, err := os.ReadFile(filepath.Join(dir, "trace.txt")); err != nil || strings.Count(string(b), "+++ exited with 0 +++") != 3 {
+				t.Errorf("trace.txt on the host: %q, %v", b, err)
+			}
+		},
+	},
+	{
+		// Debugging a failing test: gdb stops at a breakpoint (an int3
+		// it pokes into the text), walks the stack, reads a variable
+		// and a register, and runs the program to its end.
+		name:   "gdb",
+		tools:  []string{"gdb", "gcc"},
+		files:  map[string]string{"g.c": "#include <stdio.h>\nint add(int a, int b) { return a + b; }\nint main(void) { int s = 0; for (int i = 0; i < 3; i++) s = add(s, i); printf(\"sum %d\\n\", s); return 0; }\n"},
+		env:    []string{"DEBUGINFOD_URLS="},
+		script: `gcc -g -O0 -static -o g g.c && gdb -q -nx -batch -ex 'break add' -ex run -ex bt -ex 'p a' -ex continue -ex 'p b' -ex 'info registers rip' -ex delete -ex continue ./g 2>&1 | sed 's/process [0-9]*/process N/'`,
+		check:  checkRunsOnHost("g", "sum 3"),
+	},
+	{
 		name:   "node",
 		tools:  []string{"node"},
 		script: `node -e "$(cat w.js)"`,
