@@ -211,7 +211,13 @@ func (k *Kernel) removeTask(t *Task, last bool, processCPU int64) {
 	}
 	t.noteLeaderGoneLocked(attr, creds)
 	delete(k.tasks, t.tid)
-	k.nrTasks--
+	t.removed = true
+	if !t.ptrace.exited {
+		// A traced task's exit its tracer has not collected keeps its
+		// place in the count (--pids), as a zombie keeps its pid: a
+		// tracer that never waits cannot pile them up unbounded.
+		k.nrTasks--
+	}
 	k.mu.Unlock()
 }
 

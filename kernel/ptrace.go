@@ -614,8 +614,7 @@ func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, not
 			continue
 		}
 		if tr.ptrace.exited {
-			delete(t.tg.proc.tracees, tr)
-			notifies = append(notifies, tr.tg.releaseExitLocked())
+			notifies = append(notifies, tr.forgetExitedLocked(t.tg))
 			continue
 		}
 		if tr.ptrace.options&PtraceOExitKill != 0 {
@@ -639,6 +638,19 @@ func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, not
 	}
 	tracer.tg.notifyChildEventLocked()
 	return kill, tracer.tg, notifies
+}
+
+// forgetExitedLocked drops the record of a traced task's exit that
+// tracerTG held (its wait collected it, or the tracer exited), with its
+// place in the task count, and lets the parent hear of its process's exit.
+// Preconditions: k.mu held.
+func (t *Task) forgetExitedLocked(tracerTG *ThreadGroup) func() {
+	delete(tracerTG.proc.tracees, t)
+	t.ptrace = ptraceLink{}
+	if t.removed {
+		t.k.nrTasks--
+	}
+	return t.tg.releaseExitLocked()
 }
 
 // releaseExitLocked ends the hold a tracer had on tg's exit (ptraceHeld):
@@ -708,9 +720,7 @@ func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, re
 		case tr.ptrace.exited && options&wExited != 0:
 			r = WaitResult{Pid: tr.tid, Status: tr.ptrace.exitStatus}
 			if options&wNoWait == 0 {
-				delete(t.tg.proc.tracees, tr)
-				tr.ptrace = ptraceLink{}
-				then = tr.tg.releaseExitLocked()
+				then = tr.forgetExitedLocked(t.tg)
 			}
 			return r, true, true, then
 		case tr.ptrace.stop != nil && !tr.ptrace.stop.reported:

@@ -179,6 +179,9 @@ type Task struct {
 	exitsItself bool
 	// sigkilled: SIGKILL was sent to the task's process.
 	sigkilled atomic.Bool
+	// removed: the task is out of the kernel's table (removeTask);
+	// protected by k.mu.
+	removed bool
 	// exitCode is the wait status exit(2) of this thread alone gave (a
 	// tracer's wait reports it); protected by mu.
 	exitCode int

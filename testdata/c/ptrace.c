@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <sys/prctl.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 
 static volatile long target = 1234;
 static volatile int got_usr2;
@@ -399,6 +400,19 @@ static void test_self_mem(void) {
 	EXPECT_EQ(pwrite(fd, ret, 1, (off_t)unused_fn), 1);
 	EXPECT_EQ(*(volatile unsigned char *)unused_fn, 0xc3);
 	EXPECT_ERR(pwrite(fd, ret, 1, 4096), EIO);
+	/* Hostile: the forced access must not write a file through a shared
+	 * mapping the program may not write, nor through a private one. */
+	int exe = EXPECT_OK(open("/proc/self/exe", O_RDONLY));
+	unsigned char head[16], after[16];
+	pread(exe, head, sizeof head, 0);
+	unsigned char *sh = mmap(NULL, 4096, PROT_READ, MAP_SHARED, exe, 0);
+	unsigned char *pr = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, exe, 0);
+	EXPECT_ERR(pwrite(fd, "XXXX", 4, (off_t)sh), EIO);
+	EXPECT_EQ(pwrite(fd, "XXXX", 4, (off_t)pr), 4);
+	printf("private copy changed %d, shared mapping unchanged %d\n", pr[0] == 'X', sh[0] == head[0]);
+	pread(exe, after, sizeof after, 0);
+	EXPECT_EQ(memcmp(head, after, sizeof head), 0);
+	close(exe);
 	close(fd);
 	fflush(stdout);
 	pid_t c = fork();
@@ -408,6 +422,8 @@ static void test_self_mem(void) {
 		char p[64];
 		snprintf(p, sizeof p, "/proc/%d/mem", getppid());
 		EXPECT_ERR(open(p, O_RDONLY), EACCES);
+		EXPECT_ERR(ptrace(PTRACE_ATTACH, getppid(), 0, 0), EPERM);
+		EXPECT_ERR(ptrace(PTRACE_SEIZE, getppid(), 0, 0), EPERM);
 		fflush(stdout);
 		_exit(0);
 	}
