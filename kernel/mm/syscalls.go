@@ -88,6 +88,9 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 			return 0, unix.EEXIST
 		}
 		if o.Fixed {
+			if m.sealedLocked(addr, addr+length) {
+				return 0, unix.EPERM
+			}
 			m.unmapLocked(addr, addr+length)
 		}
 	} else {
@@ -214,6 +217,9 @@ func (m *MM) Munmap(addr, length uint64) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.sealedLocked(addr, addr+length) {
+		return unix.EPERM
+	}
 	m.unmapLocked(addr, addr+length)
 	return nil
 }
@@ -258,7 +264,7 @@ func (m *MM) takePagesLocked(start, end uint64) []int64 {
 
 // Mprotect changes the rights of [addr, addr+length); every page in the
 // range must be mapped.
-func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool) error {
+func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool) (err error) {
 	if addr&arch.PageMask != 0 {
 		return unix.EINVAL
 	}
@@ -285,7 +291,9 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 		addr = m.vmas[i].Start
 	}
 	// Every page must be covered, and by a mapping that may take the new
-	// rights.
+	// rights. A sealed mapping stops the change there (EPERM), as Linux's
+	// mprotect_fixup does: what precedes it has changed already.
+	var sealed error
 	for a := addr; a < end; {
 		i := m.vmas.find(a)
 		if i < 0 {
@@ -294,8 +302,20 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 		if prot&^m.vmas[i].MaxProt != 0 {
 			return unix.EACCES
 		}
+		if m.vmas[i].Flags&Sealed != 0 {
+			sealed, end = unix.EPERM, a
+			break
+		}
 		a = m.vmas[i].End
 	}
+	if end == addr {
+		return sealed
+	}
+	defer func() {
+		if sealed != nil {
+			err = sealed
+		}
+	}()
 	m.splitAtLocked(addr)
 	m.splitAtLocked(end)
 	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
@@ -442,12 +462,18 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 		return 0, unix.EFAULT
 	}
 	v := m.vmas[i]
+	if v.Flags&Sealed != 0 {
+		return 0, unix.EPERM
+	}
 	if fixed {
 		if newAddr&arch.PageMask != 0 || newAddr+newSize < newAddr || newAddr+newSize > m.layout.MaxAddr {
 			return 0, unix.EINVAL
 		}
 		if newAddr < oldAddr+oldSize && oldAddr < newAddr+newSize {
 			return 0, unix.EINVAL
+		}
+		if m.sealedLocked(newAddr, newAddr+newSize) {
+			return 0, unix.EPERM
 		}
 		m.unmapLocked(newAddr, newAddr+newSize)
 		return m.moveLocked(v, oldAddr, oldSize, newAddr, newSize)

@@ -23,7 +23,28 @@ const (
 	DontFork
 	// WipeOnFork is MADV_WIPEONFORK: a fork gives the child zeros here.
 	WipeOnFork
+	// Sealed is VM_SEALED (mseal): the mapping can no longer be unmapped,
+	// moved, resized, replaced or given other rights (EPERM), for as long
+	// as the memory lives; fork keeps it.
+	Sealed
 )
+
+// Seal implements mseal of [addr, addr+length) (page-aligned, length
+// already rounded, not wrapping): every VMA there is sealed; the range
+// must be mapped throughout (ENOMEM).
+func (m *MM) Seal(addr, length uint64) error {
+	return m.SetFlags(addr, length, Sealed, 0, nil)
+}
+
+// sealedLocked reports whether a sealed VMA overlaps [start, end).
+func (m *MM) sealedLocked(start, end uint64) bool {
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		if m.vmas[i].Flags&Sealed != 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // SetFlags changes the flags of every VMA in [addr, addr+length): clear
 // first, then set. The range must be mapped throughout (ENOMEM). check,

@@ -103,7 +103,7 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	switch advice {
-	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
+	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE, madvDontNeedLocked:
 		if err := t.MM.CheckRange(addr, length, func(v *mm.VMA) error { return discardable(v, advice) }); err != nil {
 			return 0, err
 		}
@@ -113,6 +113,9 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, t.MM.SetFlags(addr, length, set, clear, func(v *mm.VMA) error {
 			if advice == unix.MADV_WIPEONFORK && (v.Object != nil || v.Shared) {
 				return unix.EINVAL // private anonymous memory only
+			}
+			if advice != unix.MADV_DOFORK && advice != unix.MADV_KEEPONFORK && sealedReadOnly(v) {
+				return unix.EPERM
 			}
 			return nil
 		})
@@ -134,7 +137,9 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 // writable).
 func discardable(v *mm.VMA, advice uint64) error {
 	switch {
-	case v.Flags&mm.Locked != 0:
+	case sealedReadOnly(v):
+		return unix.EPERM
+	case v.Flags&mm.Locked != 0 && advice != madvDontNeedLocked:
 		return unix.EINVAL
 	case advice == unix.MADV_FREE && (v.Object != nil || v.Shared):
 		return unix.EINVAL
@@ -144,6 +149,18 @@ func discardable(v *mm.VMA, advice uint64) error {
 		return unix.EACCES
 	}
 	return nil
+}
+
+// madvDontNeedLocked is MADV_DONTNEED_LOCKED: MADV_DONTNEED that also
+// drops locked pages.
+const madvDontNeedLocked = 24
+
+// sealedReadOnly reports whether advice that discards memory or changes
+// what a fork copies is refused in v (Linux's can_modify_vma_madv): a
+// sealed mapping that is private (anonymous or a file's copy) and not
+// writable, whose contents the program could not otherwise change.
+func sealedReadOnly(v *mm.VMA) bool {
+	return v.Flags&mm.Sealed != 0 && !v.Shared && v.Prot&platform.Write == 0
 }
 
 // forkAdvice is the flag change of MADV_DONTFORK and its kin.
@@ -304,3 +321,20 @@ func sysMunlockall(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysNop(t *kernel.Task, a [6]uint64) (uint64, error) { return 0, nil }
+
+// sysMseal seals [start, start+len) against unmapping, moving, resizing
+// and protection changes (Linux 6.10's mseal).
+func sysMseal(t *kernel.Task, a [6]uint64) (uint64, error) {
+	start, length, flags := a[0], a[1], a[2]
+	if flags != 0 || start&arch.PageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	n, ok := arch.PageRoundUp(length)
+	if !ok || start+n < start {
+		return 0, unix.EINVAL // a length that rounds or reaches past the top
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return 0, t.MM.Seal(start, n)
+}

@@ -91,6 +91,7 @@ var cCases = []cCase{
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
 	{name: "ptrace", prog: "ptrace"},
+	{name: "mseal", prog: "mseal"},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},
