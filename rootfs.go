@@ -64,6 +64,7 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console,
 		v.RegisterType("devpts", devptsType{mf})
 		dev.RegisterStandard(v.Devices, console)
 	}
+	v.Devices.RegisterChar(kernel.UserfaultfdDev[0], kernel.UserfaultfdDev[1], kernel.UserfaultfdDevice())
 	v.OpenFIFO = pipe.NewFIFORegistry().Open
 	if rootFS == nil {
 		rootFS, rootType = tmpfs.New(mf, tmpfs.Options{RootMode: 0o755}), "rootfs"

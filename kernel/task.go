@@ -275,6 +275,14 @@ func (t *Task) CopyInString(addr uint64, max int) (s string, err error) {
 func (t *Task) retryOOM(access func() error) error {
 	for {
 		err := access()
+		if ue, ok := err.(*mm.UserfaultError); ok {
+			// A page a userfaultfd handles: wait for its handler as a
+			// faulting thread does; a signal ends the access (EFAULT).
+			if t.waitUserfault(ue.Addr, ue.Write) != nil {
+				return unix.EFAULT
+			}
+			continue
+		}
 		if err != mm.ErrNoMemory {
 			return err
 		}

@@ -143,6 +143,12 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 				}
 			case mm.FaultBusErr:
 				t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
+			case mm.FaultUserfault:
+				// The handler fills the page, or a signal comes first
+				// (delivered below; the access faults again after it).
+				if t.waitUserfault(trap.Addr, trap.Access&platform.Write != 0) == errUserfaultSigbus {
+					t.forceSignal(int(unix.SIGBUS), 2 /* BUS_ADRERR */, trap.Addr)
+				}
 			}
 		case platform.TrapSignal:
 			if t.singleStepped(trap) || t.patchedSiteFault(trap) {

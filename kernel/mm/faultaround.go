@@ -123,7 +123,7 @@ func (fa *faultAround) use(i int, r faultStream) {
 // [start, end) is the base window, which a stack keeps (it grows down, and
 // its window starts at the fault).
 func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint64) error {
-	if !v.GrowsDown {
+	if !v.GrowsDown && v.Userfault == nil {
 		start, end = v.fa.anonWindow(v.Start, v.End, page, write)
 	}
 	var missing []uint64

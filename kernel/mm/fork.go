@@ -61,6 +61,9 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 		}
 		w := *v
 		w.Flags &^= Locked | LockOnFault // mlock is not inherited
+		// Nor a userfaultfd registration (without UFFD_FEATURE_EVENT_FORK,
+		// which uk does not offer, Linux's child has none).
+		w.Userfault, w.UserfaultMode = nil, 0
 		c.vmas = append(c.vmas, &w)
 		if w.Object != nil {
 			w.Object.AddMapping(c)

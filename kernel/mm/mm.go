@@ -375,11 +375,12 @@ type FaultResult int
 
 // Fault outcomes.
 const (
-	FaultHandled FaultResult = iota // mapped; resume the thread
-	FaultMapErr                     // no VMA: SIGSEGV with SEGV_MAPERR
-	FaultAccErr                     // VMA forbids the access: SIGSEGV with SEGV_ACCERR
-	FaultNoMem                      // the memory file is exhausted: the OOM killer's turn
-	FaultBusErr                     // no page to be had (past the end of a file, a full tmpfs): SIGBUS
+	FaultHandled   FaultResult = iota // mapped; resume the thread
+	FaultMapErr                       // no VMA: SIGSEGV with SEGV_MAPERR
+	FaultAccErr                       // VMA forbids the access: SIGSEGV with SEGV_ACCERR
+	FaultNoMem                        // the memory file is exhausted: the OOM killer's turn
+	FaultBusErr                       // no page to be had (past the end of a file, a full tmpfs): SIGBUS
+	FaultUserfault                    // a missing page a userfaultfd handles: wait for it (UserfaultAt)
 )
 
 // ErrNoMemory is returned by CopyIn, CopyOut and KernelBytes when a page
@@ -436,6 +437,9 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *
 	if v.Prot&(platform.Read|platform.Write|platform.Exec) == 0 {
 		return FaultAccErr
 	}
+	if m.userfaultMissingLocked(v, page) {
+		return FaultUserfault
+	}
 	if err := m.populateLocked(v, page, access&platform.Write != 0); err != nil {
 		if isNoMemory(err) {
 			return FaultNoMem
@@ -480,6 +484,10 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		if page+faultRun < end {
 			end = page + faultRun
 		}
+	}
+	if v.Userfault != nil {
+		// Only the page asked for: the others are the handler's to fill.
+		start, end = page, page+arch.PageSize
 	}
 	if v.Shared {
 		return m.mapSharedLocked(v, start, end, true)
@@ -589,6 +597,9 @@ func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) 
 	if v.Shared {
 		return v.Object.PageAt(v.objectIndex(page))
 	}
+	if m.userfaultMissingLocked(v, page) {
+		return 0, &UserfaultError{Ctx: v.Userfault, Addr: page, Write: write}
+	}
 	if off, ok := m.pages[page]; ok && (!write || m.mf.RefCount(off) == 1) {
 		return off, nil
 	}
@@ -607,6 +618,9 @@ func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) 
 func kernelAccessErr(err error) error {
 	if isNoMemory(err) {
 		return ErrNoMemory
+	}
+	if ue, ok := err.(*UserfaultError); ok {
+		return ue
 	}
 	return ErrFault
 }
@@ -749,7 +763,7 @@ func (m *MM) untouchedAnonLocked(page uint64) bool {
 		return false
 	}
 	v := m.vmas[i]
-	return v.Object == nil && !v.Shared && v.Prot&platform.Read != 0
+	return v.Object == nil && !v.Shared && v.Prot&platform.Read != 0 && v.Userfault == nil
 }
 
 // CopyInString reads a NUL-terminated string of at most max bytes at addr.

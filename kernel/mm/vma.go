@@ -38,6 +38,10 @@ type VMA struct {
 	Dev, Ino uint64
 	// Flags are the madvise and mlock attributes (VMAFlags).
 	Flags VMAFlags
+	// Userfault is the userfaultfd the VMA is registered with, in
+	// UserfaultMode (userfault.go); nil: none.
+	Userfault     Userfault
+	UserfaultMode uint8
 
 	fa faultAround // private anonymous memory: the last fault window
 }
@@ -108,7 +112,8 @@ func (s *vmaSet) insert(v *VMA) {
 // mergeable reports whether a and b (adjacent, a before b) can be one VMA.
 func mergeable(a, b *VMA) bool {
 	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.CopyWhole != b.CopyWhole || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
-		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino || a.Flags != b.Flags {
+		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino || a.Flags != b.Flags ||
+		a.Userfault != b.Userfault || a.UserfaultMode != b.UserfaultMode {
 		return false
 	}
 	return a.Object == nil || a.objectIndex(a.End) == b.Pgoff

@@ -138,6 +138,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysRemapFilePages, "remap_file_pages", sysRemapFilePages, x, i, x, i, x)
 	r(arch.SysMadvise, "madvise", sysMadvise, x, i, i)
 	r(arch.SysMseal, "mseal", sysMseal, x, i, x)
+	r(arch.SysUserfaultfd, "userfaultfd", sysUserfaultfd, x)
 	r(arch.SysMincore, "mincore", sysMincore, x, i, x)
 	r(arch.SysMsync, "msync", sysMsync, x, i, x)
 	r(arch.SysMlock, "mlock", sysMlock, x, i)

@@ -92,6 +92,7 @@ var cCases = []cCase{
 	{name: "evfds", prog: "evfds"},
 	{name: "ptrace", prog: "ptrace"},
 	{name: "mseal", prog: "mseal"},
+	{name: "uffd", prog: "uffd"},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},

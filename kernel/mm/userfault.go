@@ -1,0 +1,254 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/arch"
+)
+
+// userfaultfd: a program registers ranges of its private anonymous memory
+// with a userfaultfd (kernel/userfaultfd.go); a page missing there is not
+// backed at a fault but reported to the program's handler, which fills it
+// (UFFDIO_COPY, ZEROPAGE, MOVE) while the faulting thread waits.
+//
+// The MM's part: a registered VMA names its context (VMA.Userfault) and
+// modes; HandleFault answers FaultUserfault and a kernel access a
+// *UserfaultError for a missing page there; neither the fault windows nor
+// any prefault back a page of such a VMA the program did not ask for; and
+// the fills install pages as the handler gives them.
+
+// Userfault is a userfaultfd context, as a registered VMA names it.
+type Userfault interface {
+	// UserfaultContext marks the kernel's context type.
+	UserfaultContext()
+}
+
+// Registration modes (UFFDIO_REGISTER_MODE_*).
+const (
+	UserfaultMissing = 1 // report faults on missing pages
+)
+
+// UserfaultError is a kernel access (a syscall reading or writing the
+// program's memory) that met a missing page a userfaultfd handles: the
+// caller waits for the handler as a faulting thread does, and retries.
+type UserfaultError struct {
+	Ctx   Userfault
+	Addr  uint64
+	Write bool
+}
+
+func (e *UserfaultError) Error() string { return "page handled by a userfaultfd" }
+
+// userfaultMissingLocked reports whether page of v is one v's userfaultfd
+// handles: missing, in a VMA registered for missing pages.
+func (m *MM) userfaultMissingLocked(v *VMA, page uint64) bool {
+	if v.Userfault == nil || v.UserfaultMode&UserfaultMissing == 0 {
+		return false
+	}
+	_, present := m.pages[page]
+	return !present
+}
+
+// UserfaultRegister registers the VMAs in [start, end) (page-aligned, the
+// caller checked) with ctx in mode: EINVAL when the range holds no VMA or
+// one that is not private anonymous memory, EBUSY when one belongs to
+// another userfaultfd. Pages uk backed ahead of the program (fault
+// windows, prefault) that it never wrote, zero and its alone, go: Linux
+// would not have them, and a read of one must reach the handler.
+func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	found := false
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		v := m.vmas[i]
+		if v.Object != nil || v.Shared || v.GrowsDown {
+			return unix.EINVAL
+		}
+		if v.Userfault != nil && v.Userfault != ctx {
+			return unix.EBUSY
+		}
+		found = true
+	}
+	if !found {
+		return unix.EINVAL
+	}
+	m.splitAtLocked(start)
+	m.splitAtLocked(end)
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		v := m.vmas[i]
+		v.Userfault, v.UserfaultMode = ctx, mode
+		v.fa = faultAround{}
+		m.dropUntouchedLocked(v.Start, v.End)
+	}
+	m.coalesceLocked(start, end)
+	return nil
+}
+
+// dropUntouchedLocked frees the private pages of [start, end) that hold
+// only zeros and are this MM's alone, out of the address space first.
+func (m *MM) dropUntouchedLocked(start, end uint64) {
+	var drop []uint64
+	// By the pages the MM has, not by the range's addresses: a program
+	// may register terabytes of reserved address space.
+	for a, off := range m.pages {
+		if a < start || a >= end || m.mf.RefCount(off) != 1 {
+			continue
+		}
+		if isZero(m.mf.Bytes(off, arch.PageSize)) {
+			drop = append(drop, a)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	m.unmapASLocked(start, end-start)
+	offs := make([]int64, len(drop))
+	for i, a := range drop {
+		offs[i] = m.pages[a]
+		delete(m.pages, a)
+	}
+	m.mf.DecRef(offs...)
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// UserfaultUnregister ends ctx's registration of the VMAs in [start, end).
+func (m *MM) UserfaultUnregister(start, end uint64, ctx Userfault) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		if v := m.vmas[i]; v.Object != nil || v.Shared || v.GrowsDown {
+			return unix.EINVAL
+		}
+	}
+	m.splitAtLocked(start)
+	m.splitAtLocked(end)
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		if v := m.vmas[i]; v.Userfault == ctx {
+			v.Userfault, v.UserfaultMode = nil, 0
+		}
+	}
+	m.coalesceLocked(start, end)
+	return nil
+}
+
+// UserfaultUnregisterAll ends every registration of ctx (its file closed).
+func (m *MM) UserfaultUnregisterAll(ctx Userfault) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas {
+		if v.Userfault == ctx {
+			v.Userfault, v.UserfaultMode = nil, 0
+		}
+	}
+	if len(m.vmas) > 0 {
+		m.coalesceLocked(m.vmas[0].Start, m.vmas[len(m.vmas)-1].End)
+	}
+}
+
+// UserfaultAt returns the userfaultfd handling the page at addr, if it is
+// missing in a VMA registered for that.
+func (m *MM) UserfaultAt(addr uint64) Userfault {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	page := arch.PageRoundDown(addr)
+	i := m.vmas.find(page)
+	if i < 0 || !m.userfaultMissingLocked(m.vmas[i], page) {
+		return nil
+	}
+	return m.vmas[i].Userfault
+}
+
+// UserfaultFill installs pages at [dst, dst+n pages) of ctx's registered
+// memory (UFFDIO_COPY with data, UFFDIO_ZEROPAGE with nil): each must be
+// missing (EEXIST) in a VMA ctx registered (ENOENT). It returns the bytes
+// filled before the first failure.
+func (m *MM) UserfaultFill(ctx Userfault, dst uint64, n int, data []byte) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var done uint64
+	for p := range n {
+		page := dst + uint64(p)*arch.PageSize
+		v, err := m.userfaultTargetLocked(ctx, page)
+		if err != nil {
+			return done, err
+		}
+		offs, err := m.mf.Allocate(1)
+		if err != nil {
+			return done, unix.ENOMEM
+		}
+		if data != nil {
+			if err := m.mf.WriteAt(data[p*arch.PageSize:(p+1)*arch.PageSize], offs[0]); err != nil {
+				copy(m.mf.Bytes(offs[0], arch.PageSize), data[p*arch.PageSize:(p+1)*arch.PageSize])
+			}
+		}
+		m.pages[page] = offs[0]
+		m.notePeakLocked()
+		if err := m.mapPagesLocked(v, []uint64{page}); err != nil {
+			return done, err
+		}
+		done += arch.PageSize
+	}
+	return done, nil
+}
+
+// userfaultTargetLocked is the VMA a fill of page goes to: registered with
+// ctx (ENOENT otherwise), the page missing (EEXIST otherwise).
+func (m *MM) userfaultTargetLocked(ctx Userfault, page uint64) (*VMA, error) {
+	i := m.vmas.find(page)
+	if i < 0 || m.vmas[i].Userfault != ctx {
+		return nil, unix.ENOENT
+	}
+	if _, ok := m.pages[page]; ok {
+		return nil, unix.EEXIST
+	}
+	return m.vmas[i], nil
+}
+
+// UserfaultMove moves n pages from src to dst (UFFDIO_MOVE): each source
+// page must be present, private anonymous and this MM's alone (EBUSY when
+// shared; a missing one is ENOENT, or skipped when holes are allowed);
+// each destination page missing in ctx's registered memory. It returns the
+// bytes moved (holes skipped count) before the first failure.
+func (m *MM) UserfaultMove(ctx Userfault, dst, src uint64, n int, allowHoles bool) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var done uint64
+	for p := range n {
+		d, s := dst+uint64(p)*arch.PageSize, src+uint64(p)*arch.PageSize
+		si := m.vmas.find(s)
+		if si < 0 || m.vmas[si].Object != nil || m.vmas[si].Shared {
+			return done, unix.EINVAL
+		}
+		off, ok := m.pages[s]
+		if !ok {
+			if !allowHoles {
+				return done, unix.ENOENT
+			}
+			done += arch.PageSize
+			continue
+		}
+		if m.mf.RefCount(off) != 1 {
+			return done, unix.EBUSY
+		}
+		v, err := m.userfaultTargetLocked(ctx, d)
+		if err != nil {
+			return done, err
+		}
+		m.unmapASLocked(s, arch.PageSize)
+		delete(m.pages, s)
+		m.pages[d] = off
+		if err := m.mapPagesLocked(v, []uint64{d}); err != nil {
+			return done, err
+		}
+		done += arch.PageSize
+	}
+	return done, nil
+}
