@@ -81,12 +81,13 @@ const (
 	// PtraceOMask is every option Linux accepts.
 	PtraceOMask = 0xff | PtraceOExitKill | PtraceOSuspendSecc
 
-	ptraceEventFork  = 1
-	ptraceEventVfork = 2
-	ptraceEventClone = 3
-	ptraceEventExec  = 4
-	ptraceEventExit  = 6
-	ptraceEventStop  = 128
+	ptraceEventFork    = 1
+	ptraceEventVfork   = 2
+	ptraceEventClone   = 3
+	ptraceEventExec    = 4
+	ptraceEventExit    = 6
+	ptraceEventSeccomp = 7
+	ptraceEventStop    = 128
 )
 
 const sigTrap = int(unix.SIGTRAP)
@@ -277,6 +278,37 @@ func (t *Task) PtraceSetSiginfo(tracee *Task, info arch.SignalInfo) bool {
 	return true
 }
 
+// What PTRACE_GET_SYSCALL_INFO reports a stop as (PTRACE_SYSCALL_INFO_*);
+// the first two are also a syscall stop's event message.
+const (
+	PtraceSyscallNone    = 0
+	PtraceSyscallEntry   = 1
+	PtraceSyscallExit    = 2
+	PtraceSyscallSeccomp = 3
+)
+
+// PtraceSyscallStopKind is the kind of stop the tracee is in, for
+// PTRACE_GET_SYSCALL_INFO, and the event message (a seccomp filter's
+// data): a syscall entry or exit stop reports as such only with
+// PTRACE_O_TRACESYSGOOD, as Linux's (it tells them by the siginfo).
+func (t *Task) PtraceSyscallStopKind(tracee *Task) (kind int, msg uint64) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	l := &tracee.ptrace
+	if !l.hasInfo {
+		return PtraceSyscallNone, l.eventMsg
+	}
+	switch l.siginfo.Code {
+	case int32(sigTrap | 0x80):
+		if l.eventMsg == PtraceSyscallEntry || l.eventMsg == PtraceSyscallExit {
+			return int(l.eventMsg), l.eventMsg
+		}
+	case int32(sigTrap | ptraceEventSeccomp<<8):
+		return PtraceSyscallSeccomp, l.eventMsg
+	}
+	return PtraceSyscallNone, l.eventMsg
+}
+
 // PtraceEventMsg returns PTRACE_GETEVENTMSG's value.
 func (t *Task) PtraceEventMsg(tracee *Task) uint64 {
 	t.k.mu.Lock()
@@ -386,8 +418,17 @@ func (t *Task) ptraceSyscallStop(exit bool) (run, stopped bool) {
 	k := t.k
 	k.mu.Lock()
 	mode, opts := t.ptrace.mode, t.ptrace.options
+	stops := mode == PtraceSyscall || mode == PtraceSysemu && !exit
+	if stops {
+		// The event message says which (Linux's
+		// PTRACE_EVENTMSG_SYSCALL_ENTRY and _EXIT).
+		t.ptrace.eventMsg = PtraceSyscallEntry
+		if exit {
+			t.ptrace.eventMsg = PtraceSyscallExit
+		}
+	}
 	k.mu.Unlock()
-	if mode != PtraceSyscall && !(mode == PtraceSysemu && !exit) {
+	if !stops {
 		return true, false
 	}
 	sig := sigTrap
@@ -433,6 +474,8 @@ func (t *Task) ptraceEvent(event int, msg uint64) bool {
 		opt = PtraceOTraceExec
 	case ptraceEventExit:
 		opt = PtraceOTraceExit
+	case ptraceEventSeccomp:
+		opt = PtraceOTraceSeccomp
 	}
 	k := t.k
 	k.mu.Lock()

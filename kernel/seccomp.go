@@ -47,8 +47,9 @@ const (
 // instruction_pointer, args[6].
 const SeccompDataSize = 64
 
-// auditArchX86_64 is AUDIT_ARCH_X86_64, seccomp_data's arch.
-const auditArchX86_64 = 0xc000003e
+// AuditArchX86_64 is AUDIT_ARCH_X86_64: seccomp_data's arch, and
+// PTRACE_GET_SYSCALL_INFO's.
+const AuditArchX86_64 = 0xc000003e
 
 // maxSeccompPath is MAX_INSNS_PER_PATH: a chain's instructions, each
 // filter counted with 4 more, may not pass it (ENOMEM).
@@ -207,6 +208,30 @@ func seccompAncestor(s *seccompState, prev *seccompFilter) bool {
 // It reports whether the call is to run; if not, it has set the result
 // (and any signal) itself, and err is what strace shows.
 func (t *Task) seccompCheck(s *seccompState, nr uint64, args [6]uint64) (run bool, err error) {
+	return t.seccompRun(s, nr, args, false)
+}
+
+// seccompTrace is SECCOMP_RET_TRACE: a tracer that asked for it
+// (PTRACE_O_TRACESECCOMP) sees the call in a PTRACE_EVENT_SECCOMP stop,
+// with the filter's data as the event message, and may change or cancel
+// it (orig_rax -1); the filters then judge the call again, RET_TRACE now
+// allowing it. Without such a tracer the call fails with ENOSYS.
+func (t *Task) seccompTrace(s *seccompState, data uint32) (bool, error) {
+	r := &t.State.Regs
+	enosys := int64(unix.ENOSYS)
+	r.Rax = uint64(-enosys)
+	if !t.ptraceEvent(ptraceEventSeccomp, uint64(data)) {
+		return false, unix.ENOSYS
+	}
+	if t.isExiting() || int64(r.OrigRax) < 0 {
+		return false, ErrNoReturnValue // skipped: RAX is the tracer's
+	}
+	return t.seccompRun(s, r.OrigRax, r.SyscallArgs(), true)
+}
+
+// seccompRun is seccompCheck; recheck is the judgment after a tracer's
+// PTRACE_EVENT_SECCOMP stop, where SECCOMP_RET_TRACE allows the call.
+func (t *Task) seccompRun(s *seccompState, nr uint64, args [6]uint64, recheck bool) (run bool, err error) {
 	r := &t.State.Regs
 	if s.mode == SeccompModeStrict {
 		switch nr {
@@ -220,7 +245,7 @@ func (t *Task) seccompCheck(s *seccompState, nr uint64, args [6]uint64) (run boo
 	}
 	var data [SeccompDataSize]byte
 	binary.LittleEndian.PutUint32(data[0:], uint32(nr))
-	binary.LittleEndian.PutUint32(data[4:], auditArchX86_64)
+	binary.LittleEndian.PutUint32(data[4:], AuditArchX86_64)
 	binary.LittleEndian.PutUint64(data[8:], r.Rip)
 	for i, a := range args {
 		binary.LittleEndian.PutUint64(data[16+8*i:], a)
@@ -239,8 +264,13 @@ func (t *Task) seccompCheck(s *seccompState, nr uint64, args [6]uint64) (run boo
 		e := unix.Errno(min(val, 4095))
 		r.Rax = uint64(-int64(e))
 		return false, e
-	case SeccompRetTrace, SeccompRetUserNotif:
-		// No tracer and no listener: the call fails as Linux's does then.
+	case SeccompRetTrace:
+		if recheck {
+			return true, nil
+		}
+		return t.seccompTrace(s, val)
+	case SeccompRetUserNotif:
+		// No listener: the call fails as Linux's does then.
 		e := unix.ENOSYS
 		r.Rax = uint64(-int64(e))
 		return false, e
@@ -249,7 +279,7 @@ func (t *Task) seccompCheck(s *seccompState, nr uint64, args [6]uint64) (run boo
 		// rolled back to the number.
 		r.Rax = r.OrigRax
 		t.forceSignalInfo(&arch.SignalInfo{Signo: int32(unix.SIGSYS), Errno: int32(val), Code: sysSeccomp,
-			Addr: r.Rip, Syscall: int32(nr), Arch: auditArchX86_64})
+			Addr: r.Rip, Syscall: int32(nr), Arch: AuditArchX86_64})
 		return false, ErrNoReturnValue
 	case SeccompRetKillThread:
 		t.tg.mu.Lock()

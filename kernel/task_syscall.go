@@ -97,11 +97,24 @@ func (t *Task) doSyscall() {
 	var ret uint64
 	var err error
 	if s := t.seccomp.Load(); s != nil {
-		if run, serr := t.seccompCheck(s, nr, args); !run {
+		run, serr := t.seccompCheck(s, nr, args)
+		if !run {
 			if t.k.Strace != nil {
 				t.straceExit(pre, sc, args, serr)
 			}
+			if t.traced.Load() {
+				t.ptraceSyscallStop(true)
+			}
 			return
+		}
+		if t.traced.Load() {
+			// A tracer's PTRACE_EVENT_SECCOMP stop may have changed
+			// the call.
+			nr, args, sc = r.OrigRax, r.SyscallArgs(), nil
+			if nr < uint64(len(t.k.Table.Entries)) && t.k.Table.Entries[nr].Fn != nil {
+				sc = &t.k.Table.Entries[nr]
+			}
+			tracerSaw = true
 		}
 	}
 	switch {

@@ -40,6 +40,7 @@ const (
 	ptraceSeize            = 0x4206
 	ptraceInterrupt        = 0x4207
 	ptraceGetsigmask       = 0x420a
+	ptraceGetSyscallInfo   = 0x420e
 	ptraceSetsigmask       = 0x420b
 )
 
@@ -183,6 +184,8 @@ func sysPtrace(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		tracee.SetSigMask(arch.SigSet(binary.LittleEndian.Uint64(b[:])))
 		return 0, nil
+	case ptraceGetSyscallInfo:
+		return syscallInfo(t, tracee, addr, data)
 	case ptraceArchPrctl:
 		if done, err := archPrctlBase(t, regs, data, addr); done {
 			return 0, err
@@ -264,4 +267,42 @@ func regset(t *kernel.Task, tracee *kernel.Task, typ, iovAddr uint64, set bool) 
 		}
 	}
 	return nil
+}
+
+// syscallInfo is PTRACE_GET_SYSCALL_INFO: struct ptrace_syscall_info of
+// the tracee's stop, at most size bytes of it written to addr; the result
+// is its whole size for the kind of stop.
+func syscallInfo(t, tracee *kernel.Task, size, addr uint64) (uint64, error) {
+	kind, msg := t.PtraceSyscallStopKind(tracee)
+	r := &tracee.State.Regs
+	b := make([]byte, 88)
+	le := binary.LittleEndian
+	b[0] = byte(kind)
+	le.PutUint32(b[4:], kernel.AuditArchX86_64)
+	le.PutUint64(b[8:], r.Rip)
+	le.PutUint64(b[16:], r.Rsp)
+	n := 24 // the header alone, for a stop that is none of these
+	args := r.SyscallArgs()
+	switch kind {
+	case kernel.PtraceSyscallEntry, kernel.PtraceSyscallSeccomp:
+		le.PutUint64(b[24:], r.OrigRax)
+		for i, a := range args {
+			le.PutUint64(b[32+8*i:], a)
+		}
+		n = 80
+		if kind == kernel.PtraceSyscallSeccomp {
+			le.PutUint32(b[80:], uint32(msg))
+			n = 84
+		}
+	case kernel.PtraceSyscallExit:
+		le.PutUint64(b[24:], r.Rax)
+		if v := int64(r.Rax); v < 0 && v >= -4095 {
+			b[32] = 1
+		}
+		n = 33
+	}
+	if err := t.CopyOut(addr, b[:min(uint64(n), size)]); err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
 }

@@ -15,6 +15,21 @@
 #include <sys/prctl.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+/* PTRACE_GET_SYSCALL_INFO's structure, as the UAPI header has it. */
+struct syscall_info {
+	unsigned char op, pad[3];
+	unsigned arch;
+	unsigned long long ip, sp;
+	union {
+		struct { unsigned long long nr, args[6]; } entry;
+		struct { long long rval; unsigned char is_error; } exit;
+		struct { unsigned long long nr, args[6]; unsigned ret_data; } seccomp;
+	};
+};
+#define GET_SYSCALL_INFO 0x420e
 
 static volatile long target = 1234;
 static volatile int got_usr2;
@@ -387,6 +402,76 @@ static void test_attach_seize(void) {
 	stopped(c);
 }
 
+/* traced_filter: a child whose seccomp filter hands getppid (data 42)
+ * and getuid (data 7) to its tracer. */
+static void traced_filter(void) {
+	raise(SIGSTOP);
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 42),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getuid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 7),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+		_exit(70);
+	long pp = syscall(SYS_getppid), uid = syscall(SYS_getuid);
+	char buf[80];
+	int n = snprintf(buf, sizeof buf, "filtered child: getppid==parent %d getuid %ld\n", pp == getppid(), uid);
+	write(1, buf, n);
+	_exit(0);
+}
+
+static void test_seccomp_trace(void) {
+	pid_t c = traced_child(traced_filter);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	struct syscall_info si;
+	memset(&si, 0xff, sizeof si);
+	EXPECT_EQ(ptrace(GET_SYSCALL_INFO, c, sizeof si, &si), 24);
+	printf("signal stop info op %d arch %x\n", si.op, si.arch);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	for (;;) {
+		int s = stopped(c);
+		if (s < 0)
+			break;
+		unsigned long msg = 0;
+		ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+		memset(&si, 0, sizeof si);
+		long n = ptrace(GET_SYSCALL_INFO, c, sizeof si, &si);
+		printf("stop %#x msg %lu info %ld op %d nr==%s data %u\n", s, msg, n, si.op,
+		       si.seccomp.nr == SYS_getppid ? "getppid" : si.seccomp.nr == SYS_getuid ? "getuid" : "other",
+		       si.seccomp.ret_data);
+		if (si.seccomp.nr == SYS_getuid) {
+			struct user_regs_struct r;
+			ptrace(PTRACE_GETREGS, c, 0, &r);
+			printf("seccomp stop rax %lld\n", (long long)r.rax);
+			r.orig_rax = -1;
+			r.rax = 555;
+			ptrace(PTRACE_SETREGS, c, 0, &r);
+			/* The cancelled call's exit stop, then the next one's
+			 * entry. */
+			for (int i = 0; i < 2; i++) {
+				EXPECT_OK(ptrace(PTRACE_SYSCALL, c, 0, 0));
+				EXPECT_EQ(stopped(c), SIGTRAP | 0x80);
+				ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+				long n = ptrace(GET_SYSCALL_INFO, c, sizeof si, &si);
+				printf("syscall stop: msg %lu info %ld op %d", msg, n, si.op);
+				if (si.op == 2)
+					printf(" rval %lld is_error %d\n", si.exit.rval, si.exit.is_error);
+				else
+					printf(" nr==getppid %d\n", si.entry.nr == SYS_getppid);
+				/* The result is the whole's size, whatever was asked. */
+				EXPECT_EQ(ptrace(GET_SYSCALL_INFO, c, 8, &si), n);
+			}
+		}
+		ptrace(PTRACE_CONT, c, 0, 0);
+	}
+}
+
 /* unused_fn is rewritten through /proc/self/mem: text is read-only to the
  * program, not to a debugger's access, even its own. */
 __attribute__((noinline)) static int unused_fn(void) { return 1; }
@@ -531,6 +616,7 @@ int main(int argc, char **argv) {
 	test_exec_and_fork();
 	test_attach_seize();
 	test_single_step();
+	test_seccomp_trace();
 	test_self_mem();
 	test_exit_kill();
 	test_exit_held();
