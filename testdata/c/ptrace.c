@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -106,6 +107,16 @@ static void sigstop_then_fork(void) {
 	int st;
 	waitpid(g, &st, 0);
 	_exit(WIFEXITED(st) ? 10 + WEXITSTATUS(st) : 99);
+}
+
+static void *thread_body(void *a) { return a; }
+
+static void sigstop_then_thread(void) {
+	raise(SIGSTOP);
+	pthread_t th;
+	pthread_create(&th, NULL, thread_body, NULL);
+	pthread_join(th, NULL);
+	_exit(6);
 }
 
 static void sigstop_then_exit(void) {
@@ -336,6 +347,23 @@ static void test_exec_and_fork(void) {
 	printf("exit stop orig_rax %lld\n", (long long)er.orig_rax);
 	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
 	printf("exiting child: ");
+	stopped(c);
+
+	/* PTRACE_O_TRACECLONE: a new thread is traced, starts stopped, and
+	 * its exit is reported to the tracer. */
+	c = traced_child(sigstop_then_thread);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACECLONE));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_CLONE << 8);
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &msg));
+	pid_t th = msg;
+	EXPECT_EQ(stopped(th), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_CONT, th, 0, 0));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	printf("traced thread: ");
+	stopped(th);
+	printf("its process: ");
 	stopped(c);
 
 	c = traced_child(sigstop_then_fork);
