@@ -84,6 +84,9 @@ type Network interface {
 
 // Kernel is one sandbox.
 type Kernel struct {
+	// ptraceLinks counts tasks with a tracer, or whose exit a tracer has
+	// yet to collect: while it is 0 an exit has no ptrace work to do.
+	ptraceLinks atomic.Int32
 	Config
 	// Boot is when the kernel started (CLOCK_BOOTTIME zero point).
 	Boot time.Time

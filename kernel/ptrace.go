@@ -108,6 +108,7 @@ func (t *Task) linkTracerLocked(tracer *Task, seized bool, options uint32) {
 	}
 	tg.proc.tracees[t] = struct{}{}
 	t.traced.Store(true)
+	t.k.ptraceLinks.Add(1)
 }
 
 // unlinkTracerLocked ends t's tracing; a stop it is in ends with sig.
@@ -119,6 +120,7 @@ func (t *Task) unlinkTracerLocked(sig int) {
 	}
 	t.ptrace = ptraceLink{}
 	t.traced.Store(false)
+	t.k.ptraceLinks.Add(-1)
 }
 
 // PtraceTraceme implements PTRACE_TRACEME: t's parent becomes its tracer.
@@ -690,6 +692,7 @@ func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, not
 func (t *Task) forgetExitedLocked(tracerTG *ThreadGroup) func() {
 	delete(tracerTG.proc.tracees, t)
 	t.ptrace = ptraceLink{}
+	t.k.ptraceLinks.Add(-1)
 	if t.removed {
 		t.k.nrTasks--
 	}
@@ -717,6 +720,9 @@ func (tg *ThreadGroup) releaseExitLocked() func() {
 // ptraceExit is ptraceExitLocked with its follow-ups.
 func (t *Task) ptraceExit(status int, last bool) {
 	k := t.k
+	if k.ptraceLinks.Load() == 0 {
+		return // no tracer anywhere, no tracee: nothing to do
+	}
 	k.mu.Lock()
 	kill, notify, notifies := t.ptraceExitLocked(status, last)
 	k.mu.Unlock()
