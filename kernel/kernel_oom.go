@@ -153,14 +153,19 @@ func (tg *ThreadGroup) mm() *mm.MM {
 
 // comm is the process's name: its first task's.
 func (tg *ThreadGroup) comm() string {
+	if t := tg.firstTask(); t != nil {
+		return t.Comm()
+	}
+	return ""
+}
+
+// firstTask is the process's first live thread (its leader while that
+// runs), nil once none is left.
+func (tg *ThreadGroup) firstTask() *Task {
 	tg.mu.Lock()
-	var t *Task
-	if len(tg.tasks) > 0 {
-		t = tg.tasks[0]
+	defer tg.mu.Unlock()
+	if len(tg.tasks) == 0 {
+		return nil
 	}
-	tg.mu.Unlock()
-	if t == nil {
-		return ""
-	}
-	return t.Comm()
+	return tg.tasks[0]
 }

@@ -132,12 +132,7 @@ func (t *Task) PtraceTraceme() error {
 	if t.ptrace.tracer != nil || parent == nil || parent.isKernelInit || parent.proc.zombie {
 		return unix.EPERM
 	}
-	parent.mu.Lock()
-	var tracer *Task
-	if len(parent.tasks) > 0 {
-		tracer = parent.tasks[0]
-	}
-	parent.mu.Unlock()
+	tracer := parent.firstTask()
 	if tracer == nil {
 		return unix.EPERM
 	}
