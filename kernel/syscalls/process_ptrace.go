@@ -219,6 +219,9 @@ func regset(t *kernel.Task, tracee *kernel.Task, typ, iovAddr uint64, set bool) 
 		return err
 	}
 	base, n := binary.LittleEndian.Uint64(iov[:]), binary.LittleEndian.Uint64(iov[8:])
+	if n%8 != 0 {
+		return unix.EINVAL // not whole words, as Linux's ptrace_regset
+	}
 	var cur []byte
 	switch typ {
 	case ntPrstatus:
