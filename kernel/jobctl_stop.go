@@ -46,15 +46,27 @@ func (t *Task) groupStop(sig int) {
 	t.waitWhileStopped()
 }
 
-// waitWhileStopped blocks the thread while its process is stopped.
+// waitWhileStopped blocks the thread while its process is stopped. A
+// traced thread stops for its tracer instead (its tracer may have
+// attached to the stopped process), and once the tracer resumes it, runs
+// though the process stays stopped, as Linux's: until the next stop, or
+// until the tracer lets go of it.
 func (t *Task) waitWhileStopped() {
 	for {
 		t.tg.mu.Lock()
 		ch := t.tg.contCh
-		stopped := t.tg.stopSig != 0
+		sig := t.tg.stopSig
 		t.tg.mu.Unlock()
-		if !stopped || t.isExiting() {
+		if sig == 0 || t.isExiting() || ch == t.leftStop {
 			return
+		}
+		if t.traced.Load() {
+			t.ptraceGroupStop(sig)
+			if t.traced.Load() {
+				t.leftStop = ch
+				return
+			}
+			continue // detached: stopped with its process again
 		}
 		select {
 		case <-ch:

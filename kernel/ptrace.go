@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -164,7 +165,32 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 	if !seize {
 		target.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGSTOP), Code: arch.SI_KERNEL}, nil)
 	}
+	target.trapIfStopped()
 	return nil
+}
+
+// trapIfStopped is attaching to a thread of a stopped process: it moves
+// from the group stop into a ptrace-stop, which the attach waits for (as
+// Linux's JOBCTL_TRAPPING), so that the tracer's next request finds it
+// stopped.
+func (t *Task) trapIfStopped() {
+	t.tg.mu.Lock()
+	stopped := t.tg.stopSig != 0
+	t.tg.mu.Unlock()
+	if !stopped {
+		return
+	}
+	t.wake()
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		t.k.mu.Lock()
+		trapped := t.ptrace.stop != nil || t.ptrace.tracer == nil
+		t.k.mu.Unlock()
+		if trapped || t.isExiting() {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }
 
 // PtraceTracee returns the thread tid if t's process traces it; stopped

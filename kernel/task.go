@@ -182,6 +182,9 @@ type Task struct {
 	// removed: the task is out of the kernel's table (removeTask);
 	// protected by k.mu.
 	removed bool
+	// leftStop is the group stop (its contCh) a tracer resumed the task
+	// from: it runs while that stop lasts. Used by the task's goroutine.
+	leftStop chan struct{}
 	// exitCode is the wait status exit(2) of this thread alone gave (a
 	// tracer's wait reports it); protected by mu.
 	exitCode int

@@ -257,6 +257,8 @@ static void test_errors(void) {
 	       *(unsigned long long *)(xs + 472), *(unsigned *)(xs + 24));
 	xiov.iov_len = 16;
 	EXPECT_ERR(ptrace(PTRACE_GETREGSET, c, 0x999, &xiov), EINVAL);
+	xiov.iov_len = 12;
+	EXPECT_ERR(ptrace(PTRACE_GETREGSET, c, NT_X86_XSTATE, &xiov), EINVAL);
 
 	/* Sigmask. */
 	unsigned long mask = 1UL << (SIGUSR1 - 1);
@@ -591,6 +593,28 @@ static void test_exit_kill(void) {
 	stopped(t);
 }
 
+/* LTP ptrace08: attaching to a stopped process traps it at once; a
+ * breakpoint address in the kernel's half is refused. */
+static void test_attach_stopped(void) {
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	int st;
+	EXPECT_EQ(waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st), 1);
+	EXPECT_OK(ptrace(PTRACE_ATTACH, c, 0, 0));
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[0]), 1));
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[7]), 1));
+	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, offsetof(struct user, u_debugreg[0]), 0xffff800000000000UL), EINVAL);
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, offsetof(struct user, u_debugreg[0]), 0), 1);
+	EXPECT_OK(ptrace(PTRACE_DETACH, c, 0, 0));
+	EXPECT_OK(kill(c, SIGCONT));
+	printf("stopped child, attached and let go: ");
+	stopped(c);
+}
+
 /* A traced child's exit reaches its parent only once its tracer, another
  * process, has collected it. */
 static void test_exit_held(void) {
@@ -648,5 +672,6 @@ int main(int argc, char **argv) {
 	test_self_mem();
 	test_exit_kill();
 	test_exit_held();
+	test_attach_stopped();
 	return ukt_exit();
 }
