@@ -98,10 +98,13 @@ type Kernel struct {
 	tasks   map[int32]*Task        // live tasks by TID; protected by mu
 	tgs     map[int32]*ThreadGroup // processes by PID, zombies included; protected by mu
 	initTG  *ThreadGroup           // PID 1; protected by mu
-	fdUsers map[*FDTable]int       // tasks sharing each descriptor table; protected by mu
-	nrTasks int                    // live tasks, and tasks being created; protected by mu
-	goneCPU int64                  // CPU time of the processes ended, ns (CPUTotal); protected by mu
-	created int64                  // tasks ever made (TasksCreated); protected by mu
+	// initTask is the thread a tracer sees when it attaches to a PID 1
+	// that runs no code (ptrace.go's attachKernelInit); protected by mu.
+	initTask *Task
+	fdUsers  map[*FDTable]int // tasks sharing each descriptor table; protected by mu
+	nrTasks  int              // live tasks, and tasks being created; protected by mu
+	goneCPU  int64            // CPU time of the processes ended, ns (CPUTotal); protected by mu
+	created  int64            // tasks ever made (TasksCreated); protected by mu
 
 	// mainTG is the process whose exit ends the sandbox.
 	mainTG *ThreadGroup

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/platform"
 )
 
@@ -147,9 +148,12 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 	k := t.k
 	target := k.TaskByTID(tid)
 	if target == nil {
+		if tid == 1 {
+			return t.attachKernelInit(seize, options)
+		}
 		return unix.ESRCH
 	}
-	if target.tg == t.tg || target.tg.isKernelInit || !t.MayPtraceAccess(target) {
+	if target.tg == t.tg || !t.MayPtraceAccess(target) {
 		return unix.EPERM
 	}
 	if target.isExiting() {
@@ -166,6 +170,43 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 		target.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGSTOP), Code: arch.SI_KERNEL}, nil)
 	}
 	target.trapIfStopped()
+	return nil
+}
+
+// attachKernelInit attaches to the PID 1 `uk run` makes, which runs no
+// code: as an init that sits idle would, it stops at once for ATTACH's
+// SIGSTOP (a signal-delivery-stop the tracer's wait sees) and stays where
+// it is when resumed. Its thread has no memory (PEEK and POKE: EIO) and
+// empty registers; it is made at the first attach (kernelInitTask).
+func (t *Task) attachKernelInit(seize bool, options uint32) error {
+	k := t.k
+	k.mu.Lock()
+	init := k.initTG
+	if init == nil || !init.isKernelInit || t.tg == init {
+		k.mu.Unlock()
+		return unix.ESRCH
+	}
+	if k.initTask == nil {
+		k.initTask = &Task{k: k, tid: 1, tg: init, creds: vfs.RootCredentials(), interrupt: make(chan struct{}, 1),
+			State: arch.State{FP: arch.NewFPState(), Regs: arch.Registers{Cs: arch.UserCS, Ss: arch.UserDS}}}
+	}
+	it := k.initTask
+	k.mu.Unlock()
+	if !t.MayPtraceAccess(it) {
+		return unix.EPERM
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if it.ptrace.tracer != nil {
+		return unix.EPERM
+	}
+	it.linkTracerLocked(t, seize, options)
+	if !seize {
+		info := arch.SignalInfo{Signo: int32(unix.SIGSTOP), Code: arch.SI_KERNEL}
+		it.ptrace.stop = &ptraceStopState{status: stoppedStatus(int(unix.SIGSTOP), 0), resume: make(chan int, 1)}
+		it.ptrace.siginfo, it.ptrace.hasInfo = info, true
+		t.tg.notifyChildEventLocked()
+	}
 	return nil
 }
 
@@ -199,11 +240,14 @@ func (t *Task) trapIfStopped() {
 func (t *Task) PtraceTracee(tid int32, stopped bool) (*Task, error) {
 	k := t.k
 	target := k.TaskByTID(tid)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if target == nil && tid == 1 {
+		target = k.initTask // the stand-in init, if a tracer attached to it
+	}
 	if target == nil {
 		return nil, unix.ESRCH
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	tr := target.ptrace.tracer
 	if tr == nil || tr.tg != t.tg || target.ptrace.exited || stopped && target.ptrace.stop == nil {
 		return nil, unix.ESRCH
@@ -251,8 +295,13 @@ func (t *Task) PtraceDetach(tracee *Task, sig int) error {
 	return nil
 }
 
-// PtraceKill implements PTRACE_KILL: the tracee's process is killed.
-func (t *Task) PtraceKill(tracee *Task) { tracee.tg.kill(int(unix.SIGKILL)) }
+// PtraceKill implements PTRACE_KILL: the tracee's process is killed (not
+// the stand-in init, whose death would end the sandbox's tree).
+func (t *Task) PtraceKill(tracee *Task) {
+	if !tracee.tg.isKernelInit {
+		tracee.tg.kill(int(unix.SIGKILL))
+	}
+}
 
 // PtraceInterrupt implements PTRACE_INTERRUPT: a seized tracee stops as
 // soon as it can (PTRACE_EVENT_STOP). EIO for one attached otherwise.

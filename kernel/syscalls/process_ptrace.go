@@ -74,6 +74,9 @@ func sysPtrace(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	regs := &tracee.State.Regs
+	if tracee.MM == nil && req >= ptracePeektext && req <= ptracePokedata && req != ptracePeekuser {
+		return 0, unix.EIO // the stand-in init: no memory to reach
+	}
 	switch req {
 	case ptracePeektext, ptracePeekdata:
 		var b [8]byte

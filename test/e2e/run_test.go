@@ -223,6 +223,31 @@ func TestCProgramsAllUsed(t *testing.T) {
 	}
 }
 
+// TestPtraceInit checks that root may trace PID 1 (LTP's ptrace11), which
+// under `uk run` is the stand-in init that runs no code: it stops for the
+// attach's SIGSTOP, has no memory, and detaches. Only under uk: natively
+// the test would stop the machine's own init.
+func TestPtraceInit(t *testing.T) {
+	prog := cProgram(t, "ptrace")
+	want := strings.Join([]string{
+		"ptrace(PTRACE_ATTACH, 1, 0, 0): ok",
+		"ptrace(PTRACE_ATTACH, 1, 0, 0): -1 EPERM",
+		"waitpid(1, &st, 0) == 1: ok",
+		"init stopped 1 by 19",
+		"ptrace(PTRACE_PEEKDATA, 1, 0x400000, 0): -1 EIO",
+		"ptrace(PTRACE_GETREGS, 1, 0, &r): ok",
+		"ptrace(PTRACE_DETACH, 1, 0, 0): ok",
+		"ptrace(PTRACE_DETACH, 1, 0, 0): -1 ESRCH",
+		"",
+	}, "\n")
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		r := runUK(t, platform, prog, []string{"init"})
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+		}
+	})
+}
+
 // TestHostnameFlag checks that --hostname sets what uname(2) reports.
 func TestHostnameFlag(t *testing.T) {
 	prog := cProgram(t, "proc")

@@ -659,9 +659,27 @@ static void test_exit_held(void) {
 	stopped(parent);
 }
 
+/* LTP ptrace11: root may trace init. Run under uk only (the test suite
+ * does): natively it would stop the machine's own init. */
+static int trace_init(void) {
+	EXPECT_OK(ptrace(PTRACE_ATTACH, 1, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_ATTACH, 1, 0, 0), EPERM);
+	int st;
+	EXPECT_EQ(waitpid(1, &st, 0), 1);
+	printf("init stopped %d by %d\n", WIFSTOPPED(st), WSTOPSIG(st));
+	EXPECT_ERR(ptrace(PTRACE_PEEKDATA, 1, 0x400000, 0), EIO);
+	struct user_regs_struct r;
+	EXPECT_OK(ptrace(PTRACE_GETREGS, 1, 0, &r));
+	EXPECT_OK(ptrace(PTRACE_DETACH, 1, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_DETACH, 1, 0, 0), ESRCH);
+	return ukt_exit();
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && !strcmp(argv[1], "exec-child"))
 		return 3;
+	if (argc > 1 && !strcmp(argv[1], "init"))
+		return trace_init();
 	test_signal_stops();
 	test_errors();
 	test_syscall_stops();
