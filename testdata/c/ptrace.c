@@ -156,6 +156,33 @@ static void test_signal_stops(void) {
 	stopped(c);
 }
 
+/* LTP ptrace05: every signal a tracee sends itself stops it, those whose
+ * default is to be ignored (SIGCHLD, SIGURG, SIGWINCH) and SIGCONT too;
+ * SIGKILL kills. */
+static void test_every_signal(void) {
+	int stops = 0;
+	for (int sig = 1; sig <= SIGRTMAX; sig++) {
+		if (sig >= 32 && sig < SIGRTMIN)
+			continue;
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			if (ptrace(PTRACE_TRACEME, 0, 0, 0) == 0)
+				kill(getpid(), sig);
+			_exit(2);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		if (WIFSTOPPED(st) && WSTOPSIG(st) == sig)
+			stops++;
+		else
+			printf("signal %d: status %#x\n", sig, st);
+		kill(c, SIGKILL);
+		waitpid(c, &st, 0);
+	}
+	printf("signals that stopped the tracee: %d\n", stops);
+}
+
 static void test_errors(void) {
 	int unused = ukt_unused_pid();
 	EXPECT_ERR(ptrace(PTRACE_ATTACH, unused, 0, 0), ESRCH);
@@ -681,6 +708,7 @@ int main(int argc, char **argv) {
 	if (argc > 1 && !strcmp(argv[1], "init"))
 		return trace_init();
 	test_signal_stops();
+	test_every_signal();
 	test_errors();
 	test_syscall_stops();
 	test_exec_and_fork();
