@@ -21,9 +21,9 @@ import (
 // then it retries the access.
 //
 // Supported: private anonymous memory, MISSING mode, the API handshake and
-// its features EXACT_ADDRESS, THREAD_ID, SIGBUS and MOVE; /dev/userfaultfd.
-// Not: shared memory, write-protect and minor-fault modes, events (fork,
-// remap, remove, unmap), POISON and CONTINUE.
+// its features EXACT_ADDRESS, THREAD_ID, SIGBUS, POISON and MOVE;
+// /dev/userfaultfd. Not: shared memory, write-protect and minor-fault
+// modes, events (fork, remap, remove, unmap), CONTINUE.
 
 // Userfaultfd ioctls and their structures' sizes.
 const (
@@ -34,6 +34,7 @@ const (
 	uffdioCopy       = 0xc028aa03
 	uffdioZeropage   = 0xc020aa04
 	uffdioMove       = 0xc028aa05
+	uffdioPoison     = 0xc020aa08
 	// UserfaultfdIocNew is /dev/userfaultfd's USERFAULTFD_IOC_NEW.
 	UserfaultfdIocNew = 0xaa00
 
@@ -42,12 +43,13 @@ const (
 	uffdFeatureSigbus    = 1 << 7
 	uffdFeatureThreadID  = 1 << 8
 	uffdFeatureExactAddr = 1 << 11
+	uffdFeaturePoison    = 1 << 14
 	uffdFeatureMove      = 1 << 16
-	uffdFeatures         = uffdFeatureSigbus | uffdFeatureThreadID | uffdFeatureExactAddr | uffdFeatureMove
+	uffdFeatures         = uffdFeatureSigbus | uffdFeatureThreadID | uffdFeatureExactAddr | uffdFeaturePoison | uffdFeatureMove
 
 	// The ioctl bits UFFDIO_API and UFFDIO_REGISTER report (1 << _UFFDIO_*).
 	uffdAPIIoctls   = 1<<0x00 | 1<<0x01 | 1<<0x3f
-	uffdRangeIoctls = 1<<0x02 | 1<<0x03 | 1<<0x04 | 1<<0x05
+	uffdRangeIoctls = 1<<0x02 | 1<<0x03 | 1<<0x04 | 1<<0x05 | 1<<0x08
 
 	uffdEventPagefault = 0x12
 	uffdFlagWrite      = 1
@@ -212,7 +214,7 @@ func (u *Userfaultfd) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32,
 		}
 		u.wake(start, end)
 		return 0, nil
-	case uffdioCopy, uffdioZeropage, uffdioMove:
+	case uffdioCopy, uffdioZeropage, uffdioMove, uffdioPoison:
 		return 0, u.fill(t, cmd, arg)
 	}
 	return 0, unix.ENOTTY
@@ -289,7 +291,8 @@ const maxUffdFill = 256
 // error) is written back; a partial fill is EAGAIN, as Linux's.
 func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 	size := 40
-	if cmd == uffdioZeropage {
+	short := cmd == uffdioZeropage || cmd == uffdioPoison // a range, mode and count
+	if short {
 		size = 32
 	}
 	b := make([]byte, size)
@@ -298,7 +301,7 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 	}
 	le := binary.LittleEndian
 	var dst, src, length, mode uint64
-	if cmd == uffdioZeropage {
+	if short {
 		dst, length, mode = le.Uint64(b), le.Uint64(b[8:]), le.Uint64(b[16:])
 	} else {
 		dst, src, length, mode = le.Uint64(b), le.Uint64(b[8:]), le.Uint64(b[16:]), le.Uint64(b[24:])
@@ -342,6 +345,8 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 		done, err = u.m.UserfaultMove(u, dst, src, pages, mode&allowHoles != 0)
 	case uffdioZeropage:
 		done, err = u.m.UserfaultFill(u, dst, pages, nil)
+	case uffdioPoison:
+		done, err = u.m.UserfaultPoison(u, dst, pages)
 	default:
 		buf := make([]byte, min(pages, maxUffdFill)*arch.PageSize)
 		for done < length && err == nil {

@@ -44,6 +44,9 @@ type MM struct {
 	layout   Layout           // protected by mu
 	vmas     vmaSet           // protected by mu
 	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	// poisoned are the pages a userfaultfd handler poisoned
+	// (userfault.go): an access is a bus error; protected by mu.
+	poisoned map[uint64]struct{}
 	peak     int              // most private pages held at once (ru_maxrss, VmHWM); protected by mu
 	brkStart uint64           // protected by mu
 	brk      uint64           // protected by mu
@@ -437,6 +440,9 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *
 	if v.Prot&(platform.Read|platform.Write|platform.Exec) == 0 {
 		return FaultAccErr
 	}
+	if _, ok := m.poisoned[page]; ok {
+		return FaultBusErr // UFFDIO_POISON
+	}
 	if m.userfaultMissingLocked(v, page) {
 		return FaultUserfault
 	}
@@ -596,6 +602,9 @@ func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) 
 	}
 	if v.Shared {
 		return v.Object.PageAt(v.objectIndex(page))
+	}
+	if _, ok := m.poisoned[page]; ok {
+		return 0, ErrFault
 	}
 	if m.userfaultMissingLocked(v, page) {
 		return 0, &UserfaultError{Ctx: v.Userfault, Addr: page, Write: write}

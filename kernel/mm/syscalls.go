@@ -243,6 +243,7 @@ func (m *MM) unmapLocked(start, end uint64) {
 // and returns them, still referenced: the caller drops the references once
 // the range is out of the address space.
 func (m *MM) takePagesLocked(start, end uint64) []int64 {
+	m.clearPoisonLocked(start, end)
 	var offs []int64
 	if uint64(len(m.pages)) < (end-start)>>arch.PageShift {
 		for a, off := range m.pages {

@@ -46,7 +46,42 @@ func (m *MM) userfaultMissingLocked(v *VMA, page uint64) bool {
 		return false
 	}
 	_, present := m.pages[page]
-	return !present
+	_, poisoned := m.poisoned[page]
+	return !present && !poisoned
+}
+
+// UserfaultPoison marks n missing pages from start of ctx's registered
+// memory poisoned (UFFDIO_POISON): any access to one is a bus error,
+// until it is unmapped or discarded. Errors as UserfaultFill's.
+func (m *MM) UserfaultPoison(ctx Userfault, start uint64, n int) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var done uint64
+	for p := range n {
+		page := start + uint64(p)*arch.PageSize
+		if _, err := m.userfaultTargetLocked(ctx, page); err != nil {
+			return done, err
+		}
+		if _, ok := m.poisoned[page]; ok {
+			return done, unix.EEXIST
+		}
+		if m.poisoned == nil {
+			m.poisoned = make(map[uint64]struct{})
+		}
+		m.poisoned[page] = struct{}{}
+		done += arch.PageSize
+	}
+	return done, nil
+}
+
+// clearPoisonLocked forgets the poison markers in [start, end): the
+// memory there was unmapped or discarded.
+func (m *MM) clearPoisonLocked(start, end uint64) {
+	for a := range m.poisoned {
+		if a >= start && a < end {
+			delete(m.poisoned, a)
+		}
+	}
 }
 
 // UserfaultRegister registers the VMAs in [start, end) (page-aligned, the

@@ -16,6 +16,16 @@
 #include <linux/userfaultfd.h>
 
 /* UFFDIO_MOVE (Linux 6.8) when the headers predate it. */
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#define _UFFDIO_POISON 0x08
+struct uffdio_poison {
+	struct uffdio_range range;
+	__u64 mode;
+	__s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
 #ifndef UFFD_FEATURE_MOVE
 #define UFFD_FEATURE_MOVE (1 << 16)
 #define _UFFDIO_MOVE 0x05
@@ -27,7 +37,7 @@ struct uffdio_move {
 #endif
 
 #define PG 4096L
-#define OURS (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS | UFFD_FEATURE_MOVE)
+#define OURS (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS | UFFD_FEATURE_MOVE | UFFD_FEATURE_POISON)
 
 static int uffd;
 static char *page, *src;
@@ -73,6 +83,10 @@ static void *handler(void *arg) {
 		struct uffdio_zeropage z = {.range = {dst, PG}};
 		if (ioctl(uffd, UFFDIO_ZEROPAGE, &z) != 0 || z.zeropage != PG)
 			printf("zeropage: FAIL %s\n", errname(errno));
+	} else if (mode == 3) {
+		struct uffdio_poison p = {.range = {dst, PG}};
+		if (ioctl(uffd, UFFDIO_POISON, &p) != 0 || p.updated != PG)
+			printf("poison: FAIL %s\n", errname(errno));
 	} else {
 		memset(src, 'M', PG);
 		struct uffdio_move m = {.dst = dst, .src = (unsigned long)src, .len = PG};
@@ -101,8 +115,8 @@ static void fault_and_serve(const char *what, int m, int write) {
 	       (unsigned long long)last.arg.pagefault.flags, last.arg.pagefault.address == (unsigned long)page);
 }
 
-static jmp_buf jb;
-static void on_bus(int sig) { (void)sig; longjmp(jb, 1); }
+static sigjmp_buf jb;
+static void on_bus(int sig) { (void)sig; siglongjmp(jb, 1); }
 
 static pid_t gettid_(void) { return syscall(SYS_gettid); }
 
@@ -145,7 +159,8 @@ int main(void) {
 	r.range = (struct uffdio_range){(unsigned long)page, PG};
 	EXPECT_OK(ioctl(uffd, UFFDIO_REGISTER, &r));
 	printf("range ioctls %llx\n", (unsigned long long)(r.ioctls & (1 << _UFFDIO_WAKE | 1 << _UFFDIO_COPY |
-	                                                               1 << _UFFDIO_ZEROPAGE | 1 << _UFFDIO_MOVE)));
+	                                                               1 << _UFFDIO_ZEROPAGE | 1 << _UFFDIO_MOVE |
+	                                                               1 << _UFFDIO_POISON)));
 	int other = new_uffd(0, 0);
 	r.range = (struct uffdio_range){(unsigned long)page, PG};
 	EXPECT_ERR(ioctl(other, UFFDIO_REGISTER, &r), EBUSY);
@@ -204,7 +219,7 @@ int main(void) {
 	page = fresh();
 	reg(uffd, page, PG);
 	signal(SIGBUS, on_bus);
-	if (setjmp(jb) == 0) {
+	if (sigsetjmp(jb, 1) == 0) {
 		volatile char x = page[5];
 		(void)x;
 		printf("SIGBUS feature: no signal FAIL\n");
@@ -245,6 +260,29 @@ int main(void) {
 	EXPECT_OK(ioctl(uffd, UFFDIO_UNREGISTER, &ur));
 	munmap(huge, 1L << 40);
 	close(uffd);
+
+	/* LTP userfaultfd06: a poisoned page is a bus error, and EFAULT to a
+	 * syscall; unmapping forgets it. */
+	uffd = new_uffd(0, UFFD_FEATURE_POISON);
+	page = fresh();
+	reg(uffd, page, PG);
+	mode = 3;
+	pthread_create(&th, NULL, handler, NULL);
+	if (sigsetjmp(jb, 1) == 0) {
+		volatile char x = page[7];
+		(void)x;
+		printf("poisoned page: no signal FAIL\n");
+		ukt_failures++;
+	} else {
+		printf("poisoned page: SIGBUS\n");
+	}
+	pthread_join(th, NULL);
+	EXPECT_ERR(write(pp[1], page, 4), EFAULT);
+	struct uffdio_poison po = {.range = {(unsigned long)page, PG}};
+	EXPECT_ERR(ioctl(uffd, UFFDIO_POISON, &po), EEXIST);
+	EXPECT_OK(madvise(page, PG, MADV_DONTNEED));
+	close(uffd);
+	printf("after MADV_DONTNEED: %d\n", page[7]);
 
 	/* LTP userfaultfd04: /dev/userfaultfd. */
 	int dev = EXPECT_OK(open("/dev/userfaultfd", O_RDWR));
