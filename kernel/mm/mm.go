@@ -40,18 +40,18 @@ type MM struct {
 	mf *memfile.File
 	as platform.AddressSpace
 
-	mu       sync.Mutex
-	layout   Layout           // protected by mu
-	vmas     vmaSet           // protected by mu
-	pages    map[uint64]int64 // private page address -> memory-file offset; protected by mu
+	mu     sync.Mutex
+	layout Layout           // protected by mu
+	vmas   vmaSet           // protected by mu
+	pages  map[uint64]int64 // private page address -> memory-file offset; protected by mu
 	// poisoned are the pages a userfaultfd handler poisoned
 	// (userfault.go): an access is a bus error; protected by mu.
 	poisoned map[uint64]struct{}
-	peak     int              // most private pages held at once (ru_maxrss, VmHWM); protected by mu
-	brkStart uint64           // protected by mu
-	brk      uint64           // protected by mu
-	users    int              // address-space users (threads + fork references); protected by mu
-	defFlags VMAFlags         // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
+	peak     int      // most private pages held at once (ru_maxrss, VmHWM); protected by mu
+	brkStart uint64   // protected by mu
+	brk      uint64   // protected by mu
+	users    int      // address-space users (threads + fork references); protected by mu
+	defFlags VMAFlags // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
 	// OnRelease, if set, runs once when the last user goes (exec's hold
 	// on the program file's write access); under mu, so it must not
 	// take MM locks.
