@@ -20,10 +20,11 @@ import (
 // MOVE) or wakes it (UFFDIO_WAKE), the file is closed, or a signal comes;
 // then it retries the access.
 //
-// Supported: private anonymous memory, MISSING mode, the API handshake and
-// its features EXACT_ADDRESS, THREAD_ID, SIGBUS, POISON and MOVE;
-// /dev/userfaultfd. Not: shared memory, write-protect and minor-fault
-// modes, events (fork, remap, remove, unmap), CONTINUE.
+// Supported: private anonymous memory, MISSING and WP modes, the API
+// handshake and its features PAGEFAULT_FLAG_WP, EXACT_ADDRESS, THREAD_ID,
+// SIGBUS, POISON and MOVE; /dev/userfaultfd. Not: shared memory, the
+// minor-fault mode and CONTINUE, write-protecting missing pages
+// (WP_UNPOPULATED), events (fork, remap, remove, unmap).
 
 // Userfaultfd ioctls and their structures' sizes.
 const (
@@ -34,18 +35,21 @@ const (
 	uffdioCopy       = 0xc028aa03
 	uffdioZeropage   = 0xc020aa04
 	uffdioMove       = 0xc028aa05
+	uffdioWriteProt  = 0xc018aa06
 	uffdioPoison     = 0xc020aa08
 	// UserfaultfdIocNew is /dev/userfaultfd's USERFAULTFD_IOC_NEW.
 	UserfaultfdIocNew = 0xaa00
 
 	uffdAPI = 0xaa
 
+	uffdFeatureFlagWP    = 1 << 0
 	uffdFeatureSigbus    = 1 << 7
 	uffdFeatureThreadID  = 1 << 8
 	uffdFeatureExactAddr = 1 << 11
 	uffdFeaturePoison    = 1 << 14
 	uffdFeatureMove      = 1 << 16
-	uffdFeatures         = uffdFeatureSigbus | uffdFeatureThreadID | uffdFeatureExactAddr | uffdFeaturePoison | uffdFeatureMove
+	uffdFeatures         = uffdFeatureFlagWP | uffdFeatureSigbus | uffdFeatureThreadID | uffdFeatureExactAddr |
+		uffdFeaturePoison | uffdFeatureMove
 
 	// The ioctl bits UFFDIO_API and UFFDIO_REGISTER report (1 << _UFFDIO_*).
 	uffdAPIIoctls   = 1<<0x00 | 1<<0x01 | 1<<0x3f
@@ -53,6 +57,7 @@ const (
 
 	uffdEventPagefault = 0x12
 	uffdFlagWrite      = 1
+	uffdFlagWP         = 2
 
 	uffdMsgSize = 32
 
@@ -216,6 +221,8 @@ func (u *Userfaultfd) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32,
 		return 0, nil
 	case uffdioCopy, uffdioZeropage, uffdioMove, uffdioPoison:
 		return 0, u.fill(t, cmd, arg)
+	case uffdioWriteProt:
+		return 0, u.writeProtect(t, arg)
 	}
 	return 0, unix.ENOTTY
 }
@@ -254,14 +261,14 @@ func (u *Userfaultfd) userRange(start, length uint64) (uint64, uint64, error) {
 	return start, end, nil
 }
 
-// register is UFFDIO_REGISTER: MISSING mode only.
+// register is UFFDIO_REGISTER: MISSING and WP modes.
 func (u *Userfaultfd) register(t *Task, arg uint64) error {
 	b := make([]byte, 32)
 	if err := t.CopyIn(arg, b); err != nil {
 		return err
 	}
 	mode := binary.LittleEndian.Uint64(b[16:])
-	if mode != mm.UserfaultMissing {
+	if mode == 0 || mode&^(mm.UserfaultMissing|mm.UserfaultWP) != 0 {
 		return unix.EINVAL
 	}
 	start, end, err := u.userRange(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]))
@@ -271,8 +278,39 @@ func (u *Userfaultfd) register(t *Task, arg uint64) error {
 	if err := u.m.UserfaultRegister(start, end, u, uint8(mode)); err != nil {
 		return err
 	}
-	binary.LittleEndian.PutUint64(b[24:], uffdRangeIoctls)
+	ioctls := uint64(uffdRangeIoctls)
+	if mode&mm.UserfaultWP != 0 {
+		ioctls |= 1 << 0x06 // UFFDIO_WRITEPROTECT
+	}
+	binary.LittleEndian.PutUint64(b[24:], ioctls)
 	return t.CopyOut(arg+24, b[24:])
+}
+
+// writeProtect is UFFDIO_WRITEPROTECT: protect (MODE_WP) or release the
+// range's pages; a release wakes the writers waiting there (unless
+// MODE_DONTWAKE).
+func (u *Userfaultfd) writeProtect(t *Task, arg uint64) error {
+	b := make([]byte, 24)
+	if err := t.CopyIn(arg, b); err != nil {
+		return err
+	}
+	const modeWP, dontWake = 1, 2
+	mode := binary.LittleEndian.Uint64(b[16:])
+	if mode&^(modeWP|dontWake) != 0 || mode == modeWP|dontWake {
+		return unix.EINVAL
+	}
+	start, end, err := u.userRange(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]))
+	if err != nil {
+		return err
+	}
+	pages := int(min(end-start, maxUffdCall*arch.PageSize) / arch.PageSize)
+	if err := u.m.UserfaultWriteProtect(u, start, pages, mode&modeWP != 0); err != nil {
+		return err
+	}
+	if mode&(modeWP|dontWake) == 0 {
+		u.wake(start, end)
+	}
+	return nil
 }
 
 // mmapMinAddr is Linux's vm.mmap_min_addr default: no user mapping lies
@@ -389,7 +427,7 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 // signal or exit interrupts (ERESTARTSYS then). With UFFD_FEATURE_SIGBUS
 // the access fails at once (errSigbus).
 func (t *Task) waitUserfault(addr uint64, write bool) error {
-	c := t.MM.UserfaultAt(addr)
+	c, wp := t.MM.UserfaultAt(addr, write)
 	u, ok := c.(*Userfaultfd)
 	if !ok {
 		return nil // filled or unregistered meanwhile: retry
@@ -406,9 +444,14 @@ func (t *Task) waitUserfault(addr uint64, write bool) error {
 	}
 	var msg [uffdMsgSize]byte
 	msg[0] = uffdEventPagefault
+	var flags uint64
 	if write {
-		binary.LittleEndian.PutUint64(msg[8:], uffdFlagWrite)
+		flags |= uffdFlagWrite
 	}
+	if wp {
+		flags |= uffdFlagWP
+	}
+	binary.LittleEndian.PutUint64(msg[8:], flags)
 	reported := page
 	if u.features&uffdFeatureExactAddr != 0 {
 		reported = addr
@@ -423,7 +466,7 @@ func (t *Task) waitUserfault(addr uint64, write bool) error {
 	u.mu.Unlock()
 	u.q.Notify(vfs.EventIn)
 	// Filled between the fault and the wait's start: go on.
-	if t.MM.UserfaultAt(addr) != c {
+	if now, _ := t.MM.UserfaultAt(addr, write); now != c {
 		u.dropWaiter(page, ch)
 		return nil
 	}

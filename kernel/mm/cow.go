@@ -54,7 +54,7 @@ const ownWindowDoublings = 5
 func (m *MM) writeSharedLocked(v *VMA, page uint64) error {
 	m.cowBreaks++
 	start, end := page, page+arch.PageSize
-	if m.cowBreaks > cowSingleBreaks {
+	if m.cowBreaks > cowSingleBreaks && v.Userfault == nil {
 		start, end = cowWindow(v, page, m.cowBreaks-cowSingleBreaks-1)
 	}
 	var shared []uint64
@@ -127,6 +127,10 @@ func (m *MM) writeOwnLocked(v *VMA, page uint64) error {
 	if v.GrowsDown {
 		// A stack's window starts at the fault, as its other faults'.
 		start = max(page, v.Start)
+	}
+	if v.Userfault != nil {
+		// The others may be write-protected by the userfaultfd.
+		start, end = page, page+arch.PageSize
 	}
 	var own []uint64
 	for a := start; a < end; a += arch.PageSize {

@@ -165,7 +165,7 @@ func (m *MM) populateAnonLocked(v *VMA, page uint64, write bool, start, end uint
 			}
 			continue
 		}
-		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+		if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
 			return err
 		}
 	}

@@ -108,7 +108,7 @@ func (m *MM) mapFileWindowLocked(v *VMA, page, start, end, lo, hi uint64) error 
 			continue
 		}
 		if off, ok := m.pages[a]; ok {
-			if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+			if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
 				return err
 			}
 			continue
@@ -214,9 +214,12 @@ func (m *MM) privateCopyLocked(v *VMA, page uint64, src int64) error {
 
 // privateProt is the protection a private page at off is mapped with: the
 // VMA's, less write while the page is shared copy-on-write.
-func (m *MM) privateProt(v *VMA, off int64) platform.Access {
+func (m *MM) privateProt(v *VMA, addr uint64, off int64) platform.Access {
 	if m.mf.RefCount(off) > 1 {
 		return v.Prot &^ platform.Write
+	}
+	if _, wp := m.writeProtected[addr]; wp {
+		return v.Prot &^ platform.Write // a userfaultfd's (userfault.go)
 	}
 	return v.Prot
 }

@@ -217,7 +217,7 @@ func (m *MM) mapPagesLocked(v *VMA, addrs []uint64) error {
 	var run mapRun
 	for _, a := range addrs {
 		off := m.pages[a]
-		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+		if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
 			return err
 		}
 	}

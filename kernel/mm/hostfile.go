@@ -96,7 +96,7 @@ func (m *MM) mapHostWindowLocked(v *VMA, hm platform.HostFileMapper, hb memmap.H
 			if err := flushHost(); err != nil {
 				return err
 			}
-			if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+			if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
 				return err
 			}
 			continue

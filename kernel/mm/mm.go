@@ -47,11 +47,14 @@ type MM struct {
 	// poisoned are the pages a userfaultfd handler poisoned
 	// (userfault.go): an access is a bus error; protected by mu.
 	poisoned map[uint64]struct{}
-	peak     int      // most private pages held at once (ru_maxrss, VmHWM); protected by mu
-	brkStart uint64   // protected by mu
-	brk      uint64   // protected by mu
-	users    int      // address-space users (threads + fork references); protected by mu
-	defFlags VMAFlags // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
+	// writeProtected are the pages a userfaultfd write-protected: a
+	// write reaches its handler (userfault.go); protected by mu.
+	writeProtected map[uint64]struct{}
+	peak           int      // most private pages held at once (ru_maxrss, VmHWM); protected by mu
+	brkStart       uint64   // protected by mu
+	brk            uint64   // protected by mu
+	users          int      // address-space users (threads + fork references); protected by mu
+	defFlags       VMAFlags // flags of new mappings (mlockall's MCL_FUTURE); protected by mu
 	// OnRelease, if set, runs once when the last user goes (exec's hold
 	// on the program file's write access); under mu, so it must not
 	// take MM locks.
@@ -443,7 +446,7 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *
 	if _, ok := m.poisoned[page]; ok {
 		return FaultBusErr // UFFDIO_POISON
 	}
-	if m.userfaultMissingLocked(v, page) {
+	if m.userfaultMissingLocked(v, page) || access&platform.Write != 0 && m.userfaultWPLocked(v, page) {
 		return FaultUserfault
 	}
 	if err := m.populateLocked(v, page, access&platform.Write != 0); err != nil {
@@ -536,7 +539,7 @@ func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
 			}
 			continue
 		}
-		if err := run.add(m, a, off, m.privateProt(v, off)); err != nil {
+		if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
 			return err
 		}
 	}
@@ -606,7 +609,7 @@ func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) 
 	if _, ok := m.poisoned[page]; ok {
 		return 0, ErrFault
 	}
-	if m.userfaultMissingLocked(v, page) {
+	if m.userfaultMissingLocked(v, page) || write && m.userfaultWPLocked(v, page) {
 		return 0, &UserfaultError{Ctx: v.Userfault, Addr: page, Write: write}
 	}
 	if off, ok := m.pages[page]; ok && (!write || m.mf.RefCount(off) == 1) {

@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
@@ -26,6 +28,7 @@ type Userfault interface {
 // Registration modes (UFFDIO_REGISTER_MODE_*).
 const (
 	UserfaultMissing = 1 // report faults on missing pages
+	UserfaultWP      = 2 // report writes to write-protected pages
 )
 
 // UserfaultError is a kernel access (a syscall reading or writing the
@@ -48,6 +51,66 @@ func (m *MM) userfaultMissingLocked(v *VMA, page uint64) bool {
 	_, present := m.pages[page]
 	_, poisoned := m.poisoned[page]
 	return !present && !poisoned
+}
+
+// userfaultWPLocked reports whether a write to page of v reaches v's
+// userfaultfd: v registered for write-protect, the page protected.
+func (m *MM) userfaultWPLocked(v *VMA, page uint64) bool {
+	if v.Userfault == nil || v.UserfaultMode&UserfaultWP == 0 {
+		return false
+	}
+	_, wp := m.writeProtected[page]
+	return wp
+}
+
+// UserfaultWriteProtect write-protects (protect) or releases the present
+// pages of [start, start+n pages) (UFFDIO_WRITEPROTECT): every VMA there
+// must be ctx's with write-protect mode (ENOENT). Protected pages leave
+// the address space writable no more; released ones are writable again.
+func (m *MM) UserfaultWriteProtect(ctx Userfault, start uint64, n int, protect bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	end := start + uint64(n)*arch.PageSize
+	for a := start; a < end; {
+		i := m.vmas.find(a)
+		if i < 0 || m.vmas[i].Userfault != ctx || m.vmas[i].UserfaultMode&UserfaultWP == 0 {
+			return unix.ENOENT
+		}
+		a = m.vmas[i].End
+	}
+	var present []uint64
+	for a := range m.pages {
+		if a >= start && a < end {
+			present = append(present, a)
+		}
+	}
+	slices.Sort(present)
+	if protect {
+		if m.writeProtected == nil {
+			m.writeProtected = make(map[uint64]struct{})
+		}
+		for _, a := range present {
+			m.writeProtected[a] = struct{}{}
+		}
+		m.unmapASLocked(start, end-start) // they map again read-only
+		return nil
+	}
+	for _, a := range present {
+		delete(m.writeProtected, a)
+	}
+	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
+		v := m.vmas[i]
+		var in []uint64
+		for _, a := range present {
+			if a >= v.Start && a < v.End {
+				in = append(in, a)
+			}
+		}
+		if err := m.mapPagesLocked(v, in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UserfaultPoison marks n missing pages from start of ctx's registered
@@ -82,14 +145,21 @@ func (m *MM) clearPoisonLocked(start, end uint64) {
 			delete(m.poisoned, a)
 		}
 	}
+	for a := range m.writeProtected {
+		if a >= start && a < end {
+			delete(m.writeProtected, a)
+		}
+	}
 }
 
 // UserfaultRegister registers the VMAs in [start, end) (page-aligned, the
 // caller checked) with ctx in mode: EINVAL when the range holds no VMA or
 // one that is not private anonymous memory, EBUSY when one belongs to
-// another userfaultfd. Pages uk backed ahead of the program (fault
-// windows, prefault) that it never wrote, zero and its alone, go: Linux
-// would not have them, and a read of one must reach the handler.
+// another userfaultfd. For missing-page mode, pages uk backed ahead of the
+// program (fault windows, prefault) that it never wrote, zero and its
+// alone, go: Linux would not have them, and a read of one must reach the
+// handler. (A page the program itself filled with zeros goes too: uk
+// cannot tell the two apart.)
 func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -113,7 +183,9 @@ func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) err
 		v := m.vmas[i]
 		v.Userfault, v.UserfaultMode = ctx, mode
 		v.fa = faultAround{}
-		m.dropUntouchedLocked(v.Start, v.End)
+		if mode&UserfaultMissing != 0 {
+			m.dropUntouchedLocked(v.Start, v.End)
+		}
 	}
 	m.coalesceLocked(start, end)
 	return nil
@@ -188,17 +260,25 @@ func (m *MM) UserfaultUnregisterAll(ctx Userfault) {
 	}
 }
 
-// UserfaultAt returns the userfaultfd handling the page at addr, if it is
-// missing in a VMA registered for that.
-func (m *MM) UserfaultAt(addr uint64) Userfault {
+// UserfaultAt returns the userfaultfd handling an access to addr (write
+// says which), if the page is missing in a VMA registered for that or, for
+// a write, write-protected (wp) in one registered for that.
+func (m *MM) UserfaultAt(addr uint64, write bool) (ctx Userfault, wp bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	page := arch.PageRoundDown(addr)
 	i := m.vmas.find(page)
-	if i < 0 || !m.userfaultMissingLocked(m.vmas[i], page) {
-		return nil
+	if i < 0 {
+		return nil, false
 	}
-	return m.vmas[i].Userfault
+	v := m.vmas[i]
+	switch {
+	case m.userfaultMissingLocked(v, page):
+		return v.Userfault, false
+	case write && m.userfaultWPLocked(v, page):
+		return v.Userfault, true
+	}
+	return nil, false
 }
 
 // UserfaultFill installs pages at [dst, dst+n pages) of ctx's registered
