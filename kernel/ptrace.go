@@ -47,6 +47,8 @@ type ptraceLink struct {
 	// collect the status by wait (exitStatus).
 	exited     bool
 	exitStatus int
+	// groupStop: the stop is a group stop (PTRACE_LISTEN's condition).
+	groupStop bool
 }
 
 // ptraceStopState is one ptrace-stop: the wait status it reports, whether
@@ -396,6 +398,14 @@ func (t *Task) ptraceStop(status int, info *arch.SignalInfo) (int, bool) {
 	return t.ptraceStopAt(status, info, false)
 }
 
+// ptraceStopAs is ptraceStop; groupStop marks a group stop.
+func (t *Task) ptraceStopAs(status int, info *arch.SignalInfo, groupStop bool) (int, bool) {
+	if groupStop {
+		t.ptraceGroupNext.Store(true)
+	}
+	return t.ptraceStopAt(status, info, false)
+}
+
 // ptraceStopAt is ptraceStop; atExit is the stop of a task already
 // exiting (PTRACE_EVENT_EXIT), which only SIGKILL ends early.
 func (t *Task) ptraceStopAt(status int, info *arch.SignalInfo, atExit bool) (int, bool) {
@@ -418,6 +428,7 @@ func (t *Task) ptraceStopAt(status int, info *arch.SignalInfo, atExit bool) (int
 	}
 	st := &ptraceStopState{status: status, resume: make(chan int, 1)}
 	t.ptrace.stop = st
+	t.ptrace.groupStop = t.ptraceGroupNext.Swap(false)
 	t.ptrace.hasInfo = info != nil
 	if info != nil {
 		t.ptrace.siginfo = *info
@@ -710,11 +721,65 @@ func (t *Task) ptraceGroupStop(sig int) {
 	seized := t.ptrace.seized
 	k.mu.Unlock()
 	status := stoppedStatus(sig, 0)
+	var info *arch.SignalInfo // none for a group stop, unless seized
 	if seized {
 		status = stoppedStatus(sig, ptraceEventStop)
+		info = &arch.SignalInfo{Signo: int32(sig), Code: int32(sig | ptraceEventStop<<8), Pid: t.tid}
 	}
-	if resume, stopped := t.ptraceStop(status, nil); stopped {
+	resume, stopped := t.ptraceStopAs(status, info, true)
+	switch {
+	case !stopped:
+	case resume == ptraceListenResume:
+		t.ptraceListen()
+	default:
 		t.ptraceInject(resume)
+	}
+}
+
+// ptraceListenResume is the resume "signal" of PTRACE_LISTEN.
+const ptraceListenResume = -1
+
+// PtraceListen implements PTRACE_LISTEN: a seized tracee in a group stop
+// leaves its ptrace-stop but stays stopped, listening: a signal sent to it
+// (its delivery stops for the tracer again) or the end of the group stop
+// (a PTRACE_EVENT_STOP then tells the tracer) ends that. EIO for a tracee
+// not seized or not in a group stop.
+func (t *Task) PtraceListen(tracee *Task) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st := tracee.ptrace.stop
+	if st == nil {
+		return unix.ESRCH
+	}
+	if !tracee.ptrace.seized || !tracee.ptrace.groupStop {
+		return unix.EIO
+	}
+	tracee.ptrace.stop = nil
+	st.resume <- ptraceListenResume
+	return nil
+}
+
+// ptraceListen is a listening tracee's wait (PTRACE_LISTEN).
+func (t *Task) ptraceListen() {
+	for {
+		t.tg.mu.Lock()
+		ch, stopped := t.tg.contCh, t.tg.stopSig != 0
+		t.tg.mu.Unlock()
+		if !stopped {
+			// Continued: the tracer hears of it in a stop of its own.
+			if sig, ok := t.ptraceStop(stoppedStatus(sigTrap, ptraceEventStop), &arch.SignalInfo{Signo: int32(sigTrap), Code: int32(sigTrap | ptraceEventStop<<8)}); ok {
+				t.ptraceInject(sig)
+			}
+			return
+		}
+		if t.hasDeliverable() || !t.traced.Load() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.interrupt:
+		}
 	}
 }
 
@@ -837,7 +902,16 @@ func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, re
 		found = true
 		switch {
 		case tr.ptrace.exited && options&wExited != 0:
-			r = WaitResult{Pid: tr.tid, Status: tr.ptrace.exitStatus}
+			// A thread's own exit status, unless its process has
+			// exited as a whole since: then that (Linux's
+			// SIGNAL_GROUP_EXIT).
+			st := tr.ptrace.exitStatus
+			tr.tg.mu.Lock()
+			if tr.tg.exiting {
+				st = tr.tg.exitStatus
+			}
+			tr.tg.mu.Unlock()
+			r = WaitResult{Pid: tr.tid, Status: st}
 			if options&wNoWait == 0 {
 				then = tr.forgetExitedLocked(t.tg)
 			}

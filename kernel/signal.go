@@ -305,10 +305,9 @@ func (t *Task) handleSignals() {
 			case arch.ActionIgnore, arch.ActionContinue:
 				continue
 			case arch.ActionStop:
-				switch {
-				case t.traced.Load():
-					t.ptraceGroupStop(sig)
-				case t.tg.pid != 1:
+				// A traced thread's group stop is reported to its
+				// tracer (waitWhileStopped).
+				if t.tg.pid != 1 {
 					t.groupStop(sig)
 				}
 				continue

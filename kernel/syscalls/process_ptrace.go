@@ -39,6 +39,7 @@ const (
 	ptraceSetregset        = 0x4205
 	ptraceSeize            = 0x4206
 	ptraceInterrupt        = 0x4207
+	ptraceListen           = 0x4208
 	ptraceGetsigmask       = 0x420a
 	ptraceGetSyscallInfo   = 0x420e
 	ptraceSetsigmask       = 0x420b
@@ -132,6 +133,8 @@ func sysPtrace(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, t.PtraceDetach(tracee, int(data))
 	case ptraceInterrupt:
 		return 0, t.PtraceInterrupt(tracee)
+	case ptraceListen:
+		return 0, t.PtraceListen(tracee)
 	case ptraceGetregs:
 		return 0, t.CopyOut(data, arch.EncodeRegs(regs))
 	case ptraceSetregs:

@@ -111,11 +111,15 @@ static void sigstop_then_fork(void) {
 
 static void *thread_body(void *a) { return a; }
 
+static int thread_sync[2];
+
 static void sigstop_then_thread(void) {
 	raise(SIGSTOP);
 	pthread_t th;
 	pthread_create(&th, NULL, thread_body, NULL);
 	pthread_join(th, NULL);
+	char b;
+	read(thread_sync[0], &b, 1); /* the tracer has the thread's exit */
 	_exit(6);
 }
 
@@ -380,6 +384,7 @@ static void test_exec_and_fork(void) {
 
 	/* PTRACE_O_TRACECLONE: a new thread is traced, starts stopped, and
 	 * its exit is reported to the tracer. */
+	pipe(thread_sync);
 	c = traced_child(sigstop_then_thread);
 	EXPECT_EQ(stopped(c), SIGSTOP);
 	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACECLONE));
@@ -392,6 +397,7 @@ static void test_exec_and_fork(void) {
 	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
 	printf("traced thread: ");
 	stopped(th);
+	write(thread_sync[1], "x", 1);
 	printf("its process: ");
 	stopped(c);
 
@@ -642,6 +648,41 @@ static void test_attach_stopped(void) {
 	stopped(c);
 }
 
+/* A seized tracee's group stop is PTRACE_EVENT_STOP; PTRACE_LISTEN
+ * leaves it stopped until SIGCONT, which the tracer sees. */
+static void test_listen(void) {
+	int p[2];
+	pipe(p);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		read(p[0], &b, 1);
+		raise(SIGSTOP);
+		_exit(4);
+	}
+	EXPECT_OK(ptrace(PTRACE_SEIZE, c, 0, 0));
+	write(p[1], "g", 1);
+	int s = stopped(c);
+	printf("first stop %#x\n", s); /* the SIGSTOP's delivery */
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, SIGSTOP));
+	s = stopped(c);
+	printf("group stop %#x\n", s);
+	siginfo_t si;
+	EXPECT_OK(ptrace(PTRACE_GETSIGINFO, c, 0, &si)); /* seized: it has one */
+	printf("group stop siginfo signo %d code %#x\n", si.si_signo, si.si_code);
+	EXPECT_OK(ptrace(PTRACE_LISTEN, c, 0, 0));
+	EXPECT_ERR(ptrace(PTRACE_LISTEN, c, 0, 0), ESRCH); /* not in a ptrace-stop */
+	EXPECT_OK(kill(c, SIGCONT));
+	for (int i = 0; i < 4; i++) {
+		s = stopped(c);
+		if (s < 0)
+			break;
+		printf("then stop %#x\n", s);
+		ptrace(PTRACE_CONT, c, 0, 0);
+	}
+}
+
 /* A traced child's exit reaches its parent only once its tracer, another
  * process, has collected it. */
 static void test_exit_held(void) {
@@ -719,5 +760,6 @@ int main(int argc, char **argv) {
 	test_exit_kill();
 	test_exit_held();
 	test_attach_stopped();
+	test_listen();
 	return ukt_exit();
 }
