@@ -20,11 +20,13 @@ import (
 // MOVE) or wakes it (UFFDIO_WAKE), the file is closed, or a signal comes;
 // then it retries the access.
 //
-// Supported: private anonymous memory, MISSING and WP modes, the API
-// handshake and its features PAGEFAULT_FLAG_WP, EXACT_ADDRESS, THREAD_ID,
-// SIGBUS, POISON and MOVE; /dev/userfaultfd. Not: shared memory, the
-// minor-fault mode and CONTINUE, write-protecting missing pages
-// (WP_UNPOPULATED), events (fork, remap, remove, unmap).
+// Supported: private anonymous memory in MISSING and WP modes, shared
+// memory (tmpfs, memfd, SysV) in MINOR mode with CONTINUE, the API
+// handshake and its features PAGEFAULT_FLAG_WP, MINOR_SHMEM, EXACT_ADDRESS,
+// THREAD_ID, SIGBUS, POISON and MOVE; /dev/userfaultfd. Not: shared memory
+// in the other modes, write-protecting missing pages (WP_UNPOPULATED),
+// events (fork, remap, remove, unmap). A syscall's own access to shared
+// memory does not raise minor faults (it reads the object directly).
 
 // Userfaultfd ioctls and their structures' sizes.
 const (
@@ -36,6 +38,7 @@ const (
 	uffdioZeropage   = 0xc020aa04
 	uffdioMove       = 0xc028aa05
 	uffdioWriteProt  = 0xc018aa06
+	uffdioContinue   = 0xc020aa07
 	uffdioPoison     = 0xc020aa08
 	// UserfaultfdIocNew is /dev/userfaultfd's USERFAULTFD_IOC_NEW.
 	UserfaultfdIocNew = 0xaa00
@@ -46,10 +49,11 @@ const (
 	uffdFeatureSigbus    = 1 << 7
 	uffdFeatureThreadID  = 1 << 8
 	uffdFeatureExactAddr = 1 << 11
+	uffdFeatureMinorShm  = 1 << 10
 	uffdFeaturePoison    = 1 << 14
 	uffdFeatureMove      = 1 << 16
 	uffdFeatures         = uffdFeatureFlagWP | uffdFeatureSigbus | uffdFeatureThreadID | uffdFeatureExactAddr |
-		uffdFeaturePoison | uffdFeatureMove
+		uffdFeatureMinorShm | uffdFeaturePoison | uffdFeatureMove
 
 	// The ioctl bits UFFDIO_API and UFFDIO_REGISTER report (1 << _UFFDIO_*).
 	uffdAPIIoctls   = 1<<0x00 | 1<<0x01 | 1<<0x3f
@@ -219,7 +223,7 @@ func (u *Userfaultfd) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32,
 		}
 		u.wake(start, end)
 		return 0, nil
-	case uffdioCopy, uffdioZeropage, uffdioMove, uffdioPoison:
+	case uffdioCopy, uffdioZeropage, uffdioMove, uffdioPoison, uffdioContinue:
 		return 0, u.fill(t, cmd, arg)
 	case uffdioWriteProt:
 		return 0, u.writeProtect(t, arg)
@@ -268,7 +272,7 @@ func (u *Userfaultfd) register(t *Task, arg uint64) error {
 		return err
 	}
 	mode := binary.LittleEndian.Uint64(b[16:])
-	if mode == 0 || mode&^(mm.UserfaultMissing|mm.UserfaultWP) != 0 {
+	if mode == 0 || mode&^(mm.UserfaultMissing|mm.UserfaultWP|mm.UserfaultMinor) != 0 {
 		return unix.EINVAL
 	}
 	start, end, err := u.userRange(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]))
@@ -281,6 +285,9 @@ func (u *Userfaultfd) register(t *Task, arg uint64) error {
 	ioctls := uint64(uffdRangeIoctls)
 	if mode&mm.UserfaultWP != 0 {
 		ioctls |= 1 << 0x06 // UFFDIO_WRITEPROTECT
+	}
+	if mode&mm.UserfaultMinor != 0 {
+		ioctls = 1<<0x02 | 1<<0x07 // WAKE and CONTINUE
 	}
 	binary.LittleEndian.PutUint64(b[24:], ioctls)
 	return t.CopyOut(arg+24, b[24:])
@@ -329,7 +336,7 @@ const maxUffdFill = 256
 // error) is written back; a partial fill is EAGAIN, as Linux's.
 func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 	size := 40
-	short := cmd == uffdioZeropage || cmd == uffdioPoison // a range, mode and count
+	short := cmd == uffdioZeropage || cmd == uffdioPoison || cmd == uffdioContinue // a range, mode and count
 	if short {
 		size = 32
 	}
@@ -385,6 +392,8 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 		done, err = u.m.UserfaultFill(u, dst, pages, nil)
 	case uffdioPoison:
 		done, err = u.m.UserfaultPoison(u, dst, pages)
+	case uffdioContinue:
+		done, err = u.m.UserfaultContinue(u, dst, pages)
 	default:
 		buf := make([]byte, min(pages, maxUffdFill)*arch.PageSize)
 		for done < length && err == nil {
@@ -427,7 +436,7 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 // signal or exit interrupts (ERESTARTSYS then). With UFFD_FEATURE_SIGBUS
 // the access fails at once (errSigbus).
 func (t *Task) waitUserfault(addr uint64, write bool) error {
-	c, wp := t.MM.UserfaultAt(addr, write)
+	c, kind := t.MM.UserfaultAt(addr, write)
 	u, ok := c.(*Userfaultfd)
 	if !ok {
 		return nil // filled or unregistered meanwhile: retry
@@ -448,9 +457,7 @@ func (t *Task) waitUserfault(addr uint64, write bool) error {
 	if write {
 		flags |= uffdFlagWrite
 	}
-	if wp {
-		flags |= uffdFlagWP
-	}
+	flags |= uint64(kind) // UFFD_PAGEFAULT_FLAG_WP or _MINOR
 	binary.LittleEndian.PutUint64(msg[8:], flags)
 	reported := page
 	if u.features&uffdFeatureExactAddr != 0 {

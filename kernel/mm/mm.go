@@ -446,7 +446,8 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *
 	if _, ok := m.poisoned[page]; ok {
 		return FaultBusErr // UFFDIO_POISON
 	}
-	if m.userfaultMissingLocked(v, page) || access&platform.Write != 0 && m.userfaultWPLocked(v, page) {
+	if m.userfaultMissingLocked(v, page) || access&platform.Write != 0 && m.userfaultWPLocked(v, page) ||
+		m.userfaultMinorLocked(v, page) {
 		return FaultUserfault
 	}
 	if err := m.populateLocked(v, page, access&platform.Write != 0); err != nil {

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/kernel/memmap"
 )
 
 // userfaultfd: a program registers ranges of its private anonymous memory
@@ -29,6 +30,15 @@ type Userfault interface {
 const (
 	UserfaultMissing = 1 // report faults on missing pages
 	UserfaultWP      = 2 // report writes to write-protected pages
+	UserfaultMinor   = 4 // report faults on shared memory's pages not mapped yet
+)
+
+// Kinds of userfault, as UserfaultAt reports them (the message's
+// UFFD_PAGEFAULT_FLAG_WP and _MINOR bits).
+const (
+	UserfaultKindMissing = 0
+	UserfaultKindWP      = 2
+	UserfaultKindMinor   = 4
 )
 
 // UserfaultError is a kernel access (a syscall reading or writing the
@@ -166,7 +176,7 @@ func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) err
 	found := false
 	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 		v := m.vmas[i]
-		if v.Object != nil || v.Shared || v.GrowsDown {
+		if !userfaultable(v, mode) {
 			return unix.EINVAL
 		}
 		if v.Userfault != nil && v.Userfault != ctx {
@@ -189,6 +199,61 @@ func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) err
 	}
 	m.coalesceLocked(start, end)
 	return nil
+}
+
+// userfaultable reports whether v may be registered in mode: private
+// anonymous memory for missing-page and write-protect modes, shared memory
+// whose pages can be looked up (tmpfs, memfd, SysV and anonymous shared
+// memory) for the minor-fault mode alone.
+func userfaultable(v *VMA, mode uint8) bool {
+	if v.GrowsDown {
+		return false
+	}
+	if mode&UserfaultMinor != 0 {
+		_, peekable := v.Object.(memmap.PagePeeker)
+		return mode == UserfaultMinor && v.Shared && peekable
+	}
+	return v.Object == nil && !v.Shared
+}
+
+// userfaultMinorLocked reports whether page of v is one v's userfaultfd
+// handles as a minor fault: v registered for that, the page in its shared
+// object but not mapped here.
+func (m *MM) userfaultMinorLocked(v *VMA, page uint64) bool {
+	if v.Userfault == nil || v.UserfaultMode&UserfaultMinor == 0 || m.asMapped.contains(page) {
+		return false
+	}
+	_, held := peekPage(v, v.objectIndex(page))
+	return held
+}
+
+// UserfaultContinue maps n pages from start of ctx's minor-fault memory
+// from its object (UFFDIO_CONTINUE): each must be in a VMA ctx registered
+// for that (ENOENT), held by the object (EFAULT) and not mapped yet
+// (EEXIST). It returns the bytes mapped before the first failure.
+func (m *MM) UserfaultContinue(ctx Userfault, start uint64, n int) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var done uint64
+	for p := range n {
+		page := start + uint64(p)*arch.PageSize
+		i := m.vmas.find(page)
+		if i < 0 || m.vmas[i].Userfault != ctx || m.vmas[i].UserfaultMode&UserfaultMinor == 0 {
+			return done, unix.ENOENT
+		}
+		v := m.vmas[i]
+		if m.asMapped.contains(page) {
+			return done, unix.EEXIST
+		}
+		if _, held := peekPage(v, v.objectIndex(page)); !held {
+			return done, unix.EFAULT
+		}
+		if err := m.mapSharedLocked(v, page, page+arch.PageSize, false); err != nil {
+			return done, err
+		}
+		done += arch.PageSize
+	}
+	return done, nil
 }
 
 // dropUntouchedLocked frees the private pages of [start, end) that hold
@@ -231,7 +296,7 @@ func (m *MM) UserfaultUnregister(start, end uint64, ctx Userfault) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
-		if v := m.vmas[i]; v.Object != nil || v.Shared || v.GrowsDown {
+		if v := m.vmas[i]; !userfaultable(v, UserfaultMissing) && !userfaultable(v, UserfaultMinor) {
 			return unix.EINVAL
 		}
 	}
@@ -261,24 +326,27 @@ func (m *MM) UserfaultUnregisterAll(ctx Userfault) {
 }
 
 // UserfaultAt returns the userfaultfd handling an access to addr (write
-// says which), if the page is missing in a VMA registered for that or, for
-// a write, write-protected (wp) in one registered for that.
-func (m *MM) UserfaultAt(addr uint64, write bool) (ctx Userfault, wp bool) {
+// says which) and the kind of fault: the page missing in a VMA registered
+// for that, write-protected (a write), or not mapped yet in shared memory
+// registered for minor faults.
+func (m *MM) UserfaultAt(addr uint64, write bool) (ctx Userfault, kind int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	page := arch.PageRoundDown(addr)
 	i := m.vmas.find(page)
 	if i < 0 {
-		return nil, false
+		return nil, 0
 	}
 	v := m.vmas[i]
 	switch {
 	case m.userfaultMissingLocked(v, page):
-		return v.Userfault, false
+		return v.Userfault, UserfaultKindMissing
 	case write && m.userfaultWPLocked(v, page):
-		return v.Userfault, true
+		return v.Userfault, UserfaultKindWP
+	case m.userfaultMinorLocked(v, page):
+		return v.Userfault, UserfaultKindMinor
 	}
-	return nil, false
+	return nil, 0
 }
 
 // UserfaultFill installs pages at [dst, dst+n pages) of ctx's registered

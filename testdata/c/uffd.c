@@ -120,6 +120,22 @@ static void on_bus(int sig) { (void)sig; siglongjmp(jb, 1); }
 
 static pid_t gettid_(void) { return syscall(SYS_gettid); }
 
+static int memfd;
+
+/* minor_handler serves one minor fault: it changes the shared page, then
+ * maps it with UFFDIO_CONTINUE. */
+static void *minor_handler(void *arg) {
+	(void)arg;
+	if (read(uffd, &last, sizeof last) != sizeof last)
+		return NULL;
+	printf("minor fault flags %llu\n", (unsigned long long)last.arg.pagefault.flags);
+	pwrite(memfd, "Z", 1, 0);
+	struct uffdio_continue c = {.range = {last.arg.pagefault.address & ~(PG - 1), PG}};
+	if (ioctl(uffd, UFFDIO_CONTINUE, &c) != 0 || c.mapped != PG)
+		printf("continue: FAIL %s\n", errname(errno));
+	return NULL;
+}
+
 /* wp_handler serves one write-protect fault: the write is not visible
  * while it waits; releasing the protection lets it go on. */
 static void *wp_handler(void *arg) {
@@ -322,6 +338,26 @@ int main(void) {
 	w.mode = 3;
 	EXPECT_ERR(ioctl(uffd, UFFDIO_WRITEPROTECT, &w), EINVAL);
 	close(uffd);
+
+	/* LTP userfaultfd07: minor faults of shared memory. */
+	uffd = new_uffd(0, UFFD_FEATURE_MINOR_SHMEM);
+	memfd = EXPECT_OK(memfd_create("uffd-minor", MFD_CLOEXEC));
+	EXPECT_OK(ftruncate(memfd, PG));
+	pwrite(memfd, "A", 1, 0);
+	page = mmap(NULL, PG, PROT_READ, MAP_SHARED, memfd, 0);
+	r = (struct uffdio_register){.range = {(unsigned long)page, PG}, .mode = UFFDIO_REGISTER_MODE_MINOR};
+	EXPECT_OK(ioctl(uffd, UFFDIO_REGISTER, &r));
+	printf("minor range ioctls has CONTINUE %d\n", !!(r.ioctls & (1 << _UFFDIO_CONTINUE)));
+	EXPECT_OK(madvise(page, PG, MADV_DONTNEED));
+	pthread_create(&th, NULL, minor_handler, NULL);
+	char seen = page[0];
+	pthread_join(th, NULL);
+	printf("read after CONTINUE: %c\n", seen);
+	struct uffdio_continue uc = {.range = {(unsigned long)page, PG}};
+	EXPECT_ERR(ioctl(uffd, UFFDIO_CONTINUE, &uc), EEXIST);
+	close(uffd);
+	munmap(page, PG);
+	close(memfd);
 
 	/* LTP userfaultfd04: /dev/userfaultfd. */
 	int dev = EXPECT_OK(open("/dev/userfaultfd", O_RDWR));
