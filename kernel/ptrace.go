@@ -89,6 +89,7 @@ const (
 	ptraceEventVfork   = 2
 	ptraceEventClone   = 3
 	ptraceEventExec    = 4
+	ptraceEventVfkDone = 5
 	ptraceEventExit    = 6
 	ptraceEventSeccomp = 7
 	ptraceEventStop    = 128
@@ -555,6 +556,8 @@ func (t *Task) ptraceEvent(event int, msg uint64) bool {
 		opt = PtraceOTraceClone
 	case ptraceEventExec:
 		opt = PtraceOTraceExec
+	case ptraceEventVfkDone:
+		opt = PtraceOTraceVforkDn
 	case ptraceEventExit:
 		opt = PtraceOTraceExit
 	case ptraceEventSeccomp:

@@ -225,6 +225,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// the parent does not end the wait early (Linux's vfork is
 		// killable only).
 		<-vforkDone
+		t.ptraceEvent(ptraceEventVfkDone, uint64(tid))
 	}
 	return tid, nil
 }

@@ -128,6 +128,16 @@ static void sigstop_then_exit(void) {
 	_exit(7);
 }
 
+static void sigstop_then_vfork(void) {
+	raise(SIGSTOP);
+	pid_t v = vfork();
+	if (v == 0)
+		_exit(9);
+	int st;
+	waitpid(v, &st, 0);
+	_exit(WEXITSTATUS(st) + 20);
+}
+
 static void sigstop_then_spin(void) {
 	raise(SIGSTOP);
 	for (;;)
@@ -401,6 +411,31 @@ static void test_exec_and_fork(void) {
 	printf("its process: ");
 	stopped(c);
 
+	/* PTRACE_O_TRACEVFORK and TRACEVFORKDONE. */
+	c = traced_child(sigstop_then_vfork);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_VFORK << 8);
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &msg));
+	pid_t vc = msg;
+	EXPECT_EQ(stopped(vc), SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_CONT, vc, 0, 0));
+	printf("vfork child: ");
+	stopped(vc);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	EXPECT_EQ(stopped(c), SIGTRAP | PTRACE_EVENT_VFORK_DONE << 8);
+	unsigned long done = 0;
+	EXPECT_OK(ptrace(PTRACE_GETEVENTMSG, c, 0, &done));
+	printf("vfork done names the child %d\n", done == msg);
+	int sig = 0;
+	for (;;) {
+		EXPECT_OK(ptrace(PTRACE_CONT, c, 0, sig));
+		if ((sig = stopped(c)) < 0)
+			break;
+		printf("vforking child stopped for %d\n", sig);
+	}
+
 	c = traced_child(sigstop_then_fork);
 	EXPECT_EQ(stopped(c), SIGSTOP);
 	EXPECT_OK(ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEFORK));
@@ -425,7 +460,7 @@ static void test_exec_and_fork(void) {
 	printf("grandchild: ");
 	stopped(g);
 	/* The grandchild's exit stops the child for its SIGCHLD. */
-	int sig = 0;
+	sig = 0;
 	for (;;) {
 		EXPECT_OK(ptrace(PTRACE_CONT, c, 0, sig));
 		if ((sig = stopped(c)) < 0)
