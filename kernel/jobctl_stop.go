@@ -35,6 +35,12 @@ func (t *Task) groupStop(sig int) {
 		tg.k.mu.Lock()
 		tg.proc.stopReported, tg.proc.contReported = false, false
 		parent := tg.proc.parent
+		if tr := t.ptrace.tracer; tr != nil && tr.tg == parent {
+			// A parent that traces the thread hears of the stop as its
+			// tracer only (waitWhileStopped), once, as Linux's.
+			tg.proc.stopReported = true
+			parent = nil
+		}
 		if parent != nil {
 			parent.notifyChildEventLocked()
 		}

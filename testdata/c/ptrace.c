@@ -701,8 +701,12 @@ static void test_listen(void) {
 	int s = stopped(c);
 	printf("first stop %#x\n", s); /* the SIGSTOP's delivery */
 	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, SIGSTOP));
-	s = stopped(c);
+	int gst;
+	/* The tracer, its parent, hears of the group stop once. */
+	EXPECT_EQ(waitpid(c, &gst, WUNTRACED | __WALL), c);
+	s = gst >> 8;
 	printf("group stop %#x\n", s);
+	EXPECT_EQ(waitpid(c, &gst, WUNTRACED | WNOHANG | __WALL), 0);
 	siginfo_t si;
 	EXPECT_OK(ptrace(PTRACE_GETSIGINFO, c, 0, &si)); /* seized: it has one */
 	printf("group stop siginfo signo %d code %#x\n", si.si_signo, si.si_code);
