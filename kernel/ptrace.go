@@ -968,3 +968,20 @@ func (t *Task) TracerPID() int32 {
 	}
 	return 0
 }
+
+// PtracePendingSiginfo returns the siginfo of the pending signal at
+// position off of the tracee's own queue, or of its process's (shared),
+// for PTRACE_PEEKSIGINFO; false past the end.
+func (t *Task) PtracePendingSiginfo(tracee *Task, shared bool, off uint64) (arch.SignalInfo, bool) {
+	tg := tracee.tg
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	q := &tracee.pending
+	if shared {
+		q = &tg.pending
+	}
+	if off >= uint64(len(q.infos)) {
+		return arch.SignalInfo{}, false
+	}
+	return q.infos[off], true
+}

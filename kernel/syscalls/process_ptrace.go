@@ -40,6 +40,7 @@ const (
 	ptraceSeize            = 0x4206
 	ptraceInterrupt        = 0x4207
 	ptraceListen           = 0x4208
+	ptracePeeksiginfo      = 0x4209
 	ptraceGetsigmask       = 0x420a
 	ptraceGetSyscallInfo   = 0x420e
 	ptraceSetsigmask       = 0x420b
@@ -192,6 +193,8 @@ func sysPtrace(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, nil
 	case ptraceGetSyscallInfo:
 		return syscallInfo(t, tracee, addr, data)
+	case ptracePeeksiginfo:
+		return peekSiginfo(t, tracee, addr, data)
 	case ptraceArchPrctl:
 		if done, err := archPrctlBase(t, regs, data, addr); done {
 			return 0, err
@@ -314,4 +317,35 @@ func syscallInfo(t, tracee *kernel.Task, size, addr uint64) (uint64, error) {
 		return 0, err
 	}
 	return uint64(n), nil
+}
+
+// peekSiginfo is PTRACE_PEEKSIGINFO: struct ptrace_peeksiginfo_args at
+// argsAddr says where in which queue to start and how many to copy; the
+// siginfos go to buf one by one, and the result is how many were.
+func peekSiginfo(t, tracee *kernel.Task, argsAddr, buf uint64) (uint64, error) {
+	var a [16]byte
+	if err := t.CopyIn(argsAddr, a[:]); err != nil {
+		return 0, err
+	}
+	off, flags, nr := binary.LittleEndian.Uint64(a[:]), binary.LittleEndian.Uint32(a[8:]), int32(binary.LittleEndian.Uint32(a[12:]))
+	const shared = 1 // PTRACE_PEEKSIGINFO_SHARED
+	if flags&^shared != 0 || nr < 0 {
+		return 0, unix.EINVAL
+	}
+	var b [arch.SignalInfoSize]byte
+	n := uint64(0)
+	for ; n < uint64(nr); n++ {
+		info, ok := t.PtracePendingSiginfo(tracee, flags&shared != 0, off+n)
+		if !ok {
+			break
+		}
+		info.Encode(b[:])
+		if err := t.CopyOut(buf+n*arch.SignalInfoSize, b[:]); err != nil {
+			if n == 0 {
+				return 0, err
+			}
+			break
+		}
+	}
+	return n, nil
 }

@@ -722,6 +722,55 @@ static void test_listen(void) {
 	}
 }
 
+/* PTRACE_PEEKSIGINFO: the pending signals of the tracee's own queue and
+ * of its process's, without taking them. */
+static void queue_signals_then_stop(void) {
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	sigaddset(&m, SIGUSR2);
+	sigaddset(&m, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	raise(SIGUSR1);
+	kill(getpid(), SIGUSR2);
+	union sigval v = {.sival_int = 7};
+	sigqueue(getpid(), SIGRTMIN, v);
+	v.sival_int = 8;
+	sigqueue(getpid(), SIGRTMIN, v);
+	raise(SIGSTOP);
+	_exit(0);
+}
+
+static void test_peeksiginfo(void) {
+	pid_t c = traced_child(queue_signals_then_stop);
+	EXPECT_EQ(stopped(c), SIGSTOP);
+	siginfo_t si[8];
+	struct { unsigned long long off; unsigned flags; int nr; } a = {0, 0, 8};
+	long n = ptrace(0x4209, c, &a, si);
+	printf("thread queue: %ld:", n);
+	for (long i = 0; i < n; i++)
+		printf(" %d/%d", si[i].si_signo, si[i].si_code);
+	a.flags = 1;
+	n = ptrace(0x4209, c, &a, si);
+	printf("\nprocess queue: %ld:", n);
+	for (long i = 0; i < n; i++)
+		printf(" %d/%d/%d", si[i].si_signo, si[i].si_code, si[i].si_code == SI_QUEUE ? si[i].si_value.sival_int : 0);
+	a.off = 2;
+	a.nr = 5;
+	n = ptrace(0x4209, c, &a, si);
+	printf("\nfrom the third: %ld, value %d\n", n, si[0].si_value.sival_int);
+	a.flags = 2;
+	EXPECT_ERR(ptrace(0x4209, c, &a, si), EINVAL);
+	a.flags = 0;
+	a.nr = -1;
+	EXPECT_ERR(ptrace(0x4209, c, &a, si), EINVAL);
+	a.nr = 1;
+	a.off = 0;
+	EXPECT_ERR(ptrace(0x4209, c, &a, (void *)8), EFAULT);
+	EXPECT_OK(ptrace(PTRACE_KILL, c, 0, 0));
+	stopped(c);
+}
+
 /* A traced child's exit reaches its parent only once its tracer, another
  * process, has collected it. */
 static void test_exit_held(void) {
@@ -800,5 +849,6 @@ int main(int argc, char **argv) {
 	test_exit_held();
 	test_attach_stopped();
 	test_listen();
+	test_peeksiginfo();
 	return ukt_exit();
 }
