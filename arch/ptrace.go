@@ -51,12 +51,12 @@ func EncodeRegs(r *Registers) []byte {
 var ErrBadRegister = errors.New("register value refused")
 
 // ptraceFlagMask is the EFLAGS bits a tracer may change (Linux's
-// FLAG_MASK): CF PF AF ZF SF TF DF OF RF AC.
-const ptraceFlagMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000
+// FLAG_MASK): the same as rt_sigreturn's.
+const ptraceFlagMask = SigreturnEflags
 
-// taskSizeMax is Linux's TASK_SIZE_MAX: the end of the user half, less
+// TaskSizeMax is Linux's TASK_SIZE_MAX: the end of the user half, less
 // the guard page.
-const taskSizeMax = 1<<47 - PageSize
+const TaskSizeMax = 1<<47 - PageSize
 
 // PutReg sets word i of the register file as Linux's putreg does for a
 // tracer: selectors must have RPL 3 (a data selector may be 0), the bases
@@ -74,7 +74,7 @@ func (r *Registers) PutReg(i int, v uint64) error {
 			return ErrBadRegister
 		}
 	case i == regFsBase || i == regGsBase:
-		if v >= taskSizeMax {
+		if v >= TaskSizeMax {
 			return ErrBadRegister
 		}
 	case i == regEflags:

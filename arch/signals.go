@@ -409,6 +409,24 @@ const (
 	CLD_CONTINUED = 6 // stopped child has continued
 )
 
+// ChildStatus is the SIGCHLD (and waitid) si_code and si_status of a child
+// whose wait status is ws: continued (0xffff), stopped by a signal,
+// exited with a code, or killed by a signal (dumped if the core bit is
+// set).
+func ChildStatus(ws int) (code, status int32) {
+	switch {
+	case ws == 0xffff:
+		return CLD_CONTINUED, SIGCONT
+	case ws&0xff == 0x7f:
+		return CLD_STOPPED, int32(ws >> 8 & 0xff)
+	case ws&0x7f == 0:
+		return CLD_EXITED, int32(ws >> 8 & 0xff)
+	case ws&0x80 != 0:
+		return CLD_DUMPED, int32(ws & 0x7f)
+	}
+	return CLD_KILLED, int32(ws & 0x7f)
+}
+
 // si_code values for SIGIO/SIGPOLL.
 const (
 	POLL_IN  = 1 // data input available

@@ -280,3 +280,22 @@ func FuzzSignalInfoDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestChildStatus(t *testing.T) {
+	for _, tc := range []struct {
+		ws           int
+		code, status int32
+	}{
+		{0xffff, CLD_CONTINUED, SIGCONT},
+		{19<<8 | 0x7f, CLD_STOPPED, 19},
+		{(5|128<<8)<<8 | 0x7f, CLD_STOPPED, 5}, // a ptrace event stop: the signal's byte
+		{3 << 8, CLD_EXITED, 3},
+		{0, CLD_EXITED, 0},
+		{9, CLD_KILLED, 9},
+		{11 | 0x80, CLD_DUMPED, 11},
+	} {
+		if code, status := ChildStatus(tc.ws); code != tc.code || status != tc.status {
+			t.Errorf("ChildStatus(%#x) = %d, %d; want %d, %d", tc.ws, code, status, tc.code, tc.status)
+		}
+	}
+}

@@ -224,7 +224,7 @@ func (k *Kernel) notifyParentOfExitLocked(tg *ThreadGroup) func() {
 	}
 	return func() {
 		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid}
-		info.Code, info.Status = childCode(status)
+		info.Code, info.Status = arch.ChildStatus(status)
 		parent.SendSignal(&info, nil)
 	}
 }

@@ -100,9 +100,6 @@ const sigTrap = int(unix.SIGTRAP)
 // stoppedStatus is the wait status of a stop with sig (and an event).
 func stoppedStatus(sig, event int) int { return (event<<8|sig)<<8 | 0x7f }
 
-// Traced reports whether a tracer is attached to t.
-func (t *Task) Traced() bool { return t.traced.Load() }
-
 // linkTracerLocked makes tracer trace t. Preconditions: k.mu held, t not
 // traced.
 func (t *Task) linkTracerLocked(tracer *Task, seized bool, options uint32) {
@@ -172,7 +169,7 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 	if !seize {
 		target.tg.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGSTOP), Code: arch.SI_KERNEL}, nil)
 	}
-	target.trapIfStopped()
+	t.waitTrapped(target)
 	return nil
 }
 
@@ -213,27 +210,38 @@ func (t *Task) attachKernelInit(seize bool, options uint32) error {
 	return nil
 }
 
-// trapIfStopped is attaching to a thread of a stopped process: it moves
-// from the group stop into a ptrace-stop, which the attach waits for (as
-// Linux's JOBCTL_TRAPPING), so that the tracer's next request finds it
-// stopped.
-func (t *Task) trapIfStopped() {
-	t.tg.mu.Lock()
-	stopped := t.tg.stopSig != 0
-	t.tg.mu.Unlock()
+// waitTrapped is t attaching to target, a thread of a stopped process: the
+// thread moves from its group stop into a ptrace-stop (waitWhileStopped),
+// and the attach waits for that (as Linux's JOBCTL_TRAPPING), so that the
+// tracer's next request finds it stopped. The stop wakes t's process's
+// waiters (ptraceStopAs); a second bounds the wait.
+func (t *Task) waitTrapped(target *Task) {
+	target.tg.mu.Lock()
+	stopped := target.tg.stopSig != 0
+	target.tg.mu.Unlock()
 	if !stopped {
 		return
 	}
-	t.wake()
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
-		t.k.mu.Lock()
-		trapped := t.ptrace.stop != nil || t.ptrace.tracer == nil
-		t.k.mu.Unlock()
-		if trapped || t.isExiting() {
+	target.wake()
+	timeout := time.NewTimer(time.Second)
+	defer timeout.Stop()
+	k := t.k
+	for {
+		k.mu.Lock()
+		trapped := target.ptrace.stop != nil || target.ptrace.tracer != t
+		if t.tg.proc.childEvent == nil {
+			t.tg.proc.childEvent = make(chan struct{})
+		}
+		ev := t.tg.proc.childEvent
+		k.mu.Unlock()
+		if trapped || target.isExiting() {
 			return
 		}
-		time.Sleep(50 * time.Microsecond)
+		select {
+		case <-ev:
+		case <-timeout.C:
+			return
+		}
 	}
 }
 
@@ -273,9 +281,8 @@ func (t *Task) PtraceResume(tracee *Task, sig int, mode PtraceMode) error {
 	}
 	tracee.ptrace.mode = mode
 	tracee.ptrace.stop = nil
-	const tf = 0x100
 	if mode == PtraceSingleStep {
-		tracee.State.Regs.Eflags |= tf
+		tracee.State.Regs.Eflags |= arch.EflagsTF
 		tracee.singleStepping = true
 	}
 	st.resume <- sig
@@ -396,22 +403,22 @@ func (t *Task) PtraceEventMsg(tracee *Task) uint64 {
 // and whether t stopped at all: false when it has no tracer, or it was
 // killed (t.isExiting) while stopped.
 func (t *Task) ptraceStop(status int, info *arch.SignalInfo) (int, bool) {
-	return t.ptraceStopAt(status, info, false)
+	return t.ptraceStopAs(status, info, stopOrdinary)
 }
 
-// ptraceStopAs is ptraceStop; groupStop marks a group stop.
-func (t *Task) ptraceStopAs(status int, info *arch.SignalInfo, groupStop bool) (int, bool) {
-	if groupStop {
-		t.ptraceGroupNext.Store(true)
-	}
-	return t.ptraceStopAt(status, info, false)
-}
+// ptraceStopKind says what is special about a ptrace-stop.
+type ptraceStopKind int
 
-// ptraceStopAt is ptraceStop; atExit is the stop of a task already
-// exiting (PTRACE_EVENT_EXIT), which only SIGKILL ends early.
-func (t *Task) ptraceStopAt(status int, info *arch.SignalInfo, atExit bool) (int, bool) {
+const (
+	stopOrdinary ptraceStopKind = iota
+	stopGroup                   // a group stop (what PTRACE_LISTEN takes)
+	stopAtExit                  // PTRACE_EVENT_EXIT: the task is exiting already, only SIGKILL ends the stop early
+)
+
+// ptraceStopAs is ptraceStop for a stop of the given kind.
+func (t *Task) ptraceStopAs(status int, info *arch.SignalInfo, kind ptraceStopKind) (int, bool) {
 	killed := t.isExiting
-	if atExit {
+	if kind == stopAtExit {
 		killed = t.sigkilled.Load
 	}
 	if killed() {
@@ -429,7 +436,7 @@ func (t *Task) ptraceStopAt(status int, info *arch.SignalInfo, atExit bool) (int
 	}
 	st := &ptraceStopState{status: status, resume: make(chan int, 1)}
 	t.ptrace.stop = st
-	t.ptrace.groupStop = t.ptraceGroupNext.Swap(false)
+	t.ptrace.groupStop = kind == stopGroup
 	t.ptrace.hasInfo = info != nil
 	if info != nil {
 		t.ptrace.siginfo = *info
@@ -584,15 +591,7 @@ func (t *Task) ptraceEvent(event int, msg uint64) bool {
 // (or a signal's) stops, if its tracer asked, with its exit status as the
 // event message, before it lets go of anything.
 func (t *Task) ptraceExitEvent() {
-	t.tg.mu.Lock()
-	status := t.tg.exitStatus
-	exiting := t.tg.exiting
-	t.tg.mu.Unlock()
-	if !exiting {
-		t.mu.Lock()
-		status = t.exitCode
-		t.mu.Unlock()
-	}
+	status := t.ownExitStatus()
 	k := t.k
 	k.mu.Lock()
 	asked := t.ptrace.tracer != nil && t.ptrace.options&PtraceOTraceExit != 0
@@ -601,8 +600,22 @@ func (t *Task) ptraceExitEvent() {
 	}
 	k.mu.Unlock()
 	if asked {
-		t.ptraceStopAt(stoppedStatus(sigTrap, ptraceEventExit), &arch.SignalInfo{Signo: int32(sigTrap), Code: int32(sigTrap | ptraceEventExit<<8)}, true)
+		t.ptraceStopAs(stoppedStatus(sigTrap, ptraceEventExit), &arch.SignalInfo{Signo: int32(sigTrap), Code: int32(sigTrap | ptraceEventExit<<8)}, stopAtExit)
 	}
+}
+
+// ownExitStatus is the wait status of t's exit: its process's, if that is
+// exiting as a whole, else what its exit(2) gave.
+func (t *Task) ownExitStatus() int {
+	t.tg.mu.Lock()
+	status, exiting := t.tg.exitStatus, t.tg.exiting
+	t.tg.mu.Unlock()
+	if !exiting {
+		t.mu.Lock()
+		status = t.exitCode
+		t.mu.Unlock()
+	}
+	return status
 }
 
 // ptraceExec runs after a successful execve of a traced task: the exec
@@ -677,9 +690,9 @@ func (t *Task) singleStepped(trap platform.Trap) bool {
 // endSingleStep clears the trap flag the step set and reports the step
 // as Linux does: a SIGTRAP (TRAP_TRACE) for the tracer to see.
 func (t *Task) endSingleStep() {
-	const tf, trapTrace = 0x100, 2
+	const trapTrace = 2
 	t.singleStepping = false
-	t.State.Regs.Eflags &^= tf
+	t.State.Regs.Eflags &^= arch.EflagsTF
 	t.forceSignal(sigTrap, trapTrace, 0)
 }
 
@@ -729,7 +742,7 @@ func (t *Task) ptraceGroupStop(sig int) {
 		status = stoppedStatus(sig, ptraceEventStop)
 		info = &arch.SignalInfo{Signo: int32(sig), Code: int32(sig | ptraceEventStop<<8), Pid: t.tid}
 	}
-	resume, stopped := t.ptraceStopAs(status, info, true)
+	resume, stopped := t.ptraceStopAs(status, info, stopGroup)
 	switch {
 	case !stopped:
 	case resume == ptraceListenResume:
@@ -855,12 +868,14 @@ func (tg *ThreadGroup) releaseExitLocked() func() {
 	return tg.k.notifyParentOfExitLocked(tg)
 }
 
-// ptraceExit is ptraceExitLocked with its follow-ups.
-func (t *Task) ptraceExit(status int, last bool) {
+// ptraceExit is ptraceExitLocked with its follow-ups, for t's exit
+// (ownExitStatus).
+func (t *Task) ptraceExit(last bool) {
 	k := t.k
 	if k.ptraceLinks.Load() == 0 {
 		return // no tracer anywhere, no tracee: nothing to do
 	}
+	status := t.ownExitStatus()
 	k.mu.Lock()
 	kill, notify, notifies := t.ptraceExitLocked(status, last)
 	k.mu.Unlock()
@@ -872,21 +887,9 @@ func (t *Task) ptraceExit(status int, last bool) {
 	}
 	if notify != nil {
 		info := arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: t.tid}
-		info.Code, info.Status = childCode(status)
+		info.Code, info.Status = arch.ChildStatus(status)
 		notify.SendSignal(&info, nil)
 	}
-}
-
-// childCode is the SIGCHLD si_code and si_status of an exit with wait
-// status status.
-func childCode(status int) (int32, int32) {
-	switch {
-	case status&0x7f == 0:
-		return arch.CLD_EXITED, int32(status >> 8 & 0xff)
-	case status&0x80 != 0:
-		return arch.CLD_DUMPED, int32(status & 0x7f)
-	}
-	return arch.CLD_KILLED, int32(status & 0x7f)
 }
 
 // ptraceWaitLocked looks among the tracees of t's process for one sel
@@ -950,7 +953,7 @@ func (t *Task) SetDebugReg(n int, v uint64) error {
 	switch {
 	case n == 4 || n == 5:
 		return unix.EIO
-	case n < 4 && v >= 1<<47-arch.PageSize:
+	case n < 4 && v >= arch.TaskSizeMax:
 		return unix.EINVAL
 	}
 	t.k.mu.Lock()

@@ -165,9 +165,6 @@ type Task struct {
 	// ptraceWant asks the task to stop for its tracer at its next look
 	// at its signals (PTRACE_INTERRUPT, a seized tracee's new child).
 	ptraceWant atomic.Bool
-	// ptraceGroupNext marks the stop the task is entering as a group
-	// stop (ptrace.go's ptraceStopAs).
-	ptraceGroupNext atomic.Bool
 	// singleStepping: PTRACE_SINGLESTEP set the trap flag for the next
 	// instruction; used by the task's goroutine and, while it is
 	// stopped, its tracer.

@@ -238,12 +238,6 @@ func (t *Task) exit() {
 	}
 	last := len(tg.tasks) == 0
 	status := tg.exitStatus
-	threadStatus := status // what a tracer's wait reports of this thread
-	if !tg.exiting {
-		t.mu.Lock()
-		threadStatus = t.exitCode
-		t.mu.Unlock()
-	}
 	tg.deadCPU += cpu
 	tg.mu.Unlock()
 	var final int64
@@ -270,7 +264,7 @@ func (t *Task) exit() {
 		t.k.reportMainExit(tg, status)
 	}
 	t.MM.DecUsers()
-	t.ptraceExit(threadStatus, last)
+	t.ptraceExit(last)
 	t.k.removeTask(t, last, final)
 	// Now that no lookup finds the thread, the waiters of PI locks it
 	// held take them (a waiter checks its owner and queues under one

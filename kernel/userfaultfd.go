@@ -259,7 +259,7 @@ func (u *Userfaultfd) api(t *Task, arg uint64) error {
 // empty, inside the user address space (EINVAL).
 func (u *Userfaultfd) userRange(start, length uint64) (uint64, uint64, error) {
 	end := start + length
-	if start&arch.PageMask != 0 || length&arch.PageMask != 0 || length == 0 || end < start || end > 1<<47-arch.PageSize {
+	if start&arch.PageMask != 0 || length&arch.PageMask != 0 || length == 0 || end < start || end > arch.TaskSizeMax {
 		return 0, 0, unix.EINVAL
 	}
 	return start, end, nil
@@ -362,7 +362,7 @@ func (u *Userfaultfd) fill(t *Task, cmd uint32, arg uint64) error {
 	case uffdioCopy:
 		// The source need only lie in the user address space (Linux's
 		// validate_unaligned_range).
-		if src < mmapMinAddr || src+length < src || src+length > 1<<47-arch.PageSize {
+		if src < mmapMinAddr || src+length < src || src+length > arch.TaskSizeMax {
 			return unix.EINVAL
 		}
 	case uffdioMove:

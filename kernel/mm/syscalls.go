@@ -265,7 +265,7 @@ func (m *MM) takePagesLocked(start, end uint64) []int64 {
 
 // Mprotect changes the rights of [addr, addr+length); every page in the
 // range must be mapped.
-func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool) (err error) {
+func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool) error {
 	if addr&arch.PageMask != 0 {
 		return unix.EINVAL
 	}
@@ -312,11 +312,6 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 	if end == addr {
 		return sealed
 	}
-	defer func() {
-		if sealed != nil {
-			err = sealed
-		}
-	}()
 	m.splitAtLocked(addr)
 	m.splitAtLocked(end)
 	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
@@ -344,7 +339,7 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 			}
 		}
 	}
-	return nil
+	return sealed // nil, or EPERM for the sealed mapping the change stopped at
 }
 
 // prefaultELFHeadLocked maps the start of a library's first segment when

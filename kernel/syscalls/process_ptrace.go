@@ -11,39 +11,38 @@ import (
 
 // ptrace(2) requests.
 const (
-	ptraceTraceme          = 0
-	ptracePeektext         = 1
-	ptracePeekdata         = 2
-	ptracePeekuser         = 3
-	ptracePoketext         = 4
-	ptracePokedata         = 5
-	ptracePokeuser         = 6
-	ptraceCont             = 7
-	ptraceKill             = 8
-	ptraceSinglestep       = 9
-	ptraceGetregs          = 12
-	ptraceSetregs          = 13
-	ptraceGetfpregs        = 14
-	ptraceSetfpregs        = 15
-	ptraceAttach           = 16
-	ptraceDetach           = 17
-	ptraceSyscall          = 24
-	ptraceArchPrctl        = 30
-	ptraceSysemu           = 31
-	ptraceSysemuSinglestep = 32
-	ptraceSetoptions       = 0x4200
-	ptraceGeteventmsg      = 0x4201
-	ptraceGetsiginfo       = 0x4202
-	ptraceSetsiginfo       = 0x4203
-	ptraceGetregset        = 0x4204
-	ptraceSetregset        = 0x4205
-	ptraceSeize            = 0x4206
-	ptraceInterrupt        = 0x4207
-	ptraceListen           = 0x4208
-	ptracePeeksiginfo      = 0x4209
-	ptraceGetsigmask       = 0x420a
-	ptraceGetSyscallInfo   = 0x420e
-	ptraceSetsigmask       = 0x420b
+	ptraceTraceme        = 0
+	ptracePeektext       = 1
+	ptracePeekdata       = 2
+	ptracePeekuser       = 3
+	ptracePoketext       = 4
+	ptracePokedata       = 5
+	ptracePokeuser       = 6
+	ptraceCont           = 7
+	ptraceKill           = 8
+	ptraceSinglestep     = 9
+	ptraceGetregs        = 12
+	ptraceSetregs        = 13
+	ptraceGetfpregs      = 14
+	ptraceSetfpregs      = 15
+	ptraceAttach         = 16
+	ptraceDetach         = 17
+	ptraceSyscall        = 24
+	ptraceArchPrctl      = 30
+	ptraceSysemu         = 31
+	ptraceSetoptions     = 0x4200
+	ptraceGeteventmsg    = 0x4201
+	ptraceGetsiginfo     = 0x4202
+	ptraceSetsiginfo     = 0x4203
+	ptraceGetregset      = 0x4204
+	ptraceSetregset      = 0x4205
+	ptraceSeize          = 0x4206
+	ptraceInterrupt      = 0x4207
+	ptraceListen         = 0x4208
+	ptracePeeksiginfo    = 0x4209
+	ptraceGetsigmask     = 0x420a
+	ptraceGetSyscallInfo = 0x420e
+	ptraceSetsigmask     = 0x420b
 )
 
 // Regset types (ELF note types) PTRACE_GETREGSET knows.

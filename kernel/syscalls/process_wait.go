@@ -102,18 +102,7 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 		info := arch.SignalInfo{}
 		if r.Pid != 0 {
 			info = arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: r.Pid, Uid: r.UID}
-			switch {
-			case r.Status == 0xffff: // WIFCONTINUED
-				info.Code, info.Status = arch.CLD_CONTINUED, int32(unix.SIGCONT)
-			case r.Status&0xff == 0x7f: // WIFSTOPPED: the stop signal above
-				info.Code, info.Status = arch.CLD_STOPPED, int32(r.Status>>8&0xff)
-			case r.Status&0x7f == 0:
-				info.Code, info.Status = arch.CLD_EXITED, int32(r.Status>>8&0xff)
-			case r.Status&0x80 != 0:
-				info.Code, info.Status = arch.CLD_DUMPED, int32(r.Status&0x7f)
-			default:
-				info.Code, info.Status = arch.CLD_KILLED, int32(r.Status&0x7f)
-			}
+			info.Code, info.Status = arch.ChildStatus(r.Status)
 		}
 		var b [arch.SignalInfoSize]byte
 		info.Encode(b[:])
