@@ -53,6 +53,9 @@ CONFIG_BINFMT_SCRIPT=y
 # CONFIG_PERF_EVENTS is not set
 # CONFIG_BPF_SYSCALL is not set
 CONFIG_KEYS=y
+CONFIG_SECURITY=y
+CONFIG_SECURITY_LANDLOCK=y
+CONFIG_LSM="landlock"
 
 #
 # Inter-process communication

@@ -8,6 +8,7 @@ import (
 	"uk/arch"
 	"uk/fs/vfs"
 	"uk/internal/hrtimer"
+	"uk/kernel/landlock"
 )
 
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
@@ -80,10 +81,13 @@ func (t *Task) mayKill(tg *ThreadGroup, sig int) bool {
 		return true // exiting: the signal goes nowhere
 	}
 	c := t.Credentials()
-	if c.EUID == tc.SUID || c.EUID == tc.UID || c.UID == tc.SUID || c.UID == tc.UID || c.HasCap(capKill) {
-		return true
+	if !(c.EUID == tc.SUID || c.EUID == tc.UID || c.UID == tc.SUID || c.UID == tc.UID || c.HasCap(capKill)) &&
+		!(sig == int(unix.SIGCONT) && tg.Session() == t.tg.Session()) {
+		return false
 	}
-	return sig == int(unix.SIGCONT) && tg.Session() == t.tg.Session()
+	// A Landlock domain that scopes signals reaches only its own domain
+	// and those nested in it (threads of one process always: above).
+	return !landlock.ScopeDenied(landlock.Of(c), landlock.Of(tc), landlock.ScopeSignal)
 }
 
 // capKill is CAP_KILL.

@@ -109,6 +109,10 @@ func (t *Task) OpenExecutable(path string) (r io.ReaderAt, size int64, absPath s
 	if err := v.Permission(t, p, vfs.MayExec); err != nil {
 		return nil, 0, "", err
 	}
+	// An exec opens the file to read and execute it (open_exec).
+	if err := v.CheckLandlock(t, p, vfs.AccessExecute|vfs.AccessReadFile); err != nil {
+		return nil, 0, "", err
+	}
 	name, ok := v.PathName(at.Root, p)
 	if !ok {
 		name = path

@@ -70,6 +70,9 @@ type Credentials struct {
 	// Securebits are PR_SET_SECUREBITS's flags (SecureKeepCaps and the
 	// others, each with its lock bit).
 	Securebits uint32
+	// Landlock is the task's Landlock domain (landlock_restrict_self),
+	// nil if it has none. Forks and execs keep it.
+	Landlock Landlock
 }
 
 // Securebits flags (Linux's SECBIT_*): each flag's lock is the bit above it.

@@ -143,6 +143,10 @@ type FileDescription struct {
 	// writer: the open counted the description in the file's write
 	// count (writecount.go); the release gives it back.
 	writer bool
+	// llDenied are the rights of Landlock's AccessTruncate and
+	// AccessIoctlDev the opener's domain denied at the open: the
+	// description keeps them, whoever uses it later.
+	llDenied uint64
 }
 
 // DescriptionCost is what one open file description is charged to the
@@ -462,6 +466,9 @@ func (fd *FileDescription) Ioctl(ctx Context, cmd uint32, arg uint64) (uintptr, 
 		fd.SetStatusFlags(f)
 		return 0, nil
 	}
+	if fd.llDenied&AccessIoctlDev != 0 && !landlockIoctlFree(cmd) {
+		return 0, unix.EACCES
+	}
 	return fd.impl.Ioctl(ctx, fd, cmd, arg)
 }
 
@@ -487,6 +494,9 @@ func (fd *FileDescription) Truncate(ctx Context, size int64) error {
 	}
 	if !fd.Writable() || size < 0 {
 		return unix.EINVAL
+	}
+	if fd.llDenied&AccessTruncate != 0 {
+		return unix.EACCES
 	}
 	if err := CheckFileSize(ctx, size); err != nil {
 		return err

@@ -196,6 +196,9 @@ func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint
 			if err := w.mayCreate(dir); err != nil {
 				return Path{}, false, err
 			}
+			if err := landlockCheck(ctx, dir, AccessMakeReg); err != nil {
+				return Path{}, false, err
+			}
 			if !create {
 				return Path{}, false, errMustCreate
 			}
@@ -383,6 +386,21 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 			return nil, err
 		}
 	}
+	// Landlock's check comes after the permission check and before any
+	// truncation, as security_file_open's; the rights an open may grant
+	// later uses of the description (ftruncate, a device's ioctls) are
+	// decided now.
+	var llDenied uint64
+	if l := landlockOf(ctx); l != nil {
+		request, optional := openAccess(typ, flags)
+		v.ns.RLock()
+		denied := l.Denied(request|optional, upFrom(p))
+		v.ns.RUnlock()
+		if denied&request != 0 {
+			return nil, unix.EACCES
+		}
+		llDenied = denied & optional
+	}
 	var (
 		impl   FileImpl
 		opts   FileOptions
@@ -427,6 +445,7 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	}
 	fd := NewFileDescription(impl, flags, p, opts)
 	fd.writer = writer
+	fd.llDenied = llDenied
 	v.notify(p.Dentry, InOpen)
 	if flags&unix.O_TRUNC != 0 && !created && typ == unix.S_IFREG {
 		v.notify(p.Dentry, InModify) // Linux truncates after the open's event
@@ -492,6 +511,9 @@ func (v *VFS) mknod(ctx Context, at At, path string, mode uint32, rdev uint64, t
 	if err := w.mayCreate(dir); err != nil {
 		return err
 	}
+	if err := landlockCheck(ctx, dir, makeAccess(mode&unix.S_IFMT)); err != nil {
+		return err
+	}
 	_, err = v.createLocked(ctx, dir, name, CreateOptions{Mode: mode, Rdev: rdev, Target: target})
 	return err
 }
@@ -551,6 +573,11 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	}
 	if err := w2.mayCreate(dir); err != nil {
 		return err
+	}
+	if parent := old.Dentry.parent; parent != nil {
+		if err := landlockRefer(ctx, Path{old.Mount, parent}, old.Dentry, dir, nil, false, false); err != nil {
+			return err
+		}
 	}
 	if old.Dentry.IsDeleted() {
 		// A file that lost its last name stays nameless, except an
@@ -649,6 +676,9 @@ func (v *VFS) UnlinkAt(ctx Context, at At, path string, flags int) error {
 		}
 	}
 	if err := w.mayDelete(dir, c); err != nil {
+		return err
+	}
+	if err := landlockCheck(ctx, dir, removeAccess(c)); err != nil {
 		return err
 	}
 	if c.mounts > 0 || (rmdir && (Path{dir.Mount, c}).same(at.Root)) {
@@ -807,6 +837,9 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 		if !exchange && !oc.isDir && nc.isDir {
 			return unix.EISDIR
 		}
+	}
+	if err := landlockRefer(ctx, odir, oc, ndir, nc, true, exchange); err != nil {
+		return err
 	}
 	// Moving a directory to a new parent rewrites its "..": needs write.
 	if odir.Dentry != ndir.Dentry && !w.creds.Privileged {
@@ -1055,6 +1088,9 @@ func (v *VFS) TruncateAt(ctx Context, at At, path string, size int64) error {
 		return unix.EINVAL
 	}
 	if err := mayAccess(ctx.Credentials(), &st, MayWrite); err != nil {
+		return err
+	}
+	if err := v.CheckLandlock(ctx, p, AccessTruncate); err != nil {
 		return err
 	}
 	if err := CheckFileSize(ctx, size); err != nil {

@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/fs/vfs"
 	"uk/kernel"
 )
 
@@ -15,7 +16,9 @@ func optString(t *kernel.Task, addr uint64, max int) (string, error) {
 }
 
 func sysMount(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if !t.Credentials().Privileged {
+	// A task whose Landlock domain limits file access may not change
+	// the mount tree it is limited by.
+	if !t.Credentials().Privileged || vfs.LandlockRestricted(t) {
 		return 0, unix.EPERM
 	}
 	source, err := optString(t, a[0], 4096)
@@ -49,7 +52,9 @@ func sysMount(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysUmount2(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if !t.Credentials().Privileged {
+	// A task whose Landlock domain limits file access may not change
+	// the mount tree it is limited by.
+	if !t.Credentials().Privileged || vfs.LandlockRestricted(t) {
 		return 0, unix.EPERM
 	}
 	v, at, target, err := pathAt(t, kernel.AtFDCWD, a[0])

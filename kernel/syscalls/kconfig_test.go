@@ -50,6 +50,7 @@ func TestKernelConfigMatchesTable(t *testing.T) {
 		{"CONFIG_POSIX_MQUEUE", []int{arch.SysMqOpen}},
 		{"CONFIG_SYSVIPC", []int{arch.SysSemget, arch.SysMsgget, arch.SysShmget}},
 		{"CONFIG_SECCOMP", []int{arch.SysSeccomp}},
+		{"CONFIG_SECURITY_LANDLOCK", []int{arch.SysLandlockCreateRuleset, arch.SysLandlockAddRule, arch.SysLandlockRestrictSelf}},
 		{"CONFIG_EPOLL", []int{arch.SysEpollCreate1}},
 		{"CONFIG_SIGNALFD", []int{arch.SysSignalfd4}},
 		{"CONFIG_TIMERFD", []int{arch.SysTimerfdCreate}},

@@ -7,6 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"uk/fs/vfs"
+	"uk/kernel/landlock"
 	"uk/net/socket"
 )
 
@@ -23,6 +24,9 @@ func (s *Socket) Bind(ctx socket.Context, addr []byte) error {
 			return linux.EAFNOSUPPORT
 		}
 		fa.Port = portOf(addr)
+	}
+	if s.typ == linux.SOCK_STREAM && landlock.Of(ctx.Credentials()).NetDenied(landlock.AccessBindTCP, fa.Port) {
+		return linux.EACCES
 	}
 	if fa.Port != 0 && fa.Port < 1024 && !ctx.Credentials().Privileged {
 		return linux.EACCES
@@ -143,6 +147,10 @@ func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 			return errnoOf(terr)
 		}
 		return nil
+	}
+	if s.typ == linux.SOCK_STREAM && landlock.Of(ctx.Credentials()).NetDenied(landlock.AccessConnectTCP, fa.Port) {
+		// Landlock refuses before the stack sees the connect.
+		return linux.EACCES
 	}
 	if s.typ != linux.SOCK_STREAM {
 		if terr := s.ep.Connect(fa); terr != nil {

@@ -4,6 +4,7 @@ import (
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/kernel/landlock"
 	"uk/net/socket"
 )
 
@@ -114,6 +115,9 @@ func (s *Socket) resolve(ctx socket.Context, b []byte) (*Socket, error) {
 	o, err := s.ns.lookupLocked(a, ino)
 	if err != nil {
 		return nil, err
+	}
+	if a.Abstract && landlock.ScopeDenied(landlock.Of(ctx.Credentials()), o.landlock, landlock.ScopeAbstractUnix) {
+		return nil, linux.EPERM
 	}
 	if o.typ != s.typ {
 		return nil, linux.EPROTOTYPE

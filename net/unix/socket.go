@@ -7,6 +7,7 @@ import (
 	linux "golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
+	"uk/kernel/landlock"
 	"uk/net/socket"
 )
 
@@ -99,6 +100,10 @@ type Socket struct {
 
 	peerCred    socket.Cred
 	hasPeerCred bool
+	// landlock is the Landlock domain of the task that made the socket:
+	// an abstract address reaches it only from the same domain or one
+	// nested in it, when the connecter's domain scopes abstract sockets.
+	landlock *landlock.Domain
 
 	// dgramFrom are the datagram sockets connected to this one: they are
 	// told when the receive queue stops being full.
@@ -133,6 +138,7 @@ func (ns *Namespace) newSocket(ctx vfs.Context, typ int) *Socket {
 	var uid, gid uint32
 	if c := ctx.Credentials(); c != nil {
 		uid, gid = c.FSUID, c.FSGID
+		s.landlock = landlock.Of(c)
 	}
 	s.inode = socket.NewInode(uid, gid)
 	return s

@@ -93,6 +93,9 @@ var cCases = []cCase{
 	{name: "ptrace", prog: "ptrace"},
 	{name: "mseal", prog: "mseal"},
 	{name: "uffd", prog: "uffd"},
+	// LTP's landlock01-10 cases: the three calls' checks, every file
+	// right, reparenting, TCP ports and both scopes.
+	{name: "landlock", prog: "landlock", probe: []string{"probe"}},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},

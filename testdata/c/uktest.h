@@ -78,6 +78,7 @@ static __attribute__((unused)) const char *errname(int e) {
 	case ENOBUFS: return "ENOBUFS";
 	case EMSGSIZE: return "EMSGSIZE";
 	case EIDRM: return "EIDRM";
+	case EBADFD: return "EBADFD";
 	case ENOMSG: return "ENOMSG";
 	case ENOKEY: return "ENOKEY";
 	case EKEYREVOKED: return "EKEYREVOKED";
