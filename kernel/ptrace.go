@@ -8,6 +8,7 @@ import (
 
 	"uk/arch"
 	"uk/fs/vfs"
+	"uk/kernel/landlock"
 	"uk/platform"
 )
 
@@ -135,7 +136,8 @@ func (t *Task) PtraceTraceme() error {
 		return unix.EPERM
 	}
 	tracer := parent.firstTask()
-	if tracer == nil {
+	// Landlock: the parent must be in t's domain or one t's is nested in.
+	if tracer == nil || !landlock.Within(landlock.Of(t.Credentials()), landlock.Of(tracer.Credentials())) {
 		return unix.EPERM
 	}
 	t.linkTracerLocked(tracer, false, 0)

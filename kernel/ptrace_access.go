@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/kernel/landlock"
 	"uk/kernel/mm"
 )
 
@@ -19,7 +20,8 @@ const capSysPtrace = 19
 //     saved ones, or t must have CAP_SYS_PTRACE;
 //   - a target made non-dumpable (PR_SET_DUMPABLE 0) needs CAP_SYS_PTRACE;
 //   - and (commoncap) target's permitted capabilities must be within t's
-//     permitted ones, or t must have CAP_SYS_PTRACE.
+//     permitted ones, or t must have CAP_SYS_PTRACE;
+//   - and (Landlock) target's domain must be t's or nested in it.
 //
 // Linux also makes a process non-dumpable when its credentials change
 // (setuid and the like) until it execs; uk's dumpable flag changes only
@@ -40,7 +42,9 @@ func (t *Task) MayPtraceAccess(target *Task) bool {
 	case tc.Permitted&^c.Permitted != 0 && !ptraceCap:
 		return false
 	}
-	return true
+	// Landlock: a restricted task reaches only tasks in its own domain
+	// or one nested in it, whatever its capabilities.
+	return landlock.Within(landlock.Of(tc), landlock.Of(c))
 }
 
 // RemoteMM returns the memory of the process that thread tid belongs to,

@@ -205,6 +205,7 @@ func (k *Kernel) hiddenTmpfs() *memfdState {
 	st := memfdByKern[k]
 	if st == nil {
 		v := vfs.New()
+		v.Internal = true
 		v.RegisterType("tmpfs", tmpfs.Type{MF: k.MemFile})
 		st = &memfdState{v: v, root: v.MountRoot(tmpfs.New(k.MemFile, tmpfs.Options{}), "tmpfs", "memfd", 0)}
 		memfdByKern[k] = st

@@ -53,18 +53,27 @@ type Landlock interface {
 	ReferDenied(child Inode, childIsDir bool, src, dst iter.Seq[Inode]) bool
 }
 
-// landlockOf returns the caller's Landlock domain if it limits file
+// restrictedBy returns the caller's Landlock domain if it limits file
 // access, else nil.
-func landlockOf(ctx Context) Landlock {
+func restrictedBy(ctx Context) Landlock {
 	if l := ctx.Credentials().Landlock; l != nil && l.HandlesFS() {
 		return l
 	}
 	return nil
 }
 
+// landlockOf is the Landlock domain that limits the caller in v: none in
+// an internal VFS.
+func (v *VFS) landlockOf(ctx Context) Landlock {
+	if v.Internal {
+		return nil
+	}
+	return restrictedBy(ctx)
+}
+
 // LandlockRestricted reports whether the caller's Landlock domain limits
 // file access (mount and the like are then refused).
-func LandlockRestricted(ctx Context) bool { return landlockOf(ctx) != nil }
+func LandlockRestricted(ctx Context) bool { return restrictedBy(ctx) != nil }
 
 // upFrom yields the inodes from p up to the top of the mount tree,
 // crossing each mount's root to the directory it is mounted on, as
@@ -94,8 +103,8 @@ func upFrom(p Path) iter.Seq[Inode] {
 // any right of access on p.
 //
 // Preconditions: v.ns is held.
-func landlockCheck(ctx Context, p Path, access uint64) error {
-	if l := landlockOf(ctx); l != nil && l.Denied(access, upFrom(p)) != 0 {
+func (v *VFS) landlockCheck(ctx Context, p Path, access uint64) error {
+	if l := v.landlockOf(ctx); l != nil && l.Denied(access, upFrom(p)) != 0 {
 		return unix.EACCES
 	}
 	return nil
@@ -149,8 +158,8 @@ func dentryType(ctx Context, d *Dentry) uint32 {
 // directories, the right to reparent them without gaining access (EXDEV).
 //
 // Preconditions: v.ns is held.
-func landlockRefer(ctx Context, src Path, child *Dentry, dst Path, target *Dentry, rename, exchange bool) error {
-	l := landlockOf(ctx)
+func (v *VFS) landlockRefer(ctx Context, src Path, child *Dentry, dst Path, target *Dentry, rename, exchange bool) error {
+	l := v.landlockOf(ctx)
 	if l == nil {
 		return nil
 	}
@@ -220,12 +229,12 @@ func openAccess(typ, flags uint32) (request, optional uint64) {
 // any right of access on p (execve asks AccessExecute|AccessReadFile of
 // the program and its interpreter).
 func (v *VFS) CheckLandlock(ctx Context, p Path, access uint64) error {
-	if landlockOf(ctx) == nil {
+	if v.landlockOf(ctx) == nil {
 		return nil
 	}
 	v.ns.RLock()
 	defer v.ns.RUnlock()
-	return landlockCheck(ctx, p, access)
+	return v.landlockCheck(ctx, p, access)
 }
 
 // landlockIoctlFree reports whether cmd is one of the ioctls Landlock

@@ -196,7 +196,7 @@ func (v *VFS) openCreateLocked(ctx Context, at At, path string, flags, mode uint
 			if err := w.mayCreate(dir); err != nil {
 				return Path{}, false, err
 			}
-			if err := landlockCheck(ctx, dir, AccessMakeReg); err != nil {
+			if err := v.landlockCheck(ctx, dir, AccessMakeReg); err != nil {
 				return Path{}, false, err
 			}
 			if !create {
@@ -391,7 +391,7 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	// later uses of the description (ftruncate, a device's ioctls) are
 	// decided now.
 	var llDenied uint64
-	if l := landlockOf(ctx); l != nil {
+	if l := v.landlockOf(ctx); l != nil {
 		request, optional := openAccess(typ, flags)
 		v.ns.RLock()
 		denied := l.Denied(request|optional, upFrom(p))
@@ -511,7 +511,7 @@ func (v *VFS) mknod(ctx Context, at At, path string, mode uint32, rdev uint64, t
 	if err := w.mayCreate(dir); err != nil {
 		return err
 	}
-	if err := landlockCheck(ctx, dir, makeAccess(mode&unix.S_IFMT)); err != nil {
+	if err := v.landlockCheck(ctx, dir, makeAccess(mode&unix.S_IFMT)); err != nil {
 		return err
 	}
 	_, err = v.createLocked(ctx, dir, name, CreateOptions{Mode: mode, Rdev: rdev, Target: target})
@@ -575,7 +575,7 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 		return err
 	}
 	if parent := old.Dentry.parent; parent != nil {
-		if err := landlockRefer(ctx, Path{old.Mount, parent}, old.Dentry, dir, nil, false, false); err != nil {
+		if err := v.landlockRefer(ctx, Path{old.Mount, parent}, old.Dentry, dir, nil, false, false); err != nil {
 			return err
 		}
 	}
@@ -678,7 +678,7 @@ func (v *VFS) UnlinkAt(ctx Context, at At, path string, flags int) error {
 	if err := w.mayDelete(dir, c); err != nil {
 		return err
 	}
-	if err := landlockCheck(ctx, dir, removeAccess(c)); err != nil {
+	if err := v.landlockCheck(ctx, dir, removeAccess(c)); err != nil {
 		return err
 	}
 	if c.mounts > 0 || (rmdir && (Path{dir.Mount, c}).same(at.Root)) {
@@ -838,7 +838,7 @@ func (v *VFS) RenameAt2(ctx Context, oldAt At, oldPath string, newAt At, newPath
 			return unix.EISDIR
 		}
 	}
-	if err := landlockRefer(ctx, odir, oc, ndir, nc, true, exchange); err != nil {
+	if err := v.landlockRefer(ctx, odir, oc, ndir, nc, true, exchange); err != nil {
 		return err
 	}
 	// Moving a directory to a new parent rewrites its "..": needs write.

@@ -13,6 +13,11 @@ type VFS struct {
 	// is held for reading during path walks.
 	ns sync.RWMutex
 
+	// Internal marks a VFS of the kernel's own files (memfds, namespace
+	// files): no program names them by path, and Landlock does not limit
+	// them, as Linux exempts its internal mounts.
+	Internal bool
+
 	typesMu sync.Mutex
 	types   map[string]FilesystemType // protected by typesMu
 

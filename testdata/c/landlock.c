@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -504,6 +506,79 @@ static void refer(void) {
 	rmdir(dir);
 }
 
+/* escapes: a restricted process tries to reach a file outside what its
+ * rules grant: through "..", a symlink planted before, directory and
+ * O_PATH descriptors opened before, /proc's magic links, a hard link, a
+ * rename of its own directory, a mount, and its unrestricted parent's
+ * memory. */
+static void escapes(void) {
+	strcpy(dir, "/tmp/landlock-XXXXXX");
+	if (!mkdtemp(dir))
+		printf("mkdtemp: FAIL\n");
+	char p[128];
+	mkpath("%s/%s", "allowed", p);
+	mkdir(p, 0755);
+	touch("secret");
+	touch("allowed/mine");
+	mkpath("%s/%s", "allowed/link", p);
+	if (symlink("../secret", p) != 0)
+		printf("symlink: FAIL\n");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	mkpath("%s/%s", "secret", p);
+	int opath = open(p, O_PATH);
+	static char secret_word[] = "parent's secret";
+	printf("-- escapes\n");
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int rfd = ruleset(ALL_FS, 0, 0);
+		mkpath("%s/%s", "allowed", p);
+		path_rule(rfd, p, READ_FILE | WRITE_FILE | READ_DIR | MAKE_REG | REMOVE_FILE | REFER);
+		enforce(rfd);
+		if (chdir(p) != 0)
+			printf("chdir: FAIL\n");
+		res("own file", open("mine", O_RDONLY));
+		res("..", open("../secret", O_RDONLY));
+		res("symlink out", open("link", O_RDONLY));
+		res("readlink of it", readlink("link", p, sizeof p));
+		res("dirfd opened before", openat(dfd, "secret", O_RDONLY));
+		char m[64];
+		snprintf(m, sizeof m, "/proc/self/fd/%d/secret", dfd);
+		res("through /proc/self/fd", open(m, O_RDONLY));
+		snprintf(m, sizeof m, "/proc/self/fd/%d", opath);
+		res("reopen an O_PATH fd", open(m, O_RDONLY));
+		res("hard link in", link("../secret", "secret2"));
+		res("rename out of reach", rename("mine", "../mine"));
+		res("rename own dir", rename("../allowed", "../allowed2"));
+		res("bind mount", mount("..", ".", NULL, MS_BIND, NULL));
+		res("memfd", syscall(SYS_memfd_create, "x", 0));
+		res("ptrace parent", ptrace(PTRACE_ATTACH, parent, 0, 0));
+		char buf[16];
+		struct iovec local = {buf, sizeof buf}, remote = {secret_word, sizeof buf};
+		res("process_vm_readv parent", syscall(SYS_process_vm_readv, parent, &local, 1, &remote, 1, 0));
+		snprintf(m, sizeof m, "/proc/%d/mem", parent);
+		res("parent's /proc mem", open(m, O_RDONLY));
+		pid_t gc = fork();
+		if (gc == 0) {
+			res("traceme by own parent", ptrace(PTRACE_TRACEME, 0, 0, 0));
+			exit(0);
+		}
+		wait_child(gc);
+		exit(0);
+	}
+	wait_child(pid);
+	close(dfd);
+	close(opath);
+	const char *names[] = {"allowed/link", "allowed/mine", "allowed/secret2", "mine", "secret"};
+	for (int i = 0; i < 5; i++) {
+		mkpath("%s/%s", names[i], p);
+		unlink(p);
+	}
+	mkpath("%s/%s", "allowed", p);
+	rmdir(p);
+	rmdir(dir);
+}
+
 /* kept: descriptions opened before a restriction keep their rights; ones
  * opened after keep the rights of then (LTP's landlock04 and 06). */
 static void kept(void) {
@@ -730,6 +805,7 @@ int main(int argc, char **argv) {
 	syscall_errors();
 	fs_rights();
 	refer();
+	escapes();
 	kept();
 	ports();
 	for (int v = 0; v < 3; v++)
