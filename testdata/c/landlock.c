@@ -633,6 +633,16 @@ static int free_port(void) {
 	return ntohs(a.sin_port);
 }
 
+static long tcp6(int op, int port) {
+	int s = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	long r = op ? connect(s, (void *)&a, sizeof a) : bind(s, (void *)&a, sizeof a);
+	int e = errno;
+	close(s);
+	errno = e;
+	return r;
+}
+
 static long tcp(int op, int port) {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -668,6 +678,14 @@ static void ports(void) {
 		res("bind other port", tcp(0, bindable == 65535 ? 65534 : bindable + 1));
 		res("connect allowed port", tcp(1, server));
 		res("connect other listener", tcp(1, server2));
+		res("connect to the bind rule's port", tcp(1, bindable));
+		res("bind allowed port, IPv6", tcp6(0, bindable));
+		res("bind other port, IPv6", tcp6(0, bindable == 65535 ? 65534 : bindable + 1));
+		res("connect other port, IPv6", tcp6(1, server2));
+		int us = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in any = {.sin_family = AF_UNSPEC};
+		res("bind AF_UNSPEC INADDR_ANY", bind(us, (void *)&any, sizeof any));
+		close(us);
 		int u = socket(AF_INET, SOCK_DGRAM, 0);
 		struct sockaddr_in b = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		res("udp bind", bind(u, (void *)&b, sizeof b));
