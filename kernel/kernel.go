@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"uk/fs/fanotify"
 	"uk/fs/inotify"
 	"uk/net/netdev"
 	"uk/net/socket"
@@ -128,6 +129,9 @@ type Kernel struct {
 	// inotify holds the sandbox's inotify limits and what each user has
 	// against them.
 	inotify *inotify.Limits
+	// fanotify holds the sandbox's fanotify limits and what each user
+	// has against them.
+	fanotify *fanotify.Limits
 
 	// oom is the OOM killer's state (kernel_oom.go).
 	oom oomKiller
@@ -159,7 +163,7 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile), inotify: inotify.NewLimits()}
+		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile), inotify: inotify.NewLimits(), fanotify: fanotify.NewLimits()}
 	k.SetPlatform(c.Platform)
 	if c.NoVDSO {
 		return k
@@ -184,6 +188,9 @@ func (k *Kernel) IPC() *ipc.Namespace { return k.ipc }
 
 // Inotify returns the sandbox's inotify limits (/proc/sys/fs/inotify).
 func (k *Kernel) Inotify() *inotify.Limits { return k.inotify }
+
+// Fanotify returns the sandbox's fanotify limits.
+func (k *Kernel) Fanotify() *fanotify.Limits { return k.fanotify }
 
 // pidMax is the largest PID handed out before wrapping (pid_max).
 const pidMax = 4194304

@@ -124,3 +124,10 @@ func (t *Task) MappableFD(fd int32, shared, write bool) (*MappedFile, error) {
 	}
 	return mf, nil
 }
+
+// InstallFile puts d in the task's descriptor table at the lowest free
+// number (fanotify gives a reader the file of each event it reads).
+func (t *Task) InstallFile(d *vfs.FileDescription, cloexec bool) (int32, error) {
+	n, err := t.Files.Install(d, 0, cloexec, t.NoFileLimit())
+	return int32(n), err
+}

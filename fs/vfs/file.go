@@ -143,6 +143,11 @@ type FileDescription struct {
 	// writer: the open counted the description in the file's write
 	// count (writecount.go); the release gives it back.
 	writer bool
+	// quiet descriptions generate no events (OpenQuiet); openerPID and
+	// openerTID are the process and thread that opened the description,
+	// whose close fanotify reports as theirs.
+	quiet                bool
+	openerPID, openerTID int32
 	// llDenied are the rights of Landlock's AccessTruncate and
 	// AccessIoctlDev the opener's domain denied at the open: the
 	// description keeps them, whoever uses it later.
@@ -274,7 +279,7 @@ func (fd *FileDescription) Offset() int64 {
 func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 	n, err := fd.read(ctx, dst)
 	if n > 0 {
-		fd.notify(InAccess)
+		fd.notify(ctx, InAccess)
 	}
 	return n, err
 }
@@ -297,7 +302,7 @@ func (fd *FileDescription) read(ctx Context, dst []byte) (int, error) {
 func (fd *FileDescription) PRead(ctx Context, dst []byte, off int64) (int, error) {
 	n, err := fd.pread(ctx, dst, off)
 	if n > 0 {
-		fd.notify(InAccess)
+		fd.notify(ctx, InAccess)
 	}
 	return n, err
 }
@@ -326,7 +331,7 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 func (fd *FileDescription) WriteFlags(ctx Context, src []byte, appendMode, noAppend bool) (int, error) {
 	n, err := fd.writeFlags(ctx, src, appendMode, noAppend)
 	if n > 0 {
-		fd.notify(InModify)
+		fd.notify(ctx, InModify)
 	}
 	return n, err
 }
@@ -370,7 +375,7 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 func (fd *FileDescription) PWriteFlags(ctx Context, src []byte, off int64, appendMode, noAppend bool) (int, error) {
 	n, err := fd.pwriteFlags(ctx, src, off, appendMode, noAppend)
 	if n > 0 {
-		fd.notify(InModify)
+		fd.notify(ctx, InModify)
 	}
 	return n, err
 }
@@ -438,7 +443,7 @@ func (fd *FileDescription) Getdents(ctx Context, emit func(Dirent) bool) error {
 		return true
 	})
 	if err == nil {
-		fd.notify(InAccess) // Linux's iterate_dir, even at the end
+		fd.notify(ctx, InAccess) // Linux's iterate_dir, even at the end
 	}
 	return err
 }
@@ -504,7 +509,7 @@ func (fd *FileDescription) Truncate(ctx Context, size int64) error {
 	if err := fd.impl.Truncate(ctx, fd, size); err != nil {
 		return err
 	}
-	fd.notify(InModify)
+	fd.notify(ctx, InModify)
 	return nil
 }
 
@@ -564,9 +569,9 @@ func (fd *FileDescription) release() {
 	d := fd.path.Dentry
 	if d != nil && !fd.IsPath() {
 		if fd.Writable() {
-			fd.notify(InCloseWrite)
+			fd.notify(nil, InCloseWrite)
 		} else {
-			fd.notify(InCloseNowrite)
+			fd.notify(nil, InCloseNowrite)
 		}
 	}
 	fd.impl.Release()
@@ -585,9 +590,20 @@ func (fd *FileDescription) LockKey() any {
 }
 
 // notify reports an event of the file fd was opened at to its watches
-// (nothing for anonymous files).
-func (fd *FileDescription) notify(mask uint32) {
-	if d := fd.path.Dentry; d != nil && d.sb.v.watched() {
-		d.sb.v.notify(d, mask)
+// and fanotify groups (nothing for anonymous files), as caused by ctx's
+// task, or without ctx (a close), by the description's opener.
+func (fd *FileDescription) notify(ctx Context, mask uint32) {
+	d := fd.path.Dentry
+	if d == nil || fd.quiet {
+		return
 	}
+	v := d.sb.v
+	if !v.watched() && !v.fanWatched() {
+		return
+	}
+	pid, tid := fd.openerPID, fd.openerTID
+	if ctx != nil {
+		pid, tid = actorOf(ctx)
+	}
+	v.notifyPath(fd.path, mask, pid, tid)
 }

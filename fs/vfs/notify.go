@@ -166,16 +166,6 @@ func (v *VFS) notifySelfLocked(d *Dentry, mask uint32) {
 	v.watches.deliver(d.inode, mask, 0, "", false)
 }
 
-// notify is notifyLocked for callers that do not hold v.ns.
-func (v *VFS) notify(d *Dentry, mask uint32) {
-	if !v.watched() {
-		return
-	}
-	v.ns.RLock()
-	defer v.ns.RUnlock()
-	v.notifyLocked(d, mask)
-}
-
 // inEventsOnChild are the events a directory's watches also get for its
 // entries (Linux's FS_EVENTS_POSS_ON_CHILD).
 const inEventsOnChild = InAccess | InModify | InAttrib | InCloseWrite | InCloseNowrite | InOpen

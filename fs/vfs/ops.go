@@ -21,6 +21,10 @@ const (
 // instead of opening the directory.
 const oTmpfile = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
+// oNoNotify is an open flag of the VFS's own (no open(2) flag has the
+// bit): a description that generates no events (OpenQuiet).
+const oNoNotify = 1 << 30
+
 // resolve returns the file named by path from at, following a final
 // symlink if follow. With AT_EMPTY_PATH semantics (emptyOK) an empty path
 // names at.Dir itself.
@@ -351,6 +355,8 @@ func (v *VFS) tmpfileLocked(ctx Context, at At, path string, flags, mode uint32)
 
 // openPath opens the resolved file p.
 func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDescription, error) {
+	quiet := flags&oNoNotify != 0
+	flags &^= oNoNotify
 	st, err := p.Dentry.stat(ctx)
 	if err != nil {
 		return nil, err
@@ -446,9 +452,14 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	fd := NewFileDescription(impl, flags, p, opts)
 	fd.writer = writer
 	fd.llDenied = llDenied
-	v.notify(p.Dentry, InOpen)
+	fd.quiet = quiet
+	if quiet {
+		return fd, nil
+	}
+	fd.openerPID, fd.openerTID = actorOf(ctx)
+	v.notifyPath(p, InOpen, fd.openerPID, fd.openerTID)
 	if flags&unix.O_TRUNC != 0 && !created && typ == unix.S_IFREG {
-		v.notify(p.Dentry, InModify) // Linux truncates after the open's event
+		v.notifyPath(p, InModify, fd.openerPID, fd.openerTID) // Linux truncates after the open's event
 	}
 	return fd, nil
 }
@@ -932,7 +943,8 @@ func (v *VFS) setStat(ctx Context, p Path, req SetStat, event uint32) error {
 		return err
 	}
 	if event != 0 {
-		v.notify(p.Dentry, event)
+		pid, tid := actorOf(ctx)
+		v.notifyPath(p, event, pid, tid)
 	}
 	return nil
 }

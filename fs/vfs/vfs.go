@@ -35,6 +35,8 @@ type VFS struct {
 
 	// watches are the inotify watches of the VFS's inodes (notify.go).
 	watches watchTable
+	// fan are the fanotify groups listening (fanotify.go).
+	fan fanTable
 }
 
 type mountKey struct {

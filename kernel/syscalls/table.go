@@ -210,6 +210,8 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysInotifyInit1, "inotify_init1", sysInotifyInit1, x)
 	r(arch.SysInotifyAddWatch, "inotify_add_watch", sysInotifyAddWatch, fd, path, x)
 	r(arch.SysInotifyRmWatch, "inotify_rm_watch", sysInotifyRmWatch, fd, i)
+	r(arch.SysFanotifyInit, "fanotify_init", sysFanotifyInit, x, x)
+	r(arch.SysFanotifyMark, "fanotify_mark", sysFanotifyMark, fd, x, x, i, path)
 	r(arch.SysEventfd2, "eventfd2", sysEventfd2, i, x)
 	for _, nr := range []int{arch.SysWrite, arch.SysWritev, arch.SysPwrite64, arch.SysPwritev, arch.SysPwritev2,
 		arch.SysSendto, arch.SysSendmsg, arch.SysSendmmsg, arch.SysSplice, arch.SysTee, arch.SysVmsplice} {

@@ -96,6 +96,9 @@ var cCases = []cCase{
 	// LTP's landlock01-10 cases: the three calls' checks, every file
 	// right, reparenting, TCP ports and both scopes.
 	{name: "landlock", prog: "landlock", probe: []string{"probe"}},
+	// LTP's fanotify02, 04, 08, 11 and 12 cases: groups reporting
+	// descriptors, their marks and events.
+	{name: "fanotify", prog: "fanotify", probe: []string{"probe"}},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},
