@@ -113,6 +113,9 @@ func (t *Task) OpenExecutable(path string) (r io.ReaderAt, size int64, absPath s
 	if err := v.CheckLandlock(t, p, vfs.AccessExecute|vfs.AccessReadFile); err != nil {
 		return nil, 0, "", err
 	}
+	if err := v.ExecPermission(t, p); err != nil {
+		return nil, 0, "", err
+	}
 	v.NotifyExec(t, p)
 	name, ok := v.PathName(at.Root, p)
 	if !ok {

@@ -6,11 +6,12 @@
 // reports descriptors (not file handles).
 //
 // The events come from the VFS (vfs.FanotifyGroup): opens (of programs
-// run too), reads, writes and closes of files, made through uk. A group
-// hears only these file events; the directory-entry events and the
-// permission events need classes and reporting modes uk does not have
-// (FAN_REPORT_FID and the like, and marks with *_PERM events, are EINVAL,
-// as on a kernel built without them).
+// run too), reads, writes and closes of files, made through uk, and in a
+// group of a content class the permission events, asked before an open,
+// a read or an exec, which waits until the listener writes its answer. A
+// group hears only these file events: the directory-entry events need a
+// group that reports file handles (FAN_REPORT_FID and the like), which uk
+// does not make (EINVAL, as on a kernel built without them).
 package fanotify
 
 import (
@@ -139,11 +140,29 @@ type mark struct {
 	survModify    bool
 }
 
-// event is one queued event; a zero path is the overflow event.
+// event is one queued event; a zero path is the overflow event. A
+// permission event has perm, which its answer goes to.
 type event struct {
 	mask uint32
 	path vfs.Path
 	pid  int32
+	perm *permEvent
+}
+
+// permEvent is a permission event's wait for its answer: done is closed
+// when allowed is set.
+type permEvent struct {
+	done    chan struct{}
+	allowed bool
+	once    sync.Once
+}
+
+// answer gives the event its answer (the first one counts).
+func (pe *permEvent) answer(allowed bool) {
+	pe.once.Do(func() {
+		pe.allowed = allowed
+		close(pe.done)
+	})
 }
 
 // Group is a fanotify group's open file description. It implements
@@ -167,6 +186,9 @@ type Group struct {
 	released bool                      // protected by mu
 	nmarks   int                       // protected by mu
 	charged  int64                     // protected by mu
+	// waiting are the permission events read and not yet answered, by
+	// the descriptor the reader got. Protected by mu.
+	waiting map[int32]*permEvent
 }
 
 // New is fanotify_init(2) after the privilege check: flags and
@@ -265,12 +287,16 @@ func Follow(flags uint32) bool  { return flags&markDontFollow == 0 }
 func OnlyDir(flags uint32) bool { return flags&markOnlyDir != 0 }
 
 // CheckEvents checks a mark's events against the group, before its path
-// is looked up: permission events need a group of a content class, and
-// uk has none of them; the events of directory entries and attributes
-// need a group that reports file handles, which uk does not make (EINVAL
-// for both, as on a kernel built without them).
+// is looked up: permission events need a group of a content class; the
+// events of directory entries and attributes need a group that reports
+// file handles, which uk does not make (EINVAL, as on a kernel built
+// without them), and FAN_PRE_ACCESS one of the pre-content class, which
+// uk does not have either.
 func (g *Group) CheckEvents(mask uint32) error {
-	if mask&(permEvents|fanAttrib|fanDirEvents|fanFSError|fanRename) != 0 {
+	if mask&permEvents != 0 && g.flags&classBits == classNotif {
+		return unix.EINVAL
+	}
+	if mask&(fanAttrib|fanDirEvents|fanFSError|fanRename|fanPreAccess) != 0 {
 		return unix.EINVAL
 	}
 	return nil
@@ -397,30 +423,7 @@ func (g *Group) FileEvent(mask uint32, p vfs.Path, parent vfs.Inode, isDir bool,
 		g.mu.Unlock()
 		return
 	}
-	var marked, ignored uint32
-	consider := func(m *mark, child bool) {
-		if m == nil {
-			return
-		}
-		if child && m.mask&fanOnChild == 0 {
-			return
-		}
-		if mask&vfs.FanModify != 0 && !m.survModify && !child {
-			m.ignored = 0 // a modification clears the ignore mask
-		}
-		ignored |= m.ignored
-		if isDir && m.mask&fanOnDir == 0 {
-			return
-		}
-		marked |= m.mask & mask
-	}
-	consider(g.inodes[p.Dentry.Inode()], false)
-	if parent != nil {
-		consider(g.inodes[parent], true)
-	}
-	consider(g.mounts[p.Mount], false)
-	consider(g.sbs[p.Dentry.Superblock()], false)
-	report := marked &^ ignored & fileEvents
+	report := g.wantedLocked(mask, p, parent, isDir) & fileEvents
 	if report == 0 {
 		g.mu.Unlock()
 		return
@@ -435,6 +438,92 @@ func (g *Group) FileEvent(mask uint32, p vfs.Path, parent vfs.Inode, isDir bool,
 	}
 }
 
+// wantedLocked returns the events of mask the marks on the file at p,
+// its directory (with FAN_EVENT_ON_CHILD), its mount and its filesystem
+// ask for and do not ignore. A directory's events need FAN_ONDIR in the
+// mark. A modification clears the ignore masks that do not survive it.
+//
+// Preconditions: g.mu is held.
+func (g *Group) wantedLocked(mask uint32, p vfs.Path, parent vfs.Inode, isDir bool) uint32 {
+	var marked, ignored uint32
+	consider := func(m *mark, child bool) {
+		if m == nil {
+			return
+		}
+		if child && m.mask&fanOnChild == 0 {
+			return
+		}
+		if mask&vfs.FanModify != 0 && !m.survModify && !child {
+			m.ignored = 0
+		}
+		ignored |= m.ignored
+		if isDir && m.mask&fanOnDir == 0 {
+			return
+		}
+		marked |= m.mask & mask
+	}
+	consider(g.inodes[p.Dentry.Inode()], false)
+	if parent != nil {
+		consider(g.inodes[parent], true)
+	}
+	consider(g.mounts[p.Mount], false)
+	consider(g.sbs[p.Dentry.Superblock()], false)
+	return marked &^ ignored
+}
+
+// Permission implements vfs.FanotifyGroup: a permission event the marks
+// want is queued (never merged) and the caller waits for its answer.
+// When the queue is full the access is allowed, as Linux allows it.
+func (g *Group) Permission(ctx vfs.Context, perm uint32, p vfs.Path, parent vfs.Inode, isDir bool) error {
+	if g.flags&classBits == classNotif {
+		return nil
+	}
+	g.mu.Lock()
+	if g.released {
+		g.mu.Unlock()
+		return nil
+	}
+	want := g.wantedLocked(perm, p, parent, isDir) & permEvents
+	if want == 0 {
+		g.mu.Unlock()
+		return nil
+	}
+	pid, tid := actorOf(ctx)
+	if g.flags&flagReportTID != 0 {
+		pid = tid
+	}
+	pe := &permEvent{done: make(chan struct{})}
+	full := g.flags&flagUnlimitedQueue == 0 && len(g.events) >= g.limits.MaxQueuedEvents
+	if full || !g.budget.Charge(eventCharge) {
+		g.mu.Unlock()
+		return nil
+	}
+	g.charged += eventCharge
+	g.events = append(g.events, event{mask: want, path: p, pid: pid, perm: pe})
+	g.mu.Unlock()
+	g.q.Notify(vfs.EventIn)
+	if err := ctx.Block(pe.done); err != nil {
+		// Interrupted: the event stays for the listener, whose answer
+		// then goes nowhere.
+		return err
+	}
+	if !pe.allowed {
+		return unix.EPERM
+	}
+	return nil
+}
+
+// actorOf returns the process and thread ctx acts for.
+func actorOf(ctx vfs.Context) (pid, tid int32) {
+	if a, ok := ctx.(interface {
+		PID() int32
+		TID() int32
+	}); ok {
+		return a.PID(), a.TID()
+	}
+	return 0, 0
+}
+
 // queueLocked queues e, merged into the last event if it is of the same
 // file and process, or the overflow event once the queue is full. It
 // reports whether the queue changed.
@@ -443,7 +532,7 @@ func (g *Group) FileEvent(mask uint32, p vfs.Path, parent vfs.Inode, isDir bool,
 func (g *Group) queueLocked(e event) bool {
 	if n := len(g.events); n > 0 {
 		last := &g.events[n-1]
-		if last.path == e.path && last.pid == e.pid && !last.path.IsZero() {
+		if last.path == e.path && last.pid == e.pid && !last.path.IsZero() && last.perm == nil {
 			last.mask |= e.mask
 			return true
 		}
@@ -509,6 +598,22 @@ func (g *Group) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int
 				d.DecRef()
 			}
 		}
+		if e.perm != nil {
+			if n == noFD {
+				e.perm.answer(true) // no descriptor to answer by
+			} else {
+				g.mu.Lock()
+				if g.released {
+					e.perm.answer(true)
+				} else {
+					if g.waiting == nil {
+						g.waiting = map[int32]*permEvent{}
+					}
+					g.waiting[n] = e.perm
+				}
+				g.mu.Unlock()
+			}
+		}
 		b := dst[i*eventSize : (i+1)*eventSize]
 		binary.LittleEndian.PutUint32(b[0:], eventSize)
 		b[4] = metadataVersion
@@ -521,10 +626,45 @@ func (g *Group) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int
 	return len(evs) * eventSize, nil
 }
 
-// Write implements vfs.FileImpl: a response to a permission event, which
-// no group of uk's has (EINVAL).
-func (g *Group) Write(vfs.Context, *vfs.FileDescription, []byte, int64) (int, error) {
-	return 0, unix.EINVAL
+// Responses to permission events (struct fanotify_response's response).
+const (
+	responseAllow = 0x01
+	responseDeny  = 0x02
+	responseAudit = 0x10
+	responseSize  = 8
+)
+
+// Write implements vfs.FileImpl: the answer to one permission event
+// (struct fanotify_response: the descriptor the event came with, then
+// FAN_ALLOW or FAN_DENY). EINVAL for a short write or an answer that is
+// neither, ENOENT for a descriptor no waiting event has; it returns the
+// whole count, as Linux does.
+func (g *Group) Write(_ vfs.Context, _ *vfs.FileDescription, src []byte, _ int64) (int, error) {
+	if g.flags&classBits == classNotif || len(src) < responseSize {
+		return 0, unix.EINVAL
+	}
+	fd := int32(binary.LittleEndian.Uint32(src[0:]))
+	resp := binary.LittleEndian.Uint32(src[4:])
+	if resp&responseAudit != 0 && g.flags&flagEnableAudit == 0 {
+		return 0, unix.EINVAL
+	}
+	switch resp &^ responseAudit {
+	case responseAllow, responseDeny:
+	default:
+		return 0, unix.EINVAL
+	}
+	if fd < 0 {
+		return 0, unix.EINVAL
+	}
+	g.mu.Lock()
+	pe := g.waiting[fd]
+	delete(g.waiting, fd)
+	g.mu.Unlock()
+	if pe == nil {
+		return 0, unix.ENOENT
+	}
+	pe.answer(resp&^responseAudit == responseAllow)
+	return len(src), nil
 }
 
 // ioctlFIONREAD asks how many bytes read(2) would return.
@@ -570,6 +710,16 @@ func (g *Group) Release() {
 	g.v.RemoveFanotifyGroup(g)
 	g.mu.Lock()
 	g.released = true
+	// Whoever waits for an answer gets an allow.
+	for _, e := range g.events {
+		if e.perm != nil {
+			e.perm.answer(true)
+		}
+	}
+	for _, pe := range g.waiting {
+		pe.answer(true)
+	}
+	g.waiting = nil
 	g.dropMarksLocked(g.nmarks)
 	clear(g.inodes)
 	clear(g.mounts)

@@ -14,6 +14,12 @@ const (
 	FanCloseNowrite = 0x10
 	FanOpen         = 0x20
 	FanOpenExec     = 0x1000
+
+	// Permission events: asked before the access, which waits for the
+	// listener's answer.
+	FanOpenPerm     = 0x10000
+	FanAccessPerm   = 0x20000
+	FanOpenExecPerm = 0x40000
 )
 
 // fanEvents are the events a fanotify group hears (the file events of a
@@ -29,6 +35,11 @@ type FanotifyGroup interface {
 	// Fan* bit) of the file at p, whose directory is parent (nil at a
 	// root), caused by thread tid of process pid.
 	FileEvent(mask uint32, p Path, parent Inode, isDir bool, pid, tid int32)
+	// Permission asks the group whether ctx's task may do perm (Fan*Perm
+	// bits) to the file at p, and waits for the answer if a mark wants
+	// it asked: EPERM if the listener denies it, EINTR if a signal ends
+	// the wait. The VFS holds none of its locks.
+	Permission(ctx Context, perm uint32, p Path, parent Inode, isDir bool) error
 }
 
 // fanTable is a VFS's fanotify groups. Groups are rare and events
@@ -145,4 +156,44 @@ func (v *VFS) NotifyExec(ctx Context, p Path) {
 // itself, nor are its reads and its close.
 func (v *VFS) OpenQuiet(ctx Context, p Path, flags uint32) (*FileDescription, error) {
 	return v.openPath(ctx, p, flags|OLargeFile|oNoNotify, false)
+}
+
+// fanPermission asks every fanotify group whether the caller may do perm
+// to the file at p: the first refusal wins.
+func (v *VFS) fanPermission(ctx Context, p Path, perm uint32) error {
+	gs := v.fan.groups.Load()
+	if gs == nil || len(*gs) == 0 {
+		return nil
+	}
+	var parent Inode
+	v.ns.RLock()
+	if d := p.Dentry.parent; d != nil {
+		parent = d.inode
+	}
+	v.ns.RUnlock()
+	for _, g := range *gs {
+		if err := g.Permission(ctx, perm, p, parent, p.Dentry.isDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExecPermission asks fanotify groups whether the caller may open the
+// file at p to execute it: FanOpenExecPerm, then FanOpenPerm, two events
+// as Linux's fsnotify_open_perm asks them.
+func (v *VFS) ExecPermission(ctx Context, p Path) error {
+	if err := v.fanPermission(ctx, p, FanOpenExecPerm); err != nil {
+		return err
+	}
+	return v.fanPermission(ctx, p, FanOpenPerm)
+}
+
+// accessPermission asks fanotify groups whether ctx may read from fd.
+func (fd *FileDescription) accessPermission(ctx Context) error {
+	d := fd.path.Dentry
+	if d == nil || fd.quiet || !d.sb.v.fanWatched() {
+		return nil
+	}
+	return d.sb.v.fanPermission(ctx, fd.path, FanAccessPerm)
 }

@@ -288,6 +288,9 @@ func (fd *FileDescription) read(ctx Context, dst []byte) (int, error) {
 	if !fd.Readable() {
 		return 0, unix.EBADF
 	}
+	if err := fd.accessPermission(ctx); err != nil {
+		return 0, err
+	}
 	if !fd.opts.Seekable {
 		return fd.impl.Read(ctx, fd, dst, -1)
 	}
@@ -316,6 +319,9 @@ func (fd *FileDescription) pread(ctx Context, dst []byte, off int64) (int, error
 	}
 	if off < 0 {
 		return 0, unix.EINVAL
+	}
+	if err := fd.accessPermission(ctx); err != nil {
+		return 0, err
 	}
 	return fd.impl.Read(ctx, fd, dst, off)
 }
@@ -432,6 +438,9 @@ func (fd *FileDescription) Stat(ctx Context) (Stat, error) {
 func (fd *FileDescription) Getdents(ctx Context, emit func(Dirent) bool) error {
 	if fd.IsPath() {
 		return unix.EBADF
+	}
+	if err := fd.accessPermission(ctx); err != nil {
+		return err
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()

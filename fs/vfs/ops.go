@@ -407,6 +407,11 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 		}
 		llDenied = denied & optional
 	}
+	if !quiet && v.fanWatched() {
+		if err := v.fanPermission(ctx, p, FanOpenPerm); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		impl   FileImpl
 		opts   FileOptions

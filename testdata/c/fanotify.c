@@ -8,6 +8,7 @@
 #include "uktest.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -341,6 +342,97 @@ static void cloexec_events(void) {
 	unlink("file");
 }
 
+/* answer reads one event from g (blocking), prints it and answers it. */
+static void answer(int g, unsigned resp, const char *what) {
+	struct fanotify_event_metadata m;
+	if (read(g, &m, sizeof m) != sizeof m) {
+		printf("read event: FAIL %s\n", errname(errno));
+		return;
+	}
+	printf("%s: event %#llx\n", what, (unsigned long long)m.mask);
+	struct fanotify_response r = {m.fd, resp};
+	if (resp && write(g, &r, sizeof r) != sizeof r)
+		printf("answer: FAIL %s\n", errname(errno));
+	close(m.fd);
+}
+
+/* perms: permission events (LTP's fanotify07 and 03's cases): an open,
+ * a read and an exec wait for the listener's answer; a denial is EPERM;
+ * closing the group lets whoever waits go on; a waiting task dies of
+ * SIGKILL. */
+static void perms(const char *self) {
+	if (chdir(dir) != 0)
+		printf("chdir: FAIL\n");
+	touch("file");
+	char prog[128];
+	snprintf(prog, sizeof prog, "%s/prog", dir);
+	int in = open(self, O_RDONLY), out = open(prog, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, n) != n)
+			break;
+	close(in);
+	close(out);
+	int g = group(FAN_CLASS_CONTENT);
+	res("perm mark", fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_ACCESS_PERM, AT_FDCWD, "file"));
+	res("exec perm mark", fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, prog));
+	struct fanotify_response bad = {1000, FAN_ALLOW};
+	res("answer no event", write(g, &bad, sizeof bad));
+	bad.response = 7;
+	res("answer 7", write(g, &bad, sizeof bad));
+	res("short answer", write(g, &bad, 4));
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(g);
+		int fd = open("file", O_RDONLY);
+		printf("child open: %s\n", fd >= 0 ? "ok" : errname(errno));
+		char c;
+		res("child read", read(fd, &c, 1));
+		res("child read again", read(fd, &c, 1));
+		close(fd);
+		execl(prog, prog, "exit0", NULL);
+		printf("child exec: %s\n", errname(errno));
+		exit(0);
+	}
+	answer(g, FAN_ALLOW, "open");
+	answer(g, FAN_DENY, "read");
+	answer(g, FAN_ALLOW, "read again");
+	answer(g, FAN_DENY, "exec");
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+	pid = fork();
+	if (pid == 0) {
+		close(g);
+		int fd = open("file", O_RDONLY);
+		printf("open while the group closes: %s\n", fd >= 0 ? "ok" : errname(errno));
+		exit(0);
+	}
+	answer(g, 0, "unanswered open");
+	close(g);
+	waitpid(pid, &st, 0);
+
+	g = group(FAN_CLASS_CONTENT);
+	if (fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, "file") != 0)
+		printf("mark: FAIL\n");
+	pid = fork();
+	if (pid == 0) {
+		close(g);
+		open("file", O_RDONLY);
+		printf("killed child ran on: FAIL\n");
+		exit(0);
+	}
+	answer(g, 0, "open of a child to kill");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	printf("killed while waiting: %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(g);
+	unlink("file");
+	unlink(prog);
+}
+
 int main(int argc, char **argv) {
 	if (argc == 2 && strcmp(argv[1], "probe") == 0) {
 		int g = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
@@ -361,6 +453,7 @@ int main(int argc, char **argv) {
 	tids();
 	exec(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
 	cloexec_events();
+	perms(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
 	if (chdir("/") != 0 || rmdir(dir) != 0)
 		printf("cleanup: FAIL %s\n", errname(errno));
 	return 0;
