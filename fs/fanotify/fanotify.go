@@ -413,8 +413,8 @@ func (g *Group) dropMarksLocked(n int) {
 
 // FileEvent implements vfs.FanotifyGroup: the events of mask the marks on
 // the file, its directory (with FAN_EVENT_ON_CHILD), its mount and its
-// filesystem ask for and do not ignore are queued, merged into the last
-// event when that one is of the same file and process. A directory's
+// filesystem ask for and do not ignore are queued, merged into a recent
+// event of the same file and process. A directory's
 // events need FAN_ONDIR in a mark, which a group reporting descriptors
 // does not report.
 func (g *Group) FileEvent(mask uint32, p vfs.Path, parent vfs.Inode, isDir bool, pid, tid int32) {
@@ -524,17 +524,23 @@ func actorOf(ctx vfs.Context) (pid, tid int32) {
 	return 0, 0
 }
 
-// queueLocked queues e, merged into the last event if it is of the same
-// file and process, or the overflow event once the queue is full. It
-// reports whether the queue changed.
+// mergeWindow is how many of the latest queued events an event may merge
+// into (Linux checks the events of its hash bucket, up to 128).
+const mergeWindow = 128
+
+// queueLocked queues e, merged into a recent event of the same file and
+// process if there is one, or the overflow event once the queue is full.
+// It reports whether the queue changed.
 //
 // Preconditions: g.mu is held.
 func (g *Group) queueLocked(e event) bool {
-	if n := len(g.events); n > 0 {
-		last := &g.events[n-1]
-		if last.path == e.path && last.pid == e.pid && !last.path.IsZero() && last.perm == nil {
-			last.mask |= e.mask
-			return true
+	if e.perm == nil {
+		for i := len(g.events) - 1; i >= max(0, len(g.events)-mergeWindow); i-- {
+			q := &g.events[i]
+			if q.path == e.path && q.pid == e.pid && !q.path.IsZero() && q.perm == nil {
+				q.mask |= e.mask
+				return true
+			}
 		}
 	}
 	full := g.flags&flagUnlimitedQueue == 0 && len(g.events) >= g.limits.MaxQueuedEvents

@@ -342,6 +342,56 @@ static void cloexec_events(void) {
 	unlink("file");
 }
 
+/* overflow: a queue holds max_queued_events events, then one
+ * FAN_Q_OVERFLOW without a descriptor (events of one file merge, so
+ * each event here is of a file of its own). */
+static void overflow(void) {
+	FILE *f = fopen("/proc/sys/fs/fanotify/max_queued_events", "r");
+	int max = 0;
+	if (!f || fscanf(f, "%d", &max) != 1)
+		printf("max_queued_events: FAIL\n");
+	if (f)
+		fclose(f);
+	printf("max_queued_events %d\n", max);
+	if (chdir(dir) != 0 || mkdir("many", 0755) != 0 || chdir("many") != 0)
+		printf("chdir: FAIL\n");
+	int g = group(FAN_CLASS_NOTIF | FAN_NONBLOCK);
+	if (fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN | FAN_EVENT_ON_CHILD, AT_FDCWD, ".") != 0)
+		printf("mark: FAIL\n");
+	char name[32];
+	for (int i = 0; i < max + 10; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		close(open(name, O_WRONLY | O_CREAT, 0644));
+	}
+	static char buf[24 * 512];
+	int events = 0, fds = 0, over = 0, last_over = 0;
+	for (;;) {
+		ssize_t n = read(g, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n; off += 24) {
+			struct fanotify_event_metadata *m = (void *)(buf + off);
+			events++;
+			last_over = m->mask == FAN_Q_OVERFLOW;
+			if (last_over) {
+				over++;
+				printf("overflow event: fd %d pid %d\n", m->fd, m->pid);
+			} else if (m->fd >= 0) {
+				fds++;
+				close(m->fd);
+			}
+		}
+	}
+	printf("events %d with descriptors %d overflow %d last %d\n", events, fds, over, last_over);
+	close(g);
+	for (int i = 0; i < max + 10; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		unlink(name);
+	}
+	if (chdir("..") != 0 || rmdir("many") != 0)
+		printf("cleanup many: FAIL\n");
+}
+
 /* answer reads one event from g (blocking), prints it and answers it. */
 static void answer(int g, unsigned resp, const char *what) {
 	struct fanotify_event_metadata m;
@@ -453,6 +503,7 @@ int main(int argc, char **argv) {
 	tids();
 	exec(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
 	cloexec_events();
+	overflow();
 	perms(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
 	if (chdir("/") != 0 || rmdir(dir) != 0)
 		printf("cleanup: FAIL %s\n", errname(errno));
