@@ -104,33 +104,12 @@ const (
 type Limits struct {
 	MaxQueuedEvents, MaxUserGroups, MaxUserMarks int
 
-	mu     sync.Mutex
-	groups map[uint32]int // protected by mu
-	marks  map[uint32]int // protected by mu
+	groups, marks vfs.UserCounts
 }
 
 // NewLimits returns Linux's defaults.
 func NewLimits() *Limits {
-	return &Limits{MaxQueuedEvents: 16384, MaxUserGroups: 128, MaxUserMarks: 8192,
-		groups: map[uint32]int{}, marks: map[uint32]int{}}
-}
-
-func (l *Limits) take(m map[uint32]int, uid uint32, max int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m[uid] >= max {
-		return false
-	}
-	m[uid]++
-	return true
-}
-
-func (l *Limits) give(m map[uint32]int, uid uint32, n int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m[uid] -= n; m[uid] <= 0 {
-		delete(m, uid)
-	}
+	return &Limits{MaxQueuedEvents: 16384, MaxUserGroups: 128, MaxUserMarks: 8192}
 }
 
 // mark is what a group watches on one object: events to report, events
@@ -209,7 +188,7 @@ func New(v *vfs.VFS, l *Limits, uid uint32, budget vfs.Charger, flags, eventFlag
 	if flags&^initHandled != 0 {
 		return nil, unix.EINVAL
 	}
-	if !l.take(l.groups, uid, l.MaxUserGroups) {
+	if !l.groups.Take(uid, l.MaxUserGroups) {
 		return nil, unix.EMFILE
 	}
 	g := &Group{v: v, limits: l, uid: uid, budget: budget, flags: flags, eventFlags: eventFlags &^ unix.O_CLOEXEC,
@@ -373,12 +352,12 @@ func (g *Group) Mark(flags uint32, mask uint32, p vfs.Path) error {
 		return nil
 	}
 	if m == nil {
-		if g.flags&flagUnlimitedMarks == 0 && !g.limits.take(g.limits.marks, g.uid, g.limits.MaxUserMarks) {
+		if g.flags&flagUnlimitedMarks == 0 && !g.limits.marks.Take(g.uid, g.limits.MaxUserMarks) {
 			return unix.ENOSPC
 		}
 		if !g.budget.Charge(markCharge) {
 			if g.flags&flagUnlimitedMarks == 0 {
-				g.limits.give(g.limits.marks, g.uid, 1)
+				g.limits.marks.Give(g.uid, 1)
 			}
 			return unix.ENOMEM
 		}
@@ -406,7 +385,7 @@ func (g *Group) dropMarksLocked(n int) {
 	}
 	g.nmarks -= n
 	if g.flags&flagUnlimitedMarks == 0 {
-		g.limits.give(g.limits.marks, g.uid, n)
+		g.limits.marks.Give(g.uid, n)
 	}
 	g.budget.Uncharge(int64(n) * markCharge)
 }
@@ -734,6 +713,6 @@ func (g *Group) Release() {
 	g.budget.Uncharge(g.charged)
 	g.charged = 0
 	g.mu.Unlock()
-	g.limits.give(g.limits.groups, g.uid, 1)
+	g.limits.groups.Give(g.uid, 1)
 	g.q.Notify(vfs.EventMask(0x4000)) // POLLFREE: epoll drops its entries
 }

@@ -64,36 +64,13 @@ type Limits struct {
 	// user (by effective uid) may hold (EMFILE, ENOSPC).
 	MaxQueuedEvents, MaxUserInstances, MaxUserWatches int
 
-	mu        sync.Mutex
-	instances map[uint32]int // protected by mu
-	watches   map[uint32]int // protected by mu
+	instances, watches vfs.UserCounts
 }
 
 // NewLimits returns Linux's default limits (the smallest max_user_watches
 // Linux picks), which /proc/sys/fs/inotify shows (fs/proc/root.go).
 func NewLimits() *Limits {
-	return &Limits{MaxQueuedEvents: 16384, MaxUserInstances: 128, MaxUserWatches: 8192,
-		instances: map[uint32]int{}, watches: map[uint32]int{}}
-}
-
-// take adds one to uid's count in m unless it is at max already.
-func (l *Limits) take(m map[uint32]int, uid uint32, max int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m[uid] >= max {
-		return false
-	}
-	m[uid]++
-	return true
-}
-
-// give takes n from uid's count in m.
-func (l *Limits) give(m map[uint32]int, uid uint32, n int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m[uid] -= n; m[uid] <= 0 {
-		delete(m, uid)
-	}
+	return &Limits{MaxQueuedEvents: 16384, MaxUserInstances: 128, MaxUserWatches: 8192}
 }
 
 // event is one queued event; wd -1 is the overflow event.
@@ -153,7 +130,7 @@ func New(v *vfs.VFS, l *Limits, uid uint32, budget vfs.Charger, flags int) (*vfs
 	if flags&^(unix.IN_NONBLOCK|unix.IN_CLOEXEC) != 0 {
 		return nil, unix.EINVAL
 	}
-	if !l.take(l.instances, uid, l.MaxUserInstances) {
+	if !l.instances.Take(uid, l.MaxUserInstances) {
 		return nil, unix.EMFILE
 	}
 	in := &Instance{v: v, limits: l, uid: uid, budget: budget,
@@ -198,11 +175,11 @@ func (in *Instance) AddWatch(p vfs.Path, mask uint32) (int32, error) {
 		return 0, unix.EBADF
 	}
 	in.mu.Unlock()
-	if !in.limits.take(in.limits.watches, in.uid, in.limits.MaxUserWatches) {
+	if !in.limits.watches.Take(in.uid, in.limits.MaxUserWatches) {
 		return 0, unix.ENOSPC
 	}
 	if !in.budget.Charge(watchCharge) {
-		in.limits.give(in.limits.watches, in.uid, 1)
+		in.limits.watches.Give(in.uid, 1)
 		return 0, unix.ENOMEM
 	}
 	in.mu.Lock()
@@ -211,7 +188,7 @@ func (in *Instance) AddWatch(p vfs.Path, mask uint32) (int32, error) {
 		// give back and answer as for an existing watch.
 		in.mu.Unlock()
 		in.budget.Uncharge(watchCharge)
-		in.limits.give(in.limits.watches, in.uid, 1)
+		in.limits.watches.Give(in.uid, 1)
 		return in.AddWatch(p, mask)
 	}
 	in.lastWD++
@@ -279,7 +256,7 @@ func (in *Instance) endLocked(w *watch) {
 	w.gone = true
 	delete(in.byWD, w.wd)
 	delete(in.byInode, w.ino)
-	in.limits.give(in.limits.watches, in.uid, 1)
+	in.limits.watches.Give(in.uid, 1)
 	in.budget.Uncharge(watchCharge)
 }
 
@@ -448,8 +425,8 @@ func (in *Instance) Release() {
 	for _, w := range ws {
 		in.v.RemoveWatch(w.ino, w)
 	}
-	in.limits.give(in.limits.watches, in.uid, len(ws))
+	in.limits.watches.Give(in.uid, len(ws))
 	in.budget.Uncharge(int64(len(ws)) * watchCharge)
-	in.limits.give(in.limits.instances, in.uid, 1)
+	in.limits.instances.Give(in.uid, 1)
 	in.q.Notify(vfs.EventMask(0x4000)) // POLLFREE: epoll drops its entries
 }

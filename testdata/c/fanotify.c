@@ -275,20 +275,28 @@ static void tids(void) {
 	}
 }
 
+/* copy_prog copies the program at self into dir as "prog" and returns
+ * that path in prog. */
+static void copy_prog(const char *self, char *prog, size_t size) {
+	snprintf(prog, size, "%s/prog", dir);
+	int in = open(self, O_RDONLY), out = open(prog, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	static char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, n) != n)
+			break;
+	if (in < 0 || out < 0 || n != 0)
+		printf("copy_prog: FAIL\n");
+	close(in);
+	close(out);
+}
+
 /* exec: LTP's fanotify12 (the program execs itself). */
 static void exec(const char *self) {
 	if (chdir(dir) != 0)
 		printf("chdir: FAIL\n");
 	char prog[128];
-	snprintf(prog, sizeof prog, "%s/prog", dir);
-	int in = open(self, O_RDONLY), out = open(prog, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, n) != n)
-			break;
-	close(in);
-	close(out);
+	copy_prog(self, prog, sizeof prog);
 	touch("file");
 	struct {
 		const char *name;
@@ -415,15 +423,7 @@ static void perms(const char *self) {
 		printf("chdir: FAIL\n");
 	touch("file");
 	char prog[128];
-	snprintf(prog, sizeof prog, "%s/prog", dir);
-	int in = open(self, O_RDONLY), out = open(prog, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, n) != n)
-			break;
-	close(in);
-	close(out);
+	copy_prog(self, prog, sizeof prog);
 	int g = group(FAN_CLASS_CONTENT);
 	res("perm mark", fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_ACCESS_PERM, AT_FDCWD, "file"));
 	res("exec perm mark", fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, prog));
