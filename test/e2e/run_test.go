@@ -99,6 +99,8 @@ var cCases = []cCase{
 	// LTP's fanotify02, 04, 08, 11 and 12 cases: groups reporting
 	// descriptors, their marks and events.
 	{name: "fanotify", prog: "fanotify", probe: []string{"probe"}},
+	// LTP's lsm_list_modules01 and the LSM attribute calls' checks.
+	{name: "lsm", prog: "lsm", probe: []string{"probe"}},
 	{name: "timens", prog: "timens", probe: []string{"probe"}},
 	{name: "procvm", prog: "procvm"},
 	{name: "ustat", prog: "ustat"},
