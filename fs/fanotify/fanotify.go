@@ -154,17 +154,19 @@ type Group struct {
 	budget     vfs.Charger
 	flags      uint32
 	eventFlags uint32 // the open flags of the descriptors events carry
+	// eventCloexec: those descriptors are close-on-exec (O_CLOEXEC in
+	// the event flags, which the open itself does not take).
+	eventCloexec bool
 
 	mu       sync.Mutex
 	q        vfs.Queue
-	events   []event                   // protected by mu
-	overflow bool                      // protected by mu
-	inodes   map[vfs.Inode]*mark       // protected by mu
-	mounts   map[*vfs.Mount]*mark      // protected by mu
-	sbs      map[*vfs.Superblock]*mark // protected by mu
-	released bool                      // protected by mu
-	nmarks   int                       // protected by mu
-	charged  int64                     // protected by mu
+	events   []event // protected by mu
+	overflow bool    // protected by mu
+	// marks are the group's marks by what they are on (markKey).
+	// Protected by mu.
+	marks    map[any]*mark
+	released bool  // protected by mu
+	charged  int64 // protected by mu
 	// waiting are the permission events read and not yet answered, by
 	// the descriptor the reader got. Protected by mu.
 	waiting map[int32]*permEvent
@@ -191,11 +193,8 @@ func New(v *vfs.VFS, l *Limits, uid uint32, budget vfs.Charger, flags, eventFlag
 	if !l.groups.Take(uid, l.MaxUserGroups) {
 		return nil, unix.EMFILE
 	}
-	g := &Group{v: v, limits: l, uid: uid, budget: budget, flags: flags, eventFlags: eventFlags &^ unix.O_CLOEXEC,
-		inodes: map[vfs.Inode]*mark{}, mounts: map[*vfs.Mount]*mark{}, sbs: map[*vfs.Superblock]*mark{}}
-	if eventFlags&unix.O_CLOEXEC != 0 {
-		g.flags |= flagEventCloexec
-	}
+	g := &Group{v: v, limits: l, uid: uid, budget: budget, flags: flags, eventFlags: eventFlags &^ unix.O_CLOEXEC, eventCloexec: eventFlags&unix.O_CLOEXEC != 0,
+		marks: map[any]*mark{}}
 	st := uint32(unix.O_RDWR)
 	if flags&FlagNonblock != 0 {
 		st |= unix.O_NONBLOCK
@@ -203,10 +202,6 @@ func New(v *vfs.VFS, l *Limits, uid uint32, budget vfs.Charger, flags, eventFlag
 	v.AddFanotifyGroup(g)
 	return vfs.NewFileDescription(g, st, vfs.Path{}, vfs.FileOptions{}), nil
 }
-
-// flagEventCloexec is kept in Group.flags (no init flag has the bit):
-// the descriptors events carry are close-on-exec.
-const flagEventCloexec = 1 << 31
 
 // Of returns the group behind a description, or nil.
 func Of(fd *vfs.FileDescription) *Group {
@@ -295,40 +290,17 @@ func (g *Group) Mark(flags uint32, mask uint32, p vfs.Path) error {
 	}
 	if flags&markFlush != 0 {
 		n := 0
-		switch typ {
-		case markMount:
-			n = len(g.mounts)
-			clear(g.mounts)
-		case markFilesystem:
-			n = len(g.sbs)
-			clear(g.sbs)
-		default:
-			n = len(g.inodes)
-			clear(g.inodes)
+		for k := range g.marks {
+			if markTypeOf(k) == typ {
+				delete(g.marks, k)
+				n++
+			}
 		}
 		g.dropMarksLocked(n)
 		return nil
 	}
-	get := func() *mark {
-		switch typ {
-		case markMount:
-			return g.mounts[p.Mount]
-		case markFilesystem:
-			return g.sbs[p.Dentry.Superblock()]
-		}
-		return g.inodes[p.Dentry.Inode()]
-	}
-	set := func(m *mark) {
-		switch typ {
-		case markMount:
-			g.mounts[p.Mount] = m
-		case markFilesystem:
-			g.sbs[p.Dentry.Superblock()] = m
-		default:
-			g.inodes[p.Dentry.Inode()] = m
-		}
-	}
-	m := get()
+	key := markKey(typ, p)
+	m := g.marks[key]
 	if flags&markRemove != 0 {
 		if m == nil {
 			return unix.ENOENT
@@ -339,14 +311,7 @@ func (g *Group) Mark(flags uint32, mask uint32, p vfs.Path) error {
 			m.mask &^= mask
 		}
 		if m.mask == 0 && m.ignored == 0 {
-			switch typ {
-			case markMount:
-				delete(g.mounts, p.Mount)
-			case markFilesystem:
-				delete(g.sbs, p.Dentry.Superblock())
-			default:
-				delete(g.inodes, p.Dentry.Inode())
-			}
+			delete(g.marks, key)
 			g.dropMarksLocked(1)
 		}
 		return nil
@@ -361,9 +326,8 @@ func (g *Group) Mark(flags uint32, mask uint32, p vfs.Path) error {
 			}
 			return unix.ENOMEM
 		}
-		g.nmarks++
 		m = &mark{}
-		set(m)
+		g.marks[key] = m
 	}
 	if flags&markIgnoredMask != 0 {
 		m.ignored |= mask
@@ -376,6 +340,29 @@ func (g *Group) Mark(flags uint32, mask uint32, p vfs.Path) error {
 	return nil
 }
 
+// markKey is what a mark of type typ (MarkType) on p is on: p's inode,
+// mount or filesystem, whose distinct types keep the three kinds apart.
+func markKey(typ uint32, p vfs.Path) any {
+	switch typ {
+	case markMount:
+		return p.Mount
+	case markFilesystem:
+		return p.Dentry.Superblock()
+	}
+	return p.Dentry.Inode()
+}
+
+// markTypeOf is the type of a mark with key k.
+func markTypeOf(k any) uint32 {
+	switch k.(type) {
+	case *vfs.Mount:
+		return markMount
+	case *vfs.Superblock:
+		return markFilesystem
+	}
+	return 0
+}
+
 // dropMarksLocked gives back what n marks held.
 //
 // Preconditions: g.mu is held.
@@ -383,7 +370,6 @@ func (g *Group) dropMarksLocked(n int) {
 	if n == 0 {
 		return
 	}
-	g.nmarks -= n
 	if g.flags&flagUnlimitedMarks == 0 {
 		g.limits.marks.Give(g.uid, n)
 	}
@@ -441,12 +427,12 @@ func (g *Group) wantedLocked(mask uint32, p vfs.Path, parent vfs.Inode, isDir bo
 		}
 		marked |= m.mask & mask
 	}
-	consider(g.inodes[p.Dentry.Inode()], false)
+	consider(g.marks[p.Dentry.Inode()], false)
 	if parent != nil {
-		consider(g.inodes[parent], true)
+		consider(g.marks[parent], true)
 	}
-	consider(g.mounts[p.Mount], false)
-	consider(g.sbs[p.Dentry.Superblock()], false)
+	consider(g.marks[p.Mount], false)
+	consider(g.marks[p.Dentry.Superblock()], false)
 	return marked &^ ignored
 }
 
@@ -467,7 +453,7 @@ func (g *Group) Permission(ctx vfs.Context, perm uint32, p vfs.Path, parent vfs.
 		g.mu.Unlock()
 		return nil
 	}
-	pid, tid := actorOf(ctx)
+	pid, tid := vfs.ActorOf(ctx)
 	if g.flags&flagReportTID != 0 {
 		pid = tid
 	}
@@ -490,17 +476,6 @@ func (g *Group) Permission(ctx vfs.Context, perm uint32, p vfs.Path, parent vfs.
 		return unix.EPERM
 	}
 	return nil
-}
-
-// actorOf returns the process and thread ctx acts for.
-func actorOf(ctx vfs.Context) (pid, tid int32) {
-	if a, ok := ctx.(interface {
-		PID() int32
-		TID() int32
-	}); ok {
-		return a.PID(), a.TID()
-	}
-	return 0, 0
 }
 
 // mergeWindow is how many of the latest queued events an event may merge
@@ -577,7 +552,7 @@ func (g *Group) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int
 		n := int32(noFD)
 		if !e.path.IsZero() && in != nil {
 			if d, err := g.v.OpenQuiet(ctx, e.path, g.eventFlags); err == nil {
-				if fdn, err := in.InstallFile(d, g.flags&flagEventCloexec != 0); err == nil {
+				if fdn, err := in.InstallFile(d, g.eventCloexec); err == nil {
 					n = fdn
 				}
 				d.DecRef()
@@ -705,10 +680,8 @@ func (g *Group) Release() {
 		pe.answer(true)
 	}
 	g.waiting = nil
-	g.dropMarksLocked(g.nmarks)
-	clear(g.inodes)
-	clear(g.mounts)
-	clear(g.sbs)
+	g.dropMarksLocked(len(g.marks))
+	clear(g.marks)
 	g.events = nil
 	g.budget.Uncharge(g.charged)
 	g.charged = 0

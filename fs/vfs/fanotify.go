@@ -97,8 +97,8 @@ type actor interface {
 	TID() int32
 }
 
-// actorOf returns the process and thread ctx acts for (0 for the kernel).
-func actorOf(ctx Context) (pid, tid int32) {
+// ActorOf returns the process and thread ctx acts for (0 for the kernel).
+func ActorOf(ctx Context) (pid, tid int32) {
 	if a, ok := ctx.(actor); ok {
 		return a.PID(), a.TID()
 	}
@@ -145,7 +145,7 @@ func (v *VFS) NotifyExec(ctx Context, p Path) {
 	if !v.fanWatched() {
 		return
 	}
-	pid, tid := actorOf(ctx)
+	pid, tid := ActorOf(ctx)
 	v.ns.RLock()
 	defer v.ns.RUnlock()
 	v.fanNotifyLocked(p, FanOpen|FanOpenExec, pid, tid)
@@ -155,7 +155,7 @@ func (v *VFS) NotifyExec(ctx Context, p Path) {
 // the description fanotify gives its reader for an event is not an event
 // itself, nor are its reads and its close.
 func (v *VFS) OpenQuiet(ctx Context, p Path, flags uint32) (*FileDescription, error) {
-	return v.openPath(ctx, p, flags|OLargeFile|oNoNotify, false)
+	return v.openPath(ctx, p, flags|OLargeFile, false, true)
 }
 
 // fanPermission asks every fanotify group whether the caller may do perm

@@ -612,7 +612,7 @@ func (fd *FileDescription) notify(ctx Context, mask uint32) {
 	}
 	pid, tid := fd.openerPID, fd.openerTID
 	if ctx != nil {
-		pid, tid = actorOf(ctx)
+		pid, tid = ActorOf(ctx)
 	}
 	v.notifyPath(fd.path, mask, pid, tid)
 }

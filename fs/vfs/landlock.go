@@ -229,12 +229,22 @@ func openAccess(typ, flags uint32) (request, optional uint64) {
 // any right of access on p (execve asks AccessExecute|AccessReadFile of
 // the program and its interpreter).
 func (v *VFS) CheckLandlock(ctx Context, p Path, access uint64) error {
-	if v.landlockOf(ctx) == nil {
-		return nil
+	if v.landlockDenied(ctx, p, access) != 0 {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// landlockDenied returns the rights of access the caller's Landlock
+// domain denies on p, for callers that do not hold v.ns.
+func (v *VFS) landlockDenied(ctx Context, p Path, access uint64) uint64 {
+	l := v.landlockOf(ctx)
+	if l == nil {
+		return 0
 	}
 	v.ns.RLock()
 	defer v.ns.RUnlock()
-	return v.landlockCheck(ctx, p, access)
+	return l.Denied(access, upFrom(p))
 }
 
 // landlockIoctlFree reports whether cmd is one of the ioctls Landlock

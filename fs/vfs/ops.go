@@ -21,10 +21,6 @@ const (
 // instead of opening the directory.
 const oTmpfile = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
-// oNoNotify is an open flag of the VFS's own (no open(2) flag has the
-// bit): a description that generates no events (OpenQuiet).
-const oNoNotify = 1 << 30
-
 // resolve returns the file named by path from at, following a final
 // symlink if follow. With AT_EMPTY_PATH semantics (emptyOK) an empty path
 // names at.Dir itself.
@@ -167,7 +163,7 @@ func (v *VFS) OpenAt(ctx Context, at At, path string, flags uint32, mode uint32)
 	if err != nil {
 		return nil, err
 	}
-	return v.openPath(ctx, p, flags, created)
+	return v.openPath(ctx, p, flags, created, false)
 }
 
 // errMustCreate is what openCreateLocked returns, without create, when
@@ -311,7 +307,7 @@ func (v *VFS) openTmpfile(ctx Context, at At, path string, flags, mode uint32) (
 	if err != nil {
 		return nil, err
 	}
-	return v.openPath(ctx, p, flags, true)
+	return v.openPath(ctx, p, flags, true, false)
 }
 
 // tmpfileLocked makes the unnamed file of an O_TMPFILE open and its
@@ -353,10 +349,9 @@ func (v *VFS) tmpfileLocked(ctx Context, at At, path string, flags, mode uint32)
 	return Path{dir.Mount, d}, nil
 }
 
-// openPath opens the resolved file p.
-func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDescription, error) {
-	quiet := flags&oNoNotify != 0
-	flags &^= oNoNotify
+// openPath opens the resolved file p; a quiet description generates no
+// events, its open included (OpenQuiet).
+func (v *VFS) openPath(ctx Context, p Path, flags uint32, created, quiet bool) (*FileDescription, error) {
 	st, err := p.Dentry.stat(ctx)
 	if err != nil {
 		return nil, err
@@ -396,17 +391,12 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	// truncation, as security_file_open's; the rights an open may grant
 	// later uses of the description (ftruncate, a device's ioctls) are
 	// decided now.
-	var llDenied uint64
-	if l := v.landlockOf(ctx); l != nil {
-		request, optional := openAccess(typ, flags)
-		v.ns.RLock()
-		denied := l.Denied(request|optional, upFrom(p))
-		v.ns.RUnlock()
-		if denied&request != 0 {
-			return nil, unix.EACCES
-		}
-		llDenied = denied & optional
+	request, optional := openAccess(typ, flags)
+	denied := v.landlockDenied(ctx, p, request|optional)
+	if denied&request != 0 {
+		return nil, unix.EACCES
 	}
+	llDenied := denied & optional
 	if !quiet && v.fanWatched() {
 		if err := v.fanPermission(ctx, p, FanOpenPerm); err != nil {
 			return nil, err
@@ -461,7 +451,7 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 	if quiet {
 		return fd, nil
 	}
-	fd.openerPID, fd.openerTID = actorOf(ctx)
+	fd.openerPID, fd.openerTID = ActorOf(ctx)
 	v.notifyPath(p, InOpen, fd.openerPID, fd.openerTID)
 	if flags&unix.O_TRUNC != 0 && !created && typ == unix.S_IFREG {
 		v.notifyPath(p, InModify, fd.openerPID, fd.openerTID) // Linux truncates after the open's event
@@ -472,7 +462,7 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created bool) (*FileDe
 // OpenPath opens an already resolved file (execve opening its binary, the
 // kernel opening /dev/console). No permission check beyond the mode's.
 func (v *VFS) OpenPath(ctx Context, p Path, flags uint32) (*FileDescription, error) {
-	return v.openPath(ctx, p, flags|OLargeFile, false)
+	return v.openPath(ctx, p, flags|OLargeFile, false, false)
 }
 
 // MkdirAt is mkdirat(2).
@@ -948,7 +938,7 @@ func (v *VFS) setStat(ctx Context, p Path, req SetStat, event uint32) error {
 		return err
 	}
 	if event != 0 {
-		pid, tid := actorOf(ctx)
+		pid, tid := ActorOf(ctx)
 		v.notifyPath(p, event, pid, tid)
 	}
 	return nil

@@ -74,6 +74,8 @@ type Domain struct {
 	layers []*layer
 }
 
+var _ vfs.Landlock = (*Domain)(nil)
+
 // Of returns the domain credentials c carry, or nil.
 func Of(c *vfs.Credentials) *Domain {
 	d, _ := c.Landlock.(*Domain)

@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
-	"uk/fs/vfs"
 	"uk/kernel"
 	"uk/kernel/landlock"
 )
@@ -182,5 +181,3 @@ func sysLandlockRestrictSelf(t *kernel.Task, a [6]uint64) (uint64, error) {
 	t.SetCredentials(&n)
 	return 0, nil
 }
-
-var _ vfs.Landlock = (*landlock.Domain)(nil)
