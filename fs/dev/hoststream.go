@@ -79,7 +79,6 @@ const (
 	ioctlTIOCSPGRP  = 0x5410
 	ioctlTIOCGWINSZ = 0x5413
 	ioctlTIOCSWINSZ = 0x5414
-	ioctlFIONREAD   = 0x541b
 	ioctlTIOCNOTTY  = 0x5422
 	ioctlTIOCGSID   = 0x5429
 )
@@ -340,7 +339,7 @@ func (s *HostStream) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32,
 	s.mu.Lock()
 	tty, emu, jc := s.isTTY, s.emulate, s.jobCtl
 	s.mu.Unlock()
-	if cmd == ioctlFIONREAD {
+	if cmd == vfs.IoctlFIONREAD {
 		s.mu.Lock()
 		n := len(s.buf)
 		s.mu.Unlock()

@@ -627,12 +627,9 @@ func (g *Group) Write(_ vfs.Context, _ *vfs.FileDescription, src []byte, _ int64
 	return len(src), nil
 }
 
-// ioctlFIONREAD asks how many bytes read(2) would return.
-const ioctlFIONREAD = 0x541b
-
 // Ioctl implements vfs.FileImpl: FIONREAD is the size of the queued events.
 func (g *Group) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32, arg uint64) (uintptr, error) {
-	if cmd != ioctlFIONREAD {
+	if cmd != vfs.IoctlFIONREAD {
 		return 0, unix.ENOTTY
 	}
 	g.mu.Lock()

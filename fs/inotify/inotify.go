@@ -42,9 +42,6 @@ const (
 	watchFlags = inOnlyDir | inDontFollow | inExclUnlink | inOneShot
 )
 
-// ioctlFIONREAD asks how many bytes read(2) would return.
-const ioctlFIONREAD = 0x541b
-
 // eventHeader is the size of struct inotify_event without its name.
 const eventHeader = 16
 
@@ -374,7 +371,7 @@ func (in *Instance) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _
 // Ioctl implements vfs.FileImpl: FIONREAD is the size of the queued
 // events.
 func (in *Instance) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32, arg uint64) (uintptr, error) {
-	if cmd != ioctlFIONREAD {
+	if cmd != vfs.IoctlFIONREAD {
 		return 0, unix.ENOTTY
 	}
 	in.mu.Lock()

@@ -10,10 +10,6 @@ import (
 	"uk/fs/vfs"
 )
 
-// IoctlFIONREAD is FIONREAD (x/sys/unix does not export it): the number of
-// unread bytes, stored as an int at the argument address.
-const IoctlFIONREAD = 0x541B
-
 // File is one open file description of a pipe: a read end, a write end,
 // or (for a FIFO opened O_RDWR) both. It implements vfs.FileImpl; the
 // kernel finds the Pipe behind a description with Of.
@@ -99,7 +95,7 @@ func (f *File) Stat(ctx vfs.Context, fd *vfs.FileDescription) (vfs.Stat, error) 
 
 // Ioctl implements vfs.FileImpl: FIONREAD; anything else is ENOTTY.
 func (f *File) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg uint64) (uintptr, error) {
-	if cmd != IoctlFIONREAD {
+	if cmd != vfs.IoctlFIONREAD {
 		return 0, unix.ENOTTY
 	}
 	var b [4]byte

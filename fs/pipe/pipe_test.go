@@ -443,13 +443,13 @@ func TestFIONREAD(t *testing.T) {
 	defer w.DecRef()
 	mustWrite(t, w, make([]byte, 5000))
 	mustWrite(t, w, make([]byte, 17))
-	if _, err := r.Ioctl(ctx, IoctlFIONREAD, 0x1000); err != nil {
+	if _, err := r.Ioctl(ctx, vfs.IoctlFIONREAD, 0x1000); err != nil {
 		t.Fatal(err)
 	}
 	if got := binary.LittleEndian.Uint32(ctx.Mem(0x1000, 4)); got != 5017 {
 		t.Fatalf("FIONREAD = %d", got)
 	}
-	if _, err := w.Ioctl(ctx, IoctlFIONREAD, 0); err != unix.EFAULT {
+	if _, err := w.Ioctl(ctx, vfs.IoctlFIONREAD, 0); err != unix.EFAULT {
 		t.Fatalf("FIONREAD to NULL: %v", err)
 	}
 	if _, err := r.Ioctl(ctx, 0x5401, 0x1000); err != unix.ENOTTY {

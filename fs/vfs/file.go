@@ -566,6 +566,10 @@ const (
 	ioctlFIOASYNC = 0x5452
 )
 
+// IoctlFIONREAD is FIONREAD (x/sys/unix does not export it): the number of
+// bytes a read would return, stored as an int at the argument address.
+const IoctlFIONREAD = 0x541b
+
 // release ends the description: its file hears the close (InCloseWrite or
 // InCloseNowrite, none for O_PATH), then the implementation lets go, then
 // the file's deletion, if its unlinking waited for this close, reaches

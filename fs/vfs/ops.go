@@ -391,12 +391,15 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created, quiet bool) (
 	// truncation, as security_file_open's; the rights an open may grant
 	// later uses of the description (ftruncate, a device's ioctls) are
 	// decided now.
-	request, optional := openAccess(typ, flags)
-	denied := v.landlockDenied(ctx, p, request|optional)
-	if denied&request != 0 {
-		return nil, unix.EACCES
+	var llDenied uint64
+	if v.landlockOf(ctx) != nil {
+		request, optional := openAccess(typ, flags)
+		denied := v.landlockDenied(ctx, p, request|optional)
+		if denied&request != 0 {
+			return nil, unix.EACCES
+		}
+		llDenied = denied & optional
 	}
-	llDenied := denied & optional
 	if !quiet && v.fanWatched() {
 		if err := v.fanPermission(ctx, p, FanOpenPerm); err != nil {
 			return nil, err

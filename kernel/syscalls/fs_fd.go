@@ -116,7 +116,6 @@ func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
 const (
 	ioctlFIONCLEX = 0x5450
 	ioctlFIOCLEX  = 0x5451
-	ioctlFIONREAD = 0x541b
 )
 
 // fsIoctl answers the ioctls that are about the descriptor or a regular
@@ -125,7 +124,7 @@ func fsIoctl(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd uint32, arg 
 	switch cmd {
 	case ioctlFIOCLEX, ioctlFIONCLEX:
 		return 0, t.Files.SetCloexec(fdn, cmd == ioctlFIOCLEX), true
-	case ioctlFIONREAD:
+	case vfs.IoctlFIONREAD:
 		if d.IsPath() {
 			return 0, unix.EBADF, true
 		}
