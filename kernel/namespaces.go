@@ -33,7 +33,6 @@ var (
 	ipcNS    = &soleNamespace{"ipc", 0xEFFFFFFF, unix.CLONE_NEWIPC}
 	pidNS    = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
 	userNS   = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
-	mntNS    = &soleNamespace{"mnt", 0xEFFFFFF8, unix.CLONE_NEWNS}
 	cgroupNS = &soleNamespace{"cgroup", 0xEFFFFFFB, unix.CLONE_NEWCGROUP}
 )
 
@@ -55,7 +54,10 @@ func (t *Task) Namespace(name string) nsfs.Namespace {
 	case "user":
 		return userNS
 	case "mnt":
-		return mntNS
+		if ns := t.MountNamespace(); ns != nil {
+			return ns
+		}
+		return nil
 	case "cgroup":
 		return cgroupNS
 	case "time":
@@ -92,7 +94,7 @@ func (t *Task) Setns(d *vfs.FileDescription, nstype uint64) error {
 	}
 	for _, name := range []string{"user", "mnt", "uts", "ipc", "cgroup", "net", "pid", "time"} {
 		ns := target.Namespace(name)
-		if nstype&ns.CloneFlag() == 0 {
+		if ns == nil || nstype&ns.CloneFlag() == 0 {
 			continue
 		}
 		if err := t.enterNamespace(ns); err != nil {
@@ -104,27 +106,31 @@ func (t *Task) Setns(d *vfs.FileDescription, nstype uint64) error {
 
 // enterNamespace makes t enter ns. Entering one of the sole namespaces
 // leaves t where it is, checked as Linux checks it: the caller needs
-// CAP_SYS_ADMIN (and CAP_SYS_CHROOT for the mount namespace), and may not
-// re-enter its own user namespace. Entering the mount namespace moves the
-// root and working directory to its root, as Linux's mntns_install.
+// CAP_SYS_ADMIN, and may not re-enter its own user namespace. Entering a
+// mount namespace also needs CAP_SYS_CHROOT and moves the root and
+// working directory to the namespace's root, as Linux's mntns_install.
 func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 	switch ns := ns.(type) {
 	case *TimeNamespace:
 		return t.SetTimeNS(ns)
+	case *vfs.MountNamespace:
+		c := t.Credentials()
+		if !c.HasCap(capSysAdmin) || !c.HasCap(capSysChroot) {
+			return unix.EPERM
+		}
+		if t.FS == nil {
+			return unix.EINVAL
+		}
+		t.setMountNamespace(ns)
+		root := ns.Root()
+		t.FS.SetRoot(root)
+		t.FS.SetCwd(root)
 	case *soleNamespace:
 		if ns == userNS {
 			return unix.EINVAL
 		}
-		c := t.Credentials()
-		if !c.HasCap(capSysAdmin) || ns == mntNS && !c.HasCap(capSysChroot) {
+		if !t.Credentials().HasCap(capSysAdmin) {
 			return unix.EPERM
-		}
-		if ns == mntNS && t.FS != nil {
-			if v, _, err := t.VFS(); err == nil {
-				root := v.RootPath()
-				t.FS.SetRoot(root)
-				t.FS.SetCwd(root)
-			}
 		}
 	}
 	return nil

@@ -145,6 +145,9 @@ type Task struct {
 	// timeNS is the time namespace the task is in, timeNSForChildren
 	// the one its children will be in (timens.go); nil is the root one.
 	timeNS, timeNSForChildren atomic.Pointer[TimeNamespace]
+	// mntNS is the mount namespace the task is in (mountns.go); nil is
+	// the VFS's initial one.
+	mntNS atomic.Pointer[vfs.MountNamespace]
 	mceKill                   atomic.Uint32          // PR_MCE_KILL's policy + 1; 0: the default
 	affinity                  atomic.Pointer[[]byte] // sched_setaffinity's mask; nil: every CPU
 	asleepN                   atomic.Int32           // waits the task is in: /proc shows 'S' (ProcState)

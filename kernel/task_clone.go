@@ -22,7 +22,7 @@ const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.C
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
 	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD |
-	unix.CLONE_NEWTIME
+	unix.CLONE_NEWTIME | unix.CLONE_NEWNS
 
 // Clone creates a thread or a process as clone(2) does and returns the new
 // thread's id. The child starts with the caller's registers, returning 0.
@@ -33,6 +33,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		return 0, unix.EINVAL
 	case f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0,
 		f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0,
+		f&unix.CLONE_NEWNS != 0 && f&unix.CLONE_FS != 0,
 		f&unix.CLONE_PIDFD != 0 && f&(unix.CLONE_THREAD|unix.CLONE_DETACHED) != 0:
 		// A pidfd refers to a process here: Linux 6.9's pidfds of single
 		// threads (CLONE_THREAD with CLONE_PIDFD, PIDFD_THREAD) are not
@@ -42,7 +43,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// Linux ignores the exit signal of a thread; keep it 0.
 		a.ExitSignal = 0
 	}
-	if f&unix.CLONE_NEWTIME != 0 && !t.Credentials().HasCap(capSysAdmin) {
+	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS) != 0 && !t.Credentials().HasCap(capSysAdmin) {
 		return 0, unix.EPERM // a new namespace needs CAP_SYS_ADMIN
 	}
 	k := t.k
@@ -196,6 +197,10 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	tg.tasks = append(tg.tasks, child)
 	tg.mu.Unlock()
 	// Past the last failure: the child's exit releases what it shares.
+	t.inheritMountNamespace(child)
+	if f&unix.CLONE_NEWNS != 0 && child.FS != nil {
+		child.newMountNamespace(child.FS)
+	}
 	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 	t.cloneKeys(child, f&unix.CLONE_THREAD != 0)
 

@@ -258,6 +258,7 @@ func (t *Task) exit() {
 		tg.mu.Unlock()
 	}
 	t.k.releaseFiles(t.Files)
+	t.leaveMountNamespace()
 	if last {
 		// uk itself can end now that the status is known; giving the
 		// memory back (below) is work its own exit would redo.

@@ -30,7 +30,7 @@ func TestDevtmpfs(t *testing.T) {
 	if err := v.MkdirAt(ctx, at, "/dev", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Mount(ctx, at, "devtmpfs", "/dev", "devtmpfs", 0, ""); err != nil {
+	if err := v.Mount(ctx, nil, at, "devtmpfs", "/dev", "devtmpfs", 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	dev, _ := v.Resolve(ctx, at, "/dev", 0)
@@ -99,14 +99,14 @@ func TestDevtmpfs(t *testing.T) {
 	if err := v.MkdirAt(ctx, at, "/dev2", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Mount(ctx, at, "devtmpfs", "/dev2", "devtmpfs", 0, ""); err != nil {
+	if err := v.Mount(ctx, nil, at, "devtmpfs", "/dev2", "devtmpfs", 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.StatAt(ctx, at, "/dev2/sda", 0); err != nil {
 		t.Errorf("second devtmpfs mount is a different instance: %v", err)
 	}
 	// MS_NODEV forbids opening devices.
-	if err := v.Mount(ctx, at, "devtmpfs", "/dev2", "devtmpfs", unix.MS_NODEV, ""); err != nil {
+	if err := v.Mount(ctx, nil, at, "devtmpfs", "/dev2", "devtmpfs", unix.MS_NODEV, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.OpenAt(ctx, at, "/dev2/null", unix.O_RDONLY, 0); err != unix.EACCES {

@@ -113,7 +113,7 @@ func setup(t *testing.T) (*vfs.VFS, vfs.At) {
 	}
 	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}}
 	v.RegisterType("proc", &Type{Kernel: k, Opts: Options{Filesystems: []string{"proc", "tmpfs"}}})
-	if err := v.Mount(ctx{}, at, "proc", "/proc", "proc", 0, ""); err != nil {
+	if err := v.Mount(ctx{}, nil, at, "proc", "/proc", "proc", 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	return v, at

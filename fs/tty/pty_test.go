@@ -251,10 +251,10 @@ func TestDevpts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := v.Mount(ctx, at, "devpts", "/dev/pts", "devpts", 0, "bogus=1"); err != unix.EINVAL {
+	if err := v.Mount(ctx, nil, at, "devpts", "/dev/pts", "devpts", 0, "bogus=1"); err != unix.EINVAL {
 		t.Fatalf("bogus option: %v", err)
 	}
-	if err := v.Mount(ctx, at, "devpts", "/dev/pts", "devpts", 0, "newinstance,ptmxmode=666,gid=5,mode=620"); err != nil {
+	if err := v.Mount(ctx, nil, at, "devpts", "/dev/pts", "devpts", 0, "newinstance,ptmxmode=666,gid=5,mode=620"); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.SymlinkAt(ctx, "/dev/pts/ptmx", at, "/dev/ptmx"); err != nil {

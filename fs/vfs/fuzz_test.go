@@ -109,9 +109,9 @@ func FuzzPathOps(f *testing.F) {
 					}
 				}
 			case 10:
-				err = v.Mount(ctx, at, "t", p, "tmpfs", 0, "size=64k")
+				err = v.Mount(ctx, nil, at, "t", p, "tmpfs", 0, "size=64k")
 			case 11:
-				err = v.Umount(ctx, at, p, unix.MNT_DETACH)
+				err = v.Umount(ctx, nil, at, p, unix.MNT_DETACH)
 			case 12:
 				_, err = v.ReadlinkAt(ctx, at, p)
 			case 13:

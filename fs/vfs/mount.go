@@ -16,6 +16,7 @@ func (p Path) IsZero() bool { return p.Dentry == nil }
 // (point) of a parent mount. The root mount has no parent.
 type Mount struct {
 	id     int
+	ns     *MountNamespace
 	sb     *Superblock
 	root   *Dentry
 	parent *Mount        // protected by VFS.ns

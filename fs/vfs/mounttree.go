@@ -32,40 +32,67 @@ func (v *VFS) NewFilesystem(ctx Context, fstype, source string, flags uint64, da
 	return t.NewFilesystem(ctx, v, source, flags, data)
 }
 
-// MountRoot makes fs the root of the mount tree and returns its root Path
-// (the kernel does this once, with the initramfs tmpfs).
+// MountRoot makes fs the root of the mount tree of the VFS's initial
+// namespace and returns its root Path (the kernel does this once, with the
+// initramfs tmpfs).
 func (v *VFS) MountRoot(fs Filesystem, fstype, source string, flags uint64) Path {
 	v.ns.Lock()
 	defer v.ns.Unlock()
 	sb := v.superblockFor(fs, fstype, source)
-	m := &Mount{id: v.nextID, sb: sb, root: sb.root}
+	ns := &MountNamespace{v: v, inum: InitialMountInum, initial: true}
+	m := &Mount{id: v.nextID, ns: ns, sb: sb, root: sb.root}
 	m.flags.Store(flags)
 	v.nextID++
-	v.root = m
+	ns.root = m
+	v.initNS = ns
 	v.allMnts[m] = struct{}{}
 	return Path{m, m.root}
 }
 
-// RootPath returns the root of the mount tree.
+// RootPath returns the root of the initial namespace's mount tree.
 func (v *VFS) RootPath() Path {
 	v.ns.RLock()
 	defer v.ns.RUnlock()
-	if v.root == nil {
+	if v.initNS == nil {
 		return Path{}
 	}
-	return Path{v.root, v.root.root}
+	return Path{v.initNS.root, v.initNS.root.root}
 }
 
-// attachLocked mounts root (of sb) on target.
+// attachLocked mounts root (of sb) on target, in target's namespace.
 func (v *VFS) attachLocked(sb *Superblock, root *Dentry, target Path, flags uint64) *Mount {
-	m := &Mount{id: v.nextID, sb: sb, root: root, parent: target.Mount, point: target.Dentry}
+	m := &Mount{id: v.nextID, ns: target.Mount.ns, sb: sb, root: root}
 	m.flags.Store(flags)
 	v.nextID++
+	v.allMnts[m] = struct{}{}
+	v.hangLocked(m, target)
+	return m
+}
+
+// hangLocked puts m on top of the mounts at target.
+func (v *VFS) hangLocked(m *Mount, target Path) {
+	m.parent, m.point = target.Mount, target.Dentry
 	k := mountKey{target.Mount, target.Dentry}
 	v.mounts[k] = append(v.mounts[k], m)
 	target.Dentry.mounts++
-	v.allMnts[m] = struct{}{}
-	return m
+}
+
+// unhangLocked takes m off its mount point, leaving its own subtree on it.
+func (v *VFS) unhangLocked(m *Mount) {
+	k := mountKey{m.parent, m.point}
+	ms := v.mounts[k]
+	for i, x := range ms {
+		if x == m {
+			ms = append(ms[:i:i], ms[i+1:]...)
+			break
+		}
+	}
+	if len(ms) == 0 {
+		delete(v.mounts, k)
+	} else {
+		v.mounts[k] = ms
+	}
+	m.point.mounts--
 }
 
 // MountFilesystem mounts fs on the directory target (the kernel's own
@@ -84,12 +111,14 @@ func (v *VFS) MountFilesystem(fs Filesystem, fstype, source string, target Path,
 const mountFlagsKept = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
 	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
 
-// Mount is mount(2): source, target and fstype as given, flags MS_*, data
-// the option string. Supported: new mounts of registered types (ENODEV for
-// others), MS_BIND (of a directory or file), MS_REMOUNT (flags only), and
+// Mount is mount(2) in namespace ns (the caller's; nil: any): source,
+// target and fstype as given, flags MS_*, data the option string.
+// Supported: new mounts of registered types (ENODEV for others), MS_BIND
+// (of a directory or file), MS_MOVE, MS_REMOUNT (flags only), and
 // propagation changes (MS_SHARED/PRIVATE/SLAVE/UNBINDABLE, accepted and
-// ignored: uk has one mount namespace with no propagation).
-func (v *VFS) Mount(ctx Context, at At, source, target, fstype string, flags uint64, data string) error {
+// ignored: every mount is private, uk has no propagation). The mount
+// changed or mounted on must be in ns (EINVAL), as Linux's check_mnt.
+func (v *VFS) Mount(ctx Context, ns *MountNamespace, at At, source, target, fstype string, flags uint64, data string) error {
 	if !ctx.Credentials().Privileged {
 		return unix.EPERM
 	}
@@ -109,6 +138,9 @@ func (v *VFS) Mount(ctx Context, at At, source, target, fstype string, flags uin
 	if err != nil {
 		return err
 	}
+	if err := checkMount(tp.Mount, ns); err != nil {
+		return err
+	}
 	switch {
 	case flags&unix.MS_REMOUNT != 0:
 		if tp.Dentry != tp.Mount.root {
@@ -117,12 +149,19 @@ func (v *VFS) Mount(ctx Context, at At, source, target, fstype string, flags uin
 		tp.Mount.flags.Store(flags & mountFlagsKept)
 		return nil
 	case flags&unix.MS_MOVE != 0:
-		return unix.EINVAL
+		sp, err := w.walk(at.Dir, source, true)
+		if err != nil {
+			return err
+		}
+		return v.moveLocked(ns, sp, tp)
 	case flags&(unix.MS_SHARED|unix.MS_PRIVATE|unix.MS_SLAVE|unix.MS_UNBINDABLE) != 0:
 		return nil
 	case flags&unix.MS_BIND != 0:
 		sp, err := w.walk(at.Dir, source, true)
 		if err != nil {
+			return err
+		}
+		if err := checkMount(sp.Mount, ns); err != nil {
 			return err
 		}
 		if sp.Dentry.isDir != tp.Dentry.isDir {
@@ -142,10 +181,109 @@ func (v *VFS) Mount(ctx Context, at At, source, target, fstype string, flags uin
 	return nil
 }
 
-// Umount is umount2(2). The target must be the root of a mount (EINVAL);
-// a mount with mounts below it is EBUSY unless MNT_DETACH, which takes
-// the whole subtree away. The root mount is EBUSY.
-func (v *VFS) Umount(ctx Context, at At, target string, flags int) error {
+// moveLocked is MS_MOVE: the mount whose root is at sp, with everything
+// mounted below it, goes onto tp. Linux's do_move_mount checks, in its
+// order: sp must be the root of a mount of ns with a parent (EINVAL), of
+// the same kind (directory or not) as tp (EINVAL), and tp may not lie in
+// the subtree moved (ELOOP).
+func (v *VFS) moveLocked(ns *MountNamespace, sp, tp Path) error {
+	old := sp.Mount
+	if old.parent == nil || checkMount(old, ns) != nil || sp.Dentry != old.root || sp.Dentry.isDir != tp.Dentry.isDir {
+		return unix.EINVAL
+	}
+	for p := tp.Mount; p != nil; p = p.parent {
+		if p == old {
+			return unix.ELOOP
+		}
+	}
+	v.unhangLocked(old)
+	v.hangLocked(old, tp)
+	return nil
+}
+
+// PivotRoot is pivot_root(2) in namespace ns for a caller whose root is
+// at.Root: the mount at newRoot becomes the root mount (taking the place
+// of the current root's mount), and the current root's mount moves to
+// putOld. It returns the old and the new root, for the caller to move
+// every task's root and working directory that was at the old one (as
+// Linux's chroot_fs_refs). Errors as Linux's: ENOTDIR for a path that is
+// not a directory, EBUSY when new_root or put_old is on the root's mount,
+// EINVAL when the root or new_root is not the root of a mount, when either
+// is outside ns, when put_old is not at or under new_root, or new_root not
+// under the root.
+//
+// The root of a namespace has no parent mount in uk (Linux's has rootfs
+// below it, which is why pivot_root works there): pivoting it makes
+// new_root the namespace's top mount.
+func (v *VFS) PivotRoot(ctx Context, ns *MountNamespace, at At, newRoot, putOld string) (oldRoot, newTop Path, err error) {
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	w := v.newWalker(ctx, at)
+	lookupDir := func(name string) (Path, error) {
+		p, err := w.walk(at.Dir, name, true)
+		if err == nil && !p.Dentry.isDir {
+			err = unix.ENOTDIR
+		}
+		return p, err
+	}
+	np, err := lookupDir(newRoot)
+	if err != nil {
+		return Path{}, Path{}, err
+	}
+	op, err := lookupDir(putOld)
+	if err != nil {
+		return Path{}, Path{}, err
+	}
+	root := at.Root
+	rootMnt, newMnt := root.Mount, np.Mount
+	switch {
+	case checkMount(rootMnt, ns) != nil || checkMount(newMnt, ns) != nil:
+		return Path{}, Path{}, unix.EINVAL
+	case np.Dentry.IsDeleted():
+		return Path{}, Path{}, unix.ENOENT
+	case newMnt == rootMnt || op.Mount == rootMnt:
+		return Path{}, Path{}, unix.EBUSY
+	case root.Dentry != rootMnt.root || np.Dentry != newMnt.root || newMnt.parent == nil,
+		!reachableLocked(op, np), !reachableLocked(np, root):
+		return Path{}, Path{}, unix.EINVAL
+	}
+	rootParent, rootPoint := rootMnt.parent, rootMnt.point
+	v.unhangLocked(newMnt)
+	if rootParent != nil {
+		v.unhangLocked(rootMnt)
+	}
+	v.hangLocked(rootMnt, op)
+	if rootParent != nil {
+		v.hangLocked(newMnt, Path{rootParent, rootPoint})
+	} else {
+		newMnt.parent, newMnt.point = nil, nil
+		rootMnt.ns.root = newMnt
+	}
+	return Path{rootMnt, rootMnt.root}, Path{newMnt, newMnt.root}, nil
+}
+
+// reachableLocked reports whether p is at or below top in the mount tree
+// (Linux's is_path_reachable).
+func reachableLocked(p, top Path) bool {
+	for p.Mount != top.Mount {
+		if p.Mount.parent == nil {
+			return false
+		}
+		p = Path{p.Mount.parent, p.Mount.point}
+	}
+	for d := p.Dentry; d != nil; d = d.parent {
+		if d == top.Dentry {
+			return true
+		}
+	}
+	return false
+}
+
+// Umount is umount2(2) in namespace ns. The target must be the root of a
+// mount (EINVAL) of ns (EINVAL); a mount with mounts below it is EBUSY
+// unless MNT_DETACH, which takes the whole subtree away. The root mount is
+// EBUSY.
+func (v *VFS) Umount(ctx Context, ns *MountNamespace, at At, target string, flags int) error {
 	if !ctx.Credentials().Privileged {
 		return unix.EPERM
 	}
@@ -160,7 +298,7 @@ func (v *VFS) Umount(ctx Context, at At, target string, flags int) error {
 		return err
 	}
 	m := tp.Mount
-	if tp.Dentry != m.root {
+	if tp.Dentry != m.root || checkMount(m, ns) != nil {
 		return unix.EINVAL
 	}
 	if m.parent == nil || m == at.Root.Mount {
@@ -188,20 +326,7 @@ func (v *VFS) detachLocked(m *Mount) {
 	for _, c := range v.childrenLocked(m) {
 		v.detachLocked(c)
 	}
-	k := mountKey{m.parent, m.point}
-	ms := v.mounts[k]
-	for i, x := range ms {
-		if x == m {
-			ms = append(ms[:i:i], ms[i+1:]...)
-			break
-		}
-	}
-	if len(ms) == 0 {
-		delete(v.mounts, k)
-	} else {
-		v.mounts[k] = ms
-	}
-	m.point.mounts--
+	v.unhangLocked(m)
 	delete(v.allMnts, m)
 }
 
@@ -216,12 +341,16 @@ type MountInfo struct {
 	Flags        uint64 // MS_* per-mount flags
 }
 
-// Mounts lists the mounts visible from root, parents before children.
+// Mounts lists the mounts of root's namespace visible from root, parents
+// before children.
 func (v *VFS) Mounts(root Path) []MountInfo {
 	v.ns.RLock()
 	defer v.ns.RUnlock()
 	var out []MountInfo
 	for m := range v.allMnts {
+		if m.ns != root.Mount.ns {
+			continue
+		}
 		mp, ok := v.pathNameLocked(root, Path{m, m.root})
 		if !ok {
 			continue

@@ -493,7 +493,7 @@ func TestRenameRules(t *testing.T) {
 	e.write(ctx, "/f", "F", 0o644)
 	e.write(ctx, "/g", "G", 0o644)
 	e.mkdir(ctx, "/mnt", 0o755)
-	e.must(e.v.Mount(ctx, e.at(), "none", "/mnt", "tmpfs", 0, ""))
+	e.must(e.v.Mount(ctx, nil, e.at(), "none", "/mnt", "tmpfs", 0, ""))
 	e.write(ctx, "/mnt/m", "M", 0o644)
 	cases := []struct {
 		name     string
@@ -610,16 +610,16 @@ func TestMountUmount(t *testing.T) {
 	e.mkdir(ctx, "/mnt/under", 0o755)
 	e.mkdir(ctx, "/src", 0o755)
 	e.write(ctx, "/src/file", "bound", 0o644)
-	if err := e.v.Mount(ctx, e.at(), "x", "/mnt", "nosuchfs", 0, ""); err != unix.ENODEV {
+	if err := e.v.Mount(ctx, nil, e.at(), "x", "/mnt", "nosuchfs", 0, ""); err != unix.ENODEV {
 		t.Errorf("unknown fs: %v", err)
 	}
-	if err := e.v.Mount(vfstest.User(1, 1), e.at(), "x", "/mnt", "tmpfs", 0, ""); err != unix.EPERM {
+	if err := e.v.Mount(vfstest.User(1, 1), nil, e.at(), "x", "/mnt", "tmpfs", 0, ""); err != unix.EPERM {
 		t.Errorf("unprivileged mount: %v", err)
 	}
-	if err := e.v.Mount(ctx, e.at(), "x", "/mnt", "tmpfs", 0, "bogus=1"); err != unix.EINVAL {
+	if err := e.v.Mount(ctx, nil, e.at(), "x", "/mnt", "tmpfs", 0, "bogus=1"); err != unix.EINVAL {
 		t.Errorf("bad option: %v", err)
 	}
-	e.must(e.v.Mount(ctx, e.at(), "tmp", "/mnt", "tmpfs", 0, "size=1m,mode=700"))
+	e.must(e.v.Mount(ctx, nil, e.at(), "tmp", "/mnt", "tmpfs", 0, "size=1m,mode=700"))
 	if _, err := e.v.StatAt(ctx, e.at(), "/mnt/under", 0); err != unix.ENOENT {
 		t.Errorf("mount did not cover: %v", err)
 	}
@@ -654,38 +654,38 @@ func TestMountUmount(t *testing.T) {
 		t.Error("same st_dev across mount")
 	}
 	// Bind mount a directory over a subdirectory of the mount.
-	e.must(e.v.Mount(ctx, e.at(), "/src", "/mnt/d", "", unix.MS_BIND, ""))
+	e.must(e.v.Mount(ctx, nil, e.at(), "/src", "/mnt/d", "", unix.MS_BIND, ""))
 	if s, err := e.read(ctx, "/mnt/d/file"); s != "bound" || err != nil {
 		t.Errorf("bind: %q %v", s, err)
 	}
-	if err := e.v.Umount(ctx, e.at(), "/mnt", 0); err != unix.EBUSY {
+	if err := e.v.Umount(ctx, nil, e.at(), "/mnt", 0); err != unix.EBUSY {
 		t.Errorf("umount with submount: %v", err)
 	}
-	if err := e.v.Umount(ctx, e.at(), "/mnt/d/file", 0); err != unix.EINVAL {
+	if err := e.v.Umount(ctx, nil, e.at(), "/mnt/d/file", 0); err != unix.EINVAL {
 		t.Errorf("umount non-mountpoint: %v", err)
 	}
-	if err := e.v.Umount(ctx, e.at(), "/", 0); err != unix.EBUSY {
+	if err := e.v.Umount(ctx, nil, e.at(), "/", 0); err != unix.EBUSY {
 		t.Errorf("umount /: %v", err)
 	}
 	infos := e.v.Mounts(e.root)
 	if len(infos) != 3 || infos[1].MountPoint != "/mnt" || infos[2].MountPoint != "/mnt/d" || infos[2].Root != "/src" {
 		t.Errorf("mounts: %+v", infos)
 	}
-	e.must(e.v.Umount(ctx, e.at(), "/mnt/d", 0))
-	e.must(e.v.Umount(ctx, e.at(), "/mnt", 0))
+	e.must(e.v.Umount(ctx, nil, e.at(), "/mnt/d", 0))
+	e.must(e.v.Umount(ctx, nil, e.at(), "/mnt", 0))
 	if _, err := e.v.StatAt(ctx, e.at(), "/mnt/under", 0); err != nil {
 		t.Errorf("after umount: %v", err)
 	}
 	// Read-only remount.
-	e.must(e.v.Mount(ctx, e.at(), "tmp", "/mnt", "tmpfs", unix.MS_RDONLY, ""))
+	e.must(e.v.Mount(ctx, nil, e.at(), "tmp", "/mnt", "tmpfs", unix.MS_RDONLY, ""))
 	if err := e.v.MkdirAt(ctx, e.at(), "/mnt/x", 0o755); err != unix.EROFS {
 		t.Errorf("mkdir on ro mount: %v", err)
 	}
-	e.must(e.v.Mount(ctx, e.at(), "", "/mnt", "", unix.MS_REMOUNT, ""))
+	e.must(e.v.Mount(ctx, nil, e.at(), "", "/mnt", "", unix.MS_REMOUNT, ""))
 	e.must(e.v.MkdirAt(ctx, e.at(), "/mnt/x", 0o755))
 	// MNT_DETACH takes submounts along.
-	e.must(e.v.Mount(ctx, e.at(), "t2", "/mnt/x", "tmpfs", 0, ""))
-	e.must(e.v.Umount(ctx, e.at(), "/mnt", unix.MNT_DETACH))
+	e.must(e.v.Mount(ctx, nil, e.at(), "t2", "/mnt/x", "tmpfs", 0, ""))
+	e.must(e.v.Umount(ctx, nil, e.at(), "/mnt", unix.MNT_DETACH))
 	if len(e.v.Mounts(e.root)) != 1 {
 		t.Errorf("detach left mounts: %+v", e.v.Mounts(e.root))
 	}

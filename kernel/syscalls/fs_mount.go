@@ -48,7 +48,7 @@ func sysMount(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, v.Mount(t, at, source, target, fstype, flags, data)
+	return 0, v.Mount(t, t.MountNamespace(), at, source, target, fstype, flags, data)
 }
 
 func sysUmount2(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -61,5 +61,20 @@ func sysUmount2(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, v.Umount(t, at, target, int(a[1]))
+	return 0, v.Umount(t, t.MountNamespace(), at, target, int(a[1]))
+}
+
+func sysPivotRoot(t *kernel.Task, a [6]uint64) (uint64, error) {
+	if !t.Credentials().Privileged || vfs.LandlockRestricted(t) {
+		return 0, unix.EPERM
+	}
+	newRoot, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	putOld, err := copyPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.PivotRoot(newRoot, putOld)
 }

@@ -101,6 +101,7 @@ func registerFS(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel
 	// Mounts.
 	r(arch.SysMount, "mount", sysMount, path, path, path, x, x)
 	r(arch.SysUmount2, "umount2", sysUmount2, path, x)
+	r(arch.SysPivotRoot, "pivot_root", sysPivotRoot, path, path)
 }
 
 func registerFiles(r func(int, string, kernel.SyscallFn, ...kernel.ArgKind) *kernel.Syscall) {

@@ -59,6 +59,9 @@ var cCases = []cCase{
 	{name: "threads", prog: "threads"},
 	{name: "vdso", prog: "vdso"},
 	{name: "unshare", prog: "unshare"},
+	// Mount namespaces: LTP's unshare01, setns and pivot_root01 cases,
+	// MS_MOVE, and a namespace's mounts going with its last task.
+	{name: "mountns", prog: "mountns"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},

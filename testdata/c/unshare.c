@@ -1,6 +1,7 @@
 // unshare: unshare(2) of what a task can stop sharing. Every line is the
-// same on Linux (as root) and under uk; namespace flags are left out
-// because uk answers them as a kernel without namespaces (EINVAL).
+// same on Linux (as root) and under uk; namespace flags are left out:
+// mount namespaces are mountns.c's, and uk answers the other kinds but
+// time as a kernel without them (EINVAL).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,132 @@
+package vfs
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// MountNamespace is one mount namespace: a tree of mounts with a root of
+// its own, which unshare(CLONE_NEWNS) and clone(CLONE_NEWNS) copy. Every
+// Mount belongs to exactly one namespace. All mounts are private: a mount
+// made in one namespace never appears in another (uk has no propagation).
+//
+// It implements nsfs.Namespace, so that /proc/PID/ns/mnt names it.
+type MountNamespace struct {
+	v    *VFS
+	inum uint64
+	root *Mount // protected by v.ns
+	// users counts the tasks in a namespace made at run time; when the
+	// last leaves, its mounts are taken away, as Linux's put_mnt_ns. The
+	// initial namespace of a VFS is never released.
+	users   atomic.Int64
+	initial bool
+}
+
+// InitialMountInum is the inode number of the initial mount namespace, as
+// Linux's PROC_MNT_INIT_INO.
+const InitialMountInum = 0xEFFFFFF8
+
+// Kind implements nsfs.Namespace.
+func (ns *MountNamespace) Kind() string { return "mnt" }
+
+// Inum implements nsfs.Namespace.
+func (ns *MountNamespace) Inum() uint64 { return ns.inum }
+
+// CloneFlag implements nsfs.Namespace.
+func (ns *MountNamespace) CloneFlag() uint64 { return unix.CLONE_NEWNS }
+
+// Root returns the root of the namespace's mount tree.
+func (ns *MountNamespace) Root() Path {
+	ns.v.ns.RLock()
+	defer ns.v.ns.RUnlock()
+	return Path{ns.root, ns.root.root}
+}
+
+// Namespace returns the mount namespace m belongs to.
+func (m *Mount) Namespace() *MountNamespace { return m.ns }
+
+// InitialNamespace returns the VFS's first mount namespace, the one
+// MountRoot made (nil before).
+func (v *VFS) InitialNamespace() *MountNamespace {
+	v.ns.RLock()
+	defer v.ns.RUnlock()
+	return v.initNS
+}
+
+// IncUsers counts one more task in ns.
+func (ns *MountNamespace) IncUsers() { ns.users.Add(1) }
+
+// DecUsers counts a task out of ns; the last one out of a namespace made
+// at run time takes its mounts away (the root mount stays, so that a
+// namespace file still open can enter an empty tree).
+func (ns *MountNamespace) DecUsers() {
+	if ns.users.Add(-1) != 0 || ns.initial {
+		return
+	}
+	v := ns.v
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	if ns.users.Load() != 0 {
+		return // entered again (setns through a namespace file) meanwhile
+	}
+	for _, c := range v.childrenLocked(ns.root) {
+		v.detachLocked(c)
+	}
+}
+
+// CopyNamespace makes a new mount namespace holding a copy of every mount
+// of src (new mount ids, the same filesystems, flags and mount points),
+// numbered inum, with one user. remap gives, for a Path in src, the same
+// place in the copy (a Path outside src is returned as it is): the caller
+// moves its root and working directory with it.
+func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, func(Path) Path) {
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	ns := &MountNamespace{v: v, inum: inum}
+	ns.users.Store(1)
+	copies := make(map[*Mount]*Mount)
+	for m := range v.allMnts {
+		if m.ns != src {
+			continue
+		}
+		c := &Mount{id: v.nextID, ns: ns, sb: m.sb, root: m.root, point: m.point}
+		c.flags.Store(m.flags.Load())
+		v.nextID++
+		copies[m] = c
+		v.allMnts[c] = struct{}{}
+	}
+	for m, c := range copies {
+		if m.parent != nil {
+			c.parent = copies[m.parent]
+		}
+	}
+	ns.root = copies[src.root]
+	// Stacked mounts keep their order: the key's list is copied as it is.
+	for k, ms := range v.mounts {
+		if k.parent.ns != src {
+			continue
+		}
+		list := make([]*Mount, len(ms))
+		for i, m := range ms {
+			list[i] = copies[m]
+		}
+		v.mounts[mountKey{copies[k.parent], k.point}] = list
+		k.point.mounts += len(ms)
+	}
+	remap := func(p Path) Path {
+		if c, ok := copies[p.Mount]; ok {
+			p.Mount = c
+		}
+		return p
+	}
+	return ns, remap
+}
+
+// checkMount is Linux's check_mnt: m must be in the caller's namespace.
+func checkMount(m *Mount, ns *MountNamespace) error {
+	if ns != nil && m.ns != ns {
+		return unix.EINVAL
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"uk/fs/vfs"
+)
+
+// MountNamespace returns the mount namespace t is in: the one it entered
+// or made, or the VFS's initial one (nil without a VFS).
+func (t *Task) MountNamespace() *vfs.MountNamespace {
+	if ns := t.mntNS.Load(); ns != nil {
+		return ns
+	}
+	if t.k.VFS == nil {
+		return nil
+	}
+	return t.k.VFS.InitialNamespace()
+}
+
+// setMountNamespace moves t into ns, counting it there and out of the one
+// it was in. The initial namespace is kept as nil, like time's.
+func (t *Task) setMountNamespace(ns *vfs.MountNamespace) {
+	if ns != nil && ns == t.k.VFS.InitialNamespace() {
+		ns = nil
+	}
+	if ns != nil {
+		ns.IncUsers()
+	}
+	if old := t.mntNS.Swap(ns); old != nil {
+		old.DecUsers()
+	}
+}
+
+// inheritMountNamespace puts child in t's mount namespace.
+func (t *Task) inheritMountNamespace(child *Task) {
+	if ns := t.mntNS.Load(); ns != nil {
+		ns.IncUsers()
+		child.mntNS.Store(ns)
+	}
+}
+
+// leaveMountNamespace counts an exiting t out of its mount namespace.
+func (t *Task) leaveMountNamespace() {
+	if old := t.mntNS.Swap(nil); old != nil {
+		old.DecUsers()
+	}
+}
+
+// newMountNamespace moves t, whose filesystem context fsc is its own (not
+// shared), into a copy of its mount namespace, and its root and working
+// directory to the copies of theirs (unshare and clone with CLONE_NEWNS;
+// the caller checked CAP_SYS_ADMIN).
+func (t *Task) newMountNamespace(fsc *vfs.FSContext) {
+	v := t.k.VFS
+	ns, remap := v.CopyNamespace(t.MountNamespace(), nsInumBase+nextNSInum.Add(1))
+	fsc.SetRoot(remap(fsc.Root()))
+	fsc.SetCwd(remap(fsc.Cwd()))
+	if old := t.mntNS.Swap(ns); old != nil { // CopyNamespace counted t in
+		old.DecUsers()
+	}
+}
+
+// PivotRoot is pivot_root(2): see vfs.PivotRoot. Afterwards every task
+// whose root or working directory was the old root has the new one
+// instead, as Linux's chroot_fs_refs.
+func (t *Task) PivotRoot(newRoot, putOld string) error {
+	if !t.Credentials().HasCap(capSysAdmin) {
+		return unix.EPERM
+	}
+	v, at, err := t.At(AtFDCWD, newRoot)
+	if err != nil {
+		return err
+	}
+	oldRoot, newTop, err := v.PivotRoot(t, t.MountNamespace(), at, newRoot, putOld)
+	if err != nil {
+		return err
+	}
+	k := t.k
+	k.mu.Lock()
+	seen := make(map[*vfs.FSContext]bool)
+	for _, task := range k.tasks {
+		fsc := task.FS
+		if fsc == nil || seen[fsc] {
+			continue
+		}
+		seen[fsc] = true
+		if fsc.Root() == oldRoot {
+			fsc.SetRoot(newTop)
+		}
+		if fsc.Cwd() == oldRoot {
+			fsc.SetCwd(newTop)
+		}
+	}
+	k.mu.Unlock()
+	return nil
+}
