@@ -48,17 +48,20 @@ func (t *Task) leaveMountNamespace() {
 }
 
 // newMountNamespace moves t, whose filesystem context fsc is its own (not
-// shared), into a copy of its mount namespace, and its root and working
+// shared), into a copy of mount namespace src, and its root and working
 // directory to the copies of theirs (unshare and clone with CLONE_NEWNS;
 // the caller checked CAP_SYS_ADMIN).
-func (t *Task) newMountNamespace(fsc *vfs.FSContext) {
-	v := t.k.VFS
-	ns, remap := v.CopyNamespace(t.MountNamespace(), nsInumBase+nextNSInum.Add(1))
+func (t *Task) newMountNamespace(src *vfs.MountNamespace, fsc *vfs.FSContext) error {
+	ns, remap, err := t.k.VFS.CopyNamespace(src, nsInumBase+nextNSInum.Add(1))
+	if err != nil {
+		return err
+	}
 	fsc.SetRoot(remap(fsc.Root()))
 	fsc.SetCwd(remap(fsc.Cwd()))
 	if old := t.mntNS.Swap(ns); old != nil { // CopyNamespace counted t in
 		old.DecUsers()
 	}
+	return nil
 }
 
 // PivotRoot is pivot_root(2): see vfs.PivotRoot. Afterwards every task

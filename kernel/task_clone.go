@@ -141,6 +141,15 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	} else {
 		child.FS = t.FS.Fork()
 	}
+	if f&unix.CLONE_NEWNS != 0 && child.FS != nil {
+		if err := child.newMountNamespace(t.MountNamespace(), child.FS); err != nil {
+			k.releaseFiles(child.Files)
+			child.MM.DecUsers()
+			return 0, err
+		}
+	} else {
+		t.inheritMountNamespace(child)
+	}
 
 	// Process.
 	var vforkDone chan struct{}
@@ -191,16 +200,13 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg.mu.Unlock()
 		t.k.removeTask(child, false, 0)
 		t.k.releaseFiles(child.Files)
+		child.leaveMountNamespace()
 		child.MM.DecUsers()
 		return 0, unix.EAGAIN
 	}
 	tg.tasks = append(tg.tasks, child)
 	tg.mu.Unlock()
 	// Past the last failure: the child's exit releases what it shares.
-	t.inheritMountNamespace(child)
-	if f&unix.CLONE_NEWNS != 0 && child.FS != nil {
-		child.newMountNamespace(child.FS)
-	}
 	t.cloneSemUndo(child, f&unix.CLONE_SYSVSEM != 0)
 	t.cloneKeys(child, f&unix.CLONE_THREAD != 0)
 

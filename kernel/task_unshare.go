@@ -66,7 +66,9 @@ func (t *Task) Unshare(flags uint64) error {
 		t.FS = t.FS.Fork()
 	}
 	if flags&unix.CLONE_NEWNS != 0 && t.FS != nil {
-		t.newMountNamespace(t.FS)
+		if err := t.newMountNamespace(t.MountNamespace(), t.FS); err != nil {
+			return err
+		}
 	}
 	if flags&unix.CLONE_SYSVSEM != 0 {
 		t.exitSem()

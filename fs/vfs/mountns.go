@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"sort"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -75,32 +76,55 @@ func (ns *MountNamespace) DecUsers() {
 	}
 }
 
+// MountMax is how many mounts a VFS holds in all its namespaces together,
+// Linux's default fs.mount-max (which Linux counts per namespace): a mount
+// or a namespace copy beyond it is ENOSPC. It bounds what a program can
+// make uk hold by mounting in a loop or copying namespaces.
+const MountMax = 100000
+
 // CopyNamespace makes a new mount namespace holding a copy of every mount
 // of src (new mount ids, the same filesystems, flags and mount points),
 // numbered inum, with one user. remap gives, for a Path in src, the same
 // place in the copy (a Path outside src is returned as it is): the caller
-// moves its root and working directory with it.
-func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, func(Path) Path) {
+// moves its root and working directory with it. ENOSPC when the copies
+// would pass MountMax.
+func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, func(Path) Path, error) {
 	v.ns.Lock()
 	defer v.ns.Unlock()
+	n := 0
+	for m := range v.allMnts {
+		if m.ns == src {
+			n++
+		}
+	}
+	if len(v.allMnts)+n > MountMax {
+		return nil, nil, unix.ENOSPC
+	}
 	ns := &MountNamespace{v: v, inum: inum}
 	ns.users.Store(1)
-	copies := make(map[*Mount]*Mount)
+	// Copies take their ids in tree order, parents first, as Linux's
+	// copy_tree numbers them (and /proc/PID/mountinfo lists them).
+	kids := make(map[*Mount][]*Mount)
 	for m := range v.allMnts {
-		if m.ns != src {
-			continue
+		if m.ns == src && m.parent != nil {
+			kids[m.parent] = append(kids[m.parent], m)
 		}
-		c := &Mount{id: v.nextID, ns: ns, sb: m.sb, root: m.root, point: m.point}
+	}
+	copies := make(map[*Mount]*Mount)
+	var copyTree func(m, parent *Mount)
+	copyTree = func(m, parent *Mount) {
+		c := &Mount{id: v.nextID, ns: ns, sb: m.sb, root: m.root, parent: parent, point: m.point}
 		c.flags.Store(m.flags.Load())
 		v.nextID++
 		copies[m] = c
 		v.allMnts[c] = struct{}{}
-	}
-	for m, c := range copies {
-		if m.parent != nil {
-			c.parent = copies[m.parent]
+		ks := kids[m]
+		sort.Slice(ks, func(i, j int) bool { return ks[i].id < ks[j].id })
+		for _, k := range ks {
+			copyTree(k, c)
 		}
 	}
+	copyTree(src.root, nil)
 	ns.root = copies[src.root]
 	// Stacked mounts keep their order: the key's list is copied as it is.
 	for k, ms := range v.mounts {
@@ -120,7 +144,7 @@ func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, 
 		}
 		return p
 	}
-	return ns, remap
+	return ns, remap, nil
 }
 
 // checkMount is Linux's check_mnt: m must be in the caller's namespace.

@@ -141,6 +141,9 @@ func (v *VFS) Mount(ctx Context, ns *MountNamespace, at At, source, target, fsty
 	if err := checkMount(tp.Mount, ns); err != nil {
 		return err
 	}
+	if flags&(unix.MS_REMOUNT|unix.MS_MOVE|unix.MS_SHARED|unix.MS_PRIVATE|unix.MS_SLAVE|unix.MS_UNBINDABLE) == 0 && len(v.allMnts) >= MountMax {
+		return unix.ENOSPC
+	}
 	switch {
 	case flags&unix.MS_REMOUNT != 0:
 		if tp.Dentry != tp.Mount.root {
