@@ -92,7 +92,8 @@ type Kernel struct {
 	// Boot is when the kernel started (CLOCK_BOOTTIME zero point).
 	Boot time.Time
 
-	uts utsNames // sethostname's and setdomainname's (uts.go)
+	uts     *UTSNamespace // the first UTS namespace, made once (uts.go)
+	utsOnce sync.Once
 
 	mu      sync.Mutex
 	nextTID int32                  // protected by mu

@@ -29,7 +29,6 @@ func (s *soleNamespace) CloneFlag() uint64 { return s.flag }
 // ones (PROC_*_INIT_INO).
 var (
 	netNS    = &soleNamespace{"net", 0xEFFFFFF9, unix.CLONE_NEWNET}
-	utsNS    = &soleNamespace{"uts", 0xEFFFFFFE, unix.CLONE_NEWUTS}
 	ipcNS    = &soleNamespace{"ipc", 0xEFFFFFFF, unix.CLONE_NEWIPC}
 	pidNS    = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
 	userNS   = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
@@ -46,7 +45,7 @@ func (t *Task) Namespace(name string) nsfs.Namespace {
 	case "net":
 		return netNS
 	case "uts":
-		return utsNS
+		return t.UTSNamespace()
 	case "ipc":
 		return ipcNS
 	case "pid", "pid_for_children":
@@ -113,6 +112,11 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 	switch ns := ns.(type) {
 	case *TimeNamespace:
 		return t.SetTimeNS(ns)
+	case *UTSNamespace:
+		if !t.Credentials().HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+		t.utsNS.Store(ns)
 	case *vfs.MountNamespace:
 		c := t.Credentials()
 		if !c.HasCap(capSysAdmin) || !c.HasCap(capSysChroot) {

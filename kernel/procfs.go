@@ -62,13 +62,22 @@ func anyTask(tg *ThreadGroup) *Task {
 	return tg.tasks[0]
 }
 
-func (p procKernel) Hostname() string {
-	host, _ := p.k.UTSNames()
+// utsOf is the UTS namespace of the task reading a file (the sandbox's
+// first for a reader that is not a task).
+func (p procKernel) utsOf(ctx vfs.Context) *UTSNamespace {
+	if t, ok := ctx.(*Task); ok {
+		return t.UTSNamespace()
+	}
+	return p.k.rootUTS()
+}
+
+func (p procKernel) Hostname(ctx vfs.Context) string {
+	host, _ := p.utsOf(ctx).Names()
 	return host
 }
 
-func (p procKernel) Domainname() string {
-	_, domain := p.k.UTSNames()
+func (p procKernel) Domainname(ctx vfs.Context) string {
+	_, domain := p.utsOf(ctx).Names()
 	return domain
 }
 func (p procKernel) Release() string { return Release }

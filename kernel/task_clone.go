@@ -22,7 +22,7 @@ const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.C
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
 	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD |
-	unix.CLONE_NEWTIME | unix.CLONE_NEWNS
+	unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS
 
 // Clone creates a thread or a process as clone(2) does and returns the new
 // thread's id. The child starts with the caller's registers, returning 0.
@@ -43,7 +43,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// Linux ignores the exit signal of a thread; keep it 0.
 		a.ExitSignal = 0
 	}
-	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS) != 0 && !t.Credentials().HasCap(capSysAdmin) {
+	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS) != 0 && !t.Credentials().HasCap(capSysAdmin) {
 		return 0, unix.EPERM // a new namespace needs CAP_SYS_ADMIN
 	}
 	k := t.k
@@ -149,6 +149,11 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		}
 	} else {
 		t.inheritMountNamespace(child)
+	}
+	if f&unix.CLONE_NEWUTS != 0 {
+		child.utsNS.Store(t.UTSNamespace().copyUTS())
+	} else {
+		child.utsNS.Store(t.utsNS.Load())
 	}
 
 	// Process.

@@ -33,10 +33,11 @@ type Kernel interface {
 	PIDs() []int32
 	// Task returns the live task with thread id tid, or nil.
 	Task(tid int32) Task
-	// Hostname is the UTS nodename; Release and Version what uname shows.
-	Hostname() string
+	// Hostname is the UTS nodename of the reader's namespace; Release
+	// and Version what uname shows.
+	Hostname(ctx vfs.Context) string
 	// Domainname is the UTS domain name ("(none)" until set).
-	Domainname() string
+	Domainname(ctx vfs.Context) string
 	Release() string
 	Version() string
 	// Cmdline is the kernel command line (/proc/cmdline, without newline).

@@ -173,8 +173,8 @@ func (fs *FS) newSys() vfs.Inode {
 		gen  func(vfs.Context) ([]byte, error)
 	}
 	files := []sysFile{
-		{"kernel/hostname", text(func(vfs.Context) string { return fs.k.Hostname() + "\n" })},
-		{"kernel/domainname", text(func(vfs.Context) string { return fs.k.Domainname() + "\n" })},
+		{"kernel/hostname", text(func(ctx vfs.Context) string { return fs.k.Hostname(ctx) + "\n" })},
+		{"kernel/domainname", text(func(ctx vfs.Context) string { return fs.k.Domainname(ctx) + "\n" })},
 		{"kernel/osrelease", text(func(vfs.Context) string { return fs.k.Release() + "\n" })},
 		{"kernel/ostype", constant("Linux\n")},
 		{"kernel/version", text(func(vfs.Context) string { return fs.k.Version() + "\n" })},

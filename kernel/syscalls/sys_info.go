@@ -55,7 +55,7 @@ func sysGetcpu(t *kernel.Task, a [6]uint64) (uint64, error) {
 func sysUname(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// struct utsname: six fields of 65 bytes.
 	var u [6 * 65]byte
-	host, domain := t.Kernel().UTSNames()
+	host, domain := t.UTSNamespace().Names()
 	fields := []string{"Linux", host, kernel.Release, kernel.Version, "x86_64", domain}
 	for i, f := range fields {
 		copy(u[i*65:i*65+64], f)
@@ -128,7 +128,7 @@ func setUTSName(t *kernel.Task, addr uint64, n int32, domain bool) error {
 	if err := t.CopyIn(addr, b); err != nil {
 		return err
 	}
-	t.Kernel().SetUTSName(string(b), domain)
+	t.UTSNamespace().SetName(string(b), domain)
 	return nil
 }
 

@@ -74,8 +74,8 @@ var cCases = []cCase{
 	{name: "ioprio", prog: "ioprio"},
 	// LTP's capget/capset cases, setuid's and exec's rules for the sets.
 	{name: "caps", prog: "caps"},
-	// sethostname/setdomainname (natively in a UTS namespace of its own),
-	// personality, mlock2.
+	// sethostname/setdomainname (in a UTS namespace of its own), UTS
+	// namespaces, personality, mlock2.
 	{name: "uts", prog: "uts"},
 	// LTP's pidfd_open and pidfd_send_signal cases, waitid(P_PIDFD).
 	{name: "pidfd", prog: "pidfd"},

@@ -3,13 +3,14 @@
  * setdomainname01-03: what uname, gethostname and /proc/sys/kernel show
  * after them, EPERM without privilege before EINVAL for a length outside
  * 0..64 before EFAULT), personality (a query, a change read back and
- * inherited by fork) and mlock2's flags. Natively it first moves into a
- * UTS namespace of its own, so that the machine's names are not touched;
- * uk has one set of names per sandbox (its unshare(CLONE_NEWUTS) is
- * EINVAL, which the program accepts).
+ * inherited by fork) and mlock2's flags, and UTS namespaces: names set
+ * in a new one are its own, setns enters another's. It first moves into a
+ * UTS namespace of its own, so that natively the machine's names are not
+ * touched.
  */
 #include "uktest.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -103,12 +104,80 @@ static void mlock2s(void) {
 	munmap(p, 8192);
 }
 
+static void show(const char *who) {
+	struct utsname u;
+	uname(&u);
+	printf("%s: %s %s\n", who, u.nodename, u.domainname);
+}
+
+static void namespaces(void) {
+	char mine[64], other[64];
+	EXPECT_OK(sethostname("first", 5));
+	ssize_t n = readlink("/proc/self/ns/uts", mine, sizeof mine - 1);
+	mine[n < 0 ? 0 : n] = 0;
+	int p[2], q[2];
+	EXPECT_OK(pipe(p));
+	EXPECT_OK(pipe(q));
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		char x;
+		EXPECT_OK(unshare(CLONE_NEWUTS));
+		show("child after unshare");
+		EXPECT_OK(sethostname("second", 6));
+		EXPECT_OK(setdomainname("two", 3));
+		show("child");
+		fflush(stdout);
+		if (write(p[1], "x", 1) != 1 || read(q[0], &x, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	char x;
+	CHECK("the child is ready", read(p[0], &x, 1) == 1);
+	show("parent");
+	snprintf(other, sizeof other, "/proc/%d/ns/uts", c);
+	char link[64];
+	n = readlink(other, link, sizeof link - 1);
+	link[n < 0 ? 0 : n] = 0;
+	CHECK("the child's namespace has another link", strncmp(link, "uts:[", 5) == 0 && strcmp(link, mine) != 0);
+	int fd = EXPECT_OK(open(other, O_RDONLY));
+	fflush(stdout);
+	pid_t d = fork();
+	if (d == 0) {
+		EXPECT_ERR(setns(fd, CLONE_NEWNS), EINVAL);
+		EXPECT_OK(setns(fd, CLONE_NEWUTS));
+		show("after setns");
+		EXPECT_OK(sethostname("third", 5));
+		fflush(stdout);
+		_exit(ukt_failures != 0);
+	}
+	int st;
+	waitpid(d, &st, 0);
+	CHECK("the setns child exited 0", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (write(q[1], "x", 1) != 1)
+		printf("write: FAIL\n");
+	waitpid(c, &st, 0);
+	show("parent at the end");
+	/* Without privilege: EPERM. */
+	fflush(stdout);
+	if (fork() == 0) {
+		EXPECT_OK(setresuid(1000, 1000, 1000));
+		EXPECT_ERR(unshare(CLONE_NEWUTS), EPERM);
+		EXPECT_ERR(setns(fd, CLONE_NEWUTS), EPERM);
+		fflush(stdout);
+		_exit(0);
+	}
+	wait(&st);
+	close(fd);
+}
+
 int main(void) {
-	if (unshare(CLONE_NEWUTS) != 0 && errno != EINVAL) {
+	if (unshare(CLONE_NEWUTS) != 0) {
 		printf("unshare(CLONE_NEWUTS): FAIL %s (the machine's names are left alone)\n", errname(errno));
 		return 1;
 	}
 	names();
+	namespaces();
 	persona();
 	mlock2s();
 	return ukt_exit();
