@@ -16,7 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/dev"
-	"uk/fs/mqueue"
 	"uk/fs/pipe"
 	"uk/fs/proc"
 	"uk/fs/sys"
@@ -54,7 +53,7 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console,
 	v.RegisterType("devtmpfs", &dev.DevtmpfsType{MF: mf})
 	v.RegisterType("proc", &proc.Type{Kernel: k.ProcSource(), Opts: proc.Options{Filesystems: fsTypes}})
 	v.RegisterType("sysfs", sys.Type{MF: mf, NumCPU: k.ProcSource().NumCPU()})
-	v.RegisterType("mqueue", mqueue.Type{NS: k.Mqueue()})
+	v.RegisterType("mqueue", k.MqueueType())
 	if term != nil {
 		dev.RegisterStandard(v.Devices, nil)
 		ttys := tty.Register(v.Devices, term, k.JobControl())

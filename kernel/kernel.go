@@ -25,7 +25,6 @@ import (
 	"uk/fs/tty"
 	"uk/fs/vfs"
 	"uk/kernel/futex"
-	"uk/kernel/ipc"
 	"uk/kernel/memfile"
 	"uk/kernel/vdso"
 	"uk/platform"
@@ -120,12 +119,10 @@ type Kernel struct {
 	// wall is the sandbox's own setting of its wall clock (time_wallclock.go).
 	wall wallClock
 
-	// ipc is the sandbox's one IPC namespace (CLONE_NEWIPC is refused).
-	ipc *ipc.Namespace
+	// ipcRoot is the sandbox's first IPC namespace (ipcns.go).
+	ipcRoot *IPCNamespace
 	// keys is the sandbox's key registry (task_keys.go).
 	keys keysState
-	// mqueue is the namespace's POSIX message queues (kernel_mqueue.go).
-	mqueue mqueueState
 
 	// inotify holds the sandbox's inotify limits and what each user has
 	// against them.
@@ -164,7 +161,9 @@ func New(c Config) *Kernel {
 		c.Hostname = "uk"
 	}
 	k := &Kernel{Config: c, Boot: time.Now(), nextTID: 1, tasks: make(map[int32]*Task), tgs: make(map[int32]*ThreadGroup), fdUsers: make(map[*FDTable]int),
-		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), ipc: ipc.NewNamespace(c.MemFile), inotify: inotify.NewLimits(), fanotify: fanotify.NewLimits()}
+		done: make(chan int, 1), missing: make(map[uint64]int), futexes: futex.NewManager(), inotify: inotify.NewLimits(), fanotify: fanotify.NewLimits()}
+	k.ipcRoot = newIPCNamespace(k, rootIPCInum)
+	k.ipcRoot.initial = true
 	k.SetPlatform(c.Platform)
 	if c.NoVDSO {
 		return k
@@ -183,9 +182,6 @@ func (k *Kernel) SetPlatform(p platform.Platform) {
 		k.patcher = sp
 	}
 }
-
-// IPC returns the sandbox's System V IPC namespace.
-func (k *Kernel) IPC() *ipc.Namespace { return k.ipc }
 
 // Inotify returns the sandbox's inotify limits (/proc/sys/fs/inotify).
 func (k *Kernel) Inotify() *inotify.Limits { return k.inotify }

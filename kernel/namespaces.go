@@ -29,7 +29,6 @@ func (s *soleNamespace) CloneFlag() uint64 { return s.flag }
 // ones (PROC_*_INIT_INO).
 var (
 	netNS    = &soleNamespace{"net", 0xEFFFFFF9, unix.CLONE_NEWNET}
-	ipcNS    = &soleNamespace{"ipc", 0xEFFFFFFF, unix.CLONE_NEWIPC}
 	pidNS    = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
 	userNS   = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
 	cgroupNS = &soleNamespace{"cgroup", 0xEFFFFFFB, unix.CLONE_NEWCGROUP}
@@ -47,7 +46,7 @@ func (t *Task) Namespace(name string) nsfs.Namespace {
 	case "uts":
 		return t.UTSNamespace()
 	case "ipc":
-		return ipcNS
+		return t.IPCNamespace()
 	case "pid", "pid_for_children":
 		return pidNS
 	case "user":
@@ -117,6 +116,12 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 			return unix.EPERM
 		}
 		t.utsNS.Store(ns)
+	case *IPCNamespace:
+		if !t.Credentials().HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+		t.exitSem() // as Linux's ipcns_install
+		t.setIPCNamespace(ns)
 	case *vfs.MountNamespace:
 		c := t.Credentials()
 		if !c.HasCap(capSysAdmin) || !c.HasCap(capSysChroot) {

@@ -1,13 +1,26 @@
 package kernel
 
-import "uk/fs/proc"
+import (
+	"uk/fs/proc"
+	"uk/fs/vfs"
+	"uk/kernel/ipc"
+)
 
 var _ proc.SysVIPC = procKernel{}
 
+// ipcOf is the System V namespace of the task reading a file (the
+// sandbox's first for a reader that is not a task).
+func (p procKernel) ipcOf(ctx vfs.Context) *ipc.Namespace {
+	if t, ok := ctx.(*Task); ok {
+		return t.IPC()
+	}
+	return p.k.ipcRoot.sysv
+}
+
 // ShmSegments implements proc.SysVIPC: the IPC namespace's segments for
 // /proc/sysvipc/shm.
-func (p procKernel) ShmSegments() []proc.ShmSegment {
-	segs := p.k.ipc.ShmSegments()
+func (p procKernel) ShmSegments(ctx vfs.Context) []proc.ShmSegment {
+	segs := p.ipcOf(ctx).ShmSegments()
 	out := make([]proc.ShmSegment, len(segs))
 	for i, s := range segs {
 		out[i] = proc.ShmSegment{Key: s.Perm.Key, ID: s.ID, Mode: s.Perm.Mode, Size: s.Segsz,
@@ -20,8 +33,8 @@ func (p procKernel) ShmSegments() []proc.ShmSegment {
 
 // SemSets implements proc.SysVIPC: the IPC namespace's semaphore sets for
 // /proc/sysvipc/sem.
-func (p procKernel) SemSets() []proc.SemSet {
-	sets := p.k.ipc.SemSets()
+func (p procKernel) SemSets(ctx vfs.Context) []proc.SemSet {
+	sets := p.ipcOf(ctx).SemSets()
 	out := make([]proc.SemSet, len(sets))
 	for i, s := range sets {
 		out[i] = proc.SemSet{Key: s.Perm.Key, ID: s.ID, Mode: s.Perm.Mode, Nsems: s.Nsems,
@@ -33,8 +46,8 @@ func (p procKernel) SemSets() []proc.SemSet {
 
 // MsgQueues implements proc.SysVIPC: the IPC namespace's message queues
 // for /proc/sysvipc/msg.
-func (p procKernel) MsgQueues() []proc.MsgQueue {
-	qs := p.k.ipc.MsgQueues()
+func (p procKernel) MsgQueues(ctx vfs.Context) []proc.MsgQueue {
+	qs := p.ipcOf(ctx).MsgQueues()
 	out := make([]proc.MsgQueue, len(qs))
 	for i, q := range qs {
 		out[i] = proc.MsgQueue{Key: q.Perm.Key, ID: q.ID, Mode: q.Perm.Mode, Cbytes: q.Cbytes, Qnum: q.Qnum,

@@ -22,7 +22,7 @@ const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.C
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
 	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD |
-	unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS
+	unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
 
 // Clone creates a thread or a process as clone(2) does and returns the new
 // thread's id. The child starts with the caller's registers, returning 0.
@@ -34,6 +34,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	case f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0,
 		f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0,
 		f&unix.CLONE_NEWNS != 0 && f&unix.CLONE_FS != 0,
+		f&unix.CLONE_NEWIPC != 0 && f&unix.CLONE_SYSVSEM != 0,
 		f&unix.CLONE_PIDFD != 0 && f&(unix.CLONE_THREAD|unix.CLONE_DETACHED) != 0:
 		// A pidfd refers to a process here: Linux 6.9's pidfds of single
 		// threads (CLONE_THREAD with CLONE_PIDFD, PIDFD_THREAD) are not
@@ -43,7 +44,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// Linux ignores the exit signal of a thread; keep it 0.
 		a.ExitSignal = 0
 	}
-	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS) != 0 && !t.Credentials().HasCap(capSysAdmin) {
+	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC) != 0 && !t.Credentials().HasCap(capSysAdmin) {
 		return 0, unix.EPERM // a new namespace needs CAP_SYS_ADMIN
 	}
 	k := t.k
@@ -143,6 +144,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 	if f&unix.CLONE_NEWNS != 0 && child.FS != nil {
 		if err := child.newMountNamespace(t.MountNamespace(), child.FS); err != nil {
+			child.setIPCNamespace(nil)
 			k.releaseFiles(child.Files)
 			child.MM.DecUsers()
 			return 0, err
@@ -154,6 +156,11 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		child.utsNS.Store(t.UTSNamespace().copyUTS())
 	} else {
 		child.utsNS.Store(t.utsNS.Load())
+	}
+	if f&unix.CLONE_NEWIPC != 0 {
+		child.unshareIPC()
+	} else {
+		child.setIPCNamespace(t.ipcNS.Load())
 	}
 
 	// Process.
@@ -206,6 +213,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		t.k.removeTask(child, false, 0)
 		t.k.releaseFiles(child.Files)
 		child.leaveMountNamespace()
+		child.setIPCNamespace(nil)
 		child.MM.DecUsers()
 		return 0, unix.EAGAIN
 	}

@@ -20,7 +20,7 @@ func (t *Task) cloneSemUndo(child *Task, share bool) {
 func (t *Task) SemUndoList() *ipc.UndoList {
 	l := t.semUndo.Load()
 	if l == nil {
-		l = ipc.NewUndoList(t.k.ipc)
+		l = ipc.NewUndoList(t.IPC())
 		t.semUndo.Store(l) // only t's goroutine stores t's list
 	}
 	return l

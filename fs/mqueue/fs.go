@@ -73,13 +73,14 @@ func New() *FS {
 	return f
 }
 
-// Type is the "mqueue" filesystem type: mounting it shows NS.
-type Type struct{ NS *FS }
+// Type is the "mqueue" filesystem type: mounting it shows the queues Of
+// gives for the mounting task (its IPC namespace's).
+type Type struct{ Of func(ctx vfs.Context) *FS }
 
 // NewFilesystem implements vfs.FilesystemType: the namespace's one
 // instance, whatever the source and options.
-func (t Type) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string) (vfs.Filesystem, error) {
-	return t.NS, nil
+func (t Type) NewFilesystem(ctx vfs.Context, _ *vfs.VFS, _ string, _ uint64, _ string) (vfs.Filesystem, error) {
+	return t.Of(ctx), nil
 }
 
 // Root implements vfs.Filesystem.

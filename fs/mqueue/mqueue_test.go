@@ -418,7 +418,7 @@ func TestNotify(t *testing.T) {
 func TestMount(t *testing.T) {
 	f := New()
 	v := vfs.New()
-	v.RegisterType("mqueue", Type{NS: f})
+	v.RegisterType("mqueue", Type{Of: func(vfs.Context) *FS { return f }})
 	fsys, err := v.NewFilesystem(vfstest.Root(), "mqueue", "none", 0, "")
 	if err != nil || fsys != vfs.Filesystem(f) {
 		t.Fatalf("NewFilesystem: %v, %v", fsys, err)

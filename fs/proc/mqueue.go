@@ -1,13 +1,16 @@
 package proc
 
+import "uk/fs/vfs"
+
 // MqueueSysctl is implemented by a Kernel that has POSIX message queues:
 // the tunables of /proc/sys/fs/mqueue. A Kernel without it shows Linux's
 // defaults, read-only.
 type MqueueSysctl interface {
-	// MqueueLimit returns the tunable called name.
-	MqueueLimit(name string) (int64, bool)
+	// MqueueLimit returns the tunable called name, as the reader's IPC
+	// namespace has it.
+	MqueueLimit(ctx vfs.Context, name string) (int64, bool)
 	// SetMqueueLimit changes it (EINVAL out of its range).
-	SetMqueueLimit(name string, v int64) error
+	SetMqueueLimit(ctx vfs.Context, name string, v int64) error
 }
 
 // mqueueSysctls are /proc/sys/fs/mqueue's files with Linux's defaults, in

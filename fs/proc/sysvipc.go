@@ -43,11 +43,11 @@ type MsgQueue struct {
 // Kernel without it shows empty tables.
 type SysVIPC interface {
 	// ShmSegments lists the shared-memory segments, by index.
-	ShmSegments() []ShmSegment
+	ShmSegments(ctx vfs.Context) []ShmSegment
 	// SemSets lists the semaphore sets, by index.
-	SemSets() []SemSet
+	SemSets(ctx vfs.Context) []SemSet
 	// MsgQueues lists the message queues, by index.
-	MsgQueues() []MsgQueue
+	MsgQueues(ctx vfs.Context) []MsgQueue
 }
 
 // The tables' headers, as a 64-bit Linux prints them.
@@ -71,14 +71,14 @@ func (fs *FS) newSysvipc() vfs.Inode {
 
 // sysvShm is /proc/sysvipc/shm in the format of Linux's
 // sysvipc_shm_proc_show.
-func (fs *FS) sysvShm(vfs.Context) string {
+func (fs *FS) sysvShm(ctx vfs.Context) string {
 	var b strings.Builder
 	b.WriteString(shmHeader)
 	k, ok := fs.k.(SysVIPC)
 	if !ok {
 		return b.String()
 	}
-	for _, s := range k.ShmSegments() {
+	for _, s := range k.ShmSegments(ctx) {
 		fmt.Fprintf(&b, "%10d %10d  %4o %21d %5d %5d  %5d %5d %5d %5d %5d %10d %10d %10d %21d %21d\n",
 			s.Key, s.ID, s.Mode, s.Size, s.CPID, s.LPID, s.Nattch, s.UID, s.GID, s.CUID, s.CGID,
 			s.Atime, s.Dtime, s.Ctime, s.Rss, 0)
@@ -88,14 +88,14 @@ func (fs *FS) sysvShm(vfs.Context) string {
 
 // sysvSem is /proc/sysvipc/sem in the format of Linux's
 // sysvipc_sem_proc_show.
-func (fs *FS) sysvSem(vfs.Context) string {
+func (fs *FS) sysvSem(ctx vfs.Context) string {
 	var b strings.Builder
 	b.WriteString(semHeader)
 	k, ok := fs.k.(SysVIPC)
 	if !ok {
 		return b.String()
 	}
-	for _, s := range k.SemSets() {
+	for _, s := range k.SemSets(ctx) {
 		fmt.Fprintf(&b, "%10d %10d  %4o %10d %5d %5d %5d %5d %10d %10d\n",
 			s.Key, s.ID, s.Mode, s.Nsems, s.UID, s.GID, s.CUID, s.CGID, s.Otime, s.Ctime)
 	}
@@ -104,14 +104,14 @@ func (fs *FS) sysvSem(vfs.Context) string {
 
 // sysvMsg is /proc/sysvipc/msg in the format of Linux's
 // sysvipc_msg_proc_show.
-func (fs *FS) sysvMsg(vfs.Context) string {
+func (fs *FS) sysvMsg(ctx vfs.Context) string {
 	var b strings.Builder
 	b.WriteString(msgHeader)
 	k, ok := fs.k.(SysVIPC)
 	if !ok {
 		return b.String()
 	}
-	for _, q := range k.MsgQueues() {
+	for _, q := range k.MsgQueues(ctx) {
 		fmt.Fprintf(&b, "%10d %10d  %4o  %10d %10d %5d %5d %5d %5d %5d %5d %10d %10d %10d\n",
 			q.Key, q.ID, q.Mode, q.Cbytes, q.Qnum, q.LSPID, q.LRPID, q.UID, q.GID, q.CUID, q.CGID,
 			q.Stime, q.Rtime, q.Ctime)

@@ -16,29 +16,30 @@ type tunableSet struct {
 	dir      string   // under /proc/sys, e.g. "fs/mqueue"
 	names    []string // in Linux's order
 	defaults map[string]int64
-	get      func(name string) (int64, bool)  // nil: the defaults
-	set      func(name string, v int64) error // nil: read-only
+	get      func(ctx vfs.Context, name string) (int64, bool)  // nil: the defaults
+	set      func(ctx vfs.Context, name string, v int64) error // nil: read-only
 }
 
 // tunableSets are the tunable directories fs's kernel may keep.
 func (fs *FS) tunableSets() []tunableSet {
 	mq := tunableSet{dir: "fs/mqueue", names: mqueueSysctls, defaults: mqueueDefaults}
 	if k, ok := fs.k.(MqueueSysctl); ok {
-		mq.get, mq.set = k.MqueueLimit, k.SetMqueueLimit
+		mq.get, mq.set = k.MqueueLimit, k.SetMqueueLimit // per IPC namespace
 	}
 	keys := tunableSet{dir: "kernel/keys", names: keysSysctls, defaults: keysDefaults}
 	if k, ok := fs.k.(KeysSysctl); ok {
-		keys.get, keys.set = k.KeysLimit, k.SetKeysLimit
+		keys.get = func(_ vfs.Context, name string) (int64, bool) { return k.KeysLimit(name) }
+		keys.set = func(_ vfs.Context, name string, v int64) error { return k.SetKeysLimit(name, v) }
 	}
 	return []tunableSet{mq, keys}
 }
 
 // gen generates the file of tunable name.
 func (s tunableSet) gen(name string) func(vfs.Context) ([]byte, error) {
-	return func(vfs.Context) ([]byte, error) {
+	return func(ctx vfs.Context) ([]byte, error) {
 		v := s.defaults[name]
 		if s.get != nil {
-			if got, ok := s.get(name); ok {
+			if got, ok := s.get(ctx, name); ok {
 				v = got
 			}
 		}
@@ -53,11 +54,11 @@ func (s tunableSet) makeWritable(f *file, name string) {
 		return
 	}
 	f.mode = unix.S_IFREG | 0o644
-	f.write = func(_ vfs.Context, data []byte) error {
+	f.write = func(ctx vfs.Context, data []byte) error {
 		v, err := parseInt(data)
 		if err != nil {
 			return err
 		}
-		return s.set(name, v)
+		return s.set(ctx, name, v)
 	}
 }

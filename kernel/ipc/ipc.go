@@ -134,3 +134,20 @@ func (p *Perm) mayChange(c *vfs.Credentials) bool {
 
 // now is the time the IPC timestamps record, in seconds.
 func now() int64 { return time.Now().Unix() }
+
+// RemoveAll removes every object of the namespace, as IPC_RMID by root
+// would (Linux's free_ipcs when the namespace's last task is gone): a
+// segment still attached goes with its last mapping, sleepers in semop,
+// msgsnd and msgrcv wake with EIDRM.
+func (ns *Namespace) RemoveAll() {
+	c := Caller{Creds: vfs.RootCredentials()}
+	for _, s := range ns.ShmSegments() {
+		ns.ShmRemove(c, s.ID)
+	}
+	for _, s := range ns.SemSets() {
+		ns.SemRemove(c, s.ID)
+	}
+	for _, q := range ns.MsgQueues() {
+		ns.MsgRemove(c, q.ID)
+	}
+}

@@ -57,7 +57,7 @@ func sysMqOpen(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if uint64(t.Files.Count()) >= t.NoFileLimit() {
 		return 0, unix.EMFILE
 	}
-	d, err := t.Kernel().Mqueue().Open(t, name, oflag, mode, attr)
+	d, err := t.IPCNamespace().Mqueue().Open(t, name, oflag, mode, attr)
 	if err != nil {
 		return 0, err
 	}
@@ -73,7 +73,7 @@ func sysMqUnlink(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().Mqueue().Unlink(t, name)
+	return 0, t.IPCNamespace().Mqueue().Unlink(t, name)
 }
 
 // mqDeadline reads mq_timedsend's and mq_timedreceive's absolute

@@ -10,7 +10,7 @@ import (
 )
 
 func sysMsgget(t *kernel.Task, a [6]uint64) (uint64, error) {
-	id, err := t.Kernel().IPC().MsgGet(ipcCaller(t), int32(a[0]), int32(a[1]))
+	id, err := t.IPC().MsgGet(ipcCaller(t), int32(a[0]), int32(a[1]))
 	return uint64(id), err
 }
 
@@ -29,7 +29,7 @@ func sysMsgsnd(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if size > ipc.MSGMAX || id < 0 || mtype < 1 {
 		return 0, unix.EINVAL
 	}
-	ns := t.Kernel().IPC()
+	ns := t.IPC()
 	if !ns.ChargeMessage(int(size)) {
 		return 0, unix.ENOMEM
 	}
@@ -62,7 +62,7 @@ func sysMsgrcv(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, err
 		}
 	}
-	m, err := t.Kernel().IPC().MsgReceive(ipcCaller(t), id, size, typ, flags)
+	m, err := t.IPC().MsgReceive(ipcCaller(t), id, size, typ, flags)
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +85,7 @@ func sysMsgctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if id < 0 || cmd < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), ipcCaller(t)
+	ns, c := t.IPC(), ipcCaller(t)
 	switch cmd {
 	case ipc.IPCInfo, ipc.MsgInfo:
 		info, ret := ns.MsgInfo(cmd == ipc.MsgInfo)

@@ -11,7 +11,7 @@ import (
 )
 
 func sysSemget(t *kernel.Task, a [6]uint64) (uint64, error) {
-	id, err := t.Kernel().IPC().SemGet(ipcCaller(t), int32(a[0]), int32(a[1]), int32(a[2]))
+	id, err := t.IPC().SemGet(ipcCaller(t), int32(a[0]), int32(a[1]), int32(a[2]))
 	return uint64(id), err
 }
 
@@ -67,7 +67,7 @@ func semtimedop(t *kernel.Task, id int32, sopsAddr uint64, nsops uint32, tsAddr 
 			break
 		}
 	}
-	return t.Kernel().IPC().SemOp(ipcCaller(t), undo, id, sops, deadline)
+	return t.IPC().SemOp(ipcCaller(t), undo, id, sops, deadline)
 }
 
 // sysSemctl is semctl(2). Its fourth argument is the union semun: SETVAL
@@ -79,7 +79,7 @@ func sysSemctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if id < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), ipcCaller(t)
+	ns, c := t.IPC(), ipcCaller(t)
 	switch cmd {
 	case ipc.IPCInfo, ipc.SemInfo:
 		info, ret := ns.SemInfo(cmd == ipc.SemInfo)

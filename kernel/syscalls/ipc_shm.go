@@ -17,7 +17,7 @@ func ipcCaller(t *kernel.Task) ipc.Caller {
 }
 
 func sysShmget(t *kernel.Task, a [6]uint64) (uint64, error) {
-	id, err := t.Kernel().IPC().ShmGet(ipcCaller(t), int32(a[0]), a[1], int32(a[2]))
+	id, err := t.IPC().ShmGet(ipcCaller(t), int32(a[0]), a[1], int32(a[2]))
 	return uint64(id), err
 }
 
@@ -56,7 +56,7 @@ func sysShmat(t *kernel.Task, a [6]uint64) (uint64, error) {
 		prot |= platform.Exec
 		access |= ipc.MayExec
 	}
-	return t.Kernel().IPC().ShmAttach(ipcCaller(t), id, access, func(at ipc.Attachment) (uint64, error) {
+	return t.IPC().ShmAttach(ipcCaller(t), id, access, func(at ipc.Attachment) (uint64, error) {
 		o := mm.MmapOpts{Addr: addr, Length: at.Size, Prot: prot, MaxProt: maxProt, Shared: true,
 			Object: at.Object, Name: at.Name, Dev: at.Dev, Ino: at.Ino}
 		if addr != 0 {
@@ -91,7 +91,7 @@ func sysShmctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if id < 0 || cmd < 0 {
 		return 0, unix.EINVAL
 	}
-	ns, c := t.Kernel().IPC(), ipcCaller(t)
+	ns, c := t.IPC(), ipcCaller(t)
 	switch cmd {
 	case ipc.IPCInfo:
 		info, ret := ns.ShmLimits()

@@ -62,6 +62,9 @@ var cCases = []cCase{
 	// Mount namespaces: LTP's unshare01, setns and pivot_root01 cases,
 	// MS_MOVE, and a namespace's mounts going with its last task.
 	{name: "mountns", prog: "mountns"},
+	// IPC namespaces: System V objects, message queues, /proc/sysvipc and
+	// mqueue mounts per namespace, setns.
+	{name: "ipcns", prog: "ipcns"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
