@@ -83,10 +83,15 @@ func (t *Task) setIPCNamespace(ns *IPCNamespace) {
 }
 
 // leave counts a task out of ns; the last out of a namespace made at run
-// time removes its objects.
+// time removes its objects and its queues' names (an mqueue mount or an
+// open queue keeps a queue until it goes).
 func (ns *IPCNamespace) leave() {
-	if ns.users.Add(-1) == 0 && !ns.initial {
-		ns.sysv.RemoveAll()
+	if ns.users.Add(-1) != 0 || ns.initial {
+		return
+	}
+	ns.sysv.RemoveAll()
+	if mq := ns.mq.Load(); mq != nil {
+		mq.UnlinkAll()
 	}
 }
 

@@ -290,6 +290,16 @@ func (f *FS) Unlink(ctx vfs.Context, name string) error {
 	return nil
 }
 
+// UnlinkAll takes every queue's name away (the IPC namespace holding them
+// is gone); each lives on while it is open.
+func (f *FS) UnlinkAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, q := range f.queues {
+		f.unlinkLocked(q)
+	}
+}
+
 // unlinkLocked takes q's name away.
 func (f *FS) unlinkLocked(q *Queue) {
 	delete(f.queues, q.name)
