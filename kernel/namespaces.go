@@ -28,10 +28,9 @@ func (s *soleNamespace) CloneFlag() uint64 { return s.flag }
 // The namespaces besides time, with the inode numbers of Linux's initial
 // ones (PROC_*_INIT_INO).
 var (
-	netNS    = &soleNamespace{"net", 0xEFFFFFF9, unix.CLONE_NEWNET}
-	pidNS    = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
-	userNS   = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
-	cgroupNS = &soleNamespace{"cgroup", 0xEFFFFFFB, unix.CLONE_NEWCGROUP}
+	netNS  = &soleNamespace{"net", 0xEFFFFFF9, unix.CLONE_NEWNET}
+	pidNS  = &soleNamespace{"pid", 0xEFFFFFFC, unix.CLONE_NEWPID}
+	userNS = &soleNamespace{"user", 0xEFFFFFFD, unix.CLONE_NEWUSER}
 )
 
 // NamespaceNames are the links of /proc/PID/ns, in Linux's order.
@@ -57,7 +56,7 @@ func (t *Task) Namespace(name string) nsfs.Namespace {
 		}
 		return nil
 	case "cgroup":
-		return cgroupNS
+		return t.CgroupNamespace()
 	case "time":
 		return t.TimeNS()
 	case "time_for_children":
@@ -116,6 +115,11 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 			return unix.EPERM
 		}
 		t.utsNS.Store(ns)
+	case *CgroupNamespace:
+		if !t.Credentials().HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+		t.cgroupNS.Store(ns)
 	case *IPCNamespace:
 		if !t.Credentials().HasCap(capSysAdmin) {
 			return unix.EPERM

@@ -148,12 +148,13 @@ type Task struct {
 	// mntNS is the mount namespace the task is in (mountns.go); nil is
 	// the VFS's initial one.
 	mntNS      atomic.Pointer[vfs.MountNamespace]
-	utsNS      atomic.Pointer[UTSNamespace] // nil: the sandbox's first (uts.go)
-	ipcNS      atomic.Pointer[IPCNamespace] // nil: the sandbox's first (ipcns.go)
-	mceKill    atomic.Uint32                // PR_MCE_KILL's policy + 1; 0: the default
-	affinity   atomic.Pointer[[]byte]       // sched_setaffinity's mask; nil: every CPU
-	asleepN    atomic.Int32                 // waits the task is in: /proc shows 'S' (ProcState)
-	sigWaiting atomic.Uint64                // the set sigtimedwait waits for (a SigSet); 0 outside it
+	utsNS      atomic.Pointer[UTSNamespace]    // nil: the sandbox's first (uts.go)
+	ipcNS      atomic.Pointer[IPCNamespace]    // nil: the sandbox's first (ipcns.go)
+	cgroupNS   atomic.Pointer[CgroupNamespace] // nil: the initial one (cgroupns.go)
+	mceKill    atomic.Uint32                   // PR_MCE_KILL's policy + 1; 0: the default
+	affinity   atomic.Pointer[[]byte]          // sched_setaffinity's mask; nil: every CPU
+	asleepN    atomic.Int32                    // waits the task is in: /proc shows 'S' (ProcState)
+	sigWaiting atomic.Uint64                   // the set sigtimedwait waits for (a SigSet); 0 outside it
 	// semUndo is the SysV semaphore undo list the task shares
 	// (task_sysvsem.go); nil: none.
 	semUndo atomic.Pointer[ipc.UndoList]

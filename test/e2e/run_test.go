@@ -65,6 +65,7 @@ var cCases = []cCase{
 	// IPC namespaces: System V objects, message queues, /proc/sysvipc and
 	// mqueue mounts per namespace, setns.
 	{name: "ipcns", prog: "ipcns"},
+	{name: "cgroupns", prog: "cgroupns"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
