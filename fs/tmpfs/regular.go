@@ -23,6 +23,10 @@ type Regular struct {
 	opens int              // open descriptions; protected by mu
 	maps  memmap.MapperSet // the mappings of the file (its reverse map)
 	seals uint32           // F_ADD_SEALS's, XOR SealSeal (seals.go); protected by mu
+	// orphaned: the filesystem's last mount is gone (FS.Unmounted), so
+	// no path reaches the file: like an unlinked one, its contents live
+	// only while it is open or mapped. Protected by mu.
+	orphaned bool
 }
 
 var _ memmap.Mappable = (*Regular)(nil)
@@ -296,9 +300,10 @@ func (r *Regular) freeIfUnreferenced() {
 }
 
 // unreferencedLocked reports whether nothing can reach the file's
-// contents any more: no link, no open description, no mapping.
+// contents any more: no link (or no mount of its filesystem), no open
+// description, no mapping.
 func (r *Regular) unreferencedLocked() bool {
-	return r.nlink == 0 && r.opens == 0 && r.maps.Count() == 0
+	return (r.nlink == 0 || r.orphaned) && r.opens == 0 && r.maps.Count() == 0
 }
 
 // allocLocked gives each index a fresh zeroed page.

@@ -106,6 +106,10 @@ type FS struct {
 	inodes    atomic.Int64
 	nextIno   atomic.Uint64
 	root      *Dir
+	// unmountable: made by mount(2) (Type), so that its last unmount
+	// gives its files' pages back (Unmounted). The kernel's own tmpfs
+	// instances (the root, devtmpfs, memfds) keep theirs.
+	unmountable bool
 }
 
 // New returns an empty tmpfs whose root directory is owned by
@@ -173,7 +177,9 @@ func (t Type) NewFilesystem(_ vfs.Context, _ *vfs.VFS, _ string, _ uint64, data 
 	if err != nil {
 		return nil, unix.EINVAL
 	}
-	return New(t.MF, o), nil
+	fs := New(t.MF, o)
+	fs.unmountable = true
+	return fs, nil
 }
 
 func now() unix.Timespec {
@@ -261,6 +267,37 @@ func (a *attrs) base() *attrs { return a }
 
 // Ino returns the inode number.
 func (a *attrs) Ino() uint64 { return a.ino }
+
+// Unmounted implements vfs.Unmounter: the last mount of a filesystem made
+// by mount(2) is gone, so no path reaches its files any more (Linux's
+// kill_sb of a tmpfs): the pages of each go now, or at its last close or
+// unmapping.
+func (fs *FS) Unmounted() {
+	if !fs.unmountable {
+		return
+	}
+	var walk func(d *Dir)
+	walk = func(d *Dir) {
+		d.mu.Lock()
+		kids := make([]inode, 0, len(d.entries))
+		for _, e := range d.entries {
+			kids = append(kids, e.ino)
+		}
+		d.mu.Unlock()
+		for _, k := range kids {
+			switch k := k.(type) {
+			case *Dir:
+				walk(k)
+			case *Regular:
+				k.mu.Lock()
+				k.orphaned = true
+				k.mu.Unlock()
+				k.freeIfUnreferenced()
+			}
+		}
+	}
+	walk(fs.root)
+}
 
 // Release gives back the pages of every file still linked in the tree
 // (when the filesystem is torn down: after its last unmount, or at exit).

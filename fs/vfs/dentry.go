@@ -94,6 +94,7 @@ type Superblock struct {
 	source string
 	dev    uint64
 	root   *Dentry
+	mounts int // mounts showing it, in every namespace; protected by v.ns
 }
 
 // FS returns the filesystem implementation.

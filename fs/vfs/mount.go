@@ -19,9 +19,10 @@ type Mount struct {
 	ns     *MountNamespace
 	sb     *Superblock
 	root   *Dentry
-	parent *Mount        // protected by VFS.ns
-	point  *Dentry       // protected by VFS.ns
-	flags  atomic.Uint64 // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, ...
+	parent *Mount              // protected by VFS.ns
+	point  *Dentry             // protected by VFS.ns
+	kids   map[*Mount]struct{} // the mounts whose parent it is; protected by VFS.ns
+	flags  atomic.Uint64       // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, ...
 }
 
 // ID is the mount's id (as /proc/self/mountinfo shows).

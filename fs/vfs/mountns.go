@@ -104,12 +104,6 @@ func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, 
 	ns.users.Store(1)
 	// Copies take their ids in tree order, parents first, as Linux's
 	// copy_tree numbers them (and /proc/PID/mountinfo lists them).
-	kids := make(map[*Mount][]*Mount)
-	for m := range v.allMnts {
-		if m.ns == src && m.parent != nil {
-			kids[m.parent] = append(kids[m.parent], m)
-		}
-	}
 	copies := make(map[*Mount]*Mount)
 	var copyTree func(m, parent *Mount)
 	copyTree = func(m, parent *Mount) {
@@ -117,8 +111,14 @@ func (v *VFS) CopyNamespace(src *MountNamespace, inum uint64) (*MountNamespace, 
 		c.flags.Store(m.flags.Load())
 		v.nextID++
 		copies[m] = c
-		v.allMnts[c] = struct{}{}
-		ks := kids[m]
+		v.addMountLocked(c)
+		if parent != nil {
+			if parent.kids == nil {
+				parent.kids = make(map[*Mount]struct{})
+			}
+			parent.kids[c] = struct{}{}
+		}
+		ks := v.childrenLocked(m)
 		sort.Slice(ks, func(i, j int) bool { return ks[i].id < ks[j].id })
 		for _, k := range ks {
 			copyTree(k, c)

@@ -10,10 +10,8 @@ import (
 // newSuperblockLocked wraps a filesystem for mounting; a filesystem that
 // was mounted before keeps its superblock (single-instance types).
 func (v *VFS) superblockFor(fs Filesystem, typ, source string) *Superblock {
-	for m := range v.allMnts {
-		if m.sb.fs == fs {
-			return m.sb
-		}
+	if sb, ok := v.sbs[fs]; ok {
+		return sb
 	}
 	sb := &Superblock{v: v, fs: fs, typ: typ, source: source, dev: unix.Mkdev(0, v.nextDev.Add(1)+16)}
 	sb.root = newDentry(sb, nil, "/", fs.Root())
@@ -45,7 +43,7 @@ func (v *VFS) MountRoot(fs Filesystem, fstype, source string, flags uint64) Path
 	v.nextID++
 	ns.root = m
 	v.initNS = ns
-	v.allMnts[m] = struct{}{}
+	v.addMountLocked(m)
 	return Path{m, m.root}
 }
 
@@ -64,9 +62,16 @@ func (v *VFS) attachLocked(sb *Superblock, root *Dentry, target Path, flags uint
 	m := &Mount{id: v.nextID, ns: target.Mount.ns, sb: sb, root: root}
 	m.flags.Store(flags)
 	v.nextID++
-	v.allMnts[m] = struct{}{}
+	v.addMountLocked(m)
 	v.hangLocked(m, target)
 	return m
+}
+
+// addMountLocked counts m in (its superblock's mounts, the VFS's).
+func (v *VFS) addMountLocked(m *Mount) {
+	v.allMnts[m] = struct{}{}
+	m.sb.mounts++
+	v.sbs[m.sb.fs] = m.sb
 }
 
 // hangLocked puts m on top of the mounts at target.
@@ -75,10 +80,15 @@ func (v *VFS) hangLocked(m *Mount, target Path) {
 	k := mountKey{target.Mount, target.Dentry}
 	v.mounts[k] = append(v.mounts[k], m)
 	target.Dentry.mounts++
+	if target.Mount.kids == nil {
+		target.Mount.kids = make(map[*Mount]struct{})
+	}
+	target.Mount.kids[m] = struct{}{}
 }
 
 // unhangLocked takes m off its mount point, leaving its own subtree on it.
 func (v *VFS) unhangLocked(m *Mount) {
+	delete(m.parent.kids, m)
 	k := mountKey{m.parent, m.point}
 	ms := v.mounts[k]
 	for i, x := range ms {
@@ -316,11 +326,9 @@ func (v *VFS) Umount(ctx Context, ns *MountNamespace, at At, target string, flag
 }
 
 func (v *VFS) childrenLocked(m *Mount) []*Mount {
-	var out []*Mount
-	for c := range v.allMnts {
-		if c.parent == m {
-			out = append(out, c)
-		}
+	out := make([]*Mount, 0, len(m.kids))
+	for c := range m.kids {
+		out = append(out, c)
 	}
 	return out
 }
@@ -331,6 +339,21 @@ func (v *VFS) detachLocked(m *Mount) {
 	}
 	v.unhangLocked(m)
 	delete(v.allMnts, m)
+	m.sb.mounts--
+	if m.sb.mounts > 0 {
+		return
+	}
+	delete(v.sbs, m.sb.fs)
+	if u, ok := m.sb.fs.(Unmounter); ok {
+		u.Unmounted()
+	}
+}
+
+// Unmounter is a Filesystem that learns when its last mount in a VFS is
+// gone (in every namespace), to give back what only paths could reach.
+// It is called with the VFS's namespace lock held.
+type Unmounter interface {
+	Unmounted()
 }
 
 // MountInfo describes one mount for /proc/self/mounts and mountinfo.

@@ -27,10 +27,11 @@ type VFS struct {
 	// without it opening a FIFO gives ENXIO.
 	OpenFIFO func(ctx Context, p Path, flags uint32) (FileImpl, FileOptions, error)
 
-	initNS  *MountNamespace       // the first namespace, MountRoot's; protected by ns
-	mounts  map[mountKey][]*Mount // stacked mounts per mount point, top last, of every namespace; protected by ns
-	allMnts map[*Mount]struct{}   // of every namespace; protected by ns
-	nextID  int                   // mount ids, unique across namespaces; protected by ns
+	initNS  *MountNamespace            // the first namespace, MountRoot's; protected by ns
+	mounts  map[mountKey][]*Mount      // stacked mounts per mount point, top last, of every namespace; protected by ns
+	allMnts map[*Mount]struct{}        // of every namespace; protected by ns
+	sbs     map[Filesystem]*Superblock // the mounted filesystems'; protected by ns
+	nextID  int                        // mount ids, unique across namespaces; protected by ns
 	nextDev atomic.Uint32
 
 	// watches are the inotify watches of the VFS's inodes (notify.go).
@@ -51,6 +52,7 @@ func New() *VFS {
 		Devices: NewDeviceRegistry(),
 		mounts:  make(map[mountKey][]*Mount),
 		allMnts: make(map[*Mount]struct{}),
+		sbs:     make(map[Filesystem]*Superblock),
 		nextID:  1,
 	}
 }

@@ -185,7 +185,7 @@ var cCases = []cCase{
 }
 
 // otherCPrograms are the programs used by tests outside the cCases table.
-var otherCPrograms = []string{"getpid_bench", "hostile_tasks", "hostile_oom", "hostile_work", "hostile_mem", "hostile_net", "hostile_pipes", "stracereq"}
+var otherCPrograms = []string{"getpid_bench", "hostile_tasks", "hostile_oom", "hostile_work", "hostile_mem", "hostile_net", "hostile_pipes", "hostile_ns", "stracereq"}
 
 // TestCPrograms runs each C program natively, checks that it does what it
 // promises there, and then requires the same stdout and exit status under uk.
