@@ -364,7 +364,7 @@ func newKernel(c *commonFlags) (*kernel.Kernel, *platformStart, error) {
 	cfg := kernel.Config{MemFile: mf, Table: syscalls.Table(), Hostname: c.hostname, Cmdline: c.appendCL, NoVDSO: !c.vdso,
 		Filesystems:    fsTypes,
 		NoSyscallPatch: !c.patch,
-		Network:        c.net, MaxTasks: c.pids}
+		Network:        sandboxNet{c.net}, MaxTasks: c.pids}
 	panicHook(cfg.Table)
 	if c.strace {
 		cfg.Strace = os.Stderr

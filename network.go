@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"uk/kernel"
 	"uk/net/netns"
 	"uk/net/tap"
 )
@@ -70,3 +71,10 @@ func (n *networkFlags) parse() (netns.Config, map[string]string, error) {
 	}
 	return c, etc, nil
 }
+
+// sandboxNet is the sandbox's network namespace as the kernel takes it:
+// Fresh makes the namespaces unshare(CLONE_NEWNET) asks for.
+type sandboxNet struct{ *netns.Namespace }
+
+// Fresh implements kernel.Network.
+func (n sandboxNet) Fresh() kernel.Network { return sandboxNet{n.Namespace.Fresh()} }

@@ -80,6 +80,11 @@ type Network interface {
 	Provider(family int) (socket.Provider, error)
 	// Interfaces returns the interface table.
 	Interfaces() (netdev.Table, error)
+	// Fresh returns a new namespace with only a loopback device.
+	Fresh() Network
+	// Close stops the namespace's stack, letting closed TCP
+	// connections finish sending for up to drain.
+	Close(drain time.Duration)
 }
 
 // Kernel is one sandbox.
@@ -93,6 +98,11 @@ type Kernel struct {
 
 	uts     *UTSNamespace // the first UTS namespace, made once (uts.go)
 	utsOnce sync.Once
+	// netRoot is the first network namespace, made once from Network
+	// (netns.go); liveNets counts the ones made since.
+	netRoot  *NetNamespace
+	netOnce  sync.Once
+	liveNets atomic.Int32
 
 	mu      sync.Mutex
 	nextTID int32                  // protected by mu

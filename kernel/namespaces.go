@@ -41,6 +41,9 @@ var NamespaceNames = []string{"net", "uts", "ipc", "pid", "pid_for_children", "u
 func (t *Task) Namespace(name string) nsfs.Namespace {
 	switch name {
 	case "net":
+		if ns := t.NetNamespace(); ns != nil {
+			return ns
+		}
 		return netNS
 	case "uts":
 		return t.UTSNamespace()
@@ -115,6 +118,11 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 			return unix.EPERM
 		}
 		t.utsNS.Store(ns)
+	case *NetNamespace:
+		if !t.Credentials().HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+		t.setNetNamespace(ns)
 	case *CgroupNamespace:
 		if !t.Credentials().HasCap(capSysAdmin) {
 			return unix.EPERM

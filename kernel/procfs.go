@@ -86,12 +86,16 @@ func (p procKernel) Cmdline() string { return p.k.Cmdline }
 func (p procKernel) Boot() time.Time { return p.k.Boot }
 func (p procKernel) NumCPU() int     { return runtime.NumCPU() }
 
-// Interfaces implements proc.Kernel.
-func (p procKernel) Interfaces() netdev.Table {
-	if p.k.Network == nil {
+// Interfaces implements proc.Kernel: the reader's network namespace's.
+func (p procKernel) Interfaces(ctx vfs.Context) netdev.Table {
+	net := p.k.Network
+	if t, ok := ctx.(*Task); ok {
+		net = t.Net()
+	}
+	if net == nil {
 		return nil
 	}
-	t, err := p.k.Network.Interfaces()
+	t, err := net.Interfaces()
 	if err != nil {
 		return nil
 	}

@@ -151,6 +151,7 @@ type Task struct {
 	utsNS      atomic.Pointer[UTSNamespace]    // nil: the sandbox's first (uts.go)
 	ipcNS      atomic.Pointer[IPCNamespace]    // nil: the sandbox's first (ipcns.go)
 	cgroupNS   atomic.Pointer[CgroupNamespace] // nil: the initial one (cgroupns.go)
+	netNS      atomic.Pointer[NetNamespace]    // nil: the sandbox's first (netns.go)
 	mceKill    atomic.Uint32                   // PR_MCE_KILL's policy + 1; 0: the default
 	affinity   atomic.Pointer[[]byte]          // sched_setaffinity's mask; nil: every CPU
 	asleepN    atomic.Int32                    // waits the task is in: /proc shows 'S' (ProcState)

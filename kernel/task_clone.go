@@ -22,7 +22,7 @@ const cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.C
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
 	unix.CLONE_DETACHED | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_IO | unix.CLONE_PIDFD |
-	unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
+	unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP | unix.CLONE_NEWNET
 
 // Clone creates a thread or a process as clone(2) does and returns the new
 // thread's id. The child starts with the caller's registers, returning 0.
@@ -44,7 +44,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		// Linux ignores the exit signal of a thread; keep it 0.
 		a.ExitSignal = 0
 	}
-	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP) != 0 && !t.Credentials().HasCap(capSysAdmin) {
+	if f&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP|unix.CLONE_NEWNET) != 0 && !t.Credentials().HasCap(capSysAdmin) {
 		return 0, unix.EPERM // a new namespace needs CAP_SYS_ADMIN
 	}
 	k := t.k
@@ -142,8 +142,18 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	} else {
 		child.FS = t.FS.Fork()
 	}
+	if f&unix.CLONE_NEWNET != 0 {
+		if err := child.unshareNet(); err != nil {
+			k.releaseFiles(child.Files)
+			child.MM.DecUsers()
+			return 0, err
+		}
+	} else {
+		child.setNetNamespace(t.netNS.Load())
+	}
 	if f&unix.CLONE_NEWNS != 0 && child.FS != nil {
 		if err := child.newMountNamespace(t.MountNamespace(), child.FS); err != nil {
+			child.setNetNamespace(nil)
 			child.setIPCNamespace(nil)
 			k.releaseFiles(child.Files)
 			child.MM.DecUsers()
@@ -219,6 +229,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		t.k.releaseFiles(child.Files)
 		child.leaveMountNamespace()
 		child.setIPCNamespace(nil)
+		child.setNetNamespace(nil)
 		child.MM.DecUsers()
 		return 0, unix.EAGAIN
 	}

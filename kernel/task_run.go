@@ -260,6 +260,7 @@ func (t *Task) exit() {
 	t.k.releaseFiles(t.Files)
 	t.leaveMountNamespace()
 	t.setIPCNamespace(nil)
+	t.setNetNamespace(nil)
 	if last {
 		// uk itself can end now that the status is known; giving the
 		// memory back (below) is work its own exit would redo.

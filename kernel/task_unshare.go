@@ -6,11 +6,12 @@ import "golang.org/x/sys/unix"
 // has one instance of each of those kinds (the sandbox itself is the
 // isolation), so it answers them as a Linux built without namespace
 // support does: EINVAL. Time (timens.go), mount (mountns.go), UTS (uts.go),
-// IPC (ipcns.go) and cgroup namespaces (cgroupns.go) it has.
-const unshareNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+// IPC (ipcns.go), cgroup (cgroupns.go) and network namespaces (netns.go)
+// it has.
+const unshareNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWPID
 
 // unshareKnown are the flags unshare(2) accepts at all.
-const unshareKnown = unshareNamespaces | unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP | unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SYSVSEM |
+const unshareKnown = unshareNamespaces | unix.CLONE_NEWTIME | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP | unix.CLONE_NEWNET | unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SYSVSEM |
 	unix.CLONE_THREAD | unix.CLONE_SIGHAND | unix.CLONE_VM
 
 // Unshare is unshare(2): the caller stops sharing its descriptor table
@@ -18,8 +19,9 @@ const unshareKnown = unshareNamespaces | unix.CLONE_NEWTIME | unix.CLONE_NEWNS |
 // makes a new time namespace for its children (CLONE_NEWTIME) or moves
 // into a copy of its mount namespace (CLONE_NEWNS, which implies
 // CLONE_FS) or UTS namespace (CLONE_NEWUTS), or into a new IPC namespace
-// (CLONE_NEWIPC, which implies CLONE_SYSVSEM) or cgroup namespace
-// (CLONE_NEWCGROUP); each needs CAP_SYS_ADMIN.
+// (CLONE_NEWIPC, which implies CLONE_SYSVSEM), cgroup namespace
+// (CLONE_NEWCGROUP) or network namespace (CLONE_NEWNET); each needs
+// CAP_SYS_ADMIN.
 // CLONE_THREAD, CLONE_SIGHAND and CLONE_VM succeed only for a task that
 // shares nothing (CLONE_SIGHAND: not its handler table either), as on
 // Linux; CLONE_SYSVSEM leaves the SysV semaphore
@@ -44,8 +46,13 @@ func (t *Task) Unshare(flags uint64) error {
 	if flags&unix.CLONE_NEWIPC != 0 {
 		flags |= unix.CLONE_SYSVSEM // the old namespace's sets are out of reach
 	}
-	if flags&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP) != 0 && !t.Credentials().HasCap(capSysAdmin) {
+	if flags&(unix.CLONE_NEWTIME|unix.CLONE_NEWNS|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP|unix.CLONE_NEWNET) != 0 && !t.Credentials().HasCap(capSysAdmin) {
 		return unix.EPERM
+	}
+	if flags&unix.CLONE_NEWNET != 0 {
+		if err := t.unshareNet(); err != nil {
+			return err
+		}
 	}
 	if flags&unix.CLONE_NEWTIME != 0 {
 		t.unshareTime()

@@ -13,9 +13,9 @@ import (
 // the formats ifconfig, route and netstat parse. Socket tables (tcp, udp,
 // unix) are not shown: their files are absent rather than wrong.
 func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
-	f := func(name string, g func() string) entry {
+	f := func(name string, g func(vfs.Context) string) entry {
 		return entry{name, func() vfs.Inode {
-			n := fs.newFile(path+"/"+name, 0o444, text(func(vfs.Context) string { return g() }))
+			n := fs.newFile(path+"/"+name, 0o444, text(g))
 			n.owner = owner
 			return n
 		}}
@@ -29,17 +29,18 @@ func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
 	return d
 }
 
-// table is the kernel's interface table, or nil without a network.
-func (fs *FS) table() netdev.Table {
-	return fs.k.Interfaces()
+// table is the interface table of the reader's network namespace, or nil
+// without a network.
+func (fs *FS) table(ctx vfs.Context) netdev.Table {
+	return fs.k.Interfaces(ctx)
 }
 
 // netDev is /proc/net/dev.
-func (fs *FS) netDev() string {
+func (fs *FS) netDev(ctx vfs.Context) string {
 	var b strings.Builder
 	b.WriteString("Inter-|   Receive                                                |  Transmit\n")
 	b.WriteString(" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
-	if t := fs.table(); t != nil {
+	if t := fs.table(ctx); t != nil {
 		for _, l := range t.Links() {
 			s := l.Stats
 			fmt.Fprintf(&b, "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d\n",
@@ -52,10 +53,10 @@ func (fs *FS) netDev() string {
 
 // netRoute is /proc/net/route: the IPv4 main table, addresses in host
 // (little-endian) byte order as Linux prints them.
-func (fs *FS) netRoute() string {
+func (fs *FS) netRoute(ctx vfs.Context) string {
 	var b strings.Builder
 	b.WriteString("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n")
-	t := fs.table()
+	t := fs.table(ctx)
 	if t == nil {
 		return b.String()
 	}
@@ -93,9 +94,9 @@ func le32(a [4]byte) uint32 {
 
 // netIfInet6 is /proc/net/if_inet6: address, index, prefix, scope, flags,
 // name.
-func (fs *FS) netIfInet6() string {
+func (fs *FS) netIfInet6(ctx vfs.Context) string {
 	var b strings.Builder
-	t := fs.table()
+	t := fs.table(ctx)
 	if t == nil {
 		return ""
 	}

@@ -51,7 +51,7 @@ type Kernel interface {
 	NumCPU() int
 	// Interfaces is the network's interface table (nil when the sandbox
 	// has no network).
-	Interfaces() netdev.Table
+	Interfaces(ctx vfs.Context) netdev.Table
 	// NamespaceNames are the links of /proc/PID/ns; NamespacePath gives
 	// a new path to a namespace's file, for such a link to resolve to.
 	NamespaceNames() []string

@@ -33,16 +33,16 @@ func (k *fakeKernel) Task(tid int32) Task {
 	}
 	return nil
 }
-func (k *fakeKernel) Hostname(vfs.Context) string   { return "host" }
-func (k *fakeKernel) Domainname(vfs.Context) string { return "(none)" }
-func (k *fakeKernel) Release() string               { return "6.1.0" }
-func (k *fakeKernel) Version() string               { return "#1" }
-func (k *fakeKernel) Cmdline() string               { return "quiet" }
-func (k *fakeKernel) Boot() time.Time               { return time.Now().Add(-time.Minute) }
-func (k *fakeKernel) MemTotal() uint64              { return 1 << 30 }
-func (k *fakeKernel) MemFree() uint64               { return 1 << 29 }
-func (k *fakeKernel) NumCPU() int                   { return 2 }
-func (k *fakeKernel) Interfaces() netdev.Table      { return k.net }
+func (k *fakeKernel) Hostname(vfs.Context) string         { return "host" }
+func (k *fakeKernel) Domainname(vfs.Context) string       { return "(none)" }
+func (k *fakeKernel) Release() string                     { return "6.1.0" }
+func (k *fakeKernel) Version() string                     { return "#1" }
+func (k *fakeKernel) Cmdline() string                     { return "quiet" }
+func (k *fakeKernel) Boot() time.Time                     { return time.Now().Add(-time.Minute) }
+func (k *fakeKernel) MemTotal() uint64                    { return 1 << 30 }
+func (k *fakeKernel) MemFree() uint64                     { return 1 << 29 }
+func (k *fakeKernel) NumCPU() int                         { return 2 }
+func (k *fakeKernel) Interfaces(vfs.Context) netdev.Table { return k.net }
 
 type fakeTask struct{ k *fakeKernel }
 

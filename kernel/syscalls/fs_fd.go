@@ -94,7 +94,7 @@ func sysIoctl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return t.NamespaceIoctl(ns, uint32(a[1]), a[2])
 	}
 	n, err := d.Ioctl(t, uint32(a[1]), a[2])
-	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Kernel().Network != nil {
+	if err == unix.ENOTTY && isInterfaceIoctl(uint32(a[1])) && t.Net() != nil {
 		if s, serr := socket.Of(d); serr == nil {
 			return interfaceIoctl(t, s.Family(), uint32(a[1]), a[2])
 		}

@@ -17,7 +17,7 @@ func interfaceIoctl(t *kernel.Task, family int, cmd uint32, arg uint64) (uint64,
 	if family != unix.AF_INET && netdev.InetOnly(cmd) {
 		return 0, unix.ENOTTY
 	}
-	tbl, err := t.Kernel().Network.Interfaces()
+	tbl, err := t.Net().Interfaces()
 	if err != nil {
 		return 0, unix.ENODEV
 	}

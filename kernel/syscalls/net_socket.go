@@ -74,10 +74,11 @@ func provider(t *kernel.Task, family int) (socket.Provider, error) {
 	if family == unix.AF_UNIX {
 		return unixNamespace(t), nil
 	}
-	if family < 0 || family >= unix.AF_MAX || t.Kernel().Network == nil {
+	net := t.Net()
+	if family < 0 || family >= unix.AF_MAX || net == nil {
 		return nil, unix.EAFNOSUPPORT
 	}
-	return t.Kernel().Network.Provider(family)
+	return net.Provider(family)
 }
 
 const sockFlagMask = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC

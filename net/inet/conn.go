@@ -152,6 +152,9 @@ func (s *Socket) connect(ctx socket.Context, addr []byte, nonblock bool) error {
 		// Landlock refuses before the stack sees the connect.
 		return linux.EACCES
 	}
+	if s.st.loopbackDown(fa.Addr) {
+		return linux.ENETUNREACH
+	}
 	if s.typ != linux.SOCK_STREAM {
 		if terr := s.ep.Connect(fa); terr != nil {
 			return errnoOf(terr)

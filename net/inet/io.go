@@ -320,6 +320,9 @@ func (s *Socket) SendMsg(ctx socket.Context, req *socket.SendRequest) (int, erro
 				fa.Addr = tcpip.Address{}
 			}
 		}
+		if s.st.loopbackDown(fa.Addr) {
+			return 0, linux.ENETUNREACH
+		}
 		if af != linux.AF_UNSPEC {
 			// (An AF_UNSPEC destination on IPv6 means the peer.)
 			if fa.Addr.BitLen() == 0 && s.typ == linux.SOCK_RAW {

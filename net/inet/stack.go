@@ -178,6 +178,16 @@ func (s *Stack) SetLinkUp(index int32, up bool) error {
 	return nil
 }
 
+// loopbackDown reports whether addr is a loopback address while lo is
+// down: Linux then has no route to it (ENETUNREACH at once), where tcpip
+// would send into the disabled device and a TCP connect would time out.
+func (s *Stack) loopbackDown(addr tcpip.Address) bool {
+	if s == nil {
+		return false
+	}
+	return isLoopback(addr) && !s.ts.CheckNIC(LoopbackIndex)
+}
+
 // addLinkLocalLocked gives an Ethernet interface that comes up its IPv6
 // link-local address (fe80::/64 with the EUI-64 of its MAC), as Linux
 // does, unless it has one.

@@ -29,6 +29,9 @@ type Config struct {
 	Addr netip.Prefix
 	// Gateway, when valid, is the default route's next hop.
 	Gateway netip.Addr
+	// LoopbackDown leaves lo down, as in a network namespace Linux makes
+	// at run time (the sandbox's first has it up).
+	LoopbackDown bool
 }
 
 // Namespace is a sandbox's network namespace. It is safe for concurrent
@@ -66,6 +69,11 @@ func build(c Config) (*inet.Stack, error) {
 	st, err := inet.NewStack()
 	if err != nil {
 		return nil, fmt.Errorf("network stack: %w", err)
+	}
+	if c.LoopbackDown {
+		if err := st.SetLinkUp(inet.LoopbackIndex, false); err != nil {
+			return nil, fmt.Errorf("lo down: %w", err)
+		}
 	}
 	if c.TAP == nil {
 		return st, nil
@@ -157,3 +165,8 @@ func (n *Namespace) Close(drain time.Duration) {
 		n.stack.Close()
 	}
 }
+
+// Fresh returns a new namespace with only its loopback device (down, as
+// Linux makes it), for unshare and clone with CLONE_NEWNET. Its stack is
+// built on first use like any other's.
+func (n *Namespace) Fresh() *Namespace { return New(Config{LoopbackDown: true}) }

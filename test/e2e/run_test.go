@@ -66,6 +66,9 @@ var cCases = []cCase{
 	// mqueue mounts per namespace, setns.
 	{name: "ipcns", prog: "ipcns"},
 	{name: "cgroupns", prog: "cgroupns"},
+	// Network namespaces: lo alone and down, ports of their own, setns,
+	// and 100 used and dropped in turn.
+	{name: "netns", prog: "netns"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},

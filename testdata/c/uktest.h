@@ -74,6 +74,8 @@ static __attribute__((unused)) const char *errname(int e) {
 	case ESTALE: return "ESTALE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENETUNREACH: return "ENETUNREACH";
+	case ECONNREFUSED: return "ECONNREFUSED";
 	case ECANCELED: return "ECANCELED";
 	case ENOBUFS: return "ENOBUFS";
 	case EMSGSIZE: return "EMSGSIZE";

@@ -1,0 +1,128 @@
+// netns: network namespaces. A new one has only lo, down until brought
+// up (until then loopback is unreachable); its ports are its own (a port
+// bound outside is free inside); children inherit it and setns enters
+// another's; it needs CAP_SYS_ADMIN. 100 namespaces used and dropped in
+// turn by one process must not run out (uk stops a dropped one's stack).
+#include "uktest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+static int listener(int port) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 4)) {
+		int e = errno;
+		close(s);
+		errno = e;
+		return -1;
+	}
+	return s;
+}
+
+static int dial(int port) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int r = connect(s, (struct sockaddr *)&a, sizeof a);
+	int e = errno;
+	close(s);
+	errno = e;
+	return r;
+}
+
+static int port;
+
+static void interfaces(void) {
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	for (i = ifs; i && i->if_index; i++)
+		printf("interface: %s\n", i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
+static int lo_flags(int s) {
+	struct ifreq r = {0};
+	strcpy(r.ifr_name, "lo");
+	return ioctl(s, SIOCGIFFLAGS, &r) ? -1 : r.ifr_flags;
+}
+
+static void fresh(void) {
+	char before[64], after[64];
+	ssize_t n = readlink("/proc/self/ns/net", before, sizeof before - 1);
+	before[n < 0 ? 0 : n] = 0;
+	EXPECT_OK(unshare(CLONE_NEWNET));
+	n = readlink("/proc/self/ns/net", after, sizeof after - 1);
+	after[n < 0 ? 0 : n] = 0;
+	CHECK("a new namespace has a link of its own", strncmp(after, "net:[", 5) == 0 && strcmp(after, before) != 0);
+	interfaces();
+	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	CHECK("lo is down", (lo_flags(s) & IFF_UP) == 0);
+	EXPECT_ERR(dial(port), ENETUNREACH);
+	struct ifreq r = {0};
+	strcpy(r.ifr_name, "lo");
+	r.ifr_flags = lo_flags(s) | IFF_UP;
+	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
+	CHECK("lo is up", (lo_flags(s) & IFF_UP) != 0);
+	// The port the parent holds is free here, and nobody listens on it.
+	EXPECT_ERR(dial(port), ECONNREFUSED);
+	int l = EXPECT_OK(listener(port));
+	EXPECT_OK(dial(port));
+	// A child is in the same namespace; one that enters it from outside
+	// sees the same listener.
+	int fd = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(dial(port) == 0 ? 0 : 1);
+	int st;
+	waitpid(c, &st, 0);
+	CHECK("a child reaches the listener", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_ERR(setns(fd, CLONE_NEWNS), EINVAL);
+	EXPECT_OK(setns(fd, CLONE_NEWNET));
+	close(fd);
+	close(l);
+	EXPECT_OK(setresuid(1000, 1000, 1000));
+	EXPECT_ERR(unshare(CLONE_NEWNET), EPERM);
+}
+
+static void churn(void) {
+	int ok = 0;
+	for (int i = 0; i < 100; i++) {
+		if (unshare(CLONE_NEWNET))
+			break;
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		struct ifreq r = {0};
+		strcpy(r.ifr_name, "lo");
+		r.ifr_flags = IFF_UP;
+		int l = s < 0 || ioctl(s, SIOCSIFFLAGS, &r) ? -1 : listener(port);
+		if (l < 0)
+			break;
+		close(l);
+		close(s);
+		ok++;
+	}
+	printf("namespaces used and dropped: %d\n", ok);
+}
+
+int main(void) {
+	// The parent's listener, on a port of its own choosing.
+	int l = listener(0);
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	if (l < 0 || getsockname(l, (struct sockaddr *)&a, &len)) {
+		printf("listener: FAIL %s\n", errname(errno));
+		return 1;
+	}
+	port = ntohs(a.sin_port);
+	ukt_in_child("unshare(CLONE_NEWNET)", fresh);
+	ukt_in_child("100 in turn", churn);
+	CHECK("the parent's listener is still reached", dial(port) == 0);
+	return ukt_exit();
+}
