@@ -64,6 +64,20 @@ func (t *Task) newMountNamespace(src *vfs.MountNamespace, fsc *vfs.FSContext) er
 	return nil
 }
 
+// fsShared reports whether another task shares t's filesystem context
+// (CLONE_FS).
+func (t *Task) fsShared() bool {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, o := range k.tasks {
+		if o != t && o.FS == t.FS && !o.leaving.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 // PivotRoot is pivot_root(2): see vfs.PivotRoot. Afterwards every task
 // whose root or working directory was the old root has the new one
 // instead, as Linux's chroot_fs_refs.

@@ -139,8 +139,8 @@ func (t *Task) enterNamespace(ns nsfs.Namespace) error {
 		if !c.HasCap(capSysAdmin) || !c.HasCap(capSysChroot) {
 			return unix.EPERM
 		}
-		if t.FS == nil {
-			return unix.EINVAL
+		if t.FS == nil || t.fsShared() {
+			return unix.EINVAL // as Linux's mntns_install: the root and cwd change
 		}
 		t.setMountNamespace(ns)
 		root := ns.Root()

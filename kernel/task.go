@@ -184,6 +184,10 @@ type Task struct {
 	// tracer asking for PTRACE_EVENT_EXIT stops it. Used by the task's
 	// goroutine only.
 	exitsItself bool
+	// leaving is set when the task starts to exit: from then on it
+	// shares no filesystem context (fsShared), as pthread_join returns
+	// before its removal.
+	leaving atomic.Bool
 	// sigkilled: SIGKILL was sent to the task's process.
 	sigkilled atomic.Bool
 	// removed: the task is out of the kernel's table (removeTask);

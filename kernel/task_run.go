@@ -221,6 +221,7 @@ func (t *Task) Exit(code int) {
 // duties (clear_child_tid, robust futexes), its share of the process's
 // resources, and, for the last thread, the process's exit.
 func (t *Task) exit() {
+	t.leaving.Store(true)
 	if t.exitsItself && t.traced.Load() {
 		t.ptraceExitEvent()
 	}

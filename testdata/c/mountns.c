@@ -7,6 +7,7 @@
 #include "uktest.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -214,6 +215,25 @@ static void pivotTop(void) {
 	CHECK("/old is empty after the detach", !exists("/old/tmp"));
 }
 
+static void *sleeper(void *arg) {
+	(void)arg;
+	usleep(200000);
+	return 0;
+}
+
+// A process with threads shares its root and working directory among
+// them: setns into a mount namespace, which moves both, is EINVAL.
+static void threaded(void) {
+	int fd = EXPECT_OK(open("/proc/self/ns/mnt", O_RDONLY));
+	pthread_t p;
+	pthread_create(&p, 0, sleeper, 0);
+	EXPECT_ERR(setns(fd, CLONE_NEWNS), EINVAL);
+	pthread_join(p, 0);
+	usleep(50000); // Linux counts the thread out a moment after the join
+	EXPECT_OK(setns(fd, CLONE_NEWNS));
+	close(fd);
+}
+
 static void unprivileged(void) {
 	EXPECT_OK(setresuid(1000, 1000, 1000));
 	EXPECT_ERR(unshare(CLONE_NEWNS), EPERM);
@@ -263,6 +283,7 @@ int main(void) {
 		ukt_in_child(buf, pivot);
 	}
 	ukt_in_child("pivot_root of the namespace root", pivotTop);
+	ukt_in_child("setns with threads", threaded);
 	ukt_in_child("unprivileged", unprivileged);
 	CHECK("the parent's mounts are as they were", !mounted(at("a")) && !mounted(at("b")) && !mounted(at("chroot")));
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
