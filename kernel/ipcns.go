@@ -75,17 +75,21 @@ func (t *Task) setIPCNamespace(ns *IPCNamespace) {
 		ns = nil
 	}
 	if ns != nil {
-		ns.users.Add(1)
+		ns.Hold()
 	}
 	if old := t.ipcNS.Swap(ns); old != nil {
-		old.leave()
+		old.Unhold()
 	}
 }
 
-// leave counts a task out of ns; the last out of a namespace made at run
-// time removes its objects and its queues' names (an mqueue mount or an
-// open queue keeps a queue until it goes).
-func (ns *IPCNamespace) leave() {
+// Hold implements nsfs.Holder: a task in the namespace, or a bind mount
+// of its file, keeps it.
+func (ns *IPCNamespace) Hold() { ns.users.Add(1) }
+
+// Unhold implements nsfs.Holder: the last user out of a namespace made
+// at run time removes its objects and its queues' names (an mqueue mount
+// or an open queue keeps a queue until it goes).
+func (ns *IPCNamespace) Unhold() {
 	if ns.users.Add(-1) != 0 || ns.initial {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 // sandbox's in every network namespace (Linux keeps abstract names per
 // namespace).
 type NetNamespace struct {
+	k    *Kernel
 	inum uint64
 	net  Network
 	// users counts the tasks in a namespace made at run time; when the
@@ -45,7 +46,8 @@ func (ns *NetNamespace) CloneFlag() uint64 { return unix.CLONE_NEWNET }
 func (k *Kernel) rootNet() *NetNamespace {
 	k.netOnce.Do(func() {
 		if k.Network != nil {
-			k.netRoot = &NetNamespace{inum: rootNetInum, net: k.Network}
+			k.netRoot = &NetNamespace{k: k, inum: rootNetInum, net: k.Network}
+			k.netRoot.users.Store(1) // the sandbox's own: never released
 		}
 	})
 	return k.netRoot
@@ -75,11 +77,22 @@ func (t *Task) setNetNamespace(ns *NetNamespace) {
 		ns = nil
 	}
 	if ns != nil {
-		ns.users.Add(1)
+		ns.Hold()
 	}
-	if old := t.netNS.Swap(ns); old != nil && old.users.Add(-1) == 0 {
-		t.k.liveNets.Add(-1)
-		old.net.Close(0)
+	if old := t.netNS.Swap(ns); old != nil {
+		old.Unhold()
+	}
+}
+
+// Hold implements nsfs.Holder: a task in the namespace, or a bind mount
+// of its file (`ip netns add`), keeps it.
+func (ns *NetNamespace) Hold() { ns.users.Add(1) }
+
+// Unhold implements nsfs.Holder: the last user gone, the stack stops.
+func (ns *NetNamespace) Unhold() {
+	if ns.users.Add(-1) == 0 {
+		ns.k.liveNets.Add(-1)
+		ns.net.Close(0)
 	}
 }
 
@@ -94,6 +107,6 @@ func (t *Task) unshareNet() error {
 		t.k.liveNets.Add(-1)
 		return unix.ENOSPC
 	}
-	t.setNetNamespace(&NetNamespace{inum: nsInumBase + nextNSInum.Add(1), net: root.net.Fresh()})
+	t.setNetNamespace(&NetNamespace{k: t.k, inum: nsInumBase + nextNSInum.Add(1), net: root.net.Fresh()})
 	return nil
 }

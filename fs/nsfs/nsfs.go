@@ -49,6 +49,28 @@ type inode struct {
 	ns Namespace
 }
 
+// Holder is a Namespace that a bind mount of its file keeps alive (one
+// whose last task's exit would otherwise release what it holds).
+type Holder interface {
+	Hold()
+	Unhold()
+}
+
+// MountHeld implements vfs.MountHolder: a mount of the file holds its
+// namespace, as Linux's nsfs dentry does.
+func (i *inode) MountHeld() {
+	if h, ok := i.ns.(Holder); ok {
+		h.Hold()
+	}
+}
+
+// MountReleased implements vfs.MountHolder.
+func (i *inode) MountReleased() {
+	if h, ok := i.ns.(Holder); ok {
+		h.Unhold()
+	}
+}
+
 // Stat implements vfs.Inode.
 func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
 	return vfs.Stat{Mask: unix.STATX_BASIC_STATS, Ino: i.ns.Inum(), Mode: unix.S_IFREG | 0o444, Nlink: 1, Blksize: 4096}, nil

@@ -22,6 +22,7 @@ type MountNamespace struct {
 	// initial namespace of a VFS is never released.
 	users   atomic.Int64
 	initial bool
+	dead    bool // its users all gone, its mounts taken away; protected by v.ns
 }
 
 // InitialMountInum is the inode number of the initial mount namespace, as
@@ -55,12 +56,32 @@ func (v *VFS) InitialNamespace() *MountNamespace {
 	return v.initNS
 }
 
-// IncUsers counts one more task in ns.
-func (ns *MountNamespace) IncUsers() { ns.users.Add(1) }
+// Hold implements nsfs.Holder: a bind mount of the namespace's file
+// counts as a user.
+func (ns *MountNamespace) Hold() { ns.IncUsers() }
+
+// Unhold implements nsfs.Holder.
+func (ns *MountNamespace) Unhold() { ns.DecUsers() }
+
+// IncUsers counts one more task in ns. Entering a namespace whose users
+// had all gone (through a namespace file kept open) finds its root alone.
+func (ns *MountNamespace) IncUsers() {
+	if ns.users.Add(1) != 1 || ns.initial {
+		return
+	}
+	v := ns.v
+	v.ns.Lock()
+	defer v.ns.Unlock()
+	if ns.dead {
+		ns.dead = false
+		v.addMountLocked(ns.root)
+	}
+}
 
 // DecUsers counts a task out of ns; the last one out of a namespace made
-// at run time takes its mounts away (the root mount stays, so that a
-// namespace file still open can enter an empty tree).
+// at run time takes its mounts away, its root too, so that nothing of it
+// counts against MountMax (the root mount object stays for a namespace
+// file still open to enter).
 func (ns *MountNamespace) DecUsers() {
 	if ns.users.Add(-1) != 0 || ns.initial {
 		return
@@ -68,12 +89,14 @@ func (ns *MountNamespace) DecUsers() {
 	v := ns.v
 	v.ns.Lock()
 	defer v.ns.Unlock()
-	if ns.users.Load() != 0 {
+	if ns.users.Load() != 0 || ns.dead {
 		return // entered again (setns through a namespace file) meanwhile
 	}
 	for _, c := range v.childrenLocked(ns.root) {
 		v.detachLocked(c)
 	}
+	ns.dead = true
+	v.removeMountLocked(ns.root)
 }
 
 // MountMax is how many mounts a VFS holds in all its namespaces together,

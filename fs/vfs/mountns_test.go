@@ -56,10 +56,15 @@ func TestMountNamespaceCopy(t *testing.T) {
 	// The last user gone, the copy's mounts go too: /b is no mount point
 	// anywhere and can be removed.
 	ns.DecUsers()
-	if len(e.v.Mounts(at.Root)) != 1 {
+	if len(e.v.Mounts(at.Root)) != 0 {
 		t.Errorf("a released namespace kept %+v", e.v.Mounts(at.Root))
 	}
 	e.must(e.v.UnlinkAt(ctx, e.at(), "/b", unix.AT_REMOVEDIR))
+	// Entered again through its file, it has its root alone.
+	ns.IncUsers()
+	if m := e.v.Mounts(at.Root); len(m) != 1 || m[0].MountPoint != "/" {
+		t.Errorf("a namespace entered again has %+v", m)
+	}
 }
 
 // TestPivotRoot: the chroot case of LTP's pivot_root01, then the errors.

@@ -72,6 +72,18 @@ func (v *VFS) addMountLocked(m *Mount) {
 	v.allMnts[m] = struct{}{}
 	m.sb.mounts++
 	v.sbs[m.sb.fs] = m.sb
+	if h, ok := m.root.inode.(MountHolder); ok {
+		h.MountHeld()
+	}
+}
+
+// MountHolder is an inode that a mount of it keeps something alive
+// through (a namespace file bound on a file): MountHeld is called when a
+// mount of it is made, MountReleased, on a goroutine of its own (it may
+// take the VFS's locks), when one goes.
+type MountHolder interface {
+	MountHeld()
+	MountReleased()
 }
 
 // hangLocked puts m on top of the mounts at target.
@@ -174,8 +186,12 @@ func (v *VFS) Mount(ctx Context, ns *MountNamespace, at At, source, target, fsty
 		if err != nil {
 			return err
 		}
-		if err := checkMount(sp.Mount, ns); err != nil {
-			return err
+		// A namespace file may come from anywhere (/proc/PID/ns/NAME):
+		// binding one keeps its namespace alive, as `ip netns add` does.
+		if _, nsFile := sp.Dentry.inode.(MountHolder); !nsFile {
+			if err := checkMount(sp.Mount, ns); err != nil {
+				return err
+			}
 		}
 		if sp.Dentry.isDir != tp.Dentry.isDir {
 			if tp.Dentry.isDir {
@@ -338,7 +354,16 @@ func (v *VFS) detachLocked(m *Mount) {
 		v.detachLocked(c)
 	}
 	v.unhangLocked(m)
+	v.removeMountLocked(m)
+}
+
+// removeMountLocked counts m out; the last mount of a filesystem lets it
+// know (Unmounter).
+func (v *VFS) removeMountLocked(m *Mount) {
 	delete(v.allMnts, m)
+	if h, ok := m.root.inode.(MountHolder); ok {
+		go h.MountReleased()
+	}
 	m.sb.mounts--
 	if m.sb.mounts > 0 {
 		return

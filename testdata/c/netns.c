@@ -1,8 +1,10 @@
 // netns: network namespaces. A new one has only lo, down until brought
 // up (until then loopback is unreachable); its ports are its own (a port
 // bound outside is free inside); children inherit it and setns enters
-// another's; it needs CAP_SYS_ADMIN. 100 namespaces used and dropped in
-// turn by one process must not run out (uk stops a dropped one's stack).
+// another's; it needs CAP_SYS_ADMIN. A bind mount of its file keeps it
+// after its last process (what `ip netns add` does). 100 namespaces used
+// and dropped in turn by one process must not run out (uk stops a dropped
+// one's stack).
 #include "uktest.h"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 
 static int listener(int port) {
@@ -92,6 +95,29 @@ static void fresh(void) {
 	EXPECT_ERR(unshare(CLONE_NEWNET), EPERM);
 }
 
+static char held[] = "/tmp/netnsXXXXXX";
+
+// maker makes a namespace, brings lo up there, binds its file on held and
+// exits.
+static void maker(void) {
+	EXPECT_OK(unshare(CLONE_NEWNET));
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r = {0};
+	strcpy(r.ifr_name, "lo");
+	r.ifr_flags = IFF_UP;
+	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
+	EXPECT_OK(mount("/proc/self/ns/net", held, NULL, MS_BIND, NULL));
+}
+
+// user enters the namespace through the bound file: lo is still up.
+static void user(void) {
+	int fd = EXPECT_OK(open(held, O_RDONLY));
+	EXPECT_OK(setns(fd, CLONE_NEWNET));
+	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	CHECK("lo is still up in the held namespace", (lo_flags(s) & IFF_UP) != 0);
+	EXPECT_ERR(dial(port), ECONNREFUSED);
+}
+
 static void churn(void) {
 	int ok = 0;
 	for (int i = 0; i < 100; i++) {
@@ -122,6 +148,17 @@ int main(void) {
 	}
 	port = ntohs(a.sin_port);
 	ukt_in_child("unshare(CLONE_NEWNET)", fresh);
+	// The bind mounts go into a mount namespace of the test's own.
+	int fd = mkstemp(held);
+	if (fd < 0 || unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		printf("setup: FAIL %s\n", errname(errno));
+		return 1;
+	}
+	close(fd);
+	ukt_in_child("bind the namespace's file", maker);
+	ukt_in_child("enter it through the file", user);
+	EXPECT_OK(umount2(held, MNT_DETACH));
+	EXPECT_OK(unlink(held));
 	ukt_in_child("100 in turn", churn);
 	CHECK("the parent's listener is still reached", dial(port) == 0);
 	return ukt_exit();
