@@ -22,9 +22,10 @@ type IPCNamespace struct {
 	// programs never touch them).
 	mqOnce sync.Once
 	mq     atomic.Pointer[mqueue.FS]
-	// users counts the tasks in a namespace made at run time; the last
-	// one out removes its System V objects (Linux's free_ipcs), whose
-	// pages and messages are the sandbox's memory.
+	// users counts the tasks in the namespace and the bind mounts of its
+	// file; the last one out of a namespace made at run time removes its
+	// System V objects (Linux's free_ipcs), whose pages and messages are
+	// the sandbox's memory.
 	users   atomic.Int64
 	initial bool
 }

@@ -16,9 +16,10 @@ type NetNamespace struct {
 	k    *Kernel
 	inum uint64
 	net  Network
-	// users counts the tasks in a namespace made at run time; when the
-	// last leaves, its stack stops (a socket still open from it then
-	// fails, where Linux would keep the namespace for it).
+	// users counts the tasks in the namespace and the bind mounts of its
+	// file; when the last goes from one made at run time, its stack stops
+	// (a socket still open from it then fails, where Linux would keep the
+	// namespace for it).
 	users atomic.Int64
 }
 

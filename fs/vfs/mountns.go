@@ -17,9 +17,9 @@ type MountNamespace struct {
 	v    *VFS
 	inum uint64
 	root *Mount // protected by v.ns
-	// users counts the tasks in a namespace made at run time; when the
-	// last leaves, its mounts are taken away, as Linux's put_mnt_ns. The
-	// initial namespace of a VFS is never released.
+	// users counts the tasks in the namespace and the bind mounts of its
+	// file; when the last goes, its mounts are taken away, as Linux's
+	// put_mnt_ns. The initial namespace of a VFS is never released.
 	users   atomic.Int64
 	initial bool
 	dead    bool // its users all gone, its mounts taken away; protected by v.ns
