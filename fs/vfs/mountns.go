@@ -17,9 +17,11 @@ type MountNamespace struct {
 	v    *VFS
 	inum uint64
 	root *Mount // protected by v.ns
-	// users counts the tasks in the namespace and the bind mounts of its
-	// file; when the last goes, its mounts are taken away, as Linux's
-	// put_mnt_ns. The initial namespace of a VFS is never released.
+	// users counts the tasks in the namespace; when the last goes, its
+	// mounts are taken away, as Linux's put_mnt_ns (a bind mount of its
+	// file does not keep it, where Linux's would: its Hold would need the
+	// lock the mount holds). The initial namespace of a VFS is never
+	// released.
 	users   atomic.Int64
 	initial bool
 	dead    bool // its users all gone, its mounts taken away; protected by v.ns
@@ -55,13 +57,6 @@ func (v *VFS) InitialNamespace() *MountNamespace {
 	defer v.ns.RUnlock()
 	return v.initNS
 }
-
-// Hold implements nsfs.Holder: a bind mount of the namespace's file
-// counts as a user.
-func (ns *MountNamespace) Hold() { ns.IncUsers() }
-
-// Unhold implements nsfs.Holder.
-func (ns *MountNamespace) Unhold() { ns.DecUsers() }
 
 // IncUsers counts one more task in ns. Entering a namespace whose users
 // had all gone (through a namespace file kept open) finds its root alone.

@@ -79,8 +79,8 @@ func (v *VFS) addMountLocked(m *Mount) {
 
 // MountHolder is an inode that a mount of it keeps something alive
 // through (a namespace file bound on a file): MountHeld is called when a
-// mount of it is made, MountReleased, on a goroutine of its own (it may
-// take the VFS's locks), when one goes.
+// mount of it is made, with the VFS's namespace lock held (it must not
+// take it), MountReleased, on a goroutine of its own, when one goes.
 type MountHolder interface {
 	MountHeld()
 	MountReleased()
