@@ -276,33 +276,28 @@ func (fs *FS) Unmounted() {
 	if !fs.unmountable {
 		return
 	}
-	var walk func(d *Dir)
-	walk = func(d *Dir) {
-		d.mu.Lock()
-		kids := make([]inode, 0, len(d.entries))
-		for _, e := range d.entries {
-			kids = append(kids, e.ino)
-		}
-		d.mu.Unlock()
-		for _, k := range kids {
-			switch k := k.(type) {
-			case *Dir:
-				walk(k)
-			case *Regular:
-				k.mu.Lock()
-				k.orphaned = true
-				k.mu.Unlock()
-				k.freeIfUnreferenced()
-			}
-		}
-	}
-	walk(fs.root)
+	fs.eachRegular(func(r *Regular) {
+		r.mu.Lock()
+		r.orphaned = true
+		r.mu.Unlock()
+		r.freeIfUnreferenced()
+	})
 }
 
 // Release gives back the pages of every file still linked in the tree
 // (when the filesystem is torn down: after its last unmount, or at exit).
 // Files unlinked but still open free their pages at their last close.
 func (fs *FS) Release() {
+	fs.eachRegular(func(r *Regular) {
+		r.mu.Lock()
+		r.truncateLocked(0)
+		r.mu.Unlock()
+	})
+}
+
+// eachRegular calls f for every regular file linked in the tree, with no
+// directory locked.
+func (fs *FS) eachRegular(f func(*Regular)) {
 	var walk func(d *Dir)
 	walk = func(d *Dir) {
 		d.mu.Lock()
@@ -316,9 +311,7 @@ func (fs *FS) Release() {
 			case *Dir:
 				walk(k)
 			case *Regular:
-				k.mu.Lock()
-				k.truncateLocked(0)
-				k.mu.Unlock()
+				f(k)
 			}
 		}
 	}

@@ -52,16 +52,6 @@ static int round_child(void) {
 	return 0; // everything left behind
 }
 
-static int mountinfo_lines(void) {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int n = 0, c;
-	while (f && (c = fgetc(f)) != EOF)
-		n += c == '\n';
-	if (f)
-		fclose(f);
-	return n;
-}
-
 int main(void) {
 	if (!mkdtemp(dir)) {
 		printf("mkdtemp: FAIL\n");
@@ -91,7 +81,7 @@ int main(void) {
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
-		int before = mountinfo_lines();
+		int before = ukt_lines("/proc/self/mountinfo");
 		char path[64];
 		snprintf(path, sizeof path, "%s/fill", dir);
 		static char buf[CHUNK];
@@ -106,7 +96,7 @@ int main(void) {
 				_exit(1);
 			}
 		}
-		CHECK("300 namespaces later the mount table has one more line", mountinfo_lines() == before + 1);
+		CHECK("300 namespaces later the mount table has one more line", ukt_lines("/proc/self/mountinfo") == before + 1);
 		fflush(stdout);
 		_exit(ukt_failures != 0);
 	}

@@ -20,17 +20,6 @@
 
 #define KEY 0x75b1
 
-// lines counts the lines of a file.
-static int lines(const char *path) {
-	FILE *f = fopen(path, "r");
-	int n = 0, c;
-	while (f && (c = fgetc(f)) != EOF)
-		n += c == '\n';
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static void objects(const char *who) {
 	int q = msgget(KEY, IPC_CREAT | 0600);
 	int m = shmget(KEY, 4096, IPC_CREAT | 0600);
@@ -41,8 +30,8 @@ static void objects(const char *who) {
 	struct mq_attr a = {.mq_maxmsg = 2, .mq_msgsize = 16};
 	mqd_t d = mq_open("/ipcns-q", O_CREAT | O_RDWR, 0600, &a);
 	printf("%s: mq_open: %s\n", who, d != (mqd_t)-1 ? "ok" : errname(errno));
-	printf("%s: /proc/sysvipc/msg, shm, sem lines: %d %d %d\n", who, lines("/proc/sysvipc/msg"), lines("/proc/sysvipc/shm"),
-	       lines("/proc/sysvipc/sem"));
+	printf("%s: /proc/sysvipc/msg, shm, sem lines: %d %d %d\n", who, ukt_lines("/proc/sysvipc/msg"), ukt_lines("/proc/sysvipc/shm"),
+	       ukt_lines("/proc/sysvipc/sem"));
 }
 
 static void empty(void) {
@@ -50,8 +39,8 @@ static void empty(void) {
 	EXPECT_ERR(shmget(KEY, 0, 0), ENOENT);
 	EXPECT_ERR(semget(KEY, 0, 0), ENOENT);
 	EXPECT_ERR(mq_open("/ipcns-q", O_RDONLY), ENOENT);
-	printf("/proc/sysvipc/msg, shm, sem lines: %d %d %d\n", lines("/proc/sysvipc/msg"), lines("/proc/sysvipc/shm"),
-	       lines("/proc/sysvipc/sem"));
+	printf("/proc/sysvipc/msg, shm, sem lines: %d %d %d\n", ukt_lines("/proc/sysvipc/msg"), ukt_lines("/proc/sysvipc/shm"),
+	       ukt_lines("/proc/sysvipc/sem"));
 }
 
 static void fresh(void) {

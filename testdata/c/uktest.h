@@ -164,6 +164,18 @@ static __attribute__((unused)) int ukt_unused_pid(void) {
 	return n;
 }
 
+/* ukt_lines counts the lines of a file (-1 if it cannot be opened). */
+static __attribute__((unused)) int ukt_lines(const char *path) {
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
 /* ukt_in_child runs fn in a child (whose failed checks make it exit 1)
  * and prints how the child exited. */
 static __attribute__((unused)) void ukt_in_child(const char *what, void (*fn)(void)) {
