@@ -49,8 +49,9 @@ type inode struct {
 	ns Namespace
 }
 
-// Holder is a Namespace that a bind mount of its file keeps alive (one
-// whose last task's exit would otherwise release what it holds).
+// Holder is a Namespace that an open description or a bind mount of its
+// file keeps alive (one whose last task's exit would otherwise release
+// what it holds). Hold and Unhold take no VFS lock.
 type Holder interface {
 	Hold()
 	Unhold()
@@ -79,9 +80,20 @@ func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
 // SetStat implements vfs.Inode: a namespace file takes no changes.
 func (i *inode) SetStat(vfs.Context, vfs.SetStat) error { return unix.EPERM }
 
-// Open implements vfs.Inode.
+// Open implements vfs.Inode: the description holds the namespace until
+// its last close, as Linux's.
 func (i *inode) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+	if h, ok := i.ns.(Holder); ok {
+		h.Hold()
+	}
 	return &file{ns: i.ns}, vfs.FileOptions{}, nil
+}
+
+// Release implements vfs.FileImpl.
+func (f *file) Release() {
+	if h, ok := f.ns.(Holder); ok {
+		h.Unhold()
+	}
 }
 
 // file is an open namespace file: it reads and writes nothing (EINVAL),

@@ -1,8 +1,9 @@
 // netns: network namespaces. A new one has only lo, down until brought
 // up (until then loopback is unreachable); its ports are its own (a port
 // bound outside is free inside); children inherit it and setns enters
-// another's; it needs CAP_SYS_ADMIN. A bind mount of its file keeps it
-// after its last process (what `ip netns add` does). 100 namespaces used
+// another's; it needs CAP_SYS_ADMIN. A bind mount of its file (what `ip
+// netns add` does) or an open descriptor of it keeps it after its last
+// process. 100 namespaces used
 // and dropped in turn by one process must not run out (uk stops a dropped
 // one's stack).
 #include "uktest.h"
@@ -56,6 +57,12 @@ static int lo_flags(int s) {
 	return ioctl(s, SIOCGIFFLAGS, &r) ? -1 : r.ifr_flags;
 }
 
+// lo_up reports whether lo exists and is up.
+static int lo_up(int s) {
+	int f = lo_flags(s);
+	return f >= 0 && (f & IFF_UP);
+}
+
 static void fresh(void) {
 	char before[64], after[64];
 	ssize_t n = readlink("/proc/self/ns/net", before, sizeof before - 1);
@@ -66,13 +73,13 @@ static void fresh(void) {
 	CHECK("a new namespace has a link of its own", strncmp(after, "net:[", 5) == 0 && strcmp(after, before) != 0);
 	interfaces();
 	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
-	CHECK("lo is down", (lo_flags(s) & IFF_UP) == 0);
+	CHECK("lo is down", lo_flags(s) >= 0 && !lo_up(s));
 	EXPECT_ERR(dial(port), ENETUNREACH);
 	struct ifreq r = {0};
 	strcpy(r.ifr_name, "lo");
-	r.ifr_flags = lo_flags(s) | IFF_UP;
+	r.ifr_flags = IFF_UP | IFF_LOOPBACK;
 	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
-	CHECK("lo is up", (lo_flags(s) & IFF_UP) != 0);
+	CHECK("lo is up", lo_up(s));
 	// The port the parent holds is free here, and nobody listens on it.
 	EXPECT_ERR(dial(port), ECONNREFUSED);
 	int l = EXPECT_OK(listener(port));
@@ -114,8 +121,26 @@ static void user(void) {
 	int fd = EXPECT_OK(open(held, O_RDONLY));
 	EXPECT_OK(setns(fd, CLONE_NEWNET));
 	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
-	CHECK("lo is still up in the held namespace", (lo_flags(s) & IFF_UP) != 0);
+	CHECK("lo is still up in the held namespace", lo_up(s));
 	EXPECT_ERR(dial(port), ECONNREFUSED);
+}
+
+// kept: a process leaves a namespace it made but keeps a descriptor of
+// it, which keeps the namespace (lo still up when it comes back).
+static void kept(void) {
+	int home = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
+	EXPECT_OK(unshare(CLONE_NEWNET));
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r = {0};
+	strcpy(r.ifr_name, "lo");
+	r.ifr_flags = IFF_UP;
+	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
+	close(s);
+	int fd = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
+	EXPECT_OK(setns(home, CLONE_NEWNET));
+	EXPECT_OK(setns(fd, CLONE_NEWNET));
+	s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	CHECK("lo is still up in the namespace kept by a descriptor", lo_up(s));
 }
 
 static void churn(void) {
@@ -159,6 +184,7 @@ int main(void) {
 	ukt_in_child("enter it through the file", user);
 	EXPECT_OK(umount2(held, MNT_DETACH));
 	EXPECT_OK(unlink(held));
+	ukt_in_child("kept by a descriptor", kept);
 	ukt_in_child("100 in turn", churn);
 	CHECK("the parent's listener is still reached", dial(port) == 0);
 	return ukt_exit();
