@@ -1,10 +1,6 @@
 package kernel
 
-import (
-	"golang.org/x/sys/unix"
-
-	"uk/fs/vfs"
-)
+import "uk/fs/vfs"
 
 // MountNamespace returns the mount namespace t is in: the one it entered
 // or made, or the VFS's initial one (nil without a VFS).
@@ -19,7 +15,8 @@ func (t *Task) MountNamespace() *vfs.MountNamespace {
 }
 
 // setMountNamespace moves t into ns, counting it there and out of the one
-// it was in. The initial namespace is kept as nil, like time's.
+// it was in (nil: the initial namespace, kept as nil like time's; an
+// exiting task leaves with nil).
 func (t *Task) setMountNamespace(ns *vfs.MountNamespace) {
 	if ns != nil && ns == t.k.VFS.InitialNamespace() {
 		ns = nil
@@ -28,21 +25,6 @@ func (t *Task) setMountNamespace(ns *vfs.MountNamespace) {
 		ns.IncUsers()
 	}
 	if old := t.mntNS.Swap(ns); old != nil {
-		old.DecUsers()
-	}
-}
-
-// inheritMountNamespace puts child in t's mount namespace.
-func (t *Task) inheritMountNamespace(child *Task) {
-	if ns := t.mntNS.Load(); ns != nil {
-		ns.IncUsers()
-		child.mntNS.Store(ns)
-	}
-}
-
-// leaveMountNamespace counts an exiting t out of its mount namespace.
-func (t *Task) leaveMountNamespace() {
-	if old := t.mntNS.Swap(nil); old != nil {
 		old.DecUsers()
 	}
 }
@@ -78,13 +60,11 @@ func (t *Task) fsShared() bool {
 	return false
 }
 
-// PivotRoot is pivot_root(2): see vfs.PivotRoot. Afterwards every task
-// whose root or working directory was the old root has the new one
-// instead, as Linux's chroot_fs_refs.
+// PivotRoot is pivot_root(2) for a privileged caller (sysPivotRoot checks,
+// as mount's): see vfs.PivotRoot. Afterwards every task whose root or
+// working directory was the old root has the new one instead, as Linux's
+// chroot_fs_refs.
 func (t *Task) PivotRoot(newRoot, putOld string) error {
-	if !t.Credentials().HasCap(capSysAdmin) {
-		return unix.EPERM
-	}
 	v, at, err := t.At(AtFDCWD, newRoot)
 	if err != nil {
 		return err

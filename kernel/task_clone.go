@@ -160,7 +160,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 			return 0, err
 		}
 	} else {
-		t.inheritMountNamespace(child)
+		child.setMountNamespace(t.mntNS.Load())
 	}
 	if f&unix.CLONE_NEWUTS != 0 {
 		child.utsNS.Store(t.UTSNamespace().copyUTS())
@@ -227,7 +227,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg.mu.Unlock()
 		t.k.removeTask(child, false, 0)
 		t.k.releaseFiles(child.Files)
-		child.leaveMountNamespace()
+		child.setMountNamespace(nil)
 		child.setIPCNamespace(nil)
 		child.setNetNamespace(nil)
 		child.MM.DecUsers()

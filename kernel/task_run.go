@@ -259,7 +259,7 @@ func (t *Task) exit() {
 		tg.mu.Unlock()
 	}
 	t.k.releaseFiles(t.Files)
-	t.leaveMountNamespace()
+	t.setMountNamespace(nil)
 	t.setIPCNamespace(nil)
 	t.setNetNamespace(nil)
 	if last {

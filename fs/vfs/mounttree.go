@@ -47,16 +47,6 @@ func (v *VFS) MountRoot(fs Filesystem, fstype, source string, flags uint64) Path
 	return Path{m, m.root}
 }
 
-// RootPath returns the root of the initial namespace's mount tree.
-func (v *VFS) RootPath() Path {
-	v.ns.RLock()
-	defer v.ns.RUnlock()
-	if v.initNS == nil {
-		return Path{}
-	}
-	return Path{v.initNS.root, v.initNS.root.root}
-}
-
 // attachLocked mounts root (of sb) on target, in target's namespace.
 func (v *VFS) attachLocked(sb *Superblock, root *Dentry, target Path, flags uint64) *Mount {
 	m := &Mount{id: v.nextID, ns: target.Mount.ns, sb: sb, root: root}

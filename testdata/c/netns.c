@@ -57,6 +57,19 @@ static int lo_flags(int s) {
 	return ioctl(s, SIOCGIFFLAGS, &r) ? -1 : r.ifr_flags;
 }
 
+// bring_lo_up brings lo up, as `ip link set lo up` does.
+static int bring_lo_up(void) {
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r = {0};
+	strcpy(r.ifr_name, "lo");
+	r.ifr_flags = IFF_UP | IFF_LOOPBACK;
+	int ret = s < 0 ? -1 : ioctl(s, SIOCSIFFLAGS, &r);
+	int e = errno;
+	close(s);
+	errno = e;
+	return ret;
+}
+
 // lo_up reports whether lo exists and is up.
 static int lo_up(int s) {
 	int f = lo_flags(s);
@@ -75,10 +88,7 @@ static void fresh(void) {
 	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
 	CHECK("lo is down", lo_flags(s) >= 0 && !lo_up(s));
 	EXPECT_ERR(dial(port), ENETUNREACH);
-	struct ifreq r = {0};
-	strcpy(r.ifr_name, "lo");
-	r.ifr_flags = IFF_UP | IFF_LOOPBACK;
-	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
+	EXPECT_OK(bring_lo_up());
 	CHECK("lo is up", lo_up(s));
 	// The port the parent holds is free here, and nobody listens on it.
 	EXPECT_ERR(dial(port), ECONNREFUSED);
@@ -108,11 +118,7 @@ static char held[] = "/tmp/netnsXXXXXX";
 // exits.
 static void maker(void) {
 	EXPECT_OK(unshare(CLONE_NEWNET));
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq r = {0};
-	strcpy(r.ifr_name, "lo");
-	r.ifr_flags = IFF_UP;
-	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
+	EXPECT_OK(bring_lo_up());
 	EXPECT_OK(mount("/proc/self/ns/net", held, NULL, MS_BIND, NULL));
 }
 
@@ -130,16 +136,11 @@ static void user(void) {
 static void kept(void) {
 	int home = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
 	EXPECT_OK(unshare(CLONE_NEWNET));
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq r = {0};
-	strcpy(r.ifr_name, "lo");
-	r.ifr_flags = IFF_UP;
-	EXPECT_OK(ioctl(s, SIOCSIFFLAGS, &r));
-	close(s);
+	EXPECT_OK(bring_lo_up());
 	int fd = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
 	EXPECT_OK(setns(home, CLONE_NEWNET));
 	EXPECT_OK(setns(fd, CLONE_NEWNET));
-	s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int s = EXPECT_OK(socket(AF_INET, SOCK_DGRAM, 0));
 	CHECK("lo is still up in the namespace kept by a descriptor", lo_up(s));
 }
 
@@ -148,15 +149,10 @@ static void churn(void) {
 	for (int i = 0; i < 100; i++) {
 		if (unshare(CLONE_NEWNET))
 			break;
-		int s = socket(AF_INET, SOCK_DGRAM, 0);
-		struct ifreq r = {0};
-		strcpy(r.ifr_name, "lo");
-		r.ifr_flags = IFF_UP;
-		int l = s < 0 || ioctl(s, SIOCSIFFLAGS, &r) ? -1 : listener(port);
+		int l = bring_lo_up() ? -1 : listener(port);
 		if (l < 0)
 			break;
 		close(l);
-		close(s);
 		ok++;
 	}
 	printf("namespaces used and dropped: %d\n", ok);
