@@ -568,7 +568,11 @@ if __name__ == "__main__":
     out["sqlite"] = list(db.execute("select count(*), sum(k), max(v) from t").fetchone())
     db.close()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for serve_forever to see its flag,
+    # up to one poll interval (0.5 s by default), and whether it does
+    # depends on how the threads happen to be scheduled, which made the
+    # job take 0.2 or 0.75 s natively from one run to the next.
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     with urllib.request.urlopen("http://127.0.0.1:%d/" % srv.server_address[1]) as r:
         out["http"] = r.read().decode()
     srv.shutdown()
