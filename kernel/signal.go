@@ -361,7 +361,9 @@ func (t *Task) deliverToHandler(info *arch.SignalInfo, act SigAction, mask arch.
 		err = t.CopyOut(f.Addr, f.Bytes)
 	}
 	if err != nil {
-		t.crash(int(unix.SIGSEGV), 0, t.State.Regs.Rsp, fmt.Sprintf("cannot write the frame for %s", arch.SignalName(int(info.Signo))))
+		// Linux's force_sigsegv: a SIGSEGV from the kernel (SI_KERNEL,
+		// address 0), not one sent by kill.
+		t.crash(int(unix.SIGSEGV), arch.SI_KERNEL, 0, fmt.Sprintf("cannot write the frame for %s at rsp %#x", arch.SignalName(int(info.Signo)), t.State.Regs.Rsp))
 		return false
 	}
 	if f.DisarmAltStack {
