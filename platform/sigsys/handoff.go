@@ -175,14 +175,6 @@ func (c *Context) adapt(t *thread) {
 		}
 	case pl.untried > 0:
 		pl.untried--
-	case c.p.crowded():
-		// Other programs run on the CPUs: a split pair's spinning
-		// would take one of them from them. Share uk's CPU.
-		if pl.split {
-			pl.split = false
-			c.place(t)
-		}
-		pl.untried = splitBusyRetry
 	case !pl.split && pl.retry == 0 && c.p.splitsPaused.active():
 		// A context that never split (a new process) does not try
 		// while the machine is busy: under two busy loops, spawns
@@ -204,21 +196,6 @@ func (c *Context) adapt(t *thread) {
 		pl.untried = splitBusyRetry
 	}
 	setSpin(t.mem, c.handlerSpin())
-}
-
-// crowded reports whether a new split pair would spin on a CPU another
-// program needs: each program running now takes a CPU, each split pair
-// one more for uk's spinning side, and the new pair two. With two busy
-// programs on two CPUs (a pipeline such as tar into gzip, a Go
-// program's threads) a split pair only takes time from the other. A
-// single program making syscalls back to back (find) still splits.
-// Measured on the 2-CPU Intel Xeon VM (session 28, medians of 9-11
-// alternating runs, two rounds): 10 tar czf of 6.6 MB into gzip 728 ->
-// 676 and 701 -> 645 ms, a cached go build 231 -> 223 and 221 -> 208 ms;
-// find, perl, make, sha256sum and a spawn loop within noise.
-func (p *Platform) crowded() bool {
-	inUse := int32(p.h.NumCPU()/2) - p.splitTokens.Load()
-	return p.running.Load()+inUse+2 > int32(p.h.NumCPU())
 }
 
 // release gives the split token back at a trap, if the context holds it.
@@ -384,10 +361,8 @@ func fastTrapped(v uint32) bool { return v == stateFastTrapped || v == stateFast
 // says.
 func (c *Context) run(t *thread, next uint32) error {
 	c.adapt(t)
-	c.p.running.Add(1)
 	resumeWith(t, next)
 	err := c.wait(t)
-	c.p.running.Add(-1)
 	c.release()
 	return err
 }

@@ -118,38 +118,6 @@ func TestSplitPlacement(t *testing.T) {
 	checkPlacement(t, c3, cas, false)
 }
 
-// TestCrowdedStaysPinned: while other programs run on every CPU but uk's
-// (counted as Context.run counts them), a context making syscalls back
-// to back does not split, and a split pair goes back to pinned at its
-// next resume; once they stop, it splits.
-func TestCrowdedStaysPinned(t *testing.T) {
-	platformtest.Locked(t)
-	e := newEnv(t, Options{})
-	p := e.Plat
-	as, c, st := e.Loop(t)
-	others := int32(p.h.NumCPU() - 1)
-	p.running.Add(others)
-	switchGetpids(t, c, as, st, splitFirstTry+3*splitBusyRetry)
-	if c.pl.split {
-		t.Fatalf("split while %d other programs ran on %d CPUs", others, p.h.NumCPU())
-	}
-	p.running.Add(-others)
-	if p.h.NumCPU() < 2 {
-		return
-	}
-	for try := 0; try < 5 && (try == 0 || !c.pl.split); try++ {
-		switchGetpids(t, c, as, st, splitRetryMax+100)
-	}
-	checkPlacement(t, c, as, true)
-	p.running.Add(others)
-	defer p.running.Add(-others)
-	switchGetpids(t, c, as, st, 1)
-	checkPlacement(t, c, as, false)
-	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2) {
-		t.Fatalf("%d split tokens free at a trap, want all %d", n, p.h.NumCPU()/2)
-	}
-}
-
 // TestSplitsPauseEnds: while splits are paused (a split pair kept missing
 // on a contended CPU), a new context stays pinned; a program that starts
 // 25 ms after the contention passed splits as on an idle machine. With the

@@ -185,10 +185,6 @@ type Platform struct {
 	// splitTokens counts the contexts that may still split (handoff.go):
 	// one per two CPUs uk may run on.
 	splitTokens atomic.Int32
-	// running counts the contexts whose program runs now (from a
-	// resume to the trap uk sees, Context.run): the CPUs a new split
-	// pair would take its second one from (handoff.go, crowded).
-	running atomic.Int32
 	// yieldsPaused: spinners do not yield after one found its CPU
 	// contended; splitsPaused: pairs do not split after a split pair
 	// kept missing while the CPUs were contended (handoff.go).
