@@ -9,9 +9,9 @@ import (
 // NetNamespace is a network namespace: an Internet stack of its own (the
 // sandbox's first has the configured TAP device; a new one only its
 // loopback), its interfaces, routes and sockets. It implements
-// nsfs.Namespace. AF_UNIX sockets, abstract names included, are the
-// sandbox's in every network namespace (Linux keeps abstract names per
-// namespace).
+// nsfs.Namespace. AF_UNIX abstract names are kept per network namespace
+// (net/unix, keyed by the *NetNamespace a socket was made in), while
+// filesystem sockets are reached from any, as in Linux.
 type NetNamespace struct {
 	k    *Kernel
 	inum uint64

@@ -34,6 +34,9 @@ func (c sockCtx) MknodSocket(path string, mode uint32) (vfs.Inode, error) {
 	return p.Dentry.Inode(), nil
 }
 
+// NetNamespace implements socket.Context: the task's network namespace.
+func (c sockCtx) NetNamespace() any { return c.Task.NetNamespace() }
+
 // LookupSocket implements socket.Context.
 func (c sockCtx) LookupSocket(path string) (vfs.Inode, uint32, error) {
 	if path == "" {

@@ -19,6 +19,7 @@ type testCtx struct{ *vfstest.Ctx }
 func (testCtx) PID() int32                                     { return 1 }
 func (testCtx) MknodSocket(string, uint32) (vfs.Inode, error)  { return nil, linux.EOPNOTSUPP }
 func (testCtx) LookupSocket(string) (vfs.Inode, uint32, error) { return nil, 0, linux.ENOENT }
+func (testCtx) NetNamespace() any                              { return nil }
 
 // newLoopbackStack is a stack with only lo, as uk starts with.
 func newLoopbackStack(t *testing.T) *Stack {

@@ -25,6 +25,7 @@ func (c *tctx) PID() int32 { return c.pid }
 func (c *tctx) MknodSocket(string, uint32) (vfs.Inode, error) { return nil, linux.EOPNOTSUPP }
 
 func (c *tctx) LookupSocket(string) (vfs.Inode, uint32, error) { return nil, 0, linux.ENOENT }
+func (c *tctx) NetNamespace() any                              { return nil }
 
 func rootCtx(pid int32) *tctx { return &tctx{Ctx: vfstest.Root(), pid: pid} }
 func userCtx(pid int32) *tctx { return &tctx{Ctx: vfstest.User(1000, 1000), pid: pid} }

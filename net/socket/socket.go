@@ -34,6 +34,10 @@ type Context interface {
 	// sendto: it needs write permission on the node (EACCES) and returns
 	// its inode and file type (S_IF* bits).
 	LookupSocket(path string) (vfs.Inode, uint32, error)
+	// NetNamespace identifies the caller's network namespace: equal
+	// (==) for callers in the same one. AF_UNIX keeps its abstract
+	// names per network namespace, as Linux does.
+	NetNamespace() any
 }
 
 // Cred is what SCM_CREDENTIALS and SO_PEERCRED carry (struct ucred).

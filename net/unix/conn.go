@@ -39,10 +39,10 @@ func (s *Socket) Bind(ctx socket.Context, b []byte) error {
 		return err
 	case a.Abstract:
 		defer ns.unlock()
-		if _, ok := ns.abstract[a.Name]; ok {
+		if _, ok := ns.abstract[abstractName{s.net, a.Name}]; ok {
 			return linux.EADDRINUSE
 		}
-		ns.abstract[a.Name] = s
+		ns.abstract[abstractName{s.net, a.Name}] = s
 		s.addr = a
 		return nil
 	}
@@ -112,7 +112,7 @@ func (s *Socket) resolve(ctx socket.Context, b []byte) (*Socket, error) {
 	}
 	s.ns.lock()
 	defer s.ns.unlock()
-	o, err := s.ns.lookupLocked(a, ino)
+	o, err := s.ns.lookupLocked(a, s.net, ino)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,9 @@ const Somaxconn = 4096
 // socket in it.
 type Namespace struct {
 	mu       sync.Mutex
-	abstract map[string]*Socket    // protected by mu
-	paths    map[vfs.Inode]*Socket // protected by mu
-	nextAuto uint32                // protected by mu
+	abstract map[abstractName]*Socket // protected by mu
+	paths    map[vfs.Inode]*Socket    // protected by mu
+	nextAuto uint32                   // protected by mu
 
 	// Work to do once mu is released; protected by mu.
 	notes []note
@@ -38,7 +38,16 @@ type note struct {
 
 // NewNamespace returns an empty namespace.
 func NewNamespace() *Namespace {
-	return &Namespace{abstract: map[string]*Socket{}, paths: map[vfs.Inode]*Socket{}}
+	return &Namespace{abstract: map[abstractName]*Socket{}, paths: map[vfs.Inode]*Socket{}}
+}
+
+// abstractName is an abstract name in the network namespace it was
+// bound in (socket.Context.NetNamespace): a socket in another network
+// namespace neither sees nor collides with it, as in Linux, while
+// filesystem names reach across network namespaces.
+type abstractName struct {
+	net  any
+	name string
 }
 
 func (ns *Namespace) lock() { ns.mu.Lock() }
@@ -86,21 +95,22 @@ func (ns *Namespace) autobindLocked(s *Socket) error {
 	for i := 0; i < 0x100000; i++ {
 		name := fmt.Sprintf("%05x", ns.nextAuto&0xfffff)
 		ns.nextAuto++
-		if _, ok := ns.abstract[name]; !ok {
+		if _, ok := ns.abstract[abstractName{s.net, name}]; !ok {
 			s.addr = Address{Abstract: true, Name: name}
-			ns.abstract[name] = s
+			ns.abstract[abstractName{s.net, name}] = s
 			return nil
 		}
 	}
 	return linux.ENOSPC
 }
 
-// lookupLocked finds the socket bound to a (ECONNREFUSED if none). For a
-// path name ino is the inode the caller resolved.
-func (ns *Namespace) lookupLocked(a Address, ino vfs.Inode) (*Socket, error) {
+// lookupLocked finds the socket bound to a (ECONNREFUSED if none): an
+// abstract name in network namespace net, a path name by ino, the inode
+// the caller resolved.
+func (ns *Namespace) lookupLocked(a Address, net any, ino vfs.Inode) (*Socket, error) {
 	var s *Socket
 	if a.Abstract {
-		s = ns.abstract[a.Name]
+		s = ns.abstract[abstractName{net, a.Name}]
 	} else {
 		s = ns.paths[ino]
 	}

@@ -104,6 +104,10 @@ type Socket struct {
 	// an abstract address reaches it only from the same domain or one
 	// nested in it, when the connecter's domain scopes abstract sockets.
 	landlock *landlock.Domain
+	// net is the network namespace of the task that made the socket
+	// (socket.Context.NetNamespace): where its abstract name lives and
+	// where it looks abstract names up.
+	net any
 
 	// dgramFrom are the datagram sockets connected to this one: they are
 	// told when the receive queue stops being full.
@@ -133,8 +137,8 @@ func checkType(typ, protocol int) error {
 	return nil
 }
 
-func (ns *Namespace) newSocket(ctx vfs.Context, typ int) *Socket {
-	s := &Socket{ns: ns, typ: typ, opts: socket.NewOptions()}
+func (ns *Namespace) newSocket(ctx socket.Context, typ int) *Socket {
+	s := &Socket{ns: ns, typ: typ, opts: socket.NewOptions(), net: ctx.NetNamespace()}
 	var uid, gid uint32
 	if c := ctx.Credentials(); c != nil {
 		uid, gid = c.FSUID, c.FSGID
@@ -367,8 +371,8 @@ func (s *Socket) releaseLocked() {
 	ns := s.ns
 	s.closed = true
 	s.shut = shutBoth
-	if s.addr.Abstract && ns.abstract[s.addr.Name] == s {
-		delete(ns.abstract, s.addr.Name)
+	if k := (abstractName{s.net, s.addr.Name}); s.addr.Abstract && ns.abstract[k] == s {
+		delete(ns.abstract, k)
 	}
 	if s.pathIno != nil && ns.paths[s.pathIno] == s {
 		delete(ns.paths, s.pathIno)

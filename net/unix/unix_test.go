@@ -29,9 +29,12 @@ type ctx struct {
 	*vfstest.Ctx
 	pid int32
 	fs  *fakeFS
+	net any // the network namespace (NetNamespace)
 }
 
 func (c *ctx) PID() int32 { return c.pid }
+
+func (c *ctx) NetNamespace() any { return c.net }
 
 func (c *ctx) MknodSocket(path string, mode uint32) (vfs.Inode, error) {
 	c.fs.mu.Lock()
@@ -417,5 +420,55 @@ func TestStreamChargesBudget(t *testing.T) {
 	z.DecRef()
 	if b.Charged != 0 {
 		t.Errorf("charged %d after both ends closed", b.Charged)
+	}
+}
+
+// TestAbstractNamesPerNetNamespace: an abstract name lives in the network
+// namespace of the socket bound to it: a socket made in another one
+// neither reaches it (ECONNREFUSED) nor collides with it, and binds the
+// same name for itself; a filesystem name reaches across.
+func TestAbstractNamesPerNetNamespace(t *testing.T) {
+	ns := NewNamespace()
+	ca, cb := newCtx(10), newCtx(20)
+	ca.net, cb.net = "a", "b"
+	cb.fs = ca.fs // one filesystem, two network namespaces
+	abs := Address{Abstract: true, Name: "srv"}.Sockaddr()
+	la, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
+	defer la.DecRef()
+	if err := sockOf(t, la).Bind(ca, abs); err != nil {
+		t.Fatal(err)
+	}
+	if err := sockOf(t, la).Listen(ca, 4); err != nil {
+		t.Fatal(err)
+	}
+	xb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
+	defer xb.DecRef()
+	if err := sockOf(t, xb).Connect(cb, abs, true); err != linux.ECONNREFUSED {
+		t.Errorf("connect from another network namespace: %v, want ECONNREFUSED", err)
+	}
+	lb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
+	defer lb.DecRef()
+	if err := sockOf(t, lb).Bind(cb, abs); err != nil {
+		t.Errorf("bind of the same abstract name in another network namespace: %v", err)
+	}
+	xa, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
+	defer xa.DecRef()
+	if err := sockOf(t, xa).Connect(ca, abs, true); err != nil {
+		t.Errorf("connect in the name's own network namespace: %v", err)
+	}
+	// A path name: bound from a, reached from b.
+	pa, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
+	defer pa.DecRef()
+	path := Address{Name: "/sock"}.Sockaddr()
+	if err := sockOf(t, pa).Bind(ca, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := sockOf(t, pa).Listen(ca, 4); err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
+	defer pb.DecRef()
+	if err := sockOf(t, pb).Connect(cb, path, true); err != nil {
+		t.Errorf("connect to a path name from another network namespace: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 // netns: network namespaces. A new one has only lo, down until brought
 // up (until then loopback is unreachable); its ports are its own (a port
-// bound outside is free inside); children inherit it and setns enters
+// bound outside is free inside), and so are AF_UNIX abstract names (a
+// name bound outside is neither reached nor taken inside), while a
+// filesystem socket is reached from any; children inherit it and setns enters
 // another's; it needs CAP_SYS_ADMIN. A bind mount of its file (what `ip
 // netns add` does) or an open descriptor of it keeps it after its last
 // process. 100 namespaces used
@@ -16,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 static int listener(int port) {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -42,6 +45,30 @@ static int dial(int port) {
 }
 
 static int port;
+
+// The parent's AF_UNIX listeners: an abstract name and a filesystem one,
+// both named after its pid (natively the abstract name is in the
+// host's namespace).
+static struct sockaddr_un abs_addr, path_addr;
+static socklen_t abs_len;
+
+static int unix_listener(const struct sockaddr_un *a, socklen_t len) {
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (const struct sockaddr *)a, len) || listen(s, 4))
+		return -1;
+	return s;
+}
+
+static int unix_dial(const struct sockaddr_un *a, socklen_t len) {
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0)
+		return -1;
+	int r = connect(s, (const struct sockaddr *)a, len);
+	int e = errno;
+	close(s);
+	errno = e;
+	return r;
+}
 
 static void interfaces(void) {
 	struct if_nameindex *ifs = if_nameindex(), *i;
@@ -94,6 +121,13 @@ static void fresh(void) {
 	EXPECT_ERR(dial(port), ECONNREFUSED);
 	int l = EXPECT_OK(listener(port));
 	EXPECT_OK(dial(port));
+	// The parent's abstract name is not here, and is free to bind; its
+	// filesystem socket is reached.
+	EXPECT_ERR(unix_dial(&abs_addr, abs_len), ECONNREFUSED);
+	int ul = EXPECT_OK(unix_listener(&abs_addr, abs_len));
+	EXPECT_OK(unix_dial(&abs_addr, abs_len));
+	close(ul);
+	EXPECT_OK(unix_dial(&path_addr, sizeof path_addr));
 	// A child is in the same namespace; one that enters it from outside
 	// sees the same listener.
 	int fd = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY));
@@ -168,7 +202,20 @@ int main(void) {
 		return 1;
 	}
 	port = ntohs(a.sin_port);
+	abs_addr.sun_family = path_addr.sun_family = AF_UNIX;
+	int an = snprintf(abs_addr.sun_path + 1, sizeof abs_addr.sun_path - 1, "uk-netns-%d", (int)getpid());
+	abs_len = offsetof(struct sockaddr_un, sun_path) + 1 + an;
+	snprintf(path_addr.sun_path, sizeof path_addr.sun_path, "/tmp/uk-netns-%d.sock", (int)getpid());
+	unlink(path_addr.sun_path);
+	int ua = unix_listener(&abs_addr, abs_len), up = unix_listener(&path_addr, sizeof path_addr);
+	if (ua < 0 || up < 0) {
+		printf("unix listeners: FAIL %s\n", errname(errno));
+		return 1;
+	}
+	CHECK("the parent's abstract name is reached here", unix_dial(&abs_addr, abs_len) == 0);
 	ukt_in_child("unshare(CLONE_NEWNET)", fresh);
+	CHECK("the parent's abstract name is still its own", unix_dial(&abs_addr, abs_len) == 0);
+	unlink(path_addr.sun_path);
 	// The bind mounts go into a mount namespace of the test's own.
 	int fd = mkstemp(held);
 	if (fd < 0 || unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
