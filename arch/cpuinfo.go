@@ -171,6 +171,12 @@ func (c *cpuFacts) usable(name string) bool {
 	return true
 }
 
+// CPUVendor returns the host CPU's vendor string (CPUID leaf 0:
+// "GenuineIntel", "AuthenticAMD"), /proc/cpuinfo's vendor_id. Some
+// instructions behave differently per vendor (syscall in compat mode,
+// sysenter in 64-bit mode).
+func CPUVendor() string { return hostCPU().vendor }
+
 // CPUFlags returns the /proc/cpuinfo "flags" of the host CPU as uk
 // reports them, space-separated in Linux's order.
 func CPUFlags() string {

@@ -88,7 +88,7 @@ func faultHint(signo, sicode int, addr uint64, r *Registers) string {
 	}
 	switch {
 	case sicode == SI_KERNEL:
-		return " (not meaningful: a general protection fault, e.g. a non-canonical address or a privileged instruction)"
+		return " (not meaningful: raised by the kernel, e.g. for a general protection fault (a non-canonical address, a privileged instruction) or a signal frame it could not write)"
 	case addr < 64*1024:
 		return " (near address 0: NULL pointer dereference?)"
 	case r != nil && addr < r.Rsp && r.Rsp-addr <= 64*1024:

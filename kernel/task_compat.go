@@ -17,16 +17,19 @@ import (
 // answers as Linux built without IA32 emulation does, never running the
 // 64-bit call that the 32-bit number would name:
 //
-//   - int $0x80 and sysenter: there is no user gate for vector 0x80 and no
-//     sysenter target, so the instruction raises #GP: SIGSEGV (SI_KERNEL,
-//     address 0) with RIP on the instruction;
+//   - int $0x80: there is no user gate for vector 0x80, so the
+//     instruction raises #GP: SIGSEGV (SI_KERNEL, address 0) with RIP on
+//     the instruction;
 //   - syscall in compat mode: returns -ENOSYS (the CSTAR target is
 //     ignore_sysret) to the next instruction.
 //
-// On a ptrace host with IA32 emulation the host's fast 32-bit syscall path
+// On a host with IA32 emulation the host's fast 32-bit syscall path
 // replaces the return address of a compat-mode syscall with its 32-bit
 // vDSO's landing pad before uk sees it, so the next instruction is not
-// known: that one gets the SIGSEGV too.
+// known: that one gets the SIGSEGV too. So does sysenter from 64-bit
+// code on Intel (on AMD it is an invalid opcode, SIGILL, and never
+// reaches uk as a syscall): the host's entry also replaces RSP with EBP,
+// and the program usually dies of the SIGSEGV, its frame unwritable.
 
 // int80Fault returns the signal for a TrapSignal. A platform whose
 // hypervisor makes int $0x80 an invalid opcode (kvm_pvm raises #UD) would
@@ -61,7 +64,7 @@ func (t *Task) refuseCompatSyscall() {
 		// eax = -ENOSYS, as sysretl leaves it (the upper half zero).
 		enosys := int32(unix.ENOSYS)
 		r.Rax = uint64(uint32(-enosys))
-	case err == nil && (insn == [2]byte{0xcd, 0x80} || insn == [2]byte{0x0f, 0x34}):
+	case err == nil && insn == [2]byte{0xcd, 0x80}:
 		r.Rip -= 2
 		t.forceSignal(int(unix.SIGSEGV), arch.SI_KERNEL, 0)
 	default:

@@ -39,10 +39,11 @@ func (s *Socket) Bind(ctx socket.Context, b []byte) error {
 		return err
 	case a.Abstract:
 		defer ns.unlock()
-		if _, ok := ns.abstract[abstractName{s.net, a.Name}]; ok {
+		k := abstractName{s.net, a.Name}
+		if _, ok := ns.abstract[k]; ok {
 			return linux.EADDRINUSE
 		}
-		ns.abstract[abstractName{s.net, a.Name}] = s
+		ns.abstract[k] = s
 		s.addr = a
 		return nil
 	}

@@ -95,9 +95,9 @@ func (ns *Namespace) autobindLocked(s *Socket) error {
 	for i := 0; i < 0x100000; i++ {
 		name := fmt.Sprintf("%05x", ns.nextAuto&0xfffff)
 		ns.nextAuto++
-		if _, ok := ns.abstract[abstractName{s.net, name}]; !ok {
+		if k := (abstractName{s.net, name}); ns.abstract[k] == nil {
 			s.addr = Address{Abstract: true, Name: name}
-			ns.abstract[abstractName{s.net, name}] = s
+			ns.abstract[k] = s
 			return nil
 		}
 	}

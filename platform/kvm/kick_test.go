@@ -10,17 +10,6 @@ import (
 	"uk/platform"
 )
 
-// ilIllOpn is SIGILL's si_code for an illegal operand (an invalid opcode).
-const ilIllOpn = 2
-
-// intelCPU reports whether the CPU that runs the guest's code is Intel's
-// (CPUID vendor GenuineIntel): in the QEMU guest of scripts/kvm-in-qemu.sh
-// it is the emulated EPYC's AMD.
-func intelCPU() bool {
-	_, b, c, d := arch.CPUID(0, 0)
-	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e // "Genu" "ineI" "ntel"
-}
-
 // TestKickResume kicks a spinning thread out of user mode many times and
 // resumes it each time: every resume goes back into supervisor mode from
 // a user-mode stop.
@@ -58,10 +47,12 @@ func TestCompatSyscall(t *testing.T) {
 	as := e.newAS(t, cat([]byte{0xb8, 60, 0, 0, 0}, insSyscall, insJmpSelf))
 	st := initState()
 	st.Regs.Cs = selUser32CS
-	if intelCPU() {
+	// The CPU that runs the guest's code decides: in the QEMU guest of
+	// scripts/kvm-in-qemu.sh it is the emulated EPYC, an AMD.
+	if arch.CPUVendor() == "GenuineIntel" {
 		trap := mustSwitch(t, c, as, st, platform.TrapSignal)
-		if trap.Signo != int32(unix.SIGILL) || trap.Code != ilIllOpn || st.Regs.Rip != codeAddr+5 || st.Regs.Cs != selUser32CS {
-			t.Fatalf("trap %+v at rip %#x cs %#x, want SIGILL code %d at %#x cs 0x23 (Intel)", trap, st.Regs.Rip, st.Regs.Cs, ilIllOpn, codeAddr+5)
+		if trap.Signo != int32(unix.SIGILL) || trap.Code != arch.ILL_ILLOPN || st.Regs.Rip != codeAddr+5 || st.Regs.Cs != selUser32CS {
+			t.Fatalf("trap %+v at rip %#x cs %#x, want SIGILL code %d at %#x cs 0x23 (Intel)", trap, st.Regs.Rip, st.Regs.Cs, arch.ILL_ILLOPN, codeAddr+5)
 		}
 		return
 	}

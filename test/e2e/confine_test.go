@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/internal/testenv"
 )
 
@@ -379,7 +380,7 @@ func TestStubPagesShown(t *testing.T) {
 // the guest's own entries make sysenter an invalid opcode on either.
 func TestIA32Syscalls(t *testing.T) {
 	prog := cProgram(t, "confine")
-	intel := cpuVendor(t) == "GenuineIntel"
+	intel := arch.CPUVendor() == "GenuineIntel"
 	forEveryPlatform(t, func(t *testing.T, platform string) {
 		r := runUK(t, platform, prog, []string{"ia32"})
 		const int80 = "int $0x80: SIGSEGV code 0x80 addr 0, rip at the instruction\n"
@@ -406,22 +407,6 @@ $`)
 			t.Errorf("compat: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
 		}
 	})
-}
-
-// cpuVendor is the host CPU's vendor_id in /proc/cpuinfo (GenuineIntel,
-// AuthenticAMD).
-func cpuVendor(t *testing.T) string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "vendor_id" {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatal("/proc/cpuinfo has no vendor_id")
-	return ""
 }
 
 // TestKernelBug: a Go panic in a syscall handler (UK_TEST_PANIC makes
