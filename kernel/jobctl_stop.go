@@ -41,13 +41,9 @@ func (t *Task) groupStop(sig int) {
 			tg.proc.stopReported = true
 			parent = nil
 		}
-		if parent != nil {
-			parent.notifyChildEventLocked()
-		}
+		wake := tg.notifyParentOfJobLocked(parent, arch.CLD_STOPPED, sig)
 		tg.k.mu.Unlock()
-		if parent != nil && !parent.isKernelInit && parent.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP == 0 {
-			parent.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_STOPPED, Pid: tg.pid, Status: int32(sig)}, nil)
-		}
+		wake()
 	}
 	t.waitWhileStopped()
 }
@@ -98,14 +94,26 @@ func (tg *ThreadGroup) reportContinued() {
 	tg.k.mu.Lock()
 	tg.proc.contReported = true
 	tg.proc.stopReported = false
-	parent := tg.proc.parent
-	if parent != nil {
-		parent.notifyChildEventLocked()
-	}
+	wake := tg.notifyParentOfJobLocked(tg.proc.parent, arch.CLD_CONTINUED, int(unix.SIGCONT))
 	tg.k.mu.Unlock()
-	if parent != nil && !parent.isKernelInit && parent.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP == 0 {
-		parent.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_CONTINUED, Pid: tg.pid, Status: int32(unix.SIGCONT)}, nil)
+	wake()
+}
+
+// notifyParentOfJobLocked wakes the waiters of parent (nil: none) for tg's
+// stop or continue and queues its SIGCHLD (code CLD_STOPPED or
+// CLD_CONTINUED), unless the parent asked for none (SA_NOCLDSTOP). It
+// returns what wakes the parent's thread, to call without k.mu. Both
+// happen under k.mu, so a wait that sees the change returns with the
+// signal pending (queueSignal). Preconditions: k.mu held.
+func (tg *ThreadGroup) notifyParentOfJobLocked(parent *ThreadGroup, code int32, sig int) (wake func()) {
+	if parent == nil {
+		return func() {}
 	}
+	parent.notifyChildEventLocked()
+	if parent.isKernelInit || parent.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP != 0 {
+		return func() {}
+	}
+	return parent.queueSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: code, Pid: tg.pid, Status: int32(sig)}, nil)
 }
 
 // stopStatusLocked returns the wait status to report for a stopped or

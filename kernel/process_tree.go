@@ -198,9 +198,10 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 }
 
 // notifyParentOfExitLocked tells the parent that zombie tg exited: its
-// waiters wake (or it is reaped at once, when nobody will wait), and the
-// returned function, to run without k.mu, sends the exit signal.
-// Preconditions: k.mu held.
+// waiters wake (or it is reaped at once, when nobody will wait) and the
+// exit signal is queued, both under k.mu (queueSignal says why); the
+// returned function, to run without k.mu, wakes the parent's thread for
+// it. Preconditions: k.mu held.
 func (k *Kernel) notifyParentOfExitLocked(tg *ThreadGroup) func() {
 	parent := tg.proc.parent
 	sig := tg.proc.exitSignal
@@ -222,11 +223,9 @@ func (k *Kernel) notifyParentOfExitLocked(tg *ThreadGroup) func() {
 	if parent == nil || parent.isKernelInit || !arch.ValidSignal(sig) {
 		return func() {}
 	}
-	return func() {
-		info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid}
-		info.Code, info.Status = arch.ChildStatus(status)
-		parent.SendSignal(&info, nil)
-	}
+	info := arch.SignalInfo{Signo: int32(sig), Pid: tg.pid}
+	info.Code, info.Status = arch.ChildStatus(status)
+	return parent.queueSignal(&info, nil)
 }
 
 // reportMainExit hands the exit status of mainTG to Wait, once: whichever

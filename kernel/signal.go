@@ -101,33 +101,50 @@ func (tg *ThreadGroup) ignoredLocked(sig int) bool {
 // SendSignal queues info for the process (target nil) or for one thread
 // of it, and wakes a thread that can take it.
 func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
+	tg.queueSignal(info, target)()
+}
+
+// queueSignal is SendSignal's first half: it makes the signal pending and
+// returns the second, which wakes the thread that is to take it (and, for
+// SIGKILL and SIGCONT, ends or continues the process). The first half
+// takes only tg's own locks, so a caller may hold k.mu across it: a child's
+// exit and stop are queued to the parent under the same k.mu section that
+// makes them visible to wait, so a wait that reports the child returns
+// with its SIGCHLD already pending, as Linux's do_notify_parent under
+// tasklist_lock (otherwise the late signal would interrupt the parent's
+// next wait with EINTR). The returned function must be called without
+// k.mu.
+func (tg *ThreadGroup) queueSignal(info *arch.SignalInfo, target *Task) (wake func()) {
+	nothing := func() {}
 	sig := int(info.Signo)
 	if !arch.ValidSignal(sig) {
 		// Callers validate what the application asks for; this keeps a
 		// slip (an exit or death signal taken unchecked from a syscall
 		// argument) from indexing past the sigactions.
-		return
+		return nothing
 	}
 	tg.mu.Lock()
 	if tg.exiting {
 		tg.mu.Unlock()
-		return
+		return nothing
 	}
+	continued := false
 	switch {
 	case sig == int(unix.SIGKILL):
 		tg.mu.Unlock()
-		tg.kill(int(unix.SIGKILL))
-		return
+		return func() { tg.kill(int(unix.SIGKILL)) }
 	case sig == int(unix.SIGCONT):
 		tg.pending.remove(stopSignals)
 		for _, t := range tg.tasks {
 			t.pending.remove(stopSignals)
 		}
-		if tg.continueLocked() {
-			defer tg.reportContinued()
-		}
+		continued = tg.continueLocked()
 	case stopSignals.Has(sig):
 		tg.pending.remove(arch.SigSetOf(int(unix.SIGCONT)))
+	}
+	report := nothing
+	if continued {
+		report = tg.reportContinued
 	}
 	blocked := false
 	if target != nil {
@@ -135,7 +152,7 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 	}
 	if tg.ignoredLocked(sig) && !blocked && !tg.anyTracedLocked() {
 		tg.mu.Unlock()
-		return
+		return report
 	}
 	if target != nil {
 		target.pending.enqueue(info)
@@ -151,9 +168,12 @@ func (tg *ThreadGroup) SendSignal(info *arch.SignalInfo, target *Task) {
 		}
 	}
 	tg.mu.Unlock()
-	tg.sigNotify.Notify(vfs.EventIn)
-	if target != nil {
-		target.wake()
+	return func() {
+		tg.sigNotify.Notify(vfs.EventIn)
+		if target != nil {
+			target.wake()
+		}
+		report()
 	}
 }
 
