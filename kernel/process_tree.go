@@ -160,16 +160,22 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	defer tg.exitQ.Notify(vfs.EventIn) // pidfds: readable now
 	reaper := k.reaperForLocked(tg)
 	var orphans []*ThreadGroup
+	var adopted []func() // the reaper's SIGCHLDs for zombie orphans
 	for c := range tg.proc.children {
 		orphans = append(orphans, c)
 		delete(tg.proc.children, c)
 		k.linkChildLocked(reaper, c)
 		c.proc.exitSignal = int(unix.SIGCHLD) // as Linux's reparent_leader: the reaper hears SIGCHLD
-		if c.proc.zombie && reaper != nil {
-			reaper.notifyChildEventLocked()
-		}
-		if reaper != nil && reaper.isKernelInit {
+		switch {
+		case reaper == nil || !c.proc.zombie:
+		case reaper.isKernelInit:
 			k.reapAutoLocked(c)
+		case c.proc.ptraceHeld:
+			reaper.notifyChildEventLocked() // the reaper hears of it when the tracer lets go
+		default:
+			// A zombie orphan is an exit the reaper has not heard of:
+			// SIGCHLD, or reaped at once if the reaper will not wait.
+			adopted = append(adopted, k.notifyParentOfExitLocked(c))
 		}
 	}
 	if tg.proc.vforkDone != nil {
@@ -184,6 +190,9 @@ func (k *Kernel) exitThreadGroup(tg *ThreadGroup, status int) {
 	}
 	k.mu.Unlock()
 	notify()
+	for _, wake := range adopted {
+		wake()
+	}
 	for _, c := range orphans {
 		c.mu.Lock()
 		tasks := append([]*Task(nil), c.tasks...)

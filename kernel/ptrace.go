@@ -445,11 +445,14 @@ func (t *Task) ptraceStopAs(status int, info *arch.SignalInfo, kind ptraceStopKi
 	}
 	tracerTG := tracer.tg
 	tracerTG.notifyChildEventLocked()
-	k.mu.Unlock()
+	wake := func() {}
 	if tracerTG.SigAction(int(unix.SIGCHLD)).Flags&arch.SA_NOCLDSTOP == 0 {
-		tracerTG.SendSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_TRAPPED,
+		// Queued with the stop made visible (queueSignal says why).
+		wake = tracerTG.queueSignal(&arch.SignalInfo{Signo: int32(unix.SIGCHLD), Code: arch.CLD_TRAPPED,
 			Pid: t.tid, Status: int32(status >> 8 & 0x7f)}, nil)
 	}
+	k.mu.Unlock()
+	wake()
 	t.ptraceStopped.Store(true)
 	defer t.ptraceStopped.Store(false)
 	if t.unbind() {
@@ -880,6 +883,13 @@ func (t *Task) ptraceExit(last bool) {
 	status := t.ownExitStatus()
 	k.mu.Lock()
 	kill, notify, notifies := t.ptraceExitLocked(status, last)
+	wake := func() {}
+	if notify != nil {
+		// Queued with the exit made visible (queueSignal says why).
+		info := arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: t.tid}
+		info.Code, info.Status = arch.ChildStatus(status)
+		wake = notify.queueSignal(&info, nil)
+	}
 	k.mu.Unlock()
 	for _, f := range notifies {
 		f()
@@ -887,11 +897,7 @@ func (t *Task) ptraceExit(last bool) {
 	for _, tg := range kill {
 		tg.kill(int(unix.SIGKILL))
 	}
-	if notify != nil {
-		info := arch.SignalInfo{Signo: int32(unix.SIGCHLD), Pid: t.tid}
-		info.Code, info.Status = arch.ChildStatus(status)
-		notify.SendSignal(&info, nil)
-	}
+	wake()
 }
 
 // ptraceWaitLocked looks among the tracees of t's process for one sel

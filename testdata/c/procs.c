@@ -5,10 +5,14 @@
 #include "uktest.h"
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static volatile int chld;
 static void on_chld(int sig) { chld++; }
+static volatile pid_t chld_pid;
+static void on_chld_info(int sig, siginfo_t *si, void *uc) { chld_pid = si->si_pid; }
+static void on_usr1(int sig) {}
 
 int main(void) {
 	int st;
@@ -106,6 +110,33 @@ int main(void) {
 			late++;
 	}
 	CHECK("SIGCHLD handled before waitpid returns, 200 times", late == 0);
+
+	/* A zombie orphan adopted by a subreaper is an exit the subreaper has
+	 * not heard of: it gets SIGCHLD for it (Linux's reparent_leader).
+	 * The middle process's own exit signal is SIGUSR1, so the SIGCHLD
+	 * can only be the orphan's. */
+	struct sigaction sai = {.sa_sigaction = on_chld_info, .sa_flags = SA_SIGINFO};
+	sigaction(SIGCHLD, &sai, NULL);
+	signal(SIGUSR1, on_usr1);
+	int zp[2];
+	pipe(zp);
+	chld_pid = 0;
+	pid_t m = syscall(SYS_clone, SIGUSR1, 0, 0, 0, 0);
+	if (m == 0) {
+		pid_t g = fork();
+		if (g == 0)
+			_exit(0);
+		siginfo_t zs;
+		waitid(P_PID, g, &zs, WEXITED | WNOWAIT); /* g is a zombie now */
+		write(zp[1], &g, sizeof g);
+		_exit(0);
+	}
+	pid_t g = 0;
+	read(zp[0], &g, sizeof g);
+	EXPECT_EQ(waitpid(m, &st, __WCLONE) == m, 1);
+	CHECK("a subreaper hears SIGCHLD for an adopted zombie", g > 0 && chld_pid == g);
+	EXPECT_EQ(waitpid(g, &st, 0) == g, 1);
+	sigaction(SIGCHLD, &sa, NULL);
 
 	/* Sessions and groups. */
 	c = fork();
