@@ -21,6 +21,7 @@ import (
 	"uk/fs/inotify"
 	"uk/net/netdev"
 	"uk/net/socket"
+	unixsock "uk/net/unix"
 
 	"uk/fs/tty"
 	"uk/fs/vfs"
@@ -103,6 +104,9 @@ type Kernel struct {
 	netRoot  *NetNamespace
 	netOnce  sync.Once
 	liveNets atomic.Int32
+	// unixNS is the AF_UNIX family, made on first use (UnixNamespace).
+	unixNS   *unixsock.Namespace
+	unixOnce sync.Once
 
 	mu      sync.Mutex
 	nextTID int32                  // protected by mu

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	unixsock "uk/net/unix"
 )
 
 // NetNamespace is a network namespace: an Internet stack of its own (the
@@ -52,6 +54,14 @@ func (k *Kernel) rootNet() *NetNamespace {
 		}
 	})
 	return k.netRoot
+}
+
+// UnixNamespace is the kernel's AF_UNIX family: every AF_UNIX socket of
+// the sandbox, whatever network namespace it was made in (the family
+// keeps abstract names apart by namespace itself).
+func (k *Kernel) UnixNamespace() *unixsock.Namespace {
+	k.unixOnce.Do(func() { k.unixNS = unixsock.NewNamespace() })
+	return k.unixNS
 }
 
 // NetNamespace returns the network namespace t is in (nil when the

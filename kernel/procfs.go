@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 	"uk/net/netdev"
+	unixsock "uk/net/unix"
 
 	"golang.org/x/sys/unix"
 
@@ -100,6 +101,17 @@ func (p procKernel) Interfaces(ctx vfs.Context) netdev.Table {
 		return nil
 	}
 	return t
+}
+
+// UnixSockets implements proc.Kernel: the AF_UNIX sockets of the
+// reader's network namespace (the sandbox's first for a reader that is
+// not a task).
+func (p procKernel) UnixSockets(ctx vfs.Context) []unixsock.SocketInfo {
+	var net any = p.k.rootNet()
+	if t, ok := ctx.(*Task); ok {
+		net = t.NetNamespace()
+	}
+	return p.k.UnixNamespace().Sockets(net)
 }
 
 func (p procKernel) MemTotal() uint64 {

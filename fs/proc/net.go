@@ -10,8 +10,9 @@ import (
 
 // netDir is /proc/PID/net (and /proc/net through the self link): the
 // interface counters, the IPv4 routing table and the IPv6 addresses, in
-// the formats ifconfig, route and netstat parse. Socket tables (tcp, udp,
-// unix) are not shown: their files are absent rather than wrong.
+// the formats ifconfig, route and netstat parse, and the AF_UNIX sockets.
+// The Internet socket tables (tcp, udp) are not shown: their files are
+// absent rather than wrong.
 func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
 	f := func(name string, g func(vfs.Context) string) entry {
 		return entry{name, func() vfs.Inode {
@@ -24,9 +25,37 @@ func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
 		f("dev", fs.netDev),
 		f("route", fs.netRoute),
 		f("if_inet6", fs.netIfInet6),
+		f("unix", fs.netUnix),
 	})
 	d.owner = owner
 	return d
+}
+
+// netUnix is /proc/net/unix, as Linux's unix_seq_show prints it. Num,
+// the socket's kernel address, is zeros, as Linux shows it to a reader
+// kptr_restrict keeps from kernel addresses; RefCount is the description
+// and the table.
+func (fs *FS) netUnix(ctx vfs.Context) string {
+	var b strings.Builder
+	b.WriteString("Num       RefCount Protocol Flags    Type St Inode Path\n")
+	for _, s := range fs.k.UnixSockets(ctx) {
+		flags := 0
+		if s.Listening {
+			flags = 1 << 16 // __SO_ACCEPTCON
+		}
+		fmt.Fprintf(&b, "%016x: %08X %08X %08X %04X %02X %5d", 0, 2, 0, flags, s.Type, s.State, s.Inode)
+		if !s.Addr.Unnamed() {
+			b.WriteByte(' ')
+			name := s.Addr.Name
+			if s.Addr.Abstract {
+				// The leading NUL, and any inside the name, print as '@'.
+				name = "@" + strings.ReplaceAll(name, "\x00", "@")
+			}
+			b.WriteString(name)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // table is the interface table of the reader's network namespace, or nil

@@ -4,7 +4,10 @@ import (
 	"net/netip"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"uk/net/netdev"
+	unixsock "uk/net/unix"
 )
 
 // fakeTable is an interface table with lo and eth0, one IPv4 address on
@@ -32,12 +35,27 @@ func (fakeTable) Routes() []netdev.Route {
 	}
 }
 
+// fakeUnixSockets are a listener on a path, a connection not accepted
+// yet, an unbound stream socket and a datagram socket with an abstract
+// name holding a NUL.
+var fakeUnixSockets = []unixsock.SocketInfo{
+	{Listening: true, Type: unix.SOCK_STREAM, State: 1, Inode: 10001, Addr: unixsock.Address{Name: "/run/l.sock"}},
+	{Type: unix.SOCK_STREAM, State: 2, Inode: 0, Addr: unixsock.Address{Name: "/run/l.sock"}},
+	{Type: unix.SOCK_STREAM, State: 1, Inode: 10002},
+	{Type: unix.SOCK_DGRAM, State: 3, Inode: 123456, Addr: unixsock.Address{Abstract: true, Name: "a\x00b"}},
+}
+
 func TestProcNet(t *testing.T) {
 	v, at := setup(t)
 	cases := []struct{ path, want string }{
 		{"/proc/7/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" +
 			"eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n" +
 			"eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"},
+		{"/proc/7/net/unix", "Num       RefCount Protocol Flags    Type St Inode Path\n" +
+			"0000000000000000: 00000002 00000000 00010000 0001 01 10001 /run/l.sock\n" +
+			"0000000000000000: 00000002 00000000 00000000 0001 02     0 /run/l.sock\n" +
+			"0000000000000000: 00000002 00000000 00000000 0001 01 10002\n" +
+			"0000000000000000: 00000002 00000000 00000000 0002 03 123456 @a@b\n"},
 		{"/proc/7/net/if_inet6", "00000000000000000000000000000001 01 80 10 80       lo\n"},
 		{"/proc/7/net/dev", "Inter-|   Receive                                                |  Transmit\n" +
 			" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +

@@ -25,6 +25,7 @@ import (
 
 	"uk/fs/vfs"
 	"uk/net/netdev"
+	unixsock "uk/net/unix"
 )
 
 // Kernel is what proc asks of the kernel.
@@ -52,6 +53,9 @@ type Kernel interface {
 	// Interfaces is the network's interface table (nil when the sandbox
 	// has no network).
 	Interfaces(ctx vfs.Context) netdev.Table
+	// UnixSockets are the AF_UNIX sockets of the reader's network
+	// namespace, in inode order.
+	UnixSockets(ctx vfs.Context) []unixsock.SocketInfo
 	// NamespaceNames are the links of /proc/PID/ns; NamespacePath gives
 	// a new path to a namespace's file, for such a link to resolve to.
 	NamespaceNames() []string

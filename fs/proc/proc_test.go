@@ -13,12 +13,14 @@ import (
 	"uk/fs/vfs"
 	"uk/kernel/memfile"
 	"uk/net/netdev"
+	unixsock "uk/net/unix"
 )
 
 // fakeKernel has one process (pid 7) whose single thread is the caller.
 type fakeKernel struct {
-	fsc *vfs.FSContext
-	net netdev.Table
+	fsc  *vfs.FSContext
+	net  netdev.Table
+	unix []unixsock.SocketInfo
 }
 
 func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
@@ -43,6 +45,9 @@ func (k *fakeKernel) MemTotal() uint64                    { return 1 << 30 }
 func (k *fakeKernel) MemFree() uint64                     { return 1 << 29 }
 func (k *fakeKernel) NumCPU() int                         { return 2 }
 func (k *fakeKernel) Interfaces(vfs.Context) netdev.Table { return k.net }
+func (k *fakeKernel) UnixSockets(vfs.Context) []unixsock.SocketInfo {
+	return k.unix
+}
 
 type fakeTask struct{ k *fakeKernel }
 
@@ -111,7 +116,7 @@ func setup(t *testing.T) (*vfs.VFS, vfs.At) {
 			t.Fatal(err)
 		}
 	}
-	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}}
+	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}, unix: fakeUnixSockets}
 	v.RegisterType("proc", &Type{Kernel: k, Opts: Options{Filesystems: []string{"proc", "tmpfs"}}})
 	if err := v.Mount(ctx{}, nil, at, "proc", "/proc", "proc", 0, ""); err != nil {
 		t.Fatal(err)

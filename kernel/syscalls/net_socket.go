@@ -2,14 +2,12 @@ package syscalls
 
 import (
 	"encoding/binary"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
 	"uk/kernel"
 	"uk/net/socket"
-	unixsock "uk/net/unix"
 )
 
 // sockCtx is a task seen as a socket.Context.
@@ -60,22 +58,11 @@ func (c sockCtx) LookupSocket(path string) (vfs.Inode, uint32, error) {
 	return p.Dentry.Inode(), st.Type(), nil
 }
 
-var unixNamespaces sync.Map // *kernel.Kernel → *unixsock.Namespace
-
-// unixNamespace returns the AF_UNIX namespace of the task's kernel.
-func unixNamespace(t *kernel.Task) *unixsock.Namespace {
-	if ns, ok := unixNamespaces.Load(t.Kernel()); ok {
-		return ns.(*unixsock.Namespace)
-	}
-	ns, _ := unixNamespaces.LoadOrStore(t.Kernel(), unixsock.NewNamespace())
-	return ns.(*unixsock.Namespace)
-}
-
 // provider returns the implementation of an address family: AF_UNIX
 // lives here, the others in the kernel's network namespace.
 func provider(t *kernel.Task, family int) (socket.Provider, error) {
 	if family == unix.AF_UNIX {
-		return unixNamespace(t), nil
+		return t.Kernel().UnixNamespace(), nil
 	}
 	net := t.Net()
 	if family < 0 || family >= unix.AF_MAX || net == nil {

@@ -29,6 +29,12 @@ type Namespace struct {
 	// Work to do once mu is released; protected by mu.
 	notes []note
 	drops []*vfs.FileDescription
+
+	// live is every socket made and not yet released, for /proc/net/unix
+	// (Sockets). liveMu is a leaf lock: taken with or without mu, which
+	// newSocket may or may not hold.
+	liveMu sync.Mutex
+	live   map[*Socket]struct{} // protected by liveMu
 }
 
 type note struct {
@@ -38,7 +44,7 @@ type note struct {
 
 // NewNamespace returns an empty namespace.
 func NewNamespace() *Namespace {
-	return &Namespace{abstract: map[abstractName]*Socket{}, paths: map[vfs.Inode]*Socket{}}
+	return &Namespace{abstract: map[abstractName]*Socket{}, paths: map[vfs.Inode]*Socket{}, live: map[*Socket]struct{}{}}
 }
 
 // abstractName is an abstract name in the network namespace it was

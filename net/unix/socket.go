@@ -145,6 +145,9 @@ func (ns *Namespace) newSocket(ctx socket.Context, typ int) *Socket {
 		s.landlock = landlock.Of(c)
 	}
 	s.inode = socket.NewInode(uid, gid)
+	ns.liveMu.Lock()
+	ns.live[s] = struct{}{}
+	ns.liveMu.Unlock()
 	return s
 }
 
@@ -371,6 +374,9 @@ func (s *Socket) releaseLocked() {
 	ns := s.ns
 	s.closed = true
 	s.shut = shutBoth
+	ns.liveMu.Lock()
+	delete(ns.live, s)
+	ns.liveMu.Unlock()
 	if k := (abstractName{s.net, s.addr.Name}); s.addr.Abstract && ns.abstract[k] == s {
 		delete(ns.abstract, k)
 	}

@@ -69,6 +69,9 @@ var cCases = []cCase{
 	// Network namespaces: lo alone and down, ports of their own, setns,
 	// and 100 used and dropped in turn.
 	{name: "netns", prog: "netns"},
+	// /proc/net/unix: each socket's flags, type, state and name, and
+	// only the reader's network namespace's.
+	{name: "procnet", prog: "procnet"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
