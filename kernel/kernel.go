@@ -81,6 +81,9 @@ type Network interface {
 	Provider(family int) (socket.Provider, error)
 	// Interfaces returns the interface table.
 	Interfaces() (netdev.Table, error)
+	// InetSockets lists the sockets of an Internet family and protocol
+	// (IPPROTO_TCP, IPPROTO_UDP) as /proc/net/tcp and its kin show them.
+	InetSockets(family, protocol int) []socket.InetInfo
 	// Fresh returns a new namespace with only a loopback device.
 	Fresh() Network
 	// Close stops the namespace's stack, letting closed TCP

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 	"uk/net/netdev"
+	"uk/net/socket"
 	unixsock "uk/net/unix"
 
 	"golang.org/x/sys/unix"
@@ -112,6 +113,18 @@ func (p procKernel) UnixSockets(ctx vfs.Context) []unixsock.SocketInfo {
 		net = t.NetNamespace()
 	}
 	return p.k.UnixNamespace().Sockets(net)
+}
+
+// InetSockets implements proc.Kernel: the reader's network namespace's.
+func (p procKernel) InetSockets(ctx vfs.Context, family, protocol int) []socket.InetInfo {
+	net := p.k.Network
+	if t, ok := ctx.(*Task); ok {
+		net = t.Net()
+	}
+	if net == nil {
+		return nil
+	}
+	return net.InetSockets(family, protocol)
 }
 
 func (p procKernel) MemTotal() uint64 {

@@ -1,8 +1,12 @@
 package proc
 
 import (
+	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
 	"uk/net/netdev"
@@ -10,9 +14,8 @@ import (
 
 // netDir is /proc/PID/net (and /proc/net through the self link): the
 // interface counters, the IPv4 routing table and the IPv6 addresses, in
-// the formats ifconfig, route and netstat parse, and the AF_UNIX sockets.
-// The Internet socket tables (tcp, udp) are not shown: their files are
-// absent rather than wrong.
+// the formats ifconfig, route and netstat parse, and the socket tables
+// (tcp, tcp6, udp, udp6, unix).
 func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
 	f := func(name string, g func(vfs.Context) string) entry {
 		return entry{name, func() vfs.Inode {
@@ -26,6 +29,10 @@ func (fs *FS) netDir(path string, owner func() (uint32, uint32)) vfs.Inode {
 		f("route", fs.netRoute),
 		f("if_inet6", fs.netIfInet6),
 		f("unix", fs.netUnix),
+		f("tcp", fs.netInet(unix.AF_INET, unix.IPPROTO_TCP)),
+		f("tcp6", fs.netInet(unix.AF_INET6, unix.IPPROTO_TCP)),
+		f("udp", fs.netInet(unix.AF_INET, unix.IPPROTO_UDP)),
+		f("udp6", fs.netInet(unix.AF_INET6, unix.IPPROTO_UDP)),
 	})
 	d.owner = owner
 	return d
@@ -55,6 +62,76 @@ func (fs *FS) netUnix(ctx vfs.Context) string {
 		}
 		b.WriteByte('\n')
 	}
+	return b.String()
+}
+
+// netInet is /proc/net/tcp, tcp6, udp or udp6, as Linux's tcp4_seq_show,
+// tcp6_seq_show, udp4_seq_show and udp6_seq_show print them: the IPv4
+// files' lines padded with spaces to a fixed width, kernel addresses as
+// zeros, and the fields uk does not keep (timers, retransmits, probes,
+// the delayed-ACK state, UDP drops) as 0.
+func (fs *FS) netInet(family, protocol int) func(vfs.Context) string {
+	tcp := protocol == unix.IPPROTO_TCP
+	var header string
+	var width int // the IPv4 files' fixed line width, without the newline
+	switch {
+	case tcp && family == unix.AF_INET:
+		header, width = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode", 149
+	case tcp:
+		header = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+	case family == unix.AF_INET:
+		header, width = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops", 127
+	default:
+		header = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	}
+	return func(ctx vfs.Context) string {
+		var b strings.Builder
+		line := func(s string) {
+			b.WriteString(s)
+			for n := len(s); n < width; n++ {
+				b.WriteByte(' ')
+			}
+			b.WriteByte('\n')
+		}
+		line(header)
+		for i, s := range fs.k.InetSockets(ctx, family, protocol) {
+			slot := fmt.Sprintf("%4d", i)
+			if !tcp && family == unix.AF_INET {
+				slot = fmt.Sprintf("%5d", i)
+			}
+			row := fmt.Sprintf("%s: %s %s %02X %08X:%08X 00:00000000 00000000 %5d %8d %d",
+				slot, inetAddr(s.Local), inetAddr(s.Remote), s.State, s.TxQueue, s.RxQueue, s.UID, 0, s.Inode)
+			switch {
+			case tcp && s.Inode == 0: // a time-wait record
+				row += " 1 0000000000000000"
+			case tcp:
+				row += fmt.Sprintf(" 1 0000000000000000 %d 0 0 %d %d", s.RTO, s.Cwnd, s.Ssthresh)
+			default:
+				row += " 2 0000000000000000 0"
+			}
+			line(row)
+		}
+		return b.String()
+	}
+}
+
+// inetAddr prints an address and port as /proc/net's tables do: each
+// 32-bit word of the address in network byte order read as a
+// little-endian number, in hex, and the port.
+func inetAddr(ap netip.AddrPort) string {
+	var raw []byte
+	if a := ap.Addr(); a.Is4() {
+		b := a.As4()
+		raw = b[:]
+	} else {
+		b := a.As16()
+		raw = b[:]
+	}
+	var b strings.Builder
+	for i := 0; i+4 <= len(raw); i += 4 {
+		fmt.Fprintf(&b, "%08X", binary.LittleEndian.Uint32(raw[i:]))
+	}
+	fmt.Fprintf(&b, ":%04X", ap.Port())
 	return b.String()
 }
 

@@ -1,12 +1,14 @@
 package proc
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"uk/net/netdev"
+	"uk/net/socket"
 	unixsock "uk/net/unix"
 )
 
@@ -43,6 +45,49 @@ var fakeUnixSockets = []unixsock.SocketInfo{
 	{Type: unix.SOCK_STREAM, State: 2, Inode: 0, Addr: unixsock.Address{Name: "/run/l.sock"}},
 	{Type: unix.SOCK_STREAM, State: 1, Inode: 10002},
 	{Type: unix.SOCK_DGRAM, State: 3, Inode: 123456, Addr: unixsock.Address{Abstract: true, Name: "a\x00b"}},
+}
+
+// fakeInetSockets are a TCP listener on 127.0.0.1:8080, an IPv6
+// connection from [::1]:40000 to [::1]:22 with 5 bytes unread, and a UDP
+// socket bound to 0.0.0.0:53.
+var fakeInetSockets = map[[2]int][]socket.InetInfo{
+	{unix.AF_INET, unix.IPPROTO_TCP}: {{
+		Local: netip.MustParseAddrPort("127.0.0.1:8080"), Remote: netip.MustParseAddrPort("0.0.0.0:0"),
+		State: 10, RTO: 100, Cwnd: 10, UID: 1000, Inode: 4242,
+	}},
+	{unix.AF_INET6, unix.IPPROTO_TCP}: {{
+		Local: netip.MustParseAddrPort("[::1]:40000"), Remote: netip.MustParseAddrPort("[::1]:22"),
+		State: 1, RxQueue: 5, RTO: 20, Cwnd: 10, Ssthresh: -1, Inode: 77,
+	}},
+	{unix.AF_INET, unix.IPPROTO_UDP}: {{
+		Local: netip.MustParseAddrPort("0.0.0.0:53"), Remote: netip.MustParseAddrPort("0.0.0.0:0"),
+		State: 7, Inode: 99,
+	}},
+}
+
+// TestProcNetInet checks the Internet socket tables' lines, and that the
+// IPv4 files' lines have Linux's fixed widths.
+func TestProcNetInet(t *testing.T) {
+	v, at := setup(t)
+	pad := func(s string, n int) string { return fmt.Sprintf("%-*s\n", n, s) }
+	cases := []struct{ path, want string }{
+		{"/proc/7/net/tcp", pad("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode", 149) +
+			pad("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0000000000000000 100 0 0 10 0", 149)},
+		{"/proc/7/net/tcp6", "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+			"   0: 00000000000000000000000001000000:9C40 00000000000000000000000001000000:0016 01 00000000:00000005 00:00000000 00000000     0        0 77 1 0000000000000000 20 0 0 10 -1\n"},
+		{"/proc/7/net/udp", pad("   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops", 127) +
+			pad("    0: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 99 2 0000000000000000 0", 127)},
+		{"/proc/7/net/udp6", "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"},
+	}
+	for _, c := range cases {
+		got, err := read(t, v, at, c.path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		if got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.path, got, c.want)
+		}
+	}
 }
 
 func TestProcNet(t *testing.T) {

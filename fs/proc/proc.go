@@ -25,6 +25,7 @@ import (
 
 	"uk/fs/vfs"
 	"uk/net/netdev"
+	"uk/net/socket"
 	unixsock "uk/net/unix"
 )
 
@@ -56,6 +57,10 @@ type Kernel interface {
 	// UnixSockets are the AF_UNIX sockets of the reader's network
 	// namespace, in inode order.
 	UnixSockets(ctx vfs.Context) []unixsock.SocketInfo
+	// InetSockets are the sockets of an Internet family and protocol
+	// (IPPROTO_TCP, IPPROTO_UDP) in the reader's network namespace, in
+	// inode order (none without a network).
+	InetSockets(ctx vfs.Context, family, protocol int) []socket.InetInfo
 	// NamespaceNames are the links of /proc/PID/ns; NamespacePath gives
 	// a new path to a namespace's file, for such a link to resolve to.
 	NamespaceNames() []string

@@ -13,6 +13,7 @@ import (
 	"uk/fs/vfs"
 	"uk/kernel/memfile"
 	"uk/net/netdev"
+	"uk/net/socket"
 	unixsock "uk/net/unix"
 )
 
@@ -21,6 +22,7 @@ type fakeKernel struct {
 	fsc  *vfs.FSContext
 	net  netdev.Table
 	unix []unixsock.SocketInfo
+	inet map[[2]int][]socket.InetInfo
 }
 
 func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
@@ -47,6 +49,9 @@ func (k *fakeKernel) NumCPU() int                         { return 2 }
 func (k *fakeKernel) Interfaces(vfs.Context) netdev.Table { return k.net }
 func (k *fakeKernel) UnixSockets(vfs.Context) []unixsock.SocketInfo {
 	return k.unix
+}
+func (k *fakeKernel) InetSockets(_ vfs.Context, family, protocol int) []socket.InetInfo {
+	return k.inet[[2]int{family, protocol}]
 }
 
 type fakeTask struct{ k *fakeKernel }
@@ -116,7 +121,7 @@ func setup(t *testing.T) (*vfs.VFS, vfs.At) {
 			t.Fatal(err)
 		}
 	}
-	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}, unix: fakeUnixSockets}
+	k := &fakeKernel{fsc: vfs.NewFSContext(root), net: fakeTable{}, unix: fakeUnixSockets, inet: fakeInetSockets}
 	v.RegisterType("proc", &Type{Kernel: k, Opts: Options{Filesystems: []string{"proc", "tmpfs"}}})
 	if err := v.Mount(ctx{}, nil, at, "proc", "/proc", "proc", 0, ""); err != nil {
 		t.Fatal(err)

@@ -185,6 +185,9 @@ func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *wait
 			st.mem.track(s)
 		}
 	}
+	if st != nil {
+		st.register(s)
+	}
 	return s
 }
 
@@ -291,6 +294,7 @@ func (s *Socket) Release() {
 	s.released.Store(true)
 	if s.st != nil {
 		s.st.mem.closed(s.st, s)
+		s.st.unregister(s)
 	}
 	s.q.Notify(eventFree)
 }

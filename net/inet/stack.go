@@ -43,6 +43,11 @@ type Stack struct {
 	// mem charges what the sockets hold to the sandbox's memory
 	// (memacct.go).
 	mem memAcct
+
+	// socks are the sockets descriptors hold, for /proc/net's tables
+	// (proctable.go).
+	sockMu sync.Mutex
+	socks  map[*Socket]struct{} // protected by sockMu
 }
 
 // linkInfo is what Stack keeps of one interface beyond tcpip's NICInfo.

@@ -155,6 +155,16 @@ func (n *Namespace) Interfaces() (netdev.Table, error) {
 	return st, nil
 }
 
+// InetSockets lists the sockets of family (AF_INET, AF_INET6) and
+// protocol (IPPROTO_TCP, IPPROTO_UDP), for /proc/net's tables.
+func (n *Namespace) InetSockets(family, protocol int) []socket.InetInfo {
+	st, err := n.Stack()
+	if err != nil {
+		return nil
+	}
+	return st.InetSockets(family, protocol)
+}
+
 // Close lets closed TCP connections finish sending (for up to drain), as
 // Linux would after their programs exit, then stops the stack, if it was
 // built.
