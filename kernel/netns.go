@@ -18,10 +18,9 @@ type NetNamespace struct {
 	k    *Kernel
 	inum uint64
 	net  Network
-	// users counts the tasks in the namespace and the bind mounts of its
-	// file; when the last goes from one made at run time, its stack stops
-	// (a socket still open from it then fails, where Linux would keep the
-	// namespace for it).
+	// users counts the tasks in the namespace, the bind mounts of its
+	// file and the Internet and packet sockets made in it; when the last
+	// goes from one made at run time, its stack stops.
 	users atomic.Int64
 }
 
@@ -95,13 +94,19 @@ func (t *Task) setNetNamespace(ns *NetNamespace) {
 	}
 }
 
-// Hold implements nsfs.Holder: a task in the namespace, or a bind mount
-// of its file (`ip netns add`), keeps it.
-func (ns *NetNamespace) Hold() { ns.users.Add(1) }
+// Hold implements nsfs.Holder and socket.NetHolder: a task in the
+// namespace, a bind mount of its file (`ip netns add`) or a socket made in
+// it keeps it. A nil namespace (a kernel without a network) holds nothing.
+func (ns *NetNamespace) Hold() {
+	if ns != nil {
+		ns.users.Add(1)
+	}
+}
 
-// Unhold implements nsfs.Holder: the last user gone, the stack stops.
+// Unhold implements nsfs.Holder and socket.NetHolder: the last user gone,
+// the stack stops.
 func (ns *NetNamespace) Unhold() {
-	if ns.users.Add(-1) == 0 {
+	if ns != nil && ns.users.Add(-1) == 0 {
 		ns.k.liveNets.Add(-1)
 		ns.net.Close(0)
 	}

@@ -92,7 +92,9 @@ func (s *Socket) Accept(ctx socket.Context, nonblock bool, flags uint32) (*vfs.F
 		var peer tcpip.FullAddress
 		ep, wq, terr := s.ep.Accept(&peer)
 		if terr == nil {
-			n := newSocket(s.st, s.family, s.typ, s.protocol, ep, wq, ctx.Credentials())
+			// The connection lives in the listener's namespace, whatever
+			// the accepting task's.
+			n := newSocket(s.st, s.family, s.typ, s.protocol, ep, wq, ctx.Credentials(), s.net)
 			s.mu.Lock()
 			n.opts = s.opts
 			s.mu.Unlock()

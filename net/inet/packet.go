@@ -39,7 +39,7 @@ func (p *PacketProvider) Socket(ctx socket.Context, typ, protocol int, flags uin
 	if terr != nil {
 		return nil, errnoOf(terr)
 	}
-	s := &PacketSocket{Socket: newSocket(p.st, linux.AF_PACKET, typ, protocol, ep, wq, ctx.Credentials())}
+	s := &PacketSocket{Socket: newSocket(p.st, linux.AF_PACKET, typ, protocol, ep, wq, ctx.Credentials(), socket.NetOf(ctx))}
 	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
 }
 

@@ -99,7 +99,7 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 	if terr != nil {
 		return nil, errnoOf(terr)
 	}
-	s := newSocket(p.st, p.family, typ, protocol, ep, wq, ctx.Credentials())
+	s := newSocket(p.st, p.family, typ, protocol, ep, wq, ctx.Credentials(), socket.NetOf(ctx))
 	p.st.mem.opened(ctx, p.st)
 	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
 }
@@ -127,6 +127,7 @@ type Socket struct {
 	protocol int
 	ep       tcpip.Endpoint
 	wq       *waiter.Queue
+	net      socket.NetHolder // the namespace the socket keeps; nil for none
 	bridge   waiter.Entry
 	q        vfs.Queue
 	inode    socket.Inode
@@ -162,16 +163,20 @@ type Socket struct {
 	released atomic.Bool
 }
 
-// newSocket wraps a tcpip endpoint. The bridge entry forwards every
+// newSocket wraps a tcpip endpoint, holding the network namespace net
+// (nil: none to hold) until Release. The bridge entry forwards every
 // readiness change of the endpoint's queue to the description's queue,
 // where poll, epoll and blocking calls wait.
-func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, cred *vfs.Credentials) *Socket {
+func newSocket(st *Stack, family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, cred *vfs.Credentials, net socket.NetHolder) *Socket {
 	var uid, gid uint32
 	if cred != nil {
 		uid, gid = cred.EUID, cred.EGID
 	}
+	if net != nil {
+		net.Hold()
+	}
 	s := &Socket{st: st, family: family, typ: typ, protocol: protocol, ep: ep, wq: wq,
-		inode: socket.NewInode(uid, gid), opts: socket.NewOptions()}
+		inode: socket.NewInode(uid, gid), opts: socket.NewOptions(), net: net}
 	s.bridge = waiter.NewFunctionEntry(waiter.EventMask(0xffffffff)&^waiter.EventInternal, func(m waiter.EventMask) {
 		s.q.Notify(vfs.EventMask(m.ToLinux()))
 	})
@@ -297,6 +302,9 @@ func (s *Socket) Release() {
 		s.st.unregister(s)
 	}
 	s.q.Notify(eventFree)
+	if s.net != nil {
+		s.net.Unhold() // the last holder gone, the namespace's stack stops
+	}
 }
 
 // Ioctl numbers of socket queues.

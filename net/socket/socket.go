@@ -19,6 +19,21 @@ import (
 	"uk/fs/vfs"
 )
 
+// NetHolder is a network namespace that its sockets keep: a socket made
+// in it holds it (Hold) until the socket is released (Unhold), so that a
+// socket outlives the last process in its namespace (one handed out with
+// SCM_RIGHTS, or kept across setns), as Linux's sockets hold their net.
+type NetHolder interface {
+	Hold()
+	Unhold()
+}
+
+// NetOf is the caller's network namespace as a NetHolder, or nil.
+func NetOf(ctx Context) NetHolder {
+	h, _ := ctx.NetNamespace().(NetHolder)
+	return h
+}
+
 // Context is what socket operations need of the calling task beyond
 // vfs.Context. kernel/syscalls wraps a *kernel.Task to provide it.
 type Context interface {
@@ -36,7 +51,9 @@ type Context interface {
 	LookupSocket(path string) (vfs.Inode, uint32, error)
 	// NetNamespace identifies the caller's network namespace: equal
 	// (==) for callers in the same one. AF_UNIX keeps its abstract
-	// names per network namespace, as Linux does.
+	// names per network namespace, as Linux does. When it is a
+	// NetHolder, the families whose sockets live on the namespace's
+	// stack hold it.
 	NetNamespace() any
 }
 

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -178,6 +179,56 @@ static void kept(void) {
 	CHECK("lo is still up in the namespace kept by a descriptor", lo_up(s));
 }
 
+// handed: a socket keeps the namespace it was made in. A child makes a
+// connected TCP pair in a new namespace, hands both ends to its parent and
+// exits; outside the namespace, the ends still carry data.
+static void handed(void) {
+	int sp[2];
+	EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		if (unshare(CLONE_NEWNET) || bring_lo_up())
+			_exit(1);
+		int l = listener(port);
+		int cl = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		if (l < 0 || connect(cl, (struct sockaddr *)&a, sizeof a))
+			_exit(2);
+		int fds[2] = {cl, accept(l, NULL, NULL)};
+		char cbuf[CMSG_SPACE(sizeof fds)] = {0};
+		struct iovec iov = {.iov_base = "x", .iov_len = 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof fds);
+		_exit(sendmsg(sp[1], &m, 0) == 1 ? 0 : 3);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	CHECK("the child handed over a pair made in its namespace", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	int fds[2] = {-1, -1};
+	char x, cbuf[CMSG_SPACE(sizeof fds)];
+	struct iovec iov = {.iov_base = &x, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	if (recvmsg(sp[0], &m, MSG_DONTWAIT) == 1 && CMSG_FIRSTHDR(&m))
+		memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fds);
+	char buf[8] = {0};
+	int n = -1;
+	if (fds[0] >= 0 && write(fds[0], "ping", 4) == 4) {
+		struct pollfd p = {.fd = fds[1], .events = POLLIN};
+		if (poll(&p, 1, 5000) == 1)
+			n = read(fds[1], buf, sizeof buf);
+	}
+	CHECK("a socket keeps its namespace after its last process", n == 4 && memcmp(buf, "ping", 4) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 static void churn(void) {
 	int ok = 0;
 	for (int i = 0; i < 100; i++) {
@@ -228,6 +279,7 @@ int main(void) {
 	EXPECT_OK(umount2(held, MNT_DETACH));
 	EXPECT_OK(unlink(held));
 	ukt_in_child("kept by a descriptor", kept);
+	handed();
 	ukt_in_child("100 in turn", churn);
 	CHECK("the parent's listener is still reached", dial(port) == 0);
 	return ukt_exit();
