@@ -19,8 +19,8 @@ type NetNamespace struct {
 	inum uint64
 	net  Network
 	// users counts the tasks in the namespace, the bind mounts of its
-	// file and the Internet and packet sockets made in it; when the last
-	// goes from one made at run time, its stack stops.
+	// file and the Internet, packet and netlink sockets made in it; when
+	// the last goes from one made at run time, its stack stops.
 	users atomic.Int64
 }
 

@@ -83,7 +83,10 @@ func (p *Provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (
 		uid, gid = c.FSUID, c.FSGID
 	}
 	s := &Socket{p: p, typ: typ, protocol: protocol, inode: socket.NewInode(uid, gid),
-		opts: socket.NewOptions(), groups: map[uint32]struct{}{}}
+		opts: socket.NewOptions(), groups: map[uint32]struct{}{}, net: socket.NetOf(ctx)}
+	if s.net != nil {
+		s.net.Hold() // the namespace's links and routes are what it reads
+	}
 	return vfs.NewFileDescription(s, linux.O_RDWR|flags&linux.O_NONBLOCK, vfs.Path{}, vfs.FileOptions{}), nil
 }
 

@@ -37,6 +37,7 @@ type Socket struct {
 	typ      int
 	protocol int
 	inode    socket.Inode
+	net      socket.NetHolder // the namespace the socket keeps; nil for none
 
 	// bindMu serializes bind, connect and autobinding sends, which take the
 	// provider's lock before mu.
@@ -159,6 +160,9 @@ func (s *Socket) Release() {
 	s.mu.Unlock()
 	if bound {
 		s.p.remove(s, id)
+	}
+	if s.net != nil {
+		s.net.Unhold()
 	}
 	s.spaceQ.Notify(writeEvents)
 }

@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
 #include <netinet/in.h>
@@ -179,9 +181,38 @@ static void kept(void) {
 	CHECK("lo is still up in the namespace kept by a descriptor", lo_up(s));
 }
 
+// count_links counts the interfaces an RTM_GETLINK dump on the netlink
+// socket s lists (-1 on error).
+static int count_links(int s) {
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {.h = {.nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1}};
+	if (send(s, &req, sizeof req, 0) != sizeof req)
+		return -1;
+	int links = 0;
+	for (;;) {
+		static char buf[32768];
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		if (poll(&p, 1, 5000) != 1)
+			return -1;
+		int n = recv(s, buf, sizeof buf, 0);
+		if (n <= 0)
+			return -1;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return links;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			links += h->nlmsg_type == RTM_NEWLINK;
+		}
+	}
+}
+
 // handed: a socket keeps the namespace it was made in. A child makes a
 // connected TCP pair in a new namespace, hands both ends to its parent and
-// exits; outside the namespace, the ends still carry data.
+// exits; outside the namespace, the ends still carry data, and a netlink
+// socket made there still lists the namespace's one interface.
 static void handed(void) {
 	int sp[2];
 	EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
@@ -195,7 +226,7 @@ static void handed(void) {
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		if (l < 0 || connect(cl, (struct sockaddr *)&a, sizeof a))
 			_exit(2);
-		int fds[2] = {cl, accept(l, NULL, NULL)};
+		int fds[3] = {cl, accept(l, NULL, NULL), socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)};
 		char cbuf[CMSG_SPACE(sizeof fds)] = {0};
 		struct iovec iov = {.iov_base = "x", .iov_len = 1};
 		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
@@ -209,7 +240,7 @@ static void handed(void) {
 	int st;
 	waitpid(c, &st, 0);
 	CHECK("the child handed over a pair made in its namespace", WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	int fds[2] = {-1, -1};
+	int fds[3] = {-1, -1, -1};
 	char x, cbuf[CMSG_SPACE(sizeof fds)];
 	struct iovec iov = {.iov_base = &x, .iov_len = 1};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
@@ -225,6 +256,8 @@ static void handed(void) {
 	CHECK("a socket keeps its namespace after its last process", n == 4 && memcmp(buf, "ping", 4) == 0);
 	close(fds[0]);
 	close(fds[1]);
+	printf("links through a netlink socket of the namespace, its last socket: %d\n", count_links(fds[2]));
+	close(fds[2]);
 	close(sp[0]);
 	close(sp[1]);
 }
