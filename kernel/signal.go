@@ -146,9 +146,20 @@ func (tg *ThreadGroup) queueSignal(info *arch.SignalInfo, target *Task) (wake fu
 	if continued {
 		report = tg.reportContinued
 	}
+	// An ignored signal is dropped at once unless it is blocked, as
+	// Linux's sig_ignored: a blocked one stays pending for sigwait and
+	// signalfd (a process-directed one when a thread blocks it: the
+	// usual signalfd pattern blocks it in every thread).
 	blocked := false
 	if target != nil {
 		blocked = target.SigMask().Has(sig)
+	} else {
+		for _, t := range tg.tasks {
+			if t.SigMask().Has(sig) {
+				blocked = true
+				break
+			}
+		}
 	}
 	if tg.ignoredLocked(sig) && !blocked && !tg.anyTracedLocked() {
 		tg.mu.Unlock()

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -86,6 +87,16 @@ int main(void){
   EXPECT_ERR(read(sf,&ssi,sizeof ssi), EAGAIN);
   EXPECT_ERR(read(sf,&ssi,10), EINVAL);
   raise(SIGUSR1); EXPECT_EQ(read(sf,&ssi,sizeof ssi), sizeof ssi); printf("signalfd signo %d code %d\n", ssi.ssi_signo, ssi.ssi_code);
+  /* A signal whose default is to be ignored (SIGCHLD) stays pending while
+   * blocked, for signalfd to read: how script(1) and tini hear a child's
+   * exit. */
+  sigset_t cm; sigemptyset(&cm); sigaddset(&cm,SIGCHLD); sigprocmask(SIG_BLOCK,&cm,NULL);
+  int cf=signalfd(-1,&cm,0);
+  pid_t ch=fork(); if(ch==0) _exit(0);
+  struct pollfd cp={cf,POLLIN,0}; memset(&ssi,0,sizeof ssi);
+  if (EXPECT_EQ(poll(&cp,1,5000), 1) == 1) EXPECT_EQ(read(cf,&ssi,sizeof ssi), sizeof ssi);
+  printf("signalfd SIGCHLD: signo %d code %d from the child %d\n", ssi.ssi_signo, ssi.ssi_code, ssi.ssi_pid==(unsigned)ch);
+  waitpid(ch,NULL,0); sigprocmask(SIG_UNBLOCK,&cm,NULL); close(cf);
   /* poll / select */
   struct pollfd pf[2]={{p[0],POLLIN,0},{99,POLLIN,0}};
   EXPECT_EQ(poll(pf,2,0), 2); printf("revents %x %x\n", pf[0].revents, pf[1].revents);
