@@ -30,19 +30,13 @@ import (
 // fsTypes are the filesystem types mount(2) knows, in /proc/filesystems order.
 var fsTypes = []string{"sysfs", "tmpfs", "devtmpfs", "proc", "devpts", "mqueue"}
 
-// devptsType is a stand-in for devpts until uk has pseudo-terminals: an
-// empty tmpfs that accepts devpts's mount options.
-type devptsType struct{ mf *memfile.File }
-
-func (t devptsType) NewFilesystem(vfs.Context, *vfs.VFS, string, uint64, string) (vfs.Filesystem, error) {
-	return tmpfs.New(t.mf, tmpfs.Options{RootMode: 0o755, MaxBytes: 1 << 20}), nil
-}
-
 // newSandboxVFS makes k's namespace: the registered filesystem types and
 // devices, and an empty tmpfs root. It sets k.VFS.
 //
-// The console is uk's host stdio: a terminal with a line discipline and
-// ptys when term is set (uk boot), else the plain host stream (uk run).
+// The console is uk's host stdio: a terminal with a line discipline when
+// term is set (uk boot), else the plain host stream (uk run), which
+// /dev/tty also opens for a program without a controlling terminal. Both
+// have ptys (/dev/ptmx, devpts).
 //
 // rootFS is the root filesystem (of type rootType); nil makes an empty
 // tmpfs.
@@ -54,15 +48,20 @@ func newSandboxVFS(k *kernel.Kernel, console *dev.HostStream, term *tty.Console,
 	v.RegisterType("proc", &proc.Type{Kernel: k.ProcSource(), Opts: proc.Options{Filesystems: fsTypes}})
 	v.RegisterType("sysfs", sys.Type{MF: mf, NumCPU: k.ProcSource().NumCPU()})
 	v.RegisterType("mqueue", k.MqueueType())
+	var ttys *tty.Devices
 	if term != nil {
 		dev.RegisterStandard(v.Devices, nil)
-		ttys := tty.Register(v.Devices, term, k.JobControl())
-		v.RegisterType("devpts", ttys)
-		k.SessionLeaderExited = ttys.LeaderExited
+		ttys = tty.Register(v.Devices, term, k.JobControl())
 	} else {
-		v.RegisterType("devpts", devptsType{mf})
 		dev.RegisterStandard(v.Devices, console)
+		var hostTTY vfs.Device
+		if console != nil {
+			hostTTY = console
+		}
+		ttys = tty.RegisterPtys(v.Devices, hostTTY, k.JobControl())
 	}
+	v.RegisterType("devpts", ttys)
+	k.SessionLeaderExited = ttys.LeaderExited
 	v.Devices.RegisterChar(kernel.UserfaultfdDev[0], kernel.UserfaultfdDev[1], kernel.UserfaultfdDevice())
 	v.OpenFIFO = pipe.NewFIFORegistry().Open
 	if rootFS == nil {
@@ -242,7 +241,7 @@ func mountOn(v *vfs.VFS, ctx vfs.Context, p vfs.Path, typ string) error {
 	return nil
 }
 
-// mountDevExtras mounts /dev/shm (tmpfs) and /dev/pts (devpts stand-in)
+// mountDevExtras mounts /dev/shm (tmpfs) and /dev/pts (devpts)
 // below a freshly mounted /dev.
 func mountDevExtras(v *vfs.VFS, mf *memfile.File, root vfs.Path) error {
 	ctx := vfs.KernelContext{}

@@ -29,6 +29,7 @@ var standardNodes = []node{
 	{name: "kmsg", mode: unix.S_IFCHR | 0o644, major: 1, minor: 11},
 	{name: "tty", mode: unix.S_IFCHR | 0o666, major: 5, minor: 0},
 	{name: "console", mode: unix.S_IFCHR | 0o600, major: 5, minor: 1},
+	{name: "ptmx", mode: unix.S_IFCHR | 0o666, major: 5, minor: 2},
 	{name: "userfaultfd", mode: unix.S_IFCHR | 0o600, major: 10, minor: 126},
 	{name: "fd", mode: unix.S_IFLNK | 0o777, target: "/proc/self/fd"},
 	{name: "stdin", mode: unix.S_IFLNK | 0o777, target: "/proc/self/fd/0"},

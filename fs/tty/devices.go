@@ -22,6 +22,9 @@ const (
 type Devices struct {
 	reg     *vfs.DeviceRegistry
 	console *Console
+	// hostTTY is what /dev/tty opens for a caller without a controlling
+	// terminal (RegisterPtys); nil: ENXIO.
+	hostTTY vfs.Device
 
 	mu      sync.Mutex
 	jc      JobControl
@@ -50,6 +53,18 @@ func Register(reg *vfs.DeviceRegistry, console *Console, jc JobControl) *Devices
 		reg.RegisterChar(ttyMajor, 1, vfs.DeviceFunc(d.openConsole))
 	}
 	reg.RegisterChar(ttyMajor, 2, vfs.DeviceFunc(d.openPtmx))
+	return d
+}
+
+// RegisterPtys is Register for a sandbox whose console is not one of uk's
+// terminals (uk run, whose programs' standard streams are the host's): it
+// registers 5:2 (/dev/ptmx), and 5:0 (/dev/tty), which opens the caller's
+// controlling terminal (a pty the caller's session took) and, for a caller
+// without one, hostTTY (uk run's host stream; nil: ENXIO, as Linux's).
+// It leaves 5:1 (/dev/console) alone.
+func RegisterPtys(reg *vfs.DeviceRegistry, hostTTY vfs.Device, jc JobControl) *Devices {
+	d := Register(reg, nil, jc)
+	d.hostTTY = hostTTY
 	return d
 }
 
@@ -96,12 +111,15 @@ func (d *Devices) rememberHungUp(sid, pgrp int32) {
 
 // openTTY opens /dev/tty: the caller's controlling terminal, ENXIO if it
 // has none.
-func (d *Devices) openTTY(ctx vfs.Context, _ vfs.Path, _ uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+func (d *Devices) openTTY(ctx vfs.Context, p vfs.Path, flags uint32) (vfs.FileImpl, vfs.FileOptions, error) {
 	jc := d.jobControl()
 	if jc == nil {
 		return nil, vfs.FileOptions{}, unix.ENXIO
 	}
 	t := jc.ControllingTerminal(ctx)
+	if t == nil && d.hostTTY != nil {
+		return d.hostTTY.Open(ctx, p, flags)
+	}
 	if t == nil {
 		return nil, vfs.FileOptions{}, unix.ENXIO
 	}

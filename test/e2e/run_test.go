@@ -72,6 +72,9 @@ var cCases = []cCase{
 	// /proc/net/unix: each socket's flags, type, state and name, and
 	// only the reader's network namespace's.
 	{name: "procnet", prog: "procnet"},
+	// Pseudo-terminals under uk run: /dev/ptmx, devpts, a session's
+	// controlling terminal and /dev/tty, echo and ONLCR, EIO at hangup.
+	{name: "pty", prog: "pty"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
