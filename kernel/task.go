@@ -142,6 +142,9 @@ type Task struct {
 	// timerSlack and defaultSlack are PR_SET_TIMERSLACK's current and
 	// default values in ns (task_prctl.go).
 	timerSlack, defaultSlack atomic.Uint64
+	// memPolicy is the thread's NUMA policy (set_mempolicy); only the
+	// task goroutine and clone, before the child runs, touch it.
+	memPolicy mm.MemPolicy
 	// timeNS is the time namespace the task is in, timeNSForChildren
 	// the one its children will be in (timens.go); nil is the root one.
 	timeNS, timeNSForChildren atomic.Pointer[TimeNamespace]

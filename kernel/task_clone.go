@@ -91,6 +91,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	child.sched = sched
 	child.persona.Store(t.persona.Load())
 	t.cloneTimerSlack(child)
+	child.memPolicy = t.memPolicy // as Linux's copy_process (mpol_dup)
 	t.cloneTimeNS(child, f)
 	// no_new_privs and the seccomp filters are inherited, as Linux's
 	// copy_process and copy_seccomp.

@@ -1,5 +1,6 @@
 // Package sys is uk's minimal sysfs: the few files common tools read
-// (/sys/devices/system/cpu/{online,possible,present},
+// (/sys/devices/system/cpu/{online,possible,present}, the one NUMA node
+// in /sys/devices/system/node,
 // /sys/kernel/mm/transparent_hugepage/enabled, empty /sys/class/net and
 // /sys/fs/cgroup directories). Every other path is ENOENT. The contents
 // are fixed when a filesystem is made, so the tree is a read-only tmpfs
@@ -9,6 +10,7 @@ package sys
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -45,13 +47,35 @@ func Files(numCPU int) map[string]string {
 		cpus = fmt.Sprintf("0-%d\n", numCPU-1)
 	}
 	return map[string]string{
-		"devices/system/cpu/online":                    cpus,
-		"devices/system/cpu/possible":                  cpus,
-		"devices/system/cpu/present":                   cpus,
+		"devices/system/cpu/online":   cpus,
+		"devices/system/cpu/possible": cpus,
+		"devices/system/cpu/present":  cpus,
+		// One NUMA node holds every CPU and all memory (libnuma and
+		// numactl read these; set_mempolicy and mbind know node 0).
+		"devices/system/node/online":                   "0\n",
+		"devices/system/node/possible":                 "0\n",
+		"devices/system/node/has_cpu":                  "0\n",
+		"devices/system/node/has_memory":               "0\n",
+		"devices/system/node/has_normal_memory":        "0\n",
+		"devices/system/node/node0/cpulist":            cpus,
+		"devices/system/node/node0/cpumap":             cpuMap(numCPU),
+		"devices/system/node/node0/distance":           "10\n",
 		"kernel/mm/transparent_hugepage/enabled":       "always [madvise] never\n",
 		"kernel/mm/transparent_hugepage/defrag":        "always defer defer+madvise [madvise] never\n",
 		"kernel/mm/transparent_hugepage/shmem_enabled": "always within_size advise [never] deny force\n",
 	}
+}
+
+// cpuMap is a mask of numCPU CPUs as sysfs prints one (%*pb): 32-bit
+// groups in hex, the highest first and unpadded, separated by commas.
+func cpuMap(numCPU int) string {
+	var groups []string
+	for lo := 0; lo < max(numCPU, 1); lo += 32 {
+		n := min(numCPU-lo, 32)
+		groups = append([]string{fmt.Sprintf("%08x", uint32(1<<n-1))}, groups...)
+	}
+	s := strings.Join(groups, ",")
+	return strings.TrimLeft(s[:8], "0") + s[8:] + "\n"
 }
 
 // dirs are the empty directories the tree has besides the files' parents.

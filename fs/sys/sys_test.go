@@ -49,3 +49,22 @@ func TestTree(t *testing.T) {
 		t.Errorf("statfs: %#x, %v", s.Type, err)
 	}
 }
+
+func TestCPUMap(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string
+	}{
+		{1, "1\n"},
+		{2, "3\n"},
+		{31, "7fffffff\n"},
+		{32, "ffffffff\n"},
+		{33, "1,ffffffff\n"},
+		{40, "ff,ffffffff\n"},
+		{96, "ffffffff,ffffffff,ffffffff\n"},
+	} {
+		if got := cpuMap(c.n); got != c.want {
+			t.Errorf("cpuMap(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}

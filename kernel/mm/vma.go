@@ -42,6 +42,9 @@ type VMA struct {
 	// UserfaultMode (userfault.go); nil: none.
 	Userfault     Userfault
 	UserfaultMode uint8
+	// Policy is the NUMA policy mbind gave the range (the zero policy:
+	// none, the task's applies).
+	Policy MemPolicy
 
 	fa faultAround // private anonymous memory: the last fault window
 }
@@ -113,7 +116,7 @@ func (s *vmaSet) insert(v *VMA) {
 func mergeable(a, b *VMA) bool {
 	if a.End != b.Start || a.Prot != b.Prot || a.MaxProt != b.MaxProt || a.CopyWhole != b.CopyWhole || a.Shared != b.Shared || a.GrowsDown != b.GrowsDown ||
 		a.Name != b.Name || a.Object != b.Object || a.Dev != b.Dev || a.Ino != b.Ino || a.Flags != b.Flags ||
-		a.Userfault != b.Userfault || a.UserfaultMode != b.UserfaultMode {
+		a.Userfault != b.Userfault || a.UserfaultMode != b.UserfaultMode || a.Policy != b.Policy {
 		return false
 	}
 	return a.Object == nil || a.objectIndex(a.End) == b.Pgoff

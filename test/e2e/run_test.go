@@ -75,6 +75,9 @@ var cCases = []cCase{
 	// Pseudo-terminals under uk run: /dev/ptmx, devpts, a session's
 	// controlling terminal and /dev/tty, echo and ONLCR, EIO at hangup.
 	{name: "pty", prog: "pty"},
+	// NUMA policies on one node: set_mempolicy, get_mempolicy, mbind,
+	// set_mempolicy_home_node, migrate_pages.
+	{name: "mempolicy", prog: "mempolicy"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
