@@ -35,12 +35,7 @@ func (m *MM) SetPolicy(addr, length uint64, p MemPolicy) error {
 	if err != nil || end == addr {
 		return err
 	}
-	m.splitAtLocked(addr)
-	m.splitAtLocked(end)
-	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
-		m.vmas[i].Policy = p
-	}
-	m.coalesceLocked(addr, end)
+	m.editRangeLocked(addr, end, func(v *VMA) { v.Policy = p })
 	return nil
 }
 

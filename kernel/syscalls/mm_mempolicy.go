@@ -174,15 +174,9 @@ func sysMbind(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if mflags&mpolMFMoveAll != 0 && !t.Credentials().HasCap(capSysNice) {
 		return 0, unix.EPERM
 	}
-	if start&arch.PageMask != 0 {
-		return 0, unix.EINVAL
-	}
-	n := pageAlign(length)
-	if start+n < start {
-		return 0, unix.EINVAL
-	}
-	if n == 0 {
-		return 0, nil
+	n, err := policyRange(start, length)
+	if err != nil || n == 0 {
+		return 0, err
 	}
 	p, err := newPolicy(mode, flags, nodes, beyond)
 	if err != nil {
@@ -261,15 +255,12 @@ func writeNodes(t *kernel.Task, addr, maxnode, nodes uint64) error {
 
 func sysSetMempolicyHomeNode(t *kernel.Task, a [6]uint64) (uint64, error) {
 	start, length, home, flags := a[0], a[1], a[2], a[3]
-	if flags != 0 || start&arch.PageMask != 0 || home >= maxNumNodes || home >= 64 || nodesOnline&(1<<home) == 0 {
+	if flags != 0 || home >= maxNumNodes || home >= 64 || nodesOnline&(1<<home) == 0 {
 		return 0, unix.EINVAL
 	}
-	n := pageAlign(length)
-	if start+n < start {
-		return 0, unix.EINVAL
-	}
-	if n == 0 {
-		return 0, nil
+	n, err := policyRange(start, length)
+	if err != nil || n == 0 {
+		return 0, err
 	}
 	// A home node applies to MPOL_BIND and MPOL_PREFERRED_MANY ranges
 	// (ENOENT for one without a policy); on one node it changes nothing.
@@ -309,8 +300,14 @@ func sysMigratePages(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, nil // every page is on node 0: none left unmoved
 }
 
-// pageAlign is Linux's PAGE_ALIGN: length rounded up to pages, wrapping
-// to 0 at the top as the kernel's does.
-func pageAlign(length uint64) uint64 {
-	return (length + arch.PageSize - 1) &^ (arch.PageSize - 1)
+// policyRange checks the range of mbind and set_mempolicy_home_node and
+// returns its length in whole pages: start page-aligned and the range not
+// wrapping (EINVAL). The length is rounded as Linux's PAGE_ALIGN, which
+// wraps to 0 at the top, and a range of 0 is then nothing to do.
+func policyRange(start, length uint64) (uint64, error) {
+	n := (length + arch.PageSize - 1) &^ (arch.PageSize - 1)
+	if start&arch.PageMask != 0 || start+n < start {
+		return 0, unix.EINVAL
+	}
+	return n, nil
 }

@@ -105,10 +105,14 @@ static void inet_row(const char *label, const char *name, int fd, int queues) {
 		printf("%s: %d rows in %s\n", label, found, path);
 }
 
-// ino_rows counts /proc/net/NAME's lines of inode ino.
-static int ino_rows(const char *name, unsigned long ino) {
-	char path[64];
-	snprintf(path, sizeof path, "/proc/net/%s", name);
+// The inode column of /proc/net/unix and of the Internet tables, for
+// rows_of.
+#define UNIX_INO "%*[0-9a-f]: %*x %*x %*x %*x %*x %lu"
+#define INET_INO " %*d: %*[0-9A-F]:%*x %*[0-9A-F]:%*x %*x %*x:%*x %*x:%*x %*x %*u %*d %lu"
+
+// rows_of counts the lines of the file at path whose inode, read with
+// format, is ino.
+static int rows_of(const char *path, const char *format, unsigned long ino) {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -116,7 +120,7 @@ static int ino_rows(const char *name, unsigned long ino) {
 	int n = 0;
 	unsigned long i;
 	while (fgets(line, sizeof line, f))
-		if (sscanf(line, " %*d: %*[0-9A-F]:%*x %*[0-9A-F]:%*x %*x %*x:%*x %*x:%*x %*x %*u %*d %lu", &i) == 1 && i == ino)
+		if (sscanf(line, format, &i) == 1 && i == ino)
 			n++;
 	fclose(f);
 	return n;
@@ -178,29 +182,14 @@ static void inet(void) {
 
 	struct stat ls;
 	fstat(l, &ls);
-	CHECK("the listener has a row", ino_rows("tcp", ls.st_ino) == 1);
+	CHECK("the listener has a row", rows_of("/proc/net/tcp", INET_INO, ls.st_ino) == 1);
 	close(l);
-	CHECK("a closed listener's row goes", ino_rows("tcp", ls.st_ino) == 0);
+	CHECK("a closed listener's row goes", rows_of("/proc/net/tcp", INET_INO, ls.st_ino) == 0);
 	close(c6);
 	close(l6);
 	close(s);
 	close(c);
 	close(u);
-}
-
-// unix_rows counts /proc/net/unix's lines of inode ino.
-static int unix_rows(unsigned long ino) {
-	FILE *f = fopen("/proc/net/unix", "r");
-	if (!f)
-		return -1;
-	char line[512];
-	int n = 0;
-	unsigned long i;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "%*[0-9a-f]: %*x %*x %*x %*x %*x %lu", &i) == 1 && i == ino)
-			n++;
-	fclose(f);
-	return n;
 }
 
 // embryos counts the rows of connections to our listener that no accept
@@ -274,9 +263,9 @@ int main(void) {
 
 	struct stat d2s;
 	fstat(d2, &d2s);
-	CHECK("the socket has a row", unix_rows(d2s.st_ino) == 1);
+	CHECK("the socket has a row", rows_of("/proc/net/unix", UNIX_INO, d2s.st_ino) == 1);
 	close(d2);
-	CHECK("a closed socket's row goes", unix_rows(d2s.st_ino) == 0);
+	CHECK("a closed socket's row goes", rows_of("/proc/net/unix", UNIX_INO, d2s.st_ino) == 0);
 
 	// A new network namespace: none of the sockets above, only its own.
 	pid_t p = fork();
