@@ -88,15 +88,23 @@ func (p procKernel) Cmdline() string { return p.k.Cmdline }
 func (p procKernel) Boot() time.Time { return p.k.Boot }
 func (p procKernel) NumCPU() int     { return runtime.NumCPU() }
 
+// netOf is the network namespace of the task reading a file: the
+// sandbox's first for a reader that is not a task (nil without a
+// network).
+func (p procKernel) netOf(ctx vfs.Context) *NetNamespace {
+	if t, ok := ctx.(*Task); ok {
+		return t.NetNamespace()
+	}
+	return p.k.rootNet()
+}
+
 // Interfaces implements proc.Kernel: the reader's network namespace's.
 func (p procKernel) Interfaces(ctx vfs.Context) netdev.Table {
-	net := p.k.Network
-	if t, ok := ctx.(*Task); ok {
-		net = t.Net()
-	}
-	if net == nil {
+	ns := p.netOf(ctx)
+	if ns == nil {
 		return nil
 	}
+	net := ns.net
 	t, err := net.Interfaces()
 	if err != nil {
 		return nil
@@ -108,23 +116,16 @@ func (p procKernel) Interfaces(ctx vfs.Context) netdev.Table {
 // reader's network namespace (the sandbox's first for a reader that is
 // not a task).
 func (p procKernel) UnixSockets(ctx vfs.Context) []unixsock.SocketInfo {
-	var net any = p.k.rootNet()
-	if t, ok := ctx.(*Task); ok {
-		net = t.NetNamespace()
-	}
-	return p.k.UnixNamespace().Sockets(net)
+	return p.k.UnixNamespace().Sockets(p.netOf(ctx))
 }
 
 // InetSockets implements proc.Kernel: the reader's network namespace's.
 func (p procKernel) InetSockets(ctx vfs.Context, family, protocol int) []socket.InetInfo {
-	net := p.k.Network
-	if t, ok := ctx.(*Task); ok {
-		net = t.Net()
-	}
-	if net == nil {
+	ns := p.netOf(ctx)
+	if ns == nil {
 		return nil
 	}
-	return net.InetSockets(family, protocol)
+	return ns.net.InetSockets(family, protocol)
 }
 
 func (p procKernel) MemTotal() uint64 {

@@ -146,22 +146,7 @@ func (tg *ThreadGroup) queueSignal(info *arch.SignalInfo, target *Task) (wake fu
 	if continued {
 		report = tg.reportContinued
 	}
-	// An ignored signal is dropped at once unless it is blocked, as
-	// Linux's sig_ignored: a blocked one stays pending for sigwait and
-	// signalfd (a process-directed one when a thread blocks it: the
-	// usual signalfd pattern blocks it in every thread).
-	blocked := false
-	if target != nil {
-		blocked = target.SigMask().Has(sig)
-	} else {
-		for _, t := range tg.tasks {
-			if t.SigMask().Has(sig) {
-				blocked = true
-				break
-			}
-		}
-	}
-	if tg.ignoredLocked(sig) && !blocked && !tg.anyTracedLocked() {
+	if tg.ignoredLocked(sig) && !tg.anyTracedLocked() && !tg.blockedLocked(sig, target) {
 		tg.mu.Unlock()
 		return report
 	}
@@ -186,6 +171,23 @@ func (tg *ThreadGroup) queueSignal(info *arch.SignalInfo, target *Task) (wake fu
 		}
 		report()
 	}
+}
+
+// blockedLocked reports whether sig is blocked by target, or for a
+// process-directed signal (target nil) by any thread. An ignored signal
+// is dropped at once unless it is blocked, as Linux's sig_ignored: a
+// blocked one stays pending for sigwait and signalfd (the usual signalfd
+// pattern blocks it in every thread). Preconditions: tg.mu held.
+func (tg *ThreadGroup) blockedLocked(sig int, target *Task) bool {
+	if target != nil {
+		return target.SigMask().Has(sig)
+	}
+	for _, t := range tg.tasks {
+		if t.SigMask().Has(sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // kill ends the whole process as if by an uncatchable signal.

@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
@@ -79,8 +81,7 @@ func readNodes(t *kernel.Task, addr, maxnode uint64) (nodes uint64, beyond bool,
 		return 0, false, unix.EFAULT
 	}
 	for w := uint64(0); w < words; w++ {
-		v := uint64(b[w*8]) | uint64(b[w*8+1])<<8 | uint64(b[w*8+2])<<16 | uint64(b[w*8+3])<<24 |
-			uint64(b[w*8+4])<<32 | uint64(b[w*8+5])<<40 | uint64(b[w*8+6])<<48 | uint64(b[w*8+7])<<56
+		v := binary.LittleEndian.Uint64(b[w*8:])
 		if bits := maxnode - w*64; bits < 64 {
 			v &= 1<<bits - 1 // bits past maxnode are not read
 		}
@@ -244,8 +245,8 @@ func writeNodes(t *kernel.Task, addr, maxnode, nodes uint64) error {
 		return unix.EINVAL
 	}
 	b := make([]byte, size)
-	for i := 0; i < 8 && i < len(b); i++ {
-		b[i] = byte(nodes >> (8 * i))
+	if size >= 8 {
+		binary.LittleEndian.PutUint64(b, nodes)
 	}
 	if err := t.CopyOut(addr, b); err != nil {
 		return unix.EFAULT
@@ -255,7 +256,7 @@ func writeNodes(t *kernel.Task, addr, maxnode, nodes uint64) error {
 
 func sysSetMempolicyHomeNode(t *kernel.Task, a [6]uint64) (uint64, error) {
 	start, length, home, flags := a[0], a[1], a[2], a[3]
-	if flags != 0 || home >= maxNumNodes || home >= 64 || nodesOnline&(1<<home) == 0 {
+	if flags != 0 || home != 0 { // node 0 is the only one online
 		return 0, unix.EINVAL
 	}
 	n, err := policyRange(start, length)

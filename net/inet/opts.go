@@ -336,7 +336,9 @@ func linuxTCPState(st tcp.EndpointState) uint8 {
 	switch st {
 	case tcp.StateEstablished:
 		return linux.BPF_TCP_ESTABLISHED
-	case tcp.StateSynSent:
+	case tcp.StateSynSent, tcp.StateConnecting:
+		// tcpip's Connecting (connect called, no SYN sent yet) is
+		// Linux's SYN_SENT, which connect enters at once.
 		return linux.BPF_TCP_SYN_SENT
 	case tcp.StateSynRecv:
 		return linux.BPF_TCP_SYN_RECV

@@ -97,19 +97,14 @@ func (s *Socket) inetInfo() (socket.InetInfo, bool) {
 // tcpInetInfo completes info for a TCP socket.
 func (s *Socket) tcpInetInfo(info socket.InetInfo) (socket.InetInfo, bool) {
 	state := tcp.EndpointState(s.ep.State())
-	switch state {
-	case tcp.StateInitial, tcp.StateBound, tcp.StateClose, tcp.StateError:
-		return info, false // Linux's CLOSE: in no table
-	case tcp.StateConnecting:
-		info.State = linux.BPF_TCP_SYN_SENT
-	case tcp.StateTimeWait:
+	if state == tcp.StateTimeWait {
 		// Linux hands the connection to a time-wait record that no
-		// socket holds.
+		// socket holds (the socket itself reports CLOSE).
 		info.State, info.Inode = linux.BPF_TCP_TIME_WAIT, 0
 		return info, true
-	default:
-		// tcpip numbers the protocol's states as Linux does.
-		info.State = int(state)
+	}
+	if info.State = int(linuxTCPState(state)); info.State == linux.BPF_TCP_CLOSE {
+		return info, false // in no table
 	}
 	if state == tcp.StateListen {
 		// Linux's RxQueue here is the connections waiting for accept,

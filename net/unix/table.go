@@ -28,10 +28,9 @@ type SocketInfo struct {
 
 // SS_* socket states (include/uapi/linux/net.h).
 const (
-	ssUnconnected   = 1
-	ssConnecting    = 2
-	ssConnected     = 3
-	ssDisconnecting = 4
+	ssUnconnected = 1
+	ssConnecting  = 2
+	ssConnected   = 3
 )
 
 // Sockets lists the live sockets made in network namespace net
@@ -54,17 +53,13 @@ func (ns *Namespace) Sockets(net any) []SocketInfo {
 			Addr:      s.addr,
 		}
 		// Linux derives the column from the socket's TCP-like state and
-		// whether a struct socket (a descriptor's side) exists yet.
-		switch connected := s.state == stateConnected; {
-		case !s.embryo && connected:
-			info.State = ssConnected
-		case s.embryo && connected:
-			info.State = ssConnecting
+		// whether a struct socket (a descriptor's side) exists yet; an
+		// embryo is always connected, and has no inode yet.
+		switch {
 		case s.embryo:
-			info.State = ssDisconnecting
-		}
-		if s.embryo {
-			info.Inode = 0
+			info.State, info.Inode = ssConnecting, 0
+		case s.state == stateConnected:
+			info.State = ssConnected
 		}
 		out = append(out, info)
 	}

@@ -432,43 +432,37 @@ func TestAbstractNamesPerNetNamespace(t *testing.T) {
 	ca, cb := newCtx(10), newCtx(20)
 	ca.net, cb.net = "a", "b"
 	cb.fs = ca.fs // one filesystem, two network namespaces
+	socketIn := func(c *ctx) *Socket {
+		d, err := ns.Socket(c, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.DecRef)
+		return sockOf(t, d)
+	}
+	listenIn := func(c *ctx, addr []byte) {
+		s := socketIn(c)
+		if err := s.Bind(c, addr); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Listen(c, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
 	abs := Address{Abstract: true, Name: "srv"}.Sockaddr()
-	la, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
-	defer la.DecRef()
-	if err := sockOf(t, la).Bind(ca, abs); err != nil {
-		t.Fatal(err)
-	}
-	if err := sockOf(t, la).Listen(ca, 4); err != nil {
-		t.Fatal(err)
-	}
-	xb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
-	defer xb.DecRef()
-	if err := sockOf(t, xb).Connect(cb, abs, true); err != linux.ECONNREFUSED {
+	listenIn(ca, abs)
+	if err := socketIn(cb).Connect(cb, abs, true); err != linux.ECONNREFUSED {
 		t.Errorf("connect from another network namespace: %v, want ECONNREFUSED", err)
 	}
-	lb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
-	defer lb.DecRef()
-	if err := sockOf(t, lb).Bind(cb, abs); err != nil {
+	if err := socketIn(cb).Bind(cb, abs); err != nil {
 		t.Errorf("bind of the same abstract name in another network namespace: %v", err)
 	}
-	xa, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
-	defer xa.DecRef()
-	if err := sockOf(t, xa).Connect(ca, abs, true); err != nil {
+	if err := socketIn(ca).Connect(ca, abs, true); err != nil {
 		t.Errorf("connect in the name's own network namespace: %v", err)
 	}
 	// A path name: bound from a, reached from b.
-	pa, _ := ns.Socket(ca, linux.SOCK_STREAM, 0, 0)
-	defer pa.DecRef()
-	path := Address{Name: "/sock"}.Sockaddr()
-	if err := sockOf(t, pa).Bind(ca, path); err != nil {
-		t.Fatal(err)
-	}
-	if err := sockOf(t, pa).Listen(ca, 4); err != nil {
-		t.Fatal(err)
-	}
-	pb, _ := ns.Socket(cb, linux.SOCK_STREAM, 0, 0)
-	defer pb.DecRef()
-	if err := sockOf(t, pb).Connect(cb, path, true); err != nil {
+	listenIn(ca, pathAddr("/sock"))
+	if err := socketIn(cb).Connect(cb, pathAddr("/sock"), true); err != nil {
 		t.Errorf("connect to a path name from another network namespace: %v", err)
 	}
 }

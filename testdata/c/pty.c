@@ -1,4 +1,4 @@
-/* pty: pseudo-terminals under `uk run`, as script(1), expect and Python's
+/* pty: pseudo-terminals under `uk run`, as script(1), tmux and Python's
  * pty module use them: /dev/ptmx opens a master, ptsname names its slave
  * under /dev/pts, the slave is a terminal with Linux's default modes; a
  * child that starts a session and opens the slave gets it as its
