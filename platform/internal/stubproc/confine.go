@@ -109,7 +109,16 @@ func (h *Host) Confinement() string {
 // Preconditions: runs on the factory thread.
 func (h *Host) execMaster(exe int, mode Confinement) (int, error) {
 	closed := ^uintptr(0)
-	sys := &syscall.SysProcAttr{Ptrace: true, Setsid: true}
+	// A process group of its own keeps the terminal's job-control
+	// signals (^C, ^Z, a hangup) away from the stubs, which go only
+	// through uk. Not a session of its own: with autogroup scheduling
+	// (Linux's default) a session is one scheduling entity, and every
+	// stub of the sandbox then shared one task's CPU share, apart from
+	// uk serving them. Two fork bombs beside two busy loops took 8-16 s
+	// a round that way, an injection into a new stub waiting over 3 s
+	// for a CPU; 3 s in the caller's session, where a program run
+	// natively would be too.
+	sys := &syscall.SysProcAttr{Ptrace: true, Setpgid: true}
 	switch mode {
 	case ConfineFull:
 		sys.Cloneflags = confineNamespaces
