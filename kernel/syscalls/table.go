@@ -149,6 +149,7 @@ func Table() *kernel.SyscallTable {
 	r(arch.SysGetMempolicy, "get_mempolicy", sysGetMempolicy, x, x, i, x, x)
 	r(arch.SysSetMempolicyHomeNode, "set_mempolicy_home_node", sysSetMempolicyHomeNode, x, i, i, x)
 	r(arch.SysMigratePages, "migrate_pages", sysMigratePages, i, i, x, x)
+	r(arch.SysMovePages, "move_pages", sysMovePages, i, i, x, x, x, x)
 	r(arch.SysUserfaultfd, "userfaultfd", sysUserfaultfd, x)
 	r(arch.SysMincore, "mincore", sysMincore, x, i, x)
 	r(arch.SysMsync, "msync", sysMsync, x, i, x)

@@ -27,6 +27,12 @@ func getUint64(t *kernel.Task, addr uint64) (uint64, error) {
 	return binary.LittleEndian.Uint64(b[:]), err
 }
 
+func getUint32(t *kernel.Task, addr uint64) (uint32, error) {
+	var b [4]byte
+	err := t.CopyIn(addr, b[:])
+	return binary.LittleEndian.Uint32(b[:]), err
+}
+
 // words encodes 64-bit values little endian.
 func words(vs ...uint64) []byte {
 	b := make([]byte, 0, 8*len(vs))

@@ -78,6 +78,9 @@ var cCases = []cCase{
 	// NUMA policies on one node: set_mempolicy, get_mempolicy, mbind,
 	// set_mempolicy_home_node, migrate_pages.
 	{name: "mempolicy", prog: "mempolicy"},
+	// move_pages on one node: each page's node or why it has none, the
+	// target node checked, errors and partial answers as Linux's.
+	{name: "movepages", prog: "movepages"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
