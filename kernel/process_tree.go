@@ -72,6 +72,18 @@ func (k *Kernel) threadGroups() []*ThreadGroup {
 	return out
 }
 
+// processes lists every process, zombies too (kill(2) reaches them, as
+// Linux's walks of its process list and process groups do).
+func (k *Kernel) processes() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]*ThreadGroup, 0, len(k.tgs))
+	for _, tg := range k.tgs {
+		out = append(out, tg)
+	}
+	return out
+}
+
 // ThreadGroupByPID returns the live process with the given pid.
 func (k *Kernel) ThreadGroupByPID(pid int32) *ThreadGroup {
 	k.mu.Lock()
@@ -80,6 +92,15 @@ func (k *Kernel) ThreadGroupByPID(pid int32) *ThreadGroup {
 		return tg
 	}
 	return nil
+}
+
+// ProcessByPID returns the process with the given pid, a zombie too: a
+// process not yet reaped still holds its pid, and kill(2) finds it there
+// (a signal to it goes nowhere, and the call succeeds, as on Linux).
+func (k *Kernel) ProcessByPID(pid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tgs[pid]
 }
 
 // TaskByTID returns the thread with the given id.

@@ -13,7 +13,7 @@ import (
 
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
 // process group, -1 every process but init and the caller, < -1 the group
-// -pid. A zero signal only checks that the target exists and may be
+// -pid. Zombies count among them until reaped (the signal goes nowhere). A zero signal only checks that the target exists and may be
 // signalled. A process the caller may not signal (mayKill) is EPERM for
 // one target; among many, kill succeeds if any took the signal, as
 // Linux's kill_something_info and __kill_pgrp_info.
@@ -21,11 +21,11 @@ func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
 	var targets []*ThreadGroup
 	switch {
 	case pid > 0:
-		if tg := k.ThreadGroupByPID(pid); tg != nil {
+		if tg := k.ProcessByPID(pid); tg != nil {
 			targets = append(targets, tg)
 		}
 	case pid == -1:
-		for _, tg := range k.threadGroups() {
+		for _, tg := range k.processes() {
 			if tg.pid != 1 && tg != from.tg {
 				targets = append(targets, tg)
 			}
@@ -38,7 +38,7 @@ func (k *Kernel) Kill(from *Task, pid int32, info *arch.SignalInfo) error {
 		if pid == 0 {
 			pgid = from.tg.ProcessGroup()
 		}
-		for _, tg := range k.threadGroups() {
+		for _, tg := range k.processes() {
 			if tg.ProcessGroup() == pgid {
 				targets = append(targets, tg)
 			}

@@ -241,7 +241,7 @@ func sigqueue(t *kernel.Task, tgid, id int32, sig int, infoAddr uint64) (uint64,
 		if id <= 0 {
 			return 0, unix.ESRCH
 		}
-		if !arch.ValidSignal(sig) && t.Kernel().ThreadGroupByPID(id) != nil {
+		if !arch.ValidSignal(sig) && t.Kernel().ProcessByPID(id) != nil {
 			return 0, unix.EINVAL
 		}
 		return 0, t.Kernel().Kill(t, id, &info)

@@ -23,6 +23,27 @@ int main(void) {
 	CHECK("child exit status 7", WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	EXPECT_ERR(waitpid(c, &st, 0), ECHILD);
 
+	/* A zombie still holds its pid: kill, sigqueue and its process group
+	 * find it (the signal goes nowhere) until it is reaped. */
+	c = fork();
+	if (c == 0) {
+		setpgid(0, 0);
+		_exit(0);
+	}
+	siginfo_t zi;
+	EXPECT_OK(waitid(P_PID, c, &zi, WEXITED | WNOWAIT));
+	EXPECT_OK(kill(c, 0));
+	EXPECT_OK(kill(c, SIGCONT));
+	EXPECT_OK(kill(c, SIGKILL));
+	EXPECT_OK(kill(-c, SIGCONT));
+	EXPECT_ERR(kill(c, 65), EINVAL);
+	EXPECT_OK(sigqueue(c, SIGCONT, (union sigval){0}));
+	EXPECT_ERR(sigqueue(c, 65, (union sigval){0}), EINVAL);
+	EXPECT_EQ(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, 1);
+	EXPECT_ERR(kill(c, 0), ESRCH);
+	EXPECT_ERR(kill(-c, 0), ESRCH);
+	EXPECT_ERR(sigqueue(c, SIGCONT, (union sigval){0}), ESRCH);
+
 	c = fork();
 	if (c == 0) {
 		pause();
