@@ -13,7 +13,8 @@ import (
 
 // Kill implements kill(2)'s targets: pid > 0 one process, 0 the caller's
 // process group, -1 every process but init and the caller, < -1 the group
-// -pid. Zombies count among them until reaped (the signal goes nowhere). A zero signal only checks that the target exists and may be
+// -pid. Zombies count among them until reaped (the signal goes
+// nowhere). A zero signal only checks that the target exists and may be
 // signalled. A process the caller may not signal (mayKill) is EPERM for
 // one target; among many, kill succeeds if any took the signal, as
 // Linux's kill_something_info and __kill_pgrp_info.
