@@ -14,7 +14,8 @@ import (
 // The OOM killer. When the memory file is exhausted, the task whose
 // allocation failed does not get SIGBUS (that would kill whoever faults
 // next, the parent as likely as the hog): as Linux's out_of_memory, uk
-// picks the process holding the most memory, SIGKILLs it (and every
+// picks the process holding the most memory (weighed by its
+// oom_score_adj: kernel_oom_score.go), SIGKILLs it (and every
 // process sharing its address space), says so in one line on its own
 // stderr, waits until the victim's memory is given back, and the failed
 // allocation is tried again.
@@ -116,15 +117,18 @@ func (k *Kernel) awaitVictim(t *Task, victim *ThreadGroup, m *mm.MM) bool {
 	}
 }
 
-// chooseOOMVictim returns the live process holding the most private pages
-// and its address space; init (PID 1, which Linux never kills either) and
-// victims given up on are passed over. Ties go to the newest process.
+// chooseOOMVictim returns the live process with the highest OOM badness
+// (kernel_oom_score.go: the pages it holds, moved by its oom_score_adj)
+// and its address space; init (PID 1, which Linux never kills either),
+// exempt processes and victims given up on are passed over. Ties go to
+// the newest process.
 //
 // Preconditions: k.oom.mu held.
 func (k *Kernel) chooseOOMVictim() (*ThreadGroup, *mm.MM) {
 	var best *ThreadGroup
 	var bestMM *mm.MM
-	bestPages := -1
+	var bestPoints int64
+	total := k.oomTotalPages()
 	for _, tg := range k.threadGroups() {
 		if tg.pid == 1 || tg.isKernelInit || k.oom.stale[tg] {
 			continue
@@ -133,9 +137,12 @@ func (k *Kernel) chooseOOMVictim() (*ThreadGroup, *mm.MM) {
 		if m == nil {
 			continue
 		}
-		n := m.PrivatePages()
-		if n > bestPages || n == bestPages && tg.pid > best.pid {
-			best, bestMM, bestPages = tg, m, n
+		n, ok := tg.oomBadness(m, total)
+		if !ok {
+			continue
+		}
+		if best == nil || n > bestPoints || n == bestPoints && tg.pid > best.pid {
+			best, bestMM, bestPoints = tg, m, n
 		}
 	}
 	return best, bestMM

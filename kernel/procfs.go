@@ -303,15 +303,23 @@ func (p procTask) CPUTime() (user, sys time.Duration) {
 // too, which the program has not touched yet but are there all the
 // same). Pages of shared objects (tmpfs files, shared memory) are not
 // counted.
-func (p procTask) Memory() (vsize, rss uint64) {
+func (p procTask) Memory() (vsize, anon, shmem uint64) {
 	if p.t.MM == nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	for _, v := range p.t.MM.VMAs() {
 		vsize += v.End - v.Start
 	}
-	return vsize, uint64(p.t.MM.PrivatePages()) << arch.PageShift
+	return vsize, uint64(p.t.MM.PrivatePages()) << arch.PageShift, uint64(p.t.MM.SharedResidentPages()) << arch.PageShift
 }
+
+func (p procTask) OOMScoreAdj() int { return p.t.tg.OOMScoreAdj() }
+
+func (p procTask) SetOOMScoreAdj(v int, privileged bool) error {
+	return p.t.tg.SetOOMScoreAdj(v, privileged)
+}
+
+func (p procTask) OOMScore() int { return p.t.tg.OOMScore() }
 
 // errNoFiles is returned for a task whose descriptor table is gone.
 var errNoFiles error = unix.EBADF

@@ -80,6 +80,10 @@ type ThreadGroup struct {
 	// maxRSS is the highest high-water mark, in pages, of the memories
 	// the process left (at execve) or ended with; protected by mu.
 	maxRSS int
+	// oomAdj is /proc/PID/oom_score_adj and oomAdjMin the lowest value an
+	// unprivileged writer may set (kernel_oom_score.go); both inherited
+	// by fork, protected by mu.
+	oomAdj, oomAdjMin int
 	// noLeader is what sched_* calls read of a process whose leader
 	// runs no more: a zombie's as it exited, uk's stand-in init's
 	// (task_sched.go); protected by k.mu.

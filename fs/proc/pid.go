@@ -73,8 +73,8 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 	es := []entry{
 		file("stat", 0o444, gs(fs.pidStat)),
 		file("statm", 0o444, gs(func(_ vfs.Context, t Task) string {
-			vs, rss := t.Memory()
-			return fmt.Sprintf("%d %d 0 0 0 0 0\n", vs>>12, rss>>12)
+			vs, anon, shmem := t.Memory()
+			return fmt.Sprintf("%d %d %d 0 0 0 0\n", vs>>12, (anon+shmem)>>12, shmem>>12)
 		})),
 		file("status", 0o444, gs(fs.pidStatus)),
 		file("cmdline", 0o444, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Cmdline(), nil })),
@@ -87,7 +87,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		file("wchan", 0o444, constant("0")),
 		file("loginuid", 0o644, constant("4294967295")),
 		file("sessionid", 0o444, constant("4294967295")),
-		file("oom_score", 0o444, constant("0\n")),
+		file("oom_score", 0o444, gs(func(_ vfs.Context, t Task) string { return itoa(int64(t.OOMScore())) + "\n" })),
 		file("limits", 0o444, constant(limitsText)),
 		mlink("exe", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			exe := t.Exe()
@@ -324,19 +324,22 @@ func anonName(ctx vfs.Context, d *vfs.FileDescription) string {
 	return "anon_inode:[unknown]"
 }
 
-// oomFile is oom_score_adj (or the legacy oom_adj): a writable value per
-// thread group, kept by proc since uk never runs out of memory that way.
+// oomFile is oom_score_adj (or the legacy oom_adj, in -17..15): the
+// process's weight in the OOM killer's choice, kept by the kernel.
 func (fs *FS) oomFile(path string, tid int32, owner func() (uint32, uint32), legacy bool) *file {
 	f := fs.newFile(path, 0o644, func(vfs.Context) ([]byte, error) {
 		t, err := fs.get(tid)
 		if err != nil {
 			return nil, err
 		}
-		fs.mu.Lock()
-		v := fs.oomAdj[t.PID()]
-		fs.mu.Unlock()
+		v := int64(t.OOMScoreAdj())
 		if legacy {
-			v = v * 17 / 1000
+			// Linux's oom_adj read: OOM_SCORE_ADJ_MAX shows as 15.
+			if v == 1000 {
+				v = 15
+			} else {
+				v = v * 17 / 1000
+			}
 		}
 		return []byte(itoa(v) + "\n"), nil
 	})
@@ -350,26 +353,21 @@ func (fs *FS) oomFile(path string, tid int32, owner func() (uint32, uint32), leg
 		if err != nil {
 			return err
 		}
-		lo, hi := int64(-1000), int64(1000)
 		if legacy {
-			lo, hi = -17, 15
-		}
-		if v < lo || v > hi {
-			return unix.EINVAL
-		}
-		if legacy {
-			v = v * 1000 / 17
-			if v > 1000 {
+			if v < -17 || v > 15 {
+				return unix.EINVAL
+			}
+			// Linux's oom_adj write: 15 is OOM_SCORE_ADJ_MAX.
+			if v == 15 {
 				v = 1000
+			} else {
+				v = v * 1000 / 17
 			}
 		}
-		fs.mu.Lock()
-		defer fs.mu.Unlock()
-		if v < fs.oomAdj[t.PID()] && !ctx.Credentials().Privileged {
-			return unix.EACCES
+		if v < -1000 || v > 1000 {
+			return unix.EINVAL
 		}
-		fs.oomAdj[t.PID()] = v
-		return nil
+		return t.SetOOMScoreAdj(int(v), ctx.Credentials().Privileged)
 	}
 	return f
 }
@@ -414,7 +412,8 @@ var stateNames = map[byte]string{'R': "running", 'S': "sleeping", 'D': "disk sle
 
 func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 	u, s := t.CPUTime()
-	vs, rss := t.Memory()
+	vs, anon, shmem := t.Memory()
+	rss := anon + shmem
 	sg := t.Signals()
 	comm := t.Comm()
 	nice, policy, rtPrio := t.Sched()
@@ -433,7 +432,8 @@ func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 
 func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	c := t.Credentials()
-	vs, rss := t.Memory()
+	vs, anon, shmem := t.Memory()
+	rss := anon + shmem
 	sg := t.Signals()
 	var groups strings.Builder
 	for _, g := range c.Groups {
@@ -453,9 +453,9 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	kb("VmPin", 0)
 	kb("VmHWM", max(t.PeakRSS(), rss))
 	kb("VmRSS", rss)
-	kb("RssAnon", rss)
+	kb("RssAnon", anon)
 	kb("RssFile", 0)
-	kb("RssShmem", 0)
+	kb("RssShmem", shmem)
 	kb("VmData", 0)
 	kb("VmStk", 132<<10)
 	kb("VmExe", 0)

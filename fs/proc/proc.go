@@ -107,8 +107,16 @@ type Task interface {
 	Signals() Signals
 	// CPUTime is the user and system time used by the thread group.
 	CPUTime() (user, sys time.Duration)
-	// Memory reports virtual size and resident size in bytes.
-	Memory() (vsize, rss uint64)
+	// Memory reports the virtual size and the resident set in bytes:
+	// private pages (RssAnon) and the pages of shared mappings their
+	// objects hold (RssShmem).
+	Memory() (vsize, anon, shmem uint64)
+	// OOMScoreAdj and SetOOMScoreAdj are the process's oom_score_adj
+	// (SetOOMScoreAdj checks the range and the writer's privilege:
+	// EINVAL, EACCES); OOMScore is its /proc/PID/oom_score.
+	OOMScoreAdj() int
+	SetOOMScoreAdj(v int, privileged bool) error
+	OOMScore() int
 	// Sched is the thread's nice value, scheduling policy and real-time
 	// priority (0 unless SCHED_FIFO or SCHED_RR).
 	Sched() (nice, policy, rtPriority int32)
@@ -173,16 +181,15 @@ type FS struct {
 	ctime  unix.Timespec
 	root   *dir
 
-	mu     sync.Mutex
-	pids   map[int64]*dir  // cached /proc/[pid] and task/[tid] dirs; protected by mu
-	oomAdj map[int32]int64 // oom_score_adj per thread group; protected by mu
+	mu   sync.Mutex
+	pids map[int64]*dir // cached /proc/[pid] and task/[tid] dirs; protected by mu
 }
 
 // New returns a proc filesystem showing k's tasks; v is the namespace the
 // magic links (exe, cwd, root, fd/N) resolve in.
 func New(k Kernel, v *vfs.VFS, opts Options) *FS {
 	t := time.Now()
-	fs := &FS{k: k, v: v, opts: opts, bootID: uuid(), pids: map[int64]*dir{}, oomAdj: map[int32]int64{},
+	fs := &FS{k: k, v: v, opts: opts, bootID: uuid(), pids: map[int64]*dir{},
 		ctime: unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}}
 	fs.root = fs.newRoot()
 	return fs

@@ -23,6 +23,8 @@ type fakeKernel struct {
 	net  netdev.Table
 	unix []unixsock.SocketInfo
 	inet map[[2]int][]socket.InetInfo
+	// oomAdj is the one task's oom_score_adj, which the kernel keeps.
+	oomAdj int
 }
 
 func (k *fakeKernel) PIDs() []int32 { return []int32{7} }
@@ -87,8 +89,14 @@ func (t *fakeTask) Credentials() *vfs.Credentials {
 	return vfs.RootCredentials()
 }
 func (t *fakeTask) CPUTime() (time.Duration, time.Duration) { return time.Second, 0 }
-func (t *fakeTask) Memory() (uint64, uint64)                { return 1 << 20, 0 }
-func (t *fakeTask) Sched() (int32, int32, int32)            { return 0, 0, 0 }
+func (t *fakeTask) Memory() (uint64, uint64, uint64)        { return 1 << 20, 0, 0 }
+func (t *fakeTask) OOMScoreAdj() int                        { return t.k.oomAdj }
+func (t *fakeTask) OOMScore() int                           { return 0 }
+func (t *fakeTask) SetOOMScoreAdj(v int, _ bool) error {
+	t.k.oomAdj = v
+	return nil
+}
+func (t *fakeTask) Sched() (int32, int32, int32) { return 0, 0, 0 }
 func (t *fakeTask) FD(int32) (*vfs.FileDescription, bool, error) {
 	return nil, false, unix.EBADF
 }

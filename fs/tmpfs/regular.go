@@ -263,6 +263,13 @@ func (r *Regular) pageLocked(index uint64) (int64, error) {
 	return r.pages[index], nil
 }
 
+// ResidentIn implements memmap.ResidentCounter.
+func (r *Regular) ResidentIn(first, end uint64) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return memmap.CountIn(r.pages, first, end)
+}
+
 // PeekPage implements memmap.PagePeeker: the file's page at index, if it
 // has one inside the file's size.
 func (r *Regular) PeekPage(index uint64) (int64, bool) {

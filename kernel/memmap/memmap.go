@@ -56,6 +56,40 @@ type PagePeeker interface {
 	PeekPage(index uint64) (int64, bool)
 }
 
+// ResidentCounter is implemented by Mappables whose pages are memory-file
+// pages only the object holds (a tmpfs file, a shared anonymous region):
+// the pages a mapping of them keeps resident count in its process's
+// resident set (RssShmem), which the OOM killer weighs as Linux's does.
+type ResidentCounter interface {
+	// ResidentIn is how many of pages [first, end) the object has.
+	ResidentIn(first, end uint64) int
+}
+
+// CountIn is how many keys of pages lie in [first, end): ResidentIn for an
+// object that keeps its pages in a map, walking the smaller of the map and
+// the range, so that neither a huge range nor a huge object costs more
+// than the other.
+func CountIn(pages map[uint64]int64, first, end uint64) int {
+	if end <= first {
+		return 0
+	}
+	n := 0
+	if end-first < uint64(len(pages)) {
+		for i := first; i < end; i++ {
+			if _, ok := pages[i]; ok {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range pages {
+		if i >= first && i < end {
+			n++
+		}
+	}
+	return n
+}
+
 // Prefetcher is implemented by Mappables whose pages cost a copy to fill
 // (a host file's, read into the memory file) and that can fill them ahead
 // of faults, in the background. A fault then finds its page there, and

@@ -56,6 +56,13 @@ func (o *AnonObject) PageAt(index uint64) (int64, error) {
 	return offs[0], nil
 }
 
+// ResidentIn implements memmap.ResidentCounter.
+func (o *AnonObject) ResidentIn(first, end uint64) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return memmap.CountIn(o.pages, first, end)
+}
+
 // PeekPage implements memmap.PagePeeker.
 func (o *AnonObject) PeekPage(index uint64) (int64, bool) {
 	o.mu.Lock()

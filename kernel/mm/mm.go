@@ -254,6 +254,27 @@ func (m *MM) PrivatePages() int {
 	return len(m.pages)
 }
 
+// SharedResidentPages is the number of pages of shared mappings that their
+// objects hold in the memory file (Linux's RssShmem): a page mapped twice
+// counts twice, as in Linux's counters. Killing the process gives them back
+// when it held the object's last reference (a MAP_SHARED|MAP_ANONYMOUS
+// region, an unlinked file), so the OOM killer counts them with the
+// private ones.
+func (m *MM) SharedResidentPages() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, v := range m.vmas {
+		if !v.Shared {
+			continue
+		}
+		if rc, ok := v.Object.(memmap.ResidentCounter); ok {
+			n += rc.ResidentIn(v.Pgoff, v.objectIndex(v.End))
+		}
+	}
+	return n
+}
+
 // PeakPages is the most private pages m has held at once: its resident
 // set's high-water mark (Linux's hiwater_rss, for ru_maxrss and VmHWM).
 func (m *MM) PeakPages() int {

@@ -282,7 +282,9 @@ func victimPID(t *testing.T, out string) string {
 // is SIGKILLed with one line on uk's stderr, not whoever faults next: a hog
 // dies and its parent then gets the memory back; a bystander that faults
 // while a bigger process sits on memory survives, and the bigger one dies.
-// The parent's own memory is intact in both.
+// The parent's own memory is intact in both. The pages a process's shared
+// mappings keep count as its own, and a process with oom_score_adj -1000
+// is never chosen.
 func TestHostileOOM(t *testing.T) {
 	prog := cProgram(t, "hostile_oom")
 	forEveryPlatform(t, func(t *testing.T, platform string) {
@@ -293,11 +295,19 @@ func TestHostileOOM(t *testing.T) {
 		}{
 			{"hog", []string{"hog", "80"}, "hog: killed by SIGKILL\nparent memory intact\nparent took 80 MiB after\n"},
 			{"bystander", []string{"bystander", "70", "70"}, "second child: exit 0\nfirst child: killed by SIGKILL\nparent memory intact\n"},
+			// The parent has more private memory than the child, whose
+			// pages are a shared anonymous region's: they count.
+			{"shared", []string{"shared", "48"}, "shared hog: killed by SIGKILL\nparent memory intact\n"},
+			// The parent holds more, but is exempt (oom_score_adj -1000,
+			// inherited and then raised by the child); the child's memfd
+			// counts for nobody and goes with it.
+			{"exempt", []string{"exempt", "48", "40"}, "parent oom_score_adj -1000, oom_score 0\n" +
+				"child inherits -1000, sets 0: oom_score 666 and up\nchild: killed by SIGKILL\nparent memory intact\nparent took 40 MiB after\n"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				w := runUKWatched(t, platform, prog, runSpec{Args: c.args, Flags: []string{"--mem", "128M", "--pids", "16"}})
 				victim := victimPID(t, w.Stdout)
-				if got := strings.TrimPrefix(w.Stdout, "victim "+victim+"\n"); got != c.want || w.Code != 0 {
+				if got := strings.Replace(w.Stdout, "victim "+victim+"\n", "", 1); got != c.want || w.Code != 0 {
 					t.Errorf("exit %d, stdout after the victim line %q; want %q\nstderr:\n%s", w.Code, got, c.want, clip(w.Stderr))
 				}
 				kills := oomLine.FindAllStringSubmatch(w.Stderr, -1)

@@ -2,10 +2,11 @@
  * process's resident high-water mark in RUSAGE_SELF, across fork and
  * execve; a child's, and its waited-for children's, in the parent's
  * RUSAGE_CHILDREN once the parent waits (not before, not for children
- * reaped automatically); wait4's; VmHWM. Sizes print as relations with
+ * reaped automatically); wait4's; VmHWM; RssShmem. Sizes print as relations with
  * a margin of 10 MB. */
 #include "uktest.h"
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #define MB 1024L /* ru_maxrss is in KiB */
@@ -133,6 +134,17 @@ int main(int argc, char **argv) {
 	status_pair("VmHWM:", &hwm, "VmRSS:", &rss);
 	printf("VmHWM grew by about 30 MB %d, at least VmRSS %d, RUSAGE_SELF over 30 MB %d\n", hwm >= hwm0 + 25 * MB,
 	       hwm >= rss, self_rss() > 30 * MB);
+	/* the touched pages of a shared mapping are resident too (RssShmem),
+	 * until it is unmapped */
+	long sh0, rss0, sh1, rss1;
+	status_pair("RssShmem:", &sh0, "VmRSS:", &rss0);
+	long len = 20 * MB * 1024;
+	char *shm = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	for (long i = 0; i < len; i += 4096) shm[i] = 1;
+	status_pair("RssShmem:", &sh1, "VmRSS:", &rss1);
+	munmap(shm, len);
+	printf("shared mapping: RssShmem grew by about 20 MB %d, VmRSS too %d, back after munmap %d\n",
+	       near(sh1 - sh0, 20 * MB), near(rss1 - rss0, 20 * MB), status("RssShmem:") < sh0 + 5 * MB);
 	c = fork();
 	if (c == 0) {
 		char s[32], ch[32];

@@ -31,7 +31,9 @@
  * child just ends its batch. The parent watches the child's progress
  * through a shared page and kills a child that makes none for a second;
  * a child that SIGKILL does not end is a hang in uk, reported with the call
- * it was in. A third of the batches run a second thread making calls at
+ * it was in. The parent is exempt from uk's OOM killer (oom_score_adj
+ * -1000, each batch 1000) and clears what batches leave behind (files,
+ * System V segments) before the next. A third of the batches run a second thread making calls at
  * the same time, for races between syscalls. The parent's last line is "sysfuzz: ok ..." when the budget
  * ran out normally; exit status 0. Anything else means the run failed.
  *
@@ -1189,9 +1191,36 @@ static void write_elf(const char *path) {
 	}
 }
 
+/* clear_leftovers removes what earlier batches left behind them, in the
+ * parent before each batch: files under /tmp/fz and /dev/shm (fallocate of
+ * a gigabyte, say), System V segments, mounts where uk has no mount
+ * namespaces. Left there, they could keep the sandbox's memory full, and
+ * a batch starting with no memory could not clear them itself. */
+static void clear_leftovers(void) {
+	for (int i = 0; i < 64 && umount2(MOUNTPOINT, MNT_DETACH) == 0; i++)
+		;
+	nftw("/tmp/fz", rmone, 16, FTW_DEPTH | FTW_PHYS);
+	nftw("/dev/shm", rmone, 16, FTW_DEPTH | FTW_PHYS);
+	mkdir("/dev/shm", 01777);
+	struct shmid_ds ds;
+	int maxidx = shmctl(0, SHM_INFO, &ds);
+	for (int i = 0; i <= maxidx && i < 4096; i++) {
+		int id = shmctl(i, SHM_STAT, &ds);
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+	}
+}
+
 static void child_setup(uint64_t seed, uint64_t batch) {
 	rng = seed * 0x100000001b3ULL ^ (batch + 1) * 0x9e3779b97f4a7c15ULL;
 	mypid = getpid();
+	/* When the sandbox's memory runs out, uk's OOM killer is to choose
+	 * the batch, never the parent (which set itself exempt). */
+	FILE *adj = fopen("/proc/self/oom_score_adj", "w");
+	if (adj) {
+		fputs("1000\n", adj);
+		fclose(adj);
+	}
 	/* The parent's reporting handlers are not the child's business. */
 	struct sigaction dfl = {0};
 	dfl.sa_handler = SIG_DFL;
@@ -1211,22 +1240,8 @@ static void child_setup(uint64_t seed, uint64_t batch) {
 	ropage = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	nonepage = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	/* A fresh directory each batch: what earlier batches wrote there
-	 * (fallocate of a gigabyte, say) would otherwise keep the sandbox's
-	 * memory full. Relative paths land in it too. */
-	for (int i = 0; i < 64 && umount2(MOUNTPOINT, MNT_DETACH) == 0; i++)
-		;
-	nftw("/tmp/fz", rmone, 16, FTW_DEPTH | FTW_PHYS);
-	nftw("/dev/shm", rmone, 16, FTW_DEPTH | FTW_PHYS);
-	mkdir("/dev/shm", 01777);
-	/* System V segments outlive their processes too. */
-	struct shmid_ds ds;
-	int maxidx = shmctl(0, SHM_INFO, &ds);
-	for (int i = 0; i <= maxidx && i < 4096; i++) {
-		int id = shmctl(i, SHM_STAT, &ds);
-		if (id >= 0)
-			shmctl(id, IPC_RMID, NULL);
-	}
+	/* The parent cleared what earlier batches left (clear_leftovers);
+	 * this one's files go in a fresh directory, relative paths too. */
 	mkdir("/tmp", 0777);
 	mkdir("/tmp/fz", 0777);
 	chdir("/tmp/fz");
@@ -1650,6 +1665,11 @@ static void parent_signal(int sig, siginfo_t *si, void *uc) {
 }
 
 static void guard_parent(void) {
+	/* Exempt from uk's OOM killer: a batch that fills the sandbox's
+	 * memory is what must go (each sets 1000 for itself). */
+	FILE *adj = fopen("/proc/self/oom_score_adj", "w");
+	if (!adj || fputs("-1000\n", adj) < 0 || fclose(adj) != 0)
+		printf("sysfuzz: cannot set oom_score_adj -1000: %s\n", strerror(errno));
 	struct sigaction sa = {0};
 	sa.sa_sigaction = parent_signal;
 	sa.sa_flags = SA_SIGINFO;
@@ -1754,6 +1774,7 @@ int main(int argc, char **argv) {
 	       (unsigned long long)seed, budget, calls, nnrs);
 
 	for (size_t i = 0; i < sizeof regressions / sizeof regressions[0]; i++) {
+		clear_leftovers();
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0)
@@ -1784,6 +1805,7 @@ int main(int argc, char **argv) {
 		sh->done = 0;
 		sh->batch = b;
 		sh->nr = (uint64_t)-1;
+		clear_leftovers();
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid < 0) {
