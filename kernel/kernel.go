@@ -116,8 +116,9 @@ type Kernel struct {
 	tasks   map[int32]*Task        // live tasks by TID; protected by mu
 	tgs     map[int32]*ThreadGroup // processes by PID, zombies included; protected by mu
 	initTG  *ThreadGroup           // PID 1; protected by mu
-	// initTask is the thread a tracer sees when it attaches to a PID 1
-	// that runs no code (ptrace.go's attachKernelInit); protected by mu.
+	// initTask is the thread of a PID 1 that runs no code (uk run's
+	// stand-in): what /proc/1 shows and what a tracer attaching to it
+	// sees (ptrace.go's attachKernelInit); set with initTG.
 	initTask *Task
 	fdUsers  map[*FDTable]int // tasks sharing each descriptor table; protected by mu
 	nrTasks  int              // live tasks, and tasks being created; protected by mu

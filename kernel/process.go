@@ -160,6 +160,9 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 		k.initTG = &ThreadGroup{k: k, pid: 1, isKernelInit: true, rlimits: defaultRlimits()}
 		k.initTG.proc.pgid, k.initTG.proc.sid = 1, 1
 		k.initTG.noLeader.creds = vfs.RootCredentials() // root's, as Linux's pid 1
+		k.initTask = &Task{k: k, tid: 1, tg: k.initTG, creds: vfs.RootCredentials(), umask: 0o022, comm: KernelInitComm,
+			interrupt: make(chan struct{}, 1),
+			State:     arch.State{FP: arch.NewFPState(), Regs: arch.Registers{Cs: arch.UserCS, Ss: arch.UserDS}}}
 		k.tgs[1] = k.initTG
 		k.nextTID = 2
 	}
@@ -187,6 +190,10 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	t.Start()
 	return nil
 }
+
+// KernelInitComm is the name of uk run's stand-in PID 1, which runs no
+// code: it reaps orphans, as an init that only waits would.
+const KernelInitComm = "uk-init"
 
 // comm is the task name Linux derives from a path: its last element, at
 // most 15 bytes.

@@ -25,33 +25,49 @@ func (k *Kernel) ProcSource() proc.Kernel { return procKernel{k} }
 type procKernel struct{ k *Kernel }
 
 func (p procKernel) PIDs() []int32 {
-	tgs := p.k.threadGroups()
+	tgs := p.k.processes()
 	out := make([]int32, 0, len(tgs))
 	for _, tg := range tgs {
-		// A group without a task (the kernel's own PID 1 under uk run)
-		// has no directory to show.
-		if anyTask(tg) != nil {
-			out = append(out, tg.pid)
-		}
+		out = append(out, tg.pid)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
+// Task implements proc.Task: a live thread; else a process whose leader
+// has gone, shown through another of its threads, or a zombie, through
+// its last thread; else uk run's stand-in PID 1.
 func (p procKernel) Task(tid int32) proc.Task {
-	t := p.k.TaskByTID(tid)
-	gone := false
-	if t == nil {
-		// A process whose leader thread is gone (it exec'd from another
-		// thread, or exited before the others) is still /proc/PID.
-		if tg := p.k.ThreadGroupByPID(tid); tg != nil {
-			t, gone = anyTask(tg), true
-		}
+	if t := p.k.TaskByTID(tid); t != nil {
+		return procTask{t: t}
 	}
-	if t == nil {
+	tg := p.k.ProcessByPID(tid)
+	if tg == nil {
 		return nil
 	}
-	return procTask{t: t, leaderGone: gone}
+	if t := anyTask(tg); t != nil {
+		// A process whose leader thread is gone (it exec'd from
+		// another thread, or exited before the others) is still
+		// /proc/PID.
+		return procTask{t: t, leaderGone: true}
+	}
+	if tg.isKernelInit {
+		return procTask{t: p.k.kernelInit(), hollow: true}
+	}
+	tg.mu.Lock()
+	last := tg.lastTask
+	tg.mu.Unlock()
+	if last == nil {
+		return nil // a process being made
+	}
+	return procTask{t: last, leaderGone: true, hollow: true}
+}
+
+// kernelInit is the stand-in PID 1's thread.
+func (k *Kernel) kernelInit() *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.initTask
 }
 
 // anyTask returns a live task of tg, or nil.
@@ -149,16 +165,24 @@ func (p procKernel) MemFree() uint64 {
 	return 0
 }
 
-// procTask adapts a Task to proc.Task.
 // procTask is a task as /proc shows it. leaderGone marks /proc/PID of a
-// process whose leader thread has exited while others run: Linux shows
-// that leader, a zombie ('Z').
+// process whose leader thread has exited: Linux shows that leader, a
+// zombie ('Z'), with the process's other threads' memory and files while
+// any runs. hollow marks a process with no memory, descriptors or
+// filesystem left to show, as a Linux kernel thread: a zombie, or uk
+// run's stand-in PID 1.
 type procTask struct {
 	t          *Task
 	leaderGone bool
+	hollow     bool
 }
 
-func (p procTask) TID() int32  { return p.t.TID() }
+func (p procTask) TID() int32 {
+	if p.leaderGone {
+		return p.t.tg.pid
+	}
+	return p.t.TID()
+}
 func (p procTask) PID() int32  { return p.t.PID() }
 func (p procTask) PPID() int32 { return p.t.PPID() }
 func (p procTask) TracerPID() int32 {
@@ -171,14 +195,21 @@ func (p procTask) PGID() int32  { return p.t.tg.ProcessGroup() }
 func (p procTask) SID() int32   { return p.t.tg.Session() }
 func (p procTask) Comm() string { return p.t.Comm() }
 func (p procTask) State() byte {
-	if p.leaderGone {
+	switch st := p.t.ProcState(); {
+	case p.leaderGone:
 		return 'Z'
+	case p.hollow && st == 'R':
+		return 'S' // the stand-in init, which only waits
+	default:
+		return st
 	}
-	return p.t.ProcState()
 }
 
 func (p procTask) Threads() []int32 {
 	tg := p.t.tg
+	if p.hollow {
+		return []int32{tg.pid} // its leader, as Linux lists a zombie's
+	}
 	tg.mu.Lock()
 	out := make([]int32, 0, len(tg.tasks))
 	for _, t := range tg.tasks {
@@ -189,9 +220,26 @@ func (p procTask) Threads() []int32 {
 	return out
 }
 
+// mm is the address space /proc shows: none for a hollow process (a
+// zombie's thread still points at the one it released).
+func (p procTask) mm() *mm.MM {
+	if p.hollow {
+		return nil
+	}
+	return p.t.MM
+}
+
+// files is the descriptor table /proc shows: none for a hollow process.
+func (p procTask) files() *FDTable {
+	if p.hollow {
+		return nil
+	}
+	return p.t.Files
+}
+
 // memRange reads [start, end) of the task's memory (argv, envp areas).
 func (p procTask) memRange(start, end uint64) []byte {
-	m := p.t.MM
+	m := p.mm()
 	if m == nil || end <= start || end-start > 1<<20 {
 		return nil
 	}
@@ -203,24 +251,24 @@ func (p procTask) memRange(start, end uint64) []byte {
 }
 
 func (p procTask) Cmdline() []byte {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return nil
 	}
-	return p.memRange(p.t.MM.ArgStart, p.t.MM.ArgEnd)
+	return p.memRange(p.mm().ArgStart, p.mm().ArgEnd)
 }
 
 func (p procTask) Environ() []byte {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return nil
 	}
-	return p.memRange(p.t.MM.EnvStart, p.t.MM.EnvEnd)
+	return p.memRange(p.mm().EnvStart, p.mm().EnvEnd)
 }
 
 func (p procTask) Maps() []proc.Mapping {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return nil
 	}
-	vmas := p.t.MM.VMAs()
+	vmas := p.mm().VMAs()
 	out := make([]proc.Mapping, 0, len(vmas))
 	for _, v := range vmas {
 		m := proc.Mapping{Start: v.Start, End: v.End, Read: v.Prot&platform.Read != 0,
@@ -243,28 +291,33 @@ func (p procTask) Maps() []proc.Mapping {
 }
 
 func (p procTask) FDs() []int32 {
-	if p.t.Files == nil {
+	if p.files() == nil {
 		return nil
 	}
 	var out []int32
-	p.t.Files.ForEach(func(n int32, _ *vfs.FileDescription, _ bool) { out = append(out, n) })
+	p.files().ForEach(func(n int32, _ *vfs.FileDescription, _ bool) { out = append(out, n) })
 	return out
 }
 
 func (p procTask) FD(n int32) (*vfs.FileDescription, bool, error) {
-	if p.t.Files == nil {
+	if p.files() == nil {
 		return nil, false, errNoFiles
 	}
-	return p.t.Files.Get(n)
+	return p.files().Get(n)
 }
 
-func (p procTask) FSContext() *vfs.FSContext { return p.t.FS }
+func (p procTask) FSContext() *vfs.FSContext {
+	if p.hollow {
+		return nil
+	}
+	return p.t.FS
+}
 
 func (p procTask) Exe() string {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return ""
 	}
-	return p.t.MM.Exe
+	return p.mm().Exe
 }
 
 func (p procTask) Credentials() *vfs.Credentials { return p.t.Credentials() }
@@ -301,16 +354,16 @@ func (p procTask) CPUTime() (user, sys time.Duration) {
 // Memory is the address space's size and its resident set: the private
 // pages the MM holds, every one of them mapped (a fault window's pages
 // too, which the program has not touched yet but are there all the
-// same). Pages of shared objects (tmpfs files, shared memory) are not
-// counted.
+// same), and the pages its shared mappings' objects (tmpfs files, shared
+// memory) hold within them.
 func (p procTask) Memory() (vsize, anon, shmem uint64) {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return 0, 0, 0
 	}
-	for _, v := range p.t.MM.VMAs() {
+	for _, v := range p.mm().VMAs() {
 		vsize += v.End - v.Start
 	}
-	return vsize, uint64(p.t.MM.PrivatePages()) << arch.PageShift, uint64(p.t.MM.SharedResidentPages()) << arch.PageShift
+	return vsize, uint64(p.mm().PrivatePages()) << arch.PageShift, uint64(p.mm().SharedResidentPages()) << arch.PageShift
 }
 
 func (p procTask) OOMScoreAdj() int { return p.t.tg.OOMScoreAdj() }
@@ -329,14 +382,20 @@ func (p procTask) TimerSlack() uint64 { return p.t.TimerSlack() }
 func (p procTask) SetTimerSlack(ns uint64) { p.t.SetTimerSlack(ns) }
 
 func (p procTask) LockedMemory() uint64 {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return 0
 	}
-	return p.t.MM.LockedBytes()
+	return p.mm().LockedBytes()
 }
 
-// Namespace implements proc.Task.
-func (p procTask) Namespace(name string) nsfs.Namespace { return p.t.Namespace(name) }
+// Namespace implements proc.Task. A zombie has left its namespaces (no
+// links, as Linux's), the stand-in init is in the sandbox's first ones.
+func (p procTask) Namespace(name string) nsfs.Namespace {
+	if p.hollow && !p.t.tg.isKernelInit {
+		return nil
+	}
+	return p.t.Namespace(name)
+}
 
 // TimensOffsets implements proc.Task.
 func (p procTask) TimensOffsets() string { return p.t.TimeNSForChildren().OffsetsText() }
@@ -367,10 +426,10 @@ func (p procTask) Started() time.Duration { return p.t.tg.startBoot }
 // PeakRSS implements proc.Task: the high-water mark of the memory the
 // process runs in now, as Linux's VmHWM.
 func (p procTask) PeakRSS() uint64 {
-	if p.t.MM == nil {
+	if p.mm() == nil {
 		return 0
 	}
-	return uint64(p.t.MM.PeakPages()) << arch.PageShift
+	return uint64(p.mm().PeakPages()) << arch.PageShift
 }
 
 // OpenMemory implements proc.Task: /proc/PID/mem opens if the opener may

@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
-	"uk/fs/vfs"
 	"uk/kernel/landlock"
 	"uk/platform"
 )
@@ -179,7 +178,7 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 // code: as an init that sits idle would, it stops at once for ATTACH's
 // SIGSTOP (a signal-delivery-stop the tracer's wait sees) and stays where
 // it is when resumed. Its thread has no memory (PEEK and POKE: EIO) and
-// empty registers; it is made at the first attach (kernelInitTask).
+// empty registers (Kernel.initTask).
 func (t *Task) attachKernelInit(seize bool, options uint32) error {
 	k := t.k
 	k.mu.Lock()
@@ -187,10 +186,6 @@ func (t *Task) attachKernelInit(seize bool, options uint32) error {
 	if init == nil || !init.isKernelInit || t.tg == init {
 		k.mu.Unlock()
 		return unix.ESRCH
-	}
-	if k.initTask == nil {
-		k.initTask = &Task{k: k, tid: 1, tg: init, creds: vfs.RootCredentials(), interrupt: make(chan struct{}, 1),
-			State: arch.State{FP: arch.NewFPState(), Regs: arch.Registers{Cs: arch.UserCS, Ss: arch.UserDS}}}
 	}
 	it := k.initTask
 	k.mu.Unlock()

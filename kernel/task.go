@@ -80,6 +80,9 @@ type ThreadGroup struct {
 	// maxRSS is the highest high-water mark, in pages, of the memories
 	// the process left (at execve) or ended with; protected by mu.
 	maxRSS int
+	// lastTask is the process's last thread once every one has exited:
+	// what /proc/PID shows of a zombie (procfs.go); protected by mu.
+	lastTask *Task
 	// oomAdj is /proc/PID/oom_score_adj and oomAdjMin the lowest value an
 	// unprivileged writer may set (kernel_oom_score.go); both inherited
 	// by fork, protected by mu.

@@ -238,6 +238,9 @@ func (t *Task) exit() {
 		}
 	}
 	last := len(tg.tasks) == 0
+	if last {
+		tg.lastTask = t
+	}
 	status := tg.exitStatus
 	tg.deadCPU += cpu
 	tg.mu.Unlock()

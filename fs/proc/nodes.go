@@ -41,6 +41,8 @@ type file struct {
 	attrs
 	gen   func(ctx vfs.Context) ([]byte, error)
 	write func(ctx vfs.Context, data []byte) error
+	// check, when set, runs at open: its error fails the open.
+	check func(ctx vfs.Context) error
 }
 
 func (fs *FS) newFile(path string, mode uint32, gen func(vfs.Context) ([]byte, error)) *file {
@@ -51,9 +53,14 @@ func (fs *FS) newFile(path string, mode uint32, gen func(vfs.Context) ([]byte, e
 func (f *file) Stat(vfs.Context) (vfs.Stat, error) { return f.stat(0, 1), nil }
 
 // Open implements vfs.Inode.
-func (f *file) Open(_ vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions, error) {
+func (f *file) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, vfs.FileOptions, error) {
 	if acc := flags & unix.O_ACCMODE; (acc == unix.O_WRONLY || acc == unix.O_RDWR) && f.write == nil {
 		return nil, vfs.FileOptions{}, unix.EACCES
+	}
+	if f.check != nil {
+		if err := f.check(ctx); err != nil {
+			return nil, vfs.FileOptions{}, err
+		}
 	}
 	return &openFile{f: f}, vfs.FileOptions{Seekable: true}, nil
 }

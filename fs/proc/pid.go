@@ -67,6 +67,35 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 			return f
 		}}
 	}
+	// checked is file with a check at open: Linux refuses some files of
+	// a process without memory or namespaces (a zombie) at open, not
+	// with empty contents.
+	checked := func(name string, mode uint32, g func(vfs.Context) ([]byte, error), check func(t Task) error) entry {
+		return entry{name, func() vfs.Inode {
+			f := fs.newFile(path+"/"+name, mode, g)
+			f.owner = owner
+			f.check = func(vfs.Context) error {
+				t, err := fs.get(tid)
+				if err != nil {
+					return err
+				}
+				return check(t)
+			}
+			return f
+		}}
+	}
+	noMemory := func(t Task) error {
+		if vs, _, _ := t.Memory(); vs == 0 {
+			return unix.ESRCH
+		}
+		return nil
+	}
+	noMounts := func(t Task) error {
+		if t.FSContext() == nil {
+			return unix.EINVAL
+		}
+		return nil
+	}
 	mlink := func(name string, target func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error)) entry {
 		return entry{name, func() vfs.Inode { return fs.newMagic(path+"/"+name, tid, owner, target) }}
 	}
@@ -78,11 +107,11 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		})),
 		file("status", 0o444, gs(fs.pidStatus)),
 		file("cmdline", 0o444, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Cmdline(), nil })),
-		file("environ", 0o400, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Environ(), nil })),
+		checked("environ", 0o400, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Environ(), nil }), noMemory),
 		file("comm", 0o644, gs(func(_ vfs.Context, t Task) string { return t.Comm() + "\n" })),
 		file("maps", 0o444, gs(fs.pidMaps)),
-		file("mounts", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, false) })),
-		file("mountinfo", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, true) })),
+		checked("mounts", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, false) }), noMounts),
+		checked("mountinfo", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, true) }), noMounts),
 		file("cgroup", 0o444, constant("0::/\n")),
 		file("wchan", 0o444, constant("0")),
 		file("loginuid", 0o644, constant("4294967295")),
@@ -447,21 +476,25 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 		c.UID, c.EUID, c.SUID, c.FSUID, c.GID, c.EGID, c.SGID, c.FSGID, groups.String())
 	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t.PID(), t.TID(), t.PGID(), t.SID())
 	kb := func(name string, v uint64) { fmt.Fprintf(&b, "%s:\t%8d kB\n", name, v>>10) }
-	kb("VmPeak", vs)
-	kb("VmSize", vs)
-	kb("VmLck", t.LockedMemory())
-	kb("VmPin", 0)
-	kb("VmHWM", max(t.PeakRSS(), rss))
-	kb("VmRSS", rss)
-	kb("RssAnon", anon)
-	kb("RssFile", 0)
-	kb("RssShmem", shmem)
-	kb("VmData", 0)
-	kb("VmStk", 132<<10)
-	kb("VmExe", 0)
-	kb("VmLib", 0)
-	kb("VmPTE", 0)
-	kb("VmSwap", 0)
+	// A process without memory (a zombie, uk run's stand-in init) has
+	// no memory lines, as Linux's task_mem is skipped without an mm.
+	if vs != 0 {
+		kb("VmPeak", vs)
+		kb("VmSize", vs)
+		kb("VmLck", t.LockedMemory())
+		kb("VmPin", 0)
+		kb("VmHWM", max(t.PeakRSS(), rss))
+		kb("VmRSS", rss)
+		kb("RssAnon", anon)
+		kb("RssFile", 0)
+		kb("RssShmem", shmem)
+		kb("VmData", 0)
+		kb("VmStk", 132<<10)
+		kb("VmExe", 0)
+		kb("VmLib", 0)
+		kb("VmPTE", 0)
+		kb("VmSwap", 0)
+	}
 	fmt.Fprintf(&b, "Threads:\t%d\nSigQ:\t0/4096\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\nSigIgn:\t%s\nSigCgt:\t%s\n",
 		len(t.Threads()), sigHex(sg.Pending), sigHex(sg.SharedPending), sigHex(sg.Blocked), sigHex(sg.Ignored), sigHex(sg.Caught))
 	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",

@@ -81,6 +81,9 @@ var cCases = []cCase{
 	// move_pages on one node: each page's node or why it has none, the
 	// target node checked, errors and partial answers as Linux's.
 	{name: "movepages", prog: "movepages"},
+	// /proc of a zombie (state Z, no memory, files or links) until
+	// reaped, and of PID 1 (uk run's stand-in init).
+	{name: "proczombie", prog: "proczombie"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
