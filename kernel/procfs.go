@@ -366,6 +366,15 @@ func (p procTask) Memory() (vsize, anon, shmem uint64) {
 	return vsize, uint64(p.mm().PrivatePages()) << arch.PageShift, uint64(p.mm().SharedResidentPages()) << arch.PageShift
 }
 
+// IO implements proc.Task.
+func (p procTask) IO(thread bool) proc.IOCounters {
+	c := p.t.tg.IO()
+	if thread && !p.leaderGone {
+		c = p.t.IO()
+	}
+	return proc.IOCounters{RChar: c.RChar, WChar: c.WChar, SysCR: c.SysCR, SysCW: c.SysCW}
+}
+
 func (p procTask) OOMScoreAdj() int { return p.t.tg.OOMScoreAdj() }
 
 func (p procTask) SetOOMScoreAdj(v int, privileged bool) error {

@@ -80,6 +80,9 @@ type ThreadGroup struct {
 	// maxRSS is the highest high-water mark, in pages, of the memories
 	// the process left (at execve) or ended with; protected by mu.
 	maxRSS int
+	// ioGone is the I/O counted by the process's exited threads and by
+	// the children it waited for (task_ioacct.go); protected by mu.
+	ioGone IOAccounting
 	// lastTask is the process's last thread once every one has exited:
 	// what /proc/PID shows of a zombie (procfs.go); protected by mu.
 	lastTask *Task
@@ -104,6 +107,8 @@ type Task struct {
 	k   *Kernel
 	tid int32
 	tg  *ThreadGroup
+	// io is what /proc/PID/task/TID/io counts (task_ioacct.go).
+	io ioCounters
 
 	// State is the thread's registers and FP state, valid while the task
 	// is in the kernel (between traps).

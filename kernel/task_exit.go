@@ -122,6 +122,11 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 				// Only a wait passes the child's peak to its parent, as
 				// Linux's wait_task_zombie (not an automatic reaping).
 				t.tg.proc.cmaxRSS = max(t.tg.proc.cmaxRSS, both)
+				// So does its I/O (and that of the children it waited for).
+				io := ready.IO()
+				t.tg.mu.Lock()
+				t.tg.ioGone.add(io)
+				t.tg.mu.Unlock()
 				k.reapLocked(ready)
 			}
 			k.mu.Unlock()

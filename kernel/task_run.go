@@ -241,6 +241,7 @@ func (t *Task) exit() {
 	if last {
 		tg.lastTask = t
 	}
+	t.keepIOLocked()
 	status := tg.exitStatus
 	tg.deadCPU += cpu
 	tg.mu.Unlock()

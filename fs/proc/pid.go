@@ -114,6 +114,11 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		checked("mountinfo", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, true) }), noMounts),
 		file("cgroup", 0o444, constant("0::/\n")),
 		file("wchan", 0o444, constant("0")),
+		file("io", 0o400, gs(func(_ vfs.Context, t Task) string {
+			c := t.IO(thread)
+			return fmt.Sprintf("rchar: %d\nwchar: %d\nsyscr: %d\nsyscw: %d\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n",
+				c.RChar, c.WChar, c.SysCR, c.SysCW)
+		})),
 		file("loginuid", 0o644, constant("4294967295")),
 		file("sessionid", 0o444, constant("4294967295")),
 		file("oom_score", 0o444, gs(func(_ vfs.Context, t Task) string { return itoa(int64(t.OOMScore())) + "\n" })),

@@ -111,6 +111,10 @@ type Task interface {
 	// private pages (RssAnon) and the pages of shared mappings their
 	// objects hold (RssShmem).
 	Memory() (vsize, anon, shmem uint64)
+	// IO is /proc/PID/io's counters: the process's (its threads', live
+	// and exited, and its waited-for children's), or with thread the
+	// thread's own (/proc/PID/task/TID/io).
+	IO(thread bool) IOCounters
 	// OOMScoreAdj and SetOOMScoreAdj are the process's oom_score_adj
 	// (SetOOMScoreAdj checks the range and the writer's privilege:
 	// EINVAL, EACCES); OOMScore is its /proc/PID/oom_score.
@@ -148,6 +152,12 @@ type Task interface {
 	// OpenMemory takes the process's memory for /proc/PID/mem, if ctx may
 	// ptrace it (EACCES otherwise, ESRCH once it has exited).
 	OpenMemory(ctx vfs.Context) (Memory, error)
+}
+
+// IOCounters are /proc/PID/io's: bytes moved by read and write calls
+// (and their kin) and the number of those calls.
+type IOCounters struct {
+	RChar, WChar, SysCR, SysCW uint64
 }
 
 // Signals are a task's signal masks as status shows them (bit n-1 is

@@ -203,6 +203,9 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		return in.Read(t, b)
 	}, func(b []byte, _ uint64) (int, error) { return out.Write(t, b) })
+	// One read and one write for /proc/PID/io, as Linux's do_sendfile.
+	t.AccountRead(int64(done))
+	t.AccountWrite(int64(done))
 	if err != nil {
 		return 0, err
 	}
@@ -276,6 +279,10 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}, func(b []byte, done uint64) (int, error) {
 		return out.PWrite(t, b, outOff+int64(done))
 	})
+	// One read and one write for /proc/PID/io, as Linux's
+	// vfs_copy_file_range.
+	t.AccountRead(int64(done))
+	t.AccountWrite(int64(done))
 	if err != nil {
 		return 0, err
 	}

@@ -26,7 +26,8 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	return readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.Read(t, b) })
+	n, err := readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.Read(t, b) })
+	return accountRead(t, n, err)
 }
 
 func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -39,7 +40,8 @@ func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return readInto(t, a[1], a[2], preadAt(t, d, off))
+	n, err := readInto(t, a[1], a[2], preadAt(t, d, off))
+	return accountRead(t, n, err)
 }
 
 // preadAt is a read of d at off (pread64, preadv, AIO).
@@ -56,6 +58,24 @@ func pwriteAt(t *kernel.Task, d *vfs.FileDescription, off int64, flags uint64) f
 		off += int64(n)
 		return n, err
 	}
+}
+
+// accountRead counts a read call for /proc/PID/io (Task.AccountRead) as
+// Linux's vfs_read does: not one refused before the file was reached
+// (EBADF: not open for reading; EINVAL: a bad count or flag).
+func accountRead(t *kernel.Task, n uint64, err error) (uint64, error) {
+	if err != unix.EBADF && err != unix.EINVAL {
+		t.AccountRead(int64(n))
+	}
+	return n, err
+}
+
+// accountWrite is accountRead for a write call.
+func accountWrite(t *kernel.Task, n uint64, err error) (uint64, error) {
+	if err != unix.EBADF && err != unix.EINVAL {
+		t.AccountWrite(int64(n))
+	}
+	return n, err
 }
 
 // readInto reads once through a kernel buffer and copies the bytes out.
@@ -81,7 +101,8 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	return writeFrom(t, a[1], a[2], func(b []byte) (int, error) { return d.Write(t, b) })
+	n, err := writeFrom(t, a[1], a[2], func(b []byte) (int, error) { return d.Write(t, b) })
+	return accountWrite(t, n, err)
 }
 
 func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -94,7 +115,8 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return writeFrom(t, a[1], a[2], pwriteAt(t, d, off, 0))
+	n, err := writeFrom(t, a[1], a[2], pwriteAt(t, d, off, 0))
+	return accountWrite(t, n, err)
 }
 
 // writeFrom copies the application's buffer in chunk by chunk and writes
@@ -181,6 +203,11 @@ func sysReadv(t *kernel.Task, a [6]uint64) (uint64, error) {
 // the size of the whole vector (which keeps it atomic for streams), then
 // the scatter.
 func readVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, read func([]byte) (int, error)) (uint64, error) {
+	n, err := readVectorOnce(t, d, vec, cnt, flags, read)
+	return accountRead(t, n, err)
+}
+
+func readVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, read func([]byte) (int, error)) (uint64, error) {
 	if !d.Readable() {
 		return 0, unix.EBADF
 	}
@@ -243,6 +270,11 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 // writeVector is writev, pwritev and pwritev2 once the file is known, as
 // readVector for reads.
 func writeVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, write func([]byte) (int, error)) (uint64, error) {
+	n, err := writeVectorOnce(t, d, vec, cnt, flags, write)
+	return accountWrite(t, n, err)
+}
+
+func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, write func([]byte) (int, error)) (uint64, error) {
 	if !d.Writable() {
 		return 0, unix.EBADF
 	}

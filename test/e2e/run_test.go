@@ -84,6 +84,9 @@ var cCases = []cCase{
 	// /proc of a zombie (state Z, no memory, files or links) until
 	// reaped, and of PID 1 (uk run's stand-in init).
 	{name: "proczombie", prog: "proczombie"},
+	// /proc/PID/io: bytes and calls of reads and writes, a thread's own,
+	// an exited thread's and a waited-for child's in the process's.
+	{name: "ioacct", prog: "ioacct"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
