@@ -189,7 +189,7 @@ func memoryInUse(k *kernel.Kernel) int64 {
 type runReport struct {
 	ExitStatus int     `json:"exit_status"`
 	Signal     string  `json:"signal,omitempty"` // the signal that killed the program, if one did (from exit_status 129-159)
-	Limit      string  `json:"limit,omitempty"`  // "timeout" or "cpu-time" when one tripped
+	Limit      string  `json:"limit,omitempty"`  // "timeout" or "cpu-time" when one tripped, "mem" when the OOM killer killed the job itself
 	WallSec    float64 `json:"wall_seconds"`
 	CPUSec     float64 `json:"cpu_seconds"`
 	// PeakMemory is the most memory the sandbox used, sampled every
@@ -197,6 +197,16 @@ type runReport struct {
 	PeakMemory   int64          `json:"peak_memory_bytes"`
 	TasksCreated int64          `json:"tasks_created"`
 	ENOSYS       map[string]int `json:"enosys"` // calls of each unimplemented syscall
+	// OOMKills are the processes --mem's OOM killer killed (the first
+	// 64), OOMKillsTotal how many in all.
+	OOMKills      []reportedProcess `json:"oom_kills,omitempty"`
+	OOMKillsTotal int               `json:"oom_kills_total,omitempty"`
+}
+
+// reportedProcess names a process in the report.
+type reportedProcess struct {
+	PID  int32  `json:"pid"`
+	Comm string `json:"comm"`
 }
 
 // writeReport writes --report's JSON; a failure is one line on stderr.
@@ -206,6 +216,14 @@ func (r *runFlags) writeReport(k *kernel.Kernel, status int, limit string, peak 
 		TasksCreated: k.TasksCreated(), ENOSYS: k.MissingSyscalls()}
 	if status > 128 && status < 128+65 && limit == "" {
 		rep.Signal = unix.SignalName(syscall.Signal(status - 128))
+	}
+	kills, total := k.OOMKills()
+	rep.OOMKillsTotal = total
+	for _, v := range kills {
+		rep.OOMKills = append(rep.OOMKills, reportedProcess{PID: v.PID, Comm: v.Comm})
+		if v.PID == k.MainPID() && limit == "" {
+			rep.Limit = "mem"
+		}
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {

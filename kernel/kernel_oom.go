@@ -38,6 +38,28 @@ type oomKiller struct {
 	// given up on: victims that did not release their memory in time;
 	// protected by mu.
 	stale map[*ThreadGroup]bool
+	// kills are the first maxOOMKillsKept victims, for uk run's
+	// --report, and killCount how many there were; protected by mu.
+	kills     []OOMKill
+	killCount int
+}
+
+// OOMKill is one process the OOM killer killed.
+type OOMKill struct {
+	PID  int32
+	Comm string
+}
+
+// maxOOMKillsKept bounds the victims remembered: a sandbox that keeps
+// running out of memory must not grow the list without end.
+const maxOOMKillsKept = 64
+
+// OOMKills returns the first victims of the OOM killer (at most 64) and
+// how many there were in all.
+func (k *Kernel) OOMKills() ([]OOMKill, int) {
+	k.oom.mu.Lock()
+	defer k.oom.mu.Unlock()
+	return append([]OOMKill(nil), k.oom.kills...), k.oom.killCount
 }
 
 // outOfMemory runs the OOM killer for t, whose allocation found the memory
@@ -76,9 +98,14 @@ func (k *Kernel) outOfMemory(t *Task) bool {
 		return false
 	}
 	o.dying[victim] = vm
+	comm := victim.comm()
+	if len(o.kills) < maxOOMKillsKept {
+		o.kills = append(o.kills, OOMKill{PID: victim.pid, Comm: comm})
+	}
+	o.killCount++
 	o.mu.Unlock()
 
-	fmt.Fprintf(k.CrashLog, "uk: out of memory: killed process %d (%s)\n", victim.pid, victim.comm())
+	fmt.Fprintf(k.CrashLog, "uk: out of memory: killed process %d (%s)\n", victim.pid, comm)
 	// Every process using the victim's memory goes with it, or the
 	// memory would stay (Linux: processes sharing the victim's mm).
 	for _, tg := range k.threadGroups() {

@@ -66,3 +66,14 @@ func (k *Kernel) MissingSyscalls() map[string]int {
 	}
 	return out
 }
+
+// MainPID is the PID of the program uk started (uk run's job), 0 before
+// it exists.
+func (k *Kernel) MainPID() int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.mainTG == nil {
+		return 0
+	}
+	return k.mainTG.pid
+}

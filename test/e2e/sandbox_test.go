@@ -440,13 +440,20 @@ type runReport struct {
 	PeakMemory   int64          `json:"peak_memory_bytes"`
 	TasksCreated int64          `json:"tasks_created"`
 	ENOSYS       map[string]int `json:"enosys"`
+	OOMKills     []struct {
+		PID  int32  `json:"pid"`
+		Comm string `json:"comm"`
+	} `json:"oom_kills"`
+	OOMKillsTotal int `json:"oom_kills_total"`
 }
 
 // TestReport: --report's JSON says how the run ended, what it used, which
-// limit tripped, and which unimplemented syscalls were called how often.
+// limit tripped, which unimplemented syscalls were called how often, and
+// which processes the OOM killer killed (the job itself: limit "mem").
 func TestReport(t *testing.T) {
 	needBusybox(t)
 	enosys := cProgram(t, "enosys")
+	oom := cProgram(t, "hostile_oom")
 	forEachPlatform(t, func(t *testing.T, platform string) {
 		dir := t.TempDir()
 		read := func(name string) runReport {
@@ -478,8 +485,22 @@ func TestReport(t *testing.T) {
 		}
 		runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", "kill -KILL $$"},
 			Flags: []string{"--report", filepath.Join(dir, "d.json")}})
-		if rep := read("d.json"); rep.ExitStatus != 137 || rep.Signal != "SIGKILL" {
+		if rep := read("d.json"); rep.ExitStatus != 137 || rep.Signal != "SIGKILL" || len(rep.OOMKills) != 0 {
 			t.Errorf("a killed run's report: %+v", rep)
+		}
+		// A child OOM-killed: the job goes on, and the report names it.
+		r := runUKSpec(t, platform, oom, runSpec{Args: []string{"hog", "40"},
+			Flags: []string{"--report", filepath.Join(dir, "e.json"), "--mem", "128M"}})
+		victim := victimPID(t, r.Stdout)
+		if rep := read("e.json"); rep.ExitStatus != 0 || rep.Limit != "" || rep.OOMKillsTotal != 1 || len(rep.OOMKills) != 1 ||
+			fmt.Sprint(rep.OOMKills[0].PID) != victim || rep.OOMKills[0].Comm != "hostile_oom" {
+			t.Errorf("a run with an OOM-killed child (%s): %+v", victim, rep)
+		}
+		// The job itself OOM-killed: limit "mem".
+		runUKSpec(t, platform, oom, runSpec{Args: []string{"self"},
+			Flags: []string{"--report", filepath.Join(dir, "f.json"), "--mem", "64M"}})
+		if rep := read("f.json"); rep.ExitStatus != 137 || rep.Limit != "mem" || rep.Signal != "SIGKILL" || rep.OOMKillsTotal != 1 {
+			t.Errorf("an OOM-killed job's report: %+v", rep)
 		}
 	})
 }

@@ -13,6 +13,8 @@
  *                             then allocates BIG MiB to show the memory came back
  *   hostile_oom bystander A B a child takes A MiB and waits; a second child
  *                             then takes B MiB: the first (larger) one dies
+ *   hostile_oom self          touches pages without end itself: it is the
+ *                             victim (uk run's --report: limit "mem")
  *   hostile_oom shared P      the parent takes P MiB; a child drops its copy
  *                             and touches a MAP_SHARED|MAP_ANONYMOUS region
  *                             without end: those pages count as the child's
@@ -231,6 +233,11 @@ static int exempt(long parent, long file) {
 }
 
 int main(int argc, char **argv) {
+	if (argc >= 2 && !strcmp(argv[1], "self")) {
+		long n = 64L << 30;
+		touch(map(n), n);
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "shared"))
 		return shared(atol(argv[2]));
 	if (argc >= 4 && !strcmp(argv[1], "exempt"))
