@@ -83,8 +83,10 @@ type ThreadGroup struct {
 	// ioGone is the I/O counted by the process's exited threads and by
 	// the children it waited for (task_ioacct.go); protected by mu.
 	ioGone IOAccounting
-	// lastTask is the process's last thread once every one has exited:
-	// what /proc/PID shows of a zombie (procfs.go); protected by mu.
+	// lastTask is the thread /proc/PID shows of a zombie (procfs.go): its
+	// leader, whose name Linux shows, or the last thread to exit when the
+	// leader's thread went before (an exec from another thread); set as
+	// they exit, protected by mu.
 	lastTask *Task
 	// oomAdj is /proc/PID/oom_score_adj and oomAdjMin the lowest value an
 	// unprivileged writer may set (kernel_oom_score.go); both inherited

@@ -238,7 +238,7 @@ func (t *Task) exit() {
 		}
 	}
 	last := len(tg.tasks) == 0
-	if last {
+	if t.tid == tg.pid || last && tg.lastTask == nil {
 		tg.lastTask = t
 	}
 	t.keepIOLocked()
