@@ -45,18 +45,17 @@ func (p procKernel) Task(tid int32) proc.Task {
 	if tg == nil {
 		return nil
 	}
+	tg.mu.Lock()
+	last := tg.lastTask
+	tg.mu.Unlock()
 	if t := anyTask(tg); t != nil {
-		// A process whose leader thread is gone (it exec'd from
-		// another thread, or exited before the others) is still
-		// /proc/PID.
-		return procTask{t: t, leaderGone: true}
+		// A process whose leader thread has exited before the others
+		// is still /proc/PID: the leader's name, the others' memory.
+		return procTask{t: t, leaderGone: true, leader: last}
 	}
 	if tg.isKernelInit {
 		return procTask{t: p.k.kernelInit(), hollow: true}
 	}
-	tg.mu.Lock()
-	last := tg.lastTask
-	tg.mu.Unlock()
 	if last == nil {
 		return nil // a process being made
 	}
@@ -167,14 +166,17 @@ func (p procKernel) MemFree() uint64 {
 
 // procTask is a task as /proc shows it. leaderGone marks /proc/PID of a
 // process whose leader thread has exited: Linux shows that leader, a
-// zombie ('Z'), with the process's other threads' memory and files while
-// any runs. hollow marks a process with no memory, descriptors or
+// zombie ('Z') with its name, and the process's other threads' memory
+// and files while any runs. hollow marks a process with no memory, descriptors or
 // filesystem left to show, as a Linux kernel thread: a zombie, or uk
 // run's stand-in PID 1.
 type procTask struct {
 	t          *Task
 	leaderGone bool
 	hollow     bool
+	// leader is the exited leader of a leaderGone process, if known:
+	// its name is the process's.
+	leader *Task
 }
 
 func (p procTask) TID() int32 {
@@ -191,9 +193,14 @@ func (p procTask) TracerPID() int32 {
 	}
 	return p.t.TracerPID()
 }
-func (p procTask) PGID() int32  { return p.t.tg.ProcessGroup() }
-func (p procTask) SID() int32   { return p.t.tg.Session() }
-func (p procTask) Comm() string { return p.t.Comm() }
+func (p procTask) PGID() int32 { return p.t.tg.ProcessGroup() }
+func (p procTask) SID() int32  { return p.t.tg.Session() }
+func (p procTask) Comm() string {
+	if p.leader != nil {
+		return p.leader.Comm()
+	}
+	return p.t.Comm()
+}
 func (p procTask) State() byte {
 	switch st := p.t.ProcState(); {
 	case p.leaderGone:

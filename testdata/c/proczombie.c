@@ -7,6 +7,7 @@
 #include "uktest.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 
@@ -138,6 +139,34 @@ static void zombie(void) {
 	CHECK("reaped: not listed", !listed(c));
 }
 
+static void *named_thread(void *arg) {
+	(void)arg;
+	prctl(PR_SET_NAME, "other-thread");
+	usleep(50000);
+	return NULL;
+}
+
+/* A zombie whose leader exited before its other thread shows the
+ * leader's name. */
+static void threaded_zombie(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		prctl(PR_SET_NAME, "the-leader");
+		pthread_t t;
+		pthread_create(&t, NULL, named_thread, NULL);
+		pthread_exit(NULL);
+	}
+	int spid = 0, ppid = 0;
+	char comm[64] = "", state = '?';
+	for (int i = 0; i < 100; i++) {
+		if (statfields(c, &spid, comm, &state, &ppid) == 0 && state == 'Z')
+			break;
+		usleep(10000);
+	}
+	printf("threaded zombie: comm %s, state %c\n", comm, state);
+	waitpid(c, NULL, 0);
+}
+
 static void init(void) {
 	int spid = 0, ppid = -1;
 	char comm[64], state;
@@ -151,6 +180,7 @@ static void init(void) {
 
 int main(void) {
 	zombie();
+	threaded_zombie();
 	init();
 	return ukt_exit();
 }
