@@ -264,6 +264,14 @@ func (p procTask) Cmdline() []byte {
 	return p.memRange(p.mm().ArgStart, p.mm().ArgEnd)
 }
 
+// Auxv implements proc.Task.
+func (p procTask) Auxv() []byte {
+	if p.mm() == nil {
+		return nil
+	}
+	return p.mm().Auxv
+}
+
 func (p procTask) Environ() []byte {
 	if p.mm() == nil {
 		return nil

@@ -108,6 +108,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		file("status", 0o444, gs(fs.pidStatus)),
 		file("cmdline", 0o444, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Cmdline(), nil })),
 		checked("environ", 0o400, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Environ(), nil }), noMemory),
+		checked("auxv", 0o400, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Auxv(), nil }), noMemory),
 		file("comm", 0o644, gs(func(_ vfs.Context, t Task) string { return t.Comm() + "\n" })),
 		file("maps", 0o444, gs(fs.pidMaps)),
 		checked("mounts", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, false) }), noMounts),

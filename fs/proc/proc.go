@@ -93,6 +93,8 @@ type Task interface {
 	// process's memory (NUL-separated).
 	Cmdline() []byte
 	Environ() []byte
+	// Auxv is the auxiliary vector exec gave the program.
+	Auxv() []byte
 	Maps() []Mapping
 	// FDs lists the open descriptor numbers, ascending; FD returns one
 	// with a reference the caller drops (DecRef), and its FD_CLOEXEC.

@@ -306,6 +306,7 @@ func buildStack(m *mm.MM, a Args, auxv [][2]uint64, execStack bool) (uint64, err
 		put(kv[0])
 		put(kv[1])
 	}
+	m.Auxv = append([]byte(nil), buf[len(buf)-16*len(auxv):]...)
 	if err := m.CopyOut(sp, buf); err != nil {
 		return 0, err
 	}

@@ -50,6 +50,7 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 	c := &MM{mf: m.mf, as: as, layout: m.layout, pages: make(map[uint64]int64, len(m.pages)),
 		brkStart: m.brkStart, brk: m.brk, users: 1, shadow: newShadow(m.mf), released: make(chan struct{}),
 		ArgStart: m.ArgStart, ArgEnd: m.ArgEnd, EnvStart: m.EnvStart, EnvEnd: m.EnvEnd, Exe: m.Exe,
+		Auxv:        m.Auxv,
 		patchTables: slices.Clone(m.patchTables)}
 	c.membarrier.Store(m.membarrier.Load())
 	c.patch.next = slices.Clone(m.patch.next)

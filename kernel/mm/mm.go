@@ -84,6 +84,10 @@ type MM struct {
 	// Executable name and argument/environment ranges for /proc.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	Exe                                string
+	// Auxv is the auxiliary vector exec gave the program, key and value
+	// words up to AT_NULL's: /proc/PID/auxv (Linux's saved_auxv), kept
+	// here since the program may overwrite its stack's copy.
+	Auxv []byte
 }
 
 // New returns an empty MM over a fresh address space. With a nil as, the MM

@@ -87,6 +87,8 @@ var cCases = []cCase{
 	// /proc/PID/io: bytes and calls of reads and writes, a thread's own,
 	// an exited thread's and a waited-for child's in the process's.
 	{name: "ioacct", prog: "ioacct"},
+	// /proc/PID/auxv: exec's auxiliary vector, as getauxval sees it.
+	{name: "procauxv", prog: "procauxv"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
