@@ -158,6 +158,9 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		{"oom_score_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_score_adj", tid, owner, false) }},
 		{"oom_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_adj", tid, owner, true) }},
 		{"timerslack_ns", func() vfs.Inode { return fs.timerSlackFile(path+"/timerslack_ns", tid, owner) }},
+		{"uid_map", func() vfs.Inode { return fs.idMapFile(path+"/uid_map", owner) }},
+		{"gid_map", func() vfs.Inode { return fs.idMapFile(path+"/gid_map", owner) }},
+		{"setgroups", func() vfs.Inode { return fs.setgroupsFile(path+"/setgroups", owner) }},
 		{"mem", func() vfs.Inode { return fs.newMemFile(path+"/mem", tid, owner) }},
 		{"ns", func() vfs.Inode { return fs.nsDir(path+"/ns", tid, owner) }},
 		{"timens_offsets", func() vfs.Inode { return fs.timensOffsetsFile(path+"/timens_offsets", tid, owner) }},
@@ -403,6 +406,34 @@ func (fs *FS) oomFile(path string, tid int32, owner func() (uint32, uint32), leg
 			return unix.EINVAL
 		}
 		return t.SetOOMScoreAdj(int(v), ctx.Credentials().Privileged)
+	}
+	return f
+}
+
+// idMapFile is uid_map or gid_map of the sandbox's one user namespace,
+// the initial one: every id maps to itself. It is written already, so a
+// write is EPERM, as Linux's for a namespace with a map.
+func (fs *FS) idMapFile(path string, owner func() (uint32, uint32)) *file {
+	f := fs.newFile(path, 0o644, constant(fmt.Sprintf("%10d %10d %10d\n", 0, 0, uint32(0xffffffff))))
+	f.owner = owner
+	f.write = func(vfs.Context, []byte) error { return unix.EPERM }
+	return f
+}
+
+// setgroupsFile is /proc/PID/setgroups of the initial user namespace:
+// "allow", which may be written again; "deny" is EPERM there (Linux's
+// proc_setgroups_write: setgroups stays allowed once a map exists).
+func (fs *FS) setgroupsFile(path string, owner func() (uint32, uint32)) *file {
+	f := fs.newFile(path, 0o644, constant("allow\n"))
+	f.owner = owner
+	f.write = func(_ vfs.Context, data []byte) error {
+		switch strings.TrimRight(string(data), "\n") {
+		case "allow":
+			return nil
+		case "deny":
+			return unix.EPERM
+		}
+		return unix.EINVAL
 	}
 	return f
 }

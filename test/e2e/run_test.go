@@ -89,6 +89,8 @@ var cCases = []cCase{
 	{name: "ioacct", prog: "ioacct"},
 	// /proc/PID/auxv: exec's auxiliary vector, as getauxval sees it.
 	{name: "procauxv", prog: "procauxv"},
+	// uid_map, gid_map and setgroups of the one user namespace.
+	{name: "procuserns", prog: "procuserns"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
