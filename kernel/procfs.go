@@ -264,6 +264,9 @@ func (p procTask) Cmdline() []byte {
 	return p.memRange(p.mm().ArgStart, p.mm().ArgEnd)
 }
 
+// HasMemory implements proc.Task.
+func (p procTask) HasMemory() bool { return p.mm() != nil }
+
 // Auxv implements proc.Task.
 func (p procTask) Auxv() []byte {
 	if p.mm() == nil {

@@ -85,7 +85,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		}}
 	}
 	noMemory := func(t Task) error {
-		if vs, _, _ := t.Memory(); vs == 0 {
+		if !t.HasMemory() {
 			return unix.ESRCH
 		}
 		return nil

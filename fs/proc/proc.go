@@ -93,6 +93,9 @@ type Task interface {
 	// process's memory (NUL-separated).
 	Cmdline() []byte
 	Environ() []byte
+	// HasMemory reports whether the task has an address space (not a
+	// zombie, not uk run's stand-in init).
+	HasMemory() bool
 	// Auxv is the auxiliary vector exec gave the program.
 	Auxv() []byte
 	Maps() []Mapping

@@ -91,6 +91,7 @@ func (t *fakeTask) Credentials() *vfs.Credentials {
 func (t *fakeTask) CPUTime() (time.Duration, time.Duration) { return time.Second, 0 }
 func (t *fakeTask) Memory() (uint64, uint64, uint64)        { return 1 << 20, 0, 0 }
 func (t *fakeTask) OOMScoreAdj() int                        { return t.k.oomAdj }
+func (t *fakeTask) HasMemory() bool                         { return true }
 func (t *fakeTask) Auxv() []byte                            { return nil }
 func (t *fakeTask) IO(bool) IOCounters                      { return IOCounters{RChar: 5} }
 func (t *fakeTask) OOMScore() int                           { return 0 }

@@ -81,6 +81,15 @@ static int statfields(pid_t pid, int *spid, char *comm, char *state, int *ppid) 
 	return n == 4 ? 0 : -1;
 }
 
+/* await_zombie reads pid's stat until it says Z, for up to a second. */
+static void await_zombie(pid_t pid, int *spid, char *comm, char *state, int *ppid) {
+	for (int i = 0; i < 100; i++) {
+		if (statfields(pid, spid, comm, state, ppid) == 0 && *state == 'Z')
+			return;
+		usleep(10000);
+	}
+}
+
 static int status_has(pid_t pid, const char *line) {
 	FILE *f = fopen(at(pid, "status"), "r");
 	if (!f)
@@ -100,14 +109,9 @@ static void zombie(void) {
 		prctl(PR_SET_NAME, "zombie-child");
 		_exit(3);
 	}
-	/* It is a zombie once its stat says so; wait up to a second. */
 	int spid = 0, ppid = 0;
 	char comm[64] = "", state = '?';
-	for (int i = 0; i < 100; i++) {
-		if (statfields(c, &spid, comm, &state, &ppid) == 0 && state == 'Z')
-			break;
-		usleep(10000);
-	}
+	await_zombie(c, &spid, comm, &state, &ppid);
 	CHECK("zombie stat: its pid", spid == c);
 	printf("zombie stat: comm %s, state %c\n", comm, state);
 	CHECK("zombie stat: parent is us", ppid == getpid());
@@ -158,11 +162,7 @@ static void threaded_zombie(void) {
 	}
 	int spid = 0, ppid = 0;
 	char comm[64] = "", state = '?';
-	for (int i = 0; i < 100; i++) {
-		if (statfields(c, &spid, comm, &state, &ppid) == 0 && state == 'Z')
-			break;
-		usleep(10000);
-	}
+	await_zombie(c, &spid, comm, &state, &ppid);
 	printf("threaded zombie: comm %s, state %c\n", comm, state);
 	waitpid(c, NULL, 0);
 }
