@@ -123,6 +123,9 @@ type Context struct {
 	batched    bool
 	quietWaits int
 	pl         placement
+	// held is the stub thread whose handler uk granted rounds of spinning
+	// at its trap (atTrap), until the next resume or Unbind.
+	held *thread
 	// fpAt is the stub thread whose slot holds fpOf's FP state, as saved
 	// at its last trap (Switch skips copying it back if unchanged).
 	fpAt *thread
@@ -166,6 +169,9 @@ var (
 // it never had a batch (a thread that only computes and waits).
 func (c *Context) Unbind() bool {
 	c.pl.waited()
+	// The task waits: the handler should sleep, not spin the rounds
+	// atTrap granted it, and the CPU it spins on is free for other pairs.
+	c.unhold()
 	if c.batched {
 		if c.quietWaits++; c.quietWaits < keepBoundWaits {
 			return false
@@ -352,6 +358,14 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 		}
 		st.FPDirty = false
 	}
+	trap, err := c.runToTrap(t, st, next)
+	c.atTrap(t, trap, err, &st.Regs)
+	return trap, err
+}
+
+// runToTrap resumes t with state word value next and returns its next
+// trap that means something to the application.
+func (c *Context) runToTrap(t *thread, st *arch.State, next uint32) (platform.Trap, error) {
 	for {
 		if err := c.run(t, next); err != nil {
 			return platform.Trap{}, err
@@ -555,6 +569,7 @@ func (c *Context) Release() {
 	// gives it back to Go (the next task's goroutine then needs no new
 	// host thread).
 	c.batched = false
+	c.held = nil // its thread has ended
 	c.release()
 }
 

@@ -59,8 +59,8 @@ func switchGetpids(t *testing.T, c *Context, as *AddressSpace, st *arch.State, n
 
 // TestSplitPlacement: a thread making syscalls back to back gets a CPU
 // of its own for its stub thread, with spinning hand-offs; the split
-// token is free again at every trap, so a second context splits while
-// the first waits in uk; a thread that computes between its syscalls goes
+// token is free again at a trap that runs no mapping batch, so a second
+// context splits while the first waits in uk; a thread that computes between its syscalls goes
 // back to sharing uk's CPU; and on one CPU nothing splits.
 func TestSplitPlacement(t *testing.T) {
 	platformtest.Locked(t)
@@ -83,6 +83,9 @@ func TestSplitPlacement(t *testing.T) {
 	checkPlacement(t, c, as, true)
 	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2) {
 		t.Fatalf("%d split tokens free at a trap, want all %d", n, p.h.NumCPU()/2)
+	}
+	if c.held != nil {
+		t.Fatal("spinning rounds granted at a getpid trap")
 	}
 
 	// A second context, while the first waits at its trap.
@@ -411,4 +414,65 @@ func TestUnbindAfterRelease(t *testing.T) {
 		t.Fatal("a released context kept its thread")
 	}
 	unix.SchedSetaffinity(0, &hostAffinity)
+}
+
+// TestHeldHandlerSpins: at a split pair's trap that runs a mapping batch
+// (mprotect here), uk grants the handler rounds of spinning (hdrHold) and
+// keeps the split token; they keep it spinning past its own count, and
+// once the task waits in uk (Unbind) the token is free and the handler
+// sleeps on the state word after the round it is in. The rounds are set
+// here far beyond what uk grants, so that the check does not depend on
+// how long a PAUSE takes on this CPU.
+func TestHeldHandlerSpins(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	p := e.Plat
+	if p.h.NumCPU() < 2 {
+		t.Skip("one CPU: no pair splits")
+	}
+	as, c, st := e.Loop(t)
+	for i := 0; i < 5*(splitRetryMax+100) && !c.pl.split; i++ {
+		st.Regs.Rax = unix.SYS_MPROTECT
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+	}
+	if !c.pl.split {
+		t.Fatal("the pair did not split")
+	}
+	th := c.threads[as]
+	if c.held != th {
+		t.Fatal("no spinning rounds granted at a split pair's mprotect trap")
+	}
+	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2)-1 {
+		t.Fatalf("%d split tokens free while a held handler spins, want %d", n, p.h.NumCPU()/2-1)
+	}
+	// The rounds atTrap granted may run out before the test raises them
+	// (a preempted test thread): then try at the next trap.
+	spinning := func(v uint32) bool { return trapped(v) && v != stateStubWait && v != stateFastStubWait }
+	held := false
+	for try := 0; try < 10 && !held; try++ {
+		setHold(th.mem, 1<<30)
+		if spinning(th.word.Load()) {
+			time.Sleep(20 * time.Millisecond) // hundreds of the handler's own rounds
+			held = spinning(th.word.Load())
+		}
+		if !held {
+			st.Regs.Rax = unix.SYS_MPROTECT
+			platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+		}
+	}
+	if !held {
+		t.Fatal("a held handler slept within 20 ms at each of 10 traps, want it spinning at its trap")
+	}
+	c.Unbind()
+	if n := p.splitTokens.Load(); n != int32(p.h.NumCPU()/2) {
+		t.Fatalf("%d split tokens free while the task waits, want all %d", n, p.h.NumCPU()/2)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for v := th.word.Load(); v != stateStubWait && v != stateFastStubWait; v = th.word.Load() {
+		if time.Now().After(deadline) {
+			t.Fatalf("state word %#x 5 s after the hold was taken back, want the handler asleep", v)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall) // and it still answers
 }

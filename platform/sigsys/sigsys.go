@@ -111,7 +111,10 @@
 // runs it the new home, the stub thread following. While a CPU is to
 // spare (a split token: one per two CPUs), the pair splits: the stub
 // thread runs on another CPU and both sides spin on the state word, so a
-// hand-off is a cache line crossing CPUs. Otherwise, or once a split pair
+// hand-off is a cache line crossing CPUs; at a trap that runs a mapping
+// batch uk grants the handler a few more rounds of spinning, since a
+// handler that sleeps lets its CPU halt and waking it costs more than the
+// batch. Otherwise, or once a split pair
 // keeps missing (the program computes between syscalls, or the machine
 // is busy and a spinner lost its CPU), the stub thread shares uk's CPU and
 // neither side spins: a hand-off is a futex wake and a futex wait on that
@@ -185,6 +188,10 @@ type Platform struct {
 	// splitTokens counts the contexts that may still split (handoff.go):
 	// one per two CPUs uk may run on.
 	splitTokens atomic.Int32
+	// running counts the contexts whose thread runs program code (from a
+	// resume to its trap): a split pair's handler is held spinning only
+	// while no other program runs (atTrap).
+	running atomic.Int32
 	// yieldsPaused: spinners do not yield after one found its CPU
 	// contended; splitsPaused: pairs do not split after a split pair
 	// kept missing while the CPUs were contended (handoff.go).

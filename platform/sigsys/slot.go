@@ -41,6 +41,7 @@ const (
 	hdrSetFS = 48 // FS base to resume with
 	hdrSetGS = 56 // GS base to resume with
 	hdrSpin  = 64 // uint32: how many PAUSEs the handler spins before it sleeps
+	hdrHold  = 68 // uint32: how many more rounds of hdrSpin PAUSEs it spins while uk works on the trap
 	hdrSelf  = 72 // the slot's own address in the stub (fastcall.go: the trampoline's check of GS)
 	// fastOff..fastEnd: the fast frame (fastcall.go), the registers a
 	// patched syscall site's trampoline saves and restores.
@@ -434,6 +435,13 @@ func putBytes(dst, src []byte) {
 
 // setSpin sets how long the handler of slot mem spins before it sleeps.
 func setSpin(mem []byte, n uint32) { binary.LittleEndian.PutUint32(mem[hdrSpin:], n) }
+
+// setHold sets how many more rounds of its spin the handler may spin
+// before it sleeps (hdrHold): uk's promise that it is working on the trap.
+func setHold(mem []byte, n uint32) { binary.LittleEndian.PutUint32(mem[hdrHold:], n) }
+
+// hold reads the handler's hold count.
+func hold(mem []byte) uint32 { return binary.LittleEndian.Uint32(mem[hdrHold:]) }
 
 // resumeAsIs makes the handler return the frame the host pushed unchanged
 // (for a trap uk ignores), with the FS and GS bases it had.

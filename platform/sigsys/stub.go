@@ -181,7 +181,9 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 // full barrier, so what was recorded before is visible first), waking uk
 // if it slept on the word; then wait until uk has moved the word off
 // trapped and stubWait, spinning as many PAUSEs as hdrSpin says (uk sets
-// 0 when it shares our CPU), then sleeping on the word (stubWait), and
+// 0 when it shares our CPU), and that many again for each round hdrHold
+// still grants (uk sets it while it works on the trap), then sleeping on
+// the word (stubWait), and
 // go on at label answered with EAX the word. It returns the offsets of
 // the end of the xchg and of its futex WAKE and WAIT syscalls.
 func (a *asm) publishAndWait(trapped, stubWait uint32, answered string) (published, wake, wait int) {
@@ -209,9 +211,17 @@ func (a *asm) publishAndWait(trapped, stubWait uint32, answered string) (publish
 	a.jcc(0x75, answered)              // jne answered
 	a.label("still")                   //
 	a.emit(0x83, 0xe9, 0x01)           // sub ecx, 1
-	a.jcc(0x72, "sleep")               // jb sleep (the count was 0: spun enough)
+	a.jcc(0x72, "held")                // jb held (the count was 0: spun enough)
 	a.emit(0xf3, 0x90)                 // pause
 	a.jcc(0xeb, "spin")                // jmp spin
+	a.label("held")                    //
+	a.emit(0x83, 0x6b, hdrHold, 0x01)  // sub dword [rbx+hdrHold], 1
+	a.jcc(0x72, "unheld")              // jb unheld (no round left)
+	a.emit(0x8b, 0x4b, hdrSpin)        // mov ecx, [rbx+hdrSpin] (one more round)
+	a.jcc(0xeb, "spin")                // jmp spin
+	a.label("unheld")                  //
+	a.emit(0xc7, 0x43, hdrHold)        // mov dword [rbx+hdrHold], 0 (undo the borrow)
+	a.emit(imm32(0)...)                //
 	a.label("sleep")                   //
 	a.emit(0xb8)                       // mov eax, trapped
 	a.emit(imm32(trapped)...)          //
