@@ -288,21 +288,96 @@ func (p procTask) Maps() []proc.Mapping {
 	}
 	vmas := p.mm().VMAs()
 	out := make([]proc.Mapping, 0, len(vmas))
-	for _, v := range vmas {
-		m := proc.Mapping{Start: v.Start, End: v.End, Read: v.Prot&platform.Read != 0,
-			Write: v.Prot&platform.Write != 0, Exec: v.Prot&platform.Exec != 0, Shared: v.Shared,
-			Dev: v.Dev, Ino: v.Ino, Name: v.Name}
-		if v.Ino != 0 {
-			m.Offset = v.Pgoff << arch.PageShift
-		}
-		out = append(out, m)
+	for i := range vmas {
+		out = append(out, mappingOf(&vmas[i]))
 	}
-	// What the platform keeps in every address space (the ptrace stub's
-	// pages), after the application's own mappings, below which it lies.
-	if sm, ok := p.t.k.Platform.(platform.SpecialMapper); ok {
-		for _, s := range sm.SpecialMappings() {
-			out = append(out, proc.Mapping{Start: s.Start, End: s.End, Read: s.Access&platform.Read != 0,
-				Write: s.Access&platform.Write != 0, Exec: s.Access&platform.Exec != 0, Name: s.Name})
+	return append(out, p.specialMappings()...)
+}
+
+// mappingOf is v's line of /proc/PID/maps.
+func mappingOf(v *mm.VMA) proc.Mapping {
+	m := proc.Mapping{Start: v.Start, End: v.End, Read: v.Prot&platform.Read != 0,
+		Write: v.Prot&platform.Write != 0, Exec: v.Prot&platform.Exec != 0, Shared: v.Shared,
+		Dev: v.Dev, Ino: v.Ino, Name: v.Name}
+	if v.Ino != 0 {
+		m.Offset = v.Pgoff << arch.PageShift
+	}
+	return m
+}
+
+// specialMappings are what the platform keeps in every address space (the
+// ptrace stub's pages), shown after the application's own mappings, below
+// which they lie.
+func (p procTask) specialMappings() []proc.Mapping {
+	sm, ok := p.t.k.Platform.(platform.SpecialMapper)
+	if !ok {
+		return nil
+	}
+	var out []proc.Mapping
+	for _, s := range sm.SpecialMappings() {
+		out = append(out, proc.Mapping{Start: s.Start, End: s.End, Read: s.Access&platform.Read != 0,
+			Write: s.Access&platform.Write != 0, Exec: s.Access&platform.Exec != 0, Name: s.Name})
+	}
+	return out
+}
+
+// Smaps implements proc.Task.
+func (p procTask) Smaps() []proc.MappingUsage {
+	if p.mm() == nil {
+		return nil
+	}
+	us := p.mm().Usage()
+	out := make([]proc.MappingUsage, 0, len(us))
+	for i := range us {
+		u := &us[i]
+		out = append(out, proc.MappingUsage{Mapping: mappingOf(&u.VMA), Flags: vmFlags(&u.VMA),
+			Locked: u.VMA.Flags&mm.Locked != 0, Private: u.Private, PrivateShared: u.PrivateShared,
+			Object: u.Object, ObjectShared: u.ObjectShared, PSSPrivate: u.PSSPrivate, PSSObject: u.PSSObject})
+	}
+	for _, m := range p.specialMappings() {
+		var flags []string
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{m.Read, "rd"}, {m.Write, "wr"}, {m.Exec, "ex"}} {
+			if f.on {
+				flags = append(flags, f.name)
+			}
+		}
+		out = append(out, proc.MappingUsage{Mapping: m, Flags: flags, Platform: true})
+	}
+	return out
+}
+
+// vmFlags are v's VmFlags names in Linux's order (its flag bits'): the
+// rights, the rights mprotect may give (mr, mw, me), a shared mapping
+// (sh when it may write its object, ms always), a stack that grows down,
+// mlock, MADV_DONTFORK, MLOCK_ONFAULT, accounted private writable memory
+// (ac), MADV_WIPEONFORK, and mseal.
+func vmFlags(v *mm.VMA) []string {
+	var out []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{
+		{v.Prot&platform.Read != 0, "rd"},
+		{v.Prot&platform.Write != 0, "wr"},
+		{v.Prot&platform.Exec != 0, "ex"},
+		{v.Shared && v.MaxProt&platform.Write != 0, "sh"},
+		{v.MaxProt&platform.Read != 0, "mr"},
+		{v.MaxProt&platform.Write != 0, "mw"},
+		{v.MaxProt&platform.Exec != 0, "me"},
+		{v.Shared, "ms"},
+		{v.GrowsDown, "gd"},
+		{v.Flags&mm.Locked != 0, "lo"},
+		{v.Flags&mm.DontFork != 0, "dc"},
+		{v.Flags&mm.LockOnFault != 0, "lf"},
+		{!v.Shared && v.Prot&platform.Write != 0, "ac"},
+		{v.Flags&mm.WipeOnFork != 0, "wf"},
+		{v.Flags&mm.Sealed != 0, "sl"},
+	} {
+		if f.on {
+			out = append(out, f.name)
 		}
 	}
 	return out

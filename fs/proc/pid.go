@@ -111,6 +111,8 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		checked("auxv", 0o400, gen(func(_ vfs.Context, t Task) ([]byte, error) { return t.Auxv(), nil }), noMemory),
 		file("comm", 0o644, gs(func(_ vfs.Context, t Task) string { return t.Comm() + "\n" })),
 		file("maps", 0o444, gs(fs.pidMaps)),
+		file("smaps", 0o444, gen(pidSmaps)),
+		file("smaps_rollup", 0o444, gen(pidSmapsRollup)),
 		checked("mounts", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, false) }), noMounts),
 		checked("mountinfo", 0o444, gs(func(_ vfs.Context, t Task) string { return fs.mounts(t, true) }), noMounts),
 		file("cgroup", 0o444, constant("0::/\n")),
@@ -551,31 +553,36 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 func (fs *FS) pidMaps(_ vfs.Context, t Task) string {
 	var b strings.Builder
 	for _, m := range t.Maps() {
-		perm := []byte("---p")
-		if m.Read {
-			perm[0] = 'r'
-		}
-		if m.Write {
-			perm[1] = 'w'
-		}
-		if m.Exec {
-			perm[2] = 'x'
-		}
-		if m.Shared {
-			perm[3] = 's'
-		}
-		line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d ", m.Start, m.End, perm, m.Offset,
-			unix.Major(m.Dev), unix.Minor(m.Dev), m.Ino)
-		if m.Name != "" {
-			if len(line) < 73 {
-				line += strings.Repeat(" ", 73-len(line))
-			}
-			line += m.Name
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
+		writeMapsLine(&b, m)
 	}
 	return b.String()
+}
+
+// writeMapsLine writes m's line of /proc/PID/maps.
+func writeMapsLine(b *strings.Builder, m Mapping) {
+	perm := []byte("---p")
+	if m.Read {
+		perm[0] = 'r'
+	}
+	if m.Write {
+		perm[1] = 'w'
+	}
+	if m.Exec {
+		perm[2] = 'x'
+	}
+	if m.Shared {
+		perm[3] = 's'
+	}
+	line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d ", m.Start, m.End, perm, m.Offset,
+		unix.Major(m.Dev), unix.Minor(m.Dev), m.Ino)
+	if m.Name != "" {
+		if len(line) < 73 {
+			line += strings.Repeat(" ", 73-len(line))
+		}
+		line += m.Name
+	}
+	b.WriteString(line)
+	b.WriteByte('\n')
 }
 
 // mountOpts renders per-mount flags as /proc/mounts shows them.

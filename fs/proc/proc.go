@@ -99,6 +99,8 @@ type Task interface {
 	// Auxv is the auxiliary vector exec gave the program.
 	Auxv() []byte
 	Maps() []Mapping
+	// Smaps is Maps with what each mapping holds in memory.
+	Smaps() []MappingUsage
 	// FDs lists the open descriptor numbers, ascending; FD returns one
 	// with a reference the caller drops (DecRef), and its FD_CLOEXEC.
 	FDs() []int32
@@ -179,6 +181,27 @@ type Mapping struct {
 	Dev, Ino                  uint64
 	Name                      string
 }
+
+// MappingUsage is one mapping of /proc/PID/smaps: its maps line, its
+// VmFlags, and its resident pages: private ones (the process's own
+// copies, Anonymous; PrivateShared of them held by another process too)
+// and a shared mapping's object's (ObjectShared: mapped by others too).
+type MappingUsage struct {
+	Mapping
+	Flags  []string // VmFlags' names, in Linux's order
+	Locked bool
+	// Platform marks the platform's own pages in the address space (the
+	// stub's code and slots): listed, but not the program's.
+	Platform                       bool
+	Private, PrivateShared, Object int
+	ObjectShared                   bool
+	// PSSPrivate and PSSObject are the proportional set sizes of the
+	// two kinds of pages, bytes << PSSShift.
+	PSSPrivate, PSSObject uint64
+}
+
+// PSSShift is MappingUsage's fixed-point shift (Linux's PSS_SHIFT).
+const PSSShift = 12
 
 // Options configure a proc filesystem.
 type Options struct {

@@ -11,6 +11,7 @@ import (
 	"uk/fs/nsfs"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
+	"uk/fs/vfs/vfstest"
 	"uk/kernel/memfile"
 	"uk/net/netdev"
 	"uk/net/socket"
@@ -106,6 +107,93 @@ func (t *fakeTask) FD(int32) (*vfs.FileDescription, bool, error) {
 func (t *fakeTask) Maps() []Mapping {
 	return []Mapping{{Start: 0x400000, End: 0x401000, Read: true, Exec: true, Name: "/prog"},
 		{Start: 0x7000, End: 0x8000, Read: true, Write: true}}
+}
+
+func (t *fakeTask) Smaps() []MappingUsage {
+	return []MappingUsage{{Mapping: Mapping{Start: 0x7000, End: 0x10000, Read: true, Write: true},
+		Flags: []string{"rd", "wr", "mr", "mw", "me", "ac"}, Private: 5, PrivateShared: 2,
+		PSSPrivate: 3<<(12+PSSShift) + 2<<(12+PSSShift)/3}, // three pages alone, two shared by three
+		{Mapping: Mapping{Start: 0x20000, End: 0x22000, Read: true, Shared: true}, Flags: []string{"rd", "mr", "ms"},
+			Object: 2, ObjectShared: true, Locked: true, PSSObject: 2 << (12 + PSSShift) / 2}}
+}
+
+// TestSmaps checks smaps' and smaps_rollup's format and arithmetic: Rss,
+// Pss rounded down from its fixed point, pages shared and not, Locked as
+// the locked mapping's Pss.
+func TestSmaps(t *testing.T) {
+	v, at := setup(t)
+	got, err := read(t, v, at, "/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"00007000-00010000 rw-p 00000000 00:00 0 \nSize:                 36 kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n" +
+			"Rss:                  20 kB\nPss:                  14 kB\nPss_Dirty:            14 kB\nShared_Clean:          0 kB\n" +
+			"Shared_Dirty:          8 kB\nPrivate_Clean:         0 kB\nPrivate_Dirty:        12 kB\nReferenced:           20 kB\n" +
+			"Anonymous:            20 kB\nKSM:                   0 kB\n",
+		"Locked:                0 kB\nTHPeligible:           0\nVmFlags: rd wr mr mw me ac \n00020000-00022000 r--s ",
+		"Rss:                   8 kB\nPss:                   4 kB\n",
+		"Shared_Dirty:          8 kB\nPrivate_Clean:         0 kB\nPrivate_Dirty:         0 kB\n",
+		"Anonymous:             0 kB\n",
+		"Locked:                4 kB\nTHPeligible:           0\nVmFlags: rd mr ms \n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("smaps lacks %q:\n%s", want, got)
+		}
+	}
+	got, err = read(t, v, at, "/proc/self/smaps_rollup")
+	want := "00007000-00022000 ---p 00000000 00:00 0                                  [rollup]\n" +
+		"Rss:                  28 kB\nPss:                  18 kB\nPss_Dirty:            18 kB\nPss_Anon:             14 kB\n" +
+		"Pss_File:              0 kB\nPss_Shmem:             4 kB\nShared_Clean:          0 kB\nShared_Dirty:         16 kB\n" +
+		"Private_Clean:         0 kB\nPrivate_Dirty:        12 kB\nReferenced:           28 kB\nAnonymous:            20 kB\n"
+	if err != nil || !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "Locked:                4 kB\n") {
+		t.Errorf("smaps_rollup: %q, %v; want prefix %q and Locked 4 kB", got, err, want)
+	}
+}
+
+// budgetCtx is ctx with a sandbox memory budget.
+type budgetCtx struct {
+	ctx
+	b *vfstest.Budget
+}
+
+func (c budgetCtx) MemoryBudget() vfs.Charger { return c.b }
+
+// TestGeneratedCharged: what an open proc file keeps of its last
+// generation is charged to the reader's sandbox until it is regenerated
+// or the file is closed, and a generation the budget cannot cover fails
+// with ENOMEM.
+func TestGeneratedCharged(t *testing.T) {
+	v, at := setup(t)
+	b := &vfstest.Budget{Limit: 1 << 20}
+	c := budgetCtx{b: b}
+	d, err := v.OpenAt(c, at, "/proc/self/smaps", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := d.Read(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	size := b.Used()
+	if size < 500 {
+		t.Fatalf("%d bytes charged after a read of smaps, want its whole contents", size)
+	}
+	if _, err := d.PRead(c, buf, 0); err != nil || b.Used() != size {
+		t.Errorf("after a second generation: %v, %d bytes charged, want %d", err, b.Used(), size)
+	}
+	b.Limit = size - 1
+	if _, err := d.PRead(c, buf, 0); err != unix.ENOMEM || b.Used() != 0 {
+		t.Errorf("a generation beyond the budget: %v, %d bytes charged; want ENOMEM, 0", err, b.Used())
+	}
+	b.Limit = 1 << 20
+	if _, err := d.PRead(c, buf, 0); err != nil || b.Used() != size {
+		t.Errorf("again within the budget: %v, %d bytes charged, want %d", err, b.Used(), size)
+	}
+	d.DecRef()
+	if b.Used() != 0 {
+		t.Errorf("%d bytes still charged once the file is closed", b.Used())
+	}
 }
 
 // ctx is the calling task (tid 7) as a vfs.Context.

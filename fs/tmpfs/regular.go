@@ -270,6 +270,9 @@ func (r *Regular) ResidentIn(first, end uint64) int {
 	return memmap.CountIn(r.pages, first, end)
 }
 
+// MapperCount implements memmap.ResidentCounter.
+func (r *Regular) MapperCount() int { return r.maps.Len() }
+
 // PeekPage implements memmap.PagePeeker: the file's page at index, if it
 // has one inside the file's size.
 func (r *Regular) PeekPage(index uint64) (int64, bool) {

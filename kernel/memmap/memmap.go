@@ -63,6 +63,10 @@ type PagePeeker interface {
 type ResidentCounter interface {
 	// ResidentIn is how many of pages [first, end) the object has.
 	ResidentIn(first, end uint64) int
+	// MapperCount is how many address spaces map the object: the share
+	// of its pages /proc/PID/smaps counts for each (Pss), and whether
+	// they are shared or private there.
+	MapperCount() int
 }
 
 // CountIn is how many keys of pages lie in [first, end): ResidentIn for an
@@ -164,6 +168,13 @@ func (s *MapperSet) Remove(m Mapper) int {
 	}
 	s.total--
 	return s.total
+}
+
+// Len is how many distinct mappers the set holds.
+func (s *MapperSet) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mappers)
 }
 
 // Any reports whether f holds for some mapper. f runs without the set's

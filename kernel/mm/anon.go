@@ -63,6 +63,9 @@ func (o *AnonObject) ResidentIn(first, end uint64) int {
 	return memmap.CountIn(o.pages, first, end)
 }
 
+// MapperCount implements memmap.ResidentCounter.
+func (o *AnonObject) MapperCount() int { return o.maps.Len() }
+
 // PeekPage implements memmap.PagePeeker.
 func (o *AnonObject) PeekPage(index uint64) (int64, bool) {
 	o.mu.Lock()

@@ -91,6 +91,9 @@ var cCases = []cCase{
 	{name: "procauxv", prog: "procauxv"},
 	// uid_map, gid_map and setgroups of the one user namespace.
 	{name: "procuserns", prog: "procuserns"},
+	// /proc/PID/smaps and smaps_rollup of private and shared anonymous
+	// memory, alone, forked, reaped and locked.
+	{name: "procsmaps", prog: "procsmaps"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},

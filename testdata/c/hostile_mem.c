@@ -32,6 +32,9 @@
  *   hostile_mem aio        AIO contexts of one event (each a ring of a
  *                          page, in the process and in the kernel) made
  *                          until it fails
+ *   hostile_mem procfiles  16,000 mappings, then /proc/self/smaps opened
+ *                          and read (each description keeps its 12 MB)
+ *                          until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
@@ -372,6 +375,48 @@ static int aio_mode(void) {
 	return 0;
 }
 
+/* procfiles_mode makes 16,000 mappings (every other page of a reservation
+ * readable) and opens /proc/self/smaps again and again, reading a byte of
+ * each: every open description keeps the whole generated file (about 12
+ * MB here), which must be charged to the sandbox until memory is spent. */
+static int procfiles_mode(void) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	enum { vmas = 16000 };
+	char *r = mmap(NULL, 2L * vmas * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED) {
+		printf("mmap: %s\n", errname(errno));
+		return 1;
+	}
+	for (long i = 0; i < vmas; i++)
+		if (mprotect(r + 2 * i * 4096, 4096, PROT_READ)) {
+			printf("mprotect %ld: %s\n", i, errname(errno));
+			return 1;
+		}
+	long n = 0;
+	int err = 0;
+	for (;;) {
+		int fd = open("/proc/self/smaps", O_RDONLY);
+		char c;
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		if (read(fd, &c, 1) != 1) {
+			err = errno;
+			break;
+		}
+		n++;
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	printf("procfiles: stopped by %s\n", errname(err));
+	fprintf(stderr, "procfiles: %ld smaps kept\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	/* stdio's buffer, before memory runs short. */
 	printf("hostile_mem %s\n", argc > 1 ? argv[1] : "");
@@ -395,5 +440,7 @@ int main(int argc, char **argv) {
 		return sysv_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
+	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
+		return procfiles_mode();
 	return 2;
 }
