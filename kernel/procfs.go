@@ -476,6 +476,8 @@ func (p procTask) SetOOMScoreAdj(v int, privileged bool) error {
 
 func (p procTask) OOMScore() int { return p.t.tg.OOMScore() }
 
+func (p procTask) Personality() uint32 { return p.t.Personality() }
+
 // errNoFiles is returned for a task whose descriptor table is gone.
 var errNoFiles error = unix.EBADF
 

@@ -126,6 +126,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		file("sessionid", 0o444, constant("4294967295")),
 		file("oom_score", 0o444, gs(func(_ vfs.Context, t Task) string { return itoa(int64(t.OOMScore())) + "\n" })),
 		file("limits", 0o444, constant(limitsText)),
+		file("personality", 0o400, gs(func(_ vfs.Context, t Task) string { return fmt.Sprintf("%08x\n", t.Personality()) })),
 		mlink("exe", func(ctx vfs.Context, t Task, withName bool) (vfs.Path, string, error) {
 			exe := t.Exe()
 			fsc := t.FSContext()

@@ -128,6 +128,8 @@ type Task interface {
 	OOMScoreAdj() int
 	SetOOMScoreAdj(v int, privileged bool) error
 	OOMScore() int
+	// Personality is the thread's execution domain (personality(2)).
+	Personality() uint32
 	// Sched is the thread's nice value, scheduling policy and real-time
 	// priority (0 unless SCHED_FIFO or SCHED_RR).
 	Sched() (nice, policy, rtPriority int32)

@@ -109,6 +109,8 @@ func (t *fakeTask) Maps() []Mapping {
 		{Start: 0x7000, End: 0x8000, Read: true, Write: true}}
 }
 
+func (t *fakeTask) Personality() uint32 { return 0x40000 }
+
 func (t *fakeTask) Smaps() []MappingUsage {
 	return []MappingUsage{{Mapping: Mapping{Start: 0x7000, End: 0x10000, Read: true, Write: true},
 		Flags: []string{"rd", "wr", "mr", "mw", "me", "ac"}, Private: 5, PrivateShared: 2,
@@ -263,6 +265,7 @@ func TestFiles(t *testing.T) {
 		{"/proc/sys/kernel/osrelease", "6.1.0\n"},
 		{"/proc/self/task/7/comm", "prog\n"},
 		{"/proc/7/oom_score_adj", "0\n"},
+		{"/proc/self/personality", "00040000\n"},
 	} {
 		got, err := read(t, v, at, tc.path)
 		if err != nil || !strings.HasPrefix(got, tc.want) {

@@ -85,6 +85,12 @@ static void persona(void) {
 	EXPECT_EQ(personality(0xffffffff), PER_LINUX);
 	EXPECT_EQ(personality(PER_LINUX | ADDR_NO_RANDOMIZE), PER_LINUX);
 	EXPECT_EQ(personality(0xffffffff), PER_LINUX | ADDR_NO_RANDOMIZE);
+	char buf[32] = "";
+	int fd = open("/proc/self/personality", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	printf("/proc/self/personality: %s", n > 0 ? buf : "unreadable\n");
+	if (fd >= 0)
+		close(fd);
 	pid_t c = fork();
 	if (c == 0)
 		_exit(personality(0xffffffff) == (PER_LINUX | ADDR_NO_RANDOMIZE) ? 0 : 1);
