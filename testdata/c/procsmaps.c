@@ -118,7 +118,7 @@ int main(void) {
 	CHECK("wait", waitpid(pid, NULL, 0) == pid);
 	/* The child's memory is gone once it is reaped (uk may take a moment
 	 * more to let go of its pages). */
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 500; i++) {
 		readall("/proc/self/smaps");
 		if (field(a, "Private_Dirty") == APAGES * 4)
 			break;
@@ -162,7 +162,7 @@ int main(void) {
 		snprintf(path, sizeof path, "/proc/%d/stat", pid);
 		if (readall(path) > 0 && strstr(buf, ") Z ") != NULL)
 			break;
-		usleep(2000);
+		usleep(10000);
 	}
 	snprintf(path, sizeof path, "/proc/%d/smaps", pid);
 	n = readall(path);
