@@ -478,6 +478,10 @@ func (p procTask) OOMScore() int { return p.t.tg.OOMScore() }
 
 func (p procTask) Personality() uint32 { return p.t.Personality() }
 
+func (p procTask) DumpFilter() uint32 { return p.t.tg.DumpFilter() }
+
+func (p procTask) SetDumpFilter(v uint64) { p.t.tg.SetDumpFilter(v) }
+
 // errNoFiles is returned for a task whose descriptor table is gone.
 var errNoFiles error = unix.EBADF
 

@@ -67,6 +67,9 @@ type ThreadGroup struct {
 	// thpDisabled is PR_SET_THP_DISABLE's flag: kept by fork and exec,
 	// and only reported (uk's memory has no huge pages to disable).
 	thpDisabled atomic.Uint64
+	// dumpFilter is the core dump filter (task_coredump.go): kept by
+	// fork and exec.
+	dumpFilter atomic.Uint32
 	// execed: the process has run execve since its fork (Linux's
 	// PF_FORKNOEXEC cleared); its parent may no longer setpgid it.
 	execed atomic.Bool

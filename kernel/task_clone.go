@@ -196,6 +196,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg.xperm.Store(t.tg.xperm.Load())
 		tg.xpermGuest.Store(t.tg.xpermGuest.Load())
 		tg.thpDisabled.Store(t.tg.thpDisabled.Load())
+		tg.dumpFilter.Store(t.tg.dumpFilter.Load())
 		tg.oomAdj, tg.oomAdjMin = t.tg.oomAdj, t.tg.oomAdjMin
 		t.tg.mu.Unlock()
 		tg.proc.exitSignal = a.ExitSignal

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -161,6 +162,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		{"oom_score_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_score_adj", tid, owner, false) }},
 		{"oom_adj", func() vfs.Inode { return fs.oomFile(path+"/oom_adj", tid, owner, true) }},
 		{"timerslack_ns", func() vfs.Inode { return fs.timerSlackFile(path+"/timerslack_ns", tid, owner) }},
+		{"coredump_filter", func() vfs.Inode { return fs.dumpFilterFile(path+"/coredump_filter", tid, owner) }},
 		{"uid_map", func() vfs.Inode { return fs.idMapFile(path+"/uid_map", owner) }},
 		{"gid_map", func() vfs.Inode { return fs.idMapFile(path+"/gid_map", owner) }},
 		{"setgroups", func() vfs.Inode { return fs.setgroupsFile(path+"/setgroups", owner) }},
@@ -469,6 +471,63 @@ func (fs *FS) timerSlackFile(path string, tid int32, owner func() (uint32, uint3
 		return nil
 	}
 	return f
+}
+
+// dumpFilterFile is /proc/PID/coredump_filter: the process's core dump
+// filter in hex; a write takes a number as C's strtoul with base 0 reads
+// it (0x for hex, a leading 0 for octal), EINVAL for anything else. Like
+// Linux's, it reads empty and ignores writes once the process has no
+// memory (a zombie).
+func (fs *FS) dumpFilterFile(path string, tid int32, owner func() (uint32, uint32)) *file {
+	f := fs.newFile(path, 0o644, func(vfs.Context) ([]byte, error) {
+		t, err := fs.get(tid)
+		if err != nil || !t.HasMemory() {
+			return nil, err
+		}
+		return fmt.Appendf(nil, "%08x\n", t.DumpFilter()), nil
+	})
+	f.owner = owner
+	f.write = func(_ vfs.Context, data []byte) error {
+		v, err := parseCUint(strings.TrimSuffix(string(data), "\n"))
+		if err != nil {
+			return err
+		}
+		t, err := fs.get(tid)
+		if err != nil {
+			return err
+		}
+		if t.HasMemory() {
+			t.SetDumpFilter(v)
+		}
+		return nil
+	}
+	return f
+}
+
+// parseCUint reads an unsigned 32-bit number as Linux's kstrtouint with
+// base 0: hex after 0x, octal after a leading 0, else decimal; EINVAL for
+// anything else, ERANGE past 32 bits.
+func parseCUint(s string) (uint64, error) {
+	base := 10
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		s, base = s[2:], 16
+	case len(s) > 1 && s[0] == '0':
+		s, base = s[1:], 8
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || base == 16 && ('a' <= c && c <= 'f' || 'A' <= c && c <= 'F')) {
+			return 0, unix.EINVAL
+		}
+	}
+	v, err := strconv.ParseUint(s, base, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, unix.ERANGE
+	case err != nil:
+		return 0, unix.EINVAL
+	}
+	return v, nil
 }
 
 // capSysNice is CAP_SYS_NICE.

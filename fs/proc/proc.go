@@ -130,6 +130,9 @@ type Task interface {
 	OOMScore() int
 	// Personality is the thread's execution domain (personality(2)).
 	Personality() uint32
+	// DumpFilter and SetDumpFilter are /proc/PID/coredump_filter.
+	DumpFilter() uint32
+	SetDumpFilter(v uint64)
 	// Sched is the thread's nice value, scheduling policy and real-time
 	// priority (0 unless SCHED_FIFO or SCHED_RR).
 	Sched() (nice, policy, rtPriority int32)

@@ -111,6 +111,10 @@ func (t *fakeTask) Maps() []Mapping {
 
 func (t *fakeTask) Personality() uint32 { return 0x40000 }
 
+func (t *fakeTask) DumpFilter() uint32 { return 0x33 }
+
+func (t *fakeTask) SetDumpFilter(uint64) {}
+
 func (t *fakeTask) Smaps() []MappingUsage {
 	return []MappingUsage{{Mapping: Mapping{Start: 0x7000, End: 0x10000, Read: true, Write: true},
 		Flags: []string{"rd", "wr", "mr", "mw", "me", "ac"}, Private: 5, PrivateShared: 2,
@@ -195,6 +199,24 @@ func TestGeneratedCharged(t *testing.T) {
 	d.DecRef()
 	if b.Used() != 0 {
 		t.Errorf("%d bytes still charged once the file is closed", b.Used())
+	}
+}
+
+// TestParseCUint: numbers as kstrtouint with base 0 reads them.
+func TestParseCUint(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		err  error
+	}{
+		{"51", 51, nil}, {"0x33", 0x33, nil}, {"0X1fF", 0x1ff, nil}, {"017", 15, nil}, {"0", 0, nil},
+		{"", 0, unix.EINVAL}, {"0x", 0, unix.EINVAL}, {"08", 0, unix.EINVAL}, {"1_0", 0, unix.EINVAL},
+		{"0b1", 0, unix.EINVAL}, {"-1", 0, unix.EINVAL}, {"12a", 0, unix.EINVAL}, {" 1", 0, unix.EINVAL},
+		{"4294967295", 1<<32 - 1, nil}, {"4294967296", 0, unix.ERANGE}, {"0x100000000", 0, unix.ERANGE},
+	} {
+		if v, err := parseCUint(tc.in); v != tc.want || err != tc.err {
+			t.Errorf("parseCUint(%q) = %d, %v; want %d, %v", tc.in, v, err, tc.want, tc.err)
+		}
 	}
 }
 

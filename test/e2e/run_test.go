@@ -94,6 +94,8 @@ var cCases = []cCase{
 	// /proc/PID/smaps and smaps_rollup of private and shared anonymous
 	// memory, alone, forked, reaped and locked.
 	{name: "procsmaps", prog: "procsmaps"},
+	// /proc/PID/coredump_filter: read, written, kept by fork and exec.
+	{name: "coredumpfilter", prog: "coredumpfilter"},
 	{name: "splice", prog: "splice"},
 	{name: "sigaltstack-top", prog: "sigaltstack_top"},
 	{name: "sigstack", prog: "sigstack"},
