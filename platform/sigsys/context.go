@@ -257,6 +257,11 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 // forget lets go of the context's thread in as (AddressSpace.drop).
 func (c *Context) forget(as *AddressSpace) {
 	if t, ok := c.threads[as]; ok {
+		if c.held == t {
+			// Its slot may go to another thread once dropped.
+			setHold(t.mem, 0)
+			c.held = nil
+		}
 		delete(c.threads, as)
 		as.drop(t)
 	}
