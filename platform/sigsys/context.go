@@ -118,11 +118,7 @@ type Context struct {
 	// unbound is set by Unbind: the next Switch may come from another
 	// OS thread.
 	unbound bool
-	// batched is set once a Switch found a mapping batch due; quietWaits
-	// counts the Unbinds since the last such Switch (Unbind).
-	batched    bool
-	quietWaits int
-	pl         placement
+	pl      placement
 	// held is the stub thread whose handler uk granted rounds of spinning
 	// at its trap (atTrap), until the next resume or Unbind.
 	held *thread
@@ -160,23 +156,19 @@ var (
 // unpinned first: it may now run any goroutine. The next Switch pins the
 // thread it comes back on (rebind).
 //
-// A context whose waits alternate with mapping batches (a process that
-// forks between its waits: a shell, a build tool) keeps its thread:
-// letting go at every wait and binding again at the next Switch cost a
-// fork loop 140-180 us a fork (the suite's fork_exit: 771-807 us against
-// 626-647 kept). It lets go once it has waited keepBoundWaits times in a
-// row with no batch between (a pipe or socket ping-pong), or at once if
-// it never had a batch (a thread that only computes and waits).
+// It lets go at every wait. A context whose waits alternate with mapping
+// batches (a shell that forks between its waits) used to keep its thread
+// instead, which the suite's fork_exit measured faster when it was
+// introduced (626-647 against 771-807 us a fork); with the stubs renewed,
+// held handlers and the hand-offs as they are now it measured the other
+// way (BENCHMARKS §34: fork_exit 980 against 710 us, exec_true 2,199
+// against 2,014): a locked goroutine's every wake-up is a second host
+// wake-up, its thread's.
 func (c *Context) Unbind() bool {
 	c.pl.waited()
 	// The task waits: the handler should sleep, not spin the rounds
 	// atTrap granted it, and the CPU it spins on is free for other pairs.
 	c.unhold()
-	if c.batched {
-		if c.quietWaits++; c.quietWaits < keepBoundWaits {
-			return false
-		}
-	}
 	// A thread that cannot be unpinned stays the context's: left pinned
 	// in Go's pool, it would keep whatever goroutine runs there next on
 	// one CPU.
@@ -190,10 +182,6 @@ func (c *Context) Unbind() bool {
 	c.unbound = true
 	return true
 }
-
-// keepBoundWaits is how many waits in a row with no mapping batch between
-// a context that has had batches makes before it lets go of its thread.
-const keepBoundWaits = 8
 
 // hostAffinity is the set of CPUs uk was started on, read (at package
 // initialisation) before any of its threads was pinned.
@@ -296,9 +284,6 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Tr
 	}
 
 	// Install queued mappings before the application can need them.
-	if !as.Quiet() {
-		c.batched, c.quietWaits = true, 0
-	}
 	if err := as.Flush(0); err != nil {
 		return platform.Trap{}, err
 	}
@@ -573,7 +558,6 @@ func (c *Context) Release() {
 	// Nothing is left to keep the thread for: the Unbind after a Release
 	// gives it back to Go (the next task's goroutine then needs no new
 	// host thread).
-	c.batched = false
 	c.held = nil // its thread has ended
 	c.release()
 }

@@ -68,10 +68,6 @@ type Space struct {
 // Preconditions: Mu is held.
 func (s *Space) noteLocked() { s.quiet.Store(len(s.pending) == 0 && !s.released) }
 
-// Quiet reports whether nothing is queued in the space (and it is live),
-// as of the last change, without taking Mu.
-func (s *Space) Quiet() bool { return s.quiet.Load() }
-
 // NewSpace forks a stub process from the master, on the factory thread,
 // for an address space whose application owns [0, limit).
 func (h *Host) NewSpace(limit uint64) (*Space, error) {
