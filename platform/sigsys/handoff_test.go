@@ -60,8 +60,9 @@ func switchGetpids(t *testing.T, c *Context, as *AddressSpace, st *arch.State, n
 // TestSplitPlacement: a thread making syscalls back to back gets a CPU
 // of its own for its stub thread, with spinning hand-offs; the split
 // token is free again at a trap that runs no mapping batch, so a second
-// context splits while the first waits in uk; a thread that computes between its syscalls goes
-// back to sharing uk's CPU; and on one CPU nothing splits.
+// context splits while the first waits in uk; a thread that computes
+// between its syscalls goes back to sharing uk's CPU; and on one CPU
+// nothing splits.
 func TestSplitPlacement(t *testing.T) {
 	platformtest.Locked(t)
 	e := newEnv(t, Options{})
