@@ -321,6 +321,13 @@ func (p procTask) specialMappings() []proc.Mapping {
 	return out
 }
 
+// proc and mm keep PSS in the same fixed point: both array lengths are
+// valid only when the shifts are equal.
+var (
+	_ [proc.PSSShift - mm.PSSShift]struct{}
+	_ [mm.PSSShift - proc.PSSShift]struct{}
+)
+
 // Smaps implements proc.Task.
 func (p procTask) Smaps() []proc.MappingUsage {
 	if p.mm() == nil {

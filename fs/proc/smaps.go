@@ -130,8 +130,11 @@ func pidSmaps(_ vfs.Context, t Task) ([]byte, error) {
 // over the program's mappings, under one line spanning them. A process
 // without memory (a zombie) has none: ESRCH, as Linux's read gives.
 func pidSmapsRollup(_ vfs.Context, t Task) ([]byte, error) {
+	if !t.HasMemory() {
+		return nil, unix.ESRCH
+	}
 	us := t.Smaps()
-	if !t.HasMemory() || len(us) == 0 || us[0].Platform {
+	if len(us) == 0 || us[0].Platform {
 		return nil, unix.ESRCH
 	}
 	var tot smapsTotals

@@ -5,7 +5,8 @@ import (
 	"uk/kernel/memmap"
 )
 
-// PSSShift is the fixed-point shift of Usage.PSS, Linux's PSS_SHIFT: a
+// PSSShift is the fixed-point shift of Usage's PSS fields (Linux's
+// PSS_SHIFT; proc.PSSShift must equal it, kernel/procfs.go asserts so): a
 // page shared by three holders adds PageSize<<PSSShift/3, so that the
 // thirds of many pages add up before they are rounded to kilobytes.
 const PSSShift = 12
