@@ -20,11 +20,14 @@ const forkCopyMax = 64
 // already (as Prefault maps a forked program's).
 //
 // Private pages of small writable VMAs (at most forkCopyMax present) are
-// copied now: m takes the copies and the child keeps the originals, so
-// neither side faults to write them. Other private pages are shared
-// copy-on-write, mapped read-only in m until one side writes. When other
-// threads use m, its writable mappings are dropped first, so that none of
-// them can write a page while it is being copied or shared.
+// copied now: the child takes the copies and m keeps its pages, so
+// neither side faults to write them, and m's host mappings of them stay
+// as they are (the child maps everything anyway; m, given the copies,
+// would need a host mapping call for each run of them before it runs
+// again). Other private pages are shared copy-on-write, mapped read-only
+// in m until one side writes. When other threads use m, its writable
+// mappings are dropped first, so that none of them can write a page while
+// it is being copied or shared.
 func (m *MM) Fork(as platform.AddressSpace, resume uint64) *MM {
 	c, present := m.forkOnly(as)
 	// The child's pages are m's, at the same addresses, in VMAs of the
@@ -82,7 +85,9 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 			continue // the child's are none (a WipeOnFork VMA reads as zeros)
 		}
 		if v.Prot&platform.Write != 0 && len(addrs) <= forkCopyMax && m.copyForForkLocked(c, addrs) {
-			m.mapPagesLocked(v, addrs)
+			if threads {
+				m.mapPagesLocked(v, addrs) // the unmap above took them
+			}
 			continue
 		}
 		for _, a := range addrs {
@@ -113,8 +118,8 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 	return c, child
 }
 
-// copyForForkLocked gives m fresh copies of the pages at addrs and c the
-// originals. It reports false, changing nothing, when memory is short.
+// copyForForkLocked gives c copies of m's pages at addrs; m keeps its own.
+// It reports false, changing nothing, when memory is short.
 func (m *MM) copyForForkLocked(c *MM, addrs []uint64) bool {
 	offs, cold, err := m.mf.AllocateCold(len(addrs))
 	if err != nil {
@@ -122,13 +127,9 @@ func (m *MM) copyForForkLocked(c *MM, addrs []uint64) bool {
 	}
 	olds := make([]int64, len(addrs))
 	for i, a := range addrs {
-		// m's reference to the original moves to c (which shares it
-		// copy-on-write if a third process still has it).
 		olds[i] = m.pages[a]
-		c.pages[a] = olds[i]
+		c.pages[a] = offs[i]
 		c.notePeakLocked()
-		m.pages[a] = offs[i]
-		m.notePeakLocked()
 	}
 	m.mf.CopyPages(offs, olds, cold)
 	return true

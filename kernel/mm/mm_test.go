@@ -17,6 +17,7 @@ import (
 type fakeAS struct {
 	mapped map[uint64]int64 // page -> memory-file offset
 	prot   map[uint64]platform.Access
+	calls  int // MapFile and Unmap calls
 }
 
 func newFakeAS() *fakeAS {
@@ -24,6 +25,7 @@ func newFakeAS() *fakeAS {
 }
 
 func (f *fakeAS) MapFile(addr uint64, off int64, length uint64, a platform.Access) error {
+	f.calls++
 	for i := uint64(0); i < length; i += arch.PageSize {
 		f.mapped[addr+i] = off + int64(i)
 		f.prot[addr+i] = a
@@ -32,6 +34,7 @@ func (f *fakeAS) MapFile(addr uint64, off int64, length uint64, a platform.Acces
 }
 
 func (f *fakeAS) Unmap(addr, length uint64) error {
+	f.calls++
 	for a := range f.mapped {
 		if a >= addr && a-addr < length {
 			delete(f.mapped, a)
@@ -141,28 +144,36 @@ func TestCopyAndMunmap(t *testing.T) {
 	}
 }
 
-// A small writable VMA is copied at fork: the parent gets fresh pages
-// mapped writable at once, the child keeps the originals as its own, and
-// writes on either side stay there.
+// A small writable VMA is copied at fork: the child gets fresh pages, the
+// parent keeps its own, mapped as they were (a fork changes nothing in
+// the parent's address space for them), and writes on either side stay
+// there.
 func TestForkCopiesSmallVMA(t *testing.T) {
 	parent, pas, mf := newMM(t)
 	a, _ := parent.Mmap(MmapOpts{Length: arch.PageSize, Prot: rw})
 	parent.CopyOut(a, []byte("parent"))
-	orig := parent.pages[a]
-	child := forked(parent, newFakeAS())
-	if parent.pages[a] == orig || child.pages[a] != orig {
-		t.Fatalf("parent has %#x, child %#x; want the child to keep the original %#x and the parent a copy", parent.pages[a], child.pages[a], orig)
+	if r := parent.HandleFault(a, platform.Write, 0, nil); r != FaultHandled {
+		t.Fatal(r)
 	}
-	if pas.mapped[a] != parent.pages[a] || pas.prot[a] != rw {
-		t.Errorf("parent's copy not mapped writable after fork (mapped %#x %v)", pas.mapped[a], pas.prot[a])
+	orig := parent.pages[a]
+	calls := pas.calls
+	child := forked(parent, newFakeAS())
+	if parent.pages[a] != orig || child.pages[a] == orig {
+		t.Fatalf("parent has %#x, child %#x; want the parent to keep the original %#x and the child a copy", parent.pages[a], child.pages[a], orig)
+	}
+	if pas.calls != calls || pas.mapped[a] != orig || pas.prot[a] != rw {
+		t.Errorf("parent's address space changed by the fork: %d calls, page mapped %#x %v", pas.calls-calls, pas.mapped[a], pas.prot[a])
 	}
 	if n := mf.RefCount(orig); n != 1 {
-		t.Errorf("original has %d references, want 1 (the child's)", n)
+		t.Errorf("original has %d references, want 1 (the parent's)", n)
+	}
+	if n := mf.RefCount(child.pages[a]); n != 1 {
+		t.Errorf("child's copy has %d references, want 1", n)
 	}
 	if r := child.HandleFault(a, platform.Write, 0, nil); r != FaultHandled {
 		t.Fatal(r)
 	}
-	if cas := child.as.(*fakeAS); cas.mapped[a] != orig || cas.prot[a] != rw {
+	if cas := child.as.(*fakeAS); cas.mapped[a] != child.pages[a] || cas.prot[a] != rw {
 		t.Errorf("child's own page not mapped writable by a write fault")
 	}
 	checkForkIsolation(t, parent, child, a)
