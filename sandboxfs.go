@@ -82,6 +82,15 @@ func (m *sandboxMounts) open(mf *memfile.File) ([]*hostfs.FS, error) {
 		}
 		out = append(out, fs)
 	}
+	if len(out) > 0 {
+		// A file the sandbox creates in a bind gets the mode its
+		// program asked for less the program's own umask, which uk
+		// applied already: uk's umask (022, most often) must not clear
+		// bits a second time (a program's umask(0); mkdir(d, 0777) made
+		// a 0755 directory on the host). Nothing else uk creates on the
+		// host after this point (the --report file is open already).
+		unix.Umask(0)
+	}
 	return out, nil
 }
 

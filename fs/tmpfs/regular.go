@@ -70,7 +70,8 @@ func (r *Regular) SetStat(_ vfs.Context, req vfs.SetStat) error {
 		t := now()
 		r.mtime, r.ctime = t, t
 	}
-	if req.Mask&^unix.STATX_SIZE != 0 {
+	if req.Mask&^unix.STATX_SIZE != 0 || req.Mask == 0 {
+		// An empty change is chown(-1, -1): it stamps ctime.
 		r.setAttrsLocked(req)
 	}
 	r.mu.Unlock()

@@ -33,6 +33,11 @@ func (f *dirFile) Seek(_ Context, _ *FileDescription, cur, off int64, whence int
 
 func (f *dirFile) Getdents(ctx Context, fd *FileDescription, off int64, emit func(Dirent) bool) error {
 	d := fd.path.Dentry
+	if d.IsDeleted() {
+		// A removed directory lists nothing, not even . and ..: Linux's
+		// iterate_dir fails on a dead directory (LTP's getdents02).
+		return unix.ENOENT
+	}
 	if off == 0 {
 		st, err := d.inode.Stat(ctx)
 		if err != nil {
@@ -58,9 +63,6 @@ func (f *dirFile) Getdents(ctx Context, fd *FileDescription, off int64, emit fun
 			return nil
 		}
 		off = FirstDirentOffset
-	}
-	if d.IsDeleted() {
-		return nil // a removed directory lists only . and ..
 	}
 	f.v.ns.RLock()
 	defer f.v.ns.RUnlock()

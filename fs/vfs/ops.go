@@ -387,6 +387,13 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created, quiet bool) (
 			return nil, err
 		}
 	}
+	if flags&unix.O_NOATIME != 0 {
+		// Only the owner (or CAP_FOWNER) may keep reads from stamping
+		// the access time (Linux's may_open).
+		if c := ctx.Credentials(); !c.Privileged && c.FSUID != st.UID {
+			return nil, unix.EPERM
+		}
+	}
 	// Landlock's check comes after the permission check and before any
 	// truncation, as security_file_open's; the rights an open may grant
 	// later uses of the description (ftruncate, a device's ioctls) are
@@ -1044,7 +1051,11 @@ func (v *VFS) UtimensAt(ctx Context, at At, path string, times *[2]unix.Timespec
 		return err
 	}
 	c := ctx.Credentials()
-	onlyNow := (t[0].Nsec == UtimeNow || t[0].Nsec == UtimeOmit) && (t[1].Nsec == UtimeNow || t[1].Nsec == UtimeOmit)
+	// Write permission lets a non-owner set both times to now, and
+	// nothing else: Linux treats {UTIME_NOW, UTIME_NOW} as NULL times and
+	// anything else, one UTIME_OMIT included, as an explicit set
+	// (ATTR_TIMES_SET), which needs ownership.
+	onlyNow := t[0].Nsec == UtimeNow && t[1].Nsec == UtimeNow
 	if !c.Privileged && c.FSUID != st.UID {
 		if !onlyNow {
 			return unix.EPERM

@@ -11,9 +11,22 @@ import (
 
 // fdAt returns the walk start naming the file behind fd itself (the f*
 // syscalls as *at with AT_EMPTY_PATH). Anonymous files have no Path: ok
-// is false and the caller decides what Linux does for them.
+// is false and the caller decides what Linux does for them. An O_PATH
+// descriptor is EBADF for the f* calls (fchmod, fchown, futimens: Linux
+// takes their fd with fdget) but names its file for the *at calls with
+// an empty path (a path walk there: fdAtEmptyPath).
 func fdAt(t *kernel.Task, fdn int32) (v *vfs.VFS, at vfs.At, ok bool, err error) {
-	d, err := t.FileFD(fdn, kernel.FDNotPath)
+	return fdAtAccess(t, fdn, kernel.FDNotPath)
+}
+
+// fdAtEmptyPath is fdAt for fchmodat2, fchownat and utimensat with an
+// empty path and AT_EMPTY_PATH, which take O_PATH descriptors too.
+func fdAtEmptyPath(t *kernel.Task, fdn int32) (v *vfs.VFS, at vfs.At, ok bool, err error) {
+	return fdAtAccess(t, fdn, kernel.FDAny)
+}
+
+func fdAtAccess(t *kernel.Task, fdn int32, access kernel.FDAccess) (v *vfs.VFS, at vfs.At, ok bool, err error) {
+	d, err := t.FileFD(fdn, access)
 	if err != nil {
 		return nil, vfs.At{}, false, err
 	}
@@ -50,7 +63,11 @@ func chmodAt(t *kernel.Task, dirfd int32, pathAddr uint64, mode uint32, flags in
 		return 0, err
 	}
 	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
-		return fchmod(t, dirfd, mode)
+		v, at, ok, err := fdAtEmptyPath(t, dirfd)
+		if err != nil || !ok {
+			return 0, err
+		}
+		return 0, v.ChmodAt(t, at, "", mode, unix.AT_EMPTY_PATH)
 	}
 	v, at, err := t.At(dirfd, p)
 	if err != nil {
@@ -100,7 +117,11 @@ func chownAt(t *kernel.Task, dirfd int32, pathAddr, uid, gid uint64, flags int) 
 		return 0, err
 	}
 	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
-		return fchown(t, dirfd, uid, gid)
+		v, at, ok, err := fdAtEmptyPath(t, dirfd)
+		if err != nil || !ok {
+			return 0, err
+		}
+		return 0, v.ChownAt(t, at, "", idArg(uid), idArg(gid), unix.AT_EMPTY_PATH)
 	}
 	v, at, err := t.At(dirfd, p)
 	if err != nil {
@@ -145,7 +166,7 @@ func utimes(t *kernel.Task, dirfd int32, pathAddr uint64, times *[2]unix.Timespe
 		return 0, err
 	}
 	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
-		v, at, ok, err := fdAt(t, dirfd)
+		v, at, ok, err := fdAtEmptyPath(t, dirfd)
 		if err != nil || !ok {
 			return 0, err
 		}

@@ -65,10 +65,25 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if cmd != unix.F_GETFL && d.StatusFlags()&unix.O_PATH != 0 {
+		// An O_PATH descriptor takes only the commands above and
+		// F_GETFL (Linux's check_fcntl_cmd).
+		return 0, unix.EBADF
+	}
 	switch cmd {
 	case unix.F_GETFL:
 		return uint64(d.StatusFlags()), nil
 	case unix.F_SETFL:
+		if uint32(arg)&unix.O_NOATIME != 0 && d.StatusFlags()&unix.O_NOATIME == 0 {
+			// As at open: only the file's owner (or CAP_FOWNER).
+			st, err := d.Stat(t)
+			if err != nil {
+				return 0, err
+			}
+			if c := t.Credentials(); !c.Privileged && c.FSUID != st.UID {
+				return 0, unix.EPERM
+			}
+		}
 		d.SetStatusFlags(uint32(arg))
 		return 0, nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:

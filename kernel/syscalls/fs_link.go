@@ -123,9 +123,10 @@ func sysReadlinkat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, buf, size uint64) (uint64, error) {
-	if int64(size) <= 0 {
+	if int32(size) <= 0 { // bufsiz is an int: 0xffffffff is -1
 		return 0, unix.EINVAL
 	}
+	size = uint64(int32(size))
 	p, err := t.CopyInString(pathAddr, unix.PathMax)
 	if err != nil {
 		return 0, err

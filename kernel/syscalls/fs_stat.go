@@ -13,30 +13,35 @@ import (
 // of the file path names relative to dirfd, and its mount id. An empty
 // path with AT_EMPTY_PATH and a descriptor stats the descriptor itself,
 // which may be an anonymous file (a pipe) the namespace does not know.
-func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (vfs.Stat, int, error) {
-	p, err := copyPath(t, pathAddr)
-	if err != nil {
-		return vfs.Stat{}, 0, err
+// statAt stats the file (dirfd, path at pathAddr) names, and says which
+// mount it is on (its ID) and whether it is that mount's root. A NULL
+// path with AT_EMPTY_PATH is the empty path, as since Linux 6.11.
+func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (st vfs.Stat, mntID int, mountRoot bool, err error) {
+	var p string
+	if pathAddr != 0 || flags&unix.AT_EMPTY_PATH == 0 {
+		if p, err = copyPath(t, pathAddr); err != nil {
+			return vfs.Stat{}, 0, false, err
+		}
 	}
 	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
 		d, err := t.FD(dirfd)
 		if err != nil {
-			return vfs.Stat{}, 0, err
+			return vfs.Stat{}, 0, false, err
 		}
 		defer d.DecRef()
 		st, err := d.Stat(t)
-		return st, mountID(d.Path()), err
+		return st, mountID(d.Path()), isMountRoot(d.Path()), err
 	}
 	v, at, err := t.At(dirfd, p)
 	if err != nil {
-		return vfs.Stat{}, 0, err
+		return vfs.Stat{}, 0, false, err
 	}
 	q, err := v.Resolve(t, at, p, flags)
 	if err != nil {
-		return vfs.Stat{}, 0, err
+		return vfs.Stat{}, 0, false, err
 	}
-	st, err := v.StatPath(t, q)
-	return st, mountID(q), err
+	st, err = v.StatPath(t, q)
+	return st, mountID(q), isMountRoot(q), err
 }
 
 func mountID(p vfs.Path) int {
@@ -46,8 +51,14 @@ func mountID(p vfs.Path) int {
 	return p.Mount.ID()
 }
 
+// isMountRoot reports whether p is the root of its mount (statx's
+// STATX_ATTR_MOUNT_ROOT).
+func isMountRoot(p vfs.Path) bool {
+	return p.Mount != nil && p.Dentry != nil && p.Mount.Root() == p.Dentry
+}
+
 func sysStat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	st, _, err := statAt(t, kernel.AtFDCWD, a[0], 0)
+	st, _, _, err := statAt(t, kernel.AtFDCWD, a[0], 0)
 	if err != nil {
 		return 0, err
 	}
@@ -55,7 +66,7 @@ func sysStat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysLstat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	st, _, err := statAt(t, kernel.AtFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
+	st, _, _, err := statAt(t, kernel.AtFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil {
 		return 0, err
 	}
@@ -67,7 +78,7 @@ func sysNewfstatat(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT) != 0 {
 		return 0, unix.EINVAL
 	}
-	st, _, err := statAt(t, int32(a[0]), a[1], flags)
+	st, _, _, err := statAt(t, int32(a[0]), a[1], flags)
 	if err != nil {
 		return 0, err
 	}
@@ -87,23 +98,43 @@ func sysStatx(t *kernel.Task, a [6]uint64) (uint64, error) {
 		flags&atStatxSyncAll == atStatxSyncAll || mask&statxReserved != 0 {
 		return 0, unix.EINVAL
 	}
-	st, id, err := statAt(t, dirfd, a[1], flags&^atStatxSyncAll)
+	st, id, root, err := statAt(t, dirfd, a[1], flags&^atStatxSyncAll)
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.CopyOut(buf, marshalStatx(&st, id))
+	return 0, t.CopyOut(buf, marshalStatx(&st, mask, id, root))
 }
 
-// marshalStatx encodes struct statx (256 bytes).
-func marshalStatx(s *vfs.Stat, mntID int) []byte {
+// statxAttrsKnown are the stx_attributes bits every file's
+// stx_attributes_mask reports (Linux's vfs_getattr_nosec and vfs_statx
+// add them whatever the filesystem): automount, mount root, DAX.
+const statxAttrsKnown = statxAttrAutomount | statxAttrMountRoot | statxAttrDAX
+
+// statx attribute bits not in every x/sys/unix version.
+const (
+	statxAttrAutomount = 0x1000
+	statxAttrMountRoot = 0x2000
+	statxAttrDAX       = 0x200000
+)
+
+// marshalStatx encodes struct statx (256 bytes) for a call that asked for
+// want: the birth time only when asked, as Linux's filesystems report it.
+func marshalStatx(s *vfs.Stat, want uint32, mntID int, mountRoot bool) []byte {
 	b := make([]byte, 256)
 	le := binary.LittleEndian
 	mask := s.Mask
 	if mask == 0 {
 		mask = unix.STATX_BASIC_STATS
 	}
+	if want&unix.STATX_BTIME == 0 {
+		mask &^= unix.STATX_BTIME
+	}
 	le.PutUint32(b[0:], mask|statxMntID)
 	le.PutUint32(b[4:], uint32(s.Blksize))
+	if mountRoot {
+		le.PutUint64(b[8:], statxAttrMountRoot)
+	}
+	le.PutUint64(b[56:], statxAttrsKnown)
 	le.PutUint32(b[16:], uint32(s.Nlink))
 	le.PutUint32(b[20:], s.UID)
 	le.PutUint32(b[24:], s.GID)

@@ -79,10 +79,24 @@ func xattrName(t *kernel.Task, addr uint64) (string, error) {
 	return name, err
 }
 
+// xattrPrefixes are the namespaces Linux's tmpfs keeps.
+var xattrPrefixes = []string{"user.", "trusted.", "security."}
+
 // xattrKnown reports whether name is in a namespace Linux's tmpfs has.
 func xattrKnown(name string) bool {
-	for _, p := range []string{"user.", "trusted.", "security."} {
+	for _, p := range xattrPrefixes {
 		if strings.HasPrefix(name, p) && len(name) > len(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// xattrPrefixOnly reports whether name is a namespace's prefix and no
+// more ("user."), which Linux's xattr_resolve_name refuses with EINVAL.
+func xattrPrefixOnly(name string) bool {
+	for _, p := range xattrPrefixes {
+		if name == p {
 			return true
 		}
 	}
@@ -97,6 +111,15 @@ func xattrPermission(t *kernel.Task, f xattrFile, name string, write bool) error
 		return unix.EROFS
 	}
 	switch {
+	case strings.HasPrefix(name, "security."):
+		// The VFS leaves security.* to the security module: reading
+		// needs nothing, a change CAP_SYS_ADMIN (commoncap's
+		// cap_inode_setxattr and cap_inode_removexattr), whatever the
+		// file's mode.
+		if write && !c.HasCap(capSysAdmin) {
+			return unix.EPERM
+		}
+		return nil
 	case strings.HasPrefix(name, "trusted."):
 		if !c.HasCap(capSysAdmin) {
 			if write {
@@ -188,7 +211,12 @@ func copyOutSized(t *kernel.Task, addr, size, max uint64, b []byte) (uint64, err
 // none or the name is in no namespace it keeps.
 func xattrInode(f xattrFile, name string) (vfs.XattrInode, error) {
 	x, ok := f.ino.(vfs.XattrInode)
-	if !ok || !xattrKnown(name) {
+	switch {
+	case !ok:
+		return nil, unix.EOPNOTSUPP
+	case xattrPrefixOnly(name):
+		return nil, unix.EINVAL
+	case !xattrKnown(name):
 		return nil, unix.EOPNOTSUPP
 	}
 	return x, nil

@@ -159,6 +159,10 @@ var cCases = []cCase{
 	{name: "sockmsg", prog: "sockmsg"},
 	{name: "pipes", prog: "pipes"},
 	{name: "fstimes", prog: "fstimes"},
+	// LTP's fchmodat2_01, getdents02, statx12, utimensat01 and xattr
+	// cases: O_PATH descriptors with AT_EMPTY_PATH, removed directories,
+	// statx attributes, what uid 65534 may do to root's files.
+	{name: "fsedges", prog: "fsedges"},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},

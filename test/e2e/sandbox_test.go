@@ -152,6 +152,29 @@ func TestBind(t *testing.T) {
 	})
 }
 
+// TestBindModes: what the sandbox creates in a bind has the mode its
+// program asked for less the program's umask, and only that: uk's own
+// umask (022 here) cleared group and other write bits a second time.
+func TestBindModes(t *testing.T) {
+	needBusybox(t)
+	forEachPlatform(t, func(t *testing.T, platform string) {
+		out := t.TempDir()
+		script := `umask 0 && mkdir /out/d0 && echo > /out/f0 && mkfifo /out/p0 && ` +
+			`umask 027 && mkdir /out/d27 && echo > /out/f27`
+		r := runUKSpec(t, platform, busybox, runSpec{Args: []string{"sh", "-c", script},
+			Flags: []string{"--bind", out + ":/out"}})
+		if r.Code != 0 {
+			t.Fatalf("exit %d, stderr %s", r.Code, clip(r.Stderr))
+		}
+		for name, want := range map[string]os.FileMode{"d0": 0o777, "f0": 0o666, "p0": 0o666, "d27": 0o750, "f27": 0o640} {
+			st, err := os.Lstat(filepath.Join(out, name))
+			if err != nil || st.Mode().Perm() != want {
+				t.Errorf("host %s: %v, %v; want mode %v", name, st.Mode(), err, want)
+			}
+		}
+	})
+}
+
 func init() { otherCPrograms = append(otherCPrograms, "map_big_file") }
 
 // TestMappedFileBiggerThanMemory: a program reads, twice, a 160 MiB file of

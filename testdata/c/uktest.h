@@ -66,6 +66,7 @@ static __attribute__((unused)) const char *errname(int e) {
 	case EROFS: return "EROFS";
 	case EPIPE: return "EPIPE";
 	case ERANGE: return "ERANGE";
+	case ENODATA: return "ENODATA";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
 	case ENOSYS: return "ENOSYS";
 	case ENOTEMPTY: return "ENOTEMPTY";
