@@ -455,7 +455,7 @@ func (f *regularFile) Read(_ vfs.Context, fd *vfs.FileDescription, dst []byte, o
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := r.readAtLocked(dst, off)
-	if fd.StatusFlags()&unix.O_NOATIME == 0 {
+	if fd.StatusFlags()&unix.O_NOATIME == 0 && r.flags.Load()&vfs.FlagNoatime == 0 {
 		t := now()
 		if tsLE(r.atime, r.mtime) || tsLE(r.atime, r.ctime) || t.Sec-r.atime.Sec >= 24*3600 {
 			r.atime = t

@@ -205,6 +205,25 @@ type attrs struct {
 	// xattrs are the extended attributes (xattr.go); nil until one is
 	// set. Protected by mu.
 	xattrs *xattrSet
+	// flags are the inode flags (vfs.FlagsTmpfs); changed under mu, read
+	// without it by the VFS's checks.
+	flags atomic.Uint32
+}
+
+// InodeFlags implements vfs.FlagsInode.
+func (a *attrs) InodeFlags() uint32 { return a.flags.Load() }
+
+// SetInodeFlags implements vfs.FlagsInode: tmpfs keeps vfs.FlagsTmpfs
+// (Linux's SHMEM_FL_USER_MODIFIABLE) and refuses any other.
+func (a *attrs) SetInodeFlags(flags uint32) error {
+	if flags&^vfs.FlagsTmpfs != 0 {
+		return unix.EOPNOTSUPP
+	}
+	a.mu.Lock()
+	a.flags.Store(flags)
+	a.ctime = now()
+	a.mu.Unlock()
+	return nil
 }
 
 func (fs *FS) initAttrs(a *attrs, o vfs.CreateOptions, nlink uint64) {
@@ -217,7 +236,7 @@ func (fs *FS) initAttrs(a *attrs, o vfs.CreateOptions, nlink uint64) {
 func (a *attrs) statLocked() vfs.Stat {
 	return vfs.Stat{Mask: unix.STATX_BASIC_STATS | unix.STATX_BTIME, Ino: a.ino, Mode: a.mode, Nlink: a.nlink,
 		UID: a.uid, GID: a.gid, Rdev: a.rdev, Blksize: arch.PageSize,
-		Atime: a.atime, Mtime: a.mtime, Ctime: a.ctime, Btime: a.btime}
+		Atime: a.atime, Mtime: a.mtime, Ctime: a.ctime, Btime: a.btime, Flags: a.flags.Load()}
 }
 
 // setAttrsLocked applies everything but the size.

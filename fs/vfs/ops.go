@@ -383,8 +383,17 @@ func (v *VFS) openPath(ctx Context, p Path, flags uint32, created, quiet bool) (
 		if want&MayWrite != 0 && p.Mount.readOnly() && (typ == unix.S_IFREG || typ == unix.S_IFDIR) {
 			return nil, unix.EROFS
 		}
+		fl := inodeFlags(p.Dentry.inode)
+		if want&MayWrite != 0 && fl&FlagImmutable != 0 {
+			return nil, unix.EPERM
+		}
 		if err := mayAccess(ctx.Credentials(), &st, want); err != nil {
 			return nil, err
+		}
+		// An append-only file opens for writing only to append, and
+		// is never truncated (Linux's may_open).
+		if fl&FlagAppend != 0 && ((acc != unix.O_RDONLY && flags&unix.O_APPEND == 0) || flags&unix.O_TRUNC != 0) {
+			return nil, unix.EPERM
 		}
 	}
 	if flags&unix.O_NOATIME != 0 {
@@ -590,6 +599,9 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	if err := w2.mayCreate(dir); err != nil {
 		return err
 	}
+	if immutableOrAppend(old.Dentry.inode) {
+		return unix.EPERM
+	}
 	if parent := old.Dentry.parent; parent != nil {
 		if err := v.landlockRefer(ctx, Path{old.Mount, parent}, old.Dentry, dir, nil, false, false); err != nil {
 			return err
@@ -614,10 +626,16 @@ func (v *VFS) LinkAt(ctx Context, oldAt At, oldPath string, newAt At, newPath st
 	return nil
 }
 
-// mayDelete checks the sticky-bit rule for removing child from dir.
+// mayDelete checks whether child may be removed from dir: the directory's
+// write permission, the inode flags and the sticky-bit rule.
 func (w *walker) mayDelete(dir Path, child *Dentry) error {
 	if err := w.mayCreate(dir); err != nil {
 		return err
+	}
+	// Nothing leaves an append-only directory, and an immutable or
+	// append-only file stays where it is (Linux's may_delete).
+	if inodeFlags(dir.Dentry.inode)&FlagAppend != 0 || immutableOrAppend(child.inode) {
+		return unix.EPERM
 	}
 	if w.creds.Privileged {
 		return nil
@@ -927,6 +945,9 @@ func (v *VFS) ChmodAt(ctx Context, at At, path string, mode uint32, flags int) e
 	if err != nil {
 		return err
 	}
+	if immutableOrAppend(p.Dentry.inode) {
+		return unix.EPERM
+	}
 	c := ctx.Credentials()
 	if !c.Privileged && c.FSUID != st.UID {
 		return unix.EPERM
@@ -979,6 +1000,9 @@ func (v *VFS) ChownAt(ctx Context, at At, path string, uid, gid int64, flags int
 	p, st, err := v.setattrTarget(ctx, at, path, flags)
 	if err != nil {
 		return err
+	}
+	if immutableOrAppend(p.Dentry.inode) {
+		return unix.EPERM
 	}
 	c := ctx.Credentials()
 	req := SetStat{}
@@ -1050,6 +1074,13 @@ func (v *VFS) UtimensAt(ctx Context, at At, path string, times *[2]unix.Timespec
 	if err != nil {
 		return err
 	}
+	// An explicit time (or one UTIME_OMIT) changes neither an immutable
+	// nor an append-only file; now for both, an append-only one too
+	// (Linux's notify_change: ATTR_TIMES_SET against ATTR_TOUCH).
+	if fl := inodeFlags(p.Dentry.inode); fl&FlagImmutable != 0 ||
+		fl&FlagAppend != 0 && !(t[0].Nsec == UtimeNow && t[1].Nsec == UtimeNow) {
+		return unix.EPERM
+	}
 	c := ctx.Credentials()
 	// Write permission lets a non-owner set both times to now, and
 	// nothing else: Linux treats {UTIME_NOW, UTIME_NOW} as NULL times and
@@ -1108,6 +1139,9 @@ func (v *VFS) TruncateAt(ctx Context, at At, path string, size int64) error {
 	default:
 		return unix.EINVAL
 	}
+	if immutableOrAppend(p.Dentry.inode) {
+		return unix.EPERM
+	}
 	if err := mayAccess(ctx.Credentials(), &st, MayWrite); err != nil {
 		return err
 	}
@@ -1151,6 +1185,9 @@ func (v *VFS) AccessAt(ctx Context, at At, path string, mode uint32, flags int) 
 		if t := st.Type(); t == unix.S_IFREG || t == unix.S_IFDIR || t == unix.S_IFLNK {
 			return unix.EROFS
 		}
+	}
+	if mode&MayWrite != 0 && inodeFlags(p.Dentry.inode)&FlagImmutable != 0 {
+		return unix.EPERM
 	}
 	return mayAccess(c, &st, mode)
 }

@@ -23,6 +23,9 @@ type Stat struct {
 	Mtime   unix.Timespec
 	Ctime   unix.Timespec
 	Btime   unix.Timespec // valid when Mask has unix.STATX_BTIME
+	// Flags are the inode flags (FlagImmutable...), where the filesystem
+	// keeps them (FlagsInode).
+	Flags uint32
 }
 
 // Type returns the S_IFMT bits of Mode.

@@ -77,6 +77,9 @@ func mayAccess(c *Credentials, st *Stat, want uint32) error {
 
 // permission checks want on the dentry's inode.
 func (w *walker) permission(d *Dentry, want uint32) error {
+	if want&MayWrite != 0 && inodeFlags(d.inode)&FlagImmutable != 0 {
+		return unix.EPERM // no one writes to an immutable inode
+	}
 	if d.isDir && w.creds.Privileged {
 		// Root may search and change every directory (mayAccess), as
 		// on Linux, which does not ask the filesystem either: the

@@ -280,6 +280,9 @@ func sysFtruncate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !d.Writable() || st.Type() != unix.S_IFREG {
 		return 0, unix.EINVAL
 	}
+	if d.InodeFlags()&vfs.FlagAppend != 0 {
+		return 0, unix.EPERM // an append-only file only grows
+	}
 	return 0, d.Truncate(t, int64(a[1]))
 }
 

@@ -84,6 +84,9 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 				return 0, unix.EPERM
 			}
 		}
+		if (uint32(arg)^d.StatusFlags())&unix.O_APPEND != 0 && d.InodeFlags()&vfs.FlagAppend != 0 {
+			return 0, unix.EPERM // an append-only file stays open to append
+		}
 		d.SetStatusFlags(uint32(arg))
 		return 0, nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
@@ -129,9 +132,40 @@ func sysLseek(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 // Generic ioctls the fd table or the file type answers (x86-64 numbers).
 const (
-	ioctlFIONCLEX = 0x5450
-	ioctlFIOCLEX  = 0x5451
+	ioctlFIONCLEX   = 0x5450
+	ioctlFIOCLEX    = 0x5451
+	ioctlFSGetFlags = 0x80086601 // FS_IOC_GETFLAGS
+	ioctlFSSetFlags = 0x40086602 // FS_IOC_SETFLAGS
 )
+
+// inodeFlagsIoctl is FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr's and
+// lsattr's): an int at arg, whatever the ioctl's declared long says, as
+// Linux reads and writes it.
+func inodeFlagsIoctl(t *kernel.Task, d *vfs.FileDescription, cmd uint32, arg uint64) (uint64, error, bool) {
+	if d.IsPath() {
+		return 0, unix.EBADF, true
+	}
+	p := d.Path()
+	if p.Dentry == nil {
+		return 0, unix.ENOTTY, true
+	}
+	v, _, err := t.VFS()
+	if err != nil {
+		return 0, err, true
+	}
+	if cmd == ioctlFSGetFlags {
+		fl, err := v.InodeFlags(p)
+		if err != nil {
+			return 0, err, true
+		}
+		return 0, putUint32(t, arg, fl), true
+	}
+	var b [4]byte
+	if err := t.CopyIn(arg, b[:]); err != nil {
+		return 0, err, true
+	}
+	return 0, v.SetInodeFlags(t, p, binary.LittleEndian.Uint32(b[:])), true
+}
 
 // fsIoctl answers the ioctls that are about the descriptor or a regular
 // file rather than the device: handled is false for the rest.
@@ -139,6 +173,8 @@ func fsIoctl(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd uint32, arg 
 	switch cmd {
 	case ioctlFIOCLEX, ioctlFIONCLEX:
 		return 0, t.Files.SetCloexec(fdn, cmd == ioctlFIOCLEX), true
+	case ioctlFSGetFlags, ioctlFSSetFlags:
+		return inodeFlagsIoctl(t, d, cmd, arg)
 	case vfs.IoctlFIONREAD:
 		if d.IsPath() {
 			return 0, unix.EBADF, true

@@ -80,6 +80,11 @@ func sysFallocate(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !d.Writable() {
 		return 0, unix.EBADF
 	}
+	// An append-only file may only grow; an immutable one cannot be
+	// open for writing, but it may have become immutable since.
+	if fl := d.InodeFlags(); fl&vfs.FlagAppend != 0 && mode&^uint64(fallocKeepSize) != 0 || fl&vfs.FlagImmutable != 0 {
+		return 0, unix.EPERM
+	}
 	if off+n < 0 || off+n > 1<<62 {
 		return 0, unix.EFBIG
 	}

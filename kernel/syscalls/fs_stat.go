@@ -13,52 +13,54 @@ import (
 // of the file path names relative to dirfd, and its mount id. An empty
 // path with AT_EMPTY_PATH and a descriptor stats the descriptor itself,
 // which may be an anonymous file (a pipe) the namespace does not know.
-// statAt stats the file (dirfd, path at pathAddr) names, and says which
-// mount it is on (its ID) and whether it is that mount's root. A NULL
-// path with AT_EMPTY_PATH is the empty path, as since Linux 6.11.
-func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (st vfs.Stat, mntID int, mountRoot bool, err error) {
+// statAt stats the file (dirfd, path at pathAddr) names, and says where
+// it is (statx's mount fields and attributes). A NULL path with
+// AT_EMPTY_PATH is the empty path, as since Linux 6.11.
+func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (vfs.Stat, statWhere, error) {
 	var p string
 	if pathAddr != 0 || flags&unix.AT_EMPTY_PATH == 0 {
+		var err error
 		if p, err = copyPath(t, pathAddr); err != nil {
-			return vfs.Stat{}, 0, false, err
+			return vfs.Stat{}, statWhere{}, err
 		}
 	}
 	if p == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != kernel.AtFDCWD {
 		d, err := t.FD(dirfd)
 		if err != nil {
-			return vfs.Stat{}, 0, false, err
+			return vfs.Stat{}, statWhere{}, err
 		}
 		defer d.DecRef()
 		st, err := d.Stat(t)
-		return st, mountID(d.Path()), isMountRoot(d.Path()), err
+		return st, whereOf(d.Path()), err
 	}
 	v, at, err := t.At(dirfd, p)
 	if err != nil {
-		return vfs.Stat{}, 0, false, err
+		return vfs.Stat{}, statWhere{}, err
 	}
 	q, err := v.Resolve(t, at, p, flags)
 	if err != nil {
-		return vfs.Stat{}, 0, false, err
+		return vfs.Stat{}, statWhere{}, err
 	}
-	st, err = v.StatPath(t, q)
-	return st, mountID(q), isMountRoot(q), err
+	st, err := v.StatPath(t, q)
+	return st, whereOf(q), err
 }
 
-func mountID(p vfs.Path) int {
-	if p.Mount == nil {
-		return 0
-	}
-	return p.Mount.ID()
+// statWhere is where a stat's file is, for statx: its mount's ID, whether
+// it is that mount's root, whether its filesystem keeps inode flags.
+type statWhere struct {
+	mntID                 int
+	mountRoot, keepsFlags bool
 }
 
-// isMountRoot reports whether p is the root of its mount (statx's
-// STATX_ATTR_MOUNT_ROOT).
-func isMountRoot(p vfs.Path) bool {
-	return p.Mount != nil && p.Dentry != nil && p.Mount.Root() == p.Dentry
+func whereOf(p vfs.Path) statWhere {
+	if p.Mount == nil || p.Dentry == nil {
+		return statWhere{}
+	}
+	return statWhere{mntID: p.Mount.ID(), mountRoot: p.Mount.Root() == p.Dentry, keepsFlags: vfs.KeepsFlags(p)}
 }
 
 func sysStat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	st, _, _, err := statAt(t, kernel.AtFDCWD, a[0], 0)
+	st, _, err := statAt(t, kernel.AtFDCWD, a[0], 0)
 	if err != nil {
 		return 0, err
 	}
@@ -66,7 +68,7 @@ func sysStat(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysLstat(t *kernel.Task, a [6]uint64) (uint64, error) {
-	st, _, _, err := statAt(t, kernel.AtFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
+	st, _, err := statAt(t, kernel.AtFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil {
 		return 0, err
 	}
@@ -78,7 +80,7 @@ func sysNewfstatat(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT) != 0 {
 		return 0, unix.EINVAL
 	}
-	st, _, _, err := statAt(t, int32(a[0]), a[1], flags)
+	st, _, err := statAt(t, int32(a[0]), a[1], flags)
 	if err != nil {
 		return 0, err
 	}
@@ -98,11 +100,11 @@ func sysStatx(t *kernel.Task, a [6]uint64) (uint64, error) {
 		flags&atStatxSyncAll == atStatxSyncAll || mask&statxReserved != 0 {
 		return 0, unix.EINVAL
 	}
-	st, id, root, err := statAt(t, dirfd, a[1], flags&^atStatxSyncAll)
+	st, where, err := statAt(t, dirfd, a[1], flags&^atStatxSyncAll)
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.CopyOut(buf, marshalStatx(&st, mask, id, root))
+	return 0, t.CopyOut(buf, marshalStatx(&st, mask, where))
 }
 
 // statxAttrsKnown are the stx_attributes bits every file's
@@ -117,9 +119,14 @@ const (
 	statxAttrDAX       = 0x200000
 )
 
+// statxAttrsFlags are the stx_attributes bits that are inode flags of the
+// same value (immutable, append-only, nodump), which a filesystem keeping
+// inode flags reports (tmpfs, as Linux's shmem_getattr).
+const statxAttrsFlags = vfs.FlagImmutable | vfs.FlagAppend | vfs.FlagNodump
+
 // marshalStatx encodes struct statx (256 bytes) for a call that asked for
 // want: the birth time only when asked, as Linux's filesystems report it.
-func marshalStatx(s *vfs.Stat, want uint32, mntID int, mountRoot bool) []byte {
+func marshalStatx(s *vfs.Stat, want uint32, where statWhere) []byte {
 	b := make([]byte, 256)
 	le := binary.LittleEndian
 	mask := s.Mask
@@ -131,10 +138,15 @@ func marshalStatx(s *vfs.Stat, want uint32, mntID int, mountRoot bool) []byte {
 	}
 	le.PutUint32(b[0:], mask|statxMntID)
 	le.PutUint32(b[4:], uint32(s.Blksize))
-	if mountRoot {
-		le.PutUint64(b[8:], statxAttrMountRoot)
+	attrs, known := uint64(s.Flags&statxAttrsFlags), uint64(statxAttrsKnown)
+	if where.keepsFlags {
+		known |= statxAttrsFlags
 	}
-	le.PutUint64(b[56:], statxAttrsKnown)
+	if where.mountRoot {
+		attrs |= statxAttrMountRoot
+	}
+	le.PutUint64(b[8:], attrs)
+	le.PutUint64(b[56:], known)
 	le.PutUint32(b[16:], uint32(s.Nlink))
 	le.PutUint32(b[20:], s.UID)
 	le.PutUint32(b[24:], s.GID)
@@ -156,7 +168,7 @@ func marshalStatx(s *vfs.Stat, want uint32, mntID int, mountRoot bool) []byte {
 	le.PutUint32(b[132:], unix.Minor(s.Rdev))
 	le.PutUint32(b[136:], unix.Major(s.Dev))
 	le.PutUint32(b[140:], unix.Minor(s.Dev))
-	le.PutUint64(b[144:], uint64(mntID))
+	le.PutUint64(b[144:], uint64(where.mntID))
 	return b
 }
 

@@ -110,6 +110,9 @@ func xattrPermission(t *kernel.Task, f xattrFile, name string, write bool) error
 	if write && f.readOnly {
 		return unix.EROFS
 	}
+	if write && vfs.InodeFlagsOf(f.ino)&(vfs.FlagImmutable|vfs.FlagAppend) != 0 {
+		return unix.EPERM
+	}
 	switch {
 	case strings.HasPrefix(name, "security."):
 		// The VFS leaves security.* to the security module: reading

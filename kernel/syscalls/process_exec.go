@@ -73,7 +73,7 @@ func execveAt(t *kernel.Task, dirfd int32, pathAddr, argvAddr, envAddr uint64, f
 		}
 	}
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 && path != "" {
-		if st, _, _, err := statAt(t, dirfd, pathAddr, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Type() == unix.S_IFLNK {
+		if st, _, err := statAt(t, dirfd, pathAddr, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Type() == unix.S_IFLNK {
 			return 0, unix.ELOOP
 		}
 	}

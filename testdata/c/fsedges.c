@@ -8,12 +8,18 @@
  * fcntl on an O_PATH descriptor; and, as uid 65534 on root's files,
  * O_NOATIME, utimensat's UTIME_NOW/UTIME_OMIT and security.* attributes
  * (which need CAP_SYS_ADMIN to change, not the file's mode), and an
- * attribute name that is only a prefix. */
+ * attribute name that is only a prefix; and chattr's inode flags
+ * (FS_IOC_GETFLAGS/SETFLAGS, which tmpfs keeps since Linux 6.0: LTP's
+ * utimensat01, unlink09, setxattr03): what an immutable or append-only
+ * file or directory refuses, and a no-atime file's reads. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <linux/falloc.h>
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -31,6 +37,101 @@ static unsigned statx_attr(const char *p, unsigned long long *mask) {
 		return ~0u;
 	*mask = x.stx_attributes_mask;
 	return (unsigned)x.stx_attributes;
+}
+
+static int getflags(const char *p) {
+	int fd = open(p, O_RDONLY | O_NONBLOCK), fl = -1;
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &fl) < 0)
+		fl = -errno;
+	if (fd >= 0)
+		close(fd);
+	return fl;
+}
+static long setflags(const char *p, int fl) {
+	int fd = open(p, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	long r = ioctl(fd, FS_IOC_SETFLAGS, &fl);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* chattr's flags, as root. */
+static void inode_flags(void) {
+	close(creat("i", 0666));
+	close(creat("a", 0666));
+	mkdir("di", 0777);
+	mkdir("da", 0777);
+	close(creat("da/old", 0666));
+	EXPECT_EQ(getflags("i"), 0);
+	EXPECT_ERR(setflags("i", FS_COMPR_FL), EOPNOTSUPP);
+	EXPECT_OK(setflags("i", FS_IMMUTABLE_FL));
+	EXPECT_EQ(getflags("i"), FS_IMMUTABLE_FL);
+	unsigned long long mask;
+	CHECK("statx shows immutable", statx_attr("i", &mask) & STATX_ATTR_IMMUTABLE);
+	CHECK("statx mask knows immutable, append, nodump", (mask & 0x70) == 0x70);
+	EXPECT_ERR(open("i", O_WRONLY), EPERM);
+	int fd = EXPECT_OK(open("i", O_RDONLY));
+	close(fd);
+	EXPECT_ERR(access("i", W_OK), EPERM);
+	EXPECT_ERR(unlink("i"), EPERM);
+	EXPECT_ERR(rename("i", "i2"), EPERM);
+	EXPECT_ERR(link("i", "i3"), EPERM);
+	EXPECT_ERR(chmod("i", 0600), EPERM);
+	EXPECT_ERR(chown("i", 1, 1), EPERM);
+	EXPECT_ERR(utimensat(AT_FDCWD, "i", NULL, 0), EPERM);
+	EXPECT_ERR(truncate("i", 0), EPERM);
+	EXPECT_ERR(setxattr("i", "user.x", "1", 1, 0), EPERM);
+	EXPECT_OK(setflags("i", 0));
+	EXPECT_OK(chmod("i", 0644));
+
+	EXPECT_OK(setflags("a", FS_APPEND_FL));
+	EXPECT_ERR(open("a", O_WRONLY), EPERM);
+	EXPECT_ERR(open("a", O_WRONLY | O_APPEND | O_TRUNC), EPERM);
+	fd = EXPECT_OK(open("a", O_WRONLY | O_APPEND));
+	EXPECT_EQ(write(fd, "xy", 2), 2);
+	EXPECT_ERR(ftruncate(fd, 0), EPERM);
+	EXPECT_ERR(fcntl(fd, F_SETFL, 0), EPERM);
+	EXPECT_OK(fcntl(fd, F_SETFL, O_APPEND | O_NONBLOCK));
+	EXPECT_ERR(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1), EPERM);
+	close(fd);
+	struct timespec now_omit[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+	EXPECT_OK(utimensat(AT_FDCWD, "a", NULL, 0));
+	EXPECT_ERR(utimensat(AT_FDCWD, "a", now_omit, 0), EPERM);
+	EXPECT_ERR(unlink("a"), EPERM);
+	EXPECT_ERR(truncate("a", 0), EPERM);
+	EXPECT_OK(setflags("a", 0));
+
+	EXPECT_OK(setflags("di", FS_IMMUTABLE_FL));
+	EXPECT_ERR(creat("di/new", 0644), EPERM);
+	EXPECT_ERR(mkdir("di/sub", 0755), EPERM);
+	EXPECT_OK(setflags("di", 0));
+	EXPECT_OK(setflags("da", FS_APPEND_FL));
+	fd = EXPECT_OK(creat("da/new", 0644));
+	close(fd);
+	EXPECT_ERR(unlink("da/old"), EPERM);
+	EXPECT_ERR(rename("da/old", "da/moved"), EPERM);
+	EXPECT_OK(setflags("da", 0));
+
+	/* A no-atime file's reads leave its access time. */
+	struct timespec old[2] = {{1000, 0}, {1000, 0}};
+	utimensat(AT_FDCWD, "i", old, 0);
+	EXPECT_OK(setflags("i", FS_NOATIME_FL | FS_NODUMP_FL));
+	char c;
+	fd = open("i", O_RDONLY);
+	read(fd, &c, 1);
+	close(fd);
+	EXPECT_EQ(S("i").st_atime, 1000);
+	EXPECT_OK(setflags("i", 0));
+
+	/* Where there are no flags: a pipe, a proc file. */
+	int p[2];
+	pipe(p);
+	int fl;
+	EXPECT_ERR(ioctl(p[0], FS_IOC_GETFLAGS, &fl), ENOTTY);
+	EXPECT_EQ(getflags("/proc/self/status"), -ENOTTY);
 }
 
 static void as_nobody(void) {
@@ -53,6 +154,7 @@ static void as_nobody(void) {
 	char v[8];
 	EXPECT_ERR(getxattr("r600", "security.none", v, sizeof v), ENODATA);
 	EXPECT_ERR(getxattr("r600", "user.none", v, sizeof v), EACCES);
+	EXPECT_ERR(setflags("r644", FS_NODUMP_FL), EPERM);
 	EXPECT_OK(seteuid(0));
 	EXPECT_OK(setegid(0));
 }
@@ -152,6 +254,7 @@ int main(void) {
 		close(creat("r666", 0666));
 		close(creat("r600", 0600));
 		as_nobody();
+		inode_flags();
 	} else {
 		printf("not root: the checks as uid 65534 are left out\n");
 	}
