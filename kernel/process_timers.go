@@ -241,8 +241,13 @@ type PosixTimer struct {
 func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value uint64, target *Task) (int32, error) {
 	var cpu func() int64
 	switch clock {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_REALTIME_ALARM,
-		unix.CLOCK_BOOTTIME_ALARM, unix.CLOCK_TAI:
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
+	case unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE,
+		unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM:
+		// Clocks with no timers: the raw and coarse ones have none on
+		// Linux, the alarm ones none without a real-time clock device
+		// (uk has none, as its clock_gettime of them says: EINVAL).
+		return 0, unix.EOPNOTSUPP
 	default:
 		owner, thread, ok := tg.k.cpuClockOwner(clock, t)
 		switch {

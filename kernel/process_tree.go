@@ -245,7 +245,11 @@ func (k *Kernel) notifyParentOfExitLocked(tg *ThreadGroup) func() {
 	}
 	if autoReap {
 		k.reapLocked(tg)
-	} else {
+	}
+	if parent != nil {
+		// Waiters look again: a child reaped at once may have been
+		// the last, and a blocking wait then fails with ECHILD (Linux
+		// wakes the parent's wait queue whether or not it reaps).
 		parent.notifyChildEventLocked()
 	}
 	// clone accepts any exit signal in its low byte; like Linux's

@@ -98,27 +98,80 @@ func sysSetresgid(t *kernel.Task, a [6]uint64) (uint64, error) {
 }
 
 func sysSetreuid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), noChange, false)
+	return 0, setREIDs(t, uint32(a[0]), uint32(a[1]), false)
 }
 
 func sysSetregid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	return 0, setIDs(t, uint32(a[0]), uint32(a[1]), noChange, true)
+	return 0, setREIDs(t, uint32(a[0]), uint32(a[1]), true)
+}
+
+// setREIDs implements setreuid/setregid as Linux's __sys_setreuid: without
+// CAP_SETUID (CAP_SETGID) the real id may become only the real or
+// effective one, the effective id any of the three; and the saved id
+// follows the new effective one whenever the real id is set or the
+// effective one moves away from the real one, so that a process dropping
+// root with setreuid(x, x) cannot take it back.
+func setREIDs(t *kernel.Task, r, e uint32, group bool) error {
+	old := t.Credentials()
+	privileged := idCap(old, group)
+	c := *old
+	c.Groups = append([]uint32(nil), old.Groups...)
+	real, eff, saved, fs := &c.UID, &c.EUID, &c.SUID, &c.FSUID
+	if group {
+		real, eff, saved, fs = &c.GID, &c.EGID, &c.SGID, &c.FSGID
+	}
+	oldReal, oldEff, oldSaved := *real, *eff, *saved
+	if r != noChange {
+		if !privileged && r != oldReal && r != oldEff {
+			return unix.EPERM
+		}
+		*real = r
+	}
+	if e != noChange {
+		if !privileged && e != oldReal && e != oldEff && e != oldSaved {
+			return unix.EPERM
+		}
+		*eff = e
+	}
+	if r != noChange || e != noChange && e != oldReal {
+		*saved = *eff
+	}
+	*fs = *eff
+	if !group {
+		c.AfterSetuid(old)
+	}
+	t.SetCredentials(&c)
+	return nil
 }
 
 // setuid: callers with CAP_SETUID set all three ids, others only the
-// effective.
+// effective, and only to the real or saved id (Linux's __sys_setuid);
+// -1 is no id at all.
 func sysSetuid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if idCap(t.Credentials(), false) {
-		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), false)
-	}
-	return 0, setIDs(t, noChange, uint32(a[0]), noChange, false)
+	return 0, setOneID(t, uint32(a[0]), false)
 }
 
 func sysSetgid(t *kernel.Task, a [6]uint64) (uint64, error) {
-	if idCap(t.Credentials(), true) {
-		return 0, setIDs(t, uint32(a[0]), uint32(a[0]), uint32(a[0]), true)
+	return 0, setOneID(t, uint32(a[0]), true)
+}
+
+// setOneID implements setuid and setgid.
+func setOneID(t *kernel.Task, id uint32, group bool) error {
+	if id == noChange {
+		return unix.EINVAL
 	}
-	return 0, setIDs(t, noChange, uint32(a[0]), noChange, true)
+	old := t.Credentials()
+	if idCap(old, group) {
+		return setIDs(t, id, id, id, group)
+	}
+	real, saved := old.UID, old.SUID
+	if group {
+		real, saved = old.GID, old.SGID
+	}
+	if id != real && id != saved {
+		return unix.EPERM
+	}
+	return setIDs(t, noChange, id, noChange, group)
 }
 
 func sysGetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -158,6 +211,9 @@ func sysSetgroups(t *kernel.Task, a [6]uint64) (uint64, error) {
 	c.Groups = make([]uint32, n)
 	for i := range c.Groups {
 		c.Groups[i] = uint32(buf[4*i]) | uint32(buf[4*i+1])<<8 | uint32(buf[4*i+2])<<16 | uint32(buf[4*i+3])<<24
+		if c.Groups[i] == noChange {
+			return 0, unix.EINVAL // (gid_t)-1 is no group
+		}
 	}
 	t.SetCredentials(&c)
 	return 0, nil

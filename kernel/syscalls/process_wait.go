@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+	"math"
 	"uk/arch"
 	"uk/kernel"
 )
@@ -10,6 +11,9 @@ func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
 	pid, statusAddr, options, rusageAddr := int32(a[0]), a[1], int(a[2]), a[3]
 	if options&^(0x1|0x2|0x8|0x20000000|0x40000000|0x80000000) != 0 {
 		return 0, unix.EINVAL
+	}
+	if pid == math.MinInt32 {
+		return 0, unix.ESRCH // its process group, -INT_MIN, is no number
 	}
 	var sel kernel.WaitSelector
 	switch {

@@ -125,8 +125,12 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 	clock, flags := int32(a[0]), a[1]
 	switch clock {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
-	case unix.CLOCK_THREAD_CPUTIME_ID:
-		return 0, unix.EOPNOTSUPP // that clock has no sleep (checked before the time)
+	case unix.CLOCK_THREAD_CPUTIME_ID, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
+		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_BOOTTIME_ALARM:
+		// Clocks Linux has but cannot sleep on (the alarm ones without
+		// a real-time clock device, which uk has none of); checked
+		// before the time is read.
+		return 0, unix.EOPNOTSUPP
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
 	default:
 		return 0, unix.EINVAL

@@ -121,15 +121,20 @@ func itimerspecOf(value, interval time.Duration) []byte {
 }
 
 func sysTimerSettime(t *kernel.Task, a [6]uint64) (uint64, error) {
-	pt, err := t.ThreadGroup().Timer(int32(a[0]))
-	if err != nil {
-		return 0, err
+	// As Linux: no new setting is EINVAL, and it is read before the
+	// timer is looked up.
+	if a[2] == 0 {
+		return 0, unix.EINVAL
 	}
 	interval, err := getTimespec(t, a[2])
 	if err != nil {
 		return 0, err
 	}
 	value, err := getTimespec(t, a[2]+16)
+	if err != nil {
+		return 0, err
+	}
+	pt, err := t.ThreadGroup().Timer(int32(a[0]))
 	if err != nil {
 		return 0, err
 	}

@@ -163,6 +163,9 @@ var cCases = []cCase{
 	// cases: O_PATH descriptors with AT_EMPTY_PATH, removed directories,
 	// statx attributes, what uid 65534 may do to root's files.
 	{name: "fsedges", prog: "fsedges"},
+	// LTP's setreuid05, setregid02-04, waitpid with SIGCHLD ignored,
+	// wait403, timer_settime02: saved ids, errnos, a wait that ends.
+	{name: "procedges", prog: "procedges"},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},

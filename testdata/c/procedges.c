@@ -1,0 +1,118 @@
+/* procedges.c: process, id and timer edge cases LTP checks (setreuid05,
+ * setregid02-04, setuid and setgroups with -1, waitpid with SIGCHLD
+ * ignored, wait403/waitpid04, timer_settime02, timer_create and
+ * clock_nanosleep on clocks that have no timers or sleeps): the saved id
+ * setreuid leaves, so that a process dropping root with setreuid(x, x)
+ * cannot take it back, and the errno values Linux gives. The id checks run
+ * in children, as root. */
+#include "uktest.h"
+#include <limits.h>
+#include <signal.h>
+#include <time.h>
+#include <grp.h>
+
+static void ids(const char *what) {
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	printf("%s: uid %d/%d/%d gid %d/%d/%d\n", what, (int)r, (int)e, (int)s, (int)gr, (int)ge, (int)gs);
+}
+
+static void drop_with_setreuid(void) {
+	EXPECT_OK(setregid(65534, 65534));
+	EXPECT_OK(setreuid(65534, 65534));
+	ids("after setreuid(65534, 65534)");
+	EXPECT_ERR(setuid(0), EPERM);
+	EXPECT_ERR(seteuid(0), EPERM);
+	EXPECT_ERR(setreuid(-1, 0), EPERM);
+	EXPECT_ERR(setgid(0), EPERM);
+}
+
+static void saved_follows_effective(void) {
+	/* setreuid05's walk: the saved id follows a new effective id that
+	 * differs from the real one, and only then. */
+	EXPECT_OK(setresuid(0, 0, 0));
+	EXPECT_OK(setreuid(-1, 2));
+	ids("setreuid(-1, 2) from 0/0/0");
+	EXPECT_OK(setreuid(-1, 0));
+	ids("setreuid(-1, 0)");
+	EXPECT_OK(setreuid(-1, 2));
+	EXPECT_OK(setreuid(-1, 2));
+	ids("setreuid(-1, 2) twice");
+}
+
+static void real_id_rules(void) {
+	/* Unprivileged, the real id may become the real or effective id,
+	 * not the saved one; setting it moves the saved id too. */
+	EXPECT_OK(setresuid(1, 2, 3));
+	EXPECT_ERR(setreuid(3, -1), EPERM);
+	EXPECT_OK(setreuid(2, -1));
+	ids("setreuid(2, -1) from 1/2/3");
+	EXPECT_ERR(setreuid(-1, 3), EPERM);
+}
+
+static void setuid_rules(void) {
+	/* setuid unprivileged: to the real or saved id only. */
+	EXPECT_OK(setresuid(1, 2, 3));
+	EXPECT_ERR(setuid(2), EPERM);
+	EXPECT_OK(setuid(3));
+	ids("setuid(3) from 1/2/3");
+	EXPECT_OK(setuid(1));
+	ids("setuid(1)");
+}
+
+static void setregid_saved(void) {
+	EXPECT_OK(setregid(100, 100));
+	ids("setregid(100, 100)");
+	EXPECT_OK(setresuid(65534, 65534, 65534));
+	EXPECT_ERR(setgid(0), EPERM);
+	EXPECT_ERR(setregid(-1, 0), EPERM);
+}
+
+int main(void) {
+	if (geteuid() != 0) {
+		printf("not root: the id checks are left out\n");
+	} else {
+		EXPECT_ERR(setuid(-1), EINVAL);
+		EXPECT_ERR(setgid(-1), EINVAL);
+		gid_t bad[1] = {(gid_t)-1};
+		EXPECT_ERR(setgroups(1, bad), EINVAL);
+		ukt_in_child("drop with setreuid", drop_with_setreuid);
+		ukt_in_child("saved follows effective", saved_follows_effective);
+		ukt_in_child("real id rules", real_id_rules);
+		ukt_in_child("setuid rules", setuid_rules);
+		ukt_in_child("setregid saved", setregid_saved);
+	}
+
+	/* A blocking wait for a child that is reaped at once, SIGCHLD
+	 * ignored: ECHILD when it ends, not a wait for ever. */
+	signal(SIGCHLD, SIG_IGN);
+	pid_t c = fork();
+	if (c == 0) {
+		usleep(50000);
+		_exit(0);
+	}
+	alarm(5);
+	EXPECT_ERR(waitpid(c, NULL, 0), ECHILD);
+	alarm(0);
+	signal(SIGCHLD, SIG_DFL);
+
+	EXPECT_ERR(syscall(SYS_wait4, INT_MIN, NULL, 0, NULL), ESRCH);
+
+	timer_t id;
+	struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+	EXPECT_OK(timer_create(CLOCK_MONOTONIC, &ev, &id));
+	struct itimerspec old;
+	EXPECT_ERR(syscall(SYS_timer_settime, id, 0, NULL, &old), EINVAL);
+	timer_delete(id);
+	clockid_t noTimers[] = {CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE};
+	for (int i = 0; i < 3; i++) {
+		int r = syscall(SYS_timer_create, noTimers[i], &ev, &id);
+		printf("timer_create(clock %d): %s\n", noTimers[i], r == 0 ? "ok" : errname(errno));
+		struct timespec ts = {0, 1000};
+		r = syscall(SYS_clock_nanosleep, noTimers[i], 0, &ts, NULL);
+		printf("clock_nanosleep(clock %d): %s\n", noTimers[i], r == 0 ? "ok" : errname(errno));
+	}
+	return ukt_exit();
+}
