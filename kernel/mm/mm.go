@@ -447,6 +447,7 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, rip uint64, last *
 		i = m.vmas.find(page)
 	}
 	v := m.vmas[i]
+	v.untouched = false
 	repeat := false
 	if last != nil {
 		repeat = *last == LastFault{rip, addr}
@@ -525,7 +526,7 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		start, end = page, page+arch.PageSize
 	}
 	if v.Shared {
-		return m.mapSharedLocked(v, start, end, true)
+		return m.mapSharedLocked(v, start, end, true, page)
 	}
 	// A write to a present page: a copy-on-write break, or the page is
 	// m's alone again but still mapped read-only (cow.go).
@@ -576,7 +577,13 @@ func (m *MM) mapPrivateLocked(v *VMA, start, end uint64) error {
 // pages, allocated where it has none yet if fill, else left to their
 // faults (a prefault must not make pages resident that nothing touched: a
 // fork would fill every small System V segment its parent attached).
-func (m *MM) mapSharedLocked(v *VMA, start, end uint64, fill bool) error {
+//
+// need is the page a fault needs (noPage for none): with fill, a page the
+// object cannot give (past the end of a file: a mapping may be longer than
+// its file) fails the call only at or before need; after it, the window
+// simply ends there, and a later touch of those pages faults on its own
+// (SIGBUS, as on Linux, for a page wholly past the end).
+func (m *MM) mapSharedLocked(v *VMA, start, end uint64, fill bool, need uint64) error {
 	if done, err := m.mapFromHostLocked(v, start, v.Start, v.End); done {
 		return err
 	}
@@ -586,7 +593,10 @@ func (m *MM) mapSharedLocked(v *VMA, start, end uint64, fill bool) error {
 		if fill {
 			var err error
 			if off, err = v.Object.PageAt(v.objectIndex(a)); err != nil {
-				return err
+				if need != noPage && a <= need {
+					return err
+				}
+				return run.flush(m)
 			}
 		} else {
 			var held bool
@@ -603,6 +613,9 @@ func (m *MM) mapSharedLocked(v *VMA, start, end uint64, fill bool) error {
 	}
 	return run.flush(m)
 }
+
+// noPage stands for no page at all where an address is expected.
+const noPage = ^uint64(0)
 
 // errNoVMA distinguishes "nothing mapped" inside translate.
 var errNoVMA = errors.New("no vma")
@@ -625,6 +638,7 @@ func (m *MM) pageForAccessLocked(page uint64, write, force bool) (int64, error) 
 		i = m.vmas.find(page)
 	}
 	v := m.vmas[i]
+	v.untouched = false
 	denied := write && v.Prot&platform.Write == 0 || !write && v.Prot&platform.Read == 0
 	if denied && (!force || write && v.Shared) {
 		return 0, ErrFault

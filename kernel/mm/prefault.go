@@ -54,7 +54,7 @@ func (m *MM) prefaultLocked(entry uint64, fresh bool, present [][]uint64) {
 		switch {
 		case v.Shared:
 			if v.End-v.Start <= faultRun {
-				m.mapSharedLocked(v, v.Start, v.End, false)
+				m.mapSharedLocked(v, v.Start, v.End, false, noPage)
 			}
 		case v.Object != nil && v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax:
 			if m.copyFileVMALocked(v, v.Start) != nil {

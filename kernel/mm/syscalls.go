@@ -21,6 +21,9 @@ type MmapOpts struct {
 	Shared    bool
 	GrowsDown bool
 	CopyWhole bool // see VMA.CopyWhole
+	// Low2G is MAP_32BIT: without Fixed, the mapping goes between 1 and
+	// 2 GiB (Linux's x86-64 range for it), ENOMEM when it does not fit.
+	Low2G bool
 	// Prefault asks that what the program will touch first be mapped
 	// now (prefaultMmapLocked), as the mapping is queued with the next
 	// switch, instead of at a fault. The mmap system call asks it; the
@@ -93,6 +96,12 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 			}
 			m.unmapLocked(addr, addr+length)
 		}
+	} else if o.Low2G {
+		a, err := m.findFreeInLocked(arch.PageRoundDown(addr), length, low2GStart, low2GEnd)
+		if err != nil {
+			return 0, err
+		}
+		addr = a
 	} else {
 		a, err := m.findFreeLocked(arch.PageRoundDown(addr), length)
 		if err != nil {
@@ -143,11 +152,12 @@ func (m *MM) prefaultMmapLocked(v *VMA, start, end uint64) {
 	switch {
 	case v.Shared:
 		if end-start <= faultRun && v.Prot&platform.Read != 0 {
-			m.mapSharedLocked(v, start, end, true)
+			m.mapSharedLocked(v, start, end, true, noPage)
 		}
 	case v.Object == nil:
 		if v.Prot&platform.Write != 0 && end-start <= faultRun {
 			m.backLocked(v, start, end)
+			v.untouched = true
 		}
 	case v.Prot&(platform.Read|platform.Exec) != 0:
 		// Only inside the new mapping, though v may have merged with a
@@ -203,6 +213,39 @@ func (m *MM) findFreeLocked(hint, length uint64) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 		start = m.vmas[j].End
+	}
+}
+
+// The range MAP_32BIT mappings go in on x86-64 (Linux's find_start_end).
+const (
+	low2GStart = 0x40000000
+	low2GEnd   = 0x80000000
+)
+
+// findFreeInLocked picks an address for a mapping of length bytes inside
+// [lo, hi): the hint if it is free and fits there, else the lowest gap.
+func (m *MM) findFreeInLocked(hint, length, lo, hi uint64) (uint64, error) {
+	lo = max(lo, m.layout.MinAddr)
+	hi = min(hi, m.layout.MaxAddr)
+	if length > hi-lo || lo >= hi {
+		return 0, unix.ENOMEM
+	}
+	if hint >= lo && hint+length > hint && hint+length <= hi && !m.overlapsLocked(hint, hint+length) {
+		return hint, nil
+	}
+	start := lo
+	for j := m.vmas.firstEndingAfter(start); ; j++ {
+		end := hi
+		if j < len(m.vmas) && m.vmas[j].Start < hi {
+			end = m.vmas[j].Start
+		}
+		if end >= start+length {
+			return start, nil
+		}
+		if j >= len(m.vmas) || m.vmas[j].End >= hi {
+			return 0, unix.ENOMEM
+		}
+		start = max(start, m.vmas[j].End)
 	}
 }
 
@@ -499,6 +542,59 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 	return m.moveLocked(v, oldAddr, oldSize, dst, newSize)
 }
 
+// MremapDontUnmap is mremap with MREMAP_DONTUNMAP (and MREMAP_MAYMOVE):
+// the size-byte range at oldAddr moves, pages and all, to a new address
+// (newAddr with fixed, else one found free), and the old range stays
+// mapped as it was, empty: anonymous memory reads zeros there again, a
+// file mapping the file. Linux allows it only for a move of the same size.
+func (m *MM) MremapDontUnmap(oldAddr, size uint64, fixed bool, newAddr uint64) (uint64, error) {
+	if oldAddr&arch.PageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	size, ok := arch.PageRoundUp(size)
+	if !ok || size == 0 || oldAddr+size < oldAddr {
+		return 0, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.vmas.find(oldAddr)
+	if i < 0 || m.vmas[i].End < oldAddr+size {
+		return 0, unix.EFAULT
+	}
+	v := m.vmas[i]
+	if v.Flags&Sealed != 0 {
+		return 0, unix.EPERM
+	}
+	var dst uint64
+	if fixed {
+		if newAddr&arch.PageMask != 0 || newAddr+size < newAddr || newAddr+size > m.layout.MaxAddr ||
+			newAddr < oldAddr+size && oldAddr < newAddr+size {
+			return 0, unix.EINVAL
+		}
+		if m.sealedLocked(newAddr, newAddr+size) {
+			return 0, unix.EPERM
+		}
+		m.unmapLocked(newAddr, newAddr+size)
+		dst = newAddr
+	} else {
+		var err error
+		if dst, err = m.findFreeLocked(0, size); err != nil {
+			return 0, err
+		}
+	}
+	stay := *v
+	stay.Start, stay.End = oldAddr, oldAddr+size
+	if stay.Object != nil {
+		stay.Pgoff = v.objectIndex(oldAddr)
+	}
+	stay.Flags &^= Locked | LockOnFault // the lock goes with the pages
+	if _, err := m.moveLocked(v, oldAddr, size, dst, size); err != nil {
+		return 0, err
+	}
+	m.insertVMALocked(&stay)
+	return dst, nil
+}
+
 // moveLocked moves [oldAddr, +oldSize) of v to newAddr, sized newSize; the
 // private pages move with it without copying.
 func (m *MM) moveLocked(v *VMA, oldAddr, oldSize, newAddr, newSize uint64) (uint64, error) {
@@ -580,16 +676,68 @@ func (m *MM) Mincore(addr uint64, vec []byte) error {
 		if j < 0 {
 			return unix.ENOMEM
 		}
-		_, ok := m.pages[a]
-		if m.vmas[j].Shared {
-			ok = true
+		v := m.vmas[j]
+		_, own := m.pages[a]
+		switch {
+		case own && !v.Shared:
+			own = !v.untouched
+		case v.Object != nil:
+			// A file's page (or a shared object's) is resident when
+			// its cache holds it, whoever brought it in.
+			_, own = peekPage(v, v.objectIndex(a))
 		}
 		vec[i] = 0
-		if ok {
+		if own {
 			vec[i] = 1
 		}
 	}
 	return nil
+}
+
+// Populate makes the pages of [addr, addr+length) resident, as mlock and
+// MAP_POPULATE do: a private mapping's own pages backed (anonymous memory)
+// or its file's pages read in, a shared mapping's object's pages
+// allocated, and all of them mapped. What cannot be (memory short, a
+// page past the end of a file) is left to its fault, as Linux's
+// __mm_populate leaves it.
+func (m *MM) Populate(addr, length uint64) {
+	end, ok := arch.PageRoundUp(addr + length)
+	if !ok || addr+length < addr {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := arch.PageRoundDown(addr); a < end; {
+		i := m.vmas.find(a)
+		if i < 0 {
+			if j := m.vmas.firstEndingAfter(a); j < len(m.vmas) && m.vmas[j].Start < end {
+				a = m.vmas[j].Start
+				continue
+			}
+			return
+		}
+		v := m.vmas[i]
+		v.untouched = false
+		stop := min(end, v.End)
+		if v.Prot&(platform.Read|platform.Write|platform.Exec) == 0 || v.Userfault != nil {
+			a = stop
+			continue
+		}
+		for ; a < stop; a += arch.PageSize {
+			if _, ok := m.pages[a]; ok && !v.Shared {
+				continue
+			}
+			if v.Shared || v.Object != nil {
+				if _, held := peekPage(v, v.objectIndex(a)); held {
+					continue
+				}
+			}
+			if m.populateLocked(v, a, false) != nil {
+				break
+			}
+		}
+		a = stop
+	}
 }
 
 // Mapped reports whether every page of [addr, addr+length) is mapped (msync,

@@ -248,7 +248,7 @@ func (m *MM) UserfaultContinue(ctx Userfault, start uint64, n int) (uint64, erro
 		if _, held := peekPage(v, v.objectIndex(page)); !held {
 			return done, unix.EFAULT
 		}
-		if err := m.mapSharedLocked(v, page, page+arch.PageSize, false); err != nil {
+		if err := m.mapSharedLocked(v, page, page+arch.PageSize, false, noPage); err != nil {
 			return done, err
 		}
 		done += arch.PageSize

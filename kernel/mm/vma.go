@@ -47,6 +47,13 @@ type VMA struct {
 	Policy MemPolicy
 
 	fa faultAround // private anonymous memory: the last fault window
+	// untouched: the private pages mmap backed ahead of any touch
+	// (prefaultMmapLocked) have not been asked for yet, by a fault, uk's
+	// own access or a lock; mincore reports them not resident, as Linux
+	// reports memory nothing touched. A program's plain writes to them
+	// go unseen: mincore then still says 0 until something else touches
+	// the area.
+	untouched bool
 }
 
 // objectIndex is the page index within v.Object of the page at addr.
@@ -134,6 +141,7 @@ func (s *vmaSet) coalesce(start, end uint64) []*VMA {
 		if mergeable((*s)[i], (*s)[i+1]) {
 			gone = append(gone, (*s)[i+1])
 			(*s)[i].End = (*s)[i+1].End
+			(*s)[i].untouched = (*s)[i].untouched && (*s)[i+1].untouched
 			*s = append((*s)[:i+1], (*s)[i+2:]...)
 			continue
 		}

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+	"math"
 
 	"uk/arch"
 	"uk/kernel"
@@ -16,6 +17,12 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	if length == 0 || off&arch.PageMask != 0 {
 		return 0, unix.EINVAL
+	}
+	if n, ok := arch.PageRoundUp(length); ok && (off>>arch.PageShift+n>>arch.PageShift < off>>arch.PageShift ||
+		flags&unix.MAP_ANONYMOUS == 0 && (int64(off) < 0 || off+n > math.MaxInt64)) {
+		// The range wraps, or a file's goes past the largest file
+		// offset (a negative offset): Linux's file_mmap_ok.
+		return 0, unix.EOVERFLOW
 	}
 	typ := flags & unix.MAP_TYPE
 	anon := flags&unix.MAP_ANONYMOUS != 0
@@ -35,6 +42,7 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0,
 		Shared:    typ != unix.MAP_PRIVATE,
 		GrowsDown: flags&unix.MAP_GROWSDOWN != 0,
+		Low2G:     flags&unix.MAP_32BIT != 0,
 	}
 	if flags&unix.MAP_ANONYMOUS == 0 {
 		obj, err := t.MappableFD(fd, o.Shared, prot&unix.PROT_WRITE != 0)
@@ -49,7 +57,30 @@ func sysMmap(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// except in ld.so's reservation of a library's whole span, which its
 	// segments replace at once (MAP_FIXED).
 	o.Prefault = !(o.CopyWhole && !o.Fixed)
-	return t.MM.Mmap(o)
+	if flags&unix.MAP_LOCKED == 0 {
+		at, err := t.MM.Mmap(o)
+		if err == nil && flags&(unix.MAP_POPULATE|unix.MAP_NONBLOCK) == unix.MAP_POPULATE {
+			t.MM.Populate(at, length)
+		}
+		return at, err
+	}
+	// MAP_LOCKED: mlock's limit, checked before anything is mapped (EPERM
+	// without any RLIMIT_MEMLOCK, EAGAIN beyond it), then the mapping
+	// locked and its pages made resident as mlock does.
+	limit, unlimited, err := memlockLimit(t)
+	if err != nil {
+		return 0, err
+	}
+	if n, ok := arch.PageRoundUp(length); !unlimited && (!ok || t.MM.LockedBytes()+n > limit) {
+		return 0, unix.EAGAIN
+	}
+	at, err := t.MM.Mmap(o)
+	if err != nil {
+		return 0, err
+	}
+	t.MM.SetFlags(at, length, mm.Locked, mm.Locked|mm.LockOnFault, nil)
+	t.MM.Populate(at, length)
+	return at, nil
 }
 
 // legacyMapFlags are the mmap flags a MAP_SHARED_VALIDATE mapping of any
@@ -86,8 +117,14 @@ func sysBrk(t *kernel.Task, a [6]uint64) (uint64, error) { return t.MM.Brk(a[0])
 
 func sysMremap(t *kernel.Task, a [6]uint64) (uint64, error) {
 	flags := a[3]
-	if flags&^uint64(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 || flags&unix.MREMAP_DONTUNMAP != 0 {
+	if flags&^uint64(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_DONTUNMAP != 0 {
+		if flags&unix.MREMAP_MAYMOVE == 0 || a[1] != a[2] {
+			return 0, unix.EINVAL
+		}
+		return t.MM.MremapDontUnmap(a[0], a[1], flags&unix.MREMAP_FIXED != 0, a[4])
 	}
 	return t.MM.Mremap(a[0], a[1], a[2], flags&unix.MREMAP_MAYMOVE != 0, flags&unix.MREMAP_FIXED != 0, a[4])
 }
@@ -258,7 +295,13 @@ func doMlock(t *kernel.Task, addr, length uint64, flags mm.VMAFlags) error {
 	if !unlimited && t.MM.LockedBytes()+t.MM.UnlockedIn(addr, length) > limit {
 		return unix.ENOMEM
 	}
-	return t.MM.SetFlags(addr, length, flags, mm.Locked|mm.LockOnFault, nil)
+	if err := t.MM.SetFlags(addr, length, flags, mm.Locked|mm.LockOnFault, nil); err != nil {
+		return err
+	}
+	if flags&mm.LockOnFault == 0 {
+		t.MM.Populate(addr, length) // locked pages are resident
+	}
+	return nil
 }
 
 func sysMlock(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -305,6 +348,11 @@ func sysMlockall(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 		t.MM.SetAllFlags(f, mm.Locked|mm.LockOnFault)
+		if f&mm.LockOnFault == 0 {
+			for _, v := range t.MM.VMAs() {
+				t.MM.Populate(v.Start, v.End-v.Start)
+			}
+		}
 	}
 	var future mm.VMAFlags
 	if flags&mclFuture != 0 {

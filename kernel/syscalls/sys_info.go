@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"time"
 
-	"uk/kernel"
-
 	"golang.org/x/sys/unix"
+
+	"uk/arch"
+	"uk/kernel"
 )
 
 // sysSysinfo is sysinfo(2), from the sandbox's own accounting: its
@@ -36,17 +37,37 @@ func sysSysinfo(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, t.CopyOut(a[0], b[:])
 }
 
-// sysGetcpu is getcpu(2). uk does not pin tasks to CPUs and the host
-// does not say where a stub runs, so every task reports CPU 0 of node 0,
-// a CPU it may run on (sched_getaffinity includes it). The third
-// argument (tcache) is unused since Linux 2.6.24.
+// sysGetcpu is getcpu(2): a CPU the task may run on. uk runs a task's
+// code on host threads that move between CPUs and does not pin them to
+// its mask, so it reports the CPU uk's thread serving the call runs on
+// when the task's mask holds it, else the lowest CPU of the mask (after
+// sched_setaffinity to one CPU, that one, as LTP's getcpu01 checks); node
+// 0 always. The third argument (tcache) is unused since Linux 2.6.24.
 func sysGetcpu(t *kernel.Task, a [6]uint64) (uint64, error) {
-	var z [4]byte
-	for _, addr := range a[:2] {
-		if addr != 0 {
-			if err := t.CopyOut(addr, z[:]); err != nil {
-				return 0, err
-			}
+	mask := t.Affinity(cpuMaskBytes())
+	in := func(c int) bool { return c >= 0 && c/8 < len(mask) && mask[c/8]&(1<<(c%8)) != 0 }
+	cpu := -1
+	if aux, ok := arch.TSCAux(); ok && in(int(aux&0xfff)) {
+		cpu = int(aux & 0xfff)
+	}
+	for c := 0; cpu < 0 && c < 8*len(mask); c++ {
+		if in(c) {
+			cpu = c
+		}
+	}
+	cpu = max(cpu, 0)
+	var b [4]byte
+	for i, addr := range a[:2] {
+		if addr == 0 {
+			continue
+		}
+		v := uint32(0) // the node
+		if i == 0 {
+			v = uint32(cpu)
+		}
+		binary.LittleEndian.PutUint32(b[:], v)
+		if err := t.CopyOut(addr, b[:]); err != nil {
+			return 0, err
 		}
 	}
 	return 0, nil

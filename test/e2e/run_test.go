@@ -166,6 +166,9 @@ var cCases = []cCase{
 	// LTP's setreuid05, setregid02-04, waitpid with SIGCHLD ignored,
 	// wait403, timer_settime02: saved ids, errnos, a wait that ends.
 	{name: "procedges", prog: "procedges"},
+	// LTP's mmap13/14/23/24, mincore03, mremap07, getcpu01: mappings
+	// past a file's end, MAP_32BIT, MAP_LOCKED, MREMAP_DONTUNMAP.
+	{name: "mmedges", prog: "mmedges"},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},

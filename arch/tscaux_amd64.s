@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func rdtscpAux() uint32
+// func rdtscpAux() uint32 (tscaux.go)
 //
 // RDTSCP is the one user-mode instruction that reads IA32_TSC_AUX (into
 // ECX; the time stamp it also returns in EDX:EAX is dropped). Go has no

@@ -1,0 +1,121 @@
+/* mmedges.c: memory-mapping edge cases LTP checks, compared with Linux: a
+ * shared mapping longer than its file (the file's pages read, the rest of
+ * the last page zeros, a page wholly past the end SIGBUS; mmap13), on a
+ * tmpfs file; MAP_32BIT placing below 2 GiB and failing when it cannot
+ * (mmap23, mmap24); MAP_LOCKED making pages locked and resident (mmap14);
+ * mincore saying untouched anonymous memory is not resident and locked
+ * memory is (mincore03); MREMAP_DONTUNMAP (mremap07); a negative file
+ * offset (EOVERFLOW); getcpu after pinning to one CPU (getcpu01). */
+#include "uktest.h"
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+static sigjmp_buf jb;
+static void onbus(int sig) { siglongjmp(jb, sig); }
+
+/* touch reads *p and says what happened: the byte, or the signal. */
+static void touch(const char *what, volatile char *p) {
+	int sig = sigsetjmp(jb, 1);
+	if (sig == 0)
+		printf("%s: reads %d\n", what, *p);
+	else
+		printf("%s: %s\n", what, sig == SIGBUS ? "SIGBUS" : "other signal");
+}
+
+static long vmlck(void) {
+	FILE *f = fopen("/proc/self/status", "r");
+	char l[256];
+	long v = -1;
+	while (f && fgets(l, sizeof l, f))
+		if (!strncmp(l, "VmLck:", 6))
+			sscanf(l + 6, "%ld", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int resident(void *p, int pages) {
+	unsigned char vec[64];
+	int n = 0;
+	if (mincore(p, pages * 4096, vec) != 0)
+		return -1;
+	for (int i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+int main(void) {
+	signal(SIGBUS, onbus);
+	signal(SIGSEGV, onbus);
+	char path[64];
+	snprintf(path, sizeof path, "/dev/shm/uk_mmedges_%d", getpid());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(fd, "hello, tail", 11);
+	unlink(path);
+
+	/* A shared mapping longer than its file. */
+	for (int len = 2; len <= 16; len *= 8) {
+		char *a = mmap(0, len * 4096, PROT_READ, MAP_SHARED, fd, 0);
+		CHECK("shared mapping longer than the file", a != MAP_FAILED);
+		printf("%d pages:\n", len);
+		touch("  byte 0", a);
+		touch("  byte 7", a + 7);
+		touch("  byte 100 (past the end, same page)", a + 100);
+		touch("  page 1 (wholly past the end)", a + 4096);
+		munmap(a, len * 4096);
+	}
+
+	/* A negative file offset. */
+	EXPECT_ERR(mmap(0, 4096, PROT_READ, MAP_PRIVATE, fd, -4096), EOVERFLOW);
+
+	/* MAP_32BIT: below 2 GiB, and ENOMEM when it cannot fit. */
+	char *lo = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	CHECK("MAP_32BIT maps below 2 GiB", lo != MAP_FAILED && (unsigned long)lo + (1 << 20) <= 0x80000000UL);
+	EXPECT_ERR(mmap(0, 1UL << 31, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0), ENOMEM);
+
+	/* mincore of untouched anonymous memory, and of locked memory. */
+	char *an = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_EQ(resident(an, 3), 0);
+	EXPECT_OK(mlock(an, 3 * 4096));
+	EXPECT_EQ(resident(an, 3), 3);
+	munlock(an, 3 * 4096);
+	munmap(an, 3 * 4096);
+
+	/* MAP_LOCKED: locked and resident at once. */
+	long before = vmlck();
+	char *lk = mmap(0, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	CHECK("MAP_LOCKED maps", lk != MAP_FAILED);
+	EXPECT_EQ(vmlck() - before, 256);
+	EXPECT_EQ(resident(lk, 64), 64);
+	munmap(lk, 64 * 4096);
+
+	/* MREMAP_DONTUNMAP: the pages move, the old range stays, empty. */
+	char *src = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(src, 'd', 2 * 4096);
+	/* The raw call: this glibc's wrapper refuses the flag itself. */
+	char *dst = (char *)syscall(SYS_mremap, src, 2 * 4096, 2 * 4096, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	CHECK("MREMAP_DONTUNMAP moves", dst != MAP_FAILED && dst != src);
+	if (dst != MAP_FAILED) {
+		touch("  moved page", dst + 4096);
+		touch("  old page", src + 4096);
+	}
+	EXPECT_ERR(syscall(SYS_mremap, src, 4096, 2 * 4096, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0), EINVAL);
+	EXPECT_ERR(syscall(SYS_mremap, src, 4096, 4096, MREMAP_DONTUNMAP, 0), EINVAL);
+
+	/* getcpu on the one CPU a thread is pinned to. */
+	cpu_set_t s;
+	CPU_ZERO(&s);
+	CPU_SET(0, &s);
+	EXPECT_OK(sched_setaffinity(0, sizeof s, &s));
+	unsigned cpu = 99, node = 99;
+	EXPECT_OK(syscall(SYS_getcpu, &cpu, &node, NULL));
+	printf("getcpu after pinning to CPU 0: cpu %u node %u\n", cpu, node);
+	return ukt_exit();
+}
