@@ -33,7 +33,9 @@ func (tg *ThreadGroup) Setpgid(pid, pgid int32) error {
 	target := tg
 	if pid != 0 && pid != tg.pid {
 		target = k.tgs[pid]
-		if target == nil || target.proc.zombie || target.proc.parent != tg {
+		// A zombie child is still found, as Linux's find_task_by_vpid
+		// finds it until it is reaped.
+		if target == nil || target.proc.parent != tg {
 			return unix.ESRCH
 		}
 		if target.proc.sid != tg.proc.sid {

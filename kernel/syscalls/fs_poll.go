@@ -78,13 +78,48 @@ func sysPpoll(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	deadline := time.Now().Add(timeout)
 	return withSigmask(t, a[3], a[4], func() (uint64, error) {
 		n, err := doPoll(t, a[0], a[1], timeout)
 		if err == arch.ERESTARTSYS {
 			err = unix.EINTR
 		}
-		return n, err
+		return n, timeLeft(t, a[2], timeout, deadline, false, err)
 	})
+}
+
+// stickyTimeouts is the personality flag that keeps select, pselect6 and
+// ppoll from writing back the time left (STICKY_TIMEOUTS).
+const stickyTimeouts = 0x4000000
+
+// timeLeft writes back, at addr, the time left of a select, pselect6 or
+// ppoll whose timeout was timeout (as a struct timeval for select, a
+// timespec otherwise), as Linux's poll_select_finish does: none for no
+// timeout or a zero one, nor with STICKY_TIMEOUTS; zero once it has run
+// out. A write that faults is ignored (the call has done its work), but
+// the call then cannot restart with the time left: a restart becomes
+// EINTR, as on Linux. It returns err, so changed.
+func timeLeft(t *kernel.Task, addr uint64, timeout time.Duration, deadline time.Time, timeval bool, err error) error {
+	if addr == 0 || timeout <= 0 {
+		return err
+	}
+	if t.Personality()&stickyTimeouts == 0 {
+		left := max(time.Until(deadline), 0)
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64(left/time.Second))
+		frac := uint64(left % time.Second)
+		if timeval {
+			frac /= 1000
+		}
+		binary.LittleEndian.PutUint64(b[8:], frac)
+		if t.CopyOut(addr, b[:]) == nil {
+			return err
+		}
+	}
+	if err == arch.ERESTARTNOHAND {
+		return unix.EINTR
+	}
+	return err
 }
 
 // doSelect implements select over the three fd_set bitmaps.
@@ -162,11 +197,12 @@ func sysSelect(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		timeout = time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond
 	}
+	deadline := time.Now().Add(timeout)
 	n, err := doSelect(t, int(int32(a[0])), a[1], a[2], a[3], timeout)
 	if err == arch.ERESTARTSYS {
 		err = arch.ERESTARTNOHAND
 	}
-	return n, err
+	return n, timeLeft(t, a[4], timeout, deadline, true, err)
 }
 
 func sysPselect6(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -183,11 +219,12 @@ func sysPselect6(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		maskAddr, maskSize = le64(b[0:]), le64(b[8:])
 	}
+	deadline := time.Now().Add(timeout)
 	return withSigmask(t, maskAddr, maskSize, func() (uint64, error) {
 		n, err := doSelect(t, int(int32(a[0])), a[1], a[2], a[3], timeout)
 		if err == arch.ERESTARTSYS {
 			err = unix.EINTR
 		}
-		return n, err
+		return n, timeLeft(t, a[4], timeout, deadline, false, err)
 	})
 }

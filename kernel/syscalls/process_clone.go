@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+	"math"
 
 	"uk/arch"
 	"uk/kernel"
@@ -58,6 +59,12 @@ func sysVfork(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return uint64(tid), err
 }
 
+// clone flags x/sys/unix may not name.
+const (
+	cloneDetached   = 0x400000    // CLONE_DETACHED
+	cloneIntoCgroup = 0x200000000 // CLONE_INTO_CGROUP
+)
+
 // cloneArgsSize0 is the first published size of struct clone_args, and
 // cloneArgsSizeKnown the size up to the last field uk knows (cgroup).
 const (
@@ -95,6 +102,25 @@ func sysClone3(t *kernel.Task, a [6]uint64) (uint64, error) {
 	flags, exitSignal, stack, stackSize := w(0), w(4), w(5), w(6)
 	if exitSignal > 64 {
 		return 0, unix.EINVAL
+	}
+	// clone3 frees CLONE_DETACHED and the exit-signal byte of clone's
+	// flags for other uses: none is valid yet (Linux's clone3_args_valid;
+	// CLONE_NEWTIME lives in that byte and is valid).
+	if flags&(cloneDetached|0xff&^unix.CLONE_NEWTIME) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.CLONE_PIDFD != 0 && flags&unix.CLONE_PARENT_SETTID != 0 && w(1) == w(3) {
+		return 0, unix.EINVAL // the pidfd and the tid would land on each other
+	}
+	if flags&cloneIntoCgroup != 0 {
+		if len(raw) < cloneArgsSizeKnown || w(10) > math.MaxInt32 {
+			return 0, unix.EINVAL
+		}
+		d, err := t.FD(int32(w(10)))
+		if err != nil {
+			return 0, err // EBADF
+		}
+		d.DecRef()
 	}
 	if stack == 0 && stackSize != 0 || stack != 0 && stackSize == 0 {
 		return 0, unix.EINVAL

@@ -1,7 +1,9 @@
 /* procedges.c: process, id and timer edge cases LTP checks (setreuid05,
  * setregid02-04, setuid and setgroups with -1, waitpid with SIGCHLD
  * ignored, wait403/waitpid04, timer_settime02, timer_create and
- * clock_nanosleep on clocks that have no timers or sleeps): the saved id
+ * clock_nanosleep on clocks that have no timers or sleeps, clone3's
+ * argument checks, setpgid of a zombie child, select's time left, the
+ * coarse clocks' resolution through the vDSO): the saved id
  * setreuid leaves, so that a process dropping root with setreuid(x, x)
  * cannot take it back, and the errno values Linux gives. The id checks run
  * in children, as root. */
@@ -10,6 +12,8 @@
 #include <signal.h>
 #include <time.h>
 #include <grp.h>
+#include <sys/select.h>
+#include <linux/sched.h>
 
 static void ids(const char *what) {
 	uid_t r, e, s;
@@ -114,5 +118,49 @@ int main(void) {
 		r = syscall(SYS_clock_nanosleep, noTimers[i], 0, &ts, NULL);
 		printf("clock_nanosleep(clock %d): %s\n", noTimers[i], r == 0 ? "ok" : errname(errno));
 	}
+
+	/* clone3: CLONE_DETACHED and exit-signal bits in flags, the pidfd
+	 * and parent tid at one address, a bad cgroup fd. */
+	struct clone_args ca = {.flags = CLONE_DETACHED, .exit_signal = SIGCHLD};
+	EXPECT_ERR(syscall(SYS_clone3, &ca, sizeof ca), EINVAL);
+	ca = (struct clone_args){.flags = SIGCHLD, .exit_signal = SIGCHLD};
+	EXPECT_ERR(syscall(SYS_clone3, &ca, sizeof ca), EINVAL);
+	int both;
+	ca = (struct clone_args){.flags = CLONE_PIDFD | CLONE_PARENT_SETTID, .pidfd = (unsigned long)&both,
+		.parent_tid = (unsigned long)&both, .exit_signal = SIGCHLD};
+	EXPECT_ERR(syscall(SYS_clone3, &ca, sizeof ca), EINVAL);
+	ca = (struct clone_args){.flags = CLONE_INTO_CGROUP, .cgroup = 999, .exit_signal = SIGCHLD};
+	EXPECT_ERR(syscall(SYS_clone3, &ca, sizeof ca), EBADF);
+
+	/* setpgid of a child that has exited but is not reaped yet. */
+	c = fork();
+	if (c == 0)
+		_exit(0);
+	siginfo_t si;
+	waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+	EXPECT_OK(setpgid(c, c));
+	EXPECT_EQ(getpgid(c), c);
+	waitpid(c, NULL, 0);
+
+	/* select writes back the time left: none once it has run out, some
+	 * when an fd was ready first. */
+	struct timeval tv = {0, 20000};
+	EXPECT_EQ(select(0, NULL, NULL, NULL, &tv), 0);
+	printf("select's time left after the timeout: %ld.%06ld\n", (long)tv.tv_sec, (long)tv.tv_usec);
+	int p[2];
+	pipe(p);
+	write(p[1], "x", 1);
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	tv = (struct timeval){5, 0};
+	EXPECT_EQ(select(p[0] + 1, &rs, NULL, NULL, &tv), 1);
+	CHECK("select's time left when an fd was ready: some, at most what was given",
+	      (tv.tv_sec > 0 || tv.tv_usec > 0) && tv.tv_sec <= 5);
+
+	/* The coarse clocks resolve to a tick, not a nanosecond. */
+	struct timespec res;
+	EXPECT_OK(clock_getres(CLOCK_MONOTONIC_COARSE, &res));
+	CHECK("CLOCK_MONOTONIC_COARSE resolves to at least a millisecond", res.tv_sec > 0 || res.tv_nsec >= 1000000);
 	return ukt_exit();
 }

@@ -182,8 +182,10 @@ long __vdso_time(long *t)
 __attribute__((visibility("default")))
 int __vdso_clock_getres(int id, struct kernel_timespec *res)
 {
-	/* Served clocks are read from the TSC, so they resolve to 1 ns. */
-	if (!served(id) || !(uk_vdso_params.flags & UK_VDSO_TSC))
+	/* Served clocks are read from the TSC, so they resolve to 1 ns; the
+	 * coarse ones tick as Linux's do (the kernel says how often). */
+	if (!served(id) || !(uk_vdso_params.flags & UK_VDSO_TSC) ||
+	    id == CLOCK_REALTIME_COARSE || id == CLOCK_MONOTONIC_COARSE)
 		return sys2(SYS_clock_getres, id, (long)res);
 	if (res) {
 		res->tv_sec = 0;
