@@ -49,6 +49,9 @@ func (s *segment) PageAt(index uint64) (int64, error) { return s.obj.PageAt(inde
 // PeekPage implements memmap.PagePeeker.
 func (s *segment) PeekPage(index uint64) (int64, bool) { return s.obj.PeekPage(index) }
 
+// PunchHole frees the segment's whole pages in [off, off+n) (MADV_REMOVE).
+func (s *segment) PunchHole(off, n int64) { s.obj.PunchHoleFor(s, off, n) }
+
 // AddMapping implements memmap.Mappable. It runs under the mapper's lock,
 // so it touches nothing of the namespace's.
 func (s *segment) AddMapping(m memmap.Mapper) {

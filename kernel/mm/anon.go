@@ -2,6 +2,7 @@ package mm
 
 import (
 	"sync"
+	"uk/arch"
 
 	"uk/kernel/memfile"
 	"uk/kernel/memmap"
@@ -72,6 +73,39 @@ func (o *AnonObject) PeekPage(index uint64) (int64, bool) {
 	defer o.mu.Unlock()
 	off, ok := o.pages[index]
 	return off, ok
+}
+
+// PunchHole frees the whole pages of [off, off+n) (MADV_REMOVE on shared
+// anonymous memory or a System V segment): every mapping of them is
+// invalidated first, and the next touch finds a fresh zero page, as a
+// tmpfs file's hole (Linux's shmem).
+func (o *AnonObject) PunchHole(off, n int64) { o.PunchHoleFor(o, off, n) }
+
+// PunchHoleFor is PunchHole for an object that wraps o (a System V
+// segment): the mappings of owner, which is what they map, are
+// invalidated.
+func (o *AnonObject) PunchHoleFor(owner memmap.Mappable, off, n int64) {
+	if off < 0 || n <= 0 || off+n < off {
+		return
+	}
+	first := uint64((off + arch.PageMask) >> arch.PageShift)
+	last := min(uint64((off+n)>>arch.PageShift), o.npage)
+	if first >= last {
+		return
+	}
+	o.mu.Lock()
+	var dead []int64
+	for idx, p := range o.pages {
+		if idx >= first && idx < last {
+			dead = append(dead, p)
+			delete(o.pages, idx)
+		}
+	}
+	o.mu.Unlock()
+	o.maps.Invalidate(owner, first, last, false)
+	if len(dead) > 0 {
+		o.mf.DecRef(dead...)
+	}
 }
 
 // AddMapping implements memmap.Mappable.

@@ -144,6 +144,9 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if err := t.MM.CheckRange(addr, length, func(v *mm.VMA) error { return discardable(v, advice) }); err != nil {
 			return 0, err
 		}
+		if advice == unix.MADV_REMOVE {
+			punchMapped(t, addr, length)
+		}
 		return 0, t.MM.MadviseDontNeed(addr, length)
 	case unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
 		set, clear := forkAdvice(advice)
@@ -159,13 +162,59 @@ func sysMadvise(t *kernel.Task, a [6]uint64) (uint64, error) {
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
 		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
-		unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_COLLAPSE:
+		unix.MADV_COLD, unix.MADV_PAGEOUT:
 		if length > 0 && !t.MM.Mapped(addr, length) {
 			return 0, unix.ENOMEM
 		}
 		return 0, nil
+	case madvPopulateRead, madvPopulateWrite:
+		// The range must be mapped and readable (writable for the
+		// write kind); its pages are then made resident.
+		want := platform.Read
+		if advice == madvPopulateWrite {
+			want = platform.Write
+		}
+		if err := t.MM.CheckRange(addr, length, func(v *mm.VMA) error {
+			if v.Prot&want == 0 {
+				return unix.EINVAL
+			}
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+		t.MM.Populate(addr, length)
+		return 0, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// MADV_POPULATE_READ and MADV_POPULATE_WRITE (Linux 5.14).
+const (
+	madvPopulateRead  = 22
+	madvPopulateWrite = 23
+)
+
+// punchMapped is MADV_REMOVE's own part: the shared mappings' pages of
+// [addr, addr+length) are freed from their objects (a hole punched in a
+// tmpfs file, as fallocate's PUNCH_HOLE), so that every mapping and read
+// of the file sees zeros there, as on Linux.
+func punchMapped(t *kernel.Task, addr, length uint64) {
+	end, ok := arch.PageRoundUp(addr + length)
+	if !ok {
+		return
+	}
+	for _, v := range t.MM.VMAs() {
+		if !v.Shared || v.End <= addr || v.Start >= end {
+			continue
+		}
+		p, ok := v.Object.(interface{ PunchHole(off, n int64) })
+		if !ok {
+			continue
+		}
+		from, to := max(v.Start, addr), min(v.End, end)
+		off := int64(v.Pgoff)<<arch.PageShift + int64(from-v.Start)
+		p.PunchHole(off, int64(to-from))
+	}
 }
 
 // discardable is madvise's check of a VMA for advice that drops pages:

@@ -5,13 +5,16 @@
  * (mmap23, mmap24); MAP_LOCKED making pages locked and resident (mmap14);
  * mincore saying untouched anonymous memory is not resident and locked
  * memory is (mincore03); MREMAP_DONTUNMAP (mremap07); a negative file
- * offset (EOVERFLOW); getcpu after pinning to one CPU (getcpu01). */
+ * offset (EOVERFLOW); getcpu after pinning to one CPU (getcpu01);
+ * MADV_REMOVE freeing shared memory (a tmpfs file's, shared anonymous,
+ * a System V segment's: zeros after) and MADV_POPULATE_WRITE. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -108,6 +111,33 @@ int main(void) {
 	}
 	EXPECT_ERR(syscall(SYS_mremap, src, 4096, 2 * 4096, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0), EINVAL);
 	EXPECT_ERR(syscall(SYS_mremap, src, 4096, 4096, MREMAP_DONTUNMAP, 0), EINVAL);
+
+	/* MADV_REMOVE frees the pages of shared memory: zeros after. */
+	ftruncate(fd, 3 * 4096);
+	char *fw = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	memset(fw, 'f', 3 * 4096);
+	EXPECT_OK(madvise(fw + 4096, 4096, MADV_REMOVE));
+	char rb[3];
+	pread(fd, rb, 1, 0);
+	pread(fd, rb + 1, 1, 4096);
+	pread(fd, rb + 2, 1, 8192);
+	printf("tmpfs file after MADV_REMOVE of its middle page: %d %d %d, mapped %d\n", rb[0], rb[1], rb[2], fw[4096]);
+	char *sa = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(sa, 's', 2 * 4096);
+	EXPECT_OK(madvise(sa, 2 * 4096, MADV_REMOVE));
+	printf("shared anonymous after MADV_REMOVE: %d\n", sa[4096]);
+	int id = shmget(IPC_PRIVATE, 2 * 4096, IPC_CREAT | 0600);
+	char *sm = shmat(id, 0, 0);
+	memset(sm, 1, 2 * 4096);
+	EXPECT_OK(madvise(sm, 2 * 4096, MADV_REMOVE));
+	printf("System V segment after MADV_REMOVE: %d\n", sm[0]);
+	shmdt(sm);
+	shmctl(id, IPC_RMID, NULL);
+	char *pw = mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_OK(madvise(pw, 8 * 4096, 23 /* MADV_POPULATE_WRITE */));
+	EXPECT_EQ(resident(pw, 8), 8);
+	char *ro = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_ERR(madvise(ro, 4096, 23 /* MADV_POPULATE_WRITE */), EINVAL);
 
 	/* getcpu on the one CPU a thread is pinned to. */
 	cpu_set_t s;
