@@ -740,6 +740,45 @@ func (m *MM) Populate(addr, length uint64) {
 	}
 }
 
+// WritableLen returns how many of the n bytes at addr lie, from addr on
+// without a gap, in mappings the program may write: what a read into that
+// buffer can fill. A read checks it first, so that it takes from a file
+// or stream no more than it can deliver (Linux copies as it reads and
+// stops at the first fault, leaving the rest unread).
+func (m *MM) WritableLen(addr, n uint64) uint64 { return m.accessibleLen(addr, n, platform.Write) }
+
+// ReadableLen is WritableLen for a buffer the program may read: what a
+// write from it can take (Linux writes the bytes before the first fault).
+func (m *MM) ReadableLen(addr, n uint64) uint64 { return m.accessibleLen(addr, n, platform.Read) }
+
+func (m *MM) accessibleLen(addr, n uint64, want platform.Access) uint64 {
+	if n == 0 {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	end := addr + n
+	if end < addr {
+		end = ^uint64(0)
+	}
+	at := addr
+	for at < end {
+		i := m.vmas.find(at)
+		if i < 0 {
+			if !m.growStackLocked(arch.PageRoundDown(at)) {
+				break
+			}
+			i = m.vmas.find(at)
+		}
+		v := m.vmas[i]
+		if v.Prot&want == 0 {
+			break
+		}
+		at = v.End
+	}
+	return min(at, end) - addr
+}
+
 // Mapped reports whether every page of [addr, addr+length) is mapped (msync,
 // mlock and friends fail with ENOMEM otherwise).
 func (m *MM) Mapped(addr, length uint64) bool {

@@ -3,9 +3,12 @@ package syscalls
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
+	"uk/fs/pipe"
 	"uk/fs/vfs"
 	"uk/kernel"
 )
@@ -26,8 +29,37 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	n, err := readInto(t, a[1], a[2], func(b []byte) (int, error) { return d.Read(t, b) })
+	count, err := pipeBufferFit(t, d, a[1], a[2], true)
+	if err != nil {
+		return 0, err
+	}
+	n, err := readInto(t, a[1], count, func(b []byte) (int, error) { return d.Read(t, b) })
 	return accountRead(t, n, err)
+}
+
+// pipeBufferFit is read's and write's buffer check for a pipe, which
+// Linux copies a page at a time: a buffer that faults within its first
+// page is EFAULT with nothing taken or given, a longer one moves its
+// whole pages before the fault. Other files move every byte before it
+// (readInto, writeFrom).
+func pipeBufferFit(t *kernel.Task, d *vfs.FileDescription, addr, count uint64, read bool) (uint64, error) {
+	if count == 0 || int64(count) < 0 || pipe.Of(d) == nil {
+		return count, nil
+	}
+	count = min(count, maxRW)
+	var fit uint64
+	if read {
+		fit = t.MM.WritableLen(addr, count)
+	} else {
+		fit = t.MM.ReadableLen(addr, count)
+	}
+	if fit == count {
+		return count, nil
+	}
+	if fit < arch.PageSize {
+		return 0, unix.EFAULT
+	}
+	return fit &^ arch.PageMask, nil
 }
 
 func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -37,11 +69,18 @@ func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	defer d.DecRef()
 	off := int64(a[3])
-	if off < 0 {
+	if off < 0 || rangeOverflows(off, a[2]) {
 		return 0, unix.EINVAL
 	}
 	n, err := readInto(t, a[1], a[2], preadAt(t, d, off))
 	return accountRead(t, n, err)
+}
+
+// rangeOverflows reports whether a transfer of count bytes (clamped as
+// Linux clamps it) at off would pass the largest file offset: EINVAL
+// before the file is asked (Linux's rw_verify_area).
+func rangeOverflows(off int64, count uint64) bool {
+	return count > 0 && int64(min(count, maxRW)) > math.MaxInt64-off
 }
 
 // preadAt is a read of d at off (pread64, preadv, AIO).
@@ -83,6 +122,14 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
+	// Take no more than the buffer can hold: what a fault would lose
+	// stays in the file or stream, as on Linux (EFAULT only when not a
+	// byte fits).
+	if count > 0 {
+		if count = t.MM.WritableLen(addr, count); count == 0 {
+			return 0, unix.EFAULT
+		}
+	}
 	buf, release := t.CopyBuffer(count, ioChunk)
 	defer release()
 	n, err := read(buf)
@@ -101,7 +148,11 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	n, err := writeFrom(t, a[1], a[2], func(b []byte) (int, error) { return d.Write(t, b) })
+	count, err := pipeBufferFit(t, d, a[1], a[2], false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := writeFrom(t, a[1], count, func(b []byte) (int, error) { return d.Write(t, b) })
 	return accountWrite(t, n, err)
 }
 
@@ -112,7 +163,7 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	defer d.DecRef()
 	off := int64(a[3])
-	if off < 0 {
+	if off < 0 || rangeOverflows(off, a[2]) {
 		return 0, unix.EINVAL
 	}
 	n, err := writeFrom(t, a[1], a[2], pwriteAt(t, d, off, 0))
@@ -124,6 +175,13 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, error)) (uint64, error) {
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
+	}
+	// The bytes before the first that would fault are written, as Linux
+	// writes up to a fault; none at all is EFAULT.
+	if count > 0 {
+		if count = t.MM.ReadableLen(addr, min(count, maxRW)); count == 0 {
+			return 0, unix.EFAULT
+		}
 	}
 	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write)
 }
@@ -225,6 +283,20 @@ func readVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint
 	if err := checkRWFlags(flags); err != nil {
 		return 0, err
 	}
+	// As readInto: no more than the buffers can hold, up to the first
+	// that faults.
+	var fits uint64
+	for _, iv := range v {
+		k := t.MM.WritableLen(iv[0], iv[1])
+		fits += k
+		if k < iv[1] {
+			break
+		}
+	}
+	if fits == 0 {
+		return 0, unix.EFAULT
+	}
+	total = fits
 	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventIn) == 0 {
 		// Checked, then read: a reader racing on the same stream can
 		// still make this read wait, where Linux would say EAGAIN.

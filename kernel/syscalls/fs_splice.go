@@ -6,6 +6,7 @@ import (
 	"uk/fs/pipe"
 	"uk/fs/vfs"
 	"uk/kernel"
+	"uk/net/socket"
 )
 
 // splice(2) flags.
@@ -46,11 +47,17 @@ func sysSplice(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if out.StatusFlags()&unix.O_APPEND != 0 {
 		return 0, unix.EINVAL
 	}
+	// The far side must be a file Linux can splice at all (a regular
+	// file, a device, a socket): a directory, an event or notification
+	// descriptor is EINVAL at once, not a wait on the pipe first.
+	if inPipe == nil && !spliceable(t, in) || outPipe == nil && !spliceable(t, out) {
+		return 0, unix.EINVAL
+	}
 	if length == 0 {
 		return 0, nil
 	}
 	n := int(min(length, maxRW))
-	nonblock := flags&spliceFNonblock != 0
+	nonblock := flags&spliceFNonblock != 0 || nonBlocking(in) || nonBlocking(out)
 	switch {
 	case inPipe != nil && outPipe != nil:
 		if inPipe == outPipe {
@@ -197,8 +204,34 @@ func sysTee(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if length == 0 {
 		return 0, nil
 	}
-	m, err := pipe.Tee(t, inPipe, outPipe, int(min(length, maxRW)), flags&spliceFNonblock != 0)
+	nonblock := flags&spliceFNonblock != 0 || nonBlocking(in) || nonBlocking(out)
+	m, err := pipe.Tee(t, inPipe, outPipe, int(min(length, maxRW)), nonblock)
 	return uint64(m), err
+}
+
+// nonBlocking reports whether d was opened or set O_NONBLOCK: a splice or
+// tee on it then says EAGAIN rather than wait, as SPLICE_F_NONBLOCK does.
+func nonBlocking(d *vfs.FileDescription) bool { return d.StatusFlags()&unix.O_NONBLOCK != 0 }
+
+// spliceable reports whether d is a file splice can move bytes to or from
+// besides a pipe (Linux's splice_read and splice_write): a socket, a
+// regular file, a device.
+func spliceable(t *kernel.Task, d *vfs.FileDescription) bool {
+	if _, err := socket.Of(d); err == nil {
+		return true
+	}
+	if d.Path().Dentry == nil {
+		return false // an event, timer, signal or notification fd
+	}
+	st, err := d.Stat(t)
+	if err != nil {
+		return false
+	}
+	switch st.Type() {
+	case unix.S_IFREG, unix.S_IFCHR, unix.S_IFBLK:
+		return true
+	}
+	return false
 }
 
 // transferFDs looks up the two descriptors of a copy between files

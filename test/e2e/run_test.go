@@ -169,6 +169,9 @@ var cCases = []cCase{
 	// LTP's mmap13/14/23/24, mincore03, mremap07, getcpu01: mappings
 	// past a file's end, MAP_32BIT, MAP_LOCKED, MREMAP_DONTUNMAP.
 	{name: "mmedges", prog: "mmedges"},
+	// LTP's read02, readv02, splice07 and the offset checks: faulting
+	// buffers, O_NONBLOCK pipes in splice and tee, the largest offsets.
+	{name: "fdedges", prog: "fdedges"},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},

@@ -1,0 +1,72 @@
+/* fdedges.c: descriptor edge cases LTP checks, compared with Linux: a read
+ * into a buffer that faults takes nothing a fault would lose (read02,
+ * readv02: the pipe keeps its bytes, the file its offset), a read or write
+ * of a regular file moves the bytes before the fault, a pipe's faults at
+ * page granularity; splice and tee honour an O_NONBLOCK pipe and refuse
+ * files that cannot be spliced at once (splice07); tmpfs files reach the
+ * largest offset, and a transfer past it is EINVAL (rw_verify_area). */
+#include "uktest.h"
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+int main(void) {
+	char path[64];
+	snprintf(path, sizeof path, "/dev/shm/uk_fdedges_%d", getpid());
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	unlink(path);
+	write(f, "0123456789", 10);
+	lseek(f, 0, SEEK_SET);
+
+	/* A buffer whose end runs into a hole: page 0 mapped, page 1 not. */
+	char *m = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m + 4096, 4096);
+	char *edge = m + 4096 - 4; /* 4 bytes before the hole */
+
+	EXPECT_ERR(read(f, m + 4096, 5), EFAULT);
+	EXPECT_EQ(lseek(f, 0, SEEK_CUR), 0);
+	EXPECT_EQ(read(f, edge, 8), 4);
+	EXPECT_EQ(lseek(f, 0, SEEK_CUR), 4);
+	struct iovec iv[2] = {{m, 2}, {m + 4096, 4}};
+	EXPECT_EQ(readv(f, iv, 2), 2);
+	memcpy(edge, "WXYZ", 4);
+	lseek(f, 0, SEEK_SET);
+	EXPECT_EQ(write(f, edge, 100), 4);
+	char back[10];
+	pread(f, back, 10, 0);
+	printf("file after the write up to the fault: %.10s\n", back);
+
+	int p[2];
+	pipe(p);
+	write(p[1], "hello", 5);
+	EXPECT_ERR(read(p[0], m + 4096, 5), EFAULT);
+	EXPECT_ERR(read(p[0], edge, 5), EFAULT);
+	EXPECT_EQ(read(p[0], m, 5), 5);
+	EXPECT_ERR(write(p[1], edge, 100), EFAULT);
+	int queued = -1;
+	ioctl(p[0], FIONREAD, &queued);
+	EXPECT_EQ(queued, 0);
+
+	/* splice and tee on O_NONBLOCK pipes, with no flags: EAGAIN. */
+	int np[2], np2[2];
+	pipe2(np, O_NONBLOCK);
+	pipe2(np2, O_NONBLOCK);
+	EXPECT_ERR(splice(np[0], NULL, f, NULL, 10, 0), EAGAIN);
+	EXPECT_ERR(splice(np[0], NULL, np2[1], NULL, 10, 0), EAGAIN);
+	EXPECT_ERR(tee(np[0], np2[1], 10, 0), EAGAIN);
+	/* Files splice cannot use: EINVAL at once, no wait on the pipe. */
+	int ev = eventfd(0, 0);
+	EXPECT_ERR(splice(p[0], NULL, ev, NULL, 10, 0), EINVAL);
+	EXPECT_ERR(splice(ev, NULL, p[1], NULL, 10, 0), EINVAL);
+	int dir = open("/dev/shm", O_RDONLY | O_DIRECTORY);
+	EXPECT_ERR(splice(dir, NULL, p[1], NULL, 10, 0), EINVAL);
+
+	/* The largest offsets of a tmpfs file. */
+	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);
+	EXPECT_EQ(pwrite(f, "x", 1, 0x7ffffffffffffffeLL), 1);
+	EXPECT_ERR(pwrite(f, "xy", 2, 0x7ffffffffffffffeLL), EINVAL);
+	EXPECT_ERR(pread(f, back, 2, 0x7ffffffffffffffeLL), EINVAL);
+	return ukt_exit();
+}
