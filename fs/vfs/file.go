@@ -152,6 +152,9 @@ type FileDescription struct {
 	// AccessIoctlDev the opener's domain denied at the open: the
 	// description keeps them, whoever uses it later.
 	llDenied uint64
+	// async is the description's SIGIO state (async.go); nil until
+	// F_SETOWN, F_SETSIG or O_ASYNC first touches it.
+	async atomic.Pointer[asyncState]
 }
 
 // DescriptionCost is what one open file description is charged to the
@@ -213,6 +216,7 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {
 	case n == 0:
+		fd.stopAsync()
 		fd.close.Do(fd.release)
 		if b := fd.budget.Swap(nil); b != nil {
 			(*b).Uncharge(DescriptionCost)

@@ -87,8 +87,46 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if (uint32(arg)^d.StatusFlags())&unix.O_APPEND != 0 && d.InodeFlags()&vfs.FlagAppend != 0 {
 			return 0, unix.EPERM // an append-only file stays open to append
 		}
+		if async := uint32(arg)&unix.O_ASYNC != 0; async != (d.StatusFlags()&unix.O_ASYNC != 0) {
+			t.SetFileAsync(d, n, async)
+		}
 		d.SetStatusFlags(uint32(arg))
 		return 0, nil
+	case unix.F_SETOWN:
+		typ, id := int32(vfs.OwnerPID), int32(arg)
+		if id < 0 {
+			typ, id = vfs.OwnerPGRP, -id
+		}
+		return 0, t.SetFileOwner(d, typ, id)
+	case unix.F_GETOWN:
+		o := d.Owner()
+		if o.Type == vfs.OwnerPGRP {
+			return uint64(-int64(o.ID)), nil
+		}
+		return uint64(o.ID), nil
+	case unix.F_SETOWN_EX:
+		var b [8]byte
+		if err := t.CopyIn(arg, b[:]); err != nil {
+			return 0, err
+		}
+		return 0, t.SetFileOwner(d, int32(binary.LittleEndian.Uint32(b[0:])), int32(binary.LittleEndian.Uint32(b[4:])))
+	case unix.F_GETOWN_EX:
+		o := d.Owner()
+		var b [8]byte
+		binary.LittleEndian.PutUint32(b[0:], uint32(o.Type))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.ID))
+		if o.ID == 0 {
+			binary.LittleEndian.PutUint32(b[0:], vfs.OwnerPID) // none reads as {F_OWNER_PID, 0}
+		}
+		return 0, t.CopyOut(arg, b[:])
+	case unix.F_SETSIG:
+		if arg > 64 {
+			return 0, unix.EINVAL
+		}
+		d.SetAsyncSignal(int(arg))
+		return 0, nil
+	case unix.F_GETSIG:
+		return uint64(d.AsyncSignal()), nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, d, cmd, arg)
 	}
@@ -321,10 +359,6 @@ func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uin
 		}
 		return 0, unix.EINVAL, true
 	case fNotify:
-		return 0, nil, true
-	case unix.F_GETOWN, unix.F_GETSIG:
-		return 0, nil, true
-	case unix.F_SETOWN, unix.F_SETSIG:
 		return 0, nil, true
 	case fGetSeals, fAddSeals:
 		r, ok := t.SealableFile(d)

@@ -172,6 +172,8 @@ var cCases = []cCase{
 	// LTP's read02, readv02, splice07 and the offset checks: faulting
 	// buffers, O_NONBLOCK pipes in splice and tee, the largest offsets.
 	{name: "fdedges", prog: "fdedges"},
+	// LTP's fcntl31: F_SETOWN(_EX), F_SETSIG and O_ASYNC's signals.
+	{name: "sigio", prog: "sigio"},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
