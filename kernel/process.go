@@ -143,6 +143,8 @@ func (k *Kernel) StartInit(opts InitOptions) error {
 	m.Attach(att.AS)
 	m.PrefaultNew(res.Entry)
 	tg := &ThreadGroup{k: k, rlimits: defaultRlimits(), startBoot: k.Uptime(nil)}
+	tg.noteVMLimitsLocked()
+	m.Limits = tg.vmLimitsNow
 	tg.proc.exitSignal = int(unix.SIGCHLD)
 	t := &Task{k: k, tg: tg, MM: m, Files: opts.Files, FS: opts.FS, creds: creds, umask: 0022, comm: comm(execFn), interrupt: make(chan struct{}, 1)}
 	t.State.Regs = arch.Registers{Rip: res.Entry, Rsp: res.SP, Cs: arch.UserCS, Ss: arch.UserDS, Eflags: 0x202}

@@ -42,6 +42,10 @@ type ThreadGroup struct {
 	sighand    atomic.Pointer[sigHandlers]
 	pending    sigQueue   // process-directed signals; protected by mu
 	rlimits    [16]Rlimit // protected by mu
+	// vmLimits mirrors RLIMIT_AS and RLIMIT_DATA's soft limits for the
+	// MM's checks (MM.Limits), which run under the MM's lock and so may
+	// not take mu (held around MM calls elsewhere).
+	vmLimits [2]atomic.Uint64
 	exiting    bool       // protected by mu
 	exitStatus int        // wait status once exiting; protected by mu
 	tasks      []*Task    // protected by mu
@@ -364,10 +368,24 @@ func (tg *ThreadGroup) Rlimit(r int) Rlimit {
 	return tg.rlimits[r]
 }
 
+// noteVMLimitsLocked copies RLIMIT_AS and RLIMIT_DATA to vmLimits.
+//
+// Preconditions: mu is held (or tg is not shared yet).
+func (tg *ThreadGroup) noteVMLimitsLocked() {
+	tg.vmLimits[0].Store(tg.rlimits[unix.RLIMIT_AS].Cur)
+	tg.vmLimits[1].Store(tg.rlimits[unix.RLIMIT_DATA].Cur)
+}
+
+// vmLimits is the MM's view of the limits (mm.MM.Limits).
+func (tg *ThreadGroup) vmLimitsNow() (as, data uint64) {
+	return tg.vmLimits[0].Load(), tg.vmLimits[1].Load()
+}
+
 // SetRlimit replaces resource limit r.
 func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
 	tg.mu.Lock()
 	tg.rlimits[r] = l
+	tg.noteVMLimitsLocked()
 	tg.mu.Unlock()
 	if r == unix.RLIMIT_CPU {
 		tg.watchCPULimit()

@@ -193,6 +193,10 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 			tg.sighand.Store(t.tg.handlers().copy())
 		}
 		tg.rlimits = t.tg.rlimits
+		tg.noteVMLimitsLocked()
+		if f&unix.CLONE_VM == 0 {
+			child.MM.Limits = tg.vmLimitsNow // the new process's own
+		}
 		tg.xperm.Store(t.tg.xperm.Load())
 		tg.xpermGuest.Store(t.tg.xpermGuest.Load())
 		tg.thpDisabled.Store(t.tg.thpDisabled.Load())

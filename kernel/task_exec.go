@@ -74,6 +74,7 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 	// (Prefault).
 	m := mm.New(t.k.MemFile, nil, mm.NewLayout(t.k.Platform.MaxUserAddress()))
 	m.Exe = abs
+	m.Limits = t.tg.vmLimitsNow
 	m.OnRelease = allow
 	// The program runs in the time namespace of t's children; its
 	// offsets are fixed from here (entered a little early if the exec

@@ -37,6 +37,11 @@ func NewLayout(maxAddr uint64) Layout {
 
 // MM is one address space's memory. Threads of a process share one MM.
 type MM struct {
+	// Limits, if set, returns the process's RLIMIT_AS and RLIMIT_DATA
+	// soft limits (bytes; ^0 for none), which mmap, brk and mremap
+	// check (limits.go). Set once by the kernel when the MM is made.
+	Limits func() (as, data uint64)
+
 	mf *memfile.File
 	as platform.AddressSpace
 

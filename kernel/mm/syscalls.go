@@ -94,8 +94,16 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 			if m.sealedLocked(addr, addr+length) {
 				return 0, unix.EPERM
 			}
+			rt, rd := m.sizesInLocked(addr, addr+length)
+			if !m.mayExpandLocked(length, isData(o.Prot, o.Shared, o.GrowsDown), rt, rd) {
+				return 0, unix.ENOMEM
+			}
 			m.unmapLocked(addr, addr+length)
+		} else if !m.mayExpandLocked(length, isData(o.Prot, o.Shared, o.GrowsDown), 0, 0) {
+			return 0, unix.ENOMEM
 		}
+	} else if !m.mayExpandLocked(length, isData(o.Prot, o.Shared, o.GrowsDown), 0, 0) {
+		return 0, unix.ENOMEM
 	} else if o.Low2G {
 		a, err := m.findFreeInLocked(arch.PageRoundDown(addr), length, low2GStart, low2GEnd)
 		if err != nil {
@@ -460,7 +468,7 @@ func (m *MM) Brk(addr uint64) uint64 {
 	}
 	switch {
 	case newEnd > oldEnd:
-		if m.overlapsLocked(oldEnd, newEnd) {
+		if m.overlapsLocked(oldEnd, newEnd) || !m.mayExpandLocked(newEnd-oldEnd, true, 0, 0) {
 			return m.brk
 		}
 		m.insertVMALocked(&VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write,
@@ -520,6 +528,9 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 	if newSize <= oldSize {
 		m.unmapLocked(oldAddr+newSize, oldAddr+oldSize)
 		return oldAddr, nil
+	}
+	if !m.mayExpandLocked(newSize-oldSize, isData(v.Prot, v.Shared, v.GrowsDown), 0, 0) {
+		return 0, unix.ENOMEM
 	}
 	// Grow in place when the VMA ends here and the space after is free.
 	if v.End == oldAddr+oldSize && oldAddr+newSize > oldAddr && oldAddr+newSize <= m.layout.MaxAddr &&

@@ -7,7 +7,8 @@
  * memory is (mincore03); MREMAP_DONTUNMAP (mremap07); a negative file
  * offset (EOVERFLOW); getcpu after pinning to one CPU (getcpu01);
  * MADV_REMOVE freeing shared memory (a tmpfs file's, shared anonymous,
- * a System V segment's: zeros after) and MADV_POPULATE_WRITE. */
+ * a System V segment's: zeros after) and MADV_POPULATE_WRITE; RLIMIT_AS
+ * and RLIMIT_DATA refusing mappings and heap growth past them. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/resource.h>
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -54,7 +56,29 @@ static int resident(void *p, int pages) {
 	return n;
 }
 
+static void as_limit(void) {
+	struct rlimit l = {64 << 20, 64 << 20};
+	EXPECT_OK(setrlimit(RLIMIT_AS, &l));
+	EXPECT_ERR(mmap(0, 128 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), ENOMEM);
+	void *small = mmap(0, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("a mapping within RLIMIT_AS", small != MAP_FAILED);
+	EXPECT_ERR(mremap(small, 1 << 20, 128 << 20, MREMAP_MAYMOVE), ENOMEM);
+}
+
+static void data_limit(void) {
+	struct rlimit l = {0, 0};
+	EXPECT_OK(setrlimit(RLIMIT_DATA, &l));
+	CHECK("sbrk past RLIMIT_DATA fails", sbrk(1 << 20) == (void *)-1 && errno == ENOMEM);
+	EXPECT_ERR(mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), ENOMEM);
+	void *ro = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("a read-only mapping is no data", ro != MAP_FAILED);
+	void *sh = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK("a shared mapping is no data", sh != MAP_FAILED);
+}
+
 int main(void) {
+	ukt_in_child("RLIMIT_AS", as_limit);
+	ukt_in_child("RLIMIT_DATA", data_limit);
 	signal(SIGBUS, onbus);
 	signal(SIGSEGV, onbus);
 	char path[64];
