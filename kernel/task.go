@@ -39,19 +39,19 @@ type ThreadGroup struct {
 	mu sync.Mutex
 	// sighand is the handler table (signal_handlers.go), which exec
 	// replaces under mu.
-	sighand    atomic.Pointer[sigHandlers]
-	pending    sigQueue   // process-directed signals; protected by mu
-	rlimits    [16]Rlimit // protected by mu
+	sighand atomic.Pointer[sigHandlers]
+	pending sigQueue   // process-directed signals; protected by mu
+	rlimits [16]Rlimit // protected by mu
 	// vmLimits mirrors RLIMIT_AS and RLIMIT_DATA's soft limits for the
 	// MM's checks (MM.Limits), which run under the MM's lock and so may
 	// not take mu (held around MM calls elsewhere).
-	vmLimits [2]atomic.Uint64
-	exiting    bool       // protected by mu
-	exitStatus int        // wait status once exiting; protected by mu
-	tasks      []*Task    // protected by mu
-	deadCPU    int64      // CPU time of exited tasks; protected by mu
-	finalCPU   int64      // the process's CPU time once its last thread exited; protected by mu
-	cpuWatched bool       // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
+	vmLimits   [2]atomic.Uint64
+	exiting    bool    // protected by mu
+	exitStatus int     // wait status once exiting; protected by mu
+	tasks      []*Task // protected by mu
+	deadCPU    int64   // CPU time of exited tasks; protected by mu
+	finalCPU   int64   // the process's CPU time once its last thread exited; protected by mu
+	cpuWatched bool    // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
 	// cpu counts the process's CPU time with the host's clocks where the
 	// platform has them (process_cputime.go).
 	cpu         processCPU
