@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/fs/lock"
+	"uk/fs/pipe"
 	"uk/fs/tmpfs"
 	"uk/fs/vfs"
 	"uk/kernel"
@@ -175,7 +176,14 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if out.StatusFlags()&unix.O_APPEND != 0 {
 		return 0, unix.EINVAL
 	}
-	if st, err := in.Stat(t); err == nil && st.Type() == unix.S_IFDIR {
+	// Into a pipe the input needs only to be spliceable; into anything
+	// else it must be a regular file (or a block device), as Linux's
+	// do_splice_direct requires: a pipe, socket or directory is EINVAL.
+	if pipe.Of(out) != nil {
+		if pipe.Of(in) != nil || !spliceable(t, in) {
+			return 0, unix.EINVAL
+		}
+	} else if st, err := in.Stat(t); err != nil || st.Type() != unix.S_IFREG && st.Type() != unix.S_IFBLK {
 		return 0, unix.EINVAL
 	}
 	var off int64 = -1

@@ -29,6 +29,9 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if !d.Readable() {
+		return 0, unix.EBADF // before the count is looked at, as Linux's vfs_read
+	}
 	count, err := pipeBufferFit(t, d, a[1], a[2], true)
 	if err != nil {
 		return 0, err
@@ -148,6 +151,9 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if !d.Writable() {
+		return 0, unix.EBADF // before the count, as Linux's vfs_write
+	}
 	count, err := pipeBufferFit(t, d, a[1], a[2], false)
 	if err != nil {
 		return 0, err

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/sendfile.h>
 
 int main(void) {
 	char path[64];
@@ -62,6 +63,16 @@ int main(void) {
 	EXPECT_ERR(splice(ev, NULL, p[1], NULL, 10, 0), EINVAL);
 	int dir = open("/dev/shm", O_RDONLY | O_DIRECTORY);
 	EXPECT_ERR(splice(dir, NULL, p[1], NULL, 10, 0), EINVAL);
+
+	/* sendfile reads only regular files (or into a pipe, anything
+	 * splice reads); a read or write on the wrong end is EBADF before
+	 * its count is looked at. */
+	int sp[2];
+	pipe(sp);
+	write(sp[1], "ab", 2);
+	EXPECT_ERR(sendfile(f, sp[0], NULL, 2), EINVAL);
+	EXPECT_ERR(read(p[1], back, (size_t)-1), EBADF);
+	EXPECT_ERR(write(p[0], back, (size_t)-1), EBADF);
 
 	/* The largest offsets of a tmpfs file. */
 	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);
