@@ -191,11 +191,15 @@ func (tg *ThreadGroup) blockedLocked(sig int, target *Task) bool {
 }
 
 // kill ends the whole process as if by an uncatchable signal.
-func (tg *ThreadGroup) kill(sig int) {
+func (tg *ThreadGroup) kill(sig int) { tg.killStatus(sig, sig) }
+
+// killStatus is kill with the wait status the process leaves: sig, with
+// WCOREDUMP (0x80) when a core was written (killWithCore).
+func (tg *ThreadGroup) killStatus(sig, status int) {
 	tg.mu.Lock()
 	if !tg.exiting {
 		tg.exiting = true
-		tg.exitStatus = sig
+		tg.exitStatus = status
 	}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
@@ -348,11 +352,10 @@ func (t *Task) handleSignals() {
 			if t.tg.pid == 1 && info.Code <= 0 {
 				continue // init has no default actions for sent signals
 			}
-			// No 0x80 (WCOREDUMP) even for a core-dumping signal: uk
-			// writes no core file, and a shell would report "(core
-			// dumped)" for one that does not exist.
+			// A core-dumping signal writes the core file, if it may,
+			// and only then sets WCOREDUMP (coredump.go).
 			t.exitsItself = true
-			t.tg.kill(sig)
+			t.killWithCore(sig, &info)
 			return
 		}
 		if t.deliverToHandler(&info, act, mask) {
@@ -486,7 +489,7 @@ func (t *Task) forceSignalInfo(info *arch.SignalInfo) {
 // crash kills the process with sig and prints the report.
 func (t *Task) crash(sig, code int, addr uint64, why string) {
 	t.k.CrashLog.Write(t.crashReportBytes(sig, code, addr, why))
-	t.tg.kill(sig) // no core file, so no WCOREDUMP bit (see above)
+	t.killWithCore(sig, &arch.SignalInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
 }
 
 // SigSuspend implements rt_sigsuspend: wait with mask until a signal is

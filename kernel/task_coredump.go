@@ -1,11 +1,10 @@
 package kernel
 
 // A process's core dump filter (/proc/PID/coredump_filter): which kinds
-// of mappings a core dump would hold, as Linux keeps it in the mm's flags.
-// uk dumps no cores (a crash reports its registers instead), but tools
-// read and set the filter (gdb's gcore, systemd-coredump), and a value
-// written must read back and pass on to children and across exec, as
-// Linux's does.
+// of mappings a core dump holds (coredump.go), as Linux keeps it in the
+// mm's flags. Tools read and set it too (gdb's gcore, systemd-coredump),
+// and a value written must read back and pass on to children and across
+// exec, as Linux's does.
 
 // Core dump filter bits: Linux's MMF_DUMP_FILTER_BITS of them are kept,
 // and a new process has MMF_DUMP_FILTER_DEFAULT (anonymous private and

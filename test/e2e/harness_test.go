@@ -127,8 +127,14 @@ func testMain(m *testing.M) int {
 	}
 
 	// Native crashes must not leave core files (or wait for a core handler);
-	// children inherit the limit.
-	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	// children inherit the limit. Only the soft one: a program that asks
+	// for cores (coredump.c) raises it again, as it may under uk, where
+	// the hard limit is unlimited.
+	var core syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_CORE, &core) == nil {
+		core.Cur = 0
+		_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &core)
+	}
 
 	if *ukBinaryFlag != "" {
 		ukBin, ukBuildErr = filepath.Abs(*ukBinaryFlag)

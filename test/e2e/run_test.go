@@ -174,6 +174,8 @@ var cCases = []cCase{
 	{name: "fdedges", prog: "fdedges"},
 	// LTP's fcntl31: F_SETOWN(_EX), F_SETSIG and O_ASYNC's signals.
 	{name: "sigio", prog: "sigio"},
+	// LTP's waitpid05, kill11, waitid10: core files and WCOREDUMP.
+	{name: "coredump", prog: "coredump", probe: []string{"probe"}},
 	{name: "fsuid", prog: "fsuid"},
 	{name: "rlimits", prog: "rlimits"},
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
