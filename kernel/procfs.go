@@ -4,9 +4,6 @@ import (
 	"runtime"
 	"sort"
 	"time"
-	"uk/net/netdev"
-	"uk/net/socket"
-	unixsock "uk/net/unix"
 
 	"golang.org/x/sys/unix"
 
@@ -15,6 +12,9 @@ import (
 	"uk/fs/proc"
 	"uk/fs/vfs"
 	"uk/kernel/mm"
+	"uk/net/netdev"
+	"uk/net/socket"
+	unixsock "uk/net/unix"
 	"uk/platform"
 )
 
@@ -91,6 +91,19 @@ func (p procKernel) utsOf(ctx vfs.Context) *UTSNamespace {
 func (p procKernel) Hostname(ctx vfs.Context) string {
 	host, _ := p.utsOf(ctx).Names()
 	return host
+}
+
+// SetUTSName implements proc.UTSSetter: CAP_SYS_ADMIN, as sethostname;
+// the name is cut to what the field holds (64 bytes), as a sysctl string.
+func (p procKernel) SetUTSName(ctx vfs.Context, name string, domain bool) error {
+	if !ctx.Credentials().HasCap(capSysAdmin) {
+		return unix.EPERM
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	p.utsOf(ctx).SetName(name, domain)
+	return nil
 }
 
 func (p procKernel) Domainname(ctx vfs.Context) string {

@@ -29,6 +29,14 @@ import (
 	unixsock "uk/net/unix"
 )
 
+// UTSSetter is implemented by kernels whose UTS names proc may change
+// (/proc/sys/kernel/hostname and domainname): name for the caller's
+// namespace, EPERM without the right to, truncated as sethostname would
+// refuse past 64 bytes (sysctl strings keep what fits).
+type UTSSetter interface {
+	SetUTSName(ctx vfs.Context, name string, domain bool) error
+}
+
 // Kernel is what proc asks of the kernel.
 type Kernel interface {
 	// PIDs lists the live thread group ids, ascending.

@@ -259,11 +259,23 @@ func (fs *FS) newSys() vfs.Inode {
 	build = func(path string, n *node) vfs.Inode {
 		if n.gen != nil {
 			f := fs.newFile(path, 0o444, n.gen)
-			if path == "/sys/kernel/hostname" || path == "/sys/vm/drop_caches" {
-				// Writable as on Linux; hostname changes go through
-				// sethostname, so a write is accepted and ignored here.
+			switch path {
+			case "/sys/vm/drop_caches":
+				// Writable as on Linux; uk has no caches to drop
+				// that it would not drop under pressure anyway.
 				f.mode = unix.S_IFREG | 0o644
 				f.write = func(vfs.Context, []byte) error { return nil }
+			case "/sys/kernel/hostname", "/sys/kernel/domainname":
+				// The writer's UTS namespace's names, as
+				// sethostname and setdomainname set them.
+				if u, ok := fs.k.(UTSSetter); ok {
+					domain := path == "/sys/kernel/domainname"
+					f.mode = unix.S_IFREG | 0o644
+					f.write = func(ctx vfs.Context, data []byte) error {
+						name, _, _ := strings.Cut(string(data), "\n")
+						return u.SetUTSName(ctx, name, domain)
+					}
+				}
 			}
 			for _, s := range sets {
 				if name, ok := strings.CutPrefix(path, "/sys/"+s.dir+"/"); ok {

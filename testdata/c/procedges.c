@@ -13,6 +13,8 @@
 #include <time.h>
 #include <grp.h>
 #include <sys/select.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 
 static void ids(const char *what) {
@@ -74,7 +76,24 @@ static void setregid_saved(void) {
 	EXPECT_ERR(setregid(-1, 0), EPERM);
 }
 
+/* The UTS names through /proc/sys, in a namespace of the child's own
+ * (natively too: the host's names stay). */
+static void uts_sysctl(void) {
+	EXPECT_OK(unshare(CLONE_NEWUTS));
+	int fd = EXPECT_OK(open("/proc/sys/kernel/hostname", O_WRONLY));
+	EXPECT_EQ(write(fd, "ukhost\n", 7), 7);
+	close(fd);
+	fd = EXPECT_OK(open("/proc/sys/kernel/domainname", O_WRONLY));
+	EXPECT_EQ(write(fd, "ukdomain", 8), 8);
+	close(fd);
+	struct utsname u;
+	uname(&u);
+	printf("after the sysctl writes: %s %s\n", u.nodename, u.domainname);
+}
+
 int main(void) {
+	if (geteuid() == 0)
+		ukt_in_child("UTS names through /proc/sys", uts_sysctl);
 	if (geteuid() != 0) {
 		printf("not root: the id checks are left out\n");
 	} else {
