@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"golang.org/x/sys/unix"
+
 	"uk/fs/proc"
 	"uk/fs/vfs"
 	"uk/kernel/ipc"
@@ -56,4 +58,19 @@ func (p procKernel) MsgQueues(ctx vfs.Context) []proc.MsgQueue {
 			Stime: q.Stime, Rtime: q.Rtime, Ctime: q.Ctime}
 	}
 	return out
+}
+
+// IPCNextID implements proc.IPCNextIDSysctl.
+func (p procKernel) IPCNextID(ctx vfs.Context, kind string) (int64, bool) {
+	return p.ipcOf(ctx).NextID(kind)
+}
+
+// SetIPCNextID implements proc.IPCNextIDSysctl: CAP_SYS_ADMIN in the
+// namespace's user namespace, as writing the sysctl needs on Linux
+// (checkpoint_restore_ns_capable).
+func (p procKernel) SetIPCNextID(ctx vfs.Context, kind string, v int64) error {
+	if !ctx.Credentials().HasCap(capSysAdmin) {
+		return unix.EPERM
+	}
+	return p.ipcOf(ctx).SetNextID(kind, v)
 }

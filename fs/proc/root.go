@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,7 +279,7 @@ func (fs *FS) newSys() vfs.Inode {
 				}
 			}
 			for _, s := range sets {
-				if name, ok := strings.CutPrefix(path, "/sys/"+s.dir+"/"); ok {
+				if name, ok := strings.CutPrefix(path, "/sys/"+s.dir+"/"); ok && slices.Contains(s.names, name) {
 					s.makeWritable(f, name)
 				}
 			}

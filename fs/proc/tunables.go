@@ -2,6 +2,7 @@ package proc
 
 import (
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -31,8 +32,31 @@ func (fs *FS) tunableSets() []tunableSet {
 		keys.get = func(_ vfs.Context, name string) (int64, bool) { return k.KeysLimit(name) }
 		keys.set = func(_ vfs.Context, name string, v int64) error { return k.SetKeysLimit(name, v) }
 	}
-	return []tunableSet{mq, keys}
+	ipcIDs := tunableSet{dir: "kernel", names: ipcNextIDSysctls, defaults: ipcNextIDDefaults}
+	if k, ok := fs.k.(IPCNextIDSysctl); ok {
+		ipcIDs.get = func(ctx vfs.Context, name string) (int64, bool) {
+			return k.IPCNextID(ctx, strings.TrimSuffix(name, "_next_id"))
+		}
+		ipcIDs.set = func(ctx vfs.Context, name string, v int64) error {
+			return k.SetIPCNextID(ctx, strings.TrimSuffix(name, "_next_id"), v)
+		}
+	}
+	return []tunableSet{mq, keys, ipcIDs}
 }
+
+// IPCNextIDSysctl is implemented by a Kernel with System V IPC: the ids
+// the next segment, message queue or semaphore set of the reader's IPC
+// namespace asks for (/proc/sys/kernel/{shm,msg,sem}_next_id; -1: none),
+// for checkpoint/restore tools. kind is "shm", "msg" or "sem".
+type IPCNextIDSysctl interface {
+	IPCNextID(ctx vfs.Context, kind string) (int64, bool)
+	SetIPCNextID(ctx vfs.Context, kind string, v int64) error
+}
+
+var (
+	ipcNextIDSysctls  = []string{"shm_next_id", "msg_next_id", "sem_next_id"}
+	ipcNextIDDefaults = map[string]int64{"shm_next_id": -1, "msg_next_id": -1, "sem_next_id": -1}
+)
 
 // gen generates the file of tunable name.
 func (s tunableSet) gen(name string) func(vfs.Context) ([]byte, error) {

@@ -44,12 +44,18 @@ type idTable[T tableEntry] struct {
 	lastIdx int // index handed out last; -1 at first
 	next    int // where the cyclic index search starts
 	maxIdx  int // highest index in use; -1 with none
+	// nextID is the id the next object asks for (/proc/sys/kernel/
+	// {shm,msg,sem}_next_id, for checkpoint/restore); -1: none. One
+	// object takes it (or the first free index after it) and it goes
+	// back to -1.
+	nextID int32
 }
 
 func (t *idTable[T]) init() {
 	t.byIdx = make(map[int]T)
 	t.byKey = make(map[int32]T)
 	t.lastIdx, t.maxIdx = -1, -1
+	t.nextID = -1
 }
 
 // inUse is the number of objects (ids.in_use).
@@ -63,6 +69,29 @@ func (t *idTable[T]) inUse() int { return len(t.byIdx) }
 // limit (below ipcMNI) are in use, so the window has a free index.
 func (t *idTable[T]) add(o T) {
 	b := o.base()
+	if t.nextID >= 0 {
+		// The id asked for: its sequence number, and its index or the
+		// first free one above it (Linux's ipc_idr_alloc with next_id).
+		want := t.nextID
+		t.nextID = -1
+		idx := int(want & idxMask)
+		for ; idx < ipcMNI; idx++ {
+			if _, used := t.byIdx[idx]; !used {
+				break
+			}
+		}
+		if idx < ipcMNI {
+			b.idx = idx
+			b.perm.Seq = uint16(want >> idShift)
+			b.id = int32(int(want>>idShift)<<idShift + idx)
+			t.maxIdx = max(t.maxIdx, idx)
+			t.byIdx[idx] = o
+			if b.perm.Key != IPCPrivate {
+				t.byKey[b.perm.Key] = o
+			}
+			return
+		}
+	}
 	bound := min(max(len(t.byIdx)*3/2, minCycle), ipcMNI)
 	idx := -1
 	for i := t.next; i < bound; i++ {
@@ -213,5 +242,41 @@ func setPerm(p *Perm, req SetRequest) error {
 	}
 	p.UID, p.GID = req.UID, req.GID
 	p.Mode = p.Mode&^0o777 | req.Mode&0o777
+	return nil
+}
+
+// NextID returns /proc/sys/kernel/KIND_next_id for kind "shm", "msg" or
+// "sem"; ok is false for another kind.
+func (ns *Namespace) NextID(kind string) (int64, bool) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	switch kind {
+	case "shm":
+		return int64(ns.shm.ids.nextID), true
+	case "msg":
+		return int64(ns.msg.ids.nextID), true
+	case "sem":
+		return int64(ns.sem.ids.nextID), true
+	}
+	return 0, false
+}
+
+// SetNextID sets it: -1 (none) up to the largest int, EINVAL otherwise.
+func (ns *Namespace) SetNextID(kind string, v int64) error {
+	if v < -1 || v > 1<<31-1 {
+		return unix.EINVAL
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	switch kind {
+	case "shm":
+		ns.shm.ids.nextID = int32(v)
+	case "msg":
+		ns.msg.ids.nextID = int32(v)
+	case "sem":
+		ns.sem.ids.nextID = int32(v)
+	default:
+		return unix.EINVAL
+	}
 	return nil
 }

@@ -14,6 +14,10 @@
 #include <grp.h>
 #include <sys/select.h>
 #include <sys/utsname.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 
@@ -91,9 +95,51 @@ static void uts_sysctl(void) {
 	printf("after the sysctl writes: %s %s\n", u.nodename, u.domainname);
 }
 
+/* The ids the next System V objects take (checkpoint/restore's
+ * /proc/sys/kernel/{msg,shm,sem}_next_id; LTP's msgget04/05, shmget05/06,
+ * semget05), in an IPC namespace of the child's own. */
+static void set_next_id(const char *kind, const char *v) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/sys/kernel/%s_next_id", kind);
+	int fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+		printf("%s: FAIL %s\n", path, errname(errno));
+		ukt_failures++;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+static long next_id(const char *kind) {
+	char path[64], b[32] = {0};
+	snprintf(path, sizeof path, "/proc/sys/kernel/%s_next_id", kind);
+	int fd = open(path, O_RDONLY);
+	read(fd, b, sizeof b - 1);
+	close(fd);
+	return atol(b);
+}
+static void ipc_next_ids(void) {
+	EXPECT_OK(unshare(CLONE_NEWIPC));
+	EXPECT_EQ(next_id("msg"), -1);
+	set_next_id("msg", "12345");
+	EXPECT_EQ(msgget(IPC_PRIVATE, IPC_CREAT | 0600), 12345);
+	EXPECT_EQ(next_id("msg"), -1);
+	set_next_id("msg", "12345");
+	int second = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	CHECK("a taken id gives the next free index", second == 12346);
+	set_next_id("shm", "777");
+	EXPECT_EQ(shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600), 777);
+	set_next_id("sem", "4242");
+	EXPECT_EQ(semget(IPC_PRIVATE, 1, IPC_CREAT | 0600), 4242);
+	int fd = open("/proc/sys/kernel/msg_next_id", O_WRONLY);
+	EXPECT_ERR(write(fd, "-2", 2), EINVAL);
+	close(fd);
+}
+
 int main(void) {
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
 		ukt_in_child("UTS names through /proc/sys", uts_sysctl);
+		ukt_in_child("System V next ids", ipc_next_ids);
+	}
 	if (geteuid() != 0) {
 		printf("not root: the id checks are left out\n");
 	} else {
