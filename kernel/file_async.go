@@ -71,14 +71,10 @@ func (t *Task) SetFileAsync(d *vfs.FileDescription, fd int32, on bool) {
 
 // sigioBand is the si_band of each POLL_* reason (Linux's band_table):
 // POLL_IN, POLL_OUT, POLL_MSG, POLL_ERR, POLL_PRI, POLL_HUP.
-var sigioBand = [...]int64{0x41, 0x304, 0x41, 0x8, 0x82, 0x18}
+var sigioBand = [...]int64{0x41, 0x304, 0x441, 0x8, 0x82, 0x18}
 
 // sendSigio sends d's owner a signal for each reason in ready.
 func (k *Kernel) sendSigio(d *vfs.FileDescription, fd int32, ready vfs.EventMask) {
-	owner, sig := d.Owner(), d.AsyncSignal()
-	if owner.ID == 0 {
-		return
-	}
 	var reasons []int32
 	if ready&vfs.EventIn != 0 {
 		reasons = append(reasons, arch.POLL_IN)
@@ -96,15 +92,25 @@ func (k *Kernel) sendSigio(d *vfs.FileDescription, fd int32, ready vfs.EventMask
 		reasons = append(reasons, arch.POLL_HUP)
 	}
 	for _, reason := range reasons {
-		info := arch.SignalInfo{Signo: int32(unix.SIGIO), Code: arch.SI_KERNEL}
-		if sig != 0 {
-			info = arch.SignalInfo{Signo: int32(sig), Code: reason, Band: sigioBand[reason-arch.POLL_IN], FD: fd}
-			if sig != int(unix.SIGIO) && sigSpecificCodes(sig) {
-				info.Code = arch.SI_SIGIO // a POLL_* code would read as the signal's own
-			}
-		}
-		k.sendToOwner(owner, &info)
+		k.sendSigioReason(d, fd, reason)
 	}
+}
+
+// sendSigioReason sends d's owner SIGIO, or its F_SETSIG signal with fd,
+// reason (a POLL_* code) and its band (Linux's send_sigio).
+func (k *Kernel) sendSigioReason(d *vfs.FileDescription, fd, reason int32) {
+	owner, sig := d.Owner(), d.AsyncSignal()
+	if owner.ID == 0 {
+		return
+	}
+	info := arch.SignalInfo{Signo: int32(unix.SIGIO), Code: arch.SI_KERNEL}
+	if sig != 0 {
+		info = arch.SignalInfo{Signo: int32(sig), Code: reason, Band: sigioBand[reason-arch.POLL_IN], FD: fd}
+		if sig != int(unix.SIGIO) && sigSpecificCodes(sig) {
+			info.Code = arch.SI_SIGIO // a POLL_* code would read as the signal's own
+		}
+	}
+	k.sendToOwner(owner, &info)
 }
 
 // sigSpecificCodes reports whether sig has si_codes of its own that the

@@ -29,6 +29,37 @@ type asyncState struct {
 	owner  FileOwner
 	sig    int     // 0: SIGIO without details
 	waiter *Waiter // registered while O_ASYNC is set
+	// dirWatch is the directory watch F_NOTIFY (dnotify) added on the
+	// description's directory, in dirVFS; nil: none.
+	dirWatch Watch
+	dirVFS   *VFS
+}
+
+// SetDirWatch replaces the description's directory watch (F_NOTIFY) with
+// w, added in v on the description's own directory; nil removes it.
+func (fd *FileDescription) SetDirWatch(v *VFS, w Watch) {
+	a := fd.asyncOf()
+	a.mu.Lock()
+	old, oldV := a.dirWatch, a.dirVFS
+	a.dirWatch, a.dirVFS = w, v
+	a.mu.Unlock()
+	if old != nil {
+		oldV.RemoveWatch(fd.path.Dentry.inode, old)
+	}
+	if w != nil {
+		v.AddWatch(fd.path, w)
+	}
+}
+
+// DirWatch returns the description's directory watch (nil: none).
+func (fd *FileDescription) DirWatch() Watch {
+	a := fd.async.Load()
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dirWatch
 }
 
 func (fd *FileDescription) asyncOf() *asyncState {
@@ -100,9 +131,14 @@ func (fd *FileDescription) stopAsync() {
 		a.mu.Lock()
 		w := a.waiter
 		a.waiter = nil
+		dw, dv := a.dirWatch, a.dirVFS
+		a.dirWatch = nil
 		a.mu.Unlock()
 		if w != nil {
 			fd.EventUnregister(w)
+		}
+		if dw != nil {
+			dv.RemoveWatch(fd.path.Dentry.inode, dw)
 		}
 	}
 }

@@ -131,7 +131,7 @@ func sysFcntl(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return pipeFcntl(t, d, cmd, arg)
 	}
 	// Record locks, leases, seals (fcntlFS below).
-	if r, err, ok := fcntlFS(t, d, cmd, arg); ok {
+	if r, err, ok := fcntlFS(t, n, d, cmd, arg); ok {
 		return r, err
 	}
 	return 0, unix.EINVAL
@@ -255,7 +255,7 @@ func lockKind(typ int16) lock.Kind {
 
 // fcntlFS handles the fcntl commands about locks, leases and seals;
 // handled is false for commands it does not know.
-func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uint64, err error, handled bool) {
+func fcntlFS(t *kernel.Task, fdn int32, d *vfs.FileDescription, cmd int, arg uint64) (r uint64, err error, handled bool) {
 	switch cmd {
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetlk, fOFDSetlk, fOFDSetlkw:
 		if d.IsPath() {
@@ -359,7 +359,7 @@ func fcntlFS(t *kernel.Task, d *vfs.FileDescription, cmd int, arg uint64) (r uin
 		}
 		return 0, unix.EINVAL, true
 	case fNotify:
-		return 0, nil, true
+		return 0, t.SetDirNotify(d, fdn, uint32(arg)), true
 	case fGetSeals, fAddSeals:
 		r, ok := t.SealableFile(d)
 		if !ok {

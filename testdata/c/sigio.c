@@ -3,11 +3,14 @@
  * F_SETOWN_EX for a thread, F_SETSIG and the siginfo of a pipe's O_ASYNC
  * signal (the descriptor, POLL_IN, the band), plain SIGIO without
  * F_SETSIG, and the errors: an owner that does not exist, a bad signal,
- * a bad owner type. */
+ * a bad owner type; and directory notification (F_NOTIFY, LTP's fcntl38
+ * and fcntl39): a signal per change with DN_MULTISHOT, one only without,
+ * ENOTDIR for a file. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <time.h>
+#include <sys/stat.h>
 
 static void wait_for(int sig, int fd) {
 	sigset_t set;
@@ -72,5 +75,45 @@ int main(void) {
 	sigset_t pend;
 	sigpending(&pend);
 	CHECK("no signal after O_ASYNC is cleared", !sigismember(&pend, SIGIO));
+	read(p[0], &c, 1);
+
+	/* F_NOTIFY: changes in a directory signal its descriptor's owner. */
+	char d[64];
+	snprintf(d, sizeof d, "/dev/shm/uk_sigio_%d", getpid());
+	mkdir(d, 0755);
+	int dfd = open(d, O_RDONLY | O_DIRECTORY);
+	EXPECT_ERR(fcntl(p[0], F_NOTIFY, DN_CREATE), ENOTDIR);
+	EXPECT_OK(fcntl(dfd, F_SETSIG, SIGRTMIN + 1));
+	EXPECT_OK(fcntl(dfd, F_NOTIFY, DN_CREATE | DN_DELETE | DN_MULTISHOT));
+	char path[128];
+	snprintf(path, sizeof path, "%s/a", d);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	wait_for(SIGRTMIN + 1, dfd);
+	unlink(path);
+	wait_for(SIGRTMIN + 1, dfd);
+	/* A new request of the same descriptor adds to the old: still
+	 * multishot. One shot needs a descriptor of its own. */
+	EXPECT_OK(fcntl(dfd, F_NOTIFY, DN_CREATE));
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	wait_for(SIGRTMIN + 1, dfd);
+	unlink(path);
+	wait_for(SIGRTMIN + 1, dfd);
+	close(dfd);
+	dfd = open(d, O_RDONLY | O_DIRECTORY);
+	EXPECT_OK(fcntl(dfd, F_SETSIG, SIGRTMIN + 1));
+	EXPECT_OK(fcntl(dfd, F_NOTIFY, DN_CREATE));
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	wait_for(SIGRTMIN + 1, dfd);
+	snprintf(path, sizeof path, "%s/b", d);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	usleep(50000);
+	sigset_t pend2;
+	sigpending(&pend2);
+	CHECK("a one-shot F_NOTIFY signals once", !sigismember(&pend2, SIGRTMIN + 1));
+	close(dfd);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/a", d);
+	unlink(path);
+	rmdir(d);
 	return ukt_exit();
 }
