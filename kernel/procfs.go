@@ -598,3 +598,9 @@ func (r remoteMemory) Access(addr uint64, buf []byte, write bool) (int, error) {
 }
 
 func (r remoteMemory) Release() { r.m.DecUsers() }
+
+// PageMap implements proc.Memory.
+func (r remoteMemory) PageMap(start uint64, out []uint64) { r.m.PageMap(start, out) }
+
+// UserEnd implements proc.Memory.
+func (r remoteMemory) UserEnd() uint64 { return r.m.Layout().MaxAddr }

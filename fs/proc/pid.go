@@ -167,6 +167,7 @@ func (fs *FS) buildTaskDir(tid int32, thread bool) *dir {
 		{"gid_map", func() vfs.Inode { return fs.idMapFile(path+"/gid_map", owner) }},
 		{"setgroups", func() vfs.Inode { return fs.setgroupsFile(path+"/setgroups", owner) }},
 		{"mem", func() vfs.Inode { return fs.newMemFile(path+"/mem", tid, owner) }},
+		{"pagemap", func() vfs.Inode { return fs.newPagemapFile(path+"/pagemap", tid, owner) }},
 		{"ns", func() vfs.Inode { return fs.nsDir(path+"/ns", tid, owner) }},
 		{"timens_offsets", func() vfs.Inode { return fs.timensOffsetsFile(path+"/timens_offsets", tid, owner) }},
 	}

@@ -8,7 +8,8 @@
  * offset (EOVERFLOW); getcpu after pinning to one CPU (getcpu01);
  * MADV_REMOVE freeing shared memory (a tmpfs file's, shared anonymous,
  * a System V segment's: zeros after) and MADV_POPULATE_WRITE; RLIMIT_AS
- * and RLIMIT_DATA refusing mappings and heap growth past them. */
+ * and RLIMIT_DATA refusing mappings and heap growth past them;
+ * /proc/self/pagemap's present, shared and exclusive bits (mmap12). */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -162,6 +163,29 @@ int main(void) {
 	EXPECT_EQ(resident(pw, 8), 8);
 	char *ro = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	EXPECT_ERR(madvise(ro, 4096, 23 /* MADV_POPULATE_WRITE */), EINVAL);
+
+	/* /proc/self/pagemap. */
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	CHECK("pagemap opens", pm >= 0);
+	char *pop = mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	char *un = mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	un[4096] = 1;
+	char *shr = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	shr[0] = 1;
+	unsigned long long e[16];
+	int all = 1;
+	pread(pm, e, sizeof e, (unsigned long)pop / 4096 * 8);
+	for (int i = 0; i < 3; i++) /* the file's 3 pages */
+		all &= (e[i] >> 63) & 1;
+	CHECK("MAP_POPULATE's file pages are present", all);
+	pread(pm, e, 4 * 8, (unsigned long)un / 4096 * 8);
+	printf("anonymous pages present: %llu %llu %llu %llu, the written one exclusive %llu, not shared %d\n",
+	       e[0] >> 63, e[1] >> 63, e[2] >> 63, e[3] >> 63, (e[1] >> 56) & 1, !((e[1] >> 61) & 1));
+	pread(pm, e, 8, (unsigned long)shr / 4096 * 8);
+	printf("shared page: present %llu, file or shared %llu\n", e[0] >> 63, (e[0] >> 61) & 1);
+	EXPECT_ERR(pread(pm, e, 4, 0), EINVAL);
+	EXPECT_ERR(pread(pm, e, 8, 4), EINVAL);
+	close(pm);
 
 	/* getcpu on the one CPU a thread is pinned to. */
 	cpu_set_t s;
