@@ -502,9 +502,21 @@ func (m *MM) growStackLocked(page uint64) bool {
 	if v.Start-page > maxGrow || (j > 0 && m.vmas[j-1].End > page) {
 		return false
 	}
+	// A stack keeps a guard gap from an accessible mapping below it
+	// (Linux's stack_guard_gap, 256 pages), so that running into it
+	// faults rather than write over it.
+	if j > 0 {
+		prev := m.vmas[j-1]
+		if !prev.GrowsDown && prev.Prot&(platform.Read|platform.Write|platform.Exec) != 0 && page-prev.End < stackGuardGap {
+			return false
+		}
+	}
 	v.Start = page
 	return true
 }
+
+// stackGuardGap is Linux's default stack_guard_gap: 256 pages.
+const stackGuardGap = 256 << arch.PageShift
 
 // populateLocked backs and maps the pages around page (inside v): a fault
 // window for anonymous memory (populateAnonLocked) and for a file's pages;

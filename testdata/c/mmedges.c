@@ -9,7 +9,9 @@
  * MADV_REMOVE freeing shared memory (a tmpfs file's, shared anonymous,
  * a System V segment's: zeros after) and MADV_POPULATE_WRITE; RLIMIT_AS
  * and RLIMIT_DATA refusing mappings and heap growth past them;
- * /proc/self/pagemap's present, shared and exclusive bits (mmap12). */
+ * /proc/self/pagemap's present, shared and exclusive bits (mmap12); a
+ * MAP_GROWSDOWN area growing, and stopping short of a mapping below it by
+ * the stack guard gap (mmap18). */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -77,7 +79,28 @@ static void data_limit(void) {
 	CHECK("a shared mapping is no data", sh != MAP_FAILED);
 }
 
+/* grow maps a one-page MAP_GROWSDOWN area with, if below, an accessible
+ * page four pages under it, then touches the page just under the area. */
+static int grows(int below) {
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		char *top = mmap((void *)0x200000000000UL, 4096, PROT_READ | PROT_WRITE,
+		                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+		if (below)
+			mmap(top - 4 * 4096, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		signal(SIGSEGV, SIG_DFL);
+		top[-100] = 1;
+		_exit(0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
 int main(void) {
+	EXPECT_EQ(grows(0), 0);
+	EXPECT_EQ(grows(1), SIGSEGV);
 	ukt_in_child("RLIMIT_AS", as_limit);
 	ukt_in_child("RLIMIT_DATA", data_limit);
 	signal(SIGBUS, onbus);
