@@ -3,6 +3,9 @@ package syscalls
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -73,11 +76,45 @@ func sysGetcpu(t *kernel.Task, a [6]uint64) (uint64, error) {
 	return 0, nil
 }
 
+// uname26 is the UNAME26 personality: uname's release reads as 2.6.x for
+// programs that parse it and know only version 2 numbers.
+const uname26 = 0x0020000
+
+// release26 is Linux's override_release: "2.6.(60+minor)" and what
+// follows the version's digits ("6.12.0-uk" reads "2.6.72-uk").
+func release26(r string) string {
+	var minor int
+	rest := r
+	if _, after, ok := strings.Cut(r, "."); ok {
+		fmt.Sscanf(after, "%d", &minor)
+	}
+	dots := 0
+	for i, c := range r {
+		if c == '.' {
+			if dots++; dots >= 3 {
+				rest = r[i:]
+				break
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			rest = r[i:]
+			break
+		}
+		rest = r[len(r):]
+	}
+	return fmt.Sprintf("2.6.%d%s", 60+minor, rest)
+}
+
 func sysUname(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// struct utsname: six fields of 65 bytes.
 	var u [6 * 65]byte
 	host, domain := t.UTSNamespace().Names()
-	fields := []string{"Linux", host, kernel.Release, kernel.Version, "x86_64", domain}
+	release := kernel.Release
+	if t.Personality()&uname26 != 0 {
+		release = release26(release)
+	}
+	fields := []string{"Linux", host, release, kernel.Version, "x86_64", domain}
 	for i, f := range fields {
 		copy(u[i*65:i*65+64], f)
 	}
@@ -110,10 +147,15 @@ func sysGetrandom(t *kernel.Task, a [6]uint64) (uint64, error) {
 		flags&0x4 != 0 && flags&unix.GRND_RANDOM != 0 {
 		return 0, unix.EINVAL
 	}
-	n = min(n, 1<<25-1) // Linux caps one call at 32 MiB - 1
+	// Up to INT_MAX bytes in one call, as Linux since 5.18, which stops
+	// early only for a signal (then the bytes so far count).
+	n = min(n, math.MaxInt32)
 	buf := make([]byte, min(n, 64<<10))
 	var done uint64
 	for done < n {
+		if done > 0 && t.Interrupted() {
+			return done, nil
+		}
 		chunk := buf[:min(uint64(len(buf)), n-done)]
 		rand.Read(chunk)
 		if err := t.CopyOut(addr+done, chunk); err != nil {

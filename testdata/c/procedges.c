@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <sys/select.h>
 #include <sys/utsname.h>
+#include <sys/personality.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
@@ -222,6 +223,18 @@ int main(void) {
 	EXPECT_EQ(select(p[0] + 1, &rs, NULL, NULL, &tv), 1);
 	CHECK("select's time left when an fd was ready: some, at most what was given",
 	      (tv.tv_sec > 0 || tv.tv_usec > 0) && tv.tv_sec <= 5);
+
+	/* UNAME26: a 2.6 release for old programs, in a child. */
+	fflush(stdout);
+	if (fork() == 0) {
+		personality(0x0020000 /* UNAME26 */);
+		struct utsname u;
+		uname(&u);
+		printf("UNAME26 release starts 2.6.: %d\n", !strncmp(u.release, "2.6.", 4));
+		fflush(stdout);
+		_exit(0);
+	}
+	wait(NULL);
 
 	/* The coarse clocks resolve to a tick, not a nanosecond. */
 	struct timespec res;
