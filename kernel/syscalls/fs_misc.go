@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"math"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -240,14 +241,19 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if flags != 0 {
 		return 0, unix.EINVAL
 	}
-	in, out, release, err := transferFDs(t, inFD, outFD)
+	// The files' types are checked before their access modes, as Linux's
+	// generic_copy_file_checks: a directory is EISDIR even where it is
+	// not open for writing.
+	in, err := t.FileFD(inFD, kernel.FDNotPath)
 	if err != nil {
 		return 0, err
 	}
-	defer release()
-	if out.StatusFlags()&unix.O_APPEND != 0 {
-		return 0, unix.EBADF
+	defer in.DecRef()
+	out, err := t.FileFD(outFD, kernel.FDNotPath)
+	if err != nil {
+		return 0, err
 	}
+	defer out.DecRef()
 	ist, err := in.Stat(t)
 	if err != nil {
 		return 0, err
@@ -261,6 +267,9 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	}
 	if ist.Type() != unix.S_IFREG || ost.Type() != unix.S_IFREG {
 		return 0, unix.EINVAL
+	}
+	if !in.Readable() || !out.Writable() || out.StatusFlags()&unix.O_APPEND != 0 {
+		return 0, unix.EBADF
 	}
 	inOff, outOff := in.Offset(), out.Offset()
 	if inOffAddr != 0 {
@@ -277,13 +286,23 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 		outOff = int64(v)
 	}
-	if inOff < 0 || outOff < 0 {
-		return 0, unix.EINVAL
-	}
+	// As Linux's generic_copy_file_checks: offsets that wrap (a negative
+	// one does, read unsigned) are EOVERFLOW, files on two filesystems
+	// EXDEV (no splice fallback across them); the copy stops at the end
+	// of the input and the largest offset of the output.
 	count = min(count, maxRW)
-	if int64(count) < 0 || inOff+int64(count) < 0 || outOff+int64(count) < 0 {
+	if uint64(inOff)+count < uint64(inOff) || uint64(outOff)+count < uint64(outOff) || inOff < 0 || outOff < 0 {
 		return 0, unix.EOVERFLOW
 	}
+	if ist.Dev != ost.Dev {
+		return 0, unix.EXDEV
+	}
+	if inOff >= ist.Size {
+		count = 0
+	} else {
+		count = min(count, uint64(ist.Size-inOff))
+	}
+	count = min(count, uint64(math.MaxInt64-outOff))
 	if ist.Ino == ost.Ino && ist.Dev == ost.Dev && inOff < outOff+int64(count) && outOff < inOff+int64(count) {
 		return 0, unix.EINVAL
 	}

@@ -74,6 +74,17 @@ int main(void) {
 	EXPECT_ERR(read(p[1], back, (size_t)-1), EBADF);
 	EXPECT_ERR(write(p[0], back, (size_t)-1), EBADF);
 
+	/* copy_file_range's checks, in Linux's order. */
+	int g = open("/dev/shm", O_RDONLY | O_DIRECTORY);
+	EXPECT_ERR(copy_file_range(f, NULL, g, NULL, 4, 0), EISDIR);
+	int procf = open("/proc/self/stat", O_RDONLY);
+	EXPECT_ERR(copy_file_range(procf, NULL, f, NULL, 4, 0), EXDEV);
+	loff_t neg = -1, far = 1LL << 40, zero = 0;
+	EXPECT_ERR(copy_file_range(f, &neg, f, &far, 4, 0), EOVERFLOW);
+	EXPECT_EQ(copy_file_range(f, &far, f, &zero, 4, 0), 0);
+	close(g);
+	close(procf);
+
 	/* The largest offsets of a tmpfs file. */
 	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);
 	EXPECT_EQ(pwrite(f, "x", 1, 0x7ffffffffffffffeLL), 1);
