@@ -36,6 +36,18 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if count > 0 && int64(count) > 0 && t.MM.WritableLen(a[1], count) == 0 {
+		// Not a byte fits: EFAULT, unless there is nothing to give
+		// (the end of a file: 0; an empty stream: the read waits as
+		// any would), and without taking anything.
+		if d.Options().Seekable {
+			if st, err := d.Stat(t); err == nil && st.Type() == unix.S_IFREG && d.Offset() < st.Size {
+				return 0, unix.EFAULT
+			}
+		} else if d.Readiness(vfs.EventIn)&vfs.EventIn != 0 {
+			return 0, unix.EFAULT
+		}
+	}
 	n, err := readInto(t, a[1], count, func(b []byte) (int, error) { return d.Read(t, b) })
 	return accountRead(t, n, err)
 }
@@ -57,6 +69,10 @@ func pipeBufferFit(t *kernel.Task, d *vfs.FileDescription, addr, count uint64, r
 		fit = t.MM.ReadableLen(addr, count)
 	}
 	if fit == count {
+		return count, nil
+	}
+	if fit == 0 && read && d.Readiness(vfs.EventIn)&vfs.EventIn == 0 {
+		// Nothing to read yet: the read waits (or ends) as any would.
 		return count, nil
 	}
 	if fit < arch.PageSize {
@@ -125,12 +141,19 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	// Take no more than the buffer can hold: what a fault would lose
-	// stays in the file or stream, as on Linux (EFAULT only when not a
-	// byte fits).
+	// A buffer outside the user half is EFAULT at once (Linux's
+	// access_ok). One that faults partway takes no more than fits: what
+	// a fault would lose stays in the file or stream, as on Linux. One
+	// that does not fit a byte is read into all the same, so that a read
+	// with nothing to give (the end of a file) returns 0, as Linux's
+	// copies nothing and does not fault (sysRead keeps a file's bytes
+	// from being taken for it).
 	if count > 0 {
-		if count = t.MM.WritableLen(addr, count); count == 0 {
+		if addr+count < addr || addr+count > arch.TaskSizeMax {
 			return 0, unix.EFAULT
+		}
+		if fit := t.MM.WritableLen(addr, count); fit > 0 {
+			count = fit
 		}
 	}
 	buf, release := t.CopyBuffer(count, ioChunk)

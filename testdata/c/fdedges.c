@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 int main(void) {
 	char path[64];
@@ -46,6 +47,12 @@ int main(void) {
 	EXPECT_ERR(read(p[0], edge, 5), EFAULT);
 	EXPECT_EQ(read(p[0], m, 5), 5);
 	EXPECT_ERR(write(p[1], edge, 100), EFAULT);
+	int sk[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sk);
+	write(sk[1], "xyz", 3);
+	EXPECT_ERR(read(sk[0], m + 4096, 3), EFAULT);
+	EXPECT_EQ(read(sk[0], m, 3), 3);
+	EXPECT_ERR(read(f, (void *)-1L, 1), EFAULT);
 	int queued = -1;
 	ioctl(p[0], FIONREAD, &queued);
 	EXPECT_EQ(queued, 0);
