@@ -157,7 +157,11 @@ func (r *Registry) searchKeyring(kr *Key, possessed bool, ctx *searchCtx) (*Key,
 
 func (ctx *searchCtx) nested(kr *Key, possessed bool, depth int) *Key {
 	if ctx.target != nil {
-		if i := kr.find(ctx.target.typ, ctx.target.desc); i >= 0 && kr.links[i] == ctx.target {
+		// The key itself must grant Search too, as possessed: a key a
+		// process may not search for is not its own (Linux's
+		// keyring_search_iterator checks KEY_NEED_SEARCH on it).
+		if i := kr.find(ctx.target.typ, ctx.target.desc); i >= 0 && kr.links[i] == ctx.target &&
+			(ctx.noPerm || permitted(ctx.target, ctx.cred, possessed, PermSearch)) {
 			return ctx.target
 		}
 	} else if i := kr.find(ctx.typ, ctx.desc); i >= 0 {

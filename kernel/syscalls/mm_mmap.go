@@ -341,6 +341,9 @@ func doMlock(t *kernel.Task, addr, length uint64, flags mm.VMAFlags) error {
 		return err
 	}
 	addr, length = lockRange(addr, length)
+	if addr+length < addr {
+		return unix.EINVAL // a range that wraps (apply_vma_lock_flags)
+	}
 	if !unlimited && t.MM.LockedBytes()+t.MM.UnlockedIn(addr, length) > limit {
 		return unix.ENOMEM
 	}
@@ -372,6 +375,9 @@ func sysMlock2(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 func sysMunlock(t *kernel.Task, a [6]uint64) (uint64, error) {
 	addr, length := lockRange(a[0], a[1])
+	if addr+length < addr {
+		return 0, unix.EINVAL
+	}
 	return 0, t.MM.SetFlags(addr, length, 0, mm.Locked|mm.LockOnFault, nil)
 }
 

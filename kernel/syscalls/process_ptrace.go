@@ -64,7 +64,7 @@ func sysPtrace(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, unix.EIO
 		}
 		if data&^kernel.PtraceOMask != 0 {
-			return 0, unix.EINVAL
+			return 0, unix.EIO // ptrace_attach's errno, set before its option check
 		}
 		return 0, t.PtraceAttach(tid, true, uint32(data))
 	}
