@@ -237,6 +237,15 @@ func (t *Task) PID() int32 { return t.tg.pid }
 // PPID is the parent's PID (0 for init).
 func (t *Task) PPID() int32 { return t.tg.ParentPID() }
 
+// PIDExists reports whether a thread or process of id pid exists (what
+// SCM_CREDENTIALS may name; socket.CheckCred): uk run's stand-in init
+// and unreaped zombies count, as their pids are still attached in Linux.
+func (t *Task) PIDExists(pid int32) bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return pid > 0 && t.k.pidInUseLocked(pid)
+}
+
 // ThreadGroup returns the task's process.
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
 

@@ -85,8 +85,12 @@ func (n *NTPState) init() {
 func CheckTimex(tx *Timex, privileged bool) error {
 	if tx.Modes&adjAdjtime != 0 {
 		// Linux's "singleshot must not be used with any other mode
-		// bits" tests modes & ADJ_OFFSET_SINGLESHOT, which ADJ_ADJTIME
-		// alone satisfies: nothing is refused there.
+		// bits" tests the kernel's own ADJ_OFFSET_SINGLESHOT bit (0x1,
+		// ADJ_OFFSET's): ADJ_ADJTIME (0x8000) alone is EINVAL; the
+		// user-space singleshot values (0x8001, 0xa001) carry it.
+		if tx.Modes&0x1 == 0 {
+			return unix.EINVAL
+		}
 		if tx.Modes&adjOffsetReadonly == 0 && !privileged {
 			return unix.EPERM
 		}

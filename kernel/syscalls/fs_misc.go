@@ -142,7 +142,9 @@ func sysFadvise64(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	if !d.Options().Seekable {
+	// Only a FIFO (a pipe) is ESPIPE, as Linux's generic_fadvise; a
+	// socket or an event descriptor takes the advice and ignores it.
+	if st, err := d.Stat(t); err == nil && st.Type() == unix.S_IFIFO {
 		return 0, unix.ESPIPE
 	}
 	if a[3] > 5 || int64(a[2]) < 0 {
@@ -290,12 +292,15 @@ func sysCopyFileRange(t *kernel.Task, a [6]uint64) (uint64, error) {
 	// one does, read unsigned) are EOVERFLOW, files on two filesystems
 	// EXDEV (no splice fallback across them); the copy stops at the end
 	// of the input and the largest offset of the output.
-	count = min(count, maxRW)
 	if uint64(inOff)+count < uint64(inOff) || uint64(outOff)+count < uint64(outOff) || inOff < 0 || outOff < 0 {
-		return 0, unix.EOVERFLOW
+		return 0, unix.EOVERFLOW // the length asked for, before any clamp
 	}
 	if ist.Dev != ost.Dev {
 		return 0, unix.EXDEV
+	}
+	count = min(count, maxRW)
+	if outOff == math.MaxInt64 {
+		return 0, unix.EFBIG // at the largest file size, even for 0 bytes
 	}
 	if inOff >= ist.Size {
 		count = 0

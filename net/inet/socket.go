@@ -309,8 +309,9 @@ func (s *Socket) Release() {
 
 // Ioctl numbers of socket queues.
 const (
-	ioctlSIOCINQ  = 0x541B // FIONREAD
-	ioctlSIOCOUTQ = 0x5411 // TIOCOUTQ
+	ioctlSIOCINQ    = 0x541B // FIONREAD
+	ioctlSIOCOUTQ   = 0x5411 // TIOCOUTQ
+	ioctlSIOCATMARK = 0x8905
 )
 
 // Ioctl implements vfs.FileImpl: SIOCINQ/FIONREAD and SIOCOUTQ. Interface
@@ -335,6 +336,14 @@ func (s *Socket) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg 
 			break
 		}
 		v, terr = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
+	case ioctlSIOCATMARK:
+		// Whether the read position is at the urgent mark: a TCP
+		// socket's question only. uk's stack keeps urgent data
+		// inline, so no mark is ever pending there.
+		if s.typ != linux.SOCK_STREAM {
+			return 0, linux.ENOTTY
+		}
+		v = 0
 	default:
 		return 0, linux.ENOTTY
 	}

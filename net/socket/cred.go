@@ -21,6 +21,11 @@ func PIDOf(ctx vfs.Context) int32 {
 func CheckCred(ctx vfs.Context, c *Cred) error {
 	cr := ctx.Credentials()
 	if cr.Privileged {
+		// Any pid, but one that exists (Linux's __scm_send looks it up:
+		// ESRCH).
+		if p, ok := ctx.(interface{ PIDExists(pid int32) bool }); ok && !p.PIDExists(c.PID) {
+			return unix.ESRCH
+		}
 		return nil
 	}
 	if c.PID != PIDOf(ctx) {

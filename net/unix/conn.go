@@ -121,6 +121,12 @@ func (s *Socket) resolve(ctx socket.Context, b []byte) (*Socket, error) {
 		return nil, linux.EPERM
 	}
 	if o.typ != s.typ {
+		if a.Abstract {
+			// An abstract name is looked up by type as well: one of
+			// another type is no peer at all (Linux's
+			// unix_find_abstract), where a path names the socket.
+			return nil, linux.ECONNREFUSED
+		}
 		return nil, linux.EPROTOTYPE
 	}
 	return o, nil

@@ -89,8 +89,23 @@ int main(void) {
 	loff_t neg = -1, far = 1LL << 40, zero = 0;
 	EXPECT_ERR(copy_file_range(f, &neg, f, &far, 4, 0), EOVERFLOW);
 	EXPECT_EQ(copy_file_range(f, &far, f, &zero, 4, 0), 0);
+	/* The count asked is checked for wrapping before any clamp; the
+	 * output stops at the largest file size, EFBIG only there. */
+	loff_t nearmax = 0x7ffffffffffffffaLL, max = 0x7fffffffffffffffLL;
+	EXPECT_ERR(copy_file_range(f, &zero, f, &far, (size_t)-1, 0), EOVERFLOW);
+	EXPECT_EQ(copy_file_range(f, &zero, f, &nearmax, 64, 0), 5);
+	EXPECT_ERR(copy_file_range(f, &zero, f, &max, 0, 0), EFBIG);
 	close(g);
 	close(procf);
+
+	/* fadvise: only a pipe is ESPIPE; a socket or an eventfd takes the
+	 * advice and ignores it. */
+	EXPECT_ERR(syscall(SYS_fadvise64, sp[0], 0, 0, POSIX_FADV_NORMAL), ESPIPE);
+	int so = socket(AF_UNIX, SOCK_STREAM, 0), evf = eventfd(0, 0);
+	EXPECT_EQ(syscall(SYS_fadvise64, so, 0, 0, POSIX_FADV_NORMAL), 0);
+	EXPECT_EQ(syscall(SYS_fadvise64, evf, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(so);
+	close(evf);
 
 	/* The largest offsets of a tmpfs file. */
 	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);

@@ -29,6 +29,8 @@ static void unprivileged(void) {
 	EXPECT_ERR(adjtimex(&tx), EPERM);
 	tx.modes = ADJ_OFFSET_SS_READ;
 	CHECK("adjtime read", adjtimex(&tx) >= 0);
+	tx.modes = 0x8000; /* ADJ_ADJTIME without the singleshot bit */
+	EXPECT_ERR(adjtimex(&tx), EINVAL);
 	tx.modes = ADJ_OFFSET_SINGLESHOT;
 	tx.offset = 0;
 	EXPECT_ERR(adjtimex(&tx), EPERM);

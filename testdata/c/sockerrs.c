@@ -11,6 +11,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 int main(void){
   EXPECT_ERR(socket(99,SOCK_STREAM,0), EAFNOSUPPORT);
   EXPECT_ERR(socket(AF_INET,99,0), EINVAL);
@@ -78,5 +81,31 @@ int main(void){
   int sv[2]; EXPECT_ERR(socketpair(AF_INET,SOCK_STREAM,0,sv), EOPNOTSUPP);
   EXPECT_ERR(socketpair(AF_UNIX,SOCK_STREAM,0,(void*)8), EFAULT);
   EXPECT_ERR(socketpair(AF_UNIX,99,0,sv), EINVAL);
+
+  /* SIOCATMARK: a stream socket says whether it is at the urgent mark;
+   * other sockets are not ttys. */
+  int mark=-1; EXPECT_OK(ioctl(acc,SIOCATMARK,&mark)); EXPECT_EQ(mark,0);
+  EXPECT_ERR(ioctl(acc,SIOCATMARK,NULL), EFAULT);
+  EXPECT_ERR(ioctl(u,SIOCATMARK,&mark), ENOTTY);
+
+  /* A socket of the wrong type at an abstract name refuses (a path name
+   * says EPROTOTYPE). */
+  struct sockaddr_un ab={.sun_family=AF_UNIX}; memcpy(ab.sun_path,"\0uk_sockerrs_abs",16);
+  socklen_t abl=offsetof(struct sockaddr_un,sun_path)+16;
+  int ls=socket(AF_UNIX,SOCK_STREAM,0); EXPECT_OK(bind(ls,(void*)&ab,abl)); EXPECT_OK(listen(ls,1));
+  int dg=socket(AF_UNIX,SOCK_DGRAM,0); EXPECT_ERR(connect(dg,(void*)&ab,abl), ECONNREFUSED);
+
+  /* SCM_CREDENTIALS: root may name any pid that exists (1 is always
+   * there), ESRCH for one that does not. */
+  EXPECT_OK(socketpair(AF_UNIX,SOCK_STREAM,0,sv));
+  char cb[CMSG_SPACE(sizeof(struct ucred))]; struct iovec iv={"y",1};
+  struct msghdr cm={.msg_iov=&iv,.msg_iovlen=1,.msg_control=cb,.msg_controllen=sizeof cb};
+  struct cmsghdr *ch=CMSG_FIRSTHDR(&cm); ch->cmsg_level=SOL_SOCKET; ch->cmsg_type=SCM_CREDENTIALS; ch->cmsg_len=CMSG_LEN(sizeof(struct ucred));
+  struct ucred *uc=(void*)CMSG_DATA(ch); uc->uid=0; uc->gid=0;
+  uc->pid=getpid(); EXPECT_EQ(sendmsg(sv[0],&cm,0),1);
+  if(geteuid()==0){
+    uc->pid=1; EXPECT_EQ(sendmsg(sv[0],&cm,0),1);
+    uc->pid=99999999; EXPECT_ERR(sendmsg(sv[0],&cm,0), ESRCH);
+  }
   return ukt_exit();
 }
