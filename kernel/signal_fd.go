@@ -14,7 +14,7 @@ import (
 // signalFD is a signalfd(2) file: reading it takes pending signals of the
 // reading thread that are in its mask, instead of their delivery.
 type signalFD struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	tg *ThreadGroup // the creator's process, for readiness
 
 	mu   sync.Mutex

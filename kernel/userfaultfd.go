@@ -78,7 +78,7 @@ const maxUffdMsgs = 1 << 16
 // handshake state, the messages not read yet and the faulting threads
 // that wait. It implements vfs.FileImpl and mm.Userfault.
 type Userfaultfd struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	m *mm.MM // holds a user reference until Release
 	// blocking: the file was made without O_NONBLOCK, and polls as
 	// POLLERR, as Linux's (a handler must not poll a file whose reads

@@ -93,7 +93,7 @@ type entry struct {
 
 // Epoll is one epoll instance. It implements vfs.FileImpl.
 type Epoll struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 
 	ctlMu sync.Mutex // serializes Ctl and Release
 

@@ -22,7 +22,7 @@ const eventFree = vfs.EventMask(0x4000)
 // File is an eventfd's open file description (it has no other opens: dup
 // shares the description). It implements vfs.FileImpl.
 type File struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	semaphore bool
 
 	mu    sync.Mutex

@@ -147,7 +147,7 @@ func (pe *permEvent) answer(allowed bool) {
 // Group is a fanotify group's open file description. It implements
 // vfs.FileImpl and vfs.FanotifyGroup.
 type Group struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	v          *vfs.VFS
 	limits     *Limits
 	uid        uint32

@@ -90,7 +90,7 @@ func (e *event) size() int {
 // Instance is an inotify instance's open file description. It implements
 // vfs.FileImpl.
 type Instance struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	v      *vfs.VFS
 	limits *Limits
 	uid    uint32 // the user its instance and watches count against

@@ -42,8 +42,10 @@ func New(ctx vfs.Context, flags int) (r, w *vfs.FileDescription, err error) {
 	}
 	p.readers, p.writers = 1, 1
 	p.rCounter, p.wCounter = 1, 1
+	// O_DIRECT is the writer's (packets are made by writes); the read
+	// end does not show it, as Linux's create_pipe_files.
 	st := uint32(flags) & (unix.O_NONBLOCK | unix.O_DIRECT)
-	r = vfs.NewFileDescription(&File{p: p, read: true}, unix.O_RDONLY|st, vfs.Path{}, vfs.FileOptions{})
+	r = vfs.NewFileDescription(&File{p: p, read: true}, unix.O_RDONLY|st&^unix.O_DIRECT, vfs.Path{}, vfs.FileOptions{})
 	w = vfs.NewFileDescription(&File{p: p, write: true}, unix.O_WRONLY|st, vfs.Path{}, vfs.FileOptions{})
 	return r, w, nil
 }

@@ -144,7 +144,9 @@ func (o *openFile) Seek(_ vfs.Context, _ *vfs.FileDescription, cur, off int64, w
 }
 
 func (o *openFile) Truncate(vfs.Context, *vfs.FileDescription, int64) error { return nil }
-func (o *openFile) Fsync(vfs.Context, *vfs.FileDescription) error           { return nil }
+
+// Fsync is EINVAL: Linux's proc files have no fsync.
+func (o *openFile) Fsync(vfs.Context, *vfs.FileDescription) error { return unix.EINVAL }
 
 // symlink is a link whose target is computed (self, thread-self, mounts).
 type symlink struct {

@@ -67,7 +67,7 @@ type Spec struct {
 
 // File is a timerfd's open file description. It implements vfs.FileImpl.
 type File struct {
-	vfs.FileBase
+	vfs.AnonFileBase
 	clock   Clock
 	clockid int32 // the clock read: alarm clocks mapped to their base clock
 

@@ -69,7 +69,20 @@ func (f *dirFile) Getdents(ctx Context, fd *FileDescription, off int64, emit fun
 	return d.inode.(DirInode).IterDirents(ctx, off, emit)
 }
 
-func (f *dirFile) Fsync(Context, *FileDescription) error { return nil }
+// Fsync succeeds (a tmpfs or host directory has nothing to write back)
+// except on the filesystems whose directories Linux gives no fsync:
+// proc's, sysfs's and cgroup's (kernfs), EINVAL.
+func (f *dirFile) Fsync(ctx Context, fd *FileDescription) error {
+	s, err := fd.path.Dentry.sb.fs.Statfs(ctx)
+	if err != nil {
+		return err
+	}
+	switch s.Type {
+	case unix.PROC_SUPER_MAGIC, unix.SYSFS_MAGIC, unix.CGROUP_SUPER_MAGIC, unix.CGROUP2_SUPER_MAGIC:
+		return unix.EINVAL
+	}
+	return nil
+}
 
 // pathFile is the file of an O_PATH description: everything but fstat,
 // fchdir, *at() and dup fails with EBADF (the description checks that).

@@ -56,3 +56,14 @@ func (FileBase) Fsync(Context, *FileDescription) error { return unix.EINVAL }
 
 // Release does nothing.
 func (FileBase) Release() {}
+
+// AnonFileBase is FileBase for the anonymous-inode files whose lseek
+// succeeds and moves nothing (Linux gives eventfd, timerfd, signalfd,
+// epoll, inotify, fanotify and userfaultfd noop_llseek; pidfd and a
+// landlock ruleset have none, and keep FileBase's ESPIPE).
+type AnonFileBase struct{ FileBase }
+
+// Seek returns the unchanged offset, whatever is asked.
+func (AnonFileBase) Seek(_ Context, _ *FileDescription, cur, _ int64, _ int) (int64, error) {
+	return cur, nil
+}

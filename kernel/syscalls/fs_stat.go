@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"uk/fs/eventfd"
 	"uk/fs/vfs"
 	"uk/kernel"
 )
@@ -172,8 +173,14 @@ func marshalStatx(s *vfs.Stat, want uint32, where statWhere) []byte {
 	return b
 }
 
-// pipefsMagic is what fstatfs reports for anonymous files (pipes, sockets).
-const pipefsMagic = 0x50495045
+// The magic numbers fstatfs reports for files outside the tree: pipes',
+// sockets' and anonymous inodes' (eventfd, epoll, ...) internal
+// filesystems.
+const (
+	pipefsMagic    = 0x50495045
+	sockfsMagic    = 0x534f434b
+	anonInodeMagic = 0x09041934
+)
 
 // marshalStatfs encodes struct statfs for x86-64 (120 bytes).
 func marshalStatfs(s *vfs.Statfs, dev uint64) []byte {
@@ -215,6 +222,14 @@ func sysFstatfs(t *kernel.Task, a [6]uint64) (uint64, error) {
 	p := d.Path()
 	if p.IsZero() {
 		s := vfs.Statfs{Type: pipefsMagic, Bsize: 4096, Frsize: 4096, Namelen: 255, Flags: 0x20}
+		if st, err := d.Stat(t); err == nil {
+			switch {
+			case st.Type() == unix.S_IFSOCK:
+				s.Type = sockfsMagic
+			case st.Dev == eventfd.AnonDev:
+				s.Type = anonInodeMagic
+			}
+		}
 		return 0, t.CopyOut(a[1], marshalStatfs(&s, 0))
 	}
 	v, _, err := t.VFS()

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 
 int main(void) {
 	char path[64];
@@ -106,6 +107,43 @@ int main(void) {
 	EXPECT_EQ(syscall(SYS_fadvise64, evf, 0, 0, POSIX_FADV_DONTNEED), 0);
 	close(so);
 	close(evf);
+
+	/* fsync: proc's files and directories have none (EINVAL), a tmpfs
+	 * directory's does nothing. */
+	int pst = open("/proc/self/stat", O_RDONLY), pdir = open("/proc", O_RDONLY), shm = open("/dev/shm", O_RDONLY);
+	EXPECT_ERR(fsync(pst), EINVAL);
+	EXPECT_ERR(fdatasync(pdir), EINVAL);
+	EXPECT_OK(fsync(shm));
+	close(pst);
+	close(pdir);
+	close(shm);
+
+	/* An anonymous-inode file's lseek succeeds without moving (pread is
+	 * still ESPIPE); fstatfs names the internal filesystem of each kind
+	 * of file outside the tree. */
+	int ev2 = eventfd(0, 0), so2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	EXPECT_EQ(lseek(ev2, 5, SEEK_SET), 0);
+	EXPECT_ERR(lseek(ev2, 0, 77), EINVAL);
+	EXPECT_ERR(pread(ev2, back, 8, 0), ESPIPE);
+	EXPECT_ERR(lseek(so2, 0, SEEK_SET), ESPIPE);
+	struct statfs sfs;
+	EXPECT_OK(fstatfs(ev2, &sfs));
+	EXPECT_EQ(sfs.f_type, 0x09041934); /* anon_inodefs */
+	EXPECT_OK(fstatfs(so2, &sfs));
+	EXPECT_EQ(sfs.f_type, 0x534f434b); /* sockfs */
+	EXPECT_OK(fstatfs(sp[0], &sfs));
+	EXPECT_EQ(sfs.f_type, 0x50495045); /* pipefs */
+	close(ev2);
+	close(so2);
+
+	/* pipe2(O_DIRECT): the write end is in packet mode, the read end
+	 * does not show the flag. */
+	int dp[2];
+	EXPECT_OK(pipe2(dp, O_DIRECT));
+	EXPECT_EQ(fcntl(dp[0], F_GETFL), O_RDONLY);
+	EXPECT_EQ(fcntl(dp[1], F_GETFL), O_WRONLY | O_DIRECT);
+	close(dp[0]);
+	close(dp[1]);
 
 	/* The largest offsets of a tmpfs file. */
 	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);
