@@ -152,6 +152,13 @@ type Task struct {
 	restartBlock func(*Task) (uint64, error)
 	lastFault    mm.LastFault // where this thread last faulted; used by the task's goroutine only
 	userNS       atomic.Int64 // CPU time used, in ns: its time in Switch (task_run.go)
+	// switchStart is monoNow when the running Switch began (0 outside
+	// one), so that a clock read by another thread counts the time of a
+	// Switch still running (a thread that never traps); cpuSeen is the
+	// largest time a read reported, which keeps those reads monotonic when
+	// the Switch's own measure comes in lower (kvm's SwitchCPU).
+	switchStart atomic.Int64
+	cpuSeen     atomic.Int64
 	// interrupt wakes a blocked syscall (a signal arrived).
 	interrupt  chan struct{}
 	pdeathSig  atomic.Int32

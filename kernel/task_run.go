@@ -93,6 +93,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 			continue
 		}
 		start := monoNow()
+		t.switchStart.Store(max(int64(start), 1))
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
 		t.inApp.Store(false)
 		if sc, ok := ctx.(platform.SwitchCPUer); ok {
@@ -100,6 +101,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 		} else {
 			t.userNS.Add(int64(monoNow() - start))
 		}
+		t.switchStart.Store(0)
 		if err != nil {
 			fmt.Fprintf(t.k.CrashLog, "uk: task %d: platform: %v\n", t.tid, err)
 			t.exitGroup(int(unix.SIGKILL))

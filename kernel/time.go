@@ -112,6 +112,18 @@ func (k *Kernel) cpuClockOwner(id int32, t *Task) (tg *ThreadGroup, thread *Task
 	return tg, nil, tg != nil
 }
 
+// CPUClockSleepable reports whether clock_nanosleep may sleep on CPU
+// clock id, read by t: a process's clock, or another thread's of t's own
+// process, but not t's own thread's (Linux's posix_cpu_nsleep: EINVAL;
+// that thread's CPU time could not advance while it sleeps).
+func (k *Kernel) CPUClockSleepable(id int32, t *Task) bool {
+	if !isCPUClock(id) {
+		return false
+	}
+	_, thread, ok := k.cpuClockOwner(id, t)
+	return ok && thread != t
+}
+
 // ClockRes is the resolution clock_getres reports.
 func (k *Kernel) ClockRes(id int32, t *Task) (int64, error) {
 	if _, err := k.ClockNow(id, t); err != nil {
@@ -125,8 +137,23 @@ func (k *Kernel) ClockRes(id int32, t *Task) (int64, error) {
 }
 
 // cpuTime is the CPU time the task has used, in ns: the time its thread
-// spent in the platform's Switch, running application code and trapping.
-func (t *Task) cpuTime() int64 { return t.userNS.Load() }
+// spent in the platform's Switch, running application code and trapping,
+// with the Switch running now counted up to now. It never goes back.
+func (t *Task) cpuTime() int64 {
+	ns := t.userNS.Load()
+	if s := t.switchStart.Load(); s != 0 {
+		ns += max(int64(monoNow())-s, 0)
+	}
+	for {
+		seen := t.cpuSeen.Load()
+		if ns <= seen {
+			return seen
+		}
+		if t.cpuSeen.CompareAndSwap(seen, ns) {
+			return ns
+		}
+	}
+}
 
 // monoBase anchors monoNow.
 var monoBase = time.Now()

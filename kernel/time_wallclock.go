@@ -138,7 +138,14 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 		if isRealtime(clock) {
 			changed = t.k.realtimeChanged()
 		}
-		if err := t.sleepOrUntil(time.Duration(deadline-now), changed); err != nil {
+		wait := time.Duration(deadline - now)
+		if isCPUClock(clock) {
+			// A process's CPU time runs at most as fast as the
+			// machine's CPUs together: waking that much sooner and
+			// looking again never oversleeps.
+			wait = max(wait/time.Duration(runtime.NumCPU()), 50*time.Microsecond)
+		}
+		if err := t.sleepOrUntil(wait, changed); err != nil {
 			return err
 		}
 	}

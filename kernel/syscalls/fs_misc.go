@@ -180,13 +180,10 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	// Into a pipe the input needs only to be spliceable; into anything
-	// else it must be a regular file (or a block device), as Linux's
-	// do_splice_direct requires: a pipe, socket or directory is EINVAL.
-	if pipe.Of(out) != nil {
-		if pipe.Of(in) != nil || !spliceable(t, in) {
-			return 0, unix.EINVAL
-		}
-	} else if st, err := in.Stat(t); err != nil || st.Type() != unix.S_IFREG && st.Type() != unix.S_IFBLK {
+	// else it must be seekable too, as Linux's splice_direct_to_actor
+	// requires: a regular file, /dev/zero or /dev/urandom may be sent, a
+	// pipe, socket or directory is EINVAL.
+	if pipe.Of(in) != nil || !spliceable(t, in) || pipe.Of(out) == nil && !in.Options().Seekable {
 		return 0, unix.EINVAL
 	}
 	var off int64 = -1
@@ -202,6 +199,16 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if !in.Options().Seekable {
 			return 0, unix.ESPIPE
 		}
+	}
+	// Linux's rw_verify_area on both ends, before the count is cut to
+	// maxRW: a count above SSIZE_MAX, or a range that would pass the
+	// largest offset, is EINVAL.
+	inPos := off
+	if inPos < 0 {
+		inPos = in.Offset()
+	}
+	if int64(count) < 0 || inPos+int64(count) < 0 || pipe.Of(out) == nil && out.Offset()+int64(count) < 0 {
+		return 0, unix.EINVAL
 	}
 	count = min(count, maxRW)
 	// Without an offset pointer, a seekable input is read at its own

@@ -111,6 +111,26 @@ func sleepUntil(t *kernel.Task, deadline time.Time, remAddr uint64) error {
 	return arch.ERESTART_RESTARTBLOCK
 }
 
+// sleepUntilCPU sleeps until CPU clock reaches deadline, with
+// sleepUntil's handling of an interruption (the time left on that clock
+// to remAddr, then ERESTART_RESTARTBLOCK).
+func sleepUntilCPU(t *kernel.Task, clock int32, deadline int64, remAddr uint64) error {
+	err := t.SleepUntilClock(clock, deadline)
+	if err == nil {
+		return nil
+	}
+	if remAddr != 0 {
+		if now, cerr := t.Kernel().ClockNow(clock, t); cerr == nil {
+			t.CopyOut(remAddr, timespec(max(deadline-now, 0)))
+		}
+	}
+	if err != unix.EINTR {
+		return err
+	}
+	t.SetRestartBlock(func(t *kernel.Task) (uint64, error) { return 0, sleepUntilCPU(t, clock, deadline, remAddr) })
+	return arch.ERESTART_RESTARTBLOCK
+}
+
 // sysRestartSyscall is restart_syscall(2): the rest of the interrupted
 // syscall the task recorded, or EINTR if there is none.
 func sysRestartSyscall(t *kernel.Task, a [6]uint64) (uint64, error) {
@@ -131,13 +151,23 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 		// a real-time clock device, which uk has none of); checked
 		// before the time is read.
 		return 0, unix.EOPNOTSUPP
-	case unix.CLOCK_PROCESS_CPUTIME_ID:
 	default:
-		return 0, unix.EINVAL
+		// The process's CPU clock, or one clock_getcpuclockid made
+		// (glibc turns CLOCK_PROCESS_CPUTIME_ID into its own).
+		if !t.Kernel().CPUClockSleepable(clock, t) {
+			return 0, unix.EINVAL
+		}
 	}
 	ns, err := getTimespec(t, a[2])
 	if err != nil {
 		return 0, err
+	}
+	if flags&unix.TIMER_ABSTIME == 0 && (clock == unix.CLOCK_PROCESS_CPUTIME_ID || clock < 0) {
+		now, err := t.Kernel().ClockNow(clock, t)
+		if err != nil {
+			return 0, err
+		}
+		return 0, sleepUntilCPU(t, clock, now+ns, a[3])
 	}
 	if flags&unix.TIMER_ABSTIME != 0 {
 		// An absolute sleep restarts as itself (ERESTARTNOHAND); on the

@@ -181,6 +181,7 @@ var cCases = []cCase{
 	{name: "rlimit_cpu", prog: "rlimit_cpu"},
 	{name: "settime", prog: "settime"},
 	{name: "cputimers", prog: "cputimers"},
+	{name: "cpusleep", prog: "cpusleep"},
 	{name: "sockfilter", prog: "sockfilter"},
 	// LTP's membarrier01 cases: QUERY, registration, inheritance.
 	{name: "membarrier", prog: "membarrier"},

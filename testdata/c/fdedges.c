@@ -72,13 +72,33 @@ int main(void) {
 	int dir = open("/dev/shm", O_RDONLY | O_DIRECTORY);
 	EXPECT_ERR(splice(dir, NULL, p[1], NULL, 10, 0), EINVAL);
 
-	/* sendfile reads only regular files (or into a pipe, anything
-	 * splice reads); a read or write on the wrong end is EBADF before
-	 * its count is looked at. */
+	/* sendfile reads only seekable files splice reads (into a pipe, any
+	 * of those): a regular file or /dev/zero, not a pipe or a socket; a
+	 * count above SSIZE_MAX, or a range past the largest offset of either
+	 * end, is EINVAL; a read or write on the wrong end is EBADF before its
+	 * count is looked at. */
 	int sp[2];
 	pipe(sp);
 	write(sp[1], "ab", 2);
 	EXPECT_ERR(sendfile(f, sp[0], NULL, 2), EINVAL);
+	int zero_dev = open("/dev/zero", O_RDONLY), sf = open("/dev/shm/uk_fdedges_sf", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int ssv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, ssv);
+	write(ssv[1], "ab", 2);
+	EXPECT_ERR(sendfile(sf, ssv[0], NULL, 2), EINVAL);
+	EXPECT_EQ(sendfile(sf, zero_dev, NULL, 100), 100);
+	EXPECT_EQ(sendfile(ssv[1], zero_dev, NULL, 10), 10);
+	off_t sfo = 0x7ffffffffffffff6LL;
+	EXPECT_ERR(sendfile(ssv[1], sf, &sfo, 100), EINVAL);
+	sfo = 0;
+	EXPECT_ERR(sendfile(ssv[1], sf, &sfo, (size_t)-1), EINVAL);
+	lseek(sf, 0x7ffffffffffffffcLL, SEEK_SET);
+	EXPECT_ERR(sendfile(sf, zero_dev, NULL, 10), EINVAL);
+	close(zero_dev);
+	close(sf);
+	close(ssv[0]);
+	close(ssv[1]);
+	unlink("/dev/shm/uk_fdedges_sf");
 	EXPECT_ERR(read(p[1], back, (size_t)-1), EBADF);
 	EXPECT_ERR(write(p[0], back, (size_t)-1), EBADF);
 
