@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"uk/arch"
 	"uk/kernel"
 )
 
@@ -33,25 +34,29 @@ const (
 // dmesg_restrict=0 allows.
 func sysSyslog(t *kernel.Task, a [6]uint64) (uint64, error) {
 	action, buf, n := int32(a[0]), a[1], int32(a[2])
-	if action < syslogClose || action > syslogSizeBuffer {
-		return 0, unix.EINVAL
-	}
+	// The permission first, as Linux's check_syslog_permissions: an
+	// unknown action is restricted too (EPERM before EINVAL).
 	if action != syslogReadAll && action != syslogSizeBuffer && !t.Credentials().Privileged {
 		return 0, unix.EPERM
 	}
+	if action < syslogClose || action > syslogSizeBuffer {
+		return 0, unix.EINVAL
+	}
 	switch action {
-	case syslogRead:
+	case syslogRead, syslogReadAll, syslogReadClear:
 		if buf == 0 || n < 0 {
 			return 0, unix.EINVAL
 		}
 		if n == 0 {
 			return 0, nil
 		}
-		// Waits for a message that never comes, as on a quiet Linux.
-		return 0, t.Block(nil)
-	case syslogReadAll, syslogReadClear:
-		if buf == 0 || n < 0 {
-			return 0, unix.EINVAL
+		if buf+uint64(n) < buf || buf+uint64(n) > arch.TaskSizeMax {
+			return 0, unix.EFAULT // access_ok, before the log is looked at
+		}
+		if action == syslogRead {
+			// Waits for a message that never comes, as on a quiet
+			// Linux.
+			return 0, t.Block(nil)
 		}
 		return 0, nil
 	case syslogConsoleLevel:

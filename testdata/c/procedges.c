@@ -136,8 +136,25 @@ static void ipc_next_ids(void) {
 	close(fd);
 }
 
+/* syslog: the permission before the action's validity (an unknown
+ * action is EPERM without privilege, EINVAL with it), and a read's buffer
+ * checked before the log is looked at. */
+static void syslog_checks(void) {
+	char buf[16];
+	EXPECT_ERR(syscall(SYS_syslog, 3, (void *)-1, 100), EFAULT);
+	EXPECT_EQ(syscall(SYS_syslog, 3, buf, 0), 0);
+	EXPECT_ERR(syscall(SYS_syslog, 3, NULL, 10), EINVAL);
+	EXPECT_ERR(syscall(SYS_syslog, 100, buf, 10), EINVAL);
+	CHECK("the log buffer has a size", syscall(SYS_syslog, 10, NULL, 0) > 0);
+	EXPECT_OK(setuid(65534));
+	EXPECT_ERR(syscall(SYS_syslog, 100, buf, 10), EPERM);
+	EXPECT_ERR(syscall(SYS_syslog, 2, buf, 10), EPERM);
+	EXPECT_ERR(syscall(SYS_syslog, 5, NULL, 0), EPERM);
+}
+
 int main(void) {
 	if (geteuid() == 0) {
+		ukt_in_child("syslog", syslog_checks);
 		ukt_in_child("UTS names through /proc/sys", uts_sysctl);
 		ukt_in_child("System V next ids", ipc_next_ids);
 	}
