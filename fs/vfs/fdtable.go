@@ -366,6 +366,15 @@ func (t *FDTable) Cloexec(n int32) (bool, error) {
 	return cloexec, nil
 }
 
+// Size is the number of slots the table has now (Linux's max_fds): 64,
+// doubled as higher numbers are installed, never shrunk. select ignores
+// the bits past it.
+func (t *FDTable) Size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return max(64, len(t.files))
+}
+
 // Fork returns a copy sharing the same descriptions (fork, or clone
 // without CLONE_FILES, or unshare(CLONE_FILES)); ENOMEM when the budget
 // cannot cover the copy's arrays.

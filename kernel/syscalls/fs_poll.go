@@ -124,9 +124,13 @@ func timeLeft(t *kernel.Task, addr uint64, timeout time.Duration, deadline time.
 
 // doSelect implements select over the three fd_set bitmaps.
 func doSelect(t *kernel.Task, nfds int, rAddr, wAddr, eAddr uint64, timeout time.Duration) (uint64, error) {
-	if nfds < 0 || nfds > maxPollFDs {
+	if nfds < 0 {
 		return 0, unix.EINVAL
 	}
+	// Numbers past the descriptor table's size are not looked at (nor
+	// copied), as Linux's core_sys_select: a closed one there is no
+	// EBADF.
+	nfds = min(nfds, t.Files.Size())
 	nbytes := (nfds + 63) / 64 * 8
 	sets := [3][]byte{}
 	for i, addr := range []uint64{rAddr, wAddr, eAddr} {

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
@@ -164,6 +165,16 @@ int main(void) {
 	EXPECT_EQ(fcntl(dp[1], F_GETFL), O_WRONLY | O_DIRECT);
 	close(dp[0]);
 	close(dp[1]);
+
+	/* select looks at numbers up to the descriptor table's size only: a
+	 * closed one inside it is EBADF, one far past it is not looked at. */
+	static unsigned long bigset[(1 << 19) / 64 + 1];
+	struct timeval tv0 = {0, 0};
+	bigset[50 / 64] = 1UL << (50 % 64);
+	EXPECT_ERR(select(51, (fd_set *)bigset, NULL, NULL, &tv0), EBADF);
+	bigset[0] = 0;
+	bigset[(1 << 19) / 64] = 1;
+	EXPECT_EQ(select((1 << 19) + 1, (fd_set *)bigset, NULL, NULL, &tv0), 0);
 
 	/* The largest offsets of a tmpfs file. */
 	EXPECT_EQ(pwrite(f, "x", 1, 1LL << 62), 1);
