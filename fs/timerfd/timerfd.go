@@ -326,6 +326,37 @@ func (f *File) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int6
 	return 8, nil
 }
 
+// tfdIocSetTicks is TFD_IOC_SET_TICKS, _IOW('T', 0, u64).
+const tfdIocSetTicks = 0x40085400
+
+// Ioctl implements vfs.FileImpl: TFD_IOC_SET_TICKS (what checkpoint and
+// restore tools use) sets the count of expirations not yet read, and
+// wakes readers: EFAULT for an unreadable count, EINVAL for 0,
+// ECANCELED if a clock setting canceled the timer; anything else is
+// ENOTTY.
+func (f *File) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg uint64) (uintptr, error) {
+	if cmd != tfdIocSetTicks {
+		return 0, unix.ENOTTY
+	}
+	var b [8]byte
+	if err := ctx.CopyIn(arg, b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	ticks := binary.LittleEndian.Uint64(b[:])
+	if ticks == 0 {
+		return 0, unix.EINVAL
+	}
+	f.mu.Lock()
+	if f.canceled {
+		f.mu.Unlock()
+		return 0, unix.ECANCELED
+	}
+	f.ticks = ticks
+	f.mu.Unlock()
+	f.q.Notify(vfs.EventIn)
+	return 0, nil
+}
+
 // Stat implements vfs.FileImpl: the shared anonymous inode.
 func (f *File) Stat(vfs.Context, *vfs.FileDescription) (vfs.Stat, error) {
 	return eventfd.AnonStat(), nil

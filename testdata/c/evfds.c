@@ -16,6 +16,10 @@
 #include <fcntl.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, unsigned long long)
+#endif
 int main(void){
   EXPECT_ERR(epoll_create(0), EINVAL);
   EXPECT_ERR(epoll_create(-1), EINVAL);
@@ -76,6 +80,12 @@ int main(void){
   EXPECT_ERR(read(tf,&v,4), EINVAL);
   its.it_value.tv_nsec=1000000; timerfd_settime(tf,0,&its,NULL); struct pollfd tp={tf,POLLIN,0}; poll(&tp,1,5000);
   EXPECT_EQ(read(tf,&v,8), 8); printf("expirations %lu\n", v);
+  /* TFD_IOC_SET_TICKS sets the count a read takes (0 is EINVAL). */
+  unsigned long ticks=5; EXPECT_OK(ioctl(tf,TFD_IOC_SET_TICKS,&ticks));
+  EXPECT_EQ(read(tf,&v,8), 8); EXPECT_EQ(v, 5);
+  ticks=0; EXPECT_ERR(ioctl(tf,TFD_IOC_SET_TICKS,&ticks), EINVAL);
+  EXPECT_ERR(ioctl(tf,TFD_IOC_SET_TICKS,(void*)8), EFAULT);
+  EXPECT_ERR(ioctl(tf,0x5401,&ticks), ENOTTY);
   /* signalfd */
   sigset_t m; sigemptyset(&m); sigaddset(&m,SIGUSR1);
   EXPECT_ERR(signalfd(-1,&m,99), EINVAL);
