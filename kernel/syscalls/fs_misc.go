@@ -200,17 +200,21 @@ func sysSendfile(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, unix.ESPIPE
 		}
 	}
-	// Linux's rw_verify_area on both ends, before the count is cut to
-	// maxRW: a count above SSIZE_MAX, or a range that would pass the
-	// largest offset, is EINVAL.
+	// Linux's rw_verify_area on both ends, as do_sendfile: the input's
+	// with the count asked (above SSIZE_MAX, or a range that would pass
+	// the largest offset, is EINVAL), the output's with the count cut to
+	// maxRW.
 	inPos := off
 	if inPos < 0 {
 		inPos = in.Offset()
 	}
-	if int64(count) < 0 || inPos+int64(count) < 0 || pipe.Of(out) == nil && out.Offset()+int64(count) < 0 {
+	if int64(count) < 0 || inPos+int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
 	count = min(count, maxRW)
+	if pipe.Of(out) == nil && out.Offset()+int64(count) < 0 {
+		return 0, unix.EINVAL
+	}
 	// Without an offset pointer, a seekable input is read at its own
 	// offset, which then advances by what was sent, not by what was read:
 	// a short write into a full socket must leave the rest to be sent by

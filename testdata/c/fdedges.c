@@ -16,6 +16,14 @@
 #include <sys/socket.h>
 #include <sys/vfs.h>
 
+/* sf2_src is a file of four bytes to send from. */
+static int sf2_src(void) {
+	int fd = open("/dev/shm/uk_fdedges_sf2", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(fd, "abcd", 4);
+	unlink("/dev/shm/uk_fdedges_sf2");
+	return fd;
+}
+
 int main(void) {
 	char path[64];
 	snprintf(path, sizeof path, "/dev/shm/uk_fdedges_%d", getpid());
@@ -93,8 +101,12 @@ int main(void) {
 	EXPECT_ERR(sendfile(ssv[1], sf, &sfo, 100), EINVAL);
 	sfo = 0;
 	EXPECT_ERR(sendfile(ssv[1], sf, &sfo, (size_t)-1), EINVAL);
+	sfo = 0;
+	EXPECT_EQ(sendfile(sf, sf2_src(), &sfo, 0x7fffffffffffffffULL), 4); /* the output's range is checked with the count cut to MAX_RW_COUNT */
 	lseek(sf, 0x7ffffffffffffffcLL, SEEK_SET);
 	EXPECT_ERR(sendfile(sf, zero_dev, NULL, 10), EINVAL);
+	char one;
+	EXPECT_ERR(read(sf, &one, 5), EINVAL); /* at the file's offset, 5 bytes would pass the largest */
 	close(zero_dev);
 	close(sf);
 	close(ssv[0]);
