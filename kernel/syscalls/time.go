@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"math"
 	"time"
 	"uk/arch"
 
@@ -167,7 +168,8 @@ func sysClockNanosleep(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		return 0, sleepUntilCPU(t, clock, now+ns, a[3])
+		// A deadline past 2^63 ns is the end of time, not a wrap.
+		return 0, sleepUntilCPU(t, clock, now+min(ns, math.MaxInt64-now), a[3])
 	}
 	if flags&unix.TIMER_ABSTIME != 0 {
 		// An absolute sleep restarts as itself (ERESTARTNOHAND); on the

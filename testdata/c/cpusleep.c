@@ -85,5 +85,9 @@ int main(void) {
 	struct timespec longer = {30, 0}, rem = {0, 0};
 	EXPECT_EQ(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &longer, &rem), EINTR);
 	CHECK("the time left is under the time asked", rem.tv_sec < 30 && (rem.tv_sec > 0 || rem.tv_nsec > 0));
+	/* A sleep whose end is past 2^63 ns waits (for ever), not wraps. */
+	struct timespec forever = {1LL << 40, 0};
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT_EQ(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &forever, NULL), EINTR);
 	return ukt_exit();
 }
