@@ -300,6 +300,9 @@ func (fd *FileDescription) read(ctx Context, dst []byte) (int, error) {
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
+	if fd.off+int64(len(dst)) < 0 {
+		return 0, unix.EINVAL // past the largest offset (Linux's rw_verify_area)
+	}
 	n, err := fd.impl.Read(ctx, fd, dst, fd.off)
 	fd.off += int64(n)
 	return n, err

@@ -504,25 +504,14 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i := m.vmas.find(oldAddr)
-	if i < 0 || m.vmas[i].End < oldAddr+oldSize {
-		return 0, unix.EFAULT
-	}
-	v := m.vmas[i]
-	if v.Flags&Sealed != 0 {
-		return 0, unix.EPERM
+	v, err := m.mremapSourceLocked(oldAddr, oldSize)
+	if err != nil {
+		return 0, err
 	}
 	if fixed {
-		if newAddr&arch.PageMask != 0 || newAddr+newSize < newAddr || newAddr+newSize > m.layout.MaxAddr {
-			return 0, unix.EINVAL
+		if err := m.mremapTargetLocked(oldAddr, oldSize, newAddr, newSize); err != nil {
+			return 0, err
 		}
-		if newAddr < oldAddr+oldSize && oldAddr < newAddr+newSize {
-			return 0, unix.EINVAL
-		}
-		if m.sealedLocked(newAddr, newAddr+newSize) {
-			return 0, unix.EPERM
-		}
-		m.unmapLocked(newAddr, newAddr+newSize)
 		return m.moveLocked(v, oldAddr, oldSize, newAddr, newSize)
 	}
 	if newSize <= oldSize {
@@ -568,30 +557,17 @@ func (m *MM) MremapDontUnmap(oldAddr, size uint64, fixed bool, newAddr uint64) (
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i := m.vmas.find(oldAddr)
-	if i < 0 || m.vmas[i].End < oldAddr+size {
-		return 0, unix.EFAULT
+	v, err := m.mremapSourceLocked(oldAddr, size)
+	if err != nil {
+		return 0, err
 	}
-	v := m.vmas[i]
-	if v.Flags&Sealed != 0 {
-		return 0, unix.EPERM
-	}
-	var dst uint64
+	dst := newAddr
 	if fixed {
-		if newAddr&arch.PageMask != 0 || newAddr+size < newAddr || newAddr+size > m.layout.MaxAddr ||
-			newAddr < oldAddr+size && oldAddr < newAddr+size {
-			return 0, unix.EINVAL
-		}
-		if m.sealedLocked(newAddr, newAddr+size) {
-			return 0, unix.EPERM
-		}
-		m.unmapLocked(newAddr, newAddr+size)
-		dst = newAddr
-	} else {
-		var err error
-		if dst, err = m.findFreeLocked(0, size); err != nil {
+		if err := m.mremapTargetLocked(oldAddr, size, newAddr, size); err != nil {
 			return 0, err
 		}
+	} else if dst, err = m.findFreeLocked(0, size); err != nil {
+		return 0, err
 	}
 	stay := *v
 	stay.Start, stay.End = oldAddr, oldAddr+size
@@ -604,6 +580,34 @@ func (m *MM) MremapDontUnmap(oldAddr, size uint64, fixed bool, newAddr uint64) (
 	}
 	m.insertVMALocked(&stay)
 	return dst, nil
+}
+
+// mremapSourceLocked is the mapping mremap moves or resizes: EFAULT
+// unless one VMA holds the whole old range, EPERM if it is sealed.
+func (m *MM) mremapSourceLocked(oldAddr, oldSize uint64) (*VMA, error) {
+	i := m.vmas.find(oldAddr)
+	if i < 0 || m.vmas[i].End < oldAddr+oldSize {
+		return nil, unix.EFAULT
+	}
+	if m.vmas[i].Flags&Sealed != 0 {
+		return nil, unix.EPERM
+	}
+	return m.vmas[i], nil
+}
+
+// mremapTargetLocked checks and clears MREMAP_FIXED's destination:
+// EINVAL if it is unaligned, past the user range or overlaps the source,
+// EPERM if sealed; what was mapped there is unmapped.
+func (m *MM) mremapTargetLocked(oldAddr, oldSize, newAddr, newSize uint64) error {
+	if newAddr&arch.PageMask != 0 || newAddr+newSize < newAddr || newAddr+newSize > m.layout.MaxAddr ||
+		newAddr < oldAddr+oldSize && oldAddr < newAddr+newSize {
+		return unix.EINVAL
+	}
+	if m.sealedLocked(newAddr, newAddr+newSize) {
+		return unix.EPERM
+	}
+	m.unmapLocked(newAddr, newAddr+newSize)
+	return nil
 }
 
 // moveLocked moves [oldAddr, +oldSize) of v to newAddr, sized newSize; the

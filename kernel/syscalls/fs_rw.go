@@ -36,9 +36,6 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if d.Options().Seekable && rangeOverflows(d.Offset(), count) {
-		return 0, unix.EINVAL // at the file's offset, as pread's
-	}
 	if count > 0 && int64(count) > 0 && t.MM.WritableLen(a[1], count) == 0 {
 		// Not a byte fits: EFAULT, unless there is nothing to give
 		// (the end of a file: 0; an empty stream: the read waits as
