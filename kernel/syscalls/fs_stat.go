@@ -11,12 +11,11 @@ import (
 )
 
 // statAt is what stat, lstat, newfstatat and statx share: the attributes
-// of the file path names relative to dirfd, and its mount id. An empty
-// path with AT_EMPTY_PATH and a descriptor stats the descriptor itself,
-// which may be an anonymous file (a pipe) the namespace does not know.
-// statAt stats the file (dirfd, path at pathAddr) names, and says where
-// it is (statx's mount fields and attributes). A NULL path with
-// AT_EMPTY_PATH is the empty path, as since Linux 6.11.
+// of the file path names relative to dirfd, and where it is (statx's
+// mount fields and attributes). An empty path with AT_EMPTY_PATH and a
+// descriptor stats the descriptor itself, which may be an anonymous file
+// (a pipe) the namespace does not know; a NULL path with AT_EMPTY_PATH is
+// the empty path, as since Linux 6.11.
 func statAt(t *kernel.Task, dirfd int32, pathAddr uint64, flags int) (vfs.Stat, statWhere, error) {
 	var p string
 	if pathAddr != 0 || flags&unix.AT_EMPTY_PATH == 0 {
