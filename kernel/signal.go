@@ -278,6 +278,15 @@ func (t *Task) attention() taskAttention {
 // and splice loops check signal_pending between pages the same way.
 func (t *Task) Interrupted() bool { return t.hasDeliverable() }
 
+// Dying reports whether the task must exit (SIGKILL, a group exit). A
+// long loop that Linux does not cut short for a signal (mincore over
+// terabytes) still ends for this: what it returns goes nowhere.
+func (t *Task) Dying() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.exiting
+}
+
 // PendingSignals returns the set of pending signals (rt_sigpending).
 func (t *Task) PendingSignals() arch.SigSet {
 	t.tg.mu.Lock()

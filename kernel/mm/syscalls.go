@@ -685,13 +685,16 @@ func (m *MM) coveredLocked(start, end uint64) bool {
 func (m *MM) Mincore(addr uint64, vec []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var v *VMA
 	for i := range vec {
 		a := addr + uint64(i)<<arch.PageShift
-		j := m.vmas.find(a)
-		if j < 0 {
-			return unix.ENOMEM
+		if v == nil || a >= v.End {
+			j := m.vmas.find(a)
+			if j < 0 {
+				return unix.ENOMEM
+			}
+			v = m.vmas[j]
 		}
-		v := m.vmas[j]
 		_, own := m.pages[a]
 		switch {
 		case own && !v.Shared:

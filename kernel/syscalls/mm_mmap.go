@@ -276,6 +276,9 @@ func sysMincore(t *kernel.Task, a [6]uint64) (uint64, error) {
 	const chunk = 4096 // pages per chunk
 	vec := make([]byte, min(n>>arch.PageShift, chunk))
 	for done := uint64(0); done < n>>arch.PageShift; {
+		if t.Dying() {
+			return 0, unix.EINTR // a terabyte's answer takes minutes here
+		}
 		k := min(n>>arch.PageShift-done, chunk)
 		if err := t.MM.Mincore(addr+done<<arch.PageShift, vec[:k]); err != nil {
 			return 0, err
