@@ -162,7 +162,7 @@ func submitIocb(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 		flags := uint64(cb.rwFlags)
 		switch cb.opcode {
 		case iocbCmdPread:
-			run = func() (uint64, error) { return readInto(t, cb.buf, cb.nbytes, preadAt(t, d, cb.offset)) }
+			run = func() (uint64, error) { return readInto(t, cb.buf, cb.nbytes, nil, preadAt(t, d, cb.offset)) }
 		case iocbCmdPwrite:
 			run = func() (uint64, error) { return writeFrom(t, cb.buf, cb.nbytes, pwriteAt(t, d, cb.offset, flags)) }
 		case iocbCmdPreadv:

@@ -36,19 +36,20 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if count > 0 && int64(count) > 0 && t.MM.WritableLen(a[1], count) == 0 {
-		// Not a byte fits: EFAULT, unless there is nothing to give
-		// (the end of a file: 0; an empty stream: the read waits as
-		// any would), and without taking anything.
+	// Not a byte of the buffer fits: EFAULT, unless there is nothing to
+	// give (the end of a file: 0; an empty stream: the read waits as any
+	// would), and without taking anything.
+	unmapped := func() error {
 		if d.Options().Seekable {
 			if st, err := d.Stat(t); err == nil && st.Type() == unix.S_IFREG && d.Offset() < st.Size {
-				return 0, unix.EFAULT
+				return unix.EFAULT
 			}
 		} else if d.Readiness(vfs.EventIn)&vfs.EventIn != 0 {
-			return 0, unix.EFAULT
+			return unix.EFAULT
 		}
+		return nil
 	}
-	n, err := readInto(t, a[1], count, func(b []byte) (int, error) { return d.Read(t, b) })
+	n, err := readInto(t, a[1], count, unmapped, func(b []byte) (int, error) { return d.Read(t, b) })
 	return accountRead(t, n, err)
 }
 
@@ -91,7 +92,7 @@ func sysPread64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 || rangeOverflows(off, a[2]) {
 		return 0, unix.EINVAL
 	}
-	n, err := readInto(t, a[1], a[2], preadAt(t, d, off))
+	n, err := readInto(t, a[1], a[2], nil, preadAt(t, d, off))
 	return accountRead(t, n, err)
 }
 
@@ -137,7 +138,9 @@ func accountWrite(t *kernel.Task, n uint64, err error) (uint64, error) {
 }
 
 // readInto reads once through a kernel buffer and copies the bytes out.
-func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)) (uint64, error) {
+// When not a byte of the buffer is writable, unmapped (if not nil) may
+// refuse the read with its error first.
+func readInto(t *kernel.Task, addr, count uint64, unmapped func() error, read func([]byte) (int, error)) (uint64, error) {
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
@@ -146,7 +149,7 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 	// a fault would lose stays in the file or stream, as on Linux. One
 	// that does not fit a byte is read into all the same, so that a read
 	// with nothing to give (the end of a file) returns 0, as Linux's
-	// copies nothing and does not fault (sysRead keeps a file's bytes
+	// copies nothing and does not fault (unmapped keeps a file's bytes
 	// from being taken for it).
 	if count > 0 {
 		if addr+count < addr || addr+count > arch.TaskSizeMax {
@@ -154,6 +157,10 @@ func readInto(t *kernel.Task, addr, count uint64, read func([]byte) (int, error)
 		}
 		if fit := t.MM.WritableLen(addr, count); fit > 0 {
 			count = fit
+		} else if unmapped != nil {
+			if err := unmapped(); err != nil {
+				return 0, err
+			}
 		}
 	}
 	buf, release := t.CopyBuffer(count, ioChunk)
