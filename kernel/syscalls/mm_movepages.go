@@ -64,6 +64,9 @@ func pagesStat(t *kernel.Task, m *mm.MM, count, pagesAddr, statusAddr uint64) er
 	var states [movePagesChunk]mm.PageState
 	var out [movePagesChunk * 4]byte
 	for done := uint64(0); done < count; {
+		if t.Dying() {
+			return unix.EINTR // count is the program's: it may be 2^60
+		}
 		n := min(count-done, movePagesChunk)
 		if err := t.CopyIn(pagesAddr+done*8, raw[:n*8]); err != nil {
 			return unix.EFAULT
@@ -92,6 +95,9 @@ func pagesMove(t *kernel.Task, m *mm.MM, count, pagesAddr, nodesAddr, statusAddr
 	var addr [1]uint64
 	var state [1]mm.PageState
 	for i := uint64(0); i < count; i++ {
+		if i%movePagesChunk == 0 && t.Dying() {
+			return unix.EINTR
+		}
 		var err error
 		if addr[0], err = getUint64(t, pagesAddr+i*8); err != nil {
 			return unix.EFAULT

@@ -327,7 +327,9 @@ func TestHostileOOM(t *testing.T) {
 // of the first (the linear lowest-free search took minutes);
 // RLIMIT_NOFILE stops at nr_open. On a file of 2^50 bytes, SEEK_DATA,
 // SEEK_HOLE, fallocate and hole punching answer at once, as on Linux's
-// tmpfs (compared with a native run on /dev/shm).
+// tmpfs (compared with a native run on /dev/shm). A process looping in
+// mincore of 2 TiB or move_pages of 2^38 entries dies within a second of
+// SIGKILL (the syscall fuzzer found mincore deaf to it for minutes).
 func TestHostileWork(t *testing.T) {
 	prog := cProgram(t, "hostile_work")
 	native := runNative(t, prog, "sparse")
@@ -350,6 +352,13 @@ func TestHostileWork(t *testing.T) {
 		t.Run("sparse", func(t *testing.T) {
 			r := runUKSpec(t, platform, prog, runSpec{Args: []string{"sparse"}})
 			sameAsNative(t, native, r)
+		})
+		t.Run("killed", func(t *testing.T) {
+			const want = "mincore: killed within a second: yes\nmove_pages: killed within a second: yes\n"
+			r := runUKSpec(t, platform, prog, runSpec{Args: []string{"killed"}})
+			if r.Stdout != want || r.Code != 0 {
+				t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+			}
 		})
 	})
 }

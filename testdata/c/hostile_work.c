@@ -16,9 +16,17 @@
  *                        time through SCM_RIGHTS (a million in seconds)
  *   hostile_work sparse  huge sparse file on /dev/shm: lseek, fallocate
  *                        (same output natively and under uk)
+ *   hostile_work killed  children looping in calls with counts in the
+ *                        terabytes (mincore of 2 TiB, move_pages of 2^38
+ *                        entries) are sent SIGKILL: each must be gone
+ *                        within a second (only under uk: Linux's
+ *                        move_pages does not look at signals, and would
+ *                        write a terabyte of statuses)
  */
 #include "uktest.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -166,7 +174,43 @@ static int sparse(void) {
 	return 0;
 }
 
+/* killed_in forks a child that repeats call(p, v) over two fresh 2 TiB
+ * reserved areas (p readable, v writable), kills it 100 ms later and
+ * prints whether it died of the kill within a second. */
+static void killed_in(const char *name, void (*call)(char *p, char *v, size_t len)) {
+	size_t len = 1UL << 41;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *p = mmap(0, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		char *v = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED || v == MAP_FAILED)
+			_exit(1);
+		for (;;)
+			call(p, v, len);
+	}
+	usleep(100000);
+	double t0 = now();
+	kill(pid, SIGKILL);
+	int st;
+	waitpid(pid, &st, 0);
+	double took = now() - t0;
+	printf("%s: killed within a second: %s\n", name,
+	       WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && took < 1 ? "yes" : "no");
+	if (took >= 1)
+		printf("  (it took %.1f s)\n", took);
+}
+
+static void call_mincore(char *p, char *v, size_t len) { mincore(p, len, (unsigned char *)v); }
+static void call_move_pages(char *p, char *v, size_t len) {
+	syscall(SYS_move_pages, 0, len / 8, p, NULL, v, 0);
+}
+
 int main(int argc, char **argv) {
+	if (argc >= 2 && !strcmp(argv[1], "killed")) {
+		killed_in("mincore", call_mincore);
+		killed_in("move_pages", call_move_pages);
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "dup"))
 		return dups(atol(argv[2]), 0);
 	if (argc >= 3 && !strcmp(argv[1], "fill"))

@@ -11,8 +11,7 @@
  * and RLIMIT_DATA refusing mappings and heap growth past them;
  * /proc/self/pagemap's present, shared and exclusive bits (mmap12); a
  * MAP_GROWSDOWN area growing, and stopping short of a mapping below it by
- * the stack guard gap (mmap18); SIGKILL ending a mincore over two
- * terabytes promptly (a fuzzer found uk's loop deaf to it). */
+ * the stack guard gap (mmap18). */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -21,7 +20,6 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -83,32 +81,6 @@ static void data_limit(void) {
 
 /* grow maps a one-page MAP_GROWSDOWN area with, if below, an accessible
  * page four pages under it, then touches the page just under the area. */
-/* killed_mincore forks a child that asks mincore about two terabytes of
- * reserved memory, kills it 100 ms later, and returns how many seconds
- * the kill took to end it (Linux answers the whole call in under one). */
-static double killed_mincore(void) {
-	size_t len = 1UL << 41;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *p = mmap(0, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		unsigned char *v = mmap(0, len >> 12, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED || v == MAP_FAILED)
-			_exit(1);
-		for (;;)
-			mincore(p, len, v);
-	}
-	usleep(100000);
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	kill(pid, SIGKILL);
-	int st;
-	waitpid(pid, &st, 0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	CHECK("the mincore child dies of SIGKILL", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	return (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-}
-
 static int grows(int below) {
 	fflush(stdout);
 	pid_t c = fork();
@@ -127,7 +99,6 @@ static int grows(int below) {
 }
 
 int main(void) {
-	CHECK("SIGKILL ends a two-terabyte mincore within 3 s", killed_mincore() < 3);
 	EXPECT_EQ(grows(0), 0);
 	EXPECT_EQ(grows(1), SIGSEGV);
 	ukt_in_child("RLIMIT_AS", as_limit);
