@@ -202,6 +202,8 @@ func (m *MM) DecUsers() {
 		offs = append(offs, off)
 	}
 	m.pages = nil
+	m.mf.Uncharge(int64(len(m.poisoned)) * poisonCost)
+	m.poisoned = nil
 	vmas := m.vmas
 	m.vmas = nil
 	if r, ok := m.as.(releaserThen); ok && !m.dead {

@@ -138,6 +138,9 @@ func (m *MM) UserfaultPoison(ctx Userfault, start uint64, n int) (uint64, error)
 		if _, ok := m.poisoned[page]; ok {
 			return done, unix.EEXIST
 		}
+		if !m.mf.Charge(poisonCost) {
+			return done, unix.ENOMEM
+		}
 		if m.poisoned == nil {
 			m.poisoned = make(map[uint64]struct{})
 		}
@@ -147,14 +150,23 @@ func (m *MM) UserfaultPoison(ctx Userfault, start uint64, n int) (uint64, error)
 	return done, nil
 }
 
+// poisonCost is what one poison marker is charged: about what it holds
+// in uk's heap. Markers are for missing pages, so nothing else bounds
+// them: a program could poison terabytes of reserved memory, a call at a
+// time (Linux charges its PTE markers as page tables).
+const poisonCost = 64
+
 // clearPoisonLocked forgets the poison markers in [start, end): the
 // memory there was unmapped or discarded.
 func (m *MM) clearPoisonLocked(start, end uint64) {
+	n := 0
 	for a := range m.poisoned {
 		if a >= start && a < end {
 			delete(m.poisoned, a)
+			n++
 		}
 	}
+	m.mf.Uncharge(int64(n) * poisonCost)
 	for a := range m.writeProtected {
 		if a >= start && a < end {
 			delete(m.writeProtected, a)

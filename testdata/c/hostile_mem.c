@@ -35,6 +35,9 @@
  *   hostile_mem procfiles  16,000 mappings, then /proc/self/smaps opened
  *                          and read (each description keeps its 12 MB)
  *                          until it fails
+ *   hostile_mem poison     64 GiB of reserved memory registered with a
+ *                          userfaultfd, poisoned (UFFDIO_POISON: a marker
+ *                          for each missing page) until it fails
  *
  * Each mode prints what stopped it and how much it got the kernel to
  * hold, in MiB, and ends within a few seconds.
@@ -45,6 +48,7 @@
 #include <mqueue.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <pthread.h>
@@ -417,6 +421,52 @@ static int procfiles_mode(void) {
 	return 0;
 }
 
+/* poison_mode poisons the pages of a 64 GiB reservation through a
+ * userfaultfd: no page is ever allocated, but each poisoned page needs a
+ * marker the kernel keeps (16 million of them). */
+static int poison_mode(void) {
+	struct {
+		unsigned long start, len, mode;
+		long updated;
+	} p;
+	struct {
+		unsigned long api, features, ioctls;
+	} api = {0xaa, 1 << 14 /* UFFD_FEATURE_POISON */, 0};
+	struct {
+		unsigned long start, len, mode, ioctls;
+	} reg;
+	const unsigned long len = 64UL << 30;
+	char *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (r == MAP_FAILED || fd < 0 || ioctl(fd, 0xc018aa3f /* UFFDIO_API */, &api) != 0) {
+		printf("setup: %s\n", errname(errno));
+		return 1;
+	}
+	reg = (typeof(reg)){(unsigned long)r, len, 1 /* MODE_MISSING */, 0};
+	if (ioctl(fd, 0xc020aa00 /* UFFDIO_REGISTER */, &reg) != 0) {
+		printf("register: %s\n", errname(errno));
+		return 1;
+	}
+	unsigned long done = 0;
+	int err = 0;
+	while (done < len) {
+		p = (typeof(p)){(unsigned long)r + done, len - done, 0, 0};
+		int rc = ioctl(fd, 0xc020aa08 /* UFFDIO_POISON */, &p);
+		if (p.updated > 0)
+			done += p.updated;
+		if (rc != 0 && errno != EAGAIN) {
+			err = errno;
+			break;
+		}
+	}
+	if (err)
+		printf("poison: stopped by %s\n", errname(err));
+	else
+		printf("poison: all 64 GiB poisoned\n");
+	fprintf(stderr, "poison: %lu MiB poisoned\n", done >> 20);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	/* stdio's buffer, before memory runs short. */
 	printf("hostile_mem %s\n", argc > 1 ? argv[1] : "");
@@ -438,6 +488,8 @@ int main(int argc, char **argv) {
 		return mqueues_mode();
 	if (argc >= 2 && !strcmp(argv[1], "sysv"))
 		return sysv_mode();
+	if (argc >= 2 && !strcmp(argv[1], "poison"))
+		return poison_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
 	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
