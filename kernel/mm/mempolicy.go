@@ -35,8 +35,7 @@ func (m *MM) SetPolicy(addr, length uint64, p MemPolicy) error {
 	if err != nil || end == addr {
 		return err
 	}
-	m.editRangeLocked(addr, end, func(v *VMA) { v.Policy = p })
-	return nil
+	return m.editRangeLocked(addr, end, func(v *VMA) { v.Policy = p })
 }
 
 // PolicyAt returns the policy of the VMA holding addr; false when none

@@ -76,6 +76,9 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(m.vmas) > MaxMapCount {
+		return 0, unix.ENOMEM // as Linux's do_mmap
+	}
 	addr := o.Addr
 	if o.Fixed || o.NoReplace {
 		if addr&arch.PageMask != 0 {
@@ -97,6 +100,9 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 			rt, rd := m.sizesInLocked(addr, addr+length)
 			if !m.mayExpandLocked(length, isData(o.Prot, o.Shared, o.GrowsDown), rt, rd) {
 				return 0, unix.ENOMEM
+			}
+			if err := m.splitRoomLocked(addr, addr+length, true); err != nil {
+				return 0, err
 			}
 			m.unmapLocked(addr, addr+length)
 		} else if !m.mayExpandLocked(length, isData(o.Prot, o.Shared, o.GrowsDown), 0, 0) {
@@ -271,6 +277,9 @@ func (m *MM) Munmap(addr, length uint64) error {
 	if m.sealedLocked(addr, addr+length) {
 		return unix.EPERM
 	}
+	if err := m.splitRoomLocked(addr, addr+length, true); err != nil {
+		return err
+	}
 	m.unmapLocked(addr, addr+length)
 	return nil
 }
@@ -362,6 +371,9 @@ func (m *MM) Mprotect(addr, length uint64, prot platform.Access, growsDown bool)
 	}
 	if end == addr {
 		return sealed
+	}
+	if err := m.splitRoomLocked(addr, end, false); err != nil {
+		return err
 	}
 	m.splitAtLocked(addr)
 	m.splitAtLocked(end)
@@ -468,7 +480,7 @@ func (m *MM) Brk(addr uint64) uint64 {
 	}
 	switch {
 	case newEnd > oldEnd:
-		if m.overlapsLocked(oldEnd, newEnd) || !m.mayExpandLocked(newEnd-oldEnd, true, 0, 0) {
+		if m.overlapsLocked(oldEnd, newEnd) || !m.mayExpandLocked(newEnd-oldEnd, true, 0, 0) || len(m.vmas) > MaxMapCount {
 			return m.brk
 		}
 		m.insertVMALocked(&VMA{Start: oldEnd, End: newEnd, Prot: platform.Read | platform.Write,
@@ -515,6 +527,9 @@ func (m *MM) Mremap(oldAddr, oldSize, newSize uint64, mayMove, fixed bool, newAd
 		return m.moveLocked(v, oldAddr, oldSize, newAddr, newSize)
 	}
 	if newSize <= oldSize {
+		if err := m.splitRoomLocked(oldAddr+newSize, oldAddr+oldSize, true); err != nil {
+			return 0, err
+		}
 		m.unmapLocked(oldAddr+newSize, oldAddr+oldSize)
 		return oldAddr, nil
 	}
@@ -606,6 +621,9 @@ func (m *MM) mremapTargetLocked(oldAddr, oldSize, newAddr, newSize uint64) error
 	if m.sealedLocked(newAddr, newAddr+newSize) {
 		return unix.EPERM
 	}
+	if len(m.vmas)+2 >= MaxMapCount-3 {
+		return unix.ENOMEM // as Linux's mremap_to, before the target goes
+	}
 	m.unmapLocked(newAddr, newAddr+newSize)
 	return nil
 }
@@ -613,6 +631,9 @@ func (m *MM) mremapTargetLocked(oldAddr, oldSize, newAddr, newSize uint64) error
 // moveLocked moves [oldAddr, +oldSize) of v to newAddr, sized newSize; the
 // private pages move with it without copying.
 func (m *MM) moveLocked(v *VMA, oldAddr, oldSize, newAddr, newSize uint64) (uint64, error) {
+	if len(m.vmas) >= MaxMapCount-3 {
+		return 0, unix.ENOMEM // as Linux's move_vma: it may split the source
+	}
 	w := *v
 	w.Start, w.End = newAddr, newAddr+newSize
 	if w.Object != nil {

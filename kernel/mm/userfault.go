@@ -199,6 +199,9 @@ func (m *MM) UserfaultRegister(start, end uint64, ctx Userfault, mode uint8) err
 	if !found {
 		return unix.EINVAL
 	}
+	if err := m.splitRoomLocked(start, end, false); err != nil {
+		return err
+	}
 	m.splitAtLocked(start)
 	m.splitAtLocked(end)
 	for i := m.vmas.firstEndingAfter(start); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
@@ -311,6 +314,9 @@ func (m *MM) UserfaultUnregister(start, end uint64, ctx Userfault) error {
 		if v := m.vmas[i]; !userfaultable(v, UserfaultMissing) && !userfaultable(v, UserfaultMinor) {
 			return unix.EINVAL
 		}
+	}
+	if err := m.splitRoomLocked(start, end, false); err != nil {
+		return err
 	}
 	m.splitAtLocked(start)
 	m.splitAtLocked(end)

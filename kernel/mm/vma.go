@@ -3,6 +3,8 @@ package mm
 import (
 	"sort"
 
+	"golang.org/x/sys/unix"
+
 	"uk/arch"
 	"uk/kernel/memmap"
 	"uk/platform"
@@ -148,6 +150,40 @@ func (s *vmaSet) coalesce(start, end uint64) []*VMA {
 		i++
 	}
 	return gone
+}
+
+// MaxMapCount is vm.max_map_count, the most VMAs an address space may
+// have, as Linux's default: an edit that would split past it fails with
+// ENOMEM. Besides matching Linux, it bounds what uk holds for a program
+// that maps page after page with alternating rights (4 million VMAs took
+// uk past 2.6 GB).
+const MaxMapCount = 65530
+
+// splitRoomLocked fails with ENOMEM when splitting the VMAs that straddle
+// start or end would take the set past MaxMapCount (Linux's __split_vma:
+// each split needs map_count below the limit). With cut, the range's
+// VMAs go too, so the set grows only when the range lies inside one VMA
+// (Linux's munmap checks just that case).
+func (m *MM) splitRoomLocked(start, end uint64, cut bool) error {
+	n := 0
+	i := m.vmas.find(start)
+	if i >= 0 && m.vmas[i].Start != start {
+		n++
+	}
+	j := m.vmas.find(end)
+	if j >= 0 && m.vmas[j].Start != end {
+		n++
+	}
+	if cut {
+		n = 0
+		if i >= 0 && i == j && m.vmas[i].Start != start {
+			n = 1
+		}
+	}
+	if n > 0 && len(m.vmas)+n > MaxMapCount {
+		return unix.ENOMEM
+	}
+	return nil
 }
 
 // The MM's wrappers of the vmaSet edits keep each VMA's registration with

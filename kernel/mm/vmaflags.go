@@ -59,19 +59,24 @@ func (m *MM) SetFlags(addr, length uint64, set, clear VMAFlags, check func(v *VM
 	if err != nil || end == addr {
 		return err
 	}
-	m.editRangeLocked(addr, end, func(v *VMA) { v.Flags = v.Flags&^clear | set })
-	return nil
+	return m.editRangeLocked(addr, end, func(v *VMA) { v.Flags = v.Flags&^clear | set })
 }
 
 // editRangeLocked applies edit to the VMAs of [addr, end), split at its
-// ends first, and merges what became alike. Preconditions: mu is held.
-func (m *MM) editRangeLocked(addr, end uint64, edit func(v *VMA)) {
+// ends first, and merges what became alike; ENOMEM, with nothing
+// changed, when the splits would pass MaxMapCount. Preconditions: mu is
+// held.
+func (m *MM) editRangeLocked(addr, end uint64, edit func(v *VMA)) error {
+	if err := m.splitRoomLocked(addr, end, false); err != nil {
+		return err
+	}
 	m.splitAtLocked(addr)
 	m.splitAtLocked(end)
 	for i := m.vmas.firstEndingAfter(addr); i < len(m.vmas) && m.vmas[i].Start < end; i++ {
 		edit(m.vmas[i])
 	}
 	m.coalesceLocked(addr, end)
+	return nil
 }
 
 // checkRangeLocked runs check (if not nil) on each VMA in [addr,

@@ -11,7 +11,9 @@
  * and RLIMIT_DATA refusing mappings and heap growth past them;
  * /proc/self/pagemap's present, shared and exclusive bits (mmap12); a
  * MAP_GROWSDOWN area growing, and stopping short of a mapping below it by
- * the stack guard gap (mmap18). */
+ * the stack guard gap (mmap18); vm.max_map_count (65530) stopping splits
+ * with ENOMEM (mprotect, munmap inside a mapping, MAP_FIXED inside one),
+ * but not edits that need no split. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -81,6 +83,39 @@ static void data_limit(void) {
 
 /* grow maps a one-page MAP_GROWSDOWN area with, if below, an accessible
  * page four pages under it, then touches the page just under the area. */
+/* map_count_limit splits a reservation into VMAs (every other page made
+ * readable) until mprotect fails, then unmaps single pages inside the
+ * rest (one more VMA each) until that fails too, leaving exactly the
+ * limit's count whatever the process had before; then tries what needs
+ * another split and what needs none. */
+static void map_count_limit(void) {
+	long n = 40000;
+	char *r = mmap(0, 2 * n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK("a reservation of 80000 pages", r != MAP_FAILED);
+	long i = 0;
+	while (i < n && mprotect(r + 2 * i * 4096, 4096, PROT_READ) == 0)
+		i++;
+	CHECK("mprotect splits until ENOMEM", i < n && errno == ENOMEM);
+	CHECK("the splits stop near 65530 VMAs", i > 32700 && i < 32765);
+	char *last = r + 2 * (i - 1) * 4096; /* a readable page, a VMA of its own */
+	char *rest = r + 2 * i * 4096;        /* the rest of the reservation, one VMA */
+	long j = 0;
+	while (j < 4 && munmap(rest + (2 * j + 1) * 4096, 4096) == 0)
+		j++;
+	CHECK("munmap inside a VMA stops with ENOMEM at the limit", j < 2 && errno == ENOMEM);
+	char *tail = rest + 2 * j * 4096; /* what is left of the rest, one VMA */
+	EXPECT_ERR(munmap(tail + 4096, 4096), ENOMEM);
+	EXPECT_ERR(mprotect(tail + 4096, 4096, PROT_READ), ENOMEM);
+	EXPECT_ERR(mmap(tail + 4096, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), ENOMEM);
+	EXPECT_OK(mprotect(last, 4096, PROT_READ | PROT_WRITE)); /* a whole VMA: no split */
+	EXPECT_OK(munmap(last, 4096));                           /* a whole VMA: one fewer */
+	EXPECT_OK(munmap(tail + 4096, 4096));                    /* now there is room */
+	EXPECT_OK(munmap(r, 2 * n * 4096));
+	char *p = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("mmap works again", p != MAP_FAILED);
+	munmap(p, 4096);
+}
+
 static int grows(int below) {
 	fflush(stdout);
 	pid_t c = fork();
@@ -99,6 +134,7 @@ static int grows(int below) {
 }
 
 int main(void) {
+	map_count_limit();
 	EXPECT_EQ(grows(0), 0);
 	EXPECT_EQ(grows(1), SIGSEGV);
 	ukt_in_child("RLIMIT_AS", as_limit);
