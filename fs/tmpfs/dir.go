@@ -27,6 +27,24 @@ type entry struct {
 	ino     inode
 	off     int64
 	removed bool
+	charged int64 // what the entry holds of the sandbox's budget (entryCost)
+}
+
+// entryBase is what a directory entry is charged besides its name: the
+// entry, its place in the directory's map and list, and a share of the
+// inode it names (a file, directory or link costs uk about 300-600
+// bytes; a million of them took uk past 570 MB uncharged).
+const entryBase = 512
+
+// entryCost is what naming ino name is charged: a symbolic link's entry
+// carries its target too (Linux keeps a long target in a page of the
+// filesystem's).
+func entryCost(name string, ino inode) int64 {
+	c := int64(entryBase + len(name))
+	if l, ok := ino.(*Symlink); ok {
+		c += int64(len(l.target))
+	}
+	return c
 }
 
 func (fs *FS) newDir(o vfs.CreateOptions) *Dir {
@@ -73,9 +91,10 @@ func (d *Dir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	return e.ino, nil
 }
 
-// addLocked adds name → ino and updates the directory times.
-func (d *Dir) addLocked(name string, ino inode) {
-	e := &entry{name: name, ino: ino, off: d.nextOff}
+// addLocked adds name → ino, holding charged of the budget (which the
+// caller charged: fs.charge), and updates the directory times.
+func (d *Dir) addLocked(name string, ino inode, charged int64) {
+	e := &entry{name: name, ino: ino, off: d.nextOff, charged: charged}
 	d.nextOff++
 	d.entries[name] = e
 	d.list = append(d.list, e)
@@ -85,6 +104,7 @@ func (d *Dir) addLocked(name string, ino inode) {
 
 func (d *Dir) removeLocked(name string) {
 	e := d.entries[name]
+	d.fs.uncharge(e.charged)
 	delete(d.entries, name)
 	e.removed = true
 	d.removed++
@@ -113,6 +133,15 @@ func (d *Dir) Create(_ vfs.Context, name string, o vfs.CreateOptions) (vfs.Inode
 	if _, ok := d.entries[name]; ok {
 		return nil, unix.EEXIST
 	}
+	// Charged before the inode exists: a full budget leaves nothing made
+	// (ENOSPC, as Linux's shmem_get_inode when no inode can be had).
+	cost := int64(entryBase + len(name))
+	if o.Mode&unix.S_IFMT == unix.S_IFLNK {
+		cost += int64(len(o.Target))
+	}
+	if !fs.charge(cost) {
+		return nil, unix.ENOSPC
+	}
 	var ino inode
 	switch o.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
@@ -125,9 +154,10 @@ func (d *Dir) Create(_ vfs.Context, name string, o vfs.CreateOptions) (vfs.Inode
 	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO, unix.S_IFSOCK:
 		ino = fs.newNode(o)
 	default:
+		fs.uncharge(cost)
 		return nil, unix.EINVAL
 	}
-	d.addLocked(name, ino)
+	d.addLocked(name, ino, cost)
 	return ino, nil
 }
 
@@ -145,12 +175,16 @@ func (d *Dir) Link(_ vfs.Context, name string, target vfs.Inode) error {
 	if _, ok := d.entries[name]; ok {
 		return unix.EEXIST
 	}
+	cost := entryCost(name, t)
+	if !d.fs.charge(cost) {
+		return unix.ENOSPC
+	}
 	if t.base().changeLink(1) == 1 {
 		// An O_TMPFILE file gets its first name: it counts as an inode
 		// from now on, as unlinkInode stops counting a file at its last.
 		d.fs.inodes.Add(1)
 	}
-	d.addLocked(name, t)
+	d.addLocked(name, t, cost)
 	return nil
 }
 
@@ -268,41 +302,60 @@ func (d *Dir) Rename(_ vfs.Context, oldName string, newParent vfs.DirInode, newN
 		ne.ino.base().touchCtime()
 		return nil
 	}
+	// The new entry is charged before anything changes; the old one's
+	// charge goes back with it.
+	cost := entryCost(newName, oe.ino)
+	if !d.fs.charge(cost) {
+		return unix.ENOSPC
+	}
 	if ne != nil {
-		if flags&unix.RENAME_NOREPLACE != 0 {
-			return unix.EEXIST
+		if err := nd.replaceableLocked(ne, oIsDir, flags); err != nil {
+			d.fs.uncharge(cost)
+			return err
 		}
-		if nc, nIsDir := ne.ino.(*Dir); nIsDir {
-			if !oIsDir {
-				return unix.EISDIR
-			}
-			nc.mu.Lock()
-			empty := len(nc.entries) == 0
-			if empty {
-				nc.nlink = 0
-			}
-			nc.mu.Unlock()
-			if !empty {
-				return unix.ENOTEMPTY
-			}
-			nd.removeLocked(newName)
+		nd.removeLocked(newName)
+		if _, nIsDir := ne.ino.(*Dir); nIsDir {
 			nd.nlink--
 			d.fs.inodes.Add(-1)
 		} else {
-			if oIsDir {
-				return unix.ENOTDIR
-			}
-			nd.removeLocked(newName)
 			defer unlinkInode(ne.ino)
 		}
 	}
 	d.removeLocked(oldName)
-	nd.addLocked(newName, oe.ino)
+	nd.addLocked(newName, oe.ino, cost)
 	if oIsDir && d != nd {
 		d.nlink--
 		nd.nlink++
 	}
 	oe.ino.base().touchCtime()
+	return nil
+}
+
+// replaceableLocked reports whether a rename may replace the entry ne of
+// d with what it moves (a directory or not): EEXIST under
+// RENAME_NOREPLACE, EISDIR or ENOTDIR for a kind that differs, ENOTEMPTY
+// for a directory with entries. A directory that may go gets its link
+// count of 0 at once, under its lock, so that nothing is made in it
+// meanwhile.
+func (d *Dir) replaceableLocked(ne *entry, oIsDir bool, flags uint32) error {
+	if flags&unix.RENAME_NOREPLACE != 0 {
+		return unix.EEXIST
+	}
+	nc, nIsDir := ne.ino.(*Dir)
+	switch {
+	case nIsDir && !oIsDir:
+		return unix.EISDIR
+	case !nIsDir && oIsDir:
+		return unix.ENOTDIR
+	case !nIsDir:
+		return nil
+	}
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if len(nc.entries) > 0 {
+		return unix.ENOTEMPTY
+	}
+	nc.nlink = 0
 	return nil
 }
 

@@ -11,6 +11,7 @@ package tmpfs
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,12 +111,56 @@ type FS struct {
 	// gives its files' pages back (Unmounted). The kernel's own tmpfs
 	// instances (the root, devtmpfs, memfds) keep theirs.
 	unmountable bool
+	// charges are what the directory entries hold of the sandbox's
+	// budget (entryCost); a cleanup gives back what is left when the
+	// filesystem itself is collected.
+	charges *entryCharges
+}
+
+// entryCharges is the budget charge of a filesystem's directory entries,
+// apart from the FS so that the cleanup that returns it does not keep the
+// FS alive.
+type entryCharges struct {
+	mf *memfile.File
+	n  atomic.Int64
+}
+
+func (c *entryCharges) release() {
+	if n := c.n.Swap(0); n > 0 {
+		c.mf.Uncharge(n)
+	}
+}
+
+// charge takes n bytes of the sandbox's budget for metadata the
+// filesystem keeps; false when the budget cannot cover them.
+func (fs *FS) charge(n int64) bool {
+	if fs.charges == nil {
+		return true
+	}
+	if !fs.mf.Charge(n) {
+		return false
+	}
+	fs.charges.n.Add(n)
+	return true
+}
+
+// uncharge gives back n bytes taken by charge.
+func (fs *FS) uncharge(n int64) {
+	if fs.charges == nil || n == 0 {
+		return
+	}
+	fs.charges.n.Add(-n)
+	fs.mf.Uncharge(n)
 }
 
 // New returns an empty tmpfs whose root directory is owned by
 // opts.RootUID/RootGID with mode opts.RootMode.
 func New(mf *memfile.File, opts Options) *FS {
 	fs := &FS{mf: mf, maxInodes: opts.MaxInodes}
+	if mf != nil {
+		fs.charges = &entryCharges{mf: mf}
+		runtime.AddCleanup(fs, (*entryCharges).release, fs.charges)
+	}
 	max := opts.MaxBytes
 	if max == 0 {
 		max = mf.Size() / 2

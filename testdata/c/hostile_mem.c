@@ -35,6 +35,10 @@
  *   hostile_mem procfiles  16,000 mappings, then /proc/self/smaps opened
  *                          and read (each description keeps its 12 MB)
  *                          until it fails
+ *   hostile_mem names      symbolic links with 4000-byte targets and
+ *                          200-byte names, then hard links to one file,
+ *                          made in a tmpfs directory until it fails; all
+ *                          removed, and made again
  *   hostile_mem poison     64 GiB of reserved memory registered with a
  *                          userfaultfd, poisoned (UFFDIO_POISON: a marker
  *                          for each missing page) until it fails
@@ -421,6 +425,50 @@ static int procfiles_mode(void) {
 	return 0;
 }
 
+/* make_names makes symbolic links (long targets) or hard links (to
+ * /tmp/hostile_names/f) named dir/<200 bytes>N until one fails, and
+ * returns how many it made. */
+static long make_names(const char *dir, int hard, long max) {
+	static char target[4001], name[512];
+	memset(target, 't', 4000);
+	long n = 0;
+	for (; n < max; n++) {
+		snprintf(name, sizeof name, "%s/%0200ld", dir, n);
+		if (hard ? link("/tmp/hostile_names/f", name) : symlink(target, name))
+			break;
+	}
+	return n;
+}
+
+static void unmake_names(const char *dir, long n) {
+	char name[512];
+	for (long i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s/%0200ld", dir, i);
+		unlink(name);
+	}
+}
+
+/* names_mode fills a tmpfs directory with names the kernel must keep:
+ * what each takes (the entry, its name, a link's target) is memory no
+ * page counts. Then it removes them and checks the memory came back. */
+static int names_mode(void) {
+	mkdir("/tmp/hostile_names", 0700);
+	close(open("/tmp/hostile_names/f", O_CREAT | O_WRONLY, 0600));
+	long s = make_names("/tmp/hostile_names", 0, 10000000);
+	int es = errno;
+	unmake_names("/tmp/hostile_names", s);
+	long h = make_names("/tmp/hostile_names", 1, 100000000);
+	int eh = errno;
+	unmake_names("/tmp/hostile_names", h);
+	long again = make_names("/tmp/hostile_names", 0, s);
+	unmake_names("/tmp/hostile_names", again);
+	printf("symlinks: stopped by %s\n", errname(es));
+	printf("hard links: stopped by %s\n", errname(eh));
+	printf("symlinks again after removing them: %s\n", again == s ? "as many" : "fewer");
+	fprintf(stderr, "names: %ld symlinks, %ld hard links, %ld symlinks again\n", s, h, again);
+	return 0;
+}
+
 /* poison_mode poisons the pages of a 64 GiB reservation through a
  * userfaultfd: no page is ever allocated, but each poisoned page needs a
  * marker the kernel keeps (16 million of them). */
@@ -490,6 +538,8 @@ int main(int argc, char **argv) {
 		return sysv_mode();
 	if (argc >= 2 && !strcmp(argv[1], "poison"))
 		return poison_mode();
+	if (argc >= 2 && !strcmp(argv[1], "names"))
+		return names_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
 	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
