@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -234,11 +235,22 @@ type PosixTimer struct {
 	lastOverrun int
 }
 
+// timerCost is what a POSIX timer is charged to the sandbox: about what
+// it holds in uk (the timer, its closure, its place in the map).
+const timerCost = 512
+
 // TimerCreate implements timer_create for the calling task t: sig and
-// value are what the timer delivers; target is the thread for
-// SIGEV_THREAD_ID (nil: the process). A timer on a CPU clock counts that
-// process's or thread's CPU time (cpuClockOwner).
-func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value uint64, target *Task) (int32, error) {
+// value are what the timer delivers (idAsValue: the timer's own id, as
+// without a sigevent); target is the thread for SIGEV_THREAD_ID (nil: the
+// process). A timer on a CPU clock counts that process's or thread's CPU
+// time (cpuClockOwner).
+//
+// Ids go round as Linux's posix_timer_add gives them: the next after the
+// last given that is free, not the lowest free. A process holds at most
+// RLIMIT_SIGPENDING timers (Linux counts them with the user's pending
+// signals, each timer owning one) and each is charged to the sandbox:
+// EAGAIN past either.
+func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value uint64, idAsValue bool, target *Task) (int32, error) {
 	var cpu func() int64
 	switch clock {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
@@ -265,14 +277,29 @@ func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value 
 			cpu = owner.cpuTimeNow
 		}
 	}
+	limit := tg.Rlimit(unix.RLIMIT_SIGPENDING).Cur
+	mf := tg.k.MemFile
+	if mf != nil && !mf.Charge(timerCost) {
+		return 0, unix.EAGAIN
+	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
+	if uint64(len(tg.posixTimers)) >= limit {
+		if mf != nil {
+			mf.Uncharge(timerCost)
+		}
+		return 0, unix.EAGAIN
+	}
 	if tg.posixTimers == nil {
 		tg.posixTimers = make(map[int32]*PosixTimer)
 	}
-	id := int32(0)
+	id := tg.nextTimerID
 	for tg.posixTimers[id] != nil {
-		id++
+		id = (id + 1) & math.MaxInt32
+	}
+	tg.nextTimerID = (id + 1) & math.MaxInt32
+	if idAsValue {
+		value = uint64(id)
 	}
 	pt := &PosixTimer{clock: clock, notify: notify}
 	pt.it = &intervalTimer{cpu: cpu}
@@ -326,7 +353,15 @@ func (tg *ThreadGroup) TimerDelete(id int32) error {
 	}
 	pt.it.set(0, 0)
 	tg.k.UnfollowWallClock(pt)
+	tg.uncharge(timerCost)
 	return nil
+}
+
+// uncharge gives n bytes back to the sandbox's budget.
+func (tg *ThreadGroup) uncharge(n int64) {
+	if mf := tg.k.MemFile; mf != nil {
+		mf.Uncharge(n)
+	}
 }
 
 // Set arms the timer (value is relative) and returns the old setting.
@@ -414,4 +449,5 @@ func (tg *ThreadGroup) stopTimers(exiting bool) {
 		pt.it.set(0, 0)
 		tg.k.UnfollowWallClock(pt)
 	}
+	tg.uncharge(int64(len(pts)) * timerCost)
 }

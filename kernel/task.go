@@ -60,6 +60,7 @@ type ThreadGroup struct {
 	contCh      chan struct{}         // closed when a stopped process continues; protected by mu
 	itimers     [3]*intervalTimer     // setitimer's timers; protected by mu
 	posixTimers map[int32]*PosixTimer // timer_create's timers; protected by mu
+	nextTimerID int32                 // where timer_create looks for a free id; protected by mu
 	// sigNotify tells signalfds that a signal was queued.
 	sigNotify vfs.Queue
 	// exitQ tells pidfds that every thread has exited (pidfd.go).

@@ -94,20 +94,11 @@ func sysTimerCreate(t *kernel.Task, a [6]uint64) (uint64, error) {
 		if notify != 1 && !arch.ValidSignal(sig) {
 			return 0, unix.EINVAL
 		}
-	} else {
-		value = 0 // the id, filled below
 	}
-	id, err := t.ThreadGroup().TimerCreate(t, clock, notify, sig, value, target)
+	// Without a sigevent, the signal carries the timer id as its value.
+	id, err := t.ThreadGroup().TimerCreate(t, clock, notify, sig, value, sevAddr == 0, target)
 	if err != nil {
 		return 0, err
-	}
-	if sevAddr == 0 {
-		// Without a sigevent, the signal carries the timer id as its value.
-		t.ThreadGroup().TimerDelete(id)
-		id, err = t.ThreadGroup().TimerCreate(t, clock, notify, sig, uint64(id), target)
-		if err != nil {
-			return 0, err
-		}
 	}
 	if err := putUint32(t, idAddr, uint32(id)); err != nil {
 		t.ThreadGroup().TimerDelete(id)

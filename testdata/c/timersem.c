@@ -4,15 +4,40 @@
  * timer whose signal waits blocked counts overruns and the signal
  * carries them (timer_getoverrun returns the delivered count), the
  * previous setting returned, an absolute expiry in the past firing at
- * once, SIGEV_NONE timers, SIGEV_THREAD_ID, resolutions. */
+ * once, SIGEV_NONE timers, SIGEV_THREAD_ID, resolutions; timer ids
+ * going round (a deleted id is not the next given) and RLIMIT_SIGPENDING
+ * bounding how many timers a process makes (EAGAIN). */
 #include "uktest.h"
 #include <signal.h>
 #include <time.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/resource.h>
 static volatile int hits;
+
+/* ids_and_limit runs in a child: the ids of new timers after one is
+ * deleted, then timers made under RLIMIT_SIGPENDING 50 until one fails. */
+static void ids_and_limit(void) {
+	timer_t t[4];
+	struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+	for (int i = 0; i < 3; i++)
+		timer_create(CLOCK_MONOTONIC, &ev, &t[i]);
+	timer_delete(t[0]);
+	timer_create(CLOCK_MONOTONIC, &ev, &t[3]);
+	printf("ids %ld %ld %ld, then %ld\n", (long)t[0], (long)t[1], (long)t[2], (long)t[3]);
+	struct rlimit rl = {50, 50};
+	EXPECT_OK(setrlimit(RLIMIT_SIGPENDING, &rl));
+	int n = 3;
+	timer_t x;
+	while (n < 1000 && timer_create(CLOCK_MONOTONIC, &ev, &x) == 0)
+		n++;
+	/* Linux counts the user's pending signals too: a few may be queued elsewhere. */
+	CHECK("timers stop with EAGAIN near RLIMIT_SIGPENDING", errno == EAGAIN && n > 40 && n <= 50);
+}
+
 static void h(int s, siginfo_t *si, void *u){ hits++; }
 int main(void){
+  ukt_in_child("timer ids and RLIMIT_SIGPENDING", ids_and_limit);
   struct sigaction sa={0}; sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO; sigaction(SIGUSR1,&sa,NULL);
   timer_t t; struct sigevent ev={0}; ev.sigev_notify=SIGEV_SIGNAL; ev.sigev_signo=SIGUSR1; ev.sigev_value.sival_int=77;
   EXPECT_OK(timer_create(CLOCK_MONOTONIC,&ev,&t));
