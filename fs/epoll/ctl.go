@@ -74,8 +74,13 @@ func (ep *Epoll) Ctl(ctx vfs.Context, op int, fd int32, file *vfs.FileDescriptio
 			ep.mu.Unlock()
 			return unix.EEXIST
 		}
+		budget := vfs.ChargerOf(ctx)
+		if !budget.Charge(entryCost) {
+			ep.mu.Unlock()
+			return unix.ENOMEM
+		}
 		sweep := ep.sweepCandidatesLocked()
-		e := &entry{ep: ep, key: k, events: events, data: data}
+		e := &entry{ep: ep, key: k, events: events, data: data, budget: budget}
 		e.waiter = vfs.Waiter{Mask: ^vfs.EventMask(0), Callback: e.callback}
 		ep.entries[k] = e
 		ep.mu.Unlock()

@@ -76,11 +76,19 @@ type key struct {
 	file *vfs.FileDescription
 }
 
+// entryCost is what an interest is charged to the sandbox while it lives:
+// about what it holds in uk (the entry, its waiter, its place in the
+// map). Nothing else bounds interests: each instance may watch every
+// descriptor, so a thousand instances over a thousand descriptors make a
+// million (they took uk past 440 MB).
+const entryCost = 256
+
 // entry is one interest: a file watched under one fd number.
 type entry struct {
 	ep *Epoll
 	key
 	waiter vfs.Waiter
+	budget vfs.Charger // holds entryCost until the entry dies
 
 	// Protected by ep.mu:
 	events   uint32 // requested events and flags, with ERR and HUP added
@@ -203,10 +211,17 @@ func (ep *Epoll) removeLocked(e *entry) {
 	if e.dead {
 		return
 	}
-	e.dead = true
+	e.die()
 	if ep.entries[e.key] == e {
 		delete(ep.entries, e.key)
 	}
+}
+
+// die marks e removed from the interest set and gives back its charge.
+// Preconditions: ep.mu is held; e is not dead.
+func (e *entry) die() {
+	e.dead = true
+	e.budget.Uncharge(entryCost)
 }
 
 // drop removes an entry whose description was released.
@@ -241,7 +256,7 @@ func (ep *Epoll) Release() {
 	ep.closed = true
 	var es []*entry
 	for _, e := range ep.entries {
-		e.dead = true
+		e.die()
 		es = append(es, e)
 	}
 	ep.entries = map[key]*entry{}

@@ -35,6 +35,8 @@
  *   hostile_mem procfiles  16,000 mappings, then /proc/self/smaps opened
  *                          and read (each description keeps its 12 MB)
  *                          until it fails
+ *   hostile_mem epoll      1000 epoll instances each watching every one
+ *                          of more and more descriptors until it fails
  *   hostile_mem names      symbolic links with 4000-byte targets and
  *                          200-byte names, then hard links to one file,
  *                          made in a tmpfs directory until it fails; all
@@ -52,6 +54,8 @@
 #include <mqueue.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -425,6 +429,45 @@ static int procfiles_mode(void) {
 	return 0;
 }
 
+/* epoll_mode makes 1000 epoll instances and adds each new descriptor (a
+ * dup of one eventfd) to all of them: a million interests from a
+ * thousand descriptors. */
+static int epoll_mode(void) {
+	enum { N = 1000 };
+	static int eps[N];
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		printf("setrlimit: %s\n", errname(errno));
+		return 1;
+	}
+	for (int i = 0; i < N; i++)
+		if ((eps[i] = epoll_create1(0)) < 0) {
+			printf("epoll_create1: %s\n", errname(errno));
+			return 1;
+		}
+	int base = eventfd(0, 0);
+	long n = 0;
+	int err = 0;
+	while (!err) {
+		int fd = dup(base);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		for (int i = 0; i < N; i++) {
+			struct epoll_event ev = {.events = EPOLLIN};
+			if (epoll_ctl(eps[i], EPOLL_CTL_ADD, fd, &ev)) {
+				err = errno;
+				break;
+			}
+			n++;
+		}
+	}
+	printf("epoll: stopped by %s\n", errname(err));
+	fprintf(stderr, "epoll: %ld interests\n", n);
+	return 0;
+}
+
 /* make_names makes symbolic links (long targets) or hard links (to
  * /tmp/hostile_names/f) named dir/<200 bytes>N until one fails, and
  * returns how many it made. */
@@ -540,6 +583,8 @@ int main(int argc, char **argv) {
 		return poison_mode();
 	if (argc >= 2 && !strcmp(argv[1], "names"))
 		return names_mode();
+	if (argc >= 2 && !strcmp(argv[1], "epoll"))
+		return epoll_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
 	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
