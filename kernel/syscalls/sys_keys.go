@@ -338,6 +338,9 @@ func keyctlCaps(t *kernel.Task, buf, n uint64) (uint64, error) {
 		}
 		zero := make([]byte, min(n-k, 1<<16))
 		for off := k; off < n; off += uint64(len(zero)) {
+			if t.Dying() {
+				return 0, unix.EINTR // n is the program's: terabytes
+			}
 			z := zero[:min(uint64(len(zero)), n-off)]
 			if err := t.CopyOut(buf+off, z); err != nil {
 				return 0, unix.EFAULT

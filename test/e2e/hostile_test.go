@@ -328,7 +328,8 @@ func TestHostileOOM(t *testing.T) {
 // RLIMIT_NOFILE stops at nr_open. On a file of 2^50 bytes, SEEK_DATA,
 // SEEK_HOLE, fallocate and hole punching answer at once, as on Linux's
 // tmpfs (compared with a native run on /dev/shm). A process looping in
-// mincore of 2 TiB or move_pages of 2^38 entries dies within a second of
+// mincore of 2 TiB, move_pages of 2^38 entries or KEYCTL_CAPABILITIES
+// zeroing 2 TiB dies within a second of
 // SIGKILL (the syscall fuzzer found mincore deaf to it for minutes).
 func TestHostileWork(t *testing.T) {
 	prog := cProgram(t, "hostile_work")
@@ -354,7 +355,7 @@ func TestHostileWork(t *testing.T) {
 			sameAsNative(t, native, r)
 		})
 		t.Run("killed", func(t *testing.T) {
-			const want = "mincore: killed within a second: yes\nmove_pages: killed within a second: yes\n"
+			const want = "mincore: killed within a second: yes\nmove_pages: killed within a second: yes\nkeyctl: killed within a second: yes\n"
 			r := runUKSpec(t, platform, prog, runSpec{Args: []string{"killed"}})
 			if r.Stdout != want || r.Code != 0 {
 				t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))

@@ -18,7 +18,8 @@
  *                        (same output natively and under uk)
  *   hostile_work killed  children looping in calls with counts in the
  *                        terabytes (mincore of 2 TiB, move_pages of 2^38
- *                        entries) are sent SIGKILL: each must be gone
+ *                        entries, KEYCTL_CAPABILITIES zeroing 2 TiB) are
+ *                        sent SIGKILL: each must be gone
  *                        within a second (only under uk: Linux's
  *                        move_pages does not look at signals, and would
  *                        write a terabyte of statuses)
@@ -204,11 +205,15 @@ static void call_mincore(char *p, char *v, size_t len) { mincore(p, len, (unsign
 static void call_move_pages(char *p, char *v, size_t len) {
 	syscall(SYS_move_pages, 0, len / 8, p, NULL, v, 0);
 }
+static void call_keyctl_caps(char *p, char *v, size_t len) {
+	syscall(SYS_keyctl, 31 /* KEYCTL_CAPABILITIES */, v, len);
+}
 
 int main(int argc, char **argv) {
 	if (argc >= 2 && !strcmp(argv[1], "killed")) {
 		killed_in("mincore", call_mincore);
 		killed_in("move_pages", call_move_pages);
+		killed_in("keyctl", call_keyctl_caps);
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "dup"))
