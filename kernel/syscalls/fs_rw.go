@@ -11,6 +11,7 @@ import (
 	"uk/fs/pipe"
 	"uk/fs/vfs"
 	"uk/kernel"
+	"uk/net/socket"
 )
 
 // maxRW caps one read/write transfer, as Linux's MAX_RW_COUNT.
@@ -219,12 +220,14 @@ func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, erro
 			return 0, unix.EFAULT
 		}
 	}
-	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write)
+	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write, true)
 }
 
 // writeChunks writes count bytes of src a chunk at a time; a short or
 // failed write, or a fault, after some progress returns the progress.
-func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error)) (uint64, error) {
+// sigpipe is whether readers going away mid-write raise SIGPIPE (not
+// under RWF_NOSIGNAL).
+func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte) (int, error), sigpipe bool) (uint64, error) {
 	var done uint64
 	buf, release := t.CopyBuffer(count, ioChunk)
 	defer release()
@@ -242,7 +245,7 @@ func writeChunks(t *kernel.Task, count uint64, src copySource, write func([]byte
 		done += uint64(n)
 		if err != nil {
 			if done > 0 {
-				if errors.Is(err, unix.EPIPE) {
+				if sigpipe && errors.Is(err, unix.EPIPE) {
 					// The readers went away mid-write: Linux returns
 					// the count and still sends SIGPIPE.
 					t.SendSIGPIPE()
@@ -379,6 +382,9 @@ func sysWritev(t *kernel.Task, a [6]uint64) (uint64, error) {
 // readVector for reads.
 func writeVector(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint64, write func([]byte) (int, error)) (uint64, error) {
 	n, err := writeVectorOnce(t, d, vec, cnt, flags, write)
+	if flags&rwfNosignal != 0 && errors.Is(err, unix.EPIPE) {
+		err = socket.ErrPipeNoSignal // RWF_NOSIGNAL: EPIPE alone
+	}
 	return accountWrite(t, n, err)
 }
 
@@ -415,7 +421,7 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 	if total > uint64(len(data)) {
 		// Big: a chunk at a time (a write that large is not atomic on
 		// Linux either), so that uk never holds more than a chunk.
-		n, err = writeChunks(t, total, src, write)
+		n, err = writeChunks(t, total, src, write, flags&rwfNosignal == 0)
 	} else {
 		// Gather into one buffer so the write is one operation (atomic
 		// for pipes up to PIPE_BUF, one line on a terminal). An iovec
@@ -451,6 +457,7 @@ const (
 	rwfNoappend  = 0x20
 	rwfAtomic    = 0x40
 	rwfDontcache = 0x80
+	rwfNosignal  = 0x100 // no SIGPIPE for a write to a pipe or socket without readers
 )
 
 // checkRWFlags checks preadv2/pwritev2 flags as Linux's kiocb_set_rw_flags
@@ -459,7 +466,7 @@ const (
 // EINVAL. RWF_HIPRI only asks to poll for completion, which uk's I/O never
 // waits on.
 func checkRWFlags(flags uint64) error {
-	const known = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend | rwfNoappend | rwfAtomic | rwfDontcache
+	const known = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend | rwfNoappend | rwfAtomic | rwfDontcache | rwfNosignal
 	switch {
 	case flags&^known != 0, flags&(rwfAtomic|rwfDontcache) != 0:
 		return unix.EOPNOTSUPP

@@ -3,14 +3,32 @@
  * splice, tee, vmsplice, sync_file_range, readahead, fadvise, lseek and
  * fallocate cases): RWF_ flags, O_APPEND with pwrite, offsets
  * copy_file_range moves, vmsplice both ways, SEEK_DATA and SEEK_HOLE
- * over a sparse file, fallocate modes. */
+ * over a sparse file, fallocate modes; RWF_NOSIGNAL (EPIPE without
+ * SIGPIPE from a pipe or socket without readers). */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/sendfile.h>
 #include <linux/fs.h>
+#include <signal.h>
+#include <sys/socket.h>
+static volatile int sigpipes;
+static void onpipe(int s){ sigpipes++; }
+/* nosignal writes to the write end w of a channel whose reader is gone,
+ * with and without RWF_NOSIGNAL, counting the SIGPIPEs. */
+static void nosignal(const char *what, int w){
+  char c='x'; struct iovec v={&c,1};
+  sigpipes=0;
+  long r=pwritev2(w,&v,1,-1,0x100 /* RWF_NOSIGNAL */); int e=errno;
+  printf("%s, RWF_NOSIGNAL: %ld %s, SIGPIPEs %d\n", what, r, r<0?errname(e):"", sigpipes);
+  r=pwritev2(w,&v,1,-1,0); e=errno;
+  printf("%s, no flag: %ld %s, SIGPIPEs %d\n", what, r, r<0?errname(e):"", sigpipes);
+}
 int main(void){
+  signal(SIGPIPE,onpipe);
+  int np[2]; pipe(np); close(np[0]); nosignal("pipe", np[1]);
+  int sv[2]; socketpair(AF_UNIX,SOCK_STREAM,0,sv); close(sv[1]); nosignal("unix stream", sv[0]);
   char path[64]; snprintf(path,sizeof path,"/dev/shm/uk_fio_%d",getpid());
   int fd=open(path,O_RDWR|O_CREAT|O_TRUNC,0600);
   char b[64]; struct iovec iov={b,8};
