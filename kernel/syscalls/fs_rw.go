@@ -70,11 +70,20 @@ func pipeBufferFit(t *kernel.Task, d *vfs.FileDescription, addr, count uint64, r
 	} else {
 		fit = t.MM.ReadableLen(addr, count)
 	}
-	if fit == count {
-		return count, nil
-	}
 	if fit == 0 && read && d.Readiness(vfs.EventIn)&vfs.EventIn == 0 {
 		// Nothing to read yet: the read waits (or ends) as any would.
+		return count, nil
+	}
+	return pipeFit(fit, count)
+}
+
+// pipeFit is how much of a transfer of count bytes to or from a pipe
+// goes ahead when only the first fit bytes of the buffers can be copied:
+// all when all fit, else the whole pages before the fault, and EFAULT
+// when not one page fits (Linux's pipe_read and pipe_write copy a page
+// buffer at a time and drop one that faults).
+func pipeFit(fit, count uint64) (uint64, error) {
+	if fit == count {
 		return count, nil
 	}
 	if fit < arch.PageSize {
@@ -335,6 +344,11 @@ func readVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint
 	if fits == 0 {
 		return 0, unix.EFAULT
 	}
+	if pipe.Of(d) != nil {
+		if fits, err = pipeFit(fits, total); err != nil {
+			return 0, err
+		}
+	}
 	total = fits
 	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventIn) == 0 {
 		// Checked, then read: a reader racing on the same stream can
@@ -411,6 +425,11 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 	if err := checkRWFlags(flags); err != nil {
 		return 0, err
 	}
+	if pipe.Of(d) != nil {
+		if v, total, err = pipeVectorFit(t, v, total); err != nil {
+			return 0, err
+		}
+	}
 	if flags&rwfNowait != 0 && !d.Options().Seekable && d.Readiness(vfs.EventOut) == 0 {
 		return 0, unix.EAGAIN
 	}
@@ -445,6 +464,30 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 		}
 	}
 	return n, nil
+}
+
+// pipeVectorFit cuts the iovecs v (total bytes) of a write to a pipe to
+// what pipeFit lets go ahead of their readable start.
+func pipeVectorFit(t *kernel.Task, v [][2]uint64, total uint64) ([][2]uint64, uint64, error) {
+	var fits uint64
+	for _, iv := range v {
+		k := t.MM.ReadableLen(iv[0], iv[1])
+		fits += k
+		if k < iv[1] {
+			break
+		}
+	}
+	n, err := pipeFit(fits, total)
+	if err != nil || n == total {
+		return v, n, err
+	}
+	cut := make([][2]uint64, 0, len(v))
+	for left := n; left > 0; v = v[1:] {
+		k := min(left, v[0][1])
+		cut = append(cut, [2]uint64{v[0][0], k})
+		left -= k
+	}
+	return cut, n, nil
 }
 
 // The RWF_* flags of preadv2 and pwritev2 (include/uapi/linux/fs.h).

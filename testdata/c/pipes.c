@@ -1,7 +1,9 @@
 /* pipes.c: pipe behaviour, compared with Linux (LTP's pipe and pipe2
  * cases): FIONREAD, F_GETPIPE_SZ/F_SETPIPE_SZ rounding, PIPE_BUF
  * atomicity of non-blocking writes, the fs sysctls, pipe2's flags and
- * access modes, SIGPIPE, EOF, fstat, EMFILE at RLIMIT_NOFILE. */
+ * access modes, SIGPIPE, EOF, fstat, EMFILE at RLIMIT_NOFILE; readv and
+ * writev whose second buffer faults (EFAULT, nothing moved, as pipes
+ * copy a page buffer at a time). */
 #include "uktest.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -9,7 +11,23 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
+/* vector_faults: writev and readv of a pipe whose second iovec is not
+ * mapped. */
+static void vector_faults(void){
+  int p[2]; pipe(p);
+  char a[16]="0123456789", r[16]={0};
+  struct iovec w[2]={{a,10},{(void*)8,10}};
+  EXPECT_ERR(writev(p[1],w,2), EFAULT);
+  int n=-1; ioctl(p[0],FIONREAD,&n); printf("after the faulting writev the pipe holds %d\n", n);
+  write(p[1],"hello world",11);
+  struct iovec v[2]={{r,5},{(void*)8,10}};
+  EXPECT_ERR(readv(p[0],v,2), EFAULT);
+  ioctl(p[0],FIONREAD,&n); printf("after the faulting readv the pipe holds %d\n", n);
+  close(p[0]); close(p[1]);
+}
 int main(void){
+  vector_faults();
   int p[2]; pipe(p); int n;
   write(p[1],"abcdef",6); EXPECT_OK(ioctl(p[0],FIONREAD,&n)); printf("FIONREAD %d\n",n);
   printf("pipe size %d\n", fcntl(p[1],F_GETPIPE_SZ));
