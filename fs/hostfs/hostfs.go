@@ -453,6 +453,10 @@ func openChild(dfd int, name string, flags int, st *unix.Stat_t) (int, error) {
 		return -1, err
 	}
 	fdgrow.Note(fd)
+	if fdgrow.Scarce(fd) {
+		unix.Close(fd)
+		return -1, unix.ENFILE
+	}
 	if err := unix.Fstat(fd, st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		if err == nil {

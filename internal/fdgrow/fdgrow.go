@@ -46,7 +46,20 @@ var (
 	growing atomic.Bool
 	// done counts the growths made (for tests).
 	done atomic.Int64
+	// limit is RLIMIT_NOFILE as Init found it, 0 before Init (Scarce is
+	// then never true).
+	limit atomic.Int64
 )
+
+// Scarce reports whether fd lies in the last part of uk's fd limit, which
+// uk keeps for its own needs (a stub per process, sockets, pidfds): a
+// host file opened there for the sandbox is refused (ENFILE, a full file
+// table), so that a program opening host files cannot leave uk unable to
+// start a process. The part kept is a quarter of the limit, at most 4096.
+func Scarce(fd int) bool {
+	l := limit.Load()
+	return l > 0 && int64(fd) >= l-min(l/4, 4096)
+}
 
 // Init learns the size of uk's fd table and the largest it may grow to.
 func Init() {
@@ -56,8 +69,11 @@ func Init() {
 	}
 	t := int64(Target)
 	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(t) {
-		t = int64(lim.Cur)
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err == nil {
+		limit.Store(int64(min(lim.Cur, 1<<31)))
+		if lim.Cur < uint64(t) {
+			t = int64(lim.Cur)
+		}
 	}
 	target.Store(t)
 	size.Store(n)

@@ -329,8 +329,10 @@ func TestHostileOOM(t *testing.T) {
 // SEEK_HOLE, fallocate and hole punching answer at once, as on Linux's
 // tmpfs (compared with a native run on /dev/shm). A process looping in
 // mincore of 2 TiB, move_pages of 2^38 entries or KEYCTL_CAPABILITIES
-// zeroing 2 TiB dies within a second of
-// SIGKILL (the syscall fuzzer found mincore deaf to it for minutes).
+// zeroing 2 TiB dies within a second of SIGKILL (the syscall fuzzer
+// found mincore deaf to it for minutes). A program opening a host file
+// until it cannot still forks and makes pipes after: uk keeps part of its
+// own fd limit from the sandbox's host files (ENFILE).
 func TestHostileWork(t *testing.T) {
 	prog := cProgram(t, "hostile_work")
 	native := runNative(t, prog, "sparse")
@@ -353,6 +355,20 @@ func TestHostileWork(t *testing.T) {
 		t.Run("sparse", func(t *testing.T) {
 			r := runUKSpec(t, platform, prog, runSpec{Args: []string{"sparse"}})
 			sameAsNative(t, native, r)
+		})
+		t.Run("hostfds", func(t *testing.T) {
+			// uk with a limit of 4096 host fds, a quarter of which it
+			// keeps for itself; the program opens a host file (itself,
+			// through a bind mount: a host fd each) until it cannot.
+			const want = "opens stopped by ENFILE\nfork after them: works\npipe after them: works\n"
+			dir, name := filepath.Split(prog)
+			spec := runSpec{Args: []string{"hostfds", "/hostfiles/" + name}, Flags: []string{"--bind", dir + ":/hostfiles:ro"}}
+			argv := append([]string{"-c", `ulimit -n 4096 && exec "$0" "$@"`, ukBin}, ukRunArgv(platform, prog, spec)...)
+			r := runProcess(t, "/bin/sh", argv, ukTestEnv(), "")
+			if r.Stdout != want || r.Code != 0 {
+				t.Errorf("exit %d, stdout %q; want %q\nstderr:\n%s", r.Code, r.Stdout, want, clip(r.Stderr))
+			}
+			t.Log(strings.TrimSpace(r.Stderr))
 		})
 		t.Run("killed", func(t *testing.T) {
 			const want = "mincore: killed within a second: yes\nmove_pages: killed within a second: yes\nkeyctl: killed within a second: yes\n"

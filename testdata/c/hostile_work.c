@@ -16,6 +16,11 @@
  *                        time through SCM_RIGHTS (a million in seconds)
  *   hostile_work sparse  huge sparse file on /dev/shm: lseek, fallocate
  *                        (same output natively and under uk)
+ *   hostile_work hostfds FILE  FILE (a host file uk serves) opened until
+ *                        it fails, two closed, then a fork and a pipe: the
+ *                        host fds uk holds for the files must not leave it
+ *                        unable to start a process (run under uk with a
+ *                        low fd limit: ENFILE)
  *   hostile_work killed  children looping in calls with counts in the
  *                        terabytes (mincore of 2 TiB, move_pages of 2^38
  *                        entries, KEYCTL_CAPABILITIES zeroing 2 TiB) are
@@ -209,7 +214,36 @@ static void call_keyctl_caps(char *p, char *v, size_t len) {
 	syscall(SYS_keyctl, 31 /* KEYCTL_CAPABILITIES */, v, len);
 }
 
+/* hostfds opens path until open fails, then forks and makes a pipe. */
+static int hostfds(const char *path) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	setrlimit(RLIMIT_NOFILE, &rl);
+	long n = 0;
+	int last = -1, fd;
+	while ((fd = open(path, O_RDONLY)) >= 0) {
+		n++;
+		last = fd;
+	}
+	int e = errno;
+	printf("opens stopped by %s\n", e == ENFILE ? "ENFILE" : e == EMFILE ? "EMFILE" : strerror(e));
+	close(last); /* room in the program's own table for the pipe */
+	close(last - 1);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(7);
+	int st = 0;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	printf("fork after them: %s\n", pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 7 ? "works" : strerror(errno));
+	int p[2];
+	printf("pipe after them: %s\n", pipe(p) == 0 ? "works" : strerror(errno));
+	fprintf(stderr, "hostfds: %ld opens, stopped by %s\n", n, strerror(e));
+	return 0;
+}
+
 int main(int argc, char **argv) {
+	if (argc >= 3 && !strcmp(argv[1], "hostfds"))
+		return hostfds(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "killed")) {
 		killed_in("mincore", call_mincore);
 		killed_in("move_pages", call_move_pages);
