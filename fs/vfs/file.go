@@ -212,6 +212,12 @@ func (fd *FileDescription) Options() FileOptions { return fd.opts }
 // IncRef adds a reference.
 func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 
+// Refs returns the references held now: descriptor tables, messages in
+// flight, the kernel's own. Only a caller that knows none can be taken
+// or dropped meanwhile may act on it (AF_UNIX's collector of descriptions
+// in flight, under its namespace lock).
+func (fd *FileDescription) Refs() int64 { return fd.refs.Load() }
+
 // DecRef drops a reference; the last one releases the file.
 func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {

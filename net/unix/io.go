@@ -39,6 +39,11 @@ func (s *Socket) send(ctx vfs.Context, req *socket.SendRequest) (int, error) {
 		drop()
 		return 0, linux.EINVAL
 	}
+	if len(ctl.Rights) > 0 {
+		ns.lock()
+		ns.noteSentLocked(ctl.Rights)
+		ns.unlock()
+	}
 	if ctl.Cred != nil {
 		if err := socket.CheckCred(ctx, ctl.Cred); err != nil {
 			drop()

@@ -30,6 +30,11 @@ type Namespace struct {
 	notes []note
 	drops []*vfs.FileDescription
 
+	// sentSockets counts socket descriptions sent since the last
+	// collection (gc.go), keptSockets the sockets it left; protected by
+	// mu.
+	sentSockets, keptSockets int
+
 	// live is every socket made and not yet released, for /proc/net/unix
 	// (Sockets). liveMu is a leaf lock: taken with or without mu, which
 	// newSocket may or may not hold.

@@ -37,6 +37,10 @@
  *                          until it fails
  *   hostile_mem epoll      1000 epoll instances each watching every one
  *                          of more and more descriptors until it fails
+ *   hostile_mem cycles     20,000 unix socket pairs each passed over
+ *                          itself (SCM_RIGHTS) and closed: unreachable
+ *                          cycles a collector must free; a socket in
+ *                          flight on a queue still open must survive them
  *   hostile_mem names      symbolic links with 4000-byte targets and
  *                          200-byte names, then hard links to one file,
  *                          made in a tmpfs directory until it fails; all
@@ -468,6 +472,82 @@ static int epoll_mode(void) {
 	return 0;
 }
 
+/* send_fd passes fd over the socket s. */
+static int send_fd(int s, int fd) {
+	char c = 'x';
+	struct iovec iov = {&c, 1};
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {0};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = sizeof u.b;
+	struct cmsghdr *c2 = CMSG_FIRSTHDR(&m);
+	c2->cmsg_level = SOL_SOCKET;
+	c2->cmsg_type = SCM_RIGHTS;
+	c2->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c2), &fd, sizeof fd);
+	return sendmsg(s, &m, 0);
+}
+
+/* recv_fd receives one passed descriptor from s, or -1. */
+static int recv_fd(int s) {
+	char c;
+	struct iovec iov = {&c, 1};
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {0};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = sizeof u.b;
+	if (recvmsg(s, &m, 0) != 1 || !CMSG_FIRSTHDR(&m))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
+	return fd;
+}
+
+/* cycles_mode makes garbage the kernel must collect, around a socket in
+ * flight that must not be collected. */
+static int cycles_mode(void) {
+	int a[2], b[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, b);
+	send_fd(b[0], a[0]); /* a[0] now only in flight, on b[1]'s queue */
+	close(a[0]);
+	long i;
+	int err = 0;
+	for (i = 0; i < 20000; i++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+			err = errno;
+			break;
+		}
+		if (send_fd(sv[0], sv[0]) < 0 || send_fd(sv[1], sv[1]) < 0) {
+			err = errno;
+			break;
+		}
+		close(sv[0]);
+		close(sv[1]);
+	}
+	if (err)
+		printf("cycles: stopped by %s\n", errname(err));
+	else
+		printf("cycles: 20000 made\n");
+	int got = recv_fd(b[1]);
+	char c = 0;
+	int ok = got >= 0 && write(got, "y", 1) == 1 && read(a[1], &c, 1) == 1 && c == 'y';
+	printf("the socket in flight on an open queue: %s\n", ok ? "works" : "lost");
+	fprintf(stderr, "cycles: %ld made\n", i);
+	return 0;
+}
+
 /* make_names makes symbolic links (long targets) or hard links (to
  * /tmp/hostile_names/f) named dir/<200 bytes>N until one fails, and
  * returns how many it made. */
@@ -585,6 +665,8 @@ int main(int argc, char **argv) {
 		return names_mode();
 	if (argc >= 2 && !strcmp(argv[1], "epoll"))
 		return epoll_mode();
+	if (argc >= 2 && !strcmp(argv[1], "cycles"))
+		return cycles_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
 	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
