@@ -21,6 +21,9 @@ package landlock
 
 import (
 	"iter"
+	"runtime"
+
+	"golang.org/x/sys/unix"
 
 	"uk/fs/vfs"
 )
@@ -226,11 +229,19 @@ func Within(inner, outer *Domain) bool {
 }
 
 // Restrict returns d with a new layer on top: r's rules as they are now
-// (later rules added to r do not change it).
-func (d *Domain) Restrict(r *Ruleset) *Domain {
+// (later rules added to r do not change it). The layer's copies are
+// charged to r's budget until the layer is collected; ENOMEM when the
+// budget cannot cover them.
+func (d *Domain) Restrict(r *Ruleset) (*Domain, error) {
 	r.mu.Lock()
+	cost := int64(len(r.fs)+len(r.net)) * ruleCost
+	if !r.budget.Charge(cost) {
+		r.mu.Unlock()
+		return nil, unix.ENOMEM
+	}
 	l := &layer{handledFS: r.handledFS, handledNet: r.handledNet, scoped: r.scoped,
 		fs: make(map[vfs.Inode]uint64, len(r.fs)), net: make(map[uint16]uint64, len(r.net))}
+	runtime.AddCleanup(l, func(b vfs.Charger) { b.Uncharge(cost) }, r.budget)
 	for k, v := range r.fs {
 		l.fs[k] = v
 	}
@@ -243,5 +254,5 @@ func (d *Domain) Restrict(r *Ruleset) *Domain {
 		n.layers = append(n.layers, d.layers...)
 	}
 	n.layers = append(n.layers, l)
-	return n
+	return n, nil
 }

@@ -29,7 +29,7 @@ func walk(ns ...*node) iter.Seq[vfs.Inode] {
 
 func ruleset(t *testing.T, fs, net, scoped uint64) *Ruleset {
 	t.Helper()
-	d, err := NewRuleset(fs, net, scoped)
+	d, err := NewRuleset(fs, net, scoped, vfs.Unlimited{})
 	if err != nil {
 		t.Fatalf("NewRuleset(%#x, %#x, %#x): %v", fs, net, scoped, err)
 	}
@@ -49,7 +49,7 @@ func TestNewRulesetChecks(t *testing.T) {
 		{0, 4, 0, unix.EINVAL},
 		{0, 0, 4, unix.EINVAL},
 	} {
-		if _, err := NewRuleset(tc.fs, tc.net, tc.scoped); err != tc.want {
+		if _, err := NewRuleset(tc.fs, tc.net, tc.scoped, vfs.Unlimited{}); err != tc.want {
 			t.Errorf("NewRuleset(%#x, %#x, %#x) = %v, want %v", tc.fs, tc.net, tc.scoped, err, tc.want)
 		}
 	}
@@ -112,13 +112,13 @@ func TestDenied(t *testing.T) {
 	if err := r.AddPathRule(vfs.AccessWriteFile, docs, true); err != nil {
 		t.Fatal(err)
 	}
-	one := (*Domain)(nil).Restrict(r)
+	one := restrict(t, nil, r)
 	// A second layer that lets only /tmp be written.
 	r2 := ruleset(t, vfs.AccessWriteFile, 0, 0)
 	if err := r2.AddPathRule(vfs.AccessWriteFile, tmp, true); err != nil {
 		t.Fatal(err)
 	}
-	two := one.Restrict(r2)
+	two := restrict(t, one, r2)
 	inDocs := walk(file, docs, home, root)
 	inHome := walk(file, home, root)
 	inTmp := walk(file, tmp, root)
@@ -163,8 +163,8 @@ func TestReferDenied(t *testing.T) {
 	if err := r.AddPathRule(vfs.AccessRefer|vfs.AccessReadFile, f3, true); err != nil {
 		t.Fatal(err)
 	}
-	d := (*Domain)(nil).Restrict(r)
-	noRefer := (*Domain)(nil).Restrict(ruleset(t, vfs.AccessReadFile, 0, 0))
+	d := restrict(t, nil, r)
+	noRefer := restrict(t, nil, ruleset(t, vfs.AccessReadFile, 0, 0))
 	for _, tc := range []struct {
 		name     string
 		d        *Domain
@@ -188,8 +188,8 @@ func TestNetDenied(t *testing.T) {
 	if err := r.AddPortRule(AccessBindTCP, 8080); err != nil {
 		t.Fatal(err)
 	}
-	d := (*Domain)(nil).Restrict(r)
-	bindOnly := (*Domain)(nil).Restrict(ruleset(t, 0, AccessBindTCP, 0))
+	d := restrict(t, nil, r)
+	bindOnly := restrict(t, nil, ruleset(t, 0, AccessBindTCP, 0))
 	for _, tc := range []struct {
 		name   string
 		d      *Domain
@@ -210,10 +210,10 @@ func TestNetDenied(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
-	scoped := (*Domain)(nil).Restrict(ruleset(t, 0, 0, ScopeSignal))
-	nested := scoped.Restrict(ruleset(t, vfs.AccessReadFile, 0, 0))
-	sibling := (*Domain)(nil).Restrict(ruleset(t, 0, 0, ScopeSignal))
-	unscoped := (*Domain)(nil).Restrict(ruleset(t, vfs.AccessReadFile, 0, 0))
+	scoped := restrict(t, nil, ruleset(t, 0, 0, ScopeSignal))
+	nested := restrict(t, scoped, ruleset(t, vfs.AccessReadFile, 0, 0))
+	sibling := restrict(t, nil, ruleset(t, 0, 0, ScopeSignal))
+	unscoped := restrict(t, nil, ruleset(t, vfs.AccessReadFile, 0, 0))
 	for _, tc := range []struct {
 		name           string
 		client, server *Domain
@@ -253,4 +253,14 @@ func TestScopes(t *testing.T) {
 	if n := slices.Index(nested.layers, scoped.layers[0]); n != 0 {
 		t.Errorf("a nested domain's first layer is at %d, want its parent's, at 0", n)
 	}
+}
+
+// restrict is d.Restrict(r), which must not fail.
+func restrict(t *testing.T, d *Domain, r *Ruleset) *Domain {
+	t.Helper()
+	n, err := d.Restrict(r)
+	if err != nil {
+		t.Fatalf("Restrict: %v", err)
+	}
+	return n
 }

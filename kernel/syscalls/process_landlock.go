@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"uk/arch"
+	"uk/fs/vfs"
 	"uk/kernel"
 	"uk/kernel/landlock"
 )
@@ -77,7 +78,7 @@ func sysLandlockCreateRuleset(t *kernel.Task, a [6]uint64) (uint64, error) {
 			return 0, unix.E2BIG
 		}
 	}
-	d, err := landlock.NewRuleset(binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:]))
+	d, err := landlock.NewRuleset(binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:]), vfs.ChargerOf(t))
 	if err != nil {
 		return 0, err
 	}
@@ -176,8 +177,12 @@ func sysLandlockRestrictSelf(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if dom.Layers() >= landlock.MaxLayers {
 		return 0, unix.E2BIG
 	}
+	restricted, err := dom.Restrict(r)
+	if err != nil {
+		return 0, err
+	}
 	n := *c
-	n.Landlock = dom.Restrict(r)
+	n.Landlock = restricted
 	t.SetCredentials(&n)
 	return 0, nil
 }

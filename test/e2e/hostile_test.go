@@ -393,6 +393,7 @@ func memBound(memMiB, pids int64) int64 { return (memMiB+64)<<20 + pids*64<<10 }
 // descriptor tables, socket filters, AIO rings and the contents open
 // /proc files keep are charged too (ENOMEM), and so are the markers of
 // pages a userfaultfd poisoned, which no page bounds, epoll interests,
+// Landlock rules in rulesets and in the layers stacked from them,
 // unix sockets passed over themselves and closed (collected, as Linux's
 // unix_gc, while a socket in flight on an open queue survives), and the
 // names a
@@ -423,6 +424,7 @@ func TestHostileMemory(t *testing.T) {
 			{"poison", []string{"poison"}, 16, pids, "hostile_mem poison\npoison: stopped by ENOMEM\n"},
 			{"epoll", []string{"epoll"}, 16, pids, "hostile_mem epoll\nepoll: stopped by ENOMEM\n"},
 			{"cycles", []string{"cycles"}, 16, pids, "hostile_mem cycles\ncycles: 20000 made\nthe socket in flight on an open queue: works\n"},
+			{"landlock", []string{"landlock"}, 16, pids, "hostile_mem landlock\nlandlock: layers stopped by ENOMEM\n"},
 			{"names", []string{"names"}, 16, pids, "hostile_mem names\nsymlinks: stopped by ENOSPC\nhard links: stopped by ENOSPC\nsymlinks again after removing them: as many\n"},
 		} {
 			t.Run(c.name, func(t *testing.T) {

@@ -41,6 +41,9 @@
  *                          itself (SCM_RIGHTS) and closed: unreachable
  *                          cycles a collector must free; a socket in
  *                          flight on a queue still open must survive them
+ *   hostile_mem landlock   a Landlock ruleset of 16384 port rules, then
+ *                          children each stacking it 16 times (a copy of
+ *                          the rules a layer) and staying, until one fails
  *   hostile_mem names      symbolic links with 4000-byte targets and
  *                          200-byte names, then hard links to one file,
  *                          made in a tmpfs directory until it fails; all
@@ -472,6 +475,62 @@ static int epoll_mode(void) {
 	return 0;
 }
 
+/* landlock_mode: every layer copies the ruleset's rules, and layers live
+ * as long as the processes that stacked them. */
+static int landlock_mode(void) {
+	struct {
+		unsigned long long fs, net, scoped;
+	} attr = {0, 1 /* LANDLOCK_ACCESS_NET_BIND_TCP */, 0};
+	int rs = syscall(SYS_landlock_create_ruleset, &attr, 16, 0);
+	if (rs < 0) {
+		printf("landlock_create_ruleset: %s\n", errname(errno));
+		return 1;
+	}
+	for (unsigned long long p = 1; p <= 16384; p++) {
+		struct {
+			unsigned long long allowed, port;
+		} __attribute__((packed)) rule = {1, p};
+		if (syscall(SYS_landlock_add_rule, rs, 2 /* LANDLOCK_RULE_NET_PORT */, &rule, 0)) {
+			printf("landlock_add_rule: %s\n", errname(errno));
+			return 1;
+		}
+	}
+	int err = 0, kids = 0;
+	pid_t pids[14];
+	while (!err && kids < 14) {
+		int p[2];
+		pipe(p);
+		pid_t pid = fork();
+		if (pid < 0) {
+			err = errno;
+			break;
+		}
+		if (pid == 0) {
+			int e = 0;
+			for (int i = 0; i < 16 && !e; i++)
+				if (syscall(SYS_landlock_restrict_self, rs, 0))
+					e = errno;
+			write(p[1], &e, sizeof e);
+			if (e)
+				_exit(0);
+			pause();
+		}
+		pids[kids++] = pid;
+		read(p[0], &err, sizeof err);
+		close(p[0]);
+		close(p[1]);
+		if (err == E2BIG)
+			err = 0; /* sixteen layers: the most a domain has */
+	}
+	printf("landlock: layers stopped by %s\n", err ? errname(err) : "nothing");
+	fprintf(stderr, "landlock: %d children\n", kids);
+	for (int i = 0; i < kids; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	return 0;
+}
+
 /* send_fd passes fd over the socket s. */
 static int send_fd(int s, int fd) {
 	char c = 'x';
@@ -667,6 +726,8 @@ int main(int argc, char **argv) {
 		return epoll_mode();
 	if (argc >= 2 && !strcmp(argv[1], "cycles"))
 		return cycles_mode();
+	if (argc >= 2 && !strcmp(argv[1], "landlock"))
+		return landlock_mode();
 	if (argc >= 2 && !strcmp(argv[1], "aio"))
 		return aio_mode();
 	if (argc >= 2 && !strcmp(argv[1], "procfiles"))
