@@ -333,14 +333,7 @@ func readVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uint
 	}
 	// As readInto: no more than the buffers can hold, up to the first
 	// that faults.
-	var fits uint64
-	for _, iv := range v {
-		k := t.MM.WritableLen(iv[0], iv[1])
-		fits += k
-		if k < iv[1] {
-			break
-		}
-	}
+	fits := vectorFit(v, t.MM.WritableLen)
 	if fits == 0 {
 		return 0, unix.EFAULT
 	}
@@ -466,18 +459,25 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 	return n, nil
 }
 
-// pipeVectorFit cuts the iovecs v (total bytes) of a write to a pipe to
-// what pipeFit lets go ahead of their readable start.
-func pipeVectorFit(t *kernel.Task, v [][2]uint64, total uint64) ([][2]uint64, uint64, error) {
+// vectorFit is how many bytes of the iovecs v, in order, can be copied
+// before the first fault, with usable(addr, n) the bytes of [addr, addr+n)
+// that can (MM.WritableLen or MM.ReadableLen).
+func vectorFit(v [][2]uint64, usable func(addr, n uint64) uint64) uint64 {
 	var fits uint64
 	for _, iv := range v {
-		k := t.MM.ReadableLen(iv[0], iv[1])
+		k := usable(iv[0], iv[1])
 		fits += k
 		if k < iv[1] {
 			break
 		}
 	}
-	n, err := pipeFit(fits, total)
+	return fits
+}
+
+// pipeVectorFit cuts the iovecs v (total bytes) of a write to a pipe to
+// what pipeFit lets go ahead of their readable start.
+func pipeVectorFit(t *kernel.Task, v [][2]uint64, total uint64) ([][2]uint64, uint64, error) {
+	n, err := pipeFit(vectorFit(v, t.MM.ReadableLen), total)
 	if err != nil || n == total {
 		return v, n, err
 	}

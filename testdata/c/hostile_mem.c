@@ -531,19 +531,24 @@ static int landlock_mode(void) {
 	return 0;
 }
 
+/* one_byte_msg makes m a message of the byte at c with room for one
+ * descriptor in ctl. */
+union fd_control {
+	char b[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+static void one_byte_msg(struct msghdr *m, struct iovec *iov, char *c, union fd_control *ctl) {
+	*iov = (struct iovec){c, 1};
+	*m = (struct msghdr){.msg_iov = iov, .msg_iovlen = 1, .msg_control = ctl->b, .msg_controllen = sizeof ctl->b};
+}
+
 /* send_fd passes fd over the socket s. */
 static int send_fd(int s, int fd) {
 	char c = 'x';
-	struct iovec iov = {&c, 1};
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {0};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.b;
-	m.msg_controllen = sizeof u.b;
+	struct iovec iov;
+	union fd_control u;
+	struct msghdr m;
+	one_byte_msg(&m, &iov, &c, &u);
 	struct cmsghdr *c2 = CMSG_FIRSTHDR(&m);
 	c2->cmsg_level = SOL_SOCKET;
 	c2->cmsg_type = SCM_RIGHTS;
@@ -555,16 +560,10 @@ static int send_fd(int s, int fd) {
 /* recv_fd receives one passed descriptor from s, or -1. */
 static int recv_fd(int s) {
 	char c;
-	struct iovec iov = {&c, 1};
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {0};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.b;
-	m.msg_controllen = sizeof u.b;
+	struct iovec iov;
+	union fd_control u;
+	struct msghdr m;
+	one_byte_msg(&m, &iov, &c, &u);
 	if (recvmsg(s, &m, 0) != 1 || !CMSG_FIRSTHDR(&m))
 		return -1;
 	int fd;
