@@ -194,6 +194,13 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !d.Writable() {
 		return 0, unix.EBADF // before the count, as Linux's vfs_write
 	}
+	if s, err := socket.Of(d); err == nil && int64(a[2]) >= 0 {
+		if !accessOK(a[1], min(a[2], maxRW)) {
+			return 0, unix.EFAULT
+		}
+		n, err := writeSocket(t, s, d, min(a[2], maxRW), bufferSource(t, a[1]), 0)
+		return accountWrite(t, n, err)
+	}
 	count, err := pipeBufferFit(t, d, a[1], a[2], false)
 	if err != nil {
 		return 0, err
@@ -418,6 +425,13 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 	if err := checkRWFlags(flags); err != nil {
 		return 0, err
 	}
+	if s, err := socket.Of(d); err == nil {
+		var f int
+		if flags&rwfNowait != 0 {
+			f = unix.MSG_DONTWAIT
+		}
+		return writeSocket(t, s, d, total, iovecSource(t, v), f)
+	}
 	if pipe.Of(d) != nil {
 		if v, total, err = pipeVectorFit(t, v, total); err != nil {
 			return 0, err
@@ -457,6 +471,15 @@ func writeVectorOnce(t *kernel.Task, d *vfs.FileDescription, vec, cnt, flags uin
 		}
 	}
 	return n, nil
+}
+
+// writeSocket is write and writev on a socket: a send, as Linux's
+// sock_write_iter, so that a buffer that faults is what it is for send
+// (EFAULT for a datagram, not a message cut short). The SIGPIPE of an
+// EPIPE is the write's own (MSG_NOSIGNAL here).
+func writeSocket(t *kernel.Task, s socket.Socket, d *vfs.FileDescription, total uint64, src copySource, flags int) (uint64, error) {
+	n, err := sendData(t, s, d, &socket.SendRequest{Flags: flags | unix.MSG_NOSIGNAL}, total, src)
+	return uint64(n), err
 }
 
 // vectorFit is how many bytes of the iovecs v, in order, can be copied

@@ -3,7 +3,9 @@
  * MSG_TRUNC, sender addresses from recvfrom/recvmsg, connect and its
  * restrictions (EPERM, ECONNREFUSED after the peer closed, AF_UNSPEC),
  * the receive queue limit (EAGAIN), EMSGSIZE, sendmmsg/recvmmsg, seqpacket
- * listen/accept and EOF, shutdown, poll readiness and FIONREAD.
+ * listen/accept and EOF, shutdown, poll readiness and FIONREAD; write(2)
+ * and writev(2) of a buffer that faults partway (EFAULT and nothing sent,
+ * for stream sockets too: the peer never gets a message cut short).
  *
  * Socket files are made in a fresh directory under argv[1] (default /tmp).
  * With argv[2] "write-sigpipe" it also checks that write(2) on a seqpacket
@@ -13,6 +15,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
@@ -269,7 +273,35 @@ static void seqpacket(void) {
 	unlink("sp.sock");
 }
 
+/* faulting_writes writes 20 bytes whose last 10 are not mapped to each
+ * kind of socket pair, and says what the peer got. */
+static void faulting_writes(void) {
+	char *m = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m + 4096, 4096);
+	memset(m, 'a', 4096);
+	int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	const char *names[] = {"stream", "dgram", "seqpacket"};
+	for (int i = 0; i < 3; i++) {
+		int s[2];
+		socketpair(AF_UNIX, types[i], 0, s);
+		char b[64];
+		long r = write(s[0], m + 4086, 20);
+		int e = errno;
+		long got = recv(s[1], b, sizeof b, MSG_DONTWAIT);
+		printf("%s write of a faulting buffer: %ld %s, the peer got %ld\n", names[i], r, r < 0 ? errname(e) : "", got);
+		struct iovec v[2] = {{m, 10}, {m + 4096, 10}};
+		r = writev(s[0], v, 2);
+		e = errno;
+		got = recv(s[1], b, sizeof b, MSG_DONTWAIT);
+		printf("%s writev of a faulting vector: %ld %s, the peer got %ld\n", names[i], r, r < 0 ? errname(e) : "", got);
+		close(s[0]);
+		close(s[1]);
+	}
+	munmap(m, 4096);
+}
+
 int main(int argc, char **argv) {
+	faulting_writes();
 	const char *base = argc > 1 ? argv[1] : "/tmp";
 	write_sigpipe = argc > 2 && strcmp(argv[2], "write-sigpipe") == 0;
 	char dir[4096];
