@@ -285,9 +285,7 @@ func (tg *ThreadGroup) TimerCreate(t *Task, clock int32, notify, sig int, value 
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	if uint64(len(tg.posixTimers)) >= limit {
-		if mf != nil {
-			mf.Uncharge(timerCost)
-		}
+		tg.uncharge(timerCost)
 		return 0, unix.EAGAIN
 	}
 	if tg.posixTimers == nil {

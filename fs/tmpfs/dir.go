@@ -36,15 +36,17 @@ type entry struct {
 // bytes; a million of them took uk past 570 MB uncharged).
 const entryBase = 512
 
-// entryCost is what naming ino name is charged: a symbolic link's entry
-// carries its target too (Linux keeps a long target in a page of the
-// filesystem's).
-func entryCost(name string, ino inode) int64 {
-	c := int64(entryBase + len(name))
+// entryCost is what an entry called name is charged; target is the
+// symbolic link's it names, if it names one (Linux keeps a long target
+// in a page of the filesystem's).
+func entryCost(name, target string) int64 { return int64(entryBase + len(name) + len(target)) }
+
+// linkTarget is ino's target if it is a symbolic link, else "".
+func linkTarget(ino inode) string {
 	if l, ok := ino.(*Symlink); ok {
-		c += int64(len(l.target))
+		return l.target
 	}
-	return c
+	return ""
 }
 
 func (fs *FS) newDir(o vfs.CreateOptions) *Dir {
@@ -135,10 +137,11 @@ func (d *Dir) Create(_ vfs.Context, name string, o vfs.CreateOptions) (vfs.Inode
 	}
 	// Charged before the inode exists: a full budget leaves nothing made
 	// (ENOSPC, as Linux's shmem_get_inode when no inode can be had).
-	cost := int64(entryBase + len(name))
+	var target string
 	if o.Mode&unix.S_IFMT == unix.S_IFLNK {
-		cost += int64(len(o.Target))
+		target = o.Target
 	}
+	cost := entryCost(name, target)
 	if !fs.charge(cost) {
 		return nil, unix.ENOSPC
 	}
@@ -175,7 +178,7 @@ func (d *Dir) Link(_ vfs.Context, name string, target vfs.Inode) error {
 	if _, ok := d.entries[name]; ok {
 		return unix.EEXIST
 	}
-	cost := entryCost(name, t)
+	cost := entryCost(name, linkTarget(t))
 	if !d.fs.charge(cost) {
 		return unix.ENOSPC
 	}
@@ -304,7 +307,7 @@ func (d *Dir) Rename(_ vfs.Context, oldName string, newParent vfs.DirInode, newN
 	}
 	// The new entry is charged before anything changes; the old one's
 	// charge goes back with it.
-	cost := entryCost(newName, oe.ino)
+	cost := entryCost(newName, linkTarget(oe.ino))
 	if !d.fs.charge(cost) {
 		return unix.ENOSPC
 	}

@@ -164,7 +164,7 @@ func submitIocb(t *kernel.Task, c *kernel.AIOContext, addr uint64) error {
 		case iocbCmdPread:
 			run = func() (uint64, error) { return readInto(t, cb.buf, cb.nbytes, nil, preadAt(t, d, cb.offset)) }
 		case iocbCmdPwrite:
-			run = func() (uint64, error) { return writeFrom(t, cb.buf, cb.nbytes, pwriteAt(t, d, cb.offset, flags)) }
+			run = func() (uint64, error) { return writeFrom(t, cb.buf, cb.nbytes, nil, pwriteAt(t, d, cb.offset, flags)) }
 		case iocbCmdPreadv:
 			run = func() (uint64, error) { return readVector(t, d, cb.buf, cb.nbytes, flags, preadAt(t, d, cb.offset)) }
 		default:

@@ -33,55 +33,43 @@ func sysRead(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if !d.Readable() {
 		return 0, unix.EBADF // before the count is looked at, as Linux's vfs_read
 	}
-	count, err := pipeBufferFit(t, d, a[1], a[2], true)
-	if err != nil {
-		return 0, err
-	}
-	// Not a byte of the buffer fits: EFAULT, unless there is nothing to
-	// give (the end of a file: 0; an empty stream: the read waits as any
-	// would), and without taking anything.
-	unmapped := func() error {
-		if d.Options().Seekable {
-			if st, err := d.Stat(t); err == nil && st.Type() == unix.S_IFREG && d.Offset() < st.Size {
-				return unix.EFAULT
-			}
-		} else if d.Readiness(vfs.EventIn)&vfs.EventIn != 0 {
-			return unix.EFAULT
-		}
-		return nil
-	}
-	n, err := readInto(t, a[1], count, unmapped, func(b []byte) (int, error) { return d.Read(t, b) })
+	n, err := readInto(t, a[1], a[2], readFit(t, d), func(b []byte) (int, error) { return d.Read(t, b) })
 	return accountRead(t, n, err)
 }
 
-// pipeBufferFit is read's and write's buffer check for a pipe, which
-// Linux copies a page at a time: a buffer that faults within its first
-// page is EFAULT with nothing taken or given, a longer one moves its
-// whole pages before the fault. Other files move every byte before it
-// (readInto, writeFrom).
-func pipeBufferFit(t *kernel.Task, d *vfs.FileDescription, addr, count uint64, read bool) (uint64, error) {
-	if count == 0 || int64(count) < 0 || pipe.Of(d) == nil {
-		return count, nil
+// A fitRule says how much of a transfer of count bytes goes ahead when
+// only its first fit bytes (fewer) can be copied to or from the
+// program's buffer, or the error that refuses it.
+type fitRule func(fit, count uint64) (uint64, error)
+
+// readFit is read's rule: a pipe, which Linux copies a page at a time,
+// moves the whole pages before the fault (pipeFit), other files every
+// byte before it. A buffer that takes not a byte is EFAULT, without
+// taking anything, only when there is something to give: the end of a
+// file reads 0 and an empty stream waits, as any read would.
+func readFit(t *kernel.Task, d *vfs.FileDescription) fitRule {
+	return func(fit, count uint64) (uint64, error) {
+		if fit == 0 {
+			if d.Options().Seekable {
+				if st, err := d.Stat(t); err == nil && st.Type() == unix.S_IFREG && d.Offset() < st.Size {
+					return 0, unix.EFAULT
+				}
+			} else if d.Readiness(vfs.EventIn)&vfs.EventIn != 0 {
+				return 0, unix.EFAULT
+			}
+			return count, nil
+		}
+		if pipe.Of(d) != nil {
+			return pipeFit(fit, count)
+		}
+		return fit, nil
 	}
-	count = min(count, maxRW)
-	var fit uint64
-	if read {
-		fit = t.MM.WritableLen(addr, count)
-	} else {
-		fit = t.MM.ReadableLen(addr, count)
-	}
-	if fit == 0 && read && d.Readiness(vfs.EventIn)&vfs.EventIn == 0 {
-		// Nothing to read yet: the read waits (or ends) as any would.
-		return count, nil
-	}
-	return pipeFit(fit, count)
 }
 
-// pipeFit is how much of a transfer of count bytes to or from a pipe
-// goes ahead when only the first fit bytes of the buffers can be copied:
-// all when all fit, else the whole pages before the fault, and EFAULT
-// when not one page fits (Linux's pipe_read and pipe_write copy a page
-// buffer at a time and drop one that faults).
+// pipeFit is the fitRule of a pipe: all when all fit, else the whole
+// pages before the fault, and EFAULT when not one page fits (Linux's
+// pipe_read and pipe_write copy a page buffer at a time and drop one that
+// faults).
 func pipeFit(fit, count uint64) (uint64, error) {
 	if fit == count {
 		return count, nil
@@ -148,9 +136,9 @@ func accountWrite(t *kernel.Task, n uint64, err error) (uint64, error) {
 }
 
 // readInto reads once through a kernel buffer and copies the bytes out.
-// When not a byte of the buffer is writable, unmapped (if not nil) may
-// refuse the read with its error first.
-func readInto(t *kernel.Task, addr, count uint64, unmapped func() error, read func([]byte) (int, error)) (uint64, error) {
+// A buffer that is writable only in part reads what rule (nil: the bytes
+// before the fault, or all of count when none fit) lets go ahead.
+func readInto(t *kernel.Task, addr, count uint64, rule fitRule, read func([]byte) (int, error)) (uint64, error) {
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
@@ -159,16 +147,21 @@ func readInto(t *kernel.Task, addr, count uint64, unmapped func() error, read fu
 	// a fault would lose stays in the file or stream, as on Linux. One
 	// that does not fit a byte is read into all the same, so that a read
 	// with nothing to give (the end of a file) returns 0, as Linux's
-	// copies nothing and does not fault (unmapped keeps a file's bytes
+	// copies nothing and does not fault (readFit keeps a file's bytes
 	// from being taken for it).
 	if count > 0 {
 		if addr+count < addr || addr+count > arch.TaskSizeMax {
 			return 0, unix.EFAULT
 		}
-		if fit := t.MM.WritableLen(addr, count); fit > 0 {
-			count = fit
-		} else if unmapped != nil {
-			if err := unmapped(); err != nil {
+		if fit := t.MM.WritableLen(addr, count); fit < count {
+			var err error
+			switch {
+			case rule != nil:
+				count, err = rule(fit, count)
+			case fit > 0:
+				count = fit
+			}
+			if err != nil {
 				return 0, err
 			}
 		}
@@ -201,11 +194,11 @@ func sysWrite(t *kernel.Task, a [6]uint64) (uint64, error) {
 		n, err := writeSocket(t, s, d, min(a[2], maxRW), bufferSource(t, a[1]), 0)
 		return accountWrite(t, n, err)
 	}
-	count, err := pipeBufferFit(t, d, a[1], a[2], false)
-	if err != nil {
-		return 0, err
+	var rule fitRule
+	if pipe.Of(d) != nil {
+		rule = pipeFit
 	}
-	n, err := writeFrom(t, a[1], count, func(b []byte) (int, error) { return d.Write(t, b) })
+	n, err := writeFrom(t, a[1], a[2], rule, func(b []byte) (int, error) { return d.Write(t, b) })
 	return accountWrite(t, n, err)
 }
 
@@ -219,21 +212,33 @@ func sysPwrite64(t *kernel.Task, a [6]uint64) (uint64, error) {
 	if off < 0 || rangeOverflows(off, a[2]) {
 		return 0, unix.EINVAL
 	}
-	n, err := writeFrom(t, a[1], a[2], pwriteAt(t, d, off, 0))
+	n, err := writeFrom(t, a[1], a[2], nil, pwriteAt(t, d, off, 0))
 	return accountWrite(t, n, err)
 }
 
 // writeFrom copies the application's buffer in chunk by chunk and writes
 // it; a short or failed write after some progress returns the progress.
-func writeFrom(t *kernel.Task, addr, count uint64, write func([]byte) (int, error)) (uint64, error) {
+// A buffer readable only in part writes what rule (nil: the bytes before
+// the fault) lets go ahead.
+func writeFrom(t *kernel.Task, addr, count uint64, rule fitRule, write func([]byte) (int, error)) (uint64, error) {
 	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
 	// The bytes before the first that would fault are written, as Linux
 	// writes up to a fault; none at all is EFAULT.
 	if count > 0 {
-		if count = t.MM.ReadableLen(addr, min(count, maxRW)); count == 0 {
+		count = min(count, maxRW)
+		fit := t.MM.ReadableLen(addr, count)
+		if fit == 0 {
 			return 0, unix.EFAULT
+		}
+		if fit < count && rule != nil {
+			var err error
+			if count, err = rule(fit, count); err != nil {
+				return 0, err
+			}
+		} else {
+			count = fit
 		}
 	}
 	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write, true)

@@ -12,8 +12,8 @@
  * /proc/self/pagemap's present, shared and exclusive bits (mmap12); a
  * MAP_GROWSDOWN area growing, and stopping short of a mapping below it by
  * the stack guard gap (mmap18); vm.max_map_count (65530) stopping splits
- * with ENOMEM (mprotect, munmap inside a mapping, MAP_FIXED inside one),
- * but not edits that need no split. */
+ * with ENOMEM (mprotect, munmap, MAP_FIXED, mlock, mbind and mremap
+ * inside a mapping), but not edits that need no split. */
 #include "uktest.h"
 #include <fcntl.h>
 #include <sched.h>
@@ -107,6 +107,10 @@ static void map_count_limit(void) {
 	EXPECT_ERR(munmap(tail + 4096, 4096), ENOMEM);
 	EXPECT_ERR(mprotect(tail + 4096, 4096, PROT_READ), ENOMEM);
 	EXPECT_ERR(mmap(tail + 4096, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), ENOMEM);
+	EXPECT_ERR(mlock(tail + 4096, 4096), ENOMEM);
+	unsigned long node0 = 1;
+	EXPECT_ERR(syscall(SYS_mbind, tail + 4096, 4096, 1 /* MPOL_PREFERRED */, &node0, 2, 0), ENOMEM);
+	EXPECT_ERR(mremap(tail + 4096, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, r + 2 * n * 4096 - 4096), ENOMEM);
 	EXPECT_OK(mprotect(last, 4096, PROT_READ | PROT_WRITE)); /* a whole VMA: no split */
 	EXPECT_OK(munmap(last, 4096));                           /* a whole VMA: one fewer */
 	EXPECT_OK(munmap(tail + 4096, 4096));                    /* now there is room */
