@@ -186,6 +186,23 @@ type HostFileMapper interface {
 // ErrNoHostFile is MapHostFile declining a mapping it cannot make.
 var ErrNoHostFile = errors.New("host file not mappable here")
 
+// AheadMapper is implemented by address spaces whose mappings are queued
+// and installed by a host round trip (a batch in a stub process), and
+// which can let a mapping made ahead of need wait in the queue: a switch
+// does not install it alone; it goes with the next change that must be in
+// place before the program runs (an unmap, a change of rights, a fault's
+// mapping), or when the program touches it: that fault installs the
+// queue and resumes the program without reporting the fault. ld.so maps
+// a library with four or five mmap calls and a program touches the pages
+// only afterwards: one batch rather than one a call.
+type AheadMapper interface {
+	// MapNextAhead lets the next MapFile, MapFileLazy or MapHostFile
+	// call wait so. The caller promises that nothing is mapped in that
+	// call's range: a mapping that replaces another must be in place
+	// before the program runs again, or it could reach what was there.
+	MapNextAhead()
+}
+
 // Context runs one application thread.
 type Context interface {
 	// Switch loads st into the thread, runs it in as until it traps, and

@@ -82,6 +82,7 @@ func (m *MM) mapHostWindowLocked(v *VMA, hm platform.HostFileMapper, hb memmap.H
 		n := hostEnd - hostStart
 		off := int64(v.objectIndex(hostStart)) << arch.PageShift
 		hostEnd = hostStart
+		m.markAheadLocked(hostStart, n)
 		if err := hm.MapHostFile(hostStart, hb, off, n, v.Prot&^platform.Write); err != nil {
 			return err
 		}

@@ -76,9 +76,13 @@ type MM struct {
 	// through uk's mapping) only makes a write take the slower path.
 	// Protected by mu.
 	coldNew    map[uint64]struct{}
-	collecting bool          // a kernel write is populating: populateAnonLocked records into coldNew
-	shadow     *asShadow     // what the address space maps, when the page check is on; protected by mu
-	released   chan struct{} // closed when the last user has released everything
+	collecting bool // a kernel write is populating: populateAnonLocked records into coldNew
+	// ahead is set while an mmap prefaults: what it maps the program
+	// has not asked for yet, and may wait for its touch
+	// (markAheadLocked). Protected by mu.
+	ahead    bool
+	shadow   *asShadow     // what the address space maps, when the page check is on; protected by mu
+	released chan struct{} // closed when the last user has released everything
 	// patchTables are where syscall patch tables were mapped (patch.go):
 	// start and end; protected by mu.
 	patchTables [][2]uint64
@@ -306,6 +310,7 @@ func (m *MM) notePeakLocked() {
 // mapASLocked maps length bytes of the memory file at off to addr in the
 // address space.
 func (m *MM) mapASLocked(addr uint64, off int64, length uint64, a platform.Access) error {
+	m.markAheadLocked(addr, length)
 	m.noteMappedLocked(addr, off, length)
 	return m.as.MapFile(addr, off, length, a)
 }
@@ -318,8 +323,22 @@ func (m *MM) mapASLazyLocked(addr uint64, off int64, length uint64, a platform.A
 	if !ok {
 		return m.mapASLocked(addr, off, length, a)
 	}
+	m.markAheadLocked(addr, length)
 	m.noteMappedLocked(addr, off, length)
 	return lm.MapFileLazy(addr, off, length, a)
+}
+
+// markAheadLocked tells the platform that the mapping of [addr,
+// addr+length) about to be made may wait for the program's touch
+// (platform.AheadMapper): while an mmap prefaults (m.ahead), and only
+// where nothing is mapped yet.
+func (m *MM) markAheadLocked(addr, length uint64) {
+	if !m.ahead || m.asMapped.overlaps(addr, addr+length) {
+		return
+	}
+	if am, ok := m.as.(platform.AheadMapper); ok {
+		am.MapNextAhead()
+	}
 }
 
 // noteMappedLocked records a mapping about to be made in the address

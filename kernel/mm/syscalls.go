@@ -132,6 +132,11 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 		Flags: m.defFlags})
 	if i := m.vmas.find(addr); i >= 0 {
 		v := m.vmas[i]
+		// What is mapped here the program has not touched yet: where
+		// the platform can, it waits for the touch or the next change
+		// that must be in place (platform.AheadMapper).
+		m.ahead = true
+		defer func() { m.ahead = false }()
 		switch {
 		case o.CopyWhole && obj != nil && !o.Shared && o.Prot&platform.Write != 0 && length <= copyWholeMax:
 			// A data segment is written at once (ld.so relocates it):

@@ -389,6 +389,11 @@ func (c *Context) runToTrap(t *thread, st *arch.State, next uint32) (platform.Tr
 			}
 			continue
 		}
+		if resumed, err := c.aheadFault(t); err != nil {
+			return platform.Trap{}, err
+		} else if resumed {
+			continue
+		}
 		trap, ok := c.classify(t, st)
 		if ok {
 			c.interruptedAt.Store(0)
@@ -512,6 +517,22 @@ func (c *Context) classify(t *thread, st *arch.State) (platform.Trap, bool) {
 		}
 	}
 	return platform.Trap{}, false
+}
+
+// aheadFault resumes t, as it was, when its trap is a fault in a mapping
+// that waits in the queue (stubproc's ahead.go), once the queue is in:
+// the access is then retried, and the kernel never sees the fault.
+func (c *Context) aheadFault(t *thread) (bool, error) {
+	f := &t.f
+	if unix.Signal(f.signal()) != unix.SIGSEGV || f.siCode() <= 0 || f.siCode() == stubproc.SIKernel {
+		return false, nil
+	}
+	ok, err := t.as.FlushAheadAt(f.siAddr())
+	if !ok || err != nil {
+		return false, err
+	}
+	resumeAsIs(t.mem, f)
+	return true, nil
 }
 
 // faultAccess decides what kind of access faulted at addr from the page

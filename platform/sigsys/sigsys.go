@@ -246,6 +246,7 @@ func NewWithOptions(memFD int, opts Options) (*Platform, error) {
 		// thread follows whoever flushes (stubproc's serve.go).
 		FollowCaller: !opts.NoPin,
 		ServeSite:    siteServe,
+		MapAhead:     true,
 		ServeFD:      serveFDInStub,
 		HostFiles:    true,
 	})

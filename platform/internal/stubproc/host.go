@@ -78,6 +78,10 @@ type Config struct {
 	// (hostfiles.go; Space.MapHostFile): the platform's filters admit
 	// Prog.HostFileCalls and dup3 and close.
 	HostFiles bool
+	// MapAhead lets mappings made ahead of need wait in the queue
+	// (platform.AheadMapper; ahead.go): the platform, at a fault, asks
+	// Space.FlushAheadAt before it reports the fault to the kernel.
+	MapAhead bool
 }
 
 // Host starts and confines the master stub, forks a stub for each address

@@ -171,6 +171,7 @@ func (s *Space) MapHostFile(addr uint64, f platform.HostFile, off int64, length 
 	if access&platform.Write != 0 {
 		return fmt.Errorf("%s: MapHostFile(%#x, %#x): writable: %w", s.h.cfg.Name, addr, length, unix.EINVAL)
 	}
+	ahead := s.takeAhead()
 	if empty, err := s.checkMap("MapHostFile", addr, off, length); empty || err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func (s *Space) MapHostFile(addr uint64, f platform.HostFile, off int64, length 
 			return err
 		}
 	}
-	s.pending = append(s.pending, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
+	s.appendLocked(ahead, Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
 		addr, length, protOf(access), HostMapFlags, fd, uint64(off)}})
 	if len(s.pending) >= MaxBatch {
 		return s.flushAnywhereLocked()

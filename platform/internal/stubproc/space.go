@@ -57,16 +57,30 @@ type Space struct {
 	hostSock       int
 	hostFDs        map[platform.HostFile]uint64
 	queuedInstalls int
-	// quiet is set, under Mu, while nothing is pending and the space is
-	// live: a Switch's Flush, which finds it so nearly always, then takes
-	// no lock (a thread being parked holds Mu while the factory makes it).
+	// quiet is set, under Mu, while nothing pending must be installed
+	// before a switch and the space is live: a Switch's Flush, which
+	// finds it so nearly always, then takes no lock (a thread being
+	// parked holds Mu while the factory makes it).
 	quiet atomic.Bool
+
+	// Mappings made ahead of need (ahead.go). nextAhead is MapNextAhead's
+	// mark for the next mapping call; must is set while pending holds a
+	// request that is not such a mapping; ahead are the ranges of those
+	// pending, and aheadN their number, read without Mu. Protected by Mu
+	// (but nextAhead and aheadN).
+	nextAhead atomic.Bool
+	must      bool
+	ahead     []aheadRange
+	aheadN    atomic.Int32
 }
 
 // noteLocked updates quiet after a change of pending or released.
 //
 // Preconditions: Mu is held.
-func (s *Space) noteLocked() { s.quiet.Store(len(s.pending) == 0 && !s.released) }
+func (s *Space) noteLocked() {
+	s.quiet.Store((len(s.pending) == 0 || !s.must) && !s.released)
+	s.aheadN.Store(int32(len(s.ahead)))
+}
 
 // NewSpace forks a stub process from the master, on the factory thread,
 // for an address space whose application owns [0, limit).
@@ -163,10 +177,11 @@ func (s *Space) MapFileLazy(addr uint64, off int64, length uint64, access platfo
 // run by the stub's own thread like an mmap record (an application
 // thread's mprotect traps, as all its syscalls do).
 func (s *Space) Protect(addr, length uint64, access platform.Access) error {
+	s.nextAhead.Store(false)
 	if empty, err := s.checkMap("Protect", addr, 0, length); empty || err != nil {
 		return err
 	}
-	return s.queue(Request{Nr: unix.SYS_MPROTECT, Args: [6]uint64{addr, length, protOf(access)}})
+	return s.queue(Request{Nr: unix.SYS_MPROTECT, Args: [6]uint64{addr, length, protOf(access)}}, false)
 }
 
 // checkMap checks the arguments of a mapping (op names the call in the
@@ -186,22 +201,24 @@ func (s *Space) checkMap(op string, addr uint64, off int64, length uint64) (empt
 
 // queueMap is MapFile with the mmap flags chosen.
 func (s *Space) queueMap(addr uint64, off int64, length uint64, access platform.Access, flags uint64) error {
+	ahead := s.takeAhead()
 	if empty, err := s.checkMap("MapFile", addr, off, length); empty || err != nil {
 		return err
 	}
 	return s.queue(Request{Nr: unix.SYS_MMAP, Args: [6]uint64{
-		addr, length, protOf(access), flags, MemFDInStub, uint64(off)}})
+		addr, length, protOf(access), flags, MemFDInStub, uint64(off)}}, ahead)
 }
 
-// queue adds r to the next batch, running the batch now if it is full.
-func (s *Space) queue(r Request) error {
+// queue adds r to the next batch, running the batch now if it is full;
+// ahead says r is a mapping that may wait (ahead.go).
+func (s *Space) queue(r Request, ahead bool) error {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	if s.released {
 		return s.ErrReleased()
 	}
 	defer s.noteLocked()
-	s.pending = append(s.pending, r)
+	s.appendLocked(ahead, r)
 	if len(s.pending) >= MaxBatch {
 		return s.flushAnywhereLocked()
 	}
@@ -224,6 +241,7 @@ func (s *Space) Unmap(addr, length uint64) error {
 	if length > s.Limit-addr {
 		length = s.Limit - addr // never touch the platform's or the stub's own
 	}
+	s.nextAhead.Store(false)
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	if s.released {
@@ -268,7 +286,7 @@ func (s *Space) Flush(tid int) error {
 	if s.released {
 		return s.ErrReleased()
 	}
-	if len(s.pending) == 0 {
+	if len(s.pending) == 0 || !s.must {
 		return nil
 	}
 	if tid == 0 {
@@ -324,12 +342,14 @@ func (s *Space) runQueueLocked(run func([]Request) error) error {
 			// free. Nothing may run in it again, so kill it (Release
 			// reaps it later); every use from now on fails.
 			s.pending = s.pending[:0]
+			s.ranLocked()
 			unix.Kill(s.Pid, unix.SIGKILL)
 			return fmt.Errorf("%s: flush mappings (stub killed): %w", s.h.cfg.Name, err)
 		}
 		s.pending = s.pending[:copy(s.pending, s.pending[n:])]
 	}
 	s.queuedInstalls = 0
+	s.ranLocked()
 	return nil
 }
 
@@ -419,6 +439,7 @@ func (s *Space) markReleased(locked func()) bool {
 	s.released = true
 	s.gone.Store(true)
 	s.pending = nil
+	s.ranLocked()
 	s.closeHostSockLocked()
 	s.noteLocked()
 	if s.server != nil {
