@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"encoding/binary"
 	"maps"
 	"slices"
 
@@ -29,7 +30,7 @@ const forkCopyMax = 64
 // mappings are dropped first, so that none of them can write a page while
 // it is being copied or shared.
 func (m *MM) Fork(as platform.AddressSpace, resume uint64) *MM {
-	c, present := m.forkOnly(as)
+	c, present, warm := m.forkOnly(as)
 	// The child's pages are m's, at the same addresses, in VMAs of the
 	// same order: its prefault takes m's lists rather than listing and
 	// sorting every page again (a fork-exit-wait of a program with a 4 MB
@@ -37,12 +38,77 @@ func (m *MM) Fork(as platform.AddressSpace, resume uint64) *MM {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prefaultLocked(resume, false, present)
+	c.mapWarmLocked(warm)
 	return c
+}
+
+// The child's first steps run its program's own code: a shell's child
+// sets up redirections and signals before its exec, git's closes fds, a
+// Python or Perl worker runs the interpreter. The parent has the windows
+// of that code mapped; without them, the child took a fault (a trap and
+// a batch) for each before it got to its exec: bash's text and read-only
+// data, two of a spawn's batches. So a fork also maps, in the child, what
+// the parent maps of its executable's read-only segments: one or two
+// requests more in the batch the child's first switch runs anyway, and
+// at most one host file more for its stub (the libraries, whose windows
+// the parent maps too, would be one each: a Perl with its modules
+// loaded had a fork's prefault take 620 us for them against 97 without).
+
+// warmRangesLocked returns what m maps of its executable's read-only
+// file segments (the object of the VMA holding the program's entry
+// point, from the auxiliary vector).
+//
+// Preconditions: m.mu is held.
+func (m *MM) warmRangesLocked() []asRange {
+	i := m.vmas.find(m.entryLocked())
+	if i < 0 || m.vmas[i].Object == nil {
+		return nil
+	}
+	exe := m.vmas[i].Object
+	var out []asRange
+	for _, v := range m.vmas {
+		if v.Object == exe && !v.Shared && v.Prot&platform.Write == 0 && v.Prot&(platform.Read|platform.Exec) != 0 &&
+			v.Flags&DontFork == 0 {
+			out = append(out, m.asMapped.within(v.Start, v.End)...)
+		}
+	}
+	return out
+}
+
+// entryLocked returns the program's entry point (AT_ENTRY), 0 if unknown.
+func (m *MM) entryLocked() uint64 {
+	const atEntry = 9
+	for b := m.Auxv; len(b) >= 16; b = b[16:] {
+		if binary.LittleEndian.Uint64(b) == atEntry {
+			return binary.LittleEndian.Uint64(b[8:])
+		}
+	}
+	return 0
+}
+
+// mapWarmLocked maps the parent's warm ranges (warmRangesLocked) in m, a
+// fork's child, where nothing is mapped yet. It is only an
+// optimization: what it cannot map faults later.
+//
+// Preconditions: m.mu is held.
+func (m *MM) mapWarmLocked(warm []asRange) {
+	for _, r := range warm {
+		i := m.vmas.find(r.start)
+		if i < 0 {
+			continue
+		}
+		v := m.vmas[i]
+		for a := r.start; a < min(r.end, v.End); a += arch.PageSize {
+			if !m.asMapped.contains(a) && m.mapFileWindowLocked(v, a, a, r.end, r.start, r.end) != nil {
+				break
+			}
+		}
+	}
 }
 
 // forkOnly is Fork without the child's prefault; it also returns the
 // private pages of each VMA (presentByVMALocked), the child's as well.
-func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
+func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64, []asRange) {
 	// patchMu first (patch.go's lock order): the table and the patched
 	// pages are copied with the rest, and the child's next entry must
 	// follow the parent's last.
@@ -115,7 +181,7 @@ func (m *MM) forkOnly(as platform.AddressSpace) (*MM, [][]uint64) {
 			child = append(child, addrs)
 		}
 	}
-	return c, child
+	return c, child, m.warmRangesLocked()
 }
 
 // copyForForkLocked gives c copies of m's pages at addrs; m keeps its own.

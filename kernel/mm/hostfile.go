@@ -93,17 +93,21 @@ func (m *MM) mapHostWindowLocked(v *VMA, hm platform.HostFileMapper, hb memmap.H
 		return nil
 	}
 	for a := start; a < end; a += arch.PageSize {
+		if a != page && m.asMapped.contains(a) {
+			// Mapped already (a private copy, or an earlier window).
+			if err := flushHost(); err != nil {
+				return err
+			}
+			if err := run.flush(m); err != nil {
+				return err
+			}
+			continue
+		}
 		if off, ok := m.pages[a]; ok && !v.Shared {
 			if err := flushHost(); err != nil {
 				return err
 			}
 			if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
-				return err
-			}
-			continue
-		}
-		if a != page && m.asMapped.contains(a) {
-			if err := flushHost(); err != nil {
 				return err
 			}
 			continue

@@ -49,7 +49,7 @@ func (f *fakeAS) Release() {}
 // forked is m.Fork without the child's prefault: the child's address
 // space holds nothing yet.
 func forked(m *MM, as platform.AddressSpace) *MM {
-	c, _ := m.forkOnly(as)
+	c, _, _ := m.forkOnly(as)
 	return c
 }
 
