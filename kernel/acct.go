@@ -99,7 +99,7 @@ func acctTicks(d time.Duration) uint64 { return uint64(d / (10 * time.Millisecon
 // if accounting is on: struct acct_v3, as Linux's fill_ac. A write that
 // fails is dropped, as Linux drops it; the file size limit does not
 // apply (Linux lifts RLIMIT_FSIZE for the write).
-func (t *Task) writeAcct(status int, cpu int64) {
+func (t *Task) writeAcct(status int, cpu, sys int64) {
 	a := &t.k.acct
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -129,7 +129,8 @@ func (t *Task) writeAcct(status int, cpu int64) {
 	elapsed := t.k.Uptime(nil) - tg.startBoot
 	le.PutUint32(rec[24:], uint32(time.Now().Add(-elapsed).Unix())) // as Linux: now less the run time
 	le.PutUint32(rec[28:], math.Float32bits(float32(acctTicks(elapsed))))
-	le.PutUint16(rec[32:], compT(acctTicks(time.Duration(cpu)))) // ac_utime; uk does not split off system time
+	le.PutUint16(rec[32:], compT(acctTicks(time.Duration(cpu-sys)))) // ac_utime
+	le.PutUint16(rec[34:], compT(acctTicks(time.Duration(sys))))     // ac_stime
 	var vsize uint64
 	if t.MM != nil {
 		for _, v := range t.MM.VMAs() {

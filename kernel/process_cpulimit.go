@@ -68,8 +68,8 @@ func secondsNS(s uint64) uint64 {
 // its threads count their time when they come back to the kernel, so the
 // ones running application code are interrupted (once a tick) to count.
 func (tg *ThreadGroup) cpuTimeNow() int64 {
-	if ns, ok := tg.cpu.time(); ok {
-		return ns
+	if _, ok := tg.cpu.time(); ok {
+		return tg.cpuTime()
 	}
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)

@@ -34,6 +34,8 @@ type procState struct {
 	// collected by wait (WUNTRACED, WCONTINUED).
 	stopReported, contReported bool
 	utime                      int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
+	stime                      int64 // the system-time part of utime, ns
+	cminflt                    int64 // page faults of reaped children
 	// cmaxRSS is the largest high-water mark, in pages, of the children
 	// it waited for and theirs (Linux's cmaxrss): RUSAGE_CHILDREN's.
 	cmaxRSS int
@@ -290,6 +292,9 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 	if p := tg.proc.parent; p != nil {
 		delete(p.proc.children, tg)
 		p.proc.utime += tg.cpuBothLocked()
+		sys, minflt := tg.sysBothLocked()
+		p.proc.stime += sys
+		p.proc.cminflt += minflt
 	}
 	delete(k.tgs, tg.pid)
 	tg.releaseHandlers()
@@ -304,6 +309,16 @@ func (tg *ThreadGroup) cpuBothLocked() int64 {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	return tg.finalCPU + tg.proc.utime
+}
+
+// sysBothLocked is cpuBothLocked's system time, and the page faults of
+// the process and its reaped children.
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) sysBothLocked() (sys, minflt int64) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.finalSys + tg.proc.stime, tg.minFlt.Load() + tg.proc.cminflt
 }
 
 // SetChildSubreaper marks the process as a subreaper (PR_SET_CHILD_SUBREAPER).

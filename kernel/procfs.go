@@ -461,7 +461,8 @@ func (p procTask) Signals() proc.Signals {
 }
 
 func (p procTask) CPUTime() (user, sys time.Duration) {
-	return time.Duration(p.t.tg.CPUTime()), 0
+	cpu, s := p.t.tg.CPUTime(), p.t.tg.SysTime()
+	return time.Duration(max(cpu-s, 0)), time.Duration(s)
 }
 
 // Memory is the address space's size and its resident set: the private

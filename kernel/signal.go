@@ -509,8 +509,8 @@ func (t *Task) SigSuspend(mask arch.SigSet) error {
 	t.savedMask = &old
 	t.sigMask = mask.Blockable()
 	t.mu.Unlock()
-	t.asleepN.Add(1) // asleep: /proc shows 'S'
-	defer t.asleepN.Add(-1)
+	t.sleepBegin() // asleep: /proc shows 'S'
+	defer t.sleepEnd()
 	for !t.hasDeliverable() {
 		<-t.interrupt
 	}

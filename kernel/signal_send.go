@@ -132,8 +132,8 @@ func (t *Task) WaitSignal(set arch.SigSet, timeout time.Duration) (arch.SignalIn
 	// would be woken.
 	t.sigWaiting.Store(uint64(set))
 	defer t.sigWaiting.Store(0)
-	t.asleepN.Add(1) // asleep: /proc shows 'S'
-	defer t.asleepN.Add(-1)
+	t.sleepBegin() // asleep: /proc shows 'S'
+	defer t.sleepEnd()
 	for {
 		if info, ok := t.DequeueSignalIn(set); ok {
 			return info, nil

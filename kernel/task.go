@@ -51,7 +51,13 @@ type ThreadGroup struct {
 	tasks      []*Task // protected by mu
 	deadCPU    int64   // CPU time of exited tasks; protected by mu
 	finalCPU   int64   // the process's CPU time once its last thread exited; protected by mu
-	cpuWatched bool    // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
+	// deadSys and finalSys are the system-time parts of deadCPU and
+	// finalCPU (process_systime.go); protected by mu.
+	deadSys, finalSys int64
+	// minFlt counts the page faults uk resolved for the process's
+	// threads (ru_minflt).
+	minFlt     atomic.Int64
+	cpuWatched bool // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
 	// cpu counts the process's CPU time with the host's clocks where the
 	// platform has them (process_cputime.go).
 	cpu         processCPU
@@ -153,6 +159,12 @@ type Task struct {
 	restartBlock func(*Task) (uint64, error)
 	lastFault    mm.LastFault // where this thread last faulted; used by the task's goroutine only
 	userNS       atomic.Int64 // CPU time used, in ns: its time in Switch (task_run.go)
+	sysNS        atomic.Int64 // system time used, in ns (process_systime.go)
+	// leftApp is monoNow when the last Switch returned (0: in none
+	// since its time was charged); asleepFrom is when the task's
+	// current wait began, slept the time it waited since leftApp. Used
+	// by the task's goroutine only.
+	leftApp, asleepFrom, slept time.Duration
 	// switchStart is monoNow when the running Switch began (0 outside
 	// one), so that a clock read by another thread counts the time of a
 	// Switch still running (a thread that never traps); cpuSeen is the

@@ -46,7 +46,7 @@ type parkingMemory struct {
 
 // Park implements futex.Parker; only the task's own goroutine waits.
 func (m parkingMemory) Park() func() {
-	m.t.asleepN.Add(1) // asleep: /proc shows 'S'
+	m.t.sleepBegin() // asleep: /proc shows 'S'
 	if m.t.unbind() {
 		return m.t.wakeRelock
 	}

@@ -106,11 +106,11 @@ func (t *Task) SetAffinity(mask []byte) {
 
 // wake1 ends a futex park's wait: asleepN counts the waits the task is
 // in, which /proc shows as 'S' (every wait a signal can end adds one).
-func (t *Task) wake1() { t.asleepN.Add(-1) }
+func (t *Task) wake1() { t.sleepEnd() }
 
 // wakeRelock is wake1 for a park that let go of its OS thread.
 func (t *Task) wakeRelock() {
-	t.asleepN.Add(-1)
+	t.sleepEnd()
 	runtime.LockOSThread()
 }
 

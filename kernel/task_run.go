@@ -93,13 +93,16 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 			continue
 		}
 		start := monoNow()
+		t.chargeSys(start)
 		t.switchStart.Store(max(int64(start), 1))
 		trap, err := ctx.Switch(t.MM.AddressSpace(), &t.State)
 		t.inApp.Store(false)
+		end := monoNow()
+		t.leaveApp(end)
 		if sc, ok := ctx.(platform.SwitchCPUer); ok {
 			t.userNS.Add(sc.SwitchCPU())
 		} else {
-			t.userNS.Add(int64(monoNow() - start))
+			t.userNS.Add(int64(end - start))
 		}
 		t.switchStart.Store(0)
 		if err != nil {
@@ -132,6 +135,7 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 		case platform.TrapFault:
 			switch t.MM.HandleFault(trap.Addr, trap.Access, t.State.Regs.Rip, &t.lastFault) {
 			case mm.FaultHandled:
+				t.tg.minFlt.Add(1)
 			case mm.FaultMapErr:
 				t.forceSignal(int(unix.SIGSEGV), 1 /* SEGV_MAPERR */, trap.Addr)
 			case mm.FaultAccErr:
@@ -231,6 +235,7 @@ func (t *Task) exit() {
 	t.exitSem()
 	t.exitKeys()
 	tg := t.tg
+	t.chargeSys(monoNow())
 	cpu := t.cpuTime()
 	tg.mu.Lock()
 	for i, o := range tg.tasks {
@@ -246,18 +251,19 @@ func (t *Task) exit() {
 	t.keepIOLocked()
 	status := tg.exitStatus
 	tg.deadCPU += cpu
+	tg.deadSys += t.sysNS.Load()
 	tg.mu.Unlock()
-	var final int64
+	var final, finalSys int64
 	if last {
 		// Read the stub's clock while it still serves the process.
 		tg.cpu.finish()
-		final = tg.cpuTime()
+		final, finalSys = tg.cpuTime(), tg.sysTime()
 		tg.mu.Lock()
-		tg.finalCPU = final
+		tg.finalCPU, tg.finalSys = final, finalSys
 		tg.mu.Unlock()
 	}
 	if last {
-		t.writeAcct(status, final) // as Linux's acct_process, before the files go
+		t.writeAcct(status, final, finalSys) // as Linux's acct_process, before the files go
 		tg.dropAIO()
 		peak := t.MM.PeakPages()
 		tg.mu.Lock()

@@ -138,9 +138,10 @@ func (k *Kernel) ClockRes(id int32, t *Task) (int64, error) {
 
 // cpuTime is the CPU time the task has used, in ns: the time its thread
 // spent in the platform's Switch, running application code and trapping,
-// with the Switch running now counted up to now. It never goes back.
+// with the Switch running now counted up to now, and its system time. It
+// never goes back.
 func (t *Task) cpuTime() int64 {
-	ns := t.userNS.Load()
+	ns := t.userNS.Load() + t.sysNS.Load()
 	if s := t.switchStart.Load(); s != 0 {
 		ns += max(int64(monoNow())-s, 0)
 	}
@@ -165,7 +166,8 @@ func monoNow() time.Duration { return time.Since(monoBase) }
 
 func (tg *ThreadGroup) cpuTime() int64 {
 	if ns, ok := tg.cpu.time(); ok {
-		return ns
+		// The stub's clock holds the system time too (process_systime.go).
+		return max(ns, tg.sysTime())
 	}
 	tg.mu.Lock()
 	tasks := append([]*Task(nil), tg.tasks...)
@@ -195,8 +197,8 @@ func (t *Task) Block(ch <-chan struct{}) error {
 		return nil
 	default:
 	}
-	t.asleepN.Add(1) // asleep: /proc shows 'S'
-	defer t.asleepN.Add(-1)
+	t.sleepBegin() // asleep: /proc shows 'S'
+	defer t.sleepEnd()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}
@@ -259,8 +261,8 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time) error {
 	if d <= 0 {
 		return unix.ETIMEDOUT
 	}
-	t.asleepN.Add(1) // asleep: /proc shows 'S'
-	defer t.asleepN.Add(-1)
+	t.sleepBegin() // asleep: /proc shows 'S'
+	defer t.sleepEnd()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}

@@ -153,8 +153,8 @@ func (t *Task) SleepUntilClock(clock int32, deadline int64) error {
 
 // sleepOrUntil is Sleep that also ends when ch is closed (nil: never).
 func (t *Task) sleepOrUntil(d time.Duration, ch <-chan struct{}) error {
-	t.asleepN.Add(1) // asleep: /proc shows 'S'
-	defer t.asleepN.Add(-1)
+	t.sleepBegin() // asleep: /proc shows 'S'
+	defer t.sleepEnd()
 	if t.unbind() {
 		defer runtime.LockOSThread()
 	}

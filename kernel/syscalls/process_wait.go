@@ -1,8 +1,11 @@
 package syscalls
 
 import (
-	"golang.org/x/sys/unix"
+	"encoding/binary"
 	"math"
+
+	"golang.org/x/sys/unix"
+
 	"uk/arch"
 	"uk/kernel"
 )
@@ -34,19 +37,23 @@ func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	if rusageAddr != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0, r.MaxRSS)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt)); err != nil {
 			return 0, err
 		}
 	}
 	return uint64(r.Pid), nil
 }
 
-// rusage encodes struct rusage with user and system time (ns) and the
-// resident high-water mark (pages; ru_maxrss is in KiB).
-func rusage(user, sys int64, maxRSSPages int) []byte {
+// rusage encodes struct rusage from the CPU time and its system part
+// (ns: ru_utime is the rest), the resident high-water mark (pages;
+// ru_maxrss is in KiB) and the page faults uk resolved (ru_minflt; none
+// needed I/O that counts as major).
+func rusage(cpu, sys int64, maxRSSPages int, minflt int64) []byte {
 	b := make([]byte, 144)
+	user := max(cpu-sys, 0)
 	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3),
 		uint64(maxRSSPages)*arch.PageSize/1024))
+	binary.LittleEndian.PutUint64(b[64:], uint64(minflt)) // ru_minflt
 	return b
 }
 
@@ -115,7 +122,7 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 		}
 	}
 	if rusageAddr != 0 && r.Pid != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, 0, r.MaxRSS)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt)); err != nil {
 			return 0, err
 		}
 	}
@@ -123,19 +130,23 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 }
 
 func sysGetrusage(t *kernel.Task, a [6]uint64) (uint64, error) {
-	var cpu int64
+	var cpu, sys, minflt int64
 	var peak int
 	switch tg := t.ThreadGroup(); int32(a[0]) {
 	case unix.RUSAGE_SELF:
-		cpu, peak = tg.CPUTime(), tg.MaxRSSPages()
+		sys, minflt = tg.SysTime(), tg.MinorFaults()
+		cpu, peak = max(tg.CPUTime(), sys), tg.MaxRSSPages()
 	case unix.RUSAGE_CHILDREN:
-		cpu, peak = tg.ChildrenCPU(), tg.ChildrenMaxRSSPages()
+		cpu, sys, peak, minflt = tg.ChildrenCPU(), tg.ChildrenSys(), tg.ChildrenMaxRSSPages(), tg.ChildrenMinorFaults()
 	case unix.RUSAGE_THREAD:
-		cpu, peak = t.CPUTime(), tg.MaxRSSPages() // a thread's is its process's, as Linux's
+		// A thread's peak and faults are its process's, as Linux's
+		// (which counts faults per thread; uk per process).
+		sys, minflt = t.SysTime(), tg.MinorFaults()
+		cpu, peak = max(t.CPUTime(), sys), tg.MaxRSSPages()
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, t.CopyOut(a[1], rusage(cpu, 0, peak))
+	return 0, t.CopyOut(a[1], rusage(cpu, sys, peak, minflt))
 }
 
 // clockTicks converts ns to clock ticks (USER_HZ = 100).
@@ -144,7 +155,9 @@ func clockTicks(ns int64) uint64 { return uint64(ns / 1e7) }
 func sysTimes(t *kernel.Task, a [6]uint64) (uint64, error) {
 	tg := t.ThreadGroup()
 	if a[0] != 0 {
-		b := words(clockTicks(tg.CPUTime()), 0, clockTicks(tg.ChildrenCPU()), 0)
+		cpu, sys := tg.CPUTime(), tg.SysTime()
+		ccpu, csys := tg.ChildrenCPU(), tg.ChildrenSys()
+		b := words(clockTicks(max(cpu-sys, 0)), clockTicks(sys), clockTicks(max(ccpu-csys, 0)), clockTicks(csys))
 		if err := t.CopyOut(a[0], b); err != nil {
 			return 0, err
 		}

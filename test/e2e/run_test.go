@@ -115,6 +115,8 @@ var cCases = []cCase{
 	{name: "pidfd", prog: "pidfd"},
 	{name: "inotify", prog: "inotify"},
 	{name: "cputime", prog: "cputime"},
+	// LTP's times03 and getrusage01-02: system time and page faults.
+	{name: "systime", prog: "systime"},
 	{name: "seccomp", prog: "seccomp"},
 	{name: "prctl", prog: "prctl"},
 	{name: "wait", prog: "wait"},

@@ -1,0 +1,106 @@
+/* systime.c: system time and page faults, as LTP's times03 and
+ * getrusage01-02 look at them: a process that keeps making system calls
+ * has used system time (times' tms_stime, getrusage's
+ * ru_stime, /proc/self/stat's stime), and its parent sees it in
+ * tms_cstime and wait4's rusage once it has waited; a process that sleeps
+ * for half a second has used almost none; a process that touches fresh
+ * memory has taken page faults (ru_minflt), and its parent sees them in
+ * RUSAGE_CHILDREN. Only booleans are printed. */
+#include "uktest.h"
+
+#include <sys/resource.h>
+#include <sys/times.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static double now(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double tv(struct timeval t) { return t.tv_sec + t.tv_usec / 1e6; }
+
+/* syscalls makes cheap system calls until the process has used 50 ms of
+ * system time (at most 5 s), and returns the time it took. */
+static double syscalls(void) {
+	struct tms tm;
+	struct rusage ru;
+	double start = now();
+	do {
+		for (int i = 0; i < 100; i++) times(&tm);
+		getrusage(RUSAGE_SELF, &ru);
+	} while (tv(ru.ru_stime) < 0.05 && now() < start + 5);
+	return now() - start;
+}
+
+static long proc_stime(void) {
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	if (!f || !fgets(buf, sizeof buf, f)) return -1;
+	fclose(f);
+	/* after the command's closing parenthesis: fields 3.., stime is 15 */
+	char *p = strrchr(buf, ')');
+	long v = -1;
+	for (int field = 3; p && field <= 15; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field == 15) v = atol(p + 1);
+	}
+	return v;
+}
+
+int main(void) {
+	long hz = sysconf(_SC_CLK_TCK);
+	double spent = syscalls();
+	struct tms tm;
+	times(&tm);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("after system calls: tms_stime > 0 %d, ru_stime > 0 %d, /proc stime > 0 %d\n", tm.tms_stime > 0,
+	       tv(ru.ru_stime) > 0, proc_stime() > 0);
+	/* the process's start before the loop counts too: 0.1 s of slack */
+	printf("system time at most the time spent %d, user and system time within it %d\n",
+	       (double)tm.tms_stime / hz <= spent + 0.1, (double)(tm.tms_utime + tm.tms_stime) / hz <= spent + 0.1);
+	printf("no children yet: tms_cutime %ld tms_cstime %ld\n", (long)tm.tms_cutime, (long)tm.tms_cstime);
+
+	/* a sleeper's system time stays small */
+	pid_t c = fork();
+	if (c == 0) {
+		struct timespec ts = {0, 500000000};
+		nanosleep(&ts, NULL);
+		_exit(0);
+	}
+	wait4(c, NULL, 0, &ru);
+	printf("a child that slept 0.5 s: system time under 0.1 s %d\n", tv(ru.ru_stime) < 0.1);
+
+	/* a child busy in system calls, reaped */
+	c = fork();
+	if (c == 0) {
+		syscalls();
+		_exit(0);
+	}
+	wait4(c, NULL, 0, &ru);
+	struct tms after;
+	times(&after);
+	printf("wait4 of a child making system calls: ru_stime > 0 %d; tms_cstime > 0 %d\n", tv(ru.ru_stime) > 0,
+	       after.tms_cstime > 0);
+
+	/* page faults: a child touching 8 MB of fresh memory */
+	struct rusage before;
+	getrusage(RUSAGE_CHILDREN, &before);
+	c = fork();
+	if (c == 0) {
+		struct rusage a, b;
+		getrusage(RUSAGE_SELF, &a);
+		volatile char *p = malloc(8 << 20);
+		for (long i = 0; i < 8 << 20; i += 4096) p[i] = 1;
+		getrusage(RUSAGE_SELF, &b);
+		printf("touching 8 MB: ru_minflt grew %d, ru_majflt %ld\n", b.ru_minflt > a.ru_minflt, b.ru_majflt);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("RUSAGE_CHILDREN's ru_minflt grew %d\n", ru.ru_minflt > before.ru_minflt);
+	return 0;
+}
