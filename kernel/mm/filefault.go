@@ -152,9 +152,27 @@ func (m *MM) mapFileWindowLocked(v *VMA, page, start, end, lo, hi uint64) error 
 // file has them (a hole or a page past the end of the file still faults
 // on its own).
 func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
+	return m.copyFileRangeLocked(v, page, v.Start, v.End)
+}
+
+// copyFileWindowLocked is copyFileVMALocked for a data segment too big to
+// copy whole (VMA.CopyWhole beyond copyWholeMax): a write copies the
+// faultRun window around it. Page by page, Python's 1.3 MB of data took
+// a write fault for nearly each of its pages at start-up, and the copies,
+// made in the order the program wrote them, lay scattered in the memory
+// file: a fork's child then needed a host mapping for each. The window's
+// copies are allocated together, contiguous, and map as one run.
+func (m *MM) copyFileWindowLocked(v *VMA, page uint64) error {
+	start := max(page&^(faultRun-1), v.Start)
+	return m.copyFileRangeLocked(v, page, start, min(start+faultRun, v.End))
+}
+
+// copyFileRangeLocked is copyFileVMALocked for [start, end) of v (page
+// among it).
+func (m *MM) copyFileRangeLocked(v *VMA, page, start, end uint64) error {
 	var addrs []uint64
 	var srcs []int64
-	for a := v.Start; a < v.End; a += arch.PageSize {
+	for a := start; a < end; a += arch.PageSize {
 		if _, ok := m.pages[a]; ok {
 			continue
 		}
@@ -185,7 +203,7 @@ func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
 		m.pages[a] = offs[i]
 		m.notePeakLocked()
 	}
-	return m.mapPrivateLocked(v, v.Start, v.End)
+	return m.mapPrivateLocked(v, start, end)
 }
 
 // copyFilePageLocked gives the private file mapping v its own copy of the

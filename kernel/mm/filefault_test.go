@@ -188,6 +188,54 @@ func TestSmallWritableFileMappingCopiedWhole(t *testing.T) {
 	}
 }
 
+// A data segment too big to copy whole (CopyWhole beyond copyWholeMax)
+// copies the fault window around a write: every page of it the file has,
+// contiguous in the memory file and mapped writable in one platform call;
+// a read still maps the file's pages, and pages outside the window stay
+// the file's.
+func TestBigDataSegmentCopiesWindow(t *testing.T) {
+	m, as, mf := newMM(t)
+	n := uint64(copyWholeMax/arch.PageSize + 64)
+	f := newFakeFile(t, mf, n, pagesRange(0, n)...)
+	calls := 0
+	m.as = &countingAS{fakeAS: as, calls: &calls}
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.HandleFault(base+arch.PageSize, platform.Read, 0, nil); r != FaultHandled {
+		t.Fatalf("read fault = %v", r)
+	}
+	if len(m.pages) != 0 {
+		t.Fatalf("a read copied %d pages", len(m.pages))
+	}
+	fault := base + faultRun + 3*arch.PageSize
+	calls = 0
+	if r := m.HandleFault(fault, platform.Write, 0, nil); r != FaultHandled {
+		t.Fatalf("write fault = %v", r)
+	}
+	win := fault &^ (faultRun - 1)
+	first := m.pages[win]
+	for a := win; a < win+faultRun; a += arch.PageSize {
+		off, ok := m.pages[a]
+		if !ok || off != first+int64(a-win) {
+			t.Fatalf("page %#x of the window: copied %v at %#x, want the copies contiguous from %#x", a-base, ok, off, first)
+		}
+		if !bytes.Equal(mf.Bytes(off, arch.PageSize), mf.Bytes(f.pages[(a-base)/arch.PageSize], arch.PageSize)) {
+			t.Fatalf("page %#x: copy differs from the file", a-base)
+		}
+		if as.mapped[a] != off || as.prot[a] != rw {
+			t.Fatalf("page %#x not mapped writable to its copy", a-base)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("%d platform mappings for the window's copies, want 1", calls)
+	}
+	if len(m.pages) != faultRun/arch.PageSize {
+		t.Errorf("%d pages copied, want the window's %d", len(m.pages), faultRun/arch.PageSize)
+	}
+}
+
 // A large writable private mapping keeps Linux's page-at-a-time copying:
 // reads share the file's pages, a write copies just its page.
 func TestLargeWritableFileMappingCopiesPerPage(t *testing.T) {

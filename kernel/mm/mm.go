@@ -583,6 +583,9 @@ func (m *MM) populateLocked(v *VMA, page uint64, write bool) error {
 		if v.CopyWhole && v.Prot&platform.Write != 0 && v.End-v.Start <= copyWholeMax {
 			return m.copyFileVMALocked(v, page)
 		}
+		if v.CopyWhole && write {
+			return m.copyFileWindowLocked(v, page)
+		}
 		if !write {
 			m.prefetchLocked(v, page)
 			return m.mapFileRunLocked(v, page, start, end)

@@ -32,7 +32,8 @@ type VMA struct {
 	Pgoff  uint64
 	// CopyWhole asks that a small writable private file mapping be
 	// copied whole when it is made (Mmap) or at its first fault (an ELF
-	// data segment; see copyWholeMax).
+	// data segment; see copyWholeMax), and a bigger one a fault window
+	// at a time (copyFileWindowLocked).
 	CopyWhole bool
 	// Name is shown in /proc/PID/maps: "[heap]", "[stack]", a path.
 	Name string
