@@ -465,6 +465,15 @@ func (p procTask) CPUTime() (user, sys time.Duration) {
 	return time.Duration(max(cpu-s, 0)), time.Duration(s)
 }
 
+func (p procTask) ChildrenCPUTime() (user, sys time.Duration) {
+	cpu, s := p.t.tg.ChildrenCPU(), p.t.tg.ChildrenSys()
+	return time.Duration(max(cpu-s, 0)), time.Duration(s)
+}
+
+func (p procTask) Faults() (minflt, cminflt int64) {
+	return p.t.tg.MinorFaults(), p.t.tg.ChildrenMinorFaults()
+}
+
 // Memory is the address space's size and its resident set: the private
 // pages the MM holds, every one of them mapped (a fault window's pages
 // too, which the program has not touched yet but are there all the

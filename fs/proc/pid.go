@@ -541,6 +541,8 @@ var stateNames = map[byte]string{'R': "running", 'S': "sleeping", 'D': "disk sle
 
 func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 	u, s := t.CPUTime()
+	cu, cs := t.ChildrenCPUTime()
+	minflt, cminflt := t.Faults()
 	vs, anon, shmem := t.Memory()
 	rss := anon + shmem
 	sg := t.Signals()
@@ -553,9 +555,10 @@ func (fs *FS) pidStat(_ vfs.Context, t Task) string {
 	case policy == 6: // SCHED_DEADLINE, above every real-time priority
 		prio = -101
 	}
-	return fmt.Sprintf("%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 %d %d %d "+
+	return fmt.Sprintf("%d (%s) %c %d %d %d 0 -1 4194560 %d %d 0 0 %d %d %d %d %d %d %d 0 %d %d %d "+
 		"18446744073709551615 0 0 0 0 0 %d %d %d %d 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
-		t.TID(), comm, t.State(), t.PPID(), t.PGID(), t.SID(), ticks(u), ticks(s), prio, nice, len(t.Threads()),
+		t.TID(), comm, t.State(), t.PPID(), t.PGID(), t.SID(), minflt, cminflt, ticks(u), ticks(s), ticks(cu), ticks(cs),
+		prio, nice, len(t.Threads()),
 		ticks(t.Started()), vs, rss>>12, sg.Pending|sg.SharedPending, sg.Blocked, sg.Ignored, sg.Caught, rtPrio, policy)
 }
 

@@ -122,6 +122,12 @@ type Task interface {
 	Signals() Signals
 	// CPUTime is the user and system time used by the thread group.
 	CPUTime() (user, sys time.Duration)
+	// ChildrenCPUTime is the user and system time of the children the
+	// thread group waited for (and theirs).
+	ChildrenCPUTime() (user, sys time.Duration)
+	// Faults is the page faults of the thread group (minor: none needs
+	// I/O that counts as major) and of the children it waited for.
+	Faults() (minflt, cminflt int64)
 	// Memory reports the virtual size and the resident set in bytes:
 	// private pages (RssAnon) and the pages of shared mappings their
 	// objects hold (RssShmem).

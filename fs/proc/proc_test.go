@@ -89,13 +89,15 @@ func (t *fakeTask) Signals() Signals                       { return Signals{Bloc
 func (t *fakeTask) Credentials() *vfs.Credentials {
 	return vfs.RootCredentials()
 }
-func (t *fakeTask) CPUTime() (time.Duration, time.Duration) { return time.Second, 0 }
-func (t *fakeTask) Memory() (uint64, uint64, uint64)        { return 1 << 20, 0, 0 }
-func (t *fakeTask) OOMScoreAdj() int                        { return t.k.oomAdj }
-func (t *fakeTask) HasMemory() bool                         { return true }
-func (t *fakeTask) Auxv() []byte                            { return nil }
-func (t *fakeTask) IO(bool) IOCounters                      { return IOCounters{RChar: 5} }
-func (t *fakeTask) OOMScore() int                           { return 0 }
+func (t *fakeTask) CPUTime() (time.Duration, time.Duration)         { return time.Second, 0 }
+func (t *fakeTask) ChildrenCPUTime() (time.Duration, time.Duration) { return 0, 0 }
+func (t *fakeTask) Faults() (int64, int64)                          { return 0, 0 }
+func (t *fakeTask) Memory() (uint64, uint64, uint64)                { return 1 << 20, 0, 0 }
+func (t *fakeTask) OOMScoreAdj() int                                { return t.k.oomAdj }
+func (t *fakeTask) HasMemory() bool                                 { return true }
+func (t *fakeTask) Auxv() []byte                                    { return nil }
+func (t *fakeTask) IO(bool) IOCounters                              { return IOCounters{RChar: 5} }
+func (t *fakeTask) OOMScore() int                                   { return 0 }
 func (t *fakeTask) SetOOMScoreAdj(v int, _ bool) error {
 	t.k.oomAdj = v
 	return nil

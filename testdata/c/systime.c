@@ -4,8 +4,9 @@
  * ru_stime, /proc/self/stat's stime), and its parent sees it in
  * tms_cstime and wait4's rusage once it has waited; a process that sleeps
  * for half a second has used almost none; a process that touches fresh
- * memory has taken page faults (ru_minflt), and its parent sees them in
- * RUSAGE_CHILDREN. Only booleans are printed. */
+ * memory has taken page faults (ru_minflt, /proc/self/stat's minflt), and
+ * its parent sees them in RUSAGE_CHILDREN and cminflt. Only booleans are
+ * printed. */
 #include "uktest.h"
 
 #include <sys/resource.h>
@@ -34,20 +35,22 @@ static double syscalls(void) {
 	return now() - start;
 }
 
-static long proc_stime(void) {
+/* proc_field returns field n (from 1) of /proc/self/stat, n >= 3. */
+static long proc_field(int n) {
 	char buf[1024];
 	FILE *f = fopen("/proc/self/stat", "r");
 	if (!f || !fgets(buf, sizeof buf, f)) return -1;
 	fclose(f);
-	/* after the command's closing parenthesis: fields 3.., stime is 15 */
+	/* after the command's closing parenthesis: fields 3.. */
 	char *p = strrchr(buf, ')');
 	long v = -1;
-	for (int field = 3; p && field <= 15; field++) {
+	for (int field = 3; p && field <= n; field++) {
 		p = strchr(p + 1, ' ');
-		if (p && field == 15) v = atol(p + 1);
+		if (p && field == n) v = atol(p + 1);
 	}
 	return v;
 }
+static long proc_stime(void) { return proc_field(15); }
 
 int main(void) {
 	long hz = sysconf(_SC_CLK_TCK);
@@ -102,5 +105,10 @@ int main(void) {
 	waitpid(c, NULL, 0);
 	getrusage(RUSAGE_CHILDREN, &ru);
 	printf("RUSAGE_CHILDREN's ru_minflt grew %d\n", ru.ru_minflt > before.ru_minflt);
+	long minflt = proc_field(10);
+	volatile char *p = malloc(4 << 20);
+	for (long i = 0; i < 4 << 20; i += 4096) p[i] = 1;
+	printf("/proc/self/stat: minflt grew with 4 MB touched %d, cminflt > 0 %d, majflt %ld, cstime > 0 %d\n",
+	       proc_field(10) > minflt, proc_field(11) > 0, proc_field(12), proc_field(17) > 0);
 	return 0;
 }
