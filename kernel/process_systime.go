@@ -68,10 +68,9 @@ func (t *Task) SysTime() int64 { return t.sysNS.Load() }
 // sysTime is the system time the whole process has used, ns.
 func (tg *ThreadGroup) sysTime() int64 {
 	tg.mu.Lock()
-	tasks := append([]*Task(nil), tg.tasks...)
+	defer tg.mu.Unlock()
 	total := tg.deadSys
-	tg.mu.Unlock()
-	for _, t := range tasks {
+	for _, t := range tg.tasks {
 		total += t.sysNS.Load()
 	}
 	return total
