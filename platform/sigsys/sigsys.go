@@ -54,6 +54,14 @@
 // of the memory file at an arbitrary offset would expose other processes'
 // pages, and one of the slot file other processes' registers.
 //
+// The queue goes out before a switch only when it holds a change that
+// must be in place before the program runs: a mapping the kernel made
+// ahead of need (an mmap's prefault) where nothing was mapped waits for
+// the next such change, or for the program's first touch of it, a fault
+// this platform resolves by running the queue and resuming the thread
+// (Context.aheadFault; stubproc's ahead.go). ld.so's four or five mmap
+// calls for a library then cost one batch, not one each.
+//
 // A new stub thread is cloned from the edit thread, traced from birth by
 // the factory thread, which injects the mapping of its slot, its
 // sigaltstack (the slot) and its thread filter before it ever runs (one
