@@ -25,7 +25,7 @@ func (k *Kernel) CPUTotal() int64 {
 		total += tg.cpuTime()
 	}
 	for _, t := range running {
-		if _, clocked := t.tg.cpu.time(); !clocked {
+		if !t.tg.cpu.hasClock() {
 			t.interruptApp()
 		}
 	}

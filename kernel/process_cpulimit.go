@@ -68,7 +68,7 @@ func secondsNS(s uint64) uint64 {
 // its threads count their time when they come back to the kernel, so the
 // ones running application code are interrupted (once a tick) to count.
 func (tg *ThreadGroup) cpuTimeNow() int64 {
-	if _, ok := tg.cpu.time(); ok {
+	if tg.cpu.hasClock() {
 		return tg.cpuTime()
 	}
 	tg.mu.Lock()

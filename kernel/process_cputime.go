@@ -77,6 +77,14 @@ func (c *processCPU) readLocked() int64 {
 	return c.last
 }
 
+// hasClock reports whether the process's CPU time comes from host clocks
+// (time's ok), without reading one.
+func (c *processCPU) hasClock() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clocked
+}
+
 // time returns the process's CPU time from the host clocks, ok false if
 // it never ran on an address space that has one.
 func (c *processCPU) time() (ns int64, ok bool) {

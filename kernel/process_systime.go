@@ -21,7 +21,7 @@ import "time"
 // process's CPU time is the larger of the two, and its user time what the
 // stub's clock has beyond the system time. (Counting both in full, a
 // thread making system calls in a loop used 0.77 s of CPU in 0.5 s;
-// counted so, 0.45 s, of which 0.32 system.) On one CPU, where the stub
+// counted so, 0.44 s, of which 0.30 system.) On one CPU, where the stub
 // sleeps while uk works, this counts less than the truth, never more.
 
 // sleepBegin marks the start of a wait of the task ('S' in /proc); the

@@ -77,9 +77,8 @@ func (m *MM) warmRangesLocked() []asRange {
 
 // entryLocked returns the program's entry point (AT_ENTRY), 0 if unknown.
 func (m *MM) entryLocked() uint64 {
-	const atEntry = 9
 	for b := m.Auxv; len(b) >= 16; b = b[16:] {
-		if binary.LittleEndian.Uint64(b) == atEntry {
+		if binary.LittleEndian.Uint64(b) == arch.AT_ENTRY {
 			return binary.LittleEndian.Uint64(b[8:])
 		}
 	}

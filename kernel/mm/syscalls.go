@@ -136,7 +136,6 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 		// the platform can, it waits for the touch or the next change
 		// that must be in place (platform.AheadMapper).
 		m.ahead = true
-		defer func() { m.ahead = false }()
 		switch {
 		case o.CopyWhole && obj != nil && !o.Shared && o.Prot&platform.Write != 0 && length <= copyWholeMax:
 			// A data segment is written at once (ld.so relocates it):
@@ -152,6 +151,7 @@ func (m *MM) Mmap(o MmapOpts) (uint64, error) {
 				m.prefaultELFHeadLocked(m.vmas[i-1], v, addr)
 			}
 		}
+		m.ahead = false
 	}
 	return addr, nil
 }

@@ -241,7 +241,7 @@ func writeFrom(t *kernel.Task, addr, count uint64, rule fitRule, write func([]by
 			count = fit
 		}
 	}
-	return writeChunks(t, min(count, maxRW), bufferSource(t, addr), write, true)
+	return writeChunks(t, count, bufferSource(t, addr), write, true)
 }
 
 // writeChunks writes count bytes of src a chunk at a time; a short or

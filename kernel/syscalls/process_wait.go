@@ -134,15 +134,13 @@ func sysGetrusage(t *kernel.Task, a [6]uint64) (uint64, error) {
 	var peak int
 	switch tg := t.ThreadGroup(); int32(a[0]) {
 	case unix.RUSAGE_SELF:
-		sys, minflt = tg.SysTime(), tg.MinorFaults()
-		cpu, peak = max(tg.CPUTime(), sys), tg.MaxRSSPages()
+		cpu, sys, peak, minflt = tg.CPUTime(), tg.SysTime(), tg.MaxRSSPages(), tg.MinorFaults()
 	case unix.RUSAGE_CHILDREN:
 		cpu, sys, peak, minflt = tg.ChildrenCPU(), tg.ChildrenSys(), tg.ChildrenMaxRSSPages(), tg.ChildrenMinorFaults()
 	case unix.RUSAGE_THREAD:
 		// A thread's peak and faults are its process's, as Linux's
 		// (which counts faults per thread; uk per process).
-		sys, minflt = t.SysTime(), tg.MinorFaults()
-		cpu, peak = max(t.CPUTime(), sys), tg.MaxRSSPages()
+		cpu, sys, peak, minflt = t.CPUTime(), t.SysTime(), tg.MaxRSSPages(), tg.MinorFaults()
 	default:
 		return 0, unix.EINVAL
 	}

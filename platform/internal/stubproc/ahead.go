@@ -55,13 +55,13 @@ func (s *Space) appendLocked(ahead bool, rs ...Request) {
 	}
 }
 
-// ranLocked notes that the queue has gone out (or was dropped).
+// ranLocked notes that the queue has gone out (or was dropped); the
+// caller then updates quiet (noteLocked).
 //
 // Preconditions: Mu is held.
 func (s *Space) ranLocked() {
 	s.must = false
 	s.ahead = s.ahead[:0]
-	s.noteLocked()
 }
 
 // FlushAheadAt is the platform's look at a fault at addr before the kernel
