@@ -194,7 +194,7 @@ var ErrNoHostFile = errors.New("host file not mappable here")
 // mapping), or when the program touches it: that fault installs the
 // queue and resumes the program without reporting the fault. ld.so maps
 // a library with four or five mmap calls and a program touches the pages
-// only afterwards: one batch rather than one a call.
+// only afterwards: those calls share batches rather than take one each.
 type AheadMapper interface {
 	// MapNextAhead lets the next MapFile, MapFileLazy or MapHostFile
 	// call wait so. The caller promises that nothing is mapped in that
