@@ -24,3 +24,7 @@ func TSCAux() (aux uint32, ok bool) {
 	}
 	return rdtscpAux(), true
 }
+
+// HasRDTSCP reports whether the CPU has RDTSCP, which code of uk's own
+// in a stub may then run to learn its CPU (TSCAux's value).
+func HasRDTSCP() bool { return hasRDTSCP }

@@ -101,6 +101,10 @@ type thread struct {
 	// after a few, uk skips spinning for the next noSpin waits (the stub
 	// thread is not getting a CPU soon enough: the machine is busy).
 	misses, noSpin int
+	// free is set while the thread is let go of its pin because it ran
+	// longRun without a trap (handoff.go, ranLong), until the next
+	// resume places it again (rehome).
+	free bool
 }
 
 // Context runs one application thread. Its stub threads are not traced, so
@@ -236,6 +240,7 @@ func (c *Context) thread(as *AddressSpace) (*thread, error) {
 		return nil, err
 	}
 	t.ctx = c
+	t.free = false
 	c.place(t)
 	c.threads[as] = t
 	as.hold()
@@ -412,9 +417,15 @@ func (c *Context) wait(t *thread) error {
 	if d := c.spinFor(t); d > 0 && c.spinWait(t, d) {
 		return nil
 	}
-	// Check the thread now and then: a thread that died (its process
+	// A pinned context first sleeps for longRun only, to find a thread
+	// that runs long between traps (handoff.go, letGo). Then, and after,
+	// it checks the thread now and then: a thread that died (its process
 	// killed, or it blocked SIGSYS and the host killed it) never traps.
+	watch := c.pl.home >= 0
 	timeout := unix.NsecToTimespec(int64(100 * time.Millisecond))
+	if watch {
+		timeout = unix.NsecToTimespec(int64(longRun))
+	}
 	for {
 		v := t.word.Load()
 		if trapped(v) {
@@ -428,9 +439,15 @@ func (c *Context) wait(t *thread) error {
 		}
 		// Sleep while the word stays as it is: a value the program
 		// forged (neither side's) is waited out by the timeout.
-		futexWait(t.word, v, &timeout)
+		errno := futexWait(t.word, v, &timeout)
 		if trapped(t.word.Load()) {
 			return nil
+		}
+		if watch && errno == unix.ETIMEDOUT {
+			watch = false
+			timeout = unix.NsecToTimespec(int64(100 * time.Millisecond))
+			t.ranLong()
+			continue
 		}
 		if unix.Tgkill(t.as.Pid, t.tid, 0) == unix.ESRCH {
 			c.forget(t.as)

@@ -1,6 +1,7 @@
 package sigsys
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +98,45 @@ const (
 	splitFirstTry  = 16
 )
 
+// A pinned thread is the host scheduler's to move no more: two programs
+// computing at once, their stub threads pinned to one CPU (both pairs
+// made there, or one split to the other's), took turns on that CPU while
+// the other idled (two static busy loops of 0.2 s each: 0.54-0.75 s under
+// uk, 0.2 s natively). So a thread that runs longRun without a trap is let
+// go of its pin (ranLong), for the host to balance the CPUs; at its trap,
+// the pair's home becomes the CPU the host ran it on (rehome: the handler
+// records it in the slot, hdrCPU), and uk's thread and the context's stub
+// threads move there. Hand-offs stay as cheap as before; a long run costs
+// three moves.
+const longRun = 20 * time.Millisecond
+
+// ranLong lets t go of its pin (see longRun); a failure leaves it pinned,
+// slower, never wrong.
+func (t *thread) ranLong() {
+	if !t.free && hostAffinityOK && unix.SchedSetaffinity(t.tid, &hostAffinity) == nil {
+		t.free = true
+	}
+}
+
+// rehome makes the CPU t published its last trap on (t was let go of its
+// pin, and waits in its handler) the context's home, and places the
+// context's threads there again. A split pair goes back to pinned: a long
+// run is a miss. The CPU is read from the slot, which the program may
+// have written: it is a hint, checked to be one of uk's CPUs.
+func (c *Context) rehome(t *thread) {
+	t.free = false
+	if c.pl.split {
+		c.pl.leaveSplit()
+	}
+	aux := binary.LittleEndian.Uint32(t.mem[hdrCPU:])
+	if cpu := stubproc.CPUOfAux(aux); arch.HasRDTSCP() && cpu >= 0 && cpu != c.pl.home && stubproc.PinThread(0, cpu) == nil {
+		c.pl.home = cpu
+	}
+	for _, o := range c.threads {
+		c.place(o)
+	}
+}
+
 // placement is one context's side of the policy. Used only by the
 // goroutine in Switch.
 type placement struct {
@@ -183,6 +223,9 @@ func (c *Context) place(t *thread) {
 func (c *Context) adapt(t *thread) {
 	c.unhold()
 	pl := &c.pl
+	if t.free {
+		c.rehome(t)
+	}
 	switch {
 	case pl.home < 0 || !c.p.splitting():
 	case pl.keepsMissing():

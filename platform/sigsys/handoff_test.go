@@ -448,3 +448,78 @@ func TestHeldHandlerSpins(t *testing.T) {
 	}
 	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall) // and it still answers
 }
+
+// TestLongRunLetsGo: a thread that runs longRun without a trap is let go
+// of its pin while it runs (two programs computing at once, pinned to one
+// CPU, took turns on it while the other CPU idled), and at its next
+// resume the pair is pinned again, on the CPU the thread published its
+// trap from.
+func TestLongRunLetsGo(t *testing.T) {
+	platformtest.Locked(t)
+	e := newEnv(t, Options{})
+	// getpid, about 60-300 ms of computing (2^28 iterations), getpid,
+	// getpid, and again.
+	compute := []byte{
+		0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
+		0x0f, 0x05, // syscall
+		0xb9, 0x00, 0x00, 0x00, 0x10, // mov ecx, 0x10000000
+		0xff, 0xc9, // dec ecx
+		0x75, 0xfc, // jnz dec
+		0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
+		0x0f, 0x05, // syscall
+		0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
+		0x0f, 0x05, // syscall
+		0xeb, 0xe0, // jmp 0
+	}
+	as := e.AS(t, compute)
+	c := e.Context(t)
+	defer c.Release()
+	st := platformtest.InitState()
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall) // the first getpid: a short run
+	tid := c.threads[as].tid
+	if e.Plat.h.NumCPU() < 2 {
+		// One CPU: nothing to balance, and nothing is let go.
+		platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall)
+		if c.threads[as].free {
+			t.Fatal("a thread let go of its pin on a machine with one CPU")
+		}
+		return
+	}
+	if onlyCPU(t, tid) < 0 {
+		t.Fatal("the stub thread is not pinned after a short run")
+	}
+	// Watch the thread's affinity during the long run.
+	stop, seen := make(chan struct{}), make(chan bool, 1)
+	go func() {
+		free := false
+		for {
+			select {
+			case <-stop:
+				seen <- free
+				return
+			case <-time.After(time.Millisecond):
+			}
+			var set unix.CPUSet
+			if unix.SchedGetaffinity(tid, &set) == nil && set.Count() > 1 {
+				free = true
+			}
+		}
+	}()
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall) // the long run, then getpid
+	close(stop)
+	if !<-seen {
+		t.Fatalf("the stub thread stayed pinned through a run of more than %v", longRun)
+	}
+	if !c.threads[as].free {
+		t.Fatal("the thread is not marked let go after its long run")
+	}
+	aux := binary.LittleEndian.Uint32(c.threads[as].mem[hdrCPU:])
+	platformtest.MustSwitch(t, c, as, st, platform.TrapSyscall) // resumed (placed again), and a short run
+	if c.threads[as].free {
+		t.Fatal("the thread is still let go after its next resume")
+	}
+	checkPlacement(t, c, as, false)
+	if cpu := stubproc.CPUOfAux(aux); arch.HasRDTSCP() && cpu >= 0 && c.pl.home != cpu {
+		t.Fatalf("the pair's home is CPU %d, the thread published its trap on CPU %d", c.pl.home, cpu)
+	}
+}

@@ -33,6 +33,7 @@ import (
 // base).
 const (
 	hdrState = 0  // uint32: the state word (below)
+	hdrCPU   = 4  // uint32: TSC_AUX where the thread last published a trap (its CPU; see publishAndWait)
 	hdrSigno = 8  // the signal number (RDI at handler entry)
 	hdrInfo  = 16 // the stub's address of the stubproc.Siginfo (RSI)
 	hdrUctx  = 24 // the stub's address of the ucontext (RDX)

@@ -18,9 +18,11 @@ func stateWord(mem []byte) *atomic.Uint32 {
 // on the same page of the slot file through its own mapping, and the host
 // keys shared futexes by file and offset. It goes through Syscall, not
 // RawSyscall, so that the Go scheduler can hand this thread's P to others.
-func futexWait(w *atomic.Uint32, val uint32, timeout *unix.Timespec) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWait, uintptr(val),
+// It returns the host's errno (ETIMEDOUT when the timeout ran out).
+func futexWait(w *atomic.Uint32, val uint32, timeout *unix.Timespec) unix.Errno {
+	_, _, errno := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexOpWait, uintptr(val),
 		uintptr(unsafe.Pointer(timeout)), 0, 0)
+	return errno
 }
 
 // futexWake wakes up to n waiters on w: the one handler sleeping there

@@ -3,6 +3,7 @@ package sigsys
 import (
 	"encoding/binary"
 
+	"uk/arch"
 	"uk/platform/internal/stubproc"
 )
 
@@ -187,6 +188,12 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 // go on at label answered with EAX the word. It returns the offsets of
 // the end of the xchg and of its futex WAKE and WAIT syscalls.
 func (a *asm) publishAndWait(trapped, stubWait uint32, answered string) (published, wake, wait int) {
+	if arch.HasRDTSCP() {
+		// Where the thread runs, for uk's placement (rehome): RDTSCP
+		// leaves TSC_AUX, which Linux keeps as its CPU number, in ECX.
+		a.emit(0x0f, 0x01, 0xf9)   // rdtscp (clobbers EAX, EDX, ECX)
+		a.emit(0x89, 0x4b, hdrCPU) // mov [rbx+hdrCPU], ecx
+	}
 	a.emit(0xb9)                  // mov ecx, trapped
 	a.emit(imm32(trapped)...)     //
 	a.emit(0x87, 0x0b)            // xchg [rbx], ecx

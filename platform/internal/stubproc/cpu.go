@@ -12,9 +12,16 @@ func currentCPU() int {
 	if !ok {
 		return -1
 	}
+	return CPUOfAux(aux)
+}
+
+// CPUOfAux returns the CPU a TSC_AUX value read on it names (what RDTSCP
+// leaves in ECX), or -1 if it names none this process may run on: a
+// hypervisor that does not keep TSC_AUX as Linux set it would give
+// something else, and a value read from a stub's slot may be the
+// program's.
+func CPUOfAux(aux uint32) int {
 	cpu := int(aux & 0xfff)
-	// A hypervisor that does not keep TSC_AUX as Linux set it would give
-	// something else: trust only a CPU this process may run on.
 	for _, c := range processCPUs {
 		if c == cpu {
 			return cpu
