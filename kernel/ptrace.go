@@ -122,6 +122,7 @@ func (t *Task) unlinkTracerLocked(sig int) {
 	}
 	t.ptrace = ptraceLink{}
 	t.traced.Store(false)
+	t.clearDebugRegsLocked()
 	t.k.ptraceLinks.Add(-1)
 }
 
@@ -827,6 +828,7 @@ func (t *Task) ptraceExitLocked(status int, last bool) (kill []*ThreadGroup, not
 		return kill, nil, notifies
 	}
 	t.traced.Store(false)
+	t.clearDebugRegsLocked()
 	t.ptrace.stop = nil
 	t.ptrace.exited, t.ptrace.exitStatus = true, status
 	if last {
@@ -933,36 +935,6 @@ func (t *Task) ptraceWaitLocked(sel WaitSelector, options int) (r WaitResult, re
 		}
 	}
 	return WaitResult{}, false, found, then
-}
-
-// DebugReg returns debug register n as a tracer reads it (PEEKUSER of
-// u_debugreg): DR4 and DR5 read as 0.
-func (t *Task) DebugReg(n int) uint64 {
-	if n == 4 || n == 5 {
-		return 0
-	}
-	t.k.mu.Lock()
-	defer t.k.mu.Unlock()
-	return t.ptraceDebug[n]
-}
-
-// SetDebugReg sets debug register n for a tracer (POKEUSER of
-// u_debugreg), checked as Linux's ptrace_set_debugreg: a breakpoint
-// address must be a user one (EINVAL), DR4 and DR5 do not exist (EIO).
-// uk keeps the values for the tracer to read back; it arms no hardware
-// breakpoint (no platform lets it), so a program relying on one never
-// sees it fire.
-func (t *Task) SetDebugReg(n int, v uint64) error {
-	switch {
-	case n == 4 || n == 5:
-		return unix.EIO
-	case n < 4 && v >= arch.TaskSizeMax:
-		return unix.EINVAL
-	}
-	t.k.mu.Lock()
-	t.ptraceDebug[n] = v
-	t.k.mu.Unlock()
-	return nil
 }
 
 // TracerPID is the process tracing t, 0 if none (/proc's TracerPid).

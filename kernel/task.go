@@ -220,9 +220,13 @@ type Task struct {
 	// instruction; used by the task's goroutine and, while it is
 	// stopped, its tracer.
 	singleStepping bool
-	// ptraceDebug are the debug registers a tracer set (kept, not armed:
-	// ptrace.go's SetDebugReg); protected by k.mu.
+	// ptraceDebug are the debug registers a tracer set, DR6 in Linux's
+	// virtual polarity (ptrace_debugreg.go); protected by k.mu.
+	// hwBreaks are the breakpoints DR7 enables, for the task's goroutine
+	// to step by (nil: none); debugStep is its stepping state.
 	ptraceDebug [8]uint64
+	hwBreaks    atomic.Pointer[[]hwBreak]
+	debugStep   debugStepState
 	// exitsItself: the task's exit is its own doing (exit, exit_group,
 	// a signal it took), not another thread's exit_group or SIGKILL; a
 	// tracer asking for PTRACE_EVENT_EXIT stops it. Used by the task's

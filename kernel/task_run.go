@@ -92,6 +92,12 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 			t.handleSignals()
 			continue
 		}
+		if t.debugBreakBefore() {
+			t.inApp.Store(false)
+			t.handleSignals()
+			continue
+		}
+		t.debugStepBegin()
 		start := monoNow()
 		t.chargeSys(start)
 		t.switchStart.Store(max(int64(start), 1))
@@ -110,6 +116,10 @@ func (t *Task) runOn(w *worker) (reusable bool) {
 			t.exitGroup(int(unix.SIGKILL))
 			platformOK = false
 			break
+		}
+		if t.debugStepEnd(trap) {
+			t.handleSignals()
+			continue
 		}
 		if t.emulateVsyscall(trap) {
 			t.handleSignals()

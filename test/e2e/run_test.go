@@ -130,6 +130,9 @@ var cCases = []cCase{
 	{name: "idsched", prog: "idsched"},
 	{name: "evfds", prog: "evfds"},
 	{name: "ptrace", prog: "ptrace"},
+	// gdb's hardware watchpoints and hbreak: DR7's checks, DR6, a write
+	// watchpoint and an execution breakpoint firing.
+	{name: "watchpoint", prog: "watchpoint"},
 	{name: "mseal", prog: "mseal"},
 	{name: "uffd", prog: "uffd"},
 	// LTP's landlock01-10 cases: the three calls' checks, every file

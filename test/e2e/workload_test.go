@@ -314,13 +314,16 @@ var workloads = []workload{
 	{
 		// Debugging a failing test: gdb stops at a breakpoint (an int3
 		// it pokes into the text), walks the stack, reads a variable
-		// and a register, and runs the program to its end.
-		name:   "gdb",
-		tools:  []string{"gdb", "gcc"},
-		files:  map[string]string{"g.c": "#include <stdio.h>\nint add(int a, int b) { return a + b; }\nint main(void) { int s = 0; for (int i = 0; i < 3; i++) s = add(s, i); printf(\"sum %d\\n\", s); return 0; }\n"},
-		env:    []string{"DEBUGINFOD_URLS="},
-		script: `gcc -g -O0 -static -o g g.c && gdb -q -nx -batch -ex 'break add' -ex run -ex bt -ex 'p a' -ex continue -ex 'p b' -ex 'info registers rip' -ex delete -ex continue ./g 2>&1 | sed 's/process [0-9]*/process N/'`,
-		check:  checkRunsOnHost("g", "sum 3"),
+		// and a register, and runs the program to its end; then a
+		// hardware watchpoint (debug registers) stops it at each change
+		// of a variable and at the end of its scope.
+		name:  "gdb",
+		tools: []string{"gdb", "gcc"},
+		files: map[string]string{"g.c": "#include <stdio.h>\nint add(int a, int b) { return a + b; }\nint main(void) { int s = 0; for (int i = 0; i < 3; i++) s = add(s, i); printf(\"sum %d\\n\", s); return 0; }\n"},
+		env:   []string{"DEBUGINFOD_URLS="},
+		script: `gcc -g -O0 -static -o g g.c && gdb -q -nx -batch -ex 'break add' -ex run -ex bt -ex 'p a' -ex continue -ex 'p b' -ex 'info registers rip' -ex delete -ex continue ./g 2>&1 | sed 's/process [0-9]*/process N/' && ` +
+			`gdb -q -nx -batch -ex 'break main' -ex run -ex 'watch s' -ex continue -ex continue -ex continue -ex continue ./g 2>&1 | sed 's/process [0-9]*/process N/'`,
+		check: checkRunsOnHost("g", "sum 3"),
 	},
 	{
 		name:   "node",
