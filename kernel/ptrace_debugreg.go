@@ -17,17 +17,21 @@ import (
 //   - an execution breakpoint fires when the next instruction is at its
 //     address, before it runs, as the CPU's; not again for the
 //     instruction the task resumes at after it fired (the CPU's RF);
-//   - a write (or read/write) watchpoint fires when the bytes it covers
-//     changed across the instruction, after it, as the CPU's.
+//   - a watchpoint fires after an instruction that accessed the bytes it
+//     covers, as the CPU's: a write watchpoint at a write, a read/write
+//     one at either. The access is the instruction's explicit memory
+//     operand or its stack push or pop, decoded before it runs
+//     (arch.MemAccesses), or any change of the bytes across it (a string
+//     instruction's store, say, which is not decoded).
 //
 // Firing sets the slot's bit in DR6 and sends the task SIGTRAP
 // (TRAP_HWBKPT) at the instruction pointer, which stops it for its
-// tracer. What the emulation cannot see, and so never reports: a read
-// (a read/write watchpoint fires on writes), and a write of the value
-// already there. Before, the registers were kept and never fired: a gdb
-// watchpoint let the program run to its end. A step costs a trap (as
-// gdb's software watchpoints, without gdb's own round trip for each);
-// a task with nothing enabled pays a pointer load a switch.
+// tracer. What the emulation does not see: a string instruction's read,
+// and its write of the value already there. Before, the registers were
+// kept and never fired: a gdb watchpoint let the program run to its
+// end. A step costs a trap (as gdb's software watchpoints, without gdb's
+// own round trip for each); a task with nothing enabled pays a pointer
+// load a switch.
 //
 // Linux's checks apply when DR7 is written (an I/O breakpoint, an
 // execution breakpoint of other than one byte, an address not aligned to
@@ -38,10 +42,17 @@ import (
 
 // hwBreak is one breakpoint DR7 enables.
 type hwBreak struct {
-	n    int    // its slot, DR0-DR3
-	addr uint64 // its address
-	size int    // the bytes it covers (a watchpoint): 1, 2, 4 or 8
-	exec bool   // an execution breakpoint
+	n     int    // its slot, DR0-DR3
+	addr  uint64 // its address
+	size  int    // the bytes it covers (a watchpoint): 1, 2, 4 or 8
+	exec  bool   // an execution breakpoint
+	reads bool   // a watchpoint that reads fire too (RW 11)
+}
+
+// overlaps reports whether access a touches the bytes b watches, in a way
+// that fires it.
+func (b hwBreak) overlaps(a arch.MemAccess) bool {
+	return (a.Write || b.reads) && a.Addr < b.addr+uint64(b.size) && b.addr < a.Addr+uint64(a.Size)
 }
 
 // debugStepState is the stepping of a task with breakpoints enabled.
@@ -54,6 +65,8 @@ type debugStepState struct {
 	// when readable.
 	old      [4][8]byte
 	readable [4]bool
+	// accesses are the memory accesses of the stepped instruction.
+	accesses []arch.MemAccess
 }
 
 // DR7's fields.
@@ -145,7 +158,7 @@ func (t *Task) armBreaksLocked() {
 	var bs []hwBreak
 	for i := 0; i < 4; i++ {
 		if on, rw, ln := dr7Slot(t.ptraceDebug[7], i); on {
-			bs = append(bs, hwBreak{n: i, addr: t.ptraceDebug[i], size: breakSize(ln), exec: rw == 0})
+			bs = append(bs, hwBreak{n: i, addr: t.ptraceDebug[i], size: breakSize(ln), exec: rw == 0, reads: rw == 3})
 		}
 	}
 	if bs == nil {
@@ -164,12 +177,27 @@ func (t *Task) clearDebugRegsLocked() {
 	t.hwBreaks.Store(nil)
 }
 
-// fireBreak reports breakpoint slot n: its bit in DR6, and SIGTRAP.
-func (t *Task) fireBreak(n int) {
+// fireBreaks reports the breakpoint slots of mask: their bits in DR6, and
+// SIGTRAP.
+func (t *Task) fireBreaks(mask uint64) {
 	t.k.mu.Lock()
-	t.ptraceDebug[6] |= 1 << n
+	t.ptraceDebug[6] |= mask
 	t.k.mu.Unlock()
 	t.forceSignal(sigTrap, trapHWBkpt, t.State.Regs.Rip)
+}
+
+// watchHit reports whether the instruction just stepped accessed what
+// watchpoint b watches: one of its decoded accesses, or a change of the
+// bytes.
+func (t *Task) watchHit(b hwBreak) bool {
+	ds := &t.debugStep
+	for _, a := range ds.accesses {
+		if b.overlaps(a) {
+			return true
+		}
+	}
+	var now [8]byte
+	return ds.readable[b.n] && t.MM.CopyIn(b.addr, now[:b.size]) == nil && now != ds.old[b.n]
 }
 
 // debugBreakBefore fires an enabled execution breakpoint at the next
@@ -189,7 +217,7 @@ func (t *Task) debugBreakBefore() bool {
 	for _, b := range *bs {
 		if b.exec && b.addr == t.State.Regs.Rip {
 			ds.resumed = true
-			t.fireBreak(b.n)
+			t.fireBreaks(1 << b.n)
 			return true
 		}
 	}
@@ -207,11 +235,37 @@ func (t *Task) debugStepBegin() {
 	ds.stepping = true
 	ds.setTF = t.State.Regs.Eflags&arch.EflagsTF == 0
 	t.State.Regs.Eflags |= arch.EflagsTF
+	data := false
 	for _, b := range *bs {
 		if !b.exec {
 			ds.readable[b.n] = t.MM.CopyIn(b.addr, ds.old[b.n][:b.size]) == nil
+			data = true
 		}
 	}
+	ds.accesses = ds.accesses[:0]
+	if data {
+		ds.accesses = t.instructionAccesses(ds.accesses)
+	}
+}
+
+// instructionAccesses appends to acc the memory accesses of the
+// instruction at the task's RIP, as far as it decodes.
+func (t *Task) instructionAccesses(acc []arch.MemAccess) []arch.MemAccess {
+	rip := t.State.Regs.Rip
+	// Up to the longest instruction, not past the page if the next one
+	// cannot be read.
+	code := make([]byte, 15)
+	if t.MM.CopyIn(rip, code) != nil {
+		code = code[:min(15, arch.PageRoundDown(rip)+arch.PageSize-rip)]
+		if t.MM.CopyIn(rip, code) != nil {
+			return acc
+		}
+	}
+	a, ok := arch.MemAccesses(code, &t.State.Regs)
+	if !ok {
+		return acc
+	}
+	return append(acc, a...)
 }
 
 // debugStepEnd ends the step debugStepBegin began, with trap what ended
@@ -236,16 +290,22 @@ func (t *Task) debugStepEnd(trap platform.Trap) bool {
 	if trap.Kind == platform.TrapSignal && !step {
 		return false
 	}
-	if bs := t.hwBreaks.Load(); bs != nil && trap.Kind != platform.TrapSyscall {
+	if bs := t.hwBreaks.Load(); bs != nil && step {
+		var hit uint64
 		for _, b := range *bs {
-			if b.exec || !ds.readable[b.n] {
-				continue
+			if !b.exec && t.watchHit(b) {
+				hit |= 1 << b.n
 			}
-			var now [8]byte
-			if t.MM.CopyIn(b.addr, now[:b.size]) == nil && now != ds.old[b.n] {
-				t.fireBreak(b.n)
-				break
-			}
+		}
+		switch {
+		case hit != 0 && own:
+			t.fireBreaks(hit)
+		case hit != 0:
+			// A tracer's single step ends here too, and its SIGTRAP
+			// is the one the tracer sees, with these bits in DR6.
+			t.k.mu.Lock()
+			t.ptraceDebug[6] |= hit
+			t.k.mu.Unlock()
 		}
 	}
 	return own

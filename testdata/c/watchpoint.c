@@ -1,8 +1,10 @@
 /* watchpoint.c: the debug registers a tracer sets, as gdb's hardware
  * watchpoints and `hbreak` use them, compared with Linux: DR7's checks
  * (an I/O type, a wide execution breakpoint, a misaligned watchpoint are
- * EINVAL and leave DR7 as it was), DR6's polarity, a write watchpoint
- * firing after each write with its bit in DR6 and SIGTRAP (TRAP_HWBKPT),
+ * EINVAL and leave DR7 as it was), DR6's polarity, a read/write
+ * watchpoint firing at a read and at a write of the same value, a write
+ * watchpoint firing after each write with its bit in DR6 and SIGTRAP
+ * (TRAP_HWBKPT),
  * an execution breakpoint firing before its instruction and not again
  * when the tracee resumes there, and everything cleared at detach. */
 #include "uktest.h"
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 
 static volatile int counter;
+static volatile int ro = 7, sink;
 
 __attribute__((noinline)) static void target(void) { asm volatile("" ::: "memory"); }
 
@@ -37,6 +40,8 @@ int main(void) {
 	if (c == 0) {
 		ptrace(PTRACE_TRACEME, 0, 0, 0);
 		raise(SIGSTOP);
+		sink = ro;
+		ro = 7;
 		for (int i = 0; i < 5; i++)
 			counter += 10;
 		target();
@@ -54,6 +59,22 @@ int main(void) {
 	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, DR(7), 0x1 | 3L << 18), EINVAL);
 	EXPECT_ERR(ptrace(PTRACE_POKEUSER, c, DR(7), 0x1 | 1L << 16 | 3L << 18), EINVAL);
 	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, DR(7), 0), 0);
+
+	/* A read/write watchpoint (DR2) on ro: its read, and a write of the
+	 * value it holds, each stop the tracee after it, with B2 in DR6. */
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, DR(2), (long)&ro));
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, DR(7), 0x10 | 3L << 24 | 3L << 26));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	for (int i = 0; i < 2; i++) {
+		int sig = stop(c);
+		long dr6 = ptrace(PTRACE_PEEKUSER, c, DR(6), 0);
+		printf("access %d: signal %d, DR6 B0-B3 %lx\n", i, sig, dr6 & 0xf);
+		ptrace(PTRACE_POKEUSER, c, DR(6), 0);
+		if (sig != SIGTRAP)
+			return 1;
+		if (i == 0)
+			ptrace(PTRACE_CONT, c, 0, 0);
+	}
 
 	/* A 4-byte write watchpoint on counter: each write stops the tracee
 	 * after it, with B0 in DR6. */
