@@ -152,7 +152,7 @@ func (m *MM) mapFileWindowLocked(v *VMA, page, start, end, lo, hi uint64) error 
 // file has them (a hole or a page past the end of the file still faults
 // on its own).
 func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
-	return m.copyFileRangeLocked(v, page, v.Start, v.End)
+	return m.copyFileRangeLocked(v, page, v.Start, v.End, false)
 }
 
 // copyFileWindowLocked is copyFileVMALocked for a data segment too big to
@@ -161,15 +161,20 @@ func (m *MM) copyFileVMALocked(v *VMA, page uint64) error {
 // a write fault for nearly each of its pages at start-up, and the copies,
 // made in the order the program wrote them, lay scattered in the memory
 // file: a fork's child then needed a host mapping for each. The window's
-// copies are allocated together, contiguous, and map as one run.
+// copies are allocated together, contiguous, and map as one run. Its
+// pages are read from the file if uk does not hold them yet: a program's
+// first run (uk holds none of its file) otherwise copied one page a
+// fault, as before (Python: 108 host mappings of single pages at its
+// start).
 func (m *MM) copyFileWindowLocked(v *VMA, page uint64) error {
 	start := max(page&^(faultRun-1), v.Start)
-	return m.copyFileRangeLocked(v, page, start, min(start+faultRun, v.End))
+	return m.copyFileRangeLocked(v, page, start, min(start+faultRun, v.End), true)
 }
 
 // copyFileRangeLocked is copyFileVMALocked for [start, end) of v (page
-// among it).
-func (m *MM) copyFileRangeLocked(v *VMA, page, start, end uint64) error {
+// among it); with read, the pages of the range the file object does not
+// hold yet are read too (else only the faulting one is).
+func (m *MM) copyFileRangeLocked(v *VMA, page, start, end uint64, read bool) error {
 	var addrs []uint64
 	var srcs []int64
 	for a := start; a < end; a += arch.PageSize {
@@ -185,6 +190,11 @@ func (m *MM) copyFileRangeLocked(v *VMA, page, start, end uint64) error {
 			src = off
 		} else {
 			off, ok := peekPage(v, v.objectIndex(a))
+			if !ok && read {
+				var err error
+				off, err = v.Object.PageAt(v.objectIndex(a))
+				ok = err == nil
+			}
 			if !ok {
 				continue
 			}
@@ -203,7 +213,35 @@ func (m *MM) copyFileRangeLocked(v *VMA, page, start, end uint64) error {
 		m.pages[a] = offs[i]
 		m.notePeakLocked()
 	}
-	return m.mapPrivateLocked(v, start, end)
+	return m.mapCopiesLocked(v, start, end, addrs)
+}
+
+// mapCopiesLocked maps the private pages of [start, end) of v that the
+// address space does not map yet, and copied, the pages just copied
+// there (ascending): those replace what was mapped. A window's earlier
+// copies stay as they are mapped. (Mapping the whole window again, a
+// fault of Python's start-up mapped up to 15 pages it had mapped before,
+// each its own host request: the copies of earlier faults lie apart in
+// the memory file.)
+func (m *MM) mapCopiesLocked(v *VMA, start, end uint64, copied []uint64) error {
+	var run mapRun
+	for a := start; a < end; a += arch.PageSize {
+		fresh := len(copied) > 0 && copied[0] == a
+		if fresh {
+			copied = copied[1:]
+		}
+		off, ok := m.pages[a]
+		if !ok || !fresh && m.asMapped.contains(a) {
+			if err := run.flush(m); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := run.add(m, a, off, m.privateProt(v, a, off)); err != nil {
+			return err
+		}
+	}
+	return run.flush(m)
 }
 
 // copyFilePageLocked gives the private file mapping v its own copy of the

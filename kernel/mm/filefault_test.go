@@ -540,3 +540,56 @@ func TestSmallSharedMappingPrefaulted(t *testing.T) {
 		}
 	}
 }
+
+// A data segment's window is copied whole even when uk holds none of its
+// file's pages yet (a program's first run): its pages are read from the
+// file, and map as one run.
+func TestDataSegmentWindowReadsFile(t *testing.T) {
+	m, as, mf := newMM(t)
+	n := uint64(copyWholeMax/arch.PageSize + 64)
+	f := newFakeFile(t, mf, n) // nothing held: PeekPage finds no page
+	calls := 0
+	m.as = &countingAS{fakeAS: as, calls: &calls}
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault := base + faultRun + 5*arch.PageSize
+	calls = 0
+	if r := m.HandleFault(fault, platform.Write, 0, nil); r != FaultHandled {
+		t.Fatalf("write fault = %v", r)
+	}
+	if len(m.pages) != faultRun/arch.PageSize {
+		t.Fatalf("%d pages copied, want the window's %d", len(m.pages), faultRun/arch.PageSize)
+	}
+	if calls != 1 {
+		t.Errorf("%d platform mappings for the window, want 1", calls)
+	}
+}
+
+// A copy made in a window or small VMA whose earlier copies are mapped
+// maps only itself: the earlier ones stay as they are.
+func TestCopyMapsOnlyNewPages(t *testing.T) {
+	m, as, mf := newMM(t)
+	const n = 8
+	f := newFakeFile(t, mf, n) // nothing held: each write copies its page only
+	calls := 0
+	m.as = &countingAS{fakeAS: as, calls: &calls}
+	base, err := m.Mmap(MmapOpts{Length: n * arch.PageSize, Prot: rw, Object: peekableFile{f}, CopyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []uint64{6, 2, 4} {
+		a := base + p*arch.PageSize
+		if _, ok := m.pages[a]; ok {
+			t.Fatalf("page %d copied before its write", p)
+		}
+		calls = 0
+		if r := m.HandleFault(a, platform.Write, 0, nil); r != FaultHandled {
+			t.Fatalf("write fault on page %d = %v", p, r)
+		}
+		if calls != 1 || as.prot[a] != rw || as.mapped[a] != m.pages[a] {
+			t.Fatalf("write fault on page %d: %d platform mappings, want 1 (its copy, writable)", p, calls)
+		}
+	}
+}
