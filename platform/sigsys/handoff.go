@@ -105,8 +105,8 @@ const (
 // uk, 0.2 s natively). So a thread that runs longRun without a trap is let
 // go of its pin (ranLong), for the host to balance the CPUs; at its trap,
 // the pair's home becomes the CPU the host ran it on (rehome: the handler
-// records it in the slot, hdrCPU), and uk's thread and the context's stub
-// threads move there. Hand-offs stay as cheap as before; a long run costs
+// records it in the slot, hdrCPU, when asked), and uk's thread and the
+// context's stub threads move there. Hand-offs stay as cheap as before; a long run costs
 // three moves.
 const longRun = 20 * time.Millisecond
 
@@ -115,6 +115,7 @@ const longRun = 20 * time.Millisecond
 func (t *thread) ranLong() {
 	if !t.free && hostAffinityOK && unix.SchedSetaffinity(t.tid, &hostAffinity) == nil {
 		t.free = true
+		binary.LittleEndian.PutUint32(t.mem[hdrCPU:], cpuAsked)
 	}
 }
 

@@ -33,7 +33,7 @@ import (
 // base).
 const (
 	hdrState = 0  // uint32: the state word (below)
-	hdrCPU   = 4  // uint32: TSC_AUX where the thread last published a trap (its CPU; see publishAndWait)
+	hdrCPU   = 4  // uint32: cpuAsked, or TSC_AUX where the thread published its next trap after (its CPU; see publishAndWait)
 	hdrSigno = 8  // the signal number (RDI at handler entry)
 	hdrInfo  = 16 // the stub's address of the stubproc.Siginfo (RSI)
 	hdrUctx  = 24 // the stub's address of the ucontext (RDX)
@@ -48,6 +48,10 @@ const (
 	// patched syscall site's trampoline saves and restores.
 	fastOff = 80
 	fastEnd = fastOff + fastSize
+
+	// cpuAsked in hdrCPU asks the handler to record its CPU there at its
+	// next trap.
+	cpuAsked = 0xffffffff
 
 	// altStackOff is where the alternate signal stack begins.
 	altStackOff = 256

@@ -189,10 +189,15 @@ func handlerCode() (code []byte, wake, wait, sigret int) {
 // the end of the xchg and of its futex WAKE and WAIT syscalls.
 func (a *asm) publishAndWait(trapped, stubWait uint32, answered string) (published, wake, wait int) {
 	if arch.HasRDTSCP() {
-		// Where the thread runs, for uk's placement (rehome): RDTSCP
-		// leaves TSC_AUX, which Linux keeps as its CPU number, in ECX.
-		a.emit(0x0f, 0x01, 0xf9)   // rdtscp (clobbers EAX, EDX, ECX)
-		a.emit(0x89, 0x4b, hdrCPU) // mov [rbx+hdrCPU], ecx
+		// Where the thread runs, when uk asked (cpuAsked: rehome after a
+		// long run): RDTSCP leaves TSC_AUX, which Linux keeps as its CPU
+		// number, in ECX. Only then: it costs 30-60 ns, a tenth of a
+		// patched syscall's round trip.
+		a.emit(0x83, 0x7b, hdrCPU, 0xff) // cmp dword [rbx+hdrCPU], cpuAsked (-1)
+		a.jcc(0x75, "cpukept")           // jne cpukept
+		a.emit(0x0f, 0x01, 0xf9)         // rdtscp (clobbers EAX, EDX, ECX)
+		a.emit(0x89, 0x4b, hdrCPU)       // mov [rbx+hdrCPU], ecx
+		a.label("cpukept")
 	}
 	a.emit(0xb9)                  // mov ecx, trapped
 	a.emit(imm32(trapped)...)     //
