@@ -178,7 +178,9 @@ func (t *Task) Execve(path string, argv, envv []string) error {
 		close(done)
 		t.tg.proc.vforkDone = nil
 	}
+	t.clearDebugRegsLocked() // Linux's flush_thread: a tracer's breakpoints end at exec
 	t.k.mu.Unlock()
+	t.debugStep = debugStepState{}
 	t.ptraceExec(oldTID)
 	return ErrNoReturnValue
 }

@@ -6,7 +6,8 @@
  * watchpoint firing after each write with its bit in DR6 and SIGTRAP
  * (TRAP_HWBKPT),
  * an execution breakpoint firing before its instruction and not again
- * when the tracee resumes there, and everything cleared at detach. */
+ * when the tracee resumes there, and everything cleared at detach and at
+ * the tracee's exec. */
 #include "uktest.h"
 #include <signal.h>
 #include <stddef.h>
@@ -34,8 +35,34 @@ static int stop(pid_t c) {
 	return WIFSTOPPED(st) ? WSTOPSIG(st) : -3;
 }
 
-int main(void) {
+/* exec_clears: a tracee's exec drops the breakpoints its tracer set
+ * (Linux's flush_thread). */
+static void exec_clears(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		execl("/proc/self/exe", "watchpoint", "exec-child", (char *)0);
+		_exit(127);
+	}
+	CHECK("the exec tracee stops", stop(c) == SIGSTOP);
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, DR(0), (long)&counter));
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, DR(7), 0x1 | 1L << 16 | 3L << 18));
+	EXPECT_OK(ptrace(PTRACE_POKEUSER, c, DR(6), 0xffff0ff1));
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	CHECK("stopped after its exec", stop(c) == SIGTRAP);
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, DR(0), 0), 0);
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, DR(6), 0), 0xffff0ff0);
+	EXPECT_EQ(ptrace(PTRACE_PEEKUSER, c, DR(7), 0), 0);
+	EXPECT_OK(ptrace(PTRACE_CONT, c, 0, 0));
+	stop(c);
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "exec-child") == 0)
+		return 3;
 	setvbuf(stdout, NULL, _IONBF, 0);
+	exec_clears();
 	pid_t c = fork();
 	if (c == 0) {
 		ptrace(PTRACE_TRACEME, 0, 0, 0);
