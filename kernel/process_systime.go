@@ -31,6 +31,12 @@ import "time"
 func (t *Task) sleepBegin() {
 	if t.asleepN.Add(1) == 1 {
 		t.asleepFrom = monoNow()
+		// A wait is a voluntary context switch (ru_nvcsw), as a task
+		// blocking in Linux's kernel is. Involuntary ones are the
+		// host's preemptions of the stub thread, which uk does not see:
+		// ru_nivcsw stays 0.
+		t.nvcsw.Add(1)
+		t.tg.nvcsw.Add(1)
 	}
 }
 
@@ -87,6 +93,19 @@ func (tg *ThreadGroup) ChildrenSys() int64 {
 	defer tg.k.mu.Unlock()
 	return tg.proc.stime
 }
+
+// VoluntarySwitches is the process's waits in uk (ru_nvcsw).
+func (tg *ThreadGroup) VoluntarySwitches() int64 { return tg.nvcsw.Load() }
+
+// ChildrenVoluntarySwitches is the waits of reaped children.
+func (tg *ThreadGroup) ChildrenVoluntarySwitches() int64 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.cnvcsw
+}
+
+// VoluntarySwitches is the task's own waits in uk.
+func (t *Task) VoluntarySwitches() int64 { return t.nvcsw.Load() }
 
 // MinorFaults is the page faults uk resolved for the process (ru_minflt).
 func (tg *ThreadGroup) MinorFaults() int64 { return tg.minFlt.Load() }

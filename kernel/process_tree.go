@@ -36,6 +36,7 @@ type procState struct {
 	utime                      int64 // CPU time of reaped children (RUSAGE_CHILDREN), ns
 	stime                      int64 // the system-time part of utime, ns
 	cminflt                    int64 // page faults of reaped children
+	cnvcsw                     int64 // voluntary context switches of reaped children
 	// cmaxRSS is the largest high-water mark, in pages, of the children
 	// it waited for and theirs (Linux's cmaxrss): RUSAGE_CHILDREN's.
 	cmaxRSS int
@@ -292,9 +293,10 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 	if p := tg.proc.parent; p != nil {
 		delete(p.proc.children, tg)
 		p.proc.utime += tg.cpuBothLocked()
-		sys, minflt := tg.sysBothLocked()
+		sys, minflt, nvcsw := tg.sysBothLocked()
 		p.proc.stime += sys
 		p.proc.cminflt += minflt
+		p.proc.cnvcsw += nvcsw
 	}
 	delete(k.tgs, tg.pid)
 	tg.releaseHandlers()
@@ -311,14 +313,14 @@ func (tg *ThreadGroup) cpuBothLocked() int64 {
 	return tg.finalCPU + tg.proc.utime
 }
 
-// sysBothLocked is cpuBothLocked's system time, and the page faults of
-// the process and its reaped children.
+// sysBothLocked is cpuBothLocked's system time, and the page faults and
+// voluntary context switches of the process and its reaped children.
 //
 // Preconditions: k.mu is held.
-func (tg *ThreadGroup) sysBothLocked() (sys, minflt int64) {
+func (tg *ThreadGroup) sysBothLocked() (sys, minflt, nvcsw int64) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return tg.finalSys + tg.proc.stime, tg.minFlt.Load() + tg.proc.cminflt
+	return tg.finalSys + tg.proc.stime, tg.minFlt.Load() + tg.proc.cminflt, tg.nvcsw.Load() + tg.proc.cnvcsw
 }
 
 // SetChildSubreaper marks the process as a subreaper (PR_SET_CHILD_SUBREAPER).

@@ -470,6 +470,8 @@ func (p procTask) ChildrenCPUTime() (user, sys time.Duration) {
 	return time.Duration(max(cpu-s, 0)), time.Duration(s)
 }
 
+func (p procTask) VoluntarySwitches() int64 { return p.t.VoluntarySwitches() }
+
 func (p procTask) Faults() (minflt, cminflt int64) {
 	return p.t.tg.MinorFaults(), p.t.tg.ChildrenMinorFaults()
 }

@@ -56,7 +56,9 @@ type ThreadGroup struct {
 	deadSys, finalSys int64
 	// minFlt counts the page faults uk resolved for the process's
 	// threads (ru_minflt).
-	minFlt     atomic.Int64
+	minFlt atomic.Int64
+	// nvcsw counts the waits in uk of the process's tasks (ru_nvcsw).
+	nvcsw      atomic.Int64
 	cpuWatched bool // an RLIMIT_CPU watcher runs (process_cpulimit.go); protected by mu
 	// cpu counts the process's CPU time with the host's clocks where the
 	// platform has them (process_cputime.go).
@@ -224,6 +226,9 @@ type Task struct {
 	// virtual polarity (ptrace_debugreg.go); protected by k.mu.
 	// hwBreaks are the breakpoints DR7 enables, for the task's goroutine
 	// to step by (nil: none); debugStep is its stepping state.
+	// nvcsw counts the task's own waits in uk (voluntary context
+	// switches: RUSAGE_THREAD, /proc's voluntary_ctxt_switches).
+	nvcsw       atomic.Int64
 	ptraceDebug [8]uint64
 	hwBreaks    atomic.Pointer[[]hwBreak]
 	debugStep   debugStepState

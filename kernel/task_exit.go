@@ -71,6 +71,7 @@ type WaitResult struct {
 	Sys    int64 // the system-time part of CPU
 	MaxRSS int   // the child's and its waited children's peak resident pages
 	MinFlt int64 // page faults of the child and its waited children
+	Nvcsw  int64 // voluntary context switches of the child and its waited children
 }
 
 // Wait implements wait4/waitid for children of t's process. It returns a
@@ -119,8 +120,8 @@ func (t *Task) Wait(sel WaitSelector, options int) (WaitResult, error) {
 		}
 		if ready != nil {
 			both := max(ready.MaxRSSPages(), ready.proc.cmaxRSS)
-			sys, minflt := ready.sysBothLocked()
-			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked(), Sys: sys, MaxRSS: both, MinFlt: minflt}
+			sys, minflt, nvcsw := ready.sysBothLocked()
+			r := WaitResult{Pid: ready.pid, Status: ready.proc.waitStatus, CPU: ready.cpuBothLocked(), Sys: sys, MaxRSS: both, MinFlt: minflt, Nvcsw: nvcsw}
 			if options&wNoWait == 0 {
 				// Only a wait passes the child's peak to its parent, as
 				// Linux's wait_task_zombie (not an automatic reaping).

@@ -610,7 +610,7 @@ func (fs *FS) pidStatus(_ vfs.Context, t Task) string {
 	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\nSpeculation_Store_Bypass:\tthread vulnerable\n", nnpBit, mode, filters)
 	n := fs.k.NumCPU()
 	fmt.Fprintf(&b, "Cpus_allowed:\t%x\nCpus_allowed_list:\t0-%d\nMems_allowed:\t1\nMems_allowed_list:\t0\n", uint64(1)<<n-1, n-1)
-	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n")
+	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t0\n", t.VoluntarySwitches())
 	return b.String()
 }
 

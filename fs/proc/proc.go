@@ -128,6 +128,9 @@ type Task interface {
 	// Faults is the page faults of the thread group (minor: none needs
 	// I/O that counts as major) and of the children it waited for.
 	Faults() (minflt, cminflt int64)
+	// VoluntarySwitches is the thread's waits in the kernel (status's
+	// voluntary_ctxt_switches).
+	VoluntarySwitches() int64
 	// Memory reports the virtual size and the resident set in bytes:
 	// private pages (RssAnon) and the pages of shared mappings their
 	// objects hold (RssShmem).

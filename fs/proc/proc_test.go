@@ -92,6 +92,7 @@ func (t *fakeTask) Credentials() *vfs.Credentials {
 func (t *fakeTask) CPUTime() (time.Duration, time.Duration)         { return time.Second, 0 }
 func (t *fakeTask) ChildrenCPUTime() (time.Duration, time.Duration) { return 0, 0 }
 func (t *fakeTask) Faults() (int64, int64)                          { return 0, 0 }
+func (t *fakeTask) VoluntarySwitches() int64                        { return 0 }
 func (t *fakeTask) Memory() (uint64, uint64, uint64)                { return 1 << 20, 0, 0 }
 func (t *fakeTask) OOMScoreAdj() int                                { return t.k.oomAdj }
 func (t *fakeTask) HasMemory() bool                                 { return true }

@@ -37,7 +37,7 @@ func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
 		}
 	}
 	if rusageAddr != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt, r.Nvcsw)); err != nil {
 			return 0, err
 		}
 	}
@@ -46,14 +46,15 @@ func sysWait4(t *kernel.Task, a [6]uint64) (uint64, error) {
 
 // rusage encodes struct rusage from the CPU time and its system part
 // (ns: ru_utime is the rest), the resident high-water mark (pages;
-// ru_maxrss is in KiB) and the page faults uk resolved (ru_minflt; none
-// needed I/O that counts as major).
-func rusage(cpu, sys int64, maxRSSPages int, minflt int64) []byte {
+// ru_maxrss is in KiB), the page faults uk resolved (ru_minflt; none
+// needed I/O that counts as major) and the waits in uk (ru_nvcsw).
+func rusage(cpu, sys int64, maxRSSPages int, minflt, nvcsw int64) []byte {
 	b := make([]byte, 144)
 	user := max(cpu-sys, 0)
 	copy(b[0:], words(uint64(user/1e9), uint64(user%1e9/1e3), uint64(sys/1e9), uint64(sys%1e9/1e3),
 		uint64(maxRSSPages)*arch.PageSize/1024))
 	binary.LittleEndian.PutUint64(b[64:], uint64(minflt)) // ru_minflt
+	binary.LittleEndian.PutUint64(b[128:], uint64(nvcsw)) // ru_nvcsw
 	return b
 }
 
@@ -122,7 +123,7 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 		}
 	}
 	if rusageAddr != 0 && r.Pid != 0 {
-		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt)); err != nil {
+		if err := t.CopyOut(rusageAddr, rusage(r.CPU, r.Sys, r.MaxRSS, r.MinFlt, r.Nvcsw)); err != nil {
 			return 0, err
 		}
 	}
@@ -130,21 +131,21 @@ func waitidResult(t *kernel.Task, r kernel.WaitResult, err error, infoAddr, rusa
 }
 
 func sysGetrusage(t *kernel.Task, a [6]uint64) (uint64, error) {
-	var cpu, sys, minflt int64
+	var cpu, sys, minflt, nvcsw int64
 	var peak int
 	switch tg := t.ThreadGroup(); int32(a[0]) {
 	case unix.RUSAGE_SELF:
-		cpu, sys, peak, minflt = tg.CPUTime(), tg.SysTime(), tg.MaxRSSPages(), tg.MinorFaults()
+		cpu, sys, peak, minflt, nvcsw = tg.CPUTime(), tg.SysTime(), tg.MaxRSSPages(), tg.MinorFaults(), tg.VoluntarySwitches()
 	case unix.RUSAGE_CHILDREN:
-		cpu, sys, peak, minflt = tg.ChildrenCPU(), tg.ChildrenSys(), tg.ChildrenMaxRSSPages(), tg.ChildrenMinorFaults()
+		cpu, sys, peak, minflt, nvcsw = tg.ChildrenCPU(), tg.ChildrenSys(), tg.ChildrenMaxRSSPages(), tg.ChildrenMinorFaults(), tg.ChildrenVoluntarySwitches()
 	case unix.RUSAGE_THREAD:
 		// A thread's peak and faults are its process's, as Linux's
 		// (which counts faults per thread; uk per process).
-		cpu, sys, peak, minflt = t.CPUTime(), t.SysTime(), tg.MaxRSSPages(), tg.MinorFaults()
+		cpu, sys, peak, minflt, nvcsw = t.CPUTime(), t.SysTime(), tg.MaxRSSPages(), tg.MinorFaults(), t.VoluntarySwitches()
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, t.CopyOut(a[1], rusage(cpu, sys, peak, minflt))
+	return 0, t.CopyOut(a[1], rusage(cpu, sys, peak, minflt, nvcsw))
 }
 
 // clockTicks converts ns to clock ticks (USER_HZ = 100).

@@ -5,8 +5,9 @@
  * tms_cstime and wait4's rusage once it has waited; a process that sleeps
  * for half a second has used almost none; a process that touches fresh
  * memory has taken page faults (ru_minflt, /proc/self/stat's minflt), and
- * its parent sees them in RUSAGE_CHILDREN and cminflt. Only booleans are
- * printed. */
+ * its parent sees them in RUSAGE_CHILDREN and cminflt; each sleep is a
+ * voluntary context switch (ru_nvcsw, /proc's voluntary_ctxt_switches,
+ * wait4's and RUSAGE_CHILDREN's for a child). Only booleans are printed. */
 #include "uktest.h"
 
 #include <sys/resource.h>
@@ -51,6 +52,19 @@ static long proc_field(int n) {
 	return v;
 }
 static long proc_stime(void) { return proc_field(15); }
+
+/* status_switches is /proc/self/status's voluntary_ctxt_switches. */
+static long status_switches(void) {
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long n = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
 
 int main(void) {
 	long hz = sysconf(_SC_CLK_TCK);
@@ -110,5 +124,31 @@ int main(void) {
 	for (long i = 0; i < 4 << 20; i += 4096) p[i] = 1;
 	printf("/proc/self/stat: minflt grew with 4 MB touched %d, cminflt > 0 %d, majflt %ld, cstime > 0 %d\n",
 	       proc_field(10) > minflt, proc_field(11) > 0, proc_field(12), proc_field(17) > 0);
+
+	/* voluntary context switches: each sleep is one */
+	struct rusage self0, thr0, ch0;
+	getrusage(RUSAGE_SELF, &self0);
+	getrusage(RUSAGE_THREAD, &thr0);
+	getrusage(RUSAGE_CHILDREN, &ch0);
+	long vol0 = status_switches();
+	struct timespec ms = {0, 1000000};
+	for (int i = 0; i < 10; i++)
+		nanosleep(&ms, NULL);
+	struct rusage self1, thr1;
+	getrusage(RUSAGE_SELF, &self1);
+	getrusage(RUSAGE_THREAD, &thr1);
+	printf("ten sleeps: ru_nvcsw grew by 10 or more %d (thread %d), /proc status voluntary_ctxt_switches %d\n",
+	       self1.ru_nvcsw - self0.ru_nvcsw >= 10, thr1.ru_nvcsw - thr0.ru_nvcsw >= 10, status_switches() - vol0 >= 10);
+	c = fork();
+	if (c == 0) {
+		for (int i = 0; i < 5; i++)
+			nanosleep(&ms, NULL);
+		_exit(0);
+	}
+	wait4(c, NULL, 0, &ru);
+	struct rusage ch1;
+	getrusage(RUSAGE_CHILDREN, &ch1);
+	printf("a child that slept five times: wait4's ru_nvcsw >= 5 %d, RUSAGE_CHILDREN grew by 5 or more %d\n",
+	       ru.ru_nvcsw >= 5, ch1.ru_nvcsw - ch0.ru_nvcsw >= 5);
 	return 0;
 }
